@@ -1,0 +1,87 @@
+//! The one error type of the library. Every failure is one of four kinds, and the binary maps
+//! each kind to an exit code of `../shared/CLI.md`: usage and refused input exit 2 (nothing
+//! changed), invalid checked input exits 1, failures of the machine (I/O, database, SMTP) exit 3.
+
+use std::fmt;
+
+/// What went wrong, by what the caller should do about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The command line is malformed (unknown routine, bad `--now`, …). Exit 2.
+    Usage,
+    /// Input from outside (a CSV file, an answer, a token) was refused; nothing changed. Exit 2.
+    BadInput,
+    /// Checked input is invalid (`check` found errors, a routine does not compile). Exit 1.
+    Invalid,
+    /// The machine failed us: I/O, the database, SMTP. Exit 3.
+    Runtime,
+}
+
+/// An error with its kind and a message ready to show to a person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
+        Error {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    pub fn usage(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Usage, message)
+    }
+
+    pub fn bad_input(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::BadInput, message)
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Invalid, message)
+    }
+
+    pub fn runtime(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Runtime, message)
+    }
+
+    /// Prefixes the message with where it happened (`people.csv:14`, `loggkoll.db`).
+    pub fn context(mut self, context: impl fmt::Display) -> Error {
+        self.message = format!("{context}: {}", self.message);
+        self
+    }
+
+    /// The process exit code of `../shared/CLI.md`.
+    pub fn exit_code(&self) -> u8 {
+        match self.kind {
+            ErrorKind::Invalid => 1,
+            ErrorKind::Usage | ErrorKind::BadInput => 2,
+            ErrorKind::Runtime => 3,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<std::io::Error> for Error {
+    fn from(err: std::io::Error) -> Error {
+        Error::runtime(err.to_string())
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(err: rusqlite::Error) -> Error {
+        Error::runtime(format!("database: {err}"))
+    }
+}

@@ -1,0 +1,15 @@
+//! loggkoll runs the access-log review routines (loggkontroll) of Swedish care and
+//! social-services providers: routines written in YAML compile into state graphs, and the engine
+//! draws samples, opens cases, tracks them through their graph, reminds, escalates, reports and
+//! purges. See `ARCHITECTURE.md` for the code map.
+
+pub mod calendar;
+pub mod cli;
+pub mod clock;
+pub mod error;
+pub mod roster;
+pub mod routine;
+pub mod schedule;
+pub mod tabular;
+
+pub use error::{Error, ErrorKind, Result};
