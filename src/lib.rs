@@ -6,10 +6,12 @@
 pub mod calendar;
 pub mod cli;
 pub mod clock;
+pub mod config;
 pub mod error;
 pub mod roster;
 pub mod routine;
 pub mod schedule;
 pub mod tabular;
+pub mod templates;
 
 pub use error::{Error, ErrorKind, Result};

@@ -1,7 +1,115 @@
-//! The command line of `../shared/CLI.md`: argument parsing and one function per command.
+//! The command line of `../shared/CLI.md`: the clap definitions live here, one module per group
+//! of commands does the work. Every command returns `Result<Exit>`; this module prints errors to
+//! stderr and maps them to exit codes (0 done, 1 invalid, 2 usage or refused input, 3 runtime).
 
+mod check;
+mod graph;
+
+use crate::config::Config;
+use crate::{Error, Result};
+use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+#[derive(Debug, Parser)]
+#[command(
+    name = "loggkoll",
+    version,
+    about = "Runs the access-log review routines (loggkontroll) of care and social-services providers",
+    long_about = None,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// The database file; created and migrated on first use.
+    #[arg(
+        long,
+        global = true,
+        env = "LOGGKOLL_DB",
+        default_value = "loggkoll.db"
+    )]
+    pub db: PathBuf,
+    /// The folder of routine files.
+    #[arg(long, global = true, default_value = "routines")]
+    pub routines: PathBuf,
+    /// The folder of templates.
+    #[arg(long, global = true, default_value = "templates")]
+    pub templates: PathBuf,
+    /// The configuration file (default: ./loggkoll.toml when present).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// Act as if it were this time: RFC 3339 or a local date-time in the configured zone.
+    #[arg(long, global = true, value_name = "TIME")]
+    pub now: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate routine files or folders (default: the routines folder) and their templates.
+    Check(check::CheckArgs),
+    /// Print the compiled state graph of a routine (by id or file path).
+    Graph(graph::GraphArgs),
+    /// Explain a routine in plain Swedish: runs, sample size, yearly review chance, deadlines.
+    Explain(graph::ExplainArgs),
+}
+
+/// What the caller needs beyond the arguments: configuration and the clock.
+pub struct Env {
+    pub global: Global,
+    pub config: Config,
+}
+
+impl Env {
+    /// `--now` or the real clock; only the edges read the wall clock.
+    pub fn now(&self) -> Result<DateTime<Utc>> {
+        match &self.global.now {
+            Some(text) => crate::clock::parse_time(text, self.config.timezone)
+                .map_err(|m| Error::usage(format!("--now: {m}"))),
+            None => Ok(Utc::now()),
+        }
+    }
+}
+
 pub fn main() -> ExitCode {
-    ExitCode::SUCCESS
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let code = match err.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+                _ => 2,
+            };
+            let _ = err.print();
+            return ExitCode::from(code);
+        }
+    };
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::from(err.exit_code())
+        }
+    }
+}
+
+/// Runs a parsed command line; returns the exit code for success-like outcomes (`check` with
+/// errors returns 1 without an `Err`, having printed its diagnostics).
+pub fn run(cli: Cli) -> Result<u8> {
+    let config = Config::load(cli.global.config.as_deref(), &|key| std::env::var(key).ok())?;
+    let env = Env {
+        global: cli.global,
+        config,
+    };
+    match cli.command {
+        Command::Check(args) => check::run(&env, args),
+        Command::Graph(args) => graph::graph(&env, args),
+        Command::Explain(args) => graph::explain(&env, args),
+    }
 }

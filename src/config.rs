@@ -1,0 +1,200 @@
+//! `loggkoll.toml` and its environment variables (`LOGGKOLL_BASE_URL`, `LOGGKOLL_TIMEZONE`,
+//! `LOGGKOLL_MAIL_FROM`, `LOGGKOLL_MAIL_URL`, …): every key has a default, so a fresh install
+//! runs without a file. The environment wins over the file.
+
+use crate::{Error, Result};
+use chrono_tz::Tz;
+use serde::Deserialize;
+use std::path::Path;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Links in emails start here.
+    pub base_url: String,
+    pub timezone: Tz,
+    pub mail: MailConfig,
+    /// Whether emails may name the reviewed user (never the client). Off by default.
+    pub mail_names_subject_user: bool,
+    /// Days after a step's deadline that its emailed link stays valid.
+    pub link_valid_days_after_deadline: u32,
+    /// Whether the log-extract letter may name the people who read the record.
+    pub extract_shows_names: bool,
+    /// The organisation's name, for letters and summaries.
+    pub organisation: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MailConfig {
+    pub from: String,
+    /// `file://DIR` (the default) or `smtp://…`/`smtps://…`.
+    pub url: String,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            base_url: "http://127.0.0.1:8080".into(),
+            timezone: chrono_tz::Europe::Stockholm,
+            mail: MailConfig {
+                from: "loggkoll@example.se".into(),
+                url: "file://outbox".into(),
+            },
+            mail_names_subject_user: false,
+            link_valid_days_after_deadline: 7,
+            extract_shows_names: false,
+            organisation: "Organisationen".into(),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    base_url: Option<String>,
+    timezone: Option<String>,
+    organisation: Option<String>,
+    mail: Option<MailFile>,
+    links: Option<LinksFile>,
+    privacy: Option<PrivacyFile>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MailFile {
+    from: Option<String>,
+    url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LinksFile {
+    valid_days_after_deadline: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrivacyFile {
+    mail_names_subject_user: Option<bool>,
+    extract_shows_names: Option<bool>,
+}
+
+impl Config {
+    /// Reads `path` when given (it must exist) or `./loggkoll.toml` when present, then the
+    /// environment (`env` is passed in so tests need not touch the process environment).
+    pub fn load(path: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Result<Config> {
+        let default_path = Path::new("loggkoll.toml");
+        let file = match path {
+            Some(p) => Some(p),
+            None if default_path.is_file() => Some(default_path),
+            None => None,
+        };
+        let parsed: File = match file {
+            None => File::default(),
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| {
+                    Error::usage(format!("cannot read config `{}`: {e}", p.display()))
+                })?;
+                toml::from_str(&text).map_err(|e| {
+                    Error::bad_input(format!(
+                        "{}: {}",
+                        p.display(),
+                        e.to_string().trim_end().replace('\n', "\n  ")
+                    ))
+                })?
+            }
+        };
+        let mut config = Config::default();
+        let mail = parsed.mail.unwrap_or_default();
+        let links = parsed.links.unwrap_or_default();
+        let privacy = parsed.privacy.unwrap_or_default();
+        let pick = |key: &str, file_value: Option<String>| env(key).or(file_value);
+        if let Some(v) = pick("LOGGKOLL_BASE_URL", parsed.base_url) {
+            config.base_url = v.trim_end_matches('/').to_string();
+        }
+        if let Some(v) = pick("LOGGKOLL_TIMEZONE", parsed.timezone) {
+            config.timezone = v.parse().map_err(|_| {
+                Error::bad_input(format!(
+                    "timezone `{v}` is not an IANA time zone such as `Europe/Stockholm`"
+                ))
+            })?;
+        }
+        if let Some(v) = pick("LOGGKOLL_ORGANISATION", parsed.organisation) {
+            config.organisation = v;
+        }
+        if let Some(v) = pick("LOGGKOLL_MAIL_FROM", mail.from) {
+            config.mail.from = v;
+        }
+        if let Some(v) = pick("LOGGKOLL_MAIL_URL", mail.url) {
+            config.mail.url = v;
+        }
+        let flag = |key: &str, file_value: Option<bool>| -> Result<Option<bool>> {
+            match env(key) {
+                None => Ok(file_value),
+                Some(v) => match v.as_str() {
+                    "1" | "true" | "yes" => Ok(Some(true)),
+                    "0" | "false" | "no" => Ok(Some(false)),
+                    _ => Err(Error::bad_input(format!(
+                        "{key}=`{v}`: expected true or false"
+                    ))),
+                },
+            }
+        };
+        if let Some(v) = flag(
+            "LOGGKOLL_PRIVACY_MAIL_NAMES_SUBJECT_USER",
+            privacy.mail_names_subject_user,
+        )? {
+            config.mail_names_subject_user = v;
+        }
+        if let Some(v) = flag(
+            "LOGGKOLL_PRIVACY_EXTRACT_SHOWS_NAMES",
+            privacy.extract_shows_names,
+        )? {
+            config.extract_shows_names = v;
+        }
+        if let Some(v) = env("LOGGKOLL_LINKS_VALID_DAYS_AFTER_DEADLINE") {
+            config.link_valid_days_after_deadline = v.parse().map_err(|_| {
+                Error::bad_input(format!(
+                    "LOGGKOLL_LINKS_VALID_DAYS_AFTER_DEADLINE=`{v}`: expected a whole number"
+                ))
+            })?;
+        } else if let Some(v) = links.valid_days_after_deadline {
+            config.link_valid_days_after_deadline = v;
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_wins_over_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("loggkoll.toml");
+        std::fs::write(
+            &path,
+            "base_url = \"https://a.example\"\n[mail]\nurl = \"smtp://mail:25\"\n",
+        )
+        .unwrap();
+        let env = |k: &str| (k == "LOGGKOLL_BASE_URL").then(|| "https://b.example/".to_string());
+        let c = Config::load(Some(&path), &env).unwrap();
+        assert_eq!(c.base_url, "https://b.example");
+        assert_eq!(c.mail.url, "smtp://mail:25");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_zones_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("loggkoll.toml");
+        std::fs::write(&path, "base_ulr = \"x\"\n").unwrap();
+        let err = Config::load(Some(&path), &|_| None).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.message.contains("base_ulr"), "{}", err.message);
+        let err = Config::load(None, &|k| {
+            (k == "LOGGKOLL_TIMEZONE").then(|| "Mars/Base".into())
+        })
+        .unwrap_err();
+        assert!(err.message.contains("Mars/Base"));
+    }
+}

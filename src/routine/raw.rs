@@ -1,0 +1,112 @@
+//! `RawRoutine`: a routine as written. Every field is optional and keeps its [`Span`]; nothing is
+//! interpreted yet. The parser fills it from the YAML tree, the analyser turns it into a
+//! [`Routine`](super::model::Routine) or into diagnostics.
+
+use super::source::{Span, Spanned};
+
+pub type Text = Spanned<String>;
+
+#[derive(Debug, Clone, Default)]
+pub struct RawRoutine {
+    pub root: Span,
+    pub id: Option<Text>,
+    pub title: Option<Text>,
+    pub kind: Option<Text>,
+    /// One system, or a list for an on-demand routine that serves several.
+    pub systems: Vec<Text>,
+    pub system_key: Option<Span>,
+    pub version: Option<Text>,
+    pub legal_basis: Option<Text>,
+    pub timezone: Option<Text>,
+    pub reference_prefix: Option<Text>,
+    pub trigger: Option<RawTrigger>,
+    pub sampling: Option<RawSampling>,
+    pub defaults: RawStep,
+    pub start: Option<Text>,
+    /// The span of the `states` key, when present.
+    pub states_key: Option<Span>,
+    pub states: Vec<RawState>,
+    pub retention: Option<Text>,
+    pub summary: Option<RawSummary>,
+    pub templates: Vec<(Text, Text)>,
+    /// The span of the `templates` key, when present.
+    pub templates_key: Option<Span>,
+}
+
+#[derive(Debug, Clone)]
+pub enum RawTrigger {
+    Schedule {
+        key: Span,
+        schedule: Option<Text>,
+        catch_up: Option<Text>,
+    },
+    OnDemand(Span),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RawSampling {
+    pub key: Span,
+    pub population_system: Option<Text>,
+    pub population_per: Option<Text>,
+    pub size_key: Option<Span>,
+    pub fraction: Option<Text>,
+    pub yearly_chance: Option<Text>,
+    pub min_per_unit: Option<Text>,
+    pub strategy: Option<Text>,
+    pub window_key: Option<Span>,
+    pub window_length: Option<Text>,
+    pub look_back: Option<Text>,
+    pub always_include: Vec<RawAlwaysInclude>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RawAlwaysInclude {
+    pub span: Span,
+    pub users: Option<Text>,
+    pub every: Option<Text>,
+}
+
+/// The fields of a step that `defaults` may also set.
+#[derive(Debug, Clone, Default)]
+pub struct RawStep {
+    pub assignee: Option<Text>,
+    pub deadline: Option<Text>,
+    pub reminders: Option<Vec<Text>>,
+    pub escalation: Option<RawEscalation>,
+    pub inform: Option<Vec<Text>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RawEscalation {
+    pub key: Span,
+    pub to: Option<Text>,
+    pub after: Option<Text>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RawState {
+    pub name: Text,
+    pub title: Option<Text>,
+    pub step: RawStep,
+    pub guidance: Option<Text>,
+    pub outcomes_key: Option<Span>,
+    pub outcomes: Vec<RawOutcome>,
+    pub result: Option<Text>,
+    pub templates: Vec<(Text, Text)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RawOutcome {
+    pub name: Text,
+    pub label: Option<Text>,
+    pub to: Option<Text>,
+    pub comment: Option<Text>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RawSummary {
+    pub key: Span,
+    pub to: Option<Text>,
+    pub due: Option<Text>,
+    pub template: Option<Text>,
+}

@@ -1,0 +1,480 @@
+//! The template library: every tera template under `templates/`, loaded once, checked against
+//! the variables each purpose provides, and rendered. Mail templates come in pairs,
+//! `mail/NAME.txt` (first line the subject, then a blank line, then the plain-text body) and
+//! `mail/NAME.html` (the HTML body, autoescaped); documents are `documents/NAME.html`; the web
+//! pages are `web/*.html`. Routines name templates by `NAME` only.
+
+use crate::routine::diagnostic::{Diagnostic, Severity};
+use crate::routine::source::{Source, Span};
+use crate::{Error, Result};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use tera::{Context, Tera};
+
+/// What a template is for; decides where it lives and which variables it gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Purpose {
+    Task,
+    Reminder,
+    Escalation,
+    Inform,
+    SummaryMail,
+    Protocol,
+    ExtractLetter,
+    AnnualSummary,
+}
+
+impl Purpose {
+    pub fn is_mail(self) -> bool {
+        matches!(
+            self,
+            Purpose::Task
+                | Purpose::Reminder
+                | Purpose::Escalation
+                | Purpose::Inform
+                | Purpose::SummaryMail
+        )
+    }
+
+    /// The key that names it in a routine's `templates:` mapping.
+    pub fn key(self) -> &'static str {
+        match self {
+            Purpose::Task => "task",
+            Purpose::Reminder => "reminder",
+            Purpose::Escalation => "escalation",
+            Purpose::Inform => "inform",
+            Purpose::SummaryMail => "summary_mail",
+            Purpose::Protocol => "protocol",
+            Purpose::ExtractLetter => "extract_letter",
+            Purpose::AnnualSummary => "summary",
+        }
+    }
+
+    /// The files a template `name` of this purpose is made of, relative to the templates folder.
+    pub fn files(self, name: &str) -> Vec<String> {
+        if self.is_mail() {
+            vec![format!("mail/{name}.txt"), format!("mail/{name}.html")]
+        } else {
+            vec![format!("documents/{name}.html")]
+        }
+    }
+
+    /// The variables a template of this purpose may use, with sample values for `check`.
+    pub fn sample(self) -> Value {
+        let mail = json!({
+            "routine": "Systematisk logguppföljning i Treserva",
+            "routine_id": "treserva-sampling",
+            "kind": "systematisk stickprovskontroll",
+            "case_id": "TRE-2027-0042",
+            "step": "Granska loggen",
+            "unit": "Hemtjänst Norr",
+            "recipient": "Anna Andersson",
+            "deadline": "fredag 15 januari 2027",
+            "link": "https://loggkoll.example.se/t/abc123",
+            "subject_user": "",
+            "guidance": "Titta efter åtkomst till kunder utan vårdrelation.",
+        });
+        let mut value = match self {
+            Purpose::Task => mail,
+            Purpose::Reminder => extend(mail, json!({"when": "före", "days_left": 2})),
+            Purpose::Escalation => {
+                extend(mail, json!({"assignee": "Bertil Berg", "days_overdue": 3}))
+            }
+            Purpose::Inform => extend(mail, json!({"result": ""})),
+            Purpose::SummaryMail => json!({
+                "routine": "Systematisk logguppföljning i Treserva",
+                "routine_id": "treserva-sampling",
+                "year": 2027,
+                "recipient": "Sara Svensson",
+                "link": "https://loggkoll.example.se/overview",
+            }),
+            Purpose::Protocol => json!({
+                "case": {
+                    "id": "TRE-2027-0042", "routine": "Systematisk logguppföljning i Treserva",
+                    "kind": "systematisk stickprovskontroll", "unit": "Hemtjänst Norr",
+                    "system": "Treserva", "subject_user": "Cecilia Ek", "account": "ceek01",
+                    "window_start": "2027-01-04 13:00", "window_end": "2027-01-05 13:00",
+                    "reason": "", "opened_at": "2027-01-05", "closed_at": "2027-01-12",
+                    "result": "Ingen anmärkning", "state": "Avslutad",
+                },
+                "steps": [{"step": "Granska loggen", "outcome": "Ingen anmärkning",
+                    "by": "Anna Andersson", "at": "2027-01-12 09:14", "comment": ""}],
+                "legal_basis": "Patientdatalagen (2008:355) 4 kap. 3 §",
+                "generated_at": "2027-01-12 09:15",
+            }),
+            Purpose::ExtractLetter => json!({
+                "case": {"id": "UTL-2027-0003", "unit": "Hemtjänst Norr", "reason": "",
+                    "opened_at": "2027-02-01", "system": "Treserva"},
+                "client": "19121212-1212",
+                "period_start": "2027-01-01", "period_end": "2027-01-31",
+                "accesses": [{"at": "2027-01-04 13:12", "unit": "Hemtjänst Norr",
+                    "role": "Undersköterska", "name": "", "action": "Läsa"}],
+                "generated_at": "2027-02-02 10:00",
+            }),
+            Purpose::AnnualSummary => json!({
+                "year": 2027, "previous_year": 2026, "organisation": "Exempel kommun",
+                "routines": [], "charts": [], "generated_at": "2027-12-15 07:00",
+            }),
+        };
+        if let Value::Object(map) = &mut value {
+            map.entry("base_url")
+                .or_insert_with(|| json!("https://loggkoll.example.se"));
+        }
+        value
+    }
+
+    pub fn variables(self) -> BTreeSet<String> {
+        match self.sample() {
+            Value::Object(map) => map.keys().cloned().collect(),
+            _ => BTreeSet::new(),
+        }
+    }
+}
+
+fn extend(mut base: Value, more: Value) -> Value {
+    if let (Value::Object(a), Value::Object(b)) = (&mut base, more) {
+        a.extend(b);
+    }
+    base
+}
+
+/// A rendered email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// All templates of a folder.
+pub struct Library {
+    pub dir: PathBuf,
+    tera: Tera,
+    /// Template name (relative path with `/`) → its source, for diagnostics.
+    sources: BTreeMap<String, Source>,
+    /// Syntax errors found while loading, one per broken file.
+    pub load_errors: Vec<Diagnostic>,
+}
+
+impl Library {
+    /// Loads every file under `dir`. A missing folder gives an empty library: routines that name
+    /// templates then report them as unknown.
+    pub fn load(dir: &Path) -> Result<Library> {
+        let mut files = Vec::new();
+        if dir.is_dir() {
+            collect(dir, dir, &mut files)?;
+        }
+        files.sort();
+        let mut sources = BTreeMap::new();
+        for (name, path) in files {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| Error::runtime(format!("cannot read `{}`: {e}", path.display())))?;
+            sources.insert(name, Source::new(path.display().to_string(), text));
+        }
+        Ok(Library::from_sources(dir.to_path_buf(), sources))
+    }
+
+    /// A library from in-memory templates (name → text), for tests.
+    pub fn from_memory<'a>(templates: impl IntoIterator<Item = (&'a str, &'a str)>) -> Library {
+        let sources = templates
+            .into_iter()
+            .map(|(name, text)| (name.to_string(), Source::new(name, text)))
+            .collect();
+        Library::from_sources(PathBuf::from("templates"), sources)
+    }
+
+    fn from_sources(dir: PathBuf, sources: BTreeMap<String, Source>) -> Library {
+        let mut load_errors = Vec::new();
+        let mut good: Vec<(&str, &str)> = Vec::new();
+        for (name, source) in &sources {
+            // Each file alone first, so a syntax error is pinned to its own file.
+            let mut alone = new_tera();
+            match alone.add_raw_template(name, &source.text) {
+                Err(err) if !matches!(err.kind(), tera::ErrorKind::MissingParent { .. }) => {
+                    load_errors.push(tera_diagnostic(source, &err));
+                }
+                _ => good.push((name, &source.text)),
+            }
+        }
+        let mut tera = new_tera();
+        if let Err(err) = tera.add_raw_templates(good.iter().copied()) {
+            // Inheritance problems across files: report on the first file, keep what loads.
+            if let Some((name, _)) = good.first()
+                && let Some(source) = sources.get(*name)
+            {
+                load_errors.push(tera_diagnostic(source, &err));
+            }
+            tera = new_tera();
+            for (name, text) in &good {
+                let _ = tera.add_raw_template(name, text);
+            }
+        }
+        Library {
+            dir,
+            tera,
+            sources,
+            load_errors,
+        }
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.sources.contains_key(name)
+    }
+
+    /// The template names present, for did-you-mean.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.sources.keys().map(String::as_str)
+    }
+
+    /// Checks template `name` of `purpose`: every file present and loadable, every variable one
+    /// the purpose provides (a warning otherwise), and a render with sample values.
+    pub fn check(&self, purpose: Purpose, name: &str) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        let provided = purpose.variables();
+        for file in purpose.files(name) {
+            let Some(source) = self.sources.get(&file) else {
+                continue;
+            };
+            if self.load_errors.iter().any(|d| d.path == source.path) {
+                continue;
+            }
+            let mut context = Context::from_serialize(&purpose.sample()).unwrap_or_default();
+            if let Ok(used) = self.tera.get_template_variables(&file) {
+                let mut unknown: Vec<&str> = used
+                    .into_iter()
+                    .filter(|v| !provided.contains(*v))
+                    .collect();
+                unknown.sort_unstable();
+                for var in unknown {
+                    let span = find_variable(&source.text, var);
+                    out.push(
+                        Diagnostic::new(
+                            source,
+                            span,
+                            Severity::Warning,
+                            "template-variable",
+                            format!(
+                                "template `{file}` uses `{var}`, which a {} message does not provide",
+                                purpose.key()
+                            ),
+                        )
+                        .with_help(format!(
+                            "the variables provided are {}",
+                            provided
+                                .iter()
+                                .map(|v| format!("`{v}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )),
+                    );
+                    context.insert(var.to_string(), "");
+                }
+            }
+            if let Err(err) = self.tera.render(&file, &context) {
+                out.push(tera_diagnostic(source, &err));
+            }
+        }
+        out
+    }
+
+    /// Renders mail template `name` with `context`.
+    pub fn render_mail(&self, name: &str, context: &Value) -> Result<Mail> {
+        let context = to_context(context)?;
+        let text_name = format!("mail/{name}.txt");
+        let text = self.render_named(&text_name, &context)?;
+        let html = self.render_named(&format!("mail/{name}.html"), &context)?;
+        let (subject, body) = match text.split_once('\n') {
+            Some((first, rest)) => (
+                first.trim().to_string(),
+                rest.trim_start_matches(['\r', '\n']),
+            ),
+            None => (text.trim().to_string(), ""),
+        };
+        if subject.is_empty() {
+            return Err(Error::runtime(format!(
+                "template `{text_name}` gives an empty subject line"
+            )));
+        }
+        Ok(Mail {
+            subject,
+            text: body.to_string(),
+            html,
+        })
+    }
+
+    /// Renders the document template `name` (`documents/NAME.html`).
+    pub fn render_document(&self, name: &str, context: &Value) -> Result<String> {
+        self.render_named(&format!("documents/{name}.html"), &to_context(context)?)
+    }
+
+    /// Renders any template by its path under the folder (`web/task.html`).
+    pub fn render(&self, file: &str, context: &Value) -> Result<String> {
+        self.render_named(file, &to_context(context)?)
+    }
+
+    fn render_named(&self, file: &str, context: &Context) -> Result<String> {
+        if !self.contains(file) {
+            return Err(Error::runtime(format!(
+                "template `{file}` is missing from `{}`",
+                self.dir.display()
+            )));
+        }
+        self.tera
+            .render(file, context)
+            .map_err(|e| Error::runtime(format!("template `{file}`: {}", describe(&e))))
+    }
+}
+
+fn new_tera() -> Tera {
+    let mut tera = Tera::new();
+    tera.autoescape_on([".html"]);
+    tera
+}
+
+fn to_context(value: &Value) -> Result<Context> {
+    Context::from_serialize(value)
+        .map_err(|e| Error::runtime(format!("template context: {}", describe(&e))))
+}
+
+fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> Result<()> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| Error::runtime(format!("cannot read `{}`: {e}", dir.display())))?;
+    for entry in entries {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect(root, &path, out)?;
+        } else if let Ok(rel) = path.strip_prefix(root) {
+            let name = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
+            out.push((name, path));
+        }
+    }
+    Ok(())
+}
+
+/// The first line of an error, without tera's own source rendering.
+fn describe(err: &tera::Error) -> String {
+    match err.kind() {
+        tera::ErrorKind::SyntaxError(report) | tera::ErrorKind::RenderingError(report) => {
+            let span = report.span();
+            format!(
+                "{} (line {}, column {})",
+                lowercase_first(report.message()),
+                span.start_line,
+                span.start_col + 1
+            )
+        }
+        _ => {
+            let mut message = err.to_string();
+            let mut source = std::error::Error::source(err);
+            while let Some(inner) = source {
+                message = format!("{message}: {inner}");
+                source = inner.source();
+            }
+            lowercase_first(&message)
+        }
+    }
+}
+
+fn lowercase_first(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// A diagnostic at the place tera points to in `source`.
+fn tera_diagnostic(source: &Source, err: &tera::Error) -> Diagnostic {
+    let (span, message) = match err.kind() {
+        tera::ErrorKind::SyntaxError(report) | tera::ErrorKind::RenderingError(report) => {
+            let s = report.span();
+            let len = if s.start_line == s.end_line {
+                s.end_col.saturating_sub(s.start_col).max(1)
+            } else {
+                1
+            };
+            (
+                Span::new(s.start_line.max(1), s.start_col + 1, len),
+                lowercase_first(report.message()),
+            )
+        }
+        _ => (Span::new(1, 1, 1), describe(err)),
+    };
+    let code = if matches!(err.kind(), tera::ErrorKind::RenderingError(_)) {
+        "template-render"
+    } else {
+        "template-syntax"
+    };
+    Diagnostic::new(source, span, Severity::Error, code, message)
+}
+
+/// Where `var` is first used in `text`, for the caret of a warning.
+fn find_variable(text: &str, var: &str) -> Span {
+    for (i, line) in text.lines().enumerate() {
+        let mut from = 0;
+        while let Some(pos) = line[from..].find(var) {
+            let at = from + pos;
+            let before = line[..at].chars().next_back();
+            let after = line[at + var.len()..].chars().next();
+            let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+            if !word(before) && !word(after) {
+                let col = line[..at].chars().count() + 1;
+                return Span::new(i + 1, col, var.chars().count());
+            }
+            from = at + var.len();
+        }
+    }
+    Span::new(1, 1, 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_a_mail_pair() {
+        let lib = Library::from_memory([
+            (
+                "mail/task.txt",
+                "Loggkontroll {{ case_id }}\n\nHej {{ recipient }}!\n",
+            ),
+            ("mail/task.html", "<p>Hej {{ recipient }}!</p>"),
+        ]);
+        let mail = lib
+            .render_mail("task", &json!({"case_id": "TRE-1", "recipient": "<Anna>"}))
+            .unwrap();
+        assert_eq!(mail.subject, "Loggkontroll TRE-1");
+        assert_eq!(mail.text, "Hej <Anna>!\n");
+        assert_eq!(mail.html, "<p>Hej &lt;Anna&gt;!</p>");
+    }
+
+    #[test]
+    fn unknown_variables_warn_at_their_line() {
+        let lib = Library::from_memory([
+            ("mail/task.txt", "Ämne {{ case_id }}\n\n{{ client_name }}\n"),
+            ("mail/task.html", "<p>{{ case_id }}</p>"),
+        ]);
+        let found = lib.check(Purpose::Task, "task");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].code, "template-variable");
+        assert_eq!((found[0].line, found[0].column), (3, 4));
+        assert!(found[0].message.contains("`client_name`"));
+    }
+
+    #[test]
+    fn syntax_errors_are_pinned_to_their_file_and_line() {
+        let lib = Library::from_memory([
+            ("mail/task.txt", "Ämne\n\n{% if case_id %}\nx\n"),
+            ("mail/task.html", "<p>ok</p>"),
+        ]);
+        assert_eq!(lib.load_errors.len(), 1);
+        assert_eq!(lib.load_errors[0].path, "mail/task.txt");
+        assert_eq!(lib.load_errors[0].code, "template-syntax");
+        assert!(lib.contains("mail/task.html"));
+    }
+}

@@ -1,0 +1,211 @@
+//! `loggkoll check`, `graph` and `explain` driven end to end through the binary.
+
+mod support;
+
+use support::{Test, expect_file, root};
+
+/// Broken routines that have only warnings: they check with exit 0.
+const WARNINGS_ONLY: &[&str] = &["low-review-chance"];
+
+#[test]
+fn shipped_routines_check_clean() {
+    let run = Test::new().args(["check"]).run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        "checked 4 files (log-extract, npo-sampling, targeted-review, treserva-sampling): no problems\n"
+    );
+}
+
+#[test]
+fn every_broken_routine_gives_its_exact_diagnostics() {
+    let dir = root().join("tests/routines/broken");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 20, "the corpus has {} files", files.len());
+    for file in files {
+        let stem = file.file_stem().unwrap().to_string_lossy().into_owned();
+        let rel = format!("tests/routines/broken/{stem}.yaml");
+        let run = Test::new().args(["check", &rel]).run();
+        let want = if WARNINGS_ONLY.contains(&stem.as_str()) {
+            0
+        } else {
+            1
+        };
+        assert_eq!(run.code, want, "{rel}: exit code\n{}", run.stderr);
+        assert!(run.stdout.is_empty(), "{rel}: stdout {}", run.stdout);
+        expect_file(&dir.join(format!("{stem}.stderr")), &run.stderr);
+    }
+}
+
+#[test]
+fn json_diagnostics_go_to_stdout() {
+    let run = Test::new()
+        .args([
+            "check",
+            "tests/routines/broken/undefined-state.yaml",
+            "--format",
+            "json",
+        ])
+        .run();
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
+    let value: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let first = &value[0];
+    assert_eq!(first["path"], "tests/routines/broken/undefined-state.yaml");
+    assert_eq!(first["line"], 22);
+    assert_eq!(first["column"], 13);
+    assert_eq!(first["severity"], "error");
+    assert_eq!(first["code"], "undefined-state");
+    assert_eq!(first["message"], "state `dnoe` is not defined");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let run = Test::new().args(["check", "no/such/file.yaml"]).run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("no/such/file.yaml"), "{}", run.stderr);
+    let run = Test::new()
+        .args(["graph", "treserva-sampling", "--format", "png"])
+        .run();
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("unknown graph format `png`"),
+        "{}",
+        run.stderr
+    );
+    let run = Test::new().args(["explain", "treserva-samplng"]).run();
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("did you mean `treserva-sampling`?"),
+        "{}",
+        run.stderr
+    );
+    let run = Test::new()
+        .args(["explain", "npo-sampling", "--now", "soon"])
+        .run();
+    assert_eq!(run.code, 2);
+    let run = Test::new().args(["frobnicate"]).run();
+    assert_eq!(run.code, 2);
+}
+
+#[test]
+fn graph_of_a_broken_file_exits_1() {
+    let run = Test::new()
+        .args(["graph", "tests/routines/broken/undefined-state.yaml"])
+        .run();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("undefined-state.yaml:22:13"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn explain_states_the_yearly_review_chance() {
+    let run = Test::new()
+        .args(["explain", "treserva-sampling", "--now", "2026-11-22T10:00"])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains(
+            "Chans att granskas inom ett år: 100 % (med likformigt urval hade det varit 71.8 %)"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("Nästa körningar: 2026-12-01 07:00, 2027-01-01 07:00, 2027-02-01 07:00"),
+        "{}",
+        run.stdout
+    );
+    let run = Test::new()
+        .args(["explain", "tests/routines/broken/low-review-chance.yaml"])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("Chans att granskas inom ett år: 71.8 %"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn graphs_in_every_format() {
+    for (format, marker) in [
+        ("dot", "digraph \"treserva-sampling\""),
+        ("mermaid", "stateDiagram-v2"),
+        ("svg", "<svg xmlns"),
+    ] {
+        let run = Test::new()
+            .args(["graph", "treserva-sampling", "--format", format])
+            .run();
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(
+            run.stdout.starts_with(marker) || run.stdout.contains(marker),
+            "{format}"
+        );
+        assert!(run.stdout.contains("Granska loggen"), "{format}");
+    }
+    let dot = Test::new()
+        .args(["graph", "routines/log-extract.yaml"])
+        .run();
+    assert!(
+        dot.stdout
+            .contains("\"hand_out\" -> \"document\" [label=\"Loggutdraget är utlämnat\"]"),
+        "{}",
+        dot.stdout
+    );
+}
+
+#[test]
+fn template_errors_point_into_the_template_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = |from: &str, to: &str| {
+        let to = dir.path().join(to);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(root().join(from), to).unwrap();
+    };
+    copy("routines/treserva-sampling.yaml", "routines/treserva-sampling.yaml");
+    for entry in std::fs::read_dir(root().join("templates/mail")).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        copy(&format!("templates/mail/{name}"), &format!("templates/mail/{name}"));
+    }
+    for entry in std::fs::read_dir(root().join("templates/documents")).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        copy(&format!("templates/documents/{name}"), &format!("templates/documents/{name}"));
+    }
+    // An unclosed block on line 3 and a variable no task mail provides on line 4.
+    std::fs::write(
+        dir.path().join("templates/mail/reminder.txt"),
+        "Påminnelse {{ case_id }}\n\n{% if when %}\nHej {{ client_name }}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("templates/mail/task.txt"),
+        "Uppgift {{ case_id }}\n\nKlient: {{ client_name }}\n",
+    )
+    .unwrap();
+    let run = Test::in_dir(dir.path()).args(["check"]).run();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("templates/mail/reminder.txt:"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("error[template-syntax]"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "templates/mail/task.txt:3:12: warning[template-variable]: template `mail/task.txt` uses `client_name`, which a task message does not provide"
+        ),
+        "{}",
+        run.stderr
+    );
+}
