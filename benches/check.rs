@@ -16,7 +16,8 @@ fn main() {
         let ctx = Context {
             templates: Some(&library),
         };
-        let set = loader::compile_all(std::slice::from_ref(&routines), &ctx).expect("routines load");
+        let set =
+            loader::compile_all(std::slice::from_ref(&routines), &ctx).expect("routines load");
         assert!(!set.has_errors());
         set.routines.len()
     };

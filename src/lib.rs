@@ -7,10 +7,14 @@ pub mod calendar;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod engine;
 pub mod error;
+pub mod links;
 pub mod roster;
 pub mod routine;
 pub mod schedule;
+pub mod simulate;
+pub mod store;
 pub mod tabular;
 pub mod templates;
 

@@ -73,7 +73,6 @@ impl Purpose {
             "deadline": "fredag 15 januari 2027",
             "link": "https://loggkoll.example.se/t/abc123",
             "subject_user": "",
-            "guidance": "Titta efter åtkomst till kunder utan vårdrelation.",
         });
         let mut value = match self {
             Purpose::Task => mail,

@@ -173,14 +173,23 @@ fn template_errors_point_into_the_template_file() {
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
         std::fs::copy(root().join(from), to).unwrap();
     };
-    copy("routines/treserva-sampling.yaml", "routines/treserva-sampling.yaml");
+    copy(
+        "routines/treserva-sampling.yaml",
+        "routines/treserva-sampling.yaml",
+    );
     for entry in std::fs::read_dir(root().join("templates/mail")).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
-        copy(&format!("templates/mail/{name}"), &format!("templates/mail/{name}"));
+        copy(
+            &format!("templates/mail/{name}"),
+            &format!("templates/mail/{name}"),
+        );
     }
     for entry in std::fs::read_dir(root().join("templates/documents")).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
-        copy(&format!("templates/documents/{name}"), &format!("templates/documents/{name}"));
+        copy(
+            &format!("templates/documents/{name}"),
+            &format!("templates/documents/{name}"),
+        );
     }
     // An unclosed block on line 3 and a variable no task mail provides on line 4.
     std::fs::write(
@@ -200,7 +209,11 @@ fn template_errors_point_into_the_template_file() {
         "{}",
         run.stderr
     );
-    assert!(run.stderr.contains("error[template-syntax]"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("error[template-syntax]"),
+        "{}",
+        run.stderr
+    );
     assert!(
         run.stderr.contains(
             "templates/mail/task.txt:3:12: warning[template-variable]: template `mail/task.txt` uses `client_name`, which a task message does not provide"

@@ -14,7 +14,12 @@ fn shipped() -> &'static Vec<(String, String)> {
         let mut out: Vec<(String, String)> = std::fs::read_dir(&dir)
             .unwrap()
             .map(|e| e.unwrap().path())
-            .map(|p| (p.display().to_string(), std::fs::read_to_string(&p).unwrap()))
+            .map(|p| {
+                (
+                    p.display().to_string(),
+                    std::fs::read_to_string(&p).unwrap(),
+                )
+            })
             .collect();
         out.sort();
         out
@@ -40,8 +45,8 @@ enum Edit {
 
 fn edit() -> impl Strategy<Value = Edit> {
     let chars = prop::sample::select(vec![
-        ':', '-', ' ', '\t', '"', '\'', '0', '9', 'x', '{', '}', '[', ']', '#', '&', '*', '|',
-        '>', '%', '@', '!', '\n', 'å', '?', ',',
+        ':', '-', ' ', '\t', '"', '\'', '0', '9', 'x', '{', '}', '[', ']', '#', '&', '*', '|', '>',
+        '%', '@', '!', '\n', 'å', '?', ',',
     ]);
     let snippets = prop::sample::select(vec![
         "  ".to_string(),
@@ -64,8 +69,10 @@ fn edit() -> impl Strategy<Value = Edit> {
         any::<prop::sample::Index>().prop_map(|i| Edit::DuplicateLine(i.index(10_000))),
         (any::<prop::sample::Index>(), any::<prop::sample::Index>())
             .prop_map(|(a, b)| Edit::SwapLines(a.index(10_000), b.index(10_000))),
-        (any::<prop::sample::Index>(), chars).prop_map(|(i, c)| Edit::ReplaceChar(i.index(100_000), c)),
-        (any::<prop::sample::Index>(), snippets).prop_map(|(i, s)| Edit::Insert(i.index(100_000), s)),
+        (any::<prop::sample::Index>(), chars)
+            .prop_map(|(i, c)| Edit::ReplaceChar(i.index(100_000), c)),
+        (any::<prop::sample::Index>(), snippets)
+            .prop_map(|(i, s)| Edit::Insert(i.index(100_000), s)),
         any::<prop::sample::Index>().prop_map(|i| Edit::Truncate(i.index(100_000))),
     ]
 }

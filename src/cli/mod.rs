@@ -4,6 +4,8 @@
 
 mod check;
 mod graph;
+pub mod ops;
+mod simulate;
 
 use crate::config::Config;
 use crate::{Error, Result};
@@ -59,6 +61,28 @@ pub enum Command {
     Graph(graph::GraphArgs),
     /// Explain a routine in plain Swedish: runs, sample size, yearly review chance, deadlines.
     Explain(graph::ExplainArgs),
+    /// The roster of units and people.
+    #[command(subcommand)]
+    Roster(ops::RosterCommand),
+    /// Do everything due up to now, once: rounds, reminders, escalations.
+    Tick(ops::TickArgs),
+    /// Cases: list, show, answer, open.
+    #[command(subcommand)]
+    Case(ops::CaseCommand),
+    /// Sampling rounds: list, show, redraw.
+    #[command(subcommand)]
+    Round(ops::RoundCommand),
+    /// The audit trail.
+    #[command(subcommand)]
+    Audit(ops::AuditCommand),
+    /// Queued, sent and failed emails.
+    #[command(subcommand)]
+    Outbox(ops::OutboxCommand),
+    /// A synthetic organisation run on a simulated clock; prints figures.
+    Simulate(simulate::SimulateArgs),
+    /// Delegations of a role to a deputy.
+    #[command(subcommand)]
+    Delegation(ops::DelegationCommand),
 }
 
 /// What the caller needs beyond the arguments: configuration and the clock.
@@ -79,6 +103,11 @@ impl Env {
 }
 
 pub fn main() -> ExitCode {
+    // Output piped into `head` ends quietly, as command-line tools do, instead of panicking.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
@@ -111,5 +140,13 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Check(args) => check::run(&env, args),
         Command::Graph(args) => graph::graph(&env, args),
         Command::Explain(args) => graph::explain(&env, args),
+        Command::Roster(cmd) => ops::roster(&env, cmd),
+        Command::Tick(args) => ops::tick(&env, args),
+        Command::Case(cmd) => ops::case(&env, cmd),
+        Command::Round(cmd) => ops::round(&env, cmd),
+        Command::Audit(cmd) => ops::audit_cmd(&env, cmd),
+        Command::Outbox(cmd) => ops::outbox_cmd(&env, cmd),
+        Command::Delegation(cmd) => ops::delegation(&env, cmd),
+        Command::Simulate(args) => simulate::run_cmd(&env, args),
     }
 }

@@ -78,8 +78,9 @@ pub fn parse(source: &Source) -> Result<Node, Box<Diagnostic>> {
             Err(err) => {
                 let mark = err.marker();
                 let at = Span::new(mark.line().max(1), mark.col() + 1, 1);
-                return Err(syntax(at, err.info().to_string())
-                    .with_help_boxed("check the indentation and that every `key: value` has its colon"));
+                return Err(syntax(at, err.info().to_string()).with_help_boxed(
+                    "check the indentation and that every `key: value` has its colon",
+                ));
             }
         };
         let at = span(&event_span);

@@ -1,0 +1,774 @@
+//! The commands that run the engine: `roster import`, `tick`, `case …`, `round …`, `audit
+//! verify`, `outbox list`, `delegation …`.
+
+use super::Env;
+use crate::engine::{self, Engine, OpenRequest};
+use crate::roster::{self, Role};
+use crate::routine::{Context, loader};
+use crate::store::{self, Store, audit, cases as case_db, outbox, rounds as round_db};
+use crate::templates::Library;
+use crate::{Error, Result};
+use chrono::{DateTime, Utc};
+use clap::{Args, Subcommand};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+
+pub fn open_store(env: &Env) -> Result<Store> {
+    Store::open(&env.global.db)
+}
+
+/// The engine on the configured database, routines and templates.
+pub fn open_engine(env: &Env, now: DateTime<Utc>) -> Result<Engine> {
+    open_engine_on(env, open_store(env)?, now)
+}
+
+/// The engine on `store` with the configured routines and templates.
+pub fn open_engine_on(env: &Env, store: Store, now: DateTime<Utc>) -> Result<Engine> {
+    let templates = Library::load(&env.global.templates)?;
+    let routines = loader::load_routines(
+        &env.global.routines,
+        &Context {
+            templates: Some(&templates),
+        },
+    )?;
+    Engine::new(store, routines, templates, env.config.clone(), now)
+}
+
+fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| Error::runtime(e.to_string()))?;
+    println!("{text}");
+    Ok(())
+}
+
+// ----- roster -----
+
+#[derive(Debug, Subcommand)]
+pub enum RosterCommand {
+    /// Replace the roster atomically from units.csv and people.csv.
+    Import(RosterImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RosterImportArgs {
+    #[arg(long)]
+    pub units: PathBuf,
+    #[arg(long)]
+    pub people: PathBuf,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn roster(env: &Env, cmd: RosterCommand) -> Result<u8> {
+    let RosterCommand::Import(args) = cmd;
+    let now = env.now()?;
+    let parsed = roster::parse_roster(&args.units, &args.people)?;
+    let mut store = open_store(env)?;
+    let summary = engine::import_roster(
+        &mut store,
+        &parsed,
+        &args.units.display().to_string(),
+        &args.people.display().to_string(),
+        "cli",
+        now,
+    )?;
+    if args.json {
+        print_json(&summary)?;
+    } else {
+        eprintln!(
+            "imported {} units and {} people ({} added, {} changed, {} removed, {} unchanged)",
+            summary.units,
+            summary.people,
+            summary.added,
+            summary.changed,
+            summary.removed,
+            summary.unchanged
+        );
+    }
+    Ok(0)
+}
+
+// ----- tick -----
+
+#[derive(Debug, Args)]
+pub struct TickArgs {
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn tick(env: &Env, args: TickArgs) -> Result<u8> {
+    let now = env.now()?;
+    let mut engine = open_engine(env, now)?;
+    let report = engine.tick(now)?;
+    if args.json {
+        print_json(&report)?;
+    } else {
+        for r in &report.rounds {
+            eprintln!(
+                "round {} of {} ({}): {} drawn of {}",
+                r.round_id, r.routine, r.occurrence, r.drawn, r.population
+            );
+        }
+        eprintln!(
+            "tick {}: {} round{}, {} reminder{}, {} escalation{}",
+            report.now,
+            report.rounds.len(),
+            plural(report.rounds.len()),
+            report.reminders,
+            plural(report.reminders),
+            report.escalations,
+            plural(report.escalations)
+        );
+    }
+    Ok(0)
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+// ----- case -----
+
+#[derive(Debug, Subcommand)]
+pub enum CaseCommand {
+    /// List cases.
+    List(CaseListArgs),
+    /// One case with its whole history.
+    Show(CaseShowArgs),
+    /// Record an outcome of the case's current step.
+    Answer(CaseAnswerArgs),
+    /// Start an ad hoc case (targeted review, log-extract request).
+    Open(CaseOpenArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CaseListArgs {
+    #[arg(long)]
+    pub routine: Option<String>,
+    #[arg(long)]
+    pub unit: Option<String>,
+    #[arg(long)]
+    pub state: Option<String>,
+    /// Only cases not yet closed.
+    #[arg(long)]
+    pub open: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CaseShowArgs {
+    pub id: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CaseAnswerArgs {
+    pub id: String,
+    pub outcome: String,
+    /// The person answering (a person id of the roster).
+    #[arg(long)]
+    pub by: String,
+    #[arg(long)]
+    pub comment: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CaseOpenArgs {
+    /// The routine (id or file).
+    pub routine: String,
+    #[arg(long)]
+    pub unit: String,
+    /// Who opens it (a person id of the roster).
+    #[arg(long)]
+    pub by: String,
+    /// The user whose access is reviewed.
+    #[arg(long)]
+    pub subject_user: Option<String>,
+    /// The client's personal identity number (extract requests, targeted reviews of a client).
+    #[arg(long)]
+    pub client: Option<String>,
+    /// Start of the period to review.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// End of the period to review.
+    #[arg(long)]
+    pub to: Option<String>,
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// The record system, for a routine that covers several (default: its first).
+    #[arg(long)]
+    pub system: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The case JSON of `../shared/CLI.md`.
+pub fn case_json(
+    store: &Store,
+    engine_routines: &[crate::routine::Routine],
+    c: &case_db::CaseRow,
+) -> Result<Value> {
+    let open = case_db::open_task(&store.conn, &c.id)?;
+    let outcomes: Vec<String> = match (&open, c.closed_at.is_none()) {
+        (Some(task), true) => {
+            let routine = match engine_routines.iter().find(|r| r.hash == c.routine_hash) {
+                Some(r) => Some(r.clone()),
+                None => engine::compile_stored(&store.conn, &c.routine_hash).ok(),
+            };
+            routine
+                .and_then(|r| {
+                    r.state(&task.state)
+                        .map(|ix| r.outcomes(ix).iter().map(|(o, _)| o.name.clone()).collect())
+                })
+                .unwrap_or_default()
+        }
+        _ => vec![],
+    };
+    Ok(json!({
+        "id": c.id,
+        "routine": c.routine_id,
+        "kind": c.kind,
+        "unit": c.unit_id,
+        "subject_user": c.subject_person_id,
+        "state": c.state,
+        "assignee": open.as_ref().and_then(|t| t.assignee_id.clone()),
+        "due": open.as_ref().map(|t| store::date(t.due_date)),
+        "opened_at": c.opened_at,
+        "closed_at": c.closed_at,
+        "round": c.round_id,
+        "window_start": c.window_start,
+        "window_end": c.window_end,
+        "outcomes": outcomes,
+        "result": c.result,
+        "system": c.system,
+    }))
+}
+
+pub fn case(env: &Env, cmd: CaseCommand) -> Result<u8> {
+    match cmd {
+        CaseCommand::List(args) => {
+            let store = open_store(env)?;
+            let routines = current_routines(env);
+            let filter = case_db::Filter {
+                routine: args.routine.as_deref(),
+                unit: args.unit.as_deref(),
+                state: args.state.as_deref(),
+                open_only: args.open,
+            };
+            if args.json {
+                // Streamed as one array, so memory stays flat in the number of cases.
+                let mut first = true;
+                println!("[");
+                case_db::for_each(&store.conn, &filter, |c| {
+                    let v = case_json(&store, &routines, &c)?;
+                    let text =
+                        serde_json::to_string(&v).map_err(|e| Error::runtime(e.to_string()))?;
+                    println!("{}  {text}", if first { "" } else { "," });
+                    first = false;
+                    Ok(())
+                })?;
+                println!("]");
+            } else {
+                println!(
+                    "{:<16} {:<20} {:<12} {:<24} {:<12} {:<10}",
+                    "CASE", "ROUTINE", "UNIT", "STATE", "ASSIGNEE", "DUE"
+                );
+                case_db::for_each(&store.conn, &filter, |c| {
+                    let open = case_db::open_task(&store.conn, &c.id)?;
+                    println!(
+                        "{:<16} {:<20} {:<12} {:<24} {:<12} {:<10}",
+                        c.id,
+                        c.routine_id,
+                        c.unit_id,
+                        c.state,
+                        open.as_ref()
+                            .and_then(|t| t.assignee_id.clone())
+                            .unwrap_or_else(|| "-".into()),
+                        open.as_ref()
+                            .map(|t| store::date(t.due_date))
+                            .unwrap_or_else(|| "-".into())
+                    );
+                    Ok(())
+                })?;
+            }
+            Ok(0)
+        }
+        CaseCommand::Show(args) => {
+            let store = open_store(env)?;
+            let routines = current_routines(env);
+            let c = case_db::require(&store.conn, &args.id)?;
+            let history = audit::case_history(&store.conn, &c.id)?;
+            if args.json {
+                let mut v = case_json(&store, &routines, &c)?;
+                v["history"] =
+                    serde_json::to_value(&history).map_err(|e| Error::runtime(e.to_string()))?;
+                print_json(&v)?;
+            } else {
+                let v = case_json(&store, &routines, &c)?;
+                println!("{} — {} ({})", c.id, c.routine_id, c.kind);
+                println!("unit: {}  system: {}", c.unit_id, c.system);
+                if let Some(s) = &c.subject_person_id {
+                    println!(
+                        "user: {s} ({})",
+                        c.subject_account.as_deref().unwrap_or("-")
+                    );
+                }
+                if let (Some(a), Some(b)) = (&c.window_start, &c.window_end) {
+                    println!("window: {a} – {b}");
+                }
+                println!(
+                    "state: {}{}",
+                    c.state,
+                    c.result
+                        .as_ref()
+                        .map(|r| format!(" (result: {r})"))
+                        .unwrap_or_default()
+                );
+                if c.closed_at.is_none() {
+                    println!(
+                        "assignee: {}  due: {}  outcomes: {}",
+                        v["assignee"].as_str().unwrap_or("-"),
+                        v["due"].as_str().unwrap_or("-"),
+                        v["outcomes"]
+                            .as_array()
+                            .map(|a| a
+                                .iter()
+                                .filter_map(|x| x.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", "))
+                            .unwrap_or_default()
+                    );
+                }
+                println!("history:");
+                for e in history {
+                    let comment = e
+                        .personal
+                        .as_ref()
+                        .and_then(|p| p.get("comment"))
+                        .and_then(|c| c.as_str());
+                    println!(
+                        "  {}  {:<18} {:<10} {}{}",
+                        e.at,
+                        e.event,
+                        e.actor,
+                        e.data,
+                        comment.map(|c| format!("  \"{c}\"")).unwrap_or_default()
+                    );
+                }
+            }
+            Ok(0)
+        }
+        CaseCommand::Answer(args) => {
+            let now = env.now()?;
+            let mut engine = open_engine(env, now)?;
+            let answered = engine.answer(
+                &args.id,
+                &args.outcome,
+                &args.by,
+                args.comment.as_deref(),
+                None,
+                now,
+            )?;
+            if args.json {
+                print_json(&answered)?;
+            } else if answered.closed {
+                eprintln!(
+                    "{}: {} → {} (closed)",
+                    answered.case_id, answered.outcome, answered.to
+                );
+            } else {
+                eprintln!(
+                    "{}: {} → {}, assigned to {}",
+                    answered.case_id,
+                    answered.outcome,
+                    answered.to,
+                    answered.assignee.as_deref().unwrap_or("nobody")
+                );
+            }
+            Ok(0)
+        }
+        CaseCommand::Open(args) => {
+            let now = env.now()?;
+            let tz = env.config.timezone;
+            let time = |flag: &str, v: &Option<String>| -> Result<Option<DateTime<Utc>>> {
+                v.as_deref()
+                    .map(|t| {
+                        crate::clock::parse_time(t, tz)
+                            .map_err(|m| Error::usage(format!("{flag}: {m}")))
+                    })
+                    .transpose()
+            };
+            let req = OpenRequest {
+                routine: args.routine,
+                unit: args.unit,
+                by: args.by,
+                subject_user: args.subject_user,
+                client: args.client,
+                from: time("--from", &args.from)?,
+                to: time("--to", &args.to)?,
+                reason: args.reason,
+                system: args.system,
+            };
+            let mut engine = open_engine(env, now)?;
+            let id = engine.open_case(&req, now)?;
+            if args.json {
+                let c = case_db::require(&engine.store.conn, &id)?;
+                print_json(&case_json(&engine.store, &engine.routines, &c)?)?;
+            } else {
+                println!("{id}");
+            }
+            Ok(0)
+        }
+    }
+}
+
+/// The routines folder's routines when it compiles; reading commands work without it.
+fn current_routines(env: &Env) -> Vec<crate::routine::Routine> {
+    Library::load(&env.global.templates)
+        .ok()
+        .and_then(|lib| {
+            loader::load_routines(
+                &env.global.routines,
+                &Context {
+                    templates: Some(&lib),
+                },
+            )
+            .ok()
+        })
+        .unwrap_or_default()
+}
+
+// ----- round -----
+
+#[derive(Debug, Subcommand)]
+pub enum RoundCommand {
+    /// The sampling rounds.
+    List(RoundListArgs),
+    /// One round: population, who was drawn, the seed and the command that re-runs the draw.
+    Show(RoundShowArgs),
+    /// Re-run a round's draw from its recorded seed and population, and compare.
+    Redraw(RoundShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RoundListArgs {
+    #[arg(long)]
+    pub routine: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RoundShowArgs {
+    pub id: i64,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn round(env: &Env, cmd: RoundCommand) -> Result<u8> {
+    let store = open_store(env)?;
+    match cmd {
+        RoundCommand::List(args) => {
+            let rows = round_db::list(&store.conn, args.routine.as_deref())?;
+            if args.json {
+                print_json(&rows)?;
+            } else {
+                println!(
+                    "{:<6} {:<20} {:<22} {:>10} {:>6}",
+                    "ROUND", "ROUTINE", "OCCURRENCE", "POPULATION", "DRAWN"
+                );
+                for r in rows {
+                    println!(
+                        "{:<6} {:<20} {:<22} {:>10} {:>6}",
+                        r.id, r.routine, r.occurrence, r.population, r.drawn
+                    );
+                }
+            }
+            Ok(0)
+        }
+        RoundCommand::Show(args) => {
+            let r = round_db::get(&store.conn, args.id)?
+                .ok_or_else(|| Error::usage(format!("no round {}", args.id)))?;
+            let members = round_db::members(&store.conn, r.id)?;
+            let drawn: Vec<&round_db::MemberRow> =
+                members.iter().filter(|m| m.drawn.is_some()).collect();
+            let command = format!("loggkoll round redraw {}", r.id);
+            if args.json {
+                print_json(
+                    &json!({"round": r, "drawn": drawn, "population": members.len(), "redraw": command}),
+                )?;
+            } else {
+                println!("round {} of {} at {}", r.id, r.routine, r.occurrence);
+                println!("routine version: {}", r.routine_hash);
+                println!("drawn: {} of a population of {}", r.drawn, r.population);
+                println!("seed: {}", r.seed);
+                println!("re-run the draw: {command}");
+                for m in drawn {
+                    println!(
+                        "  {:<14} {:<12} {:<20} {}",
+                        m.person_id,
+                        m.unit_id,
+                        m.account,
+                        m.drawn.as_deref().unwrap_or("")
+                    );
+                }
+            }
+            Ok(0)
+        }
+        RoundCommand::Redraw(args) => {
+            let outcome = engine::rounds::redraw(&store, args.id)?;
+            if args.json {
+                print_json(&outcome)?;
+            } else {
+                println!(
+                    "round {}: seed {} redraws {} users; {}",
+                    args.id,
+                    outcome.seed,
+                    outcome.drawn.len(),
+                    if outcome.matches {
+                        "the same as recorded"
+                    } else {
+                        "DIFFERENT from what was recorded"
+                    }
+                );
+                for (p, reason) in &outcome.drawn {
+                    println!("  {p:<14} {reason}");
+                }
+            }
+            Ok(if outcome.matches { 0 } else { 1 })
+        }
+    }
+}
+
+// ----- audit -----
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain; exit 1 naming the first broken entry.
+    Verify(JsonArg),
+}
+
+#[derive(Debug, Args)]
+pub struct JsonArg {
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn audit_cmd(env: &Env, cmd: AuditCommand) -> Result<u8> {
+    let AuditCommand::Verify(args) = cmd;
+    let store = open_store(env)?;
+    let v = audit::verify(&store.conn)?;
+    if args.json {
+        print_json(&json!({
+            "entries": v.entries,
+            "intact": v.broken.is_none(),
+            "broken": v.broken.as_ref().map(|b| json!({"seq": b.seq, "at": b.at, "event": b.event, "case": b.case_id, "reason": b.reason})),
+        }))?;
+    }
+    match v.broken {
+        None => {
+            if !args.json {
+                eprintln!("audit trail intact: {} entries verified", v.entries);
+            }
+            Ok(0)
+        }
+        Some(b) => {
+            eprintln!("audit trail broken at {b}");
+            Ok(1)
+        }
+    }
+}
+
+// ----- outbox -----
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// Queued, sent and failed messages.
+    List(OutboxListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct OutboxListArgs {
+    /// Only messages with this status: queued, sent or failed.
+    #[arg(long)]
+    pub status: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn outbox_cmd(env: &Env, cmd: OutboxCommand) -> Result<u8> {
+    let OutboxCommand::List(args) = cmd;
+    if let Some(s) = &args.status
+        && !["queued", "sent", "failed"].contains(&s.as_str())
+    {
+        return Err(Error::usage(format!(
+            "--status: `{s}` is not queued, sent or failed"
+        )));
+    }
+    let store = open_store(env)?;
+    let rows = outbox::list(&store.conn, args.status.as_deref())?;
+    if args.json {
+        print_json(&rows)?;
+    } else {
+        println!("ID     STATUS   PURPOSE     CASE             CREATED                  TO");
+        for m in rows {
+            println!(
+                "{:<6} {:<8} {:<11} {:<16} {:<24} {}{}",
+                m.id,
+                m.status,
+                m.purpose,
+                m.case_id.as_deref().unwrap_or("-"),
+                m.created_at,
+                m.to,
+                m.last_error.map(|e| format!("  [{e}]")).unwrap_or_default()
+            );
+        }
+    }
+    Ok(0)
+}
+
+// ----- delegation -----
+
+#[derive(Debug, Subcommand)]
+pub enum DelegationCommand {
+    /// A role holder names a deputy for a period: tasks go to the deputy, escalations still to the holder.
+    Add(DelegationAddArgs),
+    /// Delegations in force.
+    List(JsonArg),
+    /// End a delegation.
+    Revoke(DelegationRevokeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DelegationAddArgs {
+    #[arg(long)]
+    pub holder: String,
+    #[arg(long)]
+    pub deputy: String,
+    #[arg(long)]
+    pub role: String,
+    /// First day (YYYY-MM-DD).
+    #[arg(long)]
+    pub from: String,
+    /// Last day (YYYY-MM-DD).
+    #[arg(long)]
+    pub to: String,
+}
+
+#[derive(Debug, Args)]
+pub struct DelegationRevokeArgs {
+    pub id: i64,
+}
+
+pub fn delegation(env: &Env, cmd: DelegationCommand) -> Result<u8> {
+    let mut store = open_store(env)?;
+    match cmd {
+        DelegationCommand::Add(args) => {
+            let now = env.now()?;
+            let role: Role = args
+                .role
+                .parse()
+                .map_err(|e| Error::bad_input(format!("--role: {e}")))?;
+            let day = |flag: &str, s: &str| {
+                chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+                    Error::bad_input(format!("{flag}: `{s}` is not a date (YYYY-MM-DD)"))
+                })
+            };
+            let (from, to) = (day("--from", &args.from)?, day("--to", &args.to)?);
+            if to < from {
+                return Err(Error::bad_input("--to is before --from"));
+            }
+            let tx = store.write()?;
+            for (flag, id) in [("--holder", &args.holder), ("--deputy", &args.deputy)] {
+                let exists: bool = tx.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM people WHERE id = ?1 AND removed_at IS NULL)",
+                    [id],
+                    |r| r.get(0),
+                )?;
+                if !exists {
+                    return Err(Error::bad_input(format!(
+                        "{flag}: no person `{id}` in the roster"
+                    )));
+                }
+            }
+            let holds: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM person_roles WHERE person_id = ?1 AND role = ?2)",
+                rusqlite::params![args.holder, role.as_str()],
+                |r| r.get(0),
+            )?;
+            if !holds {
+                return Err(Error::bad_input(format!(
+                    "--holder: `{}` does not hold the role `{role}`",
+                    args.holder
+                )));
+            }
+            let id = store::roster::add_delegation(
+                &tx,
+                &args.holder,
+                &args.deputy,
+                role,
+                from,
+                to,
+                now,
+            )?;
+            engine::org::bump_version(&tx)?;
+            audit::append(
+                &tx,
+                now,
+                &audit::Event {
+                    actor: &args.holder,
+                    event: "delegation.added",
+                    case_id: None,
+                    round_id: None,
+                    data: json!({"id": id, "holder": args.holder, "deputy": args.deputy, "role": role.as_str(), "from": args.from, "to": args.to}),
+                    personal: None,
+                },
+            )?;
+            tx.commit()?;
+            println!("{id}");
+            Ok(0)
+        }
+        DelegationCommand::List(args) => {
+            let list = store::roster::delegations(&store.conn)?;
+            if args.json {
+                print_json(&list)?;
+            } else {
+                for d in list {
+                    println!(
+                        "{:<4} {} → {} ({}) {} – {}",
+                        d.id, d.holder_id, d.deputy_id, d.role, d.valid_from, d.valid_to
+                    );
+                }
+            }
+            Ok(0)
+        }
+        DelegationCommand::Revoke(args) => {
+            let now = env.now()?;
+            let tx = store.write()?;
+            if !store::roster::revoke_delegation(&tx, args.id, now)? {
+                return Err(Error::bad_input(format!(
+                    "no delegation {} in force",
+                    args.id
+                )));
+            }
+            engine::org::bump_version(&tx)?;
+            audit::append(
+                &tx,
+                now,
+                &audit::Event {
+                    actor: "cli",
+                    event: "delegation.revoked",
+                    case_id: None,
+                    round_id: None,
+                    data: json!({"id": args.id}),
+                    personal: None,
+                },
+            )?;
+            tx.commit()?;
+            Ok(0)
+        }
+    }
+}

@@ -1,0 +1,620 @@
+//! Cases moving through their graph: opening one, entering a state (a step assigned to its role
+//! holder with deadline, reminders and escalation; or a final state that closes the case), and
+//! answering a step — only along the compiled graph, only by a person allowed to, with a comment
+//! where the routine requires one. Each answer is one transaction.
+
+use super::deadline;
+use super::notices::{self, CaseFacts, Notice};
+use super::{Ctx, Engine};
+use crate::roster::Role;
+use crate::routine::Routine;
+use crate::routine::model::{CaseKind, StateIx};
+use crate::store::audit::{self, Event};
+use crate::store::cases::{self as db, NewCase, NewTask, TaskRow};
+use crate::store::ts;
+use crate::templates::Purpose;
+use crate::{Error, Result};
+use chrono::{DateTime, Datelike, Utc};
+use rusqlite::Connection;
+use serde_json::json;
+
+/// What entering a state did; the caller records it in the audit trail with its own event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entered {
+    pub state: String,
+    pub task_id: Option<i64>,
+    pub assignee: Option<String>,
+    pub holder: Option<String>,
+    pub due: Option<chrono::NaiveDate>,
+    pub result: Option<&'static str>,
+    pub informed: Vec<String>,
+}
+
+impl Entered {
+    pub fn closed(&self) -> bool {
+        self.result.is_some()
+    }
+
+    /// The audit data of the entry, to merge into the event that caused it.
+    pub fn audit(&self) -> serde_json::Value {
+        let mut v = json!({"state": self.state});
+        if let Some(result) = self.result {
+            v["result"] = json!(result);
+        }
+        if let Some(task) = self.task_id {
+            v["task"] = json!(task);
+            v["assignee"] = json!(self.assignee);
+            v["holder"] = json!(self.holder);
+            v["due"] = json!(self.due.map(crate::store::date));
+        }
+        if !self.informed.is_empty() {
+            v["informed"] = json!(self.informed);
+        }
+        v
+    }
+}
+
+/// Enters `state` for case `case` (inside the caller's transaction): a step is assigned, its
+/// first reminder or escalation scheduled and its assignee emailed; a final state closes the
+/// case. Roles informed without a task get one notice each.
+pub fn enter(
+    conn: &Connection,
+    ctx: &Ctx,
+    routine: &Routine,
+    case: &CaseFacts,
+    ix: StateIx,
+    now: DateTime<Utc>,
+) -> Result<Entered> {
+    let state = &routine.graph[ix];
+    let tz = routine.timezone;
+    let day = deadline::local_date(now, tz);
+    let mut entered = Entered {
+        state: state.name.clone(),
+        task_id: None,
+        assignee: None,
+        holder: None,
+        due: None,
+        result: None,
+        informed: Vec::new(),
+    };
+    match (&state.task, state.result) {
+        (None, Some(result)) => {
+            db::close(conn, case.id, &state.name, result.as_str(), now)?;
+            entered.result = Some(result.as_str());
+        }
+        (Some(task), _) => {
+            db::set_state(conn, case.id, &state.name)?;
+            // The holder of the role (or their deputy); failing that, whoever escalations reach.
+            let assignment = ctx
+                .org
+                .assign(task.assignee, case.unit_id, day)
+                .or_else(|| {
+                    task.escalation
+                        .as_ref()
+                        .and_then(|e| ctx.org.assign(e.to, case.unit_id, day))
+                });
+            let due = deadline::due_date(now, tz, task.deadline);
+            let task_id = db::insert_task(
+                conn,
+                &NewTask {
+                    case_id: case.id,
+                    state: &state.name,
+                    role: task.assignee.as_str(),
+                    assignee_id: assignment.as_ref().map(|a| a.assignee.as_str()),
+                    holder_id: assignment.as_ref().map(|a| a.holder.as_str()),
+                    due_date: due,
+                },
+                now,
+            )?;
+            if let Some(first) = deadline::plan(task, now, due, tz).first() {
+                db::insert_timer(conn, task_id, 0, first.kind, &first.label, first.fire_at)?;
+            }
+            if let Some(a) = &assignment
+                && let Some(person) = ctx.org.person(&a.assignee)
+            {
+                notices::queue(
+                    conn,
+                    ctx,
+                    &Notice {
+                        purpose: Purpose::Task,
+                        routine,
+                        state,
+                        case,
+                        task_id: Some(task_id),
+                        recipient: person,
+                        due: Some(due),
+                        extra: json!({}),
+                    },
+                    now,
+                )?;
+            }
+            entered.task_id = Some(task_id);
+            entered.due = Some(due);
+            entered.assignee = assignment.as_ref().map(|a| a.assignee.clone());
+            entered.holder = assignment.map(|a| a.holder);
+        }
+        (None, None) => {
+            return Err(Error::runtime(format!(
+                "state `{}` of `{}` is neither a step nor final",
+                state.name, routine.id
+            )));
+        }
+    }
+    if state.inform.is_empty() {
+        return Ok(entered);
+    }
+    // Roles informed without a task: one notice per person (not the assignee, who has the task).
+    let latest_task = match entered.task_id {
+        Some(id) => Some(id),
+        None => db::tasks_of(conn, case.id)?.last().map(|t| t.id),
+    };
+    for role in &state.inform {
+        for holder in ctx.org.holders(*role, case.unit_id, day) {
+            if entered.informed.iter().any(|p| p == holder)
+                || entered.assignee.as_deref() == Some(holder)
+            {
+                continue;
+            }
+            let Some(person) = ctx.org.person(holder) else {
+                continue;
+            };
+            notices::queue(
+                conn,
+                ctx,
+                &Notice {
+                    purpose: Purpose::Inform,
+                    routine,
+                    state,
+                    case,
+                    task_id: latest_task,
+                    recipient: person,
+                    due: None,
+                    extra: json!({"result": state.result.map(|r| r.title_sv()).unwrap_or("")}),
+                },
+                now,
+            )?;
+            entered.informed.push(holder.to_string());
+        }
+    }
+    Ok(entered)
+}
+
+/// The result of an answer.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Answered {
+    pub case_id: String,
+    pub from: String,
+    pub outcome: String,
+    pub to: String,
+    pub closed: bool,
+    pub assignee: Option<String>,
+}
+
+/// Whether `person` may answer `task` of a case at `unit`: the assignee, the role's holder (or
+/// their deputy), or whoever the step escalates to.
+pub fn may_answer(
+    ctx: &Ctx,
+    routine: &Routine,
+    task: &TaskRow,
+    unit: &str,
+    person: &str,
+    day: chrono::NaiveDate,
+) -> bool {
+    if task.assignee_id.as_deref() == Some(person) || task.holder_id.as_deref() == Some(person) {
+        return true;
+    }
+    let Ok(role) = task.role.parse::<Role>() else {
+        return false;
+    };
+    if ctx.org.holders(role, unit, day).contains(&person)
+        || ctx.org.is_deputy(person, role, unit, day)
+    {
+        return true;
+    }
+    routine
+        .state(&task.state)
+        .and_then(|ix| routine.graph[ix].task.as_ref())
+        .and_then(|t| t.escalation.as_ref())
+        .is_some_and(|e| ctx.org.holders(e.to, unit, day).contains(&person))
+}
+
+fn outcome_list(routine: &Routine, ix: StateIx) -> String {
+    routine
+        .outcomes(ix)
+        .iter()
+        .map(|(o, _)| {
+            format!(
+                "`{}` ({}{})",
+                o.name,
+                o.label,
+                if o.comment_required {
+                    ", comment required"
+                } else {
+                    ""
+                }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One answer to record.
+#[derive(Debug, Clone)]
+pub struct AnswerRequest<'a> {
+    pub case_id: &'a str,
+    pub outcome: &'a str,
+    pub by: &'a str,
+    pub comment: Option<&'a str>,
+    /// When given (an emailed link), the step the answer is for: it must still be open.
+    pub task_id: Option<i64>,
+}
+
+/// Records an answer inside the caller's transaction: validates it against the compiled graph,
+/// the people allowed and the comment rule, then moves the case on.
+pub fn answer_in(
+    conn: &Connection,
+    ctx: &Ctx,
+    req: &AnswerRequest,
+    now: DateTime<Utc>,
+) -> Result<Answered> {
+    let AnswerRequest {
+        case_id,
+        outcome,
+        by,
+        comment,
+        task_id,
+    } = *req;
+    let case = db::require(conn, case_id)?;
+    let routine = ctx.version(&case.routine_hash)?;
+    if let Some(closed) = &case.closed_at {
+        return Err(Error::bad_input(format!(
+            "case {case_id} was closed {closed} with the result `{}`; nothing to answer",
+            case.result.as_deref().unwrap_or("")
+        )));
+    }
+    let task = db::open_task(conn, case_id)?
+        .ok_or_else(|| Error::bad_input(format!("case {case_id} has no open step")))?;
+    if let Some(expected) = task_id
+        && expected != task.id
+    {
+        return Err(Error::bad_input(format!(
+            "this step of case {case_id} has already been answered"
+        )));
+    }
+    let ix = routine.state(&task.state).ok_or_else(|| {
+        Error::runtime(format!(
+            "case {case_id} is in state `{}`, unknown to its routine",
+            task.state
+        ))
+    })?;
+    let Some((chosen, next)) = routine.next(ix, outcome) else {
+        return Err(Error::bad_input(format!(
+            "step `{}` of case {case_id} has no outcome `{outcome}`; the outcomes are {}",
+            task.state,
+            outcome_list(routine, ix)
+        )));
+    };
+    let day = deadline::local_date(now, routine.timezone);
+    if ctx.org.person(by).is_none() {
+        return Err(Error::bad_input(format!("no person `{by}` in the roster")));
+    }
+    if !may_answer(ctx, routine, &task, &case.unit_id, by, day) {
+        return Err(Error::bad_input(format!(
+            "{by} may not answer step `{}` of case {case_id}; it is assigned to {}",
+            task.state,
+            task.assignee_id
+                .as_deref()
+                .unwrap_or("nobody (no holder of the role)")
+        )));
+    }
+    let comment = comment.map(str::trim).filter(|c| !c.is_empty());
+    if chosen.comment_required && comment.is_none() {
+        return Err(Error::bad_input(format!(
+            "outcome `{outcome}` of step `{}` needs a comment (--comment TEXT)",
+            task.state
+        )));
+    }
+    if !db::answer_task(conn, task.id, outcome, by, comment, now)? {
+        return Err(Error::bad_input(format!(
+            "this step of case {case_id} has already been answered"
+        )));
+    }
+    let facts = CaseFacts {
+        id: case_id,
+        unit_id: &case.unit_id,
+        subject_person_id: case.subject_person_id.as_deref(),
+    };
+    let entered = enter(conn, ctx, routine, &facts, next, now)?;
+    let mut data = entered.audit();
+    data["from"] = json!(task.state);
+    data["outcome"] = json!(outcome);
+    data["answered_task"] = json!(task.id);
+    audit::append(
+        conn,
+        now,
+        &Event {
+            actor: by,
+            event: "case.answered",
+            case_id: Some(case_id),
+            round_id: case.round_id,
+            data,
+            personal: comment.map(|c| json!({"comment": c})),
+        },
+    )?;
+    Ok(Answered {
+        case_id: case_id.to_string(),
+        from: task.state,
+        outcome: outcome.to_string(),
+        closed: entered.closed(),
+        to: entered.state,
+        assignee: entered.assignee,
+    })
+}
+
+impl Engine {
+    /// Records `outcome` of the current step of `case_id`, answered by `by`, in one durable
+    /// transaction. When `task_id` is given (an emailed link), it must be the open step. Refused
+    /// answers change nothing.
+    pub fn answer(
+        &mut self,
+        case_id: &str,
+        outcome: &str,
+        by: &str,
+        comment: Option<&str>,
+        task_id: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<Answered> {
+        let req = AnswerRequest {
+            case_id,
+            outcome,
+            by,
+            comment,
+            task_id,
+        };
+        Ok(self
+            .answer_batch(std::slice::from_ref(&req), now)?
+            .remove(0))
+    }
+
+    /// Records several answers in one transaction: all or none.
+    pub fn answer_batch(
+        &mut self,
+        reqs: &[AnswerRequest],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Answered>> {
+        if reqs.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.refresh_org()?;
+        for req in reqs {
+            let hash = db::require(&self.store.conn, req.case_id)?.routine_hash;
+            self.ensure_version(&hash)?;
+        }
+        let (store, ctx) = self.parts();
+        let tx = store.write()?;
+        let mut out = Vec::with_capacity(reqs.len());
+        for req in reqs {
+            out.push(answer_in(&tx, &ctx, req, now)?);
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Opens an ad hoc case (a targeted review, a client's request for an extract).
+    pub fn open_case(&mut self, req: &OpenRequest, now: DateTime<Utc>) -> Result<String> {
+        self.refresh_org()?;
+        let routine = crate::routine::loader::select(&self.routines, &req.routine)?.clone();
+        let (store, ctx) = self.parts();
+        let org = ctx.org;
+        if !org.units.contains_key(&req.unit) {
+            return Err(Error::bad_input(format!(
+                "--unit: no unit `{}` in the roster",
+                req.unit
+            )));
+        }
+        let day = deadline::local_date(now, routine.timezone);
+        match org.person(&req.by) {
+            Some(p) if p.is_active_on(day) => {}
+            Some(_) => {
+                return Err(Error::bad_input(format!(
+                    "--by: `{}` is not active in the roster",
+                    req.by
+                )));
+            }
+            None => {
+                return Err(Error::bad_input(format!(
+                    "--by: no person `{}` in the roster",
+                    req.by
+                )));
+            }
+        }
+        let system = match &req.system {
+            Some(s) if routine.systems.contains(s) => s.clone(),
+            Some(s) => {
+                return Err(Error::bad_input(format!(
+                    "--system: routine `{}` covers {}, not `{s}`",
+                    routine.id,
+                    routine.systems.join(", ")
+                )));
+            }
+            None => routine.system().to_string(),
+        };
+        let subject_account = match &req.subject_user {
+            None => None,
+            Some(id) => {
+                if org.person(id).is_none() {
+                    return Err(Error::bad_input(format!(
+                        "--subject-user: no person `{id}` in the roster"
+                    )));
+                }
+                let account: Option<String> = store.conn.query_row(
+                    "SELECT MIN(account) FROM accounts WHERE person_id = ?1 AND system = ?2",
+                    rusqlite::params![id, system],
+                    |r| r.get(0),
+                )?;
+                account
+            }
+        };
+        if let Some(client) = &req.client {
+            validate_personnummer(client)
+                .map_err(|m| Error::bad_input(format!("--client: {m}")))?;
+        }
+        if let (Some(from), Some(to)) = (req.from, req.to)
+            && from >= to
+        {
+            return Err(Error::bad_input("--from must be before --to"));
+        }
+        match routine.kind {
+            CaseKind::Extract => {
+                if req.client.is_none() {
+                    return Err(Error::bad_input(
+                        "an extract case needs --client (the client's personal identity number)",
+                    ));
+                }
+                if req.from.is_none() || req.to.is_none() {
+                    return Err(Error::bad_input(
+                        "an extract case needs the requested period: --from and --to",
+                    ));
+                }
+            }
+            CaseKind::Targeted => {
+                if req
+                    .reason
+                    .as_deref()
+                    .map(str::trim)
+                    .unwrap_or("")
+                    .is_empty()
+                {
+                    return Err(Error::bad_input(
+                        "a targeted review needs --reason (what the suspicion is)",
+                    ));
+                }
+            }
+            CaseKind::Sampling => {
+                if req.subject_user.is_none() {
+                    return Err(Error::bad_input(
+                        "an ad hoc sampling case needs --subject-user",
+                    ));
+                }
+            }
+        }
+        let tx = store.write()?;
+        let year = now.with_timezone(&routine.timezone).year();
+        let id = db::next_reference(&tx, &routine.reference_prefix, year)?;
+        db::insert_case(
+            &tx,
+            &NewCase {
+                id: &id,
+                routine_id: &routine.id,
+                routine_hash: &routine.hash,
+                kind: routine.kind.as_str(),
+                system: &system,
+                unit_id: &req.unit,
+                round_id: None,
+                subject_person_id: req.subject_user.as_deref(),
+                subject_account: subject_account.as_deref(),
+                client_ref: req.client.as_deref(),
+                window_start: req.from,
+                window_end: req.to,
+                reason: req.reason.as_deref(),
+                state: &routine.start_state().name,
+                opened_by: &req.by,
+            },
+            now,
+        )?;
+        let facts = CaseFacts {
+            id: &id,
+            unit_id: &req.unit,
+            subject_person_id: req.subject_user.as_deref(),
+        };
+        let entered = enter(&tx, &ctx, &routine, &facts, routine.start, now)?;
+        let mut data = entered.audit();
+        for (k, v) in [
+            ("routine", json!(routine.id)),
+            ("version", json!(routine.hash)),
+            ("kind", json!(routine.kind.as_str())),
+            ("unit", json!(req.unit)),
+            ("system", json!(system)),
+            ("subject_user", json!(req.subject_user)),
+            ("from", json!(req.from.map(ts))),
+            ("to", json!(req.to.map(ts))),
+        ] {
+            data[k] = v;
+        }
+        audit::append(
+            &tx,
+            now,
+            &Event {
+                actor: &req.by,
+                event: "case.opened",
+                case_id: Some(&id),
+                round_id: None,
+                data,
+                personal: (req.client.is_some() || req.reason.is_some())
+                    .then(|| json!({"client": req.client, "reason": req.reason})),
+            },
+        )?;
+        tx.commit()?;
+        Ok(id)
+    }
+}
+
+/// A request to open an ad hoc case.
+#[derive(Debug, Clone, Default)]
+pub struct OpenRequest {
+    pub routine: String,
+    pub unit: String,
+    pub by: String,
+    pub subject_user: Option<String>,
+    pub client: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub reason: Option<String>,
+    pub system: Option<String>,
+}
+
+/// A Swedish personal identity number (or co-ordination number) in 12 digits, with or without the
+/// `-` before the last four, whose check digit is right.
+pub fn validate_personnummer(text: &str) -> std::result::Result<(), String> {
+    let digits: String = text.chars().filter(|c| *c != '-').collect();
+    if digits.len() != 12 || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return Err(format!(
+            "`{text}` is not a personal identity number (12 digits: ÅÅÅÅMMDD-NNNN)"
+        ));
+    }
+    let d: Vec<u32> = digits.chars().filter_map(|c| c.to_digit(10)).collect();
+    let month = d[4] * 10 + d[5];
+    let day = d[6] * 10 + d[7];
+    // Co-ordination numbers add 60 to the day.
+    let day = if day > 60 { day - 60 } else { day };
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return Err(format!("`{text}` does not hold a valid date"));
+    }
+    let sum: u32 = d[2..11]
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| {
+            let v = if i % 2 == 0 { x * 2 } else { x };
+            v / 10 + v % 10
+        })
+        .sum();
+    if (10 - sum % 10) % 10 != d[11] {
+        return Err(format!("`{text}` has the wrong check digit"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn personal_identity_numbers() {
+        assert!(validate_personnummer("19121212-1212").is_ok());
+        assert!(validate_personnummer("191212121212").is_ok());
+        assert!(validate_personnummer("19121212-1213").is_err());
+        assert!(validate_personnummer("1212121212").is_err());
+        assert!(validate_personnummer("19121312-1212").is_err());
+        assert!(validate_personnummer("abc").is_err());
+    }
+}

@@ -1,0 +1,168 @@
+//! Notices: the emails the engine's events cause — a new task, a reminder, an escalation, a notice
+//! to a role informed without a task — rendered from the state's templates and written to the
+//! outbox in the transaction of the event. What an email may carry is decided here: the routine,
+//! the case reference, the step, the deadline and a signed link; never a client's identity or a
+//! finding, and the reviewed user's name only when the configuration allows it.
+
+use super::Ctx;
+use super::deadline;
+use crate::links::{self, Claims};
+use crate::routine::Routine;
+use crate::routine::model::State;
+use crate::store::outbox::{self, NewMessage};
+use crate::store::roster::PersonInfo;
+use crate::templates::Purpose;
+use crate::{Error, Result};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
+use rusqlite::Connection;
+use serde_json::{Value, json};
+
+/// The case facts a notice may use.
+pub struct CaseFacts<'a> {
+    pub id: &'a str,
+    pub unit_id: &'a str,
+    pub subject_person_id: Option<&'a str>,
+}
+
+pub struct Notice<'a> {
+    pub purpose: Purpose,
+    pub routine: &'a Routine,
+    pub state: &'a State,
+    pub case: &'a CaseFacts<'a>,
+    /// The task the link opens.
+    pub task_id: Option<i64>,
+    pub recipient: &'a PersonInfo,
+    pub due: Option<NaiveDate>,
+    /// Purpose-specific variables (`when`, `days_left`, `assignee`, …).
+    pub extra: Value,
+}
+
+/// "fredag 15 januari 2027".
+pub fn date_sv(d: NaiveDate) -> String {
+    let weekday = match d.weekday() {
+        Weekday::Mon => "måndag",
+        Weekday::Tue => "tisdag",
+        Weekday::Wed => "onsdag",
+        Weekday::Thu => "torsdag",
+        Weekday::Fri => "fredag",
+        Weekday::Sat => "lördag",
+        Weekday::Sun => "söndag",
+    };
+    format!(
+        "{weekday} {} {} {}",
+        d.day(),
+        crate::routine::explain::month_sv(d.month()),
+        d.year()
+    )
+}
+
+/// The signed link for `task` and `person`, valid until the configured days after `due`.
+pub fn link(
+    ctx: &Ctx,
+    routine: &Routine,
+    task_id: i64,
+    person_id: &str,
+    due: Option<NaiveDate>,
+    now: DateTime<Utc>,
+) -> String {
+    let expires = match due {
+        Some(due) => {
+            deadline::due_end(due, routine.timezone)
+                + Duration::days(i64::from(ctx.config.link_valid_days_after_deadline))
+        }
+        None => now + Duration::days(i64::from(ctx.config.link_valid_days_after_deadline.max(7))),
+    };
+    let token = links::sign(
+        ctx.secret,
+        &Claims {
+            task_id,
+            person_id: person_id.to_string(),
+            expires,
+        },
+    );
+    format!("{}/t/{token}", ctx.config.base_url)
+}
+
+/// Writes `notice` to the outbox: the template and the values to render it with.
+pub fn queue(conn: &Connection, ctx: &Ctx, notice: &Notice, now: DateTime<Utc>) -> Result<i64> {
+    let routine = notice.routine;
+    let link = match notice.task_id {
+        Some(task) => link(ctx, routine, task, &notice.recipient.id, notice.due, now),
+        None => ctx.config.base_url.clone(),
+    };
+    let subject_user = match (
+        ctx.config.mail_names_subject_user,
+        notice.case.subject_person_id,
+    ) {
+        (true, Some(id)) => ctx
+            .org
+            .person(id)
+            .map(|p| p.name.clone())
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    let mut context = json!({
+        "routine": routine.title,
+        "routine_id": routine.id,
+        "kind": routine.kind.title_sv(),
+        "case_id": notice.case.id,
+        "step": notice.state.title,
+        "unit": ctx.org.unit_name(notice.case.unit_id),
+        "recipient": notice.recipient.name,
+        "deadline": notice.due.map(date_sv).unwrap_or_default(),
+        "link": link,
+        "subject_user": subject_user,
+        "base_url": ctx.config.base_url,
+    });
+    if let (Value::Object(map), Value::Object(extra)) = (&mut context, &notice.extra) {
+        for (k, v) in extra {
+            map.insert(k.clone(), v.clone());
+        }
+    }
+    let names = &notice.state.templates;
+    let name = match notice.purpose {
+        Purpose::Task => &names.task,
+        Purpose::Reminder => &names.reminder,
+        Purpose::Escalation => &names.escalation,
+        Purpose::Inform => &names.inform,
+        Purpose::SummaryMail => &names.summary_mail,
+        other => {
+            return Err(Error::runtime(format!(
+                "`{}` is not a mail template",
+                other.key()
+            )));
+        }
+    };
+    let to = format!(
+        "{} <{}>",
+        notice.recipient.name.replace(['<', '>', '"'], ""),
+        notice.recipient.email
+    );
+    let context = context.to_string();
+    let due = notice.due.map(crate::store::date);
+    outbox::insert(
+        conn,
+        &NewMessage {
+            purpose: notice.purpose.key(),
+            case_id: Some(notice.case.id),
+            task_id: notice.task_id,
+            recipient_id: Some(&notice.recipient.id),
+            to_addr: &to,
+            template: name,
+            context: &context,
+            due_date: due.as_deref(),
+        },
+        now,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn swedish_dates() {
+        let d = NaiveDate::from_ymd_opt(2027, 1, 15).unwrap();
+        assert_eq!(date_sv(d), "fredag 15 januari 2027");
+    }
+}

@@ -1,0 +1,137 @@
+//! The organisation as the engine sees it: units with their parents, who holds which role where,
+//! delegations, and people's names and addresses. Loaded once from the store and kept until the
+//! roster or the delegations change; assigning a step is a lookup in memory.
+
+use crate::Result;
+use crate::roster::Role;
+use crate::store::roster::{self as db, Delegation, PersonInfo};
+use chrono::NaiveDate;
+use rusqlite::Connection;
+use std::collections::HashMap;
+
+#[derive(Debug, Default)]
+pub struct Org {
+    pub units: HashMap<String, (String, Option<String>)>,
+    holders: HashMap<(Role, String), Vec<String>>,
+    delegations: Vec<Delegation>,
+    people: HashMap<String, PersonInfo>,
+    /// The `org_version` it was loaded at.
+    pub version: i64,
+}
+
+/// Who gets a step: the assignee (a deputy when the holder has delegated the role), and the
+/// holder of the role, to whom escalations go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assignment {
+    pub assignee: String,
+    pub holder: String,
+}
+
+/// The key in `meta` that counts changes to the roster and delegations.
+pub const VERSION_KEY: &str = "org_version";
+
+pub fn current_version(conn: &Connection) -> Result<i64> {
+    Ok(crate::store::meta_get(conn, VERSION_KEY)?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0))
+}
+
+/// Marks the organisation as changed (call in the transaction that changes it).
+pub fn bump_version(conn: &Connection) -> Result<()> {
+    let next = current_version(conn)? + 1;
+    crate::store::meta_set(conn, VERSION_KEY, &next.to_string())
+}
+
+impl Org {
+    pub fn load(conn: &Connection) -> Result<Org> {
+        Ok(Org {
+            units: db::units(conn)?,
+            holders: db::role_holders(conn)?,
+            delegations: db::delegations(conn)?,
+            people: db::people(conn)?
+                .into_iter()
+                .map(|p| (p.id.clone(), p))
+                .collect(),
+            version: current_version(conn)?,
+        })
+    }
+
+    pub fn person(&self, id: &str) -> Option<&PersonInfo> {
+        self.people.get(id)
+    }
+
+    pub fn unit_name<'a>(&'a self, id: &'a str) -> &'a str {
+        self.units
+            .get(id)
+            .map(|(name, _)| name.as_str())
+            .unwrap_or(id)
+    }
+
+    /// `unit` and the units above it, nearest first (stops on a cycle).
+    pub fn lineage<'a>(&'a self, unit: &'a str) -> Vec<&'a str> {
+        let mut out = vec![unit];
+        let mut next = self.units.get(unit).and_then(|(_, p)| p.as_deref());
+        while let Some(u) = next {
+            if out.contains(&u) || out.len() > 64 {
+                break;
+            }
+            out.push(u);
+            next = self.units.get(u).and_then(|(_, p)| p.as_deref());
+        }
+        out
+    }
+
+    /// Everyone active on `day` holding `role` at the nearest unit from `unit` upwards that has
+    /// such a holder.
+    pub fn holders(&self, role: Role, unit: &str, day: NaiveDate) -> Vec<&str> {
+        for u in self.lineage(unit) {
+            if let Some(ids) = self.holders.get(&(role, u.to_string())) {
+                let active: Vec<&str> = ids
+                    .iter()
+                    .filter(|id| self.people.get(*id).is_some_and(|p| p.is_active_on(day)))
+                    .map(String::as_str)
+                    .collect();
+                if !active.is_empty() {
+                    return active;
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    /// The holder of `role` for `unit` (the first by id), and the deputy when delegated.
+    pub fn assign(&self, role: Role, unit: &str, day: NaiveDate) -> Option<Assignment> {
+        let holder = *self.holders(role, unit, day).first()?;
+        let assignee = self
+            .delegations
+            .iter()
+            .find(|d| {
+                d.holder_id == holder
+                    && d.role == role
+                    && d.valid_from <= day
+                    && day <= d.valid_to
+                    && self
+                        .people
+                        .get(&d.deputy_id)
+                        .is_some_and(|p| p.is_active_on(day))
+            })
+            .map(|d| d.deputy_id.as_str())
+            .unwrap_or(holder);
+        Some(Assignment {
+            assignee: assignee.to_string(),
+            holder: holder.to_string(),
+        })
+    }
+
+    /// Whether `person` is the deputy of a holder of `role` for `unit` on `day`.
+    pub fn is_deputy(&self, person: &str, role: Role, unit: &str, day: NaiveDate) -> bool {
+        let holders = self.holders(role, unit, day);
+        self.delegations.iter().any(|d| {
+            d.deputy_id == person
+                && d.role == role
+                && holders.contains(&d.holder_id.as_str())
+                && d.valid_from <= day
+                && day <= d.valid_to
+        })
+    }
+}

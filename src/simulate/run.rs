@@ -1,0 +1,430 @@
+//! A simulated year: the engine ticks every morning on a simulated clock while a seeded policy
+//! answers the open steps — most reviews "no finding", some down every path, some late enough to
+//! be reminded and escalated — and opens a few targeted reviews and extract requests. Answers of
+//! a day go in one transaction (batched transitions); durability is relaxed to `NORMAL`, which a
+//! crash of the process does not affect.
+
+use crate::engine::{AnswerRequest, Engine, OpenRequest};
+use crate::routine::model::CaseKind;
+use crate::store::{parse_date, ts};
+use crate::{Result, clock::resolve_local};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use rand::seq::IndexedRandom;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::Instant;
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub seed: u64,
+    /// Targeted reviews and extract requests opened per 1,000 users and year.
+    pub ad_hoc_per_1000: f64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Coverage {
+    /// Users in every round's population of the year (present all year).
+    pub present_all_year: usize,
+    /// Of those, drawn at least once.
+    pub reviewed: usize,
+    pub share: f64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Figures {
+    pub days: usize,
+    pub rounds: usize,
+    pub cases: usize,
+    pub closed: usize,
+    pub transitions: usize,
+    pub reminders: usize,
+    pub escalations: usize,
+    pub emails: usize,
+    pub seconds: f64,
+    /// Of `seconds`: in `tick` (rounds, reminders, escalations).
+    pub tick_seconds: f64,
+    /// Of `seconds`: recording answers (batched, one transaction a day).
+    pub answer_seconds: f64,
+    pub transitions_per_second: f64,
+    pub coverage: BTreeMap<String, Coverage>,
+    pub results: BTreeMap<String, usize>,
+}
+
+/// Chooses an outcome the way people do: mostly the first ("no finding"), sometimes another.
+fn choose_outcome<'a>(
+    rng: &mut ChaCha20Rng,
+    state: &str,
+    outcomes: &'a [String],
+) -> Option<&'a String> {
+    let weights: Vec<f64> = outcomes
+        .iter()
+        .enumerate()
+        .map(|(i, _)| match (state, i) {
+            ("review", 0) => 0.90,
+            ("review", _) => 0.05,
+            ("decision", 0) => 0.8,
+            (_, 0) => 0.6,
+            _ => 0.4 / (outcomes.len().max(2) - 1) as f64,
+        })
+        .collect();
+    let total: f64 = weights.iter().sum();
+    let mut pick = rng.random_range(0.0..total.max(f64::MIN_POSITIVE));
+    for (o, w) in outcomes.iter().zip(weights) {
+        if pick < w {
+            return Some(o);
+        }
+        pick -= w;
+    }
+    outcomes.last()
+}
+
+/// Runs the days `from..=to`, each: tick at 07:05 local, answer what the policy answers, open
+/// ad hoc cases now and then.
+pub fn run(
+    engine: &mut Engine,
+    opts: &Options,
+    mut progress: impl FnMut(NaiveDate),
+) -> Result<Figures> {
+    let started = Instant::now();
+    let mut rng = ChaCha20Rng::seed_from_u64(opts.seed ^ 0x5eed);
+    let tz = engine.config.timezone;
+    let mut figures = Figures::default();
+    let mut day = opts.from;
+    let users: i64 = engine
+        .store
+        .conn
+        .query_row("SELECT COUNT(*) FROM people", [], |r| r.get(0))?;
+    let ad_hoc_per_day = opts.ad_hoc_per_1000 * users as f64 / 1000.0 / 365.0;
+    // The open tasks, and when each will be answered (drawn once per task); new tasks are read
+    // incrementally by id.
+    let mut plan: BTreeMap<i64, (OpenTask, NaiveDate)> = BTreeMap::new();
+    let mut seen_task = 0i64;
+    let mut units: Vec<String> = Vec::new();
+    while day <= opts.to {
+        progress(day);
+        let morning = resolve_local(
+            day.and_time(NaiveTime::from_hms_opt(7, 5, 0).unwrap_or(NaiveTime::MIN)),
+            tz,
+        );
+        let t0 = Instant::now();
+        let report = engine.tick(morning)?;
+        figures.tick_seconds += t0.elapsed().as_secs_f64();
+        figures.rounds += report.rounds.len();
+        figures.reminders += report.reminders;
+        figures.escalations += report.escalations;
+        // Ad hoc cases.
+        let mut n = ad_hoc_per_day;
+        while n > 0.0 {
+            if rng.random_bool(n.min(1.0)) {
+                open_ad_hoc(engine, &mut rng, &mut units, morning + Duration::hours(2))?;
+            }
+            n -= 1.0;
+        }
+        // Answers during the day.
+        let noon = morning + Duration::hours(5);
+        for t in new_tasks(engine, &mut seen_task)? {
+            // Most answer within the deadline; one in ten is late.
+            let span = (t.due - t.started).num_days().max(1);
+            let when = if rng.random_bool(0.1) {
+                t.due + Duration::days(rng.random_range(1..=10))
+            } else {
+                t.started + Duration::days(rng.random_range(0..=span))
+            };
+            plan.insert(t.task_id, (t, when));
+        }
+        let mut batch: Vec<(String, String, String, Option<String>, i64)> = Vec::new();
+        for (t, when) in plan.values() {
+            if *when > day {
+                continue;
+            }
+            let Some(by) = t.assignee.clone() else {
+                continue;
+            };
+            let Some(outcome) = choose_outcome(&mut rng, &t.state, &t.outcomes).cloned() else {
+                continue;
+            };
+            let comment = Some(format!("Simulerad kommentar ({outcome})"));
+            batch.push((t.case_id.clone(), outcome, by, comment, t.task_id));
+        }
+        if !batch.is_empty() {
+            let reqs: Vec<AnswerRequest> = batch
+                .iter()
+                .map(|(case_id, outcome, by, comment, task)| AnswerRequest {
+                    case_id,
+                    outcome,
+                    by,
+                    comment: comment.as_deref(),
+                    task_id: Some(*task),
+                })
+                .collect();
+            let t0 = Instant::now();
+            let answered = engine.answer_batch(&reqs, noon)?;
+            figures.answer_seconds += t0.elapsed().as_secs_f64();
+            figures.transitions += answered.len();
+            for (_, _, _, _, task) in &batch {
+                plan.remove(task);
+            }
+        }
+        // Steps closed some other way (a case answered elsewhere) leave the plan too.
+        if figures.days % 7 == 6 {
+            let open: std::collections::HashSet<i64> = open_task_ids(engine)?;
+            plan.retain(|id, _| open.contains(id));
+        }
+        figures.days += 1;
+        day = match day.succ_opt() {
+            Some(d) => d,
+            None => break,
+        };
+    }
+    let conn = &engine.store.conn;
+    figures.cases =
+        conn.query_row("SELECT COUNT(*) FROM cases", [], |r| r.get::<_, i64>(0))? as usize;
+    figures.closed = conn.query_row(
+        "SELECT COUNT(*) FROM cases WHERE closed_at IS NOT NULL",
+        [],
+        |r| r.get::<_, i64>(0),
+    )? as usize;
+    figures.emails =
+        conn.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get::<_, i64>(0))? as usize;
+    // Rounds create a case each (a transition into the start state) besides the answers.
+    figures.transitions += figures.cases;
+    {
+        let mut stmt = conn.prepare(
+            "SELECT result, COUNT(*) FROM cases WHERE result IS NOT NULL GROUP BY result",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        for row in rows {
+            let (k, v) = row?;
+            figures.results.insert(k, v as usize);
+        }
+    }
+    for routine in engine
+        .routines
+        .iter()
+        .filter(|r| r.kind == CaseKind::Sampling)
+    {
+        figures.coverage.insert(
+            routine.id.clone(),
+            coverage(engine, &routine.id, opts.from, opts.to)?,
+        );
+    }
+    figures.seconds = started.elapsed().as_secs_f64();
+    figures.transitions_per_second = figures.transitions as f64 / figures.seconds.max(1e-9);
+    Ok(figures)
+}
+
+/// Of the users in every round of `routine` between `from` and `to`, how many were drawn.
+pub fn coverage(
+    engine: &Engine,
+    routine: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Coverage> {
+    let conn = &engine.store.conn;
+    let (start, end) = (
+        ts(from.and_time(NaiveTime::MIN).and_utc()),
+        ts((to + Duration::days(1)).and_time(NaiveTime::MIN).and_utc()),
+    );
+    let rounds: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM rounds WHERE routine_id = ?1 AND occurrence >= ?2 AND occurrence < ?3",
+        rusqlite::params![routine, start, end],
+        |r| r.get(0),
+    )?;
+    if rounds == 0 {
+        return Ok(Coverage::default());
+    }
+    let mut stmt = conn.prepare(
+        "SELECT m.person_id, COUNT(*), MAX(m.drawn IS NOT NULL) FROM round_members m JOIN rounds r ON r.id = m.round_id
+         WHERE r.routine_id = ?1 AND r.occurrence >= ?2 AND r.occurrence < ?3 GROUP BY m.person_id",
+    )?;
+    let rows = stmt.query_map(rusqlite::params![routine, start, end], |r| {
+        Ok((r.get::<_, i64>(1)?, r.get::<_, bool>(2)?))
+    })?;
+    let mut out = Coverage::default();
+    for row in rows {
+        let (n, drawn) = row?;
+        if n == rounds {
+            out.present_all_year += 1;
+            if drawn {
+                out.reviewed += 1;
+            }
+        }
+    }
+    out.share = if out.present_all_year == 0 {
+        0.0
+    } else {
+        out.reviewed as f64 / out.present_all_year as f64
+    };
+    Ok(out)
+}
+
+struct OpenTask {
+    task_id: i64,
+    case_id: String,
+    state: String,
+    assignee: Option<String>,
+    started: NaiveDate,
+    due: NaiveDate,
+    outcomes: Vec<String>,
+}
+
+fn open_task_ids(engine: &Engine) -> Result<HashSet<i64>> {
+    let mut stmt = engine
+        .store
+        .conn
+        .prepare_cached("SELECT id FROM tasks WHERE answered_at IS NULL")?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Open tasks created since `seen` (which moves on).
+fn new_tasks(engine: &Engine, seen: &mut i64) -> Result<Vec<OpenTask>> {
+    let conn = &engine.store.conn;
+    let mut stmt = conn.prepare_cached(
+        "SELECT t.id, t.case_id, t.state, t.assignee_id, t.started_at, t.due_date, c.routine_hash
+         FROM tasks t JOIN cases c ON c.id = t.case_id
+         WHERE t.id > ?1 AND t.answered_at IS NULL ORDER BY t.id",
+    )?;
+    let rows = stmt.query_map([*seen], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, Option<String>>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, String>(5)?,
+            r.get::<_, String>(6)?,
+        ))
+    })?;
+    let mut outcomes_of: HashMap<(String, String), Vec<String>> = HashMap::new();
+    let mut out = Vec::new();
+    for row in rows {
+        let (task_id, case_id, state, assignee, started, due, hash) = row?;
+        *seen = (*seen).max(task_id);
+        let key = (hash.clone(), state.clone());
+        if !outcomes_of.contains_key(&key) {
+            let names = engine
+                .routines
+                .iter()
+                .find(|r| r.hash == hash)
+                .and_then(|r| {
+                    r.state(&state)
+                        .map(|ix| r.outcomes(ix).iter().map(|(o, _)| o.name.clone()).collect())
+                })
+                .unwrap_or_default();
+            outcomes_of.insert(key.clone(), names);
+        }
+        out.push(OpenTask {
+            task_id,
+            case_id,
+            state,
+            assignee,
+            started: crate::store::parse_ts(&started)?.date_naive(),
+            due: parse_date(&due)?,
+            outcomes: outcomes_of.get(&key).cloned().unwrap_or_default(),
+        });
+    }
+    Ok(out)
+}
+
+/// Opens a targeted review or an extract request at a random unit, by its operations manager.
+fn open_ad_hoc(
+    engine: &mut Engine,
+    rng: &mut ChaCha20Rng,
+    units: &mut Vec<String>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let candidates: Vec<(String, CaseKind)> = engine
+        .routines
+        .iter()
+        .filter(|r| r.kind != CaseKind::Sampling)
+        .map(|r| (r.id.clone(), r.kind))
+        .collect();
+    let Some((routine, kind)) = candidates.choose(rng).cloned() else {
+        return Ok(());
+    };
+    let conn = &engine.store.conn;
+    if units.is_empty() {
+        let mut stmt = conn.prepare_cached(
+            "SELECT DISTINCT u.unit_id FROM person_roles u WHERE u.role = 'unit_manager' ORDER BY 1",
+        )?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        *units = rows.collect::<rusqlite::Result<_>>()?;
+    }
+    let Some(unit) = units.choose(rng).cloned() else {
+        return Ok(());
+    };
+    let day = now.date_naive();
+    let Some(by) = engine
+        .org()
+        .holders(crate::roster::Role::OperationsManager, &unit, day)
+        .first()
+        .map(|s| s.to_string())
+    else {
+        return Ok(());
+    };
+    let subject: Option<String> = conn
+        .query_row(
+            "SELECT person_id FROM person_units WHERE unit_id = ?1 AND position = 0 LIMIT 1",
+            rusqlite::params![unit],
+            |r| r.get(0),
+        )
+        .ok();
+    let req = match kind {
+        CaseKind::Extract => OpenRequest {
+            routine,
+            unit,
+            by,
+            client: Some(synthetic_personnummer(rng)),
+            from: Some(now - Duration::days(90)),
+            to: Some(now - Duration::days(1)),
+            reason: Some("Begäran om loggutdrag".into()),
+            ..OpenRequest::default()
+        },
+        _ => OpenRequest {
+            routine,
+            unit,
+            by,
+            subject_user: subject,
+            from: Some(now - Duration::days(14)),
+            to: Some(now),
+            reason: Some("Misstanke om obehörig åtkomst".into()),
+            ..OpenRequest::default()
+        },
+    };
+    engine.open_case(&req, now)?;
+    Ok(())
+}
+
+/// A valid personal identity number of a fictional person born 1930–1999.
+pub fn synthetic_personnummer(rng: &mut ChaCha20Rng) -> String {
+    let year = rng.random_range(1930..2000);
+    let month = rng.random_range(1..=12);
+    let day = rng.random_range(1..=28);
+    let serial = rng.random_range(0..1000);
+    let nine = format!("{:02}{month:02}{day:02}{serial:03}", year % 100);
+    let sum: u32 = nine
+        .chars()
+        .filter_map(|c| c.to_digit(10))
+        .enumerate()
+        .map(|(i, x)| {
+            let v = if i % 2 == 0 { x * 2 } else { x };
+            v / 10 + v % 10
+        })
+        .sum();
+    let check = (10 - sum % 10) % 10;
+    format!("{year}{month:02}{day:02}-{serial:03}{check}")
+}
+
+/// Present-all-year users drawn, per routine, as a set (for tests).
+pub fn drawn_people(engine: &Engine, routine: &str) -> Result<HashSet<String>> {
+    let mut stmt = engine.store.conn.prepare(
+        "SELECT DISTINCT m.person_id FROM round_members m JOIN rounds r ON r.id = m.round_id WHERE r.routine_id = ?1 AND m.drawn IS NOT NULL",
+    )?;
+    let rows = stmt.query_map([routine], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

@@ -1,0 +1,251 @@
+//! The schema, as an ordered list of migrations.
+//!
+//! **Invariant:** no partial indexes: a statement whose parameters meet a partial index's WHERE
+//! clause is planned anew for every new value. `PRAGMA user_version` records how many have run;
+//! opening a database runs the rest, each in its own transaction. Never edit a migration that has
+//! shipped: add a new one.
+
+pub const MIGRATIONS: &[&str] = &[V1];
+
+const V1: &str = r#"
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) STRICT;
+
+-- The roster: the current state, plus history of every change.
+CREATE TABLE roster_imports (
+    id          INTEGER PRIMARY KEY,
+    imported_at TEXT NOT NULL,
+    units_file  TEXT NOT NULL,
+    people_file TEXT NOT NULL,
+    units       INTEGER NOT NULL,
+    people      INTEGER NOT NULL,
+    digest      TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE units (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    parent_id  TEXT,
+    removed_at TEXT
+) STRICT;
+
+CREATE TABLE people (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    email       TEXT NOT NULL,
+    home_unit   TEXT,
+    active_from TEXT,
+    active_to   TEXT,
+    removed_at  TEXT
+) STRICT;
+
+CREATE TABLE person_units (
+    person_id TEXT NOT NULL REFERENCES people(id),
+    unit_id   TEXT NOT NULL,
+    position  INTEGER NOT NULL,
+    PRIMARY KEY (person_id, unit_id)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE person_roles (
+    person_id TEXT NOT NULL REFERENCES people(id),
+    role      TEXT NOT NULL,
+    unit_id   TEXT NOT NULL,
+    PRIMARY KEY (role, unit_id, person_id)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE accounts (
+    system    TEXT NOT NULL,
+    account   TEXT NOT NULL,
+    person_id TEXT NOT NULL REFERENCES people(id),
+    PRIMARY KEY (system, account)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX accounts_by_person ON accounts(person_id);
+
+-- One row per person and import in which the person changed: the whole person as JSON, or
+-- {"removed":true}. Past rounds and coverage stay explainable after people leave.
+CREATE TABLE person_history (
+    person_id TEXT NOT NULL,
+    import_id INTEGER NOT NULL REFERENCES roster_imports(id),
+    record    TEXT NOT NULL,
+    PRIMARY KEY (person_id, import_id)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE unit_history (
+    unit_id   TEXT NOT NULL,
+    import_id INTEGER NOT NULL REFERENCES roster_imports(id),
+    record    TEXT NOT NULL,
+    PRIMARY KEY (unit_id, import_id)
+) STRICT, WITHOUT ROWID;
+
+-- A role holder names a deputy for a period; tasks go to the deputy, escalations to the holder.
+CREATE TABLE delegations (
+    id         INTEGER PRIMARY KEY,
+    holder_id  TEXT NOT NULL REFERENCES people(id),
+    deputy_id  TEXT NOT NULL REFERENCES people(id),
+    role       TEXT NOT NULL,
+    valid_from TEXT NOT NULL,
+    valid_to   TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+) STRICT;
+
+-- Every compiled routine ever run, by the hash of its text; cases stay on their version.
+CREATE TABLE routine_versions (
+    hash          TEXT PRIMARY KEY,
+    routine_id    TEXT NOT NULL,
+    version       TEXT NOT NULL,
+    path          TEXT NOT NULL,
+    source        TEXT NOT NULL,
+    registered_at TEXT NOT NULL
+) STRICT;
+
+-- How far each scheduled routine's occurrences have been handled.
+CREATE TABLE schedule_state (
+    routine_id      TEXT PRIMARY KEY,
+    last_occurrence TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE rounds (
+    id           INTEGER PRIMARY KEY,
+    routine_id   TEXT NOT NULL,
+    routine_hash TEXT NOT NULL REFERENCES routine_versions(hash),
+    occurrence   TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    seed         TEXT NOT NULL,
+    population   INTEGER NOT NULL,
+    drawn        INTEGER NOT NULL,
+    UNIQUE (routine_id, occurrence)
+) STRICT;
+
+-- Who was in each round's population and who was drawn, and why.
+CREATE TABLE round_members (
+    round_id  INTEGER NOT NULL REFERENCES rounds(id),
+    person_id TEXT NOT NULL,
+    unit_id   TEXT NOT NULL,
+    account   TEXT NOT NULL,
+    units     INTEGER NOT NULL,
+    drawn     TEXT,
+    PRIMARY KEY (round_id, person_id)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE case_counters (
+    prefix TEXT NOT NULL,
+    year   INTEGER NOT NULL,
+    next   INTEGER NOT NULL,
+    PRIMARY KEY (prefix, year)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE cases (
+    id                TEXT PRIMARY KEY,
+    routine_id        TEXT NOT NULL,
+    routine_hash      TEXT NOT NULL REFERENCES routine_versions(hash),
+    kind              TEXT NOT NULL,
+    system            TEXT NOT NULL,
+    unit_id           TEXT NOT NULL,
+    round_id          INTEGER REFERENCES rounds(id),
+    subject_person_id TEXT,
+    subject_account   TEXT,
+    client_ref        TEXT,
+    window_start      TEXT,
+    window_end        TEXT,
+    reason            TEXT,
+    state             TEXT NOT NULL,
+    opened_at         TEXT NOT NULL,
+    opened_by         TEXT NOT NULL,
+    closed_at         TEXT,
+    result            TEXT,
+    handed_out_at     TEXT,
+    purged_at         TEXT,
+    UNIQUE (round_id, subject_person_id)
+) STRICT;
+CREATE INDEX cases_by_routine ON cases(routine_id, opened_at);
+CREATE INDEX cases_open ON cases(closed_at);
+CREATE INDEX cases_by_subject ON cases(routine_id, subject_person_id, opened_at);
+
+-- One row per step a case has been in: who must answer, by when, and the answer.
+CREATE TABLE tasks (
+    id           INTEGER PRIMARY KEY,
+    case_id      TEXT NOT NULL REFERENCES cases(id),
+    state        TEXT NOT NULL,
+    role         TEXT NOT NULL,
+    assignee_id  TEXT,
+    holder_id    TEXT,
+    started_at   TEXT NOT NULL,
+    due_date     TEXT NOT NULL,
+    answered_at  TEXT,
+    outcome      TEXT,
+    answered_by  TEXT,
+    comment      TEXT,
+    escalated_at TEXT
+) STRICT;
+CREATE INDEX tasks_by_case ON tasks(case_id);
+CREATE INDEX tasks_by_assignee ON tasks(assignee_id, answered_at);
+
+-- The next reminder or escalation of each open task, fired once; firing one schedules the next
+-- (`ordinal` counts them in the task's plan).
+CREATE TABLE timers (
+    id       INTEGER PRIMARY KEY,
+    task_id  INTEGER NOT NULL REFERENCES tasks(id),
+    ordinal  INTEGER NOT NULL,
+    kind     TEXT NOT NULL,
+    label    TEXT NOT NULL,
+    fire_at  TEXT NOT NULL,
+    fired_at TEXT
+) STRICT;
+CREATE INDEX timers_due ON timers(fired_at, fire_at);
+CREATE INDEX timers_by_task ON timers(task_id);
+
+-- The transactional outbox: written in the same transaction as the event that causes it. A row
+-- keeps the template and the values it is rendered with (no client data); the sender renders
+-- and delivers it, so retries send the same message under the same Message-ID.
+CREATE TABLE outbox (
+    id              INTEGER PRIMARY KEY,
+    created_at      TEXT NOT NULL,
+    purpose         TEXT NOT NULL,
+    case_id         TEXT,
+    task_id         INTEGER,
+    recipient_id    TEXT,
+    to_addr         TEXT NOT NULL,
+    template        TEXT NOT NULL,
+    context         TEXT NOT NULL,
+    due_date        TEXT,
+    status          TEXT NOT NULL DEFAULT 'queued',
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    last_error      TEXT,
+    sent_at         TEXT
+) STRICT;
+CREATE INDEX outbox_queued ON outbox(status, next_attempt_at);
+CREATE INDEX outbox_by_case ON outbox(case_id);
+
+-- The audit trail: append-only, hash-chained. Personal details live in audit_personal, outside
+-- the chained fields, so a purge can erase them and the chain still verifies.
+CREATE TABLE audit (
+    seq             INTEGER PRIMARY KEY,
+    at              TEXT NOT NULL,
+    actor           TEXT NOT NULL,
+    event           TEXT NOT NULL,
+    case_id         TEXT,
+    round_id        INTEGER,
+    data            TEXT NOT NULL,
+    personal_digest TEXT,
+    prev_hash       TEXT NOT NULL,
+    hash            TEXT NOT NULL
+) STRICT;
+CREATE INDEX audit_by_case ON audit(case_id);
+
+CREATE TABLE audit_personal (
+    seq  INTEGER PRIMARY KEY REFERENCES audit(seq),
+    salt TEXT NOT NULL,
+    data TEXT NOT NULL
+) STRICT;
+
+CREATE TRIGGER audit_append_only_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TRIGGER audit_personal_no_update BEFORE UPDATE ON audit_personal
+BEGIN SELECT RAISE(ABORT, 'personal audit details are erased, never changed'); END;
+"#;

@@ -1,0 +1,148 @@
+//! The outbox: emails written in the same transaction as the event that causes them, delivered
+//! later by a sender that retries and marks them sent. A row holds the template name and the
+//! values to render it with; the sender renders it. A message's Message-ID comes from its row, so
+//! a retried delivery is recognisably the same message.
+
+use super::ts;
+use crate::Result;
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+
+pub struct NewMessage<'a> {
+    pub purpose: &'a str,
+    pub case_id: Option<&'a str>,
+    pub task_id: Option<i64>,
+    pub recipient_id: Option<&'a str>,
+    pub to_addr: &'a str,
+    /// The mail template (`templates/mail/NAME.txt` and `.html`).
+    pub template: &'a str,
+    /// The values it is rendered with, as JSON.
+    pub context: &'a str,
+    /// The step's due date, for a calendar invitation.
+    pub due_date: Option<&'a str>,
+}
+
+pub fn insert(conn: &Connection, m: &NewMessage, now: DateTime<Utc>) -> Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO outbox (created_at, purpose, case_id, task_id, recipient_id, to_addr, template,
+            context, due_date, next_attempt_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?1)",
+    )?
+    .execute(params![
+        ts(now),
+        m.purpose,
+        m.case_id,
+        m.task_id,
+        m.recipient_id,
+        m.to_addr,
+        m.template,
+        m.context,
+        m.due_date
+    ])?;
+    Ok(conn.last_insert_rowid())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MessageRow {
+    pub id: i64,
+    pub created_at: String,
+    pub purpose: String,
+    pub case_id: Option<String>,
+    pub task_id: Option<i64>,
+    pub recipient_id: Option<String>,
+    pub to: String,
+    pub template: String,
+    #[serde(skip)]
+    pub context: String,
+    pub due_date: Option<String>,
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: String,
+    pub last_error: Option<String>,
+    pub sent_at: Option<String>,
+}
+
+const COLUMNS: &str = "id, created_at, purpose, case_id, task_id, recipient_id, to_addr, template,
+    context, due_date, status, attempts, next_attempt_at, last_error, sent_at";
+
+fn row(r: &rusqlite::Row) -> rusqlite::Result<MessageRow> {
+    Ok(MessageRow {
+        id: r.get(0)?,
+        created_at: r.get(1)?,
+        purpose: r.get(2)?,
+        case_id: r.get(3)?,
+        task_id: r.get(4)?,
+        recipient_id: r.get(5)?,
+        to: r.get(6)?,
+        template: r.get(7)?,
+        context: r.get(8)?,
+        due_date: r.get(9)?,
+        status: r.get(10)?,
+        attempts: r.get(11)?,
+        next_attempt_at: r.get(12)?,
+        last_error: r.get(13)?,
+        sent_at: r.get(14)?,
+    })
+}
+
+/// Queued messages whose next attempt is due, oldest first.
+pub fn due(conn: &Connection, now: DateTime<Utc>, limit: usize) -> Result<Vec<MessageRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM outbox WHERE status = 'queued' AND next_attempt_at <= ?1
+         ORDER BY next_attempt_at, id LIMIT ?2"
+    ))?;
+    let rows = stmt.query_map(params![ts(now), limit as i64], row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn get(conn: &Connection, id: i64) -> Result<Option<MessageRow>> {
+    Ok(conn
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM outbox WHERE id = ?1"))?
+        .query_row([id], row)
+        .optional()?)
+}
+
+pub fn list(conn: &Connection, status: Option<&str>) -> Result<Vec<MessageRow>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM outbox WHERE (?1 IS NULL OR status = ?1) ORDER BY id"
+    ))?;
+    let rows = stmt.query_map([status], row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn mark_sent(conn: &Connection, id: i64, now: DateTime<Utc>) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE outbox SET status = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL
+         WHERE id = ?1 AND status = 'queued'",
+    )?
+    .execute(params![id, ts(now)])?;
+    Ok(())
+}
+
+pub fn mark_retry(conn: &Connection, id: i64, error: &str, next: DateTime<Utc>) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3
+         WHERE id = ?1 AND status = 'queued'",
+    )?
+    .execute(params![id, error, ts(next)])?;
+    Ok(())
+}
+
+pub fn mark_failed(conn: &Connection, id: i64, error: &str) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?2
+         WHERE id = ?1 AND status = 'queued'",
+    )?
+    .execute(params![id, error])?;
+    Ok(())
+}
+
+/// Counts by status.
+pub fn counts(conn: &Connection) -> Result<(i64, i64, i64)> {
+    Ok(conn.query_row(
+        "SELECT COALESCE(SUM(status = 'queued'), 0), COALESCE(SUM(status = 'sent'), 0),
+                COALESCE(SUM(status = 'failed'), 0) FROM outbox",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?)
+}

@@ -1,0 +1,370 @@
+//! The roster in the database: the current organisation (units, people, their units, roles and
+//! accounts) and its history. An import replaces the current state in one transaction; people and
+//! units that disappear are marked removed, never deleted, and every change is kept in
+//! `person_history`/`unit_history`, so past rounds stay explainable after people leave.
+
+use super::{date, parse_date, ts};
+use crate::Result;
+use crate::roster::{Role, Roster};
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+
+/// What an import changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ImportSummary {
+    pub import_id: i64,
+    pub units: usize,
+    pub people: usize,
+    pub added: usize,
+    pub changed: usize,
+    pub removed: usize,
+    pub unchanged: usize,
+}
+
+/// Replaces the roster with `roster` (inside the caller's transaction).
+pub fn replace(
+    conn: &Connection,
+    roster: &Roster,
+    units_file: &str,
+    people_file: &str,
+    now: DateTime<Utc>,
+) -> Result<ImportSummary> {
+    let at = ts(now);
+    let unit_records: Vec<(String, String)> = roster
+        .units
+        .iter()
+        .map(|u| (u.id.clone(), serde_json::to_string(u).unwrap_or_default()))
+        .collect();
+    let person_records: Vec<(String, String)> = roster
+        .people
+        .iter()
+        .map(|p| (p.id.clone(), serde_json::to_string(p).unwrap_or_default()))
+        .collect();
+    let mut digest = Sha256::new();
+    for (_, r) in unit_records.iter().chain(&person_records) {
+        digest.update(r.as_bytes());
+        digest.update([b'\n']);
+    }
+    conn.execute(
+        "INSERT INTO roster_imports (imported_at, units_file, people_file, units, people, digest)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            at,
+            units_file,
+            people_file,
+            roster.units.len() as i64,
+            roster.people.len() as i64,
+            hex::encode(digest.finalize())
+        ],
+    )?;
+    let import_id = conn.last_insert_rowid();
+    let mut summary = ImportSummary {
+        import_id,
+        units: roster.units.len(),
+        people: roster.people.len(),
+        ..ImportSummary::default()
+    };
+
+    // Latest history record of everyone, to tell what changed.
+    let latest = |table: &str, key: &str| -> Result<HashMap<String, String>> {
+        let sql = format!(
+            "SELECT h.{key}, h.record FROM {table} h
+             WHERE h.import_id = (SELECT MAX(import_id) FROM {table} WHERE {key} = h.{key})"
+        );
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    };
+    let removed_record = "{\"removed\":true}";
+
+    let last_units = latest("unit_history", "unit_id")?;
+    {
+        let mut history = conn.prepare_cached(
+            "INSERT INTO unit_history (unit_id, import_id, record) VALUES (?1, ?2, ?3)",
+        )?;
+        let mut upsert = conn.prepare_cached(
+            "INSERT INTO units (id, name, parent_id, removed_at) VALUES (?1, ?2, ?3, NULL)
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, parent_id = excluded.parent_id,
+                                            removed_at = NULL",
+        )?;
+        for (unit, (id, record)) in roster.units.iter().zip(&unit_records) {
+            upsert.execute(params![unit.id, unit.name, unit.parent])?;
+            if last_units.get(id) != Some(record) {
+                history.execute(params![id, import_id, record])?;
+            }
+        }
+        for (id, record) in &last_units {
+            if record != removed_record && roster.unit(id).is_none() {
+                history.execute(params![id, import_id, removed_record])?;
+                conn.execute(
+                    "UPDATE units SET removed_at = ?2 WHERE id = ?1",
+                    params![id, at],
+                )?;
+            }
+        }
+    }
+
+    let last_people = latest("person_history", "person_id")?;
+    conn.execute_batch(
+        "DELETE FROM person_units; DELETE FROM person_roles; DELETE FROM accounts;",
+    )?;
+    {
+        let mut history = conn.prepare_cached(
+            "INSERT INTO person_history (person_id, import_id, record) VALUES (?1, ?2, ?3)",
+        )?;
+        let mut upsert = conn.prepare_cached(
+            "INSERT INTO people (id, name, email, home_unit, active_from, active_to, removed_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL)
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email,
+                home_unit = excluded.home_unit, active_from = excluded.active_from,
+                active_to = excluded.active_to, removed_at = NULL",
+        )?;
+        let mut unit_row = conn.prepare_cached(
+            "INSERT OR IGNORE INTO person_units (person_id, unit_id, position) VALUES (?1, ?2, ?3)",
+        )?;
+        let mut role_row = conn.prepare_cached(
+            "INSERT OR IGNORE INTO person_roles (person_id, role, unit_id) VALUES (?1, ?2, ?3)",
+        )?;
+        let mut account_row = conn.prepare_cached(
+            "INSERT INTO accounts (system, account, person_id) VALUES (?1, ?2, ?3)",
+        )?;
+        for (person, (id, record)) in roster.people.iter().zip(&person_records) {
+            upsert.execute(params![
+                person.id,
+                person.name,
+                person.email,
+                person.home_unit(),
+                person.active_from.map(date),
+                person.active_to.map(date)
+            ])?;
+            for (i, unit) in person.units.iter().enumerate() {
+                unit_row.execute(params![person.id, unit, i as i64])?;
+            }
+            for r in &person.roles {
+                role_row.execute(params![person.id, r.role.as_str(), r.unit])?;
+            }
+            for a in &person.accounts {
+                account_row.execute(params![a.system, a.account, person.id])?;
+            }
+            match last_people.get(id) {
+                Some(last) if last == record => summary.unchanged += 1,
+                Some(last) if last != removed_record => {
+                    summary.changed += 1;
+                    history.execute(params![id, import_id, record])?;
+                }
+                _ => {
+                    summary.added += 1;
+                    history.execute(params![id, import_id, record])?;
+                }
+            }
+        }
+        for (id, record) in &last_people {
+            if record != removed_record && roster.person(id).is_none() {
+                summary.removed += 1;
+                history.execute(params![id, import_id, removed_record])?;
+                conn.execute(
+                    "UPDATE people SET removed_at = ?2 WHERE id = ?1",
+                    params![id, at],
+                )?;
+            }
+        }
+    }
+    Ok(summary)
+}
+
+/// When the first roster was imported: nothing is scheduled before there is anyone to draw.
+pub fn first_import_at(conn: &Connection) -> Result<Option<DateTime<Utc>>> {
+    let at: Option<String> = conn
+        .query_row("SELECT MIN(imported_at) FROM roster_imports", [], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .flatten();
+    at.map(|s| super::parse_ts(&s)).transpose()
+}
+
+/// A member of a round's population: someone active on the day with an account in the system.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub person_id: String,
+    pub home_unit: String,
+    pub account: String,
+    /// How many units the person works at.
+    pub units: usize,
+}
+
+/// Everyone active on `day`, not removed, holding an account in `system`, with a home unit. A
+/// person with two accounts in the system counts once (the first account by name).
+pub fn population(conn: &Connection, system: &str, day: NaiveDate) -> Result<Vec<Member>> {
+    let day = date(day);
+    let mut stmt = conn.prepare_cached(
+        "SELECT p.id, p.home_unit, MIN(a.account),
+                (SELECT COUNT(*) FROM person_units u WHERE u.person_id = p.id)
+         FROM people p JOIN accounts a ON a.person_id = p.id AND a.system = ?1
+         WHERE p.removed_at IS NULL AND p.home_unit IS NOT NULL
+           AND (p.active_from IS NULL OR p.active_from <= ?2)
+           AND (p.active_to IS NULL OR p.active_to >= ?2)
+         GROUP BY p.id
+         ORDER BY p.id",
+    )?;
+    let rows = stmt.query_map(params![system, day], |r| {
+        Ok(Member {
+            person_id: r.get(0)?,
+            home_unit: r.get(1)?,
+            account: r.get(2)?,
+            units: r.get::<_, i64>(3)? as usize,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// A person as the engine needs them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonInfo {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub active_from: Option<NaiveDate>,
+    pub active_to: Option<NaiveDate>,
+    pub removed: bool,
+}
+
+impl PersonInfo {
+    pub fn is_active_on(&self, day: NaiveDate) -> bool {
+        !self.removed
+            && self.active_from.is_none_or(|f| f <= day)
+            && self.active_to.is_none_or(|t| day <= t)
+    }
+}
+
+pub fn people(conn: &Connection) -> Result<Vec<PersonInfo>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, name, email, active_from, active_to, removed_at IS NOT NULL FROM people",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, Option<String>>(3)?,
+            r.get::<_, Option<String>>(4)?,
+            r.get::<_, bool>(5)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, name, email, from, to, removed) = row?;
+        out.push(PersonInfo {
+            id,
+            name,
+            email,
+            active_from: from.as_deref().map(parse_date).transpose()?,
+            active_to: to.as_deref().map(parse_date).transpose()?,
+            removed,
+        });
+    }
+    Ok(out)
+}
+
+/// Units: id → (name, parent), removed ones included (old cases point to them).
+pub fn units(conn: &Connection) -> Result<HashMap<String, (String, Option<String>)>> {
+    let mut stmt = conn.prepare_cached("SELECT id, name, parent_id FROM units")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            (r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?),
+        ))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Role holders: (role, unit) → person ids, in id order.
+pub fn role_holders(conn: &Connection) -> Result<HashMap<(Role, String), Vec<String>>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT role, unit_id, person_id FROM person_roles ORDER BY person_id")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+        ))
+    })?;
+    let mut out: HashMap<(Role, String), Vec<String>> = HashMap::new();
+    for row in rows {
+        let (role, unit, person) = row?;
+        if let Ok(role) = role.parse::<Role>() {
+            out.entry((role, unit)).or_default().push(person);
+        }
+    }
+    Ok(out)
+}
+
+/// A delegation in force: the holder's tasks of `role` go to the deputy from `from` to `to`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Delegation {
+    pub id: i64,
+    pub holder_id: String,
+    pub deputy_id: String,
+    pub role: Role,
+    pub valid_from: NaiveDate,
+    pub valid_to: NaiveDate,
+}
+
+pub fn delegations(conn: &Connection) -> Result<Vec<Delegation>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, holder_id, deputy_id, role, valid_from, valid_to FROM delegations
+         WHERE revoked_at IS NULL ORDER BY id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, String>(5)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, holder_id, deputy_id, role, from, to) = row?;
+        let Ok(role) = role.parse::<Role>() else {
+            continue;
+        };
+        out.push(Delegation {
+            id,
+            holder_id,
+            deputy_id,
+            role,
+            valid_from: parse_date(&from)?,
+            valid_to: parse_date(&to)?,
+        });
+    }
+    Ok(out)
+}
+
+pub fn add_delegation(
+    conn: &Connection,
+    holder: &str,
+    deputy: &str,
+    role: Role,
+    from: NaiveDate,
+    to: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    conn.execute(
+        "INSERT INTO delegations (holder_id, deputy_id, role, valid_from, valid_to, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![holder, deputy, role.as_str(), date(from), date(to), ts(now)],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub fn revoke_delegation(conn: &Connection, id: i64, now: DateTime<Utc>) -> Result<bool> {
+    Ok(conn.execute(
+        "UPDATE delegations SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+        params![id, ts(now)],
+    )? == 1)
+}

@@ -1,0 +1,206 @@
+//! Routine versions, schedule progress and sampling rounds.
+
+use super::{parse_ts, ts};
+use crate::Result;
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::{HashMap, HashSet};
+
+/// Records a compiled routine's text under its hash (once).
+pub fn register_version(
+    conn: &Connection,
+    hash: &str,
+    routine_id: &str,
+    version: &str,
+    path: &str,
+    source: &str,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO routine_versions (hash, routine_id, version, path, source, registered_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![hash, routine_id, version, path, source, ts(now)])?
+        == 1)
+}
+
+/// The text of a stored routine version.
+pub fn version_source(conn: &Connection, hash: &str) -> Result<Option<(String, String)>> {
+    Ok(conn
+        .prepare_cached("SELECT path, source FROM routine_versions WHERE hash = ?1")?
+        .query_row([hash], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
+}
+
+pub fn last_occurrence(conn: &Connection, routine_id: &str) -> Result<Option<DateTime<Utc>>> {
+    let s: Option<String> = conn
+        .prepare_cached("SELECT last_occurrence FROM schedule_state WHERE routine_id = ?1")?
+        .query_row([routine_id], |r| r.get(0))
+        .optional()?;
+    s.as_deref().map(parse_ts).transpose()
+}
+
+pub fn set_last_occurrence(conn: &Connection, routine_id: &str, at: DateTime<Utc>) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO schedule_state (routine_id, last_occurrence) VALUES (?1, ?2)
+         ON CONFLICT (routine_id) DO UPDATE SET last_occurrence = excluded.last_occurrence
+         WHERE excluded.last_occurrence > schedule_state.last_occurrence",
+    )?
+    .execute(params![routine_id, ts(at)])?;
+    Ok(())
+}
+
+pub struct NewRound<'a> {
+    pub routine_id: &'a str,
+    pub routine_hash: &'a str,
+    pub occurrence: DateTime<Utc>,
+    pub seed: u64,
+    pub population: usize,
+    pub drawn: usize,
+}
+
+/// Claims the round of `occurrence`; `None` when it exists already (the unique key on routine
+/// and occurrence makes every round exist exactly once).
+pub fn insert_round(
+    conn: &Connection,
+    round: &NewRound,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>> {
+    let n = conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO rounds (routine_id, routine_hash, occurrence, created_at, seed, population, drawn)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![
+            round.routine_id,
+            round.routine_hash,
+            ts(round.occurrence),
+            ts(now),
+            round.seed.to_string(),
+            round.population as i64,
+            round.drawn as i64
+        ])?;
+    Ok((n == 1).then(|| conn.last_insert_rowid()))
+}
+
+pub fn insert_member(
+    conn: &Connection,
+    round_id: i64,
+    person_id: &str,
+    unit_id: &str,
+    account: &str,
+    units: usize,
+    drawn: Option<&str>,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO round_members (round_id, person_id, unit_id, account, units, drawn) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![round_id, person_id, unit_id, account, units as i64, drawn])?;
+    Ok(())
+}
+
+/// Users drawn by `routine_id` in rounds with occurrences in `[from, before)`.
+pub fn drawn_between(
+    conn: &Connection,
+    routine_id: &str,
+    from: DateTime<Utc>,
+    before: DateTime<Utc>,
+) -> Result<HashSet<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT m.person_id FROM round_members m JOIN rounds r ON r.id = m.round_id
+         WHERE r.routine_id = ?1 AND r.occurrence >= ?2 AND r.occurrence < ?3 AND m.drawn IS NOT NULL",
+    )?;
+    let rows = stmt.query_map(params![routine_id, ts(from), ts(before)], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// When each user was last drawn by `routine_id` before `before`.
+pub fn last_drawn(
+    conn: &Connection,
+    routine_id: &str,
+    before: DateTime<Utc>,
+) -> Result<HashMap<String, DateTime<Utc>>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT m.person_id, MAX(r.occurrence) FROM round_members m JOIN rounds r ON r.id = m.round_id
+         WHERE r.routine_id = ?1 AND r.occurrence < ?2 AND m.drawn IS NOT NULL
+         GROUP BY m.person_id",
+    )?;
+    let rows = stmt.query_map(params![routine_id, ts(before)], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+    })?;
+    let mut out = HashMap::new();
+    for row in rows {
+        let (person, at) = row?;
+        out.insert(person, parse_ts(&at)?);
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RoundRow {
+    pub id: i64,
+    pub routine: String,
+    pub routine_hash: String,
+    pub occurrence: String,
+    pub created_at: String,
+    pub seed: String,
+    pub population: i64,
+    pub drawn: i64,
+}
+
+fn round_row(r: &rusqlite::Row) -> rusqlite::Result<RoundRow> {
+    Ok(RoundRow {
+        id: r.get(0)?,
+        routine: r.get(1)?,
+        routine_hash: r.get(2)?,
+        occurrence: r.get(3)?,
+        created_at: r.get(4)?,
+        seed: r.get(5)?,
+        population: r.get(6)?,
+        drawn: r.get(7)?,
+    })
+}
+
+const ROUND_COLUMNS: &str =
+    "id, routine_id, routine_hash, occurrence, created_at, seed, population, drawn";
+
+pub fn list(conn: &Connection, routine: Option<&str>) -> Result<Vec<RoundRow>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {ROUND_COLUMNS} FROM rounds WHERE (?1 IS NULL OR routine_id = ?1) ORDER BY occurrence, id"
+    ))?;
+    let rows = stmt.query_map([routine], round_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn get(conn: &Connection, id: i64) -> Result<Option<RoundRow>> {
+    Ok(conn
+        .prepare(&format!("SELECT {ROUND_COLUMNS} FROM rounds WHERE id = ?1"))?
+        .query_row([id], round_row)
+        .optional()?)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MemberRow {
+    pub person_id: String,
+    pub unit_id: String,
+    pub account: String,
+    pub units: i64,
+    pub drawn: Option<String>,
+}
+
+pub fn members(conn: &Connection, round_id: i64) -> Result<Vec<MemberRow>> {
+    let mut stmt = conn.prepare(
+        "SELECT person_id, unit_id, account, units, drawn FROM round_members WHERE round_id = ?1 ORDER BY person_id",
+    )?;
+    let rows = stmt.query_map([round_id], |r| {
+        Ok(MemberRow {
+            person_id: r.get(0)?,
+            unit_id: r.get(1)?,
+            account: r.get(2)?,
+            units: r.get(3)?,
+            drawn: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
