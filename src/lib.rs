@@ -8,6 +8,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod notify;
 pub mod roster;
 pub mod routine;
 pub mod schedule;
