@@ -10,6 +10,7 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod links;
+pub mod notify;
 pub mod roster;
 pub mod routine;
 pub mod schedule;
