@@ -97,10 +97,23 @@ pub struct TickArgs {
 
 pub fn tick(env: &Env, args: TickArgs) -> Result<u8> {
     let now = env.now()?;
+    let transport = crate::notify::Transport::from_url(&env.config.mail.url)
+        .map_err(|e| e.context("mail.url"))?;
     let mut engine = open_engine(env, now)?;
     let report = engine.tick(now)?;
+    let install = engine.install_id();
+    let delivery = crate::notify::sender::deliver(
+        &mut engine.store,
+        &engine.templates,
+        &transport,
+        &env.config.mail.from,
+        &install,
+        now,
+    )?;
     if args.json {
-        print_json(&report)?;
+        let mut v = serde_json::to_value(&report).map_err(|e| Error::runtime(e.to_string()))?;
+        v["emails"] = serde_json::to_value(delivery).map_err(|e| Error::runtime(e.to_string()))?;
+        print_json(&v)?;
     } else {
         for r in &report.rounds {
             eprintln!(
@@ -118,6 +131,15 @@ pub fn tick(env: &Env, args: TickArgs) -> Result<u8> {
             report.escalations,
             plural(report.escalations)
         );
+        if delivery != crate::notify::sender::Delivery::default() {
+            eprintln!(
+                "emails via {}: {} sent, {} to retry, {} failed",
+                transport.describe(),
+                delivery.sent,
+                delivery.retried,
+                delivery.failed
+            );
+        }
     }
     Ok(0)
 }

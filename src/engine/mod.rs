@@ -157,6 +157,14 @@ impl Engine {
         self.routines.iter().find(|r| r.id == id)
     }
 
+    /// A short stable name of this installation, for Message-IDs.
+    pub fn install_id(&self) -> String {
+        String::from_utf8_lossy(&self.seed)
+            .chars()
+            .take(12)
+            .collect()
+    }
+
     /// The link secret, for the web layer.
     pub fn secret(&self) -> &[u8] {
         &self.secret

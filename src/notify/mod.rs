@@ -16,6 +16,7 @@ pub mod ics;
 pub mod mail_url;
 pub mod message;
 pub mod send_error;
+pub mod sender;
 pub mod transport;
 
 pub use backoff::{GIVE_UP_AFTER, next_attempt, should_give_up};

@@ -1,0 +1,135 @@
+//! The sender: drains the outbox. For each message whose attempt is due it renders the template
+//! with the stored values, builds the email (with a calendar invitation for a task), sends it
+//! through the transport outside any transaction, and records the outcome: sent; a temporary
+//! failure retried with exponential backoff (given up after five days); a permanent failure
+//! marked failed, to be shown in `outbox list` and on the overview page.
+//!
+//! A message is marked sent right after the transport accepts it. A crash in between sends it
+//! again on restart with the same Message-ID (a file transport overwrites the same file), the
+//! narrowest window an SMTP handoff allows.
+
+use super::{Calendar, Due, Outgoing, SendError, Transport, next_attempt, should_give_up};
+use crate::store::outbox::{self, MessageRow};
+use crate::store::{Store, parse_ts};
+use crate::templates::Library;
+use crate::{Error, Result};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use serde_json::Value;
+
+/// Messages rendered and sent per batch.
+const BATCH: usize = 200;
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Delivery {
+    pub sent: usize,
+    pub retried: usize,
+    pub failed: usize,
+}
+
+/// The Message-ID of outbox row `id` of the installation `install`.
+pub fn message_id(id: i64, install: &str, from: &str) -> String {
+    let domain = from
+        .rsplit_once('@')
+        .map(|(_, d)| d.trim_end_matches('>').trim())
+        .filter(|d| !d.is_empty())
+        .unwrap_or("loggkoll.invalid");
+    format!("<outbox-{id}.{install}@{domain}>")
+}
+
+/// Renders a stored message into the email the transport sends.
+pub fn compose(row: &MessageRow, library: &Library, from: &str, install: &str) -> Result<Outgoing> {
+    let context: Value = serde_json::from_str(&row.context).map_err(|e| {
+        Error::runtime(format!("outbox message {}: bad stored values: {e}", row.id))
+    })?;
+    let mail = library.render_mail(&row.template, &context)?;
+    let date = parse_ts(&row.created_at)?;
+    let calendar = match (&row.due_date, row.purpose.as_str()) {
+        (Some(due), "task") => NaiveDate::parse_from_str(due, "%Y-%m-%d").ok().map(|due| {
+            let case = context["case_id"].as_str().unwrap_or("");
+            let step = context["step"].as_str().unwrap_or("");
+            let link = context["link"].as_str().map(str::to_string);
+            Calendar {
+                uid: format!("{}.{}@loggkoll", case, row.task_id.unwrap_or(0)),
+                summary: format!("Loggkontroll {case}: {step}"),
+                description: format!(
+                    "Sista dag för steget \"{step}\" i ärende {case}.{}",
+                    link.as_deref()
+                        .map(|l| format!("\nÖppna uppgiften: {l}"))
+                        .unwrap_or_default()
+                ),
+                url: link,
+                due: Due::Day(due),
+                stamp: date,
+                reminder: Some(TimeDelta::hours(-16)),
+            }
+        }),
+        _ => None,
+    };
+    Ok(Outgoing {
+        message_id: message_id(row.id, install, from),
+        from: from.to_string(),
+        to: row.to.clone(),
+        subject: mail.subject,
+        text: mail.text,
+        html: mail.html,
+        calendar,
+        date,
+    })
+}
+
+/// Sends every message due at `now`.
+pub fn deliver(
+    store: &mut Store,
+    library: &Library,
+    transport: &Transport,
+    from: &str,
+    install: &str,
+    now: DateTime<Utc>,
+) -> Result<Delivery> {
+    let mut report = Delivery::default();
+    let mut tried = std::collections::HashSet::new();
+    loop {
+        let due: Vec<MessageRow> = outbox::due(&store.conn, now, BATCH)?
+            .into_iter()
+            .filter(|m| !tried.contains(&m.id))
+            .collect();
+        if due.is_empty() {
+            break;
+        }
+        for row in &due {
+            tried.insert(row.id);
+            let outcome = match compose(row, library, from, install) {
+                Ok(mail) => transport.send(&mail),
+                Err(e) => Err(SendError::Permanent(format!("cannot render: {e}"))),
+            };
+            let tx = store.write()?;
+            match outcome {
+                Ok(()) => {
+                    outbox::mark_sent(&tx, row.id, now)?;
+                    report.sent += 1;
+                }
+                Err(SendError::Temporary(why)) => {
+                    let queued = parse_ts(&row.created_at)?;
+                    if should_give_up(queued, now) {
+                        outbox::mark_failed(&tx, row.id, &format!("gave up after 5 days: {why}"))?;
+                        report.failed += 1;
+                    } else {
+                        let attempts = u32::try_from(row.attempts + 1).unwrap_or(u32::MAX);
+                        outbox::mark_retry(&tx, row.id, &why, next_attempt(attempts, now))?;
+                        report.retried += 1;
+                    }
+                }
+                Err(SendError::Permanent(why)) => {
+                    outbox::mark_failed(&tx, row.id, &why)?;
+                    report.failed += 1;
+                }
+            }
+            tx.commit()?;
+        }
+        // A transport that is down fails every message the same way: stop for this round.
+        if report.sent == 0 && report.retried >= BATCH {
+            break;
+        }
+    }
+    Ok(report)
+}
