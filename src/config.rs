@@ -28,6 +28,8 @@ pub struct MailConfig {
     pub from: String,
     /// `file://DIR` (the default) or `smtp://…`/`smtps://…`.
     pub url: String,
+    /// Task notices and reminders gathered into one email a day per person.
+    pub digest: bool,
 }
 
 impl Default for Config {
@@ -38,6 +40,7 @@ impl Default for Config {
             mail: MailConfig {
                 from: "loggkoll@example.se".into(),
                 url: "file://outbox".into(),
+                digest: false,
             },
             mail_names_subject_user: false,
             link_valid_days_after_deadline: 7,
@@ -63,6 +66,7 @@ struct File {
 struct MailFile {
     from: Option<String>,
     url: Option<String>,
+    digest: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -144,6 +148,9 @@ impl Config {
             privacy.mail_names_subject_user,
         )? {
             config.mail_names_subject_user = v;
+        }
+        if let Some(v) = flag("LOGGKOLL_MAIL_DIGEST", mail.digest)? {
+            config.mail.digest = v;
         }
         if let Some(v) = flag(
             "LOGGKOLL_PRIVACY_EXTRACT_SHOWS_NAMES",

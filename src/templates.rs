@@ -20,6 +20,8 @@ pub enum Purpose {
     Escalation,
     Inform,
     SummaryMail,
+    /// The daily digest of a person's tasks (`mail.digest`).
+    Digest,
     Protocol,
     ExtractLetter,
     AnnualSummary,
@@ -34,6 +36,7 @@ impl Purpose {
                 | Purpose::Escalation
                 | Purpose::Inform
                 | Purpose::SummaryMail
+                | Purpose::Digest
         )
     }
 
@@ -45,6 +48,7 @@ impl Purpose {
             Purpose::Escalation => "escalation",
             Purpose::Inform => "inform",
             Purpose::SummaryMail => "summary_mail",
+            Purpose::Digest => "digest",
             Purpose::Protocol => "protocol",
             Purpose::ExtractLetter => "extract_letter",
             Purpose::AnnualSummary => "summary",
@@ -87,6 +91,14 @@ impl Purpose {
                 "year": 2027,
                 "recipient": "Sara Svensson",
                 "link": "https://loggkoll.example.se/overview",
+            }),
+            Purpose::Digest => json!({
+                "recipient": "Anna Andersson",
+                "date": "måndag 18 januari 2027",
+                "count": 1,
+                "tasks": [{"case_id": "TRE-2027-0042", "routine": "Systematisk logguppföljning i Treserva",
+                    "step": "Granska loggen", "unit": "Hemtjänst Norr", "deadline": "fredag 29 januari 2027",
+                    "link": "https://loggkoll.example.se/t/abc123", "reminder": false}],
             }),
             Purpose::Protocol => json!({
                 "case": {

@@ -222,3 +222,68 @@ fn template_errors_point_into_the_template_file() {
         run.stderr
     );
 }
+
+#[test]
+fn check_warns_when_an_edit_removes_a_state_open_cases_are_in() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("routines")).unwrap();
+    let original = std::fs::read_to_string(root().join("routines/treserva-sampling.yaml")).unwrap();
+    std::fs::write(
+        dir.path().join("routines/treserva-sampling.yaml"),
+        &original,
+    )
+    .unwrap();
+    let templates = root().join("templates");
+    let templates = templates.to_str().unwrap();
+    let roster = loggkoll::simulate::org::synthetic(60, 3, 1);
+    loggkoll::simulate::org::write_csv(&roster, dir.path()).unwrap();
+    let run = Test::in_dir(dir.path())
+        .args([
+            "roster",
+            "import",
+            "--units",
+            "units.csv",
+            "--people",
+            "people.csv",
+            "--now",
+            "2027-01-01T00:00",
+        ])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = Test::in_dir(dir.path())
+        .args([
+            "tick",
+            "--templates",
+            templates,
+            "--now",
+            "2027-01-01T08:00",
+        ])
+        .env(
+            "LOGGKOLL_MAIL_URL",
+            &format!("file://{}", dir.path().join("out").display()),
+        )
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // Rename the start state: the open cases are in `review`.
+    let edited = original
+        .replace("start: review", "start: granskning")
+        .replace("\n  review:\n", "\n  granskning:\n");
+    std::fs::write(dir.path().join("routines/treserva-sampling.yaml"), edited).unwrap();
+    let run = Test::in_dir(dir.path())
+        .args(["check", "--templates", templates])
+        .run();
+    assert_eq!(run.code, 0, "warnings only: {}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("warning[removes-open-state]: state `review` is gone from this version, but"),
+        "{}",
+        run.stderr
+    );
+    // Without a database there is nothing to compare, and check creates none.
+    let run = Test::in_dir(dir.path())
+        .args(["check", "--templates", templates, "--db", "none.db"])
+        .run();
+    assert_eq!(run.code, 0);
+    assert!(!run.stderr.contains("removes-open-state"));
+    assert!(!dir.path().join("none.db").exists());
+}

@@ -32,7 +32,21 @@ pub fn run(env: &Env, args: CheckArgs) -> Result<u8> {
     let ctx = Context {
         templates: Some(&library),
     };
-    let set = loader::compile_all(&paths, &ctx)?;
+    let mut set = loader::compile_all(&paths, &ctx)?;
+    // The digest template is the configuration's, not a routine's: checked whenever present,
+    // required when digests are on.
+    let digest = crate::templates::Purpose::Digest;
+    if library.contains("mail/digest.txt") || env.config.mail.digest {
+        set.diagnostics.extend(library.check(digest, "digest"));
+        if env.config.mail.digest && !library.contains("mail/digest.txt") {
+            return Err(crate::Error::invalid(format!(
+                "mail.digest is on but `{}/mail/digest.txt` is missing",
+                env.global.templates.display()
+            )));
+        }
+    }
+    set.diagnostics
+        .extend(open_states_removed(env, &set.routines)?);
     match args.format {
         Format::Json => {
             let json = serde_json::to_string_pretty(&set.diagnostics)
@@ -74,4 +88,64 @@ pub fn run(env: &Env, args: CheckArgs) -> Result<u8> {
         }
     }
     Ok(if set.has_errors() { 1 } else { 0 })
+}
+
+/// Warnings for edited routines that no longer have a state open cases are in (the cases stay on
+/// their version and finish there, but the author should know). Reads the database only when it
+/// exists; `check` never creates one.
+fn open_states_removed(
+    env: &Env,
+    routines: &[crate::routine::Routine],
+) -> Result<Vec<crate::routine::Diagnostic>> {
+    let path = &env.global.db;
+    if !path.is_file() {
+        return Ok(vec![]);
+    }
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| crate::Error::runtime(format!("cannot read `{}`: {e}", path.display())))?;
+    let rows: Vec<(String, String, String, i64)> = match conn.prepare(
+        "SELECT routine_id, routine_hash, state, COUNT(*) FROM cases
+         WHERE closed_at IS NULL GROUP BY routine_id, routine_hash, state ORDER BY 1, 3",
+    ) {
+        Ok(mut stmt) => stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<rusqlite::Result<_>>()?,
+        // Not a loggkoll database (or an empty one): nothing to compare with.
+        Err(_) => return Ok(vec![]),
+    };
+    let mut out = Vec::new();
+    for routine in routines {
+        let source = crate::routine::Source::new(routine.path.clone(), routine.source.clone());
+        let line = routine
+            .source
+            .lines()
+            .position(|l| l.starts_with("states:"))
+            .map_or(1, |i| i + 1);
+        let mut missing: std::collections::BTreeMap<&str, i64> = Default::default();
+        for (id, hash, state, n) in &rows {
+            if *id == routine.id && *hash != routine.hash && routine.state(state).is_none() {
+                *missing.entry(state.as_str()).or_default() += n;
+            }
+        }
+        for (state, n) in missing {
+            out.push(
+                crate::routine::Diagnostic::new(
+                    &source,
+                    crate::routine::source::Span::new(line, 1, 6),
+                    crate::routine::Severity::Warning,
+                    "removes-open-state",
+                    format!(
+                        "state `{state}` is gone from this version, but {n} open case{} {} in it",
+                        if n == 1 { "" } else { "s" },
+                        if n == 1 { "is" } else { "are" }
+                    ),
+                )
+                .with_help("open cases stay on the version they started on and finish there; new cases use this one"),
+            );
+        }
+    }
+    Ok(out)
 }

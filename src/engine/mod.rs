@@ -7,6 +7,7 @@
 
 pub mod cases;
 pub mod deadline;
+pub mod digest;
 pub mod notices;
 pub mod org;
 pub mod rounds;

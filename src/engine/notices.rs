@@ -151,6 +151,8 @@ pub fn queue(conn: &Connection, ctx: &Ctx, notice: &Notice, now: DateTime<Utc>) 
             template: name,
             context: &context,
             due_date: due.as_deref(),
+            held: ctx.config.mail.digest
+                && matches!(notice.purpose, Purpose::Task | Purpose::Reminder),
         },
         now,
     )

@@ -20,6 +20,7 @@ pub struct TickReport {
     pub rounds: Vec<RoundSummary>,
     pub reminders: usize,
     pub escalations: usize,
+    pub digests: usize,
 }
 
 impl Engine {
@@ -33,6 +34,9 @@ impl Engine {
         let fired = self.tick_timers(now)?;
         report.reminders = fired.reminders;
         report.escalations = fired.escalations;
+        if self.config.mail.digest {
+            report.digests = self.digests(now)?;
+        }
         Ok(report)
     }
 

@@ -211,7 +211,9 @@ CREATE TABLE outbox (
     template        TEXT NOT NULL,
     context         TEXT NOT NULL,
     due_date        TEXT,
+    -- queued, sent, failed; held (waiting for the recipient's daily digest) and digested.
     status          TEXT NOT NULL DEFAULT 'queued',
+    digest_day      TEXT,
     attempts        INTEGER NOT NULL DEFAULT 0,
     next_attempt_at TEXT NOT NULL,
     last_error      TEXT,
@@ -219,6 +221,7 @@ CREATE TABLE outbox (
 ) STRICT;
 CREATE INDEX outbox_queued ON outbox(status, next_attempt_at);
 CREATE INDEX outbox_by_case ON outbox(case_id);
+CREATE INDEX outbox_by_recipient ON outbox(recipient_id, status);
 
 -- The audit trail: append-only, hash-chained. Personal details live in audit_personal, outside
 -- the chained fields, so a purge can erase them and the chain still verifies.

@@ -20,13 +20,15 @@ pub struct NewMessage<'a> {
     pub context: &'a str,
     /// The step's due date, for a calendar invitation.
     pub due_date: Option<&'a str>,
+    /// Held for the recipient's daily digest instead of sent on its own.
+    pub held: bool,
 }
 
 pub fn insert(conn: &Connection, m: &NewMessage, now: DateTime<Utc>) -> Result<i64> {
     conn.prepare_cached(
         "INSERT INTO outbox (created_at, purpose, case_id, task_id, recipient_id, to_addr, template,
-            context, due_date, next_attempt_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?1)",
+            context, due_date, next_attempt_at, status)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?1, ?10)",
     )?
     .execute(params![
         ts(now),
@@ -37,7 +39,8 @@ pub fn insert(conn: &Connection, m: &NewMessage, now: DateTime<Utc>) -> Result<i
         m.to_addr,
         m.template,
         m.context,
-        m.due_date
+        m.due_date,
+        if m.held { "held" } else { "queued" }
     ])?;
     Ok(conn.last_insert_rowid())
 }
@@ -145,4 +148,49 @@ pub fn counts(conn: &Connection) -> Result<(i64, i64, i64)> {
         [],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?)
+}
+
+/// Recipients with messages held for their digest.
+pub fn held_recipients(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT recipient_id FROM outbox WHERE status = 'held' AND recipient_id IS NOT NULL ORDER BY 1",
+    )?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Whether `recipient` has had a digest for `day`.
+pub fn has_digest(conn: &Connection, recipient: &str, day: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM outbox WHERE recipient_id = ?1 AND purpose = 'digest' AND digest_day = ?2)",
+        )?
+        .query_row(params![recipient, day], |r| r.get(0))?)
+}
+
+/// The messages held for `recipient`, oldest first.
+pub fn held(conn: &Connection, recipient: &str) -> Result<Vec<MessageRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM outbox WHERE status = 'held' AND recipient_id = ?1 ORDER BY id"
+    ))?;
+    let rows = stmt.query_map([recipient], row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Marks held messages as included in a digest.
+pub fn mark_digested(conn: &Connection, ids: &[i64]) -> Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE outbox SET status = 'digested' WHERE id = ?1 AND status = 'held'",
+    )?;
+    for id in ids {
+        stmt.execute([id])?;
+    }
+    Ok(())
+}
+
+/// Sets the day a digest row is for.
+pub fn set_digest_day(conn: &Connection, id: i64, day: &str) -> Result<()> {
+    conn.prepare_cached("UPDATE outbox SET digest_day = ?2 WHERE id = ?1")?
+        .execute(params![id, day])?;
+    Ok(())
 }

@@ -1,0 +1,76 @@
+//! The daily digest (`mail.digest = true`): task notices and reminders are held in the outbox,
+//! and from 07:00 local time each day every person with held messages gets one email listing
+//! them. Gathering a person's held messages and writing their digest is one transaction, so each
+//! message goes into exactly one digest.
+
+use super::Engine;
+use super::notices::date_sv;
+use crate::Result;
+use crate::store::outbox::{self, NewMessage};
+use chrono::{DateTime, Timelike, Utc};
+use serde_json::{Value, json};
+
+/// The local hour from which the day's digests go out.
+pub const DIGEST_HOUR: u32 = 7;
+
+impl Engine {
+    /// Writes today's digests; returns how many.
+    pub fn digests(&mut self, now: DateTime<Utc>) -> Result<usize> {
+        let local = now.with_timezone(&self.config.timezone);
+        if local.hour() < DIGEST_HOUR {
+            return Ok(0);
+        }
+        let day = crate::store::date(local.date_naive());
+        let mut written = 0;
+        for recipient in outbox::held_recipients(&self.store.conn)? {
+            let tx = self.store.write()?;
+            if outbox::has_digest(&tx, &recipient, &day)? {
+                continue;
+            }
+            let held = outbox::held(&tx, &recipient)?;
+            let Some(first) = held.first() else { continue };
+            let tasks: Vec<Value> = held
+                .iter()
+                .map(|m| {
+                    let c: Value = serde_json::from_str(&m.context).unwrap_or(Value::Null);
+                    json!({
+                        "case_id": c["case_id"], "routine": c["routine"], "step": c["step"],
+                        "unit": c["unit"], "deadline": c["deadline"], "link": c["link"],
+                        "reminder": m.purpose == "reminder",
+                    })
+                })
+                .collect();
+            let recipient_name = serde_json::from_str::<Value>(&first.context)
+                .ok()
+                .and_then(|c| c["recipient"].as_str().map(str::to_string))
+                .unwrap_or_default();
+            let context = json!({
+                "recipient": recipient_name,
+                "date": date_sv(local.date_naive()),
+                "count": tasks.len(),
+                "tasks": tasks,
+                "base_url": self.config.base_url,
+            });
+            let id = outbox::insert(
+                &tx,
+                &NewMessage {
+                    purpose: "digest",
+                    case_id: None,
+                    task_id: None,
+                    recipient_id: Some(&recipient),
+                    to_addr: &first.to,
+                    template: "digest",
+                    context: &context.to_string(),
+                    due_date: None,
+                    held: false,
+                },
+                now,
+            )?;
+            outbox::set_digest_day(&tx, id, &day)?;
+            outbox::mark_digested(&tx, &held.iter().map(|m| m.id).collect::<Vec<_>>())?;
+            tx.commit()?;
+            written += 1;
+        }
+        Ok(written)
+    }
+}

@@ -1,0 +1,415 @@
+//! Email end to end: the engine's events become outbox rows, the sender delivers them through
+//! a real SMTP server on loopback (`support/smtp_server.rs`) or `.eml` files, exactly once,
+//! with retries for 4xx, failure for 5xx, and nothing lost while the server is down. Rendered
+//! emails are pinned as snapshots.
+
+#[path = "support/smtp_server.rs"]
+mod smtp_server;
+
+use chrono::{DateTime, Utc};
+use loggkoll::config::Config;
+use loggkoll::engine::{Engine, OpenRequest};
+use loggkoll::notify::{Transport, sender};
+use loggkoll::routine::{Context, loader};
+use loggkoll::store::Store;
+use loggkoll::templates::Library;
+use serde_json::json;
+use smtp_server::{SmtpServer, Stage};
+use std::collections::HashSet;
+use std::path::Path;
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+fn engine(dir: &Path, config: Config) -> Engine {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let templates = Library::load(&root.join("templates")).unwrap();
+    let routines = loader::load_routines(
+        &root.join("routines"),
+        &Context {
+            templates: Some(&templates),
+        },
+    )
+    .unwrap();
+    let now = at("2027-01-01T00:00:00+01:00");
+    let store = Store::open(&dir.join("e.db")).unwrap();
+    let mut engine = Engine::new(store, routines, templates, config, now).unwrap();
+    let roster = loggkoll::simulate::org::synthetic(120, 4, 3);
+    loggkoll::engine::import_roster(&mut engine.store, &roster, "u", "p", "test", now).unwrap();
+    engine
+}
+
+fn deliver(engine: &mut Engine, transport: &Transport, now: DateTime<Utc>) -> sender::Delivery {
+    let install = engine.install_id();
+    let from = engine.config.mail.from.clone();
+    sender::deliver(
+        &mut engine.store,
+        &engine.templates,
+        transport,
+        &from,
+        &install,
+        now,
+    )
+    .unwrap()
+}
+
+fn count(engine: &Engine, sql: &str) -> i64 {
+    engine.store.conn.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+#[test]
+fn a_round_leaves_one_task_email_per_assignee_with_both_parts_and_a_working_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = engine(dir.path(), Config::default());
+    let report = e.tick(at("2027-01-01T08:00:00+01:00")).unwrap();
+    let drawn: usize = report.rounds.iter().map(|r| r.drawn).sum();
+    assert!(drawn > 0);
+    let outbox_dir = dir.path().join("outbox");
+    let transport = Transport::from_url(&format!("file://{}", outbox_dir.display())).unwrap();
+    let d = deliver(&mut e, &transport, at("2027-01-01T08:01:00+01:00"));
+    // One task email per case (each case's first step has one assignee).
+    assert_eq!(d.sent, drawn);
+    let files: Vec<_> = std::fs::read_dir(&outbox_dir).unwrap().collect();
+    assert_eq!(files.len(), drawn);
+    let path = files[0].as_ref().unwrap().path();
+    let eml = std::fs::read_to_string(&path).unwrap();
+    assert!(eml.contains("Content-Type: multipart/alternative"), "{eml}");
+    assert!(eml.contains("Content-Type: text/plain; charset=utf-8"));
+    assert!(eml.contains("Content-Type: text/html; charset=utf-8"));
+    assert!(
+        eml.contains("text/calendar"),
+        "a task email carries its deadline"
+    );
+    // The link in the stored values verifies with the installation's secret and names the task.
+    let (context, task, recipient): (String, i64, String) = e
+        .store
+        .conn
+        .query_row(
+            "SELECT context, task_id, recipient_id FROM outbox WHERE purpose = 'task' LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    let context: serde_json::Value = serde_json::from_str(&context).unwrap();
+    let link = context["link"].as_str().unwrap();
+    let token = link.rsplit_once("/t/").unwrap().1;
+    let claims = loggkoll::links::verify(e.secret(), token, at("2027-01-02T00:00:00Z")).unwrap();
+    assert_eq!(
+        (claims.task_id, claims.person_id.as_str()),
+        (task, recipient.as_str())
+    );
+    // Sending again sends nothing.
+    assert_eq!(
+        deliver(&mut e, &transport, at("2027-01-01T09:00:00+01:00")),
+        sender::Delivery::default()
+    );
+}
+
+#[test]
+fn smtp_down_for_a_day_then_everything_goes_out_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = SmtpServer::start();
+    let transport = Transport::from_url(&server.url()).unwrap();
+    let mut e = engine(dir.path(), Config::default());
+    e.tick(at("2027-01-01T08:00:00+01:00")).unwrap();
+    let queued = count(&e, "SELECT COUNT(*) FROM outbox");
+    assert!(queued > 10);
+    server.stop();
+    // Down all day: every attempt fails for now and is retried later, none is lost.
+    let mut now = at("2027-01-01T08:00:00+01:00");
+    for _ in 0..24 {
+        let d = deliver(&mut e, &transport, now);
+        assert_eq!((d.sent, d.failed), (0, 0));
+        now += chrono::Duration::hours(1);
+    }
+    assert_eq!(
+        count(&e, "SELECT COUNT(*) FROM outbox WHERE status = 'queued'"),
+        queued
+    );
+    assert!(count(&e, "SELECT MIN(attempts) FROM outbox") >= 2);
+    server.restart();
+    // Back: the backoff lets every message through within its next attempt (at most 6 h).
+    let mut sent = 0;
+    for _ in 0..8 {
+        sent += deliver(&mut e, &transport, now).sent;
+        now += chrono::Duration::hours(1);
+    }
+    assert_eq!(sent as i64, queued);
+    let received = server.received();
+    assert_eq!(received.len() as i64, queued);
+    let ids: HashSet<String> = received
+        .iter()
+        .map(|m| {
+            let text = String::from_utf8_lossy(&m.data);
+            text.lines()
+                .find(|l| l.starts_with("Message-ID:"))
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        ids.len() as i64,
+        queued,
+        "every message once, each its own Message-ID"
+    );
+    assert_eq!(
+        count(&e, "SELECT COUNT(*) FROM outbox WHERE status != 'sent'"),
+        0
+    );
+}
+
+#[test]
+fn a_4xx_is_retried_and_a_5xx_marked_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = SmtpServer::start();
+    let transport = Transport::from_url(&server.url()).unwrap();
+    let mut e = engine(dir.path(), Config::default());
+    e.tick(at("2027-01-01T08:00:00+01:00")).unwrap();
+    let queued = count(&e, "SELECT COUNT(*) FROM outbox");
+    server.fail_next(1, Stage::Rcpt, "451 4.3.0 try later");
+    server.fail_next(1, Stage::Rcpt, "550 5.1.1 no such user");
+    let now = at("2027-01-01T08:00:00+01:00");
+    let d = deliver(&mut e, &transport, now);
+    assert_eq!((d.retried, d.failed, d.sent as i64), (1, 1, queued - 2));
+    let failed = count(
+        &e,
+        "SELECT COUNT(*) FROM outbox WHERE status = 'failed' AND last_error LIKE '%550%'",
+    );
+    assert_eq!(failed, 1);
+    // The retried one goes out on its next attempt, a minute later.
+    let d = deliver(&mut e, &transport, now + chrono::Duration::minutes(2));
+    assert_eq!((d.sent, d.retried, d.failed), (1, 0, 0));
+    assert_eq!(server.received().len() as i64, queued - 1);
+}
+
+#[test]
+fn an_unanswered_case_is_reminded_and_escalated_once_however_often_ticks_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = engine(dir.path(), Config::default());
+    e.tick(at("2027-01-01T08:00:00+01:00")).unwrap();
+    let cases = count(
+        &e,
+        "SELECT COUNT(*) FROM cases WHERE routine_id = 'treserva-sampling'",
+    );
+    // Tick every 6 hours for five weeks without answering.
+    let mut now = at("2027-01-01T08:00:00+01:00");
+    while now < at("2027-02-05T00:00:00+01:00") {
+        e.tick(now).unwrap();
+        e.tick(now).unwrap();
+        now += chrono::Duration::hours(6);
+    }
+    let per = |purpose: &str| {
+        count(
+            &e,
+            &format!(
+                "SELECT COUNT(*) FROM outbox o JOIN cases c ON c.id = o.case_id
+                 WHERE c.routine_id = 'treserva-sampling' AND o.purpose = '{purpose}'"
+            ),
+        )
+    };
+    // Two reminders each (3 working days before, at deadline) and one escalation each.
+    assert_eq!(per("reminder"), 2 * cases);
+    assert_eq!(per("escalation"), cases);
+    // The escalation reaches the head of operations of the unit, never the assignee.
+    let wrong: i64 = count(
+        &e,
+        "SELECT COUNT(*) FROM outbox o JOIN tasks t ON t.id = o.task_id
+         WHERE o.purpose = 'escalation' AND (o.recipient_id = t.assignee_id
+            OR o.recipient_id NOT IN (SELECT person_id FROM person_roles WHERE role = 'operations_manager'))",
+    );
+    assert_eq!(wrong, 0);
+    assert_eq!(
+        count(
+            &e,
+            "SELECT COUNT(*) FROM tasks WHERE escalated_at IS NOT NULL"
+        ),
+        cases
+    );
+}
+
+#[test]
+fn answering_cancels_the_remaining_reminders() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = engine(dir.path(), Config::default());
+    e.tick(at("2027-01-01T08:00:00+01:00")).unwrap();
+    let (case, by): (String, String) = e
+        .store
+        .conn
+        .query_row(
+            "SELECT case_id, assignee_id FROM tasks WHERE answered_at IS NULL ORDER BY id LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    e.answer(
+        &case,
+        "no_finding",
+        &by,
+        None,
+        None,
+        at("2027-01-04T10:00:00+01:00"),
+    )
+    .unwrap();
+    let mut now = at("2027-01-04T10:00:00+01:00");
+    while now < at("2027-02-05T00:00:00+01:00") {
+        e.tick(now).unwrap();
+        now += chrono::Duration::hours(12);
+    }
+    let reminders = count(
+        &e,
+        &format!("SELECT COUNT(*) FROM outbox WHERE case_id = '{case}' AND purpose != 'task'"),
+    );
+    assert_eq!(reminders, 0);
+}
+
+#[test]
+fn emails_carry_no_client_identity_and_no_user_name_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = engine(dir.path(), Config::default());
+    let now = at("2027-01-04T10:00:00+01:00");
+    e.tick(now).unwrap();
+    let unit: String = e
+        .store
+        .conn
+        .query_row(
+            "SELECT unit_id FROM person_roles WHERE role = 'unit_manager' LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let ops = e.org().holders(
+        loggkoll::roster::Role::OperationsManager,
+        &unit,
+        now.date_naive(),
+    )[0]
+    .to_string();
+    let client = "19121212-1212";
+    e.open_case(
+        &OpenRequest {
+            routine: "log-extract".into(),
+            unit: unit.clone(),
+            by: ops,
+            client: Some(client.into()),
+            from: Some(at("2026-12-01T00:00:00+01:00")),
+            to: Some(at("2026-12-31T00:00:00+01:00")),
+            ..OpenRequest::default()
+        },
+        now,
+    )
+    .unwrap();
+    let transport =
+        Transport::from_url(&format!("file://{}", dir.path().join("out").display())).unwrap();
+    deliver(&mut e, &transport, now);
+    let names: Vec<String> = {
+        let mut stmt = e
+            .store
+            .conn
+            .prepare("SELECT p.name FROM cases c JOIN people p ON p.id = c.subject_person_id")
+            .unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect()
+    };
+    assert!(!names.is_empty());
+    for entry in std::fs::read_dir(dir.path().join("out")).unwrap() {
+        let eml = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        let decoded = eml.replace("=\r\n", "").replace("=\n", "");
+        assert!(
+            !decoded.contains("19121212"),
+            "a client identity in an email"
+        );
+        assert!(!decoded.contains("1212-1212"));
+        for name in &names {
+            let to_line = decoded.lines().find(|l| l.starts_with("To:")).unwrap_or("");
+            if !to_line.contains(name.as_str()) {
+                assert!(
+                    !decoded.contains(name.as_str()),
+                    "reviewed user {name} named in an email"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_digest_gathers_a_days_tasks_into_one_email_per_person() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::default();
+    config.mail.digest = true;
+    let mut e = engine(dir.path(), config);
+    // Before 07:00 nothing goes out; the round's task notices are held.
+    e.tick(at("2027-01-01T06:00:00+01:00")).unwrap();
+    e.tick(at("2027-01-01T06:30:00+01:00")).unwrap();
+    let held = count(&e, "SELECT COUNT(*) FROM outbox WHERE status = 'held'");
+    assert_eq!(held, 0, "the round runs at 07:00");
+    let r = e.tick(at("2027-01-01T08:00:00+01:00")).unwrap();
+    let people = count(&e, "SELECT COUNT(DISTINCT assignee_id) FROM tasks");
+    assert_eq!(r.digests as i64, people);
+    assert_eq!(
+        count(&e, "SELECT COUNT(*) FROM outbox WHERE purpose = 'digest'"),
+        people
+    );
+    assert_eq!(
+        count(&e, "SELECT COUNT(*) FROM outbox WHERE status = 'held'"),
+        0
+    );
+    // Ticking again the same day writes no second digest.
+    let r = e.tick(at("2027-01-01T15:00:00+01:00")).unwrap();
+    assert_eq!(r.digests, 0);
+    // The digest lists every task of its person.
+    let (context, recipient): (String, String) = e
+        .store
+        .conn
+        .query_row(
+            "SELECT context, recipient_id FROM outbox WHERE purpose = 'digest' LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let context: serde_json::Value = serde_json::from_str(&context).unwrap();
+    let tasks = count(
+        &e,
+        &format!("SELECT COUNT(*) FROM tasks WHERE assignee_id = '{recipient}'"),
+    );
+    assert_eq!(context["tasks"].as_array().unwrap().len() as i64, tasks);
+    let transport =
+        Transport::from_url(&format!("file://{}", dir.path().join("out").display())).unwrap();
+    let d = deliver(&mut e, &transport, at("2027-01-01T15:00:00+01:00"));
+    assert_eq!(d.sent as i64, people);
+}
+
+fn snapshot_context() -> serde_json::Value {
+    json!({
+        "routine": "Systematisk logguppföljning i Treserva",
+        "routine_id": "treserva-sampling",
+        "kind": "systematisk stickprovskontroll",
+        "case_id": "TRE-2027-0042",
+        "step": "Granska loggen",
+        "unit": "Hemtjänst Norr",
+        "recipient": "Anna Andersson",
+        "deadline": "fredag 15 januari 2027",
+        "link": "https://loggkoll.example.se/t/1.UDAwMDA3.1800918000.sig",
+        "subject_user": "",
+        "base_url": "https://loggkoll.example.se",
+        "when": "före",
+        "days_left": 3,
+        "assignee": "Bertil Berg",
+        "days_overdue": 2,
+        "result": "",
+    })
+}
+
+#[test]
+fn rendered_emails_match_their_snapshots() {
+    let lib = Library::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("templates")).unwrap();
+    for name in ["task", "reminder", "escalation", "inform"] {
+        let mail = lib.render_mail(name, &snapshot_context()).unwrap();
+        insta::assert_snapshot!(
+            format!("mail_{name}_text"),
+            format!("Subject: {}\n\n{}", mail.subject, mail.text)
+        );
+        insta::assert_snapshot!(format!("mail_{name}_html"), mail.html);
+    }
+}
