@@ -265,7 +265,7 @@ pub fn answer_in(
         task_id,
     } = *req;
     let case = db::require(conn, case_id)?;
-    let routine = ctx.version(&case.routine_hash)?;
+    let routine = &*ctx.version(conn, &case.routine_hash)?;
     if let Some(closed) = &case.closed_at {
         return Err(Error::bad_input(format!(
             "case {case_id} was closed {closed} with the result `{}`; nothing to answer",
@@ -386,10 +386,6 @@ impl Engine {
             return Ok(Vec::new());
         }
         self.refresh_org()?;
-        for req in reqs {
-            let hash = db::require(&self.store.conn, req.case_id)?.routine_hash;
-            self.ensure_version(&hash)?;
-        }
         let (store, ctx) = self.parts();
         let tx = store.write()?;
         let mut out = Vec::with_capacity(reqs.len());

@@ -23,7 +23,9 @@ use crate::{Error, Result};
 use chrono::{DateTime, Utc};
 use org::Org;
 use rand::RngExt;
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 pub use cases::{AnswerRequest, Answered, OpenRequest};
 pub use tick::TickReport;
@@ -36,17 +38,41 @@ pub struct Ctx<'e> {
     pub secret: &'e [u8],
     pub seed: &'e [u8],
     current: &'e [Routine],
-    old: &'e HashMap<String, Routine>,
+    old: &'e RefCell<HashMap<String, Arc<Routine>>>,
 }
 
-impl Ctx<'_> {
-    /// The routine version `hash` (a case stays on the version it started on).
-    pub fn version(&self, hash: &str) -> Result<&Routine> {
-        self.current
-            .iter()
-            .find(|r| r.hash == hash)
-            .or_else(|| self.old.get(hash))
-            .ok_or_else(|| Error::runtime(format!("routine version {hash} is not loaded")))
+/// A routine version: one of the current routines, or an older one compiled from the store.
+pub enum RoutineRef<'a> {
+    Current(&'a Routine),
+    Old(Arc<Routine>),
+}
+
+impl std::ops::Deref for RoutineRef<'_> {
+    type Target = Routine;
+
+    fn deref(&self) -> &Routine {
+        match self {
+            RoutineRef::Current(r) => r,
+            RoutineRef::Old(r) => r,
+        }
+    }
+}
+
+impl<'e> Ctx<'e> {
+    /// The routine version `hash` (a case stays on the version it started on); an older version
+    /// is compiled from its stored text the first time it is needed.
+    pub fn version(&self, conn: &rusqlite::Connection, hash: &str) -> Result<RoutineRef<'e>> {
+        if let Some(r) = self.current.iter().find(|r| r.hash == hash) {
+            return Ok(RoutineRef::Current(r));
+        }
+        if let Some(r) = self.old.borrow().get(hash) {
+            return Ok(RoutineRef::Old(r.clone()));
+        }
+        let routine = Arc::new(compile_stored(conn, hash)?);
+        self.old
+            .borrow_mut()
+            .insert(hash.to_string(), routine.clone());
+        Ok(RoutineRef::Old(routine))
     }
 
     pub fn current(&self, id: &str) -> Option<&Routine> {
@@ -59,7 +85,7 @@ pub struct Engine {
     pub config: Config,
     pub templates: Library,
     pub routines: Vec<Routine>,
-    old: HashMap<String, Routine>,
+    old: RefCell<HashMap<String, Arc<Routine>>>,
     org: Org,
     secret: Vec<u8>,
     seed: Vec<u8>,
@@ -86,44 +112,17 @@ impl Engine {
         let secret = store::meta_get_or_init(&tx, "link_secret", random_hex)?;
         let seed = store::meta_get_or_init(&tx, "install_seed", random_hex)?;
         tx.commit()?;
-        let mut engine = Engine {
+        let engine = Engine {
             org: Org::load(&store.conn)?,
             store,
             config,
             templates,
             routines,
-            old: HashMap::new(),
+            old: RefCell::new(HashMap::new()),
             secret: secret.into_bytes(),
             seed: seed.into_bytes(),
         };
-        engine.load_open_versions()?;
         Ok(engine)
-    }
-
-    /// Compiles the stored versions that open cases are on but the routines folder no longer has.
-    fn load_open_versions(&mut self) -> Result<()> {
-        let hashes: Vec<String> = {
-            let mut stmt = self
-                .store
-                .conn
-                .prepare("SELECT DISTINCT routine_hash FROM cases WHERE closed_at IS NULL")?;
-            let rows = stmt.query_map([], |r| r.get(0))?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
-        for hash in hashes {
-            self.ensure_version(&hash)?;
-        }
-        Ok(())
-    }
-
-    /// Makes version `hash` available (compiling it from the store when needed).
-    pub fn ensure_version(&mut self, hash: &str) -> Result<()> {
-        if self.routines.iter().any(|r| r.hash == hash) || self.old.contains_key(hash) {
-            return Ok(());
-        }
-        let routine = compile_stored(&self.store.conn, hash)?;
-        self.old.insert(hash.to_string(), routine);
-        Ok(())
     }
 
     /// Reloads the organisation when the roster or the delegations changed.

@@ -86,14 +86,6 @@ impl Engine {
             if due.is_empty() {
                 break;
             }
-            // Older routine versions of the tasks, compiled before the transaction.
-            for t in &due {
-                if let Some(task) = db::task(&self.store.conn, t.task_id)?
-                    && let Some(case) = db::get(&self.store.conn, &task.case_id)?
-                {
-                    self.ensure_version(&case.routine_hash)?;
-                }
-            }
             let (store, ctx) = self.parts();
             let tx = store.write()?;
             for t in &due {

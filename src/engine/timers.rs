@@ -38,7 +38,7 @@ pub fn fire(
     let Some(case) = db::get(conn, &task.case_id)? else {
         return Ok(());
     };
-    let routine = ctx.version(&case.routine_hash)?;
+    let routine = &*ctx.version(conn, &case.routine_hash)?;
     let Some(ix) = routine.state(&task.state) else {
         return Ok(());
     };
