@@ -16,6 +16,7 @@ pub mod routine;
 pub mod schedule;
 pub mod simulate;
 pub mod store;
+pub mod sv;
 pub mod tabular;
 pub mod templates;
 

@@ -4,7 +4,6 @@
 //! message goes into exactly one digest.
 
 use super::Engine;
-use super::notices::date_sv;
 use crate::Result;
 use crate::store::outbox::{self, NewMessage};
 use chrono::{DateTime, Timelike, Utc};
@@ -46,7 +45,7 @@ impl Engine {
                 .unwrap_or_default();
             let context = json!({
                 "recipient": recipient_name,
-                "date": date_sv(local.date_naive()),
+                "date": crate::sv::date(local.date_naive()),
                 "count": tasks.len(),
                 "tasks": tasks,
                 "base_url": self.config.base_url,

@@ -13,7 +13,7 @@ use crate::store::outbox::{self, NewMessage};
 use crate::store::roster::PersonInfo;
 use crate::templates::Purpose;
 use crate::{Error, Result};
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rusqlite::Connection;
 use serde_json::{Value, json};
 
@@ -35,25 +35,6 @@ pub struct Notice<'a> {
     pub due: Option<NaiveDate>,
     /// Purpose-specific variables (`when`, `days_left`, `assignee`, …).
     pub extra: Value,
-}
-
-/// "fredag 15 januari 2027".
-pub fn date_sv(d: NaiveDate) -> String {
-    let weekday = match d.weekday() {
-        Weekday::Mon => "måndag",
-        Weekday::Tue => "tisdag",
-        Weekday::Wed => "onsdag",
-        Weekday::Thu => "torsdag",
-        Weekday::Fri => "fredag",
-        Weekday::Sat => "lördag",
-        Weekday::Sun => "söndag",
-    };
-    format!(
-        "{weekday} {} {} {}",
-        d.day(),
-        crate::routine::explain::month_sv(d.month()),
-        d.year()
-    )
 }
 
 /// The signed link for `task` and `person`, valid until the configured days after `due`.
@@ -109,7 +90,7 @@ pub fn queue(conn: &Connection, ctx: &Ctx, notice: &Notice, now: DateTime<Utc>) 
         "step": notice.state.title,
         "unit": ctx.org.unit_name(notice.case.unit_id),
         "recipient": notice.recipient.name,
-        "deadline": notice.due.map(date_sv).unwrap_or_default(),
+        "deadline": notice.due.map(crate::sv::date).unwrap_or_default(),
         "link": link,
         "subject_user": subject_user,
         "base_url": ctx.config.base_url,
@@ -156,15 +137,4 @@ pub fn queue(conn: &Connection, ctx: &Ctx, notice: &Notice, now: DateTime<Utc>) 
         },
         now,
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn swedish_dates() {
-        let d = NaiveDate::from_ymd_opt(2027, 1, 15).unwrap();
-        assert_eq!(date_sv(d), "fredag 15 januari 2027");
-    }
 }

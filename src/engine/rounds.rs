@@ -127,41 +127,18 @@ pub fn run(
     else {
         return Ok(None);
     };
-    let tz = routine.timezone;
-    let day = deadline::local_date(occurrence, tz);
+    let day = deadline::local_date(occurrence, routine.timezone);
     let population = roster::population(conn, &sampling.system, day)?;
-    let year = occurrence.with_timezone(&tz).year();
-    let in_year = crontab.occurrences_in_year(tz, year);
-    let rounds_per_year = chance::rounds_per_year(crontab, tz).max(1);
-    let rounds_left = in_year.iter().filter(|t| **t >= occurrence).count().max(1) as u32;
-    let drawn_this_year = rounds_db::drawn_between(
-        conn,
-        &routine.id,
-        year_start(occurrence, routine),
-        occurrence,
-    )?;
-    let last_drawn: HashMap<String, NaiveDate> = if sampling.always_include.is_empty() {
-        HashMap::new()
-    } else {
-        rounds_db::last_drawn(conn, &routine.id, occurrence)?
-            .into_iter()
-            .map(|(p, t)| (p, deadline::local_date(t, tz)))
-            .collect()
-    };
     let seed = seed(ctx.seed, &routine.id, occurrence);
-    let mut rng = ChaCha20Rng::seed_from_u64(seed);
-    let drawn = sampling::draw(
-        &Input {
-            population: &population,
-            sampling,
-            rounds_per_year,
-            rounds_left,
-            drawn_this_year: &drawn_this_year,
-            last_drawn: &last_drawn,
-            day,
-        },
-        &mut rng,
-    );
+    let (drawn, mut rng) = draw_round(
+        conn,
+        routine,
+        sampling,
+        crontab,
+        occurrence,
+        &population,
+        seed,
+    )?;
     let Some(round_id) = rounds_db::insert_round(
         conn,
         &NewRound {
@@ -209,7 +186,7 @@ pub fn run(
             personal: None,
         },
     )?;
-    let year = now.with_timezone(&tz).year();
+    let year = now.with_timezone(&routine.timezone).year();
     for d in &drawn {
         let member = &population[d.member];
         let (start, end) = window(&mut rng, sampling, routine, occurrence);
@@ -277,6 +254,57 @@ pub fn run(
     }))
 }
 
+/// The draw of the round of `occurrence` from `population`: what it depends on besides the
+/// population (rounds left in the year, who this routine drew earlier this year and when) is read
+/// from the store, so a redraw later gives the same result. Returns the RNG too, which goes on to
+/// draw the review windows.
+fn draw_round(
+    conn: &Connection,
+    routine: &Routine,
+    sampling: &Sampling,
+    crontab: &crate::schedule::Crontab,
+    occurrence: DateTime<Utc>,
+    population: &[roster::Member],
+    seed: u64,
+) -> Result<(Vec<sampling::Drawn>, ChaCha20Rng)> {
+    let tz = routine.timezone;
+    let year = occurrence.with_timezone(&tz).year();
+    let rounds_left = crontab
+        .occurrences_in_year(tz, year)
+        .iter()
+        .filter(|t| **t >= occurrence)
+        .count()
+        .max(1) as u32;
+    let drawn_this_year = rounds_db::drawn_between(
+        conn,
+        &routine.id,
+        year_start(occurrence, routine),
+        occurrence,
+    )?;
+    let last_drawn: HashMap<String, NaiveDate> = if sampling.always_include.is_empty() {
+        HashMap::new()
+    } else {
+        rounds_db::last_drawn(conn, &routine.id, occurrence)?
+            .into_iter()
+            .map(|(p, t)| (p, deadline::local_date(t, tz)))
+            .collect()
+    };
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let drawn = sampling::draw(
+        &Input {
+            population,
+            sampling,
+            rounds_per_year: chance::rounds_per_year(crontab, tz).max(1),
+            rounds_left,
+            drawn_this_year: &drawn_this_year,
+            last_drawn: &last_drawn,
+            day: deadline::local_date(occurrence, tz),
+        },
+        &mut rng,
+    );
+    Ok((drawn, rng))
+}
+
 /// A round's draw done again.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Redraw {
@@ -305,7 +333,6 @@ pub fn redraw(store: &crate::store::Store, round_id: i64) -> Result<Redraw> {
     let seed: u64 = round.seed.parse().map_err(|_| {
         crate::Error::runtime(format!("round {round_id} has a bad seed `{}`", round.seed))
     })?;
-    let tz = routine.timezone;
     let members = rounds_db::members(conn, round_id)?;
     let population: Vec<roster::Member> = members
         .iter()
@@ -316,40 +343,15 @@ pub fn redraw(store: &crate::store::Store, round_id: i64) -> Result<Redraw> {
             units: m.units.max(0) as usize,
         })
         .collect();
-    let year = occurrence.with_timezone(&tz).year();
-    let rounds_left = crontab
-        .occurrences_in_year(tz, year)
-        .iter()
-        .filter(|t| **t >= occurrence)
-        .count()
-        .max(1) as u32;
-    let drawn_this_year = rounds_db::drawn_between(
+    let (drawn, _) = draw_round(
         conn,
-        &routine.id,
-        year_start(occurrence, &routine),
+        &routine,
+        sampling,
+        crontab,
         occurrence,
+        &population,
+        seed,
     )?;
-    let last_drawn: HashMap<String, NaiveDate> = if sampling.always_include.is_empty() {
-        HashMap::new()
-    } else {
-        rounds_db::last_drawn(conn, &routine.id, occurrence)?
-            .into_iter()
-            .map(|(p, t)| (p, deadline::local_date(t, tz)))
-            .collect()
-    };
-    let mut rng = ChaCha20Rng::seed_from_u64(seed);
-    let drawn = sampling::draw(
-        &Input {
-            population: &population,
-            sampling,
-            rounds_per_year: chance::rounds_per_year(crontab, tz).max(1),
-            rounds_left,
-            drawn_this_year: &drawn_this_year,
-            last_drawn: &last_drawn,
-            day: deadline::local_date(occurrence, tz),
-        },
-        &mut rng,
-    );
     let drawn: Vec<(String, String)> = drawn
         .iter()
         .map(|d| {

@@ -158,7 +158,7 @@ pub fn explain(routine: &Routine, now: DateTime<Utc>) -> String {
                 "Årlig sammanställning: till {} senast {} {} varje år",
                 s.to.title(),
                 s.due_day,
-                month_sv(s.due_month)
+                crate::sv::month(s.due_month)
             );
         }
         None => out.push_str("Årlig sammanställning: ingen\n"),
@@ -237,25 +237,4 @@ pub fn system_title(system: &str) -> String {
         "treserva" => "Treserva".into(),
         other => other.to_string(),
     }
-}
-
-pub fn month_sv(month: u32) -> &'static str {
-    const MONTHS: [&str; 12] = [
-        "januari",
-        "februari",
-        "mars",
-        "april",
-        "maj",
-        "juni",
-        "juli",
-        "augusti",
-        "september",
-        "oktober",
-        "november",
-        "december",
-    ];
-    MONTHS
-        .get(month.saturating_sub(1) as usize)
-        .copied()
-        .unwrap_or("?")
 }

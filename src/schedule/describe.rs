@@ -2,25 +2,7 @@
 
 use super::fields::{Fields, full, values};
 
-const MONTHS: [&str; 12] = [
-    "januari",
-    "februari",
-    "mars",
-    "april",
-    "maj",
-    "juni",
-    "juli",
-    "augusti",
-    "september",
-    "oktober",
-    "november",
-    "december",
-];
-
-/// Sunday first, so that a name's index is its number (Sunday = 0).
-const WEEKDAYS: [&str; 7] = [
-    "söndag", "måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag",
-];
+use crate::sv::{MONTHS, WEEKDAYS};
 
 /// Lists longer than this are not worth reading; such schedules are quoted instead.
 const LONGEST_LIST: usize = 4;
