@@ -191,6 +191,17 @@ mod tests {
     }
 
     #[test]
+    fn the_deployment_example_is_a_valid_configuration() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/loggkoll.toml.example");
+        let c = Config::load(Some(&path), &|_| None).unwrap();
+        assert_eq!(c.base_url, "https://loggkoll.kommun.se");
+        assert!(c.mail.url.starts_with("smtp://"));
+        assert_eq!(c.link_valid_days_after_deadline, 7);
+        assert!(!c.mail_names_subject_user && !c.extract_shows_names && !c.mail.digest);
+    }
+
+    #[test]
     fn unknown_keys_and_bad_zones_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("loggkoll.toml");

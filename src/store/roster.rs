@@ -200,9 +200,11 @@ pub struct Member {
 pub fn population(conn: &Connection, system: &str, day: NaiveDate) -> Result<Vec<Member>> {
     let day = date(day);
     let mut stmt = conn.prepare_cached(
-        "SELECT p.id, p.home_unit, MIN(a.account),
-                (SELECT COUNT(*) FROM person_units u WHERE u.person_id = p.id)
-         FROM people p JOIN accounts a ON a.person_id = p.id AND a.system = ?1
+        "SELECT p.id, p.home_unit, MIN(a.account), COALESCE(u.n, 1)
+         FROM people p
+         JOIN accounts a ON a.person_id = p.id AND a.system = ?1
+         LEFT JOIN (SELECT person_id, COUNT(*) AS n FROM person_units GROUP BY person_id) u
+                ON u.person_id = p.id
          WHERE p.removed_at IS NULL AND p.home_unit IS NOT NULL
            AND (p.active_from IS NULL OR p.active_from <= ?2)
            AND (p.active_to IS NULL OR p.active_to >= ?2)
