@@ -413,3 +413,90 @@ fn rendered_emails_match_their_snapshots() {
         insta::assert_snapshot!(format!("mail_{name}_html"), mail.html);
     }
 }
+
+#[test]
+fn steps_of_a_manager_who_left_go_to_the_new_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = engine(dir.path(), Config::default());
+    e.tick(at("2027-01-01T08:00:00+01:00")).unwrap();
+    let old: String = e
+        .store
+        .conn
+        .query_row(
+            "SELECT person_id FROM person_roles WHERE role = 'unit_manager' AND unit_id = 'EN0001'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let open_before = count(
+        &e,
+        &format!("SELECT COUNT(*) FROM tasks WHERE assignee_id = '{old}' AND answered_at IS NULL"),
+    );
+    assert!(open_before > 0);
+    // The next roster: the manager has left; a staff member of the unit takes over the role.
+    let mut roster = loggkoll::simulate::org::synthetic(120, 4, 3);
+    roster.people.retain(|p| p.id != old);
+    let successor = roster
+        .people
+        .iter_mut()
+        .find(|p| p.units.first().map(String::as_str) == Some("EN0001") && p.roles.is_empty())
+        .unwrap();
+    successor.roles.push(loggkoll::roster::RoleAssignment {
+        role: loggkoll::roster::Role::UnitManager,
+        unit: "EN0001".into(),
+    });
+    let successor = successor.id.clone();
+    let now = at("2027-01-05T09:00:00+01:00");
+    loggkoll::engine::import_roster(&mut e.store, &roster, "u", "p", "test", now).unwrap();
+    let r = e.tick(now).unwrap();
+    assert_eq!(r.reassigned as i64, open_before);
+    assert_eq!(
+        count(
+            &e,
+            &format!(
+                "SELECT COUNT(*) FROM tasks WHERE assignee_id = '{old}' AND answered_at IS NULL"
+            )
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            &e,
+            &format!(
+                "SELECT COUNT(*) FROM outbox WHERE recipient_id = '{successor}' AND purpose = 'task'"
+            )
+        ),
+        open_before
+    );
+    assert_eq!(
+        count(
+            &e,
+            "SELECT COUNT(*) FROM audit WHERE event = 'task.reassigned'"
+        ),
+        open_before
+    );
+    // From now on the reminders go to the successor, none to the one who left.
+    let mut t = now;
+    while t < at("2027-01-25T00:00:00+01:00") {
+        e.tick(t).unwrap();
+        t += chrono::Duration::hours(12);
+    }
+    let since = "2027-01-05T08:00:00Z";
+    assert_eq!(
+        count(
+            &e,
+            &format!(
+                "SELECT COUNT(*) FROM outbox WHERE recipient_id = '{old}' AND created_at > '{since}'"
+            )
+        ),
+        0
+    );
+    assert!(
+        count(
+            &e,
+            &format!(
+                "SELECT COUNT(*) FROM outbox WHERE recipient_id = '{successor}' AND purpose = 'reminder'"
+            )
+        ) > 0
+    );
+}

@@ -529,7 +529,6 @@ fn coverage_reaches_everyone_present_all_year_for_other_seeds() {
 /// hour: here the look-back is exactly the window's 24 hours, so the window must be the 24 hours
 /// before the round (07:30 on the 1st).
 #[test]
-#[ignore = "BUG: rounds::window truncates the start to a whole UTC hour, moving a window of a round at :30 up to 30 min before the look-back"]
 fn the_window_stays_inside_the_look_back_for_a_round_at_half_past() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut engine = helpers::open(

@@ -215,7 +215,7 @@ pub struct CaseOpenArgs {
     /// Start of the period to review.
     #[arg(long)]
     pub from: Option<String>,
-    /// End of the period to review.
+    /// End of the period to review (a date alone: to the end of that day).
     #[arg(long)]
     pub to: Option<String>,
     #[arg(long)]
@@ -423,6 +423,19 @@ pub fn case(env: &Env, cmd: CaseCommand) -> Result<u8> {
                     })
                     .transpose()
             };
+            // A date alone as --to means to the end of that day.
+            let to = match &args.to {
+                Some(t) if chrono::NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d").is_ok() => {
+                    time("--to", &args.to)?.map(|t| {
+                        crate::clock::resolve_local(
+                            (t.with_timezone(&tz).date_naive() + chrono::Days::new(1))
+                                .and_time(chrono::NaiveTime::MIN),
+                            tz,
+                        )
+                    })
+                }
+                _ => time("--to", &args.to)?,
+            };
             let req = OpenRequest {
                 routine: args.routine,
                 unit: args.unit,
@@ -430,7 +443,7 @@ pub fn case(env: &Env, cmd: CaseCommand) -> Result<u8> {
                 subject_user: args.subject_user,
                 client: args.client,
                 from: time("--from", &args.from)?,
-                to: time("--to", &args.to)?,
+                to,
                 reason: args.reason,
                 system: args.system,
             };

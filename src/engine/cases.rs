@@ -300,18 +300,20 @@ pub fn answer_in(
     }
     if !may_answer(ctx, routine, &task, &case.unit_id, by, day) {
         return Err(Error::bad_input(format!(
-            "{by} may not answer step `{}` of case {case_id}; it is assigned to {}",
+            "{by} may not answer step `{}` of case {case_id}; it is assigned to {} (the outcomes are {})",
             task.state,
             task.assignee_id
                 .as_deref()
-                .unwrap_or("nobody (no holder of the role)")
+                .unwrap_or("nobody (no holder of the role)"),
+            outcome_list(routine, ix)
         )));
     }
     let comment = comment.map(str::trim).filter(|c| !c.is_empty());
     if chosen.comment_required && comment.is_none() {
         return Err(Error::bad_input(format!(
-            "outcome `{outcome}` of step `{}` needs a comment (--comment TEXT)",
-            task.state
+            "outcome `{outcome}` of step `{}` needs a comment (--comment TEXT); the outcomes are {}",
+            task.state,
+            outcome_list(routine, ix)
         )));
     }
     if !db::answer_task(conn, task.id, outcome, by, comment, now)? {
@@ -495,6 +497,7 @@ impl Engine {
             }
         }
         let tx = store.write()?;
+        super::register(&tx, &routine, now)?;
         let year = now.with_timezone(&routine.timezone).year();
         let id = db::next_reference(&tx, &routine.reference_prefix, year)?;
         db::insert_case(

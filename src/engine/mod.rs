@@ -10,6 +10,7 @@ pub mod deadline;
 pub mod digest;
 pub mod notices;
 pub mod org;
+pub mod reassign;
 pub mod rounds;
 pub mod sampling;
 pub mod tick;
@@ -22,7 +23,6 @@ use crate::templates::Library;
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
 use org::Org;
-use rand::RngExt;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -92,26 +92,21 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Opens the engine on `store` with the current `routines`: registers their versions, loads
-    /// the older versions that open cases are still on, the organisation and the secrets (made
-    /// on first use).
+    /// Opens the engine on `store` with the current `routines`, the organisation and the
+    /// installation's secrets. It writes nothing: a routine version is recorded in the
+    /// transaction that first opens a case on it.
     pub fn new(
-        mut store: Store,
+        store: Store,
         routines: Vec<Routine>,
         templates: Library,
         config: Config,
         now: DateTime<Utc>,
     ) -> Result<Engine> {
-        let tx = store.write()?;
-        for r in &routines {
-            store::rounds::register_version(
-                &tx, &r.hash, &r.id, &r.version, &r.path, &r.source, now,
-            )?;
-        }
-        let random_hex = || hex::encode(rand::rng().random::<[u8; 32]>());
-        let secret = store::meta_get_or_init(&tx, "link_secret", random_hex)?;
-        let seed = store::meta_get_or_init(&tx, "install_seed", random_hex)?;
-        tx.commit()?;
+        let _ = now;
+        let secret = store::meta_get(&store.conn, "link_secret")?
+            .ok_or_else(|| Error::runtime("the database has no link secret"))?;
+        let seed = store::meta_get(&store.conn, "install_seed")?
+            .ok_or_else(|| Error::runtime("the database has no installation seed"))?;
         let engine = Engine {
             org: Org::load(&store.conn)?,
             store,
@@ -169,6 +164,20 @@ impl Engine {
     pub fn secret(&self) -> &[u8] {
         &self.secret
     }
+}
+
+/// Records `routine`'s text under its hash (once), in the transaction that first uses it.
+pub fn register(conn: &rusqlite::Connection, routine: &Routine, now: DateTime<Utc>) -> Result<()> {
+    store::rounds::register_version(
+        conn,
+        &routine.hash,
+        &routine.id,
+        &routine.version,
+        &routine.path,
+        &routine.source,
+        now,
+    )?;
+    Ok(())
 }
 
 /// Compiles a stored routine version without template checks (templates may have moved on).

@@ -90,7 +90,8 @@ fn back(t: DateTime<Utc>, period: Period, routine: &Routine) -> DateTime<Utc> {
     earlier.map_or(t, |l| resolve_local(l, routine.timezone))
 }
 
-/// The 24-hour window: a random whole hour inside the look-back period, ending by the round.
+/// The 24-hour window: a random whole number of hours before the round, inside the look-back
+/// period (counted back from the round, so it keeps the round's minutes in any time zone).
 pub fn window(
     rng: &mut ChaCha20Rng,
     s: &Sampling,
@@ -100,9 +101,8 @@ pub fn window(
     let length = Duration::hours(i64::from(s.window_hours));
     let earliest = back(occurrence, s.look_back, routine);
     let span_hours = ((occurrence - length) - earliest).num_hours().max(0);
-    let start = earliest + Duration::hours(rng.random_range(0..=span_hours));
-    let start = start - Duration::seconds(i64::from(start.timestamp().rem_euclid(3600) as i32));
-    (start, start + length)
+    let end = occurrence - Duration::hours(rng.random_range(0..=span_hours));
+    (end - length, end)
 }
 
 /// What a round did.
@@ -127,6 +127,7 @@ pub fn run(
     else {
         return Ok(None);
     };
+    super::register(conn, routine, now)?;
     let day = deadline::local_date(occurrence, routine.timezone);
     let population = roster::population(conn, &sampling.system, day)?;
     let seed = seed(ctx.seed, &routine.id, occurrence);

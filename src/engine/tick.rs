@@ -20,6 +20,7 @@ pub struct TickReport {
     pub rounds: Vec<RoundSummary>,
     pub reminders: usize,
     pub escalations: usize,
+    pub reassigned: usize,
     pub digests: usize,
 }
 
@@ -31,6 +32,7 @@ impl Engine {
             ..TickReport::default()
         };
         self.tick_rounds(now, &mut report)?;
+        report.reassigned = self.reassign_orphans(now)?;
         let fired = self.tick_timers(now)?;
         report.reminders = fired.reminders;
         report.escalations = fired.escalations;

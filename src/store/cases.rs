@@ -142,6 +142,15 @@ pub fn answer_task(
     Ok(n == 1)
 }
 
+/// Gives an open step to another person.
+pub fn reassign(conn: &Connection, task_id: i64, assignee: &str, holder: &str) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE tasks SET assignee_id = ?2, holder_id = ?3 WHERE id = ?1 AND answered_at IS NULL",
+    )?
+    .execute(params![task_id, assignee, holder])?;
+    Ok(())
+}
+
 pub fn mark_escalated(conn: &Connection, task_id: i64, now: DateTime<Utc>) -> Result<()> {
     conn.prepare_cached(
         "UPDATE tasks SET escalated_at = ?2 WHERE id = ?1 AND escalated_at IS NULL",

@@ -119,6 +119,17 @@ impl Store {
             tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
             tx.commit()?;
         }
+        // The installation's secrets are made with the database: the link-signing key and the
+        // seed rounds derive their draws from.
+        if meta_get(&self.conn, "link_secret")?.is_none()
+            || meta_get(&self.conn, "install_seed")?.is_none()
+        {
+            let tx = self.conn.transaction()?;
+            let random_hex = || hex::encode(rand::RngExt::random::<[u8; 32]>(&mut rand::rng()));
+            meta_get_or_init(&tx, "link_secret", random_hex)?;
+            meta_get_or_init(&tx, "install_seed", random_hex)?;
+            tx.commit()?;
+        }
         Ok(())
     }
 

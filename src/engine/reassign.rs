@@ -1,0 +1,99 @@
+//! Steps of people who have left: when an assignee is removed from the roster or their
+//! employment has ended, their open steps go to whoever holds the role now (or that person's
+//! deputy), who gets the task email. Checked on every tick; each reassignment is audited.
+
+use super::Engine;
+use super::deadline;
+use super::notices::{self, CaseFacts, Notice};
+use crate::Result;
+use crate::roster::Role;
+use crate::store::audit::{self, Event};
+use crate::store::cases as db;
+use crate::templates::Purpose;
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+impl Engine {
+    /// Reassigns the open steps of people no longer active; returns how many.
+    pub fn reassign_orphans(&mut self, now: DateTime<Utc>) -> Result<usize> {
+        let today = crate::store::date(now.with_timezone(&self.config.timezone).date_naive());
+        let orphans: Vec<(i64, String)> = {
+            let mut stmt = self.store.conn.prepare_cached(
+                "SELECT t.id, t.case_id FROM people p JOIN tasks t ON t.assignee_id = p.id
+                 WHERE (p.removed_at IS NOT NULL OR p.active_to < ?1) AND t.answered_at IS NULL
+                 ORDER BY t.id",
+            )?;
+            let rows = stmt.query_map([&today], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        if orphans.is_empty() {
+            return Ok(0);
+        }
+        let (store, ctx) = self.parts();
+        let tx = store.write()?;
+        let mut moved = 0;
+        for (task_id, case_id) in orphans {
+            let (Some(task), Some(case)) = (db::task(&tx, task_id)?, db::get(&tx, &case_id)?)
+            else {
+                continue;
+            };
+            let routine = ctx.version(&tx, &case.routine_hash)?;
+            let Some(ix) = routine.state(&task.state) else {
+                continue;
+            };
+            let state = &routine.graph[ix];
+            let Ok(role) = task.role.parse::<Role>() else {
+                continue;
+            };
+            let day = deadline::local_date(now, routine.timezone);
+            let Some(assignment) = ctx.org.assign(role, &case.unit_id, day) else {
+                continue;
+            };
+            if Some(assignment.assignee.as_str()) == task.assignee_id.as_deref() {
+                continue;
+            }
+            db::reassign(&tx, task_id, &assignment.assignee, &assignment.holder)?;
+            if let Some(person) = ctx.org.person(&assignment.assignee) {
+                let facts = CaseFacts {
+                    id: &case.id,
+                    unit_id: &case.unit_id,
+                    subject_person_id: case.subject_person_id.as_deref(),
+                };
+                notices::queue(
+                    &tx,
+                    &ctx,
+                    &Notice {
+                        purpose: Purpose::Task,
+                        routine: &routine,
+                        state,
+                        case: &facts,
+                        task_id: Some(task_id),
+                        recipient: person,
+                        due: Some(task.due_date),
+                        extra: json!({}),
+                    },
+                    now,
+                )?;
+            }
+            audit::append(
+                &tx,
+                now,
+                &Event {
+                    actor: "system",
+                    event: "task.reassigned",
+                    case_id: Some(&case.id),
+                    round_id: None,
+                    data: json!({
+                        "task": task_id, "state": task.state, "from": task.assignee_id,
+                        "to": assignment.assignee, "holder": assignment.holder,
+                        "reason": "the assignee is no longer active in the roster",
+                    }),
+                    personal: None,
+                },
+            )?;
+            moved += 1;
+        }
+        tx.commit()?;
+        Ok(moved)
+    }
+}
