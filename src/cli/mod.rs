@@ -3,6 +3,7 @@
 //! stderr and maps them to exit codes (0 done, 1 invalid, 2 usage or refused input, 3 runtime).
 
 mod check;
+mod demo;
 mod graph;
 pub mod ops;
 mod simulate;
@@ -80,6 +81,8 @@ pub enum Command {
     Outbox(ops::OutboxCommand),
     /// A synthetic organisation run on a simulated clock; prints figures.
     Simulate(simulate::SimulateArgs),
+    /// A ready-made example: a synthetic municipality's year, emails in an outbox folder.
+    Demo(demo::DemoArgs),
     /// Delegations of a role to a deputy.
     #[command(subcommand)]
     Delegation(ops::DelegationCommand),
@@ -148,5 +151,6 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Outbox(cmd) => ops::outbox_cmd(&env, cmd),
         Command::Delegation(cmd) => ops::delegation(&env, cmd),
         Command::Simulate(args) => simulate::run_cmd(&env, args),
+        Command::Demo(args) => demo::run_cmd(&env, args),
     }
 }

@@ -56,6 +56,12 @@ pub fn run_cmd(env: &Env, args: SimulateArgs) -> Result<u8> {
     };
     let store = Store::open(&path)?;
     store.relax_durability()?;
+    // The same seed simulates the same year.
+    crate::store::meta_set(
+        &store.conn,
+        "install_seed",
+        &format!("simulate-{}", args.seed),
+    )?;
     let roster = org::synthetic(args.users, args.units, args.seed);
     let start =
         crate::clock::resolve_local(from.and_time(chrono::NaiveTime::MIN), env.config.timezone);

@@ -1,0 +1,63 @@
+//! `loggkoll demo`: the first thing a newcomer runs.
+
+mod support;
+
+use support::{Test, root};
+
+#[test]
+fn the_demo_runs_a_year_and_says_where_everything_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    let demo_arg = demo.to_str().unwrap();
+    let run = Test::new()
+        .args(["demo", "--dir", demo_arg, "--users", "120"])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("14 rounds"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("coverage treserva-sampling"),
+        "{}",
+        run.stdout
+    );
+    for file in ["units.csv", "people.csv", "loggkoll.db"] {
+        assert!(demo.join(file).is_file(), "{file}");
+    }
+    let emails = std::fs::read_dir(demo.join("outbox")).unwrap().count();
+    assert!(emails > 100, "{emails} emails");
+    assert!(
+        run.stdout.contains(&format!("({emails} .eml files)")),
+        "{}",
+        run.stdout
+    );
+    let db = demo.join("loggkoll.db");
+    let verify = Test::new()
+        .args(["--db", db.to_str().unwrap(), "audit", "verify"])
+        .run();
+    assert_eq!(verify.code, 0, "{}", verify.stderr);
+    // Running it again clears the earlier demo and, with the same seed, draws the same year.
+    let again = Test::new()
+        .args(["demo", "--dir", demo_arg, "--users", "120"])
+        .run();
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(
+        std::fs::read_dir(demo.join("outbox")).unwrap().count(),
+        emails
+    );
+}
+
+#[test]
+fn the_demo_leaves_other_folders_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("important.txt"), "keep me").unwrap();
+    let run = Test::new()
+        .args(["demo", "--dir", dir.path().to_str().unwrap()])
+        .run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("is not an earlier demo"),
+        "{}",
+        run.stderr
+    );
+    assert!(dir.path().join("important.txt").exists());
+    let _ = root();
+}
