@@ -463,12 +463,12 @@ impl Workspace {
             IMPORTED,
         ]);
         assert_eq!(import.code, 0, "import failed:\n{}", import.stderr);
-        // The installation's secrets are made on the engine's first use, at random: fixed here,
-        // every copy draws with the same seed and signs the same links, and a failing run can be
+        // The installation's secrets are made with the database, at random: fixed here, every
+        // copy draws with the same seed and signs the same links, and a failing run can be
         // replayed.
         let conn = Connection::open(&work.fresh).expect("open the fresh database");
         conn.execute(
-            "INSERT INTO meta (key, value) VALUES ('install_seed', ?1), ('link_secret', ?2)",
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('install_seed', ?1), ('link_secret', ?2)",
             secrets(seed),
         )
         .expect("installation secrets");
