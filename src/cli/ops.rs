@@ -448,7 +448,7 @@ pub fn case(env: &Env, cmd: CaseCommand) -> Result<u8> {
 }
 
 /// The routines folder's routines when it compiles; reading commands work without it.
-fn current_routines(env: &Env) -> Vec<crate::routine::Routine> {
+pub fn current_routines(env: &Env) -> Vec<crate::routine::Routine> {
     Library::load(&env.global.templates)
         .ok()
         .and_then(|lib| {

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod cases;
 pub mod migrations;
 pub mod outbox;
+pub mod records;
 pub mod roster;
 pub mod rounds;
 
