@@ -7,7 +7,14 @@
 //! Like the engine, nothing here reads the clock (every operation takes `now`) or writes SQL
 //! (that is `store::records`).
 
+pub mod annual;
+pub mod charts;
+pub mod extract;
+pub mod figures;
+pub mod files;
 pub mod logs;
+pub mod pdf;
+pub mod protocol;
 
 use chrono::{DateTime, Months, Utc};
 

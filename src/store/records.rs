@@ -198,3 +198,165 @@ pub fn count_expired(conn: &Connection, b: &LogBatch, cutoff: i64) -> Result<usi
 pub fn now_ts(now: DateTime<Utc>) -> String {
     ts(now)
 }
+
+// ----- files of cases -----
+
+pub fn register_file(
+    conn: &Connection,
+    case_id: &str,
+    kind: &str,
+    path: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO record_files (path, case_id, kind, written_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (path) DO UPDATE SET case_id = excluded.case_id, kind = excluded.kind,
+             written_at = excluded.written_at",
+    )?
+    .execute(params![path, case_id, kind, ts(now)])?;
+    Ok(())
+}
+
+/// The files written for `case_id`.
+pub fn files_of(conn: &Connection, case_id: &str) -> Result<Vec<String>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT path FROM record_files WHERE case_id = ?1 ORDER BY path")?;
+    let rows = stmt.query_map([case_id], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn forget_files(conn: &Connection, case_id: &str) -> Result<usize> {
+    Ok(conn
+        .prepare_cached("DELETE FROM record_files WHERE case_id = ?1")?
+        .execute([case_id])?)
+}
+
+/// Marks an extract case handed out (once: the first time counts).
+pub fn set_handed_out(conn: &Connection, case_id: &str, now: DateTime<Utc>) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE cases SET handed_out_at = ?2 WHERE id = ?1 AND handed_out_at IS NULL",
+    )?
+    .execute(params![case_id, ts(now)])?;
+    Ok(())
+}
+
+// ----- summaries -----
+
+/// Claims the summary of `routine_id` for `year`; false when it was made already.
+pub fn claim_summary(
+    conn: &Connection,
+    routine_id: &str,
+    year: i32,
+    recipients: usize,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO summaries (routine_id, year, created_at, recipients)
+             VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![routine_id, year, ts(now), recipients as i64])?
+        == 1)
+}
+
+pub fn summary_made(conn: &Connection, routine_id: &str, year: i32) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM summaries WHERE routine_id = ?1 AND year = ?2)")?
+        .query_row(params![routine_id, year], |r| r.get(0))?)
+}
+
+/// Everyone holding `role` anywhere (a summary goes to the organisation's holders).
+pub fn role_holders_anywhere(conn: &Connection, role: &str) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT person_id FROM person_roles WHERE role = ?1 ORDER BY person_id",
+    )?;
+    let rows = stmt.query_map([role], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+// ----- outbox attachments -----
+
+/// A file attached to an outbox message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAttachment {
+    pub file_name: String,
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+pub fn attach(conn: &Connection, outbox_id: i64, files: &[StoredAttachment]) -> Result<()> {
+    for (i, f) in files.iter().enumerate() {
+        conn.prepare_cached(
+            "INSERT INTO outbox_attachments (outbox_id, position, file_name, content_type, body)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![outbox_id, i as i64, f.file_name, f.content_type, f.body])?;
+    }
+    Ok(())
+}
+
+pub fn attachments(conn: &Connection, outbox_id: i64) -> Result<Vec<StoredAttachment>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT file_name, content_type, body FROM outbox_attachments WHERE outbox_id = ?1 ORDER BY position",
+    )?;
+    let rows = stmt.query_map([outbox_id], |r| {
+        Ok(StoredAttachment {
+            file_name: r.get(0)?,
+            content_type: r.get(1)?,
+            body: r.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+// ----- anonymous counts -----
+
+/// Adds `value` to a purged count.
+pub fn add_purged_count(
+    conn: &Connection,
+    key: (&str, &str, &str, i32),
+    measure: &str,
+    value: i64,
+) -> Result<()> {
+    let (routine_id, system, unit_id, year) = key;
+    conn.prepare_cached(
+        "INSERT INTO purged_counts (routine_id, system, unit_id, year, measure, value)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (routine_id, system, unit_id, year, measure)
+         DO UPDATE SET value = value + excluded.value",
+    )?
+    .execute(params![routine_id, system, unit_id, year, measure, value])?;
+    Ok(())
+}
+
+/// The purged counts of a routine and year: (system, unit, measure, value).
+pub fn purged_counts(
+    conn: &Connection,
+    routine_id: &str,
+    year: i32,
+) -> Result<Vec<(String, String, String, i64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT system, unit_id, measure, value FROM purged_counts
+         WHERE routine_id = ?1 AND year = ?2 ORDER BY system, unit_id, measure",
+    )?;
+    let rows = stmt.query_map(params![routine_id, year], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn is_frozen(conn: &Connection, routine_id: &str, year: i32) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM frozen_years WHERE routine_id = ?1 AND year = ?2)",
+        )?
+        .query_row(params![routine_id, year], |r| r.get(0))?)
+}
+
+pub fn mark_frozen(conn: &Connection, routine_id: &str, year: i32, now: DateTime<Utc>) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO frozen_years (routine_id, year, frozen_at) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![routine_id, year, ts(now)])?;
+    Ok(())
+}
