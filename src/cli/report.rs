@@ -2,7 +2,9 @@
 
 use super::Env;
 use super::ops::{open_engine, open_store};
+use crate::records::files::{Printer, Written};
 use crate::records::logs::{self, ImportOptions};
+use crate::records::{annual, extract, pdf, protocol, purge};
 use crate::{Error, Result};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -81,7 +83,6 @@ pub fn logs_cmd(env: &Env, cmd: LogsCommand) -> Result<u8> {
             );
         }
     }
-    let _ = open_engine;
     Ok(0)
 }
 
@@ -91,24 +92,137 @@ pub fn logs_cmd(env: &Env, cmd: LogsCommand) -> Result<u8> {
 pub enum ReportCommand {
     /// Write the year's summary (HTML with charts, and CSV) and print the paths.
     Annual(AnnualArgs),
+    /// Write the review protocol of a case (HTML, and PDF where Chromium is installed) and print
+    /// the paths.
+    Protocol(CaseReportArgs),
+    /// File the log-extract letter of an extract case with its protocol and metadata in the
+    /// case's folder for the records system, and print the paths.
+    Extract(CaseReportArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct AnnualArgs {
     #[arg(long)]
     pub year: i32,
-}
-
-pub fn report_cmd(_env: &Env, _cmd: ReportCommand) -> Result<u8> {
-    Ok(0)
+    /// One routine's summary (as emailed: with the targeted reviews and extracts of its
+    /// systems); default every routine.
+    #[arg(long)]
+    pub routine: Option<String>,
+    /// The folder to write into.
+    #[arg(long, default_value = ".")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]
-pub struct PurgeArgs {
-    #[arg(long)]
-    pub dry_run: bool,
+pub struct CaseReportArgs {
+    /// The case reference (e.g. TRE-2027-0042).
+    pub case: String,
+    /// The export folder: the files go into OUT/CASE/.
+    #[arg(long, default_value = "arkiv")]
+    pub out: PathBuf,
 }
 
-pub fn purge_cmd(_env: &Env, _args: PurgeArgs) -> Result<u8> {
+/// Chromium for PDFs: `LOGGKOLL_CHROMIUM`, or `chromium` on the PATH.
+fn printer() -> Printer {
+    let explicit = std::env::var("LOGGKOLL_CHROMIUM").ok();
+    let path = std::env::var("PATH").ok();
+    Printer {
+        chromium: pdf::find_chromium(explicit.as_deref(), path.as_deref()),
+    }
+}
+
+fn print_written(written: &Written) {
+    for p in written.paths() {
+        println!("{}", p.display());
+    }
+    if let Some(why) = &written.no_pdf {
+        eprintln!("{why}");
+    }
+}
+
+pub fn report_cmd(env: &Env, cmd: ReportCommand) -> Result<u8> {
+    let now = env.now()?;
+    let mut engine = open_engine(env, now)?;
+    match cmd {
+        ReportCommand::Annual(args) => {
+            for path in annual::write(&engine, args.routine.as_deref(), args.year, &args.out, now)?
+            {
+                println!("{}", path.display());
+            }
+        }
+        ReportCommand::Protocol(args) => {
+            let written =
+                protocol::write(&mut engine, &args.case, &args.out, &printer(), "cli", now)?;
+            print_written(&written);
+        }
+        ReportCommand::Extract(args) => {
+            let written =
+                extract::write(&mut engine, &args.case, &args.out, &printer(), "cli", now)?;
+            print_written(&written);
+        }
+    }
     Ok(0)
+}
+
+// ----- purge -----
+
+#[derive(Debug, Args)]
+pub struct PurgeArgs {
+    /// List what would go and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn purge_cmd(env: &Env, args: PurgeArgs) -> Result<u8> {
+    let now = env.now()?;
+    let mut engine = open_engine(env, now)?;
+    let purge = purge::run(&mut engine, now, args.dry_run, "cli")?;
+    if args.json {
+        return print_json(&purge).map(|()| 0);
+    }
+    let verb = if args.dry_run {
+        "would purge"
+    } else {
+        "purged"
+    };
+    for c in &purge.cases {
+        println!(
+            "{}  {:<20} closed {}  kept {} years, until {}",
+            c.id, c.routine, c.closed_at, c.retention_years, c.due
+        );
+    }
+    let log_rows: usize = purge.log_rows.values().sum();
+    eprintln!(
+        "{verb}: {} case{}, {} file{}, {} round member list{}, {} access-log row{}{}, {} summary email{}",
+        purge.cases.len(),
+        plural(purge.cases.len()),
+        purge.files,
+        plural(purge.files),
+        purge.rounds.len(),
+        plural(purge.rounds.len()),
+        log_rows,
+        plural(log_rows),
+        if purge.log_rows.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " ({})",
+                purge
+                    .log_rows
+                    .iter()
+                    .map(|(s, n)| format!("{s} {n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        },
+        purge.summary_mails,
+        plural(purge.summary_mails)
+    );
+    Ok(0)
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }

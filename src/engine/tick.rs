@@ -20,6 +20,10 @@ pub struct TickReport {
     pub rounds: Vec<RoundSummary>,
     pub reminders: usize,
     pub escalations: usize,
+    /// Yearly summaries queued to the outbox.
+    pub summaries: usize,
+    /// Cases purged past their retention.
+    pub purged: usize,
 }
 
 impl Engine {
@@ -33,6 +37,8 @@ impl Engine {
         let fired = self.tick_timers(now)?;
         report.reminders = fired.reminders;
         report.escalations = fired.escalations;
+        report.summaries = crate::records::annual::tick(self, now)?;
+        report.purged = crate::records::purge::tick(self, now)?;
         Ok(report)
     }
 

@@ -160,8 +160,16 @@ pub fn context(
                 .iter()
                 .map(|u| Bar {
                     label: units.get(*u).cloned().unwrap_or_else(|| (*u).clone()),
-                    this: this.units.get(*u).and_then(figures::coverage).unwrap_or(0.0),
-                    previous: previous.units.get(*u).and_then(figures::coverage).unwrap_or(0.0),
+                    this: this
+                        .units
+                        .get(*u)
+                        .and_then(figures::coverage)
+                        .unwrap_or(0.0),
+                    previous: previous
+                        .units
+                        .get(*u)
+                        .and_then(figures::coverage)
+                        .unwrap_or(0.0),
                 })
                 .collect();
             charts_svg.push(charts::bars(
@@ -228,7 +236,11 @@ pub fn csv(sections: &[(Scope, Figures, Figures)], units: &UnitNames) -> String 
         }
     };
     for (scope, this, previous) in sections {
-        let systems = scope.systems.as_ref().map(|s| s.join(",")).unwrap_or_default();
+        let systems = scope
+            .systems
+            .as_ref()
+            .map(|s| s.join(","))
+            .unwrap_or_default();
         for f in [previous, this] {
             let mut lines: Vec<(String, &Measures)> =
                 f.units.iter().map(|(u, m)| (u.clone(), m)).collect();
@@ -338,11 +350,7 @@ pub fn scopes(engine: &Engine, routine: Option<&str>) -> Result<(Vec<Scope>, Str
             ))
         }
         None => Ok((
-            engine
-                .routines
-                .iter()
-                .map(|r| Scope::of(r, None))
-                .collect(),
+            engine.routines.iter().map(|r| Scope::of(r, None)).collect(),
             "Alla rutiner".into(),
             "annual_summary".into(),
         )),
@@ -373,7 +381,10 @@ pub fn tick(engine: &mut Engine, now: DateTime<Utc>) -> Result<usize> {
             };
             // Only summaries that fell due while loggkoll was running with a roster.
             let at = deadline::notice_time(day, routine.timezone);
-            if day > today || at < first || rdb::summary_made(&engine.store.conn, &routine.id, year)? {
+            if day > today
+                || at < first
+                || rdb::summary_made(&engine.store.conn, &routine.id, year)?
+            {
                 continue;
             }
             due.push((i, year));
@@ -395,17 +406,23 @@ fn send(engine: &mut Engine, index: usize, year: i32, now: DateTime<Utc>) -> Res
         return Ok(false);
     };
     let today = deadline::local_date(now, routine.timezone);
-    let recipients: Vec<_> =
-        rdb::role_holders_anywhere(&engine.store.conn, summary.to.as_str())?
-            .into_iter()
-            .filter_map(|id| engine.org().person(&id).cloned())
-            .filter(|p| p.is_active_on(today))
-            .collect();
+    let recipients: Vec<_> = rdb::role_holders_anywhere(&engine.store.conn, summary.to.as_str())?
+        .into_iter()
+        .filter_map(|id| engine.org().person(&id).cloned())
+        .filter(|p| p.is_active_on(today))
+        .collect();
     if recipients.is_empty() {
         return Ok(false);
     }
     let scopes = figures::summary_scopes(&routine, &engine.routines);
-    let rendered = render(engine, &scopes, year, &summary.template, &routine.title, now)?;
+    let rendered = render(
+        engine,
+        &scopes,
+        year,
+        &summary.template,
+        &routine.title,
+        now,
+    )?;
     let files = vec![
         StoredAttachment {
             file_name: format!("sammanstallning-{year}-{}.html", routine.id),

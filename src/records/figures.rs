@@ -248,11 +248,7 @@ pub fn compute(conn: &Connection, scope: &Scope, year: i32, now: DateTime<Utc>) 
         if !scope.covers(&system) || USER_MEASURES.contains(&measure.as_str()) {
             continue;
         }
-        *f.units
-            .entry(unit)
-            .or_default()
-            .entry(measure)
-            .or_insert(0) += value;
+        *f.units.entry(unit).or_default().entry(measure).or_insert(0) += value;
     }
     f.units.remove("");
     for m in f.units.values() {
@@ -318,7 +314,10 @@ pub fn user_measures(
                     .or_default()
                     .insert(person.clone());
                 if was_drawn {
-                    drawn.entry(u.to_string()).or_default().insert(person.clone());
+                    drawn
+                        .entry(u.to_string())
+                        .or_default()
+                        .insert(person.clone());
                 }
             }
         }
@@ -365,15 +364,14 @@ pub fn get(m: &Measures, key: &str) -> i64 {
 /// Coverage in per cent (one decimal), `None` without a population.
 pub fn coverage(m: &Measures) -> Option<f64> {
     let population = get(m, "population");
-    (population > 0).then(|| (get(m, "reviewed") as f64 * 1000.0 / population as f64).round() / 10.0)
+    (population > 0)
+        .then(|| (get(m, "reviewed") as f64 * 1000.0 / population as f64).round() / 10.0)
 }
 
 /// Average days from opening to handing out (one decimal), `None` when none was handed out.
 pub fn hand_out_days(m: &Measures) -> Option<f64> {
     let n = get(m, "handed_out");
-    (n > 0).then(|| {
-        (get(m, "hand_out_seconds") as f64 / n as f64 / 86_400.0 * 10.0).round() / 10.0
-    })
+    (n > 0).then(|| (get(m, "hand_out_seconds") as f64 / n as f64 / 86_400.0 * 10.0).round() / 10.0)
 }
 
 /// The retention deadline of a case closed at `closed_at`: `years` after.
@@ -386,6 +384,8 @@ pub fn check_year(year: i32) -> Result<()> {
     if (1970..=9998).contains(&year) {
         Ok(())
     } else {
-        Err(Error::usage(format!("--year: {year} is not a year loggkoll can report")))
+        Err(Error::usage(format!(
+            "--year: {year} is not a year loggkoll can report"
+        )))
     }
 }

@@ -15,6 +15,7 @@ pub mod files;
 pub mod logs;
 pub mod pdf;
 pub mod protocol;
+pub mod purge;
 
 use chrono::{DateTime, Months, Utc};
 

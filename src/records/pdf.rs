@@ -64,9 +64,9 @@ pub fn print(chromium: &Path, html: &Path, pdf: &Path) -> Result<()> {
     if unsafe { libc::geteuid() } == 0 {
         cmd.arg("--no-sandbox");
     }
-    let mut child = cmd.spawn().map_err(|e| {
-        Error::runtime(format!("cannot start `{}`: {e}", chromium.display()))
-    })?;
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| Error::runtime(format!("cannot start `{}`: {e}", chromium.display())))?;
     let started = Instant::now();
     let status = loop {
         if let Some(status) = child.try_wait()? {

@@ -261,7 +261,9 @@ pub fn claim_summary(
 
 pub fn summary_made(conn: &Connection, routine_id: &str, year: i32) -> Result<bool> {
     Ok(conn
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM summaries WHERE routine_id = ?1 AND year = ?2)")?
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM summaries WHERE routine_id = ?1 AND year = ?2)",
+        )?
         .query_row(params![routine_id, year], |r| r.get(0))?)
 }
 
@@ -290,7 +292,13 @@ pub fn attach(conn: &Connection, outbox_id: i64, files: &[StoredAttachment]) -> 
             "INSERT INTO outbox_attachments (outbox_id, position, file_name, content_type, body)
              VALUES (?1, ?2, ?3, ?4, ?5)",
         )?
-        .execute(params![outbox_id, i as i64, f.file_name, f.content_type, f.body])?;
+        .execute(params![
+            outbox_id,
+            i as i64,
+            f.file_name,
+            f.content_type,
+            f.body
+        ])?;
     }
     Ok(())
 }
@@ -353,7 +361,12 @@ pub fn is_frozen(conn: &Connection, routine_id: &str, year: i32) -> Result<bool>
         .query_row(params![routine_id, year], |r| r.get(0))?)
 }
 
-pub fn mark_frozen(conn: &Connection, routine_id: &str, year: i32, now: DateTime<Utc>) -> Result<()> {
+pub fn mark_frozen(
+    conn: &Connection,
+    routine_id: &str,
+    year: i32,
+    now: DateTime<Utc>,
+) -> Result<()> {
     conn.prepare_cached(
         "INSERT OR IGNORE INTO frozen_years (routine_id, year, frozen_at) VALUES (?1, ?2, ?3)",
     )?
