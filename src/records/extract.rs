@@ -128,21 +128,25 @@ pub fn write(
     let mut written = files::write_document(
         &tx,
         printer,
-        case_id,
-        "extract_letter",
-        &dir,
-        &file_name(case_id),
-        &letter,
+        &files::Document {
+            case_id,
+            kind: "extract_letter",
+            dir: &dir,
+            name: &file_name(case_id),
+            html: &letter,
+        },
         now,
     )?;
     let proto = files::write_document(
         &tx,
         printer,
-        case_id,
-        "protocol",
-        &dir,
-        &protocol::file_name(case_id),
-        &protocol_html,
+        &files::Document {
+            case_id,
+            kind: "protocol",
+            dir: &dir,
+            name: &protocol::file_name(case_id),
+            html: &protocol_html,
+        },
         now,
     )?;
     written.other.push(proto.html.clone());

@@ -73,19 +73,33 @@ pub fn register(
     db::register_file(conn, case_id, kind, &absolute.display().to_string(), now)
 }
 
-/// Writes the HTML document `name.html` into `dir` and, where Chromium is installed, its PDF.
+/// A document of a case to write: `dir/name.html` (and `.pdf`).
+#[derive(Debug, Clone, Copy)]
+pub struct Document<'a> {
+    pub case_id: &'a str,
+    /// `protocol`, `extract_letter`.
+    pub kind: &'a str,
+    pub dir: &'a Path,
+    pub name: &'a str,
+    pub html: &'a str,
+}
+
+/// Writes the HTML document and, where Chromium is installed, its PDF.
 pub fn write_document(
     conn: &Connection,
     printer: &Printer,
-    case_id: &str,
-    kind: &str,
-    dir: &Path,
-    name: &str,
-    html: &str,
+    doc: &Document,
     now: DateTime<Utc>,
 ) -> Result<Written> {
-    let html_path = dir.join(format!("{name}.html"));
-    write(conn, case_id, kind, &html_path, html.as_bytes(), now)?;
+    let html_path = doc.dir.join(format!("{}.html", doc.name));
+    write(
+        conn,
+        doc.case_id,
+        doc.kind,
+        &html_path,
+        doc.html.as_bytes(),
+        now,
+    )?;
     let mut written = Written {
         html: html_path.clone(),
         ..Written::default()
@@ -98,9 +112,15 @@ pub fn write_document(
             );
         }
         Some(chromium) => {
-            let pdf_path = dir.join(format!("{name}.pdf"));
+            let pdf_path = doc.dir.join(format!("{}.pdf", doc.name));
             pdf::print(chromium, &html_path, &pdf_path)?;
-            register(conn, case_id, &format!("{kind}-pdf"), &pdf_path, now)?;
+            register(
+                conn,
+                doc.case_id,
+                &format!("{}-pdf", doc.kind),
+                &pdf_path,
+                now,
+            )?;
             written.pdf = Some(pdf_path);
         }
     }

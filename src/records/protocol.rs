@@ -164,11 +164,13 @@ pub fn write(
     let written = files::write_document(
         &tx,
         printer,
-        case_id,
-        "protocol",
-        &dir,
-        &file_name(case_id),
-        &html,
+        &files::Document {
+            case_id,
+            kind: "protocol",
+            dir: &dir,
+            name: &file_name(case_id),
+            html: &html,
+        },
         now,
     )?;
     record(&tx, case_id, "protocol", &written, actor, now)?;
