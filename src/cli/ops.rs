@@ -131,6 +131,15 @@ pub fn tick(env: &Env, args: TickArgs) -> Result<u8> {
             report.escalations,
             plural(report.escalations)
         );
+        if report.summaries > 0 || report.purged > 0 {
+            eprintln!(
+                "{} yearly summar{} queued, {} case{} purged",
+                report.summaries,
+                if report.summaries == 1 { "y" } else { "ies" },
+                report.purged,
+                plural(report.purged)
+            );
+        }
         if delivery != crate::notify::sender::Delivery::default() {
             eprintln!(
                 "emails via {}: {} sent, {} to retry, {} failed",

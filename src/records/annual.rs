@@ -59,10 +59,18 @@ fn fmt_decimal(v: Option<f64>, unit: &str) -> String {
     }
 }
 
+/// The result categories a kind of routine can reach.
+fn categories(kind: CaseKind) -> impl Iterator<Item = ResultCategory> {
+    ResultCategory::ALL.into_iter().filter(move |r| match r {
+        ResultCategory::ExtractHandedOut => kind == CaseKind::Extract,
+        ResultCategory::NotPursued => kind == CaseKind::Targeted,
+        _ => true,
+    })
+}
+
 /// The figures people read, for the template.
 fn view(m: &Measures, kind: CaseKind) -> Value {
-    let results: Vec<Value> = ResultCategory::ALL
-        .iter()
+    let results: Vec<Value> = categories(kind)
         .map(|r| json!({"label": r.title_sv(), "key": r.as_str(), "n": get(m, &format!("result:{}", r.as_str()))}))
         .collect();
     json!({
@@ -134,10 +142,7 @@ pub fn context(
             "units": rows,
             "total": {"this": view(&this.total, scope.kind), "previous": view(&previous.total, scope.kind)},
         }));
-        let result_bars: Vec<Bar> = ResultCategory::ALL
-            .iter()
-            .filter(|r| scope.kind == CaseKind::Extract || **r != ResultCategory::ExtractHandedOut)
-            .filter(|r| scope.kind == CaseKind::Targeted || **r != ResultCategory::NotPursued)
+        let result_bars: Vec<Bar> = categories(scope.kind)
             .map(|r| {
                 let key = format!("result:{}", r.as_str());
                 Bar {

@@ -39,6 +39,20 @@ pub fn require_details(case: &CaseRow) -> Result<()> {
     }
 }
 
+/// Why the case was opened, in Swedish: a sampling case's draw reason, or the reason given.
+fn reason_sv(case: &CaseRow) -> String {
+    let reason = case.reason.clone().unwrap_or_default();
+    if case.round_id.is_none() {
+        return reason;
+    }
+    match reason.as_str() {
+        "sample" => "Slumpmässigt urval".into(),
+        "coverage" => "Slumpmässigt urval bland dem som ännu inte granskats i år".into(),
+        "multi_unit" => "Särskild uppföljning: behörighet till flera enheter".into(),
+        _ => reason,
+    }
+}
+
 /// The values of the protocol template for `case`.
 pub fn context(
     conn: &Connection,
@@ -114,7 +128,7 @@ pub fn context(
             "window_start": files::local(case.window_start.as_deref(), tz),
             "window_end": files::local(case.window_end.as_deref(), tz),
             "timezone": tz.name(),
-            "reason": case.reason.clone().unwrap_or_default(),
+            "reason": reason_sv(case),
             "opened_at": files::local(Some(&case.opened_at), tz),
             "opened_by": if case.opened_by == "system" { "loggkoll (stickprov)".to_string() } else { name(ctx, Some(&case.opened_by)) },
             "closed_at": files::local(case.closed_at.as_deref(), tz),
