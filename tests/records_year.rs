@@ -1088,6 +1088,17 @@ fn a_year_of_records_then_the_purge() {
         "{:?}",
         files_under(&export)
     );
+    let attachments: i64 = engine
+        .store
+        .conn
+        .query_row(
+            "SELECT COUNT(*) FROM outbox_attachments a JOIN outbox o ON o.id = a.outbox_id
+             WHERE o.created_at < '2028'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(attachments, 0, "the 2027 summaries' attachments went after their retention");
     let counts: i64 = engine
         .store
         .conn

@@ -71,11 +71,12 @@ impl Purge {
 
 /// The retention years of each routine version with closed, unpurged cases.
 fn retention_by_version(engine: &mut Engine) -> Result<HashMap<String, (u32, chrono_tz::Tz)>> {
+    // Every version ever run (a small table): cases and rounds point to one of them.
     let hashes: Vec<String> = {
-        let mut stmt = engine.store.conn.prepare(
-            "SELECT DISTINCT routine_hash FROM cases WHERE purged_at IS NULL AND closed_at IS NOT NULL
-             UNION SELECT DISTINCT routine_hash FROM rounds",
-        )?;
+        let mut stmt = engine
+            .store
+            .conn
+            .prepare("SELECT hash FROM routine_versions ORDER BY hash")?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         rows.collect::<rusqlite::Result<_>>()?
     };
@@ -184,6 +185,17 @@ fn due_summary_mails(engine: &Engine, now: DateTime<Utc>) -> Result<Vec<i64>> {
     let mut out = Vec::new();
     for r in engine.routines.iter().filter(|r| r.summary.is_some()) {
         let cutoff = years_before(now, r.retention_years);
+        // The outbox is large and has no index on purpose: look only when a summary is old.
+        let old: bool = engine
+            .store
+            .conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM summaries WHERE routine_id = ?1 AND created_at <= ?2)",
+            )?
+            .query_row(params![r.id, ts(cutoff)], |r| r.get(0))?;
+        if !old {
+            continue;
+        }
         let mut stmt = engine.store.conn.prepare_cached(
             "SELECT id FROM outbox WHERE purpose = 'summary' AND status != 'queued'
                AND created_at <= ?1 AND context != '{}'
