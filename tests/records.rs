@@ -399,6 +399,40 @@ fn protocols_letters_summaries_and_the_purge_from_the_command_line() {
         !letter.contains("Anna Ek"),
         "no names unless the configuration allows them"
     );
+    let run = Test::in_dir(&place.path)
+        .args(["--db", "loggkoll.db"])
+        .args([
+            "--routines",
+            root().join("routines").to_string_lossy().as_ref(),
+        ])
+        .args([
+            "--templates",
+            root().join("templates").to_string_lossy().as_ref(),
+        ])
+        .args([
+            "report",
+            "extract",
+            &extract,
+            "--out",
+            "namn",
+            "--now",
+            "2027-02-05T09:20",
+        ])
+        .env("LOGGKOLL_PRIVACY_EXTRACT_SHOWS_NAMES", "true")
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let named = std::fs::read_to_string(
+        place
+            .path
+            .join("namn")
+            .join(&extract)
+            .join(format!("loggutdrag-{extract}.html")),
+    )
+    .expect("letter");
+    assert!(
+        named.contains("Anna Ek"),
+        "names where the configuration allows them"
+    );
     assert!(folder.join("arende.json").is_file());
     let (_, manager) = first_case(&place, "log-extract");
     let run = place.run(&[

@@ -1098,7 +1098,10 @@ fn a_year_of_records_then_the_purge() {
             |r| r.get(0),
         )
         .expect("count");
-    assert_eq!(attachments, 0, "the 2027 summaries' attachments went after their retention");
+    assert_eq!(
+        attachments, 0,
+        "the 2027 summaries' attachments went after their retention"
+    );
     let counts: i64 = engine
         .store
         .conn

@@ -6,6 +6,7 @@
 use crate::{Error, Result};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// How long Chromium may take for one document.
@@ -34,10 +35,12 @@ pub fn find_chromium(explicit: Option<&str>, path: Option<&str>) -> Option<PathB
 pub fn print(chromium: &Path, html: &Path, pdf: &Path) -> Result<()> {
     let html = std::fs::canonicalize(html)
         .map_err(|e| Error::runtime(format!("{}: {e}", html.display())))?;
+    // A fresh, empty profile for every document: Chromium locks its profile folder.
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
     let profile = std::env::temp_dir().join(format!(
         "loggkoll-chromium-{}-{}",
         std::process::id(),
-        Instant::now().elapsed().as_nanos() ^ (pdf.as_os_str().len() as u128)
+        COUNTER.fetch_add(1, Ordering::Relaxed)
     ));
     let _ = std::fs::remove_file(pdf);
     let mut cmd = Command::new(chromium);
