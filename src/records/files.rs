@@ -112,16 +112,21 @@ pub fn write_document(
             );
         }
         Some(chromium) => {
+            // The HTML is the document; a Chromium that fails costs the PDF, said so, not it.
             let pdf_path = doc.dir.join(format!("{}.pdf", doc.name));
-            pdf::print(chromium, &html_path, &pdf_path)?;
-            register(
-                conn,
-                doc.case_id,
-                &format!("{}-pdf", doc.kind),
-                &pdf_path,
-                now,
-            )?;
-            written.pdf = Some(pdf_path);
+            match pdf::print(chromium, &html_path, &pdf_path) {
+                Ok(()) => {
+                    register(
+                        conn,
+                        doc.case_id,
+                        &format!("{}-pdf", doc.kind),
+                        &pdf_path,
+                        now,
+                    )?;
+                    written.pdf = Some(pdf_path);
+                }
+                Err(e) => written.no_pdf = Some(format!("no PDF: {e}")),
+            }
         }
     }
     Ok(written)

@@ -53,6 +53,7 @@ pub fn print(chromium: &Path, html: &Path, pdf: &Path) -> Result<()> {
         "--disable-sync",
         "--disable-quic",
         "--disable-extensions",
+        "--disable-dev-shm-usage",
         "--no-pdf-header-footer",
         "--print-to-pdf-no-header",
     ])
