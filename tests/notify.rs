@@ -46,6 +46,7 @@ fn outgoing() -> Outgoing {
         html: "<p>Hej Åsa!</p>\n<p>Du har en <b>loggkontroll</b> att göra före den 15 mars.</p>\n"
             .into(),
         calendar: Some(calendar()),
+        attachments: Vec::new(),
         date: at("2027-03-01T07:00:00Z"),
     }
 }

@@ -32,6 +32,7 @@ fn outgoing() -> Outgoing {
             stamp: date,
             reminder: None,
         }),
+        attachments: Vec::new(),
         date,
     }
 }

@@ -6,6 +6,7 @@ mod check;
 mod demo;
 mod graph;
 pub mod ops;
+mod report;
 mod simulate;
 
 use crate::config::Config;
@@ -86,6 +87,14 @@ pub enum Command {
     /// Delegations of a role to a deputy.
     #[command(subcommand)]
     Delegation(ops::DelegationCommand),
+    /// Review protocols, log-extract letters and the yearly summary.
+    #[command(subcommand)]
+    Report(report::ReportCommand),
+    /// Access logs exported from the record systems.
+    #[command(subcommand)]
+    Logs(report::LogsCommand),
+    /// Delete what is past its retention period, keeping a record of the purge.
+    Purge(report::PurgeArgs),
 }
 
 /// What the caller needs beyond the arguments: configuration and the clock.
@@ -152,5 +161,8 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Delegation(cmd) => ops::delegation(&env, cmd),
         Command::Simulate(args) => simulate::run_cmd(&env, args),
         Command::Demo(args) => demo::run_cmd(&env, args),
+        Command::Report(cmd) => report::report_cmd(&env, cmd),
+        Command::Logs(cmd) => report::logs_cmd(&env, cmd),
+        Command::Purge(args) => report::purge_cmd(&env, args),
     }
 }

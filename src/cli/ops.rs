@@ -131,6 +131,15 @@ pub fn tick(env: &Env, args: TickArgs) -> Result<u8> {
             report.escalations,
             plural(report.escalations)
         );
+        if report.summaries > 0 || report.purged > 0 {
+            eprintln!(
+                "{} yearly summar{} queued, {} case{} purged",
+                report.summaries,
+                if report.summaries == 1 { "y" } else { "ies" },
+                report.purged,
+                plural(report.purged)
+            );
+        }
         if delivery != crate::notify::sender::Delivery::default() {
             eprintln!(
                 "emails via {}: {} sent, {} to retry, {} failed",
@@ -461,7 +470,7 @@ pub fn case(env: &Env, cmd: CaseCommand) -> Result<u8> {
 }
 
 /// The routines folder's routines when it compiles; reading commands work without it.
-fn current_routines(env: &Env) -> Vec<crate::routine::Routine> {
+pub fn current_routines(env: &Env) -> Vec<crate::routine::Routine> {
     Library::load(&env.global.templates)
         .ok()
         .and_then(|lib| {

@@ -321,6 +321,10 @@ pub fn answer_in(
             "this step of case {case_id} has already been answered"
         )));
     }
+    // An extract is handed out when the start step of its routine is answered (ROUTINES.md).
+    if routine.kind == CaseKind::Extract && task.state == routine.start_state().name {
+        crate::store::records::set_handed_out(conn, case_id, now)?;
+    }
     let facts = CaseFacts {
         id: case_id,
         unit_id: &case.unit_id,
@@ -534,9 +538,6 @@ impl Engine {
             ("kind", json!(routine.kind.as_str())),
             ("unit", json!(req.unit)),
             ("system", json!(system)),
-            ("subject_user", json!(req.subject_user)),
-            ("from", json!(req.from.map(ts))),
-            ("to", json!(req.to.map(ts))),
         ] {
             data[k] = v;
         }
@@ -549,8 +550,14 @@ impl Engine {
                 case_id: Some(&id),
                 round_id: None,
                 data,
-                personal: (req.client.is_some() || req.reason.is_some())
-                    .then(|| json!({"client": req.client, "reason": req.reason})),
+                // Whose record, whose access and when are personal: erasable by the purge.
+                personal: Some(json!({
+                    "client": req.client,
+                    "reason": req.reason,
+                    "subject_user": req.subject_user,
+                    "from": req.from.map(ts),
+                    "to": req.to.map(ts),
+                })),
             },
         )?;
         tx.commit()?;

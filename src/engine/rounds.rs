@@ -225,14 +225,17 @@ pub fn run(
             ("version", json!(routine.hash)),
             ("kind", json!(routine.kind.as_str())),
             ("unit", json!(member.home_unit)),
-            ("subject_user", json!(member.person_id)),
-            ("account", json!(member.account)),
             ("reason", json!(d.reason.as_str())),
-            ("window_start", json!(crate::store::ts(start))),
-            ("window_end", json!(crate::store::ts(end))),
         ] {
             data[k] = v;
         }
+        // Who was reviewed, and when, is personal: kept apart so that the purge can erase it.
+        let personal = json!({
+            "subject_user": member.person_id,
+            "account": member.account,
+            "window_start": crate::store::ts(start),
+            "window_end": crate::store::ts(end),
+        });
         audit::append(
             conn,
             now,
@@ -242,7 +245,7 @@ pub fn run(
                 case_id: Some(&id),
                 round_id: Some(round_id),
                 data,
-                personal: None,
+                personal: Some(personal),
             },
         )?;
     }

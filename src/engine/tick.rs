@@ -22,6 +22,10 @@ pub struct TickReport {
     pub escalations: usize,
     pub reassigned: usize,
     pub digests: usize,
+    /// Yearly summaries queued to the outbox.
+    pub summaries: usize,
+    /// Cases purged past their retention.
+    pub purged: usize,
 }
 
 impl Engine {
@@ -39,6 +43,8 @@ impl Engine {
         if self.config.mail.digest {
             report.digests = self.digests(now)?;
         }
+        report.summaries = crate::records::annual::tick(self, now)?;
+        report.purged = crate::records::purge::tick(self, now)?;
         Ok(report)
     }
 

@@ -32,8 +32,19 @@ pub struct Outgoing {
     pub html: String,
     /// A deadline to attach as an `.ics` file.
     pub calendar: Option<Calendar>,
+    /// Files attached (the yearly summary's HTML and CSV).
+    pub attachments: Vec<FileAttachment>,
     /// The Date header: when the message was queued.
     pub date: DateTime<Utc>,
+}
+
+/// A file attached to an email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileAttachment {
+    pub file_name: String,
+    /// `text/csv; charset=utf-8`, …
+    pub content_type: String,
+    pub body: Vec<u8>,
 }
 
 /// Builds the email. Refuses (bad input) a malformed Message-ID, an address that does not
@@ -47,13 +58,24 @@ pub fn build(o: &Outgoing) -> Result<Message> {
     let alternative = MultiPart::alternative()
         .singlepart(SinglePart::plain(o.text.clone()))
         .singlepart(SinglePart::html(o.html.clone()));
-    let body = match &o.calendar {
-        None => alternative,
+    let mut body = match &o.calendar {
+        None if o.attachments.is_empty() => alternative,
+        None => MultiPart::mixed().multipart(alternative),
         Some(calendar) => MultiPart::mixed().multipart(alternative).singlepart(
             Attachment::new(CALENDAR_FILE_NAME.to_owned())
                 .body(ics::render(calendar), calendar_content_type()?),
         ),
     };
+    for file in &o.attachments {
+        let kind = ContentType::parse(&file.content_type).map_err(|err| {
+            Error::bad_input(format!(
+                "invalid content type `{}` of attachment `{}`: {err}",
+                file.content_type, file.file_name
+            ))
+        })?;
+        body =
+            body.singlepart(Attachment::new(file.file_name.clone()).body(file.body.clone(), kind));
+    }
 
     Message::builder()
         .message_id(Some(o.message_id.clone()))

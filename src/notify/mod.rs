@@ -22,6 +22,6 @@ pub mod transport;
 pub use backoff::{GIVE_UP_AFTER, next_attempt, should_give_up};
 pub use ics::{Calendar, Due};
 pub use mail_url::{MailUrl, Security, SmtpUrl};
-pub use message::{Outgoing, build, to_eml};
+pub use message::{FileAttachment, Outgoing, build, to_eml};
 pub use send_error::SendError;
 pub use transport::Transport;

@@ -73,8 +73,21 @@ pub fn compose(row: &MessageRow, library: &Library, from: &str, install: &str) -
         text: mail.text,
         html: mail.html,
         calendar,
+        attachments: Vec::new(),
         date,
     })
+}
+
+/// The files stored with outbox message `id`.
+fn attachments(conn: &rusqlite::Connection, id: i64) -> Result<Vec<super::FileAttachment>> {
+    Ok(crate::store::records::attachments(conn, id)?
+        .into_iter()
+        .map(|a| super::FileAttachment {
+            file_name: a.file_name,
+            content_type: a.content_type,
+            body: a.body,
+        })
+        .collect())
 }
 
 /// Sends every message due at `now`.
@@ -98,7 +111,11 @@ pub fn deliver(
         }
         for row in &due {
             tried.insert(row.id);
-            let outcome = match compose(row, library, from, install) {
+            let composed = compose(row, library, from, install).and_then(|mut mail| {
+                mail.attachments = attachments(&store.conn, row.id)?;
+                Ok(mail)
+            });
+            let outcome = match composed {
                 Ok(mail) => transport.send(&mail),
                 Err(e) => Err(SendError::Permanent(format!("cannot render: {e}"))),
             };

@@ -7,7 +7,6 @@
 use super::ts;
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
-use rand::RngExt;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -40,6 +39,23 @@ fn chain_hash(fields: [&str; 9]) -> String {
     hex::encode(h.finalize())
 }
 
+/// The salt of entry `seq`'s personal details: keyed with the installation's audit key, so it
+/// cannot be guessed from outside (no one can confirm a guessed client number against a digest)
+/// and is the same when the same entry is written again (a rerun after a crash writes the same
+/// chain).
+fn salt_for(conn: &Connection, seq: i64) -> Result<String> {
+    let key: String = conn
+        .prepare_cached("SELECT value FROM meta WHERE key = 'audit_key'")?
+        .query_row([], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| Error::runtime("the database has no audit key"))?;
+    let mut h = Sha256::new();
+    h.update(key.as_bytes());
+    h.update([0x1f]);
+    h.update(seq.to_string().as_bytes());
+    Ok(hex::encode(&h.finalize()[..16]))
+}
+
 fn personal_digest(salt: &str, data: &str) -> String {
     let mut h = Sha256::new();
     h.update(salt.as_bytes());
@@ -59,12 +75,16 @@ pub fn append(conn: &Connection, at: DateTime<Utc>, event: &Event) -> Result<i64
     let seq = last_seq + 1;
     let at = ts(at);
     let data = event.data.to_string();
-    let personal = event.personal.as_ref().map(|p| {
-        let salt = hex::encode(rand::rng().random::<[u8; 16]>());
-        let text = p.to_string();
-        let digest = personal_digest(&salt, &text);
-        (salt, text, digest)
-    });
+    let personal = event
+        .personal
+        .as_ref()
+        .map(|p| -> Result<(String, String, String)> {
+            let salt = salt_for(conn, seq)?;
+            let text = p.to_string();
+            let digest = personal_digest(&salt, &text);
+            Ok((salt, text, digest))
+        })
+        .transpose()?;
     let digest = personal.as_ref().map(|(_, _, d)| d.as_str());
     let round = event.round_id.map(|r| r.to_string()).unwrap_or_default();
     let hash = chain_hash([

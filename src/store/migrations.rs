@@ -5,7 +5,7 @@
 //! opening a database runs the rest, each in its own transaction. Never edit a migration that has
 //! shipped: add a new one.
 
-pub const MIGRATIONS: &[&str] = &[V1];
+pub const MIGRATIONS: &[&str] = &[V1, V3_RECORDS];
 
 const V1: &str = r#"
 CREATE TABLE meta (
@@ -251,4 +251,107 @@ CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 CREATE TRIGGER audit_personal_no_update BEFORE UPDATE ON audit_personal
 BEGIN SELECT RAISE(ABORT, 'personal audit details are erased, never changed'); END;
+"#;
+
+/// Records: imported access logs, files written for cases, the yearly summaries sent, outbox
+/// attachments and the anonymous counts a purge leaves behind. (Named for the records branch;
+/// its place in the list is decided at merge.)
+pub const V3_RECORDS: &str = r#"
+-- One row per `logs import`; the SHA-256 of the file refuses importing the same file twice.
+CREATE TABLE log_imports (
+    id          INTEGER PRIMARY KEY,
+    imported_at TEXT NOT NULL,
+    file        TEXT NOT NULL,
+    digest      TEXT NOT NULL,
+    rows        INTEGER NOT NULL
+) STRICT;
+CREATE INDEX log_imports_by_digest ON log_imports(digest);
+
+-- The rows of one import and one system: a contiguous range of access_log ids, the span of
+-- their event times and the retention (years after the event) they carry. This is the index of
+-- the log: a letter scans only the ranges whose span meets its period, and the purge deletes by
+-- range and time. Rows are only ever appended, so an import writes no index at all.
+CREATE TABLE log_batches (
+    import_id       INTEGER NOT NULL REFERENCES log_imports(id),
+    system          TEXT NOT NULL,
+    first_row       INTEGER NOT NULL,
+    last_row        INTEGER NOT NULL,
+    rows            INTEGER NOT NULL,
+    oldest          INTEGER NOT NULL,
+    newest          INTEGER NOT NULL,
+    retention_years INTEGER NOT NULL,
+    PRIMARY KEY (import_id, system)
+) STRICT, WITHOUT ROWID;
+
+-- Imported access-log rows, as validated. `at` is the event time in Unix seconds (UTC): a log
+-- holds millions of rows, and an integer is a third of the RFC 3339 text. `subject_id` is the
+-- client's personal identity number, 12 digits without `-`. No foreign key on import_id (a
+-- lookup per row) and no secondary index (see log_batches).
+CREATE TABLE access_log (
+    id            INTEGER PRIMARY KEY,
+    import_id     INTEGER NOT NULL,
+    system        TEXT NOT NULL,
+    log_id        TEXT NOT NULL,
+    at            INTEGER NOT NULL,
+    user_id       TEXT NOT NULL,
+    user_name     TEXT NOT NULL,
+    user_title    TEXT NOT NULL,
+    access_unit   TEXT NOT NULL,
+    subject_id    TEXT NOT NULL,
+    subject_unit  TEXT NOT NULL,
+    action        TEXT NOT NULL,
+    resource_type TEXT NOT NULL,
+    purpose       TEXT NOT NULL
+) STRICT;
+
+-- Files written for a case (protocols, extract letters, their metadata), so that the purge can
+-- delete them wherever they were written.
+CREATE TABLE record_files (
+    path       TEXT PRIMARY KEY,
+    case_id    TEXT NOT NULL REFERENCES cases(id),
+    kind       TEXT NOT NULL,
+    written_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX record_files_by_case ON record_files(case_id);
+
+-- The yearly summary of each routine: exactly once per routine and year.
+CREATE TABLE summaries (
+    routine_id  TEXT NOT NULL,
+    year        INTEGER NOT NULL,
+    created_at  TEXT NOT NULL,
+    recipients  INTEGER NOT NULL,
+    PRIMARY KEY (routine_id, year)
+) STRICT, WITHOUT ROWID;
+
+-- Files attached to an outbox message (the summary's HTML and CSV).
+CREATE TABLE outbox_attachments (
+    outbox_id    INTEGER NOT NULL REFERENCES outbox(id),
+    position     INTEGER NOT NULL,
+    file_name    TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    body         BLOB NOT NULL,
+    PRIMARY KEY (outbox_id, position)
+) STRICT, WITHOUT ROWID;
+
+-- Anonymous counts of what a purge removed, by routine, system, unit, year and measure
+-- (`cases`, `result:no_finding`, `late`, `population`, …), so that summaries of older years
+-- still add up. `unit_id` '' is the routine as a whole (distinct users are not additive).
+CREATE TABLE purged_counts (
+    routine_id TEXT NOT NULL,
+    system     TEXT NOT NULL,
+    unit_id    TEXT NOT NULL,
+    year       INTEGER NOT NULL,
+    measure    TEXT NOT NULL,
+    value      INTEGER NOT NULL,
+    PRIMARY KEY (routine_id, system, unit_id, year, measure)
+) STRICT, WITHOUT ROWID;
+
+-- Routine years whose user figures (population, drawn, reviewed) were frozen into
+-- purged_counts before their round members were deleted.
+CREATE TABLE frozen_years (
+    routine_id TEXT NOT NULL,
+    year       INTEGER NOT NULL,
+    frozen_at  TEXT NOT NULL,
+    PRIMARY KEY (routine_id, year)
+) STRICT, WITHOUT ROWID;
 "#;

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod cases;
 pub mod migrations;
 pub mod outbox;
+pub mod records;
 pub mod roster;
 pub mod rounds;
 
@@ -128,6 +129,7 @@ impl Store {
             let random_hex = || hex::encode(rand::RngExt::random::<[u8; 32]>(&mut rand::rng()));
             meta_get_or_init(&tx, "link_secret", random_hex)?;
             meta_get_or_init(&tx, "install_seed", random_hex)?;
+            meta_get_or_init(&tx, "audit_key", random_hex)?;
             tx.commit()?;
         }
         Ok(())

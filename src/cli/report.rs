@@ -1,0 +1,228 @@
+//! The records commands: `report annual|protocol|extract`, `logs import`, `purge`.
+
+use super::Env;
+use super::ops::{open_engine, open_store};
+use crate::records::files::{Printer, Written};
+use crate::records::logs::{self, ImportOptions};
+use crate::records::{annual, extract, pdf, protocol, purge};
+use crate::{Error, Result};
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
+
+fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| Error::runtime(e.to_string()))?;
+    println!("{text}");
+    Ok(())
+}
+
+// ----- logs -----
+
+#[derive(Debug, Subcommand)]
+pub enum LogsCommand {
+    /// Load an access-log export (CSV); a bad row refuses the whole file, naming FILE:LINE.
+    Import(LogsImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LogsImportArgs {
+    pub file: PathBuf,
+    /// The record system the file comes from (rows with an empty `source_system` are its).
+    #[arg(long)]
+    pub system: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn logs_cmd(env: &Env, cmd: LogsCommand) -> Result<u8> {
+    let LogsCommand::Import(args) = cmd;
+    let now = env.now()?;
+    let routines = super::ops::current_routines(env);
+    let rules = logs::retention_rules(&routines);
+    let mut store = open_store(env)?;
+    let started = std::time::Instant::now();
+    let summary = logs::import(
+        &mut store,
+        &args.file,
+        &ImportOptions {
+            system: args.system.as_deref(),
+            retention: &rules,
+            tz: env.config.timezone,
+            now,
+            actor: "cli",
+        },
+    )?;
+    let seconds = started.elapsed().as_secs_f64();
+    if args.json {
+        let mut v = serde_json::to_value(&summary).map_err(|e| Error::runtime(e.to_string()))?;
+        v["seconds"] = serde_json::json!(seconds);
+        print_json(&v)?;
+    } else {
+        eprintln!(
+            "imported {} of {} rows from {} in {seconds:.1} s",
+            summary.imported, summary.rows, summary.file
+        );
+        if summary.expired > 0 {
+            eprintln!(
+                "  {} rows were older than their system's retention and were not kept",
+                summary.expired
+            );
+        }
+        for o in &summary.overlaps {
+            eprintln!(
+                "  overlaps import {} of {} ({} – {}): rows with the same log_id are shown once",
+                o.import_id,
+                o.system,
+                logs::unix_ts(o.oldest),
+                logs::unix_ts(o.newest)
+            );
+        }
+        for s in &summary.systems {
+            eprintln!(
+                "  {}: {} rows, {} – {}, kept {} years after each event",
+                s.system, s.rows, s.oldest, s.newest, s.retention_years
+            );
+        }
+    }
+    Ok(0)
+}
+
+// ----- report -----
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Write the year's summary (HTML with charts, and CSV) and print the paths.
+    Annual(AnnualArgs),
+    /// Write the review protocol of a case (HTML, and PDF where Chromium is installed) and print
+    /// the paths.
+    Protocol(CaseReportArgs),
+    /// File the log-extract letter of an extract case with its protocol and metadata in the
+    /// case's folder for the records system, and print the paths.
+    Extract(CaseReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AnnualArgs {
+    #[arg(long)]
+    pub year: i32,
+    /// One routine's summary (as emailed: with the targeted reviews and extracts of its
+    /// systems); default every routine.
+    #[arg(long)]
+    pub routine: Option<String>,
+    /// The folder to write into.
+    #[arg(long, default_value = ".")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct CaseReportArgs {
+    /// The case reference (e.g. TRE-2027-0042).
+    pub case: String,
+    /// The export folder: the files go into OUT/CASE/.
+    #[arg(long, default_value = "arkiv")]
+    pub out: PathBuf,
+}
+
+/// Chromium for PDFs: `LOGGKOLL_CHROMIUM`, or `chromium` on the PATH.
+fn printer() -> Printer {
+    let explicit = std::env::var("LOGGKOLL_CHROMIUM").ok();
+    let path = std::env::var("PATH").ok();
+    Printer {
+        chromium: pdf::find_chromium(explicit.as_deref(), path.as_deref()),
+    }
+}
+
+fn print_written(written: &Written) {
+    for p in written.paths() {
+        println!("{}", p.display());
+    }
+    if let Some(why) = &written.no_pdf {
+        eprintln!("{why}");
+    }
+}
+
+pub fn report_cmd(env: &Env, cmd: ReportCommand) -> Result<u8> {
+    let now = env.now()?;
+    let mut engine = open_engine(env, now)?;
+    match cmd {
+        ReportCommand::Annual(args) => {
+            for path in annual::write(&engine, args.routine.as_deref(), args.year, &args.out, now)?
+            {
+                println!("{}", path.display());
+            }
+        }
+        ReportCommand::Protocol(args) => {
+            let written =
+                protocol::write(&mut engine, &args.case, &args.out, &printer(), "cli", now)?;
+            print_written(&written);
+        }
+        ReportCommand::Extract(args) => {
+            let written =
+                extract::write(&mut engine, &args.case, &args.out, &printer(), "cli", now)?;
+            print_written(&written);
+        }
+    }
+    Ok(0)
+}
+
+// ----- purge -----
+
+#[derive(Debug, Args)]
+pub struct PurgeArgs {
+    /// List what would go and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn purge_cmd(env: &Env, args: PurgeArgs) -> Result<u8> {
+    let now = env.now()?;
+    let mut engine = open_engine(env, now)?;
+    let purge = purge::run(&mut engine, now, args.dry_run, "cli")?;
+    if args.json {
+        return print_json(&purge).map(|()| 0);
+    }
+    let verb = if args.dry_run {
+        "would purge"
+    } else {
+        "purged"
+    };
+    for c in &purge.cases {
+        println!(
+            "{}  {:<20} closed {}  kept {} years, until {}",
+            c.id, c.routine, c.closed_at, c.retention_years, c.due
+        );
+    }
+    let log_rows: usize = purge.log_rows.values().sum();
+    eprintln!(
+        "{verb}: {} case{}, {} file{}, {} round member list{}, {} access-log row{}{}, {} summary email{}",
+        purge.cases.len(),
+        plural(purge.cases.len()),
+        purge.files,
+        plural(purge.files),
+        purge.rounds.len(),
+        plural(purge.rounds.len()),
+        log_rows,
+        plural(log_rows),
+        if purge.log_rows.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " ({})",
+                purge
+                    .log_rows
+                    .iter()
+                    .map(|(s, n)| format!("{s} {n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        },
+        purge.summary_mails,
+        plural(purge.summary_mails)
+    );
+    Ok(0)
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

@@ -1,0 +1,522 @@
+//! The yearly summary (sammanställning): on each routine's `summary` due date the tick renders
+//! it and emails it to the holders of the summary role (the SAS for Treserva, the MAS for NPÖ),
+//! the `summary` mail as cover and the summary as HTML (with charts) and CSV attached, exactly
+//! once per routine and year (a unique key). `report annual` renders it on demand.
+//!
+//! A routine's summary covers the routine and the on-demand routines' cases of its systems
+//! (targeted reviews, extracts); each section per unit, with the previous year beside it.
+
+use super::charts::{self, Bar};
+use super::figures::{self, Figures, Measures, Scope, get};
+use crate::engine::{Engine, deadline};
+use crate::routine::Routine;
+use crate::routine::model::{CaseKind, ResultCategory};
+use crate::store::audit::{self, Event};
+use crate::store::outbox::{self, NewMessage};
+use crate::store::records::{self as rdb, StoredAttachment};
+use crate::{Error, Result};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use rusqlite::Connection;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// A rendered summary.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub html: String,
+    pub csv: String,
+    pub sections: Vec<(Scope, Figures, Figures)>,
+}
+
+/// Unit names for documents: id → name.
+pub type UnitNames = BTreeMap<String, String>;
+
+/// Computes the figures of `scopes` for `year` and the year before.
+pub fn figures_for(
+    conn: &Connection,
+    scopes: &[Scope],
+    year: i32,
+    now: DateTime<Utc>,
+) -> Result<Vec<(Scope, Figures, Figures)>> {
+    figures::check_year(year)?;
+    scopes
+        .iter()
+        .map(|s| {
+            Ok((
+                s.clone(),
+                figures::compute(conn, s, year, now)?,
+                figures::compute(conn, s, year - 1, now)?,
+            ))
+        })
+        .collect()
+}
+
+fn fmt_decimal(v: Option<f64>, unit: &str) -> String {
+    match v {
+        Some(v) => format!("{}{unit}", format!("{v:.1}").replace('.', ",")),
+        None => "–".into(),
+    }
+}
+
+/// The result categories a kind of routine can reach.
+fn categories(kind: CaseKind) -> impl Iterator<Item = ResultCategory> {
+    ResultCategory::ALL.into_iter().filter(move |r| match r {
+        ResultCategory::ExtractHandedOut => kind == CaseKind::Extract,
+        ResultCategory::NotPursued => kind == CaseKind::Targeted,
+        _ => true,
+    })
+}
+
+/// The figures people read, for the template.
+fn view(m: &Measures, kind: CaseKind) -> Value {
+    let results: Vec<Value> = categories(kind)
+        .map(|r| json!({"label": r.title_sv(), "key": r.as_str(), "n": get(m, &format!("result:{}", r.as_str()))}))
+        .collect();
+    json!({
+        "cases": get(m, "cases"),
+        "closed": get(m, "closed"),
+        "open": get(m, "open"),
+        "late": get(m, "late"),
+        "population": get(m, "population"),
+        "drawn": get(m, "drawn"),
+        "reviewed": get(m, "reviewed"),
+        "coverage": if kind == CaseKind::Sampling { fmt_decimal(figures::coverage(m), " %") } else { String::new() },
+        "results": results,
+        "labour_law": get(m, "labour_law"),
+        "police": get(m, "police"),
+        "handed_out": get(m, "handed_out"),
+        "hand_out_days": fmt_decimal(figures::hand_out_days(m), " dagar"),
+    })
+}
+
+/// The document's values.
+pub fn context(
+    sections: &[(Scope, Figures, Figures)],
+    year: i32,
+    units: &UnitNames,
+    organisation: &str,
+    title: &str,
+    generated_at: &str,
+    base_url: &str,
+) -> Value {
+    let mut routines = Vec::new();
+    let mut charts_svg = Vec::new();
+    for (scope, this, previous) in sections {
+        let mut unit_ids: Vec<&String> = this.units.keys().chain(previous.units.keys()).collect();
+        unit_ids.sort();
+        unit_ids.dedup();
+        let empty = Measures::new();
+        let rows: Vec<Value> = unit_ids
+            .iter()
+            .map(|u| {
+                json!({
+                    "id": u,
+                    "name": units.get(*u).cloned().unwrap_or_else(|| (*u).clone()),
+                    "this": view(this.units.get(*u).unwrap_or(&empty), scope.kind),
+                    "previous": view(previous.units.get(*u).unwrap_or(&empty), scope.kind),
+                })
+            })
+            .collect();
+        let systems = scope
+            .systems
+            .as_ref()
+            .map(|s| {
+                s.iter()
+                    .map(|x| crate::routine::explain::system_title(x))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
+        routines.push(json!({
+            "id": scope.routine_id,
+            "title": scope.title,
+            "kind": scope.kind.title_sv(),
+            "sampling": scope.kind == CaseKind::Sampling,
+            "extract": scope.kind == CaseKind::Extract,
+            "systems": systems,
+            "rounds_due": this.rounds_due,
+            "rounds_held": this.rounds_held,
+            "previous_rounds_due": previous.rounds_due,
+            "previous_rounds_held": previous.rounds_held,
+            "units": rows,
+            "total": {"this": view(&this.total, scope.kind), "previous": view(&previous.total, scope.kind)},
+        }));
+        let result_bars: Vec<Bar> = categories(scope.kind)
+            .map(|r| {
+                let key = format!("result:{}", r.as_str());
+                Bar {
+                    label: r.title_sv().into(),
+                    this: get(&this.total, &key) as f64,
+                    previous: get(&previous.total, &key) as f64,
+                }
+            })
+            .collect();
+        charts_svg.push(charts::bars(
+            &format!("{}: resultat", scope.title),
+            year,
+            year - 1,
+            &result_bars,
+            "",
+            None,
+        ));
+        if scope.kind == CaseKind::Sampling {
+            let coverage_bars: Vec<Bar> = unit_ids
+                .iter()
+                .map(|u| Bar {
+                    label: units.get(*u).cloned().unwrap_or_else(|| (*u).clone()),
+                    this: this
+                        .units
+                        .get(*u)
+                        .and_then(figures::coverage)
+                        .unwrap_or(0.0),
+                    previous: previous
+                        .units
+                        .get(*u)
+                        .and_then(figures::coverage)
+                        .unwrap_or(0.0),
+                })
+                .collect();
+            charts_svg.push(charts::bars(
+                &format!("{}: täckning per enhet", scope.title),
+                year,
+                year - 1,
+                &coverage_bars,
+                " %",
+                Some(100.0),
+            ));
+        }
+    }
+    json!({
+        "title": title,
+        "year": year,
+        "previous_year": year - 1,
+        "organisation": organisation,
+        "routines": routines,
+        "charts": charts_svg,
+        "generated_at": generated_at,
+        "base_url": base_url,
+    })
+}
+
+/// The CSV: one line per year, section and unit (and a total, `enhet_id` empty), `;`-separated
+/// with decimal commas, as Swedish spreadsheets read it.
+pub fn csv(sections: &[(Scope, Figures, Figures)], units: &UnitNames) -> String {
+    let mut out = String::from("\u{feff}");
+    let mut header = vec![
+        "år",
+        "rutin",
+        "system",
+        "enhet_id",
+        "enhet",
+        "omgångar_planerade",
+        "omgångar_genomförda",
+        "användare",
+        "dragna",
+        "granskade",
+        "täckning_procent",
+        "ärenden",
+        "avslutade",
+        "försenade",
+        "öppna",
+    ];
+    let result_names: Vec<String> = ResultCategory::ALL
+        .iter()
+        .map(|r| format!("resultat_{}", r.as_str()))
+        .collect();
+    header.extend(result_names.iter().map(String::as_str));
+    header.extend([
+        "arbetsrättsliga_ärenden",
+        "polisanmälningar",
+        "utlämnade_loggutdrag",
+        "snitt_dagar_till_utlämnande",
+    ]);
+    out.push_str(&header.join(";"));
+    out.push('\n');
+    let cell = |s: &str| {
+        if s.contains([';', '"', '\n']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_string()
+        }
+    };
+    for (scope, this, previous) in sections {
+        let systems = scope
+            .systems
+            .as_ref()
+            .map(|s| s.join(","))
+            .unwrap_or_default();
+        for f in [previous, this] {
+            let mut lines: Vec<(String, &Measures)> =
+                f.units.iter().map(|(u, m)| (u.clone(), m)).collect();
+            lines.push((String::new(), &f.total));
+            for (unit, m) in lines {
+                let name = if unit.is_empty() {
+                    "Totalt".to_string()
+                } else {
+                    units.get(&unit).cloned().unwrap_or_else(|| unit.clone())
+                };
+                let (due, held) = if unit.is_empty() {
+                    (f.rounds_due.to_string(), f.rounds_held.to_string())
+                } else {
+                    (String::new(), String::new())
+                };
+                let coverage = if scope.kind == CaseKind::Sampling {
+                    figures::coverage(m)
+                        .map(|c| format!("{c:.1}").replace('.', ","))
+                        .unwrap_or_default()
+                } else {
+                    String::new()
+                };
+                let mut fields = vec![
+                    f.year.to_string(),
+                    cell(&scope.routine_id),
+                    cell(&systems),
+                    cell(&unit),
+                    cell(&name),
+                    due,
+                    held,
+                    get(m, "population").to_string(),
+                    get(m, "drawn").to_string(),
+                    get(m, "reviewed").to_string(),
+                    coverage,
+                    get(m, "cases").to_string(),
+                    get(m, "closed").to_string(),
+                    get(m, "late").to_string(),
+                    get(m, "open").to_string(),
+                ];
+                for r in ResultCategory::ALL {
+                    fields.push(get(m, &format!("result:{}", r.as_str())).to_string());
+                }
+                fields.push(get(m, "labour_law").to_string());
+                fields.push(get(m, "police").to_string());
+                fields.push(get(m, "handed_out").to_string());
+                fields.push(
+                    figures::hand_out_days(m)
+                        .map(|d| format!("{d:.1}").replace('.', ","))
+                        .unwrap_or_default(),
+                );
+                let _ = writeln!(out, "{}", fields.join(";"));
+            }
+        }
+    }
+    out
+}
+
+/// Renders the summary of `scopes` for `year` with document template `template`.
+pub fn render(
+    engine: &Engine,
+    scopes: &[Scope],
+    year: i32,
+    template: &str,
+    title: &str,
+    now: DateTime<Utc>,
+) -> Result<Rendered> {
+    let sections = figures_for(&engine.store.conn, scopes, year, now)?;
+    let units: UnitNames = engine
+        .org()
+        .units
+        .iter()
+        .map(|(id, (name, _))| (id.clone(), name.clone()))
+        .collect();
+    let tz = engine.config.timezone;
+    let values = context(
+        &sections,
+        year,
+        &units,
+        &engine.config.organisation,
+        title,
+        &super::files::local_at(now, tz),
+        &engine.config.base_url,
+    );
+    let html = engine.templates.render_document(template, &values)?;
+    let csv = csv(&sections, &units);
+    Ok(Rendered {
+        html,
+        csv,
+        sections,
+    })
+}
+
+/// The scopes and title of `report annual`: one routine's summary, or every routine.
+pub fn scopes(engine: &Engine, routine: Option<&str>) -> Result<(Vec<Scope>, String, String)> {
+    match routine {
+        Some(name) => {
+            let r = crate::routine::loader::select(&engine.routines, name)?;
+            let template = r
+                .summary
+                .as_ref()
+                .map(|s| s.template.clone())
+                .unwrap_or_else(|| "annual_summary".into());
+            Ok((
+                figures::summary_scopes(r, &engine.routines),
+                r.title.clone(),
+                template,
+            ))
+        }
+        None => Ok((
+            engine.routines.iter().map(|r| Scope::of(r, None)).collect(),
+            "Alla rutiner".into(),
+            "annual_summary".into(),
+        )),
+    }
+}
+
+/// The local date a routine's summary of `year` is due.
+pub fn due_date(routine: &Routine, year: i32) -> Option<NaiveDate> {
+    let s = routine.summary.as_ref()?;
+    NaiveDate::from_ymd_opt(year, s.due_month, s.due_day)
+}
+
+/// The summaries due at `now` and not yet made: queued to the outbox with their attachments,
+/// once per routine and year. Returns how many were queued.
+pub fn tick(engine: &mut Engine, now: DateTime<Utc>) -> Result<usize> {
+    let Some(first) = crate::store::roster::first_import_at(&engine.store.conn)? else {
+        return Ok(0);
+    };
+    let mut due: Vec<(usize, i32)> = Vec::new();
+    for (i, routine) in engine.routines.iter().enumerate() {
+        if routine.summary.is_none() {
+            continue;
+        }
+        let today = deadline::local_date(now, routine.timezone);
+        for year in [today.year() - 1, today.year()] {
+            let Some(day) = due_date(routine, year) else {
+                continue;
+            };
+            // Only summaries that fell due while loggkoll was running with a roster.
+            let at = deadline::notice_time(day, routine.timezone);
+            if day > today
+                || at < first
+                || rdb::summary_made(&engine.store.conn, &routine.id, year)?
+            {
+                continue;
+            }
+            due.push((i, year));
+        }
+    }
+    let mut queued = 0;
+    for (i, year) in due {
+        if send(engine, i, year, now)? {
+            queued += 1;
+        }
+    }
+    Ok(queued)
+}
+
+/// Renders and queues routine `index`'s summary of `year`; false when nobody holds the role.
+fn send(engine: &mut Engine, index: usize, year: i32, now: DateTime<Utc>) -> Result<bool> {
+    let routine = engine.routines[index].clone();
+    let Some(summary) = routine.summary.clone() else {
+        return Ok(false);
+    };
+    let today = deadline::local_date(now, routine.timezone);
+    let recipients: Vec<_> = rdb::role_holders_anywhere(&engine.store.conn, summary.to.as_str())?
+        .into_iter()
+        .filter_map(|id| engine.org().person(&id).cloned())
+        .filter(|p| p.is_active_on(today))
+        .collect();
+    if recipients.is_empty() {
+        return Ok(false);
+    }
+    let scopes = figures::summary_scopes(&routine, &engine.routines);
+    let rendered = render(
+        engine,
+        &scopes,
+        year,
+        &summary.template,
+        &routine.title,
+        now,
+    )?;
+    let files = vec![
+        StoredAttachment {
+            file_name: format!("sammanstallning-{year}-{}.html", routine.id),
+            content_type: "text/html; charset=utf-8".into(),
+            body: rendered.html.into_bytes(),
+        },
+        StoredAttachment {
+            file_name: format!("sammanstallning-{year}-{}.csv", routine.id),
+            content_type: "text/csv; charset=utf-8".into(),
+            body: rendered.csv.into_bytes(),
+        },
+    ];
+    let base_url = engine.config.base_url.clone();
+    let tx = engine.store.write()?;
+    if !rdb::claim_summary(&tx, &routine.id, year, recipients.len(), now)? {
+        return Ok(false);
+    }
+    for person in &recipients {
+        let context = json!({
+            "routine": routine.title,
+            "routine_id": routine.id,
+            "year": year,
+            "recipient": person.name,
+            "link": base_url,
+            "base_url": base_url,
+        });
+        let to = format!(
+            "{} <{}>",
+            person.name.replace(['<', '>', '"'], ""),
+            person.email
+        );
+        let id = outbox::insert(
+            &tx,
+            &NewMessage {
+                purpose: "summary",
+                case_id: None,
+                task_id: None,
+                recipient_id: Some(&person.id),
+                to_addr: &to,
+                template: &routine.templates.summary_mail,
+                context: &context.to_string(),
+                due_date: None,
+                held: false,
+            },
+            now,
+        )?;
+        rdb::attach(&tx, id, &files)?;
+    }
+    let names: Vec<&str> = recipients.iter().map(|p| p.id.as_str()).collect();
+    audit::append(
+        &tx,
+        now,
+        &Event {
+            actor: "system",
+            event: "summary.queued",
+            case_id: None,
+            round_id: None,
+            data: json!({"routine": routine.id, "year": year, "to": summary.to.as_str(), "recipients": names}),
+            personal: None,
+        },
+    )?;
+    tx.commit()?;
+    Ok(true)
+}
+
+/// Writes `report annual`'s HTML and CSV into `out`; returns their paths.
+pub fn write(
+    engine: &Engine,
+    routine: Option<&str>,
+    year: i32,
+    out: &std::path::Path,
+    now: DateTime<Utc>,
+) -> Result<Vec<std::path::PathBuf>> {
+    let (scopes, title, template) = scopes(engine, routine)?;
+    let rendered = render(engine, &scopes, year, &template, &title, now)?;
+    std::fs::create_dir_all(out)
+        .map_err(|e| Error::runtime(format!("cannot create `{}`: {e}", out.display())))?;
+    let stem = match routine {
+        Some(_) => format!(
+            "sammanstallning-{year}-{}",
+            scopes.first().map(|s| s.routine_id.as_str()).unwrap_or("")
+        ),
+        None => format!("sammanstallning-{year}"),
+    };
+    let html = out.join(format!("{stem}.html"));
+    let csv = out.join(format!("{stem}.csv"));
+    for (path, text) in [(&html, &rendered.html), (&csv, &rendered.csv)] {
+        std::fs::write(path, text)
+            .map_err(|e| Error::runtime(format!("cannot write `{}`: {e}", path.display())))?;
+    }
+    Ok(vec![html, csv])
+}

@@ -1,0 +1,139 @@
+//! Charts for the yearly summary as inline SVG, written by hand, so that the emailed HTML needs
+//! nothing from outside: horizontal bars, this year beside the previous one.
+
+use std::fmt::Write as _;
+
+const WIDTH: f64 = 640.0;
+const LABEL: f64 = 220.0;
+const BAR: f64 = 11.0;
+const GAP: f64 = 8.0;
+const THIS_YEAR: &str = "#1f5f99";
+const PREVIOUS: &str = "#9dbbd6";
+
+/// One row of a chart: a label and the values of this year and the previous.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bar {
+    pub label: String,
+    pub this: f64,
+    pub previous: f64,
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn number(v: f64, unit: &str) -> String {
+    let text = if v.fract().abs() < 1e-9 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}").replace('.', ",")
+    };
+    format!("{text}{unit}")
+}
+
+/// A bar chart titled `title`, years `year` and `previous_year`; `unit` follows each value
+/// (`" %"`), `max` fixes the scale (`None`: the largest value).
+pub fn bars(
+    title: &str,
+    year: i32,
+    previous_year: i32,
+    rows: &[Bar],
+    unit: &str,
+    max: Option<f64>,
+) -> String {
+    let top = 40.0;
+    let row_height = 2.0 * BAR + GAP;
+    let height = top + rows.len() as f64 * row_height + 10.0;
+    let largest = max.unwrap_or_else(|| {
+        rows.iter()
+            .flat_map(|r| [r.this, r.previous])
+            .fold(0.0, f64::max)
+    });
+    let scale = if largest > 0.0 {
+        (WIDTH - LABEL - 60.0) / largest
+    } else {
+        0.0
+    };
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{t}" font-family="Helvetica, Arial, sans-serif" font-size="11">"#,
+        t = escape(title)
+    );
+    let _ = write!(
+        svg,
+        r#"<title>{t}</title><text x="0" y="14" font-size="13" font-weight="bold">{t}</text>"#,
+        t = escape(title)
+    );
+    let _ = write!(
+        svg,
+        r#"<rect x="{LABEL}" y="22" width="10" height="10" fill="{THIS_YEAR}"/><text x="{}" y="31">{year}</text><rect x="{}" y="22" width="10" height="10" fill="{PREVIOUS}"/><text x="{}" y="31">{previous_year}</text>"#,
+        LABEL + 14.0,
+        LABEL + 60.0,
+        LABEL + 74.0
+    );
+    for (i, r) in rows.iter().enumerate() {
+        let y = top + i as f64 * row_height;
+        let _ = write!(
+            svg,
+            r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#,
+            LABEL - 6.0,
+            y + BAR + 4.0,
+            escape(&r.label)
+        );
+        for (k, (value, colour)) in [(r.this, THIS_YEAR), (r.previous, PREVIOUS)]
+            .into_iter()
+            .enumerate()
+        {
+            let yy = y + k as f64 * BAR;
+            let w = (value.max(0.0) * scale).max(if value > 0.0 { 1.0 } else { 0.0 });
+            let _ = write!(
+                svg,
+                r#"<rect x="{LABEL}" y="{yy}" width="{w:.1}" height="{}" fill="{colour}"/><text x="{:.1}" y="{}">{}</text>"#,
+                BAR - 1.0,
+                LABEL + w + 4.0,
+                yy + BAR - 2.0,
+                number(value, unit)
+            );
+        }
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chart_is_self_contained_svg_with_escaped_labels() {
+        let svg = bars(
+            "Resultat <2027>",
+            2027,
+            2026,
+            &[
+                Bar {
+                    label: "Ingen anmärkning & annat".into(),
+                    this: 40.0,
+                    previous: 35.0,
+                },
+                Bar {
+                    label: "Polisanmälan".into(),
+                    this: 0.0,
+                    previous: 1.5,
+                },
+            ],
+            "",
+            None,
+        );
+        assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+        assert!(svg.ends_with("</svg>"));
+        assert!(svg.contains("Resultat &lt;2027&gt;"));
+        assert!(svg.contains("Ingen anmärkning &amp; annat"));
+        assert!(svg.contains(">1,5<"));
+        assert!(!svg.contains("http://") || svg.matches("http://").count() == 1);
+    }
+}

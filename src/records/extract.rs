@@ -1,0 +1,182 @@
+//! The log-extract letter (loggutdrag) of an extract case: every access to the client's record
+//! in the requested period — when (local time), from which unit, in which role, and the name
+//! only where the configuration allows — in plain Swedish, so that the client can judge whether
+//! each access was justified (HSLF-FS 2016:40 4 kap.). The letter is filed with the case in the
+//! export folder for the records system: one folder per case with the letter and the protocol
+//! (HTML, and PDF where possible) and `arende.json`, the metadata the records system files it by.
+
+use super::files::{self, Printer, Written};
+use super::logs;
+use super::protocol;
+use crate::engine::Engine;
+use crate::routine::explain::system_title;
+use crate::routine::model::CaseKind;
+use crate::store::cases::{self as db, CaseRow};
+use crate::store::{parse_ts, records as rdb};
+use crate::{Error, Result};
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use std::path::Path;
+
+/// Refuses a case that is not an extract request with its client and period.
+fn require_extract(case: &CaseRow) -> Result<(String, DateTime<Utc>, DateTime<Utc>)> {
+    protocol::require_details(case)?;
+    if CaseKind::parse(&case.kind) != Some(CaseKind::Extract) {
+        return Err(Error::bad_input(format!(
+            "case {} is a {} case, not a log-extract request (routine `{}`)",
+            case.id, case.kind, case.routine_id
+        )));
+    }
+    let (Some(client), Some(from), Some(to)) =
+        (&case.client_ref, &case.window_start, &case.window_end)
+    else {
+        return Err(Error::bad_input(format!(
+            "case {} has no client or no requested period",
+            case.id
+        )));
+    };
+    Ok((client.clone(), parse_ts(from)?, parse_ts(to)?))
+}
+
+/// The letter's values: the accesses of the case's system to the client's record at
+/// `[window_start, window_end)`.
+pub fn context(engine: &mut Engine, case: &CaseRow, now: DateTime<Utc>) -> Result<Value> {
+    let (client, from, to) = require_extract(case)?;
+    let (store, ctx) = engine.parts();
+    let routine = ctx.version(&store.conn, &case.routine_hash)?;
+    let tz = routine.timezone;
+    let subject = logs::subject_digits(&client)
+        .map_err(|m| Error::runtime(format!("case {}: client {m}", case.id)))?;
+    let subject = String::from_utf8_lossy(&subject).into_owned();
+    let rows = rdb::accesses(
+        &store.conn,
+        &case.system,
+        &subject,
+        from.timestamp(),
+        to.timestamp(),
+    )?;
+    let shows_names = ctx.config.extract_shows_names;
+    let accesses: Vec<Value> = rows
+        .iter()
+        .map(|a| {
+            let at = DateTime::from_timestamp(a.at, 0).unwrap_or(from);
+            let unit = match ctx.org.units.get(&a.access_unit) {
+                Some((name, _)) => name.clone(),
+                None => a.access_unit.clone(),
+            };
+            json!({
+                "at": files::local_at(at, tz),
+                "unit": unit,
+                "unit_id": a.access_unit,
+                "role": if a.user_title.is_empty() { "okänd roll".to_string() } else { a.user_title.clone() },
+                "name": if shows_names { a.user_name.clone() } else { String::new() },
+                "action": logs::action_sv(&a.action),
+                "purpose": a.purpose,
+            })
+        })
+        .collect();
+    Ok(json!({
+        "case": {
+            "id": case.id,
+            "routine": routine.title,
+            "unit": ctx.org.unit_name(&case.unit_id),
+            "reason": case.reason.clone().unwrap_or_default(),
+            "opened_at": files::local_date(Some(&case.opened_at), tz),
+            "system": system_title(&case.system),
+        },
+        "client": files::personnummer(&client),
+        "period_start": files::local_at(from, tz),
+        "period_end": files::local_at(to, tz),
+        "timezone": tz.name(),
+        "accesses": accesses,
+        "count": rows.len(),
+        "shows_names": shows_names,
+        "organisation": ctx.config.organisation,
+        "generated_at": files::local_at(now, tz),
+        "base_url": ctx.config.base_url,
+    }))
+}
+
+/// The file name of a case's letter (without extension).
+pub fn file_name(case_id: &str) -> String {
+    format!("loggutdrag-{case_id}")
+}
+
+/// Files the letter, the protocol and `arende.json` of extract case `case_id` in `out/CASE/`.
+pub fn write(
+    engine: &mut Engine,
+    case_id: &str,
+    out: &Path,
+    printer: &Printer,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Written> {
+    let case = db::require(&engine.store.conn, case_id)?;
+    let values = context(engine, &case, now)?;
+    let template = {
+        let (store, ctx) = engine.parts();
+        ctx.version(&store.conn, &case.routine_hash)?
+            .templates
+            .extract_letter
+            .clone()
+    };
+    let letter = engine.templates.render_document(&template, &values)?;
+    let protocol_html = protocol::render(engine, case_id, now)?;
+    let dir = files::case_folder(out, case_id)?;
+    let tx = engine.store.write()?;
+    let mut written = files::write_document(
+        &tx,
+        printer,
+        &files::Document {
+            case_id,
+            kind: "extract_letter",
+            dir: &dir,
+            name: &file_name(case_id),
+            html: &letter,
+        },
+        now,
+    )?;
+    let proto = files::write_document(
+        &tx,
+        printer,
+        &files::Document {
+            case_id,
+            kind: "protocol",
+            dir: &dir,
+            name: &protocol::file_name(case_id),
+            html: &protocol_html,
+        },
+        now,
+    )?;
+    written.other.push(proto.html.clone());
+    written.other.extend(proto.pdf.clone());
+    let file_names: Vec<String> = written
+        .paths()
+        .iter()
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    let meta = json!({
+        "arende": case.id,
+        "rutin": case.routine_id,
+        "typ": "utlämnande av loggutdrag",
+        "organisation": values["organisation"],
+        "enhet": {"id": case.unit_id, "namn": values["case"]["unit"]},
+        "system": case.system,
+        "den_enskilde": values["client"],
+        "period": {"fran": case.window_start, "till": case.window_end},
+        "atkomster": values["count"],
+        "oppnat": case.opened_at,
+        "utlamnat": case.handed_out_at,
+        "avslutat": case.closed_at,
+        "resultat": case.result,
+        "filer": file_names,
+        "skapat": crate::store::ts(now),
+    });
+    let meta_path = dir.join("arende.json");
+    let text = serde_json::to_string_pretty(&meta).map_err(|e| Error::runtime(e.to_string()))?;
+    files::write(&tx, case_id, "metadata", &meta_path, text.as_bytes(), now)?;
+    written.other.push(meta_path);
+    protocol::record(&tx, case_id, "extract_letter", &written, actor, now)?;
+    tx.commit()?;
+    Ok(written)
+}

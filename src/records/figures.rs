@@ -1,0 +1,391 @@
+//! The figures of the yearly summary, per routine and unit: rounds due and held, population,
+//! users drawn and reviewed (coverage), cases, reviews done, late and open, results by category,
+//! extracts handed out and the time it took, labour-law matters and police reports.
+//!
+//! A year is the routine's local calendar year; a case counts in the year it was opened (a
+//! sampling case: its round's). Figures come from the live tables plus the anonymous counts a
+//! purge leaves (`purged_counts`), so a year's figures stay the same after its cases are purged.
+//! Definitions (the tests recompute them with their own SQL):
+//!
+//! - `cases`: cases opened; `closed` (reviews done): of those, closed; `open`: not closed now.
+//! - `late`: cases with a step answered after its due date, or open past it now.
+//! - `result:CATEGORY`: closed cases by result; `labour_law`: results `labour_law_action` and
+//!   `police_report`; `police`: `police_report`.
+//! - `handed_out`: cases with `handed_out_at`; `hand_out_seconds`: the sum of the times from
+//!   opening to handing out.
+//! - sampling routines: `population` (distinct users in the year's rounds, at the unit of their
+//!   membership), `drawn` (distinct users drawn) and `reviewed` (distinct users with a closed
+//!   case of the year's rounds); coverage is reviewed ÷ population. A routine's total of these
+//!   counts each user once (kept under unit `''`).
+
+use super::years_after;
+use crate::clock::resolve_local;
+use crate::engine::deadline;
+use crate::routine::Routine;
+use crate::routine::model::{CaseKind, ResultCategory};
+use crate::store::{parse_date, parse_ts, records as rdb, ts};
+use crate::{Error, Result};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono_tz::Tz;
+use rusqlite::{Connection, params};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Measure name → value.
+pub type Measures = BTreeMap<String, i64>;
+
+/// The user measures of sampling routines; not additive across units.
+pub const USER_MEASURES: [&str; 3] = ["population", "drawn", "reviewed"];
+
+/// What a section of the summary covers: a routine's cases, of some of its systems.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub routine_id: String,
+    pub title: String,
+    pub kind: CaseKind,
+    pub timezone: Tz,
+    /// Only cases of these systems (`None`: all of the routine's).
+    pub systems: Option<Vec<String>>,
+    pub crontab: Option<crate::schedule::Crontab>,
+}
+
+impl Scope {
+    pub fn of(routine: &Routine, systems: Option<Vec<String>>) -> Scope {
+        Scope {
+            routine_id: routine.id.clone(),
+            title: routine.title.clone(),
+            kind: routine.kind,
+            timezone: routine.timezone,
+            systems,
+            crontab: routine.crontab().cloned(),
+        }
+    }
+
+    fn covers(&self, system: &str) -> bool {
+        self.systems
+            .as_ref()
+            .is_none_or(|s| s.iter().any(|x| x == system))
+    }
+}
+
+/// The sections of a routine's summary: the routine itself, and the on-demand routines
+/// (targeted reviews, extracts) with their cases of the same systems.
+pub fn summary_scopes(routine: &Routine, all: &[Routine]) -> Vec<Scope> {
+    let mut out = vec![Scope::of(routine, None)];
+    for other in all {
+        if other.id != routine.id
+            && other.kind != CaseKind::Sampling
+            && other.systems.iter().any(|s| routine.systems.contains(s))
+        {
+            out.push(Scope::of(other, Some(routine.systems.clone())));
+        }
+    }
+    out
+}
+
+/// One section's figures for one year.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Figures {
+    pub year: i32,
+    pub rounds_due: i64,
+    pub rounds_held: i64,
+    /// Unit id → measures.
+    pub units: BTreeMap<String, Measures>,
+    pub total: Measures,
+}
+
+/// The local calendar year `year` in `tz`, as `[start, end)`.
+pub fn year_bounds(year: i32, tz: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
+    let day = |y: i32| {
+        NaiveDate::from_ymd_opt(y, 1, 1)
+            .map(|d| resolve_local(d.and_time(NaiveTime::MIN), tz))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC)
+    };
+    (day(year), day(year + 1))
+}
+
+/// The local year of a stored instant.
+pub fn local_year(stored: &str, tz: Tz) -> Result<i32> {
+    use chrono::Datelike;
+    Ok(parse_ts(stored)?.with_timezone(&tz).year())
+}
+
+/// The case measures of one case (`late` judged at `now`).
+pub fn case_measures(
+    case: &CaseFacts,
+    tasks: &[(NaiveDate, Option<String>)],
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> Result<Measures> {
+    let mut m = Measures::new();
+    m.insert("cases".into(), 1);
+    let closed = case.closed_at.is_some();
+    m.insert(if closed { "closed" } else { "open" }.into(), 1);
+    let mut late = false;
+    for (due, answered) in tasks {
+        let end = deadline::due_end(*due, tz);
+        let at = match answered {
+            Some(a) => parse_ts(a)?,
+            None => now,
+        };
+        late |= at >= end;
+    }
+    if late {
+        m.insert("late".into(), 1);
+    }
+    if let Some(result) = case.result.as_deref().and_then(ResultCategory::parse) {
+        m.insert(format!("result:{}", result.as_str()), 1);
+        if matches!(
+            result,
+            ResultCategory::LabourLawAction | ResultCategory::PoliceReport
+        ) {
+            m.insert("labour_law".into(), 1);
+        }
+        if result == ResultCategory::PoliceReport {
+            m.insert("police".into(), 1);
+        }
+    }
+    if let Some(handed) = &case.handed_out_at {
+        m.insert("handed_out".into(), 1);
+        let seconds = (parse_ts(handed)? - parse_ts(&case.opened_at)?).num_seconds();
+        m.insert("hand_out_seconds".into(), seconds.max(0));
+    }
+    Ok(m)
+}
+
+/// What the figures read of a case.
+#[derive(Debug, Clone)]
+pub struct CaseFacts {
+    pub id: String,
+    pub unit_id: String,
+    pub system: String,
+    pub opened_at: String,
+    pub closed_at: Option<String>,
+    pub result: Option<String>,
+    pub handed_out_at: Option<String>,
+}
+
+pub fn add(into: &mut Measures, from: &Measures) {
+    for (k, v) in from {
+        *into.entry(k.clone()).or_insert(0) += v;
+    }
+}
+
+/// The figures of `scope` for `year`, as of `now`.
+pub fn compute(conn: &Connection, scope: &Scope, year: i32, now: DateTime<Utc>) -> Result<Figures> {
+    let tz = scope.timezone;
+    let (start, end) = year_bounds(year, tz);
+    let mut f = Figures {
+        year,
+        ..Figures::default()
+    };
+    // Rounds.
+    if let Some(crontab) = &scope.crontab {
+        let first = crate::store::roster::first_import_at(conn)?;
+        f.rounds_due = crontab
+            .occurrences_in_year(tz, year)
+            .iter()
+            .filter(|t| **t <= now && first.is_some_and(|first| **t >= first))
+            .count() as i64;
+        f.rounds_held = conn
+            .prepare_cached(
+                "SELECT COUNT(*) FROM rounds WHERE routine_id = ?1 AND occurrence >= ?2 AND occurrence < ?3",
+            )?
+            .query_row(params![scope.routine_id, ts(start), ts(end)], |r| r.get(0))?;
+    }
+    // Live cases.
+    let mut cases: Vec<CaseFacts> = Vec::new();
+    {
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, unit_id, system, opened_at, closed_at, result, handed_out_at FROM cases
+             WHERE routine_id = ?1 AND purged_at IS NULL AND opened_at >= ?2 AND opened_at < ?3
+             ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![scope.routine_id, ts(start), ts(end)], |r| {
+            Ok(CaseFacts {
+                id: r.get(0)?,
+                unit_id: r.get(1)?,
+                system: r.get(2)?,
+                opened_at: r.get(3)?,
+                closed_at: r.get(4)?,
+                result: r.get(5)?,
+                handed_out_at: r.get(6)?,
+            })
+        })?;
+        for row in rows {
+            let c = row?;
+            if scope.covers(&c.system) {
+                cases.push(c);
+            }
+        }
+    }
+    let mut tasks: BTreeMap<String, Vec<(NaiveDate, Option<String>)>> = BTreeMap::new();
+    {
+        let mut stmt = conn.prepare_cached(
+            "SELECT t.case_id, t.due_date, t.answered_at FROM tasks t JOIN cases c ON c.id = t.case_id
+             WHERE c.routine_id = ?1 AND c.purged_at IS NULL AND c.opened_at >= ?2 AND c.opened_at < ?3",
+        )?;
+        let rows = stmt.query_map(params![scope.routine_id, ts(start), ts(end)], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
+        })?;
+        for row in rows {
+            let (case, due, answered) = row?;
+            tasks
+                .entry(case)
+                .or_default()
+                .push((parse_date(&due)?, answered));
+        }
+    }
+    for c in &cases {
+        let m = case_measures(c, tasks.get(&c.id).map_or(&[][..], Vec::as_slice), tz, now)?;
+        add(f.units.entry(c.unit_id.clone()).or_default(), &m);
+    }
+    // Purged cases' counts.
+    for (system, unit, measure, value) in rdb::purged_counts(conn, &scope.routine_id, year)? {
+        if !scope.covers(&system) || USER_MEASURES.contains(&measure.as_str()) {
+            continue;
+        }
+        *f.units.entry(unit).or_default().entry(measure).or_insert(0) += value;
+    }
+    f.units.remove("");
+    for m in f.units.values() {
+        add(&mut f.total, m);
+    }
+    // Users, for sampling routines: live, or frozen before the purge deleted the members.
+    if scope.kind == CaseKind::Sampling {
+        let users = if rdb::is_frozen(conn, &scope.routine_id, year)? {
+            let mut out: BTreeMap<String, Measures> = BTreeMap::new();
+            for (system, unit, measure, value) in rdb::purged_counts(conn, &scope.routine_id, year)?
+            {
+                if scope.covers(&system) && USER_MEASURES.contains(&measure.as_str()) {
+                    out.entry(unit).or_default().insert(measure, value);
+                }
+            }
+            out
+        } else {
+            user_measures(conn, &scope.routine_id, start, end)?
+        };
+        for (unit, m) in users {
+            let target = if unit.is_empty() {
+                &mut f.total
+            } else {
+                f.units.entry(unit).or_default()
+            };
+            for (k, v) in m {
+                target.insert(k, v);
+            }
+        }
+    }
+    Ok(f)
+}
+
+/// Population, drawn and reviewed users of the routine's rounds at `[start, end)`, by unit and
+/// in all (unit `''`), from the round members and cases as they are.
+pub fn user_measures(
+    conn: &Connection,
+    routine_id: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<BTreeMap<String, Measures>> {
+    let mut population: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut drawn: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut reviewed: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    {
+        let mut stmt = conn.prepare_cached(
+            "SELECT m.unit_id, m.person_id, m.drawn IS NOT NULL FROM round_members m
+             JOIN rounds r ON r.id = m.round_id
+             WHERE r.routine_id = ?1 AND r.occurrence >= ?2 AND r.occurrence < ?3",
+        )?;
+        let rows = stmt.query_map(params![routine_id, ts(start), ts(end)], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, bool>(2)?,
+            ))
+        })?;
+        for row in rows {
+            let (unit, person, was_drawn) = row?;
+            for u in [unit.as_str(), ""] {
+                population
+                    .entry(u.to_string())
+                    .or_default()
+                    .insert(person.clone());
+                if was_drawn {
+                    drawn
+                        .entry(u.to_string())
+                        .or_default()
+                        .insert(person.clone());
+                }
+            }
+        }
+    }
+    {
+        let mut stmt = conn.prepare_cached(
+            "SELECT c.unit_id, c.subject_person_id FROM cases c JOIN rounds r ON r.id = c.round_id
+             WHERE r.routine_id = ?1 AND r.occurrence >= ?2 AND r.occurrence < ?3
+               AND c.closed_at IS NOT NULL AND c.subject_person_id IS NOT NULL",
+        )?;
+        let rows = stmt.query_map(params![routine_id, ts(start), ts(end)], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        for row in rows {
+            let (unit, person) = row?;
+            for u in [unit.as_str(), ""] {
+                reviewed
+                    .entry(u.to_string())
+                    .or_default()
+                    .insert(person.clone());
+            }
+        }
+    }
+    let mut out: BTreeMap<String, Measures> = BTreeMap::new();
+    for (name, sets) in [
+        ("population", &population),
+        ("drawn", &drawn),
+        ("reviewed", &reviewed),
+    ] {
+        for (unit, set) in sets {
+            out.entry(unit.clone())
+                .or_default()
+                .insert(name.to_string(), set.len() as i64);
+        }
+    }
+    Ok(out)
+}
+
+/// A measure, 0 when absent.
+pub fn get(m: &Measures, key: &str) -> i64 {
+    m.get(key).copied().unwrap_or(0)
+}
+
+/// Coverage in per cent (one decimal), `None` without a population.
+pub fn coverage(m: &Measures) -> Option<f64> {
+    let population = get(m, "population");
+    (population > 0)
+        .then(|| (get(m, "reviewed") as f64 * 1000.0 / population as f64).round() / 10.0)
+}
+
+/// Average days from opening to handing out (one decimal), `None` when none was handed out.
+pub fn hand_out_days(m: &Measures) -> Option<f64> {
+    let n = get(m, "handed_out");
+    (n > 0).then(|| (get(m, "hand_out_seconds") as f64 / n as f64 / 86_400.0 * 10.0).round() / 10.0)
+}
+
+/// The retention deadline of a case closed at `closed_at`: `years` after.
+pub fn purge_due(closed_at: &str, years: u32) -> Result<DateTime<Utc>> {
+    Ok(years_after(parse_ts(closed_at)?, years))
+}
+
+/// Refuses a year the calendar cannot hold.
+pub fn check_year(year: i32) -> Result<()> {
+    if (1970..=9998).contains(&year) {
+        Ok(())
+    } else {
+        Err(Error::usage(format!(
+            "--year: {year} is not a year loggkoll can report"
+        )))
+    }
+}

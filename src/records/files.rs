@@ -1,0 +1,163 @@
+//! Writing the files of a case — protocols, letters, metadata — each registered in the store so
+//! that the purge finds and deletes them wherever they were written; and the local times and
+//! names documents show.
+
+use super::pdf;
+use crate::store::{self, records as db};
+use crate::{Error, Result};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+
+/// Where to make PDFs, if anywhere.
+#[derive(Debug, Clone, Default)]
+pub struct Printer {
+    /// Chromium, when installed.
+    pub chromium: Option<PathBuf>,
+}
+
+/// What writing a document produced.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Written {
+    pub html: PathBuf,
+    pub pdf: Option<PathBuf>,
+    /// Why there is no PDF.
+    pub no_pdf: Option<String>,
+    /// Other files (metadata).
+    pub other: Vec<PathBuf>,
+}
+
+impl Written {
+    pub fn paths(&self) -> Vec<&Path> {
+        let mut out = vec![self.html.as_path()];
+        out.extend(self.pdf.as_deref());
+        out.extend(self.other.iter().map(PathBuf::as_path));
+        out
+    }
+}
+
+/// The folder of case `case_id` under `out` (created).
+pub fn case_folder(out: &Path, case_id: &str) -> Result<PathBuf> {
+    let dir = out.join(case_id);
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Error::runtime(format!("cannot create `{}`: {e}", dir.display())))?;
+    Ok(dir)
+}
+
+/// Writes `bytes` to `path` (through a temporary file, so a reader never sees half) and
+/// registers it under `case_id` in the caller's transaction.
+pub fn write(
+    conn: &Connection,
+    case_id: &str,
+    kind: &str,
+    path: &Path,
+    bytes: &[u8],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| Error::runtime(format!("cannot write `{}`: {e}", path.display())))?;
+    register(conn, case_id, kind, path, now)
+}
+
+pub fn register(
+    conn: &Connection,
+    case_id: &str,
+    kind: &str,
+    path: &Path,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    db::register_file(conn, case_id, kind, &absolute.display().to_string(), now)
+}
+
+/// A document of a case to write: `dir/name.html` (and `.pdf`).
+#[derive(Debug, Clone, Copy)]
+pub struct Document<'a> {
+    pub case_id: &'a str,
+    /// `protocol`, `extract_letter`.
+    pub kind: &'a str,
+    pub dir: &'a Path,
+    pub name: &'a str,
+    pub html: &'a str,
+}
+
+/// Writes the HTML document and, where Chromium is installed, its PDF.
+pub fn write_document(
+    conn: &Connection,
+    printer: &Printer,
+    doc: &Document,
+    now: DateTime<Utc>,
+) -> Result<Written> {
+    let html_path = doc.dir.join(format!("{}.html", doc.name));
+    write(
+        conn,
+        doc.case_id,
+        doc.kind,
+        &html_path,
+        doc.html.as_bytes(),
+        now,
+    )?;
+    let mut written = Written {
+        html: html_path.clone(),
+        ..Written::default()
+    };
+    match &printer.chromium {
+        None => {
+            written.no_pdf = Some(
+                "no PDF: Chromium is not installed (apt-get install chromium, or set LOGGKOLL_CHROMIUM)"
+                    .into(),
+            );
+        }
+        Some(chromium) => {
+            // The HTML is the document; a Chromium that fails costs the PDF, said so, not it.
+            let pdf_path = doc.dir.join(format!("{}.pdf", doc.name));
+            match pdf::print(chromium, &html_path, &pdf_path) {
+                Ok(()) => {
+                    register(
+                        conn,
+                        doc.case_id,
+                        &format!("{}-pdf", doc.kind),
+                        &pdf_path,
+                        now,
+                    )?;
+                    written.pdf = Some(pdf_path);
+                }
+                Err(e) => written.no_pdf = Some(format!("no PDF: {e}")),
+            }
+        }
+    }
+    Ok(written)
+}
+
+/// `2027-01-04 13:00` in `tz`, from a stored instant; empty for none.
+pub fn local(stored: Option<&str>, tz: Tz) -> String {
+    stored
+        .and_then(|s| store::parse_ts(s).ok())
+        .map(|t| local_at(t, tz))
+        .unwrap_or_default()
+}
+
+pub fn local_at(t: DateTime<Utc>, tz: Tz) -> String {
+    t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// `2027-01-04` in `tz`, from a stored instant; empty for none.
+pub fn local_date(stored: Option<&str>, tz: Tz) -> String {
+    stored
+        .and_then(|s| store::parse_ts(s).ok())
+        .map(|t| t.with_timezone(&tz).format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+/// A personal identity number as people write it: `ÅÅÅÅMMDD-NNNN`.
+pub fn personnummer(text: &str) -> String {
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() == 12 {
+        format!("{}-{}", &digits[..8], &digits[8..])
+    } else {
+        text.to_string()
+    }
+}

@@ -1,0 +1,773 @@
+//! `logs import`: an access-log export (the format of `../shared/CLI.md`) streamed through
+//! [`crate::tabular`] into the `access_log` table, every row validated, in one transaction: a
+//! file with any bad row is refused whole, naming `FILE:LINE` and the field, and nothing
+//! changes.
+//!
+//! What is an error and what is taken as it is:
+//!
+//! | field | refused | accepted as is |
+//! |---|---|---|
+//! | `log_id` | empty | any other text; an id seen before (an overlapping export) is kept, and letters show each system's `log_id` once |
+//! | `event_time` | not RFC 3339 nor `YYYY-MM-DD HH:MM:SS` (or `T`, or without seconds); later than the import (`--now`) plus one hour | a local time is read in the configured zone (Europe/Stockholm): in the spring gap it is the first instant after, in the autumn fold the first |
+//! | `source_system` | a system no routine and no retention rule knows (did-you-mean); empty without `--system`; another system than `--system` | `NPÖ`, `Npo`, … in any case (read as `npo`) |
+//! | `user_id` | empty | an account that is not in the roster (former staff, other providers) |
+//! | `user_name`, `user_title` | — | anything, empty too (the letter then says "okänd roll") |
+//! | `access_unit_id` | empty | a unit that is not in the roster: NPÖ is read by other care providers, whose units are shown by their id |
+//! | `subject_id` | not 12 digits (`ÅÅÅÅMMDDNNNN`, a `-` before the last four allowed); no valid date (co-ordination numbers add 60 to the day); a wrong check digit | — |
+//! | `subject_unit_id`, `resource_type`, `purpose` | — | anything, empty too |
+//! | `action` | not one of [`ACTIONS`] (any case; did-you-mean) | — |
+//!
+//! Each row keeps the retention of its system (years after the event: NPÖ 5, Treserva 2), so
+//! that the purge can drop it; rows already past it are not kept (and counted). The same file
+//! (by SHA-256) is refused a second time.
+
+use crate::clock::resolve_local;
+use crate::store::{self, Store, audit};
+use crate::tabular::{Column, Problem, Problems, Row, Schema, Table, backticked, suggestion};
+use crate::{Error, Result};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use chrono_tz::Tz;
+use rusqlite::params;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+/// The columns of an access-log export, in this order ([`Row::get_at`] reads them by index).
+pub const LOG: Schema = Schema::new(&[
+    Column::required("log_id"),
+    Column::required("event_time"),
+    Column::required("source_system"),
+    Column::required("user_id"),
+    Column::optional("user_name"),
+    Column::optional("user_title"),
+    Column::required("access_unit_id"),
+    Column::required("subject_id"),
+    Column::optional("subject_unit_id"),
+    Column::required("action"),
+    Column::optional("resource_type"),
+    Column::optional("purpose"),
+]);
+
+const LOG_ID: usize = 0;
+const EVENT_TIME: usize = 1;
+const SOURCE_SYSTEM: usize = 2;
+const USER_ID: usize = 3;
+const USER_NAME: usize = 4;
+const USER_TITLE: usize = 5;
+const ACCESS_UNIT: usize = 6;
+const SUBJECT_ID: usize = 7;
+const SUBJECT_UNIT: usize = 8;
+const ACTION: usize = 9;
+const RESOURCE_TYPE: usize = 10;
+const PURPOSE: usize = 11;
+
+/// The action words accepted (as Inera's log service and Treserva write them), each with how
+/// the extract letter says it in plain Swedish.
+pub const ACTIONS: &[(&str, &str)] = &[
+    ("Läsa", "Läste"),
+    ("Skapa", "Skapade uppgifter"),
+    ("Skriva", "Skrev"),
+    ("Ändra", "Ändrade"),
+    ("Signera", "Signerade"),
+    ("Vidimera", "Vidimerade"),
+    ("Utskrift", "Skrev ut"),
+    ("Export", "Exporterade"),
+    ("Radera", "Raderade"),
+    ("Makulera", "Makulerade"),
+    ("Nödöppning", "Öppnade journalen med nödöppning"),
+    ("Samtycke", "Registrerade samtycke"),
+    ("Spärr", "Hanterade spärr"),
+];
+
+/// The plain-Swedish wording of a stored action word.
+pub fn action_sv(action: &str) -> &str {
+    ACTIONS
+        .iter()
+        .find(|(word, _)| *word == action)
+        .map_or(action, |(_, sv)| sv)
+}
+
+/// How far in the future (past the import's `now`) an event may lie: clocks differ.
+const FUTURE_SLACK_SECONDS: i64 = 3600;
+
+/// What the import needs to know besides the file.
+#[derive(Debug, Clone)]
+pub struct ImportOptions<'a> {
+    /// `--system`: the file is this system's export (rows with an empty `source_system` are).
+    pub system: Option<&'a str>,
+    /// The systems known, each with the years its rows are kept after the event.
+    pub retention: &'a [(String, u32)],
+    /// The zone local `event_time`s are read in.
+    pub tz: Tz,
+    pub now: DateTime<Utc>,
+    pub actor: &'a str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SystemRows {
+    pub system: String,
+    pub rows: u64,
+    pub oldest: String,
+    pub newest: String,
+    pub retention_years: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportSummary {
+    pub import_id: i64,
+    pub file: String,
+    /// Data rows read.
+    pub rows: u64,
+    /// Rows stored.
+    pub imported: u64,
+    /// Rows older than their system's retention: not kept.
+    pub expired: u64,
+    pub systems: Vec<SystemRows>,
+    /// Earlier imports of the same system whose time span meets this file's: an overlapping
+    /// export. Rows with the same system and `log_id` are shown once in letters.
+    pub overlaps: Vec<crate::store::records::LogBatch>,
+}
+
+/// The retention rules of the log rows: the systems with a rule of their own
+/// (`routine::analyzer::KNOWN_SYSTEMS`: NPÖ 5 years, Treserva 2), and the other systems the
+/// routines cover, with the longest retention of the routines that cover them.
+pub fn retention_rules(routines: &[crate::routine::Routine]) -> Vec<(String, u32)> {
+    let mut rules: BTreeMap<String, u32> = crate::routine::analyzer::KNOWN_SYSTEMS
+        .iter()
+        .map(|(name, years, _)| (name.to_string(), *years))
+        .collect();
+    let known: Vec<&str> = crate::routine::analyzer::KNOWN_SYSTEMS
+        .iter()
+        .map(|(n, _, _)| *n)
+        .collect();
+    for r in routines {
+        for s in &r.systems {
+            if !known.contains(&s.as_str()) {
+                let e = rules.entry(s.clone()).or_insert(0);
+                *e = (*e).max(r.retention_years);
+            }
+        }
+    }
+    rules.into_iter().collect()
+}
+
+/// Imports the file at `path` (see the module documentation).
+pub fn import(store: &mut Store, path: &Path, opts: &ImportOptions) -> Result<ImportSummary> {
+    let name = path.display().to_string();
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::bad_input(format!("{name}: no such file")));
+        }
+        Err(err) => return Err(Error::runtime(format!("{name}: {err}"))),
+    };
+    import_reader(store, &name, file, opts)
+}
+
+/// Imports from a reader, named `name` in messages.
+pub fn import_reader<R: Read>(
+    store: &mut Store,
+    name: &str,
+    input: R,
+    opts: &ImportOptions,
+) -> Result<ImportSummary> {
+    let mut problems = Problems::new();
+    let hash = RefCell::new(Sha256::new());
+    let hashing = Hashing {
+        inner: input,
+        hash: &hash,
+    };
+    let table = Table::from_reader(
+        name,
+        BufReader::with_capacity(1 << 18, hashing),
+        &LOG,
+        &mut problems,
+    )?;
+    let Some(table) = table else {
+        return Err(problems.into_error());
+    };
+    import_table(store, name, table, problems, opts, || {
+        hex::encode(hash.take().finalize())
+    })
+}
+
+/// A reader that hashes what passes through it.
+struct Hashing<'h, R> {
+    inner: R,
+    hash: &'h RefCell<Sha256>,
+}
+
+impl<R: Read> Read for Hashing<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hash.borrow_mut().update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Per system: the batch being written.
+#[derive(Debug, Clone)]
+struct Batch {
+    first_row: i64,
+    last_row: i64,
+    rows: u64,
+    oldest: i64,
+    newest: i64,
+    retention_years: u32,
+}
+
+fn import_table<R: BufRead>(
+    store: &mut Store,
+    name: &str,
+    mut table: Table<R>,
+    mut problems: Problems,
+    opts: &ImportOptions,
+    digest: impl FnOnce() -> String,
+) -> Result<ImportSummary> {
+    let forced = match opts.system {
+        Some(s) => Some(
+            known_system(s, opts.retention)
+                .ok_or_else(|| Error::usage(format!("--system: {}", unknown_system(s, opts))))?,
+        ),
+        None => None,
+    };
+    let latest = opts.now.timestamp() + FUTURE_SLACK_SECONDS;
+    // Rows older than their system keeps them are not kept (the purge would drop them at once).
+    let cutoffs: Vec<i64> = opts
+        .retention
+        .iter()
+        .map(|(_, years)| super::years_before(opts.now, *years).timestamp())
+        .collect();
+    let mut times = TimeReader::new(opts.tz);
+    let tx = store.write()?;
+    tx.prepare_cached(
+        "INSERT INTO log_imports (imported_at, file, digest, rows) VALUES (?1, ?2, '', 0)",
+    )?
+    .execute(params![store::ts(opts.now), name])?;
+    let import_id = tx.last_insert_rowid();
+    let mut batches: BTreeMap<usize, Batch> = BTreeMap::new();
+    let (mut rows, mut imported, mut expired) = (0u64, 0u64, 0u64);
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO access_log (import_id, system, log_id, at, user_id, user_name,
+                user_title, access_unit, subject_id, subject_unit, action, resource_type, purpose)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        )?;
+        while let Some(row) = table.next_row(&mut problems)? {
+            rows += 1;
+            let checked = check_row(&row, forced, latest, &mut times, opts, &mut problems);
+            // After the first problem nothing more is written: the rest is only checked, so
+            // that every problem (up to the limit) is reported at once.
+            let Some(valid) = checked else { continue };
+            if !problems.is_empty() {
+                continue;
+            }
+            if valid.at < cutoffs[valid.system] {
+                expired += 1;
+                continue;
+            }
+            insert.execute(params![
+                import_id,
+                opts.retention[valid.system].0.as_str(),
+                valid.log_id,
+                valid.at,
+                row.get_at(USER_ID),
+                row.get_at(USER_NAME),
+                row.get_at(USER_TITLE),
+                row.get_at(ACCESS_UNIT),
+                std::str::from_utf8(&valid.subject).unwrap_or(""),
+                row.get_at(SUBJECT_UNIT),
+                valid.action,
+                row.get_at(RESOURCE_TYPE),
+                row.get_at(PURPOSE),
+            ])?;
+            imported += 1;
+            let id = tx.last_insert_rowid();
+            let batch = batches.entry(valid.system).or_insert(Batch {
+                first_row: id,
+                last_row: id,
+                rows: 0,
+                oldest: valid.at,
+                newest: valid.at,
+                retention_years: opts.retention[valid.system].1,
+            });
+            batch.last_row = id;
+            batch.rows += 1;
+            batch.oldest = batch.oldest.min(valid.at);
+            batch.newest = batch.newest.max(valid.at);
+        }
+    }
+    if !problems.is_empty() {
+        // Dropping the transaction rolls everything back.
+        return Err(problems.into_error());
+    }
+    let digest = digest();
+    if let Some((earlier, at)) = store::records::import_by_digest(&tx, &digest)? {
+        return Err(Error::bad_input(format!(
+            "{name}: this file was imported already (import {earlier}, {at}); nothing imported"
+        )));
+    }
+    tx.prepare_cached("UPDATE log_imports SET rows = ?2, digest = ?3 WHERE id = ?1")?
+        .execute(params![import_id, imported as i64, digest])?;
+    let mut systems = Vec::new();
+    let mut overlaps = Vec::new();
+    for (index, b) in &batches {
+        let system = &opts.retention[*index].0;
+        for earlier in store::records::overlapping_batches(&tx, system, b.oldest, b.newest)? {
+            overlaps.push(earlier);
+        }
+        store::records::insert_batch(
+            &tx,
+            &store::records::LogBatch {
+                import_id,
+                system: system.clone(),
+                first_row: b.first_row,
+                last_row: b.last_row,
+                rows: b.rows as i64,
+                oldest: b.oldest,
+                newest: b.newest,
+                retention_years: b.retention_years,
+            },
+        )?;
+        systems.push(SystemRows {
+            system: system.clone(),
+            rows: b.rows,
+            oldest: unix_ts(b.oldest),
+            newest: unix_ts(b.newest),
+            retention_years: b.retention_years,
+        });
+    }
+    let summary = ImportSummary {
+        import_id,
+        file: name.to_string(),
+        rows,
+        imported,
+        expired,
+        systems,
+        overlaps,
+    };
+    audit::append(
+        &tx,
+        opts.now,
+        &audit::Event {
+            actor: opts.actor,
+            event: "logs.imported",
+            case_id: None,
+            round_id: None,
+            data: serde_json::to_value(&summary).unwrap_or_default(),
+            personal: None,
+        },
+    )?;
+    tx.commit()?;
+    Ok(summary)
+}
+
+/// RFC 3339 of a Unix time, as the store writes instants.
+pub fn unix_ts(seconds: i64) -> String {
+    DateTime::from_timestamp(seconds, 0)
+        .map(store::ts)
+        .unwrap_or_default()
+}
+
+/// The fields of a valid row that are not copied as they are.
+struct Valid<'r> {
+    log_id: &'r str,
+    at: i64,
+    /// Index into the retention rules.
+    system: usize,
+    subject: [u8; 12],
+    action: &'static str,
+}
+
+/// Checks one row, pushing every problem; the normalised fields when it is valid.
+fn check_row<'r>(
+    row: &Row<'r>,
+    forced: Option<usize>,
+    latest: i64,
+    times: &mut TimeReader,
+    opts: &ImportOptions,
+    problems: &mut Problems,
+) -> Option<Valid<'r>> {
+    let mut ok = true;
+    let mut fail = |p: Problem| {
+        problems.push(p);
+        ok = false;
+    };
+    let log_id = row.get_at(LOG_ID);
+    if log_id.is_empty() {
+        fail(row.problem("log_id", "is empty"));
+    }
+    let time_text = row.get_at(EVENT_TIME);
+    let at = match times.read(time_text) {
+        Some(at) if at > latest => {
+            fail(row.problem(
+                "event_time",
+                format!(
+                    "`{time_text}` lies in the future (the import runs at {})",
+                    unix_ts(latest - FUTURE_SLACK_SECONDS)
+                ),
+            ));
+            0
+        }
+        Some(at) => at,
+        None => {
+            fail(row.problem(
+                "event_time",
+                format!(
+                    "`{time_text}` is not a time: write RFC 3339 (`2027-03-01T08:15:00+01:00`) or a local time (`2027-03-01 08:15:00`)"
+                ),
+            ));
+            0
+        }
+    };
+    let named = row.get_at(SOURCE_SYSTEM);
+    let system = match (named.is_empty(), forced) {
+        (true, Some(f)) => Some(f),
+        (true, None) => {
+            fail(row.problem(
+                "source_system",
+                "is empty (name the system, or give --system)",
+            ));
+            None
+        }
+        (false, _) => match known_system(named, opts.retention) {
+            Some(s) if forced.is_none_or(|f| f == s) => Some(s),
+            Some(_) => {
+                let f = forced.map(|f| opts.retention[f].0.as_str()).unwrap_or("");
+                fail(row.problem(
+                    "source_system",
+                    format!("`{named}` in a file imported with --system {f}"),
+                ));
+                None
+            }
+            None => {
+                fail(row.problem("source_system", unknown_system(named, opts)));
+                None
+            }
+        },
+    };
+    if row.get_at(USER_ID).is_empty() {
+        fail(row.problem("user_id", "is empty (the account that read the record)"));
+    }
+    if row.get_at(ACCESS_UNIT).is_empty() {
+        fail(row.problem(
+            "access_unit_id",
+            "is empty (the unit the record was read from)",
+        ));
+    }
+    let subject_text = row.get_at(SUBJECT_ID);
+    let subject = match subject_digits(subject_text) {
+        Ok(d) => Some(d),
+        Err(message) => {
+            fail(row.problem("subject_id", message));
+            None
+        }
+    };
+    let action_text = row.get_at(ACTION);
+    let action = match action(action_text) {
+        Some(a) => Some(a),
+        None => {
+            let words: Vec<&str> = ACTIONS.iter().map(|(w, _)| *w).collect();
+            let message = if action_text.is_empty() {
+                format!("is empty (expected one of {})", backticked(&words))
+            } else {
+                format!(
+                    "unknown action `{action_text}`{}",
+                    suggestion(action_text, &words)
+                )
+            };
+            fail(row.problem("action", message));
+            None
+        }
+    };
+    match (ok, system, subject, action) {
+        (true, Some(system), Some(subject), Some(action)) => Some(Valid {
+            log_id,
+            at,
+            system,
+            subject,
+            action,
+        }),
+        _ => None,
+    }
+}
+
+/// The canonical action word for `text`, in any case.
+fn action(text: &str) -> Option<&'static str> {
+    if let Some((word, _)) = ACTIONS.iter().find(|(w, _)| *w == text) {
+        return Some(word);
+    }
+    let lower = text.to_lowercase();
+    ACTIONS
+        .iter()
+        .find(|(w, _)| w.to_lowercase() == lower)
+        .map(|(w, _)| *w)
+}
+
+/// The index of the retention rule for system `name` (any case; `NPÖ` is `npo`).
+fn known_system(name: &str, rules: &[(String, u32)]) -> Option<usize> {
+    if let Some(i) = rules.iter().position(|(s, _)| s == name) {
+        return Some(i);
+    }
+    let lower = name.to_lowercase().replace('ö', "o");
+    rules.iter().position(|(s, _)| *s == lower)
+}
+
+fn unknown_system(name: &str, opts: &ImportOptions) -> String {
+    let names: Vec<&str> = opts.retention.iter().map(|(s, _)| s.as_str()).collect();
+    format!(
+        "unknown system `{name}`: no routine or retention rule covers it{}",
+        suggestion(name, &names)
+    )
+}
+
+/// A personal identity number (or co-ordination number) as its 12 digits: `ÅÅÅÅMMDDNNNN`, a
+/// `-` before the last four allowed; a real date (day + 60 for co-ordination numbers) and the
+/// right check digit (Luhn over the last ten digits).
+pub fn subject_digits(text: &str) -> std::result::Result<[u8; 12], String> {
+    let mut d = [0u8; 12];
+    let mut n = 0;
+    for (i, b) in text.bytes().enumerate() {
+        match b {
+            b'0'..=b'9' if n < 12 => {
+                d[n] = b;
+                n += 1;
+            }
+            b'-' if i == 8 && n == 8 => {}
+            _ => {
+                n = 13;
+                break;
+            }
+        }
+    }
+    if text.is_empty() {
+        return Err("is empty (the client's personal identity number, 12 digits)".into());
+    }
+    if n != 12 {
+        return Err(format!(
+            "`{text}` is not a personal identity number (12 digits: ÅÅÅÅMMDDNNNN or ÅÅÅÅMMDD-NNNN)"
+        ));
+    }
+    let v = |i: usize| u32::from(d[i] - b'0');
+    let year = (v(0) * 1000 + v(1) * 100 + v(2) * 10 + v(3)) as i32;
+    let month = v(4) * 10 + v(5);
+    let mut day = v(6) * 10 + v(7);
+    if day > 60 {
+        day -= 60;
+    }
+    if NaiveDate::from_ymd_opt(year, month, day).is_none() {
+        return Err(format!("`{text}` does not hold a valid date of birth"));
+    }
+    let sum: u32 = (2..11)
+        .map(|i| {
+            let x = if (i - 2) % 2 == 0 { v(i) * 2 } else { v(i) };
+            x / 10 + x % 10
+        })
+        .sum();
+    if (10 - sum % 10) % 10 != v(11) {
+        return Err(format!("`{text}` has the wrong check digit"));
+    }
+    Ok(d)
+}
+
+/// Reads event times, remembering the UTC offset of the last local hour read: a log is in time
+/// order, so the zone is looked up about once an hour of log.
+struct TimeReader {
+    tz: Tz,
+    /// (local date and hour, offset in seconds) of the last local time resolved.
+    last: Option<(NaiveDate, u32, i64)>,
+}
+
+impl TimeReader {
+    fn new(tz: Tz) -> TimeReader {
+        TimeReader { tz, last: None }
+    }
+
+    /// Unix seconds, or `None` when `text` is not a time of the accepted forms.
+    fn read(&mut self, text: &str) -> Option<i64> {
+        let b = text.as_bytes();
+        if b.len() < 16 {
+            return None;
+        }
+        let num = |from: usize, len: usize| -> Option<u32> {
+            let mut v = 0u32;
+            for &c in b.get(from..from + len)? {
+                if !c.is_ascii_digit() {
+                    return None;
+                }
+                v = v * 10 + u32::from(c - b'0');
+            }
+            Some(v)
+        };
+        if b[4] != b'-' || b[7] != b'-' || !(b[10] == b'T' || b[10] == b't' || b[10] == b' ') {
+            return None;
+        }
+        let date = NaiveDate::from_ymd_opt(num(0, 4)? as i32, num(5, 2)?, num(8, 2)?)?;
+        if b[13] != b':' {
+            return None;
+        }
+        let (hour, minute) = (num(11, 2)?, num(14, 2)?);
+        let mut rest = &b[16..];
+        let mut second = 0;
+        if rest.first() == Some(&b':') {
+            second = num(17, 2)?;
+            rest = &rest[3..];
+            // Fractions of a second are dropped.
+            if rest.first() == Some(&b'.') {
+                let digits = rest[1..].iter().take_while(|c| c.is_ascii_digit()).count();
+                if digits == 0 {
+                    return None;
+                }
+                rest = &rest[1 + digits..];
+            }
+        }
+        let time = NaiveTime::from_hms_opt(hour, minute, second)?;
+        let local = NaiveDateTime::new(date, time);
+        let offset: i64 = match rest {
+            [] => return Some(self.local(local)),
+            [b'Z'] | [b'z'] => 0,
+            [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+                let digits = [*h1, *h2, *m1, *m2];
+                if !digits.iter().all(u8::is_ascii_digit) {
+                    return None;
+                }
+                let h = i64::from(h1 - b'0') * 10 + i64::from(h2 - b'0');
+                let m = i64::from(m1 - b'0') * 10 + i64::from(m2 - b'0');
+                if h > 23 || m > 59 {
+                    return None;
+                }
+                let s = (h * 60 + m) * 60;
+                if *sign == b'-' { -s } else { s }
+            }
+            _ => return None,
+        };
+        Some(local.and_utc().timestamp() - offset)
+    }
+
+    /// A local wall-clock time in the zone, as Unix seconds.
+    fn local(&mut self, local: NaiveDateTime) -> i64 {
+        use chrono::Timelike;
+        let (date, hour) = (local.date(), local.hour());
+        if let Some((d, h, offset)) = self.last
+            && d == date
+            && h == hour
+        {
+            return local.and_utc().timestamp() - offset;
+        }
+        let at = resolve_local(local, self.tz).timestamp();
+        let offset = local.and_utc().timestamp() - at;
+        // Only a whole hour that exists once has one offset (gaps and folds are resolved anew).
+        let whole = local.with_minute(0).and_then(|l| l.with_second(0));
+        let single = whole.is_some_and(|w| {
+            matches!(
+                chrono::TimeZone::from_local_datetime(&self.tz, &w),
+                chrono::LocalResult::Single(_)
+            ) && matches!(
+                chrono::TimeZone::from_local_datetime(
+                    &self.tz,
+                    &(w + chrono::Duration::minutes(59))
+                ),
+                chrono::LocalResult::Single(_)
+            )
+        });
+        self.last = single.then_some((date, hour, offset));
+        at
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono_tz::Europe::Stockholm;
+
+    #[test]
+    fn identity_numbers() {
+        assert!(subject_digits("191212121212").is_ok());
+        assert!(subject_digits("19121212-1212").is_ok());
+        assert!(
+            subject_digits("19121212-1213")
+                .unwrap_err()
+                .contains("check digit")
+        );
+        assert!(subject_digits("1912121212").is_err());
+        assert!(subject_digits("191212-121212").is_err());
+        assert!(
+            subject_digits("19121332-1212")
+                .unwrap_err()
+                .contains("date")
+        );
+        assert!(subject_digits("").unwrap_err().contains("empty"));
+        // A co-ordination number: day 12 + 60.
+        assert!(subject_digits("191212721219").is_ok());
+    }
+
+    #[test]
+    fn event_times() {
+        let mut r = TimeReader::new(Stockholm);
+        let utc = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().timestamp();
+        assert_eq!(
+            r.read("2027-03-01T08:15:00+01:00"),
+            Some(utc("2027-03-01T07:15:00Z"))
+        );
+        assert_eq!(
+            r.read("2027-03-01T07:15:00Z"),
+            Some(utc("2027-03-01T07:15:00Z"))
+        );
+        assert_eq!(
+            r.read("2027-03-01T07:15:00.123Z"),
+            Some(utc("2027-03-01T07:15:00Z"))
+        );
+        assert_eq!(
+            r.read("2027-03-01 08:15:00"),
+            Some(utc("2027-03-01T07:15:00Z"))
+        );
+        assert_eq!(
+            r.read("2027-03-01 08:15"),
+            Some(utc("2027-03-01T07:15:00Z"))
+        );
+        assert_eq!(
+            r.read("2027-07-01 08:15:00"),
+            Some(utc("2027-07-01T06:15:00Z"))
+        );
+        // The spring gap: 02:30 does not exist on 28 March 2027; the first instant after.
+        assert_eq!(
+            r.read("2027-03-28 02:30:00"),
+            Some(utc("2027-03-28T01:00:00Z"))
+        );
+        // The autumn fold: 02:30 on 31 October 2027 is read as the first (CEST).
+        assert_eq!(
+            r.read("2027-10-31 02:30:00"),
+            Some(utc("2027-10-31T00:30:00Z"))
+        );
+        assert_eq!(
+            r.read("2027-10-31 02:45:00"),
+            Some(utc("2027-10-31T00:45:00Z"))
+        );
+        assert_eq!(
+            r.read("2027-10-31 03:10:00"),
+            Some(utc("2027-10-31T02:10:00Z"))
+        );
+        for bad in [
+            "2027-02-30 08:00:00",
+            "2027-03-01",
+            "01/03/2027 08:00",
+            "2027-03-01T08:15:00+1",
+            "2027-03-01T25:15:00Z",
+            "2027-03-01T08:15:00 CET",
+            "",
+        ] {
+            assert_eq!(r.read(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn actions_in_any_case() {
+        assert_eq!(action("Läsa"), Some("Läsa"));
+        assert_eq!(action("LÄSA"), Some("Läsa"));
+        assert_eq!(action("nödöppning"), Some("Nödöppning"));
+        assert_eq!(action("Titta"), None);
+    }
+}

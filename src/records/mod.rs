@@ -1,0 +1,32 @@
+//! Records: what the routines must document and keep, and for how long. The review protocol of
+//! every case (`protocol`), the log-extract letter filed with the case for the records system
+//! (`extract`), the imported access logs it is drawn from (`logs`), the yearly summary to the SAS
+//! (`figures`, `charts`, `annual`), the files written for cases (`files`, `pdf`), and the purge
+//! of everything past its retention (`purge`).
+//!
+//! Like the engine, nothing here reads the clock (every operation takes `now`) or writes SQL
+//! (that is `store::records`).
+
+pub mod annual;
+pub mod charts;
+pub mod extract;
+pub mod figures;
+pub mod files;
+pub mod logs;
+pub mod pdf;
+pub mod protocol;
+pub mod purge;
+
+use chrono::{DateTime, Months, Utc};
+
+/// `t` less `years` calendar years (29 February to 28 February), for retention periods.
+pub fn years_before(t: DateTime<Utc>, years: u32) -> DateTime<Utc> {
+    t.checked_sub_months(Months::new(years.saturating_mul(12)))
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+/// `t` plus `years` calendar years.
+pub fn years_after(t: DateTime<Utc>, years: u32) -> DateTime<Utc> {
+    t.checked_add_months(Months::new(years.saturating_mul(12)))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}

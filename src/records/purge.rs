@@ -1,0 +1,413 @@
+//! The purge (gallring): what is past its retention period goes, and a record of the purge
+//! stays. A case is purged `retention` years after it closed, by the retention of the routine
+//! version it ran on (NPÖ 5 years, Treserva 2), once its opening year is over. Purging a case:
+//!
+//! 1. adds its anonymous counts (result, late, handed out, …) to `purged_counts`, and — for the
+//!    first purged case of a sampling routine's year — freezes that year's user figures
+//!    (population, drawn, reviewed) there, so that older summaries still add up;
+//! 2. deletes its files (protocols, letters, metadata) wherever they were written;
+//! 3. deletes its steps (comments, answers) and timers, and its details (client, user and
+//!    account reviewed, window, reason), keeping the reference, routine, unit, dates and result;
+//! 4. empties the values of its emails in the outbox;
+//! 5. erases the personal details of its audit entries (`store::audit::erase_personal`); the
+//!    chain keeps verifying, since personal details are outside the chained fields;
+//! 6. deletes the reviewed user's membership of the case's round; a round whose cases are all
+//!    purged and whose retention has passed loses its member list (its counts stay).
+//!
+//! Imported access-log rows go when their system's retention (years after the event) has passed;
+//! the yearly summaries' emails lose their values and attachments after their routine's
+//! retention. One audit entry (`records.purged`) records what went. A dry run lists the same
+//! and changes nothing.
+
+use super::figures::{self, CaseFacts};
+use super::years_before;
+use crate::engine::Engine;
+use crate::routine::model::CaseKind;
+use crate::store::audit::{self, Event};
+use crate::store::records::{self as rdb};
+use crate::store::{parse_ts, ts};
+use crate::{Error, Result};
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+use serde_json::json;
+use std::collections::{BTreeMap, HashMap};
+
+/// A case that is (or would be) purged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PurgedCase {
+    pub id: String,
+    pub routine: String,
+    pub system: String,
+    pub closed_at: String,
+    pub retention_years: u32,
+    /// When its retention ended.
+    pub due: String,
+}
+
+/// What a purge removes (or, dry, would remove).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Purge {
+    pub now: String,
+    pub dry_run: bool,
+    pub cases: Vec<PurgedCase>,
+    pub files: usize,
+    /// Rounds whose member lists go.
+    pub rounds: Vec<i64>,
+    /// Access-log rows by system.
+    pub log_rows: BTreeMap<String, usize>,
+    /// Yearly-summary emails whose values and attachments go.
+    pub summary_mails: usize,
+}
+
+impl Purge {
+    pub fn is_empty(&self) -> bool {
+        self.cases.is_empty()
+            && self.rounds.is_empty()
+            && self.log_rows.values().all(|n| *n == 0)
+            && self.summary_mails == 0
+    }
+}
+
+/// The retention years of each routine version with closed, unpurged cases.
+fn retention_by_version(engine: &mut Engine) -> Result<HashMap<String, (u32, chrono_tz::Tz)>> {
+    // Every version ever run (a small table): cases and rounds point to one of them.
+    let hashes: Vec<String> = {
+        let mut stmt = engine
+            .store
+            .conn
+            .prepare("SELECT hash FROM routine_versions ORDER BY hash")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let mut out = HashMap::new();
+    for hash in hashes {
+        let (store, ctx) = engine.parts();
+        let r = ctx.version(&store.conn, &hash)?;
+        out.insert(hash, (r.retention_years, r.timezone));
+    }
+    Ok(out)
+}
+
+/// The cases past their retention at `now`.
+fn due_cases(
+    conn: &Connection,
+    versions: &HashMap<String, (u32, chrono_tz::Tz)>,
+    now: DateTime<Utc>,
+) -> Result<Vec<(PurgedCase, String)>> {
+    let mut out = Vec::new();
+    for (hash, (years, tz)) in versions {
+        let cutoff = years_before(now, *years);
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, routine_id, system, closed_at, opened_at FROM cases
+             WHERE routine_hash = ?1 AND purged_at IS NULL AND closed_at IS NOT NULL AND closed_at <= ?2
+             ORDER BY closed_at, id",
+        )?;
+        let rows = stmt.query_map(params![hash, ts(cutoff)], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        })?;
+        for row in rows {
+            let (id, routine, system, closed_at, opened_at) = row?;
+            // Not before the year the case counts in is over (its figures are then final).
+            let year = figures::local_year(&opened_at, *tz)?;
+            if figures::year_bounds(year, *tz).1 > now {
+                continue;
+            }
+            let due = ts(super::years_after(parse_ts(&closed_at)?, *years));
+            out.push((
+                PurgedCase {
+                    id,
+                    routine,
+                    system,
+                    closed_at,
+                    retention_years: *years,
+                    due,
+                },
+                hash.clone(),
+            ));
+        }
+    }
+    out.sort_by(|a, b| (&a.0.closed_at, &a.0.id).cmp(&(&b.0.closed_at, &b.0.id)));
+    Ok(out)
+}
+
+/// Rounds with members whose cases are all purged (or that had none) and whose retention,
+/// counted from the round, has passed: (round, routine, version hash, occurrence).
+fn due_rounds(
+    conn: &Connection,
+    versions: &HashMap<String, (u32, chrono_tz::Tz)>,
+    purging: &[String],
+    now: DateTime<Utc>,
+) -> Result<Vec<(i64, String, String, String)>> {
+    let mut stmt = conn.prepare(
+        "SELECT r.id, r.routine_id, r.routine_hash, r.occurrence FROM rounds r
+         WHERE EXISTS (SELECT 1 FROM round_members m WHERE m.round_id = r.id)
+         ORDER BY r.occurrence",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    let mut left =
+        conn.prepare_cached("SELECT id FROM cases WHERE round_id = ?1 AND purged_at IS NULL")?;
+    for row in rows {
+        let (id, routine, hash, occurrence) = row?;
+        let Some((years, _)) = versions.get(&hash) else {
+            continue;
+        };
+        if super::years_after(parse_ts(&occurrence)?, *years) > now {
+            continue;
+        }
+        let open: Vec<String> = left
+            .query_map([id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        if open.iter().all(|c| purging.contains(c)) {
+            out.push((id, routine, hash, occurrence));
+        }
+    }
+    Ok(out)
+}
+
+/// Summary emails past their routine's retention that still hold values.
+fn due_summary_mails(engine: &Engine, now: DateTime<Utc>) -> Result<Vec<i64>> {
+    let mut out = Vec::new();
+    for r in engine.routines.iter().filter(|r| r.summary.is_some()) {
+        let cutoff = years_before(now, r.retention_years);
+        // The outbox is large and has no index on purpose: look only when a summary is old.
+        let old: bool = engine
+            .store
+            .conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM summaries WHERE routine_id = ?1 AND created_at <= ?2)",
+            )?
+            .query_row(params![r.id, ts(cutoff)], |r| r.get(0))?;
+        if !old {
+            continue;
+        }
+        let mut stmt = engine.store.conn.prepare_cached(
+            "SELECT id FROM outbox WHERE purpose = 'summary' AND status != 'queued'
+               AND created_at <= ?1 AND context != '{}'
+               AND json_extract(context, '$.routine_id') = ?2",
+        )?;
+        let rows = stmt.query_map(params![ts(cutoff), r.id], |r| r.get(0))?;
+        for row in rows {
+            out.push(row?);
+        }
+    }
+    Ok(out)
+}
+
+/// Purges (or with `dry_run` only lists) what is past its retention at `now`.
+pub fn run(engine: &mut Engine, now: DateTime<Utc>, dry_run: bool, actor: &str) -> Result<Purge> {
+    let versions = retention_by_version(engine)?;
+    let conn = &engine.store.conn;
+    let cases = due_cases(conn, &versions, now)?;
+    let ids: Vec<String> = cases.iter().map(|(c, _)| c.id.clone()).collect();
+    let rounds = due_rounds(conn, &versions, &ids, now)?;
+    let mut files = 0;
+    for id in &ids {
+        files += rdb::files_of(conn, id)?.len();
+    }
+    let mut log_rows: BTreeMap<String, usize> = BTreeMap::new();
+    let batches: Vec<(rdb::LogBatch, i64)> = rdb::batches(conn)?
+        .into_iter()
+        .map(|b| {
+            let cutoff = years_before(now, b.retention_years).timestamp();
+            (b, cutoff)
+        })
+        .filter(|(b, cutoff)| b.oldest < *cutoff)
+        .collect();
+    if dry_run {
+        for (b, cutoff) in &batches {
+            *log_rows.entry(b.system.clone()).or_insert(0) += rdb::count_expired(conn, b, *cutoff)?;
+        }
+    }
+    let mails = due_summary_mails(engine, now)?;
+    let mut purge = Purge {
+        now: ts(now),
+        dry_run,
+        cases: cases.iter().map(|(c, _)| c.clone()).collect(),
+        files,
+        rounds: rounds.iter().map(|r| r.0).collect(),
+        log_rows,
+        summary_mails: mails.len(),
+    };
+    if dry_run || (purge.is_empty() && batches.is_empty()) {
+        return Ok(purge);
+    }
+    let tx = engine.store.write()?;
+    for (c, hash) in &cases {
+        let (_, tz) = versions
+            .get(hash)
+            .copied()
+            .ok_or_else(|| Error::runtime(format!("routine version {hash} is not loaded")))?;
+        purge_case(&tx, &c.id, tz, now)?;
+    }
+    for (round, routine, hash, occurrence) in &rounds {
+        if let Some((_, tz)) = versions.get(hash) {
+            let year = figures::local_year(occurrence, *tz)?;
+            freeze(&tx, routine, year, *tz, now)?;
+        }
+        tx.prepare_cached("DELETE FROM round_members WHERE round_id = ?1")?
+            .execute([round])?;
+    }
+    for (b, cutoff) in &batches {
+        let n = rdb::purge_batch(&tx, b, *cutoff)?;
+        *purge.log_rows.entry(b.system.clone()).or_insert(0) += n;
+    }
+    for id in &mails {
+        tx.prepare_cached("UPDATE outbox SET context = '{}' WHERE id = ?1")?
+            .execute([id])?;
+        tx.prepare_cached("DELETE FROM outbox_attachments WHERE outbox_id = ?1")?
+            .execute([id])?;
+    }
+    if purge.is_empty() {
+        // Only empty batches: nothing worth a record.
+        tx.commit()?;
+        return Ok(purge);
+    }
+    let mut by_routine: BTreeMap<&str, usize> = BTreeMap::new();
+    for c in &purge.cases {
+        *by_routine.entry(c.routine.as_str()).or_insert(0) += 1;
+    }
+    audit::append(
+        &tx,
+        now,
+        &Event {
+            actor,
+            event: "records.purged",
+            case_id: None,
+            round_id: None,
+            data: json!({
+                "cases": ids,
+                "by_routine": by_routine,
+                "files": purge.files,
+                "rounds": purge.rounds,
+                "log_rows": purge.log_rows,
+                "summary_mails": purge.summary_mails,
+            }),
+            personal: None,
+        },
+    )?;
+    tx.commit()?;
+    Ok(purge)
+}
+
+/// Freezes the user figures of a sampling routine's year into `purged_counts` (once).
+fn freeze(
+    conn: &Connection,
+    routine: &str,
+    year: i32,
+    tz: chrono_tz::Tz,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if rdb::is_frozen(conn, routine, year)? {
+        return Ok(());
+    }
+    let (start, end) = figures::year_bounds(year, tz);
+    let system: String = conn
+        .prepare_cached(
+            "SELECT c.system FROM cases c JOIN rounds r ON r.id = c.round_id
+             WHERE r.routine_id = ?1 LIMIT 1",
+        )?
+        .query_row([routine], |r| r.get(0))
+        .optional()?
+        .unwrap_or_default();
+    for (unit, measures) in figures::user_measures(conn, routine, start, end)? {
+        for (measure, value) in measures {
+            rdb::add_purged_count(conn, (routine, &system, &unit, year), &measure, value)?;
+        }
+    }
+    rdb::mark_frozen(conn, routine, year, now)
+}
+
+/// Purges one case (see the module documentation).
+fn purge_case(conn: &Connection, id: &str, tz: chrono_tz::Tz, now: DateTime<Utc>) -> Result<()> {
+    let case = crate::store::cases::require(conn, id)?;
+    let year = figures::local_year(&case.opened_at, tz)?;
+    if case.kind == CaseKind::Sampling.as_str() && case.round_id.is_some() {
+        freeze(conn, &case.routine_id, year, tz, now)?;
+    }
+    let tasks: Vec<(chrono::NaiveDate, Option<String>)> = crate::store::cases::tasks_of(conn, id)?
+        .into_iter()
+        .map(|t| (t.due_date, t.answered_at))
+        .collect();
+    let facts = CaseFacts {
+        id: case.id.clone(),
+        unit_id: case.unit_id.clone(),
+        system: case.system.clone(),
+        opened_at: case.opened_at.clone(),
+        closed_at: case.closed_at.clone(),
+        result: case.result.clone(),
+        handed_out_at: case.handed_out_at.clone(),
+    };
+    let measures = figures::case_measures(&facts, &tasks, tz, now)?;
+    for (measure, value) in &measures {
+        rdb::add_purged_count(
+            conn,
+            (&case.routine_id, &case.system, &case.unit_id, year),
+            measure,
+            *value,
+        )?;
+    }
+    for path in rdb::files_of(conn, id)? {
+        let p = std::path::Path::new(&path);
+        match std::fs::remove_file(p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::runtime(format!("cannot delete `{path}`: {e}"))),
+        }
+        // The case's folder goes when it is empty.
+        if let Some(dir) = p.parent() {
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+    rdb::forget_files(conn, id)?;
+    if let (Some(round), Some(person)) = (case.round_id, &case.subject_person_id) {
+        conn.prepare_cached("DELETE FROM round_members WHERE round_id = ?1 AND person_id = ?2")?
+            .execute(params![round, person])?;
+    }
+    conn.prepare_cached(
+        "DELETE FROM timers WHERE task_id IN (SELECT id FROM tasks WHERE case_id = ?1)",
+    )?
+    .execute([id])?;
+    conn.prepare_cached("DELETE FROM tasks WHERE case_id = ?1")?
+        .execute([id])?;
+    conn.prepare_cached(
+        "UPDATE cases SET subject_person_id = NULL, subject_account = NULL, client_ref = NULL,
+            window_start = NULL, window_end = NULL, reason = NULL, purged_at = ?2
+         WHERE id = ?1",
+    )?
+    .execute(params![id, ts(now)])?;
+    conn.prepare_cached("UPDATE outbox SET context = '{}' WHERE case_id = ?1")?
+        .execute([id])?;
+    conn.prepare_cached(
+        "DELETE FROM outbox_attachments WHERE outbox_id IN (SELECT id FROM outbox WHERE case_id = ?1)",
+    )?
+    .execute([id])?;
+    audit::erase_personal(conn, id)?;
+    Ok(())
+}
+
+/// The purge of the daily tick: at most once per local day (the `meta` key
+/// `purge_checked_day`); returns how many cases went.
+pub fn tick(engine: &mut Engine, now: DateTime<Utc>) -> Result<usize> {
+    let day = crate::engine::deadline::local_date(now, engine.config.timezone).to_string();
+    if crate::store::meta_get(&engine.store.conn, "purge_checked_day")?.as_deref() == Some(&day) {
+        return Ok(0);
+    }
+    let purge = run(engine, now, false, "system")?;
+    crate::store::meta_set(&engine.store.conn, "purge_checked_day", &day)?;
+    Ok(purge.cases.len())
+}

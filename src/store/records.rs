@@ -1,0 +1,375 @@
+//! The SQL of `records`: imported access logs and their batches, files written for cases, the
+//! yearly summaries, outbox attachments, and what the purge reads, counts and deletes.
+
+use super::ts;
+use crate::Result;
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+
+// ----- access logs -----
+
+/// The rows of one import and one system (see the `log_batches` table).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LogBatch {
+    pub import_id: i64,
+    pub system: String,
+    pub first_row: i64,
+    pub last_row: i64,
+    pub rows: i64,
+    /// Unix seconds.
+    pub oldest: i64,
+    pub newest: i64,
+    pub retention_years: u32,
+}
+
+fn batch_row(r: &rusqlite::Row) -> rusqlite::Result<LogBatch> {
+    Ok(LogBatch {
+        import_id: r.get(0)?,
+        system: r.get(1)?,
+        first_row: r.get(2)?,
+        last_row: r.get(3)?,
+        rows: r.get(4)?,
+        oldest: r.get(5)?,
+        newest: r.get(6)?,
+        retention_years: r.get(7)?,
+    })
+}
+
+const BATCH_COLUMNS: &str =
+    "import_id, system, first_row, last_row, rows, oldest, newest, retention_years";
+
+pub fn insert_batch(conn: &Connection, b: &LogBatch) -> Result<()> {
+    conn.prepare_cached(&format!(
+        "INSERT INTO log_batches ({BATCH_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+    ))?
+    .execute(params![
+        b.import_id,
+        b.system,
+        b.first_row,
+        b.last_row,
+        b.rows,
+        b.oldest,
+        b.newest,
+        b.retention_years
+    ])?;
+    Ok(())
+}
+
+/// The earlier import of a file with this digest: (import id, when).
+pub fn import_by_digest(conn: &Connection, digest: &str) -> Result<Option<(i64, String)>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id, imported_at FROM log_imports WHERE digest = ?1 ORDER BY id LIMIT 1",
+        )?
+        .query_row([digest], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
+}
+
+/// Batches of `system` whose time span meets `[from, to]` (Unix seconds).
+pub fn overlapping_batches(
+    conn: &Connection,
+    system: &str,
+    from: i64,
+    to: i64,
+) -> Result<Vec<LogBatch>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {BATCH_COLUMNS} FROM log_batches
+         WHERE system = ?1 AND oldest <= ?3 AND newest >= ?2 ORDER BY import_id"
+    ))?;
+    let rows = stmt.query_map(params![system, from, to], batch_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Every batch, oldest import first.
+pub fn batches(conn: &Connection) -> Result<Vec<LogBatch>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {BATCH_COLUMNS} FROM log_batches ORDER BY import_id, system"
+    ))?;
+    let rows = stmt.query_map([], batch_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// One access to a client's record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Access {
+    pub id: i64,
+    pub system: String,
+    pub log_id: String,
+    /// Unix seconds.
+    pub at: i64,
+    pub user_id: String,
+    pub user_name: String,
+    pub user_title: String,
+    pub access_unit: String,
+    pub action: String,
+    pub purpose: String,
+}
+
+/// The accesses of `system` to the record of `subject` (12 digits) at `[from, to)` (Unix
+/// seconds), in time order, each system's `log_id` once. Only the batches whose span meets the
+/// period are read, each by its range of row ids.
+pub fn accesses(
+    conn: &Connection,
+    system: &str,
+    subject: &str,
+    from: i64,
+    to: i64,
+) -> Result<Vec<Access>> {
+    let mut out: Vec<Access> = Vec::new();
+    let batches = overlapping_batches(conn, system, from, to.saturating_sub(1))?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, system, log_id, at, user_id, user_name, user_title, access_unit, action, purpose
+         FROM access_log
+         WHERE id BETWEEN ?1 AND ?2 AND subject_id = ?3 AND system = ?4 AND at >= ?5 AND at < ?6",
+    )?;
+    for b in batches {
+        let rows = stmt.query_map(
+            params![b.first_row, b.last_row, subject, system, from, to],
+            |r| {
+                Ok(Access {
+                    id: r.get(0)?,
+                    system: r.get(1)?,
+                    log_id: r.get(2)?,
+                    at: r.get(3)?,
+                    user_id: r.get(4)?,
+                    user_name: r.get(5)?,
+                    user_title: r.get(6)?,
+                    access_unit: r.get(7)?,
+                    action: r.get(8)?,
+                    purpose: r.get(9)?,
+                })
+            },
+        )?;
+        for row in rows {
+            out.push(row?);
+        }
+    }
+    out.sort_by_key(|a| (a.at, a.id));
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|a| seen.insert(a.log_id.clone()));
+    Ok(out)
+}
+
+/// Deletes the rows of batch `b` older than `cutoff` (Unix seconds); returns how many, and
+/// shrinks or removes the batch.
+pub fn purge_batch(conn: &Connection, b: &LogBatch, cutoff: i64) -> Result<usize> {
+    let n = conn
+        .prepare_cached(
+            "DELETE FROM access_log WHERE id BETWEEN ?1 AND ?2 AND system = ?3 AND at < ?4",
+        )?
+        .execute(params![b.first_row, b.last_row, b.system, cutoff])?;
+    let left: (i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>) = conn
+        .prepare_cached(
+            "SELECT COUNT(*), MIN(id), MAX(id), MIN(at), MAX(at) FROM access_log
+             WHERE id BETWEEN ?1 AND ?2 AND system = ?3",
+        )?
+        .query_row(params![b.first_row, b.last_row, b.system], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?;
+    match left {
+        (count, Some(first), Some(last), Some(oldest), Some(newest)) if count > 0 => {
+            conn.prepare_cached(
+                "UPDATE log_batches SET first_row = ?3, last_row = ?4, rows = ?5, oldest = ?6, newest = ?7
+                 WHERE import_id = ?1 AND system = ?2",
+            )?
+            .execute(params![b.import_id, b.system, first, last, count, oldest, newest])?;
+        }
+        _ => {
+            conn.prepare_cached("DELETE FROM log_batches WHERE import_id = ?1 AND system = ?2")?
+                .execute(params![b.import_id, b.system])?;
+        }
+    }
+    Ok(n)
+}
+
+/// Rows of batch `b` older than `cutoff`, for a dry run.
+pub fn count_expired(conn: &Connection, b: &LogBatch, cutoff: i64) -> Result<usize> {
+    let n: i64 = conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM access_log WHERE id BETWEEN ?1 AND ?2 AND system = ?3 AND at < ?4",
+        )?
+        .query_row(params![b.first_row, b.last_row, b.system, cutoff], |r| {
+            r.get(0)
+        })?;
+    Ok(n.max(0) as usize)
+}
+
+/// When `now` is to be recorded.
+pub fn now_ts(now: DateTime<Utc>) -> String {
+    ts(now)
+}
+
+// ----- files of cases -----
+
+pub fn register_file(
+    conn: &Connection,
+    case_id: &str,
+    kind: &str,
+    path: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO record_files (path, case_id, kind, written_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (path) DO UPDATE SET case_id = excluded.case_id, kind = excluded.kind,
+             written_at = excluded.written_at",
+    )?
+    .execute(params![path, case_id, kind, ts(now)])?;
+    Ok(())
+}
+
+/// The files written for `case_id`.
+pub fn files_of(conn: &Connection, case_id: &str) -> Result<Vec<String>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT path FROM record_files WHERE case_id = ?1 ORDER BY path")?;
+    let rows = stmt.query_map([case_id], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn forget_files(conn: &Connection, case_id: &str) -> Result<usize> {
+    Ok(conn
+        .prepare_cached("DELETE FROM record_files WHERE case_id = ?1")?
+        .execute([case_id])?)
+}
+
+/// Marks an extract case handed out (once: the first time counts).
+pub fn set_handed_out(conn: &Connection, case_id: &str, now: DateTime<Utc>) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE cases SET handed_out_at = ?2 WHERE id = ?1 AND handed_out_at IS NULL",
+    )?
+    .execute(params![case_id, ts(now)])?;
+    Ok(())
+}
+
+// ----- summaries -----
+
+/// Claims the summary of `routine_id` for `year`; false when it was made already.
+pub fn claim_summary(
+    conn: &Connection,
+    routine_id: &str,
+    year: i32,
+    recipients: usize,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO summaries (routine_id, year, created_at, recipients)
+             VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![routine_id, year, ts(now), recipients as i64])?
+        == 1)
+}
+
+pub fn summary_made(conn: &Connection, routine_id: &str, year: i32) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM summaries WHERE routine_id = ?1 AND year = ?2)",
+        )?
+        .query_row(params![routine_id, year], |r| r.get(0))?)
+}
+
+/// Everyone holding `role` anywhere (a summary goes to the organisation's holders).
+pub fn role_holders_anywhere(conn: &Connection, role: &str) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT person_id FROM person_roles WHERE role = ?1 ORDER BY person_id",
+    )?;
+    let rows = stmt.query_map([role], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+// ----- outbox attachments -----
+
+/// A file attached to an outbox message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAttachment {
+    pub file_name: String,
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+pub fn attach(conn: &Connection, outbox_id: i64, files: &[StoredAttachment]) -> Result<()> {
+    for (i, f) in files.iter().enumerate() {
+        conn.prepare_cached(
+            "INSERT INTO outbox_attachments (outbox_id, position, file_name, content_type, body)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![
+            outbox_id,
+            i as i64,
+            f.file_name,
+            f.content_type,
+            f.body
+        ])?;
+    }
+    Ok(())
+}
+
+pub fn attachments(conn: &Connection, outbox_id: i64) -> Result<Vec<StoredAttachment>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT file_name, content_type, body FROM outbox_attachments WHERE outbox_id = ?1 ORDER BY position",
+    )?;
+    let rows = stmt.query_map([outbox_id], |r| {
+        Ok(StoredAttachment {
+            file_name: r.get(0)?,
+            content_type: r.get(1)?,
+            body: r.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+// ----- anonymous counts -----
+
+/// Adds `value` to a purged count.
+pub fn add_purged_count(
+    conn: &Connection,
+    key: (&str, &str, &str, i32),
+    measure: &str,
+    value: i64,
+) -> Result<()> {
+    let (routine_id, system, unit_id, year) = key;
+    conn.prepare_cached(
+        "INSERT INTO purged_counts (routine_id, system, unit_id, year, measure, value)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (routine_id, system, unit_id, year, measure)
+         DO UPDATE SET value = value + excluded.value",
+    )?
+    .execute(params![routine_id, system, unit_id, year, measure, value])?;
+    Ok(())
+}
+
+/// The purged counts of a routine and year: (system, unit, measure, value).
+pub fn purged_counts(
+    conn: &Connection,
+    routine_id: &str,
+    year: i32,
+) -> Result<Vec<(String, String, String, i64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT system, unit_id, measure, value FROM purged_counts
+         WHERE routine_id = ?1 AND year = ?2 ORDER BY system, unit_id, measure",
+    )?;
+    let rows = stmt.query_map(params![routine_id, year], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn is_frozen(conn: &Connection, routine_id: &str, year: i32) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM frozen_years WHERE routine_id = ?1 AND year = ?2)",
+        )?
+        .query_row(params![routine_id, year], |r| r.get(0))?)
+}
+
+pub fn mark_frozen(
+    conn: &Connection,
+    routine_id: &str,
+    year: i32,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO frozen_years (routine_id, year, frozen_at) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![routine_id, year, ts(now)])?;
+    Ok(())
+}
