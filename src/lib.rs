@@ -18,5 +18,6 @@ pub mod simulate;
 pub mod store;
 pub mod tabular;
 pub mod templates;
+pub mod web;
 
 pub use error::{Error, ErrorKind, Result};

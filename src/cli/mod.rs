@@ -5,7 +5,9 @@
 mod check;
 mod graph;
 pub mod ops;
+mod serve;
 mod simulate;
+mod user;
 
 use crate::config::Config;
 use crate::{Error, Result};
@@ -83,6 +85,11 @@ pub enum Command {
     /// Delegations of a role to a deputy.
     #[command(subcommand)]
     Delegation(ops::DelegationCommand),
+    /// The scheduler and the web server together (task pages, the overview).
+    Serve(serve::ServeArgs),
+    /// Local accounts of quality staff for the web overview.
+    #[command(subcommand)]
+    User(user::UserCommand),
 }
 
 /// What the caller needs beyond the arguments: configuration and the clock.
@@ -148,5 +155,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Outbox(cmd) => ops::outbox_cmd(&env, cmd),
         Command::Delegation(cmd) => ops::delegation(&env, cmd),
         Command::Simulate(args) => simulate::run_cmd(&env, args),
+        Command::Serve(args) => serve::run(&env, args),
+        Command::User(cmd) => user::run(&env, cmd),
     }
 }

@@ -10,6 +10,8 @@ pub mod migrations;
 pub mod outbox;
 pub mod roster;
 pub mod rounds;
+pub mod view;
+pub mod web;
 
 use crate::{Error, Result};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
