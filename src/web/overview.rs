@@ -199,7 +199,11 @@ pub async fn home(State(app): State<Arc<App>>, staff: Staff) -> Response {
             bars.push(Bar {
                 label: r.title.clone(),
                 share: if users > 0 { drawn as f64 / users as f64 } else { 0.0 },
-                detail: format!("{drawn} av {users}"),
+                detail: if users > 0 {
+                    format!("{drawn} av {users}")
+                } else {
+                    "ingen omgång i år".into()
+                },
             });
         }
         let chart = if bars.is_empty() {
