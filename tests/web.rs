@@ -838,3 +838,43 @@ async fn the_other_routes() {
     .await;
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_arriving_together_commit_together_and_a_bad_one_spoils_none() {
+    let f = Fixture::new(BASE);
+    let app = f.app();
+    let links = f.links("task");
+    let (a, b) = (links[0].clone(), links[1].clone());
+    let csrf_a = send(&app, get(&a.path)).await.csrf();
+    let csrf_b = send(&app, get(&b.path)).await.csrf();
+    let before = footprint(&f);
+    // While the engine is busy (a tick, say), three answers arrive: one step twice (a double
+    // click), another once. They wait, then go as one group.
+    let busy = app.engine.lock().await;
+    let mut replies = Vec::new();
+    for (link, csrf) in [(&a, &csrf_a), (&a, &csrf_a), (&b, &csrf_b)] {
+        let (app, path, csrf) = (app.clone(), link.path.clone(), csrf.clone());
+        replies.push(tokio::spawn(async move {
+            send(
+                &app,
+                post(&path, &[("csrf", &csrf), ("outcome", "no_finding")], None),
+            )
+            .await
+            .status
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    drop(busy);
+    let mut statuses = Vec::new();
+    for r in replies {
+        statuses.push(r.await.expect("a reply"));
+    }
+    let mut first_two = [statuses[0], statuses[1]];
+    first_two.sort();
+    assert_eq!(first_two, [StatusCode::SEE_OTHER, StatusCode::CONFLICT]);
+    assert_eq!(statuses[2], StatusCode::SEE_OTHER);
+    assert_eq!(f.case_state(&a.case), ("closed_no_finding".to_string(), 1));
+    assert_eq!(f.case_state(&b.case), ("closed_no_finding".to_string(), 1));
+    let after = footprint(&f);
+    assert_eq!((after.0, after.1), (before.0 + 2, before.1 + 2));
+}

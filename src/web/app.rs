@@ -1,6 +1,7 @@
 //! The state every request shares. Writes of the engine (answers, ticks) go through one engine
-//! behind an async lock, each on a blocking thread, one transaction at a time; pages read through
-//! their own pool of connections, so a long tick delays answers but not pages.
+//! behind an async lock, on a blocking thread, one transaction at a time (answers waiting at the
+//! same time share one: `answers`); pages read through their own pool of connections, so a long
+//! tick delays answers but not pages.
 
 use super::pool::Pool;
 use crate::clock::Clock;
@@ -47,6 +48,8 @@ pub struct App {
     pub css: String,
     /// One login at a time, so that throttling sees every failure before the next attempt.
     pub logins: Mutex<()>,
+    /// Answers waiting to be recorded together (`answers`).
+    pub(super) waiting: std::sync::Mutex<Vec<super::answers::Waiting>>,
     pool: Pool,
     readers: Arc<Semaphore>,
 }
@@ -87,6 +90,7 @@ impl App {
             kick: Notify::new(),
             css,
             logins: Mutex::new(()),
+            waiting: std::sync::Mutex::new(Vec::new()),
             readers: Arc::new(Semaphore::new(READERS)),
         })
     }

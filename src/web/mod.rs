@@ -5,7 +5,8 @@
 //! - `app` — the shared state: the engine behind an async lock (answers and ticks take turns),
 //!   the read side (`engine::view::Views`) on a small pool of connections of its own, so pages
 //!   read while the engine writes (WAL), and the clock.
-//! - `task` — `GET`/`POST /t/{token}`: verify the signed link, show the step, record the answer.
+//! - `task` — `GET`/`POST /t/{token}`: verify the signed link, show the step, record the answer
+//!   (`answers`: answers arriving together are committed together).
 //! - `auth` — local accounts (`password`: argon2), sessions in cookies, login throttling
 //!   (`throttle`), logout.
 //! - `overview` — routines with their graphs, rounds, open and overdue cases, coverage
@@ -18,6 +19,7 @@
 //! **Invariant:** nothing taken from a request is trusted or unwrapped: tokens, forms, cookies
 //! and headers are checked, and a bad one gets a Swedish page with the right status.
 
+pub mod answers;
 pub mod app;
 pub mod auth;
 pub mod chart;

@@ -12,6 +12,7 @@
 // A refusal is the page that says so: axum responses are returned as errors on purpose.
 #![allow(clippy::result_large_err)]
 
+use super::answers::Answer;
 use super::csrf::{self, Purpose};
 use super::{App, page};
 use crate::ErrorKind;
@@ -272,20 +273,13 @@ pub async fn answer(
             ),
         );
     }
-    let case_id = page.case_id.clone();
-    let outcome_name = outcome.name.clone();
-    let comment = (!comment.is_empty()).then(|| comment.to_string());
-    let by = person.clone();
     let result = app
-        .with_engine(move |engine| {
-            engine.answer(
-                &case_id,
-                &outcome_name,
-                &by,
-                comment.as_deref(),
-                Some(task_id),
-                now,
-            )
+        .answer(Answer {
+            case_id: page.case_id.clone(),
+            outcome: outcome.name.clone(),
+            by: person,
+            comment: (!comment.is_empty()).then(|| comment.to_string()),
+            task_id,
         })
         .await;
     match result {
