@@ -15,6 +15,7 @@ mod fixture;
 mod mime;
 
 use base64::Engine as _;
+use fantoccini::key::Key;
 use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
 use fixture::Fixture;
@@ -299,6 +300,16 @@ async fn a_manager_answers_from_the_emailed_link_in_chromium() {
     let client = session(&driver, &chromium, profile.path(), true).await;
 
     client.goto(&link).await.expect("the task page");
+    // The first Tab reaches the link past the header to the content.
+    client
+        .find(Locator::Css("body"))
+        .await
+        .expect("the body")
+        .send_keys(&Key::Tab.to_string())
+        .await
+        .expect("Tab");
+    let first = client.active_element().await.expect("the focus");
+    assert_eq!(first.text().await.expect("text"), "Hoppa till innehållet");
     let h1 = client.find(Locator::Css("h1")).await.expect("a heading");
     assert_eq!(h1.text().await.expect("text"), "Granska loggen");
     let lang = client
@@ -354,20 +365,36 @@ async fn a_manager_answers_from_the_emailed_link_in_chromium() {
     save(&client, "task-page-error").await;
     assert_eq!(f.case_state(&case).0, "review", "nothing changed");
 
-    client
+    // With the keyboard: type the comment, Tab past the first outcome to the second, Enter.
+    let comment = client
         .find(Locator::Id("comment"))
         .await
-        .expect("the comment field")
+        .expect("the comment field");
+    comment.click().await.expect("focus");
+    comment
         .send_keys("Åtkomsterna gällde en kund på en annan enhet; medarbetaren kontaktas.")
         .await
         .expect("typing");
-    client
-        .find(Locator::Css("button[value='unclear']"))
+    let tab = Key::Tab.to_string();
+    for _ in 0..2 {
+        client
+            .active_element()
+            .await
+            .expect("the focus")
+            .send_keys(&tab)
+            .await
+            .expect("Tab");
+    }
+    let focused = client.active_element().await.expect("the focus");
+    assert_eq!(
+        focused.attr("value").await.expect("value").as_deref(),
+        Some("unclear"),
+        "Tab reaches the outcomes in order"
+    );
+    focused
+        .send_keys(&Key::Enter.to_string())
         .await
-        .expect("the outcome button")
-        .click()
-        .await
-        .expect("a click");
+        .expect("Enter");
     let thanks = client
         .wait()
         .for_element(Locator::XPath("//h1[contains(., 'Tack')]"))
@@ -419,6 +446,14 @@ async fn a_manager_answers_from_the_emailed_link_in_chromium() {
     client.goto(&link).await.expect("the link again");
     let h1 = client.find(Locator::Css("h1")).await.expect("a heading");
     assert_eq!(h1.text().await.expect("text"), "Steget är redan besvarat");
+
+    // A link changed by one character.
+    let last = if link.ends_with('A') { 'B' } else { 'A' };
+    let tampered = format!("{}{last}", &link[..link.len() - 1]);
+    client.goto(&tampered).await.expect("the tampered link");
+    let h1 = client.find(Locator::Css("h1")).await.expect("a heading");
+    assert_eq!(h1.text().await.expect("text"), "Länken fungerar inte");
+    save(&client, "link-tampered").await;
 
     client.close().await.expect("the session ends");
     drop(driver);

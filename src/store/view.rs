@@ -185,12 +185,3 @@ pub fn open_case_count(conn: &Connection) -> Result<i64> {
         .prepare_cached("SELECT COUNT(*) FROM cases WHERE closed_at IS NULL")?
         .query_row([], |r| r.get(0))?)
 }
-
-/// The name of a person, if the roster has (or had) them.
-pub fn person_name(conn: &Connection, id: &str) -> Result<Option<String>> {
-    use rusqlite::OptionalExtension;
-    Ok(conn
-        .prepare_cached("SELECT name FROM people WHERE id = ?1")?
-        .query_row([id], |r| r.get(0))
-        .optional()?)
-}

@@ -14,7 +14,7 @@ use loggkoll::simulate::org;
 use loggkoll::store::Store;
 use loggkoll::templates::Library;
 use loggkoll::web::App;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 pub fn at(s: &str) -> DateTime<Utc> {
@@ -164,8 +164,4 @@ pub struct Link {
     pub case: String,
     pub recipient: String,
     pub path: String,
-}
-
-pub fn path_exists(p: &Path) -> bool {
-    p.exists()
 }
