@@ -20,5 +20,6 @@ pub mod store;
 pub mod sv;
 pub mod tabular;
 pub mod templates;
+pub mod web;
 
 pub use error::{Error, ErrorKind, Result};

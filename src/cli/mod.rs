@@ -7,7 +7,9 @@ mod demo;
 mod graph;
 pub mod ops;
 mod report;
+mod serve;
 mod simulate;
+mod user;
 
 use crate::config::Config;
 use crate::{Error, Result};
@@ -95,6 +97,11 @@ pub enum Command {
     Logs(report::LogsCommand),
     /// Delete what is past its retention period, keeping a record of the purge.
     Purge(report::PurgeArgs),
+    /// The scheduler and the web server together (task pages, the overview).
+    Serve(serve::ServeArgs),
+    /// Local accounts of quality staff for the web overview.
+    #[command(subcommand)]
+    User(user::UserCommand),
 }
 
 /// What the caller needs beyond the arguments: configuration and the clock.
@@ -164,5 +171,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Report(cmd) => report::report_cmd(&env, cmd),
         Command::Logs(cmd) => report::logs_cmd(&env, cmd),
         Command::Purge(args) => report::purge_cmd(&env, args),
+        Command::Serve(args) => serve::run(&env, args),
+        Command::User(cmd) => user::run(&env, cmd),
     }
 }

@@ -15,6 +15,7 @@ pub mod rounds;
 pub mod sampling;
 pub mod tick;
 pub mod timers;
+pub mod view;
 
 use crate::config::Config;
 use crate::routine::{self, Routine, Source};

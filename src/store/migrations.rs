@@ -5,7 +5,7 @@
 //! opening a database runs the rest, each in its own transaction. Never edit a migration that has
 //! shipped: add a new one.
 
-pub const MIGRATIONS: &[&str] = &[V1, V3_RECORDS];
+pub const MIGRATIONS: &[&str] = &[V1, V2_WEB, V3_RECORDS];
 
 const V1: &str = r#"
 CREATE TABLE meta (
@@ -354,4 +354,34 @@ CREATE TABLE frozen_years (
     frozen_at  TEXT NOT NULL,
     PRIMARY KEY (routine_id, year)
 ) STRICT, WITHOUT ROWID;
+"#;
+
+/// The web layer: local accounts of quality staff (argon2 hashes), their sessions (only a hash of
+/// the cookie's token is stored) and failed logins per account and per client address, for
+/// throttling.
+const V2_WEB: &str = r#"
+CREATE TABLE web_users (
+    name                TEXT PRIMARY KEY,
+    password_hash       TEXT NOT NULL,
+    created_at          TEXT NOT NULL,
+    password_changed_at TEXT NOT NULL,
+    last_login_at       TEXT
+) STRICT;
+
+CREATE TABLE web_sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_name  TEXT NOT NULL REFERENCES web_users(name) ON DELETE CASCADE,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX web_sessions_by_user ON web_sessions(user_name);
+CREATE INDEX web_sessions_by_expiry ON web_sessions(expires_at);
+
+-- `key` is `user:NAME` or `addr:IP`; a run of failures locks the key until `locked_until`.
+CREATE TABLE web_login_failures (
+    key             TEXT PRIMARY KEY,
+    failures        INTEGER NOT NULL,
+    last_failure_at TEXT NOT NULL,
+    locked_until    TEXT NOT NULL
+) STRICT;
 "#;

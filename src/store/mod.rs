@@ -11,6 +11,8 @@ pub mod outbox;
 pub mod records;
 pub mod roster;
 pub mod rounds;
+pub mod view;
+pub mod web;
 
 use crate::{Error, Result};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};

@@ -1,0 +1,208 @@
+//! `loggkoll user add|password|list|remove`: the local accounts of quality staff for the web
+//! overview. Passwords are read from standard input (without echo on a terminal), never from
+//! the command line, and stored as argon2 hashes. Each change is recorded in the audit trail.
+
+use super::Env;
+use super::ops::{JsonArg, open_store};
+use crate::store::{audit, web as db};
+use crate::web::password;
+use crate::{Error, Result};
+use clap::{Args, Subcommand};
+use serde_json::json;
+use std::io::{BufRead, IsTerminal, Read, Write};
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add an account for the overview; the password is read from standard input.
+    Add(UserArgs),
+    /// Set a new password (read from standard input); ends the account's sessions.
+    Password(UserArgs),
+    /// The accounts.
+    List(JsonArg),
+    /// Remove an account and end its sessions.
+    Remove(UserArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UserArgs {
+    /// The account name (letters, digits, `.`, `_`, `-`, `@`).
+    pub name: String,
+}
+
+fn check_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.chars().count() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::bad_input(format!(
+            "`{name}` is not an account name: use 1 to 64 letters, digits, `.`, `_`, `-` or `@`"
+        )))
+    }
+}
+
+/// The first line of standard input, without its line ending; without echo on a terminal.
+fn read_password() -> Result<String> {
+    let stdin = std::io::stdin();
+    let terminal = stdin.is_terminal();
+    if terminal {
+        eprint!("password: ");
+        let _ = std::io::stderr().flush();
+    }
+    let _echo = terminal.then(EchoOff::new).flatten();
+    let mut line = String::new();
+    stdin
+        .lock()
+        .take(4096)
+        .read_line(&mut line)
+        .map_err(|e| Error::runtime(format!("cannot read the password: {e}")))?;
+    if terminal {
+        eprintln!();
+    }
+    let password = line.trim_end_matches(['\r', '\n']).to_string();
+    if password.is_empty() {
+        return Err(Error::bad_input(
+            "no password on standard input (give it as the first line)",
+        ));
+    }
+    password::check_strength(&password).map_err(Error::bad_input)?;
+    Ok(password)
+}
+
+/// Turns the terminal's echo off until dropped.
+struct EchoOff {
+    #[cfg(unix)]
+    saved: libc::termios,
+}
+
+impl EchoOff {
+    #[cfg(unix)]
+    fn new() -> Option<EchoOff> {
+        // SAFETY: tcgetattr/tcsetattr on standard input with a termios we own; a failure
+        // leaves the terminal as it was.
+        unsafe {
+            let mut t: libc::termios = std::mem::zeroed();
+            if libc::tcgetattr(libc::STDIN_FILENO, &mut t) != 0 {
+                return None;
+            }
+            let saved = t;
+            t.c_lflag &= !libc::ECHO;
+            if libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &t) != 0 {
+                return None;
+            }
+            Some(EchoOff { saved })
+        }
+    }
+
+    #[cfg(not(unix))]
+    fn new() -> Option<EchoOff> {
+        None
+    }
+}
+
+impl Drop for EchoOff {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        // SAFETY: restores the settings read in `new`.
+        unsafe {
+            libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &self.saved);
+        }
+    }
+}
+
+fn audit_user(
+    conn: &rusqlite::Connection,
+    event: &str,
+    name: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    audit::append(
+        conn,
+        now,
+        &audit::Event {
+            actor: "cli",
+            event,
+            case_id: None,
+            round_id: None,
+            data: json!({"user": name}),
+            personal: None,
+        },
+    )?;
+    Ok(())
+}
+
+pub fn run(env: &Env, cmd: UserCommand) -> Result<u8> {
+    match cmd {
+        UserCommand::Add(args) => {
+            check_name(&args.name)?;
+            let now = env.now()?;
+            let mut store = open_store(env)?;
+            if db::password_hash(&store.conn, &args.name)?.is_some() {
+                return Err(Error::bad_input(format!(
+                    "account `{}` exists; `loggkoll user password {}` sets a new password",
+                    args.name, args.name
+                )));
+            }
+            let hash = password::hash(&read_password()?)?;
+            let tx = store.write()?;
+            if !db::add_user(&tx, &args.name, &hash, now)? {
+                return Err(Error::bad_input(format!("account `{}` exists", args.name)));
+            }
+            audit_user(&tx, "web.user_added", &args.name, now)?;
+            tx.commit()?;
+            eprintln!("added account `{}`", args.name);
+            Ok(0)
+        }
+        UserCommand::Password(args) => {
+            let now = env.now()?;
+            let mut store = open_store(env)?;
+            if db::password_hash(&store.conn, &args.name)?.is_none() {
+                return Err(Error::bad_input(format!("no account `{}`", args.name)));
+            }
+            let hash = password::hash(&read_password()?)?;
+            let tx = store.write()?;
+            if !db::set_password(&tx, &args.name, &hash, now)? {
+                return Err(Error::bad_input(format!("no account `{}`", args.name)));
+            }
+            audit_user(&tx, "web.password_changed", &args.name, now)?;
+            tx.commit()?;
+            eprintln!("new password for `{}`; its sessions have ended", args.name);
+            Ok(0)
+        }
+        UserCommand::List(args) => {
+            let store = open_store(env)?;
+            let users = db::users(&store.conn)?;
+            if args.json {
+                let text = serde_json::to_string_pretty(&users)
+                    .map_err(|e| Error::runtime(e.to_string()))?;
+                println!("{text}");
+            } else {
+                println!("{:<24} {:<22} {:<22}", "ACCOUNT", "CREATED", "LAST LOGIN");
+                for u in users {
+                    println!(
+                        "{:<24} {:<22} {:<22}",
+                        u.name,
+                        u.created_at,
+                        u.last_login_at.as_deref().unwrap_or("-")
+                    );
+                }
+            }
+            Ok(0)
+        }
+        UserCommand::Remove(args) => {
+            let now = env.now()?;
+            let mut store = open_store(env)?;
+            let tx = store.write()?;
+            if !db::remove_user(&tx, &args.name)? {
+                return Err(Error::bad_input(format!("no account `{}`", args.name)));
+            }
+            audit_user(&tx, "web.user_removed", &args.name, now)?;
+            tx.commit()?;
+            eprintln!("removed account `{}` and its sessions", args.name);
+            Ok(0)
+        }
+    }
+}

@@ -1,0 +1,481 @@
+//! Read-side views for the web pages: what the page behind an emailed link shows, and the names
+//! and titles the overview needs, assembled from the store on a connection other than the
+//! engine's (WAL lets pages read while a tick writes). [`Views`] holds what it needs from the
+//! engine — the routines, the organisation (reloaded when the roster changes) and the rule of
+//! who may answer a step — so a page never waits for the engine's lock.
+
+use super::cases::may_answer;
+use super::deadline;
+use super::org::{self, Org};
+use super::{Ctx, Engine};
+use crate::Result;
+use crate::config::Config;
+use crate::links::Claims;
+use crate::roster::Role;
+use crate::routine::Routine;
+use crate::routine::explain::system_title;
+use crate::store::cases::{self as db, CaseRow, TaskRow};
+use crate::store::parse_ts;
+use crate::templates::Library;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use rusqlite::Connection;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+/// The read side, shared by every request.
+pub struct Views {
+    config: Config,
+    secret: Vec<u8>,
+    current: Vec<Arc<Routine>>,
+    old: Mutex<HashMap<String, Arc<Routine>>>,
+    org: RwLock<Arc<Org>>,
+    /// `may_answer` takes the engine's context; it reads only the organisation from it.
+    no_templates: Library,
+}
+
+impl Engine {
+    /// The read side of this engine: its routines, secret and configuration, and the
+    /// organisation as the store has it now.
+    pub fn views(&self) -> Result<Views> {
+        Ok(Views {
+            config: self.config.clone(),
+            secret: self.secret.clone(),
+            current: self.routines.iter().cloned().map(Arc::new).collect(),
+            old: Mutex::new(
+                self.old
+                    .borrow()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            ),
+            org: RwLock::new(Arc::new(Org::load(&self.store.conn)?)),
+            no_templates: Library::from_memory([]),
+        })
+    }
+}
+
+/// Whether the person a link was sent to can answer its step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// The step is open and this person may answer it.
+    Answer,
+    /// The step is open but this person is only informed.
+    ReadOnly,
+    /// The step has been answered; the link shows the answer.
+    Answered,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Subject {
+    pub name: String,
+    pub account: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Window {
+    /// "Granskat dygn" for a sampling case, "Period" otherwise.
+    pub label: String,
+    pub start: String,
+    pub end: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepView {
+    pub name: String,
+    pub title: String,
+    /// The guidance in paragraphs (lines of a paragraph joined).
+    pub guidance: Vec<String>,
+    pub due: String,
+    pub overdue: bool,
+    pub role: String,
+    /// Who has the step (a name), empty when the role has no holder.
+    pub assignee: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutcomeView {
+    pub name: String,
+    pub label: String,
+    pub comment_required: bool,
+}
+
+/// An answered step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AnswerView {
+    pub step: String,
+    pub outcome: String,
+    pub by: String,
+    pub at: String,
+    pub comment: String,
+}
+
+/// Where a case stands now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CaseNow {
+    pub closed: bool,
+    /// The final state's title and its result, when closed.
+    pub result: String,
+    /// The open step, its holder and due date, when open.
+    pub step: String,
+    pub assignee: String,
+    pub role: String,
+    pub due: String,
+}
+
+/// Everything the page behind an emailed link shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TaskPage {
+    pub task_id: i64,
+    pub case_id: String,
+    /// Who the link was sent to (a person id) and their name.
+    pub person_id: String,
+    pub recipient: String,
+    pub mode: Mode,
+    pub routine: String,
+    pub routine_id: String,
+    pub kind: String,
+    pub system: String,
+    pub unit: String,
+    pub subject: Option<Subject>,
+    pub window: Option<Window>,
+    /// The client's personal identity number (extract requests, targeted reviews), shown only to
+    /// someone who may answer.
+    pub client: Option<String>,
+    /// Why an ad hoc case was opened (not a sampling case's draw reason), shown only to someone
+    /// who may answer.
+    pub reason: Option<String>,
+    pub step: StepView,
+    pub outcomes: Vec<OutcomeView>,
+    /// `required` (every outcome needs a comment), `some`, or `optional`.
+    pub comment_rule: &'static str,
+    /// The steps answered before this one.
+    pub history: Vec<AnswerView>,
+    /// This step's answer, once given.
+    pub answer: Option<AnswerView>,
+    /// Where the case stands now.
+    pub now: CaseNow,
+}
+
+impl Views {
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn secret(&self) -> &[u8] {
+        &self.secret
+    }
+
+    /// The routines the server was started with.
+    pub fn routines(&self) -> &[Arc<Routine>] {
+        &self.current
+    }
+
+    /// Routine version `hash`: a current one, or an older one compiled from the store once.
+    pub fn version(&self, conn: &Connection, hash: &str) -> Result<Arc<Routine>> {
+        if let Some(r) = self.current.iter().find(|r| r.hash == hash) {
+            return Ok(r.clone());
+        }
+        if let Some(r) = lock(&self.old).get(hash) {
+            return Ok(r.clone());
+        }
+        let compiled = Arc::new(super::compile_stored(conn, hash)?);
+        lock(&self.old).insert(hash.to_string(), compiled.clone());
+        Ok(compiled)
+    }
+
+    /// The organisation, reloaded when the roster or the delegations changed since.
+    pub fn org(&self, conn: &Connection) -> Result<Arc<Org>> {
+        let version = org::current_version(conn)?;
+        {
+            let org = self.org.read().unwrap_or_else(|p| p.into_inner());
+            if org.version == version {
+                return Ok(org.clone());
+            }
+        }
+        let fresh = Arc::new(Org::load(conn)?);
+        *self.org.write().unwrap_or_else(|p| p.into_inner()) = fresh.clone();
+        Ok(fresh)
+    }
+
+    /// A person's name, or their id when the roster no longer has them.
+    pub fn name(org: &Org, id: &str) -> String {
+        org.person(id)
+            .map(|p| p.name.clone())
+            .unwrap_or_else(|| id.to_string())
+    }
+
+    /// The title of `state` in `routine`, or its name when the version lacks it.
+    pub fn state_title(routine: &Routine, state: &str) -> String {
+        routine
+            .state(state)
+            .map(|ix| routine.graph[ix].title.clone())
+            .unwrap_or_else(|| state.to_string())
+    }
+
+    /// Whether `person` may answer `task` of `case` on the day of `now`.
+    pub fn may_answer(
+        &self,
+        org: &Org,
+        routine: &Routine,
+        case: &CaseRow,
+        task: &TaskRow,
+        person: &str,
+        now: DateTime<Utc>,
+    ) -> bool {
+        if org.person(person).is_none() {
+            return false;
+        }
+        let no_old = std::cell::RefCell::new(HashMap::new());
+        let ctx = Ctx {
+            config: &self.config,
+            templates: &self.no_templates,
+            org,
+            secret: &self.secret,
+            seed: &[],
+            current: &[],
+            old: &no_old,
+        };
+        let day = deadline::local_date(now, routine.timezone);
+        may_answer(&ctx, routine, task, &case.unit_id, person, day)
+    }
+
+    /// The page of the task a verified link names; `None` when the task no longer exists.
+    pub fn task_page(
+        &self,
+        conn: &Connection,
+        claims: &Claims,
+        now: DateTime<Utc>,
+    ) -> Result<Option<TaskPage>> {
+        let Some(task) = db::task(conn, claims.task_id)? else {
+            return Ok(None);
+        };
+        let Some(case) = db::get(conn, &task.case_id)? else {
+            return Ok(None);
+        };
+        let routine = self.version(conn, &case.routine_hash)?;
+        let org = self.org(conn)?;
+        let tz = routine.timezone;
+        let tasks = db::tasks_of(conn, &case.id)?;
+        let mode = if task.answered_at.is_some() {
+            Mode::Answered
+        } else if self.may_answer(&org, &routine, &case, &task, &claims.person_id, now) {
+            Mode::Answer
+        } else {
+            Mode::ReadOnly
+        };
+        let ix = routine.state(&task.state);
+        let state = ix.map(|ix| &routine.graph[ix]);
+        let outcomes: Vec<OutcomeView> = ix
+            .map(|ix| {
+                routine
+                    .outcomes(ix)
+                    .into_iter()
+                    .map(|(o, _)| OutcomeView {
+                        name: o.name.clone(),
+                        label: o.label.clone(),
+                        comment_required: o.comment_required,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let required = outcomes.iter().filter(|o| o.comment_required).count();
+        let comment_rule = match required {
+            0 => "optional",
+            n if n == outcomes.len() => "required",
+            _ => "some",
+        };
+        let answered = |t: &TaskRow| -> Result<Option<AnswerView>> {
+            let (Some(at), Some(outcome)) = (&t.answered_at, &t.outcome) else {
+                return Ok(None);
+            };
+            let label = routine
+                .state(&t.state)
+                .and_then(|ix| routine.next(ix, outcome))
+                .map(|(o, _)| o.label.clone())
+                .unwrap_or_else(|| outcome.clone());
+            Ok(Some(AnswerView {
+                step: Views::state_title(&routine, &t.state),
+                outcome: label,
+                by: t
+                    .answered_by
+                    .as_deref()
+                    .map(|p| Views::name(&org, p))
+                    .unwrap_or_default(),
+                at: datetime_sv(parse_ts(at)?, tz),
+                comment: t.comment.clone().unwrap_or_default(),
+            }))
+        };
+        let mut history = Vec::new();
+        for t in tasks.iter().filter(|t| t.id < task.id) {
+            if let Some(a) = answered(t)? {
+                history.push(a);
+            }
+        }
+        let answer = answered(&task)?;
+        let today = deadline::local_date(now, tz);
+        let may_see_client = mode == Mode::Answer;
+        let window = match (&case.window_start, &case.window_end) {
+            (Some(a), Some(b)) => Some(Window {
+                label: if case.kind == "sampling" {
+                    "Granskat dygn".into()
+                } else {
+                    "Period".into()
+                },
+                start: datetime_sv(parse_ts(a)?, tz),
+                end: datetime_sv(parse_ts(b)?, tz),
+            }),
+            _ => None,
+        };
+        let now_view = case_now(&routine, &org, &case, tasks.last())?;
+        Ok(Some(TaskPage {
+            task_id: task.id,
+            case_id: case.id.clone(),
+            person_id: claims.person_id.clone(),
+            recipient: Views::name(&org, &claims.person_id),
+            mode,
+            routine: routine.title.clone(),
+            routine_id: routine.id.clone(),
+            kind: routine.kind.title_sv().to_string(),
+            system: system_title(&case.system),
+            unit: org.unit_name(&case.unit_id).to_string(),
+            subject: case.subject_person_id.as_deref().map(|p| Subject {
+                name: Views::name(&org, p),
+                account: case.subject_account.clone().unwrap_or_default(),
+            }),
+            window,
+            client: case.client_ref.clone().filter(|_| may_see_client),
+            reason: case
+                .reason
+                .clone()
+                .filter(|r| may_see_client && case.kind != "sampling" && !r.trim().is_empty()),
+            step: StepView {
+                name: task.state.clone(),
+                title: state
+                    .map(|s| s.title.clone())
+                    .unwrap_or_else(|| task.state.clone()),
+                guidance: state
+                    .and_then(|s| s.guidance.as_deref())
+                    .map(paragraphs)
+                    .unwrap_or_default(),
+                due: crate::sv::date(task.due_date),
+                overdue: task.answered_at.is_none() && task.due_date < today,
+                role: role_title(&task.role),
+                assignee: task
+                    .assignee_id
+                    .as_deref()
+                    .map(|p| Views::name(&org, p))
+                    .unwrap_or_default(),
+            },
+            outcomes,
+            comment_rule,
+            history,
+            answer,
+            now: now_view,
+        }))
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn case_now(
+    routine: &Routine,
+    org: &Org,
+    case: &CaseRow,
+    last: Option<&TaskRow>,
+) -> Result<CaseNow> {
+    let mut now = CaseNow {
+        closed: case.closed_at.is_some(),
+        result: String::new(),
+        step: Views::state_title(routine, &case.state),
+        assignee: String::new(),
+        role: String::new(),
+        due: String::new(),
+    };
+    if now.closed {
+        let result = case
+            .result
+            .as_deref()
+            .and_then(crate::routine::model::ResultCategory::parse)
+            .map(|r| r.title_sv().to_string())
+            .unwrap_or_default();
+        now.result = result;
+        return Ok(now);
+    }
+    if let Some(t) = last.filter(|t| t.answered_at.is_none()) {
+        now.step = Views::state_title(routine, &t.state);
+        now.assignee = t
+            .assignee_id
+            .as_deref()
+            .map(|p| Views::name(org, p))
+            .unwrap_or_default();
+        now.role = role_title(&t.role);
+        now.due = crate::sv::date(t.due_date);
+    }
+    Ok(now)
+}
+
+fn role_title(role: &str) -> String {
+    role.parse::<Role>()
+        .map(|r| r.title().to_string())
+        .unwrap_or_else(|_| role.to_string())
+}
+
+/// "tisdag 5 januari 2027 kl. 13:00", in `tz`.
+pub fn datetime_sv(t: DateTime<Utc>, tz: Tz) -> String {
+    let local = t.with_timezone(&tz);
+    format!(
+        "{} kl. {}",
+        crate::sv::date(local.date_naive()),
+        local.format("%H:%M")
+    )
+}
+
+/// Text in paragraphs: lines of a paragraph joined by a space, blank lines between paragraphs.
+pub fn paragraphs(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current: Vec<&str> = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() {
+            if !current.is_empty() {
+                out.push(current.join(" "));
+                current.clear();
+            }
+        } else {
+            current.push(line);
+        }
+    }
+    if !current.is_empty() {
+        out.push(current.join(" "));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guidance_is_split_into_paragraphs() {
+        assert_eq!(
+            paragraphs("Gå igenom\nloggen.\n\nBoka ett samtal.\n"),
+            vec!["Gå igenom loggen.", "Boka ett samtal."]
+        );
+        assert!(paragraphs("  \n").is_empty());
+    }
+
+    #[test]
+    fn local_times_are_swedish() {
+        let t = DateTime::parse_from_rfc3339("2027-01-04T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            datetime_sv(t, chrono_tz::Europe::Stockholm),
+            "måndag 4 januari 2027 kl. 13:00"
+        );
+    }
+}

@@ -1,0 +1,187 @@
+//! Read-only queries behind the overview pages: open steps grouped by unit and step, overdue
+//! steps, and the coverage of this year's rounds. Nothing here writes.
+
+use super::{date, parse_date, ts};
+use crate::Result;
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{Connection, params};
+
+/// Open steps of one routine, unit and state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenGroup {
+    pub routine_id: String,
+    pub routine_hash: String,
+    pub unit_id: String,
+    pub state: String,
+    pub count: i64,
+    pub oldest_due: NaiveDate,
+    /// How many of them are past their due date on the day asked about.
+    pub overdue: i64,
+}
+
+/// Open steps grouped by unit, routine (version) and state, in unit order.
+pub fn open_groups(conn: &Connection, today: NaiveDate) -> Result<Vec<OpenGroup>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT c.routine_id, c.routine_hash, c.unit_id, t.state, COUNT(*), MIN(t.due_date),
+                COALESCE(SUM(t.due_date < ?1), 0)
+         FROM cases c JOIN tasks t ON t.case_id = c.id AND t.answered_at IS NULL
+         WHERE c.closed_at IS NULL
+         GROUP BY c.unit_id, c.routine_id, c.routine_hash, t.state
+         ORDER BY c.unit_id, c.routine_id, t.state",
+    )?;
+    let rows = stmt.query_map([date(today)], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, i64>(4)?,
+            r.get::<_, String>(5)?,
+            r.get::<_, i64>(6)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (routine_id, routine_hash, unit_id, state, count, due, overdue) = row?;
+        out.push(OpenGroup {
+            routine_id,
+            routine_hash,
+            unit_id,
+            state,
+            count,
+            oldest_due: parse_date(&due)?,
+            overdue,
+        });
+    }
+    Ok(out)
+}
+
+/// An open step past its due date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OverdueRow {
+    pub case_id: String,
+    pub routine_id: String,
+    pub routine_hash: String,
+    pub unit_id: String,
+    pub state: String,
+    pub assignee_id: Option<String>,
+    pub due_date: NaiveDate,
+    pub escalated: bool,
+}
+
+/// Open steps due before `today`, the longest overdue first, at most `limit`; and how many
+/// there are in all.
+pub fn overdue(
+    conn: &Connection,
+    today: NaiveDate,
+    limit: usize,
+) -> Result<(Vec<OverdueRow>, i64)> {
+    let today = date(today);
+    let total: i64 = conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM cases c
+             JOIN tasks t ON t.case_id = c.id AND t.answered_at IS NULL
+             WHERE c.closed_at IS NULL AND t.due_date < ?1",
+        )?
+        .query_row([&today], |r| r.get(0))?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT c.id, c.routine_id, c.routine_hash, c.unit_id, t.state, t.assignee_id,
+                t.due_date, t.escalated_at IS NOT NULL
+         FROM cases c JOIN tasks t ON t.case_id = c.id AND t.answered_at IS NULL
+         WHERE c.closed_at IS NULL AND t.due_date < ?1
+         ORDER BY t.due_date, c.id LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![today, limit as i64], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, Option<String>>(5)?,
+            r.get::<_, String>(6)?,
+            r.get::<_, bool>(7)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (case_id, routine_id, routine_hash, unit_id, state, assignee_id, due, escalated) = row?;
+        out.push(OverdueRow {
+            case_id,
+            routine_id,
+            routine_hash,
+            unit_id,
+            state,
+            assignee_id,
+            due_date: parse_date(&due)?,
+            escalated,
+        });
+    }
+    Ok((out, total))
+}
+
+/// The coverage of one unit by one routine's rounds in a period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitCoverage {
+    pub unit_id: String,
+    /// Users in the unit's population of at least one round.
+    pub users: i64,
+    /// Of those, the users drawn at least once (in any round of the routine in the period).
+    pub drawn: i64,
+}
+
+/// For `routine_id`'s rounds with occurrences in `[from, before)`: per unit, the users in its
+/// population and how many of them were drawn at least once.
+pub fn coverage(
+    conn: &Connection,
+    routine_id: &str,
+    from: DateTime<Utc>,
+    before: DateTime<Utc>,
+) -> Result<Vec<UnitCoverage>> {
+    let mut stmt = conn.prepare_cached(
+        "WITH m AS (
+             SELECT m.person_id, m.unit_id, m.drawn FROM round_members m
+             JOIN rounds r ON r.id = m.round_id
+             WHERE r.routine_id = ?1 AND r.occurrence >= ?2 AND r.occurrence < ?3),
+         drawn AS (SELECT DISTINCT person_id FROM m WHERE drawn IS NOT NULL)
+         SELECT m.unit_id, COUNT(DISTINCT m.person_id),
+                COUNT(DISTINCT CASE WHEN m.person_id IN (SELECT person_id FROM drawn)
+                                    THEN m.person_id END)
+         FROM m GROUP BY m.unit_id ORDER BY m.unit_id",
+    )?;
+    let rows = stmt.query_map(params![routine_id, ts(from), ts(before)], |r| {
+        Ok(UnitCoverage {
+            unit_id: r.get(0)?,
+            users: r.get(1)?,
+            drawn: r.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// How many users `routine_id`'s rounds in `[from, before)` had in all, and how many of them were
+/// drawn at least once.
+pub fn coverage_total(
+    conn: &Connection,
+    routine_id: &str,
+    from: DateTime<Utc>,
+    before: DateTime<Utc>,
+) -> Result<(i64, i64)> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COUNT(DISTINCT m.person_id),
+                    COUNT(DISTINCT CASE WHEN m.drawn IS NOT NULL THEN m.person_id END)
+             FROM round_members m JOIN rounds r ON r.id = m.round_id
+             WHERE r.routine_id = ?1 AND r.occurrence >= ?2 AND r.occurrence < ?3",
+        )?
+        .query_row(params![routine_id, ts(from), ts(before)], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?)
+}
+
+/// Open cases in all, for the overview's figures.
+pub fn open_case_count(conn: &Connection) -> Result<i64> {
+    Ok(conn
+        .prepare_cached("SELECT COUNT(*) FROM cases WHERE closed_at IS NULL")?
+        .query_row([], |r| r.get(0))?)
+}

@@ -1,0 +1,191 @@
+//! The web layer's tables: local accounts of quality staff, their sessions and failed logins.
+//! Passwords arrive here already hashed (argon2, in `web::password`) and session tokens as their
+//! SHA-256, so the database holds nothing that logs anyone in.
+
+use super::{parse_ts, ts};
+use crate::Result;
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// A local account, as `user list` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct UserRow {
+    pub name: String,
+    pub created_at: String,
+    pub password_changed_at: String,
+    pub last_login_at: Option<String>,
+}
+
+/// Adds an account; false when the name is taken.
+pub fn add_user(conn: &Connection, name: &str, hash: &str, now: DateTime<Utc>) -> Result<bool> {
+    Ok(conn.execute(
+        "INSERT OR IGNORE INTO web_users (name, password_hash, created_at, password_changed_at)
+         VALUES (?1, ?2, ?3, ?3)",
+        params![name, hash, ts(now)],
+    )? == 1)
+}
+
+/// Replaces an account's password and ends its sessions; false when there is no such account.
+pub fn set_password(conn: &Connection, name: &str, hash: &str, now: DateTime<Utc>) -> Result<bool> {
+    let n = conn.execute(
+        "UPDATE web_users SET password_hash = ?2, password_changed_at = ?3 WHERE name = ?1",
+        params![name, hash, ts(now)],
+    )?;
+    conn.execute("DELETE FROM web_sessions WHERE user_name = ?1", [name])?;
+    Ok(n == 1)
+}
+
+/// Removes an account and its sessions; false when there is no such account.
+pub fn remove_user(conn: &Connection, name: &str) -> Result<bool> {
+    conn.execute("DELETE FROM web_sessions WHERE user_name = ?1", [name])?;
+    Ok(conn.execute("DELETE FROM web_users WHERE name = ?1", [name])? == 1)
+}
+
+pub fn users(conn: &Connection) -> Result<Vec<UserRow>> {
+    let mut stmt = conn.prepare(
+        "SELECT name, created_at, password_changed_at, last_login_at FROM web_users ORDER BY name",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(UserRow {
+            name: r.get(0)?,
+            created_at: r.get(1)?,
+            password_changed_at: r.get(2)?,
+            last_login_at: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The stored password hash of an account.
+pub fn password_hash(conn: &Connection, name: &str) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT password_hash FROM web_users WHERE name = ?1")?
+        .query_row([name], |r| r.get(0))
+        .optional()?)
+}
+
+pub fn record_login(conn: &Connection, name: &str, now: DateTime<Utc>) -> Result<()> {
+    conn.prepare_cached("UPDATE web_users SET last_login_at = ?2 WHERE name = ?1")?
+        .execute(params![name, ts(now)])?;
+    Ok(())
+}
+
+/// Starts a session; `token_hash` is the SHA-256 (hex) of the cookie's token.
+pub fn create_session(
+    conn: &Connection,
+    token_hash: &str,
+    user: &str,
+    now: DateTime<Utc>,
+    expires: DateTime<Utc>,
+) -> Result<()> {
+    // Expired sessions go as new ones come.
+    conn.prepare_cached("DELETE FROM web_sessions WHERE expires_at <= ?1")?
+        .execute([ts(now)])?;
+    conn.prepare_cached(
+        "INSERT INTO web_sessions (token_hash, user_name, created_at, expires_at)
+         VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![token_hash, user, ts(now), ts(expires)])?;
+    Ok(())
+}
+
+/// The account of a session that has not expired at `now`.
+pub fn session_user(
+    conn: &Connection,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT user_name FROM web_sessions WHERE token_hash = ?1 AND expires_at > ?2",
+        )?
+        .query_row(params![token_hash, ts(now)], |r| r.get(0))
+        .optional()?)
+}
+
+pub fn delete_session(conn: &Connection, token_hash: &str) -> Result<()> {
+    conn.prepare_cached("DELETE FROM web_sessions WHERE token_hash = ?1")?
+        .execute([token_hash])?;
+    Ok(())
+}
+
+/// A run of failed logins of one key (`user:NAME` or `addr:IP`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failures {
+    pub failures: u32,
+    pub last_failure_at: DateTime<Utc>,
+    pub locked_until: DateTime<Utc>,
+}
+
+pub fn failures(conn: &Connection, key: &str) -> Result<Option<Failures>> {
+    let row: Option<(i64, String, String)> = conn
+        .prepare_cached(
+            "SELECT failures, last_failure_at, locked_until FROM web_login_failures WHERE key = ?1",
+        )?
+        .query_row([key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    row.map(|(n, last, until)| {
+        Ok(Failures {
+            failures: u32::try_from(n).unwrap_or(u32::MAX),
+            last_failure_at: parse_ts(&last)?,
+            locked_until: parse_ts(&until)?,
+        })
+    })
+    .transpose()
+}
+
+pub fn set_failures(conn: &Connection, key: &str, f: &Failures) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO web_login_failures (key, failures, last_failure_at, locked_until)
+         VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (key) DO UPDATE SET failures = excluded.failures,
+            last_failure_at = excluded.last_failure_at, locked_until = excluded.locked_until",
+    )?
+    .execute(params![
+        key,
+        i64::from(f.failures),
+        ts(f.last_failure_at),
+        ts(f.locked_until)
+    ])?;
+    Ok(())
+}
+
+pub fn clear_failures(conn: &Connection, key: &str) -> Result<()> {
+    conn.prepare_cached("DELETE FROM web_login_failures WHERE key = ?1")?
+        .execute([key])?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn sessions_end_with_their_account_and_their_expiry() {
+        let store = Store::in_memory().unwrap();
+        let c = &store.conn;
+        let now = at("2027-01-05T10:00:00Z");
+        assert!(add_user(c, "kvalitet", "$argon2id$x", now).unwrap());
+        assert!(!add_user(c, "kvalitet", "$argon2id$y", now).unwrap());
+        create_session(c, "h1", "kvalitet", now, at("2027-01-05T18:00:00Z")).unwrap();
+        assert_eq!(
+            session_user(c, "h1", now).unwrap().as_deref(),
+            Some("kvalitet")
+        );
+        assert_eq!(
+            session_user(c, "h1", at("2027-01-05T18:00:00Z")).unwrap(),
+            None
+        );
+        assert!(set_password(c, "kvalitet", "$argon2id$z", now).unwrap());
+        assert_eq!(session_user(c, "h1", now).unwrap(), None);
+        create_session(c, "h2", "kvalitet", now, at("2027-01-05T18:00:00Z")).unwrap();
+        assert!(remove_user(c, "kvalitet").unwrap());
+        assert_eq!(session_user(c, "h2", now).unwrap(), None);
+        assert!(users(c).unwrap().is_empty());
+    }
+}

@@ -1,0 +1,144 @@
+//! The state every request shares. Writes of the engine (answers, ticks) go through one engine
+//! behind an async lock, on a blocking thread, one transaction at a time (answers waiting at the
+//! same time share one: `answers`); pages read through their own pool of connections, so a long
+//! tick delays answers but not pages.
+
+use super::pool::Pool;
+use crate::clock::Clock;
+use crate::engine::Engine;
+use crate::engine::view::Views;
+use crate::store::Store;
+use crate::templates::Library;
+use crate::{Error, Result};
+use std::sync::Arc;
+use tokio::sync::{Mutex, Notify, Semaphore};
+
+/// Connections the pages use at once (and keep open).
+const READERS: usize = 8;
+
+/// The templates the pages need, checked at start.
+pub const PAGES: &[&str] = &[
+    "web/base.html",
+    "web/staff.html",
+    "web/task.html",
+    "web/answered.html",
+    "web/message.html",
+    "web/login.html",
+    "web/overview.html",
+    "web/routines.html",
+    "web/rounds.html",
+    "web/cases.html",
+    "web/overdue.html",
+    "web/coverage.html",
+    "web/emails.html",
+    "web/style.css",
+];
+
+pub struct App {
+    /// The one writer: answers and ticks take turns.
+    pub engine: Arc<Mutex<Engine>>,
+    pub views: Views,
+    pub pages: Library,
+    pub clock: Arc<dyn Clock>,
+    /// Woken after an answer, so its emails go out without waiting for the next tick.
+    pub kick: Notify,
+    /// A short name of the installation, for Message-IDs.
+    pub install: String,
+    /// The stylesheet, rendered once.
+    pub css: String,
+    /// One login at a time, so that throttling sees every failure before the next attempt.
+    pub logins: Mutex<()>,
+    /// Answers waiting to be recorded together (`answers`).
+    pub(super) waiting: std::sync::Mutex<Vec<super::answers::Waiting>>,
+    pool: Pool,
+    readers: Arc<Semaphore>,
+}
+
+impl App {
+    /// The web layer on `engine` (whose database must be a file: pages open their own
+    /// connections to it). The pages' templates are loaded from the engine's templates folder.
+    pub fn new(engine: Engine, clock: Arc<dyn Clock>) -> Result<App> {
+        if engine.store.path.as_os_str() == ":memory:" {
+            return Err(Error::usage(
+                "the web server needs a database file, not an in-memory database",
+            ));
+        }
+        let pages = Library::load(&engine.templates.dir)?;
+        for name in PAGES {
+            if !pages.contains(name) {
+                return Err(Error::usage(format!(
+                    "template `{name}` is missing from `{}`",
+                    pages.dir.display()
+                )));
+            }
+        }
+        if let Some(err) = pages
+            .load_errors
+            .iter()
+            .find(|d| d.path.contains("web/") || d.path.contains("web\\"))
+        {
+            return Err(Error::invalid(err.render()));
+        }
+        let css = pages.render("web/style.css", &serde_json::json!({}))?;
+        Ok(App {
+            views: engine.views()?,
+            install: engine.install_id(),
+            pool: Pool::new(engine.store.path.clone(), READERS),
+            engine: Arc::new(Mutex::new(engine)),
+            pages,
+            clock,
+            kick: Notify::new(),
+            css,
+            logins: Mutex::new(()),
+            waiting: std::sync::Mutex::new(Vec::new()),
+            readers: Arc::new(Semaphore::new(READERS)),
+        })
+    }
+
+    pub fn secret(&self) -> &[u8] {
+        self.views.secret()
+    }
+
+    /// The database file.
+    pub fn db_path(&self) -> &std::path::Path {
+        self.pool.path()
+    }
+
+    /// Runs `f` on a pooled connection on a blocking thread: page reads and the web layer's own
+    /// short writes.
+    pub async fn with_store<T, F>(self: &Arc<Self>, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&App, &mut Store) -> Result<T> + Send + 'static,
+    {
+        let permit = self
+            .readers
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| Error::runtime(format!("connection pool: {e}")))?;
+        let app = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let mut store = app.pool.get()?;
+            let out = f(&app, &mut store);
+            app.pool.put(store);
+            out
+        })
+        .await
+        .map_err(|e| Error::runtime(format!("page worker: {e}")))?
+    }
+
+    /// Runs `f` with the engine on a blocking thread, after the work before it. The work
+    /// finishes even when the request that asked for it is gone.
+    pub async fn with_engine<T, F>(self: &Arc<Self>, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Engine) -> Result<T> + Send + 'static,
+    {
+        let mut engine = self.engine.clone().lock_owned().await;
+        tokio::task::spawn_blocking(move || f(&mut engine))
+            .await
+            .map_err(|e| Error::runtime(format!("engine worker: {e}")))?
+    }
+}

@@ -1,0 +1,320 @@
+//! Logging in to the overview. Accounts are local, made with `loggkoll user add`; passwords are
+//! argon2 hashes (`password`). A login starts a session: a random 256-bit token in a cookie that
+//! is `Secure`, `HttpOnly` and `SameSite=Strict`, of which the database keeps only the SHA-256,
+//! valid for eight hours or until logout. Failed logins are throttled per account and per client
+//! address (`throttle`), and logins are handled one at a time so that every failure counts
+//! before the next attempt. The login form is bound to a random value in a short-lived cookie of
+//! its own, the logout form to the session (`csrf`).
+
+use super::csrf::{self, Purpose};
+use super::throttle::{self, Key};
+use super::{App, page, password};
+use crate::store::{audit, web as db};
+use axum::extract::rejection::FormRejection;
+use axum::extract::{ConnectInfo, Form, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::Duration;
+use rand::RngExt;
+use serde::Deserialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+pub const SESSION_COOKIE: &str = "loggkoll_session";
+pub const LOGIN_COOKIE: &str = "loggkoll_login";
+/// How long a session lasts.
+pub const SESSION_HOURS: i64 = 8;
+/// How long a login form may be left open.
+const LOGIN_FORM_SECONDS: i64 = 30 * 60;
+
+/// The value of cookie `name`, if it is one we could have set (URL-safe base64, short).
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, value)| value)
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 128
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+}
+
+fn set_cookie(name: &str, value: &str, path: &str, max_age: i64) -> Option<HeaderValue> {
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path={path}; Max-Age={max_age}; Secure; HttpOnly; SameSite=Strict"
+    ))
+    .ok()
+}
+
+fn with_cookie(mut response: Response, cookie: Option<HeaderValue>) -> Response {
+    if let Some(c) = cookie {
+        response.headers_mut().append(header::SET_COOKIE, c);
+    }
+    response
+}
+
+/// The SHA-256 of a session token, hex: what the database keeps.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn random_token() -> String {
+    URL_SAFE_NO_PAD.encode(rand::rng().random::<[u8; 32]>())
+}
+
+/// The client's address as the connection gives it (behind a reverse proxy: the proxy's).
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(addr)| addr.ip().to_string())
+                .unwrap_or_else(|| "unknown".into()),
+        ))
+    }
+}
+
+/// A logged-in member of the quality staff. Extracting it from a request without a valid
+/// session redirects to the login page.
+pub struct Staff {
+    pub name: String,
+    /// The token for this session's forms.
+    pub csrf: String,
+    token_hash: String,
+}
+
+impl FromRequestParts<Arc<App>> for Staff {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Response> {
+        let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
+            return Err(page::redirect("/login"));
+        };
+        let hash = token_hash(token);
+        let csrf = csrf::token(app.secret(), Purpose::Session, token);
+        let now = app.clock.now();
+        let lookup = hash.clone();
+        match app
+            .with_store(move |_, store| db::session_user(&store.conn, &lookup, now))
+            .await
+        {
+            Ok(Some(name)) => Ok(Staff {
+                name,
+                csrf,
+                token_hash: hash,
+            }),
+            Ok(None) => Err(page::redirect("/login")),
+            Err(err) => Err(page::server_error(app, &err)),
+        }
+    }
+}
+
+/// The login page with a fresh form token (and its cookie).
+fn login_page(app: &App, status: StatusCode, error: Option<&str>, name: &str) -> Response {
+    let nonce = random_token();
+    let csrf = csrf::token(app.secret(), Purpose::Login, &nonce);
+    let response = page::render(
+        app,
+        status,
+        "web/login.html",
+        &json!({"title": "Logga in", "csrf": csrf, "error": error, "name": name}),
+    );
+    with_cookie(
+        response,
+        set_cookie(LOGIN_COOKIE, &nonce, "/login", LOGIN_FORM_SECONDS),
+    )
+}
+
+/// `GET /login`.
+pub async fn login_form(State(app): State<Arc<App>>) -> Response {
+    login_page(&app, StatusCode::OK, None, "")
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub password: String,
+    #[serde(default)]
+    pub csrf: String,
+}
+
+const WRONG: &str = "Fel användarnamn eller lösenord.";
+
+/// `POST /login`.
+pub async fn login(
+    State(app): State<Arc<App>>,
+    ClientAddr(addr): ClientAddr,
+    headers: HeaderMap,
+    form: Result<Form<LoginForm>, FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return login_page(
+            &app,
+            StatusCode::BAD_REQUEST,
+            Some("Formuläret kunde inte läsas. Försök igen."),
+            "",
+        );
+    };
+    let name = form.name.trim().to_string();
+    let fits = cookie(&headers, LOGIN_COOKIE)
+        .is_some_and(|nonce| csrf::verify(app.secret(), Purpose::Login, nonce, &form.csrf));
+    if !fits {
+        return login_page(
+            &app,
+            StatusCode::FORBIDDEN,
+            Some("Inloggningsformuläret hade gått ut. Försök igen."),
+            &name,
+        );
+    }
+    if name.is_empty() || name.chars().count() > 64 || form.password.len() > 1024 {
+        return login_page(&app, StatusCode::UNAUTHORIZED, Some(WRONG), &name);
+    }
+    // One login at a time: a failure is counted before the next attempt is looked at.
+    let _one = app.logins.lock().await;
+    let now = app.clock.now();
+    let keys = [Key::account(&name), Key::address(&addr)];
+    let (lookup_keys, lookup_name) = (keys.clone(), name.clone());
+    let state = app
+        .with_store(move |_, store| {
+            Ok((
+                throttle::locked_until(&store.conn, &lookup_keys, now)?,
+                db::password_hash(&store.conn, &lookup_name)?,
+            ))
+        })
+        .await;
+    let (locked, stored) = match state {
+        Ok(s) => s,
+        Err(err) => return page::server_error(&app, &err),
+    };
+    if let Some(until) = locked {
+        let wait = throttle::wait_sv(now, until);
+        let message =
+            format!("För många misslyckade inloggningar. Vänta {wait} och försök sedan igen.");
+        let mut response = login_page(&app, StatusCode::TOO_MANY_REQUESTS, Some(&message), &name);
+        let seconds = (until - now).num_seconds().max(1);
+        if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return response;
+    }
+    let given = form.password;
+    let matches = tokio::task::spawn_blocking(move || match stored {
+        Some(hash) => password::verify(&given, &hash),
+        None => {
+            password::verify_nothing(&given);
+            false
+        }
+    })
+    .await
+    .unwrap_or(false);
+    if !matches {
+        let recorded = app
+            .with_store(move |_, store| {
+                let tx = store.write()?;
+                for key in &keys {
+                    throttle::fail(&tx, key, now)?;
+                }
+                tx.commit()?;
+                Ok(())
+            })
+            .await;
+        if let Err(err) = recorded {
+            return page::server_error(&app, &err);
+        }
+        return login_page(&app, StatusCode::UNAUTHORIZED, Some(WRONG), &name);
+    }
+    let token = random_token();
+    let hash = token_hash(&token);
+    let previous = cookie(&headers, SESSION_COOKIE).map(token_hash);
+    let user = name.clone();
+    let started = app
+        .with_store(move |_, store| {
+            let tx = store.write()?;
+            throttle::forget(&tx, &Key::account(&user))?;
+            if let Some(old) = previous {
+                db::delete_session(&tx, &old)?;
+            }
+            db::create_session(&tx, &hash, &user, now, now + Duration::hours(SESSION_HOURS))?;
+            db::record_login(&tx, &user, now)?;
+            audit::append(
+                &tx,
+                now,
+                &audit::Event {
+                    actor: &format!("web:{user}"),
+                    event: "web.login",
+                    case_id: None,
+                    round_id: None,
+                    data: json!({"user": user}),
+                    personal: None,
+                },
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await;
+    if let Err(err) = started {
+        return page::server_error(&app, &err);
+    }
+    let response = with_cookie(
+        page::redirect("/overview"),
+        set_cookie(SESSION_COOKIE, &token, "/", SESSION_HOURS * 3600),
+    );
+    with_cookie(response, set_cookie(LOGIN_COOKIE, "", "/login", 0))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    pub csrf: String,
+}
+
+/// `POST /logout`.
+pub async fn logout(
+    State(app): State<Arc<App>>,
+    staff: Staff,
+    headers: HeaderMap,
+    form: Result<Form<CsrfForm>, FormRejection>,
+) -> Response {
+    let given = form.map(|Form(f)| f.csrf).unwrap_or_default();
+    let fits = cookie(&headers, SESSION_COOKIE)
+        .is_some_and(|token| csrf::verify(app.secret(), Purpose::Session, token, &given));
+    if !fits {
+        return page::message(
+            &app,
+            StatusCode::FORBIDDEN,
+            "Utloggningen kunde inte göras",
+            &[
+                "Formuläret saknade sin säkerhetskod. Gå tillbaka till översikten och logga ut därifrån.",
+            ],
+        );
+    }
+    let hash = staff.token_hash;
+    if let Err(err) = app
+        .with_store(move |_, store| db::delete_session(&store.conn, &hash))
+        .await
+    {
+        return page::server_error(&app, &err);
+    }
+    with_cookie(
+        page::redirect("/login"),
+        set_cookie(SESSION_COOKIE, "", "/", 0),
+    )
+}

@@ -1,0 +1,37 @@
+//! The web layer: the page behind each emailed link, where a manager reads what to review and
+//! answers without logging in, and the overview for quality staff behind a login. Pages are
+//! rendered on the server from the tera templates in `templates/web/`; no JavaScript.
+//!
+//! - `app` — the shared state: the engine behind an async lock (answers and ticks take turns),
+//!   the read side (`engine::view::Views`) on a small pool of connections of its own, so pages
+//!   read while the engine writes (WAL), and the clock.
+//! - `task` — `GET`/`POST /t/{token}`: verify the signed link, show the step, record the answer
+//!   (`answers`: answers arriving together are committed together).
+//! - `auth` — local accounts (`password`: argon2), sessions in cookies, login throttling
+//!   (`throttle`), logout.
+//! - `overview` — routines with their graphs, rounds, open and overdue cases, coverage
+//!   (`chart`: SVG bars), failed emails.
+//! - `csrf` — form tokens: an HMAC with the installation's secret over what the form is bound to.
+//! - `headers` — security headers on every response.
+//! - `server` — the router, the scheduler (a tick every minute, then outbox delivery) and a
+//!   clean shutdown.
+//!
+//! **Invariant:** nothing taken from a request is trusted or unwrapped: tokens, forms, cookies
+//! and headers are checked, and a bad one gets a Swedish page with the right status.
+
+pub mod answers;
+pub mod app;
+pub mod auth;
+pub mod chart;
+pub mod csrf;
+pub mod headers;
+pub mod overview;
+pub mod page;
+pub mod password;
+pub mod pool;
+pub mod server;
+pub mod task;
+pub mod throttle;
+
+pub use app::App;
+pub use server::{router, serve};

@@ -1,0 +1,470 @@
+//! The overview for quality staff, behind the login: key figures, each routine with its graph
+//! drawn as a picture, the rounds, open cases by unit and step, overdue cases, this year's
+//! coverage per routine and unit as a chart, and emails that could not be delivered. Every page
+//! reads through the page pool; none writes.
+
+// A refusal is the page that says so: axum responses are returned as errors on purpose.
+#![allow(clippy::result_large_err)]
+
+use super::auth::Staff;
+use super::chart::{self, Bar};
+use super::{App, page};
+use crate::Result;
+use crate::clock::resolve_local;
+use crate::engine::view::{Views, datetime_sv};
+use crate::routine::Routine;
+use crate::routine::explain::{explain, system_title};
+use crate::routine::model::Trigger;
+use crate::store::{outbox, parse_ts, rounds, view as db};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Overdue steps listed on one page at most.
+const OVERDUE_LIMIT: usize = 500;
+/// Units drawn in a coverage chart at most (the table has them all).
+const CHART_UNITS: usize = 30;
+
+/// The sections, for the navigation: path, Swedish name.
+const SECTIONS: &[(&str, &str)] = &[
+    ("/overview", "Översikt"),
+    ("/overview/routines", "Rutiner"),
+    ("/overview/rounds", "Omgångar"),
+    ("/overview/cases", "Öppna ärenden"),
+    ("/overview/overdue", "Försenade"),
+    ("/overview/coverage", "Täckning"),
+    ("/overview/emails", "Mejlfel"),
+];
+
+fn nav(current: &str) -> Value {
+    Value::Array(
+        SECTIONS
+            .iter()
+            .map(|(path, name)| json!({"path": path, "name": name, "current": *path == current}))
+            .collect(),
+    )
+}
+
+/// Renders an overview page: `data` plus the navigation, the user and the logout form's token.
+fn show(
+    app: &App,
+    staff: &Staff,
+    path: &str,
+    template: &str,
+    title: &str,
+    data: Value,
+) -> Response {
+    let mut context = json!({
+        "title": title,
+        "nav": nav(path),
+        "user": staff.name,
+        "csrf": staff.csrf,
+    });
+    if let (Value::Object(map), Value::Object(extra)) = (&mut context, data) {
+        map.extend(extra);
+    }
+    page::render(app, StatusCode::OK, template, &context)
+}
+
+async fn read<F>(app: &Arc<App>, f: F) -> std::result::Result<Value, Response>
+where
+    F: FnOnce(&App, &rusqlite::Connection) -> Result<Value> + Send + 'static,
+{
+    app.with_store(move |app, store| f(app, &store.conn))
+        .await
+        .map_err(|err| page::server_error(app, &err))
+}
+
+/// This year in the configured zone: its number and its bounds as instants.
+fn year_bounds(app: &App, now: DateTime<Utc>) -> (i32, DateTime<Utc>, DateTime<Utc>) {
+    let tz = app.views.config().timezone;
+    let year = now.with_timezone(&tz).year();
+    let start = |y: i32| {
+        NaiveDate::from_ymd_opt(y, 1, 1)
+            .map(|d| resolve_local(d.and_time(chrono::NaiveTime::MIN), tz))
+            .unwrap_or(now)
+    };
+    (year, start(year), start(year + 1))
+}
+
+fn routine_title(views: &Views, conn: &rusqlite::Connection, id: &str, hash: &str) -> String {
+    views
+        .version(conn, hash)
+        .map(|r| r.title.clone())
+        .or_else(|_| {
+            views
+                .routines()
+                .iter()
+                .find(|r| r.id == id)
+                .map(|r| r.title.clone())
+                .ok_or(())
+        })
+        .unwrap_or_else(|_| id.to_string())
+}
+
+fn step_title(views: &Views, conn: &rusqlite::Connection, hash: &str, state: &str) -> String {
+    views
+        .version(conn, hash)
+        .map(|r| Views::state_title(&r, state))
+        .unwrap_or_else(|_| state.to_string())
+}
+
+/// Coverage of one sampling routine this year: the whole and each unit.
+fn coverage_of(
+    app: &App,
+    conn: &rusqlite::Connection,
+    routine: &Routine,
+    index: usize,
+    from: DateTime<Utc>,
+    before: DateTime<Utc>,
+) -> Result<Value> {
+    let org = app.views.org(conn)?;
+    let (users, drawn) = db::coverage_total(conn, &routine.id, from, before)?;
+    let share = |drawn: i64, users: i64| {
+        if users > 0 {
+            drawn as f64 / users as f64
+        } else {
+            0.0
+        }
+    };
+    let mut units: Vec<(String, i64, i64)> = db::coverage(conn, &routine.id, from, before)?
+        .into_iter()
+        .map(|u| (org.unit_name(&u.unit_id).to_string(), u.users, u.drawn))
+        .collect();
+    units.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut charted = units.clone();
+    charted.sort_by(|a, b| {
+        share(a.2, a.1)
+            .total_cmp(&share(b.2, b.1))
+            .then_with(|| a.0.cmp(&b.0))
+    });
+    let cut = charted.len() > CHART_UNITS;
+    charted.truncate(CHART_UNITS);
+    let bars: Vec<Bar> = charted
+        .iter()
+        .map(|(name, users, drawn)| Bar {
+            label: name.clone(),
+            share: share(*drawn, *users),
+            detail: format!("{drawn} av {users}"),
+        })
+        .collect();
+    let title = format!("Täckning per enhet: {}", routine.title);
+    Ok(json!({
+        "id": routine.id,
+        "title": routine.title,
+        "system": system_title(routine.system()),
+        "users": users,
+        "drawn": drawn,
+        "percent": chart::percent(share(drawn, users)),
+        "cut": cut,
+        "chart_units": CHART_UNITS,
+        "chart": if units.is_empty() { String::new() } else { chart::bars(&format!("coverage-{index}"), &title, &bars) },
+        "units": units.iter().map(|(name, users, drawn)| json!({
+            "name": name, "users": users, "drawn": drawn,
+            "percent": chart::percent(share(*drawn, *users)),
+        })).collect::<Vec<_>>(),
+    }))
+}
+
+fn sampling_routines(app: &App) -> Vec<Arc<Routine>> {
+    app.views
+        .routines()
+        .iter()
+        .filter(|r| r.sampling.is_some() && matches!(r.trigger, Trigger::Schedule { .. }))
+        .cloned()
+        .collect()
+}
+
+/// `GET /overview`: the key figures, with the coverage of every sampling routine.
+pub async fn home(State(app): State<Arc<App>>, staff: Staff) -> Response {
+    let now = app.clock.now();
+    let data = read(&app, move |app, conn| {
+        let tz = app.views.config().timezone;
+        let today = now.with_timezone(&tz).date_naive();
+        let (year, from, before) = year_bounds(app, now);
+        let (_, overdue) = db::overdue(conn, today, 0)?;
+        let (_, _, failed) = outbox::counts(conn)?;
+        let rounds_this_year = rounds::list(conn, None)?
+            .iter()
+            .filter(|r| r.occurrence >= crate::store::ts(from) && r.occurrence < crate::store::ts(before))
+            .count();
+        let mut bars = Vec::new();
+        for r in sampling_routines(app) {
+            let (users, drawn) = db::coverage_total(conn, &r.id, from, before)?;
+            bars.push(Bar {
+                label: r.title.clone(),
+                share: if users > 0 { drawn as f64 / users as f64 } else { 0.0 },
+                detail: if users > 0 {
+                    format!("{drawn} av {users}")
+                } else {
+                    "ingen omgång i år".into()
+                },
+            });
+        }
+        let chart = if bars.is_empty() {
+            String::new()
+        } else {
+            chart::bars("coverage-all", &format!("Täckning {year} per rutin"), &bars)
+        };
+        Ok(json!({
+            "year": year,
+            "today": crate::sv::date(today),
+            "open": db::open_case_count(conn)?,
+            "overdue": overdue,
+            "failed": failed,
+            "rounds": rounds_this_year,
+            "routines": app.views.routines().len(),
+            "chart": chart,
+            "coverage": bars.iter().map(|b| json!({"title": b.label, "percent": chart::percent(b.share), "detail": b.detail})).collect::<Vec<_>>(),
+        }))
+    })
+    .await;
+    match data {
+        Ok(data) => show(
+            &app,
+            &staff,
+            "/overview",
+            "web/overview.html",
+            "Översikt",
+            data,
+        ),
+        Err(response) => response,
+    }
+}
+
+/// The routine's graph with ids made unique on the page.
+fn graph_svg(routine: &Routine, index: usize) -> String {
+    crate::routine::render::svg(routine)
+        .replace("id=\"graph-title\"", &format!("id=\"graph-title-{index}\""))
+        .replace(
+            "aria-labelledby=\"graph-title\"",
+            &format!("aria-labelledby=\"graph-title-{index}\""),
+        )
+        .replace("id=\"arrow\"", &format!("id=\"arrow-{index}\""))
+        .replace("url(#arrow)", &format!("url(#arrow-{index})"))
+}
+
+/// `GET /overview/routines`: every routine, its graph and its plain-Swedish account.
+pub async fn routines(State(app): State<Arc<App>>, staff: Staff) -> Response {
+    let now = app.clock.now();
+    let list: Vec<Value> = app
+        .views
+        .routines()
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            json!({
+                "id": r.id,
+                "title": r.title,
+                "kind": r.kind.title_sv(),
+                "systems": r.systems.iter().map(|s| system_title(s)).collect::<Vec<_>>().join(", "),
+                "version": r.version,
+                "graph": graph_svg(r, i),
+                "explain": explain(r, now),
+            })
+        })
+        .collect();
+    show(
+        &app,
+        &staff,
+        "/overview/routines",
+        "web/routines.html",
+        "Rutiner",
+        json!({"routines": list}),
+    )
+}
+
+/// `GET /overview/rounds`: every sampling round, the latest first.
+pub async fn rounds_page(State(app): State<Arc<App>>, staff: Staff) -> Response {
+    let data = read(&app, move |app, conn| {
+        let tz = app.views.config().timezone;
+        let mut list = rounds::list(conn, None)?;
+        list.reverse();
+        let rows = list
+            .iter()
+            .map(|r| {
+                Ok(json!({
+                    "id": r.id,
+                    "routine": routine_title(&app.views, conn, &r.routine, &r.routine_hash),
+                    "occurrence": datetime_sv(parse_ts(&r.occurrence)?, tz),
+                    "population": r.population,
+                    "drawn": r.drawn,
+                    "percent": chart::percent(if r.population > 0 { r.drawn as f64 / r.population as f64 } else { 0.0 }),
+                }))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(json!({"rounds": rows}))
+    })
+    .await;
+    match data {
+        Ok(data) => show(
+            &app,
+            &staff,
+            "/overview/rounds",
+            "web/rounds.html",
+            "Omgångar",
+            data,
+        ),
+        Err(response) => response,
+    }
+}
+
+/// `GET /overview/cases`: open steps by unit and step.
+pub async fn cases(State(app): State<Arc<App>>, staff: Staff) -> Response {
+    let now = app.clock.now();
+    let data = read(&app, move |app, conn| {
+        let tz = app.views.config().timezone;
+        let today = now.with_timezone(&tz).date_naive();
+        let org = app.views.org(conn)?;
+        let mut units: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        let mut total = 0;
+        for g in db::open_groups(conn, today)? {
+            total += g.count;
+            units
+                .entry(org.unit_name(&g.unit_id).to_string())
+                .or_default()
+                .push(json!({
+                    "routine": routine_title(&app.views, conn, &g.routine_id, &g.routine_hash),
+                    "step": step_title(&app.views, conn, &g.routine_hash, &g.state),
+                    "count": g.count,
+                    "overdue": g.overdue,
+                    "oldest_due": crate::sv::date(g.oldest_due),
+                }));
+        }
+        let units: Vec<Value> = units
+            .into_iter()
+            .map(|(name, steps)| {
+                let count: i64 = steps.iter().filter_map(|s| s["count"].as_i64()).sum();
+                json!({"name": name, "steps": steps, "count": count})
+            })
+            .collect();
+        Ok(json!({"units": units, "total": total}))
+    })
+    .await;
+    match data {
+        Ok(data) => show(
+            &app,
+            &staff,
+            "/overview/cases",
+            "web/cases.html",
+            "Öppna ärenden",
+            data,
+        ),
+        Err(response) => response,
+    }
+}
+
+/// `GET /overview/overdue`: open steps past their due date, the longest overdue first.
+pub async fn overdue(State(app): State<Arc<App>>, staff: Staff) -> Response {
+    let now = app.clock.now();
+    let data = read(&app, move |app, conn| {
+        let tz = app.views.config().timezone;
+        let today = now.with_timezone(&tz).date_naive();
+        let org = app.views.org(conn)?;
+        let (rows, total) = db::overdue(conn, today, OVERDUE_LIMIT)?;
+        let rows: Vec<Value> = rows
+            .iter()
+            .map(|r| {
+                json!({
+                    "case": r.case_id,
+                    "routine": routine_title(&app.views, conn, &r.routine_id, &r.routine_hash),
+                    "unit": org.unit_name(&r.unit_id),
+                    "step": step_title(&app.views, conn, &r.routine_hash, &r.state),
+                    "assignee": r.assignee_id.as_deref().map(|p| Views::name(&org, p)).unwrap_or_else(|| "ingen".into()),
+                    "due": crate::sv::date(r.due_date),
+                    "days": (today - r.due_date).num_days(),
+                    "escalated": r.escalated,
+                })
+            })
+            .collect();
+        Ok(json!({"cases": rows, "total": total, "shown": rows.len()}))
+    })
+    .await;
+    match data {
+        Ok(data) => show(
+            &app,
+            &staff,
+            "/overview/overdue",
+            "web/overdue.html",
+            "Försenade ärenden",
+            data,
+        ),
+        Err(response) => response,
+    }
+}
+
+/// `GET /overview/coverage`: this year's coverage per routine and unit.
+pub async fn coverage(State(app): State<Arc<App>>, staff: Staff) -> Response {
+    let now = app.clock.now();
+    let data = read(&app, move |app, conn| {
+        let (year, from, before) = year_bounds(app, now);
+        let list = sampling_routines(app)
+            .iter()
+            .enumerate()
+            .map(|(i, r)| coverage_of(app, conn, r, i, from, before))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(json!({"year": year, "routines": list}))
+    })
+    .await;
+    match data {
+        Ok(data) => show(
+            &app,
+            &staff,
+            "/overview/coverage",
+            "web/coverage.html",
+            "Täckning",
+            data,
+        ),
+        Err(response) => response,
+    }
+}
+
+fn purpose_sv(purpose: &str) -> &str {
+    match purpose {
+        "task" => "Uppgift",
+        "reminder" => "Påminnelse",
+        "escalation" => "Eskalering",
+        "inform" => "För kännedom",
+        "summary_mail" => "Sammanställning",
+        other => other,
+    }
+}
+
+/// `GET /overview/emails`: emails the sender gave up on.
+pub async fn emails(State(app): State<Arc<App>>, staff: Staff) -> Response {
+    let data = read(&app, move |app, conn| {
+        let tz = app.views.config().timezone;
+        let rows = outbox::list(conn, Some("failed"))?
+            .iter()
+            .rev()
+            .map(|m| {
+                Ok(json!({
+                    "id": m.id,
+                    "created": datetime_sv(parse_ts(&m.created_at)?, tz),
+                    "purpose": purpose_sv(&m.purpose),
+                    "case": m.case_id,
+                    "to": m.to,
+                    "attempts": m.attempts,
+                    "error": m.last_error,
+                }))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(json!({"emails": rows}))
+    })
+    .await;
+    match data {
+        Ok(data) => show(
+            &app,
+            &staff,
+            "/overview/emails",
+            "web/emails.html",
+            "Mejl som inte kom fram",
+            data,
+        ),
+        Err(response) => response,
+    }
+}

@@ -1,0 +1,72 @@
+//! Responses: pages rendered from `templates/web/`, Swedish message pages for every refusal,
+//! and redirects. A failure is logged on stderr with its cause and shown as a page without it.
+
+use super::App;
+use crate::Error;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+/// A page from template `name` with `context`.
+pub fn render(app: &App, status: StatusCode, name: &str, context: &Value) -> Response {
+    match app.pages.render(name, context) {
+        Ok(html) => html_response(status, html),
+        Err(err) => {
+            eprintln!("web: {err}");
+            html_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "<!DOCTYPE html><html lang=\"sv\"><meta charset=\"utf-8\"><title>Något gick fel</title><h1>Något gick fel</h1><p>Sidan kunde inte visas. Försök igen om en stund.</p></html>".into(),
+            )
+        }
+    }
+}
+
+pub fn html_response(status: StatusCode, html: String) -> Response {
+    let mut response = (status, html).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    response
+}
+
+/// A page that says one thing: a heading and paragraphs.
+pub fn message(app: &App, status: StatusCode, title: &str, paragraphs: &[&str]) -> Response {
+    render(
+        app,
+        status,
+        "web/message.html",
+        &json!({"title": title, "paragraphs": paragraphs}),
+    )
+}
+
+/// The page for a failure of the machine; the cause goes to stderr only.
+pub fn server_error(app: &App, err: &Error) -> Response {
+    eprintln!("web: {err}");
+    message(
+        app,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Något gick fel",
+        &[
+            "Sidan kunde inte visas just nu. Försök igen om en stund. Om felet finns kvar, kontakta den som ansvarar för loggkontrollen.",
+        ],
+    )
+}
+
+pub fn not_found(app: &App) -> Response {
+    message(
+        app,
+        StatusCode::NOT_FOUND,
+        "Sidan finns inte",
+        &["Adressen leder inte till någon sida. Kontrollera att du har kopierat hela länken."],
+    )
+}
+
+/// `303 See Other` to `to` (a path on this server).
+pub fn redirect(to: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = HeaderValue::from_str(to) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}

@@ -1,0 +1,201 @@
+//! The server: the router, the scheduler beside it, and a clean shutdown.
+//!
+//! The scheduler ticks once a minute on the server's clock — everything due, as `loggkoll tick`
+//! — and then delivers the outbox as `tick` does, on a connection of its own, so a slow mail
+//! server holds up neither answers nor pages. An answer wakes the delivery at once, so the next
+//! step's email goes out within seconds.
+//!
+//! On shutdown the server stops accepting, lets requests in flight finish (up to a grace
+//! period), stops the scheduler after its current tick, and returns only when the engine's
+//! running transaction has finished.
+
+use super::{App, auth, headers, overview, page, task};
+use crate::notify::Transport;
+use crate::notify::sender::{self, Delivery};
+use crate::store::Store;
+use crate::{Error, Result};
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use std::future::{Future, IntoFuture};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+/// The largest request body read (an answer with a long comment fits many times over).
+pub const BODY_LIMIT: usize = 64 * 1024;
+/// How often the scheduler ticks.
+pub const TICK_EVERY: Duration = Duration::from_secs(60);
+/// How long requests in flight may take to finish after a shutdown signal.
+pub const GRACE: Duration = Duration::from_secs(10);
+
+/// Every route of the web layer.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/", get(|| async { page::redirect("/overview") }))
+        .route("/t/{token}", get(task::show).post(task::answer))
+        .route("/login", get(auth::login_form).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/overview", get(overview::home))
+        .route("/overview/routines", get(overview::routines))
+        .route("/overview/rounds", get(overview::rounds_page))
+        .route("/overview/cases", get(overview::cases))
+        .route("/overview/overdue", get(overview::overdue))
+        .route("/overview/coverage", get(overview::coverage))
+        .route("/overview/emails", get(overview::emails))
+        .route("/static/style.css", get(style))
+        .route("/healthz", get(|| async { "ok" }))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(headers::security))
+        .with_state(app)
+}
+
+async fn style(State(app): State<Arc<App>>) -> Response {
+    let mut response = app.css.clone().into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    response
+}
+
+async fn not_found(State(app): State<Arc<App>>) -> Response {
+    let mut response = page::not_found(&app);
+    *response.status_mut() = StatusCode::NOT_FOUND;
+    response
+}
+
+/// One tick at the clock's now, as `loggkoll tick` does it.
+async fn tick(app: &Arc<App>) {
+    let now = app.clock.now();
+    match app.with_engine(move |engine| engine.tick(now)).await {
+        Ok(report) => {
+            for r in &report.rounds {
+                eprintln!(
+                    "round {} of {} ({}): {} drawn of {}",
+                    r.round_id, r.routine, r.occurrence, r.drawn, r.population
+                );
+            }
+            if report.reminders + report.escalations > 0 {
+                eprintln!(
+                    "tick {}: {} reminders, {} escalations",
+                    report.now, report.reminders, report.escalations
+                );
+            }
+        }
+        Err(err) => eprintln!("tick: {err}"),
+    }
+}
+
+/// The outbox delivered on the sender's own connection, as `loggkoll tick` does it.
+async fn deliver(app: &Arc<App>, store: &Arc<std::sync::Mutex<Store>>, transport: &Arc<Transport>) {
+    let name = transport.describe();
+    let (app, store, transport) = (app.clone(), store.clone(), transport.clone());
+    let done = tokio::task::spawn_blocking(move || -> Result<Delivery> {
+        let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+        let now = app.clock.now();
+        sender::deliver(
+            &mut store,
+            &app.pages,
+            &transport,
+            &app.views.config().mail.from,
+            &app.install,
+            now,
+        )
+    })
+    .await;
+    match done {
+        Ok(Ok(d)) if d != Delivery::default() => eprintln!(
+            "emails via {name}: {} sent, {} to retry, {} failed",
+            d.sent, d.retried, d.failed
+        ),
+        Ok(Ok(_)) => {}
+        Ok(Err(err)) => eprintln!("emails: {err}"),
+        Err(err) => eprintln!("emails: {err}"),
+    }
+}
+
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stopped| *stopped).await;
+}
+
+/// Ticks every minute and delivers the outbox, until `stop` says so.
+async fn scheduler(app: Arc<App>, transport: Transport, mut stop: watch::Receiver<bool>) {
+    let store = match Store::open(app.db_path()) {
+        Ok(s) => Arc::new(std::sync::Mutex::new(s)),
+        Err(err) => {
+            eprintln!("scheduler: {err}");
+            return;
+        }
+    };
+    let transport = Arc::new(transport);
+    let mut interval = tokio::time::interval(TICK_EVERY);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            biased;
+            () = stopped(&mut stop) => break,
+            _ = interval.tick() => {
+                tick(&app).await;
+                deliver(&app, &store, &transport).await;
+            }
+            _ = app.kick.notified() => deliver(&app, &store, &transport).await,
+        }
+    }
+    // The delivery in progress (if any) has finished: its connection is free.
+    drop(store.lock().unwrap_or_else(|p| p.into_inner()));
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, with the scheduler beside it when a
+/// mail `transport` is given (tests may run the pages alone). Returns after a clean stop.
+pub async fn serve(
+    listener: TcpListener,
+    app: Arc<App>,
+    transport: Option<Transport>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let scheduler = transport.map(|t| tokio::spawn(scheduler(app.clone(), t, stop_rx.clone())));
+    let mut server_stop = stop_rx;
+    let service = router(app.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let mut server = tokio::spawn(
+        axum::serve(listener, service)
+            .with_graceful_shutdown(async move { stopped(&mut server_stop).await })
+            .into_future(),
+    );
+    let served = tokio::select! {
+        ended = &mut server => ended,
+        () = shutdown => {
+            eprintln!("stopping: no new connections; finishing the work in progress");
+            let _ = stop_tx.send(true);
+            match tokio::time::timeout(GRACE, &mut server).await {
+                Ok(ended) => ended,
+                Err(_) => {
+                    server.abort();
+                    Ok(Ok(()))
+                }
+            }
+        }
+    };
+    let _ = stop_tx.send(true);
+    if let Some(s) = scheduler {
+        let _ = s.await;
+    }
+    // The engine's running transaction (an answer or a tick) finishes before we return.
+    drop(app.engine.lock().await);
+    match served {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(err)) => Err(Error::runtime(format!("web server: {err}"))),
+        Err(err) => Err(Error::runtime(format!("web server: {err}"))),
+    }
+}

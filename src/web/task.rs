@@ -1,0 +1,322 @@
+//! The page behind an emailed link, `/t/{token}`. `GET` verifies the signed link and shows the
+//! step: what to review (routine, system, the reviewed account and user, the 24-hour window in
+//! the routine's time zone), the routine's guidance, the steps answered before, and a form with
+//! the step's outcomes as buttons. `POST` records the answer through the engine, the same
+//! transition as `case answer`, for exactly the step the link names.
+//!
+//! A tampered link gets 403, an expired one 410, a link whose step has been answered shows that
+//! answer and where the case stands (and changes nothing). Someone who is only informed sees the
+//! page without the form. The form carries a CSRF token bound to the link (`csrf`); a post
+//! without it is refused before anything is read or written.
+
+// A refusal is the page that says so: axum responses are returned as errors on purpose.
+#![allow(clippy::result_large_err)]
+
+use super::answers::Answer;
+use super::csrf::{self, Purpose};
+use super::{App, page};
+use crate::ErrorKind;
+use crate::engine::view::{Mode, TaskPage};
+use crate::links::{self, Claims, LinkError};
+use axum::extract::rejection::{FormRejection, PathRejection};
+use axum::extract::{Form, Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::json;
+use std::sync::Arc;
+
+/// Longer tokens are not ours; they are refused before any work.
+pub const MAX_TOKEN: usize = 512;
+/// The longest comment kept, in characters.
+pub const MAX_COMMENT: usize = 10_000;
+/// The query the answer redirects to, so the page can say thank you.
+const SAVED: &str = "svar=sparat";
+
+/// The answer form. Every field may be missing: a missing one is refused with a page, never a
+/// panic or a bare error.
+#[derive(Debug, Default, Deserialize)]
+pub struct AnswerForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub outcome: String,
+    #[serde(default)]
+    pub comment: String,
+}
+
+fn tampered(app: &App) -> Response {
+    page::message(
+        app,
+        StatusCode::FORBIDDEN,
+        "Länken fungerar inte",
+        &[
+            "Länken är ogiltig. Den kan ha ändrats eller kopierats ofullständigt.",
+            "Öppna länken direkt från mejlet. Om det inte hjälper, kontakta den som ansvarar för loggkontrollen.",
+        ],
+    )
+}
+
+fn expired(app: &App) -> Response {
+    page::message(
+        app,
+        StatusCode::GONE,
+        "Länken har gått ut",
+        &[
+            "Länken gällde en tid efter stegets sista dag och fungerar inte längre.",
+            "Om uppgiften fortfarande behöver göras, kontakta den som ansvarar för loggkontrollen.",
+        ],
+    )
+}
+
+fn gone(app: &App) -> Response {
+    page::message(
+        app,
+        StatusCode::NOT_FOUND,
+        "Uppgiften finns inte längre",
+        &["Ärendet som länken gäller finns inte kvar, till exempel för att det har gallrats."],
+    )
+}
+
+/// The claims of a genuine, unexpired link, or the page that refuses it.
+fn verify(app: &App, token: &str, now: DateTime<Utc>) -> Result<Claims, Response> {
+    if token.is_empty() || token.len() > MAX_TOKEN {
+        return Err(tampered(app));
+    }
+    match links::verify(app.secret(), token, now) {
+        Ok(claims) => Ok(claims),
+        Err(LinkError::Invalid) => Err(tampered(app)),
+        Err(LinkError::Expired) => Err(expired(app)),
+    }
+}
+
+async fn load(app: &Arc<App>, claims: Claims, now: DateTime<Utc>) -> Result<TaskPage, Response> {
+    match app
+        .with_store(move |app, store| app.views.task_page(&store.conn, &claims, now))
+        .await
+    {
+        Ok(Some(page)) => Ok(page),
+        Ok(None) => Err(gone(app)),
+        Err(err) => Err(page::server_error(app, &err)),
+    }
+}
+
+/// What the form needs besides the page.
+struct FormState<'a> {
+    error: Option<String>,
+    comment: &'a str,
+    chosen: &'a str,
+}
+
+fn show_page(
+    app: &App,
+    status: StatusCode,
+    page: &TaskPage,
+    token: &str,
+    form: &FormState,
+    thanks: bool,
+) -> Response {
+    let title = format!("{} – {}", page.step.title, page.case_id);
+    if page.mode == Mode::Answered {
+        return page::render(
+            app,
+            status,
+            "web/answered.html",
+            &json!({"title": title, "page": page, "thanks": thanks}),
+        );
+    }
+    let csrf = csrf::token(app.secret(), Purpose::Task, token);
+    page::render(
+        app,
+        status,
+        "web/task.html",
+        &json!({
+            "title": title,
+            "page": page,
+            "token": token,
+            "csrf": csrf,
+            "error": form.error,
+            "comment": form.comment,
+            "chosen": form.chosen,
+        }),
+    )
+}
+
+/// `GET /t/{token}`.
+pub async fn show(
+    State(app): State<Arc<App>>,
+    token: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let now = app.clock.now();
+    let Ok(Path(token)) = token else {
+        return tampered(&app);
+    };
+    let claims = match verify(&app, &token, now) {
+        Ok(c) => c,
+        Err(response) => return response,
+    };
+    let page = match load(&app, claims, now).await {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    let thanks = query.as_deref() == Some(SAVED) && page.mode == Mode::Answered;
+    show_page(
+        &app,
+        StatusCode::OK,
+        &page,
+        &token,
+        &FormState {
+            error: None,
+            comment: "",
+            chosen: "",
+        },
+        thanks,
+    )
+}
+
+/// `POST /t/{token}`: records the answer, then shows the page again (303) with the thanks and
+/// where the case goes next.
+pub async fn answer(
+    State(app): State<Arc<App>>,
+    token: Result<Path<String>, PathRejection>,
+    form: Result<Form<AnswerForm>, FormRejection>,
+) -> Response {
+    let now = app.clock.now();
+    let Ok(Path(token)) = token else {
+        return tampered(&app);
+    };
+    let claims = match verify(&app, &token, now) {
+        Ok(c) => c,
+        Err(response) => return response,
+    };
+    let Ok(Form(form)) = form else {
+        return page::message(
+            &app,
+            StatusCode::BAD_REQUEST,
+            "Svaret kunde inte läsas",
+            &[
+                "Formuläret kom inte fram som det skulle. Inget har sparats. Öppna länken i mejlet igen och svara därifrån.",
+            ],
+        );
+    };
+    if !csrf::verify(app.secret(), Purpose::Task, &token, &form.csrf) {
+        return page::message(
+            &app,
+            StatusCode::FORBIDDEN,
+            "Svaret kunde inte tas emot",
+            &[
+                "Formuläret saknade sin säkerhetskod eller hade en felaktig, så inget har sparats.",
+                "Öppna länken i mejlet igen och svara på sidan som visas.",
+            ],
+        );
+    }
+    let person = claims.person_id.clone();
+    let task_id = claims.task_id;
+    let page = match load(&app, claims.clone(), now).await {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    let reshow = |status: StatusCode, error: String| {
+        show_page(
+            &app,
+            status,
+            &page,
+            &token,
+            &FormState {
+                error: Some(error),
+                comment: &form.comment,
+                chosen: &form.outcome,
+            },
+            false,
+        )
+    };
+    match page.mode {
+        Mode::Answered => {
+            let blank = FormState {
+                error: None,
+                comment: "",
+                chosen: "",
+            };
+            return show_page(&app, StatusCode::CONFLICT, &page, &token, &blank, false);
+        }
+        Mode::ReadOnly => {
+            return page::message(
+                &app,
+                StatusCode::FORBIDDEN,
+                "Du kan inte besvara det här steget",
+                &["Du har fått länken för kännedom. Steget besvaras av den som har uppgiften."],
+            );
+        }
+        Mode::Answer => {}
+    }
+    let Some(outcome) = page.outcomes.iter().find(|o| o.name == form.outcome) else {
+        return reshow(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Välj ett av svaren längst ned på sidan.".into(),
+        );
+    };
+    let comment = form.comment.trim();
+    if comment.chars().count() > MAX_COMMENT {
+        return reshow(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("Kommentaren är för lång. Den får vara högst {MAX_COMMENT} tecken."),
+        );
+    }
+    if outcome.comment_required && comment.is_empty() {
+        return reshow(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "Svaret ”{}” kräver en kommentar. Skriv en kommentar och välj svaret igen.",
+                outcome.label
+            ),
+        );
+    }
+    let result = app
+        .answer(Answer {
+            case_id: page.case_id.clone(),
+            outcome: outcome.name.clone(),
+            by: person,
+            comment: (!comment.is_empty()).then(|| comment.to_string()),
+            task_id,
+        })
+        .await;
+    match result {
+        Ok(_) => {
+            app.kick.notify_one();
+            page::redirect(&format!("/t/{token}?{SAVED}"))
+        }
+        Err(err) if matches!(err.kind, ErrorKind::BadInput | ErrorKind::Usage) => {
+            // The step changed between the page and the answer (answered in another tab, the
+            // roster changed): show it as it is now.
+            match load(&app, claims, now).await {
+                Ok(fresh) if fresh.mode == Mode::Answered => {
+                    let blank = FormState {
+                        error: None,
+                        comment: "",
+                        chosen: "",
+                    };
+                    show_page(&app, StatusCode::CONFLICT, &fresh, &token, &blank, false)
+                }
+                Ok(fresh) => show_page(
+                    &app,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    &fresh,
+                    &token,
+                    &FormState {
+                        error: Some(
+                            "Svaret kunde inte sparas: steget har ändrats sedan sidan öppnades. Sidan visar nu hur det ser ut."
+                                .into(),
+                        ),
+                        comment: &form.comment,
+                        chosen: &form.outcome,
+                    },
+                    false,
+                ),
+                Err(response) => response,
+            }
+        }
+        Err(err) => page::server_error(&app, &err),
+    }
+}

@@ -1,0 +1,149 @@
+//! Login throttling. Failed logins are counted per account name and per client address; after
+//! a few free failures each further one locks the key for twice as long as the one before
+//! (1 s, 2 s, 4 s, … up to 15 minutes). While a key is locked, logins with it are refused
+//! without looking at the password, so guessing runs at a few tries per quarter hour at best.
+//! A run of failures is forgotten a day after its last failure, and an account's run when its
+//! owner logs in. Addresses get more free failures than accounts: several people may share one.
+
+use crate::Result;
+use crate::store::web::{self as db, Failures};
+use chrono::{DateTime, Duration, Utc};
+use rusqlite::Connection;
+
+/// Failures of one account before the first lock.
+pub const ACCOUNT_FREE: u32 = 3;
+/// Failures from one address before the first lock.
+pub const ADDRESS_FREE: u32 = 10;
+/// The longest lock.
+pub const MAX_LOCK_SECONDS: i64 = 15 * 60;
+/// A run of failures this old is forgotten.
+pub const FORGET_AFTER_HOURS: i64 = 24;
+
+/// A throttled key: an account name or a client address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key {
+    pub key: String,
+    pub free: u32,
+}
+
+impl Key {
+    pub fn account(name: &str) -> Key {
+        Key {
+            key: format!("user:{name}"),
+            free: ACCOUNT_FREE,
+        }
+    }
+
+    pub fn address(addr: &str) -> Key {
+        Key {
+            key: format!("addr:{addr}"),
+            free: ADDRESS_FREE,
+        }
+    }
+}
+
+/// How long the `failures`-th failure locks a key that has `free` free failures.
+pub fn lock_after(failures: u32, free: u32) -> Duration {
+    if failures < free {
+        return Duration::zero();
+    }
+    let doublings = (failures - free).min(20);
+    Duration::seconds((1i64 << doublings).min(MAX_LOCK_SECONDS))
+}
+
+/// Until when the most locked of `keys` is locked, if any is at `now`.
+pub fn locked_until(
+    conn: &Connection,
+    keys: &[Key],
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>> {
+    let mut until = None;
+    for key in keys {
+        if let Some(f) = db::failures(conn, &key.key)?
+            && f.locked_until > now
+        {
+            until = until.max(Some(f.locked_until));
+        }
+    }
+    Ok(until)
+}
+
+/// Counts a failure against `key`.
+pub fn fail(conn: &Connection, key: &Key, now: DateTime<Utc>) -> Result<()> {
+    let previous = db::failures(conn, &key.key)?
+        .filter(|f| now - f.last_failure_at < Duration::hours(FORGET_AFTER_HOURS))
+        .map_or(0, |f| f.failures);
+    let failures = previous.saturating_add(1);
+    db::set_failures(
+        conn,
+        &key.key,
+        &Failures {
+            failures,
+            last_failure_at: now,
+            locked_until: now + lock_after(failures, key.free),
+        },
+    )
+}
+
+pub fn forget(conn: &Connection, key: &Key) -> Result<()> {
+    db::clear_failures(conn, &key.key)
+}
+
+/// "3 minuter", "45 sekunder": how long until `until`, rounded up.
+pub fn wait_sv(now: DateTime<Utc>, until: DateTime<Utc>) -> String {
+    let seconds = (until - now).num_seconds().max(1);
+    if seconds < 60 {
+        format!("{seconds} sekund{}", if seconds == 1 { "" } else { "er" })
+    } else {
+        let minutes = (seconds + 59) / 60;
+        format!("{minutes} minut{}", if minutes == 1 { "" } else { "er" })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn locks_double_after_the_free_failures() {
+        assert_eq!(lock_after(2, 3), Duration::zero());
+        assert_eq!(lock_after(3, 3), Duration::seconds(1));
+        assert_eq!(lock_after(4, 3), Duration::seconds(2));
+        assert_eq!(lock_after(8, 3), Duration::seconds(32));
+        assert_eq!(lock_after(40, 3), Duration::seconds(MAX_LOCK_SECONDS));
+        assert_eq!(lock_after(u32::MAX, 3), Duration::seconds(MAX_LOCK_SECONDS));
+    }
+
+    #[test]
+    fn failures_lock_and_are_forgotten() {
+        let store = Store::in_memory().unwrap();
+        let c = &store.conn;
+        let key = Key::account("kvalitet");
+        let now = at("2027-01-05T10:00:00Z");
+        for _ in 0..3 {
+            fail(c, &key, now).unwrap();
+        }
+        let until = locked_until(c, std::slice::from_ref(&key), now).unwrap();
+        assert_eq!(until, Some(now + Duration::seconds(1)));
+        assert_eq!(
+            locked_until(c, std::slice::from_ref(&key), now + Duration::seconds(1)).unwrap(),
+            None
+        );
+        // A day later the run starts again.
+        let later = now + Duration::hours(25);
+        fail(c, &key, later).unwrap();
+        assert_eq!(
+            locked_until(c, std::slice::from_ref(&key), later).unwrap(),
+            None
+        );
+        forget(c, &key).unwrap();
+        assert_eq!(db::failures(c, &key.key).unwrap(), None);
+        assert_eq!(wait_sv(now, now + Duration::seconds(1)), "1 sekund");
+        assert_eq!(wait_sv(now, now + Duration::seconds(61)), "2 minuter");
+    }
+}

@@ -1,0 +1,880 @@
+//! The web layer over HTTP, in process: every route driven through the axum router with
+//! `tower::ServiceExt::oneshot`, on a real database after a real round. Links come from the
+//! outbox, as the emails carry them.
+
+#[path = "web_fixture/mod.rs"]
+mod fixture;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use chrono::Duration;
+use fixture::{Fixture, NOW, at};
+use loggkoll::links::{self, Claims};
+use loggkoll::web::csrf::{self, Purpose};
+use loggkoll::web::{App, password, router};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+const BASE: &str = "http://loggkoll.test";
+
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Reply {
+    fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    /// The `Set-Cookie` header that sets `name`.
+    fn set_cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with(&format!("{name}=")))
+            .map(str::to_string)
+    }
+
+    /// `name=value` of a cookie set by this reply, for the next request.
+    fn cookie(&self, name: &str) -> String {
+        let set = self.set_cookie(name).expect("the cookie is set");
+        set.split(';').next().unwrap_or_default().to_string()
+    }
+
+    /// The value of the hidden `csrf` field.
+    fn csrf(&self) -> String {
+        let marker = "name=\"csrf\" value=\"";
+        let start = self.body.find(marker).expect("a csrf field") + marker.len();
+        let end = self.body[start..].find('"').expect("the end of the value");
+        self.body[start..start + end].to_string()
+    }
+}
+
+async fn send_from(app: &Arc<App>, mut request: Request<Body>, addr: [u8; 4]) -> Reply {
+    request
+        .extensions_mut()
+        .insert(ConnectInfo(SocketAddr::from((addr, 40000))));
+    let response = router(app.clone())
+        .oneshot(request)
+        .await
+        .expect("a response");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("the body");
+    Reply {
+        status,
+        headers,
+        body: String::from_utf8(bytes.to_vec()).expect("UTF-8"),
+    }
+}
+
+async fn send(app: &Arc<App>, request: Request<Body>) -> Reply {
+    send_from(app, request, [127, 0, 0, 1]).await
+}
+
+fn get(path: &str) -> Request<Body> {
+    Request::get(path).body(Body::empty()).expect("request")
+}
+
+fn get_with(path: &str, cookie: &str) -> Request<Body> {
+    Request::get(path)
+        .header(header::COOKIE, cookie)
+        .body(Body::empty())
+        .expect("request")
+}
+
+fn post(path: &str, fields: &[(&str, &str)], cookie: Option<&str>) -> Request<Body> {
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish();
+    let mut builder =
+        Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(c) = cookie {
+        builder = builder.header(header::COOKIE, c);
+    }
+    builder.body(Body::from(body)).expect("request")
+}
+
+/// Everything the engine writes when a case moves: answered steps, audit entries, emails.
+fn footprint(f: &Fixture) -> (i64, i64, i64) {
+    (
+        f.count("SELECT COUNT(*) FROM tasks WHERE answered_at IS NOT NULL"),
+        f.count("SELECT COUNT(*) FROM audit"),
+        f.count("SELECT COUNT(*) FROM outbox"),
+    )
+}
+
+fn token_of(path: &str) -> &str {
+    path.trim_start_matches("/t/")
+}
+
+#[tokio::test]
+async fn the_task_page_shows_what_to_review() {
+    let f = Fixture::new(BASE);
+    let app = f.app();
+    let link = f.links("task").remove(0);
+    let r = send(&app, get(&link.path)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let (name, account): (String, String) = f
+        .store()
+        .conn
+        .query_row(
+            "SELECT p.name, c.subject_account FROM cases c JOIN people p ON p.id = c.subject_person_id WHERE c.id = ?1",
+            [&link.case],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("the case");
+    for text in [
+        "<html lang=\"sv\">",
+        "Systematisk logguppföljning i Treserva",
+        "<dd>Treserva</dd>",
+        &name,
+        &account,
+        "Granskat dygn",
+        " kl. ",
+        "Gå igenom användarens åtkomster i Treserva",
+        "<legend>Välj utfall</legend>",
+        "<label for=\"comment\">",
+        "value=\"no_finding\"",
+        "Oklart – kontakta medarbetaren<span class=\"req\">Kommentar krävs</span>",
+        &link.case,
+    ] {
+        assert!(r.body.contains(text), "missing `{text}` in\n{}", r.body);
+    }
+    assert!(!r.body.contains("<script"), "no scripts");
+    let h = &r.headers;
+    let csp = h[header::CONTENT_SECURITY_POLICY].to_str().expect("ascii");
+    assert!(csp.contains("default-src 'none'") && !csp.contains("script-src"));
+    assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    assert_eq!(h[header::REFERRER_POLICY], "no-referrer");
+    assert_eq!(h[header::CACHE_CONTROL], "no-store");
+    assert_eq!(h[header::X_FRAME_OPTIONS], "DENY");
+    assert!(
+        h[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap_or("")
+            .starts_with("text/html")
+    );
+}
+
+#[tokio::test]
+async fn an_answer_moves_the_case_and_shows_the_next_step() {
+    let f = Fixture::new(BASE);
+    let app = f.app();
+    let link = f.links("task").remove(0);
+    let page = send(&app, get(&link.path)).await;
+    let before = footprint(&f);
+    let r = send(
+        &app,
+        post(
+            &link.path,
+            &[
+                ("csrf", &page.csrf()),
+                ("outcome", "unclear"),
+                ("comment", "Läste journalen för en kund på en annan enhet."),
+            ],
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location(), format!("{}?svar=sparat", link.path));
+    assert_eq!(f.case_state(&link.case).0, "contact_employee");
+    let (outcome, by, comment): (String, String, String) = f
+        .store()
+        .conn
+        .query_row(
+            "SELECT outcome, answered_by, comment FROM tasks WHERE case_id = ?1 AND answered_at IS NOT NULL",
+            [&link.case],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .expect("the answered step");
+    assert_eq!(
+        (outcome.as_str(), by.as_str(), comment.as_str()),
+        (
+            "unclear",
+            link.recipient.as_str(),
+            "Läste journalen för en kund på en annan enhet."
+        )
+    );
+    let after = footprint(&f);
+    assert_eq!(after.0, before.0 + 1);
+    assert_eq!(after.1, before.1 + 1, "one audit entry");
+    assert_eq!(after.2, before.2 + 1, "the next step's email");
+    let done = send(&app, get(r.location())).await;
+    assert_eq!(done.status, StatusCode::OK);
+    let assignee: String = f
+        .store()
+        .conn
+        .query_row(
+            "SELECT p.name FROM tasks t JOIN people p ON p.id = t.assignee_id WHERE t.case_id = ?1 AND t.answered_at IS NULL",
+            [&link.case],
+            |r| r.get(0),
+        )
+        .expect("the next step");
+    for text in [
+        "Tack! Ditt svar är sparat",
+        "Oklart – kontakta medarbetaren",
+        "Läste journalen för en kund på en annan enhet.",
+        "Nästa steg</dt><dd>Kontakta medarbetaren",
+        &assignee,
+    ] {
+        assert!(
+            done.body.contains(text),
+            "missing `{text}` in\n{}",
+            done.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_closing_answer_needs_no_comment() {
+    let f = Fixture::new(BASE);
+    let app = f.app();
+    let link = f.links("task").remove(1);
+    let page = send(&app, get(&link.path)).await;
+    let r = send(
+        &app,
+        post(
+            &link.path,
+            &[
+                ("csrf", &page.csrf()),
+                ("outcome", "no_finding"),
+                ("comment", ""),
+            ],
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(f.case_state(&link.case).0, "closed_no_finding");
+    let done = send(&app, get(r.location())).await;
+    assert!(done.body.contains("avslutat"), "{}", done.body);
+    assert!(done.body.contains("Ingen anmärkning"), "{}", done.body);
+}
+
+#[tokio::test]
+async fn a_replayed_link_shows_the_answer_and_changes_nothing() {
+    let f = Fixture::new(BASE);
+    let app = f.app();
+    let link = f.links("task").remove(0);
+    let csrf = send(&app, get(&link.path)).await.csrf();
+    let first = send(
+        &app,
+        post(
+            &link.path,
+            &[("csrf", &csrf), ("outcome", "no_finding")],
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER);
+    let before = footprint(&f);
+    let again = send(&app, get(&link.path)).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert!(
+        again.body.contains("Steget är redan besvarat"),
+        "{}",
+        again.body
+    );
+    assert!(again.body.contains("Ingen anmärkning"));
+    assert!(!again.body.contains("name=\"outcome\""), "no form");
+    // The same answer posted again, with its valid token.
+    let replay = send(
+        &app,
+        post(
+            &link.path,
+            &[("csrf", &csrf), ("outcome", "unclear"), ("comment", "igen")],
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(replay.status, StatusCode::CONFLICT);
+    assert!(replay.body.contains("Steget är redan besvarat"));
+    assert_eq!(footprint(&f), before);
+    assert_eq!(f.case_state(&link.case).0, "closed_no_finding");
+}
+
+#[tokio::test]
+async fn a_tampered_link_is_refused_with_403() {
+    let f = Fixture::new(BASE);
+    let app = f.app();
+    let links = f.links("task");
+    let token = token_of(&links[0].path);
+    let other = token_of(&links[1].path);
+    let before = footprint(&f);
+    let flip = |s: &str| {
+        let mut chars: Vec<char> = s.chars().collect();
+        let last = chars.len() - 1;
+        chars[last] = if chars[last] == 'A' { 'B' } else { 'A' };
+        chars.into_iter().collect::<String>()
+    };
+    // This link's task with the other link's signature; a changed signature; junk; a giant.
+    let (payload, _) = token.rsplit_once('.').expect("a signature");
+    let (_, signature) = other.rsplit_once('.').expect("a signature");
+    let mut bad = vec![
+        format!("/t/{payload}.{signature}"),
+        format!("/t/{}", flip(token)),
+        "/t/inte-en-l%C3%A4nk".to_string(),
+        "/t/1.2.3.4".to_string(),
+        format!("/t/{}", "A".repeat(5000)),
+    ];
+    // A later expiry, hoping to keep the link alive.
+    let parts: Vec<&str> = token.split('.').collect();
+    bad.push(format!(
+        "/t/{}.{}.9999999999.{}",
+        parts[0], parts[1], parts[3]
+    ));
+    for path in &bad {
+        let r = send(&app, get(path)).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}");
+        assert!(
+            r.body.contains("Länken fungerar inte"),
+            "{path}: {}",
+            r.body
+        );
+        let csrf = csrf::token(app.secret(), Purpose::Task, path.trim_start_matches("/t/"));
+        let p = send(
+            &app,
+            post(path, &[("csrf", &csrf), ("outcome", "no_finding")], None),
+        )
+        .await;
+        assert_eq!(p.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    assert_eq!(footprint(&f), before);
+}
+
+#[tokio::test]
+async fn an_expired_link_is_gone_with_410() {
+    let f = Fixture::new(BASE);
+    let app = f.app();
+    let link = f.links("task").remove(0);
+    let token = token_of(&link.path).to_string();
+    let claims = links::verify(app.secret(), &token, at(NOW)).expect("a valid link");
+    let csrf = send(&app, get(&link.path)).await.csrf();
+    // One second after the expiry the email's link says: due date + 7 days.
+    f.clock.set(claims.expires + Duration::seconds(1));
+    let before = footprint(&f);
+    let r = send(&app, get(&link.path)).await;
+    assert_eq!(r.status, StatusCode::GONE);
+    assert!(r.body.contains("Länken har gått ut"), "{}", r.body);
+    let p = send(
+        &app,
+        post(
+            &link.path,
+            &[("csrf", &csrf), ("outcome", "no_finding")],
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::GONE);
+    assert_eq!(footprint(&f), before);
+    // A link signed to have expired already, too.
+    let old = links::sign(
+        app.secret(),
+        &Claims {
+            expires: at(NOW) - Duration::days(1),
+            ..claims
+        },
+    );
+    f.clock.set(at(NOW));
+    assert_eq!(
+        send(&app, get(&format!("/t/{old}"))).await.status,
+        StatusCode::GONE
+    );
+}
+
+#[tokio::test]
+async fn a_form_without_its_csrf_token_changes_nothing() {
+    let f = Fixture::new(BASE);
+    let app = f.app();
+    let links = f.links("task");
+    let link = &links[0];
+    let before = footprint(&f);
+    let other_csrf = send(&app, get(&links[1].path)).await.csrf();
+    for fields in [
+        vec![("outcome", "no_finding")],
+        vec![("csrf", ""), ("outcome", "no_finding")],
+        vec![("csrf", "bm90IGEgdG9rZW4"), ("outcome", "no_finding")],
+        // Another link's token does not fit this link's form.
+        vec![("csrf", other_csrf.as_str()), ("outcome", "no_finding")],
+    ] {
+        let r = send(&app, post(&link.path, &fields, None)).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{fields:?}");
+        assert!(r.body.contains("inget har sparats"), "{}", r.body);
+    }
+    // Not a form at all.
+    let r = send(
+        &app,
+        Request::post(&link.path)
+            .header(header::CONTENT_TYPE, "text/plain")
+            .body(Body::from("outcome=no_finding"))
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(footprint(&f), before);
+    assert_eq!(f.case_state(&link.case), ("review".to_string(), 0));
+}
+
+#[tokio::test]
+async fn a_missing_required_comment_shows_the_form_again_with_422() {
+    let f = Fixture::new(BASE);
+    let app = f.app();
+    let link = f.links("task").remove(0);
+    let csrf = send(&app, get(&link.path)).await.csrf();
+    let before = footprint(&f);
+    let r = send(
+        &app,
+        post(
+            &link.path,
+            &[("csrf", &csrf), ("outcome", "unclear"), ("comment", "   ")],
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for text in [
+        "role=\"alert\"",
+        "Svaret ”Oklart – kontakta medarbetaren” kräver en kommentar.",
+        "aria-invalid=\"true\"",
+        "name=\"outcome\"",
+    ] {
+        assert!(r.body.contains(text), "missing `{text}` in\n{}", r.body);
+    }
+    let r = send(
+        &app,
+        post(
+            &link.path,
+            &[
+                ("csrf", &csrf),
+                ("outcome", "approve_everything"),
+                ("comment", "x"),
+            ],
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("Välj ett av svaren"));
+    let long = "x".repeat(10_001);
+    let r = send(
+        &app,
+        post(
+            &link.path,
+            &[("csrf", &csrf), ("outcome", "unclear"), ("comment", &long)],
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(footprint(&f), before);
+}
+
+#[tokio::test]
+async fn someone_informed_sees_the_page_without_the_form() {
+    let f = Fixture::new(BASE);
+    let app = f.app();
+    let link = f.links("task").remove(0);
+    let csrf = send(&app, get(&link.path)).await.csrf();
+    // A suspected intrusion informs HR and the head of operations.
+    let r = send(
+        &app,
+        post(
+            &link.path,
+            &[
+                ("csrf", &csrf),
+                ("outcome", "suspected_intrusion"),
+                ("comment", "Åtkomst till en anhörigs journal."),
+            ],
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let informed: Vec<_> = f
+        .links("inform")
+        .into_iter()
+        .filter(|l| l.case == link.case)
+        .collect();
+    assert!(!informed.is_empty(), "notices to the informed");
+    // HR is only told; the head of operations, to whom the step escalates, may answer it.
+    let hr: String = f
+        .store()
+        .conn
+        .query_row(
+            "SELECT person_id FROM person_roles WHERE role = 'hr_strategist'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("an HR strategist");
+    let hr_link = informed
+        .iter()
+        .find(|l| l.recipient == hr)
+        .expect("HR is informed");
+    let before = footprint(&f);
+    let page = send(&app, get(&hr_link.path)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("för kännedom"), "{}", page.body);
+    assert!(page.body.contains("Arbetsrättsligt ärende – samråd med HR"));
+    assert!(
+        page.body.contains("Åtkomst till en anhörigs journal."),
+        "earlier steps"
+    );
+    assert!(!page.body.contains("name=\"outcome\""), "no form");
+    let csrf = csrf::token(app.secret(), Purpose::Task, token_of(&hr_link.path));
+    let p = send(
+        &app,
+        post(
+            &hr_link.path,
+            &[("csrf", &csrf), ("outcome", "no_action"), ("comment", "x")],
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    assert!(p.body.contains("Du kan inte besvara det här steget"));
+    assert_eq!(footprint(&f), before);
+    assert_eq!(f.case_state(&link.case).0, "labour_law_matter");
+}
+
+const OVERVIEW: &[&str] = &[
+    "/overview",
+    "/overview/routines",
+    "/overview/rounds",
+    "/overview/cases",
+    "/overview/overdue",
+    "/overview/coverage",
+    "/overview/emails",
+];
+
+#[tokio::test]
+async fn the_overview_is_unreachable_without_a_session() {
+    let f = Fixture::new(BASE);
+    let app = f.app();
+    for path in OVERVIEW {
+        for cookie in [
+            None,
+            Some("loggkoll_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+            Some("loggkoll_session=<script>"),
+        ] {
+            let request = match cookie {
+                Some(c) => get_with(path, c),
+                None => get(path),
+            };
+            let r = send(&app, request).await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{path} {cookie:?}");
+            assert_eq!(r.location(), "/login");
+            assert!(!r.body.contains("Täckning"));
+        }
+    }
+    let r = send(&app, post("/logout", &[("csrf", "x")], None)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location(), "/login");
+}
+
+fn add_user(f: &Fixture, name: &str, pw: &str) {
+    let hash = password::hash(pw).expect("hash");
+    assert!(loggkoll::store::web::add_user(&f.store().conn, name, &hash, at(NOW)).expect("add"));
+}
+
+/// Logs in; returns the reply to the login post.
+async fn login_as(app: &Arc<App>, name: &str, pw: &str, addr: [u8; 4]) -> Reply {
+    let form = send_from(app, get("/login"), addr).await;
+    assert_eq!(form.status, StatusCode::OK);
+    let cookie = form.cookie("loggkoll_login");
+    send_from(
+        app,
+        post(
+            "/login",
+            &[("name", name), ("password", pw), ("csrf", &form.csrf())],
+            Some(&cookie),
+        ),
+        addr,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn quality_staff_log_in_see_every_page_and_log_out() {
+    let f = Fixture::new(BASE);
+    add_user(&f, "kvalitet", "ett långt lösenord");
+    let app = f.app();
+    let form = send(&app, get("/login")).await;
+    assert!(
+        form.body
+            .contains("<label for=\"password\">Lösenord</label>")
+    );
+    let login_cookie = form.set_cookie("loggkoll_login").expect("a login cookie");
+    for attribute in ["Secure", "HttpOnly", "SameSite=Strict"] {
+        assert!(login_cookie.contains(attribute), "{login_cookie}");
+    }
+    let wrong = login_as(&app, "kvalitet", "fel lösenord!!", [10, 0, 0, 1]).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.body.contains("Fel användarnamn eller lösenord."));
+    assert!(wrong.set_cookie("loggkoll_session").is_none());
+    let unknown = login_as(&app, "ingen", "ett långt lösenord", [10, 0, 0, 1]).await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    assert!(unknown.body.contains("Fel användarnamn eller lösenord."));
+
+    // An overdue step and an email that could not be delivered, for those pages.
+    f.clock.set(at("2027-02-01T10:00:00+01:00"));
+    f.store()
+        .conn
+        .execute(
+            "UPDATE outbox SET status = 'failed', last_error = '550 mailbox unavailable' WHERE id = 1",
+            [],
+        )
+        .expect("a failed email");
+    let ok = login_as(&app, "kvalitet", "ett långt lösenord", [10, 0, 0, 1]).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    assert_eq!(ok.location(), "/overview");
+    let set = ok.set_cookie("loggkoll_session").expect("a session cookie");
+    for attribute in ["Secure", "HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(set.contains(attribute), "{set}");
+    }
+    let session = ok.cookie("loggkoll_session");
+    // The database keeps a hash of the token, never the token.
+    let token = session.trim_start_matches("loggkoll_session=");
+    assert_eq!(
+        f.count(&format!(
+            "SELECT COUNT(*) FROM web_sessions WHERE token_hash = '{}'",
+            loggkoll::web::auth::token_hash(token)
+        )),
+        1
+    );
+    assert_eq!(
+        f.count(&format!(
+            "SELECT COUNT(*) FROM web_sessions WHERE token_hash = '{token}'"
+        )),
+        0
+    );
+
+    let pages = [
+        (
+            "/overview",
+            vec!["Översikt", "öppna ärenden", "Täckning 2027", "<svg"],
+        ),
+        (
+            "/overview/routines",
+            vec![
+                "Systematisk logguppföljning i Treserva",
+                "Systematisk stickprovskontroll i NPÖ",
+                "<svg",
+                "graph-title-0",
+                "graph-title-1",
+                "Rutinen i klartext",
+            ],
+        ),
+        (
+            "/overview/rounds",
+            vec!["Omgångar", "fredag 1 januari 2027 kl. 07:00"],
+        ),
+        ("/overview/cases", vec!["Öppna ärenden", "Granska loggen"]),
+        (
+            "/overview/overdue",
+            vec!["Försenade ärenden", "Granska loggen", "TRE-2027-0001"],
+        ),
+        (
+            "/overview/coverage",
+            vec!["Täckning 2027", "<svg", "Tabell: täckning per enhet"],
+        ),
+        (
+            "/overview/emails",
+            vec!["550 mailbox unavailable", "Uppgift"],
+        ),
+    ];
+    for (path, texts) in pages {
+        let r = send(&app, get_with(path, &session)).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
+        for text in texts {
+            assert!(
+                r.body.contains(text),
+                "{path}: missing `{text}` in\n{}",
+                r.body
+            );
+        }
+        assert!(r.body.contains("aria-current=\"page\""), "{path}");
+        assert!(!r.body.contains("<script"), "{path}");
+    }
+    let page = send(&app, get_with("/overview", &session)).await;
+    // Logging out needs the session's form token.
+    let refused = send(&app, post("/logout", &[("csrf", "fel")], Some(&session))).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let out = send(
+        &app,
+        post("/logout", &[("csrf", &page.csrf())], Some(&session)),
+    )
+    .await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(out.location(), "/login");
+    assert!(
+        out.set_cookie("loggkoll_session")
+            .is_some_and(|c| c.contains("Max-Age=0"))
+    );
+    let after = send(&app, get_with("/overview", &session)).await;
+    assert_eq!(after.status, StatusCode::SEE_OTHER);
+    assert_eq!(f.count("SELECT COUNT(*) FROM web_sessions"), 0);
+}
+
+#[tokio::test]
+async fn a_login_without_its_form_token_is_refused() {
+    let f = Fixture::new(BASE);
+    add_user(&f, "kvalitet", "ett långt lösenord");
+    let app = f.app();
+    let form = send(&app, get("/login")).await;
+    let cookie = form.cookie("loggkoll_login");
+    for (fields, cookie) in [
+        // No cookie: a post from another site.
+        (vec![("csrf", form.csrf())], None),
+        // The cookie without the field.
+        (vec![], Some(cookie.clone())),
+        (vec![("csrf", "fel".to_string())], Some(cookie.clone())),
+    ] {
+        let mut all = vec![
+            ("name", "kvalitet".to_string()),
+            ("password", "ett långt lösenord".to_string()),
+        ];
+        all.extend(fields);
+        let pairs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = send(&app, post("/login", &pairs, cookie.as_deref())).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert!(r.set_cookie("loggkoll_session").is_none());
+    }
+    assert_eq!(f.count("SELECT COUNT(*) FROM web_sessions"), 0);
+}
+
+#[tokio::test]
+async fn failed_logins_are_throttled_per_account_and_per_address() {
+    let f = Fixture::new(BASE);
+    add_user(&f, "kvalitet", "ett långt lösenord");
+    let app = f.app();
+    let addr = [10, 0, 0, 2];
+    for _ in 0..3 {
+        let r = login_as(&app, "kvalitet", "gissning nummer x", addr).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    // Locked: even the right password is refused, without being checked.
+    let locked = login_as(&app, "kvalitet", "ett långt lösenord", [10, 0, 0, 3]).await;
+    assert_eq!(
+        locked.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        locked.body
+    );
+    assert!(locked.body.contains("För många misslyckade inloggningar"));
+    assert_eq!(locked.headers[header::RETRY_AFTER], "1");
+    // Each further failure doubles the wait.
+    f.clock.set(at(NOW) + Duration::seconds(1));
+    let r = login_as(&app, "kvalitet", "gissning nummer y", addr).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let r = login_as(&app, "kvalitet", "ett långt lösenord", addr).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(r.headers[header::RETRY_AFTER], "2");
+    // After the wait the owner gets in, and the account's run is forgotten.
+    f.clock.set(at(NOW) + Duration::seconds(3));
+    let ok = login_as(&app, "kvalitet", "ett långt lösenord", [10, 0, 0, 3]).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        f.count("SELECT COUNT(*) FROM web_login_failures WHERE key = 'user:kvalitet'"),
+        0
+    );
+
+    // One address guessing many names is locked too.
+    let addr = [10, 0, 0, 4];
+    for i in 0..10 {
+        let r = login_as(&app, &format!("namn{i}"), "gissning nummer z", addr).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{i}");
+    }
+    let r = login_as(&app, "kvalitet", "ett långt lösenord", addr).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    // From elsewhere the account still works.
+    let ok = login_as(&app, "kvalitet", "ett långt lösenord", [10, 0, 0, 5]).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn the_other_routes() {
+    let f = Fixture::new(BASE);
+    let app = f.app();
+    let r = send(&app, get("/")).await;
+    assert_eq!(
+        (r.status, r.location()),
+        (StatusCode::SEE_OTHER, "/overview")
+    );
+    let r = send(&app, get("/static/style.css")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap_or("")
+            .starts_with("text/css")
+    );
+    assert!(r.body.contains(":focus-visible"));
+    let r = send(&app, get("/healthz")).await;
+    assert_eq!((r.status, r.body.as_str()), (StatusCode::OK, "ok"));
+    let r = send(&app, get("/finns/inte")).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.body.contains("Sidan finns inte"));
+    assert_eq!(r.headers[header::REFERRER_POLICY], "no-referrer");
+    let r = send(&app, get("/t/")).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = send(
+        &app,
+        Request::delete(&f.links("task")[0].path)
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_arriving_together_commit_together_and_a_bad_one_spoils_none() {
+    let f = Fixture::new(BASE);
+    let app = f.app();
+    let links = f.links("task");
+    let (a, b) = (links[0].clone(), links[1].clone());
+    let csrf_a = send(&app, get(&a.path)).await.csrf();
+    let csrf_b = send(&app, get(&b.path)).await.csrf();
+    let before = footprint(&f);
+    // While the engine is busy (a tick, say), three answers arrive: one step twice (a double
+    // click), another once. They wait, then go as one group.
+    let busy = app.engine.lock().await;
+    let mut replies = Vec::new();
+    for (link, csrf) in [(&a, &csrf_a), (&a, &csrf_a), (&b, &csrf_b)] {
+        let (app, path, csrf) = (app.clone(), link.path.clone(), csrf.clone());
+        replies.push(tokio::spawn(async move {
+            send(
+                &app,
+                post(&path, &[("csrf", &csrf), ("outcome", "no_finding")], None),
+            )
+            .await
+            .status
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    drop(busy);
+    let mut statuses = Vec::new();
+    for r in replies {
+        statuses.push(r.await.expect("a reply"));
+    }
+    let mut first_two = [statuses[0], statuses[1]];
+    first_two.sort();
+    assert_eq!(first_two, [StatusCode::SEE_OTHER, StatusCode::CONFLICT]);
+    assert_eq!(statuses[2], StatusCode::SEE_OTHER);
+    assert_eq!(f.case_state(&a.case), ("closed_no_finding".to_string(), 1));
+    assert_eq!(f.case_state(&b.case), ("closed_no_finding".to_string(), 1));
+    let after = footprint(&f);
+    assert_eq!((after.0, after.1), (before.0 + 2, before.1 + 2));
+}

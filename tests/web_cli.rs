@@ -1,0 +1,224 @@
+//! The web layer's commands through the real binary: `user add|password|list|remove` (the
+//! password on standard input) and `serve` (the scheduler and the server together, stopped
+//! cleanly by SIGTERM).
+
+#[path = "web_fixture/mod.rs"]
+mod fixture;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+fn command(dir: &Path) -> Command {
+    let root = fixture::root();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_loggkoll"));
+    cmd.current_dir(dir)
+        .arg("--routines")
+        .arg(root.join("routines"))
+        .arg("--templates")
+        .arg(root.join("templates"))
+        .env("LOGGKOLL_DB", dir.join("loggkoll.db"))
+        .env(
+            "LOGGKOLL_MAIL_URL",
+            format!("file://{}", dir.join("outbox").display()),
+        )
+        .env("LOGGKOLL_BASE_URL", "http://loggkoll.test")
+        .env_remove("LOGGKOLL_TIMEZONE");
+    cmd
+}
+
+/// Runs `args` with `stdin`; exit code, stdout, stderr.
+fn run(dir: &Path, args: &[&str], stdin: &str) -> (i32, String, String) {
+    let mut child = command(dir)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("loggkoll runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    let out = child.wait_with_output().expect("loggkoll ends");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn accounts_are_made_listed_and_removed_with_the_password_on_stdin() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let d = dir.path();
+    let (code, _, err) = run(d, &["user", "add", "kvalitet"], "ett långt lösenord\n");
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run(d, &["user", "add", "kvalitet"], "ett annat lösenord\n");
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("exists"), "{err}");
+    let (code, _, err) = run(d, &["user", "add", "kort"], "kort\n");
+    assert_eq!(code, 2);
+    assert!(err.contains("at least 12"), "{err}");
+    let (code, _, err) = run(d, &["user", "add", "tom"], "");
+    assert_eq!(code, 2);
+    assert!(err.contains("no password"), "{err}");
+    let (code, _, err) = run(d, &["user", "add", "fel namn"], "ett långt lösenord\n");
+    assert_eq!(code, 2, "{err}");
+    let (code, out, _) = run(d, &["user", "list", "--json"], "");
+    assert_eq!(code, 0);
+    let list: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    let names: Vec<&str> = list
+        .as_array()
+        .expect("an array")
+        .iter()
+        .filter_map(|u| u["name"].as_str())
+        .collect();
+    assert_eq!(names, ["kvalitet"]);
+    assert!(!out.contains("argon2"), "no hashes in the listing");
+    // The hash is argon2, never the password.
+    let store = loggkoll::store::Store::open(&d.join("loggkoll.db")).expect("store");
+    let hash = loggkoll::store::web::password_hash(&store.conn, "kvalitet")
+        .expect("query")
+        .expect("the account");
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+    assert!(loggkoll::web::password::verify("ett långt lösenord", &hash));
+    let (code, _, err) = run(
+        d,
+        &["user", "password", "kvalitet"],
+        "ett nytt långt lösenord\r\n",
+    );
+    assert_eq!(code, 0, "{err}");
+    let hash = loggkoll::store::web::password_hash(&store.conn, "kvalitet")
+        .expect("query")
+        .expect("the account");
+    assert!(loggkoll::web::password::verify(
+        "ett nytt långt lösenord",
+        &hash
+    ));
+    let (code, _, err) = run(d, &["user", "remove", "kvalitet"], "");
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run(d, &["user", "remove", "kvalitet"], "");
+    assert_eq!(code, 2, "{err}");
+    let (code, out, _) = run(d, &["user", "list", "--json"], "");
+    assert_eq!((code, out.trim()), (0, "[]"));
+    let (code, _, err) = run(d, &["audit", "verify"], "");
+    assert_eq!(code, 0, "{err}");
+}
+
+fn http_get(port: u16, path: &str) -> String {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .expect("request");
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).expect("reply");
+    reply
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_ticks_delivers_serves_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let d = dir.path();
+    loggkoll::simulate::org::write_csv(&loggkoll::simulate::org::synthetic(40, 2, 3), d)
+        .expect("roster files");
+    let (code, _, err) = run(
+        d,
+        &[
+            "roster",
+            "import",
+            "--units",
+            "units.csv",
+            "--people",
+            "people.csv",
+            "--now",
+            "2026-12-15T09:00",
+        ],
+        "",
+    );
+    assert_eq!(code, 0, "{err}");
+    let mut child = command(d)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--now",
+            "2027-01-01T08:00",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve starts");
+    let stderr = child.stderr.take().expect("stderr");
+    let (lines, received) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let first = received
+        .recv_timeout(Duration::from_secs(30))
+        .expect("serve says where it listens");
+    let port: u16 = first
+        .split("http://127.0.0.1:")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("a port in `{first}`"));
+    // The first tick draws January's round and the delivery writes its emails.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let outbox = d.join("outbox");
+    while std::fs::read_dir(&outbox).map_or(0, |e| e.count()) == 0 {
+        assert!(Instant::now() < deadline, "no emails delivered");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let health = http_get(port, "/healthz");
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    let store = loggkoll::store::Store::open(&d.join("loggkoll.db")).expect("store");
+    let context: String = store
+        .conn
+        .query_row(
+            "SELECT context FROM outbox WHERE purpose = 'task' ORDER BY id LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .expect("a task email");
+    let context: serde_json::Value = serde_json::from_str(&context).expect("JSON");
+    let link = context["link"].as_str().expect("a link");
+    let path = link.trim_start_matches("http://loggkoll.test");
+    let page = http_get(port, path);
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    assert!(page.contains("Granska loggen"));
+    assert!(page.contains("referrer-policy: no-referrer"), "{page}");
+
+    // SIGTERM: a clean stop, exit 0.
+    let pid = i32::try_from(child.id()).expect("a pid");
+    // SAFETY: a signal to the child this test started.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "serve did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    let rest: Vec<String> = received.try_iter().collect();
+    assert!(rest.iter().any(|l| l == "stopped"), "{rest:?}");
+    let drawn = rest.iter().chain([&first]).any(|l| l.contains("drawn of"));
+    assert!(drawn, "the round is logged: {rest:?}");
+}

@@ -1,0 +1,600 @@
+//! End to end in a real browser: the server runs (scheduler and web) on loopback, its first
+//! tick delivers the round's emails as `.eml` files, and headless Chromium, driven over
+//! WebDriver (chromedriver, fantoccini), opens the link read from an email's text part
+//! (quoted-printable, decoded), answers on a phone-sized screen — first without the comment the
+//! answer needs, then with it — and sees the next step and who has it. The database and the
+//! next step's email confirm it. Screenshots of the pages go to `target/screenshots/`.
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (or `CHROMIUM` and `CHROMEDRIVER` naming
+//! the programs). Without them the test prints a notice and passes, unless
+//! `LOGGKOLL_REQUIRE_E2E=1` (as in CI), when it fails.
+
+#[path = "web_fixture/mod.rs"]
+mod fixture;
+#[path = "support/mime.rs"]
+mod mime;
+
+use base64::Engine as _;
+use fantoccini::key::Key;
+use fantoccini::wd::WebDriverCompatibleCommand;
+use fantoccini::{Client, ClientBuilder, Locator};
+use fixture::Fixture;
+use hyper_util::client::legacy::connect::HttpConnector;
+use loggkoll::notify::Transport;
+use loggkoll::web::serve;
+use mime::Part;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn program(env: &str, default: &str) -> Option<PathBuf> {
+    let path = std::env::var_os(env)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(default));
+    path.is_file().then_some(path)
+}
+
+/// Chromium and chromedriver, or `None` (after saying so) when the test is to be skipped.
+fn browser() -> Option<(PathBuf, PathBuf)> {
+    let found = (
+        program("CHROMIUM", "/usr/bin/chromium"),
+        program("CHROMEDRIVER", "/usr/bin/chromedriver"),
+    );
+    if let (Some(chromium), Some(driver)) = found {
+        return Some((chromium, driver));
+    }
+    let notice = "headless Chromium or chromedriver is not installed \
+                  (apt-get install -y chromium chromium-driver)";
+    if std::env::var("LOGGKOLL_REQUIRE_E2E").as_deref() == Ok("1") {
+        panic!("LOGGKOLL_REQUIRE_E2E=1 but {notice}");
+    }
+    eprintln!("skipping the browser test: {notice}");
+    None
+}
+
+pub fn screenshots() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| fixture::root().join("target"));
+    let dir = target.join("screenshots");
+    std::fs::create_dir_all(&dir).expect("the screenshots folder");
+    dir
+}
+
+/// chromedriver, stopped when dropped.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    fn start(program: &Path) -> Driver {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = Command::new(program)
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not listen");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Driver { child, port }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A Chrome DevTools command through chromedriver (`goog/cdp/execute`).
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: Value,
+}
+
+impl WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
+        (
+            axum::http::Method::POST,
+            Some(json!({"cmd": self.cmd, "params": self.params}).to_string()),
+        )
+    }
+}
+
+/// The whole page as a PNG (not only what fits on the screen).
+async fn full_page(client: &Client) -> Vec<u8> {
+    let metrics = client
+        .issue_cmd(Cdp {
+            cmd: "Page.getLayoutMetrics",
+            params: json!({}),
+        })
+        .await
+        .expect("layout metrics");
+    let size = &metrics["cssContentSize"];
+    let shot = client
+        .issue_cmd(Cdp {
+            cmd: "Page.captureScreenshot",
+            params: json!({
+                "format": "png",
+                "captureBeyondViewport": true,
+                "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1},
+            }),
+        })
+        .await
+        .expect("a screenshot");
+    base64::engine::general_purpose::STANDARD
+        .decode(shot["data"].as_str().expect("image data"))
+        .expect("base64")
+}
+
+async fn save(client: &Client, name: &str) {
+    let dir = screenshots();
+    let viewport = client.screenshot().await.expect("a screenshot");
+    std::fs::write(dir.join(format!("{name}.png")), viewport).expect("write");
+    let whole = full_page(client).await;
+    std::fs::write(dir.join(format!("{name}-full.png")), whole).expect("write");
+}
+
+/// The `.eml` files in `dir`.
+fn emails(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The decoded `text/plain` part of a message.
+fn plain_text(part: &Part) -> Option<String> {
+    let kind = part.mime_type();
+    if kind == "text/plain" {
+        return Some(part.text());
+    }
+    if kind.starts_with("multipart/") {
+        return part.parts().iter().find_map(plain_text);
+    }
+    None
+}
+
+/// Subject and plain text of every email in `dir`.
+fn read_emails(dir: &Path) -> Vec<(String, String)> {
+    emails(dir)
+        .iter()
+        .map(|path| {
+            let bytes = std::fs::read(path).expect("the email");
+            let message = Part::parse(&bytes);
+            (
+                message.decoded_header("Subject").unwrap_or_default(),
+                plain_text(&message).expect("a text part"),
+            )
+        })
+        .collect()
+}
+
+/// A browser session: a phone's screen (390 × 844 CSS pixels at twice the density) or a
+/// desktop window.
+async fn session(driver: &Driver, chromium: &Path, profile: &Path, phone: bool) -> Client {
+    let mut args = vec![
+        "--headless=new".to_string(),
+        "--no-sandbox".into(),
+        "--disable-gpu".into(),
+        "--disable-dev-shm-usage".into(),
+        "--disable-quic".into(),
+        "--no-first-run".into(),
+        "--disable-background-networking".into(),
+        "--disable-component-update".into(),
+        "--disable-sync".into(),
+        "--hide-scrollbars".into(),
+        format!("--user-data-dir={}", profile.display()),
+    ];
+    let mut options = json!({"binary": chromium});
+    if phone {
+        options["mobileEmulation"] =
+            json!({"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 2.0}});
+    } else {
+        args.push("--window-size=1280,900".into());
+    }
+    options["args"] = json!(args);
+    let Value::Object(capabilities) =
+        json!({"browserName": "chrome", "goog:chromeOptions": options})
+    else {
+        unreachable!("a JSON object")
+    };
+    ClientBuilder::new(HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("a WebDriver session")
+}
+
+async fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manager_answers_from_the_emailed_link_in_chromium() {
+    let Some((chromium, driver_program)) = browser() else {
+        return;
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let base = format!(
+        "http://127.0.0.1:{}",
+        listener.local_addr().expect("addr").port()
+    );
+    let f = Fixture::new(&base);
+    let app = f.app();
+    let transport = Transport::from_url(&f.config().mail.url).expect("the file transport");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(listener, app, Some(transport), async {
+        let _ = stopped.await;
+    }));
+
+    // The scheduler's first tick delivers the round's emails.
+    wait_for("the round's emails", || !emails(&f.outbox).is_empty()).await;
+    // A review of someone other than its reviewer (in the synthetic roster, unit managers
+    // have accounts too and may be drawn).
+    let reviews_another = |subject: &str| {
+        let case = subject
+            .split_whitespace()
+            .find(|w| w.starts_with("TRE-"))
+            .unwrap_or_default()
+            .trim_end_matches(':');
+        f.count(&format!(
+            "SELECT COUNT(*) FROM cases c JOIN tasks t ON t.case_id = c.id
+             WHERE c.id = '{case}' AND t.assignee_id IS NOT c.subject_person_id"
+        )) > 0
+    };
+    let (subject, text) = read_emails(&f.outbox)
+        .into_iter()
+        .filter(|(subject, _)| subject.contains("Granska loggen") && reviews_another(subject))
+        .min()
+        .expect("a task email");
+    let link = text
+        .lines()
+        .map(str::trim)
+        .find(|line| line.starts_with(&format!("{base}/t/")))
+        .expect("the link in the text part")
+        .to_string();
+    let case = subject
+        .split_whitespace()
+        .find(|w| w.starts_with("TRE-"))
+        .expect("the case in the subject")
+        .trim_end_matches(':')
+        .to_string();
+    let emails_before = emails(&f.outbox).len();
+
+    let driver = Driver::start(&driver_program);
+    let profile = tempfile::tempdir().expect("a profile folder");
+    let client = session(&driver, &chromium, profile.path(), true).await;
+
+    client.goto(&link).await.expect("the task page");
+    // The first Tab reaches the link past the header to the content.
+    client
+        .find(Locator::Css("body"))
+        .await
+        .expect("the body")
+        .send_keys(&Key::Tab.to_string())
+        .await
+        .expect("Tab");
+    let first = client.active_element().await.expect("the focus");
+    assert_eq!(first.text().await.expect("text"), "Hoppa till innehållet");
+    let h1 = client.find(Locator::Css("h1")).await.expect("a heading");
+    assert_eq!(h1.text().await.expect("text"), "Granska loggen");
+    let lang = client
+        .find(Locator::Css("html"))
+        .await
+        .expect("html")
+        .attr("lang")
+        .await
+        .expect("lang");
+    assert_eq!(lang.as_deref(), Some("sv"));
+    // Every control has its label, and the outcomes their legend.
+    let legend = client
+        .find(Locator::Css("fieldset > legend"))
+        .await
+        .expect("a legend");
+    assert_eq!(legend.text().await.expect("text"), "Välj utfall");
+    client
+        .find(Locator::Css("label[for='comment']"))
+        .await
+        .expect("the comment's label");
+    // Nothing is wider than the phone.
+    let wide: Value = client
+        .execute(
+            "return document.documentElement.scrollWidth > window.innerWidth;",
+            vec![],
+        )
+        .await
+        .expect("a measure");
+    assert_eq!(wide, json!(false), "the page scrolls sideways at 390 px");
+    save(&client, "task-page").await;
+
+    // The answer that needs a comment, without one: the form comes back with the message.
+    client
+        .find(Locator::Css("button[value='unclear']"))
+        .await
+        .expect("the outcome button")
+        .click()
+        .await
+        .expect("a click");
+    let alert = client
+        .wait()
+        .for_element(Locator::Css("[role='alert']"))
+        .await
+        .expect("the message");
+    assert!(
+        alert
+            .text()
+            .await
+            .expect("text")
+            .contains("kräver en kommentar"),
+        "the message names the problem"
+    );
+    save(&client, "task-page-error").await;
+    assert_eq!(f.case_state(&case).0, "review", "nothing changed");
+
+    // With the keyboard: type the comment, Tab past the first outcome to the second, Enter.
+    let comment = client
+        .find(Locator::Id("comment"))
+        .await
+        .expect("the comment field");
+    comment.click().await.expect("focus");
+    comment
+        .send_keys("Åtkomsterna gällde en kund på en annan enhet; medarbetaren kontaktas.")
+        .await
+        .expect("typing");
+    let tab = Key::Tab.to_string();
+    for _ in 0..2 {
+        client
+            .active_element()
+            .await
+            .expect("the focus")
+            .send_keys(&tab)
+            .await
+            .expect("Tab");
+    }
+    let focused = client.active_element().await.expect("the focus");
+    assert_eq!(
+        focused.attr("value").await.expect("value").as_deref(),
+        Some("unclear"),
+        "Tab reaches the outcomes in order"
+    );
+    focused
+        .send_keys(&Key::Enter.to_string())
+        .await
+        .expect("Enter");
+    let thanks = client
+        .wait()
+        .for_element(Locator::XPath("//h1[contains(., 'Tack')]"))
+        .await
+        .expect("the confirmation");
+    assert_eq!(
+        thanks.text().await.expect("text"),
+        "Tack! Ditt svar är sparat"
+    );
+    let (state, answered) = f.case_state(&case);
+    assert_eq!((state.as_str(), answered), ("contact_employee", 1));
+    let (assignee, assignee_name): (String, String) = f
+        .store()
+        .conn
+        .query_row(
+            "SELECT t.assignee_id, p.name FROM tasks t JOIN people p ON p.id = t.assignee_id
+             WHERE t.case_id = ?1 AND t.answered_at IS NULL",
+            [&case],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("the next step");
+    let page = client.source().await.expect("the page");
+    assert!(page.contains("Kontakta medarbetaren"), "{page}");
+    assert!(page.contains(&assignee_name), "{page}");
+    save(&client, "task-answered").await;
+
+    // The answer woke the delivery: the next step's email is there within seconds.
+    wait_for("the next step's email", || {
+        emails(&f.outbox).len() > emails_before
+    })
+    .await;
+    let next = read_emails(&f.outbox)
+        .into_iter()
+        .find(|(subject, _)| subject.contains(&case) && subject.contains("Kontakta medarbetaren"))
+        .expect("the next step's email");
+    assert!(next.1.contains(&format!("{base}/t/")), "{}", next.1);
+    let recipient: String = f
+        .store()
+        .conn
+        .query_row(
+            "SELECT recipient_id FROM outbox WHERE case_id = ?1 ORDER BY id DESC LIMIT 1",
+            [&case],
+            |r| r.get(0),
+        )
+        .expect("the email's row");
+    assert_eq!(recipient, assignee);
+
+    // The same link again: the answer, no form.
+    client.goto(&link).await.expect("the link again");
+    let h1 = client.find(Locator::Css("h1")).await.expect("a heading");
+    assert_eq!(h1.text().await.expect("text"), "Steget är redan besvarat");
+
+    // A link changed by one character.
+    let last = if link.ends_with('A') { 'B' } else { 'A' };
+    let tampered = format!("{}{last}", &link[..link.len() - 1]);
+    client.goto(&tampered).await.expect("the tampered link");
+    let h1 = client.find(Locator::Css("h1")).await.expect("a heading");
+    assert_eq!(h1.text().await.expect("text"), "Länken fungerar inte");
+    save(&client, "link-tampered").await;
+
+    client.close().await.expect("the session ends");
+    drop(driver);
+    let _ = stop.send(());
+    server
+        .await
+        .expect("the server task")
+        .expect("a clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quality_staff_log_in_and_read_the_overview_in_chromium() {
+    let Some((chromium, driver_program)) = browser() else {
+        return;
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let base = format!(
+        "http://127.0.0.1:{}",
+        listener.local_addr().expect("addr").port()
+    );
+    let f = Fixture::new(&base);
+    let hash = loggkoll::web::password::hash("ett långt lösenord").expect("a hash");
+    loggkoll::store::web::add_user(
+        &f.store().conn,
+        "kvalitet",
+        &hash,
+        fixture::at(fixture::NOW),
+    )
+    .expect("an account");
+    // Late January: some steps are overdue.
+    f.clock.set(fixture::at("2027-01-25T10:00:00+01:00"));
+    let app = f.app();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(listener, app, None, async {
+        let _ = stopped.await;
+    }));
+    let driver = Driver::start(&driver_program);
+    let profile = tempfile::tempdir().expect("a profile folder");
+    let client = session(&driver, &chromium, profile.path(), false).await;
+
+    client
+        .goto(&format!("{base}/overview"))
+        .await
+        .expect("the overview");
+    let h1 = client.find(Locator::Css("h1")).await.expect("a heading");
+    assert_eq!(
+        h1.text().await.expect("text"),
+        "Logga in",
+        "sent to the login"
+    );
+    client
+        .find(Locator::Id("name"))
+        .await
+        .expect("the name field")
+        .send_keys("kvalitet")
+        .await
+        .expect("typing");
+    client
+        .find(Locator::Id("password"))
+        .await
+        .expect("the password field")
+        .send_keys("ett långt lösenord")
+        .await
+        .expect("typing");
+    client
+        .find(Locator::Css("button[type='submit']"))
+        .await
+        .expect("the button")
+        .click()
+        .await
+        .expect("a click");
+    client
+        .wait()
+        .for_element(Locator::XPath("//h1[. = 'Översikt']"))
+        .await
+        .expect("the overview after login");
+    let cookies = client.get_all_cookies().await.expect("cookies");
+    let session_cookie = cookies
+        .iter()
+        .find(|c| c.name() == "loggkoll_session")
+        .expect("the session cookie");
+    assert_eq!(session_cookie.http_only(), Some(true));
+    assert_eq!(session_cookie.secure(), Some(true));
+    assert_eq!(
+        session_cookie.same_site().map(|s| s.to_string()).as_deref(),
+        Some("Strict")
+    );
+    save(&client, "overview").await;
+    for (path, heading, shot) in [
+        ("/overview/routines", "Rutiner", "overview-routines"),
+        ("/overview/coverage", "Täckning 2027", "overview-coverage"),
+        ("/overview/overdue", "Försenade ärenden", "overview-overdue"),
+        ("/overview/cases", "Öppna ärenden", "overview-cases"),
+        ("/overview/rounds", "Omgångar", "overview-rounds"),
+        (
+            "/overview/emails",
+            "Mejl som inte kom fram",
+            "overview-emails",
+        ),
+    ] {
+        client.goto(&format!("{base}{path}")).await.expect("a page");
+        let h1 = client.find(Locator::Css("h1")).await.expect("a heading");
+        assert_eq!(h1.text().await.expect("text"), heading, "{path}");
+        if matches!(path, "/overview/routines" | "/overview/coverage") {
+            client
+                .find(Locator::Css(".picture svg"))
+                .await
+                .expect("a picture");
+            save(&client, shot).await;
+        }
+    }
+    client
+        .find(Locator::XPath("//button[. = 'Logga ut']"))
+        .await
+        .expect("the logout button")
+        .click()
+        .await
+        .expect("a click");
+    client
+        .wait()
+        .for_element(Locator::XPath("//h1[. = 'Logga in']"))
+        .await
+        .expect("the login page after logout");
+    client
+        .goto(&format!("{base}/overview"))
+        .await
+        .expect("the overview");
+    let h1 = client.find(Locator::Css("h1")).await.expect("a heading");
+    assert_eq!(
+        h1.text().await.expect("text"),
+        "Logga in",
+        "the session has ended"
+    );
+
+    client.close().await.expect("the session ends");
+    drop(driver);
+    let _ = stop.send(());
+    server
+        .await
+        .expect("the server task")
+        .expect("a clean stop");
+}

@@ -1,0 +1,167 @@
+//! A server's state for web tests: a database in a temporary folder with a small synthetic
+//! organisation, the shipped routines and templates, one tick on 1 January 2027 (the Treserva
+//! round: a review step per drawn user, each with its task email in the outbox), and a clock the
+//! test moves.
+
+#![allow(dead_code)]
+
+use chrono::{DateTime, Utc};
+use loggkoll::clock::{Clock, FixedClock};
+use loggkoll::config::Config;
+use loggkoll::engine::Engine;
+use loggkoll::routine::{Context, loader};
+use loggkoll::simulate::org;
+use loggkoll::store::Store;
+use loggkoll::templates::Library;
+use loggkoll::web::App;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s)
+        .expect("an RFC 3339 time")
+        .with_timezone(&Utc)
+}
+
+/// When the roster is imported.
+pub const ROSTER: &str = "2026-12-15T09:00:00+01:00";
+/// The round's tick.
+pub const ROUND: &str = "2027-01-01T08:00:00+01:00";
+/// When the tests answer: a few days into the round, before any deadline.
+pub const NOW: &str = "2027-01-05T10:00:00+01:00";
+
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+    pub db: PathBuf,
+    pub outbox: PathBuf,
+    pub clock: Arc<FixedClock>,
+    pub base_url: String,
+}
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+impl Fixture {
+    /// The database after the first round; links in emails start with `base_url`.
+    pub fn new(base_url: &str) -> Fixture {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let db = dir.path().join("loggkoll.db");
+        let outbox = dir.path().join("outbox");
+        let fixture = Fixture {
+            db,
+            outbox,
+            clock: Arc::new(FixedClock::new(at(NOW))),
+            base_url: base_url.to_string(),
+            dir,
+        };
+        let mut engine = fixture.engine(at(ROSTER));
+        let roster = org::synthetic(60, 3, 7);
+        loggkoll::engine::import_roster(&mut engine.store, &roster, "u", "p", "test", at(ROSTER))
+            .expect("roster");
+        engine.tick(at(ROUND)).expect("the first round");
+        fixture
+    }
+
+    pub fn config(&self) -> Config {
+        let mut config = Config {
+            base_url: self.base_url.clone(),
+            ..Config::default()
+        };
+        config.mail.url = format!("file://{}", self.outbox.display());
+        config
+    }
+
+    /// An engine on the fixture's database.
+    pub fn engine(&self, now: DateTime<Utc>) -> Engine {
+        let templates = Library::load(&root().join("templates")).expect("templates");
+        let routines = loader::load_routines(
+            &root().join("routines"),
+            &Context {
+                templates: Some(&templates),
+            },
+        )
+        .expect("routines");
+        let store = Store::open(&self.db).expect("store");
+        Engine::new(store, routines, templates, self.config(), now).expect("engine")
+    }
+
+    /// The web layer's state on the fixture's database, on the fixture's clock.
+    pub fn app(&self) -> Arc<App> {
+        let engine = self.engine(self.clock.now());
+        Arc::new(App::new(engine, self.clock.clone()).expect("app"))
+    }
+
+    /// A connection of the test's own, to look at what the server did.
+    pub fn store(&self) -> Store {
+        Store::open(&self.db).expect("store")
+    }
+
+    /// The links of the queued emails of `purpose` (`task`, `inform`, …), oldest first, as paths
+    /// (`/t/…`), with the case and the recipient.
+    pub fn links(&self, purpose: &str) -> Vec<Link> {
+        let store = self.store();
+        let mut stmt = store
+            .conn
+            .prepare(
+                "SELECT id, case_id, recipient_id, context FROM outbox WHERE purpose = ?1 ORDER BY id",
+            )
+            .expect("query");
+        let rows = stmt
+            .query_map([purpose], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })
+            .expect("rows");
+        rows.map(|r| {
+            let (id, case, recipient, context) = r.expect("row");
+            let context: serde_json::Value = serde_json::from_str(&context).expect("json");
+            let link = context["link"].as_str().expect("a link").to_string();
+            let path = link
+                .strip_prefix(&self.base_url)
+                .expect("the link starts with the base URL")
+                .to_string();
+            Link {
+                outbox_id: id,
+                case,
+                recipient,
+                path,
+            }
+        })
+        .collect()
+    }
+
+    /// The case's state and the number of its answered steps.
+    pub fn case_state(&self, case: &str) -> (String, i64) {
+        let store = self.store();
+        store
+            .conn
+            .query_row(
+                "SELECT c.state, (SELECT COUNT(*) FROM tasks t WHERE t.case_id = c.id AND t.answered_at IS NOT NULL)
+                 FROM cases c WHERE c.id = ?1",
+                [case],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .expect("the case")
+    }
+
+    /// How many rows `sql` counts.
+    pub fn count(&self, sql: &str) -> i64 {
+        self.store()
+            .conn
+            .query_row(sql, [], |r| r.get(0))
+            .expect("a count")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Link {
+    pub outbox_id: i64,
+    pub case: String,
+    pub recipient: String,
+    pub path: String,
+}
