@@ -500,3 +500,61 @@ fn steps_of_a_manager_who_left_go_to_the_new_one() {
         ) > 0
     );
 }
+
+#[test]
+fn nobody_reviews_their_own_access() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = engine(dir.path(), Config::default());
+    // A year of rounds, unanswered: unit managers hold Treserva accounts, so they are drawn too.
+    let mut now = at("2027-01-01T08:00:00+01:00");
+    while now < at("2027-12-31T00:00:00+01:00") {
+        e.tick(now).unwrap();
+        now += chrono::Duration::days(7);
+    }
+    let managers_drawn = count(
+        &e,
+        "SELECT COUNT(*) FROM cases c JOIN person_roles r ON r.person_id = c.subject_person_id
+         WHERE r.role = 'unit_manager' AND r.unit_id = c.unit_id",
+    );
+    assert!(
+        managers_drawn > 0,
+        "no unit manager was drawn; the test proves nothing"
+    );
+    assert_eq!(
+        count(
+            &e,
+            "SELECT COUNT(*) FROM tasks t JOIN cases c ON c.id = t.case_id WHERE t.assignee_id = c.subject_person_id"
+        ),
+        0
+    );
+    // The manager's review went to the head of operations, whom the step escalates to.
+    let (case, subject, assignee): (String, String, String) = e
+        .store
+        .conn
+        .query_row(
+            "SELECT c.id, c.subject_person_id, t.assignee_id FROM cases c JOIN tasks t ON t.case_id = c.id
+             JOIN person_roles r ON r.person_id = c.subject_person_id
+             WHERE r.role = 'unit_manager' AND r.unit_id = c.unit_id AND c.routine_id = 'treserva-sampling'
+             AND t.answered_at IS NULL LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    let role: String = e
+        .store
+        .conn
+        .query_row(
+            "SELECT role FROM person_roles WHERE person_id = ?1",
+            [&assignee],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(role, "operations_manager");
+    // And the reviewed manager may not answer it, though she holds the step's role.
+    let refused = e
+        .answer(&case, "no_finding", &subject, None, None, now)
+        .unwrap_err();
+    assert_eq!(refused.exit_code(), 2);
+    e.answer(&case, "no_finding", &assignee, None, None, now)
+        .unwrap();
+}

@@ -85,14 +85,25 @@ pub fn enter(
         (Some(task), _) => {
             db::set_state(conn, case.id, &state.name)?;
             // The holder of the role (or their deputy); failing that, whoever escalations reach.
-            let assignment = ctx
+            // Nobody reviews their own access: the reviewed user is passed over, for whoever the
+            // step escalates to, or else the next holder of the role.
+            let me = case.subject_person_id;
+            let own = ctx
                 .org
                 .assign(task.assignee, case.unit_id, day)
-                .or_else(|| {
-                    task.escalation
-                        .as_ref()
-                        .and_then(|e| ctx.org.assign(e.to, case.unit_id, day))
-                });
+                .is_some_and(|a| Some(a.assignee.as_str()) == me);
+            let escalate = || {
+                task.escalation
+                    .as_ref()
+                    .and_then(|e| ctx.org.assign_except(e.to, case.unit_id, day, me))
+            };
+            let assignment = if own {
+                escalate().or_else(|| ctx.org.assign_except(task.assignee, case.unit_id, day, me))
+            } else {
+                ctx.org
+                    .assign_except(task.assignee, case.unit_id, day, me)
+                    .or_else(escalate)
+            };
             let due = deadline::due_date(now, tz, task.deadline);
             let task_id = db::insert_task(
                 conn,
@@ -191,15 +202,19 @@ pub struct Answered {
 }
 
 /// Whether `person` may answer `task` of a case at `unit`: the assignee, the role's holder (or
-/// their deputy), or whoever the step escalates to.
+/// their deputy), or whoever the step escalates to; never the reviewed user (`subject`).
 pub fn may_answer(
     ctx: &Ctx,
     routine: &Routine,
     task: &TaskRow,
     unit: &str,
+    subject: Option<&str>,
     person: &str,
     day: chrono::NaiveDate,
 ) -> bool {
+    if subject == Some(person) {
+        return false;
+    }
     if task.assignee_id.as_deref() == Some(person) || task.holder_id.as_deref() == Some(person) {
         return true;
     }
@@ -298,7 +313,15 @@ pub fn answer_in(
     if ctx.org.person(by).is_none() {
         return Err(Error::bad_input(format!("no person `{by}` in the roster")));
     }
-    if !may_answer(ctx, routine, &task, &case.unit_id, by, day) {
+    if !may_answer(
+        ctx,
+        routine,
+        &task,
+        &case.unit_id,
+        case.subject_person_id.as_deref(),
+        by,
+        day,
+    ) {
         return Err(Error::bad_input(format!(
             "{by} may not answer step `{}` of case {case_id}; it is assigned to {} (the outcomes are {})",
             task.state,

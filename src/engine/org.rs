@@ -101,7 +101,25 @@ impl Org {
 
     /// The holder of `role` for `unit` (the first by id), and the deputy when delegated.
     pub fn assign(&self, role: Role, unit: &str, day: NaiveDate) -> Option<Assignment> {
-        let holder = *self.holders(role, unit, day).first()?;
+        self.assign_except(role, unit, day, None)
+    }
+
+    /// As [`Org::assign`], passing over `except` (the reviewed user, who never reviews their own
+    /// access): then the next holder at the unit, or the nearest above it.
+    pub fn assign_except(
+        &self,
+        role: Role,
+        unit: &str,
+        day: NaiveDate,
+        except: Option<&str>,
+    ) -> Option<Assignment> {
+        let holder = self.lineage(unit).into_iter().find_map(|u| {
+            self.holders.get(&(role, u.to_string()))?.iter().find(|id| {
+                Some(id.as_str()) != except
+                    && self.people.get(*id).is_some_and(|p| p.is_active_on(day))
+            })
+        })?;
+        let holder = holder.as_str();
         let assignee = self
             .delegations
             .iter()

@@ -239,7 +239,15 @@ impl Views {
             old: &no_old,
         };
         let day = deadline::local_date(now, routine.timezone);
-        may_answer(&ctx, routine, task, &case.unit_id, person, day)
+        may_answer(
+            &ctx,
+            routine,
+            task,
+            &case.unit_id,
+            case.subject_person_id.as_deref(),
+            person,
+            day,
+        )
     }
 
     /// The page of the task a verified link names; `None` when the task no longer exists.
