@@ -99,6 +99,26 @@ impl Org {
         Vec::new()
     }
 
+    /// The first holder of `role` for `unit` (nearest first, by id) who is none of `except`.
+    pub fn holder_except(
+        &self,
+        role: Role,
+        unit: &str,
+        day: NaiveDate,
+        except: &[Option<&str>],
+    ) -> Option<&str> {
+        self.lineage(unit).into_iter().find_map(|u| {
+            self.holders
+                .get(&(role, u.to_string()))?
+                .iter()
+                .find(|id| {
+                    !except.contains(&Some(id.as_str()))
+                        && self.people.get(*id).is_some_and(|p| p.is_active_on(day))
+                })
+                .map(String::as_str)
+        })
+    }
+
     /// The holder of `role` for `unit` (the first by id), and the deputy when delegated.
     pub fn assign(&self, role: Role, unit: &str, day: NaiveDate) -> Option<Assignment> {
         self.assign_except(role, unit, day, None)

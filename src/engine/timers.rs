@@ -113,8 +113,22 @@ pub fn fire(
             let Ok(role) = timer.label.parse::<Role>() else {
                 return Ok(());
             };
-            let holders = ctx.org.holders(role, &case.unit_id, today);
-            let Some(person) = holders.first().and_then(|id| ctx.org.person(id)) else {
+            // The holder of the escalation role other than the assignee (the next one up the
+            // tree), or the assignee when they are the only one; never the reviewed user.
+            let subject = case.subject_person_id.as_deref();
+            let holder = ctx
+                .org
+                .holder_except(
+                    role,
+                    &case.unit_id,
+                    today,
+                    &[task.assignee_id.as_deref(), subject],
+                )
+                .or_else(|| {
+                    ctx.org
+                        .holder_except(role, &case.unit_id, today, &[subject])
+                });
+            let Some(person) = holder.and_then(|id| ctx.org.person(id)) else {
                 audit::append(
                     conn,
                     now,
