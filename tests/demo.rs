@@ -29,6 +29,28 @@ fn the_demo_runs_a_year_and_says_where_everything_is() {
         "{}",
         run.stdout
     );
+    // The records: protocols, an extract letter filed with its metadata, the SAS's summary.
+    let archive = std::fs::read_dir(demo.join("arkiv")).unwrap().count();
+    assert!(archive > 5, "{archive} case folders");
+    let extract = std::fs::read_dir(demo.join("arkiv"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("UTL-"))
+        .expect("an extract case folder");
+    assert!(extract.join("arende.json").is_file());
+    assert!(
+        demo.join("sammanstallning/sammanstallning-2027.html")
+            .is_file()
+    );
+    assert!(
+        demo.join("sammanstallning/sammanstallning-2027.csv")
+            .is_file()
+    );
+    assert!(
+        run.stdout.contains("log in as `demo`, password `"),
+        "{}",
+        run.stdout
+    );
     let db = demo.join("loggkoll.db");
     let verify = Test::new()
         .args(["--db", db.to_str().unwrap(), "audit", "verify"])

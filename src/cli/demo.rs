@@ -75,6 +75,9 @@ pub fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
     crate::store::meta_set(&store.conn, "install_seed", &format!("demo-{}", args.seed))?;
     let mut demo_env_config = env.config.clone();
     demo_env_config.mail.url = format!("file://{}", dir.join("outbox").display());
+    if demo_env_config.organisation == crate::config::Config::default().organisation {
+        demo_env_config.organisation = "Exempelby kommun (demo)".into();
+    }
     let demo_env = Env {
         global: super::Global {
             db: db.clone(),
@@ -127,6 +130,112 @@ pub fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
         end,
     )?;
 
+    // The access log of the year, exported by the record systems and imported.
+    let log_path = dir.join(format!("accesslog-{}.csv", args.year));
+    let clients = crate::simulate::logs::write(&roster, from, to, args.seed, &log_path)?;
+    let rules = crate::records::logs::retention_rules(&engine.routines);
+    let imported = crate::records::logs::import(
+        &mut engine.store,
+        &log_path,
+        &crate::records::logs::ImportOptions {
+            system: None,
+            retention: &rules,
+            tz,
+            now: end,
+            actor: "demo",
+        },
+    )?;
+
+    // A client asks who has read their record this spring; the unit hands out the extract.
+    engine.refresh_org()?;
+    let archive = dir.join("arkiv");
+    let printer = super::report::printer();
+    let extract = match clients.iter().next() {
+        Some((unit, list)) if !list.is_empty() => {
+            let day = end.with_timezone(&tz).date_naive();
+            let by = engine
+                .org()
+                .holders(crate::roster::Role::OperationsManager, unit, day)
+                .first()
+                .map(|s| s.to_string());
+            match by {
+                Some(by) => {
+                    let month = |m: u32| {
+                        NaiveDate::from_ymd_opt(args.year, m, 1).map(|d| {
+                            crate::clock::resolve_local(d.and_time(chrono::NaiveTime::MIN), tz)
+                        })
+                    };
+                    let id = engine.open_case(
+                        &crate::engine::OpenRequest {
+                            routine: "log-extract".into(),
+                            unit: unit.clone(),
+                            by,
+                            client: Some(list[0].clone()),
+                            from: month(3),
+                            to: month(6),
+                            reason: Some("Kunden begär loggutdrag för mars–maj".into()),
+                            ..Default::default()
+                        },
+                        end,
+                    )?;
+                    if let Some(task) = crate::store::cases::open_task(&engine.store.conn, &id)?
+                        && let Some(assignee) = task.assignee_id
+                    {
+                        engine.answer(
+                            &id,
+                            "handed_out",
+                            &assignee,
+                            Some("Lämnat till kunden"),
+                            None,
+                            end,
+                        )?;
+                    }
+                    let written = crate::records::extract::write(
+                        &mut engine,
+                        &id,
+                        &archive,
+                        &printer,
+                        "demo",
+                        end,
+                    )?;
+                    Some((id, written))
+                }
+                None => None,
+            }
+        }
+        _ => None,
+    };
+
+    // Review protocols of every case that went further than "no finding", and a few that did not.
+    let chosen: Vec<String> = {
+        let mut stmt = engine.store.conn.prepare(
+            "SELECT id FROM cases WHERE closed_at IS NOT NULL AND kind != 'extract'
+             AND (result != 'no_finding'
+                  OR id IN (SELECT id FROM cases WHERE result = 'no_finding' ORDER BY id LIMIT 10))
+             ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let html_only = crate::records::files::Printer { chromium: None };
+    for id in &chosen {
+        crate::records::protocol::write(&mut engine, id, &archive, &html_only, "demo", end)?;
+    }
+    let protocols = chosen.len();
+
+    // The SAS's year-end summary (the tick also emailed it on 15 December).
+    let summary =
+        crate::records::annual::write(&engine, None, args.year, &dir.join("sammanstallning"), end)?;
+
+    // A login for the overview.
+    let password = demo_password(args.seed);
+    let hash = crate::web::password::hash(&password)?;
+    {
+        let tx = engine.store.write()?;
+        crate::store::web::add_user(&tx, "demo", &hash, end)?;
+        tx.commit()?;
+    }
+
     println!(
         "loggkoll demo: the year {} in a made-up municipality",
         args.year
@@ -167,12 +276,49 @@ pub fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
         dir.join("outbox").display(),
         delivery.sent
     );
+    println!(
+        "  access log    {}  ({} rows imported)",
+        log_path.display(),
+        imported.imported
+    );
+    println!(
+        "  protocols     {}/CASE/granskningsprotokoll-CASE.html  ({protocols} cases)",
+        archive.display()
+    );
+    if let Some((id, written)) = &extract {
+        println!(
+            "  extract       {}  (case {id}, filed with arende.json)",
+            written.html.display()
+        );
+        if let Some(pdf) = &written.pdf {
+            println!("                {}", pdf.display());
+        }
+    }
+    for path in &summary {
+        println!("  summary       {}", path.display());
+    }
+    println!();
+    println!("The overview (log in as `demo`, password `{password}`):");
+    println!(
+        "  loggkoll --db {} serve --now {}-12-31T12:00    then open http://127.0.0.1:8080/",
+        db.display(),
+        args.year
+    );
     println!();
     println!("Look around:");
     println!("  loggkoll --db {} case list --open", db.display());
     println!("  loggkoll --db {} round list", db.display());
     println!("  loggkoll --db {} audit verify", db.display());
     Ok(0)
+}
+
+/// The demo login's password: readable, long enough, the same for the same seed.
+fn demo_password(seed: u64) -> String {
+    const WORDS: [&str; 8] = [
+        "lingon", "granit", "vinter", "kaffe", "skog", "älv", "fjäll", "måne",
+    ];
+    let pick = |i: u64| WORDS[((seed.wrapping_mul(0x9e37_79b9) >> (i * 3)) % 8) as usize];
+    format!("{}-{}-{}-{}", pick(0), pick(1), pick(2), seed % 100)
 }
 
 /// A progress bar on a terminal; hidden otherwise.

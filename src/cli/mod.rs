@@ -6,7 +6,7 @@ mod check;
 mod demo;
 mod graph;
 pub mod ops;
-mod report;
+pub mod report;
 mod serve;
 mod simulate;
 mod user;

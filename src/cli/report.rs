@@ -123,7 +123,7 @@ pub struct CaseReportArgs {
 }
 
 /// Chromium for PDFs: `LOGGKOLL_CHROMIUM`, or `chromium` on the PATH.
-fn printer() -> Printer {
+pub fn printer() -> Printer {
     let explicit = std::env::var("LOGGKOLL_CHROMIUM").ok();
     let path = std::env::var("PATH").ok();
     Printer {
