@@ -313,11 +313,12 @@ fn sampling_details(conn: &Connection) {
     }
 }
 
-/// References `PREFIX-2027-NNNN`, numbered 1, 2, 3, … in the order the cases were opened.
+/// References `PREFIX-2027-NNNN`, numbered 1, 2, 3, … in the order the cases were opened (the
+/// order of their `case.opened` entries in the audit trail).
 fn case_references(conn: &Connection, prefix: &str) {
     let ids: Vec<String> = strings(
         conn,
-        "SELECT id FROM cases WHERE id LIKE ?1 || '-%' ORDER BY rowid",
+        "SELECT case_id FROM audit WHERE event = 'case.opened' AND case_id LIKE ?1 || '-%' ORDER BY seq",
         [prefix],
     )
     .into_iter()

@@ -17,15 +17,27 @@ impl Engine {
     /// Reassigns the open steps of people no longer active; returns how many.
     pub fn reassign_orphans(&mut self, now: DateTime<Utc>) -> Result<usize> {
         let today = crate::store::date(now.with_timezone(&self.config.timezone).date_naive());
-        let orphans: Vec<(i64, String)> = {
+        // Those who have left (few), then their open steps through the assignee index.
+        let gone: Vec<String> = {
             let mut stmt = self.store.conn.prepare_cached(
-                "SELECT t.id, t.case_id FROM people p JOIN tasks t ON t.assignee_id = p.id
-                 WHERE (p.removed_at IS NOT NULL OR p.active_to < ?1) AND t.answered_at IS NULL
-                 ORDER BY t.id",
+                "SELECT id FROM people WHERE removed_at IS NOT NULL OR active_to < ?1",
             )?;
-            let rows = stmt.query_map([&today], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let rows = stmt.query_map([&today], |r| r.get(0))?;
             rows.collect::<rusqlite::Result<_>>()?
         };
+        let mut orphans: Vec<(i64, String)> = Vec::new();
+        {
+            let mut stmt = self.store.conn.prepare_cached(
+                "SELECT id, case_id FROM tasks WHERE assignee_id = ?1 AND answered_at IS NULL",
+            )?;
+            for person in &gone {
+                let rows = stmt.query_map([person], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                for row in rows {
+                    orphans.push(row?);
+                }
+            }
+        }
+        orphans.sort();
         if orphans.is_empty() {
             return Ok(0);
         }

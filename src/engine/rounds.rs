@@ -188,10 +188,11 @@ pub fn run(
         },
     )?;
     let year = now.with_timezone(&routine.timezone).year();
-    for d in &drawn {
+    let first = db::reserve_references(conn, &routine.reference_prefix, year, drawn.len())?;
+    for (n, d) in (first..).zip(&drawn) {
         let member = &population[d.member];
         let (start, end) = window(&mut rng, sampling, routine, occurrence);
-        let id = db::next_reference(conn, &routine.reference_prefix, year)?;
+        let id = db::reference(&routine.reference_prefix, year, n);
         db::insert_case(
             conn,
             &NewCase {
@@ -219,16 +220,10 @@ pub fn run(
             subject_person_id: Some(&member.person_id),
         };
         let entered = cases::enter(conn, ctx, routine, &facts, routine.start, now)?;
+        // The routine and its version are the round's (its `round.drawn` entry names them).
         let mut data = entered.audit();
-        for (k, v) in [
-            ("routine", json!(routine.id)),
-            ("version", json!(routine.hash)),
-            ("kind", json!(routine.kind.as_str())),
-            ("unit", json!(member.home_unit)),
-            ("reason", json!(d.reason.as_str())),
-        ] {
-            data[k] = v;
-        }
+        data["unit"] = json!(member.home_unit);
+        data["reason"] = json!(d.reason.as_str());
         // Who was reviewed, and when, is personal: kept apart so that the purge can erase it.
         let personal = json!({
             "subject_user": member.person_id,

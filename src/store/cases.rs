@@ -5,6 +5,23 @@ use crate::{Error, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
+/// Reserves `count` case references of `prefix` and `year` at once; returns the first number.
+pub fn reserve_references(conn: &Connection, prefix: &str, year: i32, count: usize) -> Result<i64> {
+    let count = count as i64;
+    Ok(conn
+        .prepare_cached(
+            "INSERT INTO case_counters (prefix, year, next) VALUES (?1, ?2, 1 + ?3)
+             ON CONFLICT (prefix, year) DO UPDATE SET next = next + ?3
+             RETURNING next - ?3",
+        )?
+        .query_row(params![prefix, year, count], |r| r.get(0))?)
+}
+
+/// The reference `PREFIX-YEAR-NNNN`.
+pub fn reference(prefix: &str, year: i32, n: i64) -> String {
+    format!("{prefix}-{year}-{n:04}")
+}
+
 /// The next case reference `PREFIX-YEAR-NNNN`, counted per prefix and year.
 pub fn next_reference(conn: &Connection, prefix: &str, year: i32) -> Result<String> {
     let n: i64 = conn
@@ -64,7 +81,7 @@ pub fn insert_case(conn: &Connection, c: &NewCase, now: DateTime<Utc>) -> Result
 }
 
 pub fn set_state(conn: &Connection, case_id: &str, state: &str) -> Result<()> {
-    conn.prepare_cached("UPDATE cases SET state = ?2 WHERE id = ?1")?
+    conn.prepare_cached("UPDATE cases SET state = ?2 WHERE id = ?1 AND state != ?2")?
         .execute(params![case_id, state])?;
     Ok(())
 }

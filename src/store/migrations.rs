@@ -159,10 +159,9 @@ CREATE TABLE cases (
     handed_out_at     TEXT,
     purged_at         TEXT,
     UNIQUE (round_id, subject_person_id)
-) STRICT;
+) STRICT, WITHOUT ROWID;
 CREATE INDEX cases_by_routine ON cases(routine_id, opened_at);
 CREATE INDEX cases_open ON cases(closed_at);
-CREATE INDEX cases_by_subject ON cases(routine_id, subject_person_id, opened_at);
 
 -- One row per step a case has been in: who must answer, by when, and the answer.
 CREATE TABLE tasks (
