@@ -562,3 +562,73 @@ fn nobody_reviews_their_own_access() {
     e.answer(&case, "no_finding", &assignee, None, None, now)
         .unwrap();
 }
+
+#[test]
+fn steps_move_on_the_day_after_an_employment_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let templates = Library::load(&root.join("templates")).unwrap();
+    let routines = loader::load_routines(
+        &root.join("routines"),
+        &Context {
+            templates: Some(&templates),
+        },
+    )
+    .unwrap();
+    let start = at("2027-01-01T00:00:00+01:00");
+    let mut e = Engine::new(
+        Store::open(&dir.path().join("e.db")).unwrap(),
+        routines,
+        templates,
+        Config::default(),
+        start,
+    )
+    .unwrap();
+    // EN0001's manager leaves on 10 January; a successor starts on the 11th.
+    let mut roster = loggkoll::simulate::org::synthetic(120, 4, 3);
+    let old = roster
+        .people
+        .iter_mut()
+        .find(|p| {
+            p.roles
+                .iter()
+                .any(|r| r.role == loggkoll::roster::Role::UnitManager && r.unit == "EN0001")
+        })
+        .unwrap();
+    old.active_to = chrono::NaiveDate::from_ymd_opt(2027, 1, 10);
+    let old = old.id.clone();
+    let successor = roster
+        .people
+        .iter_mut()
+        .find(|p| p.units.first().map(String::as_str) == Some("EN0001") && p.roles.is_empty())
+        .unwrap();
+    successor.roles.push(loggkoll::roster::RoleAssignment {
+        role: loggkoll::roster::Role::UnitManager,
+        unit: "EN0001".into(),
+    });
+    successor.active_from = chrono::NaiveDate::from_ymd_opt(2027, 1, 11);
+    let successor = successor.id.clone();
+    loggkoll::engine::import_roster(&mut e.store, &roster, "u", "p", "test", start).unwrap();
+    e.tick(at("2027-01-01T08:00:00+01:00")).unwrap();
+    let open_with = |e: &Engine, who: &str| {
+        count(
+            e,
+            &format!(
+                "SELECT COUNT(*) FROM tasks WHERE assignee_id = '{who}' AND answered_at IS NULL"
+            ),
+        )
+    };
+    let before = open_with(&e, &old);
+    assert!(before > 0);
+    // Still hers on her last day.
+    assert_eq!(
+        e.tick(at("2027-01-10T12:00:00+01:00")).unwrap().reassigned,
+        0
+    );
+    assert_eq!(open_with(&e, &old), before);
+    // The day after, the successor has them.
+    let r = e.tick(at("2027-01-11T08:00:00+01:00")).unwrap();
+    assert_eq!(r.reassigned as i64, before);
+    assert_eq!(open_with(&e, &old), 0);
+    assert_eq!(open_with(&e, &successor), before);
+}

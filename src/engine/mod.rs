@@ -88,6 +88,9 @@ pub struct Engine {
     pub routines: Vec<Routine>,
     old: RefCell<HashMap<String, Arc<Routine>>>,
     org: Org,
+    /// When steps of people who left were last looked for: the organisation's version, and
+    /// the last day before someone's employment ends.
+    reassign_checked: Option<(i64, Option<chrono::NaiveDate>)>,
     secret: Vec<u8>,
     seed: Vec<u8>,
 }
@@ -115,6 +118,7 @@ impl Engine {
             templates,
             routines,
             old: RefCell::new(HashMap::new()),
+            reassign_checked: None,
             secret: secret.into_bytes(),
             seed: seed.into_bytes(),
         };

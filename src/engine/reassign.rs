@@ -14,15 +14,40 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 impl Engine {
-    /// Reassigns the open steps of people no longer active; returns how many.
+    /// Reassigns the open steps of people no longer active; returns how many. The people are
+    /// looked over again only when the roster has changed, or a day has come on which someone's
+    /// employment ends.
     pub fn reassign_orphans(&mut self, now: DateTime<Utc>) -> Result<usize> {
-        let today = crate::store::date(now.with_timezone(&self.config.timezone).date_naive());
+        let day = now.with_timezone(&self.config.timezone).date_naive();
+        let version = super::org::current_version(&self.store.conn)?;
+        if let Some((checked, until)) = self.reassign_checked
+            && checked == version
+            && until.is_none_or(|u| day <= u)
+        {
+            return Ok(0);
+        }
+        let today = crate::store::date(day);
+        let next_end: Option<String> = self.store.conn.query_row(
+            "SELECT MIN(active_to) FROM people WHERE active_to >= ?1 AND removed_at IS NULL",
+            [&today],
+            |r| r.get(0),
+        )?;
+        let until = next_end
+            .as_deref()
+            .map(crate::store::parse_date)
+            .transpose()?;
+        let moved = self.reassign_now(now, &today)?;
+        self.reassign_checked = Some((version, until));
+        Ok(moved)
+    }
+
+    fn reassign_now(&mut self, now: DateTime<Utc>, today: &str) -> Result<usize> {
         // Those who have left (few), then their open steps through the assignee index.
         let gone: Vec<String> = {
             let mut stmt = self.store.conn.prepare_cached(
                 "SELECT id FROM people WHERE removed_at IS NOT NULL OR active_to < ?1",
             )?;
-            let rows = stmt.query_map([&today], |r| r.get(0))?;
+            let rows = stmt.query_map([today], |r| r.get(0))?;
             rows.collect::<rusqlite::Result<_>>()?
         };
         let mut orphans: Vec<(i64, String)> = Vec::new();

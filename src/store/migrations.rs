@@ -36,10 +36,13 @@ CREATE TABLE people (
     name        TEXT NOT NULL,
     email       TEXT NOT NULL,
     home_unit   TEXT,
+    -- How many units the person works at (several units: followed up specially).
+    unit_count  INTEGER NOT NULL DEFAULT 1,
     active_from TEXT,
     active_to   TEXT,
     removed_at  TEXT
 ) STRICT;
+CREATE INDEX people_active_to ON people(active_to);
 
 CREATE TABLE person_units (
     person_id TEXT NOT NULL REFERENCES people(id),

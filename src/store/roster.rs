@@ -115,11 +115,12 @@ pub fn replace(
             "INSERT INTO person_history (person_id, import_id, record) VALUES (?1, ?2, ?3)",
         )?;
         let mut upsert = conn.prepare_cached(
-            "INSERT INTO people (id, name, email, home_unit, active_from, active_to, removed_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL)
+            "INSERT INTO people (id, name, email, home_unit, unit_count, active_from, active_to, removed_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL)
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email,
-                home_unit = excluded.home_unit, active_from = excluded.active_from,
-                active_to = excluded.active_to, removed_at = NULL",
+                home_unit = excluded.home_unit, unit_count = excluded.unit_count,
+                active_from = excluded.active_from, active_to = excluded.active_to,
+                removed_at = NULL",
         )?;
         let mut unit_row = conn.prepare_cached(
             "INSERT OR IGNORE INTO person_units (person_id, unit_id, position) VALUES (?1, ?2, ?3)",
@@ -136,6 +137,7 @@ pub fn replace(
                 person.name,
                 person.email,
                 person.home_unit(),
+                person.units.len().max(1) as i64,
                 person.active_from.map(date),
                 person.active_to.map(date)
             ])?;
@@ -200,12 +202,9 @@ pub struct Member {
 pub fn population(conn: &Connection, system: &str, day: NaiveDate) -> Result<Vec<Member>> {
     let day = date(day);
     let mut stmt = conn.prepare_cached(
-        "SELECT p.id, p.home_unit, MIN(a.account), COALESCE(u.n, 1)
-         FROM people p
-         JOIN accounts a ON a.person_id = p.id AND a.system = ?1
-         LEFT JOIN (SELECT person_id, COUNT(*) AS n FROM person_units GROUP BY person_id) u
-                ON u.person_id = p.id
-         WHERE p.removed_at IS NULL AND p.home_unit IS NOT NULL
+        "SELECT p.id, p.home_unit, MIN(a.account), p.unit_count
+         FROM accounts a JOIN people p ON p.id = a.person_id
+         WHERE a.system = ?1 AND p.removed_at IS NULL AND p.home_unit IS NOT NULL
            AND (p.active_from IS NULL OR p.active_from <= ?2)
            AND (p.active_to IS NULL OR p.active_to >= ?2)
          GROUP BY p.id
