@@ -11,6 +11,7 @@ pub mod engine;
 pub mod error;
 pub mod links;
 pub mod notify;
+pub mod personnummer;
 pub mod records;
 pub mod roster;
 pub mod routine;

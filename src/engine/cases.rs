@@ -481,7 +481,7 @@ impl Engine {
             }
         };
         if let Some(client) = &req.client {
-            validate_personnummer(client)
+            crate::personnummer::validate(client)
                 .map_err(|m| Error::bad_input(format!("--client: {m}")))?;
         }
         if let (Some(from), Some(to)) = (req.from, req.to)
@@ -600,50 +600,4 @@ pub struct OpenRequest {
     pub to: Option<DateTime<Utc>>,
     pub reason: Option<String>,
     pub system: Option<String>,
-}
-
-/// A Swedish personal identity number (or co-ordination number) in 12 digits, with or without the
-/// `-` before the last four, whose check digit is right.
-pub fn validate_personnummer(text: &str) -> std::result::Result<(), String> {
-    let digits: String = text.chars().filter(|c| *c != '-').collect();
-    if digits.len() != 12 || !digits.chars().all(|c| c.is_ascii_digit()) {
-        return Err(format!(
-            "`{text}` is not a personal identity number (12 digits: ÅÅÅÅMMDD-NNNN)"
-        ));
-    }
-    let d: Vec<u32> = digits.chars().filter_map(|c| c.to_digit(10)).collect();
-    let month = d[4] * 10 + d[5];
-    let day = d[6] * 10 + d[7];
-    // Co-ordination numbers add 60 to the day.
-    let day = if day > 60 { day - 60 } else { day };
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
-        return Err(format!("`{text}` does not hold a valid date"));
-    }
-    let sum: u32 = d[2..11]
-        .iter()
-        .enumerate()
-        .map(|(i, &x)| {
-            let v = if i % 2 == 0 { x * 2 } else { x };
-            v / 10 + v % 10
-        })
-        .sum();
-    if (10 - sum % 10) % 10 != d[11] {
-        return Err(format!("`{text}` has the wrong check digit"));
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn personal_identity_numbers() {
-        assert!(validate_personnummer("19121212-1212").is_ok());
-        assert!(validate_personnummer("191212121212").is_ok());
-        assert!(validate_personnummer("19121212-1213").is_err());
-        assert!(validate_personnummer("1212121212").is_err());
-        assert!(validate_personnummer("19121312-1212").is_err());
-        assert!(validate_personnummer("abc").is_err());
-    }
 }

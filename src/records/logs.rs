@@ -524,54 +524,7 @@ fn unknown_system(name: &str, opts: &ImportOptions) -> String {
     )
 }
 
-/// A personal identity number (or co-ordination number) as its 12 digits: `ÅÅÅÅMMDDNNNN`, a
-/// `-` before the last four allowed; a real date (day + 60 for co-ordination numbers) and the
-/// right check digit (Luhn over the last ten digits).
-pub fn subject_digits(text: &str) -> std::result::Result<[u8; 12], String> {
-    let mut d = [0u8; 12];
-    let mut n = 0;
-    for (i, b) in text.bytes().enumerate() {
-        match b {
-            b'0'..=b'9' if n < 12 => {
-                d[n] = b;
-                n += 1;
-            }
-            b'-' if i == 8 && n == 8 => {}
-            _ => {
-                n = 13;
-                break;
-            }
-        }
-    }
-    if text.is_empty() {
-        return Err("is empty (the client's personal identity number, 12 digits)".into());
-    }
-    if n != 12 {
-        return Err(format!(
-            "`{text}` is not a personal identity number (12 digits: ÅÅÅÅMMDDNNNN or ÅÅÅÅMMDD-NNNN)"
-        ));
-    }
-    let v = |i: usize| u32::from(d[i] - b'0');
-    let year = (v(0) * 1000 + v(1) * 100 + v(2) * 10 + v(3)) as i32;
-    let month = v(4) * 10 + v(5);
-    let mut day = v(6) * 10 + v(7);
-    if day > 60 {
-        day -= 60;
-    }
-    if NaiveDate::from_ymd_opt(year, month, day).is_none() {
-        return Err(format!("`{text}` does not hold a valid date of birth"));
-    }
-    let sum: u32 = (2..11)
-        .map(|i| {
-            let x = if (i - 2) % 2 == 0 { v(i) * 2 } else { v(i) };
-            x / 10 + x % 10
-        })
-        .sum();
-    if (10 - sum % 10) % 10 != v(11) {
-        return Err(format!("`{text}` has the wrong check digit"));
-    }
-    Ok(d)
-}
+pub use crate::personnummer::digits as subject_digits;
 
 /// Reads event times, remembering the UTC offset of the last local hour read: a log is in time
 /// order, so the zone is looked up about once an hour of log.

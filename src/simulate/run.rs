@@ -402,22 +402,12 @@ fn open_ad_hoc(
 
 /// A valid personal identity number of a fictional person born 1930–1999.
 pub fn synthetic_personnummer(rng: &mut ChaCha20Rng) -> String {
-    let year = rng.random_range(1930..2000);
-    let month = rng.random_range(1..=12);
-    let day = rng.random_range(1..=28);
-    let serial = rng.random_range(0..1000);
-    let nine = format!("{:02}{month:02}{day:02}{serial:03}", year % 100);
-    let sum: u32 = nine
-        .chars()
-        .filter_map(|c| c.to_digit(10))
-        .enumerate()
-        .map(|(i, x)| {
-            let v = if i % 2 == 0 { x * 2 } else { x };
-            v / 10 + v % 10
-        })
-        .sum();
-    let check = (10 - sum % 10) % 10;
-    format!("{year}{month:02}{day:02}-{serial:03}{check}")
+    crate::personnummer::made_up(
+        rng.random_range(1930..2000),
+        rng.random_range(1..=12),
+        rng.random_range(1..=28),
+        rng.random_range(0..1000),
+    )
 }
 
 /// Present-all-year users drawn, per routine, as a set (for tests).
