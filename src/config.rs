@@ -5,6 +5,7 @@
 use crate::{Error, Result};
 use chrono_tz::Tz;
 use serde::Deserialize;
+use std::net::IpAddr;
 use std::path::Path;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -21,6 +22,9 @@ pub struct Config {
     pub extract_shows_names: bool,
     /// The organisation's name, for letters and summaries.
     pub organisation: String,
+    /// Reverse proxies whose `X-Forwarded-For` is believed: behind one, login throttling counts
+    /// failures per real client address instead of per proxy. Empty by default.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -46,6 +50,7 @@ impl Default for Config {
             link_valid_days_after_deadline: 7,
             extract_shows_names: false,
             organisation: "Organisationen".into(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -59,6 +64,13 @@ struct File {
     mail: Option<MailFile>,
     links: Option<LinksFile>,
     privacy: Option<PrivacyFile>,
+    web: Option<WebFile>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WebFile {
+    trusted_proxies: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -111,6 +123,7 @@ impl Config {
         let mail = parsed.mail.unwrap_or_default();
         let links = parsed.links.unwrap_or_default();
         let privacy = parsed.privacy.unwrap_or_default();
+        let web = parsed.web.unwrap_or_default();
         let pick = |key: &str, file_value: Option<String>| env(key).or(file_value);
         if let Some(v) = pick("LOGGKOLL_BASE_URL", parsed.base_url) {
             config.base_url = v.trim_end_matches('/').to_string();
@@ -167,6 +180,31 @@ impl Config {
         } else if let Some(v) = links.valid_days_after_deadline {
             config.link_valid_days_after_deadline = v;
         }
+        let proxies = match env("LOGGKOLL_WEB_TRUSTED_PROXIES") {
+            Some(v) => Some((
+                "LOGGKOLL_WEB_TRUSTED_PROXIES".to_string(),
+                v.split(',')
+                    .map(|a| a.trim().to_string())
+                    .filter(|a| !a.is_empty())
+                    .collect(),
+            )),
+            None => web.trusted_proxies.map(|v| {
+                let path = file.map(|p| p.display().to_string()).unwrap_or_default();
+                (format!("{path}: web.trusted_proxies"), v)
+            }),
+        };
+        if let Some((key, addresses)) = proxies {
+            config.trusted_proxies = addresses
+                .iter()
+                .map(|a| {
+                    a.parse::<IpAddr>().map_err(|_| {
+                        Error::bad_input(format!(
+                            "{key}: `{a}` is not an IP address such as `127.0.0.1` or `::1`"
+                        ))
+                    })
+                })
+                .collect::<Result<_>>()?;
+        }
         Ok(config)
     }
 }
@@ -174,6 +212,33 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trusted_proxies_are_addresses_from_the_file_or_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("loggkoll.toml");
+        std::fs::write(&path, "[web]\ntrusted_proxies = [\"127.0.0.1\", \"::1\"]\n").unwrap();
+        let c = Config::load(Some(&path), &|_| None).unwrap();
+        assert_eq!(c.trusted_proxies.len(), 2);
+        assert!(c.trusted_proxies[1].is_loopback());
+
+        let env = |k: &str| (k == "LOGGKOLL_WEB_TRUSTED_PROXIES").then(|| "10.0.0.1, ".to_string());
+        let c = Config::load(Some(&path), &env).unwrap();
+        assert_eq!(
+            c.trusted_proxies,
+            vec!["10.0.0.1".parse::<IpAddr>().unwrap()]
+        );
+
+        std::fs::write(&path, "[web]\ntrusted_proxies = [\"proxy.kommun.se\"]\n").unwrap();
+        let err = Config::load(Some(&path), &|_| None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("loggkoll.toml: web.trusted_proxies"), "{err}");
+        assert!(
+            err.contains("`proxy.kommun.se` is not an IP address"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn environment_wins_over_the_file() {

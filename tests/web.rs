@@ -10,6 +10,7 @@ use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use chrono::Duration;
 use fixture::{Fixture, NOW, at};
+use loggkoll::clock::Clock;
 use loggkoll::links::{self, Claims};
 use loggkoll::web::csrf::{self, Purpose};
 use loggkoll::web::{App, password, router};
@@ -801,6 +802,65 @@ async fn failed_logins_are_throttled_per_account_and_per_address() {
     // From elsewhere the account still works.
     let ok = login_as(&app, "kvalitet", "ett långt lösenord", [10, 0, 0, 5]).await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER);
+}
+
+/// Logs in through a reverse proxy on 127.0.0.1 that forwards for `client`.
+async fn login_via_proxy(app: &Arc<App>, name: &str, pw: &str, client: &str) -> Reply {
+    let proxy = [127, 0, 0, 1];
+    let mut form = get("/login");
+    form.headers_mut()
+        .insert("x-forwarded-for", client.parse().expect("a header value"));
+    let form = send_from(app, form, proxy).await;
+    let cookie = form.cookie("loggkoll_login");
+    let mut request = post(
+        "/login",
+        &[("name", name), ("password", pw), ("csrf", &form.csrf())],
+        Some(&cookie),
+    );
+    request
+        .headers_mut()
+        .insert("x-forwarded-for", client.parse().expect("a header value"));
+    send_from(app, request, proxy).await
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_failures_count_per_real_client() {
+    let f = Fixture::new(BASE);
+    add_user(&f, "kvalitet", "ett långt lösenord");
+    let mut engine = f.engine(f.clock.now());
+    engine.config.trusted_proxies = vec!["127.0.0.1".parse().expect("an address")];
+    let app = Arc::new(App::new(engine, f.clock.clone()).expect("app"));
+    // One client guessing names through the proxy, even writing its own header first…
+    for i in 0..10 {
+        let r = login_via_proxy(
+            &app,
+            &format!("namn{i}"),
+            "gissning",
+            "9.9.9.9, 203.0.113.7",
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{i}");
+    }
+    let r = login_via_proxy(&app, "kvalitet", "ett långt lösenord", "203.0.113.7").await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        f.count("SELECT COUNT(*) FROM web_login_failures WHERE key = 'addr:203.0.113.7'"),
+        1
+    );
+    // …locks itself out, not everyone else behind the same proxy.
+    let ok = login_via_proxy(&app, "kvalitet", "ett långt lösenord", "198.51.100.4").await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+
+    // Without the setting the proxy is the client: everyone behind it is locked together.
+    let f = Fixture::new(BASE);
+    add_user(&f, "kvalitet", "ett långt lösenord");
+    let app = f.app();
+    for i in 0..10 {
+        let r = login_via_proxy(&app, &format!("namn{i}"), "gissning", "203.0.113.7").await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{i}");
+    }
+    let r = login_via_proxy(&app, "kvalitet", "ett långt lösenord", "198.51.100.4").await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
 }
 
 #[tokio::test]

@@ -50,6 +50,8 @@ pub struct App {
     pub logins: Mutex<()>,
     /// Answers waiting to be recorded together (`answers`).
     pub(super) waiting: std::sync::Mutex<Vec<super::answers::Waiting>>,
+    /// Proxies whose `X-Forwarded-For` is believed (configuration `web.trusted_proxies`).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     pool: Pool,
     readers: Arc<Semaphore>,
 }
@@ -83,6 +85,7 @@ impl App {
         Ok(App {
             views: engine.views()?,
             install: engine.install_id(),
+            trusted_proxies: engine.config.trusted_proxies.clone(),
             pool: Pool::new(engine.store.path.clone(), READERS),
             engine: Arc::new(Mutex::new(engine)),
             pages,

@@ -2,8 +2,8 @@
 //! argon2 hashes (`password`). A login starts a session: a random 256-bit token in a cookie that
 //! is `Secure`, `HttpOnly` and `SameSite=Strict`, of which the database keeps only the SHA-256,
 //! valid for eight hours or until logout. Failed logins are throttled per account and per client
-//! address (`throttle`), and logins are handled one at a time so that every failure counts
-//! before the next attempt. The login form is bound to a random value in a short-lived cookie of
+//! address (`throttle`; behind a trusted reverse proxy, the address it forwarded for), and
+//! logins are handled one at a time so that every failure counts before the next attempt. The login form is bound to a random value in a short-lived cookie of
 //! its own, the logout form to the session (`csrf`).
 
 use super::csrf::{self, Purpose};
@@ -22,7 +22,7 @@ use rand::RngExt;
 use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 pub const SESSION_COOKIE: &str = "loggkoll_session";
@@ -73,21 +73,49 @@ fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(rand::rng().random::<[u8; 32]>())
 }
 
-/// The client's address as the connection gives it (behind a reverse proxy: the proxy's).
+/// The client's address: the connection's peer, or — when the peer is one of the configured
+/// `trusted_proxies` — the address that proxy says it forwarded for (`client_address`).
 pub struct ClientAddr(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl FromRequestParts<Arc<App>> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(addr)| addr.ip().to_string())
-                .unwrap_or_else(|| "unknown".into()),
-        ))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &Arc<App>,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() else {
+            return Ok(ClientAddr("unknown".into()));
+        };
+        let forwarded: Vec<&str> = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        let ip = client_address(peer.ip(), &forwarded, &app.trusted_proxies);
+        Ok(ClientAddr(ip.to_string()))
     }
+}
+
+/// Who sent a request that reached us from `peer` with `X-Forwarded-For` headers `forwarded`.
+/// Only the hops added by trusted proxies are believed: the list is read from its right end
+/// (the hop nearest to us) past every trusted proxy, and the first address that is not one is
+/// the client. Anything a client wrote itself stands further left and is never reached; an
+/// entry that is not an address stops the walk at the last proxy.
+pub fn client_address(peer: IpAddr, forwarded: &[&str], trusted: &[IpAddr]) -> IpAddr {
+    let mut client = peer.to_canonical();
+    let hops = forwarded.iter().flat_map(|h| h.split(',')).rev();
+    for hop in hops {
+        if !trusted.contains(&client) {
+            break;
+        }
+        match hop.trim().parse::<IpAddr>() {
+            Ok(ip) => client = ip.to_canonical(),
+            Err(_) => break,
+        }
+    }
+    client
 }
 
 /// A logged-in member of the quality staff. Extracting it from a request without a valid
@@ -317,4 +345,58 @@ pub async fn logout(
         page::redirect("/login"),
         set_cookie(SESSION_COOKIE, "", "/", 0),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_address;
+    use std::net::IpAddr;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn only_hops_added_by_trusted_proxies_are_believed() {
+        let proxy = [ip("127.0.0.1"), ip("10.0.0.1")];
+        // No proxy configured: the peer, whatever the header says.
+        assert_eq!(
+            client_address(ip("127.0.0.1"), &["203.0.113.7"], &[]),
+            ip("127.0.0.1")
+        );
+        // Through a trusted proxy: the address it forwarded for.
+        assert_eq!(
+            client_address(ip("127.0.0.1"), &["203.0.113.7"], &proxy),
+            ip("203.0.113.7")
+        );
+        // What the client wrote itself stands left of what the proxy added.
+        assert_eq!(
+            client_address(ip("127.0.0.1"), &["1.2.3.4, 203.0.113.7"], &proxy),
+            ip("203.0.113.7")
+        );
+        // Two proxies in a row, the header split over two lines.
+        assert_eq!(
+            client_address(
+                ip("127.0.0.1"),
+                &["1.2.3.4, 203.0.113.7", "10.0.0.1"],
+                &proxy
+            ),
+            ip("203.0.113.7")
+        );
+        // A peer that is not a proxy cannot speak for anyone.
+        assert_eq!(
+            client_address(ip("198.51.100.9"), &["203.0.113.7"], &proxy),
+            ip("198.51.100.9")
+        );
+        // Rubbish stops the walk at the last proxy.
+        assert_eq!(
+            client_address(ip("127.0.0.1"), &["unknown"], &proxy),
+            ip("127.0.0.1")
+        );
+        // An IPv4 peer seen on an IPv6 socket is the IPv4 address.
+        assert_eq!(
+            client_address(ip("::ffff:127.0.0.1"), &["203.0.113.7"], &proxy),
+            ip("203.0.113.7")
+        );
+    }
 }
