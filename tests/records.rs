@@ -500,9 +500,19 @@ fn protocols_letters_summaries_and_the_purge_from_the_command_line() {
     );
     assert_eq!(v["log_rows"]["treserva"], 2);
     assert!(html_path.is_file(), "a dry run deletes nothing");
+    // What a run killed mid-write leaves in the case's folder goes with it: a temporary file,
+    // and a document written but never registered.
+    let debris = [
+        html_path.with_extension("tmp"),
+        html_path.with_file_name(format!("granskningsprotokoll-{case}.pdf")),
+    ];
+    for path in &debris {
+        std::fs::write(path, format!("protokoll för {case}")).expect("debris");
+    }
     let run = place.run(&["purge", "--now", "2029-06-01T08:00"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.contains("purged: 1 case"), "{}", run.stderr);
+    assert!(debris.iter().all(|p| !p.exists()));
     assert!(!html_path.exists() && !html_path.parent().expect("folder").exists());
     assert!(
         folder.join("arende.json").is_file(),

@@ -172,7 +172,7 @@ pub fn write(
         "filer": file_names,
         "skapat": crate::store::ts(now),
     });
-    let meta_path = dir.join("arende.json");
+    let meta_path = dir.join(files::METADATA);
     let text = serde_json::to_string_pretty(&meta).map_err(|e| Error::runtime(e.to_string()))?;
     files::write(&tx, case_id, "metadata", &meta_path, text.as_bytes(), now)?;
     written.other.push(meta_path);

@@ -45,6 +45,15 @@ pub fn case_folder(out: &Path, case_id: &str) -> Result<PathBuf> {
     Ok(dir)
 }
 
+/// Whether a file named `name` in the folder of case `case_id` is one this module writes there:
+/// a document named after the case, its metadata, or the temporary file of either.
+pub fn left_by_us(name: &str, case_id: &str) -> bool {
+    name.contains(case_id) || name == METADATA || name.ends_with(".tmp")
+}
+
+/// The metadata file in an extract case's folder.
+pub const METADATA: &str = "arende.json";
+
 /// Writes `bytes` to `path` (through a temporary file, so a reader never sees half) and
 /// registers it under `case_id` in the caller's transaction.
 pub fn write(

@@ -20,6 +20,7 @@
 //! and changes nothing.
 
 use super::figures::{self, CaseFacts};
+use super::files;
 use super::years_before;
 use crate::engine::Engine;
 use crate::routine::model::CaseKind;
@@ -361,17 +362,31 @@ fn purge_case(conn: &Connection, id: &str, tz: chrono_tz::Tz, now: DateTime<Utc>
             *value,
         )?;
     }
+    let mut folders = Vec::new();
     for path in rdb::files_of(conn, id)? {
         let p = std::path::Path::new(&path);
-        match std::fs::remove_file(p) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(Error::runtime(format!("cannot delete `{path}`: {e}"))),
+        remove_if_there(p)?;
+        if let Some(dir) = p.parent()
+            && !folders.iter().any(|f: &std::path::PathBuf| f == dir)
+        {
+            folders.push(dir.to_path_buf());
         }
-        // The case's folder goes when it is empty.
-        if let Some(dir) = p.parent() {
-            let _ = std::fs::remove_dir(dir);
+    }
+    for dir in &folders {
+        // The case's own folder may hold what an interrupted write left: a `.tmp`, or a
+        // document written by a run that died before it was registered.
+        if dir
+            .file_name()
+            .is_some_and(|n| n == std::ffi::OsStr::new(id))
+        {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                if files::left_by_us(&entry.file_name().to_string_lossy(), id) {
+                    remove_if_there(&entry.path())?;
+                }
+            }
         }
+        // The folder goes when it is empty.
+        let _ = std::fs::remove_dir(dir);
     }
     rdb::forget_files(conn, id)?;
     if let (Some(round), Some(person)) = (case.round_id, &case.subject_person_id) {
@@ -410,4 +425,15 @@ pub fn tick(engine: &mut Engine, now: DateTime<Utc>) -> Result<usize> {
     let purge = run(engine, now, false, "system")?;
     crate::store::meta_set(&engine.store.conn, "purge_checked_day", &day)?;
     Ok(purge.cases.len())
+}
+
+fn remove_if_there(path: &std::path::Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::runtime(format!(
+            "cannot delete `{}`: {e}",
+            path.display()
+        ))),
+    }
 }
