@@ -19,6 +19,7 @@ pub mod schedule;
 pub mod simulate;
 pub mod store;
 pub mod sv;
+pub mod svg;
 pub mod tabular;
 pub mod templates;
 pub mod web;

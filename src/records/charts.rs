@@ -1,10 +1,13 @@
 //! Charts for the yearly summary as inline SVG, written by hand, so that the emailed HTML needs
 //! nothing from outside: horizontal bars, this year beside the previous one.
 
+use crate::svg::{escape, shorten};
 use std::fmt::Write as _;
 
 const WIDTH: f64 = 640.0;
 const LABEL: f64 = 220.0;
+/// Characters of a label that fit left of the bars at 11 px.
+const LABEL_CHARS: usize = 36;
 const BAR: f64 = 11.0;
 const GAP: f64 = 8.0;
 const THIS_YEAR: &str = "#1f5f99";
@@ -16,13 +19,6 @@ pub struct Bar {
     pub label: String,
     pub this: f64,
     pub previous: f64,
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 fn number(v: f64, unit: &str) -> String {
@@ -82,7 +78,7 @@ pub fn bars(
             r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#,
             LABEL - 6.0,
             y + BAR + 4.0,
-            escape(&r.label)
+            escape(&shorten(&r.label, LABEL_CHARS))
         );
         for (k, (value, colour)) in [(r.this, THIS_YEAR), (r.previous, PREVIOUS)]
             .into_iter()

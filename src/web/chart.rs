@@ -2,6 +2,7 @@
 //! label, the bar on a light track and the figure after it. The picture is part of the page (no
 //! script, no image request); a table beside it carries the same figures for screen readers.
 
+use crate::svg::{escape, shorten};
 use std::fmt::Write as _;
 
 /// One bar: a label, a share in [0, 1] and the figures behind it ("12 av 40").
@@ -12,30 +13,16 @@ pub struct Bar {
     pub detail: String,
 }
 
-const WIDTH: f64 = 640.0;
-const LABEL_WIDTH: f64 = 230.0;
-const VALUE_WIDTH: f64 = 120.0;
+const WIDTH: f64 = 720.0;
+const LABEL_WIDTH: f64 = 300.0;
+/// Room for "0 % (ingen omgång i år)".
+const VALUE_WIDTH: f64 = 180.0;
 const ROW: f64 = 24.0;
 const BAR: f64 = 16.0;
 const TOP: f64 = 8.0;
 const AXIS: f64 = 26.0;
 /// Characters of a label shown before it is cut (the whole label is in the row's tooltip).
-const LABEL_CHARS: usize = 32;
-
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+const LABEL_CHARS: usize = 40;
 
 /// "83 %", Swedish style.
 pub fn percent(share: f64) -> String {
@@ -62,10 +49,7 @@ pub fn bars(id: &str, title: &str, bars: &[Bar]) -> String {
         } else {
             0.0
         };
-        let mut label: String = bar.label.chars().take(LABEL_CHARS).collect();
-        if bar.label.chars().count() > LABEL_CHARS {
-            label.push('…');
-        }
+        let label = shorten(&bar.label, LABEL_CHARS);
         let _ = write!(
             svg,
             "<g><title>{}: {} ({})</title>\

@@ -1,0 +1,57 @@
+//! What both kinds of chart (the overview's and the annual summary's) need to write SVG text:
+//! escaping, and labels cut to fit.
+
+/// `text` escaped for SVG (XML) text and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `text` in at most `max` characters: a long one loses its middle, since names of routines
+/// and units often differ only at the end ("… i NPÖ", "… i Treserva").
+pub fn shorten(text: &str, max: usize) -> String {
+    let count = text.chars().count();
+    if count <= max {
+        return text.to_string();
+    }
+    let head = (max - 1) / 2;
+    let tail = max - 1 - head;
+    let mut out: String = text.chars().take(head).collect();
+    out.push('…');
+    out.extend(text.chars().skip(count - tail));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_labels_keep_their_ends() {
+        assert_eq!(shorten("Ekbacken", 8), "Ekbacken");
+        let short = shorten("Systematisk stickprovskontroll av loggar i NPÖ", 20);
+        assert_eq!(short.chars().count(), 20);
+        assert!(
+            short.starts_with("Systemati") && short.ends_with("ggar i NPÖ"),
+            "{short}"
+        );
+    }
+
+    #[test]
+    fn markup_is_escaped() {
+        assert_eq!(
+            escape("<a & \"b\" 'c'>"),
+            "&lt;a &amp; &quot;b&quot; &#39;c&#39;&gt;"
+        );
+    }
+}
