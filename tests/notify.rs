@@ -563,6 +563,33 @@ fn file_names_are_safe_and_distinct() {
     );
 }
 
+#[test]
+fn temporary_files_left_by_a_killed_writer_are_swept_when_old() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let now = std::time::SystemTime::now();
+    let old = now - eml_file::DEBRIS_AGE - std::time::Duration::from_secs(1);
+    let write = |name: &str, modified: std::time::SystemTime| {
+        let file = std::fs::File::create(dir.join(name)).expect("create");
+        file.set_modified(modified).expect("set the time");
+    };
+    write(".outbox-1.ab@loggkoll.eml.4242.0.tmp", old);
+    // A write in progress, a message, and someone else's file stay.
+    write(".outbox-2.ab@loggkoll.eml.4243.0.tmp", now);
+    write("outbox-3.ab@loggkoll.eml", old);
+    write("anteckningar.tmp", old);
+    assert_eq!(eml_file::sweep_debris(dir, now), 1);
+    assert_eq!(
+        eml_files(dir),
+        [
+            ".outbox-2.ab@loggkoll.eml.4243.0.tmp",
+            "anteckningar.tmp",
+            "outbox-3.ab@loggkoll.eml"
+        ]
+    );
+    assert_eq!(eml_file::sweep_debris(&dir.join("saknas"), now), 0);
+}
+
 fn eml_files(dir: &std::path::Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .expect("the outbox folder")

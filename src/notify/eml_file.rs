@@ -7,6 +7,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
 
 /// Longest file name stem kept as is; longer ones are cut and given a hash of the whole.
 const MAX_STEM: usize = 150;
@@ -65,6 +66,40 @@ pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<Path
     }
     sync_dir(dir);
     Ok(target)
+}
+
+/// How old a temporary file must be to count as left by a writer that was killed: a write
+/// takes milliseconds.
+pub const DEBRIS_AGE: Duration = Duration::from_secs(600);
+
+/// Whether `name` is one of `write_atomically`'s temporary files.
+fn is_temporary(name: &str) -> bool {
+    name.starts_with('.') && name.ends_with(".tmp") && name.contains(".eml.")
+}
+
+/// Deletes the temporary files that writers killed mid-write left in `dir` — those older than
+/// `DEBRIS_AGE` at `now` — and says how many went. A folder that is missing or unreadable has
+/// none. File times are the file system's, so `now` is the real clock's, not a simulated one.
+pub fn sweep_debris(dir: &Path, now: SystemTime) -> usize {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        if !is_temporary(&entry.file_name().to_string_lossy()) {
+            continue;
+        }
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| now.duration_since(t).ok())
+            .is_some_and(|age| age >= DEBRIS_AGE);
+        if old && fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
 }
 
 /// Makes the rename itself durable. Where a folder cannot be opened or synced (Windows), the

@@ -36,7 +36,11 @@ impl Transport {
     /// malformed URL as bad input naming `mail.url`; connects to nothing yet.
     pub fn from_url(url: &str) -> Result<Transport> {
         match MailUrl::parse(url)? {
-            MailUrl::File { dir } => Ok(Transport::File { dir }),
+            MailUrl::File { dir } => {
+                // What a killed writer left behind goes before anything new is written.
+                eml_file::sweep_debris(&dir, std::time::SystemTime::now());
+                Ok(Transport::File { dir })
+            }
             MailUrl::Smtp(server) => Ok(Transport::Smtp {
                 mailer: smtp_transport(&server)?,
                 server,
