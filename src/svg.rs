@@ -1,5 +1,5 @@
-//! What both kinds of chart (the overview's and the annual summary's) need to write SVG text:
-//! escaping, and labels cut to fit.
+//! What everything that writes SVG by hand (the overview's and the annual summary's charts, the
+//! routine graph) needs: escaping, and labels cut to fit.
 
 /// `text` escaped for SVG (XML) text and attribute values.
 pub fn escape(text: &str) -> String {
@@ -24,6 +24,9 @@ pub fn shorten(text: &str, max: usize) -> String {
     if count <= max {
         return text.to_string();
     }
+    if max == 0 {
+        return String::new();
+    }
     let head = (max - 1) / 2;
     let tail = max - 1 - head;
     let mut out: String = text.chars().take(head).collect();
@@ -39,6 +42,8 @@ mod tests {
     #[test]
     fn long_labels_keep_their_ends() {
         assert_eq!(shorten("Ekbacken", 8), "Ekbacken");
+        assert_eq!(shorten("Ekbacken", 0), "");
+        assert_eq!(shorten("Ekbacken", 1), "…");
         let short = shorten("Systematisk stickprovskontroll av loggar i NPÖ", 20);
         assert_eq!(short.chars().count(), 20);
         assert!(

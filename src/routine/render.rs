@@ -4,6 +4,7 @@
 
 use super::duration::Swedish;
 use super::model::{Routine, StateIx};
+use crate::svg::escape;
 use petgraph::visit::EdgeRef;
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
@@ -119,13 +120,6 @@ pub fn mermaid(routine: &Routine) -> String {
         }
     }
     out
-}
-
-fn xml(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// Rows by longest path from the start over the graph without its back edges.
@@ -439,7 +433,7 @@ pub fn svg(routine: &Routine) -> String {
     let _ = writeln!(
         out,
         "<title id=\"graph-title\">{}</title>",
-        xml(&routine.title)
+        escape(&routine.title)
     );
     out.push_str("<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"8\" markerHeight=\"8\" orient=\"auto-start-reverse\"><path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"#444\"/></marker></defs>\n");
     out.push_str("<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>\n");
@@ -515,7 +509,7 @@ pub fn svg(routine: &Routine) -> String {
             lx - lw / 2.0,
             ly - 8.0,
             ly + 4.0,
-            xml(label)
+            escape(label)
         );
     }
     for (ix, state) in routine.states() {
@@ -531,20 +525,20 @@ pub fn svg(routine: &Routine) -> String {
         let _ = writeln!(
             out,
             "<g><title>{}</title><rect x=\"{x0:.1}\" y=\"{top:.1}\" width=\"{w:.1}\" height=\"{BOX_H}\" rx=\"8\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"{}\"/>",
-            xml(&state.name),
+            escape(&state.name),
             if state.is_final() { 2.5 } else { 1.3 }
         );
         let _ = writeln!(
             out,
             "<text x=\"{cx:.1}\" y=\"{:.1}\" font-size=\"13\" font-weight=\"bold\" text-anchor=\"middle\" fill=\"#111\">{}</text>",
             top + 19.0,
-            xml(&state.title)
+            escape(&state.title)
         );
         let _ = writeln!(
             out,
             "<text x=\"{cx:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\" fill=\"#333\">{}</text></g>",
             top + 36.0,
-            xml(&subtitle(routine, ix))
+            escape(&subtitle(routine, ix))
         );
     }
     out.push_str(&labels);
