@@ -150,10 +150,13 @@ fn crash_test(scenario: &Scenario) {
     let mut interrupted = 0;
     // At least `kills` kills; more while too few landed mid-work (a loaded machine runs the
     // reference slower than the kills' runs), up to twice as many.
+    // The kills are spread over `window`: the reference's duration at first, then the shortest
+    // run seen to end before its kill, since the machine's load changes while the test runs.
+    let mut window = duration;
     let mut k = 0;
     while k < scenario.kills || (interrupted < scenario.min_interrupted && k < 2 * scenario.kills) {
         let delay = Duration::from_micros(
-            rng.random_range(0..=u64::try_from(duration.as_micros()).unwrap_or(u64::MAX)),
+            rng.random_range(0..=u64::try_from(window.as_micros()).unwrap_or(u64::MAX)),
         );
         let dir = work.run_dir(&format!("kill-{k:02}"));
         let (kill, problems) = kill_and_rerun(&dir, delay, &expected);
@@ -169,6 +172,9 @@ fn crash_test(scenario: &Scenario) {
         }
         if kill.phase != Phase::Finished {
             interrupted += 1;
+        }
+        if let Some(ran) = kill.ended_after {
+            window = window.min(ran);
         }
         kills.push(kill);
         k += 1;
@@ -241,20 +247,43 @@ struct Kill {
     phase: Phase,
     /// Hidden temporary files of the `.eml` writer left in the outbox folder.
     temp_files: usize,
+    /// How long the tick ran when it ended before the kill.
+    ended_after: Option<Duration>,
 }
+
+/// How often a tick waiting to be killed is looked at.
+const POLL: Duration = Duration::from_millis(2);
 
 /// Starts `tick` on `dir`, kills it after `delay`, runs it again, checks the outcome.
 fn kill_and_rerun(dir: &RunDir, delay: Duration, expected: &Snapshot) -> (Kill, Vec<String>) {
     let mut problems = Vec::new();
     let mut child = dir.spawn_tick();
-    std::thread::sleep(delay);
-    let pid = libc::pid_t::try_from(child.id()).expect("a pid fits pid_t");
-    // The child is not reaped before `wait`, so the pid is still its own: a child that already
-    // exited is a zombie, ignores the signal and reports its exit status below.
-    // SAFETY: kill(2) with a pid we own and a valid signal number.
-    let sent = unsafe { libc::kill(pid, libc::SIGKILL) };
-    assert_eq!(sent, 0, "kill({pid}, SIGKILL) failed");
-    let status = child.wait().expect("wait for the killed tick");
+    let spawned = Instant::now();
+    // Wait for the moment of the kill, noticing a tick that ends before it (and when).
+    let mut ended_after = None;
+    let mut status = None;
+    while status.is_none() && spawned.elapsed() < delay {
+        match child.try_wait().expect("poll the tick") {
+            Some(s) => {
+                ended_after = Some(spawned.elapsed());
+                status = Some(s);
+            }
+            None => std::thread::sleep((delay - spawned.elapsed().min(delay)).min(POLL)),
+        }
+    }
+    let status = match status {
+        Some(s) => s,
+        None => {
+            let pid = libc::pid_t::try_from(child.id()).expect("a pid fits pid_t");
+            // The child is not reaped before `wait`, so the pid is still its own: a child that
+            // exited since the last poll is a zombie, ignores the signal and reports its exit
+            // status below.
+            // SAFETY: kill(2) with a pid we own and a valid signal number.
+            let sent = unsafe { libc::kill(pid, libc::SIGKILL) };
+            assert_eq!(sent, 0, "kill({pid}, SIGKILL) failed");
+            child.wait().expect("wait for the killed tick")
+        }
+    };
     let finished = match status.signal() {
         Some(libc::SIGKILL) => false,
         _ if status.success() => true,
@@ -327,7 +356,14 @@ fn kill_and_rerun(dir: &RunDir, delay: Duration, expected: &Snapshot) -> (Kill, 
         dir.snapshot()
             .differences(&after, "the database after the first rerun"),
     );
-    (Kill { phase, temp_files }, problems)
+    (
+        Kill {
+            phase,
+            temp_files,
+            ended_after,
+        },
+        problems,
+    )
 }
 
 /// What must hold after any completed tick, whatever happened before it.
