@@ -115,6 +115,7 @@ fn ours(dir: &Path, csv: &Path, run: usize, rules: &[(String, u32)]) -> (f64, u6
             tz: chrono_tz::Europe::Stockholm,
             now,
             actor: "bench",
+            period: None,
         },
     )
     .expect("import");

@@ -99,6 +99,21 @@ pub fn parse_time(text: &str, tz: Tz) -> Result<DateTime<Utc>, String> {
     ))
 }
 
+/// The end of a period as written: as [`parse_time`], but a date alone means the end of that day
+/// (the start of the next), so that `--from 2027-03-01 --to 2027-03-31` is all of March.
+pub fn parse_end(text: &str, tz: Tz) -> Result<DateTime<Utc>, String> {
+    let t = text.trim();
+    match chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+        Ok(date) => {
+            let next = date
+                .succ_opt()
+                .ok_or_else(|| format!("`{t}` is out of range"))?;
+            Ok(resolve_local(next.and_time(chrono::NaiveTime::MIN), tz))
+        }
+        Err(_) => parse_time(t, tz),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

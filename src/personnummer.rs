@@ -52,6 +52,29 @@ pub fn digits(text: &str) -> std::result::Result<[u8; 12], String> {
     Ok(d)
 }
 
+/// A keyed hash (HMAC-SHA256 under an installation secret) of personal identity numbers: people's
+/// own numbers are kept only this way, and a client is matched against them by the same hash.
+#[derive(Clone)]
+pub struct KeyedHash(hmac::Hmac<sha2::Sha256>);
+
+impl KeyedHash {
+    pub fn new(key: &[u8]) -> KeyedHash {
+        use hmac::KeyInit;
+        // HMAC takes a key of any length.
+        let mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key)
+            .unwrap_or_else(|_| hmac::Hmac::<sha2::Sha256>::new(&Default::default()));
+        KeyedHash(mac)
+    }
+
+    /// The hash of 12 digits, hex.
+    pub fn hash(&self, digits: &[u8]) -> String {
+        use hmac::Mac;
+        let mut mac = self.0.clone();
+        mac.update(digits);
+        hex::encode(mac.finalize().into_bytes())
+    }
+}
+
 /// Whether `text` is a valid personal identity number in 12 digits.
 pub fn validate(text: &str) -> Result<(), String> {
     digits(text).map(|_| ())
@@ -79,6 +102,21 @@ pub fn made_up(year: u32, month: u32, day: u32, serial: u32) -> String {
         serial % 1000,
         check_digit(&nine)
     )
+}
+
+#[cfg(test)]
+mod keyed_tests {
+    use super::*;
+
+    #[test]
+    fn keyed_hashes_depend_on_key_and_number() {
+        let a = KeyedHash::new(b"key-a");
+        let b = KeyedHash::new(b"key-b");
+        assert_eq!(a.hash(b"191212121212"), a.hash(b"191212121212"));
+        assert_ne!(a.hash(b"191212121212"), b.hash(b"191212121212"));
+        assert_ne!(a.hash(b"191212121212"), a.hash(b"191212721219"));
+        assert_eq!(a.hash(b"191212121212").len(), 64);
+    }
 }
 
 #[cfg(test)]

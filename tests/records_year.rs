@@ -804,6 +804,7 @@ fn a_year_of_records_then_the_purge() {
         tz: Stockholm,
         now,
         actor: "test",
+        period: None,
     };
     let summary = logs::import(&mut engine.store, &log, &opts).expect("import");
     assert_eq!(summary.imported, 6);

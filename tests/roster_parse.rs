@@ -96,6 +96,7 @@ fn fixture_roster() -> Roster {
                 ],
                 active_from: Some(date(2020, 1, 1)),
                 active_to: None,
+                personnummer: None,
             },
             Person {
                 id: "bosv02".into(),
@@ -106,6 +107,7 @@ fn fixture_roster() -> Roster {
                 accounts: vec![account("treserva", "bosv02")],
                 active_from: Some(date(2025, 3, 1)),
                 active_to: Some(date(2026, 12, 31)),
+                personnummer: None,
             },
             Person {
                 id: "ceda03".into(),
@@ -119,6 +121,7 @@ fn fixture_roster() -> Roster {
                 accounts: vec![],
                 active_from: None,
                 active_to: None,
+                personnummer: None,
             },
             Person {
                 id: "dael04".into(),
@@ -133,6 +136,7 @@ fn fixture_roster() -> Roster {
                 accounts: vec![account("npo", "SE2120000000-D4E5")],
                 active_from: None,
                 active_to: None,
+                personnummer: None,
             },
         ],
     }
@@ -382,7 +386,7 @@ fn header_problems() {
             "units.csv:1: missing column `parent_id`",
             "people.csv:1: unknown column `emial` (did you mean `email`?)",
             "people.csv:1: unknown column `extra` (expected one of `person_id`, `name`, `email`, \
-             `units`, `roles`, `accounts`, `active_from`, `active_to`)",
+             `units`, `roles`, `accounts`, `active_from`, `active_to`, `personnummer`)",
             "people.csv:1: missing column `email`",
         ],
     );

@@ -47,6 +47,7 @@ fn population(specs: &[Spec]) -> Vec<Member> {
             person_id: format!("P{i:04}"),
             home_unit: format!("EN{unit}"),
             account: format!("acc{i}"),
+            other_accounts: vec![],
             units: if *multi { 2 } else { 1 },
         })
         .collect()

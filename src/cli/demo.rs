@@ -143,6 +143,7 @@ pub fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
             tz,
             now: end,
             actor: "demo",
+            period: None,
         },
     )?;
 

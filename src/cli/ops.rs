@@ -433,18 +433,13 @@ pub fn case(env: &Env, cmd: CaseCommand) -> Result<u8> {
                     .transpose()
             };
             // A date alone as --to means to the end of that day.
-            let to = match &args.to {
-                Some(t) if chrono::NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d").is_ok() => {
-                    time("--to", &args.to)?.map(|t| {
-                        crate::clock::resolve_local(
-                            (t.with_timezone(&tz).date_naive() + chrono::Days::new(1))
-                                .and_time(chrono::NaiveTime::MIN),
-                            tz,
-                        )
-                    })
-                }
-                _ => time("--to", &args.to)?,
-            };
+            let to = args
+                .to
+                .as_deref()
+                .map(|t| {
+                    crate::clock::parse_end(t, tz).map_err(|m| Error::usage(format!("--to: {m}")))
+                })
+                .transpose()?;
             let req = OpenRequest {
                 routine: args.routine,
                 unit: args.unit,

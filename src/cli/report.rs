@@ -21,6 +21,12 @@ fn print_json(value: &impl serde::Serialize) -> Result<()> {
 pub enum LogsCommand {
     /// Load an access-log export (CSV); a bad row refuses the whole file, naming FILE:LINE.
     Import(LogsImportArgs),
+    /// The imports: file, system, rows, the period covered, digest, when.
+    List(LogsListArgs),
+    /// Per system, the periods the imported logs cover and the gaps between them.
+    Coverage(LogsListArgs),
+    /// Build the index of the access log anew from its rows.
+    Reindex,
 }
 
 #[derive(Debug, Args)]
@@ -29,13 +35,51 @@ pub struct LogsImportArgs {
     /// The record system the file comes from (rows with an empty `source_system` are its).
     #[arg(long)]
     pub system: Option<String>,
+    /// The first day (or time) the export covers; with --to. Default: the day of its first event.
+    #[arg(long, requires = "to")]
+    pub from: Option<String>,
+    /// The last day the export covers (a date alone: to the end of that day); with --from.
+    #[arg(long, requires = "from")]
+    pub to: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsListArgs {
     #[arg(long)]
     pub json: bool,
 }
 
 pub fn logs_cmd(env: &Env, cmd: LogsCommand) -> Result<u8> {
-    let LogsCommand::Import(args) = cmd;
+    let args = match cmd {
+        LogsCommand::Import(args) => args,
+        LogsCommand::List(args) => return logs_list(env, args),
+        LogsCommand::Coverage(args) => return logs_coverage(env, args),
+        LogsCommand::Reindex => {
+            let mut store = open_store(env)?;
+            let tx = store.write()?;
+            let n = crate::store::logindex::rebuild(&tx, crate::names::surnames)?;
+            tx.commit()?;
+            eprintln!("indexed {n} access-log rows");
+            return Ok(0);
+        }
+    };
     let now = env.now()?;
+    let tz = env.config.timezone;
+    let period = match (&args.from, &args.to) {
+        (Some(from), Some(to)) => {
+            let from = crate::clock::parse_time(from, tz)
+                .map_err(|m| Error::usage(format!("--from: {m}")))?;
+            let to =
+                crate::clock::parse_end(to, tz).map_err(|m| Error::usage(format!("--to: {m}")))?;
+            if to <= from {
+                return Err(Error::usage("--to must be after --from"));
+            }
+            Some((from, to))
+        }
+        _ => None,
+    };
     let routines = super::ops::current_routines(env);
     let rules = logs::retention_rules(&routines);
     let mut store = open_store(env)?;
@@ -49,6 +93,7 @@ pub fn logs_cmd(env: &Env, cmd: LogsCommand) -> Result<u8> {
             tz: env.config.timezone,
             now,
             actor: "cli",
+            period,
         },
     )?;
     let seconds = started.elapsed().as_secs_f64();
@@ -78,10 +123,71 @@ pub fn logs_cmd(env: &Env, cmd: LogsCommand) -> Result<u8> {
         }
         for s in &summary.systems {
             eprintln!(
-                "  {}: {} rows, {} – {}, kept {} years after each event",
-                s.system, s.rows, s.oldest, s.newest, s.retention_years
+                "  {}: {} rows, covering {} – {}, kept {} years after each event",
+                s.system, s.rows, s.covers_from, s.covers_to, s.retention_years
             );
         }
+    }
+    Ok(0)
+}
+
+fn logs_list(env: &Env, args: LogsListArgs) -> Result<u8> {
+    let store = open_store(env)?;
+    let rows = crate::store::records::imports(&store.conn)?;
+    if args.json {
+        let list: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "import": r.import_id,
+                    "file": r.file,
+                    "system": r.system,
+                    "rows": r.rows,
+                    "from": logs::unix_ts(r.covers_from),
+                    "to": logs::unix_ts(r.covers_to),
+                    "digest": r.digest,
+                    "imported_at": r.imported_at,
+                })
+            })
+            .collect();
+        return print_json(&list).map(|()| 0);
+    }
+    println!(
+        "{:<6} {:<10} {:>9}  {:<20} {:<20} {:<20} FILE",
+        "IMPORT", "SYSTEM", "ROWS", "FROM", "TO", "IMPORTED"
+    );
+    for r in rows {
+        println!(
+            "{:<6} {:<10} {:>9}  {:<20} {:<20} {:<20} {}",
+            r.import_id,
+            r.system,
+            r.rows,
+            logs::unix_ts(r.covers_from),
+            logs::unix_ts(r.covers_to),
+            r.imported_at,
+            r.file
+        );
+    }
+    Ok(0)
+}
+
+fn logs_coverage(env: &Env, args: LogsListArgs) -> Result<u8> {
+    let store = open_store(env)?;
+    let coverage = crate::evidence::coverage::by_system(&store.conn)?;
+    if args.json {
+        return print_json(&coverage).map(|()| 0);
+    }
+    for s in &coverage {
+        println!("{}:", s.system);
+        for p in &s.covered {
+            println!("  covered  {} – {}", p.from, p.to);
+        }
+        for p in &s.gaps {
+            println!("  GAP      {} – {}", p.from, p.to);
+        }
+    }
+    if coverage.is_empty() {
+        eprintln!("no access log has been imported");
     }
     Ok(0)
 }

@@ -545,6 +545,12 @@ impl Engine {
                 reason: req.reason.as_deref(),
                 state: &routine.start_state().name,
                 opened_by: &req.by,
+                // A targeted review opened without --system reviews every system its routine
+                // covers.
+                systems: (routine.kind == CaseKind::Targeted
+                    && req.system.is_none()
+                    && routine.systems.len() > 1)
+                    .then_some(routine.systems.as_slice()),
             },
             now,
         )?;

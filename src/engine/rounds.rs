@@ -105,6 +105,76 @@ pub fn window(
     (end - length, end)
 }
 
+/// The look-back period of a round: `[earliest, occurrence)`.
+fn look_back(s: &Sampling, routine: &Routine, occurrence: DateTime<Utc>) -> DateTime<Utc> {
+    back(occurrence, s.look_back, routine)
+}
+
+/// The log the round's windows are drawn from: the highest row of the log when the imported log
+/// covers any of the look-back period of `system`; `None` (windows drawn without the log)
+/// otherwise.
+pub fn log_horizon(
+    conn: &Connection,
+    s: &Sampling,
+    routine: &Routine,
+    occurrence: DateTime<Utc>,
+) -> Result<Option<i64>> {
+    let earliest = look_back(s, routine, occurrence);
+    let status = crate::evidence::coverage::of_window(
+        conn,
+        &s.system,
+        earliest.timestamp(),
+        occurrence.timestamp(),
+    )?;
+    if status == crate::evidence::LogStatus::Missing {
+        return Ok(None);
+    }
+    Ok(Some(crate::store::logindex::horizon(conn)?))
+}
+
+/// The window of one drawn user: around one of the user's accesses in the look-back period when
+/// the round draws from the log (`horizon`) and the user was active; else as [`window`].
+#[allow(clippy::too_many_arguments)]
+fn drawn_window(
+    conn: &Connection,
+    rng: &mut ChaCha20Rng,
+    s: &Sampling,
+    routine: &Routine,
+    occurrence: DateTime<Utc>,
+    account: &str,
+    other_accounts: &[String],
+    horizon: Option<i64>,
+) -> Result<(DateTime<Utc>, DateTime<Utc>)> {
+    if let Some(horizon) = horizon {
+        let earliest = look_back(s, routine, occurrence);
+        let accounts: Vec<&str> = std::iter::once(account)
+            .chain(other_accounts.iter().map(String::as_str))
+            .collect();
+        let times = crate::evidence::window::activity(
+            conn,
+            &s.system,
+            &accounts,
+            earliest.timestamp(),
+            occurrence.timestamp(),
+            horizon,
+        )?;
+        let length = i64::from(s.window_hours) * 3600;
+        if let Some((start, end)) = crate::evidence::window::around_activity(
+            rng,
+            occurrence.timestamp(),
+            earliest.timestamp(),
+            length,
+            &times,
+        ) && let (Some(a), Some(b)) = (
+            DateTime::from_timestamp(start, 0),
+            DateTime::from_timestamp(end, 0),
+        ) {
+            return Ok((a, b));
+        }
+    }
+    Ok(window(rng, s, routine, occurrence))
+}
+
 /// What a round did.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RoundSummary {
@@ -140,6 +210,7 @@ pub fn run(
         &population,
         seed,
     )?;
+    let horizon = log_horizon(conn, sampling, routine, occurrence)?;
     let Some(round_id) = rounds_db::insert_round(
         conn,
         &NewRound {
@@ -149,6 +220,7 @@ pub fn run(
             seed,
             population: population.len(),
             drawn: drawn.len(),
+            log_horizon: horizon,
         },
         now,
     )?
@@ -160,15 +232,7 @@ pub fn run(
         reasons[d.member] = Some(d.reason.as_str());
     }
     for (m, reason) in population.iter().zip(&reasons) {
-        rounds_db::insert_member(
-            conn,
-            round_id,
-            &m.person_id,
-            &m.home_unit,
-            &m.account,
-            m.units,
-            *reason,
-        )?;
+        rounds_db::insert_member(conn, round_id, m, *reason)?;
     }
     audit::append(
         conn,
@@ -183,6 +247,7 @@ pub fn run(
                 "occurrence": crate::store::ts(occurrence), "seed": seed.to_string(),
                 "population": population.len(), "drawn": drawn.len(),
                 "late": now - occurrence > GRACE,
+                "windows": if horizon.is_some() { "activity" } else { "random" },
             }),
             personal: None,
         },
@@ -191,7 +256,16 @@ pub fn run(
     let first = db::reserve_references(conn, &routine.reference_prefix, year, drawn.len())?;
     for (n, d) in (first..).zip(&drawn) {
         let member = &population[d.member];
-        let (start, end) = window(&mut rng, sampling, routine, occurrence);
+        let (start, end) = drawn_window(
+            conn,
+            &mut rng,
+            sampling,
+            routine,
+            occurrence,
+            &member.account,
+            &member.other_accounts,
+            horizon,
+        )?;
         let id = db::reference(&routine.reference_prefix, year, n);
         db::insert_case(
             conn,
@@ -211,6 +285,7 @@ pub fn run(
                 reason: Some(d.reason.as_str()),
                 state: &routine.start_state().name,
                 opened_by: "system",
+                systems: None,
             },
             now,
         )?;
@@ -311,7 +386,12 @@ pub struct Redraw {
     pub seed: u64,
     /// (person, reason) in population order.
     pub drawn: Vec<(String, String)>,
-    /// Whether it equals what the round recorded.
+    /// (person, start, end) of each drawn user's window, in the same order.
+    pub windows: Vec<(String, String, String)>,
+    /// Whether the windows were drawn from the log (`activity`) or at random (`random`).
+    pub window_rule: &'static str,
+    /// Whether it equals what the round recorded: who was drawn, and the windows of the cases
+    /// not yet purged.
     pub matches: bool,
 }
 
@@ -339,10 +419,11 @@ pub fn redraw(store: &crate::store::Store, round_id: i64) -> Result<Redraw> {
             person_id: m.person_id.clone(),
             home_unit: m.unit_id.clone(),
             account: m.account.clone(),
+            other_accounts: m.other_accounts.clone(),
             units: m.units.max(0) as usize,
         })
         .collect();
-    let (drawn, _) = draw_round(
+    let (drawn, mut rng) = draw_round(
         conn,
         &routine,
         sampling,
@@ -351,6 +432,25 @@ pub fn redraw(store: &crate::store::Store, round_id: i64) -> Result<Redraw> {
         &population,
         seed,
     )?;
+    let mut windows = Vec::with_capacity(drawn.len());
+    for d in &drawn {
+        let m = &population[d.member];
+        let (start, end) = drawn_window(
+            conn,
+            &mut rng,
+            sampling,
+            &routine,
+            occurrence,
+            &m.account,
+            &m.other_accounts,
+            round.log_horizon,
+        )?;
+        windows.push((
+            m.person_id.clone(),
+            crate::store::ts(start),
+            crate::store::ts(end),
+        ));
+    }
     let drawn: Vec<(String, String)> = drawn
         .iter()
         .map(|d| {
@@ -364,11 +464,23 @@ pub fn redraw(store: &crate::store::Store, round_id: i64) -> Result<Redraw> {
         .iter()
         .filter_map(|m| m.drawn.as_ref().map(|r| (m.person_id.clone(), r.clone())))
         .collect();
+    let cases = rounds_db::case_windows(conn, round_id)?;
+    let windows_match = windows.iter().all(|(p, a, b)| match cases.get(p) {
+        Some((Some(x), Some(y))) => x == a && y == b,
+        // Purged (or never opened): nothing to compare.
+        _ => true,
+    });
     Ok(Redraw {
         round_id,
         seed,
-        matches: drawn == recorded,
+        matches: drawn == recorded && windows_match,
         drawn,
+        windows,
+        window_rule: if round.log_horizon.is_some() {
+            "activity"
+        } else {
+            "random"
+        },
     })
 }
 

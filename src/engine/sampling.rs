@@ -211,6 +211,7 @@ mod tests {
                     person_id: format!("{unit}-{i:03}"),
                     home_unit: unit.to_string(),
                     account: format!("acc-{unit}-{i}"),
+                    other_accounts: vec![],
                     units: 1,
                 });
             }

@@ -22,7 +22,7 @@
 //! (by SHA-256) is refused a second time.
 
 use crate::clock::resolve_local;
-use crate::store::{self, Store, audit};
+use crate::store::{self, Store, audit, logindex};
 use crate::tabular::{Column, Problem, Problems, Row, Schema, Table, backticked, suggestion};
 use crate::{Error, Result};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
@@ -49,6 +49,7 @@ pub const LOG: Schema = Schema::new(&[
     Column::required("action"),
     Column::optional("resource_type"),
     Column::optional("purpose"),
+    Column::optional("subject_name"),
 ]);
 
 const LOG_ID: usize = 0;
@@ -63,6 +64,7 @@ const SUBJECT_UNIT: usize = 8;
 const ACTION: usize = 9;
 const RESOURCE_TYPE: usize = 10;
 const PURPOSE: usize = 11;
+const SUBJECT_NAME: usize = 12;
 
 /// The action words accepted (as Inera's log service and Treserva write them), each with how
 /// the extract letter says it in plain Swedish.
@@ -81,6 +83,20 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("Samtycke", "Registrerade samtycke"),
     ("Spärr", "Hanterade spärr"),
 ];
+
+/// The index of a stored action word in [`ACTIONS`] (the length of the list for an unknown word,
+/// which the import never stores).
+pub fn action_code(action: &str) -> u8 {
+    ACTIONS
+        .iter()
+        .position(|(word, _)| *word == action)
+        .unwrap_or(ACTIONS.len()) as u8
+}
+
+/// The action word of a code of [`action_code`].
+pub fn action_word(code: u8) -> &'static str {
+    ACTIONS.get(usize::from(code)).map_or("", |(word, _)| word)
+}
 
 /// The plain-Swedish wording of a stored action word.
 pub fn action_sv(action: &str) -> &str {
@@ -104,6 +120,9 @@ pub struct ImportOptions<'a> {
     pub tz: Tz,
     pub now: DateTime<Utc>,
     pub actor: &'a str,
+    /// The period the export covers (`--from`, `--to`): `[from, to)`. Without it, each system's
+    /// rows cover the whole local days from the first event to the last.
+    pub period: Option<(DateTime<Utc>, DateTime<Utc>)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -113,6 +132,9 @@ pub struct SystemRows {
     pub oldest: String,
     pub newest: String,
     pub retention_years: u32,
+    /// The period the import covers for the system, `[from, to)`.
+    pub covers_from: String,
+    pub covers_to: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -253,9 +275,11 @@ fn import_table<R: BufRead>(
     {
         let mut insert = tx.prepare_cached(
             "INSERT INTO access_log (import_id, system, log_id, at, user_id, user_name,
-                user_title, access_unit, subject_id, subject_unit, action, resource_type, purpose)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                user_title, access_unit, subject_id, subject_unit, action, resource_type, purpose,
+                subject_name)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         )?;
+        let mut index = logindex::ChunkBuilder::new(import_id);
         while let Some(row) = table.next_row(&mut problems)? {
             rows += 1;
             let checked = check_row(&row, forced, latest, &mut times, opts, &mut problems);
@@ -269,23 +293,47 @@ fn import_table<R: BufRead>(
                 expired += 1;
                 continue;
             }
+            let system = opts.retention[valid.system].0.as_str();
+            let subject = std::str::from_utf8(&valid.subject).unwrap_or("");
+            let subject_name = row.get_at(SUBJECT_NAME);
             insert.execute(params![
                 import_id,
-                opts.retention[valid.system].0.as_str(),
+                system,
                 valid.log_id,
                 valid.at,
                 row.get_at(USER_ID),
                 row.get_at(USER_NAME),
                 row.get_at(USER_TITLE),
                 row.get_at(ACCESS_UNIT),
-                std::str::from_utf8(&valid.subject).unwrap_or(""),
+                subject,
                 row.get_at(SUBJECT_UNIT),
                 valid.action,
                 row.get_at(RESOURCE_TYPE),
                 row.get_at(PURPOSE),
+                subject_name,
             ])?;
             imported += 1;
             let id = tx.last_insert_rowid();
+            let surnames = if subject_name.is_empty() {
+                String::new()
+            } else {
+                crate::names::surnames(subject_name)
+            };
+            index.push(
+                &tx,
+                &logindex::Access {
+                    row: id,
+                    at: valid.at,
+                    system,
+                    account: row.get_at(USER_ID),
+                    client: logindex::client_number(subject),
+                    client_unit: row.get_at(SUBJECT_UNIT),
+                    access_unit: row.get_at(ACCESS_UNIT),
+                    action: action_code(valid.action),
+                    surnames: &surnames,
+                    log_id: valid.log_id,
+                },
+            )?;
             let batch = batches.entry(valid.system).or_insert(Batch {
                 first_row: id,
                 last_row: id,
@@ -298,6 +346,9 @@ fn import_table<R: BufRead>(
             batch.rows += 1;
             batch.oldest = batch.oldest.min(valid.at);
             batch.newest = batch.newest.max(valid.at);
+        }
+        if problems.is_empty() {
+            index.flush(&tx)?;
         }
     }
     if !problems.is_empty() {
@@ -314,8 +365,37 @@ fn import_table<R: BufRead>(
         .execute(params![import_id, imported as i64, digest])?;
     let mut systems = Vec::new();
     let mut overlaps = Vec::new();
+    if let (Some(forced), Some(_)) = (forced, opts.period) {
+        // A declared period covers the named system even when the export has no row: a quiet
+        // period is then known to be quiet, not missing.
+        batches.entry(forced).or_insert(Batch {
+            first_row: 0,
+            last_row: -1,
+            rows: 0,
+            oldest: 0,
+            newest: 0,
+            retention_years: opts.retention[forced].1,
+        });
+    }
     for (index, b) in &batches {
         let system = &opts.retention[*index].0;
+        let (covers_from, covers_to) = match opts.period {
+            Some((from, to)) => (from.timestamp(), to.timestamp()),
+            None => whole_days(b.oldest, b.newest, opts.tz),
+        };
+        store::evidence::insert_coverage(&tx, import_id, system, covers_from, covers_to)?;
+        if b.rows == 0 {
+            systems.push(SystemRows {
+                system: system.clone(),
+                rows: 0,
+                oldest: String::new(),
+                newest: String::new(),
+                retention_years: b.retention_years,
+                covers_from: unix_ts(covers_from),
+                covers_to: unix_ts(covers_to),
+            });
+            continue;
+        }
         for earlier in store::records::overlapping_batches(&tx, system, b.oldest, b.newest)? {
             overlaps.push(earlier);
         }
@@ -338,6 +418,8 @@ fn import_table<R: BufRead>(
             oldest: unix_ts(b.oldest),
             newest: unix_ts(b.newest),
             retention_years: b.retention_years,
+            covers_from: unix_ts(covers_from),
+            covers_to: unix_ts(covers_to),
         });
     }
     let summary = ImportSummary {
@@ -363,6 +445,19 @@ fn import_table<R: BufRead>(
     )?;
     tx.commit()?;
     Ok(summary)
+}
+
+/// The whole local days from the day of `oldest` to the day of `newest`: `[midnight, midnight)`.
+pub fn whole_days(oldest: i64, newest: i64, tz: Tz) -> (i64, i64) {
+    let day = |t: i64| {
+        DateTime::from_timestamp(t, 0)
+            .map(|t| t.with_timezone(&tz).date_naive())
+            .unwrap_or_default()
+    };
+    let midnight = |d: NaiveDate| resolve_local(d.and_time(NaiveTime::MIN), tz).timestamp();
+    let last = day(newest);
+    let next = last.succ_opt().unwrap_or(last);
+    (midnight(day(oldest)), midnight(next))
 }
 
 /// RFC 3339 of a Unix time, as the store writes instants.

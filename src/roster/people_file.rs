@@ -19,6 +19,7 @@ pub(super) const PEOPLE: Schema = Schema::new(&[
     Column::required("accounts"),
     Column::required("active_from"),
     Column::required("active_to"),
+    Column::optional("personnummer"),
 ]);
 
 /// What earlier rows claimed, for the uniqueness checks of later ones.
@@ -136,6 +137,19 @@ fn read_person(row: &Row<'_>, units: &Units, seen: &mut Seen, problems: &mut Pro
         None
     });
 
+    let personnummer = match row.get("personnummer") {
+        "" => None,
+        text => match crate::personnummer::digits(text) {
+            Ok(d) => Some(String::from_utf8_lossy(&d).into_owned()),
+            Err(message) => {
+                // The number itself is not repeated: the message names the line and field.
+                let message = message.replace(&format!("`{text}`"), "the value");
+                check("personnummer", Err(message));
+                None
+            }
+        },
+    };
+
     Person {
         id: id.to_string(),
         name: name.to_string(),
@@ -145,6 +159,7 @@ fn read_person(row: &Row<'_>, units: &Units, seen: &mut Seen, problems: &mut Pro
         accounts,
         active_from,
         active_to,
+        personnummer,
     }
 }
 

@@ -19,6 +19,11 @@ pub struct Person {
     pub active_from: Option<NaiveDate>,
     /// Last day of employment, inclusive; `None`: until further notice.
     pub active_to: Option<NaiveDate>,
+    /// The person's own personnummer, 12 digits (`people.csv`'s optional column), only to
+    /// recognise accesses to their own or a colleague's record. Never written anywhere in clear:
+    /// the store keeps a keyed hash.
+    #[serde(skip)]
+    pub personnummer: Option<String>,
 }
 
 impl Person {

@@ -220,6 +220,7 @@ impl Analyzer<'_, '_, '_> {
         };
         let trigger = self.trigger(raw, kind, top);
         let sampling = self.sampling(raw, kind, system.as_deref());
+        let evidence = self.evidence(raw);
         let templates = self.templates(&raw.templates, TemplateNames::default(), "the routine");
         let (graph, start) = self.states(raw, &templates)?;
         let retention = self.retention(raw, systems.as_deref().unwrap_or_default(), top);
@@ -261,6 +262,7 @@ impl Analyzer<'_, '_, '_> {
             reference_prefix,
             trigger,
             sampling,
+            evidence,
             start,
             graph,
             retention_years: retention,
@@ -1108,6 +1110,90 @@ impl Analyzer<'_, '_, '_> {
         Some(years)
     }
 
+    /// The thresholds of the review's flags and explanations; the defaults where not given.
+    fn evidence(&mut self, raw: &RawRoutine) -> EvidenceRules {
+        let mut rules = EvidenceRules::default();
+        let Some(e) = &raw.evidence else {
+            return rules;
+        };
+        if let Some(t) = &e.night {
+            match night(&t.value) {
+                Some((from, to)) if from != to => {
+                    rules.night_from = from;
+                    rules.night_to = to;
+                }
+                _ => {
+                    self.d
+                        .error(
+                            "invalid-value",
+                            t.span,
+                            format!(
+                                "`night` is two different times `HH:MM-HH:MM`, not `{}`",
+                                t.value
+                            ),
+                        )
+                        .help("write e.g. `night: \"22:00-06:00\"`");
+                }
+            }
+        }
+        if let Some(t) = &e.burst_clients {
+            match t.value.trim().parse::<u32>() {
+                Ok(n) if n >= 1 => rules.burst_clients = n,
+                _ => {
+                    self.d
+                        .error(
+                            "invalid-value",
+                            t.span,
+                            format!("`clients` is a whole number of clients, at least 1, not `{}`", t.value),
+                        )
+                        .help("write e.g. `clients: 20`: more than 20 clients within the time is a burst");
+                }
+            }
+        }
+        if let Some(t) = &e.burst_within {
+            let seconds = Period::parse(&t.value).ok().and_then(|p| match p.unit {
+                Unit::Hours if p.amount >= 1 => Some(i64::from(p.amount) * 3600),
+                Unit::Days if p.amount >= 1 => Some(i64::from(p.amount) * 86_400),
+                _ => None,
+            });
+            match seconds {
+                Some(s) => rules.burst_within = s,
+                None => {
+                    self.d
+                        .error(
+                            "invalid-value",
+                            t.span,
+                            format!("`within` is a number of hours or days, not `{}`", t.value),
+                        )
+                        .help("write e.g. `within: 1 hour`");
+                }
+            }
+        }
+        if let Some(t) = &e.documented_within {
+            let days = Period::parse(&t.value).ok().and_then(|p| match p.unit {
+                Unit::Days => Some(p.amount),
+                Unit::Weeks => Some(p.amount.saturating_mul(7)),
+                _ => None,
+            });
+            match days {
+                Some(d) if d <= 366 => rules.documented_days = d,
+                _ => {
+                    self.d
+                        .error(
+                            "invalid-value",
+                            t.span,
+                            format!(
+                                "`documented_within` is a number of days or weeks, at most a year, not `{}`",
+                                t.value
+                            ),
+                        )
+                        .help("write e.g. `documented_within: 14 days`");
+                }
+            }
+        }
+        rules
+    }
+
     fn summary(&mut self, raw: &RawRoutine) -> Option<Summary> {
         let s = raw.summary.as_ref()?;
         let to = match &s.to {
@@ -1280,6 +1366,21 @@ impl Analyzer<'_, '_, '_> {
             let _ = err; // reported once by the caller, not per routine
         }
     }
+}
+
+/// `HH:MM-HH:MM` (or `HH-HH`, an en dash allowed) as minutes after midnight.
+fn night(text: &str) -> Option<(u32, u32)> {
+    let t = text.trim().replace('–', "-");
+    let (a, b) = t.split_once('-')?;
+    let time = |s: &str| -> Option<u32> {
+        let s = s.trim();
+        let (h, m) = match s.split_once(':') {
+            Some((h, m)) => (h.parse::<u32>().ok()?, m.parse::<u32>().ok()?),
+            None => (s.parse::<u32>().ok()?, 0),
+        };
+        (h < 24 && m < 60).then_some(h * 60 + m)
+    };
+    Some((time(a)?, time(b)?))
 }
 
 fn approx_hours(p: Period) -> u64 {

@@ -28,6 +28,8 @@ pub struct Routine {
     pub reference_prefix: String,
     pub trigger: Trigger,
     pub sampling: Option<Sampling>,
+    /// The thresholds of the review's flags and explanations.
+    pub evidence: EvidenceRules,
     pub start: StateIx,
     pub graph: DiGraph<State, Outcome>,
     pub retention_years: u32,
@@ -123,6 +125,57 @@ pub struct Sampling {
     /// How far back from the round the interval may lie.
     pub look_back: Period,
     pub always_include: Vec<AlwaysInclude>,
+}
+
+/// The thresholds of the review's flags and explanations (`evidence:` in a routine).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EvidenceRules {
+    /// Night, in local minutes after midnight: from `night_from` to `night_to`, across midnight
+    /// when `night_to` is the smaller.
+    pub night_from: u32,
+    pub night_to: u32,
+    /// More than this many distinct clients ...
+    pub burst_clients: u32,
+    /// ... within this many seconds is a burst.
+    pub burst_within: i64,
+    /// A write or signature in the same client's record within this many days explains an
+    /// access.
+    pub documented_days: u32,
+}
+
+impl Default for EvidenceRules {
+    fn default() -> EvidenceRules {
+        EvidenceRules {
+            night_from: 22 * 60,
+            night_to: 6 * 60,
+            burst_clients: 20,
+            burst_within: 3600,
+            documented_days: 14,
+        }
+    }
+}
+
+impl EvidenceRules {
+    /// Whether a local time (minutes after midnight) is at night.
+    pub fn is_night(&self, minute: u32) -> bool {
+        if self.night_from <= self.night_to {
+            self.night_from <= minute && minute < self.night_to
+        } else {
+            minute >= self.night_from || minute < self.night_to
+        }
+    }
+
+    /// `22–06`, for what people read.
+    pub fn night_sv(&self) -> String {
+        let hm = |m: u32| {
+            if m.is_multiple_of(60) {
+                format!("{:02}", m / 60)
+            } else {
+                format!("{:02}:{:02}", m / 60, m % 60)
+            }
+        };
+        format!("{}–{}", hm(self.night_from), hm(self.night_to))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

@@ -18,6 +18,7 @@ pub const ROUTINE_KEYS: &[&str] = &[
     "reference_prefix",
     "trigger",
     "sampling",
+    "evidence",
     "defaults",
     "start",
     "states",
@@ -27,6 +28,8 @@ pub const ROUTINE_KEYS: &[&str] = &[
 ];
 const TRIGGER_KEYS: &[&str] = &["schedule", "catch_up"];
 const SAMPLING_KEYS: &[&str] = &["population", "size", "strategy", "window", "always_include"];
+const EVIDENCE_KEYS: &[&str] = &["night", "burst", "documented_within"];
+const BURST_KEYS: &[&str] = &["clients", "within"];
 const POPULATION_KEYS: &[&str] = &["system", "per"];
 const SIZE_KEYS: &[&str] = &["fraction", "yearly_chance", "min_per_unit"];
 const WINDOW_KEYS: &[&str] = &["length", "look_back"];
@@ -229,6 +232,9 @@ pub fn parse(d: &mut Diagnostics, root: &Node) -> RawRoutine {
     if let Some((key, value)) = m.get("sampling") {
         raw.sampling = sampling(d, key.span, value);
     }
+    if let Some((key, value)) = m.get("evidence") {
+        raw.evidence = evidence(d, key.span, value);
+    }
     if let Some(value) = m.value("defaults")
         && let Some(dm) = map(d, value, "`defaults`", STEP_KEYS)
     {
@@ -327,6 +333,24 @@ fn sampling(d: &mut Diagnostics, key: Span, node: &Node) -> Option<RawSampling> 
         }
     }
     Some(s)
+}
+
+fn evidence(d: &mut Diagnostics, key: Span, node: &Node) -> Option<RawEvidence> {
+    let m = map(d, node, "`evidence`", EVIDENCE_KEYS)?;
+    let mut e = RawEvidence {
+        key,
+        night: text_of(d, &m, "night"),
+        documented_within: text_of(d, &m, "documented_within"),
+        ..RawEvidence::default()
+    };
+    if let Some((k, value)) = m.get("burst") {
+        e.burst_key = Some(k.span);
+        if let Some(b) = map(d, value, "`burst`", BURST_KEYS) {
+            e.burst_clients = text_of(d, &b, "clients");
+            e.burst_within = text_of(d, &b, "within");
+        }
+    }
+    Some(e)
 }
 
 fn step(d: &mut Diagnostics, m: &Map) -> RawStep {

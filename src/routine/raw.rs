@@ -21,6 +21,7 @@ pub struct RawRoutine {
     pub reference_prefix: Option<Text>,
     pub trigger: Option<RawTrigger>,
     pub sampling: Option<RawSampling>,
+    pub evidence: Option<RawEvidence>,
     pub defaults: RawStep,
     pub start: Option<Text>,
     /// The span of the `states` key, when present.
@@ -57,6 +58,17 @@ pub struct RawSampling {
     pub window_length: Option<Text>,
     pub look_back: Option<Text>,
     pub always_include: Vec<RawAlwaysInclude>,
+}
+
+/// The thresholds of the review's flags and explanations.
+#[derive(Debug, Clone, Default)]
+pub struct RawEvidence {
+    pub key: Span,
+    pub night: Option<Text>,
+    pub burst_key: Option<Span>,
+    pub burst_clients: Option<Text>,
+    pub burst_within: Option<Text>,
+    pub documented_within: Option<Text>,
 }
 
 #[derive(Debug, Clone)]

@@ -148,6 +148,15 @@ pub fn synthetic(users: usize, units: usize, seed: u64) -> Roster {
                 accounts: acc,
                 active_from: None,
                 active_to: None,
+                personnummer: Some(
+                    crate::personnummer::made_up(
+                        1950 + (person_no % 50) as u32,
+                        1 + (person_no % 12) as u32,
+                        1 + (person_no % 28) as u32,
+                        500 + (person_no % 400) as u32,
+                    )
+                    .replace('-', ""),
+                ),
             }
         };
     // Managers: one per unit, operation (head and deputy), area; HR, SAS and MAS at the top.
@@ -259,8 +268,9 @@ pub fn write_csv(roster: &Roster, dir: &Path) -> std::io::Result<()> {
             quote(u.parent.as_deref().unwrap_or(""))
         );
     }
-    let mut people =
-        String::from("person_id,name,email,units,roles,accounts,active_from,active_to\n");
+    let mut people = String::from(
+        "person_id,name,email,units,roles,accounts,active_from,active_to,personnummer\n",
+    );
     for p in &roster.people {
         let roles: Vec<String> = p
             .roles
@@ -274,7 +284,7 @@ pub fn write_csv(roster: &Roster, dir: &Path) -> std::io::Result<()> {
             .collect();
         let _ = writeln!(
             people,
-            "{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{}",
             quote(&p.id),
             quote(&p.name),
             quote(&p.email),
@@ -282,7 +292,8 @@ pub fn write_csv(roster: &Roster, dir: &Path) -> std::io::Result<()> {
             quote(&roles.join(";")),
             quote(&accounts.join(";")),
             p.active_from.map(|d| d.to_string()).unwrap_or_default(),
-            p.active_to.map(|d| d.to_string()).unwrap_or_default()
+            p.active_to.map(|d| d.to_string()).unwrap_or_default(),
+            p.personnummer.as_deref().unwrap_or("")
         );
     }
     std::fs::write(dir.join("units.csv"), units)?;

@@ -242,6 +242,17 @@ pub fn erase_personal(conn: &Connection, case_id: &str) -> Result<usize> {
         .execute([case_id])?)
 }
 
+/// Erases the personal details of the watch-list entry `id`'s events (`watch.*` with data
+/// `{"id": …}`); returns how many.
+pub fn erase_watch_personal(conn: &Connection, id: i64) -> Result<usize> {
+    Ok(conn
+        .prepare_cached(
+            "DELETE FROM audit_personal WHERE seq IN (SELECT seq FROM audit
+             WHERE case_id IS NULL AND event LIKE 'watch.%' AND json_extract(data, '$.id') = ?1)",
+        )?
+        .execute([id])?)
+}
+
 /// The events of one case, in order, with personal details where they remain.
 pub fn case_history(conn: &Connection, case_id: &str) -> Result<Vec<Entry>> {
     let mut stmt = conn.prepare_cached(

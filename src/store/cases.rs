@@ -50,14 +50,16 @@ pub struct NewCase<'a> {
     pub reason: Option<&'a str>,
     pub state: &'a str,
     pub opened_by: &'a str,
+    /// Every system the case reviews, when it reviews more than `system` alone.
+    pub systems: Option<&'a [String]>,
 }
 
 pub fn insert_case(conn: &Connection, c: &NewCase, now: DateTime<Utc>) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO cases (id, routine_id, routine_hash, kind, system, unit_id, round_id,
             subject_person_id, subject_account, client_ref, window_start, window_end, reason,
-            state, opened_at, opened_by)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+            state, opened_at, opened_by, systems)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     )?
     .execute(params![
         c.id,
@@ -75,7 +77,8 @@ pub fn insert_case(conn: &Connection, c: &NewCase, now: DateTime<Utc>) -> Result
         c.reason,
         c.state,
         ts(now),
-        c.opened_by
+        c.opened_by,
+        c.systems.map(|s| s.join(";"))
     ])?;
     Ok(())
 }
@@ -199,20 +202,28 @@ pub struct CaseRow {
     pub result: Option<String>,
     pub handed_out_at: Option<String>,
     pub purged_at: Option<String>,
+    /// The systems the case reviews (at least `system`).
+    pub systems: Vec<String>,
 }
 
 pub const CASE_COLUMNS: &str =
     "c.id, c.routine_id, c.routine_hash, c.kind, c.system, c.unit_id, c.round_id,
     c.subject_person_id, c.subject_account, c.client_ref, c.window_start, c.window_end, c.reason,
-    c.state, c.opened_at, c.opened_by, c.closed_at, c.result, c.handed_out_at, c.purged_at";
+    c.state, c.opened_at, c.opened_by, c.closed_at, c.result, c.handed_out_at, c.purged_at,
+    c.systems";
 
 pub fn case_row(r: &rusqlite::Row) -> rusqlite::Result<CaseRow> {
+    let system: String = r.get(4)?;
+    let systems = match r.get::<_, Option<String>>(20)? {
+        Some(list) if !list.is_empty() => list.split(';').map(str::to_string).collect(),
+        _ => vec![system.clone()],
+    };
     Ok(CaseRow {
         id: r.get(0)?,
         routine_id: r.get(1)?,
         routine_hash: r.get(2)?,
         kind: r.get(3)?,
-        system: r.get(4)?,
+        system,
         unit_id: r.get(5)?,
         round_id: r.get(6)?,
         subject_person_id: r.get(7)?,
@@ -228,6 +239,7 @@ pub fn case_row(r: &rusqlite::Row) -> rusqlite::Result<CaseRow> {
         result: r.get(17)?,
         handed_out_at: r.get(18)?,
         purged_at: r.get(19)?,
+        systems,
     })
 }
 

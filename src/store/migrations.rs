@@ -5,7 +5,7 @@
 //! opening a database runs the rest, each in its own transaction. Never edit a migration that has
 //! shipped: add a new one.
 
-pub const MIGRATIONS: &[&str] = &[V1, V2_WEB, V3_RECORDS];
+pub const MIGRATIONS: &[&str] = &[V1, V2_WEB, V3_RECORDS, V4_EVIDENCE];
 
 const V1: &str = r#"
 CREATE TABLE meta (
@@ -385,5 +385,85 @@ CREATE TABLE web_login_failures (
     failures        INTEGER NOT NULL,
     last_failure_at TEXT NOT NULL,
     locked_until    TEXT NOT NULL
+) STRICT;
+"#;
+
+/// The review workbench: the index of the access log (chunks of rows, and per chunk, system and
+/// account a compact digest of each access, see `store::logindex`), the periods each import
+/// covers, clients' names in the log, people's keyed personnummer hashes, judgements of single
+/// accesses, the watch list, and what a round's windows were drawn from.
+pub const V4_EVIDENCE: &str = r#"
+ALTER TABLE access_log ADD COLUMN subject_name TEXT NOT NULL DEFAULT '';
+
+-- The rows of the log in chunks of consecutive ids, each with the span of its event times.
+CREATE TABLE log_chunks (
+    first_row INTEGER PRIMARY KEY,
+    last_row  INTEGER NOT NULL,
+    import_id INTEGER NOT NULL,
+    rows      INTEGER NOT NULL,
+    oldest    INTEGER NOT NULL,
+    newest    INTEGER NOT NULL
+) STRICT;
+
+-- Per chunk, system and account: every access of the account in the chunk, encoded (row id,
+-- time, client, units, action, the client's surnames, a hash of log_id). What the review's
+-- rules read, without touching the rows themselves.
+CREATE TABLE log_digests (
+    chunk   INTEGER NOT NULL,
+    system  TEXT NOT NULL,
+    account TEXT NOT NULL,
+    rows    INTEGER NOT NULL,
+    oldest  INTEGER NOT NULL,
+    newest  INTEGER NOT NULL,
+    digest  BLOB NOT NULL,
+    PRIMARY KEY (chunk, system, account)
+) STRICT, WITHOUT ROWID;
+
+-- The period an import covers for a system (Unix seconds, [from, to)): given on import, or the
+-- whole local days from its first to its last event.
+CREATE TABLE log_coverage (
+    import_id   INTEGER NOT NULL,
+    system      TEXT NOT NULL,
+    covers_from INTEGER NOT NULL,
+    covers_to   INTEGER NOT NULL,
+    PRIMARY KEY (import_id, system)
+) STRICT, WITHOUT ROWID;
+
+-- A person's own personnummer, only as an HMAC under the installation's `person_key`.
+ALTER TABLE people ADD COLUMN personnummer_hash TEXT;
+CREATE INDEX people_by_personnummer ON people(personnummer_hash);
+
+-- The highest access_log id a round's windows were drawn from (NULL: drawn without the log), so
+-- that a redraw sees the same log.
+ALTER TABLE rounds ADD COLUMN log_horizon INTEGER;
+-- A member's further accounts in the routine's system, `;`-separated (NULL: only `account`).
+ALTER TABLE round_members ADD COLUMN other_accounts TEXT;
+-- The systems a case reviews, `;`-separated (NULL: `system` alone).
+ALTER TABLE cases ADD COLUMN systems TEXT;
+
+-- The reviewer's judgement of one access of a case's evidence; personal, purged with the case.
+CREATE TABLE judgements (
+    case_id    TEXT NOT NULL REFERENCES cases(id),
+    system     TEXT NOT NULL,
+    log_id     TEXT NOT NULL,
+    verdict    TEXT NOT NULL,
+    judged_by  TEXT NOT NULL,
+    judged_at  TEXT NOT NULL,
+    comment    TEXT,
+    PRIMARY KEY (case_id, system, log_id)
+) STRICT, WITHOUT ROWID;
+
+-- Clients whose records call for attention. Client and reason go when the entry has expired
+-- (`purged_at`); the entry itself stays as a record.
+CREATE TABLE watch_list (
+    id         INTEGER PRIMARY KEY,
+    client     TEXT,
+    reason     TEXT,
+    added_by   TEXT NOT NULL,
+    added_at   TEXT NOT NULL,
+    until      TEXT,
+    removed_by TEXT,
+    removed_at TEXT,
+    purged_at  TEXT
 ) STRICT;
 "#;

@@ -6,6 +6,8 @@
 
 pub mod audit;
 pub mod cases;
+pub mod evidence;
+pub mod logindex;
 pub mod migrations;
 pub mod outbox;
 pub mod records;
@@ -119,6 +121,15 @@ impl Store {
         {
             let tx = self.conn.transaction()?;
             tx.execute_batch(sql)?;
+            if *sql == migrations::V4_EVIDENCE {
+                // Logs imported before the index existed: index them, and let each import cover
+                // the span of its events.
+                logindex::rebuild(&tx, crate::names::surnames)?;
+                tx.execute_batch(
+                    "INSERT INTO log_coverage (import_id, system, covers_from, covers_to)
+                     SELECT import_id, system, oldest, newest + 1 FROM log_batches",
+                )?;
+            }
             tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
             tx.commit()?;
         }
@@ -126,12 +137,15 @@ impl Store {
         // seed rounds derive their draws from.
         if meta_get(&self.conn, "link_secret")?.is_none()
             || meta_get(&self.conn, "install_seed")?.is_none()
+            || meta_get(&self.conn, "person_key")?.is_none()
         {
             let tx = self.conn.transaction()?;
             let random_hex = || hex::encode(rand::RngExt::random::<[u8; 32]>(&mut rand::rng()));
             meta_get_or_init(&tx, "link_secret", random_hex)?;
             meta_get_or_init(&tx, "install_seed", random_hex)?;
             meta_get_or_init(&tx, "audit_key", random_hex)?;
+            // The key of people's personnummer hashes (`store::roster`).
+            meta_get_or_init(&tx, "person_key", random_hex)?;
             tx.commit()?;
         }
         Ok(())

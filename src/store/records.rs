@@ -89,6 +89,44 @@ pub fn batches(conn: &Connection) -> Result<Vec<LogBatch>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// One import of one system, as `logs list` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ImportRow {
+    pub import_id: i64,
+    pub file: String,
+    pub system: String,
+    pub rows: i64,
+    /// The period covered, Unix seconds `[from, to)`.
+    pub covers_from: i64,
+    pub covers_to: i64,
+    pub digest: String,
+    pub imported_at: String,
+}
+
+/// Every import, per system, oldest first.
+pub fn imports(conn: &Connection) -> Result<Vec<ImportRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT i.id, i.file, c.system, COALESCE(b.rows, 0), c.covers_from, c.covers_to, i.digest,
+                i.imported_at
+         FROM log_imports i JOIN log_coverage c ON c.import_id = i.id
+         LEFT JOIN log_batches b ON b.import_id = i.id AND b.system = c.system
+         ORDER BY i.id, c.system",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(ImportRow {
+            import_id: r.get(0)?,
+            file: r.get(1)?,
+            system: r.get(2)?,
+            rows: r.get(3)?,
+            covers_from: r.get(4)?,
+            covers_to: r.get(5)?,
+            digest: r.get(6)?,
+            imported_at: r.get(7)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// One access to a client's record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Access {

@@ -37,10 +37,25 @@ pub fn replace(
         .iter()
         .map(|u| (u.id.clone(), serde_json::to_string(u).unwrap_or_default()))
         .collect();
+    // People's own personnummer only as a keyed hash; the history keeps the hash, so that a
+    // changed number is a change.
+    let hasher = crate::personnummer::KeyedHash::new(super::evidence::person_key(conn)?.as_bytes());
+    let hashes: Vec<Option<String>> = roster
+        .people
+        .iter()
+        .map(|p| p.personnummer.as_ref().map(|d| hasher.hash(d.as_bytes())))
+        .collect();
     let person_records: Vec<(String, String)> = roster
         .people
         .iter()
-        .map(|p| (p.id.clone(), serde_json::to_string(p).unwrap_or_default()))
+        .zip(&hashes)
+        .map(|(p, hash)| {
+            let mut v = serde_json::to_value(p).unwrap_or_default();
+            if let Some(h) = hash {
+                v["personnummer_hash"] = serde_json::json!(h);
+            }
+            (p.id.clone(), v.to_string())
+        })
         .collect();
     let mut digest = Sha256::new();
     for (_, r) in unit_records.iter().chain(&person_records) {
@@ -115,12 +130,13 @@ pub fn replace(
             "INSERT INTO person_history (person_id, import_id, record) VALUES (?1, ?2, ?3)",
         )?;
         let mut upsert = conn.prepare_cached(
-            "INSERT INTO people (id, name, email, home_unit, unit_count, active_from, active_to, removed_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL)
+            "INSERT INTO people (id, name, email, home_unit, unit_count, active_from, active_to,
+                removed_at, personnummer_hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8)
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email,
                 home_unit = excluded.home_unit, unit_count = excluded.unit_count,
                 active_from = excluded.active_from, active_to = excluded.active_to,
-                removed_at = NULL",
+                removed_at = NULL, personnummer_hash = excluded.personnummer_hash",
         )?;
         let mut unit_row = conn.prepare_cached(
             "INSERT OR IGNORE INTO person_units (person_id, unit_id, position) VALUES (?1, ?2, ?3)",
@@ -131,7 +147,8 @@ pub fn replace(
         let mut account_row = conn.prepare_cached(
             "INSERT INTO accounts (system, account, person_id) VALUES (?1, ?2, ?3)",
         )?;
-        for (person, (id, record)) in roster.people.iter().zip(&person_records) {
+        for ((person, (id, record)), hash) in roster.people.iter().zip(&person_records).zip(&hashes)
+        {
             upsert.execute(params![
                 person.id,
                 person.name,
@@ -139,7 +156,8 @@ pub fn replace(
                 person.home_unit(),
                 person.units.len().max(1) as i64,
                 person.active_from.map(date),
-                person.active_to.map(date)
+                person.active_to.map(date),
+                hash
             ])?;
             for (i, unit) in person.units.iter().enumerate() {
                 unit_row.execute(params![person.id, unit, i as i64])?;
@@ -193,6 +211,8 @@ pub struct Member {
     pub person_id: String,
     pub home_unit: String,
     pub account: String,
+    /// The person's further accounts in the system (after `account`, by name).
+    pub other_accounts: Vec<String>,
     /// How many units the person works at.
     pub units: usize,
 }
@@ -202,7 +222,7 @@ pub struct Member {
 pub fn population(conn: &Connection, system: &str, day: NaiveDate) -> Result<Vec<Member>> {
     let day = date(day);
     let mut stmt = conn.prepare_cached(
-        "SELECT p.id, p.home_unit, MIN(a.account), p.unit_count
+        "SELECT p.id, p.home_unit, MIN(a.account), p.unit_count, COUNT(*), GROUP_CONCAT(a.account, ';')
          FROM accounts a JOIN people p ON p.id = a.person_id
          WHERE a.system = ?1 AND p.removed_at IS NULL AND p.home_unit IS NOT NULL
            AND (p.active_from IS NULL OR p.active_from <= ?2)
@@ -211,10 +231,24 @@ pub fn population(conn: &Connection, system: &str, day: NaiveDate) -> Result<Vec
          ORDER BY p.id",
     )?;
     let rows = stmt.query_map(params![system, day], |r| {
+        let account: String = r.get(2)?;
+        let other_accounts = if r.get::<_, i64>(4)? > 1 {
+            let mut all: Vec<String> = r
+                .get::<_, String>(5)?
+                .split(';')
+                .filter(|a| *a != account)
+                .map(str::to_string)
+                .collect();
+            all.sort();
+            all
+        } else {
+            Vec::new()
+        };
         Ok(Member {
             person_id: r.get(0)?,
             home_unit: r.get(1)?,
-            account: r.get(2)?,
+            account,
+            other_accounts,
             units: r.get::<_, i64>(3)? as usize,
         })
     })?;

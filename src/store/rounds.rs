@@ -58,6 +58,8 @@ pub struct NewRound<'a> {
     pub seed: u64,
     pub population: usize,
     pub drawn: usize,
+    /// The highest access-log row the windows were drawn from; `None`: drawn without the log.
+    pub log_horizon: Option<i64>,
 }
 
 /// Claims the round of `occurrence`; `None` when it exists already (the unique key on routine
@@ -69,8 +71,8 @@ pub fn insert_round(
 ) -> Result<Option<i64>> {
     let n = conn
         .prepare_cached(
-            "INSERT OR IGNORE INTO rounds (routine_id, routine_hash, occurrence, created_at, seed, population, drawn)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT OR IGNORE INTO rounds (routine_id, routine_hash, occurrence, created_at, seed, population, drawn, log_horizon)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?
         .execute(params![
             round.routine_id,
@@ -79,7 +81,8 @@ pub fn insert_round(
             ts(now),
             round.seed.to_string(),
             round.population as i64,
-            round.drawn as i64
+            round.drawn as i64,
+            round.log_horizon
         ])?;
     Ok((n == 1).then(|| conn.last_insert_rowid()))
 }
@@ -87,16 +90,23 @@ pub fn insert_round(
 pub fn insert_member(
     conn: &Connection,
     round_id: i64,
-    person_id: &str,
-    unit_id: &str,
-    account: &str,
-    units: usize,
+    m: &super::roster::Member,
     drawn: Option<&str>,
 ) -> Result<()> {
+    let others = (!m.other_accounts.is_empty()).then(|| m.other_accounts.join(";"));
     conn.prepare_cached(
-        "INSERT INTO round_members (round_id, person_id, unit_id, account, units, drawn) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO round_members (round_id, person_id, unit_id, account, units, drawn, other_accounts)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
-    .execute(params![round_id, person_id, unit_id, account, units as i64, drawn])?;
+    .execute(params![
+        round_id,
+        m.person_id,
+        m.home_unit,
+        m.account,
+        m.units as i64,
+        drawn,
+        others
+    ])?;
     Ok(())
 }
 
@@ -147,6 +157,7 @@ pub struct RoundRow {
     pub seed: String,
     pub population: i64,
     pub drawn: i64,
+    pub log_horizon: Option<i64>,
 }
 
 fn round_row(r: &rusqlite::Row) -> rusqlite::Result<RoundRow> {
@@ -159,11 +170,12 @@ fn round_row(r: &rusqlite::Row) -> rusqlite::Result<RoundRow> {
         seed: r.get(5)?,
         population: r.get(6)?,
         drawn: r.get(7)?,
+        log_horizon: r.get(8)?,
     })
 }
 
 const ROUND_COLUMNS: &str =
-    "id, routine_id, routine_hash, occurrence, created_at, seed, population, drawn";
+    "id, routine_id, routine_hash, occurrence, created_at, seed, population, drawn, log_horizon";
 
 pub fn list(conn: &Connection, routine: Option<&str>) -> Result<Vec<RoundRow>> {
     let mut stmt = conn.prepare(&format!(
@@ -187,11 +199,14 @@ pub struct MemberRow {
     pub account: String,
     pub units: i64,
     pub drawn: Option<String>,
+    /// Further accounts in the routine's system.
+    pub other_accounts: Vec<String>,
 }
 
 pub fn members(conn: &Connection, round_id: i64) -> Result<Vec<MemberRow>> {
     let mut stmt = conn.prepare(
-        "SELECT person_id, unit_id, account, units, drawn FROM round_members WHERE round_id = ?1 ORDER BY person_id",
+        "SELECT person_id, unit_id, account, units, drawn, other_accounts FROM round_members
+         WHERE round_id = ?1 ORDER BY person_id",
     )?;
     let rows = stmt.query_map([round_id], |r| {
         Ok(MemberRow {
@@ -200,7 +215,24 @@ pub fn members(conn: &Connection, round_id: i64) -> Result<Vec<MemberRow>> {
             account: r.get(2)?,
             units: r.get(3)?,
             drawn: r.get(4)?,
+            other_accounts: r
+                .get::<_, Option<String>>(5)?
+                .map(|s| s.split(';').map(str::to_string).collect())
+                .unwrap_or_default(),
         })
     })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// A case's window as stored: start and end, `None` once purged.
+pub type StoredWindow = (Option<String>, Option<String>);
+
+/// The windows of a round's cases, by reviewed user.
+pub fn case_windows(conn: &Connection, round_id: i64) -> Result<HashMap<String, StoredWindow>> {
+    let mut stmt = conn.prepare(
+        "SELECT subject_person_id, window_start, window_end FROM cases
+         WHERE round_id = ?1 AND subject_person_id IS NOT NULL",
+    )?;
+    let rows = stmt.query_map([round_id], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

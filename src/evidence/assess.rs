@@ -1,0 +1,786 @@
+//! The rules of the review, pure: a user's accesses in one system (with some days around the
+//! reviewed period, for context) go in, and for each access in the period come out the
+//! *explanations* — why it is probably fine — and the *flags* — why it calls for a look. An
+//! access without an explanation is *unexplained*. Ordinary work, a daytime access to a client
+//! of one of the user's own units, carries no flag.
+//!
+//! | flag | when |
+//! |---|---|
+//! | `own_record` | the client's personnummer is the user's (compared as keyed hashes) |
+//! | `colleague_record` | the client is another person in the roster |
+//! | `same_surname` | the client shares a surname with the user |
+//! | `night` | local time in the routine's night (default 22–06) |
+//! | `burst` | more than `burst.clients` distinct clients within `burst.within` (20 in an hour) |
+//! | `unit_mismatch` | the client's unit is known, and neither it nor a unit above it is one of the user's |
+//! | `emergency_access` | the action is Nödöppning |
+//! | `watch_list` | the client is on the watch list |
+//! | `after_employment` | the account is used after the person's last day, or belongs to nobody |
+//!
+//! | explanation | when |
+//! |---|---|
+//! | `same_unit` | the client's unit, or a unit above it, is one of the user's |
+//! | `documented` | the user wrote or signed in the same client's record within `documented_within` (14 days), or the access is itself such a write |
+
+use crate::routine::model::EvidenceRules;
+use chrono::{DateTime, NaiveDate, Timelike};
+use chrono_tz::Tz;
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// One access as the rules see it. Units and surnames are ids of an [`Interner`] (0: none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fact {
+    pub row: i64,
+    /// Unix seconds.
+    pub at: i64,
+    pub client: u64,
+    pub client_unit: u32,
+    pub action: u8,
+    pub surnames: u32,
+    pub log_key: u32,
+}
+
+/// Strings shared by the facts of one assessment; id 0 is the empty string.
+#[derive(Debug, Clone)]
+pub struct Interner {
+    ids: HashMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl Default for Interner {
+    fn default() -> Interner {
+        Interner {
+            ids: HashMap::new(),
+            names: vec![String::new()],
+        }
+    }
+}
+
+impl Interner {
+    pub fn id(&mut self, s: &str) -> u32 {
+        if s.is_empty() {
+            return 0;
+        }
+        if let Some(id) = self.ids.get(s) {
+            return *id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(s.to_string());
+        self.ids.insert(s.to_string(), id);
+        id
+    }
+
+    pub fn name(&self, id: u32) -> &str {
+        self.names.get(id as usize).map_or("", String::as_str)
+    }
+
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.len() <= 1
+    }
+}
+
+/// Why an access calls for a look.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Flag {
+    OwnRecord,
+    ColleagueRecord {
+        names: Vec<String>,
+    },
+    SameSurname {
+        surname: String,
+    },
+    Night {
+        local: String,
+    },
+    Burst {
+        clients: usize,
+        within: i64,
+    },
+    UnitMismatch {
+        unit: String,
+    },
+    EmergencyAccess,
+    WatchList {
+        reason: String,
+    },
+    /// `ended`: the person's last day; `None`: the account belongs to nobody in the roster.
+    AfterEmployment {
+        ended: Option<NaiveDate>,
+    },
+}
+
+/// The stable codes of the flags, in the order pages list them.
+pub const FLAG_CODES: [&str; 9] = [
+    "own_record",
+    "colleague_record",
+    "same_surname",
+    "watch_list",
+    "emergency_access",
+    "after_employment",
+    "burst",
+    "unit_mismatch",
+    "night",
+];
+
+impl Flag {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Flag::OwnRecord => "own_record",
+            Flag::ColleagueRecord { .. } => "colleague_record",
+            Flag::SameSurname { .. } => "same_surname",
+            Flag::Night { .. } => "night",
+            Flag::Burst { .. } => "burst",
+            Flag::UnitMismatch { .. } => "unit_mismatch",
+            Flag::EmergencyAccess => "emergency_access",
+            Flag::WatchList { .. } => "watch_list",
+            Flag::AfterEmployment { .. } => "after_employment",
+        }
+    }
+
+    /// A sentence a manager understands; `unit` names a unit id.
+    pub fn text(&self, unit: &dyn Fn(&str) -> String) -> String {
+        match self {
+            Flag::OwnRecord => "Användaren har öppnat sin egen journal.".into(),
+            Flag::ColleagueRecord { names } => format!(
+                "Kunden finns i personallistan ({}): en kollegas journal.",
+                names.join(", ")
+            ),
+            Flag::SameSurname { surname } => format!(
+                "Kunden har samma efternamn som användaren ({surname}): kan vara en släkting."
+            ),
+            Flag::Night { local } => format!("Åtkomst kl. {local}, utanför dagtid."),
+            Flag::Burst { clients, within } => format!(
+                "Användaren öppnade {clients} olika kunders journaler inom {}.",
+                within_sv(*within)
+            ),
+            Flag::UnitMismatch { unit: u } => format!(
+                "Kunden tillhör {}, en enhet där användaren inte arbetar.",
+                unit(u)
+            ),
+            Flag::EmergencyAccess => "Journalen öppnades med nödöppning.".into(),
+            Flag::WatchList { reason } if reason.is_empty() => {
+                "Kunden står på bevakningslistan.".into()
+            }
+            Flag::WatchList { reason } => format!("Kunden står på bevakningslistan: {reason}."),
+            Flag::AfterEmployment { ended: Some(day) } => {
+                format!("Kontot användes efter anställningens sista dag ({day}).")
+            }
+            Flag::AfterEmployment { ended: None } => {
+                "Kontot tillhör ingen i personallistan.".into()
+            }
+        }
+    }
+
+    /// How much the flag weighs when the radar ranks users.
+    pub fn weight(&self) -> u32 {
+        match self {
+            Flag::OwnRecord
+            | Flag::ColleagueRecord { .. }
+            | Flag::WatchList { .. }
+            | Flag::AfterEmployment { .. } => 10,
+            Flag::SameSurname { .. } | Flag::EmergencyAccess => 5,
+            Flag::Burst { .. } => 3,
+            Flag::UnitMismatch { .. } | Flag::Night { .. } => 1,
+        }
+    }
+}
+
+fn within_sv(seconds: i64) -> String {
+    match seconds {
+        3600 => "en timme".into(),
+        s if s % 86_400 == 0 && s / 86_400 == 1 => "ett dygn".into(),
+        s if s % 86_400 == 0 => format!("{} dygn", s / 86_400),
+        s if s % 3600 == 0 => format!("{} timmar", s / 3600),
+        s => format!("{} minuter", s / 60),
+    }
+}
+
+/// Why an access is probably fine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Explanation {
+    SameUnit {
+        unit: String,
+    },
+    /// `day` of the nearest write or signature; `itself` when the access is one.
+    Documented {
+        day: NaiveDate,
+        itself: bool,
+    },
+}
+
+impl Explanation {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Explanation::SameUnit { .. } => "same_unit",
+            Explanation::Documented { .. } => "documented",
+        }
+    }
+
+    pub fn text(&self, unit: &dyn Fn(&str) -> String) -> String {
+        match self {
+            Explanation::SameUnit { unit: u } => {
+                format!("Kunden tillhör {}, där användaren arbetar.", unit(u))
+            }
+            Explanation::Documented { itself: true, .. } => {
+                "Användaren dokumenterade i kundens journal vid åtkomsten.".into()
+            }
+            Explanation::Documented { day, .. } => {
+                format!("Användaren dokumenterade i kundens journal {day}.")
+            }
+        }
+    }
+}
+
+/// A code and its sentence, as JSON and pages show them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Said {
+    pub code: &'static str,
+    pub text: String,
+}
+
+/// The findings of one access.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Assessment {
+    pub flags: Vec<Flag>,
+    pub explanations: Vec<Explanation>,
+}
+
+impl Assessment {
+    pub fn flagged(&self) -> bool {
+        !self.flags.is_empty()
+    }
+
+    pub fn explained(&self) -> bool {
+        !self.explanations.is_empty()
+    }
+}
+
+/// What the rules know of the client of an access.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientInfo {
+    /// The keyed hash of the client's personnummer.
+    pub hash: String,
+    /// People of the roster with that personnummer: (id, name).
+    pub people: Vec<(String, String)>,
+    /// The watch list's reason, when the client is on it.
+    pub watched: Option<String>,
+}
+
+/// Whose accesses are assessed.
+#[derive(Debug, Clone, Default)]
+pub struct Subject {
+    /// `None`: the account belongs to nobody in the roster.
+    pub person_id: Option<String>,
+    /// The person's surnames (`names::surnames`).
+    pub surnames: String,
+    /// The person's last day, when it has passed or is set.
+    pub ended: Option<NaiveDate>,
+    pub personnummer_hash: Option<String>,
+}
+
+/// Everything the rules read besides the facts.
+pub struct Context<'a> {
+    pub rules: &'a EvidenceRules,
+    pub tz: Tz,
+    pub subject: &'a Subject,
+    pub strings: &'a Interner,
+    /// By unit id of `strings`: whether it (or a unit above it) is one of the subject's units.
+    pub mine: &'a HashMap<u32, bool>,
+    /// By surnames id of `strings`: whether they share a surname with the subject.
+    pub same_surname: &'a HashMap<u32, bool>,
+    pub clients: &'a HashMap<u64, ClientInfo>,
+    /// The action codes of writes and signatures, and of Nödöppning.
+    pub writes: &'a [u8],
+    pub emergency: u8,
+}
+
+/// Sorts facts by time and drops the second copy of an access (the same `log_id` at the same
+/// time, from overlapping exports).
+pub fn prepare(facts: &mut Vec<Fact>) {
+    facts.sort_unstable_by_key(|f| (f.at, f.log_key, f.row));
+    facts.dedup_by_key(|f| (f.at, f.log_key));
+}
+
+/// Local time in a zone, with the offset cached per UTC hour (offsets change on whole hours).
+pub struct LocalClock {
+    tz: Tz,
+    hour: i64,
+    offset: i64,
+}
+
+impl LocalClock {
+    pub fn new(tz: Tz) -> LocalClock {
+        LocalClock {
+            tz,
+            hour: i64::MIN,
+            offset: 0,
+        }
+    }
+
+    /// Unix seconds shifted to local wall-clock seconds.
+    pub fn local(&mut self, at: i64) -> i64 {
+        let hour = at.div_euclid(3600);
+        if hour != self.hour {
+            use chrono::Offset;
+            self.offset = DateTime::from_timestamp(hour * 3600, 0)
+                .map(|t| i64::from(t.with_timezone(&self.tz).offset().fix().local_minus_utc()))
+                .unwrap_or(0);
+            self.hour = hour;
+        }
+        at + self.offset
+    }
+
+    /// Minutes after local midnight.
+    pub fn minute(&mut self, at: i64) -> u32 {
+        (self.local(at).rem_euclid(86_400) / 60) as u32
+    }
+
+    pub fn date(&mut self, at: i64) -> NaiveDate {
+        DateTime::from_timestamp(self.local(at), 0)
+            .map(|t| t.date_naive())
+            .unwrap_or_default()
+    }
+
+    pub fn hh_mm(&mut self, at: i64) -> String {
+        let m = self.minute(at);
+        format!("{:02}:{:02}", m / 60, m % 60)
+    }
+}
+
+/// Assesses the facts (prepared: sorted, without duplicates) that lie in `[from, to)`; the
+/// others are context. Returns (index into `facts`, assessment) in time order.
+pub fn assess(facts: &[Fact], from: i64, to: i64, cx: &Context) -> Vec<(usize, Assessment)> {
+    let n = facts.len();
+    let bursts = bursts(facts, cx.rules);
+    let mut writes: HashMap<u64, Vec<i64>> = HashMap::new();
+    for f in facts {
+        if cx.writes.contains(&f.action) {
+            writes.entry(f.client).or_default().push(f.at);
+        }
+    }
+    let span = i64::from(cx.rules.documented_days) * 86_400;
+    let mut clock = LocalClock::new(cx.tz);
+    let mut out = Vec::new();
+    let start = facts.partition_point(|f| f.at < from);
+    for (i, f) in facts.iter().enumerate().take(n).skip(start) {
+        if f.at >= to {
+            break;
+        }
+        let mut a = Assessment::default();
+        let client = cx.clients.get(&f.client);
+        let own = match (client, &cx.subject.personnummer_hash) {
+            (Some(c), Some(h)) => !c.hash.is_empty() && c.hash == *h,
+            _ => false,
+        };
+        // Explanations.
+        let unit_mine = cx.mine.get(&f.client_unit).copied().unwrap_or(false);
+        if f.client_unit != 0 && unit_mine && cx.subject.person_id.is_some() {
+            a.explanations.push(Explanation::SameUnit {
+                unit: cx.strings.name(f.client_unit).to_string(),
+            });
+        }
+        if cx.writes.contains(&f.action) {
+            a.explanations.push(Explanation::Documented {
+                day: clock.date(f.at),
+                itself: true,
+            });
+        } else if let Some(times) = writes.get(&f.client) {
+            // The nearest write or signature, before or after.
+            let k = times.partition_point(|t| *t < f.at);
+            let nearest = [k.checked_sub(1), Some(k)]
+                .into_iter()
+                .flatten()
+                .filter_map(|k| times.get(k))
+                .min_by_key(|t| (**t - f.at).abs());
+            if let Some(t) = nearest
+                && (t - f.at).abs() <= span
+            {
+                a.explanations.push(Explanation::Documented {
+                    day: clock.date(*t),
+                    itself: false,
+                });
+            }
+        }
+        // Flags.
+        if own {
+            a.flags.push(Flag::OwnRecord);
+        }
+        if let Some(c) = client {
+            let others: Vec<String> = c
+                .people
+                .iter()
+                .filter(|(id, _)| Some(id) != cx.subject.person_id.as_ref())
+                .map(|(_, name)| name.clone())
+                .collect();
+            if !own && !others.is_empty() {
+                a.flags.push(Flag::ColleagueRecord { names: others });
+            }
+        }
+        if !own && f.surnames != 0 && cx.same_surname.get(&f.surnames).copied().unwrap_or(false) {
+            let client_names = cx.strings.name(f.surnames);
+            let shared = client_names
+                .split(' ')
+                .find(|s| cx.subject.surnames.split(' ').any(|x| x == *s))
+                .unwrap_or(client_names);
+            a.flags.push(Flag::SameSurname {
+                surname: capitalise(shared),
+            });
+        }
+        if let Some(reason) = client.and_then(|c| c.watched.as_ref()) {
+            a.flags.push(Flag::WatchList {
+                reason: reason.clone(),
+            });
+        }
+        if f.action == cx.emergency {
+            a.flags.push(Flag::EmergencyAccess);
+        }
+        match (&cx.subject.person_id, cx.subject.ended) {
+            (None, _) => a.flags.push(Flag::AfterEmployment { ended: None }),
+            (Some(_), Some(end)) if clock.date(f.at) > end => {
+                a.flags.push(Flag::AfterEmployment { ended: Some(end) })
+            }
+            _ => {}
+        }
+        if let Some(clients) = bursts[i] {
+            a.flags.push(Flag::Burst {
+                clients,
+                within: cx.rules.burst_within,
+            });
+        }
+        if f.client_unit != 0 && !unit_mine && cx.subject.person_id.is_some() {
+            a.flags.push(Flag::UnitMismatch {
+                unit: cx.strings.name(f.client_unit).to_string(),
+            });
+        }
+        let minute = clock.minute(f.at);
+        if cx.rules.is_night(minute) {
+            a.flags.push(Flag::Night {
+                local: clock.hh_mm(f.at),
+            });
+        }
+        out.push((i, a));
+    }
+    out
+}
+
+fn capitalise(word: &str) -> String {
+    let mut c = word.chars();
+    match c.next() {
+        Some(first) => first.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// For each fact, the most distinct clients of a burst it is part of: a stretch of
+/// `burst_within` seconds with more than `burst_clients` distinct clients.
+fn bursts(facts: &[Fact], rules: &EvidenceRules) -> Vec<Option<usize>> {
+    let n = facts.len();
+    let mut out = vec![None; n];
+    let limit = rules.burst_clients as usize;
+    if n <= limit {
+        return out;
+    }
+    let mut counts: HashMap<u64, u32> = HashMap::new();
+    let mut j = 0;
+    for i in 0..n {
+        while j < n && facts[j].at < facts[i].at.saturating_add(rules.burst_within) {
+            *counts.entry(facts[j].client).or_insert(0) += 1;
+            j += 1;
+        }
+        let distinct = counts.len();
+        if distinct > limit {
+            for slot in &mut out[i..j] {
+                *slot = Some(slot.map_or(distinct, |d: usize| d.max(distinct)));
+            }
+        }
+        if let Some(c) = counts.get_mut(&facts[i].client) {
+            *c -= 1;
+            if *c == 0 {
+                counts.remove(&facts[i].client);
+            }
+        }
+    }
+    out
+}
+
+/// The local minute of an instant, for callers that have no [`LocalClock`].
+pub fn local_minute(at: DateTime<chrono::Utc>, tz: Tz) -> u32 {
+    let l = at.with_timezone(&tz);
+    l.hour() * 60 + l.minute()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono_tz::Europe::Stockholm;
+
+    fn at(local: &str) -> i64 {
+        crate::clock::parse_time(local, Stockholm)
+            .unwrap()
+            .timestamp()
+    }
+
+    struct World {
+        strings: Interner,
+        mine: HashMap<u32, bool>,
+        same: HashMap<u32, bool>,
+        clients: HashMap<u64, ClientInfo>,
+        subject: Subject,
+        rules: EvidenceRules,
+    }
+
+    impl World {
+        fn new() -> World {
+            let mut strings = Interner::default();
+            strings.id("EN1");
+            strings.id("EN2");
+            strings.id("lindqvist");
+            strings.id("berg");
+            World {
+                mine: [(1, true), (2, false)].into(),
+                same: [(3, true), (4, false)].into(),
+                strings,
+                clients: HashMap::new(),
+                subject: Subject {
+                    person_id: Some("p1".into()),
+                    surnames: "lindqvist".into(),
+                    ended: None,
+                    personnummer_hash: Some("H-self".into()),
+                },
+                rules: EvidenceRules::default(),
+            }
+        }
+
+        fn run(&self, facts: &mut Vec<Fact>) -> Vec<(usize, Assessment)> {
+            prepare(facts);
+            let writes = [1, 2, 3, 4, 5];
+            let cx = Context {
+                rules: &self.rules,
+                tz: Stockholm,
+                subject: &self.subject,
+                strings: &self.strings,
+                mine: &self.mine,
+                same_surname: &self.same,
+                clients: &self.clients,
+                writes: &writes,
+                emergency: 10,
+            };
+            assess(facts, i64::MIN, i64::MAX, &cx)
+        }
+    }
+
+    fn fact(at: i64, client: u64, unit: u32, action: u8) -> Fact {
+        Fact {
+            row: at,
+            at,
+            client,
+            client_unit: unit,
+            action,
+            surnames: 0,
+            log_key: (at as u32) ^ (client as u32),
+        }
+    }
+
+    fn codes(a: &Assessment) -> Vec<&'static str> {
+        a.flags.iter().map(Flag::code).collect()
+    }
+
+    #[test]
+    fn ordinary_work_is_explained_and_not_flagged() {
+        let w = World::new();
+        let mut facts = vec![
+            fact(at("2027-03-02T09:00"), 1, 1, 0),
+            fact(at("2027-03-02T14:00"), 2, 1, 2),
+        ];
+        let out = w.run(&mut facts);
+        assert_eq!(out.len(), 2);
+        for (_, a) in &out {
+            assert!(a.flags.is_empty(), "{a:?}");
+            assert!(a.explained());
+        }
+    }
+
+    #[test]
+    fn each_flag_for_its_reason() {
+        let mut w = World::new();
+        w.subject.ended = Some(NaiveDate::from_ymd_opt(2027, 3, 10).unwrap());
+        w.clients.insert(
+            7,
+            ClientInfo {
+                hash: "H-self".into(),
+                people: vec![("p1".into(), "Per Lindqvist".into())],
+                watched: None,
+            },
+        );
+        w.clients.insert(
+            8,
+            ClientInfo {
+                hash: "H-8".into(),
+                people: vec![("p2".into(), "Lena Ek".into())],
+                watched: None,
+            },
+        );
+        w.clients.insert(
+            9,
+            ClientInfo {
+                hash: "H-9".into(),
+                people: vec![],
+                watched: Some("skyddad identitet".into()),
+            },
+        );
+        let mut named = fact(at("2027-03-02T10:00"), 11, 1, 0);
+        named.surnames = 3;
+        let mut facts = vec![
+            fact(at("2027-03-02T09:00"), 7, 1, 0),
+            fact(at("2027-03-02T09:10"), 8, 1, 0),
+            fact(at("2027-03-02T09:20"), 9, 1, 0),
+            named,
+            fact(at("2027-03-02T23:30"), 12, 1, 0),
+            fact(at("2027-03-03T11:00"), 13, 2, 0),
+            fact(at("2027-03-03T12:00"), 14, 1, 10),
+            fact(at("2027-03-11T09:00"), 15, 1, 0),
+        ];
+        let out = w.run(&mut facts);
+        let got: Vec<Vec<&str>> = out.iter().map(|(_, a)| codes(a)).collect();
+        assert_eq!(
+            got,
+            vec![
+                vec!["own_record"],
+                vec!["colleague_record"],
+                vec!["watch_list"],
+                vec!["same_surname"],
+                vec!["night"],
+                vec!["unit_mismatch"],
+                vec!["emergency_access"],
+                vec!["after_employment"],
+            ]
+        );
+        let units = |u: &str| format!("enheten {u}");
+        let texts: Vec<String> = out
+            .iter()
+            .flat_map(|(_, a)| a.flags.iter().map(|f| f.text(&units)))
+            .collect();
+        assert!(texts[1].contains("Lena Ek"), "{texts:?}");
+        assert!(texts[2].contains("skyddad identitet"));
+        assert!(texts[3].contains("Lindqvist"));
+        assert!(texts[4].contains("23:30"));
+        assert!(texts[5].contains("enheten EN2"));
+        assert!(texts[7].contains("2027-03-10"));
+    }
+
+    #[test]
+    fn an_account_of_nobody_is_flagged_and_has_no_unit_to_explain_it() {
+        let mut w = World::new();
+        w.subject = Subject::default();
+        let mut facts = vec![fact(at("2027-03-02T09:00"), 1, 1, 0)];
+        let out = w.run(&mut facts);
+        assert_eq!(codes(&out[0].1), vec!["after_employment"]);
+        assert!(!out[0].1.explained());
+    }
+
+    #[test]
+    fn a_burst_is_more_than_twenty_clients_within_an_hour() {
+        let w = World::new();
+        let base = at("2027-03-02T10:00");
+        // 21 clients in 40 minutes: a burst; then a quiet access two hours later.
+        let mut facts: Vec<Fact> = (0..21)
+            .map(|i| fact(base + i * 120, 100 + i as u64, 1, 0))
+            .collect();
+        facts.push(fact(base + 7200, 500, 1, 0));
+        let out = w.run(&mut facts);
+        assert!(out[..21].iter().all(|(_, a)| codes(a) == vec!["burst"]));
+        assert!(out[21].1.flags.is_empty());
+        // 20 clients is not a burst.
+        let mut facts: Vec<Fact> = (0..20)
+            .map(|i| fact(base + i * 120, 100 + i as u64, 1, 0))
+            .collect();
+        assert!(w.run(&mut facts).iter().all(|(_, a)| a.flags.is_empty()));
+        // Many reads of one client are not a burst.
+        let mut facts: Vec<Fact> = (0..40).map(|i| fact(base + i * 60, 1, 1, 0)).collect();
+        assert!(w.run(&mut facts).iter().all(|(_, a)| a.flags.is_empty()));
+    }
+
+    #[test]
+    fn documentation_within_the_span_explains_an_access_to_another_unit() {
+        let w = World::new();
+        let read = at("2027-03-10T10:00");
+        let mut facts = vec![
+            fact(read, 5, 2, 0),
+            fact(at("2027-03-20T10:00"), 5, 2, 4),
+            fact(at("2027-03-02T10:00"), 6, 2, 0),
+            fact(at("2027-03-30T10:00"), 6, 2, 2),
+        ];
+        let out = w.run(&mut facts);
+        let by_client = |c: u64| {
+            out.iter()
+                .find(|(i, _)| facts[*i].client == c && facts[*i].action == 0)
+                .map(|(_, a)| a.clone())
+                .unwrap()
+        };
+        assert!(
+            by_client(5)
+                .explanations
+                .iter()
+                .any(|e| e.code() == "documented")
+        );
+        assert!(!by_client(6).explained(), "28 days apart is too far");
+        // Still flagged for the other unit: explained and flagged are independent.
+        assert_eq!(codes(&by_client(5)), vec!["unit_mismatch"]);
+    }
+
+    #[test]
+    fn duplicates_from_overlapping_exports_count_once_and_context_is_not_assessed() {
+        let w = World::new();
+        let t = at("2027-03-02T09:00");
+        let mut facts = vec![
+            fact(t, 1, 1, 0),
+            fact(t, 1, 1, 0),
+            fact(t + 99_999, 2, 1, 0),
+        ];
+        facts[1].row = 99;
+        prepare(&mut facts);
+        assert_eq!(facts.len(), 2);
+        let writes = [2u8];
+        let cx = Context {
+            rules: &w.rules,
+            tz: Stockholm,
+            subject: &w.subject,
+            strings: &w.strings,
+            mine: &w.mine,
+            same_surname: &w.same,
+            clients: &w.clients,
+            writes: &writes,
+            emergency: 10,
+        };
+        let out = assess(&facts, t, t + 1, &cx);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].0, 0);
+    }
+
+    #[test]
+    fn night_across_midnight_and_daylight_saving() {
+        let r = EvidenceRules::default();
+        assert!(r.is_night(22 * 60));
+        assert!(r.is_night(3 * 60));
+        assert!(!r.is_night(6 * 60));
+        assert!(!r.is_night(21 * 60 + 59));
+        let mut clock = LocalClock::new(Stockholm);
+        // 01:30 UTC on 28 March 2027 is 03:30 CEST (after the spring change).
+        let t = crate::clock::parse_time("2027-03-28T01:30:00Z", Stockholm)
+            .unwrap()
+            .timestamp();
+        assert_eq!(clock.hh_mm(t), "03:30");
+        let t = crate::clock::parse_time("2027-03-28T00:30:00Z", Stockholm)
+            .unwrap()
+            .timestamp();
+        assert_eq!(clock.hh_mm(t), "01:30");
+        assert_eq!(
+            local_minute(DateTime::from_timestamp(t, 0).unwrap(), Stockholm),
+            90
+        );
+    }
+}

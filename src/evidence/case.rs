@@ -1,0 +1,449 @@
+//! The evidence of a case: the log rows it is about, each with its explanations, flags and
+//! judgement.
+//!
+//! - A case with a reviewed user (sampling, targeted): every access by any of that person's
+//!   accounts, in the case's systems, inside its window or period.
+//! - A case with a client and no user (an extract request, a targeted review of a client): every
+//!   access to the client's record in the period, the rows an extract letter lists.
+//!
+//! The rules see some days around the period too (`documented_within`, the burst's length), so
+//! that a signature the day after explains a read the day before.
+
+use super::assess::{self, Assessment, Context, Fact, Interner, Said};
+use super::coverage::{self, LogStatus};
+use super::people::Directory;
+use crate::Result;
+use crate::engine::org::Org;
+use crate::records::logs;
+use crate::routine::Routine;
+use crate::routine::model::EvidenceRules;
+use crate::store::cases::CaseRow;
+use crate::store::evidence::{self as db, Judgement, LogRow};
+use crate::store::{logindex, parse_ts, records as rdb};
+use chrono::{DateTime, Utc};
+use rusqlite::Connection;
+use serde::Serialize;
+use std::collections::{BTreeSet, HashMap};
+
+/// A reviewer's judgement as the evidence shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JudgementView {
+    pub verdict: String,
+    pub by: String,
+    pub at: String,
+    pub comment: Option<String>,
+}
+
+/// One access of the evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Access {
+    #[serde(skip)]
+    pub row: i64,
+    pub log_id: String,
+    /// RFC 3339, UTC.
+    pub at: String,
+    #[serde(skip)]
+    pub at_unix: i64,
+    pub system: String,
+    pub account: String,
+    /// The client's 12 digits.
+    pub client: String,
+    pub client_name: Option<String>,
+    pub access_unit: String,
+    pub client_unit: String,
+    pub action: String,
+    pub resource_type: String,
+    pub purpose: String,
+    pub explanations: Vec<Said>,
+    pub flags: Vec<Said>,
+    pub judgement: Option<JudgementView>,
+}
+
+impl Access {
+    pub fn flagged(&self) -> bool {
+        !self.flags.is_empty()
+    }
+
+    pub fn explained(&self) -> bool {
+        !self.explanations.is_empty()
+    }
+
+    /// Flagged or unexplained: the reviewer marks it.
+    pub fn needs_judgement(&self) -> bool {
+        self.flagged() || !self.explained()
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub accesses: usize,
+    pub clients: usize,
+    pub flagged: usize,
+    pub unexplained: usize,
+    pub judged: usize,
+}
+
+/// The evidence of one case (`case evidence --json` prints it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    pub case: String,
+    pub systems: Vec<String>,
+    /// The period, RFC 3339; `None` when the case has none.
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub log: LogStatus,
+    pub accesses: Vec<Access>,
+    pub counts: Counts,
+}
+
+impl Evidence {
+    /// Flagged accesses nobody has judged yet.
+    pub fn unjudged_flagged(&self) -> Vec<&Access> {
+        self.accesses
+            .iter()
+            .filter(|a| a.flagged() && a.judgement.is_none())
+            .collect()
+    }
+
+    /// Accesses judged unjustified or unclear.
+    pub fn judged_against(&self) -> Vec<&Access> {
+        self.accesses
+            .iter()
+            .filter(|a| {
+                a.judgement
+                    .as_ref()
+                    .is_some_and(|j| j.verdict != super::Verdict::Justified.as_str())
+            })
+            .collect()
+    }
+}
+
+/// The action codes that document care (a write or a signature), and Nödöppning's.
+pub fn action_codes() -> (Vec<u8>, u8) {
+    let writes = ["Skapa", "Skriva", "Ändra", "Signera", "Vidimera"]
+        .iter()
+        .map(|w| logs::action_code(w))
+        .collect();
+    (writes, logs::action_code("Nödöppning"))
+}
+
+/// How far around a period the rules look.
+pub fn margin(rules: &EvidenceRules) -> i64 {
+    (i64::from(rules.documented_days) * 86_400).max(rules.burst_within)
+}
+
+/// Turns the entries of a digest into facts with the shared strings; keeps an entry when `keep`
+/// says so.
+pub fn facts_from(
+    d: &logindex::Digest,
+    strings: &mut Interner,
+    out: &mut Vec<Fact>,
+    keep: impl Fn(&logindex::Entry) -> bool,
+) {
+    let ids: Vec<u32> = d.strings.iter().map(|s| strings.id(s)).collect();
+    let id = |i: Option<u32>| i.and_then(|i| ids.get(i as usize).copied()).unwrap_or(0);
+    for e in d.entries.iter().filter(|e| keep(e)) {
+        out.push(Fact {
+            row: e.row,
+            at: e.at,
+            client: e.client,
+            client_unit: id(e.client_unit),
+            action: e.action,
+            surnames: id(e.surnames),
+            log_key: e.log_key,
+        });
+    }
+}
+
+/// The facts of `accounts` in `system` that the rules need for `[from, to)`: every access within
+/// the burst's length of it, and writes within the margin.
+pub fn gather(
+    conn: &Connection,
+    rules: &EvidenceRules,
+    system: &str,
+    accounts: &[String],
+    from: i64,
+    to: i64,
+    strings: &mut Interner,
+) -> Result<Vec<Fact>> {
+    let (writes, _) = action_codes();
+    let m = margin(rules);
+    let near = (from - rules.burst_within, to + rules.burst_within);
+    let mut facts = Vec::new();
+    for account in accounts {
+        for d in logindex::digests_of(conn, system, account, from - m, to + m)? {
+            facts_from(&d, strings, &mut facts, |e| {
+                (near.0 <= e.at && e.at < near.1)
+                    || (writes.contains(&e.action) && from - m <= e.at && e.at < to + m)
+            });
+        }
+    }
+    assess::prepare(&mut facts);
+    Ok(facts)
+}
+
+/// Assesses the facts of one person (or one account of nobody) in `[from, to)`: (fact,
+/// assessment) in time order.
+#[allow(clippy::too_many_arguments)]
+pub fn assess_person(
+    dir: &mut Directory,
+    org: &Org,
+    rules: &EvidenceRules,
+    tz: chrono_tz::Tz,
+    person: Option<&str>,
+    facts: &[Fact],
+    strings: &Interner,
+    from: i64,
+    to: i64,
+) -> Result<Vec<(Fact, Assessment)>> {
+    let subject = dir.subject(person)?;
+    let units: Vec<String> = match person {
+        Some(p) => dir.staff(p)?.map(|s| s.units.clone()).unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let mut mine: HashMap<u32, bool> = HashMap::new();
+    let mut same: HashMap<u32, bool> = HashMap::new();
+    let start = facts.partition_point(|f| f.at < from);
+    for f in facts[start..].iter().take_while(|f| f.at < to) {
+        mine.entry(f.client_unit).or_insert_with(|| {
+            let unit = strings.name(f.client_unit);
+            !unit.is_empty()
+                && org
+                    .lineage(unit)
+                    .iter()
+                    .any(|u| units.iter().any(|m| m == u))
+        });
+        same.entry(f.surnames).or_insert_with(|| {
+            crate::names::share_surname(strings.name(f.surnames), &subject.surnames)
+        });
+        dir.client(f.client)?;
+    }
+    let (writes, emergency) = action_codes();
+    let cx = Context {
+        rules,
+        tz,
+        subject: &subject,
+        strings,
+        mine: &mine,
+        same_surname: &same,
+        clients: dir.clients(),
+        writes: &writes,
+        emergency,
+    };
+    Ok(assess::assess(facts, from, to, &cx)
+        .into_iter()
+        .map(|(i, a)| (facts[i], a))
+        .collect())
+}
+
+/// The period of a case, Unix seconds.
+fn period(case: &CaseRow) -> Result<Option<(i64, i64)>> {
+    match (&case.window_start, &case.window_end) {
+        (Some(a), Some(b)) => Ok(Some((parse_ts(a)?.timestamp(), parse_ts(b)?.timestamp()))),
+        _ => Ok(None),
+    }
+}
+
+/// The evidence of `case`, with the rules of `routine` (its version) and the roster of `org`,
+/// the watch list as it stands on the day of `now`.
+pub fn evidence_of(
+    conn: &Connection,
+    org: &Org,
+    routine: &Routine,
+    case: &CaseRow,
+    now: DateTime<Utc>,
+) -> Result<Evidence> {
+    let mut ev = Evidence {
+        case: case.id.clone(),
+        systems: case.systems.clone(),
+        from: case.window_start.clone(),
+        to: case.window_end.clone(),
+        log: LogStatus::Missing,
+        accesses: Vec::new(),
+        counts: Counts::default(),
+    };
+    let Some((from, to)) = period(case)? else {
+        return Ok(ev);
+    };
+    let mut status: Option<LogStatus> = None;
+    for system in &case.systems {
+        let s = coverage::of_window(conn, system, from, to)?;
+        status = Some(status.map_or(s, |t| t.combine(s)));
+    }
+    ev.log = status.unwrap_or(LogStatus::Missing);
+    let day = crate::engine::deadline::local_date(now, routine.timezone);
+    let mut dir = Directory::new(conn, day)?;
+    let mut strings = Interner::default();
+    let org_units = |u: &str| org.unit_name(u).to_string();
+    // (row, assessment) of every access of the evidence.
+    let mut found: Vec<(i64, Assessment)> = Vec::new();
+    if let Some(person) = &case.subject_person_id {
+        let staff_accounts: Vec<(String, String)> = dir
+            .staff(person)?
+            .map(|s| s.accounts.clone())
+            .unwrap_or_default();
+        for system in &case.systems {
+            let mut accounts: BTreeSet<String> = staff_accounts
+                .iter()
+                .filter(|(s, _)| s == system)
+                .map(|(_, a)| a.clone())
+                .collect();
+            if *system == case.system
+                && let Some(a) = &case.subject_account
+            {
+                accounts.insert(a.clone());
+            }
+            let accounts: Vec<String> = accounts.into_iter().collect();
+            let facts = gather(
+                conn,
+                &routine.evidence,
+                system,
+                &accounts,
+                from,
+                to,
+                &mut strings,
+            )?;
+            for (f, a) in assess_person(
+                &mut dir,
+                org,
+                &routine.evidence,
+                routine.timezone,
+                Some(person),
+                &facts,
+                &strings,
+                from,
+                to,
+            )? {
+                found.push((f.row, a));
+            }
+        }
+    } else if let Some(client) = &case.client_ref {
+        let digits = crate::personnummer::digits(client)
+            .map(|d| String::from_utf8_lossy(&d).into_owned())
+            .map_err(|m| crate::Error::runtime(format!("case {}: client {m}", case.id)))?;
+        for system in &case.systems {
+            let rows = rdb::accesses(conn, system, &digits, from, to)?;
+            let mut by_account: HashMap<String, Vec<(i64, u32, i64)>> = HashMap::new();
+            for r in &rows {
+                by_account.entry(r.user_id.clone()).or_default().push((
+                    r.at,
+                    logindex::log_key(&r.log_id),
+                    r.id,
+                ));
+            }
+            for (account, wanted) in by_account {
+                let owner = dir.owner(system, &account)?;
+                let mut accounts: BTreeSet<String> = match &owner {
+                    Some(p) => dir
+                        .staff(p)?
+                        .map(|s| {
+                            s.accounts
+                                .iter()
+                                .filter(|(s, _)| s == system)
+                                .map(|(_, a)| a.clone())
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    None => BTreeSet::new(),
+                };
+                accounts.insert(account.clone());
+                let accounts: Vec<String> = accounts.into_iter().collect();
+                let facts = gather(
+                    conn,
+                    &routine.evidence,
+                    system,
+                    &accounts,
+                    from,
+                    to,
+                    &mut strings,
+                )?;
+                let assessed = assess_person(
+                    &mut dir,
+                    org,
+                    &routine.evidence,
+                    routine.timezone,
+                    owner.as_deref(),
+                    &facts,
+                    &strings,
+                    from,
+                    to,
+                )?;
+                let mut by_key: HashMap<(i64, u32), Assessment> = assessed
+                    .into_iter()
+                    .map(|(f, a)| ((f.at, f.log_key), a))
+                    .collect();
+                for (at, key, row) in wanted {
+                    let a = by_key.remove(&(at, key)).unwrap_or_default();
+                    found.push((row, a));
+                }
+            }
+        }
+    }
+    let judgements: HashMap<(String, String), Judgement> = db::judgements(conn, &case.id)?
+        .into_iter()
+        .map(|j| ((j.system.clone(), j.log_id.clone()), j))
+        .collect();
+    let ids: Vec<i64> = found.iter().map(|(row, _)| *row).collect();
+    let rows: HashMap<i64, LogRow> = db::rows_by_id(conn, &ids)?
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect();
+    for (row, a) in found {
+        let Some(r) = rows.get(&row) else {
+            continue;
+        };
+        let judgement = judgements
+            .get(&(r.system.clone(), r.log_id.clone()))
+            .map(|j| JudgementView {
+                verdict: j.verdict.clone(),
+                by: j.by.clone(),
+                at: j.at.clone(),
+                comment: j.comment.clone(),
+            });
+        ev.accesses.push(Access {
+            row,
+            log_id: r.log_id.clone(),
+            at: logs::unix_ts(r.at),
+            at_unix: r.at,
+            system: r.system.clone(),
+            account: r.user_id.clone(),
+            client: r.subject_id.clone(),
+            client_name: (!r.subject_name.is_empty()).then(|| r.subject_name.clone()),
+            access_unit: r.access_unit.clone(),
+            client_unit: r.subject_unit.clone(),
+            action: r.action.clone(),
+            resource_type: r.resource_type.clone(),
+            purpose: r.purpose.clone(),
+            explanations: a
+                .explanations
+                .iter()
+                .map(|e| Said {
+                    code: e.code(),
+                    text: e.text(&org_units),
+                })
+                .collect(),
+            flags: a
+                .flags
+                .iter()
+                .map(|f| Said {
+                    code: f.code(),
+                    text: f.text(&org_units),
+                })
+                .collect(),
+            judgement,
+        });
+    }
+    ev.accesses
+        .sort_by(|a, b| (a.at_unix, &a.system, &a.log_id).cmp(&(b.at_unix, &b.system, &b.log_id)));
+    ev.accesses
+        .dedup_by(|a, b| a.system == b.system && a.log_id == b.log_id);
+    let clients: BTreeSet<&str> = ev.accesses.iter().map(|a| a.client.as_str()).collect();
+    ev.counts = Counts {
+        accesses: ev.accesses.len(),
+        clients: clients.len(),
+        flagged: ev.accesses.iter().filter(|a| a.flagged()).count(),
+        unexplained: ev.accesses.iter().filter(|a| !a.explained()).count(),
+        judged: ev.accesses.iter().filter(|a| a.judgement.is_some()).count(),
+    };
+    Ok(ev)
+}

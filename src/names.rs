@@ -1,0 +1,83 @@
+//! People's names as the review compares them: the surnames of a client in the log and of a
+//! user in the roster, so that an access to a record of the same family can be flagged.
+
+/// The surnames of `name`, lowercase, sorted and joined by single spaces: the part before a
+/// comma (`Lindqvist, Per`), else every word but the first (`Per Lindqvist Berg`), or the one
+/// word there is. Parenthesised notes (`(vikarie)`) are dropped and double names
+/// (`Lindqvist-Berg`) give both. Empty when there is no name.
+pub fn surnames(name: &str) -> String {
+    let mut plain = String::with_capacity(name.len());
+    let mut depth = 0u32;
+    for c in name.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => plain.push(c),
+            _ => {}
+        }
+    }
+    let part: Vec<&str> = match plain.split_once(',') {
+        Some((last, _)) => last.split_whitespace().collect(),
+        None => {
+            let words: Vec<&str> = plain.split_whitespace().collect();
+            if words.len() > 1 {
+                words[1..].to_vec()
+            } else {
+                words
+            }
+        }
+    };
+    let mut out: Vec<String> = part
+        .iter()
+        .flat_map(|w| w.split('-'))
+        .map(|w| {
+            w.chars()
+                .filter(|c| c.is_alphabetic())
+                .flat_map(char::to_lowercase)
+                .collect::<String>()
+        })
+        .filter(|w| w.chars().count() > 1)
+        .collect();
+    out.sort();
+    out.dedup();
+    out.join(" ")
+}
+
+/// Whether two results of [`surnames`] share a surname.
+pub fn share_surname(a: &str, b: &str) -> bool {
+    if a.is_empty() || b.is_empty() {
+        return false;
+    }
+    a.split(' ').any(|x| b.split(' ').any(|y| x == y))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn surnames_of_the_forms_logs_and_rosters_write() {
+        assert_eq!(surnames("Per Lindqvist"), "lindqvist");
+        assert_eq!(surnames("Lindqvist, Per"), "lindqvist");
+        assert_eq!(surnames("LINDQVIST, PER"), "lindqvist");
+        assert_eq!(surnames("Lena Lindqvist (vikarie)"), "lindqvist");
+        assert_eq!(surnames("Anna Lindqvist-Berg"), "berg lindqvist");
+        assert_eq!(surnames("Anna Maria Öberg"), "maria öberg");
+        assert_eq!(surnames("Öberg"), "öberg");
+        assert_eq!(surnames(""), "");
+        assert_eq!(surnames("  "), "");
+        assert!(share_surname(
+            &surnames("Per Lindqvist"),
+            &surnames("Lindqvist, Lena")
+        ));
+        assert!(share_surname(
+            &surnames("Anna Lindqvist-Berg"),
+            &surnames("Ove Berg")
+        ));
+        assert!(!share_surname(
+            &surnames("Per Lindqvist"),
+            &surnames("Per Lindgren")
+        ));
+        assert!(!share_surname("", &surnames("Per Lindgren")));
+    }
+}
