@@ -7,6 +7,7 @@ mod demo;
 mod graph;
 pub mod ops;
 pub mod report;
+mod review;
 mod serve;
 mod simulate;
 mod user;
@@ -102,6 +103,11 @@ pub enum Command {
     /// Local accounts of quality staff for the web overview.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// The watch list: clients whose records call for attention.
+    #[command(subcommand)]
+    Watch(review::WatchCommand),
+    /// Users ranked by flagged and unexplained accesses in a period.
+    Radar(review::RadarArgs),
 }
 
 /// What the caller needs beyond the arguments: configuration and the clock.
@@ -173,5 +179,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Purge(args) => report::purge_cmd(&env, args),
         Command::Serve(args) => serve::run(&env, args),
         Command::User(cmd) => user::run(&env, cmd),
+        Command::Watch(cmd) => review::watch(&env, cmd),
+        Command::Radar(args) => review::radar(&env, args),
     }
 }

@@ -169,6 +169,10 @@ pub enum CaseCommand {
     Answer(CaseAnswerArgs),
     /// Start an ad hoc case (targeted review, log-extract request).
     Open(CaseOpenArgs),
+    /// The log rows a case looks at, each explained, flagged and judged.
+    Evidence(super::review::EvidenceArgs),
+    /// Judge one access of a case's evidence: justified, unjustified or unclear.
+    Judge(super::review::JudgeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -280,6 +284,8 @@ pub fn case_json(
 
 pub fn case(env: &Env, cmd: CaseCommand) -> Result<u8> {
     match cmd {
+        CaseCommand::Evidence(args) => super::review::evidence(env, args),
+        CaseCommand::Judge(args) => super::review::judge(env, args),
         CaseCommand::List(args) => {
             let store = open_store(env)?;
             let routines = current_routines(env);

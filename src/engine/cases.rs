@@ -339,6 +339,15 @@ pub fn answer_in(
             outcome_list(routine, ix)
         )));
     }
+    // The evidence: what was looked at goes into the audit entry, and "no finding" waits until
+    // every flagged access is judged and none is judged against.
+    let evidence = super::judge::evidence_if_any(conn, ctx.org, routine, &case, now)?;
+    if let Some(ev) = &evidence
+        && super::judge::is_no_finding(routine, next)
+        && let Some(why) = super::judge::no_finding_refusal(ev, outcome)
+    {
+        return Err(Error::bad_input(why));
+    }
     if !db::answer_task(conn, task.id, outcome, by, comment, now)? {
         return Err(Error::bad_input(format!(
             "this step of case {case_id} has already been answered"
@@ -358,6 +367,16 @@ pub fn answer_in(
     data["from"] = json!(task.state);
     data["outcome"] = json!(outcome);
     data["answered_task"] = json!(task.id);
+    if let Some(ev) = &evidence {
+        data["evidence"] = json!({
+            "log": ev.log.as_str(),
+            "accesses": ev.counts.accesses,
+            "clients": ev.counts.clients,
+            "flagged": ev.counts.flagged,
+            "unexplained": ev.counts.unexplained,
+            "judged": ev.counts.judged,
+        });
+    }
     audit::append(
         conn,
         now,

@@ -8,6 +8,7 @@
 pub mod cases;
 pub mod deadline;
 pub mod digest;
+pub mod judge;
 pub mod notices;
 pub mod org;
 pub mod reassign;
@@ -16,6 +17,7 @@ pub mod sampling;
 pub mod tick;
 pub mod timers;
 pub mod view;
+pub mod watch;
 
 use crate::config::Config;
 use crate::routine::{self, Routine, Source};

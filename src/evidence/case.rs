@@ -118,6 +118,76 @@ impl Evidence {
     }
 }
 
+/// The accesses to one client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Group<'e> {
+    pub client: &'e str,
+    pub client_name: Option<&'e str>,
+    pub accesses: Vec<&'e Access>,
+    pub flagged: usize,
+    pub unexplained: usize,
+}
+
+impl Evidence {
+    /// One group per client, each in time order; groups with a flagged access first, then those
+    /// with an unexplained one, then the rest, each kind in the order of their first access.
+    pub fn groups(&self) -> Vec<Group<'_>> {
+        let mut order: Vec<&str> = Vec::new();
+        let mut by_client: HashMap<&str, Vec<&Access>> = HashMap::new();
+        for a in &self.accesses {
+            let list = by_client.entry(a.client.as_str()).or_default();
+            if list.is_empty() {
+                order.push(a.client.as_str());
+            }
+            list.push(a);
+        }
+        let mut groups: Vec<Group> = order
+            .into_iter()
+            .map(|client| {
+                let accesses = by_client.remove(client).unwrap_or_default();
+                Group {
+                    client,
+                    client_name: accesses.iter().find_map(|a| a.client_name.as_deref()),
+                    flagged: accesses.iter().filter(|a| a.flagged()).count(),
+                    unexplained: accesses.iter().filter(|a| !a.explained()).count(),
+                    accesses,
+                }
+            })
+            .collect();
+        groups.sort_by_key(|g| (g.flagged == 0, g.unexplained == 0));
+        groups
+    }
+
+    /// "37 åtkomster till 12 kunder, 3 flaggade".
+    pub fn summary_sv(&self) -> String {
+        let c = &self.counts;
+        let mut s = format!(
+            "{} {} till {} {}",
+            c.accesses,
+            if c.accesses == 1 {
+                "åtkomst"
+            } else {
+                "åtkomster"
+            },
+            c.clients,
+            if c.clients == 1 { "kund" } else { "kunder" }
+        );
+        s.push_str(&format!(
+            ", {} {}",
+            c.flagged,
+            if c.flagged == 1 {
+                "flaggad"
+            } else {
+                "flaggade"
+            }
+        ));
+        if c.unexplained > 0 {
+            s.push_str(&format!(", {} utan förklaring", c.unexplained));
+        }
+        s
+    }
+}
+
 /// The action codes that document care (a write or a signature), and Nödöppning's.
 pub fn action_codes() -> (Vec<u8>, u8) {
     let writes = ["Skapa", "Skriva", "Ändra", "Signera", "Vidimera"]

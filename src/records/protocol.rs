@@ -112,7 +112,9 @@ pub fn context(
         .state(&case.state)
         .map(|ix| routine.graph[ix].title.clone())
         .unwrap_or_else(|| case.state.clone());
+    let evidence = evidence_values(conn, ctx, routine, case, now)?;
     Ok(json!({
+        "evidence": evidence,
         "case": {
             "id": case.id,
             "routine": routine.title,
@@ -142,6 +144,59 @@ pub fn context(
         "organisation": ctx.config.organisation,
         "generated_at": files::local_at(now, tz),
         "base_url": ctx.config.base_url,
+    }))
+}
+
+/// What the review looked at: the log's coverage, the counts, and each flagged or judged access
+/// with its flags, verdict and comment. `null` for a case without evidence (no period, no user
+/// or client).
+fn evidence_values(
+    conn: &Connection,
+    ctx: &Ctx,
+    routine: &Routine,
+    case: &CaseRow,
+    now: DateTime<Utc>,
+) -> Result<Value> {
+    if !crate::engine::judge::has_evidence(case) {
+        return Ok(Value::Null);
+    }
+    let ev = crate::evidence::evidence_of(conn, ctx.org, routine, case, now)?;
+    let tz = routine.timezone;
+    let listed: Vec<Value> = ev
+        .accesses
+        .iter()
+        .filter(|a| a.flagged() || a.judgement.is_some())
+        .map(|a| {
+            let judgement = a.judgement.as_ref();
+            json!({
+                "log_id": a.log_id,
+                "at": files::local(Some(&a.at), tz),
+                "system": system_title(&a.system),
+                "account": a.account,
+                "client": files::personnummer(&a.client),
+                "client_name": a.client_name.clone().unwrap_or_default(),
+                "action": a.action,
+                "flags": a.flags.iter().map(|f| f.text.clone()).collect::<Vec<_>>(),
+                "explanations": a.explanations.iter().map(|e| e.text.clone()).collect::<Vec<_>>(),
+                "verdict": judgement
+                    .and_then(|j| crate::evidence::Verdict::parse(&j.verdict))
+                    .map(|v| v.title_sv())
+                    .unwrap_or("Ej bedömd"),
+                "by": judgement.map(|j| name(ctx, Some(&j.by))).unwrap_or_default(),
+                "judged_at": judgement.map(|j| files::local(Some(&j.at), tz)).unwrap_or_default(),
+                "comment": judgement.and_then(|j| j.comment.clone()).unwrap_or_default(),
+            })
+        })
+        .collect();
+    Ok(json!({
+        "log": ev.log.as_str(),
+        "summary": ev.summary_sv(),
+        "accesses": ev.counts.accesses,
+        "clients": ev.counts.clients,
+        "flagged": ev.counts.flagged,
+        "unexplained": ev.counts.unexplained,
+        "judged": ev.counts.judged,
+        "listed": listed,
     }))
 }
 

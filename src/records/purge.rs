@@ -59,6 +59,8 @@ pub struct Purge {
     pub log_rows: BTreeMap<String, usize>,
     /// Yearly-summary emails whose values and attachments go.
     pub summary_mails: usize,
+    /// Watch-list entries no longer in force whose client and reason go.
+    pub watch: Vec<i64>,
 }
 
 impl Purge {
@@ -67,6 +69,7 @@ impl Purge {
             && self.rounds.is_empty()
             && self.log_rows.values().all(|n| *n == 0)
             && self.summary_mails == 0
+            && self.watch.is_empty()
     }
 }
 
@@ -235,6 +238,9 @@ pub fn run(engine: &mut Engine, now: DateTime<Utc>, dry_run: bool, actor: &str) 
         }
     }
     let mails = due_summary_mails(engine, now)?;
+    let today = crate::engine::deadline::local_date(now, engine.config.timezone);
+    let conn = &engine.store.conn;
+    let watch = crate::store::evidence::watch_to_purge(conn, today)?;
     let mut purge = Purge {
         now: ts(now),
         dry_run,
@@ -243,6 +249,7 @@ pub fn run(engine: &mut Engine, now: DateTime<Utc>, dry_run: bool, actor: &str) 
         rounds: rounds.iter().map(|r| r.0).collect(),
         log_rows,
         summary_mails: mails.len(),
+        watch,
     };
     if dry_run || (purge.is_empty() && batches.is_empty()) {
         return Ok(purge);
@@ -265,6 +272,8 @@ pub fn run(engine: &mut Engine, now: DateTime<Utc>, dry_run: bool, actor: &str) 
     }
     for (b, cutoff) in &batches {
         let n = rdb::purge_batch(&tx, b, *cutoff)?;
+        crate::store::logindex::purge(&tx, b.import_id, &b.system, *cutoff)?;
+        crate::store::evidence::purge_coverage(&tx, b.import_id, &b.system, *cutoff)?;
         *purge.log_rows.entry(b.system.clone()).or_insert(0) += n;
     }
     for id in &mails {
@@ -273,6 +282,7 @@ pub fn run(engine: &mut Engine, now: DateTime<Utc>, dry_run: bool, actor: &str) 
         tx.prepare_cached("DELETE FROM outbox_attachments WHERE outbox_id = ?1")?
             .execute([id])?;
     }
+    crate::engine::watch::purge(&tx, today, now)?;
     if purge.is_empty() {
         // Only empty batches: nothing worth a record.
         tx.commit()?;
@@ -297,6 +307,7 @@ pub fn run(engine: &mut Engine, now: DateTime<Utc>, dry_run: bool, actor: &str) 
                 "rounds": purge.rounds,
                 "log_rows": purge.log_rows,
                 "summary_mails": purge.summary_mails,
+                "watch": purge.watch,
             }),
             personal: None,
         },
@@ -389,6 +400,7 @@ fn purge_case(conn: &Connection, id: &str, tz: chrono_tz::Tz, now: DateTime<Utc>
         let _ = std::fs::remove_dir(dir);
     }
     rdb::forget_files(conn, id)?;
+    crate::store::evidence::forget_judgements(conn, id)?;
     if let (Some(round), Some(person)) = (case.round_id, &case.subject_person_id) {
         conn.prepare_cached("DELETE FROM round_members WHERE round_id = ?1 AND person_id = ?2")?
             .execute(params![round, person])?;

@@ -467,6 +467,15 @@ pub fn for_each_digest(
     Ok(())
 }
 
+/// Whether any chunk of the log has an access at `[from, to)`.
+pub fn any_between(conn: &Connection, from: i64, to: i64) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM log_chunks WHERE oldest < ?2 AND newest >= ?1)",
+        )?
+        .query_row(params![from, to], |r| r.get(0))?)
+}
+
 /// The highest row id of the log (0 when empty): what a round's windows were drawn from.
 pub fn horizon(conn: &Connection) -> Result<i64> {
     Ok(conn

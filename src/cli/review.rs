@@ -1,0 +1,391 @@
+//! The review workbench's commands: `case evidence`, `case judge`, `watch add|list|remove` and
+//! `radar`. They only turn arguments into calls of `evidence` and the engine, and results into
+//! text or JSON.
+
+use super::Env;
+use super::ops::{open_engine, open_store};
+use crate::engine::judge::{JudgeRequest, Target};
+use crate::evidence::{Evidence, Verdict};
+use crate::{Error, Result};
+use clap::{Args, Subcommand};
+
+fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| Error::runtime(e.to_string()))?;
+    println!("{text}");
+    Ok(())
+}
+
+// ----- case evidence -----
+
+#[derive(Debug, Args)]
+pub struct EvidenceArgs {
+    /// The case reference (e.g. TRE-2027-0042).
+    pub case: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Local `YYYY-MM-DD HH:MM` of an RFC 3339 instant.
+fn local(at: &str, tz: chrono_tz::Tz) -> String {
+    crate::store::parse_ts(at)
+        .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_else(|_| at.to_string())
+}
+
+pub fn evidence(env: &Env, args: EvidenceArgs) -> Result<u8> {
+    let now = env.now()?;
+    let mut engine = open_engine(env, now)?;
+    let ev = engine.evidence(&args.case, now)?;
+    if args.json {
+        return print_json(&ev).map(|()| 0);
+    }
+    print_evidence(&ev, env.config.timezone);
+    Ok(0)
+}
+
+fn print_evidence(ev: &Evidence, tz: chrono_tz::Tz) {
+    let period = match (&ev.from, &ev.to) {
+        (Some(a), Some(b)) => format!("{} – {}", local(a, tz), local(b, tz)),
+        _ => "no period".to_string(),
+    };
+    println!("{} · {} · {period}", ev.case, ev.systems.join(", "));
+    match ev.log {
+        crate::evidence::LogStatus::Missing => println!(
+            "log: missing — no imported log covers the period; review it in the record system"
+        ),
+        crate::evidence::LogStatus::Partial => {
+            println!("log: partial — the imported log covers only part of the period")
+        }
+        crate::evidence::LogStatus::Complete => println!("log: complete"),
+    }
+    let c = &ev.counts;
+    println!(
+        "{} accesses to {} clients, {} flagged, {} unexplained, {} judged",
+        c.accesses, c.clients, c.flagged, c.unexplained, c.judged
+    );
+    for g in ev.groups() {
+        println!();
+        println!(
+            "{}{}{}",
+            crate::records::files::personnummer(g.client),
+            g.client_name.map(|n| format!(" {n}")).unwrap_or_default(),
+            if g.flagged > 0 {
+                format!("  [{} flagged]", g.flagged)
+            } else {
+                String::new()
+            }
+        );
+        for a in g.accesses {
+            println!(
+                "  {}  {:<10} {:<10} {}  {}",
+                local(&a.at, tz),
+                a.action,
+                a.system,
+                a.account,
+                a.log_id
+            );
+            for f in &a.flags {
+                println!("      ! {}: {}", f.code, f.text);
+            }
+            for e in &a.explanations {
+                println!("      + {}: {}", e.code, e.text);
+            }
+            if a.explanations.is_empty() {
+                println!("      ? unexplained");
+            }
+            if let Some(j) = &a.judgement {
+                println!(
+                    "      = {} by {} {}{}",
+                    j.verdict,
+                    j.by,
+                    local(&j.at, tz),
+                    j.comment
+                        .as_deref()
+                        .map(|c| format!(": \"{c}\""))
+                        .unwrap_or_default()
+                );
+            }
+        }
+    }
+}
+
+// ----- case judge -----
+
+#[derive(Debug, Args)]
+pub struct JudgeArgs {
+    /// The case reference.
+    pub case: String,
+    /// The access (its `log_id` in the evidence).
+    pub log_id: String,
+    /// justified, unjustified or unclear.
+    #[arg(value_parser = ["justified", "unjustified", "unclear"])]
+    pub verdict: String,
+    /// The person judging (a person id of the roster): whoever may answer the case's step.
+    #[arg(long)]
+    pub by: String,
+    #[arg(long)]
+    pub comment: Option<String>,
+    /// The system of the access, when the case reviews several with the same `log_id`.
+    #[arg(long)]
+    pub system: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn judge(env: &Env, args: JudgeArgs) -> Result<u8> {
+    let now = env.now()?;
+    let verdict = Verdict::parse(&args.verdict).ok_or_else(|| {
+        Error::usage(format!(
+            "`{}` is not justified, unjustified or unclear",
+            args.verdict
+        ))
+    })?;
+    let mut engine = open_engine(env, now)?;
+    let judged = engine.judge(
+        &JudgeRequest {
+            case_id: &args.case,
+            target: Target::Access {
+                log_id: args.log_id.clone(),
+                system: args.system.clone(),
+            },
+            verdict,
+            by: &args.by,
+            comment: args.comment.as_deref(),
+            task_id: None,
+        },
+        now,
+    )?;
+    if args.json {
+        print_json(&judged)?;
+    } else {
+        eprintln!(
+            "{}: {} judged {}",
+            judged.case_id, args.log_id, judged.verdict
+        );
+    }
+    Ok(0)
+}
+
+// ----- watch -----
+
+#[derive(Debug, Subcommand)]
+pub enum WatchCommand {
+    /// Put a client on the watch list: accesses to their record are flagged.
+    Add(WatchAddArgs),
+    /// The watch list (entries in force, and those ended).
+    List(WatchListArgs),
+    /// End an entry.
+    Remove(WatchRemoveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct WatchAddArgs {
+    /// The client's personal identity number.
+    #[arg(long)]
+    pub client: String,
+    /// Why: media interest, protected identity, a relative's record …
+    #[arg(long)]
+    pub reason: String,
+    /// The last day the entry is in force (YYYY-MM-DD); without it, until removed.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Who adds it (a person id of the roster).
+    #[arg(long)]
+    pub by: String,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchListArgs {
+    /// Also the entries no longer in force.
+    #[arg(long)]
+    pub all: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchRemoveArgs {
+    pub id: i64,
+    /// Who removes it (a person id of the roster).
+    #[arg(long)]
+    pub by: String,
+}
+
+pub fn watch(env: &Env, cmd: WatchCommand) -> Result<u8> {
+    let now = env.now()?;
+    let tz = env.config.timezone;
+    let mut store = open_store(env)?;
+    match cmd {
+        WatchCommand::Add(args) => {
+            let until = args
+                .until
+                .as_deref()
+                .map(|u| {
+                    chrono::NaiveDate::parse_from_str(u.trim(), "%Y-%m-%d").map_err(|_| {
+                        Error::bad_input(format!("--until: `{u}` is not a date (YYYY-MM-DD)"))
+                    })
+                })
+                .transpose()?;
+            let id = crate::engine::watch::add(
+                &mut store,
+                &args.client,
+                &args.reason,
+                until,
+                &args.by,
+                tz,
+                now,
+            )?;
+            println!("{id}");
+        }
+        WatchCommand::Remove(args) => {
+            crate::engine::watch::remove(&mut store, args.id, &args.by, now)?;
+            eprintln!("watch-list entry {} removed", args.id);
+        }
+        WatchCommand::List(args) => {
+            let day = crate::engine::deadline::local_date(now, tz);
+            let entries: Vec<_> = crate::engine::watch::list(&store)?
+                .into_iter()
+                .filter(|e| args.all || crate::engine::watch::in_force(e, day))
+                .collect();
+            if args.json {
+                let list: Vec<serde_json::Value> = entries
+                    .iter()
+                    .map(|e| {
+                        let mut v = serde_json::to_value(e).unwrap_or_default();
+                        v["in_force"] = serde_json::json!(crate::engine::watch::in_force(e, day));
+                        v
+                    })
+                    .collect();
+                return print_json(&list).map(|()| 0);
+            }
+            println!(
+                "{:<5} {:<14} {:<11} {:<10} {:<12} REASON",
+                "ID", "CLIENT", "UNTIL", "BY", "STATE"
+            );
+            for e in entries {
+                let state = if e.purged_at.is_some() {
+                    "purged"
+                } else if e.removed_at.is_some() {
+                    "removed"
+                } else if crate::engine::watch::in_force(&e, day) {
+                    "in force"
+                } else {
+                    "expired"
+                };
+                println!(
+                    "{:<5} {:<14} {:<11} {:<10} {:<12} {}",
+                    e.id,
+                    e.client
+                        .as_deref()
+                        .map(crate::records::files::personnummer)
+                        .unwrap_or_else(|| "-".into()),
+                    e.until.as_deref().unwrap_or("-"),
+                    e.added_by,
+                    state,
+                    e.reason.as_deref().unwrap_or("-")
+                );
+            }
+        }
+    }
+    Ok(0)
+}
+
+// ----- radar -----
+
+#[derive(Debug, Args)]
+pub struct RadarArgs {
+    /// The first day (or time) of the period (default: 30 days before now).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// The last day of the period (a date alone: to the end of that day; default: now).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// One record system (default: every system with imported log in the period).
+    #[arg(long)]
+    pub system: Option<String>,
+    /// Show at most this many users (all with --json).
+    #[arg(long, default_value_t = 25)]
+    pub top: usize,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn radar(env: &Env, args: RadarArgs) -> Result<u8> {
+    let now = env.now()?;
+    let tz = env.config.timezone;
+    let from = match &args.from {
+        Some(t) => {
+            crate::clock::parse_time(t, tz).map_err(|m| Error::usage(format!("--from: {m}")))?
+        }
+        None => now - chrono::Duration::days(30),
+    };
+    let to = match &args.to {
+        Some(t) => {
+            crate::clock::parse_end(t, tz).map_err(|m| Error::usage(format!("--to: {m}")))?
+        }
+        None => now,
+    };
+    if to <= from {
+        return Err(Error::usage("--to must be after --from"));
+    }
+    let store = open_store(env)?;
+    let routines = super::ops::current_routines(env);
+    if let Some(s) = &args.system {
+        let known: Vec<String> = crate::records::logs::retention_rules(&routines)
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect();
+        if !known.contains(s) {
+            let names: Vec<&str> = known.iter().map(String::as_str).collect();
+            return Err(Error::usage(format!(
+                "--system: unknown system `{s}`{}",
+                crate::tabular::suggestion(s, &names)
+            )));
+        }
+    }
+    let org = crate::engine::org::Org::load(&store.conn)?;
+    let rows = crate::evidence::radar::radar(
+        &store.conn,
+        &org,
+        &routines,
+        &crate::evidence::radar::Scope {
+            from,
+            to,
+            system: args.system.as_deref(),
+            tz,
+        },
+        now,
+    )?;
+    if args.json {
+        return print_json(&rows).map(|()| 0);
+    }
+    eprintln!(
+        "radar {} – {}: {} users with accesses",
+        from.with_timezone(&tz).format("%Y-%m-%d %H:%M"),
+        to.with_timezone(&tz).format("%Y-%m-%d %H:%M"),
+        rows.len()
+    );
+    println!(
+        "{:<4} {:<10} {:<24} {:>8} {:>7} {:>7} {:>11}  FLAGS",
+        "RANK", "PERSON", "NAME", "ACCESSES", "CLIENTS", "FLAGGED", "UNEXPLAINED"
+    );
+    for (i, r) in rows.iter().take(args.top).enumerate() {
+        let flags: Vec<String> = r.flags.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        println!(
+            "{:<4} {:<10} {:<24} {:>8} {:>7} {:>7} {:>11}  {}",
+            i + 1,
+            r.person.as_deref().unwrap_or("-"),
+            if r.person.is_some() {
+                r.name.clone()
+            } else {
+                format!("(konto {})", r.accounts.join(", "))
+            },
+            r.accesses,
+            r.clients,
+            r.flagged,
+            r.unexplained,
+            flags.join(", ")
+        );
+    }
+    Ok(0)
+}

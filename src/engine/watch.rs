@@ -1,0 +1,133 @@
+//! The watch list (bevakningslista): clients whose records call for attention — people of media
+//! interest, protected identity, a relative's record — the seeds' reasons for a targeted review.
+//! An access to a client on the list is flagged `watch_list`. Entries are added and removed by a
+//! person of the roster, each change audited with the client and reason as personal details; an
+//! entry past its last day (or removed) loses its client and reason at the next purge, its audit
+//! entries their personal details, and a record of it stays.
+
+use crate::store::audit::{self, Event};
+use crate::store::evidence::{self as db, WatchEntry};
+use crate::store::{self, Store};
+use crate::{Error, Result};
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use serde_json::json;
+
+/// The longest reason kept, in characters.
+pub const MAX_REASON: usize = 1000;
+
+/// Adds `client` to the watch list until `until` (inclusive; `None`: until removed).
+pub fn add(
+    store: &mut Store,
+    client: &str,
+    reason: &str,
+    until: Option<NaiveDate>,
+    by: &str,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    let digits = crate::personnummer::digits(client)
+        .map_err(|m| Error::bad_input(format!("--client: {m}")))?;
+    let digits = String::from_utf8_lossy(&digits).into_owned();
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(Error::bad_input(
+            "--reason: say why the client is watched (media interest, protected identity, a relative's record …)",
+        ));
+    }
+    if reason.chars().count() > MAX_REASON {
+        return Err(Error::bad_input(format!(
+            "--reason is longer than {MAX_REASON} characters"
+        )));
+    }
+    if reason.chars().any(char::is_control) {
+        return Err(Error::bad_input(
+            "--reason: control characters are not allowed",
+        ));
+    }
+    let today = crate::engine::deadline::local_date(now, tz);
+    if let Some(u) = until
+        && u < today
+    {
+        return Err(Error::bad_input(format!(
+            "--until: {u} has passed (today is {today})"
+        )));
+    }
+    let tx = store.write()?;
+    require_person(&tx, by)?;
+    let id = db::add_watch(&tx, &digits, reason, until, by, now)?;
+    audit::append(
+        &tx,
+        now,
+        &Event {
+            actor: by,
+            event: "watch.added",
+            case_id: None,
+            round_id: None,
+            data: json!({"id": id, "until": until.map(store::date)}),
+            personal: Some(json!({"client": digits, "reason": reason})),
+        },
+    )?;
+    tx.commit()?;
+    Ok(id)
+}
+
+fn require_person(conn: &rusqlite::Connection, by: &str) -> Result<()> {
+    if db::staff(conn, by)?.is_none_or(|s| s.removed_on.is_some()) {
+        return Err(Error::bad_input(format!(
+            "--by: no person `{by}` in the roster"
+        )));
+    }
+    Ok(())
+}
+
+/// Ends entry `id` now.
+pub fn remove(store: &mut Store, id: i64, by: &str, now: DateTime<Utc>) -> Result<()> {
+    let tx = store.write()?;
+    require_person(&tx, by)?;
+    if !db::remove_watch(&tx, id, by, now)? {
+        return Err(Error::bad_input(format!(
+            "no watch-list entry {id} in force (`loggkoll watch list` shows them)"
+        )));
+    }
+    audit::append(
+        &tx,
+        now,
+        &Event {
+            actor: by,
+            event: "watch.removed",
+            case_id: None,
+            round_id: None,
+            data: json!({"id": id}),
+            personal: None,
+        },
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Every entry; `in_force` on `day`.
+pub fn list(store: &Store) -> Result<Vec<WatchEntry>> {
+    db::watch_entries(&store.conn)
+}
+
+/// Whether an entry is in force on `day`.
+pub fn in_force(e: &WatchEntry, day: NaiveDate) -> bool {
+    e.removed_at.is_none()
+        && e.purged_at.is_none()
+        && e.until
+            .as_deref()
+            .and_then(|u| store::parse_date(u).ok())
+            .is_none_or(|u| u >= day)
+}
+
+/// Purges the entries no longer in force on `day` (inside the caller's transaction): their
+/// client and reason go, and the personal details of their audit entries. Returns their ids.
+pub fn purge(conn: &rusqlite::Connection, day: NaiveDate, now: DateTime<Utc>) -> Result<Vec<i64>> {
+    let ids = db::watch_to_purge(conn, day)?;
+    for id in &ids {
+        db::purge_watch(conn, *id, now)?;
+        audit::erase_watch_personal(conn, *id)?;
+    }
+    Ok(ids)
+}
