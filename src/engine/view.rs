@@ -100,6 +100,71 @@ pub struct OutcomeView {
     pub name: String,
     pub label: String,
     pub comment_required: bool,
+    /// A "no finding" outcome that waits for judgements (see `evidence.block_note`).
+    pub blocked: bool,
+}
+
+/// A judgement as the page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JudgementShown {
+    pub verdict: String,
+    /// Swedish: Befogad, Obefogad, Oklar.
+    pub label: String,
+    pub by: String,
+    pub at: String,
+    pub comment: String,
+}
+
+/// One access on the page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccessShown {
+    /// What the judgement form posts: `a:SYSTEM:LOG_ID`.
+    pub target: String,
+    pub log_id: String,
+    pub system: String,
+    /// "2 mars 23:40".
+    pub at: String,
+    pub action: String,
+    pub flags: Vec<crate::evidence::assess::Said>,
+    pub explanations: Vec<crate::evidence::assess::Said>,
+    pub needs_judgement: bool,
+    pub judgement: Option<JudgementShown>,
+}
+
+/// The accesses to one client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupShown {
+    /// The anchor: `g1`, `g2`, …
+    pub anchor: String,
+    /// What the group's judgement form posts: `c:DIGITS`.
+    pub target: String,
+    /// `ÅÅÅÅMMDD-NNNN`.
+    pub client: String,
+    pub client_name: String,
+    pub flagged: usize,
+    pub unexplained: usize,
+    /// Accesses still waiting for a judgement (flagged or unexplained, not judged).
+    pub waiting: usize,
+    pub accesses: Vec<AccessShown>,
+}
+
+/// What the page shows of the case's evidence. Client identities (`groups`) only to someone who
+/// may answer the step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EvidenceShown {
+    /// `complete`, `partial` or `missing`.
+    pub log: &'static str,
+    /// What to say when the log is missing or partial; empty when complete.
+    pub log_note: String,
+    /// "37 åtkomster till 12 kunder, 3 flaggade".
+    pub summary: String,
+    pub counts: crate::evidence::case::Counts,
+    pub groups: Vec<GroupShown>,
+    /// Flagged accesses not judged, and accesses judged unjustified or unclear.
+    pub pending: usize,
+    pub against: usize,
+    /// Why "no finding" cannot be chosen yet; empty when it can.
+    pub block_note: String,
 }
 
 /// An answered step.
@@ -148,6 +213,8 @@ pub struct TaskPage {
     /// who may answer.
     pub reason: Option<String>,
     pub step: StepView,
+    /// The evidence, for a case with a period and a user or client.
+    pub evidence: Option<EvidenceShown>,
     pub outcomes: Vec<OutcomeView>,
     /// `required` (every outcome needs a comment), `some`, or `optional`.
     pub comment_rule: &'static str,
@@ -281,10 +348,11 @@ impl Views {
                 routine
                     .outcomes(ix)
                     .into_iter()
-                    .map(|(o, _)| OutcomeView {
+                    .map(|(o, next)| OutcomeView {
                         name: o.name.clone(),
                         label: o.label.clone(),
                         comment_required: o.comment_required,
+                        blocked: crate::engine::judge::is_no_finding(&routine, next),
                     })
                     .collect()
             })
@@ -338,6 +406,19 @@ impl Views {
             _ => None,
         };
         let now_view = case_now(&routine, &org, &case, tasks.last())?;
+        let evidence = if crate::engine::judge::has_evidence(&case) {
+            Some(self.evidence_shown(conn, &org, &routine, &case, may_see_client, now)?)
+        } else {
+            None
+        };
+        // "No finding" waits only while something is pending.
+        let mut outcomes = outcomes;
+        let waits = evidence
+            .as_ref()
+            .is_some_and(|e| e.pending > 0 || e.against > 0);
+        for o in &mut outcomes {
+            o.blocked = o.blocked && waits;
+        }
         Ok(Some(TaskPage {
             task_id: task.id,
             case_id: case.id.clone(),
@@ -354,6 +435,7 @@ impl Views {
                 account: case.subject_account.clone().unwrap_or_default(),
             }),
             window,
+            evidence,
             client: case.client_ref.clone().filter(|_| may_see_client),
             reason: case
                 .reason
@@ -383,6 +465,154 @@ impl Views {
             answer,
             now: now_view,
         }))
+    }
+}
+
+impl Views {
+    /// The evidence of `case` as the task page shows it; the accesses themselves only when
+    /// `identities` (someone who may answer).
+    pub fn evidence_shown(
+        &self,
+        conn: &Connection,
+        org: &Org,
+        routine: &Routine,
+        case: &CaseRow,
+        identities: bool,
+        now: DateTime<Utc>,
+    ) -> Result<EvidenceShown> {
+        let tz = routine.timezone;
+        let systems: Vec<String> = case.systems.iter().map(|s| system_title(s)).collect();
+        let systems = match systems.as_slice() {
+            [] => String::new(),
+            [one] => one.clone(),
+            [rest @ .., last] => format!("{} eller {last}", rest.join(", ")),
+        };
+        // Without any log near the period there is nothing to assess (and nothing judged).
+        let ev = match crate::engine::judge::evidence_if_any(conn, org, routine, case, now)? {
+            Some(ev) => ev,
+            None => {
+                let mut ev = crate::evidence::Evidence {
+                    case: case.id.clone(),
+                    systems: case.systems.clone(),
+                    from: case.window_start.clone(),
+                    to: case.window_end.clone(),
+                    log: crate::evidence::LogStatus::Missing,
+                    accesses: Vec::new(),
+                    counts: Default::default(),
+                };
+                if let (Some(a), Some(b)) = (&case.window_start, &case.window_end) {
+                    let (a, b) = (parse_ts(a)?.timestamp(), parse_ts(b)?.timestamp());
+                    let mut status = None;
+                    for s in &case.systems {
+                        let st = crate::evidence::coverage::of_window(conn, s, a, b)?;
+                        status =
+                            Some(status.map_or(st, |t: crate::evidence::LogStatus| t.combine(st)));
+                    }
+                    ev.log = status.unwrap_or(crate::evidence::LogStatus::Missing);
+                }
+                ev
+            }
+        };
+        let log_note = match ev.log {
+            crate::evidence::LogStatus::Complete => String::new(),
+            crate::evidence::LogStatus::Partial => format!(
+                "Den inlästa loggen täcker bara en del av perioden – granska resten i {systems}."
+            ),
+            crate::evidence::LogStatus::Missing => {
+                format!("Ingen logg är inläst för perioden – granska i {systems}.")
+            }
+        };
+        let pending = ev.unjudged_flagged().len();
+        let against = ev.judged_against().len();
+        let mut notes = Vec::new();
+        if pending > 0 {
+            notes.push(format!("{pending} flaggade åtkomster är inte bedömda"));
+        }
+        if against > 0 {
+            notes.push(format!(
+                "{against} åtkomster är bedömda som obefogade eller oklara"
+            ));
+        }
+        let block_note = if notes.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "”Ingen anmärkning” kan väljas först när varje flaggad åtkomst är bedömd som befogad: {}.",
+                notes.join(" och ")
+            )
+        };
+        let groups = if identities {
+            ev.groups()
+                .iter()
+                .enumerate()
+                .map(|(i, g)| GroupShown {
+                    anchor: format!("g{}", i + 1),
+                    target: format!("c:{}", g.client),
+                    client: crate::records::files::personnummer(g.client),
+                    client_name: g.client_name.unwrap_or("").to_string(),
+                    flagged: g.flagged,
+                    unexplained: g.unexplained,
+                    waiting: g
+                        .accesses
+                        .iter()
+                        .filter(|a| a.needs_judgement() && a.judgement.is_none())
+                        .count(),
+                    accesses: g
+                        .accesses
+                        .iter()
+                        .map(|a| AccessShown {
+                            target: format!("a:{}:{}", a.system, a.log_id),
+                            log_id: a.log_id.clone(),
+                            system: system_title(&a.system),
+                            at: short_sv(a.at_unix, tz),
+                            action: a.action.clone(),
+                            flags: a.flags.clone(),
+                            explanations: a.explanations.clone(),
+                            needs_judgement: a.needs_judgement(),
+                            judgement: a.judgement.as_ref().map(|j| JudgementShown {
+                                verdict: j.verdict.clone(),
+                                label: crate::evidence::Verdict::parse(&j.verdict)
+                                    .map_or(j.verdict.as_str(), |v| v.title_sv())
+                                    .to_string(),
+                                by: Views::name(org, &j.by),
+                                at: parse_ts(&j.at)
+                                    .map(|t| short_sv(t.timestamp(), tz))
+                                    .unwrap_or_default(),
+                                comment: j.comment.clone().unwrap_or_default(),
+                            }),
+                        })
+                        .collect(),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(EvidenceShown {
+            log: ev.log.as_str(),
+            log_note,
+            summary: ev.summary_sv(),
+            counts: ev.counts,
+            groups,
+            pending,
+            against,
+            block_note,
+        })
+    }
+}
+
+/// "2 mars 23:40", in `tz`.
+pub fn short_sv(at: i64, tz: Tz) -> String {
+    match DateTime::from_timestamp(at, 0) {
+        Some(t) => {
+            let l = t.with_timezone(&tz);
+            format!(
+                "{} {} {}",
+                chrono::Datelike::day(&l),
+                crate::sv::month(chrono::Datelike::month(&l)),
+                l.format("%H:%M")
+            )
+        }
+        None => String::new(),
     }
 }
 

@@ -38,6 +38,7 @@ pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/", get(|| async { page::redirect("/overview") }))
         .route("/t/{token}", get(task::show).post(task::answer))
+        .route("/t/{token}/judge", post(task::judge))
         .route("/login", get(auth::login_form).post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/overview", get(overview::home))

@@ -33,6 +33,8 @@ pub const MAX_TOKEN: usize = 512;
 pub const MAX_COMMENT: usize = 10_000;
 /// The query the answer redirects to, so the page can say thank you.
 const SAVED: &str = "svar=sparat";
+/// The query a judgement redirects to.
+const JUDGED: &str = "bedomning=sparad";
 
 /// The answer form. Every field may be missing: a missing one is refused with a page, never a
 /// panic or a bare error.
@@ -102,11 +104,29 @@ async fn load(app: &Arc<App>, claims: Claims, now: DateTime<Utc>) -> Result<Task
     }
 }
 
+/// A judgement of one access (`a:SYSTEM:LOG_ID`) or of every access to a client (`c:DIGITS`).
+#[derive(Debug, Default, Deserialize)]
+pub struct JudgeForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub target: String,
+    #[serde(default)]
+    pub verdict: String,
+    #[serde(default)]
+    pub comment: String,
+    /// The group to come back to (`g3`).
+    #[serde(default)]
+    pub back: String,
+}
+
 /// What the form needs besides the page.
 struct FormState<'a> {
     error: Option<String>,
     comment: &'a str,
     chosen: &'a str,
+    /// A confirmation to show at the top ("Bedömningen är sparad.").
+    notice: Option<String>,
 }
 
 fn show_page(
@@ -139,6 +159,7 @@ fn show_page(
             "error": form.error,
             "comment": form.comment,
             "chosen": form.chosen,
+            "notice": form.notice,
         }),
     )
 }
@@ -162,6 +183,7 @@ pub async fn show(
         Err(response) => return response,
     };
     let thanks = query.as_deref() == Some(SAVED) && page.mode == Mode::Answered;
+    let judged = query.as_deref() == Some(JUDGED) && page.mode == Mode::Answer;
     show_page(
         &app,
         StatusCode::OK,
@@ -171,9 +193,171 @@ pub async fn show(
             error: None,
             comment: "",
             chosen: "",
+            notice: judged.then(|| "Bedömningen är sparad.".to_string()),
         },
         thanks,
     )
+}
+
+/// `POST /t/{token}/judge`: records a judgement of one access or a client's accesses, then
+/// shows the page again (303) at the group it came from.
+pub async fn judge(
+    State(app): State<Arc<App>>,
+    token: Result<Path<String>, PathRejection>,
+    form: Result<Form<JudgeForm>, FormRejection>,
+) -> Response {
+    let now = app.clock.now();
+    let Ok(Path(token)) = token else {
+        return tampered(&app);
+    };
+    let claims = match verify(&app, &token, now) {
+        Ok(c) => c,
+        Err(response) => return response,
+    };
+    let Ok(Form(form)) = form else {
+        return page::message(
+            &app,
+            StatusCode::BAD_REQUEST,
+            "Bedömningen kunde inte läsas",
+            &[
+                "Formuläret kom inte fram som det skulle. Inget har sparats. Öppna länken i mejlet igen.",
+            ],
+        );
+    };
+    if !csrf::verify(app.secret(), Purpose::Task, &token, &form.csrf) {
+        return page::message(
+            &app,
+            StatusCode::FORBIDDEN,
+            "Bedömningen kunde inte tas emot",
+            &[
+                "Formuläret saknade sin säkerhetskod eller hade en felaktig, så inget har sparats.",
+                "Öppna länken i mejlet igen och bedöm på sidan som visas.",
+            ],
+        );
+    }
+    let person = claims.person_id.clone();
+    let task_id = claims.task_id;
+    let page = match load(&app, claims.clone(), now).await {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    if page.mode != Mode::Answer {
+        return page::message(
+            &app,
+            StatusCode::FORBIDDEN,
+            "Du kan inte bedöma åtkomsterna",
+            &["Bara den som har steget bedömer åtkomsterna, och bara medan steget är öppet."],
+        );
+    }
+    let reshow = |status: StatusCode, error: String| {
+        show_page(
+            &app,
+            status,
+            &page,
+            &token,
+            &FormState {
+                error: Some(error),
+                comment: "",
+                chosen: "",
+                notice: None,
+            },
+            false,
+        )
+    };
+    let Some(verdict) = crate::evidence::Verdict::parse(&form.verdict) else {
+        return reshow(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Välj Befogad, Obefogad eller Oklar.".into(),
+        );
+    };
+    let target = match form.target.split_once(':') {
+        Some(("a", rest)) => match rest.split_once(':') {
+            Some((system, log_id)) if !system.is_empty() && !log_id.is_empty() => {
+                crate::engine::judge::Target::Access {
+                    log_id: log_id.to_string(),
+                    system: Some(system.to_string()),
+                }
+            }
+            _ => {
+                return reshow(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "Åtkomsten kunde inte hittas. Ladda om sidan och försök igen.".into(),
+                );
+            }
+        },
+        Some(("c", digits)) if digits.len() == 12 && digits.bytes().all(|b| b.is_ascii_digit()) => {
+            crate::engine::judge::Target::Client(digits.to_string())
+        }
+        _ => {
+            return reshow(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Åtkomsten kunde inte hittas. Ladda om sidan och försök igen.".into(),
+            );
+        }
+    };
+    let comment = form.comment.trim().to_string();
+    if comment.chars().count() > MAX_COMMENT {
+        return reshow(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("Kommentaren är för lång. Den får vara högst {MAX_COMMENT} tecken."),
+        );
+    }
+    let case_id = page.case_id.clone();
+    let result = app
+        .with_engine(move |engine| {
+            engine.judge(
+                &crate::engine::judge::JudgeRequest {
+                    case_id: &case_id,
+                    target,
+                    verdict,
+                    by: &person,
+                    comment: (!comment.is_empty()).then_some(comment.as_str()),
+                    task_id: Some(task_id),
+                },
+                now,
+            )
+        })
+        .await;
+    match result {
+        Ok(_) => {
+            let back: String = form
+                .back
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .take(12)
+                .collect();
+            let anchor = if back.is_empty() {
+                "#underlag".to_string()
+            } else {
+                format!("#{back}")
+            };
+            page::redirect(&format!("/t/{token}?{JUDGED}{anchor}"))
+        }
+        Err(err) if matches!(err.kind, ErrorKind::BadInput | ErrorKind::Usage) => match load(
+            &app, claims, now,
+        )
+        .await
+        {
+            Ok(fresh) => show_page(
+                &app,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &fresh,
+                &token,
+                &FormState {
+                    error: Some(
+                        "Bedömningen kunde inte sparas: steget eller underlaget har ändrats sedan sidan öppnades. Sidan visar nu hur det ser ut."
+                            .into(),
+                    ),
+                    comment: "",
+                    chosen: "",
+                    notice: None,
+                },
+                false,
+            ),
+            Err(response) => response,
+        },
+        Err(err) => page::server_error(&app, &err),
+    }
 }
 
 /// `POST /t/{token}`: records the answer, then shows the page again (303) with the thanks and
@@ -228,6 +412,7 @@ pub async fn answer(
                 error: Some(error),
                 comment: &form.comment,
                 chosen: &form.outcome,
+                notice: None,
             },
             false,
         )
@@ -238,6 +423,7 @@ pub async fn answer(
                 error: None,
                 comment: "",
                 chosen: "",
+                notice: None,
             };
             return show_page(&app, StatusCode::CONFLICT, &page, &token, &blank, false);
         }
@@ -257,6 +443,14 @@ pub async fn answer(
             "Välj ett av svaren längst ned på sidan.".into(),
         );
     };
+    if outcome.blocked {
+        let note = page
+            .evidence
+            .as_ref()
+            .map(|e| e.block_note.clone())
+            .unwrap_or_default();
+        return reshow(StatusCode::UNPROCESSABLE_ENTITY, note);
+    }
     let comment = form.comment.trim();
     if comment.chars().count() > MAX_COMMENT {
         return reshow(
@@ -296,6 +490,7 @@ pub async fn answer(
                         error: None,
                         comment: "",
                         chosen: "",
+                        notice: None,
                     };
                     show_page(&app, StatusCode::CONFLICT, &fresh, &token, &blank, false)
                 }
@@ -311,6 +506,7 @@ pub async fn answer(
                         ),
                         comment: &form.comment,
                         chosen: &form.outcome,
+                        notice: None,
                     },
                     false,
                 ),

@@ -1,0 +1,343 @@
+//! The evidence on the task page, in process through the router: the drawn user's accesses in
+//! the window, grouped by client with the flagged first and the summary line; judging an access
+//! (and a client's group) from the page; "no finding" disabled and refused until every flagged
+//! access is judged; a missing log said plainly; no client identity for someone only informed.
+
+#[path = "web_fixture/mod.rs"]
+mod fixture;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Europe::Stockholm;
+use fixture::{Fixture, NOW, at};
+use loggkoll::web::{App, router};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+const BASE: &str = "http://loggkoll.test";
+
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Reply {
+    fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    fn csrf(&self) -> String {
+        let marker = "name=\"csrf\" value=\"";
+        let start = self.body.find(marker).expect("a csrf field") + marker.len();
+        let end = self.body[start..].find('"').expect("the end of the value");
+        self.body[start..start + end].to_string()
+    }
+}
+
+async fn send(app: &Arc<App>, mut request: Request<Body>) -> Reply {
+    request
+        .extensions_mut()
+        .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+    let response = router(app.clone())
+        .oneshot(request)
+        .await
+        .expect("a response");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("the body");
+    Reply {
+        status,
+        headers,
+        body: String::from_utf8(bytes.to_vec()).expect("UTF-8"),
+    }
+}
+
+fn get(path: &str) -> Request<Body> {
+    Request::get(path).body(Body::empty()).expect("request")
+}
+
+fn post(path: &str, fields: &[(&str, &str)]) -> Request<Body> {
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish();
+    Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .expect("request")
+}
+
+/// The instant in `[start, start + 24 h)` whose Stockholm wall clock reads `hh:mm`.
+fn local_in(start: DateTime<Utc>, hh: u32, mm: u32) -> DateTime<Utc> {
+    (0..24 * 60)
+        .map(|m| start + Duration::minutes(m))
+        .find(|t| {
+            let l = t.with_timezone(&Stockholm);
+            chrono::Timelike::hour(&l) == hh && chrono::Timelike::minute(&l) == mm
+        })
+        .expect("every time of day is in a 24-hour window")
+}
+
+struct Case {
+    id: String,
+    path: String,
+    night_log_id: String,
+    night_client: String,
+    ordinary_client: String,
+}
+
+/// The first task link's case, with a log of its window: two ordinary daytime reads of a client
+/// of the user's unit, and one read at 23:30 of another client.
+fn with_log(f: &Fixture) -> Case {
+    let link = f.links("task").remove(0);
+    let store = f.store();
+    let (account, unit, start): (String, String, String) = store
+        .conn
+        .query_row(
+            "SELECT subject_account, unit_id, window_start FROM cases WHERE id = ?1",
+            [&link.case],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .expect("the case");
+    let start = at(&start);
+    let ordinary_client = "19121212-1212".to_string();
+    let night_client = loggkoll::personnummer::made_up(1950, 5, 6, 321);
+    let fmt = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let log = format!(
+        "log_id,event_time,source_system,user_id,user_name,user_title,access_unit_id,subject_id,subject_unit_id,action,resource_type,purpose\n\
+         W1,{},treserva,{account},,Undersköterska,{unit},{ordinary_client},{unit},Läsa,journal,vård\n\
+         W2,{},treserva,{account},,Undersköterska,{unit},{ordinary_client},{unit},Läsa,journal,vård\n\
+         W3,{},treserva,{account},,Undersköterska,{unit},{night_client},{unit},Läsa,journal,vård\n",
+        fmt(local_in(start, 10, 0)),
+        fmt(local_in(start, 11, 0)),
+        fmt(local_in(start, 23, 30)),
+    );
+    let path = f.dir.path().join("log.csv");
+    std::fs::write(&path, log).expect("log");
+    let mut engine = f.engine(at(NOW));
+    let rules = loggkoll::records::logs::retention_rules(&engine.routines);
+    loggkoll::records::logs::import(
+        &mut engine.store,
+        &path,
+        &loggkoll::records::logs::ImportOptions {
+            system: None,
+            retention: &rules,
+            tz: Stockholm,
+            now: at(NOW),
+            actor: "test",
+            period: Some((start - Duration::days(1), start + Duration::days(2))),
+        },
+    )
+    .expect("import");
+    Case {
+        id: link.case,
+        path: link.path,
+        night_log_id: "W3".into(),
+        night_client,
+        ordinary_client,
+    }
+}
+
+#[tokio::test]
+async fn the_page_shows_the_accesses_and_no_finding_waits_for_the_judgement() {
+    let f = Fixture::new(BASE);
+    let case = with_log(&f);
+    let app = f.app();
+    let page = send(&app, get(&case.path)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    for text in [
+        "Åtkomster att granska",
+        "3 åtkomster till 2 kunder, 1 flaggad",
+        "Åtkomst kl. 23:30, utanför dagtid.",
+        &case.night_client,
+        "19121212-1212",
+        "/judge",
+        "Befogad",
+        "disabled",
+        "”Ingen anmärkning” kan väljas först",
+    ] {
+        assert!(page.body.contains(text), "missing `{text}`");
+    }
+    // The flagged client's group comes first.
+    let night = page.body.find(&case.night_client).expect("night client");
+    let ordinary = page
+        .body
+        .find(&case.ordinary_client)
+        .expect("ordinary client");
+    assert!(night < ordinary, "the flagged group first");
+    let csrf = page.csrf();
+    let tasks = || {
+        f.count(&format!(
+            "SELECT COUNT(*) FROM tasks WHERE case_id = '{}' AND answered_at IS NOT NULL",
+            case.id
+        ))
+    };
+    // "No finding" is refused, and nothing changes.
+    let r = send(
+        &app,
+        post(&case.path, &[("csrf", &csrf), ("outcome", "no_finding")]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body.contains("flaggade åtkomster är inte bedömda"),
+        "{}",
+        r.body
+    );
+    assert_eq!(tasks(), 0);
+    // A judgement without the form's code, or of an access that is not there, is refused.
+    let judge = format!("{}/judge", case.path);
+    let target = format!("a:treserva:{}", case.night_log_id);
+    let r = send(
+        &app,
+        post(&judge, &[("target", &target), ("verdict", "justified")]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    for (target, verdict) in [
+        ("a:treserva:NOPE", "justified"),
+        ("x", "justified"),
+        (target.as_str(), "maybe"),
+        ("c:123", "justified"),
+    ] {
+        let r = send(
+            &app,
+            post(
+                &judge,
+                &[("csrf", &csrf), ("target", target), ("verdict", verdict)],
+            ),
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{target} {verdict}"
+        );
+    }
+    assert_eq!(f.count("SELECT COUNT(*) FROM judgements"), 0);
+    // Judge the flagged access.
+    let r = send(
+        &app,
+        post(
+            &judge,
+            &[
+                ("csrf", &csrf),
+                ("target", &target),
+                ("verdict", "justified"),
+                ("comment", "Nattpatrull"),
+                ("back", "g1"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location(), format!("{}?bedomning=sparad#g1", case.path));
+    let page = send(&app, get(r.location())).await;
+    assert!(page.body.contains("Bedömningen är sparad."));
+    assert!(page.body.contains("Bedömd: <strong>Befogad</strong>"));
+    assert!(page.body.contains("Nattpatrull"));
+    assert!(!page.body.contains("”Ingen anmärkning” kan väljas först"));
+    // A whole client group at once.
+    let group = format!("c:{}", case.ordinary_client.replace('-', ""));
+    let r = send(
+        &app,
+        post(
+            &judge,
+            &[
+                ("csrf", &csrf),
+                ("target", &group),
+                ("verdict", "justified"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(f.count("SELECT COUNT(*) FROM judgements"), 3);
+    // Now "no finding" is taken.
+    let r = send(
+        &app,
+        post(&case.path, &[("csrf", &csrf), ("outcome", "no_finding")]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(tasks(), 1);
+    // After the answer, the page shows the counts and no forms.
+    let done = send(&app, get(&case.path)).await;
+    assert!(
+        done.body.contains("3 åtkomster till 2 kunder"),
+        "{}",
+        done.body
+    );
+    assert!(!done.body.contains("/judge"));
+    let r = send(
+        &app,
+        post(
+            &judge,
+            &[("csrf", &csrf), ("target", &target), ("verdict", "unclear")],
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn without_imported_log_the_page_says_so() {
+    let f = Fixture::new(BASE);
+    let app = f.app();
+    let link = f.links("task").remove(0);
+    let page = send(&app, get(&link.path)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body
+            .contains("Ingen logg är inläst för perioden – granska i Treserva."),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("Inga åtkomster"));
+    assert!(!page.body.contains("/judge"));
+}
+
+#[tokio::test]
+async fn someone_informed_sees_the_counts_but_no_client() {
+    let f = Fixture::new(BASE);
+    let case = with_log(&f);
+    // Move the case to a step that informs others: unclear → contact the employee.
+    let app = f.app();
+    let page = send(&app, get(&case.path)).await;
+    let r = send(
+        &app,
+        post(
+            &case.path,
+            &[
+                ("csrf", &page.csrf()),
+                ("outcome", "suspected_intrusion"),
+                ("comment", "Nattläsning"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let informed = f
+        .links("inform")
+        .into_iter()
+        .find(|l| l.case == case.id)
+        .expect("an inform email for the case");
+    let page = send(&app, get(&informed.path)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("3 åtkomster till 2 kunder"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains(&case.night_client));
+    assert!(!page.body.contains("19121212-1212"));
+    assert!(!page.body.contains("/judge"));
+}
