@@ -145,6 +145,8 @@ pub struct GroupShown {
     pub unexplained: usize,
     /// Accesses still waiting for a judgement (flagged or unexplained, not judged).
     pub waiting: usize,
+    /// Nothing flagged and everything explained: shown folded.
+    pub quiet: bool,
     pub accesses: Vec<AccessShown>,
 }
 
@@ -160,6 +162,9 @@ pub struct EvidenceShown {
     pub summary: String,
     pub counts: crate::evidence::case::Counts,
     pub groups: Vec<GroupShown>,
+    /// How many groups are quiet, and their accesses.
+    pub quiet_groups: usize,
+    pub quiet_accesses: usize,
     /// Flagged accesses not judged, and accesses judged unjustified or unclear.
     pub pending: usize,
     pub against: usize,
@@ -552,6 +557,7 @@ impl Views {
                     client_name: g.client_name.unwrap_or("").to_string(),
                     flagged: g.flagged,
                     unexplained: g.unexplained,
+                    quiet: g.flagged == 0 && g.unexplained == 0,
                     waiting: g
                         .accesses
                         .iter()
@@ -587,7 +593,14 @@ impl Views {
         } else {
             Vec::new()
         };
+        let quiet: Vec<&GroupShown> = groups.iter().filter(|g| g.quiet).collect();
+        let (quiet_groups, quiet_accesses) = (
+            quiet.len(),
+            quiet.iter().map(|g| g.accesses.len()).sum(),
+        );
         Ok(EvidenceShown {
+            quiet_groups,
+            quiet_accesses,
             log: ev.log.as_str(),
             log_note,
             summary: ev.summary_sv(),

@@ -21,6 +21,7 @@ pub const PAGES: &[&str] = &[
     "web/base.html",
     "web/staff.html",
     "web/task.html",
+    "web/evidence_group.html",
     "web/answered.html",
     "web/message.html",
     "web/login.html",
