@@ -69,6 +69,7 @@ fn main() {
             from: NaiveDate::from_ymd_opt(2027, 1, 1).expect("date"),
             to: NaiveDate::from_ymd_opt(2027, 12, 31).expect("date"),
             seed: 1,
+            logs: Vec::new(),
             ad_hoc_per_1000: 4.0,
         },
         |_| {},

@@ -99,6 +99,38 @@ pub fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
         start,
     )?;
 
+    // The access log of the year as the record systems export it, a file a month; each is
+    // imported on the morning after its last day, before the rounds of the 1st draw from it.
+    let logs_dir = dir.join("logg");
+    std::fs::create_dir_all(&logs_dir)?;
+    let log = crate::simulate::logs::write_months(&roster, from, to, args.seed, &logs_dir)?;
+    let clients = log.clients.clone();
+    // Two clients on the watch list: one of media interest, one with protected identity.
+    let watched: Vec<(String, &str)> = clients
+        .values()
+        .next()
+        .map(|list| {
+            vec![
+                (list[1].number.clone(), "Massmedialt uppmärksammad"),
+                (list[2].number.clone(), "Skyddad identitet"),
+            ]
+        })
+        .unwrap_or_default();
+    let watcher = roster
+        .people
+        .iter()
+        .find(|p| {
+            p.roles
+                .iter()
+                .any(|r| r.role == crate::roster::Role::OperationsManager)
+        })
+        .map(|p| p.id.clone());
+    if let Some(by) = &watcher {
+        for (client, reason) in &watched {
+            crate::engine::watch::add(&mut engine.store, client, reason, None, by, tz, start)?;
+        }
+    }
+
     // The year.
     let days = (to - from).num_days().max(0) as u64 + 1;
     let bar = progress(days, "simulating the year");
@@ -109,6 +141,7 @@ pub fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
             to,
             seed: args.seed,
             ad_hoc_per_1000: 40.0,
+            logs: log.files.clone(),
         },
         |day| {
             bar.set_position((day - from).num_days().max(0) as u64);
@@ -129,23 +162,30 @@ pub fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
         &install,
         end,
     )?;
-
-    // The access log of the year, exported by the record systems and imported.
-    let log_path = dir.join(format!("accesslog-{}.csv", args.year));
-    let clients = crate::simulate::logs::write(&roster, from, to, args.seed, &log_path)?;
-    let rules = crate::records::logs::retention_rules(&engine.routines);
-    let imported = crate::records::logs::import(
-        &mut engine.store,
-        &log_path,
-        &crate::records::logs::ImportOptions {
-            system: None,
-            retention: &rules,
-            tz,
-            now: end,
-            actor: "demo",
-            period: None,
-        },
-    )?;
+    // The last month's export arrives after the year: imported too.
+    if let Some(last) = log.files.last()
+        && last.to == to
+    {
+        let rules = crate::records::logs::retention_rules(&engine.routines);
+        let midnight =
+            |d: NaiveDate| crate::clock::resolve_local(d.and_time(chrono::NaiveTime::MIN), tz);
+        crate::records::logs::import(
+            &mut engine.store,
+            &last.path,
+            &crate::records::logs::ImportOptions {
+                system: None,
+                retention: &rules,
+                tz,
+                now: end,
+                actor: "demo",
+                period: Some((
+                    midnight(last.from),
+                    midnight(last.to + chrono::Days::new(1)),
+                )),
+            },
+        )?;
+    }
+    let log_rows: u64 = log.files.iter().map(|f| f.rows).sum();
 
     // A client asks who has read their record this spring; the unit hands out the extract.
     engine.refresh_org()?;
@@ -171,7 +211,7 @@ pub fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
                             routine: "log-extract".into(),
                             unit: unit.clone(),
                             by,
-                            client: Some(list[0].clone()),
+                            client: Some(list[0].number.clone()),
                             from: month(3),
                             to: month(6),
                             reason: Some("Kunden begär loggutdrag för mars–maj".into()),
@@ -223,6 +263,9 @@ pub fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
         crate::records::protocol::write(&mut engine, id, &archive, &html_only, "demo", end)?;
     }
     let protocols = chosen.len();
+
+    // A review whose window shows flagged accesses, to look at.
+    let sampled = crate::store::evidence::first_judged_case(&engine.store.conn, "sampling")?;
 
     // The SAS's year-end summary (the tick also emailed it on 15 December).
     let summary =
@@ -278,9 +321,19 @@ pub fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
         delivery.sent
     );
     println!(
-        "  access log    {}  ({} rows imported)",
-        log_path.display(),
-        imported.imported
+        "  access log    {}/accesslog-{}-MM.csv  ({log_rows} rows, imported month by month)",
+        logs_dir.display(),
+        args.year
+    );
+    let planted: Vec<String> = log
+        .planted
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    println!(
+        "                planted for the review to find: {}; {} accesses judged",
+        planted.join(", "),
+        figures.judged
     );
     println!(
         "  protocols     {}/CASE/granskningsprotokoll-CASE.html  ({protocols} cases)",
@@ -310,6 +363,20 @@ pub fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
     println!("  loggkoll --db {} case list --open", db.display());
     println!("  loggkoll --db {} round list", db.display());
     println!("  loggkoll --db {} audit verify", db.display());
+    println!(
+        "  loggkoll --db {} radar --from {}-12-01 --to {}-12-31 --now {}-12-31T12:00",
+        db.display(),
+        args.year,
+        args.year,
+        args.year
+    );
+    if let Some(case) = &sampled {
+        println!(
+            "  loggkoll --db {} case evidence {case} --now {}-12-31T12:00",
+            db.display(),
+            args.year
+        );
+    }
     Ok(0)
 }
 

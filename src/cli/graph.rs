@@ -64,5 +64,25 @@ pub fn explain(env: &Env, args: ExplainArgs) -> Result<u8> {
     let now = env.now()?;
     let routine = find_routine(env, &args.routine)?;
     print!("{}", explainer::explain(&routine, now));
+    // Which window rule the next round would use, when there is a database to ask.
+    if let (Some(s), Some(crontab)) = (&routine.sampling, routine.crontab())
+        && env.global.db.exists()
+        && let Some(next) = crontab.next_after(routine.timezone, now)
+    {
+        let store = crate::store::Store::open(&env.global.db)?;
+        let rule = match crate::engine::rounds::log_horizon(&store.conn, s, &routine, next)? {
+            Some(_) => {
+                "den inlästa loggen täcker perioden, så intervallet dras kring användarens åtkomster"
+            }
+            None => {
+                "ingen inläst logg täcker perioden ännu, så intervallet slumpas (läs in loggen före omgången)"
+            }
+        };
+        println!(
+            "\nNästa omgång ({}): {rule}",
+            next.with_timezone(&routine.timezone)
+                .format("%Y-%m-%d %H:%M")
+        );
+    }
     Ok(0)
 }

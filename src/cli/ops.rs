@@ -569,18 +569,23 @@ pub fn round(env: &Env, cmd: RoundCommand) -> Result<u8> {
                 print_json(&outcome)?;
             } else {
                 println!(
-                    "round {}: seed {} redraws {} users; {}",
+                    "round {}: seed {} redraws {} users, windows {}; {}",
                     args.id,
                     outcome.seed,
                     outcome.drawn.len(),
+                    if outcome.window_rule == "activity" {
+                        "around the users' accesses in the log the round saw"
+                    } else {
+                        "at random (no log covered the look-back)"
+                    },
                     if outcome.matches {
                         "the same as recorded"
                     } else {
                         "DIFFERENT from what was recorded"
                     }
                 );
-                for (p, reason) in &outcome.drawn {
-                    println!("  {p:<14} {reason}");
+                for ((p, reason), (_, start, end)) in outcome.drawn.iter().zip(&outcome.windows) {
+                    println!("  {p:<14} {reason:<11} {start} – {end}");
                 }
             }
             Ok(if outcome.matches { 0 } else { 1 })

@@ -80,6 +80,7 @@ pub fn run_cmd(env: &Env, args: SimulateArgs) -> Result<u8> {
             from,
             to,
             seed: args.seed,
+            logs: Vec::new(),
             ad_hoc_per_1000: 4.0,
         },
         |_| {},

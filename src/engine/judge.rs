@@ -155,6 +155,20 @@ impl Engine {
         evidence::evidence_of(&store.conn, ctx.org, &routine, &case, now)
     }
 
+    /// The evidence of case `case_id` when there is log near its period (see
+    /// [`evidence_if_any`]).
+    pub fn evidence_if_any(
+        &mut self,
+        case_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Evidence>> {
+        self.refresh_org()?;
+        let case = db::require(&self.store.conn, case_id)?;
+        let (store, ctx) = self.parts();
+        let routine = ctx.version(&store.conn, &case.routine_hash)?;
+        evidence_if_any(&store.conn, ctx.org, &routine, &case, now)
+    }
+
     /// Records a judgement (see the module documentation) in one durable transaction.
     pub fn judge(&mut self, req: &JudgeRequest, now: DateTime<Utc>) -> Result<Judged> {
         self.refresh_org()?;

@@ -594,10 +594,8 @@ impl Views {
             Vec::new()
         };
         let quiet: Vec<&GroupShown> = groups.iter().filter(|g| g.quiet).collect();
-        let (quiet_groups, quiet_accesses) = (
-            quiet.len(),
-            quiet.iter().map(|g| g.accesses.len()).sum(),
-        );
+        let (quiet_groups, quiet_accesses) =
+            (quiet.len(), quiet.iter().map(|g| g.accesses.len()).sum());
         Ok(EvidenceShown {
             quiet_groups,
             quiet_accesses,

@@ -33,9 +33,17 @@ pub struct Row {
     pub flagged: usize,
     pub unexplained: usize,
     pub flags: BTreeMap<String, usize>,
-    /// The sum of the flags' weights: the rank.
+    /// The rank: each kind of flag counts once per client, by its weight (own record, a
+    /// colleague's, the watch list and an account after employment 10; same surname and
+    /// Nödöppning 5; a burst 3; another unit and night 1), twice when an access of that client
+    /// and kind has no explanation.
     pub score: u32,
 }
+
+/// A row: the person, or (for an account of nobody) `None` and the account.
+type RowKey = (Option<String>, String);
+/// Per client and flag code: the flag's weight, and whether an access of them is unexplained.
+type Scores = HashMap<(u64, &'static str), (u32, bool)>;
 
 /// The rules and zone the radar uses for `system`: those of its sampling routine, else of the
 /// first routine that covers it, else the defaults.
@@ -96,6 +104,8 @@ pub fn radar(
     // Person (or `account of nobody`) → row.
     let mut rows: HashMap<(Option<String>, String), Row> = HashMap::new();
     let mut clients_of: HashMap<(Option<String>, String), BTreeSet<u64>> = HashMap::new();
+    // (row key, client, flag code) → (weight, unexplained), for the score.
+    let mut scored: HashMap<RowKey, Scores> = HashMap::new();
     for system in &systems {
         let (rules, tz) = rules_for(routines, system, tz);
         let m = margin(&rules);
@@ -160,7 +170,8 @@ pub fn radar(
                     score: 0,
                 });
                 row.accounts.extend(names);
-                let clients = clients_of.entry(key).or_default();
+                let clients = clients_of.entry(key.clone()).or_default();
+                let score = scored.entry(key).or_default();
                 for (f, a) in &assessed {
                     row.accesses += 1;
                     clients.insert(f.client);
@@ -172,7 +183,10 @@ pub fn radar(
                     }
                     for flag in &a.flags {
                         *row.flags.entry(flag.code().to_string()).or_insert(0) += 1;
-                        row.score += flag.weight();
+                        let s = score
+                            .entry((f.client, flag.code()))
+                            .or_insert((flag.weight(), false));
+                        s.1 |= !a.explained();
                     }
                 }
             }
@@ -182,6 +196,11 @@ pub fn radar(
         .into_iter()
         .map(|(key, mut row)| {
             row.clients = clients_of.get(&key).map_or(0, BTreeSet::len);
+            row.score = scored.get(&key).map_or(0, |m| {
+                m.values()
+                    .map(|(w, unexplained)| if *unexplained { w * 2 } else { *w })
+                    .sum()
+            });
             row.accounts.sort();
             row.accounts.dedup();
             row

@@ -85,6 +85,19 @@ pub fn explain(routine: &Routine, now: DateTime<Utc>) -> String {
             }
         }
     }
+    let e = &routine.evidence;
+    let within = match e.burst_within {
+        3600 => "en timme".to_string(),
+        s if s % 86_400 == 0 => format!("{} dygn", s / 86_400),
+        s => format!("{} timmar", s / 3600),
+    };
+    let _ = writeln!(
+        out,
+        "Underlag: varje åtkomst förklaras (kundens enhet är användarens; dokumentation i journalen inom {} dagar) och flaggas vid egen journal, kollegas journal, samma efternamn, natt ({}), fler än {} kunder inom {within}, annan enhet, nödöppning, bevakningslistan och konto efter anställningens slut",
+        e.documented_days,
+        e.night_sv(),
+        e.burst_clients
+    );
     out.push_str("\nSteg:\n");
     let mut n = 0;
     let mut order: Vec<StateIx> = vec![routine.start];
@@ -211,7 +224,7 @@ fn explain_sampling(out: &mut String, s: &Sampling, rounds: u32) {
     }
     let _ = writeln!(
         out,
-        "Granskningsintervall: {} timmar, slumpat inom {} före omgången",
+        "Granskningsintervall: {} timmar inom {} före omgången. När den inlästa loggen täcker perioden dras intervallet kring en av användarens åtkomster, så att det innehåller åtkomster att granska; utan logg slumpas det",
         s.window_hours,
         s.look_back.sv()
     );

@@ -1,6 +1,12 @@
-//! A synthetic access log for the demo and tests: for every working day of a period, each staff
-//! member with an account reads and writes a few client records, mostly of their own unit's
-//! clients, as an export in the format of `../shared/CLI.md`. Seeded.
+//! A synthetic access log for the demo, tests and benchmarks: for every working day of a period,
+//! each staff member with an account reads and writes a few client records of their own units,
+//! as an export in the format of `../shared/CLI.md` (with the clients' names). Seeded.
+//!
+//! Ordinary work is daytime work on the clients of one's own units. Each kind of thing the review
+//! flags is planted at a low rate, so that the demo's pages, radar and protocols show them: a
+//! look at one's own record or a colleague's, a relative's record (same surname), night work,
+//! a burst of many clients within an hour, another unit's client, Nödöppning, an account that
+//! belongs to nobody in the roster. Clients on the watch list are the caller's.
 
 use crate::roster::Roster;
 use chrono::{Datelike, Duration, NaiveDate};
@@ -8,7 +14,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 const TITLES: &[&str] = &[
     "Undersköterska",
@@ -21,6 +27,33 @@ const TITLES: &[&str] = &[
 const ACTIONS: &[&str] = &[
     "Läsa", "Läsa", "Läsa", "Läsa", "Skriva", "Signera", "Utskrift",
 ];
+/// Clients' first names and surnames; the surnames are not staff surnames, so a shared surname
+/// is planted, not chance.
+const CLIENT_FIRST: &[&str] = &[
+    "Astrid", "Birgit", "Gösta", "Harald", "Ingegerd", "Karl", "Margit", "Sture", "Ulla", "Vera",
+    "Bengt", "Gunnel", "Rune", "Elsa", "Tage",
+];
+const CLIENT_LAST: &[&str] = &[
+    "Bergström",
+    "Lindgren",
+    "Åkesson",
+    "Forsberg",
+    "Sjöberg",
+    "Wikström",
+    "Blom",
+    "Dahl",
+    "Engström",
+    "Falk",
+    "Hedlund",
+    "Isaksson",
+    "Jakobsson",
+    "Kvist",
+    "Löfgren",
+    "Mattsson",
+];
+
+/// The account used in the log by someone who is not in the roster (a former substitute).
+pub const NOBODYS_ACCOUNT: &str = "vikarie-0042";
 
 /// A valid personal identity number of a made-up client, from a number.
 pub fn client_number(n: u32) -> String {
@@ -32,16 +65,100 @@ pub fn client_number(n: u32) -> String {
     )
 }
 
-/// Writes the access log of `from..=to` to `path`; returns the clients of each unit.
-pub fn write(
+/// A client of the synthetic organisation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Client {
+    /// 12 digits with a `-`.
+    pub number: String,
+    pub name: String,
+}
+
+/// One export file of the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogFile {
+    pub path: PathBuf,
+    /// The days it covers, inclusive.
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub rows: u64,
+}
+
+/// What was written: the files, the clients of each unit, and how many of each planted kind.
+#[derive(Debug, Clone, Default)]
+pub struct Written {
+    pub files: Vec<LogFile>,
+    pub clients: BTreeMap<String, Vec<Client>>,
+    pub planted: BTreeMap<&'static str, u64>,
+}
+
+/// Something out of the ordinary, planted on one day of one person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plant {
+    OwnRecord,
+    Colleague(usize),
+    Relative,
+    Burst,
+}
+
+struct Writer {
+    out: std::io::BufWriter<std::fs::File>,
+    rows: u64,
+    id: u64,
+}
+
+impl Writer {
+    fn create(path: &Path) -> std::io::Result<Writer> {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+        writeln!(
+            out,
+            "log_id,event_time,source_system,user_id,user_name,user_title,access_unit_id,subject_id,subject_unit_id,action,resource_type,purpose,subject_name"
+        )?;
+        Ok(Writer {
+            out,
+            rows: 0,
+            id: 0,
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn row(
+        &mut self,
+        system: &str,
+        at: chrono::NaiveDateTime,
+        account: &str,
+        user: &str,
+        title: &str,
+        access_unit: &str,
+        client: &Client,
+        client_unit: &str,
+        action: &str,
+    ) -> std::io::Result<()> {
+        self.id += 1;
+        self.rows += 1;
+        writeln!(
+            self.out,
+            "{system}-{}-{},{},{system},{account},{user},{title},{access_unit},{},{client_unit},{action},Journal,Vård och omsorg,{}",
+            at.format("%Y%m"),
+            self.id,
+            at.format("%Y-%m-%d %H:%M:%S"),
+            client.number,
+            client.name
+        )
+    }
+}
+
+/// Writes the access log of `from..=to`, one export per calendar month, into `dir` as
+/// `accesslog-YYYY-MM.csv`.
+pub fn write_months(
     roster: &Roster,
     from: NaiveDate,
     to: NaiveDate,
     seed: u64,
-    path: &Path,
-) -> std::io::Result<BTreeMap<String, Vec<String>>> {
+    dir: &Path,
+) -> std::io::Result<Written> {
     let mut rng = ChaCha20Rng::seed_from_u64(seed ^ 0x10c5);
-    let mut clients: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut written = Written::default();
+    // 25 clients per unit that has staff with accounts.
     let mut next = 0u32;
     for unit in roster.units.iter().filter(|u| {
         roster
@@ -52,64 +169,243 @@ pub fn write(
         let list = (0..25)
             .map(|_| {
                 next += 1;
-                client_number(next * 7 + 3)
+                Client {
+                    number: client_number(next * 7 + 3),
+                    name: format!(
+                        "{} {}",
+                        CLIENT_FIRST[rng.random_range(0..CLIENT_FIRST.len())],
+                        CLIENT_LAST[rng.random_range(0..CLIENT_LAST.len())]
+                    ),
+                }
             })
             .collect();
-        clients.insert(unit.id.clone(), list);
+        written.clients.insert(unit.id.clone(), list);
     }
-    let units: Vec<&String> = clients.keys().collect();
-    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
-    writeln!(
-        out,
-        "log_id,event_time,source_system,user_id,user_name,user_title,access_unit_id,subject_id,subject_unit_id,action,resource_type,purpose"
-    )?;
-    let mut id = 0u64;
-    let mut day = from;
-    while day <= to {
-        if day.weekday().number_from_monday() <= 5 {
-            for person in &roster.people {
-                let Some(home) = person.units.first() else {
-                    continue;
-                };
-                let Some(own) = clients.get(home) else {
-                    continue;
-                };
-                let n: usize = person.id.bytes().map(usize::from).sum();
-                let title = TITLES[n % TITLES.len()];
-                for account in &person.accounts {
-                    for _ in 0..rng.random_range(1..=3) {
-                        id += 1;
-                        // Nine in ten reads are of the unit's own clients.
-                        let (unit, client) = if rng.random_bool(0.9) || units.is_empty() {
-                            (home.as_str(), &own[rng.random_range(0..own.len())])
-                        } else {
-                            let u = units[rng.random_range(0..units.len())];
-                            let list = &clients[u];
-                            (u.as_str(), &list[rng.random_range(0..list.len())])
-                        };
-                        let at = day.and_hms_opt(7, 0, 0).unwrap_or_default()
-                            + Duration::minutes(rng.random_range(0..(11 * 60)));
-                        writeln!(
-                            out,
-                            "{}-{id},{},{},{},{},{title},{home},{client},{unit},{},Journal,Vård och omsorg",
-                            account.system,
-                            at.format("%Y-%m-%d %H:%M:%S"),
-                            account.system,
-                            account.account,
-                            person.name,
-                            ACTIONS[rng.random_range(0..ACTIONS.len())],
-                        )?;
-                    }
+    let units: Vec<String> = written.clients.keys().cloned().collect();
+    let staff: Vec<usize> = (0..roster.people.len())
+        .filter(|i| {
+            let p = &roster.people[*i];
+            !p.accounts.is_empty()
+                && p.units
+                    .first()
+                    .is_some_and(|u| written.clients.contains_key(u))
+        })
+        .collect();
+    // The planted days: (day, person) → what.
+    let days = (to - from).num_days().max(0) + 1;
+    let mut plants: BTreeMap<(NaiveDate, usize), Plant> = BTreeMap::new();
+    for &i in &staff {
+        for (share, plant) in [
+            (0.02, Plant::OwnRecord),
+            (
+                0.02,
+                Plant::Colleague(staff[rng.random_range(0..staff.len())]),
+            ),
+            (0.02, Plant::Relative),
+            (0.008, Plant::Burst),
+        ] {
+            if rng.random_bool(share) {
+                let day = from + Duration::days(rng.random_range(0..days));
+                if day.weekday().number_from_monday() <= 5 {
+                    plants.insert((day, i), plant);
                 }
             }
         }
-        day = match day.succ_opt() {
-            Some(d) => d,
-            None => break,
-        };
     }
-    out.flush()?;
-    Ok(clients)
+    let mut month_start = from;
+    while month_start <= to {
+        let next_month = NaiveDate::from_ymd_opt(
+            month_start.year() + i32::from(month_start.month() == 12),
+            month_start.month() % 12 + 1,
+            1,
+        )
+        .unwrap_or(to + Duration::days(1));
+        let month_end = (next_month - Duration::days(1)).min(to);
+        let path = dir.join(format!("accesslog-{}.csv", month_start.format("%Y-%m")));
+        let mut w = Writer::create(&path)?;
+        let mut day = month_start;
+        while day <= month_end {
+            if day.weekday().number_from_monday() <= 5 {
+                write_day(
+                    &mut w,
+                    &mut rng,
+                    roster,
+                    &staff,
+                    &units,
+                    &written.clients,
+                    &plants,
+                    day,
+                    &mut written.planted,
+                )?;
+            }
+            day += Duration::days(1);
+        }
+        w.out.flush()?;
+        written.files.push(LogFile {
+            path,
+            from: month_start,
+            to: month_end,
+            rows: w.rows,
+        });
+        month_start = next_month;
+    }
+    Ok(written)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_day(
+    w: &mut Writer,
+    rng: &mut ChaCha20Rng,
+    roster: &Roster,
+    staff: &[usize],
+    units: &[String],
+    clients: &BTreeMap<String, Vec<Client>>,
+    plants: &BTreeMap<(NaiveDate, usize), Plant>,
+    day: NaiveDate,
+    planted: &mut BTreeMap<&'static str, u64>,
+) -> std::io::Result<()> {
+    let at = |hour: u32, minutes: i64| {
+        day.and_hms_opt(hour, 0, 0).unwrap_or_default() + Duration::minutes(minutes)
+    };
+    let mut count = |kind: &'static str| *planted.entry(kind).or_insert(0) += 1;
+    for &i in staff {
+        let person = &roster.people[i];
+        let Some(home) = person.units.first() else {
+            continue;
+        };
+        let own_units: Vec<&String> = person
+            .units
+            .iter()
+            .filter(|u| clients.contains_key(*u))
+            .collect();
+        let n: usize = person.id.bytes().map(usize::from).sum();
+        let title = TITLES[n % TITLES.len()];
+        for account in &person.accounts {
+            for _ in 0..rng.random_range(1..=3) {
+                // Work at one of one's own units; rarely, a client of another unit.
+                let mut unit = own_units[rng.random_range(0..own_units.len())].as_str();
+                if rng.random_bool(0.003) && !units.is_empty() {
+                    unit = units[rng.random_range(0..units.len())].as_str();
+                    if !own_units.iter().any(|u| u.as_str() == unit) {
+                        count("unit_mismatch");
+                    }
+                }
+                let list = &clients[unit];
+                let client = &list[rng.random_range(0..list.len())];
+                let time = if rng.random_bool(0.003) {
+                    count("night");
+                    // Late evening or early morning of the same day.
+                    if rng.random_bool(0.3) {
+                        at(22, rng.random_range(0..120))
+                    } else {
+                        at(0, rng.random_range(0..(6 * 60)))
+                    }
+                } else {
+                    at(7, rng.random_range(0..(11 * 60)))
+                };
+                let action = if rng.random_bool(0.001) {
+                    count("emergency_access");
+                    "Nödöppning"
+                } else {
+                    ACTIONS[rng.random_range(0..ACTIONS.len())]
+                };
+                w.row(
+                    &account.system,
+                    time,
+                    &account.account,
+                    &person.name,
+                    title,
+                    home,
+                    client,
+                    unit,
+                    action,
+                )?;
+            }
+        }
+        let Some(plant) = plants.get(&(day, i)) else {
+            continue;
+        };
+        let Some(account) = person.accounts.first() else {
+            continue;
+        };
+        let row = |w: &mut Writer, time, client: &Client, unit: &str| {
+            w.row(
+                &account.system,
+                time,
+                &account.account,
+                &person.name,
+                title,
+                home,
+                client,
+                unit,
+                "Läsa",
+            )
+        };
+        match plant {
+            Plant::OwnRecord => {
+                if let Some(number) = &person.personnummer {
+                    let me = Client {
+                        number: number.clone(),
+                        name: person.name.clone(),
+                    };
+                    row(w, at(12, rng.random_range(0..60)), &me, "")?;
+                    count("own_record");
+                }
+            }
+            Plant::Colleague(other) => {
+                let other = &roster.people[*other];
+                if other.id != person.id
+                    && let Some(number) = &other.personnummer
+                {
+                    let them = Client {
+                        number: number.clone(),
+                        name: other.name.clone(),
+                    };
+                    row(w, at(13, rng.random_range(0..60)), &them, "")?;
+                    count("colleague_record");
+                }
+            }
+            Plant::Relative => {
+                let surname = person.name.split_whitespace().last().unwrap_or("");
+                let relative = Client {
+                    number: client_number(900_000 + i as u32),
+                    name: format!("{} {surname}", CLIENT_FIRST[i % CLIENT_FIRST.len()]),
+                };
+                row(w, at(15, rng.random_range(0..60)), &relative, "")?;
+                count("same_surname");
+            }
+            Plant::Burst => {
+                let start = at(14, 0);
+                for k in 0..25 {
+                    let unit = units[(i + k) % units.len()].as_str();
+                    let list = &clients[unit];
+                    let client = &list[k % list.len()];
+                    row(w, start + Duration::minutes(k as i64 * 2), client, unit)?;
+                }
+                count("burst");
+            }
+        }
+    }
+    // A former substitute's account, still in use now and then: it belongs to nobody.
+    if rng.random_bool(0.02)
+        && let Some(unit) = units.first()
+    {
+        let list = &clients[unit.as_str()];
+        let client = &list[rng.random_range(0..list.len())];
+        w.row(
+            "treserva",
+            at(9, rng.random_range(0..120)),
+            NOBODYS_ACCOUNT,
+            "",
+            "Vikarie",
+            unit,
+            client,
+            unit,
+            "Läsa",
+        )?;
+        count("after_employment");
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -122,5 +418,40 @@ mod tests {
             let p = client_number(n);
             assert!(crate::personnummer::validate(&p).is_ok(), "{p}");
         }
+    }
+
+    #[test]
+    fn a_year_in_monthly_files_with_every_kind_planted() {
+        let dir = tempfile::tempdir().unwrap();
+        let roster = crate::simulate::org::synthetic(300, 8, 1);
+        let from = NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
+        let to = NaiveDate::from_ymd_opt(2027, 12, 31).unwrap();
+        let w = write_months(&roster, from, to, 1, dir.path()).unwrap();
+        assert_eq!(w.files.len(), 12);
+        assert_eq!(
+            w.files[1].from,
+            NaiveDate::from_ymd_opt(2027, 2, 1).unwrap()
+        );
+        assert_eq!(w.files[1].to, NaiveDate::from_ymd_opt(2027, 2, 28).unwrap());
+        for kind in [
+            "own_record",
+            "colleague_record",
+            "same_surname",
+            "night",
+            "burst",
+            "unit_mismatch",
+            "emergency_access",
+            "after_employment",
+        ] {
+            assert!(
+                w.planted.get(kind).copied().unwrap_or(0) > 0,
+                "{kind}: {:?}",
+                w.planted
+            );
+        }
+        let rows: u64 = w.files.iter().map(|f| f.rows).sum();
+        let planted: u64 = w.planted.values().sum();
+        // A low rate: well under one in a hundred rows.
+        assert!(planted * 100 < rows, "{planted} of {rows}");
     }
 }

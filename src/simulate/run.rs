@@ -23,6 +23,9 @@ pub struct Options {
     pub seed: u64,
     /// Targeted reviews and extract requests opened per 1,000 users and year.
     pub ad_hoc_per_1000: f64,
+    /// Access-log exports, each imported on the morning after the last day it covers, before
+    /// that day's tick (so that a round on the 1st draws from the month before).
+    pub logs: Vec<super::logs::LogFile>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -49,6 +52,9 @@ pub struct Figures {
     pub tick_seconds: f64,
     /// Of `seconds`: recording answers (batched, one transaction a day).
     pub answer_seconds: f64,
+    /// Access-log rows imported, and accesses judged by the simulated reviewers.
+    pub log_rows: u64,
+    pub judged: usize,
     pub transitions_per_second: f64,
     pub coverage: BTreeMap<String, Coverage>,
     pub results: BTreeMap<String, usize>,
@@ -110,6 +116,9 @@ pub fn run(
             day.and_time(NaiveTime::from_hms_opt(7, 5, 0).unwrap_or(NaiveTime::MIN)),
             tz,
         );
+        for file in opts.logs.iter().filter(|f| f.to.succ_opt() == Some(day)) {
+            figures.log_rows += import_log(engine, file, morning - Duration::minutes(5))?;
+        }
         let t0 = Instant::now();
         let report = engine.tick(morning)?;
         figures.tick_seconds += t0.elapsed().as_secs_f64();
@@ -144,9 +153,19 @@ pub fn run(
             let Some(by) = t.assignee.clone() else {
                 continue;
             };
-            let Some(outcome) = choose_outcome(&mut rng, &t.state, &t.outcomes).cloned() else {
+            let Some(mut outcome) = choose_outcome(&mut rng, &t.state, &t.outcomes).cloned() else {
                 continue;
             };
+            // A reviewer choosing "no finding" first judges the flagged accesses; one in twenty
+            // is unclear, and the review goes the unclear way.
+            if t.no_finding.contains(&outcome) {
+                let unclear = judge_flagged(engine, &mut rng, t, noon, &mut figures)?;
+                if unclear
+                    && let Some(other) = t.outcomes.iter().find(|o| !t.no_finding.contains(o))
+                {
+                    outcome = other.clone();
+                }
+            }
             let comment = Some(format!("Simulerad kommentar ({outcome})"));
             batch.push((t.case_id.clone(), outcome, by, comment, t.task_id));
         }
@@ -270,6 +289,73 @@ struct OpenTask {
     started: NaiveDate,
     due: NaiveDate,
     outcomes: Vec<String>,
+    /// The outcomes that close the case as "no finding".
+    no_finding: Vec<String>,
+}
+
+/// Imports one export of the log at `now`; returns the rows imported.
+fn import_log(engine: &mut Engine, file: &super::logs::LogFile, now: DateTime<Utc>) -> Result<u64> {
+    let tz = engine.config.timezone;
+    let midnight = |d: NaiveDate| resolve_local(d.and_time(NaiveTime::MIN), tz);
+    let rules = crate::records::logs::retention_rules(&engine.routines);
+    let summary = crate::records::logs::import(
+        &mut engine.store,
+        &file.path,
+        &crate::records::logs::ImportOptions {
+            system: None,
+            retention: &rules,
+            tz,
+            now,
+            actor: "simulation",
+            period: Some((
+                midnight(file.from),
+                midnight(file.to.succ_opt().unwrap_or(file.to)),
+            )),
+        },
+    )?;
+    Ok(summary.imported)
+}
+
+/// Judges the flagged, unjudged accesses of a task's case, as its assignee: justified, or one
+/// in twenty unclear. Returns whether any was unclear.
+fn judge_flagged(
+    engine: &mut Engine,
+    rng: &mut ChaCha20Rng,
+    t: &OpenTask,
+    now: DateTime<Utc>,
+    figures: &mut Figures,
+) -> Result<bool> {
+    let Some(by) = &t.assignee else {
+        return Ok(false);
+    };
+    let Some(ev) = engine.evidence_if_any(&t.case_id, now)? else {
+        return Ok(false);
+    };
+    let mut unclear = false;
+    for a in ev.unjudged_flagged() {
+        let verdict = if rng.random_bool(0.05) {
+            unclear = true;
+            crate::evidence::Verdict::Unclear
+        } else {
+            crate::evidence::Verdict::Justified
+        };
+        engine.judge(
+            &crate::engine::judge::JudgeRequest {
+                case_id: &t.case_id,
+                target: crate::engine::judge::Target::Access {
+                    log_id: a.log_id.clone(),
+                    system: Some(a.system.clone()),
+                },
+                verdict,
+                by,
+                comment: Some("Simulerad bedömning"),
+                task_id: Some(t.task_id),
+            },
+            now,
+        )?;
+        figures.judged += 1;
+    }
+    Ok(unclear || !ev.judged_against().is_empty())
 }
 
 fn open_task_ids(engine: &Engine) -> Result<HashSet<i64>> {
@@ -300,7 +386,7 @@ fn new_tasks(engine: &Engine, seen: &mut i64) -> Result<Vec<OpenTask>> {
             r.get::<_, String>(6)?,
         ))
     })?;
-    let mut outcomes_of: HashMap<(String, String), Vec<String>> = HashMap::new();
+    let mut outcomes_of: HashMap<(String, String), (Vec<String>, Vec<String>)> = HashMap::new();
     let mut out = Vec::new();
     for row in rows {
         let (task_id, case_id, state, assignee, started, due, hash) = row?;
@@ -312,8 +398,16 @@ fn new_tasks(engine: &Engine, seen: &mut i64) -> Result<Vec<OpenTask>> {
                 .iter()
                 .find(|r| r.hash == hash)
                 .and_then(|r| {
-                    r.state(&state)
-                        .map(|ix| r.outcomes(ix).iter().map(|(o, _)| o.name.clone()).collect())
+                    r.state(&state).map(|ix| {
+                        let all = r.outcomes(ix);
+                        (
+                            all.iter().map(|(o, _)| o.name.clone()).collect(),
+                            all.iter()
+                                .filter(|(_, next)| crate::engine::judge::is_no_finding(r, *next))
+                                .map(|(o, _)| o.name.clone())
+                                .collect(),
+                        )
+                    })
                 })
                 .unwrap_or_default();
             outcomes_of.insert(key.clone(), names);
@@ -325,7 +419,14 @@ fn new_tasks(engine: &Engine, seen: &mut i64) -> Result<Vec<OpenTask>> {
             assignee,
             started: crate::store::parse_ts(&started)?.date_naive(),
             due: parse_date(&due)?,
-            outcomes: outcomes_of.get(&key).cloned().unwrap_or_default(),
+            outcomes: outcomes_of
+                .get(&key)
+                .map(|o| o.0.clone())
+                .unwrap_or_default(),
+            no_finding: outcomes_of
+                .get(&key)
+                .map(|o| o.1.clone())
+                .unwrap_or_default(),
         });
     }
     Ok(out)

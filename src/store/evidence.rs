@@ -356,6 +356,18 @@ pub fn judge(conn: &Connection, case_id: &str, j: &Judgement) -> Result<()> {
     Ok(())
 }
 
+/// The first case of `kind` with a judged access.
+pub fn first_judged_case(conn: &Connection, kind: &str) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT c.id FROM cases c WHERE c.kind = ?1
+               AND EXISTS (SELECT 1 FROM judgements j WHERE j.case_id = c.id)
+             ORDER BY c.id LIMIT 1",
+        )?
+        .query_row([kind], |r| r.get(0))
+        .optional()?)
+}
+
 pub fn forget_judgements(conn: &Connection, case_id: &str) -> Result<usize> {
     Ok(conn
         .prepare_cached("DELETE FROM judgements WHERE case_id = ?1")?
