@@ -33,6 +33,18 @@ impl Reply {
             .unwrap_or("")
     }
 
+    /// `name=value` of a cookie this reply sets.
+    fn cookie(&self, name: &str) -> String {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with(&format!("{name}=")))
+            .and_then(|v| v.split(';').next())
+            .expect("the cookie is set")
+            .to_string()
+    }
+
     fn csrf(&self) -> String {
         let marker = "name=\"csrf\" value=\"";
         let start = self.body.find(marker).expect("a csrf field") + marker.len();
@@ -66,13 +78,49 @@ fn get(path: &str) -> Request<Body> {
 }
 
 fn post(path: &str, fields: &[(&str, &str)]) -> Request<Body> {
+    post_with(path, fields, None)
+}
+
+fn post_with(path: &str, fields: &[(&str, &str)], cookie: Option<&str>) -> Request<Body> {
     let body = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(fields)
         .finish();
-    Request::post(path)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(body))
+    let mut builder =
+        Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(c) = cookie {
+        builder = builder.header(header::COOKIE, c);
+    }
+    builder.body(Body::from(body)).expect("request")
+}
+
+fn get_with(path: &str, cookie: &str) -> Request<Body> {
+    Request::get(path)
+        .header(header::COOKIE, cookie)
+        .body(Body::empty())
         .expect("request")
+}
+
+/// A logged-in session's cookie.
+async fn log_in(f: &Fixture, app: &Arc<App>) -> String {
+    let hash = loggkoll::web::password::hash("ett långt lösenord").expect("hash");
+    loggkoll::store::web::add_user(&f.store().conn, "kvalitet", &hash, at(NOW)).expect("user");
+    let form = send(app, get("/login")).await;
+    let cookie = form.cookie("loggkoll_login");
+    let r = send(
+        app,
+        post_with(
+            "/login",
+            &[
+                ("name", "kvalitet"),
+                ("password", "ett långt lösenord"),
+                ("csrf", &form.csrf()),
+            ],
+            Some(&cookie),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    r.cookie("loggkoll_session")
 }
 
 /// The instant in `[start, start + 24 h)` whose Stockholm wall clock reads `hh:mm`.
@@ -340,4 +388,45 @@ async fn someone_informed_sees_the_counts_but_no_client() {
     assert!(!page.body.contains(&case.night_client));
     assert!(!page.body.contains("19121212-1212"));
     assert!(!page.body.contains("/judge"));
+}
+
+#[tokio::test]
+async fn the_radar_is_behind_the_login_and_ranks_the_flagged_user() {
+    let f = Fixture::new(BASE);
+    let case = with_log(&f);
+    let app = f.app();
+    let r = send(&app, get("/overview/radar")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(r.location().starts_with("/login"), "{}", r.location());
+    let session = log_in(&f, &app).await;
+    let subject: String = f
+        .store()
+        .conn
+        .query_row(
+            "SELECT p.name FROM cases c JOIN people p ON p.id = c.subject_person_id WHERE c.id = ?1",
+            [&case.id],
+            |r| r.get(0),
+        )
+        .expect("the user");
+    let page = send(
+        &app,
+        get_with("/overview/radar?from=2026-12-01&to=2027-01-04", &session),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("Risköversikt"));
+    let first_row = page
+        .body
+        .find("<td class=\"num\">1</td>")
+        .expect("a first row");
+    let name_at = page.body[first_row..]
+        .find(&subject)
+        .expect("the user is listed");
+    assert!(name_at < 400, "the flagged user ranks first");
+    assert!(page.body.contains("Natt 1"));
+    assert!(page.body.contains("Föreslå riktad kontroll"));
+    // A bad date is said, not a failure.
+    let page = send(&app, get_with("/overview/radar?from=igår", &session)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Från ska vara ett datum"));
 }

@@ -344,6 +344,7 @@ pub fn radar(env: &Env, args: RadarArgs) -> Result<u8> {
         }
     }
     let org = crate::engine::org::Org::load(&store.conn)?;
+    let routines: Vec<&crate::routine::Routine> = routines.iter().collect();
     let rows = crate::evidence::radar::radar(
         &store.conn,
         &org,

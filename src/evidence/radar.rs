@@ -47,7 +47,7 @@ type Scores = HashMap<(u64, &'static str), (u32, bool)>;
 
 /// The rules and zone the radar uses for `system`: those of its sampling routine, else of the
 /// first routine that covers it, else the defaults.
-pub fn rules_for(routines: &[Routine], system: &str, tz: Tz) -> (EvidenceRules, Tz) {
+pub fn rules_for(routines: &[&Routine], system: &str, tz: Tz) -> (EvidenceRules, Tz) {
     routines
         .iter()
         .filter(|r| r.systems.iter().any(|s| s == system))
@@ -83,7 +83,7 @@ pub struct Scope<'a> {
 pub fn radar(
     conn: &Connection,
     org: &Org,
-    routines: &[Routine],
+    routines: &[&Routine],
     scope: &Scope,
     now: DateTime<Utc>,
 ) -> Result<Vec<Row>> {
@@ -215,7 +215,24 @@ pub fn radar(
     Ok(out)
 }
 
-/// The flag codes in the order pages show them, for a table's columns.
-pub fn flag_columns() -> &'static [&'static str] {
-    &FLAG_CODES
+/// The flag codes in the order pages show them, each with its Swedish name.
+pub fn flag_names() -> Vec<(&'static str, &'static str)> {
+    FLAG_CODES
+        .iter()
+        .map(|code| {
+            let name = match *code {
+                "own_record" => "Egen journal",
+                "colleague_record" => "Kollegas journal",
+                "same_surname" => "Samma efternamn",
+                "watch_list" => "Bevakningslistan",
+                "emergency_access" => "Nödöppning",
+                "after_employment" => "Efter anställningen",
+                "burst" => "Många kunder på kort tid",
+                "unit_mismatch" => "Annan enhet",
+                "night" => "Natt",
+                other => other,
+            };
+            (*code, name)
+        })
+        .collect()
 }

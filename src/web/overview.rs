@@ -37,6 +37,7 @@ const SECTIONS: &[(&str, &str)] = &[
     ("/overview/cases", "Öppna ärenden"),
     ("/overview/overdue", "Försenade"),
     ("/overview/coverage", "Täckning"),
+    ("/overview/radar", "Risköversikt"),
     ("/overview/emails", "Mejlfel"),
 ];
 
@@ -463,6 +464,142 @@ pub async fn emails(State(app): State<Arc<App>>, staff: Staff) -> Response {
             "/overview/emails",
             "web/emails.html",
             "Mejl som inte kom fram",
+            data,
+        ),
+        Err(response) => response,
+    }
+}
+
+/// The radar's period and system, as the form sends them.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct RadarQuery {
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: String,
+    #[serde(default)]
+    pub system: String,
+}
+
+/// Users shown on the radar page at most.
+const RADAR_ROWS: usize = 50;
+
+/// `GET /overview/radar`: users ranked by flagged and unexplained accesses in a period (default
+/// the last 30 days). Nothing opens by itself: the page says how to start a targeted review.
+pub async fn radar(
+    State(app): State<Arc<App>>,
+    staff: Staff,
+    query: std::result::Result<
+        axum::extract::Query<RadarQuery>,
+        axum::extract::rejection::QueryRejection,
+    >,
+) -> Response {
+    let now = app.clock.now();
+    let q = query.map(|q| q.0).unwrap_or_default();
+    let data = read(&app, move |app, conn| {
+        let tz = app.views.config().timezone;
+        let today = now.with_timezone(&tz).date_naive();
+        let mut errors: Vec<String> = Vec::new();
+        let mut day = |text: &str, default: NaiveDate, what: &str| -> NaiveDate {
+            if text.trim().is_empty() {
+                return default;
+            }
+            NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").unwrap_or_else(|_| {
+                errors.push(format!("{what} ska vara ett datum som 2027-03-01."));
+                default
+            })
+        };
+        let from_day = day(&q.from, today - chrono::Days::new(30), "Från");
+        let to_day = day(&q.to, today, "Till");
+        let (from_day, to_day) = if to_day < from_day {
+            errors.push("Till-datumet ligger före från-datumet.".into());
+            (today - chrono::Days::new(30), today)
+        } else {
+            (from_day, to_day)
+        };
+        let midnight = |d: NaiveDate| resolve_local(d.and_time(chrono::NaiveTime::MIN), tz);
+        let (from, to) = (
+            midnight(from_day),
+            midnight(to_day.succ_opt().unwrap_or(to_day)),
+        );
+        // The systems with imported log.
+        let mut systems: Vec<String> = crate::store::evidence::all_coverage(conn)?
+            .into_iter()
+            .map(|(s, ..)| s)
+            .collect();
+        systems.dedup();
+        let system = q.system.trim();
+        let system = if system.is_empty() {
+            None
+        } else if systems.iter().any(|s| s == system) {
+            Some(system.to_string())
+        } else {
+            errors.push(format!("Okänt system ”{system}”."));
+            None
+        };
+        let org = app.views.org(conn)?;
+        let routines: Vec<&Routine> = app.views.routines().iter().map(|r| r.as_ref()).collect();
+        let rows = crate::evidence::radar::radar(
+            conn,
+            &org,
+            &routines,
+            &crate::evidence::radar::Scope {
+                from,
+                to,
+                system: system.as_deref(),
+                tz,
+            },
+            now,
+        )?;
+        let names = crate::evidence::radar::flag_names();
+        let shown: Vec<Value> = rows
+            .iter()
+            .take(RADAR_ROWS)
+            .enumerate()
+            .map(|(i, r)| {
+                let flags: Vec<Value> = names
+                    .iter()
+                    .filter_map(|(code, name)| {
+                        r.flags
+                            .get(*code)
+                            .map(|n| json!({"code": code, "name": name, "n": n}))
+                    })
+                    .collect();
+                json!({
+                    "rank": i + 1,
+                    "person": r.person,
+                    "name": if r.name.is_empty() { "Okänd – kontot finns inte i personallistan".to_string() } else { r.name.clone() },
+                    "accounts": r.accounts.join(", "),
+                    "accesses": r.accesses,
+                    "clients": r.clients,
+                    "flagged": r.flagged,
+                    "unexplained": r.unexplained,
+                    "score": r.score,
+                    "flags": flags,
+                    "command": r.person.as_ref().map(|p| format!(
+                        "loggkoll case open targeted-review --unit ENHET --by VERKSAMHETSCHEF --subject-user {p} --from {from_day} --to {to_day} --reason \"…\""
+                    )),
+                })
+            })
+            .collect();
+        Ok(json!({
+            "from": from_day.to_string(),
+            "to": to_day.to_string(),
+            "system": system.unwrap_or_default(),
+            "systems": systems.iter().map(|s| json!({"id": s, "name": system_title(s)})).collect::<Vec<_>>(),
+            "rows": shown,
+            "total": rows.len(),
+            "errors": errors,
+        }))
+    })
+    .await;
+    match data {
+        Ok(data) => show(
+            &app,
+            &staff,
+            "/overview/radar",
+            "web/radar.html",
+            "Risköversikt",
             data,
         ),
         Err(response) => response,

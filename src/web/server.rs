@@ -47,6 +47,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/overview/cases", get(overview::cases))
         .route("/overview/overdue", get(overview::overdue))
         .route("/overview/coverage", get(overview::coverage))
+        .route("/overview/radar", get(overview::radar))
         .route("/overview/emails", get(overview::emails))
         .route("/static/style.css", get(style))
         .route("/healthz", get(|| async { "ok" }))
