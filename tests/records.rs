@@ -169,7 +169,7 @@ fn what_systems_export_is_imported_once() {
     // All three at 07:00 UTC; the identity number without `-`; the action word canonical.
     assert_eq!(
         place.query(
-            "SELECT DISTINCT at || ' ' || subject_id || ' ' || action FROM access_log ORDER BY 1"
+            "SELECT DISTINCT at || ' ' || subject_id || ' ' || action FROM access_log_text ORDER BY 1"
         ),
         [
             "1799564400 191212121212 Läsa",
@@ -177,7 +177,7 @@ fn what_systems_export_is_imported_once() {
         ]
     );
     assert_eq!(
-        place.query("SELECT purpose FROM access_log WHERE log_id = 'A3'"),
+        place.query("SELECT purpose FROM access_log_text WHERE log_id = 'A3'"),
         ["vård; uppföljning"]
     );
     // The same file again is refused.
@@ -234,7 +234,7 @@ fn what_systems_export_is_imported_once() {
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(
-        place.count("SELECT COUNT(*) FROM access_log WHERE system = 'treserva'"),
+        place.count("SELECT COUNT(*) FROM access_log_text WHERE system = 'treserva'"),
         2
     );
 }

@@ -1028,7 +1028,7 @@ fn a_year_of_records_then_the_purge() {
     let by_system: Vec<(String, i64)> = engine
         .store
         .conn
-        .prepare("SELECT system, COUNT(*) FROM access_log GROUP BY system ORDER BY system")
+        .prepare("SELECT system, COUNT(*) FROM access_log_text GROUP BY system ORDER BY system")
         .expect("q")
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
         .expect("rows")

@@ -27,7 +27,8 @@ use chrono_tz::Tz;
 use serde::Serialize;
 use std::collections::HashMap;
 
-/// One access as the rules see it. Units and surnames are ids of an [`Interner`] (0: none).
+/// One access as the rules see it. Units and surnames are ids of the log's strings ([`Texts`];
+/// 0: none).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fact {
     pub row: i64,
@@ -40,46 +41,41 @@ pub struct Fact {
     pub log_key: u32,
 }
 
-/// Strings shared by the facts of one assessment; id 0 is the empty string.
-#[derive(Debug, Clone)]
-pub struct Interner {
-    ids: HashMap<String, u32>,
-    names: Vec<String>,
+/// The texts of the units and surnames the facts name, by their ids in the log's strings
+/// (`log_strings`); id 0 is none.
+#[derive(Debug, Clone, Default)]
+pub struct Texts {
+    names: HashMap<u32, String>,
 }
 
-impl Default for Interner {
-    fn default() -> Interner {
-        Interner {
-            ids: HashMap::new(),
-            names: vec![String::new()],
+impl Texts {
+    pub fn insert(&mut self, id: u32, text: &str) {
+        if id != 0 {
+            self.names.insert(id, text.to_string());
         }
-    }
-}
-
-impl Interner {
-    pub fn id(&mut self, s: &str) -> u32 {
-        if s.is_empty() {
-            return 0;
-        }
-        if let Some(id) = self.ids.get(s) {
-            return *id;
-        }
-        let id = self.names.len() as u32;
-        self.names.push(s.to_string());
-        self.ids.insert(s.to_string(), id);
-        id
     }
 
     pub fn name(&self, id: u32) -> &str {
-        self.names.get(id as usize).map_or("", String::as_str)
+        self.names.get(&id).map_or("", String::as_str)
     }
 
-    pub fn len(&self) -> usize {
-        self.names.len()
+    pub fn contains(&self, id: u32) -> bool {
+        id == 0 || self.names.contains_key(&id)
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.names.len() <= 1
+    /// Reads the texts of `ids` not known yet.
+    pub fn load(
+        &mut self,
+        conn: &rusqlite::Connection,
+        ids: impl IntoIterator<Item = u32>,
+    ) -> crate::Result<()> {
+        let mut missing: Vec<u32> = ids.into_iter().filter(|id| !self.contains(*id)).collect();
+        missing.sort_unstable();
+        missing.dedup();
+        for (id, text) in crate::store::records::texts(conn, &missing)? {
+            self.insert(id, &text);
+        }
+        Ok(())
     }
 }
 
@@ -287,7 +283,7 @@ pub struct Context<'a> {
     pub rules: &'a EvidenceRules,
     pub tz: Tz,
     pub subject: &'a Subject,
-    pub strings: &'a Interner,
+    pub strings: &'a Texts,
     /// By unit id of `strings`: whether it (or a unit above it) is one of the subject's units.
     pub mine: &'a HashMap<u32, bool>,
     /// By surnames id of `strings`: whether they share a surname with the subject.
@@ -525,7 +521,7 @@ mod tests {
     }
 
     struct World {
-        strings: Interner,
+        strings: Texts,
         mine: HashMap<u32, bool>,
         same: HashMap<u32, bool>,
         clients: HashMap<u64, ClientInfo>,
@@ -535,11 +531,11 @@ mod tests {
 
     impl World {
         fn new() -> World {
-            let mut strings = Interner::default();
-            strings.id("EN1");
-            strings.id("EN2");
-            strings.id("lindqvist");
-            strings.id("berg");
+            let mut strings = Texts::default();
+            strings.insert(1, "EN1");
+            strings.insert(2, "EN2");
+            strings.insert(3, "lindqvist");
+            strings.insert(4, "berg");
             World {
                 mine: [(1, true), (2, false)].into(),
                 same: [(3, true), (4, false)].into(),

@@ -9,7 +9,7 @@
 //! The rules see some days around the period too (`documented_within`, the burst's length), so
 //! that a signature the day after explains a read the day before.
 
-use super::assess::{self, Assessment, Context, Fact, Interner, Said};
+use super::assess::{self, Assessment, Context, Fact, Said, Texts};
 use super::coverage::{self, LogStatus};
 use super::people::Directory;
 use crate::Result;
@@ -202,24 +202,20 @@ pub fn margin(rules: &EvidenceRules) -> i64 {
     (i64::from(rules.documented_days) * 86_400).max(rules.burst_within)
 }
 
-/// Turns the entries of a digest into facts with the shared strings; keeps an entry when `keep`
-/// says so.
+/// Turns the entries of a digest into facts; keeps an entry when `keep` says so.
 pub fn facts_from(
     d: &logindex::Digest,
-    strings: &mut Interner,
     out: &mut Vec<Fact>,
     keep: impl Fn(&logindex::Entry) -> bool,
 ) {
-    let ids: Vec<u32> = d.strings.iter().map(|s| strings.id(s)).collect();
-    let id = |i: Option<u32>| i.and_then(|i| ids.get(i as usize).copied()).unwrap_or(0);
     for e in d.entries.iter().filter(|e| keep(e)) {
         out.push(Fact {
             row: e.row,
             at: e.at,
             client: e.client,
-            client_unit: id(e.client_unit),
+            client_unit: e.client_unit,
             action: e.action,
-            surnames: id(e.surnames),
+            surnames: e.surnames,
             log_key: e.log_key,
         });
     }
@@ -234,7 +230,7 @@ pub fn gather(
     accounts: &[String],
     from: i64,
     to: i64,
-    strings: &mut Interner,
+    strings: &mut Texts,
 ) -> Result<Vec<Fact>> {
     let (writes, _) = action_codes();
     let m = margin(rules);
@@ -242,13 +238,14 @@ pub fn gather(
     let mut facts = Vec::new();
     for account in accounts {
         for d in logindex::digests_of(conn, system, account, from - m, to + m)? {
-            facts_from(&d, strings, &mut facts, |e| {
+            facts_from(&d, &mut facts, |e| {
                 (near.0 <= e.at && e.at < near.1)
                     || (writes.contains(&e.action) && from - m <= e.at && e.at < to + m)
             });
         }
     }
     assess::prepare(&mut facts);
+    strings.load(conn, facts.iter().flat_map(|f| [f.client_unit, f.surnames]))?;
     Ok(facts)
 }
 
@@ -262,7 +259,7 @@ pub fn assess_person(
     tz: chrono_tz::Tz,
     person: Option<&str>,
     facts: &[Fact],
-    strings: &Interner,
+    strings: &Texts,
     from: i64,
     to: i64,
 ) -> Result<Vec<(Fact, Assessment)>> {
@@ -343,7 +340,7 @@ pub fn evidence_of(
     ev.log = status.unwrap_or(LogStatus::Missing);
     let day = crate::engine::deadline::local_date(now, routine.timezone);
     let mut dir = Directory::new(conn, day)?;
-    let mut strings = Interner::default();
+    let mut strings = Texts::default();
     let org_units = |u: &str| org.unit_name(u).to_string();
     // (row, assessment) of every access of the evidence.
     let mut found: Vec<(i64, Assessment)> = Vec::new();

@@ -5,7 +5,7 @@
 //! case's evidence. Nothing opens by itself: the decision to start a targeted review is always
 //! the verksamhetschef's.
 
-use super::assess::{FLAG_CODES, Fact, Interner};
+use super::assess::{FLAG_CODES, Fact, Texts};
 use super::case::{action_codes, assess_person, facts_from, margin};
 use super::people::Directory;
 use crate::Result;
@@ -110,11 +110,11 @@ pub fn radar(
         let (rules, tz) = rules_for(routines, system, tz);
         let m = margin(&rules);
         let near = (from - rules.burst_within, to + rules.burst_within);
-        let mut strings = Interner::default();
+        let mut strings = Texts::default();
         let mut by_account: HashMap<String, Vec<Fact>> = HashMap::new();
         logindex::for_each_digest(conn, Some(system), from - m, to + m, |d| {
             let facts = by_account.entry(d.account.clone()).or_default();
-            facts_from(&d, &mut strings, facts, |e| {
+            facts_from(&d, facts, |e| {
                 (near.0 <= e.at && e.at < near.1) || writes.contains(&e.action)
             });
             Ok(())
@@ -136,6 +136,7 @@ pub fn radar(
                     group.iter().map(|(a, _)| format!("{system}:{a}")).collect();
                 let mut facts: Vec<Fact> = group.into_iter().flat_map(|(_, f)| f).collect();
                 super::assess::prepare(&mut facts);
+                strings.load(conn, facts.iter().flat_map(|f| [f.client_unit, f.surnames]))?;
                 let assessed = assess_person(
                     &mut dir,
                     org,

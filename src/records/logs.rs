@@ -65,6 +65,8 @@ const ACTION: usize = 9;
 const RESOURCE_TYPE: usize = 10;
 const PURPOSE: usize = 11;
 const SUBJECT_NAME: usize = 12;
+/// Not a column: the client's surnames, normalised, as the index keeps them.
+const SURNAMES: usize = 13;
 
 /// The action words accepted (as Inera's log service and Treserva write them), each with how
 /// the extract letter says it in plain Swedish.
@@ -280,6 +282,7 @@ fn import_table<R: BufRead>(
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         )?;
         let mut index = logindex::ChunkBuilder::new(import_id);
+        let mut strings = store::records::LogStrings::new();
         while let Some(row) = table.next_row(&mut problems)? {
             rows += 1;
             let checked = check_row(&row, forced, latest, &mut times, opts, &mut problems);
@@ -296,28 +299,41 @@ fn import_table<R: BufRead>(
             let system = opts.retention[valid.system].0.as_str();
             let subject = std::str::from_utf8(&valid.subject).unwrap_or("");
             let subject_name = row.get_at(SUBJECT_NAME);
+            let mut id = |column: usize, text: &str| strings.id(&tx, column, text);
+            let (access_unit, client_unit) = (
+                id(ACCESS_UNIT, row.get_at(ACCESS_UNIT))?,
+                id(SUBJECT_UNIT, row.get_at(SUBJECT_UNIT))?,
+            );
+            let surnames = if subject_name.is_empty() {
+                0
+            } else {
+                id(SURNAMES, &crate::names::surnames(subject_name))?
+            };
             insert.execute(params![
                 import_id,
-                system,
+                id(SOURCE_SYSTEM, system)?,
                 valid.log_id,
                 valid.at,
-                row.get_at(USER_ID),
-                row.get_at(USER_NAME),
-                row.get_at(USER_TITLE),
-                row.get_at(ACCESS_UNIT),
-                subject,
-                row.get_at(SUBJECT_UNIT),
-                valid.action,
-                row.get_at(RESOURCE_TYPE),
-                row.get_at(PURPOSE),
+                id(USER_ID, row.get_at(USER_ID))?,
+                id(USER_NAME, row.get_at(USER_NAME))?,
+                id(USER_TITLE, row.get_at(USER_TITLE))?,
+                access_unit,
+                logindex::client_number(subject) as i64,
+                client_unit,
+                id(ACTION, valid.action)?,
+                id(RESOURCE_TYPE, row.get_at(RESOURCE_TYPE))?,
+                id(PURPOSE, row.get_at(PURPOSE))?,
                 subject_name,
             ])?;
             imported += 1;
             let id = tx.last_insert_rowid();
-            let surnames = if subject_name.is_empty() {
-                String::new()
-            } else {
-                crate::names::surnames(subject_name)
+            // The index names units and surnames by their ids; an empty text is none.
+            let digest_id = |text: &str, id: i64| {
+                if text.is_empty() {
+                    0
+                } else {
+                    u32::try_from(id).unwrap_or(0)
+                }
             };
             index.push(
                 &tx,
@@ -327,10 +343,10 @@ fn import_table<R: BufRead>(
                     system,
                     account: row.get_at(USER_ID),
                     client: logindex::client_number(subject),
-                    client_unit: row.get_at(SUBJECT_UNIT),
-                    access_unit: row.get_at(ACCESS_UNIT),
+                    client_unit: digest_id(row.get_at(SUBJECT_UNIT), client_unit),
+                    access_unit: digest_id(row.get_at(ACCESS_UNIT), access_unit),
                     action: action_code(valid.action),
-                    surnames: &surnames,
+                    surnames: u32::try_from(surnames).unwrap_or(0),
                     log_id: valid.log_id,
                 },
             )?;

@@ -83,7 +83,7 @@ pub fn rows_by_id(conn: &Connection, ids: &[i64]) -> Result<Vec<LogRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, system, log_id, at, user_id, user_name, user_title, access_unit, subject_id,
                 subject_name, subject_unit, action, resource_type, purpose
-         FROM access_log WHERE id = ?1",
+         FROM access_log_text WHERE id = ?1",
     )?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {

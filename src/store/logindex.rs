@@ -7,10 +7,10 @@
 //! account in the few chunks whose time span meets its window, then only those rows; the radar
 //! decodes the digests of a period without reading a row.
 //!
-//! A digest is `strings entries`: `varint(n) (varint(len) bytes)*` — the units and surnames it
-//! names — then `varint(n)` entries of `varint(row − previous row)`, `zigzag(at − previous at)`,
-//! `varint(client)`, `varint(client unit + 1)`, `varint(access unit + 1)`, `action (1 byte)`,
-//! `varint(surnames + 1)`, `log key (4 bytes, little-endian)`; 0 stands for "none".
+//! A digest is `varint(n)` entries of `varint(row − previous row)`, `zigzag(at − previous at)`,
+//! `varint(client)`, `varint(client unit)`, `varint(access unit)`, `action (1 byte)`,
+//! `varint(surnames)`, `log key (4 bytes, little-endian)`. Units and surnames are ids of
+//! `log_strings`; 0 stands for "none".
 
 use crate::{Error, Result};
 use rusqlite::{Connection, params};
@@ -27,12 +27,12 @@ pub struct Entry {
     pub at: i64,
     /// The client's 12 digits as a number.
     pub client: u64,
-    /// Indexes into the digest's strings.
-    pub client_unit: Option<u32>,
-    pub access_unit: Option<u32>,
+    /// Ids of `log_strings` (0: none).
+    pub client_unit: u32,
+    pub access_unit: u32,
     /// Index into `records::logs::ACTIONS`.
     pub action: u8,
-    pub surnames: Option<u32>,
+    pub surnames: u32,
     /// A hash of `log_id`: the same access in two overlapping exports has the same key.
     pub log_key: u32,
 }
@@ -43,15 +43,7 @@ pub struct Digest {
     pub chunk: i64,
     pub system: String,
     pub account: String,
-    pub strings: Vec<String>,
     pub entries: Vec<Entry>,
-}
-
-impl Digest {
-    pub fn string(&self, ix: Option<u32>) -> &str {
-        ix.and_then(|i| self.strings.get(i as usize))
-            .map_or("", String::as_str)
-    }
 }
 
 /// What the import gives for one row.
@@ -62,11 +54,12 @@ pub struct Access<'a> {
     pub system: &'a str,
     pub account: &'a str,
     pub client: u64,
-    pub client_unit: &'a str,
-    pub access_unit: &'a str,
+    /// Ids of `log_strings` (0: none): the client's unit, the unit accessed from, and the
+    /// client's surnames normalised (`names::surnames`).
+    pub client_unit: u32,
+    pub access_unit: u32,
     pub action: u8,
-    /// The client's surnames, normalised (`evidence::names`), empty when the log has no name.
-    pub surnames: &'a str,
+    pub surnames: u32,
     pub log_id: &'a str,
 }
 
@@ -98,42 +91,8 @@ pub fn client_digits(client: u64) -> String {
     format!("{client:012}")
 }
 
-/// Small string table of one digest.
-#[derive(Debug, Default)]
-struct Strings {
-    list: Vec<String>,
-    /// Used once the list is long (a hostile file with many units per account).
-    map: HashMap<String, u32>,
-}
-
-impl Strings {
-    fn index(&mut self, s: &str) -> u64 {
-        if s.is_empty() {
-            return 0;
-        }
-        if self.list.len() < 32 {
-            if let Some(i) = self.list.iter().position(|x| x == s) {
-                return i as u64 + 1;
-            }
-        } else if let Some(i) = self.map.get(s) {
-            return u64::from(*i) + 1;
-        }
-        let i = self.list.len() as u32;
-        self.list.push(s.to_string());
-        if self.list.len() == 32 {
-            for (k, v) in self.list.iter().enumerate() {
-                self.map.insert(v.clone(), k as u32);
-            }
-        } else if self.list.len() > 32 {
-            self.map.insert(s.to_string(), i);
-        }
-        u64::from(i) + 1
-    }
-}
-
 #[derive(Debug, Default)]
 struct DigestBuilder {
-    strings: Strings,
     entries: Vec<u8>,
     count: u64,
     last_row: i64,
@@ -167,8 +126,8 @@ pub struct ChunkBuilder {
     rows: usize,
     oldest: i64,
     newest: i64,
-    /// system → account → builder.
-    digests: HashMap<String, HashMap<String, DigestBuilder>>,
+    /// Per system (a handful): account → builder.
+    digests: Vec<(String, HashMap<String, DigestBuilder>)>,
 }
 
 impl ChunkBuilder {
@@ -180,7 +139,7 @@ impl ChunkBuilder {
             rows: 0,
             oldest: i64::MAX,
             newest: i64::MIN,
-            digests: HashMap::new(),
+            digests: Vec::new(),
         }
     }
 
@@ -191,10 +150,14 @@ impl ChunkBuilder {
         self.rows += 1;
         self.oldest = self.oldest.min(a.at);
         self.newest = self.newest.max(a.at);
-        let by_account = match self.digests.get_mut(a.system) {
-            Some(m) => m,
-            None => self.digests.entry(a.system.to_string()).or_default(),
+        let at = match self.digests.iter().position(|(s, _)| s == a.system) {
+            Some(i) => i,
+            None => {
+                self.digests.push((a.system.to_string(), HashMap::new()));
+                self.digests.len() - 1
+            }
         };
+        let by_account = &mut self.digests[at].1;
         let d = match by_account.get_mut(a.account) {
             Some(d) => d,
             None => by_account
@@ -206,17 +169,14 @@ impl ChunkBuilder {
                     ..DigestBuilder::default()
                 }),
         };
-        let client_unit = d.strings.index(a.client_unit);
-        let access_unit = d.strings.index(a.access_unit);
-        let surnames = d.strings.index(a.surnames);
         let out = &mut d.entries;
         put_varint(out, (a.row - d.last_row).max(0) as u64);
         put_varint(out, zigzag(a.at - d.last_at));
         put_varint(out, a.client);
-        put_varint(out, client_unit);
-        put_varint(out, access_unit);
+        put_varint(out, u64::from(a.client_unit));
+        put_varint(out, u64::from(a.access_unit));
         out.push(a.action);
-        put_varint(out, surnames);
+        put_varint(out, u64::from(a.surnames));
         out.extend_from_slice(&log_key(a.log_id).to_le_bytes());
         d.count += 1;
         d.last_row = a.row;
@@ -251,10 +211,21 @@ impl ChunkBuilder {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
         let mut blob = Vec::new();
-        for (system, accounts) in self.digests.drain() {
-            for (account, d) in accounts {
+        // In key order, so that the digests are appended to the table's B-tree.
+        let mut all: Vec<(String, String, DigestBuilder)> = self
+            .digests
+            .drain(..)
+            .flat_map(|(system, accounts)| {
+                accounts
+                    .into_iter()
+                    .map(move |(account, d)| (system.clone(), account, d))
+            })
+            .collect();
+        all.sort_unstable_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        {
+            for (system, account, d) in all {
                 blob.clear();
-                encode_into(&mut blob, &d.strings.list, d.count, &d.entries);
+                encode_into(&mut blob, d.count, &d.entries);
                 insert.execute(params![
                     first,
                     system,
@@ -273,12 +244,7 @@ impl ChunkBuilder {
     }
 }
 
-fn encode_into(out: &mut Vec<u8>, strings: &[String], count: u64, entries: &[u8]) {
-    put_varint(out, strings.len() as u64);
-    for s in strings {
-        put_varint(out, s.len() as u64);
-        out.extend_from_slice(s.as_bytes());
-    }
+fn encode_into(out: &mut Vec<u8>, count: u64, entries: &[u8]) {
     put_varint(out, count);
     out.extend_from_slice(entries);
 }
@@ -291,16 +257,16 @@ pub fn encode(d: &Digest) -> Vec<u8> {
         put_varint(&mut entries, (e.row - last_row).max(0) as u64);
         put_varint(&mut entries, zigzag(e.at - last_at));
         put_varint(&mut entries, e.client);
-        put_varint(&mut entries, e.client_unit.map_or(0, |i| u64::from(i) + 1));
-        put_varint(&mut entries, e.access_unit.map_or(0, |i| u64::from(i) + 1));
+        put_varint(&mut entries, u64::from(e.client_unit));
+        put_varint(&mut entries, u64::from(e.access_unit));
         entries.push(e.action);
-        put_varint(&mut entries, e.surnames.map_or(0, |i| u64::from(i) + 1));
+        put_varint(&mut entries, u64::from(e.surnames));
         entries.extend_from_slice(&e.log_key.to_le_bytes());
         last_row = e.row;
         last_at = e.at;
     }
-    let mut out = Vec::with_capacity(entries.len() + 64);
-    encode_into(&mut out, &d.strings, d.entries.len() as u64, &entries);
+    let mut out = Vec::with_capacity(entries.len() + 10);
+    encode_into(&mut out, d.entries.len() as u64, &entries);
     out
 }
 
@@ -342,28 +308,14 @@ impl Reader<'_> {
         Ok(s)
     }
 
-    fn index(&mut self, strings: usize) -> Result<Option<u32>> {
-        match self.varint()? {
-            0 => Ok(None),
-            i if (i as usize) <= strings => Ok(Some((i - 1) as u32)),
-            _ => Err(Reader::bad()),
-        }
+    fn id(&mut self) -> Result<u32> {
+        u32::try_from(self.varint()?).map_err(|_| Reader::bad())
     }
 }
 
 /// Decodes a digest of `chunk`.
 pub fn decode(chunk: i64, system: String, account: String, bytes: &[u8]) -> Result<Digest> {
     let mut r = Reader { bytes, at: 0 };
-    let n = r.varint()? as usize;
-    if n > bytes.len() {
-        return Err(Reader::bad());
-    }
-    let mut strings = Vec::with_capacity(n);
-    for _ in 0..n {
-        let len = r.varint()? as usize;
-        let s = r.take(len)?;
-        strings.push(String::from_utf8(s.to_vec()).map_err(|_| Reader::bad())?);
-    }
     let count = r.varint()? as usize;
     if count > bytes.len() {
         return Err(Reader::bad());
@@ -376,10 +328,10 @@ pub fn decode(chunk: i64, system: String, account: String, bytes: &[u8]) -> Resu
             .ok_or_else(Reader::bad)?;
         at = at.wrapping_add(unzigzag(r.varint()?));
         let client = r.varint()?;
-        let client_unit = r.index(n)?;
-        let access_unit = r.index(n)?;
+        let client_unit = r.id()?;
+        let access_unit = r.id()?;
         let action = r.byte()?;
-        let surnames = r.index(n)?;
+        let surnames = r.id()?;
         let key = r.take(4)?;
         let log_key = u32::from_le_bytes([key[0], key[1], key[2], key[3]]);
         entries.push(Entry {
@@ -397,7 +349,6 @@ pub fn decode(chunk: i64, system: String, account: String, bytes: &[u8]) -> Resu
         chunk,
         system,
         account,
-        strings,
         entries,
     })
 }
@@ -552,14 +503,25 @@ pub fn purge(conn: &Connection, import_id: i64, system: &str, cutoff: i64) -> Re
 /// request): every chunk and digest is written anew.
 pub fn rebuild(conn: &Connection, surnames: impl Fn(&str) -> String) -> Result<u64> {
     conn.execute_batch("DELETE FROM log_digests; DELETE FROM log_chunks;")?;
+    let empty = super::records::string_id(conn, "")?.unwrap_or(-1);
     let mut stmt = conn.prepare(
-        "SELECT id, import_id, system, log_id, at, user_id, subject_id, subject_unit,
-                access_unit, action, subject_name
-         FROM access_log ORDER BY id",
+        "SELECT a.id, a.import_id, s.text, a.log_id, a.at, u.text, a.subject_id, a.subject_unit,
+                a.access_unit, ac.text, a.subject_name
+         FROM access_log a JOIN log_strings s ON s.id = a.system
+         JOIN log_strings u ON u.id = a.user_id JOIN log_strings ac ON ac.id = a.action
+         ORDER BY a.id",
     )?;
     let mut rows = stmt.query([])?;
     let mut builder: Option<ChunkBuilder> = None;
+    let mut names = super::records::LogStrings::new();
     let mut n = 0u64;
+    let id = |v: i64| {
+        if v == empty {
+            0
+        } else {
+            u32::try_from(v).unwrap_or(0)
+        }
+    };
     while let Some(r) = rows.next()? {
         let import_id: i64 = r.get(1)?;
         if builder.as_ref().is_none_or(|b| b.import_id != import_id) {
@@ -569,20 +531,23 @@ pub fn rebuild(conn: &Connection, surnames: impl Fn(&str) -> String) -> Result<u
             builder = Some(ChunkBuilder::new(import_id));
         }
         let (system, log_id, account): (String, String, String) = (r.get(2)?, r.get(3)?, r.get(5)?);
-        let (subject, client_unit, access_unit): (String, String, String) =
-            (r.get(6)?, r.get(7)?, r.get(8)?);
         let (action, name): (String, String) = (r.get(9)?, r.get(10)?);
         let surnames = surnames(&name);
+        let surnames = if surnames.is_empty() {
+            0
+        } else {
+            u32::try_from(names.id(conn, 0, &surnames)?).unwrap_or(0)
+        };
         let a = Access {
             row: r.get(0)?,
             at: r.get(4)?,
             system: &system,
             account: &account,
-            client: client_number(&subject),
-            client_unit: &client_unit,
-            access_unit: &access_unit,
+            client: r.get::<_, i64>(6)?.max(0) as u64,
+            client_unit: id(r.get(7)?),
+            access_unit: id(r.get(8)?),
             action: crate::records::logs::action_code(&action),
-            surnames: &surnames,
+            surnames,
             log_id: &log_id,
         };
         if let Some(b) = builder.as_mut() {
@@ -606,26 +571,25 @@ mod tests {
             chunk: 100,
             system: "treserva".into(),
             account: "a1".into(),
-            strings: vec!["EN1".into(), "andersson".into()],
             entries: vec![
                 Entry {
                     row: 100,
                     at: 1_800_000_000,
                     client: 191_212_121_212,
-                    client_unit: Some(0),
-                    access_unit: Some(0),
+                    client_unit: 3,
+                    access_unit: 3,
                     action: 0,
-                    surnames: Some(1),
+                    surnames: 70_000,
                     log_key: log_key("L1"),
                 },
                 Entry {
                     row: 140,
                     at: 1_799_999_000,
                     client: 191_212_721_219,
-                    client_unit: None,
-                    access_unit: Some(0),
+                    client_unit: 0,
+                    access_unit: 3,
                     action: 10,
-                    surnames: None,
+                    surnames: 0,
                     log_key: 7,
                 },
             ],

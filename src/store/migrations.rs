@@ -393,7 +393,63 @@ CREATE TABLE web_login_failures (
 /// covers, clients' names in the log, people's keyed personnummer hashes, judgements of single
 /// accesses, the watch list, and what a round's windows were drawn from.
 pub const V4_EVIDENCE: &str = r#"
-ALTER TABLE access_log ADD COLUMN subject_name TEXT NOT NULL DEFAULT '';
+-- The log's rows, narrow: the texts that repeat (system, account, name, title, units, action,
+-- resource type, purpose) once each in `log_strings`, the client's 12 digits as a number, and
+-- the client's name (RIV-TA patientName) when the export has one. Half the bytes of the rows as
+-- text, so half the writing on import; `access_log_text` shows them as text.
+CREATE TABLE log_strings (
+    id   INTEGER PRIMARY KEY,
+    text TEXT NOT NULL UNIQUE
+) STRICT;
+INSERT INTO log_strings (text)
+    SELECT system FROM access_log UNION SELECT user_id FROM access_log
+    UNION SELECT user_name FROM access_log UNION SELECT user_title FROM access_log
+    UNION SELECT access_unit FROM access_log UNION SELECT subject_unit FROM access_log
+    UNION SELECT action FROM access_log UNION SELECT resource_type FROM access_log
+    UNION SELECT purpose FROM access_log;
+CREATE TABLE access_log_v4 (
+    id            INTEGER PRIMARY KEY,
+    import_id     INTEGER NOT NULL,
+    system        INTEGER NOT NULL,
+    log_id        TEXT NOT NULL,
+    at            INTEGER NOT NULL,
+    user_id       INTEGER NOT NULL,
+    user_name     INTEGER NOT NULL,
+    user_title    INTEGER NOT NULL,
+    access_unit   INTEGER NOT NULL,
+    subject_id    INTEGER NOT NULL,
+    subject_name  TEXT NOT NULL,
+    subject_unit  INTEGER NOT NULL,
+    action        INTEGER NOT NULL,
+    resource_type INTEGER NOT NULL,
+    purpose       INTEGER NOT NULL
+) STRICT;
+INSERT INTO access_log_v4
+    SELECT a.id, a.import_id,
+        (SELECT id FROM log_strings WHERE text = a.system), a.log_id, a.at,
+        (SELECT id FROM log_strings WHERE text = a.user_id),
+        (SELECT id FROM log_strings WHERE text = a.user_name),
+        (SELECT id FROM log_strings WHERE text = a.user_title),
+        (SELECT id FROM log_strings WHERE text = a.access_unit),
+        CAST(a.subject_id AS INTEGER), '',
+        (SELECT id FROM log_strings WHERE text = a.subject_unit),
+        (SELECT id FROM log_strings WHERE text = a.action),
+        (SELECT id FROM log_strings WHERE text = a.resource_type),
+        (SELECT id FROM log_strings WHERE text = a.purpose)
+    FROM access_log a ORDER BY a.id;
+DROP TABLE access_log;
+ALTER TABLE access_log_v4 RENAME TO access_log;
+CREATE VIEW access_log_text AS
+    SELECT a.id, a.import_id, sy.text AS system, a.log_id, a.at, us.text AS user_id,
+        un.text AS user_name, ut.text AS user_title, au.text AS access_unit,
+        printf('%012d', a.subject_id) AS subject_id, a.subject_name, su.text AS subject_unit,
+        ac.text AS action, rt.text AS resource_type, pu.text AS purpose
+    FROM access_log a
+    JOIN log_strings sy ON sy.id = a.system JOIN log_strings us ON us.id = a.user_id
+    JOIN log_strings un ON un.id = a.user_name JOIN log_strings ut ON ut.id = a.user_title
+    JOIN log_strings au ON au.id = a.access_unit JOIN log_strings su ON su.id = a.subject_unit
+    JOIN log_strings ac ON ac.id = a.action JOIN log_strings rt ON rt.id = a.resource_type
+    JOIN log_strings pu ON pu.id = a.purpose;
 
 -- The rows of the log in chunks of consecutive ids, each with the span of its event times.
 CREATE TABLE log_chunks (

@@ -264,6 +264,72 @@ mod tests {
     }
 
     #[test]
+    fn logs_imported_before_the_index_are_kept_narrowed_and_indexed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            // A database of the release before: the first three migrations and a log.
+            let conn = Connection::open(&path).unwrap();
+            for sql in &migrations::MIGRATIONS[..3] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.execute_batch(
+                "PRAGMA user_version = 3;
+                 INSERT INTO log_imports (id, imported_at, file, digest, rows)
+                     VALUES (1, '2027-02-01T08:00:00Z', 'old.csv', 'abc', 2);
+                 INSERT INTO log_batches VALUES (1, 'treserva', 1, 2, 2, 1800000000, 1800000600, 2);
+                 INSERT INTO access_log (id, import_id, system, log_id, at, user_id, user_name,
+                     user_title, access_unit, subject_id, subject_unit, action, resource_type, purpose)
+                 VALUES (1, 1, 'treserva', 'A1', 1800000000, 'tre1', 'Anna', 'Usk', 'EN1',
+                         '191212121212', 'EN1', 'Läsa', 'journal', 'vård'),
+                        (2, 1, 'treserva', 'A2', 1800000600, 'tre1', 'Anna', 'Usk', 'EN1',
+                         '194001011234', '', 'Skriva', '', '');",
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let rows: Vec<(String, String, String, String)> = store
+            .conn
+            .prepare(
+                "SELECT log_id, subject_id, subject_unit, action FROM access_log_text ORDER BY id",
+            )
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            rows,
+            vec![
+                (
+                    "A1".into(),
+                    "191212121212".into(),
+                    "EN1".into(),
+                    "Läsa".into()
+                ),
+                (
+                    "A2".into(),
+                    "194001011234".into(),
+                    "".into(),
+                    "Skriva".into()
+                ),
+            ]
+        );
+        let digests = logindex::digests_of(&store.conn, "treserva", "tre1", 0, i64::MAX).unwrap();
+        assert_eq!(digests.len(), 1);
+        assert_eq!(digests[0].entries.len(), 2);
+        assert_eq!(digests[0].entries[0].client, 191_212_121_212);
+        assert_eq!(
+            digests[0].entries[1].client_unit, 0,
+            "an empty unit is none"
+        );
+        assert_eq!(
+            evidence::coverage(&store.conn, "treserva").unwrap(),
+            vec![(1_800_000_000, 1_800_000_601)]
+        );
+    }
+
+    #[test]
     fn a_newer_database_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.db");

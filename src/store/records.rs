@@ -8,6 +8,85 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 // ----- access logs -----
 
+/// The ids of the texts that repeat in the log (`log_strings`), cached for one import: per
+/// column the few texts seen last (most columns have a handful of values, and a comparison is
+/// cheaper than a hash), then one map. The map is emptied when it grows past
+/// [`LogStrings::MAX`] entries (a hostile file with a new text in every row costs lookups, not
+/// memory).
+#[derive(Debug, Default)]
+pub struct LogStrings {
+    recent: Vec<Vec<(String, i64)>>,
+    cache: std::collections::HashMap<String, i64>,
+}
+
+impl LogStrings {
+    pub const MAX: usize = 100_000;
+    /// Texts remembered per column.
+    const RECENT: usize = 8;
+
+    pub fn new() -> LogStrings {
+        LogStrings::default()
+    }
+
+    /// The id of `text` in column `column` (any small number naming the column), stored first
+    /// when new.
+    pub fn id(&mut self, conn: &Connection, column: usize, text: &str) -> Result<i64> {
+        if self.recent.len() <= column {
+            self.recent.resize_with(column + 1, Vec::new);
+        }
+        let recent = &mut self.recent[column];
+        if let Some(i) = recent.iter().position(|(t, _)| t == text) {
+            let id = recent[i].1;
+            if i > 0 {
+                recent.swap(i, i - 1);
+            }
+            return Ok(id);
+        }
+        let id = match self.cache.get(text) {
+            Some(id) => *id,
+            None => {
+                let id = match string_id(conn, text)? {
+                    Some(id) => id,
+                    None => conn
+                        .prepare_cached("INSERT INTO log_strings (text) VALUES (?1) RETURNING id")?
+                        .query_row([text], |r| r.get(0))?,
+                };
+                if self.cache.len() >= LogStrings::MAX {
+                    self.cache.clear();
+                }
+                self.cache.insert(text.to_string(), id);
+                id
+            }
+        };
+        let recent = &mut self.recent[column];
+        if recent.len() >= LogStrings::RECENT {
+            recent.pop();
+        }
+        recent.push((text.to_string(), id));
+        Ok(id)
+    }
+}
+
+/// The texts of the log's strings `ids` (those that exist).
+pub fn texts(conn: &Connection, ids: &[u32]) -> Result<Vec<(u32, String)>> {
+    let mut stmt = conn.prepare_cached("SELECT text FROM log_strings WHERE id = ?1")?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(text) = stmt.query_row([id], |r| r.get(0)).optional()? {
+            out.push((*id, text));
+        }
+    }
+    Ok(out)
+}
+
+/// The id of a text of the log, if it occurs.
+pub fn string_id(conn: &Connection, text: &str) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT id FROM log_strings WHERE text = ?1")?
+        .query_row([text], |r| r.get(0))
+        .optional()?)
+}
+
 /// The rows of one import and one system (see the `log_batches` table).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct LogBatch {
@@ -154,15 +233,23 @@ pub fn accesses(
     to: i64,
 ) -> Result<Vec<Access>> {
     let mut out: Vec<Access> = Vec::new();
+    let (Some(system_id), Ok(client)) = (string_id(conn, system)?, subject.parse::<i64>()) else {
+        return Ok(out);
+    };
     let batches = overlapping_batches(conn, system, from, to.saturating_sub(1))?;
     let mut stmt = conn.prepare_cached(
-        "SELECT id, system, log_id, at, user_id, user_name, user_title, access_unit, action, purpose
-         FROM access_log
-         WHERE id BETWEEN ?1 AND ?2 AND subject_id = ?3 AND system = ?4 AND at >= ?5 AND at < ?6",
+        "SELECT a.id, sy.text, a.log_id, a.at, us.text, un.text, ut.text, au.text, ac.text, pu.text
+         FROM access_log a
+         JOIN log_strings sy ON sy.id = a.system JOIN log_strings us ON us.id = a.user_id
+         JOIN log_strings un ON un.id = a.user_name JOIN log_strings ut ON ut.id = a.user_title
+         JOIN log_strings au ON au.id = a.access_unit JOIN log_strings ac ON ac.id = a.action
+         JOIN log_strings pu ON pu.id = a.purpose
+         WHERE a.id BETWEEN ?1 AND ?2 AND a.subject_id = ?3 AND a.system = ?4
+           AND a.at >= ?5 AND a.at < ?6",
     )?;
     for b in batches {
         let rows = stmt.query_map(
-            params![b.first_row, b.last_row, subject, system, from, to],
+            params![b.first_row, b.last_row, client, system_id, from, to],
             |r| {
                 Ok(Access {
                     id: r.get(0)?,
@@ -191,17 +278,18 @@ pub fn accesses(
 /// Deletes the rows of batch `b` older than `cutoff` (Unix seconds); returns how many, and
 /// shrinks or removes the batch.
 pub fn purge_batch(conn: &Connection, b: &LogBatch, cutoff: i64) -> Result<usize> {
+    let system = string_id(conn, &b.system)?.unwrap_or(-1);
     let n = conn
         .prepare_cached(
             "DELETE FROM access_log WHERE id BETWEEN ?1 AND ?2 AND system = ?3 AND at < ?4",
         )?
-        .execute(params![b.first_row, b.last_row, b.system, cutoff])?;
+        .execute(params![b.first_row, b.last_row, system, cutoff])?;
     let left: (i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>) = conn
         .prepare_cached(
             "SELECT COUNT(*), MIN(id), MAX(id), MIN(at), MAX(at) FROM access_log
              WHERE id BETWEEN ?1 AND ?2 AND system = ?3",
         )?
-        .query_row(params![b.first_row, b.last_row, b.system], |r| {
+        .query_row(params![b.first_row, b.last_row, system], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })?;
     match left {
@@ -222,11 +310,12 @@ pub fn purge_batch(conn: &Connection, b: &LogBatch, cutoff: i64) -> Result<usize
 
 /// Rows of batch `b` older than `cutoff`, for a dry run.
 pub fn count_expired(conn: &Connection, b: &LogBatch, cutoff: i64) -> Result<usize> {
+    let system = string_id(conn, &b.system)?.unwrap_or(-1);
     let n: i64 = conn
         .prepare_cached(
             "SELECT COUNT(*) FROM access_log WHERE id BETWEEN ?1 AND ?2 AND system = ?3 AND at < ?4",
         )?
-        .query_row(params![b.first_row, b.last_row, b.system, cutoff], |r| {
+        .query_row(params![b.first_row, b.last_row, system, cutoff], |r| {
             r.get(0)
         })?;
     Ok(n.max(0) as usize)
