@@ -68,10 +68,15 @@ impl KeyedHash {
 
     /// The hash of 12 digits, hex.
     pub fn hash(&self, digits: &[u8]) -> String {
+        hex::encode(self.digest(digits))
+    }
+
+    /// The hash of 12 digits.
+    pub fn digest(&self, digits: &[u8]) -> [u8; 32] {
         use hmac::Mac;
         let mut mac = self.0.clone();
         mac.update(digits);
-        hex::encode(mac.finalize().into_bytes())
+        mac.finalize().into_bytes().into()
     }
 }
 

@@ -9,9 +9,9 @@
 //! The rules see some days around the period too (`documented_within`, the burst's length), so
 //! that a signature the day after explains a read the day before.
 
-use super::assess::{self, Assessment, Context, Fact, Said, Texts};
+use super::assess::{self, Assessment, Context, Fact, IdMap, Said, Texts};
 use super::coverage::{self, LogStatus};
-use super::people::Directory;
+use super::people::{Directory, People};
 use crate::Result;
 use crate::engine::org::Org;
 use crate::records::logs;
@@ -202,22 +202,16 @@ pub fn margin(rules: &EvidenceRules) -> i64 {
     (i64::from(rules.documented_days) * 86_400).max(rules.burst_within)
 }
 
-/// Turns the entries of a digest into facts; keeps an entry when `keep` says so.
-pub fn facts_from(
-    d: &logindex::Digest,
-    out: &mut Vec<Fact>,
-    keep: impl Fn(&logindex::Entry) -> bool,
-) {
-    for e in d.entries.iter().filter(|e| keep(e)) {
-        out.push(Fact {
-            row: e.row,
-            at: e.at,
-            client: e.client,
-            client_unit: e.client_unit,
-            action: e.action,
-            surnames: e.surnames,
-            log_key: e.log_key,
-        });
+/// The fact of an entry of the index.
+pub fn fact(e: &logindex::Entry) -> Fact {
+    Fact {
+        row: e.row,
+        at: e.at,
+        client: e.client,
+        client_unit: e.client_unit,
+        action: e.action,
+        surnames: e.surnames,
+        log_key: e.log_key,
     }
 }
 
@@ -238,10 +232,15 @@ pub fn gather(
     let mut facts = Vec::new();
     for account in accounts {
         for d in logindex::digests_of(conn, system, account, from - m, to + m)? {
-            facts_from(&d, &mut facts, |e| {
-                (near.0 <= e.at && e.at < near.1)
-                    || (writes.contains(&e.action) && from - m <= e.at && e.at < to + m)
-            });
+            facts.extend(
+                d.entries
+                    .iter()
+                    .filter(|e| {
+                        (near.0 <= e.at && e.at < near.1)
+                            || (writes.contains(&e.action) && from - m <= e.at && e.at < to + m)
+                    })
+                    .map(fact),
+            );
         }
     }
     assess::prepare(&mut facts);
@@ -249,11 +248,20 @@ pub fn gather(
     Ok(facts)
 }
 
-/// Assesses the facts of one person (or one account of nobody) in `[from, to)`: (fact,
-/// assessment) in time order.
+/// One assessed access, with its explanations and flags in sentences.
+#[derive(Debug, Clone)]
+pub struct Assessed {
+    pub fact: Fact,
+    pub assessment: Assessment,
+    pub explanations: Vec<Said>,
+    pub flags: Vec<Said>,
+}
+
+/// Assesses the facts of one person (or one account of nobody) in `[from, to)` and hands each
+/// access, in time order, to `each` with the context its sentences need.
 #[allow(clippy::too_many_arguments)]
 pub fn assess_person(
-    dir: &mut Directory,
+    dir: &mut impl People,
     org: &Org,
     rules: &EvidenceRules,
     tz: chrono_tz::Tz,
@@ -262,28 +270,32 @@ pub fn assess_person(
     strings: &Texts,
     from: i64,
     to: i64,
-) -> Result<Vec<(Fact, Assessment)>> {
+    mut each: impl FnMut(&Fact, &Assessment, &Context),
+) -> Result<()> {
     let subject = dir.subject(person)?;
     let units: Vec<String> = match person {
         Some(p) => dir.staff(p)?.map(|s| s.units.clone()).unwrap_or_default(),
         None => Vec::new(),
     };
-    let mut mine: HashMap<u32, bool> = HashMap::new();
-    let mut same: HashMap<u32, bool> = HashMap::new();
+    let mut mine: IdMap<bool> = IdMap::default();
+    let mut same: IdMap<bool> = IdMap::default();
     let start = facts.partition_point(|f| f.at < from);
-    for f in facts[start..].iter().take_while(|f| f.at < to) {
-        mine.entry(f.client_unit).or_insert_with(|| {
-            let unit = strings.name(f.client_unit);
-            !unit.is_empty()
-                && org
-                    .lineage(unit)
-                    .iter()
-                    .any(|u| units.iter().any(|m| m == u))
-        });
+    let end = facts.partition_point(|f| f.at < to);
+    let mut clients: Vec<u64> = Vec::with_capacity(end.saturating_sub(start));
+    for f in &facts[start..end] {
+        if let std::collections::hash_map::Entry::Vacant(e) = mine.entry(f.client_unit) {
+            let lineage = dir.lineage(org, f.client_unit, strings.name(f.client_unit));
+            e.insert(lineage.iter().any(|u| units.iter().any(|m| m == u)));
+        }
         same.entry(f.surnames).or_insert_with(|| {
             crate::names::share_surname(strings.name(f.surnames), &subject.surnames)
         });
-        dir.client(f.client)?;
+        clients.push(f.client);
+    }
+    clients.sort_unstable();
+    clients.dedup();
+    for c in clients {
+        dir.client(c)?;
     }
     let (writes, emergency) = action_codes();
     let cx = Context {
@@ -297,10 +309,60 @@ pub fn assess_person(
         writes: &writes,
         emergency,
     };
-    Ok(assess::assess(facts, from, to, &cx)
-        .into_iter()
-        .map(|(i, a)| (facts[i], a))
-        .collect())
+    for (i, a) in assess::assess(facts, from, to, &cx) {
+        each(&facts[i], &a, &cx);
+    }
+    Ok(())
+}
+
+/// Assesses like [`assess_person`], with the sentences.
+#[allow(clippy::too_many_arguments)]
+fn assess_in_full(
+    dir: &mut impl People,
+    org: &Org,
+    routine: &Routine,
+    person: Option<&str>,
+    facts: &[Fact],
+    strings: &Texts,
+    from: i64,
+    to: i64,
+) -> Result<Vec<Assessed>> {
+    let unit_name = |u: &str| org.unit_name(u).to_string();
+    let mut out = Vec::new();
+    assess_person(
+        dir,
+        org,
+        &routine.evidence,
+        routine.timezone,
+        person,
+        facts,
+        strings,
+        from,
+        to,
+        |fact, a, cx| {
+            out.push(Assessed {
+                fact: *fact,
+                assessment: *a,
+                explanations: a
+                    .explanations(fact, cx)
+                    .iter()
+                    .map(|e| Said {
+                        code: e.code(),
+                        text: e.text(&unit_name),
+                    })
+                    .collect(),
+                flags: a
+                    .flags(fact, cx)
+                    .iter()
+                    .map(|f| Said {
+                        code: f.code(),
+                        text: f.text(&unit_name),
+                    })
+                    .collect(),
+            });
+        },
+    )?;
+    Ok(out)
 }
 
 /// The period of a case, Unix seconds.
@@ -341,9 +403,8 @@ pub fn evidence_of(
     let day = crate::engine::deadline::local_date(now, routine.timezone);
     let mut dir = Directory::new(conn, day)?;
     let mut strings = Texts::default();
-    let org_units = |u: &str| org.unit_name(u).to_string();
     // (row, assessment) of every access of the evidence.
-    let mut found: Vec<(i64, Assessment)> = Vec::new();
+    let mut found: Vec<(i64, Assessed)> = Vec::new();
     if let Some(person) = &case.subject_person_id {
         let staff_accounts: Vec<(String, String)> = dir
             .staff(person)?
@@ -370,18 +431,17 @@ pub fn evidence_of(
                 to,
                 &mut strings,
             )?;
-            for (f, a) in assess_person(
+            for a in assess_in_full(
                 &mut dir,
                 org,
-                &routine.evidence,
-                routine.timezone,
+                routine,
                 Some(person),
                 &facts,
                 &strings,
                 from,
                 to,
             )? {
-                found.push((f.row, a));
+                found.push((a.fact.row, a));
             }
         }
     } else if let Some(client) = &case.client_ref {
@@ -424,24 +484,24 @@ pub fn evidence_of(
                     to,
                     &mut strings,
                 )?;
-                let assessed = assess_person(
+                let assessed = assess_in_full(
                     &mut dir,
                     org,
-                    &routine.evidence,
-                    routine.timezone,
+                    routine,
                     owner.as_deref(),
                     &facts,
                     &strings,
                     from,
                     to,
                 )?;
-                let mut by_key: HashMap<(i64, u32), Assessment> = assessed
+                let mut by_key: HashMap<(i64, u32), Assessed> = assessed
                     .into_iter()
-                    .map(|(f, a)| ((f.at, f.log_key), a))
+                    .map(|a| ((a.fact.at, a.fact.log_key), a))
                     .collect();
                 for (at, key, row) in wanted {
-                    let a = by_key.remove(&(at, key)).unwrap_or_default();
-                    found.push((row, a));
+                    if let Some(a) = by_key.remove(&(at, key)) {
+                        found.push((row, a));
+                    }
                 }
             }
         }
@@ -481,22 +541,8 @@ pub fn evidence_of(
             action: r.action.clone(),
             resource_type: r.resource_type.clone(),
             purpose: r.purpose.clone(),
-            explanations: a
-                .explanations
-                .iter()
-                .map(|e| Said {
-                    code: e.code(),
-                    text: e.text(&org_units),
-                })
-                .collect(),
-            flags: a
-                .flags
-                .iter()
-                .map(|f| Said {
-                    code: f.code(),
-                    text: f.text(&org_units),
-                })
-                .collect(),
+            explanations: a.explanations,
+            flags: a.flags,
             judgement,
         });
     }

@@ -1,10 +1,15 @@
 //! Whom an access concerns: the user behind an account (also someone who has left the roster),
 //! the people of the roster whose personnummer is the client's — matched only as keyed hashes,
-//! the numbers are never kept in clear — and whether the client is on the watch list. Answers
-//! are cached for the length of one evidence or radar.
+//! the numbers are never kept in clear — and whether the client is on the watch list.
+//!
+//! Two sources answer the same questions ([`People`]): a [`Directory`] asks the store as it goes
+//! (one case's evidence: a few people and clients), a [`Snapshot`] holds the roster and the watch
+//! list in memory, read once and shared by the radar's threads, each asking through its own
+//! [`SnapshotView`]. Answers are cached for the length of one evidence or radar.
 
-use super::assess::{ClientInfo, Subject};
+use super::assess::{ClientInfo, IdMap, Subject};
 use crate::Result;
+use crate::engine::org::Org;
 use crate::personnummer::KeyedHash;
 use crate::store::evidence::{self as db, Staff};
 use crate::store::logindex;
@@ -12,97 +17,22 @@ use chrono::NaiveDate;
 use rusqlite::Connection;
 use std::collections::HashMap;
 
-pub struct Directory<'c> {
-    conn: &'c Connection,
-    hasher: KeyedHash,
-    /// Every personnummer hash of the roster, when loaded whole (the radar).
-    by_hash: Option<HashMap<String, Vec<(String, String)>>>,
-    watch: HashMap<u64, String>,
-    clients: HashMap<u64, ClientInfo>,
-    staff: HashMap<String, Option<Staff>>,
-    owners: Option<HashMap<(String, String), String>>,
-}
-
-impl<'c> Directory<'c> {
-    /// A directory on `conn`, with the watch list as it stands on `day`.
-    pub fn new(conn: &'c Connection, day: NaiveDate) -> Result<Directory<'c>> {
-        let key = db::person_key(conn)?;
-        let watch = db::watched(conn, day)?
-            .into_iter()
-            .map(|(client, reason)| (logindex::client_number(&client), reason))
-            .collect();
-        Ok(Directory {
-            conn,
-            hasher: KeyedHash::new(key.as_bytes()),
-            by_hash: None,
-            watch,
-            clients: HashMap::new(),
-            staff: HashMap::new(),
-            owners: None,
-        })
-    }
-
-    /// Loads every personnummer hash and account of the roster at once, for many lookups.
-    pub fn preload(&mut self) -> Result<()> {
-        let mut by_hash: HashMap<String, Vec<(String, String)>> = HashMap::new();
-        for (hash, id, name) in db::personnummer_hashes(self.conn)? {
-            by_hash.entry(hash).or_default().push((id, name));
-        }
-        self.by_hash = Some(by_hash);
-        self.owners = Some(
-            db::account_owners(self.conn)?
-                .into_iter()
-                .map(|(s, a, p)| ((s, a), p))
-                .collect(),
-        );
-        for staff in db::all_staff(self.conn)? {
-            self.staff.insert(staff.id.clone(), Some(staff));
-        }
-        Ok(())
-    }
-
+/// What the rules ask about people and clients.
+pub trait People {
     /// What the rules know of `client` (its 12 digits as a number).
-    pub fn client(&mut self, client: u64) -> Result<&ClientInfo> {
-        if !self.clients.contains_key(&client) {
-            let digits = logindex::client_digits(client);
-            let hash = self.hasher.hash(digits.as_bytes());
-            let people = match &self.by_hash {
-                Some(map) => map.get(&hash).cloned().unwrap_or_default(),
-                None => db::people_by_personnummer(self.conn, &hash)?,
-            };
-            let info = ClientInfo {
-                hash,
-                people,
-                watched: self.watch.get(&client).cloned(),
-            };
-            self.clients.insert(client, info);
-        }
-        Ok(&self.clients[&client])
-    }
+    fn client(&mut self, client: u64) -> Result<&ClientInfo>;
 
     /// The client infos asked for so far.
-    pub fn clients(&self) -> &HashMap<u64, ClientInfo> {
-        &self.clients
-    }
+    fn clients(&self) -> &HashMap<u64, ClientInfo>;
 
-    pub fn staff(&mut self, id: &str) -> Result<Option<&Staff>> {
-        if !self.staff.contains_key(id) {
-            let s = db::staff(self.conn, id)?;
-            self.staff.insert(id.to_string(), s);
-        }
-        Ok(self.staff.get(id).and_then(Option::as_ref))
-    }
+    /// Person `id`, current or as last recorded before they left.
+    fn staff(&mut self, id: &str) -> Result<Option<&Staff>>;
 
-    /// Who holds account `account` of `system` now.
-    pub fn owner(&mut self, system: &str, account: &str) -> Result<Option<String>> {
-        match &self.owners {
-            Some(map) => Ok(map.get(&(system.to_string(), account.to_string())).cloned()),
-            None => db::account_owner(self.conn, system, account),
-        }
-    }
+    /// Unit `name` (id `id` in the log's strings) and the units above it; empty for none.
+    fn lineage(&mut self, org: &Org, id: u32, name: &str) -> &[String];
 
     /// The subject of the rules for person `id` (`None`: an account of nobody).
-    pub fn subject(&mut self, id: Option<&str>) -> Result<Subject> {
+    fn subject(&mut self, id: Option<&str>) -> Result<Subject> {
         let Some(id) = id else {
             return Ok(Subject::default());
         };
@@ -117,7 +47,195 @@ impl<'c> Directory<'c> {
             person_id: Some(id.to_string()),
             surnames: crate::names::surnames(&staff.name),
             ended,
-            personnummer_hash: staff.personnummer_hash.clone(),
+            personnummer_hash: staff.personnummer_hash.as_deref().and_then(digest_of_hex),
         })
+    }
+}
+
+/// A hash as the store keeps it (hex) as bytes.
+fn digest_of_hex(hex_text: &str) -> Option<[u8; 32]> {
+    let bytes = hex::decode(hex_text).ok()?;
+    bytes.try_into().ok()
+}
+
+fn lineage_of(org: &Org, name: &str) -> Vec<String> {
+    if name.is_empty() {
+        Vec::new()
+    } else {
+        org.lineage(name).into_iter().map(str::to_string).collect()
+    }
+}
+
+fn watch_list(conn: &Connection, day: NaiveDate) -> Result<HashMap<u64, String>> {
+    Ok(db::watched(conn, day)?
+        .into_iter()
+        .map(|(client, reason)| (logindex::client_number(&client), reason))
+        .collect())
+}
+
+/// The store's answers, as they are needed.
+pub struct Directory<'c> {
+    conn: &'c Connection,
+    hasher: KeyedHash,
+    /// Whether anyone in the roster has a personnummer given (else no client can match).
+    any_personnummer: bool,
+    watch: HashMap<u64, String>,
+    clients: HashMap<u64, ClientInfo>,
+    staff: HashMap<String, Option<Staff>>,
+    lineages: IdMap<Vec<String>>,
+}
+
+impl<'c> Directory<'c> {
+    /// A directory on `conn`, with the watch list as it stands on `day`.
+    pub fn new(conn: &'c Connection, day: NaiveDate) -> Result<Directory<'c>> {
+        let key = db::person_key(conn)?;
+        Ok(Directory {
+            conn,
+            hasher: KeyedHash::new(key.as_bytes()),
+            any_personnummer: db::any_personnummer(conn)?,
+            watch: watch_list(conn, day)?,
+            clients: HashMap::new(),
+            staff: HashMap::new(),
+            lineages: IdMap::default(),
+        })
+    }
+
+    /// Who holds account `account` of `system` now.
+    pub fn owner(&mut self, system: &str, account: &str) -> Result<Option<String>> {
+        db::account_owner(self.conn, system, account)
+    }
+}
+
+impl People for Directory<'_> {
+    fn client(&mut self, client: u64) -> Result<&ClientInfo> {
+        if !self.clients.contains_key(&client) {
+            let (hash, people) = if self.any_personnummer {
+                let digits = logindex::client_digits(client);
+                let hash = self.hasher.digest(digits.as_bytes());
+                (
+                    Some(hash),
+                    db::people_by_personnummer(self.conn, &hex::encode(hash))?,
+                )
+            } else {
+                (None, Vec::new())
+            };
+            let info = ClientInfo {
+                hash,
+                people,
+                watched: self.watch.get(&client).cloned(),
+            };
+            self.clients.insert(client, info);
+        }
+        Ok(&self.clients[&client])
+    }
+
+    fn clients(&self) -> &HashMap<u64, ClientInfo> {
+        &self.clients
+    }
+
+    fn staff(&mut self, id: &str) -> Result<Option<&Staff>> {
+        if !self.staff.contains_key(id) {
+            let s = db::staff(self.conn, id)?;
+            self.staff.insert(id.to_string(), s);
+        }
+        Ok(self.staff.get(id).and_then(Option::as_ref))
+    }
+
+    fn lineage(&mut self, org: &Org, id: u32, name: &str) -> &[String] {
+        self.lineages
+            .entry(id)
+            .or_insert_with(|| lineage_of(org, name))
+    }
+}
+
+/// The roster's people, accounts and personnummer hashes and the watch list, read once.
+pub struct Snapshot {
+    hasher: KeyedHash,
+    by_hash: HashMap<[u8; 32], Vec<(String, String)>>,
+    watch: HashMap<u64, String>,
+    staff: HashMap<String, Staff>,
+    owners: HashMap<(String, String), String>,
+}
+
+impl Snapshot {
+    /// Reads everything, with the watch list as it stands on `day`.
+    pub fn load(conn: &Connection, day: NaiveDate) -> Result<Snapshot> {
+        let key = db::person_key(conn)?;
+        let mut by_hash: HashMap<[u8; 32], Vec<(String, String)>> = HashMap::new();
+        for (hash, id, name) in db::personnummer_hashes(conn)? {
+            if let Some(hash) = digest_of_hex(&hash) {
+                by_hash.entry(hash).or_default().push((id, name));
+            }
+        }
+        Ok(Snapshot {
+            hasher: KeyedHash::new(key.as_bytes()),
+            by_hash,
+            watch: watch_list(conn, day)?,
+            staff: db::all_staff(conn)?
+                .into_iter()
+                .map(|s| (s.id.clone(), s))
+                .collect(),
+            owners: db::account_owners(conn)?
+                .into_iter()
+                .map(|(s, a, p)| ((s, a), p))
+                .collect(),
+        })
+    }
+
+    /// Who holds account `account` of `system` now.
+    pub fn owner(&self, system: &str, account: &str) -> Option<&str> {
+        self.owners
+            .get(&(system.to_string(), account.to_string()))
+            .map(String::as_str)
+    }
+
+    /// A view with caches of its own (one per thread).
+    pub fn view(&self) -> SnapshotView<'_> {
+        SnapshotView {
+            snapshot: self,
+            clients: HashMap::new(),
+            lineages: IdMap::default(),
+        }
+    }
+}
+
+/// A [`Snapshot`] asked by one thread.
+pub struct SnapshotView<'s> {
+    snapshot: &'s Snapshot,
+    clients: HashMap<u64, ClientInfo>,
+    lineages: IdMap<Vec<String>>,
+}
+
+impl People for SnapshotView<'_> {
+    fn client(&mut self, client: u64) -> Result<&ClientInfo> {
+        let snapshot = self.snapshot;
+        Ok(self.clients.entry(client).or_insert_with(|| {
+            // Nobody in the roster has a personnummer given: nobody can match, no hash needed.
+            let hash = (!snapshot.by_hash.is_empty()).then(|| {
+                let digits = logindex::client_digits(client);
+                snapshot.hasher.digest(digits.as_bytes())
+            });
+            ClientInfo {
+                people: hash
+                    .and_then(|h| snapshot.by_hash.get(&h).cloned())
+                    .unwrap_or_default(),
+                hash,
+                watched: snapshot.watch.get(&client).cloned(),
+            }
+        }))
+    }
+
+    fn clients(&self) -> &HashMap<u64, ClientInfo> {
+        &self.clients
+    }
+
+    fn staff(&mut self, id: &str) -> Result<Option<&Staff>> {
+        Ok(self.snapshot.staff.get(id))
+    }
+
+    fn lineage(&mut self, org: &Org, id: u32, name: &str) -> &[String] {
+        self.lineages
+            .entry(id)
+            .or_insert_with(|| lineage_of(org, name))
     }
 }

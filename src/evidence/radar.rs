@@ -2,12 +2,12 @@
 //! unexplained accesses, weighted by how much each flag says — for the verksamhetschef to decide
 //! on targeted reviews. It decodes the digests of the log's index for the period (and the margin
 //! the rules look at), groups accounts by the person who holds them, and runs the same rules as a
-//! case's evidence. Nothing opens by itself: the decision to start a targeted review is always
-//! the verksamhetschef's.
+//! case's evidence, the people shared out over the machine's cores. Nothing opens by itself: the
+//! decision to start a targeted review is always the verksamhetschef's.
 
-use super::assess::{FLAG_CODES, Fact, Texts};
-use super::case::{action_codes, assess_person, facts_from, margin};
-use super::people::Directory;
+use super::assess::{Code, FLAG_CODES, Fact, Texts};
+use super::case::{action_codes, assess_person, fact, margin};
+use super::people::{People, Snapshot};
 use crate::Result;
 use crate::engine::org::Org;
 use crate::routine::Routine;
@@ -42,8 +42,56 @@ pub struct Row {
 
 /// A row: the person, or (for an account of nobody) `None` and the account.
 type RowKey = (Option<String>, String);
-/// Per client and flag code: the flag's weight, and whether an access of them is unexplained.
-type Scores = HashMap<(u64, &'static str), (u32, bool)>;
+
+/// What one person's accesses of one system add to their row.
+#[derive(Debug, Default)]
+struct Tally {
+    accesses: usize,
+    clients: Vec<u64>,
+    flagged: usize,
+    unexplained: usize,
+    counts: [usize; FLAG_CODES.len()],
+    /// The score of the accesses tallied so far (each kind of flag once per client, by its
+    /// weight, twice when an access of that client and kind is unexplained).
+    score: u32,
+}
+
+impl Tally {
+    fn add(&mut self, other: Tally) {
+        self.accesses += other.accesses;
+        self.clients.extend(other.clients);
+        self.flagged += other.flagged;
+        self.unexplained += other.unexplained;
+        for (a, b) in self.counts.iter_mut().zip(other.counts) {
+            *a += b;
+        }
+        // A person's systems are tallied apart: their clients are told apart by system too.
+        self.score += other.score;
+    }
+}
+
+/// The score of flagged accesses (client, flag bits, unexplained): each kind of flag once per
+/// client, by its weight, twice when an access of that client and kind is unexplained.
+fn score(mut flagged: Vec<(u64, u16, bool)>) -> u32 {
+    flagged.sort_unstable_by_key(|(client, ..)| *client);
+    let mut score = 0;
+    for same in flagged.chunk_by(|a, b| a.0 == b.0) {
+        let (mut any, mut unexplained) = (0u16, 0u16);
+        for (_, bits, u) in same {
+            any |= bits;
+            if *u {
+                unexplained |= bits;
+            }
+        }
+        for code in Code::ALL {
+            let bit = 1u16 << (code as u16);
+            if any & bit != 0 {
+                score += code.weight() * if unexplained & bit != 0 { 2 } else { 1 };
+            }
+        }
+    }
+    score
+}
 
 /// The rules and zone the radar uses for `system`: those of its sampling routine, else of the
 /// first routine that covers it, else the defaults.
@@ -78,6 +126,61 @@ pub struct Scope<'a> {
     pub tz: Tz,
 }
 
+/// One person (or one account of nobody) of one system: the digests of their accounts, then
+/// their facts.
+struct Group {
+    key: RowKey,
+    person: Option<String>,
+    accounts: Vec<String>,
+    /// (chunk, start, end in the arena of digests) of each of their accounts' digests.
+    digests: Vec<(i64, usize, usize)>,
+    /// How many entries their digests hold.
+    entries: usize,
+    facts: Vec<Fact>,
+}
+
+/// Runs `work` on every group, the groups shared out over the machine's cores (each thread's
+/// share in turn, one by one, with state of its own from `init`), and returns the results in
+/// the groups' order.
+fn on_cores<S, T: Send>(
+    groups: &mut [Group],
+    init: impl Fn() -> S + Sync,
+    work: impl Fn(&mut S, &mut Group) -> Result<T> + Sync,
+) -> Result<Vec<T>> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8)
+        .min(groups.len().max(1));
+    let size = groups.len().div_ceil(threads).max(1);
+    let (init, work) = (&init, &work);
+    let parts: Vec<Result<Vec<T>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = groups
+            .chunks_mut(size)
+            .map(|part| {
+                scope.spawn(move || {
+                    let mut state = init();
+                    part.iter_mut()
+                        .map(|g| work(&mut state, g))
+                        .collect::<Result<Vec<T>>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(crate::Error::runtime("a radar thread failed")))
+            })
+            .collect()
+    });
+    let mut out = Vec::with_capacity(groups.len());
+    for part in parts {
+        out.extend(part?);
+    }
+    Ok(out)
+}
+
 /// The radar of `[from, to)`, of one system or all, with the watch list as it stands on the day
 /// of `now`.
 pub fn radar(
@@ -87,126 +190,134 @@ pub fn radar(
     scope: &Scope,
     now: DateTime<Utc>,
 ) -> Result<Vec<Row>> {
-    let (from, to, system, tz) = (
-        scope.from.timestamp(),
-        scope.to.timestamp(),
-        scope.system,
-        scope.tz,
-    );
+    let (from, to, tz) = (scope.from.timestamp(), scope.to.timestamp(), scope.tz);
     let day = crate::engine::deadline::local_date(now, tz);
-    let mut dir = Directory::new(conn, day)?;
-    dir.preload()?;
-    let systems: Vec<String> = match system {
+    let snapshot = Snapshot::load(conn, day)?;
+    let systems: Vec<String> = match scope.system {
         Some(s) => vec![s.to_string()],
         None => systems_in(conn, from, to)?.into_iter().collect(),
     };
     let (writes, _) = action_codes();
-    // Person (or `account of nobody`) → row.
-    let mut rows: HashMap<(Option<String>, String), Row> = HashMap::new();
-    let mut clients_of: HashMap<(Option<String>, String), BTreeSet<u64>> = HashMap::new();
-    // (row key, client, flag code) → (weight, unexplained), for the score.
-    let mut scored: HashMap<RowKey, Scores> = HashMap::new();
+    let mut tallies: HashMap<RowKey, (Tally, Vec<String>)> = HashMap::new();
     for system in &systems {
         let (rules, tz) = rules_for(routines, system, tz);
         let m = margin(&rules);
         let near = (from - rules.burst_within, to + rules.burst_within);
-        let mut strings = Texts::default();
-        let mut by_account: HashMap<String, Vec<Fact>> = HashMap::new();
+        // The digests, as stored, by the person who holds the account; accounts of nobody are
+        // each their own group.
+        let mut groups: Vec<Group> = Vec::new();
+        let mut group_of: HashMap<String, usize> = HashMap::new();
+        let mut by_key: HashMap<RowKey, usize> = HashMap::new();
+        // Every digest's bytes, one after the other: no allocation per digest.
+        let mut arena: Vec<u8> = Vec::new();
         logindex::for_each_digest(conn, Some(system), from - m, to + m, |d| {
-            let facts = by_account.entry(d.account.clone()).or_default();
-            facts_from(&d, facts, |e| {
-                (near.0 <= e.at && e.at < near.1) || writes.contains(&e.action)
-            });
+            let g = match group_of.get(d.account) {
+                Some(g) => *g,
+                None => {
+                    let person = snapshot.owner(system, d.account).map(str::to_string);
+                    let key = match &person {
+                        Some(p) => (Some(p.clone()), String::new()),
+                        None => (None, format!("{system}:{}", d.account)),
+                    };
+                    let g = *by_key.entry(key.clone()).or_insert_with(|| {
+                        groups.push(Group {
+                            key,
+                            person,
+                            accounts: Vec::new(),
+                            digests: Vec::new(),
+                            entries: 0,
+                            facts: Vec::new(),
+                        });
+                        groups.len() - 1
+                    });
+                    groups[g].accounts.push(format!("{system}:{}", d.account));
+                    group_of.insert(d.account.to_string(), g);
+                    g
+                }
+            };
+            let start = arena.len();
+            arena.extend_from_slice(d.bytes);
+            groups[g].digests.push((d.chunk, start, arena.len()));
+            groups[g].entries += logindex::entry_count(d.bytes);
             Ok(())
         })?;
-        // Accounts by the person who holds them.
-        let mut by_person: BTreeMap<Option<String>, Vec<(String, Vec<Fact>)>> = BTreeMap::new();
-        for (account, facts) in by_account {
-            let owner = dir.owner(system, &account)?;
-            by_person.entry(owner).or_default().push((account, facts));
-        }
-        for (person, accounts) in by_person {
-            // Accounts of nobody are each their own row.
-            let groups: Vec<Vec<(String, Vec<Fact>)>> = match person {
-                Some(_) => vec![accounts],
-                None => accounts.into_iter().map(|a| vec![a]).collect(),
-            };
-            for group in groups {
-                let names: Vec<String> =
-                    group.iter().map(|(a, _)| format!("{system}:{a}")).collect();
-                let mut facts: Vec<Fact> = group.into_iter().flat_map(|(_, f)| f).collect();
-                super::assess::prepare(&mut facts);
-                strings.load(conn, facts.iter().flat_map(|f| [f.client_unit, f.surnames]))?;
-                let assessed = assess_person(
-                    &mut dir,
-                    org,
-                    &rules,
-                    tz,
-                    person.as_deref(),
-                    &facts,
-                    &strings,
-                    from,
-                    to,
-                )?;
-                if assessed.is_empty() {
-                    continue;
+        let arena = &arena;
+        // Decoded and put in time order, each person on one core.
+        let ids = on_cores(
+            &mut groups,
+            || (),
+            |(), g| {
+                let mut ids: Vec<u32> = Vec::new();
+                g.facts.reserve_exact(g.entries);
+                for (chunk, start, end) in std::mem::take(&mut g.digests) {
+                    let bytes = arena.get(start..end).unwrap_or_default();
+                    logindex::decode_each(chunk, bytes, |e| {
+                        if (near.0 <= e.at && e.at < near.1) || writes.contains(&e.action) {
+                            g.facts.push(fact(&e));
+                        }
+                    })?;
                 }
-                let key = match &person {
-                    Some(p) => (Some(p.clone()), String::new()),
-                    None => (None, names.join(",")),
-                };
-                let name = match &person {
-                    Some(p) => dir.staff(p)?.map(|s| s.name.clone()).unwrap_or_default(),
-                    None => String::new(),
-                };
-                let row = rows.entry(key.clone()).or_insert_with(|| Row {
-                    person: person.clone(),
-                    name,
-                    accounts: Vec::new(),
-                    accesses: 0,
-                    clients: 0,
-                    flagged: 0,
-                    unexplained: 0,
-                    flags: BTreeMap::new(),
-                    score: 0,
-                });
-                row.accounts.extend(names);
-                let clients = clients_of.entry(key.clone()).or_default();
-                let score = scored.entry(key).or_default();
-                for (f, a) in &assessed {
-                    row.accesses += 1;
-                    clients.insert(f.client);
-                    if a.flagged() {
-                        row.flagged += 1;
-                    }
-                    if !a.explained() {
-                        row.unexplained += 1;
-                    }
-                    for flag in &a.flags {
-                        *row.flags.entry(flag.code().to_string()).or_insert(0) += 1;
-                        let s = score
-                            .entry((f.client, flag.code()))
-                            .or_insert((flag.weight(), false));
-                        s.1 |= !a.explained();
-                    }
+                super::assess::prepare(&mut g.facts);
+                for f in &g.facts {
+                    ids.extend([f.client_unit, f.surnames]);
                 }
+                ids.sort_unstable();
+                ids.dedup();
+                Ok(ids)
+            },
+        )?;
+        let mut strings = Texts::default();
+        strings.load(conn, ids.into_iter().flatten())?;
+        // Assessed, each thread asking the snapshot through a view of its own.
+        let (rules, strings, snapshot) = (&rules, &strings, &snapshot);
+        let results = on_cores(
+            &mut groups,
+            || snapshot.view(),
+            |people, g| {
+                let t = tally(people, org, rules, tz, g, strings, from, to)?;
+                g.facts = Vec::new();
+                Ok(t)
+            },
+        )?;
+        for (g, t) in groups.iter().zip(results) {
+            if t.accesses == 0 {
+                continue;
             }
+            let entry = tallies.entry(g.key.clone()).or_default();
+            entry.0.add(t);
+            entry.1.extend(g.accounts.iter().cloned());
         }
     }
-    let mut out: Vec<Row> = rows
-        .into_iter()
-        .map(|(key, mut row)| {
-            row.clients = clients_of.get(&key).map_or(0, BTreeSet::len);
-            row.score = scored.get(&key).map_or(0, |m| {
-                m.values()
-                    .map(|(w, unexplained)| if *unexplained { w * 2 } else { *w })
-                    .sum()
-            });
-            row.accounts.sort();
-            row.accounts.dedup();
-            row
-        })
-        .collect();
+    let mut people = snapshot.view();
+    let mut out: Vec<Row> = Vec::with_capacity(tallies.len());
+    for ((person, _), (mut t, mut accounts)) in tallies {
+        t.clients.sort_unstable();
+        t.clients.dedup();
+        accounts.sort();
+        accounts.dedup();
+        let name = match &person {
+            Some(p) => people.staff(p)?.map(|s| s.name.clone()).unwrap_or_default(),
+            None => String::new(),
+        };
+        let mut flags = BTreeMap::new();
+        for code in Code::ALL {
+            if t.counts[code as usize] > 0 {
+                flags.insert(code.as_str().to_string(), t.counts[code as usize]);
+            }
+        }
+        let score = t.score;
+        out.push(Row {
+            person,
+            name,
+            accounts,
+            accesses: t.accesses,
+            clients: t.clients.len(),
+            flagged: t.flagged,
+            unexplained: t.unexplained,
+            flags,
+            score,
+        });
+    }
     out.sort_by(|a, b| {
         (b.score, b.flagged, b.unexplained, b.accesses)
             .cmp(&(a.score, a.flagged, a.unexplained, a.accesses))
@@ -214,6 +325,55 @@ pub fn radar(
             .then_with(|| a.accounts.cmp(&b.accounts))
     });
     Ok(out)
+}
+
+/// The tally of one group's accesses in `[from, to)`.
+#[allow(clippy::too_many_arguments)]
+fn tally(
+    people: &mut impl People,
+    org: &Org,
+    rules: &EvidenceRules,
+    tz: Tz,
+    g: &Group,
+    strings: &Texts,
+    from: i64,
+    to: i64,
+) -> Result<Tally> {
+    let mut t = Tally::default();
+    t.clients.reserve(g.facts.len());
+    let mut flagged: Vec<(u64, u16, bool)> = Vec::with_capacity(g.facts.len());
+    assess_person(
+        people,
+        org,
+        rules,
+        tz,
+        g.person.as_deref(),
+        &g.facts,
+        strings,
+        from,
+        to,
+        |f, a, _| {
+            t.accesses += 1;
+            t.clients.push(f.client);
+            if a.flagged() {
+                t.flagged += 1;
+            }
+            if !a.explained() {
+                t.unexplained += 1;
+            }
+            if a.flagged() {
+                for code in a.codes() {
+                    t.counts[code as usize] += 1;
+                }
+                flagged.push((f.client, a.flag_bits(), !a.explained()));
+            }
+        },
+    )?;
+    t.score = score(flagged);
+    t.clients.sort_unstable();
+    t.clients.dedup();
+    t.clients.shrink_to_fit();
+    Ok(t)
 }
 
 /// The flag codes in the order pages show them, each with its Swedish name.

@@ -408,6 +408,114 @@ fn write_day(
     Ok(())
 }
 
+/// A large export for benchmarks: `rows` rows of Treserva, one every `step_ms` milliseconds from
+/// `start`, by `users` accounts (`tre00000`…) in `units` units (`EN0001`…), to 200,000 clients,
+/// mostly reads. Half the times are RFC 3339, half local, as different systems write them.
+/// The same every run (xorshift).
+pub fn bulk_export(
+    path: &Path,
+    rows: u64,
+    start: chrono::DateTime<chrono::Utc>,
+    step_ms: i64,
+    users: u64,
+    units: u64,
+) -> std::io::Result<()> {
+    let file = std::fs::File::create(path)?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    writeln!(
+        out,
+        "log_id,event_time,source_system,user_id,user_name,user_title,access_unit_id,subject_id,subject_unit_id,action,resource_type,purpose"
+    )?;
+    let titles = [
+        "Undersköterska",
+        "Sjuksköterska",
+        "Enhetschef",
+        "Biståndshandläggare",
+    ];
+    let actions = [
+        "Läsa", "Läsa", "Läsa", "Läsa", "Läsa", "Skriva", "Signera", "Utskrift",
+    ];
+    let clients: Vec<String> = (0..200_000u32)
+        .map(|i| client_number(i).replace('-', ""))
+        .collect();
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for i in 0..rows {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let at = start + chrono::Duration::milliseconds(i as i64 * step_ms);
+        let user = x % users.max(1);
+        let time = if i % 2 == 0 {
+            at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        } else {
+            at.with_timezone(&chrono_tz::Europe::Stockholm)
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        };
+        writeln!(
+            out,
+            "L{i:010},{time},treserva,tre{user:05},Anna Andersson,{},EN{:04},{},EN{:04},{},journal,vård",
+            titles[(x >> 8) as usize % titles.len()],
+            user % units.max(1) + 1,
+            clients[(x % 200_000) as usize],
+            (x >> 20) % units.max(1) + 1,
+            actions[(x >> 32) as usize % actions.len()],
+        )?;
+    }
+    out.flush()
+}
+
+/// The roster of a [`bulk_export`]: `users` people (`P00000`… with account `tre00000`… and a
+/// personnummer) in `units` units under one organisation, a head of operations at the top.
+pub fn bulk_roster(users: u64, units: u64) -> Roster {
+    use crate::roster::{Account, Person, Role, RoleAssignment, Unit};
+    let mut roster = Roster::default();
+    roster.units.push(Unit {
+        id: "ORG".into(),
+        name: "Organisationen".into(),
+        parent: None,
+    });
+    for u in 1..=units {
+        roster.units.push(Unit {
+            id: format!("EN{u:04}"),
+            name: format!("Enhet {u}"),
+            parent: Some("ORG".into()),
+        });
+    }
+    for i in 0..users {
+        roster.people.push(Person {
+            id: format!("P{i:05}"),
+            name: format!("Person {i} Testsson"),
+            email: format!("p{i}@example.se"),
+            units: vec![format!("EN{:04}", i % units.max(1) + 1)],
+            roles: if i == 0 {
+                vec![RoleAssignment {
+                    role: Role::OperationsManager,
+                    unit: "ORG".into(),
+                }]
+            } else {
+                Vec::new()
+            },
+            accounts: vec![Account {
+                system: "treserva".into(),
+                account: format!("tre{i:05}"),
+            }],
+            active_from: None,
+            active_to: None,
+            personnummer: Some(
+                crate::personnummer::made_up(
+                    1960 + (i % 40) as u32,
+                    1 + (i % 12) as u32,
+                    1 + (i % 28) as u32,
+                    500 + (i % 400) as u32,
+                )
+                .replace('-', ""),
+            ),
+        });
+    }
+    roster
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

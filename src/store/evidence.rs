@@ -297,6 +297,15 @@ pub fn people_by_personnummer(conn: &Connection, hash: &str) -> Result<Vec<(Stri
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// Whether anyone in the roster has a personnummer given.
+pub fn any_personnummer(conn: &Connection) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM people WHERE personnummer_hash IS NOT NULL AND removed_at IS NULL)",
+        )?
+        .query_row([], |r| r.get(0))?)
+}
+
 /// Every personnummer hash of the roster: (hash, person, name).
 pub fn personnummer_hashes(conn: &Connection) -> Result<Vec<(String, String, String)>> {
     let mut stmt = conn.prepare_cached(

@@ -16,8 +16,8 @@ use crate::{Error, Result};
 use rusqlite::{Connection, params};
 use std::collections::HashMap;
 
-/// Rows per chunk: a chunk's digests are built in memory (about 25 bytes a row).
-pub const CHUNK_ROWS: usize = 65_536;
+/// Rows per chunk: a chunk's digests are built in memory (about 25 bytes a row, 7 MB).
+pub const CHUNK_ROWS: usize = 262_144;
 
 /// One access as a digest keeps it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -270,87 +270,92 @@ pub fn encode(d: &Digest) -> Vec<u8> {
     out
 }
 
-/// Reads a digest; a damaged one is a runtime error, never a panic.
-struct Reader<'b> {
-    bytes: &'b [u8],
-    at: usize,
-}
+/// A damaged digest: a runtime error, never a panic.
+struct Reader;
 
-impl Reader<'_> {
+impl Reader {
     fn bad() -> Error {
         Error::runtime(
             "the access-log index holds a damaged digest; rebuild it with `loggkoll logs reindex`",
         )
     }
-
-    fn byte(&mut self) -> Result<u8> {
-        let b = *self.bytes.get(self.at).ok_or_else(Reader::bad)?;
-        self.at += 1;
-        Ok(b)
-    }
-
-    fn varint(&mut self) -> Result<u64> {
-        let mut v = 0u64;
-        for shift in (0..64).step_by(7) {
-            let b = self.byte()?;
-            v |= u64::from(b & 0x7f) << shift;
-            if b < 0x80 {
-                return Ok(v);
-            }
-        }
-        Err(Reader::bad())
-    }
-
-    fn take(&mut self, n: usize) -> Result<&[u8]> {
-        let end = self.at.checked_add(n).ok_or_else(Reader::bad)?;
-        let s = self.bytes.get(self.at..end).ok_or_else(Reader::bad)?;
-        self.at = end;
-        Ok(s)
-    }
-
-    fn id(&mut self) -> Result<u32> {
-        u32::try_from(self.varint()?).map_err(|_| Reader::bad())
-    }
 }
 
 /// Decodes a digest of `chunk`.
 pub fn decode(chunk: i64, system: String, account: String, bytes: &[u8]) -> Result<Digest> {
-    let mut r = Reader { bytes, at: 0 };
-    let count = r.varint()? as usize;
-    if count > bytes.len() {
-        return Err(Reader::bad());
-    }
-    let mut entries = Vec::with_capacity(count);
-    let (mut row, mut at) = (chunk, 0i64);
-    for _ in 0..count {
-        row = row
-            .checked_add(r.varint()? as i64)
-            .ok_or_else(Reader::bad)?;
-        at = at.wrapping_add(unzigzag(r.varint()?));
-        let client = r.varint()?;
-        let client_unit = r.id()?;
-        let access_unit = r.id()?;
-        let action = r.byte()?;
-        let surnames = r.id()?;
-        let key = r.take(4)?;
-        let log_key = u32::from_le_bytes([key[0], key[1], key[2], key[3]]);
-        entries.push(Entry {
-            row,
-            at,
-            client,
-            client_unit,
-            access_unit,
-            action,
-            surnames,
-            log_key,
-        });
-    }
+    let mut entries = Vec::new();
+    decode_each(chunk, bytes, |e| entries.push(e))?;
     Ok(Digest {
         chunk,
         system,
         account,
         entries,
     })
+}
+
+/// How many entries a digest holds (0 for a damaged one).
+pub fn entry_count(bytes: &[u8]) -> usize {
+    let mut v = 0usize;
+    for (i, b) in bytes.iter().take(10).enumerate() {
+        v |= usize::from(b & 0x7f) << (7 * i);
+        if *b < 0x80 {
+            return v.min(bytes.len());
+        }
+    }
+    0
+}
+
+/// Calls `each` with every entry of the digest `bytes` of `chunk`, in order.
+pub fn decode_each(chunk: i64, bytes: &[u8], mut each: impl FnMut(Entry)) -> Result<()> {
+    // A plain cursor: `None` at the first byte missing (a damaged digest).
+    fn varint(b: &[u8], at: &mut usize) -> Option<u64> {
+        let mut v = 0u64;
+        let mut shift = 0;
+        loop {
+            let byte = *b.get(*at)?;
+            *at += 1;
+            v |= u64::from(byte & 0x7f) << shift;
+            if byte < 0x80 {
+                return Some(v);
+            }
+            shift += 7;
+            if shift >= 64 {
+                return None;
+            }
+        }
+    }
+    fn entry(b: &[u8], at: &mut usize, row: &mut i64, time: &mut i64) -> Option<Entry> {
+        *row = row.checked_add(i64::try_from(varint(b, at)?).ok()?)?;
+        *time = time.wrapping_add(unzigzag(varint(b, at)?));
+        let client = varint(b, at)?;
+        let client_unit = u32::try_from(varint(b, at)?).ok()?;
+        let access_unit = u32::try_from(varint(b, at)?).ok()?;
+        let action = *b.get(*at)?;
+        *at += 1;
+        let surnames = u32::try_from(varint(b, at)?).ok()?;
+        let key = b.get(*at..*at + 4)?;
+        *at += 4;
+        Some(Entry {
+            row: *row,
+            at: *time,
+            client,
+            client_unit,
+            access_unit,
+            action,
+            surnames,
+            log_key: u32::from_le_bytes([key[0], key[1], key[2], key[3]]),
+        })
+    }
+    let mut at = 0usize;
+    let count = varint(bytes, &mut at).ok_or_else(Reader::bad)? as usize;
+    if count > bytes.len() {
+        return Err(Reader::bad());
+    }
+    let (mut row, mut time) = (chunk, 0i64);
+    for _ in 0..count {
+        each(entry(bytes, &mut at, &mut row, &mut time).ok_or_else(Reader::bad)?);
+    }
+    Ok(())
 }
 
 /// The digests of `account` in `system` with an access at `[from, to)` (Unix seconds). Only the
@@ -362,35 +367,52 @@ pub fn digests_of(
     from: i64,
     to: i64,
 ) -> Result<Vec<Digest>> {
+    // The chunks first, then each digest by its key: one join would let the planner scan the
+    // digests instead.
+    let chunks: Vec<i64> = {
+        let mut stmt = conn.prepare_cached(
+            "SELECT first_row FROM log_chunks WHERE oldest < ?2 AND newest >= ?1 ORDER BY first_row",
+        )?;
+        let rows = stmt.query_map(params![from, to], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
     let mut stmt = conn.prepare_cached(
-        "SELECT d.chunk, d.digest FROM log_chunks c
-         JOIN log_digests d ON d.chunk = c.first_row AND d.system = ?1 AND d.account = ?2
-         WHERE c.oldest < ?4 AND c.newest >= ?3 AND d.oldest < ?4 AND d.newest >= ?3
-         ORDER BY c.first_row",
+        "SELECT digest FROM log_digests
+         WHERE chunk = ?1 AND system = ?2 AND account = ?3 AND oldest < ?5 AND newest >= ?4",
     )?;
-    let mut rows = stmt.query(params![system, account, from, to])?;
     let mut out = Vec::new();
-    while let Some(r) = rows.next()? {
-        let chunk: i64 = r.get(0)?;
-        let blob = r.get_ref(1)?.as_blob().map_err(|_| Reader::bad())?;
-        out.push(decode(
-            chunk,
-            system.to_string(),
-            account.to_string(),
-            blob,
-        )?);
+    for chunk in chunks {
+        let mut rows = stmt.query(params![chunk, system, account, from, to])?;
+        if let Some(r) = rows.next()? {
+            let blob = r.get_ref(0)?.as_blob().map_err(|_| Reader::bad())?;
+            out.push(decode(
+                chunk,
+                system.to_string(),
+                account.to_string(),
+                blob,
+            )?);
+        }
     }
     Ok(out)
 }
 
+/// A digest as stored, before decoding.
+#[derive(Debug, Clone, Copy)]
+pub struct RawDigest<'a> {
+    pub chunk: i64,
+    pub system: &'a str,
+    pub account: &'a str,
+    pub bytes: &'a [u8],
+}
+
 /// Calls `each` with every digest (of `system`, or all) with an access at `[from, to)`, chunk by
-/// chunk.
+/// chunk, undecoded.
 pub fn for_each_digest(
     conn: &Connection,
     system: Option<&str>,
     from: i64,
     to: i64,
-    mut each: impl FnMut(Digest) -> Result<()>,
+    mut each: impl FnMut(RawDigest) -> Result<()>,
 ) -> Result<()> {
     let chunks: Vec<i64> = {
         let mut stmt = conn.prepare_cached(
@@ -410,9 +432,14 @@ pub fn for_each_digest(
             if system.is_some_and(|want| want != s) {
                 continue;
             }
-            let account: String = r.get(1)?;
-            let blob = r.get_ref(2)?.as_blob().map_err(|_| Reader::bad())?;
-            each(decode(chunk, s.to_string(), account, blob)?)?;
+            let account = r.get_ref(1)?.as_str().map_err(|_| Reader::bad())?;
+            let bytes = r.get_ref(2)?.as_blob().map_err(|_| Reader::bad())?;
+            each(RawDigest {
+                chunk,
+                system: s,
+                account,
+                bytes,
+            })?;
         }
     }
     Ok(())
@@ -610,5 +637,52 @@ mod tests {
         assert_eq!(client_number("19121212121"), 0);
         assert_eq!(client_number("19121212121x"), 0);
         assert_eq!(client_digits(1), "000000000001");
+    }
+}
+
+#[cfg(test)]
+mod plans {
+    use crate::store::Store;
+
+    /// The plan SQLite makes for `sql` on the store's own connection (with its query-planner
+    /// stability guarantee), as text.
+    fn plan(store: &Store, sql: &str) -> String {
+        let mut stmt = store
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .unwrap();
+        let n = stmt.parameter_count();
+        let params: Vec<i64> = vec![1; n];
+        let rows: Vec<String> = stmt
+            .query_map(rusqlite::params_from_iter(params), |r| {
+                r.get::<_, String>(3)
+            })
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        rows.join(" | ")
+    }
+
+    #[test]
+    fn the_reads_of_the_log_never_scan_its_big_tables() {
+        let store = Store::in_memory().unwrap();
+        for sql in [
+            "SELECT digest FROM log_digests
+             WHERE chunk = ?1 AND system = ?2 AND account = ?3 AND oldest < ?5 AND newest >= ?4",
+            "SELECT system, account, digest FROM log_digests
+             WHERE chunk = ?1 AND oldest < ?3 AND newest >= ?2",
+            "SELECT a.id, sy.text, a.log_id, a.at, us.text, un.text, ut.text, au.text, ac.text, pu.text
+             FROM access_log a
+             JOIN log_strings sy ON sy.id = a.system JOIN log_strings us ON us.id = a.user_id
+             JOIN log_strings un ON un.id = a.user_name JOIN log_strings ut ON ut.id = a.user_title
+             JOIN log_strings au ON au.id = a.access_unit JOIN log_strings ac ON ac.id = a.action
+             JOIN log_strings pu ON pu.id = a.purpose
+             WHERE a.id BETWEEN ?1 AND ?2 AND a.subject_id = ?3 AND a.system = ?4
+               AND a.at >= ?5 AND a.at < ?6",
+            "SELECT id, system, log_id FROM access_log_text WHERE id = ?1",
+        ] {
+            let p = plan(&store, sql);
+            assert!(!p.contains("SCAN"), "{sql}\n  plans: {p}");
+        }
     }
 }
