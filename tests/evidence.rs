@@ -674,3 +674,147 @@ fn a_window_without_imported_log_says_so_and_never_says_no_accesses() {
     assert_eq!(list[0]["system"], "treserva");
     assert_eq!(list[0]["rows"], 1);
 }
+
+#[test]
+fn judgements_and_the_watch_list_are_purged_and_the_audit_trail_still_verifies() {
+    let org = organisation();
+    let p = &org.place;
+    let (log, _, planted) = march(&org);
+    p.write("march.csv", &log.text());
+    p.ok(&[
+        "logs",
+        "import",
+        "march.csv",
+        "--from",
+        "2027-03-01",
+        "--to",
+        "2027-03-31",
+        "--now",
+        "2027-04-05T08:00",
+    ]);
+    let client = pnr(500);
+    p.ok(&[
+        "watch",
+        "add",
+        "--client",
+        &client,
+        "--reason",
+        "Skyddad identitet",
+        "--until",
+        "2027-06-30",
+        "--by",
+        "P4",
+        "--now",
+        "2027-04-05T09:00",
+    ]);
+    let id = p
+        .ok(&[
+            "case",
+            "open",
+            "targeted-review",
+            "--unit",
+            "EN1",
+            "--by",
+            "P4",
+            "--subject-user",
+            "P1",
+            "--from",
+            "2027-03-01",
+            "--to",
+            "2027-03-31",
+            "--system",
+            "treserva",
+            "--reason",
+            "Misstanke",
+            "--now",
+            "2027-04-06T08:00",
+        ])
+        .stdout
+        .trim()
+        .to_string();
+    p.ok(&[
+        "case",
+        "answer",
+        &id,
+        "start_review",
+        "--by",
+        "P4",
+        "--comment",
+        "Ja",
+        "--now",
+        "2027-04-06T09:00",
+    ]);
+    p.ok(&[
+        "case",
+        "judge",
+        &id,
+        &planted["night"][0],
+        "unclear",
+        "--by",
+        "P3",
+        "--comment",
+        "Fråga medarbetaren",
+        "--now",
+        "2027-04-06T10:00",
+    ]);
+    // The watch list shows the entry in force; removing it needs a person of the roster.
+    let bad = p.run(&["watch", "remove", "1", "--by", "nobody"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert_eq!(
+        p.count("SELECT COUNT(*) FROM watch_list WHERE removed_at IS NULL"),
+        1
+    );
+    // Close the case the long way, then let time pass beyond retention (5 years).
+    p.ok(&[
+        "case",
+        "answer",
+        &id,
+        "unclear",
+        "--by",
+        "P3",
+        "--comment",
+        "Oklart",
+        "--now",
+        "2027-04-07T09:00",
+    ]);
+    p.ok(&[
+        "case",
+        "answer",
+        &id,
+        "explained",
+        "--by",
+        "P3",
+        "--comment",
+        "Förklarat",
+        "--now",
+        "2027-04-08T09:00",
+    ]);
+    assert_eq!(p.count("SELECT COUNT(*) FROM judgements"), 1);
+    // July: the watch entry has ended and goes; the judgement stays with its case.
+    p.ok(&["purge", "--now", "2027-07-02T08:00"]);
+    assert_eq!(
+        p.count("SELECT COUNT(*) FROM watch_list WHERE client IS NULL AND reason IS NULL AND purged_at IS NOT NULL"),
+        1
+    );
+    assert_eq!(
+        p.count(
+            "SELECT COUNT(*) FROM audit_personal WHERE seq IN (SELECT seq FROM audit WHERE event = 'watch.added')"
+        ),
+        0
+    );
+    assert_eq!(p.count("SELECT COUNT(*) FROM judgements"), 1);
+    // After the case's retention, its judgements go with it, and the log rows with theirs.
+    p.ok(&["purge", "--now", "2033-01-02T08:00"]);
+    assert_eq!(p.count("SELECT COUNT(*) FROM judgements"), 0);
+    assert_eq!(
+        p.count(&format!(
+            "SELECT COUNT(*) FROM audit_personal WHERE seq IN (SELECT seq FROM audit WHERE case_id = '{id}')"
+        )),
+        0
+    );
+    assert_eq!(p.count("SELECT COUNT(*) FROM access_log"), 0);
+    assert_eq!(p.count("SELECT COUNT(*) FROM log_digests"), 0);
+    assert_eq!(p.count("SELECT COUNT(*) FROM log_chunks"), 0);
+    assert_eq!(p.count("SELECT COUNT(*) FROM log_coverage"), 0);
+    p.ok(&["audit", "verify"]);
+}

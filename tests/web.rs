@@ -143,7 +143,7 @@ async fn the_task_page_shows_what_to_review() {
         &account,
         "Granskat dygn",
         " kl. ",
-        "Gå igenom användarens åtkomster i Treserva",
+        "Gå igenom användarens åtkomster i Treserva under det utdragna 24-timmarsintervallet",
         "<legend>Välj utfall</legend>",
         "<label for=\"comment\">",
         "value=\"no_finding\"",
