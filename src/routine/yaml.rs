@@ -52,8 +52,56 @@ fn span(s: &saphyr_parser::Span) -> Span {
 }
 
 enum Frame {
-    Seq(Span, usize, Vec<Node>),
-    Map(Span, usize, Vec<(Node, Node)>, Option<Node>),
+    Seq(Span, usize, Vec<Node>, Weight),
+    Map(Span, usize, Vec<(Node, Node)>, Option<Node>, Weight),
+}
+
+/// How much a tree holds: nodes and bytes of text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Weight {
+    nodes: usize,
+    bytes: usize,
+}
+
+impl Weight {
+    fn add(&mut self, other: Weight) {
+        self.nodes = self.nodes.saturating_add(other.nodes);
+        self.bytes = self.bytes.saturating_add(other.bytes);
+    }
+}
+
+/// The most a file may expand to, aliases expanded: a routine has a few hundred nodes; a file
+/// of nested aliases ("billion laughs") would otherwise take gigabytes.
+pub const MAX_NODES: usize = 100_000;
+pub const MAX_BYTES: usize = 4 << 20;
+/// The most aliases a file may use.
+pub const MAX_ALIASES: usize = 1000;
+
+/// The text with the tabs right after a `:` made spaces (the same length, so positions hold):
+/// editors put a tab where the YAML parser wants a space, and `key:<tab>value` is what its
+/// writer meant.
+fn tabs_after_colons(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains(":\t") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut after_colon = false;
+    for c in text.chars() {
+        match c {
+            '\t' if after_colon => out.push(' '),
+            ':' => {
+                after_colon = true;
+                out.push(c);
+                continue;
+            }
+            _ => {
+                after_colon = false;
+                out.push(c);
+                continue;
+            }
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Parses the first YAML document of `source`. An empty file gives a null node.
@@ -67,9 +115,23 @@ pub fn parse(source: &Source) -> Result<Node, Box<Diagnostic>> {
             message,
         ))
     };
-    let mut parser = Parser::new_from_str(&source.text);
+    let text = tabs_after_colons(&source.text);
+    let mut parser = Parser::new_from_str(&text);
     let mut stack: Vec<Frame> = Vec::new();
-    let mut anchors: HashMap<usize, Node> = HashMap::new();
+    let mut anchors: HashMap<usize, (Node, Weight)> = HashMap::new();
+    // Everything the tree holds so far, aliases expanded, and the aliases used.
+    let mut total = Weight::default();
+    let mut aliases = 0usize;
+    let too_big = |at: Span, what: String| {
+        Box::new(Diagnostic::new(
+            source,
+            at,
+            Severity::Error,
+            "alias-limit",
+            what,
+        ))
+        .with_help_boxed("a routine needs no more than a few aliases; write the values out")
+    };
     let mut root: Option<Node> = None;
     let mut documents = 0;
     while let Some(next) = parser.next_event() {
@@ -98,67 +160,119 @@ pub fn parse(source: &Source) -> Result<Node, Box<Diagnostic>> {
                 None
             }
             Event::Alias(id) => match anchors.get(&id) {
-                Some(node) => Some(Node {
-                    kind: node.kind.clone(),
-                    span: at,
-                }),
+                Some((node, weight)) => {
+                    aliases += 1;
+                    if aliases > MAX_ALIASES {
+                        return Err(too_big(
+                            at,
+                            format!("the file uses more than {MAX_ALIASES} aliases"),
+                        ));
+                    }
+                    // Checked before the copy is made: the limit bounds memory too.
+                    let mut after = total;
+                    after.add(*weight);
+                    if after.nodes > MAX_NODES || after.bytes > MAX_BYTES {
+                        return Err(too_big(
+                            at,
+                            format!(
+                                "aliases expand the file past {MAX_NODES} values or {} MB of text",
+                                MAX_BYTES >> 20
+                            ),
+                        ));
+                    }
+                    total = after;
+                    Some((
+                        Node {
+                            kind: node.kind.clone(),
+                            span: at,
+                        },
+                        *weight,
+                    ))
+                }
                 None => return Err(syntax(at, "alias to an unknown anchor".into())),
             },
-            Event::Scalar(value, style, anchor, _tag) => Some((
-                Node {
+            Event::Scalar(value, style, anchor, _tag) => {
+                let weight = Weight {
+                    nodes: 1,
+                    bytes: value.len(),
+                };
+                total.add(weight);
+                let node = Node {
                     kind: NodeKind::Scalar {
                         value: value.into_owned(),
                         plain: style == ScalarStyle::Plain,
                     },
                     span: at,
-                },
-                anchor,
-            ))
-            .map(|(node, anchor)| {
+                };
                 if anchor > 0 {
-                    anchors.insert(anchor, node.clone());
+                    anchors.insert(anchor, (node.clone(), weight));
                 }
-                node
-            }),
+                Some((node, weight))
+            }
             Event::SequenceStart(anchor, _) => {
-                stack.push(Frame::Seq(at, anchor, Vec::new()));
+                total.add(Weight { nodes: 1, bytes: 0 });
+                stack.push(Frame::Seq(at, anchor, Vec::new(), Weight { nodes: 1, bytes: 0 }));
                 None
             }
             Event::MappingStart(anchor, _) => {
-                stack.push(Frame::Map(at, anchor, Vec::new(), None));
+                total.add(Weight { nodes: 1, bytes: 0 });
+                stack.push(Frame::Map(
+                    at,
+                    anchor,
+                    Vec::new(),
+                    None,
+                    Weight { nodes: 1, bytes: 0 },
+                ));
                 None
             }
             Event::SequenceEnd | Event::MappingEnd => {
-                let (node, anchor) = match stack.pop() {
-                    Some(Frame::Seq(span, anchor, items)) => (
+                let (node, anchor, weight) = match stack.pop() {
+                    Some(Frame::Seq(span, anchor, items, weight)) => (
                         Node {
                             kind: NodeKind::Seq(items),
                             span,
                         },
                         anchor,
+                        weight,
                     ),
-                    Some(Frame::Map(span, anchor, entries, _)) => (
+                    Some(Frame::Map(span, anchor, entries, _, weight)) => (
                         Node {
                             kind: NodeKind::Map(entries),
                             span,
                         },
                         anchor,
+                        weight,
                     ),
                     None => return Err(syntax(at, "unbalanced end of a collection".into())),
                 };
                 if anchor > 0 {
-                    anchors.insert(anchor, node.clone());
+                    anchors.insert(anchor, (node.clone(), weight));
                 }
-                Some(node)
+                Some((node, weight))
             }
         };
-        if let Some(node) = complete {
+        if total.nodes > MAX_NODES || total.bytes > MAX_BYTES {
+            return Err(too_big(
+                at,
+                format!(
+                    "the file holds more than {MAX_NODES} values or {} MB of text",
+                    MAX_BYTES >> 20
+                ),
+            ));
+        }
+        if let Some((node, weight)) = complete {
             match stack.last_mut() {
-                Some(Frame::Seq(_, _, items)) => items.push(node),
-                Some(Frame::Map(_, _, entries, key)) => match key.take() {
-                    Some(k) => entries.push((k, node)),
-                    None => *key = Some(node),
-                },
+                Some(Frame::Seq(_, _, items, w)) => {
+                    w.add(weight);
+                    items.push(node)
+                }
+                Some(Frame::Map(_, _, entries, key, w)) => {
+                    w.add(weight);
+                    match key.take() {
+                        Some(k) => entries.push((k, node)),
+                        None => *key = Some(node),
+                    }
+                }
                 None => {
                     if root.is_none() {
                         root = Some(node);
@@ -234,6 +348,35 @@ mod tests {
             panic!("not a map")
         };
         assert_eq!(entries[0].1.kind, entries[1].1.kind);
+    }
+
+    #[test]
+    fn an_alias_bomb_is_refused_at_its_line_before_it_expands() {
+        // "Billion laughs": each level doubles nine times over.
+        let mut text = String::from("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+        let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
+        for w in names.windows(2) {
+            let (prev, this) = (w[0], w[1]);
+            text.push_str(&format!(
+                "{this}: &{this} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"
+            ));
+        }
+        assert!(text.len() < 600, "{}", text.len());
+        let err = parse(&Source::new("bomb.yaml", &text)).unwrap_err();
+        assert_eq!(err.code, "alias-limit");
+        assert!(err.line > 1 && err.line <= 9, "line {}", err.line);
+        // A few aliases are fine.
+        assert!(parse(&Source::new("ok.yaml", "a: &x [1, 2]\nb: *x\nc: *x\n")).is_ok());
+    }
+
+    #[test]
+    fn a_tab_after_a_colon_is_a_separator() {
+        let node = load("id:\tx\ntitle: \ty\n");
+        let NodeKind::Map(entries) = &node.kind else {
+            panic!("not a map")
+        };
+        assert!(matches!(&entries[0].1.kind, NodeKind::Scalar { value, .. } if value == "x"));
+        assert!(matches!(&entries[1].1.kind, NodeKind::Scalar { value, .. } if value == "y"));
     }
 
     #[test]
