@@ -25,6 +25,9 @@ pub struct Config {
     /// Reverse proxies whose `X-Forwarded-For` is believed: behind one, login throttling counts
     /// failures per real client address instead of per proxy. Empty by default.
     pub trusted_proxies: Vec<IpAddr>,
+    /// `roster import` refuses to remove more than this share of the people (percent), unless
+    /// `--allow-mass-removal`.
+    pub roster_max_removal_percent: u32,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -51,6 +54,7 @@ impl Default for Config {
             extract_shows_names: false,
             organisation: "Organisationen".into(),
             trusted_proxies: Vec::new(),
+            roster_max_removal_percent: 50,
         }
     }
 }
@@ -65,6 +69,13 @@ struct File {
     links: Option<LinksFile>,
     privacy: Option<PrivacyFile>,
     web: Option<WebFile>,
+    roster: Option<RosterFile>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RosterFile {
+    max_removal_percent: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -124,6 +135,7 @@ impl Config {
         let links = parsed.links.unwrap_or_default();
         let privacy = parsed.privacy.unwrap_or_default();
         let web = parsed.web.unwrap_or_default();
+        let roster = parsed.roster.unwrap_or_default();
         let pick = |key: &str, file_value: Option<String>| env(key).or(file_value);
         if let Some(v) = pick("LOGGKOLL_BASE_URL", parsed.base_url) {
             config.base_url = v.trim_end_matches('/').to_string();
@@ -179,6 +191,15 @@ impl Config {
             })?;
         } else if let Some(v) = links.valid_days_after_deadline {
             config.link_valid_days_after_deadline = v;
+        }
+        if let Some(v) = env("LOGGKOLL_ROSTER_MAX_REMOVAL_PERCENT") {
+            config.roster_max_removal_percent = v.parse().map_err(|_| {
+                Error::bad_input(format!(
+                    "LOGGKOLL_ROSTER_MAX_REMOVAL_PERCENT=`{v}`: expected a whole number of percent"
+                ))
+            })?;
+        } else if let Some(v) = roster.max_removal_percent {
+            config.roster_max_removal_percent = v;
         }
         let proxies = match env("LOGGKOLL_WEB_TRUSTED_PROXIES") {
             Some(v) => Some((

@@ -54,6 +54,10 @@ pub struct RosterImportArgs {
     pub units: PathBuf,
     #[arg(long)]
     pub people: PathBuf,
+    /// Import even when it removes more than `[roster] max_removal_percent` (50 %) of the
+    /// people.
+    #[arg(long)]
+    pub allow_mass_removal: bool,
     #[arg(long)]
     pub json: bool,
 }
@@ -63,13 +67,14 @@ pub fn roster(env: &Env, cmd: RosterCommand) -> Result<u8> {
     let now = env.now()?;
     let parsed = roster::parse_roster(&args.units, &args.people)?;
     let mut store = open_store(env)?;
-    let summary = engine::import_roster(
+    let summary = engine::import_roster_guarded(
         &mut store,
         &parsed,
         &args.units.display().to_string(),
         &args.people.display().to_string(),
         "cli",
         now,
+        (!args.allow_mass_removal).then_some(env.config.roster_max_removal_percent),
     )?;
     if args.json {
         print_json(&summary)?;
@@ -638,6 +643,18 @@ pub fn audit_cmd(env: &Env, cmd: AuditCommand) -> Result<u8> {
 pub enum OutboxCommand {
     /// Queued, sent and failed messages.
     List(OutboxListArgs),
+    /// Queue a failed email again (or every failed one), to the recipient's current address.
+    Retry(OutboxRetryArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct OutboxRetryArgs {
+    /// The email's id (`outbox list --status failed`).
+    #[arg(required_unless_present = "all_failed", conflicts_with = "all_failed")]
+    pub id: Option<i64>,
+    /// Every failed email.
+    #[arg(long)]
+    pub all_failed: bool,
 }
 
 #[derive(Debug, Args)]
@@ -650,7 +667,25 @@ pub struct OutboxListArgs {
 }
 
 pub fn outbox_cmd(env: &Env, cmd: OutboxCommand) -> Result<u8> {
-    let OutboxCommand::List(args) = cmd;
+    let args = match cmd {
+        OutboxCommand::List(args) => args,
+        OutboxCommand::Retry(args) => {
+            let now = env.now()?;
+            let mut store = open_store(env)?;
+            let which = match args.id {
+                Some(id) => crate::notify::retry::Which::One(id),
+                None => crate::notify::retry::Which::AllFailed,
+            };
+            let ids = crate::notify::retry::retry(&mut store, which, "cli", now)?;
+            eprintln!(
+                "{} email{} queued again; the next tick sends {}",
+                ids.len(),
+                plural(ids.len()),
+                if ids.len() == 1 { "it" } else { "them" }
+            );
+            return Ok(0);
+        }
+    };
     if let Some(s) = &args.status
         && !["queued", "sent", "failed"].contains(&s.as_str())
     {

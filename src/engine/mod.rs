@@ -211,8 +211,34 @@ pub fn import_roster(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<store::roster::ImportSummary> {
+    import_roster_guarded(store, roster, units_file, people_file, actor, now, None)
+}
+
+/// As [`import_roster`], refusing (with nothing changed) an import that would remove more than
+/// `max_removal_percent` of the people in the roster: a file cut short, or with its header only,
+/// would otherwise end everyone's employment in one go.
+pub fn import_roster_guarded(
+    store: &mut Store,
+    roster: &crate::roster::Roster,
+    units_file: &str,
+    people_file: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+    max_removal_percent: Option<u32>,
+) -> Result<store::roster::ImportSummary> {
     let tx = store.write()?;
+    let before = store::roster::people_in_roster(&tx)?;
     let summary = store::roster::replace(&tx, roster, units_file, people_file, now)?;
+    if let Some(max) = max_removal_percent
+        && before > 0
+        && (summary.removed as u64) * 100 > before as u64 * u64::from(max)
+    {
+        // Dropping the transaction undoes the replace.
+        return Err(Error::bad_input(format!(
+            "{people_file}: the import would remove {} of the {before} people in the roster, more than {max} %; nothing was imported (check the file, or pass --allow-mass-removal if so many have left)",
+            summary.removed
+        )));
+    }
     org::bump_version(&tx)?;
     store::audit::append(
         &tx,

@@ -114,11 +114,7 @@ pub fn queue(conn: &Connection, ctx: &Ctx, notice: &Notice, now: DateTime<Utc>) 
             )));
         }
     };
-    let to = format!(
-        "{} <{}>",
-        notice.recipient.name.replace(['<', '>', '"'], ""),
-        notice.recipient.email
-    );
+    let to = crate::notify::message::mailbox_text(&notice.recipient.name, &notice.recipient.email);
     let context = context.to_string();
     let due = notice.due.map(crate::store::date);
     outbox::insert(

@@ -121,6 +121,23 @@ fn check_message_id(id: &str) -> Result<()> {
     }
 }
 
+/// `Name <address>` as an email header carries it: the name quoted or encoded as it needs to be
+/// (`"Lindqvist, Per" <per@example.se>`), control characters dropped. An address lettre cannot
+/// read is kept as it is, so that the message fails visibly at the sender.
+pub fn mailbox_text(name: &str, address: &str) -> String {
+    let name: String = name
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    match address.trim().parse::<lettre::Address>() {
+        Ok(email) => Mailbox::new((!name.is_empty()).then_some(name), email).to_string(),
+        Err(_) => address.trim().to_string(),
+    }
+}
+
 fn mailbox(field: &str, value: &str) -> Result<Mailbox> {
     value
         .trim()
@@ -151,4 +168,34 @@ fn one_line(subject: &str) -> String {
 fn calendar_content_type() -> Result<ContentType> {
     ContentType::parse("text/calendar; charset=utf-8; method=PUBLISH")
         .map_err(|err| Error::runtime(format!("calendar content type: {err}")))
+}
+
+#[cfg(test)]
+mod mailbox_tests {
+    use super::*;
+
+    #[test]
+    fn names_that_need_quoting_make_mailboxes_that_parse_back() {
+        for name in [
+            "Lindqvist, Per",
+            "Lena Lindqvist (vikarie)",
+            "Per; HR",
+            "Per\nLindqvist",
+            "Åsa \"Åsen\" Öberg",
+            "Lindqvist, Per (vikarie)",
+            "",
+        ] {
+            let text = mailbox_text(name, "per.lindqvist@example.se");
+            let parsed = mailbox("to", &text).unwrap_or_else(|e| panic!("{name:?}: {text}: {e}"));
+            assert_eq!(
+                parsed.email.to_string(),
+                "per.lindqvist@example.se",
+                "{text}"
+            );
+            let shown = parsed.name.unwrap_or_default();
+            assert!(!shown.contains('\n'), "{shown:?}");
+            let expected = name.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert_eq!(shown, expected, "{name:?} → {text}");
+        }
+    }
 }

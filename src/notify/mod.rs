@@ -15,6 +15,7 @@ pub mod eml_file;
 pub mod ics;
 pub mod mail_url;
 pub mod message;
+pub mod retry;
 pub mod send_error;
 pub mod sender;
 pub mod transport;

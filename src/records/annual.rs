@@ -454,11 +454,7 @@ fn send(engine: &mut Engine, index: usize, year: i32, now: DateTime<Utc>) -> Res
             "link": base_url,
             "base_url": base_url,
         });
-        let to = format!(
-            "{} <{}>",
-            person.name.replace(['<', '>', '"'], ""),
-            person.email
-        );
+        let to = crate::notify::message::mailbox_text(&person.name, &person.email);
         let id = outbox::insert(
             &tx,
             &NewMessage {

@@ -29,6 +29,18 @@ pub(super) fn required(value: &str) -> Result<(), String> {
     }
 }
 
+/// Text shown to people (a name): given, and on one line, without control characters (a line
+/// break in a name would break the email headers it goes into).
+pub(super) fn text(value: &str) -> Result<(), String> {
+    required(value)?;
+    if value.chars().any(char::is_control) {
+        return Err(
+            "contains a control character (a line break or a tab); write it on one line".into(),
+        );
+    }
+    Ok(())
+}
+
 pub(super) const EMPTY: &str = "must not be empty";
 
 /// One address: `name@domain`, one `@`, no blanks.

@@ -68,7 +68,7 @@ fn read_person(row: &Row<'_>, units: &Units, seen: &mut Seen, problems: &mut Pro
         }
     }
     let name = row.get("name");
-    check("name", fields::required(name));
+    check("name", fields::text(name));
     let email = row.get("email");
     check("email", fields::email(email));
 

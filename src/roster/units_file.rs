@@ -70,7 +70,7 @@ pub(super) fn read_units<R: BufRead>(
             problems.push(row.problem("unit_id", message));
             fresh = false;
         }
-        if let Err(message) = fields::required(name) {
+        if let Err(message) = fields::text(name) {
             problems.push(row.problem("name", message));
         }
         if fresh {

@@ -211,7 +211,12 @@ pub fn parse(source: &Source) -> Result<Node, Box<Diagnostic>> {
             }
             Event::SequenceStart(anchor, _) => {
                 total.add(Weight { nodes: 1, bytes: 0 });
-                stack.push(Frame::Seq(at, anchor, Vec::new(), Weight { nodes: 1, bytes: 0 }));
+                stack.push(Frame::Seq(
+                    at,
+                    anchor,
+                    Vec::new(),
+                    Weight { nodes: 1, bytes: 0 },
+                ));
                 None
             }
             Event::MappingStart(anchor, _) => {
@@ -353,7 +358,9 @@ mod tests {
     #[test]
     fn an_alias_bomb_is_refused_at_its_line_before_it_expands() {
         // "Billion laughs": each level doubles nine times over.
-        let mut text = String::from("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+        let mut text = String::from(
+            "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+        );
         let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
         for w in names.windows(2) {
             let (prev, this) = (w[0], w[1]);

@@ -140,6 +140,26 @@ pub fn mark_failed(conn: &Connection, id: i64, error: &str) -> Result<()> {
     Ok(())
 }
 
+/// The failed messages' ids, oldest first.
+pub fn failed_ids(conn: &Connection) -> Result<Vec<i64>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT id FROM outbox WHERE status = 'failed' ORDER BY id")?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Queues failed message `id` again, to `to`, at once; false when it is not a failed message.
+pub fn requeue(conn: &Connection, id: i64, to: &str, now: DateTime<Utc>) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE outbox SET status = 'queued', attempts = 0, last_error = NULL,
+                 next_attempt_at = ?2, to_addr = ?3
+             WHERE id = ?1 AND status = 'failed'",
+        )?
+        .execute(params![id, ts(now), to])?
+        == 1)
+}
+
 /// Counts by status.
 pub fn counts(conn: &Connection) -> Result<(i64, i64, i64)> {
     Ok(conn.query_row(

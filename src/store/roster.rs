@@ -194,6 +194,14 @@ pub fn replace(
     Ok(summary)
 }
 
+/// How many people the roster holds now (those not removed).
+pub fn people_in_roster(conn: &Connection) -> Result<usize> {
+    let n: i64 = conn
+        .prepare_cached("SELECT COUNT(*) FROM people WHERE removed_at IS NULL")?
+        .query_row([], |r| r.get(0))?;
+    Ok(n.max(0) as usize)
+}
+
 /// When the first roster was imported: nothing is scheduled before there is anyone to draw.
 pub fn first_import_at(conn: &Connection) -> Result<Option<DateTime<Utc>>> {
     let at: Option<String> = conn
