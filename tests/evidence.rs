@@ -686,9 +686,9 @@ fn judgements_and_the_watch_list_are_purged_and_the_audit_trail_still_verifies()
         "import",
         "march.csv",
         "--from",
-        "2027-03-01",
+        "2027-02-01",
         "--to",
-        "2027-03-31",
+        "2027-04-04",
         "--now",
         "2027-04-05T08:00",
     ]);
@@ -816,5 +816,206 @@ fn judgements_and_the_watch_list_are_purged_and_the_audit_trail_still_verifies()
     assert_eq!(p.count("SELECT COUNT(*) FROM log_digests"), 0);
     assert_eq!(p.count("SELECT COUNT(*) FROM log_chunks"), 0);
     assert_eq!(p.count("SELECT COUNT(*) FROM log_coverage"), 0);
+    // Names and units of the purged rows go with them.
+    assert_eq!(p.count("SELECT COUNT(*) FROM log_strings"), 0);
+    assert_eq!(p.count("SELECT COUNT(*) FROM evidence_snapshots"), 0);
     p.ok(&["audit", "verify"]);
+}
+
+#[test]
+fn someone_who_left_keeps_their_accesses_and_an_extract_shows_who_read_the_record() {
+    let org = organisation();
+    let p = &org.place;
+    let (log, _, planted) = march(&org);
+    p.write("march.csv", &log.text());
+    p.ok(&[
+        "logs",
+        "import",
+        "march.csv",
+        "--from",
+        "2027-02-01",
+        "--to",
+        "2027-04-30",
+        "--now",
+        "2027-05-01T08:00",
+    ]);
+    // The same access in a second, overlapping export, a few minutes off: shown once.
+    let own = planted["own_record"][0].clone();
+    let mut again = Log::new();
+    again.lines.push(format!(
+        "{own},2027-03-03 11:05:00,treserva,per01,,Undersköterska,EN1,{},,Läsa,journal,vård,",
+        org.per
+    ));
+    p.write("again.csv", &again.text());
+    p.ok(&["logs", "import", "again.csv", "--now", "2027-05-01T09:00"]);
+    // Eva leaves the roster in May.
+    let people = std::fs::read_to_string(p.path.join("people.csv")).expect("people");
+    let without_eva: String = people
+        .lines()
+        .filter(|l| !l.starts_with("P6,"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    p.write("people.csv", &without_eva);
+    p.ok(&[
+        "roster",
+        "import",
+        "--units",
+        "units.csv",
+        "--people",
+        "people.csv",
+        "--now",
+        "2027-05-02T08:00",
+    ]);
+    let radar = p.json(&[
+        "radar",
+        "--from",
+        "2027-03-01",
+        "--to",
+        "2027-03-31",
+        "--json",
+        "--now",
+        "2027-05-03T08:00",
+    ]);
+    let eva = radar
+        .as_array()
+        .and_then(|rows| rows.iter().find(|r| r["accounts"][0] == "treserva:eva01"))
+        .expect("Eva's row")
+        .clone();
+    assert_eq!(
+        eva["person"], "P6",
+        "an account of someone who left is still theirs"
+    );
+    assert_eq!(eva["flagged"], 0, "{eva}");
+    // A client asks who read their record in March: Eva did, on 10 March.
+    let id = p
+        .ok(&[
+            "case",
+            "open",
+            "log-extract",
+            "--unit",
+            "EN1",
+            "--by",
+            "P4",
+            "--client",
+            &pnr(104),
+            "--from",
+            "2027-03-01",
+            "--to",
+            "2027-03-31",
+            "--system",
+            "treserva",
+            "--now",
+            "2027-05-03T08:00",
+        ])
+        .stdout
+        .trim()
+        .to_string();
+    let ev = p.json(&[
+        "case",
+        "evidence",
+        &id,
+        "--json",
+        "--now",
+        "2027-05-03T09:00",
+    ]);
+    let accesses = ev["accesses"].as_array().expect("accesses");
+    assert!(
+        accesses.iter().all(|a| a["client"] == pnr(104).as_str()),
+        "{ev:#}"
+    );
+    let by_eva: Vec<&Value> = accesses
+        .iter()
+        .filter(|a| a["account"] == "eva01")
+        .collect();
+    assert_eq!(by_eva.len(), 1, "{ev:#}");
+    assert_eq!(by_eva[0]["flags"], serde_json::json!([]));
+    assert_eq!(by_eva[0]["explanations"][0]["code"], "same_unit");
+    assert!(accesses.iter().any(|a| a["account"] == "per01"));
+    // Per's review shows the access exported twice once, and it can be judged.
+    let review = p
+        .ok(&[
+            "case",
+            "open",
+            "targeted-review",
+            "--unit",
+            "EN1",
+            "--by",
+            "P4",
+            "--subject-user",
+            "P1",
+            "--from",
+            "2027-03-03",
+            "--to",
+            "2027-03-03",
+            "--system",
+            "treserva",
+            "--reason",
+            "Misstanke",
+            "--now",
+            "2027-05-03T08:00",
+        ])
+        .stdout
+        .trim()
+        .to_string();
+    let ev = p.json(&[
+        "case",
+        "evidence",
+        &review,
+        "--json",
+        "--now",
+        "2027-05-03T09:00",
+    ]);
+    let own_rows = ev["accesses"]
+        .as_array()
+        .map(|a| a.iter().filter(|x| x["log_id"] == own.as_str()).count())
+        .unwrap_or(0);
+    assert_eq!(own_rows, 1, "{ev:#}");
+    p.ok(&[
+        "case",
+        "answer",
+        &review,
+        "start_review",
+        "--by",
+        "P4",
+        "--comment",
+        "Ja",
+        "--now",
+        "2027-05-03T10:00",
+    ]);
+    p.ok(&[
+        "case",
+        "judge",
+        &review,
+        &own,
+        "justified",
+        "--by",
+        "P3",
+        "--now",
+        "2027-05-03T11:00",
+    ]);
+    p.ok(&[
+        "case",
+        "answer",
+        &review,
+        "no_finding",
+        "--by",
+        "P3",
+        "--now",
+        "2027-05-03T12:00",
+    ]);
+    // No email carries a client's number or a log id.
+    let conn = rusqlite::Connection::open(p.path.join("loggkoll.db")).expect("db");
+    let contexts: Vec<String> = conn
+        .prepare("SELECT context || to_addr FROM outbox")
+        .expect("outbox")
+        .query_map([], |r| r.get(0))
+        .expect("rows")
+        .map(|r| r.expect("row"))
+        .collect();
+    assert!(!contexts.is_empty());
+    for text in &contexts {
+        for secret in [org.per.as_str(), org.lena.as_str(), own.as_str(), &pnr(104)] {
+            assert!(!text.contains(secret), "an email holds `{secret}`: {text}");
+        }
+    }
 }

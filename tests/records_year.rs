@@ -983,6 +983,7 @@ fn a_year_of_records_then_the_purge() {
         "person_roles",
         "accounts",
         "person_history",
+        "account_holders",
         "unit_history",
         "units",
         "delegations",

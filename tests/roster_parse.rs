@@ -440,6 +440,8 @@ fn line_numbers_after_a_quoted_multi_line_field() {
          bosv02,Bo,bo.example.se,VO,,\"npo:A;\r\ntreserva:b\",,\n\
          ceda03,Cecilia,cecilia.example.se,VO,,,,\n",
         &[
+            // A name may not break lines (issue 12: it would break the email headers).
+            "people.csv:2: field `name`: contains a control character (a line break or a tab); write it on one line",
             "people.csv:5: field `email`: `bo.example.se` is not an email address",
             "people.csv:7: field `email`: `cecilia.example.se` is not an email address",
         ],

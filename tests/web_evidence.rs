@@ -388,6 +388,34 @@ async fn someone_informed_sees_the_counts_but_no_client() {
     assert!(!page.body.contains(&case.night_client));
     assert!(!page.body.contains("19121212-1212"));
     assert!(!page.body.contains("/judge"));
+    // Posting a judgement with the informed link's own form code is refused too.
+    let csrf = loggkoll::web::csrf::token(
+        &loggkoll::store::meta_get(&f.store().conn, "link_secret")
+            .expect("meta")
+            .expect("secret")
+            .into_bytes(),
+        loggkoll::web::csrf::Purpose::Task,
+        informed.path.trim_start_matches("/t/"),
+    );
+    let r = send(
+        &app,
+        post(
+            &format!("{}/judge", informed.path),
+            &[
+                ("csrf", &csrf),
+                ("target", &format!("a:treserva:{}", case.night_log_id)),
+                ("verdict", "justified"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert!(
+        r.body.contains("Du kan inte bedöma åtkomsterna"),
+        "{}",
+        r.body
+    );
+    assert_eq!(f.count("SELECT COUNT(*) FROM judgements"), 0);
 }
 
 #[tokio::test]

@@ -59,7 +59,7 @@ pub fn logs_cmd(env: &Env, cmd: LogsCommand) -> Result<u8> {
         LogsCommand::Reindex => {
             let mut store = open_store(env)?;
             let tx = store.write()?;
-            let n = crate::store::logindex::rebuild(&tx, crate::names::surnames)?;
+            let n = crate::store::logindex::rebuild(&tx, crate::names::surname_keys)?;
             tx.commit()?;
             eprintln!("indexed {n} access-log rows");
             return Ok(0);

@@ -363,6 +363,13 @@ pub fn answer_in(
         subject_person_id: case.subject_person_id.as_deref(),
     };
     let entered = enter(conn, ctx, routine, &facts, next, now)?;
+    // A closing answer keeps what the review looked at, for the protocol.
+    if entered.closed()
+        && let Some(ev) = &evidence
+    {
+        let summary = crate::records::protocol::evidence_summary(ctx, routine, ev);
+        crate::store::evidence::save_snapshot(conn, case_id, &summary.to_string(), now)?;
+    }
     let mut data = entered.audit();
     data["from"] = json!(task.state);
     data["outcome"] = json!(outcome);

@@ -27,8 +27,8 @@ use chrono_tz::Tz;
 use serde::Serialize;
 use std::collections::HashMap;
 
-/// One access as the rules see it. Units and surnames are ids of the log's strings ([`Texts`];
-/// 0: none).
+/// One access as the rules see it. Units are ids of the log's strings ([`Texts`]; 0: none),
+/// surnames the keys of `names::surname_keys`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fact {
     pub row: i64,
@@ -37,11 +37,12 @@ pub struct Fact {
     pub client: u64,
     pub client_unit: u32,
     pub action: u8,
-    pub surnames: u32,
+    /// `names::surname_keys` of the client's name.
+    pub surnames: [u32; 2],
     pub log_key: u32,
 }
 
-/// The texts of the units and surnames the facts name, by their ids in the log's strings
+/// The texts of the units the facts name, by their ids in the log's strings
 /// (`log_strings`); id 0 is none.
 #[derive(Debug, Clone, Default)]
 pub struct Texts {
@@ -360,11 +361,12 @@ impl Assessment {
                         .unwrap_or_default(),
                 },
                 Code::SameSurname => {
-                    let client_names = cx.strings.name(fact.surnames);
-                    let shared = client_names
+                    let shared = cx
+                        .subject
+                        .surnames
                         .split(' ')
-                        .find(|s| cx.subject.surnames.split(' ').any(|x| x == *s))
-                        .unwrap_or(client_names);
+                        .find(|w| fact.surnames.contains(&crate::names::key(w)))
+                        .unwrap_or("");
                     Flag::SameSurname {
                         surname: capitalise(shared),
                     }
@@ -426,8 +428,9 @@ pub struct ClientInfo {
 pub struct Subject {
     /// `None`: the account belongs to nobody in the roster.
     pub person_id: Option<String>,
-    /// The person's surnames (`names::surnames`).
+    /// The person's surnames (`names::surnames`), and their keys.
     pub surnames: String,
+    pub surname_keys: Vec<u32>,
     /// The person's last day, when it has passed or is set.
     pub ended: Option<NaiveDate>,
     pub personnummer_hash: Option<[u8; 32]>,
@@ -441,8 +444,6 @@ pub struct Context<'a> {
     pub strings: &'a Texts,
     /// By unit id of `strings`: whether it (or a unit above it) is one of the subject's units.
     pub mine: &'a IdMap<bool>,
-    /// By surnames id of `strings`: whether they share a surname with the subject.
-    pub same_surname: &'a IdMap<bool>,
     pub clients: &'a HashMap<u64, ClientInfo>,
     /// The action codes of writes and signatures, and of Nödöppning.
     pub writes: &'a [u8],
@@ -579,7 +580,11 @@ pub fn assess(facts: &[Fact], from: i64, to: i64, cx: &Context) -> Vec<(usize, A
         {
             a.set(Code::ColleagueRecord);
         }
-        if !own && f.surnames != 0 && cx.same_surname.get(&f.surnames).copied().unwrap_or(false) {
+        if !own
+            && f.surnames
+                .iter()
+                .any(|k| *k != 0 && cx.subject.surname_keys.contains(k))
+        {
             a.set(Code::SameSurname);
         }
         if client.is_some_and(|c| c.watched.is_some()) {
@@ -682,7 +687,6 @@ mod tests {
     struct World {
         strings: Texts,
         mine: IdMap<bool>,
-        same: IdMap<bool>,
         clients: HashMap<u64, ClientInfo>,
         subject: Subject,
         rules: EvidenceRules,
@@ -697,12 +701,12 @@ mod tests {
             strings.insert(4, "berg");
             World {
                 mine: [(1, true), (2, false)].into_iter().collect(),
-                same: [(3, true), (4, false)].into_iter().collect(),
                 strings,
                 clients: HashMap::new(),
                 subject: Subject {
                     person_id: Some("p1".into()),
                     surnames: "lindqvist".into(),
+                    surname_keys: vec![crate::names::key("lindqvist")],
                     ended: None,
                     personnummer_hash: Some([1; 32]),
                 },
@@ -723,7 +727,6 @@ mod tests {
                 subject: &self.subject,
                 strings: &self.strings,
                 mine: &self.mine,
-                same_surname: &self.same,
                 clients: &self.clients,
                 writes,
                 emergency: 10,
@@ -738,7 +741,7 @@ mod tests {
             client,
             client_unit: unit,
             action,
-            surnames: 0,
+            surnames: [0, 0],
             log_key: (at as u32) ^ (client as u32),
         }
     }
@@ -791,7 +794,7 @@ mod tests {
             },
         );
         let mut named = fact(at("2027-03-02T10:00"), 11, 1, 0);
-        named.surnames = 3;
+        named.surnames = crate::names::surname_keys("Karin Lindqvist");
         let mut facts = vec![
             fact(at("2027-03-02T09:00"), 7, 1, 0),
             fact(at("2027-03-02T09:10"), 8, 1, 0),
@@ -906,7 +909,6 @@ mod tests {
             subject: &w.subject,
             strings: &w.strings,
             mine: &w.mine,
-            same_surname: &w.same,
             clients: &w.clients,
             writes: &writes,
             emergency: 10,

@@ -244,7 +244,7 @@ pub fn gather(
         }
     }
     assess::prepare(&mut facts);
-    strings.load(conn, facts.iter().flat_map(|f| [f.client_unit, f.surnames]))?;
+    strings.load(conn, facts.iter().map(|f| f.client_unit))?;
     Ok(facts)
 }
 
@@ -278,7 +278,6 @@ pub fn assess_person(
         None => Vec::new(),
     };
     let mut mine: IdMap<bool> = IdMap::default();
-    let mut same: IdMap<bool> = IdMap::default();
     let start = facts.partition_point(|f| f.at < from);
     let end = facts.partition_point(|f| f.at < to);
     let mut clients: Vec<u64> = Vec::with_capacity(end.saturating_sub(start));
@@ -287,9 +286,6 @@ pub fn assess_person(
             let lineage = dir.lineage(org, f.client_unit, strings.name(f.client_unit));
             e.insert(lineage.iter().any(|u| units.iter().any(|m| m == u)));
         }
-        same.entry(f.surnames).or_insert_with(|| {
-            crate::names::share_surname(strings.name(f.surnames), &subject.surnames)
-        });
         clients.push(f.client);
     }
     clients.sort_unstable();
@@ -304,7 +300,6 @@ pub fn assess_person(
         subject: &subject,
         strings,
         mine: &mine,
-        same_surname: &same,
         clients: dir.clients(),
         writes: &writes,
         emergency,
@@ -548,8 +543,10 @@ pub fn evidence_of(
     }
     ev.accesses
         .sort_by(|a, b| (a.at_unix, &a.system, &a.log_id).cmp(&(b.at_unix, &b.system, &b.log_id)));
+    // The same access in two overlapping exports, even at another time: shown once.
+    let mut seen = std::collections::HashSet::new();
     ev.accesses
-        .dedup_by(|a, b| a.system == b.system && a.log_id == b.log_id);
+        .retain(|a| seen.insert((a.system.clone(), a.log_id.clone())));
     let clients: BTreeSet<&str> = ev.accesses.iter().map(|a| a.client.as_str()).collect();
     ev.counts = Counts {
         accesses: ev.accesses.len(),

@@ -43,9 +43,15 @@ pub trait People {
         let ended = staff
             .active_to
             .or_else(|| staff.removed_on.and_then(|d| d.pred_opt()));
+        let surnames = crate::names::surnames(&staff.name);
         Ok(Subject {
             person_id: Some(id.to_string()),
-            surnames: crate::names::surnames(&staff.name),
+            surname_keys: surnames
+                .split(' ')
+                .filter(|w| !w.is_empty())
+                .map(crate::names::key)
+                .collect(),
+            surnames,
             ended,
             personnummer_hash: staff.personnummer_hash.as_deref().and_then(digest_of_hex),
         })
@@ -167,18 +173,28 @@ impl Snapshot {
                 by_hash.entry(hash).or_default().push((id, name));
             }
         }
+        let mut staff: HashMap<String, Staff> = db::all_staff(conn)?
+            .into_iter()
+            .map(|s| (s.id.clone(), s))
+            .collect();
+        let owners: HashMap<(String, String), String> = db::account_owners(conn)?
+            .into_iter()
+            .map(|(s, a, p)| ((s, a), p))
+            .collect();
+        // People who held an account and have left: as last recorded.
+        for person in owners.values() {
+            if !staff.contains_key(person)
+                && let Some(s) = db::staff(conn, person)?
+            {
+                staff.insert(person.clone(), s);
+            }
+        }
         Ok(Snapshot {
             hasher: KeyedHash::new(key.as_bytes()),
             by_hash,
             watch: watch_list(conn, day)?,
-            staff: db::all_staff(conn)?
-                .into_iter()
-                .map(|s| (s.id.clone(), s))
-                .collect(),
-            owners: db::account_owners(conn)?
-                .into_iter()
-                .map(|(s, a, p)| ((s, a), p))
-                .collect(),
+            staff,
+            owners,
         })
     }
 

@@ -259,7 +259,7 @@ pub fn radar(
                 }
                 super::assess::prepare(&mut g.facts);
                 for f in &g.facts {
-                    ids.extend([f.client_unit, f.surnames]);
+                    ids.push(f.client_unit);
                 }
                 ids.sort_unstable();
                 ids.dedup();

@@ -65,8 +65,6 @@ const ACTION: usize = 9;
 const RESOURCE_TYPE: usize = 10;
 const PURPOSE: usize = 11;
 const SUBJECT_NAME: usize = 12;
-/// Not a column: the client's surnames, normalised, as the index keeps them.
-const SURNAMES: usize = 13;
 
 /// The action words accepted (as Inera's log service and Treserva write them), each with how
 /// the extract letter says it in plain Swedish.
@@ -122,8 +120,8 @@ pub struct ImportOptions<'a> {
     pub tz: Tz,
     pub now: DateTime<Utc>,
     pub actor: &'a str,
-    /// The period the export covers (`--from`, `--to`): `[from, to)`. Without it, each system's
-    /// rows cover the whole local days from the first event to the last.
+    /// The period the export covers (`--from`, `--to`): `[from, to)`; a row outside it is
+    /// refused. Without it, each system's rows cover their first event to their last.
     pub period: Option<(DateTime<Utc>, DateTime<Utc>)>,
 }
 
@@ -304,11 +302,6 @@ fn import_table<R: BufRead>(
                 id(ACCESS_UNIT, row.get_at(ACCESS_UNIT))?,
                 id(SUBJECT_UNIT, row.get_at(SUBJECT_UNIT))?,
             );
-            let surnames = if subject_name.is_empty() {
-                0
-            } else {
-                id(SURNAMES, &crate::names::surnames(subject_name))?
-            };
             insert.execute(params![
                 import_id,
                 id(SOURCE_SYSTEM, system)?,
@@ -327,7 +320,7 @@ fn import_table<R: BufRead>(
             ])?;
             imported += 1;
             let id = tx.last_insert_rowid();
-            // The index names units and surnames by their ids; an empty text is none.
+            // The index names units by their ids; an empty text is none.
             let digest_id = |text: &str, id: i64| {
                 if text.is_empty() {
                     0
@@ -346,7 +339,11 @@ fn import_table<R: BufRead>(
                     client_unit: digest_id(row.get_at(SUBJECT_UNIT), client_unit),
                     access_unit: digest_id(row.get_at(ACCESS_UNIT), access_unit),
                     action: action_code(valid.action),
-                    surnames: u32::try_from(surnames).unwrap_or(0),
+                    surnames: if subject_name.is_empty() {
+                        [0, 0]
+                    } else {
+                        crate::names::surname_keys(subject_name)
+                    },
                     log_id: valid.log_id,
                 },
             )?;
@@ -395,9 +392,11 @@ fn import_table<R: BufRead>(
     }
     for (index, b) in &batches {
         let system = &opts.retention[*index].0;
+        // Without a declared period, the export covers what it shows: its first event to its
+        // last. (A day's end after the last event is not known to be quiet.)
         let (covers_from, covers_to) = match opts.period {
             Some((from, to)) => (from.timestamp(), to.timestamp()),
-            None => whole_days(b.oldest, b.newest, opts.tz),
+            None => (b.oldest, b.newest + 1),
         };
         store::evidence::insert_coverage(&tx, import_id, system, covers_from, covers_to)?;
         if b.rows == 0 {
@@ -463,19 +462,6 @@ fn import_table<R: BufRead>(
     Ok(summary)
 }
 
-/// The whole local days from the day of `oldest` to the day of `newest`: `[midnight, midnight)`.
-pub fn whole_days(oldest: i64, newest: i64, tz: Tz) -> (i64, i64) {
-    let day = |t: i64| {
-        DateTime::from_timestamp(t, 0)
-            .map(|t| t.with_timezone(&tz).date_naive())
-            .unwrap_or_default()
-    };
-    let midnight = |d: NaiveDate| resolve_local(d.and_time(NaiveTime::MIN), tz).timestamp();
-    let last = day(newest);
-    let next = last.succ_opt().unwrap_or(last);
-    (midnight(day(oldest)), midnight(next))
-}
-
 /// RFC 3339 of a Unix time, as the store writes instants.
 pub fn unix_ts(seconds: i64) -> String {
     DateTime::from_timestamp(seconds, 0)
@@ -523,7 +509,20 @@ fn check_row<'r>(
             ));
             0
         }
-        Some(at) => at,
+        Some(at) => match opts.period {
+            Some((from, to)) if at < from.timestamp() || at >= to.timestamp() => {
+                fail(row.problem(
+                    "event_time",
+                    format!(
+                        "`{time_text}` lies outside the period the export covers ({} – {}, --from/--to)",
+                        unix_ts(from.timestamp()),
+                        unix_ts(to.timestamp())
+                    ),
+                ));
+                0
+            }
+            _ => at,
+        },
         None => {
             fail(row.problem(
                 "event_time",

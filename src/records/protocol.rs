@@ -149,7 +149,8 @@ pub fn context(
 
 /// What the review looked at: the log's coverage, the counts, and each flagged or judged access
 /// with its flags, verdict and comment. `null` for a case without evidence (no period, no user
-/// or client).
+/// or client). A closed case's protocol shows what was looked at when it closed (the snapshot
+/// taken then); an open case's, the evidence as it is now.
 fn evidence_values(
     conn: &Connection,
     ctx: &Ctx,
@@ -160,7 +161,18 @@ fn evidence_values(
     if !crate::engine::judge::has_evidence(case) {
         return Ok(Value::Null);
     }
+    if let Some(snapshot) = crate::store::evidence::snapshot(conn, &case.id)? {
+        return serde_json::from_str(&snapshot)
+            .map_err(|e| Error::runtime(format!("case {}: evidence snapshot: {e}", case.id)));
+    }
     let ev = crate::evidence::evidence_of(conn, ctx.org, routine, case, now)?;
+    Ok(evidence_summary(ctx, routine, &ev))
+}
+
+/// The protocol's account of evidence `ev`: counts, and each flagged or judged access with its
+/// flags, explanations, verdict and comment. A watch-list reason is not repeated: it goes when
+/// the entry ends, and the protocol is kept longer.
+pub fn evidence_summary(ctx: &Ctx, routine: &Routine, ev: &crate::evidence::Evidence) -> Value {
     let tz = routine.timezone;
     let listed: Vec<Value> = ev
         .accesses
@@ -168,6 +180,17 @@ fn evidence_values(
         .filter(|a| a.flagged() || a.judgement.is_some())
         .map(|a| {
             let judgement = a.judgement.as_ref();
+            let flags: Vec<String> = a
+                .flags
+                .iter()
+                .map(|f| {
+                    if f.code == "watch_list" {
+                        "Kunden stod på bevakningslistan.".to_string()
+                    } else {
+                        f.text.clone()
+                    }
+                })
+                .collect();
             json!({
                 "log_id": a.log_id,
                 "at": files::local(Some(&a.at), tz),
@@ -176,7 +199,7 @@ fn evidence_values(
                 "client": files::personnummer(&a.client),
                 "client_name": a.client_name.clone().unwrap_or_default(),
                 "action": a.action,
-                "flags": a.flags.iter().map(|f| f.text.clone()).collect::<Vec<_>>(),
+                "flags": flags,
                 "explanations": a.explanations.iter().map(|e| e.text.clone()).collect::<Vec<_>>(),
                 "verdict": judgement
                     .and_then(|j| crate::evidence::Verdict::parse(&j.verdict))
@@ -188,7 +211,7 @@ fn evidence_values(
             })
         })
         .collect();
-    Ok(json!({
+    json!({
         "log": ev.log.as_str(),
         "summary": ev.summary_sv(),
         "accesses": ev.counts.accesses,
@@ -197,7 +220,7 @@ fn evidence_values(
         "unexplained": ev.counts.unexplained,
         "judged": ev.counts.judged,
         "listed": listed,
-    }))
+    })
 }
 
 /// The protocol of `case_id` as HTML.

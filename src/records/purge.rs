@@ -283,6 +283,16 @@ pub fn run(engine: &mut Engine, now: DateTime<Utc>, dry_run: bool, actor: &str) 
             .execute([id])?;
     }
     crate::engine::watch::purge(&tx, today, now)?;
+    // The texts only purged rows named (staff names, titles, units) go too, at most monthly: it
+    // reads the whole log.
+    if purge.log_rows.values().any(|n| *n > 0) {
+        let last =
+            crate::store::meta_get(&tx, "strings_pruned_at")?.and_then(|t| parse_ts(&t).ok());
+        if last.is_none_or(|t| now - t >= chrono::Duration::days(30)) {
+            rdb::prune_strings(&tx)?;
+            crate::store::meta_set(&tx, "strings_pruned_at", &ts(now))?;
+        }
+    }
     if purge.is_empty() {
         // Only empty batches: nothing worth a record.
         tx.commit()?;

@@ -273,17 +273,17 @@ pub fn all_staff(conn: &Connection) -> Result<Vec<Staff>> {
     Ok(people)
 }
 
-/// Who holds account `account` of `system` now, if anyone.
+/// Who holds account `account` of `system`, or held it last (someone who has left the roster).
 pub fn account_owner(conn: &Connection, system: &str, account: &str) -> Result<Option<String>> {
     Ok(conn
-        .prepare_cached("SELECT person_id FROM accounts WHERE system = ?1 AND account = ?2")?
+        .prepare_cached("SELECT person_id FROM account_holders WHERE system = ?1 AND account = ?2")?
         .query_row(params![system, account], |r| r.get(0))
         .optional()?)
 }
 
-/// Every account of the roster: (system, account, person).
+/// Every account ever held: (system, account, person).
 pub fn account_owners(conn: &Connection) -> Result<Vec<(String, String, String)>> {
-    let mut stmt = conn.prepare_cached("SELECT system, account, person_id FROM accounts")?;
+    let mut stmt = conn.prepare_cached("SELECT system, account, person_id FROM account_holders")?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -378,9 +378,34 @@ pub fn first_judged_case(conn: &Connection, kind: &str) -> Result<Option<String>
 }
 
 pub fn forget_judgements(conn: &Connection, case_id: &str) -> Result<usize> {
+    conn.prepare_cached("DELETE FROM evidence_snapshots WHERE case_id = ?1")?
+        .execute([case_id])?;
     Ok(conn
         .prepare_cached("DELETE FROM judgements WHERE case_id = ?1")?
         .execute([case_id])?)
+}
+
+/// Keeps what a case's review looked at when it closed.
+pub fn save_snapshot(
+    conn: &Connection,
+    case_id: &str,
+    data: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO evidence_snapshots (case_id, taken_at, data) VALUES (?1, ?2, ?3)
+         ON CONFLICT (case_id) DO UPDATE SET taken_at = excluded.taken_at, data = excluded.data",
+    )?
+    .execute(params![case_id, ts(now), data])?;
+    Ok(())
+}
+
+/// What a closed case's review looked at, when kept.
+pub fn snapshot(conn: &Connection, case_id: &str) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT data FROM evidence_snapshots WHERE case_id = ?1")?
+        .query_row([case_id], |r| r.get(0))
+        .optional()?)
 }
 
 // ----- watch list -----

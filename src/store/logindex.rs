@@ -9,8 +9,9 @@
 //!
 //! A digest is `varint(n)` entries of `varint(row − previous row)`, `zigzag(at − previous at)`,
 //! `varint(client)`, `varint(client unit)`, `varint(access unit)`, `action (1 byte)`,
-//! `varint(surnames)`, `log key (4 bytes, little-endian)`. Units and surnames are ids of
-//! `log_strings`; 0 stands for "none".
+//! `varint(surname key)` twice, `log key (4 bytes, little-endian)`. Units are ids of
+//! `log_strings`, surnames the keys of `names::surname_keys` (the name itself stays in the row
+//! and goes with it); 0 stands for "none".
 
 use crate::{Error, Result};
 use rusqlite::{Connection, params};
@@ -32,7 +33,8 @@ pub struct Entry {
     pub access_unit: u32,
     /// Index into `records::logs::ACTIONS`.
     pub action: u8,
-    pub surnames: u32,
+    /// The keys of the client's first two surnames (0: none).
+    pub surnames: [u32; 2],
     /// A hash of `log_id`: the same access in two overlapping exports has the same key.
     pub log_key: u32,
 }
@@ -54,12 +56,12 @@ pub struct Access<'a> {
     pub system: &'a str,
     pub account: &'a str,
     pub client: u64,
-    /// Ids of `log_strings` (0: none): the client's unit, the unit accessed from, and the
-    /// client's surnames normalised (`names::surnames`).
+    /// Ids of `log_strings` (0: none): the client's unit and the unit accessed from.
     pub client_unit: u32,
     pub access_unit: u32,
     pub action: u8,
-    pub surnames: u32,
+    /// `names::surname_keys` of the client's name.
+    pub surnames: [u32; 2],
     pub log_id: &'a str,
 }
 
@@ -176,7 +178,8 @@ impl ChunkBuilder {
         put_varint(out, u64::from(a.client_unit));
         put_varint(out, u64::from(a.access_unit));
         out.push(a.action);
-        put_varint(out, u64::from(a.surnames));
+        put_varint(out, u64::from(a.surnames[0]));
+        put_varint(out, u64::from(a.surnames[1]));
         out.extend_from_slice(&log_key(a.log_id).to_le_bytes());
         d.count += 1;
         d.last_row = a.row;
@@ -260,7 +263,8 @@ pub fn encode(d: &Digest) -> Vec<u8> {
         put_varint(&mut entries, u64::from(e.client_unit));
         put_varint(&mut entries, u64::from(e.access_unit));
         entries.push(e.action);
-        put_varint(&mut entries, u64::from(e.surnames));
+        put_varint(&mut entries, u64::from(e.surnames[0]));
+        put_varint(&mut entries, u64::from(e.surnames[1]));
         entries.extend_from_slice(&e.log_key.to_le_bytes());
         last_row = e.row;
         last_at = e.at;
@@ -332,7 +336,10 @@ pub fn decode_each(chunk: i64, bytes: &[u8], mut each: impl FnMut(Entry)) -> Res
         let access_unit = u32::try_from(varint(b, at)?).ok()?;
         let action = *b.get(*at)?;
         *at += 1;
-        let surnames = u32::try_from(varint(b, at)?).ok()?;
+        let surnames = [
+            u32::try_from(varint(b, at)?).ok()?,
+            u32::try_from(varint(b, at)?).ok()?,
+        ];
         let key = b.get(*at..*at + 4)?;
         *at += 4;
         Some(Entry {
@@ -528,7 +535,7 @@ pub fn purge(conn: &Connection, import_id: i64, system: &str, cutoff: i64) -> Re
 
 /// Rebuilds the index from the rows (after an upgrade from a database without one, or on
 /// request): every chunk and digest is written anew.
-pub fn rebuild(conn: &Connection, surnames: impl Fn(&str) -> String) -> Result<u64> {
+pub fn rebuild(conn: &Connection, surnames: impl Fn(&str) -> [u32; 2]) -> Result<u64> {
     conn.execute_batch("DELETE FROM log_digests; DELETE FROM log_chunks;")?;
     let empty = super::records::string_id(conn, "")?.unwrap_or(-1);
     let mut stmt = conn.prepare(
@@ -540,7 +547,6 @@ pub fn rebuild(conn: &Connection, surnames: impl Fn(&str) -> String) -> Result<u
     )?;
     let mut rows = stmt.query([])?;
     let mut builder: Option<ChunkBuilder> = None;
-    let mut names = super::records::LogStrings::new();
     let mut n = 0u64;
     let id = |v: i64| {
         if v == empty {
@@ -560,11 +566,6 @@ pub fn rebuild(conn: &Connection, surnames: impl Fn(&str) -> String) -> Result<u
         let (system, log_id, account): (String, String, String) = (r.get(2)?, r.get(3)?, r.get(5)?);
         let (action, name): (String, String) = (r.get(9)?, r.get(10)?);
         let surnames = surnames(&name);
-        let surnames = if surnames.is_empty() {
-            0
-        } else {
-            u32::try_from(names.id(conn, 0, &surnames)?).unwrap_or(0)
-        };
         let a = Access {
             row: r.get(0)?,
             at: r.get(4)?,
@@ -606,7 +607,7 @@ mod tests {
                     client_unit: 3,
                     access_unit: 3,
                     action: 0,
-                    surnames: 70_000,
+                    surnames: [70_000, 3],
                     log_key: log_key("L1"),
                 },
                 Entry {
@@ -616,7 +617,7 @@ mod tests {
                     client_unit: 0,
                     access_unit: 3,
                     action: 10,
-                    surnames: 0,
+                    surnames: [0, 0],
                     log_key: 7,
                 },
             ],

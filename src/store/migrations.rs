@@ -485,6 +485,21 @@ CREATE TABLE log_coverage (
     PRIMARY KEY (import_id, system)
 ) STRICT, WITHOUT ROWID;
 
+-- Who has held each account, kept after they leave the roster (the `accounts` table holds only
+-- the people in it now): the review tells an account of someone who left from one of nobody.
+CREATE TABLE account_holders (
+    system    TEXT NOT NULL,
+    account   TEXT NOT NULL,
+    person_id TEXT NOT NULL,
+    PRIMARY KEY (system, account)
+) STRICT, WITHOUT ROWID;
+INSERT OR REPLACE INTO account_holders (system, account, person_id)
+    SELECT json_extract(a.value, '$.system'), json_extract(a.value, '$.account'), h.person_id
+    FROM person_history h, json_each(h.record, '$.accounts') a
+    WHERE json_valid(h.record) AND json_extract(a.value, '$.system') IS NOT NULL
+      AND json_extract(a.value, '$.account') IS NOT NULL
+    ORDER BY h.import_id;
+
 -- A person's own personnummer, only as an HMAC under the installation's `person_key`.
 ALTER TABLE people ADD COLUMN personnummer_hash TEXT;
 CREATE INDEX people_by_personnummer ON people(personnummer_hash);
@@ -507,6 +522,14 @@ CREATE TABLE judgements (
     judged_at  TEXT NOT NULL,
     comment    TEXT,
     PRIMARY KEY (case_id, system, log_id)
+) STRICT, WITHOUT ROWID;
+
+-- What a case's review looked at when it closed (the protocol's account of its evidence, as
+-- JSON); personal, purged with the case.
+CREATE TABLE evidence_snapshots (
+    case_id  TEXT PRIMARY KEY REFERENCES cases(id),
+    taken_at TEXT NOT NULL,
+    data     TEXT NOT NULL
 ) STRICT, WITHOUT ROWID;
 
 -- Clients whose records call for attention. Client and reason go when the entry has expired

@@ -124,7 +124,7 @@ impl Store {
             if *sql == migrations::V4_EVIDENCE {
                 // Logs imported before the index existed: index them, and let each import cover
                 // the span of its events.
-                logindex::rebuild(&tx, crate::names::surnames)?;
+                logindex::rebuild(&tx, crate::names::surname_keys)?;
                 tx.execute_batch(
                     "INSERT INTO log_coverage (import_id, system, covers_from, covers_to)
                      SELECT import_id, system, oldest, newest + 1 FROM log_batches",

@@ -67,6 +67,21 @@ impl LogStrings {
     }
 }
 
+/// Deletes the log's strings no row refers to any more (after the purge of rows): names,
+/// titles and units of the log go with the last row that named them. Returns how many.
+pub fn prune_strings(conn: &Connection) -> Result<usize> {
+    Ok(conn
+        .prepare_cached(
+            "DELETE FROM log_strings WHERE id NOT IN (
+                 SELECT system FROM access_log UNION SELECT user_id FROM access_log
+                 UNION SELECT user_name FROM access_log UNION SELECT user_title FROM access_log
+                 UNION SELECT access_unit FROM access_log UNION SELECT subject_unit FROM access_log
+                 UNION SELECT action FROM access_log UNION SELECT resource_type FROM access_log
+                 UNION SELECT purpose FROM access_log)",
+        )?
+        .execute([])?)
+}
+
 /// The texts of the log's strings `ids` (those that exist).
 pub fn texts(conn: &Connection, ids: &[u32]) -> Result<Vec<(u32, String)>> {
     let mut stmt = conn.prepare_cached("SELECT text FROM log_strings WHERE id = ?1")?;

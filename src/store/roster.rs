@@ -147,6 +147,10 @@ pub fn replace(
         let mut account_row = conn.prepare_cached(
             "INSERT INTO accounts (system, account, person_id) VALUES (?1, ?2, ?3)",
         )?;
+        let mut holder_row = conn.prepare_cached(
+            "INSERT INTO account_holders (system, account, person_id) VALUES (?1, ?2, ?3)
+             ON CONFLICT (system, account) DO UPDATE SET person_id = excluded.person_id",
+        )?;
         for ((person, (id, record)), hash) in roster.people.iter().zip(&person_records).zip(&hashes)
         {
             upsert.execute(params![
@@ -167,6 +171,7 @@ pub fn replace(
             }
             for a in &person.accounts {
                 account_row.execute(params![a.system, a.account, person.id])?;
+                holder_row.execute(params![a.system, a.account, person.id])?;
             }
             match last_people.get(id) {
                 Some(last) if last == record => summary.unchanged += 1,

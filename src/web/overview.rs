@@ -481,6 +481,9 @@ pub struct RadarQuery {
     pub system: String,
 }
 
+/// The longest period of the radar page, in days.
+const RADAR_MAX_DAYS: i64 = 366;
+
 /// Users shown on the radar page at most.
 const RADAR_ROWS: usize = 50;
 
@@ -514,6 +517,12 @@ pub async fn radar(
         let (from_day, to_day) = if to_day < from_day {
             errors.push("Till-datumet ligger före från-datumet.".into());
             (today - chrono::Days::new(30), today)
+        } else if (to_day - from_day).num_days() > RADAR_MAX_DAYS {
+            // A long period reads much of the log: the page stays within a year.
+            errors.push(format!(
+                "Perioden får vara högst {RADAR_MAX_DAYS} dagar; den kortades till det."
+            ));
+            (to_day - chrono::Days::new(RADAR_MAX_DAYS as u64), to_day)
         } else {
             (from_day, to_day)
         };

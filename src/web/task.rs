@@ -500,9 +500,19 @@ pub async fn answer(
                     &fresh,
                     &token,
                     &FormState {
+                        // "No finding" refused since the page was read (a new flag, a
+                        // judgement elsewhere): say why; else the step itself changed.
                         error: Some(
-                            "Svaret kunde inte sparas: steget har ändrats sedan sidan öppnades. Sidan visar nu hur det ser ut."
-                                .into(),
+                            fresh
+                                .outcomes
+                                .iter()
+                                .find(|o| o.name == form.outcome && o.blocked)
+                                .and(fresh.evidence.as_ref())
+                                .map(|e| e.block_note.clone())
+                                .unwrap_or_else(|| {
+                                    "Svaret kunde inte sparas: steget har ändrats sedan sidan öppnades. Sidan visar nu hur det ser ut."
+                                        .into()
+                                }),
                         ),
                         comment: &form.comment,
                         chosen: &form.outcome,
