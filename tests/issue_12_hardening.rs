@@ -249,3 +249,57 @@ fn issue_12_a_people_file_with_only_its_header_is_refused_and_changes_nothing() 
         0
     );
 }
+
+const LOG_HEADER: &str = "log_id,event_time,source_system,user_id,user_name,user_title,access_unit_id,subject_id,subject_unit_id,action,resource_type,purpose";
+
+#[test]
+fn issue_12_log_rows_that_cannot_be_true_are_refused_at_their_lines() {
+    let site = Site::new();
+    let r = site.import(&format!("{HEADER}{}", staff(3)), "2027-01-15T08:00");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let row = |id: &str, at: &str, action: &str| {
+        format!("{id},{at},treserva,u00,,,EN1,191212121212,EN1,{action},journal,vård\n")
+    };
+    site.write(
+        "bad.csv",
+        &format!(
+            "{LOG_HEADER}\n{}{}{}{}{}",
+            row("A1", "2027-03-28 01:59:00", "Läsa"),
+            row("A2", "2027-03-28 02:30:00", "Läsa"),
+            row("A3", "0000-01-01 08:00:00", "Läsa"),
+            row("A1", "2027-03-28 01:59:00", "Skriva"),
+            row("A4", "2027-03-28 03:10:00", "Läsa"),
+        ),
+    );
+    let r = site.run(&["logs", "import", "bad.csv", "--now", "2027-11-15T08:00"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    for expected in [
+        "bad.csv:3: field `event_time`: `2027-03-28 02:30:00` never happened in Europe/Stockholm",
+        "bad.csv:4: field `event_time`: `0000-01-01 08:00:00` lies before 1970",
+        "bad.csv:5: field `log_id`: `A1` is given on line 2 too, with other content",
+    ] {
+        assert!(
+            r.stderr.contains(expected),
+            "missing `{expected}` in:\n{}",
+            r.stderr
+        );
+    }
+    assert_eq!(site.count("SELECT COUNT(*) FROM access_log"), 0);
+    // The same row twice is only a repeat; a time in the autumn fold is taken, with a warning.
+    site.write(
+        "ok.csv",
+        &format!(
+            "{LOG_HEADER}\n{}{}{}",
+            row("B1", "2027-10-31 01:30:00", "Läsa"),
+            row("B1", "2027-10-31 01:30:00", "Läsa"),
+            row("B2", "2027-10-31 02:30:00", "Läsa"),
+        ),
+    );
+    let r = site.ok(&["logs", "import", "ok.csv", "--now", "2027-11-15T08:00"]);
+    assert!(
+        r.stderr.contains("warning: ok.csv:4: field `event_time`: `2027-10-31 02:30:00` is in the hour the clocks turn back"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(site.count("SELECT COUNT(*) FROM access_log"), 3);
+}

@@ -127,6 +127,15 @@ pub fn logs_cmd(env: &Env, cmd: LogsCommand) -> Result<u8> {
                 s.system, s.rows, s.covers_from, s.covers_to, s.retention_years
             );
         }
+        for w in &summary.warnings {
+            eprintln!("warning: {w}");
+        }
+        if summary.warned > summary.warnings.len() as u64 {
+            eprintln!(
+                "warning: and {} more rows like those",
+                summary.warned - summary.warnings.len() as u64
+            );
+        }
     }
     Ok(0)
 }

@@ -21,7 +21,6 @@
 //! that the purge can drop it; rows already past it are not kept (and counted). The same file
 //! (by SHA-256) is refused a second time.
 
-use crate::clock::resolve_local;
 use crate::store::{self, Store, audit, logindex};
 use crate::tabular::{Column, Problem, Problems, Row, Schema, Table, backticked, suggestion};
 use crate::{Error, Result};
@@ -151,6 +150,83 @@ pub struct ImportSummary {
     /// Earlier imports of the same system whose time span meets this file's: an overlapping
     /// export. Rows with the same system and `log_id` are shown once in letters.
     pub overlaps: Vec<crate::store::records::LogBatch>,
+    /// What was taken with a doubt (a local time in the autumn fold), `FILE:LINE: …`; the first
+    /// [`Warnings::SHOWN`].
+    pub warnings: Vec<String>,
+    /// How many such rows in all.
+    pub warned: u64,
+    /// Rows checked for a `log_id` given twice with different content (all but in a huge
+    /// file: the first [`SeenIds::MAX`]).
+    pub ids_checked: u64,
+}
+
+/// Rows taken with a doubt, the first few kept word for word.
+#[derive(Debug, Default)]
+struct Warnings {
+    shown: Vec<String>,
+    count: u64,
+}
+
+impl Warnings {
+    const SHOWN: usize = 20;
+
+    fn push(&mut self, text: String) {
+        self.count += 1;
+        if self.shown.len() < Warnings::SHOWN {
+            self.shown.push(text);
+        }
+    }
+}
+
+/// The `log_id`s of a file so far, each with a hash of its row and its line: one given twice
+/// with different content is refused. Bounded: past [`SeenIds::MAX`] rows no more are kept.
+#[derive(Debug, Default)]
+struct SeenIds {
+    rows: std::collections::HashMap<u64, (u64, u32)>,
+    checked: u64,
+}
+
+impl SeenIds {
+    const MAX: usize = 2_000_000;
+
+    fn check(&mut self, row: &Row, valid: &Valid) -> std::result::Result<(), Problem> {
+        use std::hash::{Hash, Hasher};
+        let mut key = std::collections::hash_map::DefaultHasher::new();
+        (valid.system, valid.log_id).hash(&mut key);
+        let key = key.finish();
+        let mut content = std::collections::hash_map::DefaultHasher::new();
+        valid.at.hash(&mut content);
+        for i in [
+            USER_ID,
+            ACCESS_UNIT,
+            SUBJECT_ID,
+            SUBJECT_UNIT,
+            ACTION,
+            RESOURCE_TYPE,
+            PURPOSE,
+        ] {
+            row.get_at(i).hash(&mut content);
+        }
+        let content = content.finish();
+        let line = u32::try_from(row.line()).unwrap_or(u32::MAX);
+        match self.rows.get(&key) {
+            Some((c, _)) if *c == content => Ok(()),
+            Some((_, first)) => Err(row.problem(
+                "log_id",
+                format!(
+                    "`{}` is given on line {first} too, with other content: one access, one log_id",
+                    valid.log_id
+                ),
+            )),
+            None => {
+                if self.rows.len() < SeenIds::MAX {
+                    self.rows.insert(key, (content, line));
+                    self.checked += 1;
+                }
+                Ok(())
+            }
+        }
+    }
 }
 
 /// The retention rules of the log rows: the systems with a rule of their own
@@ -271,6 +347,8 @@ fn import_table<R: BufRead>(
     .execute(params![store::ts(opts.now), name])?;
     let import_id = tx.last_insert_rowid();
     let mut batches: BTreeMap<usize, Batch> = BTreeMap::new();
+    let mut warnings = Warnings::default();
+    let mut ids = SeenIds::default();
     let (mut rows, mut imported, mut expired) = (0u64, 0u64, 0u64);
     {
         let mut insert = tx.prepare_cached(
@@ -283,7 +361,21 @@ fn import_table<R: BufRead>(
         let mut strings = store::records::LogStrings::new();
         while let Some(row) = table.next_row(&mut problems)? {
             rows += 1;
-            let checked = check_row(&row, forced, latest, &mut times, opts, &mut problems);
+            let checked = check_row(
+                &row,
+                forced,
+                latest,
+                &mut times,
+                opts,
+                &mut problems,
+                &mut warnings,
+            );
+            if let Some(valid) = &checked
+                && let Err(p) = ids.check(&row, valid)
+            {
+                problems.push(p);
+                continue;
+            }
             // After the first problem nothing more is written: the rest is only checked, so
             // that every problem (up to the limit) is reported at once.
             let Some(valid) = checked else { continue };
@@ -445,6 +537,9 @@ fn import_table<R: BufRead>(
         expired,
         systems,
         overlaps,
+        warned: warnings.count,
+        warnings: warnings.shown,
+        ids_checked: ids.checked,
     };
     audit::append(
         &tx,
@@ -487,6 +582,7 @@ fn check_row<'r>(
     times: &mut TimeReader,
     opts: &ImportOptions,
     problems: &mut Problems,
+    warnings: &mut Warnings,
 ) -> Option<Valid<'r>> {
     let mut ok = true;
     let mut fail = |p: Problem| {
@@ -498,8 +594,16 @@ fn check_row<'r>(
         fail(row.problem("log_id", "is empty"));
     }
     let time_text = row.get_at(EVENT_TIME);
-    let at = match times.read(time_text) {
-        Some(at) if at > latest => {
+    let read = times.read_time(time_text);
+    if let TimeRead::Folded(_) = read {
+        warnings.push(format!(
+            "{}:{}: field `event_time`: `{time_text}` is in the hour the clocks turn back, which happens twice; read as the first (summer time). Write the time with its offset to say which",
+            row.path(),
+            row.line()
+        ));
+    }
+    let at = match read {
+        TimeRead::At(at) | TimeRead::Folded(at) if at > latest => {
             fail(row.problem(
                 "event_time",
                 format!(
@@ -509,7 +613,7 @@ fn check_row<'r>(
             ));
             0
         }
-        Some(at) => match opts.period {
+        TimeRead::At(at) | TimeRead::Folded(at) => match opts.period {
             Some((from, to)) if at < from.timestamp() || at >= to.timestamp() => {
                 fail(row.problem(
                     "event_time",
@@ -523,7 +627,24 @@ fn check_row<'r>(
             }
             _ => at,
         },
-        None => {
+        TimeRead::Gap => {
+            fail(row.problem(
+                "event_time",
+                format!(
+                    "`{time_text}` never happened in {}: the clocks skip that hour in spring (write the time with its offset, e.g. `+01:00`)",
+                    opts.tz.name()
+                ),
+            ));
+            0
+        }
+        TimeRead::Ancient => {
+            fail(row.problem(
+                "event_time",
+                format!("`{time_text}` lies before {EARLIEST_YEAR}: not the time of an access"),
+            ));
+            0
+        }
+        TimeRead::Bad => {
             fail(row.problem(
                 "event_time",
                 format!(
@@ -650,7 +771,20 @@ impl TimeReader {
     }
 
     /// Unix seconds, or `None` when `text` is not a time of the accepted forms.
+    #[cfg(test)]
     fn read(&mut self, text: &str) -> Option<i64> {
+        match self.read_time(text) {
+            TimeRead::At(t) | TimeRead::Folded(t) => Some(t),
+            TimeRead::Gap | TimeRead::Ancient | TimeRead::Bad => None,
+        }
+    }
+
+    /// What `text` says.
+    fn read_time(&mut self, text: &str) -> TimeRead {
+        self.parse(text).unwrap_or(TimeRead::Bad)
+    }
+
+    fn parse(&mut self, text: &str) -> Option<TimeRead> {
         let b = text.as_bytes();
         if b.len() < 16 {
             return None;
@@ -669,6 +803,10 @@ impl TimeReader {
             return None;
         }
         let date = NaiveDate::from_ymd_opt(num(0, 4)? as i32, num(5, 2)?, num(8, 2)?)?;
+        use chrono::Datelike;
+        if date.year() < EARLIEST_YEAR {
+            return Some(TimeRead::Ancient);
+        }
         if b[13] != b':' {
             return None;
         }
@@ -707,20 +845,31 @@ impl TimeReader {
             }
             _ => return None,
         };
-        Some(local.and_utc().timestamp() - offset)
+        Some(TimeRead::At(local.and_utc().timestamp() - offset))
     }
 
-    /// A local wall-clock time in the zone, as Unix seconds.
-    fn local(&mut self, local: NaiveDateTime) -> i64 {
+    /// A local wall-clock time in the zone: Unix seconds, the first of two in the autumn fold,
+    /// none in the spring gap.
+    fn local(&mut self, local: NaiveDateTime) -> TimeRead {
         use chrono::Timelike;
         let (date, hour) = (local.date(), local.hour());
         if let Some((d, h, offset)) = self.last
             && d == date
             && h == hour
         {
-            return local.and_utc().timestamp() - offset;
+            return TimeRead::At(local.and_utc().timestamp() - offset);
         }
-        let at = resolve_local(local, self.tz).timestamp();
+        let at = match chrono::TimeZone::from_local_datetime(&self.tz, &local) {
+            chrono::LocalResult::Single(t) => t.timestamp(),
+            chrono::LocalResult::Ambiguous(first, _) => {
+                self.last = None;
+                return TimeRead::Folded(first.timestamp());
+            }
+            chrono::LocalResult::None => {
+                self.last = None;
+                return TimeRead::Gap;
+            }
+        };
         let offset = local.and_utc().timestamp() - at;
         // Only a whole hour that exists once has one offset (gaps and folds are resolved anew).
         let whole = local.with_minute(0).and_then(|l| l.with_second(0));
@@ -737,9 +886,25 @@ impl TimeReader {
             )
         });
         self.last = single.then_some((date, hour, offset));
-        at
+        TimeRead::At(at)
     }
 }
+
+/// What an event time says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TimeRead {
+    At(i64),
+    /// A local time of the autumn fold, read as the first (summer time) of the two.
+    Folded(i64),
+    /// A local time of the spring gap: it never happened.
+    Gap,
+    /// A date before any access log could have been written.
+    Ancient,
+    Bad,
+}
+
+/// The first year an event may lie in.
+const EARLIEST_YEAR: i32 = 1970;
 
 #[cfg(test)]
 mod tests {
@@ -795,16 +960,19 @@ mod tests {
             r.read("2027-07-01 08:15:00"),
             Some(utc("2027-07-01T06:15:00Z"))
         );
-        // The spring gap: 02:30 does not exist on 28 March 2027; the first instant after.
+        // The spring gap: 02:30 does not exist on 28 March 2027 (issue 12: refused, not moved).
+        assert_eq!(r.read_time("2027-03-28 02:30:00"), TimeRead::Gap);
         assert_eq!(
-            r.read("2027-03-28 02:30:00"),
-            Some(utc("2027-03-28T01:00:00Z"))
+            r.read("2027-03-28T02:30:00+01:00"),
+            Some(utc("2027-03-28T01:30:00Z"))
         );
-        // The autumn fold: 02:30 on 31 October 2027 is read as the first (CEST).
+        // The autumn fold: 02:30 on 31 October 2027 is read as the first (CEST), with a doubt.
         assert_eq!(
-            r.read("2027-10-31 02:30:00"),
-            Some(utc("2027-10-31T00:30:00Z"))
+            r.read_time("2027-10-31 02:30:00"),
+            TimeRead::Folded(utc("2027-10-31T00:30:00Z"))
         );
+        assert_eq!(r.read_time("0000-01-01 08:00:00"), TimeRead::Ancient);
+        assert_eq!(r.read_time("1969-12-31 23:00:00"), TimeRead::Ancient);
         assert_eq!(
             r.read("2027-10-31 02:45:00"),
             Some(utc("2027-10-31T00:45:00Z"))
