@@ -14,6 +14,7 @@ pub mod links;
 pub mod names;
 pub mod notify;
 pub mod personnummer;
+pub mod private_files;
 pub mod records;
 pub mod roster;
 pub mod routine;

@@ -303,3 +303,100 @@ fn issue_12_log_rows_that_cannot_be_true_are_refused_at_their_lines() {
     );
     assert_eq!(site.count("SELECT COUNT(*) FROM access_log"), 3);
 }
+
+#[cfg(unix)]
+#[test]
+fn issue_12_letters_protocols_summaries_and_emails_are_private_under_umask_022() {
+    use std::os::unix::fs::PermissionsExt;
+    let site = Site::new();
+    site.write(
+        "units.csv",
+        "unit_id,name,parent_id\nORG,Vård och omsorg,\nVH1,Verksamhet,ORG\nEN1,=HYPERLINK(\"http://x\";\"klick\"),VH1\n",
+    );
+    let people = format!(
+        "{HEADER}UM1,Ulla Chef,ulla@example.se,EN1,unit_manager@EN1,,,\nOPS1,Olle,ops@example.se,VH1,operations_manager@VH1,,,\nSAS1,Sara,sas@example.se,ORG,sas@ORG,,,\n{}",
+        staff(12)
+    );
+    assert_eq!(site.import(&people, "2027-01-15T08:00").code, 0);
+    site.ok(&["tick", "--now", "2027-02-01T08:00"]);
+    let id = site
+        .ok(&[
+            "case",
+            "open",
+            "log-extract",
+            "--unit",
+            "EN1",
+            "--by",
+            "OPS1",
+            "--client",
+            "19121212-1212",
+            "--from",
+            "2027-01-01",
+            "--to",
+            "2027-01-31",
+            "--system",
+            "treserva",
+            "--now",
+            "2027-02-02T08:00",
+        ])
+        .stdout
+        .trim()
+        .to_string();
+    // The command line under umask 022, as a shell would run it.
+    let root = helpers::root();
+    let run = |args: &str| {
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "umask 022 && {} --db loggkoll.db --routines {} --templates {} {args}",
+                env!("CARGO_BIN_EXE_loggkoll"),
+                root.join("routines").display(),
+                root.join("templates").display()
+            ))
+            .current_dir(site.dir.path())
+            .env("LOGGKOLL_MAIL_URL", "file://mail2")
+            .env("LOGGKOLL_CHROMIUM", "/nonexistent")
+            .output()
+            .expect("sh");
+        assert!(
+            out.status.success(),
+            "{args}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&format!(
+        "report extract {id} --out arkiv --now 2027-02-02T09:00"
+    ));
+    run("report annual --year 2027 --out summa --now 2027-12-31T09:00");
+    run("tick --now 2027-02-03T08:00");
+    let mode =
+        |p: &std::path::Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+    let mut checked = 0;
+    for dir in ["arkiv", "summa", "mail2"] {
+        let dir = site.path(dir);
+        assert_eq!(mode(&dir), 0o700, "{}", dir.display());
+        let mut stack = vec![dir];
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d).expect("dir") {
+                let p = entry.expect("entry").path();
+                if p.is_dir() {
+                    assert_eq!(mode(&p), 0o700, "{}", p.display());
+                    stack.push(p);
+                } else {
+                    assert_eq!(mode(&p), 0o600, "{}", p.display());
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked >= 4, "{checked} files");
+    // The annual CSV names the unit, but not as a live formula.
+    let csv = std::fs::read_dir(site.path("summa"))
+        .expect("summa")
+        .map(|e| e.expect("e").path())
+        .find(|p| p.extension().is_some_and(|e| e == "csv"))
+        .expect("a csv");
+    let text = std::fs::read_to_string(csv).expect("csv");
+    assert!(text.contains("'=HYPERLINK"), "{text}");
+    assert!(!text.contains(";=HYPERLINK") && !text.contains(";\"=HYPERLINK"));
+}

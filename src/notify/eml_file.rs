@@ -3,7 +3,7 @@
 //! replaces the file instead of adding a second one.
 
 use sha2::{Digest, Sha256};
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -44,7 +44,7 @@ pub fn file_name(message_id: &str) -> String {
 pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<PathBuf> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
 
-    fs::create_dir_all(dir)?;
+    crate::private_files::create_dir(dir)?;
     let target = dir.join(name);
     let temp = dir.join(format!(
         ".{name}.{}.{}.tmp",
@@ -52,10 +52,7 @@ pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<Path
         COUNTER.fetch_add(1, Ordering::Relaxed)
     ));
     let written = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp)?;
+        let mut file = crate::private_files::create_new(&temp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
         fs::rename(&temp, &target)

@@ -199,6 +199,30 @@ pub fn context(
     })
 }
 
+/// A text cell of the CSV: quoted when it holds `;`, `"` or a line break, and — unless it is a
+/// plain number — made inert when it begins as a formula would (`=`, `+`, `-`, `@`, a tab or a
+/// carriage return), by a `'` before it: a unit named `=HYPERLINK(…)` must not run when the SAS
+/// opens the file in a spreadsheet.
+pub fn csv_cell(s: &str) -> String {
+    let plain_number = !s.is_empty()
+        && s.trim_start_matches(['-', '+'])
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == ',' || c == '.')
+        && s.trim_start_matches(['-', '+'])
+            .chars()
+            .any(|c| c.is_ascii_digit());
+    let inert = if !plain_number && s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    if inert.contains([';', '"', '\n', '\r']) {
+        format!("\"{}\"", inert.replace('"', "\"\""))
+    } else {
+        inert
+    }
+}
+
 /// The CSV: one line per year, section and unit (and a total, `enhet_id` empty), `;`-separated
 /// with decimal commas, as Swedish spreadsheets read it.
 pub fn csv(sections: &[(Scope, Figures, Figures)], units: &UnitNames) -> String {
@@ -233,13 +257,7 @@ pub fn csv(sections: &[(Scope, Figures, Figures)], units: &UnitNames) -> String 
     ]);
     out.push_str(&header.join(";"));
     out.push('\n');
-    let cell = |s: &str| {
-        if s.contains([';', '"', '\n']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_string()
-        }
-    };
+    let cell = csv_cell;
     for (scope, this, previous) in sections {
         let systems = scope
             .systems
@@ -499,7 +517,7 @@ pub fn write(
 ) -> Result<Vec<std::path::PathBuf>> {
     let (scopes, title, template) = scopes(engine, routine)?;
     let rendered = render(engine, &scopes, year, &template, &title, now)?;
-    std::fs::create_dir_all(out)
+    crate::private_files::create_dir(out)
         .map_err(|e| Error::runtime(format!("cannot create `{}`: {e}", out.display())))?;
     let stem = match routine {
         Some(_) => format!(
@@ -511,8 +529,31 @@ pub fn write(
     let html = out.join(format!("{stem}.html"));
     let csv = out.join(format!("{stem}.csv"));
     for (path, text) in [(&html, &rendered.html), (&csv, &rendered.csv)] {
-        std::fs::write(path, text)
+        crate::private_files::write(path, text.as_bytes())
             .map_err(|e| Error::runtime(format!("cannot write `{}`: {e}", path.display())))?;
     }
     Ok(vec![html, csv])
+}
+
+#[cfg(test)]
+mod csv_tests {
+    use super::csv_cell;
+
+    #[test]
+    fn formulas_are_made_inert_and_numbers_are_kept() {
+        assert_eq!(
+            csv_cell("=HYPERLINK(\"http://x\";\"klick\")"),
+            "\"'=HYPERLINK(\"\"http://x\"\";\"\"klick\"\")\""
+        );
+        assert_eq!(csv_cell("+46 70"), "'+46 70");
+        assert_eq!(csv_cell("-cmd"), "'-cmd");
+        assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_cell("\tx"), "'\tx");
+        assert_eq!(csv_cell("\rx"), "\"'\rx\"");
+        assert_eq!(csv_cell("-12,5"), "-12,5");
+        assert_eq!(csv_cell("+3"), "+3");
+        assert_eq!(csv_cell("Hemtjänst Norr"), "Hemtjänst Norr");
+        assert_eq!(csv_cell("a;b"), "\"a;b\"");
+        assert_eq!(csv_cell(""), "");
+    }
 }

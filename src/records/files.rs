@@ -40,7 +40,7 @@ impl Written {
 /// The folder of case `case_id` under `out` (created).
 pub fn case_folder(out: &Path, case_id: &str) -> Result<PathBuf> {
     let dir = out.join(case_id);
-    std::fs::create_dir_all(&dir)
+    crate::private_files::create_dir(&dir)
         .map_err(|e| Error::runtime(format!("cannot create `{}`: {e}", dir.display())))?;
     Ok(dir)
 }
@@ -65,7 +65,7 @@ pub fn write(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes)
+    crate::private_files::write(&tmp, bytes)
         .and_then(|()| std::fs::rename(&tmp, path))
         .map_err(|e| Error::runtime(format!("cannot write `{}`: {e}", path.display())))?;
     register(conn, case_id, kind, path, now)
@@ -123,7 +123,11 @@ pub fn write_document(
         Some(chromium) => {
             // The HTML is the document; a Chromium that fails costs the PDF, said so, not it.
             let pdf_path = doc.dir.join(format!("{}.pdf", doc.name));
-            match pdf::print(chromium, &html_path, &pdf_path) {
+            match pdf::print(chromium, &html_path, &pdf_path).and_then(|()| {
+                crate::private_files::restrict(&pdf_path).map_err(|e| {
+                    Error::runtime(format!("cannot protect `{}`: {e}", pdf_path.display()))
+                })
+            }) {
                 Ok(()) => {
                     register(
                         conn,

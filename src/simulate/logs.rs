@@ -108,7 +108,8 @@ struct Writer {
 
 impl Writer {
     fn create(path: &Path) -> std::io::Result<Writer> {
-        let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+        let _ = std::fs::remove_file(path);
+        let mut out = std::io::BufWriter::new(crate::private_files::create_new(path)?);
         writeln!(
             out,
             "log_id,event_time,source_system,user_id,user_name,user_title,access_unit_id,subject_id,subject_unit_id,action,resource_type,purpose,subject_name"

@@ -296,8 +296,9 @@ pub fn write_csv(roster: &Roster, dir: &Path) -> std::io::Result<()> {
             p.personnummer.as_deref().unwrap_or("")
         );
     }
-    std::fs::write(dir.join("units.csv"), units)?;
-    std::fs::write(dir.join("people.csv"), people)
+    crate::private_files::write(&dir.join("units.csv"), units.as_bytes())?;
+    // People's personnummer: private.
+    crate::private_files::write(&dir.join("people.csv"), people.as_bytes())
 }
 
 #[cfg(test)]
