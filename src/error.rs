@@ -24,6 +24,9 @@ pub struct Error {
     pub message: String,
 }
 
+/// How the database's own errors begin (see [`Error::naming_database`]).
+const DATABASE: &str = "database: ";
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
@@ -56,6 +59,15 @@ impl Error {
         self
     }
 
+    /// Names the database file in an error the database gave (`database: …` becomes
+    /// ``database `PATH`: …``), so that an operator knows which file is read-only or locked.
+    pub fn naming_database(mut self, path: &std::path::Path) -> Error {
+        if let Some(rest) = self.message.strip_prefix(DATABASE) {
+            self.message = format!("database `{}`: {rest}", path.display());
+        }
+        self
+    }
+
     /// The process exit code of `../shared/CLI.md`.
     pub fn exit_code(&self) -> u8 {
         match self.kind {
@@ -82,6 +94,6 @@ impl From<std::io::Error> for Error {
 
 impl From<rusqlite::Error> for Error {
     fn from(err: rusqlite::Error) -> Error {
-        Error::runtime(format!("database: {err}"))
+        Error::runtime(format!("{DATABASE}{err}"))
     }
 }

@@ -93,8 +93,10 @@ pub struct Problem {
 impl Problem {
     /// Control characters in `message` (a value with a line break, quoted from the file) are
     /// escaped, so that every problem stays on one line of a listing.
+    /// A value quoted in backticks is cut to its first [`QUOTE_LIMIT`] characters, so that a
+    /// 2 MB line does not become a 2 MB error.
     pub fn new(path: impl Into<String>, line: u64, message: impl Into<String>) -> Problem {
-        let mut message: String = message.into();
+        let mut message = shorten_quoted(message.into());
         if message.chars().any(char::is_control) {
             message = message
                 .chars()
@@ -112,6 +114,43 @@ impl Problem {
             line,
             message,
         }
+    }
+}
+
+/// How many characters of a value an error quotes.
+pub const QUOTE_LIMIT: usize = 200;
+
+/// `message` with each backquoted span longer than [`QUOTE_LIMIT`] characters cut to its start,
+/// followed by `…` and its length; a message without backquotes is cut the same way as a whole
+/// beyond ten times the limit.
+fn shorten_quoted(message: String) -> String {
+    if message.len() <= QUOTE_LIMIT {
+        return message;
+    }
+    let mut out = String::new();
+    for (i, part) in message.split('`').enumerate() {
+        if i > 0 {
+            out.push('`');
+        }
+        let limit = if i % 2 == 1 {
+            QUOTE_LIMIT
+        } else {
+            QUOTE_LIMIT * 10
+        };
+        out.push_str(&cut(part, limit));
+    }
+    out
+}
+
+/// The first `limit` characters of `text`, and how long it was when it was longer.
+pub fn cut(text: &str, limit: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(limit) {
+        None => std::borrow::Cow::Borrowed(text),
+        Some((end, _)) => std::borrow::Cow::Owned(format!(
+            "{}… ({} characters in all)",
+            &text[..end],
+            text.chars().count()
+        )),
     }
 }
 
@@ -1023,6 +1062,33 @@ mod tests {
         let table = Table::from_reader("t.csv", &b"id;name\n"[..], &SCHEMA, &mut problems)
             .expect("in memory");
         assert_eq!(table.map(|table| table.separator()), Some(b';'));
+    }
+
+    #[test]
+    fn long_quoted_values_are_cut_to_their_start() {
+        let value = "å".repeat(2_000_000);
+        let p = Problem::new(
+            "logg.csv",
+            2,
+            format!("field `event_time`: `{value}` is not a time"),
+        );
+        let shown = p.to_string();
+        assert!(shown.len() < 1_000, "{} bytes", shown.len());
+        assert!(
+            shown.starts_with("logg.csv:2: field `event_time`: `ååå"),
+            "{shown}"
+        );
+        assert!(shown.contains(&format!(
+            "{}… (2000000 characters in all)`",
+            "å".repeat(200)
+        )));
+        assert!(shown.ends_with("is not a time"), "{shown}");
+        // Short messages are as they were.
+        let p = Problem::new("a.csv", 1, "field `x`: `abc` is wrong");
+        assert_eq!(p.message, "field `x`: `abc` is wrong");
+        // Text outside quotes is cut too, further out.
+        let p = Problem::new("a.csv", 1, "x".repeat(100_000));
+        assert!(p.message.len() < 2_100, "{}", p.message.len());
     }
 
     #[test]

@@ -400,3 +400,40 @@ fn issue_12_letters_protocols_summaries_and_emails_are_private_under_umask_022()
     assert!(text.contains("'=HYPERLINK"), "{text}");
     assert!(!text.contains(";=HYPERLINK") && !text.contains(";\"=HYPERLINK"));
 }
+
+#[test]
+fn issue_12_an_over_long_value_is_quoted_by_its_first_200_characters() {
+    let site = Site::new();
+    let r = site.import(&format!("{HEADER}{}", staff(3)), "2027-01-15T08:00");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let long = "9".repeat(2 * 1024 * 1024);
+    site.write(
+        "long.csv",
+        &format!("{LOG_HEADER}\nL1,{long},treserva,u00,,,EN1,191212121212,EN1,Läsa,journal,vård\n"),
+    );
+    let r = site.run(&["logs", "import", "long.csv", "--now", "2027-11-15T08:00"]);
+    assert_eq!(r.code, 2, "{}", &r.stderr[..r.stderr.len().min(500)]);
+    assert!(r.stderr.len() < 2_000, "{} bytes of errors", r.stderr.len());
+    assert!(
+        r.stderr.contains(&format!(
+            "long.csv:2: field `event_time`: `{}… (2097152 characters in all)`",
+            "9".repeat(200)
+        )),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn issue_12_a_database_error_names_the_database_file() {
+    let site = Site::new();
+    site.write("loggkoll.db", &"inte en databas\n".repeat(100));
+    let r = site.run(&["tick", "--now", "2027-01-15T08:00"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("database `loggkoll.db`: file is not a database"),
+        "{}",
+        r.stderr
+    );
+}

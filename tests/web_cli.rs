@@ -222,3 +222,141 @@ fn serve_ticks_delivers_serves_and_stops_cleanly_on_sigterm() {
     let drawn = rest.iter().chain([&first]).any(|l| l.contains("drawn of"));
     assert!(drawn, "the round is logged: {rest:?}");
 }
+
+/// A mail server that answers every command after `delay`, just inside the client's timeout:
+/// each email takes most of a minute. Counts the connections it accepted.
+fn slow_mail_server(delay: Duration) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    let connections = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = connections.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { break };
+            seen.fetch_add(1, Ordering::SeqCst);
+            std::thread::spawn(move || {
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(120)));
+                std::thread::sleep(delay);
+                if stream.write_all(b"220 slow.test ESMTP\r\n").is_err() {
+                    return;
+                }
+                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                let mut in_data = false;
+                let mut line = String::new();
+                loop {
+                    line.clear();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let reply: &[u8] = if in_data {
+                        if line != ".\r\n" {
+                            continue;
+                        }
+                        in_data = false;
+                        b"250 queued\r\n"
+                    } else if line.starts_with("DATA") {
+                        in_data = true;
+                        b"354 go on\r\n"
+                    } else if line.starts_with("QUIT") {
+                        b"221 bye\r\n"
+                    } else {
+                        b"250 ok\r\n"
+                    };
+                    std::thread::sleep(delay);
+                    if stream.write_all(reply).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (port, connections)
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_stops_within_20_seconds_of_sigterm_with_a_slow_mail_server_and_keeps_the_rest_queued() {
+    use std::sync::atomic::Ordering;
+    let dir = tempfile::tempdir().expect("a folder");
+    let d = dir.path();
+    loggkoll::simulate::org::write_csv(&loggkoll::simulate::org::synthetic(40, 2, 3), d)
+        .expect("roster files");
+    let (code, _, err) = run(
+        d,
+        &[
+            "roster",
+            "import",
+            "--units",
+            "units.csv",
+            "--people",
+            "people.csv",
+            "--now",
+            "2026-12-15T09:00",
+        ],
+        "",
+    );
+    assert_eq!(code, 0, "{err}");
+    let (port, connections) = slow_mail_server(Duration::from_secs(8));
+    let mut child = command(d)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--now",
+            "2027-01-01T08:00",
+        ])
+        .env("LOGGKOLL_MAIL_URL", format!("smtp://127.0.0.1:{port}"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve starts");
+    let stderr = child.stderr.take().expect("stderr");
+    let (lines, received) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // The first tick queues the round's emails and the sender is talking to the slow server.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while connections.load(Ordering::SeqCst) == 0 {
+        assert!(Instant::now() < deadline, "the sender never connected");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let pid = i32::try_from(child.id()).expect("a pid");
+    let signalled = Instant::now();
+    // SAFETY: a signal to the child this test started.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if signalled.elapsed() > Duration::from_secs(40) {
+            let _ = child.kill();
+            panic!("serve did not stop within 40 s of SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let took = signalled.elapsed();
+    assert!(status.success(), "{status:?}");
+    assert!(took < Duration::from_secs(20), "stopping took {took:?}");
+    let said: Vec<String> = received.try_iter().collect();
+    assert!(said.iter().any(|l| l == "stopped"), "{said:?}");
+    // Nothing was lost: every email is still queued (none was accepted by the slow server).
+    let store = loggkoll::store::Store::open(&d.join("loggkoll.db")).expect("store");
+    let (queued, total): (i64, i64) = store
+        .conn
+        .query_row(
+            "SELECT COUNT(*) FILTER (WHERE status = 'queued'), COUNT(*) FROM outbox",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("the outbox");
+    assert!(total > 1, "the round queued emails: {total}");
+    assert_eq!(queued, total, "{said:?}");
+}

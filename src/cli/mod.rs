@@ -161,7 +161,8 @@ pub fn run(cli: Cli) -> Result<u8> {
         global: cli.global,
         config,
     };
-    match cli.command {
+    let db = env.global.db.clone();
+    let done = match cli.command {
         Command::Check(args) => check::run(&env, args),
         Command::Graph(args) => graph::graph(&env, args),
         Command::Explain(args) => graph::explain(&env, args),
@@ -181,5 +182,6 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::User(cmd) => user::run(&env, cmd),
         Command::Watch(cmd) => review::watch(&env, cmd),
         Command::Radar(args) => review::radar(&env, args),
-    }
+    };
+    done.map_err(|e| e.naming_database(&db))
 }

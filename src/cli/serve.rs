@@ -37,7 +37,7 @@ pub fn run(env: &Env, args: ServeArgs) -> Result<u8> {
         .enable_all()
         .build()
         .map_err(|e| Error::runtime(format!("cannot start the runtime: {e}")))?;
-    runtime.block_on(async {
+    let served = runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|e| Error::runtime(format!("cannot listen on {addr}: {e}")))?;
@@ -48,7 +48,10 @@ pub fn run(env: &Env, args: ServeArgs) -> Result<u8> {
             transport.describe()
         );
         web::serve(listener, app, Some(transport), shutdown_signal()).await
-    })?;
+    });
+    // An email left with a slow mail server (see `web::server::SENDER_GRACE`) is not waited for.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    served?;
     eprintln!("stopped");
     Ok(0)
 }

@@ -15,6 +15,7 @@ use crate::templates::Library;
 use crate::{Error, Result};
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use serde_json::Value;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Messages rendered and sent per batch.
 const BATCH: usize = 200;
@@ -99,9 +100,24 @@ pub fn deliver(
     install: &str,
     now: DateTime<Utc>,
 ) -> Result<Delivery> {
+    let never = AtomicBool::new(false);
+    deliver_until(store, library, transport, from, install, now, &never)
+}
+
+/// Sends every message due at `now`, or until `stop` is set: it is looked at before each
+/// message, so a server shutting down waits for one message at most, and the rest stay queued.
+pub fn deliver_until(
+    store: &mut Store,
+    library: &Library,
+    transport: &Transport,
+    from: &str,
+    install: &str,
+    now: DateTime<Utc>,
+    stop: &AtomicBool,
+) -> Result<Delivery> {
     let mut report = Delivery::default();
     let mut tried = std::collections::HashSet::new();
-    loop {
+    'batches: loop {
         let due: Vec<MessageRow> = outbox::due(&store.conn, now, BATCH)?
             .into_iter()
             .filter(|m| !tried.contains(&m.id))
@@ -110,6 +126,9 @@ pub fn deliver(
             break;
         }
         for row in &due {
+            if stop.load(Ordering::Relaxed) {
+                break 'batches;
+            }
             tried.insert(row.id);
             let composed = compose(row, library, from, install).and_then(|mut mail| {
                 mail.attachments = attachments(&store.conn, row.id)?;

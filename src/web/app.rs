@@ -54,6 +54,10 @@ pub struct App {
     pub(super) waiting: std::sync::Mutex<Vec<super::answers::Waiting>>,
     /// Proxies whose `X-Forwarded-For` is believed (configuration `web.trusted_proxies`).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// What the scheduler last did, for `/healthz`.
+    health: std::sync::Mutex<super::health::Health>,
+    /// Set on shutdown: the sender stops before its next email.
+    pub stopping: Arc<std::sync::atomic::AtomicBool>,
     pool: Pool,
     readers: Arc<Semaphore>,
 }
@@ -97,11 +101,18 @@ impl App {
             logins: Mutex::new(()),
             waiting: std::sync::Mutex::new(Vec::new()),
             readers: Arc::new(Semaphore::new(READERS)),
+            health: std::sync::Mutex::new(super::health::Health::default()),
+            stopping: Arc::new(std::sync::atomic::AtomicBool::new(false)),
         })
     }
 
     pub fn secret(&self) -> &[u8] {
         self.views.secret()
+    }
+
+    /// Reads or updates what `/healthz` reports.
+    pub fn health<T>(&self, f: impl FnOnce(&mut super::health::Health) -> T) -> T {
+        f(&mut self.health.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     /// The database file.

@@ -193,13 +193,24 @@ pub async fn login(
     headers: HeaderMap,
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Response {
-    let Ok(Form(form)) = form else {
-        return login_page(
-            &app,
-            StatusCode::BAD_REQUEST,
-            Some("Formuläret kunde inte läsas. Försök igen."),
-            "",
-        );
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return login_page(
+                &app,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                Some("Formuläret var för stort. Försök igen."),
+                "",
+            );
+        }
+        Err(_) => {
+            return login_page(
+                &app,
+                StatusCode::BAD_REQUEST,
+                Some("Formuläret kunde inte läsas. Försök igen."),
+                "",
+            );
+        }
     };
     let name = form.name.trim().to_string();
     let fits = cookie(&headers, LOGIN_COOKIE)
@@ -237,7 +248,7 @@ pub async fn login(
         let message =
             format!("För många misslyckade inloggningar. Vänta {wait} och försök sedan igen.");
         let mut response = login_page(&app, StatusCode::TOO_MANY_REQUESTS, Some(&message), &name);
-        let seconds = (until - now).num_seconds().max(1);
+        let seconds = throttle::seconds_rounded_up(until - now);
         if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
             response.headers_mut().insert(header::RETRY_AFTER, v);
         }
@@ -321,7 +332,13 @@ pub async fn logout(
     headers: HeaderMap,
     form: Result<Form<CsrfForm>, FormRejection>,
 ) -> Response {
-    let given = form.map(|Form(f)| f.csrf).unwrap_or_default();
+    let given = match form {
+        Ok(Form(f)) => f.csrf,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return page::unreadable_form(&app, &rejection, "", "");
+        }
+        Err(_) => String::new(),
+    };
     let fits = cookie(&headers, SESSION_COOKIE)
         .is_some_and(|token| csrf::verify(app.secret(), Purpose::Session, token, &given));
     if !fits {

@@ -2,9 +2,11 @@
 //! server's stylesheet, images inline in the page (the SVG pictures are part of the HTML) and
 //! forms posted back here: no scripts at all, no framing. `Referrer-Policy: no-referrer` keeps
 //! the link token out of other sites' logs, and `Cache-Control: no-store` keeps pages with
-//! personal data out of caches (the stylesheet may be cached).
+//! personal data out of caches (the stylesheet may be cached). When the links point at https
+//! (`base_url`), `Strict-Transport-Security` tells browsers to use nothing else for a year,
+//! whether or not a reverse proxy adds it too.
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -12,14 +14,31 @@ use axum::response::Response;
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
      form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-pub async fn security(request: Request, next: Next) -> Response {
+/// `Strict-Transport-Security` for a server reached over https.
+pub const HSTS: &str = "max-age=31536000";
+
+/// What the headers depend on in the configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    /// `base_url` is https: send HSTS.
+    pub https: bool,
+}
+
+impl Policy {
+    pub fn for_base_url(base_url: &str) -> Policy {
+        let scheme = base_url.trim_start().get(..8).unwrap_or("");
+        Policy {
+            https: scheme.eq_ignore_ascii_case("https://"),
+        }
+    }
+}
+
+pub async fn security(State(policy): State<Policy>, request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    let set = |headers: &mut axum::http::HeaderMap, name: HeaderName, value: &'static str| {
-        if !headers.contains_key(&name) {
-            headers.insert(name, HeaderValue::from_static(value));
-        }
-    };
+    if policy.https {
+        set(headers, header::STRICT_TRANSPORT_SECURITY, HSTS);
+    }
     set(
         headers,
         header::CONTENT_SECURITY_POLICY,
@@ -40,4 +59,25 @@ pub async fn security(request: Request, next: Next) -> Response {
         "camera=(), microphone=(), geolocation=()",
     );
     response
+}
+
+/// Sets `name` unless the handler already did.
+fn set(headers: &mut axum::http::HeaderMap, name: HeaderName, value: &'static str) {
+    if !headers.contains_key(&name) {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Policy;
+
+    #[test]
+    fn https_is_told_by_the_scheme() {
+        assert!(Policy::for_base_url("https://loggkoll.example.se").https);
+        assert!(Policy::for_base_url("HTTPS://loggkoll.example.se/").https);
+        assert!(!Policy::for_base_url("http://127.0.0.1:8080").https);
+        assert!(!Policy::for_base_url("http://https.example.se").https);
+        assert!(!Policy::for_base_url("").https);
+    }
 }

@@ -12,7 +12,9 @@
 //! - `overview` — routines with their graphs, rounds, open and overdue cases, coverage
 //!   (`chart`: SVG bars), failed emails.
 //! - `csrf` — form tokens: an HMAC with the installation's secret over what the form is bound to.
-//! - `headers` — security headers on every response.
+//! - `headers` — security headers on every response (HSTS when `base_url` is https).
+//! - `health` — `/healthz`: 503 with the reason when the last tick failed or none ran for five
+//!   minutes.
 //! - `server` — the router, the scheduler (a tick every minute, then outbox delivery) and a
 //!   clean shutdown.
 //!
@@ -25,6 +27,7 @@ pub mod auth;
 pub mod chart;
 pub mod csrf;
 pub mod headers;
+pub mod health;
 pub mod overview;
 pub mod page;
 pub mod password;

@@ -30,6 +30,28 @@ pub fn html_response(status: StatusCode, html: String) -> Response {
     response
 }
 
+/// The page for a form that could not be read: 413 when the body was larger than the server
+/// takes ([`super::server::BODY_LIMIT`]), else 400 with `title` and `paragraph`.
+pub fn unreadable_form(
+    app: &App,
+    rejection: &axum::extract::rejection::FormRejection,
+    title: &str,
+    paragraph: &str,
+) -> Response {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return message(
+            app,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "För mycket text",
+            &[
+                "Formuläret var större än vad som tas emot, så inget har sparats.",
+                "Korta kommentaren och försök igen.",
+            ],
+        );
+    }
+    message(app, StatusCode::BAD_REQUEST, title, &[paragraph])
+}
+
 /// A page that says one thing: a heading and paragraphs.
 pub fn message(app: &App, status: StatusCode, title: &str, paragraphs: &[&str]) -> Response {
     render(

@@ -6,10 +6,11 @@
 //! step's email goes out within seconds.
 //!
 //! On shutdown the server stops accepting, lets requests in flight finish (up to a grace
-//! period), stops the scheduler after its current tick, and returns only when the engine's
-//! running transaction has finished.
+//! period), stops the scheduler after its current tick and the email in hand (the rest of the
+//! outbox stays queued; an email a slow server holds past `SENDER_GRACE` is left too), and
+//! returns only when the engine's running transaction has finished.
 
-use super::{App, auth, headers, overview, page, task};
+use super::{App, auth, headers, health, overview, page, task};
 use crate::notify::Transport;
 use crate::notify::sender::{self, Delivery};
 use crate::store::Store;
@@ -32,6 +33,11 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 pub const TICK_EVERY: Duration = Duration::from_secs(60);
 /// How long requests in flight may take to finish after a shutdown signal.
 pub const GRACE: Duration = Duration::from_secs(10);
+/// How long the scheduler may take to stop after a shutdown signal: the sender stops before its
+/// next email, but one email to a slow SMTP server may take minutes. After this the email in
+/// hand is left (it stays queued, and goes again with the same Message-ID). Together with the
+/// engine's transaction in progress this keeps a stop within systemd's 20 seconds.
+pub const SENDER_GRACE: Duration = Duration::from_secs(12);
 
 /// Every route of the web layer.
 pub fn router(app: Arc<App>) -> Router {
@@ -50,10 +56,13 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/overview/radar", get(overview::radar))
         .route("/overview/emails", get(overview::emails))
         .route("/static/style.css", get(style))
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(health::healthz))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(axum::middleware::from_fn(headers::security))
+        .layer(axum::middleware::from_fn_with_state(
+            headers::Policy::for_base_url(&app.views.config().base_url),
+            headers::security,
+        ))
         .with_state(app)
 }
 
@@ -95,27 +104,42 @@ async fn tick(app: &Arc<App>) {
                 );
             }
         }
-        Err(err) => eprintln!("tick: {err}"),
+        Err(err) => {
+            let err = err.naming_database(app.db_path());
+            eprintln!("tick: {err}");
+            app.health(|h| h.ticked(app.clock.now(), Some(err.message)));
+            return;
+        }
     }
+    app.health(|h| h.ticked(app.clock.now(), None));
 }
 
 /// The outbox delivered on the sender's own connection, as `loggkoll tick` does it.
 async fn deliver(app: &Arc<App>, store: &Arc<std::sync::Mutex<Store>>, transport: &Arc<Transport>) {
     let name = transport.describe();
-    let (app, store, transport) = (app.clone(), store.clone(), transport.clone());
+    let sender = (app.clone(), store.clone(), transport.clone());
     let done = tokio::task::spawn_blocking(move || -> Result<Delivery> {
+        let (app, store, transport) = sender;
         let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
         let now = app.clock.now();
-        sender::deliver(
+        sender::deliver_until(
             &mut store,
             &app.pages,
             &transport,
             &app.views.config().mail.from,
             &app.install,
             now,
+            &app.stopping,
         )
+        .map_err(|e| e.naming_database(app.db_path()))
     })
     .await;
+    let failed = match &done {
+        Ok(Err(err)) => Some(err.message.clone()),
+        Err(err) => Some(err.to_string()),
+        Ok(Ok(_)) => None,
+    };
+    app.health(|h| h.delivered(app.clock.now(), failed));
     match done {
         Ok(Ok(d)) if d != Delivery::default() => eprintln!(
             "emails via {name}: {} sent, {} to retry, {} failed",
@@ -141,6 +165,7 @@ async fn scheduler(app: Arc<App>, transport: Transport, mut stop: watch::Receive
         }
     };
     let transport = Arc::new(transport);
+    app.health(|h| h.scheduler_started(app.clock.now()));
     let mut interval = tokio::time::interval(TICK_EVERY);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -154,8 +179,6 @@ async fn scheduler(app: Arc<App>, transport: Transport, mut stop: watch::Receive
             _ = app.kick.notified() => deliver(&app, &store, &transport).await,
         }
     }
-    // The delivery in progress (if any) has finished: its connection is free.
-    drop(store.lock().unwrap_or_else(|p| p.into_inner()));
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, with the scheduler beside it when a
@@ -175,10 +198,13 @@ pub async fn serve(
             .with_graceful_shutdown(async move { stopped(&mut server_stop).await })
             .into_future(),
     );
+    let mut signalled = None;
     let served = tokio::select! {
         ended = &mut server => ended,
         () = shutdown => {
+            signalled = Some(tokio::time::Instant::now());
             eprintln!("stopping: no new connections; finishing the work in progress");
+            app.stopping.store(true, std::sync::atomic::Ordering::Relaxed);
             let _ = stop_tx.send(true);
             match tokio::time::timeout(GRACE, &mut server).await {
                 Ok(ended) => ended,
@@ -189,9 +215,17 @@ pub async fn serve(
             }
         }
     };
+    app.stopping
+        .store(true, std::sync::atomic::Ordering::Relaxed);
     let _ = stop_tx.send(true);
-    if let Some(s) = scheduler {
-        let _ = s.await;
+    if let Some(mut s) = scheduler {
+        let until = signalled.unwrap_or_else(tokio::time::Instant::now) + SENDER_GRACE;
+        if tokio::time::timeout_at(until, &mut s).await.is_err() {
+            eprintln!(
+                "stopping: an email is still on its way to the mail server; it stays queued and goes again at the next start"
+            );
+            s.abort();
+        }
     }
     // The engine's running transaction (an answer or a tick) finishes before we return.
     drop(app.engine.lock().await);

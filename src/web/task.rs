@@ -214,15 +214,16 @@ pub async fn judge(
         Ok(c) => c,
         Err(response) => return response,
     };
-    let Ok(Form(form)) = form else {
-        return page::message(
-            &app,
-            StatusCode::BAD_REQUEST,
-            "Bedömningen kunde inte läsas",
-            &[
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(rejection) => {
+            return page::unreadable_form(
+                &app,
+                &rejection,
+                "Bedömningen kunde inte läsas",
                 "Formuläret kom inte fram som det skulle. Inget har sparats. Öppna länken i mejlet igen.",
-            ],
-        );
+            );
+        }
     };
     if !csrf::verify(app.secret(), Purpose::Task, &token, &form.csrf) {
         return page::message(
@@ -375,15 +376,16 @@ pub async fn answer(
         Ok(c) => c,
         Err(response) => return response,
     };
-    let Ok(Form(form)) = form else {
-        return page::message(
-            &app,
-            StatusCode::BAD_REQUEST,
-            "Svaret kunde inte läsas",
-            &[
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(rejection) => {
+            return page::unreadable_form(
+                &app,
+                &rejection,
+                "Svaret kunde inte läsas",
                 "Formuläret kom inte fram som det skulle. Inget har sparats. Öppna länken i mejlet igen och svara därifrån.",
-            ],
-        );
+            );
+        }
     };
     if !csrf::verify(app.secret(), Purpose::Task, &token, &form.csrf) {
         return page::message(

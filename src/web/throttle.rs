@@ -89,9 +89,16 @@ pub fn forget(conn: &Connection, key: &Key) -> Result<()> {
     db::clear_failures(conn, &key.key)
 }
 
+/// Whole seconds in `wait`, rounded up (at least 1): what `Retry-After` says, so that a client
+/// that waits that long is never refused again.
+pub fn seconds_rounded_up(wait: Duration) -> i64 {
+    let millis = wait.num_milliseconds();
+    ((millis + 999).div_euclid(1000)).max(1)
+}
+
 /// "3 minuter", "45 sekunder": how long until `until`, rounded up.
 pub fn wait_sv(now: DateTime<Utc>, until: DateTime<Utc>) -> String {
-    let seconds = (until - now).num_seconds().max(1);
+    let seconds = seconds_rounded_up(until - now);
     if seconds < 60 {
         format!("{seconds} sekund{}", if seconds == 1 { "" } else { "er" })
     } else {
@@ -107,6 +114,19 @@ mod tests {
 
     fn at(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn waits_are_rounded_up() {
+        assert_eq!(seconds_rounded_up(Duration::milliseconds(1_001)), 2);
+        assert_eq!(seconds_rounded_up(Duration::milliseconds(1_999)), 2);
+        assert_eq!(seconds_rounded_up(Duration::seconds(2)), 2);
+        assert_eq!(seconds_rounded_up(Duration::milliseconds(300)), 1);
+        assert_eq!(seconds_rounded_up(Duration::zero()), 1);
+        assert_eq!(seconds_rounded_up(Duration::seconds(-5)), 1);
+        let now = at("2027-01-05T10:00:00.250Z");
+        assert_eq!(wait_sv(now, at("2027-01-05T10:00:02Z")), "2 sekunder");
+        assert_eq!(wait_sv(now, at("2027-01-05T10:01:00Z")), "1 minut");
     }
 
     #[test]

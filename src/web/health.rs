@@ -1,0 +1,129 @@
+//! `/healthz`, for a load balancer or systemd's watchdog: "ok", or 503 with the reason when the
+//! scheduler is not doing its work — its last tick (or outbox delivery) failed, or no tick has
+//! run for [`STALE`]. A server without a scheduler (tests serving pages alone) is judged by its
+//! failures only.
+
+use super::App;
+use crate::store::ts;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, TimeDelta, Utc};
+use std::sync::Arc;
+
+/// How long without a tick before the server is unhealthy (the scheduler ticks every minute).
+pub const STALE: TimeDelta = TimeDelta::minutes(5);
+
+/// What the scheduler last did, by the server's clock.
+#[derive(Debug, Default)]
+pub struct Health {
+    /// When the scheduler started; `None` when none runs.
+    scheduler_since: Option<DateTime<Utc>>,
+    last_tick: Option<DateTime<Utc>>,
+    tick_failed: Option<(DateTime<Utc>, String)>,
+    delivery_failed: Option<(DateTime<Utc>, String)>,
+}
+
+impl Health {
+    pub fn scheduler_started(&mut self, at: DateTime<Utc>) {
+        self.scheduler_since = Some(at);
+    }
+
+    /// A tick ended at `at`, well or with `error`.
+    pub fn ticked(&mut self, at: DateTime<Utc>, error: Option<String>) {
+        self.last_tick = Some(at);
+        self.tick_failed = error.map(|e| (at, e));
+    }
+
+    /// A delivery of the outbox ended at `at`, well or with `error` (a database error: an email
+    /// the mail server refuses is the outbox's business, not the server's health).
+    pub fn delivered(&mut self, at: DateTime<Utc>, error: Option<String>) {
+        self.delivery_failed = error.map(|e| (at, e));
+    }
+
+    /// Why the server is unhealthy at `now`, or `None`.
+    pub fn problem(&self, now: DateTime<Utc>) -> Option<String> {
+        if let Some((at, error)) = &self.tick_failed {
+            return Some(format!("the last tick, at {}, failed: {error}", ts(*at)));
+        }
+        if let Some((at, error)) = &self.delivery_failed {
+            return Some(format!(
+                "the last delivery of the outbox, at {}, failed: {error}",
+                ts(*at)
+            ));
+        }
+        let since = self.scheduler_since?;
+        match self.last_tick {
+            Some(last) if now - last > STALE => Some(format!(
+                "no tick since {} ({} minutes)",
+                ts(last),
+                (now - last).num_minutes()
+            )),
+            None if now - since > STALE => Some(format!(
+                "no tick has finished since the scheduler started at {}",
+                ts(since)
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// `GET /healthz`.
+pub async fn healthz(State(app): State<Arc<App>>) -> Response {
+    let now = app.clock.now();
+    match app.health(|h| h.problem(now)) {
+        None => "ok".into_response(),
+        Some(why) => {
+            eprintln!("healthz: {why}");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("unhealthy: {why}\n"),
+            )
+                .into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn healthy_until_a_failure_or_five_quiet_minutes() {
+        let mut h = Health::default();
+        let start = at("2027-01-05T10:00:00Z");
+        // No scheduler: only failures count.
+        assert_eq!(h.problem(start + TimeDelta::days(3)), None);
+        h.scheduler_started(start);
+        assert_eq!(h.problem(start + TimeDelta::minutes(5)), None);
+        let why = h.problem(start + TimeDelta::minutes(6)).unwrap();
+        assert!(why.contains("since the scheduler started"), "{why}");
+        h.ticked(start + TimeDelta::minutes(6), None);
+        assert_eq!(h.problem(start + TimeDelta::minutes(7)), None);
+        let why = h.problem(start + TimeDelta::minutes(12)).unwrap();
+        assert!(why.contains("no tick since 2027-01-05T10:06:00Z"), "{why}");
+        h.ticked(
+            start + TimeDelta::minutes(13),
+            Some("database `x.db`: attempt to write a readonly database".into()),
+        );
+        let why = h.problem(start + TimeDelta::minutes(13)).unwrap();
+        assert!(why.contains("failed: database `x.db`: attempt"), "{why}");
+        h.ticked(start + TimeDelta::minutes(14), None);
+        assert_eq!(h.problem(start + TimeDelta::minutes(14)), None);
+        h.delivered(
+            start + TimeDelta::minutes(14),
+            Some("disk I/O error".into()),
+        );
+        assert!(
+            h.problem(start + TimeDelta::minutes(14))
+                .unwrap()
+                .contains("outbox")
+        );
+        h.delivered(start + TimeDelta::minutes(15), None);
+        assert_eq!(h.problem(start + TimeDelta::minutes(15)), None);
+    }
+}
