@@ -211,6 +211,7 @@ fn main() {
                         task_id: *task,
                         person_id: person.clone(),
                         expires,
+                        read_only: false,
                     },
                 )
             })

@@ -17,7 +17,13 @@ pub struct Claims {
     pub task_id: i64,
     pub person_id: String,
     pub expires: DateTime<Utc>,
+    /// A link sent for information ("för kännedom"): it shows the step, never an answer form,
+    /// whoever opens it.
+    pub read_only: bool,
 }
+
+/// The mark of a read-only link, signed with the rest.
+const READ_ONLY: &str = "r";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkError {
@@ -35,15 +41,20 @@ fn mac(secret: &[u8], payload: &str) -> HmacSha256 {
     mac
 }
 
-/// `TASK.PERSON.EXPIRY.SIGNATURE`, URL-safe.
+/// `TASK.PERSON.EXPIRY.SIGNATURE`, URL-safe; a read-only link is
+/// `TASK.PERSON.EXPIRY.r.SIGNATURE`.
 pub fn sign(secret: &[u8], claims: &Claims) -> String {
     let person = URL_SAFE_NO_PAD.encode(claims.person_id.as_bytes());
-    let payload = format!(
+    let mut payload = format!(
         "{}.{}.{}",
         claims.task_id,
         person,
         claims.expires.timestamp()
     );
+    if claims.read_only {
+        payload.push('.');
+        payload.push_str(READ_ONLY);
+    }
     let signature = URL_SAFE_NO_PAD.encode(mac(secret, &payload).finalize().into_bytes());
     format!("{payload}.{signature}")
 }
@@ -51,10 +62,18 @@ pub fn sign(secret: &[u8], claims: &Claims) -> String {
 /// Checks a token: its signature first (in constant time), then its expiry against `now`.
 pub fn verify(secret: &[u8], token: &str, now: DateTime<Utc>) -> Result<Claims, LinkError> {
     let parts: Vec<&str> = token.split('.').collect();
-    let [task, person, expires, signature] = parts.as_slice() else {
-        return Err(LinkError::Invalid);
+    let (task, person, expires, read_only, signature) = match parts.as_slice() {
+        [task, person, expires, signature] => (task, person, expires, false, signature),
+        [task, person, expires, mark, signature] if *mark == READ_ONLY => {
+            (task, person, expires, true, signature)
+        }
+        _ => return Err(LinkError::Invalid),
     };
-    let payload = format!("{task}.{person}.{expires}");
+    let mut payload = format!("{task}.{person}.{expires}");
+    if read_only {
+        payload.push('.');
+        payload.push_str(READ_ONLY);
+    }
     let signature = URL_SAFE_NO_PAD
         .decode(signature)
         .map_err(|_| LinkError::Invalid)?;
@@ -79,6 +98,7 @@ pub fn verify(secret: &[u8], token: &str, now: DateTime<Utc>) -> Result<Claims, 
         task_id,
         person_id,
         expires,
+        read_only,
     })
 }
 
@@ -95,7 +115,28 @@ mod tests {
             task_id: 42,
             person_id: "p-17".into(),
             expires: at("2027-02-01T00:00:00Z"),
+            read_only: false,
         }
+    }
+
+    #[test]
+    fn a_read_only_link_stays_read_only() {
+        let read_only = Claims {
+            read_only: true,
+            ..claims()
+        };
+        let now = at("2027-01-15T00:00:00Z");
+        let token = sign(b"secret", &read_only);
+        assert!(token.contains(".r."), "{token}");
+        assert_eq!(verify(b"secret", &token, now), Ok(read_only));
+        // Dropping the mark breaks the signature: a read-only link cannot become an answer link.
+        let stripped = token.replacen(".r.", ".", 1);
+        assert_eq!(verify(b"secret", &stripped, now), Err(LinkError::Invalid));
+        // Nor can an answer link be marked into anything else.
+        let answer = sign(b"secret", &claims());
+        let (head, sig) = answer.rsplit_once('.').unwrap();
+        let marked = format!("{head}.x.{sig}");
+        assert_eq!(verify(b"secret", &marked, now), Err(LinkError::Invalid));
     }
 
     #[test]

@@ -43,9 +43,84 @@ pub fn date(d: NaiveDate) -> String {
     )
 }
 
+/// "1 januari 2027" (no weekday).
+pub fn day(d: NaiveDate) -> String {
+    format!("{} {} {}", d.day(), month(d.month()), d.year())
+}
+
+/// A period `[from, to)` in `tz` as a letter says it: "från och med 1 januari 2027 till och med
+/// 31 maj 2027" when it runs from midnight to midnight, else with the times ("från 1 januari
+/// 2027 kl. 08:00 till 3 januari 2027 kl. 17:00").
+pub fn period(
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+    tz: chrono_tz::Tz,
+) -> String {
+    use chrono::Timelike;
+    let (f, t) = (from.with_timezone(&tz), to.with_timezone(&tz));
+    let midnight =
+        |d: &chrono::DateTime<chrono_tz::Tz>| d.hour() == 0 && d.minute() == 0 && d.second() == 0;
+    if midnight(&f) && midnight(&t) {
+        let last = t.date_naive().pred_opt().unwrap_or(t.date_naive());
+        format!(
+            "från och med {} till och med {}",
+            day(f.date_naive()),
+            day(last.max(f.date_naive()))
+        )
+    } else {
+        format!(
+            "från {} kl. {} till {} kl. {}",
+            day(f.date_naive()),
+            f.format("%H:%M"),
+            day(t.date_naive()),
+            t.format("%H:%M")
+        )
+    }
+}
+
+/// "NPÖ", "NPÖ och Treserva", "A, B och C".
+pub fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} och {last}", init.join(", ")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn periods_read_as_a_letter_says_them() {
+        let tz = chrono_tz::Europe::Stockholm;
+        let at = |s: &str| {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .unwrap()
+                .with_timezone(&chrono::Utc)
+        };
+        assert_eq!(
+            period(
+                at("2027-01-01T00:00:00+01:00"),
+                at("2027-06-01T00:00:00+02:00"),
+                tz
+            ),
+            "från och med 1 januari 2027 till och med 31 maj 2027"
+        );
+        assert_eq!(
+            period(
+                at("2027-01-01T08:00:00+01:00"),
+                at("2027-01-03T17:30:00+01:00"),
+                tz
+            ),
+            "från 1 januari 2027 kl. 08:00 till 3 januari 2027 kl. 17:30"
+        );
+        assert_eq!(and_list(&["NPÖ".into()]), "NPÖ");
+        assert_eq!(
+            and_list(&["NPÖ".into(), "Treserva".into(), "Procapita".into()]),
+            "NPÖ, Treserva och Procapita"
+        );
+    }
 
     #[test]
     fn long_dates() {

@@ -389,6 +389,7 @@ fn snapshot_context() -> serde_json::Value {
         "routine": "Systematisk logguppföljning i Treserva",
         "routine_id": "treserva-sampling",
         "kind": "systematisk stickprovskontroll",
+        "kind_phrase": "en systematisk stickprovskontroll",
         "case_id": "TRE-2027-0042",
         "step": "Granska loggen",
         "unit": "Hemtjänst Norr",

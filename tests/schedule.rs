@@ -815,7 +815,7 @@ fn check_description(expression: &str, expected: &str) {
 
 #[test]
 fn descriptions() {
-    check_description("0 7 1 * *", "kl. 07:00 den 1:a varje månad");
+    check_description("0 7 1 * *", "kl. 07:00 den 1:e varje månad");
     check_description("0 8 * * 1-5", "kl. 08:00 måndag–fredag");
     check_description("0 8 * * MON-FRI", "kl. 08:00 måndag–fredag");
     check_description("0 7 1 1,7 *", "kl. 07:00 den 1 januari och den 1 juli");
@@ -824,7 +824,7 @@ fn descriptions() {
     check_description("@yearly", "kl. 00:00 den 1 januari");
     check_description(
         "0 8 1 * MON",
-        "kl. 08:00 den 1:a varje månad och varje måndag",
+        "kl. 08:00 den 1:e varje månad och varje måndag",
     );
     check_description("0 * * * *", "varje hel timme");
     check_description("30 * * * *", "varje timme, 30 minuter över");
@@ -840,10 +840,10 @@ fn descriptions() {
     check_description("0 9 * * 5-7", "kl. 09:00 fredag–söndag");
     check_description("0 9 * 7 *", "kl. 09:00 varje dag i juli");
     check_description("0 9 1,15 6 *", "kl. 09:00 den 1 och 15 juni");
-    check_description("0 7 22 * *", "kl. 07:00 den 22:a varje månad");
+    check_description("0 7 22 * *", "kl. 07:00 den 22:e varje månad");
     check_description(
         "0 7 1,2,3,11 * *",
-        "kl. 07:00 den 1:a, 2:a, 3:e och 11:e varje månad",
+        "kl. 07:00 den 1:e, 2:e, 3:e och 11:e varje månad",
     );
     check_description(
         "0 7 1 */3 *",

@@ -141,9 +141,9 @@ async fn the_task_page_shows_what_to_review() {
         "<dd>Treserva</dd>",
         &name,
         &account,
-        "Granskat dygn",
+        "Dygn att granska",
         " kl. ",
-        "Gå igenom användarens åtkomster i Treserva under det utdragna 24-timmarsintervallet",
+        "Gå igenom användarens åtkomster i Treserva under det slumpvis valda 24-timmarsintervallet",
         "<legend>Välj utfall</legend>",
         "<label for=\"comment\">",
         "value=\"no_finding\"",
@@ -547,6 +547,81 @@ async fn someone_informed_sees_the_page_without_the_form() {
     assert!(p.body.contains("Du kan inte besvara det här steget"));
     assert_eq!(footprint(&f), before);
     assert_eq!(f.case_state(&link.case).0, "labour_law_matter");
+}
+
+/// "Beslut om att initiera loggkontroll ska alltid tas av verksamhetschef": whoever a step
+/// escalates to is only told until the step has escalated; then their escalation link answers.
+#[tokio::test]
+async fn the_escalation_role_answers_only_after_the_step_has_escalated() {
+    let f = Fixture::new(BASE);
+    let app = f.app();
+    let link = f.links("task").remove(0);
+    // The head of operations of the case's unit (who is not its assignee).
+    let (task_id, ops): (i64, String) = f
+        .store()
+        .conn
+        .query_row(
+            "SELECT t.id, r.person_id FROM tasks t JOIN cases c ON c.id = t.case_id
+             JOIN units u ON u.id = c.unit_id
+             JOIN person_roles r ON r.role = 'operations_manager' AND r.unit_id = u.parent_id
+             WHERE c.id = ?1 AND t.answered_at IS NULL
+               AND r.person_id IS NOT c.subject_person_id
+               AND r.person_id IS NOT t.assignee_id
+             ORDER BY r.person_id LIMIT 1",
+            [&link.case],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("the open step and a head of operations");
+    // A genuine answer link for the head of operations, before the step escalated.
+    let token = links::sign(
+        app.secret(),
+        &Claims {
+            task_id,
+            person_id: ops.clone(),
+            expires: at(NOW) + Duration::days(60),
+            read_only: false,
+        },
+    );
+    let path = format!("/t/{token}");
+    let page = send(&app, get(&path)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        !page.body.contains("name=\"outcome\""),
+        "no form before escalation"
+    );
+    let before = footprint(&f);
+    let csrf = csrf::token(app.secret(), Purpose::Task, &token);
+    let p = send(
+        &app,
+        post(&path, &[("csrf", &csrf), ("outcome", "no_finding")], None),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    assert_eq!(footprint(&f), before);
+    // Weeks later the step has escalated: the escalation email's link answers.
+    let late = at("2027-01-28T10:00:00+01:00");
+    f.engine(late).tick(late).expect("the tick escalates");
+    f.clock.set(late);
+    let escalated = f
+        .links("escalation")
+        .into_iter()
+        .find(|l| l.case == link.case)
+        .expect("an escalation email");
+    let page = send(&app, get(&escalated.path)).await;
+    assert!(page.body.contains("name=\"outcome\""), "{}", page.body);
+    // And a link sent "för kännedom" never answers, whoever follows it.
+    let read_only = links::sign(
+        app.secret(),
+        &Claims {
+            task_id,
+            person_id: ops,
+            expires: late + Duration::days(60),
+            read_only: true,
+        },
+    );
+    let page = send(&app, get(&format!("/t/{read_only}"))).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("name=\"outcome\""), "{}", page.body);
 }
 
 const OVERVIEW: &[&str] = &[

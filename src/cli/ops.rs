@@ -238,9 +238,16 @@ pub struct CaseOpenArgs {
     pub to: Option<String>,
     #[arg(long)]
     pub reason: Option<String>,
-    /// The record system, for a routine that covers several (default: its first).
+    /// The record system, for a routine that covers several (default: every system it covers
+    /// for a targeted review or an extract request).
     #[arg(long)]
     pub system: Option<String>,
+    /// The client's name, for the extract letter.
+    #[arg(long)]
+    pub client_name: Option<String>,
+    /// The client's postal address, for the extract letter (lines separated by `,` or newlines).
+    #[arg(long)]
+    pub client_address: Option<String>,
     #[arg(long)]
     pub json: bool,
 }
@@ -461,6 +468,8 @@ pub fn case(env: &Env, cmd: CaseCommand) -> Result<u8> {
                 to,
                 reason: args.reason,
                 system: args.system,
+                client_name: args.client_name,
+                client_address: args.client_address,
             };
             let mut engine = open_engine(env, now)?;
             let id = engine.open_case(&req, now)?;

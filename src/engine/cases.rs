@@ -202,7 +202,9 @@ pub struct Answered {
 }
 
 /// Whether `person` may answer `task` of a case at `unit`: the assignee, the role's holder (or
-/// their deputy), or whoever the step escalates to; never the reviewed user (`subject`).
+/// their deputy), or — once the step has escalated, not before — whoever it escalates to; never
+/// the reviewed user (`subject`). ("Beslut om att initiera loggkontroll ska alltid tas av
+/// verksamhetschef": the escalation role is informed, and decides only when it is late.)
 pub fn may_answer(
     ctx: &Ctx,
     routine: &Routine,
@@ -226,11 +228,12 @@ pub fn may_answer(
     {
         return true;
     }
-    routine
-        .state(&task.state)
-        .and_then(|ix| routine.graph[ix].task.as_ref())
-        .and_then(|t| t.escalation.as_ref())
-        .is_some_and(|e| ctx.org.holders(e.to, unit, day).contains(&person))
+    task.escalated_at.is_some()
+        && routine
+            .state(&task.state)
+            .and_then(|ix| routine.graph[ix].task.as_ref())
+            .and_then(|t| t.escalation.as_ref())
+            .is_some_and(|e| ctx.org.holders(e.to, unit, day).contains(&person))
 }
 
 fn outcome_list(routine: &Routine, ix: StateIx) -> String {
@@ -571,12 +574,22 @@ impl Engine {
                 reason: req.reason.as_deref(),
                 state: &routine.start_state().name,
                 opened_by: &req.by,
-                // A targeted review opened without --system reviews every system its routine
-                // covers.
-                systems: (routine.kind == CaseKind::Targeted
+                // A targeted review or an extract request opened without --system covers every
+                // system its routine covers.
+                systems: (matches!(routine.kind, CaseKind::Targeted | CaseKind::Extract)
                     && req.system.is_none()
                     && routine.systems.len() > 1)
                     .then_some(routine.systems.as_slice()),
+                client_name: req
+                    .client_name
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty()),
+                client_address: req
+                    .client_address
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty()),
             },
             now,
         )?;
@@ -632,4 +645,7 @@ pub struct OpenRequest {
     pub to: Option<DateTime<Utc>>,
     pub reason: Option<String>,
     pub system: Option<String>,
+    /// The client's name and postal address, for the extract letter's address field.
+    pub client_name: Option<String>,
+    pub client_address: Option<String>,
 }

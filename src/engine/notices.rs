@@ -37,20 +37,22 @@ pub struct Notice<'a> {
     pub extra: Value,
 }
 
-/// The signed link for `task` and `person`, valid until the configured days after `due`.
+/// The signed link for `task` and `person`, valid until the configured days after `due` (or
+/// after `now`, when that is later).
 pub fn link(
     ctx: &Ctx,
     routine: &Routine,
     task_id: i64,
     person_id: &str,
     due: Option<NaiveDate>,
+    read_only: bool,
     now: DateTime<Utc>,
 ) -> String {
+    // A link lives the configured days past the deadline, and never less than that from when
+    // it is sent: an escalation or a late reminder goes out after the deadline.
+    let valid = Duration::days(i64::from(ctx.config.link_valid_days_after_deadline));
     let expires = match due {
-        Some(due) => {
-            deadline::due_end(due, routine.timezone)
-                + Duration::days(i64::from(ctx.config.link_valid_days_after_deadline))
-        }
+        Some(due) => (deadline::due_end(due, routine.timezone) + valid).max(now + valid),
         None => now + Duration::days(i64::from(ctx.config.link_valid_days_after_deadline.max(7))),
     };
     let token = links::sign(
@@ -59,6 +61,7 @@ pub fn link(
             task_id,
             person_id: person_id.to_string(),
             expires,
+            read_only,
         },
     );
     format!("{}/t/{token}", ctx.config.base_url)
@@ -68,7 +71,16 @@ pub fn link(
 pub fn queue(conn: &Connection, ctx: &Ctx, notice: &Notice, now: DateTime<Utc>) -> Result<i64> {
     let routine = notice.routine;
     let link = match notice.task_id {
-        Some(task) => link(ctx, routine, task, &notice.recipient.id, notice.due, now),
+        // A notice "för kännedom" opens the step read-only, whoever follows it.
+        Some(task) => link(
+            ctx,
+            routine,
+            task,
+            &notice.recipient.id,
+            notice.due,
+            notice.purpose == Purpose::Inform,
+            now,
+        ),
         None => ctx.config.base_url.clone(),
     };
     let subject_user = match (
@@ -86,6 +98,7 @@ pub fn queue(conn: &Connection, ctx: &Ctx, notice: &Notice, now: DateTime<Utc>) 
         "routine": routine.title,
         "routine_id": routine.id,
         "kind": routine.kind.title_sv(),
+        "kind_phrase": routine.kind.phrase_sv(),
         "case_id": notice.case.id,
         "step": notice.state.title,
         "unit": ctx.org.unit_name(notice.case.unit_id),

@@ -286,6 +286,8 @@ pub fn run(
                 state: &routine.start_state().name,
                 opened_by: "system",
                 systems: None,
+                client_name: None,
+                client_address: None,
             },
             now,
         )?;

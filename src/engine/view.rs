@@ -76,7 +76,7 @@ pub struct Subject {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Window {
-    /// "Granskat dygn" for a sampling case, "Period" otherwise.
+    /// "Dygn att granska" for a sampling case, "Period" otherwise.
     pub label: String,
     pub start: String,
     pub end: String,
@@ -341,6 +341,8 @@ impl Views {
         let tasks = db::tasks_of(conn, &case.id)?;
         let mode = if task.answered_at.is_some() {
             Mode::Answered
+        } else if claims.read_only {
+            Mode::ReadOnly
         } else if self.may_answer(&org, &routine, &case, &task, &claims.person_id, now) {
             Mode::Answer
         } else {
@@ -401,7 +403,8 @@ impl Views {
         let window = match (&case.window_start, &case.window_end) {
             (Some(a), Some(b)) => Some(Window {
                 label: if case.kind == "sampling" {
-                    "Granskat dygn".into()
+                    // Not a calendar day (NPÖ's runs 02:00–02:00), and not yet reviewed.
+                    "Dygn att granska".into()
                 } else {
                     "Period".into()
                 },

@@ -38,8 +38,9 @@ fn require_extract(case: &CaseRow) -> Result<(String, DateTime<Utc>, DateTime<Ut
     Ok((client.clone(), parse_ts(from)?, parse_ts(to)?))
 }
 
-/// The letter's values: the accesses of the case's system to the client's record at
-/// `[window_start, window_end)`.
+/// The letter's values: the accesses to the client's record at `[window_start, window_end)`
+/// in each system the case covers (every system of its routine unless it was opened for one),
+/// system by system, with whether the imported log covers the period.
 pub fn context(engine: &mut Engine, case: &CaseRow, now: DateTime<Utc>) -> Result<Value> {
     let (client, from, to) = require_extract(case)?;
     let (store, ctx) = engine.parts();
@@ -48,33 +49,53 @@ pub fn context(engine: &mut Engine, case: &CaseRow, now: DateTime<Utc>) -> Resul
     let subject = logs::subject_digits(&client)
         .map_err(|m| Error::runtime(format!("case {}: client {m}", case.id)))?;
     let subject = String::from_utf8_lossy(&subject).into_owned();
-    let rows = rdb::accesses(
-        &store.conn,
-        &case.system,
-        &subject,
-        from.timestamp(),
-        to.timestamp(),
-    )?;
     let shows_names = ctx.config.extract_shows_names;
-    let accesses: Vec<Value> = rows
-        .iter()
-        .map(|a| {
-            let at = DateTime::from_timestamp(a.at, 0).unwrap_or(from);
-            let unit = match ctx.org.units.get(&a.access_unit) {
-                Some((name, _)) => name.clone(),
-                None => a.access_unit.clone(),
-            };
-            json!({
-                "at": files::local_at(at, tz),
-                "unit": unit,
-                "unit_id": a.access_unit,
-                "role": if a.user_title.is_empty() { "okänd roll".to_string() } else { a.user_title.clone() },
-                "name": if shows_names { a.user_name.clone() } else { String::new() },
-                "action": logs::action_sv(&a.action),
-                "purpose": a.purpose,
+    let mut all = Vec::new();
+    let mut systems = Vec::new();
+    for system in &case.systems {
+        let rows = rdb::accesses(
+            &store.conn,
+            system,
+            &subject,
+            from.timestamp(),
+            to.timestamp(),
+        )?;
+        let log = crate::evidence::coverage::of_window(
+            &store.conn,
+            system,
+            from.timestamp(),
+            to.timestamp(),
+        )?;
+        let accesses: Vec<Value> = rows
+            .iter()
+            .map(|a| {
+                let at = DateTime::from_timestamp(a.at, 0).unwrap_or(from);
+                let unit = match ctx.org.units.get(&a.access_unit) {
+                    Some((name, _)) => name.clone(),
+                    None => a.access_unit.clone(),
+                };
+                json!({
+                    "at": files::local_at(at, tz),
+                    "system": system_title(system),
+                    "unit": unit,
+                    "unit_id": a.access_unit,
+                    "role": if a.user_title.is_empty() { "okänd roll".to_string() } else { a.user_title.clone() },
+                    "name": if shows_names { a.user_name.clone() } else { String::new() },
+                    "action": logs::action_sv(&a.action),
+                    "purpose": a.purpose,
+                })
             })
-        })
-        .collect();
+            .collect();
+        systems.push(json!({
+            "id": system,
+            "name": system_title(system),
+            "log": log.as_str(),
+            "count": accesses.len(),
+            "accesses": accesses.clone(),
+        }));
+        all.extend(accesses);
+    }
+    let names: Vec<String> = case.systems.iter().map(|s| system_title(s)).collect();
     Ok(json!({
         "case": {
             "id": case.id,
@@ -82,14 +103,19 @@ pub fn context(engine: &mut Engine, case: &CaseRow, now: DateTime<Utc>) -> Resul
             "unit": ctx.org.unit_name(&case.unit_id),
             "reason": case.reason.clone().unwrap_or_default(),
             "opened_at": files::local_date(Some(&case.opened_at), tz),
-            "system": system_title(&case.system),
+            "system": crate::sv::and_list(&names),
         },
         "client": files::personnummer(&client),
+        "client_name": case.client_name.clone().unwrap_or_default(),
+        "client_address": case.client_address.clone().unwrap_or_default(),
+        "period": crate::sv::period(from, to, tz),
         "period_start": files::local_at(from, tz),
         "period_end": files::local_at(to, tz),
         "timezone": tz.name(),
-        "accesses": accesses,
-        "count": rows.len(),
+        "systems": systems,
+        "accesses": all,
+        "count": all.len(),
+        "log_complete": systems.iter().all(|s| s["log"] == "complete"),
         "shows_names": shows_names,
         "organisation": ctx.config.organisation,
         "generated_at": files::local_at(now, tz),
@@ -162,6 +188,7 @@ pub fn write(
         "organisation": values["organisation"],
         "enhet": {"id": case.unit_id, "namn": values["case"]["unit"]},
         "system": case.system,
+        "systems": case.systems,
         "den_enskilde": values["client"],
         "period": {"fran": case.window_start, "till": case.window_end},
         "atkomster": values["count"],

@@ -245,7 +245,7 @@ pub fn retention_rules(routines: &[crate::routine::Routine]) -> Vec<(String, u32
         for s in &r.systems {
             if !known.contains(&s.as_str()) {
                 let e = rules.entry(s.clone()).or_insert(0);
-                *e = (*e).max(r.retention_years);
+                *e = (*e).max(r.retention_for(std::slice::from_ref(s)));
             }
         }
     }

@@ -74,7 +74,7 @@ impl Purge {
 }
 
 /// The retention years of each routine version with closed, unpurged cases.
-fn retention_by_version(engine: &mut Engine) -> Result<HashMap<String, (u32, chrono_tz::Tz)>> {
+fn retention_by_version(engine: &mut Engine) -> Result<HashMap<String, Retention>> {
     // Every version ever run (a small table): cases and rounds point to one of them.
     let hashes: Vec<String> = {
         let mut stmt = engine
@@ -88,22 +88,56 @@ fn retention_by_version(engine: &mut Engine) -> Result<HashMap<String, (u32, chr
     for hash in hashes {
         let (store, ctx) = engine.parts();
         let r = ctx.version(&store.conn, &hash)?;
-        out.insert(hash, (r.retention_years, r.timezone));
+        out.insert(
+            hash,
+            Retention {
+                years: r.retention_years,
+                by_system: r.retention_by_system.clone(),
+                tz: r.timezone,
+            },
+        );
     }
     Ok(out)
+}
+
+/// How long a routine version's records are kept.
+struct Retention {
+    /// The longest period: rounds and summaries.
+    years: u32,
+    /// Closed cases, by the systems they review.
+    by_system: BTreeMap<String, u32>,
+    tz: chrono_tz::Tz,
+}
+
+impl Retention {
+    /// The years for a case that reviews `systems` (`;`-separated, as stored) or `system`.
+    fn for_case(&self, system: &str, systems: Option<&str>) -> u32 {
+        systems
+            .unwrap_or(system)
+            .split(';')
+            .filter_map(|s| self.by_system.get(s).copied())
+            .max()
+            .unwrap_or(self.years)
+    }
+
+    /// The shortest period of any system: no case of the version is due before it.
+    fn shortest(&self) -> u32 {
+        self.by_system.values().copied().min().unwrap_or(self.years)
+    }
 }
 
 /// The cases past their retention at `now`.
 fn due_cases(
     conn: &Connection,
-    versions: &HashMap<String, (u32, chrono_tz::Tz)>,
+    versions: &HashMap<String, Retention>,
     now: DateTime<Utc>,
 ) -> Result<Vec<(PurgedCase, String)>> {
     let mut out = Vec::new();
-    for (hash, (years, tz)) in versions {
-        let cutoff = years_before(now, *years);
+    for (hash, retention) in versions {
+        let tz = &retention.tz;
+        let cutoff = years_before(now, retention.shortest());
         let mut stmt = conn.prepare_cached(
-            "SELECT id, routine_id, system, closed_at, opened_at FROM cases
+            "SELECT id, routine_id, system, closed_at, opened_at, systems FROM cases
              WHERE routine_hash = ?1 AND purged_at IS NULL AND closed_at IS NOT NULL AND closed_at <= ?2
              ORDER BY closed_at, id",
         )?;
@@ -114,10 +148,16 @@ fn due_cases(
                 r.get::<_, String>(2)?,
                 r.get::<_, String>(3)?,
                 r.get::<_, String>(4)?,
+                r.get::<_, Option<String>>(5)?,
             ))
         })?;
         for row in rows {
-            let (id, routine, system, closed_at, opened_at) = row?;
+            let (id, routine, system, closed_at, opened_at, systems) = row?;
+            let years = &retention.for_case(&system, systems.as_deref());
+            // The cases of the version's longer periods wait for theirs.
+            if parse_ts(&closed_at)? > years_before(now, *years) {
+                continue;
+            }
             // Not before the year the case counts in is over (its figures are then final).
             let year = figures::local_year(&opened_at, *tz)?;
             if figures::year_bounds(year, *tz).1 > now {
@@ -145,7 +185,7 @@ fn due_cases(
 /// counted from the round, has passed: (round, routine, version hash, occurrence).
 fn due_rounds(
     conn: &Connection,
-    versions: &HashMap<String, (u32, chrono_tz::Tz)>,
+    versions: &HashMap<String, Retention>,
     purging: &[String],
     now: DateTime<Utc>,
 ) -> Result<Vec<(i64, String, String, String)>> {
@@ -167,10 +207,10 @@ fn due_rounds(
         conn.prepare_cached("SELECT id FROM cases WHERE round_id = ?1 AND purged_at IS NULL")?;
     for row in rows {
         let (id, routine, hash, occurrence) = row?;
-        let Some((years, _)) = versions.get(&hash) else {
+        let Some(retention) = versions.get(&hash) else {
             continue;
         };
-        if super::years_after(parse_ts(&occurrence)?, *years) > now {
+        if super::years_after(parse_ts(&occurrence)?, retention.years) > now {
             continue;
         }
         let open: Vec<String> = left
@@ -256,14 +296,14 @@ pub fn run(engine: &mut Engine, now: DateTime<Utc>, dry_run: bool, actor: &str) 
     }
     let tx = engine.store.write()?;
     for (c, hash) in &cases {
-        let (_, tz) = versions
+        let tz = versions
             .get(hash)
-            .copied()
+            .map(|r| r.tz)
             .ok_or_else(|| Error::runtime(format!("routine version {hash} is not loaded")))?;
         purge_case(&tx, &c.id, tz, now)?;
     }
     for (round, routine, hash, occurrence) in &rounds {
-        if let Some((_, tz)) = versions.get(hash) {
+        if let Some(Retention { tz, .. }) = versions.get(hash) {
             let year = figures::local_year(occurrence, *tz)?;
             freeze(&tx, routine, year, *tz, now)?;
         }
@@ -423,6 +463,7 @@ fn purge_case(conn: &Connection, id: &str, tz: chrono_tz::Tz, now: DateTime<Utc>
         .execute([id])?;
     conn.prepare_cached(
         "UPDATE cases SET subject_person_id = NULL, subject_account = NULL, client_ref = NULL,
+         client_name = NULL, client_address = NULL,
             window_start = NULL, window_end = NULL, reason = NULL, purged_at = ?2
          WHERE id = ?1",
     )?

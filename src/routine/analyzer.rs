@@ -17,7 +17,7 @@ use petgraph::algo::tarjan_scc;
 use petgraph::graph::DiGraph;
 use petgraph::visit::{Bfs, Reversed};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Systems whose record-keeping rules loggkoll knows: the minimum retention of review protocols,
 /// in years, and where the rule comes from.
@@ -265,7 +265,11 @@ impl Analyzer<'_, '_, '_> {
             evidence,
             start,
             graph,
-            retention_years: retention,
+            retention_years: retention.values().copied().max().unwrap_or(1),
+            retention_by_system: retention
+                .into_iter()
+                .filter(|(system, _)| !system.is_empty())
+                .collect(),
             summary,
             templates,
             path: self.d.source().path.clone(),
@@ -1056,13 +1060,68 @@ impl Analyzer<'_, '_, '_> {
         }
     }
 
-    fn retention(&mut self, raw: &RawRoutine, systems: &[String], top: Span) -> Option<u32> {
-        // The strictest rule among the routine's systems.
-        let rule = systems
-            .iter()
-            .filter_map(|s| KNOWN_SYSTEMS.iter().find(|(n, _, _)| n == s))
-            .max_by_key(|(_, years, _)| *years);
+    /// The years a closed case is kept, per system of the routine: one period for all
+    /// (`retention: 2 years`) or one per system (`retention: {npo: 5 years, treserva: 2 years}`).
+    /// Each must meet its system's rule; a period longer than a known rule is a warning, since
+    /// purging (gallring) is a duty too.
+    fn retention(
+        &mut self,
+        raw: &RawRoutine,
+        systems: &[String],
+        top: Span,
+    ) -> Option<BTreeMap<String, u32>> {
+        let rule_of = |s: &str| KNOWN_SYSTEMS.iter().find(|(n, _, _)| *n == s);
+        if let Some((key, entries)) = &raw.retention_by_system {
+            let mut out = BTreeMap::new();
+            let mut ok = true;
+            for (system, period) in entries {
+                if !systems.contains(&system.value) {
+                    let diag = self.d.error(
+                        "unknown-system",
+                        system.span,
+                        format!(
+                            "`retention` names system `{}`, which the routine does not review",
+                            system.value
+                        ),
+                    );
+                    match did_you_mean(&system.value, systems.iter().map(String::as_str)) {
+                        Some(help) => diag.help(help),
+                        None => diag.help(format!("the routine's systems are {}", list(systems))),
+                    };
+                    ok = false;
+                    continue;
+                }
+                match self.retention_years(period, rule_of(&system.value), &system.value) {
+                    Some(years) => {
+                        out.insert(system.value.clone(), years);
+                    }
+                    None => ok = false,
+                }
+            }
+            for system in systems {
+                if ok && !out.contains_key(system) {
+                    let diag = self.d.error(
+                        "missing-retention",
+                        *key,
+                        format!("`retention` gives no period for system `{system}`"),
+                    );
+                    match rule_of(system) {
+                        Some((_, years, why)) => {
+                            diag.help(format!("{why}: add `{system}: {years} years`"))
+                        }
+                        None => diag.help(format!("add e.g. `{system}: 2 years`")),
+                    };
+                    ok = false;
+                }
+            }
+            return ok.then_some(out);
+        }
         let Some(t) = &raw.retention else {
+            // The strictest rule among the routine's systems.
+            let rule = systems
+                .iter()
+                .filter_map(|s| rule_of(s))
+                .max_by_key(|(_, years, _)| *years);
             let diag = self
                 .d
                 .error("missing-retention", top, "the routine has no `retention`");
@@ -1072,6 +1131,33 @@ impl Analyzer<'_, '_, '_> {
             };
             return None;
         };
+        // One value for all: it must meet the strictest rule, and is longer than the others.
+        let strictest = systems
+            .iter()
+            .filter_map(|s| rule_of(s))
+            .max_by_key(|(_, years, _)| *years);
+        let years = self.retention_years(t, strictest, "retention")?;
+        for system in systems {
+            if let Some(rule) = rule_of(system)
+                && Some(rule) != strictest
+            {
+                self.too_long(t, years, rule);
+            }
+        }
+        let mut out: BTreeMap<String, u32> = systems.iter().map(|s| (s.clone(), years)).collect();
+        if systems.is_empty() {
+            out.insert(String::new(), years);
+        }
+        Some(out)
+    }
+
+    /// One retention period in years, checked against `rule` (the system's, when known).
+    fn retention_years(
+        &mut self,
+        t: &Text,
+        rule: Option<&(&str, u32, &str)>,
+        key: &str,
+    ) -> Option<u32> {
         let years = match t.value.trim().parse::<u32>() {
             Ok(n) => n,
             Err(_) => match Period::parse(&t.value) {
@@ -1104,10 +1190,28 @@ impl Analyzer<'_, '_, '_> {
         {
             self.d
                 .error("retention-too-short", t.span, format!("retention of {years} years is shorter than the {minimum} years required for `{name}`"))
-                .help(format!("{why}: write `retention: {minimum} years`"));
+                .help(format!("{why}: write `{key}: {minimum} years`"));
             return None;
         }
+        if let Some(rule) = rule {
+            self.too_long(t, years, rule);
+        }
         Some(years)
+    }
+
+    /// Warns when `years` keeps a system's cases longer than its rule.
+    fn too_long(&mut self, t: &Text, years: u32, (name, rule_years, why): &(&str, u32, &str)) {
+        if years > *rule_years {
+            self.d
+                .warning(
+                    "retention-too-long",
+                    t.span,
+                    format!("`{name}` cases would be kept {years} years, longer than its rule of {rule_years}"),
+                )
+                .help(format!(
+                    "{why}, and purging is a duty too: give each system its own period, e.g. `retention: {{{name}: {rule_years} years, …}}`"
+                ));
+        }
     }
 
     /// The thresholds of the review's flags and explanations; the defaults where not given.

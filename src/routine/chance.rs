@@ -48,13 +48,13 @@ pub fn uniform_fraction_for(target: f64, rounds: u32) -> f64 {
     1.0 - (1.0 - target).powf(1.0 / f64::from(rounds))
 }
 
-/// `71.8 %`: one decimal, Swedish-style space before the sign.
+/// `71,8 %`: one decimal, Swedish style (a decimal comma, a space before the sign).
 pub fn percent(share: f64) -> String {
     let value = (share * 1000.0).round() / 10.0;
     if (value - value.round()).abs() < f64::EPSILON {
         format!("{value:.0} %")
     } else {
-        format!("{value:.1} %")
+        format!("{value:.1} %").replace('.', ",")
     }
 }
 
@@ -83,7 +83,7 @@ mod tests {
     #[test]
     fn ten_percent_monthly_uniform_is_71_8_percent() {
         let s = sampling(SampleSize::Fraction(0.10), Strategy::Uniform);
-        assert_eq!(percent(yearly_chance(&s, 12)), "71.8 %");
+        assert_eq!(percent(yearly_chance(&s, 12)), "71,8 %");
     }
 
     #[test]
@@ -98,7 +98,7 @@ mod tests {
         let f = fraction_per_round(&s, 12);
         assert!((yearly_chance(&s, 12) - 0.95).abs() < 1e-9);
         assert!((f - uniform_fraction_for(0.95, 12)).abs() < 1e-12);
-        assert_eq!(percent(f), "22.1 %");
+        assert_eq!(percent(f), "22,1 %");
     }
 
     #[test]

@@ -159,11 +159,26 @@ pub fn explain(routine: &Routine, now: DateTime<Utc>) -> String {
         }
     }
     out.push('\n');
-    let _ = writeln!(
-        out,
-        "Gallring: ärenden och protokoll gallras {} år efter att ärendet avslutats",
-        routine.retention_years
-    );
+    let periods: std::collections::BTreeSet<u32> =
+        routine.retention_by_system.values().copied().collect();
+    if periods.len() > 1 {
+        let each: Vec<String> = routine
+            .retention_by_system
+            .iter()
+            .map(|(system, years)| format!("{} {years} år", system_title(system)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "Gallring: ärenden och protokoll gallras efter att ärendet avslutats, efter systemet som granskas: {}",
+            each.join(", ")
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "Gallring: ärenden och protokoll gallras {} år efter att ärendet avslutats",
+            routine.retention_years
+        );
+    }
     match &routine.summary {
         Some(s) => {
             let _ = writeln!(

@@ -32,7 +32,10 @@ pub struct Routine {
     pub evidence: EvidenceRules,
     pub start: StateIx,
     pub graph: DiGraph<State, Outcome>,
+    /// The longest of `retention_by_system`: what rounds and summaries are kept for.
     pub retention_years: u32,
+    /// Years a closed case is kept, by each of the routine's systems.
+    pub retention_by_system: std::collections::BTreeMap<String, u32>,
     pub summary: Option<Summary>,
     pub templates: TemplateNames,
     /// The file it was compiled from, as the user named it.
@@ -72,6 +75,15 @@ impl CaseKind {
             CaseKind::Sampling => "systematisk stickprovskontroll",
             CaseKind::Targeted => "riktad kontroll",
             CaseKind::Extract => "utlämnande av loggutdrag",
+        }
+    }
+
+    /// With its article, for a sentence: "en riktad kontroll", "ett utlämnande av loggutdrag".
+    pub fn phrase_sv(self) -> &'static str {
+        match self {
+            CaseKind::Sampling => "en systematisk stickprovskontroll",
+            CaseKind::Targeted => "en riktad kontroll",
+            CaseKind::Extract => "ett utlämnande av loggutdrag",
         }
     }
 }
@@ -290,16 +302,19 @@ pub enum ResultCategory {
     Explained,
     LabourLawAction,
     PoliceReport,
+    /// A confirmed intrusion documented in the personnel file without labour-law action.
+    IntrusionDocumented,
     ExtractHandedOut,
     NotPursued,
 }
 
 impl ResultCategory {
-    pub const ALL: [ResultCategory; 6] = [
+    pub const ALL: [ResultCategory; 7] = [
         ResultCategory::NoFinding,
         ResultCategory::Explained,
         ResultCategory::LabourLawAction,
         ResultCategory::PoliceReport,
+        ResultCategory::IntrusionDocumented,
         ResultCategory::ExtractHandedOut,
         ResultCategory::NotPursued,
     ];
@@ -310,6 +325,7 @@ impl ResultCategory {
             ResultCategory::Explained => "explained",
             ResultCategory::LabourLawAction => "labour_law_action",
             ResultCategory::PoliceReport => "police_report",
+            ResultCategory::IntrusionDocumented => "intrusion_documented",
             ResultCategory::ExtractHandedOut => "extract_handed_out",
             ResultCategory::NotPursued => "not_pursued",
         }
@@ -325,6 +341,7 @@ impl ResultCategory {
             ResultCategory::Explained => "Förklarad åtkomst",
             ResultCategory::LabourLawAction => "Arbetsrättslig åtgärd",
             ResultCategory::PoliceReport => "Polisanmälan",
+            ResultCategory::IntrusionDocumented => "Dataintrång dokumenterat i personalakt",
             ResultCategory::ExtractHandedOut => "Loggutdrag lämnat",
             ResultCategory::NotPursued => "Ej vidare utredning",
         }
@@ -369,6 +386,17 @@ impl Default for TemplateNames {
 }
 
 impl Routine {
+    /// Years a closed case reviewing `systems` is kept: the longest rule among them (purging is
+    /// a duty, so a Treserva case is not kept for NPÖ's 5 years); the routine's longest when
+    /// none of them is the routine's.
+    pub fn retention_for<S: AsRef<str>>(&self, systems: &[S]) -> u32 {
+        systems
+            .iter()
+            .filter_map(|s| self.retention_by_system.get(s.as_ref()).copied())
+            .max()
+            .unwrap_or(self.retention_years)
+    }
+
     pub fn state(&self, name: &str) -> Option<StateIx> {
         self.graph
             .node_indices()

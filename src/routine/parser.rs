@@ -225,7 +225,12 @@ pub fn parse(d: &mut Diagnostics, root: &Node) -> RawRoutine {
     raw.timezone = text_of(d, &m, "timezone");
     raw.reference_prefix = text_of(d, &m, "reference_prefix");
     raw.start = text_of(d, &m, "start");
-    raw.retention = text_of(d, &m, "retention");
+    match m.get("retention") {
+        Some((key, value)) if matches!(value.kind, NodeKind::Map(_)) => {
+            raw.retention_by_system = Some((key.span, name_map(d, value, "`retention`")));
+        }
+        _ => raw.retention = text_of(d, &m, "retention"),
+    }
     if let Some((key, value)) = m.get("trigger") {
         raw.trigger = trigger(d, key.span, value);
     }

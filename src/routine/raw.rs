@@ -27,7 +27,10 @@ pub struct RawRoutine {
     /// The span of the `states` key, when present.
     pub states_key: Option<Span>,
     pub states: Vec<RawState>,
+    /// `retention: 5 years`: one period for every system.
     pub retention: Option<Text>,
+    /// `retention: {npo: 5 years, treserva: 2 years}`: a period per system; the key's span.
+    pub retention_by_system: Option<(Span, Vec<(Text, Text)>)>,
     pub summary: Option<RawSummary>,
     pub templates: Vec<(Text, Text)>,
     /// The span of the `templates` key, when present.

@@ -90,7 +90,7 @@ impl Crontab {
         instants
     }
 
-    /// The schedule in plain Swedish for people, e.g. "kl. 07:00 den 1:a varje månad" or
+    /// The schedule in plain Swedish for people, e.g. "kl. 07:00 den 1:e varje månad" or
     /// "kl. 08:00 måndag–fredag"; shapes it cannot put in words are quoted.
     pub fn describe_sv(&self) -> String {
         describe::describe_sv(&self.fields)

@@ -7,7 +7,7 @@ use crate::sv::{MONTHS, WEEKDAYS};
 /// Lists longer than this are not worth reading; such schedules are quoted instead.
 const LONGEST_LIST: usize = 4;
 
-/// The common shapes in words ("kl. 07:00 den 1:a varje månad"); `None` for the others.
+/// The common shapes in words ("kl. 07:00 den 1:e varje månad"); `None` for the others.
 pub(super) fn describe_sv(fields: &Fields) -> Option<String> {
     let time = time_of_day(fields.minutes, fields.hours)?;
     let days = days(fields)?;
@@ -33,7 +33,7 @@ fn time_of_day(minutes: u64, hours: u64) -> Option<String> {
                 Some(if step == 2 {
                     "varannan minut".to_owned()
                 } else {
-                    format!("var {} minut", ordinal(step))
+                    format!("var {} minut", counting_ordinal(step))
                 })
             }
         };
@@ -80,7 +80,7 @@ fn days(fields: &Fields) -> Option<String> {
         format!(" i {}", join(&names))
     };
     if fields.days_match_either() {
-        // "den 1:a och varje måndag i juli" would be ambiguous; such schedules are quoted.
+        // "den 1:e och varje måndag i juli" would be ambiguous; such schedules are quoted.
         if !every_month {
             return None;
         }
@@ -99,7 +99,7 @@ fn days(fields: &Fields) -> Option<String> {
     }
 }
 
-/// "den 1:a och 15:e varje månad".
+/// "den 1:e och 15:e varje månad".
 fn days_of_every_month(days_of_month: u64) -> Option<String> {
     let days: Vec<String> = values(days_of_month).map(ordinal).collect();
     (days.len() <= LONGEST_LIST).then(|| format!("den {} varje månad", join(&days)))
@@ -152,8 +152,13 @@ fn month_name(month: u32) -> Option<&'static str> {
     MONTHS.get((month as usize).checked_sub(1)?).copied()
 }
 
-/// A Swedish ordinal: "1:a", "2:a", "3:e", "11:e", "21:a".
+/// A day of the month as Swedish dates say it: "den 1:e", "den 2:e", "den 21:e".
 fn ordinal(number: u32) -> String {
+    format!("{number}:e")
+}
+
+/// A counting ordinal: "var 2:a minut", "var 3:e", "var 11:e", "var 21:a".
+fn counting_ordinal(number: u32) -> String {
     let suffix = match (number % 10, number % 100) {
         (_, 11 | 12) => "e",
         (1 | 2, _) => "a",

@@ -45,6 +45,9 @@ pub struct NewCase<'a> {
     pub subject_person_id: Option<&'a str>,
     pub subject_account: Option<&'a str>,
     pub client_ref: Option<&'a str>,
+    /// The client's name and postal address, for the extract letter.
+    pub client_name: Option<&'a str>,
+    pub client_address: Option<&'a str>,
     pub window_start: Option<DateTime<Utc>>,
     pub window_end: Option<DateTime<Utc>>,
     pub reason: Option<&'a str>,
@@ -58,8 +61,9 @@ pub fn insert_case(conn: &Connection, c: &NewCase, now: DateTime<Utc>) -> Result
     conn.prepare_cached(
         "INSERT INTO cases (id, routine_id, routine_hash, kind, system, unit_id, round_id,
             subject_person_id, subject_account, client_ref, window_start, window_end, reason,
-            state, opened_at, opened_by, systems)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+            state, opened_at, opened_by, systems, client_name, client_address)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+            ?18, ?19)",
     )?
     .execute(params![
         c.id,
@@ -78,7 +82,9 @@ pub fn insert_case(conn: &Connection, c: &NewCase, now: DateTime<Utc>) -> Result
         c.state,
         ts(now),
         c.opened_by,
-        c.systems.map(|s| s.join(";"))
+        c.systems.map(|s| s.join(";")),
+        c.client_name,
+        c.client_address
     ])?;
     Ok(())
 }
@@ -204,13 +210,15 @@ pub struct CaseRow {
     pub purged_at: Option<String>,
     /// The systems the case reviews (at least `system`).
     pub systems: Vec<String>,
+    pub client_name: Option<String>,
+    pub client_address: Option<String>,
 }
 
 pub const CASE_COLUMNS: &str =
     "c.id, c.routine_id, c.routine_hash, c.kind, c.system, c.unit_id, c.round_id,
     c.subject_person_id, c.subject_account, c.client_ref, c.window_start, c.window_end, c.reason,
     c.state, c.opened_at, c.opened_by, c.closed_at, c.result, c.handed_out_at, c.purged_at,
-    c.systems";
+    c.systems, c.client_name, c.client_address";
 
 pub fn case_row(r: &rusqlite::Row) -> rusqlite::Result<CaseRow> {
     let system: String = r.get(4)?;
@@ -240,6 +248,8 @@ pub fn case_row(r: &rusqlite::Row) -> rusqlite::Result<CaseRow> {
         handed_out_at: r.get(18)?,
         purged_at: r.get(19)?,
         systems,
+        client_name: r.get(21)?,
+        client_address: r.get(22)?,
     })
 }
 

@@ -5,7 +5,7 @@
 //! opening a database runs the rest, each in its own transaction. Never edit a migration that has
 //! shipped: add a new one.
 
-pub const MIGRATIONS: &[&str] = &[V1, V2_WEB, V3_RECORDS, V4_EVIDENCE];
+pub const MIGRATIONS: &[&str] = &[V1, V2_WEB, V3_RECORDS, V4_EVIDENCE, V5_OBLIGATIONS];
 
 const V1: &str = r#"
 CREATE TABLE meta (
@@ -545,4 +545,11 @@ CREATE TABLE watch_list (
     removed_at TEXT,
     purged_at  TEXT
 ) STRICT;
+"#;
+
+/// The seeds' obligations (issue 13): the client's name and address for the extract letter
+/// (personal, purged with the case).
+pub const V5_OBLIGATIONS: &str = r#"
+ALTER TABLE cases ADD COLUMN client_name TEXT;
+ALTER TABLE cases ADD COLUMN client_address TEXT;
 "#;

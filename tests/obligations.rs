@@ -1,0 +1,469 @@
+//! The obligations of the two source routines (`docs/obligations.md`), one test each, named
+//! after the obligation. Each test reads the *shipped* routines (`routines/`) or runs the real
+//! binary on them, so that a routine edited until it no longer carries an obligation fails here:
+//! deleting the personnel-file state, sending the decision to someone else, keeping Treserva
+//! protocols for NPÖ's five years.
+
+#[path = "support/engine.rs"]
+mod helpers;
+mod support;
+
+use loggkoll::roster::Role;
+use loggkoll::routine::Context;
+use loggkoll::routine::loader;
+use loggkoll::routine::model::{ResultCategory, Routine, State, StateIx};
+use loggkoll::templates::Library;
+use std::path::PathBuf;
+use support::{Run, Test};
+
+fn shipped() -> Vec<Routine> {
+    let root = helpers::root();
+    let templates = Library::load(&root.join("templates")).expect("templates");
+    loader::load_routines(
+        &root.join("routines"),
+        &Context {
+            templates: Some(&templates),
+        },
+    )
+    .expect("the shipped routines compile")
+}
+
+fn routine(id: &str) -> Routine {
+    shipped()
+        .into_iter()
+        .find(|r| r.id == id)
+        .unwrap_or_else(|| panic!("routine `{id}` is shipped"))
+}
+
+fn state_ix(r: &Routine, name: &str) -> StateIx {
+    r.state(name)
+        .unwrap_or_else(|| panic!("`{}` has a state `{name}`", r.id))
+}
+
+/// Where `outcome` of `from` leads.
+fn after<'r>(r: &'r Routine, from: &str, outcome: &str) -> &'r State {
+    let ix = state_ix(r, from);
+    let (_, to) = r
+        .outcomes(ix)
+        .into_iter()
+        .find(|(o, _)| o.name == outcome)
+        .unwrap_or_else(|| panic!("`{}`: `{from}` offers `{outcome}`", r.id));
+    &r.graph[to]
+}
+
+fn assignee(s: &State) -> Role {
+    s.task
+        .as_ref()
+        .unwrap_or_else(|| panic!("`{}` is a step", s.name))
+        .assignee
+}
+
+/// The routines that review `system`'s suspicions: its sampling routine and the shared ones.
+fn routines_of(system: &str) -> Vec<Routine> {
+    shipped()
+        .into_iter()
+        .filter(|r| r.systems.iter().any(|s| s == system))
+        .collect()
+}
+
+// --- NPÖ ------------------------------------------------------------------------------------
+
+/// NPÖ: "Beslut om att initiera loggkontroll ska alltid tas av verksamhetschef."
+#[test]
+fn npo_the_decision_to_start_a_targeted_review_is_the_verksamhetschefs() {
+    let r = routine("targeted-review");
+    let decision = &r.graph[r.start];
+    assert_eq!(assignee(decision), Role::OperationsManager);
+    assert!(
+        r.outcomes(r.start).len() >= 2,
+        "a decision either way: review or not"
+    );
+}
+
+/// NPÖ: "…beslutar verksamhetschef tillsammans med HR-strateg om vidare utredning och vilka
+/// åtgärder som ska vidtas." HR takes part in a step of its own before the decision.
+#[test]
+fn npo_the_verksamhetschef_decides_on_a_suspicion_together_with_the_hr_strateg() {
+    for r in routines_of("npo") {
+        // Every routine that reviews NPÖ has a review step with this outcome.
+        let hr = after(&r, "review", "suspected_intrusion");
+        assert_eq!(assignee(hr), Role::HrStrategist, "{}: HR assesses", r.id);
+        let outcomes = r.outcomes(state_ix(&r, &hr.name));
+        assert!(
+            outcomes.iter().all(|(o, _)| o.comment_required),
+            "{}: HR's assessment is written down",
+            r.id
+        );
+        for (_, next) in outcomes {
+            assert_eq!(
+                assignee(&r.graph[next]),
+                Role::OperationsManager,
+                "{}: then the verksamhetschef decides",
+                r.id
+            );
+        }
+    }
+}
+
+/// NPÖ and Treserva: "Vid ett faktiskt dataintrång eller olovlig läsning ska detta
+/// dokumenteras i personalakt" – with or without labour-law action, and never recorded as an
+/// explained access.
+#[test]
+fn a_confirmed_intrusion_is_documented_in_the_personnel_file_with_or_without_labour_law_action() {
+    for r in shipped() {
+        let Some(_) = r.state("labour_law_action") else {
+            continue;
+        };
+        // Every path to a final state that is an intrusion passes a personnel-file step.
+        let finals: Vec<&State> = r
+            .states()
+            .map(|(_, s)| s)
+            .filter(|s| {
+                matches!(
+                    s.result,
+                    Some(
+                        ResultCategory::LabourLawAction
+                            | ResultCategory::PoliceReport
+                            | ResultCategory::IntrusionDocumented
+                    )
+                )
+            })
+            .collect();
+        assert!(
+            finals
+                .iter()
+                .any(|s| s.result == Some(ResultCategory::IntrusionDocumented)),
+            "{}: an intrusion without labour-law action has its own result",
+            r.id
+        );
+        for (ix, s) in r.states() {
+            let leads_to_final = r
+                .outcomes(ix)
+                .into_iter()
+                .any(|(_, to)| finals.iter().any(|f| std::ptr::eq(*f, &r.graph[to])));
+            if leads_to_final {
+                assert!(
+                    s.name.starts_with("personnel_file"),
+                    "{}: `{}` closes an intrusion without the personnel file",
+                    r.id,
+                    s.name
+                );
+            }
+        }
+        // The decision offers "an intrusion, but no labour-law action".
+        let decision = r
+            .states()
+            .map(|(ix, _)| ix)
+            .find(|ix| {
+                r.outcomes(*ix)
+                    .iter()
+                    .any(|(o, _)| o.name == "intrusion_no_action")
+            })
+            .unwrap_or_else(|| panic!("{}: an outcome `intrusion_no_action`", r.id));
+        let (_, to) = r
+            .outcomes(decision)
+            .into_iter()
+            .find(|(o, _)| o.name == "intrusion_no_action")
+            .expect("the outcome");
+        assert!(r.graph[to].name.starts_with("personnel_file"), "{}", r.id);
+    }
+}
+
+// --- Retention ------------------------------------------------------------------------------
+
+/// NPÖ: "Loggkontrollprotokoll ska sparas hos verksamheten i 5 år och gallras sedan."
+/// Treserva: "Denna blankett ska förvaras på enheten i två år." Each case by its system.
+#[test]
+fn protocols_are_kept_five_years_for_npo_and_two_for_treserva_by_the_cases_system() {
+    for r in shipped() {
+        for system in &r.systems {
+            let expected = match system.as_str() {
+                "npo" => 5,
+                "treserva" => 2,
+                other => panic!("unexpected system {other}"),
+            };
+            assert_eq!(
+                r.retention_for(std::slice::from_ref(system)),
+                expected,
+                "{}: {system}",
+                r.id
+            );
+        }
+    }
+}
+
+// --- Through the binary ---------------------------------------------------------------------
+
+struct Site {
+    dir: tempfile::TempDir,
+}
+
+const HEADER: &str = "person_id,name,email,units,roles,accounts,active_from,active_to\n";
+const LOG_HEADER: &str = "log_id,event_time,source_system,user_id,user_name,user_title,access_unit_id,subject_id,subject_unit_id,action,resource_type,purpose";
+
+impl Site {
+    /// An organisation with a verksamhetschef, an enhetschef, HR, an affärsområdeschef and
+    /// staff with accounts in both systems.
+    fn new() -> Site {
+        let site = Site {
+            dir: tempfile::tempdir().expect("tempdir"),
+        };
+        site.write(
+            "units.csv",
+            "unit_id,name,parent_id\nORG,Vård och omsorg,\nVH1,Verksamhet,ORG\nEN1,Hemtjänst Norr,VH1\n",
+        );
+        let mut people = String::from(HEADER);
+        people.push_str("VC1,Vera Verksamhetschef,vc@example.se,VH1,operations_manager@VH1,,,\n");
+        people.push_str("EC1,Erik Enhetschef,ec@example.se,EN1,unit_manager@EN1,,,\n");
+        people.push_str("HR1,Hanna HR,hr@example.se,ORG,hr_strategist@ORG,,,\n");
+        people.push_str("AO1,Anders Affärsområde,ao@example.se,ORG,business_area_manager@ORG,,,\n");
+        people.push_str("SAS1,Sara Sas,sas@example.se,ORG,sas@ORG;mas@ORG,,,\n");
+        for i in 0..6 {
+            people.push_str(&format!(
+                "U{i:02},Anna Andersson {i},u{i}@example.se,EN1,,npo:n{i:02};treserva:t{i:02},,\n"
+            ));
+        }
+        site.write("people.csv", &people);
+        let r = site.run(&[
+            "roster",
+            "import",
+            "--units",
+            "units.csv",
+            "--people",
+            "people.csv",
+            "--now",
+            "2027-01-04T08:00",
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        site
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn write(&self, name: &str, text: &str) {
+        std::fs::write(self.path(name), text).expect("write");
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        let root = helpers::root();
+        Test::in_dir(self.dir.path())
+            .args([
+                "--db",
+                "loggkoll.db",
+                "--routines",
+                &root.join("routines").display().to_string(),
+                "--templates",
+                &root.join("templates").display().to_string(),
+            ])
+            .args(args)
+            .env("LOGGKOLL_MAIL_URL", "file://mail")
+            .run()
+    }
+
+    fn ok(&self, args: &[&str]) -> Run {
+        let r = self.run(args);
+        assert_eq!(r.code, 0, "loggkoll {args:?}: {}", r.stderr);
+        r
+    }
+
+    fn count(&self, sql: &str) -> i64 {
+        let conn = rusqlite::Connection::open(self.path("loggkoll.db")).expect("db");
+        conn.query_row(sql, [], |r| r.get(0)).expect("count")
+    }
+
+    /// Opens a targeted review of U00 in `system` and closes it at the decision.
+    fn targeted_closed(&self, system: &str, now: &str) -> String {
+        let case = self
+            .ok(&[
+                "case",
+                "open",
+                "targeted-review",
+                "--unit",
+                "EN1",
+                "--by",
+                "VC1",
+                "--subject-user",
+                "U00",
+                "--from",
+                "2027-01-01",
+                "--to",
+                "2027-01-02",
+                "--reason",
+                "Tips från en kollega",
+                "--system",
+                system,
+                "--now",
+                now,
+            ])
+            .stdout
+            .trim()
+            .to_string();
+        self.ok(&[
+            "case",
+            "answer",
+            &case,
+            "not_pursued",
+            "--by",
+            "VC1",
+            "--comment",
+            "Misstanken saknade grund",
+            "--now",
+            now,
+        ]);
+        case
+    }
+}
+
+fn purged(site: &Site, case: &str) -> bool {
+    site.count(&format!(
+        "SELECT COUNT(*) FROM cases WHERE id = '{case}' AND purged_at IS NOT NULL"
+    )) == 1
+}
+
+/// The retention obligation through the purge: a Treserva targeted review is gone two years
+/// after it closed, while an NPÖ one is kept until five.
+#[test]
+fn a_treserva_targeted_review_is_purged_after_two_years_and_an_npo_one_after_five() {
+    let site = Site::new();
+    let treserva = site.targeted_closed("treserva", "2027-01-15T09:00");
+    let npo = site.targeted_closed("npo", "2027-01-15T09:30");
+    site.ok(&["purge", "--now", "2029-01-14T12:00"]);
+    assert!(!purged(&site, &treserva) && !purged(&site, &npo));
+    site.ok(&["purge", "--now", "2029-01-16T12:00"]);
+    assert!(purged(&site, &treserva), "Treserva: two years");
+    assert!(!purged(&site, &npo), "NPÖ: kept");
+    site.ok(&["purge", "--now", "2032-01-16T12:00"]);
+    assert!(purged(&site, &npo), "NPÖ: five years");
+    site.ok(&["audit", "verify"]);
+}
+
+/// NPÖ and Treserva: a client's request for a log extract covers every system, and the letter
+/// lists each system's accesses; it never tells the client that nobody read their record while
+/// one system's log holds accesses to them.
+#[test]
+fn an_extract_request_covers_every_system_and_the_letter_lists_each() {
+    let site = Site::new();
+    let client = "191212121212";
+    let row = |id: &str, system: &str, user: &str, at: &str| {
+        format!("{id},{at},{system},{user},,Undersköterska,EN1,{client},EN1,Läsa,journal,vård\n")
+    };
+    site.write(
+        "treserva.csv",
+        &format!(
+            "{LOG_HEADER}\n{}{}",
+            row("T1", "treserva", "t01", "2027-01-10 10:00:00"),
+            row("T2", "treserva", "t02", "2027-01-12 14:30:00"),
+        ),
+    );
+    site.write(
+        "npo.csv",
+        &format!(
+            "{LOG_HEADER}\n{}",
+            row("N1", "npo", "n03", "2027-01-11 09:15:00")
+        ),
+    );
+    for file in ["treserva.csv", "npo.csv"] {
+        site.ok(&[
+            "logs",
+            "import",
+            file,
+            "--from",
+            "2027-01-01",
+            "--to",
+            "2027-01-31",
+            "--now",
+            "2027-02-01T08:00",
+        ]);
+    }
+    let case = site
+        .ok(&[
+            "case",
+            "open",
+            "log-extract",
+            "--unit",
+            "EN1",
+            "--by",
+            "EC1",
+            "--client",
+            client,
+            "--client-name",
+            "Tolvan Tolvansson",
+            "--client-address",
+            "Storgatan 1, 123 45 Tibro",
+            "--from",
+            "2027-01-01",
+            "--to",
+            "2027-01-31",
+            "--now",
+            "2027-02-01T09:00",
+        ])
+        .stdout
+        .trim()
+        .to_string();
+    let r = site.ok(&[
+        "report",
+        "extract",
+        &case,
+        "--out",
+        "brev",
+        "--now",
+        "2027-02-01T10:00",
+    ]);
+    let html_path = r.stdout.lines().next().expect("the letter's path");
+    let html = std::fs::read_to_string(site.path(html_path)).expect("the letter");
+    assert!(html.contains("<h2>NPÖ</h2>"), "{html}");
+    assert!(html.contains("<h2>Treserva</h2>"), "{html}");
+    assert!(html.contains("din journal i NPÖ öppnats 1 gång"), "{html}");
+    assert!(
+        html.contains("din journal i Treserva öppnats 2 gånger"),
+        "{html}"
+    );
+    assert!(!html.contains("Ingen har tagit del"), "{html}");
+    assert!(
+        html.contains("från och med 1 januari 2027 till och med 31 januari 2027"),
+        "{html}"
+    );
+    assert!(html.contains("Tolvan Tolvansson"), "{html}");
+    assert!(html.contains("Storgatan 1<br>123 45 Tibro"), "{html}");
+    // Names are hidden by default, so the heading does not promise "who".
+    assert!(!html.contains("vem som har tagit del"), "{html}");
+    // Narrowed to one system, it says so of that one only.
+    let one = site
+        .ok(&[
+            "case",
+            "open",
+            "log-extract",
+            "--unit",
+            "EN1",
+            "--by",
+            "EC1",
+            "--client",
+            client,
+            "--from",
+            "2027-01-01",
+            "--to",
+            "2027-01-31",
+            "--system",
+            "npo",
+            "--now",
+            "2027-02-01T09:00",
+        ])
+        .stdout
+        .trim()
+        .to_string();
+    let r = site.ok(&[
+        "report",
+        "extract",
+        &one,
+        "--out",
+        "brev",
+        "--now",
+        "2027-02-01T10:00",
+    ]);
+    let html = std::fs::read_to_string(site.path(r.stdout.lines().next().expect("path")))
+        .expect("the letter");
+    assert!(html.contains("öppnats 1 gång"), "{html}");
+    assert!(!html.contains("Treserva"), "{html}");
+}
