@@ -37,6 +37,9 @@ pub struct MailConfig {
     pub url: String,
     /// Task notices and reminders gathered into one email a day per person.
     pub digest: bool,
+    /// When emails go out (`[mail] send_hours`, default 07:00–17:00 on Swedish working days);
+    /// `None` (`always`) for any time.
+    pub send_hours: Option<crate::engine::deadline::SendHours>,
 }
 
 impl Default for Config {
@@ -48,6 +51,7 @@ impl Default for Config {
                 from: "loggkoll@example.se".into(),
                 url: "file://outbox".into(),
                 digest: false,
+                send_hours: Some(crate::engine::deadline::SendHours::office()),
             },
             mail_names_subject_user: false,
             link_valid_days_after_deadline: 7,
@@ -90,6 +94,7 @@ struct MailFile {
     from: Option<String>,
     url: Option<String>,
     digest: Option<bool>,
+    send_hours: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -155,6 +160,10 @@ impl Config {
         }
         if let Some(v) = pick("LOGGKOLL_MAIL_URL", mail.url) {
             config.mail.url = v;
+        }
+        if let Some(v) = pick("LOGGKOLL_MAIL_SEND_HOURS", mail.send_hours) {
+            config.mail.send_hours = crate::engine::deadline::SendHours::parse(&v)
+                .map_err(|m| Error::bad_input(format!("mail.send_hours: {m}")))?;
         }
         let flag = |key: &str, file_value: Option<bool>| -> Result<Option<bool>> {
             match env(key) {

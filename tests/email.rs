@@ -40,18 +40,15 @@ fn engine(dir: &Path, config: Config) -> Engine {
     engine
 }
 
+/// Delivers at `now` whatever the hour (the send hours are tested on their own).
 fn deliver(engine: &mut Engine, transport: &Transport, now: DateTime<Utc>) -> sender::Delivery {
     let install = engine.install_id();
-    let from = engine.config.mail.from.clone();
-    sender::deliver(
-        &mut engine.store,
-        &engine.templates,
-        transport,
-        &from,
-        &install,
-        now,
-    )
-    .unwrap()
+    let config = engine.config.clone();
+    let sending = sender::Sending {
+        hours: None,
+        ..sender::Sending::new(&config, &engine.templates, transport, &install)
+    };
+    sender::deliver(&mut engine.store, &sending, now).unwrap()
 }
 
 fn count(engine: &Engine, sql: &str) -> i64 {

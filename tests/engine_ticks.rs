@@ -288,7 +288,7 @@ fn catch_up_after_a_three_month_gap() {
 
 /// Five days of the daily 02:30 routine around a change: when the rounds run (UTC), and the step
 /// of the round two days before the change: its due date and when its two reminders and its
-/// escalation go out (08:00 local after the change).
+/// escalation go out (07:00 local after the change).
 struct Change {
     name: &'static str,
     roster: &'static str,
@@ -315,9 +315,9 @@ const CHANGES: [Change; 4] = [
         ],
         due: "2026-03-30",
         fires: [
-            "2026-03-29T06:00:00Z",
-            "2026-03-30T06:00:00Z",
-            "2026-03-31T06:00:00Z",
+            "2026-03-29T05:00:00Z",
+            "2026-03-30T05:00:00Z",
+            "2026-03-31T05:00:00Z",
         ],
     },
     Change {
@@ -335,9 +335,9 @@ const CHANGES: [Change; 4] = [
         ],
         due: "2026-10-26",
         fires: [
-            "2026-10-25T07:00:00Z",
-            "2026-10-26T07:00:00Z",
-            "2026-10-27T07:00:00Z",
+            "2026-10-25T06:00:00Z",
+            "2026-10-26T06:00:00Z",
+            "2026-10-27T06:00:00Z",
         ],
     },
     Change {
@@ -356,9 +356,9 @@ const CHANGES: [Change; 4] = [
         // day later is Tuesday.
         due: "2027-03-29",
         fires: [
-            "2027-03-28T06:00:00Z",
-            "2027-03-29T06:00:00Z",
-            "2027-03-30T06:00:00Z",
+            "2027-03-28T05:00:00Z",
+            "2027-03-29T05:00:00Z",
+            "2027-03-30T05:00:00Z",
         ],
     },
     Change {
@@ -375,9 +375,9 @@ const CHANGES: [Change; 4] = [
         ],
         due: "2027-11-01",
         fires: [
-            "2027-10-31T07:00:00Z",
-            "2027-11-01T07:00:00Z",
-            "2027-11-02T07:00:00Z",
+            "2027-10-31T06:00:00Z",
+            "2027-11-01T06:00:00Z",
+            "2027-11-02T06:00:00Z",
         ],
     },
 ];
@@ -608,7 +608,7 @@ fn an_unanswered_review_is_reminded_and_escalated_once_each() {
         assert_eq!(actual, expected, "case {id}");
 
         // Monday 1 February + 10 working days = Monday 15 February; reminders 3 working days
-        // before (Wednesday 10th) and on the day, at 08:00 CET; escalation 2 working days after
+        // before (Wednesday 10th) and on the day, at 07:00 CET; escalation 2 working days after
         // (Wednesday 17th).
         let timers = strings(
             conn,
@@ -617,9 +617,9 @@ fn an_unanswered_review_is_reminded_and_escalated_once_each() {
             [id],
         );
         let plan = [
-            ("reminder", "2027-02-10T07:00:00Z"),
-            ("reminder", "2027-02-15T07:00:00Z"),
-            ("escalation", "2027-02-17T07:00:00Z"),
+            ("reminder", "2027-02-10T06:00:00Z"),
+            ("reminder", "2027-02-15T06:00:00Z"),
+            ("escalation", "2027-02-17T06:00:00Z"),
         ];
         let expected: Vec<Vec<String>> = plan
             .iter()

@@ -330,6 +330,8 @@ fn a_timed_deadline_is_written_in_utc_and_reminders_as_durations() {
         (TimeDelta::hours(1) + TimeDelta::seconds(30), "-PT1H0M30S"),
         (TimeDelta::days(2) + TimeDelta::hours(3), "-P2DT3H"),
         (TimeDelta::zero(), "-PT0S"),
+        // After the start: 08:00 on the day of an all-day event.
+        (-TimeDelta::hours(8), "PT8H"),
     ] {
         let text = ics::render(&Calendar {
             reminder: Some(reminder),

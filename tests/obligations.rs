@@ -467,3 +467,122 @@ fn an_extract_request_covers_every_system_and_the_letter_lists_each() {
     assert!(html.contains("öppnats 1 gång"), "{html}");
     assert!(!html.contains("Treserva"), "{html}");
 }
+
+// --- Emails when people work -----------------------------------------------------------------
+
+/// "Emails arrive when people work": two months of ticks every 20 minutes, day and night, with
+/// the default send hours. No email goes out on a weekend, a holiday or outside 07–17, each
+/// email's Date is the moment it went out, and every step still open on its deadline day gets
+/// an email that day ("Idag är sista dagen").
+#[test]
+fn emails_go_out_on_working_days_between_7_and_17_and_every_open_step_hears_on_its_deadline_day() {
+    use chrono::{Datelike, TimeDelta, Timelike};
+    use chrono_tz::Europe::Stockholm;
+    use loggkoll::notify::{Transport, sender};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let routines = helpers::shipped(dir.path(), &["treserva-sampling", "npo-sampling"]);
+    let start = helpers::local("2027-02-25T06:00");
+    let mut engine = helpers::open(dir.path(), "hours", &routines, "hours-seed", start);
+    let roster = loggkoll::simulate::org::synthetic(80, 4, 11);
+    helpers::import(&mut engine, &roster, start);
+    let transport = Transport::from_url(&format!("file://{}", dir.path().join("mail").display()))
+        .expect("transport");
+    let install = engine.install_id();
+    let config = engine.config.clone();
+    assert!(config.mail.send_hours.is_some(), "on by default");
+    let mut now = start;
+    // March and April 2027: Easter (25 March – 29 March), weekends, nights.
+    let end = helpers::local("2027-04-30T23:00");
+    let mut sent = 0;
+    while now <= end {
+        engine.tick(now).expect("tick");
+        let sending = sender::Sending::new(&config, &engine.templates, &transport, &install);
+        sent += sender::deliver(&mut engine.store, &sending, now)
+            .expect("deliver")
+            .sent;
+        now += TimeDelta::minutes(20);
+    }
+    assert!(sent > 100, "emails went out: {sent}");
+    let conn = &engine.store.conn;
+    let times = helpers::strings(
+        conn,
+        "SELECT sent_at FROM outbox WHERE status = 'sent' ORDER BY id",
+        [],
+    );
+    assert_eq!(times.len(), sent);
+    for t in &times {
+        let local = helpers::utc(&t[0]).with_timezone(&Stockholm);
+        assert!(
+            loggkoll::calendar::is_working_day(local.date_naive()),
+            "sent on {} ({})",
+            local,
+            local.weekday()
+        );
+        assert!((7..17).contains(&local.hour()), "sent at {local}");
+    }
+    // Nothing on Good Friday or Easter Monday, though reminders fell due then.
+    for holiday in ["2027-03-26", "2027-03-29"] {
+        assert!(
+            times
+                .iter()
+                .all(|t| helpers::local_date(&t[0]) != helpers::date(holiday)),
+            "{holiday}"
+        );
+    }
+    // Each step open on its deadline day got an email that day.
+    let due: Vec<Vec<String>> = helpers::strings(
+        conn,
+        "SELECT t.id, t.due_date FROM tasks t
+         WHERE t.due_date BETWEEN '2027-03-01' AND '2027-04-29'
+           AND (t.answered_at IS NULL OR substr(t.answered_at, 1, 10) > t.due_date)",
+        [],
+    );
+    assert!(!due.is_empty(), "steps fall due in the period");
+    for row in &due {
+        let on_the_day = helpers::strings(
+            conn,
+            "SELECT sent_at FROM outbox WHERE task_id = ?1 AND status = 'sent'",
+            [&row[0]],
+        )
+        .iter()
+        .any(|s| helpers::local_date(&s[0]) == helpers::date(&row[1]));
+        assert!(
+            on_the_day,
+            "task {} due {} had no email that day",
+            row[0], row[1]
+        );
+    }
+    // The Date header is when the email went out, not when it was queued (reminders and
+    // escalations queue at 07:00 on any day, tasks whenever a tick opens a step).
+    let mut dates = 0;
+    for entry in std::fs::read_dir(dir.path().join("mail")).expect("mail") {
+        let text = std::fs::read_to_string(entry.expect("entry").path()).expect("an email");
+        let date = text
+            .lines()
+            .find(|l| l.starts_with("Date:"))
+            .expect("a Date header");
+        let date = chrono::DateTime::parse_from_rfc2822(date.trim_start_matches("Date:").trim())
+            .expect("an RFC 2822 date")
+            .with_timezone(&Stockholm);
+        assert!((7..17).contains(&date.hour()), "{date}");
+        assert!(
+            loggkoll::calendar::is_working_day(date.date_naive()),
+            "{date}"
+        );
+        dates += 1;
+    }
+    assert_eq!(dates, sent);
+    // The task's calendar invitation reminds at 08:00 on the deadline day, not at midnight.
+    let task: i64 = helpers::count(
+        &engine.store.conn,
+        "SELECT MIN(id) FROM outbox WHERE purpose = 'task'",
+        [],
+    );
+    let row = loggkoll::store::outbox::get(&engine.store.conn, task)
+        .expect("read")
+        .expect("the task email");
+    let mail =
+        sender::compose(&row, &engine.templates, &config.mail.from, &install).expect("composed");
+    let ics = loggkoll::notify::ics::render(&mail.calendar.expect("an invitation"));
+    assert!(ics.contains("\r\nTRIGGER:PT8H\r\n"), "{ics}");
+}

@@ -612,15 +612,12 @@ fn a_year_of_records_then_the_purge() {
         loggkoll::notify::Transport::from_url(&format!("file://{}", mail_dir.display()))
             .expect("transport");
     let install = engine.install_id();
-    loggkoll::notify::sender::deliver(
-        &mut engine.store,
-        &engine.templates,
-        &transport,
-        "loggkoll@example.se",
-        &install,
-        now,
-    )
-    .expect("deliver");
+    let config = engine.config.clone();
+    let sending = loggkoll::notify::sender::Sending {
+        hours: None,
+        ..loggkoll::notify::sender::Sending::new(&config, &engine.templates, &transport, &install)
+    };
+    loggkoll::notify::sender::deliver(&mut engine.store, &sending, now).expect("deliver");
     let emls: Vec<String> = files_under(&mail_dir)
         .iter()
         .map(|p| std::fs::read_to_string(p).expect("eml"))

@@ -555,23 +555,30 @@ async fn someone_informed_sees_the_page_without_the_form() {
 async fn the_escalation_role_answers_only_after_the_step_has_escalated() {
     let f = Fixture::new(BASE);
     let app = f.app();
-    let link = f.links("task").remove(0);
-    // The head of operations of the case's unit (who is not its assignee).
-    let (task_id, ops): (i64, String) = f
-        .store()
-        .conn
-        .query_row(
-            "SELECT t.id, r.person_id FROM tasks t JOIN cases c ON c.id = t.case_id
+    // A case whose unit has a head of operations above it who is neither its assignee nor the
+    // reviewed user (the draw differs from run to run).
+    let store = f.store();
+    let (link, task_id, ops) = f
+        .links("task")
+        .into_iter()
+        .find_map(|link| {
+            let found: Option<(i64, String)> = store
+                .conn
+                .query_row(
+                    "SELECT t.id, r.person_id FROM tasks t JOIN cases c ON c.id = t.case_id
              JOIN units u ON u.id = c.unit_id
              JOIN person_roles r ON r.role = 'operations_manager' AND r.unit_id = u.parent_id
              WHERE c.id = ?1 AND t.answered_at IS NULL
                AND r.person_id IS NOT c.subject_person_id
                AND r.person_id IS NOT t.assignee_id
              ORDER BY r.person_id LIMIT 1",
-            [&link.case],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .expect("the open step and a head of operations");
+                    [&link.case],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .ok();
+            found.map(|(task, ops)| (link, task, ops))
+        })
+        .expect("a case with a head of operations above it");
     // A genuine answer link for the head of operations, before the step escalated.
     let token = links::sign(
         app.secret(),

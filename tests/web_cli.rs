@@ -153,7 +153,7 @@ fn serve_ticks_delivers_serves_and_stops_cleanly_on_sigterm() {
             "--listen",
             "127.0.0.1:0",
             "--now",
-            "2027-01-01T08:00",
+            "2027-01-04T08:00",
         ])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -304,7 +304,7 @@ fn serve_stops_within_20_seconds_of_sigterm_with_a_slow_mail_server_and_keeps_th
             "--listen",
             "127.0.0.1:0",
             "--now",
-            "2027-01-01T08:00",
+            "2027-01-04T08:00",
         ])
         .env("LOGGKOLL_MAIL_URL", format!("smtp://127.0.0.1:{port}"))
         .stdin(Stdio::null())

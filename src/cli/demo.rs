@@ -154,14 +154,17 @@ pub fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
     let transport = crate::notify::Transport::from_url(&demo_env.config.mail.url)?;
     let end = crate::clock::resolve_local(to.and_hms_opt(23, 0, 0).unwrap_or_default(), tz);
     let install = engine.install_id();
-    let delivery = crate::notify::sender::deliver(
-        &mut engine.store,
-        &engine.templates,
-        &transport,
-        &demo_env.config.mail.from,
-        &install,
-        end,
-    )?;
+    // All of the year's emails at once: no send hours.
+    let sending = crate::notify::sender::Sending {
+        hours: None,
+        ..crate::notify::sender::Sending::new(
+            &demo_env.config,
+            &engine.templates,
+            &transport,
+            &install,
+        )
+    };
+    let delivery = crate::notify::sender::deliver(&mut engine.store, &sending, end)?;
     // The last month's export arrives after the year: imported too.
     if let Some(last) = log.files.last()
         && last.to == to

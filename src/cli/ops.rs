@@ -107,14 +107,23 @@ pub fn tick(env: &Env, args: TickArgs) -> Result<u8> {
     let mut engine = open_engine(env, now)?;
     let report = engine.tick(now)?;
     let install = engine.install_id();
-    let delivery = crate::notify::sender::deliver(
-        &mut engine.store,
-        &engine.templates,
-        &transport,
-        &env.config.mail.from,
-        &install,
-        now,
-    )?;
+    let sending =
+        crate::notify::sender::Sending::new(&env.config, &engine.templates, &transport, &install);
+    let delivery = crate::notify::sender::deliver(&mut engine.store, &sending, now)?;
+    if let Some(hours) = env.config.mail.send_hours
+        && !hours.allows(now, env.config.timezone)
+    {
+        let (queued, _, _) = crate::store::outbox::counts(&engine.store.conn)?;
+        if queued > 0 {
+            eprintln!(
+                "{queued} emails wait for the send hours (mail.send_hours): the next opening is {}",
+                crate::records::files::local_at(
+                    hours.next_open(now, env.config.timezone),
+                    env.config.timezone
+                )
+            );
+        }
+    }
     if args.json {
         let mut v = serde_json::to_value(&report).map_err(|e| Error::runtime(e.to_string()))?;
         v["emails"] = serde_json::to_value(delivery).map_err(|e| Error::runtime(e.to_string()))?;

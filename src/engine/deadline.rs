@@ -1,6 +1,7 @@
 //! Deadlines and the times reminders and escalations fire, in the routine's time zone and in
 //! Swedish working days where the routine says so. A step is due at the end of its due date;
-//! reminders and escalations go out at 08:00 local time on their day.
+//! reminders and escalations fall due at 07:00 local time on their day, and every email waits for
+//! the send hours ([`SendHours`]): Swedish working days, 07:00–17:00 by default.
 
 use crate::calendar;
 use crate::clock::resolve_local;
@@ -8,8 +9,88 @@ use crate::routine::duration::{DayCount, Offset};
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 
-/// The local hour at which reminders and escalations go out.
-pub const NOTICE_HOUR: u32 = 8;
+/// The local hour at which reminders and escalations fall due: the start of the working day
+/// (and of the default send hours), so that a tick at 07:00 sends the deadline day's reminder
+/// that morning.
+pub const NOTICE_HOUR: u32 = 7;
+
+/// The local hour at which a task's calendar alarm fires on the deadline day.
+pub const ALARM_HOUR: u32 = 8;
+
+/// When emails may go out: between two local times on Swedish working days (weekdays that are
+/// not public holidays, midsommarafton, julafton or nyårsafton). An email that falls due
+/// outside waits for the next opening.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SendHours {
+    pub from: NaiveTime,
+    pub to: NaiveTime,
+}
+
+impl SendHours {
+    /// 07:00–17:00.
+    pub fn office() -> SendHours {
+        SendHours {
+            from: NaiveTime::from_hms_opt(7, 0, 0).unwrap_or(NaiveTime::MIN),
+            to: NaiveTime::from_hms_opt(17, 0, 0).unwrap_or(NaiveTime::MIN),
+        }
+    }
+
+    /// `07:00-17:00` (or `7-17`); `always` for no restriction (`None`).
+    pub fn parse(text: &str) -> Result<Option<SendHours>, String> {
+        let text = text.trim();
+        if text.eq_ignore_ascii_case("always") || text.eq_ignore_ascii_case("alltid") {
+            return Ok(None);
+        }
+        let time = |t: &str| {
+            let t = t.trim();
+            NaiveTime::parse_from_str(t, "%H:%M")
+                .ok()
+                .or_else(|| {
+                    t.parse::<u32>()
+                        .ok()
+                        .and_then(|h| NaiveTime::from_hms_opt(h, 0, 0))
+                })
+                .ok_or_else(|| format!("`{t}` is not a time such as 07:00"))
+        };
+        let (a, b) = text
+            .split_once('-')
+            .or_else(|| text.split_once('–'))
+            .ok_or_else(|| format!("`{text}` is not two times such as 07:00-17:00, or `always`"))?;
+        let (from, to) = (time(a)?, time(b)?);
+        if from >= to {
+            return Err(format!(
+                "`{text}`: the first time must be before the second"
+            ));
+        }
+        Ok(Some(SendHours { from, to }))
+    }
+
+    /// Whether an email may go out at `now`.
+    pub fn allows(&self, now: DateTime<Utc>, tz: Tz) -> bool {
+        let local = now.with_timezone(&tz);
+        let time = local.time();
+        calendar::is_working_day(local.date_naive()) && self.from <= time && time < self.to
+    }
+
+    /// The first instant at or after `now` when an email may go out.
+    pub fn next_open(&self, now: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
+        if self.allows(now, tz) {
+            return now;
+        }
+        let local = now.with_timezone(&tz);
+        let mut day = local.date_naive();
+        if !(calendar::is_working_day(day) && local.time() < self.from) {
+            day = day.succ_opt().unwrap_or(day);
+        }
+        while !calendar::is_working_day(day) {
+            match day.succ_opt() {
+                Some(next) => day = next,
+                None => break,
+            }
+        }
+        resolve_local(day.and_time(self.from), tz)
+    }
+}
 
 pub fn local_date(t: DateTime<Utc>, tz: Tz) -> NaiveDate {
     t.with_timezone(&tz).date_naive()
@@ -40,7 +121,7 @@ pub fn due_end(due: NaiveDate, tz: Tz) -> DateTime<Utc> {
     resolve_local(next.and_time(NaiveTime::MIN), tz)
 }
 
-/// 08:00 local on `day`.
+/// [`NOTICE_HOUR`] local on `day`.
 pub fn notice_time(day: NaiveDate, tz: Tz) -> DateTime<Utc> {
     let time = NaiveTime::from_hms_opt(NOTICE_HOUR, 0, 0).unwrap_or(NaiveTime::MIN);
     resolve_local(day.and_time(time), tz)
@@ -109,6 +190,45 @@ mod tests {
     }
 
     #[test]
+    fn emails_wait_for_the_next_working_morning() {
+        let hours = SendHours::office();
+        let tz = Stockholm;
+        // Tuesday 9 March 2027, 10:00: open.
+        assert!(hours.allows(at("2027-03-09T09:00:00Z"), tz));
+        assert_eq!(
+            hours.next_open(at("2027-03-09T09:00:00Z"), tz),
+            at("2027-03-09T09:00:00Z")
+        );
+        // 17:00 is closed: the next morning at 07:00.
+        assert!(!hours.allows(at("2027-03-09T16:00:00Z"), tz));
+        assert_eq!(
+            hours.next_open(at("2027-03-09T16:00:00Z"), tz),
+            at("2027-03-10T06:00:00Z")
+        );
+        // 05:00 the same day: 07:00 that day.
+        assert_eq!(
+            hours.next_open(at("2027-03-10T04:00:00Z"), tz),
+            at("2027-03-10T06:00:00Z")
+        );
+        // Friday evening before Easter (Good Friday 26 March, Easter Monday 29 March 2027):
+        // Tuesday 30 March at 07:00, summer time.
+        assert_eq!(
+            hours.next_open(at("2027-03-25T18:00:00Z"), tz),
+            at("2027-03-30T05:00:00Z")
+        );
+        // Julafton and the days around it.
+        assert_eq!(
+            hours.next_open(at("2027-12-23T17:00:00Z"), tz),
+            at("2027-12-27T06:00:00Z")
+        );
+        assert_eq!(SendHours::parse("always"), Ok(None));
+        assert_eq!(SendHours::parse("7-17"), Ok(Some(hours)));
+        assert_eq!(SendHours::parse(" 07:00 - 17:00 "), Ok(Some(hours)));
+        assert!(SendHours::parse("17:00-07:00").is_err());
+        assert!(SendHours::parse("morgon").is_err());
+    }
+
+    #[test]
     fn working_day_deadlines_skip_weekends_and_holidays() {
         // Monday 1 March 2027, 07:00 local: 10 working days later is Monday 15 March.
         let start = at("2027-03-01T06:00:00Z");
@@ -140,16 +260,16 @@ mod tests {
     fn notice_times_follow_daylight_saving() {
         assert_eq!(
             notice_time(d("2027-01-15"), Stockholm),
-            at("2027-01-15T07:00:00Z")
+            at("2027-01-15T06:00:00Z")
         );
         assert_eq!(
             notice_time(d("2027-06-15"), Stockholm),
-            at("2027-06-15T06:00:00Z")
+            at("2027-06-15T05:00:00Z")
         );
-        // The spring change happens at 02:00; 08:00 that day is summer time.
+        // The spring change happens at 02:00; 07:00 that day is summer time.
         assert_eq!(
             notice_time(d("2027-03-28"), Stockholm),
-            at("2027-03-28T06:00:00Z")
+            at("2027-03-28T05:00:00Z")
         );
         assert_eq!(
             due_end(d("2027-10-30"), Stockholm),

@@ -34,9 +34,9 @@ pub struct Calendar {
     /// When the event was written (`DTSTAMP`): the time the caller was asked about, not the wall
     /// clock, so that the same input always renders the same bytes.
     pub stamp: DateTime<Utc>,
-    /// How long before the start of the event the calendar reminds (`VALARM`); `None` for no
-    /// reminder. For an all-day event the start is midnight of the due date, in the recipient's
-    /// own time zone.
+    /// How long before the start of the event the calendar reminds (`VALARM`); negative for
+    /// after the start; `None` for no reminder. For an all-day event the start is midnight of
+    /// the due date, in the recipient's own time zone, so `-8 hours` reminds at 08:00 that day.
     pub reminder: Option<TimeDelta>,
 }
 
@@ -151,10 +151,16 @@ fn date_time(at: DateTime<Utc>) -> String {
 
 /// A negative DURATION value (`-P1D`, `-PT2H30M`, `-P1DT12H`); a negative input counts as zero.
 fn duration_before(before: TimeDelta) -> String {
-    let total = before.num_seconds().max(0);
+    let seconds = before.num_seconds();
+    let total = seconds.saturating_abs();
     let (days, rest) = (total / 86_400, total % 86_400);
     let (hours, minutes, seconds) = (rest / 3600, rest % 3600 / 60, rest % 60);
-    let mut out = String::from("-P");
+    // A negative "before" is after the start: `P…` without the sign.
+    let mut out = String::from(if before < TimeDelta::zero() {
+        "P"
+    } else {
+        "-P"
+    });
     if days > 0 {
         out.push_str(&format!("{days}D"));
     }

@@ -9,11 +9,13 @@
 //! narrowest window an SMTP handoff allows.
 
 use super::{Calendar, Due, Outgoing, SendError, Transport, next_attempt, should_give_up};
+use crate::engine::deadline::SendHours;
 use crate::store::outbox::{self, MessageRow};
 use crate::store::{Store, parse_ts};
 use crate::templates::Library;
 use crate::{Error, Result};
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono_tz::Tz;
 use serde_json::Value;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -61,7 +63,10 @@ pub fn compose(row: &MessageRow, library: &Library, from: &str, install: &str) -
                 url: link,
                 due: Due::Day(due),
                 stamp: date,
-                reminder: Some(TimeDelta::hours(-16)),
+                // At 08:00 on the deadline day.
+                reminder: Some(-TimeDelta::hours(i64::from(
+                    crate::engine::deadline::ALARM_HOUR,
+                ))),
             }
         }),
         _ => None,
@@ -91,31 +96,66 @@ fn attachments(conn: &rusqlite::Connection, id: i64) -> Result<Vec<super::FileAt
         .collect())
 }
 
+/// Where and when the sender sends.
+pub struct Sending<'a> {
+    pub library: &'a Library,
+    pub transport: &'a Transport,
+    /// The sender's address.
+    pub from: &'a str,
+    /// A short name of the installation, for Message-IDs.
+    pub install: &'a str,
+    /// When emails may go out ([`Config`](crate::config::Config)'s `mail.send_hours`), in `tz`.
+    pub hours: Option<SendHours>,
+    pub tz: Tz,
+}
+
+impl<'a> Sending<'a> {
+    /// The configured sending of `config` through `transport`.
+    pub fn new(
+        config: &'a crate::config::Config,
+        library: &'a Library,
+        transport: &'a Transport,
+        install: &'a str,
+    ) -> Sending<'a> {
+        Sending {
+            library,
+            transport,
+            from: &config.mail.from,
+            install,
+            hours: config.mail.send_hours,
+            tz: config.timezone,
+        }
+    }
+}
+
 /// Sends every message due at `now`.
-pub fn deliver(
-    store: &mut Store,
-    library: &Library,
-    transport: &Transport,
-    from: &str,
-    install: &str,
-    now: DateTime<Utc>,
-) -> Result<Delivery> {
+pub fn deliver(store: &mut Store, sending: &Sending, now: DateTime<Utc>) -> Result<Delivery> {
     let never = AtomicBool::new(false);
-    deliver_until(store, library, transport, from, install, now, &never)
+    deliver_until(store, sending, now, &never)
 }
 
 /// Sends every message due at `now`, or until `stop` is set: it is looked at before each
 /// message, so a server shutting down waits for one message at most, and the rest stay queued.
+/// Outside the send hours nothing goes: the queue waits for the next working morning.
 pub fn deliver_until(
     store: &mut Store,
-    library: &Library,
-    transport: &Transport,
-    from: &str,
-    install: &str,
+    sending: &Sending,
     now: DateTime<Utc>,
     stop: &AtomicBool,
 ) -> Result<Delivery> {
+    let Sending {
+        library,
+        transport,
+        from,
+        install,
+        ..
+    } = *sending;
     let mut report = Delivery::default();
+    if let Some(hours) = sending.hours
+        && !hours.allows(now, sending.tz)
+    {
+        return Ok(report);
+    }
     let mut tried = std::collections::HashSet::new();
     'batches: loop {
         let due: Vec<MessageRow> = outbox::due(&store.conn, now, BATCH)?
@@ -131,6 +171,8 @@ pub fn deliver_until(
             }
             tried.insert(row.id);
             let composed = compose(row, library, from, install).and_then(|mut mail| {
+                // The Date is when it goes out.
+                mail.date = now;
                 mail.attachments = attachments(&store.conn, row.id)?;
                 Ok(mail)
             });
