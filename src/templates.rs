@@ -161,7 +161,7 @@ impl Purpose {
                     "routines": [{"id": "treserva-sampling",
                         "title": "Systematisk logguppföljning i Treserva",
                         "kind": "systematisk stickprovskontroll", "sampling": true,
-                        "extract": false, "systems": "", "rounds_due": 12, "rounds_held": 12,
+                        "extract": false, "information": false, "systems": "", "rounds_due": 12, "rounds_held": 12,
                         "previous_rounds_due": 12, "previous_rounds_held": 11,
                         "units": [{"id": "EN0001", "name": "Hemtjänst Norr",
                             "this": figures, "previous": figures}],

@@ -40,6 +40,10 @@ fn state_ix(r: &Routine, name: &str) -> StateIx {
         .unwrap_or_else(|| panic!("`{}` has a state `{name}`", r.id))
 }
 
+fn state<'r>(r: &'r Routine, name: &str) -> &'r State {
+    &r.graph[state_ix(r, name)]
+}
+
 /// Where `outcome` of `from` leads.
 fn after<'r>(r: &'r Routine, from: &str, outcome: &str) -> &'r State {
     let ix = state_ix(r, from);
@@ -84,8 +88,11 @@ fn npo_the_decision_to_start_a_targeted_review_is_the_verksamhetschefs() {
 /// åtgärder som ska vidtas." HR takes part in a step of its own before the decision.
 #[test]
 fn npo_the_verksamhetschef_decides_on_a_suspicion_together_with_the_hr_strateg() {
-    for r in routines_of("npo") {
-        // Every routine that reviews NPÖ has a review step with this outcome.
+    for r in routines_of("npo")
+        .into_iter()
+        .filter(|r| r.state("review").is_some())
+    {
+        // Every routine that reviews NPÖ's log has a review step with this outcome.
         let hr = after(&r, "review", "suspected_intrusion");
         assert_eq!(assignee(hr), Role::HrStrategist, "{}: HR assesses", r.id);
         let outcomes = r.outcomes(state_ix(&r, &hr.name));
@@ -585,4 +592,129 @@ fn emails_go_out_on_working_days_between_7_and_17_and_every_open_step_hears_on_i
         sender::compose(&row, &engine.templates, &config.mail.from, &install).expect("composed");
     let ics = loggkoll::notify::ics::render(&mail.calendar.expect("an invitation"));
     assert!(ics.contains("\r\nTRIGGER:PT8H\r\n"), "{ics}");
+}
+
+// --- Informing staff -------------------------------------------------------------------------
+
+/// NPÖ: "Verksamhetschefen är ansvarig för att informera HSL personalen om att loggkontroll
+/// sker … Informationen ges i samband med nyanställning". Treserva: "Enhetschefen ansvarar för
+/// att informera sina medarbetare om detta förfarande." A person employed on 1 February, with
+/// accounts in both systems, gets an information case per system on that day, each with the
+/// role its routine names; the staff already there when loggkoll started get none.
+#[test]
+fn a_new_employee_is_informed_of_log_checks_by_the_role_each_systems_routine_names() {
+    let site = Site::new();
+    site.ok(&["tick", "--now", "2027-01-11T08:00"]);
+    assert_eq!(
+        site.count("SELECT COUNT(*) FROM cases WHERE kind = 'information'"),
+        0,
+        "the staff of the first roster"
+    );
+    // Nya Nilsson is hired from 1 February; the roster is imported on 20 January.
+    let mut people = std::fs::read_to_string(site.path("people.csv")).expect("people");
+    people.push_str("N01,Nya Nilsson,nya@example.se,EN1,,npo:n99;treserva:t99,2027-02-01,\n");
+    site.write("people.csv", &people);
+    site.ok(&[
+        "roster",
+        "import",
+        "--units",
+        "units.csv",
+        "--people",
+        "people.csv",
+        "--now",
+        "2027-01-20T08:00",
+    ]);
+    site.ok(&["tick", "--now", "2027-01-25T08:00"]);
+    assert_eq!(
+        site.count("SELECT COUNT(*) FROM cases WHERE kind = 'information'"),
+        0,
+        "not before the first day"
+    );
+    site.ok(&["tick", "--now", "2027-02-01T08:00"]);
+    let cases = helpers::strings(
+        &rusqlite::Connection::open(site.path("loggkoll.db")).expect("db"),
+        "SELECT c.id, c.routine_id, c.system, c.subject_person_id, t.assignee_id
+         FROM cases c JOIN tasks t ON t.case_id = c.id
+         WHERE c.kind = 'information' ORDER BY c.routine_id",
+        [],
+    );
+    assert_eq!(cases.len(), 2, "{cases:?}");
+    assert_eq!(&cases[0][1..], ["npo-information", "npo", "N01", "VC1"]);
+    assert_eq!(
+        &cases[1][1..],
+        ["treserva-information", "treserva", "N01", "EC1"]
+    );
+    // The guidance carries the three points of the NPÖ routine.
+    let npo = routine("npo-information");
+    let guidance = state(&npo, "inform").guidance.clone().unwrap_or_default();
+    for point in [
+        "endast är tillåtet att ta del av de uppgifter som är nödvändiga",
+        "loggkontroll görs av personals åtkomst",
+        "dataintrång",
+    ] {
+        assert!(guidance.contains(point), "{point}");
+    }
+    // "Informerad", with the date.
+    for (case, by) in [(&cases[0][0], "VC1"), (&cases[1][0], "EC1")] {
+        site.ok(&[
+            "case",
+            "answer",
+            case,
+            "informed",
+            "--by",
+            by,
+            "--comment",
+            "Introduktionssamtal",
+            "--now",
+            "2027-02-03T10:00",
+        ]);
+    }
+    assert_eq!(
+        site.count(
+            "SELECT COUNT(*) FROM cases WHERE kind = 'information' AND result = 'informed'
+             AND closed_at LIKE '2027-02-03%'"
+        ),
+        2
+    );
+    // The SAS's summary counts who was informed and who is not yet.
+    let r = site.ok(&[
+        "report",
+        "annual",
+        "--year",
+        "2027",
+        "--out",
+        "arsrapport",
+        "--now",
+        "2027-02-04T10:00",
+    ]);
+    let html_path = r
+        .stdout
+        .lines()
+        .find(|l| l.ends_with(".html"))
+        .expect("the summary");
+    let html = std::fs::read_to_string(site.path(html_path)).expect("html");
+    assert_eq!(
+        html.matches(
+            "Medarbetare informerade om loggkontroll under året: 1; ännu inte informerade: 0"
+        )
+        .count(),
+        2,
+        "one line per system's information routine"
+    );
+    // A later import that changes nothing opens nothing more.
+    site.ok(&[
+        "roster",
+        "import",
+        "--units",
+        "units.csv",
+        "--people",
+        "people.csv",
+        "--now",
+        "2027-03-01T08:00",
+    ]);
+    site.ok(&["tick", "--now", "2027-03-02T08:00"]);
+    assert_eq!(
+        site.count("SELECT COUNT(*) FROM cases WHERE kind = 'information'"),
+        2
+    );
 }

@@ -506,7 +506,12 @@ fn a_year_of_records_then_the_purge() {
             results.entry(r).or_default().insert(s);
         }
     }
-    for r in &engine.routines {
+    // (Information cases open when someone gets an account: `tests/obligations.rs`.)
+    for r in engine
+        .routines
+        .iter()
+        .filter(|r| r.kind != loggkoll::routine::model::CaseKind::Information)
+    {
         let finals: BTreeSet<String> = r
             .states()
             .filter(|(_, s)| s.is_final())

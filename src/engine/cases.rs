@@ -519,6 +519,12 @@ impl Engine {
             return Err(Error::bad_input("--from must be before --to"));
         }
         match routine.kind {
+            CaseKind::Information => {
+                return Err(Error::bad_input(format!(
+                    "routine `{}` opens its cases itself when someone gets an account; import the roster",
+                    routine.id
+                )));
+            }
             CaseKind::Extract => {
                 if req.client.is_none() {
                     return Err(Error::bad_input(

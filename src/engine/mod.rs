@@ -8,6 +8,7 @@
 pub mod cases;
 pub mod deadline;
 pub mod digest;
+pub mod information;
 pub mod judge;
 pub mod notices;
 pub mod org;
@@ -228,7 +229,17 @@ pub fn import_roster_guarded(
 ) -> Result<store::roster::ImportSummary> {
     let tx = store.write()?;
     let before = store::roster::people_in_roster(&tx)?;
+    // Accounts that appear after the first import wait for their information case.
+    let first = !store::information::any_import(&tx)?;
+    let accounts_before = store::information::account_pairs(&tx)?;
     let summary = store::roster::replace(&tx, roster, units_file, people_file, now)?;
+    if !first {
+        for (person, system) in store::information::account_pairs(&tx)? {
+            if !accounts_before.contains(&(person.clone(), system.clone())) {
+                store::information::note(&tx, &person, &system, now)?;
+            }
+        }
+    }
     if let Some(max) = max_removal_percent
         && before > 0
         && (summary.removed as u64) * 100 > before as u64 * u64::from(max)

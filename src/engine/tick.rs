@@ -21,6 +21,8 @@ pub struct TickReport {
     pub reminders: usize,
     pub escalations: usize,
     pub reassigned: usize,
+    /// Information cases opened for people who got an account.
+    pub informing: usize,
     pub digests: usize,
     /// Yearly summaries queued to the outbox.
     pub summaries: usize,
@@ -36,6 +38,7 @@ impl Engine {
             ..TickReport::default()
         };
         self.tick_rounds(now, &mut report)?;
+        report.informing = self.tick_information(now)?;
         report.reassigned = self.reassign_orphans(now)?;
         let fired = self.tick_timers(now)?;
         report.reminders = fired.reminders;

@@ -61,11 +61,16 @@ fn fmt_decimal(v: Option<f64>, unit: &str) -> String {
 
 /// The result categories a kind of routine can reach.
 fn categories(kind: CaseKind) -> impl Iterator<Item = ResultCategory> {
-    ResultCategory::ALL.into_iter().filter(move |r| match r {
-        ResultCategory::ExtractHandedOut => kind == CaseKind::Extract,
-        ResultCategory::NotPursued => kind == CaseKind::Targeted,
-        _ => true,
-    })
+    ResultCategory::ALL
+        .into_iter()
+        .filter(move |r| match (r, kind) {
+            (ResultCategory::Informed, k) | (_, k @ CaseKind::Information) => {
+                k == CaseKind::Information && *r == ResultCategory::Informed
+            }
+            (ResultCategory::ExtractHandedOut, k) => k == CaseKind::Extract,
+            (ResultCategory::NotPursued, k) => k == CaseKind::Targeted,
+            _ => true,
+        })
 }
 
 /// The figures people read, for the template.
@@ -134,6 +139,7 @@ pub fn context(
             "kind": scope.kind.title_sv(),
             "sampling": scope.kind == CaseKind::Sampling,
             "extract": scope.kind == CaseKind::Extract,
+            "information": scope.kind == CaseKind::Information,
             "systems": systems,
             "rounds_due": this.rounds_due,
             "rounds_held": this.rounds_held,

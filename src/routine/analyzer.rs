@@ -175,6 +175,7 @@ impl Analyzer<'_, '_, '_> {
                 ("sampling", CaseKind::Sampling),
                 ("targeted", CaseKind::Targeted),
                 ("extract", CaseKind::Extract),
+                ("information", CaseKind::Information),
             ];
             self.choice(k, "routine kind", &options)
         });
@@ -349,6 +350,29 @@ impl Analyzer<'_, '_, '_> {
             return None;
         };
         match trigger {
+            RawTrigger::OnRoster(span) => {
+                if kind != Some(CaseKind::Information) && kind.is_some() {
+                    self.d
+                        .error(
+                            "kind-mismatch",
+                            *span,
+                            "only an information routine starts when someone enters the roster",
+                        )
+                        .help("write `kind: information`, or another trigger");
+                    return None;
+                }
+                Some(Trigger::OnRoster)
+            }
+            RawTrigger::OnDemand(span) if kind == Some(CaseKind::Information) => {
+                self.d
+                    .error(
+                        "kind-mismatch",
+                        *span,
+                        "an information routine starts when someone gets an account, not on demand",
+                    )
+                    .help("write `trigger: on_roster`");
+                None
+            }
             RawTrigger::OnDemand(span) => {
                 if kind == Some(CaseKind::Sampling) {
                     self.d
@@ -380,6 +404,16 @@ impl Analyzer<'_, '_, '_> {
                             ),
                         )
                         .help("write `trigger: on_demand`");
+                    return None;
+                }
+                if kind == Some(CaseKind::Information) {
+                    self.d
+                        .error(
+                            "kind-mismatch",
+                            *key,
+                            "an information routine starts when someone gets an account, not on a schedule",
+                        )
+                        .help("write `trigger: on_roster`");
                     return None;
                 }
                 let schedule = self.required(schedule, *key, "schedule", "`trigger`")?;
@@ -449,7 +483,10 @@ impl Analyzer<'_, '_, '_> {
             }
             return None;
         };
-        if matches!(kind, Some(CaseKind::Targeted | CaseKind::Extract)) {
+        if matches!(
+            kind,
+            Some(CaseKind::Targeted | CaseKind::Extract | CaseKind::Information)
+        ) {
             self.d
                 .error(
                     "kind-mismatch",
@@ -1503,6 +1540,7 @@ fn default_prefix(kind: CaseKind, system: &str) -> String {
     match kind {
         CaseKind::Targeted => "RIK".into(),
         CaseKind::Extract => "UTL".into(),
+        CaseKind::Information => "INF".into(),
         CaseKind::Sampling => system
             .chars()
             .filter(char::is_ascii_alphanumeric)

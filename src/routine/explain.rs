@@ -36,6 +36,14 @@ pub fn explain(routine: &Routine, now: DateTime<Utc>) -> String {
     let _ = writeln!(out, "Ärendenummer: {}-ÅÅÅÅ-NNNN", routine.reference_prefix);
     out.push('\n');
     match &routine.trigger {
+        Trigger::OnRoster => {
+            let systems: Vec<String> = routine.systems.iter().map(|s| system_title(s)).collect();
+            let _ = writeln!(
+                out,
+                "Start: när en person får ett konto i {} (nyanställd eller nytt konto), vid nästa körning efter registerinläsningen",
+                crate::sv::and_list(&systems)
+            );
+        }
         Trigger::OnDemand => {
             let _ = writeln!(
                 out,

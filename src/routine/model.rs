@@ -52,16 +52,24 @@ pub enum CaseKind {
     Sampling,
     Targeted,
     Extract,
+    /// Telling a new account holder that access is logged and checked.
+    Information,
 }
 
 impl CaseKind {
-    pub const ALL: [CaseKind; 3] = [CaseKind::Sampling, CaseKind::Targeted, CaseKind::Extract];
+    pub const ALL: [CaseKind; 4] = [
+        CaseKind::Sampling,
+        CaseKind::Targeted,
+        CaseKind::Extract,
+        CaseKind::Information,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             CaseKind::Sampling => "sampling",
             CaseKind::Targeted => "targeted",
             CaseKind::Extract => "extract",
+            CaseKind::Information => "information",
         }
     }
 
@@ -75,6 +83,7 @@ impl CaseKind {
             CaseKind::Sampling => "systematisk stickprovskontroll",
             CaseKind::Targeted => "riktad kontroll",
             CaseKind::Extract => "utlämnande av loggutdrag",
+            CaseKind::Information => "information om loggkontroll",
         }
     }
 
@@ -84,6 +93,7 @@ impl CaseKind {
             CaseKind::Sampling => "en systematisk stickprovskontroll",
             CaseKind::Targeted => "en riktad kontroll",
             CaseKind::Extract => "ett utlämnande av loggutdrag",
+            CaseKind::Information => "en information om loggkontroll",
         }
     }
 }
@@ -96,8 +106,13 @@ impl fmt::Display for CaseKind {
 
 #[derive(Debug, Clone)]
 pub enum Trigger {
-    Schedule { crontab: Crontab, catch_up: CatchUp },
+    Schedule {
+        crontab: Crontab,
+        catch_up: CatchUp,
+    },
     OnDemand,
+    /// When a person gets an account in the routine's system (a new person, or a new account).
+    OnRoster,
 }
 
 /// What a machine that was off gets for the runs it missed.
@@ -306,10 +321,12 @@ pub enum ResultCategory {
     IntrusionDocumented,
     ExtractHandedOut,
     NotPursued,
+    /// The person was told of log checks (an information case).
+    Informed,
 }
 
 impl ResultCategory {
-    pub const ALL: [ResultCategory; 7] = [
+    pub const ALL: [ResultCategory; 8] = [
         ResultCategory::NoFinding,
         ResultCategory::Explained,
         ResultCategory::LabourLawAction,
@@ -317,6 +334,7 @@ impl ResultCategory {
         ResultCategory::IntrusionDocumented,
         ResultCategory::ExtractHandedOut,
         ResultCategory::NotPursued,
+        ResultCategory::Informed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -328,6 +346,7 @@ impl ResultCategory {
             ResultCategory::IntrusionDocumented => "intrusion_documented",
             ResultCategory::ExtractHandedOut => "extract_handed_out",
             ResultCategory::NotPursued => "not_pursued",
+            ResultCategory::Informed => "informed",
         }
     }
 
@@ -344,6 +363,7 @@ impl ResultCategory {
             ResultCategory::IntrusionDocumented => "Dataintrång dokumenterat i personalakt",
             ResultCategory::ExtractHandedOut => "Loggutdrag lämnat",
             ResultCategory::NotPursued => "Ej vidare utredning",
+            ResultCategory::Informed => "Informerad",
         }
     }
 }
@@ -439,7 +459,7 @@ impl Routine {
     pub fn crontab(&self) -> Option<&Crontab> {
         match &self.trigger {
             Trigger::Schedule { crontab, .. } => Some(crontab),
-            Trigger::OnDemand => None,
+            Trigger::OnDemand | Trigger::OnRoster => None,
         }
     }
 }

@@ -266,10 +266,15 @@ fn trigger(d: &mut Diagnostics, key: Span, node: &Node) -> Option<RawTrigger> {
         if value == "on_demand" {
             return Some(RawTrigger::OnDemand(node.span));
         }
+        if value == "on_roster" {
+            return Some(RawTrigger::OnRoster(node.span));
+        }
         d.error(
             "invalid-value",
             node.span,
-            format!("`trigger` is `on_demand` or a mapping with `schedule`, not `{value}`"),
+            format!(
+                "`trigger` is `on_demand`, `on_roster` or a mapping with `schedule`, not `{value}`"
+            ),
         )
         .help("write `trigger: on_demand`, or `trigger:` followed by `schedule: \"0 7 1 * *\"` on the next line, indented");
         return None;

@@ -45,6 +45,7 @@ pub enum RawTrigger {
         catch_up: Option<Text>,
     },
     OnDemand(Span),
+    OnRoster(Span),
 }
 
 #[derive(Debug, Clone, Default)]

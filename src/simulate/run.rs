@@ -442,7 +442,7 @@ fn open_ad_hoc(
     let candidates: Vec<(String, CaseKind)> = engine
         .routines
         .iter()
-        .filter(|r| r.kind != CaseKind::Sampling)
+        .filter(|r| matches!(r.kind, CaseKind::Targeted | CaseKind::Extract))
         .map(|r| (r.id.clone(), r.kind))
         .collect();
     let Some((routine, kind)) = candidates.choose(rng).cloned() else {

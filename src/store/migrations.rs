@@ -548,8 +548,17 @@ CREATE TABLE watch_list (
 "#;
 
 /// The seeds' obligations (issue 13): the client's name and address for the extract letter
-/// (personal, purged with the case).
+/// (personal, purged with the case), and who is waiting to be informed of log checks.
 pub const V5_OBLIGATIONS: &str = r#"
 ALTER TABLE cases ADD COLUMN client_name TEXT;
 ALTER TABLE cases ADD COLUMN client_address TEXT;
+
+-- People who got an account in a system since the first roster import, waiting for their
+-- information case (a routine of kind `information`); the row goes when the case is opened.
+CREATE TABLE information_due (
+    person_id  TEXT NOT NULL,
+    system     TEXT NOT NULL,
+    noticed_at TEXT NOT NULL,
+    PRIMARY KEY (person_id, system)
+) STRICT, WITHOUT ROWID;
 "#;

@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod cases;
 pub mod evidence;
+pub mod information;
 pub mod logindex;
 pub mod migrations;
 pub mod outbox;

@@ -1,0 +1,122 @@
+//! Informing staff ("Informationen ges i samband med nyanställning"; "Enhetschefen ansvarar för
+//! att informera sina medarbetare"): a person who gets an account in a system after the first
+//! roster import waits in `store::information` until they are employed, and the tick then opens
+//! one case per routine of kind `information` that covers the system, at the person's home
+//! unit. Its step goes to the role the routine names (the verksamhetschef for NPÖ, the
+//! enhetschef for Treserva), never to the person themselves.
+
+use super::Engine;
+use super::cases::enter;
+use super::notices::CaseFacts;
+use crate::Result;
+use crate::routine::model::Trigger;
+use crate::store::audit::{self, Event};
+use crate::store::cases::{self as db, NewCase};
+use crate::store::information as info;
+use chrono::{DateTime, Datelike, Utc};
+use serde_json::json;
+
+impl Engine {
+    /// Opens the information cases due at `now`; how many.
+    pub(super) fn tick_information(&mut self, now: DateTime<Utc>) -> Result<usize> {
+        let (store, ctx) = self.parts();
+        let waiting = info::due(&store.conn)?;
+        if waiting.is_empty() {
+            return Ok(0);
+        }
+        let routines: Vec<&crate::routine::Routine> = ctx
+            .current
+            .iter()
+            .filter(|r| matches!(r.trigger, Trigger::OnRoster))
+            .collect();
+        let mut opened = 0;
+        let tx = store.write()?;
+        for due in waiting {
+            let Some(person) = ctx.org.person(&due.person_id) else {
+                info::clear(&tx, &due.person_id, &due.system)?;
+                continue;
+            };
+            let day = super::deadline::local_date(now, ctx.config.timezone);
+            if person.removed || person.active_to.is_some_and(|t| t < day) {
+                // Gone before they started: nobody to inform.
+                info::clear(&tx, &due.person_id, &due.system)?;
+                continue;
+            }
+            if person.active_from.is_some_and(|f| day < f) {
+                // Employed from a later day: informed when they start.
+                continue;
+            }
+            let (Some(account), Some(unit)) = (&due.account, &due.unit) else {
+                info::clear(&tx, &due.person_id, &due.system)?;
+                continue;
+            };
+            for routine in routines
+                .iter()
+                .filter(|r| r.systems.contains(&due.system))
+            {
+                if info::has_case(&tx, &routine.id, &due.person_id, &due.system)? {
+                    continue;
+                }
+                super::register(&tx, routine, now)?;
+                let year = now.with_timezone(&routine.timezone).year();
+                let id = db::next_reference(&tx, &routine.reference_prefix, year)?;
+                db::insert_case(
+                    &tx,
+                    &NewCase {
+                        id: &id,
+                        routine_id: &routine.id,
+                        routine_hash: &routine.hash,
+                        kind: routine.kind.as_str(),
+                        system: &due.system,
+                        unit_id: unit,
+                        round_id: None,
+                        subject_person_id: Some(&due.person_id),
+                        subject_account: Some(account),
+                        client_ref: None,
+                        window_start: None,
+                        window_end: None,
+                        reason: None,
+                        state: &routine.start_state().name,
+                        opened_by: "loggkoll",
+                        systems: None,
+                        client_name: None,
+                        client_address: None,
+                    },
+                    now,
+                )?;
+                let facts = CaseFacts {
+                    id: &id,
+                    unit_id: unit,
+                    subject_person_id: Some(&due.person_id),
+                };
+                let entered = enter(&tx, &ctx, routine, &facts, routine.start, now)?;
+                let mut data = entered.audit();
+                for (k, v) in [
+                    ("routine", json!(routine.id)),
+                    ("version", json!(routine.hash)),
+                    ("kind", json!(routine.kind.as_str())),
+                    ("unit", json!(unit)),
+                    ("system", json!(due.system)),
+                ] {
+                    data[k] = v;
+                }
+                audit::append(
+                    &tx,
+                    now,
+                    &Event {
+                        actor: "loggkoll",
+                        event: "case.opened",
+                        case_id: Some(&id),
+                        round_id: None,
+                        data,
+                        personal: Some(json!({"subject_user": due.person_id})),
+                    },
+                )?;
+                opened += 1;
+            }
+            info::clear(&tx, &due.person_id, &due.system)?;
+        }
+        tx.commit()?;
+        Ok(opened)
+    }
+}
