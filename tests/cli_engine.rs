@@ -289,7 +289,8 @@ fn a_second_tick_at_the_same_time_changes_nothing() {
         assert_eq!(files_again.len(), files.len());
         // The first tick did something each time: the rounds, then the first reminders.
         assert!(
-            first["rounds"].as_array().is_some_and(|r| r.len() == 2)
+            // The two sampling rounds and, on 1 March, the access-rights review.
+            first["rounds"].as_array().is_some_and(|r| r.len() >= 2)
                 || first["reminders"].as_u64().is_some_and(|n| n > 0),
             "{first}"
         );

@@ -128,7 +128,10 @@ fn crash_test(scenario: &Scenario) {
     let rounds = expected.count("rounds");
     let cases = expected.count("cases");
     let outbox = expected.count("outbox");
-    assert_eq!(rounds, 5, "the scenario draws 4 Treserva and 1 NPÖ round");
+    assert_eq!(
+        rounds, 6,
+        "the scenario draws 4 Treserva and 1 NPÖ round, and opens the access-rights review"
+    );
     assert!(cases > 0, "the reference drew no one");
     assert!(outbox >= cases, "every case tells someone");
     assert_eq!(expected.eml.len(), outbox, "one `.eml` file per message");
@@ -471,7 +474,10 @@ impl Workspace {
             let text = text.replace("catch_up: latest", "catch_up: all");
             fs::write(routines.join(path.file_name().expect("name")), text).expect("routine");
         }
-        assert_eq!(catching_up, 2, "both sampling routines now catch up all");
+        assert_eq!(
+            catching_up, 3,
+            "both sampling routines and the access-rights review now catch up all"
+        );
         let roster = loggkoll::simulate::org::synthetic(users, units, 7);
         loggkoll::simulate::org::write_csv(&roster, &root).expect("roster files");
         let work = Workspace {

@@ -13,7 +13,8 @@ fn the_demo_runs_a_year_and_says_where_everything_is() {
         .args(["demo", "--dir", demo_arg, "--users", "120"])
         .run();
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.contains("14 rounds"), "{}", run.stdout);
+    // 12 Treserva rounds, 2 NPÖ rounds and the access-rights review on 1 March.
+    assert!(run.stdout.contains("15 rounds"), "{}", run.stdout);
     assert!(
         run.stdout.contains("coverage treserva-sampling"),
         "{}",

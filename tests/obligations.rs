@@ -11,7 +11,7 @@ mod support;
 use loggkoll::roster::Role;
 use loggkoll::routine::Context;
 use loggkoll::routine::loader;
-use loggkoll::routine::model::{ResultCategory, Routine, State, StateIx};
+use loggkoll::routine::model::{CaseKind, ResultCategory, Routine, State, StateIx};
 use loggkoll::templates::Library;
 use std::path::PathBuf;
 use support::{Run, Test};
@@ -88,10 +88,12 @@ fn npo_the_decision_to_start_a_targeted_review_is_the_verksamhetschefs() {
 /// åtgärder som ska vidtas." HR takes part in a step of its own before the decision.
 #[test]
 fn npo_the_verksamhetschef_decides_on_a_suspicion_together_with_the_hr_strateg() {
-    for r in routines_of("npo")
-        .into_iter()
-        .filter(|r| r.state("review").is_some())
-    {
+    for r in routines_of("npo").into_iter().filter(|r| {
+        matches!(
+            r.kind,
+            CaseKind::Sampling | CaseKind::Targeted | CaseKind::Extract
+        )
+    }) {
         // Every routine that reviews NPÖ's log has a review step with this outcome.
         let hr = after(&r, "review", "suspected_intrusion");
         assert_eq!(assignee(hr), Role::HrStrategist, "{}: HR assesses", r.id);
@@ -217,7 +219,7 @@ impl Site {
         };
         site.write(
             "units.csv",
-            "unit_id,name,parent_id\nORG,Vård och omsorg,\nVH1,Verksamhet,ORG\nEN1,Hemtjänst Norr,VH1\n",
+            "unit_id,name,parent_id\nORG,Vård och omsorg,\nVH1,Verksamhet,ORG\nEN1,Hemtjänst Norr,VH1\nEN2,Hemtjänst Syd,VH1\n",
         );
         let mut people = String::from(HEADER);
         people.push_str("VC1,Vera Verksamhetschef,vc@example.se,VH1,operations_manager@VH1,,,\n");
@@ -226,8 +228,11 @@ impl Site {
         people.push_str("AO1,Anders Affärsområde,ao@example.se,ORG,business_area_manager@ORG,,,\n");
         people.push_str("SAS1,Sara Sas,sas@example.se,ORG,sas@ORG;mas@ORG,,,\n");
         for i in 0..6 {
+            // U04 works at the other unit; U05 leaves at the end of January.
+            let unit = if i == 4 { "EN2" } else { "EN1" };
+            let last = if i == 5 { "2027-01-31" } else { "" };
             people.push_str(&format!(
-                "U{i:02},Anna Andersson {i},u{i}@example.se,EN1,,npo:n{i:02};treserva:t{i:02},,\n"
+                "U{i:02},Anna Andersson {i},u{i}@example.se,{unit},,npo:n{i:02};treserva:t{i:02},,{last}\n"
             ));
         }
         site.write("people.csv", &people);
@@ -715,6 +720,191 @@ fn a_new_employee_is_informed_of_log_checks_by_the_role_each_systems_routine_nam
     site.ok(&["tick", "--now", "2027-03-02T08:00"]);
     assert_eq!(
         site.count("SELECT COUNT(*) FROM cases WHERE kind = 'information'"),
+        2
+    );
+}
+
+// --- Maintaining access rights ---------------------------------------------------------------
+
+/// NPÖ: "Verksamhetschef ansvarar för att kontinuerligt beställa, revidera samt avbeställa
+/// behörigheter utifrån medarbetarens åtkomstbehov." Once a year every unit with accounts gets a
+/// review for the verksamhetschef, listing its people's accounts and flagging the one of a
+/// person who left, its use after they left, and an account in the log that belongs to nobody;
+/// the review closes only when each flagged account is kept or ended, and the summary counts
+/// both.
+#[test]
+fn every_unit_reviews_its_access_rights_yearly_and_decides_each_flagged_account() {
+    let site = Site::new();
+    let row = |id: &str, user: &str, at: &str| {
+        format!("{id},{at},npo,{user},,Sjuksköterska,EN1,191212121212,EN1,Läsa,journal,vård\n")
+    };
+    site.write(
+        "npo.csv",
+        &format!(
+            "{LOG_HEADER}\n{}{}{}{}",
+            row("A1", "n01", "2027-02-02 10:00:00"),
+            row("A2", "n05", "2027-01-20 10:00:00"),
+            row("A3", "n05", "2027-02-15 11:00:00"),
+            row("A4", "x77", "2027-02-20 12:00:00"),
+        ),
+    );
+    site.ok(&[
+        "logs",
+        "import",
+        "npo.csv",
+        "--from",
+        "2027-01-01",
+        "--to",
+        "2027-02-28",
+        "--now",
+        "2027-03-01T06:00",
+    ]);
+    site.ok(&["tick", "--now", "2027-03-01T08:00"]);
+    let cases = helpers::strings(
+        &rusqlite::Connection::open(site.path("loggkoll.db")).expect("db"),
+        "SELECT c.id, c.unit_id, t.assignee_id FROM cases c JOIN tasks t ON t.case_id = c.id
+         WHERE c.kind = 'access_rights' ORDER BY c.unit_id",
+        [],
+    );
+    assert_eq!(
+        cases
+            .iter()
+            .map(|c| (c[1].as_str(), c[2].as_str()))
+            .collect::<Vec<_>>(),
+        [("EN1", "VC1"), ("EN2", "VC1")],
+        "each unit with accounts, for the verksamhetschef"
+    );
+    let case = cases[0][0].clone();
+    let r = site.ok(&[
+        "case",
+        "accounts",
+        &case,
+        "--json",
+        "--now",
+        "2027-03-01T09:00",
+    ]);
+    let review: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON");
+    let flags_of = |account: &str| -> Vec<String> {
+        review["accounts"]
+            .as_array()
+            .expect("accounts")
+            .iter()
+            .find(|a| a["account"] == account)
+            .unwrap_or_else(|| panic!("{account} listed"))["flags"]
+            .as_array()
+            .expect("flags")
+            .iter()
+            .map(|f| f["code"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    assert_eq!(flags_of("n05"), ["left_with_account", "used_after_leaving"]);
+    assert_eq!(flags_of("x77"), ["no_holder"]);
+    assert!(
+        flags_of("n01").is_empty(),
+        "an ordinary account is not flagged"
+    );
+    assert!(flags_of("n00").is_empty());
+    assert_eq!(review["counts"]["flagged"], 2);
+    // Not done while a flagged account is undecided.
+    let r = site.run(&[
+        "case",
+        "answer",
+        &case,
+        "done",
+        "--by",
+        "VC1",
+        "--now",
+        "2027-03-02T09:00",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("npo:n05") && r.stderr.contains("npo:x77"),
+        "{}",
+        r.stderr
+    );
+    // Only whoever has the step decides.
+    let r = site.run(&[
+        "case",
+        "decide",
+        &case,
+        "n05",
+        "end",
+        "--by",
+        "EC1",
+        "--now",
+        "2027-03-02T09:00",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    for (account, decision) in [("npo:n05", "end"), ("x77", "end"), ("n01", "keep")] {
+        site.ok(&[
+            "case",
+            "decide",
+            &case,
+            account,
+            decision,
+            "--by",
+            "VC1",
+            "--now",
+            "2027-03-02T09:10",
+        ]);
+    }
+    site.ok(&[
+        "case",
+        "answer",
+        &case,
+        "done",
+        "--by",
+        "VC1",
+        "--now",
+        "2027-03-02T09:30",
+    ]);
+    assert_eq!(
+        site.count(&format!(
+            "SELECT COUNT(*) FROM cases WHERE id = '{case}' AND result = 'rights_reviewed'"
+        )),
+        1
+    );
+    // The protocol lists the decisions; the summary counts them.
+    let r = site.ok(&[
+        "report",
+        "protocol",
+        &case,
+        "--out",
+        "arkiv",
+        "--now",
+        "2027-03-02T10:00",
+    ]);
+    let html = std::fs::read_to_string(site.path(r.stdout.lines().next().expect("path")))
+        .expect("protocol");
+    assert!(html.contains("Enhetens konton"), "{html}");
+    assert_eq!(html.matches("Avslutas (beställt)").count(), 2, "{html}");
+    let r = site.ok(&[
+        "report",
+        "annual",
+        "--year",
+        "2027",
+        "--out",
+        "arsrapport",
+        "--now",
+        "2027-03-03T10:00",
+    ]);
+    let summary = std::fs::read_to_string(
+        site.path(
+            r.stdout
+                .lines()
+                .find(|l| l.ends_with(".html"))
+                .expect("html"),
+        ),
+    )
+    .expect("summary");
+    assert!(
+        summary.contains("konton som behålls: 1, konton som avslutas: 2"),
+        "{summary}"
+    );
+    // Once a year: the next tick opens nothing more.
+    site.ok(&["tick", "--now", "2027-06-01T08:00"]);
+    assert_eq!(
+        site.count("SELECT COUNT(*) FROM cases WHERE kind = 'access_rights'"),
         2
     );
 }

@@ -187,6 +187,10 @@ pub enum CaseCommand {
     Evidence(super::review::EvidenceArgs),
     /// Judge one access of a case's evidence: justified, unjustified or unclear.
     Judge(super::review::JudgeArgs),
+    /// The accounts of an access-rights review, flagged and decided.
+    Accounts(super::review::AccountsArgs),
+    /// Decide one account of an access-rights review: keep (behålls) or end (avslutas).
+    Decide(super::review::DecideArgs),
 }
 
 #[derive(Debug, Args)]
@@ -307,6 +311,8 @@ pub fn case(env: &Env, cmd: CaseCommand) -> Result<u8> {
     match cmd {
         CaseCommand::Evidence(args) => super::review::evidence(env, args),
         CaseCommand::Judge(args) => super::review::judge(env, args),
+        CaseCommand::Accounts(args) => super::review::accounts(env, args),
+        CaseCommand::Decide(args) => super::review::decide(env, args),
         CaseCommand::List(args) => {
             let store = open_store(env)?;
             let routines = current_routines(env);

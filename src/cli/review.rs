@@ -166,6 +166,95 @@ pub fn judge(env: &Env, args: JudgeArgs) -> Result<u8> {
     Ok(0)
 }
 
+// ----- access rights -----
+
+#[derive(Debug, Args)]
+pub struct AccountsArgs {
+    /// The case reference (an access-rights review).
+    pub case: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn accounts(env: &Env, args: AccountsArgs) -> Result<u8> {
+    let now = env.now()?;
+    let mut engine = open_engine(env, now)?;
+    let review = engine.account_review(&args.case, now)?;
+    if args.json {
+        print_json(&review)?;
+        return Ok(0);
+    }
+    println!(
+        "{} ({}): {} accounts, {} flagged; {} kept, {} ended, {} flagged undecided",
+        review.case,
+        review.unit,
+        review.counts.accounts,
+        review.counts.flagged,
+        review.counts.keep,
+        review.counts.end,
+        review.counts.undecided_flagged
+    );
+    for a in &review.accounts {
+        println!(
+            "{}:{}\t{}\t{}\t{}",
+            a.system,
+            a.account,
+            a.name.as_deref().unwrap_or("–"),
+            a.decision.as_ref().map_or("–", |d| d.decision.as_str()),
+            a.flags
+                .iter()
+                .map(|f| f.text.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+    }
+    Ok(0)
+}
+
+#[derive(Debug, Args)]
+pub struct DecideArgs {
+    /// The case reference (an access-rights review).
+    pub case: String,
+    /// The account, as `case accounts` lists it (`SYSTEM:ACCOUNT` or the account alone).
+    pub account: String,
+    /// keep (behålls) or end (avslutas, ordered).
+    #[arg(value_parser = ["keep", "end"])]
+    pub decision: String,
+    /// Who decides (a person id of the roster): whoever may answer the case's step.
+    #[arg(long)]
+    pub by: String,
+    #[arg(long)]
+    pub comment: Option<String>,
+    /// The account's system, when the case reviews several.
+    #[arg(long)]
+    pub system: Option<String>,
+}
+
+pub fn decide(env: &Env, args: DecideArgs) -> Result<u8> {
+    let now = env.now()?;
+    let decision = crate::evidence::access::Keep::parse(&args.decision)
+        .ok_or_else(|| Error::usage(format!("`{}` is not keep or end", args.decision)))?;
+    let (system, account) = match (&args.system, args.account.split_once(':')) {
+        (None, Some((s, a))) if !s.is_empty() && !a.is_empty() => (Some(s), a),
+        (s, _) => (s.as_deref(), args.account.as_str()),
+    };
+    let mut engine = open_engine(env, now)?;
+    let case = engine.decide_account(
+        &crate::engine::access::DecideRequest {
+            case_id: &args.case,
+            system,
+            account,
+            decision,
+            by: &args.by,
+            comment: args.comment.as_deref(),
+            task_id: None,
+        },
+        now,
+    )?;
+    eprintln!("{case}: {account} {}", decision.as_str());
+    Ok(0)
+}
+
 // ----- watch -----
 
 #[derive(Debug, Subcommand)]

@@ -351,6 +351,9 @@ pub fn answer_in(
     {
         return Err(Error::bad_input(why));
     }
+    if let Some(why) = super::access::closing_refusal(conn, routine, &case, next, outcome, now)? {
+        return Err(Error::bad_input(why));
+    }
     if !db::answer_task(conn, task.id, outcome, by, comment, now)? {
         return Err(Error::bad_input(format!(
             "this step of case {case_id} has already been answered"
@@ -522,6 +525,12 @@ impl Engine {
             CaseKind::Information => {
                 return Err(Error::bad_input(format!(
                     "routine `{}` opens its cases itself when someone gets an account; import the roster",
+                    routine.id
+                )));
+            }
+            CaseKind::AccessRights => {
+                return Err(Error::bad_input(format!(
+                    "routine `{}` opens a case per unit on its schedule (`loggkoll tick`)",
                     routine.id
                 )));
             }

@@ -50,10 +50,7 @@ impl Engine {
                 info::clear(&tx, &due.person_id, &due.system)?;
                 continue;
             };
-            for routine in routines
-                .iter()
-                .filter(|r| r.systems.contains(&due.system))
-            {
+            for routine in routines.iter().filter(|r| r.systems.contains(&due.system)) {
                 if info::has_case(&tx, &routine.id, &due.person_id, &due.system)? {
                     continue;
                 }

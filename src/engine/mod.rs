@@ -5,6 +5,7 @@
 //!
 //! The engine reads no clock: every operation takes `now`.
 
+pub mod access;
 pub mod cases;
 pub mod deadline;
 pub mod digest;

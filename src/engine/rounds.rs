@@ -406,8 +406,9 @@ pub fn redraw(store: &crate::store::Store, round_id: i64) -> Result<Redraw> {
     let routine = super::compile_stored(conn, &round.routine_hash)?;
     let (Some(sampling), Trigger::Schedule { crontab, .. }) = (&routine.sampling, &routine.trigger)
     else {
-        return Err(crate::Error::runtime(format!(
-            "round {round_id} belongs to a routine without sampling"
+        return Err(crate::Error::bad_input(format!(
+            "round {round_id} of `{}` draws nobody (it opens a review per unit): there is nothing to redraw",
+            routine.id
         )));
     };
     let occurrence = crate::store::parse_ts(&round.occurrence)?;

@@ -7,7 +7,7 @@ use super::Engine;
 use super::rounds::{self, RoundSummary};
 use super::timers::{self, Fired};
 use crate::Result;
-use crate::routine::model::Trigger;
+use crate::routine::model::{CaseKind, Trigger};
 use crate::store::{cases as db, roster, rounds as rounds_db};
 use chrono::{DateTime, Utc};
 
@@ -59,7 +59,8 @@ impl Engine {
         let mut work: Vec<(DateTime<Utc>, usize)> = Vec::new();
         let mut handled: Vec<(String, DateTime<Utc>)> = Vec::new();
         for (i, routine) in self.routines.iter().enumerate() {
-            if !matches!(routine.trigger, Trigger::Schedule { .. }) || routine.sampling.is_none() {
+            let scheduled = routine.sampling.is_some() || routine.kind == CaseKind::AccessRights;
+            if !matches!(routine.trigger, Trigger::Schedule { .. }) || !scheduled {
                 continue;
             }
             let from = rounds_db::last_occurrence(&self.store.conn, &routine.id)?
@@ -75,7 +76,12 @@ impl Engine {
             let (store, ctx) = self.parts();
             let routine = &ctx.current[i];
             let tx = store.write()?;
-            if let Some(summary) = rounds::run(&tx, &ctx, routine, occurrence, now)? {
+            let run = if routine.kind == CaseKind::AccessRights {
+                super::access::run(&tx, &ctx, routine, occurrence, now)?
+            } else {
+                rounds::run(&tx, &ctx, routine, occurrence, now)?
+            };
+            if let Some(summary) = run {
                 report.rounds.push(summary);
             }
             rounds_db::set_last_occurrence(&tx, &routine.id, occurrence)?;

@@ -220,6 +220,8 @@ pub struct TaskPage {
     pub step: StepView,
     /// The evidence, for a case with a period and a user or client.
     pub evidence: Option<EvidenceShown>,
+    /// The accounts of an access-rights review, shown only to someone who may answer.
+    pub accounts: Option<crate::evidence::access::Review>,
     pub outcomes: Vec<OutcomeView>,
     /// `required` (every outcome needs a comment), `some`, or `optional`.
     pub comment_rule: &'static str,
@@ -427,6 +429,26 @@ impl Views {
         for o in &mut outcomes {
             o.blocked = o.blocked && waits;
         }
+        // An access-rights review closes once every flagged account is decided.
+        let accounts =
+            if routine.kind == crate::routine::model::CaseKind::AccessRights && may_see_client {
+                let review = crate::engine::access::review_of(conn, &routine, &case, now)?;
+                if review.counts.undecided_flagged > 0
+                    && let Some(ix) = ix
+                {
+                    for (o, next) in routine.outcomes(ix) {
+                        if routine.graph[next].result
+                            == Some(crate::routine::model::ResultCategory::RightsReviewed)
+                            && let Some(view) = outcomes.iter_mut().find(|v| v.name == o.name)
+                        {
+                            view.blocked = true;
+                        }
+                    }
+                }
+                Some(review)
+            } else {
+                None
+            };
         Ok(Some(TaskPage {
             task_id: task.id,
             case_id: case.id.clone(),
@@ -444,6 +466,7 @@ impl Views {
             }),
             window,
             evidence,
+            accounts,
             client: case.client_ref.clone().filter(|_| may_see_client),
             reason: case
                 .reason

@@ -8,6 +8,7 @@
 //! `case` gathers a case's evidence, `radar` a period's, both from the digests of the log's index
 //! (`store::logindex`) so that the same rules give the same answer in both.
 
+pub mod access;
 pub mod assess;
 pub mod case;
 pub mod coverage;

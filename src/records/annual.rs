@@ -67,6 +67,9 @@ fn categories(kind: CaseKind) -> impl Iterator<Item = ResultCategory> {
             (ResultCategory::Informed, k) | (_, k @ CaseKind::Information) => {
                 k == CaseKind::Information && *r == ResultCategory::Informed
             }
+            (ResultCategory::RightsReviewed, k) | (_, k @ CaseKind::AccessRights) => {
+                k == CaseKind::AccessRights && *r == ResultCategory::RightsReviewed
+            }
             (ResultCategory::ExtractHandedOut, k) => k == CaseKind::Extract,
             (ResultCategory::NotPursued, k) => k == CaseKind::Targeted,
             _ => true,
@@ -140,6 +143,9 @@ pub fn context(
             "sampling": scope.kind == CaseKind::Sampling,
             "extract": scope.kind == CaseKind::Extract,
             "information": scope.kind == CaseKind::Information,
+            "access_rights": scope.kind == CaseKind::AccessRights,
+            "accounts_kept": get(&this.total, "accounts_kept"),
+            "accounts_ended": get(&this.total, "accounts_ended"),
             "systems": systems,
             "rounds_due": this.rounds_due,
             "rounds_held": this.rounds_held,

@@ -279,6 +279,14 @@ pub fn compute(conn: &Connection, scope: &Scope, year: i32, now: DateTime<Utc>) 
             }
         }
     }
+    // Access-rights reviews: the accounts kept and ended in the year.
+    if scope.kind == CaseKind::AccessRights {
+        let counts = crate::store::access::decision_counts(conn, &scope.routine_id, start, end)?;
+        for (decision, key) in [("keep", "accounts_kept"), ("end", "accounts_ended")] {
+            f.total
+                .insert(key.to_string(), counts.get(decision).copied().unwrap_or(0));
+        }
+    }
     Ok(f)
 }
 

@@ -113,8 +113,18 @@ pub fn context(
         .map(|ix| routine.graph[ix].title.clone())
         .unwrap_or_else(|| case.state.clone());
     let evidence = evidence_values(conn, ctx, routine, case, now)?;
+    // An access-rights review: the unit's accounts and the decision on each.
+    let accounts = if routine.kind == crate::routine::model::CaseKind::AccessRights
+        && case.purged_at.is_none()
+    {
+        let review = crate::engine::access::review_of(conn, routine, case, now)?;
+        serde_json::to_value(&review).map_err(|e| crate::Error::runtime(e.to_string()))?
+    } else {
+        Value::Null
+    };
     Ok(json!({
         "evidence": evidence,
+        "accounts": accounts,
         "case": {
             "id": case.id,
             "routine": routine.title,

@@ -397,6 +397,7 @@ fn freeze(
 /// Purges one case (see the module documentation).
 fn purge_case(conn: &Connection, id: &str, tz: chrono_tz::Tz, now: DateTime<Utc>) -> Result<()> {
     let case = crate::store::cases::require(conn, id)?;
+    crate::store::access::purge(conn, id)?;
     let year = figures::local_year(&case.opened_at, tz)?;
     if case.kind == CaseKind::Sampling.as_str() && case.round_id.is_some() {
         freeze(conn, &case.routine_id, year, tz, now)?;

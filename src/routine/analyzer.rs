@@ -176,6 +176,7 @@ impl Analyzer<'_, '_, '_> {
                 ("targeted", CaseKind::Targeted),
                 ("extract", CaseKind::Extract),
                 ("information", CaseKind::Information),
+                ("access_rights", CaseKind::AccessRights),
             ];
             self.choice(k, "routine kind", &options)
         });
@@ -363,6 +364,18 @@ impl Analyzer<'_, '_, '_> {
                 }
                 Some(Trigger::OnRoster)
             }
+            RawTrigger::OnDemand(span) if kind == Some(CaseKind::AccessRights) => {
+                self.d
+                    .error(
+                        "kind-mismatch",
+                        *span,
+                        "an access-rights review runs on a schedule, at least once a year",
+                    )
+                    .help(
+                        "give `trigger:` a `schedule:`, e.g. `\"0 7 1 3 *\"` for 1 March each year",
+                    );
+                None
+            }
             RawTrigger::OnDemand(span) if kind == Some(CaseKind::Information) => {
                 self.d
                     .error(
@@ -485,7 +498,12 @@ impl Analyzer<'_, '_, '_> {
         };
         if matches!(
             kind,
-            Some(CaseKind::Targeted | CaseKind::Extract | CaseKind::Information)
+            Some(
+                CaseKind::Targeted
+                    | CaseKind::Extract
+                    | CaseKind::Information
+                    | CaseKind::AccessRights
+            )
         ) {
             self.d
                 .error(
@@ -1541,6 +1559,7 @@ fn default_prefix(kind: CaseKind, system: &str) -> String {
         CaseKind::Targeted => "RIK".into(),
         CaseKind::Extract => "UTL".into(),
         CaseKind::Information => "INF".into(),
+        CaseKind::AccessRights => "BEH".into(),
         CaseKind::Sampling => system
             .chars()
             .filter(char::is_ascii_alphanumeric)

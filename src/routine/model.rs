@@ -54,14 +54,17 @@ pub enum CaseKind {
     Extract,
     /// Telling a new account holder that access is logged and checked.
     Information,
+    /// A unit's yearly review of its accounts ("Underhålla behörigheter").
+    AccessRights,
 }
 
 impl CaseKind {
-    pub const ALL: [CaseKind; 4] = [
+    pub const ALL: [CaseKind; 5] = [
         CaseKind::Sampling,
         CaseKind::Targeted,
         CaseKind::Extract,
         CaseKind::Information,
+        CaseKind::AccessRights,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -70,6 +73,7 @@ impl CaseKind {
             CaseKind::Targeted => "targeted",
             CaseKind::Extract => "extract",
             CaseKind::Information => "information",
+            CaseKind::AccessRights => "access_rights",
         }
     }
 
@@ -84,6 +88,7 @@ impl CaseKind {
             CaseKind::Targeted => "riktad kontroll",
             CaseKind::Extract => "utlämnande av loggutdrag",
             CaseKind::Information => "information om loggkontroll",
+            CaseKind::AccessRights => "översyn av behörigheter",
         }
     }
 
@@ -94,6 +99,7 @@ impl CaseKind {
             CaseKind::Targeted => "en riktad kontroll",
             CaseKind::Extract => "ett utlämnande av loggutdrag",
             CaseKind::Information => "en information om loggkontroll",
+            CaseKind::AccessRights => "en översyn av behörigheter",
         }
     }
 }
@@ -323,10 +329,12 @@ pub enum ResultCategory {
     NotPursued,
     /// The person was told of log checks (an information case).
     Informed,
+    /// A unit's accounts were reviewed, each kept or ended (an access-rights case).
+    RightsReviewed,
 }
 
 impl ResultCategory {
-    pub const ALL: [ResultCategory; 8] = [
+    pub const ALL: [ResultCategory; 9] = [
         ResultCategory::NoFinding,
         ResultCategory::Explained,
         ResultCategory::LabourLawAction,
@@ -335,6 +343,7 @@ impl ResultCategory {
         ResultCategory::ExtractHandedOut,
         ResultCategory::NotPursued,
         ResultCategory::Informed,
+        ResultCategory::RightsReviewed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -347,6 +356,7 @@ impl ResultCategory {
             ResultCategory::ExtractHandedOut => "extract_handed_out",
             ResultCategory::NotPursued => "not_pursued",
             ResultCategory::Informed => "informed",
+            ResultCategory::RightsReviewed => "rights_reviewed",
         }
     }
 
@@ -364,6 +374,7 @@ impl ResultCategory {
             ResultCategory::ExtractHandedOut => "Loggutdrag lämnat",
             ResultCategory::NotPursued => "Ej vidare utredning",
             ResultCategory::Informed => "Informerad",
+            ResultCategory::RightsReviewed => "Behörigheter genomgångna",
         }
     }
 }

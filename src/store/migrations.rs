@@ -548,7 +548,8 @@ CREATE TABLE watch_list (
 "#;
 
 /// The seeds' obligations (issue 13): the client's name and address for the extract letter
-/// (personal, purged with the case), and who is waiting to be informed of log checks.
+/// (personal, purged with the case), who is waiting to be informed of log checks, and the
+/// access-rights reviews' decisions per account.
 pub const V5_OBLIGATIONS: &str = r#"
 ALTER TABLE cases ADD COLUMN client_name TEXT;
 ALTER TABLE cases ADD COLUMN client_address TEXT;
@@ -560,5 +561,18 @@ CREATE TABLE information_due (
     system     TEXT NOT NULL,
     noticed_at TEXT NOT NULL,
     PRIMARY KEY (person_id, system)
+) STRICT, WITHOUT ROWID;
+
+-- An access-rights review's decision per account: `keep` (behålls) or `end` (avslutas,
+-- ordered). Who and when are the review's record; purged with the case.
+CREATE TABLE account_decisions (
+    case_id    TEXT NOT NULL REFERENCES cases(id),
+    system     TEXT NOT NULL,
+    account    TEXT NOT NULL,
+    decision   TEXT NOT NULL,
+    decided_by TEXT NOT NULL,
+    decided_at TEXT NOT NULL,
+    comment    TEXT,
+    PRIMARY KEY (case_id, system, account)
 ) STRICT, WITHOUT ROWID;
 "#;

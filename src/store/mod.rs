@@ -4,6 +4,7 @@
 //! the store's modules, so the engine above it never writes SQL (the boundary a server database
 //! would replace).
 
+pub mod access;
 pub mod audit;
 pub mod cases;
 pub mod evidence;

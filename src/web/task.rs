@@ -361,6 +361,148 @@ pub async fn judge(
     }
 }
 
+/// A decision on one account of an access-rights review.
+#[derive(Debug, Default, Deserialize)]
+pub struct DecideForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub system: String,
+    #[serde(default)]
+    pub account: String,
+    #[serde(default)]
+    pub decision: String,
+    /// The account's card to come back to (`konto3`).
+    #[serde(default)]
+    pub back: String,
+}
+
+/// `POST /t/{token}/decide`: records a decision on one account of an access-rights review, then
+/// shows the page again (303) at the account it came from.
+pub async fn decide(
+    State(app): State<Arc<App>>,
+    token: Result<Path<String>, PathRejection>,
+    form: Result<Form<DecideForm>, FormRejection>,
+) -> Response {
+    let now = app.clock.now();
+    let Ok(Path(token)) = token else {
+        return tampered(&app);
+    };
+    let claims = match verify(&app, &token, now) {
+        Ok(c) => c,
+        Err(response) => return response,
+    };
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(rejection) => {
+            return page::unreadable_form(
+                &app,
+                &rejection,
+                "Beslutet kunde inte läsas",
+                "Formuläret kom inte fram som det skulle. Inget har sparats. Öppna länken i mejlet igen.",
+            );
+        }
+    };
+    if !csrf::verify(app.secret(), Purpose::Task, &token, &form.csrf) {
+        return page::message(
+            &app,
+            StatusCode::FORBIDDEN,
+            "Beslutet kunde inte tas emot",
+            &[
+                "Formuläret saknade sin säkerhetskod eller hade en felaktig, så inget har sparats.",
+                "Öppna länken i mejlet igen och besluta på sidan som visas.",
+            ],
+        );
+    }
+    let person = claims.person_id.clone();
+    let task_id = claims.task_id;
+    let page = match load(&app, claims.clone(), now).await {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    if page.mode != Mode::Answer {
+        return page::message(
+            &app,
+            StatusCode::FORBIDDEN,
+            "Du kan inte besluta om kontona",
+            &["Bara den som har steget beslutar om kontona, och bara medan steget är öppet."],
+        );
+    }
+    let Some(decision) = crate::evidence::access::Keep::parse(&form.decision) else {
+        return show_page(
+            &app,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &page,
+            &token,
+            &FormState {
+                error: Some("Välj Behålls eller Avslutas.".into()),
+                comment: "",
+                chosen: "",
+                notice: None,
+            },
+            false,
+        );
+    };
+    let case_id = page.case_id.clone();
+    let (system, account) = (form.system.clone(), form.account.clone());
+    let result = app
+        .with_engine(move |engine| {
+            engine.decide_account(
+                &crate::engine::access::DecideRequest {
+                    case_id: &case_id,
+                    system: (!system.is_empty()).then_some(system.as_str()),
+                    account: &account,
+                    decision,
+                    by: &person,
+                    comment: None,
+                    task_id: Some(task_id),
+                },
+                now,
+            )
+        })
+        .await;
+    match result {
+        Ok(_) => {
+            let back: String = form
+                .back
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .take(12)
+                .collect();
+            let anchor = if back.is_empty() {
+                "#konton".to_string()
+            } else {
+                format!("#{back}")
+            };
+            page::redirect(&format!("/t/{token}?{JUDGED}{anchor}"))
+        }
+        Err(err) if matches!(err.kind, ErrorKind::BadInput | ErrorKind::Usage) => match load(
+            &app, claims, now,
+        )
+        .await
+        {
+            Ok(fresh) => show_page(
+                &app,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &fresh,
+                &token,
+                &FormState {
+                    error: Some(
+                        "Beslutet kunde inte sparas: steget eller kontona har ändrats sedan sidan öppnades. Sidan visar nu hur det ser ut."
+                            .into(),
+                    ),
+                    comment: "",
+                    chosen: "",
+                    notice: None,
+                },
+                false,
+            ),
+            Err(response) => response,
+        },
+        Err(err) => page::server_error(&app, &err),
+    }
+}
+
 /// `POST /t/{token}`: records the answer, then shows the page again (303) with the thanks and
 /// where the case goes next.
 pub async fn answer(

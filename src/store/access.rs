@@ -1,0 +1,177 @@
+//! What an access-rights review reads and writes: the accounts of a unit's people (also of
+//! those who have left), when each account was last used in the imported log, the log's
+//! accounts that belong to nobody, and the review's decision per account.
+
+use super::{parse_date, ts};
+use crate::Result;
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{Connection, params};
+use std::collections::BTreeMap;
+
+/// An account of someone at a unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    pub person_id: String,
+    pub name: String,
+    pub system: String,
+    pub account: String,
+    pub active_to: Option<NaiveDate>,
+    /// When the person left the roster (the file no longer lists them).
+    pub removed_at: Option<String>,
+    /// Whether the roster still lists the account (a person who left the roster keeps their
+    /// accounts only in `account_holders`).
+    pub listed: bool,
+}
+
+/// The accounts in `system` of everyone whose home unit is `unit`, listed or remembered.
+pub fn holders(conn: &Connection, unit: &str, system: &str) -> Result<Vec<Holder>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT p.id, p.name, h.system, h.account, p.active_to, p.removed_at,
+                EXISTS (SELECT 1 FROM accounts a WHERE a.system = h.system AND a.account = h.account)
+         FROM account_holders h JOIN people p ON p.id = h.person_id
+         WHERE p.home_unit = ?1 AND h.system = ?2
+         ORDER BY p.name, p.id, h.account",
+    )?;
+    let rows = stmt.query_map(params![unit, system], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, Option<String>>(4)?,
+            r.get::<_, Option<String>>(5)?,
+            r.get::<_, bool>(6)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (person_id, name, system, account, active_to, removed_at, listed) = row?;
+        out.push(Holder {
+            person_id,
+            name,
+            system,
+            account,
+            active_to: active_to.as_deref().map(parse_date).transpose()?,
+            removed_at,
+            listed,
+        });
+    }
+    Ok(out)
+}
+
+/// The units whose people hold accounts in any of `systems` (by home unit).
+pub fn units_with_accounts(conn: &Connection, systems: &[String]) -> Result<Vec<String>> {
+    let mut out = std::collections::BTreeSet::new();
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT p.home_unit FROM accounts a JOIN people p ON p.id = a.person_id
+         WHERE a.system = ?1 AND p.home_unit IS NOT NULL AND p.removed_at IS NULL",
+    )?;
+    for system in systems {
+        let rows = stmt.query_map([system], |r| r.get::<_, String>(0))?;
+        for unit in rows {
+            out.insert(unit?);
+        }
+    }
+    Ok(out.into_iter().collect())
+}
+
+/// Per account of `system` in the imported log: its accesses and its last (Unix seconds).
+pub fn log_accounts(conn: &Connection, system: &str) -> Result<BTreeMap<String, (i64, i64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT account, SUM(rows), MAX(newest) FROM log_digests WHERE system = ?1 GROUP BY account",
+    )?;
+    let rows = stmt.query_map([system], |r| {
+        Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?)))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Whether anyone, ever, held `account` in `system`.
+pub fn has_holder(conn: &Connection, system: &str, account: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM account_holders WHERE system = ?1 AND account = ?2)",
+        )?
+        .query_row(params![system, account], |r| r.get(0))?)
+}
+
+/// A decision on one account.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Decision {
+    pub system: String,
+    pub account: String,
+    /// `keep` or `end`.
+    pub decision: String,
+    pub by: String,
+    pub at: String,
+    pub comment: Option<String>,
+}
+
+pub fn decide(conn: &Connection, case: &str, d: &Decision) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO account_decisions (case_id, system, account, decision, decided_by, decided_at, comment)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (case_id, system, account) DO UPDATE SET decision = excluded.decision,
+            decided_by = excluded.decided_by, decided_at = excluded.decided_at,
+            comment = excluded.comment",
+    )?
+    .execute(params![
+        case,
+        d.system,
+        d.account,
+        d.decision,
+        d.by,
+        d.at,
+        d.comment
+    ])?;
+    Ok(())
+}
+
+/// The decisions of `case`, by (system, account).
+pub fn decisions(conn: &Connection, case: &str) -> Result<BTreeMap<(String, String), Decision>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT system, account, decision, decided_by, decided_at, comment FROM account_decisions
+         WHERE case_id = ?1",
+    )?;
+    let rows = stmt.query_map([case], |r| {
+        Ok(Decision {
+            system: r.get(0)?,
+            account: r.get(1)?,
+            decision: r.get(2)?,
+            by: r.get(3)?,
+            at: r.get(4)?,
+            comment: r.get(5)?,
+        })
+    })?;
+    let mut out = BTreeMap::new();
+    for d in rows {
+        let d = d?;
+        out.insert((d.system.clone(), d.account.clone()), d);
+    }
+    Ok(out)
+}
+
+/// Decisions made in `[from, to)` by kind (`keep`, `end`), for the yearly figures.
+pub fn decision_counts(
+    conn: &Connection,
+    routine: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<BTreeMap<String, i64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT d.decision, COUNT(*) FROM account_decisions d JOIN cases c ON c.id = d.case_id
+         WHERE c.routine_id = ?1 AND d.decided_at >= ?2 AND d.decided_at < ?3
+         GROUP BY d.decision",
+    )?;
+    let rows = stmt.query_map(params![routine, ts(from), ts(to)], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Forgets the decisions of a purged case.
+pub fn purge(conn: &Connection, case: &str) -> Result<()> {
+    conn.prepare_cached("DELETE FROM account_decisions WHERE case_id = ?1")?
+        .execute([case])?;
+    Ok(())
+}
