@@ -28,6 +28,34 @@ pub struct Config {
     /// `roster import` refuses to remove more than this share of the people (percent), unless
     /// `--allow-mass-removal`.
     pub roster_max_removal_percent: u32,
+    /// Whom people ask about the log checks (`[contact]`): shown in emails, on error pages and
+    /// in letters. `None` when not configured.
+    pub contact: Option<Contact>,
+    /// A unit's own contact (`[contact.units.UNIT]`), for the unit and the units below it.
+    pub unit_contacts: std::collections::BTreeMap<String, Contact>,
+}
+
+/// A contact person.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub phone: String,
+}
+
+impl Config {
+    /// The contact for a unit with `lineage` (the unit first, then the units above it): the
+    /// nearest unit's own, else the organisation's.
+    pub fn contact_for<'a>(&'a self, lineage: &[&str]) -> Option<&'a Contact> {
+        lineage
+            .iter()
+            .find_map(|u| self.unit_contacts.get(*u))
+            .or(self.contact.as_ref())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -59,6 +87,8 @@ impl Default for Config {
             organisation: "Organisationen".into(),
             trusted_proxies: Vec::new(),
             roster_max_removal_percent: 50,
+            contact: None,
+            unit_contacts: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -74,6 +104,16 @@ struct File {
     privacy: Option<PrivacyFile>,
     web: Option<WebFile>,
     roster: Option<RosterFile>,
+    contact: Option<ContactFile>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ContactFile {
+    name: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    units: Option<std::collections::BTreeMap<String, Contact>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -141,6 +181,22 @@ impl Config {
         let privacy = parsed.privacy.unwrap_or_default();
         let web = parsed.web.unwrap_or_default();
         let roster = parsed.roster.unwrap_or_default();
+        let contact = parsed.contact.unwrap_or_default();
+        let org_contact = Contact {
+            name: env("LOGGKOLL_CONTACT_NAME")
+                .or(contact.name)
+                .unwrap_or_default(),
+            email: env("LOGGKOLL_CONTACT_EMAIL")
+                .or(contact.email)
+                .unwrap_or_default(),
+            phone: env("LOGGKOLL_CONTACT_PHONE")
+                .or(contact.phone)
+                .unwrap_or_default(),
+        };
+        if org_contact != Contact::default() {
+            config.contact = Some(org_contact);
+        }
+        config.unit_contacts = contact.units.unwrap_or_default();
         let pick = |key: &str, file_value: Option<String>| env(key).or(file_value);
         if let Some(v) = pick("LOGGKOLL_BASE_URL", parsed.base_url) {
             config.base_url = v.trim_end_matches('/').to_string();
@@ -244,6 +300,38 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_units_own_contact_comes_before_the_organisations() {
+        let text = r#"
+[contact]
+name = "Karin Kvalitet"
+email = "karin@kommun.se"
+
+[contact.units.EN1]
+name = "Erik Enhetschef"
+phone = "0504-1"
+"#;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("loggkoll.toml");
+        std::fs::write(&path, text).unwrap();
+        let c = Config::load(Some(&path), &|_| None).unwrap();
+        assert_eq!(
+            c.contact_for(&["EN2", "VH1"]).unwrap().name,
+            "Karin Kvalitet"
+        );
+        assert_eq!(
+            c.contact_for(&["EN1", "VH1"]).unwrap().name,
+            "Erik Enhetschef"
+        );
+        let c = Config::load(Some(&path), &|k| {
+            (k == "LOGGKOLL_CONTACT_NAME").then(|| "Kim".to_string())
+        })
+        .unwrap();
+        assert_eq!(c.contact.unwrap().name, "Kim");
+        let none = Config::load(None, &|_| None).unwrap();
+        assert_eq!(none.contact, None);
+    }
+
+    #[test]
     fn trusted_proxies_are_addresses_from_the_file_or_the_environment() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("loggkoll.toml");
@@ -294,6 +382,11 @@ mod tests {
         assert!(c.mail.url.starts_with("smtp://"));
         assert_eq!(c.link_valid_days_after_deadline, 7);
         assert!(!c.mail_names_subject_user && !c.extract_shows_names && !c.mail.digest);
+        assert_eq!(
+            c.mail.send_hours,
+            Some(crate::engine::deadline::SendHours::office())
+        );
+        assert!(c.contact.is_some_and(|k| !k.name.is_empty()));
     }
 
     #[test]

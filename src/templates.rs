@@ -129,7 +129,8 @@ impl Purpose {
                 "accounts": {"case": "BEH-2027-0001", "unit": "EN0001", "systems": ["npo"],
                     "counts": {"accounts": 1, "flagged": 1, "keep": 0, "end": 1,
                         "undecided_flagged": 0},
-                    "accounts": [{"system": "npo", "account": "n042", "person_id": "P42",
+                    "accounts": [{"system": "npo", "system_name": "NPÖ", "account": "n042",
+                        "person_id": "P42",
                         "name": "Anna Andersson", "active_to": "2027-01-31", "accesses": 3,
                         "last_used": "2027-02-10T09:00:00Z",
                         "flags": [{"code": "left_with_account",
@@ -185,6 +186,11 @@ impl Purpose {
         if let Value::Object(map) = &mut value {
             map.entry("base_url")
                 .or_insert_with(|| json!("https://loggkoll.example.se"));
+            // Whom to ask (`[contact]`); null when not configured.
+            map.entry("contact").or_insert_with(|| {
+                json!({"name": "Karin Kvalitet", "email": "karin.kvalitet@kommun.se",
+                    "phone": "0504-123 45"})
+            });
         }
         value
     }

@@ -14,6 +14,7 @@ fn shipped() -> &'static Vec<(String, String)> {
         let mut out: Vec<(String, String)> = std::fs::read_dir(&dir)
             .unwrap()
             .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
             .map(|p| {
                 (
                     p.display().to_string(),

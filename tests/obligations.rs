@@ -908,3 +908,63 @@ fn every_unit_reviews_its_access_rights_yearly_and_decides_each_flagged_account(
         2
     );
 }
+
+// --- How-to documents and a contact person -------------------------------------------------
+
+/// Treserva: "Lathund för logguppföljning i Treserva"; NPÖ: "se respektive instruktion". The
+/// review steps link a how-to shipped beside the routines, and every email names whom to ask
+/// when a contact person is configured.
+#[test]
+fn the_review_steps_link_a_how_to_and_emails_name_the_contact_person() {
+    use loggkoll::routine::model::Guide;
+    for id in ["treserva-sampling", "npo-sampling"] {
+        let r = routine(id);
+        match &state(&r, "review").guide {
+            Some(Guide::File(file)) => {
+                assert!(
+                    helpers::root().join("routines").join(file).is_file(),
+                    "{id}: {file} is shipped"
+                );
+            }
+            other => panic!("{id}: the review step links a how-to file, not {other:?}"),
+        }
+    }
+    // The contact person in the emails.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let routines = helpers::shipped(dir.path(), &["treserva-sampling"]);
+    let start = helpers::local("2027-02-01T06:00");
+    let mut engine = helpers::open(dir.path(), "contact", &routines, "contact-seed", start);
+    engine.config.contact = Some(loggkoll::config::Contact {
+        name: "Karin Kvalitet".into(),
+        email: "karin.kvalitet@kommun.se".into(),
+        phone: "0504-123 45".into(),
+    });
+    let roster = loggkoll::simulate::org::synthetic(30, 2, 5);
+    helpers::import(&mut engine, &roster, start);
+    engine
+        .tick(helpers::local("2027-02-01T08:00"))
+        .expect("tick");
+    let id = helpers::count(
+        &engine.store.conn,
+        "SELECT MIN(id) FROM outbox WHERE purpose = 'task'",
+        [],
+    );
+    let row = loggkoll::store::outbox::get(&engine.store.conn, id)
+        .expect("read")
+        .expect("a task email");
+    let mail = loggkoll::notify::sender::compose(
+        &row,
+        &engine.templates,
+        &engine.config.mail.from,
+        "test",
+    )
+    .expect("composed");
+    let line =
+        "Frågor om loggkontrollen? Kontakta Karin Kvalitet, karin.kvalitet@kommun.se, 0504-123 45.";
+    assert!(mail.text.contains(line), "{}", mail.text);
+    assert!(
+        mail.html.contains("mailto:karin.kvalitet@kommun.se"),
+        "{}",
+        mail.html
+    );
+}

@@ -631,6 +631,130 @@ async fn the_escalation_role_answers_only_after_the_step_has_escalated() {
     assert!(!page.body.contains("name=\"outcome\""), "{}", page.body);
 }
 
+/// The review step links its how-to ("Lathund för logguppföljning"), served behind the link.
+#[tokio::test]
+async fn the_task_page_links_the_steps_how_to_served_behind_the_link() {
+    let f = Fixture::new(BASE);
+    let app = f.app();
+    let link = f.links("task").remove(0);
+    let page = send(&app, get(&link.path)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let href = format!("{}/guide", link.path);
+    assert!(
+        page.body.contains(&format!("href=\"{href}\"")),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("lathund-logguppfoljning.html"),
+        "{}",
+        page.body
+    );
+    let guide = send(&app, get(&href)).await;
+    assert_eq!(guide.status, StatusCode::OK);
+    assert!(
+        guide.body.contains("Lathund för logguppföljning"),
+        "{}",
+        guide.body
+    );
+    assert!(
+        guide.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap_or("")
+            .starts_with("text/html")
+    );
+    // Not without a valid link.
+    let tampered = format!("{}x/guide", link.path);
+    let r = send(&app, get(&tampered)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+/// "Underhålla behörigheter" on the phone: the unit's accounts on the review's page, a decision
+/// per account, and the review closed once the flagged ones are decided.
+#[tokio::test]
+async fn an_access_rights_review_is_decided_account_by_account_on_the_task_page() {
+    let f = Fixture::new(BASE);
+    let march = at("2027-03-01T08:00:00+01:00");
+    f.engine(march)
+        .tick(march)
+        .expect("the yearly review opens");
+    f.clock.set(at("2027-03-02T09:00:00+01:00"));
+    let app = f.app();
+    let link = f
+        .links("task")
+        .into_iter()
+        .find(|l| l.case.starts_with("BEH-"))
+        .expect("an access-rights task email");
+    let page = send(&app, get(&link.path)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Enhetens konton"), "{}", page.body);
+    let csrf = page.csrf();
+    let review = f
+        .engine(f.clock.now())
+        .account_review(&link.case, f.clock.now())
+        .expect("the review");
+    assert!(review.counts.accounts > 0, "the unit has accounts");
+    // Decide every account from the page (the flagged first, as listed).
+    for a in &review.accounts {
+        let decision = if a.flagged() { "end" } else { "keep" };
+        let r = send(
+            &app,
+            post(
+                &format!("{}/decide", link.path),
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("system", a.system.as_str()),
+                    ("account", a.account.as_str()),
+                    ("decision", decision),
+                    ("back", "konto1"),
+                ],
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    }
+    let page = send(&app, get(&link.path)).await;
+    assert!(
+        page.body.contains("Beslut: <strong>Behålls</strong>"),
+        "{}",
+        page.body
+    );
+    let after = f
+        .engine(f.clock.now())
+        .account_review(&link.case, f.clock.now())
+        .expect("the review");
+    assert_eq!(after.counts.undecided_flagged, 0);
+    assert_eq!(after.counts.keep + after.counts.end, after.counts.accounts);
+    // A decision that is neither: refused, nothing saved.
+    let r = send(
+        &app,
+        post(
+            &format!("{}/decide", link.path),
+            &[
+                ("csrf", csrf.as_str()),
+                ("system", review.accounts[0].system.as_str()),
+                ("account", review.accounts[0].account.as_str()),
+                ("decision", "kanske"),
+            ],
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = send(
+        &app,
+        post(
+            &link.path,
+            &[("csrf", csrf.as_str()), ("outcome", "done")],
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(f.case_state(&link.case).0, "closed_reviewed");
+}
+
 const OVERVIEW: &[&str] = &[
     "/overview",
     "/overview/routines",

@@ -49,6 +49,7 @@ impl Engine {
                 "count": tasks.len(),
                 "tasks": tasks,
                 "base_url": self.config.base_url,
+                "contact": self.config.contact,
             });
             let id = outbox::insert(
                 &tx,

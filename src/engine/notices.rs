@@ -107,6 +107,7 @@ pub fn queue(conn: &Connection, ctx: &Ctx, notice: &Notice, now: DateTime<Utc>) 
         "link": link,
         "subject_user": subject_user,
         "base_url": ctx.config.base_url,
+        "contact": ctx.config.contact_for(&ctx.org.lineage(notice.case.unit_id)),
     });
     if let (Value::Object(map), Value::Object(extra)) = (&mut context, &notice.extra) {
         for (k, v) in extra {

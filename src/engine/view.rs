@@ -88,11 +88,23 @@ pub struct StepView {
     pub title: String,
     /// The guidance in paragraphs (lines of a paragraph joined).
     pub guidance: Vec<String>,
+    /// The step's how-to: `url` for a web address, none for a file the page serves itself
+    /// (`/t/{token}/guide`); `name` to show.
+    pub guide: Option<GuideView>,
     pub due: String,
     pub overdue: bool,
     pub role: String,
     /// Who has the step (a name), empty when the role has no holder.
     pub assignee: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GuideView {
+    pub url: Option<String>,
+    pub name: String,
+    /// The file on disk (never shown).
+    #[serde(skip)]
+    pub file: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -481,6 +493,27 @@ impl Views {
                     .and_then(|s| s.guidance.as_deref())
                     .map(paragraphs)
                     .unwrap_or_default(),
+                guide: state.and_then(|s| s.guide.as_ref()).map(|g| match g {
+                    crate::routine::model::Guide::Url(url) => GuideView {
+                        url: Some(url.clone()),
+                        name: url
+                            .rsplit('/')
+                            .find(|p| !p.is_empty())
+                            .unwrap_or(url)
+                            .to_string(),
+                        file: None,
+                    },
+                    crate::routine::model::Guide::File(file) => GuideView {
+                        url: None,
+                        name: file.rsplit('/').next().unwrap_or(file).to_string(),
+                        file: Some(
+                            std::path::Path::new(&routine.path)
+                                .parent()
+                                .unwrap_or(std::path::Path::new(""))
+                                .join(file),
+                        ),
+                    },
+                }),
                 due: crate::sv::date(task.due_date),
                 overdue: task.answered_at.is_none() && task.due_date < today,
                 role: role_title(&task.role),

@@ -56,6 +56,8 @@ impl Keep {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AccountView {
     pub system: String,
+    /// The system as people write it (`NPÖ`).
+    pub system_name: String,
     pub account: String,
     /// The holder; `None` for an account in the log that belongs to nobody.
     pub person_id: Option<String>,
@@ -164,6 +166,7 @@ pub fn review(
                 decision: decided
                     .get(&(h.system.clone(), h.account.clone()))
                     .map(view),
+                system_name: crate::routine::explain::system_title(&h.system),
                 system: h.system,
                 account: h.account,
                 person_id: Some(h.person_id),
@@ -188,6 +191,7 @@ pub fn review(
             accounts.push(AccountView {
                 decision: decided.get(&(system.clone(), account.clone())).map(view),
                 system: system.clone(),
+                system_name: crate::routine::explain::system_title(system),
                 account: account.clone(),
                 person_id: None,
                 name: None,
@@ -197,7 +201,8 @@ pub fn review(
                 flags: vec![Said {
                     code: "no_holder",
                     text: format!(
-                        "Kontot finns i loggen ({n} åtkomster, senast {}) men ingen i personalregistret har det",
+                        "Kontot finns i loggen ({n} {}, senast {}) men ingen i personalregistret har det",
+                        if *n == 1 { "åtkomst" } else { "åtkomster" },
                         at_text(*last, tz)
                     ),
                 }],

@@ -120,6 +120,7 @@ pub fn context(engine: &mut Engine, case: &CaseRow, now: DateTime<Utc>) -> Resul
         "organisation": ctx.config.organisation,
         "generated_at": files::local_at(now, tz),
         "base_url": ctx.config.base_url,
+        "contact": ctx.config.contact_for(&ctx.org.lineage(&case.unit_id)),
     }))
 }
 

@@ -853,6 +853,7 @@ impl Analyzer<'_, '_, '_> {
                 name: s.name.value.clone(),
                 title: title.unwrap_or_default(),
                 guidance: s.guidance.as_ref().map(|g| g.value.trim().to_string()),
+                guide: s.guide.as_ref().and_then(|g| self.guide(g)),
                 task,
                 inform,
                 result,
@@ -1113,6 +1114,54 @@ impl Analyzer<'_, '_, '_> {
                 )
                 .help("give one of them an outcome that leads towards a final state");
         }
+    }
+
+    /// A step's how-to: a web address, or a file beside the routine file that exists (no `..`,
+    /// no absolute path: the task page serves it).
+    fn guide(&mut self, g: &Text) -> Option<crate::routine::model::Guide> {
+        use crate::routine::model::Guide;
+        let value = g.value.trim();
+        let lower = value.to_ascii_lowercase();
+        if lower.starts_with("https://") || lower.starts_with("http://") {
+            if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                self.d
+                    .error("invalid-value", g.span, format!("`guide` `{value}` is not a web address"))
+                    .help("write the address without spaces, e.g. `https://intranat.kommun.se/lathund.pdf`");
+                return None;
+            }
+            return Some(Guide::Url(value.to_string()));
+        }
+        let path = std::path::Path::new(value);
+        let inside = !value.is_empty()
+            && path.is_relative()
+            && path
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !inside {
+            self.d
+                .error(
+                    "invalid-value",
+                    g.span,
+                    format!("`guide` `{value}` is neither a web address nor a file beside the routines"),
+                )
+                .help("write `https://…`, or a path inside the routines folder such as `guides/lathund.pdf`");
+            return None;
+        }
+        let dir = std::path::Path::new(&self.d.source().path)
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default();
+        // A warning, not an error: a stored version compiles again when its guide has gone.
+        if !dir.join(path).is_file() {
+            self.d
+                .warning(
+                    "missing-file",
+                    g.span,
+                    format!("`guide` file `{}` does not exist", dir.join(path).display()),
+                )
+                .help("put the how-to beside the routine file, e.g. in `routines/guides/`");
+        }
+        Some(Guide::File(value.to_string()))
     }
 
     /// The years a closed case is kept, per system of the routine: one period for all

@@ -276,6 +276,9 @@ pub struct State {
     /// Swedish, shown to people.
     pub title: String,
     pub guidance: Option<String>,
+    /// A how-to for the step (the seeds' "lathund", "instruktion"): a web address, or a file
+    /// beside the routine file (`guides/lathund.pdf`), shown as a link on the task page.
+    pub guide: Option<Guide>,
     /// What the assignee must do; absent in final states.
     pub task: Option<Task>,
     /// Roles told, without a task, when a case enters this state.
@@ -284,6 +287,15 @@ pub struct State {
     pub result: Option<ResultCategory>,
     /// The mail templates of this state (the routine's unless the state overrides them).
     pub templates: TemplateNames,
+}
+
+/// Where a step's how-to is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Guide {
+    /// `https://…` or `http://…`.
+    Url(String),
+    /// A file, as written (relative to the routine file's folder).
+    File(String),
 }
 
 impl State {

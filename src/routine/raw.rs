@@ -105,6 +105,8 @@ pub struct RawState {
     pub title: Option<Text>,
     pub step: RawStep,
     pub guidance: Option<Text>,
+    /// A how-to: a URL, or a file beside the routines.
+    pub guide: Option<Text>,
     pub outcomes_key: Option<Span>,
     pub outcomes: Vec<RawOutcome>,
     pub result: Option<Text>,

@@ -58,7 +58,7 @@ pub fn message(app: &App, status: StatusCode, title: &str, paragraphs: &[&str]) 
         app,
         status,
         "web/message.html",
-        &json!({"title": title, "paragraphs": paragraphs}),
+        &json!({"title": title, "paragraphs": paragraphs, "contact": app.views.config().contact}),
     )
 }
 

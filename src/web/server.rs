@@ -46,6 +46,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/t/{token}", get(task::show).post(task::answer))
         .route("/t/{token}/judge", post(task::judge))
         .route("/t/{token}/decide", post(task::decide))
+        .route("/t/{token}/guide", get(task::guide))
         .route("/login", get(auth::login_form).post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/overview", get(overview::home))

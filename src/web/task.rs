@@ -361,6 +361,95 @@ pub async fn judge(
     }
 }
 
+/// `GET /t/{token}/guide`: the step's how-to file (a `guide:` beside the routines), for whoever
+/// holds a valid link to the step.
+pub async fn guide(
+    State(app): State<Arc<App>>,
+    token: Result<Path<String>, PathRejection>,
+) -> Response {
+    let now = app.clock.now();
+    let Ok(Path(token)) = token else {
+        return tampered(&app);
+    };
+    let claims = match verify(&app, &token, now) {
+        Ok(c) => c,
+        Err(response) => return response,
+    };
+    let page = match load(&app, claims, now).await {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    let Some(file) = page.step.guide.as_ref().and_then(|g| g.file.clone()) else {
+        let mut response = page::not_found(&app);
+        *response.status_mut() = StatusCode::NOT_FOUND;
+        return response;
+    };
+    let name = page
+        .step
+        .guide
+        .as_ref()
+        .map(|g| g.name.clone())
+        .unwrap_or_default();
+    let read = tokio::task::spawn_blocking({
+        let file = file.clone();
+        move || std::fs::read(file)
+    })
+    .await
+    .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
+    match read {
+        Ok(bytes) => {
+            let kind = match file
+                .extension()
+                .and_then(|e| e.to_str())
+                .map(str::to_ascii_lowercase)
+                .as_deref()
+            {
+                Some("pdf") => "application/pdf",
+                Some("html" | "htm") => "text/html; charset=utf-8",
+                Some("txt" | "md") => "text/plain; charset=utf-8",
+                Some("docx") => {
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+                }
+                Some("png") => "image/png",
+                _ => "application/octet-stream",
+            };
+            let mut response = axum::response::IntoResponse::into_response(bytes);
+            let headers = response.headers_mut();
+            headers.insert(
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static(kind),
+            );
+            let ascii: String = name
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            if let Ok(v) =
+                axum::http::HeaderValue::from_str(&format!("inline; filename=\"{ascii}\""))
+            {
+                headers.insert(axum::http::header::CONTENT_DISPOSITION, v);
+            }
+            response
+        }
+        Err(err) => {
+            eprintln!("web: guide `{}`: {err}", file.display());
+            page::message(
+                &app,
+                StatusCode::NOT_FOUND,
+                "Lathunden finns inte",
+                &[
+                    "Lathunden för steget kunde inte hittas. Kontakta den som ansvarar för loggkontrollen.",
+                ],
+            )
+        }
+    }
+}
+
 /// A decision on one account of an access-rights review.
 #[derive(Debug, Default, Deserialize)]
 pub struct DecideForm {
