@@ -468,15 +468,15 @@ impl Workspace {
                 continue;
             }
             let text = fs::read_to_string(&path).expect("routine text");
-            if text.contains("catch_up: latest") {
+            let text = text.replace("catch_up: latest", "catch_up: all");
+            if text.contains("catch_up: all") {
                 catching_up += 1;
             }
-            let text = text.replace("catch_up: latest", "catch_up: all");
             fs::write(routines.join(path.file_name().expect("name")), text).expect("routine");
         }
         assert_eq!(
             catching_up, 3,
-            "both sampling routines and the access-rights review now catch up all"
+            "both sampling routines and the access-rights review catch up all"
         );
         let roster = loggkoll::simulate::org::synthetic(users, units, 7);
         loggkoll::simulate::org::write_csv(&roster, &root).expect("roster files");

@@ -968,3 +968,348 @@ fn the_review_steps_link_a_how_to_and_emails_name_the_contact_person() {
         mail.html
     );
 }
+
+// --- The rest of the "ska", one test each, on the shipped routines -------------------------
+
+use loggkoll::routine::duration::DayCount;
+use loggkoll::routine::model::{CatchUp, IncludeRule, SampleSize, Strategy, Trigger};
+
+fn occurrences_in(r: &Routine, year: i32) -> usize {
+    r.crontab()
+        .map(|c| c.occurrences_in_year(r.timezone, year).len())
+        .unwrap_or(0)
+}
+
+fn catches_up_all(r: &Routine) -> bool {
+    matches!(
+        r.trigger,
+        Trigger::Schedule {
+            catch_up: CatchUp::All,
+            ..
+        }
+    )
+}
+
+fn sampling(r: &Routine) -> &loggkoll::routine::model::Sampling {
+    r.sampling
+        .as_ref()
+        .unwrap_or_else(|| panic!("{} samples", r.id))
+}
+
+fn working_days(d: DayCount) -> u32 {
+    match d {
+        DayCount::Working(n) => n,
+        DayCount::Calendar(n) => n,
+    }
+}
+
+/// NPÖ: "Kontrollerna sker systematiskt och dokumenteras." Treserva: "All logguppföljning ska
+/// dokumenteras och särskild blankett finns för detta ändamål." Every review routine has a
+/// protocol (the template renders for every case, `tests/records.rs`).
+#[test]
+fn every_review_is_documented_in_a_protocol() {
+    for r in shipped() {
+        assert!(
+            !r.templates.protocol.is_empty(),
+            "{}: a protocol template",
+            r.id
+        );
+        assert!(
+            helpers::root()
+                .join("templates/documents")
+                .join(format!("{}.html", r.templates.protocol))
+                .is_file(),
+            "{}",
+            r.id
+        );
+    }
+}
+
+/// NPÖ: "Verksamhetschef enligt HSL ska regelbundet granska personalens åtkomst" and "Den
+/// systematiska stickprovskontrollen ska genomföras två gånger per år eller oftare"; a machine
+/// that was off still holds every missed round.
+#[test]
+fn npo_samples_twice_a_year_or_more_reviewed_by_the_verksamhetschef() {
+    let r = routine("npo-sampling");
+    assert!(occurrences_in(&r, 2027) >= 2);
+    assert!(catches_up_all(&r), "every missed round is held");
+    assert_eq!(assignee(state(&r, "review")), Role::OperationsManager);
+}
+
+/// NPÖ: "…omfatta så många att det motsvarar sannolikheten att varje användare blir granskad
+/// minst en gång per år. Urvalet ska ske slumpmässigt och granskningen ska omfatta en 24
+/// timmars intervall." Treserva: the same chance, "10 %" monthly, "under en
+/// 24-timmarsperiod".
+#[test]
+fn every_user_is_reviewed_within_the_year_by_a_random_draw_of_one_24_hour_interval() {
+    for (id, rounds) in [("npo-sampling", 2), ("treserva-sampling", 12)] {
+        let r = routine(id);
+        let s = sampling(&r);
+        assert_eq!(
+            s.strategy,
+            Strategy::Coverage,
+            "{id}: everyone by 31 December"
+        );
+        assert_eq!(
+            loggkoll::routine::chance::yearly_chance(s, rounds),
+            1.0,
+            "{id}"
+        );
+        assert_eq!(s.window_hours, 24, "{id}");
+    }
+}
+
+/// Treserva: "Logguppföljning ska ske varje månad samt vid behov. Varje månad ska ett antal
+/// användare (10 %) inom verksamheten slumpmässigt väljas ut".
+#[test]
+fn treserva_draws_ten_percent_of_users_every_month() {
+    let r = routine("treserva-sampling");
+    assert_eq!(occurrences_in(&r, 2027), 12);
+    assert!(catches_up_all(&r), "no month is skipped after an outage");
+    assert!(matches!(sampling(&r).size, SampleSize::Fraction(f) if (f - 0.10).abs() < 1e-9));
+    assert!(sampling(&r).min_per_unit >= 1, "every unit");
+}
+
+/// Treserva: "Särskild uppföljning ska ske av användare som har behörighet till flera enheter."
+#[test]
+fn treserva_follows_up_users_with_access_to_several_units() {
+    let r = routine("treserva-sampling");
+    assert!(
+        sampling(&r)
+            .always_include
+            .iter()
+            .any(|a| a.users == IncludeRule::MultiUnit)
+    );
+}
+
+/// Treserva: "Enhetschefen ansvarar för att logguppföljning genomförs enligt gällande rutin."
+#[test]
+fn treserva_reviews_are_done_by_the_enhetschef() {
+    let r = routine("treserva-sampling");
+    assert_eq!(assignee(state(&r, "review")), Role::UnitManager);
+    for name in ["contact_employee", "labour_law_matter", "police_report"] {
+        assert_eq!(assignee(state(&r, name)), Role::UnitManager, "{name}");
+    }
+}
+
+/// Treserva: "Visar logguppföljningen ingen misstanke … ska detta noteras i
+/// granskningsprotokollet." "Bedöms något som oklart tar aktuell chef kontakt med den användare
+/// det gäller." "Om inte en godtagbar förklaring kan lämnas ska ärendet hanteras som ett
+/// arbetsrättsligt ärende."
+#[test]
+fn treserva_no_finding_is_noted_unclear_means_talking_to_the_employee_and_no_explanation_is_a_labour_law_matter()
+ {
+    let r = routine("treserva-sampling");
+    assert_eq!(
+        after(&r, "review", "no_finding").result,
+        Some(ResultCategory::NoFinding)
+    );
+    assert_eq!(after(&r, "review", "unclear").name, "contact_employee");
+    assert_eq!(
+        after(&r, "contact_employee", "not_explained").name,
+        "labour_law_matter"
+    );
+    assert_eq!(
+        after(&r, "contact_employee", "explained").result,
+        Some(ResultCategory::Explained)
+    );
+}
+
+/// Treserva: "Visar analysen att det varit ett faktiskt dataintrång eller olovlig läsning ska
+/// ställningstagande till arbetsrättsliga åtgärder övervägas. Om överträdelsen bedöms så
+/// allvarlig … ska ärendet polisanmälas av berörd chef."
+#[test]
+fn a_serious_intrusion_is_reported_to_the_police_by_the_manager() {
+    for r in shipped()
+        .into_iter()
+        .filter(|r| r.state("police_report").is_some())
+    {
+        assert_eq!(
+            after(&r, "labour_law_action", "serious").name,
+            "police_report",
+            "{}",
+            r.id
+        );
+        let police = state(&r, "police_report");
+        assert!(
+            matches!(
+                assignee(police),
+                Role::UnitManager | Role::OperationsManager
+            ),
+            "{}: berörd chef",
+            r.id
+        );
+        assert!(
+            r.outcomes(state_ix(&r, "police_report"))
+                .iter()
+                .all(|(o, _)| o.comment_required),
+            "{}: the police's reference is written down",
+            r.id
+        );
+    }
+}
+
+/// Treserva: "Är misstanken riktad mot en specifianvändare ska uppföljningen ske för den
+/// tidsperiod som misstanken omfattar." A suspicion found in a sample leads to a targeted review
+/// of the whole period; the targeted review reads the period the decision names.
+#[test]
+fn a_suspicion_is_followed_up_over_the_period_it_covers() {
+    let r = routine("treserva-sampling");
+    let guidance = state(&r, "labour_law_matter")
+        .guidance
+        .clone()
+        .unwrap_or_default();
+    assert!(guidance.contains("riktad kontroll"), "{guidance}");
+    let t = routine("targeted-review");
+    assert!(
+        state(&t, "decision")
+            .guidance
+            .as_deref()
+            .unwrap_or_default()
+            .contains("tidsperiod")
+    );
+}
+
+/// Treserva: "Vid misstanke om obehörig åtkomst till information ska logguppföljning omedelbart
+/// ske." NPÖ: "Beslut om att initiera loggkontroll ska alltid tas av verksamhetschef." The
+/// decision is due the next working day and the review two days after.
+#[test]
+fn a_suspicion_is_reviewed_at_once_after_the_verksamhetschefs_decision() {
+    let r = routine("targeted-review");
+    let decision = r.graph[r.start].task.as_ref().expect("a step");
+    assert!(working_days(decision.deadline) <= 1);
+    let review = state(&r, "review").task.as_ref().expect("a step");
+    assert!(working_days(review.deadline) <= 2);
+    assert_eq!(after(&r, "decision", "start_review").name, "review");
+}
+
+/// NPÖ: "Om det finns skäl att misstänka att dataintrång har skett är utsedd person ansvarig
+/// skyldig att informera sin chef innan loggkontroller genomförs. Verksamhetschef informerar
+/// HR-strateg och affärsområdeschef om misstanken." "Verksamhetschef ska även informera
+/// affärsområdeschef om misstankarna."
+#[test]
+fn npo_a_suspicion_reaches_the_verksamhetschef_hr_and_the_business_area_manager() {
+    let t = routine("targeted-review");
+    let told = &t.graph[t.start].inform;
+    for role in [
+        Role::HrStrategist,
+        Role::BusinessAreaManager,
+        Role::OperationsManager,
+    ] {
+        assert!(told.contains(&role), "decision informs {role:?}");
+    }
+    for r in routines_of("npo")
+        .into_iter()
+        .filter(|r| r.state("hr_assessment").is_some())
+    {
+        assert!(
+            state(&r, "hr_assessment")
+                .inform
+                .contains(&Role::OperationsManager),
+            "{}: the chef hears of every suspicion",
+            r.id
+        );
+        assert!(
+            state(&r, "hr_consultation")
+                .inform
+                .contains(&Role::BusinessAreaManager),
+            "{}",
+            r.id
+        );
+    }
+}
+
+/// NPÖ: "Kunden ska få svar skyndsamt eftersom loggar är en allmän handling." "Vid utlämnande
+/// av logglista … ska samtlig information läggas i kommunens ärendehanteringssystem."
+/// Treserva: "Utlämnandet av loggutdraget ska dokumenteras i journalen." "I samband med att
+/// loggutdraget skickas till den enskilde ska logguppföljning göras för den tidsperiod som
+/// angivits av den enskilde."
+#[test]
+fn an_extract_is_handed_out_promptly_filed_and_followed_by_a_review_of_the_period() {
+    let r = routine("log-extract");
+    let hand_out = r.graph[r.start].task.as_ref().expect("a step");
+    assert!(working_days(hand_out.deadline) <= 2, "skyndsamt");
+    let (_, filed) = r.outcomes(r.start)[0];
+    assert_eq!(r.graph[filed].name, "document");
+    let (_, reviewed) = r.outcomes(filed)[0];
+    assert_eq!(r.graph[reviewed].name, "review");
+    assert!(
+        r.outcomes(reviewed)
+            .iter()
+            .any(|(_, to)| r.graph[*to].result == Some(ResultCategory::ExtractHandedOut))
+    );
+    assert_eq!(r.templates.extract_letter, "extract_letter");
+}
+
+/// Treserva: "I loggen syns vilken enhet, roll och tidpunkt någon tagit del av journalen." "…
+/// det ska framgå från vilken verksamhet och vid vilken tidpunkt någon har tagit del av
+/// uppgifterna." NPÖ: "Logglistan ska vara utformat så att det ger kunden en klar uppfattning
+/// om åtkomsten till informationen har varit befogad eller inte."
+#[test]
+fn the_extract_letter_shows_when_from_which_unit_and_in_which_role() {
+    let letter =
+        std::fs::read_to_string(helpers::root().join("templates/documents/extract_letter.html"))
+            .expect("the letter");
+    for column in ["När", "Enhet", "Roll", "Vad som gjordes"] {
+        assert!(letter.contains(&format!(">{column}</th>")), "{column}");
+    }
+    assert!(
+        letter.contains("Vad betyder det här?"),
+        "an explanation for the client"
+    );
+}
+
+/// Treserva: "Årlig redovisning ska ske till SAS senast årets utgång."
+#[test]
+fn the_sas_gets_the_yearly_summary_before_the_year_ends() {
+    let r = routine("treserva-sampling");
+    let s = r.summary.as_ref().expect("a summary");
+    assert_eq!(s.to, Role::Sas);
+    assert!((s.due_month, s.due_day) <= (12, 31));
+    assert!(occurrences_in(&r, 2027) > 0);
+}
+
+/// NPÖ: "Verksamhetschef kan delegera uppgifterna till biträdande verksamhetschef eller annan
+/// utsedd person … Verksamhetschefen har fortsatt ansvar". A delegation sends the step to the
+/// deputy (`tests/engine_ticks.rs`); the holder is told of every suspicion (above) and the
+/// step escalates past the deputy.
+#[test]
+fn npo_the_verksamhetschef_may_delegate_and_stays_responsible() {
+    let r = routine("npo-sampling");
+    let review = state(&r, "review").task.as_ref().expect("a step");
+    let escalation = review.escalation.as_ref().expect("an escalation");
+    assert_ne!(escalation.to, Role::OperationsManager);
+    assert_ne!(escalation.to, Role::DeputyOperationsManager);
+}
+
+/// `docs/obligations.md` has no row without a test, and every test it names exists.
+#[test]
+fn every_obligation_in_the_table_is_pinned_by_a_test_that_exists() {
+    let root = helpers::root();
+    let table =
+        std::fs::read_to_string(root.join("docs/obligations.md")).expect("docs/obligations.md");
+    let mut sources = String::new();
+    for entry in std::fs::read_dir(root.join("tests")).expect("tests") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "rs") {
+            sources.push_str(&std::fs::read_to_string(&path).expect("a test file"));
+        }
+    }
+    let rows: Vec<&str> = table
+        .lines()
+        .filter(|l| l.starts_with("| NPO-") || l.starts_with("| TRE-"))
+        .collect();
+    assert!(rows.len() >= 60, "{} rows", rows.len());
+    for row in rows {
+        let cells: Vec<&str> = row.trim_matches('|').split(" | ").map(str::trim).collect();
+        assert_eq!(cells.len(), 5, "{row}");
+        assert!(cells[2].starts_with('"'), "a quote: {row}");
+        let test = cells[4].trim_matches('`');
+        assert!(!test.is_empty(), "no test: {row}");
+        assert!(
+            sources.contains(&format!("fn {test}(")),
+            "`{test}` of {} does not exist",
+            cells[0]
+        );
+    }
+}
