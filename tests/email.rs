@@ -339,6 +339,8 @@ fn the_digest_gathers_a_days_tasks_into_one_email_per_person() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::default();
     config.mail.digest = true;
+    // The digest's own hours; the send hours (no digest on a holiday) are tested below.
+    config.mail.send_hours = None;
     let mut e = engine(dir.path(), config);
     // Before 07:00 nothing goes out; the round's task notices are held.
     e.tick(at("2027-01-01T06:00:00+01:00")).unwrap();
@@ -379,6 +381,26 @@ fn the_digest_gathers_a_days_tasks_into_one_email_per_person() {
         Transport::from_url(&format!("file://{}", dir.path().join("out").display())).unwrap();
     let d = deliver(&mut e, &transport, at("2027-01-01T15:00:00+01:00"));
     assert_eq!(d.sent as i64, people);
+}
+
+#[test]
+fn no_digest_is_written_while_emails_wait_for_the_send_hours() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::default();
+    config.mail.digest = true;
+    let mut e = engine(dir.path(), config);
+    // New Year's Day is a holiday: the round's tasks wait, no digest is written.
+    let r = e.tick(at("2027-01-01T08:00:00+01:00")).unwrap();
+    assert_eq!(r.digests, 0);
+    assert!(count(&e, "SELECT COUNT(*) FROM outbox WHERE status = 'held'") > 0);
+    // Saturday and Sunday neither; Monday morning one per person.
+    for day in ["2027-01-02", "2027-01-03"] {
+        let r = e.tick(at(&format!("{day}T08:00:00+01:00"))).unwrap();
+        assert_eq!(r.digests, 0, "{day}");
+    }
+    let r = e.tick(at("2027-01-04T08:00:00+01:00")).unwrap();
+    let people = count(&e, "SELECT COUNT(DISTINCT assignee_id) FROM tasks");
+    assert_eq!(r.digests as i64, people);
 }
 
 fn snapshot_context() -> serde_json::Value {

@@ -748,6 +748,27 @@ fn every_unit_reviews_its_access_rights_yearly_and_decides_each_flagged_account(
             row("A4", "x77", "2027-02-20 12:00:00"),
         ),
     );
+    // U02 leaves the roster on 10 February; their account is used after it, once.
+    let people = std::fs::read_to_string(site.path("people.csv")).expect("people");
+    let without: String = people
+        .lines()
+        .filter(|l| !l.starts_with("U02,"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    site.write("people.csv", &without);
+    site.ok(&[
+        "roster",
+        "import",
+        "--units",
+        "units.csv",
+        "--people",
+        "people.csv",
+        "--now",
+        "2027-02-10T08:00",
+    ]);
+    let mut log = std::fs::read_to_string(site.path("npo.csv")).expect("log");
+    log.push_str(&row("A5", "n02", "2027-02-25 09:00:00"));
+    site.write("npo.csv", &log);
     site.ok(&[
         "logs",
         "import",
@@ -803,8 +824,10 @@ fn every_unit_reviews_its_access_rights_yearly_and_decides_each_flagged_account(
         flags_of("n01").is_empty(),
         "an ordinary account is not flagged"
     );
+    // Gone from the roster, the account no longer listed: flagged only for its use after.
+    assert_eq!(flags_of("n02"), ["used_after_leaving"]);
     assert!(flags_of("n00").is_empty());
-    assert_eq!(review["counts"]["flagged"], 2);
+    assert_eq!(review["counts"]["flagged"], 3);
     // Not done while a flagged account is undecided.
     let r = site.run(&[
         "case",
@@ -818,7 +841,9 @@ fn every_unit_reviews_its_access_rights_yearly_and_decides_each_flagged_account(
     ]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
-        r.stderr.contains("npo:n05") && r.stderr.contains("npo:x77"),
+        r.stderr.contains("npo:n05")
+            && r.stderr.contains("npo:x77")
+            && r.stderr.contains("npo:n02"),
         "{}",
         r.stderr
     );
@@ -835,7 +860,12 @@ fn every_unit_reviews_its_access_rights_yearly_and_decides_each_flagged_account(
         "2027-03-02T09:00",
     ]);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    for (account, decision) in [("npo:n05", "end"), ("x77", "end"), ("n01", "keep")] {
+    for (account, decision) in [
+        ("npo:n05", "end"),
+        ("x77", "end"),
+        ("n02", "end"),
+        ("n01", "keep"),
+    ] {
         site.ok(&[
             "case",
             "decide",
@@ -877,7 +907,7 @@ fn every_unit_reviews_its_access_rights_yearly_and_decides_each_flagged_account(
     let html = std::fs::read_to_string(site.path(r.stdout.lines().next().expect("path")))
         .expect("protocol");
     assert!(html.contains("Enhetens konton"), "{html}");
-    assert_eq!(html.matches("Avslutas (beställt)").count(), 2, "{html}");
+    assert_eq!(html.matches("Avslutas (beställt)").count(), 3, "{html}");
     let r = site.ok(&[
         "report",
         "annual",
@@ -898,7 +928,7 @@ fn every_unit_reviews_its_access_rights_yearly_and_decides_each_flagged_account(
     )
     .expect("summary");
     assert!(
-        summary.contains("konton som behålls: 1, konton som avslutas: 2"),
+        summary.contains("konton som behålls: 1, konton som avslutas: 3"),
         "{summary}"
     );
     // Once a year: the next tick opens nothing more.

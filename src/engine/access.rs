@@ -258,6 +258,7 @@ impl Engine {
                 account: account.account.clone(),
                 decision: req.decision.as_str().to_string(),
                 by: req.by.to_string(),
+                by_name: String::new(),
                 at: ts(now),
                 comment: comment.clone(),
             },

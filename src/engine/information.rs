@@ -46,8 +46,13 @@ impl Engine {
                 // Employed from a later day: informed when they start.
                 continue;
             }
-            let (Some(account), Some(unit)) = (&due.account, &due.unit) else {
+            let Some(account) = &due.account else {
+                // The account is gone again: nothing to inform about.
                 info::clear(&tx, &due.person_id, &due.system)?;
+                continue;
+            };
+            let Some(unit) = &due.unit else {
+                // No home unit yet: waits for a roster that gives one.
                 continue;
             };
             for routine in routines.iter().filter(|r| r.systems.contains(&due.system)) {

@@ -43,7 +43,14 @@ impl Engine {
         let fired = self.tick_timers(now)?;
         report.reminders = fired.reminders;
         report.escalations = fired.escalations;
-        if self.config.mail.digest {
+        // A digest is a working day's: none is written while emails wait (a weekend), so that
+        // Monday brings one, not three.
+        let sending = self
+            .config
+            .mail
+            .send_hours
+            .is_none_or(|h| h.allows(now, self.config.timezone));
+        if self.config.mail.digest && sending {
             report.digests = self.digests(now)?;
         }
         report.summaries = crate::records::annual::tick(self, now)?;

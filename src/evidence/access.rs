@@ -81,7 +81,9 @@ impl AccountView {
 pub struct DecisionView {
     pub decision: String,
     pub text: String,
+    /// Who decided: a person id, and their name.
     pub by: String,
+    pub by_name: String,
     pub at: String,
     pub comment: Option<String>,
 }
@@ -122,14 +124,34 @@ pub fn review(
             let left_on: Option<NaiveDate> = match (&h.removed_at, h.active_to) {
                 (_, Some(to)) if to < today => Some(to),
                 (Some(removed), to) => {
-                    let removed = crate::store::parse_ts(removed)?.date_naive();
+                    let removed = crate::store::parse_ts(removed)?
+                        .with_timezone(&tz)
+                        .date_naive();
                     Some(to.map_or(removed, |t| t.min(removed)))
                 }
                 _ => None,
             };
             let (n, last) = used.get(&h.account).copied().unwrap_or((0, 0));
             let mut flags = Vec::new();
-            if let Some(left) = left_on {
+            let used_after = left_on.is_some_and(|left| {
+                let after = crate::clock::resolve_local(
+                    left.succ_opt()
+                        .unwrap_or(left)
+                        .and_hms_opt(0, 0, 0)
+                        .unwrap_or_default(),
+                    tz,
+                )
+                .timestamp();
+                n > 0 && last >= after
+            });
+            // Someone gone from the roster whose account the roster no longer lists is not the
+            // review's business any more, unless the log shows the account used after they left.
+            if left_on.is_some() && !h.listed && !used_after {
+                continue;
+            }
+            if let Some(left) = left_on
+                && h.listed
+            {
                 flags.push(Said {
                     code: "left_with_account",
                     text: format!(
@@ -143,24 +165,16 @@ pub fn review(
                         }
                     ),
                 });
-                let after = crate::clock::resolve_local(
-                    left.succ_opt()
-                        .unwrap_or(left)
-                        .and_hms_opt(0, 0, 0)
-                        .unwrap_or_default(),
-                    tz,
-                )
-                .timestamp();
-                if n > 0 && last >= after {
-                    flags.push(Said {
-                        code: "used_after_leaving",
-                        text: format!(
-                            "Kontot användes efter att {} slutade, senast {}",
-                            h.name,
-                            at_text(last, tz)
-                        ),
-                    });
-                }
+            }
+            if used_after {
+                flags.push(Said {
+                    code: "used_after_leaving",
+                    text: format!(
+                        "Kontot användes efter att {} slutade, senast {}",
+                        h.name,
+                        at_text(last, tz)
+                    ),
+                });
             }
             accounts.push(AccountView {
                 decision: decided
@@ -261,6 +275,7 @@ fn view(d: &Decision) -> DecisionView {
         text: Keep::parse(&d.decision).map_or("", Keep::sv).to_string(),
         decision: d.decision.clone(),
         by: d.by.clone(),
+        by_name: d.by_name.clone(),
         at: d.at.clone(),
         comment: d.comment.clone(),
     }

@@ -128,6 +128,41 @@ impl<'a> Sending<'a> {
     }
 }
 
+/// `row` with what an email says relative to the day it goes out worked out again for that day:
+/// a reminder's `when` ("idag", "efter") and `days_left`, an escalation's `days_overdue`. An
+/// email that waited for the send hours (a weekend) would otherwise say "i dag" on the wrong day.
+fn refreshed(row: &MessageRow, now: DateTime<Utc>, tz: Tz) -> MessageRow {
+    let Some(due) = row
+        .due_date
+        .as_deref()
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+    else {
+        return row.clone();
+    };
+    let Ok(mut context) = serde_json::from_str::<Value>(&row.context) else {
+        return row.clone();
+    };
+    let today = now.with_timezone(&tz).date_naive();
+    let left = (due - today).num_days();
+    match row.purpose.as_str() {
+        "reminder" if context.get("when").is_some() => {
+            context["when"] = serde_json::json!(match left {
+                d if d > 0 => "före",
+                0 => "idag",
+                _ => "efter",
+            });
+            context["days_left"] = serde_json::json!(left.max(0));
+        }
+        "escalation" if context.get("days_overdue").is_some() => {
+            context["days_overdue"] = serde_json::json!((-left).max(0));
+        }
+        _ => return row.clone(),
+    }
+    let mut out = row.clone();
+    out.context = context.to_string();
+    out
+}
+
 /// Sends every message due at `now`.
 pub fn deliver(store: &mut Store, sending: &Sending, now: DateTime<Utc>) -> Result<Delivery> {
     let never = AtomicBool::new(false);
@@ -170,6 +205,7 @@ pub fn deliver_until(
                 break 'batches;
             }
             tried.insert(row.id);
+            let row = &refreshed(row, now, sending.tz);
             let composed = compose(row, library, from, install).and_then(|mut mail| {
                 // The Date is when it goes out.
                 mail.date = now;
@@ -187,7 +223,12 @@ pub fn deliver_until(
                     report.sent += 1;
                 }
                 Err(SendError::Temporary(why)) => {
+                    // Time spent waiting for the send hours does not count against the
+                    // five days of retries.
                     let queued = parse_ts(&row.created_at)?;
+                    let queued = sending
+                        .hours
+                        .map_or(queued, |h| h.next_open(queued, sending.tz));
                     if should_give_up(queued, now) {
                         outbox::mark_failed(&tx, row.id, &format!("gave up after 5 days: {why}"))?;
                         report.failed += 1;
@@ -210,4 +251,59 @@ pub fn deliver_until(
         }
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn row(purpose: &str, context: Value) -> MessageRow {
+        MessageRow {
+            id: 1,
+            created_at: "2027-01-16T06:00:00Z".into(),
+            purpose: purpose.into(),
+            case_id: None,
+            task_id: None,
+            recipient_id: None,
+            to: "a@example.se".into(),
+            template: purpose.into(),
+            context: context.to_string(),
+            due_date: Some("2027-01-16".into()),
+            status: "queued".into(),
+            attempts: 0,
+            next_attempt_at: "2027-01-16T06:00:00Z".into(),
+            last_error: None,
+            sent_at: None,
+        }
+    }
+
+    #[test]
+    fn a_reminder_that_waited_says_what_is_true_the_day_it_goes_out() {
+        let tz = chrono_tz::Europe::Stockholm;
+        // Due Saturday 16 January, queued that morning as "idag"; sent Monday 18th.
+        let r = row(
+            "reminder",
+            serde_json::json!({"when": "idag", "days_left": 0}),
+        );
+        let out = refreshed(&r, at("2027-01-18T06:00:00Z"), tz);
+        let v: Value = serde_json::from_str(&out.context).unwrap();
+        assert_eq!(v["when"], "efter");
+        assert_eq!(v["days_left"], 0);
+        // The same day: unchanged.
+        let out = refreshed(&r, at("2027-01-16T08:00:00Z"), tz);
+        let v: Value = serde_json::from_str(&out.context).unwrap();
+        assert_eq!(v["when"], "idag");
+        // An escalation counts its days overdue to the day it goes out.
+        let e = row("escalation", serde_json::json!({"days_overdue": 0}));
+        let out = refreshed(&e, at("2027-01-19T06:00:00Z"), tz);
+        let v: Value = serde_json::from_str(&out.context).unwrap();
+        assert_eq!(v["days_overdue"], 3);
+        // A task email is left alone.
+        let t = row("task", serde_json::json!({"deadline": "x"}));
+        assert_eq!(refreshed(&t, at("2027-01-19T06:00:00Z"), tz), t);
+    }
 }

@@ -108,6 +108,15 @@ pub fn context(engine: &mut Engine, case: &CaseRow, now: DateTime<Utc>) -> Resul
         "client": files::personnummer(&client),
         "client_name": case.client_name.clone().unwrap_or_default(),
         "client_address": case.client_address.clone().unwrap_or_default(),
+        // The address as lines (given with `,` or line breaks between them).
+        "client_address_lines": case
+            .client_address
+            .as_deref()
+            .unwrap_or_default()
+            .split([',', '\n'])
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>(),
         "period": crate::sv::period(from, to, tz),
         "period_start": files::local_at(from, tz),
         "period_end": files::local_at(to, tz),

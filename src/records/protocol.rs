@@ -117,7 +117,14 @@ pub fn context(
     let accounts = if routine.kind == crate::routine::model::CaseKind::AccessRights
         && case.purged_at.is_none()
     {
-        let review = crate::engine::access::review_of(conn, routine, case, now)?;
+        // As it stood when the review closed (the roster and the log may have moved since).
+        let at = case
+            .closed_at
+            .as_deref()
+            .map(crate::store::parse_ts)
+            .transpose()?
+            .unwrap_or(now);
+        let review = crate::engine::access::review_of(conn, routine, case, at)?;
         serde_json::to_value(&review).map_err(|e| crate::Error::runtime(e.to_string()))?
     } else {
         Value::Null

@@ -103,6 +103,9 @@ pub struct Decision {
     /// `keep` or `end`.
     pub decision: String,
     pub by: String,
+    /// Who decided, by name (the id when they are no longer in the roster).
+    #[serde(skip)]
+    pub by_name: String,
     pub at: String,
     pub comment: Option<String>,
 }
@@ -130,8 +133,9 @@ pub fn decide(conn: &Connection, case: &str, d: &Decision) -> Result<()> {
 /// The decisions of `case`, by (system, account).
 pub fn decisions(conn: &Connection, case: &str) -> Result<BTreeMap<(String, String), Decision>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT system, account, decision, decided_by, decided_at, comment FROM account_decisions
-         WHERE case_id = ?1",
+        "SELECT d.system, d.account, d.decision, d.decided_by, d.decided_at, d.comment,
+            COALESCE((SELECT p.name FROM people p WHERE p.id = d.decided_by), d.decided_by)
+         FROM account_decisions d WHERE d.case_id = ?1",
     )?;
     let rows = stmt.query_map([case], |r| {
         Ok(Decision {
@@ -141,6 +145,7 @@ pub fn decisions(conn: &Connection, case: &str) -> Result<BTreeMap<(String, Stri
             by: r.get(3)?,
             at: r.get(4)?,
             comment: r.get(5)?,
+            by_name: r.get(6)?,
         })
     })?;
     let mut out = BTreeMap::new();

@@ -156,7 +156,10 @@ async fn scheduler(app: Arc<App>, transport: Transport, mut stop: watch::Receive
     let store = match Store::open(app.db_path()) {
         Ok(s) => Arc::new(std::sync::Mutex::new(s)),
         Err(err) => {
+            let err = err.naming_database(app.db_path());
             eprintln!("scheduler: {err}");
+            // No tick will run: `/healthz` says why.
+            app.health(|h| h.ticked(app.clock.now(), Some(err.message)));
             return;
         }
     };

@@ -35,6 +35,8 @@ pub const MAX_COMMENT: usize = 10_000;
 const SAVED: &str = "svar=sparat";
 /// The query a judgement redirects to.
 const JUDGED: &str = "bedomning=sparad";
+/// The query a saved decision on an account comes back with.
+const DECIDED: &str = "beslut=sparat";
 
 /// The answer form. Every field may be missing: a missing one is refused with a page, never a
 /// panic or a bare error.
@@ -184,6 +186,7 @@ pub async fn show(
     };
     let thanks = query.as_deref() == Some(SAVED) && page.mode == Mode::Answered;
     let judged = query.as_deref() == Some(JUDGED) && page.mode == Mode::Answer;
+    let decided = query.as_deref() == Some(DECIDED) && page.mode == Mode::Answer;
     show_page(
         &app,
         StatusCode::OK,
@@ -193,7 +196,11 @@ pub async fn show(
             error: None,
             comment: "",
             chosen: "",
-            notice: judged.then(|| "Bedömningen är sparad.".to_string()),
+            notice: if decided {
+                Some("Beslutet är sparat.".to_string())
+            } else {
+                judged.then(|| "Bedömningen är sparad.".to_string())
+            },
         },
         thanks,
     )
@@ -563,7 +570,7 @@ pub async fn decide(
             } else {
                 format!("#{back}")
             };
-            page::redirect(&format!("/t/{token}?{JUDGED}{anchor}"))
+            page::redirect(&format!("/t/{token}?{DECIDED}{anchor}"))
         }
         Err(err) if matches!(err.kind, ErrorKind::BadInput | ErrorKind::Usage) => match load(
             &app, claims, now,
