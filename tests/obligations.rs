@@ -1343,3 +1343,84 @@ fn every_obligation_in_the_table_is_pinned_by_a_test_that_exists() {
         );
     }
 }
+
+/// NPÖ (advisory): "Vi rekommenderar att verksamheten kontinuerligt och vid behov informerar".
+/// With `repeat: 1 year` an information routine informs each account holder again a year after
+/// their last case, and not before; someone who has left is not informed again.
+#[test]
+fn a_routine_with_repeat_informs_each_account_holder_again_a_year_later() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let routines = dir.path().join("routines");
+    std::fs::create_dir_all(&routines).expect("routines");
+    let text = std::fs::read_to_string(helpers::root().join("routines/npo-information.yaml"))
+        .expect("npo-information");
+    assert!(text.contains("# repeat: 1 year"), "shipped switched off");
+    std::fs::write(
+        routines.join("npo-information.yaml"),
+        text.replace("# repeat: 1 year", "repeat: 1 year"),
+    )
+    .expect("write");
+    let start = helpers::local("2027-01-04T08:00");
+    let mut engine = helpers::open(dir.path(), "repeat", &routines, "repeat-seed", start);
+    let mut roster = loggkoll::simulate::org::synthetic(30, 2, 5);
+    helpers::import(&mut engine, &roster, start);
+    // A new NPÖ account holder from 1 February.
+    let mut new = roster
+        .people
+        .iter()
+        .find(|p| p.accounts.iter().any(|a| a.system == "npo") && p.roles.is_empty())
+        .expect("a member of staff with NPÖ")
+        .clone();
+    new.id = "NY1".into();
+    new.email = "ny1@example.se".into();
+    new.active_from = Some(helpers::date("2027-02-01"));
+    for a in &mut new.accounts {
+        a.account = format!("{}-ny", a.account);
+    }
+    roster.people.push(new);
+    helpers::import(&mut engine, &roster, helpers::local("2027-01-20T08:00"));
+    engine
+        .tick(helpers::local("2027-02-01T08:00"))
+        .expect("tick");
+    let open_cases = |engine: &loggkoll::engine::Engine| {
+        helpers::strings(
+            &engine.store.conn,
+            "SELECT c.id, t.assignee_id FROM cases c JOIN tasks t ON t.case_id = c.id
+             WHERE c.subject_person_id = 'NY1' AND t.answered_at IS NULL",
+            [],
+        )
+    };
+    let first = open_cases(&engine);
+    assert_eq!(first.len(), 1, "{first:?}");
+    engine
+        .answer(
+            &first[0][0],
+            "informed",
+            &first[0][1],
+            None,
+            None,
+            helpers::local("2027-02-03T10:00"),
+        )
+        .expect("informed");
+    // Not again before the year is out …
+    engine
+        .tick(helpers::local("2027-12-01T08:00"))
+        .expect("tick");
+    assert!(open_cases(&engine).is_empty());
+    // … and again after it, once.
+    engine
+        .tick(helpers::local("2028-02-02T08:00"))
+        .expect("tick");
+    engine
+        .tick(helpers::local("2028-02-02T09:00"))
+        .expect("tick");
+    assert_eq!(open_cases(&engine).len(), 1);
+    assert_eq!(
+        helpers::count(
+            &engine.store.conn,
+            "SELECT COUNT(*) FROM cases WHERE subject_person_id = 'NY1'",
+            [],
+        ),
+        2
+    );
+}

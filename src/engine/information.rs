@@ -3,7 +3,9 @@
 //! roster import waits in `store::information` until they are employed, and the tick then opens
 //! one case per routine of kind `information` that covers the system, at the person's home
 //! unit. Its step goes to the role the routine names (the verksamhetschef for NPÖ, the
-//! enhetschef for Treserva), never to the person themselves.
+//! enhetschef for Treserva), never to the person themselves. A routine with `repeat: 1 year`
+//! informs each person again that long after their last case closed, while they hold an account
+//! ("kontinuerligt och vid behov").
 
 use super::Engine;
 use super::cases::enter;
@@ -21,14 +23,14 @@ impl Engine {
     pub(super) fn tick_information(&mut self, now: DateTime<Utc>) -> Result<usize> {
         let (store, ctx) = self.parts();
         let waiting = info::due(&store.conn)?;
-        if waiting.is_empty() {
-            return Ok(0);
-        }
         let routines: Vec<&crate::routine::Routine> = ctx
             .current
             .iter()
             .filter(|r| matches!(r.trigger, Trigger::OnRoster))
             .collect();
+        if waiting.is_empty() && routines.iter().all(|r| r.repeat.is_none()) {
+            return Ok(0);
+        }
         let mut opened = 0;
         let tx = store.write()?;
         for due in waiting {
@@ -59,66 +61,100 @@ impl Engine {
                 if info::has_case(&tx, &routine.id, &due.person_id, &due.system)? {
                     continue;
                 }
-                super::register(&tx, routine, now)?;
-                let year = now.with_timezone(&routine.timezone).year();
-                let id = db::next_reference(&tx, &routine.reference_prefix, year)?;
-                db::insert_case(
-                    &tx,
-                    &NewCase {
-                        id: &id,
-                        routine_id: &routine.id,
-                        routine_hash: &routine.hash,
-                        kind: routine.kind.as_str(),
-                        system: &due.system,
-                        unit_id: unit,
-                        round_id: None,
-                        subject_person_id: Some(&due.person_id),
-                        subject_account: Some(account),
-                        client_ref: None,
-                        window_start: None,
-                        window_end: None,
-                        reason: None,
-                        state: &routine.start_state().name,
-                        opened_by: "loggkoll",
-                        systems: None,
-                        client_name: None,
-                        client_address: None,
-                    },
-                    now,
-                )?;
-                let facts = CaseFacts {
-                    id: &id,
-                    unit_id: unit,
-                    subject_person_id: Some(&due.person_id),
-                };
-                let entered = enter(&tx, &ctx, routine, &facts, routine.start, now)?;
-                let mut data = entered.audit();
-                for (k, v) in [
-                    ("routine", json!(routine.id)),
-                    ("version", json!(routine.hash)),
-                    ("kind", json!(routine.kind.as_str())),
-                    ("unit", json!(unit)),
-                    ("system", json!(due.system)),
-                ] {
-                    data[k] = v;
-                }
-                audit::append(
-                    &tx,
-                    now,
-                    &Event {
-                        actor: "loggkoll",
-                        event: "case.opened",
-                        case_id: Some(&id),
-                        round_id: None,
-                        data,
-                        personal: Some(json!({"subject_user": due.person_id})),
-                    },
-                )?;
+                open(&tx, &ctx, routine, &due, account, unit, now)?;
                 opened += 1;
             }
             info::clear(&tx, &due.person_id, &due.system)?;
         }
+        // "Kontinuerligt och vid behov": a routine with `repeat` informs again.
+        let day = super::deadline::local_date(now, ctx.config.timezone);
+        for routine in &routines {
+            let Some(period) = routine.repeat else {
+                continue;
+            };
+            let cutoff = super::rounds::back_from(now, period, routine);
+            for system in &routine.systems {
+                for due in info::due_again(&tx, &routine.id, system, cutoff)? {
+                    let active = ctx
+                        .org
+                        .person(&due.person_id)
+                        .is_some_and(|p| p.is_active_on(day));
+                    if let (true, Some(account), Some(unit)) = (active, &due.account, &due.unit) {
+                        open(&tx, &ctx, routine, &due, account, unit, now)?;
+                        opened += 1;
+                    }
+                }
+            }
+        }
         tx.commit()?;
         Ok(opened)
     }
+}
+
+/// Opens `routine`'s information case for `due` (inside the caller's transaction).
+fn open(
+    tx: &rusqlite::Connection,
+    ctx: &super::Ctx,
+    routine: &crate::routine::Routine,
+    due: &info::Due,
+    account: &str,
+    unit: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    super::register(tx, routine, now)?;
+    let year = now.with_timezone(&routine.timezone).year();
+    let id = db::next_reference(tx, &routine.reference_prefix, year)?;
+    db::insert_case(
+        tx,
+        &NewCase {
+            id: &id,
+            routine_id: &routine.id,
+            routine_hash: &routine.hash,
+            kind: routine.kind.as_str(),
+            system: &due.system,
+            unit_id: unit,
+            round_id: None,
+            subject_person_id: Some(&due.person_id),
+            subject_account: Some(account),
+            client_ref: None,
+            window_start: None,
+            window_end: None,
+            reason: None,
+            state: &routine.start_state().name,
+            opened_by: "loggkoll",
+            systems: None,
+            client_name: None,
+            client_address: None,
+        },
+        now,
+    )?;
+    let facts = CaseFacts {
+        id: &id,
+        unit_id: unit,
+        subject_person_id: Some(&due.person_id),
+    };
+    let entered = enter(tx, ctx, routine, &facts, routine.start, now)?;
+    let mut data = entered.audit();
+    for (k, v) in [
+        ("routine", json!(routine.id)),
+        ("version", json!(routine.hash)),
+        ("kind", json!(routine.kind.as_str())),
+        ("unit", json!(unit)),
+        ("system", json!(due.system)),
+    ] {
+        data[k] = v;
+    }
+    audit::append(
+        tx,
+        now,
+        &Event {
+            actor: "loggkoll",
+            event: "case.opened",
+            case_id: Some(&id),
+            round_id: None,
+            data,
+            personal: Some(json!({"subject_user": due.person_id})),
+        },
+    )?;
+    Ok(())
 }

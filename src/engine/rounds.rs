@@ -76,6 +76,11 @@ fn year_start(t: DateTime<Utc>, routine: &Routine) -> DateTime<Utc> {
     resolve_local(jan1.and_time(chrono::NaiveTime::MIN), routine.timezone)
 }
 
+/// `t` minus `period` on `routine`'s local calendar.
+pub fn back_from(t: DateTime<Utc>, period: Period, routine: &Routine) -> DateTime<Utc> {
+    back(t, period, routine)
+}
+
 /// `t` minus `period` on the local calendar.
 fn back(t: DateTime<Utc>, period: Period, routine: &Routine) -> DateTime<Utc> {
     let local = t.with_timezone(&routine.timezone).naive_local();

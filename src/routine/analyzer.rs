@@ -226,6 +226,7 @@ impl Analyzer<'_, '_, '_> {
         let templates = self.templates(&raw.templates, TemplateNames::default(), "the routine");
         let (graph, start) = self.states(raw, &templates)?;
         let retention = self.retention(raw, systems.as_deref().unwrap_or_default(), top);
+        let repeat = self.repeat(raw, kind);
         let summary = self.summary(raw);
 
         if let (Some(sampling), Some(Trigger::Schedule { crontab, .. }), Some(tz)) =
@@ -267,6 +268,7 @@ impl Analyzer<'_, '_, '_> {
             evidence,
             start,
             graph,
+            repeat,
             retention_years: retention.values().copied().max().unwrap_or(1),
             retention_by_system: retention
                 .into_iter()
@@ -1113,6 +1115,34 @@ impl Analyzer<'_, '_, '_> {
                     ),
                 )
                 .help("give one of them an outcome that leads towards a final state");
+        }
+    }
+
+    /// `repeat:` of an information routine: months or years, at least a month.
+    fn repeat(&mut self, raw: &RawRoutine, kind: Option<CaseKind>) -> Option<Period> {
+        let t = raw.repeat.as_ref()?;
+        if kind.is_some() && kind != Some(CaseKind::Information) {
+            self.d
+                .error(
+                    "kind-mismatch",
+                    t.span,
+                    "only an information routine repeats (it informs people again)",
+                )
+                .help("remove `repeat`, or make the routine `kind: information`");
+            return None;
+        }
+        match Period::parse(&t.value) {
+            Ok(p) if matches!(p.unit, Unit::Months | Unit::Years) && p.amount > 0 => Some(p),
+            Ok(_) | Err(_) => {
+                self.d
+                    .error(
+                        "invalid-value",
+                        t.span,
+                        format!("`repeat` is a number of months or years, not `{}`", t.value),
+                    )
+                    .help("write e.g. `repeat: 1 year`");
+                None
+            }
         }
     }
 

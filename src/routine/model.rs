@@ -32,6 +32,9 @@ pub struct Routine {
     pub evidence: EvidenceRules,
     pub start: StateIx,
     pub graph: DiGraph<State, Outcome>,
+    /// An information routine's reminder: a person informed this long ago (and still holding an
+    /// account) is informed again ("kontinuerligt och vid behov"). `None`: once.
+    pub repeat: Option<crate::routine::duration::Period>,
     /// The longest of `retention_by_system`: what rounds and summaries are kept for.
     pub retention_years: u32,
     /// Years a closed case is kept, by each of the routine's systems.

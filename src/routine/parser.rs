@@ -23,6 +23,7 @@ pub const ROUTINE_KEYS: &[&str] = &[
     "start",
     "states",
     "retention",
+    "repeat",
     "summary",
     "templates",
 ];
@@ -226,6 +227,7 @@ pub fn parse(d: &mut Diagnostics, root: &Node) -> RawRoutine {
     raw.timezone = text_of(d, &m, "timezone");
     raw.reference_prefix = text_of(d, &m, "reference_prefix");
     raw.start = text_of(d, &m, "start");
+    raw.repeat = text_of(d, &m, "repeat");
     match m.get("retention") {
         Some((key, value)) if matches!(value.kind, NodeKind::Map(_)) => {
             raw.retention_by_system = Some((key.span, name_map(d, value, "`retention`")));

@@ -27,6 +27,8 @@ pub struct RawRoutine {
     /// The span of the `states` key, when present.
     pub states_key: Option<Span>,
     pub states: Vec<RawState>,
+    /// `repeat: 1 year` (information routines): inform again this long after the last time.
+    pub repeat: Option<Text>,
     /// `retention: 5 years`: one period for every system.
     pub retention: Option<Text>,
     /// `retention: {npo: 5 years, treserva: 2 years}`: a period per system; the key's span.

@@ -79,3 +79,33 @@ pub fn any_import(conn: &Connection) -> Result<bool> {
         })?,
     )
 }
+
+/// People informed by `routine` in `system` whose latest case opened at or before `cutoff` and
+/// is closed: due to be informed again (a routine with `repeat`).
+pub fn due_again(
+    conn: &Connection,
+    routine: &str,
+    system: &str,
+    cutoff: DateTime<Utc>,
+) -> Result<Vec<Due>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT c.subject_person_id, c.system,
+            (SELECT MIN(a.account) FROM accounts a
+             WHERE a.person_id = c.subject_person_id AND a.system = c.system),
+            (SELECT p.home_unit FROM people p WHERE p.id = c.subject_person_id)
+         FROM cases c
+         WHERE c.routine_id = ?1 AND c.system = ?2 AND c.subject_person_id IS NOT NULL
+         GROUP BY c.subject_person_id
+         HAVING MAX(c.opened_at) <= ?3 AND SUM(c.closed_at IS NULL) = 0
+         ORDER BY c.subject_person_id",
+    )?;
+    let rows = stmt.query_map(params![routine, system, ts(cutoff)], |r| {
+        Ok(Due {
+            person_id: r.get(0)?,
+            system: r.get(1)?,
+            account: r.get(2)?,
+            unit: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
