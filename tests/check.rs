@@ -287,3 +287,40 @@ fn check_warns_when_an_edit_removes_a_state_open_cases_are_in() {
     assert!(!run.stderr.contains("removes-open-state"));
     assert!(!dir.path().join("none.db").exists());
 }
+
+#[test]
+fn swedish_role_names_check_clean_and_the_summary_counts_the_broken_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let shipped = root().join("routines/treserva-sampling.yaml");
+    let text = std::fs::read_to_string(&shipped).expect("routine");
+    // `assignee: enhetschef`, as `explain` prints it.
+    let swedish = text
+        .replace("assignee: unit_manager", "assignee: enhetschef")
+        .replace("to: operations_manager", "to: verksamhetschef");
+    std::fs::write(dir.path().join("a.yaml"), &swedish).expect("write");
+    let run = Test::new()
+        .args(["check", &dir.path().display().to_string()])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // One broken file among three: "1 file".
+    std::fs::write(
+        dir.path().join("b.yaml"),
+        text.replace("id: treserva-sampling", "id: other-one"),
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("c.yaml"),
+        text.replace("id: treserva-sampling", "id: broken-one")
+            .replace("to: contact_employee", "to: contact_employe"),
+    )
+    .expect("write");
+    let run = Test::new()
+        .args(["check", &dir.path().display().to_string()])
+        .run();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("check failed in 1 file: "),
+        "{}",
+        run.stderr
+    );
+}

@@ -63,9 +63,17 @@ pub fn run(env: &Env, args: CheckArgs) -> Result<u8> {
             let plural =
                 |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
             if errors > 0 {
+                // The files with errors, not every file read.
+                let broken = set
+                    .diagnostics
+                    .iter()
+                    .filter(|d| d.is_error())
+                    .map(|d| d.path.as_str())
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .len();
                 eprintln!(
                     "check failed in {}: {}, {}",
-                    plural(files, "file"),
+                    plural(broken, "file"),
                     plural(errors, "error"),
                     plural(warnings, "warning")
                 );

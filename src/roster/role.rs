@@ -79,11 +79,25 @@ impl fmt::Display for Role {
 impl FromStr for Role {
     type Err = UnknownRole;
 
-    /// Exactly the names of [`Role::names`]; anything else is an [`UnknownRole`].
+    /// The names of [`Role::names`], or the Swedish titles people use (`enhetschef`,
+    /// `verksamhetschef`, `biträdande verksamhetschef`, `HR-strateg`, `affärsområdeschef`, `SAS`,
+    /// `MAS`) in any case, with `_`, `-` or a space between words; anything else is an
+    /// [`UnknownRole`].
     fn from_str(name: &str) -> Result<Role, UnknownRole> {
+        let plain = |s: &str| -> String {
+            s.trim()
+                .to_lowercase()
+                .chars()
+                .map(|c| if c == '_' || c == '-' { ' ' } else { c })
+                .collect::<String>()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let wanted = plain(name);
         Role::ALL
             .into_iter()
-            .find(|role| role.as_str() == name)
+            .find(|role| role.as_str() == name || plain(role.title()) == wanted)
             .ok_or_else(|| UnknownRole {
                 name: name.to_string(),
             })
@@ -108,6 +122,25 @@ impl std::error::Error for UnknownRole {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn swedish_titles_are_names_too() {
+        for (name, role) in [
+            ("enhetschef", Role::UnitManager),
+            ("Verksamhetschef", Role::OperationsManager),
+            ("biträdande verksamhetschef", Role::DeputyOperationsManager),
+            ("biträdande_verksamhetschef", Role::DeputyOperationsManager),
+            ("HR-strateg", Role::HrStrategist),
+            ("hr_strateg", Role::HrStrategist),
+            ("affärsområdeschef", Role::BusinessAreaManager),
+            ("SAS", Role::Sas),
+            ("mas", Role::Mas),
+        ] {
+            assert_eq!(name.parse(), Ok(role), "{name}");
+        }
+        assert!("chef".parse::<Role>().is_err());
+        assert!("enhetschefen".parse::<Role>().is_err());
+    }
 
     #[test]
     fn names_round_trip() {
