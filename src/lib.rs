@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod embedded;
 pub mod engine;
 pub mod error;
 pub mod evidence;

@@ -84,3 +84,46 @@ fn the_demo_leaves_other_folders_alone() {
     assert!(dir.path().join("important.txt").exists());
     let _ = root();
 }
+
+/// The binary carries its routines and templates: `demo` runs from an empty folder (as after
+/// `cargo install`), and `init` writes the set out for editing, once.
+#[test]
+fn the_demo_runs_from_an_empty_folder_and_init_writes_the_embedded_set_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = Test::in_dir(dir.path())
+        .args(["demo", "--users", "40"])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("using the embedded routines and templates"),
+        "{}",
+        run.stderr
+    );
+    assert!(dir.path().join("demo/loggkoll.db").is_file());
+    // init, then check the written folder.
+    let run = Test::in_dir(dir.path()).args(["init", "mine"]).run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for file in [
+        "mine/routines/treserva-sampling.yaml",
+        "mine/routines/guides/lathund-logguppfoljning.html",
+        "mine/templates/mail/task.txt",
+        "mine/templates/web/task.html",
+    ] {
+        assert!(dir.path().join(file).is_file(), "{file}");
+    }
+    let run = Test::in_dir(&dir.path().join("mine")).args(["check"]).run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("embedded"),
+        "./routines is used when present: {}",
+        run.stderr
+    );
+    // Never over an existing file: refused, nothing changed.
+    let edited = dir.path().join("mine/routines/treserva-sampling.yaml");
+    std::fs::write(&edited, "# mine\n").unwrap();
+    let run = Test::in_dir(dir.path()).args(["init", "mine"]).run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("exists already"), "{}", run.stderr);
+    assert_eq!(std::fs::read_to_string(&edited).unwrap(), "# mine\n");
+}

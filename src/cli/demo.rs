@@ -54,6 +54,16 @@ fn prepare(dir: &Path) -> Result<()> {
 
 pub fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
     let dir = args.dir.clone();
+    // The routines and templates first: a folder that does not load leaves no half-built demo.
+    {
+        let templates = crate::templates::Library::load(&env.global.templates)?;
+        crate::routine::loader::load_routines(
+            &env.global.routines,
+            &crate::routine::Context {
+                templates: Some(&templates),
+            },
+        )?;
+    }
     prepare(&dir)?;
     let tz = env.config.timezone;
     let from = NaiveDate::from_ymd_opt(args.year, 1, 1)
@@ -81,8 +91,11 @@ pub fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
     let demo_env = Env {
         global: super::Global {
             db: db.clone(),
+            routines_flag: env.global.routines_flag.clone(),
+            templates_flag: env.global.templates_flag.clone(),
             routines: env.global.routines.clone(),
             templates: env.global.templates.clone(),
+            embedded: env.global.embedded,
             config: env.global.config.clone(),
             now: env.global.now.clone(),
         },

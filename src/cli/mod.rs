@@ -44,12 +44,21 @@ pub struct Global {
         default_value = "loggkoll.db"
     )]
     pub db: PathBuf,
-    /// The folder of routine files.
-    #[arg(long, global = true, default_value = "routines")]
+    /// The folder of routine files [default: ./routines when present, else the embedded ones]
+    #[arg(long = "routines", global = true, value_name = "ROUTINES")]
+    pub routines_flag: Option<PathBuf>,
+    /// The folder of templates [default: ./templates when present, else the embedded ones]
+    #[arg(long = "templates", global = true, value_name = "TEMPLATES")]
+    pub templates_flag: Option<PathBuf>,
+    /// The routines folder in use (resolved from `--routines`, `./routines` or the embedded set).
+    #[arg(skip)]
     pub routines: PathBuf,
-    /// The folder of templates.
-    #[arg(long, global = true, default_value = "templates")]
+    /// The templates folder in use.
+    #[arg(skip)]
     pub templates: PathBuf,
+    /// Whether either folder is the embedded set.
+    #[arg(skip)]
+    pub embedded: bool,
     /// The configuration file (default: ./loggkoll.toml when present).
     #[arg(long, global = true)]
     pub config: Option<PathBuf>,
@@ -87,6 +96,8 @@ pub enum Command {
     Simulate(simulate::SimulateArgs),
     /// A ready-made example: a synthetic municipality's year, emails in an outbox folder.
     Demo(demo::DemoArgs),
+    /// Write the embedded routines and templates into DIR for editing (never overwrites).
+    Init(InitArgs),
     /// Delegations of a role to a deputy.
     #[command(subcommand)]
     Delegation(ops::DelegationCommand),
@@ -153,14 +164,68 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// `--routines`/`--templates` when given; else `./routines` and `./templates` when present;
+/// else the embedded set, said on stderr so that it never hides a folder that was meant.
+fn resolve_folders(global: &mut Global) -> Result<()> {
+    let here = |name: &str| {
+        let p = PathBuf::from(name);
+        p.is_dir().then_some(p)
+    };
+    let routines = global.routines_flag.clone().or_else(|| here("routines"));
+    let templates = global.templates_flag.clone().or_else(|| here("templates"));
+    if routines.is_none() || templates.is_none() {
+        let embedded = crate::embedded::folder()?;
+        let which: Vec<&str> = [
+            routines.is_none().then_some("routines"),
+            templates.is_none().then_some("templates"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        eprintln!(
+            "using the embedded {} (no ./{} here; `loggkoll init DIR` writes them out for editing)",
+            which.join(" and "),
+            which.join(" or ./")
+        );
+        global.embedded = true;
+        global.routines = routines.unwrap_or_else(|| embedded.join("routines"));
+        global.templates = templates.unwrap_or_else(|| embedded.join("templates"));
+    } else {
+        global.routines = routines.unwrap_or_default();
+        global.templates = templates.unwrap_or_default();
+    }
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The folder to write `routines/` and `templates/` into (created when missing).
+    pub dir: PathBuf,
+}
+
+/// `loggkoll init DIR`.
+fn init(args: InitArgs) -> Result<u8> {
+    let written = crate::embedded::init(&args.dir)?;
+    eprintln!(
+        "wrote {} files into {} (routines/ and templates/); edit them, then `loggkoll check --routines {} --templates {}`",
+        written.len(),
+        args.dir.display(),
+        args.dir.join("routines").display(),
+        args.dir.join("templates").display()
+    );
+    Ok(0)
+}
+
 /// Runs a parsed command line; returns the exit code for success-like outcomes (`check` with
 /// errors returns 1 without an `Err`, having printed its diagnostics).
 pub fn run(cli: Cli) -> Result<u8> {
     let config = Config::load(cli.global.config.as_deref(), &|key| std::env::var(key).ok())?;
-    let env = Env {
-        global: cli.global,
-        config,
-    };
+    let mut global = cli.global;
+    let needs_folders = !matches!(cli.command, Command::Init(_) | Command::User(_));
+    if needs_folders {
+        resolve_folders(&mut global)?;
+    }
+    let env = Env { global, config };
     let db = env.global.db.clone();
     let done = match cli.command {
         Command::Check(args) => check::run(&env, args),
@@ -175,6 +240,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Delegation(cmd) => ops::delegation(&env, cmd),
         Command::Simulate(args) => simulate::run_cmd(&env, args),
         Command::Demo(args) => demo::run_cmd(&env, args),
+        Command::Init(args) => init(args),
         Command::Report(cmd) => report::report_cmd(&env, cmd),
         Command::Logs(cmd) => report::logs_cmd(&env, cmd),
         Command::Purge(args) => report::purge_cmd(&env, args),
