@@ -127,3 +127,33 @@ fn the_demo_runs_from_an_empty_folder_and_init_writes_the_embedded_set_once() {
     assert!(run.stderr.contains("exists already"), "{}", run.stderr);
     assert_eq!(std::fs::read_to_string(&edited).unwrap(), "# mine\n");
 }
+
+/// The README travels with a clone: no path outside the repository, and every document it
+/// links exists.
+#[test]
+fn the_readme_points_only_inside_the_repository() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    assert!(!readme.contains("../"), "a path outside the repository");
+    for doc in [
+        "docs/cli.md",
+        "docs/glossary.md",
+        "docs/benchmarks.md",
+        "docs/obligations.md",
+        "ROUTINES.md",
+        "ARCHITECTURE.md",
+    ] {
+        assert!(readme.contains(doc), "{doc} is linked");
+        assert!(root().join(doc).is_file(), "{doc} exists");
+    }
+    let cli = std::fs::read_to_string(root().join("docs/cli.md")).unwrap();
+    for command in [
+        "`check",
+        "`roster import",
+        "`tick",
+        "`case open",
+        "`init DIR`",
+        "`case decide",
+    ] {
+        assert!(cli.contains(command), "docs/cli.md covers {command}");
+    }
+}
