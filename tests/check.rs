@@ -324,3 +324,71 @@ fn swedish_role_names_check_clean_and_the_summary_counts_the_broken_files() {
         run.stderr
     );
 }
+
+#[test]
+fn a_dedented_label_is_reported_at_its_own_line_with_no_cascade() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text =
+        std::fs::read_to_string(root().join("routines/treserva-sampling.yaml")).expect("routine");
+    let lines: Vec<&str> = text.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.trim() == "label: Oklart – kontakta medarbetaren")
+        .expect("the label");
+    let mut edited: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    edited[at] = edited[at].replacen("  ", "", 1);
+    let path = dir.path().join("t.yaml");
+    std::fs::write(&path, edited.join("\n")).expect("write");
+    let run = Test::new()
+        .args(["check", &path.display().to_string()])
+        .run();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.stderr.matches("error[").count(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("t.yaml:{}:", at + 1)),
+        "at the label's own line {}: {}",
+        at + 1,
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("seems to belong under `unclear`"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_dedented_outcome_gives_one_error_saying_where_it_belongs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text =
+        std::fs::read_to_string(root().join("routines/treserva-sampling.yaml")).expect("routine");
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let at = lines
+        .iter()
+        .position(|l| l.trim() == "unclear:")
+        .expect("the outcome");
+    let mut end = at + 1;
+    while lines[end].starts_with(&" ".repeat(8)) {
+        end += 1;
+    }
+    for line in &mut lines[at..end] {
+        *line = line[2..].to_string();
+    }
+    let path = dir.path().join("t.yaml");
+    std::fs::write(&path, lines.join("\n")).expect("write");
+    let run = Test::new()
+        .args(["check", &path.display().to_string()])
+        .run();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.stderr.matches("error[").count(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("t.yaml:{}:", at + 1)),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("seems to belong under `outcomes:`"),
+        "{}",
+        run.stderr
+    );
+}

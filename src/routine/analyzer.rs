@@ -1057,8 +1057,13 @@ impl Analyzer<'_, '_, '_> {
         })
     }
 
-    /// Reachability from the start, and a way out of every loop.
+    /// Reachability from the start, and a way out of every loop. Skipped when the file has
+    /// errors already: a state or an outcome that did not parse leaves the graph incomplete, and
+    /// one root cause should give one error, not a cascade of unreachable states.
     fn graph_shape(&mut self, raw: &RawRoutine, graph: &DiGraph<State, Outcome>, start: StateIx) {
+        if self.d.has_errors() {
+            return;
+        }
         let span_of = |ix: StateIx| {
             raw.states
                 .iter()

@@ -112,11 +112,31 @@ fn map<'n>(d: &mut Diagnostics, node: &'n Node, what: &str, allowed: &[&str]) ->
             continue;
         }
         if !allowed.is_empty() && !allowed.contains(&name.as_str()) {
+            // A dedented outcome or state lands one level up: say where it seems to belong.
+            let has = |wanted: &str| match &value.kind {
+                NodeKind::Map(entries) => entries.iter().any(
+                    |(k, _)| matches!(&k.kind, NodeKind::Scalar { value, .. } if value == wanted),
+                ),
+                _ => false,
+            };
+            let belongs = if allowed.contains(&"outcomes") && (has("to") || has("label")) {
+                Some("outcomes")
+            } else if allowed.contains(&"states") && (has("title") || has("result")) {
+                Some("states")
+            } else {
+                None
+            };
             let diag = d.error(
                 "unknown-key",
                 key.span,
                 format!("unknown key `{name}` in {what}"),
             );
+            if let Some(parent) = belongs {
+                diag.help(format!(
+                    "`{name}` seems to belong under `{parent}:`: indent it (and its lines) one step further"
+                ));
+                continue;
+            }
             match did_you_mean(name, allowed.iter().copied()) {
                 Some(help) => diag.help(help),
                 None => diag.help(format!(

@@ -139,6 +139,17 @@ pub fn parse(source: &Source) -> Result<Node, Box<Diagnostic>> {
             Ok(pair) => pair,
             Err(err) => {
                 let mark = err.marker();
+                if let Some(m) = misindented(&text, mark.line()) {
+                    let at = Span::new(m.line, m.column, m.key.chars().count().max(1));
+                    return Err(syntax(
+                        at,
+                        format!("`{}:` is indented less than the line after it", m.key),
+                    )
+                    .with_help_boxed(format!(
+                        "`{}` seems to belong under `{}` (line {}): indent it to column {}, like line {}",
+                        m.key, m.parent, m.parent_line, m.wanted_column, m.next_line
+                    )));
+                }
                 let at = Span::new(mark.line().max(1), mark.col() + 1, 1);
                 return Err(syntax(at, err.info().to_string()).with_help_boxed(
                     "check the indentation and that every `key: value` has its colon",
@@ -295,6 +306,63 @@ pub fn parse(source: &Source) -> Result<Node, Box<Diagnostic>> {
     }))
 }
 
+/// A line indented less than it should be, found from the syntax error it causes on a later
+/// line: the parser stumbles on the line after it, so the error would point one line late.
+struct Misindented {
+    line: usize,
+    column: usize,
+    key: String,
+    parent: String,
+    parent_line: usize,
+    wanted_column: usize,
+    next_line: usize,
+}
+
+/// When the YAML error is at line `error_line` and the line before it is a `key: value` indented
+/// less than the error line, that line is the mis-indented one; the key it seems to belong under
+/// is the nearest line above with `key:` alone and a smaller indentation than the error line.
+fn misindented(text: &str, error_line: usize) -> Option<Misindented> {
+    let lines: Vec<&str> = text.lines().collect();
+    let indent = |l: &str| l.chars().take_while(|c| *c == ' ').count();
+    let meaningful = |l: &str| {
+        let t = l.trim();
+        !t.is_empty() && !t.starts_with('#')
+    };
+    let bad = error_line.checked_sub(1)?;
+    let bad_text = lines.get(bad)?;
+    if !meaningful(bad_text) {
+        return None;
+    }
+    let want = indent(bad_text);
+    let prev = (0..bad).rev().find(|i| meaningful(lines[*i]))?;
+    let prev_text = lines[prev];
+    let (key, value) = prev_text.trim().split_once(':')?;
+    let simple = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '-');
+    if indent(prev_text) >= want || !simple || value.trim().is_empty() {
+        return None;
+    }
+    let parent = (0..prev).rev().find(|i| {
+        let l = lines[*i];
+        meaningful(l) && indent(l) < want && l.trim_end().ends_with(':')
+    })?;
+    Some(Misindented {
+        line: prev + 1,
+        column: indent(prev_text) + 1,
+        key: key.to_string(),
+        parent: lines[parent]
+            .trim()
+            .trim_end_matches(':')
+            .trim_start_matches("- ")
+            .to_string(),
+        parent_line: parent + 1,
+        wanted_column: want + 1,
+        next_line: bad + 1,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -337,6 +405,18 @@ mod tests {
             &entries[1].1.kind,
             NodeKind::Scalar { plain: true, .. }
         ));
+    }
+
+    #[test]
+    fn a_dedented_key_is_reported_at_its_own_line() {
+        let text =
+            "states:\n  review:\n    outcomes:\n      ok:\n      label: Ingen\n        to: done\n";
+        let err = parse(&Source::new("t.yaml", text)).unwrap_err();
+        assert_eq!((err.code, err.line, err.column), ("yaml-syntax", 5, 7));
+        assert!(err.message.contains("`label:`"), "{}", err.message);
+        let help = err.help.clone().unwrap_or_default();
+        assert!(help.contains("under `ok` (line 4)"), "{help}");
+        assert!(help.contains("column 9"), "{help}");
     }
 
     #[test]
