@@ -19,8 +19,28 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// The commit built, for `--version`: `git rev-parse --short HEAD`, or `unknown` outside a
+/// clone.
+fn commit(root: &Path) -> String {
+    std::process::Command::new("git")
+        .args(["rev-parse", "--short=10", "HEAD"])
+        .current_dir(root)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "unknown".into())
+}
+
 fn main() {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default());
+    println!("cargo:rustc-env=LOGGKOLL_COMMIT={}", commit(&root));
+    if root.join(".git").exists() {
+        println!("cargo:rerun-if-changed=.git/HEAD");
+        println!("cargo:rerun-if-changed=.git/refs/heads");
+    }
     let mut list = Vec::new();
     for dir in ["routines", "templates"] {
         println!("cargo:rerun-if-changed={dir}");

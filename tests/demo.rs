@@ -157,3 +157,92 @@ fn the_readme_points_only_inside_the_repository() {
         assert!(cli.contains(command), "docs/cli.md covers {command}");
     }
 }
+
+/// The command line for people: `--version` names the commit, `--subject-user` takes an
+/// account, and `case open` says who was emailed.
+#[test]
+fn the_command_line_names_the_commit_takes_accounts_and_says_who_was_emailed() {
+    let run = Test::new().args(["--version"]).run();
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.contains("(commit "), "{}", run.stdout);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("units.csv"),
+        "unit_id,name,parent_id\nORG,Org,\nVH1,Verksamhet,ORG\nEN1,Hemtjänst,VH1\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("people.csv"),
+        "person_id,name,email,units,roles,accounts,active_from,active_to\n\
+         VC1,Vera Verksamhetschef,vc@example.se,VH1,operations_manager@VH1,,,\n\
+         EC1,Erik Enhetschef,ec@example.se,EN1,unit_manager@EN1,,,\n\
+         HR1,Hanna HR,hr@example.se,ORG,hr_strategist@ORG;business_area_manager@ORG,,,\n\
+         U01,Anna Andersson,anna@example.se,EN1,,treserva:tre00238,,\n",
+    )
+    .unwrap();
+    let base = |args: &[&str]| {
+        Test::in_dir(d)
+            .args([
+                "--routines",
+                &root().join("routines").display().to_string(),
+                "--templates",
+                &root().join("templates").display().to_string(),
+            ])
+            .args(args)
+            .env("LOGGKOLL_MAIL_URL", "file://mail")
+            .run()
+    };
+    let run = base(&[
+        "roster",
+        "import",
+        "--units",
+        "units.csv",
+        "--people",
+        "people.csv",
+        "--now",
+        "2027-01-04T08:00",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = base(&[
+        "case",
+        "open",
+        "targeted-review",
+        "--unit",
+        "EN1",
+        "--by",
+        "VC1",
+        "--subject-user",
+        "tre00238",
+        "--reason",
+        "Tips",
+        "--from",
+        "2027-01-01",
+        "--to",
+        "2027-01-02",
+        "--system",
+        "treserva",
+        "--now",
+        "2027-01-04T09:00",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let case = run.stdout.trim().to_string();
+    assert!(case.starts_with("RIK-"), "{case}");
+    assert!(
+        run.stderr.contains(&format!(
+            "{case}: emailed Vera Verksamhetschef <vc@example.se> (the task)"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("(for information)"), "{}", run.stderr);
+    let conn = rusqlite::Connection::open(d.join("loggkoll.db")).unwrap();
+    let subject: String = conn
+        .query_row(
+            "SELECT subject_person_id FROM cases WHERE id = ?1",
+            [&case],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(subject, "U01", "the account's holder");
+}

@@ -22,7 +22,7 @@ use std::process::ExitCode;
 #[derive(Debug, Parser)]
 #[command(
     name = "loggkoll",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("LOGGKOLL_COMMIT"), ")"),
     about = "Runs the access-log review routines (loggkontroll) of care and social-services providers",
     long_about = None,
     propagate_version = true

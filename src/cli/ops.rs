@@ -265,6 +265,28 @@ pub struct CaseOpenArgs {
     pub json: bool,
 }
 
+/// The person `given` names: a person id of the roster, or the account of exactly one person.
+fn subject_person(env: &Env, given: &str) -> Result<String> {
+    let store = open_store(env)?;
+    let known: bool = crate::store::roster::people(&store.conn)?
+        .iter()
+        .any(|p| p.id == given);
+    if known {
+        return Ok(given.to_string());
+    }
+    let holders = crate::store::roster::holders_of_account(&store.conn, given)?;
+    let people: std::collections::BTreeSet<&str> =
+        holders.iter().map(|(_, p)| p.as_str()).collect();
+    match people.into_iter().collect::<Vec<_>>().as_slice() {
+        [one] => Ok((*one).to_string()),
+        [] => Ok(given.to_string()),
+        many => Err(Error::bad_input(format!(
+            "--subject-user: account `{given}` is held by several people ({}); give the person id",
+            many.join(", ")
+        ))),
+    }
+}
+
 /// The case JSON of `../shared/CLI.md`.
 pub fn case_json(
     store: &Store,
@@ -473,11 +495,16 @@ pub fn case(env: &Env, cmd: CaseCommand) -> Result<u8> {
                     crate::clock::parse_end(t, tz).map_err(|m| Error::usage(format!("--to: {m}")))
                 })
                 .transpose()?;
+            // `--subject-user` takes a person id or an account id (`tre00238`).
+            let subject_user = match args.subject_user {
+                Some(given) => Some(subject_person(env, &given)?),
+                None => None,
+            };
             let req = OpenRequest {
                 routine: args.routine,
                 unit: args.unit,
                 by: args.by,
-                subject_user: args.subject_user,
+                subject_user,
                 client: args.client,
                 from: time("--from", &args.from)?,
                 to,
@@ -488,6 +515,16 @@ pub fn case(env: &Env, cmd: CaseCommand) -> Result<u8> {
             };
             let mut engine = open_engine(env, now)?;
             let id = engine.open_case(&req, now)?;
+            // Who was told: the people who must act first.
+            for (purpose, to) in crate::store::outbox::recipients_of_case(&engine.store.conn, &id)?
+            {
+                let what = match purpose.as_str() {
+                    "task" => "the task",
+                    "inform" => "for information",
+                    _ => purpose.as_str(),
+                };
+                eprintln!("{id}: emailed {to} ({what})");
+            }
             if args.json {
                 let c = case_db::require(&engine.store.conn, &id)?;
                 print_json(&case_json(&engine.store, &engine.routines, &c)?)?;

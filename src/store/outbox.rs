@@ -214,3 +214,11 @@ pub fn set_digest_day(conn: &Connection, id: i64, day: &str) -> Result<()> {
         .execute(params![id, day])?;
     Ok(())
 }
+
+/// The emails queued for case `case`: (purpose, recipient mailbox), in order.
+pub fn recipients_of_case(conn: &Connection, case: &str) -> Result<Vec<(String, String)>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT purpose, to_addr FROM outbox WHERE case_id = ?1 ORDER BY id")?;
+    let rows = stmt.query_map([case], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

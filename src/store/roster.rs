@@ -416,3 +416,12 @@ pub fn revoke_delegation(conn: &Connection, id: i64, now: DateTime<Utc>) -> Resu
         params![id, ts(now)],
     )? == 1)
 }
+
+/// Who holds `account` in the roster now: (system, person) pairs.
+pub fn holders_of_account(conn: &Connection, account: &str) -> Result<Vec<(String, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT system, person_id FROM accounts WHERE account = ?1 ORDER BY system, person_id",
+    )?;
+    let rows = stmt.query_map([account], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
