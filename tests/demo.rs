@@ -245,4 +245,14 @@ fn the_command_line_names_the_commit_takes_accounts_and_says_who_was_emailed() {
         )
         .unwrap();
     assert_eq!(subject, "U01", "the account's holder");
+    // `case list` shows names beside the ids.
+    let run = base(&["case", "list", "--now", "2027-01-04T10:00"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with(&case))
+        .expect("the case listed");
+    assert!(line.contains("VC1 Vera Verksamhetschef"), "{line}");
+    assert!(line.contains("EN1 Hemtjänst"), "{line}");
 }

@@ -358,24 +358,41 @@ pub fn case(env: &Env, cmd: CaseCommand) -> Result<u8> {
                 })?;
                 println!("]");
             } else {
+                // Names beside ids, for people; `--json` is for scripts.
+                let names: std::collections::HashMap<String, String> =
+                    crate::store::roster::people(&store.conn)?
+                        .into_iter()
+                        .map(|p| (p.id, p.name))
+                        .collect();
+                let units = crate::store::roster::units(&store.conn)?;
                 println!(
-                    "{:<16} {:<20} {:<12} {:<24} {:<12} {:<10}",
-                    "CASE", "ROUTINE", "UNIT", "STATE", "ASSIGNEE", "DUE"
+                    "{:<16} {:<20} {:<28} {:<24} {:<10} {:<30}",
+                    "CASE", "ROUTINE", "UNIT", "STATE", "DUE", "ASSIGNEE"
                 );
                 case_db::for_each(&store.conn, &filter, |c| {
                     let open = case_db::open_task(&store.conn, &c.id)?;
+                    let unit = match units.get(&c.unit_id) {
+                        Some((name, _)) => format!("{} {name}", c.unit_id),
+                        None => c.unit_id.clone(),
+                    };
+                    let assignee = open
+                        .as_ref()
+                        .and_then(|t| t.assignee_id.clone())
+                        .map(|id| match names.get(&id) {
+                            Some(name) => format!("{id} {name}"),
+                            None => id,
+                        })
+                        .unwrap_or_else(|| "-".into());
                     println!(
-                        "{:<16} {:<20} {:<12} {:<24} {:<12} {:<10}",
+                        "{:<16} {:<20} {:<28} {:<24} {:<10} {:<30}",
                         c.id,
                         c.routine_id,
-                        c.unit_id,
+                        unit,
                         c.state,
                         open.as_ref()
-                            .and_then(|t| t.assignee_id.clone())
-                            .unwrap_or_else(|| "-".into()),
-                        open.as_ref()
                             .map(|t| store::date(t.due_date))
-                            .unwrap_or_else(|| "-".into())
+                            .unwrap_or_else(|| "-".into()),
+                        assignee
                     );
                     Ok(())
                 })?;
