@@ -4,8 +4,7 @@
 //! `end` (avslutas, ordered) — and the step that closes the review is refused while a flagged
 //! account is undecided. Each round exists once (the round's unique key), as a sampling round's.
 
-use super::cases::{enter, may_answer};
-use super::notices::CaseFacts;
+use super::cases::may_answer;
 use super::rounds::RoundSummary;
 use super::{Ctx, Engine, deadline};
 use crate::evidence::access::{self as rules, Keep, Review};
@@ -17,7 +16,7 @@ use crate::store::cases::{self as cases_db, CaseRow, NewCase};
 use crate::store::rounds::{self as rounds_db, NewRound};
 use crate::store::ts;
 use crate::{Error, Result};
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 use serde_json::json;
 
@@ -50,8 +49,7 @@ pub fn run(
         return Ok(None);
     };
     for unit in &units {
-        let year = now.with_timezone(&routine.timezone).year();
-        let id = cases_db::next_reference(conn, &routine.reference_prefix, year)?;
+        let id = super::cases::next_id(conn, routine, now)?;
         cases_db::insert_case(
             conn,
             &NewCase {
@@ -77,33 +75,7 @@ pub fn run(
             },
             now,
         )?;
-        let facts = CaseFacts {
-            id: &id,
-            unit_id: unit,
-            subject_person_id: None,
-        };
-        let entered = enter(conn, ctx, routine, &facts, routine.start, now)?;
-        let mut data = entered.audit();
-        for (k, v) in [
-            ("routine", json!(routine.id)),
-            ("version", json!(routine.hash)),
-            ("kind", json!(routine.kind.as_str())),
-            ("unit", json!(unit)),
-        ] {
-            data[k] = v;
-        }
-        audit::append(
-            conn,
-            now,
-            &Event {
-                actor: "loggkoll",
-                event: "case.opened",
-                case_id: Some(&id),
-                round_id: Some(round_id),
-                data,
-                personal: None,
-            },
-        )?;
+        super::cases::start_case(conn, ctx, routine, &id, Some(round_id), None, now)?;
     }
     Ok(Some(RoundSummary {
         round_id,

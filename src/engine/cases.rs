@@ -569,8 +569,7 @@ impl Engine {
         }
         let tx = store.write()?;
         super::register(&tx, &routine, now)?;
-        let year = now.with_timezone(&routine.timezone).year();
-        let id = db::next_reference(&tx, &routine.reference_prefix, year)?;
+        let id = next_id(&tx, &routine, now)?;
         db::insert_case(
             &tx,
             &NewCase {
@@ -608,44 +607,76 @@ impl Engine {
             },
             now,
         )?;
-        let facts = CaseFacts {
-            id: &id,
-            unit_id: &req.unit,
-            subject_person_id: req.subject_user.as_deref(),
-        };
-        let entered = enter(&tx, &ctx, &routine, &facts, routine.start, now)?;
-        let mut data = entered.audit();
-        for (k, v) in [
-            ("routine", json!(routine.id)),
-            ("version", json!(routine.hash)),
-            ("kind", json!(routine.kind.as_str())),
-            ("unit", json!(req.unit)),
-            ("system", json!(system)),
-        ] {
-            data[k] = v;
-        }
-        audit::append(
+        start_case(
             &tx,
+            &ctx,
+            &routine,
+            &id,
+            None,
+            // Whose record, whose access and when are personal: erasable by the purge.
+            Some(json!({
+                "client": req.client,
+                "reason": req.reason,
+                "subject_user": req.subject_user,
+                "from": req.from.map(ts),
+                "to": req.to.map(ts),
+            })),
             now,
-            &Event {
-                actor: &req.by,
-                event: "case.opened",
-                case_id: Some(&id),
-                round_id: None,
-                data,
-                // Whose record, whose access and when are personal: erasable by the purge.
-                personal: Some(json!({
-                    "client": req.client,
-                    "reason": req.reason,
-                    "subject_user": req.subject_user,
-                    "from": req.from.map(ts),
-                    "to": req.to.map(ts),
-                })),
-            },
         )?;
         tx.commit()?;
         Ok(id)
     }
+}
+
+/// The next case reference of `routine` at `now` (`TRE-2027-0042`).
+pub(super) fn next_id(conn: &Connection, routine: &Routine, now: DateTime<Utc>) -> Result<String> {
+    let year = now.with_timezone(&routine.timezone).year();
+    db::next_reference(conn, &routine.reference_prefix, year)
+}
+
+/// Starts case `id`, just inserted, of `routine` (inside the caller's transaction): enters the
+/// start state and appends the `case.opened` audit entry, by whoever the case was opened by.
+/// Every way a case opens — ad hoc, an information case, an access-rights review — goes
+/// through here; a round's cases have their own entry with the draw (`rounds`).
+pub(super) fn start_case(
+    conn: &Connection,
+    ctx: &Ctx,
+    routine: &Routine,
+    id: &str,
+    round_id: Option<i64>,
+    personal: Option<serde_json::Value>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let case = db::require(conn, id)?;
+    let facts = CaseFacts {
+        id,
+        unit_id: &case.unit_id,
+        subject_person_id: case.subject_person_id.as_deref(),
+    };
+    let entered = enter(conn, ctx, routine, &facts, routine.start, now)?;
+    let mut data = entered.audit();
+    for (k, v) in [
+        ("routine", json!(routine.id)),
+        ("version", json!(routine.hash)),
+        ("kind", json!(routine.kind.as_str())),
+        ("unit", json!(case.unit_id)),
+        ("system", json!(case.system)),
+    ] {
+        data[k] = v;
+    }
+    audit::append(
+        conn,
+        now,
+        &Event {
+            actor: &case.opened_by,
+            event: "case.opened",
+            case_id: Some(id),
+            round_id,
+            data,
+            personal,
+        },
+    )?;
+    Ok(())
 }
 
 /// A request to open an ad hoc case.

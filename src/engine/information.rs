@@ -8,14 +8,11 @@
 //! ("kontinuerligt och vid behov").
 
 use super::Engine;
-use super::cases::enter;
-use super::notices::CaseFacts;
 use crate::Result;
 use crate::routine::model::Trigger;
-use crate::store::audit::{self, Event};
 use crate::store::cases::{self as db, NewCase};
 use crate::store::information as info;
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::json;
 
 impl Engine {
@@ -102,8 +99,7 @@ fn open(
     now: DateTime<Utc>,
 ) -> Result<()> {
     super::register(tx, routine, now)?;
-    let year = now.with_timezone(&routine.timezone).year();
-    let id = db::next_reference(tx, &routine.reference_prefix, year)?;
+    let id = super::cases::next_id(tx, routine, now)?;
     db::insert_case(
         tx,
         &NewCase {
@@ -128,33 +124,7 @@ fn open(
         },
         now,
     )?;
-    let facts = CaseFacts {
-        id: &id,
-        unit_id: unit,
-        subject_person_id: Some(&due.person_id),
-    };
-    let entered = enter(tx, ctx, routine, &facts, routine.start, now)?;
-    let mut data = entered.audit();
-    for (k, v) in [
-        ("routine", json!(routine.id)),
-        ("version", json!(routine.hash)),
-        ("kind", json!(routine.kind.as_str())),
-        ("unit", json!(unit)),
-        ("system", json!(due.system)),
-    ] {
-        data[k] = v;
-    }
-    audit::append(
-        tx,
-        now,
-        &Event {
-            actor: "loggkoll",
-            event: "case.opened",
-            case_id: Some(&id),
-            round_id: None,
-            data,
-            personal: Some(json!({"subject_user": due.person_id})),
-        },
-    )?;
+    let personal = json!({"subject_user": due.person_id});
+    super::cases::start_case(tx, ctx, routine, &id, None, Some(personal), now)?;
     Ok(())
 }

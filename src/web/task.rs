@@ -326,45 +326,75 @@ pub async fn judge(
             )
         })
         .await;
+    after_write(
+        &app,
+        result.map(drop),
+        Written {
+            claims,
+            token: &token,
+            now,
+            back: &form.back,
+            anchor: "#underlag",
+            query: JUDGED,
+            failed: "Bedömningen kunde inte sparas: steget eller underlaget har ändrats sedan sidan öppnades. Sidan visar nu hur det ser ut.",
+        },
+    )
+    .await
+}
+
+/// Where a judgement or a decision came from, and what to say when it was refused.
+struct Written<'a> {
+    claims: Claims,
+    token: &'a str,
+    now: DateTime<Utc>,
+    /// The card to come back to (`g3`, `konto3`); only letters and digits are kept.
+    back: &'a str,
+    /// Where to come back to without one.
+    anchor: &'static str,
+    /// The query the page comes back with (its notice).
+    query: &'static str,
+    /// The page's error when the engine refused the write.
+    failed: &'static str,
+}
+
+/// After a judgement or a decision: back to the page at its card (303), or the page again with
+/// why it was not saved, or the server's error page.
+async fn after_write(app: &Arc<App>, result: crate::Result<()>, w: Written<'_>) -> Response {
+    let token = w.token;
     match result {
-        Ok(_) => {
-            let back: String = form
+        Ok(()) => {
+            let back: String = w
                 .back
                 .chars()
                 .filter(|c| c.is_ascii_alphanumeric())
                 .take(12)
                 .collect();
             let anchor = if back.is_empty() {
-                "#underlag".to_string()
+                w.anchor.to_string()
             } else {
                 format!("#{back}")
             };
-            page::redirect(&format!("/t/{token}?{JUDGED}{anchor}"))
+            page::redirect(&format!("/t/{token}?{}{anchor}", w.query))
         }
-        Err(err) if matches!(err.kind, ErrorKind::BadInput | ErrorKind::Usage) => match load(
-            &app, claims, now,
-        )
-        .await
-        {
-            Ok(fresh) => show_page(
-                &app,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &fresh,
-                &token,
-                &FormState {
-                    error: Some(
-                        "Bedömningen kunde inte sparas: steget eller underlaget har ändrats sedan sidan öppnades. Sidan visar nu hur det ser ut."
-                            .into(),
-                    ),
-                    comment: "",
-                    chosen: "",
-                    notice: None,
-                },
-                false,
-            ),
-            Err(response) => response,
-        },
-        Err(err) => page::server_error(&app, &err),
+        Err(err) if matches!(err.kind, ErrorKind::BadInput | ErrorKind::Usage) => {
+            match load(app, w.claims, w.now).await {
+                Ok(fresh) => show_page(
+                    app,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    &fresh,
+                    token,
+                    &FormState {
+                        error: Some(w.failed.into()),
+                        comment: "",
+                        chosen: "",
+                        notice: None,
+                    },
+                    false,
+                ),
+                Err(response) => response,
+            }
+        }
+        Err(err) => page::server_error(app, &err),
     }
 }
 
@@ -557,46 +587,20 @@ pub async fn decide(
             )
         })
         .await;
-    match result {
-        Ok(_) => {
-            let back: String = form
-                .back
-                .chars()
-                .filter(|c| c.is_ascii_alphanumeric())
-                .take(12)
-                .collect();
-            let anchor = if back.is_empty() {
-                "#konton".to_string()
-            } else {
-                format!("#{back}")
-            };
-            page::redirect(&format!("/t/{token}?{DECIDED}{anchor}"))
-        }
-        Err(err) if matches!(err.kind, ErrorKind::BadInput | ErrorKind::Usage) => match load(
-            &app, claims, now,
-        )
-        .await
-        {
-            Ok(fresh) => show_page(
-                &app,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &fresh,
-                &token,
-                &FormState {
-                    error: Some(
-                        "Beslutet kunde inte sparas: steget eller kontona har ändrats sedan sidan öppnades. Sidan visar nu hur det ser ut."
-                            .into(),
-                    ),
-                    comment: "",
-                    chosen: "",
-                    notice: None,
-                },
-                false,
-            ),
-            Err(response) => response,
+    after_write(
+        &app,
+        result.map(drop),
+        Written {
+            claims,
+            token: &token,
+            now,
+            back: &form.back,
+            anchor: "#konton",
+            query: DECIDED,
+            failed: "Beslutet kunde inte sparas: steget eller kontona har ändrats sedan sidan öppnades. Sidan visar nu hur det ser ut.",
         },
-        Err(err) => page::server_error(&app, &err),
-    }
+    )
+    .await
 }
 
 /// `POST /t/{token}`: records the answer, then shows the page again (303) with the thanks and
