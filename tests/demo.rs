@@ -256,3 +256,34 @@ fn the_command_line_names_the_commit_takes_accounts_and_says_who_was_emailed() {
     assert!(line.contains("VC1 Vera Verksamhetschef"), "{line}");
     assert!(line.contains("EN1 Hemtjänst"), "{line}");
 }
+
+/// Shell completions and the manual page come from the same clap definitions as the parser, so
+/// every command (`case judge` included) is completed and documented.
+#[test]
+fn completions_and_the_manual_page_cover_every_command() {
+    let run = Test::new().args(["completions", "bash"]).run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("complete -F _loggkoll"), "{}", run.stdout);
+    for sub in ["judge", "evidence", "redraw", "radar", "init"] {
+        assert!(run.stdout.contains(sub), "bash completion knows {sub}");
+    }
+    let run = Test::new().args(["completions", "zsh"]).run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("#compdef loggkoll"), "{}", run.stdout);
+    let run = Test::new().args(["completions", "tcsh"]).run();
+    assert_eq!(run.code, 2, "an unknown shell is a usage error");
+
+    let run = Test::new().args(["man"]).run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains(".TH loggkoll 1"), "{}", run.stdout);
+    assert!(run.stdout.contains("commit "), "the page names the version");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("man1");
+    let run = Test::new()
+        .args(["man", "--out", out.to_str().unwrap()])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let page = std::fs::read_to_string(out.join("loggkoll-case-judge.1")).unwrap();
+    assert!(page.contains("judge"), "{page}");
+    assert!(out.join("loggkoll.1").is_file());
+}

@@ -119,6 +119,23 @@ pub enum Command {
     Watch(review::WatchCommand),
     /// Users ranked by flagged and unexplained accesses in a period.
     Radar(review::RadarArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) to stdout, or write one page per command into a folder.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell: bash, zsh, fish, elvish or powershell.
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write `loggkoll.1` and one `loggkoll-COMMAND.1` per command into this folder instead.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 /// What the caller needs beyond the arguments: configuration and the clock.
@@ -219,6 +236,12 @@ fn init(args: InitArgs) -> Result<u8> {
 /// Runs a parsed command line; returns the exit code for success-like outcomes (`check` with
 /// errors returns 1 without an `Err`, having printed its diagnostics).
 pub fn run(cli: Cli) -> Result<u8> {
+    // These two describe the program itself: no configuration, database or folders.
+    match &cli.command {
+        Command::Completions(args) => return completions(args),
+        Command::Man(args) => return man(args),
+        _ => {}
+    }
     let config = Config::load(cli.global.config.as_deref(), &|key| std::env::var(key).ok())?;
     let mut global = cli.global;
     let needs_folders = !matches!(cli.command, Command::Init(_) | Command::User(_));
@@ -248,6 +271,42 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::User(cmd) => user::run(&env, cmd),
         Command::Watch(cmd) => review::watch(&env, cmd),
         Command::Radar(args) => review::radar(&env, args),
+        Command::Completions(args) => completions(&args),
+        Command::Man(args) => man(&args),
     };
     done.map_err(|e| e.naming_database(&db))
+}
+
+/// `loggkoll completions SHELL`: the script on stdout.
+fn completions(args: &CompletionsArgs) -> Result<u8> {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    clap_complete::generate(args.shell, &mut cmd, "loggkoll", &mut std::io::stdout());
+    Ok(0)
+}
+
+/// `loggkoll man [--out DIR]`: the manual page on stdout, or a page per command in DIR.
+fn man(args: &ManArgs) -> Result<u8> {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    match &args.out {
+        None => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(cmd)
+                .render(&mut out)
+                .map_err(|e| Error::runtime(format!("could not render the manual page: {e}")))?;
+            std::io::Write::write_all(&mut std::io::stdout(), &out)
+                .map_err(|e| Error::runtime(format!("could not write the manual page: {e}")))?;
+        }
+        Some(dir) => {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                Error::runtime(format!("could not create `{}`: {e}", dir.display()))
+            })?;
+            clap_mangen::generate_to(cmd, dir).map_err(|e| {
+                Error::runtime(format!("could not write manual pages into `{}`: {e}", dir.display()))
+            })?;
+            println!("wrote manual pages into {}", dir.display());
+        }
+    }
+    Ok(0)
 }
