@@ -145,6 +145,32 @@ fn the_readme_points_only_inside_the_repository() {
         assert!(readme.contains(doc), "{doc} is linked");
         assert!(root().join(doc).is_file(), "{doc} exists");
     }
+    // The order a newcomer reads in: what it is, the two commands, one review with pictures,
+    // editing a routine, production, the docs.
+    let headings: Vec<&str> = readme
+        .lines()
+        .filter_map(|l| l.strip_prefix("## "))
+        .collect();
+    assert_eq!(
+        headings,
+        [
+            "Two commands",
+            "One review, step by step",
+            "Editing a routine",
+            "Running it in production",
+            "Documentation"
+        ],
+        "the README's sections"
+    );
+    let mut images = 0;
+    for piece in readme.split("](").skip(1) {
+        let target = piece.split(')').next().unwrap();
+        if target.ends_with(".png") {
+            assert!(root().join(target).is_file(), "{target} exists");
+            images += 1;
+        }
+    }
+    assert!(images >= 2, "screenshots of the task page and the overview");
     let cli = std::fs::read_to_string(root().join("docs/cli.md")).unwrap();
     for command in [
         "`check",
@@ -263,7 +289,11 @@ fn the_command_line_names_the_commit_takes_accounts_and_says_who_was_emailed() {
 fn completions_and_the_manual_page_cover_every_command() {
     let run = Test::new().args(["completions", "bash"]).run();
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.contains("complete -F _loggkoll"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("complete -F _loggkoll"),
+        "{}",
+        run.stdout
+    );
     for sub in ["judge", "evidence", "redraw", "radar", "init"] {
         assert!(run.stdout.contains(sub), "bash completion knows {sub}");
     }

@@ -303,7 +303,10 @@ fn man(args: &ManArgs) -> Result<u8> {
                 Error::runtime(format!("could not create `{}`: {e}", dir.display()))
             })?;
             clap_mangen::generate_to(cmd, dir).map_err(|e| {
-                Error::runtime(format!("could not write manual pages into `{}`: {e}", dir.display()))
+                Error::runtime(format!(
+                    "could not write manual pages into `{}`: {e}",
+                    dir.display()
+                ))
             })?;
             println!("wrote manual pages into {}", dir.display());
         }

@@ -232,6 +232,7 @@ pub struct CaseAnswerArgs {
 pub struct CaseOpenArgs {
     /// The routine (id or file).
     pub routine: String,
+    /// The unit the case belongs to (its managers get the steps), by unit id.
     #[arg(long)]
     pub unit: String,
     /// Who opens it (a person id of the roster).
