@@ -1,4 +1,4 @@
-//! Embeds the shipped routines (with their guides) and templates in the binary, so that a
+//! Embeds the shipped routines (with their guides), templates and log formats in the binary, so that a
 //! `cargo install`ed loggkoll runs without the repository's folders (`src/embedded.rs`).
 
 use std::fmt::Write as _;
@@ -42,7 +42,7 @@ fn main() {
         println!("cargo:rerun-if-changed=.git/refs/heads");
     }
     let mut list = Vec::new();
-    for dir in ["routines", "templates"] {
+    for dir in ["routines", "templates", "formats"] {
         println!("cargo:rerun-if-changed={dir}");
         files(&root.join(dir), &mut list);
     }

@@ -72,6 +72,8 @@ fn engine_with_log(dir: &Path, name: &str, csv: &Path, now: DateTime<Utc>) -> (E
             now,
             actor: "bench",
             period: None,
+            format: None,
+            formats: &[],
         },
     )
     .expect("import");

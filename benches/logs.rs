@@ -55,6 +55,8 @@ fn ours(dir: &Path, csv: &Path, run: usize, rules: &[(String, u32)]) -> (f64, u6
             now,
             actor: "bench",
             period: None,
+            format: None,
+            formats: &[],
         },
     )
     .expect("import");

@@ -33,6 +33,8 @@ pub struct Config {
     pub contact: Option<Contact>,
     /// A unit's own contact (`[contact.units.UNIT]`), for the unit and the units below it.
     pub unit_contacts: std::collections::BTreeMap<String, Contact>,
+    /// The folder `serve` and every `tick` import access-log exports from (`[logs] inbox`).
+    pub logs_inbox: Option<std::path::PathBuf>,
 }
 
 /// A contact person.
@@ -87,6 +89,7 @@ impl Default for Config {
             organisation: "Organisationen".into(),
             trusted_proxies: Vec::new(),
             roster_max_removal_percent: 50,
+            logs_inbox: None,
             contact: None,
             unit_contacts: std::collections::BTreeMap::new(),
         }
@@ -105,6 +108,13 @@ struct File {
     web: Option<WebFile>,
     roster: Option<RosterFile>,
     contact: Option<ContactFile>,
+    logs: Option<LogsFile>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LogsFile {
+    inbox: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -181,6 +191,11 @@ impl Config {
         let privacy = parsed.privacy.unwrap_or_default();
         let web = parsed.web.unwrap_or_default();
         let roster = parsed.roster.unwrap_or_default();
+        let logs = parsed.logs.unwrap_or_default();
+        config.logs_inbox = env("LOGGKOLL_LOGS_INBOX")
+            .or(logs.inbox)
+            .filter(|v| !v.trim().is_empty())
+            .map(std::path::PathBuf::from);
         let contact = parsed.contact.unwrap_or_default();
         let org_contact = Contact {
             name: env("LOGGKOLL_CONTACT_NAME")

@@ -539,6 +539,97 @@ impl<R: BufRead> Table<R> {
     }
 }
 
+/// The records of a delimited file without a schema, for readers that find their header row
+/// themselves (the log formats of `formats/*.yaml`): the same lexer, quoting and line numbers
+/// as [`Table`].
+pub struct Records<R> {
+    path: String,
+    lexer: Lexer<R>,
+    record: RawRecord,
+}
+
+impl<R: BufRead> Records<R> {
+    /// Reads `input`, named `path` in messages; the separator is `separator`, or read off the
+    /// first line that is not blank (`,` or `;`).
+    pub fn new(path: impl Into<String>, input: R, separator: Option<u8>) -> Records<R> {
+        let mut lexer = Lexer::new(input);
+        lexer.separator = separator;
+        Records {
+            path: path.into(),
+            lexer,
+            record: RawRecord::default(),
+        }
+    }
+
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Whether the input began with a UTF-16 byte-order mark (nothing is read from it).
+    pub fn is_utf16(&self) -> bool {
+        self.lexer.utf16
+    }
+
+    /// The next record that can be read; records that cannot (not UTF-8, a quote never closed)
+    /// are pushed as problems and skipped, and so are lines of nothing but separators.
+    pub fn next_record(&mut self, problems: &mut Problems) -> Result<Option<Fields<'_>>> {
+        loop {
+            let more = self
+                .lexer
+                .next_record(&mut self.record)
+                .map_err(|err| read_error(&self.path, &err))?;
+            if !more {
+                return Ok(None);
+            }
+            let record = &self.record;
+            if let Some(bad) = record.invalid_utf8 {
+                problems.push(Problem::new(self.path.clone(), bad, NOT_UTF8));
+                continue;
+            }
+            if let Some(field) = record.unclosed {
+                let message = format!(
+                    "field {}: the quoted value is never closed (a `\"` is missing)",
+                    field + 1
+                );
+                problems.push(Problem::new(self.path.clone(), record.line, message));
+                continue;
+            }
+            if record.is_empty() {
+                continue;
+            }
+            return Ok(Some(Fields {
+                record: &self.record,
+            }));
+        }
+    }
+}
+
+/// The fields of one record of [`Records`], valid until the next is read.
+#[derive(Debug, Clone, Copy)]
+pub struct Fields<'r> {
+    record: &'r RawRecord,
+}
+
+impl<'r> Fields<'r> {
+    /// The physical line the record starts on, from 1.
+    pub fn line(&self) -> u64 {
+        self.record.line
+    }
+
+    pub fn len(&self) -> usize {
+        self.record.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.record.is_empty()
+    }
+
+    /// Field `index`, trimmed; empty past the last field.
+    pub fn get(&self, index: usize) -> &'r str {
+        self.record.field(index)
+    }
+}
+
 const NOT_UTF8: &str = "not valid UTF-8 (save the file as UTF-8)";
 
 fn read_error(path: &str, err: &io::Error) -> Error {

@@ -22,6 +22,8 @@ pub enum Purpose {
     SummaryMail,
     /// The daily digest of a person's tasks (`mail.digest`).
     Digest,
+    /// To the contact (`[contact]`): a file in the logs inbox was refused.
+    InboxFailed,
     Protocol,
     ExtractLetter,
     AnnualSummary,
@@ -37,6 +39,7 @@ impl Purpose {
                 | Purpose::Inform
                 | Purpose::SummaryMail
                 | Purpose::Digest
+                | Purpose::InboxFailed
         )
     }
 
@@ -49,6 +52,7 @@ impl Purpose {
             Purpose::Inform => "inform",
             Purpose::SummaryMail => "summary_mail",
             Purpose::Digest => "digest",
+            Purpose::InboxFailed => "inbox_failed",
             Purpose::Protocol => "protocol",
             Purpose::ExtractLetter => "extract_letter",
             Purpose::AnnualSummary => "summary",
@@ -99,6 +103,14 @@ impl Purpose {
                 "tasks": [{"case_id": "TRE-2027-0042", "routine": "Systematisk logguppföljning i Treserva",
                     "step": "Granska loggen", "unit": "Hemtjänst Norr", "deadline": "fredag 29 januari 2027",
                     "link": "https://loggkoll.example.se/t/abc123", "reminder": false}],
+            }),
+            Purpose::InboxFailed => json!({
+                "recipient": "Karin Kvist",
+                "file": "treserva-2027-01.csv",
+                "error_file": "treserva-2027-01.csv.error.txt",
+                "folder": "/srv/loggkoll/inkorg/failed",
+                "organisation": "Exempel kommun",
+                "link": "https://loggkoll.example.se/overview/logs",
             }),
             Purpose::Protocol => json!({
                 "case": {

@@ -61,6 +61,8 @@ fn import(engine: &mut loggkoll::engine::Engine, path: &std::path::Path, from: &
             now: local("2027-03-01T06:00"),
             actor: "test",
             period: Some((local(from), local(to))),
+            format: None,
+            formats: &[],
         },
     )
     .expect("import");

@@ -807,6 +807,8 @@ fn a_year_of_records_then_the_purge() {
         now,
         actor: "test",
         period: None,
+        format: None,
+        formats: &[],
     };
     let summary = logs::import(&mut engine.store, &log, &opts).expect("import");
     assert_eq!(summary.imported, 6);

@@ -182,6 +182,8 @@ fn with_log(f: &Fixture) -> Case {
             now: at(NOW),
             actor: "test",
             period: Some((start - Duration::days(1), start + Duration::days(2))),
+            format: None,
+            formats: &[],
         },
     )
     .expect("import");

@@ -23,10 +23,19 @@ pub enum Format {
 }
 
 pub fn run(env: &Env, args: CheckArgs) -> Result<u8> {
-    let paths = if args.paths.is_empty() {
+    // Format files named on the command line (in a `formats` folder, or the folder itself) are
+    // checked as formats; without paths, the formats folder in use is.
+    let is_formats = |p: &std::path::Path| {
+        let named = |p: &std::path::Path| p.file_name().is_some_and(|n| n == "formats");
+        named(p) || p.parent().is_some_and(named)
+    };
+    let (format_paths, routine_paths): (Vec<PathBuf>, Vec<PathBuf>) =
+        args.paths.into_iter().partition(|p| is_formats(p));
+    let check_formats = routine_paths.is_empty();
+    let paths = if routine_paths.is_empty() {
         vec![env.global.routines.clone()]
     } else {
-        args.paths
+        routine_paths
     };
     let library = Library::load(&env.global.templates)?;
     let ctx = Context {
@@ -45,8 +54,34 @@ pub fn run(env: &Env, args: CheckArgs) -> Result<u8> {
             )));
         }
     }
+    if library.contains("mail/inbox_failed.txt") {
+        set.diagnostics
+            .extend(library.check(crate::templates::Purpose::InboxFailed, "inbox_failed"));
+    }
     set.diagnostics
         .extend(open_states_removed(env, &set.routines)?);
+    // The log formats in use, checked like routines.
+    let rules = crate::records::logs::retention_rules(&set.routines);
+    let systems: Vec<&str> = rules.iter().map(|(s, _)| s.as_str()).collect();
+    let mut formats = crate::records::logs::format::Loaded::default();
+    if check_formats {
+        let dirs = if format_paths.is_empty() {
+            vec![env.global.formats.clone()]
+        } else {
+            format_paths
+        };
+        for dir in dirs {
+            let loaded = if dir.is_dir() {
+                crate::records::logs::format::load_dir(&dir, &systems)?
+            } else {
+                crate::records::logs::format::load_file(&dir, &systems)?
+            };
+            formats.formats.extend(loaded.formats);
+            formats.diagnostics.extend(loaded.diagnostics);
+            formats.files.extend(loaded.files);
+        }
+        set.diagnostics.extend(formats.diagnostics.iter().cloned());
+    }
     match args.format {
         Format::Json => {
             let json = serde_json::to_string_pretty(&set.diagnostics)
@@ -78,8 +113,29 @@ pub fn run(env: &Env, args: CheckArgs) -> Result<u8> {
                     plural(warnings, "warning")
                 );
             } else {
+                let place = if env.global.formats_flag.is_none()
+                    && !std::path::Path::new("formats").is_dir()
+                {
+                    "the embedded set".to_string()
+                } else {
+                    env.global.formats.display().to_string()
+                };
+                let formats_line = if check_formats {
+                    format!(
+                        " and {} ({}) from {place}",
+                        plural(formats.files.len(), "log format"),
+                        formats
+                            .formats
+                            .iter()
+                            .map(|f| f.id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                } else {
+                    String::new()
+                };
                 eprintln!(
-                    "checked {} ({}): {}",
+                    "checked {} ({}){formats_line}: {}",
                     plural(files, "file"),
                     set.routines
                         .iter()
@@ -95,7 +151,11 @@ pub fn run(env: &Env, args: CheckArgs) -> Result<u8> {
             }
         }
     }
-    Ok(if set.has_errors() { 1 } else { 0 })
+    Ok(if set.has_errors() || formats.has_errors() {
+        1
+    } else {
+        0
+    })
 }
 
 /// Warnings for edited routines that no longer have a state open cases are in (the cases stay on

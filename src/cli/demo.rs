@@ -93,7 +93,9 @@ pub fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
             db: db.clone(),
             routines_flag: env.global.routines_flag.clone(),
             templates_flag: env.global.templates_flag.clone(),
+            formats_flag: env.global.formats_flag.clone(),
             routines: env.global.routines.clone(),
+            formats: env.global.formats.clone(),
             templates: env.global.templates.clone(),
             embedded: env.global.embedded,
             config: env.global.config.clone(),
@@ -198,6 +200,8 @@ pub fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
                     midnight(last.from),
                     midnight(last.to + chrono::Days::new(1)),
                 )),
+                format: None,
+                formats: &[],
             },
         )?;
     }

@@ -50,9 +50,15 @@ pub struct Global {
     /// The folder of templates [default: ./templates when present, else the embedded ones]
     #[arg(long = "templates", global = true, value_name = "TEMPLATES")]
     pub templates_flag: Option<PathBuf>,
+    /// The folder of log formats [default: ./formats when present, else the embedded ones]
+    #[arg(long = "formats", global = true, value_name = "FORMATS")]
+    pub formats_flag: Option<PathBuf>,
     /// The routines folder in use (resolved from `--routines`, `./routines` or the embedded set).
     #[arg(skip)]
     pub routines: PathBuf,
+    /// The log formats folder in use.
+    #[arg(skip)]
+    pub formats: PathBuf,
     /// The templates folder in use.
     #[arg(skip)]
     pub templates: PathBuf,
@@ -190,8 +196,22 @@ fn resolve_folders(global: &mut Global) -> Result<()> {
     };
     let routines = global.routines_flag.clone().or_else(|| here("routines"));
     let templates = global.templates_flag.clone().or_else(|| here("templates"));
-    if routines.is_none() || templates.is_none() {
+    let formats = global.formats_flag.clone().or_else(|| here("formats"));
+    if let Some(f) = &formats {
+        global.formats = f.clone();
+    }
+    if routines.is_none() || templates.is_none() || formats.is_none() {
         let embedded = crate::embedded::folder()?;
+        if formats.is_none() {
+            global.formats = embedded.join("formats");
+        }
+        if routines.is_some() && templates.is_some() {
+            // Our own routines with the shipped log formats: said where it matters (`check`,
+            // `logs import`), not on every command.
+            global.routines = routines.unwrap_or_default();
+            global.templates = templates.unwrap_or_default();
+            return Ok(());
+        }
         let which: Vec<&str> = [
             routines.is_none().then_some("routines"),
             templates.is_none().then_some("templates"),

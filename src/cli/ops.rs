@@ -31,7 +31,12 @@ pub fn open_engine_on(env: &Env, store: Store, now: DateTime<Utc>) -> Result<Eng
             templates: Some(&templates),
         },
     )?;
-    Engine::new(store, routines, templates, env.config.clone(), now)
+    let mut engine = Engine::new(store, routines, templates, env.config.clone(), now)?;
+    if env.config.logs_inbox.is_some() {
+        let rules = crate::records::logs::retention_rules(&engine.routines);
+        engine.formats = super::report::load_formats(env, &rules)?;
+    }
+    Ok(engine)
 }
 
 fn print_json(value: &impl serde::Serialize) -> Result<()> {
@@ -129,6 +134,9 @@ pub fn tick(env: &Env, args: TickArgs) -> Result<u8> {
         v["emails"] = serde_json::to_value(delivery).map_err(|e| Error::runtime(e.to_string()))?;
         print_json(&v)?;
     } else {
+        for line in report.inbox.lines() {
+            eprintln!("{line}");
+        }
         for r in &report.rounds {
             eprintln!(
                 "round {} of {} ({}): {} drawn of {}",

@@ -41,6 +41,10 @@ pub struct LogsImportArgs {
     /// The last day the export covers (a date alone: to the end of that day); with --from.
     #[arg(long, requires = "from")]
     pub to: Option<String>,
+    /// The export's format: the id of a format in the formats folder, or a format file's path.
+    /// Default: picked by the file's extension and header.
+    #[arg(long, value_name = "ID|PATH")]
+    pub format: Option<String>,
     #[arg(long)]
     pub json: bool,
 }
@@ -82,6 +86,11 @@ pub fn logs_cmd(env: &Env, cmd: LogsCommand) -> Result<u8> {
     };
     let routines = super::ops::current_routines(env);
     let rules = logs::retention_rules(&routines);
+    let formats = load_formats(env, &rules)?;
+    let chosen = match &args.format {
+        Some(wanted) => Some(choose_format(wanted, &formats, &rules)?),
+        None => None,
+    };
     let mut store = open_store(env)?;
     let started = std::time::Instant::now();
     let summary = logs::import(
@@ -94,6 +103,8 @@ pub fn logs_cmd(env: &Env, cmd: LogsCommand) -> Result<u8> {
             now,
             actor: "cli",
             period,
+            format: chosen.as_ref(),
+            formats: &formats,
         },
     )?;
     let seconds = started.elapsed().as_secs_f64();
@@ -103,8 +114,16 @@ pub fn logs_cmd(env: &Env, cmd: LogsCommand) -> Result<u8> {
         print_json(&v)?;
     } else {
         eprintln!(
-            "imported {} of {} rows from {} in {seconds:.1} s",
-            summary.imported, summary.rows, summary.file
+            "imported {} of {} rows from {} in {seconds:.1} s (format {}{})",
+            summary.imported,
+            summary.rows,
+            summary.file,
+            summary.format,
+            summary
+                .decoded_from
+                .as_deref()
+                .map(|e| format!(", decoded from {e}"))
+                .unwrap_or_default()
         );
         if summary.expired > 0 {
             eprintln!(
@@ -138,6 +157,61 @@ pub fn logs_cmd(env: &Env, cmd: LogsCommand) -> Result<u8> {
         }
     }
     Ok(0)
+}
+
+/// The log formats of the formats folder in use; a folder with a broken format file is refused
+/// with its diagnostics (`check` shows them too).
+pub fn load_formats(env: &Env, rules: &[(String, u32)]) -> Result<Vec<logs::format::LogFormat>> {
+    let systems: Vec<&str> = rules.iter().map(|(s, _)| s.as_str()).collect();
+    let loaded = logs::format::load_dir(&env.global.formats, &systems)?;
+    if loaded.has_errors() {
+        let rendered: Vec<String> = loaded
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.render())
+            .collect();
+        return Err(Error::invalid(format!(
+            "the log formats in {} have errors (run `loggkoll check`):\n{}",
+            env.global.formats.display(),
+            rendered.join("\n")
+        )));
+    }
+    Ok(loaded.formats)
+}
+
+/// `--format ID|PATH`: a format file's path, or the id of a loaded format.
+fn choose_format(
+    wanted: &str,
+    formats: &[logs::format::LogFormat],
+    rules: &[(String, u32)],
+) -> Result<logs::format::LogFormat> {
+    let path = std::path::Path::new(wanted);
+    if path.is_file() {
+        let systems: Vec<&str> = rules.iter().map(|(s, _)| s.as_str()).collect();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::usage(format!("--format {wanted}: {e}")))?;
+        let source = crate::routine::source::Source::new(wanted, text);
+        let (format, diagnostics) = logs::format::parse(&source, &systems);
+        return match format {
+            Some(f) => Ok(f),
+            None => {
+                let rendered: Vec<String> = diagnostics.iter().map(|d| d.render()).collect();
+                Err(Error::invalid(rendered.join("\n")))
+            }
+        };
+    }
+    if let Some(f) = formats.iter().find(|f| f.id == wanted) {
+        return Ok(f.clone());
+    }
+    if wanted == "standard" {
+        return Ok(logs::format::LogFormat::standard());
+    }
+    let ids: Vec<&str> = formats.iter().map(|f| f.id.as_str()).collect();
+    Err(Error::usage(format!(
+        "--format: no format `{wanted}` and no such file{}",
+        crate::tabular::suggestion(wanted, &ids)
+    )))
 }
 
 fn logs_list(env: &Env, args: LogsListArgs) -> Result<u8> {

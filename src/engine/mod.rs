@@ -97,6 +97,9 @@ pub struct Engine {
     reassign_checked: Option<(i64, Option<chrono::NaiveDate>)>,
     secret: Vec<u8>,
     seed: Vec<u8>,
+    /// The log formats the inbox reads exports with (`formats/`); the inbox itself is
+    /// `config.logs_inbox`.
+    pub formats: Vec<crate::records::logs::format::LogFormat>,
 }
 
 impl Engine {
@@ -125,6 +128,7 @@ impl Engine {
             reassign_checked: None,
             secret: secret.into_bytes(),
             seed: seed.into_bytes(),
+            formats: Vec::new(),
         };
         Ok(engine)
     }

@@ -28,6 +28,9 @@ pub struct TickReport {
     pub summaries: usize,
     /// Cases purged past their retention.
     pub purged: usize,
+    /// What the logs inbox did (`[logs] inbox`).
+    #[serde(skip_serializing_if = "crate::records::logs::inbox::InboxReport::is_empty")]
+    pub inbox: crate::records::logs::inbox::InboxReport,
 }
 
 impl Engine {
@@ -37,6 +40,8 @@ impl Engine {
             now: crate::store::ts(now),
             ..TickReport::default()
         };
+        // The exports in the inbox first: a month's log that arrived is in before its round.
+        report.inbox = self.tick_inbox(now)?;
         self.tick_rounds(now, &mut report)?;
         report.informing = self.tick_information(now)?;
         report.reassigned = self.reassign_orphans(now)?;
@@ -118,5 +123,99 @@ impl Engine {
             tx.commit()?;
         }
         Ok(fired)
+    }
+}
+
+impl Engine {
+    /// Imports the complete files of the logs inbox, if one is configured; emails the contact
+    /// about each refused file.
+    fn tick_inbox(
+        &mut self,
+        now: DateTime<Utc>,
+    ) -> Result<crate::records::logs::inbox::InboxReport> {
+        use crate::records::logs;
+        let Some(dir) = self.config.logs_inbox.clone() else {
+            return Ok(Default::default());
+        };
+        let rules = logs::retention_rules(&self.routines);
+        let formats = std::mem::take(&mut self.formats);
+        let opts = logs::ImportOptions {
+            system: None,
+            retention: &rules,
+            tz: self.config.timezone,
+            now,
+            actor: "inbox",
+            period: None,
+            format: None,
+            formats: &formats,
+        };
+        let contact = self.config.contact.clone().filter(|c| !c.email.is_empty());
+        let link = format!(
+            "{}/overview/logs",
+            self.config.base_url.trim_end_matches('/')
+        );
+        let organisation = self.config.organisation.clone();
+        let folder = dir.join("failed").display().to_string();
+        let notify = |tx: &rusqlite::Transaction, file: &str, error_file: &str| -> Result<()> {
+            let Some(contact) = &contact else {
+                return Ok(());
+            };
+            let context = serde_json::json!({
+                "recipient": contact.name,
+                "file": file,
+                "error_file": error_file,
+                "folder": folder,
+                "organisation": organisation,
+                "link": link,
+            });
+            let to = crate::notify::message::mailbox_text(&contact.name, &contact.email);
+            crate::store::outbox::insert(
+                tx,
+                &crate::store::outbox::NewMessage {
+                    purpose: "inbox_failed",
+                    case_id: None,
+                    task_id: None,
+                    recipient_id: None,
+                    to_addr: &to,
+                    template: "inbox_failed",
+                    context: &context.to_string(),
+                    due_date: None,
+                    held: false,
+                },
+                now,
+            )?;
+            Ok(())
+        };
+        let result = logs::inbox::run(&mut self.store, &dir, &opts, logs::inbox::SETTLE, &notify);
+        self.formats = formats;
+        result
+    }
+}
+
+impl crate::records::logs::inbox::InboxReport {
+    /// One line per file the inbox moved, for the tick's output.
+    pub fn lines(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (file, rows) in &self.imported {
+            out.push(format!(
+                "logs inbox: imported {file} ({rows} rows), moved to done/"
+            ));
+        }
+        for file in &self.already {
+            out.push(format!(
+                "logs inbox: {file} was imported before; moved to done/ with a note"
+            ));
+        }
+        for (file, note) in &self.failed {
+            out.push(format!(
+                "logs inbox: refused {file}; moved to failed/, see failed/{note}"
+            ));
+        }
+        for file in &self.waiting {
+            out.push(format!(
+                "logs inbox: {file} is still being written; next tick"
+            ));
+        }
+        out
     }
 }

@@ -311,6 +311,8 @@ fn import_log(engine: &mut Engine, file: &super::logs::LogFile, now: DateTime<Ut
                 midnight(file.from),
                 midnight(file.to.succ_opt().unwrap_or(file.to)),
             )),
+            format: None,
+            formats: &[],
         },
     )?;
     Ok(summary.imported)

@@ -93,6 +93,9 @@ async fn tick(app: &Arc<App>) {
     let now = app.clock.now();
     match app.with_engine(move |engine| engine.tick(now)).await {
         Ok(report) => {
+            for line in report.inbox.lines() {
+                eprintln!("{line}");
+            }
             for r in &report.rounds {
                 eprintln!(
                     "round {} of {} ({}): {} drawn of {}",

@@ -21,17 +21,22 @@
 //! that the purge can drop it; rows already past it are not kept (and counted). The same file
 //! (by SHA-256) is refused a second time.
 
+pub mod format;
+pub mod inbox;
+pub mod sources;
+
 use crate::store::{self, Store, audit, logindex};
-use crate::tabular::{Column, Problem, Problems, Row, Schema, Table, backticked, suggestion};
+use crate::tabular::{Column, Problem, Problems, Schema, Table, backticked, suggestion};
 use crate::{Error, Result};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use chrono_tz::Tz;
+use format::{FileKind, LogFormat};
 use rusqlite::params;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::path::Path;
 
 /// The columns of an access-log export, in this order ([`Row::get_at`] reads them by index).
@@ -52,15 +57,15 @@ pub const LOG: Schema = Schema::new(&[
 ]);
 
 const LOG_ID: usize = 0;
-const EVENT_TIME: usize = 1;
-const SOURCE_SYSTEM: usize = 2;
+pub(crate) const EVENT_TIME: usize = 1;
+pub(crate) const SOURCE_SYSTEM: usize = 2;
 const USER_ID: usize = 3;
 const USER_NAME: usize = 4;
 const USER_TITLE: usize = 5;
 const ACCESS_UNIT: usize = 6;
 const SUBJECT_ID: usize = 7;
 const SUBJECT_UNIT: usize = 8;
-const ACTION: usize = 9;
+pub(crate) const ACTION: usize = 9;
 const RESOURCE_TYPE: usize = 10;
 const PURPOSE: usize = 11;
 const SUBJECT_NAME: usize = 12;
@@ -108,6 +113,56 @@ pub fn action_sv(action: &str) -> &str {
 /// How far in the future (past the import's `now`) an event may lie: clocks differ.
 const FUTURE_SLACK_SECONDS: i64 = 3600;
 
+/// One access as an export gives it: the fields of [`LOG`] by index, where it stands (the line
+/// of a CSV or XML file, the row of a sheet), and the format that read it.
+#[derive(Debug, Clone, Copy)]
+pub struct LogRow<'a> {
+    path: &'a str,
+    line: u64,
+    fields: [&'a str; 13],
+    format: Option<&'a LogFormat>,
+}
+
+impl<'a> LogRow<'a> {
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
+    pub fn path(&self) -> &'a str {
+        self.path
+    }
+
+    /// Field `index` of [`LOG`].
+    pub fn get_at(&self, index: usize) -> &'a str {
+        self.fields.get(index).copied().unwrap_or("")
+    }
+
+    /// A problem with the value of our field `column`, naming the export's own column when a
+    /// format gives it another name: ``FILE:LINE: field `event_time` (`Tidpunkt`): …``.
+    pub fn problem(&self, column: &str, message: impl std::fmt::Display) -> Problem {
+        let theirs = self
+            .format
+            .and_then(|f| f.column(format::field_index(column)?))
+            .filter(|h| *h != column);
+        let label = match theirs {
+            Some(h) => format!("field `{column}` (`{h}`)"),
+            None => format!("field `{column}`"),
+        };
+        Problem::new(self.path, self.line, format!("{label}: {message}"))
+    }
+
+    /// The format's `time_format`, when it has one.
+    fn time_format(&self) -> Option<&'a str> {
+        self.format.and_then(|f| f.time_format.as_deref())
+    }
+}
+
+/// A reader of an export: its rows one at a time. Rows that cannot be read at all are pushed as
+/// problems and skipped.
+pub trait Rows {
+    fn next_row(&mut self, problems: &mut Problems) -> Result<Option<LogRow<'_>>>;
+}
+
 /// What the import needs to know besides the file.
 #[derive(Debug, Clone)]
 pub struct ImportOptions<'a> {
@@ -122,6 +177,11 @@ pub struct ImportOptions<'a> {
     /// The period the export covers (`--from`, `--to`): `[from, to)`; a row outside it is
     /// refused. Without it, each system's rows cover their first event to their last.
     pub period: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// `--format`: the format of the file. Without it, one is picked by the file's extension
+    /// and header among `formats` and our standard CSV.
+    pub format: Option<&'a LogFormat>,
+    /// The formats of `formats/*.yaml`.
+    pub formats: &'a [LogFormat],
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -158,6 +218,13 @@ pub struct ImportSummary {
     /// Rows checked for a `log_id` given twice with different content (all but in a huge
     /// file: the first [`SeenIds::MAX`]).
     pub ids_checked: u64,
+    /// The format that read the file (`standard`: our own CSV).
+    pub format: String,
+    /// The encoding the text was decoded from, when it was not UTF-8.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decoded_from: Option<String>,
+    /// The file's SHA-256.
+    pub digest: String,
 }
 
 /// Rows taken with a doubt, the first few kept word for word.
@@ -236,10 +303,10 @@ type BuildPassThrough = std::hash::BuildHasherDefault<PassThrough>;
 impl SeenIds {
     const MAX: usize = 2_000_000;
 
-    fn check(&mut self, row: &Row, valid: &Valid) -> std::result::Result<(), Problem> {
+    fn check(&mut self, row: &LogRow, valid: &Valid) -> std::result::Result<(), Problem> {
         use std::hash::{Hash, Hasher};
         let mut key = Fnv::default();
-        (valid.system, valid.log_id).hash(&mut key);
+        (valid.system, valid.log_id.as_ref()).hash(&mut key);
         let key = key.finish();
         let mut content = Fnv::default();
         valid.at.hash(&mut content);
@@ -299,20 +366,180 @@ pub fn retention_rules(routines: &[crate::routine::Routine]) -> Vec<(String, u32
     rules.into_iter().collect()
 }
 
-/// Imports the file at `path` (see the module documentation).
+/// Imports the file at `path` (see the module documentation), read by `opts.format` or by
+/// the format its extension and header say.
 pub fn import(store: &mut Store, path: &Path, opts: &ImportOptions) -> Result<ImportSummary> {
     let name = path.display().to_string();
-    let file = match std::fs::File::open(path) {
-        Ok(file) => file,
+    let open = || match std::fs::File::open(path) {
+        Ok(file) => Ok(file),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Error::bad_input(format!("{name}: no such file")));
+            Err(Error::bad_input(format!("{name}: no such file")))
         }
-        Err(err) => return Err(Error::runtime(format!("{name}: {err}"))),
+        Err(err) => Err(Error::runtime(format!("{name}: {err}"))),
     };
-    import_reader(store, &name, file, opts)
+    let kind = FileKind::of_path(path);
+    let format: Option<&LogFormat> = match opts.format {
+        Some(f) => Some(f),
+        None => match kind {
+            Some(FileKind::Xml) | Some(FileKind::Xlsx) => {
+                let kind = kind.unwrap_or(FileKind::Csv);
+                let mut fitting = opts.formats.iter().filter(|f| f.file == kind);
+                match (fitting.next(), fitting.next(), kind) {
+                    (Some(f), None, _) => Some(f),
+                    (Some(_), Some(_), FileKind::Xlsx) => Some(pick_xlsx(path, opts.formats)?),
+                    (Some(_), Some(_), _) => {
+                        let ids: Vec<&str> = opts
+                            .formats
+                            .iter()
+                            .filter(|f| f.file == kind)
+                            .map(|f| f.id.as_str())
+                            .collect();
+                        return Err(Error::usage(format!(
+                            "{name}: several {} formats fit ({}): give --format",
+                            kind.as_str(),
+                            backticked(&ids)
+                        )));
+                    }
+                    (None, _, FileKind::Xlsx) => None,
+                    (None, _, _) => {
+                        return Err(Error::usage(format!(
+                            "{name}: no format reads {} files: add one to formats/ or give --format PATH",
+                            kind.as_str()
+                        )));
+                    }
+                }
+            }
+            _ => {
+                let (input, _) = sources::decoded(open()?, None)?;
+                match sources::sniff_csv(&name, input, opts.formats)? {
+                    Ok(found) => found,
+                    Err(message) => return Err(Error::bad_input(format!("{name}: {message}"))),
+                }
+            }
+        },
+    };
+    let standard;
+    let format = match format {
+        Some(f) => f,
+        None => {
+            standard = LogFormat::standard();
+            if kind == Some(FileKind::Xlsx) {
+                let mut f = standard.clone();
+                f.file = FileKind::Xlsx;
+                f.path = "(our columns)".into();
+                return import_xlsx(store, path, &f, opts);
+            }
+            &standard
+        }
+    };
+    match format.file {
+        FileKind::Xlsx => import_xlsx(store, path, format, opts),
+        FileKind::Xml => {
+            let hash = RefCell::new(Sha256::new());
+            let hashing = Hashing {
+                inner: open()?,
+                hash: &hash,
+            };
+            let rows =
+                sources::XmlRows::new(&name, BufReader::with_capacity(1 << 18, hashing), format);
+            import_rows(
+                store,
+                &name,
+                rows,
+                Problems::new(),
+                opts,
+                format,
+                None,
+                || hex::encode(hash.take().finalize()),
+            )
+        }
+        FileKind::Csv => {
+            let hash = RefCell::new(Sha256::new());
+            let hashing = Hashing {
+                inner: open()?,
+                hash: &hash,
+            };
+            let (input, decoded_from) = sources::decoded(hashing, format.encoding)?;
+            let mut problems = Problems::new();
+            let digest = || hex::encode(hash.take().finalize());
+            if format.is_standard() {
+                let Some(table) = Table::from_reader(name.as_str(), input, &LOG, &mut problems)?
+                else {
+                    return Err(problems.into_error());
+                };
+                let rows = sources::StandardCsv { table };
+                return import_rows(
+                    store,
+                    &name,
+                    rows,
+                    problems,
+                    opts,
+                    format,
+                    decoded_from,
+                    digest,
+                );
+            }
+            let Some(rows) = sources::FormatCsv::new(&name, input, format, &mut problems)? else {
+                return Err(problems.into_error());
+            };
+            import_rows(
+                store,
+                &name,
+                rows,
+                problems,
+                opts,
+                format,
+                decoded_from,
+                digest,
+            )
+        }
+    }
 }
 
-/// Imports from a reader, named `name` in messages.
+/// The xlsx format whose columns the workbook's header has.
+fn pick_xlsx<'f>(path: &Path, formats: &'f [LogFormat]) -> Result<&'f LogFormat> {
+    let name = path.display().to_string();
+    for f in formats.iter().filter(|f| f.file == FileKind::Xlsx) {
+        let mut problems = Problems::new();
+        if sources::XlsxRows::open(path, f, &mut problems)?.is_some() {
+            return Ok(f);
+        }
+    }
+    Err(Error::bad_input(format!(
+        "{name}: the header matches none of the xlsx formats: give --format"
+    )))
+}
+
+fn import_xlsx(
+    store: &mut Store,
+    path: &Path,
+    format: &LogFormat,
+    opts: &ImportOptions,
+) -> Result<ImportSummary> {
+    let name = path.display().to_string();
+    // The digest first: the sheet is read on a thread of its own, from its own handle.
+    let mut hash = Sha256::new();
+    let mut file =
+        std::fs::File::open(path).map_err(|e| Error::bad_input(format!("{name}: {e}")))?;
+    let mut chunk = vec![0u8; 1 << 16];
+    loop {
+        let n = file
+            .read(&mut chunk)
+            .map_err(|e| Error::runtime(format!("{name}: {e}")))?;
+        if n == 0 {
+            break;
+        }
+        hash.update(&chunk[..n]);
+    }
+    let digest = hex::encode(hash.finalize());
+    let mut problems = Problems::new();
+    let Some(rows) = sources::XlsxRows::open(path, format, &mut problems)? else {
+        return Err(problems.into_error());
+    };
+    import_rows(store, &name, rows, problems, opts, format, None, || digest)
+}
+
+/// Imports our standard CSV from a reader, named `name` in messages.
 pub fn import_reader<R: Read>(
     store: &mut Store,
     name: &str,
@@ -325,18 +552,22 @@ pub fn import_reader<R: Read>(
         inner: input,
         hash: &hash,
     };
-    let table = Table::from_reader(
-        name,
-        BufReader::with_capacity(1 << 18, hashing),
-        &LOG,
-        &mut problems,
-    )?;
+    let (input, decoded_from) = sources::decoded(hashing, None)?;
+    let table = Table::from_reader(name, input, &LOG, &mut problems)?;
     let Some(table) = table else {
         return Err(problems.into_error());
     };
-    import_table(store, name, table, problems, opts, || {
-        hex::encode(hash.take().finalize())
-    })
+    let standard = LogFormat::standard();
+    import_rows(
+        store,
+        name,
+        sources::StandardCsv { table },
+        problems,
+        opts,
+        &standard,
+        decoded_from,
+        || hex::encode(hash.take().finalize()),
+    )
 }
 
 /// A reader that hashes what passes through it.
@@ -364,15 +595,25 @@ struct Batch {
     retention_years: u32,
 }
 
-fn import_table<R: BufRead>(
+#[allow(clippy::too_many_arguments)]
+fn import_rows<S: Rows>(
     store: &mut Store,
     name: &str,
-    mut table: Table<R>,
+    mut table: S,
     mut problems: Problems,
     opts: &ImportOptions,
+    format: &LogFormat,
+    decoded_from: Option<&str>,
     digest: impl FnOnce() -> String,
 ) -> Result<ImportSummary> {
-    let forced = match opts.system {
+    // A format with a system and no column naming one is that system's export, as --system.
+    let format_system = format
+        .system
+        .as_deref()
+        .filter(|_| format.column(SOURCE_SYSTEM).is_none());
+    // Without a `log_id` column, each row's id is the SHA-256 of its normalised fields.
+    let hashed_ids = format.column(LOG_ID).is_none() && format.defaults[LOG_ID].is_none();
+    let forced = match opts.system.or(format_system) {
         Some(s) => Some(
             known_system(s, opts.retention)
                 .ok_or_else(|| Error::usage(format!("--system: {}", unknown_system(s, opts))))?,
@@ -408,15 +649,19 @@ fn import_table<R: BufRead>(
         let mut strings = store::records::LogStrings::new();
         while let Some(row) = table.next_row(&mut problems)? {
             rows += 1;
-            let checked = check_row(
+            let mut checked = check_row(
                 &row,
                 forced,
                 latest,
                 &mut times,
                 opts,
+                hashed_ids,
                 &mut problems,
                 &mut warnings,
             );
+            if hashed_ids && let Some(valid) = checked.as_mut() {
+                valid.log_id = std::borrow::Cow::Owned(row_digest(&row, valid));
+            }
             if let Some(valid) = &checked
                 && let Err(p) = ids.check(&row, valid)
             {
@@ -444,7 +689,7 @@ fn import_table<R: BufRead>(
             insert.execute(params![
                 import_id,
                 id(SOURCE_SYSTEM, system)?,
-                valid.log_id,
+                valid.log_id.as_ref(),
                 valid.at,
                 id(USER_ID, row.get_at(USER_ID))?,
                 id(USER_NAME, row.get_at(USER_NAME))?,
@@ -483,7 +728,7 @@ fn import_table<R: BufRead>(
                     } else {
                         crate::names::surname_keys(subject_name)
                     },
-                    log_id: valid.log_id,
+                    log_id: &valid.log_id,
                 },
             )?;
             let batch = batches.entry(valid.system).or_insert(Batch {
@@ -514,7 +759,7 @@ fn import_table<R: BufRead>(
         )));
     }
     tx.prepare_cached("UPDATE log_imports SET rows = ?2, digest = ?3 WHERE id = ?1")?
-        .execute(params![import_id, imported as i64, digest])?;
+        .execute(params![import_id, imported as i64, &digest])?;
     let mut systems = Vec::new();
     let mut overlaps = Vec::new();
     if let (Some(forced), Some(_)) = (forced, opts.period) {
@@ -587,6 +832,9 @@ fn import_table<R: BufRead>(
         warned: warnings.count,
         warnings: warnings.shown,
         ids_checked: ids.checked,
+        format: format.id.clone(),
+        decoded_from: decoded_from.map(str::to_string),
+        digest,
     };
     audit::append(
         &tx,
@@ -611,9 +859,24 @@ pub fn unix_ts(seconds: i64) -> String {
         .unwrap_or_default()
 }
 
+/// The id of a row without one: the SHA-256 of its normalised fields (system, time in UTC,
+/// account, unit, client, action, the rest as given), so that a re-import is recognised.
+fn row_digest(row: &LogRow, valid: &Valid) -> String {
+    let mut h = Sha256::new();
+    h.update(valid.system.to_le_bytes());
+    h.update(valid.at.to_le_bytes());
+    h.update(valid.subject);
+    h.update(valid.action.as_bytes());
+    for i in [USER_ID, ACCESS_UNIT, SUBJECT_UNIT, RESOURCE_TYPE, PURPOSE] {
+        h.update([0x1f]);
+        h.update(row.get_at(i).as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
 /// The fields of a valid row that are not copied as they are.
 struct Valid<'r> {
-    log_id: &'r str,
+    log_id: std::borrow::Cow<'r, str>,
     at: i64,
     /// Index into the retention rules.
     system: usize,
@@ -622,12 +885,14 @@ struct Valid<'r> {
 }
 
 /// Checks one row, pushing every problem; the normalised fields when it is valid.
+#[allow(clippy::too_many_arguments)]
 fn check_row<'r>(
-    row: &Row<'r>,
+    row: &LogRow<'r>,
     forced: Option<usize>,
     latest: i64,
     times: &mut TimeReader,
     opts: &ImportOptions,
+    hashed_ids: bool,
     problems: &mut Problems,
     warnings: &mut Warnings,
 ) -> Option<Valid<'r>> {
@@ -637,11 +902,14 @@ fn check_row<'r>(
         ok = false;
     };
     let log_id = row.get_at(LOG_ID);
-    if log_id.is_empty() {
+    if log_id.is_empty() && !hashed_ids {
         fail(row.problem("log_id", "is empty"));
     }
     let time_text = row.get_at(EVENT_TIME);
-    let read = times.read_time(time_text);
+    let read = match row.time_format() {
+        Some(format) => times.read_with(time_text, format),
+        None => times.read_time(time_text),
+    };
     if let TimeRead::Folded(_) = read {
         warnings.push(format!(
             "{}:{}: field `event_time`: `{time_text}` is in the hour the clocks turn back, which happens twice; read as the first (summer time). Write the time with its offset to say which",
@@ -692,11 +960,16 @@ fn check_row<'r>(
             0
         }
         TimeRead::Bad => {
+            let expected = match row.time_format() {
+                Some(f) => format!("the format's time_format `{f}`"),
+                None => {
+                    "RFC 3339 (`2027-03-01T08:15:00+01:00`) or a local time (`2027-03-01 08:15:00`)"
+                        .to_string()
+                }
+            };
             fail(row.problem(
                 "event_time",
-                format!(
-                    "`{time_text}` is not a time: write RFC 3339 (`2027-03-01T08:15:00+01:00`) or a local time (`2027-03-01 08:15:00`)"
-                ),
+                format!("`{time_text}` is not a time: expected {expected}"),
             ));
             0
         }
@@ -763,7 +1036,7 @@ fn check_row<'r>(
     };
     match (ok, system, subject, action) {
         (true, Some(system), Some(subject), Some(action)) => Some(Valid {
-            log_id,
+            log_id: std::borrow::Cow::Borrowed(log_id),
             at,
             system,
             subject,
@@ -829,6 +1102,25 @@ impl TimeReader {
     /// What `text` says.
     fn read_time(&mut self, text: &str) -> TimeRead {
         self.parse(text).unwrap_or(TimeRead::Bad)
+    }
+
+    /// What `text` says in a format's own `time_format` (a chrono format, local time unless it
+    /// has `%z`); a time written in our forms (a date cell of a sheet) is read too.
+    fn read_with(&mut self, text: &str, format: &str) -> TimeRead {
+        if let Ok(t) = DateTime::parse_from_str(text, format) {
+            return TimeRead::At(t.timestamp());
+        }
+        match NaiveDateTime::parse_from_str(text, format) {
+            Ok(local) => {
+                use chrono::Datelike;
+                if local.year() < EARLIEST_YEAR {
+                    TimeRead::Ancient
+                } else {
+                    self.local(local)
+                }
+            }
+            Err(_) => self.read_time(text),
+        }
     }
 
     fn parse(&mut self, text: &str) -> Option<TimeRead> {

@@ -1,0 +1,842 @@
+//! The readers of access-log exports: our standard CSV, a CSV described by a format file (any
+//! delimiter, Windows-1252 or UTF-8, its own headers and words), an Excel sheet, and RIV-TA
+//! `ehr:log` XML. Each gives [`LogRow`]s, one at a time, that the import validates alike; each
+//! knows the line (or spreadsheet row) of every row, for `FILE:LINE` in errors.
+
+use super::format::{FileKind, LogFormat, field_index};
+use super::{ACTION, LOG, LogRow, Rows, SOURCE_SYSTEM};
+use crate::tabular::{Problem, Problems, Records, Table};
+use crate::{Error, Result};
+use std::io::{BufRead, BufReader, Read};
+
+const FIELDS: usize = 13;
+
+/// How many records at the top of a file may come before its header (titles, blank rows).
+const HEADER_SEARCH: usize = 50;
+
+/// Our own CSV, read by the schema reader (unknown columns refused, as `docs/cli.md` says).
+pub struct StandardCsv<R> {
+    pub table: Table<R>,
+}
+
+impl<R: BufRead> Rows for StandardCsv<R> {
+    fn next_row(&mut self, problems: &mut Problems) -> Result<Option<LogRow<'_>>> {
+        let Some(row) = self.table.next_row(problems)? else {
+            return Ok(None);
+        };
+        let mut fields = [""; FIELDS];
+        for (i, f) in fields.iter_mut().enumerate() {
+            *f = row.get_at(i);
+        }
+        Ok(Some(LogRow {
+            path: row.path(),
+            line: row.line(),
+            fields,
+            format: None,
+        }))
+    }
+}
+
+/// The values a format gives every row: defaults, and its words mapped to ours.
+struct Mapping<'f> {
+    format: &'f LogFormat,
+    /// For each field, the index of its column in the export's header.
+    at: [Option<usize>; FIELDS],
+}
+
+impl<'f> Mapping<'f> {
+    /// Finds each mapped header in `header` (any case); `None` when one a row needs is missing
+    /// (the columns of optional fields may be left out).
+    fn new(format: &'f LogFormat, header: &[&str]) -> Option<Mapping<'f>> {
+        let mut at = [None; FIELDS];
+        for (i, slot) in at.iter_mut().enumerate() {
+            if let Some(name) = format.column(i) {
+                *slot = header
+                    .iter()
+                    .position(|h| h.trim().eq_ignore_ascii_case(name));
+                if slot.is_none() && super::format::is_needed(i) {
+                    return None;
+                }
+            }
+        }
+        Some(Mapping { format, at })
+    }
+
+    /// The row's fields from the cells `cell(index)`.
+    fn fields<'a>(&'a self, cell: impl Fn(usize) -> &'a str) -> [&'a str; FIELDS] {
+        let mut fields = [""; FIELDS];
+        for (i, f) in fields.iter_mut().enumerate() {
+            let value = self.at[i].map_or("", &cell);
+            *f = if value.is_empty() {
+                self.format.defaults[i].as_deref().unwrap_or("")
+            } else {
+                value
+            };
+        }
+        map_words(self.format, &mut fields);
+        fields
+    }
+}
+
+/// The format's words for actions and systems, as ours; the format's system for a row that
+/// names none.
+fn map_words<'a>(format: &'a LogFormat, fields: &mut [&'a str; FIELDS]) {
+    if let Some(ours) = format.action(fields[ACTION]) {
+        fields[ACTION] = ours;
+    }
+    if let Some(ours) = format.system_name(fields[SOURCE_SYSTEM]) {
+        fields[SOURCE_SYSTEM] = ours;
+    }
+    if fields[SOURCE_SYSTEM].is_empty()
+        && let Some(system) = &format.system
+    {
+        fields[SOURCE_SYSTEM] = system;
+    }
+}
+
+/// A CSV described by a format file: the header row is found by its names among the first
+/// records, other columns are ignored.
+pub struct FormatCsv<'f, R> {
+    path: String,
+    records: Records<R>,
+    mapping: Mapping<'f>,
+}
+
+impl<'f, R: BufRead> FormatCsv<'f, R> {
+    /// Reads up to the header row; `Ok(None)` with a problem pushed when there is none.
+    pub fn new(
+        path: &str,
+        input: R,
+        format: &'f LogFormat,
+        problems: &mut Problems,
+    ) -> Result<Option<FormatCsv<'f, R>>> {
+        let mut records = Records::new(path, input, format.delimiter);
+        let mut best: (usize, Vec<String>) = (0, Vec::new());
+        for _ in 0..HEADER_SEARCH {
+            let Some(fields) = records.next_record(problems)? else {
+                break;
+            };
+            let header: Vec<&str> = (0..fields.len()).map(|i| fields.get(i)).collect();
+            if let Some(mapping) = Mapping::new(format, &header) {
+                return Ok(Some(FormatCsv {
+                    path: path.to_string(),
+                    records,
+                    mapping,
+                }));
+            }
+            let (found, _) = format.matches_header(&header);
+            if found > best.0 {
+                best = (found, header.iter().map(|s| s.to_string()).collect());
+            }
+        }
+        if records.is_utf16() {
+            problems.push(Problem::new(
+                path,
+                0,
+                "the file is UTF-16; save it as UTF-8 or Windows-1252",
+            ));
+            return Ok(None);
+        }
+        problems.push(Problem::new(path, 0, missing_header(format, &best.1)));
+        Ok(None)
+    }
+}
+
+/// "no header row with the columns of format X: missing `A`, `B`".
+fn missing_header(format: &LogFormat, nearest: &[String]) -> String {
+    let missing: Vec<String> = format
+        .header
+        .iter()
+        .filter(|h| !nearest.iter().any(|n| n.trim().eq_ignore_ascii_case(h)))
+        .map(|h| {
+            let near: Vec<&str> = nearest.iter().map(String::as_str).collect();
+            format!(
+                "`{h}`{}",
+                crate::tabular::did_you_mean(h, near.iter().copied())
+                    .map(|n| format!(" (the file has `{n}`)"))
+                    .unwrap_or_default()
+            )
+        })
+        .collect();
+    format!(
+        "no header row with the columns of format `{}` in its first {HEADER_SEARCH} rows: missing {}",
+        format.id,
+        missing.join(", ")
+    )
+}
+
+impl<R: BufRead> Rows for FormatCsv<'_, R> {
+    fn next_row(&mut self, problems: &mut Problems) -> Result<Option<LogRow<'_>>> {
+        let Some(record) = self.records.next_record(problems)? else {
+            return Ok(None);
+        };
+        let fields = self.mapping.fields(|i| record.get(i));
+        Ok(Some(LogRow {
+            path: &self.path,
+            line: record.line(),
+            fields,
+            format: Some(self.mapping.format),
+        }))
+    }
+}
+
+/// The text of a CSV as UTF-8: as it is when it is UTF-8, decoded when the format declares
+/// Windows-1252 (ISO-8859-1 is read as its superset), or when the first megabyte is not UTF-8.
+pub fn decoded<'r, R: Read + 'r>(
+    input: R,
+    declared: Option<&'static encoding_rs::Encoding>,
+) -> Result<(Box<dyn BufRead + 'r>, Option<&'static str>)> {
+    let mut input = BufReader::with_capacity(1 << 20, input);
+    let encoding = match declared {
+        Some(e) if e == encoding_rs::UTF_8 => None,
+        Some(e) => Some(e),
+        None => {
+            let head = input
+                .fill_buf()
+                .map_err(|e| Error::runtime(format!("reading: {e}")))?;
+            let head = head.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(head);
+            match std::str::from_utf8(head) {
+                // A sequence cut at the end of the buffer is not a sign of another encoding.
+                Err(e) if e.error_len().is_some() => Some(encoding_rs::WINDOWS_1252),
+                _ => None,
+            }
+        }
+    };
+    Ok(match encoding {
+        None => (Box::new(input), None),
+        Some(e) => (
+            Box::new(BufReader::with_capacity(1 << 18, Decode::new(input, e))),
+            Some(e.name()),
+        ),
+    })
+}
+
+/// A reader that decodes a single-byte encoding into UTF-8 as it goes.
+struct Decode<R> {
+    inner: R,
+    decoder: encoding_rs::Decoder,
+    raw: Vec<u8>,
+    out: Vec<u8>,
+    at: usize,
+    done: bool,
+}
+
+impl<R: BufRead> Decode<R> {
+    fn new(inner: R, encoding: &'static encoding_rs::Encoding) -> Decode<R> {
+        Decode {
+            inner,
+            decoder: encoding.new_decoder_without_bom_handling(),
+            raw: vec![0; 1 << 16],
+            out: Vec::with_capacity(3 << 16),
+            at: 0,
+            done: false,
+        }
+    }
+}
+
+impl<R: BufRead> Read for Decode<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.at == self.out.len() {
+            if self.done {
+                return Ok(0);
+            }
+            let n = self.inner.read(&mut self.raw)?;
+            let last = n == 0;
+            self.out.clear();
+            self.at = 0;
+            self.out.resize(
+                self.decoder.max_utf8_buffer_length(n).unwrap_or(n * 3 + 16),
+                0,
+            );
+            let (_, read, written, _) =
+                self.decoder
+                    .decode_to_utf8(&self.raw[..n], &mut self.out, last);
+            debug_assert_eq!(read, n);
+            self.out.truncate(written);
+            self.done = last;
+        }
+        let n = buf.len().min(self.out.len() - self.at);
+        buf[..n].copy_from_slice(&self.out[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// The format a CSV's header says, among `formats` and our standard: the first whose every
+/// column is in one of the first records.
+pub fn sniff_csv<'f, R: BufRead>(
+    path: &str,
+    input: R,
+    formats: &'f [LogFormat],
+) -> Result<std::result::Result<Option<&'f LogFormat>, String>> {
+    let mut records = Records::new(path, input, None);
+    let mut problems = Problems::new();
+    let csv: Vec<&LogFormat> = formats.iter().filter(|f| f.file == FileKind::Csv).collect();
+    let required: Vec<&str> = LOG
+        .columns
+        .iter()
+        .filter(|c| c.required)
+        .map(|c| c.name)
+        .collect();
+    let mut first: Option<Vec<String>> = None;
+    for _ in 0..HEADER_SEARCH {
+        let Some(fields) = records.next_record(&mut problems)? else {
+            break;
+        };
+        let header: Vec<&str> = (0..fields.len()).map(|i| fields.get(i)).collect();
+        if first.is_none() {
+            first = Some(header.iter().map(|s| s.to_string()).collect());
+            // Our own header is the first line, as `docs/cli.md` has it.
+            let ours = required
+                .iter()
+                .filter(|r| header.iter().any(|h| h.eq_ignore_ascii_case(r)))
+                .count();
+            if ours * 2 > required.len() {
+                return Ok(Ok(None));
+            }
+        }
+        if let Some(f) = csv.iter().find(|f| f.matches_header(&header).1) {
+            return Ok(Ok(Some(f)));
+        }
+    }
+    let mut message = format!(
+        "the header matches no log format: neither our columns ({}) nor a format in formats/",
+        required.join(", ")
+    );
+    for f in &csv {
+        let (found, _) = f.matches_header(
+            &first
+                .as_deref()
+                .unwrap_or_default()
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+        );
+        message.push_str(&format!(
+            "; `{}` ({} of its {} columns found)",
+            f.id,
+            found,
+            f.header.len()
+        ));
+    }
+    message.push_str(" (give --format ID|PATH, or write a format file: see docs/cli.md)");
+    Ok(Err(message))
+}
+
+/// The rows of the first sheet of an Excel workbook, with the header row found by its names.
+/// The sheet is read on a thread of its own and handed over in batches, so neither the whole
+/// sheet nor the whole file's rows sit in memory.
+pub struct XlsxRows<'f> {
+    path: String,
+    rows: std::sync::mpsc::Receiver<Sheet>,
+    batch: std::vec::IntoIter<(u64, Vec<String>)>,
+    current: (u64, Vec<String>),
+    mapping: Option<Mapping<'f>>,
+    format: &'f LogFormat,
+    header_problem: Option<String>,
+    /// The current row's time, when the sheet gave it as a date serial.
+    time: Option<String>,
+}
+
+enum Sheet {
+    Rows(Vec<(u64, Vec<String>)>),
+    Failed(String),
+}
+
+/// The biggest workbook read (compressed); an export of a year of log fits many times over.
+const MAX_XLSX_BYTES: u64 = 512 << 20;
+
+impl<'f> XlsxRows<'f> {
+    pub fn open(
+        path: &std::path::Path,
+        format: &'f LogFormat,
+        problems: &mut Problems,
+    ) -> Result<Option<XlsxRows<'f>>> {
+        let name = path.display().to_string();
+        let file =
+            std::fs::File::open(path).map_err(|e| Error::bad_input(format!("{name}: {e}")))?;
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        if size > MAX_XLSX_BYTES {
+            problems.push(Problem::new(
+                &name,
+                0,
+                format!(
+                    "the workbook is {} MB, more than the {} MB read: export the log as CSV",
+                    size >> 20,
+                    MAX_XLSX_BYTES >> 20
+                ),
+            ));
+            return Ok(None);
+        }
+        let (send, rows) = std::sync::mpsc::sync_channel(4);
+        let reader_name = name.clone();
+        std::thread::Builder::new()
+            .name("xlsx".into())
+            .spawn(move || read_sheet(file, &reader_name, &send))
+            .map_err(|e| Error::runtime(format!("{name}: {e}")))?;
+        let mut me = XlsxRows {
+            path: name,
+            rows,
+            batch: Vec::new().into_iter(),
+            current: (0, Vec::new()),
+            mapping: None,
+            format,
+            header_problem: None,
+            time: None,
+        };
+        // The header: the first row (of the first few) that has every mapped name.
+        let mut best: (usize, Vec<String>) = (0, Vec::new());
+        for _ in 0..HEADER_SEARCH {
+            if !me.advance(problems)? {
+                break;
+            }
+            let header: Vec<&str> = me.current.1.iter().map(String::as_str).collect();
+            if let Some(m) = Mapping::new(format, &header) {
+                me.mapping = Some(m);
+                return Ok(Some(me));
+            }
+            let (found, _) = format.matches_header(&header);
+            if found > best.0 {
+                best = (found, me.current.1.clone());
+            }
+        }
+        if problems.is_empty() {
+            let message = me
+                .header_problem
+                .take()
+                .unwrap_or_else(|| missing_header(format, &best.1));
+            problems.push(Problem::new(&me.path, 0, message));
+        }
+        Ok(None)
+    }
+
+    /// Moves to the next non-empty row; false at the end (or when the sheet failed, pushed).
+    fn advance(&mut self, problems: &mut Problems) -> Result<bool> {
+        loop {
+            if let Some(row) = self.batch.next() {
+                if row.1.iter().all(|c| c.trim().is_empty()) {
+                    continue;
+                }
+                self.current = row;
+                return Ok(true);
+            }
+            match self.rows.recv() {
+                Ok(Sheet::Rows(batch)) => self.batch = batch.into_iter(),
+                Ok(Sheet::Failed(message)) => {
+                    problems.push(Problem::new(&self.path, 0, message));
+                    return Ok(false);
+                }
+                Err(_) => return Ok(false),
+            }
+        }
+    }
+}
+
+impl Rows for XlsxRows<'_> {
+    fn next_row(&mut self, problems: &mut Problems) -> Result<Option<LogRow<'_>>> {
+        if !self.advance(problems)? {
+            return Ok(None);
+        }
+        let Some(mapping) = &self.mapping else {
+            return Ok(None);
+        };
+        // A time written as a number is an Excel date serial, whatever the cell's style says.
+        let time_cell = mapping.at[super::EVENT_TIME].and_then(|i| self.current.1.get(i));
+        self.time = time_cell
+            .and_then(|c| c.trim().parse::<f64>().ok())
+            .filter(|x| (1.0..2_958_466.0).contains(x))
+            .map(excel_time);
+        let cells = &self.current.1;
+        let mut fields = mapping.fields(|i| cells.get(i).map_or("", |c| c.trim()));
+        if let Some(t) = &self.time {
+            fields[super::EVENT_TIME] = t;
+        }
+        Ok(Some(LogRow {
+            path: &self.path,
+            line: self.current.0,
+            fields,
+            format: Some(self.format),
+        }))
+    }
+}
+
+/// Reads the first sheet's cells in order, sending rows (numbered as Excel numbers them) in
+/// batches; stops when the receiver is gone.
+fn read_sheet(file: std::fs::File, name: &str, send: &std::sync::mpsc::SyncSender<Sheet>) {
+    use calamine::{DataRef, Reader, Xlsx};
+    let fail = |m: String| {
+        let _ = send.send(Sheet::Failed(m));
+    };
+    let mut book: Xlsx<_> = match Xlsx::new(BufReader::new(file)) {
+        Ok(book) => book,
+        Err(e) => return fail(format!("not an Excel workbook (.xlsx): {e}")),
+    };
+    let Some(first) = book.sheet_names().first().cloned() else {
+        return fail("the workbook has no sheet".into());
+    };
+    let mut cells = match book.worksheet_cells_reader(&first) {
+        Ok(cells) => cells,
+        Err(e) => return fail(format!("sheet `{first}`: {e}")),
+    };
+    let mut batch: Vec<(u64, Vec<String>)> = Vec::with_capacity(1024);
+    let mut row: Option<(u32, Vec<String>)> = None;
+    let _ = name;
+    loop {
+        let cell = match cells.next_cell() {
+            Ok(Some(cell)) => cell,
+            Ok(None) => break,
+            Err(e) => return fail(format!("sheet `{first}`: {e}")),
+        };
+        let (r, c) = cell.get_position();
+        if row.as_ref().is_none_or(|(at, _)| *at != r) {
+            if let Some((at, values)) = row.take() {
+                batch.push((u64::from(at) + 1, values));
+                if batch.len() == 1024 {
+                    if send.send(Sheet::Rows(std::mem::take(&mut batch))).is_err() {
+                        return;
+                    }
+                    batch.reserve(1024);
+                }
+            }
+            row = Some((r, Vec::new()));
+        }
+        let Some((_, values)) = row.as_mut() else {
+            continue;
+        };
+        // A sheet is at most 16,384 columns wide.
+        let c = (c as usize).min(16_383);
+        if values.len() <= c {
+            values.resize(c + 1, String::new());
+        }
+        values[c] = match cell.get_value() {
+            DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.clone(),
+            DataRef::SharedString(s) => (*s).to_string(),
+            DataRef::Int(i) => i.to_string(),
+            DataRef::Float(f) => number(*f),
+            DataRef::Bool(b) => b.to_string(),
+            DataRef::DateTime(d) => excel_time(d.as_f64()),
+            DataRef::Error(e) => format!("#{e:?}"),
+            DataRef::Empty => String::new(),
+        };
+    }
+    if let Some((at, values)) = row.take() {
+        batch.push((u64::from(at) + 1, values));
+    }
+    if !batch.is_empty() {
+        let _ = send.send(Sheet::Rows(batch));
+    }
+}
+
+/// A number as a person wrote it: whole numbers without a fraction (a personnummer typed as a
+/// number stays twelve digits).
+fn number(f: f64) -> String {
+    if f.fract() == 0.0 && f.abs() < 1e15 {
+        format!("{}", f as i64)
+    } else {
+        f.to_string()
+    }
+}
+
+/// An Excel date serial (days since 1899-12-30, the fraction the time of day) as
+/// `YYYY-MM-DD HH:MM:SS` local time.
+pub fn excel_time(serial: f64) -> String {
+    let seconds = (serial * 86_400.0).round() as i64;
+    let epoch = chrono::NaiveDate::from_ymd_opt(1899, 12, 30)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .unwrap_or_default();
+    (epoch + chrono::Duration::seconds(seconds))
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+/// RIV-TA `ehr:log` records (or any XML of records a format describes), streamed: each
+/// `record` element wherever it sits, under any wrapper and any namespace prefix; one row per
+/// `repeat` element in it.
+pub struct XmlRows<'f, R: BufRead> {
+    path: String,
+    reader: quick_xml::Reader<R>,
+    buf: Vec<u8>,
+    format: &'f LogFormat,
+    /// For each field, its path split at `/`, and whether it lies under the repeat.
+    paths: Vec<(usize, Vec<String>, bool)>,
+    record: String,
+    repeat: Vec<String>,
+    /// The lines read so far (newlines in the events seen).
+    line: u64,
+    pending: std::collections::VecDeque<(u64, [String; FIELDS])>,
+    current: (u64, [String; FIELDS]),
+    done: bool,
+}
+
+/// The most text kept of one field, and the most repeats of one record.
+const XML_FIELD_MAX: usize = 4096;
+const XML_REPEAT_MAX: usize = 10_000;
+
+impl<'f, R: BufRead> XmlRows<'f, R> {
+    pub fn new(path: &str, input: R, format: &'f LogFormat) -> XmlRows<'f, R> {
+        let split = |p: &str| -> Vec<String> {
+            p.split('/')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect()
+        };
+        let repeat = format.repeat.as_deref().map(split).unwrap_or_default();
+        let paths = (0..FIELDS)
+            .filter_map(|i| {
+                let p = split(format.column(i)?);
+                let under = !repeat.is_empty() && p.starts_with(&repeat);
+                let rel = if under { p[repeat.len()..].to_vec() } else { p };
+                Some((i, rel, under))
+            })
+            .collect();
+        let mut reader = quick_xml::Reader::from_reader(input);
+        reader.config_mut().expand_empty_elements = true;
+        XmlRows {
+            path: path.to_string(),
+            reader,
+            buf: Vec::with_capacity(4096),
+            format,
+            paths,
+            record: format.record.clone().unwrap_or_else(|| "log".into()),
+            repeat,
+            line: 1,
+            pending: std::collections::VecDeque::new(),
+            current: (0, Default::default()),
+            done: false,
+        }
+    }
+
+    /// Reads up to the end of the next record, queueing its rows; false at the end.
+    fn read_record(&mut self, problems: &mut Problems) -> Result<bool> {
+        use quick_xml::events::Event;
+        let mut inside = false;
+        let mut start_line = 0;
+        // Path below the record, and below the current repeat element.
+        let mut stack: Vec<String> = Vec::new();
+        let mut common: [String; FIELDS] = Default::default();
+        let mut items: Vec<[String; FIELDS]> = Vec::new();
+        let mut item: Option<[String; FIELDS]> = None;
+        let count = |s: &str| memchr_count(s.as_bytes());
+        loop {
+            self.buf.clear();
+            let event = match self.reader.read_event_into(&mut self.buf) {
+                Ok(event) => event,
+                Err(e) => {
+                    problems.push(Problem::new(
+                        &self.path,
+                        self.line,
+                        format!("not well-formed XML: {e}"),
+                    ));
+                    self.done = true;
+                    return Ok(false);
+                }
+            };
+            match event {
+                Event::Start(e) => {
+                    self.line += count(e.attributes_raw());
+                    let local = e.local_name().as_ref().to_string();
+                    if !inside {
+                        if local == self.record {
+                            inside = true;
+                            start_line = self.line;
+                        }
+                        continue;
+                    }
+                    stack.push(local);
+                    if !self.repeat.is_empty() && stack == self.repeat {
+                        item = Some(Default::default());
+                    }
+                }
+                Event::End(e) => {
+                    self.line += count(e.as_ref());
+                    if !inside {
+                        continue;
+                    }
+                    if stack.is_empty() {
+                        // The record's own end.
+                        if let Some(it) = item.take() {
+                            items.push(it);
+                        }
+                        self.emit(start_line, common, items);
+                        return Ok(true);
+                    }
+                    if !self.repeat.is_empty()
+                        && stack == self.repeat
+                        && let Some(it) = item.take()
+                    {
+                        if items.len() >= XML_REPEAT_MAX {
+                            problems.push(Problem::new(
+                                &self.path,
+                                start_line,
+                                format!(
+                                    "a record with more than {XML_REPEAT_MAX} `{}` elements",
+                                    self.repeat.join("/")
+                                ),
+                            ));
+                            self.done = true;
+                            return Ok(false);
+                        }
+                        items.push(it);
+                    }
+                    stack.pop();
+                }
+                Event::Text(t) => {
+                    let text = t.xml10_content();
+                    self.line += count(&text);
+                    if inside {
+                        take_text(
+                            &self.paths,
+                            &self.repeat,
+                            &stack,
+                            &text,
+                            &mut common,
+                            item.as_mut(),
+                        );
+                    }
+                }
+                Event::CData(t) => {
+                    let text = t.xml10_content();
+                    self.line += count(&text);
+                    if inside {
+                        take_text(
+                            &self.paths,
+                            &self.repeat,
+                            &stack,
+                            &text,
+                            &mut common,
+                            item.as_mut(),
+                        );
+                    }
+                }
+                Event::GeneralRef(r) => {
+                    if inside {
+                        let text = match r.resolve_char_ref() {
+                            Ok(Some(c)) => c.to_string(),
+                            _ => match r.xml10_content().as_ref() {
+                                "amp" => "&".into(),
+                                "lt" => "<".into(),
+                                "gt" => ">".into(),
+                                "quot" => "\"".into(),
+                                "apos" => "'".into(),
+                                _ => String::new(),
+                            },
+                        };
+                        take_text(
+                            &self.paths,
+                            &self.repeat,
+                            &stack,
+                            &text,
+                            &mut common,
+                            item.as_mut(),
+                        );
+                    }
+                }
+                Event::Comment(t) => self.line += count(t.as_ref()),
+                Event::DocType(t) => self.line += count(t.as_ref()),
+                Event::PI(t) => self.line += count(t.as_ref()),
+                Event::Decl(_) | Event::Empty(_) => {}
+                Event::Eof => {
+                    if inside {
+                        problems.push(Problem::new(
+                            &self.path,
+                            start_line,
+                            format!("the `{}` record is never closed", self.record),
+                        ));
+                    }
+                    self.done = true;
+                    return Ok(false);
+                }
+            }
+        }
+    }
+}
+
+/// Appends `text` to the field whose path is `stack` (below the repeat element when it is).
+fn take_text(
+    paths: &[(usize, Vec<String>, bool)],
+    repeat: &[String],
+    stack: &[String],
+    text: &str,
+    common: &mut [String; FIELDS],
+    item: Option<&mut [String; FIELDS]>,
+) {
+    let under = !repeat.is_empty() && stack.starts_with(repeat);
+    let rel = if under { &stack[repeat.len()..] } else { stack };
+    let Some((i, _, _)) = paths
+        .iter()
+        .find(|(_, p, u)| *u == under && p.as_slice() == rel)
+    else {
+        return;
+    };
+    let target = if under {
+        match item {
+            Some(item) => &mut item[*i],
+            None => return,
+        }
+    } else {
+        &mut common[*i]
+    };
+    if target.len() + text.len() <= XML_FIELD_MAX {
+        target.push_str(text);
+    }
+}
+
+impl<'f, R: BufRead> XmlRows<'f, R> {
+    /// Queues one row per repeat (or one for the record), each with the record's fields; with
+    /// several, `logId` gets `#1`, `#2`, … so that each row has an id of its own.
+    fn emit(&mut self, line: u64, common: [String; FIELDS], items: Vec<[String; FIELDS]>) {
+        let log_id = field_index("log_id").unwrap_or(0);
+        if items.is_empty() {
+            self.pending.push_back((line, common));
+            return;
+        }
+        let several = items.len() > 1;
+        for (n, item) in items.into_iter().enumerate() {
+            let mut row = common.clone();
+            for (i, v) in item.into_iter().enumerate() {
+                if !v.is_empty() {
+                    row[i] = v;
+                }
+            }
+            if several && !row[log_id].is_empty() {
+                row[log_id] = format!("{}#{}", row[log_id].trim(), n + 1);
+            }
+            self.pending.push_back((line, row));
+        }
+    }
+}
+
+fn memchr_count(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|b| **b == b'\n').count() as u64
+}
+
+impl<R: BufRead> Rows for XmlRows<'_, R> {
+    fn next_row(&mut self, problems: &mut Problems) -> Result<Option<LogRow<'_>>> {
+        while self.pending.is_empty() {
+            if self.done || !self.read_record(problems)? {
+                return Ok(None);
+            }
+        }
+        let Some(next) = self.pending.pop_front() else {
+            return Ok(None);
+        };
+        self.current = next;
+        let (line, values) = &self.current;
+        let mut fields = [""; FIELDS];
+        for (i, f) in fields.iter_mut().enumerate() {
+            let v = values[i].trim();
+            *f = if v.is_empty() {
+                self.format.defaults[i].as_deref().unwrap_or("")
+            } else {
+                v
+            };
+        }
+        map_words(self.format, &mut fields);
+        Ok(Some(LogRow {
+            path: &self.path,
+            line: *line,
+            fields,
+            format: Some(self.format),
+        }))
+    }
+}
