@@ -763,6 +763,7 @@ const OVERVIEW: &[&str] = &[
     "/overview/overdue",
     "/overview/coverage",
     "/overview/emails",
+    "/overview/logs",
 ];
 
 #[tokio::test]
@@ -899,6 +900,10 @@ async fn quality_staff_log_in_see_every_page_and_log_out() {
         (
             "/overview/emails",
             vec!["550 mailbox unavailable", "Uppgift"],
+        ),
+        (
+            "/overview/logs",
+            vec!["Inlästa loggar", "Ingen åtkomstlogg är inläst ännu"],
         ),
     ];
     for (path, texts) in pages {

@@ -33,6 +33,7 @@ pub const PAGES: &[&str] = &[
     "web/coverage.html",
     "web/radar.html",
     "web/emails.html",
+    "web/logs.html",
     "web/style.css",
 ];
 

@@ -38,6 +38,7 @@ const SECTIONS: &[(&str, &str)] = &[
     ("/overview/overdue", "Försenade"),
     ("/overview/coverage", "Täckning"),
     ("/overview/radar", "Risköversikt"),
+    ("/overview/logs", "Loggar"),
     ("/overview/emails", "Mejlfel"),
 ];
 
@@ -432,6 +433,86 @@ fn purpose_sv(purpose: &str) -> &str {
         "inform" => "För kännedom",
         "summary_mail" => "Sammanställning",
         other => other,
+    }
+}
+
+/// `GET /overview/logs`: the access-log imports, each system's covered periods and gaps, and
+/// the files the inbox refused.
+pub async fn logs(State(app): State<Arc<App>>, staff: Staff) -> Response {
+    let data = read(&app, move |app, conn| {
+        let tz = app.views.config().timezone;
+        let local = |seconds: i64| {
+            chrono::DateTime::from_timestamp(seconds, 0)
+                .map(|t| datetime_sv(t, tz))
+                .unwrap_or_default()
+        };
+        let imports = crate::store::records::imports(conn)?
+            .iter()
+            .rev()
+            .map(|r| {
+                Ok(json!({
+                    "id": r.import_id,
+                    "file": r.file,
+                    "system": crate::routine::explain::system_title(&r.system),
+                    "rows": r.rows,
+                    "from": local(r.covers_from),
+                    "to": local(r.covers_to),
+                    "imported": datetime_sv(parse_ts(&r.imported_at)?, tz),
+                }))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let coverage: Vec<Value> = crate::evidence::coverage::by_system(conn)?
+            .iter()
+            .map(|s| {
+                let show = |p: &crate::evidence::coverage::Period| {
+                    let at = |t: &str| {
+                        parse_ts(t)
+                            .map(|t| datetime_sv(t, tz))
+                            .unwrap_or_else(|_| t.to_string())
+                    };
+                    json!({"from": at(&p.from), "to": at(&p.to)})
+                };
+                json!({
+                    "system": crate::routine::explain::system_title(&s.system),
+                    "covered": s.covered.iter().map(show).collect::<Vec<_>>(),
+                    "gaps": s.gaps.iter().map(show).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let failed: Vec<String> = app
+            .views
+            .config()
+            .logs_inbox
+            .as_ref()
+            .and_then(|dir| std::fs::read_dir(dir.join("failed")).ok())
+            .map(|entries| {
+                let mut names: Vec<String> = entries
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| !n.ends_with(".error.txt"))
+                    .collect();
+                names.sort();
+                names
+            })
+            .unwrap_or_default();
+        Ok(json!({
+            "imports": imports,
+            "coverage": coverage,
+            "inbox": app.views.config().logs_inbox.as_ref().map(|d| d.display().to_string()),
+            "failed": failed,
+        }))
+    })
+    .await;
+    match data {
+        Ok(data) => show(
+            &app,
+            &staff,
+            "/overview/logs",
+            "web/logs.html",
+            "Inlästa loggar",
+            data,
+        ),
+        Err(response) => response,
     }
 }
 

@@ -57,6 +57,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/overview/coverage", get(overview::coverage))
         .route("/overview/radar", get(overview::radar))
         .route("/overview/emails", get(overview::emails))
+        .route("/overview/logs", get(overview::logs))
         .route("/static/style.css", get(style))
         .route("/healthz", get(health::healthz))
         .fallback(not_found)

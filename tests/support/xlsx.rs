@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::path::Path;
 
+#[allow(dead_code)]
 pub enum Cell {
     Text(String),
     Number(f64),

@@ -279,6 +279,7 @@ pub fn sniff_csv<'f, R: BufRead>(
         .map(|c| c.name)
         .collect();
     let mut first: Option<Vec<String>> = None;
+    let mut ours_seen = false;
     for _ in 0..HEADER_SEARCH {
         let Some(fields) = records.next_record(&mut problems)? else {
             break;
@@ -294,10 +295,16 @@ pub fn sniff_csv<'f, R: BufRead>(
             if ours * 2 > required.len() {
                 return Ok(Ok(None));
             }
+            ours_seen = ours > 0;
         }
         if let Some(f) = csv.iter().find(|f| f.matches_header(&header).1) {
             return Ok(Ok(Some(f)));
         }
+    }
+    // A header with some of our names and no format's: ours with a mistake, which the schema
+    // reader names column by column.
+    if ours_seen {
+        return Ok(Ok(None));
     }
     let mut message = format!(
         "the header matches no log format: neither our columns ({}) nor a format in formats/",
