@@ -102,7 +102,7 @@ pub enum Command {
     Simulate(simulate::SimulateArgs),
     /// A ready-made example: a synthetic municipality's year, emails in an outbox folder.
     Demo(demo::DemoArgs),
-    /// Write the embedded routines and templates into DIR for editing (never overwrites).
+    /// Write the embedded routines, templates and log formats into DIR for editing (never overwrites).
     Init(InitArgs),
     /// Delegations of a role to a deputy.
     #[command(subcommand)]
@@ -236,7 +236,7 @@ fn resolve_folders(global: &mut Global) -> Result<()> {
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// The folder to write `routines/` and `templates/` into (created when missing).
+    /// The folder to write `routines/`, `templates/` and `formats/` into (created when missing).
     pub dir: PathBuf,
 }
 
@@ -244,7 +244,7 @@ pub struct InitArgs {
 fn init(args: InitArgs) -> Result<u8> {
     let written = crate::embedded::init(&args.dir)?;
     eprintln!(
-        "wrote {} files into {} (routines/ and templates/); edit them, then `loggkoll check --routines {} --templates {}`",
+        "wrote {} files into {} (routines/, templates/ and formats/); edit them, then `loggkoll check --routines {} --templates {}`",
         written.len(),
         args.dir.display(),
         args.dir.join("routines").display(),
