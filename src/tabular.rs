@@ -472,32 +472,17 @@ impl<R: BufRead> Table<R> {
     /// (wrong number of fields, not UTF-8, a quote never closed) are pushed as problems and
     /// skipped; lines with nothing but separators and blanks are skipped silently.
     pub fn next_row(&mut self, problems: &mut Problems) -> Result<Option<Row<'_>>> {
-        loop {
-            let more = self
-                .lexer
-                .next_record(&mut self.record)
-                .map_err(|err| read_error(&self.path, &err))?;
-            if !more {
-                return Ok(None);
-            }
+        let header = &self.header;
+        while next_readable(
+            &mut self.lexer,
+            &mut self.record,
+            &self.path,
+            problems,
+            |field| field_label(header, field),
+        )? {
             let record = &self.record;
-            if let Some(bad) = record.invalid_utf8 {
-                problems.push(Problem::new(self.path.clone(), bad, NOT_UTF8));
-                continue;
-            }
-            if let Some(field) = record.unclosed {
-                let message = format!(
-                    "{}the quoted value is never closed (a `\"` is missing)",
-                    self.field_label(field)
-                );
-                problems.push(Problem::new(self.path.clone(), record.line, message));
-                continue;
-            }
-            if record.is_empty() {
-                continue;
-            }
             if record.len() != self.width {
-                let hint = if self.separator() == b';' && record.len() > self.width {
+                let hint = if self.lexer.separator == Some(b';') && record.len() > self.width {
                     " (a value that contains `;` must be in double quotes)"
                 } else {
                     ""
@@ -516,6 +501,7 @@ impl<R: BufRead> Table<R> {
                 columns: &self.columns,
             }));
         }
+        Ok(None)
     }
 
     /// Calls `each` with every readable row, in order; stops at the first error it returns.
@@ -528,14 +514,6 @@ impl<R: BufRead> Table<R> {
             each(row, problems)?;
         }
         Ok(())
-    }
-
-    /// "field `name`: " for the field at `index`, by its header name when it has one.
-    fn field_label(&self, index: usize) -> String {
-        match self.header.get(index) {
-            Some(name) if !name.is_empty() => format!("field `{name}`: "),
-            _ => format!("field {}: ", index + 1),
-        }
     }
 }
 
@@ -573,34 +551,16 @@ impl<R: BufRead> Records<R> {
     /// The next record that can be read; records that cannot (not UTF-8, a quote never closed)
     /// are pushed as problems and skipped, and so are lines of nothing but separators.
     pub fn next_record(&mut self, problems: &mut Problems) -> Result<Option<Fields<'_>>> {
-        loop {
-            let more = self
-                .lexer
-                .next_record(&mut self.record)
-                .map_err(|err| read_error(&self.path, &err))?;
-            if !more {
-                return Ok(None);
-            }
-            let record = &self.record;
-            if let Some(bad) = record.invalid_utf8 {
-                problems.push(Problem::new(self.path.clone(), bad, NOT_UTF8));
-                continue;
-            }
-            if let Some(field) = record.unclosed {
-                let message = format!(
-                    "field {}: the quoted value is never closed (a `\"` is missing)",
-                    field + 1
-                );
-                problems.push(Problem::new(self.path.clone(), record.line, message));
-                continue;
-            }
-            if record.is_empty() {
-                continue;
-            }
-            return Ok(Some(Fields {
-                record: &self.record,
-            }));
-        }
+        let more = next_readable(
+            &mut self.lexer,
+            &mut self.record,
+            &self.path,
+            problems,
+            |field| format!("field {}: ", field + 1),
+        )?;
+        Ok(more.then_some(Fields {
+            record: &self.record,
+        }))
     }
 }
 
@@ -627,6 +587,50 @@ impl<'r> Fields<'r> {
     /// Field `index`, trimmed; empty past the last field.
     pub fn get(&self, index: usize) -> &'r str {
         self.record.field(index)
+    }
+}
+
+/// "field `name`: " for the field at `index`, by its header name when it has one.
+fn field_label(header: &[String], index: usize) -> String {
+    match header.get(index) {
+        Some(name) if !name.is_empty() => format!("field `{name}`: "),
+        _ => format!("field {}: ", index + 1),
+    }
+}
+
+/// Reads the next record that can be read into `record`; records that cannot (not UTF-8, a
+/// quote never closed) are pushed as problems and skipped, and so are lines of nothing but
+/// separators. False at the end of the input.
+fn next_readable<R: BufRead>(
+    lexer: &mut Lexer<R>,
+    record: &mut RawRecord,
+    path: &str,
+    problems: &mut Problems,
+    label: impl Fn(usize) -> String,
+) -> Result<bool> {
+    loop {
+        if !lexer
+            .next_record(record)
+            .map_err(|err| read_error(path, &err))?
+        {
+            return Ok(false);
+        }
+        if let Some(bad) = record.invalid_utf8 {
+            problems.push(Problem::new(path, bad, NOT_UTF8));
+            continue;
+        }
+        if let Some(field) = record.unclosed {
+            let message = format!(
+                "{}the quoted value is never closed (a `\"` is missing)",
+                label(field)
+            );
+            problems.push(Problem::new(path, record.line, message));
+            continue;
+        }
+        if record.is_empty() {
+            continue;
+        }
+        return Ok(true);
     }
 }
 

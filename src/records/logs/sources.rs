@@ -64,18 +64,23 @@ impl<'f> Mapping<'f> {
 
     /// The row's fields from the cells `cell(index)`.
     fn fields<'a>(&'a self, cell: impl Fn(usize) -> &'a str) -> [&'a str; FIELDS] {
-        let mut fields = [""; FIELDS];
-        for (i, f) in fields.iter_mut().enumerate() {
-            let value = self.at[i].map_or("", &cell);
-            *f = if value.is_empty() {
-                self.format.defaults[i].as_deref().unwrap_or("")
-            } else {
-                value
-            };
-        }
-        map_words(self.format, &mut fields);
-        fields
+        fill(self.format, |i| self.at[i].map_or("", &cell))
     }
+}
+
+/// A row's fields from `value(field)`: the format's default for an empty one, its words as ours.
+fn fill<'a>(format: &'a LogFormat, value: impl Fn(usize) -> &'a str) -> [&'a str; FIELDS] {
+    let mut fields = [""; FIELDS];
+    for (i, f) in fields.iter_mut().enumerate() {
+        let v = value(i);
+        *f = if v.is_empty() {
+            format.defaults[i].as_deref().unwrap_or("")
+        } else {
+            v
+        };
+    }
+    map_words(format, &mut fields);
+    fields
 }
 
 /// The format's words for actions and systems, as ours; the format's system for a row that
@@ -687,47 +692,12 @@ impl<'f, R: BufRead> XmlRows<'f, R> {
                     }
                     stack.pop();
                 }
-                Event::Text(t) => {
-                    let text = t.xml10_content();
-                    self.line += count(&text);
-                    if inside {
-                        take_text(
-                            &self.paths,
-                            &self.repeat,
-                            &stack,
-                            &text,
-                            &mut common,
-                            item.as_mut(),
-                        );
+                Event::Text(_) | Event::CData(_) | Event::GeneralRef(_) => {
+                    let text = text_of(&event);
+                    if !matches!(event, Event::GeneralRef(_)) {
+                        self.line += count(&text);
                     }
-                }
-                Event::CData(t) => {
-                    let text = t.xml10_content();
-                    self.line += count(&text);
                     if inside {
-                        take_text(
-                            &self.paths,
-                            &self.repeat,
-                            &stack,
-                            &text,
-                            &mut common,
-                            item.as_mut(),
-                        );
-                    }
-                }
-                Event::GeneralRef(r) => {
-                    if inside {
-                        let text = match r.resolve_char_ref() {
-                            Ok(Some(c)) => c.to_string(),
-                            _ => match r.xml10_content().as_ref() {
-                                "amp" => "&".into(),
-                                "lt" => "<".into(),
-                                "gt" => ">".into(),
-                                "quot" => "\"".into(),
-                                "apos" => "'".into(),
-                                _ => String::new(),
-                            },
-                        };
                         take_text(
                             &self.paths,
                             &self.repeat,
@@ -813,6 +783,28 @@ impl<'f, R: BufRead> XmlRows<'f, R> {
     }
 }
 
+/// The text an event stands for: a text node, CDATA, or a character or entity reference.
+fn text_of<'e>(event: &'e quick_xml::events::Event) -> std::borrow::Cow<'e, str> {
+    use quick_xml::events::Event;
+    match event {
+        Event::Text(t) => t.xml10_content(),
+        Event::CData(t) => t.xml10_content(),
+        Event::GeneralRef(r) => match r.resolve_char_ref() {
+            Ok(Some(c)) => c.to_string().into(),
+            _ => match r.xml10_content().as_ref() {
+                "amp" => "&",
+                "lt" => "<",
+                "gt" => ">",
+                "quot" => "\"",
+                "apos" => "'",
+                _ => "",
+            }
+            .into(),
+        },
+        _ => "".into(),
+    }
+}
+
 fn memchr_count(bytes: &[u8]) -> u64 {
     bytes.iter().filter(|b| **b == b'\n').count() as u64
 }
@@ -829,16 +821,7 @@ impl<R: BufRead> Rows for XmlRows<'_, R> {
         };
         self.current = next;
         let (line, values) = &self.current;
-        let mut fields = [""; FIELDS];
-        for (i, f) in fields.iter_mut().enumerate() {
-            let v = values[i].trim();
-            *f = if v.is_empty() {
-                self.format.defaults[i].as_deref().unwrap_or("")
-            } else {
-                v
-            };
-        }
-        map_words(self.format, &mut fields);
+        let fields = fill(self.format, |i| values[i].trim());
         Ok(Some(LogRow {
             path: &self.path,
             line: *line,
