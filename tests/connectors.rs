@@ -415,6 +415,10 @@ fn the_inbox_imports_the_good_file_and_files_the_bad_one_with_its_line_named() {
     let list = d.list();
     assert_eq!(list.len(), 1, "{list:?}");
     assert_eq!(list[0]["rows"], 1);
+    // The digest is the file's own SHA-256, as `sha256sum` prints it.
+    use sha2::Digest;
+    let sum = hex::encode(sha2::Sha256::digest(good.as_bytes()));
+    assert_eq!(list[0]["digest"], sum.as_str(), "{list:?}");
     // The contact is told, by email, without the client.
     let mails: Vec<String> = std::fs::read_dir(d.path("mail"))
         .unwrap()

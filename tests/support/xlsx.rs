@@ -1,4 +1,5 @@
-//! A minimal `.xlsx` writer for tests and benchmarks: one sheet, text as inline strings,
+//! A minimal `.xlsx` writer for tests and benchmarks: one sheet, compressed as Excel compresses
+//! its parts, text as inline strings,
 //! numbers as numbers (an Excel date is a number: days since 1899-12-30).
 
 use std::io::Write;
@@ -33,8 +34,8 @@ fn column(mut c: usize) -> String {
 pub fn write(path: &Path, first_row: usize, rows: &[Vec<Cell>]) {
     let file = std::fs::File::create(path).unwrap();
     let mut zip = zip::ZipWriter::new(file);
-    let options =
-        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
     let mut put = |name: &str, text: &str| {
         zip.start_file(name, options).unwrap();
         zip.write_all(text.as_bytes()).unwrap();

@@ -34,10 +34,11 @@ use format::{FileKind, LogFormat};
 use rusqlite::params;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io::{BufReader, Read};
 use std::path::Path;
+use std::sync::Mutex;
+use std::sync::mpsc::{Receiver, SyncSender};
 
 /// The columns of an access-log export, in this order ([`Row::get_at`] reads them by index).
 pub const LOG: Schema = Schema::new(&[
@@ -435,7 +436,7 @@ pub fn import(store: &mut Store, path: &Path, opts: &ImportOptions) -> Result<Im
     match format.file {
         FileKind::Xlsx => import_xlsx(store, path, format, opts),
         FileKind::Xml => {
-            let hash = RefCell::new(Sha256::new());
+            let hash = Mutex::new(Sha256::new());
             let hashing = Hashing {
                 inner: open()?,
                 hash: &hash,
@@ -450,18 +451,18 @@ pub fn import(store: &mut Store, path: &Path, opts: &ImportOptions) -> Result<Im
                 opts,
                 format,
                 None,
-                || hex::encode(hash.take().finalize()),
+                || hash_of(&hash),
             )
         }
         FileKind::Csv => {
-            let hash = RefCell::new(Sha256::new());
+            let hash = Mutex::new(Sha256::new());
             let hashing = Hashing {
                 inner: open()?,
                 hash: &hash,
             };
             let (input, decoded_from) = sources::decoded(hashing, format.encoding)?;
             let mut problems = Problems::new();
-            let digest = || hex::encode(hash.take().finalize());
+            let digest = || hash_of(&hash);
             if format.is_standard() {
                 let Some(table) = Table::from_reader(name.as_str(), input, &LOG, &mut problems)?
                 else {
@@ -540,14 +541,14 @@ fn import_xlsx(
 }
 
 /// Imports our standard CSV from a reader, named `name` in messages.
-pub fn import_reader<R: Read>(
+pub fn import_reader<R: Read + Send>(
     store: &mut Store,
     name: &str,
     input: R,
     opts: &ImportOptions,
 ) -> Result<ImportSummary> {
     let mut problems = Problems::new();
-    let hash = RefCell::new(Sha256::new());
+    let hash = Mutex::new(Sha256::new());
     let hashing = Hashing {
         inner: input,
         hash: &hash,
@@ -566,20 +567,31 @@ pub fn import_reader<R: Read>(
         opts,
         &standard,
         decoded_from,
-        || hex::encode(hash.take().finalize()),
+        || hash_of(&hash),
     )
+}
+
+/// The hex SHA-256 of what passed through a [`Hashing`] reader.
+fn hash_of(hash: &Mutex<Sha256>) -> String {
+    let hash = match hash.lock() {
+        Ok(mut h) => std::mem::take(&mut *h),
+        Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
+    };
+    hex::encode(hash.finalize())
 }
 
 /// A reader that hashes what passes through it.
 struct Hashing<'h, R> {
     inner: R,
-    hash: &'h RefCell<Sha256>,
+    hash: &'h Mutex<Sha256>,
 }
 
 impl<R: Read> Read for Hashing<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.hash.borrow_mut().update(&buf[..n]);
+        if let Ok(mut hash) = self.hash.lock() {
+            hash.update(&buf[..n]);
+        }
         Ok(n)
     }
 }
@@ -596,11 +608,11 @@ struct Batch {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn import_rows<S: Rows>(
+fn import_rows<S: Rows + Send>(
     store: &mut Store,
     name: &str,
-    mut table: S,
-    mut problems: Problems,
+    table: S,
+    problems: Problems,
     opts: &ImportOptions,
     format: &LogFormat,
     decoded_from: Option<&str>,
@@ -627,126 +639,56 @@ fn import_rows<S: Rows>(
         .iter()
         .map(|(_, years)| super::years_before(opts.now, *years).timestamp())
         .collect();
-    let mut times = TimeReader::new(opts.tz);
+    let rules = RowRules {
+        forced,
+        latest,
+        cutoffs,
+        opts,
+        hashed_ids,
+    };
     let tx = store.write()?;
     tx.prepare_cached(
         "INSERT INTO log_imports (imported_at, file, digest, rows) VALUES (?1, ?2, '', 0)",
     )?
     .execute(params![store::ts(opts.now), name])?;
     let import_id = tx.last_insert_rowid();
-    let mut batches: BTreeMap<usize, Batch> = BTreeMap::new();
-    let mut warnings = Warnings::default();
-    let mut ids = SeenIds::default();
-    let (mut rows, mut imported, mut expired) = (0u64, 0u64, 0u64);
-    {
-        let mut insert = tx.prepare_cached(
-            "INSERT INTO access_log (import_id, system, log_id, at, user_id, user_name,
-                user_title, access_unit, subject_id, subject_unit, action, resource_type, purpose,
-                subject_name)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-        )?;
-        let mut index = logindex::ChunkBuilder::new(import_id);
-        let mut strings = store::records::LogStrings::new();
-        while let Some(row) = table.next_row(&mut problems)? {
-            rows += 1;
-            let mut checked = check_row(
-                &row,
-                forced,
-                latest,
-                &mut times,
-                opts,
-                hashed_ids,
-                &mut problems,
-                &mut warnings,
-            );
-            if hashed_ids && let Some(valid) = checked.as_mut() {
-                valid.log_id = std::borrow::Cow::Owned(row_digest(&row, valid));
-            }
-            if let Some(valid) = &checked
-                && let Err(p) = ids.check(&row, valid)
-            {
-                problems.push(p);
-                continue;
-            }
-            // After the first problem nothing more is written: the rest is only checked, so
-            // that every problem (up to the limit) is reported at once.
-            let Some(valid) = checked else { continue };
-            if !problems.is_empty() {
-                continue;
-            }
-            if valid.at < cutoffs[valid.system] {
-                expired += 1;
-                continue;
-            }
-            let system = opts.retention[valid.system].0.as_str();
-            let subject = std::str::from_utf8(&valid.subject).unwrap_or("");
-            let subject_name = row.get_at(SUBJECT_NAME);
-            let mut id = |column: usize, text: &str| strings.id(&tx, column, text);
-            let (access_unit, client_unit) = (
-                id(ACCESS_UNIT, row.get_at(ACCESS_UNIT))?,
-                id(SUBJECT_UNIT, row.get_at(SUBJECT_UNIT))?,
-            );
-            insert.execute(params![
-                import_id,
-                id(SOURCE_SYSTEM, system)?,
-                valid.log_id.as_ref(),
-                valid.at,
-                id(USER_ID, row.get_at(USER_ID))?,
-                id(USER_NAME, row.get_at(USER_NAME))?,
-                id(USER_TITLE, row.get_at(USER_TITLE))?,
-                access_unit,
-                logindex::client_number(subject) as i64,
-                client_unit,
-                id(ACTION, valid.action)?,
-                id(RESOURCE_TYPE, row.get_at(RESOURCE_TYPE))?,
-                id(PURPOSE, row.get_at(PURPOSE))?,
-                subject_name,
-            ])?;
-            imported += 1;
-            let id = tx.last_insert_rowid();
-            // The index names units by their ids; an empty text is none.
-            let digest_id = |text: &str, id: i64| {
-                if text.is_empty() {
-                    0
-                } else {
-                    u32::try_from(id).unwrap_or(0)
-                }
-            };
-            index.push(
-                &tx,
-                &logindex::Access {
-                    row: id,
-                    at: valid.at,
-                    system,
-                    account: row.get_at(USER_ID),
-                    client: logindex::client_number(subject),
-                    client_unit: digest_id(row.get_at(SUBJECT_UNIT), client_unit),
-                    access_unit: digest_id(row.get_at(ACCESS_UNIT), access_unit),
-                    action: action_code(valid.action),
-                    surnames: if subject_name.is_empty() {
-                        [0, 0]
-                    } else {
-                        crate::names::surname_keys(subject_name)
-                    },
-                    log_id: &valid.log_id,
-                },
-            )?;
-            let batch = batches.entry(valid.system).or_insert(Batch {
-                first_row: id,
-                last_row: id,
-                rows: 0,
-                oldest: valid.at,
-                newest: valid.at,
-                retention_years: opts.retention[valid.system].1,
+    // Two threads: this one writes, the other reads and checks the rows and hands the valid
+    // ones over in batches (an import of a year of log is bound by both).
+    let (read, written) = std::thread::scope(|scope| {
+        let (send, receive) = std::sync::mpsc::sync_channel(4);
+        let (back, reuse) = std::sync::mpsc::sync_channel(8);
+        let rules = &rules;
+        let reader = std::thread::Builder::new()
+            .name("log-rows".into())
+            .spawn_scoped(scope, move || {
+                rules.check_all(table, problems, &send, &reuse)
             });
-            batch.last_row = id;
-            batch.rows += 1;
-            batch.oldest = batch.oldest.min(valid.at);
-            batch.newest = batch.newest.max(valid.at);
-        }
-        if problems.is_empty() {
-            index.flush(&tx)?;
-        }
+        let reader = match reader {
+            Ok(reader) => reader,
+            Err(e) => return (Err(Error::runtime(format!("{name}: {e}"))), None),
+        };
+        // Returning drops the receiver, which stops the reader when the writing failed.
+        let written = write_rows(&tx, import_id, opts, receive, &back);
+        let read = reader
+            .join()
+            .unwrap_or_else(|_| Err(Error::runtime(format!("{name}: the reader stopped"))));
+        (read, Some(written))
+    });
+    let read = read?;
+    let Written {
+        imported,
+        mut index,
+        mut batches,
+    } = written.unwrap_or_else(|| Err(Error::runtime(format!("{name}: nothing written"))))?;
+    let Checking {
+        rows,
+        expired,
+        problems,
+        warnings,
+        ids_checked,
+    } = read;
+    if problems.is_empty() {
+        index.flush(&tx)?;
     }
     if !problems.is_empty() {
         // Dropping the transaction rolls everything back.
@@ -831,7 +773,7 @@ fn import_rows<S: Rows>(
         overlaps,
         warned: warnings.count,
         warnings: warnings.shown,
-        ids_checked: ids.checked,
+        ids_checked,
         format: format.id.clone(),
         decoded_from: decoded_from.map(str::to_string),
         digest,
@@ -850,6 +792,279 @@ fn import_rows<S: Rows>(
     )?;
     tx.commit()?;
     Ok(summary)
+}
+
+/// The rules each row is checked by, shared with the reader's thread.
+struct RowRules<'a> {
+    /// `--system` or the format's system, as an index into the retention rules.
+    forced: Option<usize>,
+    /// The latest time an event may have.
+    latest: i64,
+    /// Per system: rows older than this are past their retention, not kept.
+    cutoffs: Vec<i64>,
+    opts: &'a ImportOptions<'a>,
+    /// Each row's id is the SHA-256 of its fields.
+    hashed_ids: bool,
+}
+
+/// What the reader's thread found.
+struct Checking {
+    rows: u64,
+    expired: u64,
+    problems: Problems,
+    warnings: Warnings,
+    ids_checked: u64,
+}
+
+impl RowRules<'_> {
+    /// Reads and checks every row, sending the valid ones in batches (after the first problem
+    /// none: the rest is only checked, so that every problem, up to the limit, is reported at
+    /// once). Stops early when the writer is gone.
+    fn check_all<S: Rows>(
+        &self,
+        mut table: S,
+        mut problems: Problems,
+        send: &SyncSender<Checked>,
+        reuse: &Receiver<Checked>,
+    ) -> Result<Checking> {
+        let mut times = TimeReader::new(self.opts.tz);
+        let mut warnings = Warnings::default();
+        let mut ids = SeenIds::default();
+        let (mut rows, mut expired) = (0u64, 0u64);
+        let mut batch = Checked::default();
+        while let Some(row) = table.next_row(&mut problems)? {
+            rows += 1;
+            let mut checked = check_row(
+                &row,
+                self.forced,
+                self.latest,
+                &mut times,
+                self.opts,
+                self.hashed_ids,
+                &mut problems,
+                &mut warnings,
+            );
+            if self.hashed_ids
+                && let Some(valid) = checked.as_mut()
+            {
+                valid.log_id = std::borrow::Cow::Owned(row_digest(&row, valid));
+            }
+            if let Some(valid) = &checked
+                && let Err(p) = ids.check(&row, valid)
+            {
+                problems.push(p);
+                continue;
+            }
+            let Some(valid) = checked else { continue };
+            if !problems.is_empty() {
+                continue;
+            }
+            if valid.at < self.cutoffs[valid.system] {
+                expired += 1;
+                continue;
+            }
+            batch.push(&row, &valid);
+            if batch.rows.len() == Checked::ROWS {
+                let mut spare = reuse.try_recv().unwrap_or_default();
+                spare.clear();
+                if send.send(std::mem::replace(&mut batch, spare)).is_err() {
+                    break;
+                }
+            }
+        }
+        if problems.is_empty() && !batch.rows.is_empty() {
+            let _ = send.send(batch);
+        }
+        Ok(Checking {
+            rows,
+            expired,
+            problems,
+            warnings,
+            ids_checked: ids.checked,
+        })
+    }
+}
+
+/// Valid rows on their way from the reader's thread to the writer, their texts packed in one
+/// buffer. Emptied batches go back to the reader to be filled again, so that memory is
+/// allocated and freed on one thread (freeing across threads serialises the allocator).
+#[derive(Default)]
+struct Checked {
+    text: String,
+    rows: Vec<CheckedRow>,
+}
+
+struct CheckedRow {
+    at: i64,
+    /// Index into the retention rules.
+    system: usize,
+    action: &'static str,
+    /// `logindex::client_number` of the subject, and `names::surname_keys` of its name.
+    client: u64,
+    surnames: [u32; 2],
+    /// Where the row's texts start in `text`, and where each ends: the `log_id`, then the
+    /// fields of [`CARRIED`].
+    start: usize,
+    ends: [usize; 9],
+}
+
+/// The fields the writer takes as the export gives them.
+const CARRIED: [usize; 8] = [
+    USER_ID,
+    USER_NAME,
+    USER_TITLE,
+    ACCESS_UNIT,
+    SUBJECT_UNIT,
+    RESOURCE_TYPE,
+    PURPOSE,
+    SUBJECT_NAME,
+];
+
+impl Checked {
+    const ROWS: usize = 1024;
+
+    fn clear(&mut self) {
+        self.text.clear();
+        self.rows.clear();
+    }
+
+    fn push(&mut self, row: &LogRow, valid: &Valid) {
+        let start = self.text.len();
+        let mut ends = [0; 9];
+        self.text.push_str(&valid.log_id);
+        ends[0] = self.text.len();
+        for (k, field) in CARRIED.iter().enumerate() {
+            self.text.push_str(row.get_at(*field));
+            ends[k + 1] = self.text.len();
+        }
+        let subject_name = row.get_at(SUBJECT_NAME);
+        self.rows.push(CheckedRow {
+            at: valid.at,
+            system: valid.system,
+            action: valid.action,
+            client: logindex::client_number(std::str::from_utf8(&valid.subject).unwrap_or("")),
+            surnames: if subject_name.is_empty() {
+                [0, 0]
+            } else {
+                crate::names::surname_keys(subject_name)
+            },
+            start,
+            ends,
+        });
+    }
+
+    /// The row's `log_id`.
+    fn log_id<'c>(&'c self, row: &CheckedRow) -> &'c str {
+        self.text.get(row.start..row.ends[0]).unwrap_or("")
+    }
+
+    /// The row's field `field` (one of [`CARRIED`]).
+    fn get<'c>(&'c self, row: &CheckedRow, field: usize) -> &'c str {
+        match CARRIED.iter().position(|f| *f == field) {
+            Some(k) => self.text.get(row.ends[k]..row.ends[k + 1]).unwrap_or(""),
+            None => "",
+        }
+    }
+}
+
+/// What the writer wrote.
+struct Written {
+    imported: u64,
+    index: logindex::ChunkBuilder,
+    /// Per system (index into the retention rules).
+    batches: BTreeMap<usize, Batch>,
+}
+
+/// Writes the checked rows as they come, with their index, until the reader is done.
+fn write_rows(
+    tx: &rusqlite::Connection,
+    import_id: i64,
+    opts: &ImportOptions,
+    receive: Receiver<Checked>,
+    back: &SyncSender<Checked>,
+) -> Result<Written> {
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO access_log (import_id, system, log_id, at, user_id, user_name,
+            user_title, access_unit, subject_id, subject_unit, action, resource_type, purpose,
+            subject_name)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    )?;
+    let mut index = logindex::ChunkBuilder::new(import_id);
+    let mut strings = store::records::LogStrings::new();
+    let mut batches: BTreeMap<usize, Batch> = BTreeMap::new();
+    let mut imported = 0u64;
+    for checked in receive {
+        for row in &checked.rows {
+            let system = opts.retention[row.system].0.as_str();
+            let field = |column: usize| checked.get(row, column);
+            let log_id = checked.log_id(row);
+            let mut id = |column: usize, text: &str| strings.id(tx, column, text);
+            let (access_unit, client_unit) = (
+                id(ACCESS_UNIT, field(ACCESS_UNIT))?,
+                id(SUBJECT_UNIT, field(SUBJECT_UNIT))?,
+            );
+            insert.execute(params![
+                import_id,
+                id(SOURCE_SYSTEM, system)?,
+                log_id,
+                row.at,
+                id(USER_ID, field(USER_ID))?,
+                id(USER_NAME, field(USER_NAME))?,
+                id(USER_TITLE, field(USER_TITLE))?,
+                access_unit,
+                row.client as i64,
+                client_unit,
+                id(ACTION, row.action)?,
+                id(RESOURCE_TYPE, field(RESOURCE_TYPE))?,
+                id(PURPOSE, field(PURPOSE))?,
+                field(SUBJECT_NAME),
+            ])?;
+            imported += 1;
+            let id = tx.last_insert_rowid();
+            // The index names units by their ids; an empty text is none.
+            let digest_id = |text: &str, id: i64| {
+                if text.is_empty() {
+                    0
+                } else {
+                    u32::try_from(id).unwrap_or(0)
+                }
+            };
+            index.push(
+                tx,
+                &logindex::Access {
+                    row: id,
+                    at: row.at,
+                    system,
+                    account: field(USER_ID),
+                    client: row.client,
+                    client_unit: digest_id(field(SUBJECT_UNIT), client_unit),
+                    access_unit: digest_id(field(ACCESS_UNIT), access_unit),
+                    action: action_code(row.action),
+                    surnames: row.surnames,
+                    log_id,
+                },
+            )?;
+            let batch = batches.entry(row.system).or_insert(Batch {
+                first_row: id,
+                last_row: id,
+                rows: 0,
+                oldest: row.at,
+                newest: row.at,
+                retention_years: opts.retention[row.system].1,
+            });
+            batch.last_row = id;
+            batch.rows += 1;
+            batch.oldest = batch.oldest.min(row.at);
+            batch.newest = batch.newest.max(row.at);
+        }
+        // Dropped here when the reader has enough spares.
+        let _ = back.try_send(checked);
+    }
+    Ok(Written {
+        imported,
+        index,
+        batches,
+    })
 }
 
 /// RFC 3339 of a Unix time, as the store writes instants.
@@ -1081,13 +1296,19 @@ pub use crate::personnummer::digits as subject_digits;
 /// order, so the zone is looked up about once an hour of log.
 struct TimeReader {
     tz: Tz,
+    /// A format's `time_format`, parsed.
+    items: Option<(String, Vec<chrono::format::Item<'static>>)>,
     /// (local date and hour, offset in seconds) of the last local time resolved.
     last: Option<(NaiveDate, u32, i64)>,
 }
 
 impl TimeReader {
     fn new(tz: Tz) -> TimeReader {
-        TimeReader { tz, last: None }
+        TimeReader {
+            tz,
+            items: None,
+            last: None,
+        }
     }
 
     /// Unix seconds, or `None` when `text` is not a time of the accepted forms.
@@ -1107,11 +1328,25 @@ impl TimeReader {
     /// What `text` says in a format's own `time_format` (a chrono format, local time unless it
     /// has `%z`); a time written in our forms (a date cell of a sheet) is read too.
     fn read_with(&mut self, text: &str, format: &str) -> TimeRead {
-        if let Ok(t) = DateTime::parse_from_str(text, format) {
-            return TimeRead::At(t.timestamp());
+        // The format is parsed once, not per row.
+        if self.items.as_ref().is_none_or(|(f, _)| f != format) {
+            let items = chrono::format::StrftimeItems::new(format)
+                .parse_to_owned()
+                .unwrap_or_default();
+            self.items = Some((format.to_string(), items));
         }
-        match NaiveDateTime::parse_from_str(text, format) {
-            Ok(local) => {
+        let items = self.items.as_ref().map_or(&[][..], |(_, i)| i.as_slice());
+        let mut parsed = chrono::format::Parsed::new();
+        let read =
+            chrono::format::parse(&mut parsed, text, items.iter()).and_then(|()| {
+                match parsed.offset() {
+                    Some(_) => parsed.to_datetime().map(|t| Ok(t.timestamp())),
+                    None => parsed.to_naive_datetime_with_offset(0).map(Err),
+                }
+            });
+        match read {
+            Ok(Ok(at)) => TimeRead::At(at),
+            Ok(Err(local)) => {
                 use chrono::Datelike;
                 if local.year() < EARLIEST_YEAR {
                     TimeRead::Ancient

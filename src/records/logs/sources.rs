@@ -187,10 +187,10 @@ impl<R: BufRead> Rows for FormatCsv<'_, R> {
 
 /// The text of a CSV as UTF-8: as it is when it is UTF-8, decoded when the format declares
 /// Windows-1252 (ISO-8859-1 is read as its superset), or when the first megabyte is not UTF-8.
-pub fn decoded<'r, R: Read + 'r>(
+pub fn decoded<'r, R: Read + Send + 'r>(
     input: R,
     declared: Option<&'static encoding_rs::Encoding>,
-) -> Result<(Box<dyn BufRead + 'r>, Option<&'static str>)> {
+) -> Result<(Box<dyn BufRead + Send + 'r>, Option<&'static str>)> {
     let mut input = BufReader::with_capacity(1 << 20, input);
     let encoding = match declared {
         Some(e) if e == encoding_rs::UTF_8 => None,
@@ -341,8 +341,12 @@ pub fn sniff_csv<'f, R: BufRead>(
 pub struct XlsxRows<'f> {
     path: String,
     rows: std::sync::mpsc::Receiver<Sheet>,
-    batch: std::vec::IntoIter<(u64, Vec<String>)>,
-    current: (u64, Vec<String>),
+    /// Emptied batches go back to the sheet's thread to be filled again: the memory of a cell
+    /// is allocated and freed on one thread (freeing across threads serialises the allocator).
+    back: std::sync::mpsc::SyncSender<SheetRows>,
+    batch: SheetRows,
+    /// The current row's index in `batch`.
+    at: usize,
     mapping: Option<Mapping<'f>>,
     format: &'f LogFormat,
     header_problem: Option<String>,
@@ -351,8 +355,71 @@ pub struct XlsxRows<'f> {
 }
 
 enum Sheet {
-    Rows(Vec<(u64, Vec<String>)>),
+    Rows(SheetRows),
     Failed(String),
+}
+
+/// Rows of a sheet, packed: every cell's text in one buffer.
+#[derive(Default)]
+struct SheetRows {
+    text: String,
+    /// Each cell's end in `text` (it starts where the one before ends); a row's cells are
+    /// consecutive, one per column from A, empty ones included.
+    ends: Vec<usize>,
+    /// Each row: its number as Excel numbers it, and its first cell's index in `ends`.
+    rows: Vec<(u64, usize)>,
+}
+
+impl SheetRows {
+    const ROWS: usize = 1024;
+
+    fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+        self.rows.clear();
+    }
+
+    /// The cells of row `r`.
+    fn cells(&self, r: usize) -> impl Iterator<Item = &str> + '_ {
+        let first = self.rows.get(r).map_or(0, |row| row.1);
+        let last = self.rows.get(r + 1).map_or(self.ends.len(), |row| row.1);
+        (first..last).map(move |i| self.cell_at(i))
+    }
+
+    fn cell_at(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        self.text.get(start..self.ends[i]).unwrap_or("")
+    }
+
+    /// Cell `c` (from column A) of row `r`; empty past the row's end.
+    fn cell(&self, r: usize, c: usize) -> &str {
+        let first = self.rows.get(r).map_or(0, |row| row.1);
+        let last = self.rows.get(r + 1).map_or(self.ends.len(), |row| row.1);
+        if first + c < last {
+            self.cell_at(first + c)
+        } else {
+            ""
+        }
+    }
+
+    /// Starts row `number` (cells are then pushed in column order).
+    fn start_row(&mut self, number: u64) {
+        self.rows.push((number, self.ends.len()));
+    }
+
+    /// Puts `value` in column `c` of the row being filled, after empty cells up to it.
+    fn push_cell(&mut self, c: usize, value: &str) {
+        let first = self.rows.last().map_or(0, |row| row.1);
+        while self.ends.len() < first + c {
+            self.ends.push(self.text.len());
+        }
+        if self.ends.len() > first + c {
+            // A column given twice (or out of order): the first value stands.
+            return;
+        }
+        self.text.push_str(value);
+        self.ends.push(self.text.len());
+    }
 }
 
 /// The biggest workbook read (compressed); an export of a year of log fits many times over.
@@ -381,16 +448,17 @@ impl<'f> XlsxRows<'f> {
             return Ok(None);
         }
         let (send, rows) = std::sync::mpsc::sync_channel(4);
-        let reader_name = name.clone();
+        let (back, reuse) = std::sync::mpsc::sync_channel(8);
         std::thread::Builder::new()
             .name("xlsx".into())
-            .spawn(move || read_sheet(file, &reader_name, &send))
+            .spawn(move || read_sheet(file, &send, &reuse))
             .map_err(|e| Error::runtime(format!("{name}: {e}")))?;
         let mut me = XlsxRows {
             path: name,
             rows,
-            batch: Vec::new().into_iter(),
-            current: (0, Vec::new()),
+            back,
+            batch: SheetRows::default(),
+            at: 0,
             mapping: None,
             format,
             header_problem: None,
@@ -402,14 +470,14 @@ impl<'f> XlsxRows<'f> {
             if !me.advance(problems)? {
                 break;
             }
-            let header: Vec<&str> = me.current.1.iter().map(String::as_str).collect();
+            let header: Vec<&str> = me.batch.cells(me.at).collect();
             if let Some(m) = Mapping::new(format, &header) {
                 me.mapping = Some(m);
                 return Ok(Some(me));
             }
             let (found, _) = format.matches_header(&header);
             if found > best.0 {
-                best = (found, me.current.1.clone());
+                best = (found, header.iter().map(|h| h.to_string()).collect());
             }
         }
         if problems.is_empty() {
@@ -425,15 +493,34 @@ impl<'f> XlsxRows<'f> {
     /// Moves to the next non-empty row; false at the end (or when the sheet failed, pushed).
     fn advance(&mut self, problems: &mut Problems) -> Result<bool> {
         loop {
-            if let Some(row) = self.batch.next() {
-                if row.1.iter().all(|c| c.trim().is_empty()) {
+            // The first call starts before the first batch: `at` is 0 of an empty one.
+            let next = if self.batch.rows.is_empty() {
+                0
+            } else {
+                self.at + 1
+            };
+            if next < self.batch.rows.len() {
+                self.at = next;
+                if self.batch.cells(next).all(|c| c.trim().is_empty()) {
                     continue;
                 }
-                self.current = row;
                 return Ok(true);
             }
             match self.rows.recv() {
-                Ok(Sheet::Rows(batch)) => self.batch = batch.into_iter(),
+                Ok(Sheet::Rows(batch)) => {
+                    let mut done = std::mem::replace(&mut self.batch, batch);
+                    done.clear();
+                    // Dropped here when the sheet's thread has enough spares.
+                    let _ = self.back.try_send(done);
+                    self.at = 0;
+                    if self.batch.rows.is_empty() {
+                        continue;
+                    }
+                    if self.batch.cells(0).all(|c| c.trim().is_empty()) {
+                        continue;
+                    }
+                    return Ok(true);
+                }
                 Ok(Sheet::Failed(message)) => {
                     problems.push(Problem::new(&self.path, 0, message));
                     return Ok(false);
@@ -452,20 +539,20 @@ impl Rows for XlsxRows<'_> {
         let Some(mapping) = &self.mapping else {
             return Ok(None);
         };
+        let (batch, r) = (&self.batch, self.at);
         // A time written as a number is an Excel date serial, whatever the cell's style says.
-        let time_cell = mapping.at[super::EVENT_TIME].and_then(|i| self.current.1.get(i));
-        self.time = time_cell
+        self.time = mapping.at[super::EVENT_TIME]
+            .map(|i| batch.cell(r, i))
             .and_then(|c| c.trim().parse::<f64>().ok())
             .filter(|x| (1.0..2_958_466.0).contains(x))
             .map(excel_time);
-        let cells = &self.current.1;
-        let mut fields = mapping.fields(|i| cells.get(i).map_or("", |c| c.trim()));
+        let mut fields = mapping.fields(|i| batch.cell(r, i).trim());
         if let Some(t) = &self.time {
             fields[super::EVENT_TIME] = t;
         }
         Ok(Some(LogRow {
             path: &self.path,
-            line: self.current.0,
+            line: batch.rows.get(r).map_or(0, |row| row.0),
             fields,
             format: Some(self.format),
         }))
@@ -473,9 +560,14 @@ impl Rows for XlsxRows<'_> {
 }
 
 /// Reads the first sheet's cells in order, sending rows (numbered as Excel numbers them) in
-/// batches; stops when the receiver is gone.
-fn read_sheet(file: std::fs::File, name: &str, send: &std::sync::mpsc::SyncSender<Sheet>) {
+/// batches, filling the emptied batches that come back; stops when the receiver is gone.
+fn read_sheet(
+    file: std::fs::File,
+    send: &std::sync::mpsc::SyncSender<Sheet>,
+    reuse: &std::sync::mpsc::Receiver<SheetRows>,
+) {
     use calamine::{DataRef, Reader, Xlsx};
+    use std::fmt::Write;
     let fail = |m: String| {
         let _ = send.send(Sheet::Failed(m));
     };
@@ -490,9 +582,9 @@ fn read_sheet(file: std::fs::File, name: &str, send: &std::sync::mpsc::SyncSende
         Ok(cells) => cells,
         Err(e) => return fail(format!("sheet `{first}`: {e}")),
     };
-    let mut batch: Vec<(u64, Vec<String>)> = Vec::with_capacity(1024);
-    let mut row: Option<(u32, Vec<String>)> = None;
-    let _ = name;
+    let mut batch = SheetRows::default();
+    let mut row: Option<u32> = None;
+    let mut value = String::new();
     loop {
         let cell = match cells.next_cell() {
             Ok(Some(cell)) => cell,
@@ -500,41 +592,38 @@ fn read_sheet(file: std::fs::File, name: &str, send: &std::sync::mpsc::SyncSende
             Err(e) => return fail(format!("sheet `{first}`: {e}")),
         };
         let (r, c) = cell.get_position();
-        if row.as_ref().is_none_or(|(at, _)| *at != r) {
-            if let Some((at, values)) = row.take() {
-                batch.push((u64::from(at) + 1, values));
-                if batch.len() == 1024 {
-                    if send.send(Sheet::Rows(std::mem::take(&mut batch))).is_err() {
-                        return;
-                    }
-                    batch.reserve(1024);
+        if row != Some(r) {
+            if row.is_some() && batch.rows.len() == SheetRows::ROWS {
+                let full = std::mem::replace(&mut batch, reuse.try_recv().unwrap_or_default());
+                if send.send(Sheet::Rows(full)).is_err() {
+                    return;
                 }
             }
-            row = Some((r, Vec::new()));
+            batch.start_row(u64::from(r) + 1);
+            row = Some(r);
         }
-        let Some((_, values)) = row.as_mut() else {
-            continue;
-        };
         // A sheet is at most 16,384 columns wide.
         let c = (c as usize).min(16_383);
-        if values.len() <= c {
-            values.resize(c + 1, String::new());
-        }
-        values[c] = match cell.get_value() {
-            DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.clone(),
-            DataRef::SharedString(s) => (*s).to_string(),
-            DataRef::Int(i) => i.to_string(),
-            DataRef::Float(f) => number(*f),
-            DataRef::Bool(b) => b.to_string(),
-            DataRef::DateTime(d) => excel_time(d.as_f64()),
-            DataRef::Error(e) => format!("#{e:?}"),
-            DataRef::Empty => String::new(),
+        let text = match cell.get_value() {
+            DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.as_str(),
+            DataRef::SharedString(s) => s,
+            DataRef::Empty => "",
+            other => {
+                value.clear();
+                let _ = match other {
+                    DataRef::Int(i) => write!(value, "{i}"),
+                    DataRef::Float(f) => write!(value, "{}", number(*f)),
+                    DataRef::Bool(b) => write!(value, "{b}"),
+                    DataRef::DateTime(d) => write!(value, "{}", excel_time(d.as_f64())),
+                    DataRef::Error(e) => write!(value, "#{e:?}"),
+                    _ => Ok(()),
+                };
+                value.as_str()
+            }
         };
+        batch.push_cell(c, text);
     }
-    if let Some((at, values)) = row.take() {
-        batch.push((u64::from(at) + 1, values));
-    }
-    if !batch.is_empty() {
+    if !batch.rows.is_empty() {
         let _ = send.send(Sheet::Rows(batch));
     }
 }
