@@ -10,8 +10,7 @@
 //! The connectors (issue 15) are measured the same way, each beside `sqlite3 .import` of the same
 //! rows as CSV: the whole export as a Windows-1252 `;` CSV with Swedish headers read through a
 //! format file, and a fifth of it as an `.xlsx` (deflated, as Excel writes it) and as RIV-TA XML
-//! (targets: the format CSV at
-//! least 1× sqlite3, XLSX and XML at least 200,000 rows/s).
+//! (targets: the format CSV at least 1× sqlite3, XLSX and XML at least 200,000 rows/s).
 //!
 //! `cargo bench --bench logs`. Needs `sqlite3` on the PATH (Debian: `apt-get install sqlite3`)
 //! for the comparison; without it only our figure is printed.

@@ -864,7 +864,7 @@ impl RowRules<'_> {
                 continue;
             }
             batch.push(&row, &valid);
-            if batch.rows.len() == Checked::ROWS {
+            if batch.rows.len() >= Checked::ROWS || batch.text.len() >= Checked::TEXT {
                 let mut spare = reuse.try_recv().unwrap_or_default();
                 spare.clear();
                 if send.send(std::mem::replace(&mut batch, spare)).is_err() {
@@ -921,7 +921,9 @@ const CARRIED: [usize; 8] = [
 ];
 
 impl Checked {
+    /// A batch is sent at this many rows or bytes of text, whichever comes first.
     const ROWS: usize = 1024;
+    const TEXT: usize = 4 << 20;
 
     fn clear(&mut self) {
         self.text.clear();

@@ -371,7 +371,17 @@ struct SheetRows {
 }
 
 impl SheetRows {
+    /// A batch is sent when it has this many rows, cells or bytes of text (a hostile sheet with
+    /// a far column on every row, or huge cells, stays bounded).
     const ROWS: usize = 1024;
+    const CELLS: usize = 1 << 16;
+    const TEXT: usize = 4 << 20;
+
+    fn full(&self) -> bool {
+        self.rows.len() >= SheetRows::ROWS
+            || self.ends.len() >= SheetRows::CELLS
+            || self.text.len() >= SheetRows::TEXT
+    }
 
     fn clear(&mut self) {
         self.text.clear();
@@ -593,7 +603,7 @@ fn read_sheet(
         };
         let (r, c) = cell.get_position();
         if row != Some(r) {
-            if row.is_some() && batch.rows.len() == SheetRows::ROWS {
+            if row.is_some() && batch.full() {
                 let full = std::mem::replace(&mut batch, reuse.try_recv().unwrap_or_default());
                 if send.send(Sheet::Rows(full)).is_err() {
                     return;
@@ -917,5 +927,42 @@ impl<R: BufRead> Rows for XmlRows<'_, R> {
             fields,
             format: Some(self.format),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SheetRows;
+
+    #[test]
+    fn sheet_rows_pack_cells_in_their_columns() {
+        let mut b = SheetRows::default();
+        b.start_row(2);
+        b.push_cell(0, "a");
+        // Columns B and C are empty: the cell lands in D.
+        b.push_cell(3, "d");
+        // A column given twice keeps its first value.
+        b.push_cell(3, "again");
+        b.start_row(5);
+        b.push_cell(1, "x");
+        assert_eq!(b.cells(0).collect::<Vec<_>>(), ["a", "", "", "d"]);
+        assert_eq!(b.cells(1).collect::<Vec<_>>(), ["", "x"]);
+        assert_eq!((b.cell(0, 3), b.cell(0, 9), b.cell(1, 1)), ("d", "", "x"));
+        assert_eq!(b.rows.iter().map(|r| r.0).collect::<Vec<_>>(), [2, 5]);
+        assert!(!b.full());
+        b.clear();
+        assert_eq!(b.cells(0).count(), 0);
+    }
+
+    #[test]
+    fn a_batch_of_far_columns_is_full_before_its_row_count() {
+        let mut b = SheetRows::default();
+        let mut rows = 0;
+        while !b.full() {
+            b.start_row(rows + 1);
+            b.push_cell(16_383, "far");
+            rows += 1;
+        }
+        assert!(rows < SheetRows::ROWS as u64, "{rows}");
     }
 }
