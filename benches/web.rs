@@ -212,6 +212,7 @@ fn main() {
                         person_id: person.clone(),
                         expires,
                         read_only: false,
+            generation: 0,
                     },
                 )
             })

@@ -20,6 +20,10 @@ pub struct Claims {
     /// A link sent for information ("för kännedom"): it shows the step, never an answer form,
     /// whoever opens it.
     pub read_only: bool,
+    /// The task's link generation when the link was made: sending a step's link again from the
+    /// overview moves the task to the next one, and older links stop working. 0 is written as
+    /// nothing (links made before there were generations are generation 0).
+    pub generation: u32,
 }
 
 /// The mark of a read-only link, signed with the rest.
@@ -42,7 +46,7 @@ fn mac(secret: &[u8], payload: &str) -> HmacSha256 {
 }
 
 /// `TASK.PERSON.EXPIRY.SIGNATURE`, URL-safe; a read-only link is
-/// `TASK.PERSON.EXPIRY.r.SIGNATURE`.
+/// `TASK.PERSON.EXPIRY.r.SIGNATURE`; a link of generation N > 0 has `.gN` before the signature.
 pub fn sign(secret: &[u8], claims: &Claims) -> String {
     let person = URL_SAFE_NO_PAD.encode(claims.person_id.as_bytes());
     let mut payload = format!(
@@ -55,25 +59,31 @@ pub fn sign(secret: &[u8], claims: &Claims) -> String {
         payload.push('.');
         payload.push_str(READ_ONLY);
     }
+    if claims.generation > 0 {
+        payload.push_str(&format!(".g{}", claims.generation));
+    }
     let signature = URL_SAFE_NO_PAD.encode(mac(secret, &payload).finalize().into_bytes());
     format!("{payload}.{signature}")
 }
 
 /// Checks a token: its signature first (in constant time), then its expiry against `now`.
 pub fn verify(secret: &[u8], token: &str, now: DateTime<Utc>) -> Result<Claims, LinkError> {
-    let parts: Vec<&str> = token.split('.').collect();
-    let (task, person, expires, read_only, signature) = match parts.as_slice() {
-        [task, person, expires, signature] => (task, person, expires, false, signature),
-        [task, person, expires, mark, signature] if *mark == READ_ONLY => {
-            (task, person, expires, true, signature)
-        }
+    let Some((payload, signature)) = token.rsplit_once('.') else {
+        return Err(LinkError::Invalid);
+    };
+    let parts: Vec<&str> = payload.split('.').collect();
+    let (task, person, expires, marks) = match parts.as_slice() {
+        [task, person, expires, marks @ ..] if marks.len() <= 2 => (task, person, expires, marks),
         _ => return Err(LinkError::Invalid),
     };
-    let mut payload = format!("{task}.{person}.{expires}");
-    if read_only {
-        payload.push('.');
-        payload.push_str(READ_ONLY);
-    }
+    // The marks in their one order: `r`, then `gN` (N > 0, no leading zero).
+    let (read_only, generation) = match marks {
+        [] => (false, 0),
+        [m] if *m == READ_ONLY => (true, 0),
+        [g] => (false, generation_of(g)?),
+        [m, g] if *m == READ_ONLY => (true, generation_of(g)?),
+        _ => return Err(LinkError::Invalid),
+    };
     let signature = URL_SAFE_NO_PAD
         .decode(signature)
         .map_err(|_| LinkError::Invalid)?;
@@ -99,7 +109,17 @@ pub fn verify(secret: &[u8], token: &str, now: DateTime<Utc>) -> Result<Claims, 
         person_id,
         expires,
         read_only,
+        generation,
     })
+}
+
+/// N of a `gN` mark.
+fn generation_of(mark: &str) -> Result<u32, LinkError> {
+    let digits = mark.strip_prefix('g').ok_or(LinkError::Invalid)?;
+    if digits.starts_with('0') {
+        return Err(LinkError::Invalid);
+    }
+    digits.parse().map_err(|_| LinkError::Invalid)
 }
 
 #[cfg(test)]
@@ -116,7 +136,32 @@ mod tests {
             person_id: "p-17".into(),
             expires: at("2027-02-01T00:00:00Z"),
             read_only: false,
+            generation: 0,
         }
+    }
+
+    #[test]
+    fn a_later_generation_is_signed_and_cannot_be_lowered() {
+        let now = at("2027-01-15T00:00:00Z");
+        for read_only in [false, true] {
+            let later = Claims {
+                generation: 3,
+                read_only,
+                ..claims()
+            };
+            let token = sign(b"secret", &later);
+            assert!(token.contains(".g3."), "{token}");
+            assert_eq!(verify(b"secret", &token, now), Ok(later));
+            for forged in [
+                token.replacen(".g3.", ".g2.", 1),
+                token.replacen(".g3.", ".", 1),
+                token.replacen(".g3.", ".g03.", 1),
+            ] {
+                assert_eq!(verify(b"secret", &forged, now), Err(LinkError::Invalid));
+            }
+        }
+        // A link of generation 0 looks as links always did.
+        assert_eq!(sign(b"secret", &claims()).matches('.').count(), 3);
     }
 
     #[test]

@@ -587,6 +587,7 @@ async fn the_escalation_role_answers_only_after_the_step_has_escalated() {
             person_id: ops.clone(),
             expires: at(NOW) + Duration::days(60),
             read_only: false,
+            generation: 0,
         },
     );
     let path = format!("/t/{token}");
@@ -624,6 +625,7 @@ async fn the_escalation_role_answers_only_after_the_step_has_escalated() {
             person_id: ops,
             expires: late + Duration::days(60),
             read_only: true,
+            generation: 0,
         },
     );
     let page = send(&app, get(&format!("/t/{read_only}"))).await;
@@ -793,7 +795,7 @@ async fn the_overview_is_unreachable_without_a_session() {
 
 fn add_user(f: &Fixture, name: &str, pw: &str) {
     let hash = password::hash(pw).expect("hash");
-    assert!(loggkoll::store::web::add_user(&f.store().conn, name, &hash, at(NOW)).expect("add"));
+    assert!(loggkoll::store::web::add_user(&f.store().conn, name, &hash, loggkoll::store::web::WebRole::Quality, at(NOW)).expect("add"));
 }
 
 /// Logs in; returns the reply to the login post.

@@ -482,6 +482,7 @@ async fn quality_staff_log_in_and_read_the_overview_in_chromium() {
         &f.store().conn,
         "kvalitet",
         &hash,
+        loggkoll::store::web::WebRole::Quality,
         fixture::at(fixture::NOW),
     )
     .expect("an account");

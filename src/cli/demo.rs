@@ -296,7 +296,7 @@ pub fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
     let hash = crate::web::password::hash(&password)?;
     {
         let tx = engine.store.write()?;
-        crate::store::web::add_user(&tx, "demo", &hash, end)?;
+        crate::store::web::add_user(&tx, "demo", &hash, crate::store::web::WebRole::Admin, end)?;
         tx.commit()?;
     }
 

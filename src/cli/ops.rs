@@ -538,6 +538,7 @@ pub fn case(env: &Env, cmd: CaseCommand) -> Result<u8> {
                 system: args.system,
                 client_name: args.client_name,
                 client_address: args.client_address,
+                from_web: false,
             };
             let mut engine = open_engine(env, now)?;
             let id = engine.open_case(&req, now)?;

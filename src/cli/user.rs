@@ -4,6 +4,7 @@
 
 use super::Env;
 use super::ops::{JsonArg, open_store};
+use crate::store::web::WebRole;
 use crate::store::{audit, web as db};
 use crate::web::password;
 use crate::{Error, Result};
@@ -14,13 +15,39 @@ use std::io::{BufRead, IsTerminal, Read, Write};
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
     /// Add an account for the overview; the password is read from standard input.
-    Add(UserArgs),
+    Add(AddArgs),
+    /// Change what an account may do.
+    Role(RoleArgs),
     /// Set a new password (read from standard input); ends the account's sessions.
     Password(UserArgs),
     /// The accounts.
     List(JsonArg),
     /// Remove an account and end its sessions.
     Remove(UserArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The account name (letters, digits, `.`, `_`, `-`, `@`).
+    pub name: String,
+    /// `admin` also manages accounts, `quality` reads everything and starts and steers cases,
+    /// `reader` reads.
+    #[arg(long, default_value = "quality", value_parser = ["admin", "quality", "reader"])]
+    pub role: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RoleArgs {
+    pub name: String,
+    #[arg(value_parser = ["admin", "quality", "reader"])]
+    pub role: String,
+}
+
+/// A role the argument parser has admitted already.
+fn role(text: &str) -> Result<WebRole> {
+    WebRole::parse(text).ok_or_else(|| {
+        Error::usage(format!("unknown role `{text}`: admin, quality or reader"))
+    })
 }
 
 #[derive(Debug, Args)]
@@ -117,8 +144,13 @@ fn audit_user(
     conn: &rusqlite::Connection,
     event: &str,
     name: &str,
+    role: Option<WebRole>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<()> {
+    let mut data = json!({"user": name});
+    if let Some(role) = role {
+        data["role"] = json!(role.as_str());
+    }
     audit::append(
         conn,
         now,
@@ -127,7 +159,7 @@ fn audit_user(
             event,
             case_id: None,
             round_id: None,
-            data: json!({"user": name}),
+            data,
             personal: None,
         },
     )?;
@@ -146,14 +178,28 @@ pub fn run(env: &Env, cmd: UserCommand) -> Result<u8> {
                     args.name, args.name
                 )));
             }
+            let role = role(&args.role)?;
             let hash = password::hash(&read_password()?)?;
             let tx = store.write()?;
-            if !db::add_user(&tx, &args.name, &hash, now)? {
+            if !db::add_user(&tx, &args.name, &hash, role, now)? {
                 return Err(Error::bad_input(format!("account `{}` exists", args.name)));
             }
-            audit_user(&tx, "web.user_added", &args.name, now)?;
+            audit_user(&tx, "web.user_added", &args.name, Some(role), now)?;
             tx.commit()?;
-            eprintln!("added account `{}`", args.name);
+            eprintln!("added account `{}` ({})", args.name, role.as_str());
+            Ok(0)
+        }
+        UserCommand::Role(args) => {
+            let now = env.now()?;
+            let role = role(&args.role)?;
+            let mut store = open_store(env)?;
+            let tx = store.write()?;
+            if !db::set_role(&tx, &args.name, role)? {
+                return Err(Error::bad_input(format!("no account `{}`", args.name)));
+            }
+            audit_user(&tx, "web.role_changed", &args.name, Some(role), now)?;
+            tx.commit()?;
+            eprintln!("account `{}` is now {}", args.name, role.as_str());
             Ok(0)
         }
         UserCommand::Password(args) => {
@@ -167,7 +213,7 @@ pub fn run(env: &Env, cmd: UserCommand) -> Result<u8> {
             if !db::set_password(&tx, &args.name, &hash, now)? {
                 return Err(Error::bad_input(format!("no account `{}`", args.name)));
             }
-            audit_user(&tx, "web.password_changed", &args.name, now)?;
+            audit_user(&tx, "web.password_changed", &args.name, None, now)?;
             tx.commit()?;
             eprintln!("new password for `{}`; its sessions have ended", args.name);
             Ok(0)
@@ -180,11 +226,15 @@ pub fn run(env: &Env, cmd: UserCommand) -> Result<u8> {
                     .map_err(|e| Error::runtime(e.to_string()))?;
                 println!("{text}");
             } else {
-                println!("{:<24} {:<22} {:<22}", "ACCOUNT", "CREATED", "LAST LOGIN");
+                println!(
+                    "{:<24} {:<8} {:<22} {:<22}",
+                    "ACCOUNT", "ROLE", "CREATED", "LAST LOGIN"
+                );
                 for u in users {
                     println!(
-                        "{:<24} {:<22} {:<22}",
+                        "{:<24} {:<8} {:<22} {:<22}",
                         u.name,
+                        u.role.as_str(),
                         u.created_at,
                         u.last_login_at.as_deref().unwrap_or("-")
                     );
@@ -199,7 +249,7 @@ pub fn run(env: &Env, cmd: UserCommand) -> Result<u8> {
             if !db::remove_user(&tx, &args.name)? {
                 return Err(Error::bad_input(format!("no account `{}`", args.name)));
             }
-            audit_user(&tx, "web.user_removed", &args.name, now)?;
+            audit_user(&tx, "web.user_removed", &args.name, None, now)?;
             tx.commit()?;
             eprintln!("removed account `{}` and its sessions", args.name);
             Ok(0)

@@ -471,6 +471,8 @@ impl Engine {
         }
         let day = deadline::local_date(now, routine.timezone);
         match org.person(&req.by) {
+            // A web account is checked by its login, not the roster.
+            _ if req.from_web => {}
             Some(p) if p.is_active_on(day) => {}
             Some(_) => {
                 return Err(Error::bad_input(format!(
@@ -567,6 +569,11 @@ impl Engine {
                 }
             }
         }
+        let opened_by = if req.from_web {
+            format!("web:{}", req.by)
+        } else {
+            req.by.clone()
+        };
         let tx = store.write()?;
         super::register(&tx, &routine, now)?;
         let id = next_id(&tx, &routine, now)?;
@@ -587,7 +594,7 @@ impl Engine {
                 window_end: req.to,
                 reason: req.reason.as_deref(),
                 state: &routine.start_state().name,
-                opened_by: &req.by,
+                opened_by: &opened_by,
                 // A targeted review or an extract request opened without --system covers every
                 // system its routine covers.
                 systems: (matches!(routine.kind, CaseKind::Targeted | CaseKind::Extract)
@@ -694,4 +701,7 @@ pub struct OpenRequest {
     /// The client's name and postal address, for the extract letter's address field.
     pub client_name: Option<String>,
     pub client_address: Option<String>,
+    /// `by` is an account of the web overview (the case is opened by `web:NAME`), not a person
+    /// of the roster.
+    pub from_web: bool,
 }

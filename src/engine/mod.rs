@@ -20,6 +20,7 @@ pub mod tick;
 pub mod timers;
 pub mod view;
 pub mod watch;
+pub mod workspace;
 
 use crate::config::Config;
 use crate::routine::{self, Routine, Source};

@@ -39,6 +39,7 @@ pub struct Notice<'a> {
 
 /// The signed link for `task` and `person`, valid until the configured days after `due` (or
 /// after `now`, when that is later).
+#[allow(clippy::too_many_arguments)]
 pub fn link(
     ctx: &Ctx,
     routine: &Routine,
@@ -46,6 +47,7 @@ pub fn link(
     person_id: &str,
     due: Option<NaiveDate>,
     read_only: bool,
+    generation: u32,
     now: DateTime<Utc>,
 ) -> String {
     // A link lives the configured days past the deadline, and never less than that from when
@@ -62,6 +64,7 @@ pub fn link(
             person_id: person_id.to_string(),
             expires,
             read_only,
+            generation,
         },
     );
     format!("{}/t/{token}", ctx.config.base_url)
@@ -79,6 +82,7 @@ pub fn queue(conn: &Connection, ctx: &Ctx, notice: &Notice, now: DateTime<Utc>) 
             &notice.recipient.id,
             notice.due,
             notice.purpose == Purpose::Inform,
+            crate::store::cases::link_generation(conn, task)?,
             now,
         ),
         None => ctx.config.base_url.clone(),

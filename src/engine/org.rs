@@ -56,6 +56,11 @@ impl Org {
         })
     }
 
+    /// Everyone in the roster (removed people too), in no order.
+    pub fn people(&self) -> impl Iterator<Item = &PersonInfo> {
+        self.people.values()
+    }
+
     pub fn person(&self, id: &str) -> Option<&PersonInfo> {
         self.people.get(id)
     }

@@ -177,6 +177,25 @@ pub fn reassign(conn: &Connection, task_id: i64, assignee: &str, holder: &str) -
     Ok(())
 }
 
+/// Moves a step's link to its next generation (older links stop working); the new one.
+pub fn next_link_generation(conn: &Connection, task_id: i64) -> Result<u32> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE tasks SET link_generation = link_generation + 1 WHERE id = ?1
+             RETURNING link_generation",
+        )?
+        .query_row([task_id], |r| r.get(0))?)
+}
+
+/// The generation of a step's links (0 when there is no such step).
+pub fn link_generation(conn: &Connection, task_id: i64) -> Result<u32> {
+    Ok(conn
+        .prepare_cached("SELECT link_generation FROM tasks WHERE id = ?1")?
+        .query_row([task_id], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0))
+}
+
 pub fn mark_escalated(conn: &Connection, task_id: i64, now: DateTime<Utc>) -> Result<()> {
     conn.prepare_cached(
         "UPDATE tasks SET escalated_at = ?2 WHERE id = ?1 AND escalated_at IS NULL",
@@ -310,10 +329,12 @@ pub struct TaskRow {
     pub answered_by: Option<String>,
     pub comment: Option<String>,
     pub escalated_at: Option<String>,
+    /// Links of an older generation no longer open the step (`links::Claims::generation`).
+    pub link_generation: u32,
 }
 
 const TASK_COLUMNS: &str = "id, case_id, state, role, assignee_id, holder_id, started_at, due_date,
-    answered_at, outcome, answered_by, comment, escalated_at";
+    answered_at, outcome, answered_by, comment, escalated_at, link_generation";
 
 fn task_row(r: &rusqlite::Row) -> rusqlite::Result<(TaskRow, String)> {
     Ok((
@@ -331,6 +352,7 @@ fn task_row(r: &rusqlite::Row) -> rusqlite::Result<(TaskRow, String)> {
             answered_by: r.get(10)?,
             comment: r.get(11)?,
             escalated_at: r.get(12)?,
+            link_generation: r.get(13)?,
         },
         r.get(7)?,
     ))

@@ -5,7 +5,14 @@
 //! opening a database runs the rest, each in its own transaction. Never edit a migration that has
 //! shipped: add a new one.
 
-pub const MIGRATIONS: &[&str] = &[V1, V2_WEB, V3_RECORDS, V4_EVIDENCE, V5_OBLIGATIONS];
+pub const MIGRATIONS: &[&str] = &[
+    V1,
+    V2_WEB,
+    V3_RECORDS,
+    V4_EVIDENCE,
+    V5_OBLIGATIONS,
+    V6_WORKSPACE,
+];
 
 const V1: &str = r#"
 CREATE TABLE meta (
@@ -575,4 +582,12 @@ CREATE TABLE account_decisions (
     comment    TEXT,
     PRIMARY KEY (case_id, system, account)
 ) STRICT, WITHOUT ROWID;
+"#;
+
+/// The quality staff's workspace: roles of web accounts, and the generation of a step's link
+/// (sending the link again from the overview moves it on, and older links stop working).
+pub const V6_WORKSPACE: &str = r#"
+ALTER TABLE web_users ADD COLUMN role TEXT NOT NULL DEFAULT 'quality'
+    CHECK (role IN ('admin', 'quality', 'reader'));
+ALTER TABLE tasks ADD COLUMN link_generation INTEGER NOT NULL DEFAULT 0;
 "#;

@@ -425,3 +425,21 @@ pub fn holders_of_account(conn: &Connection, account: &str) -> Result<Vec<(Strin
     let rows = stmt.query_map([account], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// The units a person belongs to, their first unit first.
+pub fn units_of_person(conn: &Connection, person: &str) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT unit_id FROM person_units WHERE person_id = ?1 ORDER BY position, unit_id",
+    )?;
+    let rows = stmt.query_map([person], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The accounts of a person: (system, account).
+pub fn accounts_of_person(conn: &Connection, person: &str) -> Result<Vec<(String, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT system, account FROM accounts WHERE person_id = ?1 ORDER BY system, account",
+    )?;
+    let rows = stmt.query_map([person], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

@@ -185,3 +185,91 @@ pub fn open_case_count(conn: &Connection) -> Result<i64> {
         .prepare_cached("SELECT COUNT(*) FROM cases WHERE closed_at IS NULL")?
         .query_row([], |r| r.get(0))?)
 }
+
+/// What the overview's case list asks for; `None` is any.
+#[derive(Debug, Default, Clone)]
+pub struct CaseSearch<'a> {
+    pub routine: Option<&'a str>,
+    pub unit: Option<&'a str>,
+    /// Open (`true`) or closed (`false`) cases.
+    pub open: Option<bool>,
+    pub result: Option<&'a str>,
+    /// Only cases whose open step was due before this day.
+    pub overdue_on: Option<NaiveDate>,
+    /// A part of the case reference, any case.
+    pub id: Option<&'a str>,
+    pub limit: usize,
+}
+
+/// A case in the list, with its open step (state, assignee, due date) when it has one.
+#[derive(Debug, Clone)]
+pub struct ListedCase {
+    pub case: super::cases::CaseRow,
+    pub step: Option<(String, Option<String>, NaiveDate)>,
+}
+
+/// The cases matching `search`, the newest first (at most `limit`), and how many match.
+pub fn search_cases(conn: &Connection, search: &CaseSearch) -> Result<(Vec<ListedCase>, i64)> {
+    let filter = "FROM cases c
+         LEFT JOIN tasks t ON t.id =
+             (SELECT MAX(id) FROM tasks WHERE case_id = c.id AND answered_at IS NULL)
+         WHERE (?1 IS NULL OR c.routine_id = ?1) AND (?2 IS NULL OR c.unit_id = ?2)
+           AND (?3 IS NULL OR (?3 = 1) = (c.closed_at IS NULL))
+           AND (?4 IS NULL OR c.result = ?4)
+           AND (?5 IS NULL OR (c.closed_at IS NULL AND t.due_date < ?5))
+           AND (?6 IS NULL OR c.id LIKE '%' || ?6 || '%' ESCAPE '\\')";
+    let id = search.id.map(|s| {
+        s.trim()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    });
+    let args = params![
+        search.routine,
+        search.unit,
+        search.open,
+        search.result,
+        search.overdue_on.map(date),
+        id,
+    ];
+    let total: i64 = conn
+        .prepare_cached(&format!("SELECT COUNT(*) {filter}"))?
+        .query_row(args, |r| r.get(0))?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {}, t.state, t.assignee_id, t.due_date {filter}
+         ORDER BY c.opened_at DESC, c.id DESC LIMIT {}",
+        super::cases::CASE_COLUMNS,
+        search.limit
+    ))?;
+    let rows = stmt.query_map(args, |r| {
+        Ok((
+            super::cases::case_row(r)?,
+            r.get::<_, Option<String>>(23)?,
+            r.get::<_, Option<String>>(24)?,
+            r.get::<_, Option<String>>(25)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (case, state, assignee, due) = row?;
+        let step = match (state, due) {
+            (Some(state), Some(due)) => Some((state, assignee, parse_date(&due)?)),
+            _ => None,
+        };
+        out.push(ListedCase { case, step });
+    }
+    Ok((out, total))
+}
+
+/// The units and results that cases have, for the list's filters.
+pub fn case_facets(conn: &Connection) -> Result<(Vec<String>, Vec<String>)> {
+    let list = |sql: &str| -> Result<Vec<String>> {
+        let mut stmt = conn.prepare_cached(sql)?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    };
+    Ok((
+        list("SELECT DISTINCT unit_id FROM cases ORDER BY unit_id")?,
+        list("SELECT DISTINCT result FROM cases WHERE result IS NOT NULL ORDER BY result")?,
+    ))
+}

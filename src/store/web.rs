@@ -7,22 +7,82 @@ use crate::Result;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
+/// What a web account may do: `admin` also manages accounts, `quality` reads everything and
+/// starts and steers cases, `reader` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WebRole {
+    Admin,
+    Quality,
+    Reader,
+}
+
+impl WebRole {
+    pub const ALL: [WebRole; 3] = [WebRole::Admin, WebRole::Quality, WebRole::Reader];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WebRole::Admin => "admin",
+            WebRole::Quality => "quality",
+            WebRole::Reader => "reader",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<WebRole> {
+        WebRole::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+
+    /// The role as the overview names it.
+    pub fn title_sv(self) -> &'static str {
+        match self {
+            WebRole::Admin => "administratör",
+            WebRole::Quality => "kvalitetsarbete",
+            WebRole::Reader => "läsbehörighet",
+        }
+    }
+
+    /// Whether the account may start cases and act on them (not only read).
+    pub fn may_act(self) -> bool {
+        matches!(self, WebRole::Admin | WebRole::Quality)
+    }
+}
+
 /// A local account, as `user list` shows it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct UserRow {
     pub name: String,
+    pub role: WebRole,
     pub created_at: String,
     pub password_changed_at: String,
     pub last_login_at: Option<String>,
 }
 
 /// Adds an account; false when the name is taken.
-pub fn add_user(conn: &Connection, name: &str, hash: &str, now: DateTime<Utc>) -> Result<bool> {
+pub fn add_user(
+    conn: &Connection,
+    name: &str,
+    hash: &str,
+    role: WebRole,
+    now: DateTime<Utc>,
+) -> Result<bool> {
     Ok(conn.execute(
-        "INSERT OR IGNORE INTO web_users (name, password_hash, created_at, password_changed_at)
-         VALUES (?1, ?2, ?3, ?3)",
-        params![name, hash, ts(now)],
+        "INSERT OR IGNORE INTO web_users (name, password_hash, created_at, password_changed_at, role)
+         VALUES (?1, ?2, ?3, ?3, ?4)",
+        params![name, hash, ts(now), role.as_str()],
     )? == 1)
+}
+
+/// Sets an account's role; false when there is no such account.
+pub fn set_role(conn: &Connection, name: &str, role: WebRole) -> Result<bool> {
+    Ok(conn.execute(
+        "UPDATE web_users SET role = ?2 WHERE name = ?1",
+        params![name, role.as_str()],
+    )? == 1)
+}
+
+fn role_of(text: String) -> WebRole {
+    // The column's CHECK admits only the three; anything else reads as the least.
+    WebRole::parse(&text).unwrap_or(WebRole::Reader)
 }
 
 /// Replaces an account's password and ends its sessions; false when there is no such account.
@@ -43,11 +103,13 @@ pub fn remove_user(conn: &Connection, name: &str) -> Result<bool> {
 
 pub fn users(conn: &Connection) -> Result<Vec<UserRow>> {
     let mut stmt = conn.prepare(
-        "SELECT name, created_at, password_changed_at, last_login_at FROM web_users ORDER BY name",
+        "SELECT name, created_at, password_changed_at, last_login_at, role FROM web_users
+         ORDER BY name",
     )?;
     let rows = stmt.query_map([], |r| {
         Ok(UserRow {
             name: r.get(0)?,
+            role: role_of(r.get(4)?),
             created_at: r.get(1)?,
             password_changed_at: r.get(2)?,
             last_login_at: r.get(3)?,
@@ -89,17 +151,20 @@ pub fn create_session(
     Ok(())
 }
 
-/// The account of a session that has not expired at `now`.
+/// The account (and its role) of a session that has not expired at `now`.
 pub fn session_user(
     conn: &Connection,
     token_hash: &str,
     now: DateTime<Utc>,
-) -> Result<Option<String>> {
+) -> Result<Option<(String, WebRole)>> {
     Ok(conn
         .prepare_cached(
-            "SELECT user_name FROM web_sessions WHERE token_hash = ?1 AND expires_at > ?2",
+            "SELECT s.user_name, u.role FROM web_sessions s JOIN web_users u ON u.name = s.user_name
+             WHERE s.token_hash = ?1 AND s.expires_at > ?2",
         )?
-        .query_row(params![token_hash, ts(now)], |r| r.get(0))
+        .query_row(params![token_hash, ts(now)], |r| {
+            Ok((r.get(0)?, role_of(r.get(1)?)))
+        })
         .optional()?)
 }
 
@@ -170,13 +235,21 @@ mod tests {
         let store = Store::in_memory().unwrap();
         let c = &store.conn;
         let now = at("2027-01-05T10:00:00Z");
-        assert!(add_user(c, "kvalitet", "$argon2id$x", now).unwrap());
-        assert!(!add_user(c, "kvalitet", "$argon2id$y", now).unwrap());
+        assert!(add_user(c, "kvalitet", "$argon2id$x", WebRole::Quality, now).unwrap());
+        assert!(!add_user(c, "kvalitet", "$argon2id$y", WebRole::Admin, now).unwrap());
         create_session(c, "h1", "kvalitet", now, at("2027-01-05T18:00:00Z")).unwrap();
         assert_eq!(
-            session_user(c, "h1", now).unwrap().as_deref(),
-            Some("kvalitet")
+            session_user(c, "h1", now).unwrap(),
+            Some(("kvalitet".to_string(), WebRole::Quality))
         );
+        // A role change reaches the session at once.
+        assert!(set_role(c, "kvalitet", WebRole::Reader).unwrap());
+        assert_eq!(users(c).unwrap()[0].role, WebRole::Reader);
+        assert_eq!(
+            session_user(c, "h1", now).unwrap(),
+            Some(("kvalitet".to_string(), WebRole::Reader))
+        );
+        assert!(!set_role(c, "nobody", WebRole::Admin).unwrap());
         assert_eq!(
             session_user(c, "h1", at("2027-01-05T18:00:00Z")).unwrap(),
             None

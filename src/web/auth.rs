@@ -9,6 +9,7 @@
 use super::csrf::{self, Purpose};
 use super::throttle::{self, Key};
 use super::{App, page, password};
+use crate::store::web::WebRole;
 use crate::store::{audit, web as db};
 use axum::extract::rejection::FormRejection;
 use axum::extract::{ConnectInfo, Form, FromRequestParts, State};
@@ -122,6 +123,7 @@ pub fn client_address(peer: IpAddr, forwarded: &[&str], trusted: &[IpAddr]) -> I
 /// session redirects to the login page.
 pub struct Staff {
     pub name: String,
+    pub role: WebRole,
     /// The token for this session's forms.
     pub csrf: String,
     token_hash: String,
@@ -142,8 +144,9 @@ impl FromRequestParts<Arc<App>> for Staff {
             .with_store(move |_, store| db::session_user(&store.conn, &lookup, now))
             .await
         {
-            Ok(Some(name)) => Ok(Staff {
+            Ok(Some((name, role))) => Ok(Staff {
                 name,
+                role,
                 csrf,
                 token_hash: hash,
             }),

@@ -74,6 +74,18 @@ fn expired(app: &App) -> Response {
     )
 }
 
+fn replaced(app: &App) -> Response {
+    page::message(
+        app,
+        StatusCode::GONE,
+        "Länken har ersatts",
+        &[
+            "En ny länk till samma uppgift har skickats, och den här fungerar inte längre.",
+            "Använd länken i det senaste mejlet om uppgiften.",
+        ],
+    )
+}
+
 fn gone(app: &App) -> Response {
     page::message(
         app,
@@ -97,11 +109,19 @@ fn verify(app: &App, token: &str, now: DateTime<Utc>) -> Result<Claims, Response
 
 async fn load(app: &Arc<App>, claims: Claims, now: DateTime<Utc>) -> Result<TaskPage, Response> {
     match app
-        .with_store(move |app, store| app.views.task_page(&store.conn, &claims, now))
+        .with_store(move |app, store| {
+            // A link sent again from the overview replaces the ones before it.
+            let generation = crate::store::cases::link_generation(&store.conn, claims.task_id)?;
+            if generation != claims.generation {
+                return Ok(Err(()));
+            }
+            app.views.task_page(&store.conn, &claims, now).map(Ok)
+        })
         .await
     {
-        Ok(Some(page)) => Ok(page),
-        Ok(None) => Err(gone(app)),
+        Ok(Ok(Some(page))) => Ok(page),
+        Ok(Ok(None)) => Err(gone(app)),
+        Ok(Err(())) => Err(replaced(app)),
         Err(err) => Err(page::server_error(app, &err)),
     }
 }

@@ -1,0 +1,217 @@
+//! What quality staff do to a case from the overview: send its step's link again (a fresh link;
+//! the ones before it stop working) and hand the step to another holder of its role. Each is
+//! one transaction, audited with the web account that did it.
+
+use super::Engine;
+use super::deadline;
+use super::notices::{self, CaseFacts, Notice};
+use crate::roster::Role;
+use crate::store::audit::{self, Event};
+use crate::store::cases as db;
+use crate::templates::Purpose;
+use crate::{Error, Result};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+/// Whom a step's link went to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    pub task_id: i64,
+    pub person_id: String,
+    pub name: String,
+    pub email: String,
+}
+
+impl Engine {
+    /// Sends the open step of `case_id` to its assignee again with a fresh link; older links
+    /// to the step stop working.
+    pub fn resend_link(&mut self, case_id: &str, actor: &str, now: DateTime<Utc>) -> Result<Sent> {
+        self.refresh_org()?;
+        self.send_step(case_id, None, actor, now)
+    }
+
+    /// Gives the open step of `case_id` to `person_id`, who must hold the step's role for the
+    /// case's unit (and not be the reviewed user), and sends them the task with a fresh link.
+    pub fn reassign_step(
+        &mut self,
+        case_id: &str,
+        person_id: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Sent> {
+        self.refresh_org()?;
+        self.send_step(case_id, Some(person_id), actor, now)
+    }
+
+    fn send_step(
+        &mut self,
+        case_id: &str,
+        to: Option<&str>,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Sent> {
+        let (store, ctx) = self.parts();
+        let tx = store.write()?;
+        let case = db::require(&tx, case_id)?;
+        let Some(task) = db::open_task(&tx, case_id)? else {
+            return Err(Error::bad_input(format!("case {case_id} has no open step")));
+        };
+        let routine = ctx.version(&tx, &case.routine_hash)?;
+        let state = routine
+            .state(&task.state)
+            .map(|ix| &routine.graph[ix])
+            .ok_or_else(|| Error::runtime(format!("case {case_id}: unknown step")))?;
+        let day = deadline::local_date(now, routine.timezone);
+        let person_id = match to {
+            None => task
+                .assignee_id
+                .clone()
+                .ok_or_else(|| Error::bad_input(format!("case {case_id}: the step has nobody")))?,
+            Some(p) => {
+                let role = task
+                    .role
+                    .parse::<Role>()
+                    .map_err(|_| Error::runtime(format!("case {case_id}: unknown role")))?;
+                let holders = ctx.org.holders(role, &case.unit_id, day);
+                if case.subject_person_id.as_deref() == Some(p) {
+                    return Err(Error::bad_input(
+                        "the reviewed user cannot review their own access",
+                    ));
+                }
+                if !holders.contains(&p) {
+                    return Err(Error::bad_input(format!(
+                        "`{p}` does not hold the role `{}` for the case's unit",
+                        task.role
+                    )));
+                }
+                db::reassign(&tx, task.id, p, p)?;
+                p.to_string()
+            }
+        };
+        let person = ctx
+            .org
+            .person(&person_id)
+            .filter(|p| p.is_active_on(day))
+            .ok_or_else(|| {
+                Error::bad_input(format!("`{person_id}` is not active in the roster"))
+            })?;
+        let generation = db::next_link_generation(&tx, task.id)?;
+        let facts = CaseFacts {
+            id: &case.id,
+            unit_id: &case.unit_id,
+            subject_person_id: case.subject_person_id.as_deref(),
+        };
+        notices::queue(
+            &tx,
+            &ctx,
+            &Notice {
+                purpose: Purpose::Task,
+                routine: &routine,
+                state,
+                case: &facts,
+                task_id: Some(task.id),
+                recipient: person,
+                due: Some(task.due_date),
+                extra: json!({}),
+            },
+            now,
+        )?;
+        let (event, data) = match to {
+            None => (
+                "task.link_resent",
+                json!({"task": task.id, "state": task.state, "to": person_id, "generation": generation}),
+            ),
+            Some(_) => (
+                "task.reassigned",
+                json!({
+                    "task": task.id, "state": task.state, "from": task.assignee_id,
+                    "to": person_id, "holder": person_id, "generation": generation,
+                    "reason": "reassigned from the overview",
+                }),
+            ),
+        };
+        audit::append(
+            &tx,
+            now,
+            &Event {
+                actor,
+                event,
+                case_id: Some(&case.id),
+                round_id: None,
+                data,
+                personal: None,
+            },
+        )?;
+        let sent = Sent {
+            task_id: task.id,
+            person_id: person.id.clone(),
+            name: person.name.clone(),
+            email: person.email.clone(),
+        };
+        tx.commit()?;
+        Ok(sent)
+    }
+}
+
+/// A person of the roster that a search named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub id: String,
+    pub name: String,
+    /// Their units, their first unit first.
+    pub units: Vec<String>,
+    /// Their accounts, `system:account`.
+    pub accounts: Vec<String>,
+}
+
+/// The people `text` names, as quality staff write it: a person id or an account in any system
+/// (exactly, any case), else (a part of) a name; removed people are left out; at most `limit`,
+/// by name.
+pub fn find_people(
+    conn: &rusqlite::Connection,
+    org: &super::org::Org,
+    text: &str,
+    limit: usize,
+) -> Result<Vec<Found>> {
+    use crate::store::roster;
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut ids: Vec<String> = Vec::new();
+    if org.person(text).is_some() {
+        ids.push(text.to_string());
+    }
+    for candidate in [text.to_string(), text.to_lowercase()] {
+        for (_, person) in roster::holders_of_account(conn, &candidate)? {
+            if !ids.contains(&person) {
+                ids.push(person);
+            }
+        }
+    }
+    if ids.is_empty() {
+        let lower = text.to_lowercase();
+        let mut named: Vec<&crate::store::roster::PersonInfo> = org
+            .people()
+            .filter(|p| !p.removed && p.name.to_lowercase().contains(&lower))
+            .collect();
+        named.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        ids = named.into_iter().map(|p| p.id.clone()).collect();
+    }
+    let mut out = Vec::new();
+    for id in ids.into_iter().take(limit) {
+        let Some(p) = org.person(&id).filter(|p| !p.removed) else {
+            continue;
+        };
+        out.push(Found {
+            id: p.id.clone(),
+            name: p.name.clone(),
+            units: roster::units_of_person(conn, &p.id)?,
+            accounts: roster::accounts_of_person(conn, &p.id)?
+                .into_iter()
+                .map(|(s, a)| format!("{s}:{a}"))
+                .collect(),
+        });
+    }
+    Ok(out)
+}
