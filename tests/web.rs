@@ -890,7 +890,10 @@ async fn quality_staff_log_in_see_every_page_and_log_out() {
             "/overview/rounds",
             vec!["Omgångar", "fredag 1 januari 2027 kl. 07:00"],
         ),
-        ("/overview/cases", vec!["Öppna ärenden", "Granska loggen"]),
+        (
+            "/overview/cases",
+            vec!["Ärenden", "Granska loggen", "href=\"/overview/case/TRE-2027-0001\""],
+        ),
         (
             "/overview/overdue",
             vec!["Försenade ärenden", "Granska loggen", "TRE-2027-0001"],

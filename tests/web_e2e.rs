@@ -549,7 +549,7 @@ async fn quality_staff_log_in_and_read_the_overview_in_chromium() {
         ("/overview/routines", "Rutiner", "overview-routines"),
         ("/overview/coverage", "Täckning 2027", "overview-coverage"),
         ("/overview/overdue", "Försenade ärenden", "overview-overdue"),
-        ("/overview/cases", "Öppna ärenden", "overview-cases"),
+        ("/overview/cases", "Ärenden", "overview-cases"),
         ("/overview/rounds", "Omgångar", "overview-rounds"),
         (
             "/overview/emails",

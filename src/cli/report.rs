@@ -4,7 +4,7 @@ use super::Env;
 use super::ops::{open_engine, open_store};
 use crate::records::files::{Printer, Written};
 use crate::records::logs::{self, ImportOptions};
-use crate::records::{annual, extract, pdf, protocol, purge};
+use crate::records::{annual, extract, protocol, purge};
 use crate::{Error, Result};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -313,11 +313,7 @@ pub struct CaseReportArgs {
 
 /// Chromium for PDFs: `LOGGKOLL_CHROMIUM`, or `chromium` on the PATH.
 pub fn printer() -> Printer {
-    let explicit = std::env::var("LOGGKOLL_CHROMIUM").ok();
-    let path = std::env::var("PATH").ok();
-    Printer {
-        chromium: pdf::find_chromium(explicit.as_deref(), path.as_deref()),
-    }
+    Printer::find()
 }
 
 fn print_written(written: &Written) {

@@ -148,15 +148,7 @@ pub fn write(
     now: DateTime<Utc>,
 ) -> Result<Written> {
     let case = db::require(&engine.store.conn, case_id)?;
-    let values = context(engine, &case, now)?;
-    let template = {
-        let (store, ctx) = engine.parts();
-        ctx.version(&store.conn, &case.routine_hash)?
-            .templates
-            .extract_letter
-            .clone()
-    };
-    let letter = engine.templates.render_document(&template, &values)?;
+    let (letter, values) = render(engine, &case, now)?;
     let protocol_html = protocol::render(engine, case_id, now)?;
     let dir = files::case_folder(out, case_id)?;
     let tx = engine.store.write()?;
@@ -191,7 +183,34 @@ pub fn write(
         .iter()
         .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .collect();
-    let meta = json!({
+    let meta = metadata(&case, &values, &file_names, now);
+    let meta_path = dir.join(files::METADATA);
+    let text = serde_json::to_string_pretty(&meta).map_err(|e| Error::runtime(e.to_string()))?;
+    files::write(&tx, case_id, "metadata", &meta_path, text.as_bytes(), now)?;
+    written.other.push(meta_path);
+    protocol::record(&tx, case_id, "extract_letter", &written, actor, now)?;
+    tx.commit()?;
+    Ok(written)
+}
+
+/// The letter of extract case `case` as HTML, and the values it was rendered with.
+pub fn render(engine: &mut Engine, case: &CaseRow, now: DateTime<Utc>) -> Result<(String, Value)> {
+    let values = context(engine, case, now)?;
+    let template = {
+        let (store, ctx) = engine.parts();
+        ctx.version(&store.conn, &case.routine_hash)?
+            .templates
+            .extract_letter
+            .clone()
+    };
+    let letter = engine.templates.render_document(&template, &values)?;
+    Ok((letter, values))
+}
+
+/// `arende.json`: what the records system files about an extract case, with the letter's
+/// `values` and the names of the files filed with it.
+pub fn metadata(case: &CaseRow, values: &Value, file_names: &[String], now: DateTime<Utc>) -> Value {
+    json!({
         "arende": case.id,
         "rutin": case.routine_id,
         "typ": "utlämnande av loggutdrag",
@@ -208,12 +227,5 @@ pub fn write(
         "resultat": case.result,
         "filer": file_names,
         "skapat": crate::store::ts(now),
-    });
-    let meta_path = dir.join(files::METADATA);
-    let text = serde_json::to_string_pretty(&meta).map_err(|e| Error::runtime(e.to_string()))?;
-    files::write(&tx, case_id, "metadata", &meta_path, text.as_bytes(), now)?;
-    written.other.push(meta_path);
-    protocol::record(&tx, case_id, "extract_letter", &written, actor, now)?;
-    tx.commit()?;
-    Ok(written)
+    })
 }

@@ -17,6 +17,17 @@ pub struct Printer {
     pub chromium: Option<PathBuf>,
 }
 
+impl Printer {
+    /// Chromium as this machine has it: `LOGGKOLL_CHROMIUM`, else on the `PATH`.
+    pub fn find() -> Printer {
+        let explicit = std::env::var("LOGGKOLL_CHROMIUM").ok();
+        let path = std::env::var("PATH").ok();
+        Printer {
+            chromium: pdf::find_chromium(explicit.as_deref(), path.as_deref()),
+        }
+    }
+}
+
 /// What writing a document produced.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Written {

@@ -9,6 +9,7 @@
 
 pub mod annual;
 pub mod charts;
+pub mod download;
 pub mod extract;
 pub mod figures;
 pub mod files;

@@ -34,6 +34,8 @@ pub const PAGES: &[&str] = &[
     "web/radar.html",
     "web/emails.html",
     "web/logs.html",
+    "web/case.html",
+    "web/start.html",
     "web/style.css",
 ];
 
@@ -59,6 +61,8 @@ pub struct App {
     health: std::sync::Mutex<super::health::Health>,
     /// Set on shutdown: the sender stops before its next email.
     pub stopping: Arc<std::sync::atomic::AtomicBool>,
+    /// Chromium for the PDFs of documents, when installed.
+    pub printer: crate::records::files::Printer,
     pool: Pool,
     readers: Arc<Semaphore>,
 }
@@ -94,6 +98,7 @@ impl App {
             install: engine.install_id(),
             trusted_proxies: engine.config.trusted_proxies.clone(),
             pool: Pool::new(engine.store.path.clone(), READERS),
+            printer: crate::records::files::Printer::find(),
             engine: Arc::new(Mutex::new(engine)),
             pages,
             clock,

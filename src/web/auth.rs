@@ -127,6 +127,14 @@ pub struct Staff {
     /// The token for this session's forms.
     pub csrf: String,
     token_hash: String,
+    /// The session's token (from its cookie), that the session's forms are bound to.
+    token: String,
+}
+
+impl Staff {
+    pub fn session_token(&self) -> &str {
+        &self.token
+    }
 }
 
 impl FromRequestParts<Arc<App>> for Staff {
@@ -149,6 +157,7 @@ impl FromRequestParts<Arc<App>> for Staff {
                 role,
                 csrf,
                 token_hash: hash,
+                token: token.to_string(),
             }),
             Ok(None) => Err(page::redirect("/login")),
             Err(err) => Err(page::server_error(app, &err)),

@@ -11,6 +11,10 @@
 //!   (`throttle`), logout.
 //! - `overview` — routines with their graphs, rounds, open and overdue cases, coverage
 //!   (`chart`: SVG bars), failed emails.
+//! - `cases` — the quality staff's cases: the list with filters, each case's page (steps,
+//!   events, holder, due date, evidence in figures, documents as downloads), sending a step's
+//!   link again, giving a step to another holder of its role, and the forms that open a
+//!   targeted review or an extract request. Roles: `reader` reads, `quality` and `admin` act.
 //! - `csrf` — form tokens: an HMAC with the installation's secret over what the form is bound to.
 //! - `headers` — security headers on every response (HSTS when `base_url` is https).
 //! - `health` — `/healthz`: 503 with the reason when the last tick failed or none ran for five
@@ -24,6 +28,7 @@
 pub mod answers;
 pub mod app;
 pub mod auth;
+pub mod cases;
 pub mod chart;
 pub mod csrf;
 pub mod headers;

@@ -21,7 +21,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Overdue steps listed on one page at most.
@@ -34,7 +33,8 @@ const SECTIONS: &[(&str, &str)] = &[
     ("/overview", "Översikt"),
     ("/overview/routines", "Rutiner"),
     ("/overview/rounds", "Omgångar"),
-    ("/overview/cases", "Öppna ärenden"),
+    ("/overview/cases", "Ärenden"),
+    ("/overview/start", "Nytt ärende"),
     ("/overview/overdue", "Försenade"),
     ("/overview/coverage", "Täckning"),
     ("/overview/radar", "Risköversikt"),
@@ -52,7 +52,7 @@ fn nav(current: &str) -> Value {
 }
 
 /// Renders an overview page: `data` plus the navigation, the user and the logout form's token.
-fn show(
+pub(super) fn show(
     app: &App,
     staff: &Staff,
     path: &str,
@@ -64,15 +64,20 @@ fn show(
         "title": title,
         "nav": nav(path),
         "user": staff.name,
+        "role": staff.role.title_sv(),
         "csrf": staff.csrf,
     });
     if let (Value::Object(map), Value::Object(extra)) = (&mut context, data) {
         map.extend(extra);
     }
+    // What the account may do, unless the page said more precisely.
+    if context.get("may_act").is_none() {
+        context["may_act"] = json!(staff.role.may_act());
+    }
     page::render(app, StatusCode::OK, template, &context)
 }
 
-async fn read<F>(app: &Arc<App>, f: F) -> std::result::Result<Value, Response>
+pub(super) async fn read<F>(app: &Arc<App>, f: F) -> std::result::Result<Value, Response>
 where
     F: FnOnce(&App, &rusqlite::Connection) -> Result<Value> + Send + 'static,
 {
@@ -93,7 +98,7 @@ fn year_bounds(app: &App, now: DateTime<Utc>) -> (i32, DateTime<Utc>, DateTime<U
     (year, start(year), start(year + 1))
 }
 
-fn routine_title(views: &Views, conn: &rusqlite::Connection, id: &str, hash: &str) -> String {
+pub(super) fn routine_title(views: &Views, conn: &rusqlite::Connection, id: &str, hash: &str) -> String {
     views
         .version(conn, hash)
         .map(|r| r.title.clone())
@@ -108,7 +113,7 @@ fn routine_title(views: &Views, conn: &rusqlite::Connection, id: &str, hash: &st
         .unwrap_or_else(|_| id.to_string())
 }
 
-fn step_title(views: &Views, conn: &rusqlite::Connection, hash: &str, state: &str) -> String {
+pub(super) fn step_title(views: &Views, conn: &rusqlite::Connection, hash: &str, state: &str) -> String {
     views
         .version(conn, hash)
         .map(|r| Views::state_title(&r, state))
@@ -309,51 +314,6 @@ pub async fn rounds_page(State(app): State<Arc<App>>, staff: Staff) -> Response 
             "/overview/rounds",
             "web/rounds.html",
             "Omgångar",
-            data,
-        ),
-        Err(response) => response,
-    }
-}
-
-/// `GET /overview/cases`: open steps by unit and step.
-pub async fn cases(State(app): State<Arc<App>>, staff: Staff) -> Response {
-    let now = app.clock.now();
-    let data = read(&app, move |app, conn| {
-        let tz = app.views.config().timezone;
-        let today = now.with_timezone(&tz).date_naive();
-        let org = app.views.org(conn)?;
-        let mut units: BTreeMap<String, Vec<Value>> = BTreeMap::new();
-        let mut total = 0;
-        for g in db::open_groups(conn, today)? {
-            total += g.count;
-            units
-                .entry(org.unit_name(&g.unit_id).to_string())
-                .or_default()
-                .push(json!({
-                    "routine": routine_title(&app.views, conn, &g.routine_id, &g.routine_hash),
-                    "step": step_title(&app.views, conn, &g.routine_hash, &g.state),
-                    "count": g.count,
-                    "overdue": g.overdue,
-                    "oldest_due": crate::sv::date(g.oldest_due),
-                }));
-        }
-        let units: Vec<Value> = units
-            .into_iter()
-            .map(|(name, steps)| {
-                let count: i64 = steps.iter().filter_map(|s| s["count"].as_i64()).sum();
-                json!({"name": name, "steps": steps, "count": count})
-            })
-            .collect();
-        Ok(json!({"units": units, "total": total}))
-    })
-    .await;
-    match data {
-        Ok(data) => show(
-            &app,
-            &staff,
-            "/overview/cases",
-            "web/cases.html",
-            "Öppna ärenden",
             data,
         ),
         Err(response) => response,
@@ -666,8 +626,9 @@ pub async fn radar(
                     "unexplained": r.unexplained,
                     "score": r.score,
                     "flags": flags,
-                    "command": r.person.as_ref().map(|p| format!(
-                        "loggkoll case open targeted-review --unit ENHET --by VERKSAMHETSCHEF --subject-user {p} --from {from_day} --to {to_day} --reason \"…\""
+                    "start": r.person.as_ref().map(|p| format!(
+                        "/overview/start?user={}&from={from_day}&to={to_day}",
+                        crate::web::cases::query_value(p)
                     )),
                 })
             })

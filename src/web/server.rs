@@ -10,7 +10,7 @@
 //! outbox stays queued; an email a slow server holds past `SENDER_GRACE` is left too), and
 //! returns only when the engine's running transaction has finished.
 
-use super::{App, auth, headers, health, overview, page, task};
+use super::{App, auth, cases, headers, health, overview, page, task};
 use crate::notify::Transport;
 use crate::notify::sender::{self, Delivery};
 use crate::store::Store;
@@ -52,7 +52,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/overview", get(overview::home))
         .route("/overview/routines", get(overview::routines))
         .route("/overview/rounds", get(overview::rounds_page))
-        .route("/overview/cases", get(overview::cases))
+        .route("/overview/cases", get(cases::list))
+        .route("/overview/case/{id}", get(cases::case_page))
+        .route("/overview/case/{id}/{file}", get(cases::document).post(cases::act))
+        .route("/overview/start", get(cases::start_page).post(cases::start))
         .route("/overview/overdue", get(overview::overdue))
         .route("/overview/coverage", get(overview::coverage))
         .route("/overview/radar", get(overview::radar))

@@ -1,0 +1,161 @@
+//! The documents of a case made on request, for the overview and the task page: the protocol,
+//! the extract letter and `arende.json`, as HTML or (where Chromium is installed) PDF. Nothing is
+//! kept: each is rendered, printed in a private temporary folder when a PDF is asked for, handed
+//! over, and recorded in the audit trail with who took it.
+
+use super::files::Printer;
+use super::{extract, pdf, protocol};
+use crate::engine::Engine;
+use crate::store::audit::{self, Event};
+use crate::store::cases as db;
+use crate::{Error, Result};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+/// Which document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Doc {
+    Protocol,
+    ExtractLetter,
+    /// `arende.json` of an extract case.
+    Metadata,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Html,
+    Pdf,
+    Json,
+}
+
+impl Doc {
+    /// The document and format a download's file name asks for (`protokoll.pdf`).
+    pub fn parse(name: &str) -> Option<(Doc, Format)> {
+        Some(match name {
+            "protokoll.html" => (Doc::Protocol, Format::Html),
+            "protokoll.pdf" => (Doc::Protocol, Format::Pdf),
+            "loggutdrag.html" => (Doc::ExtractLetter, Format::Html),
+            "loggutdrag.pdf" => (Doc::ExtractLetter, Format::Pdf),
+            "arende.json" => (Doc::Metadata, Format::Json),
+            _ => return None,
+        })
+    }
+
+    fn kind(self) -> &'static str {
+        match self {
+            Doc::Protocol => "protocol",
+            Doc::ExtractLetter => "extract_letter",
+            Doc::Metadata => "metadata",
+        }
+    }
+
+    /// The documents a case of `kind` has: the protocol always, the letter and `arende.json`
+    /// for an extract.
+    pub fn of_kind(kind: &str) -> &'static [Doc] {
+        if kind == "extract" {
+            &[Doc::Protocol, Doc::ExtractLetter, Doc::Metadata]
+        } else {
+            &[Doc::Protocol]
+        }
+    }
+}
+
+/// A document ready to hand over.
+#[derive(Debug, Clone)]
+pub struct Download {
+    pub file_name: String,
+    pub content_type: &'static str,
+    pub bytes: Vec<u8>,
+}
+
+/// Makes document `doc` of `case_id` in `format`, recorded in the audit trail as taken by
+/// `actor`.
+pub fn make(
+    engine: &mut Engine,
+    case_id: &str,
+    doc: Doc,
+    format: Format,
+    printer: &Printer,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Download> {
+    let case = db::require(&engine.store.conn, case_id)?;
+    protocol::require_details(&case)?;
+    if doc != Doc::Protocol && case.kind != "extract" {
+        return Err(Error::bad_input(format!(
+            "case {case_id} is not a request for a log extract: it has no letter"
+        )));
+    }
+    let (stem, html) = match doc {
+        Doc::Protocol => (
+            protocol::file_name(case_id),
+            protocol::render(engine, case_id, now)?,
+        ),
+        Doc::ExtractLetter => (
+            extract::file_name(case_id),
+            extract::render(engine, &case, now)?.0,
+        ),
+        Doc::Metadata => {
+            let (_, values) = extract::render(engine, &case, now)?;
+            let files = vec![
+                format!("{}.html", extract::file_name(case_id)),
+                format!("{}.html", protocol::file_name(case_id)),
+            ];
+            let meta = extract::metadata(&case, &values, &files, now);
+            let text = serde_json::to_string_pretty(&meta)
+                .map_err(|e| Error::runtime(e.to_string()))?;
+            (super::files::METADATA.trim_end_matches(".json").to_string(), text)
+        }
+    };
+    let download = match format {
+        Format::Html => Download {
+            file_name: format!("{stem}.html"),
+            content_type: "text/html; charset=utf-8",
+            bytes: html.into_bytes(),
+        },
+        Format::Json => Download {
+            file_name: format!("{stem}.json"),
+            content_type: "application/json",
+            bytes: html.into_bytes(),
+        },
+        Format::Pdf => {
+            let Some(chromium) = &printer.chromium else {
+                return Err(Error::bad_input(
+                    "no PDF: Chromium is not installed (apt-get install chromium, or set LOGGKOLL_CHROMIUM)",
+                ));
+            };
+            // A private folder of our own, removed when done.
+            let dir = tempfile::Builder::new()
+                .prefix("loggkoll-pdf-")
+                .tempdir()
+                .map_err(|e| Error::runtime(format!("a temporary folder for the PDF: {e}")))?;
+            let html_path = dir.path().join(format!("{stem}.html"));
+            let pdf_path = dir.path().join(format!("{stem}.pdf"));
+            std::fs::write(&html_path, html.as_bytes())
+                .map_err(|e| Error::runtime(format!("{}: {e}", html_path.display())))?;
+            pdf::print(chromium, &html_path, &pdf_path)?;
+            let bytes = std::fs::read(&pdf_path)
+                .map_err(|e| Error::runtime(format!("{}: {e}", pdf_path.display())))?;
+            Download {
+                file_name: format!("{stem}.pdf"),
+                content_type: "application/pdf",
+                bytes,
+            }
+        }
+    };
+    let tx = engine.store.write()?;
+    audit::append(
+        &tx,
+        now,
+        &Event {
+            actor,
+            event: "record.downloaded",
+            case_id: Some(case_id),
+            round_id: None,
+            data: json!({"kind": doc.kind(), "file": download.file_name}),
+            personal: None,
+        },
+    )?;
+    tx.commit()?;
+    Ok(download)
+}

@@ -1,0 +1,901 @@
+//! The quality staff's cases, behind the login: the list with its filters, each case's page
+//! (its steps and events, the current holder and due date, the evidence in figures, its
+//! documents), the case's actions (send the step's link again, give the step to another holder of
+//! its role), and the forms that start a targeted review or a client's request for a log
+//! extract. Pages read through the pool; actions go through the engine, each one transaction,
+//! audited with the account, behind the session's form token. An account with the `reader` role
+//! reads and is offered no form.
+
+// A refusal is the page that says so: axum responses are returned as errors on purpose.
+#![allow(clippy::result_large_err)]
+
+use super::auth::Staff;
+use super::csrf::{self, Purpose};
+use super::overview::{read, show};
+use super::{App, page};
+use crate::engine::OpenRequest;
+use crate::engine::view::{Views, datetime_sv};
+use crate::evidence::radar::flag_names;
+use crate::records::download::{self, Doc, Format};
+use crate::routine::model::{CaseKind, ResultCategory};
+use crate::store::{cases as db, parse_ts, view as views};
+use crate::{Error, Result};
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// Cases listed on one page at most.
+const LIST_LIMIT: usize = 200;
+/// People offered for a search at most.
+const FOUND_LIMIT: usize = 20;
+
+/// The list's filters, as the form sends them; every one may be missing or empty.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    pub routine: String,
+    #[serde(default)]
+    pub unit: String,
+    /// `open`, `closed` or empty (all).
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub overdue: String,
+    #[serde(default)]
+    pub result: String,
+    /// A part of the case reference.
+    #[serde(default)]
+    pub q: String,
+}
+
+fn some(text: &str) -> Option<&str> {
+    Some(text.trim()).filter(|t| !t.is_empty())
+}
+
+fn result_sv(result: Option<&str>) -> String {
+    result
+        .and_then(ResultCategory::parse)
+        .map(|r| r.title_sv().to_string())
+        .unwrap_or_default()
+}
+
+fn kind_sv(kind: &str) -> &'static str {
+    CaseKind::parse(kind).map_or("", CaseKind::title_sv)
+}
+
+fn local(stored: Option<&str>, tz: chrono_tz::Tz) -> String {
+    stored
+        .and_then(|s| parse_ts(s).ok())
+        .map(|t| datetime_sv(t, tz))
+        .unwrap_or_default()
+}
+
+/// `GET /overview/cases`: the cases matching the filters, the newest first.
+pub async fn list(
+    State(app): State<Arc<App>>,
+    staff: Staff,
+    query: std::result::Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let now = app.clock.now();
+    let q = query.map(|q| q.0).unwrap_or_default();
+    let may_act = staff.role.may_act();
+    let data = read(&app, move |app, conn| {
+        let tz = app.views.config().timezone;
+        let today = now.with_timezone(&tz).date_naive();
+        let org = app.views.org(conn)?;
+        let open = match q.state.as_str() {
+            "open" => Some(true),
+            "closed" => Some(false),
+            _ => None,
+        };
+        let overdue = !q.overdue.is_empty();
+        let (rows, total) = views::search_cases(
+            conn,
+            &views::CaseSearch {
+                routine: some(&q.routine),
+                unit: some(&q.unit),
+                open,
+                result: some(&q.result),
+                overdue_on: overdue.then_some(today),
+                id: some(&q.q),
+                limit: LIST_LIMIT,
+            },
+        )?;
+        let listed: Vec<Value> = rows
+            .iter()
+            .map(|r| {
+                let c = &r.case;
+                let routine = super::overview::routine_title(
+                    &app.views,
+                    conn,
+                    &c.routine_id,
+                    &c.routine_hash,
+                );
+                let (step, assignee, due, late) = match &r.step {
+                    Some((state, assignee, due)) => (
+                        super::overview::step_title(&app.views, conn, &c.routine_hash, state),
+                        assignee
+                            .as_deref()
+                            .map(|p| Views::name(&org, p))
+                            .unwrap_or_default(),
+                        crate::sv::date(*due),
+                        *due < today,
+                    ),
+                    None => (String::new(), String::new(), String::new(), false),
+                };
+                json!({
+                    "id": c.id,
+                    "routine": routine,
+                    "kind": kind_sv(&c.kind),
+                    "unit": org.unit_name(&c.unit_id),
+                    "subject": c.subject_person_id.as_deref().map(|p| Views::name(&org, p)).unwrap_or_default(),
+                    "opened": local(Some(&c.opened_at), tz),
+                    "closed": c.closed_at.is_some(),
+                    "result": result_sv(c.result.as_deref()),
+                    "step": step,
+                    "assignee": assignee,
+                    "due": due,
+                    "late": late,
+                })
+            })
+            .collect();
+        let (units, results) = views::case_facets(conn)?;
+        let mut units: Vec<Value> = units
+            .iter()
+            .map(|u| json!({"id": u, "name": org.unit_name(u), "selected": *u == q.unit}))
+            .collect();
+        units.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+        let routines: Vec<Value> = app
+            .views
+            .routines()
+            .iter()
+            .map(|r| json!({"id": r.id, "title": r.title, "selected": r.id == q.routine}))
+            .collect();
+        let results: Vec<Value> = results
+            .iter()
+            .map(|r| json!({"id": r, "title": result_sv(Some(r)), "selected": *r == q.result}))
+            .collect();
+        Ok(json!({
+            "cases": listed,
+            "total": total,
+            "shown": rows.len(),
+            "routines": routines,
+            "units": units,
+            "results": results,
+            "state": q.state,
+            "overdue": overdue,
+            "q": q.q,
+            "may_act": may_act,
+        }))
+    })
+    .await;
+    match data {
+        Ok(data) => show(
+            &app,
+            &staff,
+            "/overview/cases",
+            "web/cases.html",
+            "Ärenden",
+            data,
+        ),
+        Err(response) => response,
+    }
+}
+
+/// What the case page says after an action.
+#[derive(Debug, Default, Deserialize)]
+pub struct CaseQuery {
+    /// `resent`, `reassigned`, `opened`.
+    #[serde(default)]
+    pub done: String,
+}
+
+/// `GET /overview/case/{id}`.
+pub async fn case_page(
+    State(app): State<Arc<App>>,
+    staff: Staff,
+    Path(id): Path<String>,
+    query: std::result::Result<Query<CaseQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let done = query.map(|q| q.0.done).unwrap_or_default();
+    case_view(&app, &staff, &id, &done, None).await
+}
+
+/// The case page, with a note (`done`) or an error from the form before it.
+async fn case_view(
+    app: &Arc<App>,
+    staff: &Staff,
+    id: &str,
+    done: &str,
+    error: Option<String>,
+) -> Response {
+    let now = app.clock.now();
+    let may_act = staff.role.may_act();
+    let id_owned = id.to_string();
+    let data = read(app, move |app, conn| case_values(app, conn, &id_owned, may_act, now)).await;
+    let mut data = match data {
+        Ok(Value::Null) => return page::not_found(app),
+        Ok(data) => data,
+        Err(response) => return response,
+    };
+    let emailed = match done {
+        "resent" => "En ny länk är skickad. Den förra länken fungerar inte längre.",
+        "reassigned" => "Steget har fått en ny ansvarig, som har fått uppgiften med en ny länk.",
+        "opened" => "Ärendet är öppnat.",
+        _ => "",
+    };
+    data["done"] = json!(emailed);
+    if !done.is_empty() {
+        // Who was just emailed: everyone for a case just opened, else the last email.
+        let opened = done == "opened";
+        let case_id = id.to_string();
+        let mails = read(app, move |_, conn| {
+            let mut all = crate::store::outbox::recipients_of_case(conn, &case_id)?;
+            if !opened {
+                all = all.split_off(all.len().saturating_sub(1));
+            }
+            Ok(Value::Array(
+                all.into_iter()
+                    .map(|(purpose, to)| {
+                        let what = match purpose.as_str() {
+                            "task" => "uppgiften",
+                            "inform" => "för kännedom",
+                            _ => "meddelande",
+                        };
+                        json!({"to": to, "what": what})
+                    })
+                    .collect(),
+            ))
+        })
+        .await;
+        match mails {
+            Ok(mails) => data["emailed"] = mails,
+            Err(response) => return response,
+        }
+    }
+    data["error"] = json!(error.unwrap_or_default());
+    let title = format!("Ärende {id}");
+    let status = if data["error"].as_str().is_some_and(|e| !e.is_empty()) {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let mut response = show(app, staff, "/overview/cases", "web/case.html", &title, data);
+    *response.status_mut() = status;
+    response
+}
+
+/// The values of a case's page; `Null` when there is no such case.
+fn case_values(
+    app: &App,
+    conn: &rusqlite::Connection,
+    id: &str,
+    may_act: bool,
+    now: DateTime<Utc>,
+) -> Result<Value> {
+    let Some(case) = db::get(conn, id)? else {
+        return Ok(Value::Null);
+    };
+    let org = app.views.org(conn)?;
+    let routine = app.views.version(conn, &case.routine_hash)?;
+    let tz = routine.timezone;
+    let today = now.with_timezone(&tz).date_naive();
+    let tasks = db::tasks_of(conn, &case.id)?;
+    let outcome_label = |state: &str, outcome: &str| -> String {
+        routine
+            .state(state)
+            .and_then(|ix| {
+                routine
+                    .outcomes(ix)
+                    .into_iter()
+                    .find(|(o, _)| o.name == outcome)
+                    .map(|(o, _)| o.label.clone())
+            })
+            .unwrap_or_else(|| outcome.to_string())
+    };
+    let role_sv = |role: &str| -> String {
+        role.parse::<crate::roster::Role>()
+            .map(|r| r.title().to_string())
+            .unwrap_or_else(|_| role.to_string())
+    };
+    let steps: Vec<Value> = tasks
+        .iter()
+        .map(|t| {
+            json!({
+                "step": Views::state_title(&routine, &t.state),
+                "role": role_sv(&t.role),
+                "assignee": t.assignee_id.as_deref().map(|p| Views::name(&org, p)).unwrap_or_default(),
+                "started": local(Some(&t.started_at), tz),
+                "due": crate::sv::date(t.due_date),
+                "answered": local(t.answered_at.as_deref(), tz),
+                "outcome": t.outcome.as_deref().map(|o| outcome_label(&t.state, o)).unwrap_or_default(),
+                "by": t.answered_by.as_deref().map(|p| Views::name(&org, p)).unwrap_or_default(),
+                "comment": t.comment.clone().unwrap_or_default(),
+                "open": t.answered_at.is_none(),
+                "late": t.answered_at.is_none() && t.due_date < today,
+                "escalated": t.escalated_at.is_some(),
+            })
+        })
+        .collect();
+    let open = tasks
+        .iter()
+        .rev()
+        .find(|t| t.answered_at.is_none() && case.closed_at.is_none());
+    // The other holders of the open step's role, who may take it over.
+    let others: Vec<Value> = match open.and_then(|t| t.role.parse::<crate::roster::Role>().ok()) {
+        Some(role) => org
+            .holders(role, &case.unit_id, today)
+            .into_iter()
+            .filter(|p| {
+                Some(*p) != open.and_then(|t| t.assignee_id.as_deref())
+                    && Some(*p) != case.subject_person_id.as_deref()
+            })
+            .map(|p| json!({"id": p, "name": Views::name(&org, p)}))
+            .collect(),
+        None => Vec::new(),
+    };
+    let current = open.map(|t| {
+        let person = t.assignee_id.as_deref().and_then(|p| org.person(p));
+        json!({
+            "step": Views::state_title(&routine, &t.state),
+            "role": role_sv(&t.role),
+            "assignee": person.map(|p| p.name.clone()).unwrap_or_else(|| "ingen".into()),
+            "email": person.map(|p| p.email.clone()).unwrap_or_default(),
+            "due": crate::sv::date(t.due_date),
+            "late": t.due_date < today,
+        })
+    });
+    let events: Vec<Value> = crate::store::audit::case_history(conn, &case.id)?
+        .iter()
+        .map(|e| {
+            json!({
+                "at": local(Some(&e.at), tz),
+                "actor": event_actor(&org, &e.actor),
+                "event": event_sv(&e.event),
+            })
+        })
+        .collect();
+    let documents: Vec<Value> = if case.purged_at.is_some() {
+        Vec::new()
+    } else {
+        Doc::of_kind(&case.kind)
+            .iter()
+            .map(|d| match d {
+                Doc::Protocol => json!({"name": "Granskningsprotokoll", "files": [
+                    {"href": format!("/overview/case/{}/protokoll.html", case.id), "label": "HTML"},
+                    {"href": format!("/overview/case/{}/protokoll.pdf", case.id), "label": "PDF"}]}),
+                Doc::ExtractLetter => json!({"name": "Brev med loggutdrag", "files": [
+                    {"href": format!("/overview/case/{}/loggutdrag.html", case.id), "label": "HTML"},
+                    {"href": format!("/overview/case/{}/loggutdrag.pdf", case.id), "label": "PDF"}]}),
+                Doc::Metadata => json!({"name": "Ärendeuppgifter för diariet (arende.json)", "files": [
+                    {"href": format!("/overview/case/{}/arende.json", case.id), "label": "JSON"}]}),
+            })
+            .collect()
+    };
+    Ok(json!({
+        "case": {
+            "id": case.id,
+            "routine": routine.title,
+            "kind": kind_sv(&case.kind),
+            "unit": org.unit_name(&case.unit_id),
+            "subject": case.subject_person_id.as_deref().map(|p| Views::name(&org, p)).unwrap_or_default(),
+            "subject_id": case.subject_person_id.clone().unwrap_or_default(),
+            "account": case.subject_account.clone().unwrap_or_default(),
+            "client": case.client_ref.as_deref().map(crate::records::files::personnummer).unwrap_or_default(),
+            "from": local(case.window_start.as_deref(), tz),
+            "to": local(case.window_end.as_deref(), tz),
+            "reason": case.reason.clone().unwrap_or_default(),
+            "opened": local(Some(&case.opened_at), tz),
+            "opened_by": event_actor(&org, &case.opened_by),
+            "closed": local(case.closed_at.as_deref(), tz),
+            "result": result_sv(case.result.as_deref()),
+            "state": Views::state_title(&routine, &case.state),
+            "purged": case.purged_at.is_some(),
+        },
+        "current": current,
+        "others": others,
+        "steps": steps,
+        "events": events,
+        "evidence": evidence_values(app, conn, &org, &routine, &case, now)?,
+        "documents": documents,
+        "may_act": may_act && open.is_some(),
+    }))
+}
+
+/// The evidence of a case in figures: the counts, and how many accesses carry each flag.
+fn evidence_values(
+    _app: &App,
+    conn: &rusqlite::Connection,
+    org: &crate::engine::org::Org,
+    routine: &crate::routine::Routine,
+    case: &db::CaseRow,
+    now: DateTime<Utc>,
+) -> Result<Value> {
+    if case.purged_at.is_some() || !crate::engine::judge::has_evidence(case) {
+        return Ok(Value::Null);
+    }
+    let Some(ev) = crate::engine::judge::evidence_if_any(conn, org, routine, case, now)? else {
+        return Ok(json!({"summary": "Ingen logg är inläst för perioden."}));
+    };
+    let flags: Vec<Value> = flag_names()
+        .iter()
+        .filter_map(|(code, name)| {
+            let n = ev
+                .accesses
+                .iter()
+                .filter(|a| a.flags.iter().any(|f| f.code == *code))
+                .count();
+            (n > 0).then(|| json!({"name": name, "n": n}))
+        })
+        .collect();
+    Ok(json!({
+        "summary": ev.summary_sv(),
+        "accesses": ev.counts.accesses,
+        "clients": ev.counts.clients,
+        "flagged": ev.counts.flagged,
+        "unexplained": ev.counts.unexplained,
+        "judged": ev.counts.judged,
+        "flags": flags,
+    }))
+}
+
+/// Who did something, as people read it: a person's name, a web account, the scheduler.
+fn event_actor(org: &crate::engine::org::Org, actor: &str) -> String {
+    if let Some(account) = actor.strip_prefix("web:") {
+        return format!("{account} (översikten)");
+    }
+    match actor {
+        "system" | "engine" | "scheduler" => "loggkoll".into(),
+        "cli" => "kommandoraden".into(),
+        _ => org.person(actor).map_or_else(|| actor.to_string(), |p| p.name.clone()),
+    }
+}
+
+/// An audit event in Swedish.
+fn event_sv(event: &str) -> String {
+    match event {
+        "case.opened" => "Ärendet öppnades",
+        "case.answered" | "task.answered" => "Ett steg besvarades",
+        "case.closed" => "Ärendet avslutades",
+        "task.reassigned" => "Steget fick en ny ansvarig",
+        "task.link_resent" => "Länken skickades på nytt",
+        "task.escalated" => "Steget eskalerades",
+        "task.reminded" => "Påminnelse skickades",
+        "record.written" => "Dokument skrevs",
+        "record.downloaded" => "Dokument hämtades",
+        "access.judged" | "evidence.judged" => "En åtkomst bedömdes",
+        other => other,
+    }
+    .to_string()
+}
+
+/// `GET /overview/case/{id}/{file}`: a document of the case, made now.
+pub async fn document(
+    State(app): State<Arc<App>>,
+    staff: Staff,
+    Path((id, file)): Path<(String, String)>,
+) -> Response {
+    let Some((doc, format)) = Doc::parse(&file) else {
+        return page::not_found(&app);
+    };
+    let actor = format!("web:{}", staff.name);
+    deliver(&app, id, doc, format, actor).await
+}
+
+/// Makes a document with the engine and hands it over as a download.
+pub async fn deliver(app: &Arc<App>, id: String, doc: Doc, format: Format, actor: String) -> Response {
+    let now = app.clock.now();
+    let printer = app.printer.clone();
+    let made = app
+        .with_engine(move |engine| {
+            if db::get(&engine.store.conn, &id)?.is_none() {
+                return Ok(None);
+            }
+            download::make(engine, &id, doc, format, &printer, &actor, now).map(Some)
+        })
+        .await;
+    match made {
+        Ok(Some(d)) => {
+            let disposition = format!("attachment; filename=\"{}\"", d.file_name);
+            let mut response = (StatusCode::OK, d.bytes).into_response();
+            let headers = response.headers_mut();
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(d.content_type));
+            if let Ok(v) = HeaderValue::from_str(&disposition) {
+                headers.insert(header::CONTENT_DISPOSITION, v);
+            }
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }
+        Ok(None) => page::not_found(app),
+        Err(err) if err.is_bad_input() => page::message(
+            app,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Dokumentet kan inte tas fram",
+            &[&err.to_string()],
+        ),
+        Err(err) => page::server_error(app, &err),
+    }
+}
+
+/// The case actions' form.
+#[derive(Debug, Default, Deserialize)]
+pub struct ActionForm {
+    #[serde(default)]
+    pub csrf: String,
+    /// For a reassignment: the person who takes the step.
+    #[serde(default)]
+    pub person: String,
+}
+
+/// Whether a form of this session may act: the token fits and the account may act.
+fn refused(app: &App, staff: &Staff, given: &str) -> Option<Response> {
+    if !staff.role.may_act() {
+        return Some(page::message(
+            app,
+            StatusCode::FORBIDDEN,
+            "Behörighet saknas",
+            &["Ditt konto får läsa översikten men inte ändra ärenden. Kontakta den som administrerar loggkoll."],
+        ));
+    }
+    if !csrf::verify(app.secret(), Purpose::Session, staff.session_token(), given) {
+        return Some(page::message(
+            app,
+            StatusCode::FORBIDDEN,
+            "Formuläret kunde inte skickas",
+            &["Formuläret saknade sin säkerhetskod eller var för gammalt. Ladda om sidan och försök igen."],
+        ));
+    }
+    None
+}
+
+/// `POST /overview/case/{id}/resend` and `…/reassign`.
+pub async fn act(
+    State(app): State<Arc<App>>,
+    staff: Staff,
+    Path((id, action)): Path<(String, String)>,
+    form: std::result::Result<Form<ActionForm>, FormRejection>,
+) -> Response {
+    let form = match form {
+        Ok(Form(f)) => f,
+        Err(rejection) => return page::unreadable_form(&app, &rejection, "", ""),
+    };
+    if let Some(refusal) = refused(&app, &staff, &form.csrf) {
+        return refusal;
+    }
+    let now = app.clock.now();
+    let actor = format!("web:{}", staff.name);
+    let case_id = id.clone();
+    let person = form.person.trim().to_string();
+    let (done, result) = match action.as_str() {
+        "resend" => (
+            "resent",
+            app.with_engine(move |e| e.resend_link(&case_id, &actor, now))
+                .await,
+        ),
+        "reassign" if person.is_empty() => (
+            "reassigned",
+            Err(Error::bad_input("Välj vem som ska ta över steget.")),
+        ),
+        "reassign" => (
+            "reassigned",
+            app.with_engine(move |e| e.reassign_step(&case_id, &person, &actor, now))
+                .await,
+        ),
+        _ => return page::not_found(&app),
+    };
+    match result {
+        Ok(_) => {
+            app.kick.notify_one();
+            page::redirect(&format!("/overview/case/{id}?done={done}"))
+        }
+        Err(err) if err.is_bad_input() => case_view(&app, &staff, &id, "", Some(err.to_string())).await,
+        Err(err) => page::server_error(&app, &err),
+    }
+}
+
+/// The start page's query: what a radar row fills in.
+#[derive(Debug, Default, Deserialize)]
+pub struct StartQuery {
+    #[serde(default)]
+    pub user: String,
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: String,
+}
+
+/// The start forms, as sent; every field may be missing.
+#[derive(Debug, Default, Deserialize, Clone)]
+pub struct StartForm {
+    #[serde(default)]
+    pub csrf: String,
+    /// `targeted` or `extract`.
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub routine: String,
+    /// The reviewed user: a name, person id or account.
+    #[serde(default)]
+    pub user: String,
+    /// The person chosen when `user` named several.
+    #[serde(default)]
+    pub person: String,
+    #[serde(default)]
+    pub unit: String,
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: String,
+    #[serde(default)]
+    pub reason: String,
+    /// The client's personnummer (an extract).
+    #[serde(default)]
+    pub client: String,
+    #[serde(default)]
+    pub client_name: String,
+    #[serde(default)]
+    pub client_address: String,
+    /// A system the extract is limited to; empty: every system of the routine.
+    #[serde(default)]
+    pub system: String,
+}
+
+/// `GET /overview/start`: the forms that open a targeted review and an extract request.
+pub async fn start_page(
+    State(app): State<Arc<App>>,
+    staff: Staff,
+    query: std::result::Result<Query<StartQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let q = query.map(|q| q.0).unwrap_or_default();
+    let form = StartForm {
+        user: q.user,
+        from: q.from,
+        to: q.to,
+        ..StartForm::default()
+    };
+    start_view(&app, &staff, &form, Vec::new(), Vec::new(), StatusCode::OK).await
+}
+
+async fn start_view(
+    app: &Arc<App>,
+    staff: &Staff,
+    form: &StartForm,
+    errors: Vec<String>,
+    found: Vec<Value>,
+    status: StatusCode,
+) -> Response {
+    let routines = |kind: CaseKind| -> Vec<Value> {
+        app.views
+            .routines()
+            .iter()
+            .filter(|r| r.kind == kind)
+            .map(|r| json!({"id": r.id, "title": r.title, "selected": r.id == form.routine, "systems": r.systems}))
+            .collect()
+    };
+    let targeted = routines(CaseKind::Targeted);
+    let extract = routines(CaseKind::Extract);
+    let mut systems: Vec<String> = app
+        .views
+        .routines()
+        .iter()
+        .filter(|r| r.kind == CaseKind::Extract)
+        .flat_map(|r| r.systems.clone())
+        .collect();
+    systems.sort();
+    systems.dedup();
+    let systems: Vec<Value> = systems
+        .iter()
+        .map(|s| json!({"id": s, "name": crate::routine::explain::system_title(s), "selected": *s == form.system}))
+        .collect();
+    let chosen = form.unit.clone();
+    let units = read(app, move |app, conn| {
+        let org = app.views.org(conn)?;
+        let mut units: Vec<(String, String)> = org
+            .units
+            .iter()
+            .map(|(id, (name, _))| (name.clone(), id.clone()))
+            .collect();
+        units.sort();
+        Ok(Value::Array(
+            units
+                .into_iter()
+                .map(|(name, id)| json!({"selected": id == chosen, "id": id, "name": name}))
+                .collect(),
+        ))
+    })
+    .await;
+    let units = match units {
+        Ok(units) => units,
+        Err(response) => return response,
+    };
+    let data = json!({
+        "form": {
+            "kind": form.kind, "user": form.user, "person": form.person, "unit": form.unit,
+            "from": form.from, "to": form.to, "reason": form.reason, "client": form.client,
+            "client_name": form.client_name, "client_address": form.client_address,
+        },
+        "targeted": targeted,
+        "extract": extract,
+        "systems": systems,
+        "units": units,
+        "errors": errors,
+        "found": found,
+        "may_act": staff.role.may_act(),
+    });
+    let mut response = show(app, staff, "/overview/start", "web/start.html", "Nytt ärende", data);
+    *response.status_mut() = status;
+    response
+}
+
+/// A day from a form (`2027-03-01`), or the message that names the field.
+fn form_day(text: &str, what: &str) -> std::result::Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("{what} ska vara ett datum som 2027-03-01."))
+}
+
+/// `POST /overview/start`: opens the case the form describes, then shows its page, which says
+/// who was emailed.
+pub async fn start(
+    State(app): State<Arc<App>>,
+    staff: Staff,
+    form: std::result::Result<Form<StartForm>, FormRejection>,
+) -> Response {
+    let form = match form {
+        Ok(Form(f)) => f,
+        Err(rejection) => return page::unreadable_form(&app, &rejection, "", ""),
+    };
+    if let Some(refusal) = refused(&app, &staff, &form.csrf) {
+        return refusal;
+    }
+    let now = app.clock.now();
+    let tz = app.views.config().timezone;
+    let mut errors = Vec::new();
+    let kind = match form.kind.as_str() {
+        "targeted" => CaseKind::Targeted,
+        "extract" => CaseKind::Extract,
+        _ => {
+            errors.push("Välj vilket slags ärende som ska öppnas.".to_string());
+            CaseKind::Targeted
+        }
+    };
+    let from = form_day(&form.from, "Från");
+    let to = form_day(&form.to, "Till och med");
+    let (from, to) = match (from, to) {
+        (Ok(f), Ok(t)) if t < f => {
+            errors.push("Till-datumet ligger före från-datumet.".into());
+            (None, None)
+        }
+        (Ok(f), Ok(t)) => {
+            let midnight = |d: NaiveDate| {
+                crate::clock::resolve_local(d.and_time(chrono::NaiveTime::MIN), tz)
+            };
+            (Some(midnight(f)), t.succ_opt().map(midnight))
+        }
+        (f, t) => {
+            errors.extend(f.err());
+            errors.extend(t.err());
+            (None, None)
+        }
+    };
+    // The reviewed user, found by name, person id or account.
+    let mut found_people = Vec::new();
+    let mut subject = None;
+    let mut unit = form.unit.trim().to_string();
+    if kind == CaseKind::Targeted {
+        let wanted = if form.person.trim().is_empty() {
+            form.user.clone()
+        } else {
+            form.person.clone()
+        };
+        let search = app
+            .with_store(move |app, store| {
+                let org = app.views.org(&store.conn)?;
+                crate::engine::workspace::find_people(&store.conn, &org, &wanted, FOUND_LIMIT)
+            })
+            .await;
+        match search {
+            Err(err) => return page::server_error(&app, &err),
+            Ok(found) => match found.as_slice() {
+                [] if form.user.trim().is_empty() => {
+                    errors.push("Skriv namn, person-id eller konto för den som ska granskas.".into())
+                }
+                [] => errors.push(format!(
+                    "Ingen i personallistan heter eller har kontot ”{}”.",
+                    form.user.trim()
+                )),
+                [one] => {
+                    if unit.is_empty() {
+                        unit = one.units.first().cloned().unwrap_or_default();
+                    }
+                    if unit.is_empty() {
+                        errors.push(format!(
+                            "{} hör inte till någon enhet i personallistan.",
+                            one.name
+                        ));
+                    }
+                    subject = Some(one.id.clone());
+                }
+                many => {
+                    errors.push(format!(
+                        "”{}” passar {} personer: välj en.",
+                        form.user.trim(),
+                        many.len()
+                    ));
+                    found_people = many
+                        .iter()
+                        .map(|p| json!({"id": p.id, "name": p.name, "accounts": p.accounts.join(", ")}))
+                        .collect();
+                }
+            },
+        }
+    } else if form.client.trim().is_empty() {
+        errors.push("Skriv kundens personnummer.".into());
+    }
+    let routine = match some(&form.routine) {
+        Some(r) => r.to_string(),
+        None => app
+            .views
+            .routines()
+            .iter()
+            .find(|r| r.kind == kind)
+            .map(|r| r.id.clone())
+            .unwrap_or_default(),
+    };
+    if kind == CaseKind::Extract && unit.is_empty() {
+        errors.push("Välj den enhet som hanterar begäran.".into());
+    }
+    if !errors.is_empty() {
+        return start_view(&app, &staff, &form, errors, found_people, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    let req = OpenRequest {
+        routine,
+        unit,
+        by: staff.name.clone(),
+        subject_user: subject,
+        client: some(&form.client).map(str::to_string),
+        from,
+        to,
+        reason: some(&form.reason).map(str::to_string),
+        system: some(&form.system).map(str::to_string),
+        client_name: some(&form.client_name).map(str::to_string),
+        client_address: some(&form.client_address).map(str::to_string),
+        from_web: true,
+    };
+    let opened = app.with_engine(move |e| e.open_case(&req, now)).await;
+    match opened {
+        Ok(id) => {
+            app.kick.notify_one();
+            page::redirect(&format!("/overview/case/{id}?done=opened"))
+        }
+        Err(err) if err.is_bad_input() => {
+            start_view(
+                &app,
+                &staff,
+                &form,
+                vec![err.to_string()],
+                Vec::new(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(err) => page::server_error(&app, &err),
+    }
+}
+
+/// `text` as a value in a URL's query (letters, digits and `-._~` as they are).
+pub fn query_value(text: &str) -> String {
+    let mut out = String::new();
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
