@@ -212,7 +212,7 @@ fn main() {
                         person_id: person.clone(),
                         expires,
                         read_only: false,
-            generation: 0,
+                        generation: 0,
                     },
                 )
             })

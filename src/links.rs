@@ -87,7 +87,7 @@ pub fn verify(secret: &[u8], token: &str, now: DateTime<Utc>) -> Result<Claims, 
     let signature = URL_SAFE_NO_PAD
         .decode(signature)
         .map_err(|_| LinkError::Invalid)?;
-    mac(secret, &payload)
+    mac(secret, payload)
         .verify_slice(&signature)
         .map_err(|_| LinkError::Invalid)?;
     let task_id: i64 = task.parse().map_err(|_| LinkError::Invalid)?;

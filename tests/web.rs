@@ -795,7 +795,16 @@ async fn the_overview_is_unreachable_without_a_session() {
 
 fn add_user(f: &Fixture, name: &str, pw: &str) {
     let hash = password::hash(pw).expect("hash");
-    assert!(loggkoll::store::web::add_user(&f.store().conn, name, &hash, loggkoll::store::web::WebRole::Quality, at(NOW)).expect("add"));
+    assert!(
+        loggkoll::store::web::add_user(
+            &f.store().conn,
+            name,
+            &hash,
+            loggkoll::store::web::WebRole::Quality,
+            at(NOW)
+        )
+        .expect("add")
+    );
 }
 
 /// Logs in; returns the reply to the login post.
@@ -892,7 +901,11 @@ async fn quality_staff_log_in_see_every_page_and_log_out() {
         ),
         (
             "/overview/cases",
-            vec!["Ärenden", "Granska loggen", "href=\"/overview/case/TRE-2027-0001\""],
+            vec![
+                "Ärenden",
+                "Granska loggen",
+                "href=\"/overview/case/TRE-2027-0001\"",
+            ],
         ),
         (
             "/overview/overdue",
@@ -1153,4 +1166,384 @@ async fn answers_arriving_together_commit_together_and_a_bad_one_spoils_none() {
     assert_eq!(f.case_state(&b.case), ("closed_no_finding".to_string(), 1));
     let after = footprint(&f);
     assert_eq!((after.0, after.1), (before.0 + 2, before.1 + 2));
+}
+
+fn add_user_as(f: &Fixture, name: &str, role: loggkoll::store::web::WebRole) {
+    let hash = password::hash("ett långt lösenord").expect("hash");
+    assert!(
+        loggkoll::store::web::add_user(&f.store().conn, name, &hash, role, at(NOW)).expect("add")
+    );
+}
+
+/// The link in the newest queued email of `purpose` to case `case`.
+fn newest_link(f: &Fixture, purpose: &str, case: &str) -> fixture::Link {
+    f.links(purpose)
+        .into_iter()
+        .rev()
+        .find(|l| l.case == case)
+        .expect("an email for the case")
+}
+
+#[tokio::test]
+async fn quality_staff_follow_a_closed_case_to_its_protocol_and_open_a_targeted_review() {
+    use loggkoll::store::web::WebRole;
+    let f = Fixture::new(BASE);
+    add_user_as(&f, "kvalitet", WebRole::Quality);
+    add_user_as(&f, "lasare", WebRole::Reader);
+    let app = f.app();
+    // A case closed from its task page.
+    let link = f.links("task").remove(1);
+    let page = send(&app, get(&link.path)).await;
+    let closed = send(
+        &app,
+        post(
+            &link.path,
+            &[
+                ("csrf", &page.csrf()),
+                ("outcome", "no_finding"),
+                ("comment", "Inget att anmärka."),
+            ],
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(closed.status, StatusCode::SEE_OTHER, "{}", closed.body);
+    let closed_case = link.case.clone();
+
+    let login = login_as(&app, "kvalitet", "ett långt lösenord", [10, 0, 0, 2]).await;
+    let session = login.cookie("loggkoll_session");
+    // The list, filtered to closed cases, links the case.
+    let list = send(&app, get_with("/overview/cases?state=closed", &session)).await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    let href = format!("href=\"/overview/case/{closed_case}\"");
+    assert!(list.body.contains(&href), "{}", list.body);
+    let open_only = send(&app, get_with("/overview/cases?state=open", &session)).await;
+    assert!(!open_only.body.contains(&href));
+    let by_id = send(
+        &app,
+        get_with(
+            &format!("/overview/cases?q={}", &closed_case[4..]),
+            &session,
+        ),
+    )
+    .await;
+    assert!(by_id.body.contains(&href));
+    assert!(by_id.body.contains("1 ärenden"), "{}", by_id.body);
+    // Its page: the answered step, its comment, the result, the documents.
+    let case = send(
+        &app,
+        get_with(&format!("/overview/case/{closed_case}"), &session),
+    )
+    .await;
+    assert_eq!(case.status, StatusCode::OK, "{}", case.body);
+    for text in [
+        "Ingen anmärkning",
+        "Inget att anmärka.",
+        "Ärendet öppnades",
+        &format!("/overview/case/{closed_case}/protokoll.html"),
+        &format!("/overview/case/{closed_case}/protokoll.pdf"),
+    ] {
+        assert!(case.body.contains(text), "{text}: {}", case.body);
+    }
+    // A closed case offers no actions.
+    assert!(!case.body.contains("Skicka länken igen"));
+    let protocol = send(
+        &app,
+        get_with(
+            &format!("/overview/case/{closed_case}/protokoll.html"),
+            &session,
+        ),
+    )
+    .await;
+    assert_eq!(protocol.status, StatusCode::OK);
+    assert!(
+        protocol.headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .contains(&format!("granskningsprotokoll-{closed_case}.html"))
+    );
+    assert!(protocol.body.contains(&closed_case));
+    assert!(protocol.body.contains("Inget att anmärka."));
+    assert_eq!(
+        f.count(&format!(
+            "SELECT COUNT(*) FROM audit WHERE event = 'record.downloaded' AND actor = 'web:kvalitet' AND case_id = '{closed_case}'"
+        )),
+        1
+    );
+    // No such document or case: 404, not a failure.
+    for path in [
+        format!("/overview/case/{closed_case}/hemligt.txt"),
+        "/overview/case/TRE-1999-0001".to_string(),
+        "/overview/case/TRE-1999-0001/protokoll.html".to_string(),
+    ] {
+        assert_eq!(
+            send(&app, get_with(&path, &session)).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    // A sampling case has no extract letter.
+    let letter = send(
+        &app,
+        get_with(
+            &format!("/overview/case/{closed_case}/loggutdrag.html"),
+            &session,
+        ),
+    )
+    .await;
+    assert_eq!(letter.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // A targeted review from the form, the user named by a part of their name.
+    let start = send(&app, get_with("/overview/start", &session)).await;
+    assert_eq!(start.status, StatusCode::OK);
+    let subject = f.links("task").remove(2);
+    let (name, person): (String, String) = f
+        .store()
+        .conn
+        .query_row(
+            "SELECT p.name, p.id FROM cases c JOIN people p ON p.id = c.subject_person_id WHERE c.id = ?1",
+            [&subject.case],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("the reviewed user's name");
+    let before = f.count("SELECT COUNT(*) FROM cases WHERE kind = 'targeted'");
+    let mut fields = vec![
+        ("csrf", start.csrf()),
+        ("kind", "targeted".to_string()),
+        ("user", name.clone()),
+        ("from", "2026-12-01".into()),
+        ("to", "2026-12-31".into()),
+        ("reason", "Uppgift från en kund.".into()),
+    ];
+    let post_start = |fields: Vec<(&str, String)>| {
+        let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        post("/overview/start", &refs, Some(&session))
+    };
+    let mut opened = send(&app, post_start(fields.clone())).await;
+    if opened.status == StatusCode::UNPROCESSABLE_ENTITY {
+        // Two people of that name: the page offers each, and the choice opens the case.
+        assert!(opened.body.contains("välj en"), "{}", opened.body);
+        assert!(
+            opened.body.contains(&format!("value=\"{person}\"")),
+            "{}",
+            opened.body
+        );
+        fields.push(("person", person.clone()));
+        opened = send(&app, post_start(fields.clone())).await;
+    }
+    assert_eq!(opened.status, StatusCode::SEE_OTHER, "{}", opened.body);
+    assert_eq!(
+        f.count("SELECT COUNT(*) FROM cases WHERE kind = 'targeted'"),
+        before + 1
+    );
+    let (id, state, opened_by): (String, String, String) = f
+        .store()
+        .conn
+        .query_row(
+            "SELECT id, state, opened_by FROM cases WHERE kind = 'targeted' ORDER BY opened_at DESC, id DESC",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .expect("the targeted case");
+    assert_eq!(
+        state, "decision",
+        "it waits at the verksamhetschef's decision"
+    );
+    assert_eq!(opened_by, "web:kvalitet");
+    assert_eq!(
+        opened.location(),
+        format!("/overview/case/{id}?done=opened")
+    );
+    let shown = send(&app, get_with(opened.location(), &session)).await;
+    assert!(
+        shown.body.contains("Beslut om riktad kontroll"),
+        "{}",
+        shown.body
+    );
+    assert!(shown.body.contains("Mejlat"), "{}", shown.body);
+    assert!(shown.body.contains("uppgiften"), "{}", shown.body);
+    // A name that fits nobody, and a form without its token, open nothing.
+    for fields in [
+        vec![
+            ("csrf", start.csrf()),
+            ("kind", "targeted".into()),
+            ("user", "Ingen Alls".into()),
+            ("from", "2026-12-01".into()),
+            ("to", "2026-12-31".into()),
+            ("reason", "x".into()),
+        ],
+        vec![
+            ("csrf", "fel".to_string()),
+            ("kind", "targeted".into()),
+            ("user", name.clone()),
+            ("from", "2026-12-01".into()),
+            ("to", "2026-12-31".into()),
+            ("reason", "x".into()),
+        ],
+        vec![
+            ("csrf", start.csrf()),
+            ("kind", "targeted".into()),
+            ("user", name.clone()),
+            ("from", "1 december".into()),
+            ("to", "2026-12-31".into()),
+            ("reason", "x".into()),
+        ],
+    ] {
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = send(&app, post("/overview/start", &fields, Some(&session))).await;
+        assert!(r.status.is_client_error(), "{}", r.status);
+        assert_eq!(
+            f.count("SELECT COUNT(*) FROM cases WHERE kind = 'targeted'"),
+            before + 1
+        );
+    }
+
+    // Resending the open step's link: a new link, the old one replaced.
+    let old = newest_link(&f, "task", &subject.case);
+    assert_eq!(send(&app, get(&old.path)).await.status, StatusCode::OK);
+    let page = send(
+        &app,
+        get_with(&format!("/overview/case/{}", subject.case), &session),
+    )
+    .await;
+    assert!(page.body.contains("Skicka länken igen"));
+    let resent = send(
+        &app,
+        post(
+            &format!("/overview/case/{}/resend", subject.case),
+            &[("csrf", &page.csrf())],
+            Some(&session),
+        ),
+    )
+    .await;
+    assert_eq!(resent.status, StatusCode::SEE_OTHER, "{}", resent.body);
+    let new = newest_link(&f, "task", &subject.case);
+    assert_ne!(new.path, old.path);
+    assert_eq!(send(&app, get(&new.path)).await.status, StatusCode::OK);
+    let replaced = send(&app, get(&old.path)).await;
+    assert_eq!(replaced.status, StatusCode::GONE);
+    assert!(replaced.body.contains("Länken har ersatts"));
+    assert_eq!(
+        f.count(
+            "SELECT COUNT(*) FROM audit WHERE event = 'task.link_resent' AND actor = 'web:kvalitet'"
+        ),
+        1
+    );
+
+    // The step given to the one who has it, to the reviewed user, or to nobody: refused, said on
+    // the page, nothing moved.
+    let audit = f.count("SELECT COUNT(*) FROM audit");
+    let reviewed: String = f
+        .store()
+        .conn
+        .query_row(
+            "SELECT subject_person_id FROM cases WHERE id = ?1",
+            [&subject.case],
+            |r| r.get(0),
+        )
+        .expect("the reviewed user");
+    for (person, said) in [
+        (subject.recipient.as_str(), "has the step already"),
+        (reviewed.as_str(), "cannot review their own access"),
+        ("", "Välj vem som ska ta över steget."),
+    ] {
+        let wrong = send(
+            &app,
+            post(
+                &format!("/overview/case/{}/reassign", subject.case),
+                &[("csrf", &page.csrf()), ("person", person)],
+                Some(&session),
+            ),
+        )
+        .await;
+        assert_eq!(
+            wrong.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            wrong.body
+        );
+        assert!(wrong.body.contains(said), "{said}: {}", wrong.body);
+        assert_eq!(f.count("SELECT COUNT(*) FROM audit"), audit);
+    }
+    // Given to another holder of the role (a second verksamhetschef-like holder is made here).
+    let step_role: String = f
+        .store()
+        .conn
+        .query_row(
+            "SELECT role FROM tasks WHERE case_id = ?1 AND answered_at IS NULL",
+            [&subject.case],
+            |r| r.get(0),
+        )
+        .expect("the open step");
+    // A second holder of the role at the case's unit: someone of the unit who is neither the
+    // assignee nor the reviewed user, given the role (the roster changed, so its version moves).
+    let other: String = {
+        let store = f.store();
+        let other: String = store
+            .conn
+            .query_row(
+                "SELECT pu.person_id FROM person_units pu JOIN cases c ON c.id = ?1
+                 WHERE pu.unit_id = c.unit_id AND pu.person_id NOT IN (?2, ?3)
+                 ORDER BY pu.person_id LIMIT 1",
+                rusqlite::params![&subject.case, &subject.recipient, &reviewed],
+                |r| r.get(0),
+            )
+            .expect("a colleague");
+        store
+            .conn
+            .execute(
+                "INSERT INTO person_roles (person_id, role, unit_id)
+                 SELECT ?1, ?2, unit_id FROM cases WHERE id = ?3",
+                rusqlite::params![&other, &step_role, &subject.case],
+            )
+            .expect("the role");
+        loggkoll::engine::org::bump_version(&store.conn).expect("the roster's version");
+        other
+    };
+    {
+        let page = send(
+            &app,
+            get_with(&format!("/overview/case/{}", subject.case), &session),
+        )
+        .await;
+        assert!(
+            page.body.contains(&format!("value=\"{other}\"")),
+            "{}",
+            page.body
+        );
+        let moved = send(
+            &app,
+            post(
+                &format!("/overview/case/{}/reassign", subject.case),
+                &[("csrf", &page.csrf()), ("person", &other)],
+                Some(&session),
+            ),
+        )
+        .await;
+        assert_eq!(moved.status, StatusCode::SEE_OTHER, "{}", moved.body);
+        assert_eq!(newest_link(&f, "task", &subject.case).recipient, other);
+    }
+
+    // A reader reads but may not act.
+    let reader = login_as(&app, "lasare", "ett långt lösenord", [10, 0, 0, 3]).await;
+    let reader = reader.cookie("loggkoll_session");
+    let page = send(
+        &app,
+        get_with(&format!("/overview/case/{}", subject.case), &reader),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("Skicka länken igen"));
+    let audit = f.count("SELECT COUNT(*) FROM audit");
+    let refused = send(
+        &app,
+        post(
+            &format!("/overview/case/{}/resend", subject.case),
+            &[("csrf", &page.csrf())],
+            Some(&reader),
+        ),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(f.count("SELECT COUNT(*) FROM audit"), audit);
 }

@@ -103,7 +103,14 @@ fn get_with(path: &str, cookie: &str) -> Request<Body> {
 /// A logged-in session's cookie.
 async fn log_in(f: &Fixture, app: &Arc<App>) -> String {
     let hash = loggkoll::web::password::hash("ett långt lösenord").expect("hash");
-    loggkoll::store::web::add_user(&f.store().conn, "kvalitet", &hash, loggkoll::store::web::WebRole::Quality, at(NOW)).expect("user");
+    loggkoll::store::web::add_user(
+        &f.store().conn,
+        "kvalitet",
+        &hash,
+        loggkoll::store::web::WebRole::Quality,
+        at(NOW),
+    )
+    .expect("user");
     let form = send(app, get("/login")).await;
     let cookie = form.cookie("loggkoll_login");
     let r = send(

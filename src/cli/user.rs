@@ -45,9 +45,8 @@ pub struct RoleArgs {
 
 /// A role the argument parser has admitted already.
 fn role(text: &str) -> Result<WebRole> {
-    WebRole::parse(text).ok_or_else(|| {
-        Error::usage(format!("unknown role `{text}`: admin, quality or reader"))
-    })
+    WebRole::parse(text)
+        .ok_or_else(|| Error::usage(format!("unknown role `{text}`: admin, quality or reader")))
 }
 
 #[derive(Debug, Args)]

@@ -73,6 +73,11 @@ impl Engine {
                     .parse::<Role>()
                     .map_err(|_| Error::runtime(format!("case {case_id}: unknown role")))?;
                 let holders = ctx.org.holders(role, &case.unit_id, day);
+                if task.assignee_id.as_deref() == Some(p) {
+                    return Err(Error::bad_input(format!(
+                        "`{p}` has the step already (to send it again, resend the link)"
+                    )));
+                }
                 if case.subject_person_id.as_deref() == Some(p) {
                     return Err(Error::bad_input(
                         "the reviewed user cannot review their own access",
@@ -195,6 +200,10 @@ pub fn find_people(
             .people()
             .filter(|p| !p.removed && p.name.to_lowercase().contains(&lower))
             .collect();
+        // A whole name given is that name, not every longer one containing it.
+        if named.iter().any(|p| p.name.to_lowercase() == lower) {
+            named.retain(|p| p.name.to_lowercase() == lower);
+        }
         named.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
         ids = named.into_iter().map(|p| p.id.clone()).collect();
     }

@@ -102,9 +102,12 @@ pub fn make(
                 format!("{}.html", protocol::file_name(case_id)),
             ];
             let meta = extract::metadata(&case, &values, &files, now);
-            let text = serde_json::to_string_pretty(&meta)
-                .map_err(|e| Error::runtime(e.to_string()))?;
-            (super::files::METADATA.trim_end_matches(".json").to_string(), text)
+            let text =
+                serde_json::to_string_pretty(&meta).map_err(|e| Error::runtime(e.to_string()))?;
+            (
+                super::files::METADATA.trim_end_matches(".json").to_string(),
+                text,
+            )
         }
     };
     let download = match format {

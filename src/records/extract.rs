@@ -209,7 +209,12 @@ pub fn render(engine: &mut Engine, case: &CaseRow, now: DateTime<Utc>) -> Result
 
 /// `arende.json`: what the records system files about an extract case, with the letter's
 /// `values` and the names of the files filed with it.
-pub fn metadata(case: &CaseRow, values: &Value, file_names: &[String], now: DateTime<Utc>) -> Value {
+pub fn metadata(
+    case: &CaseRow,
+    values: &Value,
+    file_names: &[String],
+    now: DateTime<Utc>,
+) -> Value {
     json!({
         "arende": case.id,
         "rutin": case.routine_id,

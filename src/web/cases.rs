@@ -217,7 +217,10 @@ async fn case_view(
     let now = app.clock.now();
     let may_act = staff.role.may_act();
     let id_owned = id.to_string();
-    let data = read(app, move |app, conn| case_values(app, conn, &id_owned, may_act, now)).await;
+    let data = read(app, move |app, conn| {
+        case_values(app, conn, &id_owned, may_act, now)
+    })
+    .await;
     let mut data = match data {
         Ok(Value::Null) => return page::not_found(app),
         Ok(data) => data,
@@ -452,7 +455,9 @@ fn event_actor(org: &crate::engine::org::Org, actor: &str) -> String {
     match actor {
         "system" | "engine" | "scheduler" => "loggkoll".into(),
         "cli" => "kommandoraden".into(),
-        _ => org.person(actor).map_or_else(|| actor.to_string(), |p| p.name.clone()),
+        _ => org
+            .person(actor)
+            .map_or_else(|| actor.to_string(), |p| p.name.clone()),
     }
 }
 
@@ -488,7 +493,13 @@ pub async fn document(
 }
 
 /// Makes a document with the engine and hands it over as a download.
-pub async fn deliver(app: &Arc<App>, id: String, doc: Doc, format: Format, actor: String) -> Response {
+pub async fn deliver(
+    app: &Arc<App>,
+    id: String,
+    doc: Doc,
+    format: Format,
+    actor: String,
+) -> Response {
     let now = app.clock.now();
     let printer = app.printer.clone();
     let made = app
@@ -504,7 +515,10 @@ pub async fn deliver(app: &Arc<App>, id: String, doc: Doc, format: Format, actor
             let disposition = format!("attachment; filename=\"{}\"", d.file_name);
             let mut response = (StatusCode::OK, d.bytes).into_response();
             let headers = response.headers_mut();
-            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(d.content_type));
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(d.content_type),
+            );
             if let Ok(v) = HeaderValue::from_str(&disposition) {
                 headers.insert(header::CONTENT_DISPOSITION, v);
             }
@@ -539,7 +553,9 @@ fn refused(app: &App, staff: &Staff, given: &str) -> Option<Response> {
             app,
             StatusCode::FORBIDDEN,
             "Behörighet saknas",
-            &["Ditt konto får läsa översikten men inte ändra ärenden. Kontakta den som administrerar loggkoll."],
+            &[
+                "Ditt konto får läsa översikten men inte ändra ärenden. Kontakta den som administrerar loggkoll.",
+            ],
         ));
     }
     if !csrf::verify(app.secret(), Purpose::Session, staff.session_token(), given) {
@@ -547,7 +563,9 @@ fn refused(app: &App, staff: &Staff, given: &str) -> Option<Response> {
             app,
             StatusCode::FORBIDDEN,
             "Formuläret kunde inte skickas",
-            &["Formuläret saknade sin säkerhetskod eller var för gammalt. Ladda om sidan och försök igen."],
+            &[
+                "Formuläret saknade sin säkerhetskod eller var för gammalt. Ladda om sidan och försök igen.",
+            ],
         ));
     }
     None
@@ -593,7 +611,9 @@ pub async fn act(
             app.kick.notify_one();
             page::redirect(&format!("/overview/case/{id}?done={done}"))
         }
-        Err(err) if err.is_bad_input() => case_view(&app, &staff, &id, "", Some(err.to_string())).await,
+        Err(err) if err.is_bad_input() => {
+            case_view(&app, &staff, &id, "", Some(err.to_string())).await
+        }
         Err(err) => page::server_error(&app, &err),
     }
 }
@@ -727,7 +747,14 @@ async fn start_view(
         "found": found,
         "may_act": staff.role.may_act(),
     });
-    let mut response = show(app, staff, "/overview/start", "web/start.html", "Nytt ärende", data);
+    let mut response = show(
+        app,
+        staff,
+        "/overview/start",
+        "web/start.html",
+        "Nytt ärende",
+        data,
+    );
     *response.status_mut() = status;
     response
 }
@@ -771,9 +798,8 @@ pub async fn start(
             (None, None)
         }
         (Ok(f), Ok(t)) => {
-            let midnight = |d: NaiveDate| {
-                crate::clock::resolve_local(d.and_time(chrono::NaiveTime::MIN), tz)
-            };
+            let midnight =
+                |d: NaiveDate| crate::clock::resolve_local(d.and_time(chrono::NaiveTime::MIN), tz);
             (Some(midnight(f)), t.succ_opt().map(midnight))
         }
         (f, t) => {
@@ -801,9 +827,8 @@ pub async fn start(
         match search {
             Err(err) => return page::server_error(&app, &err),
             Ok(found) => match found.as_slice() {
-                [] if form.user.trim().is_empty() => {
-                    errors.push("Skriv namn, person-id eller konto för den som ska granskas.".into())
-                }
+                [] if form.user.trim().is_empty() => errors
+                    .push("Skriv namn, person-id eller konto för den som ska granskas.".into()),
                 [] => errors.push(format!(
                     "Ingen i personallistan heter eller har kontot ”{}”.",
                     form.user.trim()
@@ -850,7 +875,15 @@ pub async fn start(
         errors.push("Välj den enhet som hanterar begäran.".into());
     }
     if !errors.is_empty() {
-        return start_view(&app, &staff, &form, errors, found_people, StatusCode::UNPROCESSABLE_ENTITY).await;
+        return start_view(
+            &app,
+            &staff,
+            &form,
+            errors,
+            found_people,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
     let req = OpenRequest {
         routine,

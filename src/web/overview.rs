@@ -98,7 +98,12 @@ fn year_bounds(app: &App, now: DateTime<Utc>) -> (i32, DateTime<Utc>, DateTime<U
     (year, start(year), start(year + 1))
 }
 
-pub(super) fn routine_title(views: &Views, conn: &rusqlite::Connection, id: &str, hash: &str) -> String {
+pub(super) fn routine_title(
+    views: &Views,
+    conn: &rusqlite::Connection,
+    id: &str,
+    hash: &str,
+) -> String {
     views
         .version(conn, hash)
         .map(|r| r.title.clone())
@@ -113,7 +118,12 @@ pub(super) fn routine_title(views: &Views, conn: &rusqlite::Connection, id: &str
         .unwrap_or_else(|_| id.to_string())
 }
 
-pub(super) fn step_title(views: &Views, conn: &rusqlite::Connection, hash: &str, state: &str) -> String {
+pub(super) fn step_title(
+    views: &Views,
+    conn: &rusqlite::Connection,
+    hash: &str,
+    state: &str,
+) -> String {
     views
         .version(conn, hash)
         .map(|r| Views::state_title(&r, state))

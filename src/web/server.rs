@@ -54,7 +54,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/overview/rounds", get(overview::rounds_page))
         .route("/overview/cases", get(cases::list))
         .route("/overview/case/{id}", get(cases::case_page))
-        .route("/overview/case/{id}/{file}", get(cases::document).post(cases::act))
+        .route(
+            "/overview/case/{id}/{file}",
+            get(cases::document).post(cases::act),
+        )
         .route("/overview/start", get(cases::start_page).post(cases::start))
         .route("/overview/overdue", get(overview::overdue))
         .route("/overview/coverage", get(overview::coverage))
