@@ -95,6 +95,7 @@ impl Purpose {
                 "year": 2027,
                 "recipient": "Sara Svensson",
                 "link": "https://loggkoll.example.se/overview",
+                "conclusions": sample_conclusions(),
             }),
             Purpose::Digest => json!({
                 "recipient": "Anna Andersson",
@@ -192,6 +193,8 @@ impl Purpose {
                         "units": [{"id": "EN0001", "name": "Hemtjänst Norr",
                             "this": figures, "previous": figures}],
                         "total": {"this": figures, "previous": figures}}],
+                    "has_previous": true,
+                    "conclusions": sample_conclusions(),
                     "charts": ["<svg xmlns=\"http://www.w3.org/2000/svg\"></svg>"],
                     "generated_at": "2027-12-15 07:00",
                 })
@@ -215,6 +218,18 @@ impl Purpose {
             _ => BTreeSet::new(),
         }
     }
+}
+
+/// The summary's conclusions as `records::annual::conclusions` gives them.
+fn sample_conclusions() -> Value {
+    json!({
+        "lines": [
+            {"text": "Systematisk logguppföljning i Treserva: målet (att alla användare granskas under året) nåddes inte. 38 av 40 användare granskades (95,0 %); 12 av 12 omgångar genomfördes.", "ok": false},
+            {"text": "11 av 12 ärenden avslutades: Ingen anmärkning 10, Förklarad åtkomst 1.", "ok": true},
+            {"text": "2 ärenden blev klara efter sista dagen; 1 fortfarande öppet.", "ok": false},
+        ],
+        "act": ["1 ärende är inte besvarat: följ upp med dem som har det (översiktens Ärenden och Försenade)."],
+    })
 }
 
 fn extend(mut base: Value, more: Value) -> Value {

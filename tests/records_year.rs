@@ -5,6 +5,9 @@
 //! Treserva's 2027 cases are gone — nothing personal of them left in any table or the export
 //! folder — while NPÖ's remain and the audit chain verifies; in 2033 NPÖ's go too.
 
+#[path = "support/mime.rs"]
+mod mime;
+
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use chrono_tz::Europe::Stockholm;
 use loggkoll::config::Config;
@@ -630,6 +633,63 @@ fn a_year_of_records_then_the_purge() {
         .collect();
     assert_eq!(emls.len(), 1, "one email to the SAS with the CSV attached");
     assert!(emls[0].contains("sammanstallning-2027-treserva-sampling.html"));
+    // The body states the conclusions: the coverage reached and the key figures, as the
+    // figures have them.
+    fn plain(part: &mime::Part) -> Option<String> {
+        if part.mime_type() == "text/plain" {
+            return Some(part.text());
+        }
+        part.parts().iter().find_map(plain)
+    }
+    let body = plain(&mime::Part::parse(emls[0].as_bytes())).expect("a plain-text body");
+    let treserva = engine
+        .routine("treserva-sampling")
+        .expect("routine")
+        .clone();
+    let on_15_dec = local(2027, 12, 15, 9, 0);
+    let f = figures::compute(
+        &engine.store.conn,
+        &Scope::of(&treserva, None),
+        2027,
+        on_15_dec,
+    )
+    .expect("figures");
+    let population = f.total.get("population").copied().unwrap_or(0);
+    let reviewed = f.total.get("reviewed").copied().unwrap_or(0);
+    // Every case the summary covers: the routine's and the on-demand ones of its system.
+    let (mut cases, mut open) = (0, 0);
+    for scope in figures::summary_scopes(&treserva, &engine.routines) {
+        let t = figures::compute(&engine.store.conn, &scope, 2027, on_15_dec).expect("figures");
+        cases += t.total.get("cases").copied().unwrap_or(0);
+        open += t.total.get("open").copied().unwrap_or(0);
+    }
+    for text in [
+        "Slutsatser:".to_string(),
+        "Att åtgärda:".to_string(),
+        format!("{reviewed} av {population} användare granskades"),
+        format!("{} av {} omgångar genomfördes", f.rounds_held, f.rounds_due),
+        format!("{} av {cases} ärenden avslutades", cases - open),
+    ] {
+        assert!(body.contains(&text), "{text}: {body}");
+    }
+    // 2026 had no rounds and no cases here: nothing to compare with, so no "(0)" anywhere.
+    let before = figures::compute(
+        &engine.store.conn,
+        &Scope::of(&treserva, None),
+        2026,
+        on_15_dec,
+    )
+    .expect("figures");
+    assert!(!annual::has_data(&before));
+    assert!(
+        !html.contains("<span class=\"prev\">"),
+        "no comparison without a prior year"
+    );
+    assert!(html.contains("2026 finns inte i loggkoll att jämföra med"));
+    assert!(
+        html.find("Slutsatser") < html.find("<table"),
+        "the conclusions come first"
+    );
     // Ticking again changes nothing: one summary per routine and year.
     engine.tick(local(2027, 12, 31, 9, 0)).expect("tick");
     let count: i64 = engine

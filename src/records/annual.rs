@@ -98,6 +98,145 @@ fn view(m: &Measures, kind: CaseKind) -> Value {
     })
 }
 
+/// Whether a year has anything to compare with: rounds planned, a population or a case.
+pub fn has_data(f: &Figures) -> bool {
+    f.rounds_due > 0 || get(&f.total, "cases") > 0 || get(&f.total, "population") > 0
+}
+
+/// `n` with the singular or plural of a Swedish noun.
+fn count_sv(n: i64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// What the summary concludes, first in the document and in the email's body: per sampling
+/// routine whether its yearly aim was reached, the findings by result, cases late or still
+/// open, staff informed, access rights ended, and what the reader must act on. `lines` are the
+/// key figures as sentences; `act` what calls for action (empty: nothing).
+pub fn conclusions(sections: &[(Scope, Figures, Figures)]) -> Value {
+    let mut lines: Vec<Value> = Vec::new();
+    let mut act: Vec<String> = Vec::new();
+    let mut results: BTreeMap<usize, (String, i64)> = BTreeMap::new();
+    let (mut late, mut open, mut cases) = (0, 0, 0);
+    let (mut labour, mut police) = (0, 0);
+    for (scope, this, _) in sections {
+        let t = &this.total;
+        cases += get(t, "cases");
+        late += get(t, "late");
+        open += get(t, "open");
+        labour += get(t, "labour_law");
+        police += get(t, "police");
+        for (i, r) in ResultCategory::ALL.iter().enumerate() {
+            let n = get(t, &format!("result:{}", r.as_str()));
+            if n > 0 {
+                results.entry(i).or_insert((r.title_sv().to_string(), 0)).1 += n;
+            }
+        }
+        match scope.kind {
+            CaseKind::Sampling => {
+                let population = get(t, "population");
+                let reviewed = get(t, "reviewed");
+                let share = fmt_decimal(figures::coverage(t), " %");
+                let rounds_ok = this.rounds_held >= this.rounds_due;
+                let reached = if scope.coverage_goal {
+                    rounds_ok && population > 0 && reviewed >= population
+                } else {
+                    rounds_ok
+                };
+                let aim = if scope.coverage_goal {
+                    "att alla användare granskas under året"
+                } else {
+                    "de planerade stickprovsomgångarna"
+                };
+                let text = format!(
+                    "{}: målet ({aim}) {}. {} av {} granskades ({share}); {} av {} omgångar genomfördes.",
+                    scope.title,
+                    if reached { "nåddes" } else { "nåddes inte" },
+                    reviewed,
+                    count_sv(population, "användare", "användare"),
+                    this.rounds_held,
+                    this.rounds_due,
+                );
+                if !reached {
+                    act.push(format!(
+                        "{}: målet nåddes inte – se över urvalet och att varje omgång blir gjord.",
+                        scope.title
+                    ));
+                }
+                lines.push(json!({"text": text, "ok": reached}));
+            }
+            CaseKind::Information => {
+                let informed = get(t, "closed");
+                let waiting = get(t, "open");
+                lines.push(json!({"text": format!(
+                    "{}: {} informerade om loggkontroll, {} ännu inte.",
+                    scope.title,
+                    count_sv(informed, "medarbetare", "medarbetare"),
+                    waiting
+                ), "ok": waiting == 0}));
+                if waiting > 0 {
+                    act.push(format!(
+                        "{}: {} har ännu inte fått information om loggkontroll.",
+                        scope.title,
+                        count_sv(waiting, "medarbetare", "medarbetare")
+                    ));
+                }
+            }
+            CaseKind::AccessRights => {
+                let ended = get(t, "accounts_ended");
+                lines.push(json!({"text": format!(
+                    "{}: {} av {} enheter genomgångna; {} avslutade, {} behålls.",
+                    scope.title,
+                    get(t, "closed"),
+                    get(t, "cases"),
+                    count_sv(ended, "behörighet", "behörigheter"),
+                    get(t, "accounts_kept")
+                ), "ok": get(t, "open") == 0}));
+            }
+            CaseKind::Targeted | CaseKind::Extract => {}
+        }
+    }
+    let found: Vec<String> = results
+        .values()
+        .map(|(label, n)| format!("{label} {n}"))
+        .collect();
+    let closed = cases - open;
+    lines.push(json!({"text": if found.is_empty() {
+        format!("Inga av årets {} är avslutade.", count_sv(cases, "ärende", "ärenden"))
+    } else {
+        format!(
+            "{closed} av {} avslutades: {}.",
+            count_sv(cases, "ärende", "ärenden"),
+            found.join(", ")
+        )
+    }, "ok": true}));
+    lines.push(json!({"text": format!(
+        "{} efter sista dagen; {} fortfarande {}.",
+        count_sv(late, "ärende blev klart", "ärenden blev klara"),
+        open,
+        if open == 1 { "öppet" } else { "öppna" }
+    ), "ok": late == 0 && open == 0}));
+    if open > 0 {
+        act.push(format!(
+            "{}: följ upp med dem som har {} (översiktens Ärenden och Försenade).",
+            count_sv(open, "ärende är inte besvarat", "ärenden är inte besvarade"),
+            if open == 1 { "det" } else { "dem" }
+        ));
+    }
+    if police > 0 {
+        act.push(format!(
+            "{} gjordes: följ upp att de är registrerade.",
+            count_sv(police, "polisanmälan", "polisanmälningar")
+        ));
+    }
+    if labour > 0 {
+        act.push(format!(
+            "{} ledde till arbetsrättsliga åtgärder eller polisanmälan: följ upp med HR.",
+            count_sv(labour, "ärende", "ärenden")
+        ));
+    }
+    json!({"lines": lines, "act": act})
+}
+
 /// The document's values.
 pub fn context(
     sections: &[(Scope, Figures, Figures)],
@@ -110,6 +249,9 @@ pub fn context(
 ) -> Value {
     let mut routines = Vec::new();
     let mut charts_svg = Vec::new();
+    // Without a year before, there is nothing to compare with: no "(0)" beside every figure.
+    let has_previous = sections.iter().any(|(_, _, previous)| has_data(previous));
+    let previous_year = has_previous.then_some(year - 1);
     for (scope, this, previous) in sections {
         let mut unit_ids: Vec<&String> = this.units.keys().chain(previous.units.keys()).collect();
         unit_ids.sort();
@@ -167,7 +309,7 @@ pub fn context(
         charts_svg.push(charts::bars(
             &format!("{}: resultat", scope.title),
             year,
-            year - 1,
+            previous_year,
             &result_bars,
             "",
             None,
@@ -192,7 +334,7 @@ pub fn context(
             charts_svg.push(charts::bars(
                 &format!("{}: täckning per enhet", scope.title),
                 year,
-                year - 1,
+                previous_year,
                 &coverage_bars,
                 " %",
                 Some(100.0),
@@ -203,6 +345,8 @@ pub fn context(
         "title": title,
         "year": year,
         "previous_year": year - 1,
+        "has_previous": has_previous,
+        "conclusions": conclusions(sections),
         "organisation": organisation,
         "routines": routines,
         "charts": charts_svg,
@@ -471,6 +615,8 @@ fn send(engine: &mut Engine, index: usize, year: i32, now: DateTime<Utc>) -> Res
         },
     ];
     let base_url = engine.config.base_url.clone();
+    // The conclusions go in the body too: the SAS reads them without opening the attachment.
+    let concluded = conclusions(&rendered.sections);
     let tx = engine.store.write()?;
     if !rdb::claim_summary(&tx, &routine.id, year, recipients.len(), now)? {
         return Ok(false);
@@ -483,6 +629,7 @@ fn send(engine: &mut Engine, index: usize, year: i32, now: DateTime<Utc>) -> Res
             "recipient": person.name,
             "link": base_url,
             "base_url": base_url,
+            "conclusions": concluded,
         });
         let to = crate::notify::message::mailbox_text(&person.name, &person.email);
         let id = outbox::insert(

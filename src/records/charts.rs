@@ -35,17 +35,28 @@ fn number(v: f64, unit: &str) -> String {
 pub fn bars(
     title: &str,
     year: i32,
-    previous_year: i32,
+    previous_year: Option<i32>,
     rows: &[Bar],
     unit: &str,
     max: Option<f64>,
 ) -> String {
     let top = 40.0;
-    let row_height = 2.0 * BAR + GAP;
+    // Without a year before, one bar a row.
+    let bars = if previous_year.is_some() { 2.0 } else { 1.0 };
+    let row_height = bars * BAR + GAP;
     let height = top + rows.len() as f64 * row_height + 10.0;
     let largest = max.unwrap_or_else(|| {
         rows.iter()
-            .flat_map(|r| [r.this, r.previous])
+            .flat_map(|r| {
+                [
+                    r.this,
+                    if previous_year.is_some() {
+                        r.previous
+                    } else {
+                        0.0
+                    },
+                ]
+            })
             .fold(0.0, f64::max)
     });
     let scale = if largest > 0.0 {
@@ -66,11 +77,17 @@ pub fn bars(
     );
     let _ = write!(
         svg,
-        r#"<rect x="{LABEL}" y="22" width="10" height="10" fill="{THIS_YEAR}"/><text x="{}" y="31">{year}</text><rect x="{}" y="22" width="10" height="10" fill="{PREVIOUS}"/><text x="{}" y="31">{previous_year}</text>"#,
+        r#"<rect x="{LABEL}" y="22" width="10" height="10" fill="{THIS_YEAR}"/><text x="{}" y="31">{year}</text>"#,
         LABEL + 14.0,
-        LABEL + 60.0,
-        LABEL + 74.0
     );
+    if let Some(previous_year) = previous_year {
+        let _ = write!(
+            svg,
+            r#"<rect x="{}" y="22" width="10" height="10" fill="{PREVIOUS}"/><text x="{}" y="31">{previous_year}</text>"#,
+            LABEL + 60.0,
+            LABEL + 74.0
+        );
+    }
     for (i, r) in rows.iter().enumerate() {
         let y = top + i as f64 * row_height;
         let _ = write!(
@@ -80,10 +97,8 @@ pub fn bars(
             y + BAR + 4.0,
             escape(&shorten(&r.label, LABEL_CHARS))
         );
-        for (k, (value, colour)) in [(r.this, THIS_YEAR), (r.previous, PREVIOUS)]
-            .into_iter()
-            .enumerate()
-        {
+        let series = [(r.this, THIS_YEAR), (r.previous, PREVIOUS)];
+        for (k, (value, colour)) in series.into_iter().take(bars as usize).enumerate() {
             let yy = y + k as f64 * BAR;
             let w = (value.max(0.0) * scale).max(if value > 0.0 { 1.0 } else { 0.0 });
             let _ = write!(
@@ -109,7 +124,7 @@ mod tests {
         let svg = bars(
             "Resultat <2027>",
             2027,
-            2026,
+            Some(2026),
             &[
                 Bar {
                     label: "Ingen anmärkning & annat".into(),
@@ -131,5 +146,25 @@ mod tests {
         assert!(svg.contains("Ingen anmärkning &amp; annat"));
         assert!(svg.contains(">1,5<"));
         assert!(!svg.contains("http://") || svg.matches("http://").count() == 1);
+        assert!(svg.contains(">2026<"));
+        // Without a year before: one bar a row and no legend for it.
+        let one = bars(
+            "Resultat",
+            2027,
+            None,
+            &[Bar {
+                label: "Ingen anmärkning".into(),
+                this: 4.0,
+                previous: 0.0,
+            }],
+            "",
+            None,
+        );
+        assert!(!one.contains(">2026<"));
+        assert_eq!(
+            one.matches("<rect").count(),
+            2,
+            "the legend's and the bar: {one}"
+        );
     }
 }

@@ -46,6 +46,9 @@ pub struct Scope {
     /// Only cases of these systems (`None`: all of the routine's).
     pub systems: Option<Vec<String>>,
     pub crontab: Option<crate::schedule::Crontab>,
+    /// The routine aims to review every user within the year (sampling strategy `coverage`);
+    /// otherwise its aim is its planned rounds.
+    pub coverage_goal: bool,
 }
 
 impl Scope {
@@ -57,6 +60,10 @@ impl Scope {
             timezone: routine.timezone,
             systems,
             crontab: routine.crontab().cloned(),
+            coverage_goal: routine
+                .sampling
+                .as_ref()
+                .is_some_and(|s| s.strategy == crate::routine::model::Strategy::Coverage),
         }
     }
 
