@@ -1547,3 +1547,83 @@ async fn quality_staff_follow_a_closed_case_to_its_protocol_and_open_a_targeted_
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert_eq!(f.count("SELECT COUNT(*) FROM audit"), audit);
 }
+
+#[tokio::test]
+async fn the_task_page_hands_its_case_documents_to_the_one_with_the_step() {
+    let f = Fixture::new(BASE);
+    let app = f.app();
+    let link = f.links("task").remove(0);
+    let page = send(&app, get(&link.path)).await;
+    let doc = format!("{}/doc/protokoll.html", link.path);
+    assert!(page.body.contains(&doc), "{}", page.body);
+    // A sampling case has no letter to offer.
+    assert!(!page.body.contains("/doc/loggutdrag"));
+    let audit = f.count("SELECT COUNT(*) FROM audit WHERE event = 'record.downloaded'");
+    let protocol = send(&app, get(&doc)).await;
+    assert_eq!(protocol.status, StatusCode::OK, "{}", protocol.body);
+    assert!(
+        protocol.headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    assert!(protocol.body.contains(&link.case));
+    assert_eq!(
+        f.count(&format!(
+            "SELECT COUNT(*) FROM audit WHERE event = 'record.downloaded' AND actor = '{}'",
+            link.recipient
+        )),
+        audit + 1
+    );
+    // Not a letter of a sampling case, not the metadata, not a made-up file, not a bad link.
+    for (path, status) in [
+        (
+            format!("{}/doc/loggutdrag.html", link.path),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            format!("{}/doc/arende.json", link.path),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            format!("{}/doc/annat.txt", link.path),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "/t/1.x.2.y/doc/protokoll.html".to_string(),
+            StatusCode::FORBIDDEN,
+        ),
+    ] {
+        assert_eq!(send(&app, get(&path)).await.status, status, "{path}");
+    }
+    // A suspected intrusion informs HR and the head of operations; someone informed only
+    // reads the step: no documents.
+    let r = send(
+        &app,
+        post(
+            &link.path,
+            &[
+                ("csrf", &page.csrf()),
+                ("outcome", "suspected_intrusion"),
+                ("comment", "Åtkomst till en anhörigs journal."),
+            ],
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let inform = f
+        .links("inform")
+        .into_iter()
+        .next()
+        .expect("someone informed");
+    let page = send(&app, get(&inform.path)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("/doc/protokoll"));
+    let r = send(&app, get(&format!("{}/doc/protokoll.html", inform.path))).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // The answered step's own link still hands over the protocol, now with the answer.
+    let protocol = send(&app, get(&doc)).await;
+    assert_eq!(protocol.status, StatusCode::OK);
+    assert!(protocol.body.contains("Åtkomst till en anhörigs journal."));
+}

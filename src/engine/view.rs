@@ -219,6 +219,8 @@ pub struct TaskPage {
     pub routine: String,
     pub routine_id: String,
     pub kind: String,
+    /// The kind as code (`extract`, `targeted`, …).
+    pub kind_code: &'static str,
     pub system: String,
     pub unit: String,
     pub subject: Option<Subject>,
@@ -470,6 +472,7 @@ impl Views {
             routine: routine.title.clone(),
             routine_id: routine.id.clone(),
             kind: routine.kind.title_sv().to_string(),
+            kind_code: routine.kind.as_str(),
             system: system_title(&case.system),
             unit: org.unit_name(&case.unit_id).to_string(),
             subject: case.subject_person_id.as_deref().map(|p| Subject {

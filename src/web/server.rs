@@ -47,6 +47,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/t/{token}/judge", post(task::judge))
         .route("/t/{token}/decide", post(task::decide))
         .route("/t/{token}/guide", get(task::guide))
+        .route("/t/{token}/doc/{file}", get(task::document))
         .route("/login", get(auth::login_form).post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/overview", get(overview::home))

@@ -420,6 +420,42 @@ async fn after_write(app: &Arc<App>, result: crate::Result<()>, w: Written<'_>) 
 
 /// `GET /t/{token}/guide`: the step's how-to file (a `guide:` beside the routines), for whoever
 /// holds a valid link to the step.
+/// `GET /t/{token}/doc/{file}`: the protocol (and for an extract, the letter) of the link's case,
+/// made now, for the one the step was sent to: so that no step asks for a terminal. Links for
+/// information only get none.
+pub async fn document(
+    State(app): State<Arc<App>>,
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> Response {
+    let now = app.clock.now();
+    let Ok(Path((token, file))) = path else {
+        return tampered(&app);
+    };
+    let claims = match verify(&app, &token, now) {
+        Ok(c) => c,
+        Err(response) => return response,
+    };
+    let Some((doc, format)) = crate::records::download::Doc::parse(&file) else {
+        return page::not_found(&app);
+    };
+    let person = claims.person_id.clone();
+    let page = match load(&app, claims, now).await {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    let offered = crate::records::download::Doc::of_kind(page.kind_code).contains(&doc)
+        && doc != crate::records::download::Doc::Metadata;
+    if page.mode == Mode::ReadOnly || !offered {
+        return page::message(
+            &app,
+            StatusCode::FORBIDDEN,
+            "Dokumentet kan inte hämtas här",
+            &["Bara den som har steget kan hämta ärendets dokument från länken."],
+        );
+    }
+    super::cases::deliver(&app, page.case_id, doc, format, person).await
+}
+
 pub async fn guide(
     State(app): State<Arc<App>>,
     token: Result<Path<String>, PathRejection>,
