@@ -213,7 +213,14 @@ async fn session(driver: &Driver, chromium: &Path, profile: &Path, phone: bool) 
         "--hide-scrollbars".into(),
         format!("--user-data-dir={}", profile.display()),
     ];
-    let mut options = json!({"binary": chromium});
+    // Downloads land in the test's output folder, without asking.
+    let downloads = screenshots().join("downloads");
+    std::fs::create_dir_all(&downloads).expect("the downloads folder");
+    let mut options = json!({"binary": chromium, "prefs": {
+        "download.default_directory": downloads,
+        "download.prompt_for_download": false,
+        "download.directory_upgrade": true,
+    }});
     if phone {
         options["mobileEmulation"] =
             json!({"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 2.0}});
@@ -486,6 +493,29 @@ async fn quality_staff_log_in_and_read_the_overview_in_chromium() {
         fixture::at(fixture::NOW),
     )
     .expect("an account");
+    // A case closed with no finding, to be found from the overview.
+    let closing = f.links("task").remove(1);
+    f.engine(fixture::at(fixture::NOW))
+        .answer(
+            &closing.case,
+            "no_finding",
+            &closing.recipient,
+            Some("Inget att anmärka."),
+            None,
+            fixture::at(fixture::NOW),
+        )
+        .expect("the case closes");
+    // Someone drawn, to open a targeted review of.
+    let drawn = f.links("task").remove(2);
+    let (drawn_name, drawn_id): (String, String) = f
+        .store()
+        .conn
+        .query_row(
+            "SELECT p.name, p.id FROM cases c JOIN people p ON p.id = c.subject_person_id WHERE c.id = ?1",
+            [&drawn.case],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("the drawn user");
     // Late January: some steps are overdue.
     f.clock.set(fixture::at("2027-01-25T10:00:00+01:00"));
     let app = f.app();
@@ -568,6 +598,197 @@ async fn quality_staff_log_in_and_read_the_overview_in_chromium() {
             save(&client, shot).await;
         }
     }
+    // The closed case: found by filtering the list, followed by its link.
+    client
+        .goto(&format!("{base}/overview/cases"))
+        .await
+        .expect("the cases");
+    client
+        .find(Locator::Css("#state option[value='closed']"))
+        .await
+        .expect("the option")
+        .click()
+        .await
+        .expect("a choice");
+    client
+        .find(Locator::XPath("//button[. = 'Visa']"))
+        .await
+        .expect("the button")
+        .click()
+        .await
+        .expect("a click");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !client
+        .current_url()
+        .await
+        .expect("the address")
+        .as_str()
+        .contains("state=closed")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for the filtered list"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    client
+        .wait()
+        .for_element(Locator::XPath(&format!("//a[. = '{}']", closing.case)))
+        .await
+        .expect("the closed case in the list")
+        .click()
+        .await
+        .expect("a click");
+    let heading = format!("Ärende {}", closing.case);
+    client
+        .wait()
+        .for_element(Locator::XPath(&format!("//h1[. = '{heading}']")))
+        .await
+        .expect("the case page");
+    let text = client
+        .find(Locator::Css("main"))
+        .await
+        .expect("the page")
+        .text()
+        .await
+        .expect("text");
+    for said in [
+        "Ingen anmärkning",
+        "Inget att anmärka.",
+        "Granskningsprotokoll",
+        "Händelser",
+    ] {
+        assert!(text.contains(said), "{said}: {text}");
+    }
+    save(&client, "overview-case").await;
+    // Its protocol, downloaded by the browser with the session's cookie.
+    let href = client
+        .find(Locator::XPath(
+            "//a[. = 'HTML' and contains(@href, 'protokoll')]",
+        ))
+        .await
+        .expect("the protocol link")
+        .attr("href")
+        .await
+        .expect("the href")
+        .expect("an href");
+    let file = screenshots()
+        .join("downloads")
+        .join(format!("granskningsprotokoll-{}.html", closing.case));
+    let _ = std::fs::remove_file(&file);
+    assert!(href.ends_with("/protokoll.html"), "{href}");
+    client
+        .find(Locator::XPath(
+            "//a[. = 'HTML' and contains(@href, 'protokoll')]",
+        ))
+        .await
+        .expect("the protocol link")
+        .click()
+        .await
+        .expect("a click");
+    wait_for("the downloaded protocol", || {
+        std::fs::read_to_string(&file).is_ok_and(|t| t.contains("</html>"))
+    })
+    .await;
+    let protocol = std::fs::read_to_string(&file).expect("the protocol");
+    assert!(
+        protocol.contains(&closing.case),
+        "the protocol names its case"
+    );
+    assert!(protocol.contains("Inget att anmärka."));
+
+    // A targeted review started from the form waits at the verksamhetschef.
+    client
+        .goto(&format!("{base}/overview/start"))
+        .await
+        .expect("the start page");
+    client
+        .find(Locator::Id("t-user"))
+        .await
+        .expect("the user field")
+        .send_keys(&drawn_name)
+        .await
+        .expect("typing");
+    client
+        .execute(
+            "document.getElementById('t-from').value = '2026-12-01';
+             document.getElementById('t-to').value = '2026-12-31';",
+            vec![],
+        )
+        .await
+        .expect("the period");
+    client
+        .find(Locator::Id("t-reason"))
+        .await
+        .expect("the reason field")
+        .send_keys("Uppgift från en kund om en åtkomst.")
+        .await
+        .expect("typing");
+    save(&client, "overview-start").await;
+    client
+        .find(Locator::XPath("//button[. = 'Öppna riktad kontroll']"))
+        .await
+        .expect("the button")
+        .click()
+        .await
+        .expect("a click");
+    let h1 = client
+        .wait()
+        .for_element(Locator::Css("h1"))
+        .await
+        .expect("a heading");
+    if h1.text().await.expect("text") == "Nytt ärende" {
+        // Namesakes: the page offers each; choose the one drawn.
+        client
+            .find(Locator::Css(&format!(
+                "input[name='person'][value='{drawn_id}']"
+            )))
+            .await
+            .expect("the choice")
+            .click()
+            .await
+            .expect("a click");
+        client
+            .find(Locator::XPath("//button[. = 'Öppna riktad kontroll']"))
+            .await
+            .expect("the button")
+            .click()
+            .await
+            .expect("a click");
+    }
+    client
+        .wait()
+        .for_element(Locator::XPath("//h1[starts-with(., 'Ärende RIK-')]"))
+        .await
+        .expect("the new case's page");
+    let text = client
+        .find(Locator::Css("main"))
+        .await
+        .expect("the page")
+        .text()
+        .await
+        .expect("text");
+    for said in [
+        "Beslut om riktad kontroll",
+        "Mejlat",
+        "Ärendet är öppnat.",
+        &drawn_name,
+    ] {
+        assert!(text.contains(said), "{said}: {text}");
+    }
+    save(&client, "overview-targeted").await;
+    let waiting: i64 = f
+        .store()
+        .conn
+        .query_row(
+            "SELECT COUNT(*) FROM cases WHERE kind = 'targeted' AND state = 'decision'
+             AND subject_person_id = ?1 AND opened_by = 'web:kvalitet'",
+            [&drawn_id],
+            |r| r.get(0),
+        )
+        .expect("a count");
+    assert_eq!(waiting, 1, "it waits at the verksamhetschef's decision");
+
     client
         .find(Locator::XPath("//button[. = 'Logga ut']"))
         .await

@@ -40,7 +40,7 @@ pub fn require_details(case: &CaseRow) -> Result<()> {
 }
 
 /// Why the case was opened, in Swedish: a sampling case's draw reason, or the reason given.
-fn reason_sv(case: &CaseRow) -> String {
+pub fn reason_sv(case: &CaseRow) -> String {
     let reason = case.reason.clone().unwrap_or_default();
     if case.round_id.is_none() {
         return reason;

@@ -392,7 +392,7 @@ fn case_values(
             "client": case.client_ref.as_deref().map(crate::records::files::personnummer).unwrap_or_default(),
             "from": local(case.window_start.as_deref(), tz),
             "to": local(case.window_end.as_deref(), tz),
-            "reason": case.reason.clone().unwrap_or_default(),
+            "reason": crate::records::protocol::reason_sv(&case),
             "opened": local(Some(&case.opened_at), tz),
             "opened_by": event_actor(&org, &case.opened_by),
             "closed": local(case.closed_at.as_deref(), tz),
