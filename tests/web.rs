@@ -1627,3 +1627,169 @@ async fn the_task_page_hands_its_case_documents_to_the_one_with_the_step() {
     assert_eq!(protocol.status, StatusCode::OK);
     assert!(protocol.body.contains("Åtkomst till en anhörigs journal."));
 }
+
+#[tokio::test]
+async fn an_admin_manages_the_accounts_and_nobody_else_can() {
+    use loggkoll::store::web::WebRole;
+    let f = Fixture::new(BASE);
+    add_user_as(&f, "chef", WebRole::Admin);
+    add_user_as(&f, "kvalitet", WebRole::Quality);
+    let app = f.app();
+    let admin = login_as(&app, "chef", "ett långt lösenord", [10, 0, 0, 4])
+        .await
+        .cookie("loggkoll_session");
+    let quality = login_as(&app, "kvalitet", "ett långt lösenord", [10, 0, 0, 5])
+        .await
+        .cookie("loggkoll_session");
+    // Only an admin sees the page and its place in the navigation.
+    let page = send(&app, get_with("/overview/accounts", &admin)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("href=\"/overview/accounts\""));
+    let other = send(&app, get_with("/overview", &quality)).await;
+    assert!(!other.body.contains("href=\"/overview/accounts\""));
+    assert_eq!(
+        send(&app, get_with("/overview/accounts", &quality))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let csrf = page.csrf();
+    let post_as = |cookie: &str, fields: &[(&str, &str)]| {
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
+        post("/overview/accounts", &all, Some(cookie))
+    };
+    // Added with a role; it logs in with it.
+    let added = send(
+        &app,
+        post_as(
+            &admin,
+            &[
+                ("action", "add"),
+                ("name", "lasare"),
+                ("role", "reader"),
+                ("password", "ett annat långt lösenord"),
+                ("repeat", "ett annat långt lösenord"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(added.status, StatusCode::OK, "{}", added.body);
+    assert!(added.body.contains("Kontot lasare är tillagt"));
+    let login = login_as(&app, "lasare", "ett annat långt lösenord", [10, 0, 0, 6]).await;
+    assert_eq!(login.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        f.count("SELECT COUNT(*) FROM audit WHERE event = 'web.user_added' AND actor = 'web:chef'"),
+        1
+    );
+    // Refused: mismatched or short passwords, a bad name, a taken name, one's own account, a
+    // non-admin, a missing token. None changes anything.
+    let audit = f.count("SELECT COUNT(*) FROM audit");
+    for (cookie, fields, status) in [
+        (
+            &admin,
+            vec![
+                ("action", "add"),
+                ("name", "x"),
+                ("role", "reader"),
+                ("password", "ett långt lösenord"),
+                ("repeat", "något annat här"),
+            ],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            &admin,
+            vec![
+                ("action", "add"),
+                ("name", "x"),
+                ("role", "reader"),
+                ("password", "kort"),
+                ("repeat", "kort"),
+            ],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            &admin,
+            vec![
+                ("action", "add"),
+                ("name", "<script>"),
+                ("role", "reader"),
+                ("password", "ett långt lösenord"),
+                ("repeat", "ett långt lösenord"),
+            ],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            &admin,
+            vec![
+                ("action", "add"),
+                ("name", "kvalitet"),
+                ("role", "reader"),
+                ("password", "ett långt lösenord"),
+                ("repeat", "ett långt lösenord"),
+            ],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            &admin,
+            vec![("action", "role"), ("name", "chef"), ("role", "reader")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            &admin,
+            vec![("action", "remove"), ("name", "chef")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            &admin,
+            vec![("action", "role"), ("name", "kvalitet"), ("role", "kung")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            &quality,
+            vec![("action", "remove"), ("name", "chef")],
+            StatusCode::FORBIDDEN,
+        ),
+    ] {
+        let r = send(&app, post_as(cookie, &fields)).await;
+        assert_eq!(r.status, status, "{fields:?}: {}", r.body);
+        assert_eq!(f.count("SELECT COUNT(*) FROM audit"), audit, "{fields:?}");
+    }
+    let forged = send(
+        &app,
+        post(
+            "/overview/accounts",
+            &[("csrf", "fel"), ("action", "remove"), ("name", "lasare")],
+            Some(&admin),
+        ),
+    )
+    .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    // A role change reaches the other's session at once; a removal ends it.
+    let r = send(
+        &app,
+        post_as(
+            &admin,
+            &[("action", "role"), ("name", "kvalitet"), ("role", "reader")],
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let start = send(&app, get_with("/overview/start", &quality)).await;
+    assert!(
+        start
+            .body
+            .contains("får läsa översikten men inte öppna ärenden"),
+        "{}",
+        start.body
+    );
+    let r = send(
+        &app,
+        post_as(&admin, &[("action", "remove"), ("name", "kvalitet")]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let gone = send(&app, get_with("/overview", &quality)).await;
+    assert_eq!(gone.status, StatusCode::SEE_OTHER);
+    assert_eq!(gone.location(), "/login");
+}

@@ -56,12 +56,7 @@ pub struct UserArgs {
 }
 
 fn check_name(name: &str) -> Result<()> {
-    let ok = !name.is_empty()
-        && name.chars().count() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
-    if ok {
+    if password::is_account_name(name) {
         Ok(())
     } else {
         Err(Error::bad_input(format!(

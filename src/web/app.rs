@@ -36,6 +36,7 @@ pub const PAGES: &[&str] = &[
     "web/logs.html",
     "web/case.html",
     "web/start.html",
+    "web/accounts.html",
     "web/style.css",
 ];
 

@@ -15,6 +15,7 @@
 //!   events, holder, due date, evidence in figures, documents as downloads), sending a step's
 //!   link again, giving a step to another holder of its role, and the forms that open a
 //!   targeted review or an extract request. Roles: `reader` reads, `quality` and `admin` act.
+//! - `accounts` — the overview's accounts for an `admin`: add, change role, remove.
 //! - `csrf` — form tokens: an HMAC with the installation's secret over what the form is bound to.
 //! - `headers` — security headers on every response (HSTS when `base_url` is https).
 //! - `health` — `/healthz`: 503 with the reason when the last tick failed or none ran for five
@@ -25,6 +26,7 @@
 //! **Invariant:** nothing taken from a request is trusted or unwrapped: tokens, forms, cookies
 //! and headers are checked, and a bad one gets a Swedish page with the right status.
 
+pub mod accounts;
 pub mod answers;
 pub mod app;
 pub mod auth;

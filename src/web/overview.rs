@@ -60,9 +60,16 @@ pub(super) fn show(
     title: &str,
     data: Value,
 ) -> Response {
+    let mut sections = nav(path);
+    if staff.role == crate::store::web::WebRole::Admin
+        && let Value::Array(items) = &mut sections
+    {
+        items.push(json!({"path": "/overview/accounts", "name": "Konton",
+            "current": path == "/overview/accounts"}));
+    }
     let mut context = json!({
         "title": title,
-        "nav": nav(path),
+        "nav": sections,
         "user": staff.name,
         "role": staff.role.title_sv(),
         "csrf": staff.csrf,

@@ -10,7 +10,7 @@
 //! outbox stays queued; an email a slow server holds past `SENDER_GRACE` is left too), and
 //! returns only when the engine's running transaction has finished.
 
-use super::{App, auth, cases, headers, health, overview, page, task};
+use super::{App, accounts, auth, cases, headers, health, overview, page, task};
 use crate::notify::Transport;
 use crate::notify::sender::{self, Delivery};
 use crate::store::Store;
@@ -60,6 +60,10 @@ pub fn router(app: Arc<App>) -> Router {
             get(cases::document).post(cases::act),
         )
         .route("/overview/start", get(cases::start_page).post(cases::start))
+        .route(
+            "/overview/accounts",
+            get(accounts::list).post(accounts::change),
+        )
         .route("/overview/overdue", get(overview::overdue))
         .route("/overview/coverage", get(overview::coverage))
         .route("/overview/radar", get(overview::radar))
