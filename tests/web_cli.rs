@@ -38,12 +38,15 @@ fn run(dir: &Path, args: &[&str], stdin: &str) -> (i32, String, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("loggkoll runs");
-    child
+    // A command that refuses before reading its input may be gone already: a broken pipe then.
+    if let Err(e) = child
         .stdin
         .take()
         .expect("stdin")
         .write_all(stdin.as_bytes())
-        .expect("write stdin");
+    {
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "write stdin: {e}");
+    }
     let out = child.wait_with_output().expect("loggkoll ends");
     (
         out.status.code().unwrap_or(-1),
@@ -100,6 +103,50 @@ fn accounts_are_made_listed_and_removed_with_the_password_on_stdin() {
         "ett nytt långt lösenord",
         &hash
     ));
+    // Roles: `quality` by default, given at `add`, changed with `role`; a made-up one refused.
+    let (code, _, err) = run(
+        d,
+        &["user", "add", "chef", "--role", "admin"],
+        "ett långt lösenord\n",
+    );
+    assert_eq!(code, 0, "{err}");
+    let roles = |d: &Path| -> Vec<(String, String)> {
+        let (_, out, _) = run(d, &["user", "list", "--json"], "");
+        let list: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+        list.as_array()
+            .expect("an array")
+            .iter()
+            .map(|u| {
+                (
+                    u["name"].as_str().unwrap_or("").to_string(),
+                    u["role"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        roles(d),
+        [
+            ("chef".into(), "admin".into()),
+            ("kvalitet".into(), "quality".into())
+        ]
+    );
+    let (code, _, err) = run(d, &["user", "role", "kvalitet", "reader"], "");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(roles(d)[1].1, "reader");
+    for args in [
+        vec!["user", "role", "kvalitet", "kung"],
+        vec!["user", "role", "ingen", "admin"],
+        vec!["user", "add", "x", "--role", "kung"],
+    ] {
+        let (code, _, err) = run(d, &args, "ett långt lösenord\n");
+        assert_eq!(code, 2, "{args:?}: {err}");
+    }
+    let (code, out, _) = run(d, &["user", "list"], "");
+    assert_eq!(code, 0);
+    assert!(out.contains("ROLE") && out.contains("reader"), "{out}");
+    let (code, _, err) = run(d, &["user", "remove", "chef"], "");
+    assert_eq!(code, 0, "{err}");
     let (code, _, err) = run(d, &["user", "remove", "kvalitet"], "");
     assert_eq!(code, 0, "{err}");
     let (code, _, err) = run(d, &["user", "remove", "kvalitet"], "");
