@@ -68,12 +68,12 @@ impl Error {
         self
     }
 
-    /// The process exit code of `../shared/CLI.md`.
     /// A refusal of what was asked (bad arguments or input), not a failure of ours.
     pub fn is_bad_input(&self) -> bool {
         matches!(self.kind, ErrorKind::Usage | ErrorKind::BadInput)
     }
 
+    /// The process exit code of `../shared/CLI.md`.
     pub fn exit_code(&self) -> u8 {
         match self.kind {
             ErrorKind::Invalid => 1,

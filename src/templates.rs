@@ -226,7 +226,7 @@ fn sample_conclusions() -> Value {
         "lines": [
             {"text": "Systematisk logguppföljning i Treserva: målet (att alla användare granskas under året) nåddes inte. 38 av 40 användare granskades (95,0 %); 12 av 12 omgångar genomfördes.", "ok": false},
             {"text": "11 av 12 ärenden avslutades: Ingen anmärkning 10, Förklarad åtkomst 1.", "ok": true},
-            {"text": "2 ärenden blev klara efter sista dagen; 1 fortfarande öppet.", "ok": false},
+            {"text": "2 ärenden blev försenade (ett steg besvarat efter sista dagen, eller ännu obesvarat efter den); 1 fortfarande öppet.", "ok": false},
         ],
         "act": ["1 ärende är inte besvarat: följ upp med dem som har det (översiktens Ärenden och Försenade)."],
     })

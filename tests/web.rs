@@ -1443,8 +1443,11 @@ async fn quality_staff_follow_a_closed_case_to_its_protocol_and_open_a_targeted_
         )
         .expect("the reviewed user");
     for (person, said) in [
-        (subject.recipient.as_str(), "has the step already"),
-        (reviewed.as_str(), "cannot review their own access"),
+        (subject.recipient.as_str(), "Personen har redan steget."),
+        (
+            reviewed.as_str(),
+            "Den granskade användaren kan inte granska sina egna åtkomster.",
+        ),
         ("", "Välj vem som ska ta över steget."),
     ] {
         let wrong = send(
@@ -1523,6 +1526,25 @@ async fn quality_staff_follow_a_closed_case_to_its_protocol_and_open_a_targeted_
         assert_eq!(moved.status, StatusCode::SEE_OTHER, "{}", moved.body);
         assert_eq!(newest_link(&f, "task", &subject.case).recipient, other);
     }
+
+    // A form for a step the case has left is refused.
+    let audit = f.count("SELECT COUNT(*) FROM audit");
+    let stale = send(
+        &app,
+        post(
+            &format!("/overview/case/{}/resend", subject.case),
+            &[("csrf", &page.csrf()), ("task", "999999")],
+            Some(&session),
+        ),
+    )
+    .await;
+    assert_eq!(stale.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        stale.body.contains("Ärendet har gått vidare"),
+        "{}",
+        stale.body
+    );
+    assert_eq!(f.count("SELECT COUNT(*) FROM audit"), audit);
 
     // A reader reads but may not act.
     let reader = login_as(&app, "lasare", "ett långt lösenord", [10, 0, 0, 3]).await;
@@ -1622,10 +1644,11 @@ async fn the_task_page_hands_its_case_documents_to_the_one_with_the_step() {
     assert!(!page.body.contains("/doc/protokoll"));
     let r = send(&app, get(&format!("{}/doc/protokoll.html", inform.path))).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    // The answered step's own link still hands over the protocol, now with the answer.
-    let protocol = send(&app, get(&doc)).await;
-    assert_eq!(protocol.status, StatusCode::OK);
-    assert!(protocol.body.contains("Åtkomst till en anhörigs journal."));
+    // Once the step is answered, its link hands over nothing more: the documents name clients.
+    let answered = send(&app, get(&doc)).await;
+    assert_eq!(answered.status, StatusCode::FORBIDDEN);
+    let page = send(&app, get(&link.path)).await;
+    assert!(!page.body.contains("/doc/protokoll"));
 }
 
 #[tokio::test]
@@ -1792,4 +1815,151 @@ async fn an_admin_manages_the_accounts_and_nobody_else_can() {
     let gone = send(&app, get_with("/overview", &quality)).await;
     assert_eq!(gone.status, StatusCode::SEE_OTHER);
     assert_eq!(gone.location(), "/login");
+}
+
+#[tokio::test]
+async fn a_clients_request_for_a_log_extract_is_registered_from_the_overview() {
+    use loggkoll::store::web::WebRole;
+    let f = Fixture::new(BASE);
+    add_user_as(&f, "kvalitet", WebRole::Quality);
+    let app = f.app();
+    let session = login_as(&app, "kvalitet", "ett långt lösenord", [10, 0, 0, 7])
+        .await
+        .cookie("loggkoll_session");
+    let start = send(&app, get_with("/overview/start", &session)).await;
+    assert!(
+        start.body.contains("Begäran om loggutdrag"),
+        "{}",
+        start.body
+    );
+    let unit: String = f
+        .store()
+        .conn
+        .query_row(
+            "SELECT unit_id FROM person_roles WHERE role = 'unit_manager' ORDER BY unit_id LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .expect("a unit with an enhetschef");
+    let fields = |client: &str, from: &str| {
+        vec![
+            ("csrf", start.csrf()),
+            ("kind", "extract".to_string()),
+            ("client", client.to_string()),
+            ("client_name", "Tolvan Tolvansson".into()),
+            ("client_address", "Storgatan 1, 123 45 Tibro".into()),
+            ("unit", unit.clone()),
+            ("from", from.to_string()),
+            ("to", "2026-12-31".into()),
+            ("system", "treserva".into()),
+        ]
+    };
+    let post_start = |fields: Vec<(&str, String)>| {
+        let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        post("/overview/start", &refs, Some(&session))
+    };
+    // A wrong check digit, no client, a reversed period: said, nothing opened.
+    for (client, from, said) in [
+        (
+            "19121212-1213",
+            "2026-12-01",
+            "Personnumret har fel kontrollsiffra.",
+        ),
+        ("", "2026-12-01", "Skriv kundens personnummer."),
+        (
+            "19121212-1212",
+            "2027-01-31",
+            "Till-datumet ligger före från-datumet.",
+        ),
+    ] {
+        let r = send(&app, post_start(fields(client, from))).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{client}");
+        assert!(r.body.contains(said), "{said}: {}", r.body);
+        assert_eq!(
+            f.count("SELECT COUNT(*) FROM cases WHERE kind = 'extract'"),
+            0
+        );
+    }
+    let opened = send(&app, post_start(fields("19121212-1212", "2026-12-01"))).await;
+    assert_eq!(opened.status, StatusCode::SEE_OTHER, "{}", opened.body);
+    let (id, state, client, systems): (String, String, String, Option<String>) = f
+        .store()
+        .conn
+        .query_row(
+            "SELECT id, state, client_ref, systems FROM cases WHERE kind = 'extract'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .expect("the extract case");
+    assert_eq!(state, "hand_out");
+    assert!(client.contains("121212"), "{client}");
+    assert!(
+        systems.is_none_or(|s| s == "treserva"),
+        "one system asked for"
+    );
+    let page = send(&app, get_with(opened.location(), &session)).await;
+    assert!(page.body.contains("Mejlat"), "{}", page.body);
+    for doc in [
+        "loggutdrag.html",
+        "loggutdrag.pdf",
+        "arende.json",
+        "protokoll.html",
+    ] {
+        assert!(
+            page.body.contains(&format!("/overview/case/{id}/{doc}")),
+            "{doc}"
+        );
+    }
+    // The letter and arende.json, made now.
+    let letter = send(
+        &app,
+        get_with(&format!("/overview/case/{id}/loggutdrag.html"), &session),
+    )
+    .await;
+    assert_eq!(letter.status, StatusCode::OK, "{}", letter.body);
+    assert!(letter.body.contains("Tolvan Tolvansson"), "{}", letter.body);
+    let meta = send(
+        &app,
+        get_with(&format!("/overview/case/{id}/arende.json"), &session),
+    )
+    .await;
+    assert_eq!(meta.status, StatusCode::OK);
+    let meta: serde_json::Value = serde_json::from_str(&meta.body).expect("JSON");
+    assert_eq!(meta["arende"], id.as_str());
+    // At a unit whose enhetschef role nobody holds, the case opens and its page says that nobody
+    // has the step, offering no button that cannot work.
+    let top: String = f
+        .store()
+        .conn
+        .query_row(
+            "SELECT id FROM units WHERE id NOT IN (SELECT unit_id FROM person_roles WHERE role = 'unit_manager') ORDER BY id LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .expect("a unit without an enhetschef");
+    let mut orphan = fields("19121212-1212", "2026-12-01");
+    orphan.retain(|(k, _)| *k != "unit");
+    orphan.push(("unit", top));
+    let opened = send(&app, post_start(orphan)).await;
+    assert_eq!(opened.status, StatusCode::SEE_OTHER, "{}", opened.body);
+    let page = send(&app, get_with(opened.location(), &session)).await;
+    assert!(page.body.contains("Ingen har steget"), "{}", page.body);
+    assert!(!page.body.contains("Skicka länken igen"));
+
+    // No email names the client.
+    let contexts: Vec<String> = {
+        let store = f.store();
+        let mut stmt = store
+            .conn
+            .prepare("SELECT context FROM outbox WHERE case_id = ?1")
+            .expect("query");
+        stmt.query_map([&id], |r| r.get(0))
+            .expect("rows")
+            .map(|r| r.expect("row"))
+            .collect()
+    };
+    assert!(!contexts.is_empty());
+    for c in contexts {
+        assert!(!c.contains("121212") && !c.contains("Tolvan"), "{c}");
+    }
 }

@@ -25,9 +25,16 @@ pub struct Sent {
 impl Engine {
     /// Sends the open step of `case_id` to its assignee again with a fresh link; older links
     /// to the step stop working.
-    pub fn resend_link(&mut self, case_id: &str, actor: &str, now: DateTime<Utc>) -> Result<Sent> {
+    /// `step` is the step the asker saw: a case that has moved on since is refused.
+    pub fn resend_link(
+        &mut self,
+        case_id: &str,
+        step: Option<i64>,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Sent> {
         self.refresh_org()?;
-        self.send_step(case_id, None, actor, now)
+        self.send_step(case_id, step, None, actor, now)
     }
 
     /// Gives the open step of `case_id` to `person_id`, who must hold the step's role for the
@@ -35,17 +42,19 @@ impl Engine {
     pub fn reassign_step(
         &mut self,
         case_id: &str,
+        step: Option<i64>,
         person_id: &str,
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<Sent> {
         self.refresh_org()?;
-        self.send_step(case_id, Some(person_id), actor, now)
+        self.send_step(case_id, step, Some(person_id), actor, now)
     }
 
     fn send_step(
         &mut self,
         case_id: &str,
+        step: Option<i64>,
         to: Option<&str>,
         actor: &str,
         now: DateTime<Utc>,
@@ -56,6 +65,11 @@ impl Engine {
         let Some(task) = db::open_task(&tx, case_id)? else {
             return Err(Error::bad_input(format!("case {case_id} has no open step")));
         };
+        if step.is_some_and(|s| s != task.id) {
+            return Err(Error::bad_input(format!(
+                "case {case_id} has moved on to another step since: look at it again"
+            )));
+        }
         let routine = ctx.version(&tx, &case.routine_hash)?;
         let state = routine
             .state(&task.state)
@@ -208,7 +222,10 @@ pub fn find_people(
         ids = named.into_iter().map(|p| p.id.clone()).collect();
     }
     let mut out = Vec::new();
-    for id in ids.into_iter().take(limit) {
+    for id in ids {
+        if out.len() == limit {
+            break;
+        }
         let Some(p) = org.person(&id).filter(|p| !p.removed) else {
             continue;
         };

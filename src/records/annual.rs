@@ -210,8 +210,8 @@ pub fn conclusions(sections: &[(Scope, Figures, Figures)]) -> Value {
         )
     }, "ok": true}));
     lines.push(json!({"text": format!(
-        "{} efter sista dagen; {} fortfarande {}.",
-        count_sv(late, "ärende blev klart", "ärenden blev klara"),
+        "{} försenade (ett steg besvarat efter sista dagen, eller ännu obesvarat efter den); {} fortfarande {}.",
+        count_sv(late, "ärende blev", "ärenden blev"),
         open,
         if open == 1 { "öppet" } else { "öppna" }
     ), "ok": late == 0 && open == 0}));

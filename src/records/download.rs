@@ -68,9 +68,19 @@ pub struct Download {
     pub bytes: Vec<u8>,
 }
 
-/// Makes document `doc` of `case_id` in `format`, recorded in the audit trail as taken by
-/// `actor`.
-pub fn make(
+/// A document rendered, not yet handed over: a PDF is printed from it by [`finish`], away from
+/// the engine (Chromium takes a second or two).
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    stem: String,
+    text: String,
+    format: Format,
+}
+
+/// Renders document `doc` of `case_id` for `format`, recorded in the audit trail as taken by
+/// `actor`. A PDF without Chromium is refused before anything is made.
+#[allow(clippy::too_many_arguments)]
+pub fn render(
     engine: &mut Engine,
     case_id: &str,
     doc: Doc,
@@ -78,7 +88,7 @@ pub fn make(
     printer: &Printer,
     actor: &str,
     now: DateTime<Utc>,
-) -> Result<Download> {
+) -> Result<Rendered> {
     let case = db::require(&engine.store.conn, case_id)?;
     protocol::require_details(&case)?;
     if doc != Doc::Protocol && case.kind != "extract" {
@@ -86,7 +96,12 @@ pub fn make(
             "case {case_id} is not a request for a log extract: it has no letter"
         )));
     }
-    let (stem, html) = match doc {
+    if format == Format::Pdf && printer.chromium.is_none() {
+        return Err(Error::bad_input(
+            "no PDF: Chromium is not installed (apt-get install chromium, or set LOGGKOLL_CHROMIUM)",
+        ));
+    }
+    let (stem, text) = match doc {
         Doc::Protocol => (
             protocol::file_name(case_id),
             protocol::render(engine, case_id, now)?,
@@ -110,41 +125,10 @@ pub fn make(
             )
         }
     };
-    let download = match format {
-        Format::Html => Download {
-            file_name: format!("{stem}.html"),
-            content_type: "text/html; charset=utf-8",
-            bytes: html.into_bytes(),
-        },
-        Format::Json => Download {
-            file_name: format!("{stem}.json"),
-            content_type: "application/json",
-            bytes: html.into_bytes(),
-        },
-        Format::Pdf => {
-            let Some(chromium) = &printer.chromium else {
-                return Err(Error::bad_input(
-                    "no PDF: Chromium is not installed (apt-get install chromium, or set LOGGKOLL_CHROMIUM)",
-                ));
-            };
-            // A private folder of our own, removed when done.
-            let dir = tempfile::Builder::new()
-                .prefix("loggkoll-pdf-")
-                .tempdir()
-                .map_err(|e| Error::runtime(format!("a temporary folder for the PDF: {e}")))?;
-            let html_path = dir.path().join(format!("{stem}.html"));
-            let pdf_path = dir.path().join(format!("{stem}.pdf"));
-            std::fs::write(&html_path, html.as_bytes())
-                .map_err(|e| Error::runtime(format!("{}: {e}", html_path.display())))?;
-            pdf::print(chromium, &html_path, &pdf_path)?;
-            let bytes = std::fs::read(&pdf_path)
-                .map_err(|e| Error::runtime(format!("{}: {e}", pdf_path.display())))?;
-            Download {
-                file_name: format!("{stem}.pdf"),
-                content_type: "application/pdf",
-                bytes,
-            }
-        }
+    let extension = match format {
+        Format::Html => "html",
+        Format::Pdf => "pdf",
+        Format::Json => "json",
     };
     let tx = engine.store.write()?;
     audit::append(
@@ -155,10 +139,49 @@ pub fn make(
             event: "record.downloaded",
             case_id: Some(case_id),
             round_id: None,
-            data: json!({"kind": doc.kind(), "file": download.file_name}),
+            data: json!({"kind": doc.kind(), "file": format!("{stem}.{extension}")}),
             personal: None,
         },
     )?;
     tx.commit()?;
-    Ok(download)
+    Ok(Rendered { stem, text, format })
+}
+
+/// The document to hand over: the rendered text, or its PDF printed by Chromium in a private
+/// temporary folder of its own, removed when done.
+pub fn finish(rendered: Rendered, printer: &Printer) -> Result<Download> {
+    let Rendered { stem, text, format } = rendered;
+    Ok(match format {
+        Format::Html => Download {
+            file_name: format!("{stem}.html"),
+            content_type: "text/html; charset=utf-8",
+            bytes: text.into_bytes(),
+        },
+        Format::Json => Download {
+            file_name: format!("{stem}.json"),
+            content_type: "application/json",
+            bytes: text.into_bytes(),
+        },
+        Format::Pdf => {
+            let Some(chromium) = &printer.chromium else {
+                return Err(Error::bad_input("no PDF: Chromium is not installed"));
+            };
+            let dir = tempfile::Builder::new()
+                .prefix("loggkoll-pdf-")
+                .tempdir()
+                .map_err(|e| Error::runtime(format!("a temporary folder for the PDF: {e}")))?;
+            let html_path = dir.path().join(format!("{stem}.html"));
+            let pdf_path = dir.path().join(format!("{stem}.pdf"));
+            std::fs::write(&html_path, text.as_bytes())
+                .map_err(|e| Error::runtime(format!("{}: {e}", html_path.display())))?;
+            pdf::print(chromium, &html_path, &pdf_path)?;
+            let bytes = std::fs::read(&pdf_path)
+                .map_err(|e| Error::runtime(format!("{}: {e}", pdf_path.display())))?;
+            Download {
+                file_name: format!("{stem}.pdf"),
+                content_type: "application/pdf",
+                bytes,
+            }
+        }
+    })
 }

@@ -19,6 +19,10 @@ use std::path::Path;
 /// A person's name from the roster, or the id as it is.
 pub fn name(ctx: &Ctx, id: Option<&str>) -> String {
     match id {
+        // An account of the overview, not a person of the roster.
+        Some(id) if id.starts_with("web:") => {
+            format!("{} (översikten)", id.trim_start_matches("web:"))
+        }
         Some(id) => ctx
             .org
             .person(id)

@@ -119,7 +119,14 @@ pub async fn change(
 ) -> Response {
     let form = match form {
         Ok(Form(f)) => f,
-        Err(rejection) => return page::unreadable_form(&app, &rejection, "", ""),
+        Err(rejection) => {
+            return page::unreadable_form(
+                &app,
+                &rejection,
+                "Formuläret kunde inte läsas",
+                "Inget har ändrats. Gå tillbaka till kontona och försök igen.",
+            );
+        }
     };
     if staff.role != WebRole::Admin {
         return not_admin(&app);
@@ -146,8 +153,8 @@ pub async fn change(
         }
         "add" | "role" if role.is_none() => refuse("Välj en roll."),
         "add" if form.password != form.repeat => refuse("Lösenorden är inte lika."),
-        "add" if form.password.chars().count() < password::MIN_LENGTH => Some(format!(
-            "Lösenordet behöver minst {} tecken.",
+        "add" if password::check_strength(&form.password).is_err() => Some(format!(
+            "Lösenordet behöver minst {} tecken och inga styrtecken.",
             password::MIN_LENGTH
         )),
         "role" | "remove" if name == staff.name => {
@@ -168,9 +175,14 @@ pub async fn change(
     }
     let role = role.unwrap_or(WebRole::Reader);
     let hash = if form.action == "add" {
-        match password::hash(&form.password) {
-            Ok(hash) => Some(hash),
-            Err(err) => return page::server_error(&app, &err),
+        // argon2 takes a while: on a blocking thread, not the server's.
+        let typed = form.password.clone();
+        match tokio::task::spawn_blocking(move || password::hash(&typed)).await {
+            Ok(Ok(hash)) => Some(hash),
+            Ok(Err(err)) => return page::server_error(&app, &err),
+            Err(e) => {
+                return page::server_error(&app, &crate::Error::runtime(format!("hashing: {e}")));
+            }
         }
     } else {
         None

@@ -345,8 +345,10 @@ fn case_values(
     let current = open.map(|t| {
         let person = t.assignee_id.as_deref().and_then(|p| org.person(p));
         json!({
+            "task": t.id,
             "step": Views::state_title(&routine, &t.state),
             "role": role_sv(&t.role),
+            "has_assignee": person.is_some(),
             "assignee": person.map(|p| p.name.clone()).unwrap_or_else(|| "ingen".into()),
             "email": person.map(|p| p.email.clone()).unwrap_or_default(),
             "due": crate::sv::date(t.due_date),
@@ -502,14 +504,24 @@ pub async fn deliver(
 ) -> Response {
     let now = app.clock.now();
     let printer = app.printer.clone();
-    let made = app
+    let rendering = printer.clone();
+    let rendered = app
         .with_engine(move |engine| {
             if db::get(&engine.store.conn, &id)?.is_none() {
                 return Ok(None);
             }
-            download::make(engine, &id, doc, format, &printer, &actor, now).map(Some)
+            download::render(engine, &id, doc, format, &rendering, &actor, now).map(Some)
         })
         .await;
+    // A PDF is printed away from the engine: answers and ticks do not wait for Chromium.
+    let made = match rendered {
+        Ok(Some(r)) => tokio::task::spawn_blocking(move || download::finish(r, &printer))
+            .await
+            .map_err(|e| Error::runtime(format!("printing: {e}")))
+            .and_then(|d| d.map(Some)),
+        Ok(None) => Ok(None),
+        Err(e) => Err(e),
+    };
     match made {
         Ok(Some(d)) => {
             let disposition = format!("attachment; filename=\"{}\"", d.file_name);
@@ -530,7 +542,7 @@ pub async fn deliver(
             app,
             StatusCode::UNPROCESSABLE_ENTITY,
             "Dokumentet kan inte tas fram",
-            &[&err.to_string()],
+            &[&refusal_sv(&err)],
         ),
         Err(err) => page::server_error(app, &err),
     }
@@ -544,6 +556,9 @@ pub struct ActionForm {
     /// For a reassignment: the person who takes the step.
     #[serde(default)]
     pub person: String,
+    /// The step the page showed (a case that has moved on since is not acted on).
+    #[serde(default)]
+    pub task: String,
 }
 
 /// Whether a form of this session may act: the token fits and the account may act.
@@ -580,7 +595,14 @@ pub async fn act(
 ) -> Response {
     let form = match form {
         Ok(Form(f)) => f,
-        Err(rejection) => return page::unreadable_form(&app, &rejection, "", ""),
+        Err(rejection) => {
+            return page::unreadable_form(
+                &app,
+                &rejection,
+                "Formuläret kunde inte läsas",
+                "Inget har ändrats. Gå tillbaka till ärendet och försök igen.",
+            );
+        }
     };
     if let Some(refusal) = refused(&app, &staff, &form.csrf) {
         return refusal;
@@ -589,10 +611,11 @@ pub async fn act(
     let actor = format!("web:{}", staff.name);
     let case_id = id.clone();
     let person = form.person.trim().to_string();
+    let step = form.task.trim().parse::<i64>().ok();
     let (done, result) = match action.as_str() {
         "resend" => (
             "resent",
-            app.with_engine(move |e| e.resend_link(&case_id, &actor, now))
+            app.with_engine(move |e| e.resend_link(&case_id, step, &actor, now))
                 .await,
         ),
         "reassign" if person.is_empty() => (
@@ -601,7 +624,7 @@ pub async fn act(
         ),
         "reassign" => (
             "reassigned",
-            app.with_engine(move |e| e.reassign_step(&case_id, &person, &actor, now))
+            app.with_engine(move |e| e.reassign_step(&case_id, step, &person, &actor, now))
                 .await,
         ),
         _ => return page::not_found(&app),
@@ -612,7 +635,7 @@ pub async fn act(
             page::redirect(&format!("/overview/case/{id}?done={done}"))
         }
         Err(err) if err.is_bad_input() => {
-            case_view(&app, &staff, &id, "", Some(err.to_string())).await
+            case_view(&app, &staff, &id, "", Some(refusal_sv(&err))).await
         }
         Err(err) => page::server_error(&app, &err),
     }
@@ -774,7 +797,14 @@ pub async fn start(
 ) -> Response {
     let form = match form {
         Ok(Form(f)) => f,
-        Err(rejection) => return page::unreadable_form(&app, &rejection, "", ""),
+        Err(rejection) => {
+            return page::unreadable_form(
+                &app,
+                &rejection,
+                "Formuläret kunde inte läsas",
+                "Inget ärende har öppnats. Gå tillbaka och försök igen.",
+            );
+        }
     };
     if let Some(refusal) = refused(&app, &staff, &form.csrf) {
         return refusal;
@@ -846,11 +876,16 @@ pub async fn start(
                     subject = Some(one.id.clone());
                 }
                 many => {
-                    errors.push(format!(
-                        "”{}” passar {} personer: välj en.",
-                        form.user.trim(),
-                        many.len()
-                    ));
+                    let n = if many.len() >= FOUND_LIMIT {
+                        format!(
+                            "fler än {} personer; de {} första visas",
+                            FOUND_LIMIT - 1,
+                            many.len()
+                        )
+                    } else {
+                        format!("{} personer", many.len())
+                    };
+                    errors.push(format!("”{}” passar {n}: välj en.", form.user.trim()));
                     found_people = many
                         .iter()
                         .map(|p| json!({"id": p.id, "name": p.name, "accounts": p.accounts.join(", ")}))
@@ -871,6 +906,17 @@ pub async fn start(
             .map(|r| r.id.clone())
             .unwrap_or_default(),
     };
+    if !app
+        .views
+        .routines()
+        .iter()
+        .any(|r| r.id == routine && r.kind == kind)
+    {
+        errors.push(format!(
+            "Det finns ingen rutin för {} att öppna ärendet i.",
+            kind.title_sv()
+        ));
+    }
     if kind == CaseKind::Extract && unit.is_empty() {
         errors.push("Välj den enhet som hanterar begäran.".into());
     }
@@ -910,7 +956,7 @@ pub async fn start(
                 &app,
                 &staff,
                 &form,
-                vec![err.to_string()],
+                vec![refusal_sv(&err)],
                 Vec::new(),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
@@ -931,4 +977,66 @@ pub fn query_value(text: &str) -> String {
         }
     }
     out
+}
+
+/// An engine's refusal as the overview says it. The engine words its refusals for the command
+/// line (naming flags); the ones these pages can meet are said here in Swedish, any other is
+/// shown as it is after a Swedish lead.
+pub fn refusal_sv(err: &Error) -> String {
+    let m = err.message.as_str();
+    let known: &[(&str, &str)] = &[
+        (
+            "has the step already",
+            "Personen har redan steget. Skicka länken igen i stället.",
+        ),
+        (
+            "cannot review their own access",
+            "Den granskade användaren kan inte granska sina egna åtkomster.",
+        ),
+        (
+            "does not hold the role",
+            "Personen har inte stegets roll för ärendets enhet.",
+        ),
+        (
+            "is not active in the roster",
+            "Personen är inte aktiv i personallistan.",
+        ),
+        ("has no open step", "Ärendet har inget öppet steg."),
+        (
+            "has moved on to another step",
+            "Ärendet har gått vidare sedan sidan lästes in. Läs in den igen.",
+        ),
+        ("the step has nobody", "Ingen har steget."),
+        ("wrong check digit", "Personnumret har fel kontrollsiffra."),
+        (
+            "--client",
+            "Personnumret är inte giltigt: skriv det som ÅÅÅÅMMDD-NNNN.",
+        ),
+        ("--unit", "Enheten finns inte i personallistan."),
+        ("--subject-user", "Personen finns inte i personallistan."),
+        ("--system", "Rutinen omfattar inte det systemet."),
+        ("--reason", "Skriv vad misstanken gäller (anledning)."),
+        (
+            "--from must be before --to",
+            "Från-datumet ska ligga före till-datumet.",
+        ),
+        ("--from and --to", "Ange perioden: från och till och med."),
+        (
+            "no PDF",
+            "Ingen PDF kan göras här: Chromium är inte installerat på servern. Hämta HTML-versionen och skriv ut den.",
+        ),
+        (
+            "was purged",
+            "Ärendet är gallrat; dess uppgifter finns inte kvar.",
+        ),
+        (
+            "it has no letter",
+            "Ärendet är ingen begäran om loggutdrag och har inget brev.",
+        ),
+    ];
+    known
+        .iter()
+        .find(|(english, _)| m.contains(english))
+        .map(|(_, swedish)| swedish.to_string())
+        .unwrap_or_else(|| format!("Det gick inte: {m}"))
 }

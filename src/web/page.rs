@@ -45,7 +45,7 @@ pub fn unreadable_form(
             "För mycket text",
             &[
                 "Formuläret var större än vad som tas emot, så inget har sparats.",
-                "Korta kommentaren och försök igen.",
+                "Korta texten och försök igen.",
             ],
         );
     }

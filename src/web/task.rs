@@ -110,9 +110,13 @@ fn verify(app: &App, token: &str, now: DateTime<Utc>) -> Result<Claims, Response
 async fn load(app: &Arc<App>, claims: Claims, now: DateTime<Utc>) -> Result<TaskPage, Response> {
     match app
         .with_store(move |app, store| {
-            // A link sent again from the overview replaces the ones before it.
-            let generation = crate::store::cases::link_generation(&store.conn, claims.task_id)?;
-            if generation != claims.generation {
+            // A link sent again from the overview replaces the assignee's links before it;
+            // others' links to the step (informed, escalated) are theirs and stay.
+            if let Some(task) = crate::store::cases::task(&store.conn, claims.task_id)?
+                && !claims.read_only
+                && task.assignee_id.as_deref() == Some(claims.person_id.as_str())
+                && task.link_generation != claims.generation
+            {
                 return Ok(Err(()));
             }
             app.views.task_page(&store.conn, &claims, now).map(Ok)
@@ -418,11 +422,10 @@ async fn after_write(app: &Arc<App>, result: crate::Result<()>, w: Written<'_>) 
     }
 }
 
-/// `GET /t/{token}/guide`: the step's how-to file (a `guide:` beside the routines), for whoever
-/// holds a valid link to the step.
 /// `GET /t/{token}/doc/{file}`: the protocol (and for an extract, the letter) of the link's case,
-/// made now, for the one the step was sent to: so that no step asks for a terminal. Links for
-/// information only get none.
+/// made now, for the one who may answer the open step: so that no step asks for a terminal.
+/// Links for information, and links of a step already answered, get none (the documents name
+/// clients, which the page shows only to someone who may answer).
 pub async fn document(
     State(app): State<Arc<App>>,
     path: Result<Path<(String, String)>, PathRejection>,
@@ -445,17 +448,21 @@ pub async fn document(
     };
     let offered = crate::records::download::Doc::of_kind(page.kind_code).contains(&doc)
         && doc != crate::records::download::Doc::Metadata;
-    if page.mode == Mode::ReadOnly || !offered {
+    if page.mode != Mode::Answer || !offered {
         return page::message(
             &app,
             StatusCode::FORBIDDEN,
             "Dokumentet kan inte hämtas här",
-            &["Bara den som har steget kan hämta ärendets dokument från länken."],
+            &[
+                "Bara den som har steget kan hämta ärendets dokument från länken, och bara medan steget är öppet. Kvalitetssamordnaren når dem från översikten.",
+            ],
         );
     }
     super::cases::deliver(&app, page.case_id, doc, format, person).await
 }
 
+/// `GET /t/{token}/guide`: the step's how-to file (a `guide:` beside the routines), for whoever
+/// holds a valid link to the step.
 pub async fn guide(
     State(app): State<Arc<App>>,
     token: Result<Path<String>, PathRejection>,

@@ -1339,13 +1339,14 @@ impl TimeReader {
         }
         let items = self.items.as_ref().map_or(&[][..], |(_, i)| i.as_slice());
         let mut parsed = chrono::format::Parsed::new();
-        let read =
-            chrono::format::parse(&mut parsed, text, items.iter()).and_then(|()| {
-                match parsed.offset() {
-                    Some(_) => parsed.to_datetime().map(|t| Ok(t.timestamp())),
-                    None => parsed.to_naive_datetime_with_offset(0).map(Err),
-                }
-            });
+        let read = chrono::format::parse(&mut parsed, text, items.iter()).and_then(|()| {
+            // An offset or a Unix timestamp (`%s`) says the instant; else it is local.
+            if parsed.offset().is_some() || parsed.timestamp().is_some() {
+                parsed.to_datetime().map(|t| Ok(t.timestamp()))
+            } else {
+                parsed.to_naive_datetime_with_offset(0).map(Err)
+            }
+        });
         match read {
             Ok(Ok(at)) => TimeRead::At(at),
             Ok(Err(local)) => {
@@ -1506,6 +1507,37 @@ mod tests {
         assert!(subject_digits("").unwrap_err().contains("empty"));
         // A co-ordination number: day 12 + 60.
         assert!(subject_digits("191212721219").is_ok());
+    }
+
+    #[test]
+    fn a_format_s_time_format_reads_local_zone_and_unix_times() {
+        let mut r = TimeReader::new(Stockholm);
+        let utc = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().timestamp();
+        let at = |read: TimeRead| match read {
+            TimeRead::At(t) | TimeRead::Folded(t) => Some(t),
+            _ => None,
+        };
+        // Local time (winter: +01:00, summer: +02:00).
+        assert_eq!(
+            at(r.read_with("01/03/2027 08.15", "%d/%m/%Y %H.%M")),
+            Some(utc("2027-03-01T07:15:00Z"))
+        );
+        assert_eq!(
+            at(r.read_with("01/07/2027 08.15", "%d/%m/%Y %H.%M")),
+            Some(utc("2027-07-01T06:15:00Z"))
+        );
+        // An offset and a Unix time say the instant themselves.
+        assert_eq!(
+            at(r.read_with("2027-07-01 08:15 +0000", "%Y-%m-%d %H:%M %z")),
+            Some(utc("2027-07-01T08:15:00Z"))
+        );
+        let unix = utc("2027-07-01T08:15:00Z");
+        assert_eq!(at(r.read_with(&unix.to_string(), "%s")), Some(unix));
+        // The spring gap is said as such.
+        assert!(matches!(
+            r.read_with("28/03/2027 02.30", "%d/%m/%Y %H.%M"),
+            TimeRead::Gap
+        ));
     }
 
     #[test]

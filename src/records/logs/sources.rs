@@ -352,11 +352,15 @@ pub struct XlsxRows<'f> {
     header_problem: Option<String>,
     /// The current row's time, when the sheet gave it as a date serial.
     time: Option<String>,
+    /// The sheet's thread said it read the sheet to its end.
+    done: bool,
 }
 
 enum Sheet {
     Rows(SheetRows),
     Failed(String),
+    /// The sheet was read to its end (without it, the reader stopped short).
+    Done,
 }
 
 /// Rows of a sheet, packed: every cell's text in one buffer.
@@ -417,8 +421,26 @@ impl SheetRows {
         self.rows.push((number, self.ends.len()));
     }
 
+    /// The most of a cell's text kept: an access log's fields are short, and a hostile sheet
+    /// (one huge shared string in every cell) stays bounded.
+    const CELL: usize = 4096;
+    /// The most text one row may hold (16,384 cells of [`SheetRows::CELL`] would be 64 MB).
+    const ROW: usize = 1 << 20;
+
+    /// Whether the row being filled holds more text than a row may.
+    fn row_too_big(&self) -> bool {
+        let first = self.rows.last().map_or(0, |row| row.1);
+        let start = if first == 0 { 0 } else { self.ends[first - 1] };
+        self.text.len() - start > SheetRows::ROW
+    }
+
     /// Puts `value` in column `c` of the row being filled, after empty cells up to it.
     fn push_cell(&mut self, c: usize, value: &str) {
+        let mut cut = value.len().min(SheetRows::CELL);
+        while !value.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let value = &value[..cut];
         let first = self.rows.last().map_or(0, |row| row.1);
         while self.ends.len() < first + c {
             self.ends.push(self.text.len());
@@ -473,6 +495,7 @@ impl<'f> XlsxRows<'f> {
             format,
             header_problem: None,
             time: None,
+            done: false,
         };
         // The header: the first row (of the first few) that has every mapped name.
         let mut best: (usize, Vec<String>) = (0, Vec::new());
@@ -535,7 +558,21 @@ impl<'f> XlsxRows<'f> {
                     problems.push(Problem::new(&self.path, 0, message));
                     return Ok(false);
                 }
-                Err(_) => return Ok(false),
+                Ok(Sheet::Done) => {
+                    self.done = true;
+                    return Ok(false);
+                }
+                Err(_) if self.done => return Ok(false),
+                Err(_) => {
+                    // The sheet's thread stopped without saying it was done: never a short
+                    // import taken for a whole one.
+                    problems.push(Problem::new(
+                        &self.path,
+                        0,
+                        "the sheet could not be read to its end",
+                    ));
+                    return Ok(false);
+                }
             }
         }
     }
@@ -632,10 +669,18 @@ fn read_sheet(
             }
         };
         batch.push_cell(c, text);
+        if batch.row_too_big() {
+            return fail(format!(
+                "sheet `{first}`, row {}: more than {} MB of text in one row: not an access log",
+                r + 1,
+                SheetRows::ROW >> 20
+            ));
+        }
     }
-    if !batch.rows.is_empty() {
-        let _ = send.send(Sheet::Rows(batch));
+    if !batch.rows.is_empty() && send.send(Sheet::Rows(batch)).is_err() {
+        return;
     }
+    let _ = send.send(Sheet::Done);
 }
 
 /// A number as a person wrote it: whole numbers without a fraction (a personnummer typed as a
@@ -964,5 +1009,21 @@ mod tests {
             rows += 1;
         }
         assert!(rows < SheetRows::ROWS as u64, "{rows}");
+    }
+
+    #[test]
+    fn a_huge_cell_is_cut_and_a_huge_row_is_seen() {
+        let mut b = SheetRows::default();
+        b.start_row(1);
+        let huge = "å".repeat(10_000);
+        b.push_cell(0, &huge);
+        assert!(b.cell(0, 0).len() <= SheetRows::CELL);
+        assert!(b.cell(0, 0).chars().all(|c| c == 'å'));
+        let mut c = 1;
+        while !b.row_too_big() {
+            b.push_cell(c, &huge);
+            c += 1;
+        }
+        assert!(c <= SheetRows::ROW / SheetRows::CELL + 2, "{c}");
     }
 }
