@@ -164,6 +164,12 @@ pub fn conclusions(sections: &[(Scope, Figures, Figures)]) -> Value {
                 }
                 lines.push(json!({"text": text, "ok": reached}));
             }
+            CaseKind::Information if get(t, "cases") == 0 => {
+                lines.push(json!({"text": format!(
+                    "{}: ingen ny medarbetare att informera om loggkontroll under året.",
+                    scope.title
+                ), "ok": true}));
+            }
             CaseKind::Information => {
                 let informed = get(t, "closed");
                 let waiting = get(t, "open");
@@ -714,5 +720,120 @@ mod csv_tests {
         assert_eq!(csv_cell("Hemtjänst Norr"), "Hemtjänst Norr");
         assert_eq!(csv_cell("a;b"), "\"a;b\"");
         assert_eq!(csv_cell(""), "");
+    }
+}
+
+#[cfg(test)]
+mod conclusion_tests {
+    use super::*;
+
+    fn scope(kind: CaseKind, coverage_goal: bool) -> Scope {
+        Scope {
+            routine_id: "r".into(),
+            title: "Rutinen".into(),
+            kind,
+            timezone: chrono_tz::Europe::Stockholm,
+            systems: None,
+            crontab: None,
+            coverage_goal,
+        }
+    }
+
+    fn figures(pairs: &[(&str, i64)], rounds: (i64, i64)) -> Figures {
+        let total: Measures = pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        Figures {
+            year: 2027,
+            rounds_due: rounds.0,
+            rounds_held: rounds.1,
+            units: BTreeMap::new(),
+            total,
+        }
+    }
+
+    fn texts(v: &Value, key: &str) -> Vec<String> {
+        v[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l.get("text").unwrap_or(l).as_str().unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn the_conclusions_say_whether_the_aim_was_reached_and_what_to_act_on() {
+        let none = figures(&[], (0, 0));
+        // Everyone reviewed, every round held, nothing open: nothing to act on.
+        let reached = conclusions(&[(
+            scope(CaseKind::Sampling, true),
+            figures(
+                &[
+                    ("population", 40),
+                    ("reviewed", 40),
+                    ("cases", 44),
+                    ("result:no_finding", 44),
+                ],
+                (12, 12),
+            ),
+            none.clone(),
+        )]);
+        let lines = texts(&reached, "lines");
+        assert!(
+            lines[0].contains("nåddes.") && lines[0].contains("40 av 40"),
+            "{lines:?}"
+        );
+        assert!(
+            lines[1].starts_with("44 av 44 ärenden avslutades: Ingen anmärkning 44"),
+            "{lines:?}"
+        );
+        assert!(texts(&reached, "act").is_empty());
+        // A user left unreviewed, a round missed, an open case, a police report, and an
+        // information routine with nobody to inform.
+        let missed = conclusions(&[
+            (
+                scope(CaseKind::Sampling, true),
+                figures(
+                    &[
+                        ("population", 40),
+                        ("reviewed", 39),
+                        ("cases", 40),
+                        ("open", 1),
+                        ("late", 2),
+                        ("result:police_report", 1),
+                        ("police", 1),
+                        ("labour_law", 1),
+                        ("result:no_finding", 38),
+                    ],
+                    (12, 11),
+                ),
+                none.clone(),
+            ),
+            (
+                scope(CaseKind::Information, false),
+                figures(&[], (0, 0)),
+                none.clone(),
+            ),
+        ]);
+        let lines = texts(&missed, "lines");
+        assert!(
+            lines[0].contains("nåddes inte") && lines[0].contains("11 av 12 omgångar"),
+            "{lines:?}"
+        );
+        assert!(lines[1].contains("ingen ny medarbetare"), "{lines:?}");
+        assert!(
+            lines.iter().any(|l| l.contains("1 fortfarande öppet")),
+            "{lines:?}"
+        );
+        let act = texts(&missed, "act");
+        assert_eq!(act.len(), 4, "{act:?}");
+        assert!(act[0].contains("målet nåddes inte"));
+        assert!(act[1].starts_with("1 ärende är inte besvarat"));
+        assert!(act[2].starts_with("1 polisanmälan"));
+        // Without a coverage goal, the planned rounds are the aim.
+        let rounds = conclusions(&[(
+            scope(CaseKind::Sampling, false),
+            figures(&[("population", 100), ("reviewed", 30)], (2, 2)),
+            none,
+        )]);
+        assert!(texts(&rounds, "lines")[0].contains("de planerade stickprovsomgångarna) nåddes."));
     }
 }
