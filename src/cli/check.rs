@@ -174,13 +174,8 @@ fn open_states_removed(
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(|e| crate::Error::runtime(format!("cannot read `{}`: {e}", path.display())))?;
-    let rows: Vec<(String, String, String, i64)> = match conn.prepare(
-        "SELECT routine_id, routine_hash, state, COUNT(*) FROM cases
-         WHERE closed_at IS NULL GROUP BY routine_id, routine_hash, state ORDER BY 1, 3",
-    ) {
-        Ok(mut stmt) => stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-            .collect::<rusqlite::Result<_>>()?,
+    let rows = match crate::store::cases::open_states(&conn) {
+        Ok(rows) => rows,
         // Not a loggkoll database (or an empty one): nothing to compare with.
         Err(_) => return Ok(vec![]),
     };

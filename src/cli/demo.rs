@@ -268,16 +268,7 @@ pub fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
     };
 
     // Review protocols of every case that went further than "no finding", and a few that did not.
-    let chosen: Vec<String> = {
-        let mut stmt = engine.store.conn.prepare(
-            "SELECT id FROM cases WHERE closed_at IS NOT NULL AND kind != 'extract'
-             AND (result != 'no_finding'
-                  OR id IN (SELECT id FROM cases WHERE result = 'no_finding' ORDER BY id LIMIT 10))
-             ORDER BY id",
-        )?;
-        let rows = stmt.query_map([], |r| r.get(0))?;
-        rows.collect::<rusqlite::Result<_>>()?
-    };
+    let chosen = crate::store::cases::closed_for_protocols(&engine.store.conn, 10)?;
     let html_only = crate::records::files::Printer { chromium: None };
     for id in &chosen {
         crate::records::protocol::write(&mut engine, id, &archive, &html_only, "demo", end)?;

@@ -856,23 +856,13 @@ pub fn delegation(env: &Env, cmd: DelegationCommand) -> Result<u8> {
             }
             let tx = store.write()?;
             for (flag, id) in [("--holder", &args.holder), ("--deputy", &args.deputy)] {
-                let exists: bool = tx.query_row(
-                    "SELECT EXISTS (SELECT 1 FROM people WHERE id = ?1 AND removed_at IS NULL)",
-                    [id],
-                    |r| r.get(0),
-                )?;
-                if !exists {
+                if !crate::store::roster::person_exists(&tx, id)? {
                     return Err(Error::bad_input(format!(
                         "{flag}: no person `{id}` in the roster"
                     )));
                 }
             }
-            let holds: bool = tx.query_row(
-                "SELECT EXISTS (SELECT 1 FROM person_roles WHERE person_id = ?1 AND role = ?2)",
-                rusqlite::params![args.holder, role.as_str()],
-                |r| r.get(0),
-            )?;
-            if !holds {
+            if !crate::store::roster::holds_role(&tx, &args.holder, role.as_str())? {
                 return Err(Error::bad_input(format!(
                     "--holder: `{}` does not hold the role `{role}`",
                     args.holder

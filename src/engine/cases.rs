@@ -506,12 +506,7 @@ impl Engine {
                         "--subject-user: no person `{id}` in the roster"
                     )));
                 }
-                let account: Option<String> = store.conn.query_row(
-                    "SELECT MIN(account) FROM accounts WHERE person_id = ?1 AND system = ?2",
-                    rusqlite::params![id, system],
-                    |r| r.get(0),
-                )?;
-                account
+                crate::store::roster::first_account(&store.conn, id, &system)?
             }
         };
         if let Some(client) = &req.client {

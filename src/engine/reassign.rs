@@ -27,11 +27,7 @@ impl Engine {
             return Ok(0);
         }
         let today = crate::store::date(day);
-        let next_end: Option<String> = self.store.conn.query_row(
-            "SELECT MIN(active_to) FROM people WHERE active_to >= ?1 AND removed_at IS NULL",
-            [&today],
-            |r| r.get(0),
-        )?;
+        let next_end = crate::store::roster::next_employment_end(&self.store.conn, &today)?;
         let until = next_end
             .as_deref()
             .map(crate::store::parse_date)
@@ -43,24 +39,10 @@ impl Engine {
 
     fn reassign_now(&mut self, now: DateTime<Utc>, today: &str) -> Result<usize> {
         // Those who have left (few), then their open steps through the assignee index.
-        let gone: Vec<String> = {
-            let mut stmt = self.store.conn.prepare_cached(
-                "SELECT id FROM people WHERE removed_at IS NOT NULL OR active_to < ?1",
-            )?;
-            let rows = stmt.query_map([today], |r| r.get(0))?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
+        let gone = crate::store::roster::gone(&self.store.conn, today)?;
         let mut orphans: Vec<(i64, String)> = Vec::new();
-        {
-            let mut stmt = self.store.conn.prepare_cached(
-                "SELECT id, case_id FROM tasks WHERE assignee_id = ?1 AND answered_at IS NULL",
-            )?;
-            for person in &gone {
-                let rows = stmt.query_map([person], |r| Ok((r.get(0)?, r.get(1)?)))?;
-                for row in rows {
-                    orphans.push(row?);
-                }
-            }
+        for person in &gone {
+            orphans.extend(db::open_tasks_of(&self.store.conn, person)?);
         }
         orphans.sort();
         if orphans.is_empty() {

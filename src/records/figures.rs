@@ -23,11 +23,11 @@ use crate::clock::resolve_local;
 use crate::engine::deadline;
 use crate::routine::Routine;
 use crate::routine::model::{CaseKind, ResultCategory};
-use crate::store::{parse_date, parse_ts, records as rdb, ts};
+use crate::store::{parse_date, parse_ts, records as rdb};
 use crate::{Error, Result};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
-use rusqlite::{Connection, params};
+use rusqlite::Connection;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Measure name → value.
@@ -160,16 +160,7 @@ pub fn case_measures(
 }
 
 /// What the figures read of a case.
-#[derive(Debug, Clone)]
-pub struct CaseFacts {
-    pub id: String,
-    pub unit_id: String,
-    pub system: String,
-    pub opened_at: String,
-    pub closed_at: Option<String>,
-    pub result: Option<String>,
-    pub handed_out_at: Option<String>,
-}
+pub use crate::store::records::CaseFacts;
 
 pub fn add(into: &mut Measures, from: &Measures) {
     for (k, v) in from {
@@ -193,58 +184,19 @@ pub fn compute(conn: &Connection, scope: &Scope, year: i32, now: DateTime<Utc>) 
             .iter()
             .filter(|t| **t <= now && first.is_some_and(|first| **t >= first))
             .count() as i64;
-        f.rounds_held = conn
-            .prepare_cached(
-                "SELECT COUNT(*) FROM rounds WHERE routine_id = ?1 AND occurrence >= ?2 AND occurrence < ?3",
-            )?
-            .query_row(params![scope.routine_id, ts(start), ts(end)], |r| r.get(0))?;
+        f.rounds_held = rdb::rounds_held(conn, &scope.routine_id, start, end)?;
     }
     // Live cases.
-    let mut cases: Vec<CaseFacts> = Vec::new();
-    {
-        let mut stmt = conn.prepare_cached(
-            "SELECT id, unit_id, system, opened_at, closed_at, result, handed_out_at FROM cases
-             WHERE routine_id = ?1 AND purged_at IS NULL AND opened_at >= ?2 AND opened_at < ?3
-             ORDER BY id",
-        )?;
-        let rows = stmt.query_map(params![scope.routine_id, ts(start), ts(end)], |r| {
-            Ok(CaseFacts {
-                id: r.get(0)?,
-                unit_id: r.get(1)?,
-                system: r.get(2)?,
-                opened_at: r.get(3)?,
-                closed_at: r.get(4)?,
-                result: r.get(5)?,
-                handed_out_at: r.get(6)?,
-            })
-        })?;
-        for row in rows {
-            let c = row?;
-            if scope.covers(&c.system) {
-                cases.push(c);
-            }
-        }
-    }
+    let cases: Vec<CaseFacts> = rdb::cases_opened(conn, &scope.routine_id, start, end)?
+        .into_iter()
+        .filter(|c| scope.covers(&c.system))
+        .collect();
     let mut tasks: BTreeMap<String, Vec<(NaiveDate, Option<String>)>> = BTreeMap::new();
-    {
-        let mut stmt = conn.prepare_cached(
-            "SELECT t.case_id, t.due_date, t.answered_at FROM tasks t JOIN cases c ON c.id = t.case_id
-             WHERE c.routine_id = ?1 AND c.purged_at IS NULL AND c.opened_at >= ?2 AND c.opened_at < ?3",
-        )?;
-        let rows = stmt.query_map(params![scope.routine_id, ts(start), ts(end)], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, Option<String>>(2)?,
-            ))
-        })?;
-        for row in rows {
-            let (case, due, answered) = row?;
-            tasks
-                .entry(case)
-                .or_default()
-                .push((parse_date(&due)?, answered));
-        }
+    for (case, due, answered) in rdb::steps_of_cases_opened(conn, &scope.routine_id, start, end)? {
+        tasks
+            .entry(case)
+            .or_default()
+            .push((parse_date(&due)?, answered));
     }
     for c in &cases {
         let m = case_measures(c, tasks.get(&c.id).map_or(&[][..], Vec::as_slice), tz, now)?;
@@ -309,20 +261,7 @@ pub fn user_measures(
     let mut drawn: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut reviewed: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     {
-        let mut stmt = conn.prepare_cached(
-            "SELECT m.unit_id, m.person_id, m.drawn IS NOT NULL FROM round_members m
-             JOIN rounds r ON r.id = m.round_id
-             WHERE r.routine_id = ?1 AND r.occurrence >= ?2 AND r.occurrence < ?3",
-        )?;
-        let rows = stmt.query_map(params![routine_id, ts(start), ts(end)], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, bool>(2)?,
-            ))
-        })?;
-        for row in rows {
-            let (unit, person, was_drawn) = row?;
+        for (unit, person, was_drawn) in rdb::round_members_in(conn, routine_id, start, end)? {
             for u in [unit.as_str(), ""] {
                 population
                     .entry(u.to_string())
@@ -338,16 +277,7 @@ pub fn user_measures(
         }
     }
     {
-        let mut stmt = conn.prepare_cached(
-            "SELECT c.unit_id, c.subject_person_id FROM cases c JOIN rounds r ON r.id = c.round_id
-             WHERE r.routine_id = ?1 AND r.occurrence >= ?2 AND r.occurrence < ?3
-               AND c.closed_at IS NOT NULL AND c.subject_person_id IS NOT NULL",
-        )?;
-        let rows = stmt.query_map(params![routine_id, ts(start), ts(end)], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-        })?;
-        for row in rows {
-            let (unit, person) = row?;
+        for (unit, person) in rdb::reviewed_in(conn, routine_id, start, end)? {
             for u in [unit.as_str(), ""] {
                 reviewed
                     .entry(u.to_string())

@@ -6,6 +6,7 @@
 
 use crate::engine::{AnswerRequest, Engine, OpenRequest};
 use crate::routine::model::CaseKind;
+use crate::store::stats::{self, Count};
 use crate::store::{parse_date, ts};
 use crate::{Result, clock::resolve_local};
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
@@ -100,10 +101,7 @@ pub fn run(
     let tz = engine.config.timezone;
     let mut figures = Figures::default();
     let mut day = opts.from;
-    let users: i64 = engine
-        .store
-        .conn
-        .query_row("SELECT COUNT(*) FROM people", [], |r| r.get(0))?;
+    let users = stats::count(&engine.store.conn, Count::People)?;
     let ad_hoc_per_day = opts.ad_hoc_per_1000 * users as f64 / 1000.0 / 365.0;
     // The open tasks, and when each will be answered (drawn once per task); new tasks are read
     // incrementally by id.
@@ -200,26 +198,13 @@ pub fn run(
         };
     }
     let conn = &engine.store.conn;
-    figures.cases =
-        conn.query_row("SELECT COUNT(*) FROM cases", [], |r| r.get::<_, i64>(0))? as usize;
-    figures.closed = conn.query_row(
-        "SELECT COUNT(*) FROM cases WHERE closed_at IS NOT NULL",
-        [],
-        |r| r.get::<_, i64>(0),
-    )? as usize;
-    figures.emails =
-        conn.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get::<_, i64>(0))? as usize;
+    figures.cases = stats::count(conn, Count::Cases)? as usize;
+    figures.closed = stats::count(conn, Count::ClosedCases)? as usize;
+    figures.emails = stats::count(conn, Count::Emails)? as usize;
     // Rounds create a case each (a transition into the start state) besides the answers.
     figures.transitions += figures.cases;
-    {
-        let mut stmt = conn.prepare(
-            "SELECT result, COUNT(*) FROM cases WHERE result IS NOT NULL GROUP BY result",
-        )?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
-        for row in rows {
-            let (k, v) = row?;
-            figures.results.insert(k, v as usize);
-        }
+    for (k, v) in stats::results(conn)? {
+        figures.results.insert(k, v as usize);
     }
     for routine in engine
         .routines
@@ -248,24 +233,12 @@ pub fn coverage(
         ts(from.and_time(NaiveTime::MIN).and_utc()),
         ts((to + Duration::days(1)).and_time(NaiveTime::MIN).and_utc()),
     );
-    let rounds: i64 = conn.query_row(
-        "SELECT COUNT(*) FROM rounds WHERE routine_id = ?1 AND occurrence >= ?2 AND occurrence < ?3",
-        rusqlite::params![routine, start, end],
-        |r| r.get(0),
-    )?;
+    let rounds = stats::rounds_between(conn, routine, &start, &end)?;
     if rounds == 0 {
         return Ok(Coverage::default());
     }
-    let mut stmt = conn.prepare(
-        "SELECT m.person_id, COUNT(*), MAX(m.drawn IS NOT NULL) FROM round_members m JOIN rounds r ON r.id = m.round_id
-         WHERE r.routine_id = ?1 AND r.occurrence >= ?2 AND r.occurrence < ?3 GROUP BY m.person_id",
-    )?;
-    let rows = stmt.query_map(rusqlite::params![routine, start, end], |r| {
-        Ok((r.get::<_, i64>(1)?, r.get::<_, bool>(2)?))
-    })?;
     let mut out = Coverage::default();
-    for row in rows {
-        let (n, drawn) = row?;
+    for (_, n, drawn) in stats::membership(conn, routine, &start, &end)? {
         if n == rounds {
             out.present_all_year += 1;
             if drawn {
@@ -361,37 +334,25 @@ fn judge_flagged(
 }
 
 fn open_task_ids(engine: &Engine) -> Result<HashSet<i64>> {
-    let mut stmt = engine
-        .store
-        .conn
-        .prepare_cached("SELECT id FROM tasks WHERE answered_at IS NULL")?;
-    let rows = stmt.query_map([], |r| r.get(0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(stats::open_task_ids(&engine.store.conn)?
+        .into_iter()
+        .collect())
 }
 
 /// Open tasks created since `seen` (which moves on).
 fn new_tasks(engine: &Engine, seen: &mut i64) -> Result<Vec<OpenTask>> {
-    let conn = &engine.store.conn;
-    let mut stmt = conn.prepare_cached(
-        "SELECT t.id, t.case_id, t.state, t.assignee_id, t.started_at, t.due_date, c.routine_hash
-         FROM tasks t JOIN cases c ON c.id = t.case_id
-         WHERE t.id > ?1 AND t.answered_at IS NULL ORDER BY t.id",
-    )?;
-    let rows = stmt.query_map([*seen], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, Option<String>>(3)?,
-            r.get::<_, String>(4)?,
-            r.get::<_, String>(5)?,
-            r.get::<_, String>(6)?,
-        ))
-    })?;
     let mut outcomes_of: HashMap<(String, String), (Vec<String>, Vec<String>)> = HashMap::new();
     let mut out = Vec::new();
-    for row in rows {
-        let (task_id, case_id, state, assignee, started, due, hash) = row?;
+    for step in stats::open_steps_after(&engine.store.conn, *seen)? {
+        let stats::OpenStep {
+            task_id,
+            case_id,
+            state,
+            assignee,
+            started_at: started,
+            due_date: due,
+            routine_hash: hash,
+        } = step;
         *seen = (*seen).max(task_id);
         let key = (hash.clone(), state.clone());
         if !outcomes_of.contains_key(&key) {
@@ -452,11 +413,7 @@ fn open_ad_hoc(
     };
     let conn = &engine.store.conn;
     if units.is_empty() {
-        let mut stmt = conn.prepare_cached(
-            "SELECT DISTINCT u.unit_id FROM person_roles u WHERE u.role = 'unit_manager' ORDER BY 1",
-        )?;
-        let rows = stmt.query_map([], |r| r.get(0))?;
-        *units = rows.collect::<rusqlite::Result<_>>()?;
+        *units = stats::units_with_a_manager(conn)?;
     }
     let Some(unit) = units.choose(rng).cloned() else {
         return Ok(());
@@ -470,13 +427,7 @@ fn open_ad_hoc(
     else {
         return Ok(());
     };
-    let subject: Option<String> = conn
-        .query_row(
-            "SELECT person_id FROM person_units WHERE unit_id = ?1 AND position = 0 LIMIT 1",
-            rusqlite::params![unit],
-            |r| r.get(0),
-        )
-        .ok();
+    let subject = stats::first_member(conn, &unit)?;
     let req = match kind {
         CaseKind::Extract => OpenRequest {
             routine,
@@ -515,9 +466,7 @@ pub fn synthetic_personnummer(rng: &mut ChaCha20Rng) -> String {
 
 /// Present-all-year users drawn, per routine, as a set (for tests).
 pub fn drawn_people(engine: &Engine, routine: &str) -> Result<HashSet<String>> {
-    let mut stmt = engine.store.conn.prepare(
-        "SELECT DISTINCT m.person_id FROM round_members m JOIN rounds r ON r.id = m.round_id WHERE r.routine_id = ?1 AND m.drawn IS NOT NULL",
-    )?;
-    let rows = stmt.query_map([routine], |r| r.get(0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(stats::drawn_people(&engine.store.conn, routine)?
+        .into_iter()
+        .collect())
 }

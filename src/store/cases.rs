@@ -430,3 +430,35 @@ pub fn fire_timer(conn: &Connection, id: i64, now: DateTime<Utc>) -> Result<()> 
 pub fn require(conn: &Connection, id: &str) -> Result<CaseRow> {
     get(conn, id)?.ok_or_else(|| Error::usage(format!("no case `{id}`")))
 }
+
+/// The open steps of `person`: (task, case).
+pub fn open_tasks_of(conn: &Connection, person: &str) -> Result<Vec<(i64, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, case_id FROM tasks WHERE assignee_id = ?1 AND answered_at IS NULL",
+    )?;
+    let rows = stmt.query_map([person], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Open steps per routine version and state: (routine, hash, state, count).
+pub fn open_states(conn: &Connection) -> Result<Vec<(String, String, String, i64)>> {
+    let mut stmt = conn.prepare(
+        "SELECT routine_id, routine_hash, state, COUNT(*) FROM cases
+         WHERE closed_at IS NULL GROUP BY routine_id, routine_hash, state ORDER BY 1, 3",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Closed cases (not extracts) whose protocols a demo files: every one that went further than
+/// "no finding", and the first `no_finding` few.
+pub fn closed_for_protocols(conn: &Connection, no_finding: usize) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare(
+        "SELECT id FROM cases WHERE closed_at IS NOT NULL AND kind != 'extract'
+         AND (result != 'no_finding'
+              OR id IN (SELECT id FROM cases WHERE result = 'no_finding' ORDER BY id LIMIT ?1))
+         ORDER BY id",
+    )?;
+    let rows = stmt.query_map([no_finding as i64], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

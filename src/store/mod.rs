@@ -15,6 +15,7 @@ pub mod outbox;
 pub mod records;
 pub mod roster;
 pub mod rounds;
+pub mod stats;
 pub mod view;
 pub mod web;
 

@@ -515,3 +515,184 @@ pub fn mark_frozen(
     .execute(params![routine_id, year, ts(now)])?;
     Ok(())
 }
+
+/// Starts an import of `file` at `now` (its digest and row count come at the end); its id.
+pub fn begin_import(conn: &Connection, file: &str, now: DateTime<Utc>) -> Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO log_imports (imported_at, file, digest, rows) VALUES (?1, ?2, '', 0)",
+    )?
+    .execute(params![super::ts(now), file])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Ends import `id`: its rows and the file's digest.
+pub fn finish_import(conn: &Connection, id: i64, rows: u64, digest: &str) -> Result<()> {
+    conn.prepare_cached("UPDATE log_imports SET rows = ?2, digest = ?3 WHERE id = ?1")?
+        .execute(params![id, rows as i64, digest])?;
+    Ok(())
+}
+
+/// One access to append, its texts as ids of `log_strings` ([`LogStrings`]).
+#[derive(Debug, Clone, Copy)]
+pub struct NewAccess<'a> {
+    pub import_id: i64,
+    pub system: i64,
+    pub log_id: &'a str,
+    pub at: i64,
+    pub user_id: i64,
+    pub user_name: i64,
+    pub user_title: i64,
+    pub access_unit: i64,
+    pub subject: i64,
+    pub subject_unit: i64,
+    pub action: i64,
+    pub resource_type: i64,
+    pub purpose: i64,
+    pub subject_name: &'a str,
+}
+
+/// Appends accesses to the log, its statement prepared once for a whole import.
+pub struct AccessWriter<'c> {
+    conn: &'c Connection,
+    insert: rusqlite::CachedStatement<'c>,
+}
+
+impl<'c> AccessWriter<'c> {
+    pub fn new(conn: &'c Connection) -> Result<AccessWriter<'c>> {
+        Ok(AccessWriter {
+            conn,
+            insert: conn.prepare_cached(
+                "INSERT INTO access_log (import_id, system, log_id, at, user_id, user_name,
+                    user_title, access_unit, subject_id, subject_unit, action, resource_type,
+                    purpose, subject_name)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            )?,
+        })
+    }
+
+    /// Appends `a`; its row id.
+    pub fn append(&mut self, a: &NewAccess) -> Result<i64> {
+        self.insert.execute(params![
+            a.import_id,
+            a.system,
+            a.log_id,
+            a.at,
+            a.user_id,
+            a.user_name,
+            a.user_title,
+            a.access_unit,
+            a.subject,
+            a.subject_unit,
+            a.action,
+            a.resource_type,
+            a.purpose,
+            a.subject_name,
+        ])?;
+        Ok(self.conn.last_insert_rowid())
+    }
+}
+
+/// What the yearly figures read of a case.
+#[derive(Debug, Clone)]
+pub struct CaseFacts {
+    pub id: String,
+    pub unit_id: String,
+    pub system: String,
+    pub opened_at: String,
+    pub closed_at: Option<String>,
+    pub result: Option<String>,
+    pub handed_out_at: Option<String>,
+}
+
+/// Rounds of `routine` held at `[start, end)`.
+pub fn rounds_held(
+    conn: &Connection,
+    routine: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<i64> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM rounds WHERE routine_id = ?1 AND occurrence >= ?2 AND occurrence < ?3",
+        )?
+        .query_row(params![routine, ts(start), ts(end)], |r| r.get(0))?)
+}
+
+/// The live (not purged) cases of `routine` opened at `[start, end)`, by id.
+pub fn cases_opened(
+    conn: &Connection,
+    routine: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<Vec<CaseFacts>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, unit_id, system, opened_at, closed_at, result, handed_out_at FROM cases
+         WHERE routine_id = ?1 AND purged_at IS NULL AND opened_at >= ?2 AND opened_at < ?3
+         ORDER BY id",
+    )?;
+    let rows = stmt.query_map(params![routine, ts(start), ts(end)], |r| {
+        Ok(CaseFacts {
+            id: r.get(0)?,
+            unit_id: r.get(1)?,
+            system: r.get(2)?,
+            opened_at: r.get(3)?,
+            closed_at: r.get(4)?,
+            result: r.get(5)?,
+            handed_out_at: r.get(6)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The steps of those cases: (case, due date, answered at).
+pub fn steps_of_cases_opened(
+    conn: &Connection,
+    routine: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<Vec<(String, String, Option<String>)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT t.case_id, t.due_date, t.answered_at FROM tasks t JOIN cases c ON c.id = t.case_id
+         WHERE c.routine_id = ?1 AND c.purged_at IS NULL AND c.opened_at >= ?2 AND c.opened_at < ?3",
+    )?;
+    let rows = stmt.query_map(params![routine, ts(start), ts(end)], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The members of `routine`'s rounds at `[start, end)`: (unit, person, drawn).
+pub fn round_members_in(
+    conn: &Connection,
+    routine: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<Vec<(String, String, bool)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT m.unit_id, m.person_id, m.drawn IS NOT NULL FROM round_members m
+         JOIN rounds r ON r.id = m.round_id
+         WHERE r.routine_id = ?1 AND r.occurrence >= ?2 AND r.occurrence < ?3",
+    )?;
+    let rows = stmt.query_map(params![routine, ts(start), ts(end)], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The users reviewed (a closed case) in those rounds: (unit, person).
+pub fn reviewed_in(
+    conn: &Connection,
+    routine: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<Vec<(String, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT c.unit_id, c.subject_person_id FROM cases c JOIN rounds r ON r.id = c.round_id
+         WHERE r.routine_id = ?1 AND r.occurrence >= ?2 AND r.occurrence < ?3
+           AND c.closed_at IS NOT NULL AND c.subject_person_id IS NOT NULL",
+    )?;
+    let rows = stmt.query_map(params![routine, ts(start), ts(end)], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

@@ -443,3 +443,45 @@ pub fn accounts_of_person(conn: &Connection, person: &str) -> Result<Vec<(String
     let rows = stmt.query_map([person], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// A person's first account (by name) in `system`.
+pub fn first_account(conn: &Connection, person: &str, system: &str) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT MIN(account) FROM accounts WHERE person_id = ?1 AND system = ?2")?
+        .query_row(rusqlite::params![person, system], |r| r.get(0))?)
+}
+
+/// Whether `person` is in the roster (not removed).
+pub fn person_exists(conn: &Connection, person: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM people WHERE id = ?1 AND removed_at IS NULL)",
+        )?
+        .query_row([person], |r| r.get(0))?)
+}
+
+/// Whether `person` holds `role` at any unit.
+pub fn holds_role(conn: &Connection, person: &str, role: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM person_roles WHERE person_id = ?1 AND role = ?2)",
+        )?
+        .query_row(rusqlite::params![person, role], |r| r.get(0))?)
+}
+
+/// The day the next employment ends, on or after `today` (people still in the roster).
+pub fn next_employment_end(conn: &Connection, today: &str) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT MIN(active_to) FROM people WHERE active_to >= ?1 AND removed_at IS NULL",
+        )?
+        .query_row([today], |r| r.get(0))?)
+}
+
+/// People who have left by `today`: removed from the roster or past their last day.
+pub fn gone(conn: &Connection, today: &str) -> Result<Vec<String>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT id FROM people WHERE removed_at IS NOT NULL OR active_to < ?1")?;
+    let rows = stmt.query_map([today], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

@@ -31,7 +31,6 @@ use crate::{Error, Result};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use chrono_tz::Tz;
 use format::{FileKind, LogFormat};
-use rusqlite::params;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -647,11 +646,7 @@ fn import_rows<S: Rows + Send>(
         hashed_ids,
     };
     let tx = store.write()?;
-    tx.prepare_cached(
-        "INSERT INTO log_imports (imported_at, file, digest, rows) VALUES (?1, ?2, '', 0)",
-    )?
-    .execute(params![store::ts(opts.now), name])?;
-    let import_id = tx.last_insert_rowid();
+    let import_id = store::records::begin_import(&tx, name, opts.now)?;
     // Two threads: this one writes, the other reads and checks the rows and hands the valid
     // ones over in batches (an import of a year of log is bound by both).
     let (read, written) = std::thread::scope(|scope| {
@@ -700,8 +695,7 @@ fn import_rows<S: Rows + Send>(
             "{name}: this file was imported already (import {earlier}, {at}); nothing imported"
         )));
     }
-    tx.prepare_cached("UPDATE log_imports SET rows = ?2, digest = ?3 WHERE id = ?1")?
-        .execute(params![import_id, imported as i64, &digest])?;
+    store::records::finish_import(&tx, import_id, imported, &digest)?;
     let mut systems = Vec::new();
     let mut overlaps = Vec::new();
     if let (Some(forced), Some(_)) = (forced, opts.period) {
@@ -985,12 +979,7 @@ fn write_rows(
     receive: Receiver<Checked>,
     back: &SyncSender<Checked>,
 ) -> Result<Written> {
-    let mut insert = tx.prepare_cached(
-        "INSERT INTO access_log (import_id, system, log_id, at, user_id, user_name,
-            user_title, access_unit, subject_id, subject_unit, action, resource_type, purpose,
-            subject_name)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-    )?;
+    let mut insert = store::records::AccessWriter::new(tx)?;
     let mut index = logindex::ChunkBuilder::new(import_id);
     let mut strings = store::records::LogStrings::new();
     let mut batches: BTreeMap<usize, Batch> = BTreeMap::new();
@@ -1005,24 +994,23 @@ fn write_rows(
                 id(ACCESS_UNIT, field(ACCESS_UNIT))?,
                 id(SUBJECT_UNIT, field(SUBJECT_UNIT))?,
             );
-            insert.execute(params![
+            let id = insert.append(&store::records::NewAccess {
                 import_id,
-                id(SOURCE_SYSTEM, system)?,
+                system: id(SOURCE_SYSTEM, system)?,
                 log_id,
-                row.at,
-                id(USER_ID, field(USER_ID))?,
-                id(USER_NAME, field(USER_NAME))?,
-                id(USER_TITLE, field(USER_TITLE))?,
+                at: row.at,
+                user_id: id(USER_ID, field(USER_ID))?,
+                user_name: id(USER_NAME, field(USER_NAME))?,
+                user_title: id(USER_TITLE, field(USER_TITLE))?,
                 access_unit,
-                row.client as i64,
-                client_unit,
-                id(ACTION, row.action)?,
-                id(RESOURCE_TYPE, field(RESOURCE_TYPE))?,
-                id(PURPOSE, field(PURPOSE))?,
-                field(SUBJECT_NAME),
-            ])?;
+                subject: row.client as i64,
+                subject_unit: client_unit,
+                action: id(ACTION, row.action)?,
+                resource_type: id(RESOURCE_TYPE, field(RESOURCE_TYPE))?,
+                purpose: id(PURPOSE, field(PURPOSE))?,
+                subject_name: field(SUBJECT_NAME),
+            })?;
             imported += 1;
-            let id = tx.last_insert_rowid();
             // The index names units by their ids; an empty text is none.
             let digest_id = |text: &str, id: i64| {
                 if text.is_empty() {
