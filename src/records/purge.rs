@@ -25,11 +25,12 @@ use super::years_before;
 use crate::engine::Engine;
 use crate::routine::model::CaseKind;
 use crate::store::audit::{self, Event};
+use crate::store::purge as pdb;
 use crate::store::records::{self as rdb};
 use crate::store::{parse_ts, ts};
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::Connection;
 use serde::Serialize;
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
@@ -76,14 +77,7 @@ impl Purge {
 /// The retention years of each routine version with closed, unpurged cases.
 fn retention_by_version(engine: &mut Engine) -> Result<HashMap<String, Retention>> {
     // Every version ever run (a small table): cases and rounds point to one of them.
-    let hashes: Vec<String> = {
-        let mut stmt = engine
-            .store
-            .conn
-            .prepare("SELECT hash FROM routine_versions ORDER BY hash")?;
-        let rows = stmt.query_map([], |r| r.get(0))?;
-        rows.collect::<rusqlite::Result<_>>()?
-    };
+    let hashes = pdb::version_hashes(&engine.store.conn)?;
     let mut out = HashMap::new();
     for hash in hashes {
         let (store, ctx) = engine.parts();
@@ -136,23 +130,9 @@ fn due_cases(
     for (hash, retention) in versions {
         let tz = &retention.tz;
         let cutoff = years_before(now, retention.shortest());
-        let mut stmt = conn.prepare_cached(
-            "SELECT id, routine_id, system, closed_at, opened_at, systems FROM cases
-             WHERE routine_hash = ?1 AND purged_at IS NULL AND closed_at IS NOT NULL AND closed_at <= ?2
-             ORDER BY closed_at, id",
-        )?;
-        let rows = stmt.query_map(params![hash, ts(cutoff)], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, Option<String>>(5)?,
-            ))
-        })?;
-        for row in rows {
-            let (id, routine, system, closed_at, opened_at, systems) = row?;
+        for (id, routine, system, closed_at, opened_at, systems) in
+            pdb::closed_cases(conn, hash, cutoff)?
+        {
             let years = &retention.for_case(&system, systems.as_deref());
             // The cases of the version's longer periods wait for theirs.
             if parse_ts(&closed_at)? > years_before(now, *years) {
@@ -189,33 +169,15 @@ fn due_rounds(
     purging: &[String],
     now: DateTime<Utc>,
 ) -> Result<Vec<(i64, String, String, String)>> {
-    let mut stmt = conn.prepare(
-        "SELECT r.id, r.routine_id, r.routine_hash, r.occurrence FROM rounds r
-         WHERE EXISTS (SELECT 1 FROM round_members m WHERE m.round_id = r.id)
-         ORDER BY r.occurrence",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-        ))
-    })?;
     let mut out = Vec::new();
-    let mut left =
-        conn.prepare_cached("SELECT id FROM cases WHERE round_id = ?1 AND purged_at IS NULL")?;
-    for row in rows {
-        let (id, routine, hash, occurrence) = row?;
+    for (id, routine, hash, occurrence) in pdb::rounds_with_members(conn)? {
         let Some(retention) = versions.get(&hash) else {
             continue;
         };
         if super::years_after(parse_ts(&occurrence)?, retention.years) > now {
             continue;
         }
-        let open: Vec<String> = left
-            .query_map([id], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+        let open = pdb::unpurged_cases_of_round(conn, id)?;
         if open.iter().all(|c| purging.contains(c)) {
             out.push((id, routine, hash, occurrence));
         }
@@ -229,25 +191,10 @@ fn due_summary_mails(engine: &Engine, now: DateTime<Utc>) -> Result<Vec<i64>> {
     for r in engine.routines.iter().filter(|r| r.summary.is_some()) {
         let cutoff = years_before(now, r.retention_years);
         // The outbox is large and has no index on purpose: look only when a summary is old.
-        let old: bool = engine
-            .store
-            .conn
-            .prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM summaries WHERE routine_id = ?1 AND created_at <= ?2)",
-            )?
-            .query_row(params![r.id, ts(cutoff)], |r| r.get(0))?;
-        if !old {
+        if !pdb::summary_made_by(&engine.store.conn, &r.id, cutoff)? {
             continue;
         }
-        let mut stmt = engine.store.conn.prepare_cached(
-            "SELECT id FROM outbox WHERE purpose = 'summary' AND status != 'queued'
-               AND created_at <= ?1 AND context != '{}'
-               AND json_extract(context, '$.routine_id') = ?2",
-        )?;
-        let rows = stmt.query_map(params![ts(cutoff), r.id], |r| r.get(0))?;
-        for row in rows {
-            out.push(row?);
-        }
+        out.extend(pdb::old_summary_mails(&engine.store.conn, &r.id, cutoff)?);
     }
     Ok(out)
 }
@@ -307,8 +254,7 @@ pub fn run(engine: &mut Engine, now: DateTime<Utc>, dry_run: bool, actor: &str) 
             let year = figures::local_year(occurrence, *tz)?;
             freeze(&tx, routine, year, *tz, now)?;
         }
-        tx.prepare_cached("DELETE FROM round_members WHERE round_id = ?1")?
-            .execute([round])?;
+        pdb::forget_round_members(&tx, *round)?;
     }
     for (b, cutoff) in &batches {
         let n = rdb::purge_batch(&tx, b, *cutoff)?;
@@ -317,10 +263,7 @@ pub fn run(engine: &mut Engine, now: DateTime<Utc>, dry_run: bool, actor: &str) 
         *purge.log_rows.entry(b.system.clone()).or_insert(0) += n;
     }
     for id in &mails {
-        tx.prepare_cached("UPDATE outbox SET context = '{}' WHERE id = ?1")?
-            .execute([id])?;
-        tx.prepare_cached("DELETE FROM outbox_attachments WHERE outbox_id = ?1")?
-            .execute([id])?;
+        pdb::empty_email(&tx, *id)?;
     }
     crate::engine::watch::purge(&tx, today, now)?;
     // The texts only purged rows named (staff names, titles, units) go too, at most monthly: it
@@ -378,14 +321,7 @@ fn freeze(
         return Ok(());
     }
     let (start, end) = figures::year_bounds(year, tz);
-    let system: String = conn
-        .prepare_cached(
-            "SELECT c.system FROM cases c JOIN rounds r ON r.id = c.round_id
-             WHERE r.routine_id = ?1 LIMIT 1",
-        )?
-        .query_row([routine], |r| r.get(0))
-        .optional()?
-        .unwrap_or_default();
+    let system = pdb::round_system(conn, routine)?.unwrap_or_default();
     for (unit, measures) in figures::user_measures(conn, routine, start, end)? {
         for (measure, value) in measures {
             rdb::add_purged_count(conn, (routine, &system, &unit, year), &measure, value)?;
@@ -452,29 +388,8 @@ fn purge_case(conn: &Connection, id: &str, tz: chrono_tz::Tz, now: DateTime<Utc>
     }
     rdb::forget_files(conn, id)?;
     crate::store::evidence::forget_judgements(conn, id)?;
-    if let (Some(round), Some(person)) = (case.round_id, &case.subject_person_id) {
-        conn.prepare_cached("DELETE FROM round_members WHERE round_id = ?1 AND person_id = ?2")?
-            .execute(params![round, person])?;
-    }
-    conn.prepare_cached(
-        "DELETE FROM timers WHERE task_id IN (SELECT id FROM tasks WHERE case_id = ?1)",
-    )?
-    .execute([id])?;
-    conn.prepare_cached("DELETE FROM tasks WHERE case_id = ?1")?
-        .execute([id])?;
-    conn.prepare_cached(
-        "UPDATE cases SET subject_person_id = NULL, subject_account = NULL, client_ref = NULL,
-         client_name = NULL, client_address = NULL,
-            window_start = NULL, window_end = NULL, reason = NULL, purged_at = ?2
-         WHERE id = ?1",
-    )?
-    .execute(params![id, ts(now)])?;
-    conn.prepare_cached("UPDATE outbox SET context = '{}' WHERE case_id = ?1")?
-        .execute([id])?;
-    conn.prepare_cached(
-        "DELETE FROM outbox_attachments WHERE outbox_id IN (SELECT id FROM outbox WHERE case_id = ?1)",
-    )?
-    .execute([id])?;
+    let member = case.round_id.zip(case.subject_person_id.as_deref());
+    pdb::erase_case(conn, id, member, now)?;
     audit::erase_personal(conn, id)?;
     Ok(())
 }

@@ -12,6 +12,7 @@ pub mod information;
 pub mod logindex;
 pub mod migrations;
 pub mod outbox;
+pub mod purge;
 pub mod records;
 pub mod roster;
 pub mod rounds;
