@@ -22,6 +22,7 @@ pub mod routine;
 pub mod schedule;
 pub mod simulate;
 pub mod store;
+pub mod suggest;
 pub mod sv;
 pub mod svg;
 pub mod tabular;

@@ -281,23 +281,8 @@ impl Ord for Ranked {
     }
 }
 
-/// The candidate a misspelt `word` most likely meant, if one is close enough: case is ignored,
-/// and at most a third of the letters (at least one) may be wrong, swapped counting as one.
-pub fn did_you_mean<'c>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'c str>,
-) -> Option<&'c str> {
-    let word = word.to_lowercase();
-    let allowed = (word.chars().count() / 3).max(1);
-    let mut best: Option<(usize, &str)> = None;
-    for candidate in candidates {
-        let distance = strsim::damerau_levenshtein(&word, &candidate.to_lowercase());
-        if distance <= allowed && best.is_none_or(|(nearest, _)| distance < nearest) {
-            best = Some((distance, candidate));
-        }
-    }
-    best.map(|(_, candidate)| candidate)
-}
+/// The candidate a misspelt `word` most likely meant (`suggest::nearest`).
+pub use crate::suggest::nearest as did_you_mean;
 
 /// ` (did you mean `x`?)` when there is a near candidate, otherwise ` (expected one of …)`
 /// naming them all; for the end of an "unknown …" message.

@@ -105,11 +105,6 @@ impl Field {
         if let Some(name) = names.iter().find(|name| **name == prefix) {
             return Some(name);
         }
-        names
-            .iter()
-            .map(|name| (strsim::damerau_levenshtein(&upper, name), *name))
-            .filter(|(distance, _)| *distance <= 1)
-            .min_by_key(|(distance, _)| *distance)
-            .map(|(_, name)| name)
+        crate::suggest::within(&upper, names.iter().copied(), 1)
     }
 }

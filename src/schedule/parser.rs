@@ -136,13 +136,9 @@ fn parse_macro(source: &str, words: &[Word<'_>]) -> Result<Fields, CrontabError>
         first.text.len(),
         format!("unknown macro `{}`", first.text),
     );
-    let suggestion = MACROS
-        .iter()
-        .map(|(known, _)| (strsim::damerau_levenshtein(&name, known), *known))
-        .filter(|(distance, _)| *distance <= 2)
-        .min_by_key(|(distance, _)| *distance);
+    let suggestion = crate::suggest::within(&name, MACROS.iter().map(|(known, _)| *known), 2);
     Err(match suggestion {
-        Some((_, known)) => error.with_help(format!("did you mean `{known}`?")),
+        Some(known) => error.with_help(format!("did you mean `{known}`?")),
         None => error.with_help(
             "the macros are `@yearly`, `@annually`, `@monthly`, `@weekly`, `@daily`, `@midnight` and `@hourly`",
         ),
