@@ -202,7 +202,7 @@ impl Engine {
             )));
         }
         let day = deadline::local_date(now, routine.timezone);
-        if !may_answer(&ctx, &routine, &task, &case.unit_id, None, req.by, day) {
+        if !may_answer(ctx.org, &routine, &task, &case.unit_id, None, req.by, day) {
             return Err(Error::bad_input(format!(
                 "{} may not decide the accounts of case {}: step `{}` is assigned to {}",
                 req.by,

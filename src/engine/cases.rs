@@ -206,7 +206,7 @@ pub struct Answered {
 /// the reviewed user (`subject`). ("Beslut om att initiera loggkontroll ska alltid tas av
 /// verksamhetschef": the escalation role is informed, and decides only when it is late.)
 pub fn may_answer(
-    ctx: &Ctx,
+    org: &super::org::Org,
     routine: &Routine,
     task: &TaskRow,
     unit: &str,
@@ -223,9 +223,7 @@ pub fn may_answer(
     let Ok(role) = task.role.parse::<Role>() else {
         return false;
     };
-    if ctx.org.holders(role, unit, day).contains(&person)
-        || ctx.org.is_deputy(person, role, unit, day)
-    {
+    if org.holders(role, unit, day).contains(&person) || org.is_deputy(person, role, unit, day) {
         return true;
     }
     task.escalated_at.is_some()
@@ -233,7 +231,7 @@ pub fn may_answer(
             .state(&task.state)
             .and_then(|ix| routine.graph[ix].task.as_ref())
             .and_then(|t| t.escalation.as_ref())
-            .is_some_and(|e| ctx.org.holders(e.to, unit, day).contains(&person))
+            .is_some_and(|e| org.holders(e.to, unit, day).contains(&person))
 }
 
 fn outcome_list(routine: &Routine, ix: StateIx) -> String {
@@ -317,7 +315,7 @@ pub fn answer_in(
         return Err(Error::bad_input(format!("no person `{by}` in the roster")));
     }
     if !may_answer(
-        ctx,
+        ctx.org,
         routine,
         &task,
         &case.unit_id,

@@ -201,7 +201,7 @@ impl Engine {
         }
         let day = deadline::local_date(now, routine.timezone);
         if !may_answer(
-            &ctx,
+            ctx.org,
             &routine,
             &task,
             &case.unit_id,

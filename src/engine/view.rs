@@ -4,10 +4,10 @@
 //! engine — the routines, the organisation (reloaded when the roster changes) and the rule of
 //! who may answer a step — so a page never waits for the engine's lock.
 
+use super::Engine;
 use super::cases::may_answer;
 use super::deadline;
 use super::org::{self, Org};
-use super::{Ctx, Engine};
 use crate::Result;
 use crate::config::Config;
 use crate::links::Claims;
@@ -16,7 +16,6 @@ use crate::routine::Routine;
 use crate::routine::explain::system_title;
 use crate::store::cases::{self as db, CaseRow, TaskRow};
 use crate::store::parse_ts;
-use crate::templates::Library;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use rusqlite::Connection;
@@ -31,8 +30,6 @@ pub struct Views {
     current: Vec<Arc<Routine>>,
     old: Mutex<HashMap<String, Arc<Routine>>>,
     org: RwLock<Arc<Org>>,
-    /// `may_answer` takes the engine's context; it reads only the organisation from it.
-    no_templates: Library,
 }
 
 impl Engine {
@@ -51,7 +48,6 @@ impl Engine {
                     .collect(),
             ),
             org: RwLock::new(Arc::new(Org::load(&self.store.conn)?)),
-            no_templates: Library::from_memory([]),
         })
     }
 }
@@ -316,19 +312,9 @@ impl Views {
         if org.person(person).is_none() {
             return false;
         }
-        let no_old = std::cell::RefCell::new(HashMap::new());
-        let ctx = Ctx {
-            config: &self.config,
-            templates: &self.no_templates,
-            org,
-            secret: &self.secret,
-            seed: &[],
-            current: &[],
-            old: &no_old,
-        };
         let day = deadline::local_date(now, routine.timezone);
         may_answer(
-            &ctx,
+            org,
             routine,
             task,
             &case.unit_id,
