@@ -300,16 +300,19 @@ fn subject_person(env: &Env, given: &str) -> Result<String> {
 pub fn case_json(
     store: &Store,
     engine_routines: &[crate::routine::Routine],
+    old: &engine::OldVersions,
     c: &case_db::CaseRow,
 ) -> Result<Value> {
     let open = case_db::open_task(&store.conn, &c.id)?;
     let outcomes: Vec<String> = match (&open, c.closed_at.is_none()) {
         (Some(task), true) => {
-            let routine = match engine_routines.iter().find(|r| r.hash == c.routine_hash) {
-                Some(r) => Some(r.clone()),
-                None => engine::compile_stored(&store.conn, &c.routine_hash).ok(),
+            let current = engine_routines.iter().find(|r| r.hash == c.routine_hash);
+            let stored = match current {
+                Some(_) => None,
+                None => old.get(&store.conn, &c.routine_hash).ok(),
             };
-            routine
+            current
+                .or(stored.as_deref())
                 .and_then(|r| {
                     r.state(&task.state)
                         .map(|ix| r.outcomes(ix).iter().map(|(o, _)| o.name.clone()).collect())
@@ -347,6 +350,7 @@ pub fn case(env: &Env, cmd: CaseCommand) -> Result<u8> {
         CaseCommand::List(args) => {
             let store = open_store(env)?;
             let routines = current_routines(env);
+            let old = engine::OldVersions::default();
             let filter = case_db::Filter {
                 routine: args.routine.as_deref(),
                 unit: args.unit.as_deref(),
@@ -358,7 +362,7 @@ pub fn case(env: &Env, cmd: CaseCommand) -> Result<u8> {
                 let mut first = true;
                 println!("[");
                 case_db::for_each(&store.conn, &filter, |c| {
-                    let v = case_json(&store, &routines, &c)?;
+                    let v = case_json(&store, &routines, &old, &c)?;
                     let text =
                         serde_json::to_string(&v).map_err(|e| Error::runtime(e.to_string()))?;
                     println!("{}  {text}", if first { "" } else { "," });
@@ -411,15 +415,16 @@ pub fn case(env: &Env, cmd: CaseCommand) -> Result<u8> {
         CaseCommand::Show(args) => {
             let store = open_store(env)?;
             let routines = current_routines(env);
+            let old = engine::OldVersions::default();
             let c = case_db::require(&store.conn, &args.id)?;
             let history = audit::case_history(&store.conn, &c.id)?;
             if args.json {
-                let mut v = case_json(&store, &routines, &c)?;
+                let mut v = case_json(&store, &routines, &old, &c)?;
                 v["history"] =
                     serde_json::to_value(&history).map_err(|e| Error::runtime(e.to_string()))?;
                 print_json(&v)?;
             } else {
-                let v = case_json(&store, &routines, &c)?;
+                let v = case_json(&store, &routines, &old, &c)?;
                 println!("{} — {} ({})", c.id, c.routine_id, c.kind);
                 println!("unit: {}  system: {}", c.unit_id, c.system);
                 if let Some(s) = &c.subject_person_id {
@@ -554,7 +559,12 @@ pub fn case(env: &Env, cmd: CaseCommand) -> Result<u8> {
             }
             if args.json {
                 let c = case_db::require(&engine.store.conn, &id)?;
-                print_json(&case_json(&engine.store, &engine.routines, &c)?)?;
+                print_json(&case_json(
+                    &engine.store,
+                    &engine.routines,
+                    engine.old_versions(),
+                    &c,
+                )?)?;
             } else {
                 println!("{id}");
             }

@@ -29,7 +29,6 @@ use crate::templates::Library;
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
 use org::Org;
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -44,7 +43,7 @@ pub struct Ctx<'e> {
     pub secret: &'e [u8],
     pub seed: &'e [u8],
     current: &'e [Routine],
-    old: &'e RefCell<HashMap<String, Arc<Routine>>>,
+    old: &'e OldVersions,
 }
 
 /// A routine version: one of the current routines, or an older one compiled from the store.
@@ -71,14 +70,7 @@ impl<'e> Ctx<'e> {
         if let Some(r) = self.current.iter().find(|r| r.hash == hash) {
             return Ok(RoutineRef::Current(r));
         }
-        if let Some(r) = self.old.borrow().get(hash) {
-            return Ok(RoutineRef::Old(r.clone()));
-        }
-        let routine = Arc::new(compile_stored(conn, hash)?);
-        self.old
-            .borrow_mut()
-            .insert(hash.to_string(), routine.clone());
-        Ok(RoutineRef::Old(routine))
+        Ok(RoutineRef::Old(self.old.get(conn, hash)?))
     }
 
     pub fn current(&self, id: &str) -> Option<&Routine> {
@@ -91,7 +83,7 @@ pub struct Engine {
     pub config: Config,
     pub templates: Library,
     pub routines: Vec<Routine>,
-    old: RefCell<HashMap<String, Arc<Routine>>>,
+    old: OldVersions,
     org: Org,
     /// When steps of people who left were last looked for: the organisation's version, and
     /// the last day before someone's employment ends.
@@ -125,7 +117,7 @@ impl Engine {
             config,
             templates,
             routines,
-            old: RefCell::new(HashMap::new()),
+            old: OldVersions::default(),
             reassign_checked: None,
             secret: secret.into_bytes(),
             seed: seed.into_bytes(),
@@ -162,6 +154,11 @@ impl Engine {
         )
     }
 
+    /// The older routine versions compiled so far.
+    pub fn old_versions(&self) -> &OldVersions {
+        &self.old
+    }
+
     pub fn routine(&self, id: &str) -> Option<&Routine> {
         self.routines.iter().find(|r| r.id == id)
     }
@@ -192,6 +189,46 @@ pub fn register(conn: &rusqlite::Connection, routine: &Routine, now: DateTime<Ut
         now,
     )?;
     Ok(())
+}
+
+/// Older routine versions, compiled from their stored text the first time one is needed and
+/// kept: the one cache of versions, used by the engine, the pages' read side and the command
+/// line's case listings.
+#[derive(Debug, Default)]
+pub struct OldVersions(std::sync::Mutex<HashMap<String, Arc<Routine>>>);
+
+impl OldVersions {
+    /// Version `hash`, compiled now when it was not yet.
+    pub fn get(&self, conn: &rusqlite::Connection, hash: &str) -> Result<Arc<Routine>> {
+        if let Some(r) = self.lock().get(hash) {
+            return Ok(r.clone());
+        }
+        let compiled = Arc::new(compile_stored(conn, hash)?);
+        self.lock().insert(hash.to_string(), compiled.clone());
+        Ok(compiled)
+    }
+
+    /// A copy holding what this one has compiled so far.
+    pub fn snapshot(&self) -> OldVersions {
+        OldVersions(std::sync::Mutex::new(self.lock().clone()))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Routine>>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The routine version `hash` among `current`, else from `old`.
+pub fn version_among(
+    current: &[Arc<Routine>],
+    old: &OldVersions,
+    conn: &rusqlite::Connection,
+    hash: &str,
+) -> Result<Arc<Routine>> {
+    match current.iter().find(|r| r.hash == hash) {
+        Some(r) => Ok(r.clone()),
+        None => old.get(conn, hash),
+    }
 }
 
 /// Compiles a stored routine version without template checks (templates may have moved on).

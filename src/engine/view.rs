@@ -20,15 +20,14 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use rusqlite::Connection;
 use serde::Serialize;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 
 /// The read side, shared by every request.
 pub struct Views {
     config: Config,
     secret: Vec<u8>,
     current: Vec<Arc<Routine>>,
-    old: Mutex<HashMap<String, Arc<Routine>>>,
+    old: super::OldVersions,
     org: RwLock<Arc<Org>>,
 }
 
@@ -40,13 +39,7 @@ impl Engine {
             config: self.config.clone(),
             secret: self.secret.clone(),
             current: self.routines.iter().cloned().map(Arc::new).collect(),
-            old: Mutex::new(
-                self.old
-                    .borrow()
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect(),
-            ),
+            old: self.old.snapshot(),
             org: RwLock::new(Arc::new(Org::load(&self.store.conn)?)),
         })
     }
@@ -259,15 +252,7 @@ impl Views {
 
     /// Routine version `hash`: a current one, or an older one compiled from the store once.
     pub fn version(&self, conn: &Connection, hash: &str) -> Result<Arc<Routine>> {
-        if let Some(r) = self.current.iter().find(|r| r.hash == hash) {
-            return Ok(r.clone());
-        }
-        if let Some(r) = lock(&self.old).get(hash) {
-            return Ok(r.clone());
-        }
-        let compiled = Arc::new(super::compile_stored(conn, hash)?);
-        lock(&self.old).insert(hash.to_string(), compiled.clone());
-        Ok(compiled)
+        super::version_among(&self.current, &self.old, conn, hash)
     }
 
     /// The organisation, reloaded when the roster or the delegations changed since.
@@ -673,10 +658,6 @@ pub fn short_sv(at: i64, tz: Tz) -> String {
         }
         None => String::new(),
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn case_now(
