@@ -169,46 +169,6 @@ fn open_states_removed(
     if !path.is_file() {
         return Ok(vec![]);
     }
-    let conn = rusqlite::Connection::open_with_flags(
-        path,
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(|e| crate::Error::runtime(format!("cannot read `{}`: {e}", path.display())))?;
-    let rows = match crate::store::cases::open_states(&conn) {
-        Ok(rows) => rows,
-        // Not a loggkoll database (or an empty one): nothing to compare with.
-        Err(_) => return Ok(vec![]),
-    };
-    let mut out = Vec::new();
-    for routine in routines {
-        let source = crate::routine::Source::new(routine.path.clone(), routine.source.clone());
-        let line = routine
-            .source
-            .lines()
-            .position(|l| l.starts_with("states:"))
-            .map_or(1, |i| i + 1);
-        let mut missing: std::collections::BTreeMap<&str, i64> = Default::default();
-        for (id, hash, state, n) in &rows {
-            if *id == routine.id && *hash != routine.hash && routine.state(state).is_none() {
-                *missing.entry(state.as_str()).or_default() += n;
-            }
-        }
-        for (state, n) in missing {
-            out.push(
-                crate::routine::Diagnostic::new(
-                    &source,
-                    crate::routine::source::Span::new(line, 1, 6),
-                    crate::routine::Severity::Warning,
-                    "removes-open-state",
-                    format!(
-                        "state `{state}` is gone from this version, but {n} open case{} {} in it",
-                        if n == 1 { "" } else { "s" },
-                        if n == 1 { "is" } else { "are" }
-                    ),
-                )
-                .with_help("open cases stay on the version they started on and finish there; new cases use this one"),
-            );
-        }
-    }
-    Ok(out)
+    let conn = crate::store::read_only(path)?;
+    Ok(crate::engine::open_states_removed(&conn, routines))
 }

@@ -861,46 +861,17 @@ pub fn delegation(env: &Env, cmd: DelegationCommand) -> Result<u8> {
                 })
             };
             let (from, to) = (day("--from", &args.from)?, day("--to", &args.to)?);
-            if to < from {
-                return Err(Error::bad_input("--to is before --from"));
-            }
-            let tx = store.write()?;
-            for (flag, id) in [("--holder", &args.holder), ("--deputy", &args.deputy)] {
-                if !crate::store::roster::person_exists(&tx, id)? {
-                    return Err(Error::bad_input(format!(
-                        "{flag}: no person `{id}` in the roster"
-                    )));
-                }
-            }
-            if !crate::store::roster::holds_role(&tx, &args.holder, role.as_str())? {
-                return Err(Error::bad_input(format!(
-                    "--holder: `{}` does not hold the role `{role}`",
-                    args.holder
-                )));
-            }
-            let id = store::roster::add_delegation(
-                &tx,
-                &args.holder,
-                &args.deputy,
-                role,
-                from,
-                to,
-                now,
-            )?;
-            engine::org::bump_version(&tx)?;
-            audit::append(
-                &tx,
-                now,
-                &audit::Event {
-                    actor: &args.holder,
-                    event: "delegation.added",
-                    case_id: None,
-                    round_id: None,
-                    data: json!({"id": id, "holder": args.holder, "deputy": args.deputy, "role": role.as_str(), "from": args.from, "to": args.to}),
-                    personal: None,
+            let id = engine::delegations::add(
+                &mut store,
+                &engine::delegations::NewDelegation {
+                    holder: &args.holder,
+                    deputy: &args.deputy,
+                    role,
+                    from,
+                    to,
                 },
+                now,
             )?;
-            tx.commit()?;
             println!("{id}");
             Ok(0)
         }
@@ -920,27 +891,7 @@ pub fn delegation(env: &Env, cmd: DelegationCommand) -> Result<u8> {
         }
         DelegationCommand::Revoke(args) => {
             let now = env.now()?;
-            let tx = store.write()?;
-            if !store::roster::revoke_delegation(&tx, args.id, now)? {
-                return Err(Error::bad_input(format!(
-                    "no delegation {} in force",
-                    args.id
-                )));
-            }
-            engine::org::bump_version(&tx)?;
-            audit::append(
-                &tx,
-                now,
-                &audit::Event {
-                    actor: "cli",
-                    event: "delegation.revoked",
-                    case_id: None,
-                    round_id: None,
-                    data: json!({"id": args.id}),
-                    personal: None,
-                },
-            )?;
-            tx.commit()?;
+            engine::delegations::revoke(&mut store, args.id, "cli", now)?;
             Ok(0)
         }
     }

@@ -4,12 +4,12 @@
 
 use super::Env;
 use super::ops::{JsonArg, open_store};
+use crate::engine::accounts::{self, Change};
+use crate::store::web as db;
 use crate::store::web::WebRole;
-use crate::store::{audit, web as db};
 use crate::web::password;
 use crate::{Error, Result};
 use clap::{Args, Subcommand};
-use serde_json::json;
 use std::io::{BufRead, IsTerminal, Read, Write};
 
 #[derive(Debug, Subcommand)]
@@ -55,8 +55,9 @@ pub struct UserArgs {
     pub name: String,
 }
 
+/// Refuses a bad name before the password is asked for.
 fn check_name(name: &str) -> Result<()> {
-    if password::is_account_name(name) {
+    if accounts::is_name(name) {
         Ok(())
     } else {
         Err(Error::bad_input(format!(
@@ -134,32 +135,6 @@ impl Drop for EchoOff {
     }
 }
 
-fn audit_user(
-    conn: &rusqlite::Connection,
-    event: &str,
-    name: &str,
-    role: Option<WebRole>,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<()> {
-    let mut data = json!({"user": name});
-    if let Some(role) = role {
-        data["role"] = json!(role.as_str());
-    }
-    audit::append(
-        conn,
-        now,
-        &audit::Event {
-            actor: "cli",
-            event,
-            case_id: None,
-            round_id: None,
-            data,
-            personal: None,
-        },
-    )?;
-    Ok(())
-}
-
 pub fn run(env: &Env, cmd: UserCommand) -> Result<u8> {
     match cmd {
         UserCommand::Add(args) => {
@@ -174,12 +149,13 @@ pub fn run(env: &Env, cmd: UserCommand) -> Result<u8> {
             }
             let role = role(&args.role)?;
             let hash = password::hash(&read_password()?)?;
-            let tx = store.write()?;
-            if !db::add_user(&tx, &args.name, &hash, role, now)? {
-                return Err(Error::bad_input(format!("account `{}` exists", args.name)));
-            }
-            audit_user(&tx, "web.user_added", &args.name, Some(role), now)?;
-            tx.commit()?;
+            accounts::change(
+                &mut store,
+                &args.name,
+                Change::Add { hash: &hash, role },
+                "cli",
+                now,
+            )?;
             eprintln!("added account `{}` ({})", args.name, role.as_str());
             Ok(0)
         }
@@ -187,12 +163,7 @@ pub fn run(env: &Env, cmd: UserCommand) -> Result<u8> {
             let now = env.now()?;
             let role = role(&args.role)?;
             let mut store = open_store(env)?;
-            let tx = store.write()?;
-            if !db::set_role(&tx, &args.name, role)? {
-                return Err(Error::bad_input(format!("no account `{}`", args.name)));
-            }
-            audit_user(&tx, "web.role_changed", &args.name, Some(role), now)?;
-            tx.commit()?;
+            accounts::change(&mut store, &args.name, Change::Role(role), "cli", now)?;
             eprintln!("account `{}` is now {}", args.name, role.as_str());
             Ok(0)
         }
@@ -203,12 +174,13 @@ pub fn run(env: &Env, cmd: UserCommand) -> Result<u8> {
                 return Err(Error::bad_input(format!("no account `{}`", args.name)));
             }
             let hash = password::hash(&read_password()?)?;
-            let tx = store.write()?;
-            if !db::set_password(&tx, &args.name, &hash, now)? {
-                return Err(Error::bad_input(format!("no account `{}`", args.name)));
-            }
-            audit_user(&tx, "web.password_changed", &args.name, None, now)?;
-            tx.commit()?;
+            accounts::change(
+                &mut store,
+                &args.name,
+                Change::Password { hash: &hash },
+                "cli",
+                now,
+            )?;
             eprintln!("new password for `{}`; its sessions have ended", args.name);
             Ok(0)
         }
@@ -239,12 +211,7 @@ pub fn run(env: &Env, cmd: UserCommand) -> Result<u8> {
         UserCommand::Remove(args) => {
             let now = env.now()?;
             let mut store = open_store(env)?;
-            let tx = store.write()?;
-            if !db::remove_user(&tx, &args.name)? {
-                return Err(Error::bad_input(format!("no account `{}`", args.name)));
-            }
-            audit_user(&tx, "web.user_removed", &args.name, None, now)?;
-            tx.commit()?;
+            accounts::change(&mut store, &args.name, Change::Remove, "cli", now)?;
             eprintln!("removed account `{}` and its sessions", args.name);
             Ok(0)
         }

@@ -6,8 +6,10 @@
 //! The engine reads no clock: every operation takes `now`.
 
 pub mod access;
+pub mod accounts;
 pub mod cases;
 pub mod deadline;
+pub mod delegations;
 pub mod digest;
 pub mod information;
 pub mod judge;
@@ -229,6 +231,52 @@ pub fn version_among(
         Some(r) => Ok(r.clone()),
         None => old.get(conn, hash),
     }
+}
+
+/// Warnings for edited `routines` that no longer have a state open cases are in (the cases stay
+/// on their version and finish there, but the author should know). A database that is not
+/// loggkoll's (or is empty) gives none.
+pub fn open_states_removed(
+    conn: &rusqlite::Connection,
+    routines: &[Routine],
+) -> Vec<crate::routine::Diagnostic> {
+    let rows = match crate::store::cases::open_states(conn) {
+        Ok(rows) => rows,
+        // Not a loggkoll database (or an empty one): nothing to compare with.
+        Err(_) => return vec![],
+    };
+    let mut out = Vec::new();
+    for routine in routines {
+        let source = crate::routine::Source::new(routine.path.clone(), routine.source.clone());
+        let line = routine
+            .source
+            .lines()
+            .position(|l| l.starts_with("states:"))
+            .map_or(1, |i| i + 1);
+        let mut missing: std::collections::BTreeMap<&str, i64> = Default::default();
+        for (id, hash, state, n) in &rows {
+            if *id == routine.id && *hash != routine.hash && routine.state(state).is_none() {
+                *missing.entry(state.as_str()).or_default() += n;
+            }
+        }
+        for (state, n) in missing {
+            out.push(
+                crate::routine::Diagnostic::new(
+                    &source,
+                    crate::routine::source::Span::new(line, 1, 6),
+                    crate::routine::Severity::Warning,
+                    "removes-open-state",
+                    format!(
+                        "state `{state}` is gone from this version, but {n} open case{} {} in it",
+                        if n == 1 { "" } else { "s" },
+                        if n == 1 { "is" } else { "are" }
+                    ),
+                )
+                .with_help("open cases stay on the version they started on and finish there; new cases use this one"),
+            );
+        }
+    }
+    out
 }
 
 /// Compiles a stored routine version without template checks (templates may have moved on).

@@ -184,6 +184,16 @@ pub fn meta_get(conn: &Connection, key: &str) -> Result<Option<String>> {
         .optional()?)
 }
 
+/// A read-only connection to the database at `path` (which must exist): for looking without
+/// changing, not even the journal.
+pub fn read_only(path: &std::path::Path) -> Result<Connection> {
+    Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| crate::Error::runtime(format!("cannot read `{}`: {e}", path.display())))
+}
+
 pub fn meta_set(conn: &Connection, key: &str, value: &str) -> Result<()> {
     conn.execute(
         "INSERT INTO meta (key, value) VALUES (?1, ?2)

@@ -12,8 +12,7 @@ use super::auth::Staff;
 use super::csrf::{self, Purpose};
 use super::overview::{read, show};
 use super::{App, page, password};
-use crate::Result;
-use crate::store::audit::{self, Event};
+use crate::engine::accounts;
 use crate::store::web::{self as db, WebRole};
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, State};
@@ -148,7 +147,7 @@ pub async fn change(
     let name = form.name.trim().to_string();
     let role = WebRole::parse(&form.role);
     let problem = match form.action.as_str() {
-        _ if !password::is_account_name(&name) => {
+        _ if !accounts::is_name(&name) => {
             refuse("Kontonamnet får ha 1 till 64 bokstäver, siffror och tecknen . _ - @.")
         }
         "add" | "role" if role.is_none() => refuse("Välj en roll."),
@@ -189,56 +188,35 @@ pub async fn change(
     };
     let now = app.clock.now();
     let actor = format!("web:{}", staff.name);
-    let action = form.action.clone();
+    let change = match form.action.as_str() {
+        "add" => "add",
+        "role" => "role",
+        _ => "remove",
+    };
     let target = name.clone();
     let done = app
-        .with_store(
-            move |_, store| -> Result<std::result::Result<String, String>> {
-                let tx = store.write()?;
-                let (ok, event, said) = match action.as_str() {
-                    "add" => (
-                        db::add_user(&tx, &target, hash.as_deref().unwrap_or(""), role, now)?,
-                        "web.user_added",
-                        format!("Kontot {target} är tillagt ({}).", role.title_sv()),
-                    ),
-                    "role" => (
-                        db::set_role(&tx, &target, role)?,
-                        "web.role_changed",
-                        format!("{target} har nu rollen {}.", role.title_sv()),
-                    ),
-                    _ => (
-                        db::remove_user(&tx, &target)?,
-                        "web.user_removed",
-                        format!("Kontot {target} är borttaget."),
-                    ),
-                };
-                if !ok {
-                    return Ok(Err(if action == "add" {
-                        format!("Det finns redan ett konto {target}.")
-                    } else {
-                        format!("Det finns inget konto {target}.")
-                    }));
+        .with_store(move |_, store| {
+            let what = match change {
+                "add" => accounts::Change::Add {
+                    hash: hash.as_deref().unwrap_or(""),
+                    role,
+                },
+                "role" => accounts::Change::Role(role),
+                _ => accounts::Change::Remove,
+            };
+            match accounts::change(store, &target, what, &actor, now) {
+                Ok(()) => Ok(Ok(match change {
+                    "add" => format!("Kontot {target} är tillagt ({}).", role.title_sv()),
+                    "role" => format!("{target} har nu rollen {}.", role.title_sv()),
+                    _ => format!("Kontot {target} är borttaget."),
+                })),
+                Err(e) if e.is_bad_input() && change == "add" => {
+                    Ok(Err(format!("Det finns redan ett konto {target}.")))
                 }
-                let mut data = json!({"user": target});
-                if action != "remove" {
-                    data["role"] = json!(role.as_str());
-                }
-                audit::append(
-                    &tx,
-                    now,
-                    &Event {
-                        actor: &actor,
-                        event,
-                        case_id: None,
-                        round_id: None,
-                        data,
-                        personal: None,
-                    },
-                )?;
-                tx.commit()?;
-                Ok(Ok(said))
-            },
-        )
+                Err(e) if e.is_bad_input() => Ok(Err(format!("Det finns inget konto {target}."))),
+                Err(e) => Err(e),
+            }
+        })
         .await;
     match done {
         Ok(Ok(said)) => view(&app, &staff, Some(said), None, StatusCode::OK).await,

@@ -23,15 +23,6 @@ pub fn check_strength(password: &str) -> std::result::Result<(), String> {
     Ok(())
 }
 
-/// Whether `name` can be an account name: 1 to 64 letters, digits, `.`, `_`, `-` or `@`.
-pub fn is_account_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.chars().count() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
-}
-
 /// The PHC string of `password` with a fresh salt.
 pub fn hash(password: &str) -> Result<String> {
     Argon2::default()

@@ -1,0 +1,93 @@
+//! The overview's accounts: added with a role and a password hash, given another role or
+//! password, removed (its sessions end with it). One rule for the command line (`loggkoll user`)
+//! and the overview's *Konton* page; each change one transaction, audited with who made it.
+
+use crate::store::Store;
+use crate::store::audit::{self, Event};
+use crate::store::web::{self as db, WebRole};
+use crate::{Error, Result};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+/// What to do to an account.
+#[derive(Debug, Clone, Copy)]
+pub enum Change<'a> {
+    /// A new account; `hash` is the password's argon2 hash (`web::password::hash`).
+    Add {
+        hash: &'a str,
+        role: WebRole,
+    },
+    Role(WebRole),
+    /// A new password (the account's sessions end).
+    Password {
+        hash: &'a str,
+    },
+    Remove,
+}
+
+/// Whether `name` can be an account name: 1 to 64 letters, digits, `.`, `_`, `-` or `@`.
+pub fn is_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.chars().count() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+}
+
+/// Makes `change` to account `name`, audited as done by `actor`.
+pub fn change(
+    store: &mut Store,
+    name: &str,
+    change: Change,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if !is_name(name) {
+        return Err(Error::bad_input(format!(
+            "`{name}` is not an account name: use 1 to 64 letters, digits, `.`, `_`, `-` or `@`"
+        )));
+    }
+    let tx = store.write()?;
+    let (done, event, role) = match change {
+        Change::Add { hash, role } => (
+            db::add_user(&tx, name, hash, role, now)?,
+            "web.user_added",
+            Some(role),
+        ),
+        Change::Role(role) => (
+            db::set_role(&tx, name, role)?,
+            "web.role_changed",
+            Some(role),
+        ),
+        Change::Password { hash } => (
+            db::set_password(&tx, name, hash, now)?,
+            "web.password_changed",
+            None,
+        ),
+        Change::Remove => (db::remove_user(&tx, name)?, "web.user_removed", None),
+    };
+    if !done {
+        return Err(Error::bad_input(match change {
+            Change::Add { .. } => format!("account `{name}` exists"),
+            _ => format!("no account `{name}`"),
+        }));
+    }
+    let mut data = json!({"user": name});
+    if let Some(role) = role {
+        data["role"] = json!(role.as_str());
+    }
+    audit::append(
+        &tx,
+        now,
+        &Event {
+            actor,
+            event,
+            case_id: None,
+            round_id: None,
+            data,
+            personal: None,
+        },
+    )?;
+    tx.commit()?;
+    Ok(())
+}
