@@ -22,6 +22,8 @@ pub enum ErrorKind {
 pub struct Error {
     pub kind: ErrorKind,
     pub message: String,
+    /// Why the engine refused, typed, when it did (the front ends word it themselves).
+    pub refusal: Option<Box<crate::engine::Refusal>>,
 }
 
 /// How the database's own errors begin (see [`Error::naming_database`]).
@@ -34,6 +36,7 @@ impl Error {
         Error {
             kind,
             message: message.into(),
+            refusal: None,
         }
     }
 

@@ -3,6 +3,7 @@
 //! answering a step — only along the compiled graph, only by a person allowed to, with a comment
 //! where the routine requires one. Each answer is one transaction.
 
+use super::Refusal;
 use super::deadline;
 use super::notices::{self, CaseFacts, Notice};
 use super::{Ctx, Engine};
@@ -462,10 +463,10 @@ impl Engine {
         let (store, ctx) = self.parts();
         let org = ctx.org;
         if !org.units.contains_key(&req.unit) {
-            return Err(Error::bad_input(format!(
-                "--unit: no unit `{}` in the roster",
-                req.unit
-            )));
+            return Err(Refusal::NoUnit {
+                unit: req.unit.clone(),
+            }
+            .into());
         }
         let day = deadline::local_date(now, routine.timezone);
         match org.person(&req.by) {
@@ -473,26 +474,27 @@ impl Engine {
             _ if req.from_web => {}
             Some(p) if p.is_active_on(day) => {}
             Some(_) => {
-                return Err(Error::bad_input(format!(
-                    "--by: `{}` is not active in the roster",
-                    req.by
-                )));
+                return Err(Refusal::OpenerInactive {
+                    person: req.by.clone(),
+                }
+                .into());
             }
             None => {
-                return Err(Error::bad_input(format!(
-                    "--by: no person `{}` in the roster",
-                    req.by
-                )));
+                return Err(Refusal::OpenerUnknown {
+                    person: req.by.clone(),
+                }
+                .into());
             }
         }
         let system = match &req.system {
             Some(s) if routine.systems.contains(s) => s.clone(),
             Some(s) => {
-                return Err(Error::bad_input(format!(
-                    "--system: routine `{}` covers {}, not `{s}`",
-                    routine.id,
-                    routine.systems.join(", ")
-                )));
+                return Err(Refusal::SystemNotCovered {
+                    routine: routine.id.clone(),
+                    covers: routine.systems.clone(),
+                    system: s.clone(),
+                }
+                .into());
             }
             None => routine.system().to_string(),
         };
@@ -500,45 +502,41 @@ impl Engine {
             None => None,
             Some(id) => {
                 if org.person(id).is_none() {
-                    return Err(Error::bad_input(format!(
-                        "--subject-user: no person `{id}` in the roster"
-                    )));
+                    return Err(Refusal::SubjectUnknown { person: id.clone() }.into());
                 }
                 crate::store::roster::first_account(&store.conn, id, &system)?
             }
         };
         if let Some(client) = &req.client {
             crate::personnummer::validate(client)
-                .map_err(|m| Error::bad_input(format!("--client: {m}")))?;
+                .map_err(|why| Error::from(Refusal::BadClient { why }))?;
         }
         if let (Some(from), Some(to)) = (req.from, req.to)
             && from >= to
         {
-            return Err(Error::bad_input("--from must be before --to"));
+            return Err(Refusal::PeriodReversed.into());
         }
         match routine.kind {
             CaseKind::Information => {
-                return Err(Error::bad_input(format!(
-                    "routine `{}` opens its cases itself when someone gets an account; import the roster",
-                    routine.id
-                )));
+                return Err(Refusal::OpensItself {
+                    routine: routine.id.clone(),
+                    per_unit: false,
+                }
+                .into());
             }
             CaseKind::AccessRights => {
-                return Err(Error::bad_input(format!(
-                    "routine `{}` opens a case per unit on its schedule (`loggkoll tick`)",
-                    routine.id
-                )));
+                return Err(Refusal::OpensItself {
+                    routine: routine.id.clone(),
+                    per_unit: true,
+                }
+                .into());
             }
             CaseKind::Extract => {
                 if req.client.is_none() {
-                    return Err(Error::bad_input(
-                        "an extract case needs --client (the client's personal identity number)",
-                    ));
+                    return Err(Refusal::ExtractNeedsClient.into());
                 }
                 if req.from.is_none() || req.to.is_none() {
-                    return Err(Error::bad_input(
-                        "an extract case needs the requested period: --from and --to",
-                    ));
+                    return Err(Refusal::ExtractNeedsPeriod.into());
                 }
             }
             CaseKind::Targeted => {
@@ -549,16 +547,12 @@ impl Engine {
                     .unwrap_or("")
                     .is_empty()
                 {
-                    return Err(Error::bad_input(
-                        "a targeted review needs --reason (what the suspicion is)",
-                    ));
+                    return Err(Refusal::TargetedNeedsReason.into());
                 }
             }
             CaseKind::Sampling => {
                 if req.subject_user.is_none() {
-                    return Err(Error::bad_input(
-                        "an ad hoc sampling case needs --subject-user",
-                    ));
+                    return Err(Refusal::SamplingNeedsSubject.into());
                 }
             }
         }

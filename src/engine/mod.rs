@@ -6,6 +6,7 @@
 //! The engine reads no clock: every operation takes `now`.
 
 pub mod access;
+pub use refusal::Refusal;
 pub mod accounts;
 pub mod cases;
 pub mod deadline;
@@ -16,6 +17,7 @@ pub mod judge;
 pub mod notices;
 pub mod org;
 pub mod reassign;
+pub mod refusal;
 pub mod rounds;
 pub mod sampling;
 pub mod tick;

@@ -2,9 +2,9 @@
 //! the ones before it stop working) and hand the step to another holder of its role. Each is
 //! one transaction, audited with the web account that did it.
 
-use super::Engine;
 use super::deadline;
 use super::notices::{self, CaseFacts, Notice};
+use super::{Engine, Refusal};
 use crate::roster::Role;
 use crate::store::audit::{self, Event};
 use crate::store::cases as db;
@@ -63,12 +63,16 @@ impl Engine {
         let tx = store.write()?;
         let case = db::require(&tx, case_id)?;
         let Some(task) = db::open_task(&tx, case_id)? else {
-            return Err(Error::bad_input(format!("case {case_id} has no open step")));
+            return Err(Refusal::NoOpenStep {
+                case: case_id.to_string(),
+            }
+            .into());
         };
         if step.is_some_and(|s| s != task.id) {
-            return Err(Error::bad_input(format!(
-                "case {case_id} has moved on to another step since: look at it again"
-            )));
+            return Err(Refusal::StepMoved {
+                case: case_id.to_string(),
+            }
+            .into());
         }
         let routine = ctx.version(&tx, &case.routine_hash)?;
         let state = routine
@@ -77,10 +81,11 @@ impl Engine {
             .ok_or_else(|| Error::runtime(format!("case {case_id}: unknown step")))?;
         let day = deadline::local_date(now, routine.timezone);
         let person_id = match to {
-            None => task
-                .assignee_id
-                .clone()
-                .ok_or_else(|| Error::bad_input(format!("case {case_id}: the step has nobody")))?,
+            None => task.assignee_id.clone().ok_or_else(|| {
+                Error::from(Refusal::StepHasNobody {
+                    case: case_id.to_string(),
+                })
+            })?,
             Some(p) => {
                 let role = task
                     .role
@@ -88,20 +93,20 @@ impl Engine {
                     .map_err(|_| Error::runtime(format!("case {case_id}: unknown role")))?;
                 let holders = ctx.org.holders(role, &case.unit_id, day);
                 if task.assignee_id.as_deref() == Some(p) {
-                    return Err(Error::bad_input(format!(
-                        "`{p}` has the step already (to send it again, resend the link)"
-                    )));
+                    return Err(Refusal::HasStepAlready {
+                        person: p.to_string(),
+                    }
+                    .into());
                 }
                 if case.subject_person_id.as_deref() == Some(p) {
-                    return Err(Error::bad_input(
-                        "the reviewed user cannot review their own access",
-                    ));
+                    return Err(Refusal::OwnAccess.into());
                 }
                 if !holders.contains(&p) {
-                    return Err(Error::bad_input(format!(
-                        "`{p}` does not hold the role `{}` for the case's unit",
-                        task.role
-                    )));
+                    return Err(Refusal::NotHolder {
+                        person: p.to_string(),
+                        role: task.role.clone(),
+                    }
+                    .into());
                 }
                 db::reassign(&tx, task.id, p, p)?;
                 p.to_string()
@@ -112,7 +117,9 @@ impl Engine {
             .person(&person_id)
             .filter(|p| p.is_active_on(day))
             .ok_or_else(|| {
-                Error::bad_input(format!("`{person_id}` is not active in the roster"))
+                Error::from(Refusal::PersonInactive {
+                    person: person_id.clone(),
+                })
             })?;
         let generation = db::next_link_generation(&tx, task.id)?;
         let facts = CaseFacts {

@@ -5,7 +5,7 @@
 
 use super::files::Printer;
 use super::{extract, pdf, protocol};
-use crate::engine::Engine;
+use crate::engine::{Engine, Refusal};
 use crate::store::audit::{self, Event};
 use crate::store::cases as db;
 use crate::{Error, Result};
@@ -92,14 +92,13 @@ pub fn render(
     let case = db::require(&engine.store.conn, case_id)?;
     protocol::require_details(&case)?;
     if doc != Doc::Protocol && case.kind != "extract" {
-        return Err(Error::bad_input(format!(
-            "case {case_id} is not a request for a log extract: it has no letter"
-        )));
+        return Err(Refusal::NoLetter {
+            case: case_id.to_string(),
+        }
+        .into());
     }
     if format == Format::Pdf && printer.chromium.is_none() {
-        return Err(Error::bad_input(
-            "no PDF: Chromium is not installed (apt-get install chromium, or set LOGGKOLL_CHROMIUM)",
-        ));
+        return Err(Refusal::NoChromium.into());
     }
     let (stem, text) = match doc {
         Doc::Protocol => (
@@ -164,7 +163,7 @@ pub fn finish(rendered: Rendered, printer: &Printer) -> Result<Download> {
         },
         Format::Pdf => {
             let Some(chromium) = &printer.chromium else {
-                return Err(Error::bad_input("no PDF: Chromium is not installed"));
+                return Err(Refusal::NoChromium.into());
             };
             let dir = tempfile::Builder::new()
                 .prefix("loggkoll-pdf-")

@@ -35,10 +35,11 @@ pub fn name(ctx: &Ctx, id: Option<&str>) -> String {
 /// Refuses a purged case: its details are gone.
 pub fn require_details(case: &CaseRow) -> Result<()> {
     match &case.purged_at {
-        Some(at) => Err(Error::bad_input(format!(
-            "case {} was purged {at} (past its retention period): its details are gone",
-            case.id
-        ))),
+        Some(at) => Err(crate::engine::Refusal::Purged {
+            case: case.id.clone(),
+            at: at.clone(),
+        }
+        .into()),
         None => Ok(()),
     }
 }

@@ -979,64 +979,11 @@ pub fn query_value(text: &str) -> String {
     out
 }
 
-/// An engine's refusal as the overview says it. The engine words its refusals for the command
-/// line (naming flags); the ones these pages can meet are said here in Swedish, any other is
-/// shown as it is after a Swedish lead.
+/// An engine's refusal as the overview says it: a typed refusal in its Swedish words, anything
+/// else as it is after a Swedish lead.
 pub fn refusal_sv(err: &Error) -> String {
-    let m = err.message.as_str();
-    let known: &[(&str, &str)] = &[
-        (
-            "has the step already",
-            "Personen har redan steget. Skicka länken igen i stället.",
-        ),
-        (
-            "cannot review their own access",
-            "Den granskade användaren kan inte granska sina egna åtkomster.",
-        ),
-        (
-            "does not hold the role",
-            "Personen har inte stegets roll för ärendets enhet.",
-        ),
-        (
-            "is not active in the roster",
-            "Personen är inte aktiv i personallistan.",
-        ),
-        ("has no open step", "Ärendet har inget öppet steg."),
-        (
-            "has moved on to another step",
-            "Ärendet har gått vidare sedan sidan lästes in. Läs in den igen.",
-        ),
-        ("the step has nobody", "Ingen har steget."),
-        ("wrong check digit", "Personnumret har fel kontrollsiffra."),
-        (
-            "--client",
-            "Personnumret är inte giltigt: skriv det som ÅÅÅÅMMDD-NNNN.",
-        ),
-        ("--unit", "Enheten finns inte i personallistan."),
-        ("--subject-user", "Personen finns inte i personallistan."),
-        ("--system", "Rutinen omfattar inte det systemet."),
-        ("--reason", "Skriv vad misstanken gäller (anledning)."),
-        (
-            "--from must be before --to",
-            "Från-datumet ska ligga före till-datumet.",
-        ),
-        ("--from and --to", "Ange perioden: från och till och med."),
-        (
-            "no PDF",
-            "Ingen PDF kan göras här: Chromium är inte installerat på servern. Hämta HTML-versionen och skriv ut den.",
-        ),
-        (
-            "was purged",
-            "Ärendet är gallrat; dess uppgifter finns inte kvar.",
-        ),
-        (
-            "it has no letter",
-            "Ärendet är ingen begäran om loggutdrag och har inget brev.",
-        ),
-    ];
-    known
-        .iter()
-        .find(|(english, _)| m.contains(english))
-        .map(|(_, swedish)| swedish.to_string())
-        .unwrap_or_else(|| format!("Det gick inte: {m}"))
+    match &err.refusal {
+        Some(refusal) => refusal.sv(),
+        None => format!("Det gick inte: {}", err.message),
+    }
 }
