@@ -428,6 +428,24 @@ fn the_inbox_imports_the_good_file_and_files_the_bad_one_with_its_line_named() {
     assert!(mails[0].contains("karin@example.se"), "{}", mails[0]);
     assert!(mails[0].contains("bad.csv"), "{}", mails[0]);
     assert!(!mails[0].contains(&secret[..8]), "no client in the email");
+    // Its values are exactly the variables `check` lets the template use.
+    let store = loggkoll::store::Store::open(&d.path("loggkoll.db")).expect("the database");
+    let context: String = store
+        .conn
+        .query_row(
+            "SELECT context FROM outbox WHERE purpose = 'inbox_failed'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("the email's values");
+    let context: serde_json::Value = serde_json::from_str(&context).expect("JSON");
+    let keys: std::collections::BTreeSet<String> = context
+        .as_object()
+        .expect("an object")
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(keys, loggkoll::templates::Purpose::InboxFailed.variables());
 
     // The same good file dropped again: to done/ with a note, not an error.
     std::fs::write(inbox.join("good.csv"), &good).unwrap();

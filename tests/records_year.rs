@@ -690,6 +690,42 @@ fn a_year_of_records_then_the_purge() {
         html.find("Slutsatser") < html.find("<table"),
         "the conclusions come first"
     );
+    // Every email's values are exactly the variables `check` lets its templates use: no
+    // template that `check` passes can meet an undefined variable, and no value goes unchecked.
+    {
+        use loggkoll::templates::Purpose;
+        let mut stmt = engine
+            .store
+            .conn
+            .prepare("SELECT purpose, context FROM outbox WHERE context != '{}' GROUP BY purpose")
+            .expect("query");
+        let rows: Vec<(String, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .expect("rows")
+            .map(|r| r.expect("row"))
+            .collect();
+        assert!(rows.len() >= 4, "{rows:?}");
+        for (purpose, context) in rows {
+            let p = match purpose.as_str() {
+                "task" => Purpose::Task,
+                "reminder" => Purpose::Reminder,
+                "escalation" => Purpose::Escalation,
+                "inform" => Purpose::Inform,
+                "summary" => Purpose::SummaryMail,
+                "digest" => Purpose::Digest,
+                "inbox_failed" => Purpose::InboxFailed,
+                other => panic!("an email purpose the test does not know: {other}"),
+            };
+            let context: serde_json::Value = serde_json::from_str(&context).expect("JSON");
+            let real: BTreeSet<String> = context
+                .as_object()
+                .expect("an object")
+                .keys()
+                .cloned()
+                .collect();
+            assert_eq!(real, p.variables(), "{purpose}");
+        }
+    }
     // Ticking again changes nothing: one summary per routine and year.
     engine.tick(local(2027, 12, 31, 9, 0)).expect("tick");
     let count: i64 = engine

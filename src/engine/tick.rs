@@ -155,6 +155,7 @@ impl Engine {
             self.config.base_url.trim_end_matches('/')
         );
         let organisation = self.config.organisation.clone();
+        let base_url = self.config.base_url.clone();
         let folder = dir.join("failed").display().to_string();
         let notify = |tx: &rusqlite::Transaction, file: &str, error_file: &str| -> Result<()> {
             let Some(contact) = &contact else {
@@ -167,6 +168,8 @@ impl Engine {
                 "folder": folder,
                 "organisation": organisation,
                 "link": link,
+                "base_url": base_url,
+                "contact": contact,
             });
             let to = crate::notify::message::mailbox_text(&contact.name, &contact.email);
             crate::store::outbox::insert(

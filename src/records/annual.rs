@@ -623,6 +623,7 @@ fn send(engine: &mut Engine, index: usize, year: i32, now: DateTime<Utc>) -> Res
     let base_url = engine.config.base_url.clone();
     // The conclusions go in the body too: the SAS reads them without opening the attachment.
     let concluded = conclusions(&rendered.sections);
+    let contact = serde_json::to_value(engine.config.contact_for(&[])).unwrap_or(Value::Null);
     let tx = engine.store.write()?;
     if !rdb::claim_summary(&tx, &routine.id, year, recipients.len(), now)? {
         return Ok(false);
@@ -636,6 +637,8 @@ fn send(engine: &mut Engine, index: usize, year: i32, now: DateTime<Utc>) -> Res
             "link": base_url,
             "base_url": base_url,
             "conclusions": concluded,
+            // Whom to ask, as every email names them (null when none is configured).
+            "contact": contact,
         });
         let to = crate::notify::message::mailbox_text(&person.name, &person.email);
         let id = outbox::insert(
