@@ -1362,6 +1362,39 @@ async fn quality_staff_follow_a_closed_case_to_its_protocol_and_open_a_targeted_
     );
     assert!(shown.body.contains("Mejlat"), "{}", shown.body);
     assert!(shown.body.contains("uppgiften"), "{}", shown.body);
+    assert!(
+        start.body.contains("Den granskades enhet"),
+        "the unit may be chosen"
+    );
+    // At another unit than the person's, when chosen.
+    let other_unit: String = f
+        .store()
+        .conn
+        .query_row(
+            "SELECT unit_id FROM person_roles WHERE role = 'operations_manager' AND unit_id NOT IN
+               (SELECT unit_id FROM person_units WHERE person_id = ?1) ORDER BY unit_id LIMIT 1",
+            [&person],
+            |r| r.get(0),
+        )
+        .expect("another unit with a verksamhetschef");
+    let mut at_unit = fields.clone();
+    at_unit.push(("unit", other_unit.clone()));
+    if !at_unit.iter().any(|(k, _)| *k == "person") {
+        at_unit.push(("person", person.clone()));
+    }
+    let r = send(&app, post_start(at_unit)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let unit: String = f
+        .store()
+        .conn
+        .query_row(
+            "SELECT unit_id FROM cases WHERE kind = 'targeted' ORDER BY opened_at DESC, id DESC",
+            [],
+            |r| r.get(0),
+        )
+        .expect("the second targeted case");
+    assert_eq!(unit, other_unit);
+    let before = before + 1;
     // A name that fits nobody, and a form without its token, open nothing.
     for fields in [
         vec![
