@@ -135,6 +135,7 @@ pub fn enter(
                         task_id: Some(task_id),
                         recipient: person,
                         due: Some(due),
+                        generation: 0,
                         extra: json!({}),
                     },
                     now,
@@ -181,6 +182,8 @@ pub fn enter(
                     task_id: latest_task,
                     recipient: person,
                     due: None,
+                    // Read-only: a link for information is never replaced.
+                    generation: 0,
                     extra: json!({"result": state.result.map(|r| r.title_sv()).unwrap_or("")}),
                 },
                 now,

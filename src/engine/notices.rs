@@ -33,6 +33,8 @@ pub struct Notice<'a> {
     pub task_id: Option<i64>,
     pub recipient: &'a PersonInfo,
     pub due: Option<NaiveDate>,
+    /// The step's link generation (`links::Claims::generation`): 0 for a step just entered.
+    pub generation: u32,
     /// Purpose-specific variables (`when`, `days_left`, `assignee`, …).
     pub extra: Value,
 }
@@ -70,6 +72,43 @@ pub fn link(
     format!("{}/t/{token}", ctx.config.base_url)
 }
 
+/// Sends open step `task` of `case` to `recipient` again (a reassignment, a resent link): the
+/// step's task email with a link of link generation `generation`.
+#[allow(clippy::too_many_arguments)]
+pub fn queue_step(
+    conn: &Connection,
+    ctx: &Ctx,
+    routine: &Routine,
+    state: &State,
+    case: &crate::store::cases::CaseRow,
+    task: &crate::store::cases::TaskRow,
+    recipient: &PersonInfo,
+    generation: u32,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    let facts = CaseFacts {
+        id: &case.id,
+        unit_id: &case.unit_id,
+        subject_person_id: case.subject_person_id.as_deref(),
+    };
+    queue(
+        conn,
+        ctx,
+        &Notice {
+            purpose: Purpose::Task,
+            routine,
+            state,
+            case: &facts,
+            task_id: Some(task.id),
+            recipient,
+            due: Some(task.due_date),
+            generation,
+            extra: json!({}),
+        },
+        now,
+    )
+}
+
 /// Writes `notice` to the outbox: the template and the values to render it with.
 pub fn queue(conn: &Connection, ctx: &Ctx, notice: &Notice, now: DateTime<Utc>) -> Result<i64> {
     let routine = notice.routine;
@@ -82,7 +121,7 @@ pub fn queue(conn: &Connection, ctx: &Ctx, notice: &Notice, now: DateTime<Utc>) 
             &notice.recipient.id,
             notice.due,
             notice.purpose == Purpose::Inform,
-            crate::store::cases::link_generation(conn, task)?,
+            notice.generation,
             now,
         ),
         None => ctx.config.base_url.clone(),

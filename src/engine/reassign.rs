@@ -4,12 +4,11 @@
 
 use super::Engine;
 use super::deadline;
-use super::notices::{self, CaseFacts, Notice};
+use super::notices;
 use crate::Result;
 use crate::roster::Role;
 use crate::store::audit::{self, Event};
 use crate::store::cases as db;
-use crate::templates::Purpose;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
@@ -73,24 +72,15 @@ impl Engine {
             }
             db::reassign(&tx, task_id, &assignment.assignee, &assignment.holder)?;
             if let Some(person) = ctx.org.person(&assignment.assignee) {
-                let facts = CaseFacts {
-                    id: &case.id,
-                    unit_id: &case.unit_id,
-                    subject_person_id: case.subject_person_id.as_deref(),
-                };
-                notices::queue(
+                notices::queue_step(
                     &tx,
                     &ctx,
-                    &Notice {
-                        purpose: Purpose::Task,
-                        routine: &routine,
-                        state,
-                        case: &facts,
-                        task_id: Some(task_id),
-                        recipient: person,
-                        due: Some(task.due_date),
-                        extra: json!({}),
-                    },
+                    &routine,
+                    state,
+                    &case,
+                    &task,
+                    person,
+                    task.link_generation,
                     now,
                 )?;
             }

@@ -3,12 +3,11 @@
 //! one transaction, audited with the web account that did it.
 
 use super::deadline;
-use super::notices::{self, CaseFacts, Notice};
+use super::notices;
 use super::{Engine, Refusal};
 use crate::roster::Role;
 use crate::store::audit::{self, Event};
 use crate::store::cases as db;
-use crate::templates::Purpose;
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -122,25 +121,8 @@ impl Engine {
                 })
             })?;
         let generation = db::next_link_generation(&tx, task.id)?;
-        let facts = CaseFacts {
-            id: &case.id,
-            unit_id: &case.unit_id,
-            subject_person_id: case.subject_person_id.as_deref(),
-        };
-        notices::queue(
-            &tx,
-            &ctx,
-            &Notice {
-                purpose: Purpose::Task,
-                routine: &routine,
-                state,
-                case: &facts,
-                task_id: Some(task.id),
-                recipient: person,
-                due: Some(task.due_date),
-                extra: json!({}),
-            },
-            now,
+        notices::queue_step(
+            &tx, &ctx, &routine, state, &case, &task, person, generation, now,
         )?;
         let (event, data) = match to {
             None => (

@@ -187,15 +187,6 @@ pub fn next_link_generation(conn: &Connection, task_id: i64) -> Result<u32> {
         .query_row([task_id], |r| r.get(0))?)
 }
 
-/// The generation of a step's links (0 when there is no such step).
-pub fn link_generation(conn: &Connection, task_id: i64) -> Result<u32> {
-    Ok(conn
-        .prepare_cached("SELECT link_generation FROM tasks WHERE id = ?1")?
-        .query_row([task_id], |r| r.get(0))
-        .optional()?
-        .unwrap_or(0))
-}
-
 pub fn mark_escalated(conn: &Connection, task_id: i64, now: DateTime<Utc>) -> Result<()> {
     conn.prepare_cached(
         "UPDATE tasks SET escalated_at = ?2 WHERE id = ?1 AND escalated_at IS NULL",

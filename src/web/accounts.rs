@@ -9,7 +9,6 @@
 #![allow(clippy::result_large_err)]
 
 use super::auth::Staff;
-use super::csrf::{self, Purpose};
 use super::overview::{read, show};
 use super::{App, page, password};
 use crate::engine::accounts;
@@ -130,18 +129,8 @@ pub async fn change(
     if staff.role != WebRole::Admin {
         return not_admin(&app);
     }
-    if !csrf::verify(
-        app.secret(),
-        Purpose::Session,
-        staff.session_token(),
-        &form.csrf,
-    ) {
-        return page::message(
-            &app,
-            StatusCode::FORBIDDEN,
-            "Formuläret kunde inte skickas",
-            &["Formuläret saknade sin säkerhetskod. Ladda om sidan och försök igen."],
-        );
+    if let Some(refusal) = staff.stale_form(&app, &form.csrf) {
+        return refusal;
     }
     let refuse = |message: &str| Some(message.to_string());
     let name = form.name.trim().to_string();
@@ -188,32 +177,29 @@ pub async fn change(
     };
     let now = app.clock.now();
     let actor = format!("web:{}", staff.name);
-    let change = match form.action.as_str() {
-        "add" => "add",
-        "role" => "role",
-        _ => "remove",
-    };
+    let action = form.action.clone();
     let target = name.clone();
     let done = app
         .with_store(move |_, store| {
-            let what = match change {
-                "add" => accounts::Change::Add {
-                    hash: hash.as_deref().unwrap_or(""),
-                    role,
-                },
-                "role" => accounts::Change::Role(role),
+            let what = match (&hash, action.as_str()) {
+                (Some(hash), _) => accounts::Change::Add { hash, role },
+                (None, "role") => accounts::Change::Role(role),
                 _ => accounts::Change::Remove,
             };
             match accounts::change(store, &target, what, &actor, now) {
-                Ok(()) => Ok(Ok(match change {
-                    "add" => format!("Kontot {target} är tillagt ({}).", role.title_sv()),
-                    "role" => format!("{target} har nu rollen {}.", role.title_sv()),
+                Ok(()) => Ok(Ok(match what {
+                    accounts::Change::Add { .. } => {
+                        format!("Kontot {target} är tillagt ({}).", role.title_sv())
+                    }
+                    accounts::Change::Role(_) => {
+                        format!("{target} har nu rollen {}.", role.title_sv())
+                    }
                     _ => format!("Kontot {target} är borttaget."),
                 })),
-                Err(e) if e.is_bad_input() && change == "add" => {
-                    Ok(Err(format!("Det finns redan ett konto {target}.")))
-                }
-                Err(e) if e.is_bad_input() => Ok(Err(format!("Det finns inget konto {target}."))),
+                Err(e) if e.is_bad_input() => Ok(Err(match what {
+                    accounts::Change::Add { .. } => format!("Det finns redan ett konto {target}."),
+                    _ => format!("Det finns inget konto {target}."),
+                })),
                 Err(e) => Err(e),
             }
         })

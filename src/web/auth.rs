@@ -132,8 +132,20 @@ pub struct Staff {
 }
 
 impl Staff {
-    pub fn session_token(&self) -> &str {
-        &self.token
+    /// The refusal of a form of this session whose token does not fit (missing, forged, or of
+    /// an ended session); `None` when it fits.
+    pub fn stale_form(&self, app: &App, given: &str) -> Option<Response> {
+        if csrf::verify(app.secret(), Purpose::Session, &self.token, given) {
+            return None;
+        }
+        Some(page::message(
+            app,
+            StatusCode::FORBIDDEN,
+            "Formuläret kunde inte skickas",
+            &[
+                "Formuläret saknade sin säkerhetskod eller var för gammalt. Ladda om sidan och försök igen.",
+            ],
+        ))
     }
 }
 

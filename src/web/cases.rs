@@ -10,7 +10,6 @@
 #![allow(clippy::result_large_err)]
 
 use super::auth::Staff;
-use super::csrf::{self, Purpose};
 use super::overview::{read, show};
 use super::{App, page};
 use crate::engine::OpenRequest;
@@ -406,7 +405,7 @@ fn case_values(
         "others": others,
         "steps": steps,
         "events": events,
-        "evidence": evidence_values(app, conn, &org, &routine, &case, now)?,
+        "evidence": evidence_values(conn, &org, &routine, &case, now)?,
         "documents": documents,
         "may_act": may_act && open.is_some(),
     }))
@@ -414,7 +413,6 @@ fn case_values(
 
 /// The evidence of a case in figures: the counts, and how many accesses carry each flag.
 fn evidence_values(
-    _app: &App,
     conn: &rusqlite::Connection,
     org: &crate::engine::org::Org,
     routine: &crate::routine::Routine,
@@ -573,15 +571,8 @@ fn refused(app: &App, staff: &Staff, given: &str) -> Option<Response> {
             ],
         ));
     }
-    if !csrf::verify(app.secret(), Purpose::Session, staff.session_token(), given) {
-        return Some(page::message(
-            app,
-            StatusCode::FORBIDDEN,
-            "Formuläret kunde inte skickas",
-            &[
-                "Formuläret saknade sin säkerhetskod eller var för gammalt. Ladda om sidan och försök igen.",
-            ],
-        ));
+    if let Some(refusal) = staff.stale_form(app, given) {
+        return Some(refusal);
     }
     None
 }

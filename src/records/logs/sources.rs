@@ -393,11 +393,16 @@ impl SheetRows {
         self.rows.clear();
     }
 
-    /// The cells of row `r`.
-    fn cells(&self, r: usize) -> impl Iterator<Item = &str> + '_ {
+    /// Where row `r`'s cells are in `ends`.
+    fn span(&self, r: usize) -> std::ops::Range<usize> {
         let first = self.rows.get(r).map_or(0, |row| row.1);
         let last = self.rows.get(r + 1).map_or(self.ends.len(), |row| row.1);
-        (first..last).map(move |i| self.cell_at(i))
+        first..last
+    }
+
+    /// The cells of row `r`.
+    fn cells(&self, r: usize) -> impl Iterator<Item = &str> + '_ {
+        self.span(r).map(move |i| self.cell_at(i))
     }
 
     fn cell_at(&self, i: usize) -> &str {
@@ -407,10 +412,9 @@ impl SheetRows {
 
     /// Cell `c` (from column A) of row `r`; empty past the row's end.
     fn cell(&self, r: usize, c: usize) -> &str {
-        let first = self.rows.get(r).map_or(0, |row| row.1);
-        let last = self.rows.get(r + 1).map_or(self.ends.len(), |row| row.1);
-        if first + c < last {
-            self.cell_at(first + c)
+        let span = self.span(r);
+        if span.start + c < span.end {
+            self.cell_at(span.start + c)
         } else {
             ""
         }
