@@ -45,10 +45,11 @@ fn at(s: &str) -> DateTime<Utc> {
 fn open_reviews(engine: &Engine) -> Vec<(String, String, i64)> {
     let mut stmt = engine
         .store
-        .conn
+        .db()
+        .inspect()
         .prepare("SELECT case_id, assignee_id, id FROM tasks WHERE answered_at IS NULL AND assignee_id IS NOT NULL AND state = 'review' ORDER BY id")
         .expect("query");
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+    stmt.query_map((), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .expect("rows")
         .map(|r| r.expect("row"))
         .collect()
@@ -102,7 +103,7 @@ fn main() {
     let install = engine.install_id();
     let mut rendered = 0usize;
     let mut bytes = 0usize;
-    for row in loggkoll::store::outbox::list(&engine.store.conn, None).expect("outbox") {
+    for row in loggkoll::store::outbox::list(engine.store.db(), None).expect("outbox") {
         let mail = loggkoll::notify::sender::compose(
             &row,
             &engine.templates,

@@ -177,9 +177,8 @@ fn radar(dir: &Path, rows: u64) {
     let mut users = 0;
     for _ in 0..3 {
         let t = Instant::now();
-        let rows =
-            loggkoll::evidence::radar::radar(&engine.store.conn, org, &routines, &scope, now)
-                .expect("radar");
+        let rows = loggkoll::evidence::radar::radar(engine.store.db(), org, &routines, &scope, now)
+            .expect("radar");
         best = best.min(t.elapsed().as_secs_f64());
         users = rows.len();
     }

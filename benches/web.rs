@@ -63,13 +63,14 @@ fn engine(db: &Path, now: DateTime<Utc>) -> Engine {
 fn open_reviews(engine: &Engine) -> Vec<(i64, String)> {
     let mut stmt = engine
         .store
-        .conn
+        .db()
+        .inspect()
         .prepare(
             "SELECT id, assignee_id FROM tasks
              WHERE answered_at IS NULL AND assignee_id IS NOT NULL AND state = 'review' ORDER BY id",
         )
         .expect("query");
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+    stmt.query_map((), |r| Ok((r.get(0)?, r.get(1)?)))
         .expect("rows")
         .map(|r| r.expect("row"))
         .collect()

@@ -27,7 +27,7 @@ pub struct Error {
 }
 
 /// How the database's own errors begin (see [`Error::naming_database`]).
-const DATABASE: &str = "database: ";
+pub(crate) const DATABASE: &str = "database: ";
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -97,11 +97,5 @@ impl std::error::Error for Error {}
 impl From<std::io::Error> for Error {
     fn from(err: std::io::Error) -> Error {
         Error::runtime(err.to_string())
-    }
-}
-
-impl From<rusqlite::Error> for Error {
-    fn from(err: rusqlite::Error) -> Error {
-        Error::runtime(format!("{DATABASE}{err}"))
     }
 }

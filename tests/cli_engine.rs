@@ -10,7 +10,7 @@ mod helpers;
 mod support;
 
 use helpers::{count, dump, strings};
-use rusqlite::Connection;
+use loggkoll::store::Db;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -31,7 +31,7 @@ impl Site {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = dir.path().join("loggkoll.db");
         let store = loggkoll::store::Store::open(&db).expect("store");
-        loggkoll::store::meta_set(&store.conn, "install_seed", seed).expect("seed");
+        loggkoll::store::meta_set(store.db(), "install_seed", seed).expect("seed");
         drop(store);
         let site = Site { dir, db };
         let r = site.import("people.csv", "2027-01-15T09:00");
@@ -80,8 +80,10 @@ impl Site {
         ])
     }
 
-    fn conn(&self) -> Connection {
-        Connection::open(&self.db).expect("db")
+    fn conn(&self) -> Db {
+        loggkoll::store::Store::open(std::path::Path::new(&&self.db))
+            .expect("db")
+            .into_db()
     }
 
     /// Runs `args`, which must be refused with exit 2 and change nothing; returns stderr.
@@ -103,7 +105,7 @@ fn path(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
 
-fn column(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Vec<String> {
+fn column(conn: &Db, sql: &str, params: impl loggkoll::store::db::Params) -> Vec<String> {
     strings(conn, sql, params)
         .into_iter()
         .map(|mut r| r.remove(0))
@@ -111,7 +113,7 @@ fn column(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Vec<St
 }
 
 /// (purpose, recipient) of the outbox rows of `case` created at `at`.
-fn emails(conn: &Connection, case: &str, at: &str) -> BTreeSet<(String, String)> {
+fn emails(conn: &Db, case: &str, at: &str) -> BTreeSet<(String, String)> {
     strings(
         conn,
         "SELECT purpose, recipient_id FROM outbox WHERE case_id = ?1 AND created_at = ?2",
@@ -168,7 +170,7 @@ fn a_second_import_keeps_the_history_of_a_removed_person() {
     let gone = column(
         &conn,
         "SELECT subject_person_id FROM cases WHERE routine_id = 'treserva-sampling' ORDER BY id LIMIT 1",
-        [],
+        (),
     )
     .remove(0);
     let cases_before = column(
@@ -226,7 +228,7 @@ fn a_second_import_keeps_the_history_of_a_removed_person() {
         count(
             &conn,
             "SELECT COUNT(*) FROM person_history WHERE import_id = (SELECT MAX(id) FROM roster_imports)",
-            []
+            ()
         ),
         1
     );
@@ -258,7 +260,7 @@ fn a_second_import_keeps_the_history_of_a_removed_person() {
         &conn,
         "SELECT m.person_id FROM round_members m JOIN rounds r ON r.id = m.round_id
          WHERE r.routine_id = 'treserva-sampling' AND r.occurrence = '2027-04-01T05:00:00Z'",
-        [],
+        (),
     );
     assert!(!april.is_empty());
     assert!(!april.contains(&gone), "{gone} in {april:?}");
@@ -338,7 +340,7 @@ fn a_treserva_review(site: &Site) -> (String, String, String) {
         &conn,
         "SELECT c.id, c.unit_id, c.subject_person_id FROM cases c
          WHERE c.routine_id = 'treserva-sampling' ORDER BY c.id LIMIT 1",
-        [],
+        (),
     )
     .remove(0);
     let manager = if case[1] == "EN1" { "UM1" } else { "UM2" };
@@ -427,7 +429,7 @@ fn answers_are_checked_and_move_cases_on() {
     let list = list.as_array().expect("an array");
     assert_eq!(
         list.len() as i64,
-        count(&conn, "SELECT COUNT(*) FROM cases", [])
+        count(&conn, "SELECT COUNT(*) FROM cases", ())
     );
     for c in list {
         assert_case_json(c);
@@ -563,7 +565,7 @@ fn a_delegation_sends_new_reviews_to_the_deputy_and_escalations_to_the_holder() 
         &conn,
         "SELECT c.id, t.assignee_id, t.holder_id FROM cases c JOIN tasks t ON t.case_id = c.id
          WHERE c.routine_id = 'npo-sampling' ORDER BY c.id",
-        [],
+        (),
     );
     assert!(npo.len() >= 3, "{npo:?}");
     for row in &npo {
@@ -581,7 +583,7 @@ fn a_delegation_sends_new_reviews_to_the_deputy_and_escalations_to_the_holder() 
         &conn,
         "SELECT t.assignee_id FROM cases c JOIN tasks t ON t.case_id = c.id
          WHERE c.routine_id = 'treserva-sampling'",
-        [],
+        (),
     )
     .into_iter()
     .collect();
@@ -644,7 +646,7 @@ fn a_delegation_sends_new_reviews_to_the_deputy_and_escalations_to_the_holder() 
         &conn,
         "SELECT c.routine_id, o.recipient_id FROM outbox o JOIN cases c ON c.id = o.case_id
          WHERE o.purpose = 'escalation' GROUP BY 1, 2",
-        [],
+        (),
     );
     assert_eq!(
         escalations,
@@ -676,7 +678,7 @@ fn a_delegation_sends_new_reviews_to_the_deputy_and_escalations_to_the_holder() 
          JOIN rounds r ON r.id = c.round_id
          WHERE c.routine_id = 'npo-sampling' AND r.occurrence = '2027-09-01T05:00:00Z'
          GROUP BY 1, 2",
-        [],
+        (),
     );
     assert_eq!(september.len(), 1, "{september:?}");
     assert_eq!(september[0][..2], ["OPS1".to_string(), "OPS1".to_string()]);
@@ -725,7 +727,7 @@ fn a_targeted_review_opens_at_the_decision_and_informs_hr_and_the_business_area(
         pairs(&[("task", "OPS1"), ("inform", "HR1"), ("inform", "BAM1")])
     );
     // The reason is personal: in the audit trail's erasable part, not in any email.
-    let contexts = column(&conn, "SELECT context FROM outbox", []);
+    let contexts = column(&conn, "SELECT context FROM outbox", ());
     assert!(contexts.iter().all(|c| !c.contains("Misstanke")));
     let second = open("2027-02-04T10:00");
     assert_eq!(second["id"], "RIK-2027-0002");
@@ -792,7 +794,7 @@ fn a_log_extract_needs_a_valid_client_and_a_period() {
     let case = strings(
         &conn,
         "SELECT kind, state, client_ref, window_start, window_end FROM cases WHERE id = 'UTL-2027-0001'",
-        [],
+        (),
     );
     assert_eq!(
         case[0],
@@ -810,7 +812,7 @@ fn a_log_extract_needs_a_valid_client_and_a_period() {
         pairs(&[("task", "UM2")])
     );
     // Emails carry no client identity.
-    let contexts = column(&conn, "SELECT context FROM outbox", []);
+    let contexts = column(&conn, "SELECT context FROM outbox", ());
     assert!(contexts.iter().all(|c| !c.contains("19121212")));
 }
 

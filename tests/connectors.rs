@@ -178,7 +178,7 @@ fn a_windows_1252_semicolon_csv_with_swedish_headers_reads_through_a_format_file
     let (name, action): (String, String) = db
         .query_row(
             "SELECT user_name, action FROM access_log_text ORDER BY at DESC LIMIT 1",
-            [],
+            (),
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap();
@@ -318,7 +318,7 @@ fn riv_ta_log_xml_gives_a_row_per_resource_under_any_wrapper_and_prefix() {
     let mut rows: Vec<(String, String, String, String)> = db
         .prepare("SELECT log_id, subject_unit, user_id, subject_name FROM access_log_text")
         .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .query_map((), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .unwrap()
         .map(Result::unwrap)
         .collect();
@@ -431,10 +431,11 @@ fn the_inbox_imports_the_good_file_and_files_the_bad_one_with_its_line_named() {
     // Its values are exactly the variables `check` lets the template use.
     let store = loggkoll::store::Store::open(&d.path("loggkoll.db")).expect("the database");
     let context: String = store
-        .conn
+        .db()
+        .inspect()
         .query_row(
             "SELECT context FROM outbox WHERE purpose = 'inbox_failed'",
-            [],
+            (),
             |r| r.get(0),
         )
         .expect("the email's values");

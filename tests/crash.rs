@@ -418,7 +418,7 @@ fn invariant_problems(dir: &RunDir, snapshot: &Snapshot) -> Vec<String> {
     let install: String = conn
         .query_row(
             "SELECT substr(value, 1, 12) FROM meta WHERE key = 'install_seed'",
-            [],
+            (),
             |r| r.get(0),
         )
         .expect("the installation seed");
@@ -426,7 +426,7 @@ fn invariant_problems(dir: &RunDir, snapshot: &Snapshot) -> Vec<String> {
         .prepare("SELECT id FROM outbox WHERE status = 'sent' ORDER BY id")
         .expect("outbox ids");
     let missing: Vec<String> = ids
-        .query_map([], |r| r.get::<_, i64>(0))
+        .query_map((), |r| r.get::<_, i64>(0))
         .expect("outbox ids")
         .map(|id| {
             let id = id.expect("outbox id");
@@ -727,7 +727,7 @@ impl Snapshot {
 fn rows(conn: &Connection, sql: &str) -> Vec<String> {
     let mut stmt = conn.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
     let columns = stmt.column_count();
-    let mut rows = stmt.query([]).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let mut rows = stmt.query(()).unwrap_or_else(|e| panic!("{sql}: {e}"));
     let mut out = Vec::new();
     while let Some(row) = rows.next().unwrap_or_else(|e| panic!("{sql}: {e}")) {
         let values: Vec<String> = (0..columns)

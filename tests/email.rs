@@ -52,7 +52,12 @@ fn deliver(engine: &mut Engine, transport: &Transport, now: DateTime<Utc>) -> se
 }
 
 fn count(engine: &Engine, sql: &str) -> i64 {
-    engine.store.conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    engine
+        .store
+        .db()
+        .inspect()
+        .query_row(sql, (), |r| r.get(0))
+        .unwrap()
 }
 
 #[test]
@@ -81,10 +86,11 @@ fn a_round_leaves_one_task_email_per_assignee_with_both_parts_and_a_working_link
     // The link in the stored values verifies with the installation's secret and names the task.
     let (context, task, recipient): (String, i64, String) = e
         .store
-        .conn
+        .db()
+        .inspect()
         .query_row(
             "SELECT context, task_id, recipient_id FROM outbox WHERE purpose = 'task' LIMIT 1",
-            [],
+            (),
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .unwrap();
@@ -236,10 +242,11 @@ fn answering_cancels_the_remaining_reminders() {
     e.tick(at("2027-01-01T08:00:00+01:00")).unwrap();
     let (case, by): (String, String) = e
         .store
-        .conn
+        .db()
+        .inspect()
         .query_row(
             "SELECT case_id, assignee_id FROM tasks WHERE answered_at IS NULL ORDER BY id LIMIT 1",
-            [],
+            (),
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap();
@@ -272,10 +279,11 @@ fn emails_carry_no_client_identity_and_no_user_name_by_default() {
     e.tick(now).unwrap();
     let unit: String = e
         .store
-        .conn
+        .db()
+        .inspect()
         .query_row(
             "SELECT unit_id FROM person_roles WHERE role = 'unit_manager' LIMIT 1",
-            [],
+            (),
             |r| r.get(0),
         )
         .unwrap();
@@ -305,10 +313,11 @@ fn emails_carry_no_client_identity_and_no_user_name_by_default() {
     let names: Vec<String> = {
         let mut stmt = e
             .store
-            .conn
+            .db()
+            .inspect()
             .prepare("SELECT p.name FROM cases c JOIN people p ON p.id = c.subject_person_id")
             .unwrap();
-        stmt.query_map([], |r| r.get(0))
+        stmt.query_map((), |r| r.get(0))
             .unwrap()
             .map(|r| r.unwrap())
             .collect()
@@ -364,10 +373,11 @@ fn the_digest_gathers_a_days_tasks_into_one_email_per_person() {
     // The digest lists every task of its person.
     let (context, recipient): (String, String) = e
         .store
-        .conn
+        .db()
+        .inspect()
         .query_row(
             "SELECT context, recipient_id FROM outbox WHERE purpose = 'digest' LIMIT 1",
-            [],
+            (),
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap();
@@ -445,10 +455,11 @@ fn steps_of_a_manager_who_left_go_to_the_new_one() {
     e.tick(at("2027-01-01T08:00:00+01:00")).unwrap();
     let old: String = e
         .store
-        .conn
+        .db()
+        .inspect()
         .query_row(
             "SELECT person_id FROM person_roles WHERE role = 'unit_manager' AND unit_id = 'EN0001'",
-            [],
+            (),
             |r| r.get(0),
         )
         .unwrap();
@@ -554,19 +565,21 @@ fn nobody_reviews_their_own_access() {
     // The manager's review went to the head of operations, whom the step escalates to.
     let (case, subject, assignee): (String, String, String) = e
         .store
-        .conn
+        .db()
+        .inspect()
         .query_row(
             "SELECT c.id, c.subject_person_id, t.assignee_id FROM cases c JOIN tasks t ON t.case_id = c.id
              JOIN person_roles r ON r.person_id = c.subject_person_id
              WHERE r.role = 'unit_manager' AND r.unit_id = c.unit_id AND c.routine_id = 'treserva-sampling'
              AND t.answered_at IS NULL LIMIT 1",
-            [],
+            (),
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .unwrap();
     let role: String = e
         .store
-        .conn
+        .db()
+        .inspect()
         .query_row(
             "SELECT role FROM person_roles WHERE person_id = ?1",
             [&assignee],

@@ -11,26 +11,22 @@ use helpers::{count, dump, local, strings, ts, utc};
 use loggkoll::engine::Engine;
 use loggkoll::roster::{Role, Roster};
 use loggkoll::simulate::org::synthetic;
+use loggkoll::store::Db;
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, TestRunner};
-use rusqlite::Connection;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// Ticks at `now` and checks that a second tick at the same instant changes no row of any table.
 fn tick_twice(engine: &mut Engine, now: DateTime<Utc>) {
     engine.tick(now).expect("tick");
-    let before = dump(&engine.store.conn);
+    let before = dump(engine.store.db());
     let again = engine.tick(now).expect("tick again");
     assert!(
         again.rounds.is_empty() && again.reminders == 0 && again.escalations == 0,
         "a second tick at {now} did something: {again:?}"
     );
-    helpers::assert_same_tables(
-        &before,
-        &dump(&engine.store.conn),
-        &format!("tick at {now}"),
-    );
+    helpers::assert_same_tables(&before, &dump(engine.store.db()), &format!("tick at {now}"));
 }
 
 // ----- idempotence and chunking -----
@@ -43,9 +39,9 @@ struct Left {
     outbox: BTreeMap<Vec<Option<String>>, i64>,
 }
 
-fn left(conn: &Connection) -> Left {
+fn left(conn: &Db) -> Left {
     Left {
-        rounds: strings(conn, "SELECT routine_id, occurrence FROM rounds", [])
+        rounds: strings(conn, "SELECT routine_id, occurrence FROM rounds", ())
             .into_iter()
             .collect(),
         cases: helpers::rows(
@@ -53,7 +49,7 @@ fn left(conn: &Connection) -> Left {
             "SELECT c.routine_id, r.occurrence, c.subject_person_id, c.id, c.state, c.reason,
                     c.window_start, c.window_end, c.unit_id
              FROM cases c LEFT JOIN rounds r ON r.id = c.round_id",
-            [],
+            (),
         )
         .into_iter()
         .collect(),
@@ -64,7 +60,7 @@ fn left(conn: &Connection) -> Left {
              FROM outbox o LEFT JOIN cases c ON c.id = o.case_id
              LEFT JOIN rounds r ON r.id = c.round_id
              GROUP BY 1, 2, 3, 4, 5, 6",
-            [],
+            (),
         )
         .into_iter()
         .map(|mut r| {
@@ -99,7 +95,7 @@ fn run_chunked(dir: &Path, ticks: &[DateTime<Utc>]) -> Left {
         tick_twice(&mut engine, t);
     }
     tick_twice(&mut engine, end);
-    left(&engine.store.conn)
+    left(engine.store.db())
 }
 
 fn one_tick_reference() -> Left {
@@ -201,7 +197,7 @@ fn ticks_are_idempotent_and_chunking_does_not_matter() {
 
 // ----- catch-up -----
 
-fn round_days(conn: &Connection, routine: &str) -> Vec<String> {
+fn round_days(conn: &Db, routine: &str) -> Vec<String> {
     strings(
         conn,
         "SELECT occurrence FROM rounds WHERE routine_id = ?1 ORDER BY occurrence",
@@ -226,14 +222,14 @@ fn catch_up_after_a_three_month_gap() {
     engine.tick(local("2027-01-01T08:00")).expect("tick");
     for routine in ["monthly-latest", "monthly-all", "monthly-skip"] {
         assert_eq!(
-            round_days(&engine.store.conn, routine),
+            round_days(engine.store.db(), routine),
             ["2027-01-01"],
             "{routine}"
         );
     }
     // Off from January until 15 April: February, March and April were missed.
     let report = engine.tick(local("2027-04-15T08:00")).expect("tick");
-    let conn = &engine.store.conn;
+    let conn = engine.store.db();
     assert_eq!(
         round_days(conn, "monthly-latest"),
         ["2027-01-01", "2027-04-01"]
@@ -251,7 +247,7 @@ fn catch_up_after_a_three_month_gap() {
         "SELECT json_extract(data, '$.occurrence'), json_extract(data, '$.late') FROM audit
          WHERE event = 'round.drawn' AND json_extract(data, '$.routine') = 'monthly-latest'
          ORDER BY seq",
-        [],
+        (),
     );
     assert_eq!(
         late.iter().map(|r| r[1].as_str()).collect::<Vec<_>>(),
@@ -263,7 +259,7 @@ fn catch_up_after_a_three_month_gap() {
     engine.tick(local("2027-05-01T08:00")).expect("tick");
     engine.tick(local("2027-06-02T07:00")).expect("tick");
     engine.tick(local("2027-07-02T07:01")).expect("tick");
-    let conn = &engine.store.conn;
+    let conn = engine.store.db();
     assert_eq!(
         round_days(conn, "monthly-latest"),
         [
@@ -281,7 +277,7 @@ fn catch_up_after_a_three_month_gap() {
     );
     // Nothing missed is caught up later either.
     engine.tick(local("2027-07-20T08:00")).expect("tick");
-    assert_eq!(round_days(&engine.store.conn, "monthly-skip").len(), 3);
+    assert_eq!(round_days(engine.store.db(), "monthly-skip").len(), 3);
 }
 
 // ----- daylight saving -----
@@ -399,8 +395,8 @@ fn daily_runs_across_daylight_saving_changes_ticking_every_quarter_hour() {
             engine.tick(t).expect("tick");
             t += Duration::minutes(15);
         }
-        let conn = &engine.store.conn;
-        let rounds: Vec<String> = strings(conn, "SELECT occurrence FROM rounds ORDER BY 1", [])
+        let conn = engine.store.db();
+        let rounds: Vec<String> = strings(conn, "SELECT occurrence FROM rounds ORDER BY 1", ())
             .into_iter()
             .map(|r| r[0].clone())
             .collect();
@@ -451,9 +447,9 @@ fn daily_runs_across_daylight_saving_changes_caught_up_in_one_tick() {
         let report = engine.tick(utc(change.to)).expect("tick");
         assert_eq!(report.rounds.len(), 5, "{}", change.name);
         let rounds: Vec<String> = strings(
-            &engine.store.conn,
+            engine.store.db(),
             "SELECT occurrence FROM rounds ORDER BY 1",
-            [],
+            (),
         )
         .into_iter()
         .map(|r| r[0].clone())
@@ -464,7 +460,7 @@ fn daily_runs_across_daylight_saving_changes_caught_up_in_one_tick() {
             .tick(utc(change.to) + Duration::days(1))
             .expect("tick");
         assert_eq!(
-            count(&engine.store.conn, "SELECT COUNT(*) FROM rounds", []),
+            count(engine.store.db(), "SELECT COUNT(*) FROM rounds", ()),
             6,
             "{}",
             change.name
@@ -496,11 +492,11 @@ fn parent(roster: &Roster, unit: &str) -> String {
 }
 
 /// Outbox rows by (purpose, case, recipient), with how many of each.
-fn sent(conn: &Connection) -> BTreeMap<(String, String, String), i64> {
+fn sent(conn: &Db) -> BTreeMap<(String, String, String), i64> {
     strings(
         conn,
         "SELECT purpose, case_id, recipient_id, COUNT(*) FROM outbox GROUP BY 1, 2, 3",
-        [],
+        (),
     )
     .into_iter()
     .map(|r| {
@@ -532,9 +528,9 @@ fn an_unanswered_review_is_reminded_and_escalated_once_each() {
         for t in ticks {
             if !answered && *t > answer_at {
                 let who = strings(
-                    &engine.store.conn,
+                    engine.store.db(),
                     "SELECT assignee_id FROM tasks WHERE case_id = 'TRE-2027-0001'",
-                    [],
+                    (),
                 );
                 engine
                     .answer(
@@ -573,11 +569,11 @@ fn an_unanswered_review_is_reminded_and_escalated_once_each() {
         ],
     );
 
-    let conn = &hourly.store.conn;
+    let conn = hourly.store.db();
     let cases = strings(
         conn,
         "SELECT id, unit_id, subject_person_id FROM cases WHERE routine_id = 'treserva-sampling' ORDER BY id",
-        [],
+        (),
     );
     assert!(cases.len() >= 3, "{} cases", cases.len());
     let got = sent(conn);
@@ -675,7 +671,7 @@ fn an_unanswered_review_is_reminded_and_escalated_once_each() {
             conn,
             "SELECT COUNT(*) FROM timers m JOIN tasks t ON t.id = m.task_id
              WHERE t.case_id = 'TRE-2027-0001' AND m.fired_at IS NULL",
-            []
+            ()
         ),
         0
     );
@@ -688,7 +684,7 @@ fn an_unanswered_review_is_reminded_and_escalated_once_each() {
         0
     );
     // However many ticks ran, the same emails.
-    assert_eq!(sent(&sparse.store.conn), got);
+    assert_eq!(sent(sparse.store.db()), got);
 }
 
 #[test]
@@ -712,22 +708,22 @@ fn a_repeated_tick_after_timers_fired_changes_nothing() {
         tick_twice(&mut engine, local(t));
     }
     // The ticks did fire reminders and escalations in between.
-    let conn = &engine.store.conn;
+    let conn = engine.store.db();
     assert!(
         count(
             conn,
             "SELECT COUNT(*) FROM outbox WHERE purpose = 'reminder'",
-            []
+            ()
         ) > 0
     );
     assert!(
         count(
             conn,
             "SELECT COUNT(*) FROM outbox WHERE purpose = 'escalation'",
-            []
+            ()
         ) > 0
     );
-    assert_eq!(count(conn, "SELECT COUNT(*) FROM rounds", []), 2);
+    assert_eq!(count(conn, "SELECT COUNT(*) FROM rounds", ()), 2);
 }
 
 // ----- answers and references -----
@@ -745,9 +741,9 @@ fn a_batch_of_answers_is_all_or_nothing() {
     helpers::import(&mut engine, &synthetic(40, 2, 2), local("2027-01-20T09:00"));
     engine.tick(local("2027-02-01T07:05")).expect("tick");
     let open = strings(
-        &engine.store.conn,
+        engine.store.db(),
         "SELECT case_id, assignee_id FROM tasks WHERE answered_at IS NULL ORDER BY id LIMIT 2",
-        [],
+        (),
     );
     assert_eq!(open.len(), 2);
     let at = local("2027-02-02T10:00");
@@ -765,12 +761,12 @@ fn a_batch_of_answers_is_all_or_nothing() {
         comment: None,
         task_id: None,
     };
-    let before = dump(&engine.store.conn);
+    let before = dump(engine.store.db());
     let err = engine
         .answer_batch(&[good.clone(), no_comment.clone()], at)
         .expect_err("the second answer needs a comment");
     assert_eq!(err.kind, loggkoll::ErrorKind::BadInput);
-    helpers::assert_same_tables(&before, &dump(&engine.store.conn), "a refused batch");
+    helpers::assert_same_tables(&before, &dump(engine.store.db()), "a refused batch");
     let fixed = loggkoll::engine::AnswerRequest {
         comment: Some("Oklar åtkomst"),
         ..no_comment

@@ -15,7 +15,7 @@ use chrono_tz::Europe::Stockholm;
 use helpers::{count, date, local, local_date, rows, strings, utc};
 use loggkoll::engine::Engine;
 use loggkoll::simulate::org::synthetic;
-use rusqlite::Connection;
+use loggkoll::store::Db;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use support::Test;
@@ -48,7 +48,7 @@ fn simulate_year(dir: &Path, roster_seed: u64) -> Engine {
 }
 
 /// The occurrences of `routine`'s rounds, in order.
-fn occurrences(conn: &Connection, routine: &str) -> Vec<String> {
+fn occurrences(conn: &Db, routine: &str) -> Vec<String> {
     strings(
         conn,
         "SELECT occurrence FROM rounds WHERE routine_id = ?1 ORDER BY occurrence",
@@ -61,7 +61,7 @@ fn occurrences(conn: &Connection, routine: &str) -> Vec<String> {
 
 /// Users in the population of every round of `routine` (present all year), and of those, the
 /// ones never drawn.
-fn present_all_year(conn: &Connection, routine: &str) -> (BTreeSet<String>, BTreeSet<String>) {
+fn present_all_year(conn: &Db, routine: &str) -> (BTreeSet<String>, BTreeSet<String>) {
     let rounds = count(
         conn,
         "SELECT COUNT(*) FROM rounds WHERE routine_id = ?1",
@@ -73,7 +73,7 @@ fn present_all_year(conn: &Connection, routine: &str) -> (BTreeSet<String>, BTre
          JOIN rounds r ON r.id = m.round_id
          WHERE r.routine_id = ?1
          GROUP BY m.person_id HAVING COUNT(DISTINCT m.round_id) = ?2",
-        rusqlite::params![routine, rounds],
+        loggkoll::params![routine, rounds],
     );
     let all = present.iter().map(|r| r[0].clone()).collect();
     let never = present
@@ -88,7 +88,7 @@ fn present_all_year(conn: &Connection, routine: &str) -> (BTreeSet<String>, BTre
 fn a_year_with_every_case_answered() {
     let dir = tempfile::tempdir().expect("tempdir");
     let engine = simulate_year(dir.path(), 7);
-    let conn = &engine.store.conn;
+    let conn = engine.store.db();
 
     // Exactly the rounds of the year: 07:00 on the 1st of every month, and 1 March and
     // 1 September for NPÖ.
@@ -104,7 +104,7 @@ fn a_year_with_every_case_answered() {
         ]
     );
     // And the access-rights review of 1 March.
-    assert_eq!(count(conn, "SELECT COUNT(*) FROM rounds", []), 15);
+    assert_eq!(count(conn, "SELECT COUNT(*) FROM rounds", ()), 15);
 
     // Every user present in every round of the year was drawn at least once per routine.
     for (routine, at_least) in [("treserva-sampling", 200), ("npo-sampling", 80)] {
@@ -127,21 +127,21 @@ fn a_year_with_every_case_answered() {
         conn,
         "SELECT round_id, subject_person_id, COUNT(*) FROM cases WHERE round_id IS NOT NULL
          GROUP BY round_id, subject_person_id HAVING COUNT(*) > 1",
-        [],
+        (),
     );
     assert!(duplicates.is_empty(), "duplicate cases: {duplicates:?}");
     let drawn_without_case = count(
         conn,
         "SELECT COUNT(*) FROM round_members m WHERE m.drawn IS NOT NULL AND NOT EXISTS
            (SELECT 1 FROM cases c WHERE c.round_id = m.round_id AND c.subject_person_id = m.person_id)",
-        [],
+        (),
     );
     let case_without_draw = count(
         conn,
         "SELECT COUNT(*) FROM cases c WHERE c.round_id IS NOT NULL AND NOT EXISTS
            (SELECT 1 FROM round_members m WHERE m.round_id = c.round_id
               AND m.person_id = c.subject_person_id AND m.drawn IS NOT NULL)",
-        [],
+        (),
     );
     assert_eq!((drawn_without_case, case_without_draw), (0, 0));
     let bad_counts = rows(
@@ -149,18 +149,18 @@ fn a_year_with_every_case_answered() {
         "SELECT r.id, r.population, r.drawn, COUNT(m.person_id), SUM(m.drawn IS NOT NULL)
          FROM rounds r JOIN round_members m ON m.round_id = r.id GROUP BY r.id
          HAVING r.population != COUNT(m.person_id) OR r.drawn != SUM(m.drawn IS NOT NULL)",
-        [],
+        (),
     );
     assert!(bad_counts.is_empty(), "rounds miscounted: {bad_counts:?}");
 
     // Every case answered to the end: closed with a result, no open step, no pending timer.
-    let cases = count(conn, "SELECT COUNT(*) FROM cases", []);
+    let cases = count(conn, "SELECT COUNT(*) FROM cases", ());
     assert!(cases > 300, "only {cases} cases in a year");
     assert_eq!(
         count(
             conn,
             "SELECT COUNT(*) FROM cases WHERE closed_at IS NULL OR result IS NULL",
-            []
+            ()
         ),
         0
     );
@@ -168,7 +168,7 @@ fn a_year_with_every_case_answered() {
         count(
             conn,
             "SELECT COUNT(*) FROM tasks WHERE answered_at IS NULL",
-            []
+            ()
         ),
         0
     );
@@ -176,7 +176,7 @@ fn a_year_with_every_case_answered() {
         count(
             conn,
             "SELECT COUNT(*) FROM timers WHERE fired_at IS NULL",
-            []
+            ()
         ),
         0
     );
@@ -185,7 +185,7 @@ fn a_year_with_every_case_answered() {
         count(
             conn,
             "SELECT COUNT(*) FROM cases WHERE result != 'no_finding'",
-            []
+            ()
         ) > 0
     );
 
@@ -200,7 +200,7 @@ fn a_year_with_every_case_answered() {
                AND EXISTS (SELECT 1 FROM round_members e JOIN rounds er ON er.id = e.round_id
                            WHERE er.routine_id = ?1 AND er.occurrence < ?2
                              AND e.person_id = m.person_id AND e.drawn IS NOT NULL)",
-            rusqlite::params![routine, last],
+            loggkoll::params![routine, last],
         );
         assert!(
             again > 0,
@@ -221,12 +221,12 @@ fn a_year_with_every_case_answered() {
 
 /// At least one drawn user per non-empty unit and round; Treserva's multi-unit users followed up
 /// at least every 3 months; each review window exactly 24 hours inside the look-back period.
-fn sampling_details(conn: &Connection) {
+fn sampling_details(conn: &Db) {
     let empty_units = rows(
         conn,
         "SELECT m.round_id, m.unit_id FROM round_members m GROUP BY m.round_id, m.unit_id
          HAVING SUM(m.drawn IS NOT NULL) = 0",
-        [],
+        (),
     );
     assert!(
         empty_units.is_empty(),
@@ -246,7 +246,7 @@ fn sampling_details(conn: &Connection) {
         conn,
         "SELECT m.person_id, r.occurrence, m.units, m.drawn IS NOT NULL FROM round_members m
          JOIN rounds r ON r.id = m.round_id WHERE r.routine_id = 'treserva-sampling'",
-        [],
+        (),
     ) {
         let day = local_date(&r[1]);
         if r[3] == "1" {
@@ -286,7 +286,7 @@ fn sampling_details(conn: &Connection) {
         conn,
         "SELECT c.id, c.routine_id, r.occurrence, c.window_start, c.window_end FROM cases c
          JOIN rounds r ON r.id = c.round_id",
-        [],
+        (),
     ) {
         let (occurrence, start, end) = (utc(&r[2]), utc(&r[3]), utc(&r[4]));
         let local_occurrence = occurrence.with_timezone(&Stockholm).naive_local();
@@ -316,7 +316,7 @@ fn sampling_details(conn: &Connection) {
 
 /// References `PREFIX-2027-NNNN`, numbered 1, 2, 3, … in the order the cases were opened (the
 /// order of their `case.opened` entries in the audit trail).
-fn case_references(conn: &Connection, prefix: &str) {
+fn case_references(conn: &Db, prefix: &str) {
     let ids: Vec<String> = strings(
         conn,
         "SELECT case_id FROM audit WHERE event = 'case.opened' AND case_id LIKE ?1 || '-%' ORDER BY seq",
@@ -338,17 +338,19 @@ fn loggkoll(dir: &Path, db: &Path) -> Test {
 /// `round show` gives the seed and the command; `round redraw` draws every round again the same;
 /// a tampered record is told apart.
 fn replay_rounds(dir: &Path, db: &Path) {
-    let conn = Connection::open(db).expect("db");
+    let conn = loggkoll::store::Store::open(std::path::Path::new(&db))
+        .expect("db")
+        .into_db();
     let rounds = strings(
         &conn,
         "SELECT id, seed FROM rounds WHERE routine_id LIKE '%-sampling' ORDER BY id",
-        [],
+        (),
     );
     // A round that opens a review per unit draws nobody: nothing to redraw.
     let access = strings(
         &conn,
         "SELECT id FROM rounds WHERE routine_id = 'npo-access-rights'",
-        [],
+        (),
     );
     assert_eq!(access.len(), 1);
     let redraw = loggkoll(dir, db)
@@ -395,7 +397,7 @@ fn replay_rounds(dir: &Path, db: &Path) {
     }
     // A recorded draw that was changed afterwards no longer replays.
     let last = &rounds.last().expect("rounds")[0];
-    conn.execute(
+    conn.inspect().execute(
         "UPDATE round_members SET drawn = NULL WHERE round_id = ?1
          AND person_id = (SELECT MIN(person_id) FROM round_members WHERE round_id = ?1 AND drawn IS NOT NULL)",
         [last],
@@ -413,23 +415,27 @@ fn audit_chain(dir: &Path, db: &Path) {
     assert_eq!(ok.code, 0, "{}", ok.stderr);
     assert!(ok.stderr.contains("intact"), "{}", ok.stderr);
 
-    let conn = Connection::open(db).expect("db");
-    let entries = count(&conn, "SELECT COUNT(*) FROM audit", []);
+    let conn = loggkoll::store::Store::open(std::path::Path::new(&db))
+        .expect("db")
+        .into_db();
+    let entries = count(&conn, "SELECT COUNT(*) FROM audit", ());
     assert!(entries > 1000, "only {entries} audit entries");
     // An answer in the middle of the year.
     let seq = count(
         &conn,
         "SELECT seq FROM audit WHERE event = 'case.answered' ORDER BY seq LIMIT 1 OFFSET 200",
-        [],
+        (),
     );
     // The trigger refuses the change as long as it is there.
     assert!(
-        conn.execute("UPDATE audit SET data = '{}' WHERE seq = ?1", [seq])
+        conn.inspect()
+            .execute("UPDATE audit SET data = '{}' WHERE seq = ?1", [seq])
             .is_err()
     );
-    conn.execute_batch("DROP TRIGGER audit_append_only_update")
+    conn.inspect()
+        .execute_batch("DROP TRIGGER audit_append_only_update")
         .expect("drop trigger");
-    conn.execute(
+    conn.inspect().execute(
         "UPDATE audit SET data = replace(data, '\"outcome\"', '\"outcome_changed\"') WHERE seq = ?1",
         [seq],
     )
@@ -471,12 +477,12 @@ fn ten_percent_monthly_uniform_reviews_about_72_percent_in_a_year() {
             .tick(local(&format!("2027-{month:02}-01T08:00")))
             .expect("tick");
     }
-    let conn = &engine.store.conn;
+    let conn = engine.store.db();
     let per_round = strings(
         conn,
         "SELECT r.id, COUNT(*), SUM(m.drawn IS NOT NULL) FROM rounds r
          JOIN round_members m ON m.round_id = r.id GROUP BY r.id ORDER BY r.occurrence",
-        [],
+        (),
     );
     assert_eq!(per_round.len(), 12);
     let mut not_reviewed_chance = 1.0f64;
@@ -527,12 +533,12 @@ fn coverage_reaches_everyone_present_all_year_for_other_seeds() {
         for morning in helpers::mornings(date("2027-01-01"), date("2027-12-31"), 7, 30) {
             engine.tick(morning).expect("tick");
         }
-        let conn = &engine.store.conn;
+        let conn = engine.store.db();
         assert_eq!(
             count(
                 conn,
                 "SELECT COUNT(*) FROM rounds WHERE routine_id = 'treserva-sampling'",
-                []
+                ()
             ),
             12
         );
@@ -563,10 +569,10 @@ fn the_window_stays_inside_the_look_back_for_a_round_at_half_past() {
     helpers::import(&mut engine, &synthetic(60, 3, 5), local("2027-01-01T00:00"));
     engine.tick(local("2027-02-01T08:00")).expect("tick");
     let windows = strings(
-        &engine.store.conn,
+        engine.store.db(),
         "SELECT c.id, r.occurrence, c.window_start, c.window_end FROM cases c
          JOIN rounds r ON r.id = c.round_id",
-        [],
+        (),
     );
     assert!(!windows.is_empty());
     for w in windows {

@@ -61,7 +61,7 @@ impl Place {
 
     fn count(&self, sql: &str) -> i64 {
         let conn = rusqlite::Connection::open(self.path.join("loggkoll.db")).expect("db");
-        conn.query_row(sql, [], |r| r.get(0)).expect("count")
+        conn.query_row(sql, (), |r| r.get(0)).expect("count")
     }
 }
 
@@ -1008,7 +1008,7 @@ fn someone_who_left_keeps_their_accesses_and_an_extract_shows_who_read_the_recor
     let contexts: Vec<String> = conn
         .prepare("SELECT context || to_addr FROM outbox")
         .expect("outbox")
-        .query_map([], |r| r.get(0))
+        .query_map((), |r| r.get(0))
         .expect("rows")
         .map(|r| r.expect("row"))
         .collect();

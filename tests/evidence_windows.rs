@@ -88,12 +88,12 @@ fn every_drawn_user_active_in_the_look_back_gets_a_window_with_accesses() {
         .tick(local("2027-03-01T07:00"))
         .expect("the March round");
     let cases = strings(
-        &engine.store.conn,
+        engine.store.db(),
         // The March round's (February's, caught up too, had no log to draw from).
         "SELECT id, subject_account, window_start, window_end, round_id FROM cases
          WHERE round_id = (SELECT id FROM rounds WHERE occurrence = '2027-03-01T06:00:00Z')
          ORDER BY id",
-        [],
+        (),
     );
     assert!(cases.len() > 20, "a round of {} cases", cases.len());
     let (mut with_activity, mut without) = (0, 0);
@@ -147,7 +147,8 @@ fn every_drawn_user_active_in_the_look_back_gets_a_window_with_accesses() {
     // A window the redraw disagrees with is reported.
     engine
         .store
-        .conn
+        .db()
+        .inspect()
         .execute(
             "UPDATE cases SET window_start = '2027-02-02T00:00:00Z' WHERE id = ?1",
             [&cases[0][0]],
@@ -175,12 +176,12 @@ fn without_log_the_window_is_drawn_as_before() {
         .expect("the March round");
     // February's round is caught up too; both without a log.
     let horizon: Vec<Vec<Option<String>>> =
-        engine_support::rows(&engine.store.conn, "SELECT log_horizon FROM rounds", []);
+        engine_support::rows(engine.store.db(), "SELECT log_horizon FROM rounds", ());
     assert_eq!(horizon, vec![vec![None], vec![None]]);
     let round: i64 = strings(
-        &engine.store.conn,
+        engine.store.db(),
         "SELECT id FROM rounds WHERE occurrence = '2027-03-01T06:00:00Z'",
-        [],
+        (),
     )[0][0]
         .parse()
         .expect("round");

@@ -57,7 +57,7 @@ impl Site {
 
     fn count(&self, sql: &str) -> i64 {
         let conn = rusqlite::Connection::open(self.path("loggkoll.db")).expect("db");
-        conn.query_row(sql, [], |r| r.get(0)).expect("count")
+        conn.query_row(sql, (), |r| r.get(0)).expect("count")
     }
 
     fn import(&self, people: &str, now: &str) -> Run {
@@ -166,7 +166,7 @@ fn issue_12_failed_emails_are_queued_again_to_the_current_address() {
     let conn = rusqlite::Connection::open(site.path("loggkoll.db")).expect("db");
     conn.execute(
         "UPDATE outbox SET status = 'failed', last_error = 'invalid `to` address', to_addr = 'Lindqvist, Per <x>'",
-        [],
+        (),
     )
     .expect("fail them");
     drop(conn);

@@ -282,7 +282,7 @@ impl Site {
 
     fn count(&self, sql: &str) -> i64 {
         let conn = rusqlite::Connection::open(self.path("loggkoll.db")).expect("db");
-        conn.query_row(sql, [], |r| r.get(0)).expect("count")
+        conn.query_row(sql, (), |r| r.get(0)).expect("count")
     }
 
     /// Opens a targeted review of U00 in `system` and closes it at the decision.
@@ -515,11 +515,11 @@ fn emails_go_out_on_working_days_between_7_and_17_and_every_open_step_hears_on_i
         now += TimeDelta::minutes(20);
     }
     assert!(sent > 100, "emails went out: {sent}");
-    let conn = &engine.store.conn;
+    let conn = engine.store.db();
     let times = helpers::strings(
         conn,
         "SELECT sent_at FROM outbox WHERE status = 'sent' ORDER BY id",
-        [],
+        (),
     );
     assert_eq!(times.len(), sent);
     for t in &times {
@@ -547,7 +547,7 @@ fn emails_go_out_on_working_days_between_7_and_17_and_every_open_step_hears_on_i
         "SELECT t.id, t.due_date FROM tasks t
          WHERE t.due_date BETWEEN '2027-03-01' AND '2027-04-29'
            AND (t.answered_at IS NULL OR substr(t.answered_at, 1, 10) > t.due_date)",
-        [],
+        (),
     );
     assert!(!due.is_empty(), "steps fall due in the period");
     for row in &due {
@@ -586,11 +586,11 @@ fn emails_go_out_on_working_days_between_7_and_17_and_every_open_step_hears_on_i
     assert_eq!(dates, sent);
     // The task's calendar invitation reminds at 08:00 on the deadline day, not at midnight.
     let task: i64 = helpers::count(
-        &engine.store.conn,
+        engine.store.db(),
         "SELECT MIN(id) FROM outbox WHERE purpose = 'task'",
-        [],
+        (),
     );
-    let row = loggkoll::store::outbox::get(&engine.store.conn, task)
+    let row = loggkoll::store::outbox::get(engine.store.db(), task)
         .expect("read")
         .expect("the task email");
     let mail =
@@ -637,11 +637,13 @@ fn a_new_employee_is_informed_of_log_checks_by_the_role_each_systems_routine_nam
     );
     site.ok(&["tick", "--now", "2027-02-01T08:00"]);
     let cases = helpers::strings(
-        &rusqlite::Connection::open(site.path("loggkoll.db")).expect("db"),
+        &loggkoll::store::Store::open(&site.path("loggkoll.db"))
+            .expect("db")
+            .into_db(),
         "SELECT c.id, c.routine_id, c.system, c.subject_person_id, t.assignee_id
          FROM cases c JOIN tasks t ON t.case_id = c.id
          WHERE c.kind = 'information' ORDER BY c.routine_id",
-        [],
+        (),
     );
     assert_eq!(cases.len(), 2, "{cases:?}");
     assert_eq!(&cases[0][1..], ["npo-information", "npo", "N01", "VC1"]);
@@ -782,10 +784,12 @@ fn every_unit_reviews_its_access_rights_yearly_and_decides_each_flagged_account(
     ]);
     site.ok(&["tick", "--now", "2027-03-01T08:00"]);
     let cases = helpers::strings(
-        &rusqlite::Connection::open(site.path("loggkoll.db")).expect("db"),
+        &loggkoll::store::Store::open(&site.path("loggkoll.db"))
+            .expect("db")
+            .into_db(),
         "SELECT c.id, c.unit_id, t.assignee_id FROM cases c JOIN tasks t ON t.case_id = c.id
          WHERE c.kind = 'access_rights' ORDER BY c.unit_id",
-        [],
+        (),
     );
     assert_eq!(
         cases
@@ -975,11 +979,11 @@ fn the_review_steps_link_a_how_to_and_emails_name_the_contact_person() {
         .tick(helpers::local("2027-02-01T08:00"))
         .expect("tick");
     let id = helpers::count(
-        &engine.store.conn,
+        engine.store.db(),
         "SELECT MIN(id) FROM outbox WHERE purpose = 'task'",
-        [],
+        (),
     );
-    let row = loggkoll::store::outbox::get(&engine.store.conn, id)
+    let row = loggkoll::store::outbox::get(engine.store.db(), id)
         .expect("read")
         .expect("a task email");
     let mail = loggkoll::notify::sender::compose(
@@ -1384,10 +1388,10 @@ fn a_routine_with_repeat_informs_each_account_holder_again_a_year_later() {
         .expect("tick");
     let open_cases = |engine: &loggkoll::engine::Engine| {
         helpers::strings(
-            &engine.store.conn,
+            engine.store.db(),
             "SELECT c.id, t.assignee_id FROM cases c JOIN tasks t ON t.case_id = c.id
              WHERE c.subject_person_id = 'NY1' AND t.answered_at IS NULL",
-            [],
+            (),
         )
     };
     let first = open_cases(&engine);
@@ -1417,9 +1421,9 @@ fn a_routine_with_repeat_informs_each_account_holder_again_a_year_later() {
     assert_eq!(open_cases(&engine).len(), 1);
     assert_eq!(
         helpers::count(
-            &engine.store.conn,
+            engine.store.db(),
             "SELECT COUNT(*) FROM cases WHERE subject_person_id = 'NY1'",
-            [],
+            (),
         ),
         2
     );

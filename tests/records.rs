@@ -55,13 +55,13 @@ impl Place {
 
     fn count(&self, sql: &str) -> i64 {
         let conn = rusqlite::Connection::open(self.path.join("loggkoll.db")).expect("db");
-        conn.query_row(sql, [], |r| r.get(0)).expect("count")
+        conn.query_row(sql, (), |r| r.get(0)).expect("count")
     }
 
     fn query(&self, sql: &str) -> Vec<String> {
         let conn = rusqlite::Connection::open(self.path.join("loggkoll.db")).expect("db");
         let mut stmt = conn.prepare(sql).expect("query");
-        stmt.query_map([], |r| r.get(0))
+        stmt.query_map((), |r| r.get(0))
             .expect("rows")
             .map(|r| r.expect("row"))
             .collect()

@@ -12,15 +12,16 @@ use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use chrono_tz::Europe::Stockholm;
 use loggkoll::config::Config;
 use loggkoll::engine::{Engine, OpenRequest};
+use loggkoll::params;
 use loggkoll::records::figures::{self, Scope};
 use loggkoll::records::files::Printer;
 use loggkoll::records::logs::{self, ImportOptions};
 use loggkoll::records::{annual, extract, protocol, purge};
 use loggkoll::routine::model::{CaseKind, ResultCategory};
 use loggkoll::routine::{Context, Routine, loader};
+use loggkoll::store::Db;
 use loggkoll::store::{Store, audit};
 use loggkoll::templates::Library;
-use rusqlite::params;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
@@ -118,13 +119,14 @@ impl Driver {
             let open: Vec<(String, String, String, Option<String>)> = {
                 let mut stmt = engine
                     .store
-                    .conn
+                    .db()
+                    .inspect()
                     .prepare(
                         "SELECT t.case_id, c.routine_id, t.state, t.assignee_id FROM tasks t
                          JOIN cases c ON c.id = t.case_id WHERE t.answered_at IS NULL ORDER BY t.id",
                     )
                     .expect("query");
-                stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                stmt.query_map((), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
                     .expect("rows")
                     .map(|r| r.expect("row"))
                     .collect()
@@ -188,11 +190,12 @@ fn pnr(seed: u32) -> String {
 }
 
 /// Every text of every column of every table (cast to text), with where it is.
-fn find_everywhere(conn: &rusqlite::Connection, needle: &str, skip: &[&str]) -> Vec<String> {
+fn find_everywhere(conn: &Db, needle: &str, skip: &[&str]) -> Vec<String> {
     let tables: Vec<String> = conn
+        .inspect()
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
         .expect("tables")
-        .query_map([], |r| r.get(0))
+        .query_map((), |r| r.get(0))
         .expect("rows")
         .map(|r| r.expect("row"))
         .collect();
@@ -202,14 +205,16 @@ fn find_everywhere(conn: &rusqlite::Connection, needle: &str, skip: &[&str]) -> 
             continue;
         }
         let columns: Vec<String> = conn
+            .inspect()
             .prepare(&format!("SELECT name FROM pragma_table_info('{t}')"))
             .expect("columns")
-            .query_map([], |r| r.get(0))
+            .query_map((), |r| r.get(0))
             .expect("rows")
             .map(|r| r.expect("row"))
             .collect();
         for c in columns {
             let n: i64 = conn
+                .inspect()
                 .query_row(
                     &format!(
                         "SELECT COUNT(*) FROM \"{t}\" WHERE instr(CAST(\"{c}\" AS TEXT), ?1) > 0"
@@ -243,7 +248,7 @@ fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
 
 /// The summary measures of a unit, counted here with our own SQL over the raw tables.
 fn independent(
-    conn: &rusqlite::Connection,
+    conn: &Db,
     routine: &str,
     year: i32,
     now: DateTime<Utc>,
@@ -257,6 +262,7 @@ fn independent(
         }
     };
     let mut stmt = conn
+        .inspect()
         .prepare(
             "SELECT unit_id, COUNT(*), SUM(closed_at IS NOT NULL), SUM(closed_at IS NULL),
                     SUM(result IN ('labour_law_action', 'police_report')), SUM(result = 'police_report'),
@@ -288,6 +294,7 @@ fn independent(
         put(unit, "handed_out", handed);
     }
     let mut stmt = conn
+        .inspect()
         .prepare(
             "SELECT unit_id, result, COUNT(*) FROM cases WHERE routine_id = ?1 AND opened_at >= ?2
              AND opened_at < ?3 AND result IS NOT NULL GROUP BY unit_id, result",
@@ -305,6 +312,7 @@ fn independent(
     }
     // Late: a step answered (or still open at `now`) after the end of its due date, local time.
     let mut stmt = conn
+        .inspect()
         .prepare(
             "SELECT c.unit_id, c.id, t.due_date, t.answered_at FROM cases c JOIN tasks t ON t.case_id = c.id
              WHERE c.routine_id = ?1 AND c.opened_at >= ?2 AND c.opened_at < ?3",
@@ -352,6 +360,7 @@ fn independent(
         ),
     ] {
         let rows: Vec<(String, i64)> = conn
+            .inspect()
             .prepare(sql)
             .expect("query")
             .query_map(params![routine, start, end], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -484,10 +493,11 @@ fn a_year_of_records_then_the_purge() {
     engine.tick(local(2027, 12, 31, 8, 0)).expect("tick");
     let open: i64 = engine
         .store
-        .conn
+        .db()
+        .inspect()
         .query_row(
             "SELECT COUNT(*) FROM cases WHERE closed_at IS NULL",
-            [],
+            (),
             |r| r.get(0),
         )
         .expect("count");
@@ -498,11 +508,12 @@ fn a_year_of_records_then_the_purge() {
     {
         let mut stmt = engine
             .store
-            .conn
+            .db()
+            .inspect()
             .prepare("SELECT routine_id, state FROM cases")
             .expect("query");
         for row in stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .query_map((), |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?)))
             .expect("rows")
         {
             let (r, s) = row.expect("row");
@@ -532,10 +543,11 @@ fn a_year_of_records_then_the_purge() {
     let cases: Vec<(String, String, String)> = {
         let mut stmt = engine
             .store
-            .conn
+            .db()
+            .inspect()
             .prepare("SELECT id, routine_id, result FROM cases ORDER BY id")
             .expect("query");
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        stmt.query_map((), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .expect("rows")
             .map(|r| r.expect("row"))
             .collect()
@@ -568,10 +580,11 @@ fn a_year_of_records_then_the_purge() {
     let summaries: Vec<(i64, String, String, String)> = {
         let mut stmt = engine
             .store
-            .conn
+            .db()
+            .inspect()
             .prepare("SELECT id, created_at, to_addr, context FROM outbox WHERE purpose = 'summary' ORDER BY id")
             .expect("query");
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        stmt.query_map((), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
             .expect("rows")
             .map(|r| r.expect("row"))
             .collect()
@@ -600,7 +613,7 @@ fn a_year_of_records_then_the_purge() {
         &loggkoll::store::ts(local(2027, 12, 15, 8, 0)),
         "on its due date"
     );
-    let attachments = loggkoll::store::records::attachments(&engine.store.conn, *treserva_mail)
+    let attachments = loggkoll::store::records::attachments(engine.store.db(), *treserva_mail)
         .expect("attachments");
     assert_eq!(
         attachments
@@ -648,7 +661,7 @@ fn a_year_of_records_then_the_purge() {
         .clone();
     let on_15_dec = local(2027, 12, 15, 9, 0);
     let f = figures::compute(
-        &engine.store.conn,
+        engine.store.db(),
         &Scope::of(&treserva, None),
         2027,
         on_15_dec,
@@ -660,7 +673,7 @@ fn a_year_of_records_then_the_purge() {
     // opened by 15 December; some have closed since, so the closed count is not checked here).
     let mut cases = 0;
     for scope in figures::summary_scopes(&treserva, &engine.routines) {
-        let t = figures::compute(&engine.store.conn, &scope, 2027, on_15_dec).expect("figures");
+        let t = figures::compute(engine.store.db(), &scope, 2027, on_15_dec).expect("figures");
         cases += t.total.get("cases").copied().unwrap_or(0);
     }
     for text in [
@@ -674,7 +687,7 @@ fn a_year_of_records_then_the_purge() {
     }
     // 2026 had no rounds and no cases here: nothing to compare with, so no "(0)" anywhere.
     let before = figures::compute(
-        &engine.store.conn,
+        engine.store.db(),
         &Scope::of(&treserva, None),
         2026,
         on_15_dec,
@@ -696,11 +709,12 @@ fn a_year_of_records_then_the_purge() {
         use loggkoll::templates::Purpose;
         let mut stmt = engine
             .store
-            .conn
+            .db()
+            .inspect()
             .prepare("SELECT purpose, context FROM outbox WHERE context != '{}' GROUP BY purpose")
             .expect("query");
         let rows: Vec<(String, String)> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_map((), |r| Ok((r.get(0)?, r.get(1)?)))
             .expect("rows")
             .map(|r| r.expect("row"))
             .collect();
@@ -730,10 +744,11 @@ fn a_year_of_records_then_the_purge() {
     engine.tick(local(2027, 12, 31, 9, 0)).expect("tick");
     let count: i64 = engine
         .store
-        .conn
+        .db()
+        .inspect()
         .query_row(
             "SELECT COUNT(*) FROM outbox WHERE purpose = 'summary'",
-            [],
+            (),
             |r| r.get(0),
         )
         .expect("count");
@@ -748,10 +763,10 @@ fn a_year_of_records_then_the_purge() {
     ] {
         let r = engine.routine(routine).expect("routine").clone();
         let f =
-            figures::compute(&engine.store.conn, &Scope::of(&r, None), 2027, now).expect("figures");
+            figures::compute(engine.store.db(), &Scope::of(&r, None), 2027, now).expect("figures");
         assert_eq!(
             comparable(&f),
-            independent(&engine.store.conn, routine, 2027, now),
+            independent(engine.store.db(), routine, 2027, now),
             "{routine}"
         );
         if r.kind == CaseKind::Sampling {
@@ -777,7 +792,7 @@ fn a_year_of_records_then_the_purge() {
         total[header.iter().position(|h| *h == name).expect(name)].to_string()
     };
     let emailed = String::from_utf8(attachments[1].body.clone()).expect("utf-8");
-    let ours = independent(&engine.store.conn, "treserva-sampling", 2027, now);
+    let ours = independent(engine.store.db(), "treserva-sampling", 2027, now);
     let sum = |k: &str| {
         ours.values()
             .map(|m| m.get(k).copied().unwrap_or(0))
@@ -816,8 +831,9 @@ fn a_year_of_records_then_the_purge() {
     let distinct = |sql: &str| -> String {
         engine
             .store
-            .conn
-            .query_row(sql, [], |r| r.get::<_, i64>(0))
+            .db()
+            .inspect()
+            .query_row(sql, (), |r| r.get::<i64>(0))
             .expect("count")
             .to_string()
     };
@@ -908,7 +924,7 @@ fn a_year_of_records_then_the_purge() {
     };
     let summary = logs::import(&mut engine.store, &log, &opts).expect("import");
     assert_eq!(summary.imported, 6);
-    let case = loggkoll::store::cases::require(&engine.store.conn, &extract_case).expect("case");
+    let case = loggkoll::store::cases::require(engine.store.db(), &extract_case).expect("case");
     assert!(
         case.handed_out_at.is_some(),
         "handed out when its start step was answered"
@@ -963,8 +979,9 @@ fn a_year_of_records_then_the_purge() {
 
     // ----- 2028: a Treserva-only user who had cases in 2027 leaves -----
     let leaver = {
-        let conn = &engine.store.conn;
+        let conn = engine.store.db();
         let mut stmt = conn
+            .inspect()
             .prepare(
                 "SELECT DISTINCT c.subject_person_id, c.subject_account FROM cases c WHERE c.routine_id = 'treserva-sampling'
                  AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.person_id = c.subject_person_id AND a.system = 'npo')
@@ -973,7 +990,7 @@ fn a_year_of_records_then_the_purge() {
                  ORDER BY 1 LIMIT 1",
             )
             .expect("query");
-        stmt.query_row([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+        stmt.query_row((), |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?)))
             .expect("a leaver")
     };
     roster.people.retain(|p| p.id != leaver.0);
@@ -989,12 +1006,12 @@ fn a_year_of_records_then_the_purge() {
     let treserva_2027: Vec<String> = {
         let mut stmt = engine
             .store
-            .conn
-            // Each case is kept by its own system: the targeted reviews and extracts of
+            .db()
+            .inspect()
             // Treserva go with the sampled ones.
             .prepare("SELECT id FROM cases WHERE system = 'treserva' ORDER BY id")
             .expect("q");
-        stmt.query_map([], |r| r.get(0))
+        stmt.query_map((), |r| r.get(0))
             .expect("rows")
             .map(|r| r.expect("row"))
             .collect()
@@ -1002,16 +1019,17 @@ fn a_year_of_records_then_the_purge() {
     let npo_2027: Vec<String> = {
         let mut stmt = engine
             .store
-            .conn
+            .db()
+            .inspect()
             .prepare("SELECT id FROM cases WHERE system != 'treserva' ORDER BY id")
             .expect("q");
-        stmt.query_map([], |r| r.get(0))
+        stmt.query_map((), |r| r.get(0))
             .expect("rows")
             .map(|r| r.expect("row"))
             .collect()
     };
     let before = figures::compute(
-        &engine.store.conn,
+        engine.store.db(),
         &Scope::of(
             &engine.routine("treserva-sampling").expect("r").clone(),
             None,
@@ -1032,10 +1050,11 @@ fn a_year_of_records_then_the_purge() {
     );
     let still: i64 = engine
         .store
-        .conn
+        .db()
+        .inspect()
         .query_row(
             "SELECT COUNT(*) FROM cases WHERE purged_at IS NOT NULL",
-            [],
+            (),
             |r| r.get(0),
         )
         .expect("count");
@@ -1049,30 +1068,32 @@ fn a_year_of_records_then_the_purge() {
     let purged: Vec<String> = {
         let mut stmt = engine
             .store
-            .conn
+            .db()
+            .inspect()
             .prepare("SELECT id FROM cases WHERE purged_at IS NOT NULL ORDER BY id")
             .expect("q");
-        stmt.query_map([], |r| r.get(0))
+        stmt.query_map((), |r| r.get(0))
             .expect("rows")
             .map(|r| r.expect("row"))
             .collect()
     };
     assert_eq!(purged, treserva_2027);
     assert!(
-        audit::verify(&engine.store.conn)
+        audit::verify(engine.store.db())
             .expect("verify")
             .broken
             .is_none(),
         "the chain verifies"
     );
-    let entries = audit::case_history(&engine.store.conn, &treserva_2027[0]).expect("history");
+    let entries = audit::case_history(engine.store.db(), &treserva_2027[0]).expect("history");
     assert!(entries.iter().all(|e| e.personal.is_none()));
     let purge_entries: i64 = engine
         .store
-        .conn
+        .db()
+        .inspect()
         .query_row(
             "SELECT COUNT(*) FROM audit WHERE event = 'records.purged'",
-            [],
+            (),
             |r| r.get(0),
         )
         .expect("count");
@@ -1094,7 +1115,7 @@ fn a_year_of_records_then_the_purge() {
     for id in &treserva_2027 {
         for c in driver.comments.get(id).into_iter().flatten() {
             assert_eq!(
-                find_everywhere(&engine.store.conn, c, &[]),
+                find_everywhere(engine.store.db(), c, &[]),
                 Vec::<String>::new(),
                 "{c}"
             );
@@ -1102,7 +1123,7 @@ fn a_year_of_records_then_the_purge() {
     }
     for needle in [&leaver.0, &leaver.1] {
         assert_eq!(
-            find_everywhere(&engine.store.conn, needle, &roster_tables),
+            find_everywhere(engine.store.db(), needle, &roster_tables),
             Vec::<String>::new(),
             "{needle}"
         );
@@ -1118,7 +1139,7 @@ fn a_year_of_records_then_the_purge() {
     }
     // Cases of other systems would remain, with their protocols and comments.
     for id in &npo_2027 {
-        let c = loggkoll::store::cases::require(&engine.store.conn, id).expect("case");
+        let c = loggkoll::store::cases::require(engine.store.db(), id).expect("case");
         assert!(c.purged_at.is_none(), "{id} remains");
         let html = protocol::render(&mut engine, id, t2030).expect("protocol");
         assert!(html.contains(driver.comments[id][0].as_str()));
@@ -1130,10 +1151,11 @@ fn a_year_of_records_then_the_purge() {
     // Log rows: Treserva's 2027 gone, NPÖ's kept.
     let by_system: Vec<(String, i64)> = engine
         .store
-        .conn
+        .db()
+        .inspect()
         .prepare("SELECT system, COUNT(*) FROM access_log_text GROUP BY system ORDER BY system")
         .expect("q")
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_map((), |r| Ok((r.get(0)?, r.get(1)?)))
         .expect("rows")
         .map(|r| r.expect("row"))
         .collect();
@@ -1144,7 +1166,7 @@ fn a_year_of_records_then_the_purge() {
     );
     // Older summaries still add up.
     let after = figures::compute(
-        &engine.store.conn,
+        engine.store.db(),
         &Scope::of(
             &engine.routine("treserva-sampling").expect("r").clone(),
             None,
@@ -1161,7 +1183,7 @@ fn a_year_of_records_then_the_purge() {
     let done = purge::run(&mut engine, t2033, false, "test").expect("purge");
     assert_eq!(done.cases.len(), npo_2027.len());
     assert!(
-        audit::verify(&engine.store.conn)
+        audit::verify(engine.store.db())
             .expect("verify")
             .broken
             .is_none()
@@ -1171,7 +1193,7 @@ fn a_year_of_records_then_the_purge() {
         let dashed = format!("{}-{}", &plain[..8], &plain[8..]);
         for needle in [&plain, &dashed] {
             assert_eq!(
-                find_everywhere(&engine.store.conn, needle, &[]),
+                find_everywhere(engine.store.db(), needle, &[]),
                 Vec::<String>::new(),
                 "{needle}"
             );
@@ -1179,11 +1201,7 @@ fn a_year_of_records_then_the_purge() {
     }
     for month in 1..=12 {
         assert_eq!(
-            find_everywhere(
-                &engine.store.conn,
-                &format!("hemlig-anledning-{month}"),
-                &[]
-            ),
+            find_everywhere(engine.store.db(), &format!("hemlig-anledning-{month}"), &[]),
             Vec::<String>::new()
         );
     }
@@ -1194,11 +1212,12 @@ fn a_year_of_records_then_the_purge() {
     );
     let attachments: i64 = engine
         .store
-        .conn
+        .db()
+        .inspect()
         .query_row(
             "SELECT COUNT(*) FROM outbox_attachments a JOIN outbox o ON o.id = a.outbox_id
              WHERE o.created_at < '2028'",
-            [],
+            (),
             |r| r.get(0),
         )
         .expect("count");
@@ -1208,8 +1227,9 @@ fn a_year_of_records_then_the_purge() {
     );
     let counts: i64 = engine
         .store
-        .conn
-        .query_row("SELECT COUNT(*) FROM purged_counts", [], |r| r.get(0))
+        .db()
+        .inspect()
+        .query_row("SELECT COUNT(*) FROM purged_counts", (), |r| r.get(0))
         .expect("count");
     assert!(counts > 0);
 }

@@ -48,11 +48,12 @@ fn open_cases_finish_on_their_version_and_new_cases_use_the_edited_one() {
     e.tick(at("2027-01-01T08:00:00+01:00")).unwrap();
     let (old_case, by, old_hash): (String, String, String) = e
         .store
-        .conn
+        .db()
+        .inspect()
         .query_row(
             "SELECT t.case_id, t.assignee_id, c.routine_hash FROM tasks t JOIN cases c ON c.id = t.case_id
              WHERE t.answered_at IS NULL ORDER BY t.id LIMIT 1",
-            [],
+            (),
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .unwrap();
@@ -83,11 +84,12 @@ fn open_cases_finish_on_their_version_and_new_cases_use_the_edited_one() {
     e.tick(at("2027-02-01T08:00:00+01:00")).unwrap();
     let (new_case, by, new_hash): (String, String, String) = e
         .store
-        .conn
+        .db()
+        .inspect()
         .query_row(
             "SELECT t.case_id, t.assignee_id, c.routine_hash FROM tasks t JOIN cases c ON c.id = t.case_id
              WHERE t.answered_at IS NULL AND c.opened_at >= '2027-02-01' ORDER BY t.id LIMIT 1",
-            [],
+            (),
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .unwrap();
@@ -105,10 +107,11 @@ fn open_cases_finish_on_their_version_and_new_cases_use_the_edited_one() {
     assert!(answered.closed);
     let versions: i64 = e
         .store
-        .conn
+        .db()
+        .inspect()
         .query_row(
             "SELECT COUNT(*) FROM routine_versions WHERE routine_id = 'treserva-sampling'",
-            [],
+            (),
             |r| r.get(0),
         )
         .unwrap();

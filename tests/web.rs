@@ -128,7 +128,8 @@ async fn the_task_page_shows_what_to_review() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let (name, account): (String, String) = f
         .store()
-        .conn
+        .db()
+        .inspect()
         .query_row(
             "SELECT p.name, c.subject_account FROM cases c JOIN people p ON p.id = c.subject_person_id WHERE c.id = ?1",
             [&link.case],
@@ -193,7 +194,8 @@ async fn an_answer_moves_the_case_and_shows_the_next_step() {
     assert_eq!(f.case_state(&link.case).0, "contact_employee");
     let (outcome, by, comment): (String, String, String) = f
         .store()
-        .conn
+        .db()
+        .inspect()
         .query_row(
             "SELECT outcome, answered_by, comment FROM tasks WHERE case_id = ?1 AND answered_at IS NOT NULL",
             [&link.case],
@@ -216,7 +218,8 @@ async fn an_answer_moves_the_case_and_shows_the_next_step() {
     assert_eq!(done.status, StatusCode::OK);
     let assignee: String = f
         .store()
-        .conn
+        .db()
+        .inspect()
         .query_row(
             "SELECT p.name FROM tasks t JOIN people p ON p.id = t.assignee_id WHERE t.case_id = ?1 AND t.answered_at IS NULL",
             [&link.case],
@@ -512,10 +515,11 @@ async fn someone_informed_sees_the_page_without_the_form() {
     // HR is only told; the head of operations, to whom the step escalates, may answer it.
     let hr: String = f
         .store()
-        .conn
+        .db()
+        .inspect()
         .query_row(
             "SELECT person_id FROM person_roles WHERE role = 'hr_strategist'",
-            [],
+            (),
             |r| r.get(0),
         )
         .expect("an HR strategist");
@@ -563,7 +567,8 @@ async fn the_escalation_role_answers_only_after_the_step_has_escalated() {
         .into_iter()
         .find_map(|link| {
             let found: Option<(i64, String)> = store
-                .conn
+                .db()
+                .inspect()
                 .query_row(
                     "SELECT t.id, r.person_id FROM tasks t JOIN cases c ON c.id = t.case_id
              JOIN units u ON u.id = c.unit_id
@@ -797,7 +802,7 @@ fn add_user(f: &Fixture, name: &str, pw: &str) {
     let hash = password::hash(pw).expect("hash");
     assert!(
         loggkoll::store::web::add_user(
-            &f.store().conn,
+            f.store().db(),
             name,
             &hash,
             loggkoll::store::web::WebRole::Quality,
@@ -849,10 +854,11 @@ async fn quality_staff_log_in_see_every_page_and_log_out() {
     // An overdue step and an email that could not be delivered, for those pages.
     f.clock.set(at("2027-02-01T10:00:00+01:00"));
     f.store()
-        .conn
+        .db()
+        .inspect()
         .execute(
             "UPDATE outbox SET status = 'failed', last_error = '550 mailbox unavailable' WHERE id = 1",
-            [],
+            (),
         )
         .expect("a failed email");
     let ok = login_as(&app, "kvalitet", "ett långt lösenord", [10, 0, 0, 1]).await;
@@ -1171,7 +1177,7 @@ async fn answers_arriving_together_commit_together_and_a_bad_one_spoils_none() {
 fn add_user_as(f: &Fixture, name: &str, role: loggkoll::store::web::WebRole) {
     let hash = password::hash("ett långt lösenord").expect("hash");
     assert!(
-        loggkoll::store::web::add_user(&f.store().conn, name, &hash, role, at(NOW)).expect("add")
+        loggkoll::store::web::add_user(f.store().db(), name, &hash, role, at(NOW)).expect("add")
     );
 }
 
@@ -1299,7 +1305,8 @@ async fn quality_staff_follow_a_closed_case_to_its_protocol_and_open_a_targeted_
     let subject = f.links("task").remove(2);
     let (name, person): (String, String) = f
         .store()
-        .conn
+        .db()
+        .inspect()
         .query_row(
             "SELECT p.name, p.id FROM cases c JOIN people p ON p.id = c.subject_person_id WHERE c.id = ?1",
             [&subject.case],
@@ -1338,10 +1345,11 @@ async fn quality_staff_follow_a_closed_case_to_its_protocol_and_open_a_targeted_
     );
     let (id, state, opened_by): (String, String, String) = f
         .store()
-        .conn
+        .db()
+        .inspect()
         .query_row(
             "SELECT id, state, opened_by FROM cases WHERE kind = 'targeted' ORDER BY opened_at DESC, id DESC",
-            [],
+            (),
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .expect("the targeted case");
@@ -1369,7 +1377,8 @@ async fn quality_staff_follow_a_closed_case_to_its_protocol_and_open_a_targeted_
     // At another unit than the person's, when chosen.
     let other_unit: String = f
         .store()
-        .conn
+        .db()
+        .inspect()
         .query_row(
             "SELECT unit_id FROM person_roles WHERE role = 'operations_manager' AND unit_id NOT IN
                (SELECT unit_id FROM person_units WHERE person_id = ?1) ORDER BY unit_id LIMIT 1",
@@ -1386,10 +1395,11 @@ async fn quality_staff_follow_a_closed_case_to_its_protocol_and_open_a_targeted_
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let unit: String = f
         .store()
-        .conn
+        .db()
+        .inspect()
         .query_row(
             "SELECT unit_id FROM cases WHERE kind = 'targeted' ORDER BY opened_at DESC, id DESC",
-            [],
+            (),
             |r| r.get(0),
         )
         .expect("the second targeted case");
@@ -1468,7 +1478,8 @@ async fn quality_staff_follow_a_closed_case_to_its_protocol_and_open_a_targeted_
     let audit = f.count("SELECT COUNT(*) FROM audit");
     let reviewed: String = f
         .store()
-        .conn
+        .db()
+        .inspect()
         .query_row(
             "SELECT subject_person_id FROM cases WHERE id = ?1",
             [&subject.case],
@@ -1504,7 +1515,8 @@ async fn quality_staff_follow_a_closed_case_to_its_protocol_and_open_a_targeted_
     // Given to another holder of the role (a second verksamhetschef-like holder is made here).
     let step_role: String = f
         .store()
-        .conn
+        .db()
+        .inspect()
         .query_row(
             "SELECT role FROM tasks WHERE case_id = ?1 AND answered_at IS NULL",
             [&subject.case],
@@ -1516,24 +1528,26 @@ async fn quality_staff_follow_a_closed_case_to_its_protocol_and_open_a_targeted_
     let other: String = {
         let store = f.store();
         let other: String = store
-            .conn
+            .db()
+            .inspect()
             .query_row(
                 "SELECT pu.person_id FROM person_units pu JOIN cases c ON c.id = ?1
                  WHERE pu.unit_id = c.unit_id AND pu.person_id NOT IN (?2, ?3)
                  ORDER BY pu.person_id LIMIT 1",
-                rusqlite::params![&subject.case, &subject.recipient, &reviewed],
+                loggkoll::params![&subject.case, &subject.recipient, &reviewed],
                 |r| r.get(0),
             )
             .expect("a colleague");
         store
-            .conn
+            .db()
+            .inspect()
             .execute(
                 "INSERT INTO person_roles (person_id, role, unit_id)
                  SELECT ?1, ?2, unit_id FROM cases WHERE id = ?3",
-                rusqlite::params![&other, &step_role, &subject.case],
+                loggkoll::params![&other, &step_role, &subject.case],
             )
             .expect("the role");
-        loggkoll::engine::org::bump_version(&store.conn).expect("the roster's version");
+        loggkoll::engine::org::bump_version(store.db()).expect("the roster's version");
         other
     };
     {
@@ -1867,10 +1881,11 @@ async fn a_clients_request_for_a_log_extract_is_registered_from_the_overview() {
     );
     let unit: String = f
         .store()
-        .conn
+        .db()
+        .inspect()
         .query_row(
             "SELECT unit_id FROM person_roles WHERE role = 'unit_manager' ORDER BY unit_id LIMIT 1",
-            [],
+            (),
             |r| r.get(0),
         )
         .expect("a unit with an enhetschef");
@@ -1917,10 +1932,11 @@ async fn a_clients_request_for_a_log_extract_is_registered_from_the_overview() {
     assert_eq!(opened.status, StatusCode::SEE_OTHER, "{}", opened.body);
     let (id, state, client, systems): (String, String, String, Option<String>) = f
         .store()
-        .conn
+        .db()
+        .inspect()
         .query_row(
             "SELECT id, state, client_ref, systems FROM cases WHERE kind = 'extract'",
-            [],
+            (),
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .expect("the extract case");
@@ -1963,10 +1979,11 @@ async fn a_clients_request_for_a_log_extract_is_registered_from_the_overview() {
     // has the step, offering no button that cannot work.
     let top: String = f
         .store()
-        .conn
+        .db()
+        .inspect()
         .query_row(
             "SELECT id FROM units WHERE id NOT IN (SELECT unit_id FROM person_roles WHERE role = 'unit_manager') ORDER BY id LIMIT 1",
-            [],
+            (),
             |r| r.get(0),
         )
         .expect("a unit without an enhetschef");
@@ -1983,7 +2000,8 @@ async fn a_clients_request_for_a_log_extract_is_registered_from_the_overview() {
     let contexts: Vec<String> = {
         let store = f.store();
         let mut stmt = store
-            .conn
+            .db()
+            .inspect()
             .prepare("SELECT context FROM outbox WHERE case_id = ?1")
             .expect("query");
         stmt.query_map([&id], |r| r.get(0))

@@ -85,7 +85,7 @@ fn accounts_are_made_listed_and_removed_with_the_password_on_stdin() {
     assert!(!out.contains("argon2"), "no hashes in the listing");
     // The hash is argon2, never the password.
     let store = loggkoll::store::Store::open(&d.join("loggkoll.db")).expect("store");
-    let hash = loggkoll::store::web::password_hash(&store.conn, "kvalitet")
+    let hash = loggkoll::store::web::password_hash(store.db(), "kvalitet")
         .expect("query")
         .expect("the account");
     assert!(hash.starts_with("$argon2id$"), "{hash}");
@@ -96,7 +96,7 @@ fn accounts_are_made_listed_and_removed_with_the_password_on_stdin() {
         "ett nytt långt lösenord\r\n",
     );
     assert_eq!(code, 0, "{err}");
-    let hash = loggkoll::store::web::password_hash(&store.conn, "kvalitet")
+    let hash = loggkoll::store::web::password_hash(store.db(), "kvalitet")
         .expect("query")
         .expect("the account");
     assert!(loggkoll::web::password::verify(
@@ -236,10 +236,11 @@ fn serve_ticks_delivers_serves_and_stops_cleanly_on_sigterm() {
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     let store = loggkoll::store::Store::open(&d.join("loggkoll.db")).expect("store");
     let context: String = store
-        .conn
+        .db()
+        .inspect()
         .query_row(
             "SELECT context FROM outbox WHERE purpose = 'task' ORDER BY id LIMIT 1",
-            [],
+            (),
             |r| r.get(0),
         )
         .expect("a task email");
@@ -397,10 +398,11 @@ fn serve_stops_within_20_seconds_of_sigterm_with_a_slow_mail_server_and_keeps_th
     // Nothing was lost: every email is still queued (none was accepted by the slow server).
     let store = loggkoll::store::Store::open(&d.join("loggkoll.db")).expect("store");
     let (queued, total): (i64, i64) = store
-        .conn
+        .db()
+        .inspect()
         .query_row(
             "SELECT COUNT(*) FILTER (WHERE status = 'queued'), COUNT(*) FROM outbox",
-            [],
+            (),
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .expect("the outbox");

@@ -415,7 +415,8 @@ async fn a_manager_answers_from_the_emailed_link_in_chromium() {
     assert_eq!((state.as_str(), answered), ("contact_employee", 1));
     let (assignee, assignee_name): (String, String) = f
         .store()
-        .conn
+        .db()
+        .inspect()
         .query_row(
             "SELECT t.assignee_id, p.name FROM tasks t JOIN people p ON p.id = t.assignee_id
              WHERE t.case_id = ?1 AND t.answered_at IS NULL",
@@ -440,7 +441,8 @@ async fn a_manager_answers_from_the_emailed_link_in_chromium() {
     assert!(next.1.contains(&format!("{base}/t/")), "{}", next.1);
     let recipient: String = f
         .store()
-        .conn
+        .db()
+        .inspect()
         .query_row(
             "SELECT recipient_id FROM outbox WHERE case_id = ?1 ORDER BY id DESC LIMIT 1",
             [&case],
@@ -486,7 +488,7 @@ async fn quality_staff_log_in_and_read_the_overview_in_chromium() {
     let f = Fixture::new(&base);
     let hash = loggkoll::web::password::hash("ett långt lösenord").expect("a hash");
     loggkoll::store::web::add_user(
-        &f.store().conn,
+        f.store().db(),
         "kvalitet",
         &hash,
         loggkoll::store::web::WebRole::Quality,
@@ -509,7 +511,8 @@ async fn quality_staff_log_in_and_read_the_overview_in_chromium() {
     let drawn = f.links("task").remove(2);
     let (drawn_name, drawn_id): (String, String) = f
         .store()
-        .conn
+        .db()
+        .inspect()
         .query_row(
             "SELECT p.name, p.id FROM cases c JOIN people p ON p.id = c.subject_person_id WHERE c.id = ?1",
             [&drawn.case],
@@ -829,7 +832,8 @@ async fn quality_staff_log_in_and_read_the_overview_in_chromium() {
     phone.close().await.expect("the phone session ends");
     let waiting: i64 = f
         .store()
-        .conn
+        .db()
+        .inspect()
         .query_row(
             "SELECT COUNT(*) FROM cases WHERE kind = 'targeted' AND state = 'decision'
              AND subject_person_id = ?1 AND opened_by = 'web:kvalitet'",

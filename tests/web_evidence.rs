@@ -104,7 +104,7 @@ fn get_with(path: &str, cookie: &str) -> Request<Body> {
 async fn log_in(f: &Fixture, app: &Arc<App>) -> String {
     let hash = loggkoll::web::password::hash("ett långt lösenord").expect("hash");
     loggkoll::store::web::add_user(
-        &f.store().conn,
+        f.store().db(),
         "kvalitet",
         &hash,
         loggkoll::store::web::WebRole::Quality,
@@ -155,7 +155,8 @@ fn with_log(f: &Fixture) -> Case {
     let link = f.links("task").remove(0);
     let store = f.store();
     let (account, unit, start): (String, String, String) = store
-        .conn
+        .db()
+        .inspect()
         .query_row(
             "SELECT subject_account, unit_id, window_start FROM cases WHERE id = ?1",
             [&link.case],
@@ -399,7 +400,7 @@ async fn someone_informed_sees_the_counts_but_no_client() {
     assert!(!page.body.contains("/judge"));
     // Posting a judgement with the informed link's own form code is refused too.
     let csrf = loggkoll::web::csrf::token(
-        &loggkoll::store::meta_get(&f.store().conn, "link_secret")
+        &loggkoll::store::meta_get(f.store().db(), "link_secret")
             .expect("meta")
             .expect("secret")
             .into_bytes(),
@@ -438,7 +439,8 @@ async fn the_radar_is_behind_the_login_and_ranks_the_flagged_user() {
     let session = log_in(&f, &app).await;
     let subject: String = f
         .store()
-        .conn
+        .db()
+        .inspect()
         .query_row(
             "SELECT p.name FROM cases c JOIN people p ON p.id = c.subject_person_id WHERE c.id = ?1",
             [&case.id],

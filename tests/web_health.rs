@@ -62,7 +62,8 @@ async fn a_failing_tick_makes_healthz_answer_503_with_the_database_named() {
     let app = f.app();
     // Every tick now fails: the table of rounds is gone.
     f.store()
-        .conn
+        .db()
+        .inspect()
         .execute_batch("ALTER TABLE rounds RENAME TO rounds_away")
         .expect("rename");
     let transport = Transport::from_url(&f.config().mail.url).expect("the file transport");
@@ -104,7 +105,8 @@ async fn a_failing_tick_makes_healthz_answer_503_with_the_database_named() {
 
     // The table back: the next server's first tick works and the server is healthy.
     f.store()
-        .conn
+        .db()
+        .inspect()
         .execute_batch("ALTER TABLE rounds_away RENAME TO rounds")
         .expect("rename back");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

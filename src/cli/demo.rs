@@ -82,7 +82,7 @@ pub fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
     let store = Store::open(&db)?;
     store.relax_durability()?;
     // The same seed draws the same year.
-    crate::store::meta_set(&store.conn, "install_seed", &format!("demo-{}", args.seed))?;
+    crate::store::meta_set(store.db(), "install_seed", &format!("demo-{}", args.seed))?;
     let mut demo_env_config = env.config.clone();
     demo_env_config.mail.url = format!("file://{}", dir.join("outbox").display());
     if demo_env_config.organisation == crate::config::Config::default().organisation {
@@ -239,7 +239,7 @@ pub fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
                         },
                         end,
                     )?;
-                    if let Some(task) = crate::store::cases::open_task(&engine.store.conn, &id)?
+                    if let Some(task) = crate::store::cases::open_task(engine.store.db(), &id)?
                         && let Some(assignee) = task.assignee_id
                     {
                         engine.answer(
@@ -268,7 +268,7 @@ pub fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
     };
 
     // Review protocols of every case that went further than "no finding", and a few that did not.
-    let chosen = crate::store::cases::closed_for_protocols(&engine.store.conn, 10)?;
+    let chosen = crate::store::cases::closed_for_protocols(engine.store.db(), 10)?;
     let html_only = crate::records::files::Printer { chromium: None };
     for id in &chosen {
         crate::records::protocol::write(&mut engine, id, &archive, &html_only, "demo", end)?;
@@ -276,7 +276,7 @@ pub fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
     let protocols = chosen.len();
 
     // A review whose window shows flagged accesses, to look at.
-    let sampled = crate::store::evidence::first_judged_case(&engine.store.conn, "sampling")?;
+    let sampled = crate::store::evidence::first_judged_case(engine.store.db(), "sampling")?;
 
     // The SAS's year-end summary (the tick also emailed it on 15 December).
     let summary =

@@ -70,7 +70,7 @@ pub fn explain(env: &Env, args: ExplainArgs) -> Result<u8> {
         && let Some(next) = crontab.next_after(routine.timezone, now)
     {
         let store = crate::store::Store::open(&env.global.db)?;
-        let rule = match crate::engine::rounds::log_horizon(&store.conn, s, &routine, next)? {
+        let rule = match crate::engine::rounds::log_horizon(store.db(), s, &routine, next)? {
             Some(_) => {
                 "den inlästa loggen täcker perioden, så intervallet dras kring användarens åtkomster"
             }

@@ -118,7 +118,7 @@ pub fn tick(env: &Env, args: TickArgs) -> Result<u8> {
     if let Some(hours) = env.config.mail.send_hours
         && !hours.allows(now, env.config.timezone)
     {
-        let (queued, _, _) = crate::store::outbox::counts(&engine.store.conn)?;
+        let (queued, _, _) = crate::store::outbox::counts(engine.store.db())?;
         if queued > 0 {
             eprintln!(
                 "{queued} emails wait for the send hours (mail.send_hours): the next opening is {}",
@@ -277,13 +277,13 @@ pub struct CaseOpenArgs {
 /// The person `given` names: a person id of the roster, or the account of exactly one person.
 fn subject_person(env: &Env, given: &str) -> Result<String> {
     let store = open_store(env)?;
-    let known: bool = crate::store::roster::people(&store.conn)?
+    let known: bool = crate::store::roster::people(store.db())?
         .iter()
         .any(|p| p.id == given);
     if known {
         return Ok(given.to_string());
     }
-    let holders = crate::store::roster::holders_of_account(&store.conn, given)?;
+    let holders = crate::store::roster::holders_of_account(store.db(), given)?;
     let people: std::collections::BTreeSet<&str> =
         holders.iter().map(|(_, p)| p.as_str()).collect();
     match people.into_iter().collect::<Vec<_>>().as_slice() {
@@ -303,13 +303,13 @@ pub fn case_json(
     old: &engine::OldVersions,
     c: &case_db::CaseRow,
 ) -> Result<Value> {
-    let open = case_db::open_task(&store.conn, &c.id)?;
+    let open = case_db::open_task(store.db(), &c.id)?;
     let outcomes: Vec<String> = match (&open, c.closed_at.is_none()) {
         (Some(task), true) => {
             let current = engine_routines.iter().find(|r| r.hash == c.routine_hash);
             let stored = match current {
                 Some(_) => None,
-                None => old.get(&store.conn, &c.routine_hash).ok(),
+                None => old.get(store.db(), &c.routine_hash).ok(),
             };
             current
                 .or(stored.as_deref())
@@ -361,7 +361,7 @@ pub fn case(env: &Env, cmd: CaseCommand) -> Result<u8> {
                 // Streamed as one array, so memory stays flat in the number of cases.
                 let mut first = true;
                 println!("[");
-                case_db::for_each(&store.conn, &filter, |c| {
+                case_db::for_each(store.db(), &filter, |c| {
                     let v = case_json(&store, &routines, &old, &c)?;
                     let text =
                         serde_json::to_string(&v).map_err(|e| Error::runtime(e.to_string()))?;
@@ -373,17 +373,17 @@ pub fn case(env: &Env, cmd: CaseCommand) -> Result<u8> {
             } else {
                 // Names beside ids, for people; `--json` is for scripts.
                 let names: std::collections::HashMap<String, String> =
-                    crate::store::roster::people(&store.conn)?
+                    crate::store::roster::people(store.db())?
                         .into_iter()
                         .map(|p| (p.id, p.name))
                         .collect();
-                let units = crate::store::roster::units(&store.conn)?;
+                let units = crate::store::roster::units(store.db())?;
                 println!(
                     "{:<16} {:<20} {:<28} {:<24} {:<10} {:<30}",
                     "CASE", "ROUTINE", "UNIT", "STATE", "DUE", "ASSIGNEE"
                 );
-                case_db::for_each(&store.conn, &filter, |c| {
-                    let open = case_db::open_task(&store.conn, &c.id)?;
+                case_db::for_each(store.db(), &filter, |c| {
+                    let open = case_db::open_task(store.db(), &c.id)?;
                     let unit = match units.get(&c.unit_id) {
                         Some((name, _)) => format!("{} {name}", c.unit_id),
                         None => c.unit_id.clone(),
@@ -416,8 +416,8 @@ pub fn case(env: &Env, cmd: CaseCommand) -> Result<u8> {
             let store = open_store(env)?;
             let routines = current_routines(env);
             let old = engine::OldVersions::default();
-            let c = case_db::require(&store.conn, &args.id)?;
-            let history = audit::case_history(&store.conn, &c.id)?;
+            let c = case_db::require(store.db(), &args.id)?;
+            let history = audit::case_history(store.db(), &c.id)?;
             if args.json {
                 let mut v = case_json(&store, &routines, &old, &c)?;
                 v["history"] =
@@ -548,8 +548,7 @@ pub fn case(env: &Env, cmd: CaseCommand) -> Result<u8> {
             let mut engine = open_engine(env, now)?;
             let id = engine.open_case(&req, now)?;
             // Who was told: the people who must act first.
-            for (purpose, to) in crate::store::outbox::recipients_of_case(&engine.store.conn, &id)?
-            {
+            for (purpose, to) in crate::store::outbox::recipients_of_case(engine.store.db(), &id)? {
                 let what = match purpose.as_str() {
                     "task" => "the task",
                     "inform" => "for information",
@@ -558,7 +557,7 @@ pub fn case(env: &Env, cmd: CaseCommand) -> Result<u8> {
                 eprintln!("{id}: emailed {to} ({what})");
             }
             if args.json {
-                let c = case_db::require(&engine.store.conn, &id)?;
+                let c = case_db::require(engine.store.db(), &id)?;
                 print_json(&case_json(
                     &engine.store,
                     &engine.routines,
@@ -620,7 +619,7 @@ pub fn round(env: &Env, cmd: RoundCommand) -> Result<u8> {
     let store = open_store(env)?;
     match cmd {
         RoundCommand::List(args) => {
-            let rows = round_db::list(&store.conn, args.routine.as_deref())?;
+            let rows = round_db::list(store.db(), args.routine.as_deref())?;
             if args.json {
                 print_json(&rows)?;
             } else {
@@ -638,9 +637,9 @@ pub fn round(env: &Env, cmd: RoundCommand) -> Result<u8> {
             Ok(0)
         }
         RoundCommand::Show(args) => {
-            let r = round_db::get(&store.conn, args.id)?
+            let r = round_db::get(store.db(), args.id)?
                 .ok_or_else(|| Error::usage(format!("no round {}", args.id)))?;
-            let members = round_db::members(&store.conn, r.id)?;
+            let members = round_db::members(store.db(), r.id)?;
             let drawn: Vec<&round_db::MemberRow> =
                 members.iter().filter(|m| m.drawn.is_some()).collect();
             let command = format!("loggkoll round redraw {}", r.id);
@@ -713,7 +712,7 @@ pub struct JsonArg {
 pub fn audit_cmd(env: &Env, cmd: AuditCommand) -> Result<u8> {
     let AuditCommand::Verify(args) = cmd;
     let store = open_store(env)?;
-    let v = audit::verify(&store.conn)?;
+    let v = audit::verify(store.db())?;
     if args.json {
         print_json(&json!({
             "entries": v.entries,
@@ -792,7 +791,7 @@ pub fn outbox_cmd(env: &Env, cmd: OutboxCommand) -> Result<u8> {
         )));
     }
     let store = open_store(env)?;
-    let rows = outbox::list(&store.conn, args.status.as_deref())?;
+    let rows = outbox::list(store.db(), args.status.as_deref())?;
     if args.json {
         print_json(&rows)?;
     } else {
@@ -876,7 +875,7 @@ pub fn delegation(env: &Env, cmd: DelegationCommand) -> Result<u8> {
             Ok(0)
         }
         DelegationCommand::List(args) => {
-            let list = store::roster::delegations(&store.conn)?;
+            let list = store::roster::delegations(store.db())?;
             if args.json {
                 print_json(&list)?;
             } else {

@@ -216,7 +216,7 @@ fn choose_format(
 
 fn logs_list(env: &Env, args: LogsListArgs) -> Result<u8> {
     let store = open_store(env)?;
-    let rows = crate::store::records::imports(&store.conn)?;
+    let rows = crate::store::records::imports(store.db())?;
     if args.json {
         let list: Vec<serde_json::Value> = rows
             .iter()
@@ -256,7 +256,7 @@ fn logs_list(env: &Env, args: LogsListArgs) -> Result<u8> {
 
 fn logs_coverage(env: &Env, args: LogsListArgs) -> Result<u8> {
     let store = open_store(env)?;
-    let coverage = crate::evidence::coverage::by_system(&store.conn)?;
+    let coverage = crate::evidence::coverage::by_system(store.db())?;
     if args.json {
         return print_json(&coverage).map(|()| 0);
     }

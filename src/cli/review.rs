@@ -432,10 +432,10 @@ pub fn radar(env: &Env, args: RadarArgs) -> Result<u8> {
             )));
         }
     }
-    let org = crate::engine::org::Org::load(&store.conn)?;
+    let org = crate::engine::org::Org::load(store.db())?;
     let routines: Vec<&crate::routine::Routine> = routines.iter().collect();
     let rows = crate::evidence::radar::radar(
-        &store.conn,
+        store.db(),
         &org,
         &routines,
         &crate::evidence::radar::Scope {

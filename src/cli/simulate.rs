@@ -58,7 +58,7 @@ pub fn run_cmd(env: &Env, args: SimulateArgs) -> Result<u8> {
     store.relax_durability()?;
     // The same seed simulates the same year.
     crate::store::meta_set(
-        &store.conn,
+        store.db(),
         "install_seed",
         &format!("simulate-{}", args.seed),
     )?;

@@ -141,7 +141,7 @@ pub fn run(env: &Env, cmd: UserCommand) -> Result<u8> {
             check_name(&args.name)?;
             let now = env.now()?;
             let mut store = open_store(env)?;
-            if db::password_hash(&store.conn, &args.name)?.is_some() {
+            if db::password_hash(store.db(), &args.name)?.is_some() {
                 return Err(Error::bad_input(format!(
                     "account `{}` exists; `loggkoll user password {}` sets a new password",
                     args.name, args.name
@@ -170,7 +170,7 @@ pub fn run(env: &Env, cmd: UserCommand) -> Result<u8> {
         UserCommand::Password(args) => {
             let now = env.now()?;
             let mut store = open_store(env)?;
-            if db::password_hash(&store.conn, &args.name)?.is_none() {
+            if db::password_hash(store.db(), &args.name)?.is_none() {
                 return Err(Error::bad_input(format!("no account `{}`", args.name)));
             }
             let hash = password::hash(&read_password()?)?;
@@ -186,7 +186,7 @@ pub fn run(env: &Env, cmd: UserCommand) -> Result<u8> {
         }
         UserCommand::List(args) => {
             let store = open_store(env)?;
-            let users = db::users(&store.conn)?;
+            let users = db::users(store.db())?;
             if args.json {
                 let text = serde_json::to_string_pretty(&users)
                     .map_err(|e| Error::runtime(e.to_string()))?;

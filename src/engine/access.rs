@@ -10,6 +10,7 @@ use super::{Ctx, Engine, deadline};
 use crate::evidence::access::{self as rules, Keep, Review};
 use crate::routine::Routine;
 use crate::routine::model::{CaseKind, ResultCategory, StateIx};
+use crate::store::Db;
 use crate::store::access as db;
 use crate::store::audit::{self, Event};
 use crate::store::cases::{self as cases_db, CaseRow, NewCase};
@@ -17,13 +18,12 @@ use crate::store::rounds::{self as rounds_db, NewRound};
 use crate::store::ts;
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
-use rusqlite::Connection;
 use serde_json::json;
 
 /// Opens the review of `occurrence` (inside the caller's transaction): a case per unit with
 /// account holders; `None` when the round exists already.
 pub fn run(
-    conn: &Connection,
+    conn: &Db,
     ctx: &Ctx,
     routine: &Routine,
     occurrence: DateTime<Utc>,
@@ -89,7 +89,7 @@ pub fn run(
 
 /// The review of access-rights case `case` at `now`.
 pub fn review_of(
-    conn: &Connection,
+    conn: &Db,
     routine: &Routine,
     case: &CaseRow,
     now: DateTime<Utc>,
@@ -107,7 +107,7 @@ pub fn review_of(
 /// Why the outcome that closes `case`'s review (to `next`) is refused, if it is: a flagged
 /// account is undecided.
 pub fn closing_refusal(
-    conn: &Connection,
+    conn: &Db,
     routine: &Routine,
     case: &CaseRow,
     next: StateIx,
@@ -157,15 +157,15 @@ impl Engine {
     pub fn account_review(&mut self, case_id: &str, now: DateTime<Utc>) -> Result<Review> {
         self.refresh_org()?;
         let (store, ctx) = self.parts();
-        let case = cases_db::require(&store.conn, case_id)?;
-        let routine = ctx.version(&store.conn, &case.routine_hash)?;
+        let case = cases_db::require(store.db(), case_id)?;
+        let routine = ctx.version(store.db(), &case.routine_hash)?;
         if routine.kind != CaseKind::AccessRights {
             return Err(Error::bad_input(format!(
                 "case {} is a {} case, not an access-rights review",
                 case.id, case.kind
             )));
         }
-        review_of(&store.conn, &routine, &case, now)
+        review_of(store.db(), &routine, &case, now)
     }
 
     /// Records a decision (one transaction, audited; the account and comment are personal).

@@ -10,13 +10,13 @@ use super::{Ctx, Engine};
 use crate::roster::Role;
 use crate::routine::Routine;
 use crate::routine::model::{CaseKind, StateIx};
+use crate::store::Db;
 use crate::store::audit::{self, Event};
 use crate::store::cases::{self as db, NewCase, NewTask, TaskRow};
 use crate::store::ts;
 use crate::templates::Purpose;
 use crate::{Error, Result};
 use chrono::{DateTime, Datelike, Utc};
-use rusqlite::Connection;
 use serde_json::json;
 
 /// What entering a state did; the caller records it in the audit trail with its own event.
@@ -59,7 +59,7 @@ impl Entered {
 /// first reminder or escalation scheduled and its assignee emailed; a final state closes the
 /// case. Roles informed without a task get one notice each.
 pub fn enter(
-    conn: &Connection,
+    conn: &Db,
     ctx: &Ctx,
     routine: &Routine,
     case: &CaseFacts,
@@ -272,7 +272,7 @@ pub struct AnswerRequest<'a> {
 /// Records an answer inside the caller's transaction: validates it against the compiled graph,
 /// the people allowed and the comment rule, then moves the case on.
 pub fn answer_in(
-    conn: &Connection,
+    conn: &Db,
     ctx: &Ctx,
     req: &AnswerRequest,
     now: DateTime<Utc>,
@@ -507,7 +507,7 @@ impl Engine {
                 if org.person(id).is_none() {
                     return Err(Refusal::SubjectUnknown { person: id.clone() }.into());
                 }
-                crate::store::roster::first_account(&store.conn, id, &system)?
+                crate::store::roster::first_account(store.db(), id, &system)?
             }
         };
         if let Some(client) = &req.client {
@@ -626,7 +626,7 @@ impl Engine {
 }
 
 /// The next case reference of `routine` at `now` (`TRE-2027-0042`).
-pub(super) fn next_id(conn: &Connection, routine: &Routine, now: DateTime<Utc>) -> Result<String> {
+pub(super) fn next_id(conn: &Db, routine: &Routine, now: DateTime<Utc>) -> Result<String> {
     let year = now.with_timezone(&routine.timezone).year();
     db::next_reference(conn, &routine.reference_prefix, year)
 }
@@ -636,7 +636,7 @@ pub(super) fn next_id(conn: &Connection, routine: &Routine, now: DateTime<Utc>) 
 /// Every way a case opens — ad hoc, an information case, an access-rights review — goes
 /// through here; a round's cases have their own entry with the draw (`rounds`).
 pub(super) fn start_case(
-    conn: &Connection,
+    conn: &Db,
     ctx: &Ctx,
     routine: &Routine,
     id: &str,

@@ -21,7 +21,7 @@ impl Engine {
         }
         let day = crate::store::date(local.date_naive());
         let mut written = 0;
-        for recipient in outbox::held_recipients(&self.store.conn)? {
+        for recipient in outbox::held_recipients(self.store.db())? {
             let tx = self.store.write()?;
             if outbox::has_digest(&tx, &recipient, &day)? {
                 continue;

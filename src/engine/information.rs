@@ -19,7 +19,7 @@ impl Engine {
     /// Opens the information cases due at `now`; how many.
     pub(super) fn tick_information(&mut self, now: DateTime<Utc>) -> Result<usize> {
         let (store, ctx) = self.parts();
-        let waiting = info::due(&store.conn)?;
+        let waiting = info::due(store.db())?;
         let routines: Vec<&crate::routine::Routine> = ctx
             .current
             .iter()
@@ -90,7 +90,7 @@ impl Engine {
 
 /// Opens `routine`'s information case for `due` (inside the caller's transaction).
 fn open(
-    tx: &rusqlite::Connection,
+    tx: &crate::store::Db,
     ctx: &super::Ctx,
     routine: &crate::routine::Routine,
     due: &info::Due,

@@ -14,13 +14,13 @@ use super::{Engine, deadline};
 use crate::evidence::{self, Evidence, Verdict};
 use crate::routine::Routine;
 use crate::routine::model::{ResultCategory, StateIx};
+use crate::store::Db;
 use crate::store::audit::{self, Event};
 use crate::store::cases::{self as db, CaseRow};
 use crate::store::evidence::{self as edb, Judgement};
 use crate::store::ts;
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
-use rusqlite::Connection;
 use serde_json::json;
 
 /// The longest comment kept, in characters.
@@ -120,7 +120,7 @@ pub fn no_finding_refusal(ev: &Evidence, outcome: &str) -> Option<String> {
 /// The evidence of `case` when there is log to show (`None` without a period, a user or client,
 /// or any imported log near the period: then there is nothing to judge).
 pub fn evidence_if_any(
-    conn: &Connection,
+    conn: &Db,
     org: &super::org::Org,
     routine: &Routine,
     case: &CaseRow,
@@ -148,11 +148,11 @@ impl Engine {
     /// The evidence of case `case_id` (any state, not purged).
     pub fn evidence(&mut self, case_id: &str, now: DateTime<Utc>) -> Result<Evidence> {
         self.refresh_org()?;
-        let case = db::require(&self.store.conn, case_id)?;
+        let case = db::require(self.store.db(), case_id)?;
         crate::records::protocol::require_details(&case)?;
         let (store, ctx) = self.parts();
-        let routine = ctx.version(&store.conn, &case.routine_hash)?;
-        evidence::evidence_of(&store.conn, ctx.org, &routine, &case, now)
+        let routine = ctx.version(store.db(), &case.routine_hash)?;
+        evidence::evidence_of(store.db(), ctx.org, &routine, &case, now)
     }
 
     /// The evidence of case `case_id` when there is log near its period (see
@@ -163,10 +163,10 @@ impl Engine {
         now: DateTime<Utc>,
     ) -> Result<Option<Evidence>> {
         self.refresh_org()?;
-        let case = db::require(&self.store.conn, case_id)?;
+        let case = db::require(self.store.db(), case_id)?;
         let (store, ctx) = self.parts();
-        let routine = ctx.version(&store.conn, &case.routine_hash)?;
-        evidence_if_any(&store.conn, ctx.org, &routine, &case, now)
+        let routine = ctx.version(store.db(), &case.routine_hash)?;
+        evidence_if_any(store.db(), ctx.org, &routine, &case, now)
     }
 
     /// Records a judgement (see the module documentation) in one durable transaction.

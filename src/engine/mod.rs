@@ -70,7 +70,7 @@ impl std::ops::Deref for RoutineRef<'_> {
 impl<'e> Ctx<'e> {
     /// The routine version `hash` (a case stays on the version it started on); an older version
     /// is compiled from its stored text the first time it is needed.
-    pub fn version(&self, conn: &rusqlite::Connection, hash: &str) -> Result<RoutineRef<'e>> {
+    pub fn version(&self, conn: &crate::store::Db, hash: &str) -> Result<RoutineRef<'e>> {
         if let Some(r) = self.current.iter().find(|r| r.hash == hash) {
             return Ok(RoutineRef::Current(r));
         }
@@ -111,12 +111,12 @@ impl Engine {
         now: DateTime<Utc>,
     ) -> Result<Engine> {
         let _ = now;
-        let secret = store::meta_get(&store.conn, "link_secret")?
+        let secret = store::meta_get(store.db(), "link_secret")?
             .ok_or_else(|| Error::runtime("the database has no link secret"))?;
-        let seed = store::meta_get(&store.conn, "install_seed")?
+        let seed = store::meta_get(store.db(), "install_seed")?
             .ok_or_else(|| Error::runtime("the database has no installation seed"))?;
         let engine = Engine {
-            org: Org::load(&store.conn)?,
+            org: Org::load(store.db())?,
             store,
             config,
             templates,
@@ -132,8 +132,8 @@ impl Engine {
 
     /// Reloads the organisation when the roster or the delegations changed.
     pub fn refresh_org(&mut self) -> Result<()> {
-        if org::current_version(&self.store.conn)? != self.org.version {
-            self.org = Org::load(&self.store.conn)?;
+        if org::current_version(self.store.db())? != self.org.version {
+            self.org = Org::load(self.store.db())?;
         }
         Ok(())
     }
@@ -182,7 +182,7 @@ impl Engine {
 }
 
 /// Records `routine`'s text under its hash (once), in the transaction that first uses it.
-pub fn register(conn: &rusqlite::Connection, routine: &Routine, now: DateTime<Utc>) -> Result<()> {
+pub fn register(conn: &crate::store::Db, routine: &Routine, now: DateTime<Utc>) -> Result<()> {
     store::rounds::register_version(
         conn,
         &routine.hash,
@@ -203,7 +203,7 @@ pub struct OldVersions(std::sync::Mutex<HashMap<String, Arc<Routine>>>);
 
 impl OldVersions {
     /// Version `hash`, compiled now when it was not yet.
-    pub fn get(&self, conn: &rusqlite::Connection, hash: &str) -> Result<Arc<Routine>> {
+    pub fn get(&self, conn: &crate::store::Db, hash: &str) -> Result<Arc<Routine>> {
         if let Some(r) = self.lock().get(hash) {
             return Ok(r.clone());
         }
@@ -226,7 +226,7 @@ impl OldVersions {
 pub fn version_among(
     current: &[Arc<Routine>],
     old: &OldVersions,
-    conn: &rusqlite::Connection,
+    conn: &crate::store::Db,
     hash: &str,
 ) -> Result<Arc<Routine>> {
     match current.iter().find(|r| r.hash == hash) {
@@ -239,7 +239,7 @@ pub fn version_among(
 /// on their version and finish there, but the author should know). A database that is not
 /// loggkoll's (or is empty) gives none.
 pub fn open_states_removed(
-    conn: &rusqlite::Connection,
+    conn: &crate::store::Db,
     routines: &[Routine],
 ) -> Vec<crate::routine::Diagnostic> {
     let rows = match crate::store::cases::open_states(conn) {
@@ -282,7 +282,7 @@ pub fn open_states_removed(
 }
 
 /// Compiles a stored routine version without template checks (templates may have moved on).
-pub fn compile_stored(conn: &rusqlite::Connection, hash: &str) -> Result<Routine> {
+pub fn compile_stored(conn: &crate::store::Db, hash: &str) -> Result<Routine> {
     let (path, text) = store::rounds::version_source(conn, hash)?
         .ok_or_else(|| Error::runtime(format!("routine version {hash} is not in the database")))?;
     let compiled = routine::compile(

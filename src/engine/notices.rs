@@ -9,12 +9,12 @@ use super::deadline;
 use crate::links::{self, Claims};
 use crate::routine::Routine;
 use crate::routine::model::State;
+use crate::store::Db;
 use crate::store::outbox::{self, NewMessage};
 use crate::store::roster::PersonInfo;
 use crate::templates::Purpose;
 use crate::{Error, Result};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use rusqlite::Connection;
 use serde_json::{Value, json};
 
 /// The case facts a notice may use.
@@ -76,7 +76,7 @@ pub fn link(
 /// step's task email with a link of link generation `generation`.
 #[allow(clippy::too_many_arguments)]
 pub fn queue_step(
-    conn: &Connection,
+    conn: &Db,
     ctx: &Ctx,
     routine: &Routine,
     state: &State,
@@ -110,7 +110,7 @@ pub fn queue_step(
 }
 
 /// Writes `notice` to the outbox: the template and the values to render it with.
-pub fn queue(conn: &Connection, ctx: &Ctx, notice: &Notice, now: DateTime<Utc>) -> Result<i64> {
+pub fn queue(conn: &Db, ctx: &Ctx, notice: &Notice, now: DateTime<Utc>) -> Result<i64> {
     let routine = notice.routine;
     let link = match notice.task_id {
         // A notice "för kännedom" opens the step read-only, whoever follows it.

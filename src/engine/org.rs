@@ -4,9 +4,9 @@
 
 use crate::Result;
 use crate::roster::Role;
+use crate::store::Db;
 use crate::store::roster::{self as db, Delegation, PersonInfo};
 use chrono::NaiveDate;
-use rusqlite::Connection;
 use std::collections::HashMap;
 
 #[derive(Debug, Default)]
@@ -30,20 +30,20 @@ pub struct Assignment {
 /// The key in `meta` that counts changes to the roster and delegations.
 pub const VERSION_KEY: &str = "org_version";
 
-pub fn current_version(conn: &Connection) -> Result<i64> {
+pub fn current_version(conn: &Db) -> Result<i64> {
     Ok(crate::store::meta_get(conn, VERSION_KEY)?
         .and_then(|v| v.parse().ok())
         .unwrap_or(0))
 }
 
 /// Marks the organisation as changed (call in the transaction that changes it).
-pub fn bump_version(conn: &Connection) -> Result<()> {
+pub fn bump_version(conn: &Db) -> Result<()> {
     let next = current_version(conn)? + 1;
     crate::store::meta_set(conn, VERSION_KEY, &next.to_string())
 }
 
 impl Org {
-    pub fn load(conn: &Connection) -> Result<Org> {
+    pub fn load(conn: &Db) -> Result<Org> {
         Ok(Org {
             units: db::units(conn)?,
             holders: db::role_holders(conn)?,

@@ -18,7 +18,7 @@ impl Engine {
     /// employment ends.
     pub fn reassign_orphans(&mut self, now: DateTime<Utc>) -> Result<usize> {
         let day = now.with_timezone(&self.config.timezone).date_naive();
-        let version = super::org::current_version(&self.store.conn)?;
+        let version = super::org::current_version(self.store.db())?;
         if let Some((checked, until)) = self.reassign_checked
             && checked == version
             && until.is_none_or(|u| day <= u)
@@ -26,7 +26,7 @@ impl Engine {
             return Ok(0);
         }
         let today = crate::store::date(day);
-        let next_end = crate::store::roster::next_employment_end(&self.store.conn, &today)?;
+        let next_end = crate::store::roster::next_employment_end(self.store.db(), &today)?;
         let until = next_end
             .as_deref()
             .map(crate::store::parse_date)
@@ -38,10 +38,10 @@ impl Engine {
 
     fn reassign_now(&mut self, now: DateTime<Utc>, today: &str) -> Result<usize> {
         // Those who have left (few), then their open steps through the assignee index.
-        let gone = crate::store::roster::gone(&self.store.conn, today)?;
+        let gone = crate::store::roster::gone(self.store.db(), today)?;
         let mut orphans: Vec<(i64, String)> = Vec::new();
         for person in &gone {
-            orphans.extend(db::open_tasks_of(&self.store.conn, person)?);
+            orphans.extend(db::open_tasks_of(self.store.db(), person)?);
         }
         orphans.sort();
         if orphans.is_empty() {

@@ -12,6 +12,7 @@ use crate::routine::Routine;
 use crate::routine::chance;
 use crate::routine::duration::{Period, Unit};
 use crate::routine::model::{CatchUp, Sampling, Trigger};
+use crate::store::Db;
 use crate::store::audit::{self, Event};
 use crate::store::cases::{self as db, NewCase};
 use crate::store::roster;
@@ -19,7 +20,6 @@ use crate::store::rounds::{self as rounds_db, NewRound};
 use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha20Rng;
-use rusqlite::Connection;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -119,7 +119,7 @@ fn look_back(s: &Sampling, routine: &Routine, occurrence: DateTime<Utc>) -> Date
 /// covers any of the look-back period of `system`; `None` (windows drawn without the log)
 /// otherwise.
 pub fn log_horizon(
-    conn: &Connection,
+    conn: &Db,
     s: &Sampling,
     routine: &Routine,
     occurrence: DateTime<Utc>,
@@ -141,7 +141,7 @@ pub fn log_horizon(
 /// the round draws from the log (`horizon`) and the user was active; else as [`window`].
 #[allow(clippy::too_many_arguments)]
 fn drawn_window(
-    conn: &Connection,
+    conn: &Db,
     rng: &mut ChaCha20Rng,
     s: &Sampling,
     routine: &Routine,
@@ -192,7 +192,7 @@ pub struct RoundSummary {
 
 /// Draws the round of `occurrence` (inside the caller's transaction); `None` when it exists.
 pub fn run(
-    conn: &Connection,
+    conn: &Db,
     ctx: &Ctx,
     routine: &Routine,
     occurrence: DateTime<Utc>,
@@ -340,7 +340,7 @@ pub fn run(
 /// from the store, so a redraw later gives the same result. Returns the RNG too, which goes on to
 /// draw the review windows.
 fn draw_round(
-    conn: &Connection,
+    conn: &Db,
     routine: &Routine,
     sampling: &Sampling,
     crontab: &crate::schedule::Crontab,
@@ -405,7 +405,7 @@ pub struct Redraw {
 /// Draws round `round_id` again from its recorded seed and population, and the draws of the
 /// routine's earlier rounds, and compares the result with what was recorded.
 pub fn redraw(store: &crate::store::Store, round_id: i64) -> Result<Redraw> {
-    let conn = &store.conn;
+    let conn = store.db();
     let round = rounds_db::get(conn, round_id)?
         .ok_or_else(|| crate::Error::usage(format!("no round {round_id}")))?;
     let routine = super::compile_stored(conn, &round.routine_hash)?;

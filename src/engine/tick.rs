@@ -65,7 +65,7 @@ impl Engine {
 
     fn tick_rounds(&mut self, now: DateTime<Utc>, report: &mut TickReport) -> Result<()> {
         // Nothing is drawn before there is a roster to draw from.
-        let Some(first_roster) = roster::first_import_at(&self.store.conn)? else {
+        let Some(first_roster) = roster::first_import_at(self.store.db())? else {
             return Ok(());
         };
         let mut work: Vec<(DateTime<Utc>, usize)> = Vec::new();
@@ -75,7 +75,7 @@ impl Engine {
             if !matches!(routine.trigger, Trigger::Schedule { .. }) || !scheduled {
                 continue;
             }
-            let from = rounds_db::last_occurrence(&self.store.conn, &routine.id)?
+            let from = rounds_db::last_occurrence(self.store.db(), &routine.id)?
                 .map_or(first_roster, |last| last.max(first_roster));
             let (due, last) = rounds::due(routine, from, now);
             work.extend(due.into_iter().map(|t| (t, i)));
@@ -111,7 +111,7 @@ impl Engine {
     fn tick_timers(&mut self, now: DateTime<Utc>) -> Result<Fired> {
         let mut fired = Fired::default();
         loop {
-            let due = db::due_timers(&self.store.conn, now, TIMER_BATCH)?;
+            let due = db::due_timers(self.store.db(), now, TIMER_BATCH)?;
             if due.is_empty() {
                 break;
             }
@@ -157,7 +157,7 @@ impl Engine {
         let organisation = self.config.organisation.clone();
         let base_url = self.config.base_url.clone();
         let folder = dir.join("failed").display().to_string();
-        let notify = |tx: &rusqlite::Transaction, file: &str, error_file: &str| -> Result<()> {
+        let notify = |tx: &crate::store::Tx, file: &str, error_file: &str| -> Result<()> {
             let Some(contact) = &contact else {
                 return Ok(());
             };

@@ -7,11 +7,11 @@ use super::deadline;
 use super::notices::{self, CaseFacts, Notice};
 use crate::Result;
 use crate::roster::Role;
+use crate::store::Db;
 use crate::store::audit::{self, Event};
 use crate::store::cases::{self as db, DueTimer};
 use crate::templates::Purpose;
 use chrono::{DateTime, Utc};
-use rusqlite::Connection;
 use serde_json::json;
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -22,7 +22,7 @@ pub struct Fired {
 
 /// Fires `timer` (inside the caller's transaction).
 pub fn fire(
-    conn: &Connection,
+    conn: &Db,
     ctx: &Ctx,
     timer: &DueTimer,
     now: DateTime<Utc>,

@@ -14,11 +14,11 @@ use crate::links::Claims;
 use crate::roster::Role;
 use crate::routine::Routine;
 use crate::routine::explain::system_title;
+use crate::store::Db;
 use crate::store::cases::{self as db, CaseRow, TaskRow};
 use crate::store::parse_ts;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use rusqlite::Connection;
 use serde::Serialize;
 use std::sync::{Arc, RwLock};
 
@@ -40,7 +40,7 @@ impl Engine {
             secret: self.secret.clone(),
             current: self.routines.iter().cloned().map(Arc::new).collect(),
             old: self.old.snapshot(),
-            org: RwLock::new(Arc::new(Org::load(&self.store.conn)?)),
+            org: RwLock::new(Arc::new(Org::load(self.store.db())?)),
         })
     }
 }
@@ -251,12 +251,12 @@ impl Views {
     }
 
     /// Routine version `hash`: a current one, or an older one compiled from the store once.
-    pub fn version(&self, conn: &Connection, hash: &str) -> Result<Arc<Routine>> {
+    pub fn version(&self, conn: &Db, hash: &str) -> Result<Arc<Routine>> {
         super::version_among(&self.current, &self.old, conn, hash)
     }
 
     /// The organisation, reloaded when the roster or the delegations changed since.
-    pub fn org(&self, conn: &Connection) -> Result<Arc<Org>> {
+    pub fn org(&self, conn: &Db) -> Result<Arc<Org>> {
         let version = org::current_version(conn)?;
         {
             let org = self.org.read().unwrap_or_else(|p| p.into_inner());
@@ -312,7 +312,7 @@ impl Views {
     /// The page of the task a verified link names; `None` when the task no longer exists.
     pub fn task_page(
         &self,
-        conn: &Connection,
+        conn: &Db,
         claims: &Claims,
         now: DateTime<Utc>,
     ) -> Result<Option<TaskPage>> {
@@ -511,7 +511,7 @@ impl Views {
     /// `identities` (someone who may answer).
     pub fn evidence_shown(
         &self,
-        conn: &Connection,
+        conn: &Db,
         org: &Org,
         routine: &Routine,
         case: &CaseRow,

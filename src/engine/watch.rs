@@ -72,7 +72,7 @@ pub fn add(
     Ok(id)
 }
 
-fn require_person(conn: &rusqlite::Connection, by: &str) -> Result<()> {
+fn require_person(conn: &crate::store::Db, by: &str) -> Result<()> {
     if db::staff(conn, by)?.is_none_or(|s| s.removed_on.is_some()) {
         return Err(Error::bad_input(format!(
             "--by: no person `{by}` in the roster"
@@ -108,7 +108,7 @@ pub fn remove(store: &mut Store, id: i64, by: &str, now: DateTime<Utc>) -> Resul
 
 /// Every entry; `in_force` on `day`.
 pub fn list(store: &Store) -> Result<Vec<WatchEntry>> {
-    db::watch_entries(&store.conn)
+    db::watch_entries(store.db())
 }
 
 /// Whether an entry is in force on `day`.
@@ -123,7 +123,7 @@ pub fn in_force(e: &WatchEntry, day: NaiveDate) -> bool {
 
 /// Purges the entries no longer in force on `day` (inside the caller's transaction): their
 /// client and reason go, and the personal details of their audit entries. Returns their ids.
-pub fn purge(conn: &rusqlite::Connection, day: NaiveDate, now: DateTime<Utc>) -> Result<Vec<i64>> {
+pub fn purge(conn: &crate::store::Db, day: NaiveDate, now: DateTime<Utc>) -> Result<Vec<i64>> {
     let ids = db::watch_to_purge(conn, day)?;
     for id in &ids {
         db::purge_watch(conn, *id, now)?;

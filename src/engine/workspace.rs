@@ -176,7 +176,7 @@ pub struct Found {
 /// (exactly, any case), else (a part of) a name; removed people are left out; at most `limit`,
 /// by name.
 pub fn find_people(
-    conn: &rusqlite::Connection,
+    conn: &crate::store::Db,
     org: &super::org::Org,
     text: &str,
     limit: usize,

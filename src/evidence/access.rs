@@ -12,12 +12,12 @@
 //! system's administrator). Rules only: the facts come from `store::access`.
 
 use super::assess::Said;
+use crate::store::Db;
 use crate::store::access::{self as db, Decision};
 use crate::store::logindex;
 use crate::store::records::string_id;
 use crate::{Error, Result};
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::Connection;
 use serde::Serialize;
 
 /// A decision on an account.
@@ -109,7 +109,7 @@ pub struct Review {
 
 /// The review of access-rights case `case` (unit `unit`, systems `systems`) on `today`.
 pub fn review(
-    conn: &Connection,
+    conn: &Db,
     case: &str,
     unit: &str,
     systems: &[String],
@@ -257,7 +257,7 @@ pub fn review(
 }
 
 /// (accesses from `unit`, all accesses) of `account` in the log.
-fn units_of(conn: &Connection, system: &str, account: &str, unit: i64) -> Result<(u64, u64)> {
+fn units_of(conn: &Db, system: &str, account: &str, unit: i64) -> Result<(u64, u64)> {
     let (mut here, mut all) = (0, 0);
     for d in logindex::digests_of(conn, system, account, i64::MIN, i64::MAX)? {
         for e in &d.entries {

@@ -91,7 +91,7 @@ impl Texts {
     /// Reads the texts of `ids` not known yet.
     pub fn load(
         &mut self,
-        conn: &rusqlite::Connection,
+        conn: &crate::store::Db,
         ids: impl IntoIterator<Item = u32>,
     ) -> crate::Result<()> {
         let mut missing: Vec<u32> = ids.into_iter().filter(|id| !self.contains(*id)).collect();

@@ -17,11 +17,11 @@ use crate::engine::org::Org;
 use crate::records::logs;
 use crate::routine::Routine;
 use crate::routine::model::EvidenceRules;
+use crate::store::Db;
 use crate::store::cases::CaseRow;
 use crate::store::evidence::{self as db, Judgement, LogRow};
 use crate::store::{logindex, parse_ts, records as rdb};
 use chrono::{DateTime, Utc};
-use rusqlite::Connection;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
 
@@ -218,7 +218,7 @@ pub fn fact(e: &logindex::Entry) -> Fact {
 /// The facts of `accounts` in `system` that the rules need for `[from, to)`: every access within
 /// the burst's length of it, and writes within the margin.
 pub fn gather(
-    conn: &Connection,
+    conn: &Db,
     rules: &EvidenceRules,
     system: &str,
     accounts: &[String],
@@ -371,7 +371,7 @@ fn period(case: &CaseRow) -> Result<Option<(i64, i64)>> {
 /// The evidence of `case`, with the rules of `routine` (its version) and the roster of `org`,
 /// the watch list as it stands on the day of `now`.
 pub fn evidence_of(
-    conn: &Connection,
+    conn: &Db,
     org: &Org,
     routine: &Routine,
     case: &CaseRow,

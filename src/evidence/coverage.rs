@@ -4,8 +4,8 @@
 //! log is simply missing.
 
 use crate::Result;
+use crate::store::Db;
 use crate::store::evidence as db;
-use rusqlite::Connection;
 use serde::Serialize;
 
 /// How much of a period the imported log covers.
@@ -69,7 +69,7 @@ pub fn status(merged: &[(i64, i64)], from: i64, to: i64) -> LogStatus {
 }
 
 /// How much of `[from, to)` the imported log of `system` covers.
-pub fn of_window(conn: &Connection, system: &str, from: i64, to: i64) -> Result<LogStatus> {
+pub fn of_window(conn: &Db, system: &str, from: i64, to: i64) -> Result<LogStatus> {
     Ok(status(&merge(db::coverage(conn, system)?), from, to))
 }
 
@@ -89,7 +89,7 @@ pub struct SystemCoverage {
 }
 
 /// The covered periods and the gaps of every system with an import.
-pub fn by_system(conn: &Connection) -> Result<Vec<SystemCoverage>> {
+pub fn by_system(conn: &Db) -> Result<Vec<SystemCoverage>> {
     let mut per: std::collections::BTreeMap<String, Vec<(i64, i64)>> = Default::default();
     for (system, _, from, to) in db::all_coverage(conn)? {
         per.entry(system).or_default().push((from, to));

@@ -11,10 +11,10 @@ use super::assess::{ClientInfo, IdMap, Subject};
 use crate::Result;
 use crate::engine::org::Org;
 use crate::personnummer::KeyedHash;
+use crate::store::Db;
 use crate::store::evidence::{self as db, Staff};
 use crate::store::logindex;
 use chrono::NaiveDate;
-use rusqlite::Connection;
 use std::collections::HashMap;
 
 /// What the rules ask about people and clients.
@@ -72,7 +72,7 @@ fn lineage_of(org: &Org, name: &str) -> Vec<String> {
     }
 }
 
-fn watch_list(conn: &Connection, day: NaiveDate) -> Result<HashMap<u64, String>> {
+fn watch_list(conn: &Db, day: NaiveDate) -> Result<HashMap<u64, String>> {
     Ok(db::watched(conn, day)?
         .into_iter()
         .map(|(client, reason)| (logindex::client_number(&client), reason))
@@ -81,7 +81,7 @@ fn watch_list(conn: &Connection, day: NaiveDate) -> Result<HashMap<u64, String>>
 
 /// The store's answers, as they are needed.
 pub struct Directory<'c> {
-    conn: &'c Connection,
+    conn: &'c Db,
     hasher: KeyedHash,
     /// Whether anyone in the roster has a personnummer given (else no client can match).
     any_personnummer: bool,
@@ -93,7 +93,7 @@ pub struct Directory<'c> {
 
 impl<'c> Directory<'c> {
     /// A directory on `conn`, with the watch list as it stands on `day`.
-    pub fn new(conn: &'c Connection, day: NaiveDate) -> Result<Directory<'c>> {
+    pub fn new(conn: &'c Db, day: NaiveDate) -> Result<Directory<'c>> {
         let key = db::person_key(conn)?;
         Ok(Directory {
             conn,
@@ -165,7 +165,7 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// Reads everything, with the watch list as it stands on `day`.
-    pub fn load(conn: &Connection, day: NaiveDate) -> Result<Snapshot> {
+    pub fn load(conn: &Db, day: NaiveDate) -> Result<Snapshot> {
         let key = db::person_key(conn)?;
         let mut by_hash: HashMap<[u8; 32], Vec<(String, String)>> = HashMap::new();
         for (hash, id, name) in db::personnummer_hashes(conn)? {

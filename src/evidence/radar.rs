@@ -12,10 +12,10 @@ use crate::Result;
 use crate::engine::org::Org;
 use crate::routine::Routine;
 use crate::routine::model::{CaseKind, EvidenceRules};
+use crate::store::Db;
 use crate::store::logindex;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use rusqlite::Connection;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -105,7 +105,7 @@ pub fn rules_for(routines: &[&Routine], system: &str, tz: Tz) -> (EvidenceRules,
 }
 
 /// The systems with imported log in `[from, to)`.
-fn systems_in(conn: &Connection, from: i64, to: i64) -> Result<BTreeSet<String>> {
+fn systems_in(conn: &Db, from: i64, to: i64) -> Result<BTreeSet<String>> {
     let mut out = BTreeSet::new();
     for (system, _, a, b) in crate::store::evidence::all_coverage(conn)? {
         if a < to && b > from {
@@ -184,7 +184,7 @@ fn on_cores<S, T: Send>(
 /// The radar of `[from, to)`, of one system or all, with the watch list as it stands on the day
 /// of `now`.
 pub fn radar(
-    conn: &Connection,
+    conn: &Db,
     org: &Org,
     routines: &[&Routine],
     scope: &Scope,

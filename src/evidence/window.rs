@@ -6,17 +6,17 @@
 //! sees the same log whatever was imported since.
 
 use crate::Result;
+use crate::store::Db;
 use crate::store::logindex;
 use rand::RngExt;
 use rand_chacha::ChaCha20Rng;
-use rusqlite::Connection;
 
 const HOUR: i64 = 3600;
 
 /// The times (Unix seconds, sorted, each once) the accounts of `system` accessed a record at
 /// `[from, to)`, counting only rows up to `horizon`.
 pub fn activity(
-    conn: &Connection,
+    conn: &Db,
     system: &str,
     accounts: &[&str],
     from: i64,

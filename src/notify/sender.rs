@@ -85,7 +85,7 @@ pub fn compose(row: &MessageRow, library: &Library, from: &str, install: &str) -
 }
 
 /// The files stored with outbox message `id`.
-fn attachments(conn: &rusqlite::Connection, id: i64) -> Result<Vec<super::FileAttachment>> {
+fn attachments(conn: &crate::store::Db, id: i64) -> Result<Vec<super::FileAttachment>> {
     Ok(crate::store::records::attachments(conn, id)?
         .into_iter()
         .map(|a| super::FileAttachment {
@@ -193,7 +193,7 @@ pub fn deliver_until(
     }
     let mut tried = std::collections::HashSet::new();
     'batches: loop {
-        let due: Vec<MessageRow> = outbox::due(&store.conn, now, BATCH)?
+        let due: Vec<MessageRow> = outbox::due(store.db(), now, BATCH)?
             .into_iter()
             .filter(|m| !tried.contains(&m.id))
             .collect();
@@ -209,7 +209,7 @@ pub fn deliver_until(
             let composed = compose(row, library, from, install).and_then(|mut mail| {
                 // The Date is when it goes out.
                 mail.date = now;
-                mail.attachments = attachments(&store.conn, row.id)?;
+                mail.attachments = attachments(store.db(), row.id)?;
                 Ok(mail)
             });
             let outcome = match composed {

@@ -11,12 +11,12 @@ use super::figures::{self, Figures, Measures, Scope, get};
 use crate::engine::{Engine, deadline};
 use crate::routine::Routine;
 use crate::routine::model::{CaseKind, ResultCategory};
+use crate::store::Db;
 use crate::store::audit::{self, Event};
 use crate::store::outbox::{self, NewMessage};
 use crate::store::records::{self as rdb, StoredAttachment};
 use crate::{Error, Result};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use rusqlite::Connection;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -34,7 +34,7 @@ pub type UnitNames = BTreeMap<String, String>;
 
 /// Computes the figures of `scopes` for `year` and the year before.
 pub fn figures_for(
-    conn: &Connection,
+    conn: &Db,
     scopes: &[Scope],
     year: i32,
     now: DateTime<Utc>,
@@ -492,7 +492,7 @@ pub fn render(
     title: &str,
     now: DateTime<Utc>,
 ) -> Result<Rendered> {
-    let sections = figures_for(&engine.store.conn, scopes, year, now)?;
+    let sections = figures_for(engine.store.db(), scopes, year, now)?;
     let units: UnitNames = engine
         .org()
         .units
@@ -551,7 +551,7 @@ pub fn due_date(routine: &Routine, year: i32) -> Option<NaiveDate> {
 /// The summaries due at `now` and not yet made: queued to the outbox with their attachments,
 /// once per routine and year. Returns how many were queued.
 pub fn tick(engine: &mut Engine, now: DateTime<Utc>) -> Result<usize> {
-    let Some(first) = crate::store::roster::first_import_at(&engine.store.conn)? else {
+    let Some(first) = crate::store::roster::first_import_at(engine.store.db())? else {
         return Ok(0);
     };
     let mut due: Vec<(usize, i32)> = Vec::new();
@@ -566,9 +566,7 @@ pub fn tick(engine: &mut Engine, now: DateTime<Utc>) -> Result<usize> {
             };
             // Only summaries that fell due while loggkoll was running with a roster.
             let at = deadline::notice_time(day, routine.timezone);
-            if day > today
-                || at < first
-                || rdb::summary_made(&engine.store.conn, &routine.id, year)?
+            if day > today || at < first || rdb::summary_made(engine.store.db(), &routine.id, year)?
             {
                 continue;
             }
@@ -591,7 +589,7 @@ fn send(engine: &mut Engine, index: usize, year: i32, now: DateTime<Utc>) -> Res
         return Ok(false);
     };
     let today = deadline::local_date(now, routine.timezone);
-    let recipients: Vec<_> = rdb::role_holders_anywhere(&engine.store.conn, summary.to.as_str())?
+    let recipients: Vec<_> = rdb::role_holders_anywhere(engine.store.db(), summary.to.as_str())?
         .into_iter()
         .filter_map(|id| engine.org().person(&id).cloned())
         .filter(|p| p.is_active_on(today))

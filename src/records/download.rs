@@ -89,7 +89,7 @@ pub fn render(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<Rendered> {
-    let case = db::require(&engine.store.conn, case_id)?;
+    let case = db::require(engine.store.db(), case_id)?;
     protocol::require_details(&case)?;
     if doc != Doc::Protocol && case.kind != "extract" {
         return Err(Refusal::NoLetter {

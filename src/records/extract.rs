@@ -44,7 +44,7 @@ fn require_extract(case: &CaseRow) -> Result<(String, DateTime<Utc>, DateTime<Ut
 pub fn context(engine: &mut Engine, case: &CaseRow, now: DateTime<Utc>) -> Result<Value> {
     let (client, from, to) = require_extract(case)?;
     let (store, ctx) = engine.parts();
-    let routine = ctx.version(&store.conn, &case.routine_hash)?;
+    let routine = ctx.version(store.db(), &case.routine_hash)?;
     let tz = routine.timezone;
     let subject = logs::subject_digits(&client)
         .map_err(|m| Error::runtime(format!("case {}: client {m}", case.id)))?;
@@ -54,14 +54,14 @@ pub fn context(engine: &mut Engine, case: &CaseRow, now: DateTime<Utc>) -> Resul
     let mut systems = Vec::new();
     for system in &case.systems {
         let rows = rdb::accesses(
-            &store.conn,
+            store.db(),
             system,
             &subject,
             from.timestamp(),
             to.timestamp(),
         )?;
         let log = crate::evidence::coverage::of_window(
-            &store.conn,
+            store.db(),
             system,
             from.timestamp(),
             to.timestamp(),
@@ -147,7 +147,7 @@ pub fn write(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<Written> {
-    let case = db::require(&engine.store.conn, case_id)?;
+    let case = db::require(engine.store.db(), case_id)?;
     let (letter, values) = render(engine, &case, now)?;
     let protocol_html = protocol::render(engine, case_id, now)?;
     let dir = files::case_folder(out, case_id)?;
@@ -198,7 +198,7 @@ pub fn render(engine: &mut Engine, case: &CaseRow, now: DateTime<Utc>) -> Result
     let values = context(engine, case, now)?;
     let template = {
         let (store, ctx) = engine.parts();
-        ctx.version(&store.conn, &case.routine_hash)?
+        ctx.version(store.db(), &case.routine_hash)?
             .templates
             .extract_letter
             .clone()

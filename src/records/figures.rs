@@ -23,11 +23,11 @@ use crate::clock::resolve_local;
 use crate::engine::deadline;
 use crate::routine::Routine;
 use crate::routine::model::{CaseKind, ResultCategory};
+use crate::store::Db;
 use crate::store::{parse_date, parse_ts, records as rdb};
 use crate::{Error, Result};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
-use rusqlite::Connection;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Measure name → value.
@@ -169,7 +169,7 @@ pub fn add(into: &mut Measures, from: &Measures) {
 }
 
 /// The figures of `scope` for `year`, as of `now`.
-pub fn compute(conn: &Connection, scope: &Scope, year: i32, now: DateTime<Utc>) -> Result<Figures> {
+pub fn compute(conn: &Db, scope: &Scope, year: i32, now: DateTime<Utc>) -> Result<Figures> {
     let tz = scope.timezone;
     let (start, end) = year_bounds(year, tz);
     let mut f = Figures {
@@ -252,7 +252,7 @@ pub fn compute(conn: &Connection, scope: &Scope, year: i32, now: DateTime<Utc>) 
 /// Population, drawn and reviewed users of the routine's rounds at `[start, end)`, by unit and
 /// in all (unit `''`), from the round members and cases as they are.
 pub fn user_measures(
-    conn: &Connection,
+    conn: &Db,
     routine_id: &str,
     start: DateTime<Utc>,
     end: DateTime<Utc>,

@@ -3,11 +3,11 @@
 //! names documents show.
 
 use super::pdf;
+use crate::store::Db;
 use crate::store::{self, records as db};
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 
 /// Where to make PDFs, if anywhere.
@@ -68,7 +68,7 @@ pub const METADATA: &str = "arende.json";
 /// Writes `bytes` to `path` (through a temporary file, so a reader never sees half) and
 /// registers it under `case_id` in the caller's transaction.
 pub fn write(
-    conn: &Connection,
+    conn: &Db,
     case_id: &str,
     kind: &str,
     path: &Path,
@@ -83,7 +83,7 @@ pub fn write(
 }
 
 pub fn register(
-    conn: &Connection,
+    conn: &Db,
     case_id: &str,
     kind: &str,
     path: &Path,
@@ -106,7 +106,7 @@ pub struct Document<'a> {
 
 /// Writes the HTML document and, where Chromium is installed, its PDF.
 pub fn write_document(
-    conn: &Connection,
+    conn: &Db,
     printer: &Printer,
     doc: &Document,
     now: DateTime<Utc>,

@@ -8,11 +8,11 @@ use crate::engine::{Ctx, Engine, deadline};
 use crate::routine::Routine;
 use crate::routine::explain::system_title;
 use crate::routine::model::ResultCategory;
+use crate::store::Db;
 use crate::store::audit::{self, Event};
 use crate::store::cases::{self as db, CaseRow};
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
-use rusqlite::Connection;
 use serde_json::{Value, json};
 use std::path::Path;
 
@@ -60,7 +60,7 @@ pub fn reason_sv(case: &CaseRow) -> String {
 
 /// The values of the protocol template for `case`.
 pub fn context(
-    conn: &Connection,
+    conn: &Db,
     ctx: &Ctx,
     routine: &Routine,
     case: &CaseRow,
@@ -174,7 +174,7 @@ pub fn context(
 /// or client). A closed case's protocol shows what was looked at when it closed (the snapshot
 /// taken then); an open case's, the evidence as it is now.
 fn evidence_values(
-    conn: &Connection,
+    conn: &Db,
     ctx: &Ctx,
     routine: &Routine,
     case: &CaseRow,
@@ -247,11 +247,11 @@ pub fn evidence_summary(ctx: &Ctx, routine: &Routine, ev: &crate::evidence::Evid
 
 /// The protocol of `case_id` as HTML.
 pub fn render(engine: &mut Engine, case_id: &str, now: DateTime<Utc>) -> Result<String> {
-    let case = db::require(&engine.store.conn, case_id)?;
+    let case = db::require(engine.store.db(), case_id)?;
     require_details(&case)?;
     let (store, ctx) = engine.parts();
-    let routine = ctx.version(&store.conn, &case.routine_hash)?;
-    let values = context(&store.conn, &ctx, &routine, &case, now)?;
+    let routine = ctx.version(store.db(), &case.routine_hash)?;
+    let values = context(store.db(), &ctx, &routine, &case, now)?;
     ctx.templates
         .render_document(&routine.templates.protocol, &values)
 }
@@ -293,7 +293,7 @@ pub fn write(
 
 /// The audit entry of documents written for a case (file names only).
 pub fn record(
-    conn: &Connection,
+    conn: &Db,
     case_id: &str,
     kind: &str,
     written: &Written,

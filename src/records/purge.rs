@@ -24,13 +24,13 @@ use super::files;
 use super::years_before;
 use crate::engine::Engine;
 use crate::routine::model::CaseKind;
+use crate::store::Db;
 use crate::store::audit::{self, Event};
 use crate::store::purge as pdb;
 use crate::store::records::{self as rdb};
 use crate::store::{parse_ts, ts};
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
-use rusqlite::Connection;
 use serde::Serialize;
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
@@ -77,11 +77,11 @@ impl Purge {
 /// The retention years of each routine version with closed, unpurged cases.
 fn retention_by_version(engine: &mut Engine) -> Result<HashMap<String, Retention>> {
     // Every version ever run (a small table): cases and rounds point to one of them.
-    let hashes = pdb::version_hashes(&engine.store.conn)?;
+    let hashes = pdb::version_hashes(engine.store.db())?;
     let mut out = HashMap::new();
     for hash in hashes {
         let (store, ctx) = engine.parts();
-        let r = ctx.version(&store.conn, &hash)?;
+        let r = ctx.version(store.db(), &hash)?;
         out.insert(
             hash,
             Retention {
@@ -122,7 +122,7 @@ impl Retention {
 
 /// The cases past their retention at `now`.
 fn due_cases(
-    conn: &Connection,
+    conn: &Db,
     versions: &HashMap<String, Retention>,
     now: DateTime<Utc>,
 ) -> Result<Vec<(PurgedCase, String)>> {
@@ -164,7 +164,7 @@ fn due_cases(
 /// Rounds with members whose cases are all purged (or that had none) and whose retention,
 /// counted from the round, has passed: (round, routine, version hash, occurrence).
 fn due_rounds(
-    conn: &Connection,
+    conn: &Db,
     versions: &HashMap<String, Retention>,
     purging: &[String],
     now: DateTime<Utc>,
@@ -191,10 +191,10 @@ fn due_summary_mails(engine: &Engine, now: DateTime<Utc>) -> Result<Vec<i64>> {
     for r in engine.routines.iter().filter(|r| r.summary.is_some()) {
         let cutoff = years_before(now, r.retention_years);
         // The outbox is large and has no index on purpose: look only when a summary is old.
-        if !pdb::summary_made_by(&engine.store.conn, &r.id, cutoff)? {
+        if !pdb::summary_made_by(engine.store.db(), &r.id, cutoff)? {
             continue;
         }
-        out.extend(pdb::old_summary_mails(&engine.store.conn, &r.id, cutoff)?);
+        out.extend(pdb::old_summary_mails(engine.store.db(), &r.id, cutoff)?);
     }
     Ok(out)
 }
@@ -202,7 +202,7 @@ fn due_summary_mails(engine: &Engine, now: DateTime<Utc>) -> Result<Vec<i64>> {
 /// Purges (or with `dry_run` only lists) what is past its retention at `now`.
 pub fn run(engine: &mut Engine, now: DateTime<Utc>, dry_run: bool, actor: &str) -> Result<Purge> {
     let versions = retention_by_version(engine)?;
-    let conn = &engine.store.conn;
+    let conn = engine.store.db();
     let cases = due_cases(conn, &versions, now)?;
     let ids: Vec<String> = cases.iter().map(|(c, _)| c.id.clone()).collect();
     let rounds = due_rounds(conn, &versions, &ids, now)?;
@@ -226,7 +226,7 @@ pub fn run(engine: &mut Engine, now: DateTime<Utc>, dry_run: bool, actor: &str) 
     }
     let mails = due_summary_mails(engine, now)?;
     let today = crate::engine::deadline::local_date(now, engine.config.timezone);
-    let conn = &engine.store.conn;
+    let conn = engine.store.db();
     let watch = crate::store::evidence::watch_to_purge(conn, today)?;
     let mut purge = Purge {
         now: ts(now),
@@ -311,7 +311,7 @@ pub fn run(engine: &mut Engine, now: DateTime<Utc>, dry_run: bool, actor: &str) 
 
 /// Freezes the user figures of a sampling routine's year into `purged_counts` (once).
 fn freeze(
-    conn: &Connection,
+    conn: &Db,
     routine: &str,
     year: i32,
     tz: chrono_tz::Tz,
@@ -331,7 +331,7 @@ fn freeze(
 }
 
 /// Purges one case (see the module documentation).
-fn purge_case(conn: &Connection, id: &str, tz: chrono_tz::Tz, now: DateTime<Utc>) -> Result<()> {
+fn purge_case(conn: &Db, id: &str, tz: chrono_tz::Tz, now: DateTime<Utc>) -> Result<()> {
     let case = crate::store::cases::require(conn, id)?;
     crate::store::access::purge(conn, id)?;
     let year = figures::local_year(&case.opened_at, tz)?;
@@ -398,11 +398,11 @@ fn purge_case(conn: &Connection, id: &str, tz: chrono_tz::Tz, now: DateTime<Utc>
 /// `purge_checked_day`); returns how many cases went.
 pub fn tick(engine: &mut Engine, now: DateTime<Utc>) -> Result<usize> {
     let day = crate::engine::deadline::local_date(now, engine.config.timezone).to_string();
-    if crate::store::meta_get(&engine.store.conn, "purge_checked_day")?.as_deref() == Some(&day) {
+    if crate::store::meta_get(engine.store.db(), "purge_checked_day")?.as_deref() == Some(&day) {
         return Ok(0);
     }
     let purge = run(engine, now, false, "system")?;
-    crate::store::meta_set(&engine.store.conn, "purge_checked_day", &day)?;
+    crate::store::meta_set(engine.store.db(), "purge_checked_day", &day)?;
     Ok(purge.cases.len())
 }
 

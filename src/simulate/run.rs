@@ -101,7 +101,7 @@ pub fn run(
     let tz = engine.config.timezone;
     let mut figures = Figures::default();
     let mut day = opts.from;
-    let users = stats::count(&engine.store.conn, Count::People)?;
+    let users = stats::count(engine.store.db(), Count::People)?;
     let ad_hoc_per_day = opts.ad_hoc_per_1000 * users as f64 / 1000.0 / 365.0;
     // The open tasks, and when each will be answered (drawn once per task); new tasks are read
     // incrementally by id.
@@ -197,7 +197,7 @@ pub fn run(
             None => break,
         };
     }
-    let conn = &engine.store.conn;
+    let conn = engine.store.db();
     figures.cases = stats::count(conn, Count::Cases)? as usize;
     figures.closed = stats::count(conn, Count::ClosedCases)? as usize;
     figures.emails = stats::count(conn, Count::Emails)? as usize;
@@ -228,7 +228,7 @@ pub fn coverage(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Coverage> {
-    let conn = &engine.store.conn;
+    let conn = engine.store.db();
     let (start, end) = (
         ts(from.and_time(NaiveTime::MIN).and_utc()),
         ts((to + Duration::days(1)).and_time(NaiveTime::MIN).and_utc()),
@@ -334,7 +334,7 @@ fn judge_flagged(
 }
 
 fn open_task_ids(engine: &Engine) -> Result<HashSet<i64>> {
-    Ok(stats::open_task_ids(&engine.store.conn)?
+    Ok(stats::open_task_ids(engine.store.db())?
         .into_iter()
         .collect())
 }
@@ -343,7 +343,7 @@ fn open_task_ids(engine: &Engine) -> Result<HashSet<i64>> {
 fn new_tasks(engine: &Engine, seen: &mut i64) -> Result<Vec<OpenTask>> {
     let mut outcomes_of: HashMap<(String, String), (Vec<String>, Vec<String>)> = HashMap::new();
     let mut out = Vec::new();
-    for step in stats::open_steps_after(&engine.store.conn, *seen)? {
+    for step in stats::open_steps_after(engine.store.db(), *seen)? {
         let stats::OpenStep {
             task_id,
             case_id,
@@ -411,7 +411,7 @@ fn open_ad_hoc(
     let Some((routine, kind)) = candidates.choose(rng).cloned() else {
         return Ok(());
     };
-    let conn = &engine.store.conn;
+    let conn = engine.store.db();
     if units.is_empty() {
         *units = stats::units_with_a_manager(conn)?;
     }
@@ -466,7 +466,7 @@ pub fn synthetic_personnummer(rng: &mut ChaCha20Rng) -> String {
 
 /// Present-all-year users drawn, per routine, as a set (for tests).
 pub fn drawn_people(engine: &Engine, routine: &str) -> Result<HashSet<String>> {
-    Ok(stats::drawn_people(&engine.store.conn, routine)?
+    Ok(stats::drawn_people(engine.store.db(), routine)?
         .into_iter()
         .collect())
 }

@@ -2,10 +2,10 @@
 //! those who have left), when each account was last used in the imported log, the log's
 //! accounts that belong to nobody, and the review's decision per account.
 
+use super::db::{Db, params};
 use super::{parse_date, ts};
 use crate::Result;
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{Connection, params};
 use std::collections::BTreeMap;
 
 /// An account of someone at a unit.
@@ -24,7 +24,7 @@ pub struct Holder {
 }
 
 /// The accounts in `system` of everyone whose home unit is `unit`, listed or remembered.
-pub fn holders(conn: &Connection, unit: &str, system: &str) -> Result<Vec<Holder>> {
+pub fn holders(conn: &Db, unit: &str, system: &str) -> Result<Vec<Holder>> {
     let mut stmt = conn.prepare_cached(
         "SELECT p.id, p.name, h.system, h.account, p.active_to, p.removed_at,
                 EXISTS (SELECT 1 FROM accounts a WHERE a.system = h.system AND a.account = h.account)
@@ -34,13 +34,13 @@ pub fn holders(conn: &Connection, unit: &str, system: &str) -> Result<Vec<Holder
     )?;
     let rows = stmt.query_map(params![unit, system], |r| {
         Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, Option<String>>(4)?,
-            r.get::<_, Option<String>>(5)?,
-            r.get::<_, bool>(6)?,
+            r.get::<String>(0)?,
+            r.get::<String>(1)?,
+            r.get::<String>(2)?,
+            r.get::<String>(3)?,
+            r.get::<Option<String>>(4)?,
+            r.get::<Option<String>>(5)?,
+            r.get::<bool>(6)?,
         ))
     })?;
     let mut out = Vec::new();
@@ -60,14 +60,14 @@ pub fn holders(conn: &Connection, unit: &str, system: &str) -> Result<Vec<Holder
 }
 
 /// The units whose people hold accounts in any of `systems` (by home unit).
-pub fn units_with_accounts(conn: &Connection, systems: &[String]) -> Result<Vec<String>> {
+pub fn units_with_accounts(conn: &Db, systems: &[String]) -> Result<Vec<String>> {
     let mut out = std::collections::BTreeSet::new();
     let mut stmt = conn.prepare_cached(
         "SELECT DISTINCT p.home_unit FROM accounts a JOIN people p ON p.id = a.person_id
          WHERE a.system = ?1 AND p.home_unit IS NOT NULL AND p.removed_at IS NULL",
     )?;
     for system in systems {
-        let rows = stmt.query_map([system], |r| r.get::<_, String>(0))?;
+        let rows = stmt.query_map([system], |r| r.get::<String>(0))?;
         for unit in rows {
             out.insert(unit?);
         }
@@ -76,23 +76,22 @@ pub fn units_with_accounts(conn: &Connection, systems: &[String]) -> Result<Vec<
 }
 
 /// Per account of `system` in the imported log: its accesses and its last (Unix seconds).
-pub fn log_accounts(conn: &Connection, system: &str) -> Result<BTreeMap<String, (i64, i64)>> {
+pub fn log_accounts(conn: &Db, system: &str) -> Result<BTreeMap<String, (i64, i64)>> {
     let mut stmt = conn.prepare_cached(
         "SELECT account, SUM(rows), MAX(newest) FROM log_digests WHERE system = ?1 GROUP BY account",
     )?;
     let rows = stmt.query_map([system], |r| {
-        Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?)))
+        Ok((r.get::<String>(0)?, (r.get(1)?, r.get(2)?)))
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }
 
 /// Whether anyone, ever, held `account` in `system`.
-pub fn has_holder(conn: &Connection, system: &str, account: &str) -> Result<bool> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM account_holders WHERE system = ?1 AND account = ?2)",
-        )?
-        .query_row(params![system, account], |r| r.get(0))?)
+pub fn has_holder(conn: &Db, system: &str, account: &str) -> Result<bool> {
+    conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM account_holders WHERE system = ?1 AND account = ?2)",
+    )?
+    .query_row(params![system, account], |r| r.get(0))
 }
 
 /// A decision on one account.
@@ -110,7 +109,7 @@ pub struct Decision {
     pub comment: Option<String>,
 }
 
-pub fn decide(conn: &Connection, case: &str, d: &Decision) -> Result<()> {
+pub fn decide(conn: &Db, case: &str, d: &Decision) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO account_decisions (case_id, system, account, decision, decided_by, decided_at, comment)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -131,7 +130,7 @@ pub fn decide(conn: &Connection, case: &str, d: &Decision) -> Result<()> {
 }
 
 /// The decisions of `case`, by (system, account).
-pub fn decisions(conn: &Connection, case: &str) -> Result<BTreeMap<(String, String), Decision>> {
+pub fn decisions(conn: &Db, case: &str) -> Result<BTreeMap<(String, String), Decision>> {
     let mut stmt = conn.prepare_cached(
         "SELECT d.system, d.account, d.decision, d.decided_by, d.decided_at, d.comment,
             COALESCE((SELECT p.name FROM people p WHERE p.id = d.decided_by), d.decided_by)
@@ -158,7 +157,7 @@ pub fn decisions(conn: &Connection, case: &str) -> Result<BTreeMap<(String, Stri
 
 /// Decisions made in `[from, to)` by kind (`keep`, `end`), for the yearly figures.
 pub fn decision_counts(
-    conn: &Connection,
+    conn: &Db,
     routine: &str,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
@@ -171,11 +170,11 @@ pub fn decision_counts(
     let rows = stmt.query_map(params![routine, ts(from), ts(to)], |r| {
         Ok((r.get(0)?, r.get(1)?))
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }
 
 /// Forgets the decisions of a purged case.
-pub fn purge(conn: &Connection, case: &str) -> Result<()> {
+pub fn purge(conn: &Db, case: &str) -> Result<()> {
     conn.prepare_cached("DELETE FROM account_decisions WHERE case_id = ?1")?
         .execute([case])?;
     Ok(())

@@ -4,10 +4,10 @@
 //! `audit_personal`, represented in the chain only by a salted digest, so that a purge can erase
 //! them and the chain still verifies. Triggers refuse UPDATE and DELETE on the chain itself.
 
+use super::db::{Db, OptionalExtension, params};
 use super::ts;
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -43,10 +43,10 @@ fn chain_hash(fields: [&str; 9]) -> String {
 /// cannot be guessed from outside (no one can confirm a guessed client number against a digest)
 /// and is the same when the same entry is written again (a rerun after a crash writes the same
 /// chain).
-fn salt_for(conn: &Connection, seq: i64) -> Result<String> {
+fn salt_for(conn: &Db, seq: i64) -> Result<String> {
     let key: String = conn
         .prepare_cached("SELECT value FROM meta WHERE key = 'audit_key'")?
-        .query_row([], |r| r.get(0))
+        .query_row((), |r| r.get(0))
         .optional()?
         .ok_or_else(|| Error::runtime("the database has no audit key"))?;
     let mut h = Sha256::new();
@@ -66,10 +66,10 @@ fn personal_digest(salt: &str, data: &str) -> String {
 
 /// Appends `event` at `at`; returns its sequence number. Call inside the transaction of the act
 /// it records, so that both or neither are kept.
-pub fn append(conn: &Connection, at: DateTime<Utc>, event: &Event) -> Result<i64> {
+pub fn append(conn: &Db, at: DateTime<Utc>, event: &Event) -> Result<i64> {
     let (last_seq, prev): (i64, String) = conn
         .prepare_cached("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")?
-        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row((), |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?
         .unwrap_or((0, GENESIS.to_string()));
     let seq = last_seq + 1;
@@ -150,14 +150,14 @@ pub struct Verification {
 }
 
 /// Recomputes the whole chain in order.
-pub fn verify(conn: &Connection) -> Result<Verification> {
+pub fn verify(conn: &Db) -> Result<Verification> {
     let mut stmt = conn.prepare(
         "SELECT a.seq, a.at, a.actor, a.event, a.case_id, a.round_id, a.data, a.personal_digest,
                 a.prev_hash, a.hash, p.salt, p.data
          FROM audit a LEFT JOIN audit_personal p ON p.seq = a.seq
          ORDER BY a.seq",
     )?;
-    let mut rows = stmt.query([])?;
+    let mut rows = stmt.query(())?;
     let mut expected_prev = GENESIS.to_string();
     let mut expected_seq = 1i64;
     let mut entries = 0u64;
@@ -234,27 +234,25 @@ pub fn verify(conn: &Connection) -> Result<Verification> {
 }
 
 /// Erases the personal details of every entry about `case_id`; returns how many.
-pub fn erase_personal(conn: &Connection, case_id: &str) -> Result<usize> {
-    Ok(conn
-        .prepare_cached(
-            "DELETE FROM audit_personal WHERE seq IN (SELECT seq FROM audit WHERE case_id = ?1)",
-        )?
-        .execute([case_id])?)
+pub fn erase_personal(conn: &Db, case_id: &str) -> Result<usize> {
+    conn.prepare_cached(
+        "DELETE FROM audit_personal WHERE seq IN (SELECT seq FROM audit WHERE case_id = ?1)",
+    )?
+    .execute([case_id])
 }
 
 /// Erases the personal details of the watch-list entry `id`'s events (`watch.*` with data
 /// `{"id": …}`); returns how many.
-pub fn erase_watch_personal(conn: &Connection, id: i64) -> Result<usize> {
-    Ok(conn
-        .prepare_cached(
-            "DELETE FROM audit_personal WHERE seq IN (SELECT seq FROM audit
+pub fn erase_watch_personal(conn: &Db, id: i64) -> Result<usize> {
+    conn.prepare_cached(
+        "DELETE FROM audit_personal WHERE seq IN (SELECT seq FROM audit
              WHERE case_id IS NULL AND event LIKE 'watch.%' AND json_extract(data, '$.id') = ?1)",
-        )?
-        .execute([id])?)
+    )?
+    .execute([id])
 }
 
 /// The events of one case, in order, with personal details where they remain.
-pub fn case_history(conn: &Connection, case_id: &str) -> Result<Vec<Entry>> {
+pub fn case_history(conn: &Db, case_id: &str) -> Result<Vec<Entry>> {
     let mut stmt = conn.prepare_cached(
         "SELECT a.seq, a.at, a.actor, a.event, a.data, p.data
          FROM audit a LEFT JOIN audit_personal p ON p.seq = a.seq
@@ -262,12 +260,12 @@ pub fn case_history(conn: &Connection, case_id: &str) -> Result<Vec<Entry>> {
     )?;
     let rows = stmt.query_map([case_id], |r| {
         Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, String>(4)?,
-            r.get::<_, Option<String>>(5)?,
+            r.get::<i64>(0)?,
+            r.get::<String>(1)?,
+            r.get::<String>(2)?,
+            r.get::<String>(3)?,
+            r.get::<String>(4)?,
+            r.get::<Option<String>>(5)?,
         ))
     })?;
     let mut out = Vec::new();
@@ -310,7 +308,7 @@ mod tests {
     fn fill(store: &Store) {
         for i in 0..5 {
             append(
-                &store.conn,
+                &store.db,
                 at("2027-01-01T08:00:00Z"),
                 &Event {
                     actor: "system",
@@ -329,7 +327,7 @@ mod tests {
     fn an_untouched_chain_verifies() {
         let store = Store::in_memory().unwrap();
         fill(&store);
-        let v = verify(&store.conn).unwrap();
+        let v = verify(&store.db).unwrap();
         assert_eq!(v.entries, 5);
         assert_eq!(v.personal_checked, 3);
         assert_eq!(v.broken, None);
@@ -340,14 +338,14 @@ mod tests {
         let store = Store::in_memory().unwrap();
         fill(&store);
         let err = store
-            .conn
-            .execute("UPDATE audit SET actor = 'x' WHERE seq = 2", [])
+            .db
+            .execute("UPDATE audit SET actor = 'x' WHERE seq = 2", ())
             .unwrap_err();
         assert!(err.to_string().contains("append-only"));
         assert!(
             store
-                .conn
-                .execute("DELETE FROM audit WHERE seq = 2", [])
+                .db
+                .execute("DELETE FROM audit WHERE seq = 2", ())
                 .is_err()
         );
     }
@@ -357,13 +355,13 @@ mod tests {
         let store = Store::in_memory().unwrap();
         fill(&store);
         store
-            .conn
+            .db
             .execute_batch(
                 "DROP TRIGGER audit_append_only_update;
                  UPDATE audit SET data = '{\"i\":99}' WHERE seq = 3;",
             )
             .unwrap();
-        let broken = verify(&store.conn).unwrap().broken.unwrap();
+        let broken = verify(&store.db).unwrap().broken.unwrap();
         assert_eq!(broken.seq, 3);
         assert!(broken.reason.contains("altered"));
         assert_eq!(broken.case_id.as_deref(), Some("TRE-2027-0002"));
@@ -374,14 +372,14 @@ mod tests {
         let store = Store::in_memory().unwrap();
         fill(&store);
         store
-            .conn
+            .db
             .execute_batch(
                 "DROP TRIGGER audit_append_only_delete;
                  DELETE FROM audit_personal WHERE seq = 4;
                  DELETE FROM audit WHERE seq = 4;",
             )
             .unwrap();
-        let broken = verify(&store.conn).unwrap().broken.unwrap();
+        let broken = verify(&store.db).unwrap().broken.unwrap();
         assert_eq!(broken.seq, 5);
         assert!(broken.reason.contains("missing"));
     }
@@ -390,16 +388,16 @@ mod tests {
     fn altered_personal_details_are_caught_and_erased_ones_are_not_a_break() {
         let store = Store::in_memory().unwrap();
         fill(&store);
-        assert_eq!(erase_personal(&store.conn, "TRE-2027-0000").unwrap(), 1);
-        assert_eq!(verify(&store.conn).unwrap().broken, None);
+        assert_eq!(erase_personal(&store.db, "TRE-2027-0000").unwrap(), 1);
+        assert_eq!(verify(&store.db).unwrap().broken, None);
         store
-            .conn
+            .db
             .execute_batch(
                 "DROP TRIGGER audit_personal_no_update;
                  UPDATE audit_personal SET data = '{\"comment\":\"ändrad\"}' WHERE seq = 3;",
             )
             .unwrap();
-        let broken = verify(&store.conn).unwrap().broken.unwrap();
+        let broken = verify(&store.db).unwrap().broken.unwrap();
         assert_eq!(broken.seq, 3);
         assert!(broken.reason.contains("personal"));
     }

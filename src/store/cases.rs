@@ -1,20 +1,19 @@
 //! Cases, their steps (tasks) and the timers of open steps.
 
+use super::db::{Db, OptionalExtension, params};
 use super::{date, parse_date, ts};
 use crate::{Error, Result};
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
 
 /// Reserves `count` case references of `prefix` and `year` at once; returns the first number.
-pub fn reserve_references(conn: &Connection, prefix: &str, year: i32, count: usize) -> Result<i64> {
+pub fn reserve_references(conn: &Db, prefix: &str, year: i32, count: usize) -> Result<i64> {
     let count = count as i64;
-    Ok(conn
-        .prepare_cached(
-            "INSERT INTO case_counters (prefix, year, next) VALUES (?1, ?2, 1 + ?3)
+    conn.prepare_cached(
+        "INSERT INTO case_counters (prefix, year, next) VALUES (?1, ?2, 1 + ?3)
              ON CONFLICT (prefix, year) DO UPDATE SET next = next + ?3
              RETURNING next - ?3",
-        )?
-        .query_row(params![prefix, year, count], |r| r.get(0))?)
+    )?
+    .query_row(params![prefix, year, count], |r| r.get(0))
 }
 
 /// The reference `PREFIX-YEAR-NNNN`.
@@ -23,7 +22,7 @@ pub fn reference(prefix: &str, year: i32, n: i64) -> String {
 }
 
 /// The next case reference `PREFIX-YEAR-NNNN`, counted per prefix and year.
-pub fn next_reference(conn: &Connection, prefix: &str, year: i32) -> Result<String> {
+pub fn next_reference(conn: &Db, prefix: &str, year: i32) -> Result<String> {
     let n: i64 = conn
         .prepare_cached(
             "INSERT INTO case_counters (prefix, year, next) VALUES (?1, ?2, 2)
@@ -57,7 +56,7 @@ pub struct NewCase<'a> {
     pub systems: Option<&'a [String]>,
 }
 
-pub fn insert_case(conn: &Connection, c: &NewCase, now: DateTime<Utc>) -> Result<()> {
+pub fn insert_case(conn: &Db, c: &NewCase, now: DateTime<Utc>) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO cases (id, routine_id, routine_hash, kind, system, unit_id, round_id,
             subject_person_id, subject_account, client_ref, window_start, window_end, reason,
@@ -89,14 +88,14 @@ pub fn insert_case(conn: &Connection, c: &NewCase, now: DateTime<Utc>) -> Result
     Ok(())
 }
 
-pub fn set_state(conn: &Connection, case_id: &str, state: &str) -> Result<()> {
+pub fn set_state(conn: &Db, case_id: &str, state: &str) -> Result<()> {
     conn.prepare_cached("UPDATE cases SET state = ?2 WHERE id = ?1 AND state != ?2")?
         .execute(params![case_id, state])?;
     Ok(())
 }
 
 pub fn close(
-    conn: &Connection,
+    conn: &Db,
     case_id: &str,
     state: &str,
     result: &str,
@@ -116,7 +115,7 @@ pub struct NewTask<'a> {
     pub due_date: NaiveDate,
 }
 
-pub fn insert_task(conn: &Connection, t: &NewTask, now: DateTime<Utc>) -> Result<i64> {
+pub fn insert_task(conn: &Db, t: &NewTask, now: DateTime<Utc>) -> Result<i64> {
     conn.prepare_cached(
         "INSERT INTO tasks (case_id, state, role, assignee_id, holder_id, started_at, due_date)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -134,7 +133,7 @@ pub fn insert_task(conn: &Connection, t: &NewTask, now: DateTime<Utc>) -> Result
 }
 
 pub fn insert_timer(
-    conn: &Connection,
+    conn: &Db,
     task_id: i64,
     ordinal: usize,
     kind: &str,
@@ -150,7 +149,7 @@ pub fn insert_timer(
 
 /// Records the answer of an open task; false when it was answered already.
 pub fn answer_task(
-    conn: &Connection,
+    conn: &Db,
     task_id: i64,
     outcome: &str,
     by: &str,
@@ -169,7 +168,7 @@ pub fn answer_task(
 }
 
 /// Gives an open step to another person.
-pub fn reassign(conn: &Connection, task_id: i64, assignee: &str, holder: &str) -> Result<()> {
+pub fn reassign(conn: &Db, task_id: i64, assignee: &str, holder: &str) -> Result<()> {
     conn.prepare_cached(
         "UPDATE tasks SET assignee_id = ?2, holder_id = ?3 WHERE id = ?1 AND answered_at IS NULL",
     )?
@@ -178,16 +177,15 @@ pub fn reassign(conn: &Connection, task_id: i64, assignee: &str, holder: &str) -
 }
 
 /// Moves a step's link to its next generation (older links stop working); the new one.
-pub fn next_link_generation(conn: &Connection, task_id: i64) -> Result<u32> {
-    Ok(conn
-        .prepare_cached(
-            "UPDATE tasks SET link_generation = link_generation + 1 WHERE id = ?1
+pub fn next_link_generation(conn: &Db, task_id: i64) -> Result<u32> {
+    conn.prepare_cached(
+        "UPDATE tasks SET link_generation = link_generation + 1 WHERE id = ?1
              RETURNING link_generation",
-        )?
-        .query_row([task_id], |r| r.get(0))?)
+    )?
+    .query_row([task_id], |r| r.get(0))
 }
 
-pub fn mark_escalated(conn: &Connection, task_id: i64, now: DateTime<Utc>) -> Result<()> {
+pub fn mark_escalated(conn: &Db, task_id: i64, now: DateTime<Utc>) -> Result<()> {
     conn.prepare_cached(
         "UPDATE tasks SET escalated_at = ?2 WHERE id = ?1 AND escalated_at IS NULL",
     )?
@@ -230,9 +228,9 @@ pub const CASE_COLUMNS: &str =
     c.state, c.opened_at, c.opened_by, c.closed_at, c.result, c.handed_out_at, c.purged_at,
     c.systems, c.client_name, c.client_address";
 
-pub fn case_row(r: &rusqlite::Row) -> rusqlite::Result<CaseRow> {
+pub fn case_row(r: &super::db::Row) -> Result<CaseRow> {
     let system: String = r.get(4)?;
-    let systems = match r.get::<_, Option<String>>(20)? {
+    let systems = match r.get::<Option<String>>(20)? {
         Some(list) if !list.is_empty() => list.split(';').map(str::to_string).collect(),
         _ => vec![system.clone()],
     };
@@ -263,13 +261,12 @@ pub fn case_row(r: &rusqlite::Row) -> rusqlite::Result<CaseRow> {
     })
 }
 
-pub fn get(conn: &Connection, id: &str) -> Result<Option<CaseRow>> {
-    Ok(conn
-        .prepare_cached(&format!(
-            "SELECT {CASE_COLUMNS} FROM cases c WHERE c.id = ?1"
-        ))?
-        .query_row([id], case_row)
-        .optional()?)
+pub fn get(conn: &Db, id: &str) -> Result<Option<CaseRow>> {
+    conn.prepare_cached(&format!(
+        "SELECT {CASE_COLUMNS} FROM cases c WHERE c.id = ?1"
+    ))?
+    .query_row([id], case_row)
+    .optional()
 }
 
 #[derive(Debug, Default, Clone)]
@@ -282,7 +279,7 @@ pub struct Filter<'a> {
 
 /// Cases matching `filter`, oldest first, handed to `each` one at a time (memory stays flat).
 pub fn for_each(
-    conn: &Connection,
+    conn: &Db,
     filter: &Filter,
     mut each: impl FnMut(CaseRow) -> Result<()>,
 ) -> Result<()> {
@@ -299,7 +296,7 @@ pub fn for_each(
         filter.open_only
     ])?;
     while let Some(r) = rows.next()? {
-        each(case_row(r)?)?;
+        each(case_row(&r)?)?;
     }
     Ok(())
 }
@@ -327,7 +324,7 @@ pub struct TaskRow {
 const TASK_COLUMNS: &str = "id, case_id, state, role, assignee_id, holder_id, started_at, due_date,
     answered_at, outcome, answered_by, comment, escalated_at, link_generation";
 
-fn task_row(r: &rusqlite::Row) -> rusqlite::Result<(TaskRow, String)> {
+fn task_row(r: &super::db::Row) -> Result<(TaskRow, String)> {
     Ok((
         TaskRow {
             id: r.get(0)?,
@@ -355,7 +352,7 @@ fn finish(pair: (TaskRow, String)) -> Result<TaskRow> {
     Ok(t)
 }
 
-pub fn tasks_of(conn: &Connection, case_id: &str) -> Result<Vec<TaskRow>> {
+pub fn tasks_of(conn: &Db, case_id: &str) -> Result<Vec<TaskRow>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {TASK_COLUMNS} FROM tasks WHERE case_id = ?1 ORDER BY id"
     ))?;
@@ -363,7 +360,7 @@ pub fn tasks_of(conn: &Connection, case_id: &str) -> Result<Vec<TaskRow>> {
     rows.map(|r| finish(r?)).collect()
 }
 
-pub fn task(conn: &Connection, id: i64) -> Result<Option<TaskRow>> {
+pub fn task(conn: &Db, id: i64) -> Result<Option<TaskRow>> {
     conn.prepare_cached(&format!("SELECT {TASK_COLUMNS} FROM tasks WHERE id = ?1"))?
         .query_row([id], task_row)
         .optional()?
@@ -372,7 +369,7 @@ pub fn task(conn: &Connection, id: i64) -> Result<Option<TaskRow>> {
 }
 
 /// The open step of a case, if any.
-pub fn open_task(conn: &Connection, case_id: &str) -> Result<Option<TaskRow>> {
+pub fn open_task(conn: &Db, case_id: &str) -> Result<Option<TaskRow>> {
     conn.prepare_cached(&format!(
         "SELECT {TASK_COLUMNS} FROM tasks WHERE case_id = ?1 AND answered_at IS NULL ORDER BY id DESC LIMIT 1"
     ))?
@@ -393,7 +390,7 @@ pub struct DueTimer {
     pub fire_at: String,
 }
 
-pub fn due_timers(conn: &Connection, now: DateTime<Utc>, limit: usize) -> Result<Vec<DueTimer>> {
+pub fn due_timers(conn: &Db, now: DateTime<Utc>, limit: usize) -> Result<Vec<DueTimer>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, task_id, ordinal, kind, label, fire_at FROM timers
          WHERE fired_at IS NULL AND fire_at <= ?1 ORDER BY fire_at, id LIMIT ?2",
@@ -402,48 +399,48 @@ pub fn due_timers(conn: &Connection, now: DateTime<Utc>, limit: usize) -> Result
         Ok(DueTimer {
             id: r.get(0)?,
             task_id: r.get(1)?,
-            ordinal: r.get::<_, i64>(2)?.max(0) as usize,
+            ordinal: r.get::<i64>(2)?.max(0) as usize,
             kind: r.get(3)?,
             label: r.get(4)?,
             fire_at: r.get(5)?,
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }
 
-pub fn fire_timer(conn: &Connection, id: i64, now: DateTime<Utc>) -> Result<()> {
+pub fn fire_timer(conn: &Db, id: i64, now: DateTime<Utc>) -> Result<()> {
     conn.prepare_cached("UPDATE timers SET fired_at = ?2 WHERE id = ?1")?
         .execute(params![id, ts(now)])?;
     Ok(())
 }
 
 /// Refuses a case id that does not exist, with a did-you-mean among near references.
-pub fn require(conn: &Connection, id: &str) -> Result<CaseRow> {
+pub fn require(conn: &Db, id: &str) -> Result<CaseRow> {
     get(conn, id)?.ok_or_else(|| Error::usage(format!("no case `{id}`")))
 }
 
 /// The open steps of `person`: (task, case).
-pub fn open_tasks_of(conn: &Connection, person: &str) -> Result<Vec<(i64, String)>> {
+pub fn open_tasks_of(conn: &Db, person: &str) -> Result<Vec<(i64, String)>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, case_id FROM tasks WHERE assignee_id = ?1 AND answered_at IS NULL",
     )?;
     let rows = stmt.query_map([person], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }
 
 /// Open steps per routine version and state: (routine, hash, state, count).
-pub fn open_states(conn: &Connection) -> Result<Vec<(String, String, String, i64)>> {
+pub fn open_states(conn: &Db) -> Result<Vec<(String, String, String, i64)>> {
     let mut stmt = conn.prepare(
         "SELECT routine_id, routine_hash, state, COUNT(*) FROM cases
          WHERE closed_at IS NULL GROUP BY routine_id, routine_hash, state ORDER BY 1, 3",
     )?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let rows = stmt.query_map((), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    rows.collect::<Result<_>>()
 }
 
 /// Closed cases (not extracts) whose protocols a demo files: every one that went further than
 /// "no finding", and the first `no_finding` few.
-pub fn closed_for_protocols(conn: &Connection, no_finding: usize) -> Result<Vec<String>> {
+pub fn closed_for_protocols(conn: &Db, no_finding: usize) -> Result<Vec<String>> {
     let mut stmt = conn.prepare(
         "SELECT id FROM cases WHERE closed_at IS NOT NULL AND kind != 'extract'
          AND (result != 'no_finding'
@@ -451,5 +448,5 @@ pub fn closed_for_protocols(conn: &Connection, no_finding: usize) -> Result<Vec<
          ORDER BY id",
     )?;
     let rows = stmt.query_map([no_finding as i64], |r| r.get(0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }

@@ -3,20 +3,14 @@
 //! personnummer hash, also of people who have left the roster), judgements of accesses, and the
 //! watch list.
 
+use super::db::{Db, OptionalExtension, params};
 use super::{parse_date, ts};
 use crate::Result;
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
 
 // ----- coverage -----
 
-pub fn insert_coverage(
-    conn: &Connection,
-    import_id: i64,
-    system: &str,
-    from: i64,
-    to: i64,
-) -> Result<()> {
+pub fn insert_coverage(conn: &Db, import_id: i64, system: &str, from: i64, to: i64) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO log_coverage (import_id, system, covers_from, covers_to) VALUES (?1, ?2, ?3, ?4)",
     )?
@@ -25,25 +19,25 @@ pub fn insert_coverage(
 }
 
 /// The periods `[from, to)` (Unix seconds) the imports of `system` cover, by start.
-pub fn coverage(conn: &Connection, system: &str) -> Result<Vec<(i64, i64)>> {
+pub fn coverage(conn: &Db, system: &str) -> Result<Vec<(i64, i64)>> {
     let mut stmt = conn.prepare_cached(
         "SELECT covers_from, covers_to FROM log_coverage WHERE system = ?1 ORDER BY covers_from, covers_to",
     )?;
     let rows = stmt.query_map([system], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }
 
 /// Every covered period: (system, import, from, to).
-pub fn all_coverage(conn: &Connection) -> Result<Vec<(String, i64, i64, i64)>> {
+pub fn all_coverage(conn: &Db) -> Result<Vec<(String, i64, i64, i64)>> {
     let mut stmt = conn.prepare_cached(
         "SELECT system, import_id, covers_from, covers_to FROM log_coverage ORDER BY system, covers_from",
     )?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let rows = stmt.query_map((), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    rows.collect::<Result<_>>()
 }
 
 /// Cuts what import `import_id` covers of `system` before `cutoff` (the purge of its rows).
-pub fn purge_coverage(conn: &Connection, import_id: i64, system: &str, cutoff: i64) -> Result<()> {
+pub fn purge_coverage(conn: &Db, import_id: i64, system: &str, cutoff: i64) -> Result<()> {
     conn.prepare_cached(
         "DELETE FROM log_coverage WHERE import_id = ?1 AND system = ?2 AND covers_to <= ?3",
     )?
@@ -79,7 +73,7 @@ pub struct LogRow {
 }
 
 /// The rows with these ids (in the order asked; ids no longer there are left out).
-pub fn rows_by_id(conn: &Connection, ids: &[i64]) -> Result<Vec<LogRow>> {
+pub fn rows_by_id(conn: &Db, ids: &[i64]) -> Result<Vec<LogRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, system, log_id, at, user_id, user_name, user_title, access_unit, subject_id,
                 subject_name, subject_unit, action, resource_type, purpose
@@ -130,17 +124,17 @@ pub struct Staff {
 }
 
 /// Person `id`, current or as last recorded before they left; `None` when never known.
-pub fn staff(conn: &Connection, id: &str) -> Result<Option<Staff>> {
+pub fn staff(conn: &Db, id: &str) -> Result<Option<Staff>> {
     let current = conn
         .prepare_cached(
             "SELECT name, active_to, removed_at, personnummer_hash FROM people WHERE id = ?1",
         )?
         .query_row([id], |r| {
             Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, Option<String>>(1)?,
-                r.get::<_, Option<String>>(2)?,
-                r.get::<_, Option<String>>(3)?,
+                r.get::<String>(0)?,
+                r.get::<Option<String>>(1)?,
+                r.get::<Option<String>>(2)?,
+                r.get::<Option<String>>(3)?,
             ))
         })
         .optional()?;
@@ -163,15 +157,13 @@ pub fn staff(conn: &Connection, id: &str) -> Result<Option<Staff>> {
         let mut stmt = conn.prepare_cached(
             "SELECT unit_id FROM person_units WHERE person_id = ?1 ORDER BY position",
         )?;
-        staff.units = stmt
-            .query_map([id], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+        staff.units = stmt.query_map([id], |r| r.get(0))?.collect::<Result<_>>()?;
         let mut stmt = conn.prepare_cached(
             "SELECT system, account FROM accounts WHERE person_id = ?1 ORDER BY system, account",
         )?;
         staff.accounts = stmt
             .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<Result<_>>()?;
         return Ok(Some(staff));
     }
     // Someone who has left: units and accounts as last recorded.
@@ -211,17 +203,17 @@ pub fn staff(conn: &Connection, id: &str) -> Result<Option<Staff>> {
 }
 
 /// Everyone in the roster now, with units and accounts (for many lookups at once).
-pub fn all_staff(conn: &Connection) -> Result<Vec<Staff>> {
+pub fn all_staff(conn: &Db) -> Result<Vec<Staff>> {
     let mut people: Vec<Staff> = {
         let mut stmt = conn.prepare_cached(
             "SELECT id, name, active_to, personnummer_hash FROM people WHERE removed_at IS NULL ORDER BY id",
         )?;
-        let rows = stmt.query_map([], |r| {
+        let rows = stmt.query_map((), |r| {
             Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, Option<String>>(2)?,
-                r.get::<_, Option<String>>(3)?,
+                r.get::<String>(0)?,
+                r.get::<String>(1)?,
+                r.get::<Option<String>>(2)?,
+                r.get::<Option<String>>(3)?,
             ))
         })?;
         let mut out = Vec::new();
@@ -247,7 +239,7 @@ pub fn all_staff(conn: &Connection) -> Result<Vec<Staff>> {
     let mut stmt = conn.prepare_cached(
         "SELECT person_id, unit_id FROM person_units ORDER BY person_id, position",
     )?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    let rows = stmt.query_map((), |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?)))?;
     for row in rows {
         let (p, u) = row?;
         if let Some(i) = index.get(&p) {
@@ -257,11 +249,11 @@ pub fn all_staff(conn: &Connection) -> Result<Vec<Staff>> {
     let mut stmt = conn.prepare_cached(
         "SELECT person_id, system, account FROM accounts ORDER BY person_id, system, account",
     )?;
-    let rows = stmt.query_map([], |r| {
+    let rows = stmt.query_map((), |r| {
         Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
+            r.get::<String>(0)?,
+            r.get::<String>(1)?,
+            r.get::<String>(2)?,
         ))
     })?;
     for row in rows {
@@ -274,50 +266,49 @@ pub fn all_staff(conn: &Connection) -> Result<Vec<Staff>> {
 }
 
 /// Who holds account `account` of `system`, or held it last (someone who has left the roster).
-pub fn account_owner(conn: &Connection, system: &str, account: &str) -> Result<Option<String>> {
-    Ok(conn
-        .prepare_cached("SELECT person_id FROM account_holders WHERE system = ?1 AND account = ?2")?
+pub fn account_owner(conn: &Db, system: &str, account: &str) -> Result<Option<String>> {
+    conn.prepare_cached("SELECT person_id FROM account_holders WHERE system = ?1 AND account = ?2")?
         .query_row(params![system, account], |r| r.get(0))
-        .optional()?)
+        .optional()
 }
 
 /// Every account ever held: (system, account, person).
-pub fn account_owners(conn: &Connection) -> Result<Vec<(String, String, String)>> {
+pub fn account_owners(conn: &Db) -> Result<Vec<(String, String, String)>> {
     let mut stmt = conn.prepare_cached("SELECT system, account, person_id FROM account_holders")?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let rows = stmt.query_map((), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    rows.collect::<Result<_>>()
 }
 
 /// The people in the roster (not removed) whose personnummer hashes to `hash`.
-pub fn people_by_personnummer(conn: &Connection, hash: &str) -> Result<Vec<(String, String)>> {
+pub fn people_by_personnummer(conn: &Db, hash: &str) -> Result<Vec<(String, String)>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, name FROM people WHERE personnummer_hash = ?1 AND removed_at IS NULL ORDER BY id",
     )?;
     let rows = stmt.query_map([hash], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }
 
 /// Whether anyone in the roster has a personnummer given.
-pub fn any_personnummer(conn: &Connection) -> Result<bool> {
-    Ok(conn
+pub fn any_personnummer(conn: &Db) -> Result<bool> {
+    conn
         .prepare_cached(
             "SELECT EXISTS (SELECT 1 FROM people WHERE personnummer_hash IS NOT NULL AND removed_at IS NULL)",
         )?
-        .query_row([], |r| r.get(0))?)
+        .query_row((), |r| r.get(0))
 }
 
 /// Every personnummer hash of the roster: (hash, person, name).
-pub fn personnummer_hashes(conn: &Connection) -> Result<Vec<(String, String, String)>> {
+pub fn personnummer_hashes(conn: &Db) -> Result<Vec<(String, String, String)>> {
     let mut stmt = conn.prepare_cached(
         "SELECT personnummer_hash, id, name FROM people
          WHERE personnummer_hash IS NOT NULL AND removed_at IS NULL",
     )?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let rows = stmt.query_map((), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    rows.collect::<Result<_>>()
 }
 
 /// The installation's key of personnummer hashes.
-pub fn person_key(conn: &Connection) -> Result<String> {
+pub fn person_key(conn: &Db) -> Result<String> {
     super::meta_get(conn, "person_key")?
         .ok_or_else(|| crate::Error::runtime("the database has no person key"))
 }
@@ -335,7 +326,7 @@ pub struct Judgement {
     pub comment: Option<String>,
 }
 
-pub fn judgements(conn: &Connection, case_id: &str) -> Result<Vec<Judgement>> {
+pub fn judgements(conn: &Db, case_id: &str) -> Result<Vec<Judgement>> {
     let mut stmt = conn.prepare_cached(
         "SELECT system, log_id, verdict, judged_by, judged_at, comment FROM judgements
          WHERE case_id = ?1 ORDER BY system, log_id",
@@ -350,11 +341,11 @@ pub fn judgements(conn: &Connection, case_id: &str) -> Result<Vec<Judgement>> {
             comment: r.get(5)?,
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }
 
 /// Records (or replaces) a judgement.
-pub fn judge(conn: &Connection, case_id: &str, j: &Judgement) -> Result<()> {
+pub fn judge(conn: &Db, case_id: &str, j: &Judgement) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO judgements (case_id, system, log_id, verdict, judged_by, judged_at, comment)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -366,32 +357,25 @@ pub fn judge(conn: &Connection, case_id: &str, j: &Judgement) -> Result<()> {
 }
 
 /// The first case of `kind` with a judged access.
-pub fn first_judged_case(conn: &Connection, kind: &str) -> Result<Option<String>> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT c.id FROM cases c WHERE c.kind = ?1
+pub fn first_judged_case(conn: &Db, kind: &str) -> Result<Option<String>> {
+    conn.prepare_cached(
+        "SELECT c.id FROM cases c WHERE c.kind = ?1
                AND EXISTS (SELECT 1 FROM judgements j WHERE j.case_id = c.id)
              ORDER BY c.id LIMIT 1",
-        )?
-        .query_row([kind], |r| r.get(0))
-        .optional()?)
+    )?
+    .query_row([kind], |r| r.get(0))
+    .optional()
 }
 
-pub fn forget_judgements(conn: &Connection, case_id: &str) -> Result<usize> {
+pub fn forget_judgements(conn: &Db, case_id: &str) -> Result<usize> {
     conn.prepare_cached("DELETE FROM evidence_snapshots WHERE case_id = ?1")?
         .execute([case_id])?;
-    Ok(conn
-        .prepare_cached("DELETE FROM judgements WHERE case_id = ?1")?
-        .execute([case_id])?)
+    conn.prepare_cached("DELETE FROM judgements WHERE case_id = ?1")?
+        .execute([case_id])
 }
 
 /// Keeps what a case's review looked at when it closed.
-pub fn save_snapshot(
-    conn: &Connection,
-    case_id: &str,
-    data: &str,
-    now: DateTime<Utc>,
-) -> Result<()> {
+pub fn save_snapshot(conn: &Db, case_id: &str, data: &str, now: DateTime<Utc>) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO evidence_snapshots (case_id, taken_at, data) VALUES (?1, ?2, ?3)
          ON CONFLICT (case_id) DO UPDATE SET taken_at = excluded.taken_at, data = excluded.data",
@@ -401,11 +385,10 @@ pub fn save_snapshot(
 }
 
 /// What a closed case's review looked at, when kept.
-pub fn snapshot(conn: &Connection, case_id: &str) -> Result<Option<String>> {
-    Ok(conn
-        .prepare_cached("SELECT data FROM evidence_snapshots WHERE case_id = ?1")?
+pub fn snapshot(conn: &Db, case_id: &str) -> Result<Option<String>> {
+    conn.prepare_cached("SELECT data FROM evidence_snapshots WHERE case_id = ?1")?
         .query_row([case_id], |r| r.get(0))
-        .optional()?)
+        .optional()
 }
 
 // ----- watch list -----
@@ -426,7 +409,7 @@ pub struct WatchEntry {
 }
 
 pub fn add_watch(
-    conn: &Connection,
+    conn: &Db,
     client: &str,
     reason: &str,
     until: Option<NaiveDate>,
@@ -440,7 +423,7 @@ pub fn add_watch(
     Ok(conn.last_insert_rowid())
 }
 
-fn watch_row(r: &rusqlite::Row) -> rusqlite::Result<WatchEntry> {
+fn watch_row(r: &super::db::Row) -> Result<WatchEntry> {
     Ok(WatchEntry {
         id: r.get(0)?,
         client: r.get(1)?,
@@ -458,40 +441,36 @@ const WATCH_COLUMNS: &str =
     "id, client, reason, added_by, added_at, until, removed_by, removed_at, purged_at";
 
 /// Every entry, in force or not.
-pub fn watch_entries(conn: &Connection) -> Result<Vec<WatchEntry>> {
+pub fn watch_entries(conn: &Db) -> Result<Vec<WatchEntry>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {WATCH_COLUMNS} FROM watch_list ORDER BY id"
     ))?;
-    let rows = stmt.query_map([], watch_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let rows = stmt.query_map((), watch_row)?;
+    rows.collect::<Result<_>>()
 }
 
-pub fn watch_entry(conn: &Connection, id: i64) -> Result<Option<WatchEntry>> {
-    Ok(conn
-        .prepare_cached(&format!(
-            "SELECT {WATCH_COLUMNS} FROM watch_list WHERE id = ?1"
-        ))?
-        .query_row([id], watch_row)
-        .optional()?)
+pub fn watch_entry(conn: &Db, id: i64) -> Result<Option<WatchEntry>> {
+    conn.prepare_cached(&format!(
+        "SELECT {WATCH_COLUMNS} FROM watch_list WHERE id = ?1"
+    ))?
+    .query_row([id], watch_row)
+    .optional()
 }
 
 /// The entries in force on `day`: (client, reason).
-pub fn watched(conn: &Connection, day: NaiveDate) -> Result<Vec<(String, String)>> {
+pub fn watched(conn: &Db, day: NaiveDate) -> Result<Vec<(String, String)>> {
     let mut stmt = conn.prepare_cached(
         "SELECT client, reason FROM watch_list
          WHERE removed_at IS NULL AND purged_at IS NULL AND client IS NOT NULL
            AND (until IS NULL OR until >= ?1)",
     )?;
     let rows = stmt.query_map([super::date(day)], |r| {
-        Ok((
-            r.get(0)?,
-            r.get::<_, Option<String>>(1)?.unwrap_or_default(),
-        ))
+        Ok((r.get(0)?, r.get::<Option<String>>(1)?.unwrap_or_default()))
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }
 
-pub fn remove_watch(conn: &Connection, id: i64, by: &str, now: DateTime<Utc>) -> Result<bool> {
+pub fn remove_watch(conn: &Db, id: i64, by: &str, now: DateTime<Utc>) -> Result<bool> {
     Ok(conn
         .prepare_cached(
             "UPDATE watch_list SET removed_by = ?2, removed_at = ?3
@@ -503,16 +482,16 @@ pub fn remove_watch(conn: &Connection, id: i64, by: &str, now: DateTime<Utc>) ->
 
 /// Entries no longer in force on `day` (expired before it, or removed) whose client and reason
 /// are still kept.
-pub fn watch_to_purge(conn: &Connection, day: NaiveDate) -> Result<Vec<i64>> {
+pub fn watch_to_purge(conn: &Db, day: NaiveDate) -> Result<Vec<i64>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id FROM watch_list WHERE purged_at IS NULL
            AND (removed_at IS NOT NULL OR (until IS NOT NULL AND until < ?1)) ORDER BY id",
     )?;
     let rows = stmt.query_map([super::date(day)], |r| r.get(0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }
 
-pub fn purge_watch(conn: &Connection, id: i64, now: DateTime<Utc>) -> Result<()> {
+pub fn purge_watch(conn: &Db, id: i64, now: DateTime<Utc>) -> Result<()> {
     conn.prepare_cached(
         "UPDATE watch_list SET client = NULL, reason = NULL, purged_at = ?2 WHERE id = ?1",
     )?

@@ -2,21 +2,21 @@
 //! a system after the first roster import (a new employee, or a new account) waits in
 //! `information_due` until the tick opens their information case.
 
+use super::db::{Db, params};
 use super::ts;
 use crate::Result;
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, params};
 use std::collections::BTreeSet;
 
 /// Every (person, system) with an account now.
-pub fn account_pairs(conn: &Connection) -> Result<BTreeSet<(String, String)>> {
+pub fn account_pairs(conn: &Db) -> Result<BTreeSet<(String, String)>> {
     let mut stmt = conn.prepare_cached("SELECT DISTINCT person_id, system FROM accounts")?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let rows = stmt.query_map((), |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect::<Result<_>>()
 }
 
 /// Notes that `person` got an account in `system` at `now` (once).
-pub fn note(conn: &Connection, person: &str, system: &str, now: DateTime<Utc>) -> Result<()> {
+pub fn note(conn: &Db, person: &str, system: &str, now: DateTime<Utc>) -> Result<()> {
     conn.prepare_cached(
         "INSERT OR IGNORE INTO information_due (person_id, system, noticed_at) VALUES (?1, ?2, ?3)",
     )?
@@ -36,14 +36,14 @@ pub struct Due {
 }
 
 /// Everyone waiting, oldest first.
-pub fn due(conn: &Connection) -> Result<Vec<Due>> {
+pub fn due(conn: &Db) -> Result<Vec<Due>> {
     let mut stmt = conn.prepare_cached(
         "SELECT d.person_id, d.system,
             (SELECT MIN(a.account) FROM accounts a WHERE a.person_id = d.person_id AND a.system = d.system),
             (SELECT p.home_unit FROM people p WHERE p.id = d.person_id)
          FROM information_due d ORDER BY d.noticed_at, d.person_id, d.system",
     )?;
-    let rows = stmt.query_map([], |r| {
+    let rows = stmt.query_map((), |r| {
         Ok(Due {
             person_id: r.get(0)?,
             system: r.get(1)?,
@@ -51,39 +51,36 @@ pub fn due(conn: &Connection) -> Result<Vec<Due>> {
             unit: r.get(3)?,
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }
 
 /// Done with one waiting person.
-pub fn clear(conn: &Connection, person: &str, system: &str) -> Result<()> {
+pub fn clear(conn: &Db, person: &str, system: &str) -> Result<()> {
     conn.prepare_cached("DELETE FROM information_due WHERE person_id = ?1 AND system = ?2")?
         .execute(params![person, system])?;
     Ok(())
 }
 
 /// Whether `routine` has an information case for `person` in `system` already.
-pub fn has_case(conn: &Connection, routine: &str, person: &str, system: &str) -> Result<bool> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM cases WHERE routine_id = ?1 AND subject_person_id = ?2
+pub fn has_case(conn: &Db, routine: &str, person: &str, system: &str) -> Result<bool> {
+    conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM cases WHERE routine_id = ?1 AND subject_person_id = ?2
                 AND system = ?3)",
-        )?
-        .query_row(params![routine, person, system], |r| r.get(0))?)
+    )?
+    .query_row(params![routine, person, system], |r| r.get(0))
 }
 
 /// Whether any roster was imported before.
-pub fn any_import(conn: &Connection) -> Result<bool> {
-    Ok(
-        conn.query_row("SELECT EXISTS (SELECT 1 FROM roster_imports)", [], |r| {
-            r.get(0)
-        })?,
-    )
+pub fn any_import(conn: &Db) -> Result<bool> {
+    conn.query_row("SELECT EXISTS (SELECT 1 FROM roster_imports)", (), |r| {
+        r.get(0)
+    })
 }
 
 /// People informed by `routine` in `system` whose latest case opened at or before `cutoff` and
 /// is closed: due to be informed again (a routine with `repeat`).
 pub fn due_again(
-    conn: &Connection,
+    conn: &Db,
     routine: &str,
     system: &str,
     cutoff: DateTime<Utc>,
@@ -107,5 +104,5 @@ pub fn due_again(
             unit: r.get(3)?,
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }

@@ -13,8 +13,8 @@
 //! `log_strings`, surnames the keys of `names::surname_keys` (the name itself stays in the row
 //! and goes with it); 0 stands for "none".
 
+use super::db::{Db, params};
 use crate::{Error, Result};
-use rusqlite::{Connection, params};
 use std::collections::HashMap;
 
 /// Rows per chunk: a chunk's digests are built in memory (about 25 bytes a row, 7 MB).
@@ -146,7 +146,7 @@ impl ChunkBuilder {
     }
 
     /// Adds one stored row; writes the chunk when it is full.
-    pub fn push(&mut self, conn: &Connection, a: &Access) -> Result<()> {
+    pub fn push(&mut self, conn: &Db, a: &Access) -> Result<()> {
         let first = *self.first_row.get_or_insert(a.row);
         self.last_row = a.row;
         self.rows += 1;
@@ -193,7 +193,7 @@ impl ChunkBuilder {
     }
 
     /// Writes the chunk being built (nothing when it is empty).
-    pub fn flush(&mut self, conn: &Connection) -> Result<()> {
+    pub fn flush(&mut self, conn: &Db) -> Result<()> {
         let Some(first) = self.first_row.take() else {
             return Ok(());
         };
@@ -368,7 +368,7 @@ pub fn decode_each(chunk: i64, bytes: &[u8], mut each: impl FnMut(Entry)) -> Res
 /// The digests of `account` in `system` with an access at `[from, to)` (Unix seconds). Only the
 /// chunks whose span meets the period are looked at, each by its key.
 pub fn digests_of(
-    conn: &Connection,
+    conn: &Db,
     system: &str,
     account: &str,
     from: i64,
@@ -381,7 +381,7 @@ pub fn digests_of(
             "SELECT first_row FROM log_chunks WHERE oldest < ?2 AND newest >= ?1 ORDER BY first_row",
         )?;
         let rows = stmt.query_map(params![from, to], |r| r.get(0))?;
-        rows.collect::<rusqlite::Result<_>>()?
+        rows.collect::<Result<_>>()?
     };
     let mut stmt = conn.prepare_cached(
         "SELECT digest FROM log_digests
@@ -391,7 +391,7 @@ pub fn digests_of(
     for chunk in chunks {
         let mut rows = stmt.query(params![chunk, system, account, from, to])?;
         if let Some(r) = rows.next()? {
-            let blob = r.get_ref(0)?.as_blob().map_err(|_| Reader::bad())?;
+            let blob = r.get_ref(0)?.as_blob().ok_or_else(Reader::bad)?;
             out.push(decode(
                 chunk,
                 system.to_string(),
@@ -415,7 +415,7 @@ pub struct RawDigest<'a> {
 /// Calls `each` with every digest (of `system`, or all) with an access at `[from, to)`, chunk by
 /// chunk, undecoded.
 pub fn for_each_digest(
-    conn: &Connection,
+    conn: &Db,
     system: Option<&str>,
     from: i64,
     to: i64,
@@ -426,7 +426,7 @@ pub fn for_each_digest(
             "SELECT first_row FROM log_chunks WHERE oldest < ?2 AND newest >= ?1 ORDER BY first_row",
         )?;
         let rows = stmt.query_map(params![from, to], |r| r.get(0))?;
-        rows.collect::<rusqlite::Result<_>>()?
+        rows.collect::<Result<_>>()?
     };
     let mut stmt = conn.prepare_cached(
         "SELECT system, account, digest FROM log_digests
@@ -435,12 +435,12 @@ pub fn for_each_digest(
     for chunk in chunks {
         let mut rows = stmt.query(params![chunk, from, to])?;
         while let Some(r) = rows.next()? {
-            let s = r.get_ref(0)?.as_str().map_err(|_| Reader::bad())?;
+            let s = r.get_ref(0)?.as_str().ok_or_else(Reader::bad)?;
             if system.is_some_and(|want| want != s) {
                 continue;
             }
-            let account = r.get_ref(1)?.as_str().map_err(|_| Reader::bad())?;
-            let bytes = r.get_ref(2)?.as_blob().map_err(|_| Reader::bad())?;
+            let account = r.get_ref(1)?.as_str().ok_or_else(Reader::bad)?;
+            let bytes = r.get_ref(2)?.as_blob().ok_or_else(Reader::bad)?;
             each(RawDigest {
                 chunk,
                 system: s,
@@ -453,31 +453,29 @@ pub fn for_each_digest(
 }
 
 /// Whether any chunk of the log has an access at `[from, to)`.
-pub fn any_between(conn: &Connection, from: i64, to: i64) -> Result<bool> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM log_chunks WHERE oldest < ?2 AND newest >= ?1)",
-        )?
-        .query_row(params![from, to], |r| r.get(0))?)
+pub fn any_between(conn: &Db, from: i64, to: i64) -> Result<bool> {
+    conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM log_chunks WHERE oldest < ?2 AND newest >= ?1)",
+    )?
+    .query_row(params![from, to], |r| r.get(0))
 }
 
 /// The highest row id of the log (0 when empty): what a round's windows were drawn from.
-pub fn horizon(conn: &Connection) -> Result<i64> {
-    Ok(conn
-        .prepare_cached("SELECT COALESCE(MAX(last_row), 0) FROM log_chunks")?
-        .query_row([], |r| r.get(0))?)
+pub fn horizon(conn: &Db) -> Result<i64> {
+    conn.prepare_cached("SELECT COALESCE(MAX(last_row), 0) FROM log_chunks")?
+        .query_row((), |r| r.get(0))
 }
 
 /// Removes from the index of import `import_id` and `system` every access before `cutoff`:
 /// digests wholly before it go, digests that straddle it are rewritten, chunks left without
 /// digests go.
-pub fn purge(conn: &Connection, import_id: i64, system: &str, cutoff: i64) -> Result<()> {
+pub fn purge(conn: &Db, import_id: i64, system: &str, cutoff: i64) -> Result<()> {
     let chunks: Vec<i64> = {
         let mut stmt = conn.prepare_cached(
             "SELECT first_row FROM log_chunks WHERE import_id = ?1 AND oldest < ?2",
         )?;
         let rows = stmt.query_map(params![import_id, cutoff], |r| r.get(0))?;
-        rows.collect::<rusqlite::Result<_>>()?
+        rows.collect::<Result<_>>()?
     };
     for chunk in chunks {
         conn.prepare_cached(
@@ -491,7 +489,7 @@ pub fn purge(conn: &Connection, import_id: i64, system: &str, cutoff: i64) -> Re
             let rows = stmt.query_map(params![chunk, system, cutoff], |r| {
                 Ok((r.get(0)?, r.get(1)?))
             })?;
-            rows.collect::<rusqlite::Result<_>>()?
+            rows.collect::<Result<_>>()?
         };
         for (account, blob) in straddling {
             let mut d = decode(chunk, system.to_string(), account.clone(), &blob)?;
@@ -535,7 +533,7 @@ pub fn purge(conn: &Connection, import_id: i64, system: &str, cutoff: i64) -> Re
 
 /// Rebuilds the index from the rows (after an upgrade from a database without one, or on
 /// request): every chunk and digest is written anew.
-pub fn rebuild(conn: &Connection, surnames: impl Fn(&str) -> [u32; 2]) -> Result<u64> {
+pub fn rebuild(conn: &Db, surnames: impl Fn(&str) -> [u32; 2]) -> Result<u64> {
     conn.execute_batch("DELETE FROM log_digests; DELETE FROM log_chunks;")?;
     let empty = super::records::string_id(conn, "")?.unwrap_or(-1);
     let mut stmt = conn.prepare(
@@ -545,7 +543,7 @@ pub fn rebuild(conn: &Connection, surnames: impl Fn(&str) -> [u32; 2]) -> Result
          JOIN log_strings u ON u.id = a.user_id JOIN log_strings ac ON ac.id = a.action
          ORDER BY a.id",
     )?;
-    let mut rows = stmt.query([])?;
+    let mut rows = stmt.query(())?;
     let mut builder: Option<ChunkBuilder> = None;
     let mut n = 0u64;
     let id = |v: i64| {
@@ -571,7 +569,7 @@ pub fn rebuild(conn: &Connection, surnames: impl Fn(&str) -> [u32; 2]) -> Result
             at: r.get(4)?,
             system: &system,
             account: &account,
-            client: r.get::<_, i64>(6)?.max(0) as u64,
+            client: r.get::<i64>(6)?.max(0) as u64,
             client_unit: id(r.get(7)?),
             access_unit: id(r.get(8)?),
             action: crate::records::logs::action_code(&action),
@@ -649,7 +647,8 @@ mod plans {
     /// stability guarantee), as text.
     fn plan(store: &Store, sql: &str) -> String {
         let mut stmt = store
-            .conn
+            .db
+            .lite()
             .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
             .unwrap();
         let n = stmt.parameter_count();

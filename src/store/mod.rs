@@ -7,6 +7,7 @@
 pub mod access;
 pub mod audit;
 pub mod cases;
+pub mod db;
 pub mod evidence;
 pub mod information;
 pub mod logindex;
@@ -22,11 +23,13 @@ pub mod web;
 
 use crate::{Error, Result};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+pub use db::{Db, Tx};
+use db::{OptionalExtension, params};
+use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 
 pub struct Store {
-    pub conn: Connection,
+    db: Db,
     pub path: PathBuf,
 }
 
@@ -62,7 +65,7 @@ impl Store {
             Error::runtime(format!("cannot open database `{}`: {e}", path.display()))
         })?;
         let mut store = Store {
-            conn,
+            db: Db::sqlite(conn),
             path: path.to_path_buf(),
         };
         store.configure()?;
@@ -74,7 +77,7 @@ impl Store {
     pub fn in_memory() -> Result<Store> {
         let conn = Connection::open_in_memory()?;
         let mut store = Store {
-            conn,
+            db: Db::sqlite(conn),
             path: PathBuf::from(":memory:"),
         };
         store.configure()?;
@@ -82,13 +85,22 @@ impl Store {
         Ok(store)
     }
 
+    /// The database alone, without the store around it.
+    pub fn into_db(self) -> Db {
+        self.db
+    }
+
+    /// The database, to pass to the engine and the store's functions.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
     fn configure(&mut self) -> Result<()> {
-        self.conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        let conn = self.db.lite();
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
         // WAL: readers never block the writer, and a commit is one append to the log.
-        let _: String = self
-            .conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
-        self.conn.execute_batch(
+        let _: String = conn.query_row("PRAGMA journal_mode = WAL", (), |r| r.get(0))?;
+        conn.execute_batch(
             "PRAGMA foreign_keys = ON;
              PRAGMA synchronous = FULL;
              PRAGMA temp_store = MEMORY;
@@ -99,18 +111,16 @@ impl Store {
         // statements for re-preparation on rebinding, and rusqlite's statement cache (which
         // clears bindings) then recompiles every cached statement on every use (measured: 12 %
         // of a simulated year).
-        self.conn.set_db_config(
+        conn.set_db_config(
             rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
             true,
         )?;
-        self.conn.set_prepared_statement_cache_capacity(128);
+        conn.set_prepared_statement_cache_capacity(256);
         Ok(())
     }
 
     fn migrate(&mut self) -> Result<()> {
-        let version: i64 = self
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let version = self.schema_version()?;
         let known = migrations::MIGRATIONS.len() as i64;
         if version > known {
             return Err(Error::runtime(format!(
@@ -123,7 +133,7 @@ impl Store {
             .enumerate()
             .skip(version as usize)
         {
-            let tx = self.conn.transaction()?;
+            let tx = self.db.begin(false)?;
             tx.execute_batch(sql)?;
             if *sql == migrations::V4_EVIDENCE {
                 // Logs imported before the index existed: index them, and let each import cover
@@ -139,11 +149,11 @@ impl Store {
         }
         // The installation's secrets are made with the database: the link-signing key and the
         // seed rounds derive their draws from.
-        if meta_get(&self.conn, "link_secret")?.is_none()
-            || meta_get(&self.conn, "install_seed")?.is_none()
-            || meta_get(&self.conn, "person_key")?.is_none()
+        if meta_get(&self.db, "link_secret")?.is_none()
+            || meta_get(&self.db, "install_seed")?.is_none()
+            || meta_get(&self.db, "person_key")?.is_none()
         {
-            let tx = self.conn.transaction()?;
+            let tx = self.db.begin(false)?;
             let random_hex = || hex::encode(rand::RngExt::random::<[u8; 32]>(&mut rand::rng()));
             meta_get_or_init(&tx, "link_secret", random_hex)?;
             meta_get_or_init(&tx, "install_seed", random_hex)?;
@@ -157,44 +167,40 @@ impl Store {
 
     /// A write transaction, taken at once (BEGIN IMMEDIATE) so that two writers queue on the
     /// busy timeout instead of failing midway.
-    pub fn write(&mut self) -> Result<Transaction<'_>> {
-        Ok(self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?)
+    pub fn write(&mut self) -> Result<Tx<'_>> {
+        self.db.begin(true)
     }
 
     /// Commits faster at the cost of durability of the last commits on power loss (not on a
     /// crash of the process): for simulations and demos only.
     pub fn relax_durability(&self) -> Result<()> {
-        self.conn.execute_batch("PRAGMA synchronous = NORMAL")?;
+        self.db.execute_batch("PRAGMA synchronous = NORMAL")?;
         Ok(())
     }
 
     pub fn schema_version(&self) -> Result<i64> {
-        Ok(self
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
+        self.db.query_row("PRAGMA user_version", (), |r| r.get(0))
     }
 }
 
 /// A value of the `meta` table.
-pub fn meta_get(conn: &Connection, key: &str) -> Result<Option<String>> {
-    Ok(conn
-        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-        .optional()?)
+pub fn meta_get(conn: &Db, key: &str) -> Result<Option<String>> {
+    conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .optional()
 }
 
 /// A read-only connection to the database at `path` (which must exist): for looking without
 /// changing, not even the journal.
-pub fn read_only(path: &std::path::Path) -> Result<Connection> {
+pub fn read_only(path: &std::path::Path) -> Result<Db> {
     Connection::open_with_flags(
         path,
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
+    .map(Db::sqlite)
     .map_err(|e| crate::Error::runtime(format!("cannot read `{}`: {e}", path.display())))
 }
 
-pub fn meta_set(conn: &Connection, key: &str, value: &str) -> Result<()> {
+pub fn meta_set(conn: &Db, key: &str, value: &str) -> Result<()> {
     conn.execute(
         "INSERT INTO meta (key, value) VALUES (?1, ?2)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -204,11 +210,7 @@ pub fn meta_set(conn: &Connection, key: &str, value: &str) -> Result<()> {
 }
 
 /// The value of `key`, set to `make()` first when absent (in the caller's transaction).
-pub fn meta_get_or_init(
-    conn: &Connection,
-    key: &str,
-    make: impl FnOnce() -> String,
-) -> Result<String> {
+pub fn meta_get_or_init(conn: &Db, key: &str, make: impl FnOnce() -> String) -> Result<String> {
     if let Some(v) = meta_get(conn, key)? {
         return Ok(v);
     }
@@ -264,17 +266,17 @@ mod tests {
             assert_eq!(mode, 0o600);
         }
         let journal: String = store
-            .conn
-            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .db
+            .query_row("PRAGMA journal_mode", (), |r| r.get(0))
             .unwrap();
         assert_eq!(journal, "wal");
         drop(store);
         // Opening again runs nothing new and keeps the data.
         let store = Store::open(&path).unwrap();
-        meta_set(&store.conn, "k", "v").unwrap();
+        meta_set(&store.db, "k", "v").unwrap();
         drop(store);
         let store = Store::open(&path).unwrap();
-        assert_eq!(meta_get(&store.conn, "k").unwrap().as_deref(), Some("v"));
+        assert_eq!(meta_get(&store.db, "k").unwrap().as_deref(), Some("v"));
     }
 
     #[test]
@@ -303,14 +305,14 @@ mod tests {
         }
         let store = Store::open(&path).unwrap();
         let rows: Vec<(String, String, String, String)> = store
-            .conn
+            .db
             .prepare(
                 "SELECT log_id, subject_id, subject_unit, action FROM access_log_text ORDER BY id",
             )
             .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .query_map((), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
             .unwrap()
-            .collect::<rusqlite::Result<_>>()
+            .collect::<Result<_>>()
             .unwrap();
         assert_eq!(
             rows,
@@ -329,7 +331,7 @@ mod tests {
                 ),
             ]
         );
-        let digests = logindex::digests_of(&store.conn, "treserva", "tre1", 0, i64::MAX).unwrap();
+        let digests = logindex::digests_of(&store.db, "treserva", "tre1", 0, i64::MAX).unwrap();
         assert_eq!(digests.len(), 1);
         assert_eq!(digests[0].entries.len(), 2);
         assert_eq!(digests[0].entries[0].client, 191_212_121_212);
@@ -338,7 +340,7 @@ mod tests {
             "an empty unit is none"
         );
         assert_eq!(
-            evidence::coverage(&store.conn, "treserva").unwrap(),
+            evidence::coverage(&store.db, "treserva").unwrap(),
             vec![(1_800_000_000, 1_800_000_601)]
         );
     }
@@ -348,10 +350,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.db");
         let store = Store::open(&path).unwrap();
-        store
-            .conn
-            .execute_batch("PRAGMA user_version = 999")
-            .unwrap();
+        store.db.execute_batch("PRAGMA user_version = 999").unwrap();
         drop(store);
         let err = Store::open(&path).err().unwrap();
         assert!(err.message.contains("newer"), "{}", err.message);

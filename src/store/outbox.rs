@@ -3,10 +3,10 @@
 //! values to render it with; the sender renders it. A message's Message-ID comes from its row, so
 //! a retried delivery is recognisably the same message.
 
+use super::db::{Db, OptionalExtension, params};
 use super::ts;
 use crate::Result;
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
 
 pub struct NewMessage<'a> {
     pub purpose: &'a str,
@@ -24,7 +24,7 @@ pub struct NewMessage<'a> {
     pub held: bool,
 }
 
-pub fn insert(conn: &Connection, m: &NewMessage, now: DateTime<Utc>) -> Result<i64> {
+pub fn insert(conn: &Db, m: &NewMessage, now: DateTime<Utc>) -> Result<i64> {
     conn.prepare_cached(
         "INSERT INTO outbox (created_at, purpose, case_id, task_id, recipient_id, to_addr, template,
             context, due_date, next_attempt_at, status)
@@ -68,7 +68,7 @@ pub struct MessageRow {
 const COLUMNS: &str = "id, created_at, purpose, case_id, task_id, recipient_id, to_addr, template,
     context, due_date, status, attempts, next_attempt_at, last_error, sent_at";
 
-fn row(r: &rusqlite::Row) -> rusqlite::Result<MessageRow> {
+fn row(r: &super::db::Row) -> Result<MessageRow> {
     Ok(MessageRow {
         id: r.get(0)?,
         created_at: r.get(1)?,
@@ -89,31 +89,30 @@ fn row(r: &rusqlite::Row) -> rusqlite::Result<MessageRow> {
 }
 
 /// Queued messages whose next attempt is due, oldest first.
-pub fn due(conn: &Connection, now: DateTime<Utc>, limit: usize) -> Result<Vec<MessageRow>> {
+pub fn due(conn: &Db, now: DateTime<Utc>, limit: usize) -> Result<Vec<MessageRow>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM outbox WHERE status = 'queued' AND next_attempt_at <= ?1
          ORDER BY next_attempt_at, id LIMIT ?2"
     ))?;
     let rows = stmt.query_map(params![ts(now), limit as i64], row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }
 
-pub fn get(conn: &Connection, id: i64) -> Result<Option<MessageRow>> {
-    Ok(conn
-        .prepare_cached(&format!("SELECT {COLUMNS} FROM outbox WHERE id = ?1"))?
+pub fn get(conn: &Db, id: i64) -> Result<Option<MessageRow>> {
+    conn.prepare_cached(&format!("SELECT {COLUMNS} FROM outbox WHERE id = ?1"))?
         .query_row([id], row)
-        .optional()?)
+        .optional()
 }
 
-pub fn list(conn: &Connection, status: Option<&str>) -> Result<Vec<MessageRow>> {
+pub fn list(conn: &Db, status: Option<&str>) -> Result<Vec<MessageRow>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {COLUMNS} FROM outbox WHERE (?1 IS NULL OR status = ?1) ORDER BY id"
     ))?;
     let rows = stmt.query_map([status], row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }
 
-pub fn mark_sent(conn: &Connection, id: i64, now: DateTime<Utc>) -> Result<()> {
+pub fn mark_sent(conn: &Db, id: i64, now: DateTime<Utc>) -> Result<()> {
     conn.prepare_cached(
         "UPDATE outbox SET status = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL
          WHERE id = ?1 AND status = 'queued'",
@@ -122,7 +121,7 @@ pub fn mark_sent(conn: &Connection, id: i64, now: DateTime<Utc>) -> Result<()> {
     Ok(())
 }
 
-pub fn mark_retry(conn: &Connection, id: i64, error: &str, next: DateTime<Utc>) -> Result<()> {
+pub fn mark_retry(conn: &Db, id: i64, error: &str, next: DateTime<Utc>) -> Result<()> {
     conn.prepare_cached(
         "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3
          WHERE id = ?1 AND status = 'queued'",
@@ -131,7 +130,7 @@ pub fn mark_retry(conn: &Connection, id: i64, error: &str, next: DateTime<Utc>) 
     Ok(())
 }
 
-pub fn mark_failed(conn: &Connection, id: i64, error: &str) -> Result<()> {
+pub fn mark_failed(conn: &Db, id: i64, error: &str) -> Result<()> {
     conn.prepare_cached(
         "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?2
          WHERE id = ?1 AND status = 'queued'",
@@ -141,15 +140,15 @@ pub fn mark_failed(conn: &Connection, id: i64, error: &str) -> Result<()> {
 }
 
 /// The failed messages' ids, oldest first.
-pub fn failed_ids(conn: &Connection) -> Result<Vec<i64>> {
+pub fn failed_ids(conn: &Db) -> Result<Vec<i64>> {
     let mut stmt =
         conn.prepare_cached("SELECT id FROM outbox WHERE status = 'failed' ORDER BY id")?;
-    let rows = stmt.query_map([], |r| r.get(0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let rows = stmt.query_map((), |r| r.get(0))?;
+    rows.collect::<Result<_>>()
 }
 
 /// Queues failed message `id` again, to `to`, at once; false when it is not a failed message.
-pub fn requeue(conn: &Connection, id: i64, to: &str, now: DateTime<Utc>) -> Result<bool> {
+pub fn requeue(conn: &Db, id: i64, to: &str, now: DateTime<Utc>) -> Result<bool> {
     Ok(conn
         .prepare_cached(
             "UPDATE outbox SET status = 'queued', attempts = 0, last_error = NULL,
@@ -161,44 +160,44 @@ pub fn requeue(conn: &Connection, id: i64, to: &str, now: DateTime<Utc>) -> Resu
 }
 
 /// Counts by status.
-pub fn counts(conn: &Connection) -> Result<(i64, i64, i64)> {
-    Ok(conn.query_row(
+pub fn counts(conn: &Db) -> Result<(i64, i64, i64)> {
+    conn.query_row(
         "SELECT COALESCE(SUM(status = 'queued'), 0), COALESCE(SUM(status = 'sent'), 0),
                 COALESCE(SUM(status = 'failed'), 0) FROM outbox",
-        [],
+        (),
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-    )?)
+    )
 }
 
 /// Recipients with messages held for their digest.
-pub fn held_recipients(conn: &Connection) -> Result<Vec<String>> {
+pub fn held_recipients(conn: &Db) -> Result<Vec<String>> {
     let mut stmt = conn.prepare_cached(
         "SELECT DISTINCT recipient_id FROM outbox WHERE status = 'held' AND recipient_id IS NOT NULL ORDER BY 1",
     )?;
-    let rows = stmt.query_map([], |r| r.get(0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let rows = stmt.query_map((), |r| r.get(0))?;
+    rows.collect::<Result<_>>()
 }
 
 /// Whether `recipient` has had a digest for `day`.
-pub fn has_digest(conn: &Connection, recipient: &str, day: &str) -> Result<bool> {
-    Ok(conn
+pub fn has_digest(conn: &Db, recipient: &str, day: &str) -> Result<bool> {
+    conn
         .prepare_cached(
             "SELECT EXISTS (SELECT 1 FROM outbox WHERE recipient_id = ?1 AND purpose = 'digest' AND digest_day = ?2)",
         )?
-        .query_row(params![recipient, day], |r| r.get(0))?)
+        .query_row(params![recipient, day], |r| r.get(0))
 }
 
 /// The messages held for `recipient`, oldest first.
-pub fn held(conn: &Connection, recipient: &str) -> Result<Vec<MessageRow>> {
+pub fn held(conn: &Db, recipient: &str) -> Result<Vec<MessageRow>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM outbox WHERE status = 'held' AND recipient_id = ?1 ORDER BY id"
     ))?;
     let rows = stmt.query_map([recipient], row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }
 
 /// Marks held messages as included in a digest.
-pub fn mark_digested(conn: &Connection, ids: &[i64]) -> Result<()> {
+pub fn mark_digested(conn: &Db, ids: &[i64]) -> Result<()> {
     let mut stmt = conn.prepare_cached(
         "UPDATE outbox SET status = 'digested' WHERE id = ?1 AND status = 'held'",
     )?;
@@ -209,16 +208,16 @@ pub fn mark_digested(conn: &Connection, ids: &[i64]) -> Result<()> {
 }
 
 /// Sets the day a digest row is for.
-pub fn set_digest_day(conn: &Connection, id: i64, day: &str) -> Result<()> {
+pub fn set_digest_day(conn: &Db, id: i64, day: &str) -> Result<()> {
     conn.prepare_cached("UPDATE outbox SET digest_day = ?2 WHERE id = ?1")?
         .execute(params![id, day])?;
     Ok(())
 }
 
 /// The emails queued for case `case`: (purpose, recipient mailbox), in order.
-pub fn recipients_of_case(conn: &Connection, case: &str) -> Result<Vec<(String, String)>> {
+pub fn recipients_of_case(conn: &Db, case: &str) -> Result<Vec<(String, String)>> {
     let mut stmt =
         conn.prepare_cached("SELECT purpose, to_addr FROM outbox WHERE case_id = ?1 ORDER BY id")?;
     let rows = stmt.query_map([case], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }

@@ -1,10 +1,10 @@
 //! The SQL of `records`: imported access logs and their batches, files written for cases, the
 //! yearly summaries, outbox attachments, and what the purge reads, counts and deletes.
 
+use super::db::{Db, OptionalExtension, params};
 use super::ts;
 use crate::Result;
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
 
 // ----- access logs -----
 
@@ -30,7 +30,7 @@ impl LogStrings {
 
     /// The id of `text` in column `column` (any small number naming the column), stored first
     /// when new.
-    pub fn id(&mut self, conn: &Connection, column: usize, text: &str) -> Result<i64> {
+    pub fn id(&mut self, conn: &Db, column: usize, text: &str) -> Result<i64> {
         if self.recent.len() <= column {
             self.recent.resize_with(column + 1, Vec::new);
         }
@@ -69,21 +69,20 @@ impl LogStrings {
 
 /// Deletes the log's strings no row refers to any more (after the purge of rows): names,
 /// titles and units of the log go with the last row that named them. Returns how many.
-pub fn prune_strings(conn: &Connection) -> Result<usize> {
-    Ok(conn
-        .prepare_cached(
-            "DELETE FROM log_strings WHERE id NOT IN (
+pub fn prune_strings(conn: &Db) -> Result<usize> {
+    conn.prepare_cached(
+        "DELETE FROM log_strings WHERE id NOT IN (
                  SELECT system FROM access_log UNION SELECT user_id FROM access_log
                  UNION SELECT user_name FROM access_log UNION SELECT user_title FROM access_log
                  UNION SELECT access_unit FROM access_log UNION SELECT subject_unit FROM access_log
                  UNION SELECT action FROM access_log UNION SELECT resource_type FROM access_log
                  UNION SELECT purpose FROM access_log)",
-        )?
-        .execute([])?)
+    )?
+    .execute(())
 }
 
 /// The texts of the log's strings `ids` (those that exist).
-pub fn texts(conn: &Connection, ids: &[u32]) -> Result<Vec<(u32, String)>> {
+pub fn texts(conn: &Db, ids: &[u32]) -> Result<Vec<(u32, String)>> {
     let mut stmt = conn.prepare_cached("SELECT text FROM log_strings WHERE id = ?1")?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
@@ -95,11 +94,10 @@ pub fn texts(conn: &Connection, ids: &[u32]) -> Result<Vec<(u32, String)>> {
 }
 
 /// The id of a text of the log, if it occurs.
-pub fn string_id(conn: &Connection, text: &str) -> Result<Option<i64>> {
-    Ok(conn
-        .prepare_cached("SELECT id FROM log_strings WHERE text = ?1")?
+pub fn string_id(conn: &Db, text: &str) -> Result<Option<i64>> {
+    conn.prepare_cached("SELECT id FROM log_strings WHERE text = ?1")?
         .query_row([text], |r| r.get(0))
-        .optional()?)
+        .optional()
 }
 
 /// The rows of one import and one system (see the `log_batches` table).
@@ -116,7 +114,7 @@ pub struct LogBatch {
     pub retention_years: u32,
 }
 
-fn batch_row(r: &rusqlite::Row) -> rusqlite::Result<LogBatch> {
+fn batch_row(r: &super::db::Row) -> Result<LogBatch> {
     Ok(LogBatch {
         import_id: r.get(0)?,
         system: r.get(1)?,
@@ -132,7 +130,7 @@ fn batch_row(r: &rusqlite::Row) -> rusqlite::Result<LogBatch> {
 const BATCH_COLUMNS: &str =
     "import_id, system, first_row, last_row, rows, oldest, newest, retention_years";
 
-pub fn insert_batch(conn: &Connection, b: &LogBatch) -> Result<()> {
+pub fn insert_batch(conn: &Db, b: &LogBatch) -> Result<()> {
     conn.prepare_cached(&format!(
         "INSERT INTO log_batches ({BATCH_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
     ))?
@@ -150,37 +148,31 @@ pub fn insert_batch(conn: &Connection, b: &LogBatch) -> Result<()> {
 }
 
 /// The earlier import of a file with this digest: (import id, when).
-pub fn import_by_digest(conn: &Connection, digest: &str) -> Result<Option<(i64, String)>> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT id, imported_at FROM log_imports WHERE digest = ?1 ORDER BY id LIMIT 1",
-        )?
-        .query_row([digest], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?)
+pub fn import_by_digest(conn: &Db, digest: &str) -> Result<Option<(i64, String)>> {
+    conn.prepare_cached(
+        "SELECT id, imported_at FROM log_imports WHERE digest = ?1 ORDER BY id LIMIT 1",
+    )?
+    .query_row([digest], |r| Ok((r.get(0)?, r.get(1)?)))
+    .optional()
 }
 
 /// Batches of `system` whose time span meets `[from, to]` (Unix seconds).
-pub fn overlapping_batches(
-    conn: &Connection,
-    system: &str,
-    from: i64,
-    to: i64,
-) -> Result<Vec<LogBatch>> {
+pub fn overlapping_batches(conn: &Db, system: &str, from: i64, to: i64) -> Result<Vec<LogBatch>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {BATCH_COLUMNS} FROM log_batches
          WHERE system = ?1 AND oldest <= ?3 AND newest >= ?2 ORDER BY import_id"
     ))?;
     let rows = stmt.query_map(params![system, from, to], batch_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }
 
 /// Every batch, oldest import first.
-pub fn batches(conn: &Connection) -> Result<Vec<LogBatch>> {
+pub fn batches(conn: &Db) -> Result<Vec<LogBatch>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {BATCH_COLUMNS} FROM log_batches ORDER BY import_id, system"
     ))?;
-    let rows = stmt.query_map([], batch_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let rows = stmt.query_map((), batch_row)?;
+    rows.collect::<Result<_>>()
 }
 
 /// One import of one system, as `logs list` shows it.
@@ -198,7 +190,7 @@ pub struct ImportRow {
 }
 
 /// Every import, per system, oldest first.
-pub fn imports(conn: &Connection) -> Result<Vec<ImportRow>> {
+pub fn imports(conn: &Db) -> Result<Vec<ImportRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT i.id, i.file, c.system, COALESCE(b.rows, 0), c.covers_from, c.covers_to, i.digest,
                 i.imported_at
@@ -206,7 +198,7 @@ pub fn imports(conn: &Connection) -> Result<Vec<ImportRow>> {
          LEFT JOIN log_batches b ON b.import_id = i.id AND b.system = c.system
          ORDER BY i.id, c.system",
     )?;
-    let rows = stmt.query_map([], |r| {
+    let rows = stmt.query_map((), |r| {
         Ok(ImportRow {
             import_id: r.get(0)?,
             file: r.get(1)?,
@@ -218,7 +210,7 @@ pub fn imports(conn: &Connection) -> Result<Vec<ImportRow>> {
             imported_at: r.get(7)?,
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }
 
 /// One access to a client's record.
@@ -240,13 +232,7 @@ pub struct Access {
 /// The accesses of `system` to the record of `subject` (12 digits) at `[from, to)` (Unix
 /// seconds), in time order, each system's `log_id` once. Only the batches whose span meets the
 /// period are read, each by its range of row ids.
-pub fn accesses(
-    conn: &Connection,
-    system: &str,
-    subject: &str,
-    from: i64,
-    to: i64,
-) -> Result<Vec<Access>> {
+pub fn accesses(conn: &Db, system: &str, subject: &str, from: i64, to: i64) -> Result<Vec<Access>> {
     let mut out: Vec<Access> = Vec::new();
     let (Some(system_id), Ok(client)) = (string_id(conn, system)?, subject.parse::<i64>()) else {
         return Ok(out);
@@ -292,7 +278,7 @@ pub fn accesses(
 
 /// Deletes the rows of batch `b` older than `cutoff` (Unix seconds); returns how many, and
 /// shrinks or removes the batch.
-pub fn purge_batch(conn: &Connection, b: &LogBatch, cutoff: i64) -> Result<usize> {
+pub fn purge_batch(conn: &Db, b: &LogBatch, cutoff: i64) -> Result<usize> {
     let system = string_id(conn, &b.system)?.unwrap_or(-1);
     let n = conn
         .prepare_cached(
@@ -324,7 +310,7 @@ pub fn purge_batch(conn: &Connection, b: &LogBatch, cutoff: i64) -> Result<usize
 }
 
 /// Rows of batch `b` older than `cutoff`, for a dry run.
-pub fn count_expired(conn: &Connection, b: &LogBatch, cutoff: i64) -> Result<usize> {
+pub fn count_expired(conn: &Db, b: &LogBatch, cutoff: i64) -> Result<usize> {
     let system = string_id(conn, &b.system)?.unwrap_or(-1);
     let n: i64 = conn
         .prepare_cached(
@@ -344,7 +330,7 @@ pub fn now_ts(now: DateTime<Utc>) -> String {
 // ----- files of cases -----
 
 pub fn register_file(
-    conn: &Connection,
+    conn: &Db,
     case_id: &str,
     kind: &str,
     path: &str,
@@ -360,21 +346,20 @@ pub fn register_file(
 }
 
 /// The files written for `case_id`.
-pub fn files_of(conn: &Connection, case_id: &str) -> Result<Vec<String>> {
+pub fn files_of(conn: &Db, case_id: &str) -> Result<Vec<String>> {
     let mut stmt =
         conn.prepare_cached("SELECT path FROM record_files WHERE case_id = ?1 ORDER BY path")?;
     let rows = stmt.query_map([case_id], |r| r.get(0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }
 
-pub fn forget_files(conn: &Connection, case_id: &str) -> Result<usize> {
-    Ok(conn
-        .prepare_cached("DELETE FROM record_files WHERE case_id = ?1")?
-        .execute([case_id])?)
+pub fn forget_files(conn: &Db, case_id: &str) -> Result<usize> {
+    conn.prepare_cached("DELETE FROM record_files WHERE case_id = ?1")?
+        .execute([case_id])
 }
 
 /// Marks an extract case handed out (once: the first time counts).
-pub fn set_handed_out(conn: &Connection, case_id: &str, now: DateTime<Utc>) -> Result<()> {
+pub fn set_handed_out(conn: &Db, case_id: &str, now: DateTime<Utc>) -> Result<()> {
     conn.prepare_cached(
         "UPDATE cases SET handed_out_at = ?2 WHERE id = ?1 AND handed_out_at IS NULL",
     )?
@@ -386,7 +371,7 @@ pub fn set_handed_out(conn: &Connection, case_id: &str, now: DateTime<Utc>) -> R
 
 /// Claims the summary of `routine_id` for `year`; false when it was made already.
 pub fn claim_summary(
-    conn: &Connection,
+    conn: &Db,
     routine_id: &str,
     year: i32,
     recipients: usize,
@@ -401,21 +386,20 @@ pub fn claim_summary(
         == 1)
 }
 
-pub fn summary_made(conn: &Connection, routine_id: &str, year: i32) -> Result<bool> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM summaries WHERE routine_id = ?1 AND year = ?2)",
-        )?
-        .query_row(params![routine_id, year], |r| r.get(0))?)
+pub fn summary_made(conn: &Db, routine_id: &str, year: i32) -> Result<bool> {
+    conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM summaries WHERE routine_id = ?1 AND year = ?2)",
+    )?
+    .query_row(params![routine_id, year], |r| r.get(0))
 }
 
 /// Everyone holding `role` anywhere (a summary goes to the organisation's holders).
-pub fn role_holders_anywhere(conn: &Connection, role: &str) -> Result<Vec<String>> {
+pub fn role_holders_anywhere(conn: &Db, role: &str) -> Result<Vec<String>> {
     let mut stmt = conn.prepare_cached(
         "SELECT DISTINCT person_id FROM person_roles WHERE role = ?1 ORDER BY person_id",
     )?;
     let rows = stmt.query_map([role], |r| r.get(0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }
 
 // ----- outbox attachments -----
@@ -428,7 +412,7 @@ pub struct StoredAttachment {
     pub body: Vec<u8>,
 }
 
-pub fn attach(conn: &Connection, outbox_id: i64, files: &[StoredAttachment]) -> Result<()> {
+pub fn attach(conn: &Db, outbox_id: i64, files: &[StoredAttachment]) -> Result<()> {
     for (i, f) in files.iter().enumerate() {
         conn.prepare_cached(
             "INSERT INTO outbox_attachments (outbox_id, position, file_name, content_type, body)
@@ -445,7 +429,7 @@ pub fn attach(conn: &Connection, outbox_id: i64, files: &[StoredAttachment]) -> 
     Ok(())
 }
 
-pub fn attachments(conn: &Connection, outbox_id: i64) -> Result<Vec<StoredAttachment>> {
+pub fn attachments(conn: &Db, outbox_id: i64) -> Result<Vec<StoredAttachment>> {
     let mut stmt = conn.prepare_cached(
         "SELECT file_name, content_type, body FROM outbox_attachments WHERE outbox_id = ?1 ORDER BY position",
     )?;
@@ -456,14 +440,14 @@ pub fn attachments(conn: &Connection, outbox_id: i64) -> Result<Vec<StoredAttach
             body: r.get(2)?,
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }
 
 // ----- anonymous counts -----
 
 /// Adds `value` to a purged count.
 pub fn add_purged_count(
-    conn: &Connection,
+    conn: &Db,
     key: (&str, &str, &str, i32),
     measure: &str,
     value: i64,
@@ -481,7 +465,7 @@ pub fn add_purged_count(
 
 /// The purged counts of a routine and year: (system, unit, measure, value).
 pub fn purged_counts(
-    conn: &Connection,
+    conn: &Db,
     routine_id: &str,
     year: i32,
 ) -> Result<Vec<(String, String, String, i64)>> {
@@ -492,23 +476,17 @@ pub fn purged_counts(
     let rows = stmt.query_map(params![routine_id, year], |r| {
         Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }
 
-pub fn is_frozen(conn: &Connection, routine_id: &str, year: i32) -> Result<bool> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM frozen_years WHERE routine_id = ?1 AND year = ?2)",
-        )?
-        .query_row(params![routine_id, year], |r| r.get(0))?)
+pub fn is_frozen(conn: &Db, routine_id: &str, year: i32) -> Result<bool> {
+    conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM frozen_years WHERE routine_id = ?1 AND year = ?2)",
+    )?
+    .query_row(params![routine_id, year], |r| r.get(0))
 }
 
-pub fn mark_frozen(
-    conn: &Connection,
-    routine_id: &str,
-    year: i32,
-    now: DateTime<Utc>,
-) -> Result<()> {
+pub fn mark_frozen(conn: &Db, routine_id: &str, year: i32, now: DateTime<Utc>) -> Result<()> {
     conn.prepare_cached(
         "INSERT OR IGNORE INTO frozen_years (routine_id, year, frozen_at) VALUES (?1, ?2, ?3)",
     )?
@@ -517,7 +495,7 @@ pub fn mark_frozen(
 }
 
 /// Starts an import of `file` at `now` (its digest and row count come at the end); its id.
-pub fn begin_import(conn: &Connection, file: &str, now: DateTime<Utc>) -> Result<i64> {
+pub fn begin_import(conn: &Db, file: &str, now: DateTime<Utc>) -> Result<i64> {
     conn.prepare_cached(
         "INSERT INTO log_imports (imported_at, file, digest, rows) VALUES (?1, ?2, '', 0)",
     )?
@@ -526,7 +504,7 @@ pub fn begin_import(conn: &Connection, file: &str, now: DateTime<Utc>) -> Result
 }
 
 /// Ends import `id`: its rows and the file's digest.
-pub fn finish_import(conn: &Connection, id: i64, rows: u64, digest: &str) -> Result<()> {
+pub fn finish_import(conn: &Db, id: i64, rows: u64, digest: &str) -> Result<()> {
     conn.prepare_cached("UPDATE log_imports SET rows = ?2, digest = ?3 WHERE id = ?1")?
         .execute(params![id, rows as i64, digest])?;
     Ok(())
@@ -553,12 +531,12 @@ pub struct NewAccess<'a> {
 
 /// Appends accesses to the log, its statement prepared once for a whole import.
 pub struct AccessWriter<'c> {
-    conn: &'c Connection,
-    insert: rusqlite::CachedStatement<'c>,
+    conn: &'c Db,
+    insert: super::db::Stmt<'c>,
 }
 
 impl<'c> AccessWriter<'c> {
-    pub fn new(conn: &'c Connection) -> Result<AccessWriter<'c>> {
+    pub fn new(conn: &'c Db) -> Result<AccessWriter<'c>> {
         Ok(AccessWriter {
             conn,
             insert: conn.prepare_cached(
@@ -606,21 +584,21 @@ pub struct CaseFacts {
 
 /// Rounds of `routine` held at `[start, end)`.
 pub fn rounds_held(
-    conn: &Connection,
+    conn: &Db,
     routine: &str,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
 ) -> Result<i64> {
-    Ok(conn
+    conn
         .prepare_cached(
             "SELECT COUNT(*) FROM rounds WHERE routine_id = ?1 AND occurrence >= ?2 AND occurrence < ?3",
         )?
-        .query_row(params![routine, ts(start), ts(end)], |r| r.get(0))?)
+        .query_row(params![routine, ts(start), ts(end)], |r| r.get(0))
 }
 
 /// The live (not purged) cases of `routine` opened at `[start, end)`, by id.
 pub fn cases_opened(
-    conn: &Connection,
+    conn: &Db,
     routine: &str,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
@@ -641,12 +619,12 @@ pub fn cases_opened(
             handed_out_at: r.get(6)?,
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }
 
 /// The steps of those cases: (case, due date, answered at).
 pub fn steps_of_cases_opened(
-    conn: &Connection,
+    conn: &Db,
     routine: &str,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
@@ -658,12 +636,12 @@ pub fn steps_of_cases_opened(
     let rows = stmt.query_map(params![routine, ts(start), ts(end)], |r| {
         Ok((r.get(0)?, r.get(1)?, r.get(2)?))
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }
 
 /// The members of `routine`'s rounds at `[start, end)`: (unit, person, drawn).
 pub fn round_members_in(
-    conn: &Connection,
+    conn: &Db,
     routine: &str,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
@@ -676,12 +654,12 @@ pub fn round_members_in(
     let rows = stmt.query_map(params![routine, ts(start), ts(end)], |r| {
         Ok((r.get(0)?, r.get(1)?, r.get(2)?))
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }
 
 /// The users reviewed (a closed case) in those rounds: (unit, person).
 pub fn reviewed_in(
-    conn: &Connection,
+    conn: &Db,
     routine: &str,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
@@ -694,5 +672,5 @@ pub fn reviewed_in(
     let rows = stmt.query_map(params![routine, ts(start), ts(end)], |r| {
         Ok((r.get(0)?, r.get(1)?))
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }

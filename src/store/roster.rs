@@ -3,11 +3,11 @@
 //! units that disappear are marked removed, never deleted, and every change is kept in
 //! `person_history`/`unit_history`, so past rounds stay explainable after people leave.
 
+use super::db::{Db, OptionalExtension, params};
 use super::{date, parse_date, ts};
 use crate::Result;
 use crate::roster::{Role, Roster};
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
@@ -25,7 +25,7 @@ pub struct ImportSummary {
 
 /// Replaces the roster with `roster` (inside the caller's transaction).
 pub fn replace(
-    conn: &Connection,
+    conn: &Db,
     roster: &Roster,
     units_file: &str,
     people_file: &str,
@@ -89,8 +89,8 @@ pub fn replace(
              WHERE h.import_id = (SELECT MAX(import_id) FROM {table} WHERE {key} = h.{key})"
         );
         let mut stmt = conn.prepare(&sql)?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let rows = stmt.query_map((), |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?)))?;
+        rows.collect::<Result<_>>()
     };
     let removed_record = "{\"removed\":true}";
 
@@ -200,17 +200,17 @@ pub fn replace(
 }
 
 /// How many people the roster holds now (those not removed).
-pub fn people_in_roster(conn: &Connection) -> Result<usize> {
+pub fn people_in_roster(conn: &Db) -> Result<usize> {
     let n: i64 = conn
         .prepare_cached("SELECT COUNT(*) FROM people WHERE removed_at IS NULL")?
-        .query_row([], |r| r.get(0))?;
+        .query_row((), |r| r.get(0))?;
     Ok(n.max(0) as usize)
 }
 
 /// When the first roster was imported: nothing is scheduled before there is anyone to draw.
-pub fn first_import_at(conn: &Connection) -> Result<Option<DateTime<Utc>>> {
+pub fn first_import_at(conn: &Db) -> Result<Option<DateTime<Utc>>> {
     let at: Option<String> = conn
-        .query_row("SELECT MIN(imported_at) FROM roster_imports", [], |r| {
+        .query_row("SELECT MIN(imported_at) FROM roster_imports", (), |r| {
             r.get(0)
         })
         .optional()?
@@ -232,7 +232,7 @@ pub struct Member {
 
 /// Everyone active on `day`, not removed, holding an account in `system`, with a home unit. A
 /// person with two accounts in the system counts once (the first account by name).
-pub fn population(conn: &Connection, system: &str, day: NaiveDate) -> Result<Vec<Member>> {
+pub fn population(conn: &Db, system: &str, day: NaiveDate) -> Result<Vec<Member>> {
     let day = date(day);
     let mut stmt = conn.prepare_cached(
         "SELECT p.id, p.home_unit, MIN(a.account), p.unit_count, COUNT(*), GROUP_CONCAT(a.account, ';')
@@ -245,9 +245,9 @@ pub fn population(conn: &Connection, system: &str, day: NaiveDate) -> Result<Vec
     )?;
     let rows = stmt.query_map(params![system, day], |r| {
         let account: String = r.get(2)?;
-        let other_accounts = if r.get::<_, i64>(4)? > 1 {
+        let other_accounts = if r.get::<i64>(4)? > 1 {
             let mut all: Vec<String> = r
-                .get::<_, String>(5)?
+                .get::<String>(5)?
                 .split(';')
                 .filter(|a| *a != account)
                 .map(str::to_string)
@@ -262,10 +262,10 @@ pub fn population(conn: &Connection, system: &str, day: NaiveDate) -> Result<Vec
             home_unit: r.get(1)?,
             account,
             other_accounts,
-            units: r.get::<_, i64>(3)? as usize,
+            units: r.get::<i64>(3)? as usize,
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }
 
 /// A person as the engine needs them.
@@ -287,18 +287,18 @@ impl PersonInfo {
     }
 }
 
-pub fn people(conn: &Connection) -> Result<Vec<PersonInfo>> {
+pub fn people(conn: &Db) -> Result<Vec<PersonInfo>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, name, email, active_from, active_to, removed_at IS NOT NULL FROM people",
     )?;
-    let rows = stmt.query_map([], |r| {
+    let rows = stmt.query_map((), |r| {
         Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, Option<String>>(3)?,
-            r.get::<_, Option<String>>(4)?,
-            r.get::<_, bool>(5)?,
+            r.get::<String>(0)?,
+            r.get::<String>(1)?,
+            r.get::<String>(2)?,
+            r.get::<Option<String>>(3)?,
+            r.get::<Option<String>>(4)?,
+            r.get::<bool>(5)?,
         ))
     })?;
     let mut out = Vec::new();
@@ -317,26 +317,26 @@ pub fn people(conn: &Connection) -> Result<Vec<PersonInfo>> {
 }
 
 /// Units: id → (name, parent), removed ones included (old cases point to them).
-pub fn units(conn: &Connection) -> Result<HashMap<String, (String, Option<String>)>> {
+pub fn units(conn: &Db) -> Result<HashMap<String, (String, Option<String>)>> {
     let mut stmt = conn.prepare_cached("SELECT id, name, parent_id FROM units")?;
-    let rows = stmt.query_map([], |r| {
+    let rows = stmt.query_map((), |r| {
         Ok((
-            r.get::<_, String>(0)?,
-            (r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?),
+            r.get::<String>(0)?,
+            (r.get::<String>(1)?, r.get::<Option<String>>(2)?),
         ))
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }
 
 /// Role holders: (role, unit) → person ids, in id order.
-pub fn role_holders(conn: &Connection) -> Result<HashMap<(Role, String), Vec<String>>> {
+pub fn role_holders(conn: &Db) -> Result<HashMap<(Role, String), Vec<String>>> {
     let mut stmt = conn
         .prepare_cached("SELECT role, unit_id, person_id FROM person_roles ORDER BY person_id")?;
-    let rows = stmt.query_map([], |r| {
+    let rows = stmt.query_map((), |r| {
         Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
+            r.get::<String>(0)?,
+            r.get::<String>(1)?,
+            r.get::<String>(2)?,
         ))
     })?;
     let mut out: HashMap<(Role, String), Vec<String>> = HashMap::new();
@@ -360,19 +360,19 @@ pub struct Delegation {
     pub valid_to: NaiveDate,
 }
 
-pub fn delegations(conn: &Connection) -> Result<Vec<Delegation>> {
+pub fn delegations(conn: &Db) -> Result<Vec<Delegation>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, holder_id, deputy_id, role, valid_from, valid_to FROM delegations
          WHERE revoked_at IS NULL ORDER BY id",
     )?;
-    let rows = stmt.query_map([], |r| {
+    let rows = stmt.query_map((), |r| {
         Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, String>(4)?,
-            r.get::<_, String>(5)?,
+            r.get::<i64>(0)?,
+            r.get::<String>(1)?,
+            r.get::<String>(2)?,
+            r.get::<String>(3)?,
+            r.get::<String>(4)?,
+            r.get::<String>(5)?,
         ))
     })?;
     let mut out = Vec::new();
@@ -394,7 +394,7 @@ pub fn delegations(conn: &Connection) -> Result<Vec<Delegation>> {
 }
 
 pub fn add_delegation(
-    conn: &Connection,
+    conn: &Db,
     holder: &str,
     deputy: &str,
     role: Role,
@@ -410,7 +410,7 @@ pub fn add_delegation(
     Ok(conn.last_insert_rowid())
 }
 
-pub fn revoke_delegation(conn: &Connection, id: i64, now: DateTime<Utc>) -> Result<bool> {
+pub fn revoke_delegation(conn: &Db, id: i64, now: DateTime<Utc>) -> Result<bool> {
     Ok(conn.execute(
         "UPDATE delegations SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
         params![id, ts(now)],
@@ -418,70 +418,66 @@ pub fn revoke_delegation(conn: &Connection, id: i64, now: DateTime<Utc>) -> Resu
 }
 
 /// Who holds `account` in the roster now: (system, person) pairs.
-pub fn holders_of_account(conn: &Connection, account: &str) -> Result<Vec<(String, String)>> {
+pub fn holders_of_account(conn: &Db, account: &str) -> Result<Vec<(String, String)>> {
     let mut stmt = conn.prepare_cached(
         "SELECT system, person_id FROM accounts WHERE account = ?1 ORDER BY system, person_id",
     )?;
     let rows = stmt.query_map([account], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }
 
 /// The units a person belongs to, their first unit first.
-pub fn units_of_person(conn: &Connection, person: &str) -> Result<Vec<String>> {
+pub fn units_of_person(conn: &Db, person: &str) -> Result<Vec<String>> {
     let mut stmt = conn.prepare_cached(
         "SELECT unit_id FROM person_units WHERE person_id = ?1 ORDER BY position, unit_id",
     )?;
     let rows = stmt.query_map([person], |r| r.get(0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }
 
 /// The accounts of a person: (system, account).
-pub fn accounts_of_person(conn: &Connection, person: &str) -> Result<Vec<(String, String)>> {
+pub fn accounts_of_person(conn: &Db, person: &str) -> Result<Vec<(String, String)>> {
     let mut stmt = conn.prepare_cached(
         "SELECT system, account FROM accounts WHERE person_id = ?1 ORDER BY system, account",
     )?;
     let rows = stmt.query_map([person], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }
 
 /// A person's first account (by name) in `system`.
-pub fn first_account(conn: &Connection, person: &str, system: &str) -> Result<Option<String>> {
-    Ok(conn
-        .prepare_cached("SELECT MIN(account) FROM accounts WHERE person_id = ?1 AND system = ?2")?
-        .query_row(rusqlite::params![person, system], |r| r.get(0))?)
+pub fn first_account(conn: &Db, person: &str, system: &str) -> Result<Option<String>> {
+    conn.prepare_cached("SELECT MIN(account) FROM accounts WHERE person_id = ?1 AND system = ?2")?
+        .query_row(params![person, system], |r| r.get(0))
 }
 
 /// Whether `person` is in the roster (not removed).
-pub fn person_exists(conn: &Connection, person: &str) -> Result<bool> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM people WHERE id = ?1 AND removed_at IS NULL)",
-        )?
-        .query_row([person], |r| r.get(0))?)
+pub fn person_exists(conn: &Db, person: &str) -> Result<bool> {
+    conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM people WHERE id = ?1 AND removed_at IS NULL)",
+    )?
+    .query_row([person], |r| r.get(0))
 }
 
 /// Whether `person` holds `role` at any unit.
-pub fn holds_role(conn: &Connection, person: &str, role: &str) -> Result<bool> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM person_roles WHERE person_id = ?1 AND role = ?2)",
-        )?
-        .query_row(rusqlite::params![person, role], |r| r.get(0))?)
+pub fn holds_role(conn: &Db, person: &str, role: &str) -> Result<bool> {
+    conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM person_roles WHERE person_id = ?1 AND role = ?2)",
+    )?
+    .query_row(params![person, role], |r| r.get(0))
 }
 
 /// The day the next employment ends, on or after `today` (people still in the roster).
-pub fn next_employment_end(conn: &Connection, today: &str) -> Result<Option<String>> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT MIN(active_to) FROM people WHERE active_to >= ?1 AND removed_at IS NULL",
-        )?
-        .query_row([today], |r| r.get(0))?)
+pub fn next_employment_end(conn: &Db, today: &str) -> Result<Option<String>> {
+    conn.prepare_cached(
+        "SELECT MIN(active_to) FROM people WHERE active_to >= ?1 AND removed_at IS NULL",
+    )?
+    .query_row([today], |r| r.get(0))
 }
 
 /// People who have left by `today`: removed from the roster or past their last day.
-pub fn gone(conn: &Connection, today: &str) -> Result<Vec<String>> {
+pub fn gone(conn: &Db, today: &str) -> Result<Vec<String>> {
     let mut stmt = conn
         .prepare_cached("SELECT id FROM people WHERE removed_at IS NOT NULL OR active_to < ?1")?;
     let rows = stmt.query_map([today], |r| r.get(0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }

@@ -1,14 +1,14 @@
 //! Routine versions, schedule progress and sampling rounds.
 
+use super::db::{Db, OptionalExtension, params};
 use super::{parse_ts, ts};
 use crate::Result;
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::{HashMap, HashSet};
 
 /// Records a compiled routine's text under its hash (once).
 pub fn register_version(
-    conn: &Connection,
+    conn: &Db,
     hash: &str,
     routine_id: &str,
     version: &str,
@@ -26,14 +26,13 @@ pub fn register_version(
 }
 
 /// The text of a stored routine version.
-pub fn version_source(conn: &Connection, hash: &str) -> Result<Option<(String, String)>> {
-    Ok(conn
-        .prepare_cached("SELECT path, source FROM routine_versions WHERE hash = ?1")?
+pub fn version_source(conn: &Db, hash: &str) -> Result<Option<(String, String)>> {
+    conn.prepare_cached("SELECT path, source FROM routine_versions WHERE hash = ?1")?
         .query_row([hash], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?)
+        .optional()
 }
 
-pub fn last_occurrence(conn: &Connection, routine_id: &str) -> Result<Option<DateTime<Utc>>> {
+pub fn last_occurrence(conn: &Db, routine_id: &str) -> Result<Option<DateTime<Utc>>> {
     let s: Option<String> = conn
         .prepare_cached("SELECT last_occurrence FROM schedule_state WHERE routine_id = ?1")?
         .query_row([routine_id], |r| r.get(0))
@@ -41,7 +40,7 @@ pub fn last_occurrence(conn: &Connection, routine_id: &str) -> Result<Option<Dat
     s.as_deref().map(parse_ts).transpose()
 }
 
-pub fn set_last_occurrence(conn: &Connection, routine_id: &str, at: DateTime<Utc>) -> Result<()> {
+pub fn set_last_occurrence(conn: &Db, routine_id: &str, at: DateTime<Utc>) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO schedule_state (routine_id, last_occurrence) VALUES (?1, ?2)
          ON CONFLICT (routine_id) DO UPDATE SET last_occurrence = excluded.last_occurrence
@@ -64,11 +63,7 @@ pub struct NewRound<'a> {
 
 /// Claims the round of `occurrence`; `None` when it exists already (the unique key on routine
 /// and occurrence makes every round exist exactly once).
-pub fn insert_round(
-    conn: &Connection,
-    round: &NewRound,
-    now: DateTime<Utc>,
-) -> Result<Option<i64>> {
+pub fn insert_round(conn: &Db, round: &NewRound, now: DateTime<Utc>) -> Result<Option<i64>> {
     let n = conn
         .prepare_cached(
             "INSERT OR IGNORE INTO rounds (routine_id, routine_hash, occurrence, created_at, seed, population, drawn, log_horizon)
@@ -88,7 +83,7 @@ pub fn insert_round(
 }
 
 pub fn insert_member(
-    conn: &Connection,
+    conn: &Db,
     round_id: i64,
     m: &super::roster::Member,
     drawn: Option<&str>,
@@ -112,7 +107,7 @@ pub fn insert_member(
 
 /// Users drawn by `routine_id` in rounds with occurrences in `[from, before)`.
 pub fn drawn_between(
-    conn: &Connection,
+    conn: &Db,
     routine_id: &str,
     from: DateTime<Utc>,
     before: DateTime<Utc>,
@@ -122,12 +117,12 @@ pub fn drawn_between(
          WHERE r.routine_id = ?1 AND r.occurrence >= ?2 AND r.occurrence < ?3 AND m.drawn IS NOT NULL",
     )?;
     let rows = stmt.query_map(params![routine_id, ts(from), ts(before)], |r| r.get(0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }
 
 /// When each user was last drawn by `routine_id` before `before`.
 pub fn last_drawn(
-    conn: &Connection,
+    conn: &Db,
     routine_id: &str,
     before: DateTime<Utc>,
 ) -> Result<HashMap<String, DateTime<Utc>>> {
@@ -137,7 +132,7 @@ pub fn last_drawn(
          GROUP BY m.person_id",
     )?;
     let rows = stmt.query_map(params![routine_id, ts(before)], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        Ok((r.get::<String>(0)?, r.get::<String>(1)?))
     })?;
     let mut out = HashMap::new();
     for row in rows {
@@ -160,7 +155,7 @@ pub struct RoundRow {
     pub log_horizon: Option<i64>,
 }
 
-fn round_row(r: &rusqlite::Row) -> rusqlite::Result<RoundRow> {
+fn round_row(r: &super::db::Row) -> Result<RoundRow> {
     Ok(RoundRow {
         id: r.get(0)?,
         routine: r.get(1)?,
@@ -177,19 +172,18 @@ fn round_row(r: &rusqlite::Row) -> rusqlite::Result<RoundRow> {
 const ROUND_COLUMNS: &str =
     "id, routine_id, routine_hash, occurrence, created_at, seed, population, drawn, log_horizon";
 
-pub fn list(conn: &Connection, routine: Option<&str>) -> Result<Vec<RoundRow>> {
+pub fn list(conn: &Db, routine: Option<&str>) -> Result<Vec<RoundRow>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {ROUND_COLUMNS} FROM rounds WHERE (?1 IS NULL OR routine_id = ?1) ORDER BY occurrence, id"
     ))?;
     let rows = stmt.query_map([routine], round_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }
 
-pub fn get(conn: &Connection, id: i64) -> Result<Option<RoundRow>> {
-    Ok(conn
-        .prepare(&format!("SELECT {ROUND_COLUMNS} FROM rounds WHERE id = ?1"))?
+pub fn get(conn: &Db, id: i64) -> Result<Option<RoundRow>> {
+    conn.prepare(&format!("SELECT {ROUND_COLUMNS} FROM rounds WHERE id = ?1"))?
         .query_row([id], round_row)
-        .optional()?)
+        .optional()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -203,7 +197,7 @@ pub struct MemberRow {
     pub other_accounts: Vec<String>,
 }
 
-pub fn members(conn: &Connection, round_id: i64) -> Result<Vec<MemberRow>> {
+pub fn members(conn: &Db, round_id: i64) -> Result<Vec<MemberRow>> {
     let mut stmt = conn.prepare(
         "SELECT person_id, unit_id, account, units, drawn, other_accounts FROM round_members
          WHERE round_id = ?1 ORDER BY person_id",
@@ -216,23 +210,23 @@ pub fn members(conn: &Connection, round_id: i64) -> Result<Vec<MemberRow>> {
             units: r.get(3)?,
             drawn: r.get(4)?,
             other_accounts: r
-                .get::<_, Option<String>>(5)?
+                .get::<Option<String>>(5)?
                 .map(|s| s.split(';').map(str::to_string).collect())
                 .unwrap_or_default(),
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }
 
 /// A case's window as stored: start and end, `None` once purged.
 pub type StoredWindow = (Option<String>, Option<String>);
 
 /// The windows of a round's cases, by reviewed user.
-pub fn case_windows(conn: &Connection, round_id: i64) -> Result<HashMap<String, StoredWindow>> {
+pub fn case_windows(conn: &Db, round_id: i64) -> Result<HashMap<String, StoredWindow>> {
     let mut stmt = conn.prepare(
         "SELECT subject_person_id, window_start, window_end FROM cases
          WHERE round_id = ?1 AND subject_person_id IS NOT NULL",
     )?;
     let rows = stmt.query_map([round_id], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }

@@ -2,18 +2,18 @@
 //! emails; results; who was drawn in which rounds; the open steps to answer next. Nothing here
 //! writes.
 
+use super::db::{Db, OptionalExtension, params};
 use crate::Result;
-use rusqlite::{Connection, params};
 
 /// `SELECT COUNT(*)` of a whole table (`people`, `cases`, `outbox`), or of the closed cases.
-pub fn count(conn: &Connection, what: Count) -> Result<i64> {
+pub fn count(conn: &Db, what: Count) -> Result<i64> {
     let sql = match what {
         Count::People => "SELECT COUNT(*) FROM people",
         Count::Cases => "SELECT COUNT(*) FROM cases",
         Count::ClosedCases => "SELECT COUNT(*) FROM cases WHERE closed_at IS NOT NULL",
         Count::Emails => "SELECT COUNT(*) FROM outbox",
     };
-    Ok(conn.prepare_cached(sql)?.query_row([], |r| r.get(0))?)
+    conn.prepare_cached(sql)?.query_row((), |r| r.get(0))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,17 +25,17 @@ pub enum Count {
 }
 
 /// Closed cases by result.
-pub fn results(conn: &Connection) -> Result<Vec<(String, i64)>> {
+pub fn results(conn: &Db) -> Result<Vec<(String, i64)>> {
     let mut stmt = conn
         .prepare("SELECT result, COUNT(*) FROM cases WHERE result IS NOT NULL GROUP BY result")?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let rows = stmt.query_map((), |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect::<Result<_>>()
 }
 
 /// Per person in `routine`'s rounds at `[start, end)` (stored instants): how many rounds they
 /// were in, and whether they were drawn in any.
 pub fn membership(
-    conn: &Connection,
+    conn: &Db,
     routine: &str,
     start: &str,
     end: &str,
@@ -49,33 +49,33 @@ pub fn membership(
     let rows = stmt.query_map(params![routine, start, end], |r| {
         Ok((r.get(0)?, r.get(1)?, r.get(2)?))
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }
 
 /// `routine`'s rounds at `[start, end)` (stored instants).
-pub fn rounds_between(conn: &Connection, routine: &str, start: &str, end: &str) -> Result<i64> {
-    Ok(conn
+pub fn rounds_between(conn: &Db, routine: &str, start: &str, end: &str) -> Result<i64> {
+    conn
         .prepare_cached(
             "SELECT COUNT(*) FROM rounds WHERE routine_id = ?1 AND occurrence >= ?2 AND occurrence < ?3",
         )?
-        .query_row(params![routine, start, end], |r| r.get(0))?)
+        .query_row(params![routine, start, end], |r| r.get(0))
 }
 
 /// Everyone ever drawn in `routine`'s rounds.
-pub fn drawn_people(conn: &Connection, routine: &str) -> Result<Vec<String>> {
+pub fn drawn_people(conn: &Db, routine: &str) -> Result<Vec<String>> {
     let mut stmt = conn.prepare(
         "SELECT DISTINCT m.person_id FROM round_members m JOIN rounds r ON r.id = m.round_id
          WHERE r.routine_id = ?1 AND m.drawn IS NOT NULL",
     )?;
     let rows = stmt.query_map([routine], |r| r.get(0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }
 
 /// The ids of the open steps.
-pub fn open_task_ids(conn: &Connection) -> Result<Vec<i64>> {
+pub fn open_task_ids(conn: &Db) -> Result<Vec<i64>> {
     let mut stmt = conn.prepare_cached("SELECT id FROM tasks WHERE answered_at IS NULL")?;
-    let rows = stmt.query_map([], |r| r.get(0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let rows = stmt.query_map((), |r| r.get(0))?;
+    rows.collect::<Result<_>>()
 }
 
 /// An open step as the simulation answers it.
@@ -91,7 +91,7 @@ pub struct OpenStep {
 }
 
 /// The open steps after task `seen`, by id.
-pub fn open_steps_after(conn: &Connection, seen: i64) -> Result<Vec<OpenStep>> {
+pub fn open_steps_after(conn: &Db, seen: i64) -> Result<Vec<OpenStep>> {
     let mut stmt = conn.prepare_cached(
         "SELECT t.id, t.case_id, t.state, t.assignee_id, t.started_at, t.due_date, c.routine_hash
          FROM tasks t JOIN cases c ON c.id = t.case_id
@@ -108,25 +108,23 @@ pub fn open_steps_after(conn: &Connection, seen: i64) -> Result<Vec<OpenStep>> {
             routine_hash: r.get(6)?,
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }
 
 /// The units where someone is enhetschef.
-pub fn units_with_a_manager(conn: &Connection) -> Result<Vec<String>> {
+pub fn units_with_a_manager(conn: &Db) -> Result<Vec<String>> {
     let mut stmt = conn.prepare_cached(
         "SELECT DISTINCT unit_id FROM person_roles WHERE role = 'unit_manager' ORDER BY 1",
     )?;
-    let rows = stmt.query_map([], |r| r.get(0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let rows = stmt.query_map((), |r| r.get(0))?;
+    rows.collect::<Result<_>>()
 }
 
 /// The first person listed at `unit` (their first unit), if any.
-pub fn first_member(conn: &Connection, unit: &str) -> Result<Option<String>> {
-    use rusqlite::OptionalExtension;
-    Ok(conn
-        .prepare_cached(
-            "SELECT person_id FROM person_units WHERE unit_id = ?1 AND position = 0 LIMIT 1",
-        )?
-        .query_row([unit], |r| r.get(0))
-        .optional()?)
+pub fn first_member(conn: &Db, unit: &str) -> Result<Option<String>> {
+    conn.prepare_cached(
+        "SELECT person_id FROM person_units WHERE unit_id = ?1 AND position = 0 LIMIT 1",
+    )?
+    .query_row([unit], |r| r.get(0))
+    .optional()
 }

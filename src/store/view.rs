@@ -1,10 +1,10 @@
 //! Read-only queries behind the overview pages: open steps grouped by unit and step, overdue
 //! steps, and the coverage of this year's rounds. Nothing here writes.
 
+use super::db::{Db, params};
 use super::{date, parse_date, ts};
 use crate::Result;
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{Connection, params};
 
 /// Open steps of one routine, unit and state.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,7 +20,7 @@ pub struct OpenGroup {
 }
 
 /// Open steps grouped by unit, routine (version) and state, in unit order.
-pub fn open_groups(conn: &Connection, today: NaiveDate) -> Result<Vec<OpenGroup>> {
+pub fn open_groups(conn: &Db, today: NaiveDate) -> Result<Vec<OpenGroup>> {
     let mut stmt = conn.prepare_cached(
         "SELECT c.routine_id, c.routine_hash, c.unit_id, t.state, COUNT(*), MIN(t.due_date),
                 COALESCE(SUM(t.due_date < ?1), 0)
@@ -31,13 +31,13 @@ pub fn open_groups(conn: &Connection, today: NaiveDate) -> Result<Vec<OpenGroup>
     )?;
     let rows = stmt.query_map([date(today)], |r| {
         Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, i64>(4)?,
-            r.get::<_, String>(5)?,
-            r.get::<_, i64>(6)?,
+            r.get::<String>(0)?,
+            r.get::<String>(1)?,
+            r.get::<String>(2)?,
+            r.get::<String>(3)?,
+            r.get::<i64>(4)?,
+            r.get::<String>(5)?,
+            r.get::<i64>(6)?,
         ))
     })?;
     let mut out = Vec::new();
@@ -71,11 +71,7 @@ pub struct OverdueRow {
 
 /// Open steps due before `today`, the longest overdue first, at most `limit`; and how many
 /// there are in all.
-pub fn overdue(
-    conn: &Connection,
-    today: NaiveDate,
-    limit: usize,
-) -> Result<(Vec<OverdueRow>, i64)> {
+pub fn overdue(conn: &Db, today: NaiveDate, limit: usize) -> Result<(Vec<OverdueRow>, i64)> {
     let today = date(today);
     let total: i64 = conn
         .prepare_cached(
@@ -93,14 +89,14 @@ pub fn overdue(
     )?;
     let rows = stmt.query_map(params![today, limit as i64], |r| {
         Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, String>(4)?,
-            r.get::<_, Option<String>>(5)?,
-            r.get::<_, String>(6)?,
-            r.get::<_, bool>(7)?,
+            r.get::<String>(0)?,
+            r.get::<String>(1)?,
+            r.get::<String>(2)?,
+            r.get::<String>(3)?,
+            r.get::<String>(4)?,
+            r.get::<Option<String>>(5)?,
+            r.get::<String>(6)?,
+            r.get::<bool>(7)?,
         ))
     })?;
     let mut out = Vec::new();
@@ -133,7 +129,7 @@ pub struct UnitCoverage {
 /// For `routine_id`'s rounds with occurrences in `[from, before)`: per unit, the users in its
 /// population and how many of them were drawn at least once.
 pub fn coverage(
-    conn: &Connection,
+    conn: &Db,
     routine_id: &str,
     from: DateTime<Utc>,
     before: DateTime<Utc>,
@@ -156,34 +152,32 @@ pub fn coverage(
             drawn: r.get(2)?,
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }
 
 /// How many users `routine_id`'s rounds in `[from, before)` had in all, and how many of them were
 /// drawn at least once.
 pub fn coverage_total(
-    conn: &Connection,
+    conn: &Db,
     routine_id: &str,
     from: DateTime<Utc>,
     before: DateTime<Utc>,
 ) -> Result<(i64, i64)> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT COUNT(DISTINCT m.person_id),
+    conn.prepare_cached(
+        "SELECT COUNT(DISTINCT m.person_id),
                     COUNT(DISTINCT CASE WHEN m.drawn IS NOT NULL THEN m.person_id END)
              FROM round_members m JOIN rounds r ON r.id = m.round_id
              WHERE r.routine_id = ?1 AND r.occurrence >= ?2 AND r.occurrence < ?3",
-        )?
-        .query_row(params![routine_id, ts(from), ts(before)], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?)
+    )?
+    .query_row(params![routine_id, ts(from), ts(before)], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })
 }
 
 /// Open cases in all, for the overview's figures.
-pub fn open_case_count(conn: &Connection) -> Result<i64> {
-    Ok(conn
-        .prepare_cached("SELECT COUNT(*) FROM cases WHERE closed_at IS NULL")?
-        .query_row([], |r| r.get(0))?)
+pub fn open_case_count(conn: &Db) -> Result<i64> {
+    conn.prepare_cached("SELECT COUNT(*) FROM cases WHERE closed_at IS NULL")?
+        .query_row((), |r| r.get(0))
 }
 
 /// What the overview's case list asks for; `None` is any.
@@ -209,7 +203,7 @@ pub struct ListedCase {
 }
 
 /// The cases matching `search`, the newest first (at most `limit`), and how many match.
-pub fn search_cases(conn: &Connection, search: &CaseSearch) -> Result<(Vec<ListedCase>, i64)> {
+pub fn search_cases(conn: &Db, search: &CaseSearch) -> Result<(Vec<ListedCase>, i64)> {
     let filter = "FROM cases c
          LEFT JOIN tasks t ON t.id =
              (SELECT MAX(id) FROM tasks WHERE case_id = c.id AND answered_at IS NULL)
@@ -224,12 +218,13 @@ pub fn search_cases(conn: &Connection, search: &CaseSearch) -> Result<(Vec<Liste
             .replace('%', "\\%")
             .replace('_', "\\_")
     });
+    let overdue_on = search.overdue_on.map(date);
     let args = params![
         search.routine,
         search.unit,
         search.open,
         search.result,
-        search.overdue_on.map(date),
+        overdue_on,
         id,
     ];
     let total: i64 = conn
@@ -244,9 +239,9 @@ pub fn search_cases(conn: &Connection, search: &CaseSearch) -> Result<(Vec<Liste
     let rows = stmt.query_map(args, |r| {
         Ok((
             super::cases::case_row(r)?,
-            r.get::<_, Option<String>>(23)?,
-            r.get::<_, Option<String>>(24)?,
-            r.get::<_, Option<String>>(25)?,
+            r.get::<Option<String>>(23)?,
+            r.get::<Option<String>>(24)?,
+            r.get::<Option<String>>(25)?,
         ))
     })?;
     let mut out = Vec::new();
@@ -262,11 +257,11 @@ pub fn search_cases(conn: &Connection, search: &CaseSearch) -> Result<(Vec<Liste
 }
 
 /// The units and results that cases have, for the list's filters.
-pub fn case_facets(conn: &Connection) -> Result<(Vec<String>, Vec<String>)> {
+pub fn case_facets(conn: &Db) -> Result<(Vec<String>, Vec<String>)> {
     let list = |sql: &str| -> Result<Vec<String>> {
         let mut stmt = conn.prepare_cached(sql)?;
-        let rows = stmt.query_map([], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let rows = stmt.query_map((), |r| r.get(0))?;
+        rows.collect::<Result<_>>()
     };
     Ok((
         list("SELECT DISTINCT unit_id FROM cases ORDER BY unit_id")?,

@@ -2,10 +2,10 @@
 //! Passwords arrive here already hashed (argon2, in `web::password`) and session tokens as their
 //! SHA-256, so the database holds nothing that logs anyone in.
 
+use super::db::{Db, OptionalExtension, params};
 use super::{parse_ts, ts};
 use crate::Result;
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
 
 /// What a web account may do: `admin` also manages accounts, `quality` reads everything and
 /// starts and steers cases, `reader` reads.
@@ -59,7 +59,7 @@ pub struct UserRow {
 
 /// Adds an account; false when the name is taken.
 pub fn add_user(
-    conn: &Connection,
+    conn: &Db,
     name: &str,
     hash: &str,
     role: WebRole,
@@ -73,7 +73,7 @@ pub fn add_user(
 }
 
 /// Sets an account's role; false when there is no such account.
-pub fn set_role(conn: &Connection, name: &str, role: WebRole) -> Result<bool> {
+pub fn set_role(conn: &Db, name: &str, role: WebRole) -> Result<bool> {
     Ok(conn.execute(
         "UPDATE web_users SET role = ?2 WHERE name = ?1",
         params![name, role.as_str()],
@@ -86,7 +86,7 @@ fn role_of(text: String) -> WebRole {
 }
 
 /// Replaces an account's password and ends its sessions; false when there is no such account.
-pub fn set_password(conn: &Connection, name: &str, hash: &str, now: DateTime<Utc>) -> Result<bool> {
+pub fn set_password(conn: &Db, name: &str, hash: &str, now: DateTime<Utc>) -> Result<bool> {
     let n = conn.execute(
         "UPDATE web_users SET password_hash = ?2, password_changed_at = ?3 WHERE name = ?1",
         params![name, hash, ts(now)],
@@ -96,17 +96,17 @@ pub fn set_password(conn: &Connection, name: &str, hash: &str, now: DateTime<Utc
 }
 
 /// Removes an account and its sessions; false when there is no such account.
-pub fn remove_user(conn: &Connection, name: &str) -> Result<bool> {
+pub fn remove_user(conn: &Db, name: &str) -> Result<bool> {
     conn.execute("DELETE FROM web_sessions WHERE user_name = ?1", [name])?;
     Ok(conn.execute("DELETE FROM web_users WHERE name = ?1", [name])? == 1)
 }
 
-pub fn users(conn: &Connection) -> Result<Vec<UserRow>> {
+pub fn users(conn: &Db) -> Result<Vec<UserRow>> {
     let mut stmt = conn.prepare(
         "SELECT name, created_at, password_changed_at, last_login_at, role FROM web_users
          ORDER BY name",
     )?;
-    let rows = stmt.query_map([], |r| {
+    let rows = stmt.query_map((), |r| {
         Ok(UserRow {
             name: r.get(0)?,
             role: role_of(r.get(4)?),
@@ -115,18 +115,17 @@ pub fn users(conn: &Connection) -> Result<Vec<UserRow>> {
             last_login_at: r.get(3)?,
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<Result<_>>()
 }
 
 /// The stored password hash of an account.
-pub fn password_hash(conn: &Connection, name: &str) -> Result<Option<String>> {
-    Ok(conn
-        .prepare_cached("SELECT password_hash FROM web_users WHERE name = ?1")?
+pub fn password_hash(conn: &Db, name: &str) -> Result<Option<String>> {
+    conn.prepare_cached("SELECT password_hash FROM web_users WHERE name = ?1")?
         .query_row([name], |r| r.get(0))
-        .optional()?)
+        .optional()
 }
 
-pub fn record_login(conn: &Connection, name: &str, now: DateTime<Utc>) -> Result<()> {
+pub fn record_login(conn: &Db, name: &str, now: DateTime<Utc>) -> Result<()> {
     conn.prepare_cached("UPDATE web_users SET last_login_at = ?2 WHERE name = ?1")?
         .execute(params![name, ts(now)])?;
     Ok(())
@@ -134,7 +133,7 @@ pub fn record_login(conn: &Connection, name: &str, now: DateTime<Utc>) -> Result
 
 /// Starts a session; `token_hash` is the SHA-256 (hex) of the cookie's token.
 pub fn create_session(
-    conn: &Connection,
+    conn: &Db,
     token_hash: &str,
     user: &str,
     now: DateTime<Utc>,
@@ -153,22 +152,21 @@ pub fn create_session(
 
 /// The account (and its role) of a session that has not expired at `now`.
 pub fn session_user(
-    conn: &Connection,
+    conn: &Db,
     token_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<(String, WebRole)>> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT s.user_name, u.role FROM web_sessions s JOIN web_users u ON u.name = s.user_name
+    conn.prepare_cached(
+        "SELECT s.user_name, u.role FROM web_sessions s JOIN web_users u ON u.name = s.user_name
              WHERE s.token_hash = ?1 AND s.expires_at > ?2",
-        )?
-        .query_row(params![token_hash, ts(now)], |r| {
-            Ok((r.get(0)?, role_of(r.get(1)?)))
-        })
-        .optional()?)
+    )?
+    .query_row(params![token_hash, ts(now)], |r| {
+        Ok((r.get(0)?, role_of(r.get(1)?)))
+    })
+    .optional()
 }
 
-pub fn delete_session(conn: &Connection, token_hash: &str) -> Result<()> {
+pub fn delete_session(conn: &Db, token_hash: &str) -> Result<()> {
     conn.prepare_cached("DELETE FROM web_sessions WHERE token_hash = ?1")?
         .execute([token_hash])?;
     Ok(())
@@ -182,7 +180,7 @@ pub struct Failures {
     pub locked_until: DateTime<Utc>,
 }
 
-pub fn failures(conn: &Connection, key: &str) -> Result<Option<Failures>> {
+pub fn failures(conn: &Db, key: &str) -> Result<Option<Failures>> {
     let row: Option<(i64, String, String)> = conn
         .prepare_cached(
             "SELECT failures, last_failure_at, locked_until FROM web_login_failures WHERE key = ?1",
@@ -199,7 +197,7 @@ pub fn failures(conn: &Connection, key: &str) -> Result<Option<Failures>> {
     .transpose()
 }
 
-pub fn set_failures(conn: &Connection, key: &str, f: &Failures) -> Result<()> {
+pub fn set_failures(conn: &Db, key: &str, f: &Failures) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO web_login_failures (key, failures, last_failure_at, locked_until)
          VALUES (?1, ?2, ?3, ?4)
@@ -215,7 +213,7 @@ pub fn set_failures(conn: &Connection, key: &str, f: &Failures) -> Result<()> {
     Ok(())
 }
 
-pub fn clear_failures(conn: &Connection, key: &str) -> Result<()> {
+pub fn clear_failures(conn: &Db, key: &str) -> Result<()> {
     conn.prepare_cached("DELETE FROM web_login_failures WHERE key = ?1")?
         .execute([key])?;
     Ok(())
@@ -233,7 +231,7 @@ mod tests {
     #[test]
     fn sessions_end_with_their_account_and_their_expiry() {
         let store = Store::in_memory().unwrap();
-        let c = &store.conn;
+        let c = &store.db;
         let now = at("2027-01-05T10:00:00Z");
         assert!(add_user(c, "kvalitet", "$argon2id$x", WebRole::Quality, now).unwrap());
         assert!(!add_user(c, "kvalitet", "$argon2id$y", WebRole::Admin, now).unwrap());

@@ -161,7 +161,7 @@ impl FromRequestParts<Arc<App>> for Staff {
         let now = app.clock.now();
         let lookup = hash.clone();
         match app
-            .with_store(move |_, store| db::session_user(&store.conn, &lookup, now))
+            .with_store(move |_, store| db::session_user(store.db(), &lookup, now))
             .await
         {
             Ok(Some((name, role))) => Ok(Staff {
@@ -258,8 +258,8 @@ pub async fn login(
     let state = app
         .with_store(move |_, store| {
             Ok((
-                throttle::locked_until(&store.conn, &lookup_keys, now)?,
-                db::password_hash(&store.conn, &lookup_name)?,
+                throttle::locked_until(store.db(), &lookup_keys, now)?,
+                db::password_hash(store.db(), &lookup_name)?,
             ))
         })
         .await;
@@ -377,7 +377,7 @@ pub async fn logout(
     }
     let hash = staff.token_hash;
     if let Err(err) = app
-        .with_store(move |_, store| db::delete_session(&store.conn, &hash))
+        .with_store(move |_, store| db::delete_session(store.db(), &hash))
         .await
     {
         return page::server_error(&app, &err);

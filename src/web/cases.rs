@@ -275,7 +275,7 @@ async fn case_view(
 /// The values of a case's page; `Null` when there is no such case.
 fn case_values(
     app: &App,
-    conn: &rusqlite::Connection,
+    conn: &crate::store::Db,
     id: &str,
     may_act: bool,
     now: DateTime<Utc>,
@@ -413,7 +413,7 @@ fn case_values(
 
 /// The evidence of a case in figures: the counts, and how many accesses carry each flag.
 fn evidence_values(
-    conn: &rusqlite::Connection,
+    conn: &crate::store::Db,
     org: &crate::engine::org::Org,
     routine: &crate::routine::Routine,
     case: &db::CaseRow,
@@ -505,7 +505,7 @@ pub async fn deliver(
     let rendering = printer.clone();
     let rendered = app
         .with_engine(move |engine| {
-            if db::get(&engine.store.conn, &id)?.is_none() {
+            if db::get(engine.store.db(), &id)?.is_none() {
                 return Ok(None);
             }
             download::render(engine, &id, doc, format, &rendering, &actor, now).map(Some)
@@ -841,8 +841,8 @@ pub async fn start(
         };
         let search = app
             .with_store(move |app, store| {
-                let org = app.views.org(&store.conn)?;
-                crate::engine::workspace::find_people(&store.conn, &org, &wanted, FOUND_LIMIT)
+                let org = app.views.org(store.db())?;
+                crate::engine::workspace::find_people(store.db(), &org, &wanted, FOUND_LIMIT)
             })
             .await;
         match search {

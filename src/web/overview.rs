@@ -86,9 +86,9 @@ pub(super) fn show(
 
 pub(super) async fn read<F>(app: &Arc<App>, f: F) -> std::result::Result<Value, Response>
 where
-    F: FnOnce(&App, &rusqlite::Connection) -> Result<Value> + Send + 'static,
+    F: FnOnce(&App, &crate::store::Db) -> Result<Value> + Send + 'static,
 {
-    app.with_store(move |app, store| f(app, &store.conn))
+    app.with_store(move |app, store| f(app, store.db()))
         .await
         .map_err(|err| page::server_error(app, &err))
 }
@@ -107,7 +107,7 @@ fn year_bounds(app: &App, now: DateTime<Utc>) -> (i32, DateTime<Utc>, DateTime<U
 
 pub(super) fn routine_title(
     views: &Views,
-    conn: &rusqlite::Connection,
+    conn: &crate::store::Db,
     id: &str,
     hash: &str,
 ) -> String {
@@ -127,7 +127,7 @@ pub(super) fn routine_title(
 
 pub(super) fn step_title(
     views: &Views,
-    conn: &rusqlite::Connection,
+    conn: &crate::store::Db,
     hash: &str,
     state: &str,
 ) -> String {
@@ -140,7 +140,7 @@ pub(super) fn step_title(
 /// Coverage of one sampling routine this year: the whole and each unit.
 fn coverage_of(
     app: &App,
-    conn: &rusqlite::Connection,
+    conn: &crate::store::Db,
     routine: &Routine,
     index: usize,
     from: DateTime<Utc>,

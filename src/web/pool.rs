@@ -39,7 +39,7 @@ impl Pool {
     /// Returns a connection for reuse (closed when the pool is full).
     pub fn put(&self, store: Store) {
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-        if idle.len() < self.max_idle && store.conn.is_autocommit() {
+        if idle.len() < self.max_idle && store.db().is_idle() {
             idle.push(store);
         }
     }

@@ -112,14 +112,14 @@ async fn load(app: &Arc<App>, claims: Claims, now: DateTime<Utc>) -> Result<Task
         .with_store(move |app, store| {
             // A link sent again from the overview replaces the assignee's links before it;
             // others' links to the step (informed, escalated) are theirs and stay.
-            if let Some(task) = crate::store::cases::task(&store.conn, claims.task_id)?
+            if let Some(task) = crate::store::cases::task(store.db(), claims.task_id)?
                 && !claims.read_only
                 && task.assignee_id.as_deref() == Some(claims.person_id.as_str())
                 && task.link_generation != claims.generation
             {
                 return Ok(Err(()));
             }
-            app.views.task_page(&store.conn, &claims, now).map(Ok)
+            app.views.task_page(store.db(), &claims, now).map(Ok)
         })
         .await
     {

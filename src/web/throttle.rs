@@ -6,9 +6,9 @@
 //! owner logs in. Addresses get more free failures than accounts: several people may share one.
 
 use crate::Result;
+use crate::store::Db;
 use crate::store::web::{self as db, Failures};
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::Connection;
 
 /// Failures of one account before the first lock.
 pub const ACCOUNT_FREE: u32 = 3;
@@ -52,11 +52,7 @@ pub fn lock_after(failures: u32, free: u32) -> Duration {
 }
 
 /// Until when the most locked of `keys` is locked, if any is at `now`.
-pub fn locked_until(
-    conn: &Connection,
-    keys: &[Key],
-    now: DateTime<Utc>,
-) -> Result<Option<DateTime<Utc>>> {
+pub fn locked_until(conn: &Db, keys: &[Key], now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
     let mut until = None;
     for key in keys {
         if let Some(f) = db::failures(conn, &key.key)?
@@ -69,7 +65,7 @@ pub fn locked_until(
 }
 
 /// Counts a failure against `key`.
-pub fn fail(conn: &Connection, key: &Key, now: DateTime<Utc>) -> Result<()> {
+pub fn fail(conn: &Db, key: &Key, now: DateTime<Utc>) -> Result<()> {
     let previous = db::failures(conn, &key.key)?
         .filter(|f| now - f.last_failure_at < Duration::hours(FORGET_AFTER_HOURS))
         .map_or(0, |f| f.failures);
@@ -85,7 +81,7 @@ pub fn fail(conn: &Connection, key: &Key, now: DateTime<Utc>) -> Result<()> {
     )
 }
 
-pub fn forget(conn: &Connection, key: &Key) -> Result<()> {
+pub fn forget(conn: &Db, key: &Key) -> Result<()> {
     db::clear_failures(conn, &key.key)
 }
 
@@ -142,7 +138,7 @@ mod tests {
     #[test]
     fn failures_lock_and_are_forgotten() {
         let store = Store::in_memory().unwrap();
-        let c = &store.conn;
+        let c = store.db();
         let key = Key::account("kvalitet");
         let now = at("2027-01-05T10:00:00Z");
         for _ in 0..3 {

@@ -10,12 +10,12 @@ use loggkoll::config::Config;
 use loggkoll::engine::{AnswerRequest, Engine};
 use loggkoll::roster::Roster;
 use loggkoll::routine::{Context, loader};
+use loggkoll::store::Db;
 use loggkoll::store::Store;
+use loggkoll::store::db::{Owned, Params};
 use loggkoll::templates::Library;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha20Rng;
-use rusqlite::Connection;
-use rusqlite::types::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -84,7 +84,7 @@ pub fn open(dir: &Path, name: &str, routines: &Path, seed: &str, now: DateTime<U
     )
     .expect("routines compile");
     let store = Store::open(&dir.join(format!("{name}.db"))).expect("store");
-    loggkoll::store::meta_set(&store.conn, "install_seed", seed).expect("seed");
+    loggkoll::store::meta_set(store.db(), "install_seed", seed).expect("seed");
     Engine::new(store, routines, templates, Config::default(), now).expect("engine")
 }
 
@@ -101,38 +101,33 @@ pub fn import(engine: &mut Engine, roster: &Roster, now: DateTime<Utc>) {
 }
 
 /// One integer from a query.
-pub fn count(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> i64 {
-    conn.query_row(sql, params, |r| r.get(0))
+pub fn count(conn: &Db, sql: &str, params: impl Params) -> i64 {
+    conn.inspect()
+        .one(sql, params)
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
 /// Rows of text columns (NULL as `None`).
-pub fn rows(
-    conn: &Connection,
-    sql: &str,
-    params: impl rusqlite::Params,
-) -> Vec<Vec<Option<String>>> {
-    let mut stmt = conn.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
-    let n = stmt.column_count();
-    stmt.query_map(params, |r| {
-        (0..n)
-            .map(|i| {
-                Ok(match r.get::<_, Value>(i)? {
-                    Value::Null => None,
-                    Value::Integer(v) => Some(v.to_string()),
-                    Value::Real(v) => Some(v.to_string()),
-                    Value::Text(v) => Some(v),
-                    Value::Blob(v) => Some(format!("{v:?}")),
+pub fn rows(conn: &Db, sql: &str, params: impl Params) -> Vec<Vec<Option<String>>> {
+    conn.inspect()
+        .rows(sql, params, |r| {
+            (0..r.len())
+                .map(|i| {
+                    Ok(match r.get::<Owned>(i)? {
+                        Owned::Null => None,
+                        Owned::Int(v) => Some(v.to_string()),
+                        Owned::Real(v) => Some(v.to_string()),
+                        Owned::Text(v) => Some(v),
+                        Owned::Blob(v) => Some(format!("{v:?}")),
+                    })
                 })
-            })
-            .collect()
-    })
-    .and_then(|rows| rows.collect())
-    .unwrap_or_else(|e| panic!("{sql}: {e}"))
+                .collect()
+        })
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
 /// Rows of text columns that are never NULL.
-pub fn strings(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Vec<Vec<String>> {
+pub fn strings(conn: &Db, sql: &str, params: impl Params) -> Vec<Vec<String>> {
     rows(conn, sql, params)
         .into_iter()
         .map(|r| {
@@ -144,17 +139,17 @@ pub fn strings(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> V
 }
 
 /// Every row of every table, by table name (rows sorted, so the order of insertion is moot).
-pub fn dump(conn: &Connection) -> BTreeMap<String, Vec<Vec<Option<String>>>> {
+pub fn dump(conn: &Db) -> BTreeMap<String, Vec<Vec<Option<String>>>> {
     let tables = strings(
         conn,
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
-        [],
+        (),
     );
     tables
         .into_iter()
         .map(|t| {
             let name = t[0].clone();
-            let mut all = rows(conn, &format!("SELECT * FROM \"{name}\""), []);
+            let mut all = rows(conn, &format!("SELECT * FROM \"{name}\""), ());
             all.sort();
             (name, all)
         })
@@ -189,11 +184,11 @@ pub fn assert_same_tables(
 /// sometimes another (seeded), always with a comment. Returns how many were answered.
 pub fn answer_all_open(engine: &mut Engine, rng: &mut ChaCha20Rng, now: DateTime<Utc>) -> usize {
     let open = strings(
-        &engine.store.conn,
+        engine.store.db(),
         "SELECT t.case_id, c.routine_id, t.state, t.assignee_id, t.id
          FROM tasks t JOIN cases c ON c.id = t.case_id
          WHERE t.answered_at IS NULL ORDER BY t.id",
-        [],
+        (),
     );
     let mut answers: Vec<(String, String, String, i64)> = Vec::new();
     for row in open {

@@ -102,7 +102,8 @@ impl Fixture {
     pub fn links(&self, purpose: &str) -> Vec<Link> {
         let store = self.store();
         let mut stmt = store
-            .conn
+            .db()
+            .inspect()
             .prepare(
                 "SELECT id, case_id, recipient_id, context FROM outbox WHERE purpose = ?1 ORDER BY id",
             )
@@ -110,10 +111,10 @@ impl Fixture {
         let rows = stmt
             .query_map([purpose], |r| {
                 Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
+                    r.get::<i64>(0)?,
+                    r.get::<String>(1)?,
+                    r.get::<String>(2)?,
+                    r.get::<String>(3)?,
                 ))
             })
             .expect("rows");
@@ -139,7 +140,8 @@ impl Fixture {
     pub fn case_state(&self, case: &str) -> (String, i64) {
         let store = self.store();
         store
-            .conn
+            .db()
+            .inspect()
             .query_row(
                 "SELECT c.state, (SELECT COUNT(*) FROM tasks t WHERE t.case_id = c.id AND t.answered_at IS NOT NULL)
                  FROM cases c WHERE c.id = ?1",
@@ -152,8 +154,9 @@ impl Fixture {
     /// How many rows `sql` counts.
     pub fn count(&self, sql: &str) -> i64 {
         self.store()
-            .conn
-            .query_row(sql, [], |r| r.get(0))
+            .db()
+            .inspect()
+            .query_row(sql, (), |r| r.get(0))
             .expect("a count")
     }
 }

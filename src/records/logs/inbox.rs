@@ -173,7 +173,7 @@ pub fn run(
     dir: &Path,
     opts: &ImportOptions,
     settle: Duration,
-    notify: &dyn Fn(&rusqlite::Transaction, &str, &str) -> Result<()>,
+    notify: &dyn Fn(&crate::store::Tx, &str, &str) -> Result<()>,
 ) -> Result<InboxReport> {
     let mut report = InboxReport::default();
     if !dir.is_dir() {
@@ -187,8 +187,7 @@ pub fn run(
     for path in files {
         let name = file_name(&path);
         let digest = sha256(&path)?;
-        if let Some((earlier, at)) = crate::store::records::import_by_digest(&store.conn, &digest)?
-        {
+        if let Some((earlier, at)) = crate::store::records::import_by_digest(store.db(), &digest)? {
             let note = format!(
                 "{name} was imported before (import {earlier}, {at}); nothing was imported again.\n"
             );

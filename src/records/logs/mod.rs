@@ -973,7 +973,7 @@ struct Written {
 
 /// Writes the checked rows as they come, with their index, until the reader is done.
 fn write_rows(
-    tx: &rusqlite::Connection,
+    tx: &crate::store::Db,
     import_id: i64,
     opts: &ImportOptions,
     receive: Receiver<Checked>,

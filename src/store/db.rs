@@ -1,0 +1,632 @@
+//! The store's one door to the database. [`Db`] is an open database: the engine and the front
+//! ends hold it, pass it on and commit its transactions ([`Tx`]), but only `store::` runs SQL on
+//! it (its statement methods are private to the store), so the compiler finds every statement
+//! written anywhere else.
+//!
+//! The store's statements are written once, in SQL both backends read (`?1` placeholders,
+//! `ON CONFLICT`, `RETURNING`, `CAST(… AS BIGINT)`), and bound and read through one set of values
+//! ([`Value`], [`Param`], [`Col`]) whatever the backend.
+
+use crate::{Error, Result};
+use std::cell::Cell;
+
+/// An open database.
+pub struct Db {
+    lite: rusqlite::Connection,
+    /// Whether a [`Tx`] of ours is open (a second one would nest, which neither backend does).
+    in_tx: Cell<bool>,
+}
+
+/// A value bound to a statement or read from a row, borrowed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Value<'a> {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(&'a str),
+    Blob(&'a [u8]),
+}
+
+impl<'a> Value<'a> {
+    pub fn as_str(self) -> Option<&'a str> {
+        match self {
+            Value::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_blob(self) -> Option<&'a [u8]> {
+        match self {
+            Value::Blob(b) => Some(b),
+            _ => None,
+        }
+    }
+}
+
+/// What may be bound to a statement's placeholder.
+pub trait Param {
+    fn value(&self) -> Value<'_>;
+}
+
+macro_rules! int_param {
+    ($($t:ty),*) => {$(
+        impl Param for $t {
+            fn value(&self) -> Value<'_> {
+                Value::Int(i64::from(*self))
+            }
+        }
+    )*};
+}
+int_param!(i64, i32, u32, i16, u16, i8, u8);
+
+impl Param for usize {
+    fn value(&self) -> Value<'_> {
+        Value::Int(i64::try_from(*self).unwrap_or(i64::MAX))
+    }
+}
+
+impl Param for bool {
+    fn value(&self) -> Value<'_> {
+        Value::Int(i64::from(*self))
+    }
+}
+
+impl Param for f64 {
+    fn value(&self) -> Value<'_> {
+        Value::Real(*self)
+    }
+}
+
+impl Param for str {
+    fn value(&self) -> Value<'_> {
+        Value::Text(self)
+    }
+}
+
+impl Param for String {
+    fn value(&self) -> Value<'_> {
+        Value::Text(self)
+    }
+}
+
+impl Param for [u8] {
+    fn value(&self) -> Value<'_> {
+        Value::Blob(self)
+    }
+}
+
+impl Param for Vec<u8> {
+    fn value(&self) -> Value<'_> {
+        Value::Blob(self)
+    }
+}
+
+impl<const N: usize> Param for [u8; N] {
+    fn value(&self) -> Value<'_> {
+        Value::Blob(self)
+    }
+}
+
+impl<T: Param + ?Sized> Param for &T {
+    fn value(&self) -> Value<'_> {
+        (**self).value()
+    }
+}
+
+impl<T: Param> Param for Option<T> {
+    fn value(&self) -> Value<'_> {
+        match self {
+            Some(v) => v.value(),
+            None => Value::Null,
+        }
+    }
+}
+
+impl Param for Value<'_> {
+    fn value(&self) -> Value<'_> {
+        *self
+    }
+}
+
+/// A statement's parameters: `params![a, b]`, `[a]`, `()` or a slice of values.
+pub trait Params {
+    fn with<R>(&self, f: impl FnOnce(&[Value<'_>]) -> R) -> R;
+}
+
+impl Params for () {
+    fn with<R>(&self, f: impl FnOnce(&[Value<'_>]) -> R) -> R {
+        f(&[])
+    }
+}
+
+impl Params for &[Value<'_>] {
+    fn with<R>(&self, f: impl FnOnce(&[Value<'_>]) -> R) -> R {
+        f(self)
+    }
+}
+
+impl<const N: usize> Params for &[Value<'_>; N] {
+    fn with<R>(&self, f: impl FnOnce(&[Value<'_>]) -> R) -> R {
+        f(&self[..])
+    }
+}
+
+impl<T: Param, const N: usize> Params for [T; N] {
+    fn with<R>(&self, f: impl FnOnce(&[Value<'_>]) -> R) -> R {
+        let values: [Value<'_>; N] = std::array::from_fn(|i| self[i].value());
+        f(&values)
+    }
+}
+
+impl<T: Param> Params for &Vec<T> {
+    fn with<R>(&self, f: impl FnOnce(&[Value<'_>]) -> R) -> R {
+        let values: Vec<Value<'_>> = self.iter().map(Param::value).collect();
+        f(&values)
+    }
+}
+
+/// `params![a, b, …]`: a statement's parameters, of any [`Param`] types.
+#[macro_export]
+macro_rules! params {
+    () => { &[] as &[$crate::store::db::Value<'_>] };
+    ($($p:expr),+ $(,)?) => {
+        &[$($crate::store::db::Param::value(&$p)),+] as &[$crate::store::db::Value<'_>]
+    };
+}
+pub use crate::params;
+
+/// What a column may be read as.
+pub trait Col: Sized {
+    fn from_value(v: Value<'_>) -> std::result::Result<Self, &'static str>;
+}
+
+macro_rules! int_col {
+    ($($t:ty),*) => {$(
+        impl Col for $t {
+            fn from_value(v: Value<'_>) -> std::result::Result<Self, &'static str> {
+                match v {
+                    Value::Int(i) => <$t>::try_from(i).map_err(|_| "an integer out of range"),
+                    _ => Err("an integer"),
+                }
+            }
+        }
+    )*};
+}
+int_col!(i64, i32, u32, u64, usize, i16, u16, u8);
+
+impl Col for bool {
+    fn from_value(v: Value<'_>) -> std::result::Result<Self, &'static str> {
+        match v {
+            Value::Int(i) => Ok(i != 0),
+            _ => Err("a truth value"),
+        }
+    }
+}
+
+impl Col for f64 {
+    fn from_value(v: Value<'_>) -> std::result::Result<Self, &'static str> {
+        match v {
+            Value::Real(f) => Ok(f),
+            Value::Int(i) => Ok(i as f64),
+            _ => Err("a number"),
+        }
+    }
+}
+
+impl Col for String {
+    fn from_value(v: Value<'_>) -> std::result::Result<Self, &'static str> {
+        match v {
+            Value::Text(s) => Ok(s.to_string()),
+            _ => Err("text"),
+        }
+    }
+}
+
+impl Col for Vec<u8> {
+    fn from_value(v: Value<'_>) -> std::result::Result<Self, &'static str> {
+        match v {
+            Value::Blob(b) => Ok(b.to_vec()),
+            Value::Text(s) => Ok(s.as_bytes().to_vec()),
+            _ => Err("bytes"),
+        }
+    }
+}
+
+impl<T: Col> Col for Option<T> {
+    fn from_value(v: Value<'_>) -> std::result::Result<Self, &'static str> {
+        match v {
+            Value::Null => Ok(None),
+            v => T::from_value(v).map(Some),
+        }
+    }
+}
+
+/// An owned value, for rows read whole (`Db::inspect`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Owned {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(String),
+    Blob(Vec<u8>),
+}
+
+impl Col for Owned {
+    fn from_value(v: Value<'_>) -> std::result::Result<Self, &'static str> {
+        Ok(match v {
+            Value::Null => Owned::Null,
+            Value::Int(i) => Owned::Int(i),
+            Value::Real(f) => Owned::Real(f),
+            Value::Text(s) => Owned::Text(s.to_string()),
+            Value::Blob(b) => Owned::Blob(b.to_vec()),
+        })
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(err: rusqlite::Error) -> Error {
+        Error::runtime(format!("{}{err}", crate::error::DATABASE))
+    }
+}
+
+/// The message of a query that found no row (see [`OptionalExtension`]).
+const NO_ROWS: &str = "database: Query returned no rows";
+
+fn no_rows() -> Error {
+    Error::runtime(NO_ROWS)
+}
+
+/// `query_row(…).optional()`: no row is `None`, not an error.
+pub trait OptionalExtension<T> {
+    fn optional(self) -> Result<Option<T>>;
+}
+
+impl<T> OptionalExtension<T> for Result<T> {
+    fn optional(self) -> Result<Option<T>> {
+        match self {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.message == NO_ROWS => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl rusqlite::ToSql for Value<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(ToSqlOutput::Borrowed(match *self {
+            Value::Null => ValueRef::Null,
+            Value::Int(i) => ValueRef::Integer(i),
+            Value::Real(f) => ValueRef::Real(f),
+            Value::Text(s) => ValueRef::Text(s.as_bytes()),
+            Value::Blob(b) => ValueRef::Blob(b),
+        }))
+    }
+}
+
+fn lite_value(v: rusqlite::types::ValueRef<'_>) -> Result<Value<'_>> {
+    use rusqlite::types::ValueRef;
+    Ok(match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => Value::Int(i),
+        ValueRef::Real(f) => Value::Real(f),
+        ValueRef::Text(t) => Value::Text(
+            std::str::from_utf8(t)
+                .map_err(|_| Error::runtime("database: a text column holds invalid UTF-8"))?,
+        ),
+        ValueRef::Blob(b) => Value::Blob(b),
+    })
+}
+
+/// A row of a result.
+pub struct Row<'a> {
+    lite: &'a rusqlite::Row<'a>,
+}
+
+impl Row<'_> {
+    /// Column `i` (from 0) as a `T`.
+    pub fn get<T: Col>(&self, i: usize) -> Result<T> {
+        let v = lite_value(self.lite.get_ref(i)?)?;
+        T::from_value(v).map_err(|wanted| {
+            Error::runtime(format!(
+                "database: column {i} holds {}, not {wanted}",
+                kind_of(v)
+            ))
+        })
+    }
+
+    /// Column `i` borrowed, for reading large text and blobs without a copy.
+    pub(in crate::store) fn get_ref(&self, i: usize) -> Result<Value<'_>> {
+        lite_value(self.lite.get_ref(i)?)
+    }
+
+    pub fn len(&self) -> usize {
+        self.lite.as_ref().column_count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn kind_of(v: Value<'_>) -> &'static str {
+    match v {
+        Value::Null => "nothing",
+        Value::Int(_) => "an integer",
+        Value::Real(_) => "a real number",
+        Value::Text(_) => "text",
+        Value::Blob(_) => "bytes",
+    }
+}
+
+/// A prepared statement (cached by the connection).
+pub struct Stmt<'db> {
+    lite: rusqlite::CachedStatement<'db>,
+}
+
+impl<'db> Stmt<'db> {
+    pub(in crate::store) fn execute(&mut self, p: impl Params) -> Result<usize> {
+        Ok(p.with(|v| self.lite.execute(rusqlite::params_from_iter(v.iter())))?)
+    }
+
+    /// The first row, mapped; an error when there is none (see [`OptionalExtension`]).
+    pub(in crate::store) fn query_row<T>(
+        &mut self,
+        p: impl Params,
+        f: impl FnOnce(&Row<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let mut rows = self.query(p)?;
+        match rows.next()? {
+            Some(r) => f(&r),
+            None => Err(no_rows()),
+        }
+    }
+
+    /// Every row, mapped, as they are read.
+    pub(in crate::store) fn query_map<T, F: FnMut(&Row<'_>) -> Result<T>>(
+        &mut self,
+        p: impl Params,
+        f: F,
+    ) -> Result<MappedRows<'_, F>> {
+        Ok(MappedRows {
+            rows: self.query(p)?,
+            f,
+        })
+    }
+
+    pub(in crate::store) fn query(&mut self, p: impl Params) -> Result<Rows<'_>> {
+        let rows = p.with(|v| {
+            // Bind now: the values borrow from `p`, which does not outlive this call.
+            let wanted = self.lite.parameter_count();
+            if v.len() != wanted {
+                return Err(rusqlite::Error::InvalidParameterCount(v.len(), wanted));
+            }
+            for (i, value) in v.iter().enumerate() {
+                self.lite.raw_bind_parameter(i + 1, value)?;
+            }
+            Ok::<_, rusqlite::Error>(())
+        });
+        rows?;
+        Ok(Rows {
+            lite: self.lite.raw_query(),
+        })
+    }
+}
+
+/// The rows of a query, read one at a time.
+pub struct Rows<'s> {
+    lite: rusqlite::Rows<'s>,
+}
+
+impl Rows<'_> {
+    /// The next row (a lending iterator: each row borrows the rows).
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> Result<Option<Row<'_>>> {
+        Ok(self.lite.next()?.map(|lite| Row { lite }))
+    }
+}
+
+/// The rows of a query, each mapped by a function.
+pub struct MappedRows<'s, F> {
+    rows: Rows<'s>,
+    f: F,
+}
+
+impl<T, F: FnMut(&Row<'_>) -> Result<T>> Iterator for MappedRows<'_, F> {
+    type Item = Result<T>;
+
+    fn next(&mut self) -> Option<Result<T>> {
+        match self.rows.next() {
+            Ok(Some(r)) => Some((self.f)(&r)),
+            Ok(None) => None,
+            Err(e) => Some(Err(e)),
+        }
+    }
+}
+
+impl Db {
+    pub(in crate::store) fn sqlite(lite: rusqlite::Connection) -> Db {
+        Db {
+            lite,
+            in_tx: Cell::new(false),
+        }
+    }
+
+    /// The SQLite connection, for its settings and the import's bulk writer.
+    pub(in crate::store) fn lite(&self) -> &rusqlite::Connection {
+        &self.lite
+    }
+
+    pub(in crate::store) fn prepare_cached(&self, sql: &str) -> Result<Stmt<'_>> {
+        Ok(Stmt {
+            lite: self.lite.prepare_cached(sql)?,
+        })
+    }
+
+    pub(in crate::store) fn prepare(&self, sql: &str) -> Result<Stmt<'_>> {
+        self.prepare_cached(sql)
+    }
+
+    pub(in crate::store) fn execute(&self, sql: &str, p: impl Params) -> Result<usize> {
+        self.prepare_cached(sql)?.execute(p)
+    }
+
+    pub(in crate::store) fn execute_batch(&self, sql: &str) -> Result<()> {
+        Ok(self.lite.execute_batch(sql)?)
+    }
+
+    pub(in crate::store) fn query_row<T>(
+        &self,
+        sql: &str,
+        p: impl Params,
+        f: impl FnOnce(&Row<'_>) -> Result<T>,
+    ) -> Result<T> {
+        self.prepare_cached(sql)?.query_row(p, f)
+    }
+
+    pub(in crate::store) fn last_insert_rowid(&self) -> i64 {
+        self.lite.last_insert_rowid()
+    }
+
+    /// Whether no transaction is open on this connection.
+    pub fn is_idle(&self) -> bool {
+        self.lite.is_autocommit()
+    }
+
+    /// Begins a transaction: `immediate` takes the write lock at once, so that two writers queue
+    /// instead of failing midway.
+    pub(in crate::store) fn begin(&self, immediate: bool) -> Result<Tx<'_>> {
+        if self.in_tx.get() {
+            return Err(Error::runtime("database: a transaction is already open"));
+        }
+        self.lite.execute_batch(if immediate {
+            "BEGIN IMMEDIATE"
+        } else {
+            "BEGIN DEFERRED"
+        })?;
+        self.in_tx.set(true);
+        Ok(Tx {
+            db: self,
+            open: true,
+        })
+    }
+
+    /// Plain SQL on the database, outside the engine's rules: for tests and for looking into a
+    /// database by hand. Nothing in `src/` outside the store calls it (`tests/boundary.rs`).
+    pub fn inspect(&self) -> Inspect<'_> {
+        Inspect { db: self }
+    }
+}
+
+/// A transaction: committed by [`Tx::commit`], rolled back when dropped without.
+pub struct Tx<'db> {
+    db: &'db Db,
+    open: bool,
+}
+
+impl Tx<'_> {
+    pub fn commit(mut self) -> Result<()> {
+        self.open = false;
+        self.db.in_tx.set(false);
+        self.db.lite.execute_batch("COMMIT")?;
+        Ok(())
+    }
+
+    pub fn rollback(mut self) -> Result<()> {
+        self.open = false;
+        self.db.in_tx.set(false);
+        self.db.lite.execute_batch("ROLLBACK")?;
+        Ok(())
+    }
+}
+
+impl Drop for Tx<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            self.db.in_tx.set(false);
+            // A failed rollback leaves nothing to undo: the connection rolled back already.
+            let _ = self.db.lite.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+impl std::ops::Deref for Tx<'_> {
+    type Target = Db;
+
+    fn deref(&self) -> &Db {
+        self.db
+    }
+}
+
+/// Plain SQL on a database (see [`Db::inspect`]).
+pub struct Inspect<'db> {
+    db: &'db Db,
+}
+
+impl<'db> Inspect<'db> {
+    pub fn execute(&self, sql: &str, p: impl Params) -> Result<usize> {
+        self.db.execute(sql, p)
+    }
+
+    pub fn execute_batch(&self, sql: &str) -> Result<()> {
+        self.db.execute_batch(sql)
+    }
+
+    pub fn query_row<T>(
+        &self,
+        sql: &str,
+        p: impl Params,
+        f: impl FnOnce(&Row<'_>) -> Result<T>,
+    ) -> Result<T> {
+        self.db.query_row(sql, p, f)
+    }
+
+    /// One value: the first column of the first row.
+    pub fn one<T: Col>(&self, sql: &str, p: impl Params) -> Result<T> {
+        self.db.query_row(sql, p, |r| r.get(0))
+    }
+
+    pub fn rows<T>(
+        &self,
+        sql: &str,
+        p: impl Params,
+        f: impl FnMut(&Row<'_>) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        self.db.prepare_cached(sql)?.query_map(p, f)?.collect()
+    }
+
+    /// A statement to run more than once, or to read row by row.
+    pub fn prepare(&self, sql: &str) -> Result<Prepared<'db>> {
+        Ok(Prepared(self.db.prepare_cached(sql)?))
+    }
+
+    /// The first column of every row.
+    pub fn column<T: Col>(&self, sql: &str, p: impl Params) -> Result<Vec<T>> {
+        self.rows(sql, p, |r| r.get(0))
+    }
+}
+
+/// A statement of [`Inspect::prepare`].
+pub struct Prepared<'db>(Stmt<'db>);
+
+impl Prepared<'_> {
+    pub fn execute(&mut self, p: impl Params) -> Result<usize> {
+        self.0.execute(p)
+    }
+
+    pub fn query_row<T>(
+        &mut self,
+        p: impl Params,
+        f: impl FnOnce(&Row<'_>) -> Result<T>,
+    ) -> Result<T> {
+        self.0.query_row(p, f)
+    }
+
+    pub fn query_map<T, F: FnMut(&Row<'_>) -> Result<T>>(
+        &mut self,
+        p: impl Params,
+        f: F,
+    ) -> Result<MappedRows<'_, F>> {
+        self.0.query_map(p, f)
+    }
+}
