@@ -66,7 +66,10 @@ impl Error {
     /// ``database `PATH`: …``), so that an operator knows which file is read-only or locked.
     pub fn naming_database(mut self, path: &std::path::Path) -> Error {
         if let Some(rest) = self.message.strip_prefix(DATABASE) {
-            self.message = format!("database `{}`: {rest}", path.display());
+            self.message = format!(
+                "database `{}`: {rest}",
+                crate::store::display_location(path)
+            );
         }
         self
     }

@@ -30,7 +30,7 @@ impl Site {
     fn new(seed: &str) -> Site {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = dir.path().join("loggkoll.db");
-        let store = loggkoll::store::Store::open(&db).expect("store");
+        let store = loggkoll::store::Store::at(&db).expect("store");
         loggkoll::store::meta_set(store.db(), "install_seed", seed).expect("seed");
         drop(store);
         let site = Site { dir, db };
@@ -81,7 +81,7 @@ impl Site {
     }
 
     fn conn(&self) -> Db {
-        loggkoll::store::Store::open(std::path::Path::new(&&self.db))
+        loggkoll::store::Store::at(std::path::Path::new(&&self.db))
             .expect("db")
             .into_db()
     }

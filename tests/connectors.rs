@@ -429,7 +429,7 @@ fn the_inbox_imports_the_good_file_and_files_the_bad_one_with_its_line_named() {
     assert!(mails[0].contains("bad.csv"), "{}", mails[0]);
     assert!(!mails[0].contains(&secret[..8]), "no client in the email");
     // Its values are exactly the variables `check` lets the template use.
-    let store = loggkoll::store::Store::open(&d.path("loggkoll.db")).expect("the database");
+    let store = loggkoll::store::Store::at(&d.path("loggkoll.db")).expect("the database");
     let context: String = store
         .db()
         .inspect()

@@ -33,7 +33,7 @@ fn engine(dir: &Path, config: Config) -> Engine {
     )
     .unwrap();
     let now = at("2027-01-01T00:00:00+01:00");
-    let store = Store::open(&dir.join("e.db")).unwrap();
+    let store = Store::at(&dir.join("e.db")).unwrap();
     let mut engine = Engine::new(store, routines, templates, config, now).unwrap();
     let roster = loggkoll::simulate::org::synthetic(120, 4, 3);
     loggkoll::engine::import_roster(&mut engine.store, &roster, "u", "p", "test", now).unwrap();
@@ -610,7 +610,7 @@ fn steps_move_on_the_day_after_an_employment_ends() {
     .unwrap();
     let start = at("2027-01-01T00:00:00+01:00");
     let mut e = Engine::new(
-        Store::open(&dir.path().join("e.db")).unwrap(),
+        Store::at(&dir.path().join("e.db")).unwrap(),
         routines,
         templates,
         Config::default(),

@@ -637,7 +637,7 @@ fn a_new_employee_is_informed_of_log_checks_by_the_role_each_systems_routine_nam
     );
     site.ok(&["tick", "--now", "2027-02-01T08:00"]);
     let cases = helpers::strings(
-        &loggkoll::store::Store::open(&site.path("loggkoll.db"))
+        &loggkoll::store::Store::at(&site.path("loggkoll.db"))
             .expect("db")
             .into_db(),
         "SELECT c.id, c.routine_id, c.system, c.subject_person_id, t.assignee_id
@@ -784,7 +784,7 @@ fn every_unit_reviews_its_access_rights_yearly_and_decides_each_flagged_account(
     ]);
     site.ok(&["tick", "--now", "2027-03-01T08:00"]);
     let cases = helpers::strings(
-        &loggkoll::store::Store::open(&site.path("loggkoll.db"))
+        &loggkoll::store::Store::at(&site.path("loggkoll.db"))
             .expect("db")
             .into_db(),
         "SELECT c.id, c.unit_id, t.assignee_id FROM cases c JOIN tasks t ON t.case_id = c.id

@@ -43,7 +43,7 @@ fn engine(dir: &Path, now: DateTime<Utc>) -> Engine {
         },
     )
     .expect("routines");
-    let store = Store::open(&dir.join("loggkoll.db")).expect("store");
+    let store = Store::at(&dir.join("loggkoll.db")).expect("store");
     let config = Config {
         organisation: "Exempel kommun".into(),
         ..Config::default()
@@ -191,33 +191,19 @@ fn pnr(seed: u32) -> String {
 
 /// Every text of every column of every table (cast to text), with where it is.
 fn find_everywhere(conn: &Db, needle: &str, skip: &[&str]) -> Vec<String> {
-    let tables: Vec<String> = conn
-        .inspect()
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
-        .expect("tables")
-        .query_map((), |r| r.get(0))
-        .expect("rows")
-        .map(|r| r.expect("row"))
-        .collect();
+    let tables = conn.inspect().tables().expect("tables");
     let mut hits = Vec::new();
     for t in tables {
         if skip.contains(&t.as_str()) {
             continue;
         }
-        let columns: Vec<String> = conn
-            .inspect()
-            .prepare(&format!("SELECT name FROM pragma_table_info('{t}')"))
-            .expect("columns")
-            .query_map((), |r| r.get(0))
-            .expect("rows")
-            .map(|r| r.expect("row"))
-            .collect();
+        let columns = conn.inspect().columns(&t).expect("columns");
         for c in columns {
             let n: i64 = conn
                 .inspect()
                 .query_row(
                     &format!(
-                        "SELECT COUNT(*) FROM \"{t}\" WHERE instr(CAST(\"{c}\" AS TEXT), ?1) > 0"
+                        "SELECT COUNT(*) FROM \"{t}\" WHERE CAST(\"{c}\" AS TEXT) LIKE '%' || ?1 || '%'"
                     ),
                     [needle],
                     |r| r.get(0),
@@ -264,9 +250,10 @@ fn independent(
     let mut stmt = conn
         .inspect()
         .prepare(
-            "SELECT unit_id, COUNT(*), SUM(closed_at IS NOT NULL), SUM(closed_at IS NULL),
-                    SUM(result IN ('labour_law_action', 'police_report')), SUM(result = 'police_report'),
-                    SUM(handed_out_at IS NOT NULL)
+            "SELECT unit_id, COUNT(*), COUNT(closed_at), COUNT(*) - COUNT(closed_at),
+                    SUM(CASE WHEN result IN ('labour_law_action', 'police_report') THEN 1 ELSE 0 END),
+                    SUM(CASE WHEN result = 'police_report' THEN 1 ELSE 0 END),
+                    COUNT(handed_out_at)
              FROM cases WHERE routine_id = ?1 AND opened_at >= ?2 AND opened_at < ?3 GROUP BY unit_id",
         )
         .expect("query");

@@ -23,7 +23,7 @@ fn engine(db: &Path, routines: &Path, now: DateTime<Utc>) -> Engine {
     )
     .unwrap();
     Engine::new(
-        Store::open(db).unwrap(),
+        Store::at(db).unwrap(),
         routines,
         templates,
         Config::default(),

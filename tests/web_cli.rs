@@ -84,7 +84,7 @@ fn accounts_are_made_listed_and_removed_with_the_password_on_stdin() {
     assert_eq!(names, ["kvalitet"]);
     assert!(!out.contains("argon2"), "no hashes in the listing");
     // The hash is argon2, never the password.
-    let store = loggkoll::store::Store::open(&d.join("loggkoll.db")).expect("store");
+    let store = loggkoll::store::Store::at(&d.join("loggkoll.db")).expect("store");
     let hash = loggkoll::store::web::password_hash(store.db(), "kvalitet")
         .expect("query")
         .expect("the account");
@@ -234,7 +234,7 @@ fn serve_ticks_delivers_serves_and_stops_cleanly_on_sigterm() {
     }
     let health = http_get(port, "/healthz");
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
-    let store = loggkoll::store::Store::open(&d.join("loggkoll.db")).expect("store");
+    let store = loggkoll::store::Store::at(&d.join("loggkoll.db")).expect("store");
     let context: String = store
         .db()
         .inspect()
@@ -396,7 +396,7 @@ fn serve_stops_within_20_seconds_of_sigterm_with_a_slow_mail_server_and_keeps_th
     let said: Vec<String> = received.try_iter().collect();
     assert!(said.iter().any(|l| l == "stopped"), "{said:?}");
     // Nothing was lost: every email is still queued (none was accepted by the slow server).
-    let store = loggkoll::store::Store::open(&d.join("loggkoll.db")).expect("store");
+    let store = loggkoll::store::Store::at(&d.join("loggkoll.db")).expect("store");
     let (queued, total): (i64, i64) = store
         .db()
         .inspect()

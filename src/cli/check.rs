@@ -166,7 +166,7 @@ fn open_states_removed(
     routines: &[crate::routine::Routine],
 ) -> Result<Vec<crate::routine::Diagnostic>> {
     let path = &env.global.db;
-    if !path.is_file() {
+    if !crate::store::exists(path) {
         return Ok(vec![]);
     }
     let conn = crate::store::read_only(path)?;

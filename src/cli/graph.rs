@@ -66,10 +66,10 @@ pub fn explain(env: &Env, args: ExplainArgs) -> Result<u8> {
     print!("{}", explainer::explain(&routine, now));
     // Which window rule the next round would use, when there is a database to ask.
     if let (Some(s), Some(crontab)) = (&routine.sampling, routine.crontab())
-        && env.global.db.exists()
+        && crate::store::exists(&env.global.db)
         && let Some(next) = crontab.next_after(routine.timezone, now)
     {
-        let store = crate::store::Store::open(&env.global.db)?;
+        let store = crate::store::Store::at(&env.global.db)?;
         let rule = match crate::engine::rounds::log_horizon(store.db(), s, &routine, next)? {
             Some(_) => {
                 "den inlästa loggen täcker perioden, så intervallet dras kring användarens åtkomster"

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use std::path::PathBuf;
 
 pub fn open_store(env: &Env) -> Result<Store> {
-    Store::open(&env.global.db)
+    Store::at(&env.global.db)
 }
 
 /// The engine on the configured database, routines and templates.

@@ -10,7 +10,7 @@ pub fn reserve_references(conn: &Db, prefix: &str, year: i32, count: usize) -> R
     let count = count as i64;
     conn.prepare_cached(
         "INSERT INTO case_counters (prefix, year, next) VALUES (?1, ?2, 1 + ?3)
-             ON CONFLICT (prefix, year) DO UPDATE SET next = next + ?3
+             ON CONFLICT (prefix, year) DO UPDATE SET next = case_counters.next + ?3
              RETURNING next - ?3",
     )?
     .query_row(params![prefix, year, count], |r| r.get(0))
@@ -26,7 +26,7 @@ pub fn next_reference(conn: &Db, prefix: &str, year: i32) -> Result<String> {
     let n: i64 = conn
         .prepare_cached(
             "INSERT INTO case_counters (prefix, year, next) VALUES (?1, ?2, 2)
-             ON CONFLICT (prefix, year) DO UPDATE SET next = next + 1
+             ON CONFLICT (prefix, year) DO UPDATE SET next = case_counters.next + 1
              RETURNING next - 1",
         )?
         .query_row(params![prefix, year], |r| r.get(0))?;
@@ -118,18 +118,20 @@ pub struct NewTask<'a> {
 pub fn insert_task(conn: &Db, t: &NewTask, now: DateTime<Utc>) -> Result<i64> {
     conn.prepare_cached(
         "INSERT INTO tasks (case_id, state, role, assignee_id, holder_id, started_at, due_date)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
     )?
-    .execute(params![
-        t.case_id,
-        t.state,
-        t.role,
-        t.assignee_id,
-        t.holder_id,
-        ts(now),
-        date(t.due_date)
-    ])?;
-    Ok(conn.last_insert_rowid())
+    .query_row(
+        params![
+            t.case_id,
+            t.state,
+            t.role,
+            t.assignee_id,
+            t.holder_id,
+            ts(now),
+            date(t.due_date)
+        ],
+        |r| r.get(0),
+    )
 }
 
 pub fn insert_timer(

@@ -8,11 +8,11 @@
 //! ([`Value`], [`Param`], [`Col`]) whatever the backend.
 
 use crate::{Error, Result};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 /// An open database.
 pub struct Db {
-    lite: rusqlite::Connection,
+    conn: Conn,
     /// Whether a [`Tx`] of ours is open (a second one would nest, which neither backend does).
     in_tx: Cell<bool>,
 }
@@ -319,14 +319,15 @@ fn lite_value(v: rusqlite::types::ValueRef<'_>) -> Result<Value<'_>> {
 }
 
 /// A row of a result.
-pub struct Row<'a> {
-    lite: &'a rusqlite::Row<'a>,
+pub enum Row<'a> {
+    Lite(&'a rusqlite::Row<'a>),
+    Pg(&'a postgres::Row),
 }
 
 impl Row<'_> {
     /// Column `i` (from 0) as a `T`.
     pub fn get<T: Col>(&self, i: usize) -> Result<T> {
-        let v = lite_value(self.lite.get_ref(i)?)?;
+        let v = self.get_ref(i)?;
         T::from_value(v).map_err(|wanted| {
             Error::runtime(format!(
                 "database: column {i} holds {}, not {wanted}",
@@ -337,11 +338,17 @@ impl Row<'_> {
 
     /// Column `i` borrowed, for reading large text and blobs without a copy.
     pub(in crate::store) fn get_ref(&self, i: usize) -> Result<Value<'_>> {
-        lite_value(self.lite.get_ref(i)?)
+        match self {
+            Row::Lite(r) => lite_value(r.get_ref(i)?),
+            Row::Pg(r) => super::pg::value(r, i),
+        }
     }
 
     pub fn len(&self) -> usize {
-        self.lite.as_ref().column_count()
+        match self {
+            Row::Lite(r) => r.as_ref().column_count(),
+            Row::Pg(r) => r.len(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -360,13 +367,17 @@ fn kind_of(v: Value<'_>) -> &'static str {
 }
 
 /// A prepared statement (cached by the connection).
-pub struct Stmt<'db> {
-    lite: rusqlite::CachedStatement<'db>,
+pub enum Stmt<'db> {
+    Lite(rusqlite::CachedStatement<'db>),
+    Pg(&'db RefCell<super::pg::Conn>, postgres::Statement),
 }
 
 impl<'db> Stmt<'db> {
     pub(in crate::store) fn execute(&mut self, p: impl Params) -> Result<usize> {
-        Ok(p.with(|v| self.lite.execute(rusqlite::params_from_iter(v.iter())))?)
+        match self {
+            Stmt::Lite(s) => Ok(p.with(|v| s.execute(rusqlite::params_from_iter(v.iter())))?),
+            Stmt::Pg(conn, s) => p.with(|v| conn.borrow_mut().execute(s, v)),
+        }
     }
 
     /// The first row, mapped; an error when there is none (see [`OptionalExtension`]).
@@ -395,34 +406,48 @@ impl<'db> Stmt<'db> {
     }
 
     pub(in crate::store) fn query(&mut self, p: impl Params) -> Result<Rows<'_>> {
-        let rows = p.with(|v| {
-            // Bind now: the values borrow from `p`, which does not outlive this call.
-            let wanted = self.lite.parameter_count();
-            if v.len() != wanted {
-                return Err(rusqlite::Error::InvalidParameterCount(v.len(), wanted));
+        match self {
+            Stmt::Lite(s) => {
+                p.with(|v| {
+                    // Bind now: the values borrow from `p`, which does not outlive this call.
+                    let wanted = s.parameter_count();
+                    if v.len() != wanted {
+                        return Err(rusqlite::Error::InvalidParameterCount(v.len(), wanted));
+                    }
+                    for (i, value) in v.iter().enumerate() {
+                        s.raw_bind_parameter(i + 1, value)?;
+                    }
+                    Ok(())
+                })?;
+                Ok(Rows::Lite(s.raw_query()))
             }
-            for (i, value) in v.iter().enumerate() {
-                self.lite.raw_bind_parameter(i + 1, value)?;
+            // PostgreSQL's rows are read whole: the connection is free again for the next
+            // statement while they are walked.
+            Stmt::Pg(conn, s) => {
+                let rows = p.with(|v| conn.borrow_mut().query(s, v))?;
+                Ok(Rows::Pg(rows, 0))
             }
-            Ok::<_, rusqlite::Error>(())
-        });
-        rows?;
-        Ok(Rows {
-            lite: self.lite.raw_query(),
-        })
+        }
     }
 }
 
 /// The rows of a query, read one at a time.
-pub struct Rows<'s> {
-    lite: rusqlite::Rows<'s>,
+pub enum Rows<'s> {
+    Lite(rusqlite::Rows<'s>),
+    Pg(Vec<postgres::Row>, usize),
 }
 
 impl Rows<'_> {
     /// The next row (a lending iterator: each row borrows the rows).
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<Option<Row<'_>>> {
-        Ok(self.lite.next()?.map(|lite| Row { lite }))
+        Ok(match self {
+            Rows::Lite(rows) => rows.next()?.map(Row::Lite),
+            Rows::Pg(rows, at) => {
+                *at += 1;
+                rows.get(*at - 1).map(Row::Pg)
+            }
+        })
     }
 }
 
@@ -444,23 +469,47 @@ impl<T, F: FnMut(&Row<'_>) -> Result<T>> Iterator for MappedRows<'_, F> {
     }
 }
 
+enum Conn {
+    Lite(rusqlite::Connection),
+    Pg(RefCell<super::pg::Conn>),
+}
+
 impl Db {
     pub(in crate::store) fn sqlite(lite: rusqlite::Connection) -> Db {
         Db {
-            lite,
+            conn: Conn::Lite(lite),
+            in_tx: Cell::new(false),
+        }
+    }
+
+    pub(in crate::store) fn postgres(conn: super::pg::Conn) -> Db {
+        Db {
+            conn: Conn::Pg(RefCell::new(conn)),
             in_tx: Cell::new(false),
         }
     }
 
     /// The SQLite connection, for its settings and the import's bulk writer.
-    pub(in crate::store) fn lite(&self) -> &rusqlite::Connection {
-        &self.lite
+    pub(in crate::store) fn lite(&self) -> Option<&rusqlite::Connection> {
+        match &self.conn {
+            Conn::Lite(c) => Some(c),
+            Conn::Pg(_) => None,
+        }
+    }
+
+    /// Whether this is a PostgreSQL database.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.conn, Conn::Pg(_))
     }
 
     pub(in crate::store) fn prepare_cached(&self, sql: &str) -> Result<Stmt<'_>> {
-        Ok(Stmt {
-            lite: self.lite.prepare_cached(sql)?,
-        })
+        match &self.conn {
+            Conn::Lite(c) => Ok(Stmt::Lite(c.prepare_cached(sql)?)),
+            Conn::Pg(c) => {
+                let stmt = c.borrow_mut().prepare(sql)?;
+                Ok(Stmt::Pg(c, stmt))
+            }
+        }
     }
 
     pub(in crate::store) fn prepare(&self, sql: &str) -> Result<Stmt<'_>> {
@@ -471,8 +520,12 @@ impl Db {
         self.prepare_cached(sql)?.execute(p)
     }
 
+    /// Statements without parameters, one after another, as written (no translation).
     pub(in crate::store) fn execute_batch(&self, sql: &str) -> Result<()> {
-        Ok(self.lite.execute_batch(sql)?)
+        match &self.conn {
+            Conn::Lite(c) => Ok(c.execute_batch(sql)?),
+            Conn::Pg(c) => c.borrow_mut().batch(sql),
+        }
     }
 
     pub(in crate::store) fn query_row<T>(
@@ -484,25 +537,27 @@ impl Db {
         self.prepare_cached(sql)?.query_row(p, f)
     }
 
-    pub(in crate::store) fn last_insert_rowid(&self) -> i64 {
-        self.lite.last_insert_rowid()
-    }
-
     /// Whether no transaction is open on this connection.
     pub fn is_idle(&self) -> bool {
-        self.lite.is_autocommit()
+        match &self.conn {
+            Conn::Lite(c) => c.is_autocommit(),
+            Conn::Pg(_) => !self.in_tx.get(),
+        }
     }
 
-    /// Begins a transaction: `immediate` takes the write lock at once, so that two writers queue
-    /// instead of failing midway.
-    pub(in crate::store) fn begin(&self, immediate: bool) -> Result<Tx<'_>> {
+    /// Begins a transaction. A write transaction (`write`) takes the write lock at once, so that
+    /// two writers queue instead of failing midway: SQLite's `BEGIN IMMEDIATE`, PostgreSQL's
+    /// transaction-scoped advisory lock (one writer at a time across every process on the
+    /// database, as on SQLite; readers never wait).
+    pub(in crate::store) fn begin(&self, write: bool) -> Result<Tx<'_>> {
         if self.in_tx.get() {
             return Err(Error::runtime("database: a transaction is already open"));
         }
-        self.lite.execute_batch(if immediate {
-            "BEGIN IMMEDIATE"
-        } else {
-            "BEGIN DEFERRED"
+        self.execute_batch(match (&self.conn, write) {
+            (Conn::Lite(_), true) => "BEGIN IMMEDIATE",
+            (Conn::Lite(_), false) => "BEGIN DEFERRED",
+            (Conn::Pg(_), true) => super::pg::BEGIN_WRITE,
+            (Conn::Pg(_), false) => "BEGIN",
         })?;
         self.in_tx.set(true);
         Ok(Tx {
@@ -528,15 +583,13 @@ impl Tx<'_> {
     pub fn commit(mut self) -> Result<()> {
         self.open = false;
         self.db.in_tx.set(false);
-        self.db.lite.execute_batch("COMMIT")?;
-        Ok(())
+        self.db.execute_batch("COMMIT")
     }
 
     pub fn rollback(mut self) -> Result<()> {
         self.open = false;
         self.db.in_tx.set(false);
-        self.db.lite.execute_batch("ROLLBACK")?;
-        Ok(())
+        self.db.execute_batch("ROLLBACK")
     }
 }
 
@@ -545,7 +598,7 @@ impl Drop for Tx<'_> {
         if self.open {
             self.db.in_tx.set(false);
             // A failed rollback leaves nothing to undo: the connection rolled back already.
-            let _ = self.db.lite.execute_batch("ROLLBACK");
+            let _ = self.db.execute_batch("ROLLBACK");
         }
     }
 }
@@ -598,6 +651,33 @@ impl<'db> Inspect<'db> {
     /// A statement to run more than once, or to read row by row.
     pub fn prepare(&self, sql: &str) -> Result<Prepared<'db>> {
         Ok(Prepared(self.db.prepare_cached(sql)?))
+    }
+
+    /// The database's tables, by name.
+    pub fn tables(&self) -> Result<Vec<String>> {
+        self.column(
+            if self.db.is_postgres() {
+                "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema()
+                 ORDER BY tablename"
+            } else {
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
+                 ORDER BY name"
+            },
+            (),
+        )
+    }
+
+    /// The columns of `table`, in order.
+    pub fn columns(&self, table: &str) -> Result<Vec<String>> {
+        if self.db.is_postgres() {
+            self.column(
+                "SELECT column_name::text FROM information_schema.columns
+                 WHERE table_schema = current_schema() AND table_name = ?1 ORDER BY ordinal_position",
+                [table],
+            )
+        } else {
+            self.column("SELECT name FROM pragma_table_info(?1)", [table])
+        }
     }
 
     /// The first column of every row.

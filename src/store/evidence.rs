@@ -417,10 +417,13 @@ pub fn add_watch(
     now: DateTime<Utc>,
 ) -> Result<i64> {
     conn.prepare_cached(
-        "INSERT INTO watch_list (client, reason, added_by, added_at, until) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO watch_list (client, reason, added_by, added_at, until) VALUES (?1, ?2, ?3, ?4, ?5)
+         RETURNING id",
     )?
-    .execute(params![client, reason, by, ts(now), until.map(super::date)])?;
-    Ok(conn.last_insert_rowid())
+    .query_row(
+        params![client, reason, by, ts(now), until.map(super::date)],
+        |r| r.get(0),
+    )
 }
 
 fn watch_row(r: &super::db::Row) -> Result<WatchEntry> {

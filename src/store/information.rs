@@ -18,7 +18,7 @@ pub fn account_pairs(conn: &Db) -> Result<BTreeSet<(String, String)>> {
 /// Notes that `person` got an account in `system` at `now` (once).
 pub fn note(conn: &Db, person: &str, system: &str, now: DateTime<Utc>) -> Result<()> {
     conn.prepare_cached(
-        "INSERT OR IGNORE INTO information_due (person_id, system, noticed_at) VALUES (?1, ?2, ?3)",
+        "INSERT INTO information_due (person_id, system, noticed_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
     )?
     .execute(params![person, system, ts(now)])?;
     Ok(())
@@ -92,8 +92,8 @@ pub fn due_again(
             (SELECT p.home_unit FROM people p WHERE p.id = c.subject_person_id)
          FROM cases c
          WHERE c.routine_id = ?1 AND c.system = ?2 AND c.subject_person_id IS NOT NULL
-         GROUP BY c.subject_person_id
-         HAVING MAX(c.opened_at) <= ?3 AND SUM(c.closed_at IS NULL) = 0
+         GROUP BY c.subject_person_id, c.system
+         HAVING MAX(c.opened_at) <= ?3 AND SUM(CASE WHEN c.closed_at IS NULL THEN 1 ELSE 0 END) = 0
          ORDER BY c.subject_person_id",
     )?;
     let rows = stmt.query_map(params![routine, system, ts(cutoff)], |r| {

@@ -649,6 +649,7 @@ mod plans {
         let mut stmt = store
             .db
             .lite()
+            .expect("SQLite")
             .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
             .unwrap();
         let n = stmt.parameter_count();

@@ -5,6 +5,12 @@
 //! opening a database runs the rest, each in its own transaction. Never edit a migration that has
 //! shipped: add a new one.
 
+/// PostgreSQL's schema, whole, as of the SQLite migrations' version [`PG_SCHEMA_VERSION`]: the
+/// same tables, keys and invariants. A later SQLite migration needs its PostgreSQL twin beside it
+/// (a test counts them).
+pub const PG_SCHEMA: &str = include_str!("pg_schema.sql");
+pub const PG_SCHEMA_VERSION: i64 = 6;
+
 pub const MIGRATIONS: &[&str] = &[
     V1,
     V2_WEB,

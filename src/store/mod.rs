@@ -13,6 +13,7 @@ pub mod information;
 pub mod logindex;
 pub mod migrations;
 pub mod outbox;
+pub mod pg;
 pub mod purge;
 pub mod records;
 pub mod roster;
@@ -73,6 +74,31 @@ impl Store {
         Ok(store)
     }
 
+    /// Opens the database `location` names: a PostgreSQL URL (`postgres://user@host/db`), or
+    /// else a file (see [`Store::open`]).
+    pub fn at(location: &Path) -> Result<Store> {
+        match location.to_str() {
+            Some(url) if pg::is_url(url) => Store::connect(url),
+            _ => Store::open(location),
+        }
+    }
+
+    /// Connects to the PostgreSQL database at `url`, creating the schema on first use.
+    pub fn connect(url: &str) -> Result<Store> {
+        let mut store = Store {
+            db: Db::postgres(pg::Conn::connect(url)?),
+            path: PathBuf::from(url),
+        };
+        store.migrate_postgres()?;
+        store.init_secrets()?;
+        Ok(store)
+    }
+
+    /// The database's name for messages: the file, or the URL without its password.
+    pub fn name(&self) -> String {
+        display_location(&self.path)
+    }
+
     /// A private in-memory database, for tests.
     pub fn in_memory() -> Result<Store> {
         let conn = Connection::open_in_memory()?;
@@ -96,7 +122,9 @@ impl Store {
     }
 
     fn configure(&mut self) -> Result<()> {
-        let conn = self.db.lite();
+        let Some(conn) = self.db.lite() else {
+            return Ok(());
+        };
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         // WAL: readers never block the writer, and a commit is one append to the log.
         let _: String = conn.query_row("PRAGMA journal_mode = WAL", (), |r| r.get(0))?;
@@ -147,8 +175,40 @@ impl Store {
             tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
             tx.commit()?;
         }
-        // The installation's secrets are made with the database: the link-signing key and the
-        // seed rounds derive their draws from.
+        self.init_secrets()
+    }
+
+    /// PostgreSQL's schema: made whole at the version of the SQLite migrations it matches
+    /// ([`migrations::PG_SCHEMA`]), then each later migration, under the write lock so that two
+    /// processes starting together migrate once.
+    fn migrate_postgres(&mut self) -> Result<()> {
+        let tx = self.db.begin(true)?;
+        tx.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")?;
+        let version: Option<i64> =
+            tx.query_row("SELECT MAX(version) FROM schema_version", (), |r| r.get(0))?;
+        let known = migrations::MIGRATIONS.len() as i64;
+        match version {
+            Some(v) if v > known => {
+                return Err(Error::runtime(format!(
+                    "database `{}` has schema version {v}, newer than this loggkoll ({known}); upgrade loggkoll",
+                    self.name()
+                )));
+            }
+            Some(_) => {}
+            None => {
+                tx.execute_batch(migrations::PG_SCHEMA)?;
+                tx.execute(
+                    "INSERT INTO schema_version (version) VALUES (?1)",
+                    [migrations::PG_SCHEMA_VERSION],
+                )?;
+            }
+        }
+        tx.commit()
+    }
+
+    /// The installation's secrets, made with the database: the link-signing key and the seed
+    /// rounds derive their draws from.
+    fn init_secrets(&mut self) -> Result<()> {
         if meta_get(&self.db, "link_secret")?.is_none()
             || meta_get(&self.db, "install_seed")?.is_none()
             || meta_get(&self.db, "person_key")?.is_none()
@@ -174,12 +234,36 @@ impl Store {
     /// Commits faster at the cost of durability of the last commits on power loss (not on a
     /// crash of the process): for simulations and demos only.
     pub fn relax_durability(&self) -> Result<()> {
-        self.db.execute_batch("PRAGMA synchronous = NORMAL")?;
-        Ok(())
+        self.db.execute_batch(if self.db.is_postgres() {
+            "SET synchronous_commit = off"
+        } else {
+            "PRAGMA synchronous = NORMAL"
+        })
     }
 
     pub fn schema_version(&self) -> Result<i64> {
+        if self.db.is_postgres() {
+            return self
+                .db
+                .query_row("SELECT MAX(version) FROM schema_version", (), |r| r.get(0));
+        }
         self.db.query_row("PRAGMA user_version", (), |r| r.get(0))
+    }
+}
+
+/// Whether there is a database at `location` to read: a file that exists, or a PostgreSQL URL
+/// (whose server is asked when it is opened).
+pub fn exists(location: &Path) -> bool {
+    location.to_str().is_some_and(pg::is_url) || location.is_file()
+}
+
+/// A `--db` value for messages: a file's path, or a PostgreSQL URL without its password.
+pub fn display_location(location: &Path) -> String {
+    let text = location.to_string_lossy();
+    if pg::is_url(&text) {
+        pg::redacted(&text)
+    } else {
+        location.display().to_string()
     }
 }
 
@@ -192,6 +276,11 @@ pub fn meta_get(conn: &Db, key: &str) -> Result<Option<String>> {
 /// A read-only connection to the database at `path` (which must exist): for looking without
 /// changing, not even the journal.
 pub fn read_only(path: &std::path::Path) -> Result<Db> {
+    if let Some(url) = path.to_str().filter(|p| pg::is_url(p)) {
+        let db = Db::postgres(pg::Conn::connect(url)?);
+        db.execute_batch("SET default_transaction_read_only = on")?;
+        return Ok(db);
+    }
     Connection::open_with_flags(
         path,
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,

@@ -28,21 +28,23 @@ pub fn insert(conn: &Db, m: &NewMessage, now: DateTime<Utc>) -> Result<i64> {
     conn.prepare_cached(
         "INSERT INTO outbox (created_at, purpose, case_id, task_id, recipient_id, to_addr, template,
             context, due_date, next_attempt_at, status)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?1, ?10)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?1, ?10) RETURNING id",
     )?
-    .execute(params![
-        ts(now),
-        m.purpose,
-        m.case_id,
-        m.task_id,
-        m.recipient_id,
-        m.to_addr,
-        m.template,
-        m.context,
-        m.due_date,
-        if m.held { "held" } else { "queued" }
-    ])?;
-    Ok(conn.last_insert_rowid())
+    .query_row(
+        params![
+            ts(now),
+            m.purpose,
+            m.case_id,
+            m.task_id,
+            m.recipient_id,
+            m.to_addr,
+            m.template,
+            m.context,
+            m.due_date,
+            if m.held { "held" } else { "queued" }
+        ],
+        |r| r.get(0),
+    )
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -162,8 +164,8 @@ pub fn requeue(conn: &Db, id: i64, to: &str, now: DateTime<Utc>) -> Result<bool>
 /// Counts by status.
 pub fn counts(conn: &Db) -> Result<(i64, i64, i64)> {
     conn.query_row(
-        "SELECT COALESCE(SUM(status = 'queued'), 0), COALESCE(SUM(status = 'sent'), 0),
-                COALESCE(SUM(status = 'failed'), 0) FROM outbox",
+        "SELECT COALESCE(SUM(CASE WHEN status = 'queued' THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN status = 'sent' THEN 1 ELSE 0 END), 0),
+                COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0) FROM outbox",
         (),
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )

@@ -379,8 +379,8 @@ pub fn claim_summary(
 ) -> Result<bool> {
     Ok(conn
         .prepare_cached(
-            "INSERT OR IGNORE INTO summaries (routine_id, year, created_at, recipients)
-             VALUES (?1, ?2, ?3, ?4)",
+            "INSERT INTO summaries (routine_id, year, created_at, recipients)
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
         )?
         .execute(params![routine_id, year, ts(now), recipients as i64])?
         == 1)
@@ -457,7 +457,7 @@ pub fn add_purged_count(
         "INSERT INTO purged_counts (routine_id, system, unit_id, year, measure, value)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (routine_id, system, unit_id, year, measure)
-         DO UPDATE SET value = value + excluded.value",
+         DO UPDATE SET value = purged_counts.value + excluded.value",
     )?
     .execute(params![routine_id, system, unit_id, year, measure, value])?;
     Ok(())
@@ -488,7 +488,8 @@ pub fn is_frozen(conn: &Db, routine_id: &str, year: i32) -> Result<bool> {
 
 pub fn mark_frozen(conn: &Db, routine_id: &str, year: i32, now: DateTime<Utc>) -> Result<()> {
     conn.prepare_cached(
-        "INSERT OR IGNORE INTO frozen_years (routine_id, year, frozen_at) VALUES (?1, ?2, ?3)",
+        "INSERT INTO frozen_years (routine_id, year, frozen_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT DO NOTHING",
     )?
     .execute(params![routine_id, year, ts(now)])?;
     Ok(())
@@ -497,10 +498,10 @@ pub fn mark_frozen(conn: &Db, routine_id: &str, year: i32, now: DateTime<Utc>) -
 /// Starts an import of `file` at `now` (its digest and row count come at the end); its id.
 pub fn begin_import(conn: &Db, file: &str, now: DateTime<Utc>) -> Result<i64> {
     conn.prepare_cached(
-        "INSERT INTO log_imports (imported_at, file, digest, rows) VALUES (?1, ?2, '', 0)",
+        "INSERT INTO log_imports (imported_at, file, digest, rows) VALUES (?1, ?2, '', 0)
+         RETURNING id",
     )?
-    .execute(params![super::ts(now), file])?;
-    Ok(conn.last_insert_rowid())
+    .query_row(params![super::ts(now), file], |r| r.get(0))
 }
 
 /// Ends import `id`: its rows and the file's digest.
@@ -531,26 +532,29 @@ pub struct NewAccess<'a> {
 
 /// Appends accesses to the log, its statement prepared once for a whole import.
 pub struct AccessWriter<'c> {
-    conn: &'c Db,
+    /// SQLite's connection, whose last row id is the new row's (no row to read back).
+    lite: Option<&'c rusqlite::Connection>,
     insert: super::db::Stmt<'c>,
 }
 
+const INSERT_ACCESS: &str = "INSERT INTO access_log (import_id, system, log_id, at, user_id,
+    user_name, user_title, access_unit, subject_id, subject_unit, action, resource_type, purpose,
+    subject_name)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+
 impl<'c> AccessWriter<'c> {
     pub fn new(conn: &'c Db) -> Result<AccessWriter<'c>> {
-        Ok(AccessWriter {
-            conn,
-            insert: conn.prepare_cached(
-                "INSERT INTO access_log (import_id, system, log_id, at, user_id, user_name,
-                    user_title, access_unit, subject_id, subject_unit, action, resource_type,
-                    purpose, subject_name)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-            )?,
-        })
+        let lite = conn.lite();
+        let insert = match lite {
+            Some(_) => conn.prepare_cached(INSERT_ACCESS)?,
+            None => conn.prepare_cached(&format!("{INSERT_ACCESS} RETURNING id"))?,
+        };
+        Ok(AccessWriter { lite, insert })
     }
 
     /// Appends `a`; its row id.
     pub fn append(&mut self, a: &NewAccess) -> Result<i64> {
-        self.insert.execute(params![
+        let values = params![
             a.import_id,
             a.system,
             a.log_id,
@@ -565,8 +569,14 @@ impl<'c> AccessWriter<'c> {
             a.resource_type,
             a.purpose,
             a.subject_name,
-        ])?;
-        Ok(self.conn.last_insert_rowid())
+        ];
+        match self.lite {
+            Some(lite) => {
+                self.insert.execute(values)?;
+                Ok(lite.last_insert_rowid())
+            }
+            None => self.insert.query_row(values, |r| r.get(0)),
+        }
     }
 }
 

@@ -62,9 +62,9 @@ pub fn replace(
         digest.update(r.as_bytes());
         digest.update([b'\n']);
     }
-    conn.execute(
+    let import_id: i64 = conn.query_row(
         "INSERT INTO roster_imports (imported_at, units_file, people_file, units, people, digest)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
         params![
             at,
             units_file,
@@ -73,8 +73,8 @@ pub fn replace(
             roster.people.len() as i64,
             hex::encode(digest.finalize())
         ],
+        |r| r.get(0),
     )?;
-    let import_id = conn.last_insert_rowid();
     let mut summary = ImportSummary {
         import_id,
         units: roster.units.len(),
@@ -139,10 +139,10 @@ pub fn replace(
                 removed_at = NULL, personnummer_hash = excluded.personnummer_hash",
         )?;
         let mut unit_row = conn.prepare_cached(
-            "INSERT OR IGNORE INTO person_units (person_id, unit_id, position) VALUES (?1, ?2, ?3)",
+            "INSERT INTO person_units (person_id, unit_id, position) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
         )?;
         let mut role_row = conn.prepare_cached(
-            "INSERT OR IGNORE INTO person_roles (person_id, role, unit_id) VALUES (?1, ?2, ?3)",
+            "INSERT INTO person_roles (person_id, role, unit_id) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
         )?;
         let mut account_row = conn.prepare_cached(
             "INSERT INTO accounts (system, account, person_id) VALUES (?1, ?2, ?3)",
@@ -402,12 +402,12 @@ pub fn add_delegation(
     to: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<i64> {
-    conn.execute(
+    conn.query_row(
         "INSERT INTO delegations (holder_id, deputy_id, role, valid_from, valid_to, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
         params![holder, deputy, role.as_str(), date(from), date(to), ts(now)],
-    )?;
-    Ok(conn.last_insert_rowid())
+        |r| r.get(0),
+    )
 }
 
 pub fn revoke_delegation(conn: &Db, id: i64, now: DateTime<Utc>) -> Result<bool> {

@@ -18,8 +18,8 @@ pub fn register_version(
 ) -> Result<bool> {
     Ok(conn
         .prepare_cached(
-            "INSERT OR IGNORE INTO routine_versions (hash, routine_id, version, path, source, registered_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO routine_versions (hash, routine_id, version, path, source, registered_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
         )?
         .execute(params![hash, routine_id, version, path, source, ts(now)])?
         == 1)
@@ -64,12 +64,12 @@ pub struct NewRound<'a> {
 /// Claims the round of `occurrence`; `None` when it exists already (the unique key on routine
 /// and occurrence makes every round exist exactly once).
 pub fn insert_round(conn: &Db, round: &NewRound, now: DateTime<Utc>) -> Result<Option<i64>> {
-    let n = conn
-        .prepare_cached(
-            "INSERT OR IGNORE INTO rounds (routine_id, routine_hash, occurrence, created_at, seed, population, drawn, log_horizon)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    conn.prepare_cached(
+            "INSERT INTO rounds (routine_id, routine_hash, occurrence, created_at, seed, population, drawn, log_horizon)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT DO NOTHING RETURNING id",
         )?
-        .execute(params![
+        .query_row(params![
             round.routine_id,
             round.routine_hash,
             ts(round.occurrence),
@@ -78,8 +78,8 @@ pub fn insert_round(conn: &Db, round: &NewRound, now: DateTime<Utc>) -> Result<O
             round.population as i64,
             round.drawn as i64,
             round.log_horizon
-        ])?;
-    Ok((n == 1).then(|| conn.last_insert_rowid()))
+        ], |r| r.get(0))
+        .optional()
 }
 
 pub fn insert_member(

@@ -23,7 +23,7 @@ pub struct OpenGroup {
 pub fn open_groups(conn: &Db, today: NaiveDate) -> Result<Vec<OpenGroup>> {
     let mut stmt = conn.prepare_cached(
         "SELECT c.routine_id, c.routine_hash, c.unit_id, t.state, COUNT(*), MIN(t.due_date),
-                COALESCE(SUM(t.due_date < ?1), 0)
+                COALESCE(SUM(CASE WHEN t.due_date < ?1 THEN 1 ELSE 0 END), 0)
          FROM cases c JOIN tasks t ON t.case_id = c.id AND t.answered_at IS NULL
          WHERE c.closed_at IS NULL
          GROUP BY c.unit_id, c.routine_id, c.routine_hash, t.state

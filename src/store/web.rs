@@ -66,8 +66,8 @@ pub fn add_user(
     now: DateTime<Utc>,
 ) -> Result<bool> {
     Ok(conn.execute(
-        "INSERT OR IGNORE INTO web_users (name, password_hash, created_at, password_changed_at, role)
-         VALUES (?1, ?2, ?3, ?3, ?4)",
+        "INSERT INTO web_users (name, password_hash, created_at, password_changed_at, role)
+         VALUES (?1, ?2, ?3, ?3, ?4) ON CONFLICT DO NOTHING",
         params![name, hash, ts(now), role.as_str()],
     )? == 1)
 }

@@ -32,7 +32,7 @@ impl Pool {
         let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
         match idle {
             Some(store) => Ok(store),
-            None => Store::open(&self.path),
+            None => Store::at(&self.path),
         }
     }
 

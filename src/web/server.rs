@@ -168,7 +168,7 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
 
 /// Ticks every minute and delivers the outbox, until `stop` says so.
 async fn scheduler(app: Arc<App>, transport: Transport, mut stop: watch::Receiver<bool>) {
-    let store = match Store::open(app.db_path()) {
+    let store = match Store::at(app.db_path()) {
         Ok(s) => Arc::new(std::sync::Mutex::new(s)),
         Err(err) => {
             let err = err.naming_database(app.db_path());

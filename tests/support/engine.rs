@@ -4,6 +4,9 @@
 
 #![allow(dead_code)]
 
+#[path = "backend.rs"]
+pub mod backend;
+
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Europe::Stockholm;
 use loggkoll::config::Config;
@@ -83,7 +86,7 @@ pub fn open(dir: &Path, name: &str, routines: &Path, seed: &str, now: DateTime<U
         },
     )
     .expect("routines compile");
-    let store = Store::open(&dir.join(format!("{name}.db"))).expect("store");
+    let store = Store::at(&backend::location(dir, name)).expect("store");
     loggkoll::store::meta_set(store.db(), "install_seed", seed).expect("seed");
     Engine::new(store, routines, templates, Config::default(), now).expect("engine")
 }
@@ -140,15 +143,10 @@ pub fn strings(conn: &Db, sql: &str, params: impl Params) -> Vec<Vec<String>> {
 
 /// Every row of every table, by table name (rows sorted, so the order of insertion is moot).
 pub fn dump(conn: &Db) -> BTreeMap<String, Vec<Vec<Option<String>>>> {
-    let tables = strings(
-        conn,
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
-        (),
-    );
+    let tables = conn.inspect().tables().expect("tables");
     tables
         .into_iter()
-        .map(|t| {
-            let name = t[0].clone();
+        .map(|name| {
             let mut all = rows(conn, &format!("SELECT * FROM \"{name}\""), ());
             all.sort();
             (name, all)

@@ -82,7 +82,7 @@ impl Fixture {
             },
         )
         .expect("routines");
-        let store = Store::open(&self.db).expect("store");
+        let store = Store::at(&self.db).expect("store");
         Engine::new(store, routines, templates, self.config(), now).expect("engine")
     }
 
@@ -94,7 +94,7 @@ impl Fixture {
 
     /// A connection of the test's own, to look at what the server did.
     pub fn store(&self) -> Store {
-        Store::open(&self.db).expect("store")
+        Store::at(&self.db).expect("store")
     }
 
     /// The links of the queued emails of `purpose` (`task`, `inform`, …), oldest first, as paths

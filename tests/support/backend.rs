@@ -1,0 +1,42 @@
+//! Where a test's database lives: a file in the test's folder, or, when
+//! `LOGGKOLL_TEST_POSTGRES` names a PostgreSQL database (`postgres://user@host:port/db`), a
+//! schema of its own there, so that the same tests run on both backends.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The PostgreSQL database the tests run on, when they do.
+pub fn postgres() -> Option<String> {
+    std::env::var("LOGGKOLL_TEST_POSTGRES")
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
+/// A new, empty database for a test: `dir/NAME.db`, or a fresh schema on the test PostgreSQL.
+pub fn location(dir: &Path, name: &str) -> PathBuf {
+    let Some(url) = postgres() else {
+        return dir.join(format!("{name}.db"));
+    };
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let clean: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .take(30)
+        .collect();
+    let schema = format!(
+        "t{}_{}_{clean}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut client = postgres::Client::connect(&url, postgres::NoTls)
+        .unwrap_or_else(|e| panic!("the test PostgreSQL `{url}`: {e}"));
+    client
+        .batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+        ))
+        .expect("a schema for the test");
+    let sep = if url.contains('?') { '&' } else { '?' };
+    PathBuf::from(format!("{url}{sep}options=-csearch_path%3D{schema}"))
+}
