@@ -29,7 +29,7 @@ impl Site {
     /// fixture roster imported on 15 January 2027.
     fn new(seed: &str) -> Site {
         let dir = tempfile::tempdir().expect("tempdir");
-        let db = dir.path().join("loggkoll.db");
+        let db = helpers::backend::location(dir.path(), "loggkoll");
         let store = loggkoll::store::Store::at(&db).expect("store");
         loggkoll::store::meta_set(store.db(), "install_seed", seed).expect("seed");
         drop(store);

@@ -5,6 +5,8 @@
 
 #[path = "support/smtp_server.rs"]
 mod smtp_server;
+#[path = "support/backend.rs"]
+mod backend;
 
 use chrono::{DateTime, Utc};
 use loggkoll::config::Config;
@@ -33,7 +35,7 @@ fn engine(dir: &Path, config: Config) -> Engine {
     )
     .unwrap();
     let now = at("2027-01-01T00:00:00+01:00");
-    let store = Store::at(&dir.join("e.db")).unwrap();
+    let store = Store::at(&backend::location(dir, "e")).unwrap();
     let mut engine = Engine::new(store, routines, templates, config, now).unwrap();
     let roster = loggkoll::simulate::org::synthetic(120, 4, 3);
     loggkoll::engine::import_roster(&mut engine.store, &roster, "u", "p", "test", now).unwrap();
@@ -610,7 +612,7 @@ fn steps_move_on_the_day_after_an_employment_ends() {
     .unwrap();
     let start = at("2027-01-01T00:00:00+01:00");
     let mut e = Engine::new(
-        Store::at(&dir.path().join("e.db")).unwrap(),
+        Store::at(&backend::location(dir.path(), "e")).unwrap(),
         routines,
         templates,
         Config::default(),

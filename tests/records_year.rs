@@ -7,6 +7,8 @@
 
 #[path = "support/mime.rs"]
 mod mime;
+#[path = "support/backend.rs"]
+mod backend;
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use chrono_tz::Europe::Stockholm;
@@ -43,7 +45,7 @@ fn engine(dir: &Path, now: DateTime<Utc>) -> Engine {
         },
     )
     .expect("routines");
-    let store = Store::at(&dir.join("loggkoll.db")).expect("store");
+    let store = Store::at(&backend::location(dir, "loggkoll")).expect("store");
     let config = Config {
         organisation: "Exempel kommun".into(),
         ..Config::default()
@@ -698,7 +700,7 @@ fn a_year_of_records_then_the_purge() {
             .store
             .db()
             .inspect()
-            .prepare("SELECT purpose, context FROM outbox WHERE context != '{}' GROUP BY purpose")
+            .prepare("SELECT purpose, MIN(context) FROM outbox WHERE context != '{}' GROUP BY purpose")
             .expect("query");
         let rows: Vec<(String, String)> = stmt
             .query_map((), |r| Ok((r.get(0)?, r.get(1)?)))

@@ -1,5 +1,7 @@
 //! A case stays on the routine version it started on: editing a routine changes new cases only.
 
+#[path = "support/backend.rs"]
+mod backend;
 use chrono::{DateTime, Utc};
 use loggkoll::config::Config;
 use loggkoll::engine::Engine;
@@ -40,7 +42,7 @@ fn open_cases_finish_on_their_version_and_new_cases_use_the_edited_one() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let original = std::fs::read_to_string(root.join("routines/treserva-sampling.yaml")).unwrap();
     std::fs::write(routines.join("treserva-sampling.yaml"), &original).unwrap();
-    let db = dir.path().join("v.db");
+    let db = backend::location(dir.path(), "v");
     let now = at("2027-01-01T00:00:00+01:00");
     let mut e = engine(&db, &routines, now);
     let roster = loggkoll::simulate::org::synthetic(60, 3, 2);

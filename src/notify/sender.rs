@@ -172,7 +172,26 @@ pub fn deliver(store: &mut Store, sending: &Sending, now: DateTime<Utc>) -> Resu
 /// Sends every message due at `now`, or until `stop` is set: it is looked at before each
 /// message, so a server shutting down waits for one message at most, and the rest stay queued.
 /// Outside the send hours nothing goes: the queue waits for the next working morning.
+///
+/// One sender delivers at a time on a database ([`Store::lock_sender`]): when another process's
+/// sender is at it, this one leaves the queue to it.
 pub fn deliver_until(
+    store: &mut Store,
+    sending: &Sending,
+    now: DateTime<Utc>,
+    stop: &AtomicBool,
+) -> Result<Delivery> {
+    if !store.lock_sender()? {
+        return Ok(Delivery::default());
+    }
+    let done = deliver_locked(store, sending, now, stop);
+    let unlocked = store.unlock_sender();
+    let report = done?;
+    unlocked?;
+    Ok(report)
+}
+
+fn deliver_locked(
     store: &mut Store,
     sending: &Sending,
     now: DateTime<Utc>,

@@ -287,8 +287,8 @@ pub fn for_each(
 ) -> Result<()> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {CASE_COLUMNS} FROM cases c
-         WHERE (?1 IS NULL OR c.routine_id = ?1) AND (?2 IS NULL OR c.unit_id = ?2)
-           AND (?3 IS NULL OR c.state = ?3) AND (?4 = 0 OR c.closed_at IS NULL)
+         WHERE (c.routine_id = ?1 OR ?1 IS NULL) AND (c.unit_id = ?2 OR ?2 IS NULL)
+           AND (c.state = ?3 OR ?3 IS NULL) AND (?4 = 0 OR c.closed_at IS NULL)
          ORDER BY c.opened_at, c.id"
     ))?;
     let mut rows = stmt.query(params![

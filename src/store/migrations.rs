@@ -20,6 +20,9 @@ pub const MIGRATIONS: &[&str] = &[
     V6_WORKSPACE,
 ];
 
+/// PostgreSQL's twins of the SQLite migrations after [`PG_SCHEMA_VERSION`], in order.
+pub const PG_MIGRATIONS: &[&str] = &[];
+
 const V1: &str = r#"
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,

@@ -32,6 +32,8 @@ use std::path::{Path, PathBuf};
 pub struct Store {
     db: Db,
     pub path: PathBuf,
+    /// The sender's lock on SQLite, while it is held (see [`Store::lock_sender`]).
+    sender: Option<std::fs::File>,
 }
 
 /// Instants are stored as RFC 3339 UTC with a `Z`, to the second: they sort as text.
@@ -68,6 +70,7 @@ impl Store {
         let mut store = Store {
             db: Db::sqlite(conn),
             path: path.to_path_buf(),
+            sender: None,
         };
         store.configure()?;
         store.migrate()?;
@@ -88,6 +91,7 @@ impl Store {
         let mut store = Store {
             db: Db::postgres(pg::Conn::connect(url)?),
             path: PathBuf::from(url),
+            sender: None,
         };
         store.migrate_postgres()?;
         store.init_secrets()?;
@@ -105,6 +109,7 @@ impl Store {
         let mut store = Store {
             db: Db::sqlite(conn),
             path: PathBuf::from(":memory:"),
+            sender: None,
         };
         store.configure()?;
         store.migrate()?;
@@ -114,6 +119,53 @@ impl Store {
     /// The database alone, without the store around it.
     pub fn into_db(self) -> Db {
         self.db
+    }
+
+    /// Takes the sender's lock: one sender delivers the outbox at a time, whichever process it
+    /// runs in (two `serve` processes, or `serve` and `tick`), so that no email goes out twice;
+    /// false when another holds it. The lock goes with [`Store::unlock_sender`] or with the
+    /// process: PostgreSQL's session lock with its connection, and on SQLite the lock on the file
+    /// `DB.sender` beside the database with the process that held it, so a killed sender holds
+    /// up nothing.
+    pub fn lock_sender(&mut self) -> Result<bool> {
+        if self.db.is_postgres() {
+            return self.db.query_row(
+                "SELECT pg_try_advisory_lock(hashtext('loggkoll-sender'), hashtext(current_schema()))",
+                (),
+                |r| r.get(0),
+            );
+        }
+        if self.path.as_os_str() == ":memory:" || self.sender.is_some() {
+            return Ok(true);
+        }
+        let mut name = self.path.clone().into_os_string();
+        name.push(".sender");
+        let file = open_private(Path::new(&name))?;
+        match file.try_lock() {
+            Ok(()) => {
+                self.sender = Some(file);
+                Ok(true)
+            }
+            Err(std::fs::TryLockError::WouldBlock) => Ok(false),
+            Err(std::fs::TryLockError::Error(e)) => Err(Error::runtime(format!(
+                "cannot lock `{}`: {e}",
+                Path::new(&name).display()
+            ))),
+        }
+    }
+
+    /// Gives the sender's lock back.
+    pub fn unlock_sender(&mut self) -> Result<()> {
+        if self.db.is_postgres() {
+            self.db.query_row(
+                "SELECT pg_advisory_unlock(hashtext('loggkoll-sender'), hashtext(current_schema()))",
+                (),
+                |r| r.get::<bool>(0),
+            )?;
+        }
+        // Closing the file releases its lock.
+        self.sender = None;
+        Ok(())
     }
 
     /// The database, to pass to the engine and the store's functions.
@@ -201,6 +253,14 @@ impl Store {
                     "INSERT INTO schema_version (version) VALUES (?1)",
                     [migrations::PG_SCHEMA_VERSION],
                 )?;
+            }
+        }
+        let from = version.unwrap_or(migrations::PG_SCHEMA_VERSION);
+        for (i, sql) in migrations::PG_MIGRATIONS.iter().enumerate() {
+            let v = migrations::PG_SCHEMA_VERSION + 1 + i as i64;
+            if v > from {
+                tx.execute_batch(sql)?;
+                tx.execute("INSERT INTO schema_version (version) VALUES (?1)", [v])?;
             }
         }
         tx.commit()
@@ -306,6 +366,17 @@ pub fn meta_get_or_init(conn: &Db, key: &str, make: impl FnOnce() -> String) -> 
     let v = make();
     meta_set(conn, key, &v)?;
     Ok(v)
+}
+
+/// Opens (creating when needed) a file readable and writable by its owner only.
+fn open_private(path: &Path) -> Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(path)
+        .map_err(|e| Error::runtime(format!("cannot open `{}`: {e}", path.display())))
 }
 
 #[cfg(unix)]
@@ -431,6 +502,15 @@ mod tests {
         assert_eq!(
             evidence::coverage(&store.db, "treserva").unwrap(),
             vec![(1_800_000_000, 1_800_000_601)]
+        );
+    }
+
+    #[test]
+    fn every_sqlite_migration_has_its_postgresql_twin() {
+        assert_eq!(
+            migrations::MIGRATIONS.len() as i64,
+            migrations::PG_SCHEMA_VERSION + migrations::PG_MIGRATIONS.len() as i64,
+            "a migration added for SQLite needs its twin in PG_MIGRATIONS"
         );
     }
 

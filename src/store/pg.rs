@@ -46,8 +46,21 @@ pub fn redacted(location: &str) -> String {
 }
 
 pub struct Conn {
-    client: postgres::Client,
+    /// Always there until the connection is dropped.
+    client: Option<postgres::Client>,
     cache: HashMap<String, postgres::Statement>,
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        // Closing talks to the server on the client's own runtime, which cannot run on a thread
+        // that drives another's (the web server's): close on a thread of its own then.
+        if let Some(client) = self.client.take()
+            && tokio::runtime::Handle::try_current().is_ok()
+        {
+            let _ = std::thread::spawn(move || drop(client)).join();
+        }
+    }
 }
 
 impl From<postgres::Error> for Error {
@@ -72,16 +85,22 @@ impl Conn {
             Error::runtime(format!("cannot connect to `{}`: {e}", redacted(url)))
         })?;
         Ok(Conn {
-            client,
+            client: Some(client),
             cache: HashMap::new(),
         })
+    }
+
+    fn client(&mut self) -> &mut postgres::Client {
+        self.client
+            .as_mut()
+            .expect("the client is there until the connection is dropped")
     }
 
     pub fn prepare(&mut self, sql: &str) -> Result<postgres::Statement> {
         if let Some(s) = self.cache.get(sql) {
             return Ok(s.clone());
         }
-        let stmt = self.client.prepare(&translate(sql))?;
+        let stmt = self.client().prepare(&translate(sql))?;
         if self.cache.len() >= CACHE {
             self.cache.clear();
         }
@@ -90,7 +109,7 @@ impl Conn {
     }
 
     pub fn execute(&mut self, stmt: &postgres::Statement, values: &[Value<'_>]) -> Result<usize> {
-        let n = self.client.execute(stmt, &refs(values))?;
+        let n = self.client().execute(stmt, &refs(values))?;
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
 
@@ -99,11 +118,11 @@ impl Conn {
         stmt: &postgres::Statement,
         values: &[Value<'_>],
     ) -> Result<Vec<postgres::Row>> {
-        Ok(self.client.query(stmt, &refs(values))?)
+        Ok(self.client().query(stmt, &refs(values))?)
     }
 
     pub fn batch(&mut self, sql: &str) -> Result<()> {
-        Ok(self.client.batch_execute(sql)?)
+        Ok(self.client().batch_execute(sql)?)
     }
 }
 

@@ -174,7 +174,7 @@ const ROUND_COLUMNS: &str =
 
 pub fn list(conn: &Db, routine: Option<&str>) -> Result<Vec<RoundRow>> {
     let mut stmt = conn.prepare(&format!(
-        "SELECT {ROUND_COLUMNS} FROM rounds WHERE (?1 IS NULL OR routine_id = ?1) ORDER BY occurrence, id"
+        "SELECT {ROUND_COLUMNS} FROM rounds WHERE (routine_id = ?1 OR ?1 IS NULL) ORDER BY occurrence, id"
     ))?;
     let rows = stmt.query_map([routine], round_row)?;
     rows.collect::<Result<_>>()

@@ -207,11 +207,11 @@ pub fn search_cases(conn: &Db, search: &CaseSearch) -> Result<(Vec<ListedCase>, 
     let filter = "FROM cases c
          LEFT JOIN tasks t ON t.id =
              (SELECT MAX(id) FROM tasks WHERE case_id = c.id AND answered_at IS NULL)
-         WHERE (?1 IS NULL OR c.routine_id = ?1) AND (?2 IS NULL OR c.unit_id = ?2)
-           AND (?3 IS NULL OR (?3 = 1) = (c.closed_at IS NULL))
-           AND (?4 IS NULL OR c.result = ?4)
-           AND (?5 IS NULL OR (c.closed_at IS NULL AND t.due_date < ?5))
-           AND (?6 IS NULL OR c.id LIKE '%' || ?6 || '%' ESCAPE '\\')";
+         WHERE (c.routine_id = ?1 OR ?1 IS NULL) AND (c.unit_id = ?2 OR ?2 IS NULL)
+           AND ((?3 = 1) = (c.closed_at IS NULL) OR ?3 IS NULL)
+           AND (c.result = ?4 OR ?4 IS NULL)
+           AND ((c.closed_at IS NULL AND t.due_date < ?5) OR ?5 IS NULL)
+           AND (c.id LIKE '%' || ?6 || '%' ESCAPE '\\' OR ?6 IS NULL)";
     let id = search.id.map(|s| {
         s.trim()
             .replace('\\', "\\\\")

@@ -168,7 +168,12 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
 
 /// Ticks every minute and delivers the outbox, until `stop` says so.
 async fn scheduler(app: Arc<App>, transport: Transport, mut stop: watch::Receiver<bool>) {
-    let store = match Store::at(app.db_path()) {
+    // Opened on a blocking thread, as every use of it is (a PostgreSQL client blocks).
+    let path = app.db_path().to_path_buf();
+    let opened = tokio::task::spawn_blocking(move || Store::at(&path))
+        .await
+        .unwrap_or_else(|e| Err(crate::Error::runtime(e.to_string())));
+    let store = match opened {
         Ok(s) => Arc::new(std::sync::Mutex::new(s)),
         Err(err) => {
             let err = err.naming_database(app.db_path());

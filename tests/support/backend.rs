@@ -30,13 +30,19 @@ pub fn location(dir: &Path, name: &str) -> PathBuf {
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     );
-    let mut client = postgres::Client::connect(&url, postgres::NoTls)
-        .unwrap_or_else(|e| panic!("the test PostgreSQL `{url}`: {e}"));
-    client
-        .batch_execute(&format!(
-            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
-        ))
-        .expect("a schema for the test");
+    // On a thread of its own: the client runs a runtime of its own, which may not start inside
+    // an async test's.
+    let (admin, sql) = (
+        url.clone(),
+        format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"),
+    );
+    std::thread::spawn(move || {
+        let mut client = postgres::Client::connect(&admin, postgres::NoTls)
+            .unwrap_or_else(|e| panic!("the test PostgreSQL `{admin}`: {e}"));
+        client.batch_execute(&sql).expect("a schema for the test");
+    })
+    .join()
+    .expect("the test schema");
     let sep = if url.contains('?') { '&' } else { '?' };
     PathBuf::from(format!("{url}{sep}options=-csearch_path%3D{schema}"))
 }
