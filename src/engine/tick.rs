@@ -111,12 +111,14 @@ impl Engine {
     fn tick_timers(&mut self, now: DateTime<Utc>) -> Result<Fired> {
         let mut fired = Fired::default();
         loop {
-            let due = db::due_timers(self.store.db(), now, TIMER_BATCH)?;
+            // Read in the transaction that fires them: another process's tick on the database
+            // may have fired them a moment ago.
+            let (store, ctx) = self.parts();
+            let tx = store.write()?;
+            let due = db::due_timers(&tx, now, TIMER_BATCH)?;
             if due.is_empty() {
                 break;
             }
-            let (store, ctx) = self.parts();
-            let tx = store.write()?;
             for t in &due {
                 timers::fire(&tx, &ctx, t, now, &mut fired)?;
             }

@@ -28,7 +28,9 @@ pub fn fire(
     now: DateTime<Utc>,
     fired: &mut Fired,
 ) -> Result<()> {
-    db::fire_timer(conn, timer.id, now)?;
+    if !db::fire_timer(conn, timer.id, now)? {
+        return Ok(());
+    }
     let Some(task) = db::task(conn, timer.task_id)? else {
         return Ok(());
     };

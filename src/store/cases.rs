@@ -410,10 +410,12 @@ pub fn due_timers(conn: &Db, now: DateTime<Utc>, limit: usize) -> Result<Vec<Due
     rows.collect::<Result<_>>()
 }
 
-pub fn fire_timer(conn: &Db, id: i64, now: DateTime<Utc>) -> Result<()> {
-    conn.prepare_cached("UPDATE timers SET fired_at = ?2 WHERE id = ?1")?
+/// Marks timer `id` fired; false when it had been already.
+pub fn fire_timer(conn: &Db, id: i64, now: DateTime<Utc>) -> Result<bool> {
+    let n = conn
+        .prepare_cached("UPDATE timers SET fired_at = ?2 WHERE id = ?1 AND fired_at IS NULL")?
         .execute(params![id, ts(now)])?;
-    Ok(())
+    Ok(n == 1)
 }
 
 /// Refuses a case id that does not exist, with a did-you-mean among near references.
