@@ -18,13 +18,20 @@
 //! status); where it landed is told by what the rerun still had to do. The distribution is
 //! printed (`--nocapture`). The installation's secrets are fixed from the test's seed, so a run
 //! is reproducible but for timing: `LOGGKOLL_CRASH_SEED=N` replays one seed.
+//!
+//! With `LOGGKOLL_TEST_POSTGRES` set (`support/backend.rs`) the same runs happen on PostgreSQL:
+//! the fresh database is a database of its own there, each run's copy is made from it as a
+//! template, and a killed tick's connection ends with it (its transaction rolled back, its
+//! locks released by the server).
 
 mod support;
+#[path = "support/backend.rs"]
+mod backend;
 
+use loggkoll::store::Db;
+use loggkoll::store::db::Owned;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use rusqlite::types::ValueRef;
-use rusqlite::{Connection, OpenFlags};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::fs;
@@ -124,7 +131,7 @@ fn crash_test(scenario: &Scenario) {
         Vec::<String>::new(),
         "two uninterrupted runs on copies of one database differ"
     );
-    let _ = fs::remove_dir_all(&timing.dir);
+    work.remove(&timing);
     let rounds = expected.count("rounds");
     let cases = expected.count("cases");
     let outbox = expected.count("outbox");
@@ -171,7 +178,7 @@ fn crash_test(scenario: &Scenario) {
                 problems.join("\n  ")
             ));
         } else {
-            let _ = fs::remove_dir_all(&dir.dir);
+            work.remove(&dir);
         }
         if kill.phase != Phase::Finished {
             interrupted += 1;
@@ -214,6 +221,10 @@ fn crash_test(scenario: &Scenario) {
         kills.len(),
         scenario.min_interrupted
     );
+    work.remove(&reference);
+    if let Some((admin, fresh)) = &work.postgres {
+        sql(admin, &format!("DROP DATABASE IF EXISTS {fresh}"));
+    }
 }
 
 /// Where a kill landed, told by what the rerun still had to do.
@@ -390,7 +401,7 @@ fn invariant_problems(dir: &RunDir, snapshot: &Snapshot) -> Vec<String> {
              SELECT m.round_id, m.person_id,
                     (SELECT COUNT(*) FROM cases c
                      WHERE c.round_id = m.round_id AND c.subject_person_id = m.person_id) AS n
-             FROM round_members m WHERE m.drawn IS NOT NULL)
+             FROM round_members m WHERE m.drawn IS NOT NULL) AS counted
          WHERE n <> 1",
     );
     check(
@@ -416,20 +427,19 @@ fn invariant_problems(dir: &RunDir, snapshot: &Snapshot) -> Vec<String> {
         "SELECT id, status, last_error FROM outbox WHERE status <> 'sent'",
     );
     let install: String = conn
-        .query_row(
+        .inspect()
+        .one(
             "SELECT substr(value, 1, 12) FROM meta WHERE key = 'install_seed'",
             (),
-            |r| r.get(0),
         )
         .expect("the installation seed");
-    let mut ids = conn
-        .prepare("SELECT id FROM outbox WHERE status = 'sent' ORDER BY id")
+    let ids: Vec<i64> = conn
+        .inspect()
+        .column("SELECT id FROM outbox WHERE status = 'sent' ORDER BY id", ())
         .expect("outbox ids");
     let missing: Vec<String> = ids
-        .query_map((), |r| r.get::<_, i64>(0))
-        .expect("outbox ids")
+        .into_iter()
         .map(|id| {
-            let id = id.expect("outbox id");
             loggkoll::notify::eml_file::file_name(&loggkoll::notify::sender::message_id(
                 id, &install, MAIL_FROM,
             ))
@@ -452,6 +462,8 @@ struct Workspace {
     routines: PathBuf,
     templates: PathBuf,
     fresh: PathBuf,
+    /// On PostgreSQL: the server (its admin URL) and the fresh database's name.
+    postgres: Option<(String, String)>,
 }
 
 impl Workspace {
@@ -480,10 +492,20 @@ impl Workspace {
         );
         let roster = loggkoll::simulate::org::synthetic(users, units, 7);
         loggkoll::simulate::org::write_csv(&roster, &root).expect("roster files");
+        let postgres = backend::postgres().map(|admin| {
+            let name = format!("crash_{}_fresh", std::process::id());
+            sql(&admin, &format!("DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"));
+            (admin, name)
+        });
+        let fresh = match &postgres {
+            Some((admin, name)) => PathBuf::from(database_url(admin, name)),
+            None => root.join("fresh.db"),
+        };
         let work = Workspace {
             routines,
             templates: support::root().join("templates"),
-            fresh: root.join("fresh.db"),
+            fresh,
+            postgres,
             temp,
         };
         let setup = RunDir {
@@ -508,13 +530,11 @@ impl Workspace {
         // The installation's secrets are made with the database, at random: fixed here, every
         // copy draws with the same seed and signs the same links, and a failing run can be
         // replayed.
-        let conn = Connection::open(&work.fresh).expect("open the fresh database");
-        conn.execute(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES ('install_seed', ?1), ('link_secret', ?2)",
-            secrets(seed),
-        )
-        .expect("installation secrets");
-        drop(conn);
+        let store = loggkoll::store::Store::at(&work.fresh).expect("open the fresh database");
+        let [install_seed, link_secret] = secrets(seed);
+        loggkoll::store::meta_set(store.db(), "install_seed", &install_seed).expect("the seed");
+        loggkoll::store::meta_set(store.db(), "link_secret", &link_secret).expect("the secret");
+        drop(store);
         work
     }
 
@@ -522,6 +542,19 @@ impl Workspace {
     fn run_dir(&self, name: &str) -> RunDir {
         let dir = self.temp.path().join(name);
         fs::create_dir(&dir).expect("run folder");
+        if let Some((admin, fresh)) = &self.postgres {
+            let copy = format!("{fresh}_{}", name.replace('-', "_"));
+            sql(
+                admin,
+                &format!("DROP DATABASE IF EXISTS {copy}; CREATE DATABASE {copy} TEMPLATE {fresh}"),
+            );
+            return RunDir {
+                dir,
+                db: PathBuf::from(database_url(admin, &copy)),
+                routines: self.routines.clone(),
+                templates: self.templates.clone(),
+            };
+        }
         let db = dir.join("loggkoll.db");
         for suffix in ["", "-wal", "-shm"] {
             let from = PathBuf::from(format!("{}{suffix}", self.fresh.display()));
@@ -540,6 +573,35 @@ impl Workspace {
     fn keep(self) -> PathBuf {
         self.temp.keep()
     }
+
+    /// Removes a run's folder, and on PostgreSQL its database.
+    fn remove(&self, run: &RunDir) {
+        let _ = fs::remove_dir_all(&run.dir);
+        if let Some((admin, _)) = &self.postgres
+            && let Some(name) = run.db.to_str().and_then(|u| u.rsplit('/').next())
+        {
+            sql(admin, &format!("DROP DATABASE IF EXISTS {name}"));
+        }
+    }
+}
+
+/// Runs `statements` on the test PostgreSQL server, one at a time (`CREATE DATABASE` runs
+/// outside a transaction).
+fn sql(admin: &str, statements: &str) {
+    let mut client = postgres::Client::connect(admin, postgres::NoTls)
+        .unwrap_or_else(|e| panic!("the test PostgreSQL `{admin}`: {e}"));
+    for statement in statements.split(';') {
+        client
+            .batch_execute(statement)
+            .unwrap_or_else(|e| panic!("{statement}: {e:?}"));
+    }
+}
+
+/// The URL of database `name` on the server of `admin` (a URL naming another database).
+fn database_url(admin: &str, name: &str) -> String {
+    let base = admin.split('?').next().unwrap_or(admin);
+    let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
+    format!("{server}/{name}")
 }
 
 /// An installation seed and a link secret, as the engine makes them (64 hex digits), from `seed`.
@@ -633,9 +695,8 @@ impl RunDir {
             .expect("the loggkoll binary starts")
     }
 
-    fn open(&self) -> Connection {
-        Connection::open_with_flags(&self.db, OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .expect("open the database")
+    fn open(&self) -> Db {
+        loggkoll::store::read_only(&self.db).expect("open the database")
     }
 
     fn eml_files(&self) -> BTreeSet<String> {
@@ -724,22 +785,21 @@ impl Snapshot {
 }
 
 /// The rows of `sql`, each as its values joined by ` | `.
-fn rows(conn: &Connection, sql: &str) -> Vec<String> {
-    let mut stmt = conn.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
-    let columns = stmt.column_count();
-    let mut rows = stmt.query(()).unwrap_or_else(|e| panic!("{sql}: {e}"));
-    let mut out = Vec::new();
-    while let Some(row) = rows.next().unwrap_or_else(|e| panic!("{sql}: {e}")) {
-        let values: Vec<String> = (0..columns)
-            .map(|i| match row.get_ref(i).expect("a column") {
-                ValueRef::Null => "NULL".to_string(),
-                ValueRef::Integer(v) => v.to_string(),
-                ValueRef::Real(v) => v.to_string(),
-                ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
-                ValueRef::Blob(b) => format!("{b:02x?}"),
-            })
-            .collect();
-        out.push(values.join(" | "));
-    }
-    out
+fn rows(conn: &Db, sql: &str) -> Vec<String> {
+    conn.inspect()
+        .rows(sql, (), |row| {
+            let values: Vec<String> = (0..row.len())
+                .map(|i| {
+                    Ok(match row.get::<Owned>(i)? {
+                        Owned::Null => "NULL".to_string(),
+                        Owned::Int(v) => v.to_string(),
+                        Owned::Real(v) => v.to_string(),
+                        Owned::Text(t) => t,
+                        Owned::Blob(b) => format!("{b:02x?}"),
+                    })
+                })
+                .collect::<loggkoll::Result<_>>()?;
+            Ok(values.join(" | "))
+        })
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
