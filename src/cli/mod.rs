@@ -5,6 +5,7 @@
 mod check;
 mod demo;
 mod graph;
+mod migrate;
 pub mod ops;
 pub mod report;
 mod review;
@@ -120,6 +121,8 @@ pub enum Command {
     /// Local accounts of quality staff for the web overview.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Copy a whole installation into a new, empty database (SQLite to PostgreSQL).
+    Migrate(migrate::MigrateArgs),
     /// The watch list: clients whose records call for attention.
     #[command(subcommand)]
     Watch(review::WatchCommand),
@@ -264,7 +267,10 @@ pub fn run(cli: Cli) -> Result<u8> {
     }
     let config = Config::load(cli.global.config.as_deref(), &|key| std::env::var(key).ok())?;
     let mut global = cli.global;
-    let needs_folders = !matches!(cli.command, Command::Init(_) | Command::User(_));
+    let needs_folders = !matches!(
+        cli.command,
+        Command::Init(_) | Command::User(_) | Command::Migrate(_)
+    );
     if needs_folders {
         resolve_folders(&mut global)?;
     }
@@ -289,6 +295,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Purge(args) => report::purge_cmd(&env, args),
         Command::Serve(args) => serve::run(&env, args),
         Command::User(cmd) => user::run(&env, cmd),
+        Command::Migrate(args) => migrate::run(&args),
         Command::Watch(cmd) => review::watch(&env, cmd),
         Command::Radar(args) => review::radar(&env, args),
         Command::Completions(args) => completions(&args),

@@ -39,7 +39,7 @@ pub fn open_engine_on(env: &Env, store: Store, now: DateTime<Utc>) -> Result<Eng
     Ok(engine)
 }
 
-fn print_json(value: &impl serde::Serialize) -> Result<()> {
+pub(super) fn print_json(value: &impl serde::Serialize) -> Result<()> {
     let text = serde_json::to_string_pretty(value).map_err(|e| Error::runtime(e.to_string()))?;
     println!("{text}");
     Ok(())

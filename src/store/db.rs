@@ -557,7 +557,8 @@ impl Db {
             (Conn::Lite(_), true) => "BEGIN IMMEDIATE",
             (Conn::Lite(_), false) => "BEGIN DEFERRED",
             (Conn::Pg(_), true) => super::pg::BEGIN_WRITE,
-            (Conn::Pg(_), false) => "BEGIN",
+            // A reader's snapshot holds for the whole transaction, as on SQLite.
+            (Conn::Pg(_), false) => "BEGIN ISOLATION LEVEL REPEATABLE READ",
         })?;
         self.in_tx.set(true);
         Ok(Tx {
@@ -662,6 +663,20 @@ impl<'db> Inspect<'db> {
             } else {
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
                  ORDER BY name"
+            },
+            (),
+        )
+    }
+
+    /// The tables in the order they were made, so each after those it refers to.
+    pub fn tables_in_order(&self) -> Result<Vec<String>> {
+        self.column(
+            if self.db.is_postgres() {
+                "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                 WHERE n.nspname = current_schema() AND c.relkind = 'r' ORDER BY c.oid"
+            } else {
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
+                 ORDER BY rowid"
             },
             (),
         )

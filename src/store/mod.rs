@@ -7,6 +7,7 @@
 pub mod access;
 pub mod audit;
 pub mod cases;
+pub mod copy;
 pub mod db;
 pub mod evidence;
 pub mod information;
@@ -273,7 +274,7 @@ impl Store {
             || meta_get(&self.db, "install_seed")?.is_none()
             || meta_get(&self.db, "person_key")?.is_none()
         {
-            let tx = self.db.begin(false)?;
+            let tx = self.db.begin(true)?;
             let random_hex = || hex::encode(rand::RngExt::random::<[u8; 32]>(&mut rand::rng()));
             meta_get_or_init(&tx, "link_secret", random_hex)?;
             meta_get_or_init(&tx, "install_seed", random_hex)?;

@@ -108,7 +108,7 @@ pub fn get(conn: &Db, id: i64) -> Result<Option<MessageRow>> {
 
 pub fn list(conn: &Db, status: Option<&str>) -> Result<Vec<MessageRow>> {
     let mut stmt = conn.prepare(&format!(
-        "SELECT {COLUMNS} FROM outbox WHERE (?1 IS NULL OR status = ?1) ORDER BY id"
+        "SELECT {COLUMNS} FROM outbox WHERE (status = ?1 OR ?1 IS NULL) ORDER BY id"
     ))?;
     let rows = stmt.query_map([status], row)?;
     rows.collect::<Result<_>>()
