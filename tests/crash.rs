@@ -24,9 +24,9 @@
 //! template, and a killed tick's connection ends with it (its transaction rolled back, its
 //! locks released by the server).
 
-mod support;
 #[path = "support/backend.rs"]
 mod backend;
+mod support;
 
 use loggkoll::store::Db;
 use loggkoll::store::db::Owned;
@@ -435,7 +435,10 @@ fn invariant_problems(dir: &RunDir, snapshot: &Snapshot) -> Vec<String> {
         .expect("the installation seed");
     let ids: Vec<i64> = conn
         .inspect()
-        .column("SELECT id FROM outbox WHERE status = 'sent' ORDER BY id", ())
+        .column(
+            "SELECT id FROM outbox WHERE status = 'sent' ORDER BY id",
+            (),
+        )
         .expect("outbox ids");
     let missing: Vec<String> = ids
         .into_iter()
@@ -494,7 +497,10 @@ impl Workspace {
         loggkoll::simulate::org::write_csv(&roster, &root).expect("roster files");
         let postgres = backend::postgres().map(|admin| {
             let name = format!("crash_{}_fresh", std::process::id());
-            sql(&admin, &format!("DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"));
+            sql(
+                &admin,
+                &format!("DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"),
+            );
             (admin, name)
         });
         let fresh = match &postgres {

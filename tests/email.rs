@@ -3,10 +3,10 @@
 //! with retries for 4xx, failure for 5xx, and nothing lost while the server is down. Rendered
 //! emails are pinned as snapshots.
 
-#[path = "support/smtp_server.rs"]
-mod smtp_server;
 #[path = "support/backend.rs"]
 mod backend;
+#[path = "support/smtp_server.rs"]
+mod smtp_server;
 
 use chrono::{DateTime, Utc};
 use loggkoll::config::Config;

@@ -5,6 +5,8 @@
 //! a missing log is said to be missing, the watch list and judgements are audited and refused
 //! when wrong.
 
+#[path = "support/backend.rs"]
+mod backend;
 mod support;
 
 use loggkoll::personnummer::made_up;
@@ -18,20 +20,27 @@ const LOG_HEADER: &str = "log_id,event_time,source_system,user_id,user_name,user
 struct Place {
     _dir: tempfile::TempDir,
     path: PathBuf,
+    /// The database: a file in the folder, or a schema on the test PostgreSQL.
+    db: PathBuf,
 }
 
 impl Place {
     fn new() -> Place {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().to_path_buf();
-        Place { _dir: dir, path }
+        let db = backend::location(&path, "loggkoll");
+        Place {
+            _dir: dir,
+            path,
+            db,
+        }
     }
 
     fn run(&self, args: &[&str]) -> Run {
         let routines = root().join("routines");
         let templates = root().join("templates");
         Test::in_dir(&self.path)
-            .args(["--db", "loggkoll.db", "--routines"])
+            .args(["--db", self.db.to_string_lossy().as_ref(), "--routines"])
             .args([routines.to_string_lossy().as_ref()])
             .args(["--templates", templates.to_string_lossy().as_ref()])
             .args(args)
@@ -60,8 +69,8 @@ impl Place {
     }
 
     fn count(&self, sql: &str) -> i64 {
-        let conn = rusqlite::Connection::open(self.path.join("loggkoll.db")).expect("db");
-        conn.query_row(sql, (), |r| r.get(0)).expect("count")
+        let db = loggkoll::store::read_only(&self.db).expect("db");
+        db.inspect().one(sql, ()).expect("count")
     }
 }
 
@@ -1004,14 +1013,11 @@ fn someone_who_left_keeps_their_accesses_and_an_extract_shows_who_read_the_recor
         "2027-05-03T12:00",
     ]);
     // No email carries a client's number or a log id.
-    let conn = rusqlite::Connection::open(p.path.join("loggkoll.db")).expect("db");
-    let contexts: Vec<String> = conn
-        .prepare("SELECT context || to_addr FROM outbox")
-        .expect("outbox")
-        .query_map((), |r| r.get(0))
-        .expect("rows")
-        .map(|r| r.expect("row"))
-        .collect();
+    let db = loggkoll::store::read_only(&p.db).expect("db");
+    let contexts: Vec<String> = db
+        .inspect()
+        .column("SELECT context || to_addr FROM outbox", ())
+        .expect("rows");
     assert!(!contexts.is_empty());
     for text in &contexts {
         for secret in [org.per.as_str(), org.lena.as_str(), own.as_str(), &pnr(104)] {

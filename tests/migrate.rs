@@ -34,7 +34,13 @@ fn loggkoll(dir: &Path, db: &Path, args: &[&str]) -> Run {
 
 fn ok(dir: &Path, db: &Path, args: &[&str]) -> String {
     let r = loggkoll(dir, db, args);
-    assert_eq!(r.code, 0, "loggkoll {args:?} on {}: {}", db.display(), r.stderr);
+    assert_eq!(
+        r.code,
+        0,
+        "loggkoll {args:?} on {}: {}",
+        db.display(),
+        r.stderr
+    );
     r.stdout
 }
 
@@ -110,7 +116,12 @@ fn an_installation_moves_whole_and_works_on() {
     .map(|a| a.into_iter().map(str::to_string).collect())
     .collect();
     for id in ids.iter().step_by(7) {
-        reads.push(vec!["case".into(), "show".into(), id.clone(), "--json".into()]);
+        reads.push(vec![
+            "case".into(),
+            "show".into(),
+            id.clone(),
+            "--json".into(),
+        ]);
         reads.push(vec![
             "case".into(),
             "evidence".into(),
@@ -142,11 +153,22 @@ fn an_installation_moves_whole_and_works_on() {
         ],
     );
     assert_eq!(again.code, 2, "{}", again.stderr);
-    assert!(again.stderr.contains("already holds data"), "{}", again.stderr);
+    assert!(
+        again.stderr.contains("already holds data"),
+        "{}",
+        again.stderr
+    );
     assert_eq!(ok(&work, &target, &["outbox", "list", "--json"]), before);
-    let missing = loggkoll(&work, &none, &["migrate", "--from", "nowhere.db", "--to", "x.db"]);
+    let missing = loggkoll(
+        &work,
+        &none,
+        &["migrate", "--from", "nowhere.db", "--to", "x.db"],
+    );
     assert_eq!(missing.code, 2, "{}", missing.stderr);
-    assert!(!work.join("x.db").exists(), "a refused move makes no target");
+    assert!(
+        !work.join("x.db").exists(),
+        "a refused move makes no target"
+    );
 
     // Both go on alike: the next month's tick, then an answer to an open step.
     for db in [&source, &target] {

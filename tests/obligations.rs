@@ -205,6 +205,8 @@ fn protocols_are_kept_five_years_for_npo_and_two_for_treserva_by_the_cases_syste
 
 struct Site {
     dir: tempfile::TempDir,
+    /// The database: a file in the folder, or a schema on the test PostgreSQL.
+    db: std::path::PathBuf,
 }
 
 const HEADER: &str = "person_id,name,email,units,roles,accounts,active_from,active_to\n";
@@ -214,9 +216,9 @@ impl Site {
     /// An organisation with a verksamhetschef, an enhetschef, HR, an affärsområdeschef and
     /// staff with accounts in both systems.
     fn new() -> Site {
-        let site = Site {
-            dir: tempfile::tempdir().expect("tempdir"),
-        };
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = helpers::backend::location(dir.path(), "loggkoll");
+        let site = Site { dir, db };
         site.write(
             "units.csv",
             "unit_id,name,parent_id\nORG,Vård och omsorg,\nVH1,Verksamhet,ORG\nEN1,Hemtjänst Norr,VH1\nEN2,Hemtjänst Syd,VH1\n",
@@ -263,7 +265,7 @@ impl Site {
         Test::in_dir(self.dir.path())
             .args([
                 "--db",
-                "loggkoll.db",
+                &self.db.display().to_string(),
                 "--routines",
                 &root.join("routines").display().to_string(),
                 "--templates",
@@ -281,8 +283,8 @@ impl Site {
     }
 
     fn count(&self, sql: &str) -> i64 {
-        let conn = rusqlite::Connection::open(self.path("loggkoll.db")).expect("db");
-        conn.query_row(sql, (), |r| r.get(0)).expect("count")
+        let db = loggkoll::store::read_only(&self.db).expect("db");
+        db.inspect().one(sql, ()).expect("count")
     }
 
     /// Opens a targeted review of U00 in `system` and closes it at the decision.
@@ -637,9 +639,7 @@ fn a_new_employee_is_informed_of_log_checks_by_the_role_each_systems_routine_nam
     );
     site.ok(&["tick", "--now", "2027-02-01T08:00"]);
     let cases = helpers::strings(
-        &loggkoll::store::Store::at(&site.path("loggkoll.db"))
-            .expect("db")
-            .into_db(),
+        &loggkoll::store::Store::at(&site.db).expect("db").into_db(),
         "SELECT c.id, c.routine_id, c.system, c.subject_person_id, t.assignee_id
          FROM cases c JOIN tasks t ON t.case_id = c.id
          WHERE c.kind = 'information' ORDER BY c.routine_id",
@@ -784,9 +784,7 @@ fn every_unit_reviews_its_access_rights_yearly_and_decides_each_flagged_account(
     ]);
     site.ok(&["tick", "--now", "2027-03-01T08:00"]);
     let cases = helpers::strings(
-        &loggkoll::store::Store::at(&site.path("loggkoll.db"))
-            .expect("db")
-            .into_db(),
+        &loggkoll::store::Store::at(&site.db).expect("db").into_db(),
         "SELECT c.id, c.unit_id, t.assignee_id FROM cases c JOIN tasks t ON t.case_id = c.id
          WHERE c.kind = 'access_rights' ORDER BY c.unit_id",
         (),

@@ -175,7 +175,10 @@ fn four_racing_ticks_make_every_round_once_and_send_every_email_once() {
     let outbox = "SELECT purpose, recipient_id, status FROM outbox ORDER BY id";
     let reference_outbox = reference.rows(outbox);
     assert_eq!(raced.rows(outbox), reference_outbox, "the emails queued");
-    let sent = reference_outbox.iter().filter(|r| r.ends_with("sent")).count();
+    let sent = reference_outbox
+        .iter()
+        .filter(|r| r.ends_with("sent"))
+        .count();
     assert!(sent > 20, "only {sent} emails were sent in the month");
 
     for site in [&reference, &raced] {

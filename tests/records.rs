@@ -1,6 +1,8 @@
 //! The records commands through the real binary: `logs import` (what it accepts, what it
 //! refuses and that a refusal changes nothing), `report protocol|extract|annual` and `purge`.
 
+#[path = "support/backend.rs"]
+mod backend;
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -11,6 +13,8 @@ const HEADER: &str = "log_id,event_time,source_system,user_id,user_name,user_tit
 struct Place {
     _dir: tempfile::TempDir,
     path: PathBuf,
+    /// The database: a file in the folder, or a schema on the test PostgreSQL.
+    db: PathBuf,
 }
 
 impl Place {
@@ -20,7 +24,12 @@ impl Place {
         let path = dir.path().to_path_buf();
         let roster = loggkoll::simulate::org::synthetic(40, 2, 3);
         loggkoll::simulate::org::write_csv(&roster, &path).expect("roster files");
-        let place = Place { _dir: dir, path };
+        let db = backend::location(&path, "loggkoll");
+        let place = Place {
+            _dir: dir,
+            path,
+            db,
+        };
         let run = place.run(&[
             "roster",
             "import",
@@ -39,7 +48,7 @@ impl Place {
         let routines = root().join("routines");
         let templates = root().join("templates");
         Test::in_dir(&self.path)
-            .args(["--db", "loggkoll.db", "--routines"])
+            .args(["--db", self.db.to_string_lossy().as_ref(), "--routines"])
             .args([routines.to_string_lossy().as_ref()])
             .args(["--templates", templates.to_string_lossy().as_ref()])
             .args(args)
@@ -54,17 +63,13 @@ impl Place {
     }
 
     fn count(&self, sql: &str) -> i64 {
-        let conn = rusqlite::Connection::open(self.path.join("loggkoll.db")).expect("db");
-        conn.query_row(sql, (), |r| r.get(0)).expect("count")
+        let db = loggkoll::store::read_only(&self.db).expect("db");
+        db.inspect().one(sql, ()).expect("count")
     }
 
     fn query(&self, sql: &str) -> Vec<String> {
-        let conn = rusqlite::Connection::open(self.path.join("loggkoll.db")).expect("db");
-        let mut stmt = conn.prepare(sql).expect("query");
-        stmt.query_map((), |r| r.get(0))
-            .expect("rows")
-            .map(|r| r.expect("row"))
-            .collect()
+        let db = loggkoll::store::read_only(&self.db).expect("db");
+        db.inspect().column(sql, ()).expect("rows")
     }
 }
 
@@ -400,7 +405,7 @@ fn protocols_letters_summaries_and_the_purge_from_the_command_line() {
         "no names unless the configuration allows them"
     );
     let run = Test::in_dir(&place.path)
-        .args(["--db", "loggkoll.db"])
+        .args(["--db", place.db.to_string_lossy().as_ref()])
         .args([
             "--routines",
             root().join("routines").to_string_lossy().as_ref(),

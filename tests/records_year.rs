@@ -5,10 +5,10 @@
 //! Treserva's 2027 cases are gone — nothing personal of them left in any table or the export
 //! folder — while NPÖ's remain and the audit chain verifies; in 2033 NPÖ's go too.
 
-#[path = "support/mime.rs"]
-mod mime;
 #[path = "support/backend.rs"]
 mod backend;
+#[path = "support/mime.rs"]
+mod mime;
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use chrono_tz::Europe::Stockholm;
@@ -700,7 +700,9 @@ fn a_year_of_records_then_the_purge() {
             .store
             .db()
             .inspect()
-            .prepare("SELECT purpose, MIN(context) FROM outbox WHERE context != '{}' GROUP BY purpose")
+            .prepare(
+                "SELECT purpose, MIN(context) FROM outbox WHERE context != '{}' GROUP BY purpose",
+            )
             .expect("query");
         let rows: Vec<(String, String)> = stmt
             .query_map((), |r| Ok((r.get(0)?, r.get(1)?)))

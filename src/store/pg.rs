@@ -81,9 +81,8 @@ impl From<postgres::Error> for Error {
 
 impl Conn {
     pub fn connect(url: &str) -> Result<Conn> {
-        let client = postgres::Client::connect(url, postgres::NoTls).map_err(|e| {
-            Error::runtime(format!("cannot connect to `{}`: {e}", redacted(url)))
-        })?;
+        let client = postgres::Client::connect(url, postgres::NoTls)
+            .map_err(|e| Error::runtime(format!("cannot connect to `{}`: {e}", redacted(url))))?;
         Ok(Conn {
             client: Some(client),
             cache: HashMap::new(),
@@ -155,10 +154,7 @@ pub fn translate(sql: &str) -> String {
                 i = end;
             }
             b'?' => {
-                let digits = sql[i + 1..]
-                    .bytes()
-                    .take_while(u8::is_ascii_digit)
-                    .count();
+                let digits = sql[i + 1..].bytes().take_while(u8::is_ascii_digit).count();
                 out.push('$');
                 if digits == 0 {
                     next += 1;
@@ -368,7 +364,10 @@ mod tests {
             translate("SELECT GROUP_CONCAT(a, ';') FROM t WHERE json_extract(data, '$.id') = ?1"),
             "SELECT string_agg(a, ';') FROM t WHERE ((data)::json ->> 'id') = $1"
         );
-        assert_eq!(translate("SELECT \"?\" , 'it''s ?'"), "SELECT \"?\" , 'it''s ?'");
+        assert_eq!(
+            translate("SELECT \"?\" , 'it''s ?'"),
+            "SELECT \"?\" , 'it''s ?'"
+        );
         assert_eq!(translate("SELECT 'å' || ?2"), "SELECT 'å' || $2");
     }
 

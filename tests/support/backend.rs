@@ -22,7 +22,13 @@ pub fn location(dir: &Path, name: &str) -> PathBuf {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let clean: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
         .take(30)
         .collect();
     let schema = format!(
