@@ -4,7 +4,13 @@
 //! - single answers, one durable transaction each (WAL, synchronous = FULL);
 //! - batched answers, one transaction for a whole round's worth.
 //!
-//! `cargo bench --bench engine` (add `-- --quick` for a smaller year).
+//! `cargo bench --bench engine` (add `-- --quick` for a smaller year). With
+//! `LOGGKOLL_TEST_POSTGRES=postgres://user@host:port/db` the year and the single durable answers
+//! are run on that PostgreSQL too (each in a schema of its own), printed beside SQLite's, with the
+//! server's durability settings.
+
+#[path = "../tests/support/backend.rs"]
+mod backend;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use loggkoll::config::Config;
@@ -16,7 +22,7 @@ use loggkoll::templates::Library;
 use std::path::Path;
 use std::time::Instant;
 
-fn engine_at(dir: &Path, name: &str, users: usize, units: usize, now: DateTime<Utc>) -> Engine {
+fn engine_at(db: &Path, users: usize, units: usize, now: DateTime<Utc>) -> Engine {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let templates = Library::load(&root.join("templates")).expect("templates");
     let routines = loader::load_routines(
@@ -26,7 +32,7 @@ fn engine_at(dir: &Path, name: &str, users: usize, units: usize, now: DateTime<U
         },
     )
     .expect("routines");
-    let store = Store::open(&dir.join(name)).expect("store");
+    let store = Store::at(db).expect("store");
     let mut engine =
         Engine::new(store, routines, templates, Config::default(), now).expect("engine");
     let roster = org::synthetic(users, units, 1);
@@ -55,14 +61,16 @@ fn open_reviews(engine: &Engine) -> Vec<(String, String, i64)> {
         .collect()
 }
 
-fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (users, units) = if quick { (5_000, 80) } else { (25_000, 400) };
-
-    // The year.
-    let start = at("2027-01-01T00:00:00+01:00");
-    let mut engine = engine_at(dir.path(), "year.db", users, units, start);
+/// The simulated year on `db`, printed as `backend`'s figures.
+fn year(
+    db: &Path,
+    backend: &str,
+    users: usize,
+    units: usize,
+    start: DateTime<Utc>,
+    render_emails: bool,
+) {
+    let mut engine = engine_at(db, users, units, start);
     engine.store.relax_durability().expect("pragma");
     let figures = run::run(
         &mut engine,
@@ -78,7 +86,7 @@ fn main() {
     .expect("simulate");
     let rss = peak_rss_kib();
     println!(
-        "year, {users} users in {units} units: {:.2} s (ticks {:.2} s, answers {:.2} s), {} rounds, {} cases, {} transitions ({:.0}/s), {} emails ({:.0}/s), peak RSS {} MiB (target < 10 s)",
+        "{backend}: year, {users} users in {units} units: {:.2} s (ticks {:.2} s, answers {:.2} s), {} rounds, {} cases, {} transitions ({:.0}/s), {} emails ({:.0}/s), peak RSS {} MiB (target < 10 s)",
         figures.seconds,
         figures.tick_seconds,
         figures.answer_seconds,
@@ -97,6 +105,9 @@ fn main() {
             c.present_all_year,
             c.share * 100.0
         );
+    }
+    if !render_emails {
+        return;
     }
     // The year's emails as the sender renders them: template, values, MIME with the calendar.
     let t0 = Instant::now();
@@ -120,10 +131,11 @@ fn main() {
         rendered as f64 / render,
         bytes / (1024 * 1024)
     );
-    drop(engine);
+}
 
-    // Single durable answers.
-    let mut engine = engine_at(dir.path(), "single.db", users, units, start);
+/// Single answers, one durable transaction each, on `db`.
+fn single(db: &Path, backend: &str, users: usize, units: usize, start: DateTime<Utc>) {
+    let mut engine = engine_at(db, users, units, start);
     engine.tick(at("2027-01-01T08:00:00+01:00")).expect("tick");
     let open = open_reviews(&engine);
     let n = open.len().min(2_000);
@@ -136,13 +148,83 @@ fn main() {
     }
     let single = t0.elapsed().as_secs_f64();
     println!(
-        "single answers, one durable transaction each: {n} in {single:.2} s = {:.0}/s (target ≥ 2,000/s)",
+        "{backend}: single answers, one durable transaction each: {n} in {single:.2} s = {:.0}/s (target ≥ 2,000/s)",
         n as f64 / single
     );
-    drop(engine);
+}
+
+/// Where a bench's database goes: a file in `dir`, or a new schema on the PostgreSQL of
+/// `LOGGKOLL_TEST_POSTGRES` when `postgres` is set.
+fn location(dir: &Path, name: &str, postgres: bool) -> std::path::PathBuf {
+    if postgres {
+        backend::location(dir, name)
+    } else {
+        dir.join(format!("{name}.db"))
+    }
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (users, units) = if quick { (5_000, 80) } else { (25_000, 400) };
+    let start = at("2027-01-01T00:00:00+01:00");
+    let postgres = backend::postgres().is_some();
+    if postgres {
+        let probe = Store::at(&location(dir.path(), "settings", true)).expect("PostgreSQL");
+        let settings: Vec<String> = probe
+            .db()
+            .inspect()
+            .column(
+                "SELECT name || ' = ' || setting FROM pg_settings
+                 WHERE name IN ('server_version', 'fsync', 'synchronous_commit', 'shared_buffers')
+                 ORDER BY name",
+                (),
+            )
+            .expect("settings");
+        println!("PostgreSQL beside SQLite: {}", settings.join(", "));
+    }
+
+    // The year.
+    year(
+        &location(dir.path(), "year", false),
+        "SQLite",
+        users,
+        units,
+        start,
+        true,
+    );
+    if postgres {
+        year(
+            &location(dir.path(), "year", true),
+            "PostgreSQL",
+            users,
+            units,
+            start,
+            false,
+        );
+    }
+
+    // Single durable answers.
+    single(
+        &location(dir.path(), "single", false),
+        "SQLite (WAL, synchronous = FULL)",
+        users,
+        units,
+        start,
+    );
+    if postgres {
+        single(
+            &location(dir.path(), "single", true),
+            "PostgreSQL (synchronous_commit = on)",
+            users,
+            units,
+            start,
+        );
+    }
+    let now = at("2027-01-05T10:00:00+01:00");
 
     // Batched answers.
-    let mut engine = engine_at(dir.path(), "batch.db", users, units, start);
+    let mut engine = engine_at(&location(dir.path(), "batch", false), users, units, start);
     engine.tick(at("2027-01-01T08:00:00+01:00")).expect("tick");
     let open = open_reviews(&engine);
     let reqs: Vec<AnswerRequest> = open

@@ -471,7 +471,7 @@ impl<T, F: FnMut(&Row<'_>) -> Result<T>> Iterator for MappedRows<'_, F> {
 
 enum Conn {
     Lite(rusqlite::Connection),
-    Pg(RefCell<super::pg::Conn>),
+    Pg(Box<RefCell<super::pg::Conn>>),
 }
 
 impl Db {
@@ -484,7 +484,7 @@ impl Db {
 
     pub(in crate::store) fn postgres(conn: super::pg::Conn) -> Db {
         Db {
-            conn: Conn::Pg(RefCell::new(conn)),
+            conn: Conn::Pg(Box::new(RefCell::new(conn))),
             in_tx: Cell::new(false),
         }
     }

@@ -63,26 +63,36 @@ impl Drop for Conn {
     }
 }
 
+/// What the server (or the client) said, in words: the server's message and detail rather
+/// than the client's "db error".
+fn describe(err: &postgres::Error) -> String {
+    match err.as_db_error() {
+        Some(db) => match db.detail() {
+            Some(detail) => format!("{} ({detail})", db.message()),
+            None => db.message().to_string(),
+        },
+        None => match std::error::Error::source(err) {
+            Some(cause) => format!("{err}: {cause}"),
+            None => err.to_string(),
+        },
+    }
+}
+
 impl From<postgres::Error> for Error {
     fn from(err: postgres::Error) -> Error {
-        let text = match err.as_db_error() {
-            Some(db) => match db.detail() {
-                Some(detail) => format!("{} ({detail})", db.message()),
-                None => db.message().to_string(),
-            },
-            None => match std::error::Error::source(&err) {
-                Some(cause) => format!("{err}: {cause}"),
-                None => err.to_string(),
-            },
-        };
-        Error::runtime(format!("{}{text}", crate::error::DATABASE))
+        Error::runtime(format!("{}{}", crate::error::DATABASE, describe(&err)))
     }
 }
 
 impl Conn {
     pub fn connect(url: &str) -> Result<Conn> {
-        let client = postgres::Client::connect(url, postgres::NoTls)
-            .map_err(|e| Error::runtime(format!("cannot connect to `{}`: {e}", redacted(url))))?;
+        let client = postgres::Client::connect(url, postgres::NoTls).map_err(|e| {
+            Error::runtime(format!(
+                "cannot connect to `{}`: {}",
+                redacted(url),
+                describe(&e)
+            ))
+        })?;
         Ok(Conn {
             client: Some(client),
             cache: HashMap::new(),

@@ -41,7 +41,7 @@ pub fn membership(
     end: &str,
 ) -> Result<Vec<(String, i64, bool)>> {
     let mut stmt = conn.prepare(
-        "SELECT m.person_id, COUNT(*), MAX(m.drawn IS NOT NULL) FROM round_members m
+        "SELECT m.person_id, COUNT(*), MAX(CASE WHEN m.drawn IS NOT NULL THEN 1 ELSE 0 END) FROM round_members m
          JOIN rounds r ON r.id = m.round_id
          WHERE r.routine_id = ?1 AND r.occurrence >= ?2 AND r.occurrence < ?3
          GROUP BY m.person_id",
