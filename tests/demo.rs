@@ -146,7 +146,7 @@ fn the_readme_points_only_inside_the_repository() {
         assert!(root().join(doc).is_file(), "{doc} exists");
     }
     // The order a newcomer reads in: what it is, the two commands, one review with pictures,
-    // editing a routine, production, the docs.
+    // editing a routine, production, a shared service, the docs.
     let headings: Vec<&str> = readme
         .lines()
         .filter_map(|l| l.strip_prefix("## "))
@@ -158,6 +158,7 @@ fn the_readme_points_only_inside_the_repository() {
             "One review, step by step",
             "Editing a routine",
             "Running it in production",
+            "A shared service on PostgreSQL",
             "Documentation"
         ],
         "the README's sections"
