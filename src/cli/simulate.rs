@@ -54,7 +54,7 @@ pub fn run_cmd(env: &Env, args: SimulateArgs) -> Result<u8> {
         Some(p) => p.clone(),
         None => temp.join("simulate.db"),
     };
-    let store = Store::open(&path)?;
+    let store = Store::at(&path)?;
     store.relax_durability()?;
     // The same seed simulates the same year.
     crate::store::meta_set(

@@ -2,10 +2,11 @@
 //! password, removed (its sessions end with it). One rule for the command line (`loggkoll user`)
 //! and the overview's *Konton* page; each change one transaction, audited with who made it.
 
+use super::Refusal;
+use crate::Result;
 use crate::store::Store;
 use crate::store::audit::{self, Event};
 use crate::store::web::{self as db, WebRole};
-use crate::{Error, Result};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
@@ -43,9 +44,10 @@ pub fn change(
     now: DateTime<Utc>,
 ) -> Result<()> {
     if !is_name(name) {
-        return Err(Error::bad_input(format!(
-            "`{name}` is not an account name: use 1 to 64 letters, digits, `.`, `_`, `-` or `@`"
-        )));
+        return Err(Refusal::BadAccountName {
+            name: name.to_string(),
+        }
+        .into());
     }
     let tx = store.write()?;
     let (done, event, role) = match change {
@@ -67,10 +69,12 @@ pub fn change(
         Change::Remove => (db::remove_user(&tx, name)?, "web.user_removed", None),
     };
     if !done {
-        return Err(Error::bad_input(match change {
-            Change::Add { .. } => format!("account `{name}` exists"),
-            _ => format!("no account `{name}`"),
-        }));
+        let name = name.to_string();
+        return Err(match change {
+            Change::Add { .. } => Refusal::AccountExists { name },
+            _ => Refusal::NoAccount { name },
+        }
+        .into());
     }
     let mut data = json!({"user": name});
     if let Some(role) = role {

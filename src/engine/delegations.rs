@@ -3,10 +3,11 @@
 //! roster and that the holder holds the role; adding and revoking each bump the organisation's
 //! version (so every cache of it reloads) and are audited.
 
+use super::Refusal;
+use crate::Result;
 use crate::roster::Role;
 use crate::store::audit::{self, Event};
 use crate::store::{Store, roster};
-use crate::{Error, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 
@@ -24,21 +25,27 @@ pub struct NewDelegation<'a> {
 /// Adds `d` in one transaction; its id.
 pub fn add(store: &mut Store, d: &NewDelegation, now: DateTime<Utc>) -> Result<i64> {
     if d.to < d.from {
-        return Err(Error::bad_input("--to is before --from"));
+        return Err(Refusal::DelegationReversed.into());
     }
     let tx = store.write()?;
-    for (flag, id) in [("--holder", d.holder), ("--deputy", d.deputy)] {
-        if !roster::person_exists(&tx, id)? {
-            return Err(Error::bad_input(format!(
-                "{flag}: no person `{id}` in the roster"
-            )));
+    if !roster::person_exists(&tx, d.holder)? {
+        return Err(Refusal::HolderUnknown {
+            person: d.holder.to_string(),
         }
+        .into());
+    }
+    if !roster::person_exists(&tx, d.deputy)? {
+        return Err(Refusal::DeputyUnknown {
+            person: d.deputy.to_string(),
+        }
+        .into());
     }
     if !roster::holds_role(&tx, d.holder, d.role.as_str())? {
-        return Err(Error::bad_input(format!(
-            "--holder: `{}` does not hold the role `{}`",
-            d.holder, d.role
-        )));
+        return Err(Refusal::HolderLacksRole {
+            person: d.holder.to_string(),
+            role: d.role.to_string(),
+        }
+        .into());
     }
     let id = roster::add_delegation(&tx, d.holder, d.deputy, d.role, d.from, d.to, now)?;
     super::org::bump_version(&tx)?;
@@ -63,7 +70,7 @@ pub fn add(store: &mut Store, d: &NewDelegation, now: DateTime<Utc>) -> Result<i
 pub fn revoke(store: &mut Store, id: i64, actor: &str, now: DateTime<Utc>) -> Result<()> {
     let tx = store.write()?;
     if !roster::revoke_delegation(&tx, id, now)? {
-        return Err(Error::bad_input(format!("no delegation {id} in force")));
+        return Err(Refusal::NoDelegation { id }.into());
     }
     super::org::bump_version(&tx)?;
     audit::append(

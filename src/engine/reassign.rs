@@ -55,6 +55,10 @@ impl Engine {
             else {
                 continue;
             };
+            // Answered since the list was read (by another process on the database).
+            if task.answered_at.is_some() {
+                continue;
+            }
             let routine = ctx.version(&tx, &case.routine_hash)?;
             let Some(ix) = routine.state(&task.state) else {
                 continue;

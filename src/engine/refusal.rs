@@ -76,6 +76,50 @@ pub enum Refusal {
         case: String,
     },
     NoChromium,
+    /// The watch list: an entry without a reason, or with one too long or holding control
+    /// characters; an end that has passed; an entry not in force.
+    WatchReasonMissing,
+    ReasonTooLong {
+        max: usize,
+    },
+    ReasonControl,
+    UntilPassed {
+        until: String,
+        today: String,
+    },
+    NoWatchEntry {
+        id: i64,
+    },
+    /// Whoever acts is not in the roster.
+    ActorUnknown {
+        person: String,
+    },
+    /// Delegations: the period ends before it starts, the holder or the deputy is not in the
+    /// roster, the holder does not hold the role, the delegation is not in force.
+    DelegationReversed,
+    HolderUnknown {
+        person: String,
+    },
+    DeputyUnknown {
+        person: String,
+    },
+    HolderLacksRole {
+        person: String,
+        role: String,
+    },
+    NoDelegation {
+        id: i64,
+    },
+    /// The overview's accounts: a name that cannot be one, one that exists, one that does not.
+    BadAccountName {
+        name: String,
+    },
+    AccountExists {
+        name: String,
+    },
+    NoAccount {
+        name: String,
+    },
 }
 
 impl Refusal {
@@ -141,6 +185,32 @@ impl Refusal {
                 "no PDF: Chromium is not installed (apt-get install chromium, or set LOGGKOLL_CHROMIUM)"
                     .into()
             }
+            Refusal::WatchReasonMissing => "--reason: say why the client is watched (media interest, protected identity, a relative's record …)".into(),
+            Refusal::ReasonTooLong { max } => format!("--reason is longer than {max} characters"),
+            Refusal::ReasonControl => "--reason: control characters are not allowed".into(),
+            Refusal::UntilPassed { until, today } => {
+                format!("--until: {until} has passed (today is {today})")
+            }
+            Refusal::NoWatchEntry { id } => {
+                format!("no watch-list entry {id} in force (`loggkoll watch list` shows them)")
+            }
+            Refusal::ActorUnknown { person } => format!("--by: no person `{person}` in the roster"),
+            Refusal::DelegationReversed => "--to is before --from".into(),
+            Refusal::HolderUnknown { person } => {
+                format!("--holder: no person `{person}` in the roster")
+            }
+            Refusal::DeputyUnknown { person } => {
+                format!("--deputy: no person `{person}` in the roster")
+            }
+            Refusal::HolderLacksRole { person, role } => {
+                format!("--holder: `{person}` does not hold the role `{role}`")
+            }
+            Refusal::NoDelegation { id } => format!("no delegation {id} in force"),
+            Refusal::BadAccountName { name } => format!(
+                "`{name}` is not an account name: use 1 to 64 letters, digits, `.`, `_`, `-` or `@`"
+            ),
+            Refusal::AccountExists { name } => format!("account `{name}` exists"),
+            Refusal::NoAccount { name } => format!("no account `{name}`"),
         }
     }
 
@@ -192,6 +262,25 @@ impl Refusal {
                 "Ärendet är ingen begäran om loggutdrag och har inget brev.".into()
             }
             Refusal::NoChromium => "Ingen PDF kan göras här: Chromium är inte installerat på servern. Hämta HTML-versionen och skriv ut den.".into(),
+            Refusal::WatchReasonMissing => "Skriv varför klienten bevakas (mediaintresse, skyddad identitet, en anhörigs journal …).".into(),
+            Refusal::ReasonTooLong { max } => format!("Skälet är längre än {max} tecken."),
+            Refusal::ReasonControl => "Skälet får inte innehålla styrtecken.".into(),
+            Refusal::UntilPassed { until, .. } => format!("Slutdagen {until} har redan passerat."),
+            Refusal::NoWatchEntry { .. } => {
+                "Bevakningen finns inte, eller har redan tagits bort.".into()
+            }
+            Refusal::ActorUnknown { .. } => "Du finns inte i personallistan.".into(),
+            Refusal::DelegationReversed => "Slutdagen ligger före startdagen.".into(),
+            Refusal::HolderUnknown { .. } | Refusal::DeputyUnknown { .. } => {
+                "Personen finns inte i personallistan.".into()
+            }
+            Refusal::HolderLacksRole { .. } => "Personen har inte den rollen.".into(),
+            Refusal::NoDelegation { .. } => "Delegeringen gäller inte längre.".into(),
+            Refusal::BadAccountName { .. } => {
+                "Ett kontonamn är 1–64 bokstäver, siffror, punkt, understreck, bindestreck eller @.".into()
+            }
+            Refusal::AccountExists { name } => format!("Det finns redan ett konto {name}."),
+            Refusal::NoAccount { name } => format!("Det finns inget konto {name}."),
         }
     }
 }
@@ -259,6 +348,30 @@ mod tests {
                 case: s("TRE-2027-0001"),
             },
             Refusal::NoChromium,
+            Refusal::WatchReasonMissing,
+            Refusal::ReasonTooLong { max: 500 },
+            Refusal::ReasonControl,
+            Refusal::UntilPassed {
+                until: s("2027-01-01"),
+                today: s("2027-02-01"),
+            },
+            Refusal::NoWatchEntry { id: 3 },
+            Refusal::ActorUnknown { person: s("P1") },
+            Refusal::DelegationReversed,
+            Refusal::HolderUnknown { person: s("P1") },
+            Refusal::DeputyUnknown { person: s("P2") },
+            Refusal::HolderLacksRole {
+                person: s("P1"),
+                role: s("operations_manager"),
+            },
+            Refusal::NoDelegation { id: 4 },
+            Refusal::BadAccountName { name: s("a b") },
+            Refusal::AccountExists {
+                name: s("kvalitet"),
+            },
+            Refusal::NoAccount {
+                name: s("kvalitet"),
+            },
         ]
     }
 

@@ -5,10 +5,11 @@
 //! entry past its last day (or removed) loses its client and reason at the next purge, its audit
 //! entries their personal details, and a record of it stays.
 
+use super::Refusal;
+use crate::Result;
 use crate::store::audit::{self, Event};
 use crate::store::evidence::{self as db, WatchEntry};
 use crate::store::{self, Store};
-use crate::{Error, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde_json::json;
@@ -26,32 +27,27 @@ pub fn add(
     tz: Tz,
     now: DateTime<Utc>,
 ) -> Result<i64> {
-    let digits = crate::personnummer::digits(client)
-        .map_err(|m| Error::bad_input(format!("--client: {m}")))?;
+    let digits = crate::personnummer::digits(client).map_err(|why| Refusal::BadClient { why })?;
     let digits = String::from_utf8_lossy(&digits).into_owned();
     let reason = reason.trim();
     if reason.is_empty() {
-        return Err(Error::bad_input(
-            "--reason: say why the client is watched (media interest, protected identity, a relative's record …)",
-        ));
+        return Err(Refusal::WatchReasonMissing.into());
     }
     if reason.chars().count() > MAX_REASON {
-        return Err(Error::bad_input(format!(
-            "--reason is longer than {MAX_REASON} characters"
-        )));
+        return Err(Refusal::ReasonTooLong { max: MAX_REASON }.into());
     }
     if reason.chars().any(char::is_control) {
-        return Err(Error::bad_input(
-            "--reason: control characters are not allowed",
-        ));
+        return Err(Refusal::ReasonControl.into());
     }
     let today = crate::engine::deadline::local_date(now, tz);
     if let Some(u) = until
         && u < today
     {
-        return Err(Error::bad_input(format!(
-            "--until: {u} has passed (today is {today})"
-        )));
+        return Err(Refusal::UntilPassed {
+            until: u.to_string(),
+            today: today.to_string(),
+        }
+        .into());
     }
     let tx = store.write()?;
     require_person(&tx, by)?;
@@ -74,9 +70,10 @@ pub fn add(
 
 fn require_person(conn: &crate::store::Db, by: &str) -> Result<()> {
     if db::staff(conn, by)?.is_none_or(|s| s.removed_on.is_some()) {
-        return Err(Error::bad_input(format!(
-            "--by: no person `{by}` in the roster"
-        )));
+        return Err(Refusal::ActorUnknown {
+            person: by.to_string(),
+        }
+        .into());
     }
     Ok(())
 }
@@ -86,9 +83,7 @@ pub fn remove(store: &mut Store, id: i64, by: &str, now: DateTime<Utc>) -> Resul
     let tx = store.write()?;
     require_person(&tx, by)?;
     if !db::remove_watch(&tx, id, by, now)? {
-        return Err(Error::bad_input(format!(
-            "no watch-list entry {id} in force (`loggkoll watch list` shows them)"
-        )));
+        return Err(Refusal::NoWatchEntry { id }.into());
     }
     audit::append(
         &tx,

@@ -173,7 +173,7 @@ pub fn deliver(store: &mut Store, sending: &Sending, now: DateTime<Utc>) -> Resu
 /// message, so a server shutting down waits for one message at most, and the rest stay queued.
 /// Outside the send hours nothing goes: the queue waits for the next working morning.
 ///
-/// One sender delivers at a time on a database ([`Store::lock_sender`]): when another process's
+/// One sender delivers at a time on a database ([`Store::try_lock`]): when another process's
 /// sender is at it, this one leaves the queue to it.
 pub fn deliver_until(
     store: &mut Store,
@@ -181,14 +181,11 @@ pub fn deliver_until(
     now: DateTime<Utc>,
     stop: &AtomicBool,
 ) -> Result<Delivery> {
-    if !store.lock_sender()? {
-        return Ok(Delivery::default());
-    }
-    let done = deliver_locked(store, sending, now, stop);
-    let unlocked = store.unlock_sender();
-    let report = done?;
-    unlocked?;
-    Ok(report)
+    Ok(store
+        .locked(crate::store::Job::Sender, |store| {
+            deliver_locked(store, sending, now, stop)
+        })?
+        .unwrap_or_default())
 }
 
 fn deliver_locked(

@@ -242,13 +242,18 @@ pub fn run(engine: &mut Engine, now: DateTime<Utc>, dry_run: bool, actor: &str) 
         return Ok(purge);
     }
     let tx = engine.store.write()?;
+    let mut gone = std::collections::BTreeSet::new();
     for (c, hash) in &cases {
         let tz = versions
             .get(hash)
             .map(|r| r.tz)
             .ok_or_else(|| Error::runtime(format!("routine version {hash} is not loaded")))?;
-        purge_case(&tx, &c.id, tz, now)?;
+        if purge_case(&tx, &c.id, tz, now)? {
+            gone.insert(c.id.clone());
+        }
     }
+    // Another process's purge may have taken some a moment ago: what this one did is recorded.
+    purge.cases.retain(|c| gone.contains(&c.id));
     for (round, routine, hash, occurrence) in &rounds {
         if let Some(Retention { tz, .. }) = versions.get(hash) {
             let year = figures::local_year(occurrence, *tz)?;
@@ -294,7 +299,7 @@ pub fn run(engine: &mut Engine, now: DateTime<Utc>, dry_run: bool, actor: &str) 
             case_id: None,
             round_id: None,
             data: json!({
-                "cases": ids,
+                "cases": purge.cases.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
                 "by_routine": by_routine,
                 "files": purge.files,
                 "rounds": purge.rounds,
@@ -330,9 +335,13 @@ fn freeze(
     rdb::mark_frozen(conn, routine, year, now)
 }
 
-/// Purges one case (see the module documentation).
-fn purge_case(conn: &Db, id: &str, tz: chrono_tz::Tz, now: DateTime<Utc>) -> Result<()> {
+/// Purges one case (see the module documentation); false when it had been purged already (by
+/// another process's tick on the database, between the list and this transaction).
+fn purge_case(conn: &Db, id: &str, tz: chrono_tz::Tz, now: DateTime<Utc>) -> Result<bool> {
     let case = crate::store::cases::require(conn, id)?;
+    if case.purged_at.is_some() {
+        return Ok(false);
+    }
     crate::store::access::purge(conn, id)?;
     let year = figures::local_year(&case.opened_at, tz)?;
     if case.kind == CaseKind::Sampling.as_str() && case.round_id.is_some() {
@@ -391,7 +400,7 @@ fn purge_case(conn: &Db, id: &str, tz: chrono_tz::Tz, now: DateTime<Utc>) -> Res
     let member = case.round_id.zip(case.subject_person_id.as_deref());
     pdb::erase_case(conn, id, member, now)?;
     audit::erase_personal(conn, id)?;
-    Ok(())
+    Ok(true)
 }
 
 /// The purge of the daily tick: at most once per local day (the `meta` key

@@ -151,7 +151,7 @@ pub struct Verification {
 
 /// Recomputes the whole chain in order.
 pub fn verify(conn: &Db) -> Result<Verification> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT a.seq, a.at, a.actor, a.event, a.case_id, a.round_id, a.data, a.personal_digest,
                 a.prev_hash, a.hash, p.salt, p.data
          FROM audit a LEFT JOIN audit_personal p ON p.seq = a.seq

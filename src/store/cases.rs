@@ -285,7 +285,7 @@ pub fn for_each(
     filter: &Filter,
     mut each: impl FnMut(CaseRow) -> Result<()>,
 ) -> Result<()> {
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT {CASE_COLUMNS} FROM cases c
          WHERE (c.routine_id = ?1 OR ?1 IS NULL) AND (c.unit_id = ?2 OR ?2 IS NULL)
            AND (c.state = ?3 OR ?3 IS NULL) AND (?4 = 0 OR c.closed_at IS NULL)
@@ -434,7 +434,7 @@ pub fn open_tasks_of(conn: &Db, person: &str) -> Result<Vec<(i64, String)>> {
 
 /// Open steps per routine version and state: (routine, hash, state, count).
 pub fn open_states(conn: &Db) -> Result<Vec<(String, String, String, i64)>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT routine_id, routine_hash, state, COUNT(*) FROM cases
          WHERE closed_at IS NULL GROUP BY routine_id, routine_hash, state ORDER BY 1, 3",
     )?;
@@ -445,7 +445,7 @@ pub fn open_states(conn: &Db) -> Result<Vec<(String, String, String, i64)>> {
 /// Closed cases (not extracts) whose protocols a demo files: every one that went further than
 /// "no finding", and the first `no_finding` few.
 pub fn closed_for_protocols(conn: &Db, no_finding: usize) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT id FROM cases WHERE closed_at IS NOT NULL AND kind != 'extract'
          AND (result != 'no_finding'
               OR id IN (SELECT id FROM cases WHERE result = 'no_finding' ORDER BY id LIMIT ?1))

@@ -75,11 +75,9 @@ pub fn copy(from: &Db, to: &Db) -> Result<Moved> {
             "INSERT INTO {table} ({list}) VALUES ({})",
             marks.join(", ")
         ))?;
-        let mut read = source.prepare(&format!("SELECT {list} FROM {table}"))?;
-        let mut rows = read.query(())?;
         let mut n = 0;
         let mut values: Vec<Owned> = Vec::with_capacity(columns.len());
-        while let Some(row) = rows.next()? {
+        source.each_row(&format!("SELECT {list} FROM {table}"), |row| {
             values.clear();
             for i in 0..columns.len() {
                 values.push(row.get(i)?);
@@ -88,7 +86,8 @@ pub fn copy(from: &Db, to: &Db) -> Result<Moved> {
                 .execute(&values)
                 .map_err(|e| e.context(format!("table `{table}`, row {}", n + 1)))?;
             n += 1;
-        }
+            Ok(())
+        })?;
         let landed: i64 = target
             .inspect()
             .one(&format!("SELECT COUNT(*) FROM {table}"), ())?;

@@ -512,10 +512,6 @@ impl Db {
         }
     }
 
-    pub(in crate::store) fn prepare(&self, sql: &str) -> Result<Stmt<'_>> {
-        self.prepare_cached(sql)
-    }
-
     pub(in crate::store) fn execute(&self, sql: &str, p: impl Params) -> Result<usize> {
         self.prepare_cached(sql)?.execute(p)
     }
@@ -537,11 +533,57 @@ impl Db {
         self.prepare_cached(sql)?.query_row(p, f)
     }
 
+    /// Every row of `sql` (without parameters), each given to `f` as it is read, in bounded
+    /// memory: SQLite steps through them; PostgreSQL reads them through a cursor, 10,000 at a
+    /// time, inside the caller's transaction. `f` may run statements of its own meanwhile.
+    pub(in crate::store) fn each_row(
+        &self,
+        sql: &str,
+        mut f: impl FnMut(&Row<'_>) -> Result<()>,
+    ) -> Result<()> {
+        match &self.conn {
+            Conn::Lite(_) => {
+                let mut stmt = self.prepare_cached(sql)?;
+                let mut rows = stmt.query(())?;
+                while let Some(r) = rows.next()? {
+                    f(&r)?;
+                }
+                Ok(())
+            }
+            Conn::Pg(c) => {
+                if !self.in_tx.get() {
+                    return Err(Error::runtime(
+                        "database: reading rows by cursor needs a transaction",
+                    ));
+                }
+                self.execute_batch(&format!(
+                    "DECLARE loggkoll_rows NO SCROLL CURSOR FOR {}",
+                    super::pg::translate(sql)
+                ))?;
+                loop {
+                    let rows = c.borrow_mut().fetch("FETCH 10000 FROM loggkoll_rows")?;
+                    if rows.is_empty() {
+                        break;
+                    }
+                    for r in &rows {
+                        f(&Row::Pg(r))?;
+                    }
+                }
+                self.execute_batch("CLOSE loggkoll_rows")
+            }
+        }
+    }
+
     /// Whether no transaction is open on this connection.
     pub fn is_idle(&self) -> bool {
+        !self.in_tx.get() && self.is_idle_connection()
+    }
+
+    /// Whether the connection itself is outside a transaction (SQLite's autocommit).
+    fn is_idle_connection(&self) -> bool {
         match &self.conn {
             Conn::Lite(c) => c.is_autocommit(),
-            Conn::Pg(_) => !self.in_tx.get(),
+            Conn::Pg(c) => !c.borrow().failed(),
         }
     }
 
@@ -553,13 +595,23 @@ impl Db {
         if self.in_tx.get() {
             return Err(Error::runtime("database: a transaction is already open"));
         }
-        self.execute_batch(match (&self.conn, write) {
+        if let Conn::Pg(c) = &self.conn {
+            // A connection the server closed (a restart, a failover) is made again.
+            c.borrow_mut().reopen_if_closed()?;
+        }
+        let begun = self.execute_batch(match (&self.conn, write) {
             (Conn::Lite(_), true) => "BEGIN IMMEDIATE",
             (Conn::Lite(_), false) => "BEGIN DEFERRED",
             (Conn::Pg(_), true) => super::pg::BEGIN_WRITE,
             // A reader's snapshot holds for the whole transaction, as on SQLite.
             (Conn::Pg(_), false) => "BEGIN ISOLATION LEVEL REPEATABLE READ",
-        })?;
+        });
+        if let Err(e) = begun {
+            // PostgreSQL's `BEGIN` may have run before the lock's wait failed (a timeout, a
+            // cancel): leave no transaction open behind the error.
+            self.end("ROLLBACK");
+            return Err(e);
+        }
         self.in_tx.set(true);
         Ok(Tx {
             db: self,
@@ -580,11 +632,34 @@ pub struct Tx<'db> {
     open: bool,
 }
 
+impl Db {
+    /// Ends a transaction with `sql` as best it can (the connection may have ended it already).
+    fn end(&self, sql: &str) {
+        self.in_tx.set(false);
+        let _ = self.execute_batch(sql);
+    }
+}
+
 impl Tx<'_> {
+    /// Commits. When a statement of the transaction failed on PostgreSQL (which then refuses
+    /// the rest and turns `COMMIT` into a rollback), or the commit itself fails, the transaction
+    /// is rolled back and this says so: nothing is kept half.
     pub fn commit(mut self) -> Result<()> {
         self.open = false;
+        if let Conn::Pg(c) = &self.db.conn
+            && c.borrow().failed()
+        {
+            self.db.end("ROLLBACK");
+            return Err(Error::runtime(
+                "database: a statement of the transaction failed; the transaction was rolled back",
+            ));
+        }
+        let committed = self.db.execute_batch("COMMIT");
+        if committed.is_err() && !self.db.is_idle_connection() {
+            self.db.end("ROLLBACK");
+        }
         self.db.in_tx.set(false);
-        self.db.execute_batch("COMMIT")
+        committed
     }
 
     pub fn rollback(mut self) -> Result<()> {
@@ -597,9 +672,8 @@ impl Tx<'_> {
 impl Drop for Tx<'_> {
     fn drop(&mut self) {
         if self.open {
-            self.db.in_tx.set(false);
             // A failed rollback leaves nothing to undo: the connection rolled back already.
-            let _ = self.db.execute_batch("ROLLBACK");
+            self.db.end("ROLLBACK");
         }
     }
 }
@@ -656,16 +730,9 @@ impl<'db> Inspect<'db> {
 
     /// The database's tables, by name.
     pub fn tables(&self) -> Result<Vec<String>> {
-        self.column(
-            if self.db.is_postgres() {
-                "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema()
-                 ORDER BY tablename"
-            } else {
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
-                 ORDER BY name"
-            },
-            (),
-        )
+        let mut tables = self.tables_in_order()?;
+        tables.sort();
+        Ok(tables)
     }
 
     /// The tables in the order they were made, so each after those it refers to.

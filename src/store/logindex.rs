@@ -536,14 +536,6 @@ pub fn purge(conn: &Db, import_id: i64, system: &str, cutoff: i64) -> Result<()>
 pub fn rebuild(conn: &Db, surnames: impl Fn(&str) -> [u32; 2]) -> Result<u64> {
     conn.execute_batch("DELETE FROM log_digests; DELETE FROM log_chunks;")?;
     let empty = super::records::string_id(conn, "")?.unwrap_or(-1);
-    let mut stmt = conn.prepare(
-        "SELECT a.id, a.import_id, s.text, a.log_id, a.at, u.text, a.subject_id, a.subject_unit,
-                a.access_unit, ac.text, a.subject_name
-         FROM access_log a JOIN log_strings s ON s.id = a.system
-         JOIN log_strings u ON u.id = a.user_id JOIN log_strings ac ON ac.id = a.action
-         ORDER BY a.id",
-    )?;
-    let mut rows = stmt.query(())?;
     let mut builder: Option<ChunkBuilder> = None;
     let mut n = 0u64;
     let id = |v: i64| {
@@ -553,34 +545,43 @@ pub fn rebuild(conn: &Db, surnames: impl Fn(&str) -> [u32; 2]) -> Result<u64> {
             u32::try_from(v).unwrap_or(0)
         }
     };
-    while let Some(r) = rows.next()? {
-        let import_id: i64 = r.get(1)?;
-        if builder.as_ref().is_none_or(|b| b.import_id != import_id) {
-            if let Some(mut b) = builder.take() {
-                b.flush(conn)?;
+    conn.each_row(
+        "SELECT a.id, a.import_id, s.text, a.log_id, a.at, u.text, a.subject_id, a.subject_unit,
+                a.access_unit, ac.text, a.subject_name
+         FROM access_log a JOIN log_strings s ON s.id = a.system
+         JOIN log_strings u ON u.id = a.user_id JOIN log_strings ac ON ac.id = a.action
+         ORDER BY a.id",
+        |r| {
+            let import_id: i64 = r.get(1)?;
+            if builder.as_ref().is_none_or(|b| b.import_id != import_id) {
+                if let Some(mut b) = builder.take() {
+                    b.flush(conn)?;
+                }
+                builder = Some(ChunkBuilder::new(import_id));
             }
-            builder = Some(ChunkBuilder::new(import_id));
-        }
-        let (system, log_id, account): (String, String, String) = (r.get(2)?, r.get(3)?, r.get(5)?);
-        let (action, name): (String, String) = (r.get(9)?, r.get(10)?);
-        let surnames = surnames(&name);
-        let a = Access {
-            row: r.get(0)?,
-            at: r.get(4)?,
-            system: &system,
-            account: &account,
-            client: r.get::<i64>(6)?.max(0) as u64,
-            client_unit: id(r.get(7)?),
-            access_unit: id(r.get(8)?),
-            action: crate::records::logs::action_code(&action),
-            surnames,
-            log_id: &log_id,
-        };
-        if let Some(b) = builder.as_mut() {
-            b.push(conn, &a)?;
-        }
-        n += 1;
-    }
+            let (system, log_id, account): (String, String, String) =
+                (r.get(2)?, r.get(3)?, r.get(5)?);
+            let (action, name): (String, String) = (r.get(9)?, r.get(10)?);
+            let surnames = surnames(&name);
+            let a = Access {
+                row: r.get(0)?,
+                at: r.get(4)?,
+                system: &system,
+                account: &account,
+                client: r.get::<i64>(6)?.max(0) as u64,
+                client_unit: id(r.get(7)?),
+                access_unit: id(r.get(8)?),
+                action: crate::records::logs::action_code(&action),
+                surnames,
+                log_id: &log_id,
+            };
+            if let Some(b) = builder.as_mut() {
+                b.push(conn, &a)?;
+            }
+            n += 1;
+            Ok(())
+        },
+    )?;
     if let Some(mut b) = builder {
         b.flush(conn)?;
     }
@@ -650,7 +651,7 @@ mod plans {
             .db
             .lite()
             .expect("SQLite")
-            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .prepare_cached(&format!("EXPLAIN QUERY PLAN {sql}"))
             .unwrap();
         let n = stmt.parameter_count();
         let params: Vec<i64> = vec![1; n];

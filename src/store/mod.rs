@@ -33,8 +33,8 @@ use std::path::{Path, PathBuf};
 pub struct Store {
     db: Db,
     pub path: PathBuf,
-    /// The sender's lock on SQLite, while it is held (see [`Store::lock_sender`]).
-    sender: Option<std::fs::File>,
+    /// The jobs' locks held on SQLite, by [`Job`] (see [`Store::try_lock`]).
+    locks: [Option<std::fs::File>; 2],
 }
 
 /// Instants are stored as RFC 3339 UTC with a `Z`, to the second: they sort as text.
@@ -71,7 +71,7 @@ impl Store {
         let mut store = Store {
             db: Db::sqlite(conn),
             path: path.to_path_buf(),
-            sender: None,
+            locks: [None, None],
         };
         store.configure()?;
         store.migrate()?;
@@ -83,6 +83,9 @@ impl Store {
     pub fn at(location: &Path) -> Result<Store> {
         match location.to_str() {
             Some(url) if pg::is_url(url) => Store::connect(url),
+            Some(text) if pg::is_key_value(text) => Err(Error::usage(
+                "--db: give PostgreSQL as a URL (`postgres://user@host/db`), not as `key=value` words",
+            )),
             _ => Store::open(location),
         }
     }
@@ -92,7 +95,7 @@ impl Store {
         let mut store = Store {
             db: Db::postgres(pg::Conn::connect(url)?),
             path: PathBuf::from(url),
-            sender: None,
+            locks: [None, None],
         };
         store.migrate_postgres()?;
         store.init_secrets()?;
@@ -110,7 +113,7 @@ impl Store {
         let mut store = Store {
             db: Db::sqlite(conn),
             path: PathBuf::from(":memory:"),
-            sender: None,
+            locks: [None, None],
         };
         store.configure()?;
         store.migrate()?;
@@ -122,29 +125,29 @@ impl Store {
         self.db
     }
 
-    /// Takes the sender's lock: one sender delivers the outbox at a time, whichever process it
-    /// runs in (two `serve` processes, or `serve` and `tick`), so that no email goes out twice;
-    /// false when another holds it. The lock goes with [`Store::unlock_sender`] or with the
-    /// process: PostgreSQL's session lock with its connection, and on SQLite the lock on the file
-    /// `DB.sender` beside the database with the process that held it, so a killed sender holds
-    /// up nothing.
-    pub fn lock_sender(&mut self) -> Result<bool> {
+    /// Takes `job`'s lock: one process at a time does it on a database (two `serve`
+    /// processes, or `serve` and `tick`), so that no email goes out twice and no inbox file is
+    /// taken twice; false when another holds it. The lock goes with [`Store::unlock`] or with
+    /// the process: PostgreSQL's session lock with its connection, and on SQLite the lock on the
+    /// file `DB.sender` (or `DB.inbox`) beside the database with the process that held it, so a
+    /// killed process holds up nothing.
+    pub fn try_lock(&mut self, job: Job) -> Result<bool> {
         if self.db.is_postgres() {
             return self.db.query_row(
-                "SELECT pg_try_advisory_lock(hashtext('loggkoll-sender'), hashtext(current_schema()))",
+                &format!("SELECT pg_try_advisory_lock({})", job.pg_key()),
                 (),
                 |r| r.get(0),
             );
         }
-        if self.path.as_os_str() == ":memory:" || self.sender.is_some() {
+        if self.path.as_os_str() == ":memory:" || self.locks[job as usize].is_some() {
             return Ok(true);
         }
         let mut name = self.path.clone().into_os_string();
-        name.push(".sender");
+        name.push(job.suffix());
         let file = open_private(Path::new(&name))?;
         match file.try_lock() {
             Ok(()) => {
-                self.sender = Some(file);
+                self.locks[job as usize] = Some(file);
                 Ok(true)
             }
             Err(std::fs::TryLockError::WouldBlock) => Ok(false),
@@ -155,18 +158,34 @@ impl Store {
         }
     }
 
-    /// Gives the sender's lock back.
-    pub fn unlock_sender(&mut self) -> Result<()> {
+    /// Gives `job`'s lock back.
+    pub fn unlock(&mut self, job: Job) -> Result<()> {
         if self.db.is_postgres() {
             self.db.query_row(
-                "SELECT pg_advisory_unlock(hashtext('loggkoll-sender'), hashtext(current_schema()))",
+                &format!("SELECT pg_advisory_unlock({})", job.pg_key()),
                 (),
                 |r| r.get::<bool>(0),
             )?;
         }
         // Closing the file releases its lock.
-        self.sender = None;
+        self.locks[job as usize] = None;
         Ok(())
+    }
+
+    /// Runs `work` holding `job`'s lock; `None` when another process holds it.
+    pub fn locked<T>(
+        &mut self,
+        job: Job,
+        work: impl FnOnce(&mut Store) -> Result<T>,
+    ) -> Result<Option<T>> {
+        if !self.try_lock(job)? {
+            return Ok(None);
+        }
+        let done = work(self);
+        let unlocked = self.unlock(job);
+        let done = done?;
+        unlocked?;
+        Ok(Some(done))
     }
 
     /// The database, to pass to the engine and the store's functions.
@@ -202,13 +221,7 @@ impl Store {
 
     fn migrate(&mut self) -> Result<()> {
         let version = self.schema_version()?;
-        let known = migrations::MIGRATIONS.len() as i64;
-        if version > known {
-            return Err(Error::runtime(format!(
-                "database `{}` has schema version {version}, newer than this loggkoll ({known}); upgrade loggkoll",
-                self.path.display()
-            )));
-        }
+        self.refuse_newer(version)?;
         for (i, sql) in migrations::MIGRATIONS
             .iter()
             .enumerate()
@@ -235,26 +248,22 @@ impl Store {
     /// ([`migrations::PG_SCHEMA`]), then each later migration, under the write lock so that two
     /// processes starting together migrate once.
     fn migrate_postgres(&mut self) -> Result<()> {
+        // Most opens find the schema current: that is read without the write lock, so that a
+        // page's connection never queues behind a long import.
+        if pg_version(&self.db)?.is_some_and(|v| v >= migrations::MIGRATIONS.len() as i64) {
+            return self.refuse_newer(pg_version(&self.db)?.unwrap_or(0));
+        }
         let tx = self.db.begin(true)?;
         tx.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")?;
-        let version: Option<i64> =
-            tx.query_row("SELECT MAX(version) FROM schema_version", (), |r| r.get(0))?;
-        let known = migrations::MIGRATIONS.len() as i64;
-        match version {
-            Some(v) if v > known => {
-                return Err(Error::runtime(format!(
-                    "database `{}` has schema version {v}, newer than this loggkoll ({known}); upgrade loggkoll",
-                    self.name()
-                )));
-            }
-            Some(_) => {}
-            None => {
-                tx.execute_batch(migrations::PG_SCHEMA)?;
-                tx.execute(
-                    "INSERT INTO schema_version (version) VALUES (?1)",
-                    [migrations::PG_SCHEMA_VERSION],
-                )?;
-            }
+        let version = pg_version(&tx)?;
+        if let Some(v) = version {
+            self.refuse_newer(v)?;
+        } else {
+            tx.execute_batch(migrations::PG_SCHEMA)?;
+            tx.execute(
+                "INSERT INTO schema_version (version) VALUES (?1)",
+                [migrations::PG_SCHEMA_VERSION],
+            )?;
         }
         let from = version.unwrap_or(migrations::PG_SCHEMA_VERSION);
         for (i, sql) in migrations::PG_MIGRATIONS.iter().enumerate() {
@@ -265,6 +274,18 @@ impl Store {
             }
         }
         tx.commit()
+    }
+
+    /// Refuses a database of a newer schema than this loggkoll knows.
+    fn refuse_newer(&self, version: i64) -> Result<()> {
+        let known = migrations::MIGRATIONS.len() as i64;
+        if version > known {
+            return Err(Error::runtime(format!(
+                "database `{}` has schema version {version}, newer than this loggkoll ({known}); upgrade loggkoll",
+                self.name()
+            )));
+        }
+        Ok(())
     }
 
     /// The installation's secrets, made with the database: the link-signing key and the seed
@@ -304,11 +325,49 @@ impl Store {
 
     pub fn schema_version(&self) -> Result<i64> {
         if self.db.is_postgres() {
-            return self
-                .db
-                .query_row("SELECT MAX(version) FROM schema_version", (), |r| r.get(0));
+            return Ok(pg_version(&self.db)?.unwrap_or(0));
         }
         self.db.query_row("PRAGMA user_version", (), |r| r.get(0))
+    }
+}
+
+/// PostgreSQL's schema version; `None` before the schema is made.
+fn pg_version(db: &Db) -> Result<Option<i64>> {
+    let made: bool = db.query_row(
+        "SELECT to_regclass('schema_version') IS NOT NULL",
+        (),
+        |r| r.get(0),
+    )?;
+    if !made {
+        return Ok(None);
+    }
+    db.query_row("SELECT MAX(version) FROM schema_version", (), |r| r.get(0))
+}
+
+/// A job only one process at a time does on a database (see [`Store::try_lock`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Job {
+    /// Delivering the outbox.
+    Sender = 0,
+    /// Importing the logs inbox.
+    Inbox = 1,
+}
+
+impl Job {
+    /// The key of its PostgreSQL session lock, per organisation schema.
+    fn pg_key(self) -> &'static str {
+        match self {
+            Job::Sender => "hashtext('loggkoll-sender'), hashtext(current_schema())",
+            Job::Inbox => "hashtext('loggkoll-inbox'), hashtext(current_schema())",
+        }
+    }
+
+    /// The lock file's suffix beside an SQLite database.
+    fn suffix(self) -> &'static str {
+        match self {
+            Job::Sender => ".sender",
+            Job::Inbox => ".inbox",
+        }
     }
 }
 
@@ -467,7 +526,7 @@ mod tests {
         let store = Store::open(&path).unwrap();
         let rows: Vec<(String, String, String, String)> = store
             .db
-            .prepare(
+            .prepare_cached(
                 "SELECT log_id, subject_id, subject_unit, action FROM access_log_text ORDER BY id",
             )
             .unwrap()

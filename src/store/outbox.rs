@@ -107,7 +107,7 @@ pub fn get(conn: &Db, id: i64) -> Result<Option<MessageRow>> {
 }
 
 pub fn list(conn: &Db, status: Option<&str>) -> Result<Vec<MessageRow>> {
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM outbox WHERE (status = ?1 OR ?1 IS NULL) ORDER BY id"
     ))?;
     let rows = stmt.query_map([status], row)?;

@@ -24,24 +24,50 @@ const CACHE: usize = 1024;
 
 /// Whether `location` (a `--db` value) names a PostgreSQL database rather than a file.
 pub fn is_url(location: &str) -> bool {
-    location.starts_with("postgres://") || location.starts_with("postgresql://")
+    let lower = location.get(..13).unwrap_or(location).to_ascii_lowercase();
+    lower.starts_with("postgres://") || lower.starts_with("postgresql://")
 }
 
-/// `location` without its password, for messages.
+/// Whether `location` looks like a libpq key/value connection string (`host=… dbname=…`),
+/// which `--db` does not take (it would be a file of that name).
+pub fn is_key_value(location: &str) -> bool {
+    ["host=", "dbname=", "user=", "password="]
+        .iter()
+        .any(|k| location.trim_start().starts_with(k))
+}
+
+/// `location` without its password, for messages: the credentials end at the first `@` after
+/// the scheme (as the client reads them), and a `password=` parameter is dropped.
 pub fn redacted(location: &str) -> String {
     let Some((scheme, rest)) = location.split_once("://") else {
         return location.to_string();
     };
-    let (authority, path) = match rest.find('/') {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
+    let (before_query, query) = match rest.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (rest, None),
     };
-    match authority.rsplit_once('@') {
+    let address = match before_query.split_once('@') {
         Some((user, host)) => match user.split_once(':') {
-            Some((name, _)) => format!("{scheme}://{name}:***@{host}{path}"),
-            None => location.to_string(),
+            Some((name, _)) => format!("{name}:***@{host}"),
+            None => format!("{user}@{host}"),
         },
-        None => location.to_string(),
+        None => before_query.to_string(),
+    };
+    let query: Vec<&str> = query
+        .into_iter()
+        .flat_map(|q| q.split('&'))
+        .map(|p| {
+            if p.to_ascii_lowercase().starts_with("password=") {
+                "password=***"
+            } else {
+                p
+            }
+        })
+        .collect();
+    if query.is_empty() {
+        format!("{scheme}://{address}")
+    } else {
+        format!("{scheme}://{address}?{}", query.join("&"))
     }
 }
 
@@ -49,6 +75,11 @@ pub struct Conn {
     /// Always there until the connection is dropped.
     client: Option<postgres::Client>,
     cache: HashMap<String, postgres::Statement>,
+    /// Where it connects, to connect again after the server closed the connection.
+    url: String,
+    /// A statement failed since the transaction began: PostgreSQL refuses the rest of the
+    /// transaction and would turn its `COMMIT` into a rollback.
+    failed: bool,
 }
 
 impl Drop for Conn {
@@ -63,14 +94,12 @@ impl Drop for Conn {
     }
 }
 
-/// What the server (or the client) said, in words: the server's message and detail rather
-/// than the client's "db error".
+/// What the server (or the client) said, in words: the server's message rather than the
+/// client's "db error". Never its detail, which may quote a row's values (a client's number) on
+/// its way to a log or `/healthz`.
 fn describe(err: &postgres::Error) -> String {
     match err.as_db_error() {
-        Some(db) => match db.detail() {
-            Some(detail) => format!("{} ({detail})", db.message()),
-            None => db.message().to_string(),
-        },
+        Some(db) => db.message().to_string(),
         None => match std::error::Error::source(err) {
             Some(cause) => format!("{err}: {cause}"),
             None => err.to_string(),
@@ -96,6 +125,29 @@ impl Conn {
         Ok(Conn {
             client: Some(client),
             cache: HashMap::new(),
+            url: url.to_string(),
+            failed: false,
+        })
+    }
+
+    /// Connects again when the server closed the connection (a restart, a failover to the
+    /// standby); the statement cache starts over.
+    pub fn reopen_if_closed(&mut self) -> Result<()> {
+        if self.client().is_closed() {
+            *self = Conn::connect(&self.url)?;
+        }
+        Ok(())
+    }
+
+    pub fn failed(&self) -> bool {
+        self.failed
+    }
+
+    /// `result`, remembering a failure (see [`Conn::failed`]).
+    fn note<T>(&mut self, result: std::result::Result<T, postgres::Error>) -> Result<T> {
+        result.map_err(|e| {
+            self.failed = true;
+            Error::from(e)
         })
     }
 
@@ -109,7 +161,8 @@ impl Conn {
         if let Some(s) = self.cache.get(sql) {
             return Ok(s.clone());
         }
-        let stmt = self.client().prepare(&translate(sql))?;
+        let prepared = self.client().prepare(&translate(sql));
+        let stmt = self.note(prepared)?;
         if self.cache.len() >= CACHE {
             self.cache.clear();
         }
@@ -118,7 +171,8 @@ impl Conn {
     }
 
     pub fn execute(&mut self, stmt: &postgres::Statement, values: &[Value<'_>]) -> Result<usize> {
-        let n = self.client().execute(stmt, &refs(values))?;
+        let done = self.client().execute(stmt, &refs(values));
+        let n = self.note(done)?;
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
 
@@ -127,11 +181,24 @@ impl Conn {
         stmt: &postgres::Statement,
         values: &[Value<'_>],
     ) -> Result<Vec<postgres::Row>> {
-        Ok(self.client().query(stmt, &refs(values))?)
+        let rows = self.client().query(stmt, &refs(values));
+        self.note(rows)
+    }
+
+    /// The rows of `sql`, sent as it is (no translation, no parameters, not prepared).
+    pub fn fetch(&mut self, sql: &str) -> Result<Vec<postgres::Row>> {
+        let rows = self.client().query(sql, &[]);
+        self.note(rows)
     }
 
     pub fn batch(&mut self, sql: &str) -> Result<()> {
-        Ok(self.client().batch_execute(sql)?)
+        // A transaction's beginning or end starts the record of failures afresh.
+        let ends = ["BEGIN", "COMMIT", "ROLLBACK"];
+        if ends.iter().any(|w| sql.starts_with(w)) {
+            self.failed = false;
+        }
+        let done = self.client().batch_execute(sql);
+        self.note(done)
     }
 }
 
@@ -166,11 +233,14 @@ pub fn translate(sql: &str) -> String {
             b'?' => {
                 let digits = sql[i + 1..].bytes().take_while(u8::is_ascii_digit).count();
                 out.push('$');
+                // As SQLite numbers them: a bare `?` is one more than the largest so far.
                 if digits == 0 {
                     next += 1;
                     out.push_str(&next.to_string());
                 } else {
-                    out.push_str(&sql[i + 1..i + 1 + digits]);
+                    let n = &sql[i + 1..i + 1 + digits];
+                    next = next.max(n.parse().unwrap_or(0));
+                    out.push_str(n);
                 }
                 i += 1 + digits;
             }
@@ -264,7 +334,7 @@ impl ToSql for Value<'_> {
                 // As SQLite's integer columns take text that is a number.
                 Type::INT8 | Type::INT4 | Type::INT2 => match s.trim().parse::<i64>() {
                     Ok(i) => Value::Int(i).to_sql(ty, out),
-                    Err(_) => Err(format!("text `{s}` where the database wants {ty}").into()),
+                    Err(_) => Err(format!("text where the database wants {ty}").into()),
                 },
                 _ => Err(format!("text where the database wants {ty}").into()),
             },
@@ -329,8 +399,8 @@ impl<'a> FromSql<'a> for Numeric {
                 .ok_or_else(|| "a short NUMERIC".into())
         };
         let (ndigits, weight, sign, dscale) = (word(0)?, word(1)?, word(2)? as u16, word(3)?);
-        if sign == 0xC000 {
-            return Err("NUMERIC NaN".into());
+        if sign != 0 && sign != 0x4000 {
+            return Err("a NUMERIC that is not a number (NaN or infinite)".into());
         }
         let mut whole: i128 = 0;
         let mut real = 0f64;
@@ -368,7 +438,7 @@ mod tests {
     fn the_store_sql_is_translated() {
         assert_eq!(
             translate("SELECT a FROM t WHERE b = ?1 AND c LIKE ?2 || '%?3' -- ?4\n AND d = ?"),
-            "SELECT a FROM t WHERE b = $1 AND c ILIKE $2 || '%?3' -- ?4\n AND d = $1"
+            "SELECT a FROM t WHERE b = $1 AND c ILIKE $2 || '%?3' -- ?4\n AND d = $3"
         );
         assert_eq!(
             translate("SELECT GROUP_CONCAT(a, ';') FROM t WHERE json_extract(data, '$.id') = ?1"),
@@ -388,7 +458,16 @@ mod tests {
             "postgres://loggkoll:***@db.example:5432/kommun"
         );
         assert_eq!(redacted("postgres://db/kommun"), "postgres://db/kommun");
-        assert!(is_url("postgresql://x/y") && !is_url("loggkoll.db"));
+        assert_eq!(
+            redacted("postgres://u:pa/ss@h/db?sslmode=disable"),
+            "postgres://u:***@h/db?sslmode=disable"
+        );
+        assert_eq!(
+            redacted("postgres://h/db?user=u&password=hemligt"),
+            "postgres://h/db?user=u&password=***"
+        );
+        assert!(is_url("postgresql://x/y") && is_url("POSTGRES://x/y") && !is_url("loggkoll.db"));
+        assert!(is_key_value("host=db dbname=kommun") && !is_key_value("kommun.db"));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 /// Every routine version ever run.
 pub fn version_hashes(conn: &Db) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare("SELECT hash FROM routine_versions ORDER BY hash")?;
+    let mut stmt = conn.prepare_cached("SELECT hash FROM routine_versions ORDER BY hash")?;
     let rows = stmt.query_map((), |r| r.get(0))?;
     rows.collect::<Result<_>>()
 }
@@ -39,7 +39,7 @@ pub fn closed_cases(conn: &Db, hash: &str, cutoff: DateTime<Utc>) -> Result<Vec<
 
 /// Rounds that still have members: (round, routine, version hash, occurrence), oldest first.
 pub fn rounds_with_members(conn: &Db) -> Result<Vec<(i64, String, String, String)>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT r.id, r.routine_id, r.routine_hash, r.occurrence FROM rounds r
          WHERE EXISTS (SELECT 1 FROM round_members m WHERE m.round_id = r.id)
          ORDER BY r.occurrence",

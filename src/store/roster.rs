@@ -88,7 +88,7 @@ pub fn replace(
             "SELECT h.{key}, h.record FROM {table} h
              WHERE h.import_id = (SELECT MAX(import_id) FROM {table} WHERE {key} = h.{key})"
         );
-        let mut stmt = conn.prepare(&sql)?;
+        let mut stmt = conn.prepare_cached(&sql)?;
         let rows = stmt.query_map((), |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?)))?;
         rows.collect::<Result<_>>()
     };

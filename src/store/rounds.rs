@@ -173,7 +173,7 @@ const ROUND_COLUMNS: &str =
     "id, routine_id, routine_hash, occurrence, created_at, seed, population, drawn, log_horizon";
 
 pub fn list(conn: &Db, routine: Option<&str>) -> Result<Vec<RoundRow>> {
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT {ROUND_COLUMNS} FROM rounds WHERE (routine_id = ?1 OR ?1 IS NULL) ORDER BY occurrence, id"
     ))?;
     let rows = stmt.query_map([routine], round_row)?;
@@ -181,7 +181,7 @@ pub fn list(conn: &Db, routine: Option<&str>) -> Result<Vec<RoundRow>> {
 }
 
 pub fn get(conn: &Db, id: i64) -> Result<Option<RoundRow>> {
-    conn.prepare(&format!("SELECT {ROUND_COLUMNS} FROM rounds WHERE id = ?1"))?
+    conn.prepare_cached(&format!("SELECT {ROUND_COLUMNS} FROM rounds WHERE id = ?1"))?
         .query_row([id], round_row)
         .optional()
 }
@@ -198,7 +198,7 @@ pub struct MemberRow {
 }
 
 pub fn members(conn: &Db, round_id: i64) -> Result<Vec<MemberRow>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT person_id, unit_id, account, units, drawn, other_accounts FROM round_members
          WHERE round_id = ?1 ORDER BY person_id",
     )?;
@@ -223,7 +223,7 @@ pub type StoredWindow = (Option<String>, Option<String>);
 
 /// The windows of a round's cases, by reviewed user.
 pub fn case_windows(conn: &Db, round_id: i64) -> Result<HashMap<String, StoredWindow>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT subject_person_id, window_start, window_end FROM cases
          WHERE round_id = ?1 AND subject_person_id IS NOT NULL",
     )?;

@@ -26,8 +26,9 @@ pub enum Count {
 
 /// Closed cases by result.
 pub fn results(conn: &Db) -> Result<Vec<(String, i64)>> {
-    let mut stmt = conn
-        .prepare("SELECT result, COUNT(*) FROM cases WHERE result IS NOT NULL GROUP BY result")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT result, COUNT(*) FROM cases WHERE result IS NOT NULL GROUP BY result",
+    )?;
     let rows = stmt.query_map((), |r| Ok((r.get(0)?, r.get(1)?)))?;
     rows.collect::<Result<_>>()
 }
@@ -40,7 +41,7 @@ pub fn membership(
     start: &str,
     end: &str,
 ) -> Result<Vec<(String, i64, bool)>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT m.person_id, COUNT(*), MAX(CASE WHEN m.drawn IS NOT NULL THEN 1 ELSE 0 END) FROM round_members m
          JOIN rounds r ON r.id = m.round_id
          WHERE r.routine_id = ?1 AND r.occurrence >= ?2 AND r.occurrence < ?3
@@ -63,7 +64,7 @@ pub fn rounds_between(conn: &Db, routine: &str, start: &str, end: &str) -> Resul
 
 /// Everyone ever drawn in `routine`'s rounds.
 pub fn drawn_people(conn: &Db, routine: &str) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT DISTINCT m.person_id FROM round_members m JOIN rounds r ON r.id = m.round_id
          WHERE r.routine_id = ?1 AND m.drawn IS NOT NULL",
     )?;

@@ -102,7 +102,7 @@ pub fn remove_user(conn: &Db, name: &str) -> Result<bool> {
 }
 
 pub fn users(conn: &Db) -> Result<Vec<UserRow>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT name, created_at, password_changed_at, last_login_at, role FROM web_users
          ORDER BY name",
     )?;

@@ -196,11 +196,10 @@ pub async fn change(
                     }
                     _ => format!("Kontot {target} är borttaget."),
                 })),
-                Err(e) if e.is_bad_input() => Ok(Err(match what {
-                    accounts::Change::Add { .. } => format!("Det finns redan ett konto {target}."),
-                    _ => format!("Det finns inget konto {target}."),
-                })),
-                Err(e) => Err(e),
+                Err(e) => match e.refusal {
+                    Some(refusal) => Ok(Err(refusal.sv())),
+                    None => Err(e),
+                },
             }
         })
         .await;

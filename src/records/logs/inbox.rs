@@ -168,7 +168,24 @@ fn file_away(
 
 /// Imports every complete file in `dir` (see the module documentation). `notify` is called
 /// with the name of each refused file, in the transaction that records it, to queue the email.
+///
+/// One process at a time takes the inbox on a database ([`Store::try_lock`]): another's `serve`
+/// or `tick` leaves it to the one at it.
 pub fn run(
+    store: &mut Store,
+    dir: &Path,
+    opts: &ImportOptions,
+    settle: Duration,
+    notify: &dyn Fn(&crate::store::Tx, &str, &str) -> Result<()>,
+) -> Result<InboxReport> {
+    Ok(store
+        .locked(crate::store::Job::Inbox, |store| {
+            run_locked(store, dir, opts, settle, notify)
+        })?
+        .unwrap_or_default())
+}
+
+fn run_locked(
     store: &mut Store,
     dir: &Path,
     opts: &ImportOptions,
