@@ -12,6 +12,7 @@ pub mod engine;
 pub mod error;
 pub mod evidence;
 pub mod links;
+pub mod mails;
 pub mod names;
 pub mod notify;
 pub mod personnummer;

@@ -68,51 +68,20 @@ impl Purpose {
         }
     }
 
-    /// The variables a template of this purpose may use, with sample values for `check`.
+    /// The variables a template of this purpose may use, with sample values for `check`: an
+    /// email's are its struct's (`mails::sample`), so they are what the email carries.
     pub fn sample(self) -> Value {
-        let mail = json!({
-            "routine": "Systematisk logguppföljning i Treserva",
-            "routine_id": "treserva-sampling",
-            "kind": "systematisk stickprovskontroll", "kind_phrase": "en systematisk stickprovskontroll",
-            "case_id": "TRE-2027-0042",
-            "step": "Granska loggen",
-            "unit": "Hemtjänst Norr",
-            "recipient": "Anna Andersson",
-            "deadline": "fredag 15 januari 2027",
-            "link": "https://loggkoll.example.se/t/abc123",
-            "subject_user": "",
-        });
+        if let Some(mail) = crate::mails::sample(self) {
+            return mail;
+        }
         let mut value = match self {
-            Purpose::Task => mail,
-            Purpose::Reminder => extend(mail, json!({"when": "före", "days_left": 2})),
-            Purpose::Escalation => {
-                extend(mail, json!({"assignee": "Bertil Berg", "days_overdue": 3}))
-            }
-            Purpose::Inform => extend(mail, json!({"result": ""})),
-            Purpose::SummaryMail => json!({
-                "routine": "Systematisk logguppföljning i Treserva",
-                "routine_id": "treserva-sampling",
-                "year": 2027,
-                "recipient": "Sara Svensson",
-                "link": "https://loggkoll.example.se/overview",
-                "conclusions": sample_conclusions(),
-            }),
-            Purpose::Digest => json!({
-                "recipient": "Anna Andersson",
-                "date": "måndag 18 januari 2027",
-                "count": 1,
-                "tasks": [{"case_id": "TRE-2027-0042", "routine": "Systematisk logguppföljning i Treserva",
-                    "step": "Granska loggen", "unit": "Hemtjänst Norr", "deadline": "fredag 29 januari 2027",
-                    "link": "https://loggkoll.example.se/t/abc123", "reminder": false}],
-            }),
-            Purpose::InboxFailed => json!({
-                "recipient": "Karin Kvist",
-                "file": "treserva-2027-01.csv",
-                "error_file": "treserva-2027-01.csv.error.txt",
-                "folder": "/srv/loggkoll/inkorg/failed",
-                "organisation": "Exempel kommun",
-                "link": "https://loggkoll.example.se/overview/logs",
-            }),
+            Purpose::Task
+            | Purpose::Reminder
+            | Purpose::Escalation
+            | Purpose::Inform
+            | Purpose::SummaryMail
+            | Purpose::Digest
+            | Purpose::InboxFailed => json!({}),
             Purpose::Protocol => json!({
                 "case": {
                     "id": "TRE-2027-0042", "routine": "Systematisk logguppföljning i Treserva",
@@ -221,7 +190,7 @@ impl Purpose {
 }
 
 /// The summary's conclusions as `records::annual::conclusions` gives them.
-fn sample_conclusions() -> Value {
+pub(crate) fn sample_conclusions() -> Value {
     json!({
         "lines": [
             {"text": "Systematisk logguppföljning i Treserva: målet (att alla användare granskas under året) nåddes inte. 38 av 40 användare granskades (95,0 %); 12 av 12 omgångar genomfördes.", "ok": false},
@@ -230,13 +199,6 @@ fn sample_conclusions() -> Value {
         ],
         "act": ["1 ärende är inte besvarat: följ upp med dem som har det (översiktens Ärenden och Försenade)."],
     })
-}
-
-fn extend(mut base: Value, more: Value) -> Value {
-    if let (Value::Object(a), Value::Object(b)) = (&mut base, more) {
-        a.extend(b);
-    }
-    base
 }
 
 /// A rendered email.

@@ -58,18 +58,18 @@ fn an_installation_moves_whole_and_works_on() {
     let source = work.join("loggkoll.db");
     let target = backend::location(&dir, "moved");
 
-    let moved = loggkoll(
-        &work,
-        &none,
-        &[
-            "migrate",
-            "--from",
-            source.to_str().expect("a UTF-8 path"),
-            "--to",
-            target.to_str().expect("a UTF-8 location"),
-            "--json",
-        ],
+    let (from, to) = (
+        source.to_str().expect("a UTF-8 path"),
+        target.to_str().expect("a UTF-8 location"),
     );
+    let migrate = || {
+        loggkoll(
+            &work,
+            &none,
+            &["migrate", "--from", from, "--to", to, "--json"],
+        )
+    };
+    let moved = migrate();
     assert_eq!(moved.code, 0, "{}", moved.stderr);
     let report: serde_json::Value = serde_json::from_str(&moved.stdout).expect("JSON");
     let cases = report["tables"]
@@ -144,17 +144,7 @@ fn an_installation_moves_whole_and_works_on() {
 
     // A second move into the now full target is refused, and changes nothing.
     let before = ok(&work, &target, &["outbox", "list", "--json"]);
-    let again = loggkoll(
-        &work,
-        &none,
-        &[
-            "migrate",
-            "--from",
-            source.to_str().expect("a UTF-8 path"),
-            "--to",
-            target.to_str().expect("a UTF-8 location"),
-        ],
-    );
+    let again = migrate();
     assert_eq!(again.code, 2, "{}", again.stderr);
     assert!(
         again.stderr.contains("already holds data"),

@@ -14,7 +14,6 @@ use crate::store::Db;
 use crate::store::audit::{self, Event};
 use crate::store::cases::{self as db, NewCase, NewTask, TaskRow};
 use crate::store::ts;
-use crate::templates::Purpose;
 use crate::{Error, Result};
 use chrono::{DateTime, Datelike, Utc};
 use serde_json::json;
@@ -128,7 +127,7 @@ pub fn enter(
                     conn,
                     ctx,
                     &Notice {
-                        purpose: Purpose::Task,
+                        mail: crate::mails::StepMail::Task {},
                         routine,
                         state,
                         case,
@@ -136,7 +135,6 @@ pub fn enter(
                         recipient: person,
                         due: Some(due),
                         generation: 0,
-                        extra: json!({}),
                     },
                     now,
                 )?;
@@ -175,7 +173,9 @@ pub fn enter(
                 conn,
                 ctx,
                 &Notice {
-                    purpose: Purpose::Inform,
+                    mail: crate::mails::StepMail::Inform {
+                        result: state.result.map(|r| r.title_sv()).unwrap_or("").to_string(),
+                    },
                     routine,
                     state,
                     case,
@@ -184,7 +184,6 @@ pub fn enter(
                     due: None,
                     // Read-only: a link for information is never replaced.
                     generation: 0,
-                    extra: json!({"result": state.result.map(|r| r.title_sv()).unwrap_or("")}),
                 },
                 now,
             )?;

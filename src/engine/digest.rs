@@ -5,9 +5,10 @@
 
 use super::Engine;
 use crate::Result;
+use crate::mails::{Common, Digest, DigestTask};
 use crate::store::outbox::{self, NewMessage};
 use chrono::{DateTime, Timelike, Utc};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// The local hour from which the day's digests go out.
 pub const DIGEST_HOUR: u32 = 7;
@@ -28,29 +29,36 @@ impl Engine {
             }
             let held = outbox::held(&tx, &recipient)?;
             let Some(first) = held.first() else { continue };
-            let tasks: Vec<Value> = held
+            let tasks: Vec<DigestTask> = held
                 .iter()
                 .map(|m| {
                     let c: Value = serde_json::from_str(&m.context).unwrap_or(Value::Null);
-                    json!({
-                        "case_id": c["case_id"], "routine": c["routine"], "step": c["step"],
-                        "unit": c["unit"], "deadline": c["deadline"], "link": c["link"],
-                        "reminder": m.purpose == "reminder",
-                    })
+                    let text = |key: &str| c[key].as_str().unwrap_or_default().to_string();
+                    DigestTask {
+                        case_id: text("case_id"),
+                        routine: text("routine"),
+                        step: text("step"),
+                        unit: text("unit"),
+                        deadline: text("deadline"),
+                        link: text("link"),
+                        reminder: m.purpose == "reminder",
+                    }
                 })
                 .collect();
             let recipient_name = serde_json::from_str::<Value>(&first.context)
                 .ok()
                 .and_then(|c| c["recipient"].as_str().map(str::to_string))
                 .unwrap_or_default();
-            let context = json!({
-                "recipient": recipient_name,
-                "date": crate::sv::date(local.date_naive()),
-                "count": tasks.len(),
-                "tasks": tasks,
-                "base_url": self.config.base_url,
-                "contact": self.config.contact,
-            });
+            let values = Digest {
+                recipient: recipient_name,
+                date: crate::sv::date(local.date_naive()),
+                count: tasks.len(),
+                tasks,
+                common: Common {
+                    base_url: self.config.base_url.clone(),
+                    contact: self.config.contact.clone(),
+                },
+            };
             let id = outbox::insert(
                 &tx,
                 &NewMessage {
@@ -60,7 +68,7 @@ impl Engine {
                     recipient_id: Some(&recipient),
                     to_addr: &first.to,
                     template: "digest",
-                    context: &context.to_string(),
+                    context: &crate::mails::context(&values)?,
                     due_date: None,
                     held: false,
                 },

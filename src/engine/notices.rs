@@ -7,6 +7,7 @@
 use super::Ctx;
 use super::deadline;
 use crate::links::{self, Claims};
+use crate::mails::{Common, Step, StepMail};
 use crate::routine::Routine;
 use crate::routine::model::State;
 use crate::store::Db;
@@ -15,7 +16,6 @@ use crate::store::roster::PersonInfo;
 use crate::templates::Purpose;
 use crate::{Error, Result};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use serde_json::{Value, json};
 
 /// The case facts a notice may use.
 pub struct CaseFacts<'a> {
@@ -25,7 +25,8 @@ pub struct CaseFacts<'a> {
 }
 
 pub struct Notice<'a> {
-    pub purpose: Purpose,
+    /// Which email, with what it adds to a step's values.
+    pub mail: StepMail,
     pub routine: &'a Routine,
     pub state: &'a State,
     pub case: &'a CaseFacts<'a>,
@@ -35,8 +36,6 @@ pub struct Notice<'a> {
     pub due: Option<NaiveDate>,
     /// The step's link generation (`links::Claims::generation`): 0 for a step just entered.
     pub generation: u32,
-    /// Purpose-specific variables (`when`, `days_left`, `assignee`, …).
-    pub extra: Value,
 }
 
 /// The signed link for `task` and `person`, valid until the configured days after `due` (or
@@ -95,7 +94,7 @@ pub fn queue_step(
         conn,
         ctx,
         &Notice {
-            purpose: Purpose::Task,
+            mail: StepMail::Task {},
             routine,
             state,
             case: &facts,
@@ -103,7 +102,6 @@ pub fn queue_step(
             recipient,
             due: Some(task.due_date),
             generation,
-            extra: json!({}),
         },
         now,
     )
@@ -112,6 +110,7 @@ pub fn queue_step(
 /// Writes `notice` to the outbox: the template and the values to render it with.
 pub fn queue(conn: &Db, ctx: &Ctx, notice: &Notice, now: DateTime<Utc>) -> Result<i64> {
     let routine = notice.routine;
+    let purpose = notice.mail.purpose();
     let link = match notice.task_id {
         // A notice "för kännedom" opens the step read-only, whoever follows it.
         Some(task) => link(
@@ -120,7 +119,7 @@ pub fn queue(conn: &Db, ctx: &Ctx, notice: &Notice, now: DateTime<Utc>) -> Resul
             task,
             &notice.recipient.id,
             notice.due,
-            notice.purpose == Purpose::Inform,
+            purpose == Purpose::Inform,
             notice.generation,
             now,
         ),
@@ -137,28 +136,29 @@ pub fn queue(conn: &Db, ctx: &Ctx, notice: &Notice, now: DateTime<Utc>) -> Resul
             .unwrap_or_default(),
         _ => String::new(),
     };
-    let mut context = json!({
-        "routine": routine.title,
-        "routine_id": routine.id,
-        "kind": routine.kind.title_sv(),
-        "kind_phrase": routine.kind.phrase_sv(),
-        "case_id": notice.case.id,
-        "step": notice.state.title,
-        "unit": ctx.org.unit_name(notice.case.unit_id),
-        "recipient": notice.recipient.name,
-        "deadline": notice.due.map(crate::sv::date).unwrap_or_default(),
-        "link": link,
-        "subject_user": subject_user,
-        "base_url": ctx.config.base_url,
-        "contact": ctx.config.contact_for(&ctx.org.lineage(notice.case.unit_id)),
-    });
-    if let (Value::Object(map), Value::Object(extra)) = (&mut context, &notice.extra) {
-        for (k, v) in extra {
-            map.insert(k.clone(), v.clone());
-        }
-    }
+    let values = Step {
+        routine: routine.title.clone(),
+        routine_id: routine.id.clone(),
+        kind: routine.kind.title_sv().to_string(),
+        kind_phrase: routine.kind.phrase_sv().to_string(),
+        case_id: notice.case.id.to_string(),
+        step: notice.state.title.clone(),
+        unit: ctx.org.unit_name(notice.case.unit_id).to_string(),
+        recipient: notice.recipient.name.clone(),
+        deadline: notice.due.map(crate::sv::date).unwrap_or_default(),
+        link,
+        subject_user,
+        common: Common {
+            base_url: ctx.config.base_url.clone(),
+            contact: ctx
+                .config
+                .contact_for(&ctx.org.lineage(notice.case.unit_id))
+                .cloned(),
+        },
+        extra: notice.mail.clone(),
+    };
     let names = &notice.state.templates;
-    let name = match notice.purpose {
+    let name = match purpose {
         Purpose::Task => &names.task,
         Purpose::Reminder => &names.reminder,
         Purpose::Escalation => &names.escalation,
@@ -172,12 +172,12 @@ pub fn queue(conn: &Db, ctx: &Ctx, notice: &Notice, now: DateTime<Utc>) -> Resul
         }
     };
     let to = crate::notify::message::mailbox_text(&notice.recipient.name, &notice.recipient.email);
-    let context = context.to_string();
+    let context = crate::mails::context(&values)?;
     let due = notice.due.map(crate::store::date);
     outbox::insert(
         conn,
         &NewMessage {
-            purpose: notice.purpose.key(),
+            purpose: purpose.key(),
             case_id: Some(notice.case.id),
             task_id: notice.task_id,
             recipient_id: Some(&notice.recipient.id),
@@ -185,8 +185,7 @@ pub fn queue(conn: &Db, ctx: &Ctx, notice: &Notice, now: DateTime<Utc>) -> Resul
             template: name,
             context: &context,
             due_date: due.as_deref(),
-            held: ctx.config.mail.digest
-                && matches!(notice.purpose, Purpose::Task | Purpose::Reminder),
+            held: ctx.config.mail.digest && matches!(purpose, Purpose::Task | Purpose::Reminder),
         },
         now,
     )

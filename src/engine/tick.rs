@@ -163,16 +163,18 @@ impl Engine {
             let Some(contact) = &contact else {
                 return Ok(());
             };
-            let context = serde_json::json!({
-                "recipient": contact.name,
-                "file": file,
-                "error_file": error_file,
-                "folder": folder,
-                "organisation": organisation,
-                "link": link,
-                "base_url": base_url,
-                "contact": contact,
-            });
+            let context = crate::mails::context(&crate::mails::InboxFailed {
+                recipient: contact.name.clone(),
+                file: file.to_string(),
+                error_file: error_file.to_string(),
+                folder: folder.clone(),
+                organisation: organisation.clone(),
+                link: link.clone(),
+                common: crate::mails::Common {
+                    base_url: base_url.clone(),
+                    contact: Some(contact.clone()),
+                },
+            })?;
             let to = crate::notify::message::mailbox_text(&contact.name, &contact.email);
             crate::store::outbox::insert(
                 tx,
@@ -183,7 +185,7 @@ impl Engine {
                     recipient_id: None,
                     to_addr: &to,
                     template: "inbox_failed",
-                    context: &context.to_string(),
+                    context: &context,
                     due_date: None,
                     held: false,
                 },

@@ -6,11 +6,11 @@ use super::Ctx;
 use super::deadline;
 use super::notices::{self, CaseFacts, Notice};
 use crate::Result;
+use crate::mails::StepMail;
 use crate::roster::Role;
 use crate::store::Db;
 use crate::store::audit::{self, Event};
 use crate::store::cases::{self as db, DueTimer};
-use crate::templates::Purpose;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
@@ -86,7 +86,10 @@ pub fn fire(
                 conn,
                 ctx,
                 &Notice {
-                    purpose: Purpose::Reminder,
+                    mail: StepMail::Reminder {
+                        when: when.to_string(),
+                        days_left: days_left.max(0),
+                    },
                     routine,
                     state,
                     case: &facts,
@@ -94,7 +97,6 @@ pub fn fire(
                     recipient: person,
                     due: Some(task.due_date),
                     generation: task.link_generation,
-                    extra: json!({"when": when, "days_left": days_left.max(0)}),
                 },
                 now,
             )?;
@@ -157,7 +159,10 @@ pub fn fire(
                 conn,
                 ctx,
                 &Notice {
-                    purpose: Purpose::Escalation,
+                    mail: StepMail::Escalation {
+                        assignee: assignee.clone(),
+                        days_overdue: (today - task.due_date).num_days().max(0),
+                    },
                     routine,
                     state,
                     case: &facts,
@@ -165,7 +170,6 @@ pub fn fire(
                     recipient: person,
                     due: Some(task.due_date),
                     generation: task.link_generation,
-                    extra: json!({"assignee": assignee, "days_overdue": (today - task.due_date).num_days().max(0)}),
                 },
                 now,
             )?;

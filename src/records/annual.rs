@@ -621,23 +621,25 @@ fn send(engine: &mut Engine, index: usize, year: i32, now: DateTime<Utc>) -> Res
     let base_url = engine.config.base_url.clone();
     // The conclusions go in the body too: the SAS reads them without opening the attachment.
     let concluded = conclusions(&rendered.sections);
-    let contact = serde_json::to_value(engine.config.contact_for(&[])).unwrap_or(Value::Null);
+    let contact = engine.config.contact_for(&[]).cloned();
     let tx = engine.store.write()?;
     if !rdb::claim_summary(&tx, &routine.id, year, recipients.len(), now)? {
         return Ok(false);
     }
     for person in &recipients {
-        let context = json!({
-            "routine": routine.title,
-            "routine_id": routine.id,
-            "year": year,
-            "recipient": person.name,
-            "link": base_url,
-            "base_url": base_url,
-            "conclusions": concluded,
-            // Whom to ask, as every email names them (null when none is configured).
-            "contact": contact,
-        });
+        let context = crate::mails::context(&crate::mails::Summary {
+            routine: routine.title.clone(),
+            routine_id: routine.id.clone(),
+            year,
+            recipient: person.name.clone(),
+            link: base_url.clone(),
+            conclusions: concluded.clone(),
+            // Whom to ask, as every email names them (none when none is configured).
+            common: crate::mails::Common {
+                base_url: base_url.clone(),
+                contact: contact.clone(),
+            },
+        })?;
         let to = crate::notify::message::mailbox_text(&person.name, &person.email);
         let id = outbox::insert(
             &tx,
@@ -648,7 +650,7 @@ fn send(engine: &mut Engine, index: usize, year: i32, now: DateTime<Utc>) -> Res
                 recipient_id: Some(&person.id),
                 to_addr: &to,
                 template: &routine.templates.summary_mail,
-                context: &context.to_string(),
+                context: &context,
                 due_date: None,
                 held: false,
             },
