@@ -753,8 +753,9 @@ impl<'db> Inspect<'db> {
     pub fn columns(&self, table: &str) -> Result<Vec<String>> {
         if self.db.is_postgres() {
             self.column(
-                "SELECT column_name::text FROM information_schema.columns
-                 WHERE table_schema = current_schema() AND table_name = ?1 ORDER BY ordinal_position",
+                "SELECT attname::text FROM pg_attribute
+                 WHERE attrelid = to_regclass(?1) AND attnum > 0 AND NOT attisdropped
+                 ORDER BY attnum",
                 [table],
             )
         } else {
