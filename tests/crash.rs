@@ -28,6 +28,7 @@
 mod backend;
 mod support;
 
+use backend::sql;
 use loggkoll::store::Db;
 use loggkoll::store::db::Owned;
 use rand::{RngExt, SeedableRng};
@@ -588,18 +589,6 @@ impl Workspace {
         {
             sql(admin, &format!("DROP DATABASE IF EXISTS {name}"));
         }
-    }
-}
-
-/// Runs `statements` on the test PostgreSQL server, one at a time (`CREATE DATABASE` runs
-/// outside a transaction).
-fn sql(admin: &str, statements: &str) {
-    let mut client = postgres::Client::connect(admin, postgres::NoTls)
-        .unwrap_or_else(|e| panic!("the test PostgreSQL `{admin}`: {e}"));
-    for statement in statements.split(';') {
-        client
-            .batch_execute(statement)
-            .unwrap_or_else(|e| panic!("{statement}: {e:?}"));
     }
 }
 

@@ -661,11 +661,10 @@ fn a_year_of_records_then_the_purge() {
             .unwrap_or_else(|| panic!("no column {name}"))
     };
     let (year, routine, unit) = (column("år"), column("rutin"), column("enhet"));
-    let mut totals: Vec<Vec<&str>> = lines
+    let totals: Vec<Vec<&str>> = lines
         .map(|l| l.split(';').collect::<Vec<_>>())
         .filter(|r| r[year] == "2027" && r[unit] == "Totalt")
         .collect();
-    totals.sort();
     let number = |row: &[&str], name: &str| -> i64 { row[column(name)].parse().unwrap_or(0) };
     let own = totals
         .iter()

@@ -661,12 +661,6 @@ impl Tx<'_> {
         self.db.in_tx.set(false);
         committed
     }
-
-    pub fn rollback(mut self) -> Result<()> {
-        self.open = false;
-        self.db.in_tx.set(false);
-        self.db.execute_batch("ROLLBACK")
-    }
 }
 
 impl Drop for Tx<'_> {

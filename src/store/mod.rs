@@ -250,8 +250,10 @@ impl Store {
     fn migrate_postgres(&mut self) -> Result<()> {
         // Most opens find the schema current: that is read without the write lock, so that a
         // page's connection never queues behind a long import.
-        if pg_version(&self.db)?.is_some_and(|v| v >= migrations::MIGRATIONS.len() as i64) {
-            return self.refuse_newer(pg_version(&self.db)?.unwrap_or(0));
+        if let Some(v) = pg_version(&self.db)?
+            && v >= migrations::MIGRATIONS.len() as i64
+        {
+            return self.refuse_newer(v);
         }
         let tx = self.db.begin(true)?;
         tx.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")?;

@@ -14,6 +14,18 @@ pub fn postgres() -> Option<String> {
         .filter(|url| !url.is_empty())
 }
 
+/// Runs `statements` on the test PostgreSQL server at `admin`, one at a time (`CREATE
+/// DATABASE` runs outside a transaction).
+pub fn sql(admin: &str, statements: &str) {
+    let mut client = postgres::Client::connect(admin, postgres::NoTls)
+        .unwrap_or_else(|e| panic!("the test PostgreSQL `{admin}`: {e}"));
+    for statement in statements.split(';') {
+        client
+            .batch_execute(statement)
+            .unwrap_or_else(|e| panic!("{statement}: {e:?}"));
+    }
+}
+
 /// A new, empty database for a test: `dir/NAME.db`, or a fresh schema on the test PostgreSQL.
 pub fn location(dir: &Path, name: &str) -> PathBuf {
     let Some(url) = postgres() else {
@@ -42,13 +54,9 @@ pub fn location(dir: &Path, name: &str) -> PathBuf {
         url.clone(),
         format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"),
     );
-    std::thread::spawn(move || {
-        let mut client = postgres::Client::connect(&admin, postgres::NoTls)
-            .unwrap_or_else(|e| panic!("the test PostgreSQL `{admin}`: {e}"));
-        client.batch_execute(&sql).expect("a schema for the test");
-    })
-    .join()
-    .expect("the test schema");
+    std::thread::spawn(move || self::sql(&admin, &sql))
+        .join()
+        .expect("the test schema");
     let sep = if url.contains('?') { '&' } else { '?' };
     PathBuf::from(format!("{url}{sep}options=-csearch_path%3D{schema}"))
 }
