@@ -74,6 +74,7 @@ fn engine_with_log(dir: &Path, name: &str, csv: &Path, now: DateTime<Utc>) -> (E
             period: None,
             format: None,
             formats: &[],
+            max_value: loggkoll::records::logs::MAX_VALUE,
         },
     )
     .expect("import");

@@ -72,6 +72,7 @@ fn ours(
             period: None,
             format,
             formats: &[],
+            max_value: loggkoll::records::logs::MAX_VALUE,
         },
     )
     .expect("import");

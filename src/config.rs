@@ -35,6 +35,12 @@ pub struct Config {
     pub unit_contacts: std::collections::BTreeMap<String, Contact>,
     /// The folder `serve` and every `tick` import access-log exports from (`[logs] inbox`).
     pub logs_inbox: Option<std::path::PathBuf>,
+    /// How long an inbox file's size and modification time must stand still before it is taken
+    /// (`[logs] inbox_quiet`, default two minutes).
+    pub logs_inbox_quiet: std::time::Duration,
+    /// The longest value an import reads: a CSV line, a cell, an XML node (`[logs] max_value`,
+    /// bytes, default 1 MB).
+    pub logs_max_value: usize,
 }
 
 /// A contact person.
@@ -90,6 +96,8 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             roster_max_removal_percent: 50,
             logs_inbox: None,
+            logs_inbox_quiet: std::time::Duration::from_secs(120),
+            logs_max_value: crate::records::logs::MAX_VALUE,
             contact: None,
             unit_contacts: std::collections::BTreeMap::new(),
         }
@@ -115,6 +123,8 @@ struct File {
 #[serde(deny_unknown_fields)]
 struct LogsFile {
     inbox: Option<String>,
+    inbox_quiet: Option<String>,
+    max_value: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -196,6 +206,22 @@ impl Config {
             .or(logs.inbox)
             .filter(|v| !v.trim().is_empty())
             .map(std::path::PathBuf::from);
+        if let Some(v) = env("LOGGKOLL_LOGS_INBOX_QUIET").or(logs.inbox_quiet) {
+            config.logs_inbox_quiet = parse_seconds(&v).ok_or_else(|| {
+                Error::bad_input(format!(
+                    "logs.inbox_quiet `{v}`: expected seconds or minutes, e.g. `120s` or `2m`"
+                ))
+            })?;
+        }
+        if let Some(v) = env("LOGGKOLL_LOGS_MAX_VALUE").or(logs.max_value) {
+            config.logs_max_value = parse_bytes(&v)
+                .filter(|n| (1024..=(256 << 20)).contains(n))
+                .ok_or_else(|| {
+                    Error::bad_input(format!(
+                        "logs.max_value `{v}`: expected a size from 1 kB to 256 MB, e.g. `1MB` or `65536`"
+                    ))
+                })?;
+        }
         let contact = parsed.contact.unwrap_or_default();
         let org_contact = Contact {
             name: env("LOGGKOLL_CONTACT_NAME")
@@ -307,6 +333,38 @@ impl Config {
                 .collect::<Result<_>>()?;
         }
         Ok(config)
+    }
+}
+
+/// `120`, `120s`, `2m`, `2min` as a duration.
+fn parse_seconds(text: &str) -> Option<std::time::Duration> {
+    let t = text.trim().to_ascii_lowercase();
+    let (number, unit) = match t.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => (&t[..i], t[i..].trim()),
+        None => (t.as_str(), ""),
+    };
+    let n: u64 = number.parse().ok()?;
+    let seconds = match unit {
+        "" | "s" | "sec" | "seconds" => n,
+        "m" | "min" | "minutes" => n.checked_mul(60)?,
+        _ => return None,
+    };
+    Some(std::time::Duration::from_secs(seconds))
+}
+
+/// `65536`, `64kB`, `1MB` (binary units) as bytes.
+fn parse_bytes(text: &str) -> Option<usize> {
+    let t = text.trim().to_ascii_lowercase();
+    let (number, unit) = match t.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => (&t[..i], t[i..].trim()),
+        None => (t.as_str(), ""),
+    };
+    let n: usize = number.parse().ok()?;
+    match unit {
+        "" | "b" => Some(n),
+        "k" | "kb" | "kib" => n.checked_mul(1 << 10),
+        "m" | "mb" | "mib" => n.checked_mul(1 << 20),
+        _ => None,
     }
 }
 

@@ -354,7 +354,7 @@ impl<R: BufRead> Table<R> {
         loop {
             if !lexer
                 .next_record(&mut record)
-                .map_err(|err| read_error(&path, &err))?
+                .map_err(|err| read_error(&path, &lexer, &err))?
             {
                 let message = if lexer.utf16 {
                     "the file is UTF-16; save it as UTF-8 (in Excel: CSV UTF-8)".to_string()
@@ -448,6 +448,11 @@ impl<R: BufRead> Table<R> {
         &self.path
     }
 
+    /// Sets the longest record read (default [`MAX_RECORD`]).
+    pub fn set_max_record(&mut self, bytes: usize) {
+        self.lexer.max_record = bytes;
+    }
+
     /// The separator found in the header line: `b','` or `b';'`.
     pub fn separator(&self) -> u8 {
         self.lexer.separator.unwrap_or(b',')
@@ -528,6 +533,11 @@ impl<R: BufRead> Records<R> {
         &self.path
     }
 
+    /// Sets the longest record read (default [`MAX_RECORD`]).
+    pub fn set_max_record(&mut self, bytes: usize) {
+        self.lexer.max_record = bytes;
+    }
+
     /// Whether the input began with a UTF-16 byte-order mark (nothing is read from it).
     pub fn is_utf16(&self) -> bool {
         self.lexer.utf16
@@ -596,7 +606,7 @@ fn next_readable<R: BufRead>(
     loop {
         if !lexer
             .next_record(record)
-            .map_err(|err| read_error(path, &err))?
+            .map_err(|err| read_error(path, lexer, &err))?
         {
             return Ok(false);
         }
@@ -621,8 +631,18 @@ fn next_readable<R: BufRead>(
 
 const NOT_UTF8: &str = "not valid UTF-8 (save the file as UTF-8)";
 
-fn read_error(path: &str, err: &io::Error) -> Error {
-    Error::runtime(format!("{path}: {err}"))
+/// The default longest record (a line, or the lines of one quoted value): 1 MB.
+pub const MAX_RECORD: usize = 1 << 20;
+
+/// A failure to read: the file's own fault (a record too long) or the machine's.
+fn read_error<R>(path: &str, lexer: &Lexer<R>, err: &io::Error) -> Error {
+    match lexer.too_long {
+        Some(line) => Error::bad_input(format!(
+            "{path}:{line}: a line longer than {} bytes: not an export of records (the limit is `[logs] max_value`)",
+            lexer.max_record
+        )),
+        None => Error::runtime(format!("{path}: {err}")),
+    }
 }
 
 /// One row of a [`Table`], valid until the next is read.
@@ -744,6 +764,10 @@ struct Lexer<R> {
     separator: Option<u8>,
     /// The file starts with a UTF-16 byte-order mark; nothing is read from it.
     utf16: bool,
+    /// The longest record read, in bytes; a longer one stops the reading (in bounded memory).
+    max_record: usize,
+    /// The line of a record longer than `max_record`.
+    too_long: Option<u64>,
 }
 
 impl<R: BufRead> Lexer<R> {
@@ -754,13 +778,44 @@ impl<R: BufRead> Lexer<R> {
             raw: Vec::new(),
             separator: None,
             utf16: false,
+            max_record: MAX_RECORD,
+            too_long: None,
+        }
+    }
+
+    /// Appends the rest of the line (to `\n`) to `raw`, refusing to hold more than the
+    /// longest record; the bytes read.
+    fn read_until_newline(&mut self) -> io::Result<usize> {
+        let mut read = 0;
+        loop {
+            let buf = self.input.fill_buf()?;
+            if buf.is_empty() {
+                return Ok(read);
+            }
+            let (n, done) = match buf.iter().position(|b| *b == b'\n') {
+                Some(i) => (i + 1, true),
+                None => (buf.len(), false),
+            };
+            if self.raw.len() + n > self.max_record + 2 {
+                self.too_long = Some(self.line + 1);
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "a line longer than the limit",
+                ));
+            }
+            self.raw.extend_from_slice(&buf[..n]);
+            self.input.consume(n);
+            read += n;
+            if done {
+                return Ok(read);
+            }
         }
     }
 
     /// Reads the next physical line into `raw` without its line ending; false at the end.
     fn read_line(&mut self) -> io::Result<bool> {
         self.raw.clear();
-        if self.utf16 || self.input.read_until(b'\n', &mut self.raw)? == 0 {
+        if self.utf16 || self.read_until_newline()? == 0 {
             return Ok(false);
         }
         self.line += 1;
@@ -860,6 +915,13 @@ impl<R: BufRead> Lexer<R> {
             }
             // A line break inside quotes belongs to the value; the record goes on.
             record.text.push('\n');
+            if record.text.len() > self.max_record {
+                self.too_long = Some(record.line);
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "a record longer than the limit",
+                ));
+            }
             if !self.read_line()? {
                 record.text.pop();
                 record.unclosed = Some(record.len());

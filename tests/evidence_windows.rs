@@ -63,6 +63,7 @@ fn import(engine: &mut loggkoll::engine::Engine, path: &std::path::Path, from: &
             period: Some((local(from), local(to))),
             format: None,
             formats: &[],
+            max_value: loggkoll::records::logs::MAX_VALUE,
         },
     )
     .expect("import");

@@ -924,6 +924,7 @@ fn a_year_of_records_then_the_purge() {
         period: None,
         format: None,
         formats: &[],
+        max_value: loggkoll::records::logs::MAX_VALUE,
     };
     let summary = logs::import(&mut engine.store, &log, &opts).expect("import");
     assert_eq!(summary.imported, 6);

@@ -192,6 +192,7 @@ fn with_log(f: &Fixture) -> Case {
             period: Some((start - Duration::days(1), start + Duration::days(2))),
             format: None,
             formats: &[],
+            max_value: loggkoll::records::logs::MAX_VALUE,
         },
     )
     .expect("import");

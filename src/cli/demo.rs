@@ -202,6 +202,7 @@ pub fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
                 )),
                 format: None,
                 formats: &[],
+                max_value: crate::records::logs::MAX_VALUE,
             },
         )?;
     }

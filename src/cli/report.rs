@@ -105,6 +105,7 @@ pub fn logs_cmd(env: &Env, cmd: LogsCommand) -> Result<u8> {
             period,
             format: chosen.as_ref(),
             formats: &formats,
+            max_value: env.config.logs_max_value,
         },
     )?;
     let seconds = started.elapsed().as_secs_f64();

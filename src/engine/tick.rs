@@ -150,6 +150,7 @@ impl Engine {
             period: None,
             format: None,
             formats: &formats,
+            max_value: self.config.logs_max_value,
         };
         let contact = self.config.contact.clone().filter(|c| !c.email.is_empty());
         let link = format!(

@@ -286,6 +286,7 @@ fn import_log(engine: &mut Engine, file: &super::logs::LogFile, now: DateTime<Ut
             )),
             format: None,
             formats: &[],
+            max_value: crate::records::logs::MAX_VALUE,
         },
     )?;
     Ok(summary.imported)

@@ -24,6 +24,7 @@
 pub mod format;
 pub mod inbox;
 pub mod sources;
+pub mod xlsx;
 
 use crate::store::{self, Store, audit, logindex};
 use crate::tabular::{Column, Problem, Problems, Schema, Table, backticked, suggestion};
@@ -182,7 +183,13 @@ pub struct ImportOptions<'a> {
     pub format: Option<&'a LogFormat>,
     /// The formats of `formats/*.yaml`.
     pub formats: &'a [LogFormat],
+    /// The longest value read (a CSV line, a cell, an XML node; `[logs] max_value`): a longer
+    /// one refuses the file at its place, in bounded memory.
+    pub max_value: usize,
 }
+
+/// The default of [`ImportOptions::max_value`]: 1 MB.
+pub const MAX_VALUE: usize = 1 << 20;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SystemRows {
@@ -381,32 +388,26 @@ pub fn import(store: &mut Store, path: &Path, opts: &ImportOptions) -> Result<Im
     let format: Option<&LogFormat> = match opts.format {
         Some(f) => Some(f),
         None => match kind {
-            Some(FileKind::Xml) | Some(FileKind::Xlsx) => {
-                let kind = kind.unwrap_or(FileKind::Csv);
-                let mut fitting = opts.formats.iter().filter(|f| f.file == kind);
-                match (fitting.next(), fitting.next(), kind) {
-                    (Some(f), None, _) => Some(f),
-                    (Some(_), Some(_), FileKind::Xlsx) => Some(pick_xlsx(path, opts.formats)?),
-                    (Some(_), Some(_), _) => {
-                        let ids: Vec<&str> = opts
-                            .formats
-                            .iter()
-                            .filter(|f| f.file == kind)
-                            .map(|f| f.id.as_str())
-                            .collect();
+            Some(FileKind::Xml) => {
+                let input = BufReader::with_capacity(1 << 16, open()?);
+                match sources::sniff_xml(input, opts.formats, opts.max_value) {
+                    Ok(f) => Some(f),
+                    Err(message) if opts.formats.iter().any(|f| f.file == FileKind::Xml) => {
+                        return Err(Error::bad_input(format!("{name}: {message}")));
+                    }
+                    Err(_) => {
                         return Err(Error::usage(format!(
-                            "{name}: several {} formats fit ({}): give --format",
-                            kind.as_str(),
-                            backticked(&ids)
+                            "{name}: no format reads xml files: add one to formats/ or give --format PATH"
                         )));
                     }
-                    (None, _, FileKind::Xlsx) => None,
-                    (None, _, _) => {
-                        return Err(Error::usage(format!(
-                            "{name}: no format reads {} files: add one to formats/ or give --format PATH",
-                            kind.as_str()
-                        )));
-                    }
+                }
+            }
+            Some(FileKind::Xlsx) => {
+                let mut fitting = opts.formats.iter().filter(|f| f.file == FileKind::Xlsx);
+                match (fitting.next(), fitting.next()) {
+                    (Some(f), None) => Some(f),
+                    (Some(_), Some(_)) => Some(pick_xlsx(path, opts.formats, opts.max_value)?),
+                    (None, _) => None,
                 }
             }
             _ => {
@@ -440,8 +441,12 @@ pub fn import(store: &mut Store, path: &Path, opts: &ImportOptions) -> Result<Im
                 inner: open()?,
                 hash: &hash,
             };
-            let rows =
-                sources::XmlRows::new(&name, BufReader::with_capacity(1 << 18, hashing), format);
+            let rows = sources::XmlRows::new(
+                &name,
+                BufReader::with_capacity(1 << 18, hashing),
+                format,
+                opts.max_value,
+            );
             import_rows(
                 store,
                 &name,
@@ -463,10 +468,12 @@ pub fn import(store: &mut Store, path: &Path, opts: &ImportOptions) -> Result<Im
             let mut problems = Problems::new();
             let digest = || hash_of(&hash);
             if format.is_standard() {
-                let Some(table) = Table::from_reader(name.as_str(), input, &LOG, &mut problems)?
+                let Some(mut table) =
+                    Table::from_reader(name.as_str(), input, &LOG, &mut problems)?
                 else {
                     return Err(problems.into_error());
                 };
+                table.set_max_record(opts.max_value);
                 let rows = sources::StandardCsv { table };
                 return import_rows(
                     store,
@@ -479,7 +486,9 @@ pub fn import(store: &mut Store, path: &Path, opts: &ImportOptions) -> Result<Im
                     digest,
                 );
             }
-            let Some(rows) = sources::FormatCsv::new(&name, input, format, &mut problems)? else {
+            let Some(rows) =
+                sources::FormatCsv::new(&name, input, format, opts.max_value, &mut problems)?
+            else {
                 return Err(problems.into_error());
             };
             import_rows(
@@ -497,11 +506,11 @@ pub fn import(store: &mut Store, path: &Path, opts: &ImportOptions) -> Result<Im
 }
 
 /// The xlsx format whose columns the workbook's header has.
-fn pick_xlsx<'f>(path: &Path, formats: &'f [LogFormat]) -> Result<&'f LogFormat> {
+fn pick_xlsx<'f>(path: &Path, formats: &'f [LogFormat], limit: usize) -> Result<&'f LogFormat> {
     let name = path.display().to_string();
     for f in formats.iter().filter(|f| f.file == FileKind::Xlsx) {
         let mut problems = Problems::new();
-        if sources::XlsxRows::open(path, f, &mut problems)?.is_some() {
+        if sources::XlsxRows::open(path, f, limit, &mut problems)?.is_some() {
             return Ok(f);
         }
     }
@@ -533,7 +542,7 @@ fn import_xlsx(
     }
     let digest = hex::encode(hash.finalize());
     let mut problems = Problems::new();
-    let Some(rows) = sources::XlsxRows::open(path, format, &mut problems)? else {
+    let Some(rows) = sources::XlsxRows::open(path, format, opts.max_value, &mut problems)? else {
         return Err(problems.into_error());
     };
     import_rows(store, &name, rows, problems, opts, format, None, || digest)
@@ -554,9 +563,10 @@ pub fn import_reader<R: Read + Send>(
     };
     let (input, decoded_from) = sources::decoded(hashing, None)?;
     let table = Table::from_reader(name, input, &LOG, &mut problems)?;
-    let Some(table) = table else {
+    let Some(mut table) = table else {
         return Err(problems.into_error());
     };
+    table.set_max_record(opts.max_value);
     let standard = LogFormat::standard();
     import_rows(
         store,
