@@ -126,6 +126,12 @@ pub fn logs_cmd(env: &Env, cmd: LogsCommand) -> Result<u8> {
                 .map(|e| format!(", decoded from {e}"))
                 .unwrap_or_default()
         );
+        if summary.already > 0 {
+            eprintln!(
+                "  {} rows were stored already (the same log_id with the same content) and were not stored again",
+                summary.already
+            );
+        }
         if summary.expired > 0 {
             eprintln!(
                 "  {} rows were older than their system's retention and were not kept",

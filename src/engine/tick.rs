@@ -194,7 +194,8 @@ impl Engine {
             )?;
             Ok(())
         };
-        let result = logs::inbox::run(&mut self.store, &dir, &opts, logs::inbox::SETTLE, &notify);
+        let timing = logs::inbox::Timing::quiet(self.config.logs_inbox_quiet);
+        let result = logs::inbox::run(&mut self.store, &dir, &opts, timing, &notify);
         self.formats = formats;
         result
     }

@@ -18,10 +18,11 @@ pub const MIGRATIONS: &[&str] = &[
     V4_EVIDENCE,
     V5_OBLIGATIONS,
     V6_WORKSPACE,
+    V7_LOG_IDS,
 ];
 
 /// PostgreSQL's twins of the SQLite migrations after [`PG_SCHEMA_VERSION`], in order.
-pub const PG_MIGRATIONS: &[&str] = &[];
+pub const PG_MIGRATIONS: &[&str] = &[PG_V7_LOG_IDS];
 
 const V1: &str = r#"
 CREATE TABLE meta (
@@ -599,4 +600,26 @@ pub const V6_WORKSPACE: &str = r#"
 ALTER TABLE web_users ADD COLUMN role TEXT NOT NULL DEFAULT 'quality'
     CHECK (role IN ('admin', 'quality', 'reader'));
 ALTER TABLE tasks ADD COLUMN link_generation INTEGER NOT NULL DEFAULT 0;
+"#;
+
+/// Every stored access's `(system, log_id)`, by a 64-bit hash of the two ([`super::records::log_id_key`]),
+/// with its row and the line of the file it came from: an import refuses a `log_id` already
+/// stored with other content, and counts one stored with the same as already present. Filled
+/// for the rows already stored when it is made (their line unknown: 0). A key whose row was
+/// purged counts as free.
+pub const V7_LOG_IDS: &str = r#"
+CREATE TABLE log_ids (
+    key        INTEGER PRIMARY KEY,
+    access_row INTEGER NOT NULL,
+    line       INTEGER NOT NULL
+) STRICT;
+"#;
+
+/// PostgreSQL's twin of [`V7_LOG_IDS`].
+pub const PG_V7_LOG_IDS: &str = r#"
+CREATE TABLE log_ids (
+    key        BIGINT PRIMARY KEY,
+    access_row BIGINT NOT NULL,
+    line       BIGINT NOT NULL
+);
 "#;

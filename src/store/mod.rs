@@ -238,6 +238,9 @@ impl Store {
                      SELECT import_id, system, oldest, newest + 1 FROM log_batches",
                 )?;
             }
+            if *sql == migrations::V7_LOG_IDS {
+                records::fill_log_ids(&tx)?;
+            }
             tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
             tx.commit()?;
         }
@@ -272,6 +275,9 @@ impl Store {
             let v = migrations::PG_SCHEMA_VERSION + 1 + i as i64;
             if v > from {
                 tx.execute_batch(sql)?;
+                if *sql == migrations::PG_V7_LOG_IDS {
+                    records::fill_log_ids(&tx)?;
+                }
                 tx.execute("INSERT INTO schema_version (version) VALUES (?1)", [v])?;
             }
         }

@@ -495,6 +495,89 @@ pub fn mark_frozen(conn: &Db, routine_id: &str, year: i32, now: DateTime<Utc>) -
     Ok(())
 }
 
+/// The key of `(system, log_id)` in `log_ids`: FNV-1a over the system, a separator and the
+/// id (a collision is told apart by reading the row).
+pub fn log_id_key(system: &str, log_id: &str) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in system.bytes().chain([0x1f]).chain(log_id.bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h as i64
+}
+
+/// The row and line stored for a `log_id` key.
+pub fn log_id_row(conn: &Db, key: i64) -> Result<Option<(i64, i64)>> {
+    conn.prepare_cached("SELECT access_row, line FROM log_ids WHERE key = ?1")?
+        .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()
+}
+
+/// Stores (or moves, when its row was purged) a `log_id` key.
+pub fn put_log_id(conn: &Db, key: i64, row: i64, line: i64) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO log_ids (key, access_row, line) VALUES (?1, ?2, ?3)
+         ON CONFLICT (key) DO UPDATE SET access_row = excluded.access_row, line = excluded.line",
+    )?
+    .execute(params![key, row, line])?;
+    Ok(())
+}
+
+/// A stored access as the `log_id` check compares it: texts by their `log_strings` ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAccess {
+    pub import_id: i64,
+    pub file: String,
+    pub system: i64,
+    pub log_id: String,
+    /// `at`, user, access unit, client, client unit, action, resource type, purpose.
+    pub content: [i64; 8],
+}
+
+/// The access in row `row`, if it is still stored.
+pub fn stored_access(conn: &Db, row: i64) -> Result<Option<StoredAccess>> {
+    conn.prepare_cached(
+        "SELECT a.import_id, i.file, a.system, a.log_id, a.at, a.user_id, a.access_unit,
+                a.subject_id, a.subject_unit, a.action, a.resource_type, a.purpose
+         FROM access_log a JOIN log_imports i ON i.id = a.import_id WHERE a.id = ?1",
+    )?
+    .query_row([row], |r| {
+        Ok(StoredAccess {
+            import_id: r.get(0)?,
+            file: r.get(1)?,
+            system: r.get(2)?,
+            log_id: r.get(3)?,
+            content: [
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
+                r.get(9)?,
+                r.get(10)?,
+                r.get(11)?,
+            ],
+        })
+    })
+    .optional()
+}
+
+/// Fills `log_ids` from the rows already stored (made by the migration that adds it).
+pub fn fill_log_ids(conn: &Db) -> Result<()> {
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO log_ids (key, access_row, line) VALUES (?1, ?2, 0) ON CONFLICT (key) DO NOTHING",
+    )?;
+    conn.each_row(
+        "SELECT a.id, s.text, a.log_id FROM access_log a JOIN log_strings s ON s.id = a.system
+         ORDER BY a.id",
+        |r| {
+            let (id, system, log_id): (i64, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            insert.execute(params![log_id_key(&system, &log_id), id])?;
+            Ok(())
+        },
+    )
+}
+
 /// Starts an import of `file` at `now` (its digest and row count come at the end); its id.
 pub fn begin_import(conn: &Db, file: &str, now: DateTime<Utc>) -> Result<i64> {
     conn.prepare_cached(

@@ -211,6 +211,9 @@ pub struct ImportSummary {
     pub rows: u64,
     /// Rows stored.
     pub imported: u64,
+    /// Rows whose `log_id` was stored already with the same content (an overlapping export, or
+    /// a row given twice): not stored again.
+    pub already: u64,
     /// Rows older than their system's retention: not kept.
     pub expired: u64,
     pub systems: Vec<SystemRows>,
@@ -673,7 +676,7 @@ fn import_rows<S: Rows + Send>(
             Err(e) => return (Err(Error::runtime(format!("{name}: {e}"))), None),
         };
         // Returning drops the receiver, which stops the reader when the writing failed.
-        let written = write_rows(&tx, import_id, opts, receive, &back);
+        let written = write_rows(&tx, import_id, name, opts, receive, &back);
         let read = reader
             .join()
             .unwrap_or_else(|_| Err(Error::runtime(format!("{name}: the reader stopped"))));
@@ -682,6 +685,9 @@ fn import_rows<S: Rows + Send>(
     let read = read?;
     let Written {
         imported,
+        already,
+        conflicts,
+        conflicted,
         mut index,
         mut batches,
     } = written.unwrap_or_else(|| Err(Error::runtime(format!("{name}: nothing written"))))?;
@@ -692,13 +698,24 @@ fn import_rows<S: Rows + Send>(
         warnings,
         ids_checked,
     } = read;
-    if problems.is_empty() {
-        index.flush(&tx)?;
-    }
     if !problems.is_empty() {
         // Dropping the transaction rolls everything back.
         return Err(problems.into_error());
     }
+    if conflicted > 0 {
+        let mut message = conflicts.join("\n");
+        if conflicted > conflicts.len() as u64 {
+            message.push_str(&format!(
+                "\n… and {} more rows like those",
+                conflicted - conflicts.len() as u64
+            ));
+        }
+        message.push_str(&format!(
+            "\n{name}: {conflicted} of {rows} rows reuse a log_id with other content; nothing was imported"
+        ));
+        return Err(Error::bad_input(message));
+    }
+    index.flush(&tx)?;
     let digest = digest();
     if let Some((earlier, at)) = store::records::import_by_digest(&tx, &digest)? {
         return Err(Error::bad_input(format!(
@@ -772,6 +789,7 @@ fn import_rows<S: Rows + Send>(
         file: name.to_string(),
         rows,
         imported,
+        already,
         expired,
         systems,
         overlaps,
@@ -905,6 +923,8 @@ struct CheckedRow {
     action: &'static str,
     /// `logindex::client_number` of the subject, and `names::surname_keys` of its name.
     client: u64,
+    /// The row's line in the file.
+    line: u64,
     surnames: [u32; 2],
     /// Where the row's texts start in `text`, and where each ends: the `log_id`, then the
     /// fields of [`CARRIED`].
@@ -949,6 +969,7 @@ impl Checked {
             system: valid.system,
             action: valid.action,
             client: logindex::client_number(std::str::from_utf8(&valid.subject).unwrap_or("")),
+            line: row.line(),
             surnames: if subject_name.is_empty() {
                 [0, 0]
             } else {
@@ -976,6 +997,12 @@ impl Checked {
 /// What the writer wrote.
 struct Written {
     imported: u64,
+    /// Rows whose `log_id` was stored with the same content already.
+    already: u64,
+    /// Rows whose `log_id` was stored with other content: `FILE:LINE: …` of the first few, and
+    /// how many.
+    conflicts: Vec<String>,
+    conflicted: u64,
     index: logindex::ChunkBuilder,
     /// Per system (index into the retention rules).
     batches: BTreeMap<usize, Batch>,
@@ -985,6 +1012,7 @@ struct Written {
 fn write_rows(
     tx: &crate::store::Db,
     import_id: i64,
+    name: &str,
     opts: &ImportOptions,
     receive: Receiver<Checked>,
     back: &SyncSender<Checked>,
@@ -994,17 +1022,16 @@ fn write_rows(
     let mut strings = store::records::LogStrings::new();
     let mut batches: BTreeMap<usize, Batch> = BTreeMap::new();
     let mut imported = 0u64;
+    let mut already = 0u64;
+    let mut conflicts = Vec::new();
+    let mut conflicted = 0u64;
     for checked in receive {
         for row in &checked.rows {
             let system = opts.retention[row.system].0.as_str();
             let field = |column: usize| checked.get(row, column);
             let log_id = checked.log_id(row);
             let mut id = |column: usize, text: &str| strings.id(tx, column, text);
-            let (access_unit, client_unit) = (
-                id(ACCESS_UNIT, field(ACCESS_UNIT))?,
-                id(SUBJECT_UNIT, field(SUBJECT_UNIT))?,
-            );
-            let id = insert.append(&store::records::NewAccess {
+            let new = store::records::NewAccess {
                 import_id,
                 system: id(SOURCE_SYSTEM, system)?,
                 log_id,
@@ -1012,14 +1039,58 @@ fn write_rows(
                 user_id: id(USER_ID, field(USER_ID))?,
                 user_name: id(USER_NAME, field(USER_NAME))?,
                 user_title: id(USER_TITLE, field(USER_TITLE))?,
-                access_unit,
+                access_unit: id(ACCESS_UNIT, field(ACCESS_UNIT))?,
                 subject: row.client as i64,
-                subject_unit: client_unit,
+                subject_unit: id(SUBJECT_UNIT, field(SUBJECT_UNIT))?,
                 action: id(ACTION, row.action)?,
                 resource_type: id(RESOURCE_TYPE, field(RESOURCE_TYPE))?,
                 purpose: id(PURPOSE, field(PURPOSE))?,
                 subject_name: field(SUBJECT_NAME),
-            })?;
+            };
+            let (access_unit, client_unit) = (new.access_unit, new.subject_unit);
+            // One access, one log_id: the same again is already present, another is refused.
+            let key = store::records::log_id_key(system, log_id);
+            let stored = match store::records::log_id_row(tx, key)? {
+                Some((row_id, line)) => {
+                    store::records::stored_access(tx, row_id)?.map(|s| (s, line))
+                }
+                None => None,
+            };
+            let mut keyed = true;
+            if let Some((earlier, line)) = stored {
+                if earlier.system == new.system && earlier.log_id == log_id {
+                    let differs = differences(&earlier.content, &new);
+                    if differs.is_empty() {
+                        already += 1;
+                        continue;
+                    }
+                    conflicted += 1;
+                    if conflicts.len() < 20 {
+                        let place = if earlier.import_id == import_id {
+                            format!("line {line} of this file")
+                        } else if line > 0 {
+                            format!("{}:{line} (import {})", earlier.file, earlier.import_id)
+                        } else {
+                            format!("{} (import {})", earlier.file, earlier.import_id)
+                        };
+                        conflicts.push(format!(
+                            "{name}:{}: field `log_id`: `{log_id}` was stored before from {place} with another {}: one access, one log_id",
+                            row.line,
+                            differs.join(", ")
+                        ));
+                    }
+                    continue;
+                }
+                // Another id with the same hash: stored, without a key of its own.
+                keyed = false;
+            }
+            if conflicted > 0 {
+                continue;
+            }
+            let id = insert.append(&new)?;
+            if keyed {
+                store::records::put_log_id(tx, key, id, row.line as i64)?;
+            }
             imported += 1;
             // The index names units by their ids; an empty text is none.
             let digest_id = |text: &str, id: i64| {
@@ -1062,9 +1133,32 @@ fn write_rows(
     }
     Ok(Written {
         imported,
+        already,
+        conflicts,
+        conflicted,
         index,
         batches,
     })
+}
+
+/// The fields in which a stored access differs from a new one of the same `log_id`.
+fn differences(stored: &[i64; 8], new: &store::records::NewAccess) -> Vec<&'static str> {
+    let fields = [
+        ("event_time", new.at),
+        ("user_id", new.user_id),
+        ("access_unit_id", new.access_unit),
+        ("subject_id", new.subject),
+        ("subject_unit_id", new.subject_unit),
+        ("action", new.action),
+        ("resource_type", new.resource_type),
+        ("purpose", new.purpose),
+    ];
+    fields
+        .iter()
+        .zip(stored)
+        .filter(|((_, n), s)| n != *s)
+        .map(|((name, _), _)| *name)
+        .collect()
 }
 
 /// RFC 3339 of a Unix time, as the store writes instants.
