@@ -4,8 +4,9 @@
 use chrono::NaiveDate;
 
 /// A personal identity number (or co-ordination number) as its 12 digits: `ÅÅÅÅMMDDNNNN`, a
-/// `-` before the last four allowed; a real date (day + 60 for co-ordination numbers) and the
-/// right check digit (Luhn over the last ten digits).
+/// `-` before the last four allowed, nothing around it; a real date from 1800 on (day + 60 for
+/// co-ordination numbers), a birth number other than 000, and the right check digit (Luhn over
+/// the last ten digits).
 pub fn digits(text: &str) -> std::result::Result<[u8; 12], String> {
     let mut d = [0u8; 12];
     let mut n = 0;
@@ -37,8 +38,13 @@ pub fn digits(text: &str) -> std::result::Result<[u8; 12], String> {
     if day > 60 {
         day -= 60;
     }
-    if NaiveDate::from_ymd_opt(year, month, day).is_none() {
+    if year < 1800 || NaiveDate::from_ymd_opt(year, month, day).is_none() {
         return Err(format!("`{text}` does not hold a valid date of birth"));
+    }
+    if d[8..11] == *b"000" {
+        return Err(format!(
+            "`{text}` has the birth number 000, which is never given"
+        ));
     }
     let sum: u32 = (2..11)
         .map(|i| {

@@ -583,6 +583,11 @@ impl<'r> Fields<'r> {
     pub fn get(&self, index: usize) -> &'r str {
         self.record.field(index)
     }
+
+    /// Field `index` as written, blanks around it kept (but those before a quoted value).
+    pub fn get_raw(&self, index: usize) -> &'r str {
+        self.record.field_raw(index)
+    }
 }
 
 /// "field `name`: " for the field at `index`, by its header name when it has one.
@@ -634,8 +639,28 @@ const NOT_UTF8: &str = "not valid UTF-8 (save the file as UTF-8)";
 /// The default longest record (a line, or the lines of one quoted value): 1 MB.
 pub const MAX_RECORD: usize = 1 << 20;
 
-/// A failure to read: the file's own fault (a record too long) or the machine's.
+/// A reader's refusal of the file it reads (not a failure of the machine): what is wrong, and
+/// the line where.
+#[derive(Debug)]
+pub struct FileFault {
+    pub line: u64,
+    pub message: String,
+}
+
+impl fmt::Display for FileFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}", self.line, self.message)
+    }
+}
+
+impl std::error::Error for FileFault {}
+
+/// A failure to read: the file's own fault (a record too long, a reader's [`FileFault`]) or
+/// the machine's.
 fn read_error<R>(path: &str, lexer: &Lexer<R>, err: &io::Error) -> Error {
+    if let Some(fault) = err.get_ref().and_then(|e| e.downcast_ref::<FileFault>()) {
+        return Error::bad_input(format!("{path}:{}: {}", fault.line, fault.message));
+    }
     match lexer.too_long {
         Some(line) => Error::bad_input(format!(
             "{path}:{line}: a line longer than {} bytes: not an export of records (the limit is `[logs] max_value`)",
@@ -680,6 +705,14 @@ impl<'t> Row<'t> {
             .get(index)
             .and_then(|mapped| mapped.field)
             .map_or("", |field| self.record.field(field))
+    }
+
+    /// The value of column number `index` as written, blanks around it kept.
+    pub fn get_raw_at(&self, index: usize) -> &'t str {
+        self.columns
+            .get(index)
+            .and_then(|mapped| mapped.field)
+            .map_or("", |field| self.record.field_raw(field))
     }
 
     /// A problem with the value of `column`: `FILE:LINE: field `column`: message`.
@@ -728,6 +761,14 @@ impl RawRecord {
 
     fn len(&self) -> usize {
         self.bounds.len()
+    }
+
+    /// Field `index` as written.
+    fn field_raw(&self, index: usize) -> &str {
+        self.bounds
+            .get(index)
+            .and_then(|&(start, end)| self.text.get(start..end))
+            .unwrap_or("")
     }
 
     /// Field `index`, trimmed.

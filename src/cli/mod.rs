@@ -184,7 +184,7 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            eprintln!("error: {err}");
+            eprintln!("error: {}", terminal_safe(&err.to_string()));
             ExitCode::from(err.exit_code())
         }
     }
@@ -192,6 +192,35 @@ pub fn main() -> ExitCode {
 
 /// `--routines`/`--templates` when given; else `./routines` and `./templates` when present;
 /// else the embedded set, said on stderr so that it never hides a folder that was meant.
+/// `text` with its control characters (but tabs and line breaks) written as `\u{1b}`: a value
+/// read from an export may hold them, and a terminal would obey them.
+pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() && c != '\t' && c != '\n';
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// `println!` through [`terminal_safe`]: for lines that show what an export said.
+macro_rules! outln {
+    () => { println!() };
+    ($($arg:tt)*) => { println!("{}", $crate::cli::terminal_safe(&format!($($arg)*))) };
+}
+/// `eprintln!` through [`terminal_safe`].
+macro_rules! errln {
+    ($($arg:tt)*) => { eprintln!("{}", $crate::cli::terminal_safe(&format!($($arg)*))) };
+}
+pub(crate) use {errln, outln};
+
 fn resolve_folders(global: &mut Global) -> Result<()> {
     let here = |name: &str| {
         let p = PathBuf::from(name);

@@ -1,5 +1,6 @@
 //! The commands that run the engine: `roster import`, `tick`, `case …`, `round …`, `audit
 //! verify`, `outbox list`, `delegation …`.
+use super::{errln, outln};
 
 use super::Env;
 use crate::engine::{self, Engine, OpenRequest};
@@ -41,7 +42,7 @@ pub fn open_engine_on(env: &Env, store: Store, now: DateTime<Utc>) -> Result<Eng
 
 pub(super) fn print_json(value: &impl serde::Serialize) -> Result<()> {
     let text = serde_json::to_string_pretty(value).map_err(|e| Error::runtime(e.to_string()))?;
-    println!("{text}");
+    outln!("{text}");
     Ok(())
 }
 
@@ -84,7 +85,7 @@ pub fn roster(env: &Env, cmd: RosterCommand) -> Result<u8> {
     if args.json {
         print_json(&summary)?;
     } else {
-        eprintln!(
+        errln!(
             "imported {} units and {} people ({} added, {} changed, {} removed, {} unchanged)",
             summary.units,
             summary.people,
@@ -120,7 +121,7 @@ pub fn tick(env: &Env, args: TickArgs) -> Result<u8> {
     {
         let (queued, _, _) = crate::store::outbox::counts(engine.store.db())?;
         if queued > 0 {
-            eprintln!(
+            errln!(
                 "{queued} emails wait for the send hours (mail.send_hours): the next opening is {}",
                 crate::records::files::local_at(
                     hours.next_open(now, env.config.timezone),
@@ -135,15 +136,19 @@ pub fn tick(env: &Env, args: TickArgs) -> Result<u8> {
         print_json(&v)?;
     } else {
         for line in report.inbox.lines() {
-            eprintln!("{line}");
+            errln!("{line}");
         }
         for r in &report.rounds {
-            eprintln!(
+            errln!(
                 "round {} of {} ({}): {} drawn of {}",
-                r.round_id, r.routine, r.occurrence, r.drawn, r.population
+                r.round_id,
+                r.routine,
+                r.occurrence,
+                r.drawn,
+                r.population
             );
         }
-        eprintln!(
+        errln!(
             "tick {}: {} round{}, {} reminder{}, {} escalation{}",
             report.now,
             report.rounds.len(),
@@ -154,7 +159,7 @@ pub fn tick(env: &Env, args: TickArgs) -> Result<u8> {
             plural(report.escalations)
         );
         if report.summaries > 0 || report.purged > 0 {
-            eprintln!(
+            errln!(
                 "{} yearly summar{} queued, {} case{} purged",
                 report.summaries,
                 if report.summaries == 1 { "y" } else { "ies" },
@@ -163,7 +168,7 @@ pub fn tick(env: &Env, args: TickArgs) -> Result<u8> {
             );
         }
         if delivery != crate::notify::sender::Delivery::default() {
-            eprintln!(
+            errln!(
                 "emails via {}: {} sent, {} to retry, {} failed",
                 transport.describe(),
                 delivery.sent,
@@ -360,16 +365,16 @@ pub fn case(env: &Env, cmd: CaseCommand) -> Result<u8> {
             if args.json {
                 // Streamed as one array, so memory stays flat in the number of cases.
                 let mut first = true;
-                println!("[");
+                outln!("[");
                 case_db::for_each(store.db(), &filter, |c| {
                     let v = case_json(&store, &routines, &old, &c)?;
                     let text =
                         serde_json::to_string(&v).map_err(|e| Error::runtime(e.to_string()))?;
-                    println!("{}  {text}", if first { "" } else { "," });
+                    outln!("{}  {text}", if first { "" } else { "," });
                     first = false;
                     Ok(())
                 })?;
-                println!("]");
+                outln!("]");
             } else {
                 // Names beside ids, for people; `--json` is for scripts.
                 let names: std::collections::HashMap<String, String> =
@@ -378,9 +383,14 @@ pub fn case(env: &Env, cmd: CaseCommand) -> Result<u8> {
                         .map(|p| (p.id, p.name))
                         .collect();
                 let units = crate::store::roster::units(store.db())?;
-                println!(
+                outln!(
                     "{:<16} {:<20} {:<28} {:<24} {:<10} {:<30}",
-                    "CASE", "ROUTINE", "UNIT", "STATE", "DUE", "ASSIGNEE"
+                    "CASE",
+                    "ROUTINE",
+                    "UNIT",
+                    "STATE",
+                    "DUE",
+                    "ASSIGNEE"
                 );
                 case_db::for_each(store.db(), &filter, |c| {
                     let open = case_db::open_task(store.db(), &c.id)?;
@@ -396,7 +406,7 @@ pub fn case(env: &Env, cmd: CaseCommand) -> Result<u8> {
                             None => id,
                         })
                         .unwrap_or_else(|| "-".into());
-                    println!(
+                    outln!(
                         "{:<16} {:<20} {:<28} {:<24} {:<10} {:<30}",
                         c.id,
                         c.routine_id,
@@ -425,18 +435,18 @@ pub fn case(env: &Env, cmd: CaseCommand) -> Result<u8> {
                 print_json(&v)?;
             } else {
                 let v = case_json(&store, &routines, &old, &c)?;
-                println!("{} — {} ({})", c.id, c.routine_id, c.kind);
-                println!("unit: {}  system: {}", c.unit_id, c.system);
+                outln!("{} — {} ({})", c.id, c.routine_id, c.kind);
+                outln!("unit: {}  system: {}", c.unit_id, c.system);
                 if let Some(s) = &c.subject_person_id {
-                    println!(
+                    outln!(
                         "user: {s} ({})",
                         c.subject_account.as_deref().unwrap_or("-")
                     );
                 }
                 if let (Some(a), Some(b)) = (&c.window_start, &c.window_end) {
-                    println!("window: {a} – {b}");
+                    outln!("window: {a} – {b}");
                 }
-                println!(
+                outln!(
                     "state: {}{}",
                     c.state,
                     c.result
@@ -445,7 +455,7 @@ pub fn case(env: &Env, cmd: CaseCommand) -> Result<u8> {
                         .unwrap_or_default()
                 );
                 if c.closed_at.is_none() {
-                    println!(
+                    outln!(
                         "assignee: {}  due: {}  outcomes: {}",
                         v["assignee"].as_str().unwrap_or("-"),
                         v["due"].as_str().unwrap_or("-"),
@@ -459,14 +469,14 @@ pub fn case(env: &Env, cmd: CaseCommand) -> Result<u8> {
                             .unwrap_or_default()
                     );
                 }
-                println!("history:");
+                outln!("history:");
                 for e in history {
                     let comment = e
                         .personal
                         .as_ref()
                         .and_then(|p| p.get("comment"))
                         .and_then(|c| c.as_str());
-                    println!(
+                    outln!(
                         "  {}  {:<18} {:<10} {}{}",
                         e.at,
                         e.event,
@@ -492,12 +502,14 @@ pub fn case(env: &Env, cmd: CaseCommand) -> Result<u8> {
             if args.json {
                 print_json(&answered)?;
             } else if answered.closed {
-                eprintln!(
+                errln!(
                     "{}: {} → {} (closed)",
-                    answered.case_id, answered.outcome, answered.to
+                    answered.case_id,
+                    answered.outcome,
+                    answered.to
                 );
             } else {
-                eprintln!(
+                errln!(
                     "{}: {} → {}, assigned to {}",
                     answered.case_id,
                     answered.outcome,
@@ -554,7 +566,7 @@ pub fn case(env: &Env, cmd: CaseCommand) -> Result<u8> {
                     "inform" => "for information",
                     _ => purpose.as_str(),
                 };
-                eprintln!("{id}: emailed {to} ({what})");
+                errln!("{id}: emailed {to} ({what})");
             }
             if args.json {
                 let c = case_db::require(engine.store.db(), &id)?;
@@ -565,7 +577,7 @@ pub fn case(env: &Env, cmd: CaseCommand) -> Result<u8> {
                     &c,
                 )?)?;
             } else {
-                println!("{id}");
+                outln!("{id}");
             }
             Ok(0)
         }
@@ -623,14 +635,22 @@ pub fn round(env: &Env, cmd: RoundCommand) -> Result<u8> {
             if args.json {
                 print_json(&rows)?;
             } else {
-                println!(
+                outln!(
                     "{:<6} {:<20} {:<22} {:>10} {:>6}",
-                    "ROUND", "ROUTINE", "OCCURRENCE", "POPULATION", "DRAWN"
+                    "ROUND",
+                    "ROUTINE",
+                    "OCCURRENCE",
+                    "POPULATION",
+                    "DRAWN"
                 );
                 for r in rows {
-                    println!(
+                    outln!(
                         "{:<6} {:<20} {:<22} {:>10} {:>6}",
-                        r.id, r.routine, r.occurrence, r.population, r.drawn
+                        r.id,
+                        r.routine,
+                        r.occurrence,
+                        r.population,
+                        r.drawn
                     );
                 }
             }
@@ -648,13 +668,13 @@ pub fn round(env: &Env, cmd: RoundCommand) -> Result<u8> {
                     &json!({"round": r, "drawn": drawn, "population": members.len(), "redraw": command}),
                 )?;
             } else {
-                println!("round {} of {} at {}", r.id, r.routine, r.occurrence);
-                println!("routine version: {}", r.routine_hash);
-                println!("drawn: {} of a population of {}", r.drawn, r.population);
-                println!("seed: {}", r.seed);
-                println!("re-run the draw: {command}");
+                outln!("round {} of {} at {}", r.id, r.routine, r.occurrence);
+                outln!("routine version: {}", r.routine_hash);
+                outln!("drawn: {} of a population of {}", r.drawn, r.population);
+                outln!("seed: {}", r.seed);
+                outln!("re-run the draw: {command}");
                 for m in drawn {
-                    println!(
+                    outln!(
                         "  {:<14} {:<12} {:<20} {}",
                         m.person_id,
                         m.unit_id,
@@ -670,7 +690,7 @@ pub fn round(env: &Env, cmd: RoundCommand) -> Result<u8> {
             if args.json {
                 print_json(&outcome)?;
             } else {
-                println!(
+                outln!(
                     "round {}: seed {} redraws {} users, windows {}; {}",
                     args.id,
                     outcome.seed,
@@ -687,7 +707,7 @@ pub fn round(env: &Env, cmd: RoundCommand) -> Result<u8> {
                     }
                 );
                 for ((p, reason), (_, start, end)) in outcome.drawn.iter().zip(&outcome.windows) {
-                    println!("  {p:<14} {reason:<11} {start} – {end}");
+                    outln!("  {p:<14} {reason:<11} {start} – {end}");
                 }
             }
             Ok(if outcome.matches { 0 } else { 1 })
@@ -723,12 +743,12 @@ pub fn audit_cmd(env: &Env, cmd: AuditCommand) -> Result<u8> {
     match v.broken {
         None => {
             if !args.json {
-                eprintln!("audit trail intact: {} entries verified", v.entries);
+                errln!("audit trail intact: {} entries verified", v.entries);
             }
             Ok(0)
         }
         Some(b) => {
-            eprintln!("audit trail broken at {b}");
+            errln!("audit trail broken at {b}");
             Ok(1)
         }
     }
@@ -774,7 +794,7 @@ pub fn outbox_cmd(env: &Env, cmd: OutboxCommand) -> Result<u8> {
                 None => crate::notify::retry::Which::AllFailed,
             };
             let ids = crate::notify::retry::retry(&mut store, which, "cli", now)?;
-            eprintln!(
+            errln!(
                 "{} email{} queued again; the next tick sends {}",
                 ids.len(),
                 plural(ids.len()),
@@ -795,9 +815,9 @@ pub fn outbox_cmd(env: &Env, cmd: OutboxCommand) -> Result<u8> {
     if args.json {
         print_json(&rows)?;
     } else {
-        println!("ID     STATUS   PURPOSE     CASE             CREATED                  TO");
+        outln!("ID     STATUS   PURPOSE     CASE             CREATED                  TO");
         for m in rows {
-            println!(
+            outln!(
                 "{:<6} {:<8} {:<11} {:<16} {:<24} {}{}",
                 m.id,
                 m.status,
@@ -871,7 +891,7 @@ pub fn delegation(env: &Env, cmd: DelegationCommand) -> Result<u8> {
                 },
                 now,
             )?;
-            println!("{id}");
+            outln!("{id}");
             Ok(0)
         }
         DelegationCommand::List(args) => {
@@ -880,9 +900,14 @@ pub fn delegation(env: &Env, cmd: DelegationCommand) -> Result<u8> {
                 print_json(&list)?;
             } else {
                 for d in list {
-                    println!(
+                    outln!(
                         "{:<4} {} → {} ({}) {} – {}",
-                        d.id, d.holder_id, d.deputy_id, d.role, d.valid_from, d.valid_to
+                        d.id,
+                        d.holder_id,
+                        d.deputy_id,
+                        d.role,
+                        d.valid_from,
+                        d.valid_to
                     );
                 }
             }

@@ -1,4 +1,5 @@
 //! The records commands: `report annual|protocol|extract`, `logs import`, `purge`.
+use super::{errln, outln};
 
 use super::Env;
 use super::ops::{open_engine, open_store};
@@ -11,7 +12,7 @@ use std::path::PathBuf;
 
 fn print_json(value: &impl serde::Serialize) -> Result<()> {
     let text = serde_json::to_string_pretty(value).map_err(|e| Error::runtime(e.to_string()))?;
-    println!("{text}");
+    outln!("{text}");
     Ok(())
 }
 
@@ -65,7 +66,7 @@ pub fn logs_cmd(env: &Env, cmd: LogsCommand) -> Result<u8> {
             let tx = store.write()?;
             let n = crate::store::logindex::rebuild(&tx, crate::names::surname_keys)?;
             tx.commit()?;
-            eprintln!("indexed {n} access-log rows");
+            errln!("indexed {n} access-log rows");
             return Ok(0);
         }
     };
@@ -114,7 +115,7 @@ pub fn logs_cmd(env: &Env, cmd: LogsCommand) -> Result<u8> {
         v["seconds"] = serde_json::json!(seconds);
         print_json(&v)?;
     } else {
-        eprintln!(
+        errln!(
             "imported {} of {} rows from {} in {seconds:.1} s (format {}{})",
             summary.imported,
             summary.rows,
@@ -127,19 +128,19 @@ pub fn logs_cmd(env: &Env, cmd: LogsCommand) -> Result<u8> {
                 .unwrap_or_default()
         );
         if summary.already > 0 {
-            eprintln!(
+            errln!(
                 "  {} rows were stored already (the same log_id with the same content) and were not stored again",
                 summary.already
             );
         }
         if summary.expired > 0 {
-            eprintln!(
+            errln!(
                 "  {} rows were older than their system's retention and were not kept",
                 summary.expired
             );
         }
         for o in &summary.overlaps {
-            eprintln!(
+            errln!(
                 "  overlaps import {} of {} ({} – {}): rows with the same log_id are shown once",
                 o.import_id,
                 o.system,
@@ -148,16 +149,20 @@ pub fn logs_cmd(env: &Env, cmd: LogsCommand) -> Result<u8> {
             );
         }
         for s in &summary.systems {
-            eprintln!(
+            errln!(
                 "  {}: {} rows, covering {} – {}, kept {} years after each event",
-                s.system, s.rows, s.covers_from, s.covers_to, s.retention_years
+                s.system,
+                s.rows,
+                s.covers_from,
+                s.covers_to,
+                s.retention_years
             );
         }
         for w in &summary.warnings {
-            eprintln!("warning: {w}");
+            errln!("warning: {w}");
         }
         if summary.warned > summary.warnings.len() as u64 {
-            eprintln!(
+            errln!(
                 "warning: and {} more rows like those",
                 summary.warned - summary.warnings.len() as u64
             );
@@ -242,12 +247,17 @@ fn logs_list(env: &Env, args: LogsListArgs) -> Result<u8> {
             .collect();
         return print_json(&list).map(|()| 0);
     }
-    println!(
+    outln!(
         "{:<6} {:<10} {:>9}  {:<20} {:<20} {:<20} FILE",
-        "IMPORT", "SYSTEM", "ROWS", "FROM", "TO", "IMPORTED"
+        "IMPORT",
+        "SYSTEM",
+        "ROWS",
+        "FROM",
+        "TO",
+        "IMPORTED"
     );
     for r in rows {
-        println!(
+        outln!(
             "{:<6} {:<10} {:>9}  {:<20} {:<20} {:<20} {}",
             r.import_id,
             r.system,
@@ -268,16 +278,16 @@ fn logs_coverage(env: &Env, args: LogsListArgs) -> Result<u8> {
         return print_json(&coverage).map(|()| 0);
     }
     for s in &coverage {
-        println!("{}:", s.system);
+        outln!("{}:", s.system);
         for p in &s.covered {
-            println!("  covered  {} – {}", p.from, p.to);
+            outln!("  covered  {} – {}", p.from, p.to);
         }
         for p in &s.gaps {
-            println!("  GAP      {} – {}", p.from, p.to);
+            outln!("  GAP      {} – {}", p.from, p.to);
         }
     }
     if coverage.is_empty() {
-        eprintln!("no access log has been imported");
+        errln!("no access log has been imported");
     }
     Ok(0)
 }
@@ -325,10 +335,10 @@ pub fn printer() -> Printer {
 
 fn print_written(written: &Written) {
     for p in written.paths() {
-        println!("{}", p.display());
+        outln!("{}", p.display());
     }
     if let Some(why) = &written.no_pdf {
-        eprintln!("{why}");
+        errln!("{why}");
     }
 }
 
@@ -339,7 +349,7 @@ pub fn report_cmd(env: &Env, cmd: ReportCommand) -> Result<u8> {
         ReportCommand::Annual(args) => {
             for path in annual::write(&engine, args.routine.as_deref(), args.year, &args.out, now)?
             {
-                println!("{}", path.display());
+                outln!("{}", path.display());
             }
         }
         ReportCommand::Protocol(args) => {
@@ -380,13 +390,17 @@ pub fn purge_cmd(env: &Env, args: PurgeArgs) -> Result<u8> {
         "purged"
     };
     for c in &purge.cases {
-        println!(
+        outln!(
             "{}  {:<20} closed {}  kept {} years, until {}",
-            c.id, c.routine, c.closed_at, c.retention_years, c.due
+            c.id,
+            c.routine,
+            c.closed_at,
+            c.retention_years,
+            c.due
         );
     }
     let log_rows: usize = purge.log_rows.values().sum();
-    eprintln!(
+    errln!(
         "{verb}: {} case{}, {} file{}, {} round member list{}, {} access-log row{}{}, {} summary email{}",
         purge.cases.len(),
         plural(purge.cases.len()),

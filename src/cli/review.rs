@@ -1,6 +1,7 @@
 //! The review workbench's commands: `case evidence`, `case judge`, `watch add|list|remove` and
 //! `radar`. They only turn arguments into calls of `evidence` and the engine, and results into
 //! text or JSON.
+use super::{errln, outln};
 
 use super::Env;
 use super::ops::{open_engine, open_store};
@@ -11,7 +12,7 @@ use clap::{Args, Subcommand};
 
 fn print_json(value: &impl serde::Serialize) -> Result<()> {
     let text = serde_json::to_string_pretty(value).map_err(|e| Error::runtime(e.to_string()))?;
-    println!("{text}");
+    outln!("{text}");
     Ok(())
 }
 
@@ -48,24 +49,28 @@ fn print_evidence(ev: &Evidence, tz: chrono_tz::Tz) {
         (Some(a), Some(b)) => format!("{} – {}", local(a, tz), local(b, tz)),
         _ => "no period".to_string(),
     };
-    println!("{} · {} · {period}", ev.case, ev.systems.join(", "));
+    outln!("{} · {} · {period}", ev.case, ev.systems.join(", "));
     match ev.log {
-        crate::evidence::LogStatus::Missing => println!(
+        crate::evidence::LogStatus::Missing => outln!(
             "log: missing — no imported log covers the period; review it in the record system"
         ),
         crate::evidence::LogStatus::Partial => {
-            println!("log: partial — the imported log covers only part of the period")
+            outln!("log: partial — the imported log covers only part of the period")
         }
-        crate::evidence::LogStatus::Complete => println!("log: complete"),
+        crate::evidence::LogStatus::Complete => outln!("log: complete"),
     }
     let c = &ev.counts;
-    println!(
+    outln!(
         "{} accesses to {} clients, {} flagged, {} unexplained, {} judged",
-        c.accesses, c.clients, c.flagged, c.unexplained, c.judged
+        c.accesses,
+        c.clients,
+        c.flagged,
+        c.unexplained,
+        c.judged
     );
     for g in ev.groups() {
-        println!();
-        println!(
+        outln!();
+        outln!(
             "{}{}{}",
             crate::records::files::personnummer(g.client),
             g.client_name.map(|n| format!(" {n}")).unwrap_or_default(),
@@ -76,7 +81,7 @@ fn print_evidence(ev: &Evidence, tz: chrono_tz::Tz) {
             }
         );
         for a in g.accesses {
-            println!(
+            outln!(
                 "  {}  {:<10} {:<10} {}  {}",
                 local(&a.at, tz),
                 a.action,
@@ -85,16 +90,16 @@ fn print_evidence(ev: &Evidence, tz: chrono_tz::Tz) {
                 a.log_id
             );
             for f in &a.flags {
-                println!("      ! {}: {}", f.code, f.text);
+                outln!("      ! {}: {}", f.code, f.text);
             }
             for e in &a.explanations {
-                println!("      + {}: {}", e.code, e.text);
+                outln!("      + {}: {}", e.code, e.text);
             }
             if a.explanations.is_empty() {
-                println!("      ? unexplained");
+                outln!("      ? unexplained");
             }
             if let Some(j) = &a.judgement {
-                println!(
+                outln!(
                     "      = {} by {} {}{}",
                     j.verdict,
                     j.by,
@@ -158,9 +163,11 @@ pub fn judge(env: &Env, args: JudgeArgs) -> Result<u8> {
     if args.json {
         print_json(&judged)?;
     } else {
-        eprintln!(
+        errln!(
             "{}: {} judged {}",
-            judged.case_id, args.log_id, judged.verdict
+            judged.case_id,
+            args.log_id,
+            judged.verdict
         );
     }
     Ok(0)
@@ -184,7 +191,7 @@ pub fn accounts(env: &Env, args: AccountsArgs) -> Result<u8> {
         print_json(&review)?;
         return Ok(0);
     }
-    println!(
+    outln!(
         "{} ({}): {} accounts, {} flagged; {} kept, {} ended, {} flagged undecided",
         review.case,
         review.unit,
@@ -195,7 +202,7 @@ pub fn accounts(env: &Env, args: AccountsArgs) -> Result<u8> {
         review.counts.undecided_flagged
     );
     for a in &review.accounts {
-        println!(
+        outln!(
             "{}:{}\t{}\t{}\t{}",
             a.system,
             a.account,
@@ -251,7 +258,7 @@ pub fn decide(env: &Env, args: DecideArgs) -> Result<u8> {
         },
         now,
     )?;
-    eprintln!("{case}: {account} {}", decision.as_str());
+    errln!("{case}: {account} {}", decision.as_str());
     Ok(0)
 }
 
@@ -324,11 +331,11 @@ pub fn watch(env: &Env, cmd: WatchCommand) -> Result<u8> {
                 tz,
                 now,
             )?;
-            println!("{id}");
+            outln!("{id}");
         }
         WatchCommand::Remove(args) => {
             crate::engine::watch::remove(&mut store, args.id, &args.by, now)?;
-            eprintln!("watch-list entry {} removed", args.id);
+            errln!("watch-list entry {} removed", args.id);
         }
         WatchCommand::List(args) => {
             let day = crate::engine::deadline::local_date(now, tz);
@@ -347,9 +354,13 @@ pub fn watch(env: &Env, cmd: WatchCommand) -> Result<u8> {
                     .collect();
                 return print_json(&list).map(|()| 0);
             }
-            println!(
+            outln!(
                 "{:<5} {:<14} {:<11} {:<10} {:<12} REASON",
-                "ID", "CLIENT", "UNTIL", "BY", "STATE"
+                "ID",
+                "CLIENT",
+                "UNTIL",
+                "BY",
+                "STATE"
             );
             for e in entries {
                 let state = if e.purged_at.is_some() {
@@ -361,7 +372,7 @@ pub fn watch(env: &Env, cmd: WatchCommand) -> Result<u8> {
                 } else {
                     "expired"
                 };
-                println!(
+                outln!(
                     "{:<5} {:<14} {:<11} {:<10} {:<12} {}",
                     e.id,
                     e.client
@@ -449,19 +460,25 @@ pub fn radar(env: &Env, args: RadarArgs) -> Result<u8> {
     if args.json {
         return print_json(&rows).map(|()| 0);
     }
-    eprintln!(
+    errln!(
         "radar {} – {}: {} users with accesses",
         from.with_timezone(&tz).format("%Y-%m-%d %H:%M"),
         to.with_timezone(&tz).format("%Y-%m-%d %H:%M"),
         rows.len()
     );
-    println!(
+    outln!(
         "{:<4} {:<10} {:<24} {:>8} {:>7} {:>7} {:>11}  FLAGS",
-        "RANK", "PERSON", "NAME", "ACCESSES", "CLIENTS", "FLAGGED", "UNEXPLAINED"
+        "RANK",
+        "PERSON",
+        "NAME",
+        "ACCESSES",
+        "CLIENTS",
+        "FLAGGED",
+        "UNEXPLAINED"
     );
     for (i, r) in rows.iter().take(args.top).enumerate() {
         let flags: Vec<String> = r.flags.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        println!(
+        outln!(
             "{:<4} {:<10} {:<24} {:>8} {:>7} {:>7} {:>11}  {}",
             i + 1,
             r.person.as_deref().unwrap_or("-"),

@@ -253,11 +253,7 @@ fn run_locked(
         )));
     }
     let importing = dir.join(IMPORTING);
-    let inbox = Inbox {
-        dir,
-        opts,
-        notify,
-    };
+    let inbox = Inbox { dir, opts, notify };
     // Files whose import the process did not live to finish.
     for path in left_behind(&importing)? {
         let name = file_name(&path);
@@ -410,7 +406,8 @@ enum Taken {
 /// `importing/`, checking that what was moved is what was opened. The path it has there.
 fn take(path: &Path, importing: &Path) -> std::result::Result<PathBuf, Taken> {
     use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
-    let failed = |e: std::io::Error| Taken::Failed(Error::runtime(format!("{}: {e}", path.display())));
+    let failed =
+        |e: std::io::Error| Taken::Failed(Error::runtime(format!("{}: {e}", path.display())));
     let file = match std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)

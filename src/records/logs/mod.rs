@@ -64,7 +64,7 @@ const USER_ID: usize = 3;
 const USER_NAME: usize = 4;
 const USER_TITLE: usize = 5;
 const ACCESS_UNIT: usize = 6;
-const SUBJECT_ID: usize = 7;
+pub(crate) const SUBJECT_ID: usize = 7;
 const SUBJECT_UNIT: usize = 8;
 pub(crate) const ACTION: usize = 9;
 const RESOURCE_TYPE: usize = 10;
@@ -122,6 +122,8 @@ pub struct LogRow<'a> {
     line: u64,
     fields: [&'a str; 13],
     format: Option<&'a LogFormat>,
+    /// `subject_id` as written, blanks around it kept (where the reader knows them).
+    raw_subject: &'a str,
 }
 
 impl<'a> LogRow<'a> {
@@ -1210,6 +1212,18 @@ fn check_row<'r>(
         problems.push(p);
         ok = false;
     };
+    for (i, value) in row.fields.iter().enumerate() {
+        if let Some(c) = control_char(value) {
+            let column = LOG.columns.get(i).map_or("", |c| c.name);
+            fail(row.problem(
+                column,
+                format!(
+                    "holds the control character U+{:04X}: an export's fields are text on one line",
+                    u32::from(c)
+                ),
+            ));
+        }
+    }
     let log_id = row.get_at(LOG_ID);
     if log_id.is_empty() && !hashed_ids {
         fail(row.problem("log_id", "is empty"));
@@ -1319,7 +1333,18 @@ fn check_row<'r>(
         ));
     }
     let subject_text = row.get_at(SUBJECT_ID);
+    let padded = !row.raw_subject.is_empty() && row.raw_subject.len() != subject_text.len();
     let subject = match subject_digits(subject_text) {
+        Ok(_) if padded => {
+            fail(row.problem(
+                "subject_id",
+                format!(
+                    "`{}` has blanks around the number: an export writes the number alone",
+                    row.raw_subject
+                ),
+            ));
+            None
+        }
         Ok(d) => Some(d),
         Err(message) => {
             fail(row.problem("subject_id", message));
@@ -1353,6 +1378,18 @@ fn check_row<'r>(
         }),
         _ => None,
     }
+}
+
+/// The first control character of `text` but a tab (C0, DEL and C1), if it has one.
+fn control_char(text: &str) -> Option<char> {
+    // Most fields are ASCII text: one pass over the bytes finds none.
+    let suspect = text
+        .bytes()
+        .any(|b| (b < 0x20 && b != b'\t') || b == 0x7F || b == 0xC2);
+    if !suspect {
+        return None;
+    }
+    text.chars().find(|c| c.is_control() && *c != '\t')
 }
 
 /// The canonical action word for `text`, in any case.

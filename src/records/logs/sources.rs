@@ -4,7 +4,7 @@
 //! knows the line (or spreadsheet row) of every row, for `FILE:LINE` in errors.
 
 use super::format::{FileKind, LogFormat, field_index};
-use super::{ACTION, LOG, LogRow, Rows, SOURCE_SYSTEM};
+use super::{ACTION, LOG, LogRow, Rows, SOURCE_SYSTEM, SUBJECT_ID};
 use crate::tabular::{Problem, Problems, Records, Table};
 use crate::{Error, Result};
 use std::io::{BufRead, BufReader, Read};
@@ -33,6 +33,7 @@ impl<R: BufRead> Rows for StandardCsv<R> {
             line: row.line(),
             fields,
             format: None,
+            raw_subject: row.get_raw_at(SUBJECT_ID),
         }))
     }
 }
@@ -183,6 +184,7 @@ impl<R: BufRead> Rows for FormatCsv<'_, R> {
             line: record.line(),
             fields,
             format: Some(self.mapping.format),
+            raw_subject: self.mapping.at[SUBJECT_ID].map_or("", |i| record.get_raw(i)),
         }))
     }
 }
@@ -218,7 +220,8 @@ pub fn decoded<'r, R: Read + Send + 'r>(
     })
 }
 
-/// A reader that decodes a single-byte encoding into UTF-8 as it goes.
+/// A reader that decodes a single-byte encoding into UTF-8 as it goes, and refuses a line that
+/// is UTF-8 already (a file whose rows mix encodings would be read wrong: `Ã„rlig`).
 struct Decode<R> {
     inner: R,
     decoder: encoding_rs::Decoder,
@@ -226,6 +229,23 @@ struct Decode<R> {
     out: Vec<u8>,
     at: usize,
     done: bool,
+    /// Lines read so far.
+    lines: u64,
+}
+
+/// Where `bytes` hold a multi-byte UTF-8 sequence (a lead byte and its continuations, not
+/// ending at the end of `bytes`): in text of a single-byte encoding, a sign of UTF-8 rows.
+fn utf8_sequence(bytes: &[u8]) -> Option<usize> {
+    let cont = |b: Option<&u8>| b.is_some_and(|b| (0x80..=0xBF).contains(b));
+    (0..bytes.len()).find(|&i| {
+        let need = match bytes[i] {
+            0xC2..=0xDF => 1,
+            0xE0..=0xEF => 2,
+            0xF0..=0xF4 => 3,
+            _ => return false,
+        };
+        (1..=need).all(|k| cont(bytes.get(i + k)))
+    })
 }
 
 impl<R: BufRead> Decode<R> {
@@ -237,6 +257,7 @@ impl<R: BufRead> Decode<R> {
             out: Vec::with_capacity(3 << 16),
             at: 0,
             done: false,
+            lines: 0,
         }
     }
 }
@@ -249,6 +270,18 @@ impl<R: BufRead> Read for Decode<R> {
             }
             let n = self.inner.read(&mut self.raw)?;
             let last = n == 0;
+            let chunk = &self.raw[..n];
+            if let Some(at) = utf8_sequence(chunk) {
+                let line = self.lines + 1 + memchr_count(&chunk[..at]);
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    crate::tabular::FileFault {
+                        line,
+                        message: "this line is UTF-8, but the file is read as Windows-1252 (as its format declares, or as its first lines are): a file of one encoding only, please (preferably UTF-8)".into(),
+                    },
+                ));
+            }
+            self.lines += memchr_count(chunk);
             self.out.clear();
             self.at = 0;
             self.out.resize(
@@ -614,6 +647,7 @@ impl Rows for XlsxRows<'_> {
             line: batch.rows.get(r).map_or(0, |row| row.0),
             fields,
             format: Some(self.format),
+            raw_subject: mapping.at[SUBJECT_ID].map_or("", |i| batch.cell(r, i)),
         }))
     }
 }
@@ -1177,6 +1211,8 @@ impl<R: BufRead> Rows for XmlRows<'_, R> {
             line: *line,
             fields,
             format: Some(self.format),
+            // XML's whitespace around an element's text is layout, not the value's.
+            raw_subject: "",
         }))
     }
 }
