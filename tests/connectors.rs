@@ -379,6 +379,15 @@ fn the_inbox_imports_the_good_file_and_files_the_bad_one_with_its_line_named() {
     );
     std::fs::write(inbox.join("good.csv"), &good).unwrap();
     std::fs::write(inbox.join("bad.csv"), &bad).unwrap();
+    // Both written long enough ago to have stood still for the quiet period.
+    for name in ["good.csv", "bad.csv"] {
+        std::fs::File::options()
+            .write(true)
+            .open(inbox.join(name))
+            .unwrap()
+            .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(600))
+            .unwrap();
+    }
     // A file still being written under a temporary name is left alone.
     std::fs::write(inbox.join("coming.csv.part"), "log_id").unwrap();
     let tick = |d: &Dir| {
@@ -450,6 +459,12 @@ fn the_inbox_imports_the_good_file_and_files_the_bad_one_with_its_line_named() {
 
     // The same good file dropped again: to done/ with a note, not an error.
     std::fs::write(inbox.join("good.csv"), &good).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(inbox.join("good.csv"))
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(600))
+        .unwrap();
     let run = tick(&d);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
@@ -459,5 +474,7 @@ fn the_inbox_imports_the_good_file_and_files_the_bad_one_with_its_line_named() {
     );
     assert!(inbox.join("done/good-2.csv").is_file());
     assert!(inbox.join("done/good-2.csv.note.txt").is_file());
+    let note = std::fs::read_to_string(inbox.join("done/good-2.csv.note.txt")).unwrap();
+    assert!(note.contains("was imported before"), "{note}");
     assert_eq!(d.list().len(), 1);
 }

@@ -7,13 +7,14 @@
 //!
 //! | field | refused | accepted as is |
 //! |---|---|---|
-//! | `log_id` | empty | any other text; an id seen before (an overlapping export) is kept, and letters show each system's `log_id` once |
+//! | `log_id` | empty; stored before (this file or an earlier import) with other content, naming where | any other text; stored before with the same content: already present, not stored again |
 //! | `event_time` | not RFC 3339 nor `YYYY-MM-DD HH:MM:SS` (or `T`, or without seconds); later than the import (`--now`) plus one hour | a local time is read in the configured zone (Europe/Stockholm): in the spring gap it is the first instant after, in the autumn fold the first |
 //! | `source_system` | a system no routine and no retention rule knows (did-you-mean); empty without `--system`; another system than `--system` | `NPÖ`, `Npo`, … in any case (read as `npo`) |
 //! | `user_id` | empty | an account that is not in the roster (former staff, other providers) |
 //! | `user_name`, `user_title` | — | anything, empty too (the letter then says "okänd roll") |
 //! | `access_unit_id` | empty | a unit that is not in the roster: NPÖ is read by other care providers, whose units are shown by their id |
-//! | `subject_id` | not 12 digits (`ÅÅÅÅMMDDNNNN`, a `-` before the last four allowed); no valid date (co-ordination numbers add 60 to the day); a wrong check digit | — |
+//! | `subject_id` | not 12 digits (`ÅÅÅÅMMDDNNNN`, a `-` before the last four allowed) or blanks around them; no valid date from 1800 (co-ordination numbers add 60 to the day); birth number 000; a wrong check digit | empty in XML, where RIV-TA's `Patient` is optional: kept with no client |
+//! | every field | a control character but tab | — |
 //! | `subject_unit_id`, `resource_type`, `purpose` | — | anything, empty too |
 //! | `action` | not one of [`ACTIONS`] (any case; did-you-mean) | — |
 //!
@@ -1334,7 +1335,14 @@ fn check_row<'r>(
     }
     let subject_text = row.get_at(SUBJECT_ID);
     let padded = !row.raw_subject.is_empty() && row.raw_subject.len() != subject_text.len();
+    // RIV-TA's `Patient` is optional: a resource that names none (a report, a list) is an
+    // access to no client's record, kept with no client.
+    let no_patient = subject_text.is_empty()
+        && row
+            .format
+            .is_some_and(|f| f.file == FileKind::Xml && f.defaults[SUBJECT_ID].is_none());
     let subject = match subject_digits(subject_text) {
+        _ if no_patient => Some([b'0'; 12]),
         Ok(_) if padded => {
             fail(row.problem(
                 "subject_id",

@@ -856,7 +856,7 @@ impl<'f, R: BufRead> XmlRows<'f, R> {
                             start_line = self.line;
                             self.records += 1;
                         } else if self.records == 0 {
-                            note(&mut self.seen, &mut self.prefixes, &e);
+                            note(&mut self.seen, &mut self.prefixes, &e, &self.record);
                         }
                         continue;
                     }
@@ -970,9 +970,14 @@ fn note(
     seen: &mut Vec<(String, String)>,
     prefixes: &mut Vec<(String, String)>,
     e: &quick_xml::events::BytesStart,
+    record: &str,
 ) {
     {
-        if seen.len() >= 8 {
+        // The first few, and one whose name is the record's but for case (past the few too).
+        let near = !record.is_empty()
+            && e.local_name().as_ref().eq_ignore_ascii_case(record)
+            && !seen.iter().any(|(l, _)| l.eq_ignore_ascii_case(record));
+        if seen.len() >= 8 && !near {
             return;
         }
         for a in e.attributes().with_checks(false).flatten() {
@@ -1038,7 +1043,7 @@ pub fn sniff_xml<'f, R: BufRead>(
                 {
                     return Ok(f);
                 }
-                note(&mut seen, &mut prefixes, &e);
+                note(&mut seen, &mut prefixes, &e, "");
             }
             Ok(Event::Eof) | Err(_) => break,
             Ok(_) => {}
