@@ -215,10 +215,10 @@ impl Config {
         }
         if let Some(v) = env("LOGGKOLL_LOGS_MAX_VALUE").or(logs.max_value) {
             config.logs_max_value = parse_bytes(&v)
-                .filter(|n| (1024..=(256 << 20)).contains(n))
+                .filter(|n| (1024..=(16 << 20)).contains(n))
                 .ok_or_else(|| {
                     Error::bad_input(format!(
-                        "logs.max_value `{v}`: expected a size from 1 kB to 256 MB, e.g. `1MB` or `65536`"
+                        "logs.max_value `{v}`: expected a size from 1 kB to 16 MB, e.g. `1MB` or `65536`"
                     ))
                 })?;
         }

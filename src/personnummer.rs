@@ -105,14 +105,15 @@ pub fn check_digit(nine: &str) -> u32 {
     (10 - sum % 10) % 10
 }
 
-/// A valid number for a made-up client born on the given day.
+/// A valid number for a made-up client born on the given day (the birth number 000, never
+/// given, is made 001).
 pub fn made_up(year: u32, month: u32, day: u32, serial: u32) -> String {
-    let nine = format!("{:02}{month:02}{day:02}{:03}", year % 100, serial % 1000);
-    format!(
-        "{year}{month:02}{day:02}-{:03}{}",
-        serial % 1000,
-        check_digit(&nine)
-    )
+    let serial = match serial % 1000 {
+        0 => 1,
+        s => s,
+    };
+    let nine = format!("{:02}{month:02}{day:02}{serial:03}", year % 100);
+    format!("{year}{month:02}{day:02}-{serial:03}{}", check_digit(&nine))
 }
 
 #[cfg(test)]
@@ -149,6 +150,9 @@ mod tests {
         assert!(validate("").unwrap_err().contains("empty"));
         // A co-ordination number: the day plus 60.
         assert!(validate("191212721219").is_ok());
+        // The birth number 000 is never given; no one was born in year 0.
+        assert!(validate("19121212-0008").unwrap_err().contains("000"));
+        assert!(validate("000001010008").unwrap_err().contains("date"));
     }
 
     #[test]

@@ -13,7 +13,7 @@ fn shipped_routines_check_clean() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(
         run.stderr,
-        "checked 7 files (log-extract, npo-access-rights, npo-information, npo-sampling, targeted-review, treserva-information, treserva-sampling) and 2 log formats (inera-xml, standard) from formats: no problems\n"
+        "checked 7 files (log-extract, npo-access-rights, npo-information, npo-sampling, targeted-review, treserva-information, treserva-sampling) and 3 log formats (inera-ehr-log, inera-xml, standard) from formats: no problems\n"
     );
 }
 

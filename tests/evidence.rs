@@ -848,7 +848,9 @@ fn someone_who_left_keeps_their_accesses_and_an_extract_shows_who_read_the_recor
         "--now",
         "2027-05-01T08:00",
     ]);
-    // The same access in a second, overlapping export, a few minutes off: shown once.
+    // The same log_id in a second export, a few minutes off: one access, one log_id, so the
+    // export is refused, naming where the id was stored from (issue 24), and the access is
+    // shown once.
     let own = planted["own_record"][0].clone();
     let mut again = Log::new();
     again.lines.push(format!(
@@ -856,7 +858,13 @@ fn someone_who_left_keeps_their_accesses_and_an_extract_shows_who_read_the_recor
         org.per
     ));
     p.write("again.csv", &again.text());
-    p.ok(&["logs", "import", "again.csv", "--now", "2027-05-01T09:00"]);
+    let refused = p.run(&["logs", "import", "again.csv", "--now", "2027-05-01T09:00"]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("was stored before from march.csv:"),
+        "{}",
+        refused.stderr
+    );
     // Eva leaves the roster in May.
     let people = std::fs::read_to_string(p.path.join("people.csv")).expect("people");
     let without_eva: String = people

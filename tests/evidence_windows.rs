@@ -36,7 +36,7 @@ fn sparse_log(
             let unit = p.units.first().cloned().unwrap_or_default();
             writeln!(
                 out,
-                "S{i},{},treserva,{},,,{unit},{},{unit},Läsa,journal,vård",
+                "S{seed}-{i},{},treserva,{},,,{unit},{},{unit},Läsa,journal,vård",
                 at.format("%Y-%m-%dT%H:%M:%SZ"),
                 a.account,
                 loggkoll::simulate::logs::client_number(i as u32)

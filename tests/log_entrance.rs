@@ -578,3 +578,80 @@ fn a_zip_bomb_in_the_inbox_lands_in_failed_while_serve_answers() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn odd_xml_is_refused_at_its_line_never_read_as_nothing() {
+    let d = Dir::new();
+    let text = std::fs::read_to_string(fixture("inera/getlogs-response.xml")).unwrap();
+    // An entity XML does not define: the name would be read as nothing.
+    let entity = text.replacen("Anna Lindqvist", "Anna&nbsp;Lindqvist", 1);
+    assert_ne!(entity, text);
+    std::fs::write(d.path("entity.xml"), entity).unwrap();
+    let run = d.run(&["logs", "import", "entity.xml"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("entity.xml:") && run.stderr.contains("`&nbsp;` is not defined"),
+        "{}",
+        run.stderr
+    );
+    // Elements nested without end inside a record.
+    let deep = text.replacen(
+        "<log:LogId>3f2a9c1e",
+        &format!("{}<log:LogId>3f2a9c1e", "<x>".repeat(300)),
+        1,
+    );
+    std::fs::write(d.path("deep.xml"), deep).unwrap();
+    let run = d.run(&["logs", "import", "deep.xml"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("nested deeper than 256"),
+        "{}",
+        run.stderr
+    );
+    // A record whose resources would copy its fields too often.
+    let many = text.replacen(
+        "<log:Resources>",
+        &format!("<log:Resources>{}", "<log:Resource/>".repeat(9_000)),
+        1,
+    );
+    let many = many.replacen(
+        "<log:Name>Anna Lindqvist</log:Name>",
+        &format!("<log:Name>{}</log:Name>", "x".repeat(1000)),
+        1,
+    );
+    std::fs::write(d.path("many.xml"), many).unwrap();
+    let run = d.run(&["logs", "import", "many.xml"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("would copy its fields to more than 8 MB"),
+        "{}",
+        run.stderr
+    );
+    assert!(d.rows().is_empty());
+}
+
+#[test]
+fn a_cell_given_twice_is_refused_by_sheet_and_cell() {
+    let d = Dir::new();
+    let header = loggkoll::records::logs::LOG.header_line();
+    let mut sheet = String::from(
+        "<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheetData><row r=\"1\">",
+    );
+    for (i, h) in header.split(',').enumerate() {
+        sheet.push_str(&format!(
+            "<c r=\"{}1\" t=\"inlineStr\"><is><t>{h}</t></is></c>",
+            (b'A' + i as u8) as char
+        ));
+    }
+    sheet.push_str("</row><row r=\"2\"><c r=\"B2\" t=\"inlineStr\"><is><t>x</t></is></c><c r=\"A2\" t=\"inlineStr\"><is><t>y</t></is></c></row></sheetData></worksheet>");
+    hostile::write_workbook_sheet(&d.path("twice.xlsx"), &sheet);
+    let run = d.run(&["logs", "import", "twice.xlsx"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("sheet `Logg`, cell A2: given twice, or after a cell to its right"),
+        "{}",
+        run.stderr
+    );
+}

@@ -127,12 +127,13 @@ pub fn logs_cmd(env: &Env, cmd: LogsCommand) -> Result<u8> {
                 .map(|e| format!(", decoded from {e}"))
                 .unwrap_or_default()
         );
-        if summary.already > 0 {
-            errln!(
-                "  {} rows were stored already (the same log_id with the same content) and were not stored again",
-                summary.already
-            );
-        }
+        errln!(
+            "  {} rows read, {} imported, {} already present (the same log_id with the same content, not stored again), {} refused",
+            summary.rows,
+            summary.imported,
+            summary.already,
+            summary.refused
+        );
         if summary.expired > 0 {
             errln!(
                 "  {} rows were older than their system's retention and were not kept",

@@ -23,6 +23,8 @@ impl LogStrings {
     pub const MAX: usize = 100_000;
     /// Texts remembered per column.
     const RECENT: usize = 8;
+    /// The longest text cached (so the cache holds at most `MAX` × this).
+    const CACHED: usize = 256;
 
     pub fn new() -> LogStrings {
         LogStrings::default()
@@ -31,6 +33,15 @@ impl LogStrings {
     /// The id of `text` in column `column` (any small number naming the column), stored first
     /// when new.
     pub fn id(&mut self, conn: &Db, column: usize, text: &str) -> Result<i64> {
+        // A long text is looked up, not kept: the cache stays small whatever the file.
+        if text.len() > LogStrings::CACHED {
+            return match string_id(conn, text)? {
+                Some(id) => Ok(id),
+                None => conn
+                    .prepare_cached("INSERT INTO log_strings (text) VALUES (?1) RETURNING id")?
+                    .query_row([text], |r| r.get(0)),
+            };
+        }
         if self.recent.len() <= column {
             self.recent.resize_with(column + 1, Vec::new);
         }
@@ -506,20 +517,61 @@ pub fn log_id_key(system: &str, log_id: &str) -> i64 {
     h as i64
 }
 
-/// The row and line stored for a `log_id` key.
-pub fn log_id_row(conn: &Db, key: i64) -> Result<Option<(i64, i64)>> {
-    conn.prepare_cached("SELECT access_row, line FROM log_ids WHERE key = ?1")?
-        .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()
+/// How many keys one statement looks up or stores.
+const KEYS_AT_ONCE: usize = 200;
+
+/// The stored row and line of each of `keys` that has one (a few statements for many keys,
+/// in key order).
+pub fn log_id_rows(conn: &Db, keys: &[i64]) -> Result<std::collections::HashMap<i64, (i64, i64)>> {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let sql = SQL.get_or_init(|| {
+        let places: Vec<String> = (1..=KEYS_AT_ONCE).map(|i| format!("?{i}")).collect();
+        format!(
+            "SELECT key, access_row, line FROM log_ids WHERE key IN ({})",
+            places.join(", ")
+        )
+    });
+    let mut found = std::collections::HashMap::new();
+    let mut stmt = conn.prepare_cached(sql)?;
+    for chunk in keys.chunks(KEYS_AT_ONCE) {
+        // The last chunk is filled up with its first key: one statement for every chunk.
+        let values: Vec<super::db::Value> = (0..KEYS_AT_ONCE)
+            .map(|i| super::db::Value::Int(*chunk.get(i).unwrap_or(&chunk[0])))
+            .collect();
+        for item in stmt.query_map(values.as_slice(), |r| {
+            Ok((r.get::<i64>(0)?, r.get::<i64>(1)?, r.get::<i64>(2)?))
+        })? {
+            let (key, row, line) = item?;
+            found.insert(key, (row, line));
+        }
+    }
+    Ok(found)
 }
 
-/// Stores (or moves, when its row was purged) a `log_id` key.
-pub fn put_log_id(conn: &Db, key: i64, row: i64, line: i64) -> Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO log_ids (key, access_row, line) VALUES (?1, ?2, ?3)
-         ON CONFLICT (key) DO UPDATE SET access_row = excluded.access_row, line = excluded.line",
-    )?
-    .execute(params![key, row, line])?;
+/// Stores `(key, row, line)` for each new access (distinct keys), or moves a key whose row was
+/// purged.
+pub fn put_log_ids(conn: &Db, entries: &[(i64, i64, i64)]) -> Result<()> {
+    for chunk in entries.chunks(KEYS_AT_ONCE) {
+        let places: Vec<String> = (0..chunk.len())
+            .map(|i| format!("(?{}, ?{}, ?{})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+            .collect();
+        let sql = format!(
+            "INSERT INTO log_ids (key, access_row, line) VALUES {}
+             ON CONFLICT (key) DO UPDATE SET access_row = excluded.access_row, line = excluded.line",
+            places.join(", ")
+        );
+        let values: Vec<super::db::Value> = chunk
+            .iter()
+            .flat_map(|(k, r, l)| {
+                [
+                    super::db::Value::Int(*k),
+                    super::db::Value::Int(*r),
+                    super::db::Value::Int(*l),
+                ]
+            })
+            .collect();
+        conn.prepare_cached(&sql)?.execute(values.as_slice())?;
+    }
     Ok(())
 }
 
@@ -530,15 +582,18 @@ pub struct StoredAccess {
     pub file: String,
     pub system: i64,
     pub log_id: String,
-    /// `at`, user, access unit, client, client unit, action, resource type, purpose.
-    pub content: [i64; 8],
+    /// `at`, user, user's name, user's title, access unit, client, client unit, action,
+    /// resource type, purpose.
+    pub content: [i64; 10],
+    pub subject_name: String,
 }
 
 /// The access in row `row`, if it is still stored.
 pub fn stored_access(conn: &Db, row: i64) -> Result<Option<StoredAccess>> {
     conn.prepare_cached(
-        "SELECT a.import_id, i.file, a.system, a.log_id, a.at, a.user_id, a.access_unit,
-                a.subject_id, a.subject_unit, a.action, a.resource_type, a.purpose
+        "SELECT a.import_id, i.file, a.system, a.log_id, a.at, a.user_id, a.user_name,
+                a.user_title, a.access_unit, a.subject_id, a.subject_unit, a.action,
+                a.resource_type, a.purpose, a.subject_name
          FROM access_log a JOIN log_imports i ON i.id = a.import_id WHERE a.id = ?1",
     )?
     .query_row([row], |r| {
@@ -556,7 +611,10 @@ pub fn stored_access(conn: &Db, row: i64) -> Result<Option<StoredAccess>> {
                 r.get(9)?,
                 r.get(10)?,
                 r.get(11)?,
+                r.get(12)?,
+                r.get(13)?,
             ],
+            subject_name: r.get(14)?,
         })
     })
     .optional()

@@ -60,6 +60,35 @@ pub fn workbook_with_a_huge_cell(path: &Path, huge: usize) {
     zip.finish().unwrap();
 }
 
+/// A workbook of one sheet whose part is `sheet`.
+pub fn write_workbook_sheet(path: &Path, sheet: &str) {
+    let file = std::fs::File::create(path).unwrap();
+    let mut zip = zip::ZipWriter::new(file);
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let put = |zip: &mut zip::ZipWriter<std::fs::File>, name: &str, text: &str| {
+        zip.start_file(name, options).unwrap();
+        zip.write_all(text.as_bytes()).unwrap();
+    };
+    put(
+        &mut zip,
+        "_rels/.rels",
+        "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"><Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument\" Target=\"xl/workbook.xml\"/></Relationships>",
+    );
+    put(
+        &mut zip,
+        "xl/workbook.xml",
+        "<workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"><sheets><sheet name=\"Logg\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>",
+    );
+    put(
+        &mut zip,
+        "xl/_rels/workbook.xml.rels",
+        "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"><Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" Target=\"worksheets/sheet1.xml\"/></Relationships>",
+    );
+    put(&mut zip, "xl/worksheets/sheet1.xml", sheet);
+    zip.finish().unwrap();
+}
+
 /// A workbook whose cell A2 holds `text` (stored, not deflated: its ratio is 1).
 pub fn write_workbook_text(path: &Path, text: &str) {
     let file = std::fs::File::create(path).unwrap();

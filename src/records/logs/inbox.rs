@@ -253,6 +253,14 @@ fn run_locked(
         )));
     }
     let importing = dir.join(IMPORTING);
+    if let Ok(meta) = std::fs::symlink_metadata(&importing)
+        && !meta.is_dir()
+    {
+        return Err(Error::runtime(format!(
+            "logs inbox: `{}` is not a folder (a link, or a file): loggkoll keeps the file it imports there; remove it",
+            importing.display()
+        )));
+    }
     let inbox = Inbox { dir, opts, notify };
     // Files whose import the process did not live to finish.
     for path in left_behind(&importing)? {
@@ -305,9 +313,12 @@ fn run_locked(
                 return Err(err);
             }
             Err(err) => {
+                // Named where it was dropped, not where it was read.
+                let message = err
+                    .message
+                    .replace(&taken.display().to_string(), &path.display().to_string());
                 let text = format!(
-                    "{name} was refused and nothing of it was imported:\n\n{}\n\nFix the file (or the format in formats/) and put it in the inbox again.\n",
-                    err.message
+                    "{name} was refused and nothing of it was imported:\n\n{message}\n\nFix the file (or the format in formats/) and put it in the inbox again.\n"
                 );
                 inbox.refuse(store, &taken, &name, &text, &mut report)?;
             }
@@ -386,7 +397,7 @@ fn left_behind(importing: &Path) -> Result<Vec<PathBuf>> {
     let mut found: Vec<PathBuf> = entries
         .flatten()
         .map(|e| e.path())
-        .filter(|p| std::fs::symlink_metadata(p).is_ok_and(|m| !m.is_dir()))
+        .filter(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file()))
         .collect();
     found.sort();
     Ok(found)
@@ -423,6 +434,11 @@ fn take(path: &Path, importing: &Path) -> std::result::Result<PathBuf, Taken> {
     let meta = file.metadata().map_err(failed)?;
     if !meta.is_file() {
         return Err(Taken::Refused("it is not a regular file".into()));
+    }
+    if meta.nlink() > 1 {
+        return Err(Taken::Refused(
+            "it has other names (hard links) through which it could change".into(),
+        ));
     }
     if !importing.is_dir() {
         crate::private_files::create_dir(importing).map_err(failed)?;

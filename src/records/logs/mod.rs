@@ -14,7 +14,7 @@
 //! | `user_name`, `user_title` | — | anything, empty too (the letter then says "okänd roll") |
 //! | `access_unit_id` | empty | a unit that is not in the roster: NPÖ is read by other care providers, whose units are shown by their id |
 //! | `subject_id` | not 12 digits (`ÅÅÅÅMMDDNNNN`, a `-` before the last four allowed) or blanks around them; no valid date from 1800 (co-ordination numbers add 60 to the day); birth number 000; a wrong check digit | empty in XML, where RIV-TA's `Patient` is optional: kept with no client |
-//! | every field | a control character but tab | — |
+//! | every field | a control character but tab; longer than [`FIELD_MAX`] bytes | — |
 //! | `subject_unit_id`, `resource_type`, `purpose` | — | anything, empty too |
 //! | `action` | not one of [`ACTIONS`] (any case; did-you-mean) | — |
 //!
@@ -111,6 +111,10 @@ pub fn action_sv(action: &str) -> &str {
         .find(|(word, _)| *word == action)
         .map_or(action, |(_, sv)| sv)
 }
+
+/// The longest field stored (an id, a name, a unit, a purpose: RIV-TA allows 256 characters
+/// for the longest). Longer is not a log's field, and would not fit a database's index.
+pub const FIELD_MAX: usize = 1024;
 
 /// How far in the future (past the import's `now`) an event may lie: clocks differ.
 const FUTURE_SLACK_SECONDS: i64 = 3600;
@@ -217,6 +221,8 @@ pub struct ImportSummary {
     /// Rows whose `log_id` was stored already with the same content (an overlapping export, or
     /// a row given twice): not stored again.
     pub already: u64,
+    /// Rows refused (always 0 of an import that was made: one refused row refuses the file).
+    pub refused: u64,
     /// Rows older than their system's retention: not kept.
     pub expired: u64,
     pub systems: Vec<SystemRows>,
@@ -696,6 +702,7 @@ fn import_rows<S: Rows + Send>(
     } = written.unwrap_or_else(|| Err(Error::runtime(format!("{name}: nothing written"))))?;
     let Checking {
         rows,
+        refused,
         expired,
         problems,
         warnings,
@@ -703,7 +710,11 @@ fn import_rows<S: Rows + Send>(
     } = read;
     if !problems.is_empty() {
         // Dropping the transaction rolls everything back.
-        return Err(problems.into_error());
+        let mut err = problems.into_error();
+        err.message.push_str(&format!(
+            "\n{name}: {rows} rows read, {refused} refused: nothing was imported"
+        ));
+        return Err(err);
     }
     if conflicted > 0 {
         let mut message = conflicts.join("\n");
@@ -714,7 +725,7 @@ fn import_rows<S: Rows + Send>(
             ));
         }
         message.push_str(&format!(
-            "\n{name}: {conflicted} of {rows} rows reuse a log_id with other content; nothing was imported"
+            "\n{name}: {rows} rows read, {conflicted} refused (a log_id reused with other content): nothing was imported"
         ));
         return Err(Error::bad_input(message));
     }
@@ -793,6 +804,7 @@ fn import_rows<S: Rows + Send>(
         rows,
         imported,
         already,
+        refused,
         expired,
         systems,
         overlaps,
@@ -835,6 +847,8 @@ struct RowRules<'a> {
 /// What the reader's thread found.
 struct Checking {
     rows: u64,
+    /// Rows with a problem.
+    refused: u64,
     expired: u64,
     problems: Problems,
     warnings: Warnings,
@@ -855,7 +869,7 @@ impl RowRules<'_> {
         let mut times = TimeReader::new(self.opts.tz);
         let mut warnings = Warnings::default();
         let mut ids = SeenIds::default();
-        let (mut rows, mut expired) = (0u64, 0u64);
+        let (mut rows, mut expired, mut refused) = (0u64, 0u64, 0u64);
         let mut batch = Checked::default();
         while let Some(row) = table.next_row(&mut problems)? {
             rows += 1;
@@ -878,9 +892,13 @@ impl RowRules<'_> {
                 && let Err(p) = ids.check(&row, valid)
             {
                 problems.push(p);
+                refused += 1;
                 continue;
             }
-            let Some(valid) = checked else { continue };
+            let Some(valid) = checked else {
+                refused += 1;
+                continue;
+            };
             if !problems.is_empty() {
                 continue;
             }
@@ -902,6 +920,7 @@ impl RowRules<'_> {
         }
         Ok(Checking {
             rows,
+            refused,
             expired,
             problems,
             warnings,
@@ -1029,6 +1048,22 @@ fn write_rows(
     let mut conflicts = Vec::new();
     let mut conflicted = 0u64;
     for checked in receive {
+        // The batch's keys looked up at once, in key order; what this batch stores, by key.
+        let keys: Vec<i64> = {
+            let mut keys: Vec<i64> = checked
+                .rows
+                .iter()
+                .map(|row| {
+                    let system = opts.retention[row.system].0.as_str();
+                    store::records::log_id_key(system, checked.log_id(row))
+                })
+                .collect();
+            keys.sort_unstable();
+            keys.dedup();
+            keys
+        };
+        let mut stored_keys = store::records::log_id_rows(tx, &keys)?;
+        let mut new_keys: Vec<(i64, i64, i64)> = Vec::new();
         for row in &checked.rows {
             let system = opts.retention[row.system].0.as_str();
             let field = |column: usize| checked.get(row, column);
@@ -1053,47 +1088,47 @@ fn write_rows(
             let (access_unit, client_unit) = (new.access_unit, new.subject_unit);
             // One access, one log_id: the same again is already present, another is refused.
             let key = store::records::log_id_key(system, log_id);
-            let stored = match store::records::log_id_row(tx, key)? {
+            let stored = match stored_keys.get(&key) {
                 Some((row_id, line)) => {
-                    store::records::stored_access(tx, row_id)?.map(|s| (s, line))
+                    store::records::stored_access(tx, *row_id)?.map(|s| (s, *line))
                 }
                 None => None,
             };
-            let mut keyed = true;
-            if let Some((earlier, line)) = stored {
-                if earlier.system == new.system && earlier.log_id == log_id {
-                    let differs = differences(&earlier.content, &new);
-                    if differs.is_empty() {
-                        already += 1;
-                        continue;
-                    }
-                    conflicted += 1;
-                    if conflicts.len() < 20 {
-                        let place = if earlier.import_id == import_id {
-                            format!("line {line} of this file")
-                        } else if line > 0 {
-                            format!("{}:{line} (import {})", earlier.file, earlier.import_id)
-                        } else {
-                            format!("{} (import {})", earlier.file, earlier.import_id)
-                        };
-                        conflicts.push(format!(
-                            "{name}:{}: field `log_id`: `{log_id}` was stored before from {place} with another {}: one access, one log_id",
-                            row.line,
-                            differs.join(", ")
-                        ));
-                    }
+            if let Some((earlier, line)) = stored
+                && earlier.system == new.system
+                && earlier.log_id == log_id
+            {
+                let differs = differences(&earlier, &new);
+                if differs.is_empty() {
+                    already += 1;
                     continue;
                 }
-                // Another id with the same hash: stored, without a key of its own.
-                keyed = false;
+                conflicted += 1;
+                if conflicts.len() < 20 {
+                    let place = if earlier.import_id == import_id {
+                        format!("line {line} of this file")
+                    } else if line > 0 {
+                        format!("{}:{line} (import {})", earlier.file, earlier.import_id)
+                    } else {
+                        format!("{} (import {})", earlier.file, earlier.import_id)
+                    };
+                    conflicts.push(format!(
+                        "{name}:{}: field `log_id`: `{log_id}` was stored before from {place} with another {}: one access, one log_id",
+                        row.line,
+                        differs.join(", ")
+                    ));
+                }
+                continue;
             }
+            // A key whose row was purged (or, rarely, another id of the same hash) is moved to
+            // this row.
             if conflicted > 0 {
                 continue;
             }
             let id = insert.append(&new)?;
-            if keyed {
-                store::records::put_log_id(tx, key, id, row.line as i64)?;
-            }
+            let line = i64::try_from(row.line).unwrap_or(i64::MAX);
+            stored_keys.insert(key, (id, line));
+            new_keys.push((key, id, line));
             imported += 1;
             // The index names units by their ids; an empty text is none.
             let digest_id = |text: &str, id: i64| {
@@ -1131,6 +1166,11 @@ fn write_rows(
             batch.oldest = batch.oldest.min(row.at);
             batch.newest = batch.newest.max(row.at);
         }
+        // In key order, each key once (a later row of the batch moved it).
+        new_keys.sort_by_key(|(k, _, _)| *k);
+        new_keys.reverse();
+        new_keys.dedup_by_key(|(k, _, _)| *k);
+        store::records::put_log_ids(tx, &new_keys)?;
         // Dropped here when the reader has enough spares.
         let _ = back.try_send(checked);
     }
@@ -1145,10 +1185,15 @@ fn write_rows(
 }
 
 /// The fields in which a stored access differs from a new one of the same `log_id`.
-fn differences(stored: &[i64; 8], new: &store::records::NewAccess) -> Vec<&'static str> {
+fn differences(
+    stored: &store::records::StoredAccess,
+    new: &store::records::NewAccess,
+) -> Vec<&'static str> {
     let fields = [
         ("event_time", new.at),
         ("user_id", new.user_id),
+        ("user_name", new.user_name),
+        ("user_title", new.user_title),
         ("access_unit_id", new.access_unit),
         ("subject_id", new.subject),
         ("subject_unit_id", new.subject_unit),
@@ -1156,12 +1201,16 @@ fn differences(stored: &[i64; 8], new: &store::records::NewAccess) -> Vec<&'stat
         ("resource_type", new.resource_type),
         ("purpose", new.purpose),
     ];
-    fields
+    let mut differ: Vec<&'static str> = fields
         .iter()
-        .zip(stored)
+        .zip(&stored.content)
         .filter(|((_, n), s)| n != *s)
         .map(|((name, _), _)| *name)
-        .collect()
+        .collect();
+    if stored.subject_name != new.subject_name {
+        differ.push("subject_name");
+    }
+    differ
 }
 
 /// RFC 3339 of a Unix time, as the store writes instants.
@@ -1214,6 +1263,17 @@ fn check_row<'r>(
         ok = false;
     };
     for (i, value) in row.fields.iter().enumerate() {
+        if value.len() > FIELD_MAX {
+            let column = LOG.columns.get(i).map_or("", |c| c.name);
+            fail(row.problem(
+                column,
+                format!(
+                    "{} bytes long: a field of an access log holds at most {FIELD_MAX}",
+                    value.len()
+                ),
+            ));
+            continue;
+        }
         if let Some(c) = control_char(value) {
             let column = LOG.columns.get(i).map_or("", |c| c.name);
             fail(row.problem(

@@ -478,18 +478,19 @@ impl SheetRows {
         }
     }
 
-    /// Puts `value` in column `c` of the row being filled, after empty cells up to it.
-    fn push_cell(&mut self, c: usize, value: &str) {
+    /// Puts `value` in column `c` of the row being filled, after empty cells up to it; false
+    /// (and nothing put) when the row has a cell in that column or one to its right already.
+    fn push_cell(&mut self, c: usize, value: &str) -> bool {
         let first = self.rows.last().map_or(0, |row| row.1);
         while self.ends.len() < first + c {
             self.ends.push(self.text.len());
         }
         if self.ends.len() > first + c {
-            // A column given twice (or out of order): the first value stands.
-            return;
+            return false;
         }
         self.text.push_str(value);
         self.ends.push(self.text.len());
+        true
     }
 }
 
@@ -677,6 +678,7 @@ fn read_sheet(
         stopped: false,
         sheet: book.sheet.clone(),
         row_max: limit.saturating_mul(2),
+        twice: None,
     };
     if let Err(m) = book.cells(&mut sink) {
         return fail(m);
@@ -700,6 +702,8 @@ struct SheetSink<'s> {
     sheet: String,
     /// The most text one row may hold.
     row_max: usize,
+    /// A cell given twice (or out of order), refused at the next check.
+    twice: Option<String>,
 }
 
 impl super::xlsx::Cells for SheetSink<'_> {
@@ -723,10 +727,20 @@ impl super::xlsx::Cells for SheetSink<'_> {
             // A cell before any row: a sheet without `<row>`s.
             self.batch.start_row(1);
         }
-        self.batch.push_cell(column, text);
+        if !self.batch.push_cell(column, text) && self.twice.is_none() {
+            let row = self.batch.rows.last().map_or(0, |r| r.0);
+            self.twice = Some(format!(
+                "sheet `{}`, cell {}{row}: given twice, or after a cell to its right: not a sheet as Excel writes it",
+                self.sheet,
+                super::xlsx::letters(column)
+            ));
+        }
     }
 
     fn check(&mut self) -> std::result::Result<(), String> {
+        if let Some(message) = self.twice.take() {
+            return Err(message);
+        }
         if self.batch.row_text() > self.row_max {
             let row = self.batch.rows.last().map_or(0, |r| r.0);
             return Err(format!(
@@ -754,6 +768,8 @@ pub struct XmlRows<'f, R: BufRead> {
     /// namespace prefixes declared, for the message of a file without records.
     seen: Vec<(String, String)>,
     prefixes: Vec<(String, String)>,
+    /// How deep the reader is outside records.
+    outer: usize,
     buf: Vec<u8>,
     format: &'f LogFormat,
     /// For each field, its path split at `/`, and whether it lies under the repeat.
@@ -769,6 +785,8 @@ pub struct XmlRows<'f, R: BufRead> {
 
 /// The most repeats of one record.
 const XML_REPEAT_MAX: usize = 10_000;
+/// The deepest nesting read (inside a record, and before the first).
+const XML_DEPTH_MAX: usize = 256;
 /// Slack over the value limit for the markup of one node (a tag and its attributes).
 const XML_TAG_SLACK: usize = 64 << 10;
 
@@ -806,6 +824,7 @@ impl<'f, R: BufRead> XmlRows<'f, R> {
             records: 0,
             seen: Vec::new(),
             prefixes: Vec::new(),
+            outer: 0,
             line: 1,
             pending: std::collections::VecDeque::new(),
             current: (0, Default::default()),
@@ -851,6 +870,18 @@ impl<'f, R: BufRead> XmlRows<'f, R> {
                     self.line += count(e.attributes_raw());
                     let local = e.local_name().as_ref().to_string();
                     if !inside {
+                        self.outer += 1;
+                        if self.outer > XML_DEPTH_MAX {
+                            problems.push(Problem::new(
+                                &self.path,
+                                self.line,
+                                format!(
+                                    "elements nested deeper than {XML_DEPTH_MAX}: not an access log"
+                                ),
+                            ));
+                            self.done = true;
+                            return Ok(false);
+                        }
                         if local == self.record {
                             inside = true;
                             start_line = self.line;
@@ -860,6 +891,15 @@ impl<'f, R: BufRead> XmlRows<'f, R> {
                         }
                         continue;
                     }
+                    if stack.len() >= XML_DEPTH_MAX {
+                        problems.push(Problem::new(
+                            &self.path,
+                            self.line,
+                            format!("elements nested deeper than {XML_DEPTH_MAX} in a `{}` record: not an access log", self.record),
+                        ));
+                        self.done = true;
+                        return Ok(false);
+                    }
                     stack.push(local);
                     if !self.repeat.is_empty() && stack == self.repeat {
                         item = Some(Default::default());
@@ -868,12 +908,30 @@ impl<'f, R: BufRead> XmlRows<'f, R> {
                 Event::End(e) => {
                     self.line += count(e.as_ref());
                     if !inside {
+                        self.outer = self.outer.saturating_sub(1);
                         continue;
                     }
                     if stack.is_empty() {
                         // The record's own end.
                         if let Some(it) = item.take() {
                             items.push(it);
+                        }
+                        // Each row of the record copies its shared fields: bounded too.
+                        let shared: usize = common.iter().map(String::len).sum();
+                        if shared.saturating_mul(items.len()) > record_max {
+                            problems.push(Problem::new(
+                                &self.path,
+                                start_line,
+                                format!(
+                                    "a `{}` record whose {} `{}` elements would copy its fields to more than {}: not an access log",
+                                    self.record,
+                                    items.len(),
+                                    self.repeat.join("/"),
+                                    super::xlsx::size(record_max)
+                                ),
+                            ));
+                            self.done = true;
+                            return Ok(false);
                         }
                         self.emit(start_line, common, items);
                         return Ok(true);
@@ -899,7 +957,14 @@ impl<'f, R: BufRead> XmlRows<'f, R> {
                     stack.pop();
                 }
                 Event::Text(_) | Event::CData(_) | Event::GeneralRef(_) => {
-                    let text = text_of(&event);
+                    let text = match text_of(&event) {
+                        Ok(text) => text,
+                        Err(message) => {
+                            problems.push(Problem::new(&self.path, self.line, message));
+                            self.done = true;
+                            return Ok(false);
+                        }
+                    };
                     if !matches!(event, Event::GeneralRef(_)) {
                         self.line += count(&text);
                     }
@@ -974,9 +1039,12 @@ fn note(
 ) {
     {
         // The first few, and one whose name is the record's but for case (past the few too).
-        let near = !record.is_empty()
-            && e.local_name().as_ref().eq_ignore_ascii_case(record)
-            && !seen.iter().any(|(l, _)| l.eq_ignore_ascii_case(record));
+        let local = e.local_name();
+        let local = local.as_ref();
+        let near = (!record.is_empty()
+            && local.eq_ignore_ascii_case(record)
+            && !seen.iter().any(|(l, _)| l.eq_ignore_ascii_case(record)))
+            || (PATIENT_LEVEL.contains(&local) && !seen.iter().any(|(l, _)| l == local));
         if seen.len() >= 8 && !near {
             return;
         }
@@ -1031,6 +1099,7 @@ pub fn sniff_xml<'f, R: BufRead>(
     ));
     let mut buf = Vec::new();
     let (mut seen, mut prefixes) = (Vec::new(), Vec::new());
+    let mut failure = None;
     for _ in 0..20_000 {
         buf.clear();
         reader.get_mut().reset();
@@ -1045,22 +1114,37 @@ pub fn sniff_xml<'f, R: BufRead>(
                 }
                 note(&mut seen, &mut prefixes, &e, "");
             }
-            Ok(Event::Eof) | Err(_) => break,
+            Ok(Event::Eof) => break,
+            Err(e) => {
+                failure = Some(if reader.get_ref().hit {
+                    format!(
+                        "an XML node longer than {} (the limit is `[logs] max_value`)",
+                        super::xlsx::size(limit)
+                    )
+                } else {
+                    format!("not well-formed XML: {e}")
+                });
+                break;
+            }
             Ok(_) => {}
         }
     }
     match xml.as_slice() {
         [only] => Ok(only),
+        _ if failure.is_some() => Err(failure.unwrap_or_default()),
         _ => {
             let reads: Vec<String> = xml
                 .iter()
                 .map(|f| format!("`{}` reads `{}`", f.id, f.record.as_deref().unwrap_or("")))
                 .collect();
             let first = no_record_message(&LogFormat::standard(), "", &seen);
-            let found = first
-                .split_once("the file's first elements: ")
-                .map(|(_, f)| format!("the file's first elements: {f}"))
-                .unwrap_or(first);
+            let found = match first.split_once("the file's first elements: ") {
+                Some((_, f)) => format!("the file's first elements: {f}"),
+                None => first
+                    .strip_prefix("no `` record: ")
+                    .unwrap_or(&first)
+                    .to_string(),
+            };
             Err(format!(
                 "no XML log format fits the file ({}); {found} (give --format ID|PATH, or write a format file: see docs/cli.md)",
                 reads.join(", ")
@@ -1068,6 +1152,13 @@ pub fn sniff_xml<'f, R: BufRead>(
         }
     }
 }
+
+/// The elements of Inera's patient-level answer (GetAccessLogsForPatient), which has no user.
+const PATIENT_LEVEL: &[&str] = &[
+    "GetAccessLogsForPatientResponse",
+    "AccesssLogs",
+    "AccessLog",
+];
 
 /// "no `log` record: the format `inera-xml` reads `log`; found `Log` in urn:…".
 pub fn no_record_message(format: &LogFormat, record: &str, seen: &[(String, String)]) -> String {
@@ -1173,25 +1264,36 @@ impl<'f, R: BufRead> XmlRows<'f, R> {
 }
 
 /// The text an event stands for: a text node, CDATA, or a character or entity reference.
-pub(super) fn text_of<'e>(event: &'e quick_xml::events::Event) -> std::borrow::Cow<'e, str> {
+/// `Err` of an entity XML does not define (a file without a DTD can name no other), or a
+/// character reference to no character: never read as nothing.
+pub(super) fn text_of<'e>(
+    event: &'e quick_xml::events::Event,
+) -> std::result::Result<std::borrow::Cow<'e, str>, String> {
     use quick_xml::events::Event;
-    match event {
+    Ok(match event {
         Event::Text(t) => t.xml10_content(),
         Event::CData(t) => t.xml10_content(),
         Event::GeneralRef(r) => match r.resolve_char_ref() {
             Ok(Some(c)) => c.to_string().into(),
-            _ => match r.xml10_content().as_ref() {
+            Ok(None) => match r.xml10_content().as_ref() {
                 "amp" => "&",
                 "lt" => "<",
                 "gt" => ">",
                 "quot" => "\"",
                 "apos" => "'",
-                _ => "",
+                other => {
+                    return Err(format!(
+                        "the entity `&{other};` is not defined in XML (write the character itself)"
+                    ));
+                }
             }
             .into(),
+            Err(_) => {
+                return Err(format!("`&{};` refers to no character", r.xml10_content()));
+            }
         },
         _ => "".into(),
-    }
+    })
 }
 
 fn memchr_count(bytes: &[u8]) -> u64 {
@@ -1233,8 +1335,8 @@ mod tests {
         b.push_cell(0, "a");
         // Columns B and C are empty: the cell lands in D.
         b.push_cell(3, "d");
-        // A column given twice keeps its first value.
-        b.push_cell(3, "again");
+        // A column given twice is refused, the first value kept.
+        assert!(!b.push_cell(3, "again"));
         b.start_row(5);
         b.push_cell(1, "x");
         assert_eq!(b.cells(0).collect::<Vec<_>>(), ["a", "", "", "d"]);

@@ -26,8 +26,8 @@ pub const MAX_DIRECTORY: u64 = 4 << 20;
 pub const MAX_RATIO: u64 = 250;
 pub const RATIO_FROM: u64 = 1 << 20;
 /// The most text the shared strings may hold, and the most strings.
-pub const MAX_SHARED_TEXT: usize = 96 << 20;
-pub const MAX_SHARED: usize = 8 << 20;
+pub const MAX_SHARED_TEXT: usize = 64 << 20;
+pub const MAX_SHARED: usize = 4 << 20;
 /// Slack over the value limit for the markup around a value (a tag and its attributes).
 const TAG_SLACK: usize = 64 << 10;
 
@@ -129,7 +129,8 @@ impl<R: Read + Seek> Workbook<R> {
         let mut row: u64 = 0;
         let mut column: usize = 0;
         // The current cell: its type, whether its text is being read, its text.
-        let mut kind = String::new();
+        let mut kind = Kind::Number;
+        let mut depth = 0usize;
         let mut in_cell = false;
         let mut reading = false;
         let mut phonetic = 0u32;
@@ -158,6 +159,18 @@ impl<R: Read + Seek> Workbook<R> {
                     });
                 }
             };
+            match &event {
+                Event::Start(_) => {
+                    depth += 1;
+                    if depth > MAX_DEPTH {
+                        return Err(format!(
+                            "sheet `{sheet}`, row {row}: elements nested deeper than {MAX_DEPTH}: not a worksheet"
+                        ));
+                    }
+                }
+                Event::End(_) => depth = depth.saturating_sub(1),
+                _ => {}
+            }
             match event {
                 Event::Start(e) => match e.local_name().as_ref() {
                     "row" => {
@@ -166,14 +179,17 @@ impl<R: Read + Seek> Workbook<R> {
                                 .trim()
                                 .parse()
                                 .ok()
-                                .filter(|r| *r >= 1 && *r > row)
+                                .filter(|r| *r > row && *r <= MAX_ROWS)
                                 .ok_or_else(|| {
                                     format!(
                                         "sheet `{sheet}`, after row {row}: a row numbered `{}`",
                                         r
                                     )
                                 })?,
-                            None => row + 1,
+                            None if row < MAX_ROWS => row + 1,
+                            None => {
+                                return Err(format!("sheet `{sheet}`: more than {MAX_ROWS} rows"));
+                            }
                         };
                         column = usize::MAX;
                         if !to.row(row) {
@@ -192,7 +208,7 @@ impl<R: Read + Seek> Workbook<R> {
                                 "sheet `{sheet}`, row {row}: a cell past column XFD"
                             ));
                         }
-                        kind = attr(&e, "t").map(Cow::into_owned).unwrap_or_default();
+                        kind = attr(&e, "t").map_or(Kind::Number, |t| Kind::of(&t));
                         in_cell = true;
                         value.clear();
                     }
@@ -206,10 +222,10 @@ impl<R: Read + Seek> Workbook<R> {
                     "rPh" => phonetic = phonetic.saturating_sub(1),
                     "c" if in_cell => {
                         in_cell = false;
-                        let shown: &str = match kind.as_str() {
-                            "s" => {
+                        let shown: &str = match kind {
+                            Kind::Shared => {
                                 let index = value.trim().parse::<usize>().ok();
-                                match index.map(|i| self.strings.get(i)) {
+                                match index.and_then(|i| self.strings.get(i)) {
                                     Some(Ok(s)) => s,
                                     Some(Err(len)) => {
                                         return Err(format!(
@@ -228,18 +244,18 @@ impl<R: Read + Seek> Workbook<R> {
                                     }
                                 }
                             }
-                            "inlineStr" | "str" | "d" => &value,
-                            "b" => match value.trim() {
+                            Kind::Text => &value,
+                            Kind::Bool => match value.trim() {
                                 "1" => "true",
                                 _ => "false",
                             },
-                            "e" => {
+                            Kind::Error => {
                                 text.clear();
                                 text.push('#');
                                 text.push_str(value.trim());
                                 &text
                             }
-                            _ => match value.trim().parse::<f64>() {
+                            Kind::Number => match value.trim().parse::<f64>() {
                                 Ok(f) if f.is_finite() => {
                                     text = number(f);
                                     &text
@@ -253,7 +269,9 @@ impl<R: Read + Seek> Workbook<R> {
                     _ => {}
                 },
                 Event::Text(_) | Event::CData(_) | Event::GeneralRef(_) if reading => {
-                    value.push_str(&super::sources::text_of(&event));
+                    let text = super::sources::text_of(&event)
+                        .map_err(|m| format!("{}: {m}", place(row, column)))?;
+                    value.push_str(&text);
                     if value.len() > self.limit {
                         return Err(format!(
                             "{}: a value longer than {}: not an access log (the limit is `[logs] max_value`)",
@@ -265,6 +283,36 @@ impl<R: Read + Seek> Workbook<R> {
                 Event::Eof => return Ok(()),
                 _ => {}
             }
+        }
+    }
+}
+
+/// The deepest nesting of elements read (a worksheet's is 6).
+const MAX_DEPTH: usize = 64;
+/// The most rows of a sheet, as Excel has them.
+const MAX_ROWS: u64 = 1 << 20;
+
+/// A cell's type (`t`): what its `<v>` or `<is>` holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// `s`: the index of a shared string.
+    Shared,
+    /// `inlineStr`, `str` (a formula's text), `d` (an ISO 8601 date): text.
+    Text,
+    Bool,
+    Error,
+    /// `n`, or none: a number.
+    Number,
+}
+
+impl Kind {
+    fn of(t: &str) -> Kind {
+        match t {
+            "s" => Kind::Shared,
+            "inlineStr" | "str" | "d" => Kind::Text,
+            "b" => Kind::Bool,
+            "e" => Kind::Error,
+            _ => Kind::Number,
         }
     }
 }
@@ -624,6 +672,7 @@ impl Shared {
         let mut current = String::new();
         let mut long = 0usize;
         let (mut in_si, mut reading, mut phonetic) = (false, false, 0u32);
+        let mut depth = 0usize;
         loop {
             buf.clear();
             xml.get_mut().reset();
@@ -641,6 +690,18 @@ impl Shared {
                     });
                 }
             };
+            match &event {
+                Event::Start(_) => {
+                    depth += 1;
+                    if depth > MAX_DEPTH {
+                        return Err(format!(
+                            "`{part}`: elements nested deeper than {MAX_DEPTH}: not a workbook"
+                        ));
+                    }
+                }
+                Event::End(_) => depth = depth.saturating_sub(1),
+                _ => {}
+            }
             match event {
                 Event::Start(e) => match e.local_name().as_ref() {
                     "si" => {
@@ -678,7 +739,9 @@ impl Shared {
                     _ => {}
                 },
                 Event::Text(_) | Event::CData(_) | Event::GeneralRef(_) if reading => {
-                    let text = super::sources::text_of(&event);
+                    let n = shared.ends.len() + 1;
+                    let text = super::sources::text_of(&event)
+                        .map_err(|m| format!("`{part}`, shared string {n}: {m}"))?;
                     if long > 0 || current.len() + text.len() > limit {
                         long = long.max(current.len()) + text.len();
                         current.clear();
@@ -692,71 +755,82 @@ impl Shared {
         }
     }
 
-    /// String `index`, or the length of one too long to keep.
-    fn get(&self, index: usize) -> Result<&str, usize> {
+    /// String `index` (`None` when there is none), or the length of one too long to keep.
+    fn get(&self, index: usize) -> Option<Result<&str, usize>> {
         if let Ok(i) = self.long.binary_search_by_key(&index, |(i, _)| *i) {
-            return Err(self.long[i].1);
+            return Some(Err(self.long[i].1));
         }
-        let end = *self.ends.get(index).ok_or(0usize)? as usize;
+        let end = *self.ends.get(index)? as usize;
         let start = match index {
             0 => 0,
             i => self.ends[i - 1] as usize,
         };
-        Ok(self.text.get(start..end).unwrap_or(""))
+        Some(Ok(self.text.get(start..end).unwrap_or("")))
     }
 }
 
 /// Refuses a zip whose central directory is too big to read, from its end record (and the
-/// ZIP64 one), before the zip reader reads the directory.
+/// ZIP64 one), before the zip reader reads the directory: at most [`MAX_PARTS`] parts, and at
+/// most [`MAX_DIRECTORY`] bytes between where the directory starts and the end record (the
+/// reader reads its entries from there on, whatever sizes they declare). A file with more than
+/// one end record is refused (a reader may take either).
 fn check_directory<R: Read + Seek>(file: &mut R) -> Result<(), String> {
-    let len = file
-        .seek(SeekFrom::End(0))
-        .map_err(|e| format!("reading: {e}"))?;
+    let io = |e: std::io::Error| format!("reading: {e}");
+    let len = file.seek(SeekFrom::End(0)).map_err(io)?;
     let tail_len = len.min(22 + 65_535);
-    file.seek(SeekFrom::Start(len - tail_len))
-        .map_err(|e| format!("reading: {e}"))?;
+    let tail_start = len - tail_len;
+    file.seek(SeekFrom::Start(tail_start)).map_err(io)?;
     let mut tail = vec![0u8; tail_len as usize];
-    file.read_exact(&mut tail)
-        .map_err(|e| format!("reading: {e}"))?;
-    file.seek(SeekFrom::Start(0))
-        .map_err(|e| format!("reading: {e}"))?;
-    let Some(at) = (0..tail.len().saturating_sub(21))
-        .rev()
-        .find(|&i| tail[i..i + 4] == [0x50, 0x4b, 0x05, 0x06])
-    else {
-        return Err("not an Excel workbook (.xlsx): not a zip file".into());
+    file.read_exact(&mut tail).map_err(io)?;
+    let ends: Vec<usize> = (0..tail.len().saturating_sub(21))
+        .filter(|&i| tail[i..i + 4] == [0x50, 0x4b, 0x05, 0x06])
+        .collect();
+    let at = match ends.as_slice() {
+        [] => return Err("not an Excel workbook (.xlsx): not a zip file".into()),
+        [at] => *at,
+        _ => {
+            return Err(
+                "not an Excel workbook (.xlsx): a zip with more than one end record".into(),
+            );
+        }
     };
-    let u16_at = |i: usize| u64::from(u16::from_le_bytes([tail[i], tail[i + 1]]));
-    let u32_at = |i: usize| {
-        u64::from(u32::from_le_bytes([
-            tail[i],
-            tail[i + 1],
-            tail[i + 2],
-            tail[i + 3],
-        ]))
-    };
-    let mut entries = u16_at(at + 10);
-    let mut directory = u32_at(at + 12);
-    if (entries == 0xFFFF || directory == 0xFFFF_FFFF) && at >= 20 {
+    let u16_at = |b: &[u8], i: usize| u64::from(u16::from_le_bytes([b[i], b[i + 1]]));
+    let u32_at =
+        |b: &[u8], i: usize| u64::from(u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]));
+    let mut entries = u16_at(&tail, at + 10);
+    let mut directory = u32_at(&tail, at + 12);
+    let mut offset = u32_at(&tail, at + 16);
+    let zip64 = entries == 0xFFFF || directory == 0xFFFF_FFFF || offset == 0xFFFF_FFFF;
+    // Where the directory ends: at the ZIP64 record when there is one, else at the end record.
+    let mut end = tail_start + at as u64;
+    if at >= 20 && tail[at - 20..at - 16] == [0x50, 0x4b, 0x06, 0x07] {
         // The ZIP64 locator stands just before the end record and says where its record is.
         let loc = at - 20;
-        if tail[loc..loc + 4] == [0x50, 0x4b, 0x06, 0x07] {
-            let offset = u32_at(loc + 8) | (u32_at(loc + 12) << 32);
-            let mut record = [0u8; 56];
-            file.seek(SeekFrom::Start(offset))
-                .and_then(|_| file.read_exact(&mut record))
-                .and_then(|_| file.seek(SeekFrom::Start(0)))
-                .map_err(|e| format!("reading: {e}"))?;
-            let u64_at =
-                |i: usize| u64::from_le_bytes(record[i..i + 8].try_into().unwrap_or([0xFF; 8]));
-            entries = u64_at(32);
-            directory = u64_at(40);
+        let record_at = u32_at(&tail, loc + 8) | (u32_at(&tail, loc + 12) << 32);
+        if record_at >= end {
+            return Err("not an Excel workbook (.xlsx): a broken ZIP64 end record".into());
         }
+        let mut record = [0u8; 56];
+        file.seek(SeekFrom::Start(record_at))
+            .and_then(|_| file.read_exact(&mut record))
+            .map_err(io)?;
+        if record[..4] != [0x50, 0x4b, 0x06, 0x06] {
+            return Err("not an Excel workbook (.xlsx): a broken ZIP64 end record".into());
+        }
+        let u64_at = |i: usize| u32_at(&record, i) | (u32_at(&record, i + 4) << 32);
+        entries = u64_at(32);
+        directory = u64_at(40);
+        offset = u64_at(48);
+        end = record_at;
+    } else if zip64 {
+        return Err("not an Excel workbook (.xlsx): a ZIP64 zip without its end record".into());
     }
-    if entries > MAX_PARTS || directory > MAX_DIRECTORY {
+    file.seek(SeekFrom::Start(0)).map_err(io)?;
+    let span = end.saturating_sub(offset.min(end));
+    if entries > MAX_PARTS || directory > MAX_DIRECTORY || span > MAX_DIRECTORY {
         return Err(format!(
             "a zip of {entries} parts ({} of directory): not an Excel export",
-            size(directory.min(usize::MAX as u64) as usize)
+            size(directory.max(span).min(usize::MAX as u64) as usize)
         ));
     }
     Ok(())
