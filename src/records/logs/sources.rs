@@ -1086,11 +1086,11 @@ impl<R: BufRead> XmlRows<'_, R> {
 
 /// The XML format among `formats` whose record element the file holds first (in its first
 /// thousands of elements); with none, the only XML format, or why none fits.
-pub fn sniff_xml<'f, R: BufRead>(
+pub fn sniff_xml<R: BufRead>(
     input: R,
-    formats: &'f [LogFormat],
+    formats: &[LogFormat],
     limit: usize,
-) -> std::result::Result<&'f LogFormat, String> {
+) -> std::result::Result<&LogFormat, String> {
     use quick_xml::events::Event;
     let xml: Vec<&LogFormat> = formats.iter().filter(|f| f.file == FileKind::Xml).collect();
     let mut reader = quick_xml::Reader::from_reader(super::xlsx::Bounded::new(
