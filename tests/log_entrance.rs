@@ -232,6 +232,27 @@ fn inera_s_published_contract_imports_every_resource_bare_and_in_soap() {
 }
 
 #[test]
+fn a_report_of_many_records_imports_them_all() {
+    let d = Dir::new();
+    let text = std::fs::read_to_string(fixture("inera/getlogs-response.xml")).unwrap();
+    // The third record (one resource) repeated under new ids: more records than any limit of
+    // nesting, all read.
+    let start = text.find("<!-- Log 2").unwrap();
+    let record_start = start + text[start..].find("<lq:Log>").unwrap();
+    let record_end = record_start + text[record_start..].find("</lq:Log>").unwrap() + 9;
+    let record = &text[record_start..record_end];
+    let many: String = (0..600)
+        .map(|n| record.replace("a7c4e2b9-05d1-4f8e-b3a6-9d2f1e0c4b52", &format!("R-{n}")))
+        .collect();
+    let report = text.replacen(record, &many, 1);
+    std::fs::write(d.path("many.xml"), report).unwrap();
+    let run = d.run(&["logs", "import", "many.xml", "--json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let summary: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(summary["imported"], 604, "{summary}");
+}
+
+#[test]
 fn the_lower_case_contract_reads_identifiers_by_their_extension() {
     let d = Dir::new();
     let file = "getlogs-v2-response.xml";

@@ -548,31 +548,48 @@ pub fn log_id_rows(conn: &Db, keys: &[i64]) -> Result<std::collections::HashMap<
     Ok(found)
 }
 
-/// Stores `(key, row, line)` for each new access (distinct keys), or moves a key whose row was
-/// purged.
+/// Stores `(key, row, line)` for each new access (distinct keys, in key order), or moves a key
+/// whose row was purged.
 pub fn put_log_ids(conn: &Db, entries: &[(i64, i64, i64)]) -> Result<()> {
-    for chunk in entries.chunks(KEYS_AT_ONCE) {
-        let places: Vec<String> = (0..chunk.len())
+    static FULL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let sql = |n: usize| {
+        let places: Vec<String> = (0..n)
             .map(|i| format!("(?{}, ?{}, ?{})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
             .collect();
-        let sql = format!(
+        format!(
             "INSERT INTO log_ids (key, access_row, line) VALUES {}
              ON CONFLICT (key) DO UPDATE SET access_row = excluded.access_row, line = excluded.line",
             places.join(", ")
-        );
-        let values: Vec<super::db::Value> = chunk
-            .iter()
-            .flat_map(|(k, r, l)| {
-                [
-                    super::db::Value::Int(*k),
-                    super::db::Value::Int(*r),
-                    super::db::Value::Int(*l),
-                ]
-            })
-            .collect();
-        conn.prepare_cached(&sql)?.execute(values.as_slice())?;
+        )
+    };
+    let full = FULL.get_or_init(|| sql(KEYS_AT_ONCE));
+    let mut values: Vec<super::db::Value> = Vec::with_capacity(3 * KEYS_AT_ONCE);
+    for chunk in entries.chunks(KEYS_AT_ONCE) {
+        values.clear();
+        for (k, r, l) in chunk {
+            values.extend([
+                super::db::Value::Int(*k),
+                super::db::Value::Int(*r),
+                super::db::Value::Int(*l),
+            ]);
+        }
+        if chunk.len() == KEYS_AT_ONCE {
+            conn.prepare_cached(full)?.execute(values.as_slice())?;
+        } else {
+            conn.prepare_cached(&sql(chunk.len()))?
+                .execute(values.as_slice())?;
+        }
     }
     Ok(())
+}
+
+/// Whether any `log_id` is stored.
+pub fn any_log_id(conn: &Db) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM log_ids LIMIT 1")?
+        .query_row((), |r| r.get::<i64>(0))
+        .optional()?
+        .is_some())
 }
 
 /// A stored access as the `log_id` check compares it: texts by their `log_strings` ids.
@@ -673,6 +690,7 @@ pub struct NewAccess<'a> {
 
 /// Appends accesses to the log, its statement prepared once for a whole import.
 pub struct AccessWriter<'c> {
+    conn: &'c Db,
     /// SQLite's connection, whose last row id is the new row's (no row to read back).
     lite: Option<&'c rusqlite::Connection>,
     insert: super::db::Stmt<'c>,
@@ -690,7 +708,62 @@ impl<'c> AccessWriter<'c> {
             Some(_) => conn.prepare_cached(INSERT_ACCESS)?,
             None => conn.prepare_cached(&format!("{INSERT_ACCESS} RETURNING id"))?,
         };
-        Ok(AccessWriter { lite, insert })
+        Ok(AccessWriter { conn, lite, insert })
+    }
+
+    /// Appends `rows`, pushing their row ids to `ids`: on SQLite many in one statement (their
+    /// ids follow each other, the last one the connection's last), on PostgreSQL one by one.
+    pub fn append_all(&mut self, rows: &[NewAccess], ids: &mut Vec<i64>) -> Result<()> {
+        const AT_ONCE: usize = 32;
+        static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let Some(lite) = self.lite else {
+            for a in rows {
+                ids.push(self.append(a)?);
+            }
+            return Ok(());
+        };
+        let sql = SQL.get_or_init(|| {
+            let head = INSERT_ACCESS
+                .split_once("VALUES")
+                .map_or(INSERT_ACCESS, |(head, _)| head);
+            let places: Vec<String> = (0..AT_ONCE)
+                .map(|r| {
+                    let p: Vec<String> = (1..=14).map(|c| format!("?{}", r * 14 + c)).collect();
+                    format!("({})", p.join(", "))
+                })
+                .collect();
+            format!("{head}VALUES {}", places.join(", "))
+        });
+        let mut chunks = rows.chunks_exact(AT_ONCE);
+        let mut values: Vec<super::db::Value> = Vec::with_capacity(14 * AT_ONCE);
+        for chunk in &mut chunks {
+            values.clear();
+            for a in chunk {
+                values.extend([
+                    super::db::Value::Int(a.import_id),
+                    super::db::Value::Int(a.system),
+                    super::db::Value::Text(a.log_id),
+                    super::db::Value::Int(a.at),
+                    super::db::Value::Int(a.user_id),
+                    super::db::Value::Int(a.user_name),
+                    super::db::Value::Int(a.user_title),
+                    super::db::Value::Int(a.access_unit),
+                    super::db::Value::Int(a.subject),
+                    super::db::Value::Int(a.subject_unit),
+                    super::db::Value::Int(a.action),
+                    super::db::Value::Int(a.resource_type),
+                    super::db::Value::Int(a.purpose),
+                    super::db::Value::Text(a.subject_name),
+                ]);
+            }
+            self.conn.prepare_cached(sql)?.execute(values.as_slice())?;
+            let last = lite.last_insert_rowid();
+            ids.extend(last - AT_ONCE as i64 + 1..=last);
+        }
+        for a in chunks.remainder() {
+            ids.push(self.append(a)?);
+        }
+        Ok(())
     }
 
     /// Appends `a`; its row id.

@@ -296,12 +296,13 @@ fn run_locked(
         match import(store, &taken, opts) {
             Ok(summary) => {
                 let note = format!(
-                    "{name} was imported (import {}, format {}): {} rows read, {} imported, {} already present from earlier imports, {} past their system's retention and not kept.\n",
+                    "{name} was imported (import {}, format {}): {} rows read, {} imported, {} already present (stored before with the same content), {} refused, {} past their system's retention and not kept.\n",
                     summary.import_id,
                     summary.format,
                     summary.rows,
                     summary.imported,
                     summary.already,
+                    summary.refused,
                     summary.expired
                 );
                 file_away(&taken, &dir.join("done"), Some(("note.txt", &note)))?;

@@ -322,7 +322,8 @@ type BuildPassThrough = std::hash::BuildHasherDefault<PassThrough>;
 impl SeenIds {
     const MAX: usize = 2_000_000;
 
-    fn check(&mut self, row: &LogRow, valid: &Valid) -> std::result::Result<(), Problem> {
+    /// `Ok(true)` when the row repeats an earlier one of the file (the same id and content).
+    fn check(&mut self, row: &LogRow, valid: &Valid) -> std::result::Result<bool, Problem> {
         use std::hash::{Hash, Hasher};
         let mut key = Fnv::default();
         (valid.system, valid.log_id.as_ref()).hash(&mut key);
@@ -343,7 +344,7 @@ impl SeenIds {
         let content = content.finish();
         let line = u32::try_from(row.line()).unwrap_or(u32::MAX);
         match self.rows.get(&key) {
-            Some((c, _)) if *c == content => Ok(()),
+            Some((c, _)) if *c == content => Ok(true),
             Some((_, first)) => Err(row.problem(
                 "log_id",
                 format!(
@@ -356,7 +357,7 @@ impl SeenIds {
                     self.rows.insert(key, (content, line));
                     self.checked += 1;
                 }
-                Ok(())
+                Ok(false)
             }
         }
     }
@@ -703,6 +704,7 @@ fn import_rows<S: Rows + Send>(
     let Checking {
         rows,
         refused,
+        repeats,
         expired,
         problems,
         warnings,
@@ -803,7 +805,7 @@ fn import_rows<S: Rows + Send>(
         file: name.to_string(),
         rows,
         imported,
-        already,
+        already: already + repeats,
         refused,
         expired,
         systems,
@@ -849,6 +851,8 @@ struct Checking {
     rows: u64,
     /// Rows with a problem.
     refused: u64,
+    /// Rows that repeat an earlier row of the file (the same id and content).
+    repeats: u64,
     expired: u64,
     problems: Problems,
     warnings: Warnings,
@@ -869,7 +873,7 @@ impl RowRules<'_> {
         let mut times = TimeReader::new(self.opts.tz);
         let mut warnings = Warnings::default();
         let mut ids = SeenIds::default();
-        let (mut rows, mut expired, mut refused) = (0u64, 0u64, 0u64);
+        let (mut rows, mut expired, mut refused, mut repeats) = (0u64, 0u64, 0u64, 0u64);
         let mut batch = Checked::default();
         while let Some(row) = table.next_row(&mut problems)? {
             rows += 1;
@@ -888,12 +892,20 @@ impl RowRules<'_> {
             {
                 valid.log_id = std::borrow::Cow::Owned(row_digest(&row, valid));
             }
-            if let Some(valid) = &checked
-                && let Err(p) = ids.check(&row, valid)
-            {
-                problems.push(p);
-                refused += 1;
-                continue;
+            if let Some(valid) = &checked {
+                match ids.check(&row, valid) {
+                    Err(p) => {
+                        problems.push(p);
+                        refused += 1;
+                        continue;
+                    }
+                    // The same row again in the file: already present, not sent.
+                    Ok(true) => {
+                        repeats += 1;
+                        continue;
+                    }
+                    Ok(false) => {}
+                }
             }
             let Some(valid) = checked else {
                 refused += 1;
@@ -906,7 +918,7 @@ impl RowRules<'_> {
                 expired += 1;
                 continue;
             }
-            batch.push(&row, &valid);
+            batch.push(&row, &valid, &self.opts.retention[valid.system].0);
             if batch.rows.len() >= Checked::ROWS || batch.text.len() >= Checked::TEXT {
                 let mut spare = reuse.try_recv().unwrap_or_default();
                 spare.clear();
@@ -921,6 +933,7 @@ impl RowRules<'_> {
         Ok(Checking {
             rows,
             refused,
+            repeats,
             expired,
             problems,
             warnings,
@@ -947,6 +960,8 @@ struct CheckedRow {
     client: u64,
     /// The row's line in the file.
     line: u64,
+    /// `store::records::log_id_key` of its system and `log_id`, made by the reader.
+    key: i64,
     surnames: [u32; 2],
     /// Where the row's texts start in `text`, and where each ends: the `log_id`, then the
     /// fields of [`CARRIED`].
@@ -976,7 +991,7 @@ impl Checked {
         self.rows.clear();
     }
 
-    fn push(&mut self, row: &LogRow, valid: &Valid) {
+    fn push(&mut self, row: &LogRow, valid: &Valid, system: &str) {
         let start = self.text.len();
         let mut ends = [0; 9];
         self.text.push_str(&valid.log_id);
@@ -992,6 +1007,7 @@ impl Checked {
             action: valid.action,
             client: logindex::client_number(std::str::from_utf8(&valid.subject).unwrap_or("")),
             line: row.line(),
+            key: store::records::log_id_key(system, &valid.log_id),
             surnames: if subject_name.is_empty() {
                 [0, 0]
             } else {
@@ -1045,25 +1061,27 @@ fn write_rows(
     let mut batches: BTreeMap<usize, Batch> = BTreeMap::new();
     let mut imported = 0u64;
     let mut already = 0u64;
+    // The keys of the rows written, stored in key order a million at a time (in order they
+    // are appended to the table's index, not scattered through it).
+    let mut new_keys: Vec<(i64, i64, i64)> = Vec::new();
+    // With no id stored before this import, none can be found but this file's own, which the
+    // reader tells apart (`SeenIds`): nothing to look up.
+    let look_up = store::records::any_log_id(tx)?;
+    let mut ids: Vec<i64> = Vec::new();
     let mut conflicts = Vec::new();
     let mut conflicted = 0u64;
     for checked in receive {
-        // The batch's keys looked up at once, in key order; what this batch stores, by key.
-        let keys: Vec<i64> = {
-            let mut keys: Vec<i64> = checked
-                .rows
-                .iter()
-                .map(|row| {
-                    let system = opts.retention[row.system].0.as_str();
-                    store::records::log_id_key(system, checked.log_id(row))
-                })
-                .collect();
+        // The batch's keys looked up at once, in key order.
+        let mut to_write: Vec<(&CheckedRow, store::records::NewAccess)> =
+            Vec::with_capacity(checked.rows.len());
+        let stored_keys = if look_up {
+            let mut keys: Vec<i64> = checked.rows.iter().map(|row| row.key).collect();
             keys.sort_unstable();
             keys.dedup();
-            keys
+            store::records::log_id_rows(tx, &keys)?
+        } else {
+            Default::default()
         };
-        let mut stored_keys = store::records::log_id_rows(tx, &keys)?;
-        let mut new_keys: Vec<(i64, i64, i64)> = Vec::new();
         for row in &checked.rows {
             let system = opts.retention[row.system].0.as_str();
             let field = |column: usize| checked.get(row, column);
@@ -1085,9 +1103,8 @@ fn write_rows(
                 purpose: id(PURPOSE, field(PURPOSE))?,
                 subject_name: field(SUBJECT_NAME),
             };
-            let (access_unit, client_unit) = (new.access_unit, new.subject_unit);
             // One access, one log_id: the same again is already present, another is refused.
-            let key = store::records::log_id_key(system, log_id);
+            let key = row.key;
             let stored = match stored_keys.get(&key) {
                 Some((row_id, line)) => {
                     store::records::stored_access(tx, *row_id)?.map(|s| (s, *line))
@@ -1125,10 +1142,19 @@ fn write_rows(
             if conflicted > 0 {
                 continue;
             }
-            let id = insert.append(&new)?;
-            let line = i64::try_from(row.line).unwrap_or(i64::MAX);
-            stored_keys.insert(key, (id, line));
-            new_keys.push((key, id, line));
+            to_write.push((row, new));
+        }
+        // Written together (a statement for many rows), then indexed row by row.
+        let news: Vec<store::records::NewAccess> = to_write.iter().map(|(_, n)| *n).collect();
+        ids.clear();
+        insert.append_all(&news, &mut ids)?;
+        for ((row, new), id) in to_write.into_iter().zip(ids.iter().copied()) {
+            let system = opts.retention[row.system].0.as_str();
+            let field = |column: usize| checked.get(row, column);
+            new_keys.push((row.key, id, i64::try_from(row.line).unwrap_or(i64::MAX)));
+            if new_keys.len() >= KEYS_PENDING {
+                store_keys(tx, &mut new_keys)?;
+            }
             imported += 1;
             // The index names units by their ids; an empty text is none.
             let digest_id = |text: &str, id: i64| {
@@ -1146,11 +1172,11 @@ fn write_rows(
                     system,
                     account: field(USER_ID),
                     client: row.client,
-                    client_unit: digest_id(field(SUBJECT_UNIT), client_unit),
-                    access_unit: digest_id(field(ACCESS_UNIT), access_unit),
+                    client_unit: digest_id(field(SUBJECT_UNIT), new.subject_unit),
+                    access_unit: digest_id(field(ACCESS_UNIT), new.access_unit),
                     action: action_code(row.action),
                     surnames: row.surnames,
-                    log_id,
+                    log_id: new.log_id,
                 },
             )?;
             let batch = batches.entry(row.system).or_insert(Batch {
@@ -1166,14 +1192,10 @@ fn write_rows(
             batch.oldest = batch.oldest.min(row.at);
             batch.newest = batch.newest.max(row.at);
         }
-        // In key order, each key once (a later row of the batch moved it).
-        new_keys.sort_by_key(|(k, _, _)| *k);
-        new_keys.reverse();
-        new_keys.dedup_by_key(|(k, _, _)| *k);
-        store::records::put_log_ids(tx, &new_keys)?;
         // Dropped here when the reader has enough spares.
         let _ = back.try_send(checked);
     }
+    store_keys(tx, &mut new_keys)?;
     Ok(Written {
         imported,
         already,
@@ -1182,6 +1204,21 @@ fn write_rows(
         index,
         batches,
     })
+}
+
+/// How many keys of written rows wait to be stored, at most (16 MB).
+const KEYS_PENDING: usize = 1 << 20;
+
+/// Stores the keys of written rows, in key order, each once (the later row where one repeats:
+/// a key moved from a purged row), and empties the list.
+fn store_keys(tx: &crate::store::Db, keys: &mut Vec<(i64, i64, i64)>) -> Result<()> {
+    keys.sort_by_key(|(k, _, _)| *k);
+    keys.reverse();
+    keys.dedup_by_key(|(k, _, _)| *k);
+    keys.reverse();
+    store::records::put_log_ids(tx, keys)?;
+    keys.clear();
+    Ok(())
 }
 
 /// The fields in which a stored access differs from a new one of the same `log_id`.

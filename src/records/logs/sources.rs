@@ -870,6 +870,13 @@ impl<'f, R: BufRead> XmlRows<'f, R> {
                     self.line += count(e.attributes_raw());
                     let local = e.local_name().as_ref().to_string();
                     if !inside {
+                        if local == self.record {
+                            inside = true;
+                            start_line = self.line;
+                            self.records += 1;
+                            continue;
+                        }
+                        // Wrappers around the records (the record's own end is read inside).
                         self.outer += 1;
                         if self.outer > XML_DEPTH_MAX {
                             problems.push(Problem::new(
@@ -882,11 +889,7 @@ impl<'f, R: BufRead> XmlRows<'f, R> {
                             self.done = true;
                             return Ok(false);
                         }
-                        if local == self.record {
-                            inside = true;
-                            start_line = self.line;
-                            self.records += 1;
-                        } else if self.records == 0 {
+                        if self.records == 0 {
                             note(&mut self.seen, &mut self.prefixes, &e, &self.record);
                         }
                         continue;

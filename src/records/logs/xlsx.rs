@@ -197,18 +197,27 @@ impl<R: Read + Seek> Workbook<R> {
                         }
                     }
                     "c" => {
-                        column = match attr(&e, "r") {
+                        // One pass over the attributes: the reference and the type.
+                        let (mut named, mut t) = (None, None);
+                        for a in e.attributes().with_checks(false).flatten() {
+                            match a.key.local_name().as_ref() {
+                                "r" => named = Some(a.value),
+                                "t" => t = Some(a.value),
+                                _ => {}
+                            }
+                        }
+                        column = match named {
                             Some(r) => reference(r.as_bytes()).ok_or_else(|| {
                                 format!("sheet `{sheet}`, row {row}: a cell named `{}`", r)
                             })?,
                             None => column.wrapping_add(1),
                         };
+                        kind = t.map_or(Kind::Number, |t| Kind::of(&t));
                         if column > 16_383 {
                             return Err(format!(
                                 "sheet `{sheet}`, row {row}: a cell past column XFD"
                             ));
                         }
-                        kind = attr(&e, "t").map_or(Kind::Number, |t| Kind::of(&t));
                         in_cell = true;
                         value.clear();
                     }
@@ -390,7 +399,7 @@ fn reference(r: &[u8]) -> Option<usize> {
 
 /// OOXML's escapes of characters XML cannot carry (`_x000D_`), as the characters.
 fn unescape_ooxml(text: &str) -> Cow<'_, str> {
-    if !text.contains("_x") {
+    if !text.as_bytes().contains(&b'_') || !text.contains("_x") {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
