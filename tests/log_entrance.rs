@@ -655,17 +655,8 @@ fn odd_xml_is_refused_at_its_line_never_read_as_nothing() {
 #[test]
 fn a_cell_given_twice_is_refused_by_sheet_and_cell() {
     let d = Dir::new();
-    let header = loggkoll::records::logs::LOG.header_line();
-    let mut sheet = String::from(
-        "<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheetData><row r=\"1\">",
-    );
-    for (i, h) in header.split(',').enumerate() {
-        sheet.push_str(&format!(
-            "<c r=\"{}1\" t=\"inlineStr\"><is><t>{h}</t></is></c>",
-            (b'A' + i as u8) as char
-        ));
-    }
-    sheet.push_str("</row><row r=\"2\"><c r=\"B2\" t=\"inlineStr\"><is><t>x</t></is></c><c r=\"A2\" t=\"inlineStr\"><is><t>y</t></is></c></row></sheetData></worksheet>");
+    let mut sheet = hostile::sheet_with_header();
+    sheet.push_str("<row r=\"2\"><c r=\"B2\" t=\"inlineStr\"><is><t>x</t></is></c><c r=\"A2\" t=\"inlineStr\"><is><t>y</t></is></c></row></sheetData></worksheet>");
     hostile::write_workbook_sheet(&d.path("twice.xlsx"), &sheet);
     let run = d.run(&["logs", "import", "twice.xlsx"]);
     assert_eq!(run.code, 2, "{}", run.stderr);

@@ -159,17 +159,10 @@ impl<R: Read + Seek> Workbook<R> {
                     });
                 }
             };
-            match &event {
-                Event::Start(_) => {
-                    depth += 1;
-                    if depth > MAX_DEPTH {
-                        return Err(format!(
-                            "sheet `{sheet}`, row {row}: elements nested deeper than {MAX_DEPTH}: not a worksheet"
-                        ));
-                    }
-                }
-                Event::End(_) => depth = depth.saturating_sub(1),
-                _ => {}
+            if !deepen(&mut depth, &event) {
+                return Err(format!(
+                    "sheet `{sheet}`, row {row}: elements nested deeper than {MAX_DEPTH}: not a worksheet"
+                ));
             }
             match event {
                 Event::Start(e) => match e.local_name().as_ref() {
@@ -300,6 +293,21 @@ impl<R: Read + Seek> Workbook<R> {
 const MAX_DEPTH: usize = 64;
 /// The most rows of a sheet, as Excel has them.
 const MAX_ROWS: u64 = 1 << 20;
+
+/// Follows the nesting of elements: false when `event` opens one past [`MAX_DEPTH`].
+fn deepen(depth: &mut usize, event: &Event) -> bool {
+    match event {
+        Event::Start(_) => {
+            *depth += 1;
+            *depth <= MAX_DEPTH
+        }
+        Event::End(_) => {
+            *depth = depth.saturating_sub(1);
+            true
+        }
+        _ => true,
+    }
+}
 
 /// A cell's type (`t`): what its `<v>` or `<is>` holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -699,17 +707,10 @@ impl Shared {
                     });
                 }
             };
-            match &event {
-                Event::Start(_) => {
-                    depth += 1;
-                    if depth > MAX_DEPTH {
-                        return Err(format!(
-                            "`{part}`: elements nested deeper than {MAX_DEPTH}: not a workbook"
-                        ));
-                    }
-                }
-                Event::End(_) => depth = depth.saturating_sub(1),
-                _ => {}
+            if !deepen(&mut depth, &event) {
+                return Err(format!(
+                    "`{part}`: elements nested deeper than {MAX_DEPTH}: not a workbook"
+                ));
             }
             match event {
                 Event::Start(e) => match e.local_name().as_ref() {
