@@ -18,7 +18,8 @@ pub struct Config {
     pub mail_names_subject_user: bool,
     /// Days after a step's deadline that its emailed link stays valid.
     pub link_valid_days_after_deadline: u32,
-    /// Whether the log-extract letter may name the people who read the record.
+    /// Whether the log-extract letter may name the people who read the record (default: yes,
+    /// the client has the right to know who; an extract routine's `names_withheld` says why not).
     pub extract_shows_names: bool,
     /// The organisation's name, for letters and summaries.
     pub organisation: String,
@@ -91,7 +92,7 @@ impl Default for Config {
             },
             mail_names_subject_user: false,
             link_valid_days_after_deadline: 7,
-            extract_shows_names: false,
+            extract_shows_names: true,
             organisation: "Organisationen".into(),
             trusted_proxies: Vec::new(),
             roster_max_removal_percent: 50,
@@ -454,7 +455,7 @@ phone = "0504-1"
         assert_eq!(c.base_url, "https://loggkoll.kommun.se");
         assert!(c.mail.url.starts_with("smtp://"));
         assert_eq!(c.link_valid_days_after_deadline, 7);
-        assert!(!c.mail_names_subject_user && !c.extract_shows_names && !c.mail.digest);
+        assert!(!c.mail_names_subject_user && c.extract_shows_names && !c.mail.digest);
         assert_eq!(
             c.mail.send_hours,
             Some(crate::engine::deadline::SendHours::office())

@@ -142,6 +142,7 @@ impl Purpose {
                     "unit": "Hemtjänst Norr", "unit_id": "EN0001", "role": "Undersköterska",
                     "name": "", "action": "Läste", "purpose": "vård"}],
                 "count": 1, "log_complete": true, "shows_names": false,
+                "names_withheld": "enligt nämndens beslut lämnas namnen ut på begäran",
                 "organisation": "Exempel kommun",
                 "generated_at": "2027-02-02 10:00",
             }),

@@ -441,8 +441,11 @@ fn an_extract_request_covers_every_system_and_the_letter_lists_each() {
     );
     assert!(html.contains("Tolvan Tolvansson"), "{html}");
     assert!(html.contains("Storgatan 1<br>123 45 Tibro"), "{html}");
-    // Names are hidden by default, so the heading does not promise "who".
-    assert!(!html.contains("vem som har tagit del"), "{html}");
+    // NPO-31: the client may see who read the record: the letter says who, with a name
+    // column, unless the routine withholds the names.
+    assert!(html.contains("vem som har tagit del"), "{html}");
+    assert!(html.contains("<th scope=\"col\">Namn</th>"), "{html}");
+    assert!(!html.contains("står inte i utdraget"), "{html}");
     // Narrowed to one system, it says so of that one only.
     let one = site
         .ok(&[

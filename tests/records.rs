@@ -400,10 +400,9 @@ fn protocols_letters_summaries_and_the_purge_from_the_command_line() {
         letter.contains("2027-01-10 08:00") && !letter.contains("2027-01-20"),
         "only the period"
     );
-    assert!(
-        !letter.contains("Anna Ek"),
-        "no names unless the configuration allows them"
-    );
+    // The client has the right to know who read the record: named by default.
+    assert!(letter.contains("Anna Ek"), "the reader named");
+    assert!(!letter.contains("står inte i utdraget"));
     let run = Test::in_dir(&place.path)
         .args(["--db", place.db.to_string_lossy().as_ref()])
         .args([
@@ -423,7 +422,7 @@ fn protocols_letters_summaries_and_the_purge_from_the_command_line() {
             "--now",
             "2027-02-05T09:20",
         ])
-        .env("LOGGKOLL_PRIVACY_EXTRACT_SHOWS_NAMES", "true")
+        .env("LOGGKOLL_PRIVACY_EXTRACT_SHOWS_NAMES", "false")
         .run();
     assert_eq!(run.code, 0, "{}", run.stderr);
     let named = std::fs::read_to_string(
@@ -434,9 +433,15 @@ fn protocols_letters_summaries_and_the_purge_from_the_command_line() {
             .join(format!("loggutdrag-{extract}.html")),
     )
     .expect("letter");
+    // Names withheld by the organisation: none, and the letter says so and why.
     assert!(
-        named.contains("Anna Ek"),
-        "names where the configuration allows them"
+        !named.contains("Anna Ek"),
+        "no names where they are withheld"
+    );
+    assert!(
+        named.contains("Namnen på dem som har tagit del av journalen står inte i utdraget")
+            && named.contains("extract_shows_names"),
+        "{named}"
     );
     assert!(folder.join("arende.json").is_file());
     let (_, manager) = first_case(&place, "log-extract");

@@ -49,7 +49,17 @@ pub fn context(engine: &mut Engine, case: &CaseRow, now: DateTime<Utc>) -> Resul
     let subject = logs::subject_digits(&client)
         .map_err(|m| Error::runtime(format!("case {}: client {m}", case.id)))?;
     let subject = String::from_utf8_lossy(&subject).into_owned();
-    let shows_names = ctx.config.extract_shows_names;
+    // The client has the right to know who read the record: named, unless the routine (or the
+    // configuration) withholds the names, which the letter then says, and why.
+    let withheld = match (&routine.names_withheld, ctx.config.extract_shows_names) {
+        (Some(why), _) => Some(why.trim_end_matches('.').to_string()),
+        (None, false) => Some(
+            "organisationen har valt att inte skriva ut namnen i utdraget (inställningen privacy.extract_shows_names)"
+                .to_string(),
+        ),
+        (None, true) => None,
+    };
+    let shows_names = withheld.is_none();
     let mut all = Vec::new();
     let mut systems = Vec::new();
     for system in &case.systems {
@@ -126,6 +136,7 @@ pub fn context(engine: &mut Engine, case: &CaseRow, now: DateTime<Utc>) -> Resul
         "count": all.len(),
         "log_complete": systems.iter().all(|s| s["log"] == "complete"),
         "shows_names": shows_names,
+        "names_withheld": withheld.unwrap_or_default(),
         "organisation": ctx.config.organisation,
         "generated_at": files::local_at(now, tz),
         "base_url": ctx.config.base_url,

@@ -220,6 +220,30 @@ impl Analyzer<'_, '_, '_> {
             }
             None => None,
         };
+        let names_withheld = match &raw.names_withheld {
+            Some(why) if kind.is_some_and(|k| k != CaseKind::Extract) => {
+                self.d
+                    .error(
+                        "kind-mismatch",
+                        why.span,
+                        "`names_withheld` belongs to an extract routine (`kind: extract`): only its letter names who read the record",
+                    )
+                    .help("remove the key");
+                None
+            }
+            Some(why) if why.value.trim().is_empty() => {
+                self.d
+                    .error(
+                        "invalid-value",
+                        why.span,
+                        "`names_withheld` says why the letter leaves out who read the record",
+                    )
+                    .help("write the reason the client reads, e.g. `Enligt nämndens beslut 2027-01-15 lämnas namn ut på begäran.`");
+                None
+            }
+            Some(why) => Some(why.value.trim().to_string()),
+            None => None,
+        };
         let trigger = self.trigger(raw, kind, top);
         let sampling = self.sampling(raw, kind, system.as_deref());
         let evidence = self.evidence(raw);
@@ -263,6 +287,7 @@ impl Analyzer<'_, '_, '_> {
             legal_basis,
             timezone,
             reference_prefix,
+            names_withheld,
             trigger,
             sampling,
             evidence,

@@ -26,6 +26,9 @@ pub struct Routine {
     pub timezone: Tz,
     /// Case references read `PREFIX-YEAR-NNNN`.
     pub reference_prefix: String,
+    /// An extract routine whose letters leave out who read the record: why (said in the
+    /// letter). `None`: the letter names each person, as the client has the right to know.
+    pub names_withheld: Option<String>,
     pub trigger: Trigger,
     pub sampling: Option<Sampling>,
     /// The thresholds of the review's flags and explanations.

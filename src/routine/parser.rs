@@ -16,6 +16,7 @@ pub const ROUTINE_KEYS: &[&str] = &[
     "legal_basis",
     "timezone",
     "reference_prefix",
+    "names_withheld",
     "trigger",
     "sampling",
     "evidence",
@@ -246,6 +247,7 @@ pub fn parse(d: &mut Diagnostics, root: &Node) -> RawRoutine {
     raw.legal_basis = text_of(d, &m, "legal_basis");
     raw.timezone = text_of(d, &m, "timezone");
     raw.reference_prefix = text_of(d, &m, "reference_prefix");
+    raw.names_withheld = text_of(d, &m, "names_withheld");
     raw.start = text_of(d, &m, "start");
     raw.repeat = text_of(d, &m, "repeat");
     match m.get("retention") {

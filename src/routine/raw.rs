@@ -19,6 +19,8 @@ pub struct RawRoutine {
     pub legal_basis: Option<Text>,
     pub timezone: Option<Text>,
     pub reference_prefix: Option<Text>,
+    /// An extract routine's reason for leaving the readers' names out of the letter.
+    pub names_withheld: Option<Text>,
     pub trigger: Option<RawTrigger>,
     pub sampling: Option<RawSampling>,
     pub evidence: Option<RawEvidence>,
