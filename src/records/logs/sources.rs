@@ -770,6 +770,8 @@ pub struct XmlRows<'f, R: BufRead> {
     prefixes: Vec<(String, String)>,
     /// How deep the reader is outside records.
     outer: usize,
+    /// The element names of the path inside a record, reused.
+    names: Vec<String>,
     buf: Vec<u8>,
     format: &'f LogFormat,
     /// For each field, its path split at `/`, and whether it lies under the repeat.
@@ -825,6 +827,7 @@ impl<'f, R: BufRead> XmlRows<'f, R> {
             seen: Vec::new(),
             prefixes: Vec::new(),
             outer: 0,
+            names: Vec::new(),
             line: 1,
             pending: std::collections::VecDeque::new(),
             current: (0, Default::default()),
@@ -838,7 +841,9 @@ impl<'f, R: BufRead> XmlRows<'f, R> {
         let mut inside = false;
         let mut start_line = 0;
         // Path below the record, and below the current repeat element.
-        let mut stack: Vec<String> = Vec::new();
+        // The names below the record down to the current element: `self.names[..depth]` (the
+        // strings are kept from record to record, so that no element allocates).
+        let mut depth = 0usize;
         let mut common: [String; FIELDS] = Default::default();
         let mut items: Vec<[String; FIELDS]> = Vec::new();
         let mut item: Option<[String; FIELDS]> = None;
@@ -852,7 +857,7 @@ impl<'f, R: BufRead> XmlRows<'f, R> {
             let event = match self.reader.read_event_into(&mut self.buf) {
                 Ok(event) => event,
                 Err(e) => {
-                    let message = if self.reader.get_ref().hit {
+                    let message = if self.reader.get_ref().hit() {
                         format!(
                             "an XML node longer than {}: not an access log (the limit is `[logs] max_value`)",
                             super::xlsx::size(self.limit)
@@ -868,7 +873,8 @@ impl<'f, R: BufRead> XmlRows<'f, R> {
             match event {
                 Event::Start(e) => {
                     self.line += count(e.attributes_raw());
-                    let local = e.local_name().as_ref().to_string();
+                    let local = e.local_name();
+                    let local: &str = local.as_ref();
                     if !inside {
                         if local == self.record {
                             inside = true;
@@ -894,7 +900,7 @@ impl<'f, R: BufRead> XmlRows<'f, R> {
                         }
                         continue;
                     }
-                    if stack.len() >= XML_DEPTH_MAX {
+                    if depth >= XML_DEPTH_MAX {
                         problems.push(Problem::new(
                             &self.path,
                             self.line,
@@ -903,8 +909,15 @@ impl<'f, R: BufRead> XmlRows<'f, R> {
                         self.done = true;
                         return Ok(false);
                     }
-                    stack.push(local);
-                    if !self.repeat.is_empty() && stack == self.repeat {
+                    match self.names.get_mut(depth) {
+                        Some(name) => {
+                            name.clear();
+                            name.push_str(local);
+                        }
+                        None => self.names.push(local.to_string()),
+                    }
+                    depth += 1;
+                    if !self.repeat.is_empty() && self.names[..depth] == self.repeat[..] {
                         item = Some(Default::default());
                     }
                 }
@@ -914,7 +927,7 @@ impl<'f, R: BufRead> XmlRows<'f, R> {
                         self.outer = self.outer.saturating_sub(1);
                         continue;
                     }
-                    if stack.is_empty() {
+                    if depth == 0 {
                         // The record's own end.
                         if let Some(it) = item.take() {
                             items.push(it);
@@ -940,7 +953,7 @@ impl<'f, R: BufRead> XmlRows<'f, R> {
                         return Ok(true);
                     }
                     if !self.repeat.is_empty()
-                        && stack == self.repeat
+                        && self.names[..depth] == self.repeat[..]
                         && let Some(it) = item.take()
                     {
                         if items.len() >= XML_REPEAT_MAX {
@@ -957,7 +970,7 @@ impl<'f, R: BufRead> XmlRows<'f, R> {
                         }
                         items.push(it);
                     }
-                    stack.pop();
+                    depth -= 1;
                 }
                 Event::Text(_) | Event::CData(_) | Event::GeneralRef(_) => {
                     let text = match text_of(&event) {
@@ -976,7 +989,7 @@ impl<'f, R: BufRead> XmlRows<'f, R> {
                         let field = take_text(
                             &self.paths,
                             &self.repeat,
-                            &stack,
+                            &self.names[..depth],
                             &text,
                             &mut common,
                             item.as_mut(),
@@ -1119,7 +1132,7 @@ pub fn sniff_xml<R: BufRead>(
             }
             Ok(Event::Eof) => break,
             Err(e) => {
-                failure = Some(if reader.get_ref().hit {
+                failure = Some(if reader.get_ref().hit() {
                     format!(
                         "an XML node longer than {} (the limit is `[logs] max_value`)",
                         super::xlsx::size(limit)

@@ -149,7 +149,7 @@ impl<R: Read + Seek> Workbook<R> {
                     } else {
                         format!("sheet `{sheet}`, row {}", row.max(1))
                     };
-                    return Err(if xml.get_ref().hit {
+                    return Err(if xml.get_ref().hit() {
                         format!(
                             "{at}: a value longer than {}: not an access log (the limit is `[logs] max_value`)",
                             size(self.limit)
@@ -611,48 +611,24 @@ impl<R: Read> Read for Declared<R> {
     }
 }
 
-/// A reader that refuses to give more than `limit` bytes between two [`Bounded::reset`]s: an
-/// XML reader reset before each event reads no node longer than the limit (and buffers no
-/// more).
+/// A buffered reader that refuses to read more than `limit` bytes (and a buffer) between two
+/// [`Bounded::reset`]s: an XML reader reset before each event reads no node much longer than
+/// the limit (and buffers no more). The count is kept below the buffer, so that the XML
+/// reader's many small reads cost what a `BufReader`'s do.
 pub struct Bounded<R> {
+    buf: BufReader<Counted<R>>,
+}
+
+/// The bytes read since the last reset, refused past the limit.
+struct Counted<R> {
     inner: R,
     since: usize,
     limit: usize,
-    /// The limit was hit.
-    pub hit: bool,
+    hit: bool,
 }
 
-impl<R: BufRead> Bounded<R> {
-    pub fn new(inner: R, limit: usize) -> Bounded<R> {
-        Bounded {
-            inner,
-            since: 0,
-            limit,
-            hit: false,
-        }
-    }
-
-    pub fn reset(&mut self) {
-        self.since = 0;
-    }
-
-    pub fn get_mut(&mut self) -> &mut R {
-        &mut self.inner
-    }
-}
-
-impl<R: BufRead> Read for Bounded<R> {
+impl<R: Read> Read for Counted<R> {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        let buf = self.fill_buf()?;
-        let n = buf.len().min(out.len());
-        out[..n].copy_from_slice(&buf[..n]);
-        self.consume(n);
-        Ok(n)
-    }
-}
-
-impl<R: BufRead> BufRead for Bounded<R> {
-    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
         if self.since > self.limit {
             self.hit = true;
             return Err(std::io::Error::new(
@@ -660,14 +636,52 @@ impl<R: BufRead> BufRead for Bounded<R> {
                 format!("a node longer than {}", size(self.limit)),
             ));
         }
-        let room = self.limit + 1 - self.since;
-        let buf = self.inner.fill_buf()?;
-        Ok(&buf[..buf.len().min(room)])
+        let n = self.inner.read(out)?;
+        self.since += n;
+        Ok(n)
+    }
+}
+
+impl<R: Read> Bounded<R> {
+    pub fn new(inner: R, limit: usize) -> Bounded<R> {
+        Bounded {
+            buf: BufReader::with_capacity(
+                1 << 16,
+                Counted {
+                    inner,
+                    since: 0,
+                    limit,
+                    hit: false,
+                },
+            ),
+        }
     }
 
+    pub fn reset(&mut self) {
+        self.buf.get_mut().since = 0;
+    }
+
+    /// Whether the limit was hit.
+    pub fn hit(&self) -> bool {
+        self.buf.get_ref().hit
+    }
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        self.buf.read(out)
+    }
+}
+
+impl<R: Read> BufRead for Bounded<R> {
+    #[inline]
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.buf.fill_buf()
+    }
+
+    #[inline]
     fn consume(&mut self, n: usize) {
-        self.since += n;
-        self.inner.consume(n);
+        self.buf.consume(n);
     }
 }
 
@@ -697,7 +711,7 @@ impl Shared {
                 Ok(event) => event,
                 Err(e) => {
                     let n = shared.ends.len() + 1;
-                    return Err(if xml.get_ref().hit {
+                    return Err(if xml.get_ref().hit() {
                         format!(
                             "`{part}`, shared string {n}: longer than {}: not an access log (the limit is `[logs] max_value`)",
                             size(limit)
@@ -881,7 +895,8 @@ mod tests {
 
     #[test]
     fn a_bounded_reader_refuses_a_long_node() {
-        let text = format!("<a><b>{}</b><c>ok</c></a>", "x".repeat(5000));
+        // Refused past the limit and a buffer (64 kB): memory stays bounded.
+        let text = format!("<a><b>{}</b><c>ok</c></a>", "x".repeat(300_000));
         let mut xml = quick_xml::Reader::from_reader(Bounded::new(text.as_bytes(), 1000));
         let mut buf = Vec::new();
         let mut failed = false;
@@ -890,16 +905,16 @@ mod tests {
             xml.get_mut().reset();
             match xml.read_event_into(&mut buf) {
                 Ok(Event::Eof) => break,
-                Ok(_) => assert!(buf.len() <= 1001),
+                Ok(_) => assert!(buf.len() <= 1000 + (1 << 16) * 2),
                 Err(_) => {
                     failed = true;
                     break;
                 }
             }
         }
-        assert!(failed && xml.get_ref().hit);
+        assert!(failed && xml.get_ref().hit());
         // Under the limit, every event is read.
-        let mut xml = quick_xml::Reader::from_reader(Bounded::new(text.as_bytes(), 6000));
+        let mut xml = quick_xml::Reader::from_reader(Bounded::new(text.as_bytes(), 400_000));
         let mut n = 0;
         loop {
             buf.clear();
