@@ -237,15 +237,22 @@ struct Decode<R> {
 /// ending at the end of `bytes`): in text of a single-byte encoding, a sign of UTF-8 rows.
 fn utf8_sequence(bytes: &[u8]) -> Option<usize> {
     let cont = |b: Option<&u8>| b.is_some_and(|b| (0x80..=0xBF).contains(b));
-    (0..bytes.len()).find(|&i| {
+    let mut from = 0;
+    // Only a byte from 0xC2 on can lead a sequence: found a run of plain bytes at a time.
+    while let Some(offset) = bytes.get(from..)?.iter().position(|b| *b >= 0xC2) {
+        let i = from + offset;
         let need = match bytes[i] {
             0xC2..=0xDF => 1,
             0xE0..=0xEF => 2,
             0xF0..=0xF4 => 3,
-            _ => return false,
+            _ => 0,
         };
-        (1..=need).all(|k| cont(bytes.get(i + k)))
-    })
+        if need > 0 && (1..=need).all(|k| cont(bytes.get(i + k))) {
+            return Some(i);
+        }
+        from = i + 1;
+    }
+    None
 }
 
 impl<R: BufRead> Decode<R> {
