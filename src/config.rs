@@ -337,15 +337,18 @@ impl Config {
     }
 }
 
+/// `2m` as 2 and `m` (the unit lower case, blanks around it dropped).
+fn number_and_unit(text: &str) -> Option<(usize, String)> {
+    let t = text.trim().to_ascii_lowercase();
+    let i = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    Some((t[..i].parse().ok()?, t[i..].trim().to_string()))
+}
+
 /// `120`, `120s`, `2m`, `2min` as a duration.
 fn parse_seconds(text: &str) -> Option<std::time::Duration> {
-    let t = text.trim().to_ascii_lowercase();
-    let (number, unit) = match t.find(|c: char| !c.is_ascii_digit()) {
-        Some(i) => (&t[..i], t[i..].trim()),
-        None => (t.as_str(), ""),
-    };
-    let n: u64 = number.parse().ok()?;
-    let seconds = match unit {
+    let (n, unit) = number_and_unit(text)?;
+    let n = u64::try_from(n).ok()?;
+    let seconds = match unit.as_str() {
         "" | "s" | "sec" | "seconds" => n,
         "m" | "min" | "minutes" => n.checked_mul(60)?,
         _ => return None,
@@ -355,13 +358,8 @@ fn parse_seconds(text: &str) -> Option<std::time::Duration> {
 
 /// `65536`, `64kB`, `1MB` (binary units) as bytes.
 fn parse_bytes(text: &str) -> Option<usize> {
-    let t = text.trim().to_ascii_lowercase();
-    let (number, unit) = match t.find(|c: char| !c.is_ascii_digit()) {
-        Some(i) => (&t[..i], t[i..].trim()),
-        None => (t.as_str(), ""),
-    };
-    let n: usize = number.parse().ok()?;
-    match unit {
+    let (n, unit) = number_and_unit(text)?;
+    match unit.as_str() {
         "" | "b" => Some(n),
         "k" | "kb" | "kib" => n.checked_mul(1 << 10),
         "m" | "mb" | "mib" => n.checked_mul(1 << 20),

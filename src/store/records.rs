@@ -35,12 +35,7 @@ impl LogStrings {
     pub fn id(&mut self, conn: &Db, column: usize, text: &str) -> Result<i64> {
         // A long text is looked up, not kept: the cache stays small whatever the file.
         if text.len() > LogStrings::CACHED {
-            return match string_id(conn, text)? {
-                Some(id) => Ok(id),
-                None => conn
-                    .prepare_cached("INSERT INTO log_strings (text) VALUES (?1) RETURNING id")?
-                    .query_row([text], |r| r.get(0)),
-            };
+            return string_id_or_new(conn, text);
         }
         if self.recent.len() <= column {
             self.recent.resize_with(column + 1, Vec::new);
@@ -75,6 +70,16 @@ impl LogStrings {
         }
         recent.push((text.to_string(), id));
         Ok(id)
+    }
+}
+
+/// The id of a text of the log, stored first when new.
+fn string_id_or_new(conn: &Db, text: &str) -> Result<i64> {
+    match string_id(conn, text)? {
+        Some(id) => Ok(id),
+        None => conn
+            .prepare_cached("INSERT INTO log_strings (text) VALUES (?1) RETURNING id")?
+            .query_row([text], |r| r.get(0)),
     }
 }
 

@@ -36,7 +36,7 @@ use format::{FileKind, LogFormat};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::io::{BufReader, Read};
+use std::io::Read;
 use std::path::Path;
 use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, SyncSender};
@@ -402,8 +402,7 @@ pub fn import(store: &mut Store, path: &Path, opts: &ImportOptions) -> Result<Im
         Some(f) => Some(f),
         None => match kind {
             Some(FileKind::Xml) => {
-                let input = BufReader::with_capacity(1 << 16, open()?);
-                match sources::sniff_xml(input, opts.formats, opts.max_value) {
+                match sources::sniff_xml(open()?, opts.formats, opts.max_value) {
                     Ok(f) => Some(f),
                     Err(message) if opts.formats.iter().any(|f| f.file == FileKind::Xml) => {
                         return Err(Error::bad_input(format!("{name}: {message}")));
@@ -454,12 +453,8 @@ pub fn import(store: &mut Store, path: &Path, opts: &ImportOptions) -> Result<Im
                 inner: open()?,
                 hash: &hash,
             };
-            let rows = sources::XmlRows::new(
-                &name,
-                BufReader::with_capacity(1 << 18, hashing),
-                format,
-                opts.max_value,
-            );
+            // The reader buffers below its bound on a node's length.
+            let rows = sources::XmlRows::new(&name, hashing, format, opts.max_value);
             import_rows(
                 store,
                 &name,

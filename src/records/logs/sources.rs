@@ -763,7 +763,7 @@ impl super::xlsx::Cells for SheetSink<'_> {
 /// RIV-TA `ehr:log` records (or any XML of records a format describes), streamed: each
 /// `record` element wherever it sits, under any wrapper and any namespace prefix; one row per
 /// `repeat` element in it.
-pub struct XmlRows<'f, R: BufRead> {
+pub struct XmlRows<'f, R: Read> {
     path: String,
     reader: quick_xml::Reader<super::xlsx::Bounded<R>>,
     /// The longest field, and the most text of one record.
@@ -796,10 +796,8 @@ pub struct XmlRows<'f, R: BufRead> {
 const XML_REPEAT_MAX: usize = 10_000;
 /// The deepest nesting read (inside a record, and before the first).
 const XML_DEPTH_MAX: usize = 256;
-/// Slack over the value limit for the markup of one node (a tag and its attributes).
-const XML_TAG_SLACK: usize = 64 << 10;
 
-impl<'f, R: BufRead> XmlRows<'f, R> {
+impl<'f, R: Read> XmlRows<'f, R> {
     pub fn new(path: &str, input: R, format: &'f LogFormat, limit: usize) -> XmlRows<'f, R> {
         let split = |p: &str| -> Vec<String> {
             p.split('/')
@@ -816,10 +814,7 @@ impl<'f, R: BufRead> XmlRows<'f, R> {
                 Some((i, rel, under))
             })
             .collect();
-        let mut reader = quick_xml::Reader::from_reader(super::xlsx::Bounded::new(
-            input,
-            limit.saturating_add(XML_TAG_SLACK),
-        ));
+        let mut reader = quick_xml::Reader::from_reader(super::xlsx::Bounded::new(input, limit));
         reader.config_mut().expand_empty_elements = true;
         XmlRows {
             path: path.to_string(),
@@ -864,14 +859,7 @@ impl<'f, R: BufRead> XmlRows<'f, R> {
             let event = match self.reader.read_event_into(&mut self.buf) {
                 Ok(event) => event,
                 Err(e) => {
-                    let message = if self.reader.get_ref().hit() {
-                        format!(
-                            "an XML node longer than {}: not an access log (the limit is `[logs] max_value`)",
-                            super::xlsx::size(self.limit)
-                        )
-                    } else {
-                        format!("not well-formed XML: {e}")
-                    };
+                    let message = self.reader.get_ref().failure("an XML node", &e);
                     problems.push(Problem::new(&self.path, self.line, message));
                     self.done = true;
                     return Ok(false);
@@ -1060,47 +1048,45 @@ fn note(
     e: &quick_xml::events::BytesStart,
     record: &str,
 ) {
-    {
-        // The first few, and one whose name is the record's but for case (past the few too).
-        let local = e.local_name();
-        let local = local.as_ref();
-        let near = (!record.is_empty()
-            && local.eq_ignore_ascii_case(record)
-            && !seen.iter().any(|(l, _)| l.eq_ignore_ascii_case(record)))
-            || (PATIENT_LEVEL.contains(&local) && !seen.iter().any(|(l, _)| l == local));
-        if seen.len() >= 8 && !near {
-            return;
+    // The first few, and one whose name is the record's but for case (past the few too).
+    let local = e.local_name();
+    let local = local.as_ref();
+    let near = (!record.is_empty()
+        && local.eq_ignore_ascii_case(record)
+        && !seen.iter().any(|(l, _)| l.eq_ignore_ascii_case(record)))
+        || (PATIENT_LEVEL.contains(&local) && !seen.iter().any(|(l, _)| l == local));
+    if seen.len() >= 8 && !near {
+        return;
+    }
+    for a in e.attributes().with_checks(false).flatten() {
+        let key: &str = a.key.as_ref();
+        let prefix = match key {
+            "xmlns" => Some(""),
+            k => k.strip_prefix("xmlns:"),
+        };
+        if let Some(prefix) = prefix {
+            let uri = a.value.to_string();
+            prefixes.retain(|(p, _)| p != prefix);
+            prefixes.push((prefix.to_string(), uri));
         }
-        for a in e.attributes().with_checks(false).flatten() {
-            let key: &str = a.key.as_ref();
-            let prefix = match key {
-                "xmlns" => Some(""),
-                k => k.strip_prefix("xmlns:"),
-            };
-            if let Some(prefix) = prefix {
-                let uri = a.value.to_string();
-                prefixes.retain(|(p, _)| p != prefix);
-                prefixes.push((prefix.to_string(), uri));
-            }
-        }
-        let prefix = e
-            .name()
-            .prefix()
-            .map(|p| p.as_ref().to_string())
-            .unwrap_or_default();
-        let ns = prefixes
-            .iter()
-            .find(|(p, _)| *p == prefix)
-            .map(|(_, uri)| uri.clone())
-            .unwrap_or_default();
-        let local = e.local_name().as_ref().to_string();
-        if !seen.iter().any(|(l, n)| *l == local && *n == ns) {
-            seen.push((local, ns));
-        }
+    }
+    let prefix = e
+        .name()
+        .prefix()
+        .map(|p| p.as_ref().to_string())
+        .unwrap_or_default();
+    let ns = prefixes
+        .iter()
+        .find(|(p, _)| *p == prefix)
+        .map(|(_, uri)| uri.clone())
+        .unwrap_or_default();
+    let local = e.local_name().as_ref().to_string();
+    if !seen.iter().any(|(l, n)| *l == local && *n == ns) {
+        seen.push((local, ns));
     }
 }
 
-impl<R: BufRead> XmlRows<'_, R> {
+impl<R: Read> XmlRows<'_, R> {
     /// Why a file without records is refused: what the format reads, what the file holds.
     fn no_record(&self) -> String {
         no_record_message(self.format, &self.record, &self.seen)
@@ -1109,17 +1095,14 @@ impl<R: BufRead> XmlRows<'_, R> {
 
 /// The XML format among `formats` whose record element the file holds first (in its first
 /// thousands of elements); with none, the only XML format, or why none fits.
-pub fn sniff_xml<R: BufRead>(
+pub fn sniff_xml<R: Read>(
     input: R,
     formats: &[LogFormat],
     limit: usize,
 ) -> std::result::Result<&LogFormat, String> {
     use quick_xml::events::Event;
     let xml: Vec<&LogFormat> = formats.iter().filter(|f| f.file == FileKind::Xml).collect();
-    let mut reader = quick_xml::Reader::from_reader(super::xlsx::Bounded::new(
-        input,
-        limit.saturating_add(XML_TAG_SLACK),
-    ));
+    let mut reader = quick_xml::Reader::from_reader(super::xlsx::Bounded::new(input, limit));
     let mut buf = Vec::new();
     let (mut seen, mut prefixes) = (Vec::new(), Vec::new());
     let mut failure = None;
@@ -1139,14 +1122,7 @@ pub fn sniff_xml<R: BufRead>(
             }
             Ok(Event::Eof) => break,
             Err(e) => {
-                failure = Some(if reader.get_ref().hit() {
-                    format!(
-                        "an XML node longer than {} (the limit is `[logs] max_value`)",
-                        super::xlsx::size(limit)
-                    )
-                } else {
-                    format!("not well-formed XML: {e}")
-                });
+                failure = Some(reader.get_ref().failure("an XML node", &e));
                 break;
             }
             Ok(_) => {}
@@ -1261,7 +1237,7 @@ fn take_text(
     Ok(())
 }
 
-impl<'f, R: BufRead> XmlRows<'f, R> {
+impl<'f, R: Read> XmlRows<'f, R> {
     /// Queues one row per repeat (or one for the record), each with the record's fields; with
     /// several, `logId` gets `#1`, `#2`, … so that each row has an id of its own.
     fn emit(&mut self, line: u64, common: [String; FIELDS], items: Vec<[String; FIELDS]>) {
@@ -1323,7 +1299,7 @@ fn memchr_count(bytes: &[u8]) -> u64 {
     bytes.iter().filter(|b| **b == b'\n').count() as u64
 }
 
-impl<R: BufRead> Rows for XmlRows<'_, R> {
+impl<R: Read> Rows for XmlRows<'_, R> {
     fn next_row(&mut self, problems: &mut Problems) -> Result<Option<LogRow<'_>>> {
         while self.pending.is_empty() {
             if self.done || !self.read_record(problems)? {

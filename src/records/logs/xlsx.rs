@@ -29,7 +29,7 @@ pub const RATIO_FROM: u64 = 1 << 20;
 pub const MAX_SHARED_TEXT: usize = 64 << 20;
 pub const MAX_SHARED: usize = 4 << 20;
 /// Slack over the value limit for the markup around a value (a tag and its attributes).
-const TAG_SLACK: usize = 64 << 10;
+pub const TAG_SLACK: usize = 64 << 10;
 
 /// A sheet's cell, as it is streamed: its row (as Excel numbers it, from 1), column (from 0)
 /// and text.
@@ -123,7 +123,7 @@ impl<R: Read + Seek> Workbook<R> {
         let Some(reader) = open_part(&mut self.zip, &part)? else {
             return Err(format!("sheet `{sheet}`: the part `{part}` is missing"));
         };
-        let mut xml = quick_xml::Reader::from_reader(Bounded::new(reader, self.limit + TAG_SLACK));
+        let mut xml = quick_xml::Reader::from_reader(Bounded::new(reader, self.limit));
         xml.config_mut().expand_empty_elements = true;
         let mut buf = Vec::with_capacity(4096);
         let mut row: u64 = 0;
@@ -149,14 +149,7 @@ impl<R: Read + Seek> Workbook<R> {
                     } else {
                         format!("sheet `{sheet}`, row {}", row.max(1))
                     };
-                    return Err(if xml.get_ref().hit() {
-                        format!(
-                            "{at}: a value longer than {}: not an access log (the limit is `[logs] max_value`)",
-                            size(self.limit)
-                        )
-                    } else {
-                        format!("{at}: not well-formed XML: {e}")
-                    });
+                    return Err(format!("{at}: {}", xml.get_ref().failure("a value", &e)));
                 }
             };
             if !deepen(&mut depth, &event) {
@@ -565,7 +558,7 @@ fn read_part<R: Read + Seek>(
 fn open_part<'z, R: Read + Seek>(
     zip: &'z mut zip::ZipArchive<R>,
     name: &str,
-) -> Result<Option<BufReader<Declared<zip::read::ZipFile<'z, R>>>>, String> {
+) -> Result<Option<Declared<zip::read::ZipFile<'z, R>>>, String> {
     let file = match zip.by_name(name) {
         Ok(file) => file,
         Err(zip::result::ZipError::FileNotFound) => return Ok(None),
@@ -580,14 +573,11 @@ fn open_part<'z, R: Read + Seek>(
             packed >> 10
         ));
     }
-    Ok(Some(BufReader::with_capacity(
-        1 << 16,
-        Declared {
-            inner: file,
-            left: size,
-            name: name.to_string(),
-        },
-    )))
+    Ok(Some(Declared {
+        inner: file,
+        left: size,
+        name: name.to_string(),
+    }))
 }
 
 /// A part's reader that refuses to give more than the part declared.
@@ -617,6 +607,8 @@ impl<R: Read> Read for Declared<R> {
 /// reader's many small reads cost what a `BufReader`'s do.
 pub struct Bounded<R> {
     buf: BufReader<Counted<R>>,
+    /// The longest value, as configured (a node may be a tag's length longer).
+    limit: usize,
 }
 
 /// The bytes read since the last reset, refused past the limit.
@@ -643,6 +635,7 @@ impl<R: Read> Read for Counted<R> {
 }
 
 impl<R: Read> Bounded<R> {
+    /// `limit` is the longest value read; a node may be longer by its markup ([`TAG_SLACK`]).
     pub fn new(inner: R, limit: usize) -> Bounded<R> {
         Bounded {
             buf: BufReader::with_capacity(
@@ -650,10 +643,11 @@ impl<R: Read> Bounded<R> {
                 Counted {
                     inner,
                     since: 0,
-                    limit,
+                    limit: limit.saturating_add(TAG_SLACK),
                     hit: false,
                 },
             ),
+            limit,
         }
     }
 
@@ -664,6 +658,19 @@ impl<R: Read> Bounded<R> {
     /// Whether the limit was hit.
     pub fn hit(&self) -> bool {
         self.buf.get_ref().hit
+    }
+
+    /// What a failed read of the XML on top means: `what` (`a value`, `an XML node`) past the
+    /// limit, or XML that is not well-formed.
+    pub fn failure(&self, what: &str, e: &quick_xml::Error) -> String {
+        if self.hit() {
+            format!(
+                "{what} longer than {}: not an access log (the limit is `[logs] max_value`)",
+                size(self.limit)
+            )
+        } else {
+            format!("not well-formed XML: {e}")
+        }
     }
 }
 
@@ -695,9 +702,9 @@ struct Shared {
 }
 
 impl Shared {
-    fn read<R: BufRead>(reader: R, part: &str, limit: usize) -> Result<Shared, String> {
+    fn read<R: Read>(reader: R, part: &str, limit: usize) -> Result<Shared, String> {
         let mut shared = Shared::default();
-        let mut xml = quick_xml::Reader::from_reader(Bounded::new(reader, limit + TAG_SLACK));
+        let mut xml = quick_xml::Reader::from_reader(Bounded::new(reader, limit));
         xml.config_mut().expand_empty_elements = true;
         let mut buf = Vec::with_capacity(4096);
         let mut current = String::new();
@@ -711,14 +718,10 @@ impl Shared {
                 Ok(event) => event,
                 Err(e) => {
                     let n = shared.ends.len() + 1;
-                    return Err(if xml.get_ref().hit() {
-                        format!(
-                            "`{part}`, shared string {n}: longer than {}: not an access log (the limit is `[logs] max_value`)",
-                            size(limit)
-                        )
-                    } else {
-                        format!("`{part}`, shared string {n}: not well-formed XML: {e}")
-                    });
+                    return Err(format!(
+                        "`{part}`, shared string {n}: {}",
+                        xml.get_ref().failure("a string", &e)
+                    ));
                 }
             };
             if !deepen(&mut depth, &event) {
@@ -905,7 +908,7 @@ mod tests {
             xml.get_mut().reset();
             match xml.read_event_into(&mut buf) {
                 Ok(Event::Eof) => break,
-                Ok(_) => assert!(buf.len() <= 1000 + (1 << 16) * 2),
+                Ok(_) => assert!(buf.len() <= 1000 + TAG_SLACK + (1 << 16)),
                 Err(_) => {
                     failed = true;
                     break;
