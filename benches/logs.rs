@@ -208,6 +208,13 @@ fn compare(
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
+    // `-- --only csv|format|xlsx|xml` runs one of the four (to profile it alone).
+    let args: Vec<String> = std::env::args().collect();
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1).cloned());
+    let runs = |name: &str| only.as_deref().is_none_or(|o| o == name);
     let rows: u64 = if quick { 100_000 } else { 1_000_000 };
     let dir = tempfile::tempdir().expect("tempdir");
     let csv = dir.path().join("access-log.csv");
@@ -217,29 +224,36 @@ fn main() {
     if !has_sqlite3 {
         println!("sqlite3 not found: install it (apt-get install sqlite3) for the comparison");
     }
-    compare(
-        "our CSV (validating every row)",
-        dir.path(),
-        &csv,
-        &csv,
-        rows,
-        &rules,
-        None,
-        has_sqlite3,
-    );
+    if runs("csv") {
+        compare(
+            "our CSV (validating every row)",
+            dir.path(),
+            &csv,
+            &csv,
+            rows,
+            &rules,
+            None,
+            has_sqlite3,
+        );
+    }
+    if !(runs("format") || runs("xlsx") || runs("xml")) {
+        return;
+    }
     let all = rows_of(&csv, rows as usize);
     let swedish = dir.path().join("kommun.csv");
     let format = swedish_csv(&all, &swedish);
-    compare(
-        "Windows-1252 ; CSV through a format file",
-        dir.path(),
-        &swedish,
-        &csv,
-        rows,
-        &rules,
-        Some(&format),
-        has_sqlite3,
-    );
+    if runs("format") {
+        compare(
+            "Windows-1252 ; CSV through a format file",
+            dir.path(),
+            &swedish,
+            &csv,
+            rows,
+            &rules,
+            Some(&format),
+            has_sqlite3,
+        );
+    }
     drop(all);
     // A fifth of the rows as a workbook and as XML, beside sqlite3 of the same rows as CSV.
     let part = (rows / 5) as usize;
@@ -263,27 +277,31 @@ fn main() {
     }
     xlsx::write(&book, 1, &sheet);
     drop(sheet);
-    compare(
-        "XLSX with our columns",
-        dir.path(),
-        &book,
-        &plain,
-        part as u64,
-        &rules,
-        None,
-        has_sqlite3,
-    );
+    if runs("xlsx") {
+        compare(
+            "XLSX with our columns",
+            dir.path(),
+            &book,
+            &plain,
+            part as u64,
+            &rules,
+            None,
+            has_sqlite3,
+        );
+    }
     let xml = dir.path().join("loggrapport.xml");
     riv_xml(&some, &xml);
     let inera = inera_format();
-    compare(
-        "RIV-TA ehr:log XML",
-        dir.path(),
-        &xml,
-        &plain,
-        part as u64,
-        &rules,
-        Some(&inera),
-        has_sqlite3,
-    );
+    if runs("xml") {
+        compare(
+            "RIV-TA ehr:log XML",
+            dir.path(),
+            &xml,
+            &plain,
+            part as u64,
+            &rules,
+            Some(&inera),
+            has_sqlite3,
+        );
+    }
 }

@@ -78,6 +78,28 @@ pub fn period(
     }
 }
 
+/// A count with its noun in agreement: `count(1, "åtkomst", "åtkomster")` is "1 åtkomst",
+/// `count(3, …)` "3 åtkomster", `count(0, …)` "0 åtkomster".
+pub fn count<N: Number>(n: N, singular: &str, plural: &str) -> String {
+    format!("{n} {}", if n.is_one() { singular } else { plural })
+}
+
+/// A count of things: any integer.
+pub trait Number: Copy + std::fmt::Display {
+    fn is_one(self) -> bool;
+}
+
+macro_rules! number {
+    ($($t:ty),*) => {$(
+        impl Number for $t {
+            fn is_one(self) -> bool {
+                self == 1
+            }
+        }
+    )*};
+}
+number!(usize, u64, u32, i64, i32);
+
 /// "NPÖ", "NPÖ och Treserva", "A, B och C".
 pub fn and_list(items: &[String]) -> String {
     match items {

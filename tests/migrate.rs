@@ -277,6 +277,7 @@ fn every_page_serves(work: &Path, db: &Path, cases: &[String]) {
         "/overview/overdue",
         "/overview/rounds",
         "/overview/coverage",
+        "/overview/needs",
         "/overview/radar",
         "/overview/logs",
         "/overview/emails",

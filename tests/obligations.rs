@@ -944,6 +944,282 @@ fn every_unit_reviews_its_access_rights_yearly_and_decides_each_flagged_account(
     );
 }
 
+/// HSLF-FS 2016:40 4 kap. 2 §: access rights are decided after a needs-and-risk analysis
+/// (*behovs- och riskanalys*); NPÖ's verksamhetschef orders, revises and cancels them "utifrån
+/// medarbetarens åtkomstbehov". `rights import` stores the analysis per unit, title and system
+/// (a bad file refused whole); the yearly review flags an account whose title has no analysed
+/// need, accesses beyond the analysed scope, and an account unused for a year; the summary names
+/// the units without a current analysis.
+#[test]
+fn access_rights_are_reviewed_against_the_needs_and_risk_analysis() {
+    let site = Site::new();
+    // Titles in the roster: U03 has none (the log gives one).
+    let people = std::fs::read_to_string(site.path("people.csv")).expect("people");
+    let titled: String = people
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            let title = if i == 0 {
+                "title"
+            } else if l.starts_with("U0") && !l.starts_with("U03,") {
+                "Undersköterska"
+            } else {
+                ""
+            };
+            format!("{l},{title}\n")
+        })
+        .collect();
+    site.write("people.csv", &titled);
+    site.ok(&[
+        "roster",
+        "import",
+        "--units",
+        "units.csv",
+        "--people",
+        "people.csv",
+        "--now",
+        "2027-01-05T08:00",
+    ]);
+    // A bad analysis is refused whole, naming file, line and field.
+    let header = "unit_id,title,system,scope,risk,decided_by,decided_on\n";
+    site.write(
+        "behov.csv",
+        &format!(
+            "{header}EN1,Undersköterska,npo,unit,Egna kunder,Vera Verksamhetschef,2026-11-01\n\
+             EN9,Undersköterska,npo,alla,Allt,Vera Verksamhetschef,2026-11-01\n"
+        ),
+    );
+    let r = site.run(&["rights", "import", "behov.csv", "--now", "2027-01-05T09:00"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("behov.csv:3: field `unit_id`: unit `EN9` is not in the roster"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("behov.csv:3: field `scope`: `alla` is not a scope"),
+        "{}",
+        r.stderr
+    );
+    let shown: serde_json::Value = serde_json::from_str(
+        &site
+            .ok(&["rights", "show", "--json", "--now", "2027-01-05T09:00"])
+            .stdout,
+    )
+    .expect("JSON");
+    assert!(shown["version"].is_null(), "nothing was imported: {shown}");
+    // The analysis: undersköterskor at EN1 reach their own unit's clients, at EN2 the area's
+    // (decided long ago); nobody analysed sjuksköterskor.
+    site.write(
+        "behov.csv",
+        &format!(
+            "{header}EN1,Undersköterska,npo,unit,Läser bara egna kunders journaler,Vera Verksamhetschef,2026-11-01\n\
+             EN2,undersköterska,npo,area,\"Täcker upp i hela området; risk för nyfikenhet\",Vera Verksamhetschef,2025-10-01\n"
+        ),
+    );
+    site.ok(&["rights", "import", "behov.csv", "--now", "2027-01-05T09:00"]);
+    assert_eq!(
+        site.count("SELECT COUNT(*) FROM audit WHERE event = 'rights.imported'"),
+        1
+    );
+    // A year of log: n00 within its unit; n01 at a client of EN2; n02 never; n03 (a
+    // sjuksköterska by the log); n04 at EN2 reaches EN1 (same area) and a unit outside.
+    let row = |id: &str, user: &str, title: &str, at: &str, client_unit: &str| {
+        format!("{id},{at},npo,{user},,{title},EN1,191212121212,{client_unit},Läsa,journal,vård\n")
+    };
+    site.write(
+        "npo.csv",
+        &format!(
+            "{LOG_HEADER}\n{}{}{}{}{}",
+            row("B1", "n00", "Undersköterska", "2026-06-01 10:00:00", "EN1"),
+            row("B2", "n01", "Undersköterska", "2026-09-01 10:00:00", "EN2"),
+            row("B3", "n03", "Sjuksköterska", "2026-10-01 10:00:00", "EN1"),
+            row("B4", "n04", "Undersköterska", "2026-11-01 10:00:00", "EN1"),
+            row("B5", "n04", "Undersköterska", "2026-11-02 10:00:00", "EXT9"),
+        ),
+    );
+    site.ok(&[
+        "logs",
+        "import",
+        "npo.csv",
+        "--from",
+        "2026-03-01",
+        "--to",
+        "2027-02-28",
+        "--now",
+        "2027-03-01T06:00",
+    ]);
+    site.ok(&["tick", "--now", "2027-03-01T08:00"]);
+    let cases = helpers::strings(
+        &loggkoll::store::Store::at(&site.db).expect("db").into_db(),
+        "SELECT id, unit_id FROM cases WHERE kind = 'access_rights' ORDER BY unit_id",
+        (),
+    );
+    assert_eq!(cases.len(), 2, "{cases:?}");
+    let review = |case: &str| -> serde_json::Value {
+        serde_json::from_str(
+            &site
+                .ok(&[
+                    "case",
+                    "accounts",
+                    case,
+                    "--json",
+                    "--now",
+                    "2027-03-01T09:00",
+                ])
+                .stdout,
+        )
+        .expect("JSON")
+    };
+    let account = |review: &serde_json::Value, account: &str| -> serde_json::Value {
+        review["accounts"]
+            .as_array()
+            .expect("accounts")
+            .iter()
+            .find(|a| a["account"] == account)
+            .unwrap_or_else(|| panic!("{account} listed"))
+            .clone()
+    };
+    let flags = |a: &serde_json::Value| -> Vec<String> {
+        a["flags"]
+            .as_array()
+            .expect("flags")
+            .iter()
+            .map(|f| f["code"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    let en1 = review(&cases[0][0]);
+    assert!(en1["analysis"]["version"].is_number(), "{en1}");
+    let n00 = account(&en1, "n00");
+    assert!(flags(&n00).is_empty(), "{n00}");
+    assert_eq!(n00["needs"][0]["scope"], "unit", "{n00}");
+    assert_eq!(n00["title"], "Undersköterska");
+    let n01 = account(&en1, "n01");
+    assert_eq!(flags(&n01), ["beyond_need"], "{n01}");
+    assert!(
+        n01["flags"][0]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("1 åtkomst under") && t.contains("EN2")),
+        "{n01}"
+    );
+    assert_eq!(flags(&account(&en1, "n02")), ["unused"]);
+    let n03 = account(&en1, "n03");
+    assert_eq!(flags(&n03), ["no_need"], "{n03}");
+    assert_eq!(n03["title"], "Sjuksköterska", "the log's title stands in");
+    let en2 = review(&cases[1][0]);
+    let n04 = account(&en2, "n04");
+    assert_eq!(flags(&n04), ["beyond_need"], "{n04}");
+    let text = n04["flags"][0]["text"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("EXT9") && !text.contains("EN1"),
+        "EN1 is in the area: {text}"
+    );
+    assert_eq!(n04["needs"][0]["outdated"], true, "{n04}");
+    // The analysis shown: EN1 current, EN2 outdated.
+    let shown: serde_json::Value = serde_json::from_str(
+        &site
+            .ok(&["rights", "show", "--json", "--now", "2027-03-01T09:00"])
+            .stdout,
+    )
+    .expect("JSON");
+    let unit = |id: &str| {
+        shown["units"]
+            .as_array()
+            .expect("units")
+            .iter()
+            .find(|u| u["unit"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("{id} in {shown}"))
+    };
+    assert_eq!(unit("EN1")["current"], true);
+    assert_eq!(unit("EN2")["current"], false);
+    assert_eq!(unit("EN2")["needs"][0]["title"], "undersköterska");
+    // A review's evidence flags the access beyond the need too, not the one within it.
+    let evidence_flags = |user: &str, day: &str| -> Vec<String> {
+        let case = site
+            .ok(&[
+                "case",
+                "open",
+                "targeted-review",
+                "--unit",
+                "EN1",
+                "--by",
+                "VC1",
+                "--subject-user",
+                user,
+                "--from",
+                day,
+                "--to",
+                day,
+                "--reason",
+                "Tips",
+                "--system",
+                "npo",
+                "--now",
+                "2027-03-02T08:00",
+            ])
+            .stdout
+            .trim()
+            .to_string();
+        let ev: serde_json::Value = serde_json::from_str(
+            &site
+                .ok(&[
+                    "case",
+                    "evidence",
+                    &case,
+                    "--json",
+                    "--now",
+                    "2027-03-02T08:00",
+                ])
+                .stdout,
+        )
+        .expect("JSON");
+        assert!(
+            !ev["accesses"].as_array().expect("accesses").is_empty(),
+            "{ev}"
+        );
+        ev["accesses"]
+            .as_array()
+            .expect("accesses")
+            .iter()
+            .flat_map(|a| a["flags"].as_array().cloned().unwrap_or_default())
+            .map(|f| f["code"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    let beyond = evidence_flags("U01", "2026-09-01");
+    assert!(beyond.contains(&"beyond_need".to_string()), "{beyond:?}");
+    let within = evidence_flags("U00", "2026-06-01");
+    assert!(!within.contains(&"beyond_need".to_string()), "{within:?}");
+    // The summary names the unit without a current analysis.
+    let r = site.ok(&[
+        "report",
+        "annual",
+        "--year",
+        "2027",
+        "--out",
+        "arsrapport",
+        "--now",
+        "2027-03-03T10:00",
+    ]);
+    let summary = std::fs::read_to_string(
+        site.path(
+            r.stdout
+                .lines()
+                .find(|l| l.ends_with(".html"))
+                .expect("html"),
+        ),
+    )
+    .expect("summary");
+    assert!(
+        summary.contains(
+            "Behovs- och riskanalys saknas eller är äldre än ett år för 1 av 2 enheter: Hemtjänst Syd (senast beslutad 2025-10-01)"
+        ),
+        "{summary}"
+    );
+}
+
 // --- How-to documents and a contact person -------------------------------------------------
 
 /// Treserva: "Lathund för logguppföljning i Treserva"; NPÖ: "se respektive instruktion". The

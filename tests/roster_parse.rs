@@ -88,6 +88,7 @@ fn fixture_roster() -> Roster {
                 id: "anbe01".into(),
                 name: "Anna Berg".into(),
                 email: "anna.berg@example.se".into(),
+                title: None,
                 units: vec!["HT-VAST".into()],
                 roles: vec![role(Role::UnitManager, "HT-VAST")],
                 accounts: vec![
@@ -102,6 +103,7 @@ fn fixture_roster() -> Roster {
                 id: "bosv02".into(),
                 name: "Bo Svensson, jr".into(),
                 email: "bo.svensson@example.se".into(),
+                title: None,
                 units: vec!["HT-VAST".into(), "SÄBO-EK".into()],
                 roles: vec![],
                 accounts: vec![account("treserva", "bosv02")],
@@ -113,6 +115,7 @@ fn fixture_roster() -> Roster {
                 id: "ceda03".into(),
                 name: "Cecilia Dahl".into(),
                 email: "cecilia.dahl@example.se".into(),
+                title: None,
                 units: vec!["AO-NORD".into()],
                 roles: vec![
                     role(Role::BusinessAreaManager, "AO-NORD"),
@@ -127,6 +130,7 @@ fn fixture_roster() -> Roster {
                 id: "dael04".into(),
                 name: "Dan Ek".into(),
                 email: "dan.ek@example.se".into(),
+                title: None,
                 units: vec!["VO".into()],
                 roles: vec![
                     role(Role::Sas, "VO"),
@@ -386,7 +390,7 @@ fn header_problems() {
             "units.csv:1: missing column `parent_id`",
             "people.csv:1: unknown column `emial` (did you mean `email`?)",
             "people.csv:1: unknown column `extra` (expected one of `person_id`, `name`, `email`, \
-             `units`, `roles`, `accounts`, `active_from`, `active_to`, `personnummer`)",
+             `units`, `roles`, `accounts`, `active_from`, `active_to`, `personnummer`, `title`)",
             "people.csv:1: missing column `email`",
         ],
     );

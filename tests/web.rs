@@ -769,6 +769,7 @@ const OVERVIEW: &[&str] = &[
     "/overview/cases",
     "/overview/overdue",
     "/overview/coverage",
+    "/overview/needs",
     "/overview/emails",
     "/overview/logs",
 ];
@@ -920,6 +921,13 @@ async fn quality_staff_log_in_see_every_page_and_log_out() {
         (
             "/overview/coverage",
             vec!["Täckning 2027", "<svg", "Tabell: täckning per enhet"],
+        ),
+        (
+            "/overview/needs",
+            vec![
+                "Behovs- och riskanalys",
+                "Ingen behovs- och riskanalys är inläst",
+            ],
         ),
         (
             "/overview/emails",

@@ -581,6 +581,11 @@ async fn quality_staff_log_in_and_read_the_overview_in_chromium() {
     for (path, heading, shot) in [
         ("/overview/routines", "Rutiner", "overview-routines"),
         ("/overview/coverage", "Täckning 2027", "overview-coverage"),
+        (
+            "/overview/needs",
+            "Behovs- och riskanalys",
+            "overview-needs",
+        ),
         ("/overview/overdue", "Försenade ärenden", "overview-overdue"),
         ("/overview/cases", "Ärenden", "overview-cases"),
         ("/overview/rounds", "Omgångar", "overview-rounds"),

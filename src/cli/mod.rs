@@ -9,6 +9,7 @@ mod migrate;
 pub mod ops;
 pub mod report;
 mod review;
+mod rights;
 mod serve;
 mod simulate;
 mod user;
@@ -85,6 +86,9 @@ pub enum Command {
     /// The roster of units and people.
     #[command(subcommand)]
     Roster(ops::RosterCommand),
+    /// The needs-and-risk analysis (behovs- och riskanalys) access rights are decided after.
+    #[command(subcommand)]
+    Rights(rights::RightsCommand),
     /// Do everything due up to now, once: rounds, reminders, escalations.
     Tick(ops::TickArgs),
     /// Cases: list, show, answer, open.
@@ -310,6 +314,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Graph(args) => graph::graph(&env, args),
         Command::Explain(args) => graph::explain(&env, args),
         Command::Roster(cmd) => ops::roster(&env, cmd),
+        Command::Rights(cmd) => rights::rights(&env, cmd),
         Command::Tick(args) => ops::tick(&env, args),
         Command::Case(cmd) => ops::case(&env, cmd),
         Command::Round(cmd) => ops::round(&env, cmd),

@@ -18,6 +18,7 @@ pub mod notices;
 pub mod org;
 pub mod reassign;
 pub mod refusal;
+pub mod rights;
 pub mod rounds;
 pub mod sampling;
 pub mod tick;

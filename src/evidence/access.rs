@@ -6,18 +6,27 @@
 //!   longer lists them) but the account is still theirs;
 //! - `used_after_leaving`: the imported log shows the account used after the person left;
 //! - `no_holder`: the log shows the account, mostly from this unit, and nobody in the roster
-//!   ever held it.
+//!   ever held it;
+//! - `no_need`: the needs-and-risk analysis in force (`evidence::needs`) gives the holder's job
+//!   title no access to the system at the holder's units, or does not analyse it (only once an
+//!   analysis has been imported);
+//! - `beyond_need`: the log shows accesses in the last twelve months to clients of units outside
+//!   the scope the analysis gives the title;
+//! - `unused`: the account was not used in the last twelve months of a log that covers the
+//!   system (consider ending it).
 //!
 //! The reviewer decides per account: `keep` (behålls) or `end` (avslutas, ordered from the
 //! system's administrator). Rules only: the facts come from `store::access`.
 
 use super::assess::Said;
+use super::needs::Analysis;
+use crate::roster::needs_file::{Need, Scope};
 use crate::store::Db;
 use crate::store::access::{self as db, Decision};
 use crate::store::logindex;
 use crate::store::records::string_id;
 use crate::{Error, Result};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Months, NaiveDate, Utc};
 use serde::Serialize;
 
 /// A decision on an account.
@@ -67,8 +76,26 @@ pub struct AccountView {
     /// Accesses in the imported log, and the last one (RFC 3339).
     pub accesses: i64,
     pub last_used: Option<String>,
+    /// The holder's job title: the roster's, else the one the log gives the account.
+    pub title: Option<String>,
+    /// The needs analysed for the title at the holder's units, in this system.
+    pub needs: Vec<NeedView>,
     pub flags: Vec<Said>,
     pub decision: Option<DecisionView>,
+}
+
+/// One analysed need, as a review shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NeedView {
+    pub unit: String,
+    pub scope: &'static str,
+    /// The scope in Swedish.
+    pub scope_text: &'static str,
+    pub risk: String,
+    pub decided_by: String,
+    pub decided_on: String,
+    /// Decided more than a year ago.
+    pub outdated: bool,
 }
 
 impl AccountView {
@@ -97,12 +124,25 @@ pub struct Counts {
     pub undecided_flagged: usize,
 }
 
+/// The version of the analysis a review reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AnalysisView {
+    pub version: i64,
+    pub imported_at: String,
+    /// The local day it was imported.
+    pub imported_on: String,
+    pub file: String,
+}
+
 /// The review of one unit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Review {
     pub case: String,
     pub unit: String,
     pub systems: Vec<String>,
+    /// The needs-and-risk analysis the review was read against: when it was imported, from
+    /// which file; `None` when none has been.
+    pub analysis: Option<AnalysisView>,
     pub accounts: Vec<AccountView>,
     pub counts: Counts,
 }
@@ -117,9 +157,21 @@ pub fn review(
     tz: chrono_tz::Tz,
 ) -> Result<Review> {
     let decided = db::decisions(conn, case)?;
+    let analysis = Analysis::load(conn)?;
+    let year_ago = local_start(
+        today.checked_sub_months(Months::new(12)).unwrap_or(today),
+        tz,
+    );
     let mut accounts = Vec::new();
     for system in systems {
         let used = db::log_accounts(conn, system)?;
+        // Whether the log covers the system's last year (eleven months of it at least): else
+        // an account without accesses may simply have been used where no log was imported.
+        let log_this_year = covered(
+            &crate::store::evidence::coverage(conn, system)?,
+            year_ago,
+            local_start(today, tz),
+        ) >= 330 * 86_400;
         for h in db::holders(conn, unit, system)? {
             let left_on: Option<NaiveDate> = match (&h.removed_at, h.active_to) {
                 (_, Some(to)) if to < today => Some(to),
@@ -176,6 +228,63 @@ pub fn review(
                     ),
                 });
             }
+            // The year's accesses: the title the log gives, and what lies beyond the need.
+            let year: Vec<logindex::Entry> = if n > 0 && last >= year_ago {
+                logindex::digests_of(conn, system, &h.account, year_ago, i64::MAX)?
+                    .into_iter()
+                    .flat_map(|d| d.entries)
+                    .filter(|e| e.at >= year_ago)
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let title = match &h.title {
+                Some(t) => Some(t.clone()),
+                None => match year.iter().map(|e| e.row).max() {
+                    Some(row) => db::log_title(conn, row)?,
+                    None => None,
+                },
+            };
+            let mut needs = Vec::new();
+            if left_on.is_none() && analysis.exists() {
+                let units = {
+                    let mut units = db::person_units(conn, &h.person_id)?;
+                    if units.is_empty() {
+                        units.push(unit.to_string());
+                    }
+                    units
+                };
+                let found: Vec<&Need> = match &title {
+                    Some(t) => units
+                        .iter()
+                        .filter_map(|u| analysis.need(u, t, system))
+                        .collect(),
+                    None => Vec::new(),
+                };
+                needs = found.iter().map(|n| need_view(n, today)).collect();
+                if let Some(flag) = need_flag(&h.name, title.as_deref(), &units, system, &found) {
+                    flags.push(flag);
+                } else if let Some(flag) = beyond_need(conn, &analysis, &found, &year, tz)? {
+                    flags.push(flag);
+                }
+            }
+            let started_before = h
+                .active_from
+                .is_none_or(|from| local_start(from, tz) <= year_ago);
+            if left_on.is_none() && log_this_year && started_before && (n == 0 || last < year_ago) {
+                flags.push(Said {
+                    code: "unused",
+                    text: if n == 0 {
+                        "Kontot har inte använts det senaste året (inte alls i den inlästa loggen): överväg att avsluta det"
+                            .to_string()
+                    } else {
+                        format!(
+                            "Kontot har inte använts det senaste året (senast {}): överväg att avsluta det",
+                            at_text(last, tz)
+                        )
+                    },
+                });
+            }
             accounts.push(AccountView {
                 decision: decided
                     .get(&(h.system.clone(), h.account.clone()))
@@ -188,6 +297,8 @@ pub fn review(
                 active_to: h.active_to.map(crate::store::date),
                 accesses: n,
                 last_used: (n > 0).then(|| iso(last)),
+                title,
+                needs,
                 flags,
             });
         }
@@ -212,6 +323,8 @@ pub fn review(
                 active_to: None,
                 accesses: *n,
                 last_used: Some(iso(*last)),
+                title: None,
+                needs: Vec::new(),
                 flags: vec![Said {
                     code: "no_holder",
                     text: format!(
@@ -251,9 +364,131 @@ pub fn review(
         case: case.to_string(),
         unit: unit.to_string(),
         systems: systems.to_vec(),
+        analysis: match analysis.version.as_ref() {
+            Some(v) => Some(AnalysisView {
+                version: v.id,
+                imported_at: v.imported_at.clone(),
+                imported_on: crate::store::date(
+                    crate::store::parse_ts(&v.imported_at)?
+                        .with_timezone(&tz)
+                        .date_naive(),
+                ),
+                file: v.file.clone(),
+            }),
+            None => None,
+        },
         accounts,
         counts,
     })
+}
+
+/// The `no_need` flag of an account whose holder (`name`, job title `title`, at `units`) has no
+/// need of `system` in the analysis (`found`: the needs analysed for the title at those units).
+fn need_flag(
+    name: &str,
+    title: Option<&str>,
+    units: &[String],
+    system: &str,
+    found: &[&Need],
+) -> Option<Said> {
+    let system_name = crate::routine::explain::system_title(system);
+    let units_text = units.join(", ");
+    let text = match title {
+        None => format!(
+            "Ingen yrkesroll är känd för {name} (varken i personalregistret eller i loggen): behovet av {system_name} kan inte prövas mot behovs- och riskanalysen"
+        ),
+        Some(title) if found.is_empty() => format!(
+            "Behovs- och riskanalysen för {units_text} tar inte upp {title} i {system_name}"
+        ),
+        Some(title) if found.iter().all(|n| n.scope == Scope::None) => format!(
+            "Enligt behovs- och riskanalysen behöver {title} vid {units_text} ingen åtkomst till {system_name}"
+        ),
+        Some(_) => return None,
+    };
+    Some(Said {
+        code: "no_need",
+        text,
+    })
+}
+
+/// The `beyond_need` flag of an account whose year of accesses (`year`) reaches clients of
+/// units outside what `found` allows. Accesses to clients of no known unit are not counted.
+fn beyond_need(
+    conn: &Db,
+    analysis: &Analysis,
+    found: &[&Need],
+    year: &[logindex::Entry],
+    tz: chrono_tz::Tz,
+) -> Result<Option<Said>> {
+    let mut allowed: Vec<String> = Vec::new();
+    for n in found {
+        match analysis.reach(&n.unit, n.scope) {
+            None => return Ok(None),
+            Some(units) => allowed.extend(units),
+        }
+    }
+    let mut allowed_ids = std::collections::HashSet::new();
+    for u in &allowed {
+        if let Some(id) = string_id(conn, u)? {
+            allowed_ids.insert(id);
+        }
+    }
+    let outside: Vec<&logindex::Entry> = year
+        .iter()
+        .filter(|e| e.client_unit != 0 && !allowed_ids.contains(&i64::from(e.client_unit)))
+        .collect();
+    let Some(latest) = outside.iter().map(|e| e.at).max() else {
+        return Ok(None);
+    };
+    let mut unit_ids: Vec<u32> = outside.iter().map(|e| e.client_unit).collect();
+    unit_ids.sort_unstable();
+    unit_ids.dedup();
+    let names: Vec<String> = crate::store::records::texts(conn, &unit_ids)?
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect();
+    let scopes: Vec<&str> = found.iter().map(|n| n.scope.sv()).collect();
+    Ok(Some(Said {
+        code: "beyond_need",
+        text: format!(
+            "{} under det senaste året till kunder utanför behovet ({}), senast {}; kundernas {}: {}",
+            crate::sv::count(outside.len(), "åtkomst", "åtkomster"),
+            scopes.join("; "),
+            at_text(latest, tz),
+            if names.len() == 1 { "enhet" } else { "enheter" },
+            names.join(", ")
+        ),
+    }))
+}
+
+fn need_view(n: &Need, today: NaiveDate) -> NeedView {
+    NeedView {
+        unit: n.unit.clone(),
+        scope: n.scope.as_str(),
+        scope_text: n.scope.sv(),
+        risk: n.risk.clone(),
+        decided_by: n.decided_by.clone(),
+        decided_on: crate::store::date(n.decided_on),
+        outdated: super::needs::outdated(n.decided_on, today),
+    }
+}
+
+/// How many seconds of `[from, to)` the periods `spans` (sorted by start) cover.
+fn covered(spans: &[(i64, i64)], from: i64, to: i64) -> i64 {
+    let (mut total, mut reached) = (0, from);
+    for &(a, b) in spans {
+        let (a, b) = (a.max(reached), b.min(to));
+        if b > a {
+            total += b - a;
+            reached = b;
+        }
+    }
+    total
+}
+
+/// The first second of local day `day`, as Unix seconds.
+fn local_start(day: NaiveDate, tz: chrono_tz::Tz) -> i64 {
+    crate::clock::resolve_local(day.and_hms_opt(0, 0, 0).unwrap_or_default(), tz).timestamp()
 }
 
 /// (accesses from `unit`, all accesses) of `account` in the log.

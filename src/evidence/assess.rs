@@ -15,6 +15,7 @@
 //! | `emergency_access` | the action is Nödöppning |
 //! | `watch_list` | the client is on the watch list |
 //! | `after_employment` | the account is used after the person's last day, or belongs to nobody |
+//! | `beyond_need` | the client's unit lies outside what the needs-and-risk analysis lets the user's job title reach (`evidence::needs`) |
 //!
 //! | explanation | when |
 //! |---|---|
@@ -113,19 +114,21 @@ pub enum Code {
     WatchList,
     EmergencyAccess,
     AfterEmployment,
+    BeyondNeed,
     Burst,
     UnitMismatch,
     Night,
 }
 
 impl Code {
-    pub const ALL: [Code; 9] = [
+    pub const ALL: [Code; 10] = [
         Code::OwnRecord,
         Code::ColleagueRecord,
         Code::SameSurname,
         Code::WatchList,
         Code::EmergencyAccess,
         Code::AfterEmployment,
+        Code::BeyondNeed,
         Code::Burst,
         Code::UnitMismatch,
         Code::Night,
@@ -144,7 +147,7 @@ impl Code {
         match self {
             Code::OwnRecord | Code::ColleagueRecord | Code::WatchList | Code::AfterEmployment => 10,
             Code::SameSurname | Code::EmergencyAccess => 5,
-            Code::Burst => 3,
+            Code::Burst | Code::BeyondNeed => 3,
             Code::UnitMismatch | Code::Night => 1,
         }
     }
@@ -178,16 +181,20 @@ pub enum Flag {
     AfterEmployment {
         ended: Option<NaiveDate>,
     },
+    BeyondNeed {
+        unit: String,
+    },
 }
 
 /// The stable codes of the flags, in the order pages list them.
-pub const FLAG_CODES: [&str; 9] = [
+pub const FLAG_CODES: [&str; 10] = [
     "own_record",
     "colleague_record",
     "same_surname",
     "watch_list",
     "emergency_access",
     "after_employment",
+    "beyond_need",
     "burst",
     "unit_mismatch",
     "night",
@@ -205,6 +212,7 @@ impl Flag {
             Flag::EmergencyAccess => Code::EmergencyAccess,
             Flag::WatchList { .. } => Code::WatchList,
             Flag::AfterEmployment { .. } => Code::AfterEmployment,
+            Flag::BeyondNeed { .. } => Code::BeyondNeed,
         }
     }
 
@@ -243,6 +251,10 @@ impl Flag {
             Flag::AfterEmployment { ended: None } => {
                 "Kontot tillhör ingen i personallistan.".into()
             }
+            Flag::BeyondNeed { unit: u } => format!(
+                "Kunden tillhör {}, utanför det behov som behovs- och riskanalysen ger användarens yrkesroll.",
+                unit(u)
+            ),
         }
     }
 }
@@ -385,6 +397,9 @@ impl Assessment {
                 Code::UnitMismatch => Flag::UnitMismatch {
                     unit: cx.strings.name(fact.client_unit).to_string(),
                 },
+                Code::BeyondNeed => Flag::BeyondNeed {
+                    unit: cx.strings.name(fact.client_unit).to_string(),
+                },
                 Code::Night => Flag::Night {
                     local: clock.hh_mm(fact.at),
                 },
@@ -444,6 +459,9 @@ pub struct Context<'a> {
     pub strings: &'a Texts,
     /// By unit id of `strings`: whether it (or a unit above it) is one of the subject's units.
     pub mine: &'a IdMap<bool>,
+    /// By unit id of `strings`: whether the needs-and-risk analysis lets the subject reach its
+    /// clients; `None` when the analysis sets no bound.
+    pub within_need: Option<&'a IdMap<bool>>,
     pub clients: &'a HashMap<u64, ClientInfo>,
     /// The action codes of writes and signatures, and of Nödöppning.
     pub writes: &'a [u8],
@@ -603,6 +621,13 @@ pub fn assess(facts: &[Fact], from: i64, to: i64, cx: &Context) -> Vec<(usize, A
         if f.client_unit != 0 && !unit_mine && known {
             a.set(Code::UnitMismatch);
         }
+        if let Some(within) = cx.within_need
+            && f.client_unit != 0
+            && known
+            && !within.get(&f.client_unit).copied().unwrap_or(false)
+        {
+            a.set(Code::BeyondNeed);
+        }
         if cx.rules.is_night(clock.minute(f.at)) {
             a.set(Code::Night);
         }
@@ -687,6 +712,7 @@ mod tests {
     struct World {
         strings: Texts,
         mine: IdMap<bool>,
+        within: Option<IdMap<bool>>,
         clients: HashMap<u64, ClientInfo>,
         subject: Subject,
         rules: EvidenceRules,
@@ -701,6 +727,7 @@ mod tests {
             strings.insert(4, "berg");
             World {
                 mine: [(1, true), (2, false)].into_iter().collect(),
+                within: None,
                 strings,
                 clients: HashMap::new(),
                 subject: Subject {
@@ -727,6 +754,7 @@ mod tests {
                 subject: &self.subject,
                 strings: &self.strings,
                 mine: &self.mine,
+                within_need: self.within.as_ref(),
                 clients: &self.clients,
                 writes,
                 emergency: 10,
@@ -763,6 +791,33 @@ mod tests {
             assert!(!a.flagged(), "{a:?}");
             assert!(a.explained());
         }
+    }
+
+    #[test]
+    fn an_access_beyond_the_analysed_need_is_flagged_only_when_the_analysis_bounds_it() {
+        let mut w = World::new();
+        let mut facts = vec![
+            fact(at("2027-03-02T09:00"), 1, 1, 0),
+            fact(at("2027-03-02T10:00"), 2, 2, 0),
+            fact(at("2027-03-02T11:00"), 3, 0, 0),
+        ];
+        // No bound: nothing beyond.
+        let out = w.run(&mut facts.clone());
+        assert!(out.iter().all(|(_, a)| !a.has(Code::BeyondNeed)));
+        // EN1 within, EN2 outside, no unit: not judged.
+        w.within = Some([(1, true), (2, false)].into_iter().collect());
+        let out = w.run(&mut facts);
+        let beyond: Vec<bool> = out.iter().map(|(_, a)| a.has(Code::BeyondNeed)).collect();
+        assert_eq!(beyond, [false, true, false]);
+        let (i, a) = out[1];
+        let flags = a.flags(&facts[i], &w.cx(&[]));
+        let unit = |u: &str| u.to_string();
+        assert!(
+            flags
+                .iter()
+                .any(|f| f.text(&unit).contains("EN2, utanför det behov")),
+            "{flags:?}"
+        );
     }
 
     #[test]
@@ -909,6 +964,7 @@ mod tests {
             subject: &w.subject,
             strings: &w.strings,
             mine: &w.mine,
+            within_need: None,
             clients: &w.clients,
             writes: &writes,
             emergency: 10,

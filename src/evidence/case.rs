@@ -266,6 +266,7 @@ pub fn assess_person(
     rules: &EvidenceRules,
     tz: chrono_tz::Tz,
     person: Option<&str>,
+    system: &str,
     facts: &[Fact],
     strings: &Texts,
     from: i64,
@@ -273,6 +274,11 @@ pub fn assess_person(
     mut each: impl FnMut(&Fact, &Assessment, &Context),
 ) -> Result<()> {
     let subject = dir.subject(person)?;
+    let reach = match person {
+        Some(p) => dir.reach(p, system)?,
+        None => None,
+    };
+    let mut within: IdMap<bool> = IdMap::default();
     let units: Vec<String> = match person {
         Some(p) => dir.staff(p)?.map(|s| s.units.clone()).unwrap_or_default(),
         None => Vec::new(),
@@ -285,6 +291,11 @@ pub fn assess_person(
         if let std::collections::hash_map::Entry::Vacant(e) = mine.entry(f.client_unit) {
             let lineage = dir.lineage(org, f.client_unit, strings.name(f.client_unit));
             e.insert(lineage.iter().any(|u| units.iter().any(|m| m == u)));
+            if let Some(reach) = &reach {
+                // The client's own unit: a reach holds the units under each unit it names.
+                let name = strings.name(f.client_unit);
+                within.insert(f.client_unit, reach.iter().any(|u| u == name));
+            }
         }
         clients.push(f.client);
     }
@@ -300,6 +311,7 @@ pub fn assess_person(
         subject: &subject,
         strings,
         mine: &mine,
+        within_need: reach.as_ref().map(|_| &within),
         clients: dir.clients(),
         writes: &writes,
         emergency,
@@ -317,6 +329,7 @@ fn assess_in_full(
     org: &Org,
     routine: &Routine,
     person: Option<&str>,
+    system: &str,
     facts: &[Fact],
     strings: &Texts,
     from: i64,
@@ -330,6 +343,7 @@ fn assess_in_full(
         &routine.evidence,
         routine.timezone,
         person,
+        system,
         facts,
         strings,
         from,
@@ -431,6 +445,7 @@ pub fn evidence_of(
                 org,
                 routine,
                 Some(person),
+                system,
                 &facts,
                 &strings,
                 from,
@@ -484,6 +499,7 @@ pub fn evidence_of(
                     org,
                     routine,
                     owner.as_deref(),
+                    system,
                     &facts,
                     &strings,
                     from,

@@ -8,6 +8,7 @@
 //! [`SnapshotView`]. Answers are cached for the length of one evidence or radar.
 
 use super::assess::{ClientInfo, IdMap, Subject};
+use super::needs::Analysis;
 use crate::Result;
 use crate::engine::org::Org;
 use crate::personnummer::KeyedHash;
@@ -30,6 +31,10 @@ pub trait People {
 
     /// Unit `name` (id `id` in the log's strings) and the units above it; empty for none.
     fn lineage(&mut self, org: &Org, id: u32, name: &str) -> &[String];
+
+    /// The units whose clients person `id` may reach in `system` by the needs-and-risk
+    /// analysis (`Analysis::reach_of` for the person's title and units); `None`: no bound.
+    fn reach(&mut self, id: &str, system: &str) -> Result<Option<Vec<String>>>;
 
     /// The subject of the rules for person `id` (`None`: an account of nobody).
     fn subject(&mut self, id: Option<&str>) -> Result<Subject> {
@@ -89,6 +94,8 @@ pub struct Directory<'c> {
     clients: HashMap<u64, ClientInfo>,
     staff: HashMap<String, Option<Staff>>,
     lineages: IdMap<Vec<String>>,
+    /// The needs-and-risk analysis, read when first asked.
+    analysis: Option<Analysis>,
 }
 
 impl<'c> Directory<'c> {
@@ -103,6 +110,7 @@ impl<'c> Directory<'c> {
             clients: HashMap::new(),
             staff: HashMap::new(),
             lineages: IdMap::default(),
+            analysis: None,
         })
     }
 
@@ -152,6 +160,22 @@ impl People for Directory<'_> {
             .entry(id)
             .or_insert_with(|| lineage_of(org, name))
     }
+
+    fn reach(&mut self, id: &str, system: &str) -> Result<Option<Vec<String>>> {
+        if self.analysis.is_none() {
+            self.analysis = Some(Analysis::load(self.conn)?);
+        }
+        let staff = self.staff(id)?.cloned();
+        Ok(match (&self.analysis, staff) {
+            (Some(a), Some(s)) => reach_of(a, &s, system),
+            _ => None,
+        })
+    }
+}
+
+/// What `analysis` lets `staff` reach in `system` (by the roster's title: without one, no bound).
+fn reach_of(analysis: &Analysis, staff: &Staff, system: &str) -> Option<Vec<String>> {
+    analysis.reach_of(&staff.units, staff.title.as_deref()?, system)
 }
 
 /// The roster's people, accounts and personnummer hashes and the watch list, read once.
@@ -161,6 +185,7 @@ pub struct Snapshot {
     watch: HashMap<u64, String>,
     staff: HashMap<String, Staff>,
     owners: HashMap<(String, String), String>,
+    analysis: Analysis,
 }
 
 impl Snapshot {
@@ -195,6 +220,7 @@ impl Snapshot {
             watch: watch_list(conn, day)?,
             staff,
             owners,
+            analysis: Analysis::load(conn)?,
         })
     }
 
@@ -247,6 +273,14 @@ impl People for SnapshotView<'_> {
 
     fn staff(&mut self, id: &str) -> Result<Option<&Staff>> {
         Ok(self.snapshot.staff.get(id))
+    }
+
+    fn reach(&mut self, id: &str, system: &str) -> Result<Option<Vec<String>>> {
+        Ok(self
+            .snapshot
+            .staff
+            .get(id)
+            .and_then(|s| reach_of(&self.snapshot.analysis, s, system)))
     }
 
     fn lineage(&mut self, org: &Org, id: u32, name: &str) -> &[String] {

@@ -27,6 +27,94 @@ pub struct Rendered {
     pub html: String,
     pub csv: String,
     pub sections: Vec<(Scope, Figures, Figures)>,
+    pub needs: NeedsState,
+}
+
+/// Where the needs-and-risk analysis stands on the summary's day, for the units whose people
+/// hold accounts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NeedsState {
+    /// Whether any analysis was ever imported.
+    pub analysed: bool,
+    /// How many units have people with accounts.
+    pub units: usize,
+    /// Those of them without a current analysis: the unit's name, and its newest decision when
+    /// it is only outdated.
+    pub without: Vec<(String, Option<NaiveDate>)>,
+}
+
+impl NeedsState {
+    /// The state on `today`, units named by `names`.
+    pub fn on(conn: &Db, today: NaiveDate, names: &UnitNames) -> Result<NeedsState> {
+        let analysis = crate::evidence::needs::Analysis::load(conn)?;
+        let staffed = crate::store::access::units_with_any_account(conn)?;
+        let without: Vec<(String, Option<NaiveDate>)> = analysis
+            .units_without(today)
+            .into_iter()
+            .filter(|(u, _)| staffed.contains(u))
+            .map(|(u, d)| (names.get(&u).cloned().unwrap_or(u), d))
+            .collect();
+        Ok(NeedsState {
+            analysed: analysis.exists(),
+            units: staffed.len(),
+            without,
+        })
+    }
+
+    /// The summary's line, and what to act on (none when every unit has a current analysis).
+    fn line(&self) -> Option<(String, bool, Option<String>)> {
+        if self.units == 0 {
+            return None;
+        }
+        const WHY: &str = "behörigheter ska tilldelas efter en behovs- och riskanalys (HSLF-FS 2016:40 4 kap. 2 §)";
+        if !self.analysed {
+            return Some((
+                format!(
+                    "Behovs- och riskanalys: ingen är inläst, så ingen av {} med behörigheter har en.",
+                    crate::sv::count(self.units, "enhet", "enheter")
+                ),
+                false,
+                Some(format!(
+                    "Gör en behovs- och riskanalys per enhet och läs in den (loggkoll rights import): {WHY}."
+                )),
+            ));
+        }
+        if self.without.is_empty() {
+            return Some((
+                if self.units == 1 {
+                    "Behovs- och riskanalys: enheten med behörigheter har en som är högst ett år gammal.".to_string()
+                } else {
+                    format!(
+                        "Behovs- och riskanalys: alla {} enheter med behörigheter har en som är högst ett år gammal.",
+                        self.units
+                    )
+                },
+                true,
+                None,
+            ));
+        }
+        let named: Vec<String> = self
+            .without
+            .iter()
+            .map(|(name, newest)| match newest {
+                Some(d) => format!("{name} (senast beslutad {})", crate::store::date(*d)),
+                None => name.clone(),
+            })
+            .collect();
+        Some((
+            format!(
+                "Behovs- och riskanalys saknas eller är äldre än ett år för {} av {}: {}.",
+                self.without.len(),
+                crate::sv::count(self.units, "enhet", "enheter"),
+                crate::sv::and_list(&named)
+            ),
+            false,
+            Some(format!(
+                "Gör eller förnya behovs- och riskanalysen för {}: {WHY}.",
+                crate::sv::and_list(&named)
+            )),
+        ))
+    }
 }
 
 /// Unit names for documents: id → name.
@@ -112,7 +200,7 @@ fn count_sv(n: i64, one: &str, many: &str) -> String {
 /// routine whether its yearly aim was reached, the findings by result, cases late or still
 /// open, staff informed, access rights ended, and what the reader must act on. `lines` are the
 /// key figures as sentences; `act` what calls for action (empty: nothing).
-pub fn conclusions(sections: &[(Scope, Figures, Figures)]) -> Value {
+pub fn conclusions(sections: &[(Scope, Figures, Figures)], needs: &NeedsState) -> Value {
     let mut lines: Vec<Value> = Vec::new();
     let mut act: Vec<String> = Vec::new();
     let mut results: BTreeMap<usize, (String, i64)> = BTreeMap::new();
@@ -228,6 +316,10 @@ pub fn conclusions(sections: &[(Scope, Figures, Figures)]) -> Value {
             if open == 1 { "det" } else { "dem" }
         ));
     }
+    if let Some((text, ok, todo)) = needs.line() {
+        lines.push(json!({"text": text, "ok": ok}));
+        act.extend(todo);
+    }
     if police > 0 {
         act.push(format!(
             "{} gjordes: följ upp att de är registrerade.",
@@ -244,8 +336,10 @@ pub fn conclusions(sections: &[(Scope, Figures, Figures)]) -> Value {
 }
 
 /// The document's values.
+#[allow(clippy::too_many_arguments)]
 pub fn context(
     sections: &[(Scope, Figures, Figures)],
+    needs: &NeedsState,
     year: i32,
     units: &UnitNames,
     organisation: &str,
@@ -352,7 +446,7 @@ pub fn context(
         "year": year,
         "previous_year": year - 1,
         "has_previous": has_previous,
-        "conclusions": conclusions(sections),
+        "conclusions": conclusions(sections, needs),
         "organisation": organisation,
         "routines": routines,
         "charts": charts_svg,
@@ -500,8 +594,14 @@ pub fn render(
         .map(|(id, (name, _))| (id.clone(), name.clone()))
         .collect();
     let tz = engine.config.timezone;
+    let needs = NeedsState::on(
+        engine.store.db(),
+        now.with_timezone(&tz).date_naive(),
+        &units,
+    )?;
     let values = context(
         &sections,
+        &needs,
         year,
         &units,
         &engine.config.organisation,
@@ -515,6 +615,7 @@ pub fn render(
         html,
         csv,
         sections,
+        needs,
     })
 }
 
@@ -620,7 +721,7 @@ fn send(engine: &mut Engine, index: usize, year: i32, now: DateTime<Utc>) -> Res
     ];
     let base_url = engine.config.base_url.clone();
     // The conclusions go in the body too: the SAS reads them without opening the attachment.
-    let concluded = conclusions(&rendered.sections);
+    let concluded = conclusions(&rendered.sections, &rendered.needs);
     let contact = engine.config.contact_for(&[]).cloned();
     let tx = engine.store.write()?;
     if !rdb::claim_summary(&tx, &routine.id, year, recipients.len(), now)? {
@@ -766,19 +867,22 @@ mod conclusion_tests {
     fn the_conclusions_say_whether_the_aim_was_reached_and_what_to_act_on() {
         let none = figures(&[], (0, 0));
         // Everyone reviewed, every round held, nothing open: nothing to act on.
-        let reached = conclusions(&[(
-            scope(CaseKind::Sampling, true),
-            figures(
-                &[
-                    ("population", 40),
-                    ("reviewed", 40),
-                    ("cases", 44),
-                    ("result:no_finding", 44),
-                ],
-                (12, 12),
-            ),
-            none.clone(),
-        )]);
+        let reached = conclusions(
+            &[(
+                scope(CaseKind::Sampling, true),
+                figures(
+                    &[
+                        ("population", 40),
+                        ("reviewed", 40),
+                        ("cases", 44),
+                        ("result:no_finding", 44),
+                    ],
+                    (12, 12),
+                ),
+                none.clone(),
+            )],
+            &NeedsState::default(),
+        );
         let lines = texts(&reached, "lines");
         assert!(
             lines[0].contains("nåddes.") && lines[0].contains("40 av 40"),
@@ -791,31 +895,34 @@ mod conclusion_tests {
         assert!(texts(&reached, "act").is_empty());
         // A user left unreviewed, a round missed, an open case, a police report, and an
         // information routine with nobody to inform.
-        let missed = conclusions(&[
-            (
-                scope(CaseKind::Sampling, true),
-                figures(
-                    &[
-                        ("population", 40),
-                        ("reviewed", 39),
-                        ("cases", 40),
-                        ("open", 1),
-                        ("late", 2),
-                        ("result:police_report", 1),
-                        ("police", 1),
-                        ("labour_law", 1),
-                        ("result:no_finding", 38),
-                    ],
-                    (12, 11),
+        let missed = conclusions(
+            &[
+                (
+                    scope(CaseKind::Sampling, true),
+                    figures(
+                        &[
+                            ("population", 40),
+                            ("reviewed", 39),
+                            ("cases", 40),
+                            ("open", 1),
+                            ("late", 2),
+                            ("result:police_report", 1),
+                            ("police", 1),
+                            ("labour_law", 1),
+                            ("result:no_finding", 38),
+                        ],
+                        (12, 11),
+                    ),
+                    none.clone(),
                 ),
-                none.clone(),
-            ),
-            (
-                scope(CaseKind::Information, false),
-                figures(&[], (0, 0)),
-                none.clone(),
-            ),
-        ]);
+                (
+                    scope(CaseKind::Information, false),
+                    figures(&[], (0, 0)),
+                    none.clone(),
+                ),
+            ],
+            &NeedsState::default(),
+        );
         let lines = texts(&missed, "lines");
         assert!(
             lines[0].contains("nåddes inte") && lines[0].contains("11 av 12 omgångar"),
@@ -832,11 +939,61 @@ mod conclusion_tests {
         assert!(act[1].starts_with("1 ärende är inte besvarat"));
         assert!(act[2].starts_with("1 polisanmälan"));
         // Without a coverage goal, the planned rounds are the aim.
-        let rounds = conclusions(&[(
-            scope(CaseKind::Sampling, false),
-            figures(&[("population", 100), ("reviewed", 30)], (2, 2)),
-            none,
-        )]);
+        let rounds = conclusions(
+            &[(
+                scope(CaseKind::Sampling, false),
+                figures(&[("population", 100), ("reviewed", 30)], (2, 2)),
+                none,
+            )],
+            &NeedsState::default(),
+        );
         assert!(texts(&rounds, "lines")[0].contains("de planerade stickprovsomgångarna) nåddes."));
+    }
+
+    #[test]
+    fn the_conclusions_name_the_units_without_a_current_needs_analysis() {
+        let conclude = |needs: &NeedsState| {
+            let c = conclusions(&[], needs);
+            (texts(&c, "lines"), texts(&c, "act"))
+        };
+        let (lines, act) = conclude(&NeedsState {
+            analysed: false,
+            units: 3,
+            without: Vec::new(),
+        });
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("ingen är inläst, så ingen av 3 enheter")),
+            "{lines:?}"
+        );
+        assert!(act.iter().any(|a| a.contains("rights import")), "{act:?}");
+        let (lines, act) = conclude(&NeedsState {
+            analysed: true,
+            units: 3,
+            without: vec![
+                ("Hemtjänst Syd".into(), None),
+                ("Hemtjänst Öst".into(), NaiveDate::from_ymd_opt(2025, 3, 1)),
+            ],
+        });
+        assert!(
+            lines.iter().any(|l| l.contains(
+                "saknas eller är äldre än ett år för 2 av 3 enheter: Hemtjänst Syd och Hemtjänst Öst (senast beslutad 2025-03-01)"
+            )),
+            "{lines:?}"
+        );
+        assert!(act.iter().any(|a| a.contains("Hemtjänst Syd")), "{act:?}");
+        let (lines, act) = conclude(&NeedsState {
+            analysed: true,
+            units: 1,
+            without: Vec::new(),
+        });
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("enheten med behörigheter har en som är högst ett år")),
+            "{lines:?}"
+        );
+        assert!(act.is_empty(), "{act:?}");
     }
 }

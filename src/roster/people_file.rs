@@ -1,4 +1,5 @@
-//! `people.csv`: `person_id,name,email,units,roles,accounts,active_from,active_to`. Read after
+//! `people.csv`: `person_id,name,email,units,roles,accounts,active_from,active_to`, optionally
+//! `personnummer` and `title`. Read after
 //! the units, so every reference to a unit is checked as the row is read.
 
 use super::fields;
@@ -20,6 +21,7 @@ pub(super) const PEOPLE: Schema = Schema::new(&[
     Column::required("active_from"),
     Column::required("active_to"),
     Column::optional("personnummer"),
+    Column::optional("title"),
 ]);
 
 /// What earlier rows claimed, for the uniqueness checks of later ones.
@@ -71,6 +73,13 @@ fn read_person(row: &Row<'_>, units: &Units, seen: &mut Seen, problems: &mut Pro
     check("name", fields::text(name));
     let email = row.get("email");
     check("email", fields::email(email));
+    let title = match row.get("title") {
+        "" => None,
+        text => {
+            check("title", fields::text(text));
+            Some(text.to_string())
+        }
+    };
 
     let mut person_units: Vec<String> = Vec::new();
     for unit in fields::list(row.get("units")) {
@@ -154,6 +163,7 @@ fn read_person(row: &Row<'_>, units: &Units, seen: &mut Seen, problems: &mut Pro
         id: id.to_string(),
         name: name.to_string(),
         email: email.to_string(),
+        title,
         units: person_units,
         roles,
         accounts,

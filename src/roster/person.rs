@@ -10,6 +10,10 @@ pub struct Person {
     pub id: String,
     pub name: String,
     pub email: String,
+    /// The job title (*yrkesroll*: `Undersköterska`), which the needs-and-risk analysis is
+    /// written per; `people.csv`'s optional `title` column.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
     /// The units the person works at, each once; the first is the home unit. May be empty
     /// (`people.csv` does not require a unit; see [`Person::home_unit`]).
     pub units: Vec<String>,

@@ -488,6 +488,7 @@ pub fn bulk_roster(users: u64, units: u64) -> Roster {
             id: format!("P{i:05}"),
             name: format!("Person {i} Testsson"),
             email: format!("p{i}@example.se"),
+            title: None,
             units: vec![format!("EN{:04}", i % units.max(1) + 1)],
             roles: if i == 0 {
                 vec![RoleAssignment {

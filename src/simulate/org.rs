@@ -143,6 +143,7 @@ pub fn synthetic(users: usize, units: usize, seed: u64) -> Roster {
                 id: id.clone(),
                 name: format!("{first} {last}"),
                 email: format!("{}.{}.{person_no}@example.se", ascii(first), ascii(last)),
+                title: None,
                 units,
                 roles,
                 accounts: acc,

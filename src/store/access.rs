@@ -2,7 +2,7 @@
 //! those who have left), when each account was last used in the imported log, the log's
 //! accounts that belong to nobody, and the review's decision per account.
 
-use super::db::{Db, params};
+use super::db::{Db, OptionalExtension, params};
 use super::{parse_date, ts};
 use crate::Result;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -21,13 +21,17 @@ pub struct Holder {
     /// Whether the roster still lists the account (a person who left the roster keeps their
     /// accounts only in `account_holders`).
     pub listed: bool,
+    /// The person's job title in the roster, if given.
+    pub title: Option<String>,
+    pub active_from: Option<NaiveDate>,
 }
 
 /// The accounts in `system` of everyone whose home unit is `unit`, listed or remembered.
 pub fn holders(conn: &Db, unit: &str, system: &str) -> Result<Vec<Holder>> {
     let mut stmt = conn.prepare_cached(
         "SELECT p.id, p.name, h.system, h.account, p.active_to, p.removed_at,
-                EXISTS (SELECT 1 FROM accounts a WHERE a.system = h.system AND a.account = h.account)
+                EXISTS (SELECT 1 FROM accounts a WHERE a.system = h.system AND a.account = h.account),
+                p.title, p.active_from
          FROM account_holders h JOIN people p ON p.id = h.person_id
          WHERE p.home_unit = ?1 AND h.system = ?2
          ORDER BY p.name, p.id, h.account",
@@ -41,11 +45,14 @@ pub fn holders(conn: &Db, unit: &str, system: &str) -> Result<Vec<Holder>> {
             r.get::<Option<String>>(4)?,
             r.get::<Option<String>>(5)?,
             r.get::<bool>(6)?,
+            r.get::<Option<String>>(7)?,
+            r.get::<Option<String>>(8)?,
         ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (person_id, name, system, account, active_to, removed_at, listed) = row?;
+        let (person_id, name, system, account, active_to, removed_at, listed, title, active_from) =
+            row?;
         out.push(Holder {
             person_id,
             name,
@@ -54,9 +61,40 @@ pub fn holders(conn: &Db, unit: &str, system: &str) -> Result<Vec<Holder>> {
             active_to: active_to.as_deref().map(parse_date).transpose()?,
             removed_at,
             listed,
+            title: title.filter(|t| !t.is_empty()),
+            active_from: active_from.as_deref().map(parse_date).transpose()?,
         });
     }
     Ok(out)
+}
+
+/// The home units of everyone in the roster now with an account in any system.
+pub fn units_with_any_account(conn: &Db) -> Result<std::collections::BTreeSet<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT p.home_unit FROM accounts a JOIN people p ON p.id = a.person_id
+         WHERE p.home_unit IS NOT NULL AND p.removed_at IS NULL",
+    )?;
+    let rows = stmt.query_map((), |r| r.get::<String>(0))?;
+    rows.collect()
+}
+
+/// The units `person` works at, the home unit first.
+pub fn person_units(conn: &Db, person: &str) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT unit_id FROM person_units WHERE person_id = ?1 ORDER BY position",
+    )?;
+    let rows = stmt.query_map([person], |r| r.get::<String>(0))?;
+    rows.collect()
+}
+
+/// The job title the log gives the user of access row `row`, if any.
+pub fn log_title(conn: &Db, row: i64) -> Result<Option<String>> {
+    conn.prepare_cached(
+        "SELECT t.text FROM access_log a JOIN log_strings t ON t.id = a.user_title WHERE a.id = ?1",
+    )?
+    .query_row([row], |r| r.get::<String>(0))
+    .optional()
+    .map(|t| t.filter(|t| !t.is_empty()))
 }
 
 /// The units whose people hold accounts in any of `systems` (by home unit).

@@ -121,13 +121,15 @@ pub struct Staff {
     /// When an import left the person out of the roster (UTC date of the import).
     pub removed_on: Option<NaiveDate>,
     pub personnummer_hash: Option<String>,
+    /// The job title the roster gives, if any.
+    pub title: Option<String>,
 }
 
 /// Person `id`, current or as last recorded before they left; `None` when never known.
 pub fn staff(conn: &Db, id: &str) -> Result<Option<Staff>> {
     let current = conn
         .prepare_cached(
-            "SELECT name, active_to, removed_at, personnummer_hash FROM people WHERE id = ?1",
+            "SELECT name, active_to, removed_at, personnummer_hash, title FROM people WHERE id = ?1",
         )?
         .query_row([id], |r| {
             Ok((
@@ -135,10 +137,11 @@ pub fn staff(conn: &Db, id: &str) -> Result<Option<Staff>> {
                 r.get::<Option<String>>(1)?,
                 r.get::<Option<String>>(2)?,
                 r.get::<Option<String>>(3)?,
+                r.get::<Option<String>>(4)?,
             ))
         })
         .optional()?;
-    let Some((name, active_to, removed, hash)) = current else {
+    let Some((name, active_to, removed, hash, title)) = current else {
         return Ok(None);
     };
     let mut staff = Staff {
@@ -152,6 +155,7 @@ pub fn staff(conn: &Db, id: &str) -> Result<Option<Staff>> {
             .map(|t| super::parse_ts(t).map(|t| t.date_naive()))
             .transpose()?,
         personnummer_hash: hash,
+        title: title.filter(|t| !t.is_empty()),
     };
     if staff.removed_on.is_none() {
         let mut stmt = conn.prepare_cached(
@@ -206,7 +210,7 @@ pub fn staff(conn: &Db, id: &str) -> Result<Option<Staff>> {
 pub fn all_staff(conn: &Db) -> Result<Vec<Staff>> {
     let mut people: Vec<Staff> = {
         let mut stmt = conn.prepare_cached(
-            "SELECT id, name, active_to, personnummer_hash FROM people WHERE removed_at IS NULL ORDER BY id",
+            "SELECT id, name, active_to, personnummer_hash, title FROM people WHERE removed_at IS NULL ORDER BY id",
         )?;
         let rows = stmt.query_map((), |r| {
             Ok((
@@ -214,11 +218,12 @@ pub fn all_staff(conn: &Db) -> Result<Vec<Staff>> {
                 r.get::<String>(1)?,
                 r.get::<Option<String>>(2)?,
                 r.get::<Option<String>>(3)?,
+                r.get::<Option<String>>(4)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, name, active_to, hash) = row?;
+            let (id, name, active_to, hash, title) = row?;
             out.push(Staff {
                 id,
                 name,
@@ -227,6 +232,7 @@ pub fn all_staff(conn: &Db) -> Result<Vec<Staff>> {
                 active_to: active_to.as_deref().map(parse_date).transpose()?,
                 removed_on: None,
                 personnummer_hash: hash,
+                title: title.filter(|t| !t.is_empty()),
             });
         }
         out

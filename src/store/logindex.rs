@@ -55,6 +55,8 @@ pub struct Access<'a> {
     pub at: i64,
     pub system: &'a str,
     pub account: &'a str,
+    /// The account's id in `log_strings` (one text, one id): what the builder keys on.
+    pub account_id: i64,
     pub client: u64,
     /// Ids of `log_strings` (0: none): the client's unit and the unit accessed from.
     pub client_unit: u32,
@@ -119,6 +121,9 @@ fn unzigzag(v: u64) -> i64 {
     ((v >> 1) as i64) ^ -((v & 1) as i64)
 }
 
+/// The digests being built of one system: the account's id → the account and its builder.
+type Accounts = HashMap<i64, (String, DigestBuilder)>;
+
 /// Builds the digests of an import's chunks as rows arrive, and writes each chunk when full.
 #[derive(Debug)]
 pub struct ChunkBuilder {
@@ -128,8 +133,8 @@ pub struct ChunkBuilder {
     rows: usize,
     oldest: i64,
     newest: i64,
-    /// Per system (a handful): account → builder.
-    digests: Vec<(String, HashMap<String, DigestBuilder>)>,
+    /// Per system (a handful): the account's id → the account and its builder.
+    digests: Vec<(String, Accounts)>,
 }
 
 impl ChunkBuilder {
@@ -160,17 +165,17 @@ impl ChunkBuilder {
             }
         };
         let by_account = &mut self.digests[at].1;
-        let d = match by_account.get_mut(a.account) {
-            Some(d) => d,
-            None => by_account
-                .entry(a.account.to_string())
-                .or_insert_with(|| DigestBuilder {
+        let (_, d) = by_account.entry(a.account_id).or_insert_with(|| {
+            (
+                a.account.to_string(),
+                DigestBuilder {
                     last_row: first,
                     oldest: i64::MAX,
                     newest: i64::MIN,
                     ..DigestBuilder::default()
-                }),
-        };
+                },
+            )
+        });
         let out = &mut d.entries;
         put_varint(out, (a.row - d.last_row).max(0) as u64);
         put_varint(out, zigzag(a.at - d.last_at));
@@ -220,7 +225,7 @@ impl ChunkBuilder {
             .drain(..)
             .flat_map(|(system, accounts)| {
                 accounts
-                    .into_iter()
+                    .into_values()
                     .map(move |(account, d)| (system.clone(), account, d))
             })
             .collect();
@@ -547,7 +552,7 @@ pub fn rebuild(conn: &Db, surnames: impl Fn(&str) -> [u32; 2]) -> Result<u64> {
     };
     conn.each_row(
         "SELECT a.id, a.import_id, s.text, a.log_id, a.at, u.text, a.subject_id, a.subject_unit,
-                a.access_unit, ac.text, a.subject_name
+                a.access_unit, ac.text, a.subject_name, a.user_id
          FROM access_log a JOIN log_strings s ON s.id = a.system
          JOIN log_strings u ON u.id = a.user_id JOIN log_strings ac ON ac.id = a.action
          ORDER BY a.id",
@@ -568,6 +573,7 @@ pub fn rebuild(conn: &Db, surnames: impl Fn(&str) -> [u32; 2]) -> Result<u64> {
                 at: r.get(4)?,
                 system: &system,
                 account: &account,
+                account_id: r.get(11)?,
                 client: r.get::<i64>(6)?.max(0) as u64,
                 client_unit: id(r.get(7)?),
                 access_unit: id(r.get(8)?),

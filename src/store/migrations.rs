@@ -19,10 +19,12 @@ pub const MIGRATIONS: &[&str] = &[
     V5_OBLIGATIONS,
     V6_WORKSPACE,
     V7_LOG_IDS,
+    V8_DIGESTS_INLINE,
+    V9_RIGHTS,
 ];
 
 /// PostgreSQL's twins of the SQLite migrations after [`PG_SCHEMA_VERSION`], in order.
-pub const PG_MIGRATIONS: &[&str] = &[PG_V7_LOG_IDS];
+pub const PG_MIGRATIONS: &[&str] = &[PG_V7_LOG_IDS, PG_V8_DIGESTS_INLINE, PG_V9_RIGHTS];
 
 const V1: &str = r#"
 CREATE TABLE meta (
@@ -621,5 +623,86 @@ CREATE TABLE log_ids (
     key        BIGINT PRIMARY KEY,
     access_row BIGINT NOT NULL,
     line       BIGINT NOT NULL
+);
+"#;
+
+/// The digests in a table with row ids. In a `WITHOUT ROWID` table a blob over about 1,000
+/// bytes leaves all but its first 489 bytes on an overflow page of its own, so a digest of
+/// 1.3 kB took two pages: the index took half the bytes an import wrote. In a rowid table a
+/// blob up to 4 kB stays on the leaf, several to a page; the key is a unique index beside it.
+pub const V8_DIGESTS_INLINE: &str = r#"
+CREATE TABLE log_digests_v8 (
+    id      INTEGER PRIMARY KEY,
+    chunk   INTEGER NOT NULL,
+    system  TEXT NOT NULL,
+    account TEXT NOT NULL,
+    rows    INTEGER NOT NULL,
+    oldest  INTEGER NOT NULL,
+    newest  INTEGER NOT NULL,
+    digest  BLOB NOT NULL,
+    UNIQUE (chunk, system, account)
+) STRICT;
+INSERT INTO log_digests_v8 (chunk, system, account, rows, oldest, newest, digest)
+    SELECT chunk, system, account, rows, oldest, newest, digest FROM log_digests
+    ORDER BY chunk, system, account;
+DROP TABLE log_digests;
+ALTER TABLE log_digests_v8 RENAME TO log_digests;
+"#;
+
+/// PostgreSQL's twin of [`V8_DIGESTS_INLINE`]: the same columns (so that `migrate` copies the
+/// table), the storage unchanged (a large `bytea` is kept apart by TOAST, not on a page of its
+/// own per row).
+pub const PG_V8_DIGESTS_INLINE: &str = "ALTER TABLE log_digests ADD COLUMN id BIGINT;";
+
+/// The needs-and-risk analysis (*behovs- och riskanalys*): every import a version, kept; the
+/// analysis in force is the latest version's rows. People get their job title.
+pub const V9_RIGHTS: &str = r#"
+ALTER TABLE people ADD COLUMN title TEXT;
+CREATE TABLE rights_versions (
+    id          INTEGER PRIMARY KEY,
+    imported_at TEXT NOT NULL,
+    file        TEXT NOT NULL,
+    actor       TEXT NOT NULL,
+    rows        INTEGER NOT NULL,
+    digest      TEXT NOT NULL
+) STRICT;
+CREATE TABLE rights_needs (
+    version    INTEGER NOT NULL REFERENCES rights_versions(id),
+    line       INTEGER NOT NULL,
+    unit_id    TEXT NOT NULL,
+    title      TEXT NOT NULL,
+    title_key  TEXT NOT NULL,
+    system     TEXT NOT NULL,
+    scope      TEXT NOT NULL,
+    risk       TEXT NOT NULL,
+    decided_by TEXT NOT NULL,
+    decided_on TEXT NOT NULL,
+    PRIMARY KEY (version, unit_id, title_key, system)
+) STRICT;
+"#;
+
+/// PostgreSQL's twin of [`V9_RIGHTS`].
+pub const PG_V9_RIGHTS: &str = r#"
+ALTER TABLE people ADD COLUMN title TEXT COLLATE "C";
+CREATE TABLE rights_versions (
+    id          BIGINT PRIMARY KEY,
+    imported_at TEXT COLLATE "C" NOT NULL,
+    file        TEXT COLLATE "C" NOT NULL,
+    actor       TEXT COLLATE "C" NOT NULL,
+    rows        BIGINT NOT NULL,
+    digest      TEXT COLLATE "C" NOT NULL
+);
+CREATE TABLE rights_needs (
+    version    BIGINT NOT NULL REFERENCES rights_versions(id),
+    line       BIGINT NOT NULL,
+    unit_id    TEXT COLLATE "C" NOT NULL,
+    title      TEXT COLLATE "C" NOT NULL,
+    title_key  TEXT COLLATE "C" NOT NULL,
+    system     TEXT COLLATE "C" NOT NULL,
+    scope      TEXT COLLATE "C" NOT NULL,
+    risk       TEXT COLLATE "C" NOT NULL,
+    decided_by TEXT COLLATE "C" NOT NULL,
+    decided_on TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (version, unit_id, title_key, system)
 );
 "#;

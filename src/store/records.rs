@@ -15,8 +15,24 @@ use chrono::{DateTime, Utc};
 /// memory).
 #[derive(Debug, Default)]
 pub struct LogStrings {
-    recent: Vec<Vec<(String, i64)>>,
+    recent: Vec<Recent>,
     cache: std::collections::HashMap<String, i64>,
+}
+
+/// A column's texts seen last, and how well they have served it.
+#[derive(Debug, Default)]
+struct Recent {
+    texts: Vec<(String, i64)>,
+    hits: u32,
+    misses: u32,
+}
+
+impl Recent {
+    /// Whether the column is worth the scan: a column of many values (the accounts) misses
+    /// nearly always, and goes straight to the map once that is clear.
+    fn worth_it(&self) -> bool {
+        self.misses < 256 || self.hits >= self.misses / 4
+    }
 }
 
 impl LogStrings {
@@ -38,15 +54,20 @@ impl LogStrings {
             return string_id_or_new(conn, text);
         }
         if self.recent.len() <= column {
-            self.recent.resize_with(column + 1, Vec::new);
+            self.recent.resize_with(column + 1, Recent::default);
         }
         let recent = &mut self.recent[column];
-        if let Some(i) = recent.iter().position(|(t, _)| t == text) {
-            let id = recent[i].1;
-            if i > 0 {
-                recent.swap(i, i - 1);
+        let scan = recent.worth_it();
+        if scan {
+            if let Some(i) = recent.texts.iter().position(|(t, _)| t == text) {
+                let id = recent.texts[i].1;
+                if i > 0 {
+                    recent.texts.swap(i, i - 1);
+                }
+                recent.hits = recent.hits.saturating_add(1);
+                return Ok(id);
             }
-            return Ok(id);
+            recent.misses = recent.misses.saturating_add(1);
         }
         let id = match self.cache.get(text) {
             Some(id) => *id,
@@ -64,11 +85,13 @@ impl LogStrings {
                 id
             }
         };
-        let recent = &mut self.recent[column];
-        if recent.len() >= LogStrings::RECENT {
-            recent.pop();
+        let recent = &mut self.recent[column].texts;
+        if scan {
+            if recent.len() >= LogStrings::RECENT {
+                recent.pop();
+            }
+            recent.push((text.to_string(), id));
         }
-        recent.push((text.to_string(), id));
         Ok(id)
     }
 }

@@ -131,12 +131,13 @@ pub fn replace(
         )?;
         let mut upsert = conn.prepare_cached(
             "INSERT INTO people (id, name, email, home_unit, unit_count, active_from, active_to,
-                removed_at, personnummer_hash)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8)
+                removed_at, personnummer_hash, title)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8, ?9)
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email,
                 home_unit = excluded.home_unit, unit_count = excluded.unit_count,
                 active_from = excluded.active_from, active_to = excluded.active_to,
-                removed_at = NULL, personnummer_hash = excluded.personnummer_hash",
+                removed_at = NULL, personnummer_hash = excluded.personnummer_hash,
+                title = excluded.title",
         )?;
         let mut unit_row = conn.prepare_cached(
             "INSERT INTO person_units (person_id, unit_id, position) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
@@ -161,7 +162,8 @@ pub fn replace(
                 person.units.len().max(1) as i64,
                 person.active_from.map(date),
                 person.active_to.map(date),
-                hash
+                hash,
+                person.title
             ])?;
             for (i, unit) in person.units.iter().enumerate() {
                 unit_row.execute(params![person.id, unit, i as i64])?;

@@ -31,6 +31,7 @@ pub const PAGES: &[&str] = &[
     "web/cases.html",
     "web/overdue.html",
     "web/coverage.html",
+    "web/needs.html",
     "web/radar.html",
     "web/emails.html",
     "web/logs.html",

@@ -37,6 +37,7 @@ const SECTIONS: &[(&str, &str)] = &[
     ("/overview/start", "Nytt ärende"),
     ("/overview/overdue", "Försenade"),
     ("/overview/coverage", "Täckning"),
+    ("/overview/needs", "Behovsanalys"),
     ("/overview/radar", "Risköversikt"),
     ("/overview/logs", "Loggar"),
     ("/overview/emails", "Mejlfel"),
@@ -396,6 +397,68 @@ pub async fn coverage(State(app): State<Arc<App>>, staff: Staff) -> Response {
             "/overview/coverage",
             "web/coverage.html",
             "Täckning",
+            data,
+        ),
+        Err(response) => response,
+    }
+}
+
+/// `GET /overview/needs`: the needs-and-risk analysis in force, unit by unit, and the units
+/// with staff accounts that have none or only an outdated one.
+pub async fn needs(State(app): State<Arc<App>>, staff: Staff) -> Response {
+    let now = app.clock.now();
+    let data = read(&app, move |app, conn| {
+        let tz = app.views.config().timezone;
+        let today = now.with_timezone(&tz).date_naive();
+        let analysis = crate::evidence::needs::Analysis::load(conn)?;
+        let staffed = crate::store::access::units_with_any_account(conn)?;
+        let org = app.views.org(conn)?;
+        let units: Vec<Value> = analysis
+            .by_unit()
+            .into_iter()
+            .filter(|(u, needs)| !needs.is_empty() || staffed.contains(u))
+            .map(|(u, needs)| {
+                let newest = needs.iter().map(|n| n.decided_on).max();
+                let current = newest.is_some_and(|d| !crate::evidence::needs::outdated(d, today));
+                json!({
+                    "id": u,
+                    "name": org.unit_name(&u),
+                    "current": current,
+                    "decided_on": newest.map(crate::store::date),
+                    "staffed": staffed.contains(&u),
+                    "needs": needs.iter().map(|n| json!({
+                        "title": n.title,
+                        "system": crate::routine::explain::system_title(&n.system),
+                        "scope": n.scope.sv(),
+                        "risk": n.risk,
+                        "decided_by": n.decided_by,
+                        "decided_on": crate::store::date(n.decided_on),
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let missing = units
+            .iter()
+            .filter(|u| u["staffed"] == true && u["current"] == false)
+            .count();
+        let version = match &analysis.version {
+            Some(v) => Some(json!({
+                "file": v.file,
+                "imported": crate::records::files::local_at(crate::store::parse_ts(&v.imported_at)?, tz),
+                "rows": v.rows,
+            })),
+            None => None,
+        };
+        Ok(json!({"version": version, "units": units, "missing": missing}))
+    })
+    .await;
+    match data {
+        Ok(data) => show(
+            &app,
+            &staff,
+            "/overview/needs",
+            "web/needs.html",
+            "Behovs- och riskanalys",
             data,
         ),
         Err(response) => response,

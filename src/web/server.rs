@@ -66,6 +66,7 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route("/overview/overdue", get(overview::overdue))
         .route("/overview/coverage", get(overview::coverage))
+        .route("/overview/needs", get(overview::needs))
         .route("/overview/radar", get(overview::radar))
         .route("/overview/emails", get(overview::emails))
         .route("/overview/logs", get(overview::logs))

@@ -1166,6 +1166,7 @@ fn write_rows(
                     at: row.at,
                     system,
                     account: field(USER_ID),
+                    account_id: new.user_id,
                     client: row.client,
                     client_unit: digest_id(field(SUBJECT_UNIT), new.subject_unit),
                     access_unit: digest_id(field(ACCESS_UNIT), new.access_unit),
@@ -1207,10 +1208,9 @@ const KEYS_PENDING: usize = 1 << 20;
 /// Stores the keys of written rows, in key order, each once (the later row where one repeats:
 /// a key moved from a purged row), and empties the list.
 fn store_keys(tx: &crate::store::Db, keys: &mut Vec<(i64, i64, i64)>) -> Result<()> {
-    keys.sort_by_key(|(k, _, _)| *k);
-    keys.reverse();
+    // The later row first within a key, so that the dedup keeps it.
+    keys.sort_unstable_by_key(|(k, row, _)| (*k, std::cmp::Reverse(*row)));
     keys.dedup_by_key(|(k, _, _)| *k);
-    keys.reverse();
     store::records::put_log_ids(tx, keys)?;
     keys.clear();
     Ok(())

@@ -1,0 +1,167 @@
+//! What the needs-and-risk analysis (*behovs- och riskanalys*, HSLF-FS 2016:40 4 kap. 2 §)
+//! says about an account: access rights are to be decided after an analysis of what each kind
+//! of staff needs to reach. The analysis in force is the latest imported version; a unit's
+//! analysis whose newest decision is older than a year counts as outdated.
+
+use crate::Result;
+use crate::roster::needs_file::{Need, Scope, title_key};
+use crate::store::{self, Db};
+use chrono::{Months, NaiveDate};
+use std::collections::{BTreeMap, HashMap};
+
+/// The analysis in force, ready for lookups: by (unit, title key, system).
+#[derive(Debug, Clone, Default)]
+pub struct Analysis {
+    pub version: Option<store::rights::Version>,
+    needs: HashMap<(String, String, String), Need>,
+    /// Each unit's parent, and each unit's children, from the roster now.
+    parent: HashMap<String, Option<String>>,
+    children: HashMap<String, Vec<String>>,
+}
+
+/// Whether a decision dated `decided_on` is older than a year on `today`.
+pub fn outdated(decided_on: NaiveDate, today: NaiveDate) -> bool {
+    today
+        .checked_sub_months(Months::new(12))
+        .is_some_and(|year_ago| decided_on < year_ago)
+}
+
+impl Analysis {
+    pub fn load(conn: &Db) -> Result<Analysis> {
+        let version = store::rights::current(conn)?;
+        let mut needs = HashMap::new();
+        if let Some(v) = &version {
+            for n in store::rights::needs(conn, v.id, None)? {
+                needs.insert((n.unit.clone(), title_key(&n.title), n.system.clone()), n);
+            }
+        }
+        let mut parent = HashMap::new();
+        let mut children: HashMap<String, Vec<String>> = HashMap::new();
+        for (id, _, p) in store::rights::units(conn)? {
+            if let Some(p) = &p {
+                children.entry(p.clone()).or_default().push(id.clone());
+            }
+            parent.insert(id, p);
+        }
+        Ok(Analysis {
+            version,
+            needs,
+            parent,
+            children,
+        })
+    }
+
+    /// Whether any analysis was ever imported.
+    pub fn exists(&self) -> bool {
+        self.version.is_some()
+    }
+
+    /// The need analysed for `title` at `unit` in `system`.
+    pub fn need(&self, unit: &str, title: &str, system: &str) -> Option<&Need> {
+        self.needs
+            .get(&(unit.to_string(), title_key(title), system.to_string()))
+    }
+
+    /// The units whose clients a person of job title `title` at `units` may reach in `system`
+    /// by the analysis: `None` when it sets no bound (no analysis, the title not analysed at any
+    /// of the units, or a scope of the whole organisation); empty when every scope is `none`.
+    pub fn reach_of(&self, units: &[String], title: &str, system: &str) -> Option<Vec<String>> {
+        let mut all = Vec::new();
+        let mut any = false;
+        for unit in units {
+            if let Some(n) = self.need(unit, title, system) {
+                any = true;
+                all.extend(self.reach(unit, n.scope)?);
+            }
+        }
+        any.then_some(all)
+    }
+
+    /// The units whose clients `scope` at `unit` reaches (a unit's own clients include those of
+    /// the units under it); `None` for every unit.
+    pub fn reach(&self, unit: &str, scope: Scope) -> Option<Vec<String>> {
+        match scope {
+            Scope::None => Some(Vec::new()),
+            Scope::Unit => Some(self.subtree(unit)),
+            Scope::Area => {
+                let top = self
+                    .parent
+                    .get(unit)
+                    .cloned()
+                    .flatten()
+                    .unwrap_or_else(|| unit.to_string());
+                Some(self.subtree(&top))
+            }
+            Scope::Organisation => None,
+        }
+    }
+
+    /// `unit` and every unit under it.
+    fn subtree(&self, unit: &str) -> Vec<String> {
+        let mut out = vec![unit.to_string()];
+        let mut i = 0;
+        while i < out.len() {
+            if let Some(kids) = self.children.get(&out[i]) {
+                for k in kids {
+                    // A cycle cannot be stored (the roster refuses one); guard anyway.
+                    if !out.contains(k) {
+                        out.push(k.clone());
+                    }
+                }
+            }
+            i += 1;
+        }
+        out
+    }
+
+    /// Per unit of the roster now: its needs in force (none when the unit has no analysis).
+    pub fn by_unit(&self) -> BTreeMap<String, Vec<&Need>> {
+        let mut out: BTreeMap<String, Vec<&Need>> = self
+            .parent
+            .keys()
+            .map(|u| (u.clone(), Vec::new()))
+            .collect();
+        for n in self.needs.values() {
+            out.entry(n.unit.clone()).or_default().push(n);
+        }
+        for needs in out.values_mut() {
+            needs.sort_by(|a, b| {
+                (&a.system, title_key(&a.title)).cmp(&(&b.system, title_key(&b.title)))
+            });
+        }
+        out
+    }
+
+    /// The units of the roster now without a current analysis: none at all, or only decisions
+    /// older than a year on `today`. Each with the date of its newest decision, if any.
+    pub fn units_without(&self, today: NaiveDate) -> Vec<(String, Option<NaiveDate>)> {
+        self.by_unit()
+            .into_iter()
+            .filter(|(unit, _)| self.parent.contains_key(unit))
+            .filter_map(|(unit, needs)| {
+                let newest = needs.iter().map(|n| n.decided_on).max();
+                match newest {
+                    Some(day) if !outdated(day, today) => None,
+                    _ => Some((unit, newest)),
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn an_analysis_a_year_and_a_day_old_is_outdated() {
+        assert!(!outdated(day("2026-06-01"), day("2027-06-01")));
+        assert!(outdated(day("2026-05-31"), day("2027-06-01")));
+        // A leap day a year on.
+        assert!(!outdated(day("2027-02-28"), day("2028-02-29")));
+    }
+}
