@@ -969,6 +969,9 @@ fn access_rights_are_reviewed_against_the_needs_and_risk_analysis() {
             format!("{l},{title}\n")
         })
         .collect();
+    // U06 joins now, with an account not a year old.
+    let titled =
+        format!("{titled}U06,Nils Nyberg,u6@example.se,EN1,,npo:n06,,,Undersköterska\n");
     site.write("people.csv", &titled);
     site.ok(&[
         "roster",
@@ -1099,12 +1102,16 @@ fn access_rights_are_reviewed_against_the_needs_and_risk_analysis() {
     let n01 = account(&en1, "n01");
     assert_eq!(flags(&n01), ["beyond_need"], "{n01}");
     assert!(
-        n01["flags"][0]["text"]
-            .as_str()
-            .is_some_and(|t| t.contains("1 åtkomst under") && t.contains("EN2")),
+        n01["flags"][0]["text"].as_str().is_some_and(
+            |t| t.contains("1 åtkomst under") && t.contains("kundernas enhet: Hemtjänst Syd")
+        ),
         "{n01}"
     );
     assert_eq!(flags(&account(&en1, "n02")), ["unused"]);
+    assert!(
+        flags(&account(&en1, "n06")).is_empty(),
+        "an account not a year old is not unused"
+    );
     let n03 = account(&en1, "n03");
     assert_eq!(flags(&n03), ["no_need"], "{n03}");
     assert_eq!(n03["title"], "Sjuksköterska", "the log's title stands in");
@@ -1113,7 +1120,7 @@ fn access_rights_are_reviewed_against_the_needs_and_risk_analysis() {
     assert_eq!(flags(&n04), ["beyond_need"], "{n04}");
     let text = n04["flags"][0]["text"].as_str().unwrap_or_default();
     assert!(
-        text.contains("EXT9") && !text.contains("EN1"),
+        text.contains("EXT9") && !text.contains("Hemtjänst Norr"),
         "EN1 is in the area: {text}"
     );
     assert_eq!(n04["needs"][0]["outdated"], true, "{n04}");
@@ -1136,6 +1143,25 @@ fn access_rights_are_reviewed_against_the_needs_and_risk_analysis() {
     assert_eq!(unit("EN1")["current"], true);
     assert_eq!(unit("EN2")["current"], false);
     assert_eq!(unit("EN2")["needs"][0]["title"], "undersköterska");
+    // The radar counts it.
+    let radar: serde_json::Value = serde_json::from_str(
+        &site
+            .ok(&[
+                "radar",
+                "--from",
+                "2026-09-01",
+                "--to",
+                "2026-09-02",
+                "--system",
+                "npo",
+                "--json",
+                "--now",
+                "2027-03-01T09:00",
+            ])
+            .stdout,
+    )
+    .expect("JSON");
+    assert_eq!(radar[0]["flags"]["beyond_need"], 1, "{radar}");
     // A review's evidence flags the access beyond the need too, not the one within it.
     let evidence_flags = |user: &str, day: &str| -> Vec<String> {
         let case = site

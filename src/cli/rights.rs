@@ -72,7 +72,7 @@ pub fn rights(env: &Env, cmd: RightsCommand) -> Result<u8> {
         RightsCommand::Show(args) => {
             let store = open_store(env)?;
             let today = now.with_timezone(&env.config.timezone).date_naive();
-            let analysis = Analysis::load(store.db())?;
+            let analysis = Analysis::load(store.db(), Some(now))?;
             let names: std::collections::HashMap<String, String> =
                 store::rights::units(store.db())?
                     .into_iter()

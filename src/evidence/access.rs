@@ -157,7 +157,11 @@ pub fn review(
     tz: chrono_tz::Tz,
 ) -> Result<Review> {
     let decided = db::decisions(conn, case)?;
-    let analysis = Analysis::load(conn)?;
+    // The analysis in force by the end of `today` (a protocol's day is its review's last).
+    let analysis = Analysis::load(
+        conn,
+        DateTime::from_timestamp(local_start(today.succ_opt().unwrap_or(today), tz), 0),
+    )?;
     let year_ago = local_start(
         today.checked_sub_months(Months::new(12)).unwrap_or(today),
         tz,
@@ -240,13 +244,12 @@ pub fn review(
             };
             let title = match &h.title {
                 Some(t) => Some(t.clone()),
-                None => match year.iter().map(|e| e.row).max() {
-                    Some(row) => db::log_title(conn, row)?,
-                    None => None,
-                },
+                None => log_title(conn, system, &h.account, n, &year)?,
             };
+            // Only accounts the roster lists now: a remembered one is already gone.
+            let current = left_on.is_none() && h.listed;
             let mut needs = Vec::new();
-            if left_on.is_none() && analysis.exists() {
+            if current && analysis.exists() {
                 let units = {
                     let mut units = db::person_units(conn, &h.person_id)?;
                     if units.is_empty() {
@@ -262,16 +265,27 @@ pub fn review(
                     None => Vec::new(),
                 };
                 needs = found.iter().map(|n| need_view(n, today)).collect();
-                if let Some(flag) = need_flag(&h.name, title.as_deref(), &units, system, &found) {
+                let unit_names: Vec<String> = units.iter().map(|u| analysis.unit_name(u)).collect();
+                if let Some(flag) =
+                    need_flag(&h.name, title.as_deref(), &unit_names, system, &found)
+                {
                     flags.push(flag);
                 } else if let Some(flag) = beyond_need(conn, &analysis, &found, &year, tz)? {
                     flags.push(flag);
                 }
             }
-            let started_before = h
-                .active_from
-                .is_none_or(|from| local_start(from, tz) <= year_ago);
-            if left_on.is_none() && log_this_year && started_before && (n == 0 || last < year_ago) {
+            // The account has existed a year (the person's start and the account's first
+            // listing both that old): else it may simply be new.
+            let held_a_year = current
+                && log_this_year
+                && h.active_from
+                    .is_none_or(|from| local_start(from, tz) <= year_ago)
+                && match db::account_listed(conn, &h.person_id, system, &h.account)? {
+                    db::Listed::FromTheStart => true,
+                    db::Listed::Since(at) => at.timestamp() <= year_ago,
+                    db::Listed::Unknown => false,
+                };
+            if held_a_year && (n == 0 || last < year_ago) {
                 flags.push(Said {
                     code: "unused",
                     text: if n == 0 {
@@ -382,8 +396,9 @@ pub fn review(
     })
 }
 
-/// The `no_need` flag of an account whose holder (`name`, job title `title`, at `units`) has no
-/// need of `system` in the analysis (`found`: the needs analysed for the title at those units).
+/// The `no_need` flag of an account whose holder (`name`, job title `title`, at the units named
+/// `units`) has no need of `system` in the analysis (`found`: the needs analysed for the title
+/// at those units).
 fn need_flag(
     name: &str,
     title: Option<&str>,
@@ -392,10 +407,10 @@ fn need_flag(
     found: &[&Need],
 ) -> Option<Said> {
     let system_name = crate::routine::explain::system_title(system);
-    let units_text = units.join(", ");
+    let units_text = crate::sv::and_list(units);
     let text = match title {
         None => format!(
-            "Ingen yrkesroll är känd för {name} (varken i personalregistret eller i loggen): behovet av {system_name} kan inte prövas mot behovs- och riskanalysen"
+            "Ingen yrkesroll är känd för {name} (varken i personalregistret eller i den inlästa loggen): behovet av {system_name} kan inte prövas mot behovs- och riskanalysen"
         ),
         Some(title) if found.is_empty() => format!(
             "Behovs- och riskanalysen för {units_text} tar inte upp {title} i {system_name}"
@@ -445,7 +460,7 @@ fn beyond_need(
     unit_ids.dedup();
     let names: Vec<String> = crate::store::records::texts(conn, &unit_ids)?
         .into_iter()
-        .map(|(_, t)| t)
+        .map(|(_, t)| analysis.unit_name(&t))
         .collect();
     let scopes: Vec<&str> = found.iter().map(|n| n.scope.sv()).collect();
     Ok(Some(Said {
@@ -456,9 +471,31 @@ fn beyond_need(
             scopes.join("; "),
             at_text(latest, tz),
             if names.len() == 1 { "enhet" } else { "enheter" },
-            names.join(", ")
+            crate::sv::and_list(&names)
         ),
     }))
+}
+
+/// The job title the log gives `account`: in its last access of the year, else its last of all.
+fn log_title(
+    conn: &Db,
+    system: &str,
+    account: &str,
+    accesses: i64,
+    year: &[logindex::Entry],
+) -> Result<Option<String>> {
+    let last = match year.iter().map(|e| e.row).max() {
+        Some(row) => Some(row),
+        None if accesses > 0 => logindex::digests_of(conn, system, account, i64::MIN, i64::MAX)?
+            .iter()
+            .flat_map(|d| d.entries.iter().map(|e| e.row))
+            .max(),
+        None => None,
+    };
+    match last {
+        Some(row) => db::log_title(conn, row),
+        None => Ok(None),
+    }
 }
 
 fn need_view(n: &Need, today: NaiveDate) -> NeedView {

@@ -6,7 +6,7 @@
 use crate::Result;
 use crate::roster::needs_file::{Need, Scope, title_key};
 use crate::store::{self, Db};
-use chrono::{Months, NaiveDate};
+use chrono::{DateTime, Months, NaiveDate, Utc};
 use std::collections::{BTreeMap, HashMap};
 
 /// The analysis in force, ready for lookups: by (unit, title key, system).
@@ -16,6 +16,7 @@ pub struct Analysis {
     needs: HashMap<(String, String, String), Need>,
     /// Each unit's parent, and each unit's children, from the roster now.
     parent: HashMap<String, Option<String>>,
+    names: HashMap<String, String>,
     children: HashMap<String, Vec<String>>,
 }
 
@@ -27,17 +28,21 @@ pub fn outdated(decided_on: NaiveDate, today: NaiveDate) -> bool {
 }
 
 impl Analysis {
-    pub fn load(conn: &Db) -> Result<Analysis> {
-        let version = store::rights::current(conn)?;
+    /// The analysis in force at `at` (a protocol reads the one its review was closed under),
+    /// or the latest when `at` is `None`.
+    pub fn load(conn: &Db, at: Option<DateTime<Utc>>) -> Result<Analysis> {
+        let version = store::rights::in_force(conn, at)?;
         let mut needs = HashMap::new();
         if let Some(v) = &version {
-            for n in store::rights::needs(conn, v.id, None)? {
+            for n in store::rights::needs(conn, v.id)? {
                 needs.insert((n.unit.clone(), title_key(&n.title), n.system.clone()), n);
             }
         }
         let mut parent = HashMap::new();
+        let mut names = HashMap::new();
         let mut children: HashMap<String, Vec<String>> = HashMap::new();
-        for (id, _, p) in store::rights::units(conn)? {
+        for (id, name, p) in store::rights::units(conn)? {
+            names.insert(id.clone(), name);
             if let Some(p) = &p {
                 children.entry(p.clone()).or_default().push(id.clone());
             }
@@ -47,8 +52,17 @@ impl Analysis {
             version,
             needs,
             parent,
+            names,
             children,
         })
+    }
+
+    /// The name of unit `id` in the roster now (the id for a unit it does not have).
+    pub fn unit_name(&self, id: &str) -> String {
+        self.names
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| id.to_string())
     }
 
     /// Whether any analysis was ever imported.

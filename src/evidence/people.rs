@@ -163,7 +163,8 @@ impl People for Directory<'_> {
 
     fn reach(&mut self, id: &str, system: &str) -> Result<Option<Vec<String>>> {
         if self.analysis.is_none() {
-            self.analysis = Some(Analysis::load(self.conn)?);
+            // The latest: the evidence is read as things stand.
+            self.analysis = Some(Analysis::load(self.conn, None)?);
         }
         let staff = self.staff(id)?.cloned();
         Ok(match (&self.analysis, staff) {
@@ -220,7 +221,7 @@ impl Snapshot {
             watch: watch_list(conn, day)?,
             staff,
             owners,
-            analysis: Analysis::load(conn)?,
+            analysis: Analysis::load(conn, None)?,
         })
     }
 

@@ -274,7 +274,7 @@ pub fn radar(
             &mut groups,
             || snapshot.view(),
             |people, g| {
-                let t = tally(people, org, rules, tz, g, strings, from, to)?;
+                let t = tally(people, org, rules, tz, system, g, strings, from, to)?;
                 g.facts = Vec::new();
                 Ok(t)
             },
@@ -334,6 +334,7 @@ fn tally(
     org: &Org,
     rules: &EvidenceRules,
     tz: Tz,
+    system: &str,
     g: &Group,
     strings: &Texts,
     from: i64,
@@ -348,7 +349,7 @@ fn tally(
         rules,
         tz,
         g.person.as_deref(),
-        &g.key.1,
+        system,
         &g.facts,
         strings,
         from,

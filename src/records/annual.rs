@@ -44,9 +44,15 @@ pub struct NeedsState {
 }
 
 impl NeedsState {
-    /// The state on `today`, units named by `names`.
-    pub fn on(conn: &Db, today: NaiveDate, names: &UnitNames) -> Result<NeedsState> {
-        let analysis = crate::evidence::needs::Analysis::load(conn)?;
+    /// The state at `now` (local day in `tz`), units named by `names`.
+    pub fn on(
+        conn: &Db,
+        now: DateTime<Utc>,
+        tz: chrono_tz::Tz,
+        names: &UnitNames,
+    ) -> Result<NeedsState> {
+        let today = now.with_timezone(&tz).date_naive();
+        let analysis = crate::evidence::needs::Analysis::load(conn, Some(now))?;
         let staffed = crate::store::access::units_with_any_account(conn)?;
         let without: Vec<(String, Option<NaiveDate>)> = analysis
             .units_without(today)
@@ -69,10 +75,15 @@ impl NeedsState {
         const WHY: &str = "behörigheter ska tilldelas efter en behovs- och riskanalys (HSLF-FS 2016:40 4 kap. 2 §)";
         if !self.analysed {
             return Some((
-                format!(
-                    "Behovs- och riskanalys: ingen är inläst, så ingen av {} med behörigheter har en.",
-                    crate::sv::count(self.units, "enhet", "enheter")
-                ),
+                if self.units == 1 {
+                    "Behovs- och riskanalys: ingen är inläst, så enheten med behörigheter har ingen."
+                        .to_string()
+                } else {
+                    format!(
+                        "Behovs- och riskanalys: ingen är inläst, så ingen av {} enheter med behörigheter har en.",
+                        self.units
+                    )
+                },
                 false,
                 Some(format!(
                     "Gör en behovs- och riskanalys per enhet och läs in den (loggkoll rights import): {WHY}."
@@ -594,11 +605,7 @@ pub fn render(
         .map(|(id, (name, _))| (id.clone(), name.clone()))
         .collect();
     let tz = engine.config.timezone;
-    let needs = NeedsState::on(
-        engine.store.db(),
-        now.with_timezone(&tz).date_naive(),
-        &units,
-    )?;
+    let needs = NeedsState::on(engine.store.db(), now, tz, &units)?;
     let values = context(
         &sections,
         &needs,

@@ -78,6 +78,50 @@ pub fn units_with_any_account(conn: &Db) -> Result<std::collections::BTreeSet<St
     rows.collect()
 }
 
+/// Since when the roster has listed `person`'s account `account` in `system`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listed {
+    /// Since the first roster import: as long as loggkoll knows.
+    FromTheStart,
+    /// Since a later import, at this instant.
+    Since(DateTime<Utc>),
+    /// No record lists it.
+    Unknown,
+}
+
+/// When the roster first listed the account (from the person's history).
+pub fn account_listed(conn: &Db, person: &str, system: &str, account: &str) -> Result<Listed> {
+    let first: Option<i64> = conn
+        .prepare_cached("SELECT MIN(id) FROM roster_imports")?
+        .query_row((), |r| r.get(0))?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT h.import_id, r.imported_at, h.record FROM person_history h
+         JOIN roster_imports r ON r.id = h.import_id
+         WHERE h.person_id = ?1 ORDER BY h.import_id",
+    )?;
+    let rows = stmt.query_map([person], |r| {
+        Ok((r.get::<i64>(0)?, r.get::<String>(1)?, r.get::<String>(2)?))
+    })?;
+    for row in rows {
+        let (import, at, record) = row?;
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(&record) else {
+            continue;
+        };
+        let lists = v["accounts"].as_array().is_some_and(|a| {
+            a.iter()
+                .any(|x| x["system"] == system && x["account"] == account)
+        });
+        if lists {
+            return Ok(if Some(import) == first {
+                Listed::FromTheStart
+            } else {
+                Listed::Since(super::parse_ts(&at)?)
+            });
+        }
+    }
+    Ok(Listed::Unknown)
+}
+
 /// The units `person` works at, the home unit first.
 pub fn person_units(conn: &Db, person: &str) -> Result<Vec<String>> {
     let mut stmt = conn.prepare_cached(

@@ -647,12 +647,15 @@ INSERT INTO log_digests_v8 (chunk, system, account, rows, oldest, newest, digest
     ORDER BY chunk, system, account;
 DROP TABLE log_digests;
 ALTER TABLE log_digests_v8 RENAME TO log_digests;
+-- What the access-rights review counts per account, without reading a digest.
+CREATE INDEX log_digests_by_account ON log_digests(system, account, rows, newest);
 "#;
 
 /// PostgreSQL's twin of [`V8_DIGESTS_INLINE`]: the same columns (so that `migrate` copies the
 /// table), the storage unchanged (a large `bytea` is kept apart by TOAST, not on a page of its
 /// own per row).
-pub const PG_V8_DIGESTS_INLINE: &str = "ALTER TABLE log_digests ADD COLUMN id BIGINT;";
+pub const PG_V8_DIGESTS_INLINE: &str = "ALTER TABLE log_digests ADD COLUMN id BIGINT;
+CREATE INDEX log_digests_by_account ON log_digests(system, account, rows, newest);";
 
 /// The needs-and-risk analysis (*behovs- och riskanalys*): every import a version, kept; the
 /// analysis in force is the latest version's rows. People get their job title.

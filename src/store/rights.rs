@@ -79,13 +79,10 @@ pub fn insert_version(
     })
 }
 
-/// The version in force: the latest, if any was imported.
-pub fn current(conn: &Db) -> Result<Option<Version>> {
-    conn.prepare_cached(
-        "SELECT id, imported_at, file, actor, rows, digest FROM rights_versions
-         ORDER BY id DESC LIMIT 1",
-    )?
-    .query_row((), |r| {
+/// The version in force at `at` (the latest imported by then), or the latest of all when `at`
+/// is `None`.
+pub fn in_force(conn: &Db, at: Option<DateTime<Utc>>) -> Result<Option<Version>> {
+    let read = |r: &super::db::Row<'_>| {
         Ok(Version {
             id: r.get(0)?,
             imported_at: r.get(1)?,
@@ -94,18 +91,32 @@ pub fn current(conn: &Db) -> Result<Option<Version>> {
             rows: r.get(4)?,
             digest: r.get(5)?,
         })
-    })
-    .optional()
+    };
+    match at {
+        Some(at) => conn
+            .prepare_cached(
+                "SELECT id, imported_at, file, actor, rows, digest FROM rights_versions
+                 WHERE imported_at <= ?1 ORDER BY id DESC LIMIT 1",
+            )?
+            .query_row([ts(at)], read)
+            .optional(),
+        None => conn
+            .prepare_cached(
+                "SELECT id, imported_at, file, actor, rows, digest FROM rights_versions
+                 ORDER BY id DESC LIMIT 1",
+            )?
+            .query_row((), read)
+            .optional(),
+    }
 }
 
-/// The needs of version `version` (of `unit`, or all), by unit, system and title.
-pub fn needs(conn: &Db, version: i64, unit: Option<&str>) -> Result<Vec<Need>> {
+/// The needs of version `version`, by unit, system and title.
+pub fn needs(conn: &Db, version: i64) -> Result<Vec<Need>> {
     let mut stmt = conn.prepare_cached(
         "SELECT line, unit_id, title, system, scope, risk, decided_by, decided_on
-         FROM rights_needs WHERE version = ?1 AND (?2 IS NULL OR unit_id = ?2)
-         ORDER BY unit_id, system, title_key",
+         FROM rights_needs WHERE version = ?1 ORDER BY unit_id, system, title_key",
     )?;
-    let rows = stmt.query_map(params![version, unit], |r| {
+    let rows = stmt.query_map(params![version], |r| {
         Ok((
             r.get::<i64>(0)?,
             r.get::<String>(1)?,

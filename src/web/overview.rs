@@ -410,7 +410,7 @@ pub async fn needs(State(app): State<Arc<App>>, staff: Staff) -> Response {
     let data = read(&app, move |app, conn| {
         let tz = app.views.config().timezone;
         let today = now.with_timezone(&tz).date_naive();
-        let analysis = crate::evidence::needs::Analysis::load(conn)?;
+        let analysis = crate::evidence::needs::Analysis::load(conn, Some(now))?;
         let staffed = crate::store::access::units_with_any_account(conn)?;
         let org = app.views.org(conn)?;
         let units: Vec<Value> = analysis
