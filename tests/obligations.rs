@@ -28,6 +28,22 @@ fn shipped() -> Vec<Routine> {
     .expect("the shipped routines compile")
 }
 
+/// The shipped routines that review someone's accesses (sampling and targeted reviews): the
+/// NPÖ and Treserva sampling routines and the targeted review, at least.
+fn reviews() -> Vec<Routine> {
+    let reviews: Vec<Routine> = shipped()
+        .into_iter()
+        .filter(|r| matches!(r.kind, CaseKind::Sampling | CaseKind::Targeted))
+        .collect();
+    for id in ["npo-sampling", "treserva-sampling", "targeted-review"] {
+        assert!(
+            reviews.iter().any(|r| r.id == id),
+            "`{id}` is shipped as a review"
+        );
+    }
+    reviews
+}
+
 fn routine(id: &str) -> Routine {
     shipped()
         .into_iter()
@@ -119,10 +135,14 @@ fn npo_the_verksamhetschef_decides_on_a_suspicion_together_with_the_hr_strateg()
 /// explained access.
 #[test]
 fn a_confirmed_intrusion_is_documented_in_the_personnel_file_with_or_without_labour_law_action() {
-    for r in shipped() {
-        let Some(_) = r.state("labour_law_action") else {
-            continue;
-        };
+    // Every routine that reviews someone's accesses can end in an intrusion: none may lack the
+    // step (a routine without it is a removed obligation, not one to skip).
+    for r in reviews() {
+        assert!(
+            r.state("labour_law_action").is_some(),
+            "{}: a state `labour_law_action`",
+            r.id
+        );
         // Every path to a final state that is an intrusion passes a personnel-file step.
         let finals: Vec<&State> = r
             .states()
@@ -970,8 +990,7 @@ fn access_rights_are_reviewed_against_the_needs_and_risk_analysis() {
         })
         .collect();
     // U06 joins now, with an account not a year old.
-    let titled =
-        format!("{titled}U06,Nils Nyberg,u6@example.se,EN1,,npo:n06,,,Undersköterska\n");
+    let titled = format!("{titled}U06,Nils Nyberg,u6@example.se,EN1,,npo:n06,,,Undersköterska\n");
     site.write("people.csv", &titled);
     site.ok(&[
         "roster",
@@ -1345,6 +1364,27 @@ fn working_days(d: DayCount) -> u32 {
 /// protocol (the template renders for every case, `tests/records.rs`).
 #[test]
 fn every_review_is_documented_in_a_protocol() {
+    // A closed review's protocol holds what was decided, by whom and why.
+    let site = Site::new();
+    let case = site.targeted_closed("npo", "2027-01-10T09:00");
+    let r = site.ok(&[
+        "report",
+        "protocol",
+        &case,
+        "--out",
+        "arkiv",
+        "--now",
+        "2027-01-10T10:00",
+    ]);
+    let html = std::fs::read_to_string(site.path(r.stdout.lines().next().expect("a path")))
+        .expect("the protocol");
+    for part in [
+        case.as_str(),
+        "Vera Verksamhetschef",
+        "Misstanken saknade grund",
+    ] {
+        assert!(html.contains(part), "`{part}` in the protocol:\n{html}");
+    }
     for r in shipped() {
         assert!(
             !r.templates.protocol.is_empty(),
@@ -1387,11 +1427,39 @@ fn every_user_is_reviewed_within_the_year_by_a_random_draw_of_one_24_hour_interv
             Strategy::Coverage,
             "{id}: everyone by 31 December"
         );
-        assert_eq!(
-            loggkoll::routine::chance::yearly_chance(s, rounds),
-            1.0,
-            "{id}"
-        );
+        // The year's draws, as the routine's schedule holds them, over a population of three
+        // units: everyone present all year is drawn by 31 December.
+        let held = occurrences_in(&r, 2027) as u32;
+        assert!(held >= rounds, "{id}: {held} rounds");
+        let population: Vec<loggkoll::store::roster::Member> = (0..111)
+            .map(|i| loggkoll::store::roster::Member {
+                person_id: format!("P{i:03}"),
+                home_unit: format!("EN{}", i % 3),
+                account: format!("a{i:03}"),
+                other_accounts: Vec::new(),
+                units: 1,
+            })
+            .collect();
+        let mut drawn = std::collections::HashSet::new();
+        let mut rng = <rand_chacha::ChaCha20Rng as rand::SeedableRng>::seed_from_u64(7);
+        for round in 0..held {
+            for d in loggkoll::engine::sampling::draw(
+                &loggkoll::engine::sampling::Input {
+                    population: &population,
+                    sampling: s,
+                    rounds_per_year: held,
+                    rounds_left: held - round,
+                    drawn_this_year: &drawn.clone(),
+                    last_drawn: &std::collections::HashMap::new(),
+                    day: chrono::NaiveDate::from_ymd_opt(2027, 1 + round * 12 / held, 1)
+                        .expect("a day"),
+                },
+                &mut rng,
+            ) {
+                drawn.insert(population[d.member].person_id.clone());
+            }
+        }
+        assert_eq!(drawn.len(), population.len(), "{id}: everyone drawn");
         assert_eq!(s.window_hours, 24, "{id}");
     }
 }
@@ -1457,10 +1525,12 @@ fn treserva_no_finding_is_noted_unclear_means_talking_to_the_employee_and_no_exp
 /// allvarlig … ska ärendet polisanmälas av berörd chef."
 #[test]
 fn a_serious_intrusion_is_reported_to_the_police_by_the_manager() {
-    for r in shipped()
-        .into_iter()
-        .filter(|r| r.state("police_report").is_some())
-    {
+    for r in reviews() {
+        assert!(
+            r.state("police_report").is_some(),
+            "{}: a state `police_report`",
+            r.id
+        );
         assert_eq!(
             after(&r, "labour_law_action", "serious").name,
             "police_report",
@@ -1602,8 +1672,28 @@ fn the_sas_gets_the_yearly_summary_before_the_year_ends() {
     let r = routine("treserva-sampling");
     let s = r.summary.as_ref().expect("a summary");
     assert_eq!(s.to, Role::Sas);
-    assert!((s.due_month, s.due_day) <= (12, 31));
     assert!(occurrences_in(&r, 2027) > 0);
+    // The year's last working day: the summary of 2027 has gone to the SAS by then.
+    let site = Site::new();
+    site.ok(&["tick", "--now", "2027-12-30T16:00"]);
+    assert_eq!(
+        site.count(
+            r#"SELECT COUNT(*) FROM outbox WHERE purpose = 'summary' AND to_addr LIKE '%<sas@example.se>'
+               AND context LIKE '%"routine_id":"treserva-sampling","year":2027,%'
+               AND created_at < '2027-12-31'"#
+        ),
+        1,
+        "the SAS's summary of 2027, in 2027"
+    );
+    // "Blankett sammanställning": the summary itself, attached as HTML and CSV.
+    assert_eq!(
+        site.count(
+            "SELECT COUNT(*) FROM outbox_attachments
+             WHERE file_name IN ('sammanstallning-2027-treserva-sampling.html',
+                                 'sammanstallning-2027-treserva-sampling.csv')"
+        ),
+        2
+    );
 }
 
 /// NPÖ: "Verksamhetschef kan delegera uppgifterna till biträdande verksamhetschef eller annan
