@@ -16,11 +16,20 @@ use loggkoll::templates::Library;
 use std::path::PathBuf;
 use support::{Run, Test};
 
+/// The routines under test: the shipped ones, or a changed copy of them
+/// (`LOGGKOLL_OBLIGATIONS_ROUTINES`, set by
+/// `removing_an_obligation_from_a_shipped_routine_fails_a_test` when it runs these tests again).
+fn routines_dir() -> PathBuf {
+    std::env::var_os("LOGGKOLL_OBLIGATIONS_ROUTINES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| helpers::root().join("routines"))
+}
+
 fn shipped() -> Vec<Routine> {
     let root = helpers::root();
     let templates = Library::load(&root.join("templates")).expect("templates");
     loader::load_routines(
-        &root.join("routines"),
+        &routines_dir(),
         &Context {
             templates: Some(&templates),
         },
@@ -287,7 +296,7 @@ impl Site {
                 "--db",
                 &self.db.display().to_string(),
                 "--routines",
-                &root.join("routines").display().to_string(),
+                &routines_dir().display().to_string(),
                 "--templates",
                 &root.join("templates").display().to_string(),
             ])
@@ -1278,7 +1287,7 @@ fn the_review_steps_link_a_how_to_and_emails_name_the_contact_person() {
         match &state(&r, "review").guide {
             Some(Guide::File(file)) => {
                 assert!(
-                    helpers::root().join("routines").join(file).is_file(),
+                    routines_dir().join(file).is_file(),
                     "{id}: {file} is shipped"
                 );
             }
@@ -1749,7 +1758,7 @@ fn a_routine_with_repeat_informs_each_account_holder_again_a_year_later() {
     let dir = tempfile::tempdir().expect("tempdir");
     let routines = dir.path().join("routines");
     std::fs::create_dir_all(&routines).expect("routines");
-    let text = std::fs::read_to_string(helpers::root().join("routines/npo-information.yaml"))
+    let text = std::fs::read_to_string(routines_dir().join("npo-information.yaml"))
         .expect("npo-information");
     assert!(text.contains("# repeat: 1 year"), "shipped switched off");
     std::fs::write(
@@ -1819,5 +1828,195 @@ fn a_routine_with_repeat_informs_each_account_holder_again_a_year_later() {
             (),
         ),
         2
+    );
+}
+
+/// NPÖ: "Om det utifrån loggkontrollen finns misstanke om otillbörlig åtkomst beslutar
+/// verksamhetschef tillsammans med HR-strateg om … vilka åtgärder som ska vidtas. Verksamhetschef
+/// ska även informera affärsområdeschef om misstankarna." Treserva: "Om inte en godtagbar
+/// förklaring kan lämnas ska ärendet hanteras som ett arbetsrättsligt ärende", and the police
+/// report is made "av berörd chef". As a finding escalates, HR is told of labour-law action, and
+/// the manager above is told of a police report and of how it ended.
+#[test]
+fn those_responsible_are_kept_informed_as_an_intrusion_escalates() {
+    let informs = |r: &Routine, name: &str| -> Vec<Role> { state(r, name).inform.clone() };
+    for r in reviews() {
+        assert!(
+            informs(&r, "labour_law_action").contains(&Role::HrStrategist),
+            "{}: HR is told of labour-law action",
+            r.id
+        );
+        // Treserva's chain runs through the verksamhetschef; NPÖ's to the affärsområdeschef.
+        let above = if r.id == "treserva-sampling" {
+            Role::OperationsManager
+        } else {
+            Role::BusinessAreaManager
+        };
+        for name in ["police_report", "closed_police_report"] {
+            assert!(
+                informs(&r, name).contains(&above),
+                "{}: `{name}` informs {above:?}",
+                r.id
+            );
+        }
+    }
+    let t = routine("treserva-sampling");
+    for role in [Role::HrStrategist, Role::OperationsManager] {
+        assert!(
+            informs(&t, "labour_law_matter").contains(&role),
+            "a labour-law matter is told to {role:?}"
+        );
+    }
+    // A client's extract that reveals an intrusion takes the same path.
+    let x = routine("log-extract");
+    assert!(informs(&x, "labour_law_action").contains(&Role::HrStrategist));
+}
+
+// --- Every obligation pinned ----------------------------------------------------------------
+
+/// One removal from a shipped routine: a state, a state's `inform`, or the `retention`,
+/// `schedule` or `window` key.
+struct Removal {
+    file: String,
+    what: String,
+    text: String,
+}
+
+/// The lines `[start, end)` of the block that begins at line `start` (indented `indent`): it
+/// and every following line indented deeper, or blank, up to the next line indented as little.
+fn block_end(lines: &[&str], start: usize, indent: usize) -> usize {
+    let mut end = start + 1;
+    while end < lines.len() {
+        let l = lines[end];
+        let t = l.trim_start();
+        if !t.is_empty() && !t.starts_with('#') && l.len() - t.len() <= indent {
+            break;
+        }
+        end += 1;
+    }
+    end
+}
+
+/// A removal that drops no obligation: without `window`, a sampling routine reviews the default
+/// window, 24 hours, which is the obligation (and the test of it reads the compiled routine, so
+/// a changed default fails it).
+fn harmless(removal: &Removal) -> bool {
+    removal.what == "the `window` key"
+}
+
+fn removals(file: &str, text: &str) -> Vec<Removal> {
+    let lines: Vec<&str> = text.lines().collect();
+    let without = |start: usize, end: usize| -> String {
+        let mut out: Vec<&str> = lines[..start].to_vec();
+        out.extend_from_slice(&lines[end..]);
+        out.join("\n") + "\n"
+    };
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let key = |l: &str| -> Option<String> {
+        let t = l.trim_start();
+        let (k, _) = t.split_once(':')?;
+        (!t.starts_with('#')
+            && !k.is_empty()
+            && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .then(|| k.to_string())
+    };
+    let mut out = Vec::new();
+    let mut section = String::new();
+    for (i, l) in lines.iter().enumerate() {
+        let Some(k) = key(l) else { continue };
+        let d = indent(l);
+        if d == 0 {
+            section = k.clone();
+        }
+        let what = match (d, section.as_str(), k.as_str()) {
+            (0, _, "retention") => Some("the `retention` key".to_string()),
+            (2, "states", state) => Some(format!("state `{state}`")),
+            (2, "sampling", "schedule" | "window") => Some(format!("the `{k}` key")),
+            (d, "states", "inform") if d > 2 => Some(format!("an `inform` (line {})", i + 1)),
+            _ => None,
+        };
+        if let Some(what) = what {
+            out.push(Removal {
+                file: file.to_string(),
+                what,
+                text: without(i, block_end(&lines, i, d)),
+            });
+        }
+    }
+    out
+}
+
+/// Issue 25: for each shipped routine, removing any state, any `inform`, or its `retention`,
+/// `schedule` or `window` key makes `check` fail or one of these obligation tests fail (they
+/// run again, in a child process, on the changed copy). A removal nothing notices would be an
+/// obligation of `docs/obligations.md` that no test holds.
+#[test]
+fn removing_an_obligation_from_a_shipped_routine_fails_a_test() {
+    if std::env::var_os("LOGGKOLL_OBLIGATIONS_ROUTINES").is_some() {
+        return;
+    }
+    let root = helpers::root();
+    let shipped_dir = root.join("routines");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&shipped_dir)
+        .expect("routines")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    let me = std::env::current_exe().expect("this test binary");
+    let mut unnoticed = Vec::new();
+    let mut tried = 0;
+    for path in &files {
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .to_string();
+        let text = std::fs::read_to_string(path).expect("routine");
+        for removal in removals(&name, &text) {
+            tried += 1;
+            let dir = tempfile::tempdir().expect("tempdir");
+            let copy = dir.path().join("routines");
+            std::fs::create_dir_all(copy.join("guides")).expect("dir");
+            for other in &files {
+                std::fs::copy(other, copy.join(other.file_name().expect("name"))).expect("copy");
+            }
+            for guide in std::fs::read_dir(shipped_dir.join("guides")).expect("guides") {
+                let guide = guide.expect("guide").path();
+                std::fs::copy(
+                    &guide,
+                    copy.join("guides").join(guide.file_name().expect("name")),
+                )
+                .expect("copy");
+            }
+            std::fs::write(copy.join(&removal.file), &removal.text).expect("write");
+            let checked = Test::in_dir(dir.path())
+                .args([
+                    "check",
+                    &copy.display().to_string(),
+                    "--templates",
+                    &root.join("templates").display().to_string(),
+                ])
+                .run();
+            if checked.code != 0 {
+                continue;
+            }
+            // `check` is content: the obligation tests must notice (on SQLite, two at a time).
+            let run = std::process::Command::new(&me)
+                .args(["--test-threads", "2", "--skip", "removing_an_obligation"])
+                .env("LOGGKOLL_OBLIGATIONS_ROUTINES", &copy)
+                .env_remove("LOGGKOLL_TEST_POSTGRES")
+                .output()
+                .expect("the obligation tests");
+            if run.status.success() && !harmless(&removal) {
+                unnoticed.push(format!("{}: {}", removal.file, removal.what));
+            }
+        }
+    }
+    assert!(tried >= 40, "only {tried} removals tried");
+    assert!(
+        unnoticed.is_empty(),
+        "removed, and no test failed:\n{}",
+        unnoticed.join("\n")
     );
 }
