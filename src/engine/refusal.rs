@@ -241,7 +241,7 @@ impl Refusal {
                 "Rutinen öppnar sina ärenden själv; de kan inte öppnas här.".into()
             }
             Refusal::ExtractNeedsClient => "Skriv kundens personnummer.".into(),
-            Refusal::ExtractNeedsPeriod => "Ange perioden: från och till och med.".into(),
+            Refusal::ExtractNeedsPeriod => "Ange perioden: första och sista dagen.".into(),
             Refusal::TargetedNeedsReason => "Skriv vad misstanken gäller (anledning).".into(),
             Refusal::SamplingNeedsSubject => "Ange vem som ska granskas.".into(),
             Refusal::NoOpenStep { .. } => "Ärendet har inget öppet steg.".into(),
@@ -262,7 +262,7 @@ impl Refusal {
                 "Ärendet är ingen begäran om loggutdrag och har inget brev.".into()
             }
             Refusal::NoChromium => "Ingen PDF kan göras här: Chromium är inte installerat på servern. Hämta HTML-versionen och skriv ut den.".into(),
-            Refusal::WatchReasonMissing => "Skriv varför klienten bevakas (mediaintresse, skyddad identitet, en anhörigs journal …).".into(),
+            Refusal::WatchReasonMissing => "Skriv varför kunden bevakas (mediaintresse, skyddad identitet, en anhörigs journal …).".into(),
             Refusal::ReasonTooLong { max } => format!("Skälet är längre än {max} tecken."),
             Refusal::ReasonControl => "Skälet får inte innehålla styrtecken.".into(),
             Refusal::UntilPassed { until, .. } => format!("Slutdagen {until} har redan passerat."),

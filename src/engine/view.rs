@@ -564,12 +564,18 @@ impl Views {
         let against = ev.judged_against().len();
         let mut notes = Vec::new();
         if pending > 0 {
-            notes.push(format!("{pending} flaggade åtkomster är inte bedömda"));
+            notes.push(if pending == 1 {
+                "1 flaggad åtkomst är inte bedömd".to_string()
+            } else {
+                format!("{pending} flaggade åtkomster är inte bedömda")
+            });
         }
         if against > 0 {
-            notes.push(format!(
-                "{against} åtkomster är bedömda som obefogade eller oklara"
-            ));
+            notes.push(if against == 1 {
+                "1 åtkomst är bedömd som obefogad eller oklar".to_string()
+            } else {
+                format!("{against} åtkomster är bedömda som obefogade eller oklara")
+            });
         }
         let block_note = if notes.is_empty() {
             String::new()

@@ -204,7 +204,7 @@ pub fn has_data(f: &Figures) -> bool {
 
 /// `n` with the singular or plural of a Swedish noun.
 fn count_sv(n: i64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
+    crate::sv::count(n, one, many)
 }
 
 /// What the summary concludes, first in the document and in the email's body: per sampling
@@ -315,8 +315,8 @@ pub fn conclusions(sections: &[(Scope, Figures, Figures)], needs: &NeedsState) -
         )
     }, "ok": true}));
     lines.push(json!({"text": format!(
-        "{} försenade (ett steg besvarat efter sista dagen, eller ännu obesvarat efter den); {} fortfarande {}.",
-        count_sv(late, "ärende blev", "ärenden blev"),
+        "{} (ett steg besvarat efter sista dagen, eller ännu obesvarat efter den); {} fortfarande {}.",
+        count_sv(late, "ärende blev försenat", "ärenden blev försenade"),
         open,
         if open == 1 { "öppet" } else { "öppna" }
     ), "ok": late == 0 && open == 0}));

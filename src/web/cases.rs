@@ -474,7 +474,15 @@ fn event_sv(event: &str) -> String {
         "record.written" => "Dokument skrevs",
         "record.downloaded" => "Dokument hämtades",
         "access.judged" | "evidence.judged" => "En åtkomst bedömdes",
-        other => other,
+        "case.reminded" => "Påminnelse skickades",
+        "case.escalated" => "Steget eskalerades",
+        "case.escalation_unassigned" => "Eskaleringen nådde ingen: rollen saknar innehavare",
+        "account.decided" => "Beslut om ett konto",
+        "outbox.retried" => "Ett mejl skickades på nytt",
+        "watch.added" => "Kunden sattes på bevakningslistan",
+        "watch.removed" => "Kunden togs bort från bevakningslistan",
+        // Never a code on a page: an event without words of its own is still an event.
+        _ => "Annan händelse i ärendet",
     }
     .to_string()
 }

@@ -465,6 +465,34 @@ pub async fn needs(State(app): State<Arc<App>>, staff: Staff) -> Response {
     }
 }
 
+/// Why an email was not delivered, in Swedish first; the server's own words after, for whoever
+/// runs the mail server.
+fn transport_error_sv(error: &str) -> String {
+    let lower = error.to_lowercase();
+    let code = error
+        .trim_start()
+        .get(..3)
+        .filter(|c| c.bytes().all(|b| b.is_ascii_digit()));
+    let why = match code {
+        Some(c) if c.starts_with('5') => "Mottagarens e-postserver vägrade ta emot mejlet",
+        Some(c) if c.starts_with('4') => {
+            "E-postservern bad att få mejlet senare men tog aldrig emot det"
+        }
+        _ if lower.contains("refused") || lower.contains("connect") => {
+            "Det gick inte att ansluta till e-postservern"
+        }
+        _ if lower.contains("timed out") || lower.contains("timeout") => {
+            "E-postservern svarade inte i tid"
+        }
+        _ if lower.contains("certificate") || lower.contains("tls") => {
+            "Den säkra förbindelsen till e-postservern kunde inte upprättas"
+        }
+        _ if lower.contains("address") || lower.contains("mailbox") => "Adressen fungerar inte",
+        _ => "Mejlet kunde inte skickas",
+    };
+    format!("{why} (servern: {error})")
+}
+
 fn purpose_sv(purpose: &str) -> &str {
     match purpose {
         "task" => "Uppgift",
@@ -571,7 +599,7 @@ pub async fn emails(State(app): State<Arc<App>>, staff: Staff) -> Response {
                     "case": m.case_id,
                     "to": m.to,
                     "attempts": m.attempts,
-                    "error": m.last_error,
+                    "error": m.last_error.as_deref().map(transport_error_sv),
                 }))
             })
             .collect::<Result<Vec<_>>>()?;
@@ -734,5 +762,23 @@ pub async fn radar(
             data,
         ),
         Err(response) => response,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::transport_error_sv;
+
+    #[test]
+    fn a_transport_error_is_said_in_swedish_first() {
+        assert_eq!(
+            transport_error_sv("550 mailbox unavailable"),
+            "Mottagarens e-postserver vägrade ta emot mejlet (servern: 550 mailbox unavailable)"
+        );
+        assert!(
+            transport_error_sv("Connection refused (os error 111)")
+                .starts_with("Det gick inte att ansluta")
+        );
+        assert!(transport_error_sv("something odd").starts_with("Mejlet kunde inte skickas"));
     }
 }

@@ -1,0 +1,132 @@
+//! Issue 25: what people read agrees with itself. Every document and email of a demo year is
+//! read for a count of one followed by a plural noun ("1 dagar") and for an event code of the
+//! audit trail (`case.reminded`) where a sentence belongs.
+
+#[path = "support/mime.rs"]
+mod mime;
+mod support;
+
+use mime::Part;
+use support::Test;
+
+/// Plural nouns that a count of one must not precede.
+const PLURALS: &[&str] = &[
+    "åtkomster",
+    "kunder",
+    "ärenden",
+    "dagar",
+    "arbetsdagar",
+    "konton",
+    "enheter",
+    "timmar",
+    "veckor",
+    "månader",
+    "behörigheter",
+    "omgångar",
+    "rader",
+    "påminnelser",
+    "flaggade",
+    "polisanmälningar",
+];
+
+const EVENT_SPACES: &[&str] = &[
+    "case", "task", "account", "access", "record", "evidence", "watch", "outbox", "rights",
+];
+
+/// The problems in `text` (from `source`): "1 dagar", or an event code.
+fn problems(source: &str, text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let words: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || c == '>' || c == '<')
+        .filter(|w| !w.is_empty())
+        .collect();
+    for pair in words.windows(2) {
+        let noun = pair[1].trim_end_matches(|c: char| !c.is_alphabetic());
+        if pair[0] == "1" && PLURALS.contains(&noun) {
+            out.push(format!("{source}: \"1 {noun}\""));
+        }
+    }
+    for space in EVENT_SPACES {
+        let needle = format!("{space}.");
+        for (at, _) in text.match_indices(&needle) {
+            let before = text[..at].chars().next_back();
+            let after: String = text[at + needle.len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                .collect();
+            let word_start = before.is_none_or(|c| !c.is_alphanumeric() && c != '.' && c != '/');
+            if word_start && after.len() >= 3 {
+                out.push(format!("{source}: event code `{space}.{after}`"));
+            }
+        }
+    }
+    out
+}
+
+fn texts_of(part: &Part, out: &mut Vec<String>) {
+    let kind = part.mime_type();
+    if kind.starts_with("multipart/") {
+        for p in part.parts() {
+            texts_of(&p, out);
+        }
+    } else if kind.starts_with("text/") && kind != "text/calendar" {
+        out.push(part.text());
+    }
+}
+
+#[test]
+fn no_page_of_a_demo_year_says_1_with_a_plural_or_shows_an_event_code() {
+    assert_eq!(problems("x", "1 dagar försenat"), ["x: \"1 dagar\""]);
+    assert_eq!(problems("x", "<td>1 kunder</td>"), ["x: \"1 kunder\""]);
+    assert_eq!(problems("x", "21 dagar, 1 dag"), Vec::<String>::new());
+    assert_eq!(
+        problems("x", "Händelse case.reminded"),
+        ["x: event code `case.reminded`"]
+    );
+    assert!(problems("x", "se www.case.se och loggkoll.case").is_empty());
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let demo = dir.path().join("demo");
+    let run = Test::new()
+        .args([
+            "demo",
+            "--dir",
+            demo.to_str().expect("path"),
+            "--users",
+            "120",
+        ])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut found = Vec::new();
+    let mut read = 0;
+    let mut stack = vec![demo.clone()];
+    while let Some(path) = stack.pop() {
+        if path.is_dir() {
+            for entry in std::fs::read_dir(&path).expect("dir") {
+                stack.push(entry.expect("entry").path());
+            }
+            continue;
+        }
+        let name = path.display().to_string();
+        let bytes = std::fs::read(&path).expect("file");
+        let texts = match path.extension().and_then(|e| e.to_str()) {
+            Some("html" | "txt" | "csv" | "json") => {
+                vec![String::from_utf8_lossy(&bytes).into_owned()]
+            }
+            Some("eml") => {
+                let mut t = Vec::new();
+                texts_of(&Part::parse(&bytes), &mut t);
+                t
+            }
+            _ => continue,
+        };
+        read += 1;
+        for text in texts {
+            found.extend(problems(&name, &text));
+        }
+    }
+    assert!(read > 100, "only {read} files read");
+    found.sort();
+    found.dedup();
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
