@@ -57,6 +57,15 @@ impl Analysis {
         })
     }
 
+    /// For lookups only ([`Analysis::need`], [`Analysis::reach_of`]): without any version, an
+    /// empty analysis, without reading the roster's units (the evidence of every case asks).
+    pub fn for_lookups(conn: &Db) -> Result<Analysis> {
+        if store::rights::in_force(conn, None)?.is_none() {
+            return Ok(Analysis::default());
+        }
+        Analysis::load(conn, None)
+    }
+
     /// The name of unit `id` in the roster now (the id for a unit it does not have).
     pub fn unit_name(&self, id: &str) -> String {
         self.names

@@ -164,7 +164,7 @@ impl People for Directory<'_> {
     fn reach(&mut self, id: &str, system: &str) -> Result<Option<Vec<String>>> {
         if self.analysis.is_none() {
             // The latest: the evidence is read as things stand.
-            self.analysis = Some(Analysis::load(self.conn, None)?);
+            self.analysis = Some(Analysis::for_lookups(self.conn)?);
         }
         let staff = self.staff(id)?.cloned();
         Ok(match (&self.analysis, staff) {
@@ -221,7 +221,7 @@ impl Snapshot {
             watch: watch_list(conn, day)?,
             staff,
             owners,
-            analysis: Analysis::load(conn, None)?,
+            analysis: Analysis::for_lookups(conn)?,
         })
     }
 

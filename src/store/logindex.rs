@@ -124,6 +124,17 @@ fn unzigzag(v: u64) -> i64 {
 /// The digests being built of one system: the account's id → the account and its builder.
 type Accounts = HashMap<i64, (String, DigestBuilder)>;
 
+/// The ids `[lo, hi)` of chunk `chunk`'s digests: its first row shifted past the most digests
+/// a chunk can hold (one per account, at most [`CHUNK_ROWS`] < 2^20). `None` for a row id too
+/// large to shift (past 2^42: never, in practice).
+pub fn digest_ids(chunk: i64) -> Option<(i64, i64)> {
+    const SPAN: i64 = 1 << 20;
+    Some((
+        chunk.checked_mul(SPAN)?,
+        chunk.checked_add(1)?.checked_mul(SPAN)?,
+    ))
+}
+
 /// Builds the digests of an import's chunks as rows arrive, and writes each chunk when full.
 #[derive(Debug)]
 pub struct ChunkBuilder {
@@ -215,8 +226,8 @@ impl ChunkBuilder {
             self.newest
         ])?;
         let mut insert = conn.prepare_cached(
-            "INSERT INTO log_digests (chunk, system, account, rows, oldest, newest, digest)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO log_digests (id, chunk, system, account, rows, oldest, newest, digest)
+             VALUES (?8, ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
         let mut blob = Vec::new();
         // In key order, so that the digests are appended to the table's B-tree.
@@ -231,7 +242,8 @@ impl ChunkBuilder {
             .collect();
         all.sort_unstable_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
         {
-            for (system, account, d) in all {
+            let base = digest_ids(first).map_or(0, |(lo, _)| lo);
+            for (i, (system, account, d)) in all.into_iter().enumerate() {
                 blob.clear();
                 encode_into(&mut blob, d.count, &d.entries);
                 insert.execute(params![
@@ -241,7 +253,8 @@ impl ChunkBuilder {
                     d.count as i64,
                     d.oldest,
                     d.newest,
-                    blob
+                    blob,
+                    base + i as i64
                 ])?;
             }
         }
@@ -433,12 +446,15 @@ pub fn for_each_digest(
         let rows = stmt.query_map(params![from, to], |r| r.get(0))?;
         rows.collect::<Result<_>>()?
     };
+    // A chunk's digests are the ids `digest_ids(chunk)`, in the table's own order: read as a
+    // range of row ids, not through the key's index.
     let mut stmt = conn.prepare_cached(
         "SELECT system, account, digest FROM log_digests
-         WHERE chunk = ?1 AND oldest < ?3 AND newest >= ?2",
+         WHERE id >= ?1 AND id < ?4 AND oldest < ?3 AND newest >= ?2",
     )?;
     for chunk in chunks {
-        let mut rows = stmt.query(params![chunk, from, to])?;
+        let (lo, hi) = digest_ids(chunk).ok_or_else(Reader::bad)?;
+        let mut rows = stmt.query(params![lo, from, to, hi])?;
         while let Some(r) = rows.next()? {
             let s = r.get_ref(0)?.as_str().ok_or_else(Reader::bad)?;
             if system.is_some_and(|want| want != s) {
@@ -678,7 +694,7 @@ mod plans {
             "SELECT digest FROM log_digests
              WHERE chunk = ?1 AND system = ?2 AND account = ?3 AND oldest < ?5 AND newest >= ?4",
             "SELECT system, account, digest FROM log_digests
-             WHERE chunk = ?1 AND oldest < ?3 AND newest >= ?2",
+             WHERE id >= ?1 AND id < ?4 AND oldest < ?3 AND newest >= ?2",
             "SELECT a.id, sy.text, a.log_id, a.at, us.text, un.text, ut.text, au.text, ac.text, pu.text
              FROM access_log a
              JOIN log_strings sy ON sy.id = a.system JOIN log_strings us ON us.id = a.user_id
@@ -692,5 +708,12 @@ mod plans {
             let p = plan(&store, sql);
             assert!(!p.contains("SCAN"), "{sql}\n  plans: {p}");
         }
+        // A chunk's digests are read as a range of row ids, in the table's own order.
+        let p = plan(
+            &store,
+            "SELECT system, account, digest FROM log_digests
+             WHERE id >= ?1 AND id < ?4 AND oldest < ?3 AND newest >= ?2",
+        );
+        assert!(p.contains("INTEGER PRIMARY KEY"), "{p}");
     }
 }

@@ -642,8 +642,11 @@ CREATE TABLE log_digests_v8 (
     digest  BLOB NOT NULL,
     UNIQUE (chunk, system, account)
 ) STRICT;
-INSERT INTO log_digests_v8 (chunk, system, account, rows, oldest, newest, digest)
-    SELECT chunk, system, account, rows, oldest, newest, digest FROM log_digests
+-- A chunk's digests have the ids chunk * 2^20 + their place in key order
+-- (`logindex::digest_ids`), so that reading a chunk is a range of row ids.
+INSERT INTO log_digests_v8 (id, chunk, system, account, rows, oldest, newest, digest)
+    SELECT chunk * 1048576 + ROW_NUMBER() OVER (PARTITION BY chunk ORDER BY system, account) - 1,
+           chunk, system, account, rows, oldest, newest, digest FROM log_digests
     ORDER BY chunk, system, account;
 DROP TABLE log_digests;
 ALTER TABLE log_digests_v8 RENAME TO log_digests;
@@ -654,8 +657,16 @@ CREATE INDEX log_digests_by_account ON log_digests(system, account, rows, newest
 /// PostgreSQL's twin of [`V8_DIGESTS_INLINE`]: the same columns (so that `migrate` copies the
 /// table), the storage unchanged (a large `bytea` is kept apart by TOAST, not on a page of its
 /// own per row).
-pub const PG_V8_DIGESTS_INLINE: &str = "ALTER TABLE log_digests ADD COLUMN id BIGINT;
-CREATE INDEX log_digests_by_account ON log_digests(system, account, rows, newest);";
+pub const PG_V8_DIGESTS_INLINE: &str = r#"
+ALTER TABLE log_digests ADD COLUMN id BIGINT;
+UPDATE log_digests d SET id = x.id FROM (
+    SELECT chunk, system, account,
+           chunk * 1048576 + ROW_NUMBER() OVER (PARTITION BY chunk ORDER BY system, account) - 1 AS id
+    FROM log_digests) x
+WHERE d.chunk = x.chunk AND d.system = x.system AND d.account = x.account;
+CREATE INDEX log_digests_by_id ON log_digests(id);
+CREATE INDEX log_digests_by_account ON log_digests(system, account, rows, newest);
+"#;
 
 /// The needs-and-risk analysis (*behovs- och riskanalys*): every import a version, kept; the
 /// analysis in force is the latest version's rows. People get their job title.

@@ -231,9 +231,10 @@ impl Store {
             let tx = self.db.begin(false)?;
             tx.execute_batch(sql)?;
             if *sql == migrations::V4_EVIDENCE {
-                // Logs imported before the index existed: index them, and let each import cover
-                // the span of its events.
-                logindex::rebuild(&tx, crate::names::surname_keys)?;
+                // Logs imported before the index existed: indexed once every migration has run
+                // (the index's code writes the latest table), and each import covers the span
+                // of its events.
+                meta_set(&tx, "log_index_stale", "1")?;
                 tx.execute_batch(
                     "INSERT INTO log_coverage (import_id, system, covers_from, covers_to)
                      SELECT import_id, system, oldest, newest + 1 FROM log_batches",
@@ -243,6 +244,13 @@ impl Store {
                 records::fill_log_ids(&tx)?;
             }
             tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
+            tx.commit()?;
+        }
+        if meta_get(&self.db, "log_index_stale")?.is_some() {
+            // Until it is done, every open tries again: a crash in between loses nothing.
+            let tx = self.db.begin(true)?;
+            logindex::rebuild(&tx, crate::names::surname_keys)?;
+            tx.execute("DELETE FROM meta WHERE key = 'log_index_stale'", ())?;
             tx.commit()?;
         }
         self.init_secrets()
