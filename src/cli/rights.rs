@@ -61,10 +61,11 @@ pub fn rights(env: &Env, cmd: RightsCommand) -> Result<u8> {
                 print_json(&version)?;
             } else {
                 errln!(
-                    "imported the needs-and-risk analysis from {} as version {} ({} rows)",
+                    "imported the needs-and-risk analysis from {} as version {} ({} {})",
                     args.file.display(),
                     version.id,
-                    version.rows
+                    version.rows,
+                    if version.rows == 1 { "row" } else { "rows" }
                 );
             }
             Ok(0)
@@ -119,7 +120,9 @@ pub fn rights(env: &Env, cmd: RightsCommand) -> Result<u8> {
                 Some(v) => outln!(
                     "needs-and-risk analysis version {} (imported {} from {})",
                     v.id,
-                    v.imported_at,
+                    store::parse_ts(&v.imported_at)?
+                        .with_timezone(&env.config.timezone)
+                        .format("%Y-%m-%d %H:%M"),
                     v.file
                 ),
                 None => outln!("no needs-and-risk analysis has been imported (rights import FILE)"),
