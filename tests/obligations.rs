@@ -1931,7 +1931,9 @@ fn removals(file: &str, text: &str) -> Vec<Removal> {
         let what = match (d, section.as_str(), k.as_str()) {
             (0, _, "retention") => Some("the `retention` key".to_string()),
             (2, "states", state) => Some(format!("state `{state}`")),
-            (2, "sampling", "schedule" | "window") => Some(format!("the `{k}` key")),
+            (2, "trigger", "schedule") | (2, "sampling", "window") => {
+                Some(format!("the `{k}` key"))
+            }
             (d, "states", "inform") if d > 2 => Some(format!("an `inform` (line {})", i + 1)),
             _ => None,
         };
@@ -1968,8 +1970,7 @@ fn removing_an_obligation_from_a_shipped_routine_fails_a_test() {
         .collect();
     files.sort();
     let me = std::env::current_exe().expect("this test binary");
-    let mut unnoticed = Vec::new();
-    let mut tried = 0;
+    let mut all: Vec<Option<Removal>> = vec![None];
     for path in &files {
         let name = path
             .file_name()
@@ -1977,47 +1978,80 @@ fn removing_an_obligation_from_a_shipped_routine_fails_a_test() {
             .to_string_lossy()
             .to_string();
         let text = std::fs::read_to_string(path).expect("routine");
-        for removal in removals(&name, &text) {
+        all.extend(removals(&name, &text).into_iter().map(Some));
+    }
+    let mut unnoticed = Vec::new();
+    let mut tried = 0;
+    let mut kinds = std::collections::BTreeSet::new();
+    // First the copy unchanged (`None`): it must pass, or every removal would seem noticed.
+    for removal in all {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let copy = dir.path().join("routines");
+        std::fs::create_dir_all(copy.join("guides")).expect("dir");
+        for other in &files {
+            std::fs::copy(other, copy.join(other.file_name().expect("name"))).expect("copy");
+        }
+        for guide in std::fs::read_dir(shipped_dir.join("guides")).expect("guides") {
+            let guide = guide.expect("guide").path();
+            std::fs::copy(
+                &guide,
+                copy.join("guides").join(guide.file_name().expect("name")),
+            )
+            .expect("copy");
+        }
+        if let Some(r) = &removal {
             tried += 1;
-            let dir = tempfile::tempdir().expect("tempdir");
-            let copy = dir.path().join("routines");
-            std::fs::create_dir_all(copy.join("guides")).expect("dir");
-            for other in &files {
-                std::fs::copy(other, copy.join(other.file_name().expect("name"))).expect("copy");
+            kinds.insert(r.what.split(" (").next().unwrap_or_default().to_string());
+            std::fs::write(copy.join(&r.file), &r.text).expect("write");
+        }
+        let checked = Test::in_dir(dir.path())
+            .args([
+                "check",
+                &copy.display().to_string(),
+                "--templates",
+                &root.join("templates").display().to_string(),
+            ])
+            .run();
+        if removal.is_some() && checked.code != 0 {
+            continue;
+        }
+        assert_eq!(
+            checked.code, 0,
+            "the unchanged copy checks: {}",
+            checked.stderr
+        );
+        // `check` is content: the obligation tests must notice (on SQLite, two at a time).
+        let run = std::process::Command::new(&me)
+            .args(["--test-threads", "2", "--skip", "removing_an_obligation"])
+            .env("LOGGKOLL_OBLIGATIONS_ROUTINES", &copy)
+            .env_remove("LOGGKOLL_TEST_POSTGRES")
+            .output()
+            .expect("the obligation tests");
+        match &removal {
+            None => assert!(
+                run.status.success(),
+                "the obligation tests pass on the unchanged copy: {}",
+                String::from_utf8_lossy(&run.stdout)
+            ),
+            Some(r) if run.status.success() && !harmless(r) => {
+                unnoticed.push(format!("{}: {}", r.file, r.what));
             }
-            for guide in std::fs::read_dir(shipped_dir.join("guides")).expect("guides") {
-                let guide = guide.expect("guide").path();
-                std::fs::copy(
-                    &guide,
-                    copy.join("guides").join(guide.file_name().expect("name")),
-                )
-                .expect("copy");
-            }
-            std::fs::write(copy.join(&removal.file), &removal.text).expect("write");
-            let checked = Test::in_dir(dir.path())
-                .args([
-                    "check",
-                    &copy.display().to_string(),
-                    "--templates",
-                    &root.join("templates").display().to_string(),
-                ])
-                .run();
-            if checked.code != 0 {
-                continue;
-            }
-            // `check` is content: the obligation tests must notice (on SQLite, two at a time).
-            let run = std::process::Command::new(&me)
-                .args(["--test-threads", "2", "--skip", "removing_an_obligation"])
-                .env("LOGGKOLL_OBLIGATIONS_ROUTINES", &copy)
-                .env_remove("LOGGKOLL_TEST_POSTGRES")
-                .output()
-                .expect("the obligation tests");
-            if run.status.success() && !harmless(&removal) {
-                unnoticed.push(format!("{}: {}", removal.file, removal.what));
-            }
+            Some(_) => {}
         }
     }
     assert!(tried >= 40, "only {tried} removals tried");
+    for kind in [
+        "state",
+        "an `inform`",
+        "the `retention` key",
+        "the `schedule` key",
+        "the `window` key",
+    ] {
+        assert!(
+            kinds.iter().any(|k: &String| k.starts_with(kind)),
+            "no removal of {kind} tried: {kinds:?}"
+        );
+    }
     assert!(
         unnoticed.is_empty(),
         "removed, and no test failed:\n{}",

@@ -249,8 +249,11 @@ impl Store {
         if meta_get(&self.db, "log_index_stale")?.is_some() {
             // Until it is done, every open tries again: a crash in between loses nothing.
             let tx = self.db.begin(true)?;
-            logindex::rebuild(&tx, crate::names::surname_keys)?;
-            tx.execute("DELETE FROM meta WHERE key = 'log_index_stale'", ())?;
+            // Another process may have done it while this one waited for the lock.
+            if meta_get(&tx, "log_index_stale")?.is_some() {
+                logindex::rebuild(&tx, crate::names::surname_keys)?;
+                tx.execute("DELETE FROM meta WHERE key = 'log_index_stale'", ())?;
+            }
             tx.commit()?;
         }
         self.init_secrets()

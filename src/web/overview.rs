@@ -469,15 +469,10 @@ pub async fn needs(State(app): State<Arc<App>>, staff: Staff) -> Response {
 /// runs the mail server.
 fn transport_error_sv(error: &str) -> String {
     let lower = error.to_lowercase();
-    let code = error
-        .trim_start()
-        .get(..3)
-        .filter(|c| c.bytes().all(|b| b.is_ascii_digit()));
+    let code = smtp_code(error);
     let why = match code {
         Some(c) if c.starts_with('5') => "Mottagarens e-postserver vägrade ta emot mejlet",
-        Some(c) if c.starts_with('4') => {
-            "E-postservern bad att få mejlet senare men tog aldrig emot det"
-        }
+        Some(c) if c.starts_with('4') => "E-postservern bad om att få mejlet senare",
         _ if lower.contains("refused") || lower.contains("connect") => {
             "Det gick inte att ansluta till e-postservern"
         }
@@ -491,6 +486,17 @@ fn transport_error_sv(error: &str) -> String {
         _ => "Mejlet kunde inte skickas",
     };
     format!("{why} (servern: {error})")
+}
+
+/// The SMTP reply code in an error as the sender stores it: `…: permanent error (550): …`
+/// (lettre's words), or a reply that begins with its code.
+fn smtp_code(error: &str) -> Option<&str> {
+    let digits = |s: &str| s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit());
+    if let Some(at) = error.find("error (") {
+        let code = error.get(at + 7..at + 10)?;
+        return digits(code).then_some(code);
+    }
+    error.trim_start().get(..3).filter(|c| digits(c))
 }
 
 fn purpose_sv(purpose: &str) -> &str {
@@ -780,5 +786,16 @@ mod tests {
                 .starts_with("Det gick inte att ansluta")
         );
         assert!(transport_error_sv("something odd").starts_with("Mejlet kunde inte skickas"));
+        // As the sender stores it: the server, then lettre's words.
+        assert!(
+            transport_error_sv("smtp.example.se: permanent error (550): 5.1.1 mailbox unavailable")
+                .starts_with("Mottagarens e-postserver vägrade")
+        );
+        assert!(
+            transport_error_sv(
+                "gave up after 5 days: smtp.example.se: transient error (421): later"
+            )
+            .starts_with("E-postservern bad om att få mejlet senare")
+        );
     }
 }
