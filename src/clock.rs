@@ -49,6 +49,11 @@ impl Clock for FixedClock {
 use chrono::{LocalResult, NaiveDateTime, TimeZone, Timelike};
 use chrono_tz::Tz;
 
+/// The first instant of local day `day` in `tz` (midnight, or the first instant after a gap).
+pub fn day_start(day: chrono::NaiveDate, tz: Tz) -> DateTime<Utc> {
+    resolve_local(day.and_time(chrono::NaiveTime::MIN), tz)
+}
+
 /// The instant a local wall-clock time names in `tz`. A time in the spring gap is moved to the
 /// first instant after the gap; a time in the autumn fold means its first occurrence.
 pub fn resolve_local(local: NaiveDateTime, tz: Tz) -> DateTime<Utc> {

@@ -267,17 +267,7 @@ impl Site {
             ));
         }
         site.write("people.csv", &people);
-        let r = site.run(&[
-            "roster",
-            "import",
-            "--units",
-            "units.csv",
-            "--people",
-            "people.csv",
-            "--now",
-            "2027-01-04T08:00",
-        ]);
-        assert_eq!(r.code, 0, "{}", r.stderr);
+        site.import_roster("2027-01-04T08:00");
         site
     }
 
@@ -309,6 +299,40 @@ impl Site {
         let r = self.run(args);
         assert_eq!(r.code, 0, "loggkoll {args:?}: {}", r.stderr);
         r
+    }
+
+    /// Imports `units.csv` and `people.csv` as they are now, at `now`.
+    fn import_roster(&self, now: &str) {
+        self.ok(&[
+            "roster",
+            "import",
+            "--units",
+            "units.csv",
+            "--people",
+            "people.csv",
+            "--now",
+            now,
+        ]);
+    }
+
+    /// The summary of 2027 as `report annual` writes it at `now` (HTML).
+    fn summary_2027(&self, now: &str) -> String {
+        let r = self.ok(&[
+            "report",
+            "annual",
+            "--year",
+            "2027",
+            "--out",
+            "arsrapport",
+            "--now",
+            now,
+        ]);
+        let html = r
+            .stdout
+            .lines()
+            .find(|l| l.ends_with(".html"))
+            .expect("the summary's HTML");
+        std::fs::read_to_string(self.path(html)).expect("the summary")
     }
 
     fn count(&self, sql: &str) -> i64 {
@@ -653,16 +677,7 @@ fn a_new_employee_is_informed_of_log_checks_by_the_role_each_systems_routine_nam
     let mut people = std::fs::read_to_string(site.path("people.csv")).expect("people");
     people.push_str("N01,Nya Nilsson,nya@example.se,EN1,,npo:n99;treserva:t99,2027-02-01,\n");
     site.write("people.csv", &people);
-    site.ok(&[
-        "roster",
-        "import",
-        "--units",
-        "units.csv",
-        "--people",
-        "people.csv",
-        "--now",
-        "2027-01-20T08:00",
-    ]);
+    site.import_roster("2027-01-20T08:00");
     site.ok(&["tick", "--now", "2027-01-25T08:00"]);
     assert_eq!(
         site.count("SELECT COUNT(*) FROM cases WHERE kind = 'information'"),
@@ -716,22 +731,7 @@ fn a_new_employee_is_informed_of_log_checks_by_the_role_each_systems_routine_nam
         2
     );
     // The SAS's summary counts who was informed and who is not yet.
-    let r = site.ok(&[
-        "report",
-        "annual",
-        "--year",
-        "2027",
-        "--out",
-        "arsrapport",
-        "--now",
-        "2027-02-04T10:00",
-    ]);
-    let html_path = r
-        .stdout
-        .lines()
-        .find(|l| l.ends_with(".html"))
-        .expect("the summary");
-    let html = std::fs::read_to_string(site.path(html_path)).expect("html");
+    let html = site.summary_2027("2027-02-04T10:00");
     assert_eq!(
         html.matches(
             "Medarbetare informerade om loggkontroll under året: 1; ännu inte informerade: 0"
@@ -741,16 +741,7 @@ fn a_new_employee_is_informed_of_log_checks_by_the_role_each_systems_routine_nam
         "one line per system's information routine"
     );
     // A later import that changes nothing opens nothing more.
-    site.ok(&[
-        "roster",
-        "import",
-        "--units",
-        "units.csv",
-        "--people",
-        "people.csv",
-        "--now",
-        "2027-03-01T08:00",
-    ]);
+    site.import_roster("2027-03-01T08:00");
     site.ok(&["tick", "--now", "2027-03-02T08:00"]);
     assert_eq!(
         site.count("SELECT COUNT(*) FROM cases WHERE kind = 'information'"),
@@ -790,16 +781,7 @@ fn every_unit_reviews_its_access_rights_yearly_and_decides_each_flagged_account(
         .map(|l| format!("{l}\n"))
         .collect();
     site.write("people.csv", &without);
-    site.ok(&[
-        "roster",
-        "import",
-        "--units",
-        "units.csv",
-        "--people",
-        "people.csv",
-        "--now",
-        "2027-02-10T08:00",
-    ]);
+    site.import_roster("2027-02-10T08:00");
     let mut log = std::fs::read_to_string(site.path("npo.csv")).expect("log");
     log.push_str(&row("A5", "n02", "2027-02-25 09:00:00"));
     site.write("npo.csv", &log);
@@ -942,25 +924,7 @@ fn every_unit_reviews_its_access_rights_yearly_and_decides_each_flagged_account(
         .expect("protocol");
     assert!(html.contains("Enhetens konton"), "{html}");
     assert_eq!(html.matches("Avslutas (beställt)").count(), 3, "{html}");
-    let r = site.ok(&[
-        "report",
-        "annual",
-        "--year",
-        "2027",
-        "--out",
-        "arsrapport",
-        "--now",
-        "2027-03-03T10:00",
-    ]);
-    let summary = std::fs::read_to_string(
-        site.path(
-            r.stdout
-                .lines()
-                .find(|l| l.ends_with(".html"))
-                .expect("html"),
-        ),
-    )
-    .expect("summary");
+    let summary = site.summary_2027("2027-03-03T10:00");
     assert!(
         summary.contains("konton som behålls: 1, konton som avslutas: 3"),
         "{summary}"
@@ -1001,16 +965,7 @@ fn access_rights_are_reviewed_against_the_needs_and_risk_analysis() {
     // U06 joins now, with an account not a year old.
     let titled = format!("{titled}U06,Nils Nyberg,u6@example.se,EN1,,npo:n06,,,Undersköterska\n");
     site.write("people.csv", &titled);
-    site.ok(&[
-        "roster",
-        "import",
-        "--units",
-        "units.csv",
-        "--people",
-        "people.csv",
-        "--now",
-        "2027-01-05T08:00",
-    ]);
+    site.import_roster("2027-01-05T08:00");
     // A bad analysis is refused whole, naming file, line and field.
     let header = "unit_id,title,system,scope,risk,decided_by,decided_on\n";
     site.write(
@@ -1247,25 +1202,7 @@ fn access_rights_are_reviewed_against_the_needs_and_risk_analysis() {
     let within = evidence_flags("U00", "2026-06-01");
     assert!(!within.contains(&"beyond_need".to_string()), "{within:?}");
     // The summary names the unit without a current analysis.
-    let r = site.ok(&[
-        "report",
-        "annual",
-        "--year",
-        "2027",
-        "--out",
-        "arsrapport",
-        "--now",
-        "2027-03-03T10:00",
-    ]);
-    let summary = std::fs::read_to_string(
-        site.path(
-            r.stdout
-                .lines()
-                .find(|l| l.ends_with(".html"))
-                .expect("html"),
-        ),
-    )
-    .expect("summary");
+    let summary = site.summary_2027("2027-03-03T10:00");
     assert!(
         summary.contains(
             "Behovs- och riskanalys saknas eller är äldre än ett år för 1 av 2 enheter: Hemtjänst Syd (senast beslutad 2025-10-01)"

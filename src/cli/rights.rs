@@ -2,8 +2,7 @@
 //! that access rights are decided after.
 use super::ops::{open_store, print_json};
 use super::{Env, errln, outln};
-use crate::evidence::needs::{Analysis, outdated};
-use crate::roster::needs_file::Need;
+use crate::evidence::needs::Analysis;
 use crate::{Error, Result, engine, store};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -31,18 +30,6 @@ pub struct ShowArgs {
     pub unit: Option<String>,
     #[arg(long)]
     pub json: bool,
-}
-
-/// One unit in `rights show`.
-#[derive(Debug, serde::Serialize)]
-struct UnitAnalysis<'a> {
-    unit: &'a str,
-    name: &'a str,
-    /// Whether the unit has an analysis decided within the last year.
-    current: bool,
-    /// The newest decision of the unit's analysis.
-    decided_on: Option<String>,
-    needs: Vec<&'a Need>,
 }
 
 pub fn rights(env: &Env, cmd: RightsCommand) -> Result<u8> {
@@ -74,16 +61,11 @@ pub fn rights(env: &Env, cmd: RightsCommand) -> Result<u8> {
             let store = open_store(env)?;
             let today = now.with_timezone(&env.config.timezone).date_naive();
             let analysis = Analysis::load(store.db(), Some(now))?;
-            let names: std::collections::HashMap<String, String> =
-                store::rights::units(store.db())?
-                    .into_iter()
-                    .map(|(id, name, _)| (id, name))
-                    .collect();
-            let by_unit = analysis.by_unit();
+            let all = analysis.units(today);
             if let Some(unit) = &args.unit
-                && !by_unit.contains_key(unit)
+                && !all.iter().any(|u| &u.unit == unit)
             {
-                let near = crate::tabular::did_you_mean(unit, by_unit.keys().map(String::as_str))
+                let near = crate::tabular::did_you_mean(unit, all.iter().map(|u| u.unit.as_str()))
                     .map(|n| format!(" (did you mean `{n}`?)"))
                     .unwrap_or_default();
                 return Err(Error::bad_input(format!(
@@ -92,21 +74,11 @@ pub fn rights(env: &Env, cmd: RightsCommand) -> Result<u8> {
             }
             // Units whose people hold accounts, and units with an analysis; or the one asked for.
             let staffed = store::access::units_with_any_account(store.db())?;
-            let units: Vec<UnitAnalysis> = by_unit
-                .iter()
-                .filter(|(u, needs)| match &args.unit {
-                    Some(want) => want == *u,
-                    None => !needs.is_empty() || staffed.contains(*u),
-                })
-                .map(|(u, needs)| {
-                    let newest = needs.iter().map(|n| n.decided_on).max();
-                    UnitAnalysis {
-                        unit: u,
-                        name: names.get(u).map_or("", String::as_str),
-                        current: newest.is_some_and(|d| !outdated(d, today)),
-                        decided_on: newest.map(store::date),
-                        needs: needs.clone(),
-                    }
+            let units: Vec<_> = all
+                .into_iter()
+                .filter(|u| match &args.unit {
+                    Some(want) => *want == u.unit,
+                    None => !u.needs.is_empty() || staffed.contains(&u.unit),
                 })
                 .collect();
             if args.json {
@@ -128,7 +100,7 @@ pub fn rights(env: &Env, cmd: RightsCommand) -> Result<u8> {
                 None => outln!("no needs-and-risk analysis has been imported (rights import FILE)"),
             }
             for u in &units {
-                let state = match (&u.decided_on, u.current) {
+                let state = match (u.decided_on.map(store::date), u.current) {
                     (None, _) => "no analysis".to_string(),
                     (Some(d), true) => format!("decided {d}"),
                     (Some(d), false) => format!("OUTDATED: last decided {d}"),

@@ -28,6 +28,7 @@ use crate::store::records::string_id;
 use crate::{Error, Result};
 use chrono::{DateTime, Months, NaiveDate, Utc};
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// A decision on an account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -76,7 +77,8 @@ pub struct AccountView {
     /// Accesses in the imported log, and the last one (RFC 3339).
     pub accesses: i64,
     pub last_used: Option<String>,
-    /// The holder's job title: the roster's, else the one the log gives the account.
+    /// The holder's job title: the roster's, else (when read against an analysis) the one the
+    /// log gives the account.
     pub title: Option<String>,
     /// The needs analysed for the title at the holder's units, in this system.
     pub needs: Vec<NeedView>,
@@ -166,13 +168,15 @@ pub fn review(
         today.checked_sub_months(Months::new(12)).unwrap_or(today),
         tz,
     );
+    // Unit ids in the log's strings, looked up once per review.
+    let mut unit_ids: HashMap<String, Option<i64>> = HashMap::new();
     let mut accounts = Vec::new();
     for system in systems {
         let used = db::log_accounts(conn, system)?;
         // Whether the log covers the system's last year (eleven months of it at least): else
         // an account without accesses may simply have been used where no log was imported.
-        let log_this_year = covered(
-            &crate::store::evidence::coverage(conn, system)?,
+        let log_this_year = super::coverage::covered(
+            &super::coverage::merge(crate::store::evidence::coverage(conn, system)?),
             year_ago,
             local_start(today, tz),
         ) >= 330 * 86_400;
@@ -232,8 +236,12 @@ pub fn review(
                     ),
                 });
             }
-            // The year's accesses: the title the log gives, and what lies beyond the need.
-            let year: Vec<logindex::Entry> = if n > 0 && last >= year_ago {
+            // Only accounts the roster lists now: a remembered one is already gone.
+            let current = left_on.is_none() && h.listed;
+            // Read against the analysis: the year's accesses (what lies beyond the need) and the
+            // title the log gives when the roster has none.
+            let against = current && analysis.exists();
+            let year: Vec<logindex::Entry> = if against && n > 0 && last >= year_ago {
                 logindex::digests_of(conn, system, &h.account, year_ago, i64::MAX)?
                     .into_iter()
                     .flat_map(|d| d.entries)
@@ -244,12 +252,11 @@ pub fn review(
             };
             let title = match &h.title {
                 Some(t) => Some(t.clone()),
-                None => log_title(conn, system, &h.account, n, &year)?,
+                None if against => log_title(conn, system, &h.account, n, &year)?,
+                None => None,
             };
-            // Only accounts the roster lists now: a remembered one is already gone.
-            let current = left_on.is_none() && h.listed;
             let mut needs = Vec::new();
-            if current && analysis.exists() {
+            if against {
                 let units = {
                     let mut units = db::person_units(conn, &h.person_id)?;
                     if units.is_empty() {
@@ -270,7 +277,9 @@ pub fn review(
                     need_flag(&h.name, title.as_deref(), &unit_names, system, &found)
                 {
                     flags.push(flag);
-                } else if let Some(flag) = beyond_need(conn, &analysis, &found, &year, tz)? {
+                } else if let Some(flag) =
+                    beyond_need(conn, &analysis, &mut unit_ids, &found, &year, tz)?
+                {
                     flags.push(flag);
                 }
             }
@@ -431,21 +440,26 @@ fn need_flag(
 fn beyond_need(
     conn: &Db,
     analysis: &Analysis,
+    unit_ids: &mut HashMap<String, Option<i64>>,
     found: &[&Need],
     year: &[logindex::Entry],
     tz: chrono_tz::Tz,
 ) -> Result<Option<Said>> {
-    let mut allowed: Vec<String> = Vec::new();
-    for n in found {
-        match analysis.reach(&n.unit, n.scope) {
-            None => return Ok(None),
-            Some(units) => allowed.extend(units),
-        }
-    }
     let mut allowed_ids = std::collections::HashSet::new();
-    for u in &allowed {
-        if let Some(id) = string_id(conn, u)? {
-            allowed_ids.insert(id);
+    for n in found {
+        let Some(units) = analysis.reach(&n.unit, n.scope) else {
+            return Ok(None);
+        };
+        for u in units {
+            let id = match unit_ids.get(&u) {
+                Some(id) => *id,
+                None => {
+                    let id = string_id(conn, &u)?;
+                    unit_ids.insert(u, id);
+                    id
+                }
+            };
+            allowed_ids.extend(id);
         }
     }
     let outside: Vec<&logindex::Entry> = year
@@ -510,22 +524,9 @@ fn need_view(n: &Need, today: NaiveDate) -> NeedView {
     }
 }
 
-/// How many seconds of `[from, to)` the periods `spans` (sorted by start) cover.
-fn covered(spans: &[(i64, i64)], from: i64, to: i64) -> i64 {
-    let (mut total, mut reached) = (0, from);
-    for &(a, b) in spans {
-        let (a, b) = (a.max(reached), b.min(to));
-        if b > a {
-            total += b - a;
-            reached = b;
-        }
-    }
-    total
-}
-
 /// The first second of local day `day`, as Unix seconds.
 fn local_start(day: NaiveDate, tz: chrono_tz::Tz) -> i64 {
-    crate::clock::resolve_local(day.and_hms_opt(0, 0, 0).unwrap_or_default(), tz).timestamp()
+    crate::clock::day_start(day, tz).timestamp()
 }
 
 /// (accesses from `unit`, all accesses) of `account` in the log.

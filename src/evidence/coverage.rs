@@ -50,15 +50,20 @@ pub fn merge(mut periods: Vec<(i64, i64)>) -> Vec<(i64, i64)> {
     out
 }
 
+/// How many seconds of `[from, to)` the merged periods cover.
+pub fn covered(merged: &[(i64, i64)], from: i64, to: i64) -> i64 {
+    merged
+        .iter()
+        .map(|&(a, b)| (b.min(to) - a.max(from)).max(0))
+        .sum()
+}
+
 /// How much of `[from, to)` the merged periods cover.
 pub fn status(merged: &[(i64, i64)], from: i64, to: i64) -> LogStatus {
     if to <= from {
         return LogStatus::Missing;
     }
-    let covered: i64 = merged
-        .iter()
-        .map(|&(a, b)| (b.min(to) - a.max(from)).max(0))
-        .sum();
+    let covered = covered(merged, from, to);
     if covered >= to - from {
         LogStatus::Complete
     } else if covered > 0 {

@@ -7,6 +7,7 @@ use crate::Result;
 use crate::roster::needs_file::{Need, Scope, title_key};
 use crate::store::{self, Db};
 use chrono::{DateTime, Months, NaiveDate, Utc};
+use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
 /// The analysis in force, ready for lookups: by (unit, title key, system).
@@ -31,7 +32,20 @@ impl Analysis {
     /// The analysis in force at `at` (a protocol reads the one its review was closed under),
     /// or the latest when `at` is `None`.
     pub fn load(conn: &Db, at: Option<DateTime<Utc>>) -> Result<Analysis> {
-        let version = store::rights::in_force(conn, at)?;
+        Analysis::of(conn, store::rights::in_force(conn, at)?)
+    }
+
+    /// For lookups only ([`Analysis::need`], [`Analysis::reach_of`]): without any version, an
+    /// empty analysis, without reading the roster's units (the evidence of every case asks).
+    pub fn for_lookups(conn: &Db) -> Result<Analysis> {
+        match store::rights::in_force(conn, None)? {
+            None => Ok(Analysis::default()),
+            version => Analysis::of(conn, version),
+        }
+    }
+
+    /// `version`'s needs, with the roster's units now.
+    fn of(conn: &Db, version: Option<store::rights::Version>) -> Result<Analysis> {
         let mut needs = HashMap::new();
         if let Some(v) = &version {
             for n in store::rights::needs(conn, v.id)? {
@@ -55,15 +69,6 @@ impl Analysis {
             names,
             children,
         })
-    }
-
-    /// For lookups only ([`Analysis::need`], [`Analysis::reach_of`]): without any version, an
-    /// empty analysis, without reading the roster's units (the evidence of every case asks).
-    pub fn for_lookups(conn: &Db) -> Result<Analysis> {
-        if store::rights::in_force(conn, None)?.is_none() {
-            return Ok(Analysis::default());
-        }
-        Analysis::load(conn, None)
     }
 
     /// The name of unit `id` in the roster now (the id for a unit it does not have).
@@ -137,39 +142,60 @@ impl Analysis {
         out
     }
 
-    /// Per unit of the roster now: its needs in force (none when the unit has no analysis).
-    pub fn by_unit(&self) -> BTreeMap<String, Vec<&Need>> {
-        let mut out: BTreeMap<String, Vec<&Need>> = self
+    /// Each unit of the roster now, and each unit the analysis names, with its needs in force
+    /// on `today`, by unit id.
+    pub fn units(&self, today: NaiveDate) -> Vec<UnitState<'_>> {
+        let mut by_unit: BTreeMap<&str, Vec<&Need>> = self
             .parent
             .keys()
-            .map(|u| (u.clone(), Vec::new()))
+            .map(|u| (u.as_str(), Vec::new()))
             .collect();
         for n in self.needs.values() {
-            out.entry(n.unit.clone()).or_default().push(n);
+            by_unit.entry(n.unit.as_str()).or_default().push(n);
         }
-        for needs in out.values_mut() {
-            needs.sort_by(|a, b| {
-                (&a.system, title_key(&a.title)).cmp(&(&b.system, title_key(&b.title)))
-            });
-        }
-        out
+        by_unit
+            .into_iter()
+            .map(|(unit, mut needs)| {
+                needs.sort_by(|a, b| {
+                    (&a.system, title_key(&a.title)).cmp(&(&b.system, title_key(&b.title)))
+                });
+                let decided_on = needs.iter().map(|n| n.decided_on).max();
+                UnitState {
+                    unit: unit.to_string(),
+                    name: self.unit_name(unit),
+                    current: decided_on.is_some_and(|d| !outdated(d, today)),
+                    decided_on,
+                    needs,
+                    in_roster: self.parent.contains_key(unit),
+                }
+            })
+            .collect()
     }
 
     /// The units of the roster now without a current analysis: none at all, or only decisions
     /// older than a year on `today`. Each with the date of its newest decision, if any.
     pub fn units_without(&self, today: NaiveDate) -> Vec<(String, Option<NaiveDate>)> {
-        self.by_unit()
+        self.units(today)
             .into_iter()
-            .filter(|(unit, _)| self.parent.contains_key(unit))
-            .filter_map(|(unit, needs)| {
-                let newest = needs.iter().map(|n| n.decided_on).max();
-                match newest {
-                    Some(day) if !outdated(day, today) => None,
-                    _ => Some((unit, newest)),
-                }
-            })
+            .filter(|u| u.in_roster && !u.current)
+            .map(|u| (u.unit, u.decided_on))
             .collect()
     }
+}
+
+/// One unit's analysis on a day.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnitState<'a> {
+    pub unit: String,
+    pub name: String,
+    /// Whether its newest decision is at most a year old.
+    pub current: bool,
+    /// Its newest decision.
+    pub decided_on: Option<NaiveDate>,
+    pub needs: Vec<&'a Need>,
+    /// Whether the roster has the unit now.
+    #[serde(skip)]
+    pub in_roster: bool,
 }
 
 #[cfg(test)]

@@ -166,9 +166,11 @@ impl People for Directory<'_> {
             // The latest: the evidence is read as things stand.
             self.analysis = Some(Analysis::for_lookups(self.conn)?);
         }
-        let staff = self.staff(id)?.cloned();
+        // Read into the cache, then borrowed beside the analysis.
+        self.staff(id)?;
+        let staff = self.staff.get(id).and_then(Option::as_ref);
         Ok(match (&self.analysis, staff) {
-            (Some(a), Some(s)) => reach_of(a, &s, system),
+            (Some(a), Some(s)) => reach_of(a, s, system),
             _ => None,
         })
     }

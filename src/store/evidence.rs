@@ -158,10 +158,7 @@ pub fn staff(conn: &Db, id: &str) -> Result<Option<Staff>> {
         title: title.filter(|t| !t.is_empty()),
     };
     if staff.removed_on.is_none() {
-        let mut stmt = conn.prepare_cached(
-            "SELECT unit_id FROM person_units WHERE person_id = ?1 ORDER BY position",
-        )?;
-        staff.units = stmt.query_map([id], |r| r.get(0))?.collect::<Result<_>>()?;
+        staff.units = super::access::person_units(conn, id)?;
         let mut stmt = conn.prepare_cached(
             "SELECT system, account FROM accounts WHERE person_id = ?1 ORDER BY system, account",
         )?;

@@ -117,41 +117,21 @@ pub fn needs(conn: &Db, version: i64) -> Result<Vec<Need>> {
          FROM rights_needs WHERE version = ?1 ORDER BY unit_id, system, title_key",
     )?;
     let rows = stmt.query_map(params![version], |r| {
-        Ok((
-            r.get::<i64>(0)?,
-            r.get::<String>(1)?,
-            r.get::<String>(2)?,
-            r.get::<String>(3)?,
-            r.get::<String>(4)?,
-            r.get::<String>(5)?,
-            r.get::<String>(6)?,
-            r.get::<String>(7)?,
-        ))
-    })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (line, unit, title, system, scope, risk, decided_by, decided_on) = row?;
-        out.push(Need {
-            line: line.max(0) as u64,
-            unit,
-            title,
-            system,
+        let scope: String = r.get(4)?;
+        let decided_on: String = r.get(7)?;
+        Ok(Need {
+            line: r.get::<i64>(0)?.max(0) as u64,
+            unit: r.get(1)?,
+            title: r.get(2)?,
+            system: r.get(3)?,
             // Stored by `insert_version` from a parsed scope: an unknown word is a changed
             // database, read as the narrowest.
             scope: Scope::parse(&scope).unwrap_or(Scope::None),
-            risk,
-            decided_by,
+            risk: r.get(5)?,
+            decided_by: r.get(6)?,
             decided_on: parse_date(&decided_on)?,
-        });
-    }
-    Ok(out)
-}
-
-/// The job title of each person of the roster who has one, by person id.
-pub fn titles(conn: &Db) -> Result<std::collections::HashMap<String, String>> {
-    let mut stmt = conn
-        .prepare_cached("SELECT id, title FROM people WHERE title IS NOT NULL AND title <> ''")?;
-    let rows = stmt.query_map((), |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?)))?;
+        })
+    })?;
     rows.collect()
 }
 

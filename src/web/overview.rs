@@ -412,21 +412,18 @@ pub async fn needs(State(app): State<Arc<App>>, staff: Staff) -> Response {
         let today = now.with_timezone(&tz).date_naive();
         let analysis = crate::evidence::needs::Analysis::load(conn, Some(now))?;
         let staffed = crate::store::access::units_with_any_account(conn)?;
-        let org = app.views.org(conn)?;
         let units: Vec<Value> = analysis
-            .by_unit()
+            .units(today)
             .into_iter()
-            .filter(|(u, needs)| !needs.is_empty() || staffed.contains(u))
-            .map(|(u, needs)| {
-                let newest = needs.iter().map(|n| n.decided_on).max();
-                let current = newest.is_some_and(|d| !crate::evidence::needs::outdated(d, today));
+            .filter(|u| !u.needs.is_empty() || staffed.contains(&u.unit))
+            .map(|u| {
                 json!({
-                    "id": u,
-                    "name": org.unit_name(&u),
-                    "current": current,
-                    "decided_on": newest.map(crate::store::date),
-                    "staffed": staffed.contains(&u),
-                    "needs": needs.iter().map(|n| json!({
+                    "id": u.unit,
+                    "name": u.name,
+                    "current": u.current,
+                    "decided_on": u.decided_on.map(crate::store::date),
+                    "staffed": staffed.contains(&u.unit),
+                    "needs": u.needs.iter().map(|n| json!({
                         "title": n.title,
                         "system": crate::routine::explain::system_title(&n.system),
                         "scope": n.scope.sv(),
