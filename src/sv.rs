@@ -84,6 +84,49 @@ pub fn count<N: Number>(n: N, singular: &str, plural: &str) -> String {
     format!("{n} {}", if n.is_one() { singular } else { plural })
 }
 
+/// A Swedish noun's gender: an *en* word (åtkomst, kund) or an *ett* word (ärende, konto).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gender {
+    En,
+    Ett,
+}
+
+impl Gender {
+    /// The article for one: "en" or "ett".
+    pub fn article(self) -> &'static str {
+        match self {
+            Gender::En => "en",
+            Gender::Ett => "ett",
+        }
+    }
+}
+
+/// An adjective or participle agreeing with `n` of a noun of `gender`:
+/// `agree(1, Gender::Ett, "öppen", "öppet", "öppna")` is "öppet", `agree(2, …)` "öppna".
+pub fn agree<'a, N: Number>(
+    n: N,
+    gender: Gender,
+    en: &'a str,
+    ett: &'a str,
+    plural: &'a str,
+) -> &'a str {
+    match (n.is_one(), gender) {
+        (true, Gender::En) => en,
+        (true, Gender::Ett) => ett,
+        (false, _) => plural,
+    }
+}
+
+/// A count in words where one reads better as the article: "ett ärende", "en åtkomst", but
+/// "3 ärenden", "0 åtkomster".
+pub fn count_words<N: Number>(n: N, gender: Gender, singular: &str, plural: &str) -> String {
+    if n.is_one() {
+        format!("{} {singular}", gender.article())
+    } else {
+        count(n, singular, plural)
+    }
+}
+
 /// A count of things: any integer.
 pub trait Number: Copy + std::fmt::Display {
     fn is_one(self) -> bool;
@@ -112,6 +155,25 @@ pub fn and_list(items: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_agree_in_number_and_gender() {
+        assert_eq!(count(1, "åtkomst", "åtkomster"), "1 åtkomst");
+        assert_eq!(count(0usize, "åtkomst", "åtkomster"), "0 åtkomster");
+        assert_eq!(count(21u64, "dag", "dagar"), "21 dagar");
+        assert_eq!(
+            count_words(1, Gender::Ett, "ärende", "ärenden"),
+            "ett ärende"
+        );
+        assert_eq!(count_words(1, Gender::En, "kund", "kunder"), "en kund");
+        assert_eq!(
+            count_words(4, Gender::Ett, "ärende", "ärenden"),
+            "4 ärenden"
+        );
+        assert_eq!(agree(1, Gender::Ett, "öppen", "öppet", "öppna"), "öppet");
+        assert_eq!(agree(1, Gender::En, "öppen", "öppet", "öppna"), "öppen");
+        assert_eq!(agree(2, Gender::En, "öppen", "öppet", "öppna"), "öppna");
+    }
 
     #[test]
     fn periods_read_as_a_letter_says_them() {

@@ -120,6 +120,13 @@ impl Purpose {
                         "decision": {"decision": "end", "text": "Avslutas (beställt)",
                             "by": "P7", "by_name": "Bertil Berg", "at": "2027-03-02T10:00:00Z",
                             "comment": null}}]},
+                "staff": {"case": "INF-2027-0001", "unit": "Hemtjänst Norr",
+                    "counts": {"listed": 2, "informed": 1, "waiting": 1, "left": 0},
+                    "people": [{"person_id": "P42", "name": "Anna Andersson",
+                        "title": "Undersköterska", "left": false},
+                        {"person_id": "P43", "name": "Bo Berg", "left": false,
+                        "informed": {"by": "P7", "by_name": "Bertil Berg",
+                            "at": "2027-01-12 09:14"}}]},
                 "legal_basis": "Patientdatalagen (2008:355) 4 kap. 3 §",
                 "organisation": "Exempel kommun",
                 "generated_at": "2027-01-12 09:15",
@@ -158,7 +165,7 @@ impl Purpose {
                         "title": "Systematisk logguppföljning i Treserva",
                         "kind": "systematisk stickprovskontroll", "sampling": true,
                         "extract": false, "information": false, "access_rights": false,
-                        "accounts_kept": 0, "accounts_ended": 0, "systems": "", "rounds_due": 12, "rounds_held": 12,
+                        "accounts_kept": 0, "accounts_ended": 0, "staff_informed": 0, "staff_waiting": 0, "systems": "", "rounds_due": 12, "rounds_held": 12,
                         "previous_rounds_due": 12, "previous_rounds_held": 11,
                         "units": [{"id": "EN0001", "name": "Hemtjänst Norr",
                             "this": figures, "previous": figures}],
@@ -392,6 +399,16 @@ impl Library {
 fn new_tera() -> Tera {
     let mut tera = Tera::new();
     tera.autoescape_on([".html"]);
+    // A count with its noun in agreement: `{{ n | antal(en="konto", flera="konton") }}` is
+    // "1 konto" or "3 konton" (`sv::count`).
+    tera.register_filter(
+        "antal",
+        |n: i64, kwargs: tera::Kwargs, _: &tera::State| -> tera::TeraResult<String> {
+            let one: &str = kwargs.must_get("en")?;
+            let many: &str = kwargs.must_get("flera")?;
+            Ok(crate::sv::count(n, one, many))
+        },
+    );
     tera
 }
 

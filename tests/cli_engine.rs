@@ -645,7 +645,7 @@ fn a_delegation_sends_new_reviews_to_the_deputy_and_escalations_to_the_holder() 
     let escalations = strings(
         &conn,
         "SELECT c.routine_id, o.recipient_id FROM outbox o JOIN cases c ON c.id = o.case_id
-         WHERE o.purpose = 'escalation' GROUP BY 1, 2",
+         WHERE o.purpose = 'escalation' AND c.kind = 'sampling' GROUP BY 1, 2",
         (),
     );
     assert_eq!(

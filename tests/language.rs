@@ -5,63 +5,12 @@
 #[path = "support/mime.rs"]
 mod mime;
 mod support;
+#[path = "support/words.rs"]
+mod words;
 
 use mime::Part;
 use support::Test;
-
-/// Plural nouns that a count of one must not precede.
-const PLURALS: &[&str] = &[
-    "åtkomster",
-    "kunder",
-    "ärenden",
-    "dagar",
-    "arbetsdagar",
-    "konton",
-    "enheter",
-    "timmar",
-    "veckor",
-    "månader",
-    "behörigheter",
-    "omgångar",
-    "rader",
-    "påminnelser",
-    "flaggade",
-    "polisanmälningar",
-];
-
-const EVENT_SPACES: &[&str] = &[
-    "case", "task", "account", "access", "record", "evidence", "watch", "outbox", "rights",
-];
-
-/// The problems in `text` (from `source`): "1 dagar", or an event code.
-fn problems(source: &str, text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let words: Vec<&str> = text
-        .split(|c: char| c.is_whitespace() || c == '>' || c == '<')
-        .filter(|w| !w.is_empty())
-        .collect();
-    for pair in words.windows(2) {
-        let noun = pair[1].trim_end_matches(|c: char| !c.is_alphabetic());
-        if pair[0] == "1" && PLURALS.contains(&noun) {
-            out.push(format!("{source}: \"1 {noun}\""));
-        }
-    }
-    for space in EVENT_SPACES {
-        let needle = format!("{space}.");
-        for (at, _) in text.match_indices(&needle) {
-            let before = text[..at].chars().next_back();
-            let after: String = text[at + needle.len()..]
-                .chars()
-                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
-                .collect();
-            let word_start = before.is_none_or(|c| !c.is_alphanumeric() && c != '.' && c != '/');
-            if word_start && after.len() >= 3 {
-                out.push(format!("{source}: event code `{space}.{after}`"));
-            }
-        }
-    }
-    out
-}
+use words::problems;
 
 fn texts_of(part: &Part, out: &mut Vec<String>) {
     let kind = part.mime_type();

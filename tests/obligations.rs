@@ -662,16 +662,19 @@ fn emails_go_out_on_working_days_between_7_and_17_and_every_open_step_hears_on_i
 /// NPÖ: "Verksamhetschefen är ansvarig för att informera HSL personalen om att loggkontroll
 /// sker … Informationen ges i samband med nyanställning". Treserva: "Enhetschefen ansvarar för
 /// att informera sina medarbetare om detta förfarande." A person employed on 1 February, with
-/// accounts in both systems, gets an information case per system on that day, each with the
-/// role its routine names; the staff already there when loggkoll started get none.
+/// accounts in both systems, gets an information case of their own per system on that day, each
+/// with the role its routine names (the staff already there are informed unit by unit: the next
+/// test).
 #[test]
 fn a_new_employee_is_informed_of_log_checks_by_the_role_each_systems_routine_names() {
     let site = Site::new();
     site.ok(&["tick", "--now", "2027-01-11T08:00"]);
     assert_eq!(
-        site.count("SELECT COUNT(*) FROM cases WHERE kind = 'information'"),
+        site.count(
+            "SELECT COUNT(*) FROM cases WHERE kind = 'information' AND subject_person_id IS NOT NULL"
+        ),
         0,
-        "the staff of the first roster"
+        "the staff of the first roster have no case of their own"
     );
     // Nya Nilsson is hired from 1 February; the roster is imported on 20 January.
     let mut people = std::fs::read_to_string(site.path("people.csv")).expect("people");
@@ -680,7 +683,7 @@ fn a_new_employee_is_informed_of_log_checks_by_the_role_each_systems_routine_nam
     site.import_roster("2027-01-20T08:00");
     site.ok(&["tick", "--now", "2027-01-25T08:00"]);
     assert_eq!(
-        site.count("SELECT COUNT(*) FROM cases WHERE kind = 'information'"),
+        site.count("SELECT COUNT(*) FROM cases WHERE subject_person_id = 'N01'"),
         0,
         "not before the first day"
     );
@@ -689,7 +692,7 @@ fn a_new_employee_is_informed_of_log_checks_by_the_role_each_systems_routine_nam
         &loggkoll::store::Store::at(&site.db).expect("db").into_db(),
         "SELECT c.id, c.routine_id, c.system, c.subject_person_id, t.assignee_id
          FROM cases c JOIN tasks t ON t.case_id = c.id
-         WHERE c.kind = 'information' ORDER BY c.routine_id",
+         WHERE c.kind = 'information' AND c.subject_person_id IS NOT NULL ORDER BY c.routine_id",
         (),
     );
     assert_eq!(cases.len(), 2, "{cases:?}");
@@ -730,23 +733,241 @@ fn a_new_employee_is_informed_of_log_checks_by_the_role_each_systems_routine_nam
         ),
         2
     );
-    // The SAS's summary counts who was informed and who is not yet.
+    // The SAS's summary counts, over everyone with an account, who was informed and who is not
+    // yet: the newcomer is; U00–U04 wait on their units' lists (U05 left in January).
     let html = site.summary_2027("2027-02-04T10:00");
     assert_eq!(
         html.matches(
-            "Medarbetare informerade om loggkontroll under året: 1; ännu inte informerade: 0"
+            "Medarbetare med konto som är informerade om loggkontroll: 1; ännu inte informerade: 5."
         )
         .count(),
         2,
         "one line per system's information routine"
     );
     // A later import that changes nothing opens nothing more.
+    let before = site.count("SELECT COUNT(*) FROM cases WHERE kind = 'information'");
     site.import_roster("2027-03-01T08:00");
     site.ok(&["tick", "--now", "2027-03-02T08:00"]);
     assert_eq!(
         site.count("SELECT COUNT(*) FROM cases WHERE kind = 'information'"),
+        before
+    );
+}
+
+/// Treserva: "Enhetschefen ansvarar för att informera sina medarbetare om detta förfarande";
+/// NPÖ: "Verksamhetschefen är ansvarig för att informera HSL personalen om att loggkontroll
+/// sker". At go-live every unit's staff with accounts get one case per system's routine, listing
+/// them; each is ticked as informed, the case closes as informed only when everyone still
+/// employed is ticked, and the SAS's summary counts informed and not informed over all staff. A
+/// unit that gets a new manager has its staff informed again.
+#[test]
+fn all_staff_at_go_live_are_informed_unit_by_unit_and_counted_until_they_are() {
+    let site = Site::new();
+    site.ok(&["tick", "--now", "2027-01-04T09:00"]);
+    let db = || loggkoll::store::Store::at(&site.db).expect("db").into_db();
+    let cases = helpers::strings(
+        &db(),
+        "SELECT c.id, c.routine_id, c.unit_id, c.reason
+         FROM cases c WHERE c.kind = 'information' ORDER BY c.routine_id, c.unit_id",
+        (),
+    );
+    let listed = |case: &str| {
+        helpers::strings(
+            &db(),
+            "SELECT person_id FROM case_staff WHERE case_id = ?1 ORDER BY person_id",
+            [case],
+        )
+        .concat()
+        .join(" ")
+    };
+    let shown: Vec<Vec<String>> = cases
+        .iter()
+        .map(|c| vec![c[1].clone(), c[2].clone(), listed(&c[0])])
+        .collect();
+    // Everyone with an account, at their home unit; the managers hold none.
+    assert_eq!(
+        shown,
+        [
+            ["npo-information", "EN1", "U00 U01 U02 U03 U05"],
+            ["npo-information", "EN2", "U04"],
+            ["treserva-information", "EN1", "U00 U01 U02 U03 U05"],
+            ["treserva-information", "EN2", "U04"],
+        ]
+    );
+    assert!(cases[0][3].contains("införs"), "{:?}", cases[0]);
+    let npo = cases[0][0].clone();
+    // The list, as the step's holder sees it.
+    let listed: serde_json::Value = serde_json::from_str(
+        &site
+            .ok(&["case", "staff", &npo, "--json", "--now", "2027-01-05T09:00"])
+            .stdout,
+    )
+    .expect("json");
+    assert_eq!(listed["counts"]["listed"], 5);
+    assert_eq!(listed["counts"]["waiting"], 5);
+    // Not closed as informed while someone is not ticked; nothing changes.
+    let refused = site.run(&[
+        "case",
+        "answer",
+        &npo,
+        "informed",
+        "--by",
+        "VC1",
+        "--now",
+        "2027-01-05T10:00",
+    ]);
+    assert_ne!(refused.code, 0);
+    assert!(
+        refused.stderr.contains("not ticked as informed"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("U00 (Anna Andersson 0)"),
+        "{}",
+        refused.stderr
+    );
+    // Only the step's holder ticks, and only people on the list.
+    let other = site.run(&[
+        "case",
+        "inform",
+        &npo,
+        "U00",
+        "--by",
+        "EC1",
+        "--now",
+        "2027-01-05T10:00",
+    ]);
+    assert_ne!(other.code, 0, "{}", other.stderr);
+    let stranger = site.run(&[
+        "case",
+        "inform",
+        &npo,
+        "U04",
+        "--by",
+        "VC1",
+        "--now",
+        "2027-01-05T10:00",
+    ]);
+    assert_ne!(stranger.code, 0);
+    assert!(
+        stranger.stderr.contains("`U04` is not on the list"),
+        "{}",
+        stranger.stderr
+    );
+    site.ok(&[
+        "case",
+        "inform",
+        &npo,
+        "U00",
+        "U01",
+        "--by",
+        "VC1",
+        "--now",
+        "2027-01-05T10:00",
+    ]);
+    assert_eq!(
+        site.count("SELECT COUNT(*) FROM case_staff WHERE informed_at IS NOT NULL"),
         2
     );
+    // The summary counts over all staff: two informed in NPÖ, none in Treserva.
+    let html = site.summary_2027("2027-01-20T10:00");
+    assert!(
+        html.contains("Information om loggkontroll i NPÖ: 2 av 6 medarbetare med konto är informerade om loggkontroll, 4 ännu inte."),
+        "{html}"
+    );
+    assert!(
+        html.contains("4 medarbetare har ännu inte fått information om loggkontroll"),
+        "{html}"
+    );
+    // In February U05 has left: the rest are ticked, and the case closes.
+    site.ok(&[
+        "case",
+        "inform",
+        &npo,
+        "--all",
+        "--by",
+        "VC1",
+        "--now",
+        "2027-02-05T10:00",
+    ]);
+    site.ok(&[
+        "case",
+        "answer",
+        &npo,
+        "informed",
+        "--by",
+        "VC1",
+        "--now",
+        "2027-02-05T10:05",
+    ]);
+    assert_eq!(
+        helpers::strings(
+            &db(),
+            "SELECT person_id FROM case_staff WHERE case_id = ?1 AND informed_at IS NULL",
+            [&npo],
+        ),
+        [["U05"]],
+        "someone who left is not ticked as informed"
+    );
+    let html = site.summary_2027("2027-02-06T10:00");
+    assert!(
+        html.contains("Information om loggkontroll i NPÖ: 4 av 5 medarbetare med konto är informerade om loggkontroll, 1 ännu inte."),
+        "U04 at EN2 still waits: {html}"
+    );
+    // A new enhetschef at EN1, from 15 March: Treserva's routine (whose step is the
+    // enhetschef's) informs EN1's staff again from her first day, once its open case is closed;
+    // NPÖ's (the verksamhetschef's, unchanged) does not.
+    let treserva = cases[2][0].clone();
+    site.ok(&[
+        "case",
+        "inform",
+        &treserva,
+        "--all",
+        "--by",
+        "EC1",
+        "--now",
+        "2027-02-10T10:00",
+    ]);
+    site.ok(&[
+        "case",
+        "answer",
+        &treserva,
+        "informed",
+        "--by",
+        "EC1",
+        "--now",
+        "2027-02-10T10:05",
+    ]);
+    let people = std::fs::read_to_string(site.path("people.csv")).expect("people");
+    let people = people.replace(
+        "EC1,Erik Enhetschef,ec@example.se,EN1,unit_manager@EN1,,,",
+        "EC1,Erik Enhetschef,ec@example.se,EN1,,,,\nEC2,Eva Enhetschef,ec2@example.se,EN1,unit_manager@EN1,,2027-03-15,",
+    );
+    site.write("people.csv", &people);
+    site.import_roster("2027-03-01T08:00");
+    let since_march = || {
+        helpers::strings(
+            &db(),
+            "SELECT c.routine_id, c.unit_id, c.reason, t.assignee_id FROM cases c
+             JOIN tasks t ON t.case_id = c.id
+             WHERE c.kind = 'information' AND c.opened_at >= '2027-03-01' ORDER BY c.routine_id",
+            (),
+        )
+    };
+    site.ok(&["tick", "--now", "2027-03-01T09:00"]);
+    assert!(since_march().is_empty(), "not before she starts");
+    site.ok(&["tick", "--now", "2027-03-15T09:00"]);
+    let again = since_march();
+    assert_eq!(again.len(), 1, "{again:?}");
+    assert_eq!(again[0][0], "treserva-information");
+    assert_eq!(again[0][1], "EN1");
+    assert!(again[0][2].contains("ny chef"), "{:?}", again[0]);
+    assert_eq!(again[0][3], "EC2", "the new enhetschef informs");
+    // Importing the same roster again opens nothing.
+    site.import_roster("2027-03-16T08:00");
+    site.ok(&["tick", "--now", "2027-03-16T09:00"]);
+    assert_eq!(since_march().len(), 1);
 }
 
 // --- Maintaining access rights ---------------------------------------------------------------
@@ -1707,6 +1928,8 @@ fn a_routine_with_repeat_informs_each_account_holder_again_a_year_later() {
     let mut engine = helpers::open(dir.path(), "repeat", &routines, "repeat-seed", start);
     let mut roster = loggkoll::simulate::org::synthetic(30, 2, 5);
     helpers::import(&mut engine, &roster, start);
+    // Go-live: the staff already there are informed on their units' lists.
+    engine.tick(start).expect("go-live");
     // A new NPÖ account holder from 1 February.
     let mut new = roster
         .people

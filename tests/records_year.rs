@@ -156,6 +156,23 @@ impl Driver {
                 let by = assignee.expect("every step has an assignee");
                 let comment = format!("hemlig-kommentar-{case}-{state}");
                 t += chrono::Duration::minutes(1);
+                // A unit's information case: everyone on its list informed first.
+                if !loggkoll::store::information::staff_of(engine.store.db(), &case)
+                    .expect("the list")
+                    .is_empty()
+                {
+                    engine
+                        .inform_staff(
+                            &loggkoll::engine::information::InformRequest {
+                                case_id: &case,
+                                people: &[],
+                                by: &by,
+                                task_id: None,
+                            },
+                            t,
+                        )
+                        .expect("informed");
+                }
                 engine
                     .answer(&case, &outcome, &by, Some(&comment), None, t)
                     .expect("answer");

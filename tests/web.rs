@@ -4,6 +4,8 @@
 
 #[path = "web_fixture/mod.rs"]
 mod fixture;
+#[path = "support/words.rs"]
+mod words;
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;
@@ -762,6 +764,114 @@ async fn an_access_rights_review_is_decided_account_by_account_on_the_task_page(
     assert_eq!(f.case_state(&link.case).0, "closed_reviewed");
 }
 
+/// All staff informed, on the phone: the go-live case of a unit lists its people; the holder
+/// ticks each from the page (or everyone at once), and the case closes as informed only once
+/// nobody is left.
+#[tokio::test]
+async fn a_units_staff_are_ticked_as_informed_on_the_task_page() {
+    let f = Fixture::new(BASE);
+    let app = f.app();
+    let now = f.clock.now();
+    let link = f
+        .links("task")
+        .into_iter()
+        .find(|l| l.case.starts_with("INF-"))
+        .expect("a unit's information task email");
+    let list = f
+        .engine(now)
+        .staff_list(&link.case, now)
+        .expect("the unit's staff");
+    assert!(list.counts.waiting >= 2, "{list:?}");
+    let page = send(&app, get(&link.path)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Enhetens medarbetare"), "{}", page.body);
+    assert!(page.body.contains(&list.people[0].name), "{}", page.body);
+    assert!(
+        page.body
+            .contains("Markera först var och en som informerad"),
+        "the closing outcome waits: {}",
+        page.body
+    );
+    let csrf = page.csrf();
+    // Closing before anyone is ticked: refused, the case stays.
+    let r = send(
+        &app,
+        post(
+            &link.path,
+            &[("csrf", csrf.as_str()), ("outcome", "informed")],
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body.contains(&format!(
+            "Markera först var och en som informerad ({} kvar).",
+            list.counts.waiting
+        )),
+        "{}",
+        r.body
+    );
+    assert_eq!(f.case_state(&link.case).0, "inform");
+    // Without the form's code: nothing ticked.
+    let first = list.people[0].person_id.clone();
+    let r = send(
+        &app,
+        post(
+            &format!("{}/inform", link.path),
+            &[("csrf", "x"), ("person", first.as_str())],
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // One person from the page, back at their row.
+    let r = send(
+        &app,
+        post(
+            &format!("{}/inform", link.path),
+            &[
+                ("csrf", csrf.as_str()),
+                ("person", first.as_str()),
+                ("back", "person1"),
+            ],
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(r.location().ends_with("#person1"), "{}", r.location());
+    let after = f.engine(now).staff_list(&link.case, now).expect("the list");
+    assert_eq!(after.counts.informed, 1);
+    assert_eq!(after.counts.waiting, list.counts.waiting - 1);
+    let page = send(&app, get(&link.path)).await;
+    assert!(page.body.contains("markerad av"), "{}", page.body);
+    // Everyone else at once, then the case closes.
+    let r = send(
+        &app,
+        post(
+            &format!("{}/inform", link.path),
+            &[("csrf", csrf.as_str())],
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let after = f.engine(now).staff_list(&link.case, now).expect("the list");
+    assert_eq!(after.counts.waiting, 0);
+    let r = send(
+        &app,
+        post(
+            &link.path,
+            &[("csrf", csrf.as_str()), ("outcome", "informed")],
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(f.case_state(&link.case).0, "closed_informed");
+}
+
 const OVERVIEW: &[&str] = &[
     "/overview",
     "/overview/routines",
@@ -1236,13 +1346,13 @@ async fn quality_staff_follow_a_closed_case_to_its_protocol_and_open_a_targeted_
     let by_id = send(
         &app,
         get_with(
-            &format!("/overview/cases?q={}", &closed_case[4..]),
+            &format!("/overview/cases?q={}", closed_case.to_lowercase()),
             &session,
         ),
     )
     .await;
     assert!(by_id.body.contains(&href));
-    assert!(by_id.body.contains("1 ärenden"), "{}", by_id.body);
+    assert!(by_id.body.contains("1 ärende."), "{}", by_id.body);
     // Its page: the answered step, its comment, the result, the documents.
     let case = send(
         &app,
@@ -2021,4 +2131,82 @@ async fn a_clients_request_for_a_log_extract_is_registered_from_the_overview() {
     for c in contexts {
         assert!(!c.contains("121212") && !c.contains("Tolvan"), "{c}");
     }
+}
+
+/// Issue 25: no page of the server, for the quality staff or behind an emailed link, says "1"
+/// with a plural noun or shows an event code of the audit trail, after a month of reminders,
+/// escalations, answers and ticks.
+#[tokio::test]
+async fn no_page_says_1_with_a_plural_noun_or_shows_an_event_code() {
+    let f = Fixture::new(BASE);
+    add_user(&f, "kvalitet", "ett långt lösenord");
+    let now = at("2027-02-01T10:00:00+01:00");
+    {
+        let mut engine = f.engine(now);
+        engine.tick(now).expect("reminders and escalations");
+        let info = f
+            .links("task")
+            .into_iter()
+            .find(|l| l.case.starts_with("INF-"))
+            .expect("an information case");
+        let list = engine.staff_list(&info.case, now).expect("its staff");
+        engine
+            .inform_staff(
+                &loggkoll::engine::information::InformRequest {
+                    case_id: &info.case,
+                    people: &[list.people[0].person_id.clone()],
+                    by: &info.recipient,
+                    task_id: None,
+                },
+                now,
+            )
+            .expect("one ticked");
+    }
+    f.clock.set(now);
+    let app = f.app();
+    let ok = login_as(&app, "kvalitet", "ett långt lösenord", [10, 0, 0, 7]).await;
+    let session = ok.cookie("loggkoll_session");
+    let cases: Vec<String> = {
+        let store = f.store();
+        let mut stmt = store
+            .db()
+            .inspect()
+            .prepare("SELECT id FROM cases ORDER BY id")
+            .expect("query");
+        stmt.query_map((), |r| r.get::<String>(0))
+            .expect("rows")
+            .map(|r| r.expect("row"))
+            .collect()
+    };
+    let mut paths: Vec<String> = OVERVIEW.iter().map(|p| p.to_string()).collect();
+    paths.push("/overview/radar".into());
+    paths.extend(cases.iter().map(|c| format!("/overview/case/{c}")));
+    let mut found = Vec::new();
+    let mut read = 0;
+    for path in &paths {
+        let r = send(&app, get_with(path, &session)).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}");
+        found.extend(words::problems(path, &r.body));
+        read += 1;
+    }
+    for purpose in ["task", "reminder", "escalation"] {
+        for link in f.links(purpose) {
+            let r = send(&app, get(&link.path)).await;
+            // An early step's link has expired by now: its page is read too.
+            assert!(
+                [StatusCode::OK, StatusCode::GONE].contains(&r.status),
+                "{}",
+                link.path
+            );
+            found.extend(words::problems(
+                &format!("{purpose} {}", link.case),
+                &r.body,
+            ));
+            read += 1;
+        }
+    }
+    assert!(read > 30, "only {read} pages read");
+    found.sort();
+    found.dedup();
+    assert!(found.is_empty(), "{}", found.join("\n"));
 }

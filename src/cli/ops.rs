@@ -204,6 +204,10 @@ pub enum CaseCommand {
     Accounts(super::review::AccountsArgs),
     /// Decide one account of an access-rights review: keep (behålls) or end (avslutas).
     Decide(super::review::DecideArgs),
+    /// The staff listed on a unit's information case, ticked or not.
+    Staff(super::review::StaffArgs),
+    /// Tick people on a unit's information case as informed of the log checks.
+    Inform(super::review::InformArgs),
 }
 
 #[derive(Debug, Args)]
@@ -352,6 +356,8 @@ pub fn case(env: &Env, cmd: CaseCommand) -> Result<u8> {
         CaseCommand::Judge(args) => super::review::judge(env, args),
         CaseCommand::Accounts(args) => super::review::accounts(env, args),
         CaseCommand::Decide(args) => super::review::decide(env, args),
+        CaseCommand::Staff(args) => super::review::staff(env, args),
+        CaseCommand::Inform(args) => super::review::inform(env, args),
         CaseCommand::List(args) => {
             let store = open_store(env)?;
             let routines = current_routines(env);

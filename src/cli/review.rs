@@ -262,6 +262,81 @@ pub fn decide(env: &Env, args: DecideArgs) -> Result<u8> {
     Ok(0)
 }
 
+#[derive(Debug, Args)]
+pub struct StaffArgs {
+    /// The case reference (an information case for a unit's whole staff).
+    pub case: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn staff(env: &Env, args: StaffArgs) -> Result<u8> {
+    let now = env.now()?;
+    let mut engine = open_engine(env, now)?;
+    let list = engine.staff_list(&args.case, now)?;
+    if args.json {
+        print_json(&list)?;
+        return Ok(0);
+    }
+    outln!(
+        "{} ({}): {} listed, {} informed, {} still to inform",
+        list.case,
+        list.unit,
+        list.counts.listed,
+        list.counts.informed,
+        list.counts.waiting
+    );
+    for m in &list.people {
+        let state = match (&m.informed, m.left) {
+            (Some(t), _) => format!("informed {} by {}", t.at, t.by_name),
+            (None, true) => "left (need not be informed)".to_string(),
+            (None, false) => "not informed".to_string(),
+        };
+        outln!(
+            "{}\t{}\t{}\t{state}",
+            m.person_id,
+            m.name,
+            m.title.as_deref().unwrap_or("–")
+        );
+    }
+    Ok(0)
+}
+
+#[derive(Debug, Args)]
+pub struct InformArgs {
+    /// The case reference (an information case for a unit's whole staff).
+    pub case: String,
+    /// The people informed (person ids, as `case staff` lists them).
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub people: Vec<String>,
+    /// Everyone on the list not yet ticked.
+    #[arg(long)]
+    pub all: bool,
+    /// Who informed them (a person id of the roster): whoever may answer the case's step.
+    #[arg(long)]
+    pub by: String,
+}
+
+pub fn inform(env: &Env, args: InformArgs) -> Result<u8> {
+    let now = env.now()?;
+    let mut engine = open_engine(env, now)?;
+    let ticked = engine.inform_staff(
+        &crate::engine::information::InformRequest {
+            case_id: &args.case,
+            people: &args.people,
+            by: &args.by,
+            task_id: None,
+        },
+        now,
+    )?;
+    errln!(
+        "{}: {} ticked as informed",
+        args.case,
+        crate::sv::count(ticked, "person", "people")
+    );
+    Ok(0)
+}
+
 // ----- watch -----
 
 #[derive(Debug, Subcommand)]

@@ -355,10 +355,21 @@ pub fn answer_in(
     if let Some(why) = super::access::closing_refusal(conn, routine, &case, next, outcome, now)? {
         return Err(Error::bad_input(why));
     }
+    if let Some(why) =
+        super::information::closing_refusal(conn, ctx.org, routine, &case, next, outcome, now)?
+    {
+        return Err(Error::bad_input(why));
+    }
     if !db::answer_task(conn, task.id, outcome, by, comment, now)? {
         return Err(Error::bad_input(format!(
             "this step of case {case_id} has already been answered"
         )));
+    }
+    // Who was informed stays known after the case is purged (the summary counts from it).
+    if super::information::closes_informed(routine, next)
+        && let Some(person) = &case.subject_person_id
+    {
+        crate::store::information::record_informed(conn, &routine.id, person, now)?;
     }
     // An extract is handed out when the start step of its routine is answered (ROUTINES.md).
     if routine.kind == CaseKind::Extract && task.state == routine.start_state().name {

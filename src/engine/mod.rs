@@ -297,6 +297,29 @@ pub fn compile_stored(conn: &crate::store::Db, hash: &str) -> Result<Routine> {
     })
 }
 
+/// Who manages each unit whose people hold accounts, per managing role: the holders the roster
+/// lists for it, inherited from the units above as assignment does.
+fn managers(
+    conn: &crate::store::Db,
+) -> Result<std::collections::BTreeMap<(String, crate::roster::Role), Vec<String>>> {
+    let org = org::Org::load(conn)?;
+    let mut out = std::collections::BTreeMap::new();
+    for unit in store::information::staffed_units(conn)? {
+        for role in [
+            crate::roster::Role::UnitManager,
+            crate::roster::Role::OperationsManager,
+        ] {
+            let holders: Vec<String> = org
+                .listed_holders(role, &unit)
+                .into_iter()
+                .map(str::to_string)
+                .collect();
+            out.insert((unit.clone(), role), holders);
+        }
+    }
+    Ok(out)
+}
+
 /// Replaces the roster in one transaction, with an audit entry; `actor` is who imported it.
 pub fn import_roster(
     store: &mut Store,
@@ -326,6 +349,7 @@ pub fn import_roster_guarded(
     // Accounts that appear after the first import wait for their information case.
     let first = !store::information::any_import(&tx)?;
     let accounts_before = store::information::account_pairs(&tx)?;
+    let managers_before = managers(&tx)?;
     let summary = store::roster::replace(&tx, roster, units_file, people_file, now)?;
     if !first {
         for (person, system) in store::information::account_pairs(&tx)? {
@@ -333,7 +357,38 @@ pub fn import_roster_guarded(
                 store::information::note(&tx, &person, &system, now)?;
             }
         }
+        // A unit with a new manager has its staff informed again by the routines whose step
+        // goes to that role, from the new holder's first day (the first roster's units are
+        // informed at go-live: `information::tick_information`).
+        let people: std::collections::HashMap<String, Option<chrono::NaiveDate>> =
+            store::roster::people(&tx)?
+                .into_iter()
+                .map(|p| (p.id, p.active_from))
+                .collect();
+        for ((unit, role), holders) in managers(&tx)? {
+            // A unit staffed only now: its people are new account holders, informed each.
+            let Some(known) = managers_before.get(&(unit.clone(), role)) else {
+                continue;
+            };
+            let new: Vec<&String> = holders.iter().filter(|h| !known.contains(h)).collect();
+            if new.is_empty() {
+                continue;
+            }
+            let starts = new
+                .iter()
+                .filter_map(|h| people.get(*h).copied().flatten())
+                .max();
+            store::information::queue_unit(
+                &tx,
+                &unit,
+                Some(role.as_str()),
+                store::information::NEW_MANAGER,
+                starts,
+                now,
+            )?;
+        }
     }
+    store::information::forget_removed(&tx)?;
     if let Some(max) = max_removal_percent
         && before > 0
         && (summary.removed as u64) * 100 > before as u64 * u64::from(max)

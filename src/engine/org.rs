@@ -104,6 +104,20 @@ impl Org {
         Vec::new()
     }
 
+    /// Everyone the roster lists as holding `role` for `unit`, at the nearest unit from `unit`
+    /// upwards that lists any, whether or not they have started (a new holder who starts later
+    /// is already the unit's).
+    pub fn listed_holders(&self, role: Role, unit: &str) -> Vec<&str> {
+        for u in self.lineage(unit) {
+            if let Some(ids) = self.holders.get(&(role, u.to_string()))
+                && !ids.is_empty()
+            {
+                return ids.iter().map(String::as_str).collect();
+            }
+        }
+        Vec::new()
+    }
+
     /// The first holder of `role` for `unit` (nearest first, by id) who is none of `except`.
     pub fn holder_except(
         &self,

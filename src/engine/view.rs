@@ -225,6 +225,8 @@ pub struct TaskPage {
     pub evidence: Option<EvidenceShown>,
     /// The accounts of an access-rights review, shown only to someone who may answer.
     pub accounts: Option<crate::evidence::access::Review>,
+    /// The staff of a unit's information case, each ticked once informed.
+    pub staff: Option<crate::engine::information::StaffList>,
     pub outcomes: Vec<OutcomeView>,
     /// `required` (every outcome needs a comment), `some`, or `optional`.
     pub comment_rule: &'static str,
@@ -434,6 +436,19 @@ impl Views {
             } else {
                 None
             };
+        // A unit's information case closes as informed once everyone still employed is ticked.
+        let staff = crate::engine::information::staff_list(conn, &org, &case, today, tz)?;
+        if let (Some(list), Some(ix)) = (&staff, ix)
+            && list.counts.waiting > 0
+        {
+            for (o, next) in routine.outcomes(ix) {
+                if crate::engine::information::closes_informed(&routine, next)
+                    && let Some(view) = outcomes.iter_mut().find(|v| v.name == o.name)
+                {
+                    view.blocked = true;
+                }
+            }
+        }
         Ok(Some(TaskPage {
             task_id: task.id,
             case_id: case.id.clone(),
@@ -453,6 +468,7 @@ impl Views {
             window,
             evidence,
             accounts,
+            staff,
             client: case.client_ref.clone().filter(|_| may_see_client),
             reason: case
                 .reason

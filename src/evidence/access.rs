@@ -351,8 +351,8 @@ pub fn review(
                 flags: vec![Said {
                     code: "no_holder",
                     text: format!(
-                        "Kontot finns i loggen ({n} {}, senast {}) men ingen i personalregistret har det",
-                        if *n == 1 { "åtkomst" } else { "åtkomster" },
+                        "Kontot finns i loggen ({}, senast {}) men ingen i personalregistret har det",
+                        crate::sv::count(*n, "åtkomst", "åtkomster"),
                         at_text(*last, tz)
                     ),
                 }],
@@ -484,7 +484,13 @@ fn beyond_need(
             crate::sv::count(outside.len(), "åtkomst", "åtkomster"),
             scopes.join("; "),
             at_text(latest, tz),
-            if names.len() == 1 { "enhet" } else { "enheter" },
+            crate::sv::agree(
+                names.len(),
+                crate::sv::Gender::En,
+                "enhet",
+                "enhet",
+                "enheter"
+            ),
             crate::sv::and_list(&names)
         ),
     }))

@@ -162,25 +162,11 @@ impl Evidence {
     pub fn summary_sv(&self) -> String {
         let c = &self.counts;
         let mut s = format!(
-            "{} {} till {} {}",
-            c.accesses,
-            if c.accesses == 1 {
-                "åtkomst"
-            } else {
-                "åtkomster"
-            },
-            c.clients,
-            if c.clients == 1 { "kund" } else { "kunder" }
+            "{} till {}, {}",
+            crate::sv::count(c.accesses, "åtkomst", "åtkomster"),
+            crate::sv::count(c.clients, "kund", "kunder"),
+            crate::sv::count(c.flagged, "flaggad", "flaggade")
         );
-        s.push_str(&format!(
-            ", {} {}",
-            c.flagged,
-            if c.flagged == 1 {
-                "flaggad"
-            } else {
-                "flaggade"
-            }
-        ));
         if c.unexplained > 0 {
             s.push_str(&format!(", {} utan förklaring", c.unexplained));
         }

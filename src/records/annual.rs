@@ -28,6 +28,46 @@ pub struct Rendered {
     pub csv: String,
     pub sections: Vec<(Scope, Figures, Figures)>,
     pub needs: NeedsState,
+    pub staff: Staffing,
+}
+
+/// Per information routine (by id): of the current account holders in its systems, how many it
+/// has informed of the log checks and how many not yet, on the summary's day.
+pub type Staffing = BTreeMap<String, (usize, usize)>;
+
+/// [`Staffing`] of the information routines among `sections` on the day of `now`.
+pub fn staffing(
+    engine: &Engine,
+    sections: &[(Scope, Figures, Figures)],
+    now: DateTime<Utc>,
+) -> Result<Staffing> {
+    let mut out = Staffing::new();
+    for (scope, _, _) in sections {
+        if scope.kind != CaseKind::Information {
+            continue;
+        }
+        let systems = match &scope.systems {
+            Some(s) => s.clone(),
+            None => engine
+                .routines
+                .iter()
+                .find(|r| r.id == scope.routine_id)
+                .map(|r| r.systems.clone())
+                .unwrap_or_default(),
+        };
+        let day = deadline::local_date(now, scope.timezone);
+        out.insert(
+            scope.routine_id.clone(),
+            crate::engine::information::standing(
+                engine.store.db(),
+                engine.org(),
+                &scope.routine_id,
+                &systems,
+                day,
+            )?,
+        );
+    }
+    Ok(out)
 }
 
 /// Where the needs-and-risk analysis stands on the summary's day, for the units whose people
@@ -211,7 +251,11 @@ fn count_sv(n: i64, one: &str, many: &str) -> String {
 /// routine whether its yearly aim was reached, the findings by result, cases late or still
 /// open, staff informed, access rights ended, and what the reader must act on. `lines` are the
 /// key figures as sentences; `act` what calls for action (empty: nothing).
-pub fn conclusions(sections: &[(Scope, Figures, Figures)], needs: &NeedsState) -> Value {
+pub fn conclusions(
+    sections: &[(Scope, Figures, Figures)],
+    needs: &NeedsState,
+    staff: &Staffing,
+) -> Value {
     let mut lines: Vec<Value> = Vec::new();
     let mut act: Vec<String> = Vec::new();
     let mut results: BTreeMap<usize, (String, i64)> = BTreeMap::new();
@@ -263,26 +307,32 @@ pub fn conclusions(sections: &[(Scope, Figures, Figures)], needs: &NeedsState) -
                 }
                 lines.push(json!({"text": text, "ok": reached}));
             }
-            CaseKind::Information if get(t, "cases") == 0 => {
-                lines.push(json!({"text": format!(
-                    "{}: ingen ny medarbetare att informera om loggkontroll under året.",
-                    scope.title
-                ), "ok": true}));
-            }
             CaseKind::Information => {
-                let informed = get(t, "closed");
-                let waiting = get(t, "open");
-                lines.push(json!({"text": format!(
-                    "{}: {} informerade om loggkontroll, {} ännu inte.",
-                    scope.title,
-                    count_sv(informed, "medarbetare", "medarbetare"),
-                    waiting
-                ), "ok": waiting == 0}));
+                let (informed, waiting) = staff.get(&scope.routine_id).copied().unwrap_or_default();
+                let all = informed + waiting;
+                lines.push(json!({"text": if all == 0 {
+                    format!("{}: ingen medarbetare med konto att informera om loggkontroll.", scope.title)
+                } else {
+                    format!(
+                        "{}: {} av {} med konto är {} om loggkontroll, {} ännu inte.",
+                        scope.title,
+                        informed,
+                        crate::sv::count(all, "medarbetare", "medarbetare"),
+                        crate::sv::agree(
+                            informed,
+                            crate::sv::Gender::En,
+                            "informerad",
+                            "informerat",
+                            "informerade"
+                        ),
+                        waiting
+                    )
+                }, "ok": waiting == 0}));
                 if waiting > 0 {
                     act.push(format!(
                         "{}: {} har ännu inte fått information om loggkontroll.",
                         scope.title,
-                        count_sv(waiting, "medarbetare", "medarbetare")
+                        crate::sv::count(waiting, "medarbetare", "medarbetare")
                     ));
                 }
             }
@@ -318,7 +368,7 @@ pub fn conclusions(sections: &[(Scope, Figures, Figures)], needs: &NeedsState) -
         "{} (ett steg besvarat efter sista dagen, eller ännu obesvarat efter den); {} fortfarande {}.",
         count_sv(late, "ärende blev försenat", "ärenden blev försenade"),
         open,
-        if open == 1 { "öppet" } else { "öppna" }
+        crate::sv::agree(open, crate::sv::Gender::Ett, "öppen", "öppet", "öppna")
     ), "ok": late == 0 && open == 0}));
     if open > 0 {
         act.push(format!(
@@ -351,6 +401,7 @@ pub fn conclusions(sections: &[(Scope, Figures, Figures)], needs: &NeedsState) -
 pub fn context(
     sections: &[(Scope, Figures, Figures)],
     needs: &NeedsState,
+    staff: &Staffing,
     year: i32,
     units: &UnitNames,
     organisation: &str,
@@ -399,6 +450,8 @@ pub fn context(
             "access_rights": scope.kind == CaseKind::AccessRights,
             "accounts_kept": get(&this.total, "accounts_kept"),
             "accounts_ended": get(&this.total, "accounts_ended"),
+            "staff_informed": staff.get(&scope.routine_id).map_or(0, |s| s.0),
+            "staff_waiting": staff.get(&scope.routine_id).map_or(0, |s| s.1),
             "systems": systems,
             "rounds_due": this.rounds_due,
             "rounds_held": this.rounds_held,
@@ -457,7 +510,7 @@ pub fn context(
         "year": year,
         "previous_year": year - 1,
         "has_previous": has_previous,
-        "conclusions": conclusions(sections, needs),
+        "conclusions": conclusions(sections, needs, staff),
         "organisation": organisation,
         "routines": routines,
         "charts": charts_svg,
@@ -606,9 +659,11 @@ pub fn render(
         .collect();
     let tz = engine.config.timezone;
     let needs = NeedsState::on(engine.store.db(), now, tz, &units)?;
+    let staff = staffing(engine, &sections, now)?;
     let values = context(
         &sections,
         &needs,
+        &staff,
         year,
         &units,
         &engine.config.organisation,
@@ -623,6 +678,7 @@ pub fn render(
         csv,
         sections,
         needs,
+        staff,
     })
 }
 
@@ -728,7 +784,7 @@ fn send(engine: &mut Engine, index: usize, year: i32, now: DateTime<Utc>) -> Res
     ];
     let base_url = engine.config.base_url.clone();
     // The conclusions go in the body too: the SAS reads them without opening the attachment.
-    let concluded = conclusions(&rendered.sections, &rendered.needs);
+    let concluded = conclusions(&rendered.sections, &rendered.needs, &rendered.staff);
     let contact = engine.config.contact_for(&[]).cloned();
     let tx = engine.store.write()?;
     if !rdb::claim_summary(&tx, &routine.id, year, recipients.len(), now)? {
@@ -889,6 +945,7 @@ mod conclusion_tests {
                 none.clone(),
             )],
             &NeedsState::default(),
+            &Staffing::new(),
         );
         let lines = texts(&reached, "lines");
         assert!(
@@ -929,13 +986,17 @@ mod conclusion_tests {
                 ),
             ],
             &NeedsState::default(),
+            &Staffing::new(),
         );
         let lines = texts(&missed, "lines");
         assert!(
             lines[0].contains("nåddes inte") && lines[0].contains("11 av 12 omgångar"),
             "{lines:?}"
         );
-        assert!(lines[1].contains("ingen ny medarbetare"), "{lines:?}");
+        assert!(
+            lines[1].contains("ingen medarbetare med konto"),
+            "{lines:?}"
+        );
         assert!(
             lines.iter().any(|l| l.contains("1 fortfarande öppet")),
             "{lines:?}"
@@ -953,14 +1014,43 @@ mod conclusion_tests {
                 none,
             )],
             &NeedsState::default(),
+            &Staffing::new(),
         );
         assert!(texts(&rounds, "lines")[0].contains("de planerade stickprovsomgångarna) nåddes."));
+        // Informing counts everyone with an account, not the year's cases.
+        let informing = |staff: (usize, usize)| {
+            let c = conclusions(
+                &[(
+                    scope(CaseKind::Information, false),
+                    figures(&[("cases", 1), ("closed", 1)], (0, 0)),
+                    figures(&[], (0, 0)),
+                )],
+                &NeedsState::default(),
+                &Staffing::from([("r".to_string(), staff)]),
+            );
+            (texts(&c, "lines"), texts(&c, "act"))
+        };
+        let (lines, act) = informing((3, 2));
+        assert_eq!(
+            lines[0],
+            "Rutinen: 3 av 5 medarbetare med konto är informerade om loggkontroll, 2 ännu inte."
+        );
+        assert_eq!(
+            act,
+            ["Rutinen: 2 medarbetare har ännu inte fått information om loggkontroll."]
+        );
+        let (lines, act) = informing((1, 0));
+        assert!(
+            lines[0].contains("1 av 1 medarbetare med konto är informerad om"),
+            "{lines:?}"
+        );
+        assert!(act.is_empty(), "{act:?}");
     }
 
     #[test]
     fn the_conclusions_name_the_units_without_a_current_needs_analysis() {
         let conclude = |needs: &NeedsState| {
-            let c = conclusions(&[], needs);
+            let c = conclusions(&[], needs, &Staffing::new());
             (texts(&c, "lines"), texts(&c, "act"))
         };
         let (lines, act) = conclude(&NeedsState {

@@ -134,9 +134,18 @@ pub fn context(
     } else {
         Value::Null
     };
+    // A unit's information case: its staff, and who was informed when.
+    let staff = {
+        let day = crate::engine::deadline::local_date(now, routine.timezone);
+        crate::engine::information::staff_list(conn, ctx.org, case, day, routine.timezone)?
+            .map(|l| serde_json::to_value(&l).map_err(|e| crate::Error::runtime(e.to_string())))
+            .transpose()?
+            .unwrap_or(Value::Null)
+    };
     Ok(json!({
         "evidence": evidence,
         "accounts": accounts,
+        "staff": staff,
         "case": {
             "id": case.id,
             "routine": routine.title,

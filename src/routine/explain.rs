@@ -40,7 +40,7 @@ pub fn explain(routine: &Routine, now: DateTime<Utc>) -> String {
             let systems: Vec<String> = routine.systems.iter().map(|s| system_title(s)).collect();
             let _ = writeln!(
                 out,
-                "Start: när en person får ett konto i {} (nyanställd eller nytt konto), vid nästa körning efter registerinläsningen",
+                "Start: för varje enhets medarbetare med konto i {} när loggkontrollen införs och när enheten får en ny chef; för en person som får ett konto (nyanställd eller nytt konto) vid nästa körning efter registerinläsningen",
                 crate::sv::and_list(&systems)
             );
         }

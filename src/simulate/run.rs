@@ -164,6 +164,18 @@ pub fn run(
                     outcome = other.clone();
                 }
             }
+            // A unit's information case: everyone on its list is informed first.
+            if !crate::store::information::staff_of(engine.store.db(), &t.case_id)?.is_empty() {
+                engine.inform_staff(
+                    &crate::engine::information::InformRequest {
+                        case_id: &t.case_id,
+                        people: &[],
+                        by: &by,
+                        task_id: Some(t.task_id),
+                    },
+                    noon,
+                )?;
+            }
             let comment = Some(format!("Simulerad kommentar ({outcome})"));
             batch.push((t.case_id.clone(), outcome, by, comment, t.task_id));
         }

@@ -21,10 +21,16 @@ pub const MIGRATIONS: &[&str] = &[
     V7_LOG_IDS,
     V8_DIGESTS_INLINE,
     V9_RIGHTS,
+    V10_STAFF_INFORMED,
 ];
 
 /// PostgreSQL's twins of the SQLite migrations after [`PG_SCHEMA_VERSION`], in order.
-pub const PG_MIGRATIONS: &[&str] = &[PG_V7_LOG_IDS, PG_V8_DIGESTS_INLINE, PG_V9_RIGHTS];
+pub const PG_MIGRATIONS: &[&str] = &[
+    PG_V7_LOG_IDS,
+    PG_V8_DIGESTS_INLINE,
+    PG_V9_RIGHTS,
+    PG_V10_STAFF_INFORMED,
+];
 
 const V1: &str = r#"
 CREATE TABLE meta (
@@ -719,4 +725,71 @@ CREATE TABLE rights_needs (
     decided_on TEXT COLLATE "C" NOT NULL,
     PRIMARY KEY (version, unit_id, title_key, system)
 );
+"#;
+
+/// All staff informed: a unit whose staff are to be told that access is logged and checked (at
+/// go-live for every routine, and when the holder of a routine's role changes, from the new
+/// holder's first day) waits in `information_units_due` until the tick opens its case; the case
+/// lists the unit's people in `case_staff`, each ticked when informed (the list is the case's
+/// record: purged with it). `staff_informed` keeps, per routine and person, when they were last
+/// informed, after the case is purged, while they are in the roster: the summary counts from it.
+pub const V10_STAFF_INFORMED: &str = r#"
+CREATE TABLE information_units_due (
+    unit_id    TEXT NOT NULL,
+    role       TEXT NOT NULL,
+    reason     TEXT NOT NULL,
+    not_before TEXT,
+    noticed_at TEXT NOT NULL,
+    PRIMARY KEY (unit_id, role)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE case_staff (
+    case_id     TEXT NOT NULL REFERENCES cases(id),
+    person_id   TEXT NOT NULL,
+    informed_by TEXT,
+    informed_at TEXT,
+    PRIMARY KEY (case_id, person_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX case_staff_by_person ON case_staff(person_id);
+CREATE TABLE staff_informed (
+    routine_id  TEXT NOT NULL,
+    person_id   TEXT NOT NULL,
+    informed_at TEXT NOT NULL,
+    PRIMARY KEY (routine_id, person_id)
+) STRICT, WITHOUT ROWID;
+INSERT INTO staff_informed (routine_id, person_id, informed_at)
+SELECT routine_id, subject_person_id, MAX(closed_at) FROM cases
+WHERE kind = 'information' AND result = 'informed' AND subject_person_id IS NOT NULL
+  AND closed_at IS NOT NULL
+GROUP BY routine_id, subject_person_id;
+"#;
+
+/// PostgreSQL's twin of [`V10_STAFF_INFORMED`].
+pub const PG_V10_STAFF_INFORMED: &str = r#"
+CREATE TABLE information_units_due (
+    unit_id    TEXT COLLATE "C" NOT NULL,
+    role       TEXT COLLATE "C" NOT NULL,
+    reason     TEXT COLLATE "C" NOT NULL,
+    not_before TEXT COLLATE "C",
+    noticed_at TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (unit_id, role)
+);
+CREATE TABLE case_staff (
+    case_id     TEXT COLLATE "C" NOT NULL REFERENCES cases(id),
+    person_id   TEXT COLLATE "C" NOT NULL,
+    informed_by TEXT COLLATE "C",
+    informed_at TEXT COLLATE "C",
+    PRIMARY KEY (case_id, person_id)
+);
+CREATE INDEX case_staff_by_person ON case_staff(person_id);
+CREATE TABLE staff_informed (
+    routine_id  TEXT COLLATE "C" NOT NULL,
+    person_id   TEXT COLLATE "C" NOT NULL,
+    informed_at TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (routine_id, person_id)
+);
+INSERT INTO staff_informed (routine_id, person_id, informed_at)
+SELECT routine_id, subject_person_id, MAX(closed_at) FROM cases
+WHERE kind = 'information' AND result = 'informed' AND subject_person_id IS NOT NULL
+  AND closed_at IS NOT NULL
+GROUP BY routine_id, subject_person_id;
 "#;

@@ -102,8 +102,8 @@ pub fn round_system(conn: &Db, routine: &str) -> Result<Option<String>> {
 }
 
 /// Erases a purged case's personal rows: the reviewed user's membership of its round, its steps
-/// and timers, who and whom and when on the case, its emails' values and attachments. The case
-/// row stays, marked purged at `now`.
+/// and timers, who and whom and when on the case, the staff it listed, its emails' values and
+/// attachments. The case row stays, marked purged at `now`.
 pub fn erase_case(
     conn: &Db,
     id: &str,
@@ -119,6 +119,8 @@ pub fn erase_case(
     )?
     .execute([id])?;
     conn.prepare_cached("DELETE FROM tasks WHERE case_id = ?1")?
+        .execute([id])?;
+    conn.prepare_cached("DELETE FROM case_staff WHERE case_id = ?1")?
         .execute([id])?;
     conn.prepare_cached(
         "UPDATE cases SET subject_person_id = NULL, subject_account = NULL, client_ref = NULL,

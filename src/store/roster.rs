@@ -279,6 +279,8 @@ pub struct PersonInfo {
     pub active_from: Option<NaiveDate>,
     pub active_to: Option<NaiveDate>,
     pub removed: bool,
+    /// The job title (yrkesroll), when the roster gives one.
+    pub title: Option<String>,
 }
 
 impl PersonInfo {
@@ -291,7 +293,7 @@ impl PersonInfo {
 
 pub fn people(conn: &Db) -> Result<Vec<PersonInfo>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, name, email, active_from, active_to, removed_at IS NOT NULL FROM people",
+        "SELECT id, name, email, active_from, active_to, removed_at IS NOT NULL, title FROM people",
     )?;
     let rows = stmt.query_map((), |r| {
         Ok((
@@ -301,11 +303,12 @@ pub fn people(conn: &Db) -> Result<Vec<PersonInfo>> {
             r.get::<Option<String>>(3)?,
             r.get::<Option<String>>(4)?,
             r.get::<bool>(5)?,
+            r.get::<Option<String>>(6)?,
         ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, name, email, from, to, removed) = row?;
+        let (id, name, email, from, to, removed, title) = row?;
         out.push(PersonInfo {
             id,
             name,
@@ -313,6 +316,7 @@ pub fn people(conn: &Db) -> Result<Vec<PersonInfo>> {
             active_from: from.as_deref().map(parse_date).transpose()?,
             active_to: to.as_deref().map(parse_date).transpose()?,
             removed,
+            title,
         });
     }
     Ok(out)

@@ -406,6 +406,7 @@ fn case_values(
         "steps": steps,
         "events": events,
         "evidence": evidence_values(conn, &org, &routine, &case, now)?,
+        "staff": crate::engine::information::staff_list(conn, &org, &case, today, tz)?,
         "documents": documents,
         "may_act": may_act && open.is_some(),
     }))
@@ -478,6 +479,7 @@ fn event_sv(event: &str) -> String {
         "case.escalated" => "Steget eskalerades",
         "case.escalation_unassigned" => "Eskaleringen nådde ingen: rollen saknar innehavare",
         "account.decided" => "Beslut om ett konto",
+        "staff.informed" => "Medarbetare markerades som informerade",
         "outbox.retried" => "Ett mejl skickades på nytt",
         "watch.added" => "Kunden sattes på bevakningslistan",
         "watch.removed" => "Kunden togs bort från bevakningslistan",

@@ -46,6 +46,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/t/{token}", get(task::show).post(task::answer))
         .route("/t/{token}/judge", post(task::judge))
         .route("/t/{token}/decide", post(task::decide))
+        .route("/t/{token}/inform", post(task::inform))
         .route("/t/{token}/guide", get(task::guide))
         .route("/t/{token}/doc/{file}", get(task::document))
         .route("/login", get(auth::login_form).post(auth::login))

@@ -37,6 +37,8 @@ const SAVED: &str = "svar=sparat";
 const JUDGED: &str = "bedomning=sparad";
 /// The query a saved decision on an account comes back with.
 const DECIDED: &str = "beslut=sparat";
+/// The query people ticked as informed come back with.
+const INFORMED: &str = "information=sparad";
 
 /// The answer form. Every field may be missing: a missing one is refused with a page, never a
 /// panic or a bare error.
@@ -211,6 +213,7 @@ pub async fn show(
     let thanks = query.as_deref() == Some(SAVED) && page.mode == Mode::Answered;
     let judged = query.as_deref() == Some(JUDGED) && page.mode == Mode::Answer;
     let decided = query.as_deref() == Some(DECIDED) && page.mode == Mode::Answer;
+    let informed = query.as_deref() == Some(INFORMED) && page.mode == Mode::Answer;
     show_page(
         &app,
         StatusCode::OK,
@@ -222,6 +225,8 @@ pub async fn show(
             chosen: "",
             notice: if decided {
                 Some("Beslutet är sparat.".to_string())
+            } else if informed {
+                Some("Markeringen är sparad.".to_string())
             } else {
                 judged.then(|| "Bedömningen är sparad.".to_string())
             },
@@ -666,6 +671,127 @@ pub async fn decide(
     .await
 }
 
+/// People ticked as informed on a unit's information case: one person, or (`person` empty)
+/// everyone not yet ticked.
+#[derive(Debug, Default, Deserialize)]
+pub struct InformForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub person: String,
+    /// The row to come back to (`person3`).
+    #[serde(default)]
+    pub back: String,
+}
+
+/// `POST /t/{token}/inform`: ticks people on a unit's information case as informed, then shows
+/// the page again (303) at the row it came from.
+pub async fn inform(
+    State(app): State<Arc<App>>,
+    token: Result<Path<String>, PathRejection>,
+    form: Result<Form<InformForm>, FormRejection>,
+) -> Response {
+    let now = app.clock.now();
+    let Ok(Path(token)) = token else {
+        return tampered(&app);
+    };
+    let claims = match verify(&app, &token, now) {
+        Ok(c) => c,
+        Err(response) => return response,
+    };
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(rejection) => {
+            return page::unreadable_form(
+                &app,
+                &rejection,
+                "Markeringen kunde inte läsas",
+                "Formuläret kom inte fram som det skulle. Inget har sparats. Öppna länken i mejlet igen.",
+            );
+        }
+    };
+    if !csrf::verify(app.secret(), Purpose::Task, &token, &form.csrf) {
+        return page::message(
+            &app,
+            StatusCode::FORBIDDEN,
+            "Markeringen kunde inte tas emot",
+            &[
+                "Formuläret saknade sin säkerhetskod eller hade en felaktig, så inget har sparats.",
+                "Öppna länken i mejlet igen och markera på sidan som visas.",
+            ],
+        );
+    }
+    let person = claims.person_id.clone();
+    let task_id = claims.task_id;
+    let page = match load(&app, claims.clone(), now).await {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    if page.mode != Mode::Answer || page.staff.is_none() {
+        return page::message(
+            &app,
+            StatusCode::FORBIDDEN,
+            "Du kan inte markera medarbetarna",
+            &[
+                "Bara den som har steget markerar vilka som är informerade, och bara medan steget är öppet.",
+            ],
+        );
+    }
+    let case_id = page.case_id.clone();
+    let chosen: Vec<String> = Some(form.person.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .into_iter()
+        .collect();
+    let result = app
+        .with_engine(move |engine| {
+            engine.inform_staff(
+                &crate::engine::information::InformRequest {
+                    case_id: &case_id,
+                    people: &chosen,
+                    by: &person,
+                    task_id: Some(task_id),
+                },
+                now,
+            )
+        })
+        .await;
+    after_write(
+        &app,
+        result.map(drop),
+        Written {
+            claims,
+            token: &token,
+            now,
+            back: &form.back,
+            anchor: "#medarbetare",
+            query: INFORMED,
+            failed: "Markeringen kunde inte sparas: steget eller listan har ändrats sedan sidan öppnades. Sidan visar nu hur det ser ut.",
+        },
+    )
+    .await
+}
+
+/// Why `outcome` waits on `page`, in the words the page shows beside it: accounts to decide,
+/// people to tick, or accesses to judge.
+fn blocked_note(page: &TaskPage, outcome: &str) -> Option<String> {
+    page.outcomes
+        .iter()
+        .find(|o| o.name == outcome && o.blocked)?;
+    if let Some(accounts) = &page.accounts {
+        return Some(format!(
+            "Besluta först om varje flaggat konto ({} kvar).",
+            accounts.counts.undecided_flagged
+        ));
+    }
+    if let Some(staff) = &page.staff {
+        return Some(format!(
+            "Markera först var och en som informerad ({} kvar).",
+            staff.counts.waiting
+        ));
+    }
+    page.evidence.as_ref().map(|e| e.block_note.clone())
+}
+
 /// `POST /t/{token}`: records the answer, then shows the page again (303) with the thanks and
 /// where the case goes next.
 pub async fn answer(
@@ -809,18 +935,10 @@ pub async fn answer(
                     &FormState {
                         // "No finding" refused since the page was read (a new flag, a
                         // judgement elsewhere): say why; else the step itself changed.
-                        error: Some(
-                            fresh
-                                .outcomes
-                                .iter()
-                                .find(|o| o.name == form.outcome && o.blocked)
-                                .and(fresh.evidence.as_ref())
-                                .map(|e| e.block_note.clone())
-                                .unwrap_or_else(|| {
-                                    "Svaret kunde inte sparas: steget har ändrats sedan sidan öppnades. Sidan visar nu hur det ser ut."
-                                        .into()
-                                }),
-                        ),
+                        error: Some(blocked_note(&fresh, &form.outcome).unwrap_or_else(|| {
+                            "Svaret kunde inte sparas: steget har ändrats sedan sidan öppnades. Sidan visar nu hur det ser ut."
+                                .into()
+                        })),
                         comment: &form.comment,
                         chosen: &form.outcome,
                         notice: None,

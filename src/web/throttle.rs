@@ -96,10 +96,10 @@ pub fn seconds_rounded_up(wait: Duration) -> i64 {
 pub fn wait_sv(now: DateTime<Utc>, until: DateTime<Utc>) -> String {
     let seconds = seconds_rounded_up(until - now);
     if seconds < 60 {
-        format!("{seconds} sekund{}", if seconds == 1 { "" } else { "er" })
+        crate::sv::count(seconds, "sekund", "sekunder")
     } else {
         let minutes = (seconds + 59) / 60;
-        format!("{minutes} minut{}", if minutes == 1 { "" } else { "er" })
+        crate::sv::count(minutes, "minut", "minuter")
     }
 }
 

@@ -211,6 +211,9 @@ pub fn answer_all_open(engine: &mut Engine, rng: &mut ChaCha20Rng, now: DateTime
             row[4].parse().expect("task id"),
         ));
     }
+    for (case_id, _, by, task) in &answers {
+        inform_listed(engine, case_id, by, Some(*task), now);
+    }
     let reqs: Vec<AnswerRequest> = answers
         .iter()
         .map(|(case_id, outcome, by, task)| AnswerRequest {
@@ -222,6 +225,34 @@ pub fn answer_all_open(engine: &mut Engine, rng: &mut ChaCha20Rng, now: DateTime
         })
         .collect();
     engine.answer_batch(&reqs, now).expect("answers").len()
+}
+
+/// Ticks everyone on a unit's information case as informed (by `by`), so that it may close;
+/// nothing for any other case.
+pub fn inform_listed(
+    engine: &mut Engine,
+    case_id: &str,
+    by: &str,
+    task: Option<i64>,
+    now: DateTime<Utc>,
+) {
+    if loggkoll::store::information::staff_of(engine.store.db(), case_id)
+        .expect("the list")
+        .is_empty()
+    {
+        return;
+    }
+    engine
+        .inform_staff(
+            &loggkoll::engine::information::InformRequest {
+                case_id,
+                people: &[],
+                by,
+                task_id: task,
+            },
+            now,
+        )
+        .expect("everyone on the list informed");
 }
 
 /// A seeded RNG for answer policies.
