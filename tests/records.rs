@@ -342,7 +342,7 @@ fn protocols_letters_summaries_and_the_purge_from_the_command_line() {
     assert_eq!(run.code, 2);
     assert!(
         run.stderr
-            .contains("is a sampling case, not a log-extract request"),
+            .contains("is not a request for a log extract: it has no letter"),
         "{}",
         run.stderr
     );

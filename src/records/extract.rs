@@ -21,19 +21,16 @@ use std::path::Path;
 /// Refuses a case that is not an extract request with its client and period.
 fn require_extract(case: &CaseRow) -> Result<(String, DateTime<Utc>, DateTime<Utc>)> {
     protocol::require_details(case)?;
-    if CaseKind::parse(&case.kind) != Some(CaseKind::Extract) {
-        return Err(Error::bad_input(format!(
-            "case {} is a {} case, not a log-extract request (routine `{}`)",
-            case.id, case.kind, case.routine_id
-        )));
-    }
-    let (Some(client), Some(from), Some(to)) =
-        (&case.client_ref, &case.window_start, &case.window_end)
-    else {
-        return Err(Error::bad_input(format!(
-            "case {} has no client or no requested period",
-            case.id
-        )));
+    let (Some(CaseKind::Extract), Some(client), Some(from), Some(to)) = (
+        CaseKind::parse(&case.kind),
+        &case.client_ref,
+        &case.window_start,
+        &case.window_end,
+    ) else {
+        return Err(crate::engine::Refusal::NoLetter {
+            case: case.id.clone(),
+        }
+        .into());
     };
     Ok((client.clone(), parse_ts(from)?, parse_ts(to)?))
 }

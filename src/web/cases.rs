@@ -981,10 +981,13 @@ pub fn query_value(text: &str) -> String {
 }
 
 /// An engine's refusal as the overview says it: a typed refusal in its Swedish words, anything
-/// else as it is after a Swedish lead.
+/// else in a Swedish sentence with the technical wording after it, for whoever runs loggkoll.
 pub fn refusal_sv(err: &Error) -> String {
     match &err.refusal {
         Some(refusal) => refusal.sv(),
-        None => format!("Det gick inte: {}", err.message),
+        None => format!(
+            "Det gick inte att genomföra. Ladda om sidan och försök igen; hjälper det inte, kontakta den som sköter loggkoll och nämn felet (på engelska): {}",
+            err.message
+        ),
     }
 }
