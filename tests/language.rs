@@ -1,6 +1,7 @@
-//! Issue 25: what people read agrees with itself. Every document and email of a demo year is
-//! read for a count of one followed by a plural noun ("1 dagar") and for an event code of the
-//! audit trail (`case.reminded`) where a sentence belongs.
+//! Issue 25: what people read agrees with itself. Every document and email of a demo year, and
+//! the pages the server shows on it (the overview's, cases' and every emailed link's), are read
+//! for a count of one followed by a plural noun ("1 dagar") and for an event code of the audit
+//! trail (`case.reminded`) where a sentence belongs.
 
 #[path = "support/mime.rs"]
 mod mime;
@@ -75,7 +76,180 @@ fn no_page_of_a_demo_year_says_1_with_a_plural_or_shows_an_event_code() {
         }
     }
     assert!(read > 100, "only {read} files read");
+    // The pages, as the server shows them at the year's end.
+    let password = run
+        .stdout
+        .split("password `")
+        .nth(1)
+        .and_then(|rest| rest.split('`').next())
+        .expect("the demo's password")
+        .to_string();
+    let pages = pages_of_the_demo(&demo.join("loggkoll.db"), &password);
+    assert!(pages.len() > 40, "only {} pages read", pages.len());
+    for (path, body) in &pages {
+        found.extend(problems(path, body));
+    }
     found.sort();
     found.dedup();
     assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+/// The server's pages on the demo's database at noon on its last day (its clock fixed): the
+/// overview's, every seventh case's, and the page behind every emailed link still open.
+fn pages_of_the_demo(db: &std::path::Path, password: &str) -> Vec<(String, String)> {
+    use axum::body::Body;
+    use axum::extract::ConnectInfo;
+    use axum::http::{Request, header};
+    use loggkoll::clock::FixedClock;
+    use loggkoll::web::{App, router};
+    use tower::ServiceExt;
+
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let now = chrono::DateTime::parse_from_rfc3339("2027-12-31T12:00:00+01:00")
+        .expect("a time")
+        .with_timezone(&chrono::Utc);
+    let templates = loggkoll::templates::Library::load(&root.join("templates")).expect("templates");
+    let routines = loggkoll::routine::loader::load_routines(
+        &root.join("routines"),
+        &loggkoll::routine::Context {
+            templates: Some(&templates),
+        },
+    )
+    .expect("routines");
+    let store = loggkoll::store::Store::at(db).expect("the demo's database");
+    let engine = loggkoll::engine::Engine::new(
+        store,
+        routines,
+        templates,
+        loggkoll::config::Config::default(),
+        now,
+    )
+    .expect("engine");
+    let app = std::sync::Arc::new(
+        App::new(engine, std::sync::Arc::new(FixedClock::new(now))).expect("app"),
+    );
+    let conn = loggkoll::store::read_only(db).expect("db");
+    let cases: Vec<String> = {
+        let mut stmt = conn
+            .inspect()
+            .prepare("SELECT id FROM cases ORDER BY id")
+            .expect("query");
+        stmt.query_map((), |r| r.get::<String>(0))
+            .expect("rows")
+            .map(|r| r.expect("row"))
+            .collect()
+    };
+    let links: Vec<String> = {
+        let mut stmt = conn
+            .inspect()
+            .prepare(
+                "SELECT o.context FROM outbox o JOIN tasks t ON t.id = o.task_id
+                 WHERE t.answered_at IS NULL AND o.purpose IN ('task', 'reminder', 'escalation')",
+            )
+            .expect("query");
+        stmt.query_map((), |r| r.get::<String>(0))
+            .expect("rows")
+            .filter_map(|r| {
+                let context: serde_json::Value = serde_json::from_str(&r.expect("row")).ok()?;
+                let link = context["link"].as_str()?;
+                Some(format!("/t/{}", link.split("/t/").nth(1)?))
+            })
+            .collect()
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let send = |mut request: Request<Body>| {
+            let app = app.clone();
+            async move {
+                request
+                    .extensions_mut()
+                    .insert(ConnectInfo(std::net::SocketAddr::from((
+                        [127, 0, 0, 1],
+                        40000,
+                    ))));
+                let response = router(app).oneshot(request).await.expect("a response");
+                let status = response.status();
+                let cookies: Vec<String> = response
+                    .headers()
+                    .get_all(header::SET_COOKIE)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .map(|v| v.split(';').next().unwrap_or_default().to_string())
+                    .collect();
+                let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+                    .await
+                    .expect("the body");
+                (
+                    status,
+                    cookies,
+                    String::from_utf8_lossy(&bytes).into_owned(),
+                )
+            }
+        };
+        let get = |path: &str, cookie: &str| {
+            Request::get(path)
+                .header(header::COOKIE, cookie)
+                .body(Body::empty())
+                .expect("request")
+        };
+        let (_, cookies, form) = send(get("/login", "")).await;
+        let login_cookie = cookies.first().cloned().unwrap_or_default();
+        let marker = "name=\"csrf\" value=\"";
+        let start = form.find(marker).expect("a csrf field") + marker.len();
+        let csrf = &form[start..start + form[start..].find('"').expect("its end")];
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("name", "demo")
+            .append_pair("password", password)
+            .append_pair("csrf", csrf)
+            .finish();
+        let (status, cookies, _) = send(
+            Request::post("/login")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::COOKIE, &login_cookie)
+                .body(Body::from(body))
+                .expect("request"),
+        )
+        .await;
+        assert_eq!(status.as_u16(), 303, "the demo's login");
+        let session = cookies
+            .into_iter()
+            .find(|c| c.starts_with("loggkoll_session="))
+            .expect("a session");
+        let mut paths: Vec<String> = [
+            "/overview",
+            "/overview/routines",
+            "/overview/rounds",
+            "/overview/cases",
+            "/overview/overdue",
+            "/overview/coverage",
+            "/overview/needs",
+            "/overview/radar",
+            "/overview/emails",
+            "/overview/logs",
+        ]
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+        paths.extend(
+            cases
+                .iter()
+                .step_by(7)
+                .map(|c| format!("/overview/case/{c}")),
+        );
+        let mut out = Vec::new();
+        for path in paths {
+            let (status, _, body) = send(get(&path, &session)).await;
+            assert_eq!(status.as_u16(), 200, "{path}");
+            out.push((path, body));
+        }
+        for link in links {
+            let (status, _, body) = send(get(&link, "")).await;
+            assert!([200, 410].contains(&status.as_u16()), "{link}: {status}");
+            out.push((link, body));
+        }
+        out
+    })
 }

@@ -158,6 +158,13 @@ pub fn tick(env: &Env, args: TickArgs) -> Result<u8> {
             report.escalations,
             plural(report.escalations)
         );
+        if report.informing > 0 {
+            errln!(
+                "{} information case{} opened (staff to be told that access is logged and checked)",
+                report.informing,
+                plural(report.informing)
+            );
+        }
         if report.summaries > 0 || report.purged > 0 {
             errln!(
                 "{} yearly summar{} queued, {} case{} purged",

@@ -21,7 +21,8 @@ pub struct TickReport {
     pub reminders: usize,
     pub escalations: usize,
     pub reassigned: usize,
-    /// Information cases opened for people who got an account.
+    /// Information cases opened: a unit's staff (go-live, a new manager), or a person who got
+    /// an account.
     pub informing: usize,
     pub digests: usize,
     /// Yearly summaries queued to the outbox.
