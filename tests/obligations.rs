@@ -861,14 +861,31 @@ fn all_staff_at_go_live_are_informed_unit_by_unit_and_counted_until_they_are() {
         &npo,
         "U00",
         "U01",
+        "U02",
         "--by",
         "VC1",
         "--now",
         "2027-01-05T10:00",
     ]);
+    // U02 was a mistake: taken back, as if never ticked.
+    site.ok(&[
+        "case",
+        "inform",
+        &npo,
+        "U02",
+        "--undo",
+        "--by",
+        "VC1",
+        "--now",
+        "2027-01-05T10:01",
+    ]);
     assert_eq!(
         site.count("SELECT COUNT(*) FROM case_staff WHERE informed_at IS NOT NULL"),
         2
+    );
+    assert_eq!(
+        site.count("SELECT COUNT(*) FROM staff_informed WHERE person_id = 'U02'"),
+        0
     );
     // The summary counts over all staff: two informed in NPÖ, none in Treserva.
     let html = site.summary_2027("2027-01-20T10:00");
@@ -1910,7 +1927,8 @@ fn every_obligation_in_the_table_is_pinned_by_a_test_that_exists() {
 
 /// NPÖ (advisory): "Vi rekommenderar att verksamheten kontinuerligt och vid behov informerar".
 /// With `repeat: 1 year` an information routine informs each account holder again a year after
-/// their last case, and not before; someone who has left is not informed again.
+/// they were last informed (on their own case or their unit's list), and not before; someone who
+/// has left is not informed again.
 #[test]
 fn a_routine_with_repeat_informs_each_account_holder_again_a_year_later() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -1928,8 +1946,27 @@ fn a_routine_with_repeat_informs_each_account_holder_again_a_year_later() {
     let mut engine = helpers::open(dir.path(), "repeat", &routines, "repeat-seed", start);
     let mut roster = loggkoll::simulate::org::synthetic(30, 2, 5);
     helpers::import(&mut engine, &roster, start);
-    // Go-live: the staff already there are informed on their units' lists.
+    // Go-live: the staff already there are informed on their units' lists, on 5 January.
     engine.tick(start).expect("go-live");
+    let january = helpers::local("2027-01-05T10:00");
+    let lists = helpers::strings(
+        engine.store.db(),
+        "SELECT c.id, t.assignee_id FROM cases c JOIN tasks t ON t.case_id = c.id
+         WHERE c.routine_id = 'npo-information' AND c.subject_person_id IS NULL",
+        (),
+    );
+    assert!(!lists.is_empty());
+    for row in &lists {
+        helpers::inform_listed(&mut engine, &row[0], &row[1], None, january);
+        engine
+            .answer(&row[0], "informed", &row[1], None, None, january)
+            .expect("the unit informed");
+    }
+    let listed = helpers::strings(
+        engine.store.db(),
+        "SELECT DISTINCT person_id FROM case_staff ORDER BY person_id",
+        (),
+    );
     // A new NPÖ account holder from 1 February.
     let mut new = roster
         .people
@@ -1973,12 +2010,39 @@ fn a_routine_with_repeat_informs_each_account_holder_again_a_year_later() {
         .tick(helpers::local("2027-12-01T08:00"))
         .expect("tick");
     assert!(open_cases(&engine).is_empty());
-    // … and again after it, once.
+    // Those informed on their units' lists: a case of their own a year after, on 6 January.
+    let again_at = |engine: &loggkoll::engine::Engine, day: &str| {
+        helpers::strings(
+            engine.store.db(),
+            &format!(
+                "SELECT subject_person_id FROM cases WHERE routine_id = 'npo-information'
+                 AND subject_person_id IS NOT NULL AND subject_person_id != 'NY1'
+                 AND opened_at LIKE '{day}%' ORDER BY subject_person_id"
+            ),
+            (),
+        )
+    };
     engine
-        .tick(helpers::local("2028-02-02T08:00"))
+        .tick(helpers::local("2028-01-05T08:00"))
+        .expect("tick");
+    assert!(
+        again_at(&engine, "2028-01-05").is_empty(),
+        "not before the year"
+    );
+    engine
+        .tick(helpers::local("2028-01-06T08:00"))
+        .expect("tick");
+    assert_eq!(again_at(&engine, "2028-01-06"), listed);
+    // … and the newcomer a year after being informed (3 February), once.
+    engine
+        .tick(helpers::local("2028-02-03T08:00"))
+        .expect("tick");
+    assert!(open_cases(&engine).is_empty(), "not before the year");
+    engine
+        .tick(helpers::local("2028-02-04T08:00"))
         .expect("tick");
     engine
-        .tick(helpers::local("2028-02-02T09:00"))
+        .tick(helpers::local("2028-02-04T09:00"))
         .expect("tick");
     assert_eq!(open_cases(&engine).len(), 1);
     assert_eq!(

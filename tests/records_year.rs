@@ -168,6 +168,7 @@ impl Driver {
                                 people: &[],
                                 by: &by,
                                 task_id: None,
+                                undo: false,
                             },
                             t,
                         )

@@ -846,6 +846,25 @@ async fn a_units_staff_are_ticked_as_informed_on_the_task_page() {
     assert_eq!(after.counts.waiting, list.counts.waiting - 1);
     let page = send(&app, get(&link.path)).await;
     assert!(page.body.contains("markerad av"), "{}", page.body);
+    // A mis-tap is taken back, and the person ticked again.
+    let tap = |undo: &'static str| {
+        post(
+            &format!("{}/inform", link.path),
+            &[
+                ("csrf", csrf.as_str()),
+                ("person", first.as_str()),
+                ("undo", undo),
+            ],
+            None,
+        )
+    };
+    let r = send(&app, tap("1")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let undone = f.engine(now).staff_list(&link.case, now).expect("the list");
+    assert_eq!(undone.counts.informed, 0);
+    assert_eq!(undone.counts.waiting, list.counts.waiting);
+    let r = send(&app, tap("")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     // Everyone else at once, then the case closes.
     let r = send(
         &app,
@@ -2157,6 +2176,7 @@ async fn no_page_says_1_with_a_plural_noun_or_shows_an_event_code() {
                     people: &[list.people[0].person_id.clone()],
                     by: &info.recipient,
                     task_id: None,
+                    undo: false,
                 },
                 now,
             )

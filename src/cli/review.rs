@@ -309,9 +309,12 @@ pub struct InformArgs {
     /// The people informed (person ids, as `case staff` lists them).
     #[arg(required_unless_present = "all", conflicts_with = "all")]
     pub people: Vec<String>,
-    /// Everyone on the list not yet ticked.
+    /// Everyone on the list still employed and not yet ticked.
     #[arg(long)]
     pub all: bool,
+    /// Take the ticks of PERSON… back (a mistake), while the step is open.
+    #[arg(long, conflicts_with = "all")]
+    pub undo: bool,
     /// Who informed them (a person id of the roster): whoever may answer the case's step.
     #[arg(long)]
     pub by: String,
@@ -326,13 +329,19 @@ pub fn inform(env: &Env, args: InformArgs) -> Result<u8> {
             people: &args.people,
             by: &args.by,
             task_id: None,
+            undo: args.undo,
         },
         now,
     )?;
     errln!(
-        "{}: {} ticked as informed",
+        "{}: {} {}",
         args.case,
-        crate::sv::count(ticked, "person", "people")
+        crate::sv::count(ticked, "person", "people"),
+        if args.undo {
+            "no longer ticked as informed"
+        } else {
+            "ticked as informed"
+        }
     );
     Ok(0)
 }

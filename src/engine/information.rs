@@ -410,6 +410,8 @@ pub struct InformRequest<'a> {
     pub by: &'a str,
     /// When given (an emailed link), the step it is made in: it must still be open.
     pub task_id: Option<i64>,
+    /// Take the ticks of `people` back instead (a mistake), while the step is open.
+    pub undo: bool,
 }
 
 impl Engine {
@@ -424,8 +426,8 @@ impl Engine {
             .ok_or_else(|| not_a_unit_case(&case))
     }
 
-    /// Ticks `req.people` (or everyone still to tick) as informed, in one transaction, audited;
-    /// how many were ticked.
+    /// Ticks `req.people` (or everyone still to tick) as informed, or takes their ticks back
+    /// (`req.undo`), in one transaction, audited; how many changed.
     pub fn inform_staff(&mut self, req: &InformRequest, now: DateTime<Utc>) -> Result<usize> {
         self.refresh_org()?;
         let (store, ctx) = self.parts();
@@ -464,6 +466,36 @@ impl Engine {
                 task.state,
                 task.assignee_id.as_deref().unwrap_or("nobody")
             )));
+        }
+        if req.undo {
+            if req.people.is_empty() {
+                return Err(Error::bad_input(format!(
+                    "name the people whose ticks on case {} are to be taken back",
+                    case.id
+                )));
+            }
+            let mut undone = Vec::new();
+            for p in req.people {
+                if info::untick(&tx, &case.routine_id, &case.id, p)? {
+                    undone.push(p.clone());
+                }
+            }
+            if !undone.is_empty() {
+                audit::append(
+                    &tx,
+                    now,
+                    &Event {
+                        actor: req.by,
+                        event: "staff.uninformed",
+                        case_id: Some(&case.id),
+                        round_id: None,
+                        data: json!({"people": undone.len()}),
+                        personal: Some(json!({"people": undone})),
+                    },
+                )?;
+            }
+            tx.commit()?;
+            return Ok(undone.len());
         }
         let chosen: Vec<String> = if req.people.is_empty() {
             list.people

@@ -172,6 +172,7 @@ pub fn run(
                         people: &[],
                         by: &by,
                         task_id: Some(t.task_id),
+                        undo: false,
                     },
                     noon,
                 )?;

@@ -4,7 +4,7 @@
 //! to be told (at go-live, and when it gets a new manager) waits in `information_units_due`, and
 //! its case lists its people in `case_staff`, each ticked when informed.
 
-use super::db::{Db, params};
+use super::db::{Db, OptionalExtension, params};
 use super::ts;
 use crate::Result;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -79,8 +79,9 @@ pub fn any_import(conn: &Db) -> Result<bool> {
     })
 }
 
-/// People informed by `routine` in `system` whose latest case opened at or before `cutoff` and
-/// is closed: due to be informed again (a routine with `repeat`).
+/// People with an account in `system` whom `routine` last informed at or before `cutoff` (on a
+/// case of their own or on their unit's list), and who are on no open case of it: due to be
+/// informed again (a routine with `repeat`).
 pub fn due_again(
     conn: &Db,
     routine: &str,
@@ -88,22 +89,24 @@ pub fn due_again(
     cutoff: DateTime<Utc>,
 ) -> Result<Vec<Due>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT c.subject_person_id, c.system,
-            (SELECT MIN(a.account) FROM accounts a
-             WHERE a.person_id = c.subject_person_id AND a.system = c.system),
-            (SELECT p.home_unit FROM people p WHERE p.id = c.subject_person_id)
-         FROM cases c
-         WHERE c.routine_id = ?1 AND c.system = ?2 AND c.subject_person_id IS NOT NULL
-         GROUP BY c.subject_person_id, c.system
-         HAVING MAX(c.opened_at) <= ?3 AND SUM(CASE WHEN c.closed_at IS NULL THEN 1 ELSE 0 END) = 0
-         ORDER BY c.subject_person_id",
+        "SELECT s.person_id,
+            (SELECT MIN(a.account) FROM accounts a WHERE a.person_id = s.person_id AND a.system = ?2),
+            (SELECT p.home_unit FROM people p WHERE p.id = s.person_id)
+         FROM staff_informed s
+         WHERE s.routine_id = ?1 AND s.informed_at <= ?3
+           AND EXISTS (SELECT 1 FROM accounts a WHERE a.person_id = s.person_id AND a.system = ?2)
+           AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.routine_id = ?1
+                AND c.subject_person_id = s.person_id AND c.closed_at IS NULL)
+           AND NOT EXISTS (SELECT 1 FROM case_staff l JOIN cases c ON c.id = l.case_id
+                WHERE l.person_id = s.person_id AND c.routine_id = ?1 AND c.closed_at IS NULL)
+         ORDER BY s.person_id",
     )?;
     let rows = stmt.query_map(params![routine, system, ts(cutoff)], |r| {
         Ok(Due {
             person_id: r.get(0)?,
-            system: r.get(1)?,
-            account: r.get(2)?,
-            unit: r.get(3)?,
+            system: system.to_string(),
+            account: r.get(1)?,
+            unit: r.get(2)?,
         })
     })?;
     rows.collect::<Result<_>>()
@@ -269,6 +272,28 @@ pub fn tick(conn: &Db, case_id: &str, person: &str, by: &str, now: DateTime<Utc>
         )?
         .execute(params![case_id, person, by, ts(now)])?
         == 1)
+}
+
+/// Takes back the tick of `person` on case `case_id` (a mistake), and the record it made for
+/// `routine`; false when they were not ticked.
+pub fn untick(conn: &Db, routine: &str, case_id: &str, person: &str) -> Result<bool> {
+    let at: Option<Option<String>> = conn
+        .prepare_cached("SELECT informed_at FROM case_staff WHERE case_id = ?1 AND person_id = ?2")?
+        .query_row(params![case_id, person], |r| r.get(0))
+        .optional()?;
+    let Some(Some(at)) = at else {
+        return Ok(false);
+    };
+    conn.prepare_cached(
+        "UPDATE case_staff SET informed_by = NULL, informed_at = NULL
+         WHERE case_id = ?1 AND person_id = ?2",
+    )?
+    .execute(params![case_id, person])?;
+    conn.prepare_cached(
+        "DELETE FROM staff_informed WHERE routine_id = ?1 AND person_id = ?2 AND informed_at = ?3",
+    )?
+    .execute(params![routine, person, at])?;
+    Ok(true)
 }
 
 /// Notes that `routine` informed `person` at `now` (their latest time).

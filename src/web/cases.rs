@@ -480,6 +480,7 @@ fn event_sv(event: &str) -> String {
         "case.escalation_unassigned" => "Eskaleringen nådde ingen: rollen saknar innehavare",
         "account.decided" => "Beslut om ett konto",
         "staff.informed" => "Medarbetare markerades som informerade",
+        "staff.uninformed" => "En markering som informerad togs tillbaka",
         "outbox.retried" => "Ett mejl skickades på nytt",
         "watch.added" => "Kunden sattes på bevakningslistan",
         "watch.removed" => "Kunden togs bort från bevakningslistan",

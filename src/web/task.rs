@@ -679,6 +679,9 @@ pub struct InformForm {
     pub csrf: String,
     #[serde(default)]
     pub person: String,
+    /// `1`: take the person's tick back (a mistake).
+    #[serde(default)]
+    pub undo: String,
     /// The row to come back to (`person3`).
     #[serde(default)]
     pub back: String,
@@ -750,6 +753,7 @@ pub async fn inform(
                     people: &chosen,
                     by: &person,
                     task_id: Some(task_id),
+                    undo: form.undo == "1",
                 },
                 now,
             )

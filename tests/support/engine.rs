@@ -249,6 +249,7 @@ pub fn inform_listed(
                 people: &[],
                 by,
                 task_id: task,
+                undo: false,
             },
             now,
         )
