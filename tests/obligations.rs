@@ -1175,6 +1175,100 @@ fn every_unit_reviews_its_access_rights_yearly_and_decides_each_flagged_account(
     );
 }
 
+/// Issue 25: "the log's `user_title` is used where the roster has none". Nobody in the roster
+/// has a job title; the log says U01 is an undersköterska, and undersköterskor at EN1 reach only
+/// their own unit's clients: U01's access to a client of EN2 is flagged beyond the need, and
+/// U00's (whose log gives a title nobody analysed) is not bounded.
+#[test]
+fn the_evidence_reads_the_need_by_the_logs_job_title_where_the_roster_has_none() {
+    let site = Site::new();
+    site.write(
+        "behov.csv",
+        "unit_id,title,system,scope,risk,decided_by,decided_on
+         EN1,Undersköterska,npo,unit,Egna kunder,Vera Verksamhetschef,2026-11-01
+",
+    );
+    site.ok(&["rights", "import", "behov.csv", "--now", "2027-01-05T09:00"]);
+    let row = |id: &str, user: &str, title: &str| {
+        format!(
+            "{id},2027-01-12 10:00:00,npo,{user},,{title},EN1,191212121212,EN2,Läsa,journal,vård\n"
+        )
+    };
+    site.write(
+        "npo.csv",
+        &format!(
+            "{LOG_HEADER}\n{}{}",
+            row("T1", "n01", "Undersköterska"),
+            row("T2", "n00", "Kurator"),
+        ),
+    );
+    site.ok(&[
+        "logs",
+        "import",
+        "npo.csv",
+        "--from",
+        "2027-01-01",
+        "--to",
+        "2027-01-31",
+        "--now",
+        "2027-02-01T06:00",
+    ]);
+    let flags = |user: &str| -> Vec<String> {
+        let case = site
+            .ok(&[
+                "case",
+                "open",
+                "targeted-review",
+                "--unit",
+                "EN1",
+                "--by",
+                "VC1",
+                "--subject-user",
+                user,
+                "--from",
+                "2027-01-12",
+                "--to",
+                "2027-01-12",
+                "--reason",
+                "Tips",
+                "--system",
+                "npo",
+                "--now",
+                "2027-02-01T08:00",
+            ])
+            .stdout
+            .trim()
+            .to_string();
+        let ev: serde_json::Value = serde_json::from_str(
+            &site
+                .ok(&[
+                    "case",
+                    "evidence",
+                    &case,
+                    "--json",
+                    "--now",
+                    "2027-02-01T08:00",
+                ])
+                .stdout,
+        )
+        .expect("JSON");
+        let accesses = ev["accesses"].as_array().expect("accesses");
+        assert_eq!(accesses.len(), 1, "{ev}");
+        accesses[0]["flags"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|f| f["code"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    let u01 = flags("U01");
+    assert!(u01.contains(&"beyond_need".to_string()), "{u01:?}");
+    let u00 = flags("U00");
+    assert!(!u00.contains(&"beyond_need".to_string()), "{u00:?}");
+    assert!(u00.contains(&"unit_mismatch".to_string()), "{u00:?}");
+}
+
 /// HSLF-FS 2016:40 4 kap. 2 §: access rights are decided after a needs-and-risk analysis
 /// (*behovs- och riskanalys*); NPÖ's verksamhetschef orders, revises and cancels them "utifrån
 /// medarbetarens åtkomstbehov". `rights import` stores the analysis per unit, title and system

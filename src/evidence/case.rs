@@ -261,7 +261,8 @@ pub fn assess_person(
 ) -> Result<()> {
     let subject = dir.subject(person)?;
     let reach = match person {
-        Some(p) => dir.reach(p, system)?,
+        // Without a title in the roster, the one the log gives in the last access read.
+        Some(p) => dir.reach(p, system, facts.last().map(|f| f.row))?,
         None => None,
     };
     let mut within: IdMap<bool> = IdMap::default();

@@ -33,8 +33,9 @@ pub trait People {
     fn lineage(&mut self, org: &Org, id: u32, name: &str) -> &[String];
 
     /// The units whose clients person `id` may reach in `system` by the needs-and-risk
-    /// analysis (`Analysis::reach_of` for the person's title and units); `None`: no bound.
-    fn reach(&mut self, id: &str, system: &str) -> Result<Option<Vec<String>>>;
+    /// analysis (`Analysis::reach_of` for the person's units and their title in the roster, or
+    /// else the one the log gives at `row`); `None`: no bound.
+    fn reach(&mut self, id: &str, system: &str, row: Option<i64>) -> Result<Option<Vec<String>>>;
 
     /// The subject of the rules for person `id` (`None`: an account of nobody).
     fn subject(&mut self, id: Option<&str>) -> Result<Subject> {
@@ -161,22 +162,34 @@ impl People for Directory<'_> {
             .or_insert_with(|| lineage_of(org, name))
     }
 
-    fn reach(&mut self, id: &str, system: &str) -> Result<Option<Vec<String>>> {
+    fn reach(&mut self, id: &str, system: &str, row: Option<i64>) -> Result<Option<Vec<String>>> {
         if self.analysis.is_none() {
             // The latest: the evidence is read as things stand.
             self.analysis = Some(Analysis::for_lookups(self.conn)?);
         }
+        if !self.analysis.as_ref().is_some_and(Analysis::exists) {
+            return Ok(None);
+        }
         // Read into the cache, then borrowed beside the analysis.
         self.staff(id)?;
         let staff = self.staff.get(id).and_then(Option::as_ref);
-        Ok(match (&self.analysis, staff) {
-            (Some(a), Some(s)) => reach_of(a, s, system),
+        let Some(staff) = staff else {
+            return Ok(None);
+        };
+        let title = match (&staff.title, row) {
+            (Some(t), _) => Some(t.clone()),
+            (None, Some(row)) => crate::store::access::log_title(self.conn, row)?,
+            (None, None) => None,
+        };
+        Ok(match (&self.analysis, title) {
+            (Some(a), Some(t)) => a.reach_of(&staff.units, &t, system),
             _ => None,
         })
     }
 }
 
-/// What `analysis` lets `staff` reach in `system` (by the roster's title: without one, no bound).
+/// What `analysis` lets `staff` reach in `system` (by the roster's title: without one, no bound;
+/// the radar reads no log titles).
 fn reach_of(analysis: &Analysis, staff: &Staff, system: &str) -> Option<Vec<String>> {
     analysis.reach_of(&staff.units, staff.title.as_deref()?, system)
 }
@@ -278,7 +291,7 @@ impl People for SnapshotView<'_> {
         Ok(self.snapshot.staff.get(id))
     }
 
-    fn reach(&mut self, id: &str, system: &str) -> Result<Option<Vec<String>>> {
+    fn reach(&mut self, id: &str, system: &str, _row: Option<i64>) -> Result<Option<Vec<String>>> {
         Ok(self
             .snapshot
             .staff
