@@ -257,7 +257,7 @@ fn the_command_line_names_the_commit_takes_accounts_and_says_who_was_emailed() {
     assert!(case.starts_with("RIK-"), "{case}");
     assert!(
         run.stderr.contains(&format!(
-            "{case}: emailed Vera Verksamhetschef <vc@example.se> (the task)"
+            "{case}: queued for Vera Verksamhetschef <vc@example.se> (the task), sent in working hours"
         )),
         "{}",
         run.stderr

@@ -274,6 +274,8 @@ pub struct CaseOpenArgs {
     /// End of the period to review (a date alone: to the end of that day).
     #[arg(long)]
     pub to: Option<String>,
+    /// Why the case is opened: what the suspicion is about (required for a targeted review),
+    /// or the client's request. Shown on the task page, never in an email.
     #[arg(long)]
     pub reason: Option<String>,
     /// The record system, for a routine that covers several (default: every system it covers
@@ -572,14 +574,15 @@ pub fn case(env: &Env, cmd: CaseCommand) -> Result<u8> {
             };
             let mut engine = open_engine(env, now)?;
             let id = engine.open_case(&req, now)?;
-            // Who was told: the people who must act first.
+            // Who will be told: the people who must act first. Their emails are queued; `tick`
+            // or `serve` sends them, in the send hours.
             for (purpose, to) in crate::store::outbox::recipients_of_case(engine.store.db(), &id)? {
                 let what = match purpose.as_str() {
                     "task" => "the task",
                     "inform" => "for information",
                     _ => purpose.as_str(),
                 };
-                errln!("{id}: emailed {to} ({what})");
+                errln!("{id}: queued for {to} ({what}), sent in working hours");
             }
             if args.json {
                 let c = case_db::require(engine.store.db(), &id)?;

@@ -1,0 +1,90 @@
+//! Issue 29: `docs/cli.md` is the interface that outside scripts rely on, so it must say what
+//! `--help` says. Every command has exactly one row there, and that row names every flag the
+//! command takes (global flags are documented once, at the top).
+
+use clap::CommandFactory;
+use loggkoll::cli::Cli;
+
+/// Every command that runs (no subcommands of its own), by its path (`case open`), with its own
+/// long flags.
+fn commands(cmd: &clap::Command, path: &[String], out: &mut Vec<(String, Vec<String>)>) {
+    let subs: Vec<&clap::Command> = cmd
+        .get_subcommands()
+        .filter(|c| c.get_name() != "help")
+        .collect();
+    if subs.is_empty() && !path.is_empty() {
+        let flags = cmd
+            .get_arguments()
+            .filter(|a| !a.is_global_set() && !a.is_hide_set())
+            .filter_map(|a| a.get_long())
+            .filter(|l| !["help", "version"].contains(l))
+            .map(str::to_string)
+            .collect();
+        out.push((path.join(" "), flags));
+    }
+    for sub in subs {
+        let mut next = path.to_vec();
+        next.push(sub.get_name().to_string());
+        commands(sub, &next, out);
+    }
+}
+
+/// The command paths a table row documents: each backquoted form in its first cell, up to its
+/// first argument (`case open ROUTINE …` → `case open`).
+fn documented(row: &str) -> Vec<String> {
+    let cell = row
+        .trim_start_matches('|')
+        .split(" | ")
+        .next()
+        .unwrap_or_default();
+    cell.split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|form| {
+            form.split_whitespace()
+                .take_while(|w| {
+                    w.chars().all(|c| c.is_ascii_lowercase() || c == '-') && !w.starts_with('-')
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+#[test]
+fn every_command_has_one_row_in_docs_cli_md_naming_each_of_its_flags() {
+    // The parser reads what the docs write.
+    assert_eq!(
+        documented("| `user add NAME [--role R]` · `user list [--json]` | … |"),
+        ["user add", "user list"]
+    );
+    assert_eq!(documented("| `tick [--now T]` | does |"), ["tick"]);
+    let docs = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/cli.md"),
+    )
+    .expect("docs/cli.md");
+    let rows: Vec<&str> = docs.lines().filter(|l| l.starts_with("| `")).collect();
+    let mut all = Vec::new();
+    commands(&Cli::command(), &[], &mut all);
+    assert!(all.len() > 40, "only {} commands", all.len());
+    let mut problems = Vec::new();
+    for (path, flags) in &all {
+        let mine: Vec<&&str> = rows
+            .iter()
+            .filter(|r| documented(r).contains(path))
+            .collect();
+        match mine.as_slice() {
+            [row] => {
+                for flag in flags {
+                    if !row.contains(&format!("--{flag}")) {
+                        problems.push(format!("`{path}`: `--{flag}` is not in its row"));
+                    }
+                }
+            }
+            [] => problems.push(format!("`{path}` has no row")),
+            more => problems.push(format!("`{path}` has {} rows", more.len())),
+        }
+    }
+    assert!(problems.is_empty(), "docs/cli.md:\n{}", problems.join("\n"));
+}
