@@ -985,6 +985,66 @@ fn all_staff_at_go_live_are_informed_unit_by_unit_and_counted_until_they_are() {
     site.import_roster("2027-03-16T08:00");
     site.ok(&["tick", "--now", "2027-03-16T09:00"]);
     assert_eq!(since_march().len(), 1);
+    // U00, informed in February, ticked again by mistake and taken back: February stands.
+    let third = helpers::strings(
+        &db(),
+        "SELECT id FROM cases WHERE kind = 'information' AND opened_at >= '2027-03-01'",
+        (),
+    )
+    .concat()
+    .join("");
+    let when = || {
+        helpers::strings(
+            &db(),
+            "SELECT informed_at FROM staff_informed
+             WHERE routine_id = 'treserva-information' AND person_id = 'U00'",
+            (),
+        )
+        .concat()
+        .join("")
+    };
+    assert!(when().starts_with("2027-02-10"), "{}", when());
+    site.ok(&[
+        "case",
+        "inform",
+        &third,
+        "U00",
+        "--by",
+        "EC2",
+        "--now",
+        "2027-03-16T10:00",
+    ]);
+    assert!(when().starts_with("2027-03-16"), "{}", when());
+    site.ok(&[
+        "case",
+        "inform",
+        &third,
+        "U00",
+        "--undo",
+        "--by",
+        "EC2",
+        "--now",
+        "2027-03-16T10:01",
+    ]);
+    assert!(when().starts_with("2027-02-10"), "{}", when());
+    // An undo names people on the list, as a tick does.
+    let typo = site.run(&[
+        "case",
+        "inform",
+        &third,
+        "U99",
+        "--undo",
+        "--by",
+        "EC2",
+        "--now",
+        "2027-03-16T10:02",
+    ]);
+    assert_eq!(typo.code, 2, "{}", typo.stderr);
+    assert!(
+        typo.stderr.contains("`U99` is not on the list"),
+        "{}",
+        typo.stderr
+    );
 }
 
 // --- Maintaining access rights ---------------------------------------------------------------

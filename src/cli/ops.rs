@@ -575,14 +575,19 @@ pub fn case(env: &Env, cmd: CaseCommand) -> Result<u8> {
             let mut engine = open_engine(env, now)?;
             let id = engine.open_case(&req, now)?;
             // Who will be told: the people who must act first. Their emails are queued; `tick`
-            // or `serve` sends them, in the send hours.
+            // or `serve` sends them, in the send hours (or in the day's digest).
+            let when = match (env.config.mail.digest, &env.config.mail.send_hours) {
+                (true, _) => "gathered into the day's digest",
+                (false, Some(_)) => "sent in working hours",
+                (false, None) => "sent by the next tick",
+            };
             for (purpose, to) in crate::store::outbox::recipients_of_case(engine.store.db(), &id)? {
                 let what = match purpose.as_str() {
                     "task" => "the task",
                     "inform" => "for information",
                     _ => purpose.as_str(),
                 };
-                errln!("{id}: queued for {to} ({what}), sent in working hours");
+                errln!("{id}: queued for {to} ({what}), {when}");
             }
             if args.json {
                 let c = case_db::require(engine.store.db(), &id)?;

@@ -11,8 +11,9 @@
 //!
 //! Either way the step goes to the role the routine names (the verksamhetschef for NPÖ, the
 //! enhetschef for Treserva), never to the person informed. A routine with `repeat: 1 year`
-//! informs each person with a case of their own again that long after it closed, while they hold
-//! an account ("kontinuerligt och vid behov"). The SAS's summary counts, over every current
+//! informs each person again, on a case of their own, that long after they were last informed
+//! (on their own case or a unit's list), while they hold an account ("kontinuerligt och vid
+//! behov"). The SAS's summary counts, over every current
 //! account holder, who is informed and who is not yet ([`standing`]).
 
 use super::Engine;
@@ -467,6 +468,14 @@ impl Engine {
                 task.assignee_id.as_deref().unwrap_or("nobody")
             )));
         }
+        for p in req.people {
+            if !list.people.iter().any(|m| &m.person_id == p) {
+                return Err(Error::bad_input(format!(
+                    "`{p}` is not on the list of case {} (`loggkoll case staff {}` lists it)",
+                    case.id, case.id
+                )));
+            }
+        }
         if req.undo {
             if req.people.is_empty() {
                 return Err(Error::bad_input(format!(
@@ -504,20 +513,11 @@ impl Engine {
                 .map(|m| m.person_id.clone())
                 .collect()
         } else {
-            for p in req.people {
-                if !list.people.iter().any(|m| &m.person_id == p) {
-                    return Err(Error::bad_input(format!(
-                        "`{p}` is not on the list of case {} (`loggkoll case staff {}` lists it)",
-                        case.id, case.id
-                    )));
-                }
-            }
             req.people.to_vec()
         };
         let mut ticked = Vec::new();
         for p in &chosen {
-            if info::tick(&tx, &case.id, p, req.by, now)? {
-                info::record_informed(&tx, &case.routine_id, p, now)?;
+            if info::tick(&tx, &case.routine_id, &case.id, p, req.by, now)? {
                 ticked.push(p.clone());
             }
         }

@@ -75,6 +75,10 @@ pub enum Refusal {
     NoLetter {
         case: String,
     },
+    /// An extract case without its client or its period.
+    ExtractIncomplete {
+        case: String,
+    },
     NoChromium,
     /// The watch list: an entry without a reason, or with one too long or holding control
     /// characters; an end that has passed; an entry not in force.
@@ -181,6 +185,9 @@ impl Refusal {
             Refusal::NoLetter { case } => {
                 format!("case {case} is not a request for a log extract: it has no letter")
             }
+            Refusal::ExtractIncomplete { case } => {
+                format!("case {case} has no client or no requested period: it has no letter")
+            }
             Refusal::NoChromium => {
                 "no PDF: Chromium is not installed (apt-get install chromium, or set LOGGKOLL_CHROMIUM)"
                     .into()
@@ -260,6 +267,9 @@ impl Refusal {
             Refusal::Purged { .. } => "Ärendet är gallrat; dess uppgifter finns inte kvar.".into(),
             Refusal::NoLetter { .. } => {
                 "Ärendet är ingen begäran om loggutdrag och har inget brev.".into()
+            }
+            Refusal::ExtractIncomplete { .. } => {
+                "Ärendet saknar kund eller period och har därför inget brev.".into()
             }
             Refusal::NoChromium => "Ingen PDF kan göras här: Chromium är inte installerat på servern. Hämta HTML-versionen och skriv ut den.".into(),
             Refusal::WatchReasonMissing => "Skriv varför kunden bevakas (mediaintresse, skyddad identitet, en anhörigs journal …).".into(),
@@ -346,6 +356,9 @@ mod tests {
             },
             Refusal::NoLetter {
                 case: s("TRE-2027-0001"),
+            },
+            Refusal::ExtractIncomplete {
+                case: s("UTL-2027-0001"),
             },
             Refusal::NoChromium,
             Refusal::WatchReasonMissing,

@@ -261,8 +261,17 @@ pub fn assess_person(
 ) -> Result<()> {
     let subject = dir.subject(person)?;
     let reach = match person {
-        // Without a title in the roster, the one the log gives in the last access read.
-        Some(p) => dir.reach(p, system, facts.last().map(|f| f.row))?,
+        // Without a title in the roster, the one the log gives in the period's latest accesses.
+        Some(p) => {
+            let rows: Vec<i64> = facts
+                .iter()
+                .rev()
+                .filter(|f| from <= f.at && f.at < to)
+                .take(20)
+                .map(|f| f.row)
+                .collect();
+            dir.reach(p, system, &rows)?
+        }
         None => None,
     };
     let mut within: IdMap<bool> = IdMap::default();

@@ -34,8 +34,8 @@ pub trait People {
 
     /// The units whose clients person `id` may reach in `system` by the needs-and-risk
     /// analysis (`Analysis::reach_of` for the person's units and their title in the roster, or
-    /// else the one the log gives at `row`); `None`: no bound.
-    fn reach(&mut self, id: &str, system: &str, row: Option<i64>) -> Result<Option<Vec<String>>>;
+    /// else the first the log gives at `rows`, newest first); `None`: no bound.
+    fn reach(&mut self, id: &str, system: &str, rows: &[i64]) -> Result<Option<Vec<String>>>;
 
     /// The subject of the rules for person `id` (`None`: an account of nobody).
     fn subject(&mut self, id: Option<&str>) -> Result<Subject> {
@@ -162,7 +162,7 @@ impl People for Directory<'_> {
             .or_insert_with(|| lineage_of(org, name))
     }
 
-    fn reach(&mut self, id: &str, system: &str, row: Option<i64>) -> Result<Option<Vec<String>>> {
+    fn reach(&mut self, id: &str, system: &str, rows: &[i64]) -> Result<Option<Vec<String>>> {
         if self.analysis.is_none() {
             // The latest: the evidence is read as things stand.
             self.analysis = Some(Analysis::for_lookups(self.conn)?);
@@ -176,11 +176,13 @@ impl People for Directory<'_> {
         let Some(staff) = staff else {
             return Ok(None);
         };
-        let title = match (&staff.title, row) {
-            (Some(t), _) => Some(t.clone()),
-            (None, Some(row)) => crate::store::access::log_title(self.conn, row)?,
-            (None, None) => None,
-        };
+        let mut title = staff.title.clone();
+        for row in rows {
+            if title.is_some() {
+                break;
+            }
+            title = crate::store::access::log_title(self.conn, *row)?.filter(|t| !t.is_empty());
+        }
         Ok(match (&self.analysis, title) {
             (Some(a), Some(t)) => a.reach_of(&staff.units, &t, system),
             _ => None,
@@ -291,7 +293,7 @@ impl People for SnapshotView<'_> {
         Ok(self.snapshot.staff.get(id))
     }
 
-    fn reach(&mut self, id: &str, system: &str, _row: Option<i64>) -> Result<Option<Vec<String>>> {
+    fn reach(&mut self, id: &str, system: &str, _rows: &[i64]) -> Result<Option<Vec<String>>> {
         Ok(self
             .snapshot
             .staff

@@ -21,13 +21,16 @@ use std::path::Path;
 /// Refuses a case that is not an extract request with its client and period.
 fn require_extract(case: &CaseRow) -> Result<(String, DateTime<Utc>, DateTime<Utc>)> {
     protocol::require_details(case)?;
-    let (Some(CaseKind::Extract), Some(client), Some(from), Some(to)) = (
-        CaseKind::parse(&case.kind),
-        &case.client_ref,
-        &case.window_start,
-        &case.window_end,
-    ) else {
+    if CaseKind::parse(&case.kind) != Some(CaseKind::Extract) {
         return Err(crate::engine::Refusal::NoLetter {
+            case: case.id.clone(),
+        }
+        .into());
+    }
+    let (Some(client), Some(from), Some(to)) =
+        (&case.client_ref, &case.window_start, &case.window_end)
+    else {
+        return Err(crate::engine::Refusal::ExtractIncomplete {
             case: case.id.clone(),
         }
         .into());

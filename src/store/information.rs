@@ -263,36 +263,67 @@ pub fn staff_of(conn: &Db, case_id: &str) -> Result<Vec<Listed>> {
     rows.collect::<Result<_>>()
 }
 
-/// Ticks `person` on case `case_id` as informed by `by` at `now`; false when they were already.
-pub fn tick(conn: &Db, case_id: &str, person: &str, by: &str, now: DateTime<Utc>) -> Result<bool> {
-    Ok(conn
+/// Ticks `person` on case `case_id` of `routine` as informed by `by` at `now`, and records it
+/// (keeping when they had been informed before, for an undo); false when they were already.
+pub fn tick(
+    conn: &Db,
+    routine: &str,
+    case_id: &str,
+    person: &str,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let earlier: Option<String> = conn
         .prepare_cached(
-            "UPDATE case_staff SET informed_by = ?3, informed_at = ?4
+            "SELECT informed_at FROM staff_informed WHERE routine_id = ?1 AND person_id = ?2",
+        )?
+        .query_row(params![routine, person], |r| r.get(0))
+        .optional()?;
+    let ticked = conn
+        .prepare_cached(
+            "UPDATE case_staff SET informed_by = ?3, informed_at = ?4, earlier_at = ?5
              WHERE case_id = ?1 AND person_id = ?2 AND informed_at IS NULL",
         )?
-        .execute(params![case_id, person, by, ts(now)])?
-        == 1)
+        .execute(params![case_id, person, by, ts(now), earlier])?
+        == 1;
+    if ticked {
+        record_informed(conn, routine, person, now)?;
+    }
+    Ok(ticked)
 }
 
-/// Takes back the tick of `person` on case `case_id` (a mistake), and the record it made for
-/// `routine`; false when they were not ticked.
+/// Takes back the tick of `person` on case `case_id` (a mistake): the record it made for
+/// `routine` goes back to when they had been informed before, or goes; false when they were
+/// not ticked.
 pub fn untick(conn: &Db, routine: &str, case_id: &str, person: &str) -> Result<bool> {
-    let at: Option<Option<String>> = conn
-        .prepare_cached("SELECT informed_at FROM case_staff WHERE case_id = ?1 AND person_id = ?2")?
-        .query_row(params![case_id, person], |r| r.get(0))
+    let row: Option<(Option<String>, Option<String>)> = conn
+        .prepare_cached(
+            "SELECT informed_at, earlier_at FROM case_staff WHERE case_id = ?1 AND person_id = ?2",
+        )?
+        .query_row(params![case_id, person], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    let Some(Some(at)) = at else {
+    let Some((Some(at), earlier)) = row else {
         return Ok(false);
     };
     conn.prepare_cached(
-        "UPDATE case_staff SET informed_by = NULL, informed_at = NULL
+        "UPDATE case_staff SET informed_by = NULL, informed_at = NULL, earlier_at = NULL
          WHERE case_id = ?1 AND person_id = ?2",
     )?
     .execute(params![case_id, person])?;
-    conn.prepare_cached(
-        "DELETE FROM staff_informed WHERE routine_id = ?1 AND person_id = ?2 AND informed_at = ?3",
-    )?
-    .execute(params![routine, person, at])?;
+    match earlier {
+        Some(earlier) => conn
+            .prepare_cached(
+                "UPDATE staff_informed SET informed_at = ?4
+                 WHERE routine_id = ?1 AND person_id = ?2 AND informed_at = ?3",
+            )?
+            .execute(params![routine, person, at, earlier])?,
+        None => conn
+            .prepare_cached(
+                "DELETE FROM staff_informed
+                 WHERE routine_id = ?1 AND person_id = ?2 AND informed_at = ?3",
+            )?
+            .execute(params![routine, person, at])?,
+    };
     Ok(true)
 }
 

@@ -730,8 +730,9 @@ CREATE TABLE rights_needs (
 /// All staff informed: a unit whose staff are to be told that access is logged and checked (at
 /// go-live for every routine, and when the holder of a routine's role changes, from the new
 /// holder's first day) waits in `information_units_due` until the tick opens its case; the case
-/// lists the unit's people in `case_staff`, each ticked when informed (the list is the case's
-/// record: purged with it). `staff_informed` keeps, per routine and person, when they were last
+/// lists the unit's people in `case_staff`, each ticked when informed, with when they had been
+/// informed before (so that an undone tick restores it; the list is the case's record: purged
+/// with it). `staff_informed` keeps, per routine and person, when they were last
 /// informed, after the case is purged, while they are in the roster: the summary counts from it.
 pub const V10_STAFF_INFORMED: &str = r#"
 CREATE TABLE information_units_due (
@@ -747,6 +748,7 @@ CREATE TABLE case_staff (
     person_id   TEXT NOT NULL,
     informed_by TEXT,
     informed_at TEXT,
+    earlier_at  TEXT,
     PRIMARY KEY (case_id, person_id)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX case_staff_by_person ON case_staff(person_id);
@@ -778,6 +780,7 @@ CREATE TABLE case_staff (
     person_id   TEXT COLLATE "C" NOT NULL,
     informed_by TEXT COLLATE "C",
     informed_at TEXT COLLATE "C",
+    earlier_at  TEXT COLLATE "C",
     PRIMARY KEY (case_id, person_id)
 );
 CREATE INDEX case_staff_by_person ON case_staff(person_id);
