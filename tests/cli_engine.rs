@@ -319,6 +319,34 @@ const CASE_KEYS: [&str; 14] = [
     "outcomes",
 ];
 
+/// Issue 29: a first tick that runs nothing says when each routine first runs; `round list` says
+/// when each runs next. In the routine's zone: Treserva's monthly round at 07:00 on the 1st.
+#[test]
+fn tick_and_round_list_say_when_each_routine_next_runs() {
+    let site = Site::new("cli-next-runs");
+    let quiet = site.ok(&["tick", "--now", "2027-01-20T09:00"]);
+    assert!(quiet.stderr.contains("0 rounds"), "{}", quiet.stderr);
+    assert!(
+        quiet
+            .stderr
+            .contains("treserva-sampling 2027-02-01 07:00 (Europe/Stockholm)"),
+        "{}",
+        quiet.stderr
+    );
+    let listed = site.ok(&["round", "list", "--now", "2027-02-01T09:00"]);
+    assert!(
+        listed.stderr.contains("next runs: ")
+            && listed
+                .stderr
+                .contains("treserva-sampling 2027-03-01 07:00 (Europe/Stockholm)"),
+        "{}",
+        listed.stderr
+    );
+    // JSON stays alone on stdout.
+    let json = site.json(&["round", "list", "--now", "2027-02-01T09:00", "--json"]);
+    assert!(json.is_array(), "{json}");
+}
+
 fn assert_case_json(v: &Value) {
     for key in CASE_KEYS {
         assert!(v.get(key).is_some(), "`{key}` missing from {v}");

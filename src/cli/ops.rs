@@ -158,6 +158,10 @@ pub fn tick(env: &Env, args: TickArgs) -> Result<u8> {
             report.escalations,
             plural(report.escalations)
         );
+        let next = next_runs(&engine.routines, now);
+        if !next.is_empty() {
+            errln!("next runs: {}", next.join("; "));
+        }
         if report.informing > 0 {
             errln!(
                 "{} information case{} opened (staff to be told that access is logged and checked)",
@@ -185,6 +189,27 @@ pub fn tick(env: &Env, args: TickArgs) -> Result<u8> {
         }
     }
     Ok(0)
+}
+
+/// When each scheduled routine next runs after `now`, in its own zone:
+/// `treserva-sampling 2027-02-01 07:00 (Europe/Stockholm)`.
+fn next_runs(routines: &[crate::routine::Routine], now: DateTime<Utc>) -> Vec<String> {
+    routines
+        .iter()
+        .filter_map(|r| match &r.trigger {
+            crate::routine::model::Trigger::Schedule { crontab, .. } => {
+                crontab.next_after(r.timezone, now).map(|t| {
+                    format!(
+                        "{} {} ({})",
+                        r.id,
+                        t.with_timezone(&r.timezone).format("%Y-%m-%d %H:%M"),
+                        r.timezone.name()
+                    )
+                })
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 fn plural(n: usize) -> &'static str {
@@ -673,6 +698,10 @@ pub fn round(env: &Env, cmd: RoundCommand) -> Result<u8> {
                         r.population,
                         r.drawn
                     );
+                }
+                let next = next_runs(&current_routines(env), env.now()?);
+                if !next.is_empty() {
+                    errln!("next runs: {}", next.join("; "));
                 }
             }
             Ok(0)
