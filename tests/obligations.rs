@@ -335,6 +335,49 @@ impl Site {
         std::fs::read_to_string(self.path(html)).expect("the summary")
     }
 
+    /// Opens a targeted review of `user`'s NPÖ accesses at EN1 on `day`, at `now`: how many
+    /// accesses its evidence lists, and the codes of their flags.
+    fn evidence_flags(&self, user: &str, day: &str, now: &str) -> (usize, Vec<String>) {
+        let case = self
+            .ok(&[
+                "case",
+                "open",
+                "targeted-review",
+                "--unit",
+                "EN1",
+                "--by",
+                "VC1",
+                "--subject-user",
+                user,
+                "--from",
+                day,
+                "--to",
+                day,
+                "--reason",
+                "Tips",
+                "--system",
+                "npo",
+                "--now",
+                now,
+            ])
+            .stdout
+            .trim()
+            .to_string();
+        let ev: serde_json::Value = serde_json::from_str(
+            &self
+                .ok(&["case", "evidence", &case, "--json", "--now", now])
+                .stdout,
+        )
+        .expect("JSON");
+        let accesses = ev["accesses"].as_array().cloned().unwrap_or_default();
+        let flags = accesses
+            .iter()
+            .flat_map(|a| a["flags"].as_array().cloned().unwrap_or_default())
+            .map(|f| f["code"].as_str().unwrap_or_default().to_string())
+            .collect();
+        (accesses.len(), flags)
+    }
+
     fn count(&self, sql: &str) -> i64 {
         let db = loggkoll::store::read_only(&self.db).expect("db");
         db.inspect().one(sql, ()).expect("count")
@@ -1274,53 +1317,9 @@ fn the_evidence_reads_the_need_by_the_logs_job_title_where_the_roster_has_none()
         "2027-02-01T06:00",
     ]);
     let flags = |user: &str| -> Vec<String> {
-        let case = site
-            .ok(&[
-                "case",
-                "open",
-                "targeted-review",
-                "--unit",
-                "EN1",
-                "--by",
-                "VC1",
-                "--subject-user",
-                user,
-                "--from",
-                "2027-01-12",
-                "--to",
-                "2027-01-12",
-                "--reason",
-                "Tips",
-                "--system",
-                "npo",
-                "--now",
-                "2027-02-01T08:00",
-            ])
-            .stdout
-            .trim()
-            .to_string();
-        let ev: serde_json::Value = serde_json::from_str(
-            &site
-                .ok(&[
-                    "case",
-                    "evidence",
-                    &case,
-                    "--json",
-                    "--now",
-                    "2027-02-01T08:00",
-                ])
-                .stdout,
-        )
-        .expect("JSON");
-        let accesses = ev["accesses"].as_array().expect("accesses");
-        assert_eq!(accesses.len(), 1, "{ev}");
-        accesses[0]["flags"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .iter()
-            .map(|f| f["code"].as_str().unwrap_or_default().to_string())
-            .collect()
+        let (accesses, flags) = site.evidence_flags(user, "2027-01-12", "2027-02-01T08:00");
+        assert_eq!(accesses, 1, "{user}: {flags:?}");
+        flags
     };
     let u01 = flags("U01");
     assert!(u01.contains(&"beyond_need".to_string()), "{u01:?}");
@@ -1539,55 +1538,9 @@ fn access_rights_are_reviewed_against_the_needs_and_risk_analysis() {
     assert_eq!(radar[0]["flags"]["beyond_need"], 1, "{radar}");
     // A review's evidence flags the access beyond the need too, not the one within it.
     let evidence_flags = |user: &str, day: &str| -> Vec<String> {
-        let case = site
-            .ok(&[
-                "case",
-                "open",
-                "targeted-review",
-                "--unit",
-                "EN1",
-                "--by",
-                "VC1",
-                "--subject-user",
-                user,
-                "--from",
-                day,
-                "--to",
-                day,
-                "--reason",
-                "Tips",
-                "--system",
-                "npo",
-                "--now",
-                "2027-03-02T08:00",
-            ])
-            .stdout
-            .trim()
-            .to_string();
-        let ev: serde_json::Value = serde_json::from_str(
-            &site
-                .ok(&[
-                    "case",
-                    "evidence",
-                    &case,
-                    "--json",
-                    "--now",
-                    "2027-03-02T08:00",
-                ])
-                .stdout,
-        )
-        .expect("JSON");
-        assert!(
-            !ev["accesses"].as_array().expect("accesses").is_empty(),
-            "{ev}"
-        );
-        ev["accesses"]
-            .as_array()
-            .expect("accesses")
-            .iter()
-            .flat_map(|a| a["flags"].as_array().cloned().unwrap_or_default())
-            .map(|f| f["code"].as_str().unwrap_or_default().to_string())
-            .collect()
+        let (accesses, flags) = site.evidence_flags(user, day, "2027-03-02T08:00");
+        assert!(accesses > 0, "{user} on {day}");
+        flags
     };
     let beyond = evidence_flags("U01", "2026-09-01");
     assert!(beyond.contains(&"beyond_need".to_string()), "{beyond:?}");

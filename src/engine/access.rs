@@ -4,7 +4,6 @@
 //! `end` (avslutas, ordered) — and the step that closes the review is refused while a flagged
 //! account is undecided. Each round exists once (the round's unique key), as a sampling round's.
 
-use super::cases::may_answer;
 use super::rounds::RoundSummary;
 use super::{Ctx, Engine, deadline};
 use crate::evidence::access::{self as rules, Keep, Review};
@@ -181,36 +180,20 @@ impl Engine {
                 case.id, case.kind
             )));
         }
-        if let Some(closed) = &case.closed_at {
-            return Err(Error::bad_input(format!(
-                "case {} was closed {closed}; its accounts can no longer be decided",
-                case.id
-            )));
-        }
-        let task = cases_db::open_task(&tx, &case.id)?
-            .ok_or_else(|| Error::bad_input(format!("case {} has no open step", case.id)))?;
-        if req.task_id.is_some_and(|t| t != task.id) {
-            return Err(Error::bad_input(format!(
-                "this step of case {} has already been answered",
-                case.id
-            )));
-        }
-        if ctx.org.person(req.by).is_none() {
-            return Err(Error::bad_input(format!(
-                "--by: no person `{}` in the roster",
-                req.by
-            )));
-        }
         let day = deadline::local_date(now, routine.timezone);
-        if !may_answer(ctx.org, &routine, &task, &case.unit_id, None, req.by, day) {
-            return Err(Error::bad_input(format!(
-                "{} may not decide the accounts of case {}: step `{}` is assigned to {}",
-                req.by,
-                case.id,
-                task.state,
-                task.assignee_id.as_deref().unwrap_or("nobody")
-            )));
-        }
+        super::cases::step_to_act_in(
+            &tx,
+            ctx.org,
+            &routine,
+            &case,
+            req.by,
+            req.task_id,
+            day,
+            &super::cases::Acting {
+                what: "decide the accounts",
+                closed: "its accounts can no longer be decided",
+            },
+        )?;
         let review = review_of(&tx, &routine, &case, now)?;
         let account = rules::require_listed(&review, req.system, req.account)?;
         let comment = req

@@ -237,6 +237,68 @@ pub fn may_answer(
             .is_some_and(|e| org.holders(e.to, unit, day).contains(&person))
 }
 
+/// What someone does within a case's open step besides answering it, as refusals word it:
+/// `("judge the accesses", "its accesses can no longer be judged")`.
+pub(super) struct Acting {
+    pub what: &'static str,
+    pub closed: &'static str,
+}
+
+/// The open step of `case` in which `by` acts (judging accesses, deciding accounts, ticking
+/// staff) on local day `day`: refused when the case is closed, has no open step, the link's step
+/// (`task_id`) has been answered, `by` is not in the roster, or `by` may not answer the step.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn step_to_act_in(
+    conn: &Db,
+    org: &super::org::Org,
+    routine: &Routine,
+    case: &db::CaseRow,
+    by: &str,
+    task_id: Option<i64>,
+    day: chrono::NaiveDate,
+    acting: &Acting,
+) -> Result<TaskRow> {
+    if let Some(closed) = &case.closed_at {
+        return Err(Error::bad_input(format!(
+            "case {} was closed {closed}; {}",
+            case.id, acting.closed
+        )));
+    }
+    let task = db::open_task(conn, &case.id)?
+        .ok_or_else(|| Error::bad_input(format!("case {} has no open step", case.id)))?;
+    if task_id.is_some_and(|t| t != task.id) {
+        return Err(Error::bad_input(format!(
+            "this step of case {} has already been answered",
+            case.id
+        )));
+    }
+    if org.person(by).is_none() {
+        return Err(Error::bad_input(format!(
+            "--by: no person `{by}` in the roster"
+        )));
+    }
+    if !may_answer(
+        org,
+        routine,
+        &task,
+        &case.unit_id,
+        case.subject_person_id.as_deref(),
+        by,
+        day,
+    ) {
+        return Err(Error::bad_input(format!(
+            "{by} may not {} of case {}: step `{}` is assigned to {}",
+            acting.what,
+            case.id,
+            task.state,
+            task.assignee_id
+                .as_deref()
+                .unwrap_or("nobody (no holder of the role)")
+        )));
+    }
+    Ok(task)
+}
+
 fn outcome_list(routine: &Routine, ix: StateIx) -> String {
     routine
         .outcomes(ix)

@@ -17,7 +17,6 @@
 //! account holder, who is informed and who is not yet ([`standing`]).
 
 use super::Engine;
-use super::cases::may_answer;
 use crate::routine::Routine;
 use crate::routine::model::{CaseKind, ResultCategory, StateIx, Trigger};
 use crate::store::Db;
@@ -439,35 +438,19 @@ impl Engine {
         let Some(list) = staff_list(&tx, ctx.org, &case, day, routine.timezone)? else {
             return Err(not_a_unit_case(&case));
         };
-        if let Some(closed) = &case.closed_at {
-            return Err(Error::bad_input(format!(
-                "case {} was closed {closed}; its list can no longer be ticked",
-                case.id
-            )));
-        }
-        let task = db::open_task(&tx, &case.id)?
-            .ok_or_else(|| Error::bad_input(format!("case {} has no open step", case.id)))?;
-        if req.task_id.is_some_and(|t| t != task.id) {
-            return Err(Error::bad_input(format!(
-                "this step of case {} has already been answered",
-                case.id
-            )));
-        }
-        if ctx.org.person(req.by).is_none() {
-            return Err(Error::bad_input(format!(
-                "--by: no person `{}` in the roster",
-                req.by
-            )));
-        }
-        if !may_answer(ctx.org, &routine, &task, &case.unit_id, None, req.by, day) {
-            return Err(Error::bad_input(format!(
-                "{} may not tick the staff of case {}: step `{}` is assigned to {}",
-                req.by,
-                case.id,
-                task.state,
-                task.assignee_id.as_deref().unwrap_or("nobody")
-            )));
-        }
+        super::cases::step_to_act_in(
+            &tx,
+            ctx.org,
+            &routine,
+            &case,
+            req.by,
+            req.task_id,
+            day,
+            &super::cases::Acting {
+                what: "tick the staff",
+                closed: "its list can no longer be ticked",
+            },
+        )?;
         for p in req.people {
             if !list.people.iter().any(|m| &m.person_id == p) {
                 return Err(Error::bad_input(format!(
@@ -476,35 +459,11 @@ impl Engine {
                 )));
             }
         }
-        if req.undo {
-            if req.people.is_empty() {
-                return Err(Error::bad_input(format!(
-                    "name the people whose ticks on case {} are to be taken back",
-                    case.id
-                )));
-            }
-            let mut undone = Vec::new();
-            for p in req.people {
-                if info::untick(&tx, &case.routine_id, &case.id, p)? {
-                    undone.push(p.clone());
-                }
-            }
-            if !undone.is_empty() {
-                audit::append(
-                    &tx,
-                    now,
-                    &Event {
-                        actor: req.by,
-                        event: "staff.uninformed",
-                        case_id: Some(&case.id),
-                        round_id: None,
-                        data: json!({"people": undone.len()}),
-                        personal: Some(json!({"people": undone})),
-                    },
-                )?;
-            }
-            tx.commit()?;
-            return Ok(undone.len());
+        if req.undo && req.people.is_empty() {
+            return Err(Error::bad_input(format!(
+                "name the people whose ticks on case {} are to be taken back",
+                case.id
+            )));
         }
         let chosen: Vec<String> = if req.people.is_empty() {
             list.people
@@ -515,28 +474,37 @@ impl Engine {
         } else {
             req.people.to_vec()
         };
-        let mut ticked = Vec::new();
+        let mut changed = Vec::new();
         for p in &chosen {
-            if info::tick(&tx, &case.routine_id, &case.id, p, req.by, now)? {
-                ticked.push(p.clone());
+            let done = if req.undo {
+                info::untick(&tx, &case.routine_id, &case.id, p)?
+            } else {
+                info::tick(&tx, &case.routine_id, &case.id, p, req.by, now)?
+            };
+            if done {
+                changed.push(p.clone());
             }
         }
-        if !ticked.is_empty() {
+        if !changed.is_empty() {
             audit::append(
                 &tx,
                 now,
                 &Event {
                     actor: req.by,
-                    event: "staff.informed",
+                    event: if req.undo {
+                        "staff.uninformed"
+                    } else {
+                        "staff.informed"
+                    },
                     case_id: Some(&case.id),
                     round_id: None,
-                    data: json!({"people": ticked.len()}),
-                    personal: Some(json!({"people": ticked})),
+                    data: json!({"people": changed.len()}),
+                    personal: Some(json!({"people": changed})),
                 },
             )?;
         }
         tx.commit()?;
-        Ok(ticked.len())
+        Ok(changed.len())
     }
 }
 

@@ -9,7 +9,6 @@
 //! while a flagged access is unjudged or any access is judged other than justified
 //! ([`no_finding_refusal`]).
 
-use super::cases::may_answer;
 use super::{Engine, deadline};
 use crate::evidence::{self, Evidence, Verdict};
 use crate::routine::Routine;
@@ -177,48 +176,20 @@ impl Engine {
         let case = db::require(&tx, req.case_id)?;
         crate::records::protocol::require_details(&case)?;
         let routine = ctx.version(&tx, &case.routine_hash)?;
-        if let Some(closed) = &case.closed_at {
-            return Err(Error::bad_input(format!(
-                "case {} was closed {closed}; its accesses can no longer be judged",
-                case.id
-            )));
-        }
-        let task = db::open_task(&tx, &case.id)?
-            .ok_or_else(|| Error::bad_input(format!("case {} has no open step", case.id)))?;
-        if let Some(expected) = req.task_id
-            && expected != task.id
-        {
-            return Err(Error::bad_input(format!(
-                "this step of case {} has already been answered",
-                case.id
-            )));
-        }
-        if ctx.org.person(req.by).is_none() {
-            return Err(Error::bad_input(format!(
-                "--by: no person `{}` in the roster",
-                req.by
-            )));
-        }
         let day = deadline::local_date(now, routine.timezone);
-        if !may_answer(
+        let task = super::cases::step_to_act_in(
+            &tx,
             ctx.org,
             &routine,
-            &task,
-            &case.unit_id,
-            case.subject_person_id.as_deref(),
+            &case,
             req.by,
+            req.task_id,
             day,
-        ) {
-            return Err(Error::bad_input(format!(
-                "{} may not judge the accesses of case {}: step `{}` is assigned to {}",
-                req.by,
-                case.id,
-                task.state,
-                task.assignee_id
-                    .as_deref()
-                    .unwrap_or("nobody (no holder of the role)")
-            )));
-        }
+            &super::cases::Acting {
+                what: "judge the accesses",
+                closed: "its accesses can no longer be judged",
+            },
+        )?;
         let comment = req.comment.map(str::trim).filter(|c| !c.is_empty());
         if comment.is_some_and(|c| c.chars().count() > MAX_COMMENT) {
             return Err(Error::bad_input(format!(

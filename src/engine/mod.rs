@@ -301,8 +301,8 @@ pub fn compile_stored(conn: &crate::store::Db, hash: &str) -> Result<Routine> {
 /// lists for it, inherited from the units above as assignment does.
 fn managers(
     conn: &crate::store::Db,
+    org: &org::Org,
 ) -> Result<std::collections::BTreeMap<(String, crate::roster::Role), Vec<String>>> {
-    let org = org::Org::load(conn)?;
     let mut out = std::collections::BTreeMap::new();
     for unit in store::information::staffed_units(conn)? {
         for role in [
@@ -349,9 +349,13 @@ pub fn import_roster_guarded(
     // Accounts that appear after the first import wait for their information case.
     let first = !store::information::any_import(&tx)?;
     let accounts_before = store::information::account_pairs(&tx)?;
-    let managers_before = managers(&tx)?;
+    let managers_before = if first {
+        None
+    } else {
+        Some(managers(&tx, &org::Org::load(&tx)?)?)
+    };
     let summary = store::roster::replace(&tx, roster, units_file, people_file, now)?;
-    if !first {
+    if let Some(managers_before) = managers_before {
         for (person, system) in store::information::account_pairs(&tx)? {
             if !accounts_before.contains(&(person.clone(), system.clone())) {
                 store::information::note(&tx, &person, &system, now)?;
@@ -360,12 +364,8 @@ pub fn import_roster_guarded(
         // A unit with a new manager has its staff informed again by the routines whose step
         // goes to that role, from the new holder's first day (the first roster's units are
         // informed at go-live: `information::tick_information`).
-        let people: std::collections::HashMap<String, Option<chrono::NaiveDate>> =
-            store::roster::people(&tx)?
-                .into_iter()
-                .map(|p| (p.id, p.active_from))
-                .collect();
-        for ((unit, role), holders) in managers(&tx)? {
+        let after = org::Org::load(&tx)?;
+        for ((unit, role), holders) in managers(&tx, &after)? {
             // A unit staffed only now: its people are new account holders, informed each.
             let Some(known) = managers_before.get(&(unit.clone(), role)) else {
                 continue;
@@ -376,7 +376,7 @@ pub fn import_roster_guarded(
             }
             let starts = new
                 .iter()
-                .filter_map(|h| people.get(*h).copied().flatten())
+                .filter_map(|h| after.person(h).and_then(|p| p.active_from))
                 .max();
             store::information::queue_unit(
                 &tx,

@@ -39,6 +39,11 @@ const JUDGED: &str = "bedomning=sparad";
 const DECIDED: &str = "beslut=sparat";
 /// The query people ticked as informed come back with.
 const INFORMED: &str = "information=sparad";
+/// The page for someone who may not tick a unit's staff (or a step that lists none).
+const NOT_STAFF: (&str, &str) = (
+    "Du kan inte markera medarbetarna",
+    "Bara den som har steget markerar vilka som är informerade, och bara medan steget är öppet.",
+);
 
 /// The answer form. Every field may be missing: a missing one is refused with a page, never a
 /// panic or a bare error.
@@ -235,6 +240,148 @@ pub async fn show(
     )
 }
 
+/// How a task-page form names itself on the pages that refuse it.
+struct Words {
+    /// "Bedömningen", "Beslutet", "Markeringen", "Svaret".
+    noun: &'static str,
+    /// What to do on the page shown again: "bedöm", "besluta", "markera", "svara".
+    verb: &'static str,
+    /// Said after "Öppna länken i mejlet igen" when the form could not be read.
+    from_there: &'static str,
+    /// The title and text of the page for someone who may not act in the step (`None`: the
+    /// handler shows the step as it stands instead).
+    may_not: Option<(&'static str, &'static str)>,
+}
+
+/// The words of each task-page post.
+const JUDGING: Words = Words {
+    noun: "Bedömningen",
+    verb: "bedöm",
+    from_there: "",
+    may_not: Some((
+        "Du kan inte bedöma åtkomsterna",
+        "Bara den som har steget bedömer åtkomsterna, och bara medan steget är öppet.",
+    )),
+};
+
+const DECIDING: Words = Words {
+    noun: "Beslutet",
+    verb: "besluta",
+    from_there: "",
+    may_not: Some((
+        "Du kan inte besluta om kontona",
+        "Bara den som har steget beslutar om kontona, och bara medan steget är öppet.",
+    )),
+};
+
+const TICKING: Words = Words {
+    noun: "Markeringen",
+    verb: "markera",
+    from_there: "",
+    may_not: Some(NOT_STAFF),
+};
+
+const ANSWERING: Words = Words {
+    noun: "Svaret",
+    verb: "svara",
+    from_there: " och svara därifrån",
+    may_not: None,
+};
+
+/// A form posted to a task page, with the CSRF code bound to the link.
+trait TaskForm {
+    fn csrf(&self) -> &str;
+}
+
+impl TaskForm for AnswerForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+impl TaskForm for JudgeForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+impl TaskForm for DecideForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+impl TaskForm for InformForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// A task-page post that may be acted on: its link, the link's claims, the page as it stands
+/// and the form.
+struct Posted<F> {
+    token: String,
+    claims: Claims,
+    page: TaskPage,
+    form: F,
+}
+
+/// What every task-page post does first: the link verified, the form read and its CSRF code
+/// checked (before anything is read or written), the page loaded, and (where `words.may_not`
+/// says so) the visitor allowed to act in the step; or the page that refuses.
+async fn posted<F: TaskForm>(
+    app: &Arc<App>,
+    token: Result<Path<String>, PathRejection>,
+    form: Result<Form<F>, FormRejection>,
+    now: DateTime<Utc>,
+    words: &Words,
+) -> Result<Posted<F>, Response> {
+    let Ok(Path(token)) = token else {
+        return Err(tampered(app));
+    };
+    let claims = verify(app, &token, now)?;
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(rejection) => {
+            return Err(page::unreadable_form(
+                app,
+                &rejection,
+                &format!("{} kunde inte läsas", words.noun),
+                &format!(
+                    "Formuläret kom inte fram som det skulle. Inget har sparats. Öppna länken i mejlet igen{}.",
+                    words.from_there
+                ),
+            ));
+        }
+    };
+    if !csrf::verify(app.secret(), Purpose::Task, &token, form.csrf()) {
+        return Err(page::message(
+            app,
+            StatusCode::FORBIDDEN,
+            &format!("{} kunde inte tas emot", words.noun),
+            &[
+                "Formuläret saknade sin säkerhetskod eller hade en felaktig, så inget har sparats.",
+                &format!(
+                    "Öppna länken i mejlet igen och {} på sidan som visas.",
+                    words.verb
+                ),
+            ],
+        ));
+    }
+    let page = load(app, claims.clone(), now).await?;
+    if let Some((title, text)) = words.may_not
+        && page.mode != Mode::Answer
+    {
+        return Err(page::message(app, StatusCode::FORBIDDEN, title, &[text]));
+    }
+    Ok(Posted {
+        token,
+        claims,
+        page,
+        form,
+    })
+}
+
 /// `POST /t/{token}/judge`: records a judgement of one access or a client's accesses, then
 /// shows the page again (303) at the group it came from.
 pub async fn judge(
@@ -243,49 +390,17 @@ pub async fn judge(
     form: Result<Form<JudgeForm>, FormRejection>,
 ) -> Response {
     let now = app.clock.now();
-    let Ok(Path(token)) = token else {
-        return tampered(&app);
-    };
-    let claims = match verify(&app, &token, now) {
-        Ok(c) => c,
-        Err(response) => return response,
-    };
-    let form = match form {
-        Ok(Form(form)) => form,
-        Err(rejection) => {
-            return page::unreadable_form(
-                &app,
-                &rejection,
-                "Bedömningen kunde inte läsas",
-                "Formuläret kom inte fram som det skulle. Inget har sparats. Öppna länken i mejlet igen.",
-            );
-        }
-    };
-    if !csrf::verify(app.secret(), Purpose::Task, &token, &form.csrf) {
-        return page::message(
-            &app,
-            StatusCode::FORBIDDEN,
-            "Bedömningen kunde inte tas emot",
-            &[
-                "Formuläret saknade sin säkerhetskod eller hade en felaktig, så inget har sparats.",
-                "Öppna länken i mejlet igen och bedöm på sidan som visas.",
-            ],
-        );
-    }
-    let person = claims.person_id.clone();
-    let task_id = claims.task_id;
-    let page = match load(&app, claims.clone(), now).await {
+    let Posted {
+        token,
+        claims,
+        page,
+        form,
+    } = match posted(&app, token, form, now, &JUDGING).await {
         Ok(p) => p,
         Err(response) => return response,
     };
-    if page.mode != Mode::Answer {
-        return page::message(
-            &app,
-            StatusCode::FORBIDDEN,
-            "Du kan inte bedöma åtkomsterna",
-            &["Bara den som har steget bedömer åtkomsterna, och bara medan steget är öppet."],
-        );
-    }
+    let person = claims.person_id.clone();
+    let task_id = claims.task_id;
     let reshow = |status: StatusCode, error: String| {
         show_page(
             &app,
@@ -579,49 +694,17 @@ pub async fn decide(
     form: Result<Form<DecideForm>, FormRejection>,
 ) -> Response {
     let now = app.clock.now();
-    let Ok(Path(token)) = token else {
-        return tampered(&app);
-    };
-    let claims = match verify(&app, &token, now) {
-        Ok(c) => c,
-        Err(response) => return response,
-    };
-    let form = match form {
-        Ok(Form(form)) => form,
-        Err(rejection) => {
-            return page::unreadable_form(
-                &app,
-                &rejection,
-                "Beslutet kunde inte läsas",
-                "Formuläret kom inte fram som det skulle. Inget har sparats. Öppna länken i mejlet igen.",
-            );
-        }
-    };
-    if !csrf::verify(app.secret(), Purpose::Task, &token, &form.csrf) {
-        return page::message(
-            &app,
-            StatusCode::FORBIDDEN,
-            "Beslutet kunde inte tas emot",
-            &[
-                "Formuläret saknade sin säkerhetskod eller hade en felaktig, så inget har sparats.",
-                "Öppna länken i mejlet igen och besluta på sidan som visas.",
-            ],
-        );
-    }
-    let person = claims.person_id.clone();
-    let task_id = claims.task_id;
-    let page = match load(&app, claims.clone(), now).await {
+    let Posted {
+        token,
+        claims,
+        page,
+        form,
+    } = match posted(&app, token, form, now, &DECIDING).await {
         Ok(p) => p,
         Err(response) => return response,
     };
-    if page.mode != Mode::Answer {
-        return page::message(
-            &app,
-            StatusCode::FORBIDDEN,
-            "Du kan inte besluta om kontona",
-            &["Bara den som har steget beslutar om kontona, och bara medan steget är öppet."],
-        );
-    }
+    let person = claims.person_id.clone();
+    let task_id = claims.task_id;
     let Some(decision) = crate::evidence::access::Keep::parse(&form.decision) else {
         return show_page(
             &app,
@@ -695,50 +778,20 @@ pub async fn inform(
     form: Result<Form<InformForm>, FormRejection>,
 ) -> Response {
     let now = app.clock.now();
-    let Ok(Path(token)) = token else {
-        return tampered(&app);
-    };
-    let claims = match verify(&app, &token, now) {
-        Ok(c) => c,
-        Err(response) => return response,
-    };
-    let form = match form {
-        Ok(Form(form)) => form,
-        Err(rejection) => {
-            return page::unreadable_form(
-                &app,
-                &rejection,
-                "Markeringen kunde inte läsas",
-                "Formuläret kom inte fram som det skulle. Inget har sparats. Öppna länken i mejlet igen.",
-            );
-        }
-    };
-    if !csrf::verify(app.secret(), Purpose::Task, &token, &form.csrf) {
-        return page::message(
-            &app,
-            StatusCode::FORBIDDEN,
-            "Markeringen kunde inte tas emot",
-            &[
-                "Formuläret saknade sin säkerhetskod eller hade en felaktig, så inget har sparats.",
-                "Öppna länken i mejlet igen och markera på sidan som visas.",
-            ],
-        );
-    }
-    let person = claims.person_id.clone();
-    let task_id = claims.task_id;
-    let page = match load(&app, claims.clone(), now).await {
+    let Posted {
+        token,
+        claims,
+        page,
+        form,
+    } = match posted(&app, token, form, now, &TICKING).await {
         Ok(p) => p,
         Err(response) => return response,
     };
-    if page.mode != Mode::Answer || page.staff.is_none() {
-        return page::message(
-            &app,
-            StatusCode::FORBIDDEN,
-            "Du kan inte markera medarbetarna",
-            &[
-                "Bara den som har steget markerar vilka som är informerade, och bara medan steget är öppet.",
-            ],
-        );
+    let person = claims.person_id.clone();
+    let task_id = claims.task_id;
+    if page.staff.is_none() {
+        let (title, text) = NOT_STAFF;
+        return page::message(&app, StatusCode::FORBIDDEN, title, &[text]);
     }
     let case_id = page.case_id.clone();
     let chosen: Vec<String> = Some(form.person.trim().to_string())
@@ -804,41 +857,17 @@ pub async fn answer(
     form: Result<Form<AnswerForm>, FormRejection>,
 ) -> Response {
     let now = app.clock.now();
-    let Ok(Path(token)) = token else {
-        return tampered(&app);
-    };
-    let claims = match verify(&app, &token, now) {
-        Ok(c) => c,
-        Err(response) => return response,
-    };
-    let form = match form {
-        Ok(Form(form)) => form,
-        Err(rejection) => {
-            return page::unreadable_form(
-                &app,
-                &rejection,
-                "Svaret kunde inte läsas",
-                "Formuläret kom inte fram som det skulle. Inget har sparats. Öppna länken i mejlet igen och svara därifrån.",
-            );
-        }
-    };
-    if !csrf::verify(app.secret(), Purpose::Task, &token, &form.csrf) {
-        return page::message(
-            &app,
-            StatusCode::FORBIDDEN,
-            "Svaret kunde inte tas emot",
-            &[
-                "Formuläret saknade sin säkerhetskod eller hade en felaktig, så inget har sparats.",
-                "Öppna länken i mejlet igen och svara på sidan som visas.",
-            ],
-        );
-    }
-    let person = claims.person_id.clone();
-    let task_id = claims.task_id;
-    let page = match load(&app, claims.clone(), now).await {
+    let Posted {
+        token,
+        claims,
+        page,
+        form,
+    } = match posted(&app, token, form, now, &ANSWERING).await {
         Ok(p) => p,
         Err(response) => return response,
     };
+    let person = claims.person_id.clone();
+    let task_id = claims.task_id;
     let reshow = |status: StatusCode, error: String| {
         show_page(
             &app,
