@@ -9,6 +9,7 @@ mod migrate;
 pub mod ops;
 pub mod report;
 mod review;
+mod context;
 mod rights;
 mod serve;
 mod simulate;
@@ -89,6 +90,12 @@ pub enum Command {
     /// The needs-and-risk analysis (behovs- och riskanalys) access rights are decided after.
     #[command(subcommand)]
     Rights(rights::RightsCommand),
+    /// Care relationships (insats, beslut, vårdkontakt, ansvarig handläggare) that explain accesses.
+    #[command(subcommand)]
+    Relations(context::RelationsCommand),
+    /// Work shifts from the staffing system, that explain accesses.
+    #[command(subcommand)]
+    Shifts(context::ShiftsCommand),
     /// Do everything due up to now, once: rounds, reminders, escalations.
     Tick(ops::TickArgs),
     /// Cases: list, show, answer, open.
@@ -315,6 +322,8 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Explain(args) => graph::explain(&env, args),
         Command::Roster(cmd) => ops::roster(&env, cmd),
         Command::Rights(cmd) => rights::rights(&env, cmd),
+        Command::Relations(cmd) => context::relations(&env, cmd),
+        Command::Shifts(cmd) => context::shifts(&env, cmd),
         Command::Tick(args) => ops::tick(&env, args),
         Command::Case(cmd) => ops::case(&env, cmd),
         Command::Round(cmd) => ops::round(&env, cmd),

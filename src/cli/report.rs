@@ -28,6 +28,9 @@ pub enum LogsCommand {
     Coverage(LogsListArgs),
     /// Build the index of the access log anew from its rows.
     Reindex,
+    /// How much of the log the rules explain: the share explained, per kind, the share
+    /// flagged, and the median of accesses to judge per user-day.
+    Explained(super::review::ExplainedArgs),
 }
 
 #[derive(Debug, Args)]
@@ -61,6 +64,7 @@ pub fn logs_cmd(env: &Env, cmd: LogsCommand) -> Result<u8> {
         LogsCommand::Import(args) => args,
         LogsCommand::List(args) => return logs_list(env, args),
         LogsCommand::Coverage(args) => return logs_coverage(env, args),
+        LogsCommand::Explained(args) => return super::review::explained(env, args),
         LogsCommand::Reindex => {
             let mut store = open_store(env)?;
             let tx = store.write()?;

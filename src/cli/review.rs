@@ -9,6 +9,7 @@ use crate::engine::judge::{JudgeRequest, Target};
 use crate::evidence::{Evidence, Verdict};
 use crate::{Error, Result};
 use clap::{Args, Subcommand};
+use chrono::{DateTime, Utc};
 
 fn print_json(value: &impl serde::Serialize) -> Result<()> {
     let text = serde_json::to_string_pretty(value).map_err(|e| Error::runtime(e.to_string()))?;
@@ -494,16 +495,21 @@ pub struct RadarArgs {
     pub json: bool,
 }
 
-pub fn radar(env: &Env, args: RadarArgs) -> Result<u8> {
+/// The period of `--from`/`--to` (default: the 30 days before now), checked.
+fn period(
+    env: &Env,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<(DateTime<Utc>, DateTime<Utc>)> {
     let now = env.now()?;
     let tz = env.config.timezone;
-    let from = match &args.from {
+    let from = match from {
         Some(t) => {
             crate::clock::parse_time(t, tz).map_err(|m| Error::usage(format!("--from: {m}")))?
         }
         None => now - chrono::Duration::days(30),
     };
-    let to = match &args.to {
+    let to = match to {
         Some(t) => {
             crate::clock::parse_end(t, tz).map_err(|m| Error::usage(format!("--to: {m}")))?
         }
@@ -512,14 +518,17 @@ pub fn radar(env: &Env, args: RadarArgs) -> Result<u8> {
     if to <= from {
         return Err(Error::usage("--to must be after --from"));
     }
-    let store = open_store(env)?;
-    let routines = super::ops::current_routines(env);
-    if let Some(s) = &args.system {
-        let known: Vec<String> = crate::records::logs::retention_rules(&routines)
+    Ok((from, to))
+}
+
+/// `--system`, checked against the routines' systems.
+fn known_system(routines: &[crate::routine::Routine], system: Option<&str>) -> Result<()> {
+    if let Some(s) = system {
+        let known: Vec<String> = crate::records::logs::retention_rules(routines)
             .into_iter()
             .map(|(s, _)| s)
             .collect();
-        if !known.contains(s) {
+        if !known.iter().any(|k| k == s) {
             let names: Vec<&str> = known.iter().map(String::as_str).collect();
             return Err(Error::usage(format!(
                 "--system: unknown system `{s}`{}",
@@ -527,6 +536,16 @@ pub fn radar(env: &Env, args: RadarArgs) -> Result<u8> {
             )));
         }
     }
+    Ok(())
+}
+
+pub fn radar(env: &Env, args: RadarArgs) -> Result<u8> {
+    let now = env.now()?;
+    let tz = env.config.timezone;
+    let (from, to) = period(env, args.from.as_deref(), args.to.as_deref())?;
+    let store = open_store(env)?;
+    let routines = super::ops::current_routines(env);
+    known_system(&routines, args.system.as_deref())?;
     let org = crate::engine::org::Org::load(store.db())?;
     let routines: Vec<&crate::routine::Routine> = routines.iter().collect();
     let rows = crate::evidence::radar::radar(
@@ -578,5 +597,80 @@ pub fn radar(env: &Env, args: RadarArgs) -> Result<u8> {
             flags.join(", ")
         );
     }
+    Ok(0)
+}
+
+// ----- logs explained -----
+
+#[derive(Debug, Args)]
+pub struct ExplainedArgs {
+    /// The first day (or time) of the period (default: 30 days before now).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// The last day of the period (a date alone: to the end of that day; default: now).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// One record system (default: every system with imported log in the period).
+    #[arg(long)]
+    pub system: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn explained(env: &Env, args: ExplainedArgs) -> Result<u8> {
+    let now = env.now()?;
+    let tz = env.config.timezone;
+    let (from, to) = period(env, args.from.as_deref(), args.to.as_deref())?;
+    let store = open_store(env)?;
+    let routines = super::ops::current_routines(env);
+    known_system(&routines, args.system.as_deref())?;
+    let org = crate::engine::org::Org::load(store.db())?;
+    let routines: Vec<&crate::routine::Routine> = routines.iter().collect();
+    let f = crate::evidence::explained::figure(
+        store.db(),
+        &org,
+        &routines,
+        &crate::evidence::radar::Scope {
+            from,
+            to,
+            system: args.system.as_deref(),
+            tz,
+        },
+        now,
+    )?;
+    if args.json {
+        return print_json(&f).map(|()| 0);
+    }
+    let pct = |n: u64| {
+        if f.accesses == 0 {
+            0.0
+        } else {
+            n as f64 * 100.0 / f.accesses as f64
+        }
+    };
+    outln!(
+        "{} – {}{}",
+        from.with_timezone(&tz).format("%Y-%m-%d %H:%M"),
+        to.with_timezone(&tz).format("%Y-%m-%d %H:%M"),
+        args.system
+            .as_deref()
+            .map(|s| format!(", system {s}"))
+            .unwrap_or_default()
+    );
+    outln!("accesses        {:>10}", f.accesses);
+    outln!(
+        "explained       {:>10}  {:5.1} %",
+        f.explained,
+        pct(f.explained)
+    );
+    for (code, n) in &f.by_kind {
+        outln!("  {:<20} {:>7}  {:5.1} %", code, n, pct(*n));
+    }
+    outln!("flagged         {:>10}  {:5.1} %", f.flagged, pct(f.flagged));
+    outln!(
+        "to judge per user-day (median over {}): {}",
+        f.user_days,
+        f.to_judge_median
+    );
     Ok(0)
 }

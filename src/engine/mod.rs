@@ -17,6 +17,7 @@ pub mod judge;
 pub mod notices;
 pub mod org;
 pub mod reassign;
+pub mod relations;
 pub mod refusal;
 pub mod rights;
 pub mod rounds;

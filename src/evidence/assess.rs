@@ -21,6 +21,17 @@
 //! |---|---|
 //! | `same_unit` | the client's unit, or a unit above it, is one of the user's |
 //! | `documented` | the user wrote or signed in the same client's record within `documented_within` (14 days), or the access is itself such a write |
+//! | `care_relationship` | the client has a care relationship (`relations import`) at the time with a unit the user works in, or names the user |
+//! | `on_shift` | the user was on a shift (`shifts import`) at the client's unit, or at a unit with a care relationship with the client |
+//! | `team` | a colleague of the user's home unit accessed the same client within `team_within` (7 days), and that access is itself explained (by one of the kinds above) |
+//! | `continuity` | the user accessed the client on `continuity.days` (3) separate days in the `continuity.within` (60 days) before, and the first of those accesses is explained |
+//! | `judged_before` | an access of the same user to the same client was judged justified in a case closed within `judged_within` (12 months) before |
+//!
+//! Explanations answer the flags that are about where and when: `night` is not raised inside a
+//! shift of the user's, `unit_mismatch` and `beyond_need` not when a shift or a care
+//! relationship explains the access. They never answer a flag that points at a person
+//! ([`Code::personal`]), and an access with such a flag counts as unexplained: a snoop is never
+//! explained away.
 
 use crate::routine::model::EvidenceRules;
 use chrono::{DateTime, NaiveDate, Timelike};
@@ -140,6 +151,20 @@ impl Code {
 
     fn bit(self) -> u16 {
         1 << (self as u16)
+    }
+
+    /// Flags that point at a person (the record's, a relative's, a watched client's, an
+    /// account's holder): no explanation answers them, and an access with one counts as
+    /// unexplained.
+    pub fn personal(self) -> bool {
+        matches!(
+            self,
+            Code::OwnRecord
+                | Code::ColleagueRecord
+                | Code::SameSurname
+                | Code::WatchList
+                | Code::AfterEmployment
+        )
     }
 
     /// How much the flag weighs when the radar ranks users.
@@ -280,6 +305,56 @@ pub enum Explanation {
         day: NaiveDate,
         itself: bool,
     },
+    /// `named`: the relationship names the user; else it is with `unit`, where they work.
+    CareRelationship {
+        kind: String,
+        unit: String,
+        from: NaiveDate,
+        named: bool,
+    },
+    OnShift {
+        unit: String,
+        /// Local `HH:MM`.
+        start: String,
+        end: String,
+    },
+    Team {
+        colleague: String,
+        day: NaiveDate,
+    },
+    Continuity {
+        days: u32,
+        first: NaiveDate,
+    },
+    JudgedBefore {
+        case: String,
+        day: NaiveDate,
+    },
+}
+
+/// The stable codes of the explanations, in the order pages list them.
+pub const EXPLANATION_CODES: [&str; 7] = [
+    "same_unit",
+    "documented",
+    "care_relationship",
+    "on_shift",
+    "team",
+    "continuity",
+    "judged_before",
+];
+
+/// The kinds of explanation, a bit each (`1 << index in EXPLANATION_CODES`).
+pub mod kind {
+    pub const SAME_UNIT: u8 = 1;
+    pub const DOCUMENTED: u8 = 1 << 1;
+    pub const CARE_RELATIONSHIP: u8 = 1 << 2;
+    pub const ON_SHIFT: u8 = 1 << 3;
+    pub const TEAM: u8 = 1 << 4;
+    pub const CONTINUITY: u8 = 1 << 5;
+    pub const JUDGED_BEFORE: u8 = 1 << 6;
+    /// The kinds that come from the access itself and its context, not from another
+    /// explained access: what `team` and `continuity` lean on.
+    pub const FIRST_ORDER: u8 = SAME_UNIT | DOCUMENTED | CARE_RELATIONSHIP | ON_SHIFT;
 }
 
 impl Explanation {
@@ -287,6 +362,11 @@ impl Explanation {
         match self {
             Explanation::SameUnit { .. } => "same_unit",
             Explanation::Documented { .. } => "documented",
+            Explanation::CareRelationship { .. } => "care_relationship",
+            Explanation::OnShift { .. } => "on_shift",
+            Explanation::Team { .. } => "team",
+            Explanation::Continuity { .. } => "continuity",
+            Explanation::JudgedBefore { .. } => "judged_before",
         }
     }
 
@@ -301,6 +381,24 @@ impl Explanation {
             Explanation::Documented { day, .. } => {
                 format!("Användaren dokumenterade i kundens journal {day}.")
             }
+            Explanation::CareRelationship {
+                kind, from, named: true, ..
+            } => format!("Användaren är knuten till kunden ({kind}) sedan {from}."),
+            Explanation::CareRelationship {
+                kind, unit: u, from, ..
+            } => format!("Kunden har {kind} från {} sedan {from}.", unit(u)),
+            Explanation::OnShift { unit: u, start, end } => {
+                format!("Användaren arbetade pass på {} {start}–{end}.", unit(u))
+            }
+            Explanation::Team { colleague, day } => format!(
+                "{colleague}, kollega på samma enhet, öppnade kundens journal {day} av förklarad anledning."
+            ),
+            Explanation::Continuity { days, first } => format!(
+                "Användaren har öppnat kundens journal {days} olika dagar sedan {first}, första gången av förklarad anledning."
+            ),
+            Explanation::JudgedBefore { case, day } => format!(
+                "Användarens åtkomst till kunden bedömdes befogad i ärende {case} ({day})."
+            ),
         }
     }
 }
@@ -325,6 +423,17 @@ pub struct Assessment {
     pub documented: Option<i64>,
     /// The distinct clients of the burst the access is part of.
     pub burst: u32,
+    /// The care relationship that explains it: its place in [`Ties::relations`] of the client.
+    pub relation: Option<u32>,
+    /// The shift that explains it: its place in [`Ties::shifts`].
+    pub shift: Option<u32>,
+    /// The colleague's explained access that explains it: its place in [`Ties::team`] of the
+    /// client (set after the rules, by [`Assessment::lean_on_team`]).
+    pub team: Option<u32>,
+    /// On how many separate days before, and when the first of them was.
+    pub continuity: Option<(u32, i64)>,
+    /// The judgement that explains it: its place in [`Ties::judged`] of the client.
+    pub judged: Option<u32>,
 }
 
 impl Assessment {
@@ -341,12 +450,67 @@ impl Assessment {
         self.flags |= code.bit();
     }
 
+    fn clear(&mut self, code: Code) {
+        self.flags &= !code.bit();
+    }
+
     pub fn flagged(&self) -> bool {
         self.flags != 0
     }
 
+    /// Whether a flag that points at a person is raised (no explanation counts then).
+    pub fn personal(&self) -> bool {
+        self.codes().any(Code::personal)
+    }
+
+    /// The kinds of explanation that hold, as bits of [`kind`], whatever the flags.
+    pub fn kinds(&self) -> u8 {
+        let mut k = 0;
+        for (on, bit) in [
+            (self.same_unit, kind::SAME_UNIT),
+            (self.documented.is_some(), kind::DOCUMENTED),
+            (self.relation.is_some(), kind::CARE_RELATIONSHIP),
+            (self.shift.is_some(), kind::ON_SHIFT),
+            (self.team.is_some(), kind::TEAM),
+            (self.continuity.is_some(), kind::CONTINUITY),
+            (self.judged.is_some(), kind::JUDGED_BEFORE),
+        ] {
+            if on {
+                k |= bit;
+            }
+        }
+        k
+    }
+
+    /// The kinds of explanation that count: none when a flag points at a person.
+    pub fn explained_kinds(&self) -> u8 {
+        if self.personal() { 0 } else { self.kinds() }
+    }
+
     pub fn explained(&self) -> bool {
-        self.same_unit || self.documented.is_some()
+        self.explained_kinds() != 0
+    }
+
+    /// Explained by the access itself and its context (what another access may lean on).
+    pub fn explained_first_order(&self) -> bool {
+        self.explained_kinds() & kind::FIRST_ORDER != 0
+    }
+
+    /// Explains an access nothing else explains by a colleague's explained access to the same
+    /// client: the nearest of `near` (times, in order) within the span, if any.
+    pub fn lean_on_team(&mut self, at: i64, near: &[(i64, u32)], span: i64) -> bool {
+        if self.explained() || self.personal() {
+            return false;
+        }
+        let k = near.partition_point(|(t, _)| *t < at - span);
+        let best = near[k..]
+            .iter()
+            .enumerate()
+            .take_while(|(_, (t, _))| *t <= at + span)
+            .min_by_key(|(_, (t, _))| (t - at).abs())
+            .map(|(i, _)| (k + i) as u32);
+        self.team = best;
+        best.is_some()
     }
 
     /// The kinds of flag it has, in order.
@@ -407,22 +571,137 @@ impl Assessment {
             .collect()
     }
 
-    /// The explanations in full, for people to read.
+    /// The explanations in full, for people to read: none when a flag points at a person.
     pub fn explanations(&self, fact: &Fact, cx: &Context) -> Vec<Explanation> {
         let mut out = Vec::new();
+        if self.personal() {
+            return out;
+        }
+        let mut clock = LocalClock::new(cx.tz);
         if self.same_unit {
             out.push(Explanation::SameUnit {
                 unit: cx.strings.name(fact.client_unit).to_string(),
             });
         }
         if let Some(at) = self.documented {
-            let mut clock = LocalClock::new(cx.tz);
             out.push(Explanation::Documented {
                 day: clock.date(at),
                 itself: at == fact.at && cx.writes.contains(&fact.action),
             });
         }
+        let ties = cx.ties;
+        if let Some(tie) = self
+            .relation
+            .and_then(|i| ties.relations.get(&fact.client)?.get(i as usize))
+        {
+            out.push(Explanation::CareRelationship {
+                kind: tie.kind.clone(),
+                unit: tie.unit.clone(),
+                from: tie.from_day,
+                named: tie.named,
+            });
+        }
+        if let Some(s) = self.shift.and_then(|i| ties.shifts.get(i as usize)) {
+            out.push(Explanation::OnShift {
+                unit: s.unit.clone(),
+                start: clock.hh_mm(s.start),
+                end: clock.hh_mm(s.end),
+            });
+        }
+        if let Some((at, who)) = self
+            .team
+            .and_then(|i| ties.team.get(&fact.client)?.get(i as usize))
+        {
+            out.push(Explanation::Team {
+                colleague: ties.names.get(*who as usize).cloned().unwrap_or_default(),
+                day: clock.date(*at),
+            });
+        }
+        if let Some((days, first)) = self.continuity {
+            out.push(Explanation::Continuity {
+                days,
+                first: clock.date(first),
+            });
+        }
+        if let Some((at, case)) = self
+            .judged
+            .and_then(|i| ties.judged.get(&fact.client)?.get(i as usize))
+        {
+            out.push(Explanation::JudgedBefore {
+                case: ties.names.get(*case as usize).cloned().unwrap_or_default(),
+                day: clock.date(*at),
+            });
+        }
         out
+    }
+}
+
+/// A care relationship of a client, as the rules see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tie {
+    /// Unix seconds `[from, to)`: from the local midnight of its first day to that after its
+    /// last (`i64::MAX`: ongoing).
+    pub from: i64,
+    pub to: i64,
+    pub from_day: NaiveDate,
+    /// The unit's roster id, and the units above it.
+    pub unit: String,
+    pub lineage: Vec<String>,
+    pub kind: String,
+    /// It names the subject.
+    pub named: bool,
+    /// Its unit, or a unit above it, is one of the subject's home units.
+    pub mine: bool,
+}
+
+/// A shift of the subject's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkShift {
+    /// Unix seconds `[start, end)`.
+    pub start: i64,
+    pub end: i64,
+    /// The unit's roster id.
+    pub unit: String,
+}
+
+/// What explains the subject's accesses besides the log: care relationships of their clients,
+/// their shifts, colleagues' explained accesses and judgements of their earlier accesses.
+#[derive(Debug, Clone, Default)]
+pub struct Ties {
+    /// By client: its relationships that hold in the system.
+    pub relations: HashMap<u64, Vec<Tie>>,
+    /// In order of start.
+    pub shifts: Vec<WorkShift>,
+    /// By client: (time, index into `names` of the colleague) of colleagues' explained
+    /// accesses, in time order.
+    pub team: HashMap<u64, Vec<(i64, u32)>>,
+    /// By client: (when the case closed, index into `names` of the case) of the subject's
+    /// accesses judged justified, in time order.
+    pub judged: HashMap<u64, Vec<(i64, u32)>>,
+    /// Colleagues' names and case references the lists above point into.
+    pub names: Vec<String>,
+}
+
+impl Ties {
+    /// The first relationship of `client` that holds at `at` and that `pred` accepts.
+    fn relation(&self, client: u64, at: i64, pred: impl Fn(&Tie) -> bool) -> Option<u32> {
+        self.relations
+            .get(&client)?
+            .iter()
+            .position(|t| t.from <= at && at < t.to && pred(t))
+            .map(|i| i as u32)
+    }
+
+    /// The shifts that hold `at`, with their places.
+    fn shifts_at(&self, at: i64) -> impl Iterator<Item = (usize, &WorkShift)> {
+        let end = self.shifts.partition_point(|s| s.start <= at);
+        // Shifts are at most two days long: look back no further.
+        let begin = self.shifts[..end].partition_point(|s| s.start < at - 2 * 86_400);
+        self.shifts[begin..end]
+            .iter()
+            .enumerate()
+            .filter(move |(_, s)| at < s.end)
+            .map(move |(i, s)| (begin + i, s))
     }
 }
 
@@ -466,6 +745,9 @@ pub struct Context<'a> {
     /// The action codes of writes and signatures, and of Nödöppning.
     pub writes: &'a [u8],
     pub emergency: u8,
+    /// By unit id of `strings`: the roster's unit and the units above it (empty: unknown).
+    pub lineages: &'a IdMap<Vec<String>>,
+    pub ties: &'a Ties,
 }
 
 /// Sorts facts by time and drops the second copy of an access (the same `log_id` at the same
@@ -535,7 +817,8 @@ impl LocalClock {
 }
 
 /// Assesses the facts (prepared: sorted, without duplicates) that lie in `[from, to)`; the
-/// others are context. Returns (index into `facts`, assessment) in time order.
+/// others are context. Returns (index into `facts`, assessment) in time order. `team` is left
+/// to the caller ([`Assessment::lean_on_team`]): it needs other people's accesses.
 pub fn assess(facts: &[Fact], from: i64, to: i64, cx: &Context) -> Vec<(usize, Assessment)> {
     let bursts = bursts(facts, cx.rules);
     // Writes and signatures by client and time, for the nearest one to each access.
@@ -545,6 +828,10 @@ pub fn assess(facts: &[Fact], from: i64, to: i64, cx: &Context) -> Vec<(usize, A
         .map(|f| (f.client, f.at))
         .collect();
     writes.sort_unstable();
+    // Each client's accesses, in time order, for continuity.
+    let mut by_client: Vec<(u64, i64, usize)> =
+        facts.iter().enumerate().map(|(i, f)| (f.client, f.at, i)).collect();
+    by_client.sort_unstable();
     let span = i64::from(cx.rules.documented_days) * 86_400;
     // After the person's last day: from the local midnight that ends it.
     let ended_at = match (&cx.subject.person_id, cx.subject.ended) {
@@ -556,6 +843,45 @@ pub fn assess(facts: &[Fact], from: i64, to: i64, cx: &Context) -> Vec<(usize, A
     };
     let known = cx.subject.person_id.is_some();
     let mut clock = LocalClock::new(cx.tz);
+    let first_order = |f: &Fact| -> (bool, Option<i64>, Option<u32>, Option<u32>) {
+        let unit_mine = cx.mine.get(&f.client_unit).copied().unwrap_or(false);
+        let same_unit = f.client_unit != 0 && unit_mine && known;
+        let documented = if cx.writes.contains(&f.action) {
+            Some(f.at)
+        } else {
+            let k = writes.partition_point(|w| *w < (f.client, f.at));
+            [k.checked_sub(1), Some(k)]
+                .into_iter()
+                .flatten()
+                .filter_map(|k| writes.get(k))
+                .filter(|(c, _)| *c == f.client)
+                .map(|(_, t)| *t)
+                .min_by_key(|t| (t - f.at).abs())
+                .filter(|t| (t - f.at).abs() <= span)
+        };
+        let relation = cx
+            .ties
+            .relation(f.client, f.at, |t| t.named || (t.mine && known));
+        let lineage = cx
+            .lineages
+            .get(&f.client_unit)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let shift = cx
+            .ties
+            .shifts_at(f.at)
+            .find(|(_, s)| {
+                lineage.contains(&s.unit)
+                    || cx
+                        .ties
+                        .relation(f.client, f.at, |t| t.lineage.contains(&s.unit))
+                        .is_some()
+            })
+            .map(|(i, _)| i as u32);
+        (same_unit, documented, relation, shift)
+    };
+    let continuity_span = i64::from(cx.rules.continuity_within) * 86_400;
+    let judged_span = i64::from(cx.rules.judged_days) * 86_400;
     let start = facts.partition_point(|f| f.at < from);
     let end = facts.partition_point(|f| f.at < to);
     let mut out = Vec::with_capacity(end.saturating_sub(start));
@@ -571,19 +897,37 @@ pub fn assess(facts: &[Fact], from: i64, to: i64, cx: &Context) -> Vec<(usize, A
         };
         // Explanations.
         let unit_mine = cx.mine.get(&f.client_unit).copied().unwrap_or(false);
-        a.same_unit = f.client_unit != 0 && unit_mine && known;
-        if cx.writes.contains(&f.action) {
-            a.documented = Some(f.at);
-        } else {
-            let k = writes.partition_point(|w| *w < (f.client, f.at));
-            let nearest = [k.checked_sub(1), Some(k)]
-                .into_iter()
-                .flatten()
-                .filter_map(|k| writes.get(k))
-                .filter(|(c, _)| *c == f.client)
-                .map(|(_, t)| *t)
-                .min_by_key(|t| (t - f.at).abs());
-            a.documented = nearest.filter(|t| (t - f.at).abs() <= span);
+        (a.same_unit, a.documented, a.relation, a.shift) = first_order(f);
+        if known {
+            a.judged = cx.ties.judged.get(&f.client).and_then(|list| {
+                let k = list.partition_point(|(t, _)| *t < f.at - judged_span);
+                list[k..]
+                    .iter()
+                    .position(|(t, _)| *t < f.at)
+                    .map(|p| (k + p) as u32)
+            });
+        }
+        if known && cx.rules.continuity_days > 0 {
+            // Separate local days before the access's own, within the span.
+            let today = clock.date(f.at);
+            let lo = by_client.partition_point(|e| *e < (f.client, f.at - continuity_span, 0));
+            let hi = by_client.partition_point(|e| *e < (f.client, f.at, 0));
+            let mut days: Vec<NaiveDate> = Vec::new();
+            for (_, t, _) in &by_client[lo..hi] {
+                let d = clock.date(*t);
+                if d != today && days.last() != Some(&d) {
+                    days.push(d);
+                }
+            }
+            if days.len() as u32 >= cx.rules.continuity_days
+                && let Some((_, first_at, j)) = by_client.get(lo)
+                && let Some(first) = facts.get(*j)
+            {
+                let (same, documented, relation, shift) = first_order(first);
+                if same || documented.is_some() || relation.is_some() || shift.is_some() {
+                    a.continuity = Some((days.len() as u32, *first_at));
+                }
+            }
         }
         // Flags.
         if own {
@@ -630,6 +974,14 @@ pub fn assess(facts: &[Fact], from: i64, to: i64, cx: &Context) -> Vec<(usize, A
         }
         if cx.rules.is_night(clock.minute(f.at)) {
             a.set(Code::Night);
+        }
+        // What a shift or a care relationship answers.
+        if a.shift.is_some() || a.relation.is_some() {
+            a.clear(Code::UnitMismatch);
+            a.clear(Code::BeyondNeed);
+        }
+        if known && cx.ties.shifts_at(f.at).next().is_some() {
+            a.clear(Code::Night);
         }
         out.push((i, a));
     }
@@ -716,6 +1068,8 @@ mod tests {
         clients: HashMap<u64, ClientInfo>,
         subject: Subject,
         rules: EvidenceRules,
+        lineages: IdMap<Vec<String>>,
+        ties: Ties,
     }
 
     impl World {
@@ -738,6 +1092,8 @@ mod tests {
                     personnummer_hash: Some([1; 32]),
                 },
                 rules: EvidenceRules::default(),
+                lineages: IdMap::default(),
+                ties: Ties::default(),
             }
         }
 
@@ -758,6 +1114,8 @@ mod tests {
                 clients: &self.clients,
                 writes,
                 emergency: 10,
+                lineages: &self.lineages,
+                ties: &self.ties,
             }
         }
     }
@@ -968,6 +1326,8 @@ mod tests {
             clients: &w.clients,
             writes: &writes,
             emergency: 10,
+            lineages: &w.lineages,
+            ties: &w.ties,
         };
         let out = assess(&facts, t, t + 1, &cx);
         assert_eq!(out.len(), 1);

@@ -9,7 +9,8 @@
 //! The rules see some days around the period too (`documented_within`, the burst's length), so
 //! that a signature the day after explains a read the day before.
 
-use super::assess::{self, Assessment, Context, Fact, IdMap, Said, Texts};
+use super::assess::{self, Assessment, Context, Fact, IdMap, Said, Texts, Tie, Ties, WorkShift};
+use super::people::RawTies;
 use super::coverage::{self, LogStatus};
 use super::people::{Directory, People};
 use crate::Result;
@@ -188,6 +189,17 @@ pub fn margin(rules: &EvidenceRules) -> i64 {
     (i64::from(rules.documented_days) * 86_400).max(rules.burst_within)
 }
 
+/// How far before a period the rules look for earlier accesses to the same client
+/// (`continuity`).
+pub fn lookback(rules: &EvidenceRules) -> i64 {
+    i64::from(rules.continuity_within) * 86_400
+}
+
+/// The span of `team`, seconds each way.
+pub fn team_span(rules: &EvidenceRules) -> i64 {
+    i64::from(rules.team_days) * 86_400
+}
+
 /// The fact of an entry of the index.
 pub fn fact(e: &logindex::Entry) -> Fact {
     Fact {
@@ -201,8 +213,21 @@ pub fn fact(e: &logindex::Entry) -> Fact {
     }
 }
 
+/// Whether the rules for `[from, to)` read an entry: within the burst's length of the period
+/// or the `back` seconds before it, or a write within the margin of those.
+pub fn wanted(rules: &EvidenceRules, writes: &[u8], from: i64, to: i64, back: i64) -> impl Fn(&logindex::Entry) -> bool {
+    let m = margin(rules);
+    let near = (from - back - rules.burst_within, to + rules.burst_within);
+    let writes = writes.to_vec();
+    move |e| {
+        (near.0 <= e.at && e.at < near.1)
+            || (writes.contains(&e.action) && from - back - m <= e.at && e.at < to + m)
+    }
+}
+
 /// The facts of `accounts` in `system` that the rules need for `[from, to)`: every access within
-/// the burst's length of it, and writes within the margin.
+/// the burst's length of it and in the `back` seconds before it, and writes within the margin.
+#[allow(clippy::too_many_arguments)]
 pub fn gather(
     conn: &Db,
     rules: &EvidenceRules,
@@ -210,23 +235,16 @@ pub fn gather(
     accounts: &[String],
     from: i64,
     to: i64,
+    back: i64,
     strings: &mut Texts,
 ) -> Result<Vec<Fact>> {
     let (writes, _) = action_codes();
     let m = margin(rules);
-    let near = (from - rules.burst_within, to + rules.burst_within);
+    let keep = wanted(rules, &writes, from, to, back);
     let mut facts = Vec::new();
     for account in accounts {
-        for d in logindex::digests_of(conn, system, account, from - m, to + m)? {
-            facts.extend(
-                d.entries
-                    .iter()
-                    .filter(|e| {
-                        (near.0 <= e.at && e.at < near.1)
-                            || (writes.contains(&e.action) && from - m <= e.at && e.at < to + m)
-                    })
-                    .map(fact),
-            );
+        for d in logindex::digests_of(conn, system, account, from - back - m, to + m)? {
+            facts.extend(d.entries.iter().filter(|e| keep(e)).map(fact));
         }
     }
     assess::prepare(&mut facts);
@@ -243,8 +261,76 @@ pub struct Assessed {
     pub flags: Vec<Said>,
 }
 
+/// Colleagues' explained accesses, by client: (time, index into `names`), in time order.
+#[derive(Debug, Clone, Default)]
+pub struct Team {
+    pub near: HashMap<u64, Vec<(i64, u32)>>,
+    pub names: Vec<String>,
+}
+
+/// Turns what the store holds into [`Ties`] for `person` (home units `units`).
+pub fn ties_of(
+    org: &Org,
+    tz: chrono_tz::Tz,
+    person: Option<&str>,
+    units: &[String],
+    raw: RawTies,
+    team: Team,
+) -> Ties {
+    let day_start = |d: chrono::NaiveDate| crate::clock::day_start(d, tz).timestamp();
+    let mut relations: HashMap<u64, Vec<Tie>> = HashMap::new();
+    for r in raw.relations {
+        let lineage: Vec<String> = org.lineage(&r.unit).into_iter().map(str::to_string).collect();
+        let named = !r.person.is_empty() && Some(r.person.as_str()) == person;
+        let mine = lineage.iter().any(|u| units.contains(u));
+        relations.entry(r.client).or_default().push(Tie {
+            from: day_start(r.from),
+            to: r
+                .to
+                .and_then(|d| d.succ_opt())
+                .map_or(i64::MAX, day_start),
+            from_day: r.from,
+            unit: r.unit,
+            lineage,
+            kind: r.kind,
+            named,
+            mine,
+        });
+    }
+    let mut shifts: Vec<WorkShift> = raw
+        .shifts
+        .into_iter()
+        .map(|s| WorkShift {
+            start: s.start,
+            end: s.end,
+            unit: s.unit,
+        })
+        .collect();
+    shifts.sort_by(|a, b| (a.start, &a.unit).cmp(&(b.start, &b.unit)));
+    let Team { near, mut names } = team;
+    let mut judged: HashMap<u64, Vec<(i64, u32)>> = HashMap::new();
+    for j in raw.judged {
+        names.push(j.case_id);
+        judged
+            .entry(j.client)
+            .or_default()
+            .push((j.closed, (names.len() - 1) as u32));
+    }
+    for list in judged.values_mut() {
+        list.sort_unstable();
+    }
+    Ties {
+        relations,
+        shifts,
+        team: near,
+        judged,
+        names,
+    }
+}
+
 /// Assesses the facts of one person (or one account of nobody) in `[from, to)` and hands each
-/// access, in time order, to `each` with the context its sentences need.
+/// access, in time order, to `each` with the context its sentences need. `team`: colleagues'
+/// explained accesses that may explain what nothing else does.
 #[allow(clippy::too_many_arguments)]
 pub fn assess_person(
     dir: &mut impl People,
@@ -257,6 +343,7 @@ pub fn assess_person(
     strings: &Texts,
     from: i64,
     to: i64,
+    team: Team,
     mut each: impl FnMut(&Fact, &Assessment, &Context),
 ) -> Result<()> {
     let subject = dir.subject(person)?;
@@ -280,26 +367,42 @@ pub fn assess_person(
         None => Vec::new(),
     };
     let mut mine: IdMap<bool> = IdMap::default();
+    let mut lineages: IdMap<Vec<String>> = IdMap::default();
     let start = facts.partition_point(|f| f.at < from);
     let end = facts.partition_point(|f| f.at < to);
     let mut clients: Vec<u64> = Vec::with_capacity(end.saturating_sub(start));
-    for f in &facts[start..end] {
-        if let std::collections::hash_map::Entry::Vacant(e) = mine.entry(f.client_unit) {
+    for (i, f) in facts.iter().enumerate() {
+        if let std::collections::hash_map::Entry::Vacant(e) = lineages.entry(f.client_unit) {
             let lineage = dir.lineage(org, f.client_unit, strings.name(f.client_unit));
-            e.insert(lineage.iter().any(|u| units.iter().any(|m| m == u)));
-            if let Some(reach) = &reach {
+            mine.insert(
+                f.client_unit,
+                lineage.iter().any(|u| units.iter().any(|m| m == u)),
+            );
+            e.insert(lineage.to_vec());
+        }
+        if (start..end).contains(&i) {
+            if let Some(reach) = &reach
+                && !within.contains_key(&f.client_unit)
+            {
                 // The client's own unit: a reach holds the units under each unit it names.
                 let name = strings.name(f.client_unit);
                 within.insert(f.client_unit, reach.iter().any(|u| u == name));
             }
+            clients.push(f.client);
         }
-        clients.push(f.client);
     }
     clients.sort_unstable();
     clients.dedup();
-    for c in clients {
-        dir.client(c)?;
+    for c in &clients {
+        dir.client(*c)?;
     }
+    // Continuity looks at earlier accesses to the same clients: their relationships too.
+    let mut all_clients: Vec<u64> = facts.iter().map(|f| f.client).collect();
+    all_clients.sort_unstable();
+    all_clients.dedup();
+    let first = facts.first().map_or(from, |f| f.at.min(from));
+    let raw = dir.ties(person, system, &all_clients, first, to, rules.judged_days)?;
+    let ties = ties_of(org, tz, person, &units, raw, team);
     let (writes, emergency) = action_codes();
     let cx = Context {
         rules,
@@ -311,9 +414,16 @@ pub fn assess_person(
         clients: dir.clients(),
         writes: &writes,
         emergency,
+        lineages: &lineages,
+        ties: &ties,
     };
-    for (i, a) in assess::assess(facts, from, to, &cx) {
-        each(&facts[i], &a, &cx);
+    let span = team_span(rules);
+    for (i, mut a) in assess::assess(facts, from, to, &cx) {
+        let f = &facts[i];
+        if let Some(near) = ties.team.get(&f.client) {
+            a.lean_on_team(f.at, near, span);
+        }
+        each(f, &a, &cx);
     }
     Ok(())
 }
@@ -330,6 +440,7 @@ fn assess_in_full(
     strings: &Texts,
     from: i64,
     to: i64,
+    team: Team,
 ) -> Result<Vec<Assessed>> {
     let unit_name = |u: &str| org.unit_name(u).to_string();
     let mut out = Vec::new();
@@ -344,6 +455,7 @@ fn assess_in_full(
         strings,
         from,
         to,
+        team,
         |fact, a, cx| {
             out.push(Assessed {
                 fact: *fact,
@@ -368,6 +480,128 @@ fn assess_in_full(
         },
     )?;
     Ok(out)
+}
+
+/// Gathers and assesses the accesses of `accounts` (`person`'s, or of nobody) in `period`, with
+/// the sentences; what nothing else explains is then looked up among the colleagues' explained
+/// accesses to the same clients (`team`).
+#[allow(clippy::too_many_arguments)]
+fn assess_explained(
+    conn: &Db,
+    dir: &mut Directory,
+    org: &Org,
+    routine: &Routine,
+    person: Option<&str>,
+    system: &str,
+    accounts: &[String],
+    (from, to): (i64, i64),
+    strings: &mut Texts,
+) -> Result<Vec<Assessed>> {
+    let rules = &routine.evidence;
+    let facts = gather(conn, rules, system, accounts, from, to, lookback(rules), strings)?;
+    let first = assess_in_full(
+        dir,
+        org,
+        routine,
+        person,
+        system,
+        &facts,
+        strings,
+        from,
+        to,
+        Team::default(),
+    )?;
+    let mut open: Vec<u64> = first
+        .iter()
+        .filter(|a| !a.assessment.explained() && !a.assessment.personal())
+        .map(|a| a.fact.client)
+        .collect();
+    open.sort_unstable();
+    open.dedup();
+    let Some(person) = person.filter(|_| !open.is_empty()) else {
+        return Ok(first);
+    };
+    let team = team_of(conn, dir, org, routine, person, system, &open, (from, to), strings)?;
+    if team.near.is_empty() {
+        return Ok(first);
+    }
+    assess_in_full(
+        dir, org, routine, Some(person), system, &facts, strings, from, to, team,
+    )
+}
+
+/// The explained accesses (by the access itself and its context) of `person`'s colleagues —
+/// everyone else with a home unit of theirs — to `clients` in `system`, within the team's span
+/// of `period`.
+#[allow(clippy::too_many_arguments)]
+fn team_of(
+    conn: &Db,
+    dir: &mut Directory,
+    org: &Org,
+    routine: &Routine,
+    person: &str,
+    system: &str,
+    clients: &[u64],
+    (from, to): (i64, i64),
+    strings: &mut Texts,
+) -> Result<Team> {
+    let rules = &routine.evidence;
+    let span = team_span(rules);
+    let units = dir.staff(person)?.map(|s| s.units.clone()).unwrap_or_default();
+    let mut team = Team::default();
+    for colleague in crate::store::relations::colleagues(conn, &units)? {
+        if colleague == person {
+            continue;
+        }
+        let Some(staff) = dir.staff(&colleague)? else {
+            continue;
+        };
+        let name = staff.name.clone();
+        let accounts: Vec<String> = staff
+            .accounts
+            .iter()
+            .filter(|(s, _)| s == system)
+            .map(|(_, a)| a.clone())
+            .collect();
+        if accounts.is_empty() {
+            continue;
+        }
+        let facts = gather(conn, rules, system, &accounts, from - span, to + span, 0, strings)?;
+        if !facts.iter().any(|f| clients.binary_search(&f.client).is_ok()) {
+            continue;
+        }
+        let mut found: Vec<(u64, i64)> = Vec::new();
+        assess_person(
+            dir,
+            org,
+            rules,
+            routine.timezone,
+            Some(&colleague),
+            system,
+            &facts,
+            strings,
+            from - span,
+            to + span,
+            Team::default(),
+            |f, a, _| {
+                if a.explained_first_order() && clients.binary_search(&f.client).is_ok() {
+                    found.push((f.client, f.at));
+                }
+            },
+        )?;
+        if found.is_empty() {
+            continue;
+        }
+        team.names.push(name);
+        let who = (team.names.len() - 1) as u32;
+        for (client, at) in found {
+            team.near.entry(client).or_default().push((at, who));
+        }
+    }
+    for list in team.near.values_mut() {
+        list.sort_unstable();
+    }
+    Ok(team)
 }
 
 /// The period of a case, Unix seconds.
@@ -427,25 +661,16 @@ pub fn evidence_of(
                 accounts.insert(a.clone());
             }
             let accounts: Vec<String> = accounts.into_iter().collect();
-            let facts = gather(
+            for a in assess_explained(
                 conn,
-                &routine.evidence,
-                system,
-                &accounts,
-                from,
-                to,
-                &mut strings,
-            )?;
-            for a in assess_in_full(
                 &mut dir,
                 org,
                 routine,
                 Some(person),
                 system,
-                &facts,
-                &strings,
-                from,
-                to,
+                &accounts,
+                (from, to),
+                &mut strings,
             )? {
                 found.push((a.fact.row, a));
             }
@@ -481,25 +706,16 @@ pub fn evidence_of(
                 };
                 accounts.insert(account.clone());
                 let accounts: Vec<String> = accounts.into_iter().collect();
-                let facts = gather(
+                let assessed = assess_explained(
                     conn,
-                    &routine.evidence,
-                    system,
-                    &accounts,
-                    from,
-                    to,
-                    &mut strings,
-                )?;
-                let assessed = assess_in_full(
                     &mut dir,
                     org,
                     routine,
                     owner.as_deref(),
                     system,
-                    &facts,
-                    &strings,
-                    from,
-                    to,
+                    &accounts,
+                    (from, to),
+                    &mut strings,
                 )?;
                 let mut by_key: HashMap<(i64, u32), Assessed> = assessed
                     .into_iter()

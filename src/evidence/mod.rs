@@ -12,6 +12,7 @@ pub mod access;
 pub mod assess;
 pub mod case;
 pub mod coverage;
+pub mod explained;
 pub mod needs;
 pub mod people;
 pub mod radar;

@@ -15,7 +15,8 @@ use crate::personnummer::KeyedHash;
 use crate::store::Db;
 use crate::store::evidence::{self as db, Staff};
 use crate::store::logindex;
-use chrono::NaiveDate;
+use crate::store::relations::{self as rel, Justified, RelationRow, ShiftRow};
+use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::HashMap;
 
 /// What the rules ask about people and clients.
@@ -36,6 +37,19 @@ pub trait People {
     /// analysis (`Analysis::reach_of` for the person's units and their title in the roster, or
     /// else the first the log gives at `rows`, newest first); `None`: no bound.
     fn reach(&mut self, id: &str, system: &str, rows: &[i64]) -> Result<Option<Vec<String>>>;
+
+    /// What explains `person`'s accesses in `system` from `from` to `to` besides the log: the
+    /// care relationships of `clients` (sorted), `person`'s shifts, and their accesses judged
+    /// justified in cases closed within `judged_days` before.
+    fn ties(
+        &mut self,
+        person: Option<&str>,
+        system: &str,
+        clients: &[u64],
+        from: i64,
+        to: i64,
+        judged_days: u32,
+    ) -> Result<RawTies>;
 
     /// The subject of the rules for person `id` (`None`: an account of nobody).
     fn subject(&mut self, id: Option<&str>) -> Result<Subject> {
@@ -62,6 +76,23 @@ pub trait People {
             personnummer_hash: staff.personnummer_hash.as_deref().and_then(digest_of_hex),
         })
     }
+}
+
+/// What the store holds that explains a person's accesses besides the log.
+#[derive(Debug, Clone, Default)]
+pub struct RawTies {
+    pub relations: Vec<RelationRow>,
+    pub shifts: Vec<ShiftRow>,
+    pub judged: Vec<Justified>,
+}
+
+/// The instant of Unix seconds `t`, clamped to what a time can be.
+fn instant(t: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(t, 0).unwrap_or(if t < 0 {
+        DateTime::<Utc>::MIN_UTC
+    } else {
+        DateTime::<Utc>::MAX_UTC
+    })
 }
 
 /// A hash as the store keeps it (hex) as bytes.
@@ -162,6 +193,34 @@ impl People for Directory<'_> {
             .or_insert_with(|| lineage_of(org, name))
     }
 
+    fn ties(
+        &mut self,
+        person: Option<&str>,
+        system: &str,
+        clients: &[u64],
+        from: i64,
+        to: i64,
+        judged_days: u32,
+    ) -> Result<RawTies> {
+        let mut raw = RawTies {
+            relations: rel::relations_of(self.conn, system, clients)?,
+            ..RawTies::default()
+        };
+        if let Some(p) = person {
+            raw.shifts = rel::shifts_of(self.conn, p, from, to)?;
+            raw.judged = rel::justified(
+                self.conn,
+                Some(p),
+                instant(from - i64::from(judged_days) * 86_400),
+                instant(to),
+            )?
+            .into_iter()
+            .filter(|j| j.system == system && clients.binary_search(&j.client).is_ok())
+            .collect();
+        }
+        Ok(raw)
+    }
+
     fn reach(&mut self, id: &str, system: &str, rows: &[i64]) -> Result<Option<Vec<String>>> {
         if self.analysis.is_none() {
             // The latest: the evidence is read as things stand.
@@ -204,9 +263,52 @@ pub struct Snapshot {
     staff: HashMap<String, Staff>,
     owners: HashMap<(String, String), String>,
     analysis: Analysis,
+    /// Of the system being looked at ([`Snapshot::load_ties`]): relationships by client,
+    /// shifts and judgements by person.
+    relations: HashMap<u64, Vec<RelationRow>>,
+    shifts: HashMap<String, Vec<ShiftRow>>,
+    judged: HashMap<String, Vec<Justified>>,
 }
 
 impl Snapshot {
+    /// Reads the relationships, shifts and judgements that bear on `system`'s accesses in
+    /// `[from, to)`, in place of those of another system.
+    pub fn load_ties(
+        &mut self,
+        conn: &Db,
+        system: &str,
+        tz: chrono_tz::Tz,
+        from: i64,
+        to: i64,
+        judged_days: u32,
+    ) -> Result<()> {
+        let day = |t: i64| instant(t).with_timezone(&tz).date_naive();
+        self.relations.clear();
+        for r in rel::relations_between(conn, system, day(from), day(to))? {
+            self.relations.entry(r.client).or_default().push(r);
+        }
+        self.shifts.clear();
+        for s in rel::shifts_between(conn, from, to)? {
+            self.shifts.entry(s.person.clone()).or_default().push(s);
+        }
+        self.judged.clear();
+        for j in rel::justified(
+            conn,
+            None,
+            instant(from - i64::from(judged_days) * 86_400),
+            instant(to),
+        )? {
+            if j.system == system {
+                self.judged.entry(j.person.clone()).or_default().push(j);
+            }
+        }
+        Ok(())
+    }
+
+    /// Whose home units `person` shares.
+    pub fn units_of(&self, person: &str) -> &[String] {
+        self.staff.get(person).map_or(&[], |s| s.units.as_slice())
+    }
     /// Reads everything, with the watch list as it stands on `day`.
     pub fn load(conn: &Db, day: NaiveDate) -> Result<Snapshot> {
         let key = db::person_key(conn)?;
@@ -239,6 +341,9 @@ impl Snapshot {
             staff,
             owners,
             analysis: Analysis::for_lookups(conn)?,
+            relations: HashMap::new(),
+            shifts: HashMap::new(),
+            judged: HashMap::new(),
         })
     }
 
@@ -291,6 +396,47 @@ impl People for SnapshotView<'_> {
 
     fn staff(&mut self, id: &str) -> Result<Option<&Staff>> {
         Ok(self.snapshot.staff.get(id))
+    }
+
+    fn ties(
+        &mut self,
+        person: Option<&str>,
+        _system: &str,
+        clients: &[u64],
+        from: i64,
+        to: i64,
+        _judged_days: u32,
+    ) -> Result<RawTies> {
+        let s = self.snapshot;
+        let mut raw = RawTies::default();
+        for c in clients {
+            if let Some(list) = s.relations.get(c) {
+                raw.relations.extend(list.iter().cloned());
+            }
+        }
+        if let Some(p) = person {
+            raw.shifts = s
+                .shifts
+                .get(p)
+                .map(|list| {
+                    list.iter()
+                        .filter(|x| x.start < to && x.end > from)
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default();
+            raw.judged = s
+                .judged
+                .get(p)
+                .map(|list| {
+                    list.iter()
+                        .filter(|j| clients.binary_search(&j.client).is_ok())
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default();
+        }
+        Ok(raw)
     }
 
     fn reach(&mut self, id: &str, system: &str, _rows: &[i64]) -> Result<Option<Vec<String>>> {

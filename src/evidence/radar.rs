@@ -6,7 +6,7 @@
 //! decision to start a targeted review is always the verksamhetschef's.
 
 use super::assess::{Code, FLAG_CODES, Fact, Texts};
-use super::case::{action_codes, assess_person, fact, margin};
+use super::case::{Team, action_codes, assess_person, fact, lookback, margin, team_span, wanted};
 use super::people::{People, Snapshot};
 use crate::Result;
 use crate::engine::org::Org;
@@ -41,7 +41,7 @@ pub struct Row {
 }
 
 /// A row: the person, or (for an account of nobody) `None` and the account.
-type RowKey = (Option<String>, String);
+pub type RowKey = (Option<String>, String);
 
 /// What one person's accesses of one system add to their row.
 #[derive(Debug, Default)]
@@ -181,28 +181,76 @@ fn on_cores<S, T: Send>(
     Ok(out)
 }
 
-/// The radar of `[from, to)`, of one system or all, with the watch list as it stands on the day
-/// of `now`.
-pub fn radar(
+/// One access of a period as a [`sweep`] leaves it: its flags and the kinds of explanation
+/// that count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seen {
+    pub client: u64,
+    /// Unix seconds.
+    pub at: i64,
+    /// Bits of [`Code`].
+    pub flags: u16,
+    /// Bits of `assess::kind` (none when a flag points at a person).
+    pub kinds: u8,
+}
+
+impl Seen {
+    pub fn flagged(&self) -> bool {
+        self.flags != 0
+    }
+
+    pub fn explained(&self) -> bool {
+        self.kinds != 0
+    }
+
+    /// Flagged or unexplained: a reviewer marks it.
+    pub fn needs_judgement(&self) -> bool {
+        self.flagged() || !self.explained()
+    }
+}
+
+/// One person (or account of nobody) of one system, swept.
+#[derive(Debug, Clone)]
+pub struct Swept<'a> {
+    pub key: &'a RowKey,
+    pub person: Option<&'a str>,
+    pub system: &'a str,
+    pub accounts: &'a [String],
+    /// Their accesses in the period, in time order.
+    pub seen: &'a [Seen],
+    pub tz: Tz,
+}
+
+/// Runs the review's rules over every access of `[from, to)` (of one system or all), the same
+/// rules as a case's evidence, with the watch list as it stands on the day of `now`, and hands
+/// each person's accesses of each system to `each`. Colleagues' explained accesses (`team`) are
+/// found among everyone's: each person's accesses are assessed first, then what nothing
+/// explains is looked up among the colleagues' within the team's span.
+pub fn sweep(
     conn: &Db,
     org: &Org,
     routines: &[&Routine],
     scope: &Scope,
     now: DateTime<Utc>,
-) -> Result<Vec<Row>> {
+    mut each: impl FnMut(&Swept) -> Result<()>,
+) -> Result<()> {
     let (from, to, tz) = (scope.from.timestamp(), scope.to.timestamp(), scope.tz);
     let day = crate::engine::deadline::local_date(now, tz);
-    let snapshot = Snapshot::load(conn, day)?;
+    let mut snapshot = Snapshot::load(conn, day)?;
     let systems: Vec<String> = match scope.system {
         Some(s) => vec![s.to_string()],
         None => systems_in(conn, from, to)?.into_iter().collect(),
     };
     let (writes, _) = action_codes();
-    let mut tallies: HashMap<RowKey, (Tally, Vec<String>)> = HashMap::new();
     for system in &systems {
         let (rules, tz) = rules_for(routines, system, tz);
         let m = margin(&rules);
-        let near = (from - rules.burst_within, to + rules.burst_within);
+        let span = team_span(&rules);
+        let back = lookback(&rules);
+        // The period and the team's span around it are assessed; continuity looks back further.
+        let (wide_from, wide_to) = (from - span, to + span);
+        let keep = wanted(&rules, &writes, wide_from, wide_to, back);
+        snapshot.load_ties(conn, system, tz, wide_from - back, wide_to, rules.judged_days)?;
         // The digests, as stored, by the person who holds the account; accounts of nobody are
         // each their own group.
         let mut groups: Vec<Group> = Vec::new();
@@ -210,7 +258,7 @@ pub fn radar(
         let mut by_key: HashMap<RowKey, usize> = HashMap::new();
         // Every digest's bytes, one after the other: no allocation per digest.
         let mut arena: Vec<u8> = Vec::new();
-        logindex::for_each_digest(conn, Some(system), from - m, to + m, |d| {
+        logindex::for_each_digest(conn, Some(system), wide_from - back - m, wide_to + m, |d| {
             let g = match group_of.get(d.account) {
                 Some(g) => *g,
                 None => {
@@ -252,7 +300,7 @@ pub fn radar(
                 for (chunk, start, end) in std::mem::take(&mut g.digests) {
                     let bytes = arena.get(start..end).unwrap_or_default();
                     logindex::decode_each(chunk, bytes, |e| {
-                        if (near.0 <= e.at && e.at < near.1) || writes.contains(&e.action) {
+                        if keep(&e) {
                             g.facts.push(fact(&e));
                         }
                     })?;
@@ -268,26 +316,119 @@ pub fn radar(
         )?;
         let mut strings = Texts::default();
         strings.load(conn, ids.into_iter().flatten())?;
-        // Assessed, each thread asking the snapshot through a view of its own.
+        // Assessed, each thread asking the snapshot through a view of its own: the period's
+        // accesses, and the explained ones of the wider span for colleagues to lean on.
         let (rules, strings, snapshot) = (&rules, &strings, &snapshot);
-        let results = on_cores(
+        let assessed: Vec<SeenAndAnchors> = on_cores(
             &mut groups,
             || snapshot.view(),
             |people, g| {
-                let t = tally(people, org, rules, tz, system, g, strings, from, to)?;
+                let mut seen: Vec<Seen> = Vec::new();
+                let mut anchors: Vec<(u64, i64)> = Vec::new();
+                assess_person(
+                    people,
+                    org,
+                    rules,
+                    tz,
+                    g.person.as_deref(),
+                    system,
+                    &g.facts,
+                    strings,
+                    wide_from,
+                    wide_to,
+                    Team::default(),
+                    |f, a, _| {
+                        if a.explained_first_order() {
+                            anchors.push((f.client, f.at));
+                        }
+                        if from <= f.at && f.at < to {
+                            seen.push(Seen {
+                                client: f.client,
+                                at: f.at,
+                                flags: a.flag_bits(),
+                                kinds: a.explained_kinds(),
+                            });
+                        }
+                    },
+                )?;
                 g.facts = Vec::new();
-                Ok(t)
+                Ok((seen, anchors))
             },
         )?;
-        for (g, t) in groups.iter().zip(results) {
-            if t.accesses == 0 {
+        // Everyone's explained accesses by client, for `team`.
+        let mut anchors: Vec<(u64, i64, u32)> = Vec::new();
+        for (g, (_, list)) in assessed.iter().enumerate() {
+            anchors.extend(list.iter().map(|(c, t)| (*c, *t, g as u32)));
+        }
+        anchors.sort_unstable();
+        for (g, (mut seen, _)) in groups.iter().zip(assessed) {
+            if seen.is_empty() {
                 continue;
             }
-            let entry = tallies.entry(g.key.clone()).or_default();
-            entry.0.add(t);
-            entry.1.extend(g.accounts.iter().cloned());
+            if let Some(person) = &g.person {
+                let units = snapshot.units_of(person);
+                for s in seen.iter_mut().filter(|s| s.kinds == 0 && !personal(s.flags)) {
+                    let lo = anchors.partition_point(|a| *a < (s.client, s.at - span, 0));
+                    let colleague = anchors[lo..]
+                        .iter()
+                        .take_while(|(c, t, _)| *c == s.client && *t <= s.at + span)
+                        .any(|(_, _, other)| {
+                            groups
+                                .get(*other as usize)
+                                .and_then(|o| o.person.as_deref())
+                                .is_some_and(|o| {
+                                    o != person
+                                        && snapshot.units_of(o).iter().any(|u| units.contains(u))
+                                })
+                        });
+                    if colleague {
+                        s.kinds |= super::assess::kind::TEAM;
+                    }
+                }
+            }
+            each(&Swept {
+                key: &g.key,
+                person: g.person.as_deref(),
+                system,
+                accounts: &g.accounts,
+                seen: &seen,
+                tz,
+            })?;
         }
     }
+    Ok(())
+}
+
+/// A group's accesses in the period, and (client, time) of its explained accesses in the
+/// wider span.
+type SeenAndAnchors = (Vec<Seen>, Vec<(u64, i64)>);
+
+/// Whether flag bits hold a flag that points at a person.
+fn personal(flags: u16) -> bool {
+    Code::ALL
+        .into_iter()
+        .any(|c| c.personal() && flags & (1 << (c as u16)) != 0)
+}
+
+/// The radar of `[from, to)`, of one system or all, with the watch list as it stands on the day
+/// of `now`.
+pub fn radar(
+    conn: &Db,
+    org: &Org,
+    routines: &[&Routine],
+    scope: &Scope,
+    now: DateTime<Utc>,
+) -> Result<Vec<Row>> {
+    let mut tallies: HashMap<RowKey, (Tally, Vec<String>)> = HashMap::new();
+    sweep(conn, org, routines, scope, now, |g| {
+        let t = tally(g.seen);
+        let entry = tallies.entry(g.key.clone()).or_default();
+        entry.0.add(t);
+        entry.1.extend(g.accounts.iter().cloned());
+        Ok(())
+    })?;
+    let day = crate::engine::deadline::local_date(now, scope.tz);
+    let snapshot = Snapshot::load(conn, day)?;
     let mut people = snapshot.view();
     let mut out: Vec<Row> = Vec::with_capacity(tallies.len());
     for ((person, _), (mut t, mut accounts)) in tallies {
@@ -327,55 +468,32 @@ pub fn radar(
     Ok(out)
 }
 
-/// The tally of one group's accesses in `[from, to)`.
-#[allow(clippy::too_many_arguments)]
-fn tally(
-    people: &mut impl People,
-    org: &Org,
-    rules: &EvidenceRules,
-    tz: Tz,
-    system: &str,
-    g: &Group,
-    strings: &Texts,
-    from: i64,
-    to: i64,
-) -> Result<Tally> {
+/// The tally of one group's accesses in the period.
+fn tally(seen: &[Seen]) -> Tally {
     let mut t = Tally::default();
-    t.clients.reserve(g.facts.len());
-    let mut flagged: Vec<(u64, u16, bool)> = Vec::with_capacity(g.facts.len());
-    assess_person(
-        people,
-        org,
-        rules,
-        tz,
-        g.person.as_deref(),
-        system,
-        &g.facts,
-        strings,
-        from,
-        to,
-        |f, a, _| {
-            t.accesses += 1;
-            t.clients.push(f.client);
-            if a.flagged() {
-                t.flagged += 1;
-            }
-            if !a.explained() {
-                t.unexplained += 1;
-            }
-            if a.flagged() {
-                for code in a.codes() {
+    t.clients.reserve(seen.len());
+    let mut flagged: Vec<(u64, u16, bool)> = Vec::new();
+    for s in seen {
+        t.accesses += 1;
+        t.clients.push(s.client);
+        if !s.explained() {
+            t.unexplained += 1;
+        }
+        if s.flagged() {
+            t.flagged += 1;
+            for code in Code::ALL {
+                if s.flags & (1 << (code as u16)) != 0 {
                     t.counts[code as usize] += 1;
                 }
-                flagged.push((f.client, a.flag_bits(), !a.explained()));
             }
-        },
-    )?;
+            flagged.push((s.client, s.flags, !s.explained()));
+        }
+    }
     t.score = score(flagged);
     t.clients.sort_unstable();
     t.clients.dedup();
     t.clients.shrink_to_fit();
-    Ok(t)
+    t
 }
 
 /// The flag codes in the order pages show them, each with its Swedish name.

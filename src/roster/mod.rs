@@ -8,6 +8,7 @@
 //! two people. A file with any problem is refused as a whole, with all its problems listed.
 
 mod fields;
+pub mod context_files;
 pub mod needs_file;
 mod parse;
 mod people_file;

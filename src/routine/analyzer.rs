@@ -1459,7 +1459,71 @@ impl Analyzer<'_, '_, '_> {
                 }
             }
         }
+        if let Some(days) = self.days_at_most(&e.team_within, "team_within", 92, "7 days") {
+            rules.team_days = days;
+        }
+        if let Some(days) =
+            self.days_at_most(&e.continuity_within, "within", 366, "60 days")
+        {
+            rules.continuity_within = days;
+        }
+        if let Some(t) = &e.continuity_days {
+            match t.value.trim().parse::<u32>() {
+                Ok(n) if (2..=60).contains(&n) => rules.continuity_days = n,
+                _ => {
+                    self.d
+                        .error(
+                            "invalid-value",
+                            t.span,
+                            format!(
+                                "`days` is a whole number of separate days, 2 to 60, not `{}`",
+                                t.value
+                            ),
+                        )
+                        .help("write e.g. `days: 3`: accesses on 3 separate days make a care relationship");
+                }
+            }
+        }
+        if let Some(days) = self.days_at_most(&e.judged_within, "judged_within", 1100, "12 months")
+        {
+            rules.judged_days = days;
+        }
         rules
+    }
+
+    /// A period of days, weeks or months (twelve months a year of 365 days) of at most `max` days;
+    /// an error at `key` otherwise.
+    fn days_at_most(
+        &mut self,
+        text: &Option<Text>,
+        key: &str,
+        max: u32,
+        example: &str,
+    ) -> Option<u32> {
+        let t = text.as_ref()?;
+        let days = Period::parse(&t.value).ok().and_then(|p| match p.unit {
+            Unit::Days => Some(p.amount),
+            Unit::Weeks => Some(p.amount.saturating_mul(7)),
+            Unit::Months => Some(p.amount.saturating_mul(365).saturating_add(6) / 12),
+            Unit::Years => Some(p.amount.saturating_mul(365)),
+            _ => None,
+        });
+        match days {
+            Some(d) if (1..=max).contains(&d) => Some(d),
+            _ => {
+                self.d
+                    .error(
+                        "invalid-value",
+                        t.span,
+                        format!(
+                            "`{key}` is a number of days, weeks or months, 1 day to {max} days, not `{}`",
+                            t.value
+                        ),
+                    )
+                    .help(format!("write e.g. `{key}: {example}`"));
+                None
+            }
+        }
     }
 
     fn summary(&mut self, raw: &RawRoutine) -> Option<Summary> {

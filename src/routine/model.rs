@@ -180,6 +180,17 @@ pub struct EvidenceRules {
     /// A write or signature in the same client's record within this many days explains an
     /// access.
     pub documented_days: u32,
+    /// A colleague's explained access to the same client within this many days explains an
+    /// access (`team`).
+    pub team_days: u32,
+    /// Accesses to the client on at least this many separate days ...
+    pub continuity_days: u32,
+    /// ... within this many days before, the first of them explained, explain an access
+    /// (`continuity`).
+    pub continuity_within: u32,
+    /// A judgement "justified" of the same user and client in a case closed within this many
+    /// days before explains an access (`judged_before`).
+    pub judged_days: u32,
 }
 
 impl Default for EvidenceRules {
@@ -190,6 +201,10 @@ impl Default for EvidenceRules {
             burst_clients: 20,
             burst_within: 3600,
             documented_days: 14,
+            team_days: 7,
+            continuity_days: 3,
+            continuity_within: 60,
+            judged_days: 365,
         }
     }
 }

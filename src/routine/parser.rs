@@ -30,8 +30,16 @@ pub const ROUTINE_KEYS: &[&str] = &[
 ];
 const TRIGGER_KEYS: &[&str] = &["schedule", "catch_up"];
 const SAMPLING_KEYS: &[&str] = &["population", "size", "strategy", "window", "always_include"];
-const EVIDENCE_KEYS: &[&str] = &["night", "burst", "documented_within"];
+const EVIDENCE_KEYS: &[&str] = &[
+    "night",
+    "burst",
+    "documented_within",
+    "team_within",
+    "continuity",
+    "judged_within",
+];
 const BURST_KEYS: &[&str] = &["clients", "within"];
+const CONTINUITY_KEYS: &[&str] = &["days", "within"];
 const POPULATION_KEYS: &[&str] = &["system", "per"];
 const SIZE_KEYS: &[&str] = &["fraction", "yearly_chance", "min_per_unit"];
 const WINDOW_KEYS: &[&str] = &["length", "look_back"];
@@ -376,8 +384,16 @@ fn evidence(d: &mut Diagnostics, key: Span, node: &Node) -> Option<RawEvidence> 
         key,
         night: text_of(d, &m, "night"),
         documented_within: text_of(d, &m, "documented_within"),
+        team_within: text_of(d, &m, "team_within"),
+        judged_within: text_of(d, &m, "judged_within"),
         ..RawEvidence::default()
     };
+    if let Some((_, value)) = m.get("continuity")
+        && let Some(c) = map(d, value, "`continuity`", CONTINUITY_KEYS)
+    {
+        e.continuity_days = text_of(d, &c, "days");
+        e.continuity_within = text_of(d, &c, "within");
+    }
     if let Some((k, value)) = m.get("burst") {
         e.burst_key = Some(k.span);
         if let Some(b) = map(d, value, "`burst`", BURST_KEYS) {

@@ -77,6 +77,10 @@ pub struct RawEvidence {
     pub burst_clients: Option<Text>,
     pub burst_within: Option<Text>,
     pub documented_within: Option<Text>,
+    pub team_within: Option<Text>,
+    pub continuity_days: Option<Text>,
+    pub continuity_within: Option<Text>,
+    pub judged_within: Option<Text>,
 }
 
 #[derive(Debug, Clone)]

@@ -22,6 +22,7 @@ pub const MIGRATIONS: &[&str] = &[
     V8_DIGESTS_INLINE,
     V9_RIGHTS,
     V10_STAFF_INFORMED,
+    V11_RELATIONS,
 ];
 
 /// PostgreSQL's twins of the SQLite migrations after [`PG_SCHEMA_VERSION`], in order.
@@ -30,6 +31,7 @@ pub const PG_MIGRATIONS: &[&str] = &[
     PG_V8_DIGESTS_INLINE,
     PG_V9_RIGHTS,
     PG_V10_STAFF_INFORMED,
+    PG_V11_RELATIONS,
 ];
 
 const V1: &str = r#"
@@ -795,4 +797,80 @@ SELECT routine_id, subject_person_id, MAX(closed_at) FROM cases
 WHERE kind = 'information' AND result = 'informed' AND subject_person_id IS NOT NULL
   AND closed_at IS NOT NULL
 GROUP BY routine_id, subject_person_id;
+"#;
+
+/// What explains an access besides the log itself (issue 26): care relationships (a client's
+/// insats, beslut or vårdkontakt with a unit, or a named person such as the ansvarig
+/// handläggare), from `relations import`, and work shifts from the staffing system, from
+/// `shifts import`. The client is the log's: the 12 digits as a number. Dates of a relationship
+/// are local days, both included (`to` NULL: ongoing); a shift is Unix seconds `[start, end)`.
+/// An import adds rows and updates the end of rows already there (keyed as below): an export
+/// of this month does not forget last month's.
+pub const V11_RELATIONS: &str = r#"
+CREATE TABLE care_relations (
+    system    TEXT NOT NULL,
+    client    INTEGER NOT NULL,
+    unit_id   TEXT NOT NULL,
+    person_id TEXT NOT NULL,
+    kind      TEXT NOT NULL,
+    from_day  TEXT NOT NULL,
+    to_day    TEXT,
+    import_id INTEGER NOT NULL,
+    PRIMARY KEY (client, system, unit_id, person_id, kind, from_day)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE work_shifts (
+    person_id TEXT NOT NULL,
+    start_at  INTEGER NOT NULL,
+    unit_id   TEXT NOT NULL,
+    end_at    INTEGER NOT NULL,
+    import_id INTEGER NOT NULL,
+    PRIMARY KEY (person_id, start_at, unit_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX work_shifts_by_start ON work_shifts(start_at);
+CREATE TABLE context_imports (
+    id          INTEGER PRIMARY KEY,
+    kind        TEXT NOT NULL,
+    file        TEXT NOT NULL,
+    system      TEXT NOT NULL,
+    actor       TEXT NOT NULL,
+    imported_at TEXT NOT NULL,
+    rows        INTEGER NOT NULL,
+    added       INTEGER NOT NULL,
+    digest      TEXT NOT NULL
+) STRICT;
+"#;
+
+/// PostgreSQL's twin of [`V11_RELATIONS`].
+pub const PG_V11_RELATIONS: &str = r#"
+CREATE TABLE care_relations (
+    system    TEXT COLLATE "C" NOT NULL,
+    client    BIGINT NOT NULL,
+    unit_id   TEXT COLLATE "C" NOT NULL,
+    person_id TEXT COLLATE "C" NOT NULL,
+    kind      TEXT COLLATE "C" NOT NULL,
+    from_day  TEXT COLLATE "C" NOT NULL,
+    to_day    TEXT COLLATE "C",
+    import_id BIGINT NOT NULL,
+    PRIMARY KEY (client, system, unit_id, person_id, kind, from_day)
+);
+CREATE TABLE work_shifts (
+    person_id TEXT COLLATE "C" NOT NULL,
+    start_at  BIGINT NOT NULL,
+    unit_id   TEXT COLLATE "C" NOT NULL,
+    end_at    BIGINT NOT NULL,
+    import_id BIGINT NOT NULL,
+    PRIMARY KEY (person_id, start_at, unit_id)
+);
+CREATE INDEX work_shifts_by_start ON work_shifts(start_at);
+CREATE TABLE context_imports (
+    id          BIGINT PRIMARY KEY,
+    kind        TEXT COLLATE "C" NOT NULL,
+    file        TEXT COLLATE "C" NOT NULL,
+    system      TEXT COLLATE "C" NOT NULL,
+    actor       TEXT COLLATE "C" NOT NULL,
+    imported_at TEXT COLLATE "C" NOT NULL,
+    rows        BIGINT NOT NULL,
+    added       BIGINT NOT NULL,
+    digest      TEXT COLLATE "C" NOT NULL
+);
 "#;

@@ -17,6 +17,7 @@ pub mod outbox;
 pub mod pg;
 pub mod purge;
 pub mod records;
+pub mod relations;
 pub mod rights;
 pub mod roster;
 pub mod rounds;

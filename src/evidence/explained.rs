@@ -1,0 +1,173 @@
+//! How much of the log is explained (`logs explained`, the overview's log page, the SAS's
+//! summary): over a period, the share of accesses the rules explain, per kind of explanation,
+//! the share flagged, and the median number of accesses per user-day that still need a
+//! judgement — what a manager meets when a user's 24-hour window is drawn.
+//!
+//! The period is swept a month at a time (the same rules as a case's evidence, through
+//! [`radar::sweep`]), so that memory stays bounded by a month's accesses.
+
+use super::assess::{EXPLANATION_CODES, LocalClock};
+use super::radar::{self, Scope};
+use crate::Result;
+use crate::engine::org::Org;
+use crate::routine::Routine;
+use crate::store::Db;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+
+/// The figure (`logs explained --json` prints it).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Figure {
+    pub accesses: u64,
+    /// Accesses with at least one explanation that counts.
+    pub explained: u64,
+    /// `explained / accesses` (0 without accesses).
+    pub share: f64,
+    /// Per kind of explanation, the accesses it explains (an access may have several).
+    pub by_kind: BTreeMap<String, u64>,
+    pub flagged: u64,
+    /// The median, over every user-day with accesses, of the accesses that are flagged or
+    /// unexplained.
+    pub to_judge_median: f64,
+    /// How many user-days that median is over.
+    pub user_days: u64,
+}
+
+impl Figure {
+    /// `share` as a percentage with one decimal, Swedish style (`94,3 %`).
+    pub fn share_sv(&self) -> String {
+        percent_sv(self.share)
+    }
+
+    /// The share flagged, as [`Figure::share_sv`].
+    pub fn flagged_sv(&self) -> String {
+        percent_sv(if self.accesses == 0 {
+            0.0
+        } else {
+            self.flagged as f64 / self.accesses as f64
+        })
+    }
+}
+
+fn percent_sv(share: f64) -> String {
+    format!("{:.1} %", share * 100.0).replace('.', ",")
+}
+
+/// The longest stretch swept at once.
+const SLICE_DAYS: i64 = 31;
+
+/// The figure of `[from, to)`, of one system or all.
+pub fn figure(
+    conn: &Db,
+    org: &Org,
+    routines: &[&Routine],
+    scope: &Scope,
+    now: DateTime<Utc>,
+) -> Result<Figure> {
+    let mut f = Figure::default();
+    for code in EXPLANATION_CODES {
+        f.by_kind.insert(code.to_string(), 0);
+    }
+    // How many user-days had n accesses to judge.
+    let mut histogram: BTreeMap<u32, u64> = BTreeMap::new();
+    let mut start = scope.from;
+    while start < scope.to {
+        let end = (start + Duration::days(SLICE_DAYS)).min(scope.to);
+        let slice = Scope {
+            from: start,
+            to: end,
+            ..scope.clone()
+        };
+        // (person or account, local day) → accesses to judge.
+        let mut days: HashMap<(radar::RowKey, NaiveDate), u32> = HashMap::new();
+        radar::sweep(conn, org, routines, &slice, now, |g| {
+            let mut clock = LocalClock::new(g.tz);
+            for s in g.seen {
+                f.accesses += 1;
+                if s.explained() {
+                    f.explained += 1;
+                }
+                if s.flagged() {
+                    f.flagged += 1;
+                }
+                for (i, code) in EXPLANATION_CODES.iter().enumerate() {
+                    if s.kinds & (1 << i) != 0
+                        && let Some(n) = f.by_kind.get_mut(*code)
+                    {
+                        *n += 1;
+                    }
+                }
+                let day = clock.date(s.at);
+                let n = days.entry((g.key.clone(), day)).or_insert(0);
+                if s.needs_judgement() {
+                    *n += 1;
+                }
+            }
+            Ok(())
+        })?;
+        for n in days.into_values() {
+            *histogram.entry(n).or_insert(0) += 1;
+        }
+        start = end;
+    }
+    f.share = if f.accesses == 0 {
+        0.0
+    } else {
+        f.explained as f64 / f.accesses as f64
+    };
+    f.user_days = histogram.values().sum();
+    f.to_judge_median = median(&histogram, f.user_days);
+    Ok(f)
+}
+
+/// The median of a histogram of `total` values.
+fn median(histogram: &BTreeMap<u32, u64>, total: u64) -> f64 {
+    if total == 0 {
+        return 0.0;
+    }
+    let at = |rank: u64| -> f64 {
+        let mut seen = 0;
+        for (value, count) in histogram {
+            seen += count;
+            if seen > rank {
+                return f64::from(*value);
+            }
+        }
+        0.0
+    };
+    if total % 2 == 1 {
+        at(total / 2)
+    } else {
+        (at(total / 2 - 1) + at(total / 2)) / 2.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_median_of_a_histogram() {
+        let h: BTreeMap<u32, u64> = [(0, 3), (2, 1), (9, 1)].into_iter().collect();
+        assert_eq!(median(&h, 5), 0.0);
+        let h: BTreeMap<u32, u64> = [(1, 1), (3, 1)].into_iter().collect();
+        assert_eq!(median(&h, 2), 2.0);
+        let h: BTreeMap<u32, u64> = [(1, 1), (4, 2), (7, 1)].into_iter().collect();
+        assert_eq!(median(&h, 4), 4.0);
+        assert_eq!(median(&BTreeMap::new(), 0), 0.0);
+    }
+
+    #[test]
+    fn shares_in_swedish() {
+        let f = Figure {
+            accesses: 1000,
+            explained: 943,
+            share: 0.943,
+            flagged: 25,
+            ..Figure::default()
+        };
+        assert_eq!(f.share_sv(), "94,3 %");
+        assert_eq!(f.flagged_sv(), "2,5 %");
+    }
+}

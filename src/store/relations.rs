@@ -1,0 +1,321 @@
+//! Care relationships and work shifts in the database (`care_relations`, `work_shifts`, with
+//! each import in `context_imports`), and the judgements "justified" a later access may lean on.
+//! An import adds rows and sets the end of rows already there.
+
+use super::db::{Db, params};
+use super::{date, parse_date, ts};
+use crate::Result;
+use crate::roster::context_files::{Relation, Shift};
+use chrono::{DateTime, NaiveDate, Utc};
+
+/// One stored care relationship.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelationRow {
+    /// Empty: every system.
+    pub system: String,
+    pub client: u64,
+    pub unit: String,
+    /// Empty: nobody named.
+    pub person: String,
+    pub kind: String,
+    pub from: NaiveDate,
+    pub to: Option<NaiveDate>,
+}
+
+/// One stored shift.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShiftRow {
+    pub person: String,
+    pub unit: String,
+    /// Unix seconds, `[start, end)`.
+    pub start: i64,
+    pub end: i64,
+}
+
+/// The longest shift stored (`context_files`): how far before a time a shift containing it
+/// may start.
+pub const SHIFT_REACH: i64 = 48 * 3600;
+
+/// One import of relations or shifts.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ContextImport {
+    pub id: i64,
+    /// `relations` or `shifts`.
+    pub kind: String,
+    pub file: String,
+    pub system: String,
+    pub imported_at: String,
+    pub rows: i64,
+    /// Rows not stored before.
+    pub added: i64,
+    pub digest: String,
+}
+
+/// Records an import (inside the caller's transaction).
+#[allow(clippy::too_many_arguments)]
+pub fn insert_import(
+    conn: &Db,
+    kind: &str,
+    file: &str,
+    system: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+    rows: usize,
+    digest: &str,
+) -> Result<ContextImport> {
+    let id: i64 = conn.query_row(
+        "INSERT INTO context_imports (id, kind, file, system, actor, imported_at, rows, added, digest)
+         VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM context_imports), ?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)
+         RETURNING id",
+        params![kind, file, system, actor, ts(now), rows as i64, digest],
+        |r| r.get(0),
+    )?;
+    Ok(ContextImport {
+        id,
+        kind: kind.to_string(),
+        file: file.to_string(),
+        system: system.to_string(),
+        imported_at: ts(now),
+        rows: rows as i64,
+        added: 0,
+        digest: digest.to_string(),
+    })
+}
+
+/// Sets how many rows an import added.
+pub fn set_added(conn: &Db, import: &mut ContextImport, added: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE context_imports SET added = ?1 WHERE id = ?2",
+        params![added, import.id],
+    )?;
+    import.added = added;
+    Ok(())
+}
+
+fn count(conn: &Db, table: &str) -> Result<i64> {
+    let sql = match table {
+        "care_relations" => "SELECT COUNT(*) FROM care_relations",
+        _ => "SELECT COUNT(*) FROM work_shifts",
+    };
+    conn.query_row(sql, (), |r| r.get(0))
+}
+
+/// Stores `relations` of `system` (empty: every system); returns how many were new.
+pub fn upsert_relations(conn: &Db, import: i64, system: &str, relations: &[Relation]) -> Result<i64> {
+    let before = count(conn, "care_relations")?;
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO care_relations (system, client, unit_id, person_id, kind, from_day, to_day, import_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (client, system, unit_id, person_id, kind, from_day)
+         DO UPDATE SET to_day = excluded.to_day, import_id = excluded.import_id",
+    )?;
+    for r in relations {
+        stmt.execute(params![
+            system,
+            r.client as i64,
+            r.unit,
+            r.person,
+            r.kind,
+            date(r.from),
+            r.to.map(date),
+            import
+        ])?;
+    }
+    Ok(count(conn, "care_relations")? - before)
+}
+
+/// Stores `shifts`; returns how many were new.
+pub fn upsert_shifts(conn: &Db, import: i64, shifts: &[Shift]) -> Result<i64> {
+    let before = count(conn, "work_shifts")?;
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO work_shifts (person_id, start_at, unit_id, end_at, import_id)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (person_id, start_at, unit_id)
+         DO UPDATE SET end_at = excluded.end_at, import_id = excluded.import_id",
+    )?;
+    for s in shifts {
+        stmt.execute(params![
+            s.person,
+            s.start.timestamp(),
+            s.unit,
+            s.end.timestamp(),
+            import
+        ])?;
+    }
+    Ok(count(conn, "work_shifts")? - before)
+}
+
+fn relation_row(r: &super::db::Row<'_>) -> Result<RelationRow> {
+    Ok(RelationRow {
+        system: r.get(0)?,
+        client: r.get::<i64>(1)? as u64,
+        unit: r.get(2)?,
+        person: r.get(3)?,
+        kind: r.get(4)?,
+        from: parse_date(&r.get::<String>(5)?)?,
+        to: r.get::<Option<String>>(6)?.as_deref().map(parse_date).transpose()?,
+    })
+}
+
+/// The relationships of `clients` that hold in `system`.
+pub fn relations_of(conn: &Db, system: &str, clients: &[u64]) -> Result<Vec<RelationRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT system, client, unit_id, person_id, kind, from_day, to_day FROM care_relations
+         WHERE client = ?1 AND (system = ?2 OR system = '')
+         ORDER BY from_day, unit_id, person_id, kind",
+    )?;
+    let mut out = Vec::new();
+    for c in clients {
+        let rows = stmt.query_map(params![*c as i64, system], relation_row)?;
+        for row in rows {
+            out.push(row?);
+        }
+    }
+    Ok(out)
+}
+
+/// Every relationship that holds in `system` and overlaps `[from, to]` (local days).
+pub fn relations_between(
+    conn: &Db,
+    system: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<RelationRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT system, client, unit_id, person_id, kind, from_day, to_day FROM care_relations
+         WHERE (system = ?1 OR system = '') AND from_day <= ?2 AND (to_day IS NULL OR to_day >= ?3)
+         ORDER BY client, from_day, unit_id, person_id, kind",
+    )?;
+    let rows = stmt.query_map(params![system, date(to), date(from)], relation_row)?;
+    rows.collect()
+}
+
+fn shift_row(r: &super::db::Row<'_>) -> Result<ShiftRow> {
+    Ok(ShiftRow {
+        person: r.get(0)?,
+        start: r.get(1)?,
+        unit: r.get(2)?,
+        end: r.get(3)?,
+    })
+}
+
+/// The shifts of `person` that overlap `[from, to)`, by start.
+pub fn shifts_of(conn: &Db, person: &str, from: i64, to: i64) -> Result<Vec<ShiftRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT person_id, start_at, unit_id, end_at FROM work_shifts
+         WHERE person_id = ?1 AND start_at >= ?2 AND start_at < ?3 AND end_at > ?4
+         ORDER BY start_at, unit_id",
+    )?;
+    let rows = stmt.query_map(params![person, from - SHIFT_REACH, to, from], shift_row)?;
+    rows.collect()
+}
+
+/// Everyone's shifts that overlap `[from, to)`, by person and start.
+pub fn shifts_between(conn: &Db, from: i64, to: i64) -> Result<Vec<ShiftRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT person_id, start_at, unit_id, end_at FROM work_shifts
+         WHERE start_at >= ?1 AND start_at < ?2 AND end_at > ?3
+         ORDER BY person_id, start_at, unit_id",
+    )?;
+    let rows = stmt.query_map(params![from - SHIFT_REACH, to, from], shift_row)?;
+    rows.collect()
+}
+
+/// An access judged justified in a closed case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Justified {
+    pub person: String,
+    pub system: String,
+    pub client: u64,
+    pub case_id: String,
+    /// When the case closed, Unix seconds.
+    pub closed: i64,
+}
+
+/// The accesses judged justified in cases about `person` (every person: `None`) closed in
+/// `[since, until)`, with their clients.
+pub fn justified(
+    conn: &Db,
+    person: Option<&str>,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Vec<Justified>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT c.subject_person_id, j.system, j.log_id, c.id, c.closed_at
+         FROM judgements j JOIN cases c ON c.id = j.case_id
+         WHERE j.verdict = 'justified' AND c.closed_at IS NOT NULL AND c.subject_person_id IS NOT NULL
+           AND c.closed_at >= ?1 AND c.closed_at < ?2
+           AND (?3 = '' OR c.subject_person_id = ?3)
+         ORDER BY c.closed_at, c.id, j.system, j.log_id",
+    )?;
+    let found: Vec<(String, String, String, String, String)> = stmt
+        .query_map(params![ts(since), ts(until), person.unwrap_or("")], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
+        .collect::<Result<_>>()?;
+    let mut client_of = conn.prepare_cached(
+        "SELECT a.subject_id FROM log_ids l JOIN access_log a ON a.id = l.access_row WHERE l.key = ?1",
+    )?;
+    let mut out = Vec::with_capacity(found.len());
+    for (person, system, log_id, case_id, closed) in found {
+        let key = super::records::log_id_key(&system, &log_id);
+        let client: Option<i64> = client_of
+            .query_map([key], |r| r.get(0))?
+            .next()
+            .transpose()?;
+        if let Some(client) = client {
+            out.push(Justified {
+                person,
+                system,
+                client: client as u64,
+                case_id,
+                closed: super::parse_ts(&closed)?.timestamp(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Everyone the roster has known (also people who have left), by id.
+pub fn known_people(conn: &Db) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached("SELECT id FROM people ORDER BY id")?;
+    let rows = stmt.query_map((), |r| r.get::<String>(0))?;
+    rows.collect()
+}
+
+/// The people whose home units include any of `units` (one of them `person` themself).
+pub fn colleagues(conn: &Db, units: &[String]) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT pu.person_id FROM person_units pu JOIN people p ON p.id = pu.person_id
+         WHERE pu.unit_id = ?1 AND p.removed_at IS NULL ORDER BY pu.person_id",
+    )?;
+    let mut out: Vec<String> = Vec::new();
+    for u in units {
+        for p in stmt.query_map([u], |r| r.get::<String>(0))? {
+            out.push(p?);
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// The imports of relations and shifts, oldest first.
+pub fn imports(conn: &Db) -> Result<Vec<ContextImport>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, kind, file, system, imported_at, rows, added, digest FROM context_imports ORDER BY id",
+    )?;
+    let rows = stmt.query_map((), |r| {
+        Ok(ContextImport {
+            id: r.get(0)?,
+            kind: r.get(1)?,
+            file: r.get(2)?,
+            system: r.get(3)?,
+            imported_at: r.get(4)?,
+            rows: r.get(5)?,
+            added: r.get(6)?,
+            digest: r.get(7)?,
+        })
+    })?;
+    rows.collect()
+}
