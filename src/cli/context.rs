@@ -42,7 +42,13 @@ pub struct ShiftsImportArgs {
 
 pub fn relations(env: &Env, cmd: RelationsCommand) -> Result<u8> {
     let RelationsCommand::Import(args) = cmd;
-    run(env, Kind::Relations, &args.file, args.system.as_deref(), args.json)
+    run(
+        env,
+        Kind::Relations,
+        &args.file,
+        args.system.as_deref(),
+        args.json,
+    )
 }
 
 pub fn shifts(env: &Env, cmd: ShiftsCommand) -> Result<u8> {
@@ -50,10 +56,24 @@ pub fn shifts(env: &Env, cmd: ShiftsCommand) -> Result<u8> {
     run(env, Kind::Shifts, &args.file, None, args.json)
 }
 
-fn run(env: &Env, kind: Kind, file: &std::path::Path, system: Option<&str>, json: bool) -> Result<u8> {
+fn run(
+    env: &Env,
+    kind: Kind,
+    file: &std::path::Path,
+    system: Option<&str>,
+    json: bool,
+) -> Result<u8> {
     let now = env.now()?;
     let mut store = open_store(env)?;
-    let import = import_file(&mut store, kind, file, system, "cli", now, env.config.timezone)?;
+    let import = import_file(
+        &mut store,
+        kind,
+        file,
+        system,
+        "cli",
+        now,
+        env.config.timezone,
+    )?;
     if json {
         print_json(&import)?;
     } else {

@@ -3,13 +3,13 @@
 //! stderr and maps them to exit codes (0 done, 1 invalid, 2 usage or refused input, 3 runtime).
 
 mod check;
+mod context;
 mod demo;
 mod graph;
 mod migrate;
 pub mod ops;
 pub mod report;
 mod review;
-mod context;
 mod rights;
 mod serve;
 mod simulate;

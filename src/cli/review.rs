@@ -8,8 +8,8 @@ use super::ops::{open_engine, open_store};
 use crate::engine::judge::{JudgeRequest, Target};
 use crate::evidence::{Evidence, Verdict};
 use crate::{Error, Result};
-use clap::{Args, Subcommand};
 use chrono::{DateTime, Utc};
+use clap::{Args, Subcommand};
 
 fn print_json(value: &impl serde::Serialize) -> Result<()> {
     let text = serde_json::to_string_pretty(value).map_err(|e| Error::runtime(e.to_string()))?;
@@ -666,7 +666,11 @@ pub fn explained(env: &Env, args: ExplainedArgs) -> Result<u8> {
     for (code, n) in &f.by_kind {
         outln!("  {:<20} {:>7}  {:5.1} %", code, n, pct(*n));
     }
-    outln!("flagged         {:>10}  {:5.1} %", f.flagged, pct(f.flagged));
+    outln!(
+        "flagged         {:>10}  {:5.1} %",
+        f.flagged,
+        pct(f.flagged)
+    );
     outln!(
         "to judge per user-day (median over {}): {}",
         f.user_days,

@@ -55,7 +55,11 @@ pub fn import_file(
         tz,
     };
     let mut digest = Sha256::new();
-    let tx_rows: (usize, Vec<context_files::Relation>, Vec<context_files::Shift>) = match kind {
+    let tx_rows: (
+        usize,
+        Vec<context_files::Relation>,
+        Vec<context_files::Shift>,
+    ) = match kind {
         Kind::Relations => {
             let rows = context_files::parse_relations(path, &known)?;
             for r in &rows {

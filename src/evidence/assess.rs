@@ -21,9 +21,9 @@
 //! |---|---|
 //! | `same_unit` | the client's unit, or a unit above it, is one of the user's |
 //! | `documented` | the user wrote or signed in the same client's record within `documented_within` (14 days), or the access is itself such a write |
-//! | `care_relationship` | the client has a care relationship (`relations import`) at the time with a unit the user works in, or names the user |
+//! | `care_relationship` | the client has a care relationship (`relations import`) at the time with a unit the user works in (one that names nobody), or one that names the user |
 //! | `on_shift` | the user was on a shift (`shifts import`) at the client's unit, or at a unit with a care relationship with the client |
-//! | `team` | a colleague of the user's home unit accessed the same client within `team_within` (7 days), and that access is itself explained (by one of the kinds above) |
+//! | `team` | an access nothing flags: a colleague of the user's home unit accessed the same client within `team_within` (7 days), and that access is itself explained by `same_unit` or `care_relationship` |
 //! | `continuity` | the user accessed the client on `continuity.days` (3) separate days in the `continuity.within` (60 days) before, and the first of those accesses is explained |
 //! | `judged_before` | an access of the same user to the same client was judged justified in a case closed within `judged_within` (12 months) before |
 //!
@@ -353,8 +353,12 @@ pub mod kind {
     pub const CONTINUITY: u8 = 1 << 5;
     pub const JUDGED_BEFORE: u8 = 1 << 6;
     /// The kinds that come from the access itself and its context, not from another
-    /// explained access: what `team` and `continuity` lean on.
+    /// explained access: what `continuity` leans on.
     pub const FIRST_ORDER: u8 = SAME_UNIT | DOCUMENTED | CARE_RELATIONSHIP | ON_SHIFT;
+    /// What a colleague's access must be explained by for `team` to lean on it: the client's
+    /// tie to the colleague's unit or to the colleague, not what the colleague did elsewhere
+    /// (a shift at another unit, a note written there).
+    pub const TEAM_ANCHOR: u8 = SAME_UNIT | CARE_RELATIONSHIP;
 }
 
 impl Explanation {
@@ -382,12 +386,22 @@ impl Explanation {
                 format!("Användaren dokumenterade i kundens journal {day}.")
             }
             Explanation::CareRelationship {
-                kind, from, named: true, ..
+                kind,
+                from,
+                named: true,
+                ..
             } => format!("Användaren är knuten till kunden ({kind}) sedan {from}."),
             Explanation::CareRelationship {
-                kind, unit: u, from, ..
+                kind,
+                unit: u,
+                from,
+                ..
             } => format!("Kunden har {kind} från {} sedan {from}.", unit(u)),
-            Explanation::OnShift { unit: u, start, end } => {
+            Explanation::OnShift {
+                unit: u,
+                start,
+                end,
+            } => {
                 format!("Användaren arbetade pass på {} {start}–{end}.", unit(u))
             }
             Explanation::Team { colleague, day } => format!(
@@ -396,9 +410,9 @@ impl Explanation {
             Explanation::Continuity { days, first } => format!(
                 "Användaren har öppnat kundens journal {days} olika dagar sedan {first}, första gången av förklarad anledning."
             ),
-            Explanation::JudgedBefore { case, day } => format!(
-                "Användarens åtkomst till kunden bedömdes befogad i ärende {case} ({day})."
-            ),
+            Explanation::JudgedBefore { case, day } => {
+                format!("Användarens åtkomst till kunden bedömdes befogad i ärende {case} ({day}).")
+            }
         }
     }
 }
@@ -491,15 +505,17 @@ impl Assessment {
         self.explained_kinds() != 0
     }
 
-    /// Explained by the access itself and its context (what another access may lean on).
-    pub fn explained_first_order(&self) -> bool {
-        self.explained_kinds() & kind::FIRST_ORDER != 0
+    /// Explained in a way a colleague's access may lean on ([`kind::TEAM_ANCHOR`]).
+    pub fn anchors_team(&self) -> bool {
+        self.explained_kinds() & kind::TEAM_ANCHOR != 0
     }
 
-    /// Explains an access nothing else explains by a colleague's explained access to the same
-    /// client: the nearest of `near` (times, in order) within the span, if any.
+    /// Explains an access by a colleague's explained access to the same client: the nearest of
+    /// `near` (times, in order) within the span, if any. Only an access nothing else explains
+    /// and nothing flags: `team` is the weakest reason (someone else's), so it takes the
+    /// "unexplained" mark off an otherwise unremarkable access and never stands beside a flag.
     pub fn lean_on_team(&mut self, at: i64, near: &[(i64, u32)], span: i64) -> bool {
-        if self.explained() || self.personal() {
+        if self.explained() || self.flagged() {
             return false;
         }
         let k = near.partition_point(|(t, _)| *t < at - span);
@@ -650,7 +666,10 @@ pub struct Tie {
     pub kind: String,
     /// It names the subject.
     pub named: bool,
-    /// Its unit, or a unit above it, is one of the subject's home units.
+    /// It names someone (an ansvarig handläggare, a kontaktman): then it is theirs alone, not
+    /// their unit's.
+    pub personal: bool,
+    /// It names nobody, and its unit, or a unit above it, is one of the subject's home units.
     pub mine: bool,
 }
 
@@ -829,8 +848,11 @@ pub fn assess(facts: &[Fact], from: i64, to: i64, cx: &Context) -> Vec<(usize, A
         .collect();
     writes.sort_unstable();
     // Each client's accesses, in time order, for continuity.
-    let mut by_client: Vec<(u64, i64, usize)> =
-        facts.iter().enumerate().map(|(i, f)| (f.client, f.at, i)).collect();
+    let mut by_client: Vec<(u64, i64, usize)> = facts
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.client, f.at, i))
+        .collect();
     by_client.sort_unstable();
     let span = i64::from(cx.rules.documented_days) * 86_400;
     // After the person's last day: from the local midnight that ends it.
@@ -874,7 +896,9 @@ pub fn assess(facts: &[Fact], from: i64, to: i64, cx: &Context) -> Vec<(usize, A
                 lineage.contains(&s.unit)
                     || cx
                         .ties
-                        .relation(f.client, f.at, |t| t.lineage.contains(&s.unit))
+                        .relation(f.client, f.at, |t| {
+                            !t.personal && t.lineage.contains(&s.unit)
+                        })
                         .is_some()
             })
             .map(|(i, _)| i as u32);

@@ -10,8 +10,8 @@
 //! that a signature the day after explains a read the day before.
 
 use super::assess::{self, Assessment, Context, Fact, IdMap, Said, Texts, Tie, Ties, WorkShift};
-use super::people::RawTies;
 use super::coverage::{self, LogStatus};
+use super::people::RawTies;
 use super::people::{Directory, People};
 use crate::Result;
 use crate::engine::org::Org;
@@ -215,7 +215,13 @@ pub fn fact(e: &logindex::Entry) -> Fact {
 
 /// Whether the rules for `[from, to)` read an entry: within the burst's length of the period
 /// or the `back` seconds before it, or a write within the margin of those.
-pub fn wanted(rules: &EvidenceRules, writes: &[u8], from: i64, to: i64, back: i64) -> impl Fn(&logindex::Entry) -> bool {
+pub fn wanted(
+    rules: &EvidenceRules,
+    writes: &[u8],
+    from: i64,
+    to: i64,
+    back: i64,
+) -> impl Fn(&logindex::Entry) -> bool {
     let m = margin(rules);
     let near = (from - back - rules.burst_within, to + rules.burst_within);
     let writes = writes.to_vec();
@@ -280,20 +286,23 @@ pub fn ties_of(
     let day_start = |d: chrono::NaiveDate| crate::clock::day_start(d, tz).timestamp();
     let mut relations: HashMap<u64, Vec<Tie>> = HashMap::new();
     for r in raw.relations {
-        let lineage: Vec<String> = org.lineage(&r.unit).into_iter().map(str::to_string).collect();
-        let named = !r.person.is_empty() && Some(r.person.as_str()) == person;
-        let mine = lineage.iter().any(|u| units.contains(u));
+        let lineage: Vec<String> = org
+            .lineage(&r.unit)
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        let personal = !r.person.is_empty();
+        let named = personal && Some(r.person.as_str()) == person;
+        let mine = !personal && lineage.iter().any(|u| units.contains(u));
         relations.entry(r.client).or_default().push(Tie {
             from: day_start(r.from),
-            to: r
-                .to
-                .and_then(|d| d.succ_opt())
-                .map_or(i64::MAX, day_start),
+            to: r.to.and_then(|d| d.succ_opt()).map_or(i64::MAX, day_start),
             from_day: r.from,
             unit: r.unit,
             lineage,
             kind: r.kind,
             named,
+            personal,
             mine,
         });
     }
@@ -498,7 +507,16 @@ fn assess_explained(
     strings: &mut Texts,
 ) -> Result<Vec<Assessed>> {
     let rules = &routine.evidence;
-    let facts = gather(conn, rules, system, accounts, from, to, lookback(rules), strings)?;
+    let facts = gather(
+        conn,
+        rules,
+        system,
+        accounts,
+        from,
+        to,
+        lookback(rules),
+        strings,
+    )?;
     let first = assess_in_full(
         dir,
         org,
@@ -513,7 +531,7 @@ fn assess_explained(
     )?;
     let mut open: Vec<u64> = first
         .iter()
-        .filter(|a| !a.assessment.explained() && !a.assessment.personal())
+        .filter(|a| !a.assessment.explained() && !a.assessment.flagged())
         .map(|a| a.fact.client)
         .collect();
     open.sort_unstable();
@@ -521,12 +539,31 @@ fn assess_explained(
     let Some(person) = person.filter(|_| !open.is_empty()) else {
         return Ok(first);
     };
-    let team = team_of(conn, dir, org, routine, person, system, &open, (from, to), strings)?;
+    let team = team_of(
+        conn,
+        dir,
+        org,
+        routine,
+        person,
+        system,
+        &open,
+        (from, to),
+        strings,
+    )?;
     if team.near.is_empty() {
         return Ok(first);
     }
     assess_in_full(
-        dir, org, routine, Some(person), system, &facts, strings, from, to, team,
+        dir,
+        org,
+        routine,
+        Some(person),
+        system,
+        &facts,
+        strings,
+        from,
+        to,
+        team,
     )
 }
 
@@ -547,7 +584,10 @@ fn team_of(
 ) -> Result<Team> {
     let rules = &routine.evidence;
     let span = team_span(rules);
-    let units = dir.staff(person)?.map(|s| s.units.clone()).unwrap_or_default();
+    let units = dir
+        .staff(person)?
+        .map(|s| s.units.clone())
+        .unwrap_or_default();
     let mut team = Team::default();
     for colleague in crate::store::relations::colleagues(conn, &units)? {
         if colleague == person {
@@ -566,8 +606,20 @@ fn team_of(
         if accounts.is_empty() {
             continue;
         }
-        let facts = gather(conn, rules, system, &accounts, from - span, to + span, 0, strings)?;
-        if !facts.iter().any(|f| clients.binary_search(&f.client).is_ok()) {
+        let facts = gather(
+            conn,
+            rules,
+            system,
+            &accounts,
+            from - span,
+            to + span,
+            0,
+            strings,
+        )?;
+        if !facts
+            .iter()
+            .any(|f| clients.binary_search(&f.client).is_ok())
+        {
             continue;
         }
         let mut found: Vec<(u64, i64)> = Vec::new();
@@ -584,7 +636,7 @@ fn team_of(
             to + span,
             Team::default(),
             |f, a, _| {
-                if a.explained_first_order() && clients.binary_search(&f.client).is_ok() {
+                if a.anchors_team() && clients.binary_search(&f.client).is_ok() {
                     found.push((f.client, f.at));
                 }
             },

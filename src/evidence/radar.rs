@@ -250,7 +250,14 @@ pub fn sweep(
         // The period and the team's span around it are assessed; continuity looks back further.
         let (wide_from, wide_to) = (from - span, to + span);
         let keep = wanted(&rules, &writes, wide_from, wide_to, back);
-        snapshot.load_ties(conn, system, tz, wide_from - back, wide_to, rules.judged_days)?;
+        snapshot.load_ties(
+            conn,
+            system,
+            tz,
+            wide_from - back,
+            wide_to,
+            rules.judged_days,
+        )?;
         // The digests, as stored, by the person who holds the account; accounts of nobody are
         // each their own group.
         let mut groups: Vec<Group> = Vec::new();
@@ -338,7 +345,7 @@ pub fn sweep(
                     wide_to,
                     Team::default(),
                     |f, a, _| {
-                        if a.explained_first_order() {
+                        if a.anchors_team() {
                             anchors.push((f.client, f.at));
                         }
                         if from <= f.at && f.at < to {
@@ -367,7 +374,7 @@ pub fn sweep(
             }
             if let Some(person) = &g.person {
                 let units = snapshot.units_of(person);
-                for s in seen.iter_mut().filter(|s| s.kinds == 0 && !personal(s.flags)) {
+                for s in seen.iter_mut().filter(|s| s.kinds == 0 && s.flags == 0) {
                     let lo = anchors.partition_point(|a| *a < (s.client, s.at - span, 0));
                     let colleague = anchors[lo..]
                         .iter()
@@ -402,13 +409,6 @@ pub fn sweep(
 /// A group's accesses in the period, and (client, time) of its explained accesses in the
 /// wider span.
 type SeenAndAnchors = (Vec<Seen>, Vec<(u64, i64)>);
-
-/// Whether flag bits hold a flag that points at a person.
-fn personal(flags: u16) -> bool {
-    Code::ALL
-        .into_iter()
-        .any(|c| c.personal() && flags & (1 << (c as u16)) != 0)
-}
 
 /// The radar of `[from, to)`, of one system or all, with the watch list as it stands on the day
 /// of `now`.

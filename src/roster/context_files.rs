@@ -78,7 +78,11 @@ pub fn parse_relations(path: &Path, known: &Known) -> Result<Vec<Relation>> {
 }
 
 /// [`parse_relations`] over a reader named `name` in messages.
-pub fn parse_relations_from(name: &str, input: impl BufRead, known: &Known) -> Result<Vec<Relation>> {
+pub fn parse_relations_from(
+    name: &str,
+    input: impl BufRead,
+    known: &Known,
+) -> Result<Vec<Relation>> {
     let mut problems = Problems::new();
     let table = Table::from_reader(name, input, &RELATIONS, &mut problems)?;
     let rows = read_relations(table, known, &mut problems)?;
@@ -117,7 +121,13 @@ fn read_relations<R: BufRead>(
         let Some(r) = read_relation(&row, known, problems) else {
             continue;
         };
-        let key = (r.client, r.unit.clone(), r.person.clone(), r.kind.clone(), r.from);
+        let key = (
+            r.client,
+            r.unit.clone(),
+            r.person.clone(),
+            r.kind.clone(),
+            r.from,
+        );
         match seen.get(&key) {
             // The same relationship twice, the same way: once.
             Some((_, to)) if *to == r.to => {}
@@ -153,7 +163,12 @@ fn field<T>(
 }
 
 /// An id that must be one of `known` (`what`: "unit", "person").
-fn known_id(value: &str, known: &[String], what: &str, listed: &str) -> std::result::Result<(), String> {
+fn known_id(
+    value: &str,
+    known: &[String],
+    what: &str,
+    listed: &str,
+) -> std::result::Result<(), String> {
     fields::id(value)?;
     if known.iter().any(|k| k == value) {
         return Ok(());
@@ -238,7 +253,9 @@ fn read_shifts<R: BufRead>(
             Some((_, end)) if *end == s.end.timestamp() => {}
             Some((first, _)) => problems.push(row.problem(
                 "end",
-                format!("the same shift (person, unit, start) is given on line {first} with another end"),
+                format!(
+                    "the same shift (person, unit, start) is given on line {first} with another end"
+                ),
             )),
             None => {
                 seen.insert(key, (s.line, s.end.timestamp()));
@@ -271,7 +288,11 @@ fn read_shift(row: &Row<'_>, known: &Known, problems: &mut Problems) -> Option<S
     if hours <= 0 {
         problems.push(row.problem(
             "end",
-            format!("`{}` is not after `start` ({})", row.get("end"), row.get("start")),
+            format!(
+                "`{}` is not after `start` ({})",
+                row.get("end"),
+                row.get("start")
+            ),
         ));
         return None;
     }
@@ -315,8 +336,9 @@ fn time(value: &str, tz: Tz) -> std::result::Result<DateTime<Utc>, String> {
             "`{value}` is not a time (expected e.g. `2027-03-02 22:00` or RFC 3339)"
         ));
     }
-    crate::clock::parse_time(value, tz)
-        .map_err(|_| format!("`{value}` is not a time (expected e.g. `2027-03-02 22:00` or RFC 3339)"))
+    crate::clock::parse_time(value, tz).map_err(|_| {
+        format!("`{value}` is not a time (expected e.g. `2027-03-02 22:00` or RFC 3339)")
+    })
 }
 
 /// Text on one line, given, at most `max` characters.

@@ -7,8 +7,8 @@
 //! a person, role or parent names exists, the unit tree has no cycle and no account belongs to
 //! two people. A file with any problem is refused as a whole, with all its problems listed.
 
-mod fields;
 pub mod context_files;
+mod fields;
 pub mod needs_file;
 mod parse;
 mod people_file;

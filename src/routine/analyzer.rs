@@ -1462,9 +1462,7 @@ impl Analyzer<'_, '_, '_> {
         if let Some(days) = self.days_at_most(&e.team_within, "team_within", 92, "7 days") {
             rules.team_days = days;
         }
-        if let Some(days) =
-            self.days_at_most(&e.continuity_within, "within", 366, "60 days")
-        {
+        if let Some(days) = self.days_at_most(&e.continuity_within, "within", 366, "60 days") {
             rules.continuity_within = days;
         }
         if let Some(t) = &e.continuity_days {

@@ -101,7 +101,12 @@ fn count(conn: &Db, table: &str) -> Result<i64> {
 }
 
 /// Stores `relations` of `system` (empty: every system); returns how many were new.
-pub fn upsert_relations(conn: &Db, import: i64, system: &str, relations: &[Relation]) -> Result<i64> {
+pub fn upsert_relations(
+    conn: &Db,
+    import: i64,
+    system: &str,
+    relations: &[Relation],
+) -> Result<i64> {
     let before = count(conn, "care_relations")?;
     let mut stmt = conn.prepare_cached(
         "INSERT INTO care_relations (system, client, unit_id, person_id, kind, from_day, to_day, import_id)
@@ -153,7 +158,11 @@ fn relation_row(r: &super::db::Row<'_>) -> Result<RelationRow> {
         person: r.get(3)?,
         kind: r.get(4)?,
         from: parse_date(&r.get::<String>(5)?)?,
-        to: r.get::<Option<String>>(6)?.as_deref().map(parse_date).transpose()?,
+        to: r
+            .get::<Option<String>>(6)?
+            .as_deref()
+            .map(parse_date)
+            .transpose()?,
     })
 }
 
