@@ -96,6 +96,7 @@ enum Why {
     Snoop(&'static str),
 }
 
+#[derive(Clone)]
 struct Access {
     at: DateTime<Utc>,
     account: String,
@@ -660,6 +661,7 @@ fn a_messy_organisation_is_explained_and_no_snoop_is() {
     );
 
     // On each snooper's review page: the snoop is flagged or unexplained.
+    let mut cases = Vec::new();
     for (person, at) in &w.snoopers {
         let snoop = &w.accesses[*at];
         let opened = place.json(&[
@@ -685,6 +687,7 @@ fn a_messy_organisation_is_explained_and_no_snoop_is() {
             "--json",
         ]);
         let case = opened["id"].as_str().expect("case id").to_string();
+        cases.push(case.clone());
         let ev = place.json(&[
             "case",
             "evidence",
@@ -711,4 +714,49 @@ fn a_messy_organisation_is_explained_and_no_snoop_is() {
             snoop.why
         );
     }
+
+    // The pool worker's access to another unit's client is judged justified and the case
+    // closed: the same user's access to the same client in May is explained by it, still
+    // flagged for the other unit.
+    let (k, (person, at)) = w
+        .snoopers
+        .iter()
+        .enumerate()
+        .find(|(_, (_, at))| w.accesses[*at].why == Why::Snoop("stranger") && w.accesses[*at].home == "POOL")
+        .expect("the pool's stranger");
+    let case = &cases[k];
+    let now = ["--now", "2027-05-03T09:00"];
+    let answer = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(now);
+        place.ok(&all);
+    };
+    answer(&["case", "answer", case, "start_review", "--by", "M1", "--comment", "Kontroll"]);
+    let log_id = format!("L{at:06}");
+    answer(&["case", "judge", case, &log_id, "justified", "--by", "M1", "--comment", "Vikarierade där"]);
+    answer(&["case", "answer", case, "no_finding", "--by", "M1"]);
+    let mut may = w.accesses[*at].clone();
+    may.at = loggkoll::clock::parse_time("2027-05-10T10:00", Stockholm).unwrap();
+    place.write("may.csv", &log_csv(&[may.clone()]).replace("L000000", "M000001"));
+    place.ok(&["logs", "import", "may.csv", "--system", "treserva", "--now", "2027-05-12T08:00"]);
+    let opened = place.json(&[
+        "case", "open", "targeted-review", "--unit", "VO", "--subject-user", person, "--system", "treserva",
+        "--from", "2027-05-10", "--to", "2027-05-10", "--reason", "Uppföljning", "--by", "M1", "--now",
+        "2027-05-12T09:00", "--json",
+    ]);
+    let later = opened["id"].as_str().unwrap().to_string();
+    let ev = place.json(&["case", "evidence", &later, "--json", "--now", "2027-05-12T09:00"]);
+    let shown = &ev["accesses"][0];
+    let codes: Vec<&str> = shown["explanations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["code"].as_str())
+        .collect();
+    assert_eq!(codes, ["judged_before"], "{shown}");
+    assert!(
+        shown["explanations"][0]["text"].as_str().unwrap().contains(case.as_str()),
+        "{shown}"
+    );
+    assert_eq!(shown["flags"][0]["code"], "unit_mismatch", "{shown}");
 }

@@ -1358,6 +1358,109 @@ mod tests {
         assert_eq!(out[0].0, 0);
     }
 
+    fn tie(unit: &str, from: &str, named: bool, mine: bool) -> Tie {
+        Tie {
+            from: at(from),
+            to: i64::MAX,
+            from_day: NaiveDate::parse_from_str(&from[..10], "%Y-%m-%d").unwrap(),
+            unit: unit.into(),
+            lineage: vec![unit.into()],
+            kind: "insats".into(),
+            named,
+            personal: named,
+            mine,
+        }
+    }
+
+    #[test]
+    fn a_shift_answers_night_and_another_unit_and_a_relationship_answers_another_unit() {
+        let mut w = World::new();
+        w.lineages.insert(2, vec!["EN2".into()]);
+        w.ties.shifts.push(WorkShift {
+            start: at("2027-03-02T22:00"),
+            end: at("2027-03-03T07:00"),
+            unit: "EN2".into(),
+        });
+        w.ties.relations.insert(9, vec![tie("EN3", "2027-03-01T00:00", true, false)]);
+        let mut facts = vec![
+            // On the shift, at its unit, at night: explained, nothing flagged.
+            fact(at("2027-03-02T23:30"), 5, 2, 0),
+            // On the shift, a client of another unit with no tie: still another unit.
+            fact(at("2027-03-03T01:00"), 6, 3, 0),
+            // Off the shift, a client named to the user at another unit.
+            fact(at("2027-03-03T10:00"), 9, 3, 0),
+            // Off the shift, at night, at the shift's unit: night and another unit.
+            fact(at("2027-03-04T23:30"), 7, 2, 0),
+        ];
+        let out = w.run(&mut facts);
+        assert_eq!(codes(&out[0].1), Vec::<&str>::new());
+        assert!(out[0].1.shift.is_some());
+        assert_eq!(codes(&out[1].1), vec!["unit_mismatch"]);
+        assert!(!out[1].1.explained());
+        assert_eq!(codes(&out[2].1), Vec::<&str>::new());
+        assert!(out[2].1.relation.is_some());
+        assert_eq!(codes(&out[3].1), vec!["unit_mismatch", "night"]);
+        let (i, a) = out[0];
+        let cx_writes = [1u8];
+        let texts: Vec<String> = a
+            .explanations(&facts[i], &w.cx(&cx_writes))
+            .iter()
+            .map(|e| e.text(&|u: &str| u.to_string()))
+            .collect();
+        assert_eq!(texts, ["Användaren arbetade pass på EN2 22:00–07:00."]);
+    }
+
+    #[test]
+    fn a_flag_that_points_at_a_person_leaves_the_access_unexplained() {
+        let mut w = World::new();
+        w.clients.insert(
+            7,
+            ClientInfo {
+                hash: Some([1; 32]),
+                people: vec![("p1".into(), "Per Lindqvist".into())],
+                watched: None,
+            },
+        );
+        w.ties.relations.insert(7, vec![tie("EN1", "2027-01-01T00:00", false, true)]);
+        // The user's own record, in their own unit, with a relationship and a note.
+        let mut facts = vec![fact(at("2027-03-02T09:00"), 7, 1, 2)];
+        let out = w.run(&mut facts);
+        let a = out[0].1;
+        assert!(a.same_unit && a.relation.is_some() && a.documented.is_some());
+        assert_eq!(codes(&a), vec!["own_record"]);
+        assert!(!a.explained());
+        assert!(a.explanations(&facts[0], &w.cx(&[2])).is_empty());
+    }
+
+    #[test]
+    fn continuity_needs_three_earlier_days_and_an_explained_first() {
+        let w = World::new();
+        let read = |day: &str, unit: u32| fact(at(&format!("2027-03-{day}T10:00")), 5, unit, 0);
+        // First access at the user's unit (explained), then three days at another unit.
+        let mut facts = vec![read("01", 1), read("03", 2), read("05", 2), read("08", 2)];
+        let out = w.run(&mut facts);
+        assert!(out[3].1.continuity.is_some(), "{:?}", out[3].1);
+        assert!(out[2].1.continuity.is_none(), "two earlier days are not enough");
+        // Without the explained first access: nothing.
+        let mut facts = vec![read("03", 2), read("05", 2), read("07", 2), read("08", 2)];
+        let out = w.run(&mut facts);
+        assert!(out.iter().all(|(_, a)| a.continuity.is_none()));
+    }
+
+    #[test]
+    fn team_explains_only_an_unflagged_access_within_the_span() {
+        let near = [(at("2027-03-01T10:00"), 0), (at("2027-03-20T10:00"), 1)];
+        let span = 7 * 86_400;
+        let mut a = Assessment::default();
+        assert!(a.lean_on_team(at("2027-03-06T10:00"), &near, span));
+        assert_eq!(a.team, Some(0));
+        let mut a = Assessment::default();
+        assert!(!a.lean_on_team(at("2027-03-10T10:00"), &near, span));
+        let mut a = Assessment::default();
+        a.set(Code::UnitMismatch);
+        assert!(!a.lean_on_team(at("2027-03-19T10:00"), &near, span));
+    }
+
     #[test]
     fn night_across_midnight_and_daylight_saving() {
         let r = EvidenceRules::default();
