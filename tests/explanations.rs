@@ -722,7 +722,9 @@ fn a_messy_organisation_is_explained_and_no_snoop_is() {
         .snoopers
         .iter()
         .enumerate()
-        .find(|(_, (_, at))| w.accesses[*at].why == Why::Snoop("stranger") && w.accesses[*at].home == "POOL")
+        .find(|(_, (_, at))| {
+            w.accesses[*at].why == Why::Snoop("stranger") && w.accesses[*at].home == "POOL"
+        })
         .expect("the pool's stranger");
     let case = &cases[k];
     let now = ["--now", "2027-05-03T09:00"];
@@ -731,21 +733,75 @@ fn a_messy_organisation_is_explained_and_no_snoop_is() {
         all.extend(now);
         place.ok(&all);
     };
-    answer(&["case", "answer", case, "start_review", "--by", "M1", "--comment", "Kontroll"]);
+    answer(&[
+        "case",
+        "answer",
+        case,
+        "start_review",
+        "--by",
+        "M1",
+        "--comment",
+        "Kontroll",
+    ]);
     let log_id = format!("L{at:06}");
-    answer(&["case", "judge", case, &log_id, "justified", "--by", "M1", "--comment", "Vikarierade där"]);
+    answer(&[
+        "case",
+        "judge",
+        case,
+        &log_id,
+        "justified",
+        "--by",
+        "M1",
+        "--comment",
+        "Vikarierade där",
+    ]);
     answer(&["case", "answer", case, "no_finding", "--by", "M1"]);
     let mut may = w.accesses[*at].clone();
     may.at = loggkoll::clock::parse_time("2027-05-10T10:00", Stockholm).unwrap();
-    place.write("may.csv", &log_csv(&[may.clone()]).replace("L000000", "M000001"));
-    place.ok(&["logs", "import", "may.csv", "--system", "treserva", "--now", "2027-05-12T08:00"]);
+    place.write(
+        "may.csv",
+        &log_csv(&[may.clone()]).replace("L000000", "M000001"),
+    );
+    place.ok(&[
+        "logs",
+        "import",
+        "may.csv",
+        "--system",
+        "treserva",
+        "--now",
+        "2027-05-12T08:00",
+    ]);
     let opened = place.json(&[
-        "case", "open", "targeted-review", "--unit", "VO", "--subject-user", person, "--system", "treserva",
-        "--from", "2027-05-10", "--to", "2027-05-10", "--reason", "Uppföljning", "--by", "M1", "--now",
-        "2027-05-12T09:00", "--json",
+        "case",
+        "open",
+        "targeted-review",
+        "--unit",
+        "VO",
+        "--subject-user",
+        person,
+        "--system",
+        "treserva",
+        "--from",
+        "2027-05-10",
+        "--to",
+        "2027-05-10",
+        "--reason",
+        "Uppföljning",
+        "--by",
+        "M1",
+        "--now",
+        "2027-05-12T09:00",
+        "--json",
     ]);
     let later = opened["id"].as_str().unwrap().to_string();
-    let ev = place.json(&["case", "evidence", &later, "--json", "--now", "2027-05-12T09:00"]);
+    let ev = place.json(&[
+        "case",
+        "evidence",
+        &later,
+        "--json",
+        "--now",
+        "2027-05-12T09:00",
+    ]);
     let shown = &ev["accesses"][0];
     let codes: Vec<&str> = shown["explanations"]
         .as_array()
@@ -755,7 +811,10 @@ fn a_messy_organisation_is_explained_and_no_snoop_is() {
         .collect();
     assert_eq!(codes, ["judged_before"], "{shown}");
     assert!(
-        shown["explanations"][0]["text"].as_str().unwrap().contains(case.as_str()),
+        shown["explanations"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains(case.as_str()),
         "{shown}"
     );
     assert_eq!(shown["flags"][0]["code"], "unit_mismatch", "{shown}");

@@ -118,7 +118,28 @@ pub fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
     // imported on the morning after its last day, before the rounds of the 1st draw from it.
     let logs_dir = dir.join("logg");
     std::fs::create_dir_all(&logs_dir)?;
-    let log = crate::simulate::logs::write_months(&roster, from, to, args.seed, &logs_dir)?;
+    let mut log = crate::simulate::logs::write_months(&roster, from, to, args.seed, &logs_dir)?;
+    // The work a tidy log leaves out (substitutes on shifts elsewhere, night shifts,
+    // handläggare across the organisation, clients who move), and the care relationships and
+    // shifts that explain it, imported as the record and staffing systems export them.
+    let context = crate::simulate::logs::add_the_everyday_mess(&roster, &mut log, args.seed, &dir)?;
+    for (kind, path) in [
+        (
+            crate::engine::relations::Kind::Relations,
+            &context.relations,
+        ),
+        (crate::engine::relations::Kind::Shifts, &context.shifts),
+    ] {
+        crate::engine::relations::import_file(
+            &mut engine.store,
+            kind,
+            path,
+            None,
+            "demo",
+            start,
+            tz,
+        )?;
+    }
     let clients = log.clients.clone();
     // Two clients on the watch list: one of media interest, one with protected identity.
     let watched: Vec<(String, &str)> = clients
@@ -283,6 +304,26 @@ pub fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
     let summary =
         crate::records::annual::write(&engine, None, args.year, &dir.join("sammanstallning"), end)?;
 
+    // How much of the year's log the rules explain.
+    let explained = {
+        let routines: Vec<&crate::routine::Routine> = engine.routines.iter().collect();
+        crate::evidence::explained::figure(
+            engine.store.db(),
+            engine.org(),
+            &routines,
+            &crate::evidence::radar::Scope {
+                from: start,
+                to: crate::clock::resolve_local(
+                    (to + chrono::Days::new(1)).and_time(chrono::NaiveTime::MIN),
+                    tz,
+                ),
+                system: None,
+                tz,
+            },
+            end,
+        )?
+    };
+
     // A login for the overview.
     let password = demo_password(args.seed);
     let hash = crate::web::password::hash(&password)?;
@@ -347,6 +388,23 @@ pub fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
         planted.join(", "),
         figures.judged
     );
+    let added: Vec<String> = context
+        .added
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    println!(
+        "                everyday work a tidy log leaves out: {}",
+        added.join(", ")
+    );
+    println!(
+        "  explained     {} of the year's accesses have a reason in the care relationships ({}), shifts ({}), units or notes; {} flagged; a drawn day leaves {} to judge (median)",
+        explained.share_sv(),
+        context.relations.display(),
+        context.shifts.display(),
+        explained.flagged_sv(),
+        explained.to_judge_median
+    );
     println!(
         "  protocols     {}/CASE/granskningsprotokoll-CASE.html  ({protocols} cases)",
         archive.display()
@@ -377,6 +435,13 @@ pub fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
     println!("  loggkoll --db {} audit verify", db.display());
     println!(
         "  loggkoll --db {} radar --from {}-12-01 --to {}-12-31 --now {}-12-31T12:00",
+        db.display(),
+        args.year,
+        args.year,
+        args.year
+    );
+    println!(
+        "  loggkoll --db {} logs explained --from {}-01-01 --to {}-12-31 --now {}-12-31T12:00",
         db.display(),
         args.year,
         args.year,

@@ -1381,7 +1381,9 @@ mod tests {
             end: at("2027-03-03T07:00"),
             unit: "EN2".into(),
         });
-        w.ties.relations.insert(9, vec![tie("EN3", "2027-03-01T00:00", true, false)]);
+        w.ties
+            .relations
+            .insert(9, vec![tie("EN3", "2027-03-01T00:00", true, false)]);
         let mut facts = vec![
             // On the shift, at its unit, at night: explained, nothing flagged.
             fact(at("2027-03-02T23:30"), 5, 2, 0),
@@ -1421,7 +1423,9 @@ mod tests {
                 watched: None,
             },
         );
-        w.ties.relations.insert(7, vec![tie("EN1", "2027-01-01T00:00", false, true)]);
+        w.ties
+            .relations
+            .insert(7, vec![tie("EN1", "2027-01-01T00:00", false, true)]);
         // The user's own record, in their own unit, with a relationship and a note.
         let mut facts = vec![fact(at("2027-03-02T09:00"), 7, 1, 2)];
         let out = w.run(&mut facts);
@@ -1440,7 +1444,10 @@ mod tests {
         let mut facts = vec![read("01", 1), read("03", 2), read("05", 2), read("08", 2)];
         let out = w.run(&mut facts);
         assert!(out[3].1.continuity.is_some(), "{:?}", out[3].1);
-        assert!(out[2].1.continuity.is_none(), "two earlier days are not enough");
+        assert!(
+            out[2].1.continuity.is_none(),
+            "two earlier days are not enough"
+        );
         // Without the explained first access: nothing.
         let mut facts = vec![read("03", 2), read("05", 2), read("07", 2), read("08", 2)];
         let out = w.run(&mut facts);

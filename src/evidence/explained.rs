@@ -50,6 +50,60 @@ impl Figure {
     }
 }
 
+/// The explanation codes in the order pages show them, each with its Swedish name.
+pub fn kind_names() -> Vec<(&'static str, &'static str)> {
+    EXPLANATION_CODES
+        .iter()
+        .map(|code| {
+            let name = match *code {
+                "same_unit" => "Kunden tillhör användarens enhet",
+                "documented" => "Användaren dokumenterade",
+                "care_relationship" => "Vårdrelation (insats, beslut, vårdkontakt)",
+                "on_shift" => "Arbetspass på kundens enhet",
+                "team" => "Kollega på enheten med förklarad åtkomst",
+                "continuity" => "Återkommande kontakt",
+                "judged_before" => "Tidigare bedömd befogad",
+                other => other,
+            };
+            (*code, name)
+        })
+        .collect()
+}
+
+/// The figure for a page: shares in Swedish, each kind with its name and share.
+pub fn for_page(f: &Figure) -> serde_json::Value {
+    let share = |n: u64| {
+        percent_sv(if f.accesses == 0 {
+            0.0
+        } else {
+            n as f64 / f.accesses as f64
+        })
+    };
+    let kinds: Vec<serde_json::Value> = kind_names()
+        .into_iter()
+        .map(|(code, name)| {
+            let n = f.by_kind.get(code).copied().unwrap_or(0);
+            serde_json::json!({"code": code, "name": name, "count": n, "share": share(n)})
+        })
+        .collect();
+    serde_json::json!({
+        "accesses": f.accesses,
+        "explained": f.explained,
+        "share": f.share_sv(),
+        "flagged": f.flagged,
+        "flagged_share": f.flagged_sv(),
+        "to_judge_median": format!("{}", f.to_judge_median).replace('.', ","),
+        // "1 åtkomst", "2 åtkomster", "1,5 åtkomster".
+        "to_judge_text": if f.to_judge_median.fract() == 0.0 {
+            crate::sv::count(f.to_judge_median as i64, "åtkomst", "åtkomster")
+        } else {
+            format!("{} åtkomster", f.to_judge_median).replace('.', ",")
+        },
+        "user_days": f.user_days,
+        "kinds": kinds,
+    })
+}
+
 fn percent_sv(share: f64) -> String {
     format!("{:.1} %", share * 100.0).replace('.', ",")
 }

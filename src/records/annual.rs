@@ -671,6 +671,28 @@ pub fn render(
         &super::files::local_at(now, tz),
         &engine.config.base_url,
     );
+    let mut values = values;
+    // How much of each sampling routine's log the rules explained over the year.
+    for (i, (scope, _, _)) in sections.iter().enumerate() {
+        if scope.kind != CaseKind::Sampling {
+            continue;
+        }
+        let systems = match &scope.systems {
+            Some(s) => s.clone(),
+            None => engine
+                .routines
+                .iter()
+                .find(|r| r.id == scope.routine_id)
+                .map(|r| r.systems.clone())
+                .unwrap_or_default(),
+        };
+        let Some(f) = explained_in(engine, &systems, year, scope.timezone, now)? else {
+            continue;
+        };
+        if let Some(r) = values["routines"].get_mut(i) {
+            r["explained"] = crate::evidence::explained::for_page(&f);
+        }
+    }
     let html = engine.templates.render_document(template, &values)?;
     let csv = csv(&sections, &units);
     Ok(Rendered {
@@ -680,6 +702,44 @@ pub fn render(
         needs,
         staff,
     })
+}
+
+/// The figure of `logs explained` over `year` for `systems` (one system, or all when several),
+/// `None` when the year has no accesses in them.
+fn explained_in(
+    engine: &Engine,
+    systems: &[String],
+    year: i32,
+    tz: chrono_tz::Tz,
+    now: DateTime<Utc>,
+) -> Result<Option<crate::evidence::explained::Figure>> {
+    let (Some(first), Some(next)) = (
+        NaiveDate::from_ymd_opt(year, 1, 1),
+        NaiveDate::from_ymd_opt(year + 1, 1, 1),
+    ) else {
+        return Ok(None);
+    };
+    let routines: Vec<&Routine> = engine.routines.iter().collect();
+    let scope = crate::evidence::radar::Scope {
+        from: crate::clock::day_start(first, tz),
+        to: crate::clock::day_start(next, tz).min(now),
+        system: match systems {
+            [one] => Some(one.as_str()),
+            _ => None,
+        },
+        tz,
+    };
+    if scope.to <= scope.from {
+        return Ok(None);
+    }
+    let f = crate::evidence::explained::figure(
+        engine.store.db(),
+        engine.org(),
+        &routines,
+        &scope,
+        now,
+    )?;
+    Ok((f.accesses > 0).then_some(f))
 }
 
 /// The scopes and title of `report annual`: one routine's summary, or every routine.

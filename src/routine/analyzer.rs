@@ -1739,3 +1739,42 @@ fn default_prefix(kind: CaseKind, system: &str) -> String {
             .to_ascii_uppercase(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::routine::{Context, compile, source::Source};
+
+    fn with_evidence(block: &str) -> crate::routine::Compiled {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/routines/treserva-sampling.yaml"
+        );
+        let text = std::fs::read_to_string(path).expect("routine");
+        let text = text.replacen("\ndefaults:", &format!("\n{block}\ndefaults:"), 1);
+        compile(&Source::new("r.yaml", &text), &Context { templates: None })
+    }
+
+    #[test]
+    fn the_explanations_thresholds_are_read_and_checked() {
+        let c = with_evidence(
+            "evidence:\n  team_within: 2 weeks\n  continuity:\n    days: 4\n    within: 3 months\n  judged_within: 1 year\n",
+        );
+        let r = c.routine.expect("compiles");
+        assert_eq!(r.evidence.team_days, 14);
+        assert_eq!(r.evidence.continuity_days, 4);
+        assert_eq!(r.evidence.continuity_within, 91);
+        assert_eq!(r.evidence.judged_days, 365);
+        let c = with_evidence(
+            "evidence:\n  team_within: 1 hour\n  continuity:\n    days: 1\n    witin: 60 days\n",
+        );
+        let text: Vec<String> = c.diagnostics.iter().map(|d| d.render()).collect();
+        let text = text.join("\n");
+        for expected in [
+            "`team_within` is a number of days",
+            "`days` is a whole number",
+            "witin",
+        ] {
+            assert!(text.contains(expected), "{expected} not in\n{text}");
+        }
+    }
+}

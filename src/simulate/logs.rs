@@ -107,6 +107,16 @@ struct Writer {
 }
 
 impl Writer {
+    /// Opens an export written before to add rows after its `rows` rows.
+    fn append(path: &Path, rows: u64) -> std::io::Result<Writer> {
+        let file = std::fs::OpenOptions::new().append(true).open(path)?;
+        Ok(Writer {
+            out: std::io::BufWriter::new(file),
+            rows,
+            id: rows,
+        })
+    }
+
     fn create(path: &Path) -> std::io::Result<Writer> {
         let _ = std::fs::remove_file(path);
         let mut out = std::io::BufWriter::new(crate::private_files::create_new(path)?);
@@ -407,6 +417,240 @@ fn write_day(
         count("after_employment");
     }
     Ok(())
+}
+
+/// The files of what explains the accesses besides the log, and what was added to it.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// `relations.csv` and `shifts.csv`.
+    pub relations: PathBuf,
+    pub shifts: PathBuf,
+    /// Rows added to the log, by kind of work.
+    pub added: BTreeMap<&'static str, u64>,
+}
+
+/// Adds to the months of log in `written` the work a tidy synthetic log leaves out, and writes
+/// the care relationships and shifts that explain it, as a record system and a staffing system
+/// would export them:
+/// - every client has an insats from their unit; one in twelve moves to another unit during
+///   the period, and the new unit's staff read them while the log still names the old unit;
+/// - one in fifteen of the staff are substitutes who work day shifts at other units;
+/// - one in twelve work night shifts at their own unit;
+/// - the biståndshandläggare (by job title) are named for a share of the clients and read them
+///   across the organisation.
+pub fn add_the_everyday_mess(
+    roster: &Roster,
+    written: &mut Written,
+    seed: u64,
+    dir: &Path,
+) -> std::io::Result<Context> {
+    let mut rng = ChaCha20Rng::seed_from_u64(seed ^ 0x3e55);
+    let mut out = Context {
+        relations: dir.join("relations.csv"),
+        shifts: dir.join("shifts.csv"),
+        ..Context::default()
+    };
+    let (Some(first), Some(last)) = (
+        written.files.first().map(|f| f.from),
+        written.files.last().map(|f| f.to),
+    ) else {
+        return Ok(out);
+    };
+    let units: Vec<String> = written.clients.keys().cloned().collect();
+    let staff: Vec<usize> = (0..roster.people.len())
+        .filter(|i| {
+            let p = &roster.people[*i];
+            !p.accounts.is_empty()
+                && p.units
+                    .first()
+                    .is_some_and(|u| written.clients.contains_key(u))
+        })
+        .collect();
+    let title_of = |i: usize| {
+        let n: usize = roster.people[i].id.bytes().map(usize::from).sum();
+        TITLES[n % TITLES.len()]
+    };
+    let handlaggare: Vec<usize> = staff
+        .iter()
+        .copied()
+        .filter(|i| title_of(*i) == "Biståndshandläggare")
+        .collect();
+    // Relations: each client's insats; the moves; a handläggare for every third client.
+    let mut relations = String::from("client,unit_id,from,to,kind,person_id\n");
+    let days = (last - first).num_days().max(1);
+    // (client, old unit, new unit, the day of the move)
+    let mut moves: Vec<(Client, String, String, NaiveDate)> = Vec::new();
+    // handläggare → their clients (with the client's unit)
+    let mut caseload: BTreeMap<usize, Vec<(Client, String)>> = BTreeMap::new();
+    let mut k = 0usize;
+    for (unit, list) in &written.clients {
+        for c in list {
+            k += 1;
+            let since = first - Duration::days(rng.random_range(30..700));
+            if k % 12 == 5 && units.len() > 1 {
+                let day = first + Duration::days(rng.random_range(1..days));
+                let to = units
+                    [(units.iter().position(|u| u == unit).unwrap_or(0) + 1) % units.len()]
+                .clone();
+                relations.push_str(&format!(
+                    "{},{unit},{since},{},insats,\n",
+                    c.number,
+                    day - Duration::days(1)
+                ));
+                relations.push_str(&format!("{},{to},{day},,insats,\n", c.number));
+                moves.push((c.clone(), unit.clone(), to, day));
+            } else {
+                relations.push_str(&format!("{},{unit},{since},,insats,\n", c.number));
+            }
+            if k % 3 == 0 && !handlaggare.is_empty() {
+                let h = handlaggare[k / 3 % handlaggare.len()];
+                relations.push_str(&format!(
+                    "{},{unit},{since},,ansvarig handläggare,{}\n",
+                    c.number, roster.people[h].id
+                ));
+                caseload
+                    .entry(h)
+                    .or_default()
+                    .push((c.clone(), unit.clone()));
+            }
+        }
+    }
+    crate::private_files::write(&out.relations, relations.as_bytes())?;
+    let substitutes: Vec<usize> = staff.iter().copied().filter(|i| i % 15 == 7).collect();
+    let nights: Vec<usize> = staff.iter().copied().filter(|i| i % 12 == 4).collect();
+    let mut shifts = String::from("person_id,unit_id,start,end\n");
+    let mut added: BTreeMap<&'static str, u64> = BTreeMap::new();
+    for file in &mut written.files {
+        let mut w = Writer::append(&file.path, file.rows)?;
+        let mut day = file.from;
+        while day <= file.to {
+            let at = |minutes: i64| {
+                day.and_hms_opt(0, 0, 0).unwrap_or_default() + Duration::minutes(minutes)
+            };
+            let weekday = day.weekday().number_from_monday() <= 5;
+            for &i in &substitutes {
+                let p = &roster.people[i];
+                let (Some(home), Some(account)) = (p.units.first(), p.accounts.first()) else {
+                    continue;
+                };
+                if !weekday || !rng.random_bool(0.3) || units.len() < 2 {
+                    continue;
+                }
+                let unit = &units[rng.random_range(0..units.len())];
+                if unit == home {
+                    continue;
+                }
+                shifts.push_str(&format!("{},{unit},{} 07:00,{} 16:00\n", p.id, day, day));
+                let list = &written.clients[unit];
+                for _ in 0..rng.random_range(2..5) {
+                    let c = &list[rng.random_range(0..list.len())];
+                    let t = at(rng.random_range(7 * 60 + 10..15 * 60 + 50));
+                    w.row(
+                        &account.system,
+                        t,
+                        &account.account,
+                        &p.name,
+                        title_of(i),
+                        home,
+                        c,
+                        unit,
+                        "Läsa",
+                    )?;
+                    *added.entry("substitute_on_shift").or_insert(0) += 1;
+                }
+            }
+            for &i in &nights {
+                let p = &roster.people[i];
+                let (Some(home), Some(account)) = (p.units.first(), p.accounts.first()) else {
+                    continue;
+                };
+                if !rng.random_bool(0.2) {
+                    continue;
+                }
+                let next = day + Duration::days(1);
+                shifts.push_str(&format!("{},{home},{} 21:30,{} 07:00\n", p.id, day, next));
+                let list = &written.clients[home];
+                for _ in 0..rng.random_range(1..4) {
+                    let c = &list[rng.random_range(0..list.len())];
+                    // The export ends at midnight of its last day: the rest of that
+                    // night is in the next month's.
+                    let until = if day == file.to { 24 * 60 } else { 29 * 60 };
+                    let t = at(rng.random_range(22 * 60..until));
+                    w.row(
+                        &account.system,
+                        t,
+                        &account.account,
+                        &p.name,
+                        title_of(i),
+                        home,
+                        c,
+                        home,
+                        "Läsa",
+                    )?;
+                    *added.entry("night_shift").or_insert(0) += 1;
+                }
+            }
+            if weekday {
+                for (&h, clients) in &caseload {
+                    let p = &roster.people[h];
+                    let (Some(home), Some(account)) = (p.units.first(), p.accounts.first()) else {
+                        continue;
+                    };
+                    if !rng.random_bool(0.5) {
+                        continue;
+                    }
+                    let (c, unit) = &clients[rng.random_range(0..clients.len())];
+                    let t = at(rng.random_range(8 * 60..16 * 60));
+                    w.row(
+                        &account.system,
+                        t,
+                        &account.account,
+                        &p.name,
+                        title_of(h),
+                        home,
+                        c,
+                        unit,
+                        "Läsa",
+                    )?;
+                    *added.entry("handlaggare").or_insert(0) += 1;
+                }
+                for (c, old, new, moved) in &moves {
+                    if day < *moved || !rng.random_bool(0.4) {
+                        continue;
+                    }
+                    let Some(&i) = staff
+                        .iter()
+                        .find(|i| roster.people[**i].units.first() == Some(new))
+                    else {
+                        continue;
+                    };
+                    let p = &roster.people[i];
+                    let Some(account) = p.accounts.first() else {
+                        continue;
+                    };
+                    let t = at(rng.random_range(8 * 60..16 * 60));
+                    w.row(
+                        &account.system,
+                        t,
+                        &account.account,
+                        &p.name,
+                        title_of(i),
+                        new,
+                        c,
+                        old,
+                        "Läsa",
+                    )?;
+                    *added.entry("moved_client").or_insert(0) += 1;
+                }
+            }
+            day += Duration::days(1);
+        }
+        w.out.flush()?;
+        file.rows = w.rows;
+    }
+    crate::private_files::write(&out.shifts, shifts.as_bytes())?;
+    out.added = added;
+    Ok(out)
 }
 
 /// A large export for benchmarks: `rows` rows of Treserva, one every `step_ms` milliseconds from

@@ -510,6 +510,7 @@ fn purpose_sv(purpose: &str) -> &str {
 /// `GET /overview/logs`: the access-log imports, each system's covered periods and gaps, and
 /// the files the inbox refused.
 pub async fn logs(State(app): State<Arc<App>>, staff: Staff) -> Response {
+    let now = app.clock.now();
     let data = read(&app, move |app, conn| {
         let tz = app.views.config().timezone;
         let local = |seconds: i64| {
@@ -566,7 +567,42 @@ pub async fn logs(State(app): State<Arc<App>>, staff: Staff) -> Response {
                 names
             })
             .unwrap_or_default();
+        // How much of the last 30 days' log the rules explain.
+        let org = app.views.org(conn)?;
+        let routines: Vec<&Routine> = app.views.routines().iter().map(|r| r.as_ref()).collect();
+        let from = now - chrono::Duration::days(30);
+        let figure = crate::evidence::explained::figure(
+            conn,
+            &org,
+            &routines,
+            &crate::evidence::radar::Scope {
+                from,
+                to: now,
+                system: None,
+                tz,
+            },
+            now,
+        )?;
+        let context: Vec<Value> = crate::store::relations::imports(conn)?
+            .iter()
+            .rev()
+            .map(|i| {
+                json!({
+                    "kind": if i.kind == "relations" { "Vårdrelationer" } else { "Arbetspass" },
+                    "file": i.file,
+                    "rows": i.rows,
+                    "added": i.added,
+                    "imported": parse_ts(&i.imported_at)
+                        .map(|t| datetime_sv(t, tz))
+                        .unwrap_or_else(|_| i.imported_at.clone()),
+                })
+            })
+            .collect();
         Ok(json!({
+            "explained": crate::evidence::explained::for_page(&figure),
+            "explained_from": datetime_sv(from, tz),
+            "explained_to": datetime_sv(now, tz),
+            "context_imports": context,
             "imports": imports,
             "coverage": coverage,
             "inbox": app.views.config().logs_inbox.as_ref().map(|d| d.display().to_string()),
