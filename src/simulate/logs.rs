@@ -502,7 +502,7 @@ pub fn add_the_everyday_mess(
             } else {
                 relations.push_str(&format!("{},{unit},{since},,insats,\n", c.number));
             }
-            if k % 3 == 0 && !handlaggare.is_empty() {
+            if k.is_multiple_of(3) && !handlaggare.is_empty() {
                 let h = handlaggare[k / 3 % handlaggare.len()];
                 relations.push_str(&format!(
                     "{},{unit},{since},,ansvarig handläggare,{}\n",
