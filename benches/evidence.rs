@@ -10,6 +10,9 @@
 //!    given the rows already loaded into a table. Best of three each, and the ratio; our peak
 //!    memory.
 //!
+//! Both with care relationships of every client and a day shift of every user on every day
+//! imported, as the explanations read them.
+//!
 //! `cargo bench --bench evidence`. Without `python3 -m venv` or PyPI, only our figures print.
 //! Nothing asserts on time.
 
@@ -101,6 +104,8 @@ fn evidence(dir: &Path, rows: u64) {
     println!(
         "evidence: a log of {rows} rows over 200 days by {USERS} users (imported in {import:.1} s)"
     );
+    let (relations, shifts, took) = with_context(dir, &mut engine, start, 200, now);
+    println!("  with {relations} care relationships and {shifts} shifts (imported in {took:.1} s)");
     let mut x: u64 = 0x2545_f491_4f6c_dd1d;
     let mut cases = Vec::new();
     for _ in 0..200 {
@@ -149,6 +154,64 @@ fn evidence(dir: &Path, rows: u64) {
     );
 }
 
+/// Care relationships of every client (an insats from a unit, a tenth ended) and a day shift
+/// of every user on every day, imported as `relations import` and `shifts import` do, so that
+/// the evidence reads them. Returns how many of each and the seconds the imports took.
+fn with_context(
+    dir: &Path,
+    engine: &mut Engine,
+    start: DateTime<Utc>,
+    days: i64,
+    now: DateTime<Utc>,
+) -> (usize, usize, f64) {
+    use std::fmt::Write as _;
+    let mut relations = String::from("client,unit_id,from,to,kind\n");
+    for i in 0..200_000u32 {
+        let client = loggkoll::simulate::logs::client_number(i).replace('-', "");
+        let unit = u64::from(i) % UNITS + 1;
+        if i % 10 == 0 {
+            writeln!(
+                relations,
+                "{client},EN{unit:04},2026-01-01,2027-03-31,insats"
+            )
+            .unwrap();
+        } else {
+            writeln!(relations, "{client},EN{unit:04},2026-01-01,,insats").unwrap();
+        }
+    }
+    let mut shifts = String::from("person_id,unit_id,start,end\n");
+    for d in 0..days {
+        let day = (start + Duration::days(d)).format("%Y-%m-%d");
+        for user in 1..USERS {
+            writeln!(
+                shifts,
+                "P{user:05},EN{:04},{day} 07:00,{day} 16:00",
+                user % UNITS + 1
+            )
+            .unwrap();
+        }
+    }
+    let (r, s) = (dir.join("relations.csv"), dir.join("shifts.csv"));
+    std::fs::write(&r, &relations).expect("relations");
+    std::fs::write(&s, &shifts).expect("shifts");
+    let t = Instant::now();
+    let tz = chrono_tz::Europe::Stockholm;
+    use loggkoll::engine::relations::{Kind, import_file};
+    let a = import_file(
+        &mut engine.store,
+        Kind::Relations,
+        &r,
+        None,
+        "bench",
+        now,
+        tz,
+    )
+    .expect("relations");
+    let b =
+        import_file(&mut engine.store, Kind::Shifts, &s, None, "bench", now, tz).expect("shifts");
+    (a.rows as usize, b.rows as usize, t.elapsed().as_secs_f64())
+}
+
 /// Peak resident memory of this process, from /proc (Linux).
 fn peak_rss_mb() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -164,7 +227,9 @@ fn radar(dir: &Path, rows: u64) {
     let step_ms = (30 * 86_400_000) / rows as i64;
     bulk_export(&csv, rows, start, step_ms, USERS, UNITS).expect("export");
     let now = at("2027-04-02T00:00:00Z");
-    let (engine, _) = engine_with_log(dir, "month.db", &csv, now);
+    let (mut engine, _) = engine_with_log(dir, "month.db", &csv, now);
+    let (relations, shifts, _) = with_context(dir, &mut engine, start, 30, now);
+    println!("radar: with {relations} care relationships and {shifts} shifts");
     let org = engine.org();
     let routines: Vec<&loggkoll::routine::Routine> = engine.routines.iter().collect();
     let scope = loggkoll::evidence::radar::Scope {

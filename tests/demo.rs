@@ -20,7 +20,30 @@ fn the_demo_runs_a_year_and_says_where_everything_is() {
         "{}",
         run.stdout
     );
-    for file in ["units.csv", "people.csv", "loggkoll.db"] {
+    // The everyday mess, explained by the relations and shifts the demo imports.
+    let share = run
+        .stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("explained"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|pct| pct.replace(',', ".").parse::<f64>().ok())
+        .unwrap_or_else(|| panic!("no explained share in\n{}", run.stdout));
+    assert!(share >= 94.0, "{share} % explained");
+    for kind in [
+        "substitute_on_shift",
+        "night_shift",
+        "handlaggare",
+        "moved_client",
+    ] {
+        assert!(run.stdout.contains(kind), "{kind} in\n{}", run.stdout);
+    }
+    for file in [
+        "units.csv",
+        "people.csv",
+        "loggkoll.db",
+        "relations.csv",
+        "shifts.csv",
+    ] {
         assert!(demo.join(file).is_file(), "{file}");
     }
     let emails = std::fs::read_dir(demo.join("outbox")).unwrap().count();

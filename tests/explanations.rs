@@ -818,4 +818,26 @@ fn a_messy_organisation_is_explained_and_no_snoop_is() {
         "{shown}"
     );
     assert_eq!(shown["flags"][0]["code"], "unit_mismatch", "{shown}");
+
+    // Relationships that ended and shifts go when the log they explain is no longer kept; an
+    // ongoing relationship stays.
+    let ended = w
+        .relations
+        .lines()
+        .skip(1)
+        .filter(|l| !l.split(',').nth(3).unwrap_or("").is_empty())
+        .count();
+    let shifts = w.shifts.lines().count() - 1;
+    let dry = place.json(&["purge", "--dry-run", "--json", "--now", "2040-01-01T08:00"]);
+    assert_eq!(dry["relations"].as_u64(), Some(ended as u64), "{dry}");
+    assert_eq!(dry["shifts"].as_u64(), Some(shifts as u64), "{dry}");
+    let done = place.json(&["purge", "--json", "--now", "2040-01-01T08:00"]);
+    assert_eq!(done["relations"].as_u64(), Some(ended as u64), "{done}");
+    assert_eq!(done["shifts"].as_u64(), Some(shifts as u64), "{done}");
+    let again = place.json(&["purge", "--dry-run", "--json", "--now", "2040-01-01T08:00"]);
+    assert_eq!(
+        (again["relations"].as_u64(), again["shifts"].as_u64()),
+        (Some(0), Some(0))
+    );
+    place.ok(&["audit", "verify"]);
 }

@@ -1064,7 +1064,12 @@ async fn quality_staff_log_in_see_every_page_and_log_out() {
         ),
         (
             "/overview/logs",
-            vec!["Inlästa loggar", "Ingen åtkomstlogg är inläst ännu"],
+            vec![
+                "Inlästa loggar",
+                "Ingen åtkomstlogg är inläst ännu",
+                "Hur mycket av loggen som förklaras",
+                "Ingen åtkomst de senaste 30 dagarna att förklara",
+            ],
         ),
     ];
     for (path, texts) in pages {

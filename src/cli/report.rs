@@ -406,7 +406,7 @@ pub fn purge_cmd(env: &Env, args: PurgeArgs) -> Result<u8> {
     }
     let log_rows: usize = purge.log_rows.values().sum();
     errln!(
-        "{verb}: {} case{}, {} file{}, {} round member list{}, {} access-log row{}{}, {} summary email{}",
+        "{verb}: {} case{}, {} file{}, {} round member list{}, {} access-log row{}{}, {} summary email{}, {} ended care relationship{}, {} shift{}",
         purge.cases.len(),
         plural(purge.cases.len()),
         purge.files,
@@ -429,7 +429,11 @@ pub fn purge_cmd(env: &Env, args: PurgeArgs) -> Result<u8> {
             )
         },
         purge.summary_mails,
-        plural(purge.summary_mails)
+        plural(purge.summary_mails),
+        purge.relations,
+        plural(purge.relations),
+        purge.shifts,
+        plural(purge.shifts)
     );
     Ok(0)
 }

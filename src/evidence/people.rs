@@ -128,6 +128,8 @@ pub struct Directory<'c> {
     lineages: IdMap<Vec<String>>,
     /// The needs-and-risk analysis, read when first asked.
     analysis: Option<Analysis>,
+    /// Whether any care relationship, any shift, is stored (else none is asked for).
+    any_ties: Option<(bool, bool)>,
 }
 
 impl<'c> Directory<'c> {
@@ -143,6 +145,7 @@ impl<'c> Directory<'c> {
             staff: HashMap::new(),
             lineages: IdMap::default(),
             analysis: None,
+            any_ties: None,
         })
     }
 
@@ -202,12 +205,18 @@ impl People for Directory<'_> {
         to: i64,
         judged_days: u32,
     ) -> Result<RawTies> {
-        let mut raw = RawTies {
-            relations: rel::relations_of(self.conn, system, clients)?,
-            ..RawTies::default()
+        let (relations, shifts) = match self.any_ties {
+            Some(any) => any,
+            None => *self.any_ties.insert(rel::any_stored(self.conn)?),
         };
+        let mut raw = RawTies::default();
+        if relations {
+            raw.relations = rel::relations_of(self.conn, system, clients)?;
+        }
         if let Some(p) = person {
-            raw.shifts = rel::shifts_of(self.conn, p, from, to)?;
+            if shifts {
+                raw.shifts = rel::shifts_of(self.conn, p, from, to)?;
+            }
             raw.judged = rel::justified(
                 self.conn,
                 Some(p),

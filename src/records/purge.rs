@@ -62,6 +62,9 @@ pub struct Purge {
     pub summary_mails: usize,
     /// Watch-list entries no longer in force whose client and reason go.
     pub watch: Vec<i64>,
+    /// Care relationships and work shifts that ended before the log they explain was kept.
+    pub relations: usize,
+    pub shifts: usize,
 }
 
 impl Purge {
@@ -71,7 +74,31 @@ impl Purge {
             && self.log_rows.values().all(|n| *n == 0)
             && self.summary_mails == 0
             && self.watch.is_empty()
+            && self.relations == 0
+            && self.shifts == 0
     }
+}
+
+/// What explains the log is kept as long as the log: care relationships of a system until the
+/// day its log is kept from (of every system: the longest), shifts until the longest.
+/// Returns (system, the first day kept) and the first instant of shifts kept.
+fn context_cutoffs(
+    engine: &Engine,
+    now: DateTime<Utc>,
+) -> Result<(Vec<(String, chrono::NaiveDate)>, i64)> {
+    let rules = crate::records::logs::retention_rules(&engine.routines);
+    let longest = rules.iter().map(|(_, y)| *y).max().unwrap_or(0).max(1);
+    let tz = engine.config.timezone;
+    let day = |years: u32| years_before(now, years).with_timezone(&tz).date_naive();
+    let mut out = Vec::new();
+    for system in crate::store::relations::relation_systems(engine.store.db())? {
+        let years = rules
+            .iter()
+            .find(|(s, _)| *s == system)
+            .map_or(longest, |(_, y)| (*y).max(1));
+        out.push((system, day(years)));
+    }
+    Ok((out, years_before(now, longest).timestamp()))
 }
 
 /// The retention years of each routine version with closed, unpurged cases.
@@ -228,6 +255,13 @@ pub fn run(engine: &mut Engine, now: DateTime<Utc>, dry_run: bool, actor: &str) 
     let today = crate::engine::deadline::local_date(now, engine.config.timezone);
     let conn = engine.store.db();
     let watch = crate::store::evidence::watch_to_purge(conn, today)?;
+    let (relation_cutoffs, shift_cutoff) = context_cutoffs(engine, now)?;
+    let conn = engine.store.db();
+    let mut relations = 0;
+    for (system, day) in &relation_cutoffs {
+        relations += crate::store::relations::count_ended(conn, system, *day)?;
+    }
+    let shifts = crate::store::relations::count_shifts_before(conn, shift_cutoff)?;
     let mut purge = Purge {
         now: ts(now),
         dry_run,
@@ -237,6 +271,8 @@ pub fn run(engine: &mut Engine, now: DateTime<Utc>, dry_run: bool, actor: &str) 
         log_rows,
         summary_mails: mails.len(),
         watch,
+        relations,
+        shifts,
     };
     if dry_run || (purge.is_empty() && batches.is_empty()) {
         return Ok(purge);
@@ -271,6 +307,11 @@ pub fn run(engine: &mut Engine, now: DateTime<Utc>, dry_run: bool, actor: &str) 
         pdb::empty_email(&tx, *id)?;
     }
     crate::engine::watch::purge(&tx, today, now)?;
+    purge.relations = 0;
+    for (system, day) in &relation_cutoffs {
+        purge.relations += crate::store::relations::purge_ended(&tx, system, *day)?;
+    }
+    purge.shifts = crate::store::relations::purge_shifts_before(&tx, shift_cutoff)?;
     // The texts only purged rows named (staff names, titles, units) go too, at most monthly: it
     // reads the whole log.
     if purge.log_rows.values().any(|n| *n > 0) {
@@ -306,6 +347,8 @@ pub fn run(engine: &mut Engine, now: DateTime<Utc>, dry_run: bool, actor: &str) 
                 "log_rows": purge.log_rows,
                 "summary_mails": purge.summary_mails,
                 "watch": purge.watch,
+                "relations": purge.relations,
+                "shifts": purge.shifts,
             }),
             personal: None,
         },

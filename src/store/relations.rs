@@ -166,21 +166,50 @@ fn relation_row(r: &super::db::Row<'_>) -> Result<RelationRow> {
     })
 }
 
-/// The relationships of `clients` that hold in `system`.
+/// How many clients one statement looks up.
+const CLIENTS_AT_ONCE: usize = 100;
+
+/// The relationships of `clients` that hold in `system` (a few statements for many clients).
 pub fn relations_of(conn: &Db, system: &str, clients: &[u64]) -> Result<Vec<RelationRow>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT system, client, unit_id, person_id, kind, from_day, to_day FROM care_relations
-         WHERE client = ?1 AND (system = ?2 OR system = '')
-         ORDER BY from_day, unit_id, person_id, kind",
-    )?;
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let sql = SQL.get_or_init(|| {
+        let places: Vec<String> = (2..=CLIENTS_AT_ONCE + 1).map(|i| format!("?{i}")).collect();
+        format!(
+            "SELECT system, client, unit_id, person_id, kind, from_day, to_day FROM care_relations
+             WHERE (system = ?1 OR system = '') AND client IN ({})
+             ORDER BY client, from_day, unit_id, person_id, kind",
+            places.join(", ")
+        )
+    });
     let mut out = Vec::new();
-    for c in clients {
-        let rows = stmt.query_map(params![*c as i64, system], relation_row)?;
-        for row in rows {
+    if clients.is_empty() {
+        return Ok(out);
+    }
+    let mut stmt = conn.prepare_cached(sql)?;
+    for chunk in clients.chunks(CLIENTS_AT_ONCE) {
+        // The last chunk is filled up with its first client: one statement for every chunk.
+        let mut values: Vec<super::db::Value> = vec![super::db::Value::Text(system)];
+        values.extend(
+            (0..CLIENTS_AT_ONCE)
+                .map(|i| super::db::Value::Int(*chunk.get(i).unwrap_or(&chunk[0]) as i64)),
+        );
+        for row in stmt.query_map(values.as_slice(), relation_row)? {
             out.push(row?);
         }
     }
     Ok(out)
+}
+
+/// Whether any care relationship, and any shift, is stored.
+pub fn any_stored(conn: &Db) -> Result<(bool, bool)> {
+    let relations: i64 =
+        conn.query_row("SELECT EXISTS (SELECT 1 FROM care_relations)", (), |r| {
+            r.get(0)
+        })?;
+    let shifts: i64 = conn.query_row("SELECT EXISTS (SELECT 1 FROM work_shifts)", (), |r| {
+        r.get(0)
+    })?;
+    Ok((relations != 0, shifts != 0))
 }
 
 /// Every relationship that holds in `system` and overlaps `[from, to]` (local days).
@@ -327,4 +356,45 @@ pub fn imports(conn: &Db) -> Result<Vec<ContextImport>> {
         })
     })?;
     rows.collect()
+}
+
+/// How many relationships of `system` (empty: of every system) ended before `day`.
+pub fn count_ended(conn: &Db, system: &str, day: NaiveDate) -> Result<usize> {
+    let n: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM care_relations WHERE system = ?1 AND to_day IS NOT NULL AND to_day < ?2",
+        params![system, date(day)],
+        |r| r.get(0),
+    )?;
+    Ok(n as usize)
+}
+
+/// Deletes the relationships of `system` that ended before `day`; returns how many.
+pub fn purge_ended(conn: &Db, system: &str, day: NaiveDate) -> Result<usize> {
+    conn.execute(
+        "DELETE FROM care_relations WHERE system = ?1 AND to_day IS NOT NULL AND to_day < ?2",
+        params![system, date(day)],
+    )
+}
+
+/// The systems relationships are stored for ('' for every system).
+pub fn relation_systems(conn: &Db) -> Result<Vec<String>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT DISTINCT system FROM care_relations ORDER BY system")?;
+    let rows = stmt.query_map((), |r| r.get::<String>(0))?;
+    rows.collect()
+}
+
+/// How many shifts ended before `cutoff` (Unix seconds).
+pub fn count_shifts_before(conn: &Db, cutoff: i64) -> Result<usize> {
+    let n: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM work_shifts WHERE end_at < ?1",
+        params![cutoff],
+        |r| r.get(0),
+    )?;
+    Ok(n as usize)
+}
+
+/// Deletes the shifts that ended before `cutoff`; returns how many.
+pub fn purge_shifts_before(conn: &Db, cutoff: i64) -> Result<usize> {
+    conn.execute("DELETE FROM work_shifts WHERE end_at < ?1", params![cutoff])
 }
