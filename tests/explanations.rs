@@ -422,6 +422,9 @@ fn world(seed: u64) -> World {
         (of("POOL")[1], "stranger"),
         (of("HT-N")[4], "stranger_unlogged"),
         (of("BIST")[0], "stranger"),
+        // Another handläggare's client, on a row without the client's unit: the colleagues'
+        // named relationships are theirs, and do not make a team.
+        (of("BIST")[2], "handlaggare_colleague"),
     ];
     for (k, (i, kind)) in plans.into_iter().enumerate() {
         let s = &staff[i];
@@ -443,6 +446,11 @@ fn world(seed: u64) -> World {
             "stranger" => {
                 let c = stranger(&s.2);
                 (c.number.clone(), c.name.clone(), c.unit.to_string())
+            }
+            "handlaggare_colleague" => {
+                // Client k is named to bist[k % 4]: k = 3 is bist[3]'s.
+                let c = &clients[3];
+                (c.number.clone(), c.name.clone(), String::new())
             }
             _ => {
                 let c = stranger(&s.2);
@@ -713,6 +721,22 @@ fn a_messy_organisation_is_explained_and_no_snoop_is() {
             "{:?}: explained on the page: {shown}",
             snoop.why
         );
+        // The page and the sweep (the radar, `logs explained`) say the same of every access.
+        for x in ev["accesses"].as_array().unwrap() {
+            let client: u64 = x["client"].as_str().unwrap().parse().unwrap();
+            let at: DateTime<Utc> = x["at"].as_str().unwrap().parse().unwrap();
+            let seen = found[&(client, at.timestamp())];
+            assert_eq!(
+                !x["explanations"].as_array().unwrap().is_empty(),
+                seen.explained(),
+                "page and sweep disagree: {x} {seen:?}"
+            );
+            assert_eq!(
+                !x["flags"].as_array().unwrap().is_empty(),
+                seen.flagged(),
+                "page and sweep disagree: {x} {seen:?}"
+            );
+        }
     }
 
     // The pool worker's access to another unit's client is judged justified and the case

@@ -42,6 +42,8 @@ pub struct ShiftsImportArgs {
 
 pub fn relations(env: &Env, cmd: RelationsCommand) -> Result<u8> {
     let RelationsCommand::Import(args) = cmd;
+    // A mistyped system would store relationships that never apply.
+    super::review::known_system(&super::ops::current_routines(env), args.system.as_deref())?;
     run(
         env,
         Kind::Relations,

@@ -522,7 +522,10 @@ fn period(
 }
 
 /// `--system`, checked against the routines' systems.
-fn known_system(routines: &[crate::routine::Routine], system: Option<&str>) -> Result<()> {
+pub(super) fn known_system(
+    routines: &[crate::routine::Routine],
+    system: Option<&str>,
+) -> Result<()> {
     if let Some(s) = system {
         let known: Vec<String> = crate::records::logs::retention_rules(routines)
             .into_iter()

@@ -154,8 +154,8 @@ impl Code {
     }
 
     /// Flags that point at a person (the record's, a relative's, a watched client's, an
-    /// account's holder): no explanation answers them, and an access with one counts as
-    /// unexplained.
+    /// account's holder, whoever broke the seal of Nödöppning): no explanation answers them, and
+    /// an access with one counts as unexplained.
     pub fn personal(self) -> bool {
         matches!(
             self,
@@ -163,6 +163,7 @@ impl Code {
                 | Code::ColleagueRecord
                 | Code::SameSurname
                 | Code::WatchList
+                | Code::EmergencyAccess
                 | Code::AfterEmployment
         )
     }
@@ -611,8 +612,8 @@ impl Assessment {
             .and_then(|i| ties.relations.get(&fact.client)?.get(i as usize))
         {
             out.push(Explanation::CareRelationship {
-                kind: tie.kind.clone(),
-                unit: tie.unit.clone(),
+                kind: tie.kind.to_string(),
+                unit: tie.unit.to_string(),
                 from: tie.from_day,
                 named: tie.named,
             });
@@ -660,10 +661,12 @@ pub struct Tie {
     pub from: i64,
     pub to: i64,
     pub from_day: NaiveDate,
-    /// The unit's roster id, and the units above it.
-    pub unit: String,
-    pub lineage: Vec<String>,
-    pub kind: String,
+    /// The unit's roster id.
+    pub unit: std::sync::Arc<str>,
+    pub kind: std::sync::Arc<str>,
+    /// The units the subject has shifts at that are its unit or above it (none when it names
+    /// someone: then it is theirs, not their unit's).
+    pub shift_units: Vec<String>,
     /// It names the subject.
     pub named: bool,
     /// It names someone (an ansvarig handläggare, a kontaktman): then it is theirs alone, not
@@ -764,8 +767,9 @@ pub struct Context<'a> {
     /// The action codes of writes and signatures, and of Nödöppning.
     pub writes: &'a [u8],
     pub emergency: u8,
-    /// By unit id of `strings`: the roster's unit and the units above it (empty: unknown).
-    pub lineages: &'a IdMap<Vec<String>>,
+    /// By unit id of `strings`: the units the subject has shifts at that are this unit or one
+    /// above it (none: empty or absent).
+    pub shift_cover: &'a IdMap<Vec<String>>,
     pub ties: &'a Ties,
 }
 
@@ -884,8 +888,8 @@ pub fn assess(facts: &[Fact], from: i64, to: i64, cx: &Context) -> Vec<(usize, A
         let relation = cx
             .ties
             .relation(f.client, f.at, |t| t.named || (t.mine && known));
-        let lineage = cx
-            .lineages
+        let covered = cx
+            .shift_cover
             .get(&f.client_unit)
             .map(Vec::as_slice)
             .unwrap_or_default();
@@ -893,12 +897,10 @@ pub fn assess(facts: &[Fact], from: i64, to: i64, cx: &Context) -> Vec<(usize, A
             .ties
             .shifts_at(f.at)
             .find(|(_, s)| {
-                lineage.contains(&s.unit)
+                covered.contains(&s.unit)
                     || cx
                         .ties
-                        .relation(f.client, f.at, |t| {
-                            !t.personal && t.lineage.contains(&s.unit)
-                        })
+                        .relation(f.client, f.at, |t| t.shift_units.contains(&s.unit))
                         .is_some()
             })
             .map(|(i, _)| i as u32);
@@ -1092,7 +1094,7 @@ mod tests {
         clients: HashMap<u64, ClientInfo>,
         subject: Subject,
         rules: EvidenceRules,
-        lineages: IdMap<Vec<String>>,
+        shift_cover: IdMap<Vec<String>>,
         ties: Ties,
     }
 
@@ -1116,7 +1118,7 @@ mod tests {
                     personnummer_hash: Some([1; 32]),
                 },
                 rules: EvidenceRules::default(),
-                lineages: IdMap::default(),
+                shift_cover: IdMap::default(),
                 ties: Ties::default(),
             }
         }
@@ -1138,7 +1140,7 @@ mod tests {
                 clients: &self.clients,
                 writes,
                 emergency: 10,
-                lineages: &self.lineages,
+                shift_cover: &self.shift_cover,
                 ties: &self.ties,
             }
         }
@@ -1350,7 +1352,7 @@ mod tests {
             clients: &w.clients,
             writes: &writes,
             emergency: 10,
-            lineages: &w.lineages,
+            shift_cover: &w.shift_cover,
             ties: &w.ties,
         };
         let out = assess(&facts, t, t + 1, &cx);
@@ -1364,8 +1366,8 @@ mod tests {
             to: i64::MAX,
             from_day: NaiveDate::parse_from_str(&from[..10], "%Y-%m-%d").unwrap(),
             unit: unit.into(),
-            lineage: vec![unit.into()],
             kind: "insats".into(),
+            shift_units: Vec::new(),
             named,
             personal: named,
             mine,
@@ -1375,7 +1377,7 @@ mod tests {
     #[test]
     fn a_shift_answers_night_and_another_unit_and_a_relationship_answers_another_unit() {
         let mut w = World::new();
-        w.lineages.insert(2, vec!["EN2".into()]);
+        w.shift_cover.insert(2, vec!["EN2".into()]);
         w.ties.shifts.push(WorkShift {
             start: at("2027-03-02T22:00"),
             end: at("2027-03-03T07:00"),

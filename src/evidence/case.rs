@@ -274,6 +274,28 @@ pub struct Team {
     pub names: Vec<String>,
 }
 
+/// The units that tie a colleague's access to its client for `team`: the client's unit and
+/// those above it when `same_unit` explains it, a care relationship's unit and those above it
+/// when one of the colleague's units' relationships does (not one that names the colleague: that
+/// is theirs alone). Empty when neither explains it, or a flag points at a person.
+pub fn anchor_units<'o>(org: &'o Org, f: &Fact, a: &Assessment, cx: &'o Context) -> Vec<&'o str> {
+    let mut out = Vec::new();
+    if !a.anchors_team() {
+        return out;
+    }
+    if a.same_unit {
+        out.extend(org.lineage(cx.strings.name(f.client_unit)));
+    }
+    if let Some(t) = a
+        .relation
+        .and_then(|i| cx.ties.relations.get(&f.client)?.get(i as usize))
+        && !t.personal
+    {
+        out.extend(org.lineage(&t.unit));
+    }
+    out
+}
+
 /// Turns what the store holds into [`Ties`] for `person` (home units `units`).
 pub fn ties_of(
     org: &Org,
@@ -284,23 +306,33 @@ pub fn ties_of(
     team: Team,
 ) -> Ties {
     let day_start = |d: chrono::NaiveDate| crate::clock::day_start(d, tz).timestamp();
+    let mut shift_units: Vec<&str> = raw.shifts.iter().map(|s| s.unit.as_str()).collect();
+    shift_units.sort_unstable();
+    shift_units.dedup();
     let mut relations: HashMap<u64, Vec<Tie>> = HashMap::new();
-    for r in raw.relations {
-        let lineage: Vec<String> = org
-            .lineage(&r.unit)
-            .into_iter()
-            .map(str::to_string)
-            .collect();
+    for r in &raw.relations {
         let personal = !r.person.is_empty();
         let named = personal && Some(r.person.as_str()) == person;
-        let mine = !personal && lineage.iter().any(|u| units.contains(u));
+        let (mine, on_shift) = if personal {
+            (false, Vec::new())
+        } else {
+            let lineage = org.lineage(&r.unit);
+            (
+                lineage.iter().any(|u| units.iter().any(|m| m == u)),
+                lineage
+                    .iter()
+                    .filter(|u| shift_units.contains(u))
+                    .map(|u| u.to_string())
+                    .collect(),
+            )
+        };
         relations.entry(r.client).or_default().push(Tie {
             from: day_start(r.from),
             to: r.to.and_then(|d| d.succ_opt()).map_or(i64::MAX, day_start),
             from_day: r.from,
-            unit: r.unit,
-            lineage,
-            kind: r.kind,
+            unit: r.unit.clone(),
+            kind: r.kind.clone(),
+            shift_units: on_shift,
             named,
             personal,
             mine,
@@ -376,18 +408,13 @@ pub fn assess_person(
         None => Vec::new(),
     };
     let mut mine: IdMap<bool> = IdMap::default();
-    let mut lineages: IdMap<Vec<String>> = IdMap::default();
     let start = facts.partition_point(|f| f.at < from);
     let end = facts.partition_point(|f| f.at < to);
     let mut clients: Vec<u64> = Vec::with_capacity(end.saturating_sub(start));
     for (i, f) in facts.iter().enumerate() {
-        if let std::collections::hash_map::Entry::Vacant(e) = lineages.entry(f.client_unit) {
+        if let std::collections::hash_map::Entry::Vacant(e) = mine.entry(f.client_unit) {
             let lineage = dir.lineage(org, f.client_unit, strings.name(f.client_unit));
-            mine.insert(
-                f.client_unit,
-                lineage.iter().any(|u| units.iter().any(|m| m == u)),
-            );
-            e.insert(lineage.to_vec());
+            e.insert(lineage.iter().any(|u| units.iter().any(|m| m == u)));
         }
         if (start..end).contains(&i) {
             if let Some(reach) = &reach
@@ -412,6 +439,22 @@ pub fn assess_person(
     let first = facts.first().map_or(from, |f| f.at.min(from));
     let raw = dir.ties(person, system, &all_clients, first, to, rules.judged_days)?;
     let ties = ties_of(org, tz, person, &units, raw, team);
+    // The units of the subject's shifts each client unit is, or is under.
+    let mut shift_cover: IdMap<Vec<String>> = IdMap::default();
+    if !ties.shifts.is_empty() {
+        for f in facts {
+            if let std::collections::hash_map::Entry::Vacant(e) = shift_cover.entry(f.client_unit) {
+                let lineage = dir.lineage(org, f.client_unit, strings.name(f.client_unit));
+                e.insert(
+                    lineage
+                        .iter()
+                        .filter(|u| ties.shifts.iter().any(|s| &s.unit == *u))
+                        .cloned()
+                        .collect(),
+                );
+            }
+        }
+    }
     let (writes, emergency) = action_codes();
     let cx = Context {
         rules,
@@ -423,7 +466,7 @@ pub fn assess_person(
         clients: dir.clients(),
         writes: &writes,
         emergency,
-        lineages: &lineages,
+        shift_cover: &shift_cover,
         ties: &ties,
     };
     let span = team_span(rules);
@@ -597,6 +640,7 @@ fn team_of(
             continue;
         };
         let name = staff.name.clone();
+        let theirs = staff.units.clone();
         let accounts: Vec<String> = staff
             .accounts
             .iter()
@@ -635,8 +679,13 @@ fn team_of(
             from - span,
             to + span,
             Team::default(),
-            |f, a, _| {
-                if a.anchors_team() && clients.binary_search(&f.client).is_ok() {
+            |f, a, cx| {
+                // Tied to the client through a unit the two share.
+                if clients.binary_search(&f.client).is_ok()
+                    && anchor_units(org, f, a, cx).iter().any(|u| {
+                        theirs.iter().take(8).any(|t| t == u) && units.iter().any(|m| m == u)
+                    })
+                {
                     found.push((f.client, f.at));
                 }
             },

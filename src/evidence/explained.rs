@@ -12,7 +12,7 @@ use crate::Result;
 use crate::engine::org::Org;
 use crate::routine::Routine;
 use crate::store::Db;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -109,7 +109,7 @@ fn percent_sv(share: f64) -> String {
 }
 
 /// The longest stretch swept at once.
-const SLICE_DAYS: i64 = 31;
+const SLICE_DAYS: u64 = 31;
 
 /// The figure of `[from, to)`, of one system or all.
 pub fn figure(
@@ -119,47 +119,70 @@ pub fn figure(
     scope: &Scope,
     now: DateTime<Utc>,
 ) -> Result<Figure> {
+    figure_of(conn, org, routines, scope, &[], now)
+}
+
+/// The figure of `[from, to)` of `systems` together (none given: as `scope` says); a person's
+/// day in two systems is one user-day.
+pub fn figure_of(
+    conn: &Db,
+    org: &Org,
+    routines: &[&Routine],
+    scope: &Scope,
+    systems: &[String],
+    now: DateTime<Utc>,
+) -> Result<Figure> {
     let mut f = Figure::default();
     for code in EXPLANATION_CODES {
         f.by_kind.insert(code.to_string(), 0);
     }
+    let systems: Vec<Option<&str>> = if systems.is_empty() {
+        vec![scope.system]
+    } else {
+        systems.iter().map(|s| Some(s.as_str())).collect()
+    };
     // How many user-days had n accesses to judge.
     let mut histogram: BTreeMap<u32, u64> = BTreeMap::new();
     let mut start = scope.from;
     while start < scope.to {
-        let end = (start + Duration::days(SLICE_DAYS)).min(scope.to);
-        let slice = Scope {
-            from: start,
-            to: end,
-            ..scope.clone()
-        };
+        // Slices end at a local midnight, so that no user-day is cut in two.
+        let day = start.with_timezone(&scope.tz).date_naive();
+        let end = crate::clock::day_start(day + Days::new(SLICE_DAYS), scope.tz).min(scope.to);
         // (person or account, local day) → accesses to judge.
         let mut days: HashMap<(radar::RowKey, NaiveDate), u32> = HashMap::new();
-        radar::sweep(conn, org, routines, &slice, now, |g| {
-            let mut clock = LocalClock::new(g.tz);
-            for s in g.seen {
-                f.accesses += 1;
-                if s.explained() {
-                    f.explained += 1;
-                }
-                if s.flagged() {
-                    f.flagged += 1;
-                }
-                for (i, code) in EXPLANATION_CODES.iter().enumerate() {
-                    if s.kinds & (1 << i) != 0
-                        && let Some(n) = f.by_kind.get_mut(*code)
-                    {
+        for system in &systems {
+            let slice = Scope {
+                from: start,
+                to: end,
+                system: *system,
+                tz: scope.tz,
+            };
+            radar::sweep(conn, org, routines, &slice, now, |g| {
+                let mut clock = LocalClock::new(g.tz);
+                for s in g.seen {
+                    f.accesses += 1;
+                    if s.explained() {
+                        f.explained += 1;
+                    }
+                    if s.flagged() {
+                        f.flagged += 1;
+                    }
+                    for (i, code) in EXPLANATION_CODES.iter().enumerate() {
+                        if s.kinds & (1 << i) != 0
+                            && let Some(n) = f.by_kind.get_mut(*code)
+                        {
+                            *n += 1;
+                        }
+                    }
+                    let day = clock.date(s.at);
+                    let n = days.entry((g.key.clone(), day)).or_insert(0);
+                    if s.needs_judgement() {
                         *n += 1;
                     }
                 }
-                let day = clock.date(s.at);
-                let n = days.entry((g.key.clone(), day)).or_insert(0);
-                if s.needs_judgement() {
-                    *n += 1;
-                }
-            }
-            Ok(())
-        })?;
+                Ok(())
+            })?;
+        }
         for n in days.into_values() {
             *histogram.entry(n).or_insert(0) += 1;
         }

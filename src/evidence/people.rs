@@ -314,9 +314,18 @@ impl Snapshot {
         Ok(())
     }
 
-    /// Whose home units `person` shares.
+    /// The home units of `person` (as last recorded, when they have left).
     pub fn units_of(&self, person: &str) -> &[String] {
         self.staff.get(person).map_or(&[], |s| s.units.as_slice())
+    }
+
+    /// The home units of `person` while in the roster; none once they have left (a colleague's
+    /// access `team` leans on is a current colleague's, as `store::relations::colleagues`).
+    pub fn current_units_of(&self, person: &str) -> &[String] {
+        self.staff
+            .get(person)
+            .filter(|s| s.removed_on.is_none())
+            .map_or(&[], |s| s.units.as_slice())
     }
     /// Reads everything, with the watch list as it stands on `day`.
     pub fn load(conn: &Db, day: NaiveDate) -> Result<Snapshot> {

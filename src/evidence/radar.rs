@@ -6,7 +6,9 @@
 //! decision to start a targeted review is always the verksamhetschef's.
 
 use super::assess::{Code, FLAG_CODES, Fact, Texts};
-use super::case::{Team, action_codes, assess_person, fact, lookback, margin, team_span, wanted};
+use super::case::{
+    Team, action_codes, anchor_units, assess_person, fact, lookback, margin, team_span, wanted,
+};
 use super::people::{People, Snapshot};
 use crate::Result;
 use crate::engine::org::Org;
@@ -331,7 +333,12 @@ pub fn sweep(
             || snapshot.view(),
             |people, g| {
                 let mut seen: Vec<Seen> = Vec::new();
-                let mut anchors: Vec<(u64, i64)> = Vec::new();
+                let mut anchors: Vec<(u64, i64, u8)> = Vec::new();
+                // The person's own units, for which of them ties an anchor to its client.
+                let own: &[String] = g
+                    .person
+                    .as_deref()
+                    .map_or(&[], |p| snapshot.current_units_of(p));
                 assess_person(
                     people,
                     org,
@@ -344,9 +351,18 @@ pub fn sweep(
                     wide_from,
                     wide_to,
                     Team::default(),
-                    |f, a, _| {
-                        if a.anchors_team() {
-                            anchors.push((f.client, f.at));
+                    |f, a, cx| {
+                        if !own.is_empty() {
+                            let tied = anchor_units(org, f, a, cx);
+                            let mask = own
+                                .iter()
+                                .take(8)
+                                .enumerate()
+                                .filter(|(_, u)| tied.contains(&u.as_str()))
+                                .fold(0u8, |m, (i, _)| m | (1 << i));
+                            if mask != 0 {
+                                anchors.push((f.client, f.at, mask));
+                            }
                         }
                         if from <= f.at && f.at < to {
                             seen.push(Seen {
@@ -363,9 +379,9 @@ pub fn sweep(
             },
         )?;
         // Everyone's explained accesses by client, for `team`.
-        let mut anchors: Vec<(u64, i64, u32)> = Vec::new();
+        let mut anchors: Vec<(u64, i64, u32, u8)> = Vec::new();
         for (g, (_, list)) in assessed.iter().enumerate() {
-            anchors.extend(list.iter().map(|(c, t)| (*c, *t, g as u32)));
+            anchors.extend(list.iter().map(|(c, t, m)| (*c, *t, g as u32, *m)));
         }
         anchors.sort_unstable();
         for (g, (mut seen, _)) in groups.iter().zip(assessed) {
@@ -375,17 +391,23 @@ pub fn sweep(
             if let Some(person) = &g.person {
                 let units = snapshot.units_of(person);
                 for s in seen.iter_mut().filter(|s| s.kinds == 0 && s.flags == 0) {
-                    let lo = anchors.partition_point(|a| *a < (s.client, s.at - span, 0));
+                    let lo = anchors.partition_point(|a| *a < (s.client, s.at - span, 0, 0));
+                    // A colleague's access tied to the client through a unit they share.
                     let colleague = anchors[lo..]
                         .iter()
-                        .take_while(|(c, t, _)| *c == s.client && *t <= s.at + span)
-                        .any(|(_, _, other)| {
+                        .take_while(|(c, t, ..)| *c == s.client && *t <= s.at + span)
+                        .any(|(_, _, other, mask)| {
                             groups
                                 .get(*other as usize)
                                 .and_then(|o| o.person.as_deref())
                                 .is_some_and(|o| {
                                     o != person
-                                        && snapshot.units_of(o).iter().any(|u| units.contains(u))
+                                        && snapshot
+                                            .current_units_of(o)
+                                            .iter()
+                                            .take(8)
+                                            .enumerate()
+                                            .any(|(i, u)| mask & (1 << i) != 0 && units.contains(u))
                                 })
                         });
                     if colleague {
@@ -406,9 +428,9 @@ pub fn sweep(
     Ok(())
 }
 
-/// A group's accesses in the period, and (client, time) of its explained accesses in the
-/// wider span.
-type SeenAndAnchors = (Vec<Seen>, Vec<(u64, i64)>);
+/// A group's accesses in the period, and (client, time, which of the person's first 8 units tie
+/// it to the client) of its accesses in the wider span that `team` may lean on.
+type SeenAndAnchors = (Vec<Seen>, Vec<(u64, i64, u8)>);
 
 /// The radar of `[from, to)`, of one system or all, with the watch list as it stands on the day
 /// of `now`.

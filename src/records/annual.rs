@@ -704,8 +704,8 @@ pub fn render(
     })
 }
 
-/// The figure of `logs explained` over `year` for `systems` (one system, or all when several),
-/// `None` when the year has no accesses in them.
+/// The figure of `logs explained` over `year` for `systems` together, `None` when the year
+/// has no accesses in them.
 fn explained_in(
     engine: &Engine,
     systems: &[String],
@@ -723,20 +723,18 @@ fn explained_in(
     let scope = crate::evidence::radar::Scope {
         from: crate::clock::day_start(first, tz),
         to: crate::clock::day_start(next, tz).min(now),
-        system: match systems {
-            [one] => Some(one.as_str()),
-            _ => None,
-        },
+        system: None,
         tz,
     };
-    if scope.to <= scope.from {
+    if scope.to <= scope.from || systems.is_empty() {
         return Ok(None);
     }
-    let f = crate::evidence::explained::figure(
+    let f = crate::evidence::explained::figure_of(
         engine.store.db(),
         engine.org(),
         &routines,
         &scope,
+        systems,
         now,
     )?;
     Ok((f.accesses > 0).then_some(f))

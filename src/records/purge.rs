@@ -86,17 +86,22 @@ fn context_cutoffs(
     engine: &Engine,
     now: DateTime<Utc>,
 ) -> Result<(Vec<(String, chrono::NaiveDate)>, i64)> {
-    let rules = crate::records::logs::retention_rules(&engine.routines);
-    let longest = rules.iter().map(|(_, y)| *y).max().unwrap_or(0).max(1);
+    // Per system, the longest the log is kept: by today's routines, or by an import kept
+    // longer under an earlier rule.
+    let mut years: BTreeMap<String, u32> = crate::records::logs::retention_rules(&engine.routines)
+        .into_iter()
+        .collect();
+    for b in rdb::batches(engine.store.db())? {
+        let y = years.entry(b.system.clone()).or_insert(0);
+        *y = (*y).max(b.retention_years);
+    }
+    let longest = years.values().copied().max().unwrap_or(0);
     let tz = engine.config.timezone;
     let day = |years: u32| years_before(now, years).with_timezone(&tz).date_naive();
     let mut out = Vec::new();
     for system in crate::store::relations::relation_systems(engine.store.db())? {
-        let years = rules
-            .iter()
-            .find(|(s, _)| *s == system)
-            .map_or(longest, |(_, y)| (*y).max(1));
-        out.push((system, day(years)));
+        let kept = years.get(&system).copied().unwrap_or(longest);
+        out.push((system, day(kept)));
     }
     Ok((out, years_before(now, longest).timestamp()))
 }

@@ -488,7 +488,7 @@ pub fn add_the_everyday_mess(
             k += 1;
             let since = first - Duration::days(rng.random_range(30..700));
             if k % 12 == 5 && units.len() > 1 {
-                let day = first + Duration::days(rng.random_range(1..days));
+                let day = first + Duration::days(rng.random_range(1..days.max(2)));
                 let to = units
                     [(units.iter().position(|u| u == unit).unwrap_or(0) + 1) % units.len()]
                 .clone();

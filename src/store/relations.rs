@@ -8,16 +8,16 @@ use crate::Result;
 use crate::roster::context_files::{Relation, Shift};
 use chrono::{DateTime, NaiveDate, Utc};
 
-/// One stored care relationship.
+/// One stored care relationship (the texts shared: a copy is cheap).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RelationRow {
     /// Empty: every system.
-    pub system: String,
+    pub system: std::sync::Arc<str>,
     pub client: u64,
-    pub unit: String,
+    pub unit: std::sync::Arc<str>,
     /// Empty: nobody named.
     pub person: String,
-    pub kind: String,
+    pub kind: std::sync::Arc<str>,
     pub from: NaiveDate,
     pub to: Option<NaiveDate>,
 }
@@ -152,11 +152,11 @@ pub fn upsert_shifts(conn: &Db, import: i64, shifts: &[Shift]) -> Result<i64> {
 
 fn relation_row(r: &super::db::Row<'_>) -> Result<RelationRow> {
     Ok(RelationRow {
-        system: r.get(0)?,
+        system: r.get::<String>(0)?.into(),
         client: r.get::<i64>(1)? as u64,
-        unit: r.get(2)?,
+        unit: r.get::<String>(2)?.into(),
         person: r.get(3)?,
-        kind: r.get(4)?,
+        kind: r.get::<String>(4)?.into(),
         from: parse_date(&r.get::<String>(5)?)?,
         to: r
             .get::<Option<String>>(6)?

@@ -61,6 +61,9 @@ pub struct App {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// What the scheduler last did, for `/healthz`.
     health: std::sync::Mutex<super::health::Health>,
+    /// The log page's share explained, with what it was computed from (the day, the latest
+    /// imports): a sweep of a month's log is not redone on every view.
+    pub(super) explained: std::sync::Mutex<Option<(String, serde_json::Value)>>,
     /// Set on shutdown: the sender stops before its next email.
     pub stopping: Arc<std::sync::atomic::AtomicBool>,
     /// Chromium for the PDFs of documents, when installed.
@@ -110,6 +113,7 @@ impl App {
             waiting: std::sync::Mutex::new(Vec::new()),
             readers: Arc::new(Semaphore::new(READERS)),
             health: std::sync::Mutex::new(super::health::Health::default()),
+            explained: std::sync::Mutex::new(None),
             stopping: Arc::new(std::sync::atomic::AtomicBool::new(false)),
         })
     }

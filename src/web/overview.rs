@@ -567,23 +567,49 @@ pub async fn logs(State(app): State<Arc<App>>, staff: Staff) -> Response {
                 names
             })
             .unwrap_or_default();
-        // How much of the last 30 days' log the rules explain.
-        let org = app.views.org(conn)?;
-        let routines: Vec<&Routine> = app.views.routines().iter().map(|r| r.as_ref()).collect();
+        // How much of the last 30 days' log the rules explain: computed once a day, and again
+        // after an import of log, relationships or shifts.
+        let context_imports = crate::store::relations::imports(conn)?;
+        let key = format!(
+            "{}|{:?}|{:?}",
+            now.with_timezone(&tz).date_naive(),
+            crate::store::records::imports(conn)?
+                .last()
+                .map(|i| i.import_id),
+            context_imports.last().map(|i| i.id)
+        );
         let from = now - chrono::Duration::days(30);
-        let figure = crate::evidence::explained::figure(
-            conn,
-            &org,
-            &routines,
-            &crate::evidence::radar::Scope {
-                from,
-                to: now,
-                system: None,
-                tz,
-            },
-            now,
-        )?;
-        let context: Vec<Value> = crate::store::relations::imports(conn)?
+        let cached = app.explained.lock().ok().and_then(|c| {
+            c.as_ref()
+                .filter(|(k, _)| *k == key)
+                .map(|(_, v)| v.clone())
+        });
+        let explained = match cached {
+            Some(v) => v,
+            None => {
+                let org = app.views.org(conn)?;
+                let routines: Vec<&Routine> =
+                    app.views.routines().iter().map(|r| r.as_ref()).collect();
+                let figure = crate::evidence::explained::figure(
+                    conn,
+                    &org,
+                    &routines,
+                    &crate::evidence::radar::Scope {
+                        from,
+                        to: now,
+                        system: None,
+                        tz,
+                    },
+                    now,
+                )?;
+                let v = crate::evidence::explained::for_page(&figure);
+                if let Ok(mut c) = app.explained.lock() {
+                    *c = Some((key, v.clone()));
+                }
+                v
+            }
+        };
+        let context: Vec<Value> = context_imports
             .iter()
             .rev()
             .map(|i| {
@@ -599,7 +625,7 @@ pub async fn logs(State(app): State<Arc<App>>, staff: Staff) -> Response {
             })
             .collect();
         Ok(json!({
-            "explained": crate::evidence::explained::for_page(&figure),
+            "explained": explained,
             "explained_from": datetime_sv(from, tz),
             "explained_to": datetime_sv(now, tz),
             "context_imports": context,
