@@ -141,6 +141,8 @@ pub fn figure_of(
     } else {
         systems.iter().map(|s| Some(s.as_str())).collect()
     };
+    let day = crate::engine::deadline::local_date(now, scope.tz);
+    let mut snapshot = super::people::Snapshot::load(conn, day)?;
     // How many user-days had n accesses to judge.
     let mut histogram: BTreeMap<u32, u64> = BTreeMap::new();
     let mut start = scope.from;
@@ -157,7 +159,7 @@ pub fn figure_of(
                 system: *system,
                 tz: scope.tz,
             };
-            radar::sweep(conn, org, routines, &slice, now, |g| {
+            radar::sweep_in(conn, &mut snapshot, org, routines, &slice, |g| {
                 let mut clock = LocalClock::new(g.tz);
                 for s in g.seen {
                     f.accesses += 1;

@@ -234,11 +234,23 @@ pub fn sweep(
     routines: &[&Routine],
     scope: &Scope,
     now: DateTime<Utc>,
+    each: impl FnMut(&Swept) -> Result<()>,
+) -> Result<()> {
+    let day = crate::engine::deadline::local_date(now, scope.tz);
+    let mut snapshot = Snapshot::load(conn, day)?;
+    sweep_in(conn, &mut snapshot, org, routines, scope, each)
+}
+
+/// [`sweep`] with the roster and watch list already read.
+pub fn sweep_in(
+    conn: &Db,
+    snapshot: &mut Snapshot,
+    org: &Org,
+    routines: &[&Routine],
+    scope: &Scope,
     mut each: impl FnMut(&Swept) -> Result<()>,
 ) -> Result<()> {
     let (from, to, tz) = (scope.from.timestamp(), scope.to.timestamp(), scope.tz);
-    let day = crate::engine::deadline::local_date(now, tz);
-    let mut snapshot = Snapshot::load(conn, day)?;
     let systems: Vec<String> = match scope.system {
         Some(s) => vec![s.to_string()],
         None => systems_in(conn, from, to)?.into_iter().collect(),
@@ -327,7 +339,7 @@ pub fn sweep(
         strings.load(conn, ids.into_iter().flatten())?;
         // Assessed, each thread asking the snapshot through a view of its own: the period's
         // accesses, and the explained ones of the wider span for colleagues to lean on.
-        let (rules, strings, snapshot) = (&rules, &strings, &snapshot);
+        let (rules, strings, snapshot) = (&rules, &strings, &*snapshot);
         let assessed: Vec<SeenAndAnchors> = on_cores(
             &mut groups,
             || snapshot.view(),
@@ -442,15 +454,15 @@ pub fn radar(
     now: DateTime<Utc>,
 ) -> Result<Vec<Row>> {
     let mut tallies: HashMap<RowKey, (Tally, Vec<String>)> = HashMap::new();
-    sweep(conn, org, routines, scope, now, |g| {
+    let day = crate::engine::deadline::local_date(now, scope.tz);
+    let mut snapshot = Snapshot::load(conn, day)?;
+    sweep_in(conn, &mut snapshot, org, routines, scope, |g| {
         let t = tally(g.seen);
         let entry = tallies.entry(g.key.clone()).or_default();
         entry.0.add(t);
         entry.1.extend(g.accounts.iter().cloned());
         Ok(())
     })?;
-    let day = crate::engine::deadline::local_date(now, scope.tz);
-    let snapshot = Snapshot::load(conn, day)?;
     let mut people = snapshot.view();
     let mut out: Vec<Row> = Vec::with_capacity(tallies.len());
     for ((person, _), (mut t, mut accounts)) in tallies {

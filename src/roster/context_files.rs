@@ -64,6 +64,23 @@ pub struct Known<'a> {
     pub tz: Tz,
 }
 
+/// [`Known`]'s ids as sets, for a lookup per row.
+struct Ids<'a> {
+    units: std::collections::HashSet<&'a str>,
+    people: std::collections::HashSet<&'a str>,
+    known: &'a Known<'a>,
+}
+
+impl<'a> Ids<'a> {
+    fn of(known: &'a Known<'a>) -> Ids<'a> {
+        Ids {
+            units: known.units.iter().map(String::as_str).collect(),
+            people: known.people.iter().map(String::as_str).collect(),
+            known,
+        }
+    }
+}
+
 /// The longest kind of relationship kept.
 const KIND_MAX: usize = 100;
 /// The longest shift: two days (a weekend's on-call); a longer span is a mistake in the export.
@@ -113,6 +130,7 @@ fn read_relations<R: BufRead>(
     let Some(mut table) = table else {
         return Ok(Vec::new());
     };
+    let known = &Ids::of(known);
     // (client, unit, person, kind, from) → (line, to) of its first row.
     type Key = (u64, String, String, String, NaiveDate);
     let mut seen: HashMap<Key, (u64, Option<NaiveDate>)> = HashMap::new();
@@ -162,26 +180,28 @@ fn field<T>(
     }
 }
 
-/// An id that must be one of `known` (`what`: "unit", "person").
+/// An id that must be one of `known` (`all`: the same, for a did-you-mean; `what`: "unit",
+/// "person").
 fn known_id(
     value: &str,
-    known: &[String],
+    known: &std::collections::HashSet<&str>,
+    all: &[String],
     what: &str,
     listed: &str,
 ) -> std::result::Result<(), String> {
     fields::id(value)?;
-    if known.iter().any(|k| k == value) {
+    if known.contains(value) {
         return Ok(());
     }
     Err(format!(
         "{what} `{value}` is not {listed}{}",
-        did_you_mean(value, known.iter().map(String::as_str))
+        did_you_mean(value, all.iter().map(String::as_str))
             .map(|near| format!(" (did you mean `{near}`?)"))
             .unwrap_or_default()
     ))
 }
 
-fn read_relation(row: &Row<'_>, known: &Known, problems: &mut Problems) -> Option<Relation> {
+fn read_relation(row: &Row<'_>, known: &Ids, problems: &mut Problems) -> Option<Relation> {
     let client = field(
         row,
         "client",
@@ -196,7 +216,13 @@ fn read_relation(row: &Row<'_>, known: &Known, problems: &mut Problems) -> Optio
         row,
         "unit_id",
         problems,
-        known_id(unit, known.units, "unit", "in the roster"),
+        known_id(
+            unit,
+            &known.units,
+            known.known.units,
+            "unit",
+            "in the roster",
+        ),
     );
     let from = field(row, "from", problems, required_date(row.get("from")));
     let to = field(row, "to", problems, fields::date(row.get("to")));
@@ -210,7 +236,13 @@ fn read_relation(row: &Row<'_>, known: &Known, problems: &mut Problems) -> Optio
             row,
             "person_id",
             problems,
-            known_id(person, known.people, "person", "in the roster"),
+            known_id(
+                person,
+                &known.people,
+                known.known.people,
+                "person",
+                "in the roster",
+            ),
         )
     };
     let (from, to) = (from?, to?);
@@ -242,6 +274,7 @@ fn read_shifts<R: BufRead>(
     let Some(mut table) = table else {
         return Ok(Vec::new());
     };
+    let known = &Ids::of(known);
     let mut seen: HashMap<(String, i64, String), (u64, i64)> = HashMap::new();
     let mut out = Vec::new();
     while let Some(row) = table.next_row(problems)? {
@@ -266,23 +299,40 @@ fn read_shifts<R: BufRead>(
     Ok(out)
 }
 
-fn read_shift(row: &Row<'_>, known: &Known, problems: &mut Problems) -> Option<Shift> {
+fn read_shift(row: &Row<'_>, known: &Ids, problems: &mut Problems) -> Option<Shift> {
     let person = row.get("person_id");
     let person_ok = field(
         row,
         "person_id",
         problems,
-        known_id(person, known.people, "person", "in the roster"),
+        known_id(
+            person,
+            &known.people,
+            known.known.people,
+            "person",
+            "in the roster",
+        ),
     );
     let unit = row.get("unit_id");
     let unit_ok = field(
         row,
         "unit_id",
         problems,
-        known_id(unit, known.units, "unit", "in the roster"),
+        known_id(
+            unit,
+            &known.units,
+            known.known.units,
+            "unit",
+            "in the roster",
+        ),
     );
-    let start = field(row, "start", problems, time(row.get("start"), known.tz));
-    let end = field(row, "end", problems, time(row.get("end"), known.tz));
+    let start = field(
+        row,
+        "start",
+        problems,
+        time(row.get("start"), known.known.tz),
+    );
+    let end = field(row, "end", problems, time(row.get("end"), known.known.tz));
     let (start, end) = (start?, end?);
     let hours = (end - start).num_minutes();
     if hours <= 0 {
