@@ -671,3 +671,115 @@ fn steps_move_on_the_day_after_an_employment_ends() {
     assert_eq!(open_with(&e, &old), 0);
     assert_eq!(open_with(&e, &successor), before);
 }
+
+/// The step emails of cases as they stand: (case, purpose, status, reason).
+fn step_emails(engine: &Engine, case: &str) -> Vec<(String, String, Option<String>)> {
+    let conn = engine.store.db().inspect();
+    let mut stmt = conn
+        .prepare("SELECT purpose, status, last_error FROM outbox WHERE case_id = ?1 ORDER BY id")
+        .unwrap();
+    stmt.query_map([case], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn an_email_whose_step_was_answered_or_passed_on_over_the_weekend_is_not_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = engine(dir.path(), Config::default());
+    // New Year's Day 2027 is a Friday and a holiday: the round's task emails wait for Monday.
+    e.tick(at("2027-01-01T08:00:00+01:00")).unwrap();
+    let open: Vec<(String, String, String)> = {
+        let conn = e.store.db().inspect();
+        let mut stmt = conn
+            .prepare(
+                "SELECT t.case_id, t.assignee_id, c.unit_id FROM tasks t JOIN cases c ON c.id = t.case_id
+                 WHERE t.answered_at IS NULL ORDER BY t.id",
+            )
+            .unwrap();
+        stmt.query_map((), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    assert!(open.len() >= 4, "{open:?}");
+    let queued = count(&e, "SELECT COUNT(*) FROM outbox WHERE status = 'queued'");
+    assert_eq!(
+        queued,
+        open.len() as i64,
+        "one task email per case, none sent"
+    );
+    // Saturday: one manager closes a case from the overview, another answers a step that
+    // leads on, and a third case's step is given to a second manager of its unit.
+    let saturday = at("2027-01-02T10:00:00+01:00");
+    let (closed, answered, passed) = (&open[0], &open[1], &open[2]);
+    e.answer(&closed.0, "no_finding", &closed.1, None, None, saturday)
+        .unwrap();
+    e.answer(
+        &answered.0,
+        "unclear",
+        &answered.1,
+        Some("Oklar åtkomst"),
+        None,
+        saturday,
+    )
+    .unwrap();
+    let mut roster = loggkoll::simulate::org::synthetic(120, 4, 3);
+    let deputy = roster
+        .people
+        .iter_mut()
+        .find(|p| p.id != passed.1 && p.units.first() == Some(&passed.2))
+        .expect("a colleague in the unit");
+    deputy.roles.push(loggkoll::roster::RoleAssignment {
+        role: loggkoll::roster::Role::UnitManager,
+        unit: passed.2.clone(),
+    });
+    let deputy = deputy.id.clone();
+    loggkoll::engine::import_roster(&mut e.store, &roster, "u", "p", "test", saturday).unwrap();
+    e.refresh_org().unwrap();
+    e.reassign_step(&passed.0, None, &deputy, "kvalitet", saturday)
+        .unwrap();
+    // Monday morning the sender goes through the queue.
+    let transport =
+        Transport::from_url(&format!("file://{}", dir.path().join("out").display())).unwrap();
+    let install = e.install_id();
+    let config = e.config.clone();
+    let sending = sender::Sending::new(&config, &e.templates, &transport, &install);
+    let monday = at("2027-01-04T08:00:00+01:00");
+    let d = sender::deliver(&mut e.store, &sending, monday).unwrap();
+    assert_eq!(d.withdrawn, 3, "{d:?}");
+    let task = |s: &str| {
+        (
+            "task".to_string(),
+            "withdrawn".to_string(),
+            Some(s.to_string()),
+        )
+    };
+    assert_eq!(
+        step_emails(&e, &closed.0),
+        [task(
+            "withdrawn: the case was closed before the email went out"
+        )]
+    );
+    assert_eq!(
+        step_emails(&e, &answered.0),
+        [
+            task("withdrawn: the step was answered before the email went out"),
+            ("task".into(), "sent".into(), None)
+        ],
+        "the next step's email goes"
+    );
+    assert_eq!(
+        step_emails(&e, &passed.0),
+        [
+            task("withdrawn: the step was given to someone else before the email went out"),
+            ("task".into(), "sent".into(), None)
+        ],
+        "the new holder's email goes"
+    );
+    assert_eq!(d.sent as i64, open.len() as i64 - 3 + 2);
+    // Nothing is withdrawn twice, and a later run sends nothing more.
+    let again = sender::deliver(&mut e.store, &sending, monday).unwrap();
+    assert_eq!(again, sender::Delivery::default());
+}

@@ -179,13 +179,7 @@ pub fn tick(env: &Env, args: TickArgs) -> Result<u8> {
             );
         }
         if delivery != crate::notify::sender::Delivery::default() {
-            errln!(
-                "emails via {}: {} sent, {} to retry, {} failed",
-                transport.describe(),
-                delivery.sent,
-                delivery.retried,
-                delivery.failed
-            );
+            errln!("emails via {}: {delivery}", transport.describe());
         }
     }
     Ok(0)
@@ -826,7 +820,7 @@ pub struct OutboxRetryArgs {
 
 #[derive(Debug, Args)]
 pub struct OutboxListArgs {
-    /// Only messages with this status: queued, sent or failed.
+    /// Only messages with this status: queued, sent, failed, held, digested or withdrawn.
     #[arg(long)]
     pub status: Option<String>,
     #[arg(long)]
@@ -854,10 +848,10 @@ pub fn outbox_cmd(env: &Env, cmd: OutboxCommand) -> Result<u8> {
         }
     };
     if let Some(s) = &args.status
-        && !["queued", "sent", "failed"].contains(&s.as_str())
+        && !["queued", "sent", "failed", "held", "digested", "withdrawn"].contains(&s.as_str())
     {
         return Err(Error::usage(format!(
-            "--status: `{s}` is not queued, sent or failed"
+            "--status: `{s}` is not queued, sent, failed, held, digested or withdrawn"
         )));
     }
     let store = open_store(env)?;

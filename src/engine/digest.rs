@@ -22,6 +22,10 @@ impl Engine {
         }
         let day = crate::store::date(local.date_naive());
         let mut written = 0;
+        // A held notice whose step was answered or passed on meanwhile is not listed.
+        let tx = self.store.write()?;
+        outbox::withdraw_stale(&tx)?;
+        tx.commit()?;
         for recipient in outbox::held_recipients(self.store.db())? {
             let tx = self.store.write()?;
             if outbox::has_digest(&tx, &recipient, &day)? {

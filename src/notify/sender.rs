@@ -27,6 +27,24 @@ pub struct Delivery {
     pub sent: usize,
     pub retried: usize,
     pub failed: usize,
+    /// Step emails no longer true when they would have gone out (step answered or given to
+    /// someone else, case closed): not sent, marked `withdrawn` with the reason.
+    pub withdrawn: usize,
+}
+
+impl std::fmt::Display for Delivery {
+    /// `3 sent, 0 to retry, 0 failed`, and the withdrawn when there are any.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} sent, {} to retry, {} failed",
+            self.sent, self.retried, self.failed
+        )?;
+        if self.withdrawn > 0 {
+            write!(f, ", {} withdrawn (no longer true)", self.withdrawn)?;
+        }
+        Ok(())
+    }
 }
 
 /// The Message-ID of outbox row `id` of the installation `install`.
@@ -207,6 +225,9 @@ fn deliver_locked(
     {
         return Ok(report);
     }
+    let tx = store.write()?;
+    report.withdrawn = outbox::withdraw_stale(&tx)?;
+    tx.commit()?;
     let mut tried = std::collections::HashSet::new();
     'batches: loop {
         let due: Vec<MessageRow> = outbox::due(store.db(), now, BATCH)?

@@ -240,7 +240,8 @@ CREATE TABLE outbox (
     template        TEXT NOT NULL,
     context         TEXT NOT NULL,
     due_date        TEXT,
-    -- queued, sent, failed; held (waiting for the recipient's daily digest) and digested.
+    -- queued, sent, failed; held (waiting for the recipient's daily digest) and digested;
+    -- withdrawn (no longer true when it would have gone out, the reason in last_error).
     status          TEXT NOT NULL DEFAULT 'queued',
     digest_day      TEXT,
     attempts        INTEGER NOT NULL DEFAULT 0,

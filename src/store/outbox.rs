@@ -141,6 +141,42 @@ pub fn mark_failed(conn: &Db, id: i64, error: &str) -> Result<()> {
     Ok(())
 }
 
+/// Withdraws the queued and held step emails that are no longer true: the case was closed, the
+/// step answered, or (a task notice or reminder) the step given to someone else, before the email
+/// went out. Each keeps its reason in `last_error` and the status `withdrawn`; an escalation is
+/// withdrawn only when its step is answered or its case closed. Returns how many.
+pub fn withdraw_stale(conn: &Db) -> Result<usize> {
+    const STALE: [(&str, &str); 3] = [
+        (
+            "c.closed_at IS NOT NULL",
+            "withdrawn: the case was closed before the email went out",
+        ),
+        (
+            "t.answered_at IS NOT NULL",
+            "withdrawn: the step was answered before the email went out",
+        ),
+        (
+            "outbox.purpose IN ('task', 'reminder') AND outbox.recipient_id IS NOT NULL
+             AND outbox.recipient_id <> COALESCE(t.assignee_id, '')
+             AND outbox.recipient_id <> COALESCE(t.holder_id, '')",
+            "withdrawn: the step was given to someone else before the email went out",
+        ),
+    ];
+    let mut n = 0;
+    for (when, why) in STALE {
+        n += conn
+            .prepare_cached(&format!(
+                "UPDATE outbox SET status = 'withdrawn', last_error = ?1
+                 WHERE status IN ('queued', 'held') AND task_id IS NOT NULL
+                   AND purpose IN ('task', 'reminder', 'escalation')
+                   AND EXISTS (SELECT 1 FROM tasks t JOIN cases c ON c.id = t.case_id
+                               WHERE t.id = outbox.task_id AND {when})"
+            ))?
+            .execute([why])?;
+    }
+    Ok(n)
+}
+
 /// The failed messages' ids, oldest first.
 pub fn failed_ids(conn: &Db) -> Result<Vec<i64>> {
     let mut stmt =

@@ -154,10 +154,7 @@ async fn deliver(app: &Arc<App>, store: &Arc<std::sync::Mutex<Store>>, transport
     };
     app.health(|h| h.delivered(app.clock.now(), failed));
     match done {
-        Ok(Ok(d)) if d != Delivery::default() => eprintln!(
-            "emails via {name}: {} sent, {} to retry, {} failed",
-            d.sent, d.retried, d.failed
-        ),
+        Ok(Ok(d)) if d != Delivery::default() => eprintln!("emails via {name}: {d}"),
         Ok(Ok(_)) => {}
         Ok(Err(err)) => eprintln!("emails: {err}"),
         Err(err) => eprintln!("emails: {err}"),
