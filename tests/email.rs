@@ -690,15 +690,16 @@ fn an_email_whose_step_was_answered_or_passed_on_over_the_weekend_is_not_sent() 
     let mut e = engine(dir.path(), Config::default());
     // New Year's Day 2027 is a Friday and a holiday: the round's task emails wait for Monday.
     e.tick(at("2027-01-01T08:00:00+01:00")).unwrap();
-    let open: Vec<(String, String, String)> = {
+    let open: Vec<(String, String, String, String)> = {
         let conn = e.store.db().inspect();
         let mut stmt = conn
             .prepare(
-                "SELECT t.case_id, t.assignee_id, c.unit_id FROM tasks t JOIN cases c ON c.id = t.case_id
+                "SELECT t.case_id, t.assignee_id, c.unit_id, c.subject_person_id
+                 FROM tasks t JOIN cases c ON c.id = t.case_id
                  WHERE t.answered_at IS NULL ORDER BY t.id",
             )
             .unwrap();
-        stmt.query_map((), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        stmt.query_map((), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap()
@@ -729,7 +730,14 @@ fn an_email_whose_step_was_answered_or_passed_on_over_the_weekend_is_not_sent() 
     let deputy = roster
         .people
         .iter_mut()
-        .find(|p| p.id != passed.1 && p.units.first() == Some(&passed.2))
+        .find(|p| {
+            let day = chrono::NaiveDate::from_ymd_opt(2027, 1, 2).unwrap();
+            p.id != passed.1
+                && p.id != passed.3
+                && p.units.first() == Some(&passed.2)
+                && p.active_from.is_none_or(|d| d <= day)
+                && p.active_to.is_none_or(|d| d >= day)
+        })
         .expect("a colleague in the unit");
     deputy.roles.push(loggkoll::roster::RoleAssignment {
         role: loggkoll::roster::Role::UnitManager,

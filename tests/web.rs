@@ -77,7 +77,8 @@ async fn send_from(app: &Arc<App>, mut request: Request<Body>, addr: [u8; 4]) ->
     Reply {
         status,
         headers,
-        body: String::from_utf8(bytes.to_vec()).expect("UTF-8"),
+        // A PDF is not text: its bytes are kept as far as they read.
+        body: String::from_utf8_lossy(&bytes).into_owned(),
     }
 }
 
@@ -1404,11 +1405,25 @@ async fn quality_staff_follow_a_closed_case_to_its_protocol_and_open_a_targeted_
     )
     .await;
     assert_eq!(protocol.status, StatusCode::OK);
-    assert!(
+    assert_eq!(
         protocol.headers[header::CONTENT_DISPOSITION]
             .to_str()
-            .unwrap()
-            .contains(&format!("granskningsprotokoll-{closed_case}.html"))
+            .unwrap(),
+        format!("inline; filename=\"granskningsprotokoll-{closed_case}.html\""),
+        "opened in the browser"
+    );
+    let saved = send(
+        &app,
+        get_with(
+            &format!("/overview/case/{closed_case}/protokoll.html?download=1"),
+            &session,
+        ),
+    )
+    .await;
+    assert_eq!(
+        saved.headers[header::CONTENT_DISPOSITION].to_str().unwrap(),
+        format!("attachment; filename=\"granskningsprotokoll-{closed_case}.html\""),
+        "saved as a file"
     );
     assert!(protocol.body.contains(&closed_case));
     assert!(protocol.body.contains("Inget att anmärka."));
@@ -1416,7 +1431,7 @@ async fn quality_staff_follow_a_closed_case_to_its_protocol_and_open_a_targeted_
         f.count(&format!(
             "SELECT COUNT(*) FROM audit WHERE event = 'record.downloaded' AND actor = 'web:kvalitet' AND case_id = '{closed_case}'"
         )),
-        1
+        2
     );
     // No such document or case: 404, not a failure.
     for path in [
@@ -1770,7 +1785,7 @@ async fn the_task_page_hands_its_case_documents_to_the_one_with_the_step() {
     // A sampling case has no letter to offer.
     assert!(!page.body.contains("/doc/loggutdrag"));
     let audit = f.count("SELECT COUNT(*) FROM audit WHERE event = 'record.downloaded'");
-    let protocol = send(&app, get(&doc)).await;
+    let protocol = send(&app, get(&format!("{doc}?download=1"))).await;
     assert_eq!(protocol.status, StatusCode::OK, "{}", protocol.body);
     assert!(
         protocol.headers[header::CONTENT_DISPOSITION]
@@ -2234,4 +2249,57 @@ async fn no_page_says_1_with_a_plural_noun_or_shows_an_event_code() {
     found.sort();
     found.dedup();
     assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+#[tokio::test]
+async fn pdfs_print_two_at_a_time_and_a_third_gets_503_with_retry_after() {
+    let f = Fixture::new(BASE);
+    add_user(&f, "kvalitet", "ett långt lösenord");
+    let mut app = App::new(f.engine(f.clock.now()), f.clock.clone()).expect("app");
+    app.print_wait = std::time::Duration::from_millis(200);
+    let app = Arc::new(app);
+    let case = f.links("task").remove(0).case;
+    let login = login_as(&app, "kvalitet", "ett långt lösenord", [10, 0, 0, 9]).await;
+    let session = login.cookie("loggkoll_session");
+    let pdf = format!("/overview/case/{case}/protokoll.pdf");
+    // Two PDFs are being printed.
+    let busy = app
+        .printing
+        .clone()
+        .acquire_many_owned(loggkoll::web::app::PRINTERS as u32)
+        .await
+        .expect("both places");
+    let refused = send(&app, get_with(&pdf, &session)).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        refused.body
+    );
+    assert_eq!(refused.headers[header::RETRY_AFTER], "10");
+    assert!(
+        refused.body.contains("Försök igen om en stund"),
+        "{}",
+        refused.body
+    );
+    // The HTML needs no printer.
+    let html = send(
+        &app,
+        get_with(&format!("/overview/case/{case}/protokoll.html"), &session),
+    )
+    .await;
+    assert_eq!(html.status, StatusCode::OK);
+    // One place free: the PDF is made (or, without Chromium, refused for that reason).
+    drop(busy);
+    let made = send(&app, get_with(&pdf, &session)).await;
+    assert_ne!(
+        made.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        made.body
+    );
+    assert_eq!(
+        app.printing.available_permits(),
+        loggkoll::web::app::PRINTERS
+    );
 }

@@ -669,7 +669,8 @@ async fn quality_staff_log_in_and_read_the_overview_in_chromium() {
         assert!(text.contains(said), "{said}: {text}");
     }
     save(&client, "overview-case").await;
-    // Its protocol, downloaded by the browser with the session's cookie.
+    // Its protocol opens in the browser, and saves as a file from "spara", with the session's
+    // cookie.
     let href = client
         .find(Locator::XPath(
             "//a[. = 'HTML' and contains(@href, 'protokoll')]",
@@ -680,17 +681,17 @@ async fn quality_staff_log_in_and_read_the_overview_in_chromium() {
         .await
         .expect("the href")
         .expect("an href");
+    assert!(href.ends_with("/protokoll.html"), "{href}");
     let file = screenshots()
         .join("downloads")
         .join(format!("granskningsprotokoll-{}.html", closing.case));
     let _ = std::fs::remove_file(&file);
-    assert!(href.ends_with("/protokoll.html"), "{href}");
     client
         .find(Locator::XPath(
-            "//a[. = 'HTML' and contains(@href, 'protokoll')]",
+            "//a[. = 'spara' and contains(@href, 'protokoll.html')]",
         ))
         .await
-        .expect("the protocol link")
+        .expect("the protocol's save link")
         .click()
         .await
         .expect("a click");
@@ -703,6 +704,18 @@ async fn quality_staff_log_in_and_read_the_overview_in_chromium() {
         protocol.contains(&closing.case),
         "the protocol names its case"
     );
+    client
+        .goto(&format!("{base}{href}"))
+        .await
+        .expect("the protocol in the browser");
+    let shown = client
+        .find(Locator::Css("body"))
+        .await
+        .expect("the protocol's body")
+        .text()
+        .await
+        .expect("text");
+    assert!(shown.contains(&closing.case), "opened inline: {shown}");
     assert!(protocol.contains("Inget att anmärka."));
 
     // A targeted review started from the form waits at the verksamhetschef.

@@ -152,3 +152,45 @@ async fn a_server_on_http_sends_no_hsts() {
         .expect("the server task")
         .expect("a clean stop");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mail_server_that_refuses_for_a_quarter_hour_makes_healthz_answer_503() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let port = listener.local_addr().expect("addr").port();
+    // A port nothing listens on: every connection is refused.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let mail_port = closed.local_addr().expect("addr").port();
+    drop(closed);
+    let f = Fixture::new("https://loggkoll.example.se");
+    assert!(f.count("SELECT COUNT(*) FROM outbox WHERE status = 'queued'") > 0);
+    let app = f.app();
+    let transport =
+        Transport::from_url(&format!("smtp://127.0.0.1:{mail_port}")).expect("an smtp url");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(listener, app.clone(), Some(transport), async {
+        let _ = stopped.await;
+    }));
+    // The first delivery is refused: retried, and still healthy.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while f.count("SELECT COUNT(*) FROM outbox WHERE attempts > 0") == 0 {
+        assert!(Instant::now() < deadline, "no delivery was tried");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(get(port, "/healthz").await.starts_with("HTTP/1.1 200"));
+    // Sixteen minutes on, nothing delivered: unhealthy, with the mail server's refusal.
+    f.clock
+        .set(fixture::at(fixture::NOW) + chrono::TimeDelta::minutes(16));
+    let reply = health_becomes(port, "HTTP/1.1 503").await;
+    assert!(
+        reply.contains("no email could be delivered since"),
+        "{reply}"
+    );
+    assert!(reply.contains(&mail_port.to_string()), "{reply}");
+    let _ = stop.send(());
+    server
+        .await
+        .expect("the server task")
+        .expect("a clean stop");
+}

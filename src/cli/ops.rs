@@ -178,7 +178,7 @@ pub fn tick(env: &Env, args: TickArgs) -> Result<u8> {
                 plural(report.purged)
             );
         }
-        if delivery != crate::notify::sender::Delivery::default() {
+        if delivery.did_anything() {
             errln!("emails via {}: {delivery}", transport.describe());
         }
     }

@@ -32,7 +32,11 @@ pub fn run(env: &Env, args: ServeArgs) -> Result<u8> {
         None => Arc::new(SystemClock),
     };
     let engine = open_engine(env, clock.now())?;
-    let app = Arc::new(App::new(engine, clock)?);
+    let mut app = App::new(engine, clock)?;
+    if env.global.now.is_some() {
+        app.wall = Arc::new(SystemClock);
+    }
+    let app = Arc::new(app);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

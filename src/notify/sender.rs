@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// Messages rendered and sent per batch.
 const BATCH: usize = 200;
 
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Delivery {
     pub sent: usize,
     pub retried: usize,
@@ -30,6 +30,19 @@ pub struct Delivery {
     /// Step emails no longer true when they would have gone out (step answered or given to
     /// someone else, case closed): not sent, marked `withdrawn` with the reason.
     pub withdrawn: usize,
+    /// The last temporary failure's reason (the mail server refused or was not there).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// Messages still queued afterwards, due later or not.
+    #[serde(skip)]
+    pub pending: i64,
+}
+
+impl Delivery {
+    /// Whether the run sent, retried, failed or withdrew anything.
+    pub fn did_anything(&self) -> bool {
+        self.sent + self.retried + self.failed + self.withdrawn > 0
+    }
 }
 
 impl std::fmt::Display for Delivery {
@@ -273,6 +286,7 @@ fn deliver_locked(
                         let attempts = u32::try_from(row.attempts + 1).unwrap_or(u32::MAX);
                         outbox::mark_retry(&tx, row.id, &why, next_attempt(attempts, now))?;
                         report.retried += 1;
+                        report.last_error = Some(why);
                     }
                 }
                 Err(SendError::Permanent(why)) => {
@@ -287,6 +301,7 @@ fn deliver_locked(
             break;
         }
     }
+    report.pending = outbox::queued_count(store.db())?;
     Ok(report)
 }
 

@@ -197,6 +197,12 @@ pub fn requeue(conn: &Db, id: i64, to: &str, now: DateTime<Utc>) -> Result<bool>
         == 1)
 }
 
+/// How many messages wait in the queue (due or not).
+pub fn queued_count(conn: &Db) -> Result<i64> {
+    conn.prepare_cached("SELECT COUNT(*) FROM outbox WHERE status = 'queued'")?
+        .query_row((), |r| r.get(0))
+}
+
 /// Counts by status.
 pub fn counts(conn: &Db) -> Result<(i64, i64, i64)> {
     conn.query_row(

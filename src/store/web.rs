@@ -150,7 +150,9 @@ pub fn create_session(
     Ok(())
 }
 
-/// The account (and its role) of a session that has not expired at `now`.
+/// The account (and its role) of a session that has not expired at `now`. A session created
+/// after `now` was made by a clock ahead of this one (a server run with `--now`) and does not
+/// hold.
 pub fn session_user(
     conn: &Db,
     token_hash: &str,
@@ -158,7 +160,7 @@ pub fn session_user(
 ) -> Result<Option<(String, WebRole)>> {
     conn.prepare_cached(
         "SELECT s.user_name, u.role FROM web_sessions s JOIN web_users u ON u.name = s.user_name
-             WHERE s.token_hash = ?1 AND s.expires_at > ?2",
+             WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND s.created_at <= ?2",
     )?
     .query_row(params![token_hash, ts(now)], |r| {
         Ok((r.get(0)?, role_of(r.get(1)?)))
@@ -254,6 +256,18 @@ mod tests {
         );
         assert!(set_password(c, "kvalitet", "$argon2id$z", now).unwrap());
         assert_eq!(session_user(c, "h1", now).unwrap(), None);
+        // A session from a clock a year ahead does not hold today.
+        let ahead = at("2028-01-05T10:00:00Z");
+        create_session(
+            c,
+            "h3",
+            "kvalitet",
+            ahead,
+            ahead + chrono::Duration::hours(8),
+        )
+        .unwrap();
+        assert!(session_user(c, "h3", ahead).unwrap().is_some());
+        assert_eq!(session_user(c, "h3", now).unwrap(), None);
         create_session(c, "h2", "kvalitet", now, at("2027-01-05T18:00:00Z")).unwrap();
         assert!(remove_user(c, "kvalitet").unwrap());
         assert_eq!(session_user(c, "h2", now).unwrap(), None);

@@ -15,6 +15,8 @@ use tokio::sync::{Mutex, Notify, Semaphore};
 
 /// Connections the pages use at once (and keep open).
 const READERS: usize = 8;
+/// PDFs printed at once: each is a Chromium process of a few hundred MB.
+pub const PRINTERS: usize = 2;
 
 /// The templates the pages need, checked at start.
 pub const PAGES: &[&str] = &[
@@ -47,6 +49,9 @@ pub struct App {
     pub views: Views,
     pub pages: Library,
     pub clock: Arc<dyn Clock>,
+    /// Real time, for what must last real minutes whatever `clock` says (login locks,
+    /// sessions): the same as `clock` unless the server runs with `--now`.
+    pub wall: Arc<dyn Clock>,
     /// Woken after an answer, so its emails go out without waiting for the next tick.
     pub kick: Notify,
     /// A short name of the installation, for Message-IDs.
@@ -70,6 +75,10 @@ pub struct App {
     pub printer: crate::records::files::Printer,
     pool: Pool,
     readers: Arc<Semaphore>,
+    /// Places for printing a PDF ([`PRINTERS`]).
+    pub printing: Arc<Semaphore>,
+    /// How long a PDF waits for a place before the answer is 503 (20 seconds).
+    pub print_wait: std::time::Duration,
 }
 
 impl App {
@@ -106,12 +115,15 @@ impl App {
             printer: crate::records::files::Printer::find(),
             engine: Arc::new(Mutex::new(engine)),
             pages,
+            wall: clock.clone(),
             clock,
             kick: Notify::new(),
             css,
             logins: Mutex::new(()),
             waiting: std::sync::Mutex::new(Vec::new()),
             readers: Arc::new(Semaphore::new(READERS)),
+            printing: Arc::new(Semaphore::new(PRINTERS)),
+            print_wait: std::time::Duration::from_secs(20),
             health: std::sync::Mutex::new(super::health::Health::default()),
             explained: std::sync::Mutex::new(None),
             stopping: Arc::new(std::sync::atomic::AtomicBool::new(false)),

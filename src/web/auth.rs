@@ -158,7 +158,8 @@ impl FromRequestParts<Arc<App>> for Staff {
         };
         let hash = token_hash(token);
         let csrf = csrf::token(app.secret(), Purpose::Session, token);
-        let now = app.clock.now();
+        // Sessions last real hours, whatever `--now` says.
+        let now = app.wall.now();
         let lookup = hash.clone();
         match app
             .with_store(move |_, store| db::session_user(store.db(), &lookup, now))
@@ -252,7 +253,9 @@ pub async fn login(
     }
     // One login at a time: a failure is counted before the next attempt is looked at.
     let _one = app.logins.lock().await;
-    let now = app.clock.now();
+    // Locks and sessions run on real time: a lock or a session set under `serve --now` must not
+    // outlive its minutes on a server with the real clock, nor never end on a frozen one.
+    let now = app.wall.now();
     let keys = [Key::account(&name), Key::address(&addr)];
     let (lookup_keys, lookup_name) = (keys.clone(), name.clone());
     let state = app

@@ -490,27 +490,64 @@ fn event_sv(event: &str) -> String {
     .to_string()
 }
 
-/// `GET /overview/case/{id}/{file}`: a document of the case, made now.
+/// `?download=1`: a document saved as a file rather than opened in the browser.
+#[derive(Debug, Default, Deserialize)]
+pub struct DocumentQuery {
+    #[serde(default)]
+    pub download: Option<String>,
+}
+
+impl DocumentQuery {
+    pub fn as_file(&self) -> bool {
+        self.download.as_deref().is_some_and(|v| v != "0")
+    }
+}
+
+/// `GET /overview/case/{id}/{file}[?download=1]`: a document of the case, made now.
 pub async fn document(
     State(app): State<Arc<App>>,
     staff: Staff,
     Path((id, file)): Path<(String, String)>,
+    query: Query<DocumentQuery>,
 ) -> Response {
     let Some((doc, format)) = Doc::parse(&file) else {
         return page::not_found(&app);
     };
     let actor = format!("web:{}", staff.name);
-    deliver(&app, id, doc, format, actor).await
+    let as_file = query.as_file();
+    deliver(&app, id, doc, format, actor, as_file).await
 }
 
-/// Makes a document with the engine and hands it over as a download.
+/// Makes a document with the engine and hands it over: shown in the browser (`inline`), or as a
+/// file to save when `as_file`. PDFs are printed [`PRINTERS`](super::app::PRINTERS) at a time; a
+/// request that finds no place within [`App::print_wait`] gets 503 with `Retry-After`.
 pub async fn deliver(
     app: &Arc<App>,
     id: String,
     doc: Doc,
     format: Format,
     actor: String,
+    as_file: bool,
 ) -> Response {
+    let _printing = if format == Format::Pdf {
+        match tokio::time::timeout(app.print_wait, app.printing.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Some(permit),
+            _ => {
+                let mut response = page::message(
+                    app,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Många dokument skrivs ut just nu",
+                    &["Försök igen om en stund: PDF:en tas fram när det finns plats."],
+                );
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
+                return response;
+            }
+        }
+    } else {
+        None
+    };
     let now = app.clock.now();
     let printer = app.printer.clone();
     let rendering = printer.clone();
@@ -533,7 +570,11 @@ pub async fn deliver(
     };
     match made {
         Ok(Some(d)) => {
-            let disposition = format!("attachment; filename=\"{}\"", d.file_name);
+            let disposition = format!(
+                "{}; filename=\"{}\"",
+                if as_file { "attachment" } else { "inline" },
+                d.file_name
+            );
             let mut response = (StatusCode::OK, d.bytes).into_response();
             let headers = response.headers_mut();
             headers.insert(

@@ -1,9 +1,11 @@
 //! `/healthz`, for a load balancer or systemd's watchdog: "ok", or 503 with the reason when the
-//! scheduler is not doing its work — its last tick (or outbox delivery) failed, or no tick has
-//! run for [`STALE`]. A server without a scheduler (tests serving pages alone) is judged by its
-//! failures only.
+//! scheduler is not doing its work — its last tick (or outbox delivery) failed, no tick has run
+//! for [`STALE`], or emails were due and none could be delivered for [`UNDELIVERED`] (the mail
+//! server refuses or is not there). A server without a scheduler (tests serving pages alone) is
+//! judged by its failures only. Times are real time ([`App::wall`]), whatever `--now` says.
 
 use super::App;
+use crate::notify::sender::Delivery;
 use crate::store::ts;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -14,6 +16,9 @@ use std::sync::Arc;
 /// How long without a tick before the server is unhealthy (the scheduler ticks every minute).
 pub const STALE: TimeDelta = TimeDelta::minutes(5);
 
+/// How long emails may wait on a mail server that takes none before the server is unhealthy.
+pub const UNDELIVERED: TimeDelta = TimeDelta::minutes(15);
+
 /// What the scheduler last did, by the server's clock.
 #[derive(Debug, Default)]
 pub struct Health {
@@ -22,6 +27,8 @@ pub struct Health {
     last_tick: Option<DateTime<Utc>>,
     tick_failed: Option<(DateTime<Utc>, String)>,
     delivery_failed: Option<(DateTime<Utc>, String)>,
+    /// Since when due emails have only been retried, none sent, with the last reason.
+    undelivered: Option<(DateTime<Utc>, String)>,
 }
 
 impl Health {
@@ -35,10 +42,23 @@ impl Health {
         self.tick_failed = error.map(|e| (at, e));
     }
 
-    /// A delivery of the outbox ended at `at`, well or with `error` (a database error: an email
-    /// the mail server refuses is the outbox's business, not the server's health).
-    pub fn delivered(&mut self, at: DateTime<Utc>, error: Option<String>) {
-        self.delivery_failed = error.map(|e| (at, e));
+    /// A delivery of the outbox ended at `at`: its report, or the error that stopped it (a
+    /// database error). Emails the mail server refuses for good are the outbox's business; a
+    /// mail server that takes nothing while emails are due is the server's.
+    pub fn delivered(&mut self, at: DateTime<Utc>, outcome: Result<&Delivery, String>) {
+        match outcome {
+            Err(e) => self.delivery_failed = Some((at, e)),
+            Ok(d) => {
+                self.delivery_failed = None;
+                if d.sent > 0 || d.pending == 0 {
+                    self.undelivered = None;
+                } else if d.retried > 0 {
+                    let why = d.last_error.clone().unwrap_or_default();
+                    let since = self.undelivered.as_ref().map_or(at, |(since, _)| *since);
+                    self.undelivered = Some((since, why));
+                }
+            }
+        }
     }
 
     /// Why the server is unhealthy at `now`, or `None`.
@@ -50,6 +70,15 @@ impl Health {
             return Some(format!(
                 "the last delivery of the outbox, at {}, failed: {error}",
                 ts(*at)
+            ));
+        }
+        if let Some((since, why)) = &self.undelivered
+            && now - *since > UNDELIVERED
+        {
+            return Some(format!(
+                "no email could be delivered since {} ({} minutes): {why}",
+                ts(*since),
+                (now - *since).num_minutes()
             ));
         }
         let since = self.scheduler_since?;
@@ -70,7 +99,7 @@ impl Health {
 
 /// `GET /healthz`.
 pub async fn healthz(State(app): State<Arc<App>>) -> Response {
-    let now = app.clock.now();
+    let now = app.wall.now();
     match app.health(|h| h.problem(now)) {
         None => "ok".into_response(),
         Some(why) => {
@@ -114,16 +143,60 @@ mod tests {
         assert!(why.contains("failed: database `x.db`: attempt"), "{why}");
         h.ticked(start + TimeDelta::minutes(14), None);
         assert_eq!(h.problem(start + TimeDelta::minutes(14)), None);
-        h.delivered(
-            start + TimeDelta::minutes(14),
-            Some("disk I/O error".into()),
-        );
+        h.delivered(start + TimeDelta::minutes(14), Err("disk I/O error".into()));
         assert!(
             h.problem(start + TimeDelta::minutes(14))
                 .unwrap()
                 .contains("outbox")
         );
-        h.delivered(start + TimeDelta::minutes(15), None);
+        h.delivered(start + TimeDelta::minutes(15), Ok(&Delivery::default()));
         assert_eq!(h.problem(start + TimeDelta::minutes(15)), None);
+    }
+
+    #[test]
+    fn unhealthy_when_no_email_could_be_delivered_for_a_quarter_hour() {
+        let mut h = Health::default();
+        let start = at("2027-01-05T10:00:00Z");
+        let refused = Delivery {
+            retried: 3,
+            pending: 3,
+            last_error: Some("cannot connect to smtp.example.se:25: Connection refused".into()),
+            ..Delivery::default()
+        };
+        // Nothing due between the retries (they back off): the wait goes on.
+        let quiet = Delivery {
+            pending: 3,
+            ..Delivery::default()
+        };
+        for minute in 0..=15 {
+            let d = if minute % 4 == 0 { &refused } else { &quiet };
+            h.delivered(start + TimeDelta::minutes(minute), Ok(d));
+            h.ticked(start + TimeDelta::minutes(minute), None);
+            assert_eq!(
+                h.problem(start + TimeDelta::minutes(minute)),
+                None,
+                "{minute}"
+            );
+        }
+        h.ticked(start + TimeDelta::minutes(16), None);
+        let why = h.problem(start + TimeDelta::minutes(16)).unwrap();
+        assert!(
+            why.contains("since 2027-01-05T10:00:00Z (16 minutes): cannot connect"),
+            "{why}"
+        );
+        // One email through, and it is well again.
+        let one = Delivery {
+            sent: 1,
+            pending: 2,
+            ..Delivery::default()
+        };
+        h.delivered(start + TimeDelta::minutes(17), Ok(&one));
+        h.ticked(start + TimeDelta::minutes(17), None);
+        assert_eq!(h.problem(start + TimeDelta::minutes(17)), None);
+        // A queue that empties (its emails given up on) is no longer waiting.
+        h.delivered(start + TimeDelta::minutes(18), Ok(&refused));
+        h.delivered(start + TimeDelta::minutes(40), Ok(&Delivery::default()));
+        h.ticked(start + TimeDelta::minutes(40), None);
+        assert_eq!(h.problem(start + TimeDelta::minutes(40)), None);
     }
 }

@@ -126,11 +126,11 @@ async fn tick(app: &Arc<App>) {
         Err(err) => {
             let err = err.naming_database(app.db_path());
             eprintln!("tick: {err}");
-            app.health(|h| h.ticked(app.clock.now(), Some(err.message)));
+            app.health(|h| h.ticked(app.wall.now(), Some(err.message)));
             return;
         }
     }
-    app.health(|h| h.ticked(app.clock.now(), None));
+    app.health(|h| h.ticked(app.wall.now(), None));
 }
 
 /// The outbox delivered on the sender's own connection, as `loggkoll tick` does it.
@@ -148,13 +148,13 @@ async fn deliver(app: &Arc<App>, store: &Arc<std::sync::Mutex<Store>>, transport
     })
     .await;
     let failed = match &done {
-        Ok(Err(err)) => Some(err.message.clone()),
-        Err(err) => Some(err.to_string()),
-        Ok(Ok(_)) => None,
+        Ok(Err(err)) => Err(err.message.clone()),
+        Err(err) => Err(err.to_string()),
+        Ok(Ok(d)) => Ok(d),
     };
-    app.health(|h| h.delivered(app.clock.now(), failed));
+    app.health(|h| h.delivered(app.wall.now(), failed));
     match done {
-        Ok(Ok(d)) if d != Delivery::default() => eprintln!("emails via {name}: {d}"),
+        Ok(Ok(d)) if d.did_anything() => eprintln!("emails via {name}: {d}"),
         Ok(Ok(_)) => {}
         Ok(Err(err)) => eprintln!("emails: {err}"),
         Err(err) => eprintln!("emails: {err}"),
@@ -178,12 +178,12 @@ async fn scheduler(app: Arc<App>, transport: Transport, mut stop: watch::Receive
             let err = err.naming_database(app.db_path());
             eprintln!("scheduler: {err}");
             // No tick will run: `/healthz` says why.
-            app.health(|h| h.ticked(app.clock.now(), Some(err.message)));
+            app.health(|h| h.ticked(app.wall.now(), Some(err.message)));
             return;
         }
     };
     let transport = Arc::new(transport);
-    app.health(|h| h.scheduler_started(app.clock.now()));
+    app.health(|h| h.scheduler_started(app.wall.now()));
     let mut interval = tokio::time::interval(TICK_EVERY);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

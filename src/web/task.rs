@@ -549,6 +549,7 @@ async fn after_write(app: &Arc<App>, result: crate::Result<()>, w: Written<'_>) 
 pub async fn document(
     State(app): State<Arc<App>>,
     path: Result<Path<(String, String)>, PathRejection>,
+    query: axum::extract::Query<super::cases::DocumentQuery>,
 ) -> Response {
     let now = app.clock.now();
     let Ok(Path((token, file))) = path else {
@@ -578,7 +579,8 @@ pub async fn document(
             ],
         );
     }
-    super::cases::deliver(&app, page.case_id, doc, format, person).await
+    let as_file = query.as_file();
+    super::cases::deliver(&app, page.case_id, doc, format, person, as_file).await
 }
 
 /// `GET /t/{token}/guide`: the step's how-to file (a `guide:` beside the routines), for whoever

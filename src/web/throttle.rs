@@ -51,12 +51,15 @@ pub fn lock_after(failures: u32, free: u32) -> Duration {
     Duration::seconds((1i64 << doublings).min(MAX_LOCK_SECONDS))
 }
 
-/// Until when the most locked of `keys` is locked, if any is at `now`.
+/// Until when the most locked of `keys` is locked, if any is at `now`. A lock that reaches
+/// further than [`MAX_LOCK_SECONDS`] past `now` was set by a clock other than this one (a server
+/// run with `--now`) and does not hold.
 pub fn locked_until(conn: &Db, keys: &[Key], now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
     let mut until = None;
     for key in keys {
         if let Some(f) = db::failures(conn, &key.key)?
             && f.locked_until > now
+            && f.locked_until - now <= Duration::seconds(MAX_LOCK_SECONDS)
         {
             until = until.max(Some(f.locked_until));
         }
@@ -67,7 +70,10 @@ pub fn locked_until(conn: &Db, keys: &[Key], now: DateTime<Utc>) -> Result<Optio
 /// Counts a failure against `key`.
 pub fn fail(conn: &Db, key: &Key, now: DateTime<Utc>) -> Result<()> {
     let previous = db::failures(conn, &key.key)?
-        .filter(|f| now - f.last_failure_at < Duration::hours(FORGET_AFTER_HOURS))
+        .filter(|f| {
+            f.last_failure_at <= now
+                && now - f.last_failure_at < Duration::hours(FORGET_AFTER_HOURS)
+        })
         .map_or(0, |f| f.failures);
     let failures = previous.saturating_add(1);
     db::set_failures(
@@ -159,6 +165,23 @@ mod tests {
         );
         forget(c, &key).unwrap();
         assert_eq!(db::failures(c, &key.key).unwrap(), None);
+        // A lock set by a clock a year ahead (`serve --now`) does not hold today, and its run
+        // of failures does not count.
+        let ahead = now + Duration::days(390);
+        for _ in 0..40 {
+            fail(c, &key, ahead).unwrap();
+        }
+        assert!(
+            locked_until(c, std::slice::from_ref(&key), ahead)
+                .unwrap()
+                .is_some()
+        );
+        assert_eq!(
+            locked_until(c, std::slice::from_ref(&key), now).unwrap(),
+            None
+        );
+        fail(c, &key, now).unwrap();
+        assert_eq!(db::failures(c, &key.key).unwrap().unwrap().failures, 1);
         assert_eq!(wait_sv(now, now + Duration::seconds(1)), "1 sekund");
         assert_eq!(wait_sv(now, now + Duration::seconds(61)), "2 minuter");
     }
