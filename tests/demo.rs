@@ -43,9 +43,25 @@ fn the_demo_runs_a_year_and_says_where_everything_is() {
         "loggkoll.db",
         "relations.csv",
         "shifts.csv",
+        "loggkoll.toml",
     ] {
         assert!(demo.join(file).is_file(), "{file}");
     }
+    // The server it tells you to start reads the demo's configuration: its documents name the
+    // demo's municipality, not a placeholder.
+    let config = std::fs::read_to_string(demo.join("loggkoll.toml")).unwrap();
+    assert!(
+        config.contains("organisation = \"Exempelby kommun (demo)\""),
+        "{config}"
+    );
+    assert!(
+        run.stdout.contains(&format!(
+            "--config {}",
+            demo.join("loggkoll.toml").display()
+        )),
+        "{}",
+        run.stdout
+    );
     let emails = std::fs::read_dir(demo.join("outbox")).unwrap().count();
     assert!(emails > 100, "{emails} emails");
     assert!(

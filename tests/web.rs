@@ -1456,6 +1456,98 @@ async fn quality_staff_follow_a_closed_case_to_its_protocol_and_open_a_targeted_
     .await;
     assert_eq!(letter.status, StatusCode::UNPROCESSABLE_ENTITY);
 
+    // Quality staff give the closed case its diary number; the protocol and arende.json carry it.
+    let page = send(
+        &app,
+        get_with(&format!("/overview/case/{closed_case}"), &session),
+    )
+    .await;
+    assert!(page.body.contains("name=\"diary_number\""), "{}", page.body);
+    let set = send(
+        &app,
+        post(
+            &format!("/overview/case/{closed_case}/diarienummer"),
+            &[("csrf", &page.csrf()), ("diary_number", "  SN 2027/0142 ")],
+            Some(&session),
+        ),
+    )
+    .await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER, "{}", set.body);
+    let page = send(
+        &app,
+        get_with(
+            &format!("/overview/case/{closed_case}?done=diary"),
+            &session,
+        ),
+    )
+    .await;
+    assert!(
+        page.body.contains("Diarienumret är sparat"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("value=\"SN 2027/0142\""),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("Diarienumret ändrades"),
+        "in the history"
+    );
+    let protocol = send(
+        &app,
+        get_with(
+            &format!("/overview/case/{closed_case}/protokoll.html"),
+            &session,
+        ),
+    )
+    .await;
+    assert!(
+        protocol
+            .body
+            .contains("<th scope=\"row\">Diarienummer</th><td>SN 2027/0142</td>"),
+        "{}",
+        protocol.body
+    );
+    assert!(protocol.body.contains("Granskad av:"), "a signature line");
+    let meta = send(
+        &app,
+        get_with(
+            &format!("/overview/case/{closed_case}/arende.json"),
+            &session,
+        ),
+    )
+    .await;
+    assert_eq!(meta.status, StatusCode::OK, "{}", meta.body);
+    let meta: serde_json::Value = serde_json::from_str(&meta.body).expect("JSON");
+    assert_eq!(meta["diarienummer"], "SN 2027/0142");
+    assert_eq!(meta["arende"], closed_case.as_str());
+    assert_eq!(meta["typ"], "systematisk stickprovskontroll");
+    assert!(meta["granskad_anvandare"]["id"].is_string(), "{meta}");
+    // A line break is refused, naming the limit, and nothing changes.
+    let page = send(
+        &app,
+        get_with(&format!("/overview/case/{closed_case}"), &session),
+    )
+    .await;
+    let bad = send(
+        &app,
+        post(
+            &format!("/overview/case/{closed_case}/diarienummer"),
+            &[("csrf", &page.csrf()), ("diary_number", "SN 2027/\n0142")],
+            Some(&session),
+        ),
+    )
+    .await;
+    assert!(bad.body.contains("högst 64 tecken"), "{}", bad.body);
+    assert_eq!(
+        f.count(&format!(
+            "SELECT COUNT(*) FROM cases WHERE id = '{closed_case}' AND diary_number = 'SN 2027/0142'"
+        )),
+        1
+    );
+
     // A targeted review from the form, the user named by a part of their name.
     let start = send(&app, get_with("/overview/start", &session)).await;
     assert_eq!(start.status, StatusCode::OK);

@@ -88,6 +88,18 @@ pub fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
     if demo_env_config.organisation == crate::config::Config::default().organisation {
         demo_env_config.organisation = "Exempelby kommun (demo)".into();
     }
+    // The server started on the demo afterwards names the same organisation in its documents
+    // and writes its emails beside the demo's.
+    let demo_config = dir.join("loggkoll.toml");
+    std::fs::write(
+        &demo_config,
+        format!(
+            "# Written by `loggkoll demo`: the organisation its documents name, and where its emails go.\norganisation = {}\n\n[mail]\nurl = {}\n",
+            toml_string(&demo_env_config.organisation),
+            toml_string(&demo_env_config.mail.url),
+        ),
+    )
+    .map_err(|e| Error::runtime(format!("{}: {e}", demo_config.display())))?;
     let demo_env = Env {
         global: super::Global {
             db: db.clone(),
@@ -167,10 +179,18 @@ pub fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
         }
     }
 
-    // The year.
+    // The year. Its emails go out as it goes, in the send hours, each on the day a mail server
+    // would have received it: a reminder says what was true that day, and an email whose step
+    // was answered before it went out is withdrawn, as on a real server.
+    let transport = crate::notify::Transport::from_url(&demo_env.config.mail.url)?;
+    let install = engine.install_id();
+    let templates = crate::templates::Library::load(&engine.templates.dir)?;
+    let sending =
+        crate::notify::sender::Sending::new(&demo_env.config, &templates, &transport, &install);
+    let mut delivery = crate::notify::sender::Delivery::default();
     let days = (to - from).num_days().max(0) as u64 + 1;
     let bar = progress(days, "simulating the year");
-    let figures = run::run(
+    let figures = run::run_with(
         &mut engine,
         &run::Options {
             from,
@@ -183,24 +203,15 @@ pub fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
             bar.set_position((day - from).num_days().max(0) as u64);
             bar.set_message(day.to_string());
         },
+        |engine, at| {
+            let d = crate::notify::sender::deliver(&mut engine.store, &sending, at)?;
+            delivery.sent += d.sent;
+            delivery.withdrawn += d.withdrawn;
+            Ok(())
+        },
     )?;
     bar.finish_and_clear();
-
-    // The emails, as a mail server would have received them.
-    let transport = crate::notify::Transport::from_url(&demo_env.config.mail.url)?;
     let end = crate::clock::resolve_local(to.and_hms_opt(23, 0, 0).unwrap_or_default(), tz);
-    let install = engine.install_id();
-    // All of the year's emails at once: no send hours.
-    let sending = crate::notify::sender::Sending {
-        hours: None,
-        ..crate::notify::sender::Sending::new(
-            &demo_env.config,
-            &engine.templates,
-            &transport,
-            &install,
-        )
-    };
-    let delivery = crate::notify::sender::deliver(&mut engine.store, &sending, end)?;
     // The last month's export arrives after the year: imported too.
     if let Some(last) = log.files.last()
         && last.to == to
@@ -424,8 +435,9 @@ pub fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
     println!();
     println!("The overview (log in as `demo`, password `{password}`):");
     println!(
-        "  loggkoll --db {} serve --now {}-12-31T12:00    then open http://127.0.0.1:8080/",
+        "  loggkoll --db {} --config {} serve --now {}-12-31T12:00    then open http://127.0.0.1:8080/",
         db.display(),
+        demo_config.display(),
         args.year
     );
     println!();
@@ -477,4 +489,9 @@ fn progress(len: u64, what: &str) -> ProgressBar {
     }
     bar.set_prefix(what.to_string());
     bar
+}
+
+/// `text` as a TOML string.
+fn toml_string(text: &str) -> String {
+    toml::Value::String(text.to_string()).to_string()
 }

@@ -234,6 +234,8 @@ pub enum CaseCommand {
     Staff(super::review::StaffArgs),
     /// Tick people on a unit's information case as informed of the log checks.
     Inform(super::review::InformArgs),
+    /// Set the case's diary number (diarienummer), shown in its documents; "" clears it.
+    Diary(super::review::DiaryArgs),
 }
 
 #[derive(Debug, Args)]
@@ -386,6 +388,7 @@ pub fn case(env: &Env, cmd: CaseCommand) -> Result<u8> {
         CaseCommand::Decide(args) => super::review::decide(env, args),
         CaseCommand::Staff(args) => super::review::staff(env, args),
         CaseCommand::Inform(args) => super::review::inform(env, args),
+        CaseCommand::Diary(args) => super::review::diary(env, args),
         CaseCommand::List(args) => {
             let store = open_store(env)?;
             let routines = current_routines(env);

@@ -347,6 +347,24 @@ pub fn inform(env: &Env, args: InformArgs) -> Result<u8> {
     Ok(0)
 }
 
+#[derive(Debug, Args)]
+pub struct DiaryArgs {
+    /// The case reference.
+    pub case: String,
+    /// The organisation's diary number (`KS 2027/0142`); "" clears it.
+    pub number: String,
+}
+
+pub fn diary(env: &Env, args: DiaryArgs) -> Result<u8> {
+    let now = env.now()?;
+    let mut engine = open_engine(env, now)?;
+    match engine.set_diary_number(&args.case, &args.number, "cli", now)? {
+        Some(number) => errln!("{}: diarienummer {number}", args.case),
+        None => errln!("{}: no diary number", args.case),
+    }
+    Ok(0)
+}
+
 // ----- watch -----
 
 #[derive(Debug, Subcommand)]

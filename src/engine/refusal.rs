@@ -124,6 +124,9 @@ pub enum Refusal {
     NoAccount {
         name: String,
     },
+    /// A diary number longer than [`DIARY_MAX`](super::workspace::DIARY_MAX) characters, or
+    /// with a control character.
+    BadDiaryNumber,
 }
 
 impl Refusal {
@@ -218,6 +221,10 @@ impl Refusal {
             ),
             Refusal::AccountExists { name } => format!("account `{name}` exists"),
             Refusal::NoAccount { name } => format!("no account `{name}`"),
+            Refusal::BadDiaryNumber => format!(
+                "NUMBER: a diary number is at most {} characters, without line breaks or control characters",
+                super::workspace::DIARY_MAX
+            ),
         }
     }
 
@@ -291,6 +298,10 @@ impl Refusal {
             }
             Refusal::AccountExists { name } => format!("Det finns redan ett konto {name}."),
             Refusal::NoAccount { name } => format!("Det finns inget konto {name}."),
+            Refusal::BadDiaryNumber => format!(
+                "Ett diarienummer är högst {} tecken, utan radbrytningar.",
+                super::workspace::DIARY_MAX
+            ),
         }
     }
 }
@@ -378,6 +389,7 @@ mod tests {
                 role: s("operations_manager"),
             },
             Refusal::NoDelegation { id: 4 },
+            Refusal::BadDiaryNumber,
             Refusal::BadAccountName { name: s("a b") },
             Refusal::AccountExists {
                 name: s("kvalitet"),

@@ -12,6 +12,9 @@ use crate::{Error, Result};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
+/// The longest diary number, in characters.
+pub const DIARY_MAX: usize = 64;
+
 /// Whom a step's link went to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sent {
@@ -22,6 +25,41 @@ pub struct Sent {
 }
 
 impl Engine {
+    /// Sets the diary number (*diarienummer*) of `case_id`, or clears it when `number` is blank;
+    /// audited with the one before. Returns the number now set.
+    pub fn set_diary_number(
+        &mut self,
+        case_id: &str,
+        number: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>> {
+        let number = number.trim();
+        if number.chars().count() > DIARY_MAX || number.chars().any(char::is_control) {
+            return Err(Refusal::BadDiaryNumber.into());
+        }
+        let number = (!number.is_empty()).then_some(number);
+        let tx = self.store.write()?;
+        db::require(&tx, case_id)?;
+        let before = db::set_diary_number(&tx, case_id, number)?;
+        if before.as_deref() != number {
+            audit::append(
+                &tx,
+                now,
+                &Event {
+                    actor,
+                    event: "case.diary_number",
+                    case_id: Some(case_id),
+                    round_id: None,
+                    data: json!({"from": before, "to": number}),
+                    personal: None,
+                },
+            )?;
+        }
+        tx.commit()?;
+        Ok(number.map(str::to_string))
+    }
+
     /// Sends the open step of `case_id` to its assignee again with a fresh link; older links
     /// to the step stop working.
     /// `step` is the step the asker saw: a case that has moved on since is refused.

@@ -17,7 +17,7 @@ use serde_json::json;
 pub enum Doc {
     Protocol,
     ExtractLetter,
-    /// `arende.json` of an extract case.
+    /// `arende.json`: the case's facts for the records (every kind of case).
     Metadata,
 }
 
@@ -49,15 +49,48 @@ impl Doc {
         }
     }
 
-    /// The documents a case of `kind` has: the protocol always, the letter and `arende.json`
+    /// The documents a case of `kind` has: the protocol and `arende.json` always, the letter
     /// for an extract.
     pub fn of_kind(kind: &str) -> &'static [Doc] {
         if kind == "extract" {
             &[Doc::Protocol, Doc::ExtractLetter, Doc::Metadata]
         } else {
-            &[Doc::Protocol]
+            &[Doc::Protocol, Doc::Metadata]
         }
     }
+}
+
+/// `arende.json` of a case that is not an extract: what the records keep of it, beside its
+/// protocol.
+fn metadata(
+    engine: &Engine,
+    case: &db::CaseRow,
+    files: &[String],
+    now: DateTime<Utc>,
+) -> serde_json::Value {
+    let org = engine.org();
+    json!({
+        "arende": case.id,
+        "rutin": case.routine_id,
+        "typ": crate::routine::model::CaseKind::parse(&case.kind).map_or(case.kind.as_str(), |k| k.title_sv()),
+        "organisation": engine.config.organisation,
+        "enhet": {"id": case.unit_id, "namn": org.unit_name(&case.unit_id)},
+        "system": case.system,
+        "systems": case.systems,
+        "granskad_anvandare": case.subject_person_id.as_ref().map(|p| json!({
+            "id": p,
+            "namn": org.person(p).map(|p| p.name.clone()),
+            "konto": case.subject_account,
+        })),
+        "period": {"fran": case.window_start, "till": case.window_end},
+        "anledning": case.reason,
+        "oppnat": case.opened_at,
+        "avslutat": case.closed_at,
+        "resultat": case.result,
+        "diarienummer": case.diary_number,
+        "filer": files,
+        "skapat": crate::store::ts(now),
+    })
 }
 
 /// A document ready to hand over.
@@ -91,7 +124,7 @@ pub fn render(
 ) -> Result<Rendered> {
     let case = db::require(engine.store.db(), case_id)?;
     protocol::require_details(&case)?;
-    if doc != Doc::Protocol && case.kind != "extract" {
+    if doc == Doc::ExtractLetter && case.kind != "extract" {
         return Err(Refusal::NoLetter {
             case: case_id.to_string(),
         }
@@ -110,12 +143,17 @@ pub fn render(
             extract::render(engine, &case, now)?.0,
         ),
         Doc::Metadata => {
-            let (_, values) = extract::render(engine, &case, now)?;
-            let files = vec![
-                format!("{}.html", extract::file_name(case_id)),
-                format!("{}.html", protocol::file_name(case_id)),
-            ];
-            let meta = extract::metadata(&case, &values, &files, now);
+            let meta = if case.kind == "extract" {
+                let (_, values) = extract::render(engine, &case, now)?;
+                let files = vec![
+                    format!("{}.html", extract::file_name(case_id)),
+                    format!("{}.html", protocol::file_name(case_id)),
+                ];
+                extract::metadata(&case, &values, &files, now)
+            } else {
+                let files = vec![format!("{}.html", protocol::file_name(case_id))];
+                metadata(engine, &case, &files, now)
+            };
             let text =
                 serde_json::to_string_pretty(&meta).map_err(|e| Error::runtime(e.to_string()))?;
             (

@@ -114,6 +114,7 @@ pub fn context(engine: &mut Engine, case: &CaseRow, now: DateTime<Utc>) -> Resul
             "reason": case.reason.clone().unwrap_or_default(),
             "opened_at": files::local_date(Some(&case.opened_at), tz),
             "system": crate::sv::and_list(&names),
+            "diary_number": case.diary_number.clone().unwrap_or_default(),
         },
         "client": files::personnummer(&client),
         "client_name": case.client_name.clone().unwrap_or_default(),
@@ -241,6 +242,7 @@ pub fn metadata(
         "utlamnat": case.handed_out_at,
         "avslutat": case.closed_at,
         "resultat": case.result,
+        "diarienummer": case.diary_number,
         "filer": file_names,
         "skapat": crate::store::ts(now),
     })

@@ -169,6 +169,7 @@ pub fn context(
             "result": result,
             "state": state,
             "reviewers": reviewers.join(", "),
+            "diary_number": case.diary_number.clone().unwrap_or_default(),
         },
         "steps": steps,
         "legal_basis": routine.legal_basis.trim(),

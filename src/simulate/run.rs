@@ -94,7 +94,19 @@ fn choose_outcome<'a>(
 pub fn run(
     engine: &mut Engine,
     opts: &Options,
+    progress: impl FnMut(NaiveDate),
+) -> Result<Figures> {
+    run_with(engine, opts, progress, |_, _| Ok(()))
+}
+
+/// [`run`], calling `after` at each moment the simulated day does its work (the morning's tick
+/// and the answers at noon), with that moment: the demo delivers its emails there, so that each
+/// goes out on the day it would have.
+pub fn run_with(
+    engine: &mut Engine,
+    opts: &Options,
     mut progress: impl FnMut(NaiveDate),
+    mut after: impl FnMut(&mut Engine, DateTime<Utc>) -> Result<()>,
 ) -> Result<Figures> {
     let started = Instant::now();
     let mut rng = ChaCha20Rng::seed_from_u64(opts.seed ^ 0x5eed);
@@ -123,6 +135,7 @@ pub fn run(
         figures.rounds += report.rounds.len();
         figures.reminders += report.reminders;
         figures.escalations += report.escalations;
+        after(engine, morning)?;
         // Ad hoc cases.
         let mut n = ad_hoc_per_day;
         while n > 0.0 {
@@ -199,6 +212,7 @@ pub fn run(
                 plan.remove(task);
             }
         }
+        after(engine, noon)?;
         // Steps closed some other way (a case answered elsewhere) leave the plan too.
         if figures.days % 7 == 6 {
             let open: std::collections::HashSet<i64> = open_task_ids(engine)?;

@@ -222,13 +222,15 @@ pub struct CaseRow {
     pub systems: Vec<String>,
     pub client_name: Option<String>,
     pub client_address: Option<String>,
+    /// The organisation's diary number (*diarienummer*), when quality staff have set one.
+    pub diary_number: Option<String>,
 }
 
 pub const CASE_COLUMNS: &str =
     "c.id, c.routine_id, c.routine_hash, c.kind, c.system, c.unit_id, c.round_id,
     c.subject_person_id, c.subject_account, c.client_ref, c.window_start, c.window_end, c.reason,
     c.state, c.opened_at, c.opened_by, c.closed_at, c.result, c.handed_out_at, c.purged_at,
-    c.systems, c.client_name, c.client_address";
+    c.systems, c.client_name, c.client_address, c.diary_number";
 
 pub fn case_row(r: &super::db::Row) -> Result<CaseRow> {
     let system: String = r.get(4)?;
@@ -260,7 +262,18 @@ pub fn case_row(r: &super::db::Row) -> Result<CaseRow> {
         systems,
         client_name: r.get(21)?,
         client_address: r.get(22)?,
+        diary_number: r.get(23)?,
     })
+}
+
+/// Sets (or, with `None`, clears) the diary number of case `id`; the one it had.
+pub fn set_diary_number(conn: &Db, id: &str, number: Option<&str>) -> Result<Option<String>> {
+    let before: Option<String> = conn
+        .prepare_cached("SELECT diary_number FROM cases WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))?;
+    conn.prepare_cached("UPDATE cases SET diary_number = ?2 WHERE id = ?1")?
+        .execute(params![id, number])?;
+    Ok(before)
 }
 
 pub fn get(conn: &Db, id: &str) -> Result<Option<CaseRow>> {

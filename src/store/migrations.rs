@@ -23,6 +23,7 @@ pub const MIGRATIONS: &[&str] = &[
     V9_RIGHTS,
     V10_STAFF_INFORMED,
     V11_RELATIONS,
+    V12_DIARY,
 ];
 
 /// PostgreSQL's twins of the SQLite migrations after [`PG_SCHEMA_VERSION`], in order.
@@ -32,6 +33,7 @@ pub const PG_MIGRATIONS: &[&str] = &[
     PG_V9_RIGHTS,
     PG_V10_STAFF_INFORMED,
     PG_V11_RELATIONS,
+    PG_V12_DIARY,
 ];
 
 const V1: &str = r#"
@@ -874,4 +876,15 @@ CREATE TABLE context_imports (
     added       BIGINT NOT NULL,
     digest      TEXT COLLATE "C" NOT NULL
 );
+"#;
+
+/// The case's number in the organisation's diary (*diarienummer*), set by quality staff: shown
+/// in the protocol, the letter and `arende.json`, and searchable.
+pub const V12_DIARY: &str = r#"
+ALTER TABLE cases ADD COLUMN diary_number TEXT;
+"#;
+
+/// PostgreSQL's twin of [`V12_DIARY`].
+pub const PG_V12_DIARY: &str = r#"
+ALTER TABLE cases ADD COLUMN diary_number TEXT COLLATE "C";
 "#;

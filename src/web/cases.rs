@@ -228,6 +228,7 @@ async fn case_view(
     let emailed = match done {
         "resent" => "En ny länk är skickad. Den förra länken fungerar inte längre.",
         "reassigned" => "Steget har fått en ny ansvarig, som har fått uppgiften med en ny länk.",
+        "diary" => "Diarienumret är sparat. Det står i ärendets dokument från och med nu.",
         "opened" => "Ärendet är öppnat.",
         _ => "",
     };
@@ -400,7 +401,9 @@ fn case_values(
             "result": result_sv(case.result.as_deref()),
             "state": Views::state_title(&routine, &case.state),
             "purged": case.purged_at.is_some(),
+            "diary_number": case.diary_number.clone().unwrap_or_default(),
         },
+        "may_edit": may_act,
         "current": current,
         "others": others,
         "steps": steps,
@@ -484,6 +487,7 @@ fn event_sv(event: &str) -> String {
         "outbox.retried" => "Ett mejl skickades på nytt",
         "watch.added" => "Kunden sattes på bevakningslistan",
         "watch.removed" => "Kunden togs bort från bevakningslistan",
+        "case.diary_number" => "Diarienumret ändrades",
         // Never a code on a page: an event without words of its own is still an event.
         _ => "Annan händelse i ärendet",
     }
@@ -609,6 +613,9 @@ pub struct ActionForm {
     /// The step the page showed (a case that has moved on since is not acted on).
     #[serde(default)]
     pub task: String,
+    /// The diary number to set (blank clears it).
+    #[serde(default)]
+    pub diary_number: String,
 }
 
 /// Whether a form of this session may act: the token fits and the account may act.
@@ -629,7 +636,7 @@ fn refused(app: &App, staff: &Staff, given: &str) -> Option<Response> {
     None
 }
 
-/// `POST /overview/case/{id}/resend` and `…/reassign`.
+/// `POST /overview/case/{id}/resend`, `…/reassign` and `…/diarienummer`.
 pub async fn act(
     State(app): State<Arc<App>>,
     staff: Staff,
@@ -658,7 +665,7 @@ pub async fn act(
     let (done, result) = match action.as_str() {
         "resend" => (
             "resent",
-            app.with_engine(move |e| e.resend_link(&case_id, step, &actor, now))
+            app.with_engine(move |e| e.resend_link(&case_id, step, &actor, now).map(|_| ()))
                 .await,
         ),
         "reassign" if person.is_empty() => (
@@ -667,9 +674,23 @@ pub async fn act(
         ),
         "reassign" => (
             "reassigned",
-            app.with_engine(move |e| e.reassign_step(&case_id, step, &person, &actor, now))
-                .await,
+            app.with_engine(move |e| {
+                e.reassign_step(&case_id, step, &person, &actor, now)
+                    .map(|_| ())
+            })
+            .await,
         ),
+        "diarienummer" => {
+            let number = form.diary_number;
+            (
+                "diary",
+                app.with_engine(move |e| {
+                    e.set_diary_number(&case_id, &number, &actor, now)
+                        .map(|_| ())
+                })
+                .await,
+            )
+        }
         _ => return page::not_found(&app),
     };
     match result {
