@@ -2395,3 +2395,274 @@ async fn pdfs_print_two_at_a_time_and_a_third_gets_503_with_retry_after() {
         loggkoll::web::app::PRINTERS
     );
 }
+
+/// Issue 27: the case list finds every case of a person by name, account or person id, and a
+/// client's cases by personnummer (audited); pages through long lists; exports what it shows as
+/// CSV and as an Excel workbook that openpyxl reads.
+#[tokio::test]
+async fn quality_staff_search_page_and_export_the_case_list() {
+    let f = Fixture::new(BASE);
+    add_user(&f, "kvalitet", "ett långt lösenord");
+    // A request for a log extract about a client, opened by the unit's verksamhetschef.
+    let (unit, boss): (String, String) = f
+        .store()
+        .db()
+        .inspect()
+        .query_row(
+            "SELECT unit_id, person_id FROM person_roles WHERE role = 'operations_manager' ORDER BY unit_id LIMIT 1",
+            (),
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("a verksamhetschef");
+    let mut engine = f.engine(f.clock.now());
+    let request = |client: String| loggkoll::engine::OpenRequest {
+        routine: "log-extract".into(),
+        unit: unit.clone(),
+        by: boss.clone(),
+        subject_user: None,
+        client: Some(client),
+        from: Some(at("2026-12-01T00:00:00+01:00")),
+        to: Some(at("2026-12-31T00:00:00+01:00")),
+        reason: None,
+        system: None,
+        client_name: None,
+        client_address: None,
+        from_web: false,
+    };
+    // Other clients' requests, enough for more than one page of cases.
+    for serial in 1..=45 {
+        engine
+            .open_case(
+                &request(loggkoll::personnummer::made_up(1950, 1, 1, serial)),
+                f.clock.now(),
+            )
+            .expect("an extract case");
+    }
+    let extract = engine
+        .open_case(
+            &loggkoll::engine::OpenRequest {
+                routine: "log-extract".into(),
+                unit: unit.clone(),
+                by: boss.clone(),
+                subject_user: None,
+                client: Some("19121212-1212".into()),
+                from: Some(at("2026-12-01T00:00:00+01:00")),
+                to: Some(at("2026-12-31T00:00:00+01:00")),
+                reason: None,
+                system: None,
+                client_name: None,
+                client_address: None,
+                from_web: false,
+            },
+            f.clock.now(),
+        )
+        .expect("the extract case");
+    let app = f.app();
+    let login = login_as(&app, "kvalitet", "ett långt lösenord", [10, 0, 0, 3]).await;
+    let session = login.cookie("loggkoll_session");
+    let listed = |body: &str| -> Vec<String> {
+        body.match_indices("href=\"/overview/case/")
+            .map(|(i, m)| {
+                let rest = &body[i + m.len()..];
+                rest[..rest.find('"').expect("the end")].to_string()
+            })
+            .collect()
+    };
+    // Every case of one reviewed person, by their name, their account and their person id.
+    let (person, name, account): (String, String, String) = f
+        .store()
+        .db()
+        .inspect()
+        .query_row(
+            "SELECT c.subject_person_id, p.name, c.subject_account FROM cases c JOIN people p ON p.id = c.subject_person_id
+             WHERE c.subject_account IS NOT NULL ORDER BY c.id LIMIT 1",
+            (),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .expect("a reviewed person");
+    let mut theirs: Vec<String> = {
+        let store = f.store();
+        let mut stmt = store
+            .db()
+            .inspect()
+            .prepare("SELECT id FROM cases WHERE subject_person_id = ?1")
+            .expect("query");
+        stmt.query_map([&person], |r| r.get(0))
+            .expect("rows")
+            .map(|r| r.expect("row"))
+            .collect()
+    };
+    theirs.sort();
+    for q in [name.to_uppercase(), account.clone(), person.clone()] {
+        let page = send(
+            &app,
+            get_with(
+                &format!(
+                    "/overview/cases?q={}",
+                    loggkoll::web::cases::query_value(&q)
+                ),
+                &session,
+            ),
+        )
+        .await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let mut found = listed(&page.body);
+        found.sort();
+        assert_eq!(found, theirs, "search {q}");
+    }
+    // The client's case, by personnummer in either form; each such search is audited.
+    for q in ["191212121212", "19121212-1212"] {
+        let page = send(&app, get_with(&format!("/overview/cases?q={q}"), &session)).await;
+        assert_eq!(listed(&page.body), [extract.clone()], "{q}");
+        assert!(
+            page.body
+                .contains("Sökningen på kundens personnummer är noterad")
+        );
+    }
+    assert_eq!(
+        f.count("SELECT COUNT(*) FROM audit WHERE event = 'cases.searched_by_client' AND actor = 'web:kvalitet'"),
+        2
+    );
+    // Pages of 50: every case once, in order, over the pages.
+    let total = f.count("SELECT COUNT(*) FROM cases") as usize;
+    assert!(
+        total > 50,
+        "{total} cases: the fixture needs more than a page"
+    );
+    let mut seen = Vec::new();
+    let mut next = Some("/overview/cases".to_string());
+    while let Some(path) = next.take() {
+        let page = send(&app, get_with(&path.replace("&amp;", "&"), &session)).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        let on_page = listed(&page.body);
+        assert!(on_page.len() <= 50);
+        seen.extend(on_page);
+        next = page
+            .body
+            .split("rel=\"next\"")
+            .next()
+            .filter(|_| page.body.contains("rel=\"next\""))
+            .and_then(|before| before.rsplit("href=\"").next())
+            .map(|href| href[..href.find('"').expect("end")].to_string());
+    }
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(seen.len(), total, "each case once");
+    assert_eq!(unique.len(), total);
+    // The export: the filtered list, as CSV and as XLSX.
+    let q = loggkoll::web::cases::query_value(&name);
+    let csv = send(
+        &app,
+        get_with(&format!("/overview/cases/export.csv?q={q}"), &session),
+    )
+    .await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    let rows: Vec<&str> = csv.body.trim_start_matches('\u{feff}').lines().collect();
+    assert!(
+        rows[0].starts_with("Ärende;Diarienummer;Rutin"),
+        "{}",
+        rows[0]
+    );
+    assert_eq!(rows.len(), theirs.len() + 1, "{}", csv.body);
+    let xlsx = {
+        let mut request = get_with(&format!("/overview/cases/export.xlsx?q={q}"), &session);
+        request
+            .extensions_mut()
+            .insert(ConnectInfo(std::net::SocketAddr::from((
+                [127, 0, 0, 1],
+                40000,
+            ))));
+        let response = router(app.clone())
+            .oneshot(request)
+            .await
+            .expect("a response");
+        assert_eq!(response.status(), StatusCode::OK);
+        axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("the body")
+    };
+    let path = f.dir.path().join("arenden.xlsx");
+    std::fs::write(&path, &xlsx).expect("write");
+    let read = std::process::Command::new("python3")
+        .arg("-c")
+        .arg("import sys, openpyxl\nws = openpyxl.load_workbook(sys.argv[1]).active\nprint(ws.title)\nfor row in ws.iter_rows(values_only=True):\n    print('\\t'.join('' if v is None else str(v) for v in row))")
+        .arg(&path)
+        .output()
+        .expect("python3");
+    if !read.status.success() {
+        let why = String::from_utf8_lossy(&read.stderr);
+        assert!(
+            std::env::var_os("LOGGKOLL_REQUIRE_OPENPYXL").is_none()
+                && why.contains("No module named 'openpyxl'"),
+            "openpyxl could not read the workbook: {why}"
+        );
+        eprintln!("openpyxl is not installed: the workbook was not read back");
+        return;
+    }
+    let text = String::from_utf8(read.stdout).expect("UTF-8");
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("Ärenden"));
+    assert!(
+        lines
+            .next()
+            .is_some_and(|h| h.starts_with("Ärende\tDiarienummer\tRutin"))
+    );
+    let mut ids: Vec<String> = lines
+        .map(|l| l.split('\t').next().unwrap_or_default().to_string())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, theirs);
+    assert_eq!(
+        f.count("SELECT COUNT(*) FROM audit WHERE event = 'cases.exported'"),
+        2
+    );
+    // The SAS's summary of the year, from its page: HTML in the browser, CSV to save.
+    let summary = send(&app, get_with("/overview/summary", &session)).await;
+    assert_eq!(summary.status, StatusCode::OK, "{}", summary.body);
+    for href in [
+        "/overview/summary/2027/sammanstallning.html",
+        "/overview/summary/2027/sammanstallning.pdf",
+        "/overview/summary/2027/sammanstallning.csv",
+        "/overview/summary/2027/sammanstallning-treserva-sampling.html",
+    ] {
+        assert!(summary.body.contains(href), "{href}: {}", summary.body);
+    }
+    let html = send(
+        &app,
+        get_with("/overview/summary/2027/sammanstallning.html", &session),
+    )
+    .await;
+    assert_eq!(html.status, StatusCode::OK, "{}", html.body);
+    assert!(
+        html.headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .starts_with("inline; filename=\"sammanstallning-2027.html\"")
+    );
+    assert!(html.body.contains("2027"), "{}", html.body);
+    let csv = send(
+        &app,
+        get_with(
+            "/overview/summary/2027/sammanstallning-treserva-sampling.csv?download=1",
+            &session,
+        ),
+    )
+    .await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    assert!(
+        csv.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    assert!(csv.body.lines().count() > 1, "{}", csv.body);
+    for missing in [
+        "/overview/summary/2027/sammanstallning-no-such-routine.html",
+        "/overview/summary/1066/sammanstallning.html",
+        "/overview/summary/2027/sammanstallning.exe",
+    ] {
+        let r = send(&app, get_with(missing, &session)).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{missing}");
+    }
+}

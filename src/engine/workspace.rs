@@ -220,34 +220,7 @@ pub fn find_people(
     limit: usize,
 ) -> Result<Vec<Found>> {
     use crate::store::roster;
-    let text = text.trim();
-    if text.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut ids: Vec<String> = Vec::new();
-    if org.person(text).is_some() {
-        ids.push(text.to_string());
-    }
-    for candidate in [text.to_string(), text.to_lowercase()] {
-        for (_, person) in roster::holders_of_account(conn, &candidate)? {
-            if !ids.contains(&person) {
-                ids.push(person);
-            }
-        }
-    }
-    if ids.is_empty() {
-        let lower = text.to_lowercase();
-        let mut named: Vec<&crate::store::roster::PersonInfo> = org
-            .people()
-            .filter(|p| !p.removed && p.name.to_lowercase().contains(&lower))
-            .collect();
-        // A whole name given is that name, not every longer one containing it.
-        if named.iter().any(|p| p.name.to_lowercase() == lower) {
-            named.retain(|p| p.name.to_lowercase() == lower);
-        }
-        named.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
-        ids = named.into_iter().map(|p| p.id.clone()).collect();
-    }
+    let ids = ids_named(conn, org, text, false)?;
     let mut out = Vec::new();
     for id in ids {
         if out.len() == limit {
@@ -267,4 +240,44 @@ pub fn find_people(
         });
     }
     Ok(out)
+}
+
+/// The ids of the people `text` names (as [`find_people`] reads it), by name; with
+/// `with_removed`, people removed from the roster too (whose cases are still searched for).
+pub fn ids_named(
+    conn: &crate::store::Db,
+    org: &super::org::Org,
+    text: &str,
+    with_removed: bool,
+) -> Result<Vec<String>> {
+    use crate::store::roster;
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut ids: Vec<String> = Vec::new();
+    if org.person(text).is_some() {
+        ids.push(text.to_string());
+    }
+    for candidate in [text.to_string(), text.to_lowercase()] {
+        for (_, person) in roster::holders_of_account(conn, &candidate)? {
+            if !ids.contains(&person) {
+                ids.push(person);
+            }
+        }
+    }
+    if ids.is_empty() {
+        let lower = text.to_lowercase();
+        let mut named: Vec<&crate::store::roster::PersonInfo> = org
+            .people()
+            .filter(|p| (with_removed || !p.removed) && p.name.to_lowercase().contains(&lower))
+            .collect();
+        // A whole name given is that name, not every longer one containing it.
+        if named.iter().any(|p| p.name.to_lowercase() == lower) {
+            named.retain(|p| p.name.to_lowercase() == lower);
+        }
+        named.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        ids = named.into_iter().map(|p| p.id.clone()).collect();
+    }
+    Ok(ids)
 }

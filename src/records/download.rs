@@ -26,6 +26,7 @@ pub enum Format {
     Html,
     Pdf,
     Json,
+    Csv,
 }
 
 impl Doc {
@@ -110,6 +111,14 @@ pub struct Rendered {
     format: Format,
 }
 
+impl Rendered {
+    /// `text` (HTML, or JSON or CSV as they are) to hand over as `stem` with `format`'s
+    /// extension; HTML asked for as [`Format::Pdf`] is printed by [`finish`].
+    pub fn new(stem: String, text: String, format: Format) -> Rendered {
+        Rendered { stem, text, format }
+    }
+}
+
 /// Renders document `doc` of `case_id` for `format`, recorded in the audit trail as taken by
 /// `actor`. A PDF without Chromium is refused before anything is made.
 #[allow(clippy::too_many_arguments)]
@@ -166,6 +175,7 @@ pub fn render(
         Format::Html => "html",
         Format::Pdf => "pdf",
         Format::Json => "json",
+        Format::Csv => "csv",
     };
     let tx = engine.store.write()?;
     audit::append(
@@ -197,6 +207,11 @@ pub fn finish(rendered: Rendered, printer: &Printer) -> Result<Download> {
         Format::Json => Download {
             file_name: format!("{stem}.json"),
             content_type: "application/json",
+            bytes: text.into_bytes(),
+        },
+        Format::Csv => Download {
+            file_name: format!("{stem}.csv"),
+            content_type: "text/csv; charset=utf-8",
             bytes: text.into_bytes(),
         },
         Format::Pdf => {

@@ -232,6 +232,9 @@ pub const CASE_COLUMNS: &str =
     c.state, c.opened_at, c.opened_by, c.closed_at, c.result, c.handed_out_at, c.purged_at,
     c.systems, c.client_name, c.client_address, c.diary_number";
 
+/// How many columns [`CASE_COLUMNS`] names: a query's own columns follow at this index.
+pub const CASE_COLUMN_COUNT: usize = 24;
+
 pub fn case_row(r: &super::db::Row) -> Result<CaseRow> {
     let system: String = r.get(4)?;
     let systems = match r.get::<Option<String>>(20)? {
@@ -262,7 +265,7 @@ pub fn case_row(r: &super::db::Row) -> Result<CaseRow> {
         systems,
         client_name: r.get(21)?,
         client_address: r.get(22)?,
-        diary_number: r.get(23)?,
+        diary_number: r.get(CASE_COLUMN_COUNT - 1)?,
     })
 }
 
@@ -466,4 +469,15 @@ pub fn closed_for_protocols(conn: &Db, no_finding: usize) -> Result<Vec<String>>
     )?;
     let rows = stmt.query_map([no_finding as i64], |r| r.get(0))?;
     rows.collect::<Result<_>>()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn case_column_count_counts_the_case_columns() {
+        assert_eq!(
+            super::CASE_COLUMNS.split(',').count(),
+            super::CASE_COLUMN_COUNT
+        );
+    }
 }

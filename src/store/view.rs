@@ -1,7 +1,7 @@
 //! Read-only queries behind the overview pages: open steps grouped by unit and step, overdue
 //! steps, and the coverage of this year's rounds. Nothing here writes.
 
-use super::db::{Db, params};
+use super::db::{Db, Value, params};
 use super::{date, parse_date, ts};
 use crate::Result;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -190,8 +190,15 @@ pub struct CaseSearch<'a> {
     pub result: Option<&'a str>,
     /// Only cases whose open step was due before this day.
     pub overdue_on: Option<NaiveDate>,
-    /// A part of the case reference, any case.
-    pub id: Option<&'a str>,
+    /// What was searched for: a part of the case reference or the diary number, or the reviewed
+    /// user's account (any case); with `persons` and `client`, any of them.
+    pub text: Option<&'a str>,
+    /// Cases reviewing any of these people (the people the search text names).
+    pub persons: &'a [String],
+    /// Cases about this client: their personal identity number, as 12 digits.
+    pub client: Option<&'a str>,
+    /// Rows skipped (paging) and the most returned.
+    pub offset: usize,
     pub limit: usize,
 }
 
@@ -202,46 +209,79 @@ pub struct ListedCase {
     pub step: Option<(String, Option<String>, NaiveDate)>,
 }
 
-/// The cases matching `search`, the newest first (at most `limit`), and how many match.
+/// The cases matching `search`, the newest first (`limit` of them after `offset`), and how many
+/// match.
 pub fn search_cases(conn: &Db, search: &CaseSearch) -> Result<(Vec<ListedCase>, i64)> {
-    let filter = "FROM cases c
-         LEFT JOIN tasks t ON t.id =
-             (SELECT MAX(id) FROM tasks WHERE case_id = c.id AND answered_at IS NULL)
-         WHERE (c.routine_id = ?1 OR ?1 IS NULL) AND (c.unit_id = ?2 OR ?2 IS NULL)
-           AND ((?3 = 1) = (c.closed_at IS NULL) OR ?3 IS NULL)
-           AND (c.result = ?4 OR ?4 IS NULL)
-           AND ((c.closed_at IS NULL AND t.due_date < ?5) OR ?5 IS NULL)
-           AND (c.id LIKE '%' || ?6 || '%' ESCAPE '\\' OR ?6 IS NULL)";
-    let id = search.id.map(|s| {
+    let like = search.text.map(|s| {
         s.trim()
             .replace('\\', "\\\\")
             .replace('%', "\\%")
             .replace('_', "\\_")
     });
     let overdue_on = search.overdue_on.map(date);
-    let args = params![
-        search.routine,
-        search.unit,
-        search.open,
-        search.result,
-        overdue_on,
-        id,
+    // The client as stored: 12 digits, or with a `-` before the last four.
+    let client_dash = search
+        .client
+        .filter(|c| c.len() == 12)
+        .map(|c| format!("{}-{}", &c[..8], &c[8..]));
+    let mut args: Vec<Value<'_>> = vec![
+        search.routine.map_or(Value::Null, Value::Text),
+        search.unit.map_or(Value::Null, Value::Text),
+        search
+            .open
+            .map_or(Value::Null, |o| Value::Int(i64::from(o))),
+        search.result.map_or(Value::Null, Value::Text),
+        overdue_on.as_deref().map_or(Value::Null, Value::Text),
+        like.as_deref().map_or(Value::Null, Value::Text),
+        search.text.map_or(Value::Null, |t| Value::Text(t.trim())),
+        search.client.map_or(Value::Null, Value::Text),
+        client_dash.as_deref().map_or(Value::Null, Value::Text),
     ];
+    let mut any = String::from(
+        "?6 IS NULL AND ?8 IS NULL
+         OR c.id LIKE '%' || ?6 || '%' ESCAPE '\\'
+         OR c.diary_number LIKE '%' || ?6 || '%' ESCAPE '\\'
+         OR LOWER(c.subject_account) = LOWER(?7)
+         OR c.client_ref = ?8 OR c.client_ref = ?9",
+    );
+    if !search.persons.is_empty() {
+        let first = args.len() + 1;
+        let marks: Vec<String> = (first..first + search.persons.len())
+            .map(|i| format!("?{i}"))
+            .collect();
+        any.push_str(&format!(
+            " OR c.subject_person_id IN ({})",
+            marks.join(", ")
+        ));
+        args.extend(search.persons.iter().map(|p| Value::Text(p)));
+    }
+    let filter = format!(
+        "FROM cases c
+         LEFT JOIN tasks t ON t.id =
+             (SELECT MAX(id) FROM tasks WHERE case_id = c.id AND answered_at IS NULL)
+         WHERE (c.routine_id = ?1 OR ?1 IS NULL) AND (c.unit_id = ?2 OR ?2 IS NULL)
+           AND ((?3 = 1) = (c.closed_at IS NULL) OR ?3 IS NULL)
+           AND (c.result = ?4 OR ?4 IS NULL)
+           AND ((c.closed_at IS NULL AND t.due_date < ?5) OR ?5 IS NULL)
+           AND ({any})"
+    );
     let total: i64 = conn
         .prepare_cached(&format!("SELECT COUNT(*) {filter}"))?
-        .query_row(args, |r| r.get(0))?;
+        .query_row(&args[..], |r| r.get(0))?;
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {}, t.state, t.assignee_id, t.due_date {filter}
-         ORDER BY c.opened_at DESC, c.id DESC LIMIT {}",
+         ORDER BY c.opened_at DESC, c.id DESC LIMIT {} OFFSET {}",
         super::cases::CASE_COLUMNS,
-        search.limit
+        search.limit,
+        search.offset
     ))?;
-    let rows = stmt.query_map(args, |r| {
+    let n = super::cases::CASE_COLUMN_COUNT;
+    let rows = stmt.query_map(&args[..], |r| {
         Ok((
             super::cases::case_row(r)?,
-            r.get::<Option<String>>(23)?,
-            r.get::<Option<String>>(24)?,
-            r.get::<Option<String>>(25)?,
+            r.get::<Option<String>>(n)?,
+            r.get::<Option<String>>(n + 1)?,
+            r.get::<Option<String>>(n + 2)?,
         ))
     })?;
     let mut out = Vec::new();
@@ -267,4 +307,12 @@ pub fn case_facets(conn: &Db) -> Result<(Vec<String>, Vec<String>)> {
         list("SELECT DISTINCT unit_id FROM cases ORDER BY unit_id")?,
         list("SELECT DISTINCT result FROM cases WHERE result IS NOT NULL ORDER BY result")?,
     ))
+}
+
+/// The year of the first case opened, by its stored UTC time (`None`: no cases yet).
+pub fn first_case_year(conn: &Db) -> Result<Option<i32>> {
+    let first: Option<String> = conn
+        .prepare_cached("SELECT MIN(opened_at) FROM cases")?
+        .query_row((), |r| r.get(0))?;
+    Ok(first.and_then(|t| t.get(..4)?.parse().ok()))
 }

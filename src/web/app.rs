@@ -40,6 +40,7 @@ pub const PAGES: &[&str] = &[
     "web/case.html",
     "web/start.html",
     "web/accounts.html",
+    "web/summary.html",
     "web/style.css",
 ];
 

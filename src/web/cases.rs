@@ -29,7 +29,10 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 
 /// Cases listed on one page at most.
-const LIST_LIMIT: usize = 200;
+/// Cases per page of the list.
+const PAGE: usize = 50;
+/// Cases in an export at most.
+const EXPORT_LIMIT: usize = 100_000;
 /// People offered for a search at most.
 const FOUND_LIMIT: usize = 20;
 
@@ -47,9 +50,13 @@ pub struct ListQuery {
     pub overdue: String,
     #[serde(default)]
     pub result: String,
-    /// A part of the case reference.
+    /// What to search for: a part of the case reference or diary number, a reviewed user's
+    /// name, person id or account, or a client's personnummer.
     #[serde(default)]
     pub q: String,
+    /// The page, from 1.
+    #[serde(default)]
+    pub page: String,
 }
 
 fn some(text: &str) -> Option<&str> {
@@ -74,7 +81,168 @@ fn local(stored: Option<&str>, tz: chrono_tz::Tz) -> String {
         .unwrap_or_default()
 }
 
-/// `GET /overview/cases`: the cases matching the filters, the newest first.
+/// What a search of cases asks for, worked out from the list's query.
+struct Criteria {
+    routine: Option<String>,
+    unit: Option<String>,
+    open: Option<bool>,
+    result: Option<String>,
+    overdue_on: Option<NaiveDate>,
+    text: Option<String>,
+    persons: Vec<String>,
+    /// The client's 12 digits, when the search text is a personnummer.
+    client: Option<String>,
+}
+
+impl Criteria {
+    fn of(
+        conn: &crate::store::Db,
+        org: &crate::engine::org::Org,
+        q: &ListQuery,
+        today: NaiveDate,
+    ) -> Result<Criteria> {
+        let text = q.q.trim();
+        let client = crate::personnummer::digits(text)
+            .ok()
+            .map(|d| String::from_utf8_lossy(&d).into_owned());
+        let persons = if text.is_empty() || client.is_some() {
+            Vec::new()
+        } else {
+            crate::engine::workspace::ids_named(conn, org, text, true)?
+        };
+        Ok(Criteria {
+            routine: some(&q.routine).map(str::to_string),
+            unit: some(&q.unit).map(str::to_string),
+            open: match q.state.as_str() {
+                "open" => Some(true),
+                "closed" => Some(false),
+                _ => None,
+            },
+            result: some(&q.result).map(str::to_string),
+            overdue_on: (!q.overdue.is_empty()).then_some(today),
+            text: some(text).map(str::to_string),
+            persons,
+            client,
+        })
+    }
+
+    fn search(
+        &self,
+        conn: &crate::store::Db,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Vec<views::ListedCase>, i64)> {
+        views::search_cases(
+            conn,
+            &views::CaseSearch {
+                routine: self.routine.as_deref(),
+                unit: self.unit.as_deref(),
+                open: self.open,
+                result: self.result.as_deref(),
+                overdue_on: self.overdue_on,
+                text: self.text.as_deref(),
+                persons: &self.persons,
+                client: self.client.as_deref(),
+                offset,
+                limit,
+            },
+        )
+    }
+
+    /// A search for a client is recorded in the audit trail, with who searched (the client in
+    /// the erasable part).
+    fn audit(
+        &self,
+        store: &mut crate::store::Store,
+        actor: &str,
+        found: i64,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let Some(client) = &self.client else {
+            return Ok(());
+        };
+        let tx = store.write()?;
+        crate::store::audit::append(
+            &tx,
+            now,
+            &crate::store::audit::Event {
+                actor,
+                event: "cases.searched_by_client",
+                case_id: None,
+                round_id: None,
+                data: json!({"found": found}),
+                personal: Some(json!({"client": client})),
+            },
+        )?;
+        tx.commit()
+    }
+}
+
+/// A listed case as the list and the exports show it.
+fn listed_values(
+    app: &App,
+    conn: &crate::store::Db,
+    org: &crate::engine::org::Org,
+    r: &views::ListedCase,
+    today: NaiveDate,
+) -> Value {
+    let tz = app.views.config().timezone;
+    let c = &r.case;
+    let routine = super::overview::routine_title(&app.views, conn, &c.routine_id, &c.routine_hash);
+    let (step, assignee, due, late) = match &r.step {
+        Some((state, assignee, due)) => (
+            super::overview::step_title(&app.views, conn, &c.routine_hash, state),
+            assignee
+                .as_deref()
+                .map(|p| Views::name(org, p))
+                .unwrap_or_default(),
+            crate::sv::date(*due),
+            *due < today,
+        ),
+        None => (String::new(), String::new(), String::new(), false),
+    };
+    json!({
+        "id": c.id,
+        "diary_number": c.diary_number.clone().unwrap_or_default(),
+        "routine": routine,
+        "kind": kind_sv(&c.kind),
+        "unit": org.unit_name(&c.unit_id),
+        "subject": c.subject_person_id.as_deref().map(|p| Views::name(org, p)).unwrap_or_default(),
+        "account": c.subject_account.clone().unwrap_or_default(),
+        "opened": local(Some(&c.opened_at), tz),
+        "closed": c.closed_at.is_some(),
+        "closed_at": local(c.closed_at.as_deref(), tz),
+        "result": result_sv(c.result.as_deref()),
+        "step": step,
+        "assignee": assignee,
+        "due": due,
+        "late": late,
+    })
+}
+
+/// The list's query again, for a link to another page or an export of the same cases.
+fn query_string(q: &ListQuery, page: Option<usize>) -> String {
+    let mut out: Vec<String> = Vec::new();
+    for (key, value) in [
+        ("q", q.q.as_str()),
+        ("routine", q.routine.as_str()),
+        ("unit", q.unit.as_str()),
+        ("state", q.state.as_str()),
+        ("result", q.result.as_str()),
+        ("overdue", q.overdue.as_str()),
+    ] {
+        if !value.trim().is_empty() {
+            out.push(format!("{key}={}", query_value(value.trim())));
+        }
+    }
+    if let Some(page) = page {
+        out.push(format!("page={page}"));
+    }
+    out.join("&")
+}
+
+/// `GET /overview/cases`: the cases matching the filters and the search, the newest first, a
+/// page at a time.
 pub async fn list(
     State(app): State<Arc<App>>,
     staff: Staff,
@@ -83,96 +251,64 @@ pub async fn list(
     let now = app.clock.now();
     let q = query.map(|q| q.0).unwrap_or_default();
     let may_act = staff.role.may_act();
-    let data = read(&app, move |app, conn| {
-        let tz = app.views.config().timezone;
-        let today = now.with_timezone(&tz).date_naive();
-        let org = app.views.org(conn)?;
-        let open = match q.state.as_str() {
-            "open" => Some(true),
-            "closed" => Some(false),
-            _ => None,
-        };
-        let overdue = !q.overdue.is_empty();
-        let (rows, total) = views::search_cases(
-            conn,
-            &views::CaseSearch {
-                routine: some(&q.routine),
-                unit: some(&q.unit),
-                open,
-                result: some(&q.result),
-                overdue_on: overdue.then_some(today),
-                id: some(&q.q),
-                limit: LIST_LIMIT,
-            },
-        )?;
-        let listed: Vec<Value> = rows
-            .iter()
-            .map(|r| {
-                let c = &r.case;
-                let routine = super::overview::routine_title(
-                    &app.views,
-                    conn,
-                    &c.routine_id,
-                    &c.routine_hash,
-                );
-                let (step, assignee, due, late) = match &r.step {
-                    Some((state, assignee, due)) => (
-                        super::overview::step_title(&app.views, conn, &c.routine_hash, state),
-                        assignee
-                            .as_deref()
-                            .map(|p| Views::name(&org, p))
-                            .unwrap_or_default(),
-                        crate::sv::date(*due),
-                        *due < today,
-                    ),
-                    None => (String::new(), String::new(), String::new(), false),
-                };
-                json!({
-                    "id": c.id,
-                    "routine": routine,
-                    "kind": kind_sv(&c.kind),
-                    "unit": org.unit_name(&c.unit_id),
-                    "subject": c.subject_person_id.as_deref().map(|p| Views::name(&org, p)).unwrap_or_default(),
-                    "opened": local(Some(&c.opened_at), tz),
-                    "closed": c.closed_at.is_some(),
-                    "result": result_sv(c.result.as_deref()),
-                    "step": step,
-                    "assignee": assignee,
-                    "due": due,
-                    "late": late,
-                })
-            })
-            .collect();
-        let (units, results) = views::case_facets(conn)?;
-        let mut units: Vec<Value> = units
-            .iter()
-            .map(|u| json!({"id": u, "name": org.unit_name(u), "selected": *u == q.unit}))
-            .collect();
-        units.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
-        let routines: Vec<Value> = app
-            .views
-            .routines()
-            .iter()
-            .map(|r| json!({"id": r.id, "title": r.title, "selected": r.id == q.routine}))
-            .collect();
-        let results: Vec<Value> = results
-            .iter()
-            .map(|r| json!({"id": r, "title": result_sv(Some(r)), "selected": *r == q.result}))
-            .collect();
-        Ok(json!({
-            "cases": listed,
-            "total": total,
-            "shown": rows.len(),
-            "routines": routines,
-            "units": units,
-            "results": results,
-            "state": q.state,
-            "overdue": overdue,
-            "q": q.q,
-            "may_act": may_act,
-        }))
-    })
-    .await;
+    let actor = format!("web:{}", staff.name);
+    let data = app
+        .with_store(move |app, store| {
+            let conn = store.db();
+            let tz = app.views.config().timezone;
+            let today = now.with_timezone(&tz).date_naive();
+            let org = app.views.org(conn)?;
+            let criteria = Criteria::of(conn, &org, &q, today)?;
+            let wanted = q.page.trim().parse::<usize>().unwrap_or(1).max(1);
+            let (_, total) = criteria.search(conn, 0, 0)?;
+            let pages = (usize::try_from(total).unwrap_or(0)).div_ceil(PAGE).max(1);
+            let page = wanted.min(pages);
+            let (rows, _) = criteria.search(conn, (page - 1) * PAGE, PAGE)?;
+            let listed: Vec<Value> = rows
+                .iter()
+                .map(|r| listed_values(app, conn, &org, r, today))
+                .collect();
+            let (units, results) = views::case_facets(conn)?;
+            let mut units: Vec<Value> = units
+                .iter()
+                .map(|u| json!({"id": u, "name": org.unit_name(u), "selected": *u == q.unit}))
+                .collect();
+            units.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+            let routines: Vec<Value> = app
+                .views
+                .routines()
+                .iter()
+                .map(|r| json!({"id": r.id, "title": r.title, "selected": r.id == q.routine}))
+                .collect();
+            let results: Vec<Value> = results
+                .iter()
+                .map(|r| json!({"id": r, "title": result_sv(Some(r)), "selected": *r == q.result}))
+                .collect();
+            let first = (page - 1) * PAGE + 1;
+            let data = json!({
+                "cases": listed,
+                "total": total,
+                "first": first,
+                "last": first + rows.len().saturating_sub(1),
+                "page": page,
+                "pages": pages,
+                "previous": (page > 1).then(|| format!("/overview/cases?{}", query_string(&q, Some(page - 1)))),
+                "next": (page < pages).then(|| format!("/overview/cases?{}", query_string(&q, Some(page + 1)))),
+                "export": query_string(&q, None),
+                "routines": routines,
+                "units": units,
+                "results": results,
+                "state": q.state,
+                "overdue": criteria.overdue_on.is_some(),
+                "q": q.q,
+                "by_client": criteria.client.is_some(),
+                "may_act": may_act,
+            });
+            criteria.audit(store, &actor, total, now)?;
+            Ok(data)
+        })
+        .await
+        .map_err(|err| page::server_error(&app, &err));
     match data {
         Ok(data) => show(
             &app,
@@ -184,6 +320,151 @@ pub async fn list(
         ),
         Err(response) => response,
     }
+}
+
+/// `GET /overview/cases/export.csv` and `…/export.xlsx`: the cases of the list's filters and
+/// search (up to [`EXPORT_LIMIT`]), as a file; recorded in the audit trail.
+pub async fn export(
+    State(app): State<Arc<App>>,
+    staff: Staff,
+    Path(file): Path<String>,
+    query: std::result::Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let xlsx = match file.as_str() {
+        "export.csv" => false,
+        "export.xlsx" => true,
+        _ => return page::not_found(&app),
+    };
+    let now = app.clock.now();
+    let q = query.map(|q| q.0).unwrap_or_default();
+    let actor = format!("web:{}", staff.name);
+    let made = app
+        .with_store(move |app, store| {
+            let conn = store.db();
+            let tz = app.views.config().timezone;
+            let today = now.with_timezone(&tz).date_naive();
+            let org = app.views.org(conn)?;
+            let criteria = Criteria::of(conn, &org, &q, today)?;
+            let (rows, total) = criteria.search(conn, 0, EXPORT_LIMIT)?;
+            let listed: Vec<Value> = rows
+                .iter()
+                .map(|r| listed_values(app, conn, &org, r, today))
+                .collect();
+            let bytes = if xlsx {
+                export_xlsx(&listed)?
+            } else {
+                export_csv(&listed)
+            };
+            criteria.audit(store, &actor, total, now)?;
+            let tx = store.write()?;
+            crate::store::audit::append(
+                &tx,
+                now,
+                &crate::store::audit::Event {
+                    actor: &actor,
+                    event: "cases.exported",
+                    case_id: None,
+                    round_id: None,
+                    data: json!({"rows": listed.len(), "format": if xlsx { "xlsx" } else { "csv" }}),
+                    personal: None,
+                },
+            )?;
+            tx.commit()?;
+            Ok(bytes)
+        })
+        .await;
+    match made {
+        Ok(bytes) => {
+            let day =
+                crate::store::date(now.with_timezone(&app.views.config().timezone).date_naive());
+            let (kind, name) = if xlsx {
+                (
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    format!("arenden-{day}.xlsx"),
+                )
+            } else {
+                ("text/csv; charset=utf-8", format!("arenden-{day}.csv"))
+            };
+            let mut response = (StatusCode::OK, bytes).into_response();
+            let headers = response.headers_mut();
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+            if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+                headers.insert(header::CONTENT_DISPOSITION, v);
+            }
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }
+        Err(err) => page::server_error(&app, &err),
+    }
+}
+
+/// The exports' columns: heading and the listed case's field.
+const EXPORT_COLUMNS: [(&str, &str); 13] = [
+    ("Ärende", "id"),
+    ("Diarienummer", "diary_number"),
+    ("Rutin", "routine"),
+    ("Typ", "kind"),
+    ("Enhet", "unit"),
+    ("Granskad användare", "subject"),
+    ("Konto", "account"),
+    ("Öppnat", "opened"),
+    ("Steg", "step"),
+    ("Ansvarig", "assignee"),
+    ("Sista dag", "due"),
+    ("Avslutat", "closed_at"),
+    ("Resultat", "result"),
+];
+
+/// A listed case's field as text.
+fn field(case: &Value, key: &str) -> String {
+    case[key].as_str().unwrap_or_default().to_string()
+}
+
+/// The cases as CSV (UTF-8 with a byte order mark, `;` between fields, as Swedish Excel reads
+/// it), each cell as the SAS summary's ([`csv_cell`](crate::records::annual::csv_cell)): a
+/// field a spreadsheet would take for a formula is made inert.
+fn export_csv(cases: &[Value]) -> Vec<u8> {
+    let cell = crate::records::annual::csv_cell;
+    let mut out = String::from("\u{feff}");
+    let line = |cells: Vec<String>| cells.join(";") + "\r\n";
+    out.push_str(&line(EXPORT_COLUMNS.iter().map(|(h, _)| cell(h)).collect()));
+    for case in cases {
+        out.push_str(&line(
+            EXPORT_COLUMNS
+                .iter()
+                .map(|(_, k)| cell(&field(case, k)))
+                .collect(),
+        ));
+    }
+    out.into_bytes()
+}
+
+/// The cases as an Excel workbook: one sheet, a bold header row held in view, text cells.
+fn export_xlsx(cases: &[Value]) -> Result<Vec<u8>> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let fail = |e: rust_xlsxwriter::XlsxError| Error::runtime(format!("the XLSX export: {e}"));
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold();
+    let sheet = book.add_worksheet();
+    sheet.set_name("Ärenden").map_err(fail)?;
+    for (col, (heading, _)) in EXPORT_COLUMNS.iter().enumerate() {
+        let col = u16::try_from(col).unwrap_or(u16::MAX);
+        sheet
+            .write_string_with_format(0, col, *heading, &bold)
+            .map_err(fail)?;
+        sheet.set_column_width(col, 18).map_err(fail)?;
+    }
+    for (row, case) in cases.iter().enumerate() {
+        let row = u32::try_from(row + 1).unwrap_or(u32::MAX);
+        for (col, (_, key)) in EXPORT_COLUMNS.iter().enumerate() {
+            let col = u16::try_from(col).unwrap_or(u16::MAX);
+            sheet
+                .write_string(row, col, field(case, key))
+                .map_err(fail)?;
+        }
+    }
+    sheet.set_freeze_panes(1, 0).map_err(fail)?;
+    book.save_to_buffer().map_err(fail)
 }
 
 /// What the case page says after an action.
@@ -533,36 +814,61 @@ pub async fn deliver(
     actor: String,
     as_file: bool,
 ) -> Response {
-    let _printing = if format == Format::Pdf {
-        match tokio::time::timeout(app.print_wait, app.printing.clone().acquire_owned()).await {
-            Ok(Ok(permit)) => Some(permit),
-            _ => {
-                let mut response = page::message(
-                    app,
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "Många dokument skrivs ut just nu",
-                    &["Försök igen om en stund: PDF:en tas fram när det finns plats."],
-                );
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
-                return response;
-            }
-        }
-    } else {
-        None
+    let _printing = match printing_place(app, format).await {
+        Ok(place) => place,
+        Err(busy) => return busy,
     };
     let now = app.clock.now();
+    let rendering = app.printer.clone();
+    hand_over(app, as_file, _printing, move |engine| {
+        if db::get(engine.store.db(), &id)?.is_none() {
+            return Ok(None);
+        }
+        download::render(engine, &id, doc, format, &rendering, &actor, now).map(Some)
+    })
+    .await
+}
+
+/// A place to print in when `format` is a PDF (none is needed otherwise), waiting up to
+/// [`App::print_wait`]; 503 with `Retry-After` when none came free.
+pub async fn printing_place(
+    app: &Arc<App>,
+    format: Format,
+) -> std::result::Result<Option<tokio::sync::OwnedSemaphorePermit>, Response> {
+    if format != Format::Pdf {
+        return Ok(None);
+    }
+    match tokio::time::timeout(app.print_wait, app.printing.clone().acquire_owned()).await {
+        Ok(Ok(permit)) => Ok(Some(permit)),
+        _ => {
+            let mut response = page::message(
+                app,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Många dokument skrivs ut just nu",
+                &["Försök igen om en stund: PDF:en tas fram när det finns plats."],
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
+            Err(response)
+        }
+    }
+}
+
+/// Renders a document with the engine (`None`: no such thing, 404), prints it to PDF away from
+/// the engine when it is one (`printing` holds the place it prints in), and hands it over:
+/// opened in the browser, or saved as a file when `as_file`.
+pub async fn hand_over<F>(
+    app: &Arc<App>,
+    as_file: bool,
+    printing: Option<tokio::sync::OwnedSemaphorePermit>,
+    render: F,
+) -> Response
+where
+    F: FnOnce(&mut crate::engine::Engine) -> Result<Option<download::Rendered>> + Send + 'static,
+{
     let printer = app.printer.clone();
-    let rendering = printer.clone();
-    let rendered = app
-        .with_engine(move |engine| {
-            if db::get(engine.store.db(), &id)?.is_none() {
-                return Ok(None);
-            }
-            download::render(engine, &id, doc, format, &rendering, &actor, now).map(Some)
-        })
-        .await;
+    let rendered = app.with_engine(render).await;
     // A PDF is printed away from the engine: answers and ticks do not wait for Chromium.
     let made = match rendered {
         Ok(Some(r)) => tokio::task::spawn_blocking(move || download::finish(r, &printer))
@@ -572,6 +878,7 @@ pub async fn deliver(
         Ok(None) => Ok(None),
         Err(e) => Err(e),
     };
+    drop(printing);
     match made {
         Ok(Some(d)) => {
             let disposition = format!(

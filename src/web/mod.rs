@@ -40,6 +40,7 @@ pub mod page;
 pub mod password;
 pub mod pool;
 pub mod server;
+pub mod summary;
 pub mod task;
 pub mod throttle;
 

@@ -40,6 +40,7 @@ const SECTIONS: &[(&str, &str)] = &[
     ("/overview/needs", "Behovsanalys"),
     ("/overview/radar", "Risköversikt"),
     ("/overview/logs", "Loggar"),
+    ("/overview/summary", "Sammanställning"),
     ("/overview/emails", "Mejlfel"),
 ];
 

@@ -10,7 +10,7 @@
 //! outbox stays queued; an email a slow server holds past `SENDER_GRACE` is left too), and
 //! returns only when the engine's running transaction has finished.
 
-use super::{App, accounts, auth, cases, headers, health, overview, page, task};
+use super::{App, accounts, auth, cases, headers, health, overview, page, summary, task};
 use crate::notify::Transport;
 use crate::notify::sender::{self, Delivery};
 use crate::store::Store;
@@ -55,6 +55,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/overview/routines", get(overview::routines))
         .route("/overview/rounds", get(overview::rounds_page))
         .route("/overview/cases", get(cases::list))
+        .route("/overview/cases/{file}", get(cases::export))
         .route("/overview/case/{id}", get(cases::case_page))
         .route(
             "/overview/case/{id}/{file}",
@@ -71,6 +72,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/overview/radar", get(overview::radar))
         .route("/overview/emails", get(overview::emails))
         .route("/overview/logs", get(overview::logs))
+        .route("/overview/summary", get(summary::page))
+        .route("/overview/summary/{year}/{file}", get(summary::document))
         .route("/static/style.css", get(style))
         .route("/healthz", get(health::healthz))
         .fallback(not_found)
