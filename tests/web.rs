@@ -2513,7 +2513,7 @@ async fn quality_staff_search_page_and_export_the_case_list() {
     // The client's case, by personnummer in either form; each such search is audited.
     for q in ["191212121212", "19121212-1212"] {
         let page = send(&app, get_with(&format!("/overview/cases?q={q}"), &session)).await;
-        assert_eq!(listed(&page.body), [extract.clone()], "{q}");
+        assert_eq!(listed(&page.body), std::slice::from_ref(&extract), "{q}");
         assert!(
             page.body
                 .contains("Sökningen på kundens personnummer är noterad")
