@@ -1940,11 +1940,15 @@ async fn the_task_page_hands_its_case_documents_to_the_one_with_the_step() {
     assert!(!page.body.contains("/doc/protokoll"));
     let r = send(&app, get(&format!("{}/doc/protokoll.html", inform.path))).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    // Once the step is answered, its link hands over nothing more: the documents name clients.
+    // Once the step is answered, its link still gives the one who answered the protocol (until
+    // the link expires), and the page after the answer links it; nothing else.
     let answered = send(&app, get(&doc)).await;
-    assert_eq!(answered.status, StatusCode::FORBIDDEN);
+    assert_eq!(answered.status, StatusCode::OK);
+    assert!(answered.body.contains(&link.case));
     let page = send(&app, get(&link.path)).await;
-    assert!(!page.body.contains("/doc/protokoll"));
+    assert!(page.body.contains(&doc), "{}", page.body);
+    let json = send(&app, get(&format!("{}/doc/arende.json", link.path))).await;
+    assert_eq!(json.status, StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]

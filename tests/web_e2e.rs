@@ -240,6 +240,30 @@ async fn session(driver: &Driver, chromium: &Path, profile: &Path, phone: bool) 
         .expect("a WebDriver session")
 }
 
+/// The page in `client` is no wider than its window (a phone's 390 px).
+async fn assert_no_sideways_scroll(client: &Client, page: &str) {
+    let wide: Value = client
+        .execute(
+            "const w = window.innerWidth; \
+             const over = [...document.querySelectorAll('body *')] \
+               .filter(e => e.getBoundingClientRect().right > w + 1 && getComputedStyle(e).position !== 'absolute' \
+                 && e.getBoundingClientRect().width > 0) \
+               .slice(0, 3).map(e => e.tagName + '.' + e.className + ' ' + (e.textContent || '').trim().slice(0, 30)); \
+             return [document.documentElement.scrollWidth - w, over];",
+            vec![],
+        )
+        .await
+        .expect("a measure");
+    assert_eq!(
+        wide[0],
+        json!(0),
+        "{page} scrolls sideways at 390 px: {}",
+        wide[1]
+    );
+    // Nor does a table scroll inside its frame, with columns out of view.
+    assert_eq!(wide[1], json!([]), "{page}: out of view at 390 px");
+}
+
 async fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while !check() {
@@ -835,18 +859,36 @@ async fn quality_staff_log_in_and_read_the_overview_in_chromium() {
         .for_element(Locator::XPath("//h1[. = 'Översikt']"))
         .await
         .expect("the overview after login");
-    phone
-        .goto(&format!("{base}/overview/cases"))
-        .await
-        .expect("the cases");
-    save(&phone, "overview-cases-phone").await;
+    // Every page of the overview reads at 390 px: nothing scrolls sideways.
+    for (path, name) in [
+        ("/overview", "overview"),
+        ("/overview/routines", "routines"),
+        ("/overview/rounds", "rounds"),
+        ("/overview/cases", "cases"),
+        ("/overview/start", "start"),
+        ("/overview/overdue", "overdue"),
+        ("/overview/coverage", "coverage"),
+        ("/overview/needs", "needs"),
+        ("/overview/radar", "radar"),
+        ("/overview/logs", "logs"),
+        ("/overview/emails", "emails"),
+        ("/overview/summary", "summary"),
+    ] {
+        phone
+            .goto(&format!("{base}{path}"))
+            .await
+            .expect("the page");
+        phone
+            .wait()
+            .for_element(Locator::Css("h1"))
+            .await
+            .expect("a heading");
+        save(&phone, &format!("overview-{name}-phone")).await;
+        assert_no_sideways_scroll(&phone, path).await;
+    }
     phone.goto(&targeted_url).await.expect("the case");
-    phone
-        .wait()
-        .for_element(Locator::XPath("//h1[starts-with(., 'Ärende RIK-')]"))
-        .await
-        .expect("the case page");
     save(&phone, "overview-case-phone").await;
+    assert_no_sideways_scroll(&phone, "the case page").await;
     phone.close().await.expect("the phone session ends");
     let waiting: i64 = f
         .store()
@@ -886,6 +928,94 @@ async fn quality_staff_log_in_and_read_the_overview_in_chromium() {
 
     client.close().await.expect("the session ends");
     drop(driver);
+    let _ = stop.send(());
+    server
+        .await
+        .expect("the server task")
+        .expect("a clean stop");
+}
+
+/// Issue 27: on a phone, a manager's task page opens with the counts and the first flagged
+/// access within the first screen (844 px), and after a verdict the next access to judge is in
+/// view with the saved notice beside it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_managers_phone_shows_the_first_flagged_access_on_the_first_screen() {
+    let Some((chromium, driver_program)) = browser() else {
+        return;
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let base = format!(
+        "http://127.0.0.1:{}",
+        listener.local_addr().expect("addr").port()
+    );
+    let f = Fixture::new(&base);
+    let case = f.with_log();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(listener, f.app(), None, async {
+        let _ = stopped.await;
+    }));
+    let driver = Driver::start(&driver_program);
+    let profile = tempfile::tempdir().expect("a profile folder");
+    let phone = session(&driver, &chromium, profile.path(), true).await;
+    phone
+        .goto(&format!("{base}{}", case.path))
+        .await
+        .expect("the task page");
+    let top: Value = phone
+        .execute(
+            "const a = document.querySelector('li.flagged'); \
+             return a ? a.getBoundingClientRect().top + window.scrollY : -1;",
+            vec![],
+        )
+        .await
+        .expect("a measure");
+    let top = top.as_f64().expect("a number");
+    assert!(top >= 0.0, "no flagged access on the page");
+    assert!(top < 844.0, "the first flagged access starts {top} px down");
+    save(&phone, "task-page-evidence-phone").await;
+    assert_no_sideways_scroll(&phone, "the task page").await;
+    // Judged: the page comes back at the next access to judge (or the way to the answer),
+    // with the notice beside it, in view.
+    phone
+        .find(Locator::Css("#nasta button[value='justified']"))
+        .await
+        .expect("the first access's verdict")
+        .click()
+        .await
+        .expect("a click");
+    let notice = phone
+        .wait()
+        .for_element(Locator::Css("#nasta [role='status']"))
+        .await
+        .expect("the notice beside the next access");
+    assert!(
+        notice
+            .text()
+            .await
+            .expect("text")
+            .starts_with("Bedömningen är sparad.")
+    );
+    let seen: Value = phone
+        .execute(
+            "const r = document.querySelector('#nasta [role=status]').getBoundingClientRect(); \
+             return [r.top, r.bottom, window.innerHeight];",
+            vec![],
+        )
+        .await
+        .expect("a measure");
+    let (top, bottom, height) = (
+        seen[0].as_f64().unwrap_or(-1.0),
+        seen[1].as_f64().unwrap_or(-1.0),
+        seen[2].as_f64().unwrap_or(0.0),
+    );
+    assert!(
+        top >= -2.0 && bottom <= height,
+        "the notice beside the next access is out of view: {seen}"
+    );
+    save(&phone, "task-page-judged-phone").await;
+    phone.close().await.expect("the session ends");
     let _ = stop.send(());
     server
         .await

@@ -9,8 +9,7 @@ mod fixture;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Request, StatusCode, header};
-use chrono::{DateTime, Duration, Utc};
-use chrono_tz::Europe::Stockholm;
+use fixture::LoggedCase as Case;
 use fixture::{Fixture, NOW, at};
 use loggkoll::web::{App, router};
 use std::net::SocketAddr;
@@ -130,79 +129,8 @@ async fn log_in(f: &Fixture, app: &Arc<App>) -> String {
     r.cookie("loggkoll_session")
 }
 
-/// The instant in `[start, start + 24 h)` whose Stockholm wall clock reads `hh:mm`.
-fn local_in(start: DateTime<Utc>, hh: u32, mm: u32) -> DateTime<Utc> {
-    (0..24 * 60)
-        .map(|m| start + Duration::minutes(m))
-        .find(|t| {
-            let l = t.with_timezone(&Stockholm);
-            chrono::Timelike::hour(&l) == hh && chrono::Timelike::minute(&l) == mm
-        })
-        .expect("every time of day is in a 24-hour window")
-}
-
-struct Case {
-    id: String,
-    path: String,
-    night_log_id: String,
-    night_client: String,
-    ordinary_client: String,
-}
-
-/// The first task link's case, with a log of its window: two ordinary daytime reads of a client
-/// of the user's unit, and one read at 23:30 of another client.
 fn with_log(f: &Fixture) -> Case {
-    let link = f.links("task").remove(0);
-    let store = f.store();
-    let (account, unit, start): (String, String, String) = store
-        .db()
-        .inspect()
-        .query_row(
-            "SELECT subject_account, unit_id, window_start FROM cases WHERE id = ?1",
-            [&link.case],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .expect("the case");
-    let start = at(&start);
-    let ordinary_client = "19121212-1212".to_string();
-    let night_client = loggkoll::personnummer::made_up(1950, 5, 6, 321);
-    let fmt = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    let log = format!(
-        "log_id,event_time,source_system,user_id,user_name,user_title,access_unit_id,subject_id,subject_unit_id,action,resource_type,purpose\n\
-         W1,{},treserva,{account},,Undersköterska,{unit},{ordinary_client},{unit},Läsa,journal,vård\n\
-         W2,{},treserva,{account},,Undersköterska,{unit},{ordinary_client},{unit},Läsa,journal,vård\n\
-         W3,{},treserva,{account},,Undersköterska,{unit},{night_client},{unit},Läsa,journal,vård\n",
-        fmt(local_in(start, 10, 0)),
-        fmt(local_in(start, 11, 0)),
-        fmt(local_in(start, 23, 30)),
-    );
-    let path = f.dir.path().join("log.csv");
-    std::fs::write(&path, log).expect("log");
-    let mut engine = f.engine(at(NOW));
-    let rules = loggkoll::records::logs::retention_rules(&engine.routines);
-    loggkoll::records::logs::import(
-        &mut engine.store,
-        &path,
-        &loggkoll::records::logs::ImportOptions {
-            system: None,
-            retention: &rules,
-            tz: Stockholm,
-            now: at(NOW),
-            actor: "test",
-            period: Some((start - Duration::days(1), start + Duration::days(2))),
-            format: None,
-            formats: &[],
-            max_value: loggkoll::records::logs::MAX_VALUE,
-        },
-    )
-    .expect("import");
-    Case {
-        id: link.case,
-        path: link.path,
-        night_log_id: "W3".into(),
-        night_client,
-        ordinary_client,
-    }
+    f.with_log()
 }
 
 #[tokio::test]
@@ -232,6 +160,23 @@ async fn the_page_shows_the_accesses_and_no_finding_waits_for_the_judgement() {
         .find(&case.ordinary_client)
         .expect("ordinary client");
     assert!(night < ordinary, "the flagged group first");
+    // The manager's view leads with the accesses: the case's facts are one folded line, and
+    // log ids are left to the protocol.
+    let facts = page
+        .body
+        .find("class=\"card case-facts\"")
+        .expect("the folded facts");
+    assert!(
+        page.body[facts..].starts_with("class=\"card case-facts\" id=\"arendet\">\n  <summary>")
+    );
+    assert!(
+        !page
+            .body
+            .contains(&format!("· {}</span>", case.night_log_id)),
+        "a log id shown"
+    );
+    // The first access waiting for a judgement is where the page leads.
+    assert!(page.body.contains("id=\"nasta\""), "{}", page.body);
     let csrf = page.csrf();
     let tasks = || {
         f.count(&format!(
@@ -249,6 +194,13 @@ async fn the_page_shows_the_accesses_and_no_finding_waits_for_the_judgement() {
     assert!(
         r.body.contains("1 flaggad åtkomst är inte bedömd")
             || r.body.contains("flaggade åtkomster är inte bedömda"),
+        "{}",
+        r.body
+    );
+    // The refusal leads to the first access that is not judged.
+    assert!(
+        r.body
+            .contains("<a href=\"#nasta\">Gå till den första åtkomsten som inte är bedömd</a>"),
         "{}",
         r.body
     );
@@ -293,15 +245,32 @@ async fn the_page_shows_the_accesses_and_no_finding_waits_for_the_judgement() {
                 ("target", &target),
                 ("verdict", "justified"),
                 ("comment", "Nattpatrull"),
-                ("back", "g1"),
+                ("back", "nasta"),
             ],
         ),
     )
     .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    assert_eq!(r.location(), format!("{}?bedomning=sparad#g1", case.path));
+    assert_eq!(
+        r.location(),
+        format!("{}?bedomning=sparad#nasta", case.path)
+    );
     let page = send(&app, get(r.location())).await;
-    assert!(page.body.contains("Bedömningen är sparad."));
+    // The notice is said where the page leads next: the next access to judge, its first
+    // verdict focused, or, with none left, the way to the answer.
+    let next = page
+        .body
+        .find("id=\"nasta\"")
+        .expect("where the page leads");
+    let notice = page.body[next..]
+        .find("role=\"status\">Bedömningen är sparad.")
+        .expect("the notice beside it");
+    assert!(notice < 400, "{}", &page.body[next..]);
+    assert!(
+        page.body[next..].contains("autofocus") || page.body[next..].contains("href=\"#svara\""),
+        "{}",
+        &page.body[next..]
+    );
     assert!(page.body.contains("Bedömd: <strong>Befogad</strong>"));
     assert!(page.body.contains("Nattpatrull"));
     assert!(!page.body.contains("”Ingen anmärkning” kan väljas först"));

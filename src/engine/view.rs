@@ -119,6 +119,10 @@ pub struct JudgementShown {
 /// One access on the page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AccessShown {
+    /// The access's place on the page: `g2a3` (the third access to the second client).
+    pub anchor: String,
+    /// The first access still waiting for a judgement, where the page leads after one.
+    pub next: bool,
     /// What the judgement form posts: `a:SYSTEM:LOG_ID`.
     pub target: String,
     pub log_id: String,
@@ -171,6 +175,8 @@ pub struct EvidenceShown {
     pub against: usize,
     /// Why "no finding" cannot be chosen yet; empty when it can.
     pub block_note: String,
+    /// The anchor of the first access waiting for a judgement (empty: none waits).
+    pub next: String,
 }
 
 /// An answered step.
@@ -621,7 +627,10 @@ impl Views {
                     accesses: g
                         .accesses
                         .iter()
-                        .map(|a| AccessShown {
+                        .enumerate()
+                        .map(|(j, a)| AccessShown {
+                            anchor: format!("g{}a{}", i + 1, j + 1),
+                            next: false,
                             target: format!("a:{}:{}", a.system, a.log_id),
                             log_id: a.log_id.clone(),
                             system: system_title(&a.system),
@@ -648,6 +657,17 @@ impl Views {
         } else {
             Vec::new()
         };
+        let mut groups = groups;
+        let mut next = String::new();
+        if let Some(a) = groups
+            .iter_mut()
+            .filter(|g| !g.quiet)
+            .flat_map(|g| g.accesses.iter_mut())
+            .find(|a| a.needs_judgement && a.judgement.is_none())
+        {
+            a.next = true;
+            next = a.anchor.clone();
+        }
         let quiet: Vec<&GroupShown> = groups.iter().filter(|g| g.quiet).collect();
         let (quiet_groups, quiet_accesses) =
             (quiet.len(), quiet.iter().map(|g| g.accesses.len()).sum());
@@ -662,6 +682,7 @@ impl Views {
             pending,
             against,
             block_note,
+            next,
         })
     }
 }

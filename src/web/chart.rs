@@ -13,14 +13,13 @@ pub struct Bar {
     pub detail: String,
 }
 
-const WIDTH: f64 = 720.0;
-const LABEL_WIDTH: f64 = 300.0;
-/// Room for "0 % (ingen omgång i år)".
-const VALUE_WIDTH: f64 = 180.0;
-const ROW: f64 = 24.0;
-const BAR: f64 = 16.0;
-const TOP: f64 = 8.0;
-const AXIS: f64 = 26.0;
+/// Narrow enough that a phone shows it near its own size (the text stays readable): each row
+/// is its label with the figure on the right, and the bar below across the whole width.
+const WIDTH: f64 = 400.0;
+const ROW: f64 = 42.0;
+const BAR: f64 = 12.0;
+const TOP: f64 = 4.0;
+const AXIS: f64 = 20.0;
 /// Characters of a label shown before it is cut (the whole label is in the row's tooltip).
 const LABEL_CHARS: usize = 40;
 
@@ -31,14 +30,13 @@ pub fn percent(share: f64) -> String {
 
 /// The chart `id` (unique on the page) titled `title`.
 pub fn bars(id: &str, title: &str, bars: &[Bar]) -> String {
-    let plot = WIDTH - LABEL_WIDTH - VALUE_WIDTH;
     let height = TOP + ROW * bars.len() as f64 + AXIS;
     let mut svg = String::new();
     let _ = write!(
         svg,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" viewBox=\"0 0 {WIDTH} {height}\" \
          width=\"{WIDTH}\" height=\"{height}\" role=\"img\" aria-labelledby=\"{id}-title\" \
-         font-family=\"system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif\" font-size=\"13\">\
+         font-family=\"system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif\" font-size=\"15\">\
          <title id=\"{id}-title\">{}</title>",
         escape(title)
     );
@@ -50,36 +48,36 @@ pub fn bars(id: &str, title: &str, bars: &[Bar]) -> String {
             0.0
         };
         let label = shorten(&bar.label, LABEL_CHARS);
+        let text_y = y + 15.0;
+        let bar_y = y + 21.0;
         let _ = write!(
             svg,
             "<g><title>{}: {} ({})</title>\
-             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#1a1a1a\">{}</text>\
-             <rect x=\"{LABEL_WIDTH}\" y=\"{:.1}\" width=\"{plot:.1}\" height=\"{BAR}\" fill=\"#e3eaf2\"/>\
-             <rect x=\"{LABEL_WIDTH}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{BAR}\" fill=\"#1f5c99\"/>\
-             <text x=\"{:.1}\" y=\"{:.1}\" fill=\"#1a1a1a\">{} <tspan fill=\"#4a4a4a\">({})</tspan></text></g>",
+             <text x=\"0\" y=\"{text_y:.1}\" fill=\"#1a1a1a\">{}</text>\
+             <text x=\"{WIDTH}\" y=\"{text_y:.1}\" text-anchor=\"end\" fill=\"#1a1a1a\" font-weight=\"600\">{}</text>\
+             <rect x=\"0\" y=\"{bar_y:.1}\" width=\"{WIDTH}\" height=\"{BAR}\" fill=\"#e3eaf2\"/>\
+             <rect x=\"0\" y=\"{bar_y:.1}\" width=\"{:.1}\" height=\"{BAR}\" fill=\"#1f5c99\"/></g>",
             escape(&bar.label),
             percent(share),
             escape(&bar.detail),
-            LABEL_WIDTH - 8.0,
-            y + BAR - 3.0,
             escape(&label),
-            y,
-            y,
-            plot * share,
-            LABEL_WIDTH + plot + 6.0,
-            y + BAR - 3.0,
             percent(share),
-            escape(&bar.detail),
+            WIDTH * share,
         );
     }
-    let axis_y = TOP + ROW * bars.len() as f64 + 2.0;
-    for step in [0.0, 0.25, 0.5, 0.75, 1.0] {
-        let x = LABEL_WIDTH + plot * step;
+    let axis_y = TOP + ROW * bars.len() as f64;
+    for step in [0.0, 0.5, 1.0] {
+        let x = WIDTH * step;
+        let anchor = match step {
+            s if s == 0.0 => "start",
+            s if s == 1.0 => "end",
+            _ => "middle",
+        };
         let _ = write!(
             svg,
             "<line x1=\"{x:.1}\" y1=\"{TOP}\" x2=\"{x:.1}\" y2=\"{axis_y:.1}\" stroke=\"#8a8a8a\" stroke-width=\"0.6\" stroke-dasharray=\"2 3\"/>\
-             <text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#4a4a4a\" font-size=\"11\">{}</text>",
-            axis_y + 14.0,
+             <text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\" fill=\"#4a4a4a\" font-size=\"12\">{}</text>",
+            axis_y + 15.0,
             percent(step)
         );
     }

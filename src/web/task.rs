@@ -35,6 +35,8 @@ pub const MAX_COMMENT: usize = 10_000;
 const SAVED: &str = "svar=sparat";
 /// The query a judgement redirects to.
 const JUDGED: &str = "bedomning=sparad";
+/// What the page says after a judgement, beside the next access to judge.
+const JUDGED_NOTICE: &str = "Bedömningen är sparad.";
 /// The query a saved decision on an account comes back with.
 const DECIDED: &str = "beslut=sparat";
 /// The query people ticked as informed come back with.
@@ -176,10 +178,17 @@ fn show_page(
             app,
             status,
             "web/answered.html",
-            &json!({"title": title, "page": page, "thanks": thanks}),
+            &json!({"title": title, "page": page, "thanks": thanks, "token": token}),
         );
     }
     let csrf = csrf::token(app.secret(), Purpose::Task, token);
+    // A judgement's notice is said beside the access to judge next (or the way to the answer),
+    // not at the top; a "no finding" refused for unjudged accesses leads to the first of them.
+    let judged = form.notice.as_deref() == Some(JUDGED_NOTICE);
+    let waiting = page
+        .evidence
+        .as_ref()
+        .filter(|e| !e.next.is_empty() && form.error.as_deref() == Some(e.block_note.as_str()));
     page::render(
         app,
         status,
@@ -190,9 +199,11 @@ fn show_page(
             "token": token,
             "csrf": csrf,
             "error": form.error,
+            "error_link": if waiting.is_some() { "nasta" } else { "comment" },
             "comment": form.comment,
             "chosen": form.chosen,
-            "notice": form.notice,
+            "notice": if judged { None } else { form.notice.as_deref() },
+            "judged": judged,
         }),
     )
 }
@@ -233,7 +244,7 @@ pub async fn show(
             } else if informed {
                 Some("Markeringen är sparad.".to_string())
             } else {
-                judged.then(|| "Bedömningen är sparad.".to_string())
+                judged.then(|| JUDGED_NOTICE.to_string())
             },
         },
         thanks,
@@ -569,13 +580,16 @@ pub async fn document(
     };
     let offered = crate::records::download::Doc::of_kind(page.kind_code).contains(&doc)
         && doc != crate::records::download::Doc::Metadata;
-    if page.mode != Mode::Answer || !offered {
+    // The one who answered the step may read its protocol afterwards, from the same link.
+    let answered_protocol =
+        page.mode == Mode::Answered && doc == crate::records::download::Doc::Protocol;
+    if !(page.mode == Mode::Answer || answered_protocol) || !offered {
         return page::message(
             &app,
             StatusCode::FORBIDDEN,
             "Dokumentet kan inte hämtas här",
             &[
-                "Bara den som har steget kan hämta ärendets dokument från länken, och bara medan steget är öppet. Kvalitetssamordnaren når dem från översikten.",
+                "Bara den som har steget kan hämta ärendets dokument från länken: medan steget är öppet, och protokollet även när steget är besvarat. Kvalitetssamordnaren når dem från översikten.",
             ],
         );
     }

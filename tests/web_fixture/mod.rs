@@ -5,7 +5,8 @@
 
 #![allow(dead_code)]
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Europe::Stockholm;
 use loggkoll::clock::{Clock, FixedClock};
 use loggkoll::config::Config;
 use loggkoll::engine::Engine;
@@ -167,4 +168,83 @@ pub struct Link {
     pub case: String,
     pub recipient: String,
     pub path: String,
+}
+
+/// The instant in `[start, start + 24 h)` whose Stockholm wall clock reads `hh:mm`.
+fn local_in(start: DateTime<Utc>, hh: u32, mm: u32) -> DateTime<Utc> {
+    (0..24 * 60)
+        .map(|m| start + Duration::minutes(m))
+        .find(|t| {
+            let l = t.with_timezone(&Stockholm);
+            chrono::Timelike::hour(&l) == hh && chrono::Timelike::minute(&l) == mm
+        })
+        .expect("every time of day is in a 24-hour window")
+}
+
+/// A case whose window has a log (see [`Fixture::with_log`]).
+pub struct LoggedCase {
+    pub id: String,
+    pub path: String,
+    pub night_log_id: String,
+    pub night_client: String,
+    pub ordinary_client: String,
+}
+
+impl Fixture {
+    /// The first task link's case, with a log of its window: two ordinary daytime reads of a
+    /// client of the user's unit, and one read at 23:30 of another client.
+    pub fn with_log(&self) -> LoggedCase {
+        let f = self;
+        let link = f.links("task").remove(0);
+        let store = f.store();
+        let (account, unit, start): (String, String, String) = store
+            .db()
+            .inspect()
+            .query_row(
+                "SELECT subject_account, unit_id, window_start FROM cases WHERE id = ?1",
+                [&link.case],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .expect("the case");
+        let start = at(&start);
+        let ordinary_client = "19121212-1212".to_string();
+        let night_client = loggkoll::personnummer::made_up(1950, 5, 6, 321);
+        let fmt = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let log = format!(
+            "log_id,event_time,source_system,user_id,user_name,user_title,access_unit_id,subject_id,subject_unit_id,action,resource_type,purpose\n\
+         W1,{},treserva,{account},,Undersköterska,{unit},{ordinary_client},{unit},Läsa,journal,vård\n\
+         W2,{},treserva,{account},,Undersköterska,{unit},{ordinary_client},{unit},Läsa,journal,vård\n\
+         W3,{},treserva,{account},,Undersköterska,{unit},{night_client},{unit},Läsa,journal,vård\n",
+            fmt(local_in(start, 10, 0)),
+            fmt(local_in(start, 11, 0)),
+            fmt(local_in(start, 23, 30)),
+        );
+        let path = f.dir.path().join("log.csv");
+        std::fs::write(&path, log).expect("log");
+        let mut engine = f.engine(at(NOW));
+        let rules = loggkoll::records::logs::retention_rules(&engine.routines);
+        loggkoll::records::logs::import(
+            &mut engine.store,
+            &path,
+            &loggkoll::records::logs::ImportOptions {
+                system: None,
+                retention: &rules,
+                tz: Stockholm,
+                now: at(NOW),
+                actor: "test",
+                period: Some((start - Duration::days(1), start + Duration::days(2))),
+                format: None,
+                formats: &[],
+                max_value: loggkoll::records::logs::MAX_VALUE,
+            },
+        )
+        .expect("import");
+        LoggedCase {
+            id: link.case,
+            path: link.path,
+            night_log_id: "W3".into(),
+            night_client,
+            ordinary_client,
+        }
+    }
 }
