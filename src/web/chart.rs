@@ -66,13 +66,8 @@ pub fn bars(id: &str, title: &str, bars: &[Bar]) -> String {
         );
     }
     let axis_y = TOP + ROW * bars.len() as f64;
-    for step in [0.0, 0.5, 1.0] {
+    for (step, anchor) in [(0.0, "start"), (0.5, "middle"), (1.0, "end")] {
         let x = WIDTH * step;
-        let anchor = match step {
-            s if s == 0.0 => "start",
-            s if s == 1.0 => "end",
-            _ => "middle",
-        };
         let _ = write!(
             svg,
             "<line x1=\"{x:.1}\" y1=\"{TOP}\" x2=\"{x:.1}\" y2=\"{axis_y:.1}\" stroke=\"#8a8a8a\" stroke-width=\"0.6\" stroke-dasharray=\"2 3\"/>\
