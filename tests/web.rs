@@ -2670,3 +2670,233 @@ async fn quality_staff_search_page_and_export_the_case_list() {
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{missing}");
     }
 }
+
+/// Issue 27: the watch list, the roster and the delegations from the overview: quality staff
+/// add and remove watched clients (audited, behind the form token), everyone reads the roster,
+/// admins add and end delegations.
+#[tokio::test]
+async fn the_watch_list_roster_and_delegations_have_pages() {
+    use loggkoll::store::web::WebRole;
+    let f = Fixture::new(BASE);
+    add_user_as(&f, "kvalitet", WebRole::Quality);
+    add_user_as(&f, "lasare", WebRole::Reader);
+    add_user_as(&f, "chef", WebRole::Admin);
+    let app = f.app();
+    let session = |name: &'static str, addr: u8| {
+        let app = app.clone();
+        async move {
+            login_as(&app, name, "ett långt lösenord", [10, 0, 1, addr])
+                .await
+                .cookie("loggkoll_session")
+        }
+    };
+    let quality = session("kvalitet", 1).await;
+    let reader = session("lasare", 2).await;
+    let admin = session("chef", 3).await;
+
+    // The watch list: a client added with a reason, shown, audited as the web account.
+    let page = send(&app, get_with("/overview/watch", &quality)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let add = |csrf: String, client: &str, reason: &str, until: &str| {
+        post(
+            "/overview/watch",
+            &[
+                ("csrf", &csrf),
+                ("action", "add"),
+                ("client", client),
+                ("reason", reason),
+                ("until", until),
+            ],
+            Some(&quality),
+        )
+    };
+    let added = send(
+        &app,
+        add(page.csrf(), "19121212-1212", "Anhörig till anställd", ""),
+    )
+    .await;
+    assert_eq!(added.status, StatusCode::OK, "{}", added.body);
+    assert!(added.body.contains("Kunden är tillagd"), "{}", added.body);
+    assert!(added.body.contains("19121212-1212"));
+    assert!(added.body.contains("Anhörig till anställd"));
+    assert_eq!(
+        f.count(
+            "SELECT COUNT(*) FROM audit WHERE event = 'watch.added' AND actor = 'web:kvalitet'"
+        ),
+        1
+    );
+    // Bad input is refused with the reason, and nothing is added.
+    for (client, reason, until, says) in [
+        ("19121212-1213", "x", "", "kontrollsiffra"),
+        ("19121212-1212", "", "", "varför kunden bevakas"),
+        ("19121212-1212", "x", "2026-01-01", "passerat"),
+        ("19121212-1212", "x", "i morgon", "inget datum"),
+    ] {
+        let r = send(&app, add(page.csrf(), client, reason, until)).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{client} {reason} {until}"
+        );
+        assert!(r.body.to_lowercase().contains(says), "{says}: {}", r.body);
+    }
+    assert_eq!(f.count("SELECT COUNT(*) FROM watch_list"), 1);
+    // Without the form's token, or as a reader: refused.
+    let r = send(&app, add("x".into(), "19121212-1212", "y", "")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let reader_page = send(&app, get_with("/overview/watch", &reader)).await;
+    assert!(
+        !reader_page.body.contains("19121212-1212"),
+        "a reader sees no client"
+    );
+    assert!(
+        reader_page.body.contains("1 kund på listan"),
+        "{}",
+        reader_page.body
+    );
+    let r = send(
+        &app,
+        post(
+            "/overview/watch",
+            &[
+                ("csrf", &reader_page.csrf()),
+                ("action", "add"),
+                ("client", "19121212-1212"),
+                ("reason", "x"),
+            ],
+            Some(&reader),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // Removed: gone from the page, audited.
+    let id: i64 = f.count("SELECT id FROM watch_list");
+    let page = send(&app, get_with("/overview/watch", &quality)).await;
+    let removed = send(
+        &app,
+        post(
+            "/overview/watch",
+            &[
+                ("csrf", &page.csrf()),
+                ("action", "remove"),
+                ("id", &id.to_string()),
+            ],
+            Some(&quality),
+        ),
+    )
+    .await;
+    assert_eq!(removed.status, StatusCode::OK, "{}", removed.body);
+    assert!(!removed.body.contains("19121212-1212"), "{}", removed.body);
+    assert_eq!(
+        f.count(
+            "SELECT COUNT(*) FROM audit WHERE event = 'watch.removed' AND actor = 'web:kvalitet'"
+        ),
+        1
+    );
+
+    // The roster: units with their managers, a unit's people with accounts, the last import.
+    let (unit, unit_name, person, person_name, account): (String, String, String, String, String) =
+        f.store()
+            .db()
+            .inspect()
+            .query_row(
+                "SELECT u.id, u.name, p.id, p.name, a.account FROM units u
+             JOIN person_units pu ON pu.unit_id = u.id JOIN people p ON p.id = pu.person_id
+             JOIN accounts a ON a.person_id = p.id ORDER BY u.id, p.id LIMIT 1",
+                (),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .expect("a person with an account");
+    let roster = send(&app, get_with("/overview/roster", &reader)).await;
+    assert_eq!(roster.status, StatusCode::OK, "{}", roster.body);
+    assert!(roster.body.contains(&unit_name));
+    assert!(roster.body.contains("Senaste inläsningen"));
+    let people = send(
+        &app,
+        get_with(&format!("/overview/roster?unit={unit}"), &reader),
+    )
+    .await;
+    for text in [&person_name, &person, &account] {
+        assert!(
+            people.body.contains(text.as_str()),
+            "{text}: {}",
+            people.body
+        );
+    }
+
+    // Delegations: an admin names a deputy by name; quality staff may not.
+    let (holder, holder_unit): (String, String) = f
+        .store()
+        .db()
+        .inspect()
+        .query_row(
+            "SELECT person_id, unit_id FROM person_roles WHERE role = 'unit_manager' ORDER BY unit_id LIMIT 1",
+            (),
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("an enhetschef");
+    let deputy: String = f
+        .store()
+        .db()
+        .inspect()
+        .query_row(
+            "SELECT person_id FROM person_units WHERE unit_id = ?1 AND person_id != ?2 ORDER BY person_id LIMIT 1",
+            [&holder_unit, &holder],
+            |r| r.get(0),
+        )
+        .expect("a colleague");
+    let page = send(&app, get_with("/overview/delegations", &admin)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let delegate = |csrf: String, cookie: &str| {
+        post(
+            "/overview/delegations",
+            &[
+                ("csrf", &csrf),
+                ("action", "add"),
+                ("holder", &holder),
+                ("deputy", &deputy),
+                ("role", "unit_manager"),
+                ("from", "2027-01-05"),
+                ("to", "2027-01-20"),
+            ],
+            Some(cookie),
+        )
+    };
+    let q_page = send(&app, get_with("/overview/delegations", &quality)).await;
+    assert!(!q_page.body.contains("Ny delegering"));
+    let r = send(&app, delegate(q_page.csrf(), &quality)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = send(&app, delegate(page.csrf(), &admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("Delegeringen är tillagd"), "{}", r.body);
+    assert!(r.body.contains("gäller nu"), "{}", r.body);
+    assert_eq!(
+        f.count(
+            "SELECT COUNT(*) FROM audit WHERE event = 'delegation.added' AND actor = 'web:chef'"
+        ),
+        1
+    );
+    let id = f.count("SELECT id FROM delegations");
+    let ended = send(
+        &app,
+        post(
+            "/overview/delegations",
+            &[
+                ("csrf", &page.csrf()),
+                ("action", "end"),
+                ("id", &id.to_string()),
+            ],
+            Some(&admin),
+        ),
+    )
+    .await;
+    assert!(
+        ended.body.contains("Delegeringen är avslutad"),
+        "{}",
+        ended.body
+    );
+    assert_eq!(
+        f.count("SELECT COUNT(*) FROM delegations WHERE revoked_at IS NOT NULL"),
+        1
+    );
+}

@@ -873,6 +873,10 @@ async fn quality_staff_log_in_and_read_the_overview_in_chromium() {
         ("/overview/logs", "logs"),
         ("/overview/emails", "emails"),
         ("/overview/summary", "summary"),
+        ("/overview/watch", "watch"),
+        ("/overview/roster", "roster"),
+        ("/overview/roster?unit=EN0001", "roster-unit"),
+        ("/overview/delegations", "delegations"),
     ] {
         phone
             .goto(&format!("{base}{path}"))

@@ -427,7 +427,7 @@ async fn the_radar_is_behind_the_login_and_ranks_the_flagged_user() {
     assert!(page.body.contains("Risköversikt"));
     let first_row = page
         .body
-        .find("<td class=\"num\">1</td>")
+        .find("<td class=\"num\" data-label=\"#\">1</td>")
         .expect("a first row");
     let name_at = page.body[first_row..]
         .find(&subject)

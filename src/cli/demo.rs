@@ -175,7 +175,15 @@ pub fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
         .map(|p| p.id.clone());
     if let Some(by) = &watcher {
         for (client, reason) in &watched {
-            crate::engine::watch::add(&mut engine.store, client, reason, None, by, tz, start)?;
+            crate::engine::watch::add(
+                &mut engine.store,
+                client,
+                reason,
+                None,
+                crate::engine::watch::By::Person(by),
+                tz,
+                start,
+            )?;
         }
     }
 

@@ -935,6 +935,7 @@ pub fn delegation(env: &Env, cmd: DelegationCommand) -> Result<u8> {
                     role,
                     from,
                     to,
+                    actor: &args.holder,
                 },
                 now,
             )?;

@@ -430,14 +430,19 @@ pub fn watch(env: &Env, cmd: WatchCommand) -> Result<u8> {
                 &args.client,
                 &args.reason,
                 until,
-                &args.by,
+                crate::engine::watch::By::Person(&args.by),
                 tz,
                 now,
             )?;
             outln!("{id}");
         }
         WatchCommand::Remove(args) => {
-            crate::engine::watch::remove(&mut store, args.id, &args.by, now)?;
+            crate::engine::watch::remove(
+                &mut store,
+                args.id,
+                crate::engine::watch::By::Person(&args.by),
+                now,
+            )?;
             errln!("watch-list entry {} removed", args.id);
         }
         WatchCommand::List(args) => {

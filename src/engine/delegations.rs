@@ -20,6 +20,9 @@ pub struct NewDelegation<'a> {
     pub from: NaiveDate,
     /// The last day, inclusive.
     pub to: NaiveDate,
+    /// Who adds it, as the audit trail names them: the holder (the command line), or
+    /// `web:NAME` (an admin of the overview).
+    pub actor: &'a str,
 }
 
 /// Adds `d` in one transaction; its id.
@@ -53,7 +56,7 @@ pub fn add(store: &mut Store, d: &NewDelegation, now: DateTime<Utc>) -> Result<i
         &tx,
         now,
         &Event {
-            actor: d.holder,
+            actor: d.actor,
             event: "delegation.added",
             case_id: None,
             round_id: None,

@@ -17,13 +17,37 @@ use serde_json::json;
 /// The longest reason kept, in characters.
 pub const MAX_REASON: usize = 1000;
 
+/// Who changes the watch list: a person of the roster (the command line's `--by`, who must be
+/// in it) or an account of the overview (recorded as `web:NAME`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum By<'a> {
+    Person(&'a str),
+    Web(&'a str),
+}
+
+impl By<'_> {
+    fn actor(self) -> String {
+        match self {
+            By::Person(p) => p.to_string(),
+            By::Web(name) => format!("web:{name}"),
+        }
+    }
+
+    fn check(self, conn: &crate::store::Db) -> Result<()> {
+        match self {
+            By::Person(p) => require_person(conn, p),
+            By::Web(_) => Ok(()),
+        }
+    }
+}
+
 /// Adds `client` to the watch list until `until` (inclusive; `None`: until removed).
 pub fn add(
     store: &mut Store,
     client: &str,
     reason: &str,
     until: Option<NaiveDate>,
-    by: &str,
+    by: By<'_>,
     tz: Tz,
     now: DateTime<Utc>,
 ) -> Result<i64> {
@@ -50,13 +74,14 @@ pub fn add(
         .into());
     }
     let tx = store.write()?;
-    require_person(&tx, by)?;
-    let id = db::add_watch(&tx, &digits, reason, until, by, now)?;
+    by.check(&tx)?;
+    let actor = by.actor();
+    let id = db::add_watch(&tx, &digits, reason, until, &actor, now)?;
     audit::append(
         &tx,
         now,
         &Event {
-            actor: by,
+            actor: &actor,
             event: "watch.added",
             case_id: None,
             round_id: None,
@@ -79,17 +104,18 @@ fn require_person(conn: &crate::store::Db, by: &str) -> Result<()> {
 }
 
 /// Ends entry `id` now.
-pub fn remove(store: &mut Store, id: i64, by: &str, now: DateTime<Utc>) -> Result<()> {
+pub fn remove(store: &mut Store, id: i64, by: By<'_>, now: DateTime<Utc>) -> Result<()> {
     let tx = store.write()?;
-    require_person(&tx, by)?;
-    if !db::remove_watch(&tx, id, by, now)? {
+    by.check(&tx)?;
+    let actor = by.actor();
+    if !db::remove_watch(&tx, id, &actor, now)? {
         return Err(Refusal::NoWatchEntry { id }.into());
     }
     audit::append(
         &tx,
         now,
         &Event {
-            actor: by,
+            actor: &actor,
             event: "watch.removed",
             case_id: None,
             round_id: None,

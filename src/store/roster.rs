@@ -487,3 +487,81 @@ pub fn gone(conn: &Db, today: &str) -> Result<Vec<String>> {
     let rows = stmt.query_map([today], |r| r.get(0))?;
     rows.collect::<Result<_>>()
 }
+
+/// The roster's latest import, for the overview's roster page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastImport {
+    pub id: i64,
+    pub imported_at: String,
+    pub units_file: String,
+    pub people_file: String,
+    pub units: i64,
+    pub people: i64,
+    /// The people it added, changed and removed: (person id, `added`, `changed` or `removed`).
+    pub changes: Vec<(String, String)>,
+}
+
+/// The latest roster import and who changed in it.
+pub fn last_import(conn: &Db) -> Result<Option<LastImport>> {
+    let head = conn
+        .prepare_cached(
+            "SELECT id, imported_at, units_file, people_file, units, people FROM roster_imports
+             ORDER BY id DESC LIMIT 1",
+        )?
+        .query_row((), |r| {
+            Ok(LastImport {
+                id: r.get(0)?,
+                imported_at: r.get(1)?,
+                units_file: r.get(2)?,
+                people_file: r.get(3)?,
+                units: r.get(4)?,
+                people: r.get(5)?,
+                changes: Vec::new(),
+            })
+        })
+        .optional()?;
+    let Some(mut head) = head else {
+        return Ok(None);
+    };
+    let mut stmt = conn.prepare_cached(
+        "SELECT h.person_id,
+                CASE WHEN h.record = '{\"removed\":true}' THEN 'removed'
+                     WHEN EXISTS (SELECT 1 FROM person_history e
+                                  WHERE e.person_id = h.person_id AND e.import_id < h.import_id)
+                     THEN 'changed'
+                     ELSE 'added' END
+         FROM person_history h WHERE h.import_id = ?1 ORDER BY h.person_id",
+    )?;
+    let rows = stmt.query_map([head.id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    head.changes = rows.collect::<Result<_>>()?;
+    Ok(Some(head))
+}
+
+/// How many people of the roster (not removed) work at each unit.
+pub fn headcounts(conn: &Db) -> Result<HashMap<String, i64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT pu.unit_id, COUNT(*) FROM person_units pu JOIN people p ON p.id = pu.person_id
+         WHERE p.removed_at IS NULL GROUP BY pu.unit_id",
+    )?;
+    let rows = stmt.query_map((), |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect::<Result<_>>()
+}
+
+/// The people (not removed) who work at `unit`, by id.
+pub fn members_of(conn: &Db, unit: &str) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT pu.person_id FROM person_units pu JOIN people p ON p.id = pu.person_id
+         WHERE pu.unit_id = ?1 AND p.removed_at IS NULL ORDER BY p.name, p.id",
+    )?;
+    let rows = stmt.query_map([unit], |r| r.get(0))?;
+    rows.collect::<Result<_>>()
+}
+
+/// The roles `person` holds: (role, unit).
+pub fn roles_of_person(conn: &Db, person: &str) -> Result<Vec<(String, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT role, unit_id FROM person_roles WHERE person_id = ?1 ORDER BY role, unit_id",
+    )?;
+    let rows = stmt.query_map([person], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect::<Result<_>>()
+}

@@ -41,6 +41,9 @@ pub const PAGES: &[&str] = &[
     "web/start.html",
     "web/accounts.html",
     "web/summary.html",
+    "web/watch.html",
+    "web/roster.html",
+    "web/delegations.html",
     "web/style.css",
 ];
 

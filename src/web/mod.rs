@@ -39,6 +39,7 @@ pub mod overview;
 pub mod page;
 pub mod password;
 pub mod pool;
+pub mod registers;
 pub mod server;
 pub mod summary;
 pub mod task;

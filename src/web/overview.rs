@@ -41,6 +41,9 @@ const SECTIONS: &[(&str, &str)] = &[
     ("/overview/radar", "Risköversikt"),
     ("/overview/logs", "Loggar"),
     ("/overview/summary", "Sammanställning"),
+    ("/overview/watch", "Bevakning"),
+    ("/overview/roster", "Personal"),
+    ("/overview/delegations", "Delegeringar"),
     ("/overview/emails", "Mejlfel"),
 ];
 

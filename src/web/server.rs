@@ -10,7 +10,9 @@
 //! outbox stays queued; an email a slow server holds past `SENDER_GRACE` is left too), and
 //! returns only when the engine's running transaction has finished.
 
-use super::{App, accounts, auth, cases, headers, health, overview, page, summary, task};
+use super::{
+    App, accounts, auth, cases, headers, health, overview, page, registers, summary, task,
+};
 use crate::notify::Transport;
 use crate::notify::sender::{self, Delivery};
 use crate::store::Store;
@@ -73,6 +75,15 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/overview/emails", get(overview::emails))
         .route("/overview/logs", get(overview::logs))
         .route("/overview/summary", get(summary::page))
+        .route(
+            "/overview/watch",
+            get(registers::watch_page).post(registers::watch_change),
+        )
+        .route("/overview/roster", get(registers::roster_page))
+        .route(
+            "/overview/delegations",
+            get(registers::delegations_page).post(registers::delegations_change),
+        )
         .route("/overview/summary/{year}/{file}", get(summary::document))
         .route("/static/style.css", get(style))
         .route("/healthz", get(health::healthz))
