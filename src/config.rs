@@ -42,6 +42,9 @@ pub struct Config {
     /// The longest value an import reads: a CSV line, a cell, an XML node (`[logs] max_value`,
     /// bytes, default 1 MB).
     pub logs_max_value: usize,
+    /// The folder of log formats (`[logs] formats`, `LOGGKOLL_FORMATS`); `--formats` comes
+    /// first, then this, then `./formats`, then the embedded ones.
+    pub logs_formats: Option<std::path::PathBuf>,
 }
 
 /// A contact person.
@@ -99,6 +102,7 @@ impl Default for Config {
             logs_inbox: None,
             logs_inbox_quiet: std::time::Duration::from_secs(120),
             logs_max_value: crate::records::logs::MAX_VALUE,
+            logs_formats: None,
             contact: None,
             unit_contacts: std::collections::BTreeMap::new(),
         }
@@ -124,6 +128,7 @@ struct File {
 #[serde(deny_unknown_fields)]
 struct LogsFile {
     inbox: Option<String>,
+    formats: Option<String>,
     inbox_quiet: Option<String>,
     max_value: Option<String>,
 }
@@ -207,6 +212,17 @@ impl Config {
             .or(logs.inbox)
             .filter(|v| !v.trim().is_empty())
             .map(std::path::PathBuf::from);
+        // A relative folder in the file is the file's neighbour; in the environment, the working
+        // directory's.
+        let beside_file = |v: String| match file.and_then(Path::parent) {
+            Some(dir) if Path::new(&v).is_relative() => dir.join(v),
+            _ => std::path::PathBuf::from(v),
+        };
+        config.logs_formats = match env("LOGGKOLL_FORMATS") {
+            Some(v) => Some(std::path::PathBuf::from(v)),
+            None => logs.formats.map(beside_file),
+        }
+        .filter(|v| !v.as_os_str().is_empty());
         if let Some(v) = env("LOGGKOLL_LOGS_INBOX_QUIET").or(logs.inbox_quiet) {
             config.logs_inbox_quiet = parse_seconds(&v).ok_or_else(|| {
                 Error::bad_input(format!(

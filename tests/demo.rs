@@ -158,6 +158,44 @@ fn the_demo_runs_from_an_empty_folder_and_init_writes_the_embedded_set_once() {
         "./routines is used when present: {}",
         run.stderr
     );
+    // The example roster imports as it is, and the configuration's formats are the folder's
+    // own, also when loggkoll runs elsewhere with --config.
+    let run = Test::in_dir(&dir.path().join("mine"))
+        .args([
+            "roster",
+            "import",
+            "--units",
+            "units.csv",
+            "--people",
+            "people.csv",
+        ])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let formats = dir.path().join("mine/formats/standard.yaml");
+    std::fs::write(&formats, "id: [broken\n").unwrap();
+    let config = dir.path().join("mine/loggkoll.toml");
+    let run = Test::in_dir(dir.path())
+        .args(["--config", config.to_str().unwrap(), "check"])
+        .run();
+    assert_ne!(
+        run.code, 0,
+        "the configured formats were read: {}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("standard.yaml"), "{}", run.stderr);
+    // A configured formats folder that is not there is said, not quietly replaced.
+    let run = Test::in_dir(dir.path())
+        .env("LOGGKOLL_FORMATS", "no-such-folder")
+        .args(["check"])
+        .run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("LOGGKOLL_FORMATS"), "{}", run.stderr);
+    let run = Test::in_dir(dir.path())
+        .args(["init", "--no-examples", "bare"])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(dir.path().join("bare/routines").is_dir());
+    assert!(!dir.path().join("bare/loggkoll.toml").exists());
     // Never over an existing file: refused, nothing changed.
     let edited = dir.path().join("mine/routines/treserva-sampling.yaml");
     std::fs::write(&edited, "# mine\n").unwrap();
@@ -217,7 +255,7 @@ fn the_readme_points_only_inside_the_repository() {
         "`roster import",
         "`tick",
         "`case open",
-        "`init DIR`",
+        "`init DIR",
         "`case decide",
     ] {
         assert!(cli.contains(command), "docs/cli.md covers {command}");
@@ -356,4 +394,47 @@ fn completions_and_the_manual_page_cover_every_command() {
     let page = std::fs::read_to_string(out.join("loggkoll-case-judge.1")).unwrap();
     assert!(page.contains("judge"), "{page}");
     assert!(out.join("loggkoll.1").is_file());
+}
+
+/// The systemd unit reads the log formats the package's first install writes: its
+/// `LOGGKOLL_FORMATS` is the `formats/` of the folder `postinst` runs `init` into, and `init`
+/// writes that folder.
+#[test]
+fn the_systemd_unit_reads_the_installed_formats() {
+    let unit = std::fs::read_to_string(root().join("deploy/loggkoll.service")).unwrap();
+    let postinst = std::fs::read_to_string(root().join("deploy/debian/postinst")).unwrap();
+    let formats = unit
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Environment=LOGGKOLL_FORMATS="))
+        .expect("the unit names the formats folder");
+    let init_dir = postinst
+        .lines()
+        .find_map(|l| {
+            let rest = l.trim().strip_prefix("/usr/bin/loggkoll init")?;
+            rest.split_whitespace().find(|w| w.starts_with('/'))
+        })
+        .expect("postinst runs init into a folder");
+    assert_eq!(formats, format!("{init_dir}/formats"));
+    // What init writes there: the formats folder with the shipped formats.
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("etc");
+    let run = Test::new()
+        .args(["init", "--no-examples", target.to_str().unwrap()])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(target.join("formats/standard.yaml").is_file());
+    // And loggkoll reads them from there: a broken one is found by `check`.
+    let env = ("LOGGKOLL_FORMATS", target.join("formats"));
+    let run = Test::in_dir(dir.path())
+        .env(env.0, env.1.to_str().unwrap())
+        .args(["check"])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    std::fs::write(target.join("formats/standard.yaml"), "id: [broken\n").unwrap();
+    let run = Test::in_dir(dir.path())
+        .env(env.0, env.1.to_str().unwrap())
+        .args(["check"])
+        .run();
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("standard.yaml"), "{}", run.stderr);
 }

@@ -748,6 +748,10 @@ fn an_email_whose_step_was_answered_or_passed_on_over_the_weekend_is_not_sent() 
     e.refresh_org().unwrap();
     e.reassign_step(&passed.0, None, &deputy, "kvalitet", saturday)
         .unwrap();
+    // And quality staff send a fourth case's link again: the first email's link is dead.
+    let resent = &open[3];
+    e.resend_link(&resent.0, None, "kvalitet", saturday)
+        .unwrap();
     // Monday morning the sender goes through the queue.
     let transport =
         Transport::from_url(&format!("file://{}", dir.path().join("out").display())).unwrap();
@@ -756,7 +760,6 @@ fn an_email_whose_step_was_answered_or_passed_on_over_the_weekend_is_not_sent() 
     let sending = sender::Sending::new(&config, &e.templates, &transport, &install);
     let monday = at("2027-01-04T08:00:00+01:00");
     let d = sender::deliver(&mut e.store, &sending, monday).unwrap();
-    assert_eq!(d.withdrawn, 3, "{d:?}");
     let task = |s: &str| {
         (
             "task".to_string(),
@@ -764,6 +767,16 @@ fn an_email_whose_step_was_answered_or_passed_on_over_the_weekend_is_not_sent() 
             Some(s.to_string()),
         )
     };
+    // The reassigned and resent steps' first emails were withdrawn as the new ones were queued.
+    assert_eq!(d.withdrawn, 2, "{d:?}");
+    assert_eq!(
+        step_emails(&e, &resent.0),
+        [
+            task("withdrawn: a newer link to the step was sent"),
+            ("task".into(), "sent".into(), None)
+        ],
+        "only the newest link goes"
+    );
     assert_eq!(
         step_emails(&e, &closed.0),
         [task(
@@ -786,7 +799,7 @@ fn an_email_whose_step_was_answered_or_passed_on_over_the_weekend_is_not_sent() 
         ],
         "the new holder's email goes"
     );
-    assert_eq!(d.sent as i64, open.len() as i64 - 3 + 2);
+    assert_eq!(d.sent as i64, open.len() as i64 - 4 + 3);
     // Nothing is withdrawn twice, and a later run sends nothing more.
     let again = sender::deliver(&mut e.store, &sending, monday).unwrap();
     assert_eq!(again, sender::Delivery::default());

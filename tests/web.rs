@@ -1511,6 +1511,14 @@ async fn quality_staff_follow_a_closed_case_to_its_protocol_and_open_a_targeted_
         protocol.body
     );
     assert!(protocol.body.contains("Granskad av:"), "a signature line");
+    // Opened in the browser with its own style, sandboxed like a file.
+    let csp = protocol.headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap();
+    assert!(
+        csp.contains("style-src 'unsafe-inline'") && csp.contains("sandbox"),
+        "{csp}"
+    );
     let meta = send(
         &app,
         get_with(
@@ -1949,6 +1957,11 @@ async fn the_task_page_hands_its_case_documents_to_the_one_with_the_step() {
     assert!(page.body.contains(&doc), "{}", page.body);
     let json = send(&app, get(&format!("{}/doc/arende.json", link.path))).await;
     assert_eq!(json.status, StatusCode::FORBIDDEN);
+    // Someone informed of the step gets nothing from their link, answered or not.
+    let r = send(&app, get(&format!("{}/doc/protokoll.html", inform.path))).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let page = send(&app, get(&inform.path)).await;
+    assert!(!page.body.contains("/doc/protokoll"), "{}", page.body);
 }
 
 #[tokio::test]

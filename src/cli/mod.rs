@@ -53,7 +53,7 @@ pub struct Global {
     /// The folder of templates [default: ./templates when present, else the embedded ones]
     #[arg(long = "templates", global = true, value_name = "TEMPLATES")]
     pub templates_flag: Option<PathBuf>,
-    /// The folder of log formats [default: ./formats when present, else the embedded ones]
+    /// The folder of log formats [default: `[logs] formats` or LOGGKOLL_FORMATS, else ./formats when present, else the embedded ones]
     #[arg(long = "formats", global = true, value_name = "FORMATS")]
     pub formats_flag: Option<PathBuf>,
     /// The routines folder in use (resolved from `--routines`, `./routines` or the embedded set).
@@ -232,14 +232,29 @@ macro_rules! errln {
 }
 pub(crate) use {errln, outln};
 
-fn resolve_folders(global: &mut Global) -> Result<()> {
+fn resolve_folders(global: &mut Global, config: &Config) -> Result<()> {
     let here = |name: &str| {
         let p = PathBuf::from(name);
         p.is_dir().then_some(p)
     };
     let routines = global.routines_flag.clone().or_else(|| here("routines"));
     let templates = global.templates_flag.clone().or_else(|| here("templates"));
-    let formats = global.formats_flag.clone().or_else(|| here("formats"));
+    // The configured folder must be there: a typo would otherwise read the shipped formats.
+    let configured = match (&global.formats_flag, &config.logs_formats) {
+        (None, Some(dir)) if !dir.is_dir() => {
+            return Err(Error::usage(format!(
+                "logs.formats (or LOGGKOLL_FORMATS): `{}` is not a folder",
+                dir.display()
+            )));
+        }
+        (None, Some(dir)) => Some(dir.clone()),
+        _ => None,
+    };
+    let formats = global
+        .formats_flag
+        .clone()
+        .or(configured)
+        .or_else(|| here("formats"));
     if let Some(f) = &formats {
         global.formats = f.clone();
     }
@@ -279,19 +294,62 @@ fn resolve_folders(global: &mut Global) -> Result<()> {
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// The folder to write `routines/`, `templates/` and `formats/` into (created when missing).
+    /// The folder to write `routines/`, `templates/` and `formats/` into (created when missing),
+    /// with an example `units.csv`, `people.csv` and `loggkoll.toml`.
     pub dir: PathBuf,
+    /// Only the routines, templates and formats: no example roster or configuration (the Debian
+    /// package's first install).
+    #[arg(long)]
+    pub no_examples: bool,
 }
 
 /// `loggkoll init DIR`.
+/// What `init` writes besides the embedded set: an example roster and a configuration to start
+/// from, each commented.
+const STARTERS: [(&str, &str); 3] = [
+    ("units.csv", include_str!("init/units.csv")),
+    ("people.csv", include_str!("init/people.csv")),
+    ("loggkoll.toml", include_str!("init/loggkoll.toml")),
+];
+
 fn init(args: InitArgs) -> Result<u8> {
+    let starters: &[(&str, &str)] = if args.no_examples { &[] } else { &STARTERS };
+    // Never over a file of someone's: checked before anything is written.
+    if let Some((name, _)) = starters
+        .iter()
+        .find(|(name, _)| args.dir.join(name).exists())
+    {
+        return Err(Error::bad_input(format!(
+            "`{}` exists already; nothing was written (init never overwrites: pick an empty folder)",
+            args.dir.join(name).display()
+        )));
+    }
     let written = crate::embedded::init(&args.dir)?;
+    if args.no_examples {
+        eprintln!(
+            "wrote {} files into {} (routines/, templates/ and formats/)",
+            written.len(),
+            args.dir.display()
+        );
+        return Ok(0);
+    }
+    for (name, text) in STARTERS {
+        let path = args.dir.join(name);
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()))
+            .map_err(|e| Error::runtime(format!("cannot write `{}`: {e}", path.display())))?;
+    }
+    let dir = args.dir.display();
     eprintln!(
-        "wrote {} files into {} (routines/, templates/ and formats/); edit them, then `loggkoll check --routines {} --templates {}`",
-        written.len(),
-        args.dir.display(),
-        args.dir.join("routines").display(),
-        args.dir.join("templates").display()
+        "wrote {} files into {dir} (routines/, templates/, formats/, an example roster and loggkoll.toml). Next, in {dir}:\n  \
+         loggkoll check                                   the routines, templates and formats\n  \
+         loggkoll roster import --units units.csv --people people.csv   (the example; then your own)\n  \
+         loggkoll tick                                    says when each routine first runs\n  \
+         loggkoll serve                                   the overview (add a login first: loggkoll user add NAME --role admin)",
+        written.len() + STARTERS.len(),
     );
     Ok(0)
 }
@@ -312,7 +370,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Init(_) | Command::User(_) | Command::Migrate(_)
     );
     if needs_folders {
-        resolve_folders(&mut global)?;
+        resolve_folders(&mut global, &config)?;
     }
     let env = Env { global, config };
     let db = env.global.db.clone();

@@ -240,6 +240,9 @@ pub struct TaskPage {
     pub history: Vec<AnswerView>,
     /// This step's answer, once given.
     pub answer: Option<AnswerView>,
+    /// The step is answered, by the one this (answering, not informing) link was sent to: they
+    /// may still read the protocol from it.
+    pub answered_by_link: bool,
     /// Where the case stands now.
     pub now: CaseNow,
 }
@@ -393,6 +396,9 @@ impl Views {
             }
         }
         let answer = answered(&task)?;
+        let answered_by_link = !claims.read_only
+            && task.answered_at.is_some()
+            && task.answered_by.as_deref() == Some(claims.person_id.as_str());
         let today = deadline::local_date(now, tz);
         let may_see_client = mode == Mode::Answer;
         let window = match (&case.window_start, &case.window_end) {
@@ -523,6 +529,7 @@ impl Views {
             comment_rule,
             history,
             answer,
+            answered_by_link,
             now: now_view,
         }))
     }

@@ -159,6 +159,16 @@ impl Engine {
                 })
             })?;
         let generation = db::next_link_generation(&tx, task.id)?;
+        // The emails with the link before this one would arrive with a link that no longer works.
+        crate::store::outbox::withdraw_task_emails(
+            &tx,
+            task.id,
+            if to.is_some() {
+                "withdrawn: the step was given to someone else before the email went out"
+            } else {
+                "withdrawn: a newer link to the step was sent"
+            },
+        )?;
         notices::queue_step(
             &tx, &ctx, &routine, state, &case, &task, person, generation, now,
         )?;

@@ -177,6 +177,16 @@ pub fn withdraw_stale(conn: &Db) -> Result<usize> {
     Ok(n)
 }
 
+/// Withdraws the queued and held task emails of step `task_id` (a newer link replaces them);
+/// returns how many.
+pub fn withdraw_task_emails(conn: &Db, task_id: i64, why: &str) -> Result<usize> {
+    conn.prepare_cached(
+        "UPDATE outbox SET status = 'withdrawn', last_error = ?2
+         WHERE task_id = ?1 AND purpose = 'task' AND status IN ('queued', 'held')",
+    )?
+    .execute(params![task_id, why])
+}
+
 /// The failed messages' ids, oldest first.
 pub fn failed_ids(conn: &Db) -> Result<Vec<i64>> {
     let mut stmt =

@@ -31,6 +31,8 @@ use std::sync::Arc;
 /// Cases listed on one page at most.
 /// Cases per page of the list.
 const PAGE: usize = 50;
+/// People a name search looks for at most (each is a statement parameter).
+const MAX_PERSONS: usize = 200;
 /// Cases in an export at most.
 const EXPORT_LIMIT: usize = 100_000;
 /// People offered for a search at most.
@@ -90,6 +92,8 @@ struct Criteria {
     overdue_on: Option<NaiveDate>,
     text: Option<String>,
     persons: Vec<String>,
+    /// The text named more than [`MAX_PERSONS`] people: only the first are searched.
+    too_many: bool,
     /// The client's 12 digits, when the search text is a personnummer.
     client: Option<String>,
 }
@@ -105,11 +109,14 @@ impl Criteria {
         let client = crate::personnummer::digits(text)
             .ok()
             .map(|d| String::from_utf8_lossy(&d).into_owned());
-        let persons = if text.is_empty() || client.is_some() {
+        let mut persons = if text.is_empty() || client.is_some() {
             Vec::new()
         } else {
             crate::engine::workspace::ids_named(conn, org, text, true)?
         };
+        // A very short name matches half the roster: the first of them, and the page says so.
+        let too_many = persons.len() > MAX_PERSONS;
+        persons.truncate(MAX_PERSONS);
         Ok(Criteria {
             routine: some(&q.routine).map(str::to_string),
             unit: some(&q.unit).map(str::to_string),
@@ -122,6 +129,7 @@ impl Criteria {
             overdue_on: (!q.overdue.is_empty()).then_some(today),
             text: some(text).map(str::to_string),
             persons,
+            too_many,
             client,
         })
     }
@@ -302,6 +310,7 @@ pub async fn list(
                 "overdue": criteria.overdue_on.is_some(),
                 "q": q.q,
                 "by_client": criteria.client.is_some(),
+                "too_many": criteria.too_many,
                 "may_act": may_act,
             });
             criteria.audit(store, &actor, total, now)?;
@@ -793,13 +802,13 @@ pub async fn document(
     State(app): State<Arc<App>>,
     staff: Staff,
     Path((id, file)): Path<(String, String)>,
-    query: Query<DocumentQuery>,
+    query: std::result::Result<Query<DocumentQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let Some((doc, format)) = Doc::parse(&file) else {
         return page::not_found(&app);
     };
     let actor = format!("web:{}", staff.name);
-    let as_file = query.as_file();
+    let as_file = query.is_ok_and(|q| q.as_file());
     deliver(&app, id, doc, format, actor, as_file).await
 }
 
@@ -869,16 +878,19 @@ where
 {
     let printer = app.printer.clone();
     let rendered = app.with_engine(render).await;
-    // A PDF is printed away from the engine: answers and ticks do not wait for Chromium.
+    // A PDF is printed away from the engine: answers and ticks do not wait for Chromium. The
+    // place goes with the printing, which runs on when the asker has gone.
     let made = match rendered {
-        Ok(Some(r)) => tokio::task::spawn_blocking(move || download::finish(r, &printer))
-            .await
-            .map_err(|e| Error::runtime(format!("printing: {e}")))
-            .and_then(|d| d.map(Some)),
+        Ok(Some(r)) => tokio::task::spawn_blocking(move || {
+            let _place = printing;
+            download::finish(r, &printer)
+        })
+        .await
+        .map_err(|e| Error::runtime(format!("printing: {e}")))
+        .and_then(|d| d.map(Some)),
         Ok(None) => Ok(None),
         Err(e) => Err(e),
     };
-    drop(printing);
     match made {
         Ok(Some(d)) => {
             let disposition = format!(
@@ -896,6 +908,10 @@ where
                 headers.insert(header::CONTENT_DISPOSITION, v);
             }
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(super::headers::DOCUMENT_POLICY),
+            );
             response
         }
         Ok(None) => page::not_found(app),

@@ -14,6 +14,12 @@ use axum::response::Response;
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
      form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/// The policy of a document opened in the browser (a protocol, a letter, a summary): its own
+/// inline style and inline pictures, nothing else, and sandboxed (no scripts, no forms, an
+/// opaque origin), as if it were a file.
+pub const DOCUMENT_POLICY: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox; frame-ancestors 'none'";
+
 /// `Strict-Transport-Security` for a server reached over https.
 pub const HSTS: &str = "max-age=31536000";
 

@@ -70,7 +70,10 @@ pub async fn document(
     State(app): State<Arc<App>>,
     _staff: Staff,
     Path((year, file)): Path<(String, String)>,
-    query: Query<super::cases::DocumentQuery>,
+    query: std::result::Result<
+        Query<super::cases::DocumentQuery>,
+        axum::extract::rejection::QueryRejection,
+    >,
 ) -> Response {
     let (Some((routine, format)), Ok(year)) = (parse(&file), year.parse::<i32>()) else {
         return page::not_found(&app);
@@ -87,19 +90,24 @@ pub async fn document(
         Err(busy) => return busy,
     };
     let now = app.clock.now();
-    hand_over(&app, query.as_file(), printing, move |engine| {
-        let (scopes, title, template) = annual::scopes(engine, routine.as_deref())?;
-        let rendered = annual::render(engine, &scopes, year, &template, &title, now)?;
-        let stem = match &routine {
-            Some(r) => format!("sammanstallning-{year}-{r}"),
-            None => format!("sammanstallning-{year}"),
-        };
-        let text = match format {
-            Format::Csv => rendered.csv,
-            _ => rendered.html,
-        };
-        Ok(Some(Rendered::new(stem, text, format)))
-    })
+    hand_over(
+        &app,
+        query.is_ok_and(|q| q.as_file()),
+        printing,
+        move |engine| {
+            let (scopes, title, template) = annual::scopes(engine, routine.as_deref())?;
+            let rendered = annual::render(engine, &scopes, year, &template, &title, now)?;
+            let stem = match &routine {
+                Some(r) => format!("sammanstallning-{year}-{r}"),
+                None => format!("sammanstallning-{year}"),
+            };
+            let text = match format {
+                Format::Csv => rendered.csv,
+                _ => rendered.html,
+            };
+            Ok(Some(Rendered::new(stem, text, format)))
+        },
+    )
     .await
 }
 

@@ -560,7 +560,10 @@ async fn after_write(app: &Arc<App>, result: crate::Result<()>, w: Written<'_>) 
 pub async fn document(
     State(app): State<Arc<App>>,
     path: Result<Path<(String, String)>, PathRejection>,
-    query: axum::extract::Query<super::cases::DocumentQuery>,
+    query: std::result::Result<
+        axum::extract::Query<super::cases::DocumentQuery>,
+        axum::extract::rejection::QueryRejection,
+    >,
 ) -> Response {
     let now = app.clock.now();
     let Ok(Path((token, file))) = path else {
@@ -580,9 +583,11 @@ pub async fn document(
     };
     let offered = crate::records::download::Doc::of_kind(page.kind_code).contains(&doc)
         && doc != crate::records::download::Doc::Metadata;
-    // The one who answered the step may read its protocol afterwards, from the same link.
-    let answered_protocol =
-        page.mode == Mode::Answered && doc == crate::records::download::Doc::Protocol;
+    // The one who answered the step may read its protocol afterwards, from the same link
+    // (not someone informed, nor a holder the step was taken from).
+    let answered_protocol = page.mode == Mode::Answered
+        && page.answered_by_link
+        && doc == crate::records::download::Doc::Protocol;
     if !(page.mode == Mode::Answer || answered_protocol) || !offered {
         return page::message(
             &app,
@@ -593,7 +598,7 @@ pub async fn document(
             ],
         );
     }
-    let as_file = query.as_file();
+    let as_file = query.is_ok_and(|q| q.as_file());
     super::cases::deliver(&app, page.case_id, doc, format, person, as_file).await
 }
 
