@@ -80,6 +80,8 @@ fn year(
             seed: 1,
             logs: Vec::new(),
             ad_hoc_per_1000: 4.0,
+            story: false,
+            leave_open_after: None,
         },
         |_| {},
     )

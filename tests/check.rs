@@ -392,3 +392,53 @@ fn a_dedented_outcome_gives_one_error_saying_where_it_belongs() {
         run.stderr
     );
 }
+
+/// Issue 29: each mistake of a shipped routine, edited as quality staff slip, is reported at its
+/// own line, once.
+#[test]
+fn each_slip_is_reported_at_its_own_line_once() {
+    let text =
+        std::fs::read_to_string(root().join("routines/treserva-sampling.yaml")).expect("routine");
+    let lines: Vec<&str> = text.lines().collect();
+    let find = |wanted: &str| {
+        lines
+            .iter()
+            .position(|l| l.trim_start().starts_with(wanted))
+            .expect("the line")
+    };
+    let check = |edited: Vec<String>, line: usize, says: &str| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.yaml");
+        std::fs::write(&path, edited.join("\n")).expect("write");
+        let run = Test::new()
+            .args(["check", &path.display().to_string()])
+            .run();
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert_eq!(run.stderr.matches("error[").count(), 1, "{}", run.stderr);
+        assert!(
+            run.stderr.contains(&format!("t.yaml:{line}:")),
+            "at line {line}: {}",
+            run.stderr
+        );
+        assert!(run.stderr.contains(says), "{says}: {}", run.stderr);
+    };
+    let owned = || lines.iter().map(|l| l.to_string()).collect::<Vec<_>>();
+    // A key indented too far, after a `key: value` line (a comment between).
+    let title = find("title: Granska loggen");
+    let assignee = find("assignee: unit_manager");
+    let mut over = owned();
+    over[assignee] = format!("  {}", over[assignee]);
+    check(over, assignee + 1, "indented more than the line before it");
+    // A tab at the start of a line.
+    let mut tab = owned();
+    tab[title] = format!("\t{}", tab[title].trim_start());
+    check(tab, title + 1, "a tab in the indentation");
+    // A misspelt key: one error, with the key it meant.
+    let mut key = owned();
+    key[assignee] = key[assignee].replace("assignee", "asignee");
+    check(key, assignee + 1, "did you mean `assignee`?");
+    // A misspelt Swedish role: did you mean the Swedish title.
+    let mut role = owned();
+    role[assignee] = role[assignee].replace("unit_manager", "enhetchef");
+    check(role, assignee + 1, "did you mean `enhetschef`?");
+}

@@ -92,6 +92,67 @@ fn the_demo_runs_a_year_and_says_where_everything_is() {
         run.stdout
     );
     let db = demo.join("loggkoll.db");
+    // Every email went out as a mail server would have had it: on a Swedish working day,
+    // between 07 and 17 local time.
+    for entry in std::fs::read_dir(demo.join("outbox")).unwrap() {
+        let eml = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        let date = eml
+            .lines()
+            .find_map(|l| l.strip_prefix("Date: "))
+            .expect("a Date header");
+        let at = chrono::DateTime::parse_from_rfc2822(date.trim())
+            .unwrap()
+            .with_timezone(&chrono_tz::Europe::Stockholm);
+        let hour = chrono::Timelike::hour(&at);
+        assert!(
+            loggkoll::calendar::is_working_day(at.date_naive()) && (7..17).contains(&hour),
+            "an email dated {at}"
+        );
+    }
+    // The year leaves December's reviews open, with something to judge, for the newcomer.
+    let open = Test::new()
+        .args([
+            "--db",
+            db.to_str().unwrap(),
+            "case",
+            "list",
+            "--open",
+            "--json",
+        ])
+        .run();
+    assert_eq!(open.code, 0, "{}", open.stderr);
+    let open: serde_json::Value = serde_json::from_str(&open.stdout).unwrap();
+    let reviews: Vec<String> = open
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"] == "sampling")
+        .filter_map(|c| c["id"].as_str().map(str::to_string))
+        .collect();
+    assert!(reviews.len() >= 3, "{open}");
+    let flagged = reviews.iter().any(|case| {
+        let ev = Test::new()
+            .args([
+                "--db",
+                db.to_str().unwrap(),
+                "case",
+                "evidence",
+                case,
+                "--json",
+                "--now",
+                "2027-12-31T12:00",
+            ])
+            .run();
+        let ev: serde_json::Value = serde_json::from_str(&ev.stdout).unwrap_or_default();
+        ev["counts"]["flagged"].as_u64().unwrap_or(0) > 0
+    });
+    assert!(flagged, "an open review with a flagged access");
+    assert!(
+        run.stdout.contains(&format!("({} open)", reviews.len()))
+            || run.stdout.contains(" open), "),
+        "{}",
+        run.stdout
+    );
     let verify = Test::new()
         .args(["--db", db.to_str().unwrap(), "audit", "verify"])
         .run();

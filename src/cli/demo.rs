@@ -206,6 +206,10 @@ pub fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
             seed: args.seed,
             ad_hoc_per_1000: 40.0,
             logs: log.files.clone(),
+            // People answer on working days, in Swedish, as the evidence says; December's
+            // round is left for whoever opens the demo.
+            story: true,
+            leave_open_after: NaiveDate::from_ymd_opt(args.year, 11, 30),
         },
         |day| {
             bar.set_position((day - from).num_days().max(0) as u64);
@@ -356,13 +360,17 @@ pub fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
         "loggkoll demo: the year {} in a made-up municipality",
         args.year
     );
+    // The database as it stands now (the extract after the year included).
+    let (cases, closed) = (
+        crate::store::stats::count(engine.store.db(), crate::store::stats::Count::Cases)?,
+        crate::store::stats::count(engine.store.db(), crate::store::stats::Count::ClosedCases)?,
+    );
     println!(
-        "  {} people in {} units, {} rounds, {} cases ({} closed), {} answers",
+        "  {} people in {} units, {} rounds, {cases} cases ({closed} closed, {} open), {} answers",
         roster.people.len(),
         roster.units.len(),
         figures.rounds,
-        figures.cases,
-        figures.closed,
+        cases - closed,
         figures.transitions - figures.cases
     );
     let results: Vec<String> = figures
@@ -441,27 +449,29 @@ pub fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
         println!("  summary       {}", path.display());
     }
     println!();
+    // The commands as they run here: `loggkoll` when installed, else through cargo.
+    let prog = program_name();
     println!("The overview (log in as `demo`, password `{password}`):");
     println!(
-        "  loggkoll --db {} --config {} serve --now {}-12-31T12:00    then open http://127.0.0.1:8080/",
+        "  {prog} --db {} --config {} serve --now {}-12-31T12:00    then open http://127.0.0.1:8080/",
         db.display(),
         demo_config.display(),
         args.year
     );
     println!();
     println!("Look around:");
-    println!("  loggkoll --db {} case list --open", db.display());
-    println!("  loggkoll --db {} round list", db.display());
-    println!("  loggkoll --db {} audit verify", db.display());
+    println!("  {prog} --db {} case list --open", db.display());
+    println!("  {prog} --db {} round list", db.display());
+    println!("  {prog} --db {} audit verify", db.display());
     println!(
-        "  loggkoll --db {} radar --from {}-12-01 --to {}-12-31 --now {}-12-31T12:00",
+        "  {prog} --db {} radar --from {}-12-01 --to {}-12-31 --now {}-12-31T12:00",
         db.display(),
         args.year,
         args.year,
         args.year
     );
     println!(
-        "  loggkoll --db {} logs explained --from {}-01-01 --to {}-12-31 --now {}-12-31T12:00",
+        "  {prog} --db {} logs explained --from {}-01-01 --to {}-12-31 --now {}-12-31T12:00",
         db.display(),
         args.year,
         args.year,
@@ -469,7 +479,7 @@ pub fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
     );
     if let Some(case) = &sampled {
         println!(
-            "  loggkoll --db {} case evidence {case} --now {}-12-31T12:00",
+            "  {prog} --db {} case evidence {case} --now {}-12-31T12:00",
             db.display(),
             args.year
         );
@@ -502,4 +512,17 @@ fn progress(len: u64, what: &str) -> ProgressBar {
 /// `text` as a TOML string.
 fn toml_string(text: &str) -> String {
     toml::Value::String(text.to_string()).to_string()
+}
+
+/// How to run loggkoll as this process was run: `loggkoll` when it is the installed binary (on
+/// the PATH), else `cargo run --release --` (a build in a checkout's `target/`).
+fn program_name() -> String {
+    let in_target = std::env::current_exe()
+        .ok()
+        .is_some_and(|exe| exe.components().any(|c| c.as_os_str() == "target"));
+    if in_target {
+        "cargo run --release --".to_string()
+    } else {
+        "loggkoll".to_string()
+    }
 }

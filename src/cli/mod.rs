@@ -221,6 +221,14 @@ pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// A stored instant (RFC 3339) as people read it on the command line: local time in `tz` with
+/// the zone, `2026-11-01 00:00 CET`; anything else as it is.
+pub(crate) fn local_time(stored: &str, tz: chrono_tz::Tz) -> String {
+    crate::store::parse_ts(stored)
+        .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string())
+        .unwrap_or_else(|_| stored.to_string())
+}
+
 /// `println!` through [`terminal_safe`]: for lines that show what an export said.
 macro_rules! outln {
     () => { println!() };

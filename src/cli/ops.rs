@@ -480,8 +480,13 @@ pub fn case(env: &Env, cmd: CaseCommand) -> Result<u8> {
                         c.subject_account.as_deref().unwrap_or("-")
                     );
                 }
+                let tz = env.config.timezone;
                 if let (Some(a), Some(b)) = (&c.window_start, &c.window_end) {
-                    outln!("window: {a} – {b}");
+                    outln!(
+                        "window: {} – {}",
+                        super::local_time(a, tz),
+                        super::local_time(b, tz)
+                    );
                 }
                 outln!(
                     "state: {}{}",
@@ -515,7 +520,7 @@ pub fn case(env: &Env, cmd: CaseCommand) -> Result<u8> {
                         .and_then(|c| c.as_str());
                     outln!(
                         "  {}  {:<18} {:<10} {}{}",
-                        e.at,
+                        super::local_time(&e.at, tz),
                         e.event,
                         e.actor,
                         e.data,

@@ -282,13 +282,15 @@ fn logs_coverage(env: &Env, args: LogsListArgs) -> Result<u8> {
     if args.json {
         return print_json(&coverage).map(|()| 0);
     }
+    let tz = env.config.timezone;
+    let local = |t: &str| super::local_time(t, tz);
     for s in &coverage {
         outln!("{}:", s.system);
         for p in &s.covered {
-            outln!("  covered  {} – {}", p.from, p.to);
+            outln!("  covered  {} – {}", local(&p.from), local(&p.to));
         }
         for p in &s.gaps {
-            outln!("  GAP      {} – {}", p.from, p.to);
+            outln!("  GAP      {} – {}", local(&p.from), local(&p.to));
         }
     }
     if coverage.is_empty() {

@@ -82,6 +82,8 @@ pub fn run_cmd(env: &Env, args: SimulateArgs) -> Result<u8> {
             seed: args.seed,
             logs: Vec::new(),
             ad_hoc_per_1000: 4.0,
+            story: false,
+            leave_open_after: None,
         },
         |_| {},
     )?;

@@ -115,9 +115,18 @@ impl Analyzer<'_, '_, '_> {
         match text.value.parse::<Role>() {
             Ok(role) => Some(role),
             Err(_) => {
+                // The Swedish titles are names too: `enhetchef` means `enhetschef`.
                 let names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
-                let help = did_you_mean(&text.value, names.iter().copied())
-                    .unwrap_or_else(|| format!("the roles are {}", list(&names)));
+                let titles: Vec<&str> = Role::ALL.iter().map(|r| r.title()).collect();
+                let lower = text.value.to_lowercase();
+                let help = did_you_mean(&lower, names.iter().chain(&titles).copied())
+                    .unwrap_or_else(|| {
+                        format!(
+                            "the roles are {} (or in Swedish: {})",
+                            list(&names),
+                            list(&titles)
+                        )
+                    });
                 self.d
                     .error(
                         "unknown-role",

@@ -2,7 +2,7 @@
 //! have (unknown keys get a did-you-mean), that no key appears twice, and that each value is text,
 //! a list or a mapping as its key requires. Meaning is the analyser's job.
 
-use super::diagnostic::{Diagnostics, did_you_mean};
+use super::diagnostic::Diagnostics;
 use super::raw::*;
 use super::source::{Span, Spanned};
 use super::yaml::{Node, NodeKind};
@@ -82,7 +82,12 @@ impl<'n> Map<'n> {
 
 /// Reads `node` as a mapping whose keys are `allowed` (any key when `allowed` is empty).
 /// `what` names the mapping in messages: "the routine", "state `review`".
-fn map<'n>(d: &mut Diagnostics, node: &'n Node, what: &str, allowed: &[&str]) -> Option<Map<'n>> {
+fn map<'n>(
+    d: &mut Diagnostics,
+    node: &'n Node,
+    what: &str,
+    allowed: &[&'n str],
+) -> Option<Map<'n>> {
     let entries = match &node.kind {
         NodeKind::Map(entries) => entries,
         _ if node.is_null() => return Some(Map { entries: vec![] }),
@@ -146,16 +151,30 @@ fn map<'n>(d: &mut Diagnostics, node: &'n Node, what: &str, allowed: &[&str]) ->
                 ));
                 continue;
             }
-            match did_you_mean(name, allowed.iter().copied()) {
-                Some(help) => diag.help(help),
-                None => diag.help(format!(
-                    "the keys allowed here are {}",
-                    allowed
-                        .iter()
-                        .map(|k| format!("`{k}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )),
+            match crate::suggest::nearest(name, allowed.iter().copied()) {
+                Some(meant) => {
+                    diag.help(format!("did you mean `{meant}`?"));
+                    // Read as the key it was meant to be (unless that is given too): one
+                    // mistake, one error, not a second one for the key it left missing.
+                    let given = |wanted: &str| {
+                        entries.iter().any(|(k, _)| {
+                            matches!(&k.kind, NodeKind::Scalar { value, .. } if value == wanted)
+                        })
+                    };
+                    if !given(meant) {
+                        out.push((meant, key, value));
+                    }
+                }
+                None => {
+                    diag.help(format!(
+                        "the keys allowed here are {}",
+                        allowed
+                            .iter()
+                            .map(|k| format!("`{k}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                }
             };
             continue;
         }

@@ -139,6 +139,26 @@ pub fn parse(source: &Source) -> Result<Node, Box<Diagnostic>> {
             Ok(pair) => pair,
             Err(err) => {
                 let mark = err.marker();
+                // A tab in a line's indentation: said at that line, wherever the parser stumbled.
+                if let Some((line, column)) = tab_indented(&source.text, mark.line()) {
+                    return Err(syntax(
+                        Span::new(line, column, 1),
+                        "a tab in the indentation".into(),
+                    )
+                    .with_help_boxed(
+                        "YAML indents with spaces only: replace the tab with spaces",
+                    ));
+                }
+                if let Some(o) = overindented(&text, mark.line()) {
+                    return Err(syntax(
+                        Span::new(o.line, o.column, o.key.chars().count().max(1)),
+                        format!("`{}:` is indented more than the line before it", o.key),
+                    )
+                    .with_help_boxed(format!(
+                        "`{}` (line {}) has a value on its line, so nothing can be under it: indent `{}` to column {}, like line {}",
+                        o.sibling, o.sibling_line, o.key, o.wanted_column, o.sibling_line
+                    )));
+                }
                 if let Some(m) = misindented(&text, mark.line()) {
                     let at = Span::new(m.line, m.column, m.key.chars().count().max(1));
                     return Err(syntax(
@@ -306,6 +326,80 @@ pub fn parse(source: &Source) -> Result<Node, Box<Diagnostic>> {
     }))
 }
 
+/// The first line, up to the one after `error_line`, whose indentation holds a tab: its line
+/// and the tab's column.
+fn tab_indented(text: &str, error_line: usize) -> Option<(usize, usize)> {
+    text.lines()
+        .take(error_line.saturating_add(1))
+        .enumerate()
+        .find_map(|(i, l)| {
+            let lead: String = l.chars().take_while(|c| *c == ' ' || *c == '\t').collect();
+            let rest = &l[lead.len()..];
+            // A line of only whitespace, or a comment, is not indentation.
+            (!rest.is_empty() && !rest.starts_with('#'))
+                .then(|| lead.chars().position(|c| c == '\t'))
+                .flatten()
+                .map(|col| (i + 1, col + 1))
+        })
+}
+
+/// A `key:` indented more than the `key: value` line before it, which can hold nothing under
+/// it: the parser stumbles on the deeper line itself.
+struct Overindented {
+    line: usize,
+    column: usize,
+    key: String,
+    sibling: String,
+    sibling_line: usize,
+    wanted_column: usize,
+}
+
+/// When the YAML error is at line `error_line`, a `key:` line indented more than the meaningful
+/// line before it, and that line is a `key: value` that is itself rightly placed (the nearest
+/// `key:` line above it with nothing after the colon is indented less than it), the error line
+/// is the one indented too far.
+fn overindented(text: &str, error_line: usize) -> Option<Overindented> {
+    let lines: Vec<&str> = text.lines().collect();
+    let indent = |l: &str| l.chars().take_while(|c| *c == ' ').count();
+    let meaningful = |l: &str| {
+        let t = l.trim();
+        !t.is_empty() && !t.starts_with('#')
+    };
+    let simple_key = |k: &str| {
+        !k.is_empty()
+            && k.chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+    };
+    let bad = error_line.checked_sub(1)?;
+    let bad_text = *lines.get(bad)?;
+    let (key, _) = bad_text.trim().split_once(':')?;
+    if !meaningful(bad_text) || !simple_key(key) {
+        return None;
+    }
+    let prev = (0..bad).rev().find(|i| meaningful(lines[*i]))?;
+    let prev_text = lines[prev];
+    let (sibling, value) = prev_text.trim().split_once(':')?;
+    if indent(bad_text) <= indent(prev_text) || !simple_key(sibling) || value.trim().is_empty() {
+        return None;
+    }
+    // The line before is rightly placed: under a parent indented less than it.
+    let parent = (0..prev).rev().find(|i| {
+        let l = lines[*i];
+        meaningful(l) && indent(l) <= indent(prev_text) && l.trim_end().ends_with(':')
+    })?;
+    if indent(lines[parent]) >= indent(prev_text) {
+        return None;
+    }
+    Some(Overindented {
+        line: bad + 1,
+        column: indent(bad_text) + 1,
+        key: key.to_string(),
+        sibling: sibling.to_string(),
+        sibling_line: prev + 1,
+        wanted_column: indent(prev_text) + 1,
+    })
+}
+
 /// A line indented less than it should be, found from the syntax error it causes on a later
 /// line: the parser stumbles on the line after it, so the error would point one line late.
 struct Misindented {
@@ -405,6 +499,40 @@ mod tests {
             &entries[1].1.kind,
             NodeKind::Scalar { plain: true, .. }
         ));
+    }
+
+    #[test]
+    fn an_overindented_key_is_reported_at_its_own_line() {
+        let text = "states:\n  review:\n    title: Granska\n      label: Ingen\n    assignee: x\n";
+        let err = parse(&Source::new("t.yaml", text)).unwrap_err();
+        assert_eq!(
+            (err.code, err.line, err.column),
+            ("yaml-syntax", 4, 7),
+            "{}",
+            err.render()
+        );
+        assert!(
+            err.message.contains("`label:` is indented more"),
+            "{}",
+            err.message
+        );
+        let help = err.help.clone().unwrap_or_default();
+        assert!(help.contains("column 5, like line 3"), "{help}");
+    }
+
+    #[test]
+    fn a_tab_in_the_indentation_is_reported_at_its_line() {
+        let text = "states:\n  review:\n    title: Granska\n\tassignee: x\n    to: y\n";
+        let err = parse(&Source::new("t.yaml", text)).unwrap_err();
+        assert_eq!(
+            (err.code, err.line, err.column),
+            ("yaml-syntax", 4, 1),
+            "{}",
+            err.render()
+        );
+        assert!(err.message.contains("tab"), "{}", err.message);
+        // A tab inside a value is no indentation.
+        assert!(parse(&Source::new("t.yaml", "a: 'x\ty'\nb: 1\n")).is_ok());
     }
 
     #[test]

@@ -27,6 +27,12 @@ pub struct Options {
     /// Access-log exports, each imported on the morning after the last day it covers, before
     /// that day's tick (so that a round on the 1st draws from the month before).
     pub logs: Vec<super::logs::LogFile>,
+    /// The demo's story: people answer on working days only, with comments in Swedish; a review
+    /// without a flagged access is not taken further than "no finding"; an access-rights review
+    /// decides its accounts before it is answered.
+    pub story: bool,
+    /// Steps started after this day are left open: what the year leaves for a newcomer to do.
+    pub leave_open_after: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -149,16 +155,22 @@ pub fn run_with(
         for t in new_tasks(engine, &mut seen_task)? {
             // Most answer within the deadline; one in ten is late.
             let span = (t.due - t.started).num_days().max(1);
-            let when = if rng.random_bool(0.1) {
+            let mut when = if rng.random_bool(0.1) {
                 t.due + Duration::days(rng.random_range(1..=10))
             } else {
                 t.started + Duration::days(rng.random_range(0..=span))
             };
+            if opts.story {
+                // Nobody answers on a Saturday or on julafton.
+                while !crate::calendar::is_working_day(when) {
+                    when += Duration::days(1);
+                }
+            }
             plan.insert(t.task_id, (t, when));
         }
         let mut batch: Vec<(String, String, String, Option<String>, i64)> = Vec::new();
         for (t, when) in plan.values() {
-            if *when > day {
+            if *when > day || opts.leave_open_after.is_some_and(|d| t.started > d) {
                 continue;
             }
             let Some(by) = t.assignee.clone() else {
@@ -167,6 +179,10 @@ pub fn run_with(
             let Some(mut outcome) = choose_outcome(&mut rng, &t.state, &t.outcomes).cloned() else {
                 continue;
             };
+            if opts.story {
+                outcome = follow_the_evidence(engine, t, outcome, noon)?;
+                decide_accounts(engine, &mut rng, t, &by, noon)?;
+            }
             // A reviewer choosing "no finding" first judges the flagged accesses; one in twenty
             // is unclear, and the review goes the unclear way.
             if t.no_finding.contains(&outcome) {
@@ -190,7 +206,11 @@ pub fn run_with(
                     noon,
                 )?;
             }
-            let comment = Some(format!("Simulerad kommentar ({outcome})"));
+            let comment = Some(if opts.story {
+                comment_sv(&outcome).to_string()
+            } else {
+                format!("Simulerad kommentar ({outcome})")
+            });
             batch.push((t.case_id.clone(), outcome, by, comment, t.task_id));
         }
         if !batch.is_empty() {
@@ -291,6 +311,82 @@ struct OpenTask {
     outcomes: Vec<String>,
     /// The outcomes that close the case as "no finding".
     no_finding: Vec<String>,
+}
+
+/// In the demo's story a review goes further than "no finding" only on something to see: a
+/// flagged access. Without one, the reviewer finds nothing.
+fn follow_the_evidence(
+    engine: &mut Engine,
+    t: &OpenTask,
+    outcome: String,
+    now: DateTime<Utc>,
+) -> Result<String> {
+    if t.no_finding.is_empty() || t.no_finding.contains(&outcome) {
+        return Ok(outcome);
+    }
+    let flagged = engine
+        .evidence_if_any(&t.case_id, now)?
+        .is_some_and(|ev| ev.counts.flagged > 0);
+    Ok(if flagged {
+        outcome
+    } else {
+        t.no_finding[0].clone()
+    })
+}
+
+/// In the demo's story a unit's access-rights review decides every account before it is
+/// answered: kept, or (one flagged account in three) ended.
+fn decide_accounts(
+    engine: &mut Engine,
+    rng: &mut ChaCha20Rng,
+    t: &OpenTask,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let is_review = crate::store::cases::get(engine.store.db(), &t.case_id)?
+        .is_some_and(|c| c.kind == "access_rights");
+    if !is_review {
+        return Ok(());
+    }
+    let review = engine.account_review(&t.case_id, now)?;
+    for a in review.accounts.iter().filter(|a| a.decision.is_none()) {
+        let decision = if !a.flags.is_empty() && rng.random_bool(1.0 / 3.0) {
+            crate::evidence::access::Keep::End
+        } else {
+            crate::evidence::access::Keep::Keep
+        };
+        engine.decide_account(
+            &crate::engine::access::DecideRequest {
+                case_id: &t.case_id,
+                system: Some(&a.system),
+                account: &a.account,
+                decision,
+                by,
+                comment: None,
+                task_id: Some(t.task_id),
+            },
+            now,
+        )?;
+    }
+    Ok(())
+}
+
+/// What a simulated person writes with an outcome, in Swedish.
+fn comment_sv(outcome: &str) -> &'static str {
+    match outcome {
+        o if o.contains("no_finding") || o == "keep" || o == "done" => {
+            "Gick igenom åtkomsterna; inget att anmärka."
+        }
+        o if o.contains("unclear") => {
+            "Oklart varför journalen öppnades; jag tar det med medarbetaren."
+        }
+        o if o.contains("intrusion") || o.contains("not_explained") => {
+            "Åtkomsten saknar tjänsteskäl; lämnas vidare enligt rutinen."
+        }
+        o if o.contains("explained") => "Medarbetaren förklarade åtkomsten; förklaringen godtas.",
+        o if o.contains("informed") => "Medarbetarna informerades på arbetsplatsträffen.",
+        _ => "Hanterat enligt rutinen.",
+    }
 }
 
 /// Imports one export of the log at `now`; returns the rows imported.

@@ -238,11 +238,12 @@ pub fn search_cases(conn: &Db, search: &CaseSearch) -> Result<(Vec<ListedCase>, 
         client_dash.as_deref().map_or(Value::Null, Value::Text),
     ];
     let mut any = String::from(
-        "?6 IS NULL AND ?8 IS NULL
-         OR c.id LIKE '%' || ?6 || '%' ESCAPE '\\'
-         OR c.diary_number LIKE '%' || ?6 || '%' ESCAPE '\\'
-         OR LOWER(c.subject_account) = LOWER(?7)
-         OR c.client_ref = ?8 OR c.client_ref = ?9",
+        // Typed where PostgreSQL cannot tell a parameter's type from its use alone.
+        "CAST(?6 AS TEXT) IS NULL AND CAST(?8 AS TEXT) IS NULL
+         OR c.id LIKE '%' || CAST(?6 AS TEXT) || '%' ESCAPE '\\'
+         OR c.diary_number LIKE '%' || CAST(?6 AS TEXT) || '%' ESCAPE '\\'
+         OR LOWER(c.subject_account) = LOWER(CAST(?7 AS TEXT))
+         OR c.client_ref = CAST(?8 AS TEXT) OR c.client_ref = CAST(?9 AS TEXT)",
     );
     if !search.persons.is_empty() {
         let first = args.len() + 1;
