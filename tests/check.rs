@@ -442,3 +442,57 @@ fn each_slip_is_reported_at_its_own_line_once() {
     role[assignee] = role[assignee].replace("unit_manager", "enhetchef");
     check(role, assignee + 1, "did you mean `enhetschef`?");
 }
+
+/// Issue 29: a syntax error does not hide the rest of the file: the line is read past, and a
+/// wrong value further down is still reported, each at its line.
+#[test]
+fn a_syntax_error_does_not_hide_the_rest_of_the_file() {
+    let text =
+        std::fs::read_to_string(root().join("routines/treserva-sampling.yaml")).expect("routine");
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let title = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with("title: Granska loggen"))
+        .expect("the title");
+    let role = lines
+        .iter()
+        .rposition(|l| l.trim_start().starts_with("assignee: "))
+        .expect("a later assignee");
+    assert!(role > title + 5);
+    lines[title] = format!("	{}", lines[title].trim_start());
+    lines[role] = format!(
+        "{}assignee: enhetchef",
+        " ".repeat(lines[role].len() - lines[role].trim_start().len())
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("t.yaml");
+    std::fs::write(
+        &path,
+        lines.join(
+            "
+",
+        ),
+    )
+    .expect("write");
+    let run = Test::new()
+        .args(["check", &path.display().to_string()])
+        .run();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("t.yaml:{}:1: error[yaml-syntax]", title + 1)),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(&format!("t.yaml:{}:", role + 1)),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("did you mean `enhetschef`?"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stderr.matches("error[").count(), 2, "{}", run.stderr);
+}

@@ -31,12 +31,77 @@ pub struct Compiled {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// Syntax errors read past in one file at most: the rest may be beyond repair.
+const MAX_RESUMES: usize = 10;
+
+/// Diagnostics that a line blanked out after a syntax error cannot have caused: each is about a
+/// value where it stands. The others (a key missing, a state unreachable) may be the blanked
+/// line's doing, and are not said.
+const LOCAL: &[&str] = &[
+    "invalid-value",
+    "unknown-key",
+    "duplicate-key",
+    "unknown-role",
+    "unknown-system",
+    "unknown-template",
+    "undefined-state",
+    "invalid-deadline",
+    "invalid-cron",
+    "fraction-out-of-range",
+    "missing-file",
+];
+
+/// After a syntax error at line `bad`: the line is blanked and the file read again, and again
+/// for the next syntax error, so that one slip does not hide the rest of the file. Further
+/// syntax errors are reported, and, once the file reads, the errors about values elsewhere.
+fn read_on(d: &mut diagnostic::Diagnostics, source: &Source, bad: usize, ctx: &Context) {
+    let mut lines: Vec<String> = source.text.lines().map(str::to_string).collect();
+    let mut blanked = vec![bad];
+    for _ in 0..MAX_RESUMES {
+        let Some(line) = blanked.last().and_then(|l| l.checked_sub(1)) else {
+            return;
+        };
+        let Some(text) = lines.get_mut(line) else {
+            return;
+        };
+        // A parent (`key:` alone) blanked would set its children loose: nothing more is sure.
+        if text.trim_end().ends_with(':') {
+            return;
+        }
+        *text = String::new();
+        let patched = Source::new(source.path.clone(), lines.join("\n"));
+        match yaml::parse(&patched) {
+            Ok(tree) => {
+                let mut later = diagnostic::Diagnostics::new(&patched);
+                let raw = parser::parse(&mut later, &tree);
+                analyzer::analyze(&mut later, &raw, &patched.text, ctx);
+                for diag in later.list {
+                    if LOCAL.contains(&diag.code) && !blanked.contains(&diag.line) {
+                        d.push(diag);
+                    }
+                }
+                return;
+            }
+            Err(next) if blanked.contains(&next.line) || next.line <= bad => return,
+            Err(next) => {
+                blanked.push(next.line);
+                d.push(*next);
+            }
+        }
+    }
+}
+
 /// Compiles one routine source.
 pub fn compile(source: &Source, ctx: &Context) -> Compiled {
     let mut d = diagnostic::Diagnostics::new(source);
     let routine = match yaml::parse(source) {
         Err(diag) => {
+            let (first, syntax) = (diag.line, diag.code == "yaml-syntax");
             d.push(*diag);
+            // A limit (aliases, size) stands for the whole file; a slip of syntax for its line.
+            if syntax {
+                read_on(&mut d, source, first, ctx);
+            }
             None
         }
         Ok(tree) => {
