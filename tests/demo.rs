@@ -499,3 +499,176 @@ fn the_systemd_unit_reads_the_installed_formats() {
     assert_ne!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.contains("standard.yaml"), "{}", run.stderr);
 }
+
+/// One HTTP/1.1 request on a fresh connection; the whole reply.
+fn http(port: u16, method: &str, path: &str, body: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .expect("timeout");
+    let mut request =
+        format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
+    if !body.is_empty() {
+        request.push_str(&format!(
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).expect("request");
+    let mut reply = Vec::new();
+    stream.read_to_end(&mut reply).expect("reply");
+    String::from_utf8_lossy(&reply).into_owned()
+}
+
+/// Issue 29: served as the demo prints it, the emailed link of an open review with a flagged
+/// access opens, and its answer is accepted.
+#[test]
+fn the_demo_served_as_printed_takes_an_answer_from_an_emailed_link() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    let run = Test::new()
+        .args(["demo", "--dir", demo.to_str().unwrap(), "--users", "120"])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let db = demo.join("loggkoll.db");
+    let config = demo.join("loggkoll.toml");
+    // The printed command: the demo's configuration, whose links name serve's own address.
+    let printed = run
+        .stdout
+        .lines()
+        .find(|l| l.contains(" serve --now "))
+        .expect("the serve command")
+        .to_string();
+    assert!(
+        printed.contains(&format!("--config {}", config.display())),
+        "{printed}"
+    );
+    let now = printed
+        .split("--now ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .expect("its --now")
+        .to_string();
+    // An open review with a flagged access, and the link its task email carries.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let open: Vec<(String, String)> = {
+        let mut stmt = conn
+            .prepare(
+                "SELECT c.id, o.context FROM cases c JOIN outbox o ON o.case_id = c.id
+                 WHERE c.kind = 'sampling' AND c.closed_at IS NULL AND o.purpose = 'task'
+                   AND o.status = 'sent' ORDER BY o.id DESC",
+            )
+            .unwrap();
+        // Each case's newest task email: the link to its open step.
+        let mut seen = std::collections::HashSet::new();
+        stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .filter(|(case, _)| seen.insert(case.clone()))
+            .collect()
+    };
+    let (case, context) = open
+        .iter()
+        .find(|(case, _)| {
+            let ev = Test::new()
+                .args([
+                    "--db",
+                    db.to_str().unwrap(),
+                    "case",
+                    "evidence",
+                    case,
+                    "--json",
+                    "--now",
+                    &now,
+                ])
+                .run();
+            serde_json::from_str::<serde_json::Value>(&ev.stdout)
+                .ok()
+                .and_then(|ev| ev["counts"]["flagged"].as_u64())
+                .is_some_and(|n| n > 0)
+        })
+        .expect("an emailed open review with a flagged access");
+    let link = serde_json::from_str::<serde_json::Value>(context).unwrap()["link"]
+        .as_str()
+        .expect("a link")
+        .to_string();
+    let path = link
+        .strip_prefix("http://127.0.0.1:8080")
+        .unwrap_or_else(|| panic!("the link names serve's default address: {link}"))
+        .to_string();
+    let mut serve = std::process::Command::new(env!("CARGO_BIN_EXE_loggkoll"))
+        .current_dir(dir.path())
+        .args([
+            "--db",
+            db.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+        ])
+        .args(["serve", "--listen", "127.0.0.1:0", "--now", &now])
+        .env_remove("LOGGKOLL_DB")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("serve starts");
+    let mut stderr = std::io::BufReader::new(serve.stderr.take().expect("stderr")).lines();
+    let port = stderr
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|l| {
+            l.split("serving http://127.0.0.1:")
+                .nth(1)
+                .and_then(|r| r.split_whitespace().next())
+                .and_then(|p| p.parse::<u16>().ok())
+        })
+        .expect("serve says where it listens");
+    std::thread::spawn(move || stderr.map_while(Result::ok).for_each(drop));
+    let page = http(port, "GET", &path, "");
+    assert!(page.starts_with("HTTP/1.1 200"), "{path}: {page}");
+    assert!(
+        page.contains(case.as_str()) && page.contains("Flagga"),
+        "{page}"
+    );
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("the form's token")
+        .to_string();
+    // The first outcome that may be chosen now (no finding waits for the judgements).
+    let outcome = page
+        .split("name=\"outcome\" value=\"")
+        .skip(1)
+        .find(|rest| {
+            let tag_end = rest.find('>').unwrap_or(0);
+            !rest[..tag_end].contains("disabled")
+        })
+        .and_then(|rest| rest.split('"').next())
+        .expect("an outcome to choose")
+        .to_string();
+    let answer = http(
+        port,
+        "POST",
+        &path,
+        &format!("csrf={csrf}&outcome={outcome}&comment=Kontrollerat+i+demon"),
+    );
+    assert!(
+        answer.starts_with("HTTP/1.1 303"),
+        "{}",
+        &answer[..answer.len().min(600)]
+    );
+    let answered: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM tasks WHERE case_id = ?1 AND answered_at IS NOT NULL AND outcome = ?2",
+            [case.as_str(), outcome.as_str()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(answered, 1, "the answer is recorded");
+    let _ = serve.kill();
+    let _ = serve.wait();
+}

@@ -88,15 +88,20 @@ pub fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
     if demo_env_config.organisation == crate::config::Config::default().organisation {
         demo_env_config.organisation = "Exempelby kommun (demo)".into();
     }
+    // December's reviews are left open for the newcomer at the printed `--now`, the year's
+    // last day: their emailed links must still work then.
+    demo_env_config.link_valid_days_after_deadline =
+        demo_env_config.link_valid_days_after_deadline.max(30);
     // The server started on the demo afterwards names the same organisation in its documents
     // and writes its emails beside the demo's.
     let demo_config = dir.join("loggkoll.toml");
     std::fs::write(
         &demo_config,
         format!(
-            "# Written by `loggkoll demo`: the organisation its documents name, and where its emails go.\norganisation = {}\n\n[mail]\nurl = {}\n",
+            "# Written by `loggkoll demo`: the organisation its documents name, where its emails go, and\n# links that still work at the year's end.\norganisation = {}\n\n[mail]\nurl = {}\n\n[links]\nvalid_days_after_deadline = {}\n",
             toml_string(&demo_env_config.organisation),
             toml_string(&demo_env_config.mail.url),
+            demo_env_config.link_valid_days_after_deadline,
         ),
     )
     .map_err(|e| Error::runtime(format!("{}: {e}", demo_config.display())))?;
