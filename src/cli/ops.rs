@@ -143,7 +143,7 @@ pub fn tick(env: &Env, args: TickArgs) -> Result<u8> {
                 "round {} of {} ({}): {} drawn of {}",
                 r.round_id,
                 r.routine,
-                r.occurrence,
+                super::local_time(&r.occurrence, env.config.timezone),
                 r.drawn,
                 r.population
             );
@@ -696,7 +696,7 @@ pub fn round(env: &Env, cmd: RoundCommand) -> Result<u8> {
                         "{:<6} {:<20} {:<22} {:>10} {:>6}",
                         r.id,
                         r.routine,
-                        r.occurrence,
+                        super::local_time(&r.occurrence, env.config.timezone),
                         r.population,
                         r.drawn
                     );
@@ -875,7 +875,7 @@ pub fn outbox_cmd(env: &Env, cmd: OutboxCommand) -> Result<u8> {
                 m.status,
                 m.purpose,
                 m.case_id.as_deref().unwrap_or("-"),
-                m.created_at,
+                super::local_time(&m.created_at, env.config.timezone),
                 m.to,
                 m.last_error.map(|e| format!("  [{e}]")).unwrap_or_default()
             );

@@ -267,9 +267,9 @@ fn logs_list(env: &Env, args: LogsListArgs) -> Result<u8> {
             r.import_id,
             r.system,
             r.rows,
-            logs::unix_ts(r.covers_from),
-            logs::unix_ts(r.covers_to),
-            r.imported_at,
+            super::local_time(&logs::unix_ts(r.covers_from), env.config.timezone),
+            super::local_time(&logs::unix_ts(r.covers_to), env.config.timezone),
+            super::local_time(&r.imported_at, env.config.timezone),
             r.file
         );
     }

@@ -201,8 +201,11 @@ pub fn run(env: &Env, cmd: UserCommand) -> Result<u8> {
                         "{:<24} {:<8} {:<22} {:<22}",
                         u.name,
                         u.role.as_str(),
-                        u.created_at,
-                        u.last_login_at.as_deref().unwrap_or("-")
+                        super::local_time(&u.created_at, env.config.timezone),
+                        u.last_login_at.as_deref().map_or_else(
+                            || "-".to_string(),
+                            |t| super::local_time(t, env.config.timezone)
+                        )
                     );
                 }
             }

@@ -186,7 +186,7 @@ pub fn run_with(
             // A reviewer choosing "no finding" first judges the flagged accesses; one in twenty
             // is unclear, and the review goes the unclear way.
             if t.no_finding.contains(&outcome) {
-                let unclear = judge_flagged(engine, &mut rng, t, noon, &mut figures)?;
+                let unclear = judge_flagged(engine, &mut rng, t, noon, opts.story, &mut figures)?;
                 if unclear
                     && let Some(other) = t.outcomes.iter().find(|o| !t.no_finding.contains(o))
                 {
@@ -422,6 +422,7 @@ fn judge_flagged(
     rng: &mut ChaCha20Rng,
     t: &OpenTask,
     now: DateTime<Utc>,
+    story: bool,
     figures: &mut Figures,
 ) -> Result<bool> {
     let Some(by) = &t.assignee else {
@@ -447,7 +448,13 @@ fn judge_flagged(
                 },
                 verdict,
                 by,
-                comment: Some("Simulerad bedömning"),
+                comment: Some(match (story, verdict) {
+                    (false, _) => "Simulerad bedömning",
+                    (true, crate::evidence::Verdict::Unclear) => {
+                        "Hittar inget tjänsteskäl i schemat; frågar medarbetaren."
+                    }
+                    (true, _) => "Kontrollerat mot schema och insatser: tjänsteskäl finns.",
+                }),
                 task_id: Some(t.task_id),
             },
             now,
