@@ -362,14 +362,7 @@ async fn a_manager_answers_from_the_emailed_link_in_chromium() {
         .await
         .expect("the comment's label");
     // Nothing is wider than the phone.
-    let wide: Value = client
-        .execute(
-            "return document.documentElement.scrollWidth > window.innerWidth;",
-            vec![],
-        )
-        .await
-        .expect("a measure");
-    assert_eq!(wide, json!(false), "the page scrolls sideways at 390 px");
+    assert_no_sideways_scroll(&client, "the task page").await;
     save(&client, "task-page").await;
 
     // The answer that needs a comment, without one: the form comes back with the message.

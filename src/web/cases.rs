@@ -268,10 +268,13 @@ pub async fn list(
             let org = app.views.org(conn)?;
             let criteria = Criteria::of(conn, &org, &q, today)?;
             let wanted = q.page.trim().parse::<usize>().unwrap_or(1).max(1);
-            let (_, total) = criteria.search(conn, 0, 0)?;
+            let (mut rows, total) = criteria.search(conn, (wanted - 1) * PAGE, PAGE)?;
             let pages = (usize::try_from(total).unwrap_or(0)).div_ceil(PAGE).max(1);
+            // A page past the end (an old link) shows the last one.
             let page = wanted.min(pages);
-            let (rows, _) = criteria.search(conn, (page - 1) * PAGE, PAGE)?;
+            if page != wanted {
+                rows = criteria.search(conn, (page - 1) * PAGE, PAGE)?.0;
+            }
             let listed: Vec<Value> = rows
                 .iter()
                 .map(|r| listed_values(app, conn, &org, r, today))

@@ -27,8 +27,8 @@ pub struct Health {
     last_tick: Option<DateTime<Utc>>,
     tick_failed: Option<(DateTime<Utc>, String)>,
     delivery_failed: Option<(DateTime<Utc>, String)>,
-    /// Since when due emails have only been retried, none sent, with the last reason.
-    undelivered: Option<(DateTime<Utc>, String)>,
+    /// Since when due emails have only been retried, none sent.
+    undelivered: Option<DateTime<Utc>>,
 }
 
 impl Health {
@@ -52,10 +52,12 @@ impl Health {
                 self.delivery_failed = None;
                 if d.sent > 0 || d.pending == 0 {
                     self.undelivered = None;
-                } else if d.retried > 0 {
-                    let why = d.last_error.clone().unwrap_or_default();
-                    let since = self.undelivered.as_ref().map_or(at, |(since, _)| *since);
-                    self.undelivered = Some((since, why));
+                } else if d.retried > 0 && self.undelivered.is_none() {
+                    // Said once, as the wait starts: the mail server's words may name a
+                    // recipient, so they go to the log, never into `/healthz`'s answer.
+                    let why = d.last_error.as_deref().unwrap_or_default();
+                    eprintln!("emails: the mail server takes none: {why}");
+                    self.undelivered = Some(at);
                 }
             }
         }
@@ -72,15 +74,13 @@ impl Health {
                 ts(*at)
             ));
         }
-        if let Some((since, why)) = &self.undelivered
-            && now - *since > UNDELIVERED
+        if let Some(since) = self.undelivered
+            && now - since > UNDELIVERED
         {
-            // The mail server's words may name a recipient: they go to the log, not the answer.
-            eprintln!("healthz: the last refusal of the mail server: {why}");
             return Some(format!(
                 "no email could be delivered since {} ({} minutes); the mail server's answer is in the log",
-                ts(*since),
-                (now - *since).num_minutes()
+                ts(since),
+                (now - since).num_minutes()
             ));
         }
         let since = self.scheduler_since?;
