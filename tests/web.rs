@@ -902,6 +902,7 @@ const OVERVIEW: &[&str] = &[
     "/overview/needs",
     "/overview/emails",
     "/overview/logs",
+    "/overview/audit",
 ];
 
 #[tokio::test]
@@ -2912,4 +2913,137 @@ async fn the_watch_list_roster_and_delegations_have_pages() {
         f.count("SELECT COUNT(*) FROM delegations WHERE revoked_at IS NOT NULL"),
         1
     );
+}
+
+#[tokio::test]
+async fn the_audit_trail_is_readable_filtered_and_paged_for_quality_and_admin_only() {
+    use loggkoll::store::web::WebRole;
+    let f = Fixture::new(BASE);
+    add_user_as(&f, "kvalitet", WebRole::Quality);
+    add_user_as(&f, "lasare", WebRole::Reader);
+    // More than a page of events: outbox retries by the command line.
+    {
+        let store = f.store();
+        for i in 0..120 {
+            loggkoll::store::audit::append(
+                store.db(),
+                at(NOW),
+                &loggkoll::store::audit::Event {
+                    actor: "cli",
+                    event: "outbox.retried",
+                    case_id: None,
+                    round_id: None,
+                    data: serde_json::json!({"id": i}),
+                    personal: None,
+                },
+            )
+            .expect("appended");
+        }
+    }
+    let app = f.app();
+    let quality = login_as(&app, "kvalitet", "ett långt lösenord", [10, 0, 2, 1])
+        .await
+        .cookie("loggkoll_session");
+    let reader = login_as(&app, "lasare", "ett långt lösenord", [10, 0, 2, 2])
+        .await
+        .cookie("loggkoll_session");
+    // An act of the quality account: it appears with the account that did it.
+    let page = send(&app, get_with("/overview/watch", &quality)).await;
+    let added = send(
+        &app,
+        post(
+            "/overview/watch",
+            &[
+                ("csrf", &page.csrf()),
+                ("action", "add"),
+                ("client", "19121212-1212"),
+                ("reason", "Anhörig till anställd"),
+            ],
+            Some(&quality),
+        ),
+    )
+    .await;
+    assert_eq!(added.status, StatusCode::OK, "{}", added.body);
+    let trail = send(&app, get_with("/overview/audit", &quality)).await;
+    assert_eq!(trail.status, StatusCode::OK, "{}", trail.body);
+    assert!(trail.body.contains("Kunden sattes på bevakningslistan"));
+    assert!(trail.body.contains("kvalitet (översikten)"));
+    assert!(trail.body.contains("Händelselogg"), "in the navigation");
+    let newest = f.count("SELECT MAX(seq) FROM audit WHERE event = 'watch.added'");
+    assert_eq!(newest, f.count("SELECT MAX(seq) FROM audit"));
+    // Filtered by kind of event and by actor.
+    let watch_only = send(&app, get_with("/overview/audit?kind=watch.", &quality)).await;
+    assert!(
+        watch_only
+            .body
+            .contains("Kunden sattes på bevakningslistan")
+    );
+    assert!(!watch_only.body.contains("Ärendet öppnades"));
+    let by_system = send(&app, get_with("/overview/audit?actor=system", &quality)).await;
+    assert!(!by_system.body.contains("Kunden sattes på bevakningslistan"));
+    assert!(
+        by_system.body.contains("Ärendet öppnades"),
+        "{}",
+        by_system.body
+    );
+    let by_name = send(&app, get_with("/overview/audit?actor=kvalitet", &quality)).await;
+    assert!(by_name.body.contains("Kunden sattes på bevakningslistan"));
+    assert!(!by_name.body.contains("Ärendet öppnades"));
+    // By case: only that case's events.
+    let case: String = f
+        .store()
+        .db()
+        .inspect()
+        .query_row("SELECT MIN(id) FROM cases", (), |r| r.get(0))
+        .expect("a case");
+    let of_case = send(
+        &app,
+        get_with(&format!("/overview/audit?case={case}"), &quality),
+    )
+    .await;
+    assert!(
+        of_case
+            .body
+            .contains(&format!("href=\"/overview/case/{case}\""))
+    );
+    assert!(!of_case.body.contains("Kunden sattes på bevakningslistan"));
+    // A period that ended before anything happened, and a date that is none.
+    let none = send(&app, get_with("/overview/audit?to=2000-01-01", &quality)).await;
+    assert!(none.body.contains("Inga händelser passar urvalet"));
+    let bad = send(&app, get_with("/overview/audit?from=i+g%C3%A5r", &quality)).await;
+    assert_eq!(bad.status, StatusCode::OK);
+    assert!(bad.body.contains("är inget datum"), "{}", bad.body);
+    // Paged: a hundred a page, the next page older, none twice.
+    let total = f.count("SELECT COUNT(*) FROM audit");
+    assert!(total > 100, "the fixture has {total} events");
+    let marker = "rel=\"next\"";
+    assert!(trail.body.contains(marker), "a link to older entries");
+    let seqs = |body: &str| -> Vec<i64> {
+        body.match_indices("<small class=\"muted\">nr ")
+            .filter_map(|(at, m)| {
+                body[at + m.len()..]
+                    .split('<')
+                    .next()
+                    .and_then(|n| n.trim().parse().ok())
+            })
+            .collect()
+    };
+    let first = seqs(&trail.body);
+    assert_eq!(first.len(), 100);
+    // Newest first: the watch entry, the latest act, heads the page.
+    assert_eq!(first[0], newest);
+    assert!(first.windows(2).all(|w| w[0] > w[1]));
+    let href_at = trail.body.find(marker).expect("next");
+    let start = trail.body[..href_at].rfind("href=\"").expect("its href") + 6;
+    let end = start + trail.body[start..].find('"').expect("the end");
+    let next = trail.body[start..end].replace("&amp;", "&");
+    let older = send(&app, get_with(&next, &quality)).await;
+    let second = seqs(&older.body);
+    assert!(!second.is_empty());
+    assert!(second.iter().all(|s| s < first.iter().min().expect("some")));
+    // Readers do not read it.
+    let refused = send(&app, get_with("/overview/audit", &reader)).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let reader_home = send(&app, get_with("/overview", &reader)).await;
+    assert!(!reader_home.body.contains("Händelselogg"));
 }

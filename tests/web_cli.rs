@@ -155,6 +155,54 @@ fn accounts_are_made_listed_and_removed_with_the_password_on_stdin() {
     assert_eq!((code, out.trim()), (0, "[]"));
     let (code, _, err) = run(d, &["audit", "verify"], "");
     assert_eq!(code, 0, "{err}");
+    // The trail, readable: every change of an account, in order, with who made it.
+    let events = |args: &[&str]| -> Vec<(String, String)> {
+        let mut all = vec!["audit", "list", "--json"];
+        all.extend_from_slice(args);
+        let (code, out, err) = run(d, &all, "");
+        assert_eq!(code, 0, "{args:?}: {err}");
+        let list: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+        list.as_array()
+            .expect("an array")
+            .iter()
+            .map(|e| {
+                (
+                    e["event"].as_str().unwrap_or("").to_string(),
+                    e["actor"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+    };
+    let all = events(&[]);
+    let names: Vec<&str> = all.iter().map(|(e, _)| e.as_str()).collect();
+    assert_eq!(
+        names.iter().filter(|e| **e == "web.user_added").count(),
+        2,
+        "{names:?}"
+    );
+    assert_eq!(
+        names.iter().filter(|e| **e == "web.user_removed").count(),
+        2,
+        "{names:?}"
+    );
+    let roles = events(&["--event", "web.role"]);
+    assert_eq!(roles.len(), 1, "{roles:?}");
+    assert_eq!(roles[0].0, "web.role_changed");
+    assert!(
+        all.iter().all(|(_, actor)| !actor.is_empty()),
+        "every entry names its actor: {all:?}"
+    );
+    let actor = all[0].1.clone();
+    assert_eq!(events(&["--actor", &actor]).len(), all.len());
+    assert!(events(&["--actor", "nobody"]).is_empty());
+    assert!(events(&["--from", "2099-01-01"]).is_empty());
+    assert_eq!(events(&["--to", "2099-01-01"]).len(), all.len());
+    let (code, out, _) = run(d, &["audit", "list"], "");
+    assert_eq!(code, 0);
+    assert!(out.contains("web.role_changed"), "{out}");
+    let (code, _, err) = run(d, &["audit", "list", "--from", "2027-13-01"], "");
+    assert_eq!(code, 2);
+    assert!(err.contains("--from"), "{err}");
 }
 
 fn http_get(port: u16, path: &str) -> String {

@@ -773,6 +773,32 @@ pub fn round(env: &Env, cmd: RoundCommand) -> Result<u8> {
 pub enum AuditCommand {
     /// Check the hash chain; exit 1 naming the first broken entry.
     Verify(JsonArg),
+    /// The entries of the trail, in order: who did what, when.
+    List(AuditListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditListArgs {
+    /// From this day or time (local; a date alone: its start).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// To this day or time (a date alone: to the end of that day).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Only this actor: a person id, a web account (`anna` or `web:anna`), `system`, `cli`.
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// Only the entries of this case.
+    #[arg(long = "case")]
+    pub case_id: Option<String>,
+    /// Only events whose name starts with this (`case.`, `web.role_changed`).
+    #[arg(long)]
+    pub event: Option<String>,
+    /// With the erasable personal details (a comment, the client a search was for).
+    #[arg(long)]
+    pub personal: bool,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -782,7 +808,10 @@ pub struct JsonArg {
 }
 
 pub fn audit_cmd(env: &Env, cmd: AuditCommand) -> Result<u8> {
-    let AuditCommand::Verify(args) = cmd;
+    let args = match cmd {
+        AuditCommand::Verify(args) => args,
+        AuditCommand::List(args) => return audit_list(env, &args),
+    };
     let store = open_store(env)?;
     let v = audit::verify(store.db())?;
     if args.json {
@@ -804,6 +833,67 @@ pub fn audit_cmd(env: &Env, cmd: AuditCommand) -> Result<u8> {
             Ok(1)
         }
     }
+}
+
+fn audit_list(env: &Env, args: &AuditListArgs) -> Result<u8> {
+    let tz = env.config.timezone;
+    let from = args
+        .from
+        .as_deref()
+        .map(|t| crate::clock::parse_time(t, tz).map_err(|m| Error::usage(format!("--from: {m}"))))
+        .transpose()?;
+    let to = args
+        .to
+        .as_deref()
+        .map(|t| crate::clock::parse_end(t, tz).map_err(|m| Error::usage(format!("--to: {m}"))))
+        .transpose()?;
+    if let (Some(from), Some(to)) = (from, to)
+        && to <= from
+    {
+        return Err(Error::usage("--to must be after --from"));
+    }
+    let store = open_store(env)?;
+    let mut entries = audit::list(
+        store.db(),
+        &audit::Filter {
+            from,
+            to,
+            actor: args.actor.as_deref(),
+            case_id: args.case_id.as_deref(),
+            event_prefix: args.event.as_deref(),
+            ..audit::Filter::default()
+        },
+    )?;
+    if !args.personal {
+        for e in &mut entries {
+            e.personal = None;
+        }
+    }
+    if args.json {
+        print_json(&entries)?;
+        return Ok(0);
+    }
+    for e in &entries {
+        let mut line = format!(
+            "{:>6}  {}  {:<16} {:<28}",
+            e.seq,
+            super::local_time(&e.at, tz),
+            e.actor,
+            e.event
+        );
+        if let Some(case) = &e.case_id {
+            line.push_str(&format!(" {case}"));
+        }
+        line.push_str(&format!(" {}", e.data));
+        if let Some(p) = &e.personal {
+            line.push_str(&format!(" personal: {p}"));
+        }
+        outln!("{}", line.trim_end());
+    }
+    if entries.is_empty() {
+        errln!("no audit entries match");
+    }
+    Ok(0)
 }
 
 // ----- outbox -----

@@ -4,7 +4,7 @@
 //! `audit_personal`, represented in the chain only by a salted digest, so that a purge can erase
 //! them and the chain still verifies. Triggers refuse UPDATE and DELETE on the chain itself.
 
-use super::db::{Db, OptionalExtension, params};
+use super::db::{Db, OptionalExtension, Value as Param, params};
 use super::ts;
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
@@ -253,12 +253,74 @@ pub fn erase_watch_personal(conn: &Db, id: i64) -> Result<usize> {
 
 /// The events of one case, in order, with personal details where they remain.
 pub fn case_history(conn: &Db, case_id: &str) -> Result<Vec<Entry>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT a.seq, a.at, a.actor, a.event, a.data, p.data
+    list(
+        conn,
+        &Filter {
+            case_id: Some(case_id),
+            ..Filter::default()
+        },
+    )
+}
+
+/// Which entries [`list`] returns.
+#[derive(Debug, Clone, Default)]
+pub struct Filter<'a> {
+    /// From this instant (inclusive).
+    pub from: Option<DateTime<Utc>>,
+    /// Before this instant.
+    pub to: Option<DateTime<Utc>>,
+    /// This actor (`web:NAME` or the web account's name alone, a person id, `system`, `cli`).
+    pub actor: Option<&'a str>,
+    pub case_id: Option<&'a str>,
+    /// Events whose name starts with this (`case.`, `web.`).
+    pub event_prefix: Option<&'a str>,
+    /// Only entries before this sequence number (the next page, newest first).
+    pub before_seq: Option<i64>,
+    /// The newest first (a page), rather than in order (the command line).
+    pub newest_first: bool,
+    /// At most this many entries (none: all).
+    pub limit: Option<usize>,
+}
+
+/// The entries `filter` selects, with their personal details where they remain.
+pub fn list(conn: &Db, filter: &Filter) -> Result<Vec<Entry>> {
+    let from = filter.from.map(ts);
+    let to = filter.to.map(ts);
+    let prefix = filter.event_prefix.map(|p| {
+        let escaped = p
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        format!("{escaped}%")
+    });
+    let args: Vec<Param<'_>> = vec![
+        from.as_deref().map_or(Param::Null, Param::Text),
+        to.as_deref().map_or(Param::Null, Param::Text),
+        filter.actor.map_or(Param::Null, Param::Text),
+        filter.case_id.map_or(Param::Null, Param::Text),
+        prefix.as_deref().map_or(Param::Null, Param::Text),
+        filter.before_seq.map_or(Param::Null, Param::Int),
+    ];
+    let order = if filter.newest_first { "DESC" } else { "ASC" };
+    let limit = filter
+        .limit
+        .map(|n| format!(" LIMIT {n}"))
+        .unwrap_or_default();
+    // Typed where PostgreSQL cannot tell a parameter's type from its use alone.
+    let sql = format!(
+        "SELECT a.seq, a.at, a.actor, a.event, a.data, p.data, a.case_id, a.round_id
          FROM audit a LEFT JOIN audit_personal p ON p.seq = a.seq
-         WHERE a.case_id = ?1 ORDER BY a.seq",
-    )?;
-    let rows = stmt.query_map([case_id], |r| {
+         WHERE (CAST(?1 AS TEXT) IS NULL OR a.at >= CAST(?1 AS TEXT))
+           AND (CAST(?2 AS TEXT) IS NULL OR a.at < CAST(?2 AS TEXT))
+           AND (CAST(?3 AS TEXT) IS NULL OR a.actor = CAST(?3 AS TEXT)
+                OR a.actor = 'web:' || CAST(?3 AS TEXT))
+           AND (CAST(?4 AS TEXT) IS NULL OR a.case_id = CAST(?4 AS TEXT))
+           AND (CAST(?5 AS TEXT) IS NULL OR a.event LIKE CAST(?5 AS TEXT) ESCAPE '\\')
+           AND (CAST(?6 AS BIGINT) IS NULL OR a.seq < CAST(?6 AS BIGINT))
+         ORDER BY a.seq {order}{limit}"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(&args[..], |r| {
         Ok((
             r.get::<i64>(0)?,
             r.get::<String>(1)?,
@@ -266,20 +328,35 @@ pub fn case_history(conn: &Db, case_id: &str) -> Result<Vec<Entry>> {
             r.get::<String>(3)?,
             r.get::<String>(4)?,
             r.get::<Option<String>>(5)?,
+            r.get::<Option<String>>(6)?,
+            r.get::<Option<i64>>(7)?,
         ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (seq, at, actor, event, data, personal) = row?;
+        let (seq, at, actor, event, data, personal, case_id, round_id) = row?;
         out.push(Entry {
             seq,
             at,
             actor,
             event,
+            case_id: case_id.filter(|c| !c.is_empty()),
+            round_id,
             data: serde_json::from_str(&data)
                 .map_err(|e| Error::runtime(format!("audit entry {seq}: {e}")))?,
             personal: personal.and_then(|p| serde_json::from_str(&p).ok()),
         });
+    }
+    Ok(out)
+}
+
+/// Every actor the trail names, for a filter's choices.
+pub fn actors(conn: &Db) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached("SELECT DISTINCT actor FROM audit ORDER BY actor")?;
+    let rows = stmt.query_map((), |r| r.get::<String>(0))?;
+    let mut out = Vec::new();
+    for r in rows {
+        out.push(r?);
     }
     Ok(out)
 }
@@ -290,6 +367,10 @@ pub struct Entry {
     pub at: String,
     pub actor: String,
     pub event: String,
+    #[serde(rename = "case")]
+    pub case_id: Option<String>,
+    #[serde(rename = "round")]
+    pub round_id: Option<i64>,
     pub data: Value,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub personal: Option<Value>,

@@ -44,6 +44,7 @@ pub const PAGES: &[&str] = &[
     "web/watch.html",
     "web/roster.html",
     "web/delegations.html",
+    "web/audit.html",
     "web/style.css",
 ];
 

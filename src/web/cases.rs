@@ -653,8 +653,8 @@ fn case_values(
         .map(|e| {
             json!({
                 "at": local(Some(&e.at), tz),
-                "actor": event_actor(&org, &e.actor),
-                "event": event_sv(&e.event),
+                "actor": super::audit::actor_sv(&org, &e.actor),
+                "event": super::audit::event_sv(&e.event),
             })
         })
         .collect();
@@ -689,7 +689,7 @@ fn case_values(
             "to": local(case.window_end.as_deref(), tz),
             "reason": crate::records::protocol::reason_sv(&case),
             "opened": local(Some(&case.opened_at), tz),
-            "opened_by": event_actor(&org, &case.opened_by),
+            "opened_by": super::audit::actor_sv(&org, &case.opened_by),
             "closed": local(case.closed_at.as_deref(), tz),
             "result": result_sv(case.result.as_deref()),
             "state": Views::state_title(&routine, &case.state),
@@ -742,49 +742,6 @@ fn evidence_values(
         "judged": ev.counts.judged,
         "flags": flags,
     }))
-}
-
-/// Who did something, as people read it: a person's name, a web account, the scheduler.
-fn event_actor(org: &crate::engine::org::Org, actor: &str) -> String {
-    if let Some(account) = actor.strip_prefix("web:") {
-        return format!("{account} (översikten)");
-    }
-    match actor {
-        "system" | "engine" | "scheduler" => "loggkoll".into(),
-        "cli" => "kommandoraden".into(),
-        _ => org
-            .person(actor)
-            .map_or_else(|| actor.to_string(), |p| p.name.clone()),
-    }
-}
-
-/// An audit event in Swedish.
-fn event_sv(event: &str) -> String {
-    match event {
-        "case.opened" => "Ärendet öppnades",
-        "case.answered" | "task.answered" => "Ett steg besvarades",
-        "case.closed" => "Ärendet avslutades",
-        "task.reassigned" => "Steget fick en ny ansvarig",
-        "task.link_resent" => "Länken skickades på nytt",
-        "task.escalated" => "Steget eskalerades",
-        "task.reminded" => "Påminnelse skickades",
-        "record.written" => "Dokument skrevs",
-        "record.downloaded" => "Dokument hämtades",
-        "access.judged" | "evidence.judged" => "En åtkomst bedömdes",
-        "case.reminded" => "Påminnelse skickades",
-        "case.escalated" => "Steget eskalerades",
-        "case.escalation_unassigned" => "Eskaleringen nådde ingen: rollen saknar innehavare",
-        "account.decided" => "Beslut om ett konto",
-        "staff.informed" => "Medarbetare markerades som informerade",
-        "staff.uninformed" => "En markering som informerad togs tillbaka",
-        "outbox.retried" => "Ett mejl skickades på nytt",
-        "watch.added" => "Kunden sattes på bevakningslistan",
-        "watch.removed" => "Kunden togs bort från bevakningslistan",
-        "case.diary_number" => "Diarienumret ändrades",
-        // Never a code on a page: an event without words of its own is still an event.
-        _ => "Annan händelse i ärendet",
-    }
-    .to_string()
 }
 
 /// `?download=1`: a document saved as a file rather than opened in the browser.

@@ -29,6 +29,7 @@
 pub mod accounts;
 pub mod answers;
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod cases;
 pub mod chart;

@@ -66,11 +66,15 @@ pub(super) fn show(
     data: Value,
 ) -> Response {
     let mut sections = nav(path);
-    if staff.role == crate::store::web::WebRole::Admin
-        && let Value::Array(items) = &mut sections
-    {
-        items.push(json!({"path": "/overview/accounts", "name": "Konton",
-            "current": path == "/overview/accounts"}));
+    if let Value::Array(items) = &mut sections {
+        if staff.role.may_act() {
+            items.push(json!({"path": "/overview/audit", "name": "Händelselogg",
+                "current": path == "/overview/audit"}));
+        }
+        if staff.role == crate::store::web::WebRole::Admin {
+            items.push(json!({"path": "/overview/accounts", "name": "Konton",
+                "current": path == "/overview/accounts"}));
+        }
     }
     let mut context = json!({
         "title": title,

@@ -39,14 +39,6 @@ fn day_sv(d: Option<&str>) -> String {
         .unwrap_or_default()
 }
 
-/// A web account or a person of the roster, as a page names them.
-fn actor_name(org: &crate::engine::org::Org, actor: &str) -> String {
-    match actor.strip_prefix("web:") {
-        Some(account) => format!("{account} (översikten)"),
-        None => Views::name(org, actor),
-    }
-}
-
 /// Shows `template` at `path` with `data`, a done message or an error, and `status`.
 fn render(
     app: &App,
@@ -95,7 +87,7 @@ async fn watch_view(
                     "client": e.client.as_deref().map(crate::records::files::personnummer).unwrap_or_default(),
                     "reason": e.reason.clone().unwrap_or_default(),
                     "until": day_sv(e.until.as_deref()),
-                    "added_by": actor_name(&org, &e.added_by),
+                    "added_by": super::audit::actor_sv(&org, &e.added_by),
                     "added_at": when(Some(&e.added_at), tz),
                 })
             })

@@ -11,7 +11,7 @@
 //! returns only when the engine's running transaction has finished.
 
 use super::{
-    App, accounts, auth, cases, headers, health, overview, page, registers, summary, task,
+    App, accounts, audit, auth, cases, headers, health, overview, page, registers, summary, task,
 };
 use crate::notify::Transport;
 use crate::notify::sender::{self, Delivery};
@@ -80,6 +80,7 @@ pub fn router(app: Arc<App>) -> Router {
             get(registers::watch_page).post(registers::watch_change),
         )
         .route("/overview/roster", get(registers::roster_page))
+        .route("/overview/audit", get(audit::page))
         .route(
             "/overview/delegations",
             get(registers::delegations_page).post(registers::delegations_change),
