@@ -3047,3 +3047,299 @@ async fn the_audit_trail_is_readable_filtered_and_paged_for_quality_and_admin_on
     let reader_home = send(&app, get_with("/overview", &reader)).await;
     assert!(!reader_home.body.contains("Händelselogg"));
 }
+
+/// The value of the hidden field `name` in a page.
+fn hidden(body: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = body.find(&marker).map(|i| i + marker.len()).unwrap_or(0);
+    let end = body[start..].find('"').map(|i| start + i).unwrap_or(start);
+    body[start..end].to_string()
+}
+
+#[tokio::test]
+async fn the_routine_workshop_checks_publishes_and_refuses_what_would_overwrite() {
+    use loggkoll::store::web::WebRole;
+    let f = Fixture::editable(BASE);
+    add_user_as(&f, "kvalitet", WebRole::Quality);
+    add_user_as(&f, "lasare", WebRole::Reader);
+    let app = f.app();
+    let quality = login_as(&app, "kvalitet", "ett långt lösenord", [10, 0, 3, 1])
+        .await
+        .cookie("loggkoll_session");
+    let reader = login_as(&app, "lasare", "ett långt lösenord", [10, 0, 3, 2])
+        .await
+        .cookie("loggkoll_session");
+    let file = f.routines.join("treserva-sampling.yaml");
+    let original = std::fs::read_to_string(&file).expect("the routine");
+    let hash = loggkoll::engine::workshop::hash_of;
+
+    // The routine's page: graph, versions, its text numbered.
+    let page = send(
+        &app,
+        get_with("/overview/routines/treserva-sampling", &quality),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("<svg"), "the graph");
+    assert!(page.body.contains("Versioner"));
+    assert!(page.body.contains("deadline: 10 working days"));
+    assert!(
+        page.body
+            .contains("/overview/routines/treserva-sampling/redigera")
+    );
+    let missing = send(&app, get_with("/overview/routines/ingen-sadan", &quality)).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+
+    // The editor starts from the version in force.
+    let edit = send(
+        &app,
+        get_with("/overview/routines/treserva-sampling/redigera", &quality),
+    )
+    .await;
+    assert_eq!(edit.status, StatusCode::OK, "{}", edit.body);
+    let base = hidden(&edit.body, "base");
+    assert_eq!(base, hash(&original));
+    let csrf = edit.csrf();
+    let longer = original.replace("deadline: 10 working days", "deadline: 15 working days");
+    assert_ne!(longer, original);
+    let typo_line = longer
+        .lines()
+        .position(|l| l.trim() == "to: closed_no_finding")
+        .expect("a transition to closed_no_finding")
+        + 1;
+    let typo = longer.replacen("to: closed_no_finding", "to: closed_no_findng", 1);
+    let submit = |text: &str, action: &str, reason: &str, base: &str| {
+        post(
+            "/overview/routines/treserva-sampling/redigera",
+            &[
+                ("csrf", &csrf),
+                ("text", text),
+                ("base", base),
+                ("action", action),
+                ("reason", reason),
+            ],
+            Some(&quality),
+        )
+    };
+    // Checked: the misspelt state at its line, in Swedish, with the did-you-mean.
+    let checked = send(&app, submit(&typo, "check", "", &base)).await;
+    assert_eq!(checked.status, StatusCode::OK, "{}", checked.body);
+    assert!(
+        checked
+            .body
+            .contains(&format!("Fel på rad {typo_line}, kolumn")),
+        "{}",
+        checked.body
+    );
+    assert!(checked.body.contains("Steget finns inte"));
+    assert!(checked.body.contains("Menade du `closed_no_finding`?"));
+    assert!(
+        !checked.body.contains("Förhandsvisning"),
+        "no preview of a broken routine"
+    );
+    // Refused while broken, and without a reason; the file untouched.
+    let refused = send(&app, submit(&typo, "publish", "Längre frist", &base)).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("rätta felen"));
+    let fixed = send(&app, submit(&longer, "check", "", &base)).await;
+    assert!(fixed.body.contains("Inga fel"), "{}", fixed.body);
+    assert!(fixed.body.contains("Förhandsvisning"));
+    assert!(
+        fixed.body.contains("15 arbetsdagar"),
+        "the account of the edit"
+    );
+    let no_reason = send(&app, submit(&longer, "publish", "  ", &base)).await;
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(no_reason.body.contains("Skriv varför"));
+    assert_eq!(std::fs::read_to_string(&file).expect("file"), original);
+    assert_eq!(f.count("SELECT COUNT(*) FROM publications"), 0);
+
+    // Published: the file, the record, the audit entry, in force without a restart.
+    let published = send(
+        &app,
+        submit(&longer, "publish", "Längre svarstid under semestern", &base),
+    )
+    .await;
+    assert_eq!(
+        published.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        published.body
+    );
+    assert_eq!(
+        published.location(),
+        "/overview/routines/treserva-sampling?publicerad=1"
+    );
+    assert_eq!(std::fs::read_to_string(&file).expect("file"), longer);
+    assert_eq!(
+        f.count("SELECT COUNT(*) FROM audit WHERE event = 'routine.published' AND actor = 'web:kvalitet'"),
+        1
+    );
+    let shown = send(&app, get_with(published.location(), &quality)).await;
+    assert!(shown.body.contains("Rutinen är publicerad"));
+    assert!(shown.body.contains("Längre svarstid under semestern"));
+    assert!(shown.body.contains("kvalitet (översikten)"));
+    assert!(shown.body.contains("deadline: 15 working days"));
+    let trail = send(&app, get_with("/overview/audit?kind=routine.", &quality)).await;
+    assert!(
+        trail.body.contains("En rutin publicerades"),
+        "{}",
+        trail.body
+    );
+    // The next round runs on it.
+    let new_hash = hash(&longer);
+    app.with_engine(|engine| engine.tick(at("2027-02-01T08:00:00+01:00")).map(|_| ()))
+        .await
+        .expect("the February round");
+    let on_new = f.count(&format!(
+        "SELECT COUNT(*) FROM cases WHERE routine_hash = '{new_hash}' AND opened_at >= '2027-02-01'"
+    ));
+    assert!(on_new > 0, "February's cases on the published version");
+    let due: String = f
+        .store()
+        .db()
+        .inspect()
+        .query_row(
+            &format!(
+                "SELECT MIN(t.due_date) FROM tasks t JOIN cases c ON c.id = t.case_id WHERE c.routine_hash = '{new_hash}'"
+            ),
+            (),
+            |r| r.get(0),
+        )
+        .expect("a due date");
+    // Ten working days from 1 February would be the 15th; fifteen are the 22nd.
+    assert_eq!(due, "2027-02-22");
+    // The versions compare.
+    let diff = send(
+        &app,
+        get_with(
+            &format!(
+                "/overview/routines/treserva-sampling/jamfor?from={}&to={new_hash}",
+                hash(&original)
+            ),
+            &quality,
+        ),
+    )
+    .await;
+    assert_eq!(diff.status, StatusCode::OK);
+    assert!(diff.body.contains("deadline: 10 working days"));
+    assert!(diff.body.contains("deadline: 15 working days"));
+    assert!(diff.body.contains("class=\"del\""));
+
+    // An edit started from the older version is refused, saying who published since.
+    let stale = send(
+        &app,
+        submit(&original, "publish", "Tillbaka till tio dagar", &base),
+    )
+    .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.body);
+    assert!(
+        stale
+            .body
+            .contains("kvalitet (översikten) publicerade en ny version")
+    );
+    assert!(stale.body.contains("Längre svarstid under semestern"));
+    assert_eq!(std::fs::read_to_string(&file).expect("file"), longer);
+    // An edit of the file on the server, behind the workshop's back: shown, never overwritten.
+    let behind = format!("{longer}# edited on the server\n");
+    std::fs::write(&file, &behind).expect("edited on disk");
+    let page = send(
+        &app,
+        get_with("/overview/routines/treserva-sampling", &quality),
+    )
+    .await;
+    assert!(page.body.contains("Filen på servern har ändrats"));
+    assert!(page.body.contains("# edited on the server"));
+    let over = send(
+        &app,
+        submit(
+            &longer.replace("15 working", "12 working"),
+            "publish",
+            "Tolv",
+            &new_hash,
+        ),
+    )
+    .await;
+    assert_eq!(over.status, StatusCode::CONFLICT);
+    assert!(over.body.contains("utanför loggkoll"), "{}", over.body);
+    assert_eq!(std::fs::read_to_string(&file).expect("file"), behind);
+
+    // Readers only read; a form without its token changes nothing.
+    let r = send(
+        &app,
+        get_with("/overview/routines/treserva-sampling/redigera", &reader),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = send(
+        &app,
+        post(
+            "/overview/routines/treserva-sampling/redigera",
+            &[
+                ("csrf", "x"),
+                ("text", "id: x"),
+                ("action", "publish"),
+                ("reason", "x"),
+            ],
+            Some(&quality),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(std::fs::read_to_string(&file).expect("file"), behind);
+
+    // A new routine from a copy of a shipped one.
+    let new_page = send(&app, get_with("/overview/routines/ny", &quality)).await;
+    assert_eq!(new_page.status, StatusCode::OK);
+    assert!(new_page.body.contains("shipped:npo-sampling"));
+    let copy = |id: &str| {
+        post(
+            "/overview/routines/kopia",
+            &[
+                ("csrf", &csrf),
+                ("source", "shipped:npo-sampling"),
+                ("id", id),
+                ("title", "Stickprov i hemtjänsten"),
+            ],
+            Some(&quality),
+        )
+    };
+    for bad in ["../etc", "Stor", "", "treserva-sampling"] {
+        let r = send(&app, copy(bad)).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
+    let copied = send(&app, copy("hemtjanst-stickprov")).await;
+    assert_eq!(copied.status, StatusCode::OK, "{}", copied.body);
+    assert!(copied.body.contains("id: hemtjanst-stickprov"));
+    let text = std::fs::read_to_string(f.routines.join("npo-sampling.yaml"))
+        .expect("npo")
+        .lines()
+        .map(|l| {
+            if l.starts_with("id:") {
+                "id: hemtjanst-stickprov".to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let made = send(
+        &app,
+        post(
+            "/overview/routines/ny",
+            &[
+                ("csrf", &csrf),
+                ("text", &text),
+                ("base", ""),
+                ("action", "publish"),
+                ("reason", "Egen rutin för hemtjänsten"),
+            ],
+            Some(&quality),
+        ),
+    )
+    .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+    assert!(f.routines.join("hemtjanst-stickprov.yaml").is_file());
+    let list = send(&app, get_with("/overview/routines", &quality)).await;
+    assert!(list.body.contains("/overview/routines/hemtjanst-stickprov"));
+}

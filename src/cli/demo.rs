@@ -115,6 +115,7 @@ pub fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
             formats: env.global.formats.clone(),
             templates: env.global.templates.clone(),
             embedded: env.global.embedded,
+            routines_embedded: env.global.routines_embedded,
             config: env.global.config.clone(),
             now: env.global.now.clone(),
         },

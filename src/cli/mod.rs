@@ -68,6 +68,9 @@ pub struct Global {
     /// Whether either folder is the embedded set.
     #[arg(skip)]
     pub embedded: bool,
+    /// Whether the routines are the embedded set (the workshop has no folder to write into).
+    #[arg(skip)]
+    pub routines_embedded: bool,
     /// The configuration file (default: ./loggkoll.toml when present).
     #[arg(long, global = true)]
     pub config: Option<PathBuf>,
@@ -291,6 +294,7 @@ fn resolve_folders(global: &mut Global, config: &Config) -> Result<()> {
             which.join(" or ./")
         );
         global.embedded = true;
+        global.routines_embedded = routines.is_none();
         global.routines = routines.unwrap_or_else(|| embedded.join("routines"));
         global.templates = templates.unwrap_or_else(|| embedded.join("templates"));
     } else {

@@ -36,6 +36,9 @@ pub fn run(env: &Env, args: ServeArgs) -> Result<u8> {
     if env.global.now.is_some() {
         app.wall = Arc::new(SystemClock);
     }
+    if !env.global.routines_embedded {
+        app.routines_dir = Some(env.global.routines.clone());
+    }
     let app = Arc::new(app);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

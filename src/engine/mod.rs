@@ -26,6 +26,7 @@ pub mod tick;
 pub mod timers;
 pub mod view;
 pub mod watch;
+pub mod workshop;
 pub mod workspace;
 
 use crate::config::Config;

@@ -26,7 +26,8 @@ use std::sync::{Arc, RwLock};
 pub struct Views {
     config: Config,
     secret: Vec<u8>,
-    current: Vec<Arc<Routine>>,
+    /// The routines in force, swapped whole when one is published.
+    current: RwLock<Arc<Vec<Arc<Routine>>>>,
     old: super::OldVersions,
     org: RwLock<Arc<Org>>,
 }
@@ -38,7 +39,9 @@ impl Engine {
         Ok(Views {
             config: self.config.clone(),
             secret: self.secret.clone(),
-            current: self.routines.iter().cloned().map(Arc::new).collect(),
+            current: RwLock::new(Arc::new(
+                self.routines.iter().cloned().map(Arc::new).collect(),
+            )),
             old: self.old.snapshot(),
             org: RwLock::new(Arc::new(Org::load(self.store.db())?)),
         })
@@ -257,13 +260,22 @@ impl Views {
     }
 
     /// The routines the server was started with.
-    pub fn routines(&self) -> &[Arc<Routine>] {
-        &self.current
+    pub fn routines(&self) -> Arc<Vec<Arc<Routine>>> {
+        self.current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The routines in force from now on (after one was published).
+    pub fn set_routines(&self, routines: &[Routine]) {
+        let next = Arc::new(routines.iter().cloned().map(Arc::new).collect());
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = next;
     }
 
     /// Routine version `hash`: a current one, or an older one compiled from the store once.
     pub fn version(&self, conn: &Db, hash: &str) -> Result<Arc<Routine>> {
-        super::version_among(&self.current, &self.old, conn, hash)
+        super::version_among(&self.routines(), &self.old, conn, hash)
     }
 
     /// The organisation, reloaded when the roster or the delegations changed since.

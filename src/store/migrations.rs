@@ -24,6 +24,7 @@ pub const MIGRATIONS: &[&str] = &[
     V10_STAFF_INFORMED,
     V11_RELATIONS,
     V12_DIARY,
+    V13_PUBLICATIONS,
 ];
 
 /// PostgreSQL's twins of the SQLite migrations after [`PG_SCHEMA_VERSION`], in order.
@@ -34,6 +35,7 @@ pub const PG_MIGRATIONS: &[&str] = &[
     PG_V10_STAFF_INFORMED,
     PG_V11_RELATIONS,
     PG_V12_DIARY,
+    PG_V13_PUBLICATIONS,
 ];
 
 const V1: &str = r#"
@@ -887,4 +889,39 @@ ALTER TABLE cases ADD COLUMN diary_number TEXT;
 /// PostgreSQL's twin of [`V12_DIARY`].
 pub const PG_V12_DIARY: &str = r#"
 ALTER TABLE cases ADD COLUMN diary_number TEXT COLLATE "C";
+"#;
+
+/// Every version of a routine or an email template published from the overview's workshop: its
+/// text, who published it, when and why, and the text the edit started from.
+pub const V13_PUBLICATIONS: &str = r#"
+CREATE TABLE publications (
+    id           INTEGER PRIMARY KEY,
+    kind         TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    hash         TEXT NOT NULL,
+    base_hash    TEXT,
+    path         TEXT NOT NULL,
+    source       TEXT NOT NULL,
+    actor        TEXT NOT NULL,
+    reason       TEXT NOT NULL,
+    published_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX publications_by_name ON publications(kind, name);
+"#;
+
+/// PostgreSQL's twin of [`V13_PUBLICATIONS`].
+pub const PG_V13_PUBLICATIONS: &str = r#"
+CREATE TABLE publications (
+    id           BIGINT PRIMARY KEY,
+    kind         TEXT COLLATE "C" NOT NULL,
+    name         TEXT COLLATE "C" NOT NULL,
+    hash         TEXT COLLATE "C" NOT NULL,
+    base_hash    TEXT COLLATE "C",
+    path         TEXT COLLATE "C" NOT NULL,
+    source       TEXT COLLATE "C" NOT NULL,
+    actor        TEXT COLLATE "C" NOT NULL,
+    reason       TEXT COLLATE "C" NOT NULL,
+    published_at TEXT COLLATE "C" NOT NULL
+);
+CREATE INDEX publications_by_name ON publications(kind, name);
 "#;

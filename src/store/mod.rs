@@ -24,6 +24,7 @@ pub mod rounds;
 pub mod stats;
 pub mod view;
 pub mod web;
+pub mod workshop;
 
 use crate::{Error, Result};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};

@@ -45,6 +45,10 @@ pub const PAGES: &[&str] = &[
     "web/roster.html",
     "web/delegations.html",
     "web/audit.html",
+    "web/routine.html",
+    "web/routine_edit.html",
+    "web/routine_diff.html",
+    "web/routine_new.html",
     "web/style.css",
 ];
 
@@ -84,6 +88,9 @@ pub struct App {
     pub printing: Arc<Semaphore>,
     /// How long a PDF waits for a place before the answer is 503 (20 seconds).
     pub print_wait: std::time::Duration,
+    /// The routines folder the workshop publishes into; none on the embedded routines (nothing
+    /// to write into: the editor says so).
+    pub routines_dir: Option<std::path::PathBuf>,
 }
 
 impl App {
@@ -129,6 +136,7 @@ impl App {
             readers: Arc::new(Semaphore::new(READERS)),
             printing: Arc::new(Semaphore::new(PRINTERS)),
             print_wait: std::time::Duration::from_secs(20),
+            routines_dir: None,
             health: std::sync::Mutex::new(super::health::Health::default()),
             explained: std::sync::Mutex::new(None),
             stopping: Arc::new(std::sync::atomic::AtomicBool::new(false)),

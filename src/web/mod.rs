@@ -45,6 +45,7 @@ pub mod server;
 pub mod summary;
 pub mod task;
 pub mod throttle;
+pub mod workshop;
 
 pub use app::App;
 pub use server::{router, serve};

@@ -596,8 +596,8 @@ pub async fn logs(State(app): State<Arc<App>>, staff: Staff) -> Response {
             Some(v) => v,
             None => {
                 let org = app.views.org(conn)?;
-                let routines: Vec<&Routine> =
-                    app.views.routines().iter().map(|r| r.as_ref()).collect();
+                let current = app.views.routines();
+                let routines: Vec<&Routine> = current.iter().map(|r| r.as_ref()).collect();
                 let figure = crate::evidence::explained::figure(
                     conn,
                     &org,
@@ -769,7 +769,8 @@ pub async fn radar(
             None
         };
         let org = app.views.org(conn)?;
-        let routines: Vec<&Routine> = app.views.routines().iter().map(|r| r.as_ref()).collect();
+        let current = app.views.routines();
+        let routines: Vec<&Routine> = current.iter().map(|r| r.as_ref()).collect();
         let rows = crate::evidence::radar::radar(
             conn,
             &org,

@@ -12,6 +12,7 @@
 
 use super::{
     App, accounts, audit, auth, cases, headers, health, overview, page, registers, summary, task,
+    workshop,
 };
 use crate::notify::Transport;
 use crate::notify::sender::{self, Delivery};
@@ -55,6 +56,17 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/logout", post(auth::logout))
         .route("/overview", get(overview::home))
         .route("/overview/routines", get(overview::routines))
+        .route(
+            "/overview/routines/ny",
+            get(workshop::new_page).post(workshop::new_post),
+        )
+        .route("/overview/routines/kopia", post(workshop::copy_post))
+        .route("/overview/routines/{id}", get(workshop::routine_page))
+        .route("/overview/routines/{id}/jamfor", get(workshop::diff_page))
+        .route(
+            "/overview/routines/{id}/redigera",
+            get(workshop::edit_page).post(workshop::edit_post),
+        )
         .route("/overview/rounds", get(overview::rounds_page))
         .route("/overview/cases", get(cases::list))
         .route("/overview/cases/{file}", get(cases::export))

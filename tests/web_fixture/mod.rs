@@ -37,6 +37,23 @@ pub struct Fixture {
     pub outbox: PathBuf,
     pub clock: Arc<FixedClock>,
     pub base_url: String,
+    /// The routines folder: the shipped one, or (`editable`) a copy the workshop may write.
+    pub routines: PathBuf,
+    pub editable: bool,
+}
+
+/// `from` into the new folder `to`, with its subfolders.
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("a folder");
+    for entry in std::fs::read_dir(from).expect("a folder to copy") {
+        let path = entry.expect("an entry").path();
+        let target = to.join(path.file_name().expect("a name"));
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).expect("copied");
+        }
+    }
 }
 
 pub fn root() -> PathBuf {
@@ -46,15 +63,34 @@ pub fn root() -> PathBuf {
 impl Fixture {
     /// The database after the first round; links in emails start with `base_url`.
     pub fn new(base_url: &str) -> Fixture {
+        Fixture::make(base_url, false)
+    }
+
+    /// As [`Fixture::new`], on a copy of the shipped routines that the workshop may publish into
+    /// (the server's `routines_dir`).
+    pub fn editable(base_url: &str) -> Fixture {
+        Fixture::make(base_url, true)
+    }
+
+    fn make(base_url: &str, editable: bool) -> Fixture {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let db = dir.path().join("loggkoll.db");
         let outbox = dir.path().join("outbox");
+        let routines = if editable {
+            let copy = dir.path().join("routines");
+            copy_dir(&root().join("routines"), &copy);
+            copy
+        } else {
+            root().join("routines")
+        };
         let fixture = Fixture {
             db,
             outbox,
             clock: Arc::new(FixedClock::new(at(NOW))),
             base_url: base_url.to_string(),
             dir,
+            routines,
+            editable,
         };
         let mut engine = fixture.engine(at(ROSTER));
         let roster = org::synthetic(60, 3, 7);
@@ -77,7 +113,7 @@ impl Fixture {
     pub fn engine(&self, now: DateTime<Utc>) -> Engine {
         let templates = Library::load(&root().join("templates")).expect("templates");
         let routines = loader::load_routines(
-            &root().join("routines"),
+            &self.routines,
             &Context {
                 templates: Some(&templates),
             },
@@ -90,7 +126,11 @@ impl Fixture {
     /// The web layer's state on the fixture's database, on the fixture's clock.
     pub fn app(&self) -> Arc<App> {
         let engine = self.engine(self.clock.now());
-        Arc::new(App::new(engine, self.clock.clone()).expect("app"))
+        let mut app = App::new(engine, self.clock.clone()).expect("app");
+        if self.editable {
+            app.routines_dir = Some(self.routines.clone());
+        }
+        Arc::new(app)
     }
 
     /// A connection of the test's own, to look at what the server did.
