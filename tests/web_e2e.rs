@@ -1019,3 +1019,220 @@ async fn a_managers_phone_shows_the_first_flagged_access_on_the_first_screen() {
         .expect("the server task")
         .expect("a clean stop");
 }
+
+/// Logs in as `name` in `client` at `base`, and waits for the overview.
+async fn log_in(client: &Client, base: &str, name: &str) {
+    client
+        .goto(&format!("{base}/login"))
+        .await
+        .expect("the login");
+    client
+        .find(Locator::Id("name"))
+        .await
+        .expect("the name field")
+        .send_keys(name)
+        .await
+        .expect("typing");
+    client
+        .find(Locator::Id("password"))
+        .await
+        .expect("the password field")
+        .send_keys("ett långt lösenord")
+        .await
+        .expect("typing");
+    client
+        .find(Locator::Css("button[type='submit']"))
+        .await
+        .expect("the button")
+        .click()
+        .await
+        .expect("a click");
+    client
+        .wait()
+        .for_element(Locator::XPath("//h1[. = 'Översikt']"))
+        .await
+        .expect("the overview after login");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quality_staff_edit_check_and_publish_a_routine_that_the_next_round_follows_in_chromium() {
+    let Some((chromium, driver_program)) = browser() else {
+        return;
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let base = format!(
+        "http://127.0.0.1:{}",
+        listener.local_addr().expect("addr").port()
+    );
+    let f = Fixture::editable(&base);
+    let hash = loggkoll::web::password::hash("ett långt lösenord").expect("a hash");
+    loggkoll::store::web::add_user(
+        f.store().db(),
+        "kvalitet",
+        &hash,
+        loggkoll::store::web::WebRole::Quality,
+        fixture::at(fixture::NOW),
+    )
+    .expect("an account");
+    let mut app = f.unshared_app();
+    // The scheduler ticks every second rather than every minute: the test moves the clock.
+    app.tick_every = Duration::from_secs(1);
+    // Sessions last real time, as under `serve --now`: the month the clock jumps keeps them.
+    app.wall = std::sync::Arc::new(loggkoll::clock::SystemClock);
+    let transport = Transport::from_url(&f.config().mail.url).expect("the file transport");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(
+        listener,
+        std::sync::Arc::new(app),
+        Some(transport),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let driver = Driver::start(&driver_program);
+    let profile = tempfile::tempdir().expect("a profile folder");
+    let phone = session(&driver, &chromium, profile.path(), true).await;
+    log_in(&phone, &base, "kvalitet").await;
+
+    // From the list of routines to the routine, to its editor.
+    phone
+        .goto(&format!("{base}/overview/routines"))
+        .await
+        .expect("the routines");
+    phone
+        .find(Locator::Css(
+            "a[href='/overview/routines/treserva-sampling']",
+        ))
+        .await
+        .expect("the routine's link")
+        .click()
+        .await
+        .expect("a click");
+    phone
+        .wait()
+        .for_element(Locator::XPath("//h2[. = 'Versioner']"))
+        .await
+        .expect("the routine's page");
+    assert_no_sideways_scroll(&phone, "the routine's page").await;
+    phone
+        .find(Locator::XPath("//a[. = 'Redigera rutinen']"))
+        .await
+        .expect("the edit link")
+        .click()
+        .await
+        .expect("a click");
+    let textarea = phone
+        .wait()
+        .for_element(Locator::Id("text"))
+        .await
+        .expect("the editor");
+    let text = textarea
+        .prop("value")
+        .await
+        .expect("its value")
+        .expect("a text");
+    // The deadline lengthened, and a state misspelt on the way.
+    let longer = text.replace("deadline: 10 working days", "deadline: 15 working days");
+    assert_ne!(longer, text, "the review's deadline is in the text");
+    let typo_line = longer
+        .lines()
+        .position(|l| l.trim() == "to: closed_no_finding")
+        .expect("the transition")
+        + 1;
+    let typo = longer.replacen("to: closed_no_finding", "to: closed_no_findng", 1);
+    let set_text = |value: String| {
+        let phone = phone.clone();
+        async move {
+            phone
+                .execute(
+                    "document.getElementById('text').value = arguments[0];",
+                    vec![json!(value)],
+                )
+                .await
+                .expect("the text set");
+        }
+    };
+    set_text(typo).await;
+    phone
+        .find(Locator::XPath("//button[. = 'Kontrollera']"))
+        .await
+        .expect("the check button")
+        .click()
+        .await
+        .expect("a click");
+    let said = format!("Fel på rad {typo_line}, kolumn");
+    let diagnostic = phone
+        .wait()
+        .for_element(Locator::XPath(&format!(
+            "//div[contains(@class, 'diagnostic')][contains(., '{said}')]"
+        )))
+        .await
+        .expect("the error at its line");
+    let words = diagnostic.text().await.expect("text");
+    assert!(words.contains("Menade du `closed_no_finding`?"), "{words}");
+    assert_no_sideways_scroll(&phone, "the editor with an error").await;
+    save(&phone, "routine-editor-error-phone").await;
+
+    // Fixed, given a reason, published.
+    set_text(longer.clone()).await;
+    phone
+        .find(Locator::Id("reason"))
+        .await
+        .expect("the reason field")
+        .send_keys("Längre svarstid under semestern")
+        .await
+        .expect("typing");
+    phone
+        .find(Locator::XPath("//button[. = 'Publicera']"))
+        .await
+        .expect("the publish button")
+        .click()
+        .await
+        .expect("a click");
+    phone
+        .wait()
+        .for_element(Locator::XPath("//p[contains(., 'Rutinen är publicerad')]"))
+        .await
+        .expect("published");
+    save(&phone, "routine-published-phone").await;
+    assert_eq!(
+        std::fs::read_to_string(f.routines.join("treserva-sampling.yaml")).expect("the file"),
+        longer
+    );
+
+    // February's round, on the same server: its reviews have fifteen working days.
+    f.clock.set(fixture::at("2027-02-01T08:05:00+01:00"));
+    let published = loggkoll::engine::workshop::hash_of(&longer);
+    let count = format!("SELECT COUNT(*) FROM cases WHERE routine_hash = '{published}'");
+    wait_for("February's round", || f.count(&count) > 0).await;
+    phone
+        .goto(&format!(
+            "{base}/overview/cases?routine=treserva-sampling&state=open"
+        ))
+        .await
+        .expect("the open cases");
+    let list = phone
+        .find(Locator::Css("main"))
+        .await
+        .expect("the page")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        list.contains("22 februari 2027"),
+        "February's reviews are due on the 22nd: {list}"
+    );
+    assert!(
+        !list.contains("15 februari 2027"),
+        "none on the old deadline: {list}"
+    );
+    save(&phone, "routine-next-round-phone").await;
+    phone.close().await.expect("the session ends");
+    let _ = stop.send(());
+    server
+        .await
+        .expect("the server task")
+        .expect("a clean stop");
+}

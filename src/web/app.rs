@@ -91,6 +91,8 @@ pub struct App {
     /// The routines folder the workshop publishes into; none on the embedded routines (nothing
     /// to write into: the editor says so).
     pub routines_dir: Option<std::path::PathBuf>,
+    /// How often the scheduler ticks (`server::TICK_EVERY`; tests shorten it).
+    pub tick_every: std::time::Duration,
 }
 
 impl App {
@@ -137,6 +139,7 @@ impl App {
             printing: Arc::new(Semaphore::new(PRINTERS)),
             print_wait: std::time::Duration::from_secs(20),
             routines_dir: None,
+            tick_every: super::server::TICK_EVERY,
             health: std::sync::Mutex::new(super::health::Health::default()),
             explained: std::sync::Mutex::new(None),
             stopping: Arc::new(std::sync::atomic::AtomicBool::new(false)),

@@ -211,7 +211,7 @@ async fn scheduler(app: Arc<App>, transport: Transport, mut stop: watch::Receive
     };
     let transport = Arc::new(transport);
     app.health(|h| h.scheduler_started(app.wall.now()));
-    let mut interval = tokio::time::interval(TICK_EVERY);
+    let mut interval = tokio::time::interval(app.tick_every);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {

@@ -125,12 +125,17 @@ impl Fixture {
 
     /// The web layer's state on the fixture's database, on the fixture's clock.
     pub fn app(&self) -> Arc<App> {
+        Arc::new(self.unshared_app())
+    }
+
+    /// [`Fixture::app`] before it is shared, for a test to set more.
+    pub fn unshared_app(&self) -> App {
         let engine = self.engine(self.clock.now());
         let mut app = App::new(engine, self.clock.clone()).expect("app");
         if self.editable {
             app.routines_dir = Some(self.routines.clone());
         }
-        Arc::new(app)
+        app
     }
 
     /// A connection of the test's own, to look at what the server did.
