@@ -292,6 +292,20 @@ impl Library {
         self.sources.contains_key(name)
     }
 
+    /// The text of template `name` (`mail/task.txt`) as loaded.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.sources.get(name).map(|s| s.text.as_str())
+    }
+
+    /// This library with template `name` (`mail/task.txt`) as `text`: an edit, checked before it
+    /// is written.
+    pub fn with_text(&self, name: &str, text: &str) -> Library {
+        let mut sources = self.sources.clone();
+        let path = self.dir.join(name).display().to_string();
+        sources.insert(name.to_string(), Source::new(path, text.to_string()));
+        Library::from_sources(self.dir.clone(), sources)
+    }
+
     /// The template names present, for did-you-mean.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.sources.keys().map(String::as_str)

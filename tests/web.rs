@@ -3343,3 +3343,107 @@ async fn the_routine_workshop_checks_publishes_and_refuses_what_would_overwrite(
     let list = send(&app, get_with("/overview/routines", &quality)).await;
     assert!(list.body.contains("/overview/routines/hemtjanst-stickprov"));
 }
+
+#[tokio::test]
+async fn email_templates_are_checked_previewed_and_published_from_the_overview() {
+    use loggkoll::store::web::WebRole;
+    let f = Fixture::editable(BASE);
+    add_user_as(&f, "kvalitet", WebRole::Quality);
+    let app = f.app();
+    let quality = login_as(&app, "kvalitet", "ett långt lösenord", [10, 0, 4, 1])
+        .await
+        .cookie("loggkoll_session");
+    let file = f.templates.join("mail/task.txt");
+    let original = std::fs::read_to_string(&file).expect("the template");
+    let list = send(&app, get_with("/overview/mallar", &quality)).await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    assert!(list.body.contains("/overview/mallar/task.txt"));
+    assert!(list.body.contains("Påminnelse"));
+    let edit = send(&app, get_with("/overview/mallar/task.txt", &quality)).await;
+    assert_eq!(edit.status, StatusCode::OK, "{}", edit.body);
+    let base = hidden(&edit.body, "base");
+    assert_eq!(base, loggkoll::engine::workshop::hash_of(&original));
+    let csrf = edit.csrf();
+    let submit = |text: &str, action: &str, reason: &str| {
+        post(
+            "/overview/mallar/task.txt",
+            &[
+                ("csrf", &csrf),
+                ("text", text),
+                ("base", &base),
+                ("action", action),
+                ("reason", reason),
+            ],
+            Some(&quality),
+        )
+    };
+    // A broken tag, at its line; nothing written.
+    let broken = original.replacen("Hej {{ recipient }},", "Hej {{ recipient ,", 1);
+    let line = broken
+        .lines()
+        .position(|l| l.contains("{{ recipient ,"))
+        .expect("the line")
+        + 1;
+    let checked = send(&app, submit(&broken, "check", "")).await;
+    assert!(
+        checked.body.contains(&format!("Fel på rad {line}")),
+        "{}",
+        checked.body
+    );
+    let refused = send(&app, submit(&broken, "publish", "Hälsning")).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(std::fs::read_to_string(&file).expect("file"), original);
+    // A good edit is previewed on the sample case, then published.
+    let better = original.replacen(
+        "Hej {{ recipient }},",
+        "Hej {{ recipient }}, från kvalitetsenheten!",
+        1,
+    );
+    let previewed = send(&app, submit(&better, "check", "")).await;
+    assert!(previewed.body.contains("Inga fel"), "{}", previewed.body);
+    assert!(
+        previewed
+            .body
+            .contains("Förhandsvisning på ett exempelärende")
+    );
+    assert!(previewed.body.contains("från kvalitetsenheten!"));
+    let published = send(&app, submit(&better, "publish", "Vänligare hälsning")).await;
+    assert_eq!(
+        published.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        published.body
+    );
+    assert_eq!(std::fs::read_to_string(&file).expect("file"), better);
+    assert_eq!(
+        f.count("SELECT COUNT(*) FROM audit WHERE event = 'template.published' AND actor = 'web:kvalitet'"),
+        1
+    );
+    let notice = send(&app, get_with(published.location(), &quality)).await;
+    assert!(notice.body.contains("task.txt är publicerad"));
+    // The next email uses it: the engine's templates are the new ones.
+    let in_force = app
+        .with_engine(|engine| Ok(engine.templates.text("mail/task.txt").map(str::to_string)))
+        .await
+        .expect("the engine");
+    assert_eq!(in_force.as_deref(), Some(better.as_str()));
+    // The history names it; a second edit from the old text is refused.
+    let again = send(&app, get_with("/overview/mallar/task.txt", &quality)).await;
+    assert!(again.body.contains("Vänligare hälsning"));
+    let stale = send(&app, submit(&original, "publish", "Tillbaka")).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert!(
+        stale.body.contains("publicerade en ny version"),
+        "{}",
+        stale.body
+    );
+    assert_eq!(std::fs::read_to_string(&file).expect("file"), better);
+    // Only mail templates, by a plain name.
+    for bad in [
+        "/overview/mallar/..%2Fweb%2Fbase.html",
+        "/overview/mallar/x.yaml",
+    ] {
+        let r = send(&app, get_with(bad, &quality)).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{bad}");
+    }
+}

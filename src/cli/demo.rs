@@ -116,6 +116,7 @@ pub fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
             templates: env.global.templates.clone(),
             embedded: env.global.embedded,
             routines_embedded: env.global.routines_embedded,
+            templates_embedded: env.global.templates_embedded,
             config: env.global.config.clone(),
             now: env.global.now.clone(),
         },

@@ -71,6 +71,9 @@ pub struct Global {
     /// Whether the routines are the embedded set (the workshop has no folder to write into).
     #[arg(skip)]
     pub routines_embedded: bool,
+    /// Whether the templates are the embedded set.
+    #[arg(skip)]
+    pub templates_embedded: bool,
     /// The configuration file (default: ./loggkoll.toml when present).
     #[arg(long, global = true)]
     pub config: Option<PathBuf>,
@@ -295,6 +298,7 @@ fn resolve_folders(global: &mut Global, config: &Config) -> Result<()> {
         );
         global.embedded = true;
         global.routines_embedded = routines.is_none();
+        global.templates_embedded = templates.is_none();
         global.routines = routines.unwrap_or_else(|| embedded.join("routines"));
         global.templates = templates.unwrap_or_else(|| embedded.join("templates"));
     } else {

@@ -39,6 +39,7 @@ pub fn run(env: &Env, args: ServeArgs) -> Result<u8> {
     if !env.global.routines_embedded {
         app.routines_dir = Some(env.global.routines.clone());
     }
+    app.templates_editable = !env.global.templates_embedded;
     let app = Arc::new(app);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

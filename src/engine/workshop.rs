@@ -117,7 +117,8 @@ pub enum Refused {
 /// What was published.
 #[derive(Debug)]
 pub struct Published {
-    pub routine_id: String,
+    /// The routine's id, or the template's file (`mail/task.txt`).
+    pub name: String,
     pub hash: String,
     /// The audit entry.
     pub seq: i64,
@@ -134,46 +135,19 @@ pub fn publish(
     if reason.is_empty() {
         return Ok(Err(Refused::NoReason));
     }
-    let on_disk = match std::fs::read_to_string(req.path) {
-        Ok(text) => Some(text),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => {
-            return Err(Error::runtime(format!(
-                "cannot read `{}`: {e}",
-                req.path.display()
-            )));
-        }
-    };
-    match (req.base_hash, &on_disk) {
-        (None, Some(_)) => return Ok(Err(Refused::Exists(req.path.to_path_buf()))),
-        (None, None) => {}
-        (Some(base), disk) => {
-            let disk_hash = disk.as_deref().map(hash_of);
-            if disk_hash.as_deref() != Some(base) {
-                let by = match &disk_hash {
-                    Some(h) => engine
-                        .routines
-                        .iter()
-                        .find(|r| r.path == req.path.display().to_string())
-                        .map(|r| r.id.clone())
-                        .map(|id| {
-                            workshop::published_as(
-                                engine.store.db(),
-                                workshop::Kind::Routine,
-                                &id,
-                                h,
-                            )
-                        })
-                        .transpose()?
-                        .flatten(),
-                    None => None,
-                };
-                return Ok(Err(Refused::Stale {
-                    disk: on_disk.clone(),
-                    by,
-                }));
-            }
-        }
+    let routine_id = engine
+        .routines
+        .iter()
+        .find(|r| r.path == req.path.display().to_string())
+        .map(|r| r.id.clone());
+    if let Some(refused) = stale(
+        engine,
+        req.path,
+        req.base_hash,
+        workshop::Kind::Routine,
+        routine_id.as_deref(),
+    )? {
+        return Ok(Err(refused));
     }
     let checked = check(engine, req.dir, req.path, req.text)?;
     let Some(routine) = checked
@@ -206,17 +180,13 @@ pub fn publish(
     if !warnings.is_empty() && !req.confirmed {
         return Ok(Err(Refused::NeedsConfirmation(warnings)));
     }
-    // The new text beside the file, on disk before anything is recorded.
-    let temp = temp_beside(req.path);
-    write_synced(&temp, req.text.as_bytes())?;
-    let recorded = (|| -> Result<i64> {
-        let tx = engine.store.write()?;
+    let seq = commit_file(engine, req.path, req.text, |tx| {
         if let Some(p) = &previous {
-            super::register(&tx, p, now)?;
+            super::register(tx, p, now)?;
         }
-        super::register(&tx, &routine, now)?;
+        super::register(tx, &routine, now)?;
         workshop::publish(
-            &tx,
+            tx,
             &workshop::Publication {
                 kind: workshop::Kind::Routine,
                 name: &routine.id,
@@ -229,8 +199,8 @@ pub fn publish(
             },
             now,
         )?;
-        let seq = audit::append(
-            &tx,
+        audit::append(
+            tx,
             now,
             &audit::Event {
                 actor: req.actor,
@@ -247,27 +217,10 @@ pub fn publish(
                 }),
                 personal: None,
             },
-        )?;
-        // The file takes the new text as the transaction commits: a failed rename rolls the
-        // record back; a crash between the two leaves the file newer than the record, and the
-        // version is recorded when it is first used.
-        std::fs::rename(&temp, req.path)
-            .map_err(|e| Error::runtime(format!("cannot write `{}`: {e}", req.path.display())))?;
-        if let Some(dir) = req.path.parent() {
-            sync_dir(dir);
-        }
-        tx.commit()?;
-        Ok(seq)
-    })();
-    let seq = match recorded {
-        Ok(seq) => seq,
-        Err(e) => {
-            let _ = std::fs::remove_file(&temp);
-            return Err(e);
-        }
-    };
+        )
+    })?;
     let published = Published {
-        routine_id: routine.id.clone(),
+        name: routine.id.clone(),
         hash: routine.hash.clone(),
         seq,
     };
@@ -276,6 +229,68 @@ pub fn publish(
         None => engine.routines.push(routine),
     }
     Ok(Ok(published))
+}
+
+/// The refusal when the file at `path` is not the text the edit started from (`base`; none: a
+/// new file, which must not exist), naming who published the text on disk when someone did.
+fn stale(
+    engine: &Engine,
+    path: &Path,
+    base: Option<&str>,
+    kind: workshop::Kind,
+    name: Option<&str>,
+) -> Result<Option<Refused>> {
+    let on_disk = match std::fs::read_to_string(path) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            return Err(Error::runtime(format!(
+                "cannot read `{}`: {e}",
+                path.display()
+            )));
+        }
+    };
+    let Some(base) = base else {
+        return Ok(on_disk.map(|_| Refused::Exists(path.to_path_buf())));
+    };
+    let disk_hash = on_disk.as_deref().map(hash_of);
+    if disk_hash.as_deref() == Some(base) {
+        return Ok(None);
+    }
+    let by = match (&disk_hash, name) {
+        (Some(h), Some(name)) => workshop::published_as(engine.store.db(), kind, name, h)?,
+        _ => None,
+    };
+    Ok(Some(Refused::Stale { disk: on_disk, by }))
+}
+
+/// Writes `text` to `path` as `record` commits: the text beside the file first (flushed), then
+/// `record` in a transaction, the rename over the file, the commit. A failed rename rolls the
+/// record back; a crash between rename and commit leaves the file newer than the record (a
+/// routine's version is then recorded when it is first used). Returns what `record` returned.
+fn commit_file(
+    engine: &mut Engine,
+    path: &Path,
+    text: &str,
+    record: impl FnOnce(&crate::store::Db) -> Result<i64>,
+) -> Result<i64> {
+    let temp = temp_beside(path);
+    write_synced(&temp, text.as_bytes())?;
+    let done = (|| -> Result<i64> {
+        let tx = engine.store.write()?;
+        let out = record(&tx)?;
+        std::fs::rename(&temp, path)
+            .map_err(|e| Error::runtime(format!("cannot write `{}`: {e}", path.display())))?;
+        if let Some(dir) = path.parent() {
+            sync_dir(dir);
+        }
+        tx.commit()?;
+        Ok(out)
+    })();
+    if done.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    done
 }
 
 /// A temporary name beside `path` that the loader does not read (it ends in `.tmp`).
@@ -309,4 +324,182 @@ pub fn drift(routine: &Routine) -> Option<String> {
     std::fs::read_to_string(&routine.path)
         .ok()
         .filter(|text| *text != routine.source)
+}
+
+/// What an email template (`mail/NAME.txt` or `.html`) is for: the purpose a routine names it
+/// for (`templates:` of the routine or a state), or the one its name is the key of; a task
+/// email when nothing says otherwise.
+pub fn template_purpose(routines: &[Routine], file: &str) -> crate::templates::Purpose {
+    use crate::templates::Purpose;
+    let stem = file
+        .trim_start_matches("mail/")
+        .trim_end_matches(".txt")
+        .trim_end_matches(".html");
+    for r in routines {
+        let names =
+            std::iter::once(&r.templates).chain(r.graph.node_weights().map(|s| &s.templates));
+        for t in names {
+            for (name, purpose) in [
+                (&t.task, Purpose::Task),
+                (&t.reminder, Purpose::Reminder),
+                (&t.escalation, Purpose::Escalation),
+                (&t.inform, Purpose::Inform),
+                (&t.summary_mail, Purpose::SummaryMail),
+            ] {
+                if name == stem {
+                    return purpose;
+                }
+            }
+        }
+    }
+    match stem {
+        "digest" => Purpose::Digest,
+        "inbox_failed" => Purpose::InboxFailed,
+        "reminder" => Purpose::Reminder,
+        "escalation" => Purpose::Escalation,
+        "inform" => Purpose::Inform,
+        "summary" => Purpose::SummaryMail,
+        _ => Purpose::Task,
+    }
+}
+
+/// An edited email template, checked and rendered on the sample case of its purpose.
+#[derive(Debug)]
+pub struct CheckedTemplate {
+    pub diagnostics: Vec<Diagnostic>,
+    /// The email as it would be sent, when it renders.
+    pub preview: Option<crate::templates::Mail>,
+}
+
+/// Whether `file` names an email template the workshop edits: `mail/NAME.txt` or `.html`, with
+/// a plain name.
+pub fn is_mail_template(file: &str) -> bool {
+    file.strip_prefix("mail/")
+        .and_then(|n| n.strip_suffix(".txt").or_else(|| n.strip_suffix(".html")))
+        .is_some_and(|stem| {
+            !stem.is_empty()
+                && stem
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        })
+}
+
+/// Checks template `file` as `text` with the rest of `engine`'s templates, as `check` would,
+/// and renders the email on its purpose's sample values.
+pub fn check_template(engine: &Engine, file: &str, text: &str) -> CheckedTemplate {
+    let library = engine.templates.with_text(file, text);
+    let purpose = template_purpose(&engine.routines, file);
+    let stem = file
+        .trim_start_matches("mail/")
+        .trim_end_matches(".txt")
+        .trim_end_matches(".html");
+    let path = library.dir.join(file).display().to_string();
+    let mut diagnostics: Vec<Diagnostic> = library
+        .load_errors
+        .iter()
+        .filter(|d| d.path == path)
+        .cloned()
+        .collect();
+    diagnostics.extend(
+        library
+            .check(purpose, stem)
+            .into_iter()
+            .filter(|d| d.path == path),
+    );
+    diagnostics.sort_by_key(|d| (d.line, d.column));
+    let preview = if diagnostics.iter().any(Diagnostic::is_error) {
+        None
+    } else {
+        library.render_mail(stem, &purpose.sample()).ok()
+    };
+    CheckedTemplate {
+        diagnostics,
+        preview,
+    }
+}
+
+/// A request to publish an email template.
+#[derive(Debug, Clone)]
+pub struct TemplateRequest<'a> {
+    /// `mail/task.txt`.
+    pub file: &'a str,
+    pub text: &'a str,
+    pub base_hash: &'a str,
+    pub reason: &'a str,
+    pub actor: &'a str,
+}
+
+/// Publishes an edited email template over the text it started from: written, recorded,
+/// audited (`template.published`), and used by the next email.
+pub fn publish_template(
+    engine: &mut Engine,
+    req: &TemplateRequest,
+    now: DateTime<Utc>,
+) -> Result<std::result::Result<Published, Refused>> {
+    let reason = req.reason.trim();
+    if reason.is_empty() {
+        return Ok(Err(Refused::NoReason));
+    }
+    if !is_mail_template(req.file) {
+        return Err(Error::usage(format!(
+            "`{}` is not an email template",
+            req.file
+        )));
+    }
+    let path = engine.templates.dir.join(req.file);
+    if let Some(refused) = stale(
+        engine,
+        &path,
+        Some(req.base_hash),
+        workshop::Kind::Template,
+        Some(req.file),
+    )? {
+        return Ok(Err(refused));
+    }
+    let checked = check_template(engine, req.file, req.text);
+    if checked.diagnostics.iter().any(Diagnostic::is_error) {
+        return Ok(Err(Refused::Invalid(
+            checked
+                .diagnostics
+                .into_iter()
+                .filter(Diagnostic::is_error)
+                .collect(),
+        )));
+    }
+    let hash = hash_of(req.text);
+    let shown = path.display().to_string();
+    let seq = commit_file(engine, &path, req.text, |tx| {
+        workshop::publish(
+            tx,
+            &workshop::Publication {
+                kind: workshop::Kind::Template,
+                name: req.file,
+                hash: &hash,
+                base_hash: Some(req.base_hash),
+                path: &shown,
+                source: req.text,
+                actor: req.actor,
+                reason,
+            },
+            now,
+        )?;
+        audit::append(
+            tx,
+            now,
+            &audit::Event {
+                actor: req.actor,
+                event: "template.published",
+                case_id: None,
+                round_id: None,
+                data: serde_json::json!({"file": req.file, "hash": hash, "reason": reason}),
+                personal: None,
+            },
+        )
+    })?;
+    engine.templates = engine.templates.with_text(req.file, req.text);
+    Ok(Ok(Published {
+        name: req.file.to_string(),
+        hash,
+        seq,
+    }))
 }

@@ -49,6 +49,8 @@ pub const PAGES: &[&str] = &[
     "web/routine_edit.html",
     "web/routine_diff.html",
     "web/routine_new.html",
+    "web/templates.html",
+    "web/template_edit.html",
     "web/style.css",
 ];
 
@@ -91,6 +93,8 @@ pub struct App {
     /// The routines folder the workshop publishes into; none on the embedded routines (nothing
     /// to write into: the editor says so).
     pub routines_dir: Option<std::path::PathBuf>,
+    /// Whether the templates are a folder the workshop may write (not the embedded ones).
+    pub templates_editable: bool,
     /// How often the scheduler ticks (`server::TICK_EVERY`; tests shorten it).
     pub tick_every: std::time::Duration,
 }
@@ -139,6 +143,7 @@ impl App {
             printing: Arc::new(Semaphore::new(PRINTERS)),
             print_wait: std::time::Duration::from_secs(20),
             routines_dir: None,
+            templates_editable: false,
             tick_every: super::server::TICK_EVERY,
             health: std::sync::Mutex::new(super::health::Health::default()),
             explained: std::sync::Mutex::new(None),

@@ -62,6 +62,11 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route("/overview/routines/kopia", post(workshop::copy_post))
         .route("/overview/routines/{id}", get(workshop::routine_page))
+        .route("/overview/mallar", get(workshop::templates_page))
+        .route(
+            "/overview/mallar/{name}",
+            get(workshop::template_page).post(workshop::template_post),
+        )
         .route("/overview/routines/{id}/jamfor", get(workshop::diff_page))
         .route(
             "/overview/routines/{id}/redigera",

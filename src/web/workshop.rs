@@ -783,7 +783,7 @@ async fn submit(
         })
         .await;
     match published {
-        Ok(Ok(p)) => page::redirect(&format!("/overview/routines/{}?publicerad=1", p.routine_id)),
+        Ok(Ok(p)) => page::redirect(&format!("/overview/routines/{}?publicerad=1", p.name)),
         Ok(Err(refused)) => {
             let tz = app.views.config().timezone;
             let org = app
@@ -884,4 +884,344 @@ async fn submit(
         }
         Err(err) => page::server_error(&app, &err),
     }
+}
+
+// ----- email templates -----
+
+/// The email templates the workshop edits, `mail/NAME.txt|html`, with what each is for.
+fn mail_templates(app: &App, engine_templates: &crate::templates::Library) -> Vec<Value> {
+    let routines: Vec<Routine> = app.views.routines().iter().map(|r| (**r).clone()).collect();
+    engine_templates
+        .names()
+        .filter(|n| workshop::is_mail_template(n))
+        .map(|n| {
+            let purpose = workshop::template_purpose(&routines, n);
+            json!({
+                "file": n.trim_start_matches("mail/"),
+                "purpose": purpose_sv(purpose),
+                "html": n.ends_with(".html"),
+            })
+        })
+        .collect()
+}
+
+/// What a template's email is, in Swedish.
+fn purpose_sv(p: crate::templates::Purpose) -> &'static str {
+    use crate::templates::Purpose;
+    match p {
+        Purpose::Task => "Uppgift till den som har ett steg",
+        Purpose::Reminder => "Påminnelse",
+        Purpose::Escalation => "Eskalering",
+        Purpose::Inform => "För kännedom",
+        Purpose::SummaryMail => "Årssammanställningen till SAS",
+        Purpose::Digest => "Dagens sammandrag",
+        Purpose::InboxFailed => "En fil i logginkorgen kunde inte läsas",
+        _ => "Mejl",
+    }
+}
+
+/// The templates folder the workshop writes into, or the page that says there is none.
+fn templates_editable(app: &App, staff: &Staff) -> Option<Response> {
+    if !staff.role.may_act() {
+        return Some(page::message(
+            app,
+            StatusCode::FORBIDDEN,
+            "Behörighet saknas",
+            &["Bara kvalitetsarbete och administratörer redigerar mejlmallar."],
+        ));
+    }
+    if !app.templates_editable {
+        return Some(page::message(
+            app,
+            StatusCode::CONFLICT,
+            "Mejlmallarna kan inte redigeras här",
+            &[
+                "loggkoll använder de inbyggda mallarna, som inte har någon mapp att skriva i.",
+                "Be den som driftar loggkoll att köra `loggkoll init` och starta om med mappen templates/; sedan kan mallarna redigeras här.",
+            ],
+        ));
+    }
+    None
+}
+
+/// `GET /overview/mallar`: the email templates (`?publicerad=FILE` after a publication).
+pub async fn templates_page(
+    State(app): State<Arc<App>>,
+    staff: Staff,
+    query: std::result::Result<Query<RoutineQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let published = query.map(|q| q.0.publicerad).unwrap_or_default();
+    let list = {
+        let engine = app.engine.lock().await;
+        mail_templates(&app, &engine.templates)
+    };
+    let published = list
+        .iter()
+        .find(|t| t["file"] == published.as_str())
+        .map(|t| t["file"].clone());
+    show(
+        &app,
+        &staff,
+        "/overview/routines",
+        "web/templates.html",
+        "Mejlmallar",
+        json!({"templates": list, "editable": app.templates_editable, "published": published}),
+    )
+}
+
+/// The template file of a path's last part (`task.txt`), or the page that says it is none.
+fn template_file(app: &App, name: &str) -> std::result::Result<String, Response> {
+    let file = format!("mail/{name}");
+    if workshop::is_mail_template(&file) {
+        return Ok(file);
+    }
+    Err(page::message(
+        app,
+        StatusCode::NOT_FOUND,
+        "Mallen finns inte",
+        &["Mejlmallarna finns under Mejlmallar i översikten."],
+    ))
+}
+
+/// What the template editor shows.
+#[derive(Debug, Default)]
+struct TemplateOutcome {
+    diagnostics: Vec<Diagnostic>,
+    preview: Option<crate::templates::Mail>,
+    checked: bool,
+    error: Option<String>,
+    stale: Option<Value>,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn template_editor(
+    app: &Arc<App>,
+    staff: &Staff,
+    file: &str,
+    text: &str,
+    base: &str,
+    reason: &str,
+    outcome: TemplateOutcome,
+    status: StatusCode,
+) -> Response {
+    let (file_owned, tz) = (file.to_string(), app.views.config().timezone);
+    let history = app
+        .with_store(move |app, store| {
+            let conn = store.db();
+            let org = app.views.org(conn)?;
+            Ok(record::history(conn, Kind::Template, &file_owned)?
+                .iter()
+                .rev()
+                .map(|v| {
+                    json!({
+                        "short": short(&v.hash),
+                        "at": when(&v.at, tz),
+                        "by": v.actor.as_deref().map(|a| super::audit::actor_sv(&org, a)).unwrap_or_default(),
+                        "reason": v.reason.clone().unwrap_or_default(),
+                    })
+                })
+                .collect::<Vec<_>>())
+        })
+        .await
+        .unwrap_or_default();
+    let errors = outcome.diagnostics.iter().filter(|d| d.is_error()).count();
+    let data = json!({
+        "file": file.trim_start_matches("mail/"),
+        "text": text,
+        "rows": text.lines().count().clamp(12, 50),
+        "base": base,
+        "reason": reason,
+        "checked": outcome.checked,
+        "diagnostics": outcome.diagnostics.iter().map(diagnostic_view).collect::<Vec<_>>(),
+        "errors": errors,
+        "warnings": outcome.diagnostics.len() - errors,
+        "preview": outcome.preview.as_ref().map(|m| json!({"subject": m.subject, "text": m.text, "html": m.html})),
+        "error": outcome.error.unwrap_or_default(),
+        "stale": outcome.stale,
+        "history": history,
+    });
+    let mut response = show(
+        app,
+        staff,
+        "/overview/routines",
+        "web/template_edit.html",
+        "Redigera mejlmall",
+        data,
+    );
+    *response.status_mut() = status;
+    response
+}
+
+/// `GET /overview/mallar/{name}`: the editor on the template as loaded.
+pub async fn template_page(
+    State(app): State<Arc<App>>,
+    staff: Staff,
+    Path(name): Path<String>,
+) -> Response {
+    if let Some(refusal) = templates_editable(&app, &staff) {
+        return refusal;
+    }
+    let file = match template_file(&app, &name) {
+        Ok(f) => f,
+        Err(response) => return response,
+    };
+    let text = {
+        let engine = app.engine.lock().await;
+        engine.templates.text(&file).map(str::to_string)
+    };
+    let Some(text) = text else {
+        return page::message(&app, StatusCode::NOT_FOUND, "Mallen finns inte", &[]);
+    };
+    let base = workshop::hash_of(&text);
+    template_editor(
+        &app,
+        &staff,
+        &file,
+        &text,
+        &base,
+        "",
+        TemplateOutcome::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// `POST /overview/mallar/{name}`: check or publish an edited template.
+pub async fn template_post(
+    State(app): State<Arc<App>>,
+    staff: Staff,
+    Path(name): Path<String>,
+    form: std::result::Result<Form<EditForm>, FormRejection>,
+) -> Response {
+    let form = match form {
+        Ok(Form(f)) => f,
+        Err(rejection) => return unreadable(&app, &rejection),
+    };
+    if let Some(refusal) = templates_editable(&app, &staff) {
+        return refusal;
+    }
+    if let Some(refusal) = staff.stale_form(&app, &form.csrf) {
+        return refusal;
+    }
+    let file = match template_file(&app, &name) {
+        Ok(f) => f,
+        Err(response) => return response,
+    };
+    let text = form.text.replace("\r\n", "\n");
+    let base = form.base.trim().to_string();
+    let now = app.clock.now();
+    if form.action != "publish" {
+        let (f, t) = (file.clone(), text.clone());
+        let checked = app
+            .with_engine(move |engine| Ok(workshop::check_template(engine, &f, &t)))
+            .await;
+        return match checked {
+            Ok(c) => {
+                let outcome = TemplateOutcome {
+                    diagnostics: c.diagnostics,
+                    preview: c.preview,
+                    checked: true,
+                    ..TemplateOutcome::default()
+                };
+                template_editor(
+                    &app,
+                    &staff,
+                    &file,
+                    &text,
+                    &base,
+                    &form.reason,
+                    outcome,
+                    StatusCode::OK,
+                )
+                .await
+            }
+            Err(err) => page::server_error(&app, &err),
+        };
+    }
+    let actor = format!("web:{}", staff.name);
+    let (f, t, b, r) = (
+        file.clone(),
+        text.clone(),
+        base.clone(),
+        form.reason.clone(),
+    );
+    let published = app
+        .with_engine(move |engine| {
+            workshop::publish_template(
+                engine,
+                &workshop::TemplateRequest {
+                    file: &f,
+                    text: &t,
+                    base_hash: &b,
+                    reason: &r,
+                    actor: &actor,
+                },
+                now,
+            )
+        })
+        .await;
+    let (outcome, status) = match published {
+        Ok(Ok(_)) => return page::redirect(&format!("/overview/mallar?publicerad={name}")),
+        Ok(Err(Refused::NoReason)) => (
+            TemplateOutcome {
+                error: Some("Skriv varför mallen ändras: det syns i versionshistoriken.".into()),
+                ..TemplateOutcome::default()
+            },
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Ok(Err(Refused::Invalid(diagnostics))) => (
+            TemplateOutcome {
+                error: Some("Mallen publicerades inte: rätta felen nedan först.".into()),
+                diagnostics,
+                checked: true,
+                ..TemplateOutcome::default()
+            },
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Ok(Err(Refused::Stale { disk, by })) => {
+            let tz = app.views.config().timezone;
+            let who = by.as_ref().map(|v| {
+                json!({
+                    "name": v.actor.as_deref().map(|a| a.trim_start_matches("web:").to_string() + " (översikten)").unwrap_or_default(),
+                    "at": when(&v.at, tz),
+                    "reason": v.reason.clone().unwrap_or_default(),
+                })
+            });
+            (
+                TemplateOutcome {
+                    error: Some(
+                        "Mallen publicerades inte: någon annan har ändrat den sedan du började."
+                            .into(),
+                    ),
+                    stale: Some(json!({
+                        "by": who,
+                        "disk_changed": by.is_none(),
+                        "gone": disk.is_none(),
+                        "rows": disk.as_deref().map(|d| diff_rows(&text, d)).unwrap_or_default(),
+                    })),
+                    ..TemplateOutcome::default()
+                },
+                StatusCode::CONFLICT,
+            )
+        }
+        Ok(Err(other)) => (
+            TemplateOutcome {
+                error: Some(format!("Mallen publicerades inte ({other:?}).")),
+                ..TemplateOutcome::default()
+            },
+            StatusCode::CONFLICT,
+        ),
+        Err(err) => return page::server_error(&app, &err),
+    };
+    template_editor(
+        &app,
+        &staff,
+        &file,
+        &text,
+        &base,
+        &form.reason,
+        outcome,
+        status,
+    )
+    .await
 }

@@ -39,6 +39,8 @@ pub struct Fixture {
     pub base_url: String,
     /// The routines folder: the shipped one, or (`editable`) a copy the workshop may write.
     pub routines: PathBuf,
+    /// The templates folder: the shipped one, or (`editable`) a copy.
+    pub templates: PathBuf,
     pub editable: bool,
 }
 
@@ -76,12 +78,13 @@ impl Fixture {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let db = dir.path().join("loggkoll.db");
         let outbox = dir.path().join("outbox");
-        let routines = if editable {
-            let copy = dir.path().join("routines");
-            copy_dir(&root().join("routines"), &copy);
-            copy
+        let (routines, templates) = if editable {
+            let (r, t) = (dir.path().join("routines"), dir.path().join("templates"));
+            copy_dir(&root().join("routines"), &r);
+            copy_dir(&root().join("templates"), &t);
+            (r, t)
         } else {
-            root().join("routines")
+            (root().join("routines"), root().join("templates"))
         };
         let fixture = Fixture {
             db,
@@ -90,6 +93,7 @@ impl Fixture {
             base_url: base_url.to_string(),
             dir,
             routines,
+            templates,
             editable,
         };
         let mut engine = fixture.engine(at(ROSTER));
@@ -111,7 +115,7 @@ impl Fixture {
 
     /// An engine on the fixture's database.
     pub fn engine(&self, now: DateTime<Utc>) -> Engine {
-        let templates = Library::load(&root().join("templates")).expect("templates");
+        let templates = Library::load(&self.templates).expect("templates");
         let routines = loader::load_routines(
             &self.routines,
             &Context {
@@ -134,6 +138,7 @@ impl Fixture {
         let mut app = App::new(engine, self.clock.clone()).expect("app");
         if self.editable {
             app.routines_dir = Some(self.routines.clone());
+            app.templates_editable = true;
         }
         app
     }
