@@ -3447,3 +3447,68 @@ async fn email_templates_are_checked_previewed_and_published_from_the_overview()
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{bad}");
     }
 }
+
+#[tokio::test]
+async fn publishing_a_routine_that_drops_a_state_open_cases_are_in_needs_a_confirmation() {
+    use loggkoll::store::web::WebRole;
+    let f = Fixture::editable(BASE);
+    add_user_as(&f, "kvalitet", WebRole::Quality);
+    let app = f.app();
+    let quality = login_as(&app, "kvalitet", "ett långt lösenord", [10, 0, 5, 1])
+        .await
+        .cookie("loggkoll_session");
+    let file = f.routines.join("treserva-sampling.yaml");
+    let original = std::fs::read_to_string(&file).expect("the routine");
+    let open_in_review = f.count(
+        "SELECT COUNT(*) FROM tasks t JOIN cases c ON c.id = t.case_id
+         WHERE c.routine_id = 'treserva-sampling' AND t.state = 'review' AND t.answered_at IS NULL",
+    );
+    assert!(open_in_review > 0, "the round's cases wait in `review`");
+    let renamed = original
+        .replace("start: review", "start: granskning")
+        .replace("\n  review:\n", "\n  granskning:\n");
+    let edit = send(
+        &app,
+        get_with("/overview/routines/treserva-sampling/redigera", &quality),
+    )
+    .await;
+    let (csrf, base) = (edit.csrf(), hidden(&edit.body, "base"));
+    let publish = |confirm: &str| {
+        post(
+            "/overview/routines/treserva-sampling/redigera",
+            &[
+                ("csrf", &csrf),
+                ("text", &renamed),
+                ("base", &base),
+                ("action", "publish"),
+                ("reason", "Svenska namn på stegen"),
+                ("confirm", confirm),
+            ],
+            Some(&quality),
+        )
+    };
+    let asked = send(&app, publish("")).await;
+    assert_eq!(asked.status, StatusCode::CONFLICT, "{}", asked.body);
+    assert!(asked.body.contains("Bekräfta först"));
+    assert!(
+        asked
+            .body
+            .contains("Öppna ärenden står i ett steg som tas bort")
+    );
+    assert!(asked.body.contains("name=\"confirm\""));
+    assert_eq!(std::fs::read_to_string(&file).expect("file"), original);
+    let done = send(&app, publish("1")).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(std::fs::read_to_string(&file).expect("file"), renamed);
+    // The open cases stay on their version, in `review`, and can still be answered there.
+    assert_eq!(
+        f.count(
+            "SELECT COUNT(*) FROM tasks t JOIN cases c ON c.id = t.case_id
+             WHERE c.routine_id = 'treserva-sampling' AND t.state = 'review' AND t.answered_at IS NULL"
+        ),
+        open_in_review
+    );
+    let link = f.links("task").remove(0);
+    let page = send(&app, get(&link.path)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+}
