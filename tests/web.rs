@@ -3427,6 +3427,33 @@ async fn email_templates_are_checked_previewed_and_published_from_the_overview()
         .await
         .expect("the engine");
     assert_eq!(in_force.as_deref(), Some(better.as_str()));
+    // And the server's sender writes the next email with it: the round's task emails go out.
+    {
+        let mut store = f.store();
+        let transport =
+            loggkoll::notify::Transport::from_url(&f.config().mail.url).expect("transport");
+        let templates = app.mail_templates();
+        let config = f.config();
+        let sending =
+            loggkoll::notify::sender::Sending::new(&config, &templates, &transport, "test");
+        loggkoll::notify::sender::deliver(&mut store, &sending, at(NOW)).expect("delivered");
+    }
+    let sent: Vec<String> = std::fs::read_dir(&f.outbox)
+        .expect("the outbox folder")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+        .map(|p| {
+            std::fs::read_to_string(p)
+                .expect("an email")
+                .replace("=\r\n", "")
+                .replace("=\n", "")
+        })
+        .collect();
+    assert!(!sent.is_empty(), "the round's emails were sent");
+    assert!(
+        sent.iter().any(|m| m.contains("kvalitetsenheten!")),
+        "a task email written with the published template"
+    );
     // The history names it; a second edit from the old text is refused.
     let again = send(&app, get_with("/overview/mallar/task.txt", &quality)).await;
     assert!(again.body.contains("Vänligare hälsning"));
@@ -3436,6 +3463,57 @@ async fn email_templates_are_checked_previewed_and_published_from_the_overview()
         stale.body.contains("publicerade en ny version"),
         "{}",
         stale.body
+    );
+    assert_eq!(std::fs::read_to_string(&file).expect("file"), better);
+    // A file edited on the server: the editor starts from it and says so, and publishing works.
+    let on_server = format!("{better}\n-- \nKvalitetsenheten\n");
+    std::fs::write(&file, &on_server).expect("edited on the server");
+    let from_disk = send(&app, get_with("/overview/mallar/task.txt", &quality)).await;
+    assert!(from_disk.body.contains("Filen på servern har ändrats"));
+    assert_eq!(
+        hidden(&from_disk.body, "base"),
+        loggkoll::engine::workshop::hash_of(&on_server)
+    );
+    let r = send(
+        &app,
+        post(
+            "/overview/mallar/task.txt",
+            &[
+                ("csrf", &csrf),
+                ("text", &on_server),
+                ("base", &hidden(&from_disk.body, "base")),
+                ("action", "publish"),
+                ("reason", "Signaturen från servern"),
+            ],
+            Some(&quality),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let better = on_server;
+    // A variable no email has: every such email would fail, so it is not published.
+    let edit = send(&app, get_with("/overview/mallar/task.txt", &quality)).await;
+    let misspelt = better.replacen("{{ recipient }}", "{{ recipent }}", 1);
+    let r = send(
+        &app,
+        post(
+            "/overview/mallar/task.txt",
+            &[
+                ("csrf", &csrf),
+                ("text", &misspelt),
+                ("base", &hidden(&edit.body, "base")),
+                ("action", "publish"),
+                ("reason", "Stavfel"),
+            ],
+            Some(&quality),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body.contains("Mejlmallen kan inte skrivas ut"),
+        "{}",
+        r.body
     );
     assert_eq!(std::fs::read_to_string(&file).expect("file"), better);
     // Only mail templates, by a plain name.

@@ -276,11 +276,14 @@ fn commit_file(
 ) -> Result<i64> {
     let temp = temp_beside(path);
     write_synced(&temp, text.as_bytes())?;
+    let before = std::fs::read(path).ok();
+    let mut renamed = false;
     let done = (|| -> Result<i64> {
         let tx = engine.store.write()?;
         let out = record(&tx)?;
         std::fs::rename(&temp, path)
             .map_err(|e| Error::runtime(format!("cannot write `{}`: {e}", path.display())))?;
+        renamed = true;
         if let Some(dir) = path.parent() {
             sync_dir(dir);
         }
@@ -289,6 +292,21 @@ fn commit_file(
     })();
     if done.is_err() {
         let _ = std::fs::remove_file(&temp);
+        if renamed {
+            // The record went with the transaction: the file goes back to what it was, so that
+            // what runs is never a version nobody is recorded to have published.
+            match &before {
+                Some(bytes) => {
+                    let back = temp_beside(path);
+                    if write_synced(&back, bytes).is_ok() {
+                        let _ = std::fs::rename(&back, path);
+                    }
+                }
+                None => {
+                    let _ = std::fs::remove_file(path);
+                }
+            }
+        }
     }
     done
 }
@@ -410,7 +428,24 @@ pub fn check_template(engine: &Engine, file: &str, text: &str) -> CheckedTemplat
     let preview = if diagnostics.iter().any(Diagnostic::is_error) {
         None
     } else {
-        library.render_mail(stem, &purpose.sample()).ok()
+        match library.render_mail(stem, &purpose.sample()) {
+            Ok(mail) => Some(mail),
+            Err(err) => {
+                // A variable the email does not have, say: every such email would fail.
+                let source = Source::new(path.clone(), text.to_string());
+                diagnostics.push(Diagnostic::new(
+                    &source,
+                    crate::routine::source::Span::new(1, 1, 1),
+                    crate::routine::Severity::Error,
+                    "template-render",
+                    format!(
+                        "the email cannot be written with this template: {}",
+                        err.message
+                    ),
+                ));
+                None
+            }
+        }
     };
     CheckedTemplate {
         diagnostics,

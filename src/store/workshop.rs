@@ -120,7 +120,12 @@ pub fn history(conn: &Db, kind: Kind, name: &str) -> Result<Vec<Version>> {
                 None => out.push(v),
             }
         }
-        out.sort_by(|a, b| a.at.cmp(&b.at));
+        // At the same second, the version read from the file came first: it is the one a
+        // publication replaced.
+        out.sort_by(|a, b| {
+            a.at.cmp(&b.at)
+                .then(a.actor.is_some().cmp(&b.actor.is_some()))
+        });
     }
     Ok(out)
 }

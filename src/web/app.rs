@@ -59,6 +59,9 @@ pub struct App {
     pub engine: Arc<Mutex<Engine>>,
     pub views: Views,
     pub pages: Library,
+    /// The templates emails are written with: the pages' library until an email template is
+    /// published from the workshop, then the folder read again.
+    mail: std::sync::RwLock<Arc<Library>>,
     pub clock: Arc<dyn Clock>,
     /// Real time, for what must last real minutes whatever `clock` says (login locks,
     /// sessions): the same as `clock` unless the server runs with `--now`.
@@ -132,6 +135,7 @@ impl App {
             pool: Pool::new(engine.store.path.clone(), READERS),
             printer: crate::records::files::Printer::find(),
             engine: Arc::new(Mutex::new(engine)),
+            mail: std::sync::RwLock::new(Arc::new(Library::load(&pages.dir)?)),
             pages,
             wall: clock.clone(),
             clock,
@@ -158,6 +162,18 @@ impl App {
     /// Reads or updates what `/healthz` reports.
     pub fn health<T>(&self, f: impl FnOnce(&mut super::health::Health) -> T) -> T {
         f(&mut self.health.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// The templates emails are written with now.
+    pub fn mail_templates(&self) -> Arc<Library> {
+        self.mail.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Reads the templates folder again for the emails (after a template was published).
+    pub fn reload_mail_templates(&self) -> Result<()> {
+        let fresh = Arc::new(Library::load(&self.pages.dir)?);
+        *self.mail.write().unwrap_or_else(|p| p.into_inner()) = fresh;
+        Ok(())
     }
 
     /// The database file.

@@ -173,8 +173,9 @@ async fn deliver(app: &Arc<App>, store: &Arc<std::sync::Mutex<Store>>, transport
         let (app, store, transport) = sender;
         let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
         let now = app.clock.now();
+        let templates = app.mail_templates();
         let sending =
-            sender::Sending::new(app.views.config(), &app.pages, &transport, &app.install);
+            sender::Sending::new(app.views.config(), &templates, &transport, &app.install);
         sender::deliver_until(&mut store, &sending, now, &app.stopping)
             .map_err(|e| e.naming_database(app.db_path()))
     })

@@ -633,6 +633,11 @@ fn id_problem(app: &App, id: &str) -> Option<String> {
                 .into(),
         );
     }
+    if matches!(id, "ny" | "kopia") {
+        return Some(format!(
+            "”{id}” är upptaget av översikten: välj ett annat id."
+        ));
+    }
     if app.views.routines().iter().any(|r| r.id == id) {
         return Some(format!("Det finns redan en rutin med id ”{id}”."));
     }
@@ -809,6 +814,11 @@ async fn submit(
                     StatusCode::UNPROCESSABLE_ENTITY,
                 ),
                 Refused::Stale { disk, by } => {
+                    // A publication since the edit started leaves the file as the version in
+                    // force; anything else is an edit on the server.
+                    let in_force = current(&app, &id).ok().map(|r| r.hash.clone());
+                    let disk_changed = disk.as_deref().map(workshop::hash_of) != in_force;
+                    let by = by.filter(|_| !disk_changed);
                     let who = by.as_ref().map(|v| {
                         json!({
                             "name": match (&org, &v.actor) {
@@ -838,7 +848,7 @@ async fn submit(
                             error: Some("Rutinen publicerades inte: någon annan har ändrat den sedan du började.".into()),
                             stale: Some(json!({
                                 "by": who,
-                                "disk_changed": by.is_none(),
+                                "disk_changed": disk_changed,
                                 "gone": disk.is_none(),
                                 "rows": rows,
                                 "theirs": disk.as_deref().map(workshop::hash_of),
@@ -1065,12 +1075,24 @@ pub async fn template_page(
         Ok(f) => f,
         Err(response) => return response,
     };
-    let text = {
+    let loaded = {
         let engine = app.engine.lock().await;
         engine.templates.text(&file).map(str::to_string)
     };
-    let Some(text) = text else {
+    // The edit starts from the file as it is on the server, which is what a publication
+    // replaces; an edit there that loggkoll has not read is said.
+    let Some(text) = std::fs::read_to_string(app.pages.dir.join(&file))
+        .ok()
+        .or_else(|| loaded.clone())
+    else {
         return page::message(&app, StatusCode::NOT_FOUND, "Mallen finns inte", &[]);
+    };
+    let outcome = TemplateOutcome {
+        stale: loaded.filter(|l| *l != text).map(|l| {
+            json!({"by": Value::Null, "disk_changed": true, "read_back": true,
+                "rows": diff_rows(&l, &text)})
+        }),
+        ..TemplateOutcome::default()
     };
     let base = workshop::hash_of(&text);
     template_editor(
@@ -1080,7 +1102,7 @@ pub async fn template_page(
         &text,
         &base,
         "",
-        TemplateOutcome::default(),
+        outcome,
         StatusCode::OK,
     )
     .await
@@ -1145,9 +1167,10 @@ pub async fn template_post(
         base.clone(),
         form.reason.clone(),
     );
+    let mail = app.clone();
     let published = app
         .with_engine(move |engine| {
-            workshop::publish_template(
+            let done = workshop::publish_template(
                 engine,
                 &workshop::TemplateRequest {
                     file: &f,
@@ -1157,7 +1180,12 @@ pub async fn template_post(
                     actor: &actor,
                 },
                 now,
-            )
+            )?;
+            if done.is_ok() {
+                // The next email is written with it.
+                mail.reload_mail_templates()?;
+            }
+            Ok(done)
         })
         .await;
     let (outcome, status) = match published {
