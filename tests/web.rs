@@ -3180,6 +3180,11 @@ async fn the_routine_workshop_checks_publishes_and_refuses_what_would_overwrite(
     assert!(shown.body.contains("Längre svarstid under semestern"));
     assert!(shown.body.contains("kvalitet (översikten)"));
     assert!(shown.body.contains("deadline: 15 working days"));
+    assert!(
+        shown.body.contains("15 arbetsdagar"),
+        "the routine's account states the new deadline"
+    );
+    assert!(!shown.body.contains("10 arbetsdagar"));
     let trail = send(&app, get_with("/overview/audit?kind=routine.", &quality)).await;
     assert!(
         trail.body.contains("En rutin publicerades"),
