@@ -45,6 +45,37 @@ pub struct Config {
     /// The folder of log formats (`[logs] formats`, `LOGGKOLL_FORMATS`); `--formats` comes
     /// first, then this, then `./formats`, then the embedded ones.
     pub logs_formats: Option<std::path::PathBuf>,
+    /// Signing in through the organisation's identity provider (`[web.oidc]`); `None`: local
+    /// accounts only.
+    pub oidc: Option<OidcConfig>,
+}
+
+/// `[web.oidc]`: an OpenID Connect provider quality staff sign in through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OidcConfig {
+    /// The issuer URL; its discovery document is `ISSUER/.well-known/openid-configuration`.
+    pub issuer: String,
+    pub client_id: String,
+    /// From `LOGGKOLL_OIDC_CLIENT_SECRET` (never the file).
+    pub client_secret: Option<String>,
+    /// Besides `openid`, always asked for.
+    pub scopes: Vec<String>,
+    /// The claim that lists the person's groups or roles (none: `groups`, else `roles`).
+    pub roles_claim: Option<String>,
+    /// The claim values that give each role; the highest role any value gives counts.
+    pub admin: Vec<String>,
+    pub quality: Vec<String>,
+    pub reader: Vec<String>,
+    /// The account's name: this claim (default `preferred_username`, else `email`, else `sub`).
+    pub name_claim: String,
+    /// Refuse a login whose `acr` is not one of these (e.g. a second factor).
+    pub required_acr: Vec<String>,
+    /// Create the account at its first login (audited), or require it to exist.
+    pub provision: bool,
+    /// Whether the password form is offered too.
+    pub local_login: bool,
+    /// The sign-in button's words.
+    pub button: String,
 }
 
 /// A contact person.
@@ -98,6 +129,7 @@ impl Default for Config {
             extract_shows_names: true,
             organisation: "Organisationen".into(),
             trusted_proxies: Vec::new(),
+            oidc: None,
             roster_max_removal_percent: 50,
             logs_inbox: None,
             logs_inbox_quiet: std::time::Duration::from_secs(120),
@@ -152,6 +184,47 @@ struct RosterFile {
 #[serde(deny_unknown_fields)]
 struct WebFile {
     trusted_proxies: Option<Vec<String>>,
+    oidc: Option<OidcFile>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OidcFile {
+    issuer: String,
+    client_id: String,
+    scopes: Option<Vec<String>>,
+    roles_claim: Option<String>,
+    roles: Option<OidcRolesFile>,
+    name_claim: Option<String>,
+    required_acr: Option<OneOrMany>,
+    provision: Option<bool>,
+    local_login: Option<bool>,
+    button: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OidcRolesFile {
+    admin: Option<OneOrMany>,
+    quality: Option<OneOrMany>,
+    reader: Option<OneOrMany>,
+}
+
+/// A value or a list of them.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            OneOrMany::One(s) => vec![s],
+            OneOrMany::Many(v) => v,
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -337,6 +410,51 @@ impl Config {
                 (format!("{path}: web.trusted_proxies"), v)
             }),
         };
+        if let Some(o) = web.oidc {
+            let path = file.map(|p| p.display().to_string()).unwrap_or_default();
+            let url = o.issuer.trim().trim_end_matches('/').to_string();
+            if !(url.starts_with("https://")
+                || url.starts_with("http://127.0.0.1")
+                || url.starts_with("http://localhost"))
+            {
+                return Err(Error::bad_input(format!(
+                    "{path}: web.oidc.issuer: `{}` must be an https:// address (http only on this machine, for tests)",
+                    o.issuer
+                )));
+            }
+            if o.client_id.trim().is_empty() {
+                return Err(Error::bad_input(format!(
+                    "{path}: web.oidc.client_id is empty"
+                )));
+            }
+            let roles = o.roles.unwrap_or_default();
+            let list = |v: Option<OneOrMany>| v.map(OneOrMany::into_vec).unwrap_or_default();
+            let oidc = OidcConfig {
+                issuer: o.issuer.trim().to_string(),
+                client_id: o.client_id.trim().to_string(),
+                client_secret: env("LOGGKOLL_OIDC_CLIENT_SECRET").filter(|s| !s.is_empty()),
+                scopes: o
+                    .scopes
+                    .unwrap_or_else(|| vec!["openid".into(), "profile".into(), "email".into()]),
+                roles_claim: o.roles_claim.filter(|c| !c.trim().is_empty()),
+                admin: list(roles.admin),
+                quality: list(roles.quality),
+                reader: list(roles.reader),
+                name_claim: o.name_claim.unwrap_or_else(|| "preferred_username".into()),
+                required_acr: list(o.required_acr),
+                provision: o.provision.unwrap_or(true),
+                local_login: o.local_login.unwrap_or(true),
+                button: o
+                    .button
+                    .unwrap_or_else(|| "Logga in med organisationens konto".into()),
+            };
+            if oidc.admin.is_empty() && oidc.quality.is_empty() && oidc.reader.is_empty() {
+                return Err(Error::bad_input(format!(
+                    "{path}: web.oidc.roles maps no group to a role: add e.g. quality = [\"loggkoll-kvalitet\"]"
+                )));
+            }
+            config.oidc = Some(oidc);
+        }
         if let Some((key, addresses)) = proxies {
             config.trusted_proxies = addresses
                 .iter()

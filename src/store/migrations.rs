@@ -25,6 +25,7 @@ pub const MIGRATIONS: &[&str] = &[
     V11_RELATIONS,
     V12_DIARY,
     V13_PUBLICATIONS,
+    V14_SIGN_IN,
 ];
 
 /// PostgreSQL's twins of the SQLite migrations after [`PG_SCHEMA_VERSION`], in order.
@@ -36,6 +37,7 @@ pub const PG_MIGRATIONS: &[&str] = &[
     PG_V11_RELATIONS,
     PG_V12_DIARY,
     PG_V13_PUBLICATIONS,
+    PG_V14_SIGN_IN,
 ];
 
 const V1: &str = r#"
@@ -924,4 +926,62 @@ CREATE TABLE publications (
     published_at TEXT COLLATE "C" NOT NULL
 );
 CREATE INDEX publications_by_name ON publications(kind, name);
+"#;
+
+/// Signing in through the organisation's identity provider (OpenID Connect) and a second factor
+/// for local accounts (TOTP, recovery codes).
+pub const V14_SIGN_IN: &str = r#"
+-- A login begun at the identity provider, waiting for its answer: the hash of its `state`, the
+-- nonce and the PKCE verifier the answer is checked with. Used once, then gone.
+CREATE TABLE web_oidc_logins (
+    state_hash TEXT PRIMARY KEY,
+    nonce      TEXT NOT NULL,
+    verifier   TEXT NOT NULL,
+    created_at TEXT NOT NULL
+) STRICT;
+-- The ID token a session began with, for ending the session at the provider too.
+ALTER TABLE web_sessions ADD COLUMN id_token TEXT;
+-- `local` (a password, perhaps a second factor) or `oidc` (signs in at the provider only).
+ALTER TABLE web_users ADD COLUMN source TEXT NOT NULL DEFAULT 'local';
+ALTER TABLE web_users ADD COLUMN totp_secret TEXT;
+ALTER TABLE web_users ADD COLUMN totp_last_step INTEGER;
+CREATE TABLE web_recovery_codes (
+    user_name TEXT NOT NULL REFERENCES web_users(name) ON DELETE CASCADE,
+    code_hash TEXT NOT NULL,
+    used_at   TEXT,
+    PRIMARY KEY (user_name, code_hash)
+) STRICT;
+-- A password accepted and the second factor awaited (or its enrolment).
+CREATE TABLE web_pending_logins (
+    token_hash TEXT PRIMARY KEY,
+    user_name  TEXT NOT NULL REFERENCES web_users(name) ON DELETE CASCADE,
+    created_at TEXT NOT NULL,
+    secret     TEXT
+) STRICT;
+"#;
+
+/// PostgreSQL's twin of [`V14_SIGN_IN`].
+pub const PG_V14_SIGN_IN: &str = r#"
+CREATE TABLE web_oidc_logins (
+    state_hash TEXT COLLATE "C" PRIMARY KEY,
+    nonce      TEXT COLLATE "C" NOT NULL,
+    verifier   TEXT COLLATE "C" NOT NULL,
+    created_at TEXT COLLATE "C" NOT NULL
+);
+ALTER TABLE web_sessions ADD COLUMN id_token TEXT COLLATE "C";
+ALTER TABLE web_users ADD COLUMN source TEXT COLLATE "C" NOT NULL DEFAULT 'local';
+ALTER TABLE web_users ADD COLUMN totp_secret TEXT COLLATE "C";
+ALTER TABLE web_users ADD COLUMN totp_last_step BIGINT;
+CREATE TABLE web_recovery_codes (
+    user_name TEXT COLLATE "C" NOT NULL REFERENCES web_users(name) ON DELETE CASCADE,
+    code_hash TEXT COLLATE "C" NOT NULL,
+    used_at   TEXT COLLATE "C",
+    PRIMARY KEY (user_name, code_hash)
+);
+CREATE TABLE web_pending_logins (
+    token_hash TEXT COLLATE "C" PRIMARY KEY,
+    user_name  TEXT COLLATE "C" NOT NULL REFERENCES web_users(name) ON DELETE CASCADE,
+    created_at TEXT COLLATE "C" NOT NULL,
+    secret     TEXT COLLATE "C"
+);
 "#;

@@ -221,6 +221,73 @@ pub fn clear_failures(conn: &Db, key: &str) -> Result<()> {
     Ok(())
 }
 
+// ----- signing in at the identity provider -----
+
+/// Records a login begun at the identity provider.
+pub fn begin_oidc_login(
+    conn: &Db,
+    state_hash: &str,
+    nonce: &str,
+    verifier: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    // Logins never finished go after an hour.
+    conn.prepare_cached("DELETE FROM web_oidc_logins WHERE created_at < ?1")?
+        .execute([ts(now - chrono::Duration::hours(1))])?;
+    conn.prepare_cached(
+        "INSERT INTO web_oidc_logins (state_hash, nonce, verifier, created_at)
+         VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![state_hash, nonce, verifier, ts(now)])?;
+    Ok(())
+}
+
+/// Takes the login of `state_hash` (it is gone afterwards: an answer is used once): its nonce,
+/// verifier and when it began.
+pub fn take_oidc_login(conn: &Db, state_hash: &str) -> Result<Option<(String, String, String)>> {
+    let found = conn
+        .prepare_cached(
+            "SELECT nonce, verifier, created_at FROM web_oidc_logins WHERE state_hash = ?1",
+        )?
+        .query_row([state_hash], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    conn.prepare_cached("DELETE FROM web_oidc_logins WHERE state_hash = ?1")?
+        .execute([state_hash])?;
+    Ok(found)
+}
+
+/// An account's source (`local` or `oidc`) and role, when it exists.
+pub fn account(conn: &Db, name: &str) -> Result<Option<(String, WebRole)>> {
+    conn.prepare_cached("SELECT source, role FROM web_users WHERE name = ?1")?
+        .query_row([name], |r| Ok((r.get(0)?, role_of(r.get(1)?))))
+        .optional()
+}
+
+/// Adds an account that signs in at the identity provider only (no password).
+pub fn add_oidc_user(conn: &Db, name: &str, role: WebRole, now: DateTime<Utc>) -> Result<bool> {
+    Ok(conn.execute(
+        "INSERT INTO web_users (name, password_hash, created_at, password_changed_at, role, source)
+         VALUES (?1, '!', ?2, ?2, ?3, 'oidc') ON CONFLICT DO NOTHING",
+        params![name, ts(now), role.as_str()],
+    )? == 1)
+}
+
+/// Keeps the ID token a session began with.
+pub fn set_session_id_token(conn: &Db, token_hash: &str, id_token: &str) -> Result<()> {
+    conn.prepare_cached("UPDATE web_sessions SET id_token = ?2 WHERE token_hash = ?1")?
+        .execute(params![token_hash, id_token])?;
+    Ok(())
+}
+
+/// The ID token a session began with, when it began at the identity provider.
+pub fn session_id_token(conn: &Db, token_hash: &str) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT id_token FROM web_sessions WHERE token_hash = ?1")?
+        .query_row([token_hash], |r| r.get::<Option<String>>(0))
+        .optional()?
+        .flatten())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -51,6 +51,7 @@ pub const PAGES: &[&str] = &[
     "web/routine_new.html",
     "web/templates.html",
     "web/template_edit.html",
+    "web/signed_in.html",
     "web/style.css",
 ];
 
@@ -98,6 +99,8 @@ pub struct App {
     pub routines_dir: Option<std::path::PathBuf>,
     /// Whether the templates are a folder the workshop may write (not the embedded ones).
     pub templates_editable: bool,
+    /// The organisation's identity provider, when `[web.oidc]` names one.
+    pub oidc: Option<Arc<super::oidc::Oidc>>,
     /// How often the scheduler ticks (`server::TICK_EVERY`; tests shorten it).
     pub tick_every: std::time::Duration,
 }
@@ -128,6 +131,11 @@ impl App {
             return Err(Error::invalid(err.render()));
         }
         let css = pages.render("web/style.css", &serde_json::json!({}))?;
+        let oidc = engine
+            .config
+            .oidc
+            .clone()
+            .map(|c| Arc::new(super::oidc::Oidc::new(c)));
         Ok(App {
             views: engine.views()?,
             install: engine.install_id(),
@@ -148,6 +156,7 @@ impl App {
             print_wait: std::time::Duration::from_secs(20),
             routines_dir: None,
             templates_editable: false,
+            oidc,
             tick_every: super::server::TICK_EVERY,
             health: std::sync::Mutex::new(super::health::Health::default()),
             explained: std::sync::Mutex::new(None),

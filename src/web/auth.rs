@@ -51,14 +51,35 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         })
 }
 
-fn set_cookie(name: &str, value: &str, path: &str, max_age: i64) -> Option<HeaderValue> {
+pub(super) fn set_cookie(name: &str, value: &str, path: &str, max_age: i64) -> Option<HeaderValue> {
     HeaderValue::from_str(&format!(
         "{name}={value}; Path={path}; Max-Age={max_age}; Secure; HttpOnly; SameSite=Strict"
     ))
     .ok()
 }
 
-fn with_cookie(mut response: Response, cookie: Option<HeaderValue>) -> Response {
+/// As [`set_cookie`], but sent along when another site sends the browser here (`Lax`): the
+/// identity provider's answer comes back that way.
+pub(super) fn set_lax_cookie(
+    name: &str,
+    value: &str,
+    path: &str,
+    max_age: i64,
+) -> Option<HeaderValue> {
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path={path}; Max-Age={max_age}; Secure; HttpOnly; SameSite=Lax"
+    ))
+    .ok()
+}
+
+/// A new session's token and its hash.
+pub(super) fn new_session_token() -> (String, String) {
+    let token = random_token();
+    let hash = token_hash(&token);
+    (token, hash)
+}
+
+pub(super) fn with_cookie(mut response: Response, cookie: Option<HeaderValue>) -> Response {
     if let Some(c) = cookie {
         response.headers_mut().append(header::SET_COOKIE, c);
     }
@@ -182,11 +203,16 @@ impl FromRequestParts<Arc<App>> for Staff {
 fn login_page(app: &App, status: StatusCode, error: Option<&str>, name: &str) -> Response {
     let nonce = random_token();
     let csrf = csrf::token(app.secret(), Purpose::Login, &nonce);
+    let oidc = app.oidc.as_ref().map(|o| &o.config);
     let response = page::render(
         app,
         status,
         "web/login.html",
-        &json!({"title": "Logga in", "csrf": csrf, "error": error, "name": name}),
+        &json!({
+            "title": "Logga in", "csrf": csrf, "error": error, "name": name,
+            "oidc": oidc.map(|o| o.button.clone()),
+            "local": oidc.is_none_or(|o| o.local_login),
+        }),
     );
     with_cookie(
         response,
@@ -237,6 +263,14 @@ pub async fn login(
             );
         }
     };
+    if app.oidc.as_ref().is_some_and(|o| !o.config.local_login) {
+        return page::message(
+            &app,
+            StatusCode::NOT_FOUND,
+            "Inloggning med lösenord används inte",
+            &["Logga in med organisationens konto från inloggningssidan."],
+        );
+    }
     let name = form.name.trim().to_string();
     let fits = cookie(&headers, LOGIN_COOKIE)
         .is_some_and(|nonce| csrf::verify(app.secret(), Purpose::Login, nonce, &form.csrf));
@@ -379,14 +413,23 @@ pub async fn logout(
         );
     }
     let hash = staff.token_hash;
-    if let Err(err) = app
-        .with_store(move |_, store| db::delete_session(store.db(), &hash))
-        .await
-    {
-        return page::server_error(&app, &err);
-    }
+    let ended = app
+        .with_store(move |_, store| {
+            let id_token = db::session_id_token(store.db(), &hash)?;
+            db::delete_session(store.db(), &hash)?;
+            Ok(id_token)
+        })
+        .await;
+    let id_token = match ended {
+        Ok(t) => t,
+        Err(err) => return page::server_error(&app, &err),
+    };
+    // A session begun at the identity provider ends there too, where it has a way to.
+    let next = id_token
+        .and_then(|t| super::oidc::end_session_url(&app, &t))
+        .unwrap_or_else(|| "/login".to_string());
     with_cookie(
-        page::redirect("/login"),
+        page::redirect(&next),
         set_cookie(SESSION_COOKIE, "", "/", 0),
     )
 }

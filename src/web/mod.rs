@@ -36,6 +36,7 @@ pub mod chart;
 pub mod csrf;
 pub mod headers;
 pub mod health;
+pub mod oidc;
 pub mod overview;
 pub mod page;
 pub mod password;

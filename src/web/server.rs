@@ -11,8 +11,8 @@
 //! returns only when the engine's running transaction has finished.
 
 use super::{
-    App, accounts, audit, auth, cases, headers, health, overview, page, registers, summary, task,
-    workshop,
+    App, accounts, audit, auth, cases, headers, health, oidc, overview, page, registers, summary,
+    task, workshop,
 };
 use crate::notify::Transport;
 use crate::notify::sender::{self, Delivery};
@@ -54,6 +54,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/t/{token}/doc/{file}", get(task::document))
         .route("/login", get(auth::login_form).post(auth::login))
         .route("/logout", post(auth::logout))
+        .route("/login/oidc", get(oidc::start))
+        .route("/login/oidc/callback", get(oidc::callback))
         .route("/overview", get(overview::home))
         .route("/overview/routines", get(overview::routines))
         .route(

@@ -115,6 +115,11 @@ impl Fixture {
 
     /// An engine on the fixture's database.
     pub fn engine(&self, now: DateTime<Utc>) -> Engine {
+        self.engine_with(self.config(), now)
+    }
+
+    /// An engine on the fixture's database with `config`.
+    pub fn engine_with(&self, config: Config, now: DateTime<Utc>) -> Engine {
         let templates = Library::load(&self.templates).expect("templates");
         let routines = loader::load_routines(
             &self.routines,
@@ -124,7 +129,7 @@ impl Fixture {
         )
         .expect("routines");
         let store = Store::at(&self.db).expect("store");
-        Engine::new(store, routines, templates, self.config(), now).expect("engine")
+        Engine::new(store, routines, templates, config, now).expect("engine")
     }
 
     /// The web layer's state on the fixture's database, on the fixture's clock.
