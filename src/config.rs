@@ -48,6 +48,9 @@ pub struct Config {
     /// Signing in through the organisation's identity provider (`[web.oidc]`); `None`: local
     /// accounts only.
     pub oidc: Option<OidcConfig>,
+    /// Local accounts of every role need a second factor (`[web] second_factor = "all"`);
+    /// otherwise only administrators (`"admin"`, the default).
+    pub second_factor_for_all: bool,
 }
 
 /// `[web.oidc]`: an OpenID Connect provider quality staff sign in through.
@@ -130,6 +133,7 @@ impl Default for Config {
             organisation: "Organisationen".into(),
             trusted_proxies: Vec::new(),
             oidc: None,
+            second_factor_for_all: false,
             roster_max_removal_percent: 50,
             logs_inbox: None,
             logs_inbox_quiet: std::time::Duration::from_secs(120),
@@ -184,6 +188,7 @@ struct RosterFile {
 #[serde(deny_unknown_fields)]
 struct WebFile {
     trusted_proxies: Option<Vec<String>>,
+    second_factor: Option<String>,
     oidc: Option<OidcFile>,
 }
 
@@ -410,6 +415,16 @@ impl Config {
                 (format!("{path}: web.trusted_proxies"), v)
             }),
         };
+        match web.second_factor.as_deref().map(str::trim) {
+            None | Some("admin") => {}
+            Some("all") => config.second_factor_for_all = true,
+            Some(other) => {
+                let path = file.map(|p| p.display().to_string()).unwrap_or_default();
+                return Err(Error::bad_input(format!(
+                    "{path}: web.second_factor: `{other}` is neither \"admin\" (administrators need a second factor) nor \"all\" (every local account does)"
+                )));
+            }
+        }
         if let Some(o) = web.oidc {
             let path = file.map(|p| p.display().to_string()).unwrap_or_default();
             let url = o.issuer.trim().trim_end_matches('/').to_string();

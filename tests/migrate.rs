@@ -266,6 +266,42 @@ fn every_page_serves(work: &Path, db: &Path, cases: &[String]) {
         &form,
     );
     assert!(done.starts_with("HTTP/1.1 303"), "{done}");
+    // An administrator enrols a second factor before the first session: a code of the secret
+    // the page shows (sessions and codes run on real time, whatever `--now` says).
+    let pending = format!("Cookie: loggkoll_2fa={}", cookie(&done, "loggkoll_2fa"));
+    let enrol = http(port, "GET", "/login/aktivera", &[&pending], "");
+    let secret: String = enrol
+        .split("<code class=\"secret\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .expect("the secret on the enrolment page")
+        .split_whitespace()
+        .collect();
+    let token = enrol
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("the enrolment form's token")
+        .to_string();
+    let code = totp_rs::Builder::new()
+        .with_secret(
+            totp_rs::Secret::try_from_base32(&secret)
+                .expect("base32")
+                .as_ref()
+                .to_vec(),
+        )
+        .build()
+        .expect("a totp")
+        .generate(u64::try_from(chrono::Utc::now().timestamp()).expect("after 1970"))
+        .to_string();
+    let done = http(
+        port,
+        "POST",
+        "/login/aktivera",
+        &[&pending],
+        &format!("code={code}&csrf={token}"),
+    );
+    assert!(done.starts_with("HTTP/1.1 200"), "{done}");
     let session = format!(
         "Cookie: loggkoll_session={}",
         cookie(&done, "loggkoll_session")

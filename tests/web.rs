@@ -944,12 +944,15 @@ fn add_user(f: &Fixture, name: &str, pw: &str) {
     );
 }
 
-/// Logs in; returns the reply to the login post.
+/// Logs in; returns the reply to the login post — or, for an account that needs a second
+/// factor, to the code that completes the login: enrolled with a code of the secret the page
+/// shows, or given a recovery code planted for the test (a TOTP step is accepted once, and tests
+/// log in faster than one a step).
 async fn login_as(app: &Arc<App>, name: &str, pw: &str, addr: [u8; 4]) -> Reply {
     let form = send_from(app, get("/login"), addr).await;
     assert_eq!(form.status, StatusCode::OK);
     let cookie = form.cookie("loggkoll_login");
-    send_from(
+    let reply = send_from(
         app,
         post(
             "/login",
@@ -958,7 +961,73 @@ async fn login_as(app: &Arc<App>, name: &str, pw: &str, addr: [u8; 4]) -> Reply 
         ),
         addr,
     )
-    .await
+    .await;
+    match reply.location() {
+        "/login/aktivera" => {
+            let pending = reply.cookie("loggkoll_2fa");
+            let page = send_from(app, get_with("/login/aktivera", &pending), addr).await;
+            let secret: String = page
+                .body
+                .split("<code class=\"secret\">")
+                .nth(1)
+                .and_then(|s| s.split('<').next())
+                .expect("the secret on the page")
+                .split_whitespace()
+                .collect();
+            let code = totp_code(&secret, app.wall.now());
+            send_from(
+                app,
+                post(
+                    "/login/aktivera",
+                    &[("code", &code), ("csrf", &page.csrf())],
+                    Some(&pending),
+                ),
+                addr,
+            )
+            .await
+        }
+        "/login/kod" => {
+            let pending = reply.cookie("loggkoll_2fa");
+            let page = send_from(app, get_with("/login/kod", &pending), addr).await;
+            let code = "test-code";
+            let store = loggkoll::store::Store::at(app.db_path()).expect("store");
+            store
+                .db()
+                .inspect()
+                .execute(
+                    "INSERT INTO web_recovery_codes (user_name, code_hash) VALUES (?1, ?2)",
+                    [name, &sha256_hex("testcode")],
+                )
+                .expect("a recovery code planted");
+            send_from(
+                app,
+                post(
+                    "/login/kod",
+                    &[("code", code), ("csrf", &page.csrf())],
+                    Some(&pending),
+                ),
+                addr,
+            )
+            .await
+        }
+        _ => reply,
+    }
+}
+
+/// The TOTP code of `secret` (base32) at `at`.
+fn totp_code(secret: &str, at: chrono::DateTime<chrono::Utc>) -> String {
+    let bytes = totp_rs::Secret::try_from_base32(secret).expect("base32");
+    totp_rs::Builder::new()
+        .with_secret(bytes.as_ref().to_vec())
+        .build()
+        .expect("a totp")
+        .generate(u64::try_from(at.timestamp()).expect("after 1970"))
+        .to_string()
+}
+
+fn sha256_hex(text: &str) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
 }
 
 #[tokio::test]
@@ -3594,4 +3663,176 @@ async fn publishing_a_routine_that_drops_a_state_open_cases_are_in_needs_a_confi
     let link = f.links("task").remove(0);
     let page = send(&app, get(&link.path)).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+}
+
+#[tokio::test]
+async fn a_local_admin_cannot_sign_in_without_the_second_factor() {
+    use loggkoll::store::web::WebRole;
+    let f = Fixture::new(BASE);
+    add_user_as(&f, "chef", WebRole::Admin);
+    add_user_as(&f, "kvalitet", WebRole::Quality);
+    let app = f.app();
+    let addr = [10, 0, 6, 1];
+    let password_step = |name: &'static str| {
+        let app = app.clone();
+        async move {
+            let form = send_from(&app, get("/login"), addr).await;
+            let cookie = form.cookie("loggkoll_login");
+            send_from(
+                &app,
+                post(
+                    "/login",
+                    &[
+                        ("name", name),
+                        ("password", "ett långt lösenord"),
+                        ("csrf", &form.csrf()),
+                    ],
+                    Some(&cookie),
+                ),
+                addr,
+            )
+            .await
+        }
+    };
+    // The right password alone: no session, on to enrolment.
+    let first = password_step("chef").await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER);
+    assert_eq!(first.location(), "/login/aktivera");
+    assert!(
+        first.set_cookie("loggkoll_session").is_none(),
+        "no session yet"
+    );
+    let pending = first.cookie("loggkoll_2fa");
+    let page = send_from(&app, get_with("/login/aktivera", &pending), addr).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("<svg"), "a QR code");
+    let secret: String = page
+        .body
+        .split("<code class=\"secret\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .expect("the secret")
+        .split_whitespace()
+        .collect();
+    let enrol = |code: String| {
+        post(
+            "/login/aktivera",
+            &[("code", &code), ("csrf", &page.csrf())],
+            Some(&pending),
+        )
+    };
+    let wrong = send_from(&app, enrol("000000".into()), addr).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.set_cookie("loggkoll_session").is_none());
+    let now = app.wall.now();
+    let enrolled = send_from(&app, enrol(totp_code(&secret, now)), addr).await;
+    assert_eq!(enrolled.status, StatusCode::OK, "{}", enrolled.body);
+    let codes: Vec<String> = enrolled
+        .body
+        .split("<li><code>")
+        .skip(1)
+        .filter_map(|s| s.split('<').next().map(str::to_string))
+        .collect();
+    assert_eq!(codes.len(), 10, "ten recovery codes");
+    let session = enrolled.cookie("loggkoll_session");
+    let overview = send(&app, get_with("/overview", &session)).await;
+    assert_eq!(overview.status, StatusCode::OK);
+    assert_eq!(
+        f.count("SELECT COUNT(*) FROM audit WHERE event = 'web.second_factor_enabled'"),
+        1
+    );
+    // The next login asks for a code; the step already used is refused, the next one taken.
+    let again = password_step("chef").await;
+    assert_eq!(again.location(), "/login/kod");
+    let pending = again.cookie("loggkoll_2fa");
+    let page = send_from(&app, get_with("/login/kod", &pending), addr).await;
+    let code = |c: String| {
+        post(
+            "/login/kod",
+            &[("code", &c), ("csrf", &page.csrf())],
+            Some(&pending),
+        )
+    };
+    let replayed = send_from(&app, code(totp_code(&secret, now)), addr).await;
+    assert_eq!(
+        replayed.status,
+        StatusCode::UNAUTHORIZED,
+        "{}",
+        replayed.body
+    );
+    let next = send_from(
+        &app,
+        code(totp_code(&secret, now + chrono::Duration::seconds(30))),
+        addr,
+    )
+    .await;
+    assert_eq!(next.status, StatusCode::SEE_OTHER, "{}", next.body);
+    assert!(next.set_cookie("loggkoll_session").is_some());
+    // A recovery code works once.
+    for (attempt, expected) in [(1, StatusCode::SEE_OTHER), (2, StatusCode::UNAUTHORIZED)] {
+        let login = password_step("chef").await;
+        let pending = login.cookie("loggkoll_2fa");
+        let page = send_from(&app, get_with("/login/kod", &pending), addr).await;
+        let r = send_from(
+            &app,
+            post(
+                "/login/kod",
+                &[("code", &codes[0].to_uppercase()), ("csrf", &page.csrf())],
+                Some(&pending),
+            ),
+            addr,
+        )
+        .await;
+        assert_eq!(r.status, expected, "recovery code, attempt {attempt}");
+    }
+    // Wrong codes are throttled like wrong passwords.
+    let login = password_step("chef").await;
+    let pending = login.cookie("loggkoll_2fa");
+    let page = send_from(&app, get_with("/login/kod", &pending), addr).await;
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        let r = send_from(
+            &app,
+            post(
+                "/login/kod",
+                &[("code", "123456"), ("csrf", &page.csrf())],
+                Some(&pending),
+            ),
+            addr,
+        )
+        .await;
+        statuses.push(r.status);
+    }
+    assert!(
+        statuses.contains(&StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+    // A pending login does not outlast its ten minutes.
+    f.clock.set(now + chrono::Duration::minutes(11));
+    let late = send_from(&app, get_with("/login/kod", &pending), addr).await;
+    assert_eq!(late.status, StatusCode::SEE_OTHER);
+    assert_eq!(late.location(), "/login");
+    // Quality staff without one sign in with the password, and may enrol from their own page.
+    let plain = password_step("kvalitet").await;
+    assert_eq!(plain.location(), "/overview");
+    let session = plain.cookie("loggkoll_session");
+    let own = send(&app, get_with("/overview/tvafaktor", &session)).await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.body);
+    let secret = hidden(&own.body, "secret");
+    let enrolled = send(
+        &app,
+        post(
+            "/overview/tvafaktor",
+            &[
+                ("csrf", &own.csrf()),
+                ("secret", &secret),
+                ("code", &totp_code(&secret, app.wall.now())),
+            ],
+            Some(&session),
+        ),
+    )
+    .await;
+    assert_eq!(enrolled.status, StatusCode::OK, "{}", enrolled.body);
+    assert!(enrolled.body.contains("Reservkoder") || enrolled.body.contains("reservkoderna"));
+    assert_eq!(password_step("kvalitet").await.location(), "/login/kod");
 }

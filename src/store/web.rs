@@ -288,6 +288,125 @@ pub fn session_id_token(conn: &Db, token_hash: &str) -> Result<Option<String>> {
         .flatten())
 }
 
+// ----- the second factor -----
+
+/// An account's TOTP secret (base32) and the last time step a code was accepted for, when it
+/// has a second factor.
+pub fn totp_of(conn: &Db, name: &str) -> Result<Option<(String, Option<i64>)>> {
+    Ok(conn
+        .prepare_cached("SELECT totp_secret, totp_last_step FROM web_users WHERE name = ?1")?
+        .query_row([name], |r| {
+            Ok((r.get::<Option<String>>(0)?, r.get::<Option<i64>>(1)?))
+        })
+        .optional()?
+        .and_then(|(secret, step)| secret.map(|s| (s, step))))
+}
+
+/// Gives an account its second factor: the secret, the step of the code that confirmed it, and
+/// new recovery codes (their SHA-256, hex); earlier codes go.
+pub fn enable_totp(
+    conn: &Db,
+    name: &str,
+    secret: &str,
+    step: i64,
+    recovery_hashes: &[String],
+) -> Result<bool> {
+    let n = conn.execute(
+        "UPDATE web_users SET totp_secret = ?2, totp_last_step = ?3 WHERE name = ?1",
+        params![name, secret, step],
+    )?;
+    conn.execute(
+        "DELETE FROM web_recovery_codes WHERE user_name = ?1",
+        [name],
+    )?;
+    for h in recovery_hashes {
+        conn.execute(
+            "INSERT INTO web_recovery_codes (user_name, code_hash) VALUES (?1, ?2)",
+            params![name, h],
+        )?;
+    }
+    Ok(n == 1)
+}
+
+/// Takes the second factor away (the account enrols again at its next login).
+pub fn disable_totp(conn: &Db, name: &str) -> Result<bool> {
+    conn.execute(
+        "DELETE FROM web_recovery_codes WHERE user_name = ?1",
+        [name],
+    )?;
+    Ok(conn.execute(
+        "UPDATE web_users SET totp_secret = NULL, totp_last_step = NULL WHERE name = ?1",
+        [name],
+    )? == 1)
+}
+
+/// Accepts a code of time step `step` once: false when that step or a later one was used.
+pub fn use_totp_step(conn: &Db, name: &str, step: i64) -> Result<bool> {
+    Ok(conn.execute(
+        "UPDATE web_users SET totp_last_step = ?2
+         WHERE name = ?1 AND (totp_last_step IS NULL OR totp_last_step < ?2)",
+        params![name, step],
+    )? == 1)
+}
+
+/// Uses a recovery code (its hash) once: false when it is not one of the account's unused ones.
+pub fn use_recovery_code(conn: &Db, name: &str, hash: &str, now: DateTime<Utc>) -> Result<bool> {
+    Ok(conn.execute(
+        "UPDATE web_recovery_codes SET used_at = ?3
+         WHERE user_name = ?1 AND code_hash = ?2 AND used_at IS NULL",
+        params![name, hash, ts(now)],
+    )? == 1)
+}
+
+/// How many of an account's recovery codes are left.
+pub fn recovery_codes_left(conn: &Db, name: &str) -> Result<i64> {
+    conn.prepare_cached(
+        "SELECT COUNT(*) FROM web_recovery_codes WHERE user_name = ?1 AND used_at IS NULL",
+    )?
+    .query_row([name], |r| r.get(0))
+}
+
+/// Records a password accepted with the second factor awaited (with the secret to enrol, when
+/// the account has none yet).
+pub fn begin_pending_login(
+    conn: &Db,
+    token_hash: &str,
+    name: &str,
+    secret: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    conn.prepare_cached("DELETE FROM web_pending_logins WHERE created_at < ?1")?
+        .execute([ts(now - chrono::Duration::hours(1))])?;
+    conn.prepare_cached(
+        "INSERT INTO web_pending_logins (token_hash, user_name, created_at, secret)
+         VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![token_hash, name, ts(now), secret])?;
+    Ok(())
+}
+
+/// The account and enrolment secret of a pending login begun after `since`.
+pub fn pending_login(
+    conn: &Db,
+    token_hash: &str,
+    since: DateTime<Utc>,
+) -> Result<Option<(String, Option<String>)>> {
+    conn.prepare_cached(
+        "SELECT user_name, secret FROM web_pending_logins
+         WHERE token_hash = ?1 AND created_at >= ?2",
+    )?
+    .query_row(params![token_hash, ts(since)], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })
+    .optional()
+}
+
+pub fn end_pending_login(conn: &Db, token_hash: &str) -> Result<()> {
+    conn.prepare_cached("DELETE FROM web_pending_logins WHERE token_hash = ?1")?
+        .execute([token_hash])?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

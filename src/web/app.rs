@@ -52,6 +52,9 @@ pub const PAGES: &[&str] = &[
     "web/templates.html",
     "web/template_edit.html",
     "web/signed_in.html",
+    "web/second_factor.html",
+    "web/recovery_codes.html",
+    "web/own_second_factor.html",
     "web/style.css",
 ];
 

@@ -341,10 +341,41 @@ pub async fn login(
         }
         return login_page(&app, StatusCode::UNAUTHORIZED, Some(WRONG), &name);
     }
+    // The second factor, where the account has one or its role needs one.
+    let lookup = name.clone();
+    let second = app
+        .with_store(move |_, store| {
+            Ok((
+                db::account(store.db(), &lookup)?,
+                db::totp_of(store.db(), &lookup)?,
+            ))
+        })
+        .await;
+    let (account, totp) = match second {
+        Ok(s) => s,
+        Err(err) => return page::server_error(&app, &err),
+    };
+    let required = account.is_some_and(|(_, role)| role == WebRole::Admin)
+        || app.views.config().second_factor_for_all;
+    if totp.is_some() || required {
+        return super::second_factor::begin(&app, &name, totp.is_none(), now).await;
+    }
+    start_session(&app, &headers, name, "password", now).await
+}
+
+/// Starts a session for `user` (ending the browser's earlier one), audited as a login `via`
+/// (`password`, `totp`, `recovery code`): the response that sets its cookie and goes on to the
+/// overview.
+pub(super) async fn start_session(
+    app: &Arc<App>,
+    headers: &HeaderMap,
+    user: String,
+    via: &'static str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Response {
     let token = random_token();
     let hash = token_hash(&token);
-    let previous = cookie(&headers, SESSION_COOKIE).map(token_hash);
-    let user = name.clone();
+    let previous = cookie(headers, SESSION_COOKIE).map(token_hash);
     let started = app
         .with_store(move |_, store| {
             let tx = store.write()?;
@@ -362,7 +393,7 @@ pub async fn login(
                     event: "web.login",
                     case_id: None,
                     round_id: None,
-                    data: json!({"user": user}),
+                    data: json!({"user": user, "via": via}),
                     personal: None,
                 },
             )?;
@@ -371,7 +402,7 @@ pub async fn login(
         })
         .await;
     if let Err(err) = started {
-        return page::server_error(&app, &err);
+        return page::server_error(app, &err);
     }
     let response = with_cookie(
         page::redirect("/overview"),

@@ -42,6 +42,7 @@ pub mod page;
 pub mod password;
 pub mod pool;
 pub mod registers;
+pub mod second_factor;
 pub mod server;
 pub mod summary;
 pub mod task;

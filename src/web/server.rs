@@ -11,8 +11,8 @@
 //! returns only when the engine's running transaction has finished.
 
 use super::{
-    App, accounts, audit, auth, cases, headers, health, oidc, overview, page, registers, summary,
-    task, workshop,
+    App, accounts, audit, auth, cases, headers, health, oidc, overview, page, registers,
+    second_factor, summary, task, workshop,
 };
 use crate::notify::Transport;
 use crate::notify::sender::{self, Delivery};
@@ -55,6 +55,18 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/login", get(auth::login_form).post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/login/oidc", get(oidc::start))
+        .route(
+            "/login/kod",
+            get(second_factor::code_form).post(second_factor::code),
+        )
+        .route(
+            "/login/aktivera",
+            get(second_factor::enrol_form).post(second_factor::enrol),
+        )
+        .route(
+            "/overview/tvafaktor",
+            get(second_factor::own_page).post(second_factor::own_enrol),
+        )
         .route("/login/oidc/callback", get(oidc::callback))
         .route("/overview", get(overview::home))
         .route("/overview/routines", get(overview::routines))
