@@ -13,6 +13,8 @@
 mod fixture;
 #[path = "support/mime.rs"]
 mod mime;
+#[path = "support/oidc.rs"]
+mod oidc;
 
 use base64::Engine as _;
 use fantoccini::key::Key;
@@ -1230,6 +1232,138 @@ async fn quality_staff_edit_check_and_publish_a_routine_that_the_next_round_foll
     );
     save(&phone, "routine-next-round-phone").await;
     phone.close().await.expect("the session ends");
+    let _ = stop.send(());
+    server
+        .await
+        .expect("the server task")
+        .expect("a clean stop");
+}
+
+/// From loggkoll's login page at `base` through the test provider's, as `who` (with the second
+/// factor box ticked when `mfa`).
+async fn sign_in_at_provider(client: &Client, base: &str, who: &str, mfa: bool) {
+    client
+        .goto(&format!("{base}/login"))
+        .await
+        .expect("the login page");
+    client
+        .find(Locator::XPath("//a[. = 'Logga in med kommunens konto']"))
+        .await
+        .expect("the provider's button")
+        .click()
+        .await
+        .expect("a click");
+    client
+        .wait()
+        .for_element(Locator::Id("login"))
+        .await
+        .expect("the provider's login page")
+        .send_keys(who)
+        .await
+        .expect("typing");
+    if mfa {
+        client
+            .find(Locator::Id("mfa"))
+            .await
+            .expect("the second factor box")
+            .click()
+            .await
+            .expect("a click");
+    }
+    client
+        .find(Locator::Id("sign-in"))
+        .await
+        .expect("the provider's button")
+        .click()
+        .await
+        .expect("a click");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_sign_in_through_the_organisations_provider_in_chromium() {
+    let Some((chromium, driver_program)) = browser() else {
+        return;
+    };
+    if !oidc::available() {
+        return;
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let base = format!(
+        "http://127.0.0.1:{}",
+        listener.local_addr().expect("addr").port()
+    );
+    let provider = oidc::start("provider.mjs", &base);
+    let f = Fixture::new(&base);
+    let mut config = f.config();
+    config.oidc = Some(oidc::config(&provider.issuer));
+    let engine = f.engine_with(config, fixture::at(fixture::NOW));
+    let mut app = loggkoll::web::App::new(engine, f.clock.clone()).expect("app");
+    app.wall = std::sync::Arc::new(loggkoll::clock::SystemClock);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(listener, std::sync::Arc::new(app), None, async {
+        let _ = stopped.await;
+    }));
+    let driver = Driver::start(&driver_program);
+    let profile = tempfile::tempdir().expect("a profile folder");
+    let client = session(&driver, &chromium, profile.path(), true).await;
+    // Anna's groups give `quality`: back from the provider, on the overview, signed in.
+    sign_in_at_provider(&client, &base, "anna", true).await;
+    client
+        .wait()
+        .for_element(Locator::XPath("//h1[. = 'Översikt']"))
+        .await
+        .expect("the overview after signing in at the provider");
+    let who = client
+        .find(Locator::Css(".who a"))
+        .await
+        .expect("the account")
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(who, "anna");
+    save(&client, "oidc-signed-in-phone").await;
+    client
+        .goto(&format!("{base}/overview/audit"))
+        .await
+        .expect("the audit trail");
+    let h1 = client.find(Locator::Css("h1")).await.expect("a heading");
+    assert_eq!(h1.text().await.expect("text"), "Händelselogg");
+    // Logging out goes through the provider's end of the session.
+    client
+        .find(Locator::XPath("//button[. = 'Logga ut']"))
+        .await
+        .expect("the logout button")
+        .click()
+        .await
+        .expect("a click");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let url = client.current_url().await.expect("the address").to_string();
+        if url.starts_with(&provider.issuer) || url.starts_with(&format!("{base}/login")) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still at {url}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        f.count("SELECT COUNT(*) FROM web_sessions WHERE user_name = 'anna'"),
+        0
+    );
+    // Nils's groups give no role: refused, in Swedish (in a browser of his own: the provider
+    // still knows Anna in this one until she confirms its logout).
+    client.close().await.expect("the session ends");
+    let profile = tempfile::tempdir().expect("a profile folder");
+    let client = session(&driver, &chromium, profile.path(), true).await;
+    sign_in_at_provider(&client, &base, "nils", false).await;
+    client
+        .wait()
+        .for_element(Locator::XPath("//h1[. = 'Inloggningen gick inte']"))
+        .await
+        .expect("the refusal");
+    save(&client, "oidc-refused-phone").await;
+    client.close().await.expect("the session ends");
     let _ = stop.send(());
     server
         .await

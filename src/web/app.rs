@@ -52,6 +52,7 @@ pub const PAGES: &[&str] = &[
     "web/templates.html",
     "web/template_edit.html",
     "web/signed_in.html",
+    "web/signed_out.html",
     "web/second_factor.html",
     "web/recovery_codes.html",
     "web/own_second_factor.html",

@@ -455,14 +455,21 @@ pub async fn logout(
         Ok(t) => t,
         Err(err) => return page::server_error(&app, &err),
     };
-    // A session begun at the identity provider ends there too, where it has a way to.
-    let next = id_token
-        .and_then(|t| super::oidc::end_session_url(&app, &t))
-        .unwrap_or_else(|| "/login".to_string());
-    with_cookie(
-        page::redirect(&next),
-        set_cookie(SESSION_COOKIE, "", "/", 0),
-    )
+    // A session begun at the identity provider ends there too, where it has a way to: from a
+    // page of ours (a form's redirect to another site is refused by `form-action 'self'`).
+    let gone = set_cookie(SESSION_COOKIE, "", "/", 0);
+    match id_token.and_then(|t| super::oidc::end_session_url(&app, &t)) {
+        Some(next) => with_cookie(
+            page::render(
+                &app,
+                StatusCode::OK,
+                "web/signed_out.html",
+                &json!({"title": "Utloggad", "next": next}),
+            ),
+            gone,
+        ),
+        None => with_cookie(page::redirect("/login"), gone),
+    }
 }
 
 #[cfg(test)]
