@@ -145,6 +145,11 @@ fn accounts_are_made_listed_and_removed_with_the_password_on_stdin() {
     let (code, out, _) = run(d, &["user", "list"], "");
     assert_eq!(code, 0);
     assert!(out.contains("ROLE") && out.contains("reader"), "{out}");
+    // A lost phone: the second factor is taken away (audited); an unknown account is refused.
+    let (code, _, err) = run(d, &["user", "reset-second-factor", "chef"], "");
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run(d, &["user", "reset-second-factor", "ingen"], "");
+    assert_eq!(code, 2, "{err}");
     let (code, _, err) = run(d, &["user", "remove", "chef"], "");
     assert_eq!(code, 0, "{err}");
     let (code, _, err) = run(d, &["user", "remove", "kvalitet"], "");
@@ -183,6 +188,14 @@ fn accounts_are_made_listed_and_removed_with_the_password_on_stdin() {
     assert_eq!(
         names.iter().filter(|e| **e == "web.user_removed").count(),
         2,
+        "{names:?}"
+    );
+    assert_eq!(
+        names
+            .iter()
+            .filter(|e| **e == "web.second_factor_reset")
+            .count(),
+        1,
         "{names:?}"
     );
     let roles = events(&["--event", "web.role"]);

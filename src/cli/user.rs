@@ -20,6 +20,9 @@ pub enum UserCommand {
     Role(RoleArgs),
     /// Set a new password (read from standard input); ends the account's sessions.
     Password(UserArgs),
+    /// Take an account's second factor away (a lost phone and recovery codes): it enrols anew
+    /// at its next login; its sessions end.
+    ResetSecondFactor(UserArgs),
     /// The accounts.
     List(JsonArg),
     /// Remove an account and end its sessions.
@@ -182,6 +185,22 @@ pub fn run(env: &Env, cmd: UserCommand) -> Result<u8> {
                 now,
             )?;
             eprintln!("new password for `{}`; its sessions have ended", args.name);
+            Ok(0)
+        }
+        UserCommand::ResetSecondFactor(args) => {
+            let now = env.now()?;
+            let mut store = open_store(env)?;
+            accounts::change(
+                &mut store,
+                &args.name,
+                Change::ResetSecondFactor,
+                "cli",
+                now,
+            )?;
+            eprintln!(
+                "`{}` has no second factor now and enrols a new one at the next login; its sessions have ended",
+                args.name
+            );
             Ok(0)
         }
         UserCommand::List(args) => {

@@ -23,6 +23,9 @@ pub enum Change<'a> {
     Password {
         hash: &'a str,
     },
+    /// The second factor taken away (a lost phone): the account enrols again at its next login,
+    /// and its sessions end.
+    ResetSecondFactor,
     Remove,
 }
 
@@ -66,6 +69,11 @@ pub fn change(
             "web.password_changed",
             None,
         ),
+        Change::ResetSecondFactor => {
+            let done = db::disable_totp(&tx, name)?;
+            db::end_sessions(&tx, name)?;
+            (done, "web.second_factor_reset", None)
+        }
         Change::Remove => (db::remove_user(&tx, name)?, "web.user_removed", None),
     };
     if !done {

@@ -340,6 +340,12 @@ pub fn disable_totp(conn: &Db, name: &str) -> Result<bool> {
     )? == 1)
 }
 
+/// Ends every session of an account.
+pub fn end_sessions(conn: &Db, name: &str) -> Result<()> {
+    conn.execute("DELETE FROM web_sessions WHERE user_name = ?1", [name])?;
+    Ok(())
+}
+
 /// Accepts a code of time step `step` once: false when that step or a later one was used.
 pub fn use_totp_step(conn: &Db, name: &str, step: i64) -> Result<bool> {
     Ok(conn.execute(
