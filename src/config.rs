@@ -427,11 +427,12 @@ impl Config {
         }
         if let Some(o) = web.oidc {
             let path = file.map(|p| p.display().to_string()).unwrap_or_default();
-            let url = o.issuer.trim().trim_end_matches('/').to_string();
-            if !(url.starts_with("https://")
-                || url.starts_with("http://127.0.0.1")
-                || url.starts_with("http://localhost"))
-            {
+            // https, or plain http to this machine only (tests, a provider beside loggkoll).
+            let local_http = url::Url::parse(o.issuer.trim()).is_ok_and(|u| {
+                u.scheme() == "http"
+                    && matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"))
+            });
+            if !(o.issuer.trim().starts_with("https://") || local_http) {
                 return Err(Error::bad_input(format!(
                     "{path}: web.oidc.issuer: `{}` must be an https:// address (http only on this machine, for tests)",
                     o.issuer

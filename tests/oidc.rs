@@ -411,8 +411,10 @@ async fn without_local_login_there_is_no_password_form_and_without_provisioning_
     assert!(!login.body.contains("action=\"/login\""));
     // A password posted anyway is not looked at.
     let hash = loggkoll::web::password::hash("ett långt lösenord").expect("hash");
-    loggkoll::store::web::add_user(s.f.store().db(), "lisa", &hash, WebRole::Quality, at(NOW))
-        .expect("an account made by the administrator");
+    loggkoll::store::web::add_user(s.f.store().db(), "olle", &hash, WebRole::Admin, at(NOW))
+        .expect("a local account");
+    loggkoll::store::web::add_oidc_user(s.f.store().db(), "lisa", WebRole::Quality, None, at(NOW))
+        .expect("an account made by the administrator (user add --oidc)");
     let posted = b
         .send(
             "POST",
@@ -439,6 +441,15 @@ async fn without_local_login_there_is_no_password_form_and_without_provisioning_
         .await;
     assert_eq!(p.status, 200, "{}", p.body);
     assert_eq!(s.role_of("lisa").as_deref(), Some("reader"));
+    // Olle at the provider does not get the local administrator Olle's account.
+    let mut b = Browser::new();
+    let p = b
+        .sign_in_from(&format!("{}/login/oidc", s.base), "olle", true)
+        .await;
+    assert_eq!(p.status, 403, "{}", p.body);
+    assert!(p.body.contains("lokalt konto"), "{}", p.body);
+    let overview = b.get(&format!("{}/overview", s.base)).await;
+    assert_eq!(overview.status, 303, "no session");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -481,4 +492,12 @@ async fn a_token_that_is_not_right_in_every_way_is_refused() {
         2,
         "{results:?}"
     );
+    // Another person at the provider who is now called `anna` does not get Anna's account.
+    let mut b = Browser::new();
+    b.get(&mode("other_subject")).await;
+    let p = b
+        .sign_in_from(&format!("{}/login/oidc", s.base), "anna", true)
+        .await;
+    assert_eq!(p.status, 403, "{}", p.body);
+    assert!(p.body.contains("tillhör en annan person"), "{}", p.body);
 }

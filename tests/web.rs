@@ -996,7 +996,14 @@ async fn login_as(app: &Arc<App>, name: &str, pw: &str, addr: [u8; 4]) -> Reply 
                 .inspect()
                 .execute(
                     "INSERT INTO web_recovery_codes (user_name, code_hash) VALUES (?1, ?2)",
-                    [name, &sha256_hex("testcode")],
+                    [
+                        name,
+                        &loggkoll::web::csrf::token(
+                            app.secret(),
+                            loggkoll::web::csrf::Purpose::Recovery,
+                            "testcode",
+                        ),
+                    ],
                 )
                 .expect("a recovery code planted");
             send_from(
@@ -1023,11 +1030,6 @@ fn totp_code(secret: &str, at: chrono::DateTime<chrono::Utc>) -> String {
         .expect("a totp")
         .generate(u64::try_from(at.timestamp()).expect("after 1970"))
         .to_string()
-}
-
-fn sha256_hex(text: &str) -> String {
-    use sha2::Digest as _;
-    hex::encode(sha2::Sha256::digest(text.as_bytes()))
 }
 
 #[tokio::test]
@@ -3826,6 +3828,7 @@ async fn a_local_admin_cannot_sign_in_without_the_second_factor() {
             &[
                 ("csrf", &own.csrf()),
                 ("secret", &secret),
+                ("sig", &hidden(&own.body, "sig")),
                 ("code", &totp_code(&secret, app.wall.now())),
             ],
             Some(&session),
@@ -3835,4 +3838,36 @@ async fn a_local_admin_cannot_sign_in_without_the_second_factor() {
     assert_eq!(enrolled.status, StatusCode::OK, "{}", enrolled.body);
     assert!(enrolled.body.contains("Reservkoder") || enrolled.body.contains("reservkoderna"));
     assert_eq!(password_step("kvalitet").await.location(), "/login/kod");
+    // A secret of the form's own, or a replacement without a code of the present one: refused.
+    let own = send(&app, get_with("/overview/tvafaktor", &session)).await;
+    let chosen = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+    for (secret, sig, current) in [
+        (
+            chosen.to_string(),
+            hidden(&own.body, "sig"),
+            totp_code(&secret, app.wall.now() + chrono::Duration::seconds(30)),
+        ),
+        (
+            hidden(&own.body, "secret"),
+            hidden(&own.body, "sig"),
+            "000000".to_string(),
+        ),
+    ] {
+        let r = send(
+            &app,
+            post(
+                "/overview/tvafaktor",
+                &[
+                    ("csrf", &own.csrf()),
+                    ("secret", &secret),
+                    ("sig", &sig),
+                    ("current", &current),
+                    ("code", &totp_code(&secret, app.wall.now())),
+                ],
+                Some(&session),
+            ),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{secret}");
+    }
 }

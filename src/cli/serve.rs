@@ -31,6 +31,14 @@ pub fn run(env: &Env, args: ServeArgs) -> Result<u8> {
         Some(_) => Arc::new(FixedClock::new(env.now()?)),
         None => Arc::new(SystemClock),
     };
+    if let Some(o) = &env.config.oidc
+        && !o.admin.is_empty()
+        && o.required_acr.is_empty()
+    {
+        eprintln!(
+            "note: administrators who sign in through the identity provider have the second factor the provider asks for: require MFA there (Conditional Access, an authentication flow), or set [web.oidc] required_acr"
+        );
+    }
     let engine = open_engine(env, clock.now())?;
     let mut app = App::new(engine, clock)?;
     if env.global.now.is_some() {

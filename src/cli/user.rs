@@ -37,6 +37,10 @@ pub struct AddArgs {
     /// `reader` reads.
     #[arg(long, default_value = "quality", value_parser = ["admin", "quality", "reader"])]
     pub role: String,
+    /// An account that signs in through the identity provider only (`[web.oidc]`): no password
+    /// is read; the first person of that name to sign in there has it.
+    #[arg(long)]
+    pub oidc: bool,
 }
 
 #[derive(Debug, Args)]
@@ -151,6 +155,15 @@ pub fn run(env: &Env, cmd: UserCommand) -> Result<u8> {
                 )));
             }
             let role = role(&args.role)?;
+            if args.oidc {
+                accounts::change(&mut store, &args.name, Change::AddOidc { role }, "cli", now)?;
+                eprintln!(
+                    "added account `{}` ({}), signing in through the identity provider",
+                    args.name,
+                    role.as_str()
+                );
+                return Ok(0);
+            }
             let hash = password::hash(&read_password()?)?;
             accounts::change(
                 &mut store,

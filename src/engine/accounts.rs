@@ -18,6 +18,11 @@ pub enum Change<'a> {
         hash: &'a str,
         role: WebRole,
     },
+    /// A new account that signs in through the identity provider only, bound to the person of
+    /// that name who signs in first (`[web.oidc]` with `provision = false`).
+    AddOidc {
+        role: WebRole,
+    },
     Role(WebRole),
     /// A new password (the account's sessions end).
     Password {
@@ -59,11 +64,19 @@ pub fn change(
             "web.user_added",
             Some(role),
         ),
-        Change::Role(role) => (
-            db::set_role(&tx, name, role)?,
-            "web.role_changed",
+        Change::AddOidc { role } => (
+            db::add_oidc_user(&tx, name, role, None, now)?,
+            "web.user_added",
             Some(role),
         ),
+        Change::Role(role) => {
+            let done = db::set_role(&tx, name, role)?;
+            // A new administrator's sessions end: the next login asks for the second factor.
+            if role == WebRole::Admin {
+                db::end_sessions(&tx, name)?;
+            }
+            (done, "web.role_changed", Some(role))
+        }
         Change::Password { hash } => (
             db::set_password(&tx, name, hash, now)?,
             "web.password_changed",
@@ -79,7 +92,7 @@ pub fn change(
     if !done {
         let name = name.to_string();
         return Err(match change {
-            Change::Add { .. } => Refusal::AccountExists { name },
+            Change::Add { .. } | Change::AddOidc { .. } => Refusal::AccountExists { name },
             _ => Refusal::NoAccount { name },
         }
         .into());

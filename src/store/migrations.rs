@@ -941,8 +941,10 @@ CREATE TABLE web_oidc_logins (
 ) STRICT;
 -- The ID token a session began with, for ending the session at the provider too.
 ALTER TABLE web_sessions ADD COLUMN id_token TEXT;
--- `local` (a password, perhaps a second factor) or `oidc` (signs in at the provider only).
+-- `local` (a password, perhaps a second factor) or `oidc` (signs in at the provider only), and
+-- for `oidc` the person at the provider it belongs to (`ISSUER SUBJECT`), bound at the first login.
 ALTER TABLE web_users ADD COLUMN source TEXT NOT NULL DEFAULT 'local';
+ALTER TABLE web_users ADD COLUMN oidc_subject TEXT;
 ALTER TABLE web_users ADD COLUMN totp_secret TEXT;
 ALTER TABLE web_users ADD COLUMN totp_last_step INTEGER;
 CREATE TABLE web_recovery_codes (
@@ -970,6 +972,7 @@ CREATE TABLE web_oidc_logins (
 );
 ALTER TABLE web_sessions ADD COLUMN id_token TEXT COLLATE "C";
 ALTER TABLE web_users ADD COLUMN source TEXT COLLATE "C" NOT NULL DEFAULT 'local';
+ALTER TABLE web_users ADD COLUMN oidc_subject TEXT COLLATE "C";
 ALTER TABLE web_users ADD COLUMN totp_secret TEXT COLLATE "C";
 ALTER TABLE web_users ADD COLUMN totp_last_step BIGINT;
 CREATE TABLE web_recovery_codes (

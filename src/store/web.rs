@@ -242,18 +242,16 @@ pub fn begin_oidc_login(
     Ok(())
 }
 
-/// Takes the login of `state_hash` (it is gone afterwards: an answer is used once): its nonce,
-/// verifier and when it began.
+/// Takes the login of `state_hash` (it is gone afterwards, in the one statement that reads it:
+/// an answer is used once, even by two at the same moment): its nonce, verifier and when it
+/// began.
 pub fn take_oidc_login(conn: &Db, state_hash: &str) -> Result<Option<(String, String, String)>> {
-    let found = conn
-        .prepare_cached(
-            "SELECT nonce, verifier, created_at FROM web_oidc_logins WHERE state_hash = ?1",
-        )?
-        .query_row([state_hash], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .optional()?;
-    conn.prepare_cached("DELETE FROM web_oidc_logins WHERE state_hash = ?1")?
-        .execute([state_hash])?;
-    Ok(found)
+    conn.prepare_cached(
+        "DELETE FROM web_oidc_logins WHERE state_hash = ?1
+         RETURNING nonce, verifier, created_at",
+    )?
+    .query_row([state_hash], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+    .optional()
 }
 
 /// An account's source (`local` or `oidc`) and role, when it exists.
@@ -263,12 +261,39 @@ pub fn account(conn: &Db, name: &str) -> Result<Option<(String, WebRole)>> {
         .optional()
 }
 
-/// Adds an account that signs in at the identity provider only (no password).
-pub fn add_oidc_user(conn: &Db, name: &str, role: WebRole, now: DateTime<Utc>) -> Result<bool> {
+/// The person at the provider an `oidc` account is bound to (none: not yet signed in).
+pub fn oidc_subject(conn: &Db, name: &str) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT oidc_subject FROM web_users WHERE name = ?1")?
+        .query_row([name], |r| r.get::<Option<String>>(0))
+        .optional()?
+        .flatten())
+}
+
+/// Binds an `oidc` account to the person at the provider who first signed in to it.
+pub fn bind_oidc_subject(conn: &Db, name: &str, subject: &str) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE web_users SET oidc_subject = ?2 WHERE name = ?1 AND oidc_subject IS NULL",
+    )?
+    .execute(params![name, subject])?;
+    Ok(())
+}
+
+/// Adds an account that signs in at the identity provider only (no password), bound to
+/// `subject` when given (made at a login), else to whoever of that name signs in first (made by
+/// hand, `user add --oidc`).
+pub fn add_oidc_user(
+    conn: &Db,
+    name: &str,
+    role: WebRole,
+    subject: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
     Ok(conn.execute(
-        "INSERT INTO web_users (name, password_hash, created_at, password_changed_at, role, source)
-         VALUES (?1, '!', ?2, ?2, ?3, 'oidc') ON CONFLICT DO NOTHING",
-        params![name, ts(now), role.as_str()],
+        "INSERT INTO web_users
+             (name, password_hash, created_at, password_changed_at, role, source, oidc_subject)
+         VALUES (?1, '!', ?2, ?2, ?3, 'oidc', ?4) ON CONFLICT DO NOTHING",
+        params![name, ts(now), role.as_str(), subject],
     )? == 1)
 }
 

@@ -20,6 +20,11 @@ pub enum Purpose {
     Session,
     /// The login form; bound to the random value of the login cookie.
     Login,
+    /// A second factor's secret offered on a page, bound to the account and the secret: the
+    /// form cannot bring a secret of its own.
+    Enrol,
+    /// A recovery code, kept only as this keyed hash.
+    Recovery,
 }
 
 impl Purpose {
@@ -28,6 +33,8 @@ impl Purpose {
             Purpose::Task => "task",
             Purpose::Session => "session",
             Purpose::Login => "login",
+            Purpose::Enrol => "enrol",
+            Purpose::Recovery => "recovery",
         }
     }
 }

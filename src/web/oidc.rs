@@ -240,10 +240,23 @@ pub struct CallbackQuery {
     pub error_description: String,
 }
 
+/// How a login at the provider ended on our side.
+enum Start {
+    Started,
+    /// The name is a local account's.
+    LocalAccount,
+    /// The account was first signed in to by another person at the provider.
+    OtherPerson,
+    /// No account, and accounts are not made at login.
+    NoAccount,
+}
+
 /// Who signed in, as the ID token says.
 #[derive(Debug)]
 struct SignedIn {
     name: String,
+    /// `ISSUER SUBJECT`: the person at the provider, whatever their name becomes.
+    subject: String,
     role: Option<WebRole>,
     id_token: String,
 }
@@ -287,15 +300,13 @@ pub fn role_of(config: &OidcConfig, claims: &Value) -> Option<WebRole> {
     }
 }
 
-/// An account's name from `claims`: the configured claim, else `email`, else `sub`; letters,
-/// digits and `.-_@` only, at most 64.
+/// An account's name from `claims`: the configured claim; letters, digits and `.-_@` only, at
+/// most 64.
 fn name_of(config: &OidcConfig, claims: &Value) -> Option<String> {
     let pick = |c: &str| claims.get(c).and_then(Value::as_str).map(str::to_string);
-    let name = pick(&config.name_claim)
-        .or_else(|| pick("email"))
-        .or_else(|| pick("sub"))?
-        .trim()
-        .to_lowercase();
+    // The configured claim only: a fallback to `email` would let an unverified address name
+    // the account.
+    let name = pick(&config.name_claim)?.trim().to_lowercase();
     let fits = !name.is_empty()
         && name.chars().count() <= 64
         && name
@@ -330,6 +341,17 @@ pub async fn callback(
     // The login must be this browser's, begun here, and not used before.
     let bound =
         auth::cookie(&headers, STATE_COOKIE).is_some_and(|c| !q.state.is_empty() && c == q.state);
+    if !bound {
+        return auth::with_cookie(
+            refused(
+                &app,
+                StatusCode::BAD_REQUEST,
+                "a state not bound to this browser",
+                &["Inloggningen hade gått ut, användes redan eller började i en annan webbläsare."],
+            ),
+            clear,
+        );
+    }
     let state_hash = hash(&q.state);
     let now = app.wall.now();
     let taken = app
@@ -341,7 +363,7 @@ pub async fn callback(
         })
         .await;
     let (nonce, verifier, begun) = match taken {
-        Ok(Some(t)) if bound => t,
+        Ok(Some(t)) => t,
         Ok(_) => {
             return auth::with_cookie(
                 refused(
@@ -419,15 +441,22 @@ pub async fn callback(
     let provision = oidc.config.provision;
     let (token, token_hash) = auth::new_session_token();
     let previous = auth::cookie(&headers, SESSION_COOKIE).map(auth::token_hash);
-    let (name, id_token) = (signed.name.clone(), signed.id_token.clone());
+    let (name, id_token, subject) = (
+        signed.name.clone(),
+        signed.id_token.clone(),
+        signed.subject.clone(),
+    );
     let started = app
-        .with_store(move |_, store| -> Result<bool> {
+        .with_store(move |_, store| -> Result<Start> {
             let tx = store.write()?;
             let actor = format!("web:{name}");
             match db::account(&tx, &name)? {
-                None if !provision => return Ok(false),
+                // A local account of the same name is not the provider's to sign in to (it may
+                // be the break-glass administrator, with a password and a second factor).
+                Some((source, _)) if source != "oidc" => return Ok(Start::LocalAccount),
+                None if !provision => return Ok(Start::NoAccount),
                 None => {
-                    db::add_oidc_user(&tx, &name, role, now)?;
+                    db::add_oidc_user(&tx, &name, role, Some(&subject), now)?;
                     audit::append(
                         &tx,
                         now,
@@ -441,22 +470,30 @@ pub async fn callback(
                         },
                     )?;
                 }
-                Some((_, had)) if had != role => {
-                    db::set_role(&tx, &name, role)?;
-                    audit::append(
-                        &tx,
-                        now,
-                        &audit::Event {
-                            actor: "oidc",
-                            event: "web.role_changed",
-                            case_id: None,
-                            round_id: None,
-                            data: json!({"user": name, "from": had.as_str(), "to": role.as_str(), "via": "oidc"}),
-                            personal: None,
-                        },
-                    )?;
+                Some((_, had)) => {
+                    // The account is the person's who first signed in to it: a name that moves
+                    // to someone else at the provider does not take the account along.
+                    match db::oidc_subject(&tx, &name)? {
+                        Some(bound) if bound != subject => return Ok(Start::OtherPerson),
+                        Some(_) => {}
+                        None => db::bind_oidc_subject(&tx, &name, &subject)?,
+                    }
+                    if had != role {
+                        db::set_role(&tx, &name, role)?;
+                        audit::append(
+                            &tx,
+                            now,
+                            &audit::Event {
+                                actor: "oidc",
+                                event: "web.role_changed",
+                                case_id: None,
+                                round_id: None,
+                                data: json!({"user": name, "from": had.as_str(), "to": role.as_str(), "via": "oidc"}),
+                                personal: None,
+                            },
+                        )?;
+                    }
                 }
-                Some(_) => {}
             }
             if let Some(old) = previous {
                 db::delete_session(&tx, &old)?;
@@ -477,12 +514,43 @@ pub async fn callback(
                 },
             )?;
             tx.commit()?;
-            Ok(true)
+            Ok(Start::Started)
         })
         .await;
     match started {
-        Ok(true) => {}
-        Ok(false) => {
+        Ok(Start::Started) => {}
+        Ok(Start::LocalAccount) => {
+            return auth::with_cookie(
+                refused(
+                    &app,
+                    StatusCode::FORBIDDEN,
+                    &format!("{} is a local account", signed.name),
+                    &[&format!(
+                        "Namnet {} tillhör ett lokalt konto i loggkoll, som loggar in med lösenord. Be den som administrerar loggkoll att ta bort det eller byta namn på det.",
+                        signed.name
+                    )],
+                ),
+                clear,
+            );
+        }
+        Ok(Start::OtherPerson) => {
+            return auth::with_cookie(
+                refused(
+                    &app,
+                    StatusCode::FORBIDDEN,
+                    &format!(
+                        "{} is bound to another subject at the provider",
+                        signed.name
+                    ),
+                    &[&format!(
+                        "Kontot {} i loggkoll tillhör en annan person hos organisationens inloggningstjänst.",
+                        signed.name
+                    )],
+                ),
+                clear,
+            );
+        }
+        Ok(Start::NoAccount) => {
             return auth::with_cookie(
                 refused(
                     &app,
@@ -609,6 +677,7 @@ fn check(
         ));
     };
     Ok(Ok(SignedIn {
+        subject: format!("{} {}", claims.issuer().as_str(), claims.subject().as_str()),
         role: role_of(&oidc.config, &json),
         name,
         id_token: token_text,
@@ -622,7 +691,7 @@ pub fn end_session_url(app: &App, id_token: &str) -> Option<String> {
     let oidc = app.oidc.as_ref()?;
     let cached = oidc.discovered.lock().unwrap_or_else(|p| p.into_inner());
     let end = cached.as_ref()?.1.clone()?;
-    let mut url = url_parse(&end)?;
+    let mut url = url_parse(&end).filter(|u| matches!(u.scheme(), "https" | "http"))?;
     {
         let back = format!(
             "{}/login",
@@ -636,6 +705,6 @@ pub fn end_session_url(app: &App, id_token: &str) -> Option<String> {
     Some(url.to_string())
 }
 
-fn url_parse(text: &str) -> Option<openidconnect::url::Url> {
-    openidconnect::url::Url::parse(text).ok()
+fn url_parse(text: &str) -> Option<url::Url> {
+    url::Url::parse(text).ok()
 }

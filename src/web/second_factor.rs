@@ -25,7 +25,6 @@ use chrono::{DateTime, Duration, Utc};
 use rand::RngExt;
 use serde::Deserialize;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
 /// The cookie of a login waiting for its second factor.
@@ -80,8 +79,9 @@ fn grouped(secret: &str) -> String {
         .join(" ")
 }
 
-fn code_hash(code: &str) -> String {
-    hex::encode(Sha256::digest(normalised(code).as_bytes()))
+/// What is kept of a recovery code: a hash keyed with the installation's secret.
+fn code_hash(key: &[u8], code: &str) -> String {
+    csrf::token(key, Purpose::Recovery, &normalised(code))
 }
 
 /// A recovery code as typed: lower case, without blanks and dashes.
@@ -310,7 +310,8 @@ pub async fn code(
     let (lookup, given) = (user.clone(), code.clone());
     let token_hash = auth::token_hash(&token);
     let accepted = app
-        .with_store(move |_, store| -> Result<Option<&'static str>> {
+        .with_store(move |app, store| -> Result<Option<&'static str>> {
+            let key = app.secret();
             let tx = store.write()?;
             let Some((secret, _)) = db::totp_of(&tx, &lookup)? else {
                 return Ok(None);
@@ -318,7 +319,7 @@ pub async fn code(
             let via = match step_of(&lookup, &secret, &given, now) {
                 Some(step) if db::use_totp_step(&tx, &lookup, step)? => Some("totp"),
                 Some(_) => None,
-                None if db::use_recovery_code(&tx, &lookup, &code_hash(&given), now)? => {
+                None if db::use_recovery_code(&tx, &lookup, &code_hash(key, &given), now)? => {
                     Some("recovery code")
                 }
                 None => None,
@@ -386,7 +387,7 @@ pub async fn enrol(
         );
     };
     let codes = recovery_codes();
-    let hashes: Vec<String> = codes.iter().map(|c| code_hash(c)).collect();
+    let hashes: Vec<String> = codes.iter().map(|c| code_hash(app.secret(), c)).collect();
     let (name, token_hash) = (user.clone(), auth::token_hash(&token));
     let enabled = app
         .with_store(move |_, store| {
@@ -458,6 +459,7 @@ pub async fn own_page(State(app): State<Arc<App>>, staff: Staff) -> Response {
             "left": left,
             "oidc": source.as_deref() == Some("oidc"),
             "qr": qr_svg(&otpauth(&staff.name, &secret)),
+            "sig": csrf::token(app.secret(), Purpose::Enrol, &format!("{} {secret}", staff.name)),
             "secret": secret,
             "grouped": grouped(&secret),
         }),
@@ -470,6 +472,12 @@ pub struct OwnForm {
     pub csrf: String,
     #[serde(default)]
     pub secret: String,
+    /// The secret's signature: it is the one the page offered.
+    #[serde(default)]
+    pub sig: String,
+    /// A code of the second factor the account has now (or a recovery code), to replace it.
+    #[serde(default)]
+    pub current: String,
     #[serde(default)]
     pub code: String,
 }
@@ -497,8 +505,39 @@ pub async fn own_enrol(
     }
     let now = app.wall.now();
     let secret = form.secret.trim().to_string();
-    let valid = totp_rs::Secret::try_from_base32(&secret).is_ok_and(|s| s.as_ref().len() >= 16);
-    let step = valid
+    let offered = csrf::verify(
+        app.secret(),
+        Purpose::Enrol,
+        &format!("{} {secret}", staff.name),
+        &form.sig,
+    );
+    // Not for accounts of the identity provider, and a second factor is replaced only by its
+    // holder: with a code of the one the account has now.
+    let name = staff.name.clone();
+    let current = form.current.clone();
+    let allowed = app
+        .with_store(move |app, store| -> Result<bool> {
+            let key = app.secret();
+            let tx = store.write()?;
+            if db::account(&tx, &name)?.is_some_and(|(source, _)| source == "oidc") {
+                return Ok(false);
+            }
+            let ok = match db::totp_of(&tx, &name)? {
+                None => true,
+                Some((secret, _)) => match step_of(&name, &secret, &current, now) {
+                    Some(step) => db::use_totp_step(&tx, &name, step)?,
+                    None => db::use_recovery_code(&tx, &name, &code_hash(key, &current), now)?,
+                },
+            };
+            tx.commit()?;
+            Ok(ok)
+        })
+        .await;
+    let allowed = match allowed {
+        Ok(a) => a,
+        Err(err) => return page::server_error(&app, &err),
+    };
+    let step = (offered && allowed)
         .then(|| step_of(&staff.name, &secret, &form.code, now))
         .flatten();
     let Some(step) = step else {
@@ -516,7 +555,7 @@ pub async fn own_enrol(
         );
     };
     let codes = recovery_codes();
-    let hashes: Vec<String> = codes.iter().map(|c| code_hash(c)).collect();
+    let hashes: Vec<String> = codes.iter().map(|c| code_hash(app.secret(), c)).collect();
     let name = staff.name.clone();
     let enabled = app
         .with_store(move |_, store| {
@@ -578,6 +617,10 @@ mod tests {
         let unique: std::collections::HashSet<_> = codes.iter().collect();
         assert_eq!(unique.len(), 10);
         let c = &codes[0];
-        assert_eq!(code_hash(c), code_hash(&c.to_uppercase().replace('-', " ")));
+        assert_eq!(
+            code_hash(b"key", c),
+            code_hash(b"key", &c.to_uppercase().replace('-', " "))
+        );
+        assert_ne!(code_hash(b"key", c), code_hash(b"another key", c));
     }
 }

@@ -5,7 +5,8 @@
 //
 //   GET /mode/NAME  sets the defect of the next tokens: ok, wrong_aud, expired, bad_signature,
 //                   wrong_nonce, no_acr, wrong_iss, rotated (signed with a new key whose kid the
-//                   JWKS only lists from then on).
+//                   JWKS only lists from then on), other_subject (another person named
+//                   `anna`).
 //
 // Environment: CLIENT_ID, CLIENT_SECRET.
 import http from 'node:http';
@@ -94,6 +95,7 @@ server.on('request', async (req, res) => {
     if (mode === 'wrong_iss') iss = 'http://127.0.0.1:1';
     if (mode === 'bad_signature') signer = forger;
     if (mode === 'rotated') signer = second;
+    if (mode === 'other_subject') claims.sub = 'someone-else';
     const idToken = await new SignJWT(claims)
       .setProtectedHeader({ alg: 'RS256', kid: signer.kid })
       .setIssuer(iss).setAudience(audience).setIssuedAt(iat).setExpirationTime(exp)
