@@ -178,12 +178,20 @@ struct Setup {
 
 impl Setup {
     async fn new(script: &str, configure: impl FnOnce(&mut OidcConfig)) -> Setup {
+        Setup::new_with(script, &[], configure).await
+    }
+
+    async fn new_with(
+        script: &str,
+        env: &[(&str, &str)],
+        configure: impl FnOnce(&mut OidcConfig),
+    ) -> Setup {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a port");
         let port = listener.local_addr().expect("addr").port();
         let base = format!("http://127.0.0.1:{port}");
-        let provider = oidc::start(script, &base);
+        let provider = oidc::start_with(script, &base, env);
         let mut s = Setup {
             f: Fixture::new(&base),
             base,
@@ -500,4 +508,24 @@ async fn a_token_that_is_not_right_in_every_way_is_refused() {
         .await;
     assert_eq!(p.status, 403, "{}", p.body);
     assert!(p.body.contains("tillhör en annan person"), "{}", p.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn groups_kept_for_the_userinfo_endpoint_are_read_there() {
+    if !oidc::available() {
+        return;
+    }
+    // node-oidc-provider as it comes: the ID token carries `sub`, the groups only userinfo.
+    let s = Setup::new_with("provider.mjs", &[("CONFORM", "1")], |_| {}).await;
+    let mut b = Browser::new();
+    let p = b
+        .sign_in_from(&format!("{}/login/oidc", s.base), "olle", true)
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert_eq!(s.role_of("olle").as_deref(), Some("admin"));
+    let mut b = Browser::new();
+    let p = b
+        .sign_in_from(&format!("{}/login/oidc", s.base), "nils", true)
+        .await;
+    assert_eq!(p.status, 403, "{}", p.body);
 }

@@ -596,6 +596,9 @@ fn check(
     now: DateTime<Utc>,
 ) -> Result<std::result::Result<SignedIn, String>> {
     let (metadata, _) = oidc.metadata(now, false)?;
+    let userinfo = metadata
+        .userinfo_endpoint()
+        .map(|u| u.url().as_str().to_string());
     let client = oidc.client(metadata, base)?;
     let agent = Oidc::agent();
     let exchange = client
@@ -611,7 +614,7 @@ fn check(
             )));
         }
     };
-    let _ = tokens.access_token();
+    let access_token = tokens.access_token().secret().clone();
     let Some(id_token) = tokens.id_token() else {
         return Ok(Err("the answer had no ID token".into()));
     };
@@ -668,9 +671,37 @@ fn check(
         }
     }
     let token_text = id_token.to_string();
-    let Some(json) = payload(&token_text) else {
+    let Some(mut json) = payload(&token_text) else {
         return Ok(Err("the ID token's claims could not be read".into()));
     };
+    // A provider may keep the scopes' claims (groups, the name) for its userinfo endpoint, as
+    // OpenID Connect's default is: what the ID token lacks is read there, for the same person.
+    let roles_claim = oidc.config.roles_claim.as_deref();
+    let lacks = |json: &Value, claim: &str| json.get(claim).is_none();
+    let wanted_roles = match roles_claim {
+        Some(c) => lacks(&json, c),
+        None => lacks(&json, "groups") && lacks(&json, "roles"),
+    };
+    if (wanted_roles || lacks(&json, &oidc.config.name_claim))
+        && let Some(endpoint) = &userinfo
+    {
+        let info: Option<Value> = agent
+            .get(endpoint)
+            .set("Authorization", &format!("Bearer {access_token}"))
+            .call()
+            .ok()
+            .and_then(|r| r.into_json().ok());
+        if let Some(Value::Object(info)) = info {
+            if info.get("sub").and_then(Value::as_str) != Some(claims.subject().as_str()) {
+                return Ok(Err("userinfo answered for another subject".into()));
+            }
+            if let Value::Object(map) = &mut json {
+                for (k, v) in info {
+                    map.entry(k).or_insert(v);
+                }
+            }
+        }
+    }
     let Some(name) = name_of(&oidc.config, &json) else {
         return Ok(Err(
             "the ID token names nobody loggkoll can use as an account name".into(),

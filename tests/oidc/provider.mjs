@@ -45,8 +45,9 @@ const provider = new Provider(issuer, {
     groups: ['groups'],
     acr: null,
   },
-  // The scopes' claims in the ID token itself, as Entra ID and Keycloak put groups there.
-  conformIdTokenClaims: false,
+  // The scopes' claims in the ID token itself, as Entra ID and Keycloak put groups there; or,
+  // with CONFORM=1, only at the userinfo endpoint (OpenID Connect's default).
+  conformIdTokenClaims: process.env.CONFORM === '1',
   pkce: { required: () => true },
   features: {
     devInteractions: { enabled: false },

@@ -57,6 +57,11 @@ impl Drop for Provider {
 
 /// Starts `script` (`provider.mjs` or `mischief.mjs`) for a loggkoll at `base`.
 pub fn start(script: &str, base: &str) -> Provider {
+    start_with(script, base, &[])
+}
+
+/// As [`start`], with more environment for the script.
+pub fn start_with(script: &str, base: &str, env: &[(&str, &str)]) -> Provider {
     let mut child = Command::new("node")
         .arg(folder().join(script))
         .current_dir(folder())
@@ -64,6 +69,7 @@ pub fn start(script: &str, base: &str) -> Provider {
         .env("CLIENT_SECRET", CLIENT_SECRET)
         .env("REDIRECT_URI", format!("{base}/login/oidc/callback"))
         .env("POST_LOGOUT_REDIRECT_URI", format!("{base}/login"))
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
