@@ -23,7 +23,7 @@ pub struct Error {
     pub kind: ErrorKind,
     pub message: String,
     /// Why the engine refused, typed, when it did (the front ends word it themselves).
-    pub refusal: Option<Box<crate::engine::Refusal>>,
+    pub refusal: Option<Box<crate::refusal::Refusal>>,
 }
 
 /// How the database's own errors begin (see [`Error::naming_database`]).
@@ -68,7 +68,7 @@ impl Error {
         if let Some(rest) = self.message.strip_prefix(DATABASE) {
             self.message = format!(
                 "database `{}`: {rest}",
-                crate::store::display_location(path)
+                crate::location::display_location(path)
             );
         }
         self

@@ -83,3 +83,24 @@ fn the_check_sees_sql_and_not_prose() {
     );
     assert_eq!(leak("let db = store.db();"), None);
 }
+
+/// The vocabulary every layer uses sits below them all (issue 31): the error type, the engine's
+/// typed refusals and the naming of a database's location import neither the engine nor the
+/// store, so that nothing below the engine is tied into a cycle through them.
+#[test]
+fn the_error_type_and_its_vocabulary_depend_on_neither_engine_nor_store() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut found = Vec::new();
+    for file in ["error.rs", "refusal.rs", "location.rs"] {
+        let text = std::fs::read_to_string(root.join(file)).expect("a source file");
+        for (i, line) in text.lines().enumerate() {
+            if ["crate::engine", "crate::store", "crate::web", "crate::cli"]
+                .iter()
+                .any(|m| line.contains(m))
+            {
+                found.push(format!("src/{file}:{}: {}", i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}

@@ -6,7 +6,7 @@
 //! The engine reads no clock: every operation takes `now`.
 
 pub mod access;
-pub use refusal::Refusal;
+pub use crate::refusal::Refusal;
 pub mod accounts;
 pub mod cases;
 pub mod deadline;
@@ -17,7 +17,6 @@ pub mod judge;
 pub mod notices;
 pub mod org;
 pub mod reassign;
-pub mod refusal;
 pub mod relations;
 pub mod rights;
 pub mod rounds;

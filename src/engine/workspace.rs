@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 /// The longest diary number, in characters.
-pub const DIARY_MAX: usize = 64;
+pub use crate::refusal::DIARY_MAX;
 
 /// Whom a step's link went to.
 #[derive(Debug, Clone, PartialEq, Eq)]

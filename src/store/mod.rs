@@ -399,15 +399,7 @@ pub fn exists(location: &Path) -> bool {
     location.to_str().is_some_and(pg::is_url) || location.is_file()
 }
 
-/// A `--db` value for messages: a file's path, or a PostgreSQL URL without its password.
-pub fn display_location(location: &Path) -> String {
-    let text = location.to_string_lossy();
-    if pg::is_url(&text) {
-        pg::redacted(&text)
-    } else {
-        location.display().to_string()
-    }
-}
+pub use crate::location::display_location;
 
 /// A value of the `meta` table.
 pub fn meta_get(conn: &Db, key: &str) -> Result<Option<String>> {

@@ -8,6 +8,7 @@
 //! engine for nothing, and its checked queries need a database at build time.
 
 use super::db::Value;
+pub use crate::location::{is_url, redacted};
 use crate::{Error, Result};
 use bytes::BytesMut;
 use postgres::types::{FromSql, IsNull, ToSql, Type};
@@ -22,53 +23,12 @@ pub const BEGIN_WRITE: &str =
 /// Statements prepared at most per connection before the cache starts over.
 const CACHE: usize = 1024;
 
-/// Whether `location` (a `--db` value) names a PostgreSQL database rather than a file.
-pub fn is_url(location: &str) -> bool {
-    let lower = location.get(..13).unwrap_or(location).to_ascii_lowercase();
-    lower.starts_with("postgres://") || lower.starts_with("postgresql://")
-}
-
 /// Whether `location` looks like a libpq key/value connection string (`host=… dbname=…`),
 /// which `--db` does not take (it would be a file of that name).
 pub fn is_key_value(location: &str) -> bool {
     ["host=", "dbname=", "user=", "password="]
         .iter()
         .any(|k| location.trim_start().starts_with(k))
-}
-
-/// `location` without its password, for messages: the credentials end at the first `@` after
-/// the scheme (as the client reads them), and a `password=` parameter is dropped.
-pub fn redacted(location: &str) -> String {
-    let Some((scheme, rest)) = location.split_once("://") else {
-        return location.to_string();
-    };
-    let (before_query, query) = match rest.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (rest, None),
-    };
-    let address = match before_query.split_once('@') {
-        Some((user, host)) => match user.split_once(':') {
-            Some((name, _)) => format!("{name}:***@{host}"),
-            None => format!("{user}@{host}"),
-        },
-        None => before_query.to_string(),
-    };
-    let query: Vec<&str> = query
-        .into_iter()
-        .flat_map(|q| q.split('&'))
-        .map(|p| {
-            if p.to_ascii_lowercase().starts_with("password=") {
-                "password=***"
-            } else {
-                p
-            }
-        })
-        .collect();
-    if query.is_empty() {
-        format!("{scheme}://{address}")
-    } else {
-        format!("{scheme}://{address}?{}", query.join("&"))
-    }
 }
 
 pub struct Conn {

@@ -4,6 +4,9 @@
 
 use crate::{Error, ErrorKind};
 
+/// The longest diary number (*diarienummer*), in characters.
+pub const DIARY_MAX: usize = 64;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
     /// Opening a case: the unit is not in the roster.
@@ -124,7 +127,7 @@ pub enum Refusal {
     NoAccount {
         name: String,
     },
-    /// A diary number longer than [`DIARY_MAX`](super::workspace::DIARY_MAX) characters, or
+    /// A diary number longer than [`DIARY_MAX`] characters, or
     /// with a control character.
     BadDiaryNumber,
 }
@@ -223,7 +226,7 @@ impl Refusal {
             Refusal::NoAccount { name } => format!("no account `{name}`"),
             Refusal::BadDiaryNumber => format!(
                 "NUMBER: a diary number is at most {} characters, without line breaks or control characters",
-                super::workspace::DIARY_MAX
+                DIARY_MAX
             ),
         }
     }
@@ -300,7 +303,7 @@ impl Refusal {
             Refusal::NoAccount { name } => format!("Det finns inget konto {name}."),
             Refusal::BadDiaryNumber => format!(
                 "Ett diarienummer är högst {} tecken, utan radbrytningar.",
-                super::workspace::DIARY_MAX
+                DIARY_MAX
             ),
         }
     }
