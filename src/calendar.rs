@@ -10,8 +10,10 @@
 //! A working day is a Monday–Friday that is not a holiday in the list above. That is the day the
 //! söndagsregeln (lag (1930:173) om beräkning av lagstadgad tid, 2 §) moves a deadline to.
 
+use crate::clock::resolve_local;
 use HolidayKind::{DeFacto, Public};
-use chrono::{Datelike, Days, NaiveDate, TimeDelta, Weekday};
+use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, TimeDelta, Utc, Weekday};
+use chrono_tz::Tz;
 use std::iter;
 
 /// A holiday on a given date.
@@ -272,4 +274,82 @@ fn days_after(date: NaiveDate) -> impl Iterator<Item = NaiveDate> {
 /// The days before `date`, back to and including `NaiveDate::MIN`.
 fn days_before(date: NaiveDate) -> impl Iterator<Item = NaiveDate> {
     iter::successors(date.pred_opt(), |day| day.pred_opt())
+}
+
+/// The local hour at which a task's calendar alarm fires on the deadline day.
+pub const ALARM_HOUR: u32 = 8;
+
+/// When emails may go out: between two local times on Swedish working days (weekdays that are
+/// not public holidays, midsommarafton, julafton or nyårsafton). An email that falls due
+/// outside waits for the next opening.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SendHours {
+    pub from: NaiveTime,
+    pub to: NaiveTime,
+}
+
+impl SendHours {
+    /// 07:00–17:00.
+    pub fn office() -> SendHours {
+        SendHours {
+            from: NaiveTime::from_hms_opt(7, 0, 0).unwrap_or(NaiveTime::MIN),
+            to: NaiveTime::from_hms_opt(17, 0, 0).unwrap_or(NaiveTime::MIN),
+        }
+    }
+
+    /// `07:00-17:00` (or `7-17`); `always` for no restriction (`None`).
+    pub fn parse(text: &str) -> Result<Option<SendHours>, String> {
+        let text = text.trim();
+        if text.eq_ignore_ascii_case("always") || text.eq_ignore_ascii_case("alltid") {
+            return Ok(None);
+        }
+        let time = |t: &str| {
+            let t = t.trim();
+            NaiveTime::parse_from_str(t, "%H:%M")
+                .ok()
+                .or_else(|| {
+                    t.parse::<u32>()
+                        .ok()
+                        .and_then(|h| NaiveTime::from_hms_opt(h, 0, 0))
+                })
+                .ok_or_else(|| format!("`{t}` is not a time such as 07:00"))
+        };
+        let (a, b) = text
+            .split_once('-')
+            .or_else(|| text.split_once('–'))
+            .ok_or_else(|| format!("`{text}` is not two times such as 07:00-17:00, or `always`"))?;
+        let (from, to) = (time(a)?, time(b)?);
+        if from >= to {
+            return Err(format!(
+                "`{text}`: the first time must be before the second"
+            ));
+        }
+        Ok(Some(SendHours { from, to }))
+    }
+
+    /// Whether an email may go out at `now`.
+    pub fn allows(&self, now: DateTime<Utc>, tz: Tz) -> bool {
+        let local = now.with_timezone(&tz);
+        let time = local.time();
+        is_working_day(local.date_naive()) && self.from <= time && time < self.to
+    }
+
+    /// The first instant at or after `now` when an email may go out.
+    pub fn next_open(&self, now: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
+        if self.allows(now, tz) {
+            return now;
+        }
+        let local = now.with_timezone(&tz);
+        let mut day = local.date_naive();
+        if !(is_working_day(day) && local.time() < self.from) {
+            day = day.succ_opt().unwrap_or(day);
+        }
+        while !is_working_day(day) {
+            match day.succ_opt() {
+                Some(next) => day = next,
+                None => break,
+            }
+        }
+        resolve_local(day.and_time(self.from), tz)
+    }
 }

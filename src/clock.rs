@@ -1,7 +1,7 @@
 //! Time as the core sees it. Nothing in the core reads the wall clock: every function that acts
 //! on time takes a [`Clock`], so tests, `--now` and `simulate` can move time at will.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use std::sync::Mutex;
 
 /// A source of the current instant.
@@ -117,6 +117,11 @@ pub fn parse_end(text: &str, tz: Tz) -> Result<DateTime<Utc>, String> {
         }
         Err(_) => parse_time(t, tz),
     }
+}
+
+/// The local date of `t` in `tz`.
+pub fn local_date(t: DateTime<Utc>, tz: Tz) -> NaiveDate {
+    t.with_timezone(&tz).date_naive()
 }
 
 #[cfg(test)]

@@ -113,7 +113,7 @@ pub struct MailConfig {
     pub digest: bool,
     /// When emails go out (`[mail] send_hours`, default 07:00–17:00 on Swedish working days);
     /// `None` (`always`) for any time.
-    pub send_hours: Option<crate::engine::deadline::SendHours>,
+    pub send_hours: Option<crate::calendar::SendHours>,
 }
 
 impl Default for Config {
@@ -125,7 +125,7 @@ impl Default for Config {
                 from: "loggkoll@example.se".into(),
                 url: "file://outbox".into(),
                 digest: false,
-                send_hours: Some(crate::engine::deadline::SendHours::office()),
+                send_hours: Some(crate::calendar::SendHours::office()),
             },
             mail_names_subject_user: false,
             link_valid_days_after_deadline: 7,
@@ -354,7 +354,7 @@ impl Config {
             config.mail.url = v;
         }
         if let Some(v) = pick("LOGGKOLL_MAIL_SEND_HOURS", mail.send_hours) {
-            config.mail.send_hours = crate::engine::deadline::SendHours::parse(&v)
+            config.mail.send_hours = crate::calendar::SendHours::parse(&v)
                 .map_err(|m| Error::bad_input(format!("mail.send_hours: {m}")))?;
         }
         let flag = |key: &str, file_value: Option<bool>| -> Result<Option<bool>> {
@@ -606,7 +606,7 @@ phone = "0504-1"
         assert!(!c.mail_names_subject_user && c.extract_shows_names && !c.mail.digest);
         assert_eq!(
             c.mail.send_hours,
-            Some(crate::engine::deadline::SendHours::office())
+            Some(crate::calendar::SendHours::office())
         );
         assert!(c.contact.is_some_and(|k| !k.name.is_empty()));
     }

@@ -104,3 +104,29 @@ fn the_error_type_and_its_vocabulary_depend_on_neither_engine_nor_store() {
     }
     assert!(found.is_empty(), "{}", found.join("\n"));
 }
+
+/// Local dates, the send hours and the alarm hour are time's vocabulary (`clock`, `calendar`),
+/// not the engine's: no module outside the engine reaches into `engine::deadline` for them.
+#[test]
+fn time_vocabulary_is_read_from_clock_and_calendar() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&root, &mut files);
+    let mut found = Vec::new();
+    for path in files.iter().filter(|p| !p.starts_with(root.join("engine"))) {
+        let text = std::fs::read_to_string(path).expect("a source file");
+        for (i, line) in text.lines().enumerate() {
+            if [
+                "deadline::local_date",
+                "deadline::SendHours",
+                "deadline::ALARM_HOUR",
+            ]
+            .iter()
+            .any(|m| line.contains(m))
+            {
+                found.push(format!("{}:{}: {}", path.display(), i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}

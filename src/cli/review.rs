@@ -446,7 +446,7 @@ pub fn watch(env: &Env, cmd: WatchCommand) -> Result<u8> {
             errln!("watch-list entry {} removed", args.id);
         }
         WatchCommand::List(args) => {
-            let day = crate::engine::deadline::local_date(now, tz);
+            let day = crate::clock::local_date(now, tz);
             let entries: Vec<_> = crate::engine::watch::list(&store)?
                 .into_iter()
                 .filter(|e| args.all || crate::engine::watch::in_force(e, day))

@@ -740,7 +740,7 @@ pub fn evidence_of(
         status = Some(status.map_or(s, |t| t.combine(s)));
     }
     ev.log = status.unwrap_or(LogStatus::Missing);
-    let day = crate::engine::deadline::local_date(now, routine.timezone);
+    let day = crate::clock::local_date(now, routine.timezone);
     let mut dir = Directory::new(conn, day)?;
     let mut strings = Texts::default();
     // (row, assessment) of every access of the evidence.

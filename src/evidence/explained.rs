@@ -141,7 +141,7 @@ pub fn figure_of(
     } else {
         systems.iter().map(|s| Some(s.as_str())).collect()
     };
-    let day = crate::engine::deadline::local_date(now, scope.tz);
+    let day = crate::clock::local_date(now, scope.tz);
     let mut snapshot = super::people::Snapshot::load(conn, day)?;
     // How many user-days had n accesses to judge.
     let mut histogram: BTreeMap<u32, u64> = BTreeMap::new();

@@ -236,7 +236,7 @@ pub fn sweep(
     now: DateTime<Utc>,
     each: impl FnMut(&Swept) -> Result<()>,
 ) -> Result<()> {
-    let day = crate::engine::deadline::local_date(now, scope.tz);
+    let day = crate::clock::local_date(now, scope.tz);
     let mut snapshot = Snapshot::load(conn, day)?;
     sweep_in(conn, &mut snapshot, org, routines, scope, each)
 }
@@ -454,7 +454,7 @@ pub fn radar(
     now: DateTime<Utc>,
 ) -> Result<Vec<Row>> {
     let mut tallies: HashMap<RowKey, (Tally, Vec<String>)> = HashMap::new();
-    let day = crate::engine::deadline::local_date(now, scope.tz);
+    let day = crate::clock::local_date(now, scope.tz);
     let mut snapshot = Snapshot::load(conn, day)?;
     sweep_in(conn, &mut snapshot, org, routines, scope, |g| {
         let t = tally(g.seen);

@@ -9,7 +9,7 @@
 //! narrowest window an SMTP handoff allows.
 
 use super::{Calendar, Due, Outgoing, SendError, Transport, next_attempt, should_give_up};
-use crate::engine::deadline::SendHours;
+use crate::calendar::SendHours;
 use crate::store::outbox::{self, MessageRow};
 use crate::store::{Store, parse_ts};
 use crate::templates::Library;
@@ -95,9 +95,7 @@ pub fn compose(row: &MessageRow, library: &Library, from: &str, install: &str) -
                 due: Due::Day(due),
                 stamp: date,
                 // At 08:00 on the deadline day.
-                reminder: Some(-TimeDelta::hours(i64::from(
-                    crate::engine::deadline::ALARM_HOUR,
-                ))),
+                reminder: Some(-TimeDelta::hours(i64::from(crate::calendar::ALARM_HOUR))),
             }
         }),
         _ => None,

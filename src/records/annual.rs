@@ -55,7 +55,7 @@ pub fn staffing(
                 .map(|r| r.systems.clone())
                 .unwrap_or_default(),
         };
-        let day = deadline::local_date(now, scope.timezone);
+        let day = crate::clock::local_date(now, scope.timezone);
         out.insert(
             scope.routine_id.clone(),
             crate::engine::information::standing(
@@ -781,7 +781,7 @@ pub fn tick(engine: &mut Engine, now: DateTime<Utc>) -> Result<usize> {
         if routine.summary.is_none() {
             continue;
         }
-        let today = deadline::local_date(now, routine.timezone);
+        let today = crate::clock::local_date(now, routine.timezone);
         for year in [today.year() - 1, today.year()] {
             let Some(day) = due_date(routine, year) else {
                 continue;
@@ -810,7 +810,7 @@ fn send(engine: &mut Engine, index: usize, year: i32, now: DateTime<Utc>) -> Res
     let Some(summary) = routine.summary.clone() else {
         return Ok(false);
     };
-    let today = deadline::local_date(now, routine.timezone);
+    let today = crate::clock::local_date(now, routine.timezone);
     let recipients: Vec<_> = rdb::role_holders_anywhere(engine.store.db(), summary.to.as_str())?
         .into_iter()
         .filter_map(|id| engine.org().person(&id).cloned())

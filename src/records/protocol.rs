@@ -4,7 +4,7 @@
 //! printable HTML (A4), and as PDF where Chromium is installed.
 
 use super::files::{self, Printer, Written};
-use crate::engine::{Ctx, Engine, deadline};
+use crate::engine::{Ctx, Engine};
 use crate::routine::Routine;
 use crate::routine::explain::system_title;
 use crate::routine::model::ResultCategory;
@@ -67,7 +67,7 @@ pub fn context(
     now: DateTime<Utc>,
 ) -> Result<Value> {
     let tz = routine.timezone;
-    let today = deadline::local_date(now, tz);
+    let today = crate::clock::local_date(now, tz);
     let mut steps = Vec::new();
     let mut reviewers: Vec<String> = Vec::new();
     for t in db::tasks_of(conn, &case.id)? {
@@ -91,7 +91,7 @@ pub fn context(
             .answered_at
             .as_deref()
             .and_then(|a| crate::store::parse_ts(a).ok())
-            .map(|a| deadline::local_date(a, tz));
+            .map(|a| crate::clock::local_date(a, tz));
         let late = answered_day.unwrap_or(today) > t.due_date;
         steps.push(json!({
             "step": title,
@@ -136,7 +136,7 @@ pub fn context(
     };
     // A unit's information case: its staff, and who was informed when.
     let staff = {
-        let day = crate::engine::deadline::local_date(now, routine.timezone);
+        let day = crate::clock::local_date(now, routine.timezone);
         crate::engine::information::staff_list(conn, ctx.org, case, day, routine.timezone)?
             .map(|l| serde_json::to_value(&l).map_err(|e| crate::Error::runtime(e.to_string())))
             .transpose()?

@@ -257,7 +257,7 @@ pub fn run(engine: &mut Engine, now: DateTime<Utc>, dry_run: bool, actor: &str) 
         }
     }
     let mails = due_summary_mails(engine, now)?;
-    let today = crate::engine::deadline::local_date(now, engine.config.timezone);
+    let today = crate::clock::local_date(now, engine.config.timezone);
     let conn = engine.store.db();
     let watch = crate::store::evidence::watch_to_purge(conn, today)?;
     let (relation_cutoffs, shift_cutoff) = context_cutoffs(engine, now)?;
@@ -454,7 +454,7 @@ fn purge_case(conn: &Db, id: &str, tz: chrono_tz::Tz, now: DateTime<Utc>) -> Res
 /// The purge of the daily tick: at most once per local day (the `meta` key
 /// `purge_checked_day`); returns how many cases went.
 pub fn tick(engine: &mut Engine, now: DateTime<Utc>) -> Result<usize> {
-    let day = crate::engine::deadline::local_date(now, engine.config.timezone).to_string();
+    let day = crate::clock::local_date(now, engine.config.timezone).to_string();
     if crate::store::meta_get(engine.store.db(), "purge_checked_day")?.as_deref() == Some(&day) {
         return Ok(0);
     }

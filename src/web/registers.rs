@@ -76,7 +76,7 @@ async fn watch_view(
     let shows_clients = staff.role.may_act();
     let data = read(app, move |app, conn| {
         let tz = app.views.config().timezone;
-        let today = crate::engine::deadline::local_date(now, tz);
+        let today = crate::clock::local_date(now, tz);
         let org = app.views.org(conn)?;
         let entries: Vec<Value> = watch_db::watch_entries(conn)?
             .iter()
@@ -273,7 +273,7 @@ pub async fn roster_page(
     let now = app.clock.now();
     let data = read(&app, move |app, conn| {
         let tz = app.views.config().timezone;
-        let today = crate::engine::deadline::local_date(now, tz);
+        let today = crate::clock::local_date(now, tz);
         let org = app.views.org(conn)?;
         let counts = roster::headcounts(conn)?;
         let managers = |role: Role, unit: &str| -> Vec<String> {
@@ -411,7 +411,7 @@ async fn delegations_view(
     let may_change = staff.role == WebRole::Admin;
     let data = read(app, move |app, conn| {
         let tz = app.views.config().timezone;
-        let today = crate::engine::deadline::local_date(now, tz);
+        let today = crate::clock::local_date(now, tz);
         let org = app.views.org(conn)?;
         let list: Vec<Value> = roster::delegations(conn)?
             .iter()
