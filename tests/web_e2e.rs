@@ -559,32 +559,7 @@ async fn quality_staff_log_in_and_read_the_overview_in_chromium() {
         "Logga in",
         "sent to the login"
     );
-    client
-        .find(Locator::Id("name"))
-        .await
-        .expect("the name field")
-        .send_keys("kvalitet")
-        .await
-        .expect("typing");
-    client
-        .find(Locator::Id("password"))
-        .await
-        .expect("the password field")
-        .send_keys("ett långt lösenord")
-        .await
-        .expect("typing");
-    client
-        .find(Locator::Css("button[type='submit']"))
-        .await
-        .expect("the button")
-        .click()
-        .await
-        .expect("a click");
-    client
-        .wait()
-        .for_element(Locator::XPath("//h1[. = 'Översikt']"))
-        .await
-        .expect("the overview after login");
+    log_in(&client, &base, "kvalitet").await;
     let cookies = client.get_all_cookies().await.expect("cookies");
     let session_cookie = cookies
         .iter()

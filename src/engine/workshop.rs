@@ -114,6 +114,18 @@ pub enum Refused {
     NeedsConfirmation(Vec<Diagnostic>),
 }
 
+impl Refused {
+    /// The refusal of a text with errors: its errors (the warnings left out).
+    fn invalid(diagnostics: Vec<Diagnostic>) -> Refused {
+        Refused::Invalid(
+            diagnostics
+                .into_iter()
+                .filter(Diagnostic::is_error)
+                .collect(),
+        )
+    }
+}
+
 /// What was published.
 #[derive(Debug)]
 pub struct Published {
@@ -154,13 +166,7 @@ pub fn publish(
         .routine
         .filter(|_| !checked.diagnostics.iter().any(Diagnostic::is_error))
     else {
-        return Ok(Err(Refused::Invalid(
-            checked
-                .diagnostics
-                .into_iter()
-                .filter(Diagnostic::is_error)
-                .collect(),
-        )));
+        return Ok(Err(Refused::invalid(checked.diagnostics)));
     };
     let shown = req.path.display().to_string();
     let previous = engine.routines.iter().find(|r| r.path == shown).cloned();
@@ -344,15 +350,22 @@ pub fn drift(routine: &Routine) -> Option<String> {
         .filter(|text| *text != routine.source)
 }
 
+/// The name of an email template's file without its folder and kind: `mail/task.txt` → `task`.
+fn template_stem(file: &str) -> &str {
+    file.trim_start_matches("mail/")
+        .trim_end_matches(".txt")
+        .trim_end_matches(".html")
+}
+
 /// What an email template (`mail/NAME.txt` or `.html`) is for: the purpose a routine names it
 /// for (`templates:` of the routine or a state), or the one its name is the key of; a task
 /// email when nothing says otherwise.
-pub fn template_purpose(routines: &[Routine], file: &str) -> crate::templates::Purpose {
+pub fn template_purpose<'r>(
+    routines: impl IntoIterator<Item = &'r Routine>,
+    file: &str,
+) -> crate::templates::Purpose {
     use crate::templates::Purpose;
-    let stem = file
-        .trim_start_matches("mail/")
-        .trim_end_matches(".txt")
-        .trim_end_matches(".html");
+    let stem = template_stem(file);
     for r in routines {
         let names =
             std::iter::once(&r.templates).chain(r.graph.node_weights().map(|s| &s.templates));
@@ -407,10 +420,7 @@ pub fn is_mail_template(file: &str) -> bool {
 pub fn check_template(engine: &Engine, file: &str, text: &str) -> CheckedTemplate {
     let library = engine.templates.with_text(file, text);
     let purpose = template_purpose(&engine.routines, file);
-    let stem = file
-        .trim_start_matches("mail/")
-        .trim_end_matches(".txt")
-        .trim_end_matches(".html");
+    let stem = template_stem(file);
     let path = library.dir.join(file).display().to_string();
     let mut diagnostics: Vec<Diagnostic> = library
         .load_errors
@@ -493,13 +503,7 @@ pub fn publish_template(
     }
     let checked = check_template(engine, req.file, req.text);
     if checked.diagnostics.iter().any(Diagnostic::is_error) {
-        return Ok(Err(Refused::Invalid(
-            checked
-                .diagnostics
-                .into_iter()
-                .filter(Diagnostic::is_error)
-                .collect(),
-        )));
+        return Ok(Err(Refused::invalid(checked.diagnostics)));
     }
     let hash = hash_of(req.text);
     let shown = path.display().to_string();

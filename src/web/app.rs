@@ -45,6 +45,7 @@ pub const PAGES: &[&str] = &[
     "web/roster.html",
     "web/delegations.html",
     "web/audit.html",
+    "web/components.html",
     "web/routine.html",
     "web/routine_edit.html",
     "web/routine_diff.html",

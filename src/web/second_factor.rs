@@ -354,6 +354,45 @@ pub async fn code(
     }
 }
 
+/// Gives `name` the second factor `secret`, confirmed by a code of time step `step`, with new
+/// recovery codes (returned, to be shown once), audited; ends the pending login of
+/// `pending_hash` in the same transaction when there is one.
+async fn enable(
+    app: &Arc<App>,
+    name: &str,
+    secret: String,
+    step: i64,
+    pending_hash: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>> {
+    let codes = recovery_codes();
+    let hashes: Vec<String> = codes.iter().map(|c| code_hash(app.secret(), c)).collect();
+    let name = name.to_string();
+    app.with_store(move |_, store| {
+        let tx = store.write()?;
+        db::enable_totp(&tx, &name, &secret, step, &hashes)?;
+        if let Some(hash) = pending_hash {
+            db::end_pending_login(&tx, &hash)?;
+        }
+        audit::append(
+            &tx,
+            now,
+            &audit::Event {
+                actor: &format!("web:{name}"),
+                event: "web.second_factor_enabled",
+                case_id: None,
+                round_id: None,
+                data: json!({"user": name}),
+                personal: None,
+            },
+        )?;
+        tx.commit()?;
+        Ok(())
+    })
+    .await?;
+    Ok(codes)
+}
+
 /// `POST /login/aktivera`: the first code from the app confirms the secret; the session starts
 /// and the recovery codes are shown, once.
 pub async fn enrol(
@@ -386,33 +425,19 @@ pub async fn enrol(
             ),
         );
     };
-    let codes = recovery_codes();
-    let hashes: Vec<String> = codes.iter().map(|c| code_hash(app.secret(), c)).collect();
-    let (name, token_hash) = (user.clone(), auth::token_hash(&token));
-    let enabled = app
-        .with_store(move |_, store| {
-            let tx = store.write()?;
-            db::enable_totp(&tx, &name, &secret, step, &hashes)?;
-            db::end_pending_login(&tx, &token_hash)?;
-            audit::append(
-                &tx,
-                now,
-                &audit::Event {
-                    actor: &format!("web:{name}"),
-                    event: "web.second_factor_enabled",
-                    case_id: None,
-                    round_id: None,
-                    data: json!({"user": name}),
-                    personal: None,
-                },
-            )?;
-            tx.commit()?;
-            Ok(())
-        })
-        .await;
-    if let Err(err) = enabled {
-        return page::server_error(&app, &err);
-    }
+    let enabled = enable(
+        &app,
+        &user,
+        secret,
+        step,
+        Some(auth::token_hash(&token)),
+        now,
+    )
+    .await;
+    let codes = match enabled {
+        Ok(codes) => codes,
+        Err(err) => return page::server_error(&app, &err),
+    };
     let started = auth::start_session(&app, &headers, user, "totp", now).await;
     // The session's cookies, on the page that shows the recovery codes instead of the redirect.
     let mut response = page::render(
@@ -554,32 +579,10 @@ pub async fn own_enrol(
             ],
         );
     };
-    let codes = recovery_codes();
-    let hashes: Vec<String> = codes.iter().map(|c| code_hash(app.secret(), c)).collect();
-    let name = staff.name.clone();
-    let enabled = app
-        .with_store(move |_, store| {
-            let tx = store.write()?;
-            db::enable_totp(&tx, &name, &secret, step, &hashes)?;
-            audit::append(
-                &tx,
-                now,
-                &audit::Event {
-                    actor: &format!("web:{name}"),
-                    event: "web.second_factor_enabled",
-                    case_id: None,
-                    round_id: None,
-                    data: json!({"user": name}),
-                    personal: None,
-                },
-            )?;
-            tx.commit()?;
-            Ok(())
-        })
-        .await;
-    if let Err(err) = enabled {
-        return page::server_error(&app, &err);
-    }
+    let codes = match enable(&app, &staff.name, secret, step, None, now).await {
+        Ok(codes) => codes,
+        Err(err) => return page::server_error(&app, &err),
+    };
     page::render(
         &app,
         StatusCode::OK,

@@ -149,6 +149,22 @@ fn when(at: &str, tz: chrono_tz::Tz) -> String {
         .unwrap_or_else(|_| at.to_string())
 }
 
+/// Who published `version`, when and why, for a refusal that names them (none: nobody, or the
+/// file was edited on the server).
+async fn publisher(app: &Arc<App>, version: Option<&Version>) -> Option<Value> {
+    let v = version?.clone();
+    let actor = v.actor.clone()?;
+    let name = app
+        .with_store(move |app, store| {
+            let org = app.views.org(store.db())?;
+            Ok(super::audit::actor_sv(&org, &actor))
+        })
+        .await
+        .unwrap_or_else(|_| v.actor.clone().unwrap_or_default());
+    let tz = app.views.config().timezone;
+    Some(json!({"name": name, "at": when(&v.at, tz), "reason": v.reason.unwrap_or_default()}))
+}
+
 /// The routine in force with `id`, or the page that says there is none.
 fn current(app: &App, id: &str) -> std::result::Result<Arc<Routine>, Response> {
     app.views
@@ -790,11 +806,6 @@ async fn submit(
     match published {
         Ok(Ok(p)) => page::redirect(&format!("/overview/routines/{}?publicerad=1", p.name)),
         Ok(Err(refused)) => {
-            let tz = app.views.config().timezone;
-            let org = app
-                .with_store(|app, store| app.views.org(store.db()))
-                .await
-                .ok();
             let (outcome, status) = match refused {
                 Refused::NoReason => (
                     Outcome {
@@ -819,17 +830,7 @@ async fn submit(
                     let in_force = current(&app, &id).ok().map(|r| r.hash.clone());
                     let disk_changed = disk.as_deref().map(workshop::hash_of) != in_force;
                     let by = by.filter(|_| !disk_changed);
-                    let who = by.as_ref().map(|v| {
-                        json!({
-                            "name": match (&org, &v.actor) {
-                                (Some(org), Some(a)) => super::audit::actor_sv(org, a),
-                                (_, Some(a)) => a.clone(),
-                                _ => String::new(),
-                            },
-                            "at": when(&v.at, tz),
-                            "reason": v.reason.clone().unwrap_or_default(),
-                        })
-                    });
+                    let who = publisher(&app, by.as_ref()).await;
                     let base_text = app
                         .with_store({
                             let (id, base) = (id.clone(), base.clone());
@@ -899,13 +900,13 @@ async fn submit(
 // ----- email templates -----
 
 /// The email templates the workshop edits, `mail/NAME.txt|html`, with what each is for.
-fn mail_templates(app: &App, engine_templates: &crate::templates::Library) -> Vec<Value> {
-    let routines: Vec<Routine> = app.views.routines().iter().map(|r| (**r).clone()).collect();
-    engine_templates
+fn mail_templates(app: &App) -> Vec<Value> {
+    let routines = app.views.routines();
+    app.mail_templates()
         .names()
         .filter(|n| workshop::is_mail_template(n))
         .map(|n| {
-            let purpose = workshop::template_purpose(&routines, n);
+            let purpose = workshop::template_purpose(routines.iter().map(|r| r.as_ref()), n);
             json!({
                 "file": n.trim_start_matches("mail/"),
                 "purpose": purpose_sv(purpose),
@@ -961,10 +962,7 @@ pub async fn templates_page(
     query: std::result::Result<Query<RoutineQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let published = query.map(|q| q.0.publicerad).unwrap_or_default();
-    let list = {
-        let engine = app.engine.lock().await;
-        mail_templates(&app, &engine.templates)
-    };
+    let list = mail_templates(&app);
     let published = list
         .iter()
         .find(|t| t["file"] == published.as_str())
@@ -1075,10 +1073,8 @@ pub async fn template_page(
         Ok(f) => f,
         Err(response) => return response,
     };
-    let loaded = {
-        let engine = app.engine.lock().await;
-        engine.templates.text(&file).map(str::to_string)
-    };
+    // What emails are written with now (the folder as last read).
+    let loaded = app.mail_templates().text(&file).map(str::to_string);
     // The edit starts from the file as it is on the server, which is what a publication
     // replaces; an edit there that loggkoll has not read is said.
     let Some(text) = std::fs::read_to_string(app.pages.dir.join(&file))
@@ -1207,14 +1203,7 @@ pub async fn template_post(
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         Ok(Err(Refused::Stale { disk, by })) => {
-            let tz = app.views.config().timezone;
-            let who = by.as_ref().map(|v| {
-                json!({
-                    "name": v.actor.as_deref().map(|a| a.trim_start_matches("web:").to_string() + " (översikten)").unwrap_or_default(),
-                    "at": when(&v.at, tz),
-                    "reason": v.reason.clone().unwrap_or_default(),
-                })
-            });
+            let who = publisher(&app, by.as_ref()).await;
             (
                 TemplateOutcome {
                     error: Some(
