@@ -141,6 +141,10 @@ pub fn figure_of(
     } else {
         systems.iter().map(|s| Some(s.as_str())).collect()
     };
+    // No log in the period: nothing was accessed, so nothing to read the people for.
+    if !crate::store::logindex::any_between(conn, scope.from.timestamp(), scope.to.timestamp())? {
+        return Ok(f);
+    }
     let day = crate::clock::local_date(now, scope.tz);
     let mut snapshot = super::people::Snapshot::load(conn, day)?;
     // How many user-days had n accesses to judge.

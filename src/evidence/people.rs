@@ -277,6 +277,9 @@ pub struct Snapshot {
     relations: HashMap<u64, Vec<RelationRow>>,
     shifts: HashMap<String, Vec<ShiftRow>>,
     judged: HashMap<String, Vec<Justified>>,
+    /// The justified judgements of cases closed in `[since, until)`, every system's: a sweep
+    /// slice by slice asks for overlapping years of them, read once.
+    justified: Option<(i64, i64, Vec<Justified>)>,
 }
 
 impl Snapshot {
@@ -301,14 +304,25 @@ impl Snapshot {
             self.shifts.entry(s.person.clone()).or_default().push(s);
         }
         self.judged.clear();
-        for j in rel::justified(
-            conn,
-            None,
-            instant(from - i64::from(judged_days) * 86_400),
-            instant(to),
-        )? {
-            if j.system == system {
-                self.judged.entry(j.person.clone()).or_default().push(j);
+        let since = from - i64::from(judged_days) * 86_400;
+        let cached = self
+            .justified
+            .as_ref()
+            .is_some_and(|(a, b, _)| *a <= since && to <= *b);
+        if !cached {
+            // The year around the asked span too, for the slices after this one.
+            let (a, b) = (since - 366 * 86_400, to + 366 * 86_400);
+            let all = rel::justified(conn, None, instant(a), instant(b))?;
+            self.justified = Some((a, b, all));
+        }
+        if let Some((_, _, all)) = &self.justified {
+            for j in all {
+                if j.system == system && since <= j.closed && j.closed < to {
+                    self.judged
+                        .entry(j.person.clone())
+                        .or_default()
+                        .push(j.clone());
+                }
             }
         }
         Ok(())
@@ -362,6 +376,7 @@ impl Snapshot {
             relations: HashMap::new(),
             shifts: HashMap::new(),
             judged: HashMap::new(),
+            justified: None,
         })
     }
 

@@ -264,14 +264,6 @@ pub fn sweep_in(
         // The period and the team's span around it are assessed; continuity looks back further.
         let (wide_from, wide_to) = (from - span, to + span);
         let keep = wanted(&rules, &writes, wide_from, wide_to, back);
-        snapshot.load_ties(
-            conn,
-            system,
-            tz,
-            wide_from - back,
-            wide_to,
-            rules.judged_days,
-        )?;
         // The digests, as stored, by the person who holds the account; accounts of nobody are
         // each their own group.
         let mut groups: Vec<Group> = Vec::new();
@@ -310,6 +302,17 @@ pub fn sweep_in(
             groups[g].entries += logindex::entry_count(d.bytes);
             Ok(())
         })?;
+        if groups.is_empty() {
+            continue;
+        }
+        snapshot.load_ties(
+            conn,
+            system,
+            tz,
+            wide_from - back,
+            wide_to,
+            rules.judged_days,
+        )?;
         let arena = &arena;
         // Decoded and put in time order, each person on one core.
         let ids = on_cores(

@@ -184,8 +184,8 @@ pub fn run_with(
                 decide_accounts(engine, &mut rng, t, &by, noon)?;
             }
             // A reviewer choosing "no finding" first judges the flagged accesses; one in twenty
-            // is unclear, and the review goes the unclear way.
-            if t.no_finding.contains(&outcome) {
+            // is unclear, and the review goes the unclear way. Without a log there are none.
+            if t.no_finding.contains(&outcome) && !opts.logs.is_empty() {
                 let unclear = judge_flagged(engine, &mut rng, t, noon, opts.story, &mut figures)?;
                 if unclear
                     && let Some(other) = t.outcomes.iter().find(|o| !t.no_finding.contains(o))

@@ -33,7 +33,9 @@ pub fn holders(conn: &Db, unit: &str, system: &str) -> Result<Vec<Holder>> {
                 EXISTS (SELECT 1 FROM accounts a WHERE a.system = h.system AND a.account = h.account),
                 p.title, p.active_from
          FROM account_holders h JOIN people p ON p.id = h.person_id
-         WHERE p.home_unit = ?1 AND h.system = ?2
+         -- The unit's people first (by `people_by_home_unit`), then their accounts: joined the
+         -- other way round, SQLite reads every account of the system.
+         WHERE h.person_id IN (SELECT id FROM people WHERE home_unit = ?1) AND h.system = ?2
          ORDER BY p.name, p.id, h.account",
     )?;
     let rows = stmt.query_map(params![unit, system], |r| {

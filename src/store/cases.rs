@@ -116,11 +116,9 @@ pub struct NewTask<'a> {
 }
 
 pub fn insert_task(conn: &Db, t: &NewTask, now: DateTime<Utc>) -> Result<i64> {
-    conn.prepare_cached(
+    conn.insert_id(
         "INSERT INTO tasks (case_id, state, role, assignee_id, holder_id, started_at, due_date)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
-    )?
-    .query_row(
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
             t.case_id,
             t.state,
@@ -130,7 +128,6 @@ pub fn insert_task(conn: &Db, t: &NewTask, now: DateTime<Utc>) -> Result<i64> {
             ts(now),
             date(t.due_date)
         ],
-        |r| r.get(0),
     )
 }
 

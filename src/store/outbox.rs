@@ -25,12 +25,10 @@ pub struct NewMessage<'a> {
 }
 
 pub fn insert(conn: &Db, m: &NewMessage, now: DateTime<Utc>) -> Result<i64> {
-    conn.prepare_cached(
+    conn.insert_id(
         "INSERT INTO outbox (created_at, purpose, case_id, task_id, recipient_id, to_addr, template,
             context, due_date, next_attempt_at, status)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?1, ?10) RETURNING id",
-    )?
-    .query_row(
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?1, ?10)",
         params![
             ts(now),
             m.purpose,
@@ -43,7 +41,6 @@ pub fn insert(conn: &Db, m: &NewMessage, now: DateTime<Utc>) -> Result<i64> {
             m.due_date,
             if m.held { "held" } else { "queued" }
         ],
-        |r| r.get(0),
     )
 }
 

@@ -74,9 +74,7 @@ impl LogStrings {
             None => {
                 let id = match string_id(conn, text)? {
                     Some(id) => id,
-                    None => conn
-                        .prepare_cached("INSERT INTO log_strings (text) VALUES (?1) RETURNING id")?
-                        .query_row([text], |r| r.get(0))?,
+                    None => conn.insert_id("INSERT INTO log_strings (text) VALUES (?1)", [text])?,
                 };
                 if self.cache.len() >= LogStrings::MAX {
                     self.cache.clear();
@@ -100,9 +98,7 @@ impl LogStrings {
 fn string_id_or_new(conn: &Db, text: &str) -> Result<i64> {
     match string_id(conn, text)? {
         Some(id) => Ok(id),
-        None => conn
-            .prepare_cached("INSERT INTO log_strings (text) VALUES (?1) RETURNING id")?
-            .query_row([text], |r| r.get(0)),
+        None => conn.insert_id("INSERT INTO log_strings (text) VALUES (?1)", [text]),
     }
 }
 
