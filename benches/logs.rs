@@ -12,7 +12,8 @@
 //! format file, and a fifth of it as an `.xlsx` (deflated, as Excel writes it) and as RIV-TA XML
 //! (targets: the format CSV at least 1× sqlite3, XLSX and XML at least 200,000 rows/s).
 //!
-//! `cargo bench --bench logs`. Needs `sqlite3` on the PATH (Debian: `apt-get install sqlite3`)
+//! `cargo bench --bench logs` (`-- --rows N` for another size; the peak memory of our imports is
+//! printed at the end). Needs `sqlite3` on the PATH (Debian: `apt-get install sqlite3`)
 //! for the comparison; without it only our figure is printed.
 
 #[path = "../tests/support/xlsx.rs"]
@@ -215,7 +216,13 @@ fn main() {
         .position(|a| a == "--only")
         .and_then(|i| args.get(i + 1).cloned());
     let runs = |name: &str| only.as_deref().is_none_or(|o| o == name);
-    let rows: u64 = if quick { 100_000 } else { 1_000_000 };
+    // `-- --rows N`: another size (issue 30 measures 10,000,000).
+    let rows: u64 = args
+        .iter()
+        .position(|a| a == "--rows")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(if quick { 100_000 } else { 1_000_000 });
     let dir = tempfile::tempdir().expect("tempdir");
     let csv = dir.path().join("access-log.csv");
     generate(&csv, rows);
@@ -237,6 +244,7 @@ fn main() {
         );
     }
     if !(runs("format") || runs("xlsx") || runs("xml")) {
+        print_peak();
         return;
     }
     let all = rows_of(&csv, rows as usize);
@@ -303,5 +311,21 @@ fn main() {
             Some(&inera),
             has_sqlite3,
         );
+    }
+    print_peak();
+}
+
+/// The peak resident memory of this process, whose imports are ours (`sqlite3` runs apart).
+fn print_peak() {
+    let peak = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        });
+    match peak {
+        Some(kib) => println!("peak memory of our imports: {} MB", kib / 1024),
+        None => println!("peak memory of our imports: unknown (no /proc/self/status)"),
     }
 }

@@ -87,6 +87,16 @@ impl KeyedHash {
 }
 
 /// Whether `text` is a valid personal identity number in 12 digits.
+/// A personal identity number as people write it: `ÅÅÅÅMMDD-NNNN` (anything else as given).
+pub fn written(text: &str) -> String {
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() == 12 {
+        format!("{}-{}", &digits[..8], &digits[8..])
+    } else {
+        text.to_string()
+    }
+}
+
 pub fn validate(text: &str) -> Result<(), String> {
     digits(text).map(|_| ())
 }

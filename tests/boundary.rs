@@ -130,3 +130,29 @@ fn time_vocabulary_is_read_from_clock_and_calendar() {
     }
     assert!(found.is_empty(), "{}", found.join("\n"));
 }
+
+/// What the routines must document and keep (`records`) sits above the engine (issue 31): the
+/// whole tick, with the logs inbox, the yearly summaries and the purge, is `records::tick`, and
+/// the protocol's account of a review's evidence lives with the evidence. The engine names one
+/// thing of `records` still: the type of the log formats it holds for the inbox.
+#[test]
+fn the_engine_imports_nothing_of_records_but_the_inbox_formats() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&root.join("engine"), &mut files);
+    assert!(files.len() > 10, "the engine's files are found");
+    let mut found = Vec::new();
+    for path in &files {
+        let text = std::fs::read_to_string(path).expect("a source file");
+        for (i, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            if (code.contains("crate::records") || code.contains("records::"))
+                && !code.contains("crate::store::records")
+                && !code.contains("records::logs::format::LogFormat")
+            {
+                found.push(format!("{}:{}: {}", path.display(), i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}

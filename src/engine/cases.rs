@@ -447,7 +447,8 @@ pub fn answer_in(
     if entered.closed()
         && let Some(ev) = &evidence
     {
-        let summary = crate::records::protocol::evidence_summary(ctx, routine, ev);
+        let summary =
+            crate::evidence::case::protocol_summary(ev, routine.timezone, |id| ctx.org.name_of(id));
         crate::store::evidence::save_snapshot(conn, case_id, &summary.to_string(), now)?;
     }
     let mut data = entered.audit();

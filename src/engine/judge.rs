@@ -148,7 +148,7 @@ impl Engine {
     pub fn evidence(&mut self, case_id: &str, now: DateTime<Utc>) -> Result<Evidence> {
         self.refresh_org()?;
         let case = db::require(self.store.db(), case_id)?;
-        crate::records::protocol::require_details(&case)?;
+        require_details(&case)?;
         let (store, ctx) = self.parts();
         let routine = ctx.version(store.db(), &case.routine_hash)?;
         evidence::evidence_of(store.db(), ctx.org, &routine, &case, now)
@@ -174,7 +174,7 @@ impl Engine {
         let (store, ctx) = self.parts();
         let tx = store.write()?;
         let case = db::require(&tx, req.case_id)?;
-        crate::records::protocol::require_details(&case)?;
+        require_details(&case)?;
         let routine = ctx.version(&tx, &case.routine_hash)?;
         let day = deadline::local_date(now, routine.timezone);
         let task = super::cases::step_to_act_in(
@@ -282,5 +282,17 @@ impl Engine {
             verdict: req.verdict.as_str().to_string(),
             accesses,
         })
+    }
+}
+
+/// Refuses a purged case: its details are gone.
+pub fn require_details(case: &CaseRow) -> Result<()> {
+    match &case.purged_at {
+        Some(at) => Err(crate::engine::Refusal::Purged {
+            case: case.id.clone(),
+            at: at.clone(),
+        }
+        .into()),
+        None => Ok(()),
     }
 }

@@ -39,7 +39,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use cases::{AnswerRequest, Answered, OpenRequest};
-pub use tick::TickReport;
+
 
 /// What the engine's work needs besides the transaction.
 pub struct Ctx<'e> {

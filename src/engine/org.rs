@@ -61,6 +61,17 @@ impl Org {
         self.people.values()
     }
 
+    /// A person's name from the roster; an account of the overview (`web:NAME`) as such; the
+    /// id as it is when nobody has it.
+    pub fn name_of(&self, id: &str) -> String {
+        if let Some(account) = id.strip_prefix("web:") {
+            return format!("{account} (översikten)");
+        }
+        self.person(id)
+            .map(|p| p.name.clone())
+            .unwrap_or_else(|| id.to_string())
+    }
+
     pub fn person(&self, id: &str) -> Option<&PersonInfo> {
         self.people.get(id)
     }

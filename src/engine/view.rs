@@ -633,7 +633,7 @@ impl Views {
                 .map(|(i, g)| GroupShown {
                     anchor: format!("g{}", i + 1),
                     target: format!("c:{}", g.client),
-                    client: crate::records::files::personnummer(g.client),
+                    client: crate::personnummer::written(g.client),
                     client_name: g.client_name.unwrap_or("").to_string(),
                     flagged: g.flagged,
                     unexplained: g.unexplained,

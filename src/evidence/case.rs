@@ -886,3 +886,67 @@ pub fn evidence_of(
     };
     Ok(ev)
 }
+
+/// The protocol's account of evidence `ev`: counts, and each flagged or judged access with its
+/// flags, explanations, verdict and comment, times local to `tz`, reviewers named by `name_of`.
+/// A watch-list reason is not repeated: it goes when the entry ends, and the protocol is kept
+/// longer. Kept with the case when a review closes (`engine::cases`), and in its protocol.
+pub fn protocol_summary(
+    ev: &Evidence,
+    tz: chrono_tz::Tz,
+    name_of: impl Fn(&str) -> String,
+) -> serde_json::Value {
+    use serde_json::json;
+    let local = |stored: &str| {
+        crate::store::parse_ts(stored)
+            .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_default()
+    };
+    let listed: Vec<serde_json::Value> = ev
+        .accesses
+        .iter()
+        .filter(|a| a.flagged() || a.judgement.is_some())
+        .map(|a| {
+            let judgement = a.judgement.as_ref();
+            let flags: Vec<String> = a
+                .flags
+                .iter()
+                .map(|f| {
+                    if f.code == "watch_list" {
+                        "Kunden stod på bevakningslistan.".to_string()
+                    } else {
+                        f.text.clone()
+                    }
+                })
+                .collect();
+            json!({
+                "log_id": a.log_id,
+                "at": local(&a.at),
+                "system": crate::routine::explain::system_title(&a.system),
+                "account": a.account,
+                "client": crate::personnummer::written(&a.client),
+                "client_name": a.client_name.clone().unwrap_or_default(),
+                "action": a.action,
+                "flags": flags,
+                "explanations": a.explanations.iter().map(|e| e.text.clone()).collect::<Vec<_>>(),
+                "verdict": judgement
+                    .and_then(|j| super::Verdict::parse(&j.verdict))
+                    .map(|v| v.title_sv())
+                    .unwrap_or("Ej bedömd"),
+                "by": judgement.map(|j| name_of(&j.by)).unwrap_or_default(),
+                "judged_at": judgement.map(|j| local(&j.at)).unwrap_or_default(),
+                "comment": judgement.and_then(|j| j.comment.clone()).unwrap_or_default(),
+            })
+        })
+        .collect();
+    json!({
+        "log": ev.log.as_str(),
+        "summary": ev.summary_sv(),
+        "accesses": ev.counts.accesses,
+        "clients": ev.counts.clients,
+        "flagged": ev.counts.flagged,
+        "unexplained": ev.counts.unexplained,
+        "judged": ev.counts.judged,
+        "listed": listed,
+    })
+}

@@ -177,11 +177,4 @@ pub fn local_date(stored: Option<&str>, tz: Tz) -> String {
 }
 
 /// A personal identity number as people write it: `ÅÅÅÅMMDD-NNNN`.
-pub fn personnummer(text: &str) -> String {
-    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
-    if digits.len() == 12 {
-        format!("{}-{}", &digits[..8], &digits[8..])
-    } else {
-        text.to_string()
-    }
-}
+pub use crate::personnummer::written as personnummer;

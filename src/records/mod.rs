@@ -2,7 +2,8 @@
 //! every case (`protocol`), the log-extract letter filed with the case for the records system
 //! (`extract`), the imported access logs it is drawn from (`logs`), the yearly summary to the SAS
 //! (`figures`, `charts`, `annual`), the files written for cases (`files`, `pdf`), and the purge
-//! of everything past its retention (`purge`).
+//! of everything past its retention (`purge`); `tick` runs the whole tick, the engine's part
+//! between the logs inbox and the yearly summaries and purge.
 //!
 //! Like the engine, nothing here reads the clock (every operation takes `now`) or writes SQL
 //! (that is `store::records`).
@@ -17,6 +18,7 @@ pub mod logs;
 pub mod pdf;
 pub mod protocol;
 pub mod purge;
+pub mod tick;
 
 use chrono::{DateTime, Months, Utc};
 

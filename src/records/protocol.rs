@@ -18,31 +18,10 @@ use std::path::Path;
 
 /// A person's name from the roster, or the id as it is.
 pub fn name(ctx: &Ctx, id: Option<&str>) -> String {
-    match id {
-        // An account of the overview, not a person of the roster.
-        Some(id) if id.starts_with("web:") => {
-            format!("{} (översikten)", id.trim_start_matches("web:"))
-        }
-        Some(id) => ctx
-            .org
-            .person(id)
-            .map(|p| p.name.clone())
-            .unwrap_or_else(|| id.to_string()),
-        None => String::new(),
-    }
+    id.map(|id| ctx.org.name_of(id)).unwrap_or_default()
 }
 
-/// Refuses a purged case: its details are gone.
-pub fn require_details(case: &CaseRow) -> Result<()> {
-    match &case.purged_at {
-        Some(at) => Err(crate::engine::Refusal::Purged {
-            case: case.id.clone(),
-            at: at.clone(),
-        }
-        .into()),
-        None => Ok(()),
-    }
-}
+pub use crate::engine::judge::require_details;
 
 /// Why the case was opened, in Swedish: a sampling case's draw reason, or the reason given.
 pub fn reason_sv(case: &CaseRow) -> String {
@@ -201,58 +180,9 @@ fn evidence_values(
     Ok(evidence_summary(ctx, routine, &ev))
 }
 
-/// The protocol's account of evidence `ev`: counts, and each flagged or judged access with its
-/// flags, explanations, verdict and comment. A watch-list reason is not repeated: it goes when
-/// the entry ends, and the protocol is kept longer.
+/// The protocol's account of evidence `ev` (see [`crate::evidence::case::protocol_summary`]).
 pub fn evidence_summary(ctx: &Ctx, routine: &Routine, ev: &crate::evidence::Evidence) -> Value {
-    let tz = routine.timezone;
-    let listed: Vec<Value> = ev
-        .accesses
-        .iter()
-        .filter(|a| a.flagged() || a.judgement.is_some())
-        .map(|a| {
-            let judgement = a.judgement.as_ref();
-            let flags: Vec<String> = a
-                .flags
-                .iter()
-                .map(|f| {
-                    if f.code == "watch_list" {
-                        "Kunden stod på bevakningslistan.".to_string()
-                    } else {
-                        f.text.clone()
-                    }
-                })
-                .collect();
-            json!({
-                "log_id": a.log_id,
-                "at": files::local(Some(&a.at), tz),
-                "system": system_title(&a.system),
-                "account": a.account,
-                "client": files::personnummer(&a.client),
-                "client_name": a.client_name.clone().unwrap_or_default(),
-                "action": a.action,
-                "flags": flags,
-                "explanations": a.explanations.iter().map(|e| e.text.clone()).collect::<Vec<_>>(),
-                "verdict": judgement
-                    .and_then(|j| crate::evidence::Verdict::parse(&j.verdict))
-                    .map(|v| v.title_sv())
-                    .unwrap_or("Ej bedömd"),
-                "by": judgement.map(|j| name(ctx, Some(&j.by))).unwrap_or_default(),
-                "judged_at": judgement.map(|j| files::local(Some(&j.at), tz)).unwrap_or_default(),
-                "comment": judgement.and_then(|j| j.comment.clone()).unwrap_or_default(),
-            })
-        })
-        .collect();
-    json!({
-        "log": ev.log.as_str(),
-        "summary": ev.summary_sv(),
-        "accesses": ev.counts.accesses,
-        "clients": ev.counts.clients,
-        "flagged": ev.counts.flagged,
-        "unexplained": ev.counts.unexplained,
-        "judged": ev.counts.judged,
-        "listed": listed,
-    })
+    crate::evidence::case::protocol_summary(ev, routine.timezone, |id| ctx.org.name_of(id))
 }
 
 /// The protocol of `case_id` as HTML.

@@ -44,12 +44,12 @@ pub fn copy(from: &Db, to: &Db) -> Result<Moved> {
     let source = from.begin(false)?;
     let target = to.begin(true)?;
     let tables: Vec<String> = source
-        .inspect()
+        .raw()
         .tables_in_order()?
         .into_iter()
         .filter(|t| !OWN.contains(&t.as_str()))
         .collect();
-    let theirs = target.inspect().tables()?;
+    let theirs = target.raw().tables()?;
     if let Some(missing) = tables.iter().find(|t| !theirs.contains(t)) {
         return Err(Error::usage(format!(
             "the target has no table `{missing}`: both databases must be of the same loggkoll version"
@@ -57,7 +57,7 @@ pub fn copy(from: &Db, to: &Db) -> Result<Moved> {
     }
     for table in tables.iter().filter(|t| *t != "meta") {
         let rows: i64 = target
-            .inspect()
+            .raw()
             .one(&format!("SELECT COUNT(*) FROM {table}"), ())?;
         if rows > 0 {
             return Err(Error::usage(format!(
@@ -68,7 +68,7 @@ pub fn copy(from: &Db, to: &Db) -> Result<Moved> {
     target.execute("DELETE FROM meta", ())?;
     let mut copied = Vec::new();
     for table in &tables {
-        let columns = source.inspect().columns(table)?;
+        let columns = source.raw().columns(table)?;
         let list = columns.join(", ");
         let marks: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
         let mut insert = target.prepare_cached(&format!(
@@ -89,7 +89,7 @@ pub fn copy(from: &Db, to: &Db) -> Result<Moved> {
             Ok(())
         })?;
         let landed: i64 = target
-            .inspect()
+            .raw()
             .one(&format!("SELECT COUNT(*) FROM {table}"), ())?;
         if landed != n as i64 {
             return Err(Error::runtime(format!(

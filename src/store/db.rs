@@ -367,7 +367,7 @@ fn kind_of(v: Value<'_>) -> &'static str {
 }
 
 /// A prepared statement (cached by the connection).
-pub enum Stmt<'db> {
+pub(crate) enum Stmt<'db> {
     Lite(rusqlite::CachedStatement<'db>),
     Pg(&'db RefCell<super::pg::Conn>, postgres::Statement),
 }
@@ -532,6 +532,18 @@ impl Db {
         }
     }
 
+    /// A transaction's `BEGIN …` or `COMMIT`: on SQLite prepared once and kept (parsed anew
+    /// each time it was 1 % of a durable answer).
+    fn control(&self, sql: &str) -> Result<()> {
+        match &self.conn {
+            Conn::Lite(c) => {
+                c.prepare_cached(sql)?.execute(())?;
+                Ok(())
+            }
+            Conn::Pg(c) => c.borrow_mut().batch(sql),
+        }
+    }
+
     /// Statements without parameters, one after another, as written (no translation).
     pub(in crate::store) fn execute_batch(&self, sql: &str) -> Result<()> {
         match &self.conn {
@@ -615,7 +627,7 @@ impl Db {
             // A connection the server closed (a restart, a failover) is made again.
             c.borrow_mut().reopen_if_closed()?;
         }
-        let begun = self.execute_batch(match (&self.conn, write) {
+        let begun = self.control(match (&self.conn, write) {
             (Conn::Lite(_), true) => "BEGIN IMMEDIATE",
             (Conn::Lite(_), false) => "BEGIN DEFERRED",
             (Conn::Pg(_), true) => super::pg::BEGIN_WRITE,
@@ -635,9 +647,16 @@ impl Db {
         })
     }
 
-    /// Plain SQL on the database, outside the engine's rules: for tests and for looking into a
-    /// database by hand. Nothing in `src/` outside the store calls it (`tests/boundary.rs`).
+    /// Plain SQL on the database, outside the engine's rules: for the tests and benches only.
+    /// It exists with the `inspect` feature, which the package's dev-dependency on itself turns
+    /// on for `cargo test` and `cargo bench`; the program that is built and shipped has none.
+    #[cfg(feature = "inspect")]
     pub fn inspect(&self) -> Inspect<'_> {
+        self.raw()
+    }
+
+    /// [`Db::inspect`] for the store itself (`copy` reads the tables and their columns).
+    pub(in crate::store) fn raw(&self) -> Inspect<'_> {
         Inspect { db: self }
     }
 }
@@ -670,7 +689,7 @@ impl Tx<'_> {
                 "database: a statement of the transaction failed; the transaction was rolled back",
             ));
         }
-        let committed = self.db.execute_batch("COMMIT");
+        let committed = self.db.control("COMMIT");
         if committed.is_err() && !self.db.is_idle_connection() {
             self.db.end("ROLLBACK");
         }

@@ -14,7 +14,7 @@ pub mod information;
 pub mod logindex;
 pub mod migrations;
 pub mod outbox;
-pub mod pg;
+pub(crate) mod pg;
 pub mod purge;
 pub mod records;
 pub mod relations;
