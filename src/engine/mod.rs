@@ -40,7 +40,6 @@ use std::sync::Arc;
 
 pub use cases::{AnswerRequest, Answered, OpenRequest};
 
-
 /// What the engine's work needs besides the transaction.
 pub struct Ctx<'e> {
     pub config: &'e Config,
