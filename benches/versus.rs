@@ -187,17 +187,8 @@ fn median(mut xs: Vec<f64>) -> f64 {
     xs.get(xs.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
-struct Summary {
-    wall: f64,
-    cpu: f64,
-    simulated: f64,
-    answers: f64,
-    cases: u64,
-    transitions: u64,
-}
-
-fn summarise(runs: &[Run]) -> Summary {
-    Summary {
+fn summarise(runs: &[Run]) -> Run {
+    Run {
         wall: median(runs.iter().map(|r| r.wall).collect()),
         cpu: median(runs.iter().map(|r| r.cpu).collect()),
         simulated: median(runs.iter().map(|r| r.simulated).collect()),

@@ -516,19 +516,32 @@ impl Db {
         self.prepare_cached(sql)?.execute(p)
     }
 
-    /// Inserts one row with `sql` (an `INSERT` without `RETURNING`) and gives the `id` it got:
-    /// SQLite's last row id, PostgreSQL's `RETURNING id`. In SQLite a `RETURNING` fills a
-    /// temporary table and opens a statement journal, which made the outbox's insert twice as
-    /// dear (issue 30); the statements that run once per email or step use this.
+    /// Inserts one row with `sql` (an `INSERT` without `RETURNING`) and gives the `id` it got
+    /// ([`Db::prepare_insert`], [`Db::insert_with`]).
     pub(in crate::store) fn insert_id(&self, sql: &str, p: impl Params) -> Result<i64> {
+        let mut stmt = self.prepare_insert(sql)?;
+        self.insert_with(&mut stmt, p)
+    }
+
+    /// A single-row `INSERT` (`sql` without `RETURNING`) to run with [`Db::insert_with`]: on
+    /// PostgreSQL it returns the new `id`; on SQLite it returns nothing, and the id is the last
+    /// row id. In SQLite a `RETURNING` fills a temporary table and opens a statement journal,
+    /// which made the outbox's insert twice as dear (issue 30).
+    pub(in crate::store) fn prepare_insert(&self, sql: &str) -> Result<Stmt<'_>> {
+        match &self.conn {
+            Conn::Lite(_) => self.prepare_cached(sql),
+            Conn::Pg(_) => self.prepare_cached(&format!("{sql} RETURNING id")),
+        }
+    }
+
+    /// Runs `stmt` of [`Db::prepare_insert`] and gives the new row's `id`.
+    pub(in crate::store) fn insert_with(&self, stmt: &mut Stmt<'_>, p: impl Params) -> Result<i64> {
         match &self.conn {
             Conn::Lite(c) => {
-                self.prepare_cached(sql)?.execute(p)?;
+                stmt.execute(p)?;
                 Ok(c.last_insert_rowid())
             }
-            Conn::Pg(_) => self
-                .prepare_cached(&format!("{sql} RETURNING id"))?
-                .query_row(p, |r| r.get(0)),
+            Conn::Pg(_) => stmt.query_row(p, |r| r.get(0)),
         }
     }
 

@@ -727,12 +727,12 @@ const INSERT_ACCESS: &str = "INSERT INTO access_log (import_id, system, log_id, 
 
 impl<'c> AccessWriter<'c> {
     pub fn new(conn: &'c Db) -> Result<AccessWriter<'c>> {
-        let lite = conn.lite();
-        let insert = match lite {
-            Some(_) => conn.prepare_cached(INSERT_ACCESS)?,
-            None => conn.prepare_cached(&format!("{INSERT_ACCESS} RETURNING id"))?,
-        };
-        Ok(AccessWriter { conn, lite, insert })
+        let insert = conn.prepare_insert(INSERT_ACCESS)?;
+        Ok(AccessWriter {
+            conn,
+            lite: conn.lite(),
+            insert,
+        })
     }
 
     /// Appends `rows`, pushing their row ids to `ids`: on SQLite many in one statement (their
@@ -808,13 +808,7 @@ impl<'c> AccessWriter<'c> {
             a.purpose,
             a.subject_name,
         ];
-        match self.lite {
-            Some(lite) => {
-                self.insert.execute(values)?;
-                Ok(lite.last_insert_rowid())
-            }
-            None => self.insert.query_row(values, |r| r.get(0)),
-        }
+        self.conn.insert_with(&mut self.insert, values)
     }
 }
 
