@@ -28,6 +28,7 @@ pub mod store;
 pub mod suggest;
 pub mod sv;
 pub mod svg;
+pub mod sym;
 pub mod tabular;
 pub mod templates;
 pub mod web;

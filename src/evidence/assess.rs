@@ -34,6 +34,7 @@
 //! explained away.
 
 use crate::routine::model::EvidenceRules;
+use crate::sym::Sym;
 use chrono::{DateTime, NaiveDate, Timelike};
 use chrono_tz::Tz;
 use serde::Serialize;
@@ -84,6 +85,71 @@ impl std::hash::Hasher for IdHasher {
 
 /// A map keyed by ids of the log's strings.
 pub type IdMap<V> = HashMap<u32, V, std::hash::BuildHasherDefault<IdHasher>>;
+
+/// The keys of [`ClientHashing`], drawn once per process.
+fn client_keys() -> (u64, u64) {
+    static KEYS: std::sync::OnceLock<(u64, u64)> = std::sync::OnceLock::new();
+    *KEYS.get_or_init(|| {
+        use std::hash::BuildHasher;
+        let seed = std::collections::hash_map::RandomState::new();
+        (seed.hash_one(1u64), seed.hash_one(2u64) | 1)
+    })
+}
+
+/// Hashing for clients, numbers that the log (a file) chooses: a folded multiply keyed once
+/// per process, so that no file can make its clients collide on purpose, at a fraction of
+/// SipHash's cost. An access is looked up in five maps of clients.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientHashing {
+    keys: (u64, u64),
+}
+
+impl Default for ClientHashing {
+    fn default() -> ClientHashing {
+        ClientHashing {
+            keys: client_keys(),
+        }
+    }
+}
+
+impl std::hash::BuildHasher for ClientHashing {
+    type Hasher = ClientHasher;
+    fn build_hasher(&self) -> ClientHasher {
+        ClientHasher {
+            state: self.keys.0,
+            key: self.keys.1,
+        }
+    }
+}
+
+/// The hasher of [`ClientHashing`].
+#[derive(Debug, Clone, Copy)]
+pub struct ClientHasher {
+    state: u64,
+    key: u64,
+}
+
+impl std::hash::Hasher for ClientHasher {
+    fn finish(&self) -> u64 {
+        self.state
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        let product = u128::from(self.state ^ n) * u128::from(self.key);
+        self.state = (product as u64) ^ ((product >> 64) as u64);
+    }
+}
+
+/// A map keyed by clients.
+pub type ClientMap<V> = HashMap<u64, V, ClientHashing>;
 
 impl Texts {
     pub fn insert(&mut self, id: u32, text: &str) {
@@ -620,7 +686,7 @@ impl Assessment {
         }
         if let Some(s) = self.shift.and_then(|i| ties.shifts.get(i as usize)) {
             out.push(Explanation::OnShift {
-                unit: s.unit.clone(),
+                unit: s.unit.to_string(),
                 start: clock.hh_mm(s.start),
                 end: clock.hh_mm(s.end),
             });
@@ -662,11 +728,11 @@ pub struct Tie {
     pub to: i64,
     pub from_day: NaiveDate,
     /// The unit's roster id.
-    pub unit: std::sync::Arc<str>,
-    pub kind: std::sync::Arc<str>,
+    pub unit: Sym,
+    pub kind: Sym,
     /// The units the subject has shifts at that are its unit or above it (none when it names
     /// someone: then it is theirs, not their unit's).
-    pub shift_units: Vec<String>,
+    pub shift_units: Vec<Sym>,
     /// It names the subject.
     pub named: bool,
     /// It names someone (an ansvarig handläggare, a kontaktman): then it is theirs alone, not
@@ -683,7 +749,7 @@ pub struct WorkShift {
     pub start: i64,
     pub end: i64,
     /// The unit's roster id.
-    pub unit: String,
+    pub unit: Sym,
 }
 
 /// What explains the subject's accesses besides the log: care relationships of their clients,
@@ -691,15 +757,15 @@ pub struct WorkShift {
 #[derive(Debug, Clone, Default)]
 pub struct Ties {
     /// By client: its relationships that hold in the system.
-    pub relations: HashMap<u64, Vec<Tie>>,
+    pub relations: ClientMap<Vec<Tie>>,
     /// In order of start.
     pub shifts: Vec<WorkShift>,
     /// By client: (time, index into `names` of the colleague) of colleagues' explained
     /// accesses, in time order.
-    pub team: HashMap<u64, Vec<(i64, u32)>>,
+    pub team: ClientMap<Vec<(i64, u32)>>,
     /// By client: (when the case closed, index into `names` of the case) of the subject's
     /// accesses judged justified, in time order.
-    pub judged: HashMap<u64, Vec<(i64, u32)>>,
+    pub judged: ClientMap<Vec<(i64, u32)>>,
     /// Colleagues' names and case references the lists above point into.
     pub names: Vec<String>,
 }
@@ -763,13 +829,13 @@ pub struct Context<'a> {
     /// By unit id of `strings`: whether the needs-and-risk analysis lets the subject reach its
     /// clients; `None` when the analysis sets no bound.
     pub within_need: Option<&'a IdMap<bool>>,
-    pub clients: &'a HashMap<u64, ClientInfo>,
+    pub clients: &'a ClientMap<ClientInfo>,
     /// The action codes of writes and signatures, and of Nödöppning.
     pub writes: &'a [u8],
     pub emergency: u8,
     /// By unit id of `strings`: the units the subject has shifts at that are this unit or one
     /// above it (none: empty or absent).
-    pub shift_cover: &'a IdMap<Vec<String>>,
+    pub shift_cover: &'a IdMap<Vec<Sym>>,
     pub ties: &'a Ties,
 }
 
@@ -784,19 +850,23 @@ pub fn prepare(facts: &mut Vec<Fact>) {
 /// per hour (offsets change on whole hours).
 pub struct LocalClock {
     tz: Tz,
-    /// The cached span `[from, to)` (Unix seconds) and its offset.
-    from: i64,
-    to: i64,
-    offset: i64,
+    /// By UTC day modulo their number: (the day, its offset, or [`MIXED`] when the offset
+    /// changes that day). A person's accesses jump back and forth over a few months (continuity
+    /// looks back 60 days): each day is looked up in the zone once.
+    days: [(i64, i64); CLOCK_DAYS],
 }
+
+/// How many UTC days a [`LocalClock`] keeps.
+const CLOCK_DAYS: usize = 64;
+
+/// The offset of a day on which it changes: each hour is looked up.
+const MIXED: i64 = i64::MIN;
 
 impl LocalClock {
     pub fn new(tz: Tz) -> LocalClock {
         LocalClock {
             tz,
-            from: 0,
-            to: 0,
-            offset: 0,
+            days: [(i64::MIN, 0); CLOCK_DAYS],
         }
     }
 
@@ -809,17 +879,22 @@ impl LocalClock {
 
     /// Unix seconds shifted to local wall-clock seconds.
     pub fn local(&mut self, at: i64) -> i64 {
-        if !(self.from <= at && at < self.to) {
-            let day = at.div_euclid(86_400) * 86_400;
-            let (first, last) = (self.offset_at(day), self.offset_at(day + 86_400 - 3600));
-            if first == last {
-                (self.from, self.to, self.offset) = (day, day + 86_400, first);
-            } else {
-                let hour = at.div_euclid(3600) * 3600;
-                (self.from, self.to, self.offset) = (hour, hour + 3600, self.offset_at(hour));
-            }
+        let day = at.div_euclid(86_400);
+        let slot = day.rem_euclid(CLOCK_DAYS as i64) as usize;
+        if self.days[slot].0 != day {
+            let start = day * 86_400;
+            let (first, last) = (self.offset_at(start), self.offset_at(start + 86_400 - 3600));
+            self.days[slot] = (day, if first == last { first } else { MIXED });
         }
-        at + self.offset
+        match self.days[slot].1 {
+            MIXED => at + self.offset_at(at.div_euclid(3600) * 3600),
+            offset => at + offset,
+        }
+    }
+
+    /// The local day of `at`, as days since 1970-01-01.
+    pub fn day_number(&mut self, at: i64) -> i64 {
+        self.local(at).div_euclid(86_400)
     }
 
     /// Minutes after local midnight.
@@ -858,6 +933,11 @@ pub fn assess(facts: &[Fact], from: i64, to: i64, cx: &Context) -> Vec<(usize, A
         .map(|(i, f)| (f.client, f.at, i))
         .collect();
     by_client.sort_unstable();
+    // Where each access stands among its client's.
+    let mut place = vec![0usize; facts.len()];
+    for (k, (_, _, i)) in by_client.iter().enumerate() {
+        place[*i] = k;
+    }
     let span = i64::from(cx.rules.documented_days) * 86_400;
     // After the person's last day: from the local midnight that ends it.
     let ended_at = match (&cx.subject.person_id, cx.subject.ended) {
@@ -874,6 +954,8 @@ pub fn assess(facts: &[Fact], from: i64, to: i64, cx: &Context) -> Vec<(usize, A
         let same_unit = f.client_unit != 0 && unit_mine && known;
         let documented = if cx.writes.contains(&f.action) {
             Some(f.at)
+        } else if writes.is_empty() {
+            None
         } else {
             let k = writes.partition_point(|w| *w < (f.client, f.at));
             [k.checked_sub(1), Some(k)]
@@ -911,6 +993,22 @@ pub fn assess(facts: &[Fact], from: i64, to: i64, cx: &Context) -> Vec<(usize, A
     let start = facts.partition_point(|f| f.at < from);
     let end = facts.partition_point(|f| f.at < to);
     let mut out = Vec::with_capacity(end.saturating_sub(start));
+    // What explains each access by itself, as worked out: continuity asks again for an
+    // earlier access of the same client.
+    type FirstOrder = (bool, Option<i64>, Option<u32>, Option<u32>);
+    let mut known_first: Vec<Option<FirstOrder>> = vec![None; facts.len()];
+    let mut first_order_of = |j: usize| -> FirstOrder {
+        match known_first.get(j).copied().flatten() {
+            Some(found) => found,
+            None => {
+                let found = facts.get(j).map(&first_order).unwrap_or_default();
+                if let Some(slot) = known_first.get_mut(j) {
+                    *slot = Some(found);
+                }
+                found
+            }
+        }
+    };
     for (i, f) in facts.iter().enumerate().take(end).skip(start) {
         let mut a = Assessment::default();
         let client = cx.clients.get(&f.client);
@@ -923,7 +1021,7 @@ pub fn assess(facts: &[Fact], from: i64, to: i64, cx: &Context) -> Vec<(usize, A
         };
         // Explanations.
         let unit_mine = cx.mine.get(&f.client_unit).copied().unwrap_or(false);
-        (a.same_unit, a.documented, a.relation, a.shift) = first_order(f);
+        (a.same_unit, a.documented, a.relation, a.shift) = first_order_of(i);
         if known {
             a.judged = cx.ties.judged.get(&f.client).and_then(|list| {
                 let k = list.partition_point(|(t, _)| *t < f.at - judged_span);
@@ -935,23 +1033,35 @@ pub fn assess(facts: &[Fact], from: i64, to: i64, cx: &Context) -> Vec<(usize, A
         }
         if known && cx.rules.continuity_days > 0 {
             // Separate local days before the access's own, within the span.
-            let today = clock.date(f.at);
-            let lo = by_client.partition_point(|e| *e < (f.client, f.at - continuity_span, 0));
-            let hi = by_client.partition_point(|e| *e < (f.client, f.at, 0));
-            let mut days: Vec<NaiveDate> = Vec::new();
+            let today = clock.day_number(f.at);
+            // The client's accesses before this one's time, back to the span's start: read
+            // backwards from the access's own place (the loop below reads them anyway).
+            let mut hi = place[i];
+            while hi > 0 && by_client[hi - 1].0 == f.client && by_client[hi - 1].1 == f.at {
+                hi -= 1;
+            }
+            let mut lo = hi;
+            while lo > 0
+                && by_client[lo - 1].0 == f.client
+                && by_client[lo - 1].1 >= f.at - continuity_span
+            {
+                lo -= 1;
+            }
+            // Earlier accesses are in time order: their days too.
+            let (mut days, mut last) = (0u32, None);
             for (_, t, _) in &by_client[lo..hi] {
-                let d = clock.date(*t);
-                if d != today && days.last() != Some(&d) {
-                    days.push(d);
+                let d = clock.day_number(*t);
+                if d != today && last != Some(d) {
+                    days += 1;
+                    last = Some(d);
                 }
             }
-            if days.len() as u32 >= cx.rules.continuity_days
+            if days >= cx.rules.continuity_days
                 && let Some((_, first_at, j)) = by_client.get(lo)
-                && let Some(first) = facts.get(*j)
             {
-                let (same, documented, relation, shift) = first_order(first);
+                let (same, documented, relation, shift) = first_order_of(*j);
                 if same || documented.is_some() || relation.is_some() || shift.is_some() {
-                    a.continuity = Some((days.len() as u32, *first_at));
+                    a.continuity = Some((days, *first_at));
                 }
             }
         }
@@ -998,16 +1108,15 @@ pub fn assess(facts: &[Fact], from: i64, to: i64, cx: &Context) -> Vec<(usize, A
         {
             a.set(Code::BeyondNeed);
         }
-        if cx.rules.is_night(clock.minute(f.at)) {
+        // What a shift or a care relationship answers.
+        if cx.rules.is_night(clock.minute(f.at))
+            && !(known && (a.shift.is_some() || cx.ties.shifts_at(f.at).next().is_some()))
+        {
             a.set(Code::Night);
         }
-        // What a shift or a care relationship answers.
         if a.shift.is_some() || a.relation.is_some() {
             a.clear(Code::UnitMismatch);
             a.clear(Code::BeyondNeed);
-        }
-        if known && cx.ties.shifts_at(f.at).next().is_some() {
-            a.clear(Code::Night);
         }
         out.push((i, a));
     }
@@ -1047,7 +1156,7 @@ fn bursts(facts: &[Fact], rules: &EvidenceRules) -> Vec<Option<usize>> {
     if !crowded {
         return out;
     }
-    let mut counts: HashMap<u64, u32> = HashMap::new();
+    let mut counts: ClientMap<u32> = ClientMap::default();
     let mut j = 0;
     for i in 0..n {
         while j < n && facts[j].at < facts[i].at.saturating_add(rules.burst_within) {
@@ -1091,10 +1200,10 @@ mod tests {
         strings: Texts,
         mine: IdMap<bool>,
         within: Option<IdMap<bool>>,
-        clients: HashMap<u64, ClientInfo>,
+        clients: ClientMap<ClientInfo>,
         subject: Subject,
         rules: EvidenceRules,
-        shift_cover: IdMap<Vec<String>>,
+        shift_cover: IdMap<Vec<Sym>>,
         ties: Ties,
     }
 
@@ -1109,7 +1218,7 @@ mod tests {
                 mine: [(1, true), (2, false)].into_iter().collect(),
                 within: None,
                 strings,
-                clients: HashMap::new(),
+                clients: ClientMap::default(),
                 subject: Subject {
                     person_id: Some("p1".into()),
                     surnames: "lindqvist".into(),

@@ -9,7 +9,9 @@
 //! The rules see some days around the period too (`documented_within`, the burst's length), so
 //! that a signature the day after explains a read the day before.
 
-use super::assess::{self, Assessment, Context, Fact, IdMap, Said, Texts, Tie, Ties, WorkShift};
+use super::assess::{
+    self, Assessment, ClientMap, Context, Fact, IdMap, Said, Texts, Tie, Ties, WorkShift,
+};
 use super::coverage::{self, LogStatus};
 use super::people::RawTies;
 use super::people::{Directory, People};
@@ -22,6 +24,7 @@ use crate::store::Db;
 use crate::store::cases::CaseRow;
 use crate::store::evidence::{self as db, Judgement, LogRow};
 use crate::store::{logindex, parse_ts, records as rdb};
+use crate::sym::Sym;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
@@ -270,7 +273,7 @@ pub struct Assessed {
 /// Colleagues' explained accesses, by client: (time, index into `names`), in time order.
 #[derive(Debug, Clone, Default)]
 pub struct Team {
-    pub near: HashMap<u64, Vec<(i64, u32)>>,
+    pub near: ClientMap<Vec<(i64, u32)>>,
     pub names: Vec<String>,
 }
 
@@ -305,33 +308,48 @@ pub fn ties_of(
     raw: RawTies,
     team: Team,
 ) -> Ties {
-    let day_start = |d: chrono::NaiveDate| crate::clock::day_start(d, tz).timestamp();
-    let mut shift_units: Vec<&str> = raw.shifts.iter().map(|s| s.unit.as_str()).collect();
+    // A person's relationships share a few units and days: each is looked up once.
+    let mut starts: HashMap<chrono::NaiveDate, i64> = HashMap::new();
+    let mut day_start = |d: chrono::NaiveDate| {
+        *starts
+            .entry(d)
+            .or_insert_with(|| crate::clock::day_start(d, tz).timestamp())
+    };
+    let mut shift_units: Vec<Sym> = raw.shifts.iter().map(|s| s.unit).collect();
     shift_units.sort_unstable();
     shift_units.dedup();
-    let mut relations: HashMap<u64, Vec<Tie>> = HashMap::new();
+    let mut of_unit: HashMap<Sym, (bool, Vec<Sym>)> = HashMap::new();
+    let mut relations: ClientMap<Vec<Tie>> = ClientMap::default();
     for r in &raw.relations {
         let personal = !r.person.is_empty();
         let named = personal && Some(r.person.as_str()) == person;
         let (mine, on_shift) = if personal {
             (false, Vec::new())
         } else {
-            let lineage = org.lineage(&r.unit);
-            (
-                lineage.iter().any(|u| units.iter().any(|m| m == u)),
-                lineage
-                    .iter()
-                    .filter(|u| shift_units.contains(u))
-                    .map(|u| u.to_string())
-                    .collect(),
-            )
+            of_unit
+                .entry(r.unit)
+                .or_insert_with(|| {
+                    let lineage = org.lineage(&r.unit);
+                    (
+                        lineage.iter().any(|u| units.iter().any(|m| m == u)),
+                        lineage
+                            .iter()
+                            .filter(|u| shift_units.iter().any(|s| s == *u))
+                            .map(|u| Sym::new(u))
+                            .collect(),
+                    )
+                })
+                .clone()
         };
+        let to =
+            r.to.and_then(|d| d.succ_opt())
+                .map_or(i64::MAX, &mut day_start);
         relations.entry(r.client).or_default().push(Tie {
             from: day_start(r.from),
-            to: r.to.and_then(|d| d.succ_opt()).map_or(i64::MAX, day_start),
+            to,
             from_day: r.from,
-            unit: r.unit.clone(),
-            kind: r.kind.clone(),
+            unit: r.unit,
+            kind: r.kind,
             shift_units: on_shift,
             named,
             personal,
@@ -349,7 +367,7 @@ pub fn ties_of(
         .collect();
     shifts.sort_by(|a, b| (a.start, &a.unit).cmp(&(b.start, &b.unit)));
     let Team { near, mut names } = team;
-    let mut judged: HashMap<u64, Vec<(i64, u32)>> = HashMap::new();
+    let mut judged: ClientMap<Vec<(i64, u32)>> = ClientMap::default();
     for j in raw.judged {
         names.push(j.case_id);
         judged
@@ -440,16 +458,19 @@ pub fn assess_person(
     let raw = dir.ties(person, system, &all_clients, first, to, rules.judged_days)?;
     let ties = ties_of(org, tz, person, &units, raw, team);
     // The units of the subject's shifts each client unit is, or is under.
-    let mut shift_cover: IdMap<Vec<String>> = IdMap::default();
+    let mut shift_cover: IdMap<Vec<Sym>> = IdMap::default();
     if !ties.shifts.is_empty() {
+        let mut on_shift: Vec<Sym> = ties.shifts.iter().map(|s| s.unit).collect();
+        on_shift.sort_unstable();
+        on_shift.dedup();
         for f in facts {
             if let std::collections::hash_map::Entry::Vacant(e) = shift_cover.entry(f.client_unit) {
                 let lineage = dir.lineage(org, f.client_unit, strings.name(f.client_unit));
                 e.insert(
                     lineage
                         .iter()
-                        .filter(|u| ties.shifts.iter().any(|s| &s.unit == *u))
-                        .cloned()
+                        .filter(|u| on_shift.iter().any(|s| *s == u.as_str()))
+                        .map(|u| Sym::new(u))
                         .collect(),
                 );
             }

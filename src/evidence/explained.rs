@@ -163,31 +163,52 @@ pub fn figure_of(
                 system: *system,
                 tz: scope.tz,
             };
-            radar::sweep_in(conn, &mut snapshot, org, routines, &slice, |g| {
-                let mut clock = LocalClock::new(g.tz);
-                for s in g.seen {
-                    f.accesses += 1;
-                    if s.explained() {
-                        f.explained += 1;
-                    }
-                    if s.flagged() {
-                        f.flagged += 1;
-                    }
-                    for (i, code) in EXPLANATION_CODES.iter().enumerate() {
-                        if s.kinds & (1 << i) != 0
-                            && let Some(n) = f.by_kind.get_mut(*code)
+            radar::sweep_in(
+                conn,
+                &mut snapshot,
+                org,
+                routines,
+                &slice,
+                |g| {
+                    // (accesses, explained, flagged, by kind), and each local day's accesses
+                    // to judge, in time order.
+                    let mut counts = (0u64, 0u64, 0u64, [0u64; EXPLANATION_CODES.len()]);
+                    let mut judge: Vec<(NaiveDate, u32)> = Vec::new();
+                    let mut clock = LocalClock::new(g.tz);
+                    for s in g.seen {
+                        counts.0 += 1;
+                        counts.1 += u64::from(s.explained());
+                        counts.2 += u64::from(s.flagged());
+                        for (i, n) in counts.3.iter_mut().enumerate() {
+                            *n += u64::from(s.kinds & (1 << i) != 0);
+                        }
+                        let day = clock.date(s.at);
+                        if judge.last().is_none_or(|(d, _)| *d != day) {
+                            judge.push((day, 0));
+                        }
+                        if s.needs_judgement()
+                            && let Some((_, n)) = judge.last_mut()
                         {
                             *n += 1;
                         }
                     }
-                    let day = clock.date(s.at);
-                    let n = days.entry((g.key.clone(), day)).or_insert(0);
-                    if s.needs_judgement() {
-                        *n += 1;
+                    Ok((g.key.clone(), counts, judge))
+                },
+                |(key, (accesses, explained, flagged, kinds), judge)| {
+                    f.accesses += accesses;
+                    f.explained += explained;
+                    f.flagged += flagged;
+                    for (code, n) in EXPLANATION_CODES.iter().zip(kinds) {
+                        if let Some(total) = f.by_kind.get_mut(*code) {
+                            *total += n;
+                        }
                     }
-                }
-                Ok(())
-            })?;
+                    for (day, n) in judge {
+                        *days.entry((key.clone(), day)).or_insert(0) += n;
+                    }
+                    Ok(())
+                },
+            )?;
         }
         for n in days.into_values() {
             *histogram.entry(n).or_insert(0) += 1;

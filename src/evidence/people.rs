@@ -7,7 +7,7 @@
 //! list in memory, read once and shared by the radar's threads, each asking through its own
 //! [`SnapshotView`]. Answers are cached for the length of one evidence or radar.
 
-use super::assess::{ClientInfo, IdMap, Subject};
+use super::assess::{ClientInfo, ClientMap, IdMap, Subject};
 use super::needs::Analysis;
 use crate::Result;
 use crate::engine::org::Org;
@@ -16,6 +16,7 @@ use crate::store::Db;
 use crate::store::evidence::{self as db, Staff};
 use crate::store::logindex;
 use crate::store::relations::{self as rel, Justified, RelationRow, ShiftRow};
+use crate::sym::Sym;
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::HashMap;
 
@@ -25,7 +26,7 @@ pub trait People {
     fn client(&mut self, client: u64) -> Result<&ClientInfo>;
 
     /// The client infos asked for so far.
-    fn clients(&self) -> &HashMap<u64, ClientInfo>;
+    fn clients(&self) -> &ClientMap<ClientInfo>;
 
     /// Person `id`, current or as last recorded before they left.
     fn staff(&mut self, id: &str) -> Result<Option<&Staff>>;
@@ -109,7 +110,7 @@ fn lineage_of(org: &Org, name: &str) -> Vec<String> {
     }
 }
 
-fn watch_list(conn: &Db, day: NaiveDate) -> Result<HashMap<u64, String>> {
+fn watch_list(conn: &Db, day: NaiveDate) -> Result<ClientMap<String>> {
     Ok(db::watched(conn, day)?
         .into_iter()
         .map(|(client, reason)| (logindex::client_number(&client), reason))
@@ -122,8 +123,8 @@ pub struct Directory<'c> {
     hasher: KeyedHash,
     /// Whether anyone in the roster has a personnummer given (else no client can match).
     any_personnummer: bool,
-    watch: HashMap<u64, String>,
-    clients: HashMap<u64, ClientInfo>,
+    watch: ClientMap<String>,
+    clients: ClientMap<ClientInfo>,
     staff: HashMap<String, Option<Staff>>,
     lineages: IdMap<Vec<String>>,
     /// The needs-and-risk analysis, read when first asked.
@@ -141,7 +142,7 @@ impl<'c> Directory<'c> {
             hasher: KeyedHash::new(key.as_bytes()),
             any_personnummer: db::any_personnummer(conn)?,
             watch: watch_list(conn, day)?,
-            clients: HashMap::new(),
+            clients: ClientMap::default(),
             staff: HashMap::new(),
             lineages: IdMap::default(),
             analysis: None,
@@ -159,8 +160,7 @@ impl People for Directory<'_> {
     fn client(&mut self, client: u64) -> Result<&ClientInfo> {
         if !self.clients.contains_key(&client) {
             let (hash, people) = if self.any_personnummer {
-                let digits = logindex::client_digits(client);
-                let hash = self.hasher.digest(digits.as_bytes());
+                let hash = logindex::with_client_digits(client, |d| self.hasher.digest(d));
                 (
                     Some(hash),
                     db::people_by_personnummer(self.conn, &hex::encode(hash))?,
@@ -178,7 +178,7 @@ impl People for Directory<'_> {
         Ok(&self.clients[&client])
     }
 
-    fn clients(&self) -> &HashMap<u64, ClientInfo> {
+    fn clients(&self) -> &ClientMap<ClientInfo> {
         &self.clients
     }
 
@@ -268,14 +268,14 @@ fn reach_of(analysis: &Analysis, staff: &Staff, system: &str) -> Option<Vec<Stri
 pub struct Snapshot {
     hasher: KeyedHash,
     by_hash: HashMap<[u8; 32], Vec<(String, String)>>,
-    watch: HashMap<u64, String>,
+    watch: ClientMap<String>,
     staff: HashMap<String, Staff>,
     owners: HashMap<(String, String), String>,
     analysis: Analysis,
     /// Of the system being looked at ([`Snapshot::load_ties`]): relationships by client,
     /// shifts and judgements by person.
-    relations: HashMap<u64, Vec<RelationRow>>,
-    shifts: HashMap<String, Vec<ShiftRow>>,
+    relations: ClientMap<Vec<RelationRow>>,
+    shifts: HashMap<Sym, Vec<ShiftRow>>,
     judged: HashMap<String, Vec<Justified>>,
     /// The justified judgements of cases closed in `[since, until)`, every system's: a sweep
     /// slice by slice asks for overlapping years of them, read once.
@@ -299,9 +299,19 @@ impl Snapshot {
         for r in rel::relations_between(conn, system, day(from), day(to))? {
             self.relations.entry(r.client).or_default().push(r);
         }
+        // In the order a case's evidence reads them (`relations_of`, `shifts_of`).
+        for list in self.relations.values_mut() {
+            list.sort_unstable_by(|a, b| {
+                (a.from, a.unit, a.person, a.kind, a.system)
+                    .cmp(&(b.from, b.unit, b.person, b.kind, b.system))
+            });
+        }
         self.shifts.clear();
         for s in rel::shifts_between(conn, from, to)? {
-            self.shifts.entry(s.person.clone()).or_default().push(s);
+            self.shifts.entry(s.person).or_default().push(s);
+        }
+        for list in self.shifts.values_mut() {
+            list.sort_unstable_by(|a, b| (a.start, a.unit).cmp(&(b.start, b.unit)));
         }
         self.judged.clear();
         let since = from - i64::from(judged_days) * 86_400;
@@ -373,7 +383,7 @@ impl Snapshot {
             staff,
             owners,
             analysis: Analysis::for_lookups(conn)?,
-            relations: HashMap::new(),
+            relations: ClientMap::default(),
             shifts: HashMap::new(),
             judged: HashMap::new(),
             justified: None,
@@ -391,7 +401,7 @@ impl Snapshot {
     pub fn view(&self) -> SnapshotView<'_> {
         SnapshotView {
             snapshot: self,
-            clients: HashMap::new(),
+            clients: ClientMap::default(),
             lineages: IdMap::default(),
         }
     }
@@ -400,7 +410,7 @@ impl Snapshot {
 /// A [`Snapshot`] asked by one thread.
 pub struct SnapshotView<'s> {
     snapshot: &'s Snapshot,
-    clients: HashMap<u64, ClientInfo>,
+    clients: ClientMap<ClientInfo>,
     lineages: IdMap<Vec<String>>,
 }
 
@@ -409,10 +419,8 @@ impl People for SnapshotView<'_> {
         let snapshot = self.snapshot;
         Ok(self.clients.entry(client).or_insert_with(|| {
             // Nobody in the roster has a personnummer given: nobody can match, no hash needed.
-            let hash = (!snapshot.by_hash.is_empty()).then(|| {
-                let digits = logindex::client_digits(client);
-                snapshot.hasher.digest(digits.as_bytes())
-            });
+            let hash = (!snapshot.by_hash.is_empty())
+                .then(|| logindex::with_client_digits(client, |d| snapshot.hasher.digest(d)));
             ClientInfo {
                 people: hash
                     .and_then(|h| snapshot.by_hash.get(&h).cloned())
@@ -423,7 +431,7 @@ impl People for SnapshotView<'_> {
         }))
     }
 
-    fn clients(&self) -> &HashMap<u64, ClientInfo> {
+    fn clients(&self) -> &ClientMap<ClientInfo> {
         &self.clients
     }
 

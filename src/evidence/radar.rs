@@ -6,9 +6,7 @@
 //! decision to start a targeted review is always the verksamhetschef's.
 
 use super::assess::{Code, FLAG_CODES, Fact, Texts};
-use super::case::{
-    Team, action_codes, anchor_units, assess_person, fact, lookback, margin, team_span, wanted,
-};
+use super::case::{Team, action_codes, assess_person, fact, lookback, margin, team_span, wanted};
 use super::people::{People, Snapshot};
 use crate::Result;
 use crate::engine::org::Org;
@@ -144,10 +142,10 @@ struct Group {
 /// Runs `work` on every group, the groups shared out over the machine's cores (each thread's
 /// share in turn, one by one, with state of its own from `init`), and returns the results in
 /// the groups' order.
-fn on_cores<S, T: Send>(
-    groups: &mut [Group],
+fn on_cores<G: Send, S, T: Send>(
+    groups: &mut [G],
     init: impl Fn() -> S + Sync,
-    work: impl Fn(&mut S, &mut Group) -> Result<T> + Sync,
+    work: impl Fn(&mut S, &mut G) -> Result<T> + Sync,
 ) -> Result<Vec<T>> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
@@ -234,21 +232,49 @@ pub fn sweep(
     routines: &[&Routine],
     scope: &Scope,
     now: DateTime<Utc>,
-    each: impl FnMut(&Swept) -> Result<()>,
+    mut each: impl FnMut(&Swept) -> Result<()>,
 ) -> Result<()> {
     let day = crate::clock::local_date(now, scope.tz);
     let mut snapshot = Snapshot::load(conn, day)?;
-    sweep_in(conn, &mut snapshot, org, routines, scope, each)
+    sweep_in(
+        conn,
+        &mut snapshot,
+        org,
+        routines,
+        scope,
+        |g| {
+            Ok((
+                g.key.clone(),
+                g.person.map(str::to_string),
+                g.system.to_string(),
+                g.accounts.to_vec(),
+                g.seen.to_vec(),
+                g.tz,
+            ))
+        },
+        |(key, person, system, accounts, seen, tz)| {
+            each(&Swept {
+                key: &key,
+                person: person.as_deref(),
+                system: &system,
+                accounts: &accounts,
+                seen: &seen,
+                tz,
+            })
+        },
+    )
 }
 
-/// [`sweep`] with the roster and watch list already read.
-pub fn sweep_in(
+/// [`sweep`] with the roster and watch list already read, and each person's accesses handed to
+/// `each` on the machine's cores: what it returns is handed to `then`, in the people's order.
+pub fn sweep_in<T: Send>(
     conn: &Db,
     snapshot: &mut Snapshot,
     org: &Org,
     routines: &[&Routine],
     scope: &Scope,
-    mut each: impl FnMut(&Swept) -> Result<()>,
+    each: impl Fn(&Swept) -> Result<T> + Sync,
+    mut then: impl FnMut(T) -> Result<()>,
 ) -> Result<()> {
     let (from, to, tz) = (scope.from.timestamp(), scope.to.timestamp(), scope.tz);
     let systems: Vec<String> = match scope.system {
@@ -354,6 +380,22 @@ pub fn sweep_in(
                     .person
                     .as_deref()
                     .map_or(&[], |p| snapshot.current_units_of(p));
+                // Which of them a unit is, or is under: each unit's line looked up once.
+                let mut masks: HashMap<String, u8> = HashMap::new();
+                let mut mask_of = |unit: &str| -> u8 {
+                    if let Some(m) = masks.get(unit) {
+                        return *m;
+                    }
+                    let lineage = org.lineage(unit);
+                    let m = own
+                        .iter()
+                        .take(8)
+                        .enumerate()
+                        .filter(|(_, u)| lineage.contains(&u.as_str()))
+                        .fold(0u8, |m, (i, _)| m | (1 << i));
+                    masks.insert(unit.to_string(), m);
+                    m
+                };
                 assess_person(
                     people,
                     org,
@@ -367,14 +409,20 @@ pub fn sweep_in(
                     wide_to,
                     Team::default(),
                     |f, a, cx| {
-                        if !own.is_empty() {
-                            let tied = anchor_units(org, f, a, cx);
-                            let mask = own
-                                .iter()
-                                .take(8)
-                                .enumerate()
-                                .filter(|(_, u)| tied.contains(&u.as_str()))
-                                .fold(0u8, |m, (i, _)| m | (1 << i));
+                        if !own.is_empty() && a.anchors_team() {
+                            // As `anchor_units`: the client's unit when `same_unit` explains
+                            // the access, a relationship's that names nobody when one does.
+                            let mut mask = 0;
+                            if a.same_unit {
+                                mask |= mask_of(strings.name(f.client_unit));
+                            }
+                            if let Some(t) = a
+                                .relation
+                                .and_then(|i| cx.ties.relations.get(&f.client)?.get(i as usize))
+                                && !t.personal
+                            {
+                                mask |= mask_of(t.unit.as_str());
+                            }
                             if mask != 0 {
                                 anchors.push((f.client, f.at, mask));
                             }
@@ -393,51 +441,84 @@ pub fn sweep_in(
                 Ok((seen, anchors))
             },
         )?;
-        // Everyone's explained accesses by client, for `team`.
+        // Everyone's explained accesses by client, for `team`: of the clients of the accesses
+        // that nothing else explains.
+        let mut wanted: Vec<u64> = Vec::new();
+        for (g, (seen, _)) in groups.iter().zip(&assessed) {
+            if g.person.is_some() {
+                wanted.extend(
+                    seen.iter()
+                        .filter(|s| s.kinds == 0 && s.flags == 0)
+                        .map(|s| s.client),
+                );
+            }
+        }
+        wanted.sort_unstable();
+        wanted.dedup();
         let mut anchors: Vec<(u64, i64, u32, u8)> = Vec::new();
         for (g, (_, list)) in assessed.iter().enumerate() {
-            anchors.extend(list.iter().map(|(c, t, m)| (*c, *t, g as u32, *m)));
+            anchors.extend(
+                list.iter()
+                    .filter(|(c, ..)| wanted.binary_search(c).is_ok())
+                    .map(|(c, t, m)| (*c, *t, g as u32, *m)),
+            );
         }
         anchors.sort_unstable();
-        for (g, (mut seen, _)) in groups.iter().zip(assessed) {
-            if seen.is_empty() {
-                continue;
-            }
-            if let Some(person) = &g.person {
-                let units = snapshot.units_of(person);
-                for s in seen.iter_mut().filter(|s| s.kinds == 0 && s.flags == 0) {
-                    let lo = anchors.partition_point(|a| *a < (s.client, s.at - span, 0, 0));
-                    // A colleague's access tied to the client through a unit they share.
-                    let colleague = anchors[lo..]
-                        .iter()
-                        .take_while(|(c, t, ..)| *c == s.client && *t <= s.at + span)
-                        .any(|(_, _, other, mask)| {
-                            groups
-                                .get(*other as usize)
-                                .and_then(|o| o.person.as_deref())
-                                .is_some_and(|o| {
-                                    o != person
-                                        && snapshot
-                                            .current_units_of(o)
-                                            .iter()
-                                            .take(8)
-                                            .enumerate()
-                                            .any(|(i, u)| mask & (1 << i) != 0 && units.contains(u))
-                                })
-                        });
-                    if colleague {
-                        s.kinds |= super::assess::kind::TEAM;
+        // Each person's accesses that nothing else explains, looked up among the colleagues',
+        // and handed to `each`, the people shared out over the cores.
+        let mut seens: Vec<(usize, Vec<Seen>)> = assessed
+            .into_iter()
+            .map(|(seen, _)| seen)
+            .enumerate()
+            .filter(|(_, seen)| !seen.is_empty())
+            .collect();
+        let (groups, anchors, each) = (&groups, &anchors, &each);
+        let results = on_cores(
+            &mut seens,
+            || (),
+            |(), (g, seen)| {
+                let g = &groups[*g];
+                if let Some(person) = &g.person {
+                    let units = snapshot.units_of(person);
+                    for s in seen.iter_mut().filter(|s| s.kinds == 0 && s.flags == 0) {
+                        let lo = anchors.partition_point(|a| *a < (s.client, s.at - span, 0, 0));
+                        // A colleague's access tied to the client through a unit they share.
+                        let colleague = anchors[lo..]
+                            .iter()
+                            .take_while(|(c, t, ..)| *c == s.client && *t <= s.at + span)
+                            .any(|(_, _, other, mask)| {
+                                groups
+                                    .get(*other as usize)
+                                    .and_then(|o| o.person.as_deref())
+                                    .is_some_and(|o| {
+                                        o != person
+                                            && snapshot
+                                                .current_units_of(o)
+                                                .iter()
+                                                .take(8)
+                                                .enumerate()
+                                                .any(|(i, u)| {
+                                                    mask & (1 << i) != 0 && units.contains(u)
+                                                })
+                                    })
+                            });
+                        if colleague {
+                            s.kinds |= super::assess::kind::TEAM;
+                        }
                     }
                 }
-            }
-            each(&Swept {
-                key: &g.key,
-                person: g.person.as_deref(),
-                system,
-                accounts: &g.accounts,
-                seen: &seen,
-                tz,
-            })?;
+                each(&Swept {
+                    key: &g.key,
+                    person: g.person.as_deref(),
+                    system,
+                    accounts: &g.accounts,
+                    seen,
+                    tz,
+                })
+            },
+        )?;
+        for r in results {
+            then(r)?;
         }
     }
     Ok(())
@@ -459,13 +540,20 @@ pub fn radar(
     let mut tallies: HashMap<RowKey, (Tally, Vec<String>)> = HashMap::new();
     let day = crate::clock::local_date(now, scope.tz);
     let mut snapshot = Snapshot::load(conn, day)?;
-    sweep_in(conn, &mut snapshot, org, routines, scope, |g| {
-        let t = tally(g.seen);
-        let entry = tallies.entry(g.key.clone()).or_default();
-        entry.0.add(t);
-        entry.1.extend(g.accounts.iter().cloned());
-        Ok(())
-    })?;
+    sweep_in(
+        conn,
+        &mut snapshot,
+        org,
+        routines,
+        scope,
+        |g| Ok((g.key.clone(), tally(g.seen), g.accounts.to_vec())),
+        |(key, t, accounts)| {
+            let entry = tallies.entry(key).or_default();
+            entry.0.add(t);
+            entry.1.extend(accounts);
+            Ok(())
+        },
+    )?;
     let mut people = snapshot.view();
     let mut out: Vec<Row> = Vec::with_capacity(tallies.len());
     for ((person, _), (mut t, mut accounts)) in tallies {

@@ -222,6 +222,15 @@ impl Col for String {
     }
 }
 
+impl Col for crate::sym::Sym {
+    fn from_value(v: Value<'_>) -> std::result::Result<Self, &'static str> {
+        match v {
+            Value::Text(s) => Ok(crate::sym::Sym::new(s)),
+            _ => Err("text"),
+        }
+    }
+}
+
 impl Col for Vec<u8> {
     fn from_value(v: Value<'_>) -> std::result::Result<Self, &'static str> {
         match v {

@@ -95,6 +95,18 @@ pub fn client_digits(client: u64) -> String {
     format!("{client:012}")
 }
 
+/// [`client_digits`] without an allocation: `f` is handed the same digits.
+pub fn with_client_digits<R>(client: u64, f: impl FnOnce(&[u8]) -> R) -> R {
+    let mut buf = [b'0'; 20];
+    let (mut n, mut at) = (client, buf.len());
+    while n > 0 {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    f(&buf[at.min(buf.len() - 12)..])
+}
+
 #[derive(Debug, Default)]
 struct DigestBuilder {
     entries: Vec<u8>,
@@ -613,6 +625,21 @@ pub fn rebuild(conn: &Db, surnames: impl Fn(&str) -> [u32; 2]) -> Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn client_digits_without_allocation_are_the_same_digits() {
+        for n in [
+            0,
+            7,
+            191_212_121_212,
+            10_u64.pow(12) - 1,
+            10_u64.pow(12),
+            u64::MAX,
+        ] {
+            let direct = client_digits(n);
+            with_client_digits(n, |d| assert_eq!(d, direct.as_bytes(), "{n}"));
+        }
+    }
 
     #[test]
     fn digests_round_trip() {

@@ -56,6 +56,19 @@ pub fn date(d: NaiveDate) -> String {
 }
 
 pub fn parse_date(s: &str) -> Result<NaiveDate> {
+    // The form the store writes, without chrono's parser of formats (the radar reads a date
+    // for each of a month's 100,000 care relationships).
+    if let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = *s.as_bytes() {
+        let digits = [y0, y1, y2, y3, m0, m1, d0, d1];
+        if digits.iter().all(u8::is_ascii_digit) {
+            let n = |ds: &[u8]| ds.iter().fold(0u32, |a, d| a * 10 + u32::from(d - b'0'));
+            if let Some(day) =
+                NaiveDate::from_ymd_opt(n(&digits[..4]) as i32, n(&digits[4..6]), n(&digits[6..]))
+            {
+                return Ok(day);
+            }
+        }
+    }
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .map_err(|e| Error::runtime(format!("database holds a bad date `{s}`: {e}")))
 }

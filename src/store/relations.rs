@@ -6,18 +6,19 @@ use super::db::{Db, params};
 use super::{date, parse_date, ts};
 use crate::Result;
 use crate::roster::context_files::{Relation, Shift};
+use crate::sym::Sym;
 use chrono::{DateTime, NaiveDate, Utc};
 
-/// One stored care relationship (the texts shared: a copy is cheap).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One stored care relationship (the texts kept once: a copy is a copy of pointers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RelationRow {
     /// Empty: every system.
-    pub system: std::sync::Arc<str>,
+    pub system: Sym,
     pub client: u64,
-    pub unit: std::sync::Arc<str>,
+    pub unit: Sym,
     /// Empty: nobody named.
-    pub person: String,
-    pub kind: std::sync::Arc<str>,
+    pub person: Sym,
+    pub kind: Sym,
     pub from: NaiveDate,
     pub to: Option<NaiveDate>,
 }
@@ -25,8 +26,8 @@ pub struct RelationRow {
 /// One stored shift.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShiftRow {
-    pub person: String,
-    pub unit: String,
+    pub person: Sym,
+    pub unit: Sym,
     /// Unix seconds, `[start, end)`.
     pub start: i64,
     pub end: i64,
@@ -150,19 +151,27 @@ pub fn upsert_shifts(conn: &Db, import: i64, shifts: &[Shift]) -> Result<i64> {
     Ok(count(conn, "work_shifts")? - before)
 }
 
+/// Column `i` as a day (`None`: NULL), read without a copy.
+fn day_col(r: &super::db::Row<'_>, i: usize) -> Result<Option<NaiveDate>> {
+    match r.get_ref(i)? {
+        super::db::Value::Null => Ok(None),
+        super::db::Value::Text(s) => parse_date(s).map(Some),
+        _ => Err(crate::Error::runtime(format!(
+            "database: column {i} holds no day"
+        ))),
+    }
+}
+
 fn relation_row(r: &super::db::Row<'_>) -> Result<RelationRow> {
     Ok(RelationRow {
-        system: r.get::<String>(0)?.into(),
+        system: r.get(0)?,
         client: r.get::<i64>(1)? as u64,
-        unit: r.get::<String>(2)?.into(),
+        unit: r.get(2)?,
         person: r.get(3)?,
-        kind: r.get::<String>(4)?.into(),
-        from: parse_date(&r.get::<String>(5)?)?,
-        to: r
-            .get::<Option<String>>(6)?
-            .as_deref()
-            .map(parse_date)
-            .transpose()?,
+        kind: r.get(4)?,
+        from: day_col(r, 5)?
+            .ok_or_else(|| crate::Error::runtime("database: a relationship without a first day"))?,
+        to: day_col(r, 6)?,
     })
 }
 
@@ -212,7 +221,8 @@ pub fn any_stored(conn: &Db) -> Result<(bool, bool)> {
     Ok((relations != 0, shifts != 0))
 }
 
-/// Every relationship that holds in `system` and overlaps `[from, to]` (local days).
+/// Every relationship that holds in `system` and overlaps `[from, to]` (local days), in no
+/// order.
 pub fn relations_between(
     conn: &Db,
     system: &str,
@@ -221,8 +231,7 @@ pub fn relations_between(
 ) -> Result<Vec<RelationRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT system, client, unit_id, person_id, kind, from_day, to_day FROM care_relations
-         WHERE (system = ?1 OR system = '') AND from_day <= ?2 AND (to_day IS NULL OR to_day >= ?3)
-         ORDER BY client, from_day, unit_id, person_id, kind",
+         WHERE (system = ?1 OR system = '') AND from_day <= ?2 AND (to_day IS NULL OR to_day >= ?3)",
     )?;
     let rows = stmt.query_map(params![system, date(to), date(from)], relation_row)?;
     rows.collect()
@@ -248,12 +257,11 @@ pub fn shifts_of(conn: &Db, person: &str, from: i64, to: i64) -> Result<Vec<Shif
     rows.collect()
 }
 
-/// Everyone's shifts that overlap `[from, to)`, by person and start.
+/// Everyone's shifts that overlap `[from, to)`, in no order.
 pub fn shifts_between(conn: &Db, from: i64, to: i64) -> Result<Vec<ShiftRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT person_id, start_at, unit_id, end_at FROM work_shifts
-         WHERE start_at >= ?1 AND start_at < ?2 AND end_at > ?3
-         ORDER BY person_id, start_at, unit_id",
+         WHERE start_at >= ?1 AND start_at < ?2 AND end_at > ?3",
     )?;
     let rows = stmt.query_map(params![from - SHIFT_REACH, to, from], shift_row)?;
     rows.collect()
