@@ -13,6 +13,7 @@ pub mod error;
 pub mod evidence;
 pub mod links;
 pub mod location;
+pub mod log_format;
 pub mod mails;
 pub mod names;
 pub mod notify;

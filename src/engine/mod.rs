@@ -97,7 +97,7 @@ pub struct Engine {
     seed: Vec<u8>,
     /// The log formats the inbox reads exports with (`formats/`); the inbox itself is
     /// `config.logs_inbox`.
-    pub formats: Vec<crate::records::logs::format::LogFormat>,
+    pub formats: Vec<crate::log_format::LogFormat>,
 }
 
 impl Engine {

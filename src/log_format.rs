@@ -1,0 +1,68 @@
+//! A log format as checked (`formats/*.yaml`, read and checked by `records::logs::format`):
+//! vocabulary below the engine, which holds the formats its inbox reads exports with, and the
+//! log's import, which reads with them. Only the shape lives here; what a format does is in
+//! `records::logs`.
+
+use std::path::Path;
+
+/// The kinds of file a format reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Csv,
+    Xlsx,
+    Xml,
+}
+
+impl FileKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileKind::Csv => "csv",
+            FileKind::Xlsx => "xlsx",
+            FileKind::Xml => "xml",
+        }
+    }
+
+    /// The kind a file's name says (`.csv`, `.txt`, `.xlsx`, `.xml`).
+    pub fn of_path(path: &Path) -> Option<FileKind> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" | "txt" | "tsv" => Some(FileKind::Csv),
+            "xlsx" | "xlsm" => Some(FileKind::Xlsx),
+            "xml" => Some(FileKind::Xml),
+            _ => None,
+        }
+    }
+}
+
+/// One log format, checked.
+#[derive(Debug, Clone)]
+pub struct LogFormat {
+    pub id: String,
+    /// The file it was read from (empty for the built-in standard format).
+    pub path: String,
+    pub file: FileKind,
+    /// The system every row belongs to when no column names it (or the cell is empty).
+    pub system: Option<String>,
+    /// `None`: UTF-8, or Windows-1252 when the text is not UTF-8.
+    pub encoding: Option<&'static encoding_rs::Encoding>,
+    pub delimiter: Option<u8>,
+    /// A chrono format for `event_time` (`%d/%m/%Y %H.%M`); without it, RFC 3339 or
+    /// `YYYY-MM-DD HH:MM[:SS]`.
+    pub time_format: Option<String>,
+    /// For each field of the log (`records::logs::LOG`, by index), the export's header or XML
+    /// path that holds it.
+    pub columns: Vec<Option<String>>,
+    /// A value for a field the export leaves out or leaves empty.
+    pub defaults: Vec<Option<String>>,
+    /// The export's action words (lower case) and ours.
+    pub actions: Vec<(String, &'static str)>,
+    /// The export's system names (lower case) and ours.
+    pub systems: Vec<(String, String)>,
+    /// XML: the element of one log record (local name), found at any depth.
+    pub record: Option<String>,
+    /// XML: the path under a record of an element that repeats (one row each).
+    pub repeat: Option<String>,
+    /// The headers the export must have (those of the fields a format must fill), to recognise
+    /// a file by its header.
+    pub header: Vec<String>,
+}
