@@ -137,7 +137,7 @@ impl Default for Config {
             roster_max_removal_percent: 50,
             logs_inbox: None,
             logs_inbox_quiet: std::time::Duration::from_secs(120),
-            logs_max_value: crate::records::logs::MAX_VALUE,
+            logs_max_value: crate::log_format::MAX_VALUE,
             logs_formats: None,
             contact: None,
             unit_contacts: std::collections::BTreeMap::new(),

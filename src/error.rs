@@ -102,3 +102,21 @@ impl From<std::io::Error> for Error {
         Error::runtime(err.to_string())
     }
 }
+
+/// `text` with its control characters (but tabs and line breaks) written as `\u{1b}`: a value
+/// read from an export may hold them, and a terminal would obey them.
+pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() && c != '\t' && c != '\n';
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}

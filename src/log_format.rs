@@ -1,7 +1,7 @@
 //! A log format as checked (`formats/*.yaml`, read and checked by `records::logs::format`):
 //! vocabulary below the engine, which holds the formats its inbox reads exports with, and the
-//! log's import, which reads with them. Only the shape lives here; what a format does is in
-//! `records::logs`.
+//! log's import, which reads with them; and the log's own words for actions, which the store's
+//! index codes. Only the shape lives here; what a format does is in `records::logs`.
 
 use std::path::Path;
 
@@ -66,3 +66,38 @@ pub struct LogFormat {
     /// a file by its header.
     pub header: Vec<String>,
 }
+
+/// The action words accepted (as Inera's log service and Treserva write them), each with how
+/// the extract letter says it in plain Swedish.
+pub const ACTIONS: &[(&str, &str)] = &[
+    ("Läsa", "Läste"),
+    ("Skapa", "Skapade uppgifter"),
+    ("Skriva", "Skrev"),
+    ("Ändra", "Ändrade"),
+    ("Signera", "Signerade"),
+    ("Vidimera", "Vidimerade"),
+    ("Utskrift", "Skrev ut"),
+    ("Export", "Exporterade"),
+    ("Radera", "Raderade"),
+    ("Makulera", "Makulerade"),
+    ("Nödöppning", "Öppnade journalen med nödöppning"),
+    ("Samtycke", "Registrerade samtycke"),
+    ("Spärr", "Hanterade spärr"),
+];
+
+/// The index of a stored action word in [`ACTIONS`] (the length of the list for an unknown word,
+/// which the import never stores).
+pub fn action_code(action: &str) -> u8 {
+    ACTIONS
+        .iter()
+        .position(|(word, _)| *word == action)
+        .unwrap_or(ACTIONS.len()) as u8
+}
+
+/// The action word of a code of [`action_code`].
+pub fn action_word(code: u8) -> &'static str {
+    ACTIONS.get(usize::from(code)).map_or("", |(word, _)| word)
+}
+
+/// The default of the import's `max_value` (`[logs] max_value`): 1 MB.
+pub const MAX_VALUE: usize = 1 << 20;

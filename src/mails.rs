@@ -4,9 +4,37 @@
 //! variable it names.
 
 use crate::config::Contact;
-use crate::templates::Purpose;
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Value, json};
+
+/// What a template is for; decides where it lives and which variables it gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Purpose {
+    Task,
+    Reminder,
+    Escalation,
+    Inform,
+    SummaryMail,
+    /// The daily digest of a person's tasks (`mail.digest`).
+    Digest,
+    /// To the contact (`[contact]`): a file in the logs inbox was refused.
+    InboxFailed,
+    Protocol,
+    ExtractLetter,
+    AnnualSummary,
+}
+
+/// The summary's conclusions as `records::annual::conclusions` gives them.
+pub(crate) fn sample_conclusions() -> Value {
+    json!({
+        "lines": [
+            {"text": "Systematisk logguppföljning i Treserva: målet (att alla användare granskas under året) nåddes inte. 38 av 40 användare granskades (95,0 %); 12 av 12 omgångar genomfördes.", "ok": false},
+            {"text": "11 av 12 ärenden avslutades: Ingen anmärkning 10, Förklarad åtkomst 1.", "ok": true},
+            {"text": "2 ärenden blev försenade (ett steg besvarat efter sista dagen, eller ännu obesvarat efter den); 1 fortfarande öppet.", "ok": false},
+        ],
+        "act": ["1 ärende är inte besvarat: följ upp med dem som har det (översiktens Ärenden och Försenade)."],
+    })
+}
 
 /// What every email names: where loggkoll is and whom to ask (none when not configured).
 #[derive(Debug, Clone, Serialize)]
@@ -168,7 +196,7 @@ pub fn sample(purpose: Purpose) -> Option<Value> {
             year: 2027,
             recipient: "Sara Svensson".into(),
             link: "https://loggkoll.example.se/overview".into(),
-            conclusions: crate::templates::sample_conclusions(),
+            conclusions: sample_conclusions(),
             common,
         }),
         Purpose::Digest => serde_json::to_value(Digest {

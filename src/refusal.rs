@@ -242,7 +242,7 @@ impl Refusal {
                 "Rutinen omfattar inte det systemet, bara {}.",
                 covers
                     .iter()
-                    .map(|s| crate::routine::explain::system_title(s))
+                    .map(|s| crate::sv::system_title(s))
                     .collect::<Vec<_>>()
                     .join(", ")
             ),

@@ -1,5 +1,5 @@
-//! Swedish words for dates, shared by everything people read: month and weekday names and the
-//! long date form of emails ("fredag 15 januari 2027").
+//! Swedish words shared by everything people read: month and weekday names, the long date form
+//! of emails ("fredag 15 januari 2027"), and the systems' names.
 
 use chrono::{Datelike, NaiveDate};
 
@@ -149,6 +149,15 @@ pub fn and_list(items: &[String]) -> String {
         [] => String::new(),
         [one] => one.clone(),
         [init @ .., last] => format!("{} och {last}", init.join(", ")),
+    }
+}
+
+/// A system's name as people write it: `NPÖ`, `Treserva`; others as given.
+pub fn system_title(system: &str) -> String {
+    match system {
+        "npo" => "NPÖ".into(),
+        "treserva" => "Treserva".into(),
+        other => other.to_string(),
     }
 }
 

@@ -4,30 +4,16 @@
 //! `mail/NAME.html` (the HTML body, autoescaped); documents are `documents/NAME.html`; the web
 //! pages are `web/*.html`. Routines name templates by `NAME` only.
 
-use crate::routine::diagnostic::{Diagnostic, Severity};
-use crate::routine::source::{Source, Span};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::source::{Source, Span};
 use crate::{Error, Result};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use tera::{Context, Tera};
 
-/// What a template is for; decides where it lives and which variables it gets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Purpose {
-    Task,
-    Reminder,
-    Escalation,
-    Inform,
-    SummaryMail,
-    /// The daily digest of a person's tasks (`mail.digest`).
-    Digest,
-    /// To the contact (`[contact]`): a file in the logs inbox was refused.
-    InboxFailed,
-    Protocol,
-    ExtractLetter,
-    AnnualSummary,
-}
+pub use crate::mails::Purpose;
+use crate::mails::sample_conclusions;
 
 impl Purpose {
     pub fn is_mail(self) -> bool {
@@ -195,18 +181,6 @@ impl Purpose {
             _ => BTreeSet::new(),
         }
     }
-}
-
-/// The summary's conclusions as `records::annual::conclusions` gives them.
-pub(crate) fn sample_conclusions() -> Value {
-    json!({
-        "lines": [
-            {"text": "Systematisk logguppföljning i Treserva: målet (att alla användare granskas under året) nåddes inte. 38 av 40 användare granskades (95,0 %); 12 av 12 omgångar genomfördes.", "ok": false},
-            {"text": "11 av 12 ärenden avslutades: Ingen anmärkning 10, Förklarad åtkomst 1.", "ok": true},
-            {"text": "2 ärenden blev försenade (ett steg besvarat efter sista dagen, eller ännu obesvarat efter den); 1 fortfarande öppet.", "ok": false},
-        ],
-        "act": ["1 ärende är inte besvarat: följ upp med dem som har det (översiktens Ärenden och Försenade)."],
-    })
 }
 
 /// A rendered email.

@@ -155,3 +155,143 @@ fn the_engine_imports_nothing_of_records() {
     }
     assert!(found.is_empty(), "{}", found.join("\n"));
 }
+
+/// The top-level modules of `src/` a file names (`crate::x`, or `x` in `crate::{x, y::z}`),
+/// in its code, not its comments, before its test module.
+fn modules_named(text: &str, modules: &std::collections::BTreeSet<String>) -> Vec<String> {
+    let text = text
+        .split("#[cfg(test)]\nmod tests")
+        .next()
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    let mut name = |word: &str| {
+        let word: String = word
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if modules.contains(&word) {
+            out.push(word);
+        }
+    };
+    for line in text.lines() {
+        let code = line.split("//").next().unwrap_or("");
+        for (i, _) in code.match_indices("crate::") {
+            let after = &code[i + "crate::".len()..];
+            if let Some(group) = after.strip_prefix('{') {
+                let group = group.split('}').next().unwrap_or("");
+                for item in group.split(',') {
+                    name(item.trim());
+                }
+            } else {
+                name(after);
+            }
+        }
+    }
+    out
+}
+
+/// Vocabulary sits below what uses it (issue 31): the top-level modules of `src/` name each
+/// other without a cycle, so that each can be read, tested and changed from the floor below it
+/// up. A cycle is printed as the path that closes it, with a file that makes each step.
+#[test]
+fn the_top_level_modules_import_each_other_without_a_cycle() {
+    use std::collections::{BTreeMap, BTreeSet};
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut modules = BTreeSet::new();
+    for entry in std::fs::read_dir(&root).expect("src") {
+        let path = entry.expect("an entry").path();
+        let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+        if name != "lib"
+            && name != "main"
+            && (path.is_dir() || path.extension().is_some_and(|e| e == "rs"))
+        {
+            modules.insert(name.to_string());
+        }
+    }
+    assert!(modules.len() > 20, "the modules are found: {modules:?}");
+    // module → module it names → a file that names it.
+    let mut edges: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    let mut files = Vec::new();
+    rust_files(&root, &mut files);
+    for path in &files {
+        let rel = path.strip_prefix(&root).expect("under src");
+        let first = rel.iter().next().and_then(|s| s.to_str()).unwrap_or("");
+        let from = first.strip_suffix(".rs").unwrap_or(first).to_string();
+        if !modules.contains(&from) {
+            continue;
+        }
+        let text = std::fs::read_to_string(path).expect("a source file");
+        for to in modules_named(&text, &modules) {
+            if to != from {
+                edges
+                    .entry(from.clone())
+                    .or_default()
+                    .entry(to)
+                    .or_insert_with(|| rel.display().to_string());
+            }
+        }
+    }
+    // A depth-first search that reports the first cycle it closes.
+    fn visit(
+        node: &str,
+        edges: &BTreeMap<String, BTreeMap<String, String>>,
+        state: &mut BTreeMap<String, u8>,
+        path: &mut Vec<String>,
+    ) -> Option<Vec<String>> {
+        state.insert(node.to_string(), 1);
+        path.push(node.to_string());
+        for next in edges.get(node).into_iter().flat_map(|m| m.keys()) {
+            match state.get(next.as_str()) {
+                Some(1) => {
+                    let start = path.iter().position(|p| p == next).unwrap_or(0);
+                    let mut cycle = path[start..].to_vec();
+                    cycle.push(next.clone());
+                    return Some(cycle);
+                }
+                Some(_) => {}
+                None => {
+                    if let Some(cycle) = visit(next, edges, state, path) {
+                        return Some(cycle);
+                    }
+                }
+            }
+        }
+        path.pop();
+        state.insert(node.to_string(), 2);
+        None
+    }
+    let mut state = BTreeMap::new();
+    for module in &modules {
+        if state.contains_key(module.as_str()) {
+            continue;
+        }
+        if let Some(cycle) = visit(module, &edges, &mut state, &mut Vec::new()) {
+            let steps: Vec<String> = cycle
+                .windows(2)
+                .map(|w| format!("{} → {} ({})", w[0], w[1], edges[&w[0]][&w[1]]))
+                .collect();
+            panic!(
+                "the modules import each other in a cycle:\n{}",
+                steps.join("\n")
+            );
+        }
+    }
+    // The engine stands above the review's workbench, not beside it.
+    assert!(
+        edges
+            .get("engine")
+            .is_some_and(|m| m.contains_key("evidence"))
+    );
+}
+
+/// The finder sees what it should: a name in a group, a path, and not a comment.
+#[test]
+fn the_import_finder_reads_groups_paths_and_skips_comments() {
+    let modules: std::collections::BTreeSet<String> = ["store", "engine", "roster"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let text =
+        "use crate::{store::Db, roster};\nlet x = crate::engine::Engine::new(); // crate::web\n";
+    assert_eq!(modules_named(text, &modules), ["store", "roster", "engine"]);
+}

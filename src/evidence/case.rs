@@ -16,8 +16,8 @@ use super::coverage::{self, LogStatus};
 use super::people::RawTies;
 use super::people::{Directory, People};
 use crate::Result;
-use crate::engine::org::Org;
-use crate::records::logs;
+use crate::log_format as logs;
+use crate::roster::org::Org;
 use crate::routine::Routine;
 use crate::routine::model::EvidenceRules;
 use crate::store::Db;
@@ -875,7 +875,7 @@ pub fn evidence_of(
         ev.accesses.push(Access {
             row,
             log_id: r.log_id.clone(),
-            at: logs::unix_ts(r.at),
+            at: crate::store::unix_ts(r.at),
             at_unix: r.at,
             system: r.system.clone(),
             account: r.user_id.clone(),

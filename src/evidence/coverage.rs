@@ -99,7 +99,7 @@ pub fn by_system(conn: &Db) -> Result<Vec<SystemCoverage>> {
     for (system, _, from, to) in db::all_coverage(conn)? {
         per.entry(system).or_default().push((from, to));
     }
-    let ts = crate::records::logs::unix_ts;
+    let ts = crate::store::unix_ts;
     Ok(per
         .into_iter()
         .map(|(system, periods)| {

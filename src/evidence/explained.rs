@@ -9,7 +9,7 @@
 use super::assess::{EXPLANATION_CODES, LocalClock};
 use super::radar::{self, Scope};
 use crate::Result;
-use crate::engine::org::Org;
+use crate::roster::org::Org;
 use crate::routine::Routine;
 use crate::store::Db;
 use chrono::{DateTime, Days, NaiveDate, Utc};

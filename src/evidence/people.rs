@@ -10,8 +10,8 @@
 use super::assess::{ClientInfo, ClientMap, IdMap, Subject};
 use super::needs::Analysis;
 use crate::Result;
-use crate::engine::org::Org;
 use crate::personnummer::KeyedHash;
+use crate::roster::org::Org;
 use crate::store::Db;
 use crate::store::evidence::{self as db, Staff};
 use crate::store::logindex;

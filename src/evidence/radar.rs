@@ -9,7 +9,7 @@ use super::assess::{Code, FLAG_CODES, Fact, Texts};
 use super::case::{Team, action_codes, assess_person, fact, lookback, margin, team_span, wanted};
 use super::people::{People, Snapshot};
 use crate::Result;
-use crate::engine::org::Org;
+use crate::roster::org::Org;
 use crate::routine::Routine;
 use crate::routine::model::{CaseKind, EvidenceRules};
 use crate::store::Db;

@@ -10,6 +10,7 @@
 pub mod context_files;
 mod fields;
 pub mod needs_file;
+pub mod org;
 mod parse;
 mod people_file;
 mod person;

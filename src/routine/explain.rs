@@ -266,11 +266,4 @@ fn explain_sampling(out: &mut String, s: &Sampling, rounds: u32) {
     }
 }
 
-/// A system's name as people write it: `NPÖ`, `Treserva`; others as given.
-pub fn system_title(system: &str) -> String {
-    match system {
-        "npo" => "NPÖ".into(),
-        "treserva" => "Treserva".into(),
-        other => other.to_string(),
-    }
-}
+pub use crate::sv::system_title;

@@ -8,7 +8,7 @@
 
 pub mod analyzer;
 pub mod chance;
-pub mod diagnostic;
+pub use crate::diagnostic;
 pub mod duration;
 pub mod explain;
 pub mod loader;
@@ -16,7 +16,7 @@ pub mod model;
 pub mod parser;
 pub mod raw;
 pub mod render;
-pub mod source;
+pub use crate::source;
 pub mod yaml;
 
 pub use analyzer::Context;

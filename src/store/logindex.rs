@@ -605,7 +605,7 @@ pub fn rebuild(conn: &Db, surnames: impl Fn(&str) -> [u32; 2]) -> Result<u64> {
                 client: r.get::<i64>(6)?.max(0) as u64,
                 client_unit: id(r.get(7)?),
                 access_unit: id(r.get(8)?),
-                action: crate::records::logs::action_code(&action),
+                action: crate::log_format::action_code(&action),
                 surnames,
                 log_id: &log_id,
             };

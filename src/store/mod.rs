@@ -55,6 +55,13 @@ pub fn date(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
+/// RFC 3339 of a Unix time, as the store writes instants.
+pub fn unix_ts(seconds: i64) -> String {
+    DateTime::from_timestamp(seconds, 0)
+        .map(ts)
+        .unwrap_or_default()
+}
+
 pub fn parse_date(s: &str) -> Result<NaiveDate> {
     // The form the store writes, without chrono's parser of formats (the radar reads a date
     // for each of a month's 100,000 care relationships).

@@ -6,6 +6,8 @@
 use super::db::{Db, OptionalExtension, params};
 use super::{date, parse_date, ts};
 use crate::Result;
+use crate::roster::org::Org;
+pub use crate::roster::org::{Delegation, PersonInfo};
 use crate::roster::{Role, Roster};
 use chrono::{DateTime, NaiveDate, Utc};
 use sha2::{Digest, Sha256};
@@ -270,27 +272,6 @@ pub fn population(conn: &Db, system: &str, day: NaiveDate) -> Result<Vec<Member>
     rows.collect::<Result<_>>()
 }
 
-/// A person as the engine needs them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PersonInfo {
-    pub id: String,
-    pub name: String,
-    pub email: String,
-    pub active_from: Option<NaiveDate>,
-    pub active_to: Option<NaiveDate>,
-    pub removed: bool,
-    /// The job title (yrkesroll), when the roster gives one.
-    pub title: Option<String>,
-}
-
-impl PersonInfo {
-    pub fn is_active_on(&self, day: NaiveDate) -> bool {
-        !self.removed
-            && self.active_from.is_none_or(|f| f <= day)
-            && self.active_to.is_none_or(|t| day <= t)
-    }
-}
-
 pub fn people(conn: &Db) -> Result<Vec<PersonInfo>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, name, email, active_from, active_to, removed_at IS NOT NULL, title FROM people",
@@ -353,17 +334,6 @@ pub fn role_holders(conn: &Db) -> Result<HashMap<(Role, String), Vec<String>>> {
         }
     }
     Ok(out)
-}
-
-/// A delegation in force: the holder's tasks of `role` go to the deputy from `from` to `to`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Delegation {
-    pub id: i64,
-    pub holder_id: String,
-    pub deputy_id: String,
-    pub role: Role,
-    pub valid_from: NaiveDate,
-    pub valid_to: NaiveDate,
 }
 
 pub fn delegations(conn: &Db) -> Result<Vec<Delegation>> {
@@ -564,4 +534,35 @@ pub fn roles_of_person(conn: &Db, person: &str) -> Result<Vec<(String, String)>>
     )?;
     let rows = stmt.query_map([person], |r| Ok((r.get(0)?, r.get(1)?)))?;
     rows.collect::<Result<_>>()
+}
+
+/// The key in `meta` that counts changes to the roster and delegations.
+pub const VERSION_KEY: &str = "org_version";
+
+pub fn current_version(conn: &Db) -> Result<i64> {
+    Ok(super::meta_get(conn, VERSION_KEY)?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0))
+}
+
+/// Marks the organisation as changed (call in the transaction that changes it).
+pub fn bump_version(conn: &Db) -> Result<()> {
+    let next = current_version(conn)? + 1;
+    super::meta_set(conn, VERSION_KEY, &next.to_string())
+}
+
+impl Org {
+    /// The organisation as the store holds it now.
+    pub fn load(conn: &Db) -> Result<Org> {
+        Ok(Org {
+            units: units(conn)?,
+            holders: role_holders(conn)?,
+            delegations: delegations(conn)?,
+            people: people(conn)?
+                .into_iter()
+                .map(|p| (p.id.clone(), p))
+                .collect(),
+            version: current_version(conn)?,
+        })
+    }
 }

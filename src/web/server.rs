@@ -154,7 +154,7 @@ async fn tick(app: &Arc<App>) {
     match app.with_engine(move |engine| engine.tick(now)).await {
         Ok(report) => {
             for line in report.inbox.lines() {
-                eprintln!("{}", crate::cli::terminal_safe(&line));
+                eprintln!("{}", crate::error::terminal_safe(&line));
             }
             for r in &report.rounds {
                 eprintln!(

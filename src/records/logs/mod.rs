@@ -27,6 +27,8 @@ pub mod inbox;
 pub mod sources;
 pub mod xlsx;
 
+pub use crate::log_format::{ACTIONS, MAX_VALUE, action_code, action_word};
+pub use crate::store::unix_ts;
 use crate::store::{self, Store, audit, logindex};
 use crate::tabular::{Column, Problem, Problems, Schema, Table, backticked, suggestion};
 use crate::{Error, Result};
@@ -71,38 +73,6 @@ pub(crate) const ACTION: usize = 9;
 const RESOURCE_TYPE: usize = 10;
 const PURPOSE: usize = 11;
 const SUBJECT_NAME: usize = 12;
-
-/// The action words accepted (as Inera's log service and Treserva write them), each with how
-/// the extract letter says it in plain Swedish.
-pub const ACTIONS: &[(&str, &str)] = &[
-    ("Läsa", "Läste"),
-    ("Skapa", "Skapade uppgifter"),
-    ("Skriva", "Skrev"),
-    ("Ändra", "Ändrade"),
-    ("Signera", "Signerade"),
-    ("Vidimera", "Vidimerade"),
-    ("Utskrift", "Skrev ut"),
-    ("Export", "Exporterade"),
-    ("Radera", "Raderade"),
-    ("Makulera", "Makulerade"),
-    ("Nödöppning", "Öppnade journalen med nödöppning"),
-    ("Samtycke", "Registrerade samtycke"),
-    ("Spärr", "Hanterade spärr"),
-];
-
-/// The index of a stored action word in [`ACTIONS`] (the length of the list for an unknown word,
-/// which the import never stores).
-pub fn action_code(action: &str) -> u8 {
-    ACTIONS
-        .iter()
-        .position(|(word, _)| *word == action)
-        .unwrap_or(ACTIONS.len()) as u8
-}
-
-/// The action word of a code of [`action_code`].
-pub fn action_word(code: u8) -> &'static str {
-    ACTIONS.get(usize::from(code)).map_or("", |(word, _)| word)
-}
 
 /// The plain-Swedish wording of a stored action word.
 pub fn action_sv(action: &str) -> &str {
@@ -194,9 +164,6 @@ pub struct ImportOptions<'a> {
     /// one refuses the file at its place, in bounded memory.
     pub max_value: usize,
 }
-
-/// The default of [`ImportOptions::max_value`]: 1 MB.
-pub const MAX_VALUE: usize = 1 << 20;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SystemRows {
@@ -1243,13 +1210,6 @@ fn differences(
         differ.push("subject_name");
     }
     differ
-}
-
-/// RFC 3339 of a Unix time, as the store writes instants.
-pub fn unix_ts(seconds: i64) -> String {
-    DateTime::from_timestamp(seconds, 0)
-        .map(store::ts)
-        .unwrap_or_default()
 }
 
 /// The id of a row without one: the SHA-256 of its normalised fields (system, time in UTC,

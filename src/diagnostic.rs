@@ -3,7 +3,7 @@
 //! prints them as `path:line:col: error[code]: message` with the source line, a caret under the
 //! exact span and a `help:` where a fix is known, or as JSON.
 
-use super::source::{Source, Span};
+use crate::source::{Source, Span};
 use serde::Serialize;
 use std::fmt::Write as _;
 
