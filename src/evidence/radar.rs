@@ -147,6 +147,17 @@ fn on_cores<G: Send, S, T: Send>(
     init: impl Fn() -> S + Sync,
     work: impl Fn(&mut S, &mut G) -> Result<T> + Sync,
 ) -> Result<Vec<T>> {
+    on_cores_beside(groups, init, work, || ()).0
+}
+
+/// [`on_cores`], with `beside` run on this thread meanwhile: work the threads cannot share,
+/// such as reading the database.
+fn on_cores_beside<G: Send, S, T: Send, R>(
+    groups: &mut [G],
+    init: impl Fn() -> S + Sync,
+    work: impl Fn(&mut S, &mut G) -> Result<T> + Sync,
+    beside: impl FnOnce() -> R,
+) -> (Result<Vec<T>>, R) {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
@@ -154,7 +165,7 @@ fn on_cores<G: Send, S, T: Send>(
         .min(groups.len().max(1));
     let size = groups.len().div_ceil(threads).max(1);
     let (init, work) = (&init, &work);
-    let parts: Vec<Result<Vec<T>>> = std::thread::scope(|scope| {
+    let (parts, besides): (Vec<Result<Vec<T>>>, R) = std::thread::scope(|scope| {
         let handles: Vec<_> = groups
             .chunks_mut(size)
             .map(|part| {
@@ -166,19 +177,24 @@ fn on_cores<G: Send, S, T: Send>(
                 })
             })
             .collect();
-        handles
+        let besides = beside();
+        let parts = handles
             .into_iter()
             .map(|h| {
                 h.join()
                     .unwrap_or_else(|_| Err(crate::Error::runtime("a radar thread failed")))
             })
-            .collect()
+            .collect();
+        (parts, besides)
     });
     let mut out = Vec::with_capacity(groups.len());
     for part in parts {
-        out.extend(part?);
+        match part {
+            Ok(part) => out.extend(part),
+            Err(err) => return (Err(err), besides),
+        }
     }
-    Ok(out)
+    (Ok(out), besides)
 }
 
 /// One access of a period as a [`sweep`] leaves it: its flags and the kinds of explanation
@@ -331,17 +347,10 @@ pub fn sweep_in<T: Send>(
         if groups.is_empty() {
             continue;
         }
-        snapshot.load_ties(
-            conn,
-            system,
-            tz,
-            wide_from - back,
-            wide_to,
-            rules.judged_days,
-        )?;
         let arena = &arena;
-        // Decoded and put in time order, each person on one core.
-        let ids = on_cores(
+        // Decoded and put in time order, each person on one core; meanwhile this thread reads
+        // the relationships, shifts and judgements that explain them.
+        let (ids, tied) = on_cores_beside(
             &mut groups,
             || (),
             |(), g| {
@@ -363,7 +372,19 @@ pub fn sweep_in<T: Send>(
                 ids.dedup();
                 Ok(ids)
             },
-        )?;
+            || {
+                snapshot.load_ties(
+                    conn,
+                    system,
+                    tz,
+                    wide_from - back,
+                    wide_to,
+                    rules.judged_days,
+                )
+            },
+        );
+        tied?;
+        let ids = ids?;
         let mut strings = Texts::default();
         strings.load(conn, ids.into_iter().flatten())?;
         // Assessed, each thread asking the snapshot through a view of its own: the period's
