@@ -8,13 +8,12 @@
 // A refusal is the page that says so: axum responses are returned as errors on purpose.
 #![allow(clippy::result_large_err)]
 
-use super::auth::Staff;
+use super::auth::{Checked, Staff, StaffForm};
 use super::overview::{read, show};
 use super::{App, page, password};
 use crate::engine::accounts;
 use crate::store::web::{self as db, WebRole};
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
@@ -109,29 +108,21 @@ pub struct AccountForm {
     pub repeat: String,
 }
 
+impl StaffForm for AccountForm {
+    const UNREAD: &'static str = "Inget har ändrats. Gå tillbaka till kontona och försök igen.";
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+    fn may_not(app: &App, staff: &Staff) -> Option<Response> {
+        (staff.role != WebRole::Admin).then(|| not_admin(app))
+    }
+}
+
 /// `POST /overview/accounts`.
-pub async fn change(
+pub(crate) async fn change(
     State(app): State<Arc<App>>,
-    staff: Staff,
-    form: std::result::Result<Form<AccountForm>, FormRejection>,
+    Checked { staff, form }: Checked<AccountForm>,
 ) -> Response {
-    let form = match form {
-        Ok(Form(f)) => f,
-        Err(rejection) => {
-            return page::unreadable_form(
-                &app,
-                &rejection,
-                "Formuläret kunde inte läsas",
-                "Inget har ändrats. Gå tillbaka till kontona och försök igen.",
-            );
-        }
-    };
-    if staff.role != WebRole::Admin {
-        return not_admin(&app);
-    }
-    if let Some(refusal) = staff.stale_form(&app, &form.csrf) {
-        return refusal;
-    }
     let refuse = |message: &str| Some(message.to_string());
     let name = form.name.trim().to_string();
     let role = WebRole::parse(&form.role);

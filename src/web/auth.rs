@@ -12,7 +12,7 @@ use super::{App, page, password};
 use crate::store::web::WebRole;
 use crate::store::{audit, web as db};
 use axum::extract::rejection::FormRejection;
-use axum::extract::{ConnectInfo, Form, FromRequestParts, State};
+use axum::extract::{ConnectInfo, Form, FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
@@ -167,6 +167,56 @@ impl Staff {
                 "Formuläret saknade sin säkerhetskod eller var för gammalt. Ladda om sidan och försök igen.",
             ],
         ))
+    }
+}
+
+/// A form the overview posts, with the words and the check its handler needs.
+pub(crate) trait StaffForm: serde::de::DeserializeOwned + Send {
+    /// What the page that cannot read the form says under "Formuläret kunde inte läsas": what
+    /// did not happen, and where to go back to.
+    const UNREAD: &'static str;
+
+    /// The session's form token the form carries.
+    fn csrf(&self) -> &str;
+
+    /// The page for a visitor whose role may not send it (`None`: every role may).
+    fn may_not(_app: &App, _staff: &Staff) -> Option<Response> {
+        None
+    }
+}
+
+/// An overview form that may be acted on: who sent it, and the form, read, checked for the role
+/// ([`StaffForm::may_not`]) and then for the session's form token, before anything is read or
+/// written. As an extractor (the last of a handler's), the handler runs only for such a post.
+pub(crate) struct Checked<F> {
+    pub staff: Staff,
+    pub form: F,
+}
+
+impl<F: StaffForm> FromRequest<Arc<App>> for Checked<F> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, app: &Arc<App>) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let staff = Staff::from_request_parts(&mut parts, app).await?;
+        let form = match Form::<F>::from_request(Request::from_parts(parts, body), app).await {
+            Ok(Form(form)) => form,
+            Err(rejection) => {
+                return Err(page::unreadable_form(
+                    app,
+                    &rejection,
+                    "Formuläret kunde inte läsas",
+                    F::UNREAD,
+                ));
+            }
+        };
+        if let Some(refusal) = F::may_not(app, &staff) {
+            return Err(refusal);
+        }
+        if let Some(refusal) = staff.stale_form(app, form.csrf()) {
+            return Err(refusal);
+        }
+        Ok(Checked { staff, form })
     }
 }
 

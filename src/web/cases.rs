@@ -9,7 +9,7 @@
 // A refusal is the page that says so: axum responses are returned as errors on purpose.
 #![allow(clippy::result_large_err)]
 
-use super::auth::Staff;
+use super::auth::{Checked, Staff, StaffForm};
 use super::overview::{read, show};
 use super::{App, page};
 use crate::engine::OpenRequest;
@@ -19,8 +19,7 @@ use crate::records::download::{self, Doc, Format};
 use crate::routine::model::{CaseKind, ResultCategory};
 use crate::store::{cases as db, parse_ts, view as views};
 use crate::{Error, Result};
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -902,44 +901,45 @@ pub struct ActionForm {
 }
 
 /// Whether a form of this session may act: the token fits and the account may act.
-fn refused(app: &App, staff: &Staff, given: &str) -> Option<Response> {
-    if !staff.role.may_act() {
-        return Some(page::message(
+fn may_not_change_cases(app: &App, staff: &Staff) -> Option<Response> {
+    (!staff.role.may_act()).then(|| {
+        page::message(
             app,
             StatusCode::FORBIDDEN,
             "Behörighet saknas",
             &[
                 "Ditt konto får läsa översikten men inte ändra ärenden. Kontakta den som administrerar loggkoll.",
             ],
-        ));
+        )
+    })
+}
+
+impl StaffForm for ActionForm {
+    const UNREAD: &'static str = "Inget har ändrats. Gå tillbaka till ärendet och försök igen.";
+    fn csrf(&self) -> &str {
+        &self.csrf
     }
-    if let Some(refusal) = staff.stale_form(app, given) {
-        return Some(refusal);
+    fn may_not(app: &App, staff: &Staff) -> Option<Response> {
+        may_not_change_cases(app, staff)
     }
-    None
+}
+
+impl StaffForm for StartForm {
+    const UNREAD: &'static str = "Inget ärende har öppnats. Gå tillbaka och försök igen.";
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+    fn may_not(app: &App, staff: &Staff) -> Option<Response> {
+        may_not_change_cases(app, staff)
+    }
 }
 
 /// `POST /overview/case/{id}/resend`, `…/reassign` and `…/diarienummer`.
-pub async fn act(
+pub(crate) async fn act(
     State(app): State<Arc<App>>,
-    staff: Staff,
     Path((id, action)): Path<(String, String)>,
-    form: std::result::Result<Form<ActionForm>, FormRejection>,
+    Checked { staff, form }: Checked<ActionForm>,
 ) -> Response {
-    let form = match form {
-        Ok(Form(f)) => f,
-        Err(rejection) => {
-            return page::unreadable_form(
-                &app,
-                &rejection,
-                "Formuläret kunde inte läsas",
-                "Inget har ändrats. Gå tillbaka till ärendet och försök igen.",
-            );
-        }
-    };
-    if let Some(refusal) = refused(&app, &staff, &form.csrf) {
-        return refusal;
-    }
     let now = app.clock.now();
     let actor = format!("web:{}", staff.name);
     let case_id = id.clone();
@@ -1137,25 +1137,10 @@ fn form_day(text: &str, what: &str) -> std::result::Result<NaiveDate, String> {
 
 /// `POST /overview/start`: opens the case the form describes, then shows its page, which says
 /// who was emailed.
-pub async fn start(
+pub(crate) async fn start(
     State(app): State<Arc<App>>,
-    staff: Staff,
-    form: std::result::Result<Form<StartForm>, FormRejection>,
+    Checked { staff, form }: Checked<StartForm>,
 ) -> Response {
-    let form = match form {
-        Ok(Form(f)) => f,
-        Err(rejection) => {
-            return page::unreadable_form(
-                &app,
-                &rejection,
-                "Formuläret kunde inte läsas",
-                "Inget ärende har öppnats. Gå tillbaka och försök igen.",
-            );
-        }
-    };
-    if let Some(refusal) = refused(&app, &staff, &form.csrf) {
-        return refusal;
-    }
     let now = app.clock.now();
     let tz = app.views.config().timezone;
     let mut errors = Vec::new();

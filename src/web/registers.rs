@@ -7,7 +7,7 @@
 // A refusal is the page that says so: axum responses are returned as errors on purpose.
 #![allow(clippy::result_large_err)]
 
-use super::auth::Staff;
+use super::auth::{Checked, Staff, StaffForm};
 use super::overview::{read, show};
 use super::{App, page};
 use crate::engine::view::Views;
@@ -15,8 +15,7 @@ use crate::engine::{delegations, watch};
 use crate::roster::Role;
 use crate::store::web::WebRole;
 use crate::store::{evidence as watch_db, parse_date, parse_ts, roster};
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::NaiveDate;
@@ -125,47 +124,51 @@ pub struct WatchForm {
     pub id: String,
 }
 
-/// Whether `staff` may change a register with this form's token: the refusal page if not.
-fn refused(app: &App, staff: &Staff, csrf: &str, may: bool, who: &str) -> Option<Response> {
-    if !may {
-        return Some(page::message(
+/// The page for someone whose role may not change a register: only `who` do.
+fn only(app: &App, may: bool, who: &str) -> Option<Response> {
+    (!may).then(|| {
+        page::message(
             app,
             StatusCode::FORBIDDEN,
             "Behörighet saknas",
             &[&format!(
                 "Bara {who} ändrar här. Kontakta den som administrerar loggkoll."
             )],
-        ));
+        )
+    })
+}
+
+impl StaffForm for WatchForm {
+    const UNREAD: &'static str =
+        "Inget har ändrats. Gå tillbaka till bevakningslistan och försök igen.";
+    fn csrf(&self) -> &str {
+        &self.csrf
     }
-    staff.stale_form(app, csrf)
+    fn may_not(app: &App, staff: &Staff) -> Option<Response> {
+        only(
+            app,
+            staff.role.may_act(),
+            "kvalitetsarbete och administratörer",
+        )
+    }
+}
+
+impl StaffForm for DelegationForm {
+    const UNREAD: &'static str =
+        "Inget har ändrats. Gå tillbaka till delegeringarna och försök igen.";
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+    fn may_not(app: &App, staff: &Staff) -> Option<Response> {
+        only(app, staff.role == WebRole::Admin, "en administratör")
+    }
 }
 
 /// `POST /overview/watch`: add an entry or remove one.
-pub async fn watch_change(
+pub(crate) async fn watch_change(
     State(app): State<Arc<App>>,
-    staff: Staff,
-    form: std::result::Result<Form<WatchForm>, FormRejection>,
+    Checked { staff, form }: Checked<WatchForm>,
 ) -> Response {
-    let form = match form {
-        Ok(Form(f)) => f,
-        Err(rejection) => {
-            return page::unreadable_form(
-                &app,
-                &rejection,
-                "Formuläret kunde inte läsas",
-                "Inget har ändrats. Gå tillbaka till bevakningslistan och försök igen.",
-            );
-        }
-    };
-    if let Some(refusal) = refused(
-        &app,
-        &staff,
-        &form.csrf,
-        staff.role.may_act(),
-        "kvalitetsarbete och administratörer",
-    ) {
-        return refusal;
-    }
     let until = match form.until.trim() {
         "" => Ok(None),
         u => NaiveDate::parse_from_str(u, "%Y-%m-%d")
@@ -470,31 +473,10 @@ pub struct DelegationForm {
 }
 
 /// `POST /overview/delegations`: add a delegation or end one (admins).
-pub async fn delegations_change(
+pub(crate) async fn delegations_change(
     State(app): State<Arc<App>>,
-    staff: Staff,
-    form: std::result::Result<Form<DelegationForm>, FormRejection>,
+    Checked { staff, form }: Checked<DelegationForm>,
 ) -> Response {
-    let form = match form {
-        Ok(Form(f)) => f,
-        Err(rejection) => {
-            return page::unreadable_form(
-                &app,
-                &rejection,
-                "Formuläret kunde inte läsas",
-                "Inget har ändrats. Gå tillbaka till delegeringarna och försök igen.",
-            );
-        }
-    };
-    if let Some(refusal) = refused(
-        &app,
-        &staff,
-        &form.csrf,
-        staff.role == WebRole::Admin,
-        "en administratör",
-    ) {
-        return refusal;
-    }
     let now = app.clock.now();
     let actor = format!("web:{}", staff.name);
     let done = match form.action.as_str() {

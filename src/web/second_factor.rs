@@ -11,7 +11,7 @@
 //! it; the recovery codes are shown once, and only their SHA-256 is kept.
 
 use super::app::App;
-use super::auth::{self, ClientAddr, Staff};
+use super::auth::{self, Checked, ClientAddr, Staff, StaffForm};
 use super::csrf::{self, Purpose};
 use super::throttle::{self, Key};
 use super::{overview, page};
@@ -507,27 +507,19 @@ pub struct OwnForm {
     pub code: String,
 }
 
-/// `POST /overview/tvafaktor`: the secret shown, confirmed by a code from the app.
-pub async fn own_enrol(
-    State(app): State<Arc<App>>,
-    staff: Staff,
-    ClientAddr(addr): ClientAddr,
-    form: std::result::Result<Form<OwnForm>, FormRejection>,
-) -> Response {
-    let form = match form {
-        Ok(Form(f)) => f,
-        Err(rejection) => {
-            return page::unreadable_form(
-                &app,
-                &rejection,
-                "Formuläret kunde inte läsas",
-                "Inget har ändrats.",
-            );
-        }
-    };
-    if let Some(refusal) = staff.stale_form(&app, &form.csrf) {
-        return refusal;
+impl StaffForm for OwnForm {
+    const UNREAD: &'static str = "Inget har ändrats.";
+    fn csrf(&self) -> &str {
+        &self.csrf
     }
+}
+
+/// `POST /overview/tvafaktor`: the secret shown, confirmed by a code from the app.
+pub(crate) async fn own_enrol(
+    State(app): State<Arc<App>>,
+    ClientAddr(addr): ClientAddr,
+    Checked { staff, form }: Checked<OwnForm>,
+) -> Response {
     let now = app.wall.now();
     let secret = form.secret.trim().to_string();
     let offered = csrf::verify(

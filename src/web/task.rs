@@ -19,7 +19,7 @@ use crate::ErrorKind;
 use crate::engine::view::{Mode, TaskPage};
 use crate::links::{self, Claims, LinkError};
 use axum::extract::rejection::{FormRejection, PathRejection};
-use axum::extract::{Form, Path, RawQuery, State};
+use axum::extract::{Form, FromRequest, FromRequestParts, Path, RawQuery, Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
@@ -164,6 +164,25 @@ struct FormState<'a> {
     notice: Option<String>,
 }
 
+/// The page shown again with `error` above the form, which keeps what was written and chosen.
+fn again(
+    app: &App,
+    page: &TaskPage,
+    token: &str,
+    status: StatusCode,
+    error: String,
+    comment: &str,
+    chosen: &str,
+) -> Response {
+    let form = FormState {
+        error: Some(error),
+        comment,
+        chosen,
+        notice: None,
+    };
+    show_page(app, status, page, token, &form, false)
+}
+
 fn show_page(
     app: &App,
     status: StatusCode,
@@ -299,42 +318,68 @@ const ANSWERING: Words = Words {
     may_not: None,
 };
 
-/// A form posted to a task page, with the CSRF code bound to the link.
-trait TaskForm {
+/// A form posted to a task page, with the CSRF code bound to the link, and the words its
+/// refusals use.
+trait TaskForm: serde::de::DeserializeOwned + Send {
+    const WORDS: &'static Words;
     fn csrf(&self) -> &str;
 }
 
 impl TaskForm for AnswerForm {
+    const WORDS: &'static Words = &ANSWERING;
     fn csrf(&self) -> &str {
         &self.csrf
     }
 }
 
 impl TaskForm for JudgeForm {
+    const WORDS: &'static Words = &JUDGING;
     fn csrf(&self) -> &str {
         &self.csrf
     }
 }
 
 impl TaskForm for DecideForm {
+    const WORDS: &'static Words = &DECIDING;
     fn csrf(&self) -> &str {
         &self.csrf
     }
 }
 
 impl TaskForm for InformForm {
+    const WORDS: &'static Words = &TICKING;
     fn csrf(&self) -> &str {
         &self.csrf
     }
 }
 
-/// A task-page post that may be acted on: its link, the link's claims, the page as it stands
-/// and the form.
-struct Posted<F> {
+/// A task-page post that may be acted on: its link, the link's claims, the page as it stands,
+/// the form, and when it came. As an extractor, the handler runs only for such a post: every
+/// other gets the page that refuses it (see [`posted`]).
+pub(crate) struct Posted<F> {
     token: String,
     claims: Claims,
     page: TaskPage,
     form: F,
+    now: DateTime<Utc>,
+}
+
+impl<F> Posted<F> {
+    fn parts(self) -> (String, Claims, TaskPage, F, DateTime<Utc>) {
+        (self.token, self.claims, self.page, self.form, self.now)
+    }
+}
+
+impl<F: TaskForm> FromRequest<Arc<App>> for Posted<F> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, app: &Arc<App>) -> Result<Self, Response> {
+        let now = app.clock.now();
+        let (mut parts, body) = req.into_parts();
+        let token = Path::<String>::from_request_parts(&mut parts, app).await;
+        let form = Form::<F>::from_request(Request::from_parts(parts, body), app).await;
+        posted(app, token, form, now).await
+    }
 }
 
 /// What every task-page post does first: the link verified, the form read and its CSRF code
@@ -345,8 +390,8 @@ async fn posted<F: TaskForm>(
     token: Result<Path<String>, PathRejection>,
     form: Result<Form<F>, FormRejection>,
     now: DateTime<Utc>,
-    words: &Words,
 ) -> Result<Posted<F>, Response> {
+    let words = F::WORDS;
     let Ok(Path(token)) = token else {
         return Err(tampered(app));
     };
@@ -390,43 +435,17 @@ async fn posted<F: TaskForm>(
         claims,
         page,
         form,
+        now,
     })
 }
 
 /// `POST /t/{token}/judge`: records a judgement of one access or a client's accesses, then
 /// shows the page again (303) at the group it came from.
-pub async fn judge(
-    State(app): State<Arc<App>>,
-    token: Result<Path<String>, PathRejection>,
-    form: Result<Form<JudgeForm>, FormRejection>,
-) -> Response {
-    let now = app.clock.now();
-    let Posted {
-        token,
-        claims,
-        page,
-        form,
-    } = match posted(&app, token, form, now, &JUDGING).await {
-        Ok(p) => p,
-        Err(response) => return response,
-    };
+pub(crate) async fn judge(State(app): State<Arc<App>>, posted: Posted<JudgeForm>) -> Response {
+    let (token, claims, page, form, now) = posted.parts();
     let person = claims.person_id.clone();
     let task_id = claims.task_id;
-    let reshow = |status: StatusCode, error: String| {
-        show_page(
-            &app,
-            status,
-            &page,
-            &token,
-            &FormState {
-                error: Some(error),
-                comment: "",
-                chosen: "",
-                notice: None,
-            },
-            false,
-        )
-    };
+    let reshow = |status, error| again(&app, &page, &token, status, error, "", "");
     let Some(verdict) = crate::evidence::Verdict::parse(&form.verdict) else {
         return reshow(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -709,36 +728,20 @@ pub struct DecideForm {
 
 /// `POST /t/{token}/decide`: records a decision on one account of an access-rights review, then
 /// shows the page again (303) at the account it came from.
-pub async fn decide(
-    State(app): State<Arc<App>>,
-    token: Result<Path<String>, PathRejection>,
-    form: Result<Form<DecideForm>, FormRejection>,
-) -> Response {
-    let now = app.clock.now();
-    let Posted {
-        token,
-        claims,
-        page,
-        form,
-    } = match posted(&app, token, form, now, &DECIDING).await {
-        Ok(p) => p,
-        Err(response) => return response,
-    };
+pub(crate) async fn decide(State(app): State<Arc<App>>, posted: Posted<DecideForm>) -> Response {
+    let (token, claims, page, form, now) = posted.parts();
     let person = claims.person_id.clone();
     let task_id = claims.task_id;
     let Some(decision) = crate::evidence::access::Keep::parse(&form.decision) else {
-        return show_page(
+        let error = "Välj Behålls eller Avslutas.".to_string();
+        return again(
             &app,
-            StatusCode::UNPROCESSABLE_ENTITY,
             &page,
             &token,
-            &FormState {
-                error: Some("Välj Behålls eller Avslutas.".into()),
-                comment: "",
-                chosen: "",
-                notice: None,
-            },
-            false,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            error,
+            "",
+            "",
         );
     };
     let case_id = page.case_id.clone();
@@ -793,21 +796,8 @@ pub struct InformForm {
 
 /// `POST /t/{token}/inform`: ticks people on a unit's information case as informed, then shows
 /// the page again (303) at the row it came from.
-pub async fn inform(
-    State(app): State<Arc<App>>,
-    token: Result<Path<String>, PathRejection>,
-    form: Result<Form<InformForm>, FormRejection>,
-) -> Response {
-    let now = app.clock.now();
-    let Posted {
-        token,
-        claims,
-        page,
-        form,
-    } = match posted(&app, token, form, now, &TICKING).await {
-        Ok(p) => p,
-        Err(response) => return response,
-    };
+pub(crate) async fn inform(State(app): State<Arc<App>>, posted: Posted<InformForm>) -> Response {
+    let (token, claims, page, form, now) = posted.parts();
     let person = claims.person_id.clone();
     let task_id = claims.task_id;
     if page.staff.is_none() {
@@ -872,36 +862,19 @@ fn blocked_note(page: &TaskPage, outcome: &str) -> Option<String> {
 
 /// `POST /t/{token}`: records the answer, then shows the page again (303) with the thanks and
 /// where the case goes next.
-pub async fn answer(
-    State(app): State<Arc<App>>,
-    token: Result<Path<String>, PathRejection>,
-    form: Result<Form<AnswerForm>, FormRejection>,
-) -> Response {
-    let now = app.clock.now();
-    let Posted {
-        token,
-        claims,
-        page,
-        form,
-    } = match posted(&app, token, form, now, &ANSWERING).await {
-        Ok(p) => p,
-        Err(response) => return response,
-    };
+pub(crate) async fn answer(State(app): State<Arc<App>>, posted: Posted<AnswerForm>) -> Response {
+    let (token, claims, page, form, now) = posted.parts();
     let person = claims.person_id.clone();
     let task_id = claims.task_id;
-    let reshow = |status: StatusCode, error: String| {
-        show_page(
+    let reshow = |status, error| {
+        again(
             &app,
-            status,
             &page,
             &token,
-            &FormState {
-                error: Some(error),
-                comment: &form.comment,
-                chosen: &form.outcome,
-                notice: None,
-            },
-            false,
+            status,
+            error,
+            &form.comment,
+            &form.outcome,
         )
     };
     match page.mode {
