@@ -145,7 +145,10 @@ fn single(db: &Path, backend: &str, users: usize, units: usize, start: DateTime<
     let t0 = Instant::now();
     for (case, by, _) in &open[..n] {
         engine
-            .answer(case, "no_finding", by, None, None, now)
+            .answer(
+                &loggkoll::engine::AnswerRequest::new(case, "no_finding", by),
+                now,
+            )
             .expect("answer");
     }
     let single = t0.elapsed().as_secs_f64();

@@ -72,7 +72,10 @@ fn ours(dir: &Path, cases: usize) -> (usize, f64) {
     for _ in 0..3 {
         for id in &ids {
             engine
-                .answer(id, "done", &manager, None, None, later)
+                .answer(
+                    &loggkoll::engine::AnswerRequest::new(id, "done", &manager),
+                    later,
+                )
                 .expect("answer");
             transitions += 1;
         }

@@ -295,3 +295,36 @@ fn the_import_finder_reads_groups_paths_and_skips_comments() {
         "use crate::{store::Db, roster};\nlet x = crate::engine::Engine::new(); // crate::web\n";
     assert_eq!(modules_named(text, &modules), ["store", "roster", "engine"]);
 }
+
+/// The core reads no clock (ARCHITECTURE.md): the engine, the review's rules, the store, the
+/// routines, the calendar and the schedule take `now` from their caller, so that tests and
+/// `--now` move time. Only the command line, the web server and `clock` read the system's.
+#[test]
+fn the_core_reads_no_clock() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    for dir in ["engine", "evidence", "store", "routine", "roster", "schedule"] {
+        rust_files(&root.join(dir), &mut files);
+    }
+    files.push(root.join("calendar.rs"));
+    assert!(files.len() > 40, "the core's files are found");
+    let mut found = Vec::new();
+    for path in &files {
+        let text = std::fs::read_to_string(path).expect("a source file");
+        for (i, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            if [
+                "Utc::now(",
+                "Local::now(",
+                "SystemTime::now(",
+                "Instant::now(",
+            ]
+            .iter()
+            .any(|call| code.contains(call))
+            {
+                found.push(format!("{}:{}: {}", path.display(), i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}

@@ -257,11 +257,7 @@ fn answering_cancels_the_remaining_reminders() {
         )
         .unwrap();
     e.answer(
-        &case,
-        "no_finding",
-        &by,
-        None,
-        None,
+        &loggkoll::engine::AnswerRequest::new(&case, "no_finding", &by),
         at("2027-01-04T10:00:00+01:00"),
     )
     .unwrap();
@@ -595,11 +591,17 @@ fn nobody_reviews_their_own_access() {
     assert_eq!(role, "operations_manager");
     // And the reviewed manager may not answer it, though she holds the step's role.
     let refused = e
-        .answer(&case, "no_finding", &subject, None, None, now)
+        .answer(
+            &loggkoll::engine::AnswerRequest::new(&case, "no_finding", &subject),
+            now,
+        )
         .unwrap_err();
     assert_eq!(refused.exit_code(), 2);
-    e.answer(&case, "no_finding", &assignee, None, None, now)
-        .unwrap();
+    e.answer(
+        &loggkoll::engine::AnswerRequest::new(&case, "no_finding", &assignee),
+        now,
+    )
+    .unwrap();
 }
 
 #[test]
@@ -715,14 +717,14 @@ fn an_email_whose_step_was_answered_or_passed_on_over_the_weekend_is_not_sent() 
     // leads on, and a third case's step is given to a second manager of its unit.
     let saturday = at("2027-01-02T10:00:00+01:00");
     let (closed, answered, passed) = (&open[0], &open[1], &open[2]);
-    e.answer(&closed.0, "no_finding", &closed.1, None, None, saturday)
-        .unwrap();
     e.answer(
-        &answered.0,
-        "unclear",
-        &answered.1,
-        Some("Oklar åtkomst"),
-        None,
+        &loggkoll::engine::AnswerRequest::new(&closed.0, "no_finding", &closed.1),
+        saturday,
+    )
+    .unwrap();
+    e.answer(
+        &loggkoll::engine::AnswerRequest::new(&answered.0, "unclear", &answered.1)
+            .comment(Some("Oklar åtkomst")),
         saturday,
     )
     .unwrap();

@@ -537,11 +537,11 @@ fn an_unanswered_review_is_reminded_and_escalated_once_each() {
                 );
                 engine
                     .answer(
-                        "TRE-2027-0001",
-                        "no_finding",
-                        &who[0][0],
-                        None,
-                        None,
+                        &loggkoll::engine::AnswerRequest::new(
+                            "TRE-2027-0001",
+                            "no_finding",
+                            &who[0][0],
+                        ),
                         answer_at,
                     )
                     .expect("answer");
@@ -750,30 +750,15 @@ fn a_batch_of_answers_is_all_or_nothing() {
     );
     assert_eq!(open.len(), 2);
     let at = local("2027-02-02T10:00");
-    let good = loggkoll::engine::AnswerRequest {
-        case_id: &open[0][0],
-        outcome: "no_finding",
-        by: &open[0][1],
-        comment: None,
-        task_id: None,
-    };
-    let no_comment = loggkoll::engine::AnswerRequest {
-        case_id: &open[1][0],
-        outcome: "unclear",
-        by: &open[1][1],
-        comment: None,
-        task_id: None,
-    };
+    let good = loggkoll::engine::AnswerRequest::new(&open[0][0], "no_finding", &open[0][1]);
+    let no_comment = loggkoll::engine::AnswerRequest::new(&open[1][0], "unclear", &open[1][1]);
     let before = dump(engine.store.db());
     let err = engine
         .answer_batch(&[good.clone(), no_comment.clone()], at)
         .expect_err("the second answer needs a comment");
     assert_eq!(err.kind, loggkoll::ErrorKind::BadInput);
     helpers::assert_same_tables(&before, &dump(engine.store.db()), "a refused batch");
-    let fixed = loggkoll::engine::AnswerRequest {
-        comment: Some("Oklar åtkomst"),
-        ..no_comment
-    };
+    let fixed = no_comment.clone().comment(Some("Oklar åtkomst"));
     let done = engine.answer_batch(&[good, fixed], at).expect("both");
     assert_eq!(
         done.iter().map(|a| a.to.as_str()).collect::<Vec<_>>(),

@@ -2066,7 +2066,10 @@ fn a_routine_with_repeat_informs_each_account_holder_again_a_year_later() {
     for row in &lists {
         helpers::inform_listed(&mut engine, &row[0], &row[1], None, january);
         engine
-            .answer(&row[0], "informed", &row[1], None, None, january)
+            .answer(
+                &loggkoll::engine::AnswerRequest::new(&row[0], "informed", &row[1]),
+                january,
+            )
             .expect("the unit informed");
     }
     let listed = helpers::strings(
@@ -2104,11 +2107,7 @@ fn a_routine_with_repeat_informs_each_account_holder_again_a_year_later() {
     assert_eq!(first.len(), 1, "{first:?}");
     engine
         .answer(
-            &first[0][0],
-            "informed",
-            &first[0][1],
-            None,
-            None,
+            &loggkoll::engine::AnswerRequest::new(&first[0][0], "informed", &first[0][1]),
             helpers::local("2027-02-03T10:00"),
         )
         .expect("informed");

@@ -175,7 +175,11 @@ impl Driver {
                         .expect("informed");
                 }
                 engine
-                    .answer(&case, &outcome, &by, Some(&comment), None, t)
+                    .answer(
+                        &loggkoll::engine::AnswerRequest::new(&case, &outcome, &by)
+                            .comment(Some(&comment)),
+                        t,
+                    )
                     .expect("answer");
                 self.comments.entry(case).or_default().push(comment);
                 self.answered += 1;

@@ -70,7 +70,10 @@ fn open_cases_finish_on_their_version_and_new_cases_use_the_edited_one() {
     assert_ne!(e.routine("treserva-sampling").unwrap().hash, old_hash);
     // The old case knows only the old outcome.
     let refused = e
-        .answer(&old_case, "nothing_found", &by, None, None, later)
+        .answer(
+            &loggkoll::engine::AnswerRequest::new(&old_case, "nothing_found", &by),
+            later,
+        )
         .unwrap_err();
     assert_eq!(refused.exit_code(), 2);
     assert!(
@@ -79,7 +82,10 @@ fn open_cases_finish_on_their_version_and_new_cases_use_the_edited_one() {
         refused.message
     );
     let answered = e
-        .answer(&old_case, "no_finding", &by, None, None, later)
+        .answer(
+            &loggkoll::engine::AnswerRequest::new(&old_case, "no_finding", &by),
+            later,
+        )
         .unwrap();
     assert!(answered.closed);
     // The next round's cases are on the new version and know the new outcome.
@@ -98,11 +104,7 @@ fn open_cases_finish_on_their_version_and_new_cases_use_the_edited_one() {
     assert_ne!(new_hash, old_hash);
     let answered = e
         .answer(
-            &new_case,
-            "nothing_found",
-            &by,
-            None,
-            None,
+            &loggkoll::engine::AnswerRequest::new(&new_case, "nothing_found", &by),
             at("2027-02-02T10:00:00+01:00"),
         )
         .unwrap();

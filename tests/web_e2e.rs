@@ -518,11 +518,8 @@ async fn quality_staff_log_in_and_read_the_overview_in_chromium() {
     let closing = f.links("task").remove(1);
     f.engine(fixture::at(fixture::NOW))
         .answer(
-            &closing.case,
-            "no_finding",
-            &closing.recipient,
-            Some("Inget att anmärka."),
-            None,
+            &loggkoll::engine::AnswerRequest::new(&closing.case, "no_finding", &closing.recipient)
+                .comment(Some("Inget att anmärka.")),
             fixture::at(fixture::NOW),
         )
         .expect("the case closes");

@@ -295,11 +295,8 @@ pub fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
                         && let Some(assignee) = task.assignee_id
                     {
                         engine.answer(
-                            &id,
-                            "handed_out",
-                            &assignee,
-                            Some("Lämnat till kunden"),
-                            None,
+                            &crate::engine::AnswerRequest::new(&id, "handed_out", &assignee)
+                                .comment(Some("Lämnat till kunden")),
                             end,
                         )?;
                     }

@@ -534,11 +534,8 @@ pub fn case(env: &Env, cmd: CaseCommand) -> Result<u8> {
             let now = env.now()?;
             let mut engine = open_engine(env, now)?;
             let answered = engine.answer(
-                &args.id,
-                &args.outcome,
-                &args.by,
-                args.comment.as_deref(),
-                None,
+                &crate::engine::AnswerRequest::new(&args.id, &args.outcome, &args.by)
+                    .comment(args.comment.as_deref()),
                 now,
             )?;
             if args.json {

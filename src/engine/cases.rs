@@ -319,15 +319,46 @@ fn outcome_list(routine: &Routine, ix: StateIx) -> String {
         .join(", ")
 }
 
-/// One answer to record.
-#[derive(Debug, Clone)]
-pub struct AnswerRequest<'a> {
-    pub case_id: &'a str,
-    pub outcome: &'a str,
-    pub by: &'a str,
-    pub comment: Option<&'a str>,
+/// One answer to record: what the task page's form, the command line and the simulation all
+/// parse into, and what the engine takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnswerRequest {
+    pub case_id: String,
+    pub outcome: String,
+    pub by: String,
+    pub comment: Option<String>,
     /// When given (an emailed link), the step the answer is for: it must still be open.
     pub task_id: Option<i64>,
+}
+
+impl AnswerRequest {
+    /// `by`'s answer `outcome` to the current step of `case_id`, without a comment, for
+    /// whichever step is open.
+    pub fn new(
+        case_id: impl Into<String>,
+        outcome: impl Into<String>,
+        by: impl Into<String>,
+    ) -> AnswerRequest {
+        AnswerRequest {
+            case_id: case_id.into(),
+            outcome: outcome.into(),
+            by: by.into(),
+            comment: None,
+            task_id: None,
+        }
+    }
+
+    /// With `comment` (`None`: none).
+    pub fn comment(mut self, comment: Option<&str>) -> AnswerRequest {
+        self.comment = comment.map(str::to_string);
+        self
+    }
+
+    /// For step `task_id` only (`None`: whichever is open).
+    pub fn task(mut self, task_id: Option<i64>) -> AnswerRequest {
+        self.task_id = task_id;
+        self
+    }
 }
 
 /// Records an answer inside the caller's transaction: validates it against the compiled graph,
@@ -338,13 +369,8 @@ pub fn answer_in(
     req: &AnswerRequest,
     now: DateTime<Utc>,
 ) -> Result<Answered> {
-    let AnswerRequest {
-        case_id,
-        outcome,
-        by,
-        comment,
-        task_id,
-    } = *req;
+    let (case_id, outcome, by) = (req.case_id.as_str(), req.outcome.as_str(), req.by.as_str());
+    let (comment, task_id) = (req.comment.as_deref(), req.task_id);
     let case = db::require(conn, case_id)?;
     let routine = &*ctx.version(conn, &case.routine_hash)?;
     if let Some(closed) = &case.closed_at {
@@ -488,28 +514,11 @@ pub fn answer_in(
 }
 
 impl Engine {
-    /// Records `outcome` of the current step of `case_id`, answered by `by`, in one durable
-    /// transaction. When `task_id` is given (an emailed link), it must be the open step. Refused
+    /// Records the answer `req` (its outcome of the current step of its case) in one durable
+    /// transaction. When it names a step (an emailed link), that must be the open step. Refused
     /// answers change nothing.
-    pub fn answer(
-        &mut self,
-        case_id: &str,
-        outcome: &str,
-        by: &str,
-        comment: Option<&str>,
-        task_id: Option<i64>,
-        now: DateTime<Utc>,
-    ) -> Result<Answered> {
-        let req = AnswerRequest {
-            case_id,
-            outcome,
-            by,
-            comment,
-            task_id,
-        };
-        Ok(self
-            .answer_batch(std::slice::from_ref(&req), now)?
-            .remove(0))
+    pub fn answer(&mut self, req: &AnswerRequest, now: DateTime<Utc>) -> Result<Answered> {
+        Ok(self.answer_batch(std::slice::from_ref(req), now)?.remove(0))
     }
 
     /// Records several answers in one transaction: all or none.

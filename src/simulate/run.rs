@@ -216,12 +216,10 @@ pub fn run_with(
         if !batch.is_empty() {
             let reqs: Vec<AnswerRequest> = batch
                 .iter()
-                .map(|(case_id, outcome, by, comment, task)| AnswerRequest {
-                    case_id,
-                    outcome,
-                    by,
-                    comment: comment.as_deref(),
-                    task_id: Some(*task),
+                .map(|(case_id, outcome, by, comment, task)| {
+                    AnswerRequest::new(case_id, outcome, by)
+                        .comment(comment.as_deref())
+                        .task(Some(*task))
                 })
                 .collect();
             let t0 = Instant::now();

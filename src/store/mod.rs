@@ -524,6 +524,27 @@ mod tests {
             .query_row("PRAGMA journal_mode", (), |r| r.get(0))
             .unwrap();
         assert_eq!(journal, "wal");
+        // A commit is on disk (ARCHITECTURE.md): one sync of the log per commit.
+        let synchronous: i64 = store
+            .db
+            .query_row("PRAGMA synchronous", (), |r| r.get(0))
+            .unwrap();
+        assert_eq!(synchronous, 2, "synchronous = FULL");
+        // Plans are stable, and no index is partial (a partial index would need the values).
+        let lite = store.db.lite().expect("SQLite");
+        assert!(
+            lite.db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG)
+                .unwrap()
+        );
+        let partial: i64 = store
+            .db
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND sql LIKE '% WHERE %'",
+                (),
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(partial, 0, "no partial index");
         drop(store);
         // Opening again runs nothing new and keeps the data.
         let store = Store::open(&path).unwrap();

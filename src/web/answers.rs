@@ -19,21 +19,11 @@ use tokio::sync::oneshot;
 /// Answers recorded in one transaction at most.
 pub const GROUP: usize = 256;
 
-/// One answer to record, owned.
-#[derive(Debug, Clone)]
-pub struct Answer {
-    pub case_id: String,
-    pub outcome: String,
-    pub by: String,
-    pub comment: Option<String>,
-    pub task_id: i64,
-}
-
-pub(super) type Waiting = (Answer, oneshot::Sender<Result<Answered>>);
+pub(super) type Waiting = (AnswerRequest, oneshot::Sender<Result<Answered>>);
 
 impl App {
     /// Records `answer` (for exactly its step) and returns what it did, once it is durable.
-    pub async fn answer(self: &Arc<Self>, answer: Answer) -> Result<Answered> {
+    pub async fn answer(self: &Arc<Self>, answer: AnswerRequest) -> Result<Answered> {
         let (reply, result) = oneshot::channel();
         self.queue().push((answer, reply));
         let app = self.clone();
@@ -72,16 +62,7 @@ impl App {
 
 /// Records `group` in one transaction, or one by one when the group is refused.
 fn record(engine: &mut Engine, group: Vec<Waiting>, now: DateTime<Utc>) {
-    let requests: Vec<AnswerRequest> = group
-        .iter()
-        .map(|(a, _)| AnswerRequest {
-            case_id: &a.case_id,
-            outcome: &a.outcome,
-            by: &a.by,
-            comment: a.comment.as_deref(),
-            task_id: Some(a.task_id),
-        })
-        .collect();
+    let requests: Vec<AnswerRequest> = group.iter().map(|(a, _)| a.clone()).collect();
     let together = engine.answer_batch(&requests, now);
     drop(requests);
     match together {
@@ -97,14 +78,7 @@ fn record(engine: &mut Engine, group: Vec<Waiting>, now: DateTime<Utc>) {
         }
         Err(_) => {
             for (a, reply) in group {
-                let result = engine.answer(
-                    &a.case_id,
-                    &a.outcome,
-                    &a.by,
-                    a.comment.as_deref(),
-                    Some(a.task_id),
-                    now,
-                );
+                let result = engine.answer(&a, now);
                 let _ = reply.send(result);
             }
         }

@@ -12,10 +12,10 @@
 // A refusal is the page that says so: axum responses are returned as errors on purpose.
 #![allow(clippy::result_large_err)]
 
-use super::answers::Answer;
 use super::csrf::{self, Purpose};
 use super::{App, page};
 use crate::ErrorKind;
+use crate::engine::AnswerRequest;
 use crate::engine::view::{Mode, TaskPage};
 use crate::links::{self, Claims, LinkError};
 use axum::extract::rejection::{FormRejection, PathRejection};
@@ -928,13 +928,11 @@ pub(crate) async fn answer(State(app): State<Arc<App>>, posted: Posted<AnswerFor
         );
     }
     let result = app
-        .answer(Answer {
-            case_id: page.case_id.clone(),
-            outcome: outcome.name.clone(),
-            by: person,
-            comment: (!comment.is_empty()).then(|| comment.to_string()),
-            task_id,
-        })
+        .answer(
+            AnswerRequest::new(page.case_id.clone(), outcome.name.clone(), person)
+                .comment(Some(comment).filter(|c| !c.is_empty()))
+                .task(Some(task_id)),
+        )
         .await;
     match result {
         Ok(_) => {

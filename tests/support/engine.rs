@@ -216,12 +216,10 @@ pub fn answer_all_open(engine: &mut Engine, rng: &mut ChaCha20Rng, now: DateTime
     }
     let reqs: Vec<AnswerRequest> = answers
         .iter()
-        .map(|(case_id, outcome, by, task)| AnswerRequest {
-            case_id,
-            outcome,
-            by,
-            comment: Some("Kommentar från testet"),
-            task_id: Some(*task),
+        .map(|(case_id, outcome, by, task)| {
+            AnswerRequest::new(case_id, outcome, by)
+                .comment(Some("Kommentar från testet"))
+                .task(Some(*task))
         })
         .collect();
     engine.answer_batch(&reqs, now).expect("answers").len()
