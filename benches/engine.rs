@@ -235,13 +235,12 @@ fn main() {
     let reqs: Vec<AnswerRequest> = open
         .iter()
         .enumerate()
-        .map(|(i, (case, by, task))| AnswerRequest {
-            case_id: case,
+        .map(|(i, (case, by, task))| {
             // Mostly closing, every tenth into a further step (an email and a new task).
-            outcome: if i % 10 == 0 { "unclear" } else { "no_finding" },
-            by,
-            comment: Some("Kommentar"),
-            task_id: Some(*task),
+            let outcome = if i % 10 == 0 { "unclear" } else { "no_finding" };
+            AnswerRequest::new(case, outcome, by)
+                .comment(Some("Kommentar"))
+                .task(Some(*task))
         })
         .collect();
     let t0 = Instant::now();

@@ -311,7 +311,7 @@ impl Snapshot {
             self.shifts.entry(s.person).or_default().push(s);
         }
         for list in self.shifts.values_mut() {
-            list.sort_unstable_by(|a, b| (a.start, a.unit).cmp(&(b.start, b.unit)));
+            list.sort_unstable_by_key(|a| (a.start, a.unit));
         }
         self.judged.clear();
         let since = from - i64::from(judged_days) * 86_400;
