@@ -303,7 +303,9 @@ fn the_import_finder_reads_groups_paths_and_skips_comments() {
 fn the_core_reads_no_clock() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
-    for dir in ["engine", "evidence", "store", "routine", "roster", "schedule"] {
+    for dir in [
+        "engine", "evidence", "store", "routine", "roster", "schedule",
+    ] {
         rust_files(&root.join(dir), &mut files);
     }
     files.push(root.join("calendar.rs"));
