@@ -4,9 +4,9 @@
 //! - single answers, one durable transaction each (WAL, synchronous = FULL);
 //! - batched answers, one transaction for a whole round's worth.
 //!
-//! `cargo bench --bench engine` (add `-- --quick` for a smaller year). With
-//! `LOGGKOLL_TEST_POSTGRES=postgres://user@host:port/db` the year and the single durable answers
-//! are run on that PostgreSQL too (each in a schema of its own), printed beside SQLite's, with the
+//! `cargo bench --bench engine` (add `-- --quick` for a smaller year, `-- --single` for the single
+//! durable answers alone). With `LOGGKOLL_TEST_POSTGRES=postgres://user@host:port/db` the year
+//! and the single durable answers are run on that PostgreSQL too (each in a schema of its own), printed beside SQLite's, with the
 //! server's durability settings.
 
 #[path = "../tests/support/backend.rs"]
@@ -189,6 +189,16 @@ fn main() {
         println!("PostgreSQL beside SQLite: {}", settings.join(", "));
     }
 
+    if std::env::args().any(|a| a == "--single") {
+        single(
+            &location(dir.path(), "single", false),
+            "SQLite (WAL, synchronous = FULL)",
+            users,
+            units,
+            start,
+        );
+        return;
+    }
     // The year.
     year(
         &location(dir.path(), "year", false),
