@@ -3,8 +3,10 @@
 //! that a copy of a row that holds them is a copy of pointers: no allocation, and no reference
 //! count that the radar's threads would fight over.
 //!
-//! What is kept is bounded by the distinct texts the database holds, not by how often they are
-//! read: reading the same relationships again adds nothing.
+//! What is kept is bounded by the distinct texts read from the database over the life of the
+//! process, not by how often they are read: reading the same relationships again adds nothing.
+//! Those texts are unit and person ids checked against the roster, and kinds of relationship: a
+//! purge does not give them back, but they grow only as the organisation changes.
 
 use std::collections::HashSet;
 use std::sync::{Mutex, OnceLock};

@@ -156,16 +156,22 @@ fn the_engine_imports_nothing_of_records() {
     assert!(found.is_empty(), "{}", found.join("\n"));
 }
 
-/// The top-level modules of `src/` a file names (`crate::x`, or `x` in `crate::{x, y::z}`),
-/// in its code, not its comments, before its test module.
+/// The top-level modules of `src/` a file names (`crate::x`, or `x` in `crate::{x, y::{z}}`
+/// over any number of lines), in its code, not its comments, before its test module.
 fn modules_named(text: &str, modules: &std::collections::BTreeSet<String>) -> Vec<String> {
     let text = text
         .split("#[cfg(test)]\nmod tests")
         .next()
         .unwrap_or_default();
+    let code: Vec<&str> = text
+        .lines()
+        .map(|line| line.split("//").next().unwrap_or(""))
+        .collect();
+    let code = code.join("\n");
     let mut out = Vec::new();
     let mut name = |word: &str| {
         let word: String = word
+            .trim_start()
             .chars()
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
             .collect();
@@ -173,19 +179,31 @@ fn modules_named(text: &str, modules: &std::collections::BTreeSet<String>) -> Ve
             out.push(word);
         }
     };
-    for line in text.lines() {
-        let code = line.split("//").next().unwrap_or("");
-        for (i, _) in code.match_indices("crate::") {
-            let after = &code[i + "crate::".len()..];
-            if let Some(group) = after.strip_prefix('{') {
-                let group = group.split('}').next().unwrap_or("");
-                for item in group.split(',') {
-                    name(item.trim());
+    for (i, _) in code.match_indices("crate::") {
+        let after = &code[i + "crate::".len()..];
+        let Some(group) = after.strip_prefix('{') else {
+            name(after);
+            continue;
+        };
+        // The group's items at its own depth, each named by its first word.
+        let (mut depth, mut item) = (0usize, String::new());
+        for c in group.chars() {
+            match c {
+                '{' => depth += 1,
+                '}' if depth == 0 => break,
+                '}' => depth -= 1,
+                ',' if depth == 0 => {
+                    name(&item);
+                    item.clear();
+                    continue;
                 }
-            } else {
-                name(after);
+                _ => {}
+            }
+            if depth == 0 || c == '{' && depth == 1 {
+                item.push(c);
             }
         }
+        name(&item);
     }
     out
 }
@@ -294,6 +312,9 @@ fn the_import_finder_reads_groups_paths_and_skips_comments() {
     let text =
         "use crate::{store::Db, roster};\nlet x = crate::engine::Engine::new(); // crate::web\n";
     assert_eq!(modules_named(text, &modules), ["store", "roster", "engine"]);
+    let spread =
+        "use crate::{\n    engine::{self, Engine},\n    // crate::web\n    roster::Role,\n};\n";
+    assert_eq!(modules_named(spread, &modules), ["engine", "roster"]);
 }
 
 /// The core reads no clock (ARCHITECTURE.md): the engine, the review's rules, the store, the

@@ -207,8 +207,6 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// `--routines`/`--templates` when given; else `./routines` and `./templates` when present;
-/// else the embedded set, said on stderr so that it never hides a folder that was meant.
 pub use crate::error::terminal_safe;
 
 /// A stored instant (RFC 3339) as people read it on the command line: local time in `tz` with
@@ -230,6 +228,8 @@ macro_rules! errln {
 }
 pub(crate) use {errln, outln};
 
+/// `--routines`/`--templates` when given; else `./routines` and `./templates` when present;
+/// else the embedded set, said on stderr so that it never hides a folder that was meant.
 fn resolve_folders(global: &mut Global, config: &Config) -> Result<()> {
     let here = |name: &str| {
         let p = PathBuf::from(name);

@@ -282,21 +282,26 @@ pub struct Team {
 /// when one of the colleague's units' relationships does (not one that names the colleague: that
 /// is theirs alone). Empty when neither explains it, or a flag points at a person.
 pub fn anchor_units<'o>(org: &'o Org, f: &Fact, a: &Assessment, cx: &'o Context) -> Vec<&'o str> {
-    let mut out = Vec::new();
+    anchor_roots(f, a, cx)
+        .into_iter()
+        .flatten()
+        .flat_map(|u| org.lineage(u))
+        .collect()
+}
+
+/// The units whose lines [`anchor_units`] are: the client's unit when `same_unit` explains the
+/// access, the unit of a care relationship that names nobody when one does.
+pub fn anchor_roots<'c>(f: &Fact, a: &Assessment, cx: &'c Context) -> [Option<&'c str>; 2] {
     if !a.anchors_team() {
-        return out;
+        return [None, None];
     }
-    if a.same_unit {
-        out.extend(org.lineage(cx.strings.name(f.client_unit)));
-    }
-    if let Some(t) = a
+    let own = a.same_unit.then(|| cx.strings.name(f.client_unit));
+    let tied = a
         .relation
         .and_then(|i| cx.ties.relations.get(&f.client)?.get(i as usize))
-        && !t.personal
-    {
-        out.extend(org.lineage(&t.unit));
-    }
-    out
+        .filter(|t| !t.personal)
+        .map(|t| t.unit.as_str());
+    [own, tied]
 }
 
 /// Turns what the store holds into [`Ties`] for `person` (home units `units`).

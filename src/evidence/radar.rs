@@ -6,7 +6,9 @@
 //! decision to start a targeted review is always the verksamhetschef's.
 
 use super::assess::{Code, FLAG_CODES, Fact, Texts};
-use super::case::{Team, action_codes, assess_person, fact, lookback, margin, team_span, wanted};
+use super::case::{
+    Team, action_codes, anchor_roots, assess_person, fact, lookback, margin, team_span, wanted,
+};
 use super::people::{People, Snapshot};
 use crate::Result;
 use crate::roster::org::Org;
@@ -430,20 +432,12 @@ pub fn sweep_in<T: Send>(
                     wide_to,
                     Team::default(),
                     |f, a, cx| {
-                        if !own.is_empty() && a.anchors_team() {
-                            // As `anchor_units`: the client's unit when `same_unit` explains
-                            // the access, a relationship's that names nobody when one does.
-                            let mut mask = 0;
-                            if a.same_unit {
-                                mask |= mask_of(strings.name(f.client_unit));
-                            }
-                            if let Some(t) = a
-                                .relation
-                                .and_then(|i| cx.ties.relations.get(&f.client)?.get(i as usize))
-                                && !t.personal
-                            {
-                                mask |= mask_of(t.unit.as_str());
-                            }
+                        if !own.is_empty() {
+                            // Which of the person's units the lines of `anchor_units` hold.
+                            let mask = anchor_roots(f, a, cx)
+                                .into_iter()
+                                .flatten()
+                                .fold(0u8, |m, u| m | mask_of(u));
                             if mask != 0 {
                                 anchors.push((f.client, f.at, mask));
                             }

@@ -315,7 +315,13 @@ fn distinct_by_unit<'a>(
             }
         }
     };
-    count(&mut pairs, &|u| {
+    // A unit whose id is empty would be the total's name: the total counts its people.
+    let mut by_unit: Vec<(u32, u32, bool)> = pairs
+        .iter()
+        .copied()
+        .filter(|(u, ..)| names.get(*u as usize).is_some_and(|n| !n.is_empty()))
+        .collect();
+    count(&mut by_unit, &|u| {
         names.get(u as usize).copied().unwrap_or("").to_string()
     });
     // All units together.

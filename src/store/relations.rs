@@ -186,7 +186,7 @@ pub fn relations_of(conn: &Db, system: &str, clients: &[u64]) -> Result<Vec<Rela
         format!(
             "SELECT system, client, unit_id, person_id, kind, from_day, to_day FROM care_relations
              WHERE (system = ?1 OR system = '') AND client IN ({})
-             ORDER BY client, from_day, unit_id, person_id, kind",
+             ORDER BY client, from_day, unit_id, person_id, kind, system",
             places.join(", ")
         )
     });
