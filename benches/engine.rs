@@ -189,26 +189,19 @@ fn main() {
         println!("PostgreSQL beside SQLite: {}", settings.join(", "));
     }
 
-    if std::env::args().any(|a| a == "--single") {
-        single(
-            &location(dir.path(), "single", false),
-            "SQLite (WAL, synchronous = FULL)",
+    let single_only = std::env::args().any(|a| a == "--single");
+    // The year.
+    if !single_only {
+        year(
+            &location(dir.path(), "year", false),
+            "SQLite",
             users,
             units,
             start,
+            true,
         );
-        return;
     }
-    // The year.
-    year(
-        &location(dir.path(), "year", false),
-        "SQLite",
-        users,
-        units,
-        start,
-        true,
-    );
-    if postgres {
+    if postgres && !single_only {
         year(
             &location(dir.path(), "year", true),
             "PostgreSQL",
@@ -227,6 +220,9 @@ fn main() {
         units,
         start,
     );
+    if single_only {
+        return;
+    }
     if postgres {
         single(
             &location(dir.path(), "single", true),

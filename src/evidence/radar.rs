@@ -252,8 +252,7 @@ pub fn sweep(
     now: DateTime<Utc>,
     mut each: impl FnMut(&Swept) -> Result<()>,
 ) -> Result<()> {
-    let day = crate::clock::local_date(now, scope.tz);
-    let mut snapshot = Snapshot::load(conn, day)?;
+    let mut snapshot = Snapshot::load(conn, crate::clock::local_date(now, scope.tz))?;
     sweep_in(
         conn,
         &mut snapshot,
@@ -553,8 +552,7 @@ pub fn radar(
     now: DateTime<Utc>,
 ) -> Result<Vec<Row>> {
     let mut tallies: HashMap<RowKey, (Tally, Vec<String>)> = HashMap::new();
-    let day = crate::clock::local_date(now, scope.tz);
-    let mut snapshot = Snapshot::load(conn, day)?;
+    let mut snapshot = Snapshot::load(conn, crate::clock::local_date(now, scope.tz))?;
     sweep_in(
         conn,
         &mut snapshot,
