@@ -619,12 +619,20 @@ fn a_messy_organisation_is_explained_and_no_snoop_is() {
     };
     let mut found: HashMap<(u64, i64), loggkoll::evidence::radar::Seen> = HashMap::new();
     let now = Utc.with_ymd_and_hms(2027, 5, 2, 8, 0, 0).unwrap();
-    loggkoll::evidence::radar::sweep(&db, &org, &[], &scope, now, |g| {
-        for s in g.seen {
-            found.insert((s.client, s.at), *s);
-        }
-        Ok(())
-    })
+    loggkoll::evidence::radar::sweep(
+        &db,
+        &org,
+        &[],
+        &scope,
+        now,
+        |g| Ok(g.seen.to_vec()),
+        |seen| {
+            for s in seen {
+                found.insert((s.client, s.at), s);
+            }
+            Ok(())
+        },
+    )
     .expect("sweep");
     let mut by_why: BTreeMap<Why, (usize, usize)> = BTreeMap::new();
     let (mut reasoned, mut explained) = (0, 0);

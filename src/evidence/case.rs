@@ -304,6 +304,22 @@ pub fn anchor_roots<'c>(f: &Fact, a: &Assessment, cx: &'c Context) -> [Option<&'
     [own, tied]
 }
 
+/// The units `shifts` are at, each once.
+fn distinct_units(shifts: &[WorkShift]) -> Vec<Sym> {
+    let mut units: Vec<Sym> = shifts.iter().map(|s| s.unit).collect();
+    units.sort_unstable();
+    units.dedup();
+    units
+}
+
+/// Those of `units` that are in `lineage`, in the lineage's order.
+fn units_among(lineage: &[impl AsRef<str>], units: &[Sym]) -> Vec<Sym> {
+    lineage
+        .iter()
+        .filter_map(|u| units.iter().find(|s| s.as_str() == u.as_ref()).copied())
+        .collect()
+}
+
 /// Turns what the store holds into [`Ties`] for `person` (home units `units`).
 pub fn ties_of(
     org: &Org,
@@ -320,9 +336,17 @@ pub fn ties_of(
             .entry(d)
             .or_insert_with(|| crate::clock::day_start(d, tz).timestamp())
     };
-    let mut shift_units: Vec<Sym> = raw.shifts.iter().map(|s| s.unit).collect();
-    shift_units.sort_unstable();
-    shift_units.dedup();
+    let mut shifts: Vec<WorkShift> = raw
+        .shifts
+        .into_iter()
+        .map(|s| WorkShift {
+            start: s.start,
+            end: s.end,
+            unit: s.unit,
+        })
+        .collect();
+    shifts.sort_by(|a, b| (a.start, &a.unit).cmp(&(b.start, &b.unit)));
+    let shift_units = distinct_units(&shifts);
     let mut of_unit: HashMap<Sym, (bool, Vec<Sym>)> = HashMap::new();
     let mut relations: ClientMap<Vec<Tie>> = ClientMap::default();
     for r in &raw.relations {
@@ -337,11 +361,7 @@ pub fn ties_of(
                     let lineage = org.lineage(&r.unit);
                     (
                         lineage.iter().any(|u| units.iter().any(|m| m == u)),
-                        lineage
-                            .iter()
-                            .filter(|u| shift_units.iter().any(|s| s == *u))
-                            .map(|u| Sym::new(u))
-                            .collect(),
+                        units_among(&lineage, &shift_units),
                     )
                 })
                 .clone()
@@ -361,16 +381,6 @@ pub fn ties_of(
             mine,
         });
     }
-    let mut shifts: Vec<WorkShift> = raw
-        .shifts
-        .into_iter()
-        .map(|s| WorkShift {
-            start: s.start,
-            end: s.end,
-            unit: s.unit,
-        })
-        .collect();
-    shifts.sort_by(|a, b| (a.start, &a.unit).cmp(&(b.start, &b.unit)));
     let Team { near, mut names } = team;
     let mut judged: ClientMap<Vec<(i64, u32)>> = ClientMap::default();
     for j in raw.judged {
@@ -465,19 +475,11 @@ pub fn assess_person(
     // The units of the subject's shifts each client unit is, or is under.
     let mut shift_cover: IdMap<Vec<Sym>> = IdMap::default();
     if !ties.shifts.is_empty() {
-        let mut on_shift: Vec<Sym> = ties.shifts.iter().map(|s| s.unit).collect();
-        on_shift.sort_unstable();
-        on_shift.dedup();
+        let on_shift = distinct_units(&ties.shifts);
         for f in facts {
             if let std::collections::hash_map::Entry::Vacant(e) = shift_cover.entry(f.client_unit) {
                 let lineage = dir.lineage(org, f.client_unit, strings.name(f.client_unit));
-                e.insert(
-                    lineage
-                        .iter()
-                        .filter(|u| on_shift.iter().any(|s| *s == u.as_str()))
-                        .map(|u| Sym::new(u))
-                        .collect(),
-                );
+                e.insert(units_among(lineage, &on_shift));
             }
         }
     }

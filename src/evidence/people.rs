@@ -301,10 +301,7 @@ impl Snapshot {
         }
         // In the order a case's evidence reads them (`relations_of`, `shifts_of`).
         for list in self.relations.values_mut() {
-            list.sort_unstable_by(|a, b| {
-                (a.from, a.unit, a.person, a.kind, a.system)
-                    .cmp(&(b.from, b.unit, b.person, b.kind, b.system))
-            });
+            list.sort_unstable_by_key(|r| (r.from, r.unit, r.person, r.kind, r.system));
         }
         self.shifts.clear();
         for s in rel::shifts_between(conn, from, to)? {

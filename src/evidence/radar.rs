@@ -241,49 +241,24 @@ pub struct Swept<'a> {
 
 /// Runs the review's rules over every access of `[from, to)` (of one system or all), the same
 /// rules as a case's evidence, with the watch list as it stands on the day of `now`, and hands
-/// each person's accesses of each system to `each`. Colleagues' explained accesses (`team`) are
-/// found among everyone's: each person's accesses are assessed first, then what nothing
-/// explains is looked up among the colleagues' within the team's span.
-pub fn sweep(
+/// each person's accesses of each system to `each`, on the machine's cores; what it returns is
+/// handed to `then`, in the people's order. Colleagues' explained accesses (`team`) are found
+/// among everyone's: each person's accesses are assessed first, then what nothing explains is
+/// looked up among the colleagues' within the team's span.
+pub fn sweep<T: Send>(
     conn: &Db,
     org: &Org,
     routines: &[&Routine],
     scope: &Scope,
     now: DateTime<Utc>,
-    mut each: impl FnMut(&Swept) -> Result<()>,
+    each: impl Fn(&Swept) -> Result<T> + Sync,
+    then: impl FnMut(T) -> Result<()>,
 ) -> Result<()> {
     let mut snapshot = Snapshot::load(conn, crate::clock::local_date(now, scope.tz))?;
-    sweep_in(
-        conn,
-        &mut snapshot,
-        org,
-        routines,
-        scope,
-        |g| {
-            Ok((
-                g.key.clone(),
-                g.person.map(str::to_string),
-                g.system.to_string(),
-                g.accounts.to_vec(),
-                g.seen.to_vec(),
-                g.tz,
-            ))
-        },
-        |(key, person, system, accounts, seen, tz)| {
-            each(&Swept {
-                key: &key,
-                person: person.as_deref(),
-                system: &system,
-                accounts: &accounts,
-                seen: &seen,
-                tz,
-            })
-        },
-    )
+    sweep_in(conn, &mut snapshot, org, routines, scope, each, then)
 }
 
-/// [`sweep`] with the roster and watch list already read, and each person's accesses handed to
-/// `each` on the machine's cores: what it returns is handed to `then`, in the people's order.
+/// [`sweep`] with the roster and watch list already read.
 pub fn sweep_in<T: Send>(
     conn: &Db,
     snapshot: &mut Snapshot,

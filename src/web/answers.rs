@@ -62,24 +62,21 @@ impl App {
 
 /// Records `group` in one transaction, or one by one when the group is refused.
 fn record(engine: &mut Engine, group: Vec<Waiting>, now: DateTime<Utc>) {
-    let requests: Vec<AnswerRequest> = group.iter().map(|(a, _)| a.clone()).collect();
-    let together = engine.answer_batch(&requests, now);
-    drop(requests);
-    match together {
+    let (requests, replies): (Vec<AnswerRequest>, Vec<_>) = group.into_iter().unzip();
+    match engine.answer_batch(&requests, now) {
         Ok(results) => {
-            for ((_, reply), result) in group.into_iter().zip(results) {
+            for (reply, result) in replies.into_iter().zip(results) {
                 let _ = reply.send(Ok(result));
             }
         }
-        Err(err) if group.len() == 1 => {
-            for (_, reply) in group {
+        Err(err) if requests.len() == 1 => {
+            for reply in replies {
                 let _ = reply.send(Err(err.clone()));
             }
         }
         Err(_) => {
-            for (a, reply) in group {
-                let result = engine.answer(&a, now);
-                let _ = reply.send(result);
+            for (a, reply) in requests.iter().zip(replies) {
+                let _ = reply.send(engine.answer(a, now));
             }
         }
     }
