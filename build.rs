@@ -46,7 +46,7 @@ fn main() {
         println!("cargo:rerun-if-changed={dir}");
         files(&root.join(dir), &mut list);
     }
-    let mut code = String::from("pub const FILES: &[(&str, &[u8])] = &[\n");
+    let mut code = String::from("pub(crate) const FILES: &[(&str, &[u8])] = &[\n");
     for path in &list {
         let Ok(rel) = path.strip_prefix(&root) else {
             continue;

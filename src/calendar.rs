@@ -290,7 +290,7 @@ pub struct SendHours {
 
 impl SendHours {
     /// 07:00–17:00.
-    pub fn office() -> SendHours {
+    pub(crate) fn office() -> SendHours {
         SendHours {
             from: NaiveTime::from_hms_opt(7, 0, 0).unwrap_or(NaiveTime::MIN),
             to: NaiveTime::from_hms_opt(17, 0, 0).unwrap_or(NaiveTime::MIN),
@@ -328,14 +328,14 @@ impl SendHours {
     }
 
     /// Whether an email may go out at `now`.
-    pub fn allows(&self, now: DateTime<Utc>, tz: Tz) -> bool {
+    pub(crate) fn allows(&self, now: DateTime<Utc>, tz: Tz) -> bool {
         let local = now.with_timezone(&tz);
         let time = local.time();
         is_working_day(local.date_naive()) && self.from <= time && time < self.to
     }
 
     /// The first instant at or after `now` when an email may go out.
-    pub fn next_open(&self, now: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
+    pub(crate) fn next_open(&self, now: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
         if self.allows(now, tz) {
             return now;
         }

@@ -50,7 +50,7 @@ use chrono::{LocalResult, NaiveDateTime, TimeZone, Timelike};
 use chrono_tz::Tz;
 
 /// The first instant of local day `day` in `tz` (midnight, or the first instant after a gap).
-pub fn day_start(day: chrono::NaiveDate, tz: Tz) -> DateTime<Utc> {
+pub(crate) fn day_start(day: chrono::NaiveDate, tz: Tz) -> DateTime<Utc> {
     resolve_local(day.and_time(chrono::NaiveTime::MIN), tz)
 }
 
@@ -106,7 +106,7 @@ pub fn parse_time(text: &str, tz: Tz) -> Result<DateTime<Utc>, String> {
 
 /// The end of a period as written: as [`parse_time`], but a date alone means the end of that day
 /// (the start of the next), so that `--from 2027-03-01 --to 2027-03-31` is all of March.
-pub fn parse_end(text: &str, tz: Tz) -> Result<DateTime<Utc>, String> {
+pub(crate) fn parse_end(text: &str, tz: Tz) -> Result<DateTime<Utc>, String> {
     let t = text.trim();
     match chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d") {
         Ok(date) => {

@@ -96,7 +96,7 @@ pub struct Contact {
 impl Config {
     /// The contact for a unit with `lineage` (the unit first, then the units above it): the
     /// nearest unit's own, else the organisation's.
-    pub fn contact_for<'a>(&'a self, lineage: &[&str]) -> Option<&'a Contact> {
+    pub(crate) fn contact_for<'a>(&'a self, lineage: &[&str]) -> Option<&'a Contact> {
         lineage
             .iter()
             .find_map(|u| self.unit_contacts.get(*u))

@@ -61,12 +61,12 @@ impl Diagnostic {
         }
     }
 
-    pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
+    pub(crate) fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
         self.help = Some(help.into());
         self
     }
 
-    pub fn with_help_boxed(mut self: Box<Self>, help: impl Into<String>) -> Box<Diagnostic> {
+    pub(crate) fn with_help_boxed(mut self: Box<Self>, help: impl Into<String>) -> Box<Diagnostic> {
         self.help = Some(help.into());
         self
     }
@@ -108,24 +108,24 @@ impl Diagnostic {
 
 /// The diagnostics of one source file, collected in the order found.
 #[derive(Debug)]
-pub struct Diagnostics<'s> {
+pub(crate) struct Diagnostics<'s> {
     source: &'s Source,
     pub list: Vec<Diagnostic>,
 }
 
 impl<'s> Diagnostics<'s> {
-    pub fn new(source: &'s Source) -> Diagnostics<'s> {
+    pub(crate) fn new(source: &'s Source) -> Diagnostics<'s> {
         Diagnostics {
             source,
             list: Vec::new(),
         }
     }
 
-    pub fn source(&self) -> &'s Source {
+    pub(crate) fn source(&self) -> &'s Source {
         self.source
     }
 
-    pub fn error(
+    pub(crate) fn error(
         &mut self,
         code: &'static str,
         span: Span,
@@ -140,7 +140,7 @@ impl<'s> Diagnostics<'s> {
         ))
     }
 
-    pub fn warning(
+    pub(crate) fn warning(
         &mut self,
         code: &'static str,
         span: Span,
@@ -155,13 +155,13 @@ impl<'s> Diagnostics<'s> {
         ))
     }
 
-    pub fn push(&mut self, diagnostic: Diagnostic) -> &mut Diagnostic {
+    pub(crate) fn push(&mut self, diagnostic: Diagnostic) -> &mut Diagnostic {
         self.list.push(diagnostic);
         let last = self.list.len() - 1;
         &mut self.list[last]
     }
 
-    pub fn has_errors(&self) -> bool {
+    pub(crate) fn has_errors(&self) -> bool {
         self.list.iter().any(Diagnostic::is_error)
     }
 }
@@ -175,7 +175,7 @@ impl Diagnostic {
 }
 
 /// `did you mean `x`?` for the closest of `candidates`, when one is close enough.
-pub fn did_you_mean<'a>(
+pub(crate) fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<String> {

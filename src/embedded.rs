@@ -25,7 +25,7 @@ fn digest() -> String {
 /// found there is used only when it holds exactly the embedded files, byte for byte (the
 /// temporary folder is shared: nobody else's routines are ever read); otherwise a fresh private
 /// one is written.
-pub fn folder() -> Result<PathBuf> {
+pub(crate) fn folder() -> Result<PathBuf> {
     let dir = std::env::temp_dir().join(format!(
         "loggkoll-{}-{}",
         env!("CARGO_PKG_VERSION"),
@@ -95,7 +95,7 @@ fn write_all(dir: &Path) -> Result<()> {
 
 /// `loggkoll init DIR`: writes the embedded `routines/` and `templates/` into `dir` for editing,
 /// refusing (with nothing written) when any of the files exists already. Returns the files.
-pub fn init(dir: &Path) -> Result<Vec<PathBuf>> {
+pub(crate) fn init(dir: &Path) -> Result<Vec<PathBuf>> {
     let existing: Vec<String> = FILES
         .iter()
         .map(|(path, _)| dir.join(path))

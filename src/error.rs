@@ -44,7 +44,7 @@ impl Error {
         Error::new(ErrorKind::Usage, message)
     }
 
-    pub fn bad_input(message: impl Into<String>) -> Error {
+    pub(crate) fn bad_input(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::BadInput, message)
     }
 
@@ -64,7 +64,7 @@ impl Error {
 
     /// Names the database file in an error the database gave (`database: …` becomes
     /// ``database `PATH`: …``), so that an operator knows which file is read-only or locked.
-    pub fn naming_database(mut self, path: &std::path::Path) -> Error {
+    pub(crate) fn naming_database(mut self, path: &std::path::Path) -> Error {
         if let Some(rest) = self.message.strip_prefix(DATABASE) {
             self.message = format!(
                 "database `{}`: {rest}",
@@ -75,7 +75,7 @@ impl Error {
     }
 
     /// A refusal of what was asked (bad arguments or input), not a failure of ours.
-    pub fn is_bad_input(&self) -> bool {
+    pub(crate) fn is_bad_input(&self) -> bool {
         matches!(self.kind, ErrorKind::Usage | ErrorKind::BadInput)
     }
 

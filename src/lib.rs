@@ -3,36 +3,38 @@
 //! draws samples, opens cases, tracks them through their graph, reminds, escalates, reports and
 //! purges. See `ARCHITECTURE.md` for the code map.
 
+#![warn(unreachable_pub)]
+
 pub mod calendar;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod diagnostic;
-pub mod embedded;
+pub(crate) mod embedded;
 pub mod engine;
-pub mod error;
+pub(crate) mod error;
 pub mod evidence;
 pub mod links;
-pub mod location;
-pub mod log_format;
-pub mod mails;
-pub mod names;
+pub(crate) mod location;
+pub(crate) mod log_format;
+pub(crate) mod mails;
+pub(crate) mod names;
 pub mod notify;
 pub mod personnummer;
-pub mod private_files;
+pub(crate) mod private_files;
 pub mod records;
-pub mod refusal;
+pub(crate) mod refusal;
 pub mod roster;
 pub mod routine;
 pub mod schedule;
 pub mod simulate;
 pub mod source;
 pub mod store;
-pub mod suggest;
-pub mod sv;
-pub mod svg;
-pub mod sym;
-pub mod tabular;
+pub(crate) mod suggest;
+pub(crate) mod sv;
+pub(crate) mod svg;
+pub(crate) mod sym;
+pub(crate) mod tabular;
 pub mod templates;
 pub mod web;
 

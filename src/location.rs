@@ -4,14 +4,14 @@
 use std::path::Path;
 
 /// Whether `location` (a `--db` value) names a PostgreSQL database rather than a file.
-pub fn is_url(location: &str) -> bool {
+pub(crate) fn is_url(location: &str) -> bool {
     let lower = location.get(..13).unwrap_or(location).to_ascii_lowercase();
     lower.starts_with("postgres://") || lower.starts_with("postgresql://")
 }
 
 /// `location` without its password, for messages: the credentials end at the first `@` after
 /// the scheme (as the client reads them), and a `password=` parameter is dropped.
-pub fn redacted(location: &str) -> String {
+pub(crate) fn redacted(location: &str) -> String {
     let Some((scheme, rest)) = location.split_once("://") else {
         return location.to_string();
     };

@@ -23,7 +23,7 @@ impl FileKind {
     }
 
     /// The kind a file's name says (`.csv`, `.txt`, `.xlsx`, `.xml`).
-    pub fn of_path(path: &Path) -> Option<FileKind> {
+    pub(crate) fn of_path(path: &Path) -> Option<FileKind> {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
         match ext.as_str() {
             "csv" | "txt" | "tsv" => Some(FileKind::Csv),

@@ -38,14 +38,14 @@ pub(crate) fn sample_conclusions() -> Value {
 
 /// What every email names: where loggkoll is and whom to ask (none when not configured).
 #[derive(Debug, Clone, Serialize)]
-pub struct Common {
+pub(crate) struct Common {
     pub base_url: String,
     pub contact: Option<Contact>,
 }
 
 /// A step's email: its task, a reminder, an escalation, or a notice for information.
 #[derive(Debug, Clone, Serialize)]
-pub struct Step {
+pub(crate) struct Step {
     pub routine: String,
     pub routine_id: String,
     pub kind: String,
@@ -68,7 +68,7 @@ pub struct Step {
 /// What a step's email is, with what it adds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
-pub enum StepMail {
+pub(crate) enum StepMail {
     Task {},
     Reminder {
         /// `före` or `efter` the deadline.
@@ -86,7 +86,7 @@ pub enum StepMail {
 }
 
 impl StepMail {
-    pub fn purpose(&self) -> Purpose {
+    pub(crate) fn purpose(&self) -> Purpose {
         match self {
             StepMail::Task {} => Purpose::Task,
             StepMail::Reminder { .. } => Purpose::Reminder,
@@ -98,7 +98,7 @@ impl StepMail {
 
 /// The year's summary to the SAS.
 #[derive(Debug, Clone, Serialize)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub routine: String,
     pub routine_id: String,
     pub year: i32,
@@ -112,7 +112,7 @@ pub struct Summary {
 
 /// A person's daily digest of tasks and reminders (`mail.digest`).
 #[derive(Debug, Clone, Serialize)]
-pub struct Digest {
+pub(crate) struct Digest {
     pub recipient: String,
     pub date: String,
     pub count: usize,
@@ -123,7 +123,7 @@ pub struct Digest {
 
 /// One task or reminder of a digest.
 #[derive(Debug, Clone, Serialize)]
-pub struct DigestTask {
+pub(crate) struct DigestTask {
     pub case_id: String,
     pub routine: String,
     pub step: String,
@@ -135,7 +135,7 @@ pub struct DigestTask {
 
 /// To the contact: a file in the logs inbox was refused.
 #[derive(Debug, Clone, Serialize)]
-pub struct InboxFailed {
+pub(crate) struct InboxFailed {
     pub recipient: String,
     pub file: String,
     pub error_file: String,
@@ -147,13 +147,13 @@ pub struct InboxFailed {
 }
 
 /// The values as the outbox keeps them (JSON text).
-pub fn context(values: &impl Serialize) -> crate::Result<String> {
+pub(crate) fn context(values: &impl Serialize) -> crate::Result<String> {
     serde_json::to_string(values)
         .map_err(|e| crate::Error::runtime(format!("an email's values: {e}")))
 }
 
 /// The sample values of `purpose`'s email, for `check`; `None` for a document.
-pub fn sample(purpose: Purpose) -> Option<Value> {
+pub(crate) fn sample(purpose: Purpose) -> Option<Value> {
     let common = Common {
         base_url: "https://loggkoll.example.se".into(),
         contact: Some(Contact {

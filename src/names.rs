@@ -7,7 +7,7 @@
 /// comma (`Lindqvist, Per`), else every word but the first (`Per Lindqvist Berg`), or the one
 /// word there is. Parenthesised notes (`(vikarie)`) are dropped and double names
 /// (`Lindqvist-Berg`) give both. Empty when there is no name.
-pub fn surnames(name: &str) -> String {
+pub(crate) fn surnames(name: &str) -> String {
     let mut plain = String::with_capacity(name.len());
     let mut depth = 0u32;
     for c in name.chars() {
@@ -46,7 +46,7 @@ pub fn surnames(name: &str) -> String {
 }
 
 /// The key of one surname word (FNV-1a, 32 bits; never 0).
-pub fn key(word: &str) -> u32 {
+pub(crate) fn key(word: &str) -> u32 {
     let mut h: u32 = 0x811c_9dc5;
     for b in word.bytes() {
         h ^= u32::from(b);
@@ -57,7 +57,7 @@ pub fn key(word: &str) -> u32 {
 
 /// The keys of the first two surnames of `name` (0: none): what the log's index keeps of a
 /// client's name, so that the name itself goes with the row.
-pub fn surname_keys(name: &str) -> [u32; 2] {
+pub(crate) fn surname_keys(name: &str) -> [u32; 2] {
     let all = surnames(name);
     let mut words = all.split(' ').filter(|w| !w.is_empty());
     [words.next().map_or(0, key), words.next().map_or(0, key)]

@@ -61,10 +61,10 @@ pub fn digits(text: &str) -> std::result::Result<[u8; 12], String> {
 /// A keyed hash (HMAC-SHA256 under an installation secret) of personal identity numbers: people's
 /// own numbers are kept only this way, and a client is matched against them by the same hash.
 #[derive(Clone)]
-pub struct KeyedHash(hmac::Hmac<sha2::Sha256>);
+pub(crate) struct KeyedHash(hmac::Hmac<sha2::Sha256>);
 
 impl KeyedHash {
-    pub fn new(key: &[u8]) -> KeyedHash {
+    pub(crate) fn new(key: &[u8]) -> KeyedHash {
         use hmac::KeyInit;
         // HMAC takes a key of any length.
         let mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key)
@@ -73,12 +73,12 @@ impl KeyedHash {
     }
 
     /// The hash of 12 digits, hex.
-    pub fn hash(&self, digits: &[u8]) -> String {
+    pub(crate) fn hash(&self, digits: &[u8]) -> String {
         hex::encode(self.digest(digits))
     }
 
     /// The hash of 12 digits.
-    pub fn digest(&self, digits: &[u8]) -> [u8; 32] {
+    pub(crate) fn digest(&self, digits: &[u8]) -> [u8; 32] {
         use hmac::Mac;
         let mut mac = self.0.clone();
         mac.update(digits);
@@ -97,12 +97,12 @@ pub fn written(text: &str) -> String {
     }
 }
 
-pub fn validate(text: &str) -> Result<(), String> {
+pub(crate) fn validate(text: &str) -> Result<(), String> {
     digits(text).map(|_| ())
 }
 
 /// The check digit of the nine digits after the century (Luhn).
-pub fn check_digit(nine: &str) -> u32 {
+pub(crate) fn check_digit(nine: &str) -> u32 {
     let sum: u32 = nine
         .chars()
         .filter_map(|c| c.to_digit(10))

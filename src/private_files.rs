@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use std::path::Path;
 
 /// Creates `dir` and the folders above it that are missing, each created one private.
-pub fn create_dir(dir: &Path) -> io::Result<()> {
+pub(crate) fn create_dir(dir: &Path) -> io::Result<()> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -18,7 +18,7 @@ pub fn create_dir(dir: &Path) -> io::Result<()> {
 }
 
 /// Opens `path` for writing, new and private (`create_new`: an existing file is an error).
-pub fn create_new(path: &Path) -> io::Result<std::fs::File> {
+pub(crate) fn create_new(path: &Path) -> io::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -30,7 +30,7 @@ pub fn create_new(path: &Path) -> io::Result<std::fs::File> {
 }
 
 /// Writes `bytes` to `path`, the file private (also one that was there before).
-pub fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -44,7 +44,7 @@ pub fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
 }
 
 /// Makes an existing file private (one another program wrote, such as Chromium's PDF).
-pub fn restrict(path: &Path) -> io::Result<()> {
+pub(crate) fn restrict(path: &Path) -> io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -5,7 +5,7 @@
 use crate::{Error, ErrorKind};
 
 /// The longest diary number (*diarienummer*), in characters.
-pub const DIARY_MAX: usize = 64;
+pub(crate) const DIARY_MAX: usize = 64;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {

@@ -51,26 +51,15 @@ impl fmt::Display for Span {
 
 /// A value with the place it was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Spanned<T> {
+pub(crate) struct Spanned<T> {
     pub value: T,
     pub span: Span,
 }
 
 impl<T> Spanned<T> {
-    pub fn new(value: T, span: Span) -> Spanned<T> {
+    pub(crate) fn new(value: T, span: Span) -> Spanned<T> {
         Spanned { value, span }
     }
-
-    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Spanned<U> {
-        Spanned {
-            value: f(self.value),
-            span: self.span,
-        }
-    }
 }
 
-impl Spanned<String> {
-    pub fn as_str(&self) -> &str {
-        &self.value
-    }
-}
+impl Spanned<String> {}

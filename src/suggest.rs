@@ -3,13 +3,16 @@
 //! distance (a swap counts as one edit), case ignored, ties to the first candidate.
 
 /// The candidate `word` most likely meant: at most a third of its letters (at least one) wrong.
-pub fn nearest<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
+pub(crate) fn nearest<'c>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+) -> Option<&'c str> {
     let allowed = (word.chars().count() / 3).max(1);
     within(word, candidates, allowed)
 }
 
 /// The candidate nearest `word` at most `allowed` edits away.
-pub fn within<'c>(
+pub(crate) fn within<'c>(
     word: &str,
     candidates: impl IntoIterator<Item = &'c str>,
     allowed: usize,

@@ -3,7 +3,7 @@
 
 use chrono::{Datelike, NaiveDate};
 
-pub const MONTHS: [&str; 12] = [
+pub(crate) const MONTHS: [&str; 12] = [
     "januari",
     "februari",
     "mars",
@@ -19,12 +19,12 @@ pub const MONTHS: [&str; 12] = [
 ];
 
 /// Sunday first, so that a day's index is its crontab number (Sunday = 0).
-pub const WEEKDAYS: [&str; 7] = [
+pub(crate) const WEEKDAYS: [&str; 7] = [
     "söndag", "måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag",
 ];
 
 /// The name of month `month` (1–12); `?` outside.
-pub fn month(month: u32) -> &'static str {
+pub(crate) fn month(month: u32) -> &'static str {
     (month as usize)
         .checked_sub(1)
         .and_then(|i| MONTHS.get(i))
@@ -33,7 +33,7 @@ pub fn month(month: u32) -> &'static str {
 }
 
 /// "fredag 15 januari 2027".
-pub fn date(d: NaiveDate) -> String {
+pub(crate) fn date(d: NaiveDate) -> String {
     format!(
         "{} {} {} {}",
         WEEKDAYS[d.weekday().num_days_from_sunday() as usize],
@@ -44,14 +44,14 @@ pub fn date(d: NaiveDate) -> String {
 }
 
 /// "1 januari 2027" (no weekday).
-pub fn day(d: NaiveDate) -> String {
+pub(crate) fn day(d: NaiveDate) -> String {
     format!("{} {} {}", d.day(), month(d.month()), d.year())
 }
 
 /// A period `[from, to)` in `tz` as a letter says it: "från och med 1 januari 2027 till och med
 /// 31 maj 2027" when it runs from midnight to midnight, else with the times ("från 1 januari
 /// 2027 kl. 08:00 till 3 januari 2027 kl. 17:00").
-pub fn period(
+pub(crate) fn period(
     from: chrono::DateTime<chrono::Utc>,
     to: chrono::DateTime<chrono::Utc>,
     tz: chrono_tz::Tz,
@@ -80,20 +80,21 @@ pub fn period(
 
 /// A count with its noun in agreement: `count(1, "åtkomst", "åtkomster")` is "1 åtkomst",
 /// `count(3, …)` "3 åtkomster", `count(0, …)` "0 åtkomster".
-pub fn count<N: Number>(n: N, singular: &str, plural: &str) -> String {
+pub(crate) fn count<N: Number>(n: N, singular: &str, plural: &str) -> String {
     format!("{n} {}", if n.is_one() { singular } else { plural })
 }
 
 /// A Swedish noun's gender: an *en* word (åtkomst, kund) or an *ett* word (ärende, konto).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Gender {
+pub(crate) enum Gender {
     En,
     Ett,
 }
 
 impl Gender {
     /// The article for one: "en" or "ett".
-    pub fn article(self) -> &'static str {
+    #[cfg(test)]
+    pub(crate) fn article(self) -> &'static str {
         match self {
             Gender::En => "en",
             Gender::Ett => "ett",
@@ -103,7 +104,7 @@ impl Gender {
 
 /// An adjective or participle agreeing with `n` of a noun of `gender`:
 /// `agree(1, Gender::Ett, "öppen", "öppet", "öppna")` is "öppet", `agree(2, …)` "öppna".
-pub fn agree<'a, N: Number>(
+pub(crate) fn agree<'a, N: Number>(
     n: N,
     gender: Gender,
     en: &'a str,
@@ -119,7 +120,8 @@ pub fn agree<'a, N: Number>(
 
 /// A count in words where one reads better as the article: "ett ärende", "en åtkomst", but
 /// "3 ärenden", "0 åtkomster".
-pub fn count_words<N: Number>(n: N, gender: Gender, singular: &str, plural: &str) -> String {
+#[cfg(test)]
+pub(crate) fn count_words<N: Number>(n: N, gender: Gender, singular: &str, plural: &str) -> String {
     if n.is_one() {
         format!("{} {singular}", gender.article())
     } else {
@@ -128,7 +130,7 @@ pub fn count_words<N: Number>(n: N, gender: Gender, singular: &str, plural: &str
 }
 
 /// A count of things: any integer.
-pub trait Number: Copy + std::fmt::Display {
+pub(crate) trait Number: Copy + std::fmt::Display {
     fn is_one(self) -> bool;
 }
 
@@ -144,7 +146,7 @@ macro_rules! number {
 number!(usize, u64, u32, i64, i32);
 
 /// "NPÖ", "NPÖ och Treserva", "A, B och C".
-pub fn and_list(items: &[String]) -> String {
+pub(crate) fn and_list(items: &[String]) -> String {
     match items {
         [] => String::new(),
         [one] => one.clone(),
@@ -153,7 +155,7 @@ pub fn and_list(items: &[String]) -> String {
 }
 
 /// A system's name as people write it: `NPÖ`, `Treserva`; others as given.
-pub fn system_title(system: &str) -> String {
+pub(crate) fn system_title(system: &str) -> String {
     match system {
         "npo" => "NPÖ".into(),
         "treserva" => "Treserva".into(),

@@ -2,7 +2,7 @@
 //! routine graph) needs: escaping, and labels cut to fit.
 
 /// `text` escaped for SVG (XML) text and attribute values.
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -19,7 +19,7 @@ pub fn escape(text: &str) -> String {
 
 /// `text` in at most `max` characters: a long one loses its middle, since names of routines
 /// and units often differ only at the end ("… i NPÖ", "… i Treserva").
-pub fn shorten(text: &str, max: usize) -> String {
+pub(crate) fn shorten(text: &str, max: usize) -> String {
     let count = text.chars().count();
     if count <= max {
         return text.to_string();

@@ -13,7 +13,7 @@ use std::sync::{Mutex, OnceLock};
 
 /// A text kept once; copies are free and compare by content.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-pub struct Sym(&'static str);
+pub(crate) struct Sym(&'static str);
 
 fn kept() -> &'static Mutex<HashSet<&'static str>> {
     static KEPT: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
@@ -22,7 +22,7 @@ fn kept() -> &'static Mutex<HashSet<&'static str>> {
 
 impl Sym {
     /// `text`, kept once.
-    pub fn new(text: &str) -> Sym {
+    pub(crate) fn new(text: &str) -> Sym {
         if text.is_empty() {
             return Sym("");
         }
@@ -38,7 +38,7 @@ impl Sym {
         Sym(k)
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         self.0
     }
 }

@@ -118,7 +118,7 @@ impl Problem {
 }
 
 /// How many characters of a value an error quotes.
-pub const QUOTE_LIMIT: usize = 200;
+pub(crate) const QUOTE_LIMIT: usize = 200;
 
 /// `message` with each backquoted span longer than [`QUOTE_LIMIT`] characters cut to its start,
 /// followed by `…` and its length; a message without backquotes is cut the same way as a whole
@@ -143,7 +143,7 @@ fn shorten_quoted(message: String) -> String {
 }
 
 /// The first `limit` characters of `text`, and how long it was when it was longer.
-pub fn cut(text: &str, limit: usize) -> std::borrow::Cow<'_, str> {
+pub(crate) fn cut(text: &str, limit: usize) -> std::borrow::Cow<'_, str> {
     match text.char_indices().nth(limit) {
         None => std::borrow::Cow::Borrowed(text),
         Some((end, _)) => std::borrow::Cow::Owned(format!(
@@ -176,7 +176,7 @@ pub struct Problems {
 }
 
 /// How many problems an error message lists before it says how many more there are.
-pub const PROBLEM_LIMIT: usize = 50;
+pub(crate) const PROBLEM_LIMIT: usize = 50;
 
 impl Default for Problems {
     fn default() -> Problems {
@@ -189,7 +189,7 @@ impl Problems {
         Problems::default()
     }
 
-    pub fn with_limit(limit: usize) -> Problems {
+    pub(crate) fn with_limit(limit: usize) -> Problems {
         Problems {
             limit: limit.max(1),
             total: 0,
@@ -224,7 +224,7 @@ impl Problems {
     }
 
     /// The kept problems, by file and line.
-    pub fn into_sorted(self) -> Vec<Problem> {
+    pub(crate) fn into_sorted(self) -> Vec<Problem> {
         self.kept
             .into_sorted_vec()
             .into_iter()
@@ -233,7 +233,7 @@ impl Problems {
     }
 
     /// `Ok(value)` when nothing was found, otherwise every kept problem as one refusal.
-    pub fn into_result<T>(self, value: T) -> Result<T> {
+    pub(crate) fn into_result<T>(self, value: T) -> Result<T> {
         if self.is_empty() {
             Ok(value)
         } else {
@@ -242,7 +242,7 @@ impl Problems {
     }
 
     /// One [`Error::bad_input`] listing the problems one per line, by file and line.
-    pub fn into_error(self) -> Error {
+    pub(crate) fn into_error(self) -> Error {
         let total = self.total;
         let problems = self.into_sorted();
         let mut lines: Vec<String> = problems.iter().map(Problem::to_string).collect();
@@ -282,11 +282,11 @@ impl Ord for Ranked {
 }
 
 /// The candidate a misspelt `word` most likely meant (`suggest::nearest`).
-pub use crate::suggest::nearest as did_you_mean;
+pub(crate) use crate::suggest::nearest as did_you_mean;
 
 /// ` (did you mean `x`?)` when there is a near candidate, otherwise ` (expected one of …)`
 /// naming them all; for the end of an "unknown …" message.
-pub fn suggestion(word: &str, candidates: &[&str]) -> String {
+pub(crate) fn suggestion(word: &str, candidates: &[&str]) -> String {
     match did_you_mean(word, candidates.iter().copied()) {
         Some(near) => format!(" (did you mean `{near}`?)"),
         None if candidates.is_empty() => String::new(),
@@ -295,14 +295,14 @@ pub fn suggestion(word: &str, candidates: &[&str]) -> String {
 }
 
 /// `a`, `b`, `c` — a list of names for a message.
-pub fn backticked(names: &[&str]) -> String {
+pub(crate) fn backticked(names: &[&str]) -> String {
     let quoted: Vec<String> = names.iter().map(|name| format!("`{name}`")).collect();
     quoted.join(", ")
 }
 
 /// A CSV file being read, one row at a time.
 #[derive(Debug)]
-pub struct Table<R> {
+pub(crate) struct Table<R> {
     path: String,
     lexer: Lexer<R>,
     record: RawRecord,
@@ -321,7 +321,7 @@ struct Mapped {
 impl Table<BufReader<File>> {
     /// Opens the file at `path` and reads its header. A missing file or an unusable header is
     /// a problem (pushed, `Ok(None)`); only other I/O failures are errors.
-    pub fn open(
+    pub(crate) fn open(
         path: &Path,
         schema: &Schema,
         problems: &mut Problems,
@@ -342,7 +342,7 @@ impl<R: BufRead> Table<R> {
     /// Reads the header of `input`, named `path` in messages. An unusable header (missing,
     /// unknown or repeated columns, an empty file, not UTF-8) is pushed as problems and gives
     /// `Ok(None)`: no row of such a file can be read with confidence.
-    pub fn from_reader(
+    pub(crate) fn from_reader(
         path: impl Into<String>,
         input: R,
         schema: &Schema,
@@ -444,24 +444,25 @@ impl<R: BufRead> Table<R> {
     }
 
     /// The path as the user gave it.
-    pub fn path(&self) -> &str {
+    pub(crate) fn path(&self) -> &str {
         &self.path
     }
 
     /// Sets the longest record read (default [`MAX_RECORD`]).
-    pub fn set_max_record(&mut self, bytes: usize) {
+    pub(crate) fn set_max_record(&mut self, bytes: usize) {
         self.lexer.max_record = bytes;
     }
 
     /// The separator found in the header line: `b','` or `b';'`.
-    pub fn separator(&self) -> u8 {
+    #[cfg(test)]
+    pub(crate) fn separator(&self) -> u8 {
         self.lexer.separator.unwrap_or(b',')
     }
 
     /// The next row with a value for every column of the header. Rows that cannot be read
     /// (wrong number of fields, not UTF-8, a quote never closed) are pushed as problems and
     /// skipped; lines with nothing but separators and blanks are skipped silently.
-    pub fn next_row(&mut self, problems: &mut Problems) -> Result<Option<Row<'_>>> {
+    pub(crate) fn next_row(&mut self, problems: &mut Problems) -> Result<Option<Row<'_>>> {
         let header = &self.header;
         while next_readable(
             &mut self.lexer,
@@ -495,7 +496,8 @@ impl<R: BufRead> Table<R> {
     }
 
     /// Calls `each` with every readable row, in order; stops at the first error it returns.
-    pub fn for_each_row(
+    #[cfg(test)]
+    pub(crate) fn for_each_row(
         mut self,
         problems: &mut Problems,
         mut each: impl FnMut(Row<'_>, &mut Problems) -> Result<()>,
@@ -510,7 +512,7 @@ impl<R: BufRead> Table<R> {
 /// The records of a delimited file without a schema, for readers that find their header row
 /// themselves (the log formats of `formats/*.yaml`): the same lexer, quoting and line numbers
 /// as [`Table`].
-pub struct Records<R> {
+pub(crate) struct Records<R> {
     path: String,
     lexer: Lexer<R>,
     record: RawRecord,
@@ -519,7 +521,7 @@ pub struct Records<R> {
 impl<R: BufRead> Records<R> {
     /// Reads `input`, named `path` in messages; the separator is `separator`, or read off the
     /// first line that is not blank (`,` or `;`).
-    pub fn new(path: impl Into<String>, input: R, separator: Option<u8>) -> Records<R> {
+    pub(crate) fn new(path: impl Into<String>, input: R, separator: Option<u8>) -> Records<R> {
         let mut lexer = Lexer::new(input);
         lexer.separator = separator;
         Records {
@@ -529,23 +531,19 @@ impl<R: BufRead> Records<R> {
         }
     }
 
-    pub fn path(&self) -> &str {
-        &self.path
-    }
-
     /// Sets the longest record read (default [`MAX_RECORD`]).
-    pub fn set_max_record(&mut self, bytes: usize) {
+    pub(crate) fn set_max_record(&mut self, bytes: usize) {
         self.lexer.max_record = bytes;
     }
 
     /// Whether the input began with a UTF-16 byte-order mark (nothing is read from it).
-    pub fn is_utf16(&self) -> bool {
+    pub(crate) fn is_utf16(&self) -> bool {
         self.lexer.utf16
     }
 
     /// The next record that can be read; records that cannot (not UTF-8, a quote never closed)
     /// are pushed as problems and skipped, and so are lines of nothing but separators.
-    pub fn next_record(&mut self, problems: &mut Problems) -> Result<Option<Fields<'_>>> {
+    pub(crate) fn next_record(&mut self, problems: &mut Problems) -> Result<Option<Fields<'_>>> {
         let more = next_readable(
             &mut self.lexer,
             &mut self.record,
@@ -561,31 +559,27 @@ impl<R: BufRead> Records<R> {
 
 /// The fields of one record of [`Records`], valid until the next is read.
 #[derive(Debug, Clone, Copy)]
-pub struct Fields<'r> {
+pub(crate) struct Fields<'r> {
     record: &'r RawRecord,
 }
 
 impl<'r> Fields<'r> {
     /// The physical line the record starts on, from 1.
-    pub fn line(&self) -> u64 {
+    pub(crate) fn line(&self) -> u64 {
         self.record.line
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.record.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.record.is_empty()
-    }
-
     /// Field `index`, trimmed; empty past the last field.
-    pub fn get(&self, index: usize) -> &'r str {
+    pub(crate) fn get(&self, index: usize) -> &'r str {
         self.record.field(index)
     }
 
     /// Field `index` as written, blanks around it kept (but those before a quoted value).
-    pub fn get_raw(&self, index: usize) -> &'r str {
+    pub(crate) fn get_raw(&self, index: usize) -> &'r str {
         self.record.field_raw(index)
     }
 }
@@ -637,12 +631,12 @@ fn next_readable<R: BufRead>(
 const NOT_UTF8: &str = "not valid UTF-8 (save the file as UTF-8)";
 
 /// The default longest record (a line, or the lines of one quoted value): 1 MB.
-pub const MAX_RECORD: usize = 1 << 20;
+pub(crate) const MAX_RECORD: usize = 1 << 20;
 
 /// A reader's refusal of the file it reads (not a failure of the machine): what is wrong, and
 /// the line where.
 #[derive(Debug)]
-pub struct FileFault {
+pub(crate) struct FileFault {
     pub line: u64,
     pub message: String,
 }
@@ -672,7 +666,7 @@ fn read_error<R>(path: &str, lexer: &Lexer<R>, err: &io::Error) -> Error {
 
 /// One row of a [`Table`], valid until the next is read.
 #[derive(Debug, Clone, Copy)]
-pub struct Row<'t> {
+pub(crate) struct Row<'t> {
     path: &'t str,
     record: &'t RawRecord,
     columns: &'t [Mapped],
@@ -680,17 +674,17 @@ pub struct Row<'t> {
 
 impl<'t> Row<'t> {
     /// The physical line of the file the row starts on, from 1.
-    pub fn line(&self) -> u64 {
+    pub(crate) fn line(&self) -> u64 {
         self.record.line
     }
 
-    pub fn path(&self) -> &'t str {
+    pub(crate) fn path(&self) -> &'t str {
         self.path
     }
 
     /// The value of `column`, without surrounding whitespace; empty when the column is an
     /// optional one the file leaves out. `column` must be a column of the schema.
-    pub fn get(&self, column: &str) -> &'t str {
+    pub(crate) fn get(&self, column: &str) -> &'t str {
         let mapped = self.columns.iter().find(|mapped| mapped.name == column);
         debug_assert!(mapped.is_some(), "`{column}` is not a column of the schema");
         mapped
@@ -700,7 +694,7 @@ impl<'t> Row<'t> {
 
     /// The value of the schema's column number `index` (as [`Row::get`], without looking the
     /// name up: for readers of millions of rows).
-    pub fn get_at(&self, index: usize) -> &'t str {
+    pub(crate) fn get_at(&self, index: usize) -> &'t str {
         self.columns
             .get(index)
             .and_then(|mapped| mapped.field)
@@ -708,7 +702,7 @@ impl<'t> Row<'t> {
     }
 
     /// The value of column number `index` as written, blanks around it kept.
-    pub fn get_raw_at(&self, index: usize) -> &'t str {
+    pub(crate) fn get_raw_at(&self, index: usize) -> &'t str {
         self.columns
             .get(index)
             .and_then(|mapped| mapped.field)
@@ -716,17 +710,12 @@ impl<'t> Row<'t> {
     }
 
     /// A problem with the value of `column`: `FILE:LINE: field `column`: message`.
-    pub fn problem(&self, column: &str, message: impl fmt::Display) -> Problem {
+    pub(crate) fn problem(&self, column: &str, message: impl fmt::Display) -> Problem {
         Problem::new(
             self.path,
             self.line(),
             format!("field `{column}`: {message}"),
         )
-    }
-
-    /// A problem with the row as a whole: `FILE:LINE: message`.
-    pub fn row_problem(&self, message: impl fmt::Display) -> Problem {
-        Problem::new(self.path, self.line(), message.to_string())
     }
 }
 

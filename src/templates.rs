@@ -16,7 +16,7 @@ pub use crate::mails::Purpose;
 use crate::mails::sample_conclusions;
 
 impl Purpose {
-    pub fn is_mail(self) -> bool {
+    pub(crate) fn is_mail(self) -> bool {
         matches!(
             self,
             Purpose::Task
@@ -220,7 +220,10 @@ impl Library {
     }
 
     /// A library from in-memory templates (name → text), for tests.
-    pub fn from_memory<'a>(templates: impl IntoIterator<Item = (&'a str, &'a str)>) -> Library {
+    #[cfg(test)]
+    pub(crate) fn from_memory<'a>(
+        templates: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Library {
         let sources = templates
             .into_iter()
             .map(|(name, text)| (name.to_string(), Source::new(name, text)))
@@ -273,7 +276,7 @@ impl Library {
 
     /// This library with template `name` (`mail/task.txt`) as `text`: an edit, checked before it
     /// is written.
-    pub fn with_text(&self, name: &str, text: &str) -> Library {
+    pub(crate) fn with_text(&self, name: &str, text: &str) -> Library {
         let mut sources = self.sources.clone();
         let path = self.dir.join(name).display().to_string();
         sources.insert(name.to_string(), Source::new(path, text.to_string()));
@@ -362,7 +365,7 @@ impl Library {
     }
 
     /// Renders the document template `name` (`documents/NAME.html`).
-    pub fn render_document(&self, name: &str, context: &Value) -> Result<String> {
+    pub(crate) fn render_document(&self, name: &str, context: &Value) -> Result<String> {
         self.render_named(&format!("documents/{name}.html"), &to_context(context)?)
     }
 

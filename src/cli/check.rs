@@ -22,7 +22,7 @@ pub enum Format {
     Json,
 }
 
-pub fn run(env: &Env, args: CheckArgs) -> Result<u8> {
+pub(super) fn run(env: &Env, args: CheckArgs) -> Result<u8> {
     // Format files named on the command line (in a `formats` folder, or the folder itself) are
     // checked as formats; without paths, the formats folder in use is.
     let is_formats = |p: &std::path::Path| {

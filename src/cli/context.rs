@@ -40,7 +40,7 @@ pub struct ShiftsImportArgs {
     pub json: bool,
 }
 
-pub fn relations(env: &Env, cmd: RelationsCommand) -> Result<u8> {
+pub(super) fn relations(env: &Env, cmd: RelationsCommand) -> Result<u8> {
     let RelationsCommand::Import(args) = cmd;
     // A mistyped system would store relationships that never apply.
     super::review::known_system(&super::ops::current_routines(env), args.system.as_deref())?;
@@ -53,7 +53,7 @@ pub fn relations(env: &Env, cmd: RelationsCommand) -> Result<u8> {
     )
 }
 
-pub fn shifts(env: &Env, cmd: ShiftsCommand) -> Result<u8> {
+pub(super) fn shifts(env: &Env, cmd: ShiftsCommand) -> Result<u8> {
     let ShiftsCommand::Import(args) = cmd;
     run(env, Kind::Shifts, &args.file, None, args.json)
 }

@@ -52,7 +52,7 @@ fn prepare(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-pub fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
+pub(super) fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
     let dir = args.dir.clone();
     // The routines and templates first: a folder that does not load leaves no half-built demo.
     {

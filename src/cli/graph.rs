@@ -24,7 +24,7 @@ pub struct ExplainArgs {
 }
 
 /// A routine by id (from the routines folder) or by file path (compiled on its own).
-pub fn find_routine(env: &Env, name: &str) -> Result<Routine> {
+pub(super) fn find_routine(env: &Env, name: &str) -> Result<Routine> {
     let library = Library::load(&env.global.templates)?;
     let ctx = Context {
         templates: Some(&library),
@@ -48,7 +48,7 @@ pub fn find_routine(env: &Env, name: &str) -> Result<Routine> {
     loader::select(&routines, name).cloned()
 }
 
-pub fn graph(env: &Env, args: GraphArgs) -> Result<u8> {
+pub(super) fn graph(env: &Env, args: GraphArgs) -> Result<u8> {
     let format = Format::parse(&args.format).ok_or_else(|| {
         Error::usage(format!(
             "unknown graph format `{}`; use dot, mermaid or svg",
@@ -60,7 +60,7 @@ pub fn graph(env: &Env, args: GraphArgs) -> Result<u8> {
     Ok(0)
 }
 
-pub fn explain(env: &Env, args: ExplainArgs) -> Result<u8> {
+pub(super) fn explain(env: &Env, args: ExplainArgs) -> Result<u8> {
     let now = env.now()?;
     let routine = find_routine(env, &args.routine)?;
     print!("{}", explainer::explain(&routine, now));

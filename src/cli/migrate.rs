@@ -18,7 +18,7 @@ pub struct MigrateArgs {
     pub json: bool,
 }
 
-pub fn run(args: &MigrateArgs) -> Result<u8> {
+pub(super) fn run(args: &MigrateArgs) -> Result<u8> {
     let (from, to) = (
         store::display_location(&args.from),
         store::display_location(&args.to),

@@ -7,8 +7,8 @@ mod context;
 mod demo;
 mod graph;
 mod migrate;
-pub mod ops;
-pub mod report;
+pub(crate) mod ops;
+pub(crate) mod report;
 mod review;
 mod rights;
 mod serve;
@@ -165,14 +165,14 @@ pub struct ManArgs {
 }
 
 /// What the caller needs beyond the arguments: configuration and the clock.
-pub struct Env {
+pub(crate) struct Env {
     pub global: Global,
     pub config: Config,
 }
 
 impl Env {
     /// `--now` or the real clock; only the edges read the wall clock.
-    pub fn now(&self) -> Result<DateTime<Utc>> {
+    pub(crate) fn now(&self) -> Result<DateTime<Utc>> {
         match &self.global.now {
             Some(text) => crate::clock::parse_time(text, self.config.timezone)
                 .map_err(|m| Error::usage(format!("--now: {m}"))),

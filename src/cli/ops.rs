@@ -14,17 +14,17 @@ use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 
-pub fn open_store(env: &Env) -> Result<Store> {
+pub(crate) fn open_store(env: &Env) -> Result<Store> {
     Store::at(&env.global.db)
 }
 
 /// The engine on the configured database, routines and templates.
-pub fn open_engine(env: &Env, now: DateTime<Utc>) -> Result<Engine> {
+pub(crate) fn open_engine(env: &Env, now: DateTime<Utc>) -> Result<Engine> {
     open_engine_on(env, open_store(env)?, now)
 }
 
 /// The engine on `store` with the configured routines and templates.
-pub fn open_engine_on(env: &Env, store: Store, now: DateTime<Utc>) -> Result<Engine> {
+pub(crate) fn open_engine_on(env: &Env, store: Store, now: DateTime<Utc>) -> Result<Engine> {
     let templates = Library::load(&env.global.templates)?;
     let routines = loader::load_routines(
         &env.global.routines,
@@ -68,7 +68,7 @@ pub struct RosterImportArgs {
     pub json: bool,
 }
 
-pub fn roster(env: &Env, cmd: RosterCommand) -> Result<u8> {
+pub(crate) fn roster(env: &Env, cmd: RosterCommand) -> Result<u8> {
     let RosterCommand::Import(args) = cmd;
     let now = env.now()?;
     let parsed = roster::parse_roster(&args.units, &args.people)?;
@@ -106,7 +106,7 @@ pub struct TickArgs {
     pub json: bool,
 }
 
-pub fn tick(env: &Env, args: TickArgs) -> Result<u8> {
+pub(crate) fn tick(env: &Env, args: TickArgs) -> Result<u8> {
     let now = env.now()?;
     let transport = crate::notify::Transport::from_url(&env.config.mail.url)
         .map_err(|e| e.context("mail.url"))?;
@@ -336,7 +336,7 @@ fn subject_person(env: &Env, given: &str) -> Result<String> {
 }
 
 /// The case JSON of `../shared/CLI.md`.
-pub fn case_json(
+pub(crate) fn case_json(
     store: &Store,
     engine_routines: &[crate::routine::Routine],
     old: &engine::OldVersions,
@@ -380,7 +380,7 @@ pub fn case_json(
     }))
 }
 
-pub fn case(env: &Env, cmd: CaseCommand) -> Result<u8> {
+pub(crate) fn case(env: &Env, cmd: CaseCommand) -> Result<u8> {
     match cmd {
         CaseCommand::Evidence(args) => super::review::evidence(env, args),
         CaseCommand::Judge(args) => super::review::judge(env, args),
@@ -630,7 +630,7 @@ pub fn case(env: &Env, cmd: CaseCommand) -> Result<u8> {
 }
 
 /// The routines folder's routines when it compiles; reading commands work without it.
-pub fn current_routines(env: &Env) -> Vec<crate::routine::Routine> {
+pub(crate) fn current_routines(env: &Env) -> Vec<crate::routine::Routine> {
     Library::load(&env.global.templates)
         .ok()
         .and_then(|lib| {
@@ -672,7 +672,7 @@ pub struct RoundShowArgs {
     pub json: bool,
 }
 
-pub fn round(env: &Env, cmd: RoundCommand) -> Result<u8> {
+pub(crate) fn round(env: &Env, cmd: RoundCommand) -> Result<u8> {
     let store = open_store(env)?;
     match cmd {
         RoundCommand::List(args) => {
@@ -804,7 +804,7 @@ pub struct JsonArg {
     pub json: bool,
 }
 
-pub fn audit_cmd(env: &Env, cmd: AuditCommand) -> Result<u8> {
+pub(crate) fn audit_cmd(env: &Env, cmd: AuditCommand) -> Result<u8> {
     let args = match cmd {
         AuditCommand::Verify(args) => args,
         AuditCommand::List(args) => return audit_list(env, &args),
@@ -922,7 +922,7 @@ pub struct OutboxListArgs {
     pub json: bool,
 }
 
-pub fn outbox_cmd(env: &Env, cmd: OutboxCommand) -> Result<u8> {
+pub(crate) fn outbox_cmd(env: &Env, cmd: OutboxCommand) -> Result<u8> {
     let args = match cmd {
         OutboxCommand::List(args) => args,
         OutboxCommand::Retry(args) => {
@@ -1004,7 +1004,7 @@ pub struct DelegationRevokeArgs {
     pub id: i64,
 }
 
-pub fn delegation(env: &Env, cmd: DelegationCommand) -> Result<u8> {
+pub(crate) fn delegation(env: &Env, cmd: DelegationCommand) -> Result<u8> {
     let mut store = open_store(env)?;
     match cmd {
         DelegationCommand::Add(args) => {

@@ -59,7 +59,7 @@ pub struct LogsListArgs {
     pub json: bool,
 }
 
-pub fn logs_cmd(env: &Env, cmd: LogsCommand) -> Result<u8> {
+pub(crate) fn logs_cmd(env: &Env, cmd: LogsCommand) -> Result<u8> {
     let args = match cmd {
         LogsCommand::Import(args) => args,
         LogsCommand::List(args) => return logs_list(env, args),
@@ -178,7 +178,10 @@ pub fn logs_cmd(env: &Env, cmd: LogsCommand) -> Result<u8> {
 
 /// The log formats of the formats folder in use; a folder with a broken format file is refused
 /// with its diagnostics (`check` shows them too).
-pub fn load_formats(env: &Env, rules: &[(String, u32)]) -> Result<Vec<logs::format::LogFormat>> {
+pub(crate) fn load_formats(
+    env: &Env,
+    rules: &[(String, u32)],
+) -> Result<Vec<logs::format::LogFormat>> {
     let systems: Vec<&str> = rules.iter().map(|(s, _)| s.as_str()).collect();
     let loaded = logs::format::load_dir(&env.global.formats, &systems)?;
     if loaded.has_errors() {
@@ -336,7 +339,7 @@ pub struct CaseReportArgs {
 }
 
 /// Chromium for PDFs: `LOGGKOLL_CHROMIUM`, or `chromium` on the PATH.
-pub fn printer() -> Printer {
+pub(crate) fn printer() -> Printer {
     Printer::find()
 }
 
@@ -349,7 +352,7 @@ fn print_written(written: &Written) {
     }
 }
 
-pub fn report_cmd(env: &Env, cmd: ReportCommand) -> Result<u8> {
+pub(crate) fn report_cmd(env: &Env, cmd: ReportCommand) -> Result<u8> {
     let now = env.now()?;
     let mut engine = open_engine(env, now)?;
     match cmd {
@@ -384,7 +387,7 @@ pub struct PurgeArgs {
     pub json: bool,
 }
 
-pub fn purge_cmd(env: &Env, args: PurgeArgs) -> Result<u8> {
+pub(crate) fn purge_cmd(env: &Env, args: PurgeArgs) -> Result<u8> {
     let now = env.now()?;
     let mut engine = open_engine(env, now)?;
     let purge = purge::run(&mut engine, now, args.dry_run, "cli")?;

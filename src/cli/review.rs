@@ -34,7 +34,7 @@ fn local(at: &str, tz: chrono_tz::Tz) -> String {
         .unwrap_or_else(|_| at.to_string())
 }
 
-pub fn evidence(env: &Env, args: EvidenceArgs) -> Result<u8> {
+pub(super) fn evidence(env: &Env, args: EvidenceArgs) -> Result<u8> {
     let now = env.now()?;
     let mut engine = open_engine(env, now)?;
     let ev = engine.evidence(&args.case, now)?;
@@ -138,7 +138,7 @@ pub struct JudgeArgs {
     pub json: bool,
 }
 
-pub fn judge(env: &Env, args: JudgeArgs) -> Result<u8> {
+pub(super) fn judge(env: &Env, args: JudgeArgs) -> Result<u8> {
     let now = env.now()?;
     let verdict = Verdict::parse(&args.verdict).ok_or_else(|| {
         Error::usage(format!(
@@ -184,7 +184,7 @@ pub struct AccountsArgs {
     pub json: bool,
 }
 
-pub fn accounts(env: &Env, args: AccountsArgs) -> Result<u8> {
+pub(super) fn accounts(env: &Env, args: AccountsArgs) -> Result<u8> {
     let now = env.now()?;
     let mut engine = open_engine(env, now)?;
     let review = engine.account_review(&args.case, now)?;
@@ -238,7 +238,7 @@ pub struct DecideArgs {
     pub system: Option<String>,
 }
 
-pub fn decide(env: &Env, args: DecideArgs) -> Result<u8> {
+pub(super) fn decide(env: &Env, args: DecideArgs) -> Result<u8> {
     let now = env.now()?;
     let decision = crate::evidence::access::Keep::parse(&args.decision)
         .ok_or_else(|| Error::usage(format!("`{}` is not keep or end", args.decision)))?;
@@ -271,7 +271,7 @@ pub struct StaffArgs {
     pub json: bool,
 }
 
-pub fn staff(env: &Env, args: StaffArgs) -> Result<u8> {
+pub(super) fn staff(env: &Env, args: StaffArgs) -> Result<u8> {
     let now = env.now()?;
     let mut engine = open_engine(env, now)?;
     let list = engine.staff_list(&args.case, now)?;
@@ -321,7 +321,7 @@ pub struct InformArgs {
     pub by: String,
 }
 
-pub fn inform(env: &Env, args: InformArgs) -> Result<u8> {
+pub(super) fn inform(env: &Env, args: InformArgs) -> Result<u8> {
     let now = env.now()?;
     let mut engine = open_engine(env, now)?;
     let ticked = engine.inform_staff(
@@ -355,7 +355,7 @@ pub struct DiaryArgs {
     pub number: String,
 }
 
-pub fn diary(env: &Env, args: DiaryArgs) -> Result<u8> {
+pub(super) fn diary(env: &Env, args: DiaryArgs) -> Result<u8> {
     let now = env.now()?;
     let mut engine = open_engine(env, now)?;
     match engine.set_diary_number(&args.case, &args.number, "cli", now)? {
@@ -410,7 +410,7 @@ pub struct WatchRemoveArgs {
     pub by: String,
 }
 
-pub fn watch(env: &Env, cmd: WatchCommand) -> Result<u8> {
+pub(super) fn watch(env: &Env, cmd: WatchCommand) -> Result<u8> {
     let now = env.now()?;
     let tz = env.config.timezone;
     let mut store = open_store(env)?;
@@ -565,7 +565,7 @@ pub(super) fn known_system(
     Ok(())
 }
 
-pub fn radar(env: &Env, args: RadarArgs) -> Result<u8> {
+pub(super) fn radar(env: &Env, args: RadarArgs) -> Result<u8> {
     let now = env.now()?;
     let tz = env.config.timezone;
     let (from, to) = period(env, args.from.as_deref(), args.to.as_deref())?;
@@ -643,7 +643,7 @@ pub struct ExplainedArgs {
     pub json: bool,
 }
 
-pub fn explained(env: &Env, args: ExplainedArgs) -> Result<u8> {
+pub(super) fn explained(env: &Env, args: ExplainedArgs) -> Result<u8> {
     let now = env.now()?;
     let tz = env.config.timezone;
     let (from, to) = period(env, args.from.as_deref(), args.to.as_deref())?;

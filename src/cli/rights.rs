@@ -32,7 +32,7 @@ pub struct ShowArgs {
     pub json: bool,
 }
 
-pub fn rights(env: &Env, cmd: RightsCommand) -> Result<u8> {
+pub(super) fn rights(env: &Env, cmd: RightsCommand) -> Result<u8> {
     let now = env.now()?;
     match cmd {
         RightsCommand::Import(args) => {

@@ -18,7 +18,7 @@ pub struct ServeArgs {
     pub listen: String,
 }
 
-pub fn run(env: &Env, args: ServeArgs) -> Result<u8> {
+pub(super) fn run(env: &Env, args: ServeArgs) -> Result<u8> {
     let addr: SocketAddr = args.listen.parse().map_err(|_| {
         Error::usage(format!(
             "--listen: `{}` is not an address and port such as 127.0.0.1:8080",

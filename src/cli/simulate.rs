@@ -35,7 +35,7 @@ fn day(flag: &str, s: &str) -> Result<NaiveDate> {
         .map_err(|_| Error::usage(format!("{flag}: `{s}` is not a date (YYYY-MM-DD)")))
 }
 
-pub fn run_cmd(env: &Env, args: SimulateArgs) -> Result<u8> {
+pub(super) fn run_cmd(env: &Env, args: SimulateArgs) -> Result<u8> {
     let (from, to) = (day("--from", &args.from)?, day("--to", &args.to)?);
     if to < from {
         return Err(Error::usage("--to is before --from"));

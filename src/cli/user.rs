@@ -142,7 +142,7 @@ impl Drop for EchoOff {
     }
 }
 
-pub fn run(env: &Env, cmd: UserCommand) -> Result<u8> {
+pub(super) fn run(env: &Env, cmd: UserCommand) -> Result<u8> {
     match cmd {
         UserCommand::Add(args) => {
             check_name(&args.name)?;

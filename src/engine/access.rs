@@ -21,7 +21,7 @@ use serde_json::json;
 
 /// Opens the review of `occurrence` (inside the caller's transaction): a case per unit with
 /// account holders; `None` when the round exists already.
-pub fn run(
+pub(crate) fn run(
     conn: &Db,
     ctx: &Ctx,
     routine: &Routine,
@@ -87,7 +87,7 @@ pub fn run(
 }
 
 /// The review of access-rights case `case` at `now`.
-pub fn review_of(
+pub(crate) fn review_of(
     conn: &Db,
     routine: &Routine,
     case: &CaseRow,
@@ -105,7 +105,7 @@ pub fn review_of(
 
 /// Why the outcome that closes `case`'s review (to `next`) is refused, if it is: a flagged
 /// account is undecided.
-pub fn closing_refusal(
+pub(crate) fn closing_refusal(
     conn: &Db,
     routine: &Routine,
     case: &CaseRow,
@@ -140,7 +140,7 @@ pub fn closing_refusal(
 
 /// A decision on one account of an access-rights case.
 #[derive(Debug, Clone)]
-pub struct DecideRequest<'a> {
+pub(crate) struct DecideRequest<'a> {
     pub case_id: &'a str,
     pub system: Option<&'a str>,
     pub account: &'a str,
@@ -168,7 +168,11 @@ impl Engine {
     }
 
     /// Records a decision (one transaction, audited; the account and comment are personal).
-    pub fn decide_account(&mut self, req: &DecideRequest, now: DateTime<Utc>) -> Result<String> {
+    pub(crate) fn decide_account(
+        &mut self,
+        req: &DecideRequest,
+        now: DateTime<Utc>,
+    ) -> Result<String> {
         self.refresh_org()?;
         let (store, ctx) = self.parts();
         let tx = store.write()?;

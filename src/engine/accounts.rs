@@ -12,7 +12,7 @@ use serde_json::json;
 
 /// What to do to an account.
 #[derive(Debug, Clone, Copy)]
-pub enum Change<'a> {
+pub(crate) enum Change<'a> {
     /// A new account; `hash` is the password's argon2 hash (`web::password::hash`).
     Add {
         hash: &'a str,
@@ -35,7 +35,7 @@ pub enum Change<'a> {
 }
 
 /// Whether `name` can be an account name: 1 to 64 letters, digits, `.`, `_`, `-` or `@`.
-pub fn is_name(name: &str) -> bool {
+pub(crate) fn is_name(name: &str) -> bool {
     !name.is_empty()
         && name.chars().count() <= 64
         && name
@@ -44,7 +44,7 @@ pub fn is_name(name: &str) -> bool {
 }
 
 /// Makes `change` to account `name`, audited as done by `actor`.
-pub fn change(
+pub(crate) fn change(
     store: &mut Store,
     name: &str,
     change: Change,

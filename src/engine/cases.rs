@@ -20,7 +20,7 @@ use serde_json::json;
 
 /// What entering a state did; the caller records it in the audit trail with its own event.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entered {
+pub(crate) struct Entered {
     pub state: String,
     pub task_id: Option<i64>,
     pub assignee: Option<String>,
@@ -31,12 +31,12 @@ pub struct Entered {
 }
 
 impl Entered {
-    pub fn closed(&self) -> bool {
+    pub(crate) fn closed(&self) -> bool {
         self.result.is_some()
     }
 
     /// The audit data of the entry, to merge into the event that caused it.
-    pub fn audit(&self) -> serde_json::Value {
+    pub(crate) fn audit(&self) -> serde_json::Value {
         let mut v = json!({"state": self.state});
         if let Some(result) = self.result {
             v["result"] = json!(result);
@@ -57,7 +57,7 @@ impl Entered {
 /// Enters `state` for case `case` (inside the caller's transaction): a step is assigned, its
 /// first reminder or escalation scheduled and its assignee emailed; a final state closes the
 /// case. Roles informed without a task get one notice each.
-pub fn enter(
+pub(crate) fn enter(
     conn: &Db,
     ctx: &Ctx,
     routine: &Routine,
@@ -208,7 +208,7 @@ pub struct Answered {
 /// their deputy), or — once the step has escalated, not before — whoever it escalates to; never
 /// the reviewed user (`subject`). ("Beslut om att initiera loggkontroll ska alltid tas av
 /// verksamhetschef": the escalation role is informed, and decides only when it is late.)
-pub fn may_answer(
+pub(crate) fn may_answer(
     org: &super::org::Org,
     routine: &Routine,
     task: &TaskRow,
@@ -363,7 +363,7 @@ impl AnswerRequest {
 
 /// Records an answer inside the caller's transaction: validates it against the compiled graph,
 /// the people allowed and the comment rule, then moves the case on.
-pub fn answer_in(
+pub(crate) fn answer_in(
     conn: &Db,
     ctx: &Ctx,
     req: &AnswerRequest,

@@ -12,13 +12,12 @@ use chrono_tz::Tz;
 /// The local hour at which reminders and escalations fall due: the start of the working day
 /// (and of the default send hours), so that a tick at 07:00 sends the deadline day's reminder
 /// that morning.
-pub const NOTICE_HOUR: u32 = 7;
+pub(crate) const NOTICE_HOUR: u32 = 7;
 
-pub use crate::calendar::{ALARM_HOUR, SendHours};
-pub use crate::clock::local_date;
+pub(crate) use crate::clock::local_date;
 
 /// `date` moved by `count` forwards (or backwards).
-pub fn shift(date: NaiveDate, count: DayCount, forwards: bool) -> NaiveDate {
+pub(crate) fn shift(date: NaiveDate, count: DayCount, forwards: bool) -> NaiveDate {
     match (count, forwards) {
         (DayCount::Calendar(n), true) => date
             .checked_add_days(Days::new(u64::from(n)))
@@ -32,24 +31,24 @@ pub fn shift(date: NaiveDate, count: DayCount, forwards: bool) -> NaiveDate {
 }
 
 /// The due date of a step started at `start`.
-pub fn due_date(start: DateTime<Utc>, tz: Tz, deadline: DayCount) -> NaiveDate {
+pub(crate) fn due_date(start: DateTime<Utc>, tz: Tz, deadline: DayCount) -> NaiveDate {
     shift(local_date(start, tz), deadline, true)
 }
 
 /// The instant a step due on `due` becomes overdue: the start of the next local day.
-pub fn due_end(due: NaiveDate, tz: Tz) -> DateTime<Utc> {
+pub(crate) fn due_end(due: NaiveDate, tz: Tz) -> DateTime<Utc> {
     let next = due.succ_opt().unwrap_or(due);
     resolve_local(next.and_time(NaiveTime::MIN), tz)
 }
 
 /// [`NOTICE_HOUR`] local on `day`.
-pub fn notice_time(day: NaiveDate, tz: Tz) -> DateTime<Utc> {
+pub(crate) fn notice_time(day: NaiveDate, tz: Tz) -> DateTime<Utc> {
     let time = NaiveTime::from_hms_opt(NOTICE_HOUR, 0, 0).unwrap_or(NaiveTime::MIN);
     resolve_local(day.and_time(time), tz)
 }
 
 /// The day a reminder at `offset` from the due date goes out.
-pub fn reminder_day(due: NaiveDate, offset: Offset) -> NaiveDate {
+pub(crate) fn reminder_day(due: NaiveDate, offset: Offset) -> NaiveDate {
     match offset {
         Offset::Before(n) => shift(due, n, false),
         Offset::At => due,
@@ -59,7 +58,7 @@ pub fn reminder_day(due: NaiveDate, offset: Offset) -> NaiveDate {
 
 /// A reminder or an escalation of a step.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Planned {
+pub(crate) struct Planned {
     pub kind: &'static str,
     /// The reminder in Swedish, or the escalation role.
     pub label: String,
@@ -68,7 +67,7 @@ pub struct Planned {
 
 /// Every reminder and escalation of a step started at `started` and due on `due`, in firing
 /// order; reminders that would go out before the step started are dropped.
-pub fn plan(
+pub(crate) fn plan(
     task: &crate::routine::model::Task,
     started: DateTime<Utc>,
     due: NaiveDate,
@@ -100,6 +99,7 @@ pub fn plan(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::calendar::SendHours;
     use chrono_tz::Europe::Stockholm;
 
     fn at(s: &str) -> DateTime<Utc> {

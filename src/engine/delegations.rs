@@ -13,7 +13,7 @@ use serde_json::json;
 
 /// A delegation to add.
 #[derive(Debug, Clone)]
-pub struct NewDelegation<'a> {
+pub(crate) struct NewDelegation<'a> {
     pub holder: &'a str,
     pub deputy: &'a str,
     pub role: Role,
@@ -26,7 +26,7 @@ pub struct NewDelegation<'a> {
 }
 
 /// Adds `d` in one transaction; its id.
-pub fn add(store: &mut Store, d: &NewDelegation, now: DateTime<Utc>) -> Result<i64> {
+pub(crate) fn add(store: &mut Store, d: &NewDelegation, now: DateTime<Utc>) -> Result<i64> {
     if d.to < d.from {
         return Err(Refusal::DelegationReversed.into());
     }
@@ -70,7 +70,7 @@ pub fn add(store: &mut Store, d: &NewDelegation, now: DateTime<Utc>) -> Result<i
 }
 
 /// Ends delegation `id` in one transaction, audited as done by `actor`.
-pub fn revoke(store: &mut Store, id: i64, actor: &str, now: DateTime<Utc>) -> Result<()> {
+pub(crate) fn revoke(store: &mut Store, id: i64, actor: &str, now: DateTime<Utc>) -> Result<()> {
     let tx = store.write()?;
     if !roster::revoke_delegation(&tx, id, now)? {
         return Err(Refusal::NoDelegation { id }.into());

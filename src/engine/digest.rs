@@ -11,7 +11,7 @@ use chrono::{DateTime, Timelike, Utc};
 use serde_json::Value;
 
 /// The local hour from which the day's digests go out.
-pub const DIGEST_HOUR: u32 = 7;
+pub(crate) const DIGEST_HOUR: u32 = 7;
 
 impl Engine {
     /// Writes today's digests; returns how many.

@@ -359,14 +359,14 @@ pub fn staff_list(
 }
 
 /// Whether the outcome of `routine` that leads to `next` closes an information case as informed.
-pub fn closes_informed(routine: &Routine, next: StateIx) -> bool {
+pub(crate) fn closes_informed(routine: &Routine, next: StateIx) -> bool {
     routine.kind == CaseKind::Information
         && routine.graph[next].result == Some(ResultCategory::Informed)
 }
 
 /// Why the outcome that closes `case` as informed (to `next`) is refused, if it is: someone on
 /// its list who is still employed is not ticked.
-pub fn closing_refusal(
+pub(crate) fn closing_refusal(
     conn: &Db,
     org: &super::org::Org,
     routine: &Routine,
@@ -517,7 +517,7 @@ fn not_a_unit_case(case: &CaseRow) -> Error {
 
 /// Where informing stands for `routine` (of kind `information`) on local day `day`: of the
 /// current account holders in its systems, how many it has informed and how many not yet.
-pub fn standing(
+pub(crate) fn standing(
     conn: &Db,
     org: &super::org::Org,
     routine: &str,

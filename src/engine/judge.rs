@@ -23,7 +23,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 /// The longest comment kept, in characters.
-pub const MAX_COMMENT: usize = 10_000;
+pub(crate) const MAX_COMMENT: usize = 10_000;
 
 /// Which accesses a judgement is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,19 +58,19 @@ pub struct Judged {
 }
 
 /// Whether a case has evidence to judge: a period, and a reviewed user or a client.
-pub fn has_evidence(case: &CaseRow) -> bool {
+pub(crate) fn has_evidence(case: &CaseRow) -> bool {
     case.window_start.is_some()
         && case.window_end.is_some()
         && (case.subject_person_id.is_some() || case.client_ref.is_some())
 }
 
 /// Whether an outcome of `state` closes the case as "no finding".
-pub fn is_no_finding(routine: &Routine, next: StateIx) -> bool {
+pub(crate) fn is_no_finding(routine: &Routine, next: StateIx) -> bool {
     routine.graph[next].result == Some(ResultCategory::NoFinding)
 }
 
 /// Why "no finding" cannot be answered yet, listing what is missing; `None` when it can.
-pub fn no_finding_refusal(ev: &Evidence, outcome: &str) -> Option<String> {
+pub(crate) fn no_finding_refusal(ev: &Evidence, outcome: &str) -> Option<String> {
     let unjudged = ev.unjudged_flagged();
     let against = ev.judged_against();
     if unjudged.is_empty() && against.is_empty() {
@@ -118,7 +118,7 @@ pub fn no_finding_refusal(ev: &Evidence, outcome: &str) -> Option<String> {
 
 /// The evidence of `case` when there is log to show (`None` without a period, a user or client,
 /// or any imported log near the period: then there is nothing to judge).
-pub fn evidence_if_any(
+pub(crate) fn evidence_if_any(
     conn: &Db,
     org: &super::org::Org,
     routine: &Routine,
@@ -156,7 +156,7 @@ impl Engine {
 
     /// The evidence of case `case_id` when there is log near its period (see
     /// [`evidence_if_any`]).
-    pub fn evidence_if_any(
+    pub(crate) fn evidence_if_any(
         &mut self,
         case_id: &str,
         now: DateTime<Utc>,

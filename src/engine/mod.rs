@@ -5,28 +5,28 @@
 //!
 //! The engine reads no clock: every operation takes `now`.
 
-pub mod access;
+pub(crate) mod access;
 pub use crate::refusal::Refusal;
-pub mod accounts;
-pub mod cases;
-pub mod deadline;
-pub mod delegations;
-pub mod digest;
+pub(crate) mod accounts;
+pub(crate) mod cases;
+pub(crate) mod deadline;
+pub(crate) mod delegations;
+pub(crate) mod digest;
 pub mod information;
-pub mod judge;
-pub mod notices;
+pub(crate) mod judge;
+pub(crate) mod notices;
 pub mod org;
-pub mod reassign;
+pub(crate) mod reassign;
 pub mod relations;
-pub mod rights;
+pub(crate) mod rights;
 pub mod rounds;
 pub mod sampling;
-pub mod tick;
-pub mod timers;
-pub mod view;
-pub mod watch;
+pub(crate) mod tick;
+pub(crate) mod timers;
+pub(crate) mod view;
+pub(crate) mod watch;
 pub mod workshop;
-pub mod workspace;
+pub(crate) mod workspace;
 
 use crate::config::Config;
 use crate::routine::{self, Routine, Source};
@@ -160,7 +160,7 @@ impl Engine {
     }
 
     /// The older routine versions compiled so far.
-    pub fn old_versions(&self) -> &OldVersions {
+    pub(crate) fn old_versions(&self) -> &OldVersions {
         &self.old
     }
 
@@ -183,7 +183,11 @@ impl Engine {
 }
 
 /// Records `routine`'s text under its hash (once), in the transaction that first uses it.
-pub fn register(conn: &crate::store::Db, routine: &Routine, now: DateTime<Utc>) -> Result<()> {
+pub(crate) fn register(
+    conn: &crate::store::Db,
+    routine: &Routine,
+    now: DateTime<Utc>,
+) -> Result<()> {
     store::rounds::register_version(
         conn,
         &routine.hash,
@@ -200,11 +204,11 @@ pub fn register(conn: &crate::store::Db, routine: &Routine, now: DateTime<Utc>) 
 /// kept: the one cache of versions, used by the engine, the pages' read side and the command
 /// line's case listings.
 #[derive(Debug, Default)]
-pub struct OldVersions(std::sync::Mutex<HashMap<String, Arc<Routine>>>);
+pub(crate) struct OldVersions(std::sync::Mutex<HashMap<String, Arc<Routine>>>);
 
 impl OldVersions {
     /// Version `hash`, compiled now when it was not yet.
-    pub fn get(&self, conn: &crate::store::Db, hash: &str) -> Result<Arc<Routine>> {
+    pub(crate) fn get(&self, conn: &crate::store::Db, hash: &str) -> Result<Arc<Routine>> {
         if let Some(r) = self.lock().get(hash) {
             return Ok(r.clone());
         }
@@ -214,7 +218,7 @@ impl OldVersions {
     }
 
     /// A copy holding what this one has compiled so far.
-    pub fn snapshot(&self) -> OldVersions {
+    pub(crate) fn snapshot(&self) -> OldVersions {
         OldVersions(std::sync::Mutex::new(self.lock().clone()))
     }
 
@@ -224,7 +228,7 @@ impl OldVersions {
 }
 
 /// The routine version `hash` among `current`, else from `old`.
-pub fn version_among(
+pub(crate) fn version_among(
     current: &[Arc<Routine>],
     old: &OldVersions,
     conn: &crate::store::Db,
@@ -239,7 +243,7 @@ pub fn version_among(
 /// Warnings for edited `routines` that no longer have a state open cases are in (the cases stay
 /// on their version and finish there, but the author should know). A database that is not
 /// loggkoll's (or is empty) gives none.
-pub fn open_states_removed(
+pub(crate) fn open_states_removed(
     conn: &crate::store::Db,
     routines: &[Routine],
 ) -> Vec<crate::routine::Diagnostic> {
@@ -283,7 +287,7 @@ pub fn open_states_removed(
 }
 
 /// Compiles a stored routine version without template checks (templates may have moved on).
-pub fn compile_stored(conn: &crate::store::Db, hash: &str) -> Result<Routine> {
+pub(crate) fn compile_stored(conn: &crate::store::Db, hash: &str) -> Result<Routine> {
     let (path, text) = store::rounds::version_source(conn, hash)?
         .ok_or_else(|| Error::runtime(format!("routine version {hash} is not in the database")))?;
     let compiled = routine::compile(
@@ -335,7 +339,7 @@ pub fn import_roster(
 /// As [`import_roster`], refusing (with nothing changed) an import that would remove more than
 /// `max_removal_percent` of the people in the roster: a file cut short, or with its header only,
 /// would otherwise end everyone's employment in one go.
-pub fn import_roster_guarded(
+pub(crate) fn import_roster_guarded(
     store: &mut Store,
     roster: &crate::roster::Roster,
     units_file: &str,

@@ -18,13 +18,13 @@ use crate::{Error, Result};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 /// The case facts a notice may use.
-pub struct CaseFacts<'a> {
+pub(crate) struct CaseFacts<'a> {
     pub id: &'a str,
     pub unit_id: &'a str,
     pub subject_person_id: Option<&'a str>,
 }
 
-pub struct Notice<'a> {
+pub(crate) struct Notice<'a> {
     /// Which email, with what it adds to a step's values.
     pub mail: StepMail,
     pub routine: &'a Routine,
@@ -41,7 +41,7 @@ pub struct Notice<'a> {
 /// The signed link for `task` and `person`, valid until the configured days after `due` (or
 /// after `now`, when that is later).
 #[allow(clippy::too_many_arguments)]
-pub fn link(
+pub(crate) fn link(
     ctx: &Ctx,
     routine: &Routine,
     task_id: i64,
@@ -74,7 +74,7 @@ pub fn link(
 /// Sends open step `task` of `case` to `recipient` again (a reassignment, a resent link): the
 /// step's task email with a link of link generation `generation`.
 #[allow(clippy::too_many_arguments)]
-pub fn queue_step(
+pub(crate) fn queue_step(
     conn: &Db,
     ctx: &Ctx,
     routine: &Routine,
@@ -108,7 +108,7 @@ pub fn queue_step(
 }
 
 /// Writes `notice` to the outbox: the template and the values to render it with.
-pub fn queue(conn: &Db, ctx: &Ctx, notice: &Notice, now: DateTime<Utc>) -> Result<i64> {
+pub(crate) fn queue(conn: &Db, ctx: &Ctx, notice: &Notice, now: DateTime<Utc>) -> Result<i64> {
     let routine = notice.routine;
     let purpose = notice.mail.purpose();
     let link = match notice.task_id {

@@ -16,7 +16,7 @@ impl Engine {
     /// Reassigns the open steps of people no longer active; returns how many. The people are
     /// looked over again only when the roster has changed, or a day has come on which someone's
     /// employment ends.
-    pub fn reassign_orphans(&mut self, now: DateTime<Utc>) -> Result<usize> {
+    pub(crate) fn reassign_orphans(&mut self, now: DateTime<Utc>) -> Result<usize> {
         let day = now.with_timezone(&self.config.timezone).date_naive();
         let version = super::org::current_version(self.store.db())?;
         if let Some((checked, until)) = self.reassign_checked

@@ -8,7 +8,7 @@ use crate::{Error, Result};
 use chrono::{DateTime, Utc};
 
 /// Imports `needs` (read from `file`) as the analysis in force: all or nothing, audited.
-pub fn import(
+pub(crate) fn import(
     store: &mut Store,
     needs: &[Need],
     file: &str,
@@ -47,7 +47,7 @@ pub fn import(
 
 /// Reads `path` (checked against the roster's units, decisions dated on or before today in
 /// `tz`) and imports it as the analysis in force.
-pub fn import_file(
+pub(crate) fn import_file(
     store: &mut Store,
     path: &std::path::Path,
     actor: &str,

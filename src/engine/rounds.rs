@@ -25,11 +25,11 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
 /// A run is *missed* when it comes to be handled more than this long after its time.
-pub const GRACE: Duration = Duration::hours(24);
+pub(crate) const GRACE: Duration = Duration::hours(24);
 
 /// Occurrences beyond this many in one catch-up are dropped (a schedule every minute after a
 /// year off would otherwise flood the machine).
-pub const MAX_CATCH_UP: usize = 1000;
+pub(crate) const MAX_CATCH_UP: usize = 1000;
 
 /// The occurrences of `routine` to run now: those after `from` up to `now`, filtered by the
 /// catch-up policy; and the latest occurrence seen (to record as handled).
@@ -77,7 +77,7 @@ fn year_start(t: DateTime<Utc>, routine: &Routine) -> DateTime<Utc> {
 }
 
 /// `t` minus `period` on `routine`'s local calendar.
-pub fn back_from(t: DateTime<Utc>, period: Period, routine: &Routine) -> DateTime<Utc> {
+pub(crate) fn back_from(t: DateTime<Utc>, period: Period, routine: &Routine) -> DateTime<Utc> {
     back(t, period, routine)
 }
 

@@ -63,7 +63,7 @@ pub struct Input<'a> {
 }
 
 /// How many to draw from a group of `n`.
-pub fn sample_size(sampling: &Sampling, rounds_per_year: u32, n: usize) -> usize {
+pub(crate) fn sample_size(sampling: &Sampling, rounds_per_year: u32, n: usize) -> usize {
     if n == 0 {
         return 0;
     }

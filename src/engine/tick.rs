@@ -19,7 +19,7 @@ const TIMER_BATCH: usize = 500;
 /// What the engine's part of a tick did (`records::tick` adds the logs inbox before it, and the
 /// yearly summaries and the purge after it).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Due {
+pub(crate) struct Due {
     pub rounds: Vec<RoundSummary>,
     pub reminders: usize,
     pub escalations: usize,
@@ -33,7 +33,7 @@ pub struct Due {
 impl Engine {
     /// The engine's part of a tick: the rounds due, information cases, steps of people who left,
     /// reminders and escalations, and the day's digests.
-    pub fn tick_due(&mut self, now: DateTime<Utc>) -> Result<Due> {
+    pub(crate) fn tick_due(&mut self, now: DateTime<Utc>) -> Result<Due> {
         self.refresh_org()?;
         let rounds = self.tick_rounds(now)?;
         let informing = self.tick_information(now)?;

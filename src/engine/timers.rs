@@ -15,13 +15,13 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct Fired {
+pub(crate) struct Fired {
     pub reminders: usize,
     pub escalations: usize,
 }
 
 /// Fires `timer` (inside the caller's transaction).
-pub fn fire(
+pub(crate) fn fire(
     conn: &Db,
     ctx: &Ctx,
     timer: &DueTimer,

@@ -35,7 +35,7 @@ pub struct Views {
 impl Engine {
     /// The read side of this engine: its routines, secret and configuration, and the
     /// organisation as the store has it now.
-    pub fn views(&self) -> Result<Views> {
+    pub(crate) fn views(&self) -> Result<Views> {
         Ok(Views {
             config: self.config.clone(),
             secret: self.secret.clone(),
@@ -51,7 +51,7 @@ impl Engine {
 /// Whether the person a link was sent to can answer its step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Mode {
+pub(crate) enum Mode {
     /// The step is open and this person may answer it.
     Answer,
     /// The step is open but this person is only informed.
@@ -61,13 +61,13 @@ pub enum Mode {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Subject {
+pub(crate) struct Subject {
     pub name: String,
     pub account: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Window {
+pub(crate) struct Window {
     /// "Dygn att granska" for a sampling case, "Period" otherwise.
     pub label: String,
     pub start: String,
@@ -75,7 +75,7 @@ pub struct Window {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct StepView {
+pub(crate) struct StepView {
     pub name: String,
     pub title: String,
     /// The guidance in paragraphs (lines of a paragraph joined).
@@ -91,7 +91,7 @@ pub struct StepView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct GuideView {
+pub(crate) struct GuideView {
     pub url: Option<String>,
     pub name: String,
     /// The file on disk (never shown).
@@ -100,7 +100,7 @@ pub struct GuideView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct OutcomeView {
+pub(crate) struct OutcomeView {
     pub name: String,
     pub label: String,
     pub comment_required: bool,
@@ -110,7 +110,7 @@ pub struct OutcomeView {
 
 /// A judgement as the page shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct JudgementShown {
+pub(crate) struct JudgementShown {
     pub verdict: String,
     /// Swedish: Befogad, Obefogad, Oklar.
     pub label: String,
@@ -121,7 +121,7 @@ pub struct JudgementShown {
 
 /// One access on the page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AccessShown {
+pub(crate) struct AccessShown {
     /// The access's place on the page: `g2a3` (the third access to the second client).
     pub anchor: String,
     /// The first access still waiting for a judgement, where the page leads after one.
@@ -141,7 +141,7 @@ pub struct AccessShown {
 
 /// The accesses to one client.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct GroupShown {
+pub(crate) struct GroupShown {
     /// The anchor: `g1`, `g2`, …
     pub anchor: String,
     /// What the group's judgement form posts: `c:DIGITS`.
@@ -161,7 +161,7 @@ pub struct GroupShown {
 /// What the page shows of the case's evidence. Client identities (`groups`) only to someone who
 /// may answer the step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct EvidenceShown {
+pub(crate) struct EvidenceShown {
     /// `complete`, `partial` or `missing`.
     pub log: &'static str,
     /// What to say when the log is missing or partial; empty when complete.
@@ -184,7 +184,7 @@ pub struct EvidenceShown {
 
 /// An answered step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AnswerView {
+pub(crate) struct AnswerView {
     pub step: String,
     pub outcome: String,
     pub by: String,
@@ -194,7 +194,7 @@ pub struct AnswerView {
 
 /// Where a case stands now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CaseNow {
+pub(crate) struct CaseNow {
     pub closed: bool,
     /// The final state's title and its result, when closed.
     pub result: String,
@@ -207,7 +207,7 @@ pub struct CaseNow {
 
 /// Everything the page behind an emailed link shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TaskPage {
+pub(crate) struct TaskPage {
     pub task_id: i64,
     pub case_id: String,
     /// Who the link was sent to (a person id) and their name.
@@ -268,7 +268,7 @@ impl Views {
     }
 
     /// The routines in force from now on (after one was published).
-    pub fn set_routines(&self, routines: &[Routine]) {
+    pub(crate) fn set_routines(&self, routines: &[Routine]) {
         let next = Arc::new(routines.iter().cloned().map(Arc::new).collect());
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = next;
     }
@@ -300,7 +300,7 @@ impl Views {
     }
 
     /// The title of `state` in `routine`, or its name when the version lacks it.
-    pub fn state_title(routine: &Routine, state: &str) -> String {
+    pub(crate) fn state_title(routine: &Routine, state: &str) -> String {
         routine
             .state(state)
             .map(|ix| routine.graph[ix].title.clone())
@@ -308,7 +308,7 @@ impl Views {
     }
 
     /// Whether `person` may answer `task` of `case` on the day of `now`.
-    pub fn may_answer(
+    pub(crate) fn may_answer(
         &self,
         org: &Org,
         routine: &Routine,
@@ -333,7 +333,7 @@ impl Views {
     }
 
     /// The page of the task a verified link names; `None` when the task no longer exists.
-    pub fn task_page(
+    pub(crate) fn task_page(
         &self,
         conn: &Db,
         claims: &Claims,
@@ -550,7 +550,7 @@ impl Views {
 impl Views {
     /// The evidence of `case` as the task page shows it; the accesses themselves only when
     /// `identities` (someone who may answer).
-    pub fn evidence_shown(
+    pub(crate) fn evidence_shown(
         &self,
         conn: &Db,
         org: &Org,
@@ -707,7 +707,7 @@ impl Views {
 }
 
 /// "2 mars 23:40", in `tz`.
-pub fn short_sv(at: i64, tz: Tz) -> String {
+pub(crate) fn short_sv(at: i64, tz: Tz) -> String {
     match DateTime::from_timestamp(at, 0) {
         Some(t) => {
             let l = t.with_timezone(&tz);
@@ -766,7 +766,7 @@ fn role_title(role: &str) -> String {
 }
 
 /// "tisdag 5 januari 2027 kl. 13:00", in `tz`.
-pub fn datetime_sv(t: DateTime<Utc>, tz: Tz) -> String {
+pub(crate) fn datetime_sv(t: DateTime<Utc>, tz: Tz) -> String {
     let local = t.with_timezone(&tz);
     format!(
         "{} kl. {}",
@@ -776,7 +776,7 @@ pub fn datetime_sv(t: DateTime<Utc>, tz: Tz) -> String {
 }
 
 /// Text in paragraphs: lines of a paragraph joined by a space, blank lines between paragraphs.
-pub fn paragraphs(text: &str) -> Vec<String> {
+pub(crate) fn paragraphs(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut current: Vec<&str> = Vec::new();
     for line in text.lines().map(str::trim) {

@@ -15,12 +15,12 @@ use chrono_tz::Tz;
 use serde_json::json;
 
 /// The longest reason kept, in characters.
-pub const MAX_REASON: usize = 1000;
+pub(crate) const MAX_REASON: usize = 1000;
 
 /// Who changes the watch list: a person of the roster (the command line's `--by`, who must be
 /// in it) or an account of the overview (recorded as `web:NAME`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum By<'a> {
+pub(crate) enum By<'a> {
     Person(&'a str),
     Web(&'a str),
 }
@@ -42,7 +42,7 @@ impl By<'_> {
 }
 
 /// Adds `client` to the watch list until `until` (inclusive; `None`: until removed).
-pub fn add(
+pub(crate) fn add(
     store: &mut Store,
     client: &str,
     reason: &str,
@@ -104,7 +104,7 @@ fn require_person(conn: &crate::store::Db, by: &str) -> Result<()> {
 }
 
 /// Ends entry `id` now.
-pub fn remove(store: &mut Store, id: i64, by: By<'_>, now: DateTime<Utc>) -> Result<()> {
+pub(crate) fn remove(store: &mut Store, id: i64, by: By<'_>, now: DateTime<Utc>) -> Result<()> {
     let tx = store.write()?;
     by.check(&tx)?;
     let actor = by.actor();
@@ -128,12 +128,12 @@ pub fn remove(store: &mut Store, id: i64, by: By<'_>, now: DateTime<Utc>) -> Res
 }
 
 /// Every entry; `in_force` on `day`.
-pub fn list(store: &Store) -> Result<Vec<WatchEntry>> {
+pub(crate) fn list(store: &Store) -> Result<Vec<WatchEntry>> {
     db::watch_entries(store.db())
 }
 
 /// Whether an entry is in force on `day`.
-pub fn in_force(e: &WatchEntry, day: NaiveDate) -> bool {
+pub(crate) fn in_force(e: &WatchEntry, day: NaiveDate) -> bool {
     e.removed_at.is_none()
         && e.purged_at.is_none()
         && e.until
@@ -144,7 +144,11 @@ pub fn in_force(e: &WatchEntry, day: NaiveDate) -> bool {
 
 /// Purges the entries no longer in force on `day` (inside the caller's transaction): their
 /// client and reason go, and the personal details of their audit entries. Returns their ids.
-pub fn purge(conn: &crate::store::Db, day: NaiveDate, now: DateTime<Utc>) -> Result<Vec<i64>> {
+pub(crate) fn purge(
+    conn: &crate::store::Db,
+    day: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>> {
     let ids = db::watch_to_purge(conn, day)?;
     for id in &ids {
         db::purge_watch(conn, *id, now)?;

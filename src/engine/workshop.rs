@@ -344,7 +344,7 @@ fn sync_dir(dir: &Path) {
 
 /// The text of `routine`'s file now, when it is not the text in force: an edit made on the
 /// server that the engine has not read (none when the file is as read, or unreadable).
-pub fn drift(routine: &Routine) -> Option<String> {
+pub(crate) fn drift(routine: &Routine) -> Option<String> {
     std::fs::read_to_string(&routine.path)
         .ok()
         .filter(|text| *text != routine.source)
@@ -360,7 +360,7 @@ fn template_stem(file: &str) -> &str {
 /// What an email template (`mail/NAME.txt` or `.html`) is for: the purpose a routine names it
 /// for (`templates:` of the routine or a state), or the one its name is the key of; a task
 /// email when nothing says otherwise.
-pub fn template_purpose<'r>(
+pub(crate) fn template_purpose<'r>(
     routines: impl IntoIterator<Item = &'r Routine>,
     file: &str,
 ) -> crate::templates::Purpose {
@@ -396,7 +396,7 @@ pub fn template_purpose<'r>(
 
 /// An edited email template, checked and rendered on the sample case of its purpose.
 #[derive(Debug)]
-pub struct CheckedTemplate {
+pub(crate) struct CheckedTemplate {
     pub diagnostics: Vec<Diagnostic>,
     /// The email as it would be sent, when it renders.
     pub preview: Option<crate::templates::Mail>,
@@ -404,7 +404,7 @@ pub struct CheckedTemplate {
 
 /// Whether `file` names an email template the workshop edits: `mail/NAME.txt` or `.html`, with
 /// a plain name.
-pub fn is_mail_template(file: &str) -> bool {
+pub(crate) fn is_mail_template(file: &str) -> bool {
     file.strip_prefix("mail/")
         .and_then(|n| n.strip_suffix(".txt").or_else(|| n.strip_suffix(".html")))
         .is_some_and(|stem| {
@@ -417,7 +417,7 @@ pub fn is_mail_template(file: &str) -> bool {
 
 /// Checks template `file` as `text` with the rest of `engine`'s templates, as `check` would,
 /// and renders the email on its purpose's sample values.
-pub fn check_template(engine: &Engine, file: &str, text: &str) -> CheckedTemplate {
+pub(crate) fn check_template(engine: &Engine, file: &str, text: &str) -> CheckedTemplate {
     let library = engine.templates.with_text(file, text);
     let purpose = template_purpose(&engine.routines, file);
     let stem = template_stem(file);
@@ -465,7 +465,7 @@ pub fn check_template(engine: &Engine, file: &str, text: &str) -> CheckedTemplat
 
 /// A request to publish an email template.
 #[derive(Debug, Clone)]
-pub struct TemplateRequest<'a> {
+pub(crate) struct TemplateRequest<'a> {
     /// `mail/task.txt`.
     pub file: &'a str,
     pub text: &'a str,
@@ -476,7 +476,7 @@ pub struct TemplateRequest<'a> {
 
 /// Publishes an edited email template over the text it started from: written, recorded,
 /// audited (`template.published`), and used by the next email.
-pub fn publish_template(
+pub(crate) fn publish_template(
     engine: &mut Engine,
     req: &TemplateRequest,
     now: DateTime<Utc>,

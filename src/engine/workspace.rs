@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 /// The longest diary number, in characters.
-pub use crate::refusal::DIARY_MAX;
+pub(crate) use crate::refusal::DIARY_MAX;
 
 /// Whom a step's link went to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +27,7 @@ pub struct Sent {
 impl Engine {
     /// Sets the diary number (*diarienummer*) of `case_id`, or clears it when `number` is blank;
     /// audited with the one before. Returns the number now set.
-    pub fn set_diary_number(
+    pub(crate) fn set_diary_number(
         &mut self,
         case_id: &str,
         number: &str,
@@ -211,7 +211,7 @@ impl Engine {
 
 /// A person of the roster that a search named.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Found {
+pub(crate) struct Found {
     pub id: String,
     pub name: String,
     /// Their units, their first unit first.
@@ -223,7 +223,7 @@ pub struct Found {
 /// The people `text` names, as quality staff write it: a person id or an account in any system
 /// (exactly, any case), else (a part of) a name; removed people are left out; at most `limit`,
 /// by name.
-pub fn find_people(
+pub(crate) fn find_people(
     conn: &crate::store::Db,
     org: &super::org::Org,
     text: &str,
@@ -254,7 +254,7 @@ pub fn find_people(
 
 /// The ids of the people `text` names (as [`find_people`] reads it), by name; with
 /// `with_removed`, people removed from the roster too (whose cases are still searched for).
-pub fn ids_named(
+pub(crate) fn ids_named(
     conn: &crate::store::Db,
     org: &super::org::Org,
     text: &str,

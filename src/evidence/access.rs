@@ -33,13 +33,13 @@ use std::collections::HashMap;
 /// A decision on an account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Keep {
+pub(crate) enum Keep {
     Keep,
     End,
 }
 
 impl Keep {
-    pub fn parse(s: &str) -> Option<Keep> {
+    pub(crate) fn parse(s: &str) -> Option<Keep> {
         match s.trim().to_lowercase().as_str() {
             "keep" | "behålls" | "behall" | "behålla" => Some(Keep::Keep),
             "end" | "avslutas" | "avsluta" => Some(Keep::End),
@@ -47,14 +47,14 @@ impl Keep {
         }
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Keep::Keep => "keep",
             Keep::End => "end",
         }
     }
 
-    pub fn sv(self) -> &'static str {
+    pub(crate) fn sv(self) -> &'static str {
         match self {
             Keep::Keep => "Behålls",
             Keep::End => "Avslutas (beställt)",
@@ -150,7 +150,7 @@ pub struct Review {
 }
 
 /// The review of access-rights case `case` (unit `unit`, systems `systems`) on `today`.
-pub fn review(
+pub(crate) fn review(
     conn: &Db,
     case: &str,
     unit: &str,
@@ -573,7 +573,7 @@ fn at_text(t: i64, tz: chrono_tz::Tz) -> String {
 }
 
 /// Refuses an account the review does not list.
-pub fn require_listed<'r>(
+pub(crate) fn require_listed<'r>(
     review: &'r Review,
     system: Option<&str>,
     account: &str,

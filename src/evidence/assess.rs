@@ -35,7 +35,7 @@
 
 use crate::routine::model::EvidenceRules;
 use crate::sym::Sym;
-use chrono::{DateTime, NaiveDate, Timelike};
+use chrono::{DateTime, NaiveDate};
 use chrono_tz::Tz;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -43,7 +43,7 @@ use std::collections::HashMap;
 /// One access as the rules see it. Units are ids of the log's strings ([`Texts`]; 0: none),
 /// surnames the keys of `names::surname_keys`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Fact {
+pub(crate) struct Fact {
     pub row: i64,
     /// Unix seconds.
     pub at: i64,
@@ -58,14 +58,14 @@ pub struct Fact {
 /// The texts of the units the facts name, by their ids in the log's strings
 /// (`log_strings`); id 0 is none.
 #[derive(Debug, Clone, Default)]
-pub struct Texts {
+pub(crate) struct Texts {
     names: IdMap<String>,
 }
 
 /// A hasher for the ids of the log's strings, which loggkoll assigns itself (in order), so that
 /// no file can make them collide: a multiplication.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct IdHasher(u64);
+pub(crate) struct IdHasher(u64);
 
 impl std::hash::Hasher for IdHasher {
     fn finish(&self) -> u64 {
@@ -84,7 +84,7 @@ impl std::hash::Hasher for IdHasher {
 }
 
 /// A map keyed by ids of the log's strings.
-pub type IdMap<V> = HashMap<u32, V, std::hash::BuildHasherDefault<IdHasher>>;
+pub(crate) type IdMap<V> = HashMap<u32, V, std::hash::BuildHasherDefault<IdHasher>>;
 
 /// The keys of [`ClientHashing`], drawn once per process.
 fn client_keys() -> (u64, u64) {
@@ -100,7 +100,7 @@ fn client_keys() -> (u64, u64) {
 /// per process, so that no file can make its clients collide on purpose, at a fraction of
 /// SipHash's cost. An access is looked up in five maps of clients.
 #[derive(Debug, Clone, Copy)]
-pub struct ClientHashing {
+pub(crate) struct ClientHashing {
     keys: (u64, u64),
 }
 
@@ -124,7 +124,7 @@ impl std::hash::BuildHasher for ClientHashing {
 
 /// The hasher of [`ClientHashing`].
 #[derive(Debug, Clone, Copy)]
-pub struct ClientHasher {
+pub(crate) struct ClientHasher {
     state: u64,
     key: u64,
 }
@@ -149,25 +149,25 @@ impl std::hash::Hasher for ClientHasher {
 }
 
 /// A map keyed by clients.
-pub type ClientMap<V> = HashMap<u64, V, ClientHashing>;
+pub(crate) type ClientMap<V> = HashMap<u64, V, ClientHashing>;
 
 impl Texts {
-    pub fn insert(&mut self, id: u32, text: &str) {
+    pub(crate) fn insert(&mut self, id: u32, text: &str) {
         if id != 0 {
             self.names.insert(id, text.to_string());
         }
     }
 
-    pub fn name(&self, id: u32) -> &str {
+    pub(crate) fn name(&self, id: u32) -> &str {
         self.names.get(&id).map_or("", String::as_str)
     }
 
-    pub fn contains(&self, id: u32) -> bool {
+    pub(crate) fn contains(&self, id: u32) -> bool {
         id == 0 || self.names.contains_key(&id)
     }
 
     /// Reads the texts of `ids` not known yet.
-    pub fn load(
+    pub(crate) fn load(
         &mut self,
         conn: &crate::store::Db,
         ids: impl IntoIterator<Item = u32>,
@@ -198,7 +198,7 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: [Code; 10] = [
+    pub(crate) const ALL: [Code; 10] = [
         Code::OwnRecord,
         Code::ColleagueRecord,
         Code::SameSurname,
@@ -235,7 +235,7 @@ impl Code {
     }
 
     /// How much the flag weighs when the radar ranks users.
-    pub fn weight(self) -> u32 {
+    pub(crate) fn weight(self) -> u32 {
         match self {
             Code::OwnRecord | Code::ColleagueRecord | Code::WatchList | Code::AfterEmployment => 10,
             Code::SameSurname | Code::EmergencyAccess => 5,
@@ -279,7 +279,7 @@ pub enum Flag {
 }
 
 /// The stable codes of the flags, in the order pages list them.
-pub const FLAG_CODES: [&str; 10] = [
+pub(crate) const FLAG_CODES: [&str; 10] = [
     "own_record",
     "colleague_record",
     "same_surname",
@@ -400,7 +400,7 @@ pub enum Explanation {
 }
 
 /// The stable codes of the explanations, in the order pages list them.
-pub const EXPLANATION_CODES: [&str; 7] = [
+pub(crate) const EXPLANATION_CODES: [&str; 7] = [
     "same_unit",
     "documented",
     "care_relationship",
@@ -411,21 +411,18 @@ pub const EXPLANATION_CODES: [&str; 7] = [
 ];
 
 /// The kinds of explanation, a bit each (`1 << index in EXPLANATION_CODES`).
-pub mod kind {
-    pub const SAME_UNIT: u8 = 1;
-    pub const DOCUMENTED: u8 = 1 << 1;
-    pub const CARE_RELATIONSHIP: u8 = 1 << 2;
-    pub const ON_SHIFT: u8 = 1 << 3;
-    pub const TEAM: u8 = 1 << 4;
-    pub const CONTINUITY: u8 = 1 << 5;
-    pub const JUDGED_BEFORE: u8 = 1 << 6;
-    /// The kinds that come from the access itself and its context, not from another
-    /// explained access: what `continuity` leans on.
-    pub const FIRST_ORDER: u8 = SAME_UNIT | DOCUMENTED | CARE_RELATIONSHIP | ON_SHIFT;
+pub(crate) mod kind {
+    pub(crate) const SAME_UNIT: u8 = 1;
+    pub(crate) const DOCUMENTED: u8 = 1 << 1;
+    pub(crate) const CARE_RELATIONSHIP: u8 = 1 << 2;
+    pub(crate) const ON_SHIFT: u8 = 1 << 3;
+    pub(crate) const TEAM: u8 = 1 << 4;
+    pub(crate) const CONTINUITY: u8 = 1 << 5;
+    pub(crate) const JUDGED_BEFORE: u8 = 1 << 6;
     /// What a colleague's access must be explained by for `team` to lean on it: the client's
     /// tie to the colleague's unit or to the colleague, not what the colleague did elsewhere
     /// (a shift at another unit, a note written there).
-    pub const TEAM_ANCHOR: u8 = SAME_UNIT | CARE_RELATIONSHIP;
+    pub(crate) const TEAM_ANCHOR: u8 = SAME_UNIT | CARE_RELATIONSHIP;
 }
 
 impl Explanation {
@@ -495,7 +492,7 @@ pub struct Said {
 /// what their sentences need that the fact does not hold. [`Assessment::flags`] and
 /// [`Assessment::explanations`] give them in full.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Assessment {
+pub(crate) struct Assessment {
     flags: u16,
     /// The client's unit (or one above it) is one of the user's.
     pub same_unit: bool,
@@ -519,11 +516,11 @@ pub struct Assessment {
 
 impl Assessment {
     /// The flags as bits (bit `Code as u16`).
-    pub fn flag_bits(&self) -> u16 {
+    pub(crate) fn flag_bits(&self) -> u16 {
         self.flags
     }
 
-    pub fn has(&self, code: Code) -> bool {
+    pub(crate) fn has(&self, code: Code) -> bool {
         self.flags & code.bit() != 0
     }
 
@@ -535,17 +532,17 @@ impl Assessment {
         self.flags &= !code.bit();
     }
 
-    pub fn flagged(&self) -> bool {
+    pub(crate) fn flagged(&self) -> bool {
         self.flags != 0
     }
 
     /// Whether a flag that points at a person is raised (no explanation counts then).
-    pub fn personal(&self) -> bool {
+    pub(crate) fn personal(&self) -> bool {
         self.codes().any(Code::personal)
     }
 
     /// The kinds of explanation that hold, as bits of [`kind`], whatever the flags.
-    pub fn kinds(&self) -> u8 {
+    pub(crate) fn kinds(&self) -> u8 {
         let mut k = 0;
         for (on, bit) in [
             (self.same_unit, kind::SAME_UNIT),
@@ -564,16 +561,16 @@ impl Assessment {
     }
 
     /// The kinds of explanation that count: none when a flag points at a person.
-    pub fn explained_kinds(&self) -> u8 {
+    pub(crate) fn explained_kinds(&self) -> u8 {
         if self.personal() { 0 } else { self.kinds() }
     }
 
-    pub fn explained(&self) -> bool {
+    pub(crate) fn explained(&self) -> bool {
         self.explained_kinds() != 0
     }
 
     /// Explained in a way a colleague's access may lean on ([`kind::TEAM_ANCHOR`]).
-    pub fn anchors_team(&self) -> bool {
+    pub(crate) fn anchors_team(&self) -> bool {
         self.explained_kinds() & kind::TEAM_ANCHOR != 0
     }
 
@@ -581,7 +578,7 @@ impl Assessment {
     /// `near` (times, in order) within the span, if any. Only an access nothing else explains
     /// and nothing flags: `team` is the weakest reason (someone else's), so it takes the
     /// "unexplained" mark off an otherwise unremarkable access and never stands beside a flag.
-    pub fn lean_on_team(&mut self, at: i64, near: &[(i64, u32)], span: i64) -> bool {
+    pub(crate) fn lean_on_team(&mut self, at: i64, near: &[(i64, u32)], span: i64) -> bool {
         if self.explained() || self.flagged() {
             return false;
         }
@@ -597,12 +594,12 @@ impl Assessment {
     }
 
     /// The kinds of flag it has, in order.
-    pub fn codes(&self) -> impl Iterator<Item = Code> + '_ {
+    pub(crate) fn codes(&self) -> impl Iterator<Item = Code> + '_ {
         Code::ALL.into_iter().filter(|c| self.has(*c))
     }
 
     /// The flags in full, for people to read.
-    pub fn flags(&self, fact: &Fact, cx: &Context) -> Vec<Flag> {
+    pub(crate) fn flags(&self, fact: &Fact, cx: &Context) -> Vec<Flag> {
         let mut clock = LocalClock::new(cx.tz);
         let client = cx.clients.get(&fact.client);
         self.codes()
@@ -655,7 +652,7 @@ impl Assessment {
     }
 
     /// The explanations in full, for people to read: none when a flag points at a person.
-    pub fn explanations(&self, fact: &Fact, cx: &Context) -> Vec<Explanation> {
+    pub(crate) fn explanations(&self, fact: &Fact, cx: &Context) -> Vec<Explanation> {
         let mut out = Vec::new();
         if self.personal() {
             return out;
@@ -721,7 +718,7 @@ impl Assessment {
 
 /// A care relationship of a client, as the rules see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Tie {
+pub(crate) struct Tie {
     /// Unix seconds `[from, to)`: from the local midnight of its first day to that after its
     /// last (`i64::MAX`: ongoing).
     pub from: i64,
@@ -744,7 +741,7 @@ pub struct Tie {
 
 /// A shift of the subject's.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WorkShift {
+pub(crate) struct WorkShift {
     /// Unix seconds `[start, end)`.
     pub start: i64,
     pub end: i64,
@@ -755,7 +752,7 @@ pub struct WorkShift {
 /// What explains the subject's accesses besides the log: care relationships of their clients,
 /// their shifts, colleagues' explained accesses and judgements of their earlier accesses.
 #[derive(Debug, Clone, Default)]
-pub struct Ties {
+pub(crate) struct Ties {
     /// By client: its relationships that hold in the system.
     pub relations: ClientMap<Vec<Tie>>,
     /// In order of start.
@@ -795,7 +792,7 @@ impl Ties {
 
 /// What the rules know of the client of an access.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ClientInfo {
+pub(crate) struct ClientInfo {
     /// The keyed hash of the client's personnummer (`None` when nobody in the roster has one
     /// given, so that nobody can match).
     pub hash: Option<[u8; 32]>,
@@ -807,7 +804,7 @@ pub struct ClientInfo {
 
 /// Whose accesses are assessed.
 #[derive(Debug, Clone, Default)]
-pub struct Subject {
+pub(crate) struct Subject {
     /// `None`: the account belongs to nobody in the roster.
     pub person_id: Option<String>,
     /// The person's surnames (`names::surnames`), and their keys.
@@ -819,7 +816,7 @@ pub struct Subject {
 }
 
 /// Everything the rules read besides the facts.
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     pub rules: &'a EvidenceRules,
     pub tz: Tz,
     pub subject: &'a Subject,
@@ -841,14 +838,14 @@ pub struct Context<'a> {
 
 /// Sorts facts by time and drops the second copy of an access (the same `log_id` at the same
 /// time, from overlapping exports).
-pub fn prepare(facts: &mut Vec<Fact>) {
+pub(crate) fn prepare(facts: &mut Vec<Fact>) {
     facts.sort_unstable_by_key(|f| (f.at, f.log_key, f.row));
     facts.dedup_by_key(|f| (f.at, f.log_key));
 }
 
 /// Local time in a zone, with the offset cached per UTC day when the day has one offset, else
 /// per hour (offsets change on whole hours).
-pub struct LocalClock {
+pub(crate) struct LocalClock {
     tz: Tz,
     /// By UTC day modulo their number: (the day, its offset, or [`MIXED`] when the offset
     /// changes that day). A person's accesses jump back and forth over a few months (continuity
@@ -863,7 +860,7 @@ const CLOCK_DAYS: usize = 64;
 const MIXED: i64 = i64::MIN;
 
 impl LocalClock {
-    pub fn new(tz: Tz) -> LocalClock {
+    pub(crate) fn new(tz: Tz) -> LocalClock {
         LocalClock {
             tz,
             days: [(i64::MIN, 0); CLOCK_DAYS],
@@ -878,7 +875,7 @@ impl LocalClock {
     }
 
     /// Unix seconds shifted to local wall-clock seconds.
-    pub fn local(&mut self, at: i64) -> i64 {
+    pub(crate) fn local(&mut self, at: i64) -> i64 {
         let day = at.div_euclid(86_400);
         let slot = day.rem_euclid(CLOCK_DAYS as i64) as usize;
         if self.days[slot].0 != day {
@@ -893,22 +890,22 @@ impl LocalClock {
     }
 
     /// The local day of `at`, as days since 1970-01-01.
-    pub fn day_number(&mut self, at: i64) -> i64 {
+    pub(crate) fn day_number(&mut self, at: i64) -> i64 {
         self.local(at).div_euclid(86_400)
     }
 
     /// Minutes after local midnight.
-    pub fn minute(&mut self, at: i64) -> u32 {
+    pub(crate) fn minute(&mut self, at: i64) -> u32 {
         (self.local(at).rem_euclid(86_400) / 60) as u32
     }
 
-    pub fn date(&mut self, at: i64) -> NaiveDate {
+    pub(crate) fn date(&mut self, at: i64) -> NaiveDate {
         DateTime::from_timestamp(self.local(at), 0)
             .map(|t| t.date_naive())
             .unwrap_or_default()
     }
 
-    pub fn hh_mm(&mut self, at: i64) -> String {
+    pub(crate) fn hh_mm(&mut self, at: i64) -> String {
         let m = self.minute(at);
         format!("{:02}:{:02}", m / 60, m % 60)
     }
@@ -917,7 +914,7 @@ impl LocalClock {
 /// Assesses the facts (prepared: sorted, without duplicates) that lie in `[from, to)`; the
 /// others are context. Returns (index into `facts`, assessment) in time order. `team` is left
 /// to the caller ([`Assessment::lean_on_team`]): it needs other people's accesses.
-pub fn assess(facts: &[Fact], from: i64, to: i64, cx: &Context) -> Vec<(usize, Assessment)> {
+pub(crate) fn assess(facts: &[Fact], from: i64, to: i64, cx: &Context) -> Vec<(usize, Assessment)> {
     let bursts = bursts(facts, cx.rules);
     // Writes and signatures by client and time, for the nearest one to each access.
     let mut writes: Vec<(u64, i64)> = facts
@@ -1180,7 +1177,9 @@ fn bursts(facts: &[Fact], rules: &EvidenceRules) -> Vec<Option<usize>> {
 }
 
 /// The local minute of an instant, for callers that have no [`LocalClock`].
-pub fn local_minute(at: DateTime<chrono::Utc>, tz: Tz) -> u32 {
+#[cfg(test)]
+pub(crate) fn local_minute(at: DateTime<chrono::Utc>, tz: Tz) -> u32 {
+    use chrono::Timelike;
     let l = at.with_timezone(&tz);
     l.hour() * 60 + l.minute()
 }

@@ -102,7 +102,7 @@ pub struct Evidence {
 
 impl Evidence {
     /// Flagged accesses nobody has judged yet.
-    pub fn unjudged_flagged(&self) -> Vec<&Access> {
+    pub(crate) fn unjudged_flagged(&self) -> Vec<&Access> {
         self.accesses
             .iter()
             .filter(|a| a.flagged() && a.judgement.is_none())
@@ -110,7 +110,7 @@ impl Evidence {
     }
 
     /// Accesses judged unjustified or unclear.
-    pub fn judged_against(&self) -> Vec<&Access> {
+    pub(crate) fn judged_against(&self) -> Vec<&Access> {
         self.accesses
             .iter()
             .filter(|a| {
@@ -163,7 +163,7 @@ impl Evidence {
     }
 
     /// "37 åtkomster till 12 kunder, 3 flaggade".
-    pub fn summary_sv(&self) -> String {
+    pub(crate) fn summary_sv(&self) -> String {
         let c = &self.counts;
         let mut s = format!(
             "{} till {}, {}",
@@ -179,7 +179,7 @@ impl Evidence {
 }
 
 /// The action codes that document care (a write or a signature), and Nödöppning's.
-pub fn action_codes() -> (Vec<u8>, u8) {
+pub(crate) fn action_codes() -> (Vec<u8>, u8) {
     let writes = ["Skapa", "Skriva", "Ändra", "Signera", "Vidimera"]
         .iter()
         .map(|w| logs::action_code(w))
@@ -188,23 +188,23 @@ pub fn action_codes() -> (Vec<u8>, u8) {
 }
 
 /// How far around a period the rules look.
-pub fn margin(rules: &EvidenceRules) -> i64 {
+pub(crate) fn margin(rules: &EvidenceRules) -> i64 {
     (i64::from(rules.documented_days) * 86_400).max(rules.burst_within)
 }
 
 /// How far before a period the rules look for earlier accesses to the same client
 /// (`continuity`).
-pub fn lookback(rules: &EvidenceRules) -> i64 {
+pub(crate) fn lookback(rules: &EvidenceRules) -> i64 {
     i64::from(rules.continuity_within) * 86_400
 }
 
 /// The span of `team`, seconds each way.
-pub fn team_span(rules: &EvidenceRules) -> i64 {
+pub(crate) fn team_span(rules: &EvidenceRules) -> i64 {
     i64::from(rules.team_days) * 86_400
 }
 
 /// The fact of an entry of the index.
-pub fn fact(e: &logindex::Entry) -> Fact {
+pub(crate) fn fact(e: &logindex::Entry) -> Fact {
     Fact {
         row: e.row,
         at: e.at,
@@ -218,7 +218,7 @@ pub fn fact(e: &logindex::Entry) -> Fact {
 
 /// Whether the rules for `[from, to)` read an entry: within the burst's length of the period
 /// or the `back` seconds before it, or a write within the margin of those.
-pub fn wanted(
+pub(crate) fn wanted(
     rules: &EvidenceRules,
     writes: &[u8],
     from: i64,
@@ -237,7 +237,7 @@ pub fn wanted(
 /// The facts of `accounts` in `system` that the rules need for `[from, to)`: every access within
 /// the burst's length of it and in the `back` seconds before it, and writes within the margin.
 #[allow(clippy::too_many_arguments)]
-pub fn gather(
+pub(crate) fn gather(
     conn: &Db,
     rules: &EvidenceRules,
     system: &str,
@@ -263,7 +263,7 @@ pub fn gather(
 
 /// One assessed access, with its explanations and flags in sentences.
 #[derive(Debug, Clone)]
-pub struct Assessed {
+pub(crate) struct Assessed {
     pub fact: Fact,
     pub assessment: Assessment,
     pub explanations: Vec<Said>,
@@ -272,7 +272,7 @@ pub struct Assessed {
 
 /// Colleagues' explained accesses, by client: (time, index into `names`), in time order.
 #[derive(Debug, Clone, Default)]
-pub struct Team {
+pub(crate) struct Team {
     pub near: ClientMap<Vec<(i64, u32)>>,
     pub names: Vec<String>,
 }
@@ -281,7 +281,12 @@ pub struct Team {
 /// those above it when `same_unit` explains it, a care relationship's unit and those above it
 /// when one of the colleague's units' relationships does (not one that names the colleague: that
 /// is theirs alone). Empty when neither explains it, or a flag points at a person.
-pub fn anchor_units<'o>(org: &'o Org, f: &Fact, a: &Assessment, cx: &'o Context) -> Vec<&'o str> {
+pub(crate) fn anchor_units<'o>(
+    org: &'o Org,
+    f: &Fact,
+    a: &Assessment,
+    cx: &'o Context,
+) -> Vec<&'o str> {
     anchor_roots(f, a, cx)
         .into_iter()
         .flatten()
@@ -291,7 +296,7 @@ pub fn anchor_units<'o>(org: &'o Org, f: &Fact, a: &Assessment, cx: &'o Context)
 
 /// The units whose lines [`anchor_units`] are: the client's unit when `same_unit` explains the
 /// access, the unit of a care relationship that names nobody when one does.
-pub fn anchor_roots<'c>(f: &Fact, a: &Assessment, cx: &'c Context) -> [Option<&'c str>; 2] {
+pub(crate) fn anchor_roots<'c>(f: &Fact, a: &Assessment, cx: &'c Context) -> [Option<&'c str>; 2] {
     if !a.anchors_team() {
         return [None, None];
     }
@@ -321,7 +326,7 @@ fn units_among(lineage: &[impl AsRef<str>], units: &[Sym]) -> Vec<Sym> {
 }
 
 /// Turns what the store holds into [`Ties`] for `person` (home units `units`).
-pub fn ties_of(
+pub(crate) fn ties_of(
     org: &Org,
     tz: chrono_tz::Tz,
     person: Option<&str>,
@@ -406,7 +411,7 @@ pub fn ties_of(
 /// access, in time order, to `each` with the context its sentences need. `team`: colleagues'
 /// explained accesses that may explain what nothing else does.
 #[allow(clippy::too_many_arguments)]
-pub fn assess_person(
+pub(crate) fn assess_person(
     dir: &mut impl People,
     org: &Org,
     rules: &EvidenceRules,
@@ -919,7 +924,7 @@ pub fn evidence_of(
 /// flags, explanations, verdict and comment, times local to `tz`, reviewers named by `name_of`.
 /// A watch-list reason is not repeated: it goes when the entry ends, and the protocol is kept
 /// longer. Kept with the case when a review closes (`engine::cases`), and in its protocol.
-pub fn protocol_summary(
+pub(crate) fn protocol_summary(
     ev: &Evidence,
     tz: chrono_tz::Tz,
     name_of: impl Fn(&str) -> String,

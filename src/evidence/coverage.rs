@@ -27,7 +27,7 @@ impl LogStatus {
     }
 
     /// Several systems together: complete when each is, missing when each is.
-    pub fn combine(self, other: LogStatus) -> LogStatus {
+    pub(crate) fn combine(self, other: LogStatus) -> LogStatus {
         match (self, other) {
             (LogStatus::Complete, LogStatus::Complete) => LogStatus::Complete,
             (LogStatus::Missing, LogStatus::Missing) => LogStatus::Missing,
@@ -37,7 +37,7 @@ impl LogStatus {
 }
 
 /// Periods `[from, to)` merged where they meet or overlap, by start.
-pub fn merge(mut periods: Vec<(i64, i64)>) -> Vec<(i64, i64)> {
+pub(crate) fn merge(mut periods: Vec<(i64, i64)>) -> Vec<(i64, i64)> {
     periods.retain(|(a, b)| a < b);
     periods.sort_unstable();
     let mut out: Vec<(i64, i64)> = Vec::with_capacity(periods.len());
@@ -51,7 +51,7 @@ pub fn merge(mut periods: Vec<(i64, i64)>) -> Vec<(i64, i64)> {
 }
 
 /// How many seconds of `[from, to)` the merged periods cover.
-pub fn covered(merged: &[(i64, i64)], from: i64, to: i64) -> i64 {
+pub(crate) fn covered(merged: &[(i64, i64)], from: i64, to: i64) -> i64 {
     merged
         .iter()
         .map(|&(a, b)| (b.min(to) - a.max(from)).max(0))
@@ -59,7 +59,7 @@ pub fn covered(merged: &[(i64, i64)], from: i64, to: i64) -> i64 {
 }
 
 /// How much of `[from, to)` the merged periods cover.
-pub fn status(merged: &[(i64, i64)], from: i64, to: i64) -> LogStatus {
+pub(crate) fn status(merged: &[(i64, i64)], from: i64, to: i64) -> LogStatus {
     if to <= from {
         return LogStatus::Missing;
     }
@@ -74,19 +74,19 @@ pub fn status(merged: &[(i64, i64)], from: i64, to: i64) -> LogStatus {
 }
 
 /// How much of `[from, to)` the imported log of `system` covers.
-pub fn of_window(conn: &Db, system: &str, from: i64, to: i64) -> Result<LogStatus> {
+pub(crate) fn of_window(conn: &Db, system: &str, from: i64, to: i64) -> Result<LogStatus> {
     Ok(status(&merge(db::coverage(conn, system)?), from, to))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Period {
+pub(crate) struct Period {
     pub from: String,
     pub to: String,
 }
 
 /// What `logs coverage` shows of one system.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SystemCoverage {
+pub(crate) struct SystemCoverage {
     pub system: String,
     pub covered: Vec<Period>,
     /// The gaps between the first covered instant and the last.
@@ -94,7 +94,7 @@ pub struct SystemCoverage {
 }
 
 /// The covered periods and the gaps of every system with an import.
-pub fn by_system(conn: &Db) -> Result<Vec<SystemCoverage>> {
+pub(crate) fn by_system(conn: &Db) -> Result<Vec<SystemCoverage>> {
     let mut per: std::collections::BTreeMap<String, Vec<(i64, i64)>> = Default::default();
     for (system, _, from, to) in db::all_coverage(conn)? {
         per.entry(system).or_default().push((from, to));

@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, HashMap};
 
 /// The figure (`logs explained --json` prints it).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Figure {
+pub(crate) struct Figure {
     pub accesses: u64,
     /// Accesses with at least one explanation that counts.
     pub explained: u64,
@@ -36,12 +36,12 @@ pub struct Figure {
 
 impl Figure {
     /// `share` as a percentage with one decimal, Swedish style (`94,3 %`).
-    pub fn share_sv(&self) -> String {
+    pub(crate) fn share_sv(&self) -> String {
         percent_sv(self.share)
     }
 
     /// The share flagged, as [`Figure::share_sv`].
-    pub fn flagged_sv(&self) -> String {
+    pub(crate) fn flagged_sv(&self) -> String {
         percent_sv(if self.accesses == 0 {
             0.0
         } else {
@@ -51,7 +51,7 @@ impl Figure {
 }
 
 /// The explanation codes in the order pages show them, each with its Swedish name.
-pub fn kind_names() -> Vec<(&'static str, &'static str)> {
+pub(crate) fn kind_names() -> Vec<(&'static str, &'static str)> {
     EXPLANATION_CODES
         .iter()
         .map(|code| {
@@ -71,7 +71,7 @@ pub fn kind_names() -> Vec<(&'static str, &'static str)> {
 }
 
 /// The figure for a page: shares in Swedish, each kind with its name and share.
-pub fn for_page(f: &Figure) -> serde_json::Value {
+pub(crate) fn for_page(f: &Figure) -> serde_json::Value {
     let share = |n: u64| {
         percent_sv(if f.accesses == 0 {
             0.0
@@ -112,7 +112,7 @@ fn percent_sv(share: f64) -> String {
 const SLICE_DAYS: u64 = 31;
 
 /// The figure of `[from, to)`, of one system or all.
-pub fn figure(
+pub(crate) fn figure(
     conn: &Db,
     org: &Org,
     routines: &[&Routine],
@@ -124,7 +124,7 @@ pub fn figure(
 
 /// The figure of `[from, to)` of `systems` together (none given: as `scope` says); a person's
 /// day in two systems is one user-day.
-pub fn figure_of(
+pub(crate) fn figure_of(
     conn: &Db,
     org: &Org,
     routines: &[&Routine],

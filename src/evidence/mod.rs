@@ -8,15 +8,15 @@
 //! `case` gathers a case's evidence, `radar` a period's, both from the digests of the log's index
 //! (`store::logindex`) so that the same rules give the same answer in both.
 
-pub mod access;
-pub mod assess;
-pub mod case;
-pub mod coverage;
-pub mod explained;
-pub mod needs;
-pub mod people;
+pub(crate) mod access;
+pub(crate) mod assess;
+pub(crate) mod case;
+pub(crate) mod coverage;
+pub(crate) mod explained;
+pub(crate) mod needs;
+pub(crate) mod people;
 pub mod radar;
-pub mod window;
+pub(crate) mod window;
 
 pub use assess::{Explanation, Flag};
 pub use case::{Evidence, evidence_of};
@@ -32,7 +32,8 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    pub const ALL: [Verdict; 3] = [Verdict::Justified, Verdict::Unjustified, Verdict::Unclear];
+    pub(crate) const ALL: [Verdict; 3] =
+        [Verdict::Justified, Verdict::Unjustified, Verdict::Unclear];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 
 /// The analysis in force, ready for lookups: by (unit, title key, system).
 #[derive(Debug, Clone, Default)]
-pub struct Analysis {
+pub(crate) struct Analysis {
     pub version: Option<store::rights::Version>,
     needs: HashMap<(String, String, String), Need>,
     /// Each unit's parent, and each unit's children, from the roster now.
@@ -22,7 +22,7 @@ pub struct Analysis {
 }
 
 /// Whether a decision dated `decided_on` is older than a year on `today`.
-pub fn outdated(decided_on: NaiveDate, today: NaiveDate) -> bool {
+pub(crate) fn outdated(decided_on: NaiveDate, today: NaiveDate) -> bool {
     today
         .checked_sub_months(Months::new(12))
         .is_some_and(|year_ago| decided_on < year_ago)
@@ -31,13 +31,13 @@ pub fn outdated(decided_on: NaiveDate, today: NaiveDate) -> bool {
 impl Analysis {
     /// The analysis in force at `at` (a protocol reads the one its review was closed under),
     /// or the latest when `at` is `None`.
-    pub fn load(conn: &Db, at: Option<DateTime<Utc>>) -> Result<Analysis> {
+    pub(crate) fn load(conn: &Db, at: Option<DateTime<Utc>>) -> Result<Analysis> {
         Analysis::of(conn, store::rights::in_force(conn, at)?)
     }
 
     /// For lookups only ([`Analysis::need`], [`Analysis::reach_of`]): without any version, an
     /// empty analysis, without reading the roster's units (the evidence of every case asks).
-    pub fn for_lookups(conn: &Db) -> Result<Analysis> {
+    pub(crate) fn for_lookups(conn: &Db) -> Result<Analysis> {
         match store::rights::in_force(conn, None)? {
             None => Ok(Analysis::default()),
             version => Analysis::of(conn, version),
@@ -72,7 +72,7 @@ impl Analysis {
     }
 
     /// The name of unit `id` in the roster now (the id for a unit it does not have).
-    pub fn unit_name(&self, id: &str) -> String {
+    pub(crate) fn unit_name(&self, id: &str) -> String {
         self.names
             .get(id)
             .cloned()
@@ -80,12 +80,12 @@ impl Analysis {
     }
 
     /// Whether any analysis was ever imported.
-    pub fn exists(&self) -> bool {
+    pub(crate) fn exists(&self) -> bool {
         self.version.is_some()
     }
 
     /// The need analysed for `title` at `unit` in `system`.
-    pub fn need(&self, unit: &str, title: &str, system: &str) -> Option<&Need> {
+    pub(crate) fn need(&self, unit: &str, title: &str, system: &str) -> Option<&Need> {
         self.needs
             .get(&(unit.to_string(), title_key(title), system.to_string()))
     }
@@ -93,7 +93,12 @@ impl Analysis {
     /// The units whose clients a person of job title `title` at `units` may reach in `system`
     /// by the analysis: `None` when it sets no bound (no analysis, the title not analysed at any
     /// of the units, or a scope of the whole organisation); empty when every scope is `none`.
-    pub fn reach_of(&self, units: &[String], title: &str, system: &str) -> Option<Vec<String>> {
+    pub(crate) fn reach_of(
+        &self,
+        units: &[String],
+        title: &str,
+        system: &str,
+    ) -> Option<Vec<String>> {
         let mut all = Vec::new();
         let mut any = false;
         for unit in units {
@@ -107,7 +112,7 @@ impl Analysis {
 
     /// The units whose clients `scope` at `unit` reaches (a unit's own clients include those of
     /// the units under it); `None` for every unit.
-    pub fn reach(&self, unit: &str, scope: Scope) -> Option<Vec<String>> {
+    pub(crate) fn reach(&self, unit: &str, scope: Scope) -> Option<Vec<String>> {
         match scope {
             Scope::None => Some(Vec::new()),
             Scope::Unit => Some(self.subtree(unit)),
@@ -144,7 +149,7 @@ impl Analysis {
 
     /// Each unit of the roster now, and each unit the analysis names, with its needs in force
     /// on `today`, by unit id.
-    pub fn units(&self, today: NaiveDate) -> Vec<UnitState<'_>> {
+    pub(crate) fn units(&self, today: NaiveDate) -> Vec<UnitState<'_>> {
         let mut by_unit: BTreeMap<&str, Vec<&Need>> = self
             .parent
             .keys()
@@ -174,7 +179,7 @@ impl Analysis {
 
     /// The units of the roster now without a current analysis: none at all, or only decisions
     /// older than a year on `today`. Each with the date of its newest decision, if any.
-    pub fn units_without(&self, today: NaiveDate) -> Vec<(String, Option<NaiveDate>)> {
+    pub(crate) fn units_without(&self, today: NaiveDate) -> Vec<(String, Option<NaiveDate>)> {
         self.units(today)
             .into_iter()
             .filter(|u| u.in_roster && !u.current)
@@ -185,7 +190,7 @@ impl Analysis {
 
 /// One unit's analysis on a day.
 #[derive(Debug, Clone, Serialize)]
-pub struct UnitState<'a> {
+pub(crate) struct UnitState<'a> {
     pub unit: String,
     pub name: String,
     /// Whether its newest decision is at most a year old.

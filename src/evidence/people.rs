@@ -21,7 +21,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::HashMap;
 
 /// What the rules ask about people and clients.
-pub trait People {
+pub(crate) trait People {
     /// What the rules know of `client` (its 12 digits as a number).
     fn client(&mut self, client: u64) -> Result<&ClientInfo>;
 
@@ -81,7 +81,7 @@ pub trait People {
 
 /// What the store holds that explains a person's accesses besides the log.
 #[derive(Debug, Clone, Default)]
-pub struct RawTies {
+pub(crate) struct RawTies {
     pub relations: Vec<RelationRow>,
     pub shifts: Vec<ShiftRow>,
     pub judged: Vec<Justified>,
@@ -118,7 +118,7 @@ fn watch_list(conn: &Db, day: NaiveDate) -> Result<ClientMap<String>> {
 }
 
 /// The store's answers, as they are needed.
-pub struct Directory<'c> {
+pub(crate) struct Directory<'c> {
     conn: &'c Db,
     hasher: KeyedHash,
     /// Whether anyone in the roster has a personnummer given (else no client can match).
@@ -135,7 +135,7 @@ pub struct Directory<'c> {
 
 impl<'c> Directory<'c> {
     /// A directory on `conn`, with the watch list as it stands on `day`.
-    pub fn new(conn: &'c Db, day: NaiveDate) -> Result<Directory<'c>> {
+    pub(crate) fn new(conn: &'c Db, day: NaiveDate) -> Result<Directory<'c>> {
         let key = db::person_key(conn)?;
         Ok(Directory {
             conn,
@@ -151,7 +151,7 @@ impl<'c> Directory<'c> {
     }
 
     /// Who holds account `account` of `system` now.
-    pub fn owner(&mut self, system: &str, account: &str) -> Result<Option<String>> {
+    pub(crate) fn owner(&mut self, system: &str, account: &str) -> Result<Option<String>> {
         db::account_owner(self.conn, system, account)
     }
 }
@@ -265,7 +265,7 @@ fn reach_of(analysis: &Analysis, staff: &Staff, system: &str) -> Option<Vec<Stri
 }
 
 /// The roster's people, accounts and personnummer hashes and the watch list, read once.
-pub struct Snapshot {
+pub(crate) struct Snapshot {
     hasher: KeyedHash,
     by_hash: HashMap<[u8; 32], Vec<(String, String)>>,
     watch: ClientMap<String>,
@@ -285,7 +285,7 @@ pub struct Snapshot {
 impl Snapshot {
     /// Reads the relationships, shifts and judgements that bear on `system`'s accesses in
     /// `[from, to)`, in place of those of another system.
-    pub fn load_ties(
+    pub(crate) fn load_ties(
         &mut self,
         conn: &Db,
         system: &str,
@@ -336,20 +336,20 @@ impl Snapshot {
     }
 
     /// The home units of `person` (as last recorded, when they have left).
-    pub fn units_of(&self, person: &str) -> &[String] {
+    pub(crate) fn units_of(&self, person: &str) -> &[String] {
         self.staff.get(person).map_or(&[], |s| s.units.as_slice())
     }
 
     /// The home units of `person` while in the roster; none once they have left (a colleague's
     /// access `team` leans on is a current colleague's, as `store::relations::colleagues`).
-    pub fn current_units_of(&self, person: &str) -> &[String] {
+    pub(crate) fn current_units_of(&self, person: &str) -> &[String] {
         self.staff
             .get(person)
             .filter(|s| s.removed_on.is_none())
             .map_or(&[], |s| s.units.as_slice())
     }
     /// Reads everything, with the watch list as it stands on `day`.
-    pub fn load(conn: &Db, day: NaiveDate) -> Result<Snapshot> {
+    pub(crate) fn load(conn: &Db, day: NaiveDate) -> Result<Snapshot> {
         let key = db::person_key(conn)?;
         let mut by_hash: HashMap<[u8; 32], Vec<(String, String)>> = HashMap::new();
         for (hash, id, name) in db::personnummer_hashes(conn)? {
@@ -388,14 +388,14 @@ impl Snapshot {
     }
 
     /// Who holds account `account` of `system` now.
-    pub fn owner(&self, system: &str, account: &str) -> Option<&str> {
+    pub(crate) fn owner(&self, system: &str, account: &str) -> Option<&str> {
         self.owners
             .get(&(system.to_string(), account.to_string()))
             .map(String::as_str)
     }
 
     /// A view with caches of its own (one per thread).
-    pub fn view(&self) -> SnapshotView<'_> {
+    pub(crate) fn view(&self) -> SnapshotView<'_> {
         SnapshotView {
             snapshot: self,
             clients: ClientMap::default(),
@@ -405,7 +405,7 @@ impl Snapshot {
 }
 
 /// A [`Snapshot`] asked by one thread.
-pub struct SnapshotView<'s> {
+pub(crate) struct SnapshotView<'s> {
     snapshot: &'s Snapshot,
     clients: ClientMap<ClientInfo>,
     lineages: IdMap<Vec<String>>,

@@ -43,7 +43,7 @@ pub struct Row {
 }
 
 /// A row: the person, or (for an account of nobody) `None` and the account.
-pub type RowKey = (Option<String>, String);
+pub(crate) type RowKey = (Option<String>, String);
 
 /// What one person's accesses of one system add to their row.
 #[derive(Debug, Default)]
@@ -97,7 +97,7 @@ fn score(mut flagged: Vec<(u64, u16, bool)>) -> u32 {
 
 /// The rules and zone the radar uses for `system`: those of its sampling routine, else of the
 /// first routine that covers it, else the defaults.
-pub fn rules_for(routines: &[&Routine], system: &str, tz: Tz) -> (EvidenceRules, Tz) {
+pub(crate) fn rules_for(routines: &[&Routine], system: &str, tz: Tz) -> (EvidenceRules, Tz) {
     routines
         .iter()
         .filter(|r| r.systems.iter().any(|s| s == system))
@@ -259,7 +259,7 @@ pub fn sweep<T: Send>(
 }
 
 /// [`sweep`] with the roster and watch list already read.
-pub fn sweep_in<T: Send>(
+pub(crate) fn sweep_in<T: Send>(
     conn: &Db,
     snapshot: &mut Snapshot,
     org: &Org,
@@ -610,7 +610,7 @@ fn tally(seen: &[Seen]) -> Tally {
 }
 
 /// The flag codes in the order pages show them, each with its Swedish name.
-pub fn flag_names() -> Vec<(&'static str, &'static str)> {
+pub(crate) fn flag_names() -> Vec<(&'static str, &'static str)> {
     FLAG_CODES
         .iter()
         .map(|code| {

@@ -15,7 +15,7 @@ const HOUR: i64 = 3600;
 
 /// The times (Unix seconds, sorted, each once) the accounts of `system` accessed a record at
 /// `[from, to)`, counting only rows up to `horizon`.
-pub fn activity(
+pub(crate) fn activity(
     conn: &Db,
     system: &str,
     accounts: &[&str],
@@ -42,7 +42,7 @@ pub fn activity(
 /// A window of `length` seconds ending `j` whole hours before `occurrence` (`0 ≤ j`, starting
 /// at most an hour before `earliest`) that contains one of `times`, picked by `rng`: first the
 /// access, then the window among those that hold it. `None` when `times` is empty.
-pub fn around_activity(
+pub(crate) fn around_activity(
     rng: &mut ChaCha20Rng,
     occurrence: i64,
     earliest: i64,

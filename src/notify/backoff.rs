@@ -4,10 +4,10 @@
 use chrono::{DateTime, TimeDelta, Utc};
 
 /// The wait after the first failure; it doubles after each further one.
-pub const FIRST_WAIT: TimeDelta = TimeDelta::minutes(1);
+pub(crate) const FIRST_WAIT: TimeDelta = TimeDelta::minutes(1);
 
 /// The longest wait between two attempts.
-pub const MAX_WAIT: TimeDelta = TimeDelta::hours(6);
+pub(crate) const MAX_WAIT: TimeDelta = TimeDelta::hours(6);
 
 /// A message first queued longer ago than this, that has only failed temporarily, is given up
 /// (marked failed): five days, as mail servers commonly keep retrying before they bounce.

@@ -124,7 +124,7 @@ fn check_message_id(id: &str) -> Result<()> {
 /// `Name <address>` as an email header carries it: the name quoted or encoded as it needs to be
 /// (`"Lindqvist, Per" <per@example.se>`), control characters dropped. An address lettre cannot
 /// read is kept as it is, so that the message fails visibly at the sender.
-pub fn mailbox_text(name: &str, address: &str) -> String {
+pub(crate) fn mailbox_text(name: &str, address: &str) -> String {
     let name: String = name
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })

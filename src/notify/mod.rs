@@ -10,15 +10,15 @@
 //! **Invariant:** no client data. What goes into an email is decided by the templates and the
 //! outbox; this layer copies it as given and cannot tell.
 
-pub mod backoff;
+pub(crate) mod backoff;
 pub mod eml_file;
 pub mod ics;
-pub mod mail_url;
-pub mod message;
-pub mod retry;
-pub mod send_error;
+pub(crate) mod mail_url;
+pub(crate) mod message;
+pub(crate) mod retry;
+pub(crate) mod send_error;
 pub mod sender;
-pub mod transport;
+pub(crate) mod transport;
 
 pub use backoff::{GIVE_UP_AFTER, next_attempt, should_give_up};
 pub use ics::{Calendar, Due};

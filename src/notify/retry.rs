@@ -11,13 +11,18 @@ use serde_json::json;
 
 /// Which failed messages to queue again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Which {
+pub(crate) enum Which {
     One(i64),
     AllFailed,
 }
 
 /// Queues the failed messages of `which` again, in one transaction; returns their ids.
-pub fn retry(store: &mut Store, which: Which, actor: &str, now: DateTime<Utc>) -> Result<Vec<i64>> {
+pub(crate) fn retry(
+    store: &mut Store,
+    which: Which,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>> {
     let tx = store.write()?;
     let ids = match which {
         Which::AllFailed => outbox::failed_ids(&tx)?,

@@ -21,10 +21,6 @@ impl SendError {
             SendError::Temporary(message) | SendError::Permanent(message) => message,
         }
     }
-
-    pub fn is_temporary(&self) -> bool {
-        matches!(self, SendError::Temporary(_))
-    }
 }
 
 impl fmt::Display for SendError {
@@ -51,7 +47,7 @@ const LOGIN_REFUSED: [u16; 4] = [530, 534, 535, 538];
 /// `Response` (an unreadable reply) and `TransportShutdown`; and `Client` for what lettre
 /// refuses itself (no common AUTH mechanism, STARTTLS not offered, non-ASCII without 8BITMIME or
 /// SMTPUTF8).
-pub fn classify(server: &str, err: &smtp::Error, non_ascii_envelope: bool) -> SendError {
+pub(crate) fn classify(server: &str, err: &smtp::Error, non_ascii_envelope: bool) -> SendError {
     let message = format!("{server}: {err}");
     let code = err.status().map(u16::from);
     let refused_for_good = err.is_permanent() && !code.is_some_and(|c| LOGIN_REFUSED.contains(&c));

@@ -40,7 +40,7 @@ pub struct Delivery {
 
 impl Delivery {
     /// Whether the run sent, retried, failed or withdrew anything.
-    pub fn did_anything(&self) -> bool {
+    pub(crate) fn did_anything(&self) -> bool {
         self.sent + self.retried + self.failed + self.withdrawn > 0
     }
 }
@@ -204,7 +204,7 @@ pub fn deliver(store: &mut Store, sending: &Sending, now: DateTime<Utc>) -> Resu
 ///
 /// One sender delivers at a time on a database ([`Store::try_lock`]): when another process's
 /// sender is at it, this one leaves the queue to it.
-pub fn deliver_until(
+pub(crate) fn deliver_until(
     store: &mut Store,
     sending: &Sending,
     now: DateTime<Utc>,

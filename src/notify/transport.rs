@@ -15,7 +15,7 @@ use std::time::Duration;
 
 /// How long to wait for the server to connect or answer one command. A slow server costs a
 /// retry later, not a stuck `tick`.
-pub const SMTP_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const SMTP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A configured way to deliver emails.
 // There is one per process: the size of the SMTP variant costs nothing worth a box.

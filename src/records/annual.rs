@@ -33,7 +33,7 @@ pub struct Rendered {
 
 /// Per information routine (by id): of the current account holders in its systems, how many it
 /// has informed of the log checks and how many not yet, on the summary's day.
-pub type Staffing = BTreeMap<String, (usize, usize)>;
+pub(crate) type Staffing = BTreeMap<String, (usize, usize)>;
 
 /// [`Staffing`] of the information routines among `sections` on the day of `now`.
 pub fn staffing(
@@ -169,10 +169,10 @@ impl NeedsState {
 }
 
 /// Unit names for documents: id → name.
-pub type UnitNames = BTreeMap<String, String>;
+pub(crate) type UnitNames = BTreeMap<String, String>;
 
 /// Computes the figures of `scopes` for `year` and the year before.
-pub fn figures_for(
+pub(crate) fn figures_for(
     conn: &Db,
     scopes: &[Scope],
     year: i32,
@@ -523,7 +523,7 @@ pub fn context(
 /// plain number — made inert when it begins as a formula would (`=`, `+`, `-`, `@`, a tab or a
 /// carriage return), by a `'` before it: a unit named `=HYPERLINK(…)` must not run when the SAS
 /// opens the file in a spreadsheet.
-pub fn csv_cell(s: &str) -> String {
+pub(crate) fn csv_cell(s: &str) -> String {
     let plain_number = !s.is_empty()
         && s.trim_start_matches(['-', '+'])
             .chars()

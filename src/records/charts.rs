@@ -15,7 +15,7 @@ const PREVIOUS: &str = "#9dbbd6";
 
 /// One row of a chart: a label and the values of this year and the previous.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Bar {
+pub(crate) struct Bar {
     pub label: String,
     pub this: f64,
     pub previous: f64,
@@ -32,7 +32,7 @@ fn number(v: f64, unit: &str) -> String {
 
 /// A bar chart titled `title`, years `year` and `previous_year`; `unit` follows each value
 /// (`" %"`), `max` fixes the scale (`None`: the largest value).
-pub fn bars(
+pub(crate) fn bars(
     title: &str,
     year: i32,
     previous_year: Option<i32>,

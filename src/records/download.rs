@@ -52,7 +52,7 @@ impl Doc {
 
     /// The documents a case of `kind` has: the protocol and `arende.json` always, the letter
     /// for an extract.
-    pub fn of_kind(kind: &str) -> &'static [Doc] {
+    pub(crate) fn of_kind(kind: &str) -> &'static [Doc] {
         if kind == "extract" {
             &[Doc::Protocol, Doc::ExtractLetter, Doc::Metadata]
         } else {
@@ -96,7 +96,7 @@ fn metadata(
 
 /// A document ready to hand over.
 #[derive(Debug, Clone)]
-pub struct Download {
+pub(crate) struct Download {
     pub file_name: String,
     pub content_type: &'static str,
     pub bytes: Vec<u8>,
@@ -105,7 +105,7 @@ pub struct Download {
 /// A document rendered, not yet handed over: a PDF is printed from it by [`finish`], away from
 /// the engine (Chromium takes a second or two).
 #[derive(Debug, Clone)]
-pub struct Rendered {
+pub(crate) struct Rendered {
     stem: String,
     text: String,
     format: Format,
@@ -114,7 +114,7 @@ pub struct Rendered {
 impl Rendered {
     /// `text` (HTML, or JSON or CSV as they are) to hand over as `stem` with `format`'s
     /// extension; HTML asked for as [`Format::Pdf`] is printed by [`finish`].
-    pub fn new(stem: String, text: String, format: Format) -> Rendered {
+    pub(crate) fn new(stem: String, text: String, format: Format) -> Rendered {
         Rendered { stem, text, format }
     }
 }
@@ -122,7 +122,7 @@ impl Rendered {
 /// Renders document `doc` of `case_id` for `format`, recorded in the audit trail as taken by
 /// `actor`. A PDF without Chromium is refused before anything is made.
 #[allow(clippy::too_many_arguments)]
-pub fn render(
+pub(crate) fn render(
     engine: &mut Engine,
     case_id: &str,
     doc: Doc,
@@ -196,7 +196,7 @@ pub fn render(
 
 /// The document to hand over: the rendered text, or its PDF printed by Chromium in a private
 /// temporary folder of its own, removed when done.
-pub fn finish(rendered: Rendered, printer: &Printer) -> Result<Download> {
+pub(crate) fn finish(rendered: Rendered, printer: &Printer) -> Result<Download> {
     let Rendered { stem, text, format } = rendered;
     Ok(match format {
         Format::Html => Download {

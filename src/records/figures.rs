@@ -18,7 +18,6 @@
 //!   case of the year's rounds); coverage is reviewed ÷ population. A routine's total of these
 //!   counts each user once (kept under unit `''`).
 
-use super::years_after;
 use crate::clock::resolve_local;
 use crate::engine::deadline;
 use crate::routine::Routine;
@@ -31,10 +30,10 @@ use chrono_tz::Tz;
 use std::collections::{BTreeMap, HashMap};
 
 /// Measure name → value.
-pub type Measures = BTreeMap<String, i64>;
+pub(crate) type Measures = BTreeMap<String, i64>;
 
 /// The user measures of sampling routines; not additive across units.
-pub const USER_MEASURES: [&str; 3] = ["population", "drawn", "reviewed"];
+pub(crate) const USER_MEASURES: [&str; 3] = ["population", "drawn", "reviewed"];
 
 /// What a section of the summary covers: a routine's cases, of some of its systems.
 #[derive(Debug, Clone)]
@@ -76,7 +75,7 @@ impl Scope {
 
 /// The sections of a routine's summary: the routine itself, and the on-demand routines
 /// (targeted reviews, extracts) with their cases of the same systems.
-pub fn summary_scopes(routine: &Routine, all: &[Routine]) -> Vec<Scope> {
+pub(crate) fn summary_scopes(routine: &Routine, all: &[Routine]) -> Vec<Scope> {
     let mut out = vec![Scope::of(routine, None)];
     for other in all {
         if other.id != routine.id
@@ -101,7 +100,7 @@ pub struct Figures {
 }
 
 /// The local calendar year `year` in `tz`, as `[start, end)`.
-pub fn year_bounds(year: i32, tz: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
+pub(crate) fn year_bounds(year: i32, tz: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
     let day = |y: i32| {
         NaiveDate::from_ymd_opt(y, 1, 1)
             .map(|d| resolve_local(d.and_time(NaiveTime::MIN), tz))
@@ -111,13 +110,13 @@ pub fn year_bounds(year: i32, tz: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
 }
 
 /// The local year of a stored instant.
-pub fn local_year(stored: &str, tz: Tz) -> Result<i32> {
+pub(crate) fn local_year(stored: &str, tz: Tz) -> Result<i32> {
     use chrono::Datelike;
     Ok(parse_ts(stored)?.with_timezone(&tz).year())
 }
 
 /// The case measures of one case (`late` judged at `now`).
-pub fn case_measures(
+pub(crate) fn case_measures(
     case: &CaseFacts,
     tasks: &[(NaiveDate, Option<String>)],
     tz: Tz,
@@ -251,7 +250,7 @@ pub fn compute(conn: &Db, scope: &Scope, year: i32, now: DateTime<Utc>) -> Resul
 
 /// Population, drawn and reviewed users of the routine's rounds at `[start, end)`, by unit and
 /// in all (unit `''`), from the round members and cases as they are.
-pub fn user_measures(
+pub(crate) fn user_measures(
     conn: &Db,
     routine_id: &str,
     start: DateTime<Utc>,
@@ -346,18 +345,13 @@ pub fn coverage(m: &Measures) -> Option<f64> {
 }
 
 /// Average days from opening to handing out (one decimal), `None` when none was handed out.
-pub fn hand_out_days(m: &Measures) -> Option<f64> {
+pub(crate) fn hand_out_days(m: &Measures) -> Option<f64> {
     let n = get(m, "handed_out");
     (n > 0).then(|| (get(m, "hand_out_seconds") as f64 / n as f64 / 86_400.0 * 10.0).round() / 10.0)
 }
 
-/// The retention deadline of a case closed at `closed_at`: `years` after.
-pub fn purge_due(closed_at: &str, years: u32) -> Result<DateTime<Utc>> {
-    Ok(years_after(parse_ts(closed_at)?, years))
-}
-
 /// Refuses a year the calendar cannot hold.
-pub fn check_year(year: i32) -> Result<()> {
+pub(crate) fn check_year(year: i32) -> Result<()> {
     if (1970..=9998).contains(&year) {
         Ok(())
     } else {

@@ -49,7 +49,7 @@ impl Written {
 }
 
 /// The folder of case `case_id` under `out` (created).
-pub fn case_folder(out: &Path, case_id: &str) -> Result<PathBuf> {
+pub(crate) fn case_folder(out: &Path, case_id: &str) -> Result<PathBuf> {
     let dir = out.join(case_id);
     crate::private_files::create_dir(&dir)
         .map_err(|e| Error::runtime(format!("cannot create `{}`: {e}", dir.display())))?;
@@ -58,12 +58,12 @@ pub fn case_folder(out: &Path, case_id: &str) -> Result<PathBuf> {
 
 /// Whether a file named `name` in the folder of case `case_id` is one this module writes there:
 /// a document named after the case, its metadata, or the temporary file of either.
-pub fn left_by_us(name: &str, case_id: &str) -> bool {
+pub(crate) fn left_by_us(name: &str, case_id: &str) -> bool {
     name.contains(case_id) || name == METADATA || name.ends_with(".tmp")
 }
 
 /// The metadata file in an extract case's folder.
-pub const METADATA: &str = "arende.json";
+pub(crate) const METADATA: &str = "arende.json";
 
 /// Writes `bytes` to `path` (through a temporary file, so a reader never sees half) and
 /// registers it under `case_id` in the caller's transaction.
@@ -82,7 +82,7 @@ pub fn write(
     register(conn, case_id, kind, path, now)
 }
 
-pub fn register(
+pub(crate) fn register(
     conn: &Db,
     case_id: &str,
     kind: &str,
@@ -95,7 +95,7 @@ pub fn register(
 
 /// A document of a case to write: `dir/name.html` (and `.pdf`).
 #[derive(Debug, Clone, Copy)]
-pub struct Document<'a> {
+pub(crate) struct Document<'a> {
     pub case_id: &'a str,
     /// `protocol`, `extract_letter`.
     pub kind: &'a str,
@@ -105,7 +105,7 @@ pub struct Document<'a> {
 }
 
 /// Writes the HTML document and, where Chromium is installed, its PDF.
-pub fn write_document(
+pub(crate) fn write_document(
     conn: &Db,
     printer: &Printer,
     doc: &Document,
@@ -164,7 +164,7 @@ pub fn local(stored: Option<&str>, tz: Tz) -> String {
         .unwrap_or_default()
 }
 
-pub fn local_at(t: DateTime<Utc>, tz: Tz) -> String {
+pub(crate) fn local_at(t: DateTime<Utc>, tz: Tz) -> String {
     t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
 }
 

@@ -9,8 +9,8 @@
 //! (that is `store::records`).
 
 pub mod annual;
-pub mod charts;
-pub mod download;
+pub(crate) mod charts;
+pub(crate) mod download;
 pub mod extract;
 pub mod figures;
 pub mod files;
@@ -18,18 +18,18 @@ pub mod logs;
 pub mod pdf;
 pub mod protocol;
 pub mod purge;
-pub mod tick;
+pub(crate) mod tick;
 
 use chrono::{DateTime, Months, Utc};
 
 /// `t` less `years` calendar years (29 February to 28 February), for retention periods.
-pub fn years_before(t: DateTime<Utc>, years: u32) -> DateTime<Utc> {
+pub(crate) fn years_before(t: DateTime<Utc>, years: u32) -> DateTime<Utc> {
     t.checked_sub_months(Months::new(years.saturating_mul(12)))
         .unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
 /// `t` plus `years` calendar years.
-pub fn years_after(t: DateTime<Utc>, years: u32) -> DateTime<Utc> {
+pub(crate) fn years_after(t: DateTime<Utc>, years: u32) -> DateTime<Utc> {
     t.checked_add_months(Months::new(years.saturating_mul(12)))
         .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }

@@ -24,7 +24,7 @@ pub fn name(ctx: &Ctx, id: Option<&str>) -> String {
 pub use crate::engine::judge::require_details;
 
 /// Why the case was opened, in Swedish: a sampling case's draw reason, or the reason given.
-pub fn reason_sv(case: &CaseRow) -> String {
+pub(crate) fn reason_sv(case: &CaseRow) -> String {
     let reason = case.reason.clone().unwrap_or_default();
     if case.round_id.is_none() {
         return reason;
@@ -181,7 +181,11 @@ fn evidence_values(
 }
 
 /// The protocol's account of evidence `ev` (see [`crate::evidence::case::protocol_summary`]).
-pub fn evidence_summary(ctx: &Ctx, routine: &Routine, ev: &crate::evidence::Evidence) -> Value {
+pub(crate) fn evidence_summary(
+    ctx: &Ctx,
+    routine: &Routine,
+    ev: &crate::evidence::Evidence,
+) -> Value {
     crate::evidence::case::protocol_summary(ev, routine.timezone, |id| ctx.org.name_of(id))
 }
 

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::io::BufRead;
 use std::path::Path;
 
-pub const RELATIONS: Schema = Schema::new(&[
+pub(crate) const RELATIONS: Schema = Schema::new(&[
     Column::required("client"),
     Column::required("unit_id"),
     Column::required("from"),
@@ -24,7 +24,7 @@ pub const RELATIONS: Schema = Schema::new(&[
     Column::optional("person_id"),
 ]);
 
-pub const SHIFTS: Schema = Schema::new(&[
+pub(crate) const SHIFTS: Schema = Schema::new(&[
     Column::required("person_id"),
     Column::required("unit_id"),
     Column::required("start"),
@@ -34,7 +34,7 @@ pub const SHIFTS: Schema = Schema::new(&[
 /// One care relationship: the client's record is the business of `unit` (and of `person`,
 /// when named) from `from` to `to` (local days, both included; `None`: ongoing).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Relation {
+pub(crate) struct Relation {
     pub line: u64,
     /// The client's 12 digits as a number, as the log stores them.
     pub client: u64,
@@ -48,7 +48,7 @@ pub struct Relation {
 
 /// One work shift: `person` worked at `unit` in `[start, end)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Shift {
+pub(crate) struct Shift {
     pub line: u64,
     pub person: String,
     pub unit: String,
@@ -57,7 +57,7 @@ pub struct Shift {
 }
 
 /// What the files are checked against.
-pub struct Known<'a> {
+pub(crate) struct Known<'a> {
     pub units: &'a [String],
     /// Everyone the roster has known (also people who have left).
     pub people: &'a [String],
@@ -87,7 +87,7 @@ const KIND_MAX: usize = 100;
 const SHIFT_MAX_HOURS: i64 = 48;
 
 /// Reads and validates `relations.csv` at `path`.
-pub fn parse_relations(path: &Path, known: &Known) -> Result<Vec<Relation>> {
+pub(crate) fn parse_relations(path: &Path, known: &Known) -> Result<Vec<Relation>> {
     let mut problems = Problems::new();
     let table = Table::open(path, &RELATIONS, &mut problems)?;
     let rows = read_relations(table, known, &mut problems)?;
@@ -95,7 +95,8 @@ pub fn parse_relations(path: &Path, known: &Known) -> Result<Vec<Relation>> {
 }
 
 /// [`parse_relations`] over a reader named `name` in messages.
-pub fn parse_relations_from(
+#[cfg(test)]
+pub(crate) fn parse_relations_from(
     name: &str,
     input: impl BufRead,
     known: &Known,
@@ -107,7 +108,7 @@ pub fn parse_relations_from(
 }
 
 /// Reads and validates `shifts.csv` at `path`.
-pub fn parse_shifts(path: &Path, known: &Known) -> Result<Vec<Shift>> {
+pub(crate) fn parse_shifts(path: &Path, known: &Known) -> Result<Vec<Shift>> {
     let mut problems = Problems::new();
     let table = Table::open(path, &SHIFTS, &mut problems)?;
     let rows = read_shifts(table, known, &mut problems)?;
@@ -115,7 +116,12 @@ pub fn parse_shifts(path: &Path, known: &Known) -> Result<Vec<Shift>> {
 }
 
 /// [`parse_shifts`] over a reader named `name` in messages.
-pub fn parse_shifts_from(name: &str, input: impl BufRead, known: &Known) -> Result<Vec<Shift>> {
+#[cfg(test)]
+pub(crate) fn parse_shifts_from(
+    name: &str,
+    input: impl BufRead,
+    known: &Known,
+) -> Result<Vec<Shift>> {
     let mut problems = Problems::new();
     let table = Table::from_reader(name, input, &SHIFTS, &mut problems)?;
     let rows = read_shifts(table, known, &mut problems)?;
@@ -368,7 +374,7 @@ fn read_shift(row: &Row<'_>, known: &Ids, problems: &mut Problems) -> Option<Shi
 }
 
 /// A system as `--system` names it: a lowercase identifier.
-pub fn system(value: &str) -> std::result::Result<(), String> {
+pub(crate) fn system(value: &str) -> std::result::Result<(), String> {
     fields::system(value)
 }
 

@@ -7,10 +7,10 @@
 //! a person, role or parent names exists, the unit tree has no cycle and no account belongs to
 //! two people. A file with any problem is refused as a whole, with all its problems listed.
 
-pub mod context_files;
+pub(crate) mod context_files;
 mod fields;
-pub mod needs_file;
-pub mod org;
+pub(crate) mod needs_file;
+pub(crate) mod org;
 mod parse;
 mod people_file;
 mod person;

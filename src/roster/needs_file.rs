@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::io::BufRead;
 use std::path::Path;
 
-pub const NEEDS: Schema = Schema::new(&[
+pub(crate) const NEEDS: Schema = Schema::new(&[
     Column::required("unit_id"),
     Column::required("title"),
     Column::required("system"),
@@ -26,7 +26,7 @@ pub const NEEDS: Schema = Schema::new(&[
 /// Whose records people of a title need to reach.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Scope {
+pub(crate) enum Scope {
     /// No access to the system at all.
     None,
     /// The unit's own clients.
@@ -38,10 +38,10 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub const ALL: [&'static str; 4] = ["none", "unit", "area", "organisation"];
+    pub(crate) const ALL: [&'static str; 4] = ["none", "unit", "area", "organisation"];
 
     /// The English word or its Swedish one (`ingen`, `enhet`, `område`, `organisation`).
-    pub fn parse(text: &str) -> Option<Scope> {
+    pub(crate) fn parse(text: &str) -> Option<Scope> {
         match text.trim().to_lowercase().as_str() {
             "none" | "ingen" => Some(Scope::None),
             "unit" | "enhet" | "enheten" => Some(Scope::Unit),
@@ -51,7 +51,7 @@ impl Scope {
         }
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Scope::None => "none",
             Scope::Unit => "unit",
@@ -61,7 +61,7 @@ impl Scope {
     }
 
     /// What the scope allows, in Swedish.
-    pub fn sv(self) -> &'static str {
+    pub(crate) fn sv(self) -> &'static str {
         match self {
             Scope::None => "ingen åtkomst",
             Scope::Unit => "enhetens egna kunder",
@@ -73,7 +73,7 @@ impl Scope {
 
 /// One analysed need.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Need {
+pub(crate) struct Need {
     /// The line of the file it came from.
     pub line: u64,
     pub unit: String,
@@ -88,7 +88,7 @@ pub struct Need {
 }
 
 /// A job title as titles are compared: trimmed, lower case, inner blanks as one.
-pub fn title_key(title: &str) -> String {
+pub(crate) fn title_key(title: &str) -> String {
     title
         .split_whitespace()
         .collect::<Vec<_>>()
@@ -104,7 +104,7 @@ const TEXT_MAX: usize = 200;
 /// Reads and validates `needs.csv` at `path`: every unit must be among `units` (the roster's),
 /// every decision dated on or before `today`, and each (unit, title, system) given once. Any
 /// problem refuses the whole file, every problem listed as `FILE:LINE: field …`.
-pub fn parse_needs(path: &Path, units: &[String], today: NaiveDate) -> Result<Vec<Need>> {
+pub(crate) fn parse_needs(path: &Path, units: &[String], today: NaiveDate) -> Result<Vec<Need>> {
     let mut problems = Problems::new();
     let table = Table::open(path, &NEEDS, &mut problems)?;
     let needs = read_needs(table, units, today, &mut problems)?;
@@ -112,7 +112,8 @@ pub fn parse_needs(path: &Path, units: &[String], today: NaiveDate) -> Result<Ve
 }
 
 /// [`parse_needs`] over a reader named `name` in messages.
-pub fn parse_needs_from(
+#[cfg(test)]
+pub(crate) fn parse_needs_from(
     name: &str,
     input: impl BufRead,
     units: &[String],

@@ -65,7 +65,7 @@ impl Org {
 
     /// A person's name from the roster; an account of the overview (`web:NAME`) as such; the
     /// id as it is when nobody has it.
-    pub fn name_of(&self, id: &str) -> String {
+    pub(crate) fn name_of(&self, id: &str) -> String {
         if let Some(account) = id.strip_prefix("web:") {
             return format!("{account} (översikten)");
         }
@@ -86,7 +86,7 @@ impl Org {
     }
 
     /// `unit` and the units above it, nearest first (stops on a cycle).
-    pub fn lineage<'a>(&'a self, unit: &'a str) -> Vec<&'a str> {
+    pub(crate) fn lineage<'a>(&'a self, unit: &'a str) -> Vec<&'a str> {
         let mut out = vec![unit];
         let mut next = self.units.get(unit).and_then(|(_, p)| p.as_deref());
         while let Some(u) = next {
@@ -120,7 +120,7 @@ impl Org {
     /// Everyone the roster lists as holding `role` for `unit`, at the nearest unit from `unit`
     /// upwards that lists any, whether or not they have started (a new holder who starts later
     /// is already the unit's).
-    pub fn listed_holders(&self, role: Role, unit: &str) -> Vec<&str> {
+    pub(crate) fn listed_holders(&self, role: Role, unit: &str) -> Vec<&str> {
         for u in self.lineage(unit) {
             if let Some(ids) = self.holders.get(&(role, u.to_string()))
                 && !ids.is_empty()
@@ -132,7 +132,7 @@ impl Org {
     }
 
     /// The first holder of `role` for `unit` (nearest first, by id) who is none of `except`.
-    pub fn holder_except(
+    pub(crate) fn holder_except(
         &self,
         role: Role,
         unit: &str,
@@ -152,13 +152,13 @@ impl Org {
     }
 
     /// The holder of `role` for `unit` (the first by id), and the deputy when delegated.
-    pub fn assign(&self, role: Role, unit: &str, day: NaiveDate) -> Option<Assignment> {
+    pub(crate) fn assign(&self, role: Role, unit: &str, day: NaiveDate) -> Option<Assignment> {
         self.assign_except(role, unit, day, None)
     }
 
     /// As [`Org::assign`], passing over `except` (the reviewed user, who never reviews their own
     /// access): then the next holder at the unit, or the nearest above it.
-    pub fn assign_except(
+    pub(crate) fn assign_except(
         &self,
         role: Role,
         unit: &str,
@@ -194,7 +194,7 @@ impl Org {
     }
 
     /// Whether `person` is the deputy of a holder of `role` for `unit` on `day`.
-    pub fn is_deputy(&self, person: &str, role: Role, unit: &str, day: NaiveDate) -> bool {
+    pub(crate) fn is_deputy(&self, person: &str, role: Role, unit: &str, day: NaiveDate) -> bool {
         let holders = self.holders(role, unit, day);
         self.delegations.iter().any(|d| {
             d.deputy_id == person

@@ -28,7 +28,7 @@ pub enum Role {
 
 impl Role {
     /// Every role, in the order the documentation lists them.
-    pub const ALL: [Role; 7] = [
+    pub(crate) const ALL: [Role; 7] = [
         Role::UnitManager,
         Role::OperationsManager,
         Role::DeputyOperationsManager,

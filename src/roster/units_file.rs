@@ -28,13 +28,13 @@ pub(super) struct Units {
 }
 
 impl Units {
-    pub fn contains(&self, id: &str) -> bool {
+    pub(super) fn contains(&self, id: &str) -> bool {
         // An unreadable file has been reported already; see `readable`.
         !self.readable || self.index.contains_key(id)
     }
 
     /// The message for a reference to a unit that does not exist.
-    pub fn unknown(&self, id: &str) -> String {
+    pub(super) fn unknown(&self, id: &str) -> String {
         let hint = if id.contains(',') {
             " (separate several units with `;`)".to_string()
         } else {

@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Systems whose record-keeping rules loggkoll knows: the minimum retention of review protocols,
 /// in years, and where the rule comes from.
-pub const KNOWN_SYSTEMS: &[(&str, u32, &str)] = &[
+pub(crate) const KNOWN_SYSTEMS: &[(&str, u32, &str)] = &[
     (
         "npo",
         5,
@@ -35,7 +35,7 @@ pub const KNOWN_SYSTEMS: &[(&str, u32, &str)] = &[
 ];
 
 /// Below this chance of review within a year a sampling routine gets a warning.
-pub const CHANCE_FLOOR: f64 = 0.90;
+pub(crate) const CHANCE_FLOOR: f64 = 0.90;
 
 /// What the analyser may consult outside the routine file.
 #[derive(Default)]
@@ -77,7 +77,7 @@ fn share(text: &str) -> Result<f64, String> {
 }
 
 /// Analyses one parsed routine. `source_text` is the file's text, hashed into the version key.
-pub fn analyze(
+pub(crate) fn analyze(
     d: &mut Diagnostics,
     raw: &RawRoutine,
     source_text: &str,

@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 
 /// The rounds a schedule gives in a year: the fewest over four consecutive years, so that a
 /// schedule that skips some years (29 February) is judged by its lean years.
-pub fn rounds_per_year(crontab: &Crontab, tz: Tz) -> u32 {
+pub(crate) fn rounds_per_year(crontab: &Crontab, tz: Tz) -> u32 {
     (2025..=2028)
         .map(|year| crontab.occurrences_in_year(tz, year).len() as u32)
         .min()
@@ -15,7 +15,7 @@ pub fn rounds_per_year(crontab: &Crontab, tz: Tz) -> u32 {
 }
 
 /// The share of a unit drawn each round (before the per-unit minimum and coverage top-ups).
-pub fn fraction_per_round(sampling: &Sampling, rounds: u32) -> f64 {
+pub(crate) fn fraction_per_round(sampling: &Sampling, rounds: u32) -> f64 {
     match sampling.size {
         SampleSize::Fraction(f) => f,
         SampleSize::YearlyChance(c) if rounds == 0 => c,
@@ -29,7 +29,7 @@ pub fn fraction_per_round(sampling: &Sampling, rounds: u32) -> f64 {
 /// The chance that a user present all year is reviewed at least once in it. Coverage sampling
 /// draws the not-yet-reviewed first and tops rounds up so that everyone is drawn by 31 December,
 /// so its chance is 1 whenever there is a round at all.
-pub fn yearly_chance(sampling: &Sampling, rounds: u32) -> f64 {
+pub(crate) fn yearly_chance(sampling: &Sampling, rounds: u32) -> f64 {
     if rounds == 0 {
         return 0.0;
     }
@@ -41,7 +41,7 @@ pub fn yearly_chance(sampling: &Sampling, rounds: u32) -> f64 {
 }
 
 /// The uniform fraction per round that reaches `target` over `rounds` rounds.
-pub fn uniform_fraction_for(target: f64, rounds: u32) -> f64 {
+pub(crate) fn uniform_fraction_for(target: f64, rounds: u32) -> f64 {
     if rounds == 0 {
         return 1.0;
     }
@@ -49,7 +49,7 @@ pub fn uniform_fraction_for(target: f64, rounds: u32) -> f64 {
 }
 
 /// `71,8 %`: one decimal, Swedish style (a decimal comma, a space before the sign).
-pub fn percent(share: f64) -> String {
+pub(crate) fn percent(share: f64) -> String {
     let value = (share * 1000.0).round() / 10.0;
     if (value - value.round()).abs() < f64::EPSILON {
         format!("{value:.0} %")

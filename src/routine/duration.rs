@@ -112,10 +112,6 @@ impl DayCount {
             )),
         }
     }
-
-    pub fn is_zero(self) -> bool {
-        matches!(self, DayCount::Calendar(0) | DayCount::Working(0))
-    }
 }
 
 impl fmt::Display for DayCount {

@@ -8,7 +8,7 @@ use super::model::*;
 use chrono::{DateTime, Utc};
 use std::fmt::Write as _;
 
-pub fn explain(routine: &Routine, now: DateTime<Utc>) -> String {
+pub(crate) fn explain(routine: &Routine, now: DateTime<Utc>) -> String {
     let mut out = String::new();
     let tz = routine.timezone;
     let _ = writeln!(
@@ -266,4 +266,4 @@ fn explain_sampling(out: &mut String, s: &Sampling, rounds: u32) {
     }
 }
 
-pub use crate::sv::system_title;
+pub(crate) use crate::sv::system_title;

@@ -62,7 +62,7 @@ pub fn compile_all(paths: &[PathBuf], ctx: &Context) -> Result<Set> {
     Ok(compile_sources(&sources, ctx))
 }
 
-pub fn compile_sources(sources: &[Source], ctx: &Context) -> Set {
+pub(crate) fn compile_sources(sources: &[Source], ctx: &Context) -> Set {
     let mut routines: Vec<Routine> = Vec::new();
     let mut diagnostics = Vec::new();
     if let Some(library) = ctx.templates {

@@ -6,18 +6,18 @@
 //! schedules, templates) → [`render`] draws the graph and [`explain`] describes it. Diagnostics
 //! are collected along the way, never stopping at the first.
 
-pub mod analyzer;
-pub mod chance;
+pub(crate) mod analyzer;
+pub(crate) mod chance;
 pub use crate::diagnostic;
 pub mod duration;
-pub mod explain;
+pub(crate) mod explain;
 pub mod loader;
 pub mod model;
-pub mod parser;
-pub mod raw;
-pub mod render;
+pub(crate) mod parser;
+pub(crate) mod raw;
+pub(crate) mod render;
 pub use crate::source;
-pub mod yaml;
+pub(crate) mod yaml;
 
 pub use analyzer::Context;
 pub use diagnostic::{Diagnostic, Severity};

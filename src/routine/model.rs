@@ -65,7 +65,7 @@ pub enum CaseKind {
 }
 
 impl CaseKind {
-    pub const ALL: [CaseKind; 5] = [
+    pub(crate) const ALL: [CaseKind; 5] = [
         CaseKind::Sampling,
         CaseKind::Targeted,
         CaseKind::Extract,
@@ -99,7 +99,7 @@ impl CaseKind {
     }
 
     /// With its article, for a sentence: "en riktad kontroll", "ett utlämnande av loggutdrag".
-    pub fn phrase_sv(self) -> &'static str {
+    pub(crate) fn phrase_sv(self) -> &'static str {
         match self {
             CaseKind::Sampling => "en systematisk stickprovskontroll",
             CaseKind::Targeted => "en riktad kontroll",
@@ -140,8 +140,6 @@ pub enum CatchUp {
 }
 
 impl CatchUp {
-    pub const ALL: [CatchUp; 3] = [CatchUp::Latest, CatchUp::All, CatchUp::Skip];
-
     pub fn as_str(self) -> &'static str {
         match self {
             CatchUp::Latest => "latest",
@@ -211,7 +209,7 @@ impl Default for EvidenceRules {
 
 impl EvidenceRules {
     /// Whether a local time (minutes after midnight) is at night.
-    pub fn is_night(&self, minute: u32) -> bool {
+    pub(crate) fn is_night(&self, minute: u32) -> bool {
         if self.night_from <= self.night_to {
             self.night_from <= minute && minute < self.night_to
         } else {
@@ -220,7 +218,7 @@ impl EvidenceRules {
     }
 
     /// `22–06`, for what people read.
-    pub fn night_sv(&self) -> String {
+    pub(crate) fn night_sv(&self) -> String {
         let hm = |m: u32| {
             if m.is_multiple_of(60) {
                 format!("{:02}", m / 60)
@@ -282,8 +280,6 @@ pub enum IncludeRule {
 }
 
 impl IncludeRule {
-    pub const ALL: [IncludeRule; 1] = [IncludeRule::MultiUnit];
-
     pub fn as_str(self) -> &'static str {
         match self {
             IncludeRule::MultiUnit => "multi_unit",
@@ -367,7 +363,7 @@ pub enum ResultCategory {
 }
 
 impl ResultCategory {
-    pub const ALL: [ResultCategory; 9] = [
+    pub(crate) const ALL: [ResultCategory; 9] = [
         ResultCategory::NoFinding,
         ResultCategory::Explained,
         ResultCategory::LabourLawAction,

@@ -7,7 +7,7 @@ use super::raw::*;
 use super::source::{Span, Spanned};
 use super::yaml::{Node, NodeKind};
 
-pub const ROUTINE_KEYS: &[&str] = &[
+pub(crate) const ROUTINE_KEYS: &[&str] = &[
     "id",
     "title",
     "kind",
@@ -45,7 +45,7 @@ const SIZE_KEYS: &[&str] = &["fraction", "yearly_chance", "min_per_unit"];
 const WINDOW_KEYS: &[&str] = &["length", "look_back"];
 const ALWAYS_KEYS: &[&str] = &["users", "every"];
 const STEP_KEYS: &[&str] = &["assignee", "deadline", "reminders", "escalation", "inform"];
-pub const STATE_KEYS: &[&str] = &[
+pub(crate) const STATE_KEYS: &[&str] = &[
     "title",
     "assignee",
     "deadline",
@@ -243,11 +243,8 @@ fn name_map(d: &mut Diagnostics, node: &Node, what: &str) -> Vec<(Text, Text)> {
 }
 
 /// Parses the YAML tree of one routine file.
-pub fn parse(d: &mut Diagnostics, root: &Node) -> RawRoutine {
-    let mut raw = RawRoutine {
-        root: root.span,
-        ..RawRoutine::default()
-    };
+pub(crate) fn parse(d: &mut Diagnostics, root: &Node) -> RawRoutine {
+    let mut raw = RawRoutine::default();
     if !matches!(root.kind, NodeKind::Map(_)) {
         d.error(
             "invalid-value",
@@ -289,8 +286,8 @@ pub fn parse(d: &mut Diagnostics, root: &Node) -> RawRoutine {
     if let Some((key, value)) = m.get("sampling") {
         raw.sampling = sampling(d, key.span, value);
     }
-    if let Some((key, value)) = m.get("evidence") {
-        raw.evidence = evidence(d, key.span, value);
+    if let Some(value) = m.value("evidence") {
+        raw.evidence = evidence(d, value);
     }
     if let Some(value) = m.value("defaults")
         && let Some(dm) = map(d, value, "`defaults`", STEP_KEYS)
@@ -397,10 +394,9 @@ fn sampling(d: &mut Diagnostics, key: Span, node: &Node) -> Option<RawSampling> 
     Some(s)
 }
 
-fn evidence(d: &mut Diagnostics, key: Span, node: &Node) -> Option<RawEvidence> {
+fn evidence(d: &mut Diagnostics, node: &Node) -> Option<RawEvidence> {
     let m = map(d, node, "`evidence`", EVIDENCE_KEYS)?;
     let mut e = RawEvidence {
-        key,
         night: text_of(d, &m, "night"),
         documented_within: text_of(d, &m, "documented_within"),
         team_within: text_of(d, &m, "team_within"),

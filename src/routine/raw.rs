@@ -4,11 +4,10 @@
 
 use super::source::{Span, Spanned};
 
-pub type Text = Spanned<String>;
+pub(crate) type Text = Spanned<String>;
 
 #[derive(Debug, Clone, Default)]
-pub struct RawRoutine {
-    pub root: Span,
+pub(crate) struct RawRoutine {
     pub id: Option<Text>,
     pub title: Option<Text>,
     pub kind: Option<Text>,
@@ -42,7 +41,7 @@ pub struct RawRoutine {
 }
 
 #[derive(Debug, Clone)]
-pub enum RawTrigger {
+pub(crate) enum RawTrigger {
     Schedule {
         key: Span,
         schedule: Option<Text>,
@@ -53,7 +52,7 @@ pub enum RawTrigger {
 }
 
 #[derive(Debug, Clone, Default)]
-pub struct RawSampling {
+pub(crate) struct RawSampling {
     pub key: Span,
     pub population_system: Option<Text>,
     pub population_per: Option<Text>,
@@ -70,8 +69,7 @@ pub struct RawSampling {
 
 /// The thresholds of the review's flags and explanations.
 #[derive(Debug, Clone, Default)]
-pub struct RawEvidence {
-    pub key: Span,
+pub(crate) struct RawEvidence {
     pub night: Option<Text>,
     pub burst_key: Option<Span>,
     pub burst_clients: Option<Text>,
@@ -84,7 +82,7 @@ pub struct RawEvidence {
 }
 
 #[derive(Debug, Clone)]
-pub struct RawAlwaysInclude {
+pub(crate) struct RawAlwaysInclude {
     pub span: Span,
     pub users: Option<Text>,
     pub every: Option<Text>,
@@ -92,7 +90,7 @@ pub struct RawAlwaysInclude {
 
 /// The fields of a step that `defaults` may also set.
 #[derive(Debug, Clone, Default)]
-pub struct RawStep {
+pub(crate) struct RawStep {
     pub assignee: Option<Text>,
     pub deadline: Option<Text>,
     pub reminders: Option<Vec<Text>>,
@@ -101,14 +99,14 @@ pub struct RawStep {
 }
 
 #[derive(Debug, Clone)]
-pub struct RawEscalation {
+pub(crate) struct RawEscalation {
     pub key: Span,
     pub to: Option<Text>,
     pub after: Option<Text>,
 }
 
 #[derive(Debug, Clone)]
-pub struct RawState {
+pub(crate) struct RawState {
     pub name: Text,
     pub title: Option<Text>,
     pub step: RawStep,
@@ -122,7 +120,7 @@ pub struct RawState {
 }
 
 #[derive(Debug, Clone)]
-pub struct RawOutcome {
+pub(crate) struct RawOutcome {
     pub name: Text,
     pub label: Option<Text>,
     pub to: Option<Text>,
@@ -130,7 +128,7 @@ pub struct RawOutcome {
 }
 
 #[derive(Debug, Clone)]
-pub struct RawSummary {
+pub(crate) struct RawSummary {
     pub key: Span,
     pub to: Option<Text>,
     pub due: Option<Text>,

@@ -10,14 +10,14 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     Dot,
     Mermaid,
     Svg,
 }
 
 impl Format {
-    pub fn parse(s: &str) -> Option<Format> {
+    pub(crate) fn parse(s: &str) -> Option<Format> {
         match s {
             "dot" => Some(Format::Dot),
             "mermaid" => Some(Format::Mermaid),
@@ -27,7 +27,7 @@ impl Format {
     }
 }
 
-pub fn render(routine: &Routine, format: Format) -> String {
+pub(crate) fn render(routine: &Routine, format: Format) -> String {
     match format {
         Format::Dot => dot(routine),
         Format::Mermaid => mermaid(routine),
@@ -49,7 +49,7 @@ fn dot_escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
-pub fn dot(routine: &Routine) -> String {
+pub(crate) fn dot(routine: &Routine) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "digraph \"{}\" {{", dot_escape(&routine.id));
     let _ = writeln!(out, "  label=\"{}\";", dot_escape(&routine.title));
@@ -93,7 +93,7 @@ fn mermaid_text(s: &str) -> String {
     s.replace(['"', '\n'], " ").replace(':', " –")
 }
 
-pub fn mermaid(routine: &Routine) -> String {
+pub(crate) fn mermaid(routine: &Routine) -> String {
     let mut out = String::from("stateDiagram-v2\n");
     for (ix, state) in routine.states() {
         let _ = writeln!(
@@ -199,7 +199,7 @@ fn title_width(text: &str, px_per_char: f64) -> f64 {
 /// The picture: states on even rows by their distance from the start, edge labels and the bends
 /// of long edges on the odd rows between, each row ordered by the mean position of its
 /// neighbours (a few down-and-up sweeps) and placed near them without overlap.
-pub fn svg(routine: &Routine) -> String {
+pub(crate) fn svg(routine: &Routine) -> String {
     let graph = &routine.graph;
     let (layer, back) = layers(routine);
     let edges: Vec<(StateIx, StateIx, &str)> = graph

@@ -9,13 +9,13 @@ use saphyr_parser::{Event, Parser, ScalarStyle};
 use std::collections::HashMap;
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Node {
+pub(crate) struct Node {
     pub kind: NodeKind,
     pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum NodeKind {
+pub(crate) enum NodeKind {
     /// A scalar as written; `plain` is false for quoted and block scalars, which are always text.
     Scalar {
         value: String,
@@ -27,13 +27,13 @@ pub enum NodeKind {
 
 impl Node {
     /// `~`, `null` or nothing at all, written plain.
-    pub fn is_null(&self) -> bool {
+    pub(crate) fn is_null(&self) -> bool {
         matches!(&self.kind, NodeKind::Scalar { value, plain: true }
             if value.is_empty() || value == "~" || value == "null" || value == "Null" || value == "NULL")
     }
 
     /// What kind of value this is, for messages: "a mapping", "a list", "text".
-    pub fn describe(&self) -> &'static str {
+    pub(crate) fn describe(&self) -> &'static str {
         match &self.kind {
             NodeKind::Scalar { .. } if self.is_null() => "nothing",
             NodeKind::Scalar { .. } => "text",
@@ -72,10 +72,10 @@ impl Weight {
 
 /// The most a file may expand to, aliases expanded: a routine has a few hundred nodes; a file
 /// of nested aliases ("billion laughs") would otherwise take gigabytes.
-pub const MAX_NODES: usize = 100_000;
-pub const MAX_BYTES: usize = 4 << 20;
+pub(crate) const MAX_NODES: usize = 100_000;
+pub(crate) const MAX_BYTES: usize = 4 << 20;
 /// The most aliases a file may use.
-pub const MAX_ALIASES: usize = 1000;
+pub(crate) const MAX_ALIASES: usize = 1000;
 
 /// The text with the tabs right after a `:` made spaces (the same length, so positions hold):
 /// editors put a tab where the YAML parser wants a space, and `key:<tab>value` is what its
@@ -105,7 +105,7 @@ fn tabs_after_colons(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Parses the first YAML document of `source`. An empty file gives a null node.
-pub fn parse(source: &Source) -> Result<Node, Box<Diagnostic>> {
+pub(crate) fn parse(source: &Source) -> Result<Node, Box<Diagnostic>> {
     let syntax = |span: Span, message: String| {
         Box::new(Diagnostic::new(
             source,

@@ -53,7 +53,7 @@ const CLIENT_LAST: &[&str] = &[
 ];
 
 /// The account used in the log by someone who is not in the roster (a former substitute).
-pub const NOBODYS_ACCOUNT: &str = "vikarie-0042";
+pub(crate) const NOBODYS_ACCOUNT: &str = "vikarie-0042";
 
 /// A valid personal identity number of a made-up client, from a number.
 pub fn client_number(n: u32) -> String {
@@ -160,7 +160,7 @@ impl Writer {
 
 /// Writes the access log of `from..=to`, one export per calendar month, into `dir` as
 /// `accesslog-YYYY-MM.csv`.
-pub fn write_months(
+pub(crate) fn write_months(
     roster: &Roster,
     from: NaiveDate,
     to: NaiveDate,
@@ -438,7 +438,7 @@ pub struct Context {
 /// - one in twelve work night shifts at their own unit;
 /// - the biståndshandläggare (by job title) are named for a share of the clients and read them
 ///   across the organisation.
-pub fn add_the_everyday_mess(
+pub(crate) fn add_the_everyday_mess(
     roster: &Roster,
     written: &mut Written,
     seed: u64,

@@ -108,7 +108,7 @@ pub fn run(
 /// [`run`], calling `after` at each moment the simulated day does its work (the morning's tick
 /// and the answers at noon), with that moment: the demo delivers its emails there, so that each
 /// goes out on the day it would have.
-pub fn run_with(
+pub(crate) fn run_with(
     engine: &mut Engine,
     opts: &Options,
     mut progress: impl FnMut(NaiveDate),
@@ -584,18 +584,11 @@ fn open_ad_hoc(
 }
 
 /// A valid personal identity number of a fictional person born 1930–1999.
-pub fn synthetic_personnummer(rng: &mut ChaCha20Rng) -> String {
+pub(crate) fn synthetic_personnummer(rng: &mut ChaCha20Rng) -> String {
     crate::personnummer::made_up(
         rng.random_range(1930..2000),
         rng.random_range(1..=12),
         rng.random_range(1..=28),
         rng.random_range(0..1000),
     )
-}
-
-/// Present-all-year users drawn, per routine, as a set (for tests).
-pub fn drawn_people(engine: &Engine, routine: &str) -> Result<HashSet<String>> {
-    Ok(stats::drawn_people(engine.store.db(), routine)?
-        .into_iter()
-        .collect())
 }

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 /// An account of someone at a unit.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Holder {
+pub(crate) struct Holder {
     pub person_id: String,
     pub name: String,
     pub system: String,
@@ -27,7 +27,7 @@ pub struct Holder {
 }
 
 /// The accounts in `system` of everyone whose home unit is `unit`, listed or remembered.
-pub fn holders(conn: &Db, unit: &str, system: &str) -> Result<Vec<Holder>> {
+pub(crate) fn holders(conn: &Db, unit: &str, system: &str) -> Result<Vec<Holder>> {
     let mut stmt = conn.prepare_cached(
         "SELECT p.id, p.name, h.system, h.account, p.active_to, p.removed_at,
                 EXISTS (SELECT 1 FROM accounts a WHERE a.system = h.system AND a.account = h.account),
@@ -71,7 +71,7 @@ pub fn holders(conn: &Db, unit: &str, system: &str) -> Result<Vec<Holder>> {
 }
 
 /// The home units of everyone in the roster now with an account in any system.
-pub fn units_with_any_account(conn: &Db) -> Result<std::collections::BTreeSet<String>> {
+pub(crate) fn units_with_any_account(conn: &Db) -> Result<std::collections::BTreeSet<String>> {
     let mut stmt = conn.prepare_cached(
         "SELECT DISTINCT p.home_unit FROM accounts a JOIN people p ON p.id = a.person_id
          WHERE p.home_unit IS NOT NULL AND p.removed_at IS NULL",
@@ -82,7 +82,7 @@ pub fn units_with_any_account(conn: &Db) -> Result<std::collections::BTreeSet<St
 
 /// Since when the roster has listed `person`'s account `account` in `system`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Listed {
+pub(crate) enum Listed {
     /// Since the first roster import: as long as loggkoll knows.
     FromTheStart,
     /// Since a later import, at this instant.
@@ -92,7 +92,12 @@ pub enum Listed {
 }
 
 /// When the roster first listed the account (from the person's history).
-pub fn account_listed(conn: &Db, person: &str, system: &str, account: &str) -> Result<Listed> {
+pub(crate) fn account_listed(
+    conn: &Db,
+    person: &str,
+    system: &str,
+    account: &str,
+) -> Result<Listed> {
     let first: Option<i64> = conn
         .prepare_cached("SELECT MIN(id) FROM roster_imports")?
         .query_row((), |r| r.get(0))?;
@@ -125,7 +130,7 @@ pub fn account_listed(conn: &Db, person: &str, system: &str, account: &str) -> R
 }
 
 /// The units `person` works at, the home unit first.
-pub fn person_units(conn: &Db, person: &str) -> Result<Vec<String>> {
+pub(crate) fn person_units(conn: &Db, person: &str) -> Result<Vec<String>> {
     let mut stmt = conn.prepare_cached(
         "SELECT unit_id FROM person_units WHERE person_id = ?1 ORDER BY position",
     )?;
@@ -134,7 +139,7 @@ pub fn person_units(conn: &Db, person: &str) -> Result<Vec<String>> {
 }
 
 /// The job title the log gives the user of access row `row`, if any.
-pub fn log_title(conn: &Db, row: i64) -> Result<Option<String>> {
+pub(crate) fn log_title(conn: &Db, row: i64) -> Result<Option<String>> {
     conn.prepare_cached(
         "SELECT t.text FROM access_log a JOIN log_strings t ON t.id = a.user_title WHERE a.id = ?1",
     )?
@@ -144,7 +149,7 @@ pub fn log_title(conn: &Db, row: i64) -> Result<Option<String>> {
 }
 
 /// The units whose people hold accounts in any of `systems` (by home unit).
-pub fn units_with_accounts(conn: &Db, systems: &[String]) -> Result<Vec<String>> {
+pub(crate) fn units_with_accounts(conn: &Db, systems: &[String]) -> Result<Vec<String>> {
     let mut out = std::collections::BTreeSet::new();
     let mut stmt = conn.prepare_cached(
         "SELECT DISTINCT p.home_unit FROM accounts a JOIN people p ON p.id = a.person_id
@@ -160,7 +165,7 @@ pub fn units_with_accounts(conn: &Db, systems: &[String]) -> Result<Vec<String>>
 }
 
 /// Per account of `system` in the imported log: its accesses and its last (Unix seconds).
-pub fn log_accounts(conn: &Db, system: &str) -> Result<BTreeMap<String, (i64, i64)>> {
+pub(crate) fn log_accounts(conn: &Db, system: &str) -> Result<BTreeMap<String, (i64, i64)>> {
     let mut stmt = conn.prepare_cached(
         "SELECT account, SUM(rows), MAX(newest) FROM log_digests WHERE system = ?1 GROUP BY account",
     )?;
@@ -171,7 +176,7 @@ pub fn log_accounts(conn: &Db, system: &str) -> Result<BTreeMap<String, (i64, i6
 }
 
 /// Whether anyone, ever, held `account` in `system`.
-pub fn has_holder(conn: &Db, system: &str, account: &str) -> Result<bool> {
+pub(crate) fn has_holder(conn: &Db, system: &str, account: &str) -> Result<bool> {
     conn.prepare_cached(
         "SELECT EXISTS (SELECT 1 FROM account_holders WHERE system = ?1 AND account = ?2)",
     )?
@@ -180,7 +185,7 @@ pub fn has_holder(conn: &Db, system: &str, account: &str) -> Result<bool> {
 
 /// A decision on one account.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Decision {
+pub(crate) struct Decision {
     pub system: String,
     pub account: String,
     /// `keep` or `end`.
@@ -193,7 +198,7 @@ pub struct Decision {
     pub comment: Option<String>,
 }
 
-pub fn decide(conn: &Db, case: &str, d: &Decision) -> Result<()> {
+pub(crate) fn decide(conn: &Db, case: &str, d: &Decision) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO account_decisions (case_id, system, account, decision, decided_by, decided_at, comment)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -214,7 +219,7 @@ pub fn decide(conn: &Db, case: &str, d: &Decision) -> Result<()> {
 }
 
 /// The decisions of `case`, by (system, account).
-pub fn decisions(conn: &Db, case: &str) -> Result<BTreeMap<(String, String), Decision>> {
+pub(crate) fn decisions(conn: &Db, case: &str) -> Result<BTreeMap<(String, String), Decision>> {
     let mut stmt = conn.prepare_cached(
         "SELECT d.system, d.account, d.decision, d.decided_by, d.decided_at, d.comment,
             COALESCE((SELECT p.name FROM people p WHERE p.id = d.decided_by), d.decided_by)
@@ -240,7 +245,7 @@ pub fn decisions(conn: &Db, case: &str) -> Result<BTreeMap<(String, String), Dec
 }
 
 /// Decisions made in `[from, to)` by kind (`keep`, `end`), for the yearly figures.
-pub fn decision_counts(
+pub(crate) fn decision_counts(
     conn: &Db,
     routine: &str,
     from: DateTime<Utc>,
@@ -258,7 +263,7 @@ pub fn decision_counts(
 }
 
 /// Forgets the decisions of a purged case.
-pub fn purge(conn: &Db, case: &str) -> Result<()> {
+pub(crate) fn purge(conn: &Db, case: &str) -> Result<()> {
     conn.prepare_cached("DELETE FROM account_decisions WHERE case_id = ?1")?
         .execute([case])?;
     Ok(())

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+pub(crate) const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// One event to append.
 #[derive(Debug, Clone)]
@@ -234,7 +234,7 @@ pub fn verify(conn: &Db) -> Result<Verification> {
 }
 
 /// Erases the personal details of every entry about `case_id`; returns how many.
-pub fn erase_personal(conn: &Db, case_id: &str) -> Result<usize> {
+pub(crate) fn erase_personal(conn: &Db, case_id: &str) -> Result<usize> {
     conn.prepare_cached(
         "DELETE FROM audit_personal WHERE seq IN (SELECT seq FROM audit WHERE case_id = ?1)",
     )?
@@ -243,7 +243,7 @@ pub fn erase_personal(conn: &Db, case_id: &str) -> Result<usize> {
 
 /// Erases the personal details of the watch-list entry `id`'s events (`watch.*` with data
 /// `{"id": …}`); returns how many.
-pub fn erase_watch_personal(conn: &Db, id: i64) -> Result<usize> {
+pub(crate) fn erase_watch_personal(conn: &Db, id: i64) -> Result<usize> {
     conn.prepare_cached(
         "DELETE FROM audit_personal WHERE seq IN (SELECT seq FROM audit
              WHERE case_id IS NULL AND event LIKE 'watch.%' AND json_extract(data, '$.id') = ?1)",
@@ -351,7 +351,7 @@ pub fn list(conn: &Db, filter: &Filter) -> Result<Vec<Entry>> {
 }
 
 /// Every actor the trail names, for a filter's choices.
-pub fn actors(conn: &Db) -> Result<Vec<String>> {
+pub(crate) fn actors(conn: &Db) -> Result<Vec<String>> {
     let mut stmt = conn.prepare_cached("SELECT DISTINCT actor FROM audit ORDER BY actor")?;
     let rows = stmt.query_map((), |r| r.get::<String>(0))?;
     let mut out = Vec::new();

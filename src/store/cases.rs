@@ -6,7 +6,7 @@ use crate::{Error, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 
 /// Reserves `count` case references of `prefix` and `year` at once; returns the first number.
-pub fn reserve_references(conn: &Db, prefix: &str, year: i32, count: usize) -> Result<i64> {
+pub(crate) fn reserve_references(conn: &Db, prefix: &str, year: i32, count: usize) -> Result<i64> {
     let count = count as i64;
     conn.prepare_cached(
         "INSERT INTO case_counters (prefix, year, next) VALUES (?1, ?2, 1 + ?3)
@@ -22,7 +22,7 @@ pub fn reference(prefix: &str, year: i32, n: i64) -> String {
 }
 
 /// The next case reference `PREFIX-YEAR-NNNN`, counted per prefix and year.
-pub fn next_reference(conn: &Db, prefix: &str, year: i32) -> Result<String> {
+pub(crate) fn next_reference(conn: &Db, prefix: &str, year: i32) -> Result<String> {
     let n: i64 = conn
         .prepare_cached(
             "INSERT INTO case_counters (prefix, year, next) VALUES (?1, ?2, 2)
@@ -33,7 +33,7 @@ pub fn next_reference(conn: &Db, prefix: &str, year: i32) -> Result<String> {
     Ok(format!("{prefix}-{year}-{n:04}"))
 }
 
-pub struct NewCase<'a> {
+pub(crate) struct NewCase<'a> {
     pub id: &'a str,
     pub routine_id: &'a str,
     pub routine_hash: &'a str,
@@ -56,7 +56,7 @@ pub struct NewCase<'a> {
     pub systems: Option<&'a [String]>,
 }
 
-pub fn insert_case(conn: &Db, c: &NewCase, now: DateTime<Utc>) -> Result<()> {
+pub(crate) fn insert_case(conn: &Db, c: &NewCase, now: DateTime<Utc>) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO cases (id, routine_id, routine_hash, kind, system, unit_id, round_id,
             subject_person_id, subject_account, client_ref, window_start, window_end, reason,
@@ -88,7 +88,7 @@ pub fn insert_case(conn: &Db, c: &NewCase, now: DateTime<Utc>) -> Result<()> {
     Ok(())
 }
 
-pub fn set_state(conn: &Db, case_id: &str, state: &str) -> Result<()> {
+pub(crate) fn set_state(conn: &Db, case_id: &str, state: &str) -> Result<()> {
     conn.prepare_cached("UPDATE cases SET state = ?2 WHERE id = ?1 AND state != ?2")?
         .execute(params![case_id, state])?;
     Ok(())
@@ -106,7 +106,7 @@ pub fn close(
     Ok(())
 }
 
-pub struct NewTask<'a> {
+pub(crate) struct NewTask<'a> {
     pub case_id: &'a str,
     pub state: &'a str,
     pub role: &'a str,
@@ -115,7 +115,7 @@ pub struct NewTask<'a> {
     pub due_date: NaiveDate,
 }
 
-pub fn insert_task(conn: &Db, t: &NewTask, now: DateTime<Utc>) -> Result<i64> {
+pub(crate) fn insert_task(conn: &Db, t: &NewTask, now: DateTime<Utc>) -> Result<i64> {
     conn.insert_id(
         "INSERT INTO tasks (case_id, state, role, assignee_id, holder_id, started_at, due_date)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -131,7 +131,7 @@ pub fn insert_task(conn: &Db, t: &NewTask, now: DateTime<Utc>) -> Result<i64> {
     )
 }
 
-pub fn insert_timer(
+pub(crate) fn insert_timer(
     conn: &Db,
     task_id: i64,
     ordinal: usize,
@@ -147,7 +147,7 @@ pub fn insert_timer(
 }
 
 /// Records the answer of an open task; false when it was answered already.
-pub fn answer_task(
+pub(crate) fn answer_task(
     conn: &Db,
     task_id: i64,
     outcome: &str,
@@ -176,7 +176,7 @@ pub fn reassign(conn: &Db, task_id: i64, assignee: &str, holder: &str) -> Result
 }
 
 /// Moves a step's link to its next generation (older links stop working); the new one.
-pub fn next_link_generation(conn: &Db, task_id: i64) -> Result<u32> {
+pub(crate) fn next_link_generation(conn: &Db, task_id: i64) -> Result<u32> {
     conn.prepare_cached(
         "UPDATE tasks SET link_generation = link_generation + 1 WHERE id = ?1
              RETURNING link_generation",
@@ -184,7 +184,7 @@ pub fn next_link_generation(conn: &Db, task_id: i64) -> Result<u32> {
     .query_row([task_id], |r| r.get(0))
 }
 
-pub fn mark_escalated(conn: &Db, task_id: i64, now: DateTime<Utc>) -> Result<()> {
+pub(crate) fn mark_escalated(conn: &Db, task_id: i64, now: DateTime<Utc>) -> Result<()> {
     conn.prepare_cached(
         "UPDATE tasks SET escalated_at = ?2 WHERE id = ?1 AND escalated_at IS NULL",
     )?
@@ -223,16 +223,16 @@ pub struct CaseRow {
     pub diary_number: Option<String>,
 }
 
-pub const CASE_COLUMNS: &str =
+pub(crate) const CASE_COLUMNS: &str =
     "c.id, c.routine_id, c.routine_hash, c.kind, c.system, c.unit_id, c.round_id,
     c.subject_person_id, c.subject_account, c.client_ref, c.window_start, c.window_end, c.reason,
     c.state, c.opened_at, c.opened_by, c.closed_at, c.result, c.handed_out_at, c.purged_at,
     c.systems, c.client_name, c.client_address, c.diary_number";
 
 /// How many columns [`CASE_COLUMNS`] names: a query's own columns follow at this index.
-pub const CASE_COLUMN_COUNT: usize = 24;
+pub(crate) const CASE_COLUMN_COUNT: usize = 24;
 
-pub fn case_row(r: &super::db::Row) -> Result<CaseRow> {
+pub(crate) fn case_row(r: &super::db::Row) -> Result<CaseRow> {
     let system: String = r.get(4)?;
     let systems = match r.get::<Option<String>>(20)? {
         Some(list) if !list.is_empty() => list.split(';').map(str::to_string).collect(),
@@ -267,7 +267,11 @@ pub fn case_row(r: &super::db::Row) -> Result<CaseRow> {
 }
 
 /// Sets (or, with `None`, clears) the diary number of case `id`; the one it had.
-pub fn set_diary_number(conn: &Db, id: &str, number: Option<&str>) -> Result<Option<String>> {
+pub(crate) fn set_diary_number(
+    conn: &Db,
+    id: &str,
+    number: Option<&str>,
+) -> Result<Option<String>> {
     let before: Option<String> = conn
         .prepare_cached("SELECT diary_number FROM cases WHERE id = ?1")?
         .query_row([id], |r| r.get(0))?;
@@ -367,7 +371,7 @@ fn finish(pair: (TaskRow, String)) -> Result<TaskRow> {
     Ok(t)
 }
 
-pub fn tasks_of(conn: &Db, case_id: &str) -> Result<Vec<TaskRow>> {
+pub(crate) fn tasks_of(conn: &Db, case_id: &str) -> Result<Vec<TaskRow>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {TASK_COLUMNS} FROM tasks WHERE case_id = ?1 ORDER BY id"
     ))?;
@@ -384,7 +388,7 @@ pub fn task(conn: &Db, id: i64) -> Result<Option<TaskRow>> {
 }
 
 /// The open step of a case, if any.
-pub fn open_task(conn: &Db, case_id: &str) -> Result<Option<TaskRow>> {
+pub(crate) fn open_task(conn: &Db, case_id: &str) -> Result<Option<TaskRow>> {
     conn.prepare_cached(&format!(
         "SELECT {TASK_COLUMNS} FROM tasks WHERE case_id = ?1 AND answered_at IS NULL ORDER BY id DESC LIMIT 1"
     ))?
@@ -396,18 +400,17 @@ pub fn open_task(conn: &Db, case_id: &str) -> Result<Option<TaskRow>> {
 
 /// A timer due now.
 #[derive(Debug, Clone)]
-pub struct DueTimer {
+pub(crate) struct DueTimer {
     pub id: i64,
     pub task_id: i64,
     pub ordinal: usize,
     pub kind: String,
     pub label: String,
-    pub fire_at: String,
 }
 
-pub fn due_timers(conn: &Db, now: DateTime<Utc>, limit: usize) -> Result<Vec<DueTimer>> {
+pub(crate) fn due_timers(conn: &Db, now: DateTime<Utc>, limit: usize) -> Result<Vec<DueTimer>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, task_id, ordinal, kind, label, fire_at FROM timers
+        "SELECT id, task_id, ordinal, kind, label FROM timers
          WHERE fired_at IS NULL AND fire_at <= ?1 ORDER BY fire_at, id LIMIT ?2",
     )?;
     let rows = stmt.query_map(params![ts(now), limit as i64], |r| {
@@ -417,14 +420,13 @@ pub fn due_timers(conn: &Db, now: DateTime<Utc>, limit: usize) -> Result<Vec<Due
             ordinal: r.get::<i64>(2)?.max(0) as usize,
             kind: r.get(3)?,
             label: r.get(4)?,
-            fire_at: r.get(5)?,
         })
     })?;
     rows.collect::<Result<_>>()
 }
 
 /// Marks timer `id` fired; false when it had been already.
-pub fn fire_timer(conn: &Db, id: i64, now: DateTime<Utc>) -> Result<bool> {
+pub(crate) fn fire_timer(conn: &Db, id: i64, now: DateTime<Utc>) -> Result<bool> {
     let n = conn
         .prepare_cached("UPDATE timers SET fired_at = ?2 WHERE id = ?1 AND fired_at IS NULL")?
         .execute(params![id, ts(now)])?;
@@ -437,7 +439,7 @@ pub fn require(conn: &Db, id: &str) -> Result<CaseRow> {
 }
 
 /// The open steps of `person`: (task, case).
-pub fn open_tasks_of(conn: &Db, person: &str) -> Result<Vec<(i64, String)>> {
+pub(crate) fn open_tasks_of(conn: &Db, person: &str) -> Result<Vec<(i64, String)>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, case_id FROM tasks WHERE assignee_id = ?1 AND answered_at IS NULL",
     )?;
@@ -446,7 +448,7 @@ pub fn open_tasks_of(conn: &Db, person: &str) -> Result<Vec<(i64, String)>> {
 }
 
 /// Open steps per routine version and state: (routine, hash, state, count).
-pub fn open_states(conn: &Db) -> Result<Vec<(String, String, String, i64)>> {
+pub(crate) fn open_states(conn: &Db) -> Result<Vec<(String, String, String, i64)>> {
     let mut stmt = conn.prepare_cached(
         "SELECT routine_id, routine_hash, state, COUNT(*) FROM cases
          WHERE closed_at IS NULL GROUP BY routine_id, routine_hash, state ORDER BY 1, 3",
@@ -457,7 +459,7 @@ pub fn open_states(conn: &Db) -> Result<Vec<(String, String, String, i64)>> {
 
 /// Closed cases (not extracts) whose protocols a demo files: every one that went further than
 /// "no finding", and the first `no_finding` few.
-pub fn closed_for_protocols(conn: &Db, no_finding: usize) -> Result<Vec<String>> {
+pub(crate) fn closed_for_protocols(conn: &Db, no_finding: usize) -> Result<Vec<String>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id FROM cases WHERE closed_at IS NOT NULL AND kind != 'extract'
          AND (result != 'no_finding'

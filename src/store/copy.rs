@@ -9,14 +9,14 @@ use crate::{Error, Result};
 
 /// One table copied.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Copied {
+pub(crate) struct Copied {
     pub table: String,
     pub rows: usize,
 }
 
 /// What a move did.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Moved {
+pub(crate) struct Moved {
     pub tables: Vec<Copied>,
     /// Entries of the audit trail verified on the target.
     pub audit_entries: u64,
@@ -40,7 +40,7 @@ impl Param for Owned {
 /// Copies everything in `from` into `to`, which must be empty but for its secrets (they are
 /// replaced by the source's, so that links, the audit chain's key and personnummer hashes keep
 /// working). Both must be at the same schema version (open both with `Store::at` first).
-pub fn copy(from: &Db, to: &Db) -> Result<Moved> {
+pub(crate) fn copy(from: &Db, to: &Db) -> Result<Moved> {
     let source = from.begin(false)?;
     let target = to.begin(true)?;
     let tables: Vec<String> = source

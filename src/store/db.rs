@@ -35,7 +35,7 @@ impl<'a> Value<'a> {
         }
     }
 
-    pub fn as_blob(self) -> Option<&'a [u8]> {
+    pub(crate) fn as_blob(self) -> Option<&'a [u8]> {
         match self {
             Value::Blob(b) => Some(b),
             _ => None,
@@ -286,7 +286,7 @@ fn no_rows() -> Error {
 }
 
 /// `query_row(…).optional()`: no row is `None`, not an error.
-pub trait OptionalExtension<T> {
+pub(crate) trait OptionalExtension<T> {
     fn optional(self) -> Result<Option<T>>;
 }
 
@@ -625,7 +625,7 @@ impl Db {
     }
 
     /// Whether no transaction is open on this connection.
-    pub fn is_idle(&self) -> bool {
+    pub(crate) fn is_idle(&self) -> bool {
         !self.in_tx.get() && self.is_idle_connection()
     }
 
@@ -787,7 +787,7 @@ impl<'db> Inspect<'db> {
     }
 
     /// The tables in the order they were made, so each after those it refers to.
-    pub fn tables_in_order(&self) -> Result<Vec<String>> {
+    pub(crate) fn tables_in_order(&self) -> Result<Vec<String>> {
         self.column(
             if self.db.is_postgres() {
                 "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -10,7 +10,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 // ----- coverage -----
 
-pub fn insert_coverage(conn: &Db, import_id: i64, system: &str, from: i64, to: i64) -> Result<()> {
+pub(crate) fn insert_coverage(
+    conn: &Db,
+    import_id: i64,
+    system: &str,
+    from: i64,
+    to: i64,
+) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO log_coverage (import_id, system, covers_from, covers_to) VALUES (?1, ?2, ?3, ?4)",
     )?
@@ -19,7 +25,7 @@ pub fn insert_coverage(conn: &Db, import_id: i64, system: &str, from: i64, to: i
 }
 
 /// The periods `[from, to)` (Unix seconds) the imports of `system` cover, by start.
-pub fn coverage(conn: &Db, system: &str) -> Result<Vec<(i64, i64)>> {
+pub(crate) fn coverage(conn: &Db, system: &str) -> Result<Vec<(i64, i64)>> {
     let mut stmt = conn.prepare_cached(
         "SELECT covers_from, covers_to FROM log_coverage WHERE system = ?1 ORDER BY covers_from, covers_to",
     )?;
@@ -28,7 +34,7 @@ pub fn coverage(conn: &Db, system: &str) -> Result<Vec<(i64, i64)>> {
 }
 
 /// Every covered period: (system, import, from, to).
-pub fn all_coverage(conn: &Db) -> Result<Vec<(String, i64, i64, i64)>> {
+pub(crate) fn all_coverage(conn: &Db) -> Result<Vec<(String, i64, i64, i64)>> {
     let mut stmt = conn.prepare_cached(
         "SELECT system, import_id, covers_from, covers_to FROM log_coverage ORDER BY system, covers_from",
     )?;
@@ -37,7 +43,7 @@ pub fn all_coverage(conn: &Db) -> Result<Vec<(String, i64, i64, i64)>> {
 }
 
 /// Cuts what import `import_id` covers of `system` before `cutoff` (the purge of its rows).
-pub fn purge_coverage(conn: &Db, import_id: i64, system: &str, cutoff: i64) -> Result<()> {
+pub(crate) fn purge_coverage(conn: &Db, import_id: i64, system: &str, cutoff: i64) -> Result<()> {
     conn.prepare_cached(
         "DELETE FROM log_coverage WHERE import_id = ?1 AND system = ?2 AND covers_to <= ?3",
     )?
@@ -54,7 +60,7 @@ pub fn purge_coverage(conn: &Db, import_id: i64, system: &str, cutoff: i64) -> R
 
 /// One row of the access log, as imported.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogRow {
+pub(crate) struct LogRow {
     pub id: i64,
     pub system: String,
     pub log_id: String,
@@ -73,7 +79,7 @@ pub struct LogRow {
 }
 
 /// The rows with these ids (in the order asked; ids no longer there are left out).
-pub fn rows_by_id(conn: &Db, ids: &[i64]) -> Result<Vec<LogRow>> {
+pub(crate) fn rows_by_id(conn: &Db, ids: &[i64]) -> Result<Vec<LogRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, system, log_id, at, user_id, user_name, user_title, access_unit, subject_id,
                 subject_name, subject_unit, action, resource_type, purpose
@@ -111,7 +117,7 @@ pub fn rows_by_id(conn: &Db, ids: &[i64]) -> Result<Vec<LogRow>> {
 /// A person as the review's rules see them: also someone who has left the roster (from the last
 /// record of their history).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Staff {
+pub(crate) struct Staff {
     pub id: String,
     pub name: String,
     pub units: Vec<String>,
@@ -126,7 +132,7 @@ pub struct Staff {
 }
 
 /// Person `id`, current or as last recorded before they left; `None` when never known.
-pub fn staff(conn: &Db, id: &str) -> Result<Option<Staff>> {
+pub(crate) fn staff(conn: &Db, id: &str) -> Result<Option<Staff>> {
     let current = conn
         .prepare_cached(
             "SELECT name, active_to, removed_at, personnummer_hash, title FROM people WHERE id = ?1",
@@ -204,7 +210,7 @@ pub fn staff(conn: &Db, id: &str) -> Result<Option<Staff>> {
 }
 
 /// Everyone in the roster now, with units and accounts (for many lookups at once).
-pub fn all_staff(conn: &Db) -> Result<Vec<Staff>> {
+pub(crate) fn all_staff(conn: &Db) -> Result<Vec<Staff>> {
     let mut people: Vec<Staff> = {
         let mut stmt = conn.prepare_cached(
             "SELECT id, name, active_to, personnummer_hash, title FROM people WHERE removed_at IS NULL ORDER BY id",
@@ -269,21 +275,21 @@ pub fn all_staff(conn: &Db) -> Result<Vec<Staff>> {
 }
 
 /// Who holds account `account` of `system`, or held it last (someone who has left the roster).
-pub fn account_owner(conn: &Db, system: &str, account: &str) -> Result<Option<String>> {
+pub(crate) fn account_owner(conn: &Db, system: &str, account: &str) -> Result<Option<String>> {
     conn.prepare_cached("SELECT person_id FROM account_holders WHERE system = ?1 AND account = ?2")?
         .query_row(params![system, account], |r| r.get(0))
         .optional()
 }
 
 /// Every account ever held: (system, account, person).
-pub fn account_owners(conn: &Db) -> Result<Vec<(String, String, String)>> {
+pub(crate) fn account_owners(conn: &Db) -> Result<Vec<(String, String, String)>> {
     let mut stmt = conn.prepare_cached("SELECT system, account, person_id FROM account_holders")?;
     let rows = stmt.query_map((), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     rows.collect::<Result<_>>()
 }
 
 /// The people in the roster (not removed) whose personnummer hashes to `hash`.
-pub fn people_by_personnummer(conn: &Db, hash: &str) -> Result<Vec<(String, String)>> {
+pub(crate) fn people_by_personnummer(conn: &Db, hash: &str) -> Result<Vec<(String, String)>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, name FROM people WHERE personnummer_hash = ?1 AND removed_at IS NULL ORDER BY id",
     )?;
@@ -292,7 +298,7 @@ pub fn people_by_personnummer(conn: &Db, hash: &str) -> Result<Vec<(String, Stri
 }
 
 /// Whether anyone in the roster has a personnummer given.
-pub fn any_personnummer(conn: &Db) -> Result<bool> {
+pub(crate) fn any_personnummer(conn: &Db) -> Result<bool> {
     conn
         .prepare_cached(
             "SELECT EXISTS (SELECT 1 FROM people WHERE personnummer_hash IS NOT NULL AND removed_at IS NULL)",
@@ -301,7 +307,7 @@ pub fn any_personnummer(conn: &Db) -> Result<bool> {
 }
 
 /// Every personnummer hash of the roster: (hash, person, name).
-pub fn personnummer_hashes(conn: &Db) -> Result<Vec<(String, String, String)>> {
+pub(crate) fn personnummer_hashes(conn: &Db) -> Result<Vec<(String, String, String)>> {
     let mut stmt = conn.prepare_cached(
         "SELECT personnummer_hash, id, name FROM people
          WHERE personnummer_hash IS NOT NULL AND removed_at IS NULL",
@@ -311,7 +317,7 @@ pub fn personnummer_hashes(conn: &Db) -> Result<Vec<(String, String, String)>> {
 }
 
 /// The installation's key of personnummer hashes.
-pub fn person_key(conn: &Db) -> Result<String> {
+pub(crate) fn person_key(conn: &Db) -> Result<String> {
     super::meta_get(conn, "person_key")?
         .ok_or_else(|| crate::Error::runtime("the database has no person key"))
 }
@@ -320,7 +326,7 @@ pub fn person_key(conn: &Db) -> Result<String> {
 
 /// A reviewer's judgement of one access.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Judgement {
+pub(crate) struct Judgement {
     pub system: String,
     pub log_id: String,
     pub verdict: String,
@@ -329,7 +335,7 @@ pub struct Judgement {
     pub comment: Option<String>,
 }
 
-pub fn judgements(conn: &Db, case_id: &str) -> Result<Vec<Judgement>> {
+pub(crate) fn judgements(conn: &Db, case_id: &str) -> Result<Vec<Judgement>> {
     let mut stmt = conn.prepare_cached(
         "SELECT system, log_id, verdict, judged_by, judged_at, comment FROM judgements
          WHERE case_id = ?1 ORDER BY system, log_id",
@@ -348,7 +354,7 @@ pub fn judgements(conn: &Db, case_id: &str) -> Result<Vec<Judgement>> {
 }
 
 /// Records (or replaces) a judgement.
-pub fn judge(conn: &Db, case_id: &str, j: &Judgement) -> Result<()> {
+pub(crate) fn judge(conn: &Db, case_id: &str, j: &Judgement) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO judgements (case_id, system, log_id, verdict, judged_by, judged_at, comment)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -360,7 +366,7 @@ pub fn judge(conn: &Db, case_id: &str, j: &Judgement) -> Result<()> {
 }
 
 /// The first case of `kind` with a judged access.
-pub fn first_judged_case(conn: &Db, kind: &str) -> Result<Option<String>> {
+pub(crate) fn first_judged_case(conn: &Db, kind: &str) -> Result<Option<String>> {
     conn.prepare_cached(
         "SELECT c.id FROM cases c WHERE c.kind = ?1
                AND EXISTS (SELECT 1 FROM judgements j WHERE j.case_id = c.id)
@@ -370,7 +376,7 @@ pub fn first_judged_case(conn: &Db, kind: &str) -> Result<Option<String>> {
     .optional()
 }
 
-pub fn forget_judgements(conn: &Db, case_id: &str) -> Result<usize> {
+pub(crate) fn forget_judgements(conn: &Db, case_id: &str) -> Result<usize> {
     conn.prepare_cached("DELETE FROM evidence_snapshots WHERE case_id = ?1")?
         .execute([case_id])?;
     conn.prepare_cached("DELETE FROM judgements WHERE case_id = ?1")?
@@ -378,7 +384,12 @@ pub fn forget_judgements(conn: &Db, case_id: &str) -> Result<usize> {
 }
 
 /// Keeps what a case's review looked at when it closed.
-pub fn save_snapshot(conn: &Db, case_id: &str, data: &str, now: DateTime<Utc>) -> Result<()> {
+pub(crate) fn save_snapshot(
+    conn: &Db,
+    case_id: &str,
+    data: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO evidence_snapshots (case_id, taken_at, data) VALUES (?1, ?2, ?3)
          ON CONFLICT (case_id) DO UPDATE SET taken_at = excluded.taken_at, data = excluded.data",
@@ -388,7 +399,7 @@ pub fn save_snapshot(conn: &Db, case_id: &str, data: &str, now: DateTime<Utc>) -
 }
 
 /// What a closed case's review looked at, when kept.
-pub fn snapshot(conn: &Db, case_id: &str) -> Result<Option<String>> {
+pub(crate) fn snapshot(conn: &Db, case_id: &str) -> Result<Option<String>> {
     conn.prepare_cached("SELECT data FROM evidence_snapshots WHERE case_id = ?1")?
         .query_row([case_id], |r| r.get(0))
         .optional()
@@ -397,7 +408,7 @@ pub fn snapshot(conn: &Db, case_id: &str) -> Result<Option<String>> {
 // ----- watch list -----
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct WatchEntry {
+pub(crate) struct WatchEntry {
     pub id: i64,
     /// The client's 12 digits; `None` once purged.
     pub client: Option<String>,
@@ -411,7 +422,7 @@ pub struct WatchEntry {
     pub purged_at: Option<String>,
 }
 
-pub fn add_watch(
+pub(crate) fn add_watch(
     conn: &Db,
     client: &str,
     reason: &str,
@@ -447,7 +458,7 @@ const WATCH_COLUMNS: &str =
     "id, client, reason, added_by, added_at, until, removed_by, removed_at, purged_at";
 
 /// Every entry, in force or not.
-pub fn watch_entries(conn: &Db) -> Result<Vec<WatchEntry>> {
+pub(crate) fn watch_entries(conn: &Db) -> Result<Vec<WatchEntry>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {WATCH_COLUMNS} FROM watch_list ORDER BY id"
     ))?;
@@ -455,16 +466,8 @@ pub fn watch_entries(conn: &Db) -> Result<Vec<WatchEntry>> {
     rows.collect::<Result<_>>()
 }
 
-pub fn watch_entry(conn: &Db, id: i64) -> Result<Option<WatchEntry>> {
-    conn.prepare_cached(&format!(
-        "SELECT {WATCH_COLUMNS} FROM watch_list WHERE id = ?1"
-    ))?
-    .query_row([id], watch_row)
-    .optional()
-}
-
 /// The entries in force on `day`: (client, reason).
-pub fn watched(conn: &Db, day: NaiveDate) -> Result<Vec<(String, String)>> {
+pub(crate) fn watched(conn: &Db, day: NaiveDate) -> Result<Vec<(String, String)>> {
     let mut stmt = conn.prepare_cached(
         "SELECT client, reason FROM watch_list
          WHERE removed_at IS NULL AND purged_at IS NULL AND client IS NOT NULL
@@ -476,7 +479,7 @@ pub fn watched(conn: &Db, day: NaiveDate) -> Result<Vec<(String, String)>> {
     rows.collect::<Result<_>>()
 }
 
-pub fn remove_watch(conn: &Db, id: i64, by: &str, now: DateTime<Utc>) -> Result<bool> {
+pub(crate) fn remove_watch(conn: &Db, id: i64, by: &str, now: DateTime<Utc>) -> Result<bool> {
     Ok(conn
         .prepare_cached(
             "UPDATE watch_list SET removed_by = ?2, removed_at = ?3
@@ -488,7 +491,7 @@ pub fn remove_watch(conn: &Db, id: i64, by: &str, now: DateTime<Utc>) -> Result<
 
 /// Entries no longer in force on `day` (expired before it, or removed) whose client and reason
 /// are still kept.
-pub fn watch_to_purge(conn: &Db, day: NaiveDate) -> Result<Vec<i64>> {
+pub(crate) fn watch_to_purge(conn: &Db, day: NaiveDate) -> Result<Vec<i64>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id FROM watch_list WHERE purged_at IS NULL
            AND (removed_at IS NOT NULL OR (until IS NOT NULL AND until < ?1)) ORDER BY id",
@@ -497,7 +500,7 @@ pub fn watch_to_purge(conn: &Db, day: NaiveDate) -> Result<Vec<i64>> {
     rows.collect::<Result<_>>()
 }
 
-pub fn purge_watch(conn: &Db, id: i64, now: DateTime<Utc>) -> Result<()> {
+pub(crate) fn purge_watch(conn: &Db, id: i64, now: DateTime<Utc>) -> Result<()> {
     conn.prepare_cached(
         "UPDATE watch_list SET client = NULL, reason = NULL, purged_at = ?2 WHERE id = ?1",
     )?

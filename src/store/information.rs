@@ -11,7 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::BTreeSet;
 
 /// Every (person, system) with an account now.
-pub fn account_pairs(conn: &Db) -> Result<BTreeSet<(String, String)>> {
+pub(crate) fn account_pairs(conn: &Db) -> Result<BTreeSet<(String, String)>> {
     let mut stmt = conn.prepare_cached("SELECT DISTINCT person_id, system FROM accounts")?;
     let rows = stmt.query_map((), |r| Ok((r.get(0)?, r.get(1)?)))?;
     rows.collect::<Result<_>>()
@@ -64,7 +64,7 @@ pub fn clear(conn: &Db, person: &str, system: &str) -> Result<()> {
 }
 
 /// Whether `routine` has an information case for `person` in `system` already.
-pub fn has_case(conn: &Db, routine: &str, person: &str, system: &str) -> Result<bool> {
+pub(crate) fn has_case(conn: &Db, routine: &str, person: &str, system: &str) -> Result<bool> {
     conn.prepare_cached(
         "SELECT EXISTS (SELECT 1 FROM cases WHERE routine_id = ?1 AND subject_person_id = ?2
                 AND system = ?3)",
@@ -73,7 +73,7 @@ pub fn has_case(conn: &Db, routine: &str, person: &str, system: &str) -> Result<
 }
 
 /// Whether any roster was imported before.
-pub fn any_import(conn: &Db) -> Result<bool> {
+pub(crate) fn any_import(conn: &Db) -> Result<bool> {
     conn.query_row("SELECT EXISTS (SELECT 1 FROM roster_imports)", (), |r| {
         r.get(0)
     })
@@ -82,7 +82,7 @@ pub fn any_import(conn: &Db) -> Result<bool> {
 /// People with an account in `system` whom `routine` last informed at or before `cutoff` (on a
 /// case of their own or on their unit's list), and who are on no open case of it: due to be
 /// informed again (a routine with `repeat`).
-pub fn due_again(
+pub(crate) fn due_again(
     conn: &Db,
     routine: &str,
     system: &str,
@@ -113,16 +113,16 @@ pub fn due_again(
 }
 
 /// The meta key set when the staff at go-live were queued (once per installation).
-pub const GO_LIVE_KEY: &str = "staff_information_queued_at";
+pub(crate) const GO_LIVE_KEY: &str = "staff_information_queued_at";
 
 /// Why a unit's staff are to be informed together: go-live, or a new holder of the role.
-pub const GO_LIVE: &str = "go_live";
-pub const NEW_MANAGER: &str = "new_manager";
+pub(crate) const GO_LIVE: &str = "go_live";
+pub(crate) const NEW_MANAGER: &str = "new_manager";
 
 /// Notes that the staff of `unit` are to be informed by the routines whose step goes to `role`
 /// (`None`: every routine), not before local day `not_before` (once per unit and role; the first
 /// note stays).
-pub fn queue_unit(
+pub(crate) fn queue_unit(
     conn: &Db,
     unit: &str,
     role: Option<&str>,
@@ -145,7 +145,7 @@ pub fn queue_unit(
 }
 
 /// Every unit that is some current person's home unit, where that person holds an account.
-pub fn staffed_units(conn: &Db) -> Result<Vec<String>> {
+pub(crate) fn staffed_units(conn: &Db) -> Result<Vec<String>> {
     let mut stmt = conn.prepare_cached(
         "SELECT DISTINCT p.home_unit FROM people p
          WHERE p.home_unit IS NOT NULL AND p.removed_at IS NULL
@@ -158,7 +158,7 @@ pub fn staffed_units(conn: &Db) -> Result<Vec<String>> {
 
 /// A unit waiting for its staff to be informed, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnitDue {
+pub(crate) struct UnitDue {
     pub unit_id: String,
     /// The role whose routines inform (`None`: every routine).
     pub role: Option<String>,
@@ -168,7 +168,7 @@ pub struct UnitDue {
 }
 
 /// Every unit waiting, oldest first.
-pub fn units_due(conn: &Db) -> Result<Vec<UnitDue>> {
+pub(crate) fn units_due(conn: &Db) -> Result<Vec<UnitDue>> {
     let mut stmt = conn.prepare_cached(
         "SELECT unit_id, role, reason, not_before FROM information_units_due
          ORDER BY noticed_at, unit_id, role",
@@ -195,7 +195,7 @@ pub fn units_due(conn: &Db) -> Result<Vec<UnitDue>> {
 }
 
 /// Done with one waiting unit and role.
-pub fn clear_unit(conn: &Db, unit: &str, role: Option<&str>) -> Result<()> {
+pub(crate) fn clear_unit(conn: &Db, unit: &str, role: Option<&str>) -> Result<()> {
     conn.prepare_cached("DELETE FROM information_units_due WHERE unit_id = ?1 AND role = ?2")?
         .execute(params![unit, role.unwrap_or("")])?;
     Ok(())
@@ -203,7 +203,7 @@ pub fn clear_unit(conn: &Db, unit: &str, role: Option<&str>) -> Result<()> {
 
 /// The people (not removed) whose home unit is `unit` and who hold an account in one of
 /// `systems`, by id.
-pub fn unit_staff(conn: &Db, unit: &str, systems: &[String]) -> Result<Vec<String>> {
+pub(crate) fn unit_staff(conn: &Db, unit: &str, systems: &[String]) -> Result<Vec<String>> {
     let mut out = BTreeSet::new();
     let mut stmt = conn.prepare_cached(
         "SELECT p.id FROM people p
@@ -220,7 +220,7 @@ pub fn unit_staff(conn: &Db, unit: &str, systems: &[String]) -> Result<Vec<Strin
 }
 
 /// Whether `routine` has an open case listing the staff of `unit`.
-pub fn has_open_unit_case(conn: &Db, routine: &str, unit: &str) -> Result<bool> {
+pub(crate) fn has_open_unit_case(conn: &Db, routine: &str, unit: &str) -> Result<bool> {
     conn.prepare_cached(
         "SELECT EXISTS (SELECT 1 FROM cases c WHERE c.routine_id = ?1 AND c.unit_id = ?2
                 AND c.closed_at IS NULL AND EXISTS (SELECT 1 FROM case_staff s WHERE s.case_id = c.id))",
@@ -229,7 +229,7 @@ pub fn has_open_unit_case(conn: &Db, routine: &str, unit: &str) -> Result<bool> 
 }
 
 /// Lists `people` on case `case_id`, none of them informed yet.
-pub fn list_staff(conn: &Db, case_id: &str, people: &[String]) -> Result<()> {
+pub(crate) fn list_staff(conn: &Db, case_id: &str, people: &[String]) -> Result<()> {
     let mut stmt =
         conn.prepare_cached("INSERT INTO case_staff (case_id, person_id) VALUES (?1, ?2)")?;
     for person in people {
@@ -295,7 +295,7 @@ pub fn tick(
 /// Takes back the tick of `person` on case `case_id` (a mistake): the record it made for
 /// `routine` goes back to when they had been informed before, or goes; false when they were
 /// not ticked.
-pub fn untick(conn: &Db, routine: &str, case_id: &str, person: &str) -> Result<bool> {
+pub(crate) fn untick(conn: &Db, routine: &str, case_id: &str, person: &str) -> Result<bool> {
     let row: Option<(Option<String>, Option<String>)> = conn
         .prepare_cached(
             "SELECT informed_at, earlier_at FROM case_staff WHERE case_id = ?1 AND person_id = ?2",
@@ -328,7 +328,12 @@ pub fn untick(conn: &Db, routine: &str, case_id: &str, person: &str) -> Result<b
 }
 
 /// Notes that `routine` informed `person` at `now` (their latest time).
-pub fn record_informed(conn: &Db, routine: &str, person: &str, now: DateTime<Utc>) -> Result<()> {
+pub(crate) fn record_informed(
+    conn: &Db,
+    routine: &str,
+    person: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO staff_informed (routine_id, person_id, informed_at) VALUES (?1, ?2, ?3)
          ON CONFLICT (routine_id, person_id) DO UPDATE SET informed_at = excluded.informed_at",
@@ -339,7 +344,7 @@ pub fn record_informed(conn: &Db, routine: &str, person: &str, now: DateTime<Utc
 
 /// Everyone `routine` has informed (a case of their own closed as informed, or ticked on their
 /// unit's list), kept after the case is purged.
-pub fn informed_by_routine(conn: &Db, routine: &str) -> Result<BTreeSet<String>> {
+pub(crate) fn informed_by_routine(conn: &Db, routine: &str) -> Result<BTreeSet<String>> {
     let mut stmt =
         conn.prepare_cached("SELECT person_id FROM staff_informed WHERE routine_id = ?1")?;
     let rows = stmt.query_map([routine], |r| r.get::<String>(0))?;
@@ -347,7 +352,7 @@ pub fn informed_by_routine(conn: &Db, routine: &str) -> Result<BTreeSet<String>>
 }
 
 /// Forgets when people removed from the roster were informed.
-pub fn forget_removed(conn: &Db) -> Result<()> {
+pub(crate) fn forget_removed(conn: &Db) -> Result<()> {
     conn.prepare_cached(
         "DELETE FROM staff_informed
          WHERE person_id IN (SELECT id FROM people WHERE removed_at IS NOT NULL)",

@@ -18,11 +18,11 @@ use crate::{Error, Result};
 use std::collections::HashMap;
 
 /// Rows per chunk: a chunk's digests are built in memory (about 25 bytes a row, 7 MB).
-pub const CHUNK_ROWS: usize = 262_144;
+pub(crate) const CHUNK_ROWS: usize = 262_144;
 
 /// One access as a digest keeps it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Entry {
+pub(crate) struct Entry {
     pub row: i64,
     /// Unix seconds.
     pub at: i64,
@@ -41,7 +41,7 @@ pub struct Entry {
 
 /// The accesses of one account in one chunk.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Digest {
+pub(crate) struct Digest {
     pub chunk: i64,
     pub system: String,
     pub account: String,
@@ -50,7 +50,7 @@ pub struct Digest {
 
 /// What the import gives for one row.
 #[derive(Debug, Clone, Copy)]
-pub struct Access<'a> {
+pub(crate) struct Access<'a> {
     pub row: i64,
     pub at: i64,
     pub system: &'a str,
@@ -68,7 +68,7 @@ pub struct Access<'a> {
 }
 
 /// The key of a `log_id` (FNV-1a, 32 bits).
-pub fn log_key(log_id: &str) -> u32 {
+pub(crate) fn log_key(log_id: &str) -> u32 {
     let mut h: u32 = 0x811c_9dc5;
     for b in log_id.bytes() {
         h ^= u32::from(b);
@@ -78,7 +78,7 @@ pub fn log_key(log_id: &str) -> u32 {
 }
 
 /// The client's 12 digits as a number (0 for anything else, which the import never stores).
-pub fn client_number(digits: &str) -> u64 {
+pub(crate) fn client_number(digits: &str) -> u64 {
     if digits.len() != 12 {
         return 0;
     }
@@ -91,12 +91,13 @@ pub fn client_number(digits: &str) -> u64 {
 }
 
 /// The 12 digits of a client number.
-pub fn client_digits(client: u64) -> String {
+#[cfg(test)]
+pub(crate) fn client_digits(client: u64) -> String {
     format!("{client:012}")
 }
 
 /// [`client_digits`] without an allocation: `f` is handed the same digits.
-pub fn with_client_digits<R>(client: u64, f: impl FnOnce(&[u8]) -> R) -> R {
+pub(crate) fn with_client_digits<R>(client: u64, f: impl FnOnce(&[u8]) -> R) -> R {
     let mut buf = [b'0'; 20];
     let (mut n, mut at) = (client, buf.len());
     while n > 0 {
@@ -139,7 +140,7 @@ type Accounts = HashMap<i64, (String, DigestBuilder)>;
 /// The ids `[lo, hi)` of chunk `chunk`'s digests: its first row shifted past the most digests
 /// a chunk can hold (one per account, at most [`CHUNK_ROWS`] < 2^20). `None` for a row id too
 /// large to shift (past 2^42: never, in practice).
-pub fn digest_ids(chunk: i64) -> Option<(i64, i64)> {
+pub(crate) fn digest_ids(chunk: i64) -> Option<(i64, i64)> {
     const SPAN: i64 = 1 << 20;
     Some((
         chunk.checked_mul(SPAN)?,
@@ -149,7 +150,7 @@ pub fn digest_ids(chunk: i64) -> Option<(i64, i64)> {
 
 /// Builds the digests of an import's chunks as rows arrive, and writes each chunk when full.
 #[derive(Debug)]
-pub struct ChunkBuilder {
+pub(crate) struct ChunkBuilder {
     import_id: i64,
     first_row: Option<i64>,
     last_row: i64,
@@ -161,7 +162,7 @@ pub struct ChunkBuilder {
 }
 
 impl ChunkBuilder {
-    pub fn new(import_id: i64) -> ChunkBuilder {
+    pub(crate) fn new(import_id: i64) -> ChunkBuilder {
         ChunkBuilder {
             import_id,
             first_row: None,
@@ -174,7 +175,7 @@ impl ChunkBuilder {
     }
 
     /// Adds one stored row; writes the chunk when it is full.
-    pub fn push(&mut self, conn: &Db, a: &Access) -> Result<()> {
+    pub(crate) fn push(&mut self, conn: &Db, a: &Access) -> Result<()> {
         let first = *self.first_row.get_or_insert(a.row);
         self.last_row = a.row;
         self.rows += 1;
@@ -221,7 +222,7 @@ impl ChunkBuilder {
     }
 
     /// Writes the chunk being built (nothing when it is empty).
-    pub fn flush(&mut self, conn: &Db) -> Result<()> {
+    pub(crate) fn flush(&mut self, conn: &Db) -> Result<()> {
         let Some(first) = self.first_row.take() else {
             return Ok(());
         };
@@ -283,7 +284,7 @@ fn encode_into(out: &mut Vec<u8>, count: u64, entries: &[u8]) {
 }
 
 /// Encodes a digest (the purge rewrites one whose oldest entries went).
-pub fn encode(d: &Digest) -> Vec<u8> {
+pub(crate) fn encode(d: &Digest) -> Vec<u8> {
     let mut entries = Vec::with_capacity(d.entries.len() * 20);
     let (mut last_row, mut last_at) = (d.chunk, 0i64);
     for e in &d.entries {
@@ -316,7 +317,7 @@ impl Reader {
 }
 
 /// Decodes a digest of `chunk`.
-pub fn decode(chunk: i64, system: String, account: String, bytes: &[u8]) -> Result<Digest> {
+pub(crate) fn decode(chunk: i64, system: String, account: String, bytes: &[u8]) -> Result<Digest> {
     let mut entries = Vec::new();
     decode_each(chunk, bytes, |e| entries.push(e))?;
     Ok(Digest {
@@ -328,7 +329,7 @@ pub fn decode(chunk: i64, system: String, account: String, bytes: &[u8]) -> Resu
 }
 
 /// How many entries a digest holds (0 for a damaged one).
-pub fn entry_count(bytes: &[u8]) -> usize {
+pub(crate) fn entry_count(bytes: &[u8]) -> usize {
     let mut v = 0usize;
     for (i, b) in bytes.iter().take(10).enumerate() {
         v |= usize::from(b & 0x7f) << (7 * i);
@@ -340,7 +341,7 @@ pub fn entry_count(bytes: &[u8]) -> usize {
 }
 
 /// Calls `each` with every entry of the digest `bytes` of `chunk`, in order.
-pub fn decode_each(chunk: i64, bytes: &[u8], mut each: impl FnMut(Entry)) -> Result<()> {
+pub(crate) fn decode_each(chunk: i64, bytes: &[u8], mut each: impl FnMut(Entry)) -> Result<()> {
     // A plain cursor: `None` at the first byte missing (a damaged digest).
     fn varint(b: &[u8], at: &mut usize) -> Option<u64> {
         let mut v = 0u64;
@@ -397,7 +398,7 @@ pub fn decode_each(chunk: i64, bytes: &[u8], mut each: impl FnMut(Entry)) -> Res
 
 /// The digests of `account` in `system` with an access at `[from, to)` (Unix seconds). Only the
 /// chunks whose span meets the period are looked at, each by its key.
-pub fn digests_of(
+pub(crate) fn digests_of(
     conn: &Db,
     system: &str,
     account: &str,
@@ -435,16 +436,15 @@ pub fn digests_of(
 
 /// A digest as stored, before decoding.
 #[derive(Debug, Clone, Copy)]
-pub struct RawDigest<'a> {
+pub(crate) struct RawDigest<'a> {
     pub chunk: i64,
-    pub system: &'a str,
     pub account: &'a str,
     pub bytes: &'a [u8],
 }
 
 /// Calls `each` with every digest (of `system`, or all) with an access at `[from, to)`, chunk by
 /// chunk, undecoded.
-pub fn for_each_digest(
+pub(crate) fn for_each_digest(
     conn: &Db,
     system: Option<&str>,
     from: i64,
@@ -476,7 +476,6 @@ pub fn for_each_digest(
             let bytes = r.get_ref(2)?.as_blob().ok_or_else(Reader::bad)?;
             each(RawDigest {
                 chunk,
-                system: s,
                 account,
                 bytes,
             })?;
@@ -486,7 +485,7 @@ pub fn for_each_digest(
 }
 
 /// Whether any chunk of the log has an access at `[from, to)`.
-pub fn any_between(conn: &Db, from: i64, to: i64) -> Result<bool> {
+pub(crate) fn any_between(conn: &Db, from: i64, to: i64) -> Result<bool> {
     conn.prepare_cached(
         "SELECT EXISTS (SELECT 1 FROM log_chunks WHERE oldest < ?2 AND newest >= ?1)",
     )?
@@ -494,7 +493,7 @@ pub fn any_between(conn: &Db, from: i64, to: i64) -> Result<bool> {
 }
 
 /// The highest row id of the log (0 when empty): what a round's windows were drawn from.
-pub fn horizon(conn: &Db) -> Result<i64> {
+pub(crate) fn horizon(conn: &Db) -> Result<i64> {
     conn.prepare_cached("SELECT COALESCE(MAX(last_row), 0) FROM log_chunks")?
         .query_row((), |r| r.get(0))
 }
@@ -502,7 +501,7 @@ pub fn horizon(conn: &Db) -> Result<i64> {
 /// Removes from the index of import `import_id` and `system` every access before `cutoff`:
 /// digests wholly before it go, digests that straddle it are rewritten, chunks left without
 /// digests go.
-pub fn purge(conn: &Db, import_id: i64, system: &str, cutoff: i64) -> Result<()> {
+pub(crate) fn purge(conn: &Db, import_id: i64, system: &str, cutoff: i64) -> Result<()> {
     let chunks: Vec<i64> = {
         let mut stmt = conn.prepare_cached(
             "SELECT first_row FROM log_chunks WHERE import_id = ?1 AND oldest < ?2",
@@ -566,7 +565,7 @@ pub fn purge(conn: &Db, import_id: i64, system: &str, cutoff: i64) -> Result<()>
 
 /// Rebuilds the index from the rows (after an upgrade from a database without one, or on
 /// request): every chunk and digest is written anew.
-pub fn rebuild(conn: &Db, surnames: impl Fn(&str) -> [u32; 2]) -> Result<u64> {
+pub(crate) fn rebuild(conn: &Db, surnames: impl Fn(&str) -> [u32; 2]) -> Result<u64> {
     conn.execute_batch("DELETE FROM log_digests; DELETE FROM log_chunks;")?;
     let empty = super::records::string_id(conn, "")?.unwrap_or(-1);
     let mut builder: Option<ChunkBuilder> = None;

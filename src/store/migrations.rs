@@ -8,10 +8,10 @@
 /// PostgreSQL's schema, whole, as of the SQLite migrations' version [`PG_SCHEMA_VERSION`]: the
 /// same tables, keys and invariants. A later SQLite migration needs its PostgreSQL twin beside it
 /// (a test counts them).
-pub const PG_SCHEMA: &str = include_str!("pg_schema.sql");
-pub const PG_SCHEMA_VERSION: i64 = 6;
+pub(crate) const PG_SCHEMA: &str = include_str!("pg_schema.sql");
+pub(crate) const PG_SCHEMA_VERSION: i64 = 6;
 
-pub const MIGRATIONS: &[&str] = &[
+pub(crate) const MIGRATIONS: &[&str] = &[
     V1,
     V2_WEB,
     V3_RECORDS,
@@ -31,7 +31,7 @@ pub const MIGRATIONS: &[&str] = &[
 ];
 
 /// PostgreSQL's twins of the SQLite migrations after [`PG_SCHEMA_VERSION`], in order.
-pub const PG_MIGRATIONS: &[&str] = &[
+pub(crate) const PG_MIGRATIONS: &[&str] = &[
     PG_V7_LOG_IDS,
     PG_V8_DIGESTS_INLINE,
     PG_V9_RIGHTS,
@@ -296,7 +296,7 @@ BEGIN SELECT RAISE(ABORT, 'personal audit details are erased, never changed'); E
 /// Records: imported access logs, files written for cases, the yearly summaries sent, outbox
 /// attachments and the anonymous counts a purge leaves behind. (Named for the records branch;
 /// its place in the list is decided at merge.)
-pub const V3_RECORDS: &str = r#"
+pub(crate) const V3_RECORDS: &str = r#"
 -- One row per `logs import`; the SHA-256 of the file refuses importing the same file twice.
 CREATE TABLE log_imports (
     id          INTEGER PRIMARY KEY,
@@ -430,7 +430,7 @@ CREATE TABLE web_login_failures (
 /// account a compact digest of each access, see `store::logindex`), the periods each import
 /// covers, clients' names in the log, people's keyed personnummer hashes, judgements of single
 /// accesses, the watch list, and what a round's windows were drawn from.
-pub const V4_EVIDENCE: &str = r#"
+pub(crate) const V4_EVIDENCE: &str = r#"
 -- The log's rows, narrow: the texts that repeat (system, account, name, title, units, action,
 -- resource type, purpose) once each in `log_strings`, the client's 12 digits as a number, and
 -- the client's name (RIV-TA patientName) when the export has one. Half the bytes of the rows as
@@ -588,7 +588,7 @@ CREATE TABLE watch_list (
 /// The seeds' obligations (issue 13): the client's name and address for the extract letter
 /// (personal, purged with the case), who is waiting to be informed of log checks, and the
 /// access-rights reviews' decisions per account.
-pub const V5_OBLIGATIONS: &str = r#"
+pub(crate) const V5_OBLIGATIONS: &str = r#"
 ALTER TABLE cases ADD COLUMN client_name TEXT;
 ALTER TABLE cases ADD COLUMN client_address TEXT;
 
@@ -617,7 +617,7 @@ CREATE TABLE account_decisions (
 
 /// The quality staff's workspace: roles of web accounts, and the generation of a step's link
 /// (sending the link again from the overview moves it on, and older links stop working).
-pub const V6_WORKSPACE: &str = r#"
+pub(crate) const V6_WORKSPACE: &str = r#"
 ALTER TABLE web_users ADD COLUMN role TEXT NOT NULL DEFAULT 'quality'
     CHECK (role IN ('admin', 'quality', 'reader'));
 ALTER TABLE tasks ADD COLUMN link_generation INTEGER NOT NULL DEFAULT 0;
@@ -628,7 +628,7 @@ ALTER TABLE tasks ADD COLUMN link_generation INTEGER NOT NULL DEFAULT 0;
 /// stored with other content, and counts one stored with the same as already present. Filled
 /// for the rows already stored when it is made (their line unknown: 0). A key whose row was
 /// purged counts as free.
-pub const V7_LOG_IDS: &str = r#"
+pub(crate) const V7_LOG_IDS: &str = r#"
 CREATE TABLE log_ids (
     key        INTEGER PRIMARY KEY,
     access_row INTEGER NOT NULL,
@@ -637,7 +637,7 @@ CREATE TABLE log_ids (
 "#;
 
 /// PostgreSQL's twin of [`V7_LOG_IDS`].
-pub const PG_V7_LOG_IDS: &str = r#"
+pub(crate) const PG_V7_LOG_IDS: &str = r#"
 CREATE TABLE log_ids (
     key        BIGINT PRIMARY KEY,
     access_row BIGINT NOT NULL,
@@ -649,7 +649,7 @@ CREATE TABLE log_ids (
 /// bytes leaves all but its first 489 bytes on an overflow page of its own, so a digest of
 /// 1.3 kB took two pages: the index took half the bytes an import wrote. In a rowid table a
 /// blob up to 4 kB stays on the leaf, several to a page; the key is a unique index beside it.
-pub const V8_DIGESTS_INLINE: &str = r#"
+pub(crate) const V8_DIGESTS_INLINE: &str = r#"
 CREATE TABLE log_digests_v8 (
     id      INTEGER PRIMARY KEY,
     chunk   INTEGER NOT NULL,
@@ -676,7 +676,7 @@ CREATE INDEX log_digests_by_account ON log_digests(system, account, rows, newest
 /// PostgreSQL's twin of [`V8_DIGESTS_INLINE`]: the same columns (so that `migrate` copies the
 /// table), the storage unchanged (a large `bytea` is kept apart by TOAST, not on a page of its
 /// own per row).
-pub const PG_V8_DIGESTS_INLINE: &str = r#"
+pub(crate) const PG_V8_DIGESTS_INLINE: &str = r#"
 ALTER TABLE log_digests ADD COLUMN id BIGINT;
 UPDATE log_digests d SET id = x.id FROM (
     SELECT chunk, system, account,
@@ -689,7 +689,7 @@ CREATE INDEX log_digests_by_account ON log_digests(system, account, rows, newest
 
 /// The needs-and-risk analysis (*behovs- och riskanalys*): every import a version, kept; the
 /// analysis in force is the latest version's rows. People get their job title.
-pub const V9_RIGHTS: &str = r#"
+pub(crate) const V9_RIGHTS: &str = r#"
 ALTER TABLE people ADD COLUMN title TEXT;
 CREATE TABLE rights_versions (
     id          INTEGER PRIMARY KEY,
@@ -715,7 +715,7 @@ CREATE TABLE rights_needs (
 "#;
 
 /// PostgreSQL's twin of [`V9_RIGHTS`].
-pub const PG_V9_RIGHTS: &str = r#"
+pub(crate) const PG_V9_RIGHTS: &str = r#"
 ALTER TABLE people ADD COLUMN title TEXT COLLATE "C";
 CREATE TABLE rights_versions (
     id          BIGINT PRIMARY KEY,
@@ -747,7 +747,7 @@ CREATE TABLE rights_needs (
 /// informed before (so that an undone tick restores it; the list is the case's record: purged
 /// with it). `staff_informed` keeps, per routine and person, when they were last
 /// informed, after the case is purged, while they are in the roster: the summary counts from it.
-pub const V10_STAFF_INFORMED: &str = r#"
+pub(crate) const V10_STAFF_INFORMED: &str = r#"
 CREATE TABLE information_units_due (
     unit_id    TEXT NOT NULL,
     role       TEXT NOT NULL,
@@ -779,7 +779,7 @@ GROUP BY routine_id, subject_person_id;
 "#;
 
 /// PostgreSQL's twin of [`V10_STAFF_INFORMED`].
-pub const PG_V10_STAFF_INFORMED: &str = r#"
+pub(crate) const PG_V10_STAFF_INFORMED: &str = r#"
 CREATE TABLE information_units_due (
     unit_id    TEXT COLLATE "C" NOT NULL,
     role       TEXT COLLATE "C" NOT NULL,
@@ -817,7 +817,7 @@ GROUP BY routine_id, subject_person_id;
 /// are local days, both included (`to` NULL: ongoing); a shift is Unix seconds `[start, end)`.
 /// An import adds rows and updates the end of rows already there (keyed as below): an export
 /// of this month does not forget last month's.
-pub const V11_RELATIONS: &str = r#"
+pub(crate) const V11_RELATIONS: &str = r#"
 CREATE TABLE care_relations (
     system    TEXT NOT NULL,
     client    INTEGER NOT NULL,
@@ -852,7 +852,7 @@ CREATE TABLE context_imports (
 "#;
 
 /// PostgreSQL's twin of [`V11_RELATIONS`].
-pub const PG_V11_RELATIONS: &str = r#"
+pub(crate) const PG_V11_RELATIONS: &str = r#"
 CREATE TABLE care_relations (
     system    TEXT COLLATE "C" NOT NULL,
     client    BIGINT NOT NULL,
@@ -888,18 +888,18 @@ CREATE TABLE context_imports (
 
 /// The case's number in the organisation's diary (*diarienummer*), set by quality staff: shown
 /// in the protocol, the letter and `arende.json`, and searchable.
-pub const V12_DIARY: &str = r#"
+pub(crate) const V12_DIARY: &str = r#"
 ALTER TABLE cases ADD COLUMN diary_number TEXT;
 "#;
 
 /// PostgreSQL's twin of [`V12_DIARY`].
-pub const PG_V12_DIARY: &str = r#"
+pub(crate) const PG_V12_DIARY: &str = r#"
 ALTER TABLE cases ADD COLUMN diary_number TEXT COLLATE "C";
 "#;
 
 /// Every version of a routine or an email template published from the overview's workshop: its
 /// text, who published it, when and why, and the text the edit started from.
-pub const V13_PUBLICATIONS: &str = r#"
+pub(crate) const V13_PUBLICATIONS: &str = r#"
 CREATE TABLE publications (
     id           INTEGER PRIMARY KEY,
     kind         TEXT NOT NULL,
@@ -916,7 +916,7 @@ CREATE INDEX publications_by_name ON publications(kind, name);
 "#;
 
 /// PostgreSQL's twin of [`V13_PUBLICATIONS`].
-pub const PG_V13_PUBLICATIONS: &str = r#"
+pub(crate) const PG_V13_PUBLICATIONS: &str = r#"
 CREATE TABLE publications (
     id           BIGINT PRIMARY KEY,
     kind         TEXT COLLATE "C" NOT NULL,
@@ -934,7 +934,7 @@ CREATE INDEX publications_by_name ON publications(kind, name);
 
 /// Signing in through the organisation's identity provider (OpenID Connect) and a second factor
 /// for local accounts (TOTP, recovery codes).
-pub const V14_SIGN_IN: &str = r#"
+pub(crate) const V14_SIGN_IN: &str = r#"
 -- A login begun at the identity provider, waiting for its answer: the hash of its `state`, the
 -- nonce and the PKCE verifier the answer is checked with. Used once, then gone.
 CREATE TABLE web_oidc_logins (
@@ -967,7 +967,7 @@ CREATE TABLE web_pending_logins (
 "#;
 
 /// PostgreSQL's twin of [`V14_SIGN_IN`].
-pub const PG_V14_SIGN_IN: &str = r#"
+pub(crate) const PG_V14_SIGN_IN: &str = r#"
 CREATE TABLE web_oidc_logins (
     state_hash TEXT COLLATE "C" PRIMARY KEY,
     nonce      TEXT COLLATE "C" NOT NULL,
@@ -997,25 +997,25 @@ CREATE TABLE web_pending_logins (
 /// the access-rights review (`store::access::holders`) and a unit's staff list
 /// (`store::information::unit_staff`) read them for one unit at a time, and each read all
 /// 25,000 people of a large organisation (issue 30: 13 % of a simulated year's time).
-pub const V15_BY_UNIT: &str = r#"
+pub(crate) const V15_BY_UNIT: &str = r#"
 CREATE INDEX people_by_home_unit ON people(home_unit);
 CREATE INDEX account_holders_by_person ON account_holders(person_id);
 "#;
 
 /// PostgreSQL's twin of [`V15_BY_UNIT`].
-pub const PG_V15_BY_UNIT: &str = V15_BY_UNIT;
+pub(crate) const PG_V15_BY_UNIT: &str = V15_BY_UNIT;
 
 /// Everyone's shifts of a period (the radar, `logs explained`) are read from the index by start
 /// alone, without a look into the table for each shift's end: a month of a large organisation
 /// is 150,000 shifts.
-pub const V16_SHIFTS_COVERED: &str = r#"
+pub(crate) const V16_SHIFTS_COVERED: &str = r#"
 DROP INDEX work_shifts_by_start;
 CREATE INDEX work_shifts_by_start ON work_shifts(start_at, end_at);
 "#;
 
 /// PostgreSQL's twin of [`V16_SHIFTS_COVERED`]: its index holds the other columns the radar reads
 /// (a SQLite index of a `WITHOUT ROWID` table carries the key's columns by itself).
-pub const PG_V16_SHIFTS_COVERED: &str = r#"
+pub(crate) const PG_V16_SHIFTS_COVERED: &str = r#"
 DROP INDEX work_shifts_by_start;
 CREATE INDEX work_shifts_by_start ON work_shifts(start_at, end_at) INCLUDE (person_id, unit_id);
 "#;

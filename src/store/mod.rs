@@ -4,27 +4,27 @@
 //! the store's modules, so the engine above it never writes SQL (the boundary a server database
 //! would replace).
 
-pub mod access;
+pub(crate) mod access;
 pub mod audit;
 pub mod cases;
-pub mod copy;
+pub(crate) mod copy;
 pub mod db;
-pub mod evidence;
+pub(crate) mod evidence;
 pub mod information;
-pub mod logindex;
-pub mod migrations;
+pub(crate) mod logindex;
+pub(crate) mod migrations;
 pub mod outbox;
 pub(crate) mod pg;
-pub mod purge;
+pub(crate) mod purge;
 pub mod records;
-pub mod relations;
-pub mod rights;
+pub(crate) mod relations;
+pub(crate) mod rights;
 pub mod roster;
-pub mod rounds;
-pub mod stats;
-pub mod view;
+pub(crate) mod rounds;
+pub(crate) mod stats;
+pub(crate) mod view;
 pub mod web;
-pub mod workshop;
+pub(crate) mod workshop;
 
 use crate::{Error, Result};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
@@ -45,7 +45,7 @@ pub fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-pub fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
+pub(crate) fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| Error::runtime(format!("database holds a bad time `{s}`: {e}")))
@@ -62,7 +62,7 @@ pub fn unix_ts(seconds: i64) -> String {
         .unwrap_or_default()
 }
 
-pub fn parse_date(s: &str) -> Result<NaiveDate> {
+pub(crate) fn parse_date(s: &str) -> Result<NaiveDate> {
     // The form the store writes, without chrono's parser of formats (the radar reads a date
     // for each of a month's 100,000 care relationships).
     if let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = *s.as_bytes() {
@@ -131,7 +131,8 @@ impl Store {
     }
 
     /// A private in-memory database, for tests.
-    pub fn in_memory() -> Result<Store> {
+    #[cfg(test)]
+    pub(crate) fn in_memory() -> Result<Store> {
         let conn = Connection::open_in_memory()?;
         let mut store = Store {
             db: Db::sqlite(conn),
@@ -370,7 +371,7 @@ impl Store {
         })
     }
 
-    pub fn schema_version(&self) -> Result<i64> {
+    pub(crate) fn schema_version(&self) -> Result<i64> {
         if self.db.is_postgres() {
             return Ok(pg_version(&self.db)?.unwrap_or(0));
         }
@@ -458,7 +459,11 @@ pub fn meta_set(conn: &Db, key: &str, value: &str) -> Result<()> {
 }
 
 /// The value of `key`, set to `make()` first when absent (in the caller's transaction).
-pub fn meta_get_or_init(conn: &Db, key: &str, make: impl FnOnce() -> String) -> Result<String> {
+pub(crate) fn meta_get_or_init(
+    conn: &Db,
+    key: &str,
+    make: impl FnOnce() -> String,
+) -> Result<String> {
     if let Some(v) = meta_get(conn, key)? {
         return Ok(v);
     }

@@ -111,7 +111,7 @@ pub fn list(conn: &Db, status: Option<&str>) -> Result<Vec<MessageRow>> {
     rows.collect::<Result<_>>()
 }
 
-pub fn mark_sent(conn: &Db, id: i64, now: DateTime<Utc>) -> Result<()> {
+pub(crate) fn mark_sent(conn: &Db, id: i64, now: DateTime<Utc>) -> Result<()> {
     conn.prepare_cached(
         "UPDATE outbox SET status = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL
          WHERE id = ?1 AND status = 'queued'",
@@ -120,7 +120,7 @@ pub fn mark_sent(conn: &Db, id: i64, now: DateTime<Utc>) -> Result<()> {
     Ok(())
 }
 
-pub fn mark_retry(conn: &Db, id: i64, error: &str, next: DateTime<Utc>) -> Result<()> {
+pub(crate) fn mark_retry(conn: &Db, id: i64, error: &str, next: DateTime<Utc>) -> Result<()> {
     conn.prepare_cached(
         "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3
          WHERE id = ?1 AND status = 'queued'",
@@ -129,7 +129,7 @@ pub fn mark_retry(conn: &Db, id: i64, error: &str, next: DateTime<Utc>) -> Resul
     Ok(())
 }
 
-pub fn mark_failed(conn: &Db, id: i64, error: &str) -> Result<()> {
+pub(crate) fn mark_failed(conn: &Db, id: i64, error: &str) -> Result<()> {
     conn.prepare_cached(
         "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?2
          WHERE id = ?1 AND status = 'queued'",
@@ -142,7 +142,7 @@ pub fn mark_failed(conn: &Db, id: i64, error: &str) -> Result<()> {
 /// step answered, or (a task notice or reminder) the step given to someone else, before the email
 /// went out. Each keeps its reason in `last_error` and the status `withdrawn`; an escalation is
 /// withdrawn only when its step is answered or its case closed. Returns how many.
-pub fn withdraw_stale(conn: &Db) -> Result<usize> {
+pub(crate) fn withdraw_stale(conn: &Db) -> Result<usize> {
     const STALE: [(&str, &str); 3] = [
         (
             "c.closed_at IS NOT NULL",
@@ -176,7 +176,7 @@ pub fn withdraw_stale(conn: &Db) -> Result<usize> {
 
 /// Withdraws the queued and held task emails of step `task_id` (a newer link replaces them);
 /// returns how many.
-pub fn withdraw_task_emails(conn: &Db, task_id: i64, why: &str) -> Result<usize> {
+pub(crate) fn withdraw_task_emails(conn: &Db, task_id: i64, why: &str) -> Result<usize> {
     conn.prepare_cached(
         "UPDATE outbox SET status = 'withdrawn', last_error = ?2
          WHERE task_id = ?1 AND purpose = 'task' AND status IN ('queued', 'held')",
@@ -185,7 +185,7 @@ pub fn withdraw_task_emails(conn: &Db, task_id: i64, why: &str) -> Result<usize>
 }
 
 /// The failed messages' ids, oldest first.
-pub fn failed_ids(conn: &Db) -> Result<Vec<i64>> {
+pub(crate) fn failed_ids(conn: &Db) -> Result<Vec<i64>> {
     let mut stmt =
         conn.prepare_cached("SELECT id FROM outbox WHERE status = 'failed' ORDER BY id")?;
     let rows = stmt.query_map((), |r| r.get(0))?;
@@ -193,7 +193,7 @@ pub fn failed_ids(conn: &Db) -> Result<Vec<i64>> {
 }
 
 /// Queues failed message `id` again, to `to`, at once; false when it is not a failed message.
-pub fn requeue(conn: &Db, id: i64, to: &str, now: DateTime<Utc>) -> Result<bool> {
+pub(crate) fn requeue(conn: &Db, id: i64, to: &str, now: DateTime<Utc>) -> Result<bool> {
     Ok(conn
         .prepare_cached(
             "UPDATE outbox SET status = 'queued', attempts = 0, last_error = NULL,
@@ -205,7 +205,7 @@ pub fn requeue(conn: &Db, id: i64, to: &str, now: DateTime<Utc>) -> Result<bool>
 }
 
 /// How many messages wait in the queue (due or not).
-pub fn queued_count(conn: &Db) -> Result<i64> {
+pub(crate) fn queued_count(conn: &Db) -> Result<i64> {
     conn.prepare_cached("SELECT COUNT(*) FROM outbox WHERE status = 'queued'")?
         .query_row((), |r| r.get(0))
 }
@@ -221,7 +221,7 @@ pub fn counts(conn: &Db) -> Result<(i64, i64, i64)> {
 }
 
 /// Recipients with messages held for their digest.
-pub fn held_recipients(conn: &Db) -> Result<Vec<String>> {
+pub(crate) fn held_recipients(conn: &Db) -> Result<Vec<String>> {
     let mut stmt = conn.prepare_cached(
         "SELECT DISTINCT recipient_id FROM outbox WHERE status = 'held' AND recipient_id IS NOT NULL ORDER BY 1",
     )?;
@@ -230,7 +230,7 @@ pub fn held_recipients(conn: &Db) -> Result<Vec<String>> {
 }
 
 /// Whether `recipient` has had a digest for `day`.
-pub fn has_digest(conn: &Db, recipient: &str, day: &str) -> Result<bool> {
+pub(crate) fn has_digest(conn: &Db, recipient: &str, day: &str) -> Result<bool> {
     conn
         .prepare_cached(
             "SELECT EXISTS (SELECT 1 FROM outbox WHERE recipient_id = ?1 AND purpose = 'digest' AND digest_day = ?2)",
@@ -248,7 +248,7 @@ pub fn held(conn: &Db, recipient: &str) -> Result<Vec<MessageRow>> {
 }
 
 /// Marks held messages as included in a digest.
-pub fn mark_digested(conn: &Db, ids: &[i64]) -> Result<()> {
+pub(crate) fn mark_digested(conn: &Db, ids: &[i64]) -> Result<()> {
     let mut stmt = conn.prepare_cached(
         "UPDATE outbox SET status = 'digested' WHERE id = ?1 AND status = 'held'",
     )?;
@@ -259,14 +259,14 @@ pub fn mark_digested(conn: &Db, ids: &[i64]) -> Result<()> {
 }
 
 /// Sets the day a digest row is for.
-pub fn set_digest_day(conn: &Db, id: i64, day: &str) -> Result<()> {
+pub(crate) fn set_digest_day(conn: &Db, id: i64, day: &str) -> Result<()> {
     conn.prepare_cached("UPDATE outbox SET digest_day = ?2 WHERE id = ?1")?
         .execute(params![id, day])?;
     Ok(())
 }
 
 /// The emails queued for case `case`: (purpose, recipient mailbox), in order.
-pub fn recipients_of_case(conn: &Db, case: &str) -> Result<Vec<(String, String)>> {
+pub(crate) fn recipients_of_case(conn: &Db, case: &str) -> Result<Vec<(String, String)>> {
     let mut stmt =
         conn.prepare_cached("SELECT purpose, to_addr FROM outbox WHERE case_id = ?1 ORDER BY id")?;
     let rows = stmt.query_map([case], |r| Ok((r.get(0)?, r.get(1)?)))?;

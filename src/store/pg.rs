@@ -8,7 +8,7 @@
 //! engine for nothing, and its checked queries need a database at build time.
 
 use super::db::Value;
-pub use crate::location::{is_url, redacted};
+pub(crate) use crate::location::{is_url, redacted};
 use crate::{Error, Result};
 use bytes::BytesMut;
 use postgres::types::{FromSql, IsNull, ToSql, Type};
@@ -17,7 +17,7 @@ use std::collections::HashMap;
 /// A write transaction: one writer at a time across every process on the organisation's schema,
 /// as SQLite's `BEGIN IMMEDIATE`; readers never wait. The lock goes with the transaction's end,
 /// also when the process dies. (Organisations in schemas of one database lock apart.)
-pub const BEGIN_WRITE: &str =
+pub(crate) const BEGIN_WRITE: &str =
     "BEGIN; SELECT pg_advisory_xact_lock(hashtext('loggkoll'), hashtext(current_schema()))";
 
 /// Statements prepared at most per connection before the cache starts over.
@@ -25,13 +25,13 @@ const CACHE: usize = 1024;
 
 /// Whether `location` looks like a libpq key/value connection string (`host=… dbname=…`),
 /// which `--db` does not take (it would be a file of that name).
-pub fn is_key_value(location: &str) -> bool {
+pub(crate) fn is_key_value(location: &str) -> bool {
     ["host=", "dbname=", "user=", "password="]
         .iter()
         .any(|k| location.trim_start().starts_with(k))
 }
 
-pub struct Conn {
+pub(crate) struct Conn {
     /// Always there until the connection is dropped.
     client: Option<postgres::Client>,
     cache: HashMap<String, postgres::Statement>,
@@ -74,7 +74,7 @@ impl From<postgres::Error> for Error {
 }
 
 impl Conn {
-    pub fn connect(url: &str) -> Result<Conn> {
+    pub(crate) fn connect(url: &str) -> Result<Conn> {
         let client = postgres::Client::connect(url, postgres::NoTls).map_err(|e| {
             Error::runtime(format!(
                 "cannot connect to `{}`: {}",
@@ -92,14 +92,14 @@ impl Conn {
 
     /// Connects again when the server closed the connection (a restart, a failover to the
     /// standby); the statement cache starts over.
-    pub fn reopen_if_closed(&mut self) -> Result<()> {
+    pub(crate) fn reopen_if_closed(&mut self) -> Result<()> {
         if self.client().is_closed() {
             *self = Conn::connect(&self.url)?;
         }
         Ok(())
     }
 
-    pub fn failed(&self) -> bool {
+    pub(crate) fn failed(&self) -> bool {
         self.failed
     }
 
@@ -117,7 +117,7 @@ impl Conn {
             .expect("the client is there until the connection is dropped")
     }
 
-    pub fn prepare(&mut self, sql: &str) -> Result<postgres::Statement> {
+    pub(crate) fn prepare(&mut self, sql: &str) -> Result<postgres::Statement> {
         if let Some(s) = self.cache.get(sql) {
             return Ok(s.clone());
         }
@@ -130,13 +130,17 @@ impl Conn {
         Ok(stmt)
     }
 
-    pub fn execute(&mut self, stmt: &postgres::Statement, values: &[Value<'_>]) -> Result<usize> {
+    pub(crate) fn execute(
+        &mut self,
+        stmt: &postgres::Statement,
+        values: &[Value<'_>],
+    ) -> Result<usize> {
         let done = self.client().execute(stmt, &refs(values));
         let n = self.note(done)?;
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
 
-    pub fn query(
+    pub(crate) fn query(
         &mut self,
         stmt: &postgres::Statement,
         values: &[Value<'_>],
@@ -146,12 +150,12 @@ impl Conn {
     }
 
     /// The rows of `sql`, sent as it is (no translation, no parameters, not prepared).
-    pub fn fetch(&mut self, sql: &str) -> Result<Vec<postgres::Row>> {
+    pub(crate) fn fetch(&mut self, sql: &str) -> Result<Vec<postgres::Row>> {
         let rows = self.client().query(sql, &[]);
         self.note(rows)
     }
 
-    pub fn batch(&mut self, sql: &str) -> Result<()> {
+    pub(crate) fn batch(&mut self, sql: &str) -> Result<()> {
         // A transaction's beginning or end starts the record of failures afresh.
         let ends = ["BEGIN", "COMMIT", "ROLLBACK"];
         if ends.iter().any(|w| sql.starts_with(w)) {
@@ -169,7 +173,7 @@ fn refs<'a>(values: &'a [Value<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
 /// The store's SQL in PostgreSQL's words: `?N` placeholders become `$N`, `LIKE` (which SQLite
 /// reads case-blind) `ILIKE`, `GROUP_CONCAT` `string_agg`, and `json_extract(x, '$.key')`
 /// `(x::json ->> 'key')`. String literals, quoted names and comments are kept as written.
-pub fn translate(sql: &str) -> String {
+pub(crate) fn translate(sql: &str) -> String {
     let sql = json_extract(sql);
     let mut out = String::with_capacity(sql.len() + 16);
     let mut next = 0;
@@ -313,7 +317,7 @@ impl ToSql for Value<'_> {
 }
 
 /// Column `i` of `row` as a value.
-pub fn value(row: &postgres::Row, i: usize) -> Result<Value<'_>> {
+pub(crate) fn value(row: &postgres::Row, i: usize) -> Result<Value<'_>> {
     let Some(column) = row.columns().get(i) else {
         return Err(Error::runtime(format!("database: no column {i}")));
     };

@@ -8,17 +8,21 @@ use crate::Result;
 use chrono::{DateTime, Utc};
 
 /// Every routine version ever run.
-pub fn version_hashes(conn: &Db) -> Result<Vec<String>> {
+pub(crate) fn version_hashes(conn: &Db) -> Result<Vec<String>> {
     let mut stmt = conn.prepare_cached("SELECT hash FROM routine_versions ORDER BY hash")?;
     let rows = stmt.query_map((), |r| r.get(0))?;
     rows.collect::<Result<_>>()
 }
 
 /// A closed case that may be due: (id, routine, system, closed at, opened at, systems).
-pub type ClosedCase = (String, String, String, String, String, Option<String>);
+pub(crate) type ClosedCase = (String, String, String, String, String, Option<String>);
 
 /// The closed, unpurged cases of version `hash` closed by `cutoff`, oldest first.
-pub fn closed_cases(conn: &Db, hash: &str, cutoff: DateTime<Utc>) -> Result<Vec<ClosedCase>> {
+pub(crate) fn closed_cases(
+    conn: &Db,
+    hash: &str,
+    cutoff: DateTime<Utc>,
+) -> Result<Vec<ClosedCase>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, routine_id, system, closed_at, opened_at, systems FROM cases
          WHERE routine_hash = ?1 AND purged_at IS NULL AND closed_at IS NOT NULL AND closed_at <= ?2
@@ -38,7 +42,7 @@ pub fn closed_cases(conn: &Db, hash: &str, cutoff: DateTime<Utc>) -> Result<Vec<
 }
 
 /// Rounds that still have members: (round, routine, version hash, occurrence), oldest first.
-pub fn rounds_with_members(conn: &Db) -> Result<Vec<(i64, String, String, String)>> {
+pub(crate) fn rounds_with_members(conn: &Db) -> Result<Vec<(i64, String, String, String)>> {
     let mut stmt = conn.prepare_cached(
         "SELECT r.id, r.routine_id, r.routine_hash, r.occurrence FROM rounds r
          WHERE EXISTS (SELECT 1 FROM round_members m WHERE m.round_id = r.id)
@@ -49,7 +53,7 @@ pub fn rounds_with_members(conn: &Db) -> Result<Vec<(i64, String, String, String
 }
 
 /// The unpurged cases of a round.
-pub fn unpurged_cases_of_round(conn: &Db, round: i64) -> Result<Vec<String>> {
+pub(crate) fn unpurged_cases_of_round(conn: &Db, round: i64) -> Result<Vec<String>> {
     let mut stmt =
         conn.prepare_cached("SELECT id FROM cases WHERE round_id = ?1 AND purged_at IS NULL")?;
     let rows = stmt.query_map([round], |r| r.get(0))?;
@@ -57,7 +61,7 @@ pub fn unpurged_cases_of_round(conn: &Db, round: i64) -> Result<Vec<String>> {
 }
 
 /// Whether `routine` made a summary at or before `cutoff`.
-pub fn summary_made_by(conn: &Db, routine: &str, cutoff: DateTime<Utc>) -> Result<bool> {
+pub(crate) fn summary_made_by(conn: &Db, routine: &str, cutoff: DateTime<Utc>) -> Result<bool> {
     conn.prepare_cached(
         "SELECT EXISTS (SELECT 1 FROM summaries WHERE routine_id = ?1 AND created_at <= ?2)",
     )?
@@ -65,7 +69,11 @@ pub fn summary_made_by(conn: &Db, routine: &str, cutoff: DateTime<Utc>) -> Resul
 }
 
 /// Summary emails of `routine` made by `cutoff` (sent or failed) that still hold their values.
-pub fn old_summary_mails(conn: &Db, routine: &str, cutoff: DateTime<Utc>) -> Result<Vec<i64>> {
+pub(crate) fn old_summary_mails(
+    conn: &Db,
+    routine: &str,
+    cutoff: DateTime<Utc>,
+) -> Result<Vec<i64>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id FROM outbox WHERE purpose = 'summary' AND status != 'queued'
            AND created_at <= ?1 AND context != '{}'
@@ -76,7 +84,7 @@ pub fn old_summary_mails(conn: &Db, routine: &str, cutoff: DateTime<Utc>) -> Res
 }
 
 /// Empties an email: its values and attachments go, its row (when, to whom) stays.
-pub fn empty_email(conn: &Db, id: i64) -> Result<()> {
+pub(crate) fn empty_email(conn: &Db, id: i64) -> Result<()> {
     conn.prepare_cached("UPDATE outbox SET context = '{}' WHERE id = ?1")?
         .execute([id])?;
     conn.prepare_cached("DELETE FROM outbox_attachments WHERE outbox_id = ?1")?
@@ -85,14 +93,14 @@ pub fn empty_email(conn: &Db, id: i64) -> Result<()> {
 }
 
 /// Forgets who was in a round.
-pub fn forget_round_members(conn: &Db, round: i64) -> Result<()> {
+pub(crate) fn forget_round_members(conn: &Db, round: i64) -> Result<()> {
     conn.prepare_cached("DELETE FROM round_members WHERE round_id = ?1")?
         .execute([round])?;
     Ok(())
 }
 
 /// The system of `routine`'s round cases (any one), for its frozen counts.
-pub fn round_system(conn: &Db, routine: &str) -> Result<Option<String>> {
+pub(crate) fn round_system(conn: &Db, routine: &str) -> Result<Option<String>> {
     conn.prepare_cached(
         "SELECT c.system FROM cases c JOIN rounds r ON r.id = c.round_id
              WHERE r.routine_id = ?1 LIMIT 1",
@@ -104,7 +112,7 @@ pub fn round_system(conn: &Db, routine: &str) -> Result<Option<String>> {
 /// Erases a purged case's personal rows: the reviewed user's membership of its round, its steps
 /// and timers, who and whom and when on the case, the staff it listed, its emails' values and
 /// attachments. The case row stays, marked purged at `now`.
-pub fn erase_case(
+pub(crate) fn erase_case(
     conn: &Db,
     id: &str,
     member: Option<(i64, &str)>,

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 /// [`LogStrings::MAX`] entries (a hostile file with a new text in every row costs lookups, not
 /// memory).
 #[derive(Debug, Default)]
-pub struct LogStrings {
+pub(crate) struct LogStrings {
     recent: Vec<Recent>,
     cache: std::collections::HashMap<String, i64>,
 }
@@ -36,19 +36,19 @@ impl Recent {
 }
 
 impl LogStrings {
-    pub const MAX: usize = 100_000;
+    pub(crate) const MAX: usize = 100_000;
     /// Texts remembered per column.
     const RECENT: usize = 8;
     /// The longest text cached (so the cache holds at most `MAX` × this).
     const CACHED: usize = 256;
 
-    pub fn new() -> LogStrings {
+    pub(crate) fn new() -> LogStrings {
         LogStrings::default()
     }
 
     /// The id of `text` in column `column` (any small number naming the column), stored first
     /// when new.
-    pub fn id(&mut self, conn: &Db, column: usize, text: &str) -> Result<i64> {
+    pub(crate) fn id(&mut self, conn: &Db, column: usize, text: &str) -> Result<i64> {
         // A long text is looked up, not kept: the cache stays small whatever the file.
         if text.len() > LogStrings::CACHED {
             return string_id_or_new(conn, text);
@@ -104,7 +104,7 @@ fn string_id_or_new(conn: &Db, text: &str) -> Result<i64> {
 
 /// Deletes the log's strings no row refers to any more (after the purge of rows): names,
 /// titles and units of the log go with the last row that named them. Returns how many.
-pub fn prune_strings(conn: &Db) -> Result<usize> {
+pub(crate) fn prune_strings(conn: &Db) -> Result<usize> {
     conn.prepare_cached(
         "DELETE FROM log_strings WHERE id NOT IN (
                  SELECT system FROM access_log UNION SELECT user_id FROM access_log
@@ -129,7 +129,7 @@ pub fn texts(conn: &Db, ids: &[u32]) -> Result<Vec<(u32, String)>> {
 }
 
 /// The id of a text of the log, if it occurs.
-pub fn string_id(conn: &Db, text: &str) -> Result<Option<i64>> {
+pub(crate) fn string_id(conn: &Db, text: &str) -> Result<Option<i64>> {
     conn.prepare_cached("SELECT id FROM log_strings WHERE text = ?1")?
         .query_row([text], |r| r.get(0))
         .optional()
@@ -165,7 +165,7 @@ fn batch_row(r: &super::db::Row) -> Result<LogBatch> {
 const BATCH_COLUMNS: &str =
     "import_id, system, first_row, last_row, rows, oldest, newest, retention_years";
 
-pub fn insert_batch(conn: &Db, b: &LogBatch) -> Result<()> {
+pub(crate) fn insert_batch(conn: &Db, b: &LogBatch) -> Result<()> {
     conn.prepare_cached(&format!(
         "INSERT INTO log_batches ({BATCH_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
     ))?
@@ -183,7 +183,7 @@ pub fn insert_batch(conn: &Db, b: &LogBatch) -> Result<()> {
 }
 
 /// The earlier import of a file with this digest: (import id, when).
-pub fn import_by_digest(conn: &Db, digest: &str) -> Result<Option<(i64, String)>> {
+pub(crate) fn import_by_digest(conn: &Db, digest: &str) -> Result<Option<(i64, String)>> {
     conn.prepare_cached(
         "SELECT id, imported_at FROM log_imports WHERE digest = ?1 ORDER BY id LIMIT 1",
     )?
@@ -192,7 +192,12 @@ pub fn import_by_digest(conn: &Db, digest: &str) -> Result<Option<(i64, String)>
 }
 
 /// Batches of `system` whose time span meets `[from, to]` (Unix seconds).
-pub fn overlapping_batches(conn: &Db, system: &str, from: i64, to: i64) -> Result<Vec<LogBatch>> {
+pub(crate) fn overlapping_batches(
+    conn: &Db,
+    system: &str,
+    from: i64,
+    to: i64,
+) -> Result<Vec<LogBatch>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {BATCH_COLUMNS} FROM log_batches
          WHERE system = ?1 AND oldest <= ?3 AND newest >= ?2 ORDER BY import_id"
@@ -313,7 +318,7 @@ pub fn accesses(conn: &Db, system: &str, subject: &str, from: i64, to: i64) -> R
 
 /// Deletes the rows of batch `b` older than `cutoff` (Unix seconds); returns how many, and
 /// shrinks or removes the batch.
-pub fn purge_batch(conn: &Db, b: &LogBatch, cutoff: i64) -> Result<usize> {
+pub(crate) fn purge_batch(conn: &Db, b: &LogBatch, cutoff: i64) -> Result<usize> {
     let system = string_id(conn, &b.system)?.unwrap_or(-1);
     let n = conn
         .prepare_cached(
@@ -345,7 +350,7 @@ pub fn purge_batch(conn: &Db, b: &LogBatch, cutoff: i64) -> Result<usize> {
 }
 
 /// Rows of batch `b` older than `cutoff`, for a dry run.
-pub fn count_expired(conn: &Db, b: &LogBatch, cutoff: i64) -> Result<usize> {
+pub(crate) fn count_expired(conn: &Db, b: &LogBatch, cutoff: i64) -> Result<usize> {
     let system = string_id(conn, &b.system)?.unwrap_or(-1);
     let n: i64 = conn
         .prepare_cached(
@@ -357,14 +362,9 @@ pub fn count_expired(conn: &Db, b: &LogBatch, cutoff: i64) -> Result<usize> {
     Ok(n.max(0) as usize)
 }
 
-/// When `now` is to be recorded.
-pub fn now_ts(now: DateTime<Utc>) -> String {
-    ts(now)
-}
-
 // ----- files of cases -----
 
-pub fn register_file(
+pub(crate) fn register_file(
     conn: &Db,
     case_id: &str,
     kind: &str,
@@ -381,20 +381,20 @@ pub fn register_file(
 }
 
 /// The files written for `case_id`.
-pub fn files_of(conn: &Db, case_id: &str) -> Result<Vec<String>> {
+pub(crate) fn files_of(conn: &Db, case_id: &str) -> Result<Vec<String>> {
     let mut stmt =
         conn.prepare_cached("SELECT path FROM record_files WHERE case_id = ?1 ORDER BY path")?;
     let rows = stmt.query_map([case_id], |r| r.get(0))?;
     rows.collect::<Result<_>>()
 }
 
-pub fn forget_files(conn: &Db, case_id: &str) -> Result<usize> {
+pub(crate) fn forget_files(conn: &Db, case_id: &str) -> Result<usize> {
     conn.prepare_cached("DELETE FROM record_files WHERE case_id = ?1")?
         .execute([case_id])
 }
 
 /// Marks an extract case handed out (once: the first time counts).
-pub fn set_handed_out(conn: &Db, case_id: &str, now: DateTime<Utc>) -> Result<()> {
+pub(crate) fn set_handed_out(conn: &Db, case_id: &str, now: DateTime<Utc>) -> Result<()> {
     conn.prepare_cached(
         "UPDATE cases SET handed_out_at = ?2 WHERE id = ?1 AND handed_out_at IS NULL",
     )?
@@ -405,7 +405,7 @@ pub fn set_handed_out(conn: &Db, case_id: &str, now: DateTime<Utc>) -> Result<()
 // ----- summaries -----
 
 /// Claims the summary of `routine_id` for `year`; false when it was made already.
-pub fn claim_summary(
+pub(crate) fn claim_summary(
     conn: &Db,
     routine_id: &str,
     year: i32,
@@ -421,7 +421,7 @@ pub fn claim_summary(
         == 1)
 }
 
-pub fn summary_made(conn: &Db, routine_id: &str, year: i32) -> Result<bool> {
+pub(crate) fn summary_made(conn: &Db, routine_id: &str, year: i32) -> Result<bool> {
     conn.prepare_cached(
         "SELECT EXISTS (SELECT 1 FROM summaries WHERE routine_id = ?1 AND year = ?2)",
     )?
@@ -429,7 +429,7 @@ pub fn summary_made(conn: &Db, routine_id: &str, year: i32) -> Result<bool> {
 }
 
 /// Everyone holding `role` anywhere (a summary goes to the organisation's holders).
-pub fn role_holders_anywhere(conn: &Db, role: &str) -> Result<Vec<String>> {
+pub(crate) fn role_holders_anywhere(conn: &Db, role: &str) -> Result<Vec<String>> {
     let mut stmt = conn.prepare_cached(
         "SELECT DISTINCT person_id FROM person_roles WHERE role = ?1 ORDER BY person_id",
     )?;
@@ -447,7 +447,7 @@ pub struct StoredAttachment {
     pub body: Vec<u8>,
 }
 
-pub fn attach(conn: &Db, outbox_id: i64, files: &[StoredAttachment]) -> Result<()> {
+pub(crate) fn attach(conn: &Db, outbox_id: i64, files: &[StoredAttachment]) -> Result<()> {
     for (i, f) in files.iter().enumerate() {
         conn.prepare_cached(
             "INSERT INTO outbox_attachments (outbox_id, position, file_name, content_type, body)
@@ -481,7 +481,7 @@ pub fn attachments(conn: &Db, outbox_id: i64) -> Result<Vec<StoredAttachment>> {
 // ----- anonymous counts -----
 
 /// Adds `value` to a purged count.
-pub fn add_purged_count(
+pub(crate) fn add_purged_count(
     conn: &Db,
     key: (&str, &str, &str, i32),
     measure: &str,
@@ -514,14 +514,19 @@ pub fn purged_counts(
     rows.collect::<Result<_>>()
 }
 
-pub fn is_frozen(conn: &Db, routine_id: &str, year: i32) -> Result<bool> {
+pub(crate) fn is_frozen(conn: &Db, routine_id: &str, year: i32) -> Result<bool> {
     conn.prepare_cached(
         "SELECT EXISTS (SELECT 1 FROM frozen_years WHERE routine_id = ?1 AND year = ?2)",
     )?
     .query_row(params![routine_id, year], |r| r.get(0))
 }
 
-pub fn mark_frozen(conn: &Db, routine_id: &str, year: i32, now: DateTime<Utc>) -> Result<()> {
+pub(crate) fn mark_frozen(
+    conn: &Db,
+    routine_id: &str,
+    year: i32,
+    now: DateTime<Utc>,
+) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO frozen_years (routine_id, year, frozen_at) VALUES (?1, ?2, ?3)
          ON CONFLICT DO NOTHING",
@@ -532,7 +537,7 @@ pub fn mark_frozen(conn: &Db, routine_id: &str, year: i32, now: DateTime<Utc>) -
 
 /// The key of `(system, log_id)` in `log_ids`: FNV-1a over the system, a separator and the
 /// id (a collision is told apart by reading the row).
-pub fn log_id_key(system: &str, log_id: &str) -> i64 {
+pub(crate) fn log_id_key(system: &str, log_id: &str) -> i64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in system.bytes().chain([0x1f]).chain(log_id.bytes()) {
         h ^= u64::from(b);
@@ -546,7 +551,10 @@ const KEYS_AT_ONCE: usize = 200;
 
 /// The stored row and line of each of `keys` that has one (a few statements for many keys,
 /// in key order).
-pub fn log_id_rows(conn: &Db, keys: &[i64]) -> Result<std::collections::HashMap<i64, (i64, i64)>> {
+pub(crate) fn log_id_rows(
+    conn: &Db,
+    keys: &[i64],
+) -> Result<std::collections::HashMap<i64, (i64, i64)>> {
     static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let sql = SQL.get_or_init(|| {
         let places: Vec<String> = (1..=KEYS_AT_ONCE).map(|i| format!("?{i}")).collect();
@@ -574,7 +582,7 @@ pub fn log_id_rows(conn: &Db, keys: &[i64]) -> Result<std::collections::HashMap<
 
 /// Stores `(key, row, line)` for each new access (distinct keys, in key order), or moves a key
 /// whose row was purged.
-pub fn put_log_ids(conn: &Db, entries: &[(i64, i64, i64)]) -> Result<()> {
+pub(crate) fn put_log_ids(conn: &Db, entries: &[(i64, i64, i64)]) -> Result<()> {
     static FULL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let sql = |n: usize| {
         let places: Vec<String> = (0..n)
@@ -608,7 +616,7 @@ pub fn put_log_ids(conn: &Db, entries: &[(i64, i64, i64)]) -> Result<()> {
 }
 
 /// Whether any `log_id` is stored.
-pub fn any_log_id(conn: &Db) -> Result<bool> {
+pub(crate) fn any_log_id(conn: &Db) -> Result<bool> {
     Ok(conn
         .prepare_cached("SELECT 1 FROM log_ids LIMIT 1")?
         .query_row((), |r| r.get::<i64>(0))
@@ -618,7 +626,7 @@ pub fn any_log_id(conn: &Db) -> Result<bool> {
 
 /// A stored access as the `log_id` check compares it: texts by their `log_strings` ids.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredAccess {
+pub(crate) struct StoredAccess {
     pub import_id: i64,
     pub file: String,
     pub system: i64,
@@ -630,7 +638,7 @@ pub struct StoredAccess {
 }
 
 /// The access in row `row`, if it is still stored.
-pub fn stored_access(conn: &Db, row: i64) -> Result<Option<StoredAccess>> {
+pub(crate) fn stored_access(conn: &Db, row: i64) -> Result<Option<StoredAccess>> {
     conn.prepare_cached(
         "SELECT a.import_id, i.file, a.system, a.log_id, a.at, a.user_id, a.user_name,
                 a.user_title, a.access_unit, a.subject_id, a.subject_unit, a.action,
@@ -662,7 +670,7 @@ pub fn stored_access(conn: &Db, row: i64) -> Result<Option<StoredAccess>> {
 }
 
 /// Fills `log_ids` from the rows already stored (made by the migration that adds it).
-pub fn fill_log_ids(conn: &Db) -> Result<()> {
+pub(crate) fn fill_log_ids(conn: &Db) -> Result<()> {
     let mut insert = conn.prepare_cached(
         "INSERT INTO log_ids (key, access_row, line) VALUES (?1, ?2, 0) ON CONFLICT (key) DO NOTHING",
     )?;
@@ -678,7 +686,7 @@ pub fn fill_log_ids(conn: &Db) -> Result<()> {
 }
 
 /// Starts an import of `file` at `now` (its digest and row count come at the end); its id.
-pub fn begin_import(conn: &Db, file: &str, now: DateTime<Utc>) -> Result<i64> {
+pub(crate) fn begin_import(conn: &Db, file: &str, now: DateTime<Utc>) -> Result<i64> {
     conn.prepare_cached(
         "INSERT INTO log_imports (imported_at, file, digest, rows) VALUES (?1, ?2, '', 0)
          RETURNING id",
@@ -687,7 +695,7 @@ pub fn begin_import(conn: &Db, file: &str, now: DateTime<Utc>) -> Result<i64> {
 }
 
 /// Ends import `id`: its rows and the file's digest.
-pub fn finish_import(conn: &Db, id: i64, rows: u64, digest: &str) -> Result<()> {
+pub(crate) fn finish_import(conn: &Db, id: i64, rows: u64, digest: &str) -> Result<()> {
     conn.prepare_cached("UPDATE log_imports SET rows = ?2, digest = ?3 WHERE id = ?1")?
         .execute(params![id, rows as i64, digest])?;
     Ok(())
@@ -695,7 +703,7 @@ pub fn finish_import(conn: &Db, id: i64, rows: u64, digest: &str) -> Result<()> 
 
 /// One access to append, its texts as ids of `log_strings` ([`LogStrings`]).
 #[derive(Debug, Clone, Copy)]
-pub struct NewAccess<'a> {
+pub(crate) struct NewAccess<'a> {
     pub import_id: i64,
     pub system: i64,
     pub log_id: &'a str,
@@ -713,7 +721,7 @@ pub struct NewAccess<'a> {
 }
 
 /// Appends accesses to the log, its statement prepared once for a whole import.
-pub struct AccessWriter<'c> {
+pub(crate) struct AccessWriter<'c> {
     conn: &'c Db,
     /// SQLite's connection, whose last row id is the new row's (no row to read back).
     lite: Option<&'c rusqlite::Connection>,
@@ -726,7 +734,7 @@ const INSERT_ACCESS: &str = "INSERT INTO access_log (import_id, system, log_id, 
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
 
 impl<'c> AccessWriter<'c> {
-    pub fn new(conn: &'c Db) -> Result<AccessWriter<'c>> {
+    pub(crate) fn new(conn: &'c Db) -> Result<AccessWriter<'c>> {
         let insert = conn.prepare_insert(INSERT_ACCESS)?;
         Ok(AccessWriter {
             conn,
@@ -737,7 +745,7 @@ impl<'c> AccessWriter<'c> {
 
     /// Appends `rows`, pushing their row ids to `ids`: on SQLite many in one statement (their
     /// ids follow each other, the last one the connection's last), on PostgreSQL one by one.
-    pub fn append_all(&mut self, rows: &[NewAccess], ids: &mut Vec<i64>) -> Result<()> {
+    pub(crate) fn append_all(&mut self, rows: &[NewAccess], ids: &mut Vec<i64>) -> Result<()> {
         const AT_ONCE: usize = 32;
         static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
         let Some(lite) = self.lite else {
@@ -791,7 +799,7 @@ impl<'c> AccessWriter<'c> {
     }
 
     /// Appends `a`; its row id.
-    pub fn append(&mut self, a: &NewAccess) -> Result<i64> {
+    pub(crate) fn append(&mut self, a: &NewAccess) -> Result<i64> {
         let values = params![
             a.import_id,
             a.system,
@@ -839,7 +847,7 @@ pub fn rounds_held(
 }
 
 /// The live (not purged) cases of `routine` opened at `[start, end)`, by id.
-pub fn cases_opened(
+pub(crate) fn cases_opened(
     conn: &Db,
     routine: &str,
     start: DateTime<Utc>,
@@ -865,7 +873,7 @@ pub fn cases_opened(
 }
 
 /// The steps of those cases: (case, due date, answered at).
-pub fn steps_of_cases_opened(
+pub(crate) fn steps_of_cases_opened(
     conn: &Db,
     routine: &str,
     start: DateTime<Utc>,
@@ -882,7 +890,7 @@ pub fn steps_of_cases_opened(
 }
 
 /// The members of `routine`'s rounds at `[start, end)`: (unit, person, drawn).
-pub fn round_members_in(
+pub(crate) fn round_members_in(
     conn: &Db,
     routine: &str,
     start: DateTime<Utc>,
@@ -900,7 +908,7 @@ pub fn round_members_in(
 }
 
 /// The users reviewed (a closed case) in those rounds: (unit, person).
-pub fn reviewed_in(
+pub(crate) fn reviewed_in(
     conn: &Db,
     routine: &str,
     start: DateTime<Utc>,

@@ -11,7 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 /// One stored care relationship (the texts kept once: a copy is a copy of pointers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RelationRow {
+pub(crate) struct RelationRow {
     /// Empty: every system.
     pub system: Sym,
     pub client: u64,
@@ -25,7 +25,7 @@ pub struct RelationRow {
 
 /// One stored shift.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ShiftRow {
+pub(crate) struct ShiftRow {
     pub person: Sym,
     pub unit: Sym,
     /// Unix seconds, `[start, end)`.
@@ -35,7 +35,7 @@ pub struct ShiftRow {
 
 /// The longest shift stored (`context_files`): how far before a time a shift containing it
 /// may start.
-pub const SHIFT_REACH: i64 = 48 * 3600;
+pub(crate) const SHIFT_REACH: i64 = 48 * 3600;
 
 /// One import of relations or shifts.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -54,7 +54,7 @@ pub struct ContextImport {
 
 /// Records an import (inside the caller's transaction).
 #[allow(clippy::too_many_arguments)]
-pub fn insert_import(
+pub(crate) fn insert_import(
     conn: &Db,
     kind: &str,
     file: &str,
@@ -84,7 +84,7 @@ pub fn insert_import(
 }
 
 /// Sets how many rows an import added.
-pub fn set_added(conn: &Db, import: &mut ContextImport, added: i64) -> Result<()> {
+pub(crate) fn set_added(conn: &Db, import: &mut ContextImport, added: i64) -> Result<()> {
     conn.execute(
         "UPDATE context_imports SET added = ?1 WHERE id = ?2",
         params![added, import.id],
@@ -102,7 +102,7 @@ fn count(conn: &Db, table: &str) -> Result<i64> {
 }
 
 /// Stores `relations` of `system` (empty: every system); returns how many were new.
-pub fn upsert_relations(
+pub(crate) fn upsert_relations(
     conn: &Db,
     import: i64,
     system: &str,
@@ -131,7 +131,7 @@ pub fn upsert_relations(
 }
 
 /// Stores `shifts`; returns how many were new.
-pub fn upsert_shifts(conn: &Db, import: i64, shifts: &[Shift]) -> Result<i64> {
+pub(crate) fn upsert_shifts(conn: &Db, import: i64, shifts: &[Shift]) -> Result<i64> {
     let before = count(conn, "work_shifts")?;
     let mut stmt = conn.prepare_cached(
         "INSERT INTO work_shifts (person_id, start_at, unit_id, end_at, import_id)
@@ -179,7 +179,7 @@ fn relation_row(r: &super::db::Row<'_>) -> Result<RelationRow> {
 const CLIENTS_AT_ONCE: usize = 100;
 
 /// The relationships of `clients` that hold in `system` (a few statements for many clients).
-pub fn relations_of(conn: &Db, system: &str, clients: &[u64]) -> Result<Vec<RelationRow>> {
+pub(crate) fn relations_of(conn: &Db, system: &str, clients: &[u64]) -> Result<Vec<RelationRow>> {
     static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let sql = SQL.get_or_init(|| {
         let places: Vec<String> = (2..=CLIENTS_AT_ONCE + 1).map(|i| format!("?{i}")).collect();
@@ -210,7 +210,7 @@ pub fn relations_of(conn: &Db, system: &str, clients: &[u64]) -> Result<Vec<Rela
 }
 
 /// Whether any care relationship, and any shift, is stored.
-pub fn any_stored(conn: &Db) -> Result<(bool, bool)> {
+pub(crate) fn any_stored(conn: &Db) -> Result<(bool, bool)> {
     let relations: i64 =
         conn.query_row("SELECT EXISTS (SELECT 1 FROM care_relations)", (), |r| {
             r.get(0)
@@ -223,7 +223,7 @@ pub fn any_stored(conn: &Db) -> Result<(bool, bool)> {
 
 /// Every relationship that holds in `system` and overlaps `[from, to]` (local days), in no
 /// order.
-pub fn relations_between(
+pub(crate) fn relations_between(
     conn: &Db,
     system: &str,
     from: NaiveDate,
@@ -247,7 +247,7 @@ fn shift_row(r: &super::db::Row<'_>) -> Result<ShiftRow> {
 }
 
 /// The shifts of `person` that overlap `[from, to)`, by start.
-pub fn shifts_of(conn: &Db, person: &str, from: i64, to: i64) -> Result<Vec<ShiftRow>> {
+pub(crate) fn shifts_of(conn: &Db, person: &str, from: i64, to: i64) -> Result<Vec<ShiftRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT person_id, start_at, unit_id, end_at FROM work_shifts
          WHERE person_id = ?1 AND start_at >= ?2 AND start_at < ?3 AND end_at > ?4
@@ -258,7 +258,7 @@ pub fn shifts_of(conn: &Db, person: &str, from: i64, to: i64) -> Result<Vec<Shif
 }
 
 /// Everyone's shifts that overlap `[from, to)`, in no order.
-pub fn shifts_between(conn: &Db, from: i64, to: i64) -> Result<Vec<ShiftRow>> {
+pub(crate) fn shifts_between(conn: &Db, from: i64, to: i64) -> Result<Vec<ShiftRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT person_id, start_at, unit_id, end_at FROM work_shifts
          WHERE start_at >= ?1 AND start_at < ?2 AND end_at > ?3",
@@ -269,7 +269,7 @@ pub fn shifts_between(conn: &Db, from: i64, to: i64) -> Result<Vec<ShiftRow>> {
 
 /// An access judged justified in a closed case.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Justified {
+pub(crate) struct Justified {
     pub person: String,
     pub system: String,
     pub client: u64,
@@ -280,7 +280,7 @@ pub struct Justified {
 
 /// The accesses judged justified in cases about `person` (every person: `None`) closed in
 /// `[since, until)`, with their clients.
-pub fn justified(
+pub(crate) fn justified(
     conn: &Db,
     person: Option<&str>,
     since: DateTime<Utc>,
@@ -323,14 +323,14 @@ pub fn justified(
 }
 
 /// Everyone the roster has known (also people who have left), by id.
-pub fn known_people(conn: &Db) -> Result<Vec<String>> {
+pub(crate) fn known_people(conn: &Db) -> Result<Vec<String>> {
     let mut stmt = conn.prepare_cached("SELECT id FROM people ORDER BY id")?;
     let rows = stmt.query_map((), |r| r.get::<String>(0))?;
     rows.collect()
 }
 
 /// The people whose home units include any of `units` (one of them `person` themself).
-pub fn colleagues(conn: &Db, units: &[String]) -> Result<Vec<String>> {
+pub(crate) fn colleagues(conn: &Db, units: &[String]) -> Result<Vec<String>> {
     let mut stmt = conn.prepare_cached(
         "SELECT DISTINCT pu.person_id FROM person_units pu JOIN people p ON p.id = pu.person_id
          WHERE pu.unit_id = ?1 AND p.removed_at IS NULL ORDER BY pu.person_id",
@@ -347,7 +347,7 @@ pub fn colleagues(conn: &Db, units: &[String]) -> Result<Vec<String>> {
 }
 
 /// The imports of relations and shifts, oldest first.
-pub fn imports(conn: &Db) -> Result<Vec<ContextImport>> {
+pub(crate) fn imports(conn: &Db) -> Result<Vec<ContextImport>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, kind, file, system, imported_at, rows, added, digest FROM context_imports ORDER BY id",
     )?;
@@ -367,7 +367,7 @@ pub fn imports(conn: &Db) -> Result<Vec<ContextImport>> {
 }
 
 /// How many relationships of `system` (empty: of every system) ended before `day`.
-pub fn count_ended(conn: &Db, system: &str, day: NaiveDate) -> Result<usize> {
+pub(crate) fn count_ended(conn: &Db, system: &str, day: NaiveDate) -> Result<usize> {
     let n: i64 = conn.query_row(
         "SELECT COUNT(*) FROM care_relations WHERE system = ?1 AND to_day IS NOT NULL AND to_day < ?2",
         params![system, date(day)],
@@ -377,7 +377,7 @@ pub fn count_ended(conn: &Db, system: &str, day: NaiveDate) -> Result<usize> {
 }
 
 /// Deletes the relationships of `system` that ended before `day`; returns how many.
-pub fn purge_ended(conn: &Db, system: &str, day: NaiveDate) -> Result<usize> {
+pub(crate) fn purge_ended(conn: &Db, system: &str, day: NaiveDate) -> Result<usize> {
     conn.execute(
         "DELETE FROM care_relations WHERE system = ?1 AND to_day IS NOT NULL AND to_day < ?2",
         params![system, date(day)],
@@ -385,7 +385,7 @@ pub fn purge_ended(conn: &Db, system: &str, day: NaiveDate) -> Result<usize> {
 }
 
 /// The systems relationships are stored for ('' for every system).
-pub fn relation_systems(conn: &Db) -> Result<Vec<String>> {
+pub(crate) fn relation_systems(conn: &Db) -> Result<Vec<String>> {
     let mut stmt =
         conn.prepare_cached("SELECT DISTINCT system FROM care_relations ORDER BY system")?;
     let rows = stmt.query_map((), |r| r.get::<String>(0))?;
@@ -393,7 +393,7 @@ pub fn relation_systems(conn: &Db) -> Result<Vec<String>> {
 }
 
 /// How many shifts ended before `cutoff` (Unix seconds).
-pub fn count_shifts_before(conn: &Db, cutoff: i64) -> Result<usize> {
+pub(crate) fn count_shifts_before(conn: &Db, cutoff: i64) -> Result<usize> {
     let n: i64 = conn.query_row(
         "SELECT COUNT(*) FROM work_shifts WHERE end_at < ?1",
         params![cutoff],
@@ -403,6 +403,6 @@ pub fn count_shifts_before(conn: &Db, cutoff: i64) -> Result<usize> {
 }
 
 /// Deletes the shifts that ended before `cutoff`; returns how many.
-pub fn purge_shifts_before(conn: &Db, cutoff: i64) -> Result<usize> {
+pub(crate) fn purge_shifts_before(conn: &Db, cutoff: i64) -> Result<usize> {
     conn.execute("DELETE FROM work_shifts WHERE end_at < ?1", params![cutoff])
 }

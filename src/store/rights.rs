@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 /// One version of the analysis.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Version {
+pub(crate) struct Version {
     pub id: i64,
     pub imported_at: String,
     pub file: String,
@@ -20,7 +20,7 @@ pub struct Version {
 }
 
 /// Stores `needs` as a new version (inside the caller's transaction) and returns it.
-pub fn insert_version(
+pub(crate) fn insert_version(
     conn: &Db,
     file: &str,
     actor: &str,
@@ -81,7 +81,7 @@ pub fn insert_version(
 
 /// The version in force at `at` (the latest imported by then), or the latest of all when `at`
 /// is `None`.
-pub fn in_force(conn: &Db, at: Option<DateTime<Utc>>) -> Result<Option<Version>> {
+pub(crate) fn in_force(conn: &Db, at: Option<DateTime<Utc>>) -> Result<Option<Version>> {
     let read = |r: &super::db::Row<'_>| {
         Ok(Version {
             id: r.get(0)?,
@@ -111,7 +111,7 @@ pub fn in_force(conn: &Db, at: Option<DateTime<Utc>>) -> Result<Option<Version>>
 }
 
 /// The needs of version `version`, by unit, system and title.
-pub fn needs(conn: &Db, version: i64) -> Result<Vec<Need>> {
+pub(crate) fn needs(conn: &Db, version: i64) -> Result<Vec<Need>> {
     let mut stmt = conn.prepare_cached(
         "SELECT line, unit_id, title, system, scope, risk, decided_by, decided_on
          FROM rights_needs WHERE version = ?1 ORDER BY unit_id, system, title_key",
@@ -136,7 +136,7 @@ pub fn needs(conn: &Db, version: i64) -> Result<Vec<Need>> {
 }
 
 /// The units of the roster now (not removed): id, name, parent.
-pub fn units(conn: &Db) -> Result<Vec<(String, String, Option<String>)>> {
+pub(crate) fn units(conn: &Db) -> Result<Vec<(String, String, Option<String>)>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, name, parent_id FROM units WHERE removed_at IS NULL ORDER BY id",
     )?;

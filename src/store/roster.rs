@@ -204,7 +204,7 @@ pub fn replace(
 }
 
 /// How many people the roster holds now (those not removed).
-pub fn people_in_roster(conn: &Db) -> Result<usize> {
+pub(crate) fn people_in_roster(conn: &Db) -> Result<usize> {
     let n: i64 = conn
         .prepare_cached("SELECT COUNT(*) FROM people WHERE removed_at IS NULL")?
         .query_row((), |r| r.get(0))?;
@@ -212,7 +212,7 @@ pub fn people_in_roster(conn: &Db) -> Result<usize> {
 }
 
 /// When the first roster was imported: nothing is scheduled before there is anyone to draw.
-pub fn first_import_at(conn: &Db) -> Result<Option<DateTime<Utc>>> {
+pub(crate) fn first_import_at(conn: &Db) -> Result<Option<DateTime<Utc>>> {
     let at: Option<String> = conn
         .query_row("SELECT MIN(imported_at) FROM roster_imports", (), |r| {
             r.get(0)
@@ -369,7 +369,7 @@ pub fn delegations(conn: &Db) -> Result<Vec<Delegation>> {
     Ok(out)
 }
 
-pub fn add_delegation(
+pub(crate) fn add_delegation(
     conn: &Db,
     holder: &str,
     deputy: &str,
@@ -386,7 +386,7 @@ pub fn add_delegation(
     )
 }
 
-pub fn revoke_delegation(conn: &Db, id: i64, now: DateTime<Utc>) -> Result<bool> {
+pub(crate) fn revoke_delegation(conn: &Db, id: i64, now: DateTime<Utc>) -> Result<bool> {
     Ok(conn.execute(
         "UPDATE delegations SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
         params![id, ts(now)],
@@ -394,7 +394,7 @@ pub fn revoke_delegation(conn: &Db, id: i64, now: DateTime<Utc>) -> Result<bool>
 }
 
 /// Who holds `account` in the roster now: (system, person) pairs.
-pub fn holders_of_account(conn: &Db, account: &str) -> Result<Vec<(String, String)>> {
+pub(crate) fn holders_of_account(conn: &Db, account: &str) -> Result<Vec<(String, String)>> {
     let mut stmt = conn.prepare_cached(
         "SELECT system, person_id FROM accounts WHERE account = ?1 ORDER BY system, person_id",
     )?;
@@ -403,7 +403,7 @@ pub fn holders_of_account(conn: &Db, account: &str) -> Result<Vec<(String, Strin
 }
 
 /// The units a person belongs to, their first unit first.
-pub fn units_of_person(conn: &Db, person: &str) -> Result<Vec<String>> {
+pub(crate) fn units_of_person(conn: &Db, person: &str) -> Result<Vec<String>> {
     let mut stmt = conn.prepare_cached(
         "SELECT unit_id FROM person_units WHERE person_id = ?1 ORDER BY position, unit_id",
     )?;
@@ -412,7 +412,7 @@ pub fn units_of_person(conn: &Db, person: &str) -> Result<Vec<String>> {
 }
 
 /// The accounts of a person: (system, account).
-pub fn accounts_of_person(conn: &Db, person: &str) -> Result<Vec<(String, String)>> {
+pub(crate) fn accounts_of_person(conn: &Db, person: &str) -> Result<Vec<(String, String)>> {
     let mut stmt = conn.prepare_cached(
         "SELECT system, account FROM accounts WHERE person_id = ?1 ORDER BY system, account",
     )?;
@@ -421,13 +421,13 @@ pub fn accounts_of_person(conn: &Db, person: &str) -> Result<Vec<(String, String
 }
 
 /// A person's first account (by name) in `system`.
-pub fn first_account(conn: &Db, person: &str, system: &str) -> Result<Option<String>> {
+pub(crate) fn first_account(conn: &Db, person: &str, system: &str) -> Result<Option<String>> {
     conn.prepare_cached("SELECT MIN(account) FROM accounts WHERE person_id = ?1 AND system = ?2")?
         .query_row(params![person, system], |r| r.get(0))
 }
 
 /// Whether `person` is in the roster (not removed).
-pub fn person_exists(conn: &Db, person: &str) -> Result<bool> {
+pub(crate) fn person_exists(conn: &Db, person: &str) -> Result<bool> {
     conn.prepare_cached(
         "SELECT EXISTS (SELECT 1 FROM people WHERE id = ?1 AND removed_at IS NULL)",
     )?
@@ -435,7 +435,7 @@ pub fn person_exists(conn: &Db, person: &str) -> Result<bool> {
 }
 
 /// Whether `person` holds `role` at any unit.
-pub fn holds_role(conn: &Db, person: &str, role: &str) -> Result<bool> {
+pub(crate) fn holds_role(conn: &Db, person: &str, role: &str) -> Result<bool> {
     conn.prepare_cached(
         "SELECT EXISTS (SELECT 1 FROM person_roles WHERE person_id = ?1 AND role = ?2)",
     )?
@@ -443,7 +443,7 @@ pub fn holds_role(conn: &Db, person: &str, role: &str) -> Result<bool> {
 }
 
 /// The day the next employment ends, on or after `today` (people still in the roster).
-pub fn next_employment_end(conn: &Db, today: &str) -> Result<Option<String>> {
+pub(crate) fn next_employment_end(conn: &Db, today: &str) -> Result<Option<String>> {
     conn.prepare_cached(
         "SELECT MIN(active_to) FROM people WHERE active_to >= ?1 AND removed_at IS NULL",
     )?
@@ -460,7 +460,7 @@ pub fn gone(conn: &Db, today: &str) -> Result<Vec<String>> {
 
 /// The roster's latest import, for the overview's roster page.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LastImport {
+pub(crate) struct LastImport {
     pub id: i64,
     pub imported_at: String,
     pub units_file: String,
@@ -472,7 +472,7 @@ pub struct LastImport {
 }
 
 /// The latest roster import and who changed in it.
-pub fn last_import(conn: &Db) -> Result<Option<LastImport>> {
+pub(crate) fn last_import(conn: &Db) -> Result<Option<LastImport>> {
     let head = conn
         .prepare_cached(
             "SELECT id, imported_at, units_file, people_file, units, people FROM roster_imports
@@ -508,7 +508,7 @@ pub fn last_import(conn: &Db) -> Result<Option<LastImport>> {
 }
 
 /// How many people of the roster (not removed) work at each unit.
-pub fn headcounts(conn: &Db) -> Result<HashMap<String, i64>> {
+pub(crate) fn headcounts(conn: &Db) -> Result<HashMap<String, i64>> {
     let mut stmt = conn.prepare_cached(
         "SELECT pu.unit_id, COUNT(*) FROM person_units pu JOIN people p ON p.id = pu.person_id
          WHERE p.removed_at IS NULL GROUP BY pu.unit_id",
@@ -518,7 +518,7 @@ pub fn headcounts(conn: &Db) -> Result<HashMap<String, i64>> {
 }
 
 /// The people (not removed) who work at `unit`, by id.
-pub fn members_of(conn: &Db, unit: &str) -> Result<Vec<String>> {
+pub(crate) fn members_of(conn: &Db, unit: &str) -> Result<Vec<String>> {
     let mut stmt = conn.prepare_cached(
         "SELECT pu.person_id FROM person_units pu JOIN people p ON p.id = pu.person_id
          WHERE pu.unit_id = ?1 AND p.removed_at IS NULL ORDER BY p.name, p.id",
@@ -528,7 +528,7 @@ pub fn members_of(conn: &Db, unit: &str) -> Result<Vec<String>> {
 }
 
 /// The roles `person` holds: (role, unit).
-pub fn roles_of_person(conn: &Db, person: &str) -> Result<Vec<(String, String)>> {
+pub(crate) fn roles_of_person(conn: &Db, person: &str) -> Result<Vec<(String, String)>> {
     let mut stmt = conn.prepare_cached(
         "SELECT role, unit_id FROM person_roles WHERE person_id = ?1 ORDER BY role, unit_id",
     )?;

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
 
 /// Records a compiled routine's text under its hash (once).
-pub fn register_version(
+pub(crate) fn register_version(
     conn: &Db,
     hash: &str,
     routine_id: &str,
@@ -26,13 +26,13 @@ pub fn register_version(
 }
 
 /// The text of a stored routine version.
-pub fn version_source(conn: &Db, hash: &str) -> Result<Option<(String, String)>> {
+pub(crate) fn version_source(conn: &Db, hash: &str) -> Result<Option<(String, String)>> {
     conn.prepare_cached("SELECT path, source FROM routine_versions WHERE hash = ?1")?
         .query_row([hash], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()
 }
 
-pub fn last_occurrence(conn: &Db, routine_id: &str) -> Result<Option<DateTime<Utc>>> {
+pub(crate) fn last_occurrence(conn: &Db, routine_id: &str) -> Result<Option<DateTime<Utc>>> {
     let s: Option<String> = conn
         .prepare_cached("SELECT last_occurrence FROM schedule_state WHERE routine_id = ?1")?
         .query_row([routine_id], |r| r.get(0))
@@ -40,7 +40,7 @@ pub fn last_occurrence(conn: &Db, routine_id: &str) -> Result<Option<DateTime<Ut
     s.as_deref().map(parse_ts).transpose()
 }
 
-pub fn set_last_occurrence(conn: &Db, routine_id: &str, at: DateTime<Utc>) -> Result<()> {
+pub(crate) fn set_last_occurrence(conn: &Db, routine_id: &str, at: DateTime<Utc>) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO schedule_state (routine_id, last_occurrence) VALUES (?1, ?2)
          ON CONFLICT (routine_id) DO UPDATE SET last_occurrence = excluded.last_occurrence
@@ -50,7 +50,7 @@ pub fn set_last_occurrence(conn: &Db, routine_id: &str, at: DateTime<Utc>) -> Re
     Ok(())
 }
 
-pub struct NewRound<'a> {
+pub(crate) struct NewRound<'a> {
     pub routine_id: &'a str,
     pub routine_hash: &'a str,
     pub occurrence: DateTime<Utc>,
@@ -63,7 +63,7 @@ pub struct NewRound<'a> {
 
 /// Claims the round of `occurrence`; `None` when it exists already (the unique key on routine
 /// and occurrence makes every round exist exactly once).
-pub fn insert_round(conn: &Db, round: &NewRound, now: DateTime<Utc>) -> Result<Option<i64>> {
+pub(crate) fn insert_round(conn: &Db, round: &NewRound, now: DateTime<Utc>) -> Result<Option<i64>> {
     conn.prepare_cached(
             "INSERT INTO rounds (routine_id, routine_hash, occurrence, created_at, seed, population, drawn, log_horizon)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
@@ -82,7 +82,7 @@ pub fn insert_round(conn: &Db, round: &NewRound, now: DateTime<Utc>) -> Result<O
         .optional()
 }
 
-pub fn insert_member(
+pub(crate) fn insert_member(
     conn: &Db,
     round_id: i64,
     m: &super::roster::Member,
@@ -106,7 +106,7 @@ pub fn insert_member(
 }
 
 /// Users drawn by `routine_id` in rounds with occurrences in `[from, before)`.
-pub fn drawn_between(
+pub(crate) fn drawn_between(
     conn: &Db,
     routine_id: &str,
     from: DateTime<Utc>,
@@ -121,7 +121,7 @@ pub fn drawn_between(
 }
 
 /// When each user was last drawn by `routine_id` before `before`.
-pub fn last_drawn(
+pub(crate) fn last_drawn(
     conn: &Db,
     routine_id: &str,
     before: DateTime<Utc>,
@@ -143,7 +143,7 @@ pub fn last_drawn(
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct RoundRow {
+pub(crate) struct RoundRow {
     pub id: i64,
     pub routine: String,
     pub routine_hash: String,
@@ -172,7 +172,7 @@ fn round_row(r: &super::db::Row) -> Result<RoundRow> {
 const ROUND_COLUMNS: &str =
     "id, routine_id, routine_hash, occurrence, created_at, seed, population, drawn, log_horizon";
 
-pub fn list(conn: &Db, routine: Option<&str>) -> Result<Vec<RoundRow>> {
+pub(crate) fn list(conn: &Db, routine: Option<&str>) -> Result<Vec<RoundRow>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {ROUND_COLUMNS} FROM rounds WHERE (routine_id = ?1 OR ?1 IS NULL) ORDER BY occurrence, id"
     ))?;
@@ -180,14 +180,14 @@ pub fn list(conn: &Db, routine: Option<&str>) -> Result<Vec<RoundRow>> {
     rows.collect::<Result<_>>()
 }
 
-pub fn get(conn: &Db, id: i64) -> Result<Option<RoundRow>> {
+pub(crate) fn get(conn: &Db, id: i64) -> Result<Option<RoundRow>> {
     conn.prepare_cached(&format!("SELECT {ROUND_COLUMNS} FROM rounds WHERE id = ?1"))?
         .query_row([id], round_row)
         .optional()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct MemberRow {
+pub(crate) struct MemberRow {
     pub person_id: String,
     pub unit_id: String,
     pub account: String,
@@ -197,7 +197,7 @@ pub struct MemberRow {
     pub other_accounts: Vec<String>,
 }
 
-pub fn members(conn: &Db, round_id: i64) -> Result<Vec<MemberRow>> {
+pub(crate) fn members(conn: &Db, round_id: i64) -> Result<Vec<MemberRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT person_id, unit_id, account, units, drawn, other_accounts FROM round_members
          WHERE round_id = ?1 ORDER BY person_id",
@@ -219,10 +219,10 @@ pub fn members(conn: &Db, round_id: i64) -> Result<Vec<MemberRow>> {
 }
 
 /// A case's window as stored: start and end, `None` once purged.
-pub type StoredWindow = (Option<String>, Option<String>);
+pub(crate) type StoredWindow = (Option<String>, Option<String>);
 
 /// The windows of a round's cases, by reviewed user.
-pub fn case_windows(conn: &Db, round_id: i64) -> Result<HashMap<String, StoredWindow>> {
+pub(crate) fn case_windows(conn: &Db, round_id: i64) -> Result<HashMap<String, StoredWindow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT subject_person_id, window_start, window_end FROM cases
          WHERE round_id = ?1 AND subject_person_id IS NOT NULL",

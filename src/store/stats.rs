@@ -6,7 +6,7 @@ use super::db::{Db, OptionalExtension, params};
 use crate::Result;
 
 /// `SELECT COUNT(*)` of a whole table (`people`, `cases`, `outbox`), or of the closed cases.
-pub fn count(conn: &Db, what: Count) -> Result<i64> {
+pub(crate) fn count(conn: &Db, what: Count) -> Result<i64> {
     let sql = match what {
         Count::People => "SELECT COUNT(*) FROM people",
         Count::Cases => "SELECT COUNT(*) FROM cases",
@@ -17,7 +17,7 @@ pub fn count(conn: &Db, what: Count) -> Result<i64> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Count {
+pub(crate) enum Count {
     People,
     Cases,
     ClosedCases,
@@ -25,7 +25,7 @@ pub enum Count {
 }
 
 /// Closed cases by result.
-pub fn results(conn: &Db) -> Result<Vec<(String, i64)>> {
+pub(crate) fn results(conn: &Db) -> Result<Vec<(String, i64)>> {
     let mut stmt = conn.prepare_cached(
         "SELECT result, COUNT(*) FROM cases WHERE result IS NOT NULL GROUP BY result",
     )?;
@@ -35,7 +35,7 @@ pub fn results(conn: &Db) -> Result<Vec<(String, i64)>> {
 
 /// Per person in `routine`'s rounds at `[start, end)` (stored instants): how many rounds they
 /// were in, and whether they were drawn in any.
-pub fn membership(
+pub(crate) fn membership(
     conn: &Db,
     routine: &str,
     start: &str,
@@ -54,7 +54,7 @@ pub fn membership(
 }
 
 /// `routine`'s rounds at `[start, end)` (stored instants).
-pub fn rounds_between(conn: &Db, routine: &str, start: &str, end: &str) -> Result<i64> {
+pub(crate) fn rounds_between(conn: &Db, routine: &str, start: &str, end: &str) -> Result<i64> {
     conn
         .prepare_cached(
             "SELECT COUNT(*) FROM rounds WHERE routine_id = ?1 AND occurrence >= ?2 AND occurrence < ?3",
@@ -62,18 +62,8 @@ pub fn rounds_between(conn: &Db, routine: &str, start: &str, end: &str) -> Resul
         .query_row(params![routine, start, end], |r| r.get(0))
 }
 
-/// Everyone ever drawn in `routine`'s rounds.
-pub fn drawn_people(conn: &Db, routine: &str) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT DISTINCT m.person_id FROM round_members m JOIN rounds r ON r.id = m.round_id
-         WHERE r.routine_id = ?1 AND m.drawn IS NOT NULL",
-    )?;
-    let rows = stmt.query_map([routine], |r| r.get(0))?;
-    rows.collect::<Result<_>>()
-}
-
 /// The ids of the open steps.
-pub fn open_task_ids(conn: &Db) -> Result<Vec<i64>> {
+pub(crate) fn open_task_ids(conn: &Db) -> Result<Vec<i64>> {
     let mut stmt = conn.prepare_cached("SELECT id FROM tasks WHERE answered_at IS NULL")?;
     let rows = stmt.query_map((), |r| r.get(0))?;
     rows.collect::<Result<_>>()
@@ -81,7 +71,7 @@ pub fn open_task_ids(conn: &Db) -> Result<Vec<i64>> {
 
 /// An open step as the simulation answers it.
 #[derive(Debug, Clone)]
-pub struct OpenStep {
+pub(crate) struct OpenStep {
     pub task_id: i64,
     pub case_id: String,
     pub state: String,
@@ -92,7 +82,7 @@ pub struct OpenStep {
 }
 
 /// The open steps after task `seen`, by id.
-pub fn open_steps_after(conn: &Db, seen: i64) -> Result<Vec<OpenStep>> {
+pub(crate) fn open_steps_after(conn: &Db, seen: i64) -> Result<Vec<OpenStep>> {
     let mut stmt = conn.prepare_cached(
         "SELECT t.id, t.case_id, t.state, t.assignee_id, t.started_at, t.due_date, c.routine_hash
          FROM tasks t JOIN cases c ON c.id = t.case_id
@@ -113,7 +103,7 @@ pub fn open_steps_after(conn: &Db, seen: i64) -> Result<Vec<OpenStep>> {
 }
 
 /// The units where someone is enhetschef.
-pub fn units_with_a_manager(conn: &Db) -> Result<Vec<String>> {
+pub(crate) fn units_with_a_manager(conn: &Db) -> Result<Vec<String>> {
     let mut stmt = conn.prepare_cached(
         "SELECT DISTINCT unit_id FROM person_roles WHERE role = 'unit_manager' ORDER BY 1",
     )?;
@@ -122,7 +112,7 @@ pub fn units_with_a_manager(conn: &Db) -> Result<Vec<String>> {
 }
 
 /// The first person listed at `unit` (their first unit), if any.
-pub fn first_member(conn: &Db, unit: &str) -> Result<Option<String>> {
+pub(crate) fn first_member(conn: &Db, unit: &str) -> Result<Option<String>> {
     conn.prepare_cached(
         "SELECT person_id FROM person_units WHERE unit_id = ?1 AND position = 0 LIMIT 1",
     )?

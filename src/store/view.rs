@@ -6,59 +6,9 @@ use super::{date, parse_date, ts};
 use crate::Result;
 use chrono::{DateTime, NaiveDate, Utc};
 
-/// Open steps of one routine, unit and state.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OpenGroup {
-    pub routine_id: String,
-    pub routine_hash: String,
-    pub unit_id: String,
-    pub state: String,
-    pub count: i64,
-    pub oldest_due: NaiveDate,
-    /// How many of them are past their due date on the day asked about.
-    pub overdue: i64,
-}
-
-/// Open steps grouped by unit, routine (version) and state, in unit order.
-pub fn open_groups(conn: &Db, today: NaiveDate) -> Result<Vec<OpenGroup>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT c.routine_id, c.routine_hash, c.unit_id, t.state, COUNT(*), MIN(t.due_date),
-                COALESCE(SUM(CASE WHEN t.due_date < ?1 THEN 1 ELSE 0 END), 0)
-         FROM cases c JOIN tasks t ON t.case_id = c.id AND t.answered_at IS NULL
-         WHERE c.closed_at IS NULL
-         GROUP BY c.unit_id, c.routine_id, c.routine_hash, t.state
-         ORDER BY c.unit_id, c.routine_id, t.state",
-    )?;
-    let rows = stmt.query_map([date(today)], |r| {
-        Ok((
-            r.get::<String>(0)?,
-            r.get::<String>(1)?,
-            r.get::<String>(2)?,
-            r.get::<String>(3)?,
-            r.get::<i64>(4)?,
-            r.get::<String>(5)?,
-            r.get::<i64>(6)?,
-        ))
-    })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (routine_id, routine_hash, unit_id, state, count, due, overdue) = row?;
-        out.push(OpenGroup {
-            routine_id,
-            routine_hash,
-            unit_id,
-            state,
-            count,
-            oldest_due: parse_date(&due)?,
-            overdue,
-        });
-    }
-    Ok(out)
-}
-
 /// An open step past its due date.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OverdueRow {
+pub(crate) struct OverdueRow {
     pub case_id: String,
     pub routine_id: String,
     pub routine_hash: String,
@@ -71,7 +21,7 @@ pub struct OverdueRow {
 
 /// Open steps due before `today`, the longest overdue first, at most `limit`; and how many
 /// there are in all.
-pub fn overdue(conn: &Db, today: NaiveDate, limit: usize) -> Result<(Vec<OverdueRow>, i64)> {
+pub(crate) fn overdue(conn: &Db, today: NaiveDate, limit: usize) -> Result<(Vec<OverdueRow>, i64)> {
     let today = date(today);
     let total: i64 = conn
         .prepare_cached(
@@ -118,7 +68,7 @@ pub fn overdue(conn: &Db, today: NaiveDate, limit: usize) -> Result<(Vec<Overdue
 
 /// The coverage of one unit by one routine's rounds in a period.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnitCoverage {
+pub(crate) struct UnitCoverage {
     pub unit_id: String,
     /// Users in the unit's population of at least one round.
     pub users: i64,
@@ -128,7 +78,7 @@ pub struct UnitCoverage {
 
 /// For `routine_id`'s rounds with occurrences in `[from, before)`: per unit, the users in its
 /// population and how many of them were drawn at least once.
-pub fn coverage(
+pub(crate) fn coverage(
     conn: &Db,
     routine_id: &str,
     from: DateTime<Utc>,
@@ -157,7 +107,7 @@ pub fn coverage(
 
 /// How many users `routine_id`'s rounds in `[from, before)` had in all, and how many of them were
 /// drawn at least once.
-pub fn coverage_total(
+pub(crate) fn coverage_total(
     conn: &Db,
     routine_id: &str,
     from: DateTime<Utc>,
@@ -175,14 +125,14 @@ pub fn coverage_total(
 }
 
 /// Open cases in all, for the overview's figures.
-pub fn open_case_count(conn: &Db) -> Result<i64> {
+pub(crate) fn open_case_count(conn: &Db) -> Result<i64> {
     conn.prepare_cached("SELECT COUNT(*) FROM cases WHERE closed_at IS NULL")?
         .query_row((), |r| r.get(0))
 }
 
 /// What the overview's case list asks for; `None` is any.
 #[derive(Debug, Default, Clone)]
-pub struct CaseSearch<'a> {
+pub(crate) struct CaseSearch<'a> {
     pub routine: Option<&'a str>,
     pub unit: Option<&'a str>,
     /// Open (`true`) or closed (`false`) cases.
@@ -204,14 +154,14 @@ pub struct CaseSearch<'a> {
 
 /// A case in the list, with its open step (state, assignee, due date) when it has one.
 #[derive(Debug, Clone)]
-pub struct ListedCase {
+pub(crate) struct ListedCase {
     pub case: super::cases::CaseRow,
     pub step: Option<(String, Option<String>, NaiveDate)>,
 }
 
 /// The cases matching `search`, the newest first (`limit` of them after `offset`), and how many
 /// match.
-pub fn search_cases(conn: &Db, search: &CaseSearch) -> Result<(Vec<ListedCase>, i64)> {
+pub(crate) fn search_cases(conn: &Db, search: &CaseSearch) -> Result<(Vec<ListedCase>, i64)> {
     let like = search.text.map(|s| {
         s.trim()
             .replace('\\', "\\\\")
@@ -298,7 +248,7 @@ pub fn search_cases(conn: &Db, search: &CaseSearch) -> Result<(Vec<ListedCase>, 
 }
 
 /// The units and results that cases have, for the list's filters.
-pub fn case_facets(conn: &Db) -> Result<(Vec<String>, Vec<String>)> {
+pub(crate) fn case_facets(conn: &Db) -> Result<(Vec<String>, Vec<String>)> {
     let list = |sql: &str| -> Result<Vec<String>> {
         let mut stmt = conn.prepare_cached(sql)?;
         let rows = stmt.query_map((), |r| r.get(0))?;
@@ -311,7 +261,7 @@ pub fn case_facets(conn: &Db) -> Result<(Vec<String>, Vec<String>)> {
 }
 
 /// The year of the first case opened, by its stored UTC time (`None`: no cases yet).
-pub fn first_case_year(conn: &Db) -> Result<Option<i32>> {
+pub(crate) fn first_case_year(conn: &Db) -> Result<Option<i32>> {
     let first: Option<String> = conn
         .prepare_cached("SELECT MIN(opened_at) FROM cases")?
         .query_row((), |r| r.get(0))?;

@@ -18,7 +18,7 @@ pub enum WebRole {
 }
 
 impl WebRole {
-    pub const ALL: [WebRole; 3] = [WebRole::Admin, WebRole::Quality, WebRole::Reader];
+    pub(crate) const ALL: [WebRole; 3] = [WebRole::Admin, WebRole::Quality, WebRole::Reader];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -42,7 +42,7 @@ impl WebRole {
     }
 
     /// Whether the account may start cases and act on them (not only read).
-    pub fn may_act(self) -> bool {
+    pub(crate) fn may_act(self) -> bool {
         matches!(self, WebRole::Admin | WebRole::Quality)
     }
 }
@@ -73,7 +73,7 @@ pub fn add_user(
 }
 
 /// Sets an account's role; false when there is no such account.
-pub fn set_role(conn: &Db, name: &str, role: WebRole) -> Result<bool> {
+pub(crate) fn set_role(conn: &Db, name: &str, role: WebRole) -> Result<bool> {
     Ok(conn.execute(
         "UPDATE web_users SET role = ?2 WHERE name = ?1",
         params![name, role.as_str()],
@@ -86,7 +86,7 @@ fn role_of(text: String) -> WebRole {
 }
 
 /// Replaces an account's password and ends its sessions; false when there is no such account.
-pub fn set_password(conn: &Db, name: &str, hash: &str, now: DateTime<Utc>) -> Result<bool> {
+pub(crate) fn set_password(conn: &Db, name: &str, hash: &str, now: DateTime<Utc>) -> Result<bool> {
     let n = conn.execute(
         "UPDATE web_users SET password_hash = ?2, password_changed_at = ?3 WHERE name = ?1",
         params![name, hash, ts(now)],
@@ -96,7 +96,7 @@ pub fn set_password(conn: &Db, name: &str, hash: &str, now: DateTime<Utc>) -> Re
 }
 
 /// Removes an account and its sessions; false when there is no such account.
-pub fn remove_user(conn: &Db, name: &str) -> Result<bool> {
+pub(crate) fn remove_user(conn: &Db, name: &str) -> Result<bool> {
     conn.execute("DELETE FROM web_sessions WHERE user_name = ?1", [name])?;
     Ok(conn.execute("DELETE FROM web_users WHERE name = ?1", [name])? == 1)
 }
@@ -125,14 +125,14 @@ pub fn password_hash(conn: &Db, name: &str) -> Result<Option<String>> {
         .optional()
 }
 
-pub fn record_login(conn: &Db, name: &str, now: DateTime<Utc>) -> Result<()> {
+pub(crate) fn record_login(conn: &Db, name: &str, now: DateTime<Utc>) -> Result<()> {
     conn.prepare_cached("UPDATE web_users SET last_login_at = ?2 WHERE name = ?1")?
         .execute(params![name, ts(now)])?;
     Ok(())
 }
 
 /// Starts a session; `token_hash` is the SHA-256 (hex) of the cookie's token.
-pub fn create_session(
+pub(crate) fn create_session(
     conn: &Db,
     token_hash: &str,
     user: &str,
@@ -153,7 +153,7 @@ pub fn create_session(
 /// The account (and its role) of a session that has not expired at `now`. A session created
 /// after `now` was made by a clock ahead of this one (a server run with `--now`) and does not
 /// hold.
-pub fn session_user(
+pub(crate) fn session_user(
     conn: &Db,
     token_hash: &str,
     now: DateTime<Utc>,
@@ -168,7 +168,7 @@ pub fn session_user(
     .optional()
 }
 
-pub fn delete_session(conn: &Db, token_hash: &str) -> Result<()> {
+pub(crate) fn delete_session(conn: &Db, token_hash: &str) -> Result<()> {
     conn.prepare_cached("DELETE FROM web_sessions WHERE token_hash = ?1")?
         .execute([token_hash])?;
     Ok(())
@@ -199,7 +199,7 @@ pub fn failures(conn: &Db, key: &str) -> Result<Option<Failures>> {
     .transpose()
 }
 
-pub fn set_failures(conn: &Db, key: &str, f: &Failures) -> Result<()> {
+pub(crate) fn set_failures(conn: &Db, key: &str, f: &Failures) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO web_login_failures (key, failures, last_failure_at, locked_until)
          VALUES (?1, ?2, ?3, ?4)
@@ -215,7 +215,7 @@ pub fn set_failures(conn: &Db, key: &str, f: &Failures) -> Result<()> {
     Ok(())
 }
 
-pub fn clear_failures(conn: &Db, key: &str) -> Result<()> {
+pub(crate) fn clear_failures(conn: &Db, key: &str) -> Result<()> {
     conn.prepare_cached("DELETE FROM web_login_failures WHERE key = ?1")?
         .execute([key])?;
     Ok(())
@@ -224,7 +224,7 @@ pub fn clear_failures(conn: &Db, key: &str) -> Result<()> {
 // ----- signing in at the identity provider -----
 
 /// Records a login begun at the identity provider.
-pub fn begin_oidc_login(
+pub(crate) fn begin_oidc_login(
     conn: &Db,
     state_hash: &str,
     nonce: &str,
@@ -245,7 +245,10 @@ pub fn begin_oidc_login(
 /// Takes the login of `state_hash` (it is gone afterwards, in the one statement that reads it:
 /// an answer is used once, even by two at the same moment): its nonce, verifier and when it
 /// began.
-pub fn take_oidc_login(conn: &Db, state_hash: &str) -> Result<Option<(String, String, String)>> {
+pub(crate) fn take_oidc_login(
+    conn: &Db,
+    state_hash: &str,
+) -> Result<Option<(String, String, String)>> {
     conn.prepare_cached(
         "DELETE FROM web_oidc_logins WHERE state_hash = ?1
          RETURNING nonce, verifier, created_at",
@@ -262,7 +265,7 @@ pub fn account(conn: &Db, name: &str) -> Result<Option<(String, WebRole)>> {
 }
 
 /// The person at the provider an `oidc` account is bound to (none: not yet signed in).
-pub fn oidc_subject(conn: &Db, name: &str) -> Result<Option<String>> {
+pub(crate) fn oidc_subject(conn: &Db, name: &str) -> Result<Option<String>> {
     Ok(conn
         .prepare_cached("SELECT oidc_subject FROM web_users WHERE name = ?1")?
         .query_row([name], |r| r.get::<Option<String>>(0))
@@ -271,7 +274,7 @@ pub fn oidc_subject(conn: &Db, name: &str) -> Result<Option<String>> {
 }
 
 /// Binds an `oidc` account to the person at the provider who first signed in to it.
-pub fn bind_oidc_subject(conn: &Db, name: &str, subject: &str) -> Result<()> {
+pub(crate) fn bind_oidc_subject(conn: &Db, name: &str, subject: &str) -> Result<()> {
     conn.prepare_cached(
         "UPDATE web_users SET oidc_subject = ?2 WHERE name = ?1 AND oidc_subject IS NULL",
     )?
@@ -298,14 +301,14 @@ pub fn add_oidc_user(
 }
 
 /// Keeps the ID token a session began with.
-pub fn set_session_id_token(conn: &Db, token_hash: &str, id_token: &str) -> Result<()> {
+pub(crate) fn set_session_id_token(conn: &Db, token_hash: &str, id_token: &str) -> Result<()> {
     conn.prepare_cached("UPDATE web_sessions SET id_token = ?2 WHERE token_hash = ?1")?
         .execute(params![token_hash, id_token])?;
     Ok(())
 }
 
 /// The ID token a session began with, when it began at the identity provider.
-pub fn session_id_token(conn: &Db, token_hash: &str) -> Result<Option<String>> {
+pub(crate) fn session_id_token(conn: &Db, token_hash: &str) -> Result<Option<String>> {
     Ok(conn
         .prepare_cached("SELECT id_token FROM web_sessions WHERE token_hash = ?1")?
         .query_row([token_hash], |r| r.get::<Option<String>>(0))
@@ -317,7 +320,7 @@ pub fn session_id_token(conn: &Db, token_hash: &str) -> Result<Option<String>> {
 
 /// An account's TOTP secret (base32) and the last time step a code was accepted for, when it
 /// has a second factor.
-pub fn totp_of(conn: &Db, name: &str) -> Result<Option<(String, Option<i64>)>> {
+pub(crate) fn totp_of(conn: &Db, name: &str) -> Result<Option<(String, Option<i64>)>> {
     Ok(conn
         .prepare_cached("SELECT totp_secret, totp_last_step FROM web_users WHERE name = ?1")?
         .query_row([name], |r| {
@@ -329,7 +332,7 @@ pub fn totp_of(conn: &Db, name: &str) -> Result<Option<(String, Option<i64>)>> {
 
 /// Gives an account its second factor: the secret, the step of the code that confirmed it, and
 /// new recovery codes (their SHA-256, hex); earlier codes go.
-pub fn enable_totp(
+pub(crate) fn enable_totp(
     conn: &Db,
     name: &str,
     secret: &str,
@@ -354,7 +357,7 @@ pub fn enable_totp(
 }
 
 /// Takes the second factor away (the account enrols again at its next login).
-pub fn disable_totp(conn: &Db, name: &str) -> Result<bool> {
+pub(crate) fn disable_totp(conn: &Db, name: &str) -> Result<bool> {
     conn.execute(
         "DELETE FROM web_recovery_codes WHERE user_name = ?1",
         [name],
@@ -366,13 +369,13 @@ pub fn disable_totp(conn: &Db, name: &str) -> Result<bool> {
 }
 
 /// Ends every session of an account.
-pub fn end_sessions(conn: &Db, name: &str) -> Result<()> {
+pub(crate) fn end_sessions(conn: &Db, name: &str) -> Result<()> {
     conn.execute("DELETE FROM web_sessions WHERE user_name = ?1", [name])?;
     Ok(())
 }
 
 /// Accepts a code of time step `step` once: false when that step or a later one was used.
-pub fn use_totp_step(conn: &Db, name: &str, step: i64) -> Result<bool> {
+pub(crate) fn use_totp_step(conn: &Db, name: &str, step: i64) -> Result<bool> {
     Ok(conn.execute(
         "UPDATE web_users SET totp_last_step = ?2
          WHERE name = ?1 AND (totp_last_step IS NULL OR totp_last_step < ?2)",
@@ -381,7 +384,12 @@ pub fn use_totp_step(conn: &Db, name: &str, step: i64) -> Result<bool> {
 }
 
 /// Uses a recovery code (its hash) once: false when it is not one of the account's unused ones.
-pub fn use_recovery_code(conn: &Db, name: &str, hash: &str, now: DateTime<Utc>) -> Result<bool> {
+pub(crate) fn use_recovery_code(
+    conn: &Db,
+    name: &str,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<bool> {
     Ok(conn.execute(
         "UPDATE web_recovery_codes SET used_at = ?3
          WHERE user_name = ?1 AND code_hash = ?2 AND used_at IS NULL",
@@ -390,7 +398,7 @@ pub fn use_recovery_code(conn: &Db, name: &str, hash: &str, now: DateTime<Utc>) 
 }
 
 /// How many of an account's recovery codes are left.
-pub fn recovery_codes_left(conn: &Db, name: &str) -> Result<i64> {
+pub(crate) fn recovery_codes_left(conn: &Db, name: &str) -> Result<i64> {
     conn.prepare_cached(
         "SELECT COUNT(*) FROM web_recovery_codes WHERE user_name = ?1 AND used_at IS NULL",
     )?
@@ -399,7 +407,7 @@ pub fn recovery_codes_left(conn: &Db, name: &str) -> Result<i64> {
 
 /// Records a password accepted with the second factor awaited (with the secret to enrol, when
 /// the account has none yet).
-pub fn begin_pending_login(
+pub(crate) fn begin_pending_login(
     conn: &Db,
     token_hash: &str,
     name: &str,
@@ -417,7 +425,7 @@ pub fn begin_pending_login(
 }
 
 /// The account and enrolment secret of a pending login begun after `since`.
-pub fn pending_login(
+pub(crate) fn pending_login(
     conn: &Db,
     token_hash: &str,
     since: DateTime<Utc>,
@@ -432,7 +440,7 @@ pub fn pending_login(
     .optional()
 }
 
-pub fn end_pending_login(conn: &Db, token_hash: &str) -> Result<()> {
+pub(crate) fn end_pending_login(conn: &Db, token_hash: &str) -> Result<()> {
     conn.prepare_cached("DELETE FROM web_pending_logins WHERE token_hash = ?1")?
         .execute([token_hash])?;
     Ok(())

@@ -9,13 +9,13 @@ use chrono::{DateTime, Utc};
 
 /// What a publication is of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Routine,
     Template,
 }
 
 impl Kind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Kind::Routine => "routine",
             Kind::Template => "template",
@@ -25,7 +25,7 @@ impl Kind {
 
 /// One version to record.
 #[derive(Debug, Clone)]
-pub struct Publication<'a> {
+pub(crate) struct Publication<'a> {
     pub kind: Kind,
     /// The routine's id, or the template's name (`mail/task.txt`).
     pub name: &'a str,
@@ -40,7 +40,7 @@ pub struct Publication<'a> {
 }
 
 /// Records `p` at `now`; returns its id.
-pub fn publish(conn: &Db, p: &Publication, now: DateTime<Utc>) -> Result<i64> {
+pub(crate) fn publish(conn: &Db, p: &Publication, now: DateTime<Utc>) -> Result<i64> {
     conn.query_row(
         "INSERT INTO publications (id, kind, name, hash, base_hash, path, source, actor, reason, published_at)
          VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM publications), ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
@@ -76,7 +76,7 @@ pub struct Version {
 /// Every version of `name`, the oldest first: those published, and for a routine those the
 /// engine used that were never published here (read from the file), each hash once, at its
 /// first appearance.
-pub fn history(conn: &Db, kind: Kind, name: &str) -> Result<Vec<Version>> {
+pub(crate) fn history(conn: &Db, kind: Kind, name: &str) -> Result<Vec<Version>> {
     let mut out: Vec<Version> = Vec::new();
     let mut stmt = conn.prepare_cached(
         "SELECT hash, published_at, actor, reason, path, source FROM publications
@@ -131,7 +131,7 @@ pub fn history(conn: &Db, kind: Kind, name: &str) -> Result<Vec<Version>> {
 }
 
 /// The text of version `hash` of `name`, wherever it was recorded.
-pub fn text_of(conn: &Db, kind: Kind, name: &str, hash: &str) -> Result<Option<String>> {
+pub(crate) fn text_of(conn: &Db, kind: Kind, name: &str, hash: &str) -> Result<Option<String>> {
     let published: Option<String> = conn
         .prepare_cached(
             "SELECT source FROM publications WHERE kind = ?1 AND name = ?2 AND hash = ?3
@@ -147,7 +147,12 @@ pub fn text_of(conn: &Db, kind: Kind, name: &str, hash: &str) -> Result<Option<S
 
 /// The latest publication of `name` with text `hash`: who and when, for a refusal that says
 /// who published the version an edit did not start from.
-pub fn published_as(conn: &Db, kind: Kind, name: &str, hash: &str) -> Result<Option<Version>> {
+pub(crate) fn published_as(
+    conn: &Db,
+    kind: Kind,
+    name: &str,
+    hash: &str,
+) -> Result<Option<Version>> {
     Ok(history(conn, kind, name)?
         .into_iter()
         .rev()

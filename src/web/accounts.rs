@@ -30,7 +30,7 @@ fn not_admin(app: &App) -> Response {
 }
 
 /// `GET /overview/accounts`.
-pub async fn list(State(app): State<Arc<App>>, staff: Staff) -> Response {
+pub(crate) async fn list(State(app): State<Arc<App>>, staff: Staff) -> Response {
     if staff.role != WebRole::Admin {
         return not_admin(&app);
     }
@@ -92,7 +92,7 @@ async fn view(
 
 /// The accounts form, as sent; every field may be missing.
 #[derive(Debug, Default, Deserialize)]
-pub struct AccountForm {
+pub(crate) struct AccountForm {
     #[serde(default)]
     pub csrf: String,
     /// `add`, `role` or `remove`.

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use tokio::sync::oneshot;
 
 /// Answers recorded in one transaction at most.
-pub const GROUP: usize = 256;
+pub(crate) const GROUP: usize = 256;
 
 pub(super) type Waiting = (AnswerRequest, oneshot::Sender<Result<Answered>>);
 

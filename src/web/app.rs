@@ -19,7 +19,7 @@ const READERS: usize = 8;
 pub const PRINTERS: usize = 2;
 
 /// The templates the pages need, checked at start.
-pub const PAGES: &[&str] = &[
+pub(crate) const PAGES: &[&str] = &[
     "web/base.html",
     "web/staff.html",
     "web/task.html",
@@ -184,7 +184,7 @@ impl App {
     }
 
     /// Reads the templates folder again for the emails (after a template was published).
-    pub fn reload_mail_templates(&self) -> Result<()> {
+    pub(crate) fn reload_mail_templates(&self) -> Result<()> {
         let fresh = Arc::new(Library::load(&self.pages.dir)?);
         *self.mail.write().unwrap_or_else(|p| p.into_inner()) = fresh;
         Ok(())
@@ -197,7 +197,7 @@ impl App {
 
     /// Runs `f` on a pooled connection on a blocking thread: page reads and the web layer's own
     /// short writes.
-    pub async fn with_store<T, F>(self: &Arc<Self>, f: F) -> Result<T>
+    pub(crate) async fn with_store<T, F>(self: &Arc<Self>, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&App, &mut Store) -> Result<T> + Send + 'static,

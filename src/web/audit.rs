@@ -102,7 +102,7 @@ pub(super) fn event_sv(event: &str) -> String {
 
 /// The filters, as the form sends them; every field may be missing or wrong.
 #[derive(Debug, Default, Deserialize)]
-pub struct AuditQuery {
+pub(crate) struct AuditQuery {
     /// The first day (YYYY-MM-DD).
     #[serde(default)]
     pub from: String,
@@ -182,7 +182,7 @@ fn key_sv(key: &str) -> &str {
 }
 
 /// `GET /overview/audit`.
-pub async fn page(
+pub(crate) async fn page(
     State(app): State<Arc<App>>,
     staff: Staff,
     query: std::result::Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,

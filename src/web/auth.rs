@@ -26,10 +26,10 @@ use sha2::{Digest, Sha256};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-pub const SESSION_COOKIE: &str = "loggkoll_session";
-pub const LOGIN_COOKIE: &str = "loggkoll_login";
+pub(crate) const SESSION_COOKIE: &str = "loggkoll_session";
+pub(crate) const LOGIN_COOKIE: &str = "loggkoll_login";
 /// How long a session lasts.
-pub const SESSION_HOURS: i64 = 8;
+pub(crate) const SESSION_HOURS: i64 = 8;
 /// How long a login form may be left open.
 const LOGIN_FORM_SECONDS: i64 = 30 * 60;
 
@@ -155,7 +155,7 @@ pub struct Staff {
 impl Staff {
     /// The refusal of a form of this session whose token does not fit (missing, forged, or of
     /// an ended session); `None` when it fits.
-    pub fn stale_form(&self, app: &App, given: &str) -> Option<Response> {
+    pub(crate) fn stale_form(&self, app: &App, given: &str) -> Option<Response> {
         if csrf::verify(app.secret(), Purpose::Session, &self.token, given) {
             return None;
         }
@@ -271,7 +271,7 @@ fn login_page(app: &App, status: StatusCode, error: Option<&str>, name: &str) ->
 }
 
 /// `GET /login`.
-pub async fn login_form(State(app): State<Arc<App>>) -> Response {
+pub(crate) async fn login_form(State(app): State<Arc<App>>) -> Response {
     login_page(&app, StatusCode::OK, None, "")
 }
 

@@ -480,14 +480,14 @@ fn export_xlsx(cases: &[Value]) -> Result<Vec<u8>> {
 
 /// What the case page says after an action.
 #[derive(Debug, Default, Deserialize)]
-pub struct CaseQuery {
+pub(crate) struct CaseQuery {
     /// `resent`, `reassigned`, `opened`.
     #[serde(default)]
     pub done: String,
 }
 
 /// `GET /overview/case/{id}`.
-pub async fn case_page(
+pub(crate) async fn case_page(
     State(app): State<Arc<App>>,
     staff: Staff,
     Path(id): Path<String>,
@@ -751,7 +751,7 @@ pub struct DocumentQuery {
 }
 
 impl DocumentQuery {
-    pub fn as_file(&self) -> bool {
+    pub(crate) fn as_file(&self) -> bool {
         self.download.as_deref().is_some_and(|v| v != "0")
     }
 }
@@ -799,7 +799,7 @@ pub async fn deliver(
 
 /// A place to print in when `format` is a PDF (none is needed otherwise), waiting up to
 /// [`App::print_wait`]; 503 with `Retry-After` when none came free.
-pub async fn printing_place(
+pub(crate) async fn printing_place(
     app: &Arc<App>,
     format: Format,
 ) -> std::result::Result<Option<tokio::sync::OwnedSemaphorePermit>, Response> {
@@ -826,7 +826,7 @@ pub async fn printing_place(
 /// Renders a document with the engine (`None`: no such thing, 404), prints it to PDF away from
 /// the engine when it is one (`printing` holds the place it prints in), and hands it over:
 /// opened in the browser, or saved as a file when `as_file`.
-pub async fn hand_over<F>(
+pub(crate) async fn hand_over<F>(
     app: &Arc<App>,
     as_file: bool,
     printing: Option<tokio::sync::OwnedSemaphorePermit>,
@@ -886,7 +886,7 @@ where
 
 /// The case actions' form.
 #[derive(Debug, Default, Deserialize)]
-pub struct ActionForm {
+pub(crate) struct ActionForm {
     #[serde(default)]
     pub csrf: String,
     /// For a reassignment: the person who takes the step.
@@ -990,7 +990,7 @@ pub(crate) async fn act(
 
 /// The start page's query: what a radar row fills in.
 #[derive(Debug, Default, Deserialize)]
-pub struct StartQuery {
+pub(crate) struct StartQuery {
     #[serde(default)]
     pub user: String,
     #[serde(default)]
@@ -1001,7 +1001,7 @@ pub struct StartQuery {
 
 /// The start forms, as sent; every field may be missing.
 #[derive(Debug, Default, Deserialize, Clone)]
-pub struct StartForm {
+pub(crate) struct StartForm {
     #[serde(default)]
     pub csrf: String,
     /// `targeted` or `extract`.
@@ -1036,7 +1036,7 @@ pub struct StartForm {
 }
 
 /// `GET /overview/start`: the forms that open a targeted review and an extract request.
-pub async fn start_page(
+pub(crate) async fn start_page(
     State(app): State<Arc<App>>,
     staff: Staff,
     query: std::result::Result<Query<StartQuery>, axum::extract::rejection::QueryRejection>,
@@ -1313,7 +1313,7 @@ pub fn query_value(text: &str) -> String {
 
 /// An engine's refusal as the overview says it: a typed refusal in its Swedish words, anything
 /// else in a Swedish sentence with the technical wording after it, for whoever runs loggkoll.
-pub fn refusal_sv(err: &Error) -> String {
+pub(crate) fn refusal_sv(err: &Error) -> String {
     match &err.refusal {
         Some(refusal) => refusal.sv(),
         None => format!(

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 /// One bar: a label, a share in [0, 1] and the figures behind it ("12 av 40").
 #[derive(Debug, Clone, PartialEq)]
-pub struct Bar {
+pub(crate) struct Bar {
     pub label: String,
     pub share: f64,
     pub detail: String,
@@ -24,12 +24,12 @@ const AXIS: f64 = 20.0;
 const LABEL_CHARS: usize = 40;
 
 /// "83 %", Swedish style.
-pub fn percent(share: f64) -> String {
+pub(crate) fn percent(share: f64) -> String {
     format!("{:.0} %", (share.clamp(0.0, 1.0) * 100.0).round())
 }
 
 /// The chart `id` (unique on the page) titled `title`.
-pub fn bars(id: &str, title: &str, bars: &[Bar]) -> String {
+pub(crate) fn bars(id: &str, title: &str, bars: &[Bar]) -> String {
     let height = TOP + ROW * bars.len() as f64 + AXIS;
     let mut svg = String::new();
     let _ = write!(

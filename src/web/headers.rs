@@ -11,27 +11,27 @@ use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
+pub(crate) const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
      form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// The policy of a document opened in the browser (a protocol, a letter, a summary): its own
 /// inline style and inline pictures, nothing else, and sandboxed (no scripts, no forms, an
 /// opaque origin), as if it were a file.
-pub const DOCUMENT_POLICY: &str =
+pub(crate) const DOCUMENT_POLICY: &str =
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox; frame-ancestors 'none'";
 
 /// `Strict-Transport-Security` for a server reached over https.
-pub const HSTS: &str = "max-age=31536000";
+pub(crate) const HSTS: &str = "max-age=31536000";
 
 /// What the headers depend on in the configuration.
 #[derive(Debug, Clone, Copy)]
-pub struct Policy {
+pub(crate) struct Policy {
     /// `base_url` is https: send HSTS.
     pub https: bool,
 }
 
 impl Policy {
-    pub fn for_base_url(base_url: &str) -> Policy {
+    pub(crate) fn for_base_url(base_url: &str) -> Policy {
         let scheme = base_url.trim_start().get(..8).unwrap_or("");
         Policy {
             https: scheme.eq_ignore_ascii_case("https://"),
@@ -39,7 +39,11 @@ impl Policy {
     }
 }
 
-pub async fn security(State(policy): State<Policy>, request: Request, next: Next) -> Response {
+pub(crate) async fn security(
+    State(policy): State<Policy>,
+    request: Request,
+    next: Next,
+) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     if policy.https {

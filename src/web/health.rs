@@ -14,10 +14,10 @@ use chrono::{DateTime, TimeDelta, Utc};
 use std::sync::Arc;
 
 /// How long without a tick before the server is unhealthy (the scheduler ticks every minute).
-pub const STALE: TimeDelta = TimeDelta::minutes(5);
+pub(crate) const STALE: TimeDelta = TimeDelta::minutes(5);
 
 /// How long emails may wait on a mail server that takes none before the server is unhealthy.
-pub const UNDELIVERED: TimeDelta = TimeDelta::minutes(15);
+pub(crate) const UNDELIVERED: TimeDelta = TimeDelta::minutes(15);
 
 /// What the scheduler last did, by the server's clock.
 #[derive(Debug, Default)]
@@ -32,7 +32,7 @@ pub struct Health {
 }
 
 impl Health {
-    pub fn scheduler_started(&mut self, at: DateTime<Utc>) {
+    pub(crate) fn scheduler_started(&mut self, at: DateTime<Utc>) {
         self.scheduler_since = Some(at);
     }
 
@@ -100,7 +100,7 @@ impl Health {
 }
 
 /// `GET /healthz`.
-pub async fn healthz(State(app): State<Arc<App>>) -> Response {
+pub(crate) async fn healthz(State(app): State<Arc<App>>) -> Response {
     let now = app.wall.now();
     match app.health(|h| h.problem(now)) {
         None => "ok".into_response(),

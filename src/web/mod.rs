@@ -26,28 +26,28 @@
 //! **Invariant:** nothing taken from a request is trusted or unwrapped: tokens, forms, cookies
 //! and headers are checked, and a bad one gets a Swedish page with the right status.
 
-pub mod accounts;
-pub mod answers;
+pub(crate) mod accounts;
+pub(crate) mod answers;
 pub mod app;
-pub mod audit;
+pub(crate) mod audit;
 pub mod auth;
 pub mod cases;
-pub mod chart;
+pub(crate) mod chart;
 pub mod csrf;
-pub mod headers;
-pub mod health;
-pub mod oidc;
-pub mod overview;
-pub mod page;
+pub(crate) mod headers;
+pub(crate) mod health;
+pub(crate) mod oidc;
+pub(crate) mod overview;
+pub(crate) mod page;
 pub mod password;
-pub mod pool;
-pub mod registers;
-pub mod second_factor;
-pub mod server;
-pub mod summary;
-pub mod task;
-pub mod throttle;
-pub mod workshop;
+pub(crate) mod pool;
+pub(crate) mod registers;
+pub(crate) mod second_factor;
+pub(crate) mod server;
+pub(crate) mod summary;
+pub(crate) mod task;
+pub(crate) mod throttle;
+pub(crate) mod workshop;
 
 pub use app::App;
 pub use server::{router, serve};

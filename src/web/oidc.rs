@@ -37,7 +37,7 @@ use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 
 /// The cookie that binds a login begun to the browser that began it.
-pub const STATE_COOKIE: &str = "loggkoll_oidc";
+pub(crate) const STATE_COOKIE: &str = "loggkoll_oidc";
 /// How long a login begun at the provider may take.
 const LOGIN_MINUTES: i64 = 10;
 /// How far the provider's clock may be from ours.
@@ -166,7 +166,7 @@ fn refused(app: &App, status: StatusCode, why_logged: &str, said: &[&str]) -> Re
 }
 
 /// `GET /login/oidc`: to the provider.
-pub async fn start(State(app): State<Arc<App>>) -> Response {
+pub(crate) async fn start(State(app): State<Arc<App>>) -> Response {
     let Some(oidc) = app.oidc.clone() else {
         return page::message(&app, StatusCode::NOT_FOUND, "Sidan finns inte", &[]);
     };
@@ -229,7 +229,7 @@ pub async fn start(State(app): State<Arc<App>>) -> Response {
 
 /// What the provider sends back.
 #[derive(Debug, Default, Deserialize)]
-pub struct CallbackQuery {
+pub(crate) struct CallbackQuery {
     #[serde(default)]
     pub code: String,
     #[serde(default)]
@@ -273,7 +273,7 @@ fn payload(id_token: &str) -> Option<Value> {
 }
 
 /// The role `claims` give under `config`: the highest any value gives.
-pub fn role_of(config: &OidcConfig, claims: &Value) -> Option<WebRole> {
+pub(crate) fn role_of(config: &OidcConfig, claims: &Value) -> Option<WebRole> {
     let values: Vec<String> = {
         let claim = match &config.roles_claim {
             Some(c) => claims.get(c),
@@ -316,7 +316,7 @@ fn name_of(config: &OidcConfig, claims: &Value) -> Option<String> {
 }
 
 /// `GET /login/oidc/callback`: the provider's answer, checked; a session, or a refusal.
-pub async fn callback(
+pub(crate) async fn callback(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     query: std::result::Result<Query<CallbackQuery>, axum::extract::rejection::QueryRejection>,
@@ -718,7 +718,7 @@ fn check(
 /// Where logging out of a session that began at the provider ends: the provider's
 /// `end_session_endpoint` with the ID token as a hint, back to the login page; none when the
 /// provider has no such endpoint.
-pub fn end_session_url(app: &App, id_token: &str) -> Option<String> {
+pub(crate) fn end_session_url(app: &App, id_token: &str) -> Option<String> {
     let oidc = app.oidc.as_ref()?;
     let cached = oidc.discovered.lock().unwrap_or_else(|p| p.into_inner());
     let end = cached.as_ref()?.1.clone()?;

@@ -213,7 +213,7 @@ fn sampling_routines(app: &App) -> Vec<Arc<Routine>> {
 }
 
 /// `GET /overview`: the key figures, with the coverage of every sampling routine.
-pub async fn home(State(app): State<Arc<App>>, staff: Staff) -> Response {
+pub(crate) async fn home(State(app): State<Arc<App>>, staff: Staff) -> Response {
     let now = app.clock.now();
     let data = read(&app, move |app, conn| {
         let tz = app.views.config().timezone;
@@ -282,7 +282,7 @@ fn graph_svg(routine: &Routine, index: usize) -> String {
 }
 
 /// `GET /overview/routines`: every routine, its graph and its plain-Swedish account.
-pub async fn routines(State(app): State<Arc<App>>, staff: Staff) -> Response {
+pub(crate) async fn routines(State(app): State<Arc<App>>, staff: Staff) -> Response {
     let now = app.clock.now();
     let list: Vec<Value> = app
         .views
@@ -312,7 +312,7 @@ pub async fn routines(State(app): State<Arc<App>>, staff: Staff) -> Response {
 }
 
 /// `GET /overview/rounds`: every sampling round, the latest first.
-pub async fn rounds_page(State(app): State<Arc<App>>, staff: Staff) -> Response {
+pub(crate) async fn rounds_page(State(app): State<Arc<App>>, staff: Staff) -> Response {
     let data = read(&app, move |app, conn| {
         let tz = app.views.config().timezone;
         let mut list = rounds::list(conn, None)?;
@@ -347,7 +347,7 @@ pub async fn rounds_page(State(app): State<Arc<App>>, staff: Staff) -> Response 
 }
 
 /// `GET /overview/overdue`: open steps past their due date, the longest overdue first.
-pub async fn overdue(State(app): State<Arc<App>>, staff: Staff) -> Response {
+pub(crate) async fn overdue(State(app): State<Arc<App>>, staff: Staff) -> Response {
     let now = app.clock.now();
     let data = read(&app, move |app, conn| {
         let tz = app.views.config().timezone;
@@ -386,7 +386,7 @@ pub async fn overdue(State(app): State<Arc<App>>, staff: Staff) -> Response {
 }
 
 /// `GET /overview/coverage`: this year's coverage per routine and unit.
-pub async fn coverage(State(app): State<Arc<App>>, staff: Staff) -> Response {
+pub(crate) async fn coverage(State(app): State<Arc<App>>, staff: Staff) -> Response {
     let now = app.clock.now();
     let data = read(&app, move |app, conn| {
         let (year, from, before) = year_bounds(app, now);
@@ -413,7 +413,7 @@ pub async fn coverage(State(app): State<Arc<App>>, staff: Staff) -> Response {
 
 /// `GET /overview/needs`: the needs-and-risk analysis in force, unit by unit, and the units
 /// with staff accounts that have none or only an outdated one.
-pub async fn needs(State(app): State<Arc<App>>, staff: Staff) -> Response {
+pub(crate) async fn needs(State(app): State<Arc<App>>, staff: Staff) -> Response {
     let now = app.clock.now();
     let data = read(&app, move |app, conn| {
         let tz = app.views.config().timezone;
@@ -517,7 +517,7 @@ fn purpose_sv(purpose: &str) -> &str {
 
 /// `GET /overview/logs`: the access-log imports, each system's covered periods and gaps, and
 /// the files the inbox refused.
-pub async fn logs(State(app): State<Arc<App>>, staff: Staff) -> Response {
+pub(crate) async fn logs(State(app): State<Arc<App>>, staff: Staff) -> Response {
     let now = app.clock.now();
     let data = read(&app, move |app, conn| {
         let tz = app.views.config().timezone;
@@ -658,7 +658,7 @@ pub async fn logs(State(app): State<Arc<App>>, staff: Staff) -> Response {
 }
 
 /// `GET /overview/emails`: emails the sender gave up on.
-pub async fn emails(State(app): State<Arc<App>>, staff: Staff) -> Response {
+pub(crate) async fn emails(State(app): State<Arc<App>>, staff: Staff) -> Response {
     let data = read(&app, move |app, conn| {
         let tz = app.views.config().timezone;
         let rows = outbox::list(conn, Some("failed"))?
@@ -694,7 +694,7 @@ pub async fn emails(State(app): State<Arc<App>>, staff: Staff) -> Response {
 
 /// The radar's period and system, as the form sends them.
 #[derive(Debug, Default, serde::Deserialize)]
-pub struct RadarQuery {
+pub(crate) struct RadarQuery {
     #[serde(default)]
     pub from: String,
     #[serde(default)]
@@ -711,7 +711,7 @@ const RADAR_ROWS: usize = 50;
 
 /// `GET /overview/radar`: users ranked by flagged and unexplained accesses in a period (default
 /// the last 30 days). Nothing opens by itself: the page says how to start a targeted review.
-pub async fn radar(
+pub(crate) async fn radar(
     State(app): State<Arc<App>>,
     staff: Staff,
     query: std::result::Result<

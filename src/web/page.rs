@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 /// A page from template `name` with `context`.
-pub fn render(app: &App, status: StatusCode, name: &str, context: &Value) -> Response {
+pub(crate) fn render(app: &App, status: StatusCode, name: &str, context: &Value) -> Response {
     match app.pages.render(name, context) {
         Ok(html) => html_response(status, html),
         Err(err) => {
@@ -21,7 +21,7 @@ pub fn render(app: &App, status: StatusCode, name: &str, context: &Value) -> Res
     }
 }
 
-pub fn html_response(status: StatusCode, html: String) -> Response {
+pub(crate) fn html_response(status: StatusCode, html: String) -> Response {
     let mut response = (status, html).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -32,7 +32,7 @@ pub fn html_response(status: StatusCode, html: String) -> Response {
 
 /// The page for a form that could not be read: 413 when the body was larger than the server
 /// takes ([`super::server::BODY_LIMIT`]), else 400 with `title` and `paragraph`.
-pub fn unreadable_form(
+pub(crate) fn unreadable_form(
     app: &App,
     rejection: &axum::extract::rejection::FormRejection,
     title: &str,
@@ -53,7 +53,7 @@ pub fn unreadable_form(
 }
 
 /// A page that says one thing: a heading and paragraphs.
-pub fn message(app: &App, status: StatusCode, title: &str, paragraphs: &[&str]) -> Response {
+pub(crate) fn message(app: &App, status: StatusCode, title: &str, paragraphs: &[&str]) -> Response {
     render(
         app,
         status,
@@ -63,7 +63,7 @@ pub fn message(app: &App, status: StatusCode, title: &str, paragraphs: &[&str]) 
 }
 
 /// The page for a failure of the machine; the cause goes to stderr only.
-pub fn server_error(app: &App, err: &Error) -> Response {
+pub(crate) fn server_error(app: &App, err: &Error) -> Response {
     eprintln!("web: {err}");
     message(
         app,
@@ -75,7 +75,7 @@ pub fn server_error(app: &App, err: &Error) -> Response {
     )
 }
 
-pub fn not_found(app: &App) -> Response {
+pub(crate) fn not_found(app: &App) -> Response {
     message(
         app,
         StatusCode::NOT_FOUND,
@@ -85,7 +85,7 @@ pub fn not_found(app: &App) -> Response {
 }
 
 /// `303 See Other` to `to` (a path on this server).
-pub fn redirect(to: &str) -> Response {
+pub(crate) fn redirect(to: &str) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();
     if let Ok(value) = HeaderValue::from_str(to) {
         response.headers_mut().insert(header::LOCATION, value);

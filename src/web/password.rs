@@ -7,10 +7,10 @@ use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
 use std::sync::OnceLock;
 
 /// The shortest password accepted.
-pub const MIN_LENGTH: usize = 12;
+pub(crate) const MIN_LENGTH: usize = 12;
 
 /// Refuses a password too short to be one, in Swedish for the person typing it.
-pub fn check_strength(password: &str) -> std::result::Result<(), String> {
+pub(crate) fn check_strength(password: &str) -> std::result::Result<(), String> {
     let n = password.chars().count();
     if n < MIN_LENGTH {
         return Err(format!(
@@ -43,7 +43,7 @@ pub fn verify(password: &str, stored: &str) -> bool {
 
 /// Spends the time of a real verification, for a login with an unknown name: the answer then
 /// takes as long as for a known one, and says nothing about which names exist.
-pub fn verify_nothing(password: &str) {
+pub(crate) fn verify_nothing(password: &str) {
     static DUMMY: OnceLock<String> = OnceLock::new();
     let stored = DUMMY.get_or_init(|| hash("loggkoll-dummy-password").unwrap_or_default());
     let _ = verify(password, stored);

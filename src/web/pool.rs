@@ -8,14 +8,14 @@ use crate::store::Store;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-pub struct Pool {
+pub(crate) struct Pool {
     path: PathBuf,
     idle: Mutex<Vec<Store>>,
     max_idle: usize,
 }
 
 impl Pool {
-    pub fn new(path: PathBuf, max_idle: usize) -> Pool {
+    pub(crate) fn new(path: PathBuf, max_idle: usize) -> Pool {
         Pool {
             path,
             idle: Mutex::new(Vec::new()),
@@ -23,12 +23,12 @@ impl Pool {
         }
     }
 
-    pub fn path(&self) -> &std::path::Path {
+    pub(crate) fn path(&self) -> &std::path::Path {
         &self.path
     }
 
     /// An idle connection, or a new one.
-    pub fn get(&self) -> Result<Store> {
+    pub(crate) fn get(&self) -> Result<Store> {
         let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
         match idle {
             Some(store) => Ok(store),
@@ -37,7 +37,7 @@ impl Pool {
     }
 
     /// Returns a connection for reuse (closed when the pool is full).
-    pub fn put(&self, store: Store) {
+    pub(crate) fn put(&self, store: Store) {
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         if idle.len() < self.max_idle && store.db().is_idle() {
             idle.push(store);

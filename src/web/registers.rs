@@ -60,7 +60,7 @@ fn render(
 const WATCH: (&str, &str, &str) = ("/overview/watch", "web/watch.html", "Bevakningslista");
 
 /// `GET /overview/watch`.
-pub async fn watch_page(State(app): State<Arc<App>>, staff: Staff) -> Response {
+pub(crate) async fn watch_page(State(app): State<Arc<App>>, staff: Staff) -> Response {
     watch_view(&app, &staff, None, None, StatusCode::OK).await
 }
 
@@ -107,7 +107,7 @@ async fn watch_view(
 
 /// The watch list's form; every field may be missing.
 #[derive(Debug, Default, Deserialize)]
-pub struct WatchForm {
+pub(crate) struct WatchForm {
     #[serde(default)]
     pub csrf: String,
     /// `add` or `remove`.
@@ -261,13 +261,13 @@ async fn finish<'a>(
 
 /// `?unit=ID`: the unit whose people are listed.
 #[derive(Debug, Default, Deserialize)]
-pub struct RosterQuery {
+pub(crate) struct RosterQuery {
     #[serde(default)]
     pub unit: String,
 }
 
 /// `GET /overview/roster[?unit=ID]`: read-only.
-pub async fn roster_page(
+pub(crate) async fn roster_page(
     State(app): State<Arc<App>>,
     staff: Staff,
     query: std::result::Result<Query<RosterQuery>, axum::extract::rejection::QueryRejection>,
@@ -399,7 +399,7 @@ const DELEGATIONS: (&str, &str, &str) = (
 );
 
 /// `GET /overview/delegations`.
-pub async fn delegations_page(State(app): State<Arc<App>>, staff: Staff) -> Response {
+pub(crate) async fn delegations_page(State(app): State<Arc<App>>, staff: Staff) -> Response {
     delegations_view(&app, &staff, None, None, StatusCode::OK).await
 }
 
@@ -451,7 +451,7 @@ async fn delegations_view(
 
 /// The delegations' form; every field may be missing.
 #[derive(Debug, Default, Deserialize)]
-pub struct DelegationForm {
+pub(crate) struct DelegationForm {
     #[serde(default)]
     pub csrf: String,
     /// `add` or `end`.

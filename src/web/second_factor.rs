@@ -28,7 +28,7 @@ use serde_json::json;
 use std::sync::Arc;
 
 /// The cookie of a login waiting for its second factor.
-pub const PENDING_COOKIE: &str = "loggkoll_2fa";
+pub(crate) const PENDING_COOKIE: &str = "loggkoll_2fa";
 /// How long the second factor may take.
 const PENDING_MINUTES: i64 = 10;
 /// Recovery codes given at enrolment.
@@ -205,7 +205,7 @@ fn code_page(
 }
 
 /// `GET /login/kod`.
-pub async fn code_form(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+pub(crate) async fn code_form(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     let now = app.wall.now();
     match pending(&app, &headers, now).await {
         Ok((token, _, None)) => code_page(&app, &token, StatusCode::OK, None, None),
@@ -215,7 +215,7 @@ pub async fn code_form(State(app): State<Arc<App>>, headers: HeaderMap) -> Respo
 }
 
 /// `GET /login/aktivera`.
-pub async fn enrol_form(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+pub(crate) async fn enrol_form(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     let now = app.wall.now();
     match pending(&app, &headers, now).await {
         Ok((token, user, Some(secret))) => {
@@ -227,7 +227,7 @@ pub async fn enrol_form(State(app): State<Arc<App>>, headers: HeaderMap) -> Resp
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct CodeForm {
+pub(crate) struct CodeForm {
     #[serde(default)]
     pub csrf: String,
     #[serde(default)]
@@ -291,7 +291,7 @@ async fn wrong(app: &Arc<App>, keys: [Key; 2], now: DateTime<Utc>) -> Result<()>
 }
 
 /// `POST /login/kod`: a code from the app, or a recovery code.
-pub async fn code(
+pub(crate) async fn code(
     State(app): State<Arc<App>>,
     ClientAddr(addr): ClientAddr,
     headers: HeaderMap,
@@ -395,7 +395,7 @@ async fn enable(
 
 /// `POST /login/aktivera`: the first code from the app confirms the secret; the session starts
 /// and the recovery codes are shown, once.
-pub async fn enrol(
+pub(crate) async fn enrol(
     State(app): State<Arc<App>>,
     ClientAddr(addr): ClientAddr,
     headers: HeaderMap,
@@ -457,7 +457,7 @@ pub async fn enrol(
 // ----- enrolling from one's own page -----
 
 /// `GET /overview/tvafaktor`: whether this account has a second factor, and the way to add one.
-pub async fn own_page(State(app): State<Arc<App>>, staff: Staff) -> Response {
+pub(crate) async fn own_page(State(app): State<Arc<App>>, staff: Staff) -> Response {
     let name = staff.name.clone();
     let state = app
         .with_store(move |_, store| {
@@ -492,7 +492,7 @@ pub async fn own_page(State(app): State<Arc<App>>, staff: Staff) -> Response {
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct OwnForm {
+pub(crate) struct OwnForm {
     #[serde(default)]
     pub csrf: String,
     #[serde(default)]

@@ -31,16 +31,16 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 /// The largest request body read (an answer with a long comment fits many times over).
-pub const BODY_LIMIT: usize = 64 * 1024;
+pub(crate) const BODY_LIMIT: usize = 64 * 1024;
 /// How often the scheduler ticks.
-pub const TICK_EVERY: Duration = Duration::from_secs(60);
+pub(crate) const TICK_EVERY: Duration = Duration::from_secs(60);
 /// How long requests in flight may take to finish after a shutdown signal.
-pub const GRACE: Duration = Duration::from_secs(10);
+pub(crate) const GRACE: Duration = Duration::from_secs(10);
 /// How long the scheduler may take to stop after a shutdown signal: the sender stops before its
 /// next email, but one email to a slow SMTP server may take minutes. After this the email in
 /// hand is left (it stays queued, and goes again with the same Message-ID). Together with the
 /// engine's transaction in progress this keeps a stop within systemd's 20 seconds.
-pub const SENDER_GRACE: Duration = Duration::from_secs(12);
+pub(crate) const SENDER_GRACE: Duration = Duration::from_secs(12);
 
 /// Every route of the web layer.
 pub fn router(app: Arc<App>) -> Router {

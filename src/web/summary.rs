@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 
 /// `GET /overview/summary`: the years, newest first, with their documents.
-pub async fn page(State(app): State<Arc<App>>, staff: Staff) -> Response {
+pub(crate) async fn page(State(app): State<Arc<App>>, staff: Staff) -> Response {
     let now = app.clock.now();
     let data = read(&app, move |app, conn| {
         let tz = app.views.config().timezone;
@@ -66,7 +66,7 @@ fn parse(file: &str) -> Option<(Option<String>, Format)> {
 }
 
 /// `GET /overview/summary/{year}/{file}[?download=1]`: the year's summary made now.
-pub async fn document(
+pub(crate) async fn document(
     State(app): State<Arc<App>>,
     _staff: Staff,
     Path((year, file)): Path<(String, String)>,

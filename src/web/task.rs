@@ -28,9 +28,9 @@ use serde_json::json;
 use std::sync::Arc;
 
 /// Longer tokens are not ours; they are refused before any work.
-pub const MAX_TOKEN: usize = 512;
+pub(crate) const MAX_TOKEN: usize = 512;
 /// The longest comment kept, in characters.
-pub const MAX_COMMENT: usize = 10_000;
+pub(crate) const MAX_COMMENT: usize = 10_000;
 /// The query the answer redirects to, so the page can say thank you.
 const SAVED: &str = "svar=sparat";
 /// The query a judgement redirects to.
@@ -50,7 +50,7 @@ const NOT_STAFF: (&str, &str) = (
 /// The answer form. Every field may be missing: a missing one is refused with a page, never a
 /// panic or a bare error.
 #[derive(Debug, Default, Deserialize)]
-pub struct AnswerForm {
+pub(crate) struct AnswerForm {
     #[serde(default)]
     pub csrf: String,
     #[serde(default)]
@@ -141,7 +141,7 @@ async fn load(app: &Arc<App>, claims: Claims, now: DateTime<Utc>) -> Result<Task
 
 /// A judgement of one access (`a:SYSTEM:LOG_ID`) or of every access to a client (`c:DIGITS`).
 #[derive(Debug, Default, Deserialize)]
-pub struct JudgeForm {
+pub(crate) struct JudgeForm {
     #[serde(default)]
     pub csrf: String,
     #[serde(default)]
@@ -228,7 +228,7 @@ fn show_page(
 }
 
 /// `GET /t/{token}`.
-pub async fn show(
+pub(crate) async fn show(
     State(app): State<Arc<App>>,
     token: Result<Path<String>, PathRejection>,
     RawQuery(query): RawQuery,
@@ -576,7 +576,7 @@ async fn after_write(app: &Arc<App>, result: crate::Result<()>, w: Written<'_>) 
 /// made now, for the one who may answer the open step: so that no step asks for a terminal.
 /// Links for information, and links of a step already answered, get none (the documents name
 /// clients, which the page shows only to someone who may answer).
-pub async fn document(
+pub(crate) async fn document(
     State(app): State<Arc<App>>,
     path: Result<Path<(String, String)>, PathRejection>,
     query: std::result::Result<
@@ -623,7 +623,7 @@ pub async fn document(
 
 /// `GET /t/{token}/guide`: the step's how-to file (a `guide:` beside the routines), for whoever
 /// holds a valid link to the step.
-pub async fn guide(
+pub(crate) async fn guide(
     State(app): State<Arc<App>>,
     token: Result<Path<String>, PathRejection>,
 ) -> Response {
@@ -712,7 +712,7 @@ pub async fn guide(
 
 /// A decision on one account of an access-rights review.
 #[derive(Debug, Default, Deserialize)]
-pub struct DecideForm {
+pub(crate) struct DecideForm {
     #[serde(default)]
     pub csrf: String,
     #[serde(default)]
@@ -781,7 +781,7 @@ pub(crate) async fn decide(State(app): State<Arc<App>>, posted: Posted<DecideFor
 /// People ticked as informed on a unit's information case: one person, or (`person` empty)
 /// everyone not yet ticked.
 #[derive(Debug, Default, Deserialize)]
-pub struct InformForm {
+pub(crate) struct InformForm {
     #[serde(default)]
     pub csrf: String,
     #[serde(default)]

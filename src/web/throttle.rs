@@ -11,30 +11,30 @@ use crate::store::web::{self as db, Failures};
 use chrono::{DateTime, Duration, Utc};
 
 /// Failures of one account before the first lock.
-pub const ACCOUNT_FREE: u32 = 3;
+pub(crate) const ACCOUNT_FREE: u32 = 3;
 /// Failures from one address before the first lock.
-pub const ADDRESS_FREE: u32 = 10;
+pub(crate) const ADDRESS_FREE: u32 = 10;
 /// The longest lock.
-pub const MAX_LOCK_SECONDS: i64 = 15 * 60;
+pub(crate) const MAX_LOCK_SECONDS: i64 = 15 * 60;
 /// A run of failures this old is forgotten.
-pub const FORGET_AFTER_HOURS: i64 = 24;
+pub(crate) const FORGET_AFTER_HOURS: i64 = 24;
 
 /// A throttled key: an account name or a client address.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Key {
+pub(crate) struct Key {
     pub key: String,
     pub free: u32,
 }
 
 impl Key {
-    pub fn account(name: &str) -> Key {
+    pub(crate) fn account(name: &str) -> Key {
         Key {
             key: format!("user:{name}"),
             free: ACCOUNT_FREE,
         }
     }
 
-    pub fn address(addr: &str) -> Key {
+    pub(crate) fn address(addr: &str) -> Key {
         Key {
             key: format!("addr:{addr}"),
             free: ADDRESS_FREE,
@@ -43,7 +43,7 @@ impl Key {
 }
 
 /// How long the `failures`-th failure locks a key that has `free` free failures.
-pub fn lock_after(failures: u32, free: u32) -> Duration {
+pub(crate) fn lock_after(failures: u32, free: u32) -> Duration {
     if failures < free {
         return Duration::zero();
     }
@@ -54,7 +54,11 @@ pub fn lock_after(failures: u32, free: u32) -> Duration {
 /// Until when the most locked of `keys` is locked, if any is at `now`. A lock that reaches
 /// further than [`MAX_LOCK_SECONDS`] past `now` was set by a clock other than this one (a server
 /// run with `--now`) and does not hold.
-pub fn locked_until(conn: &Db, keys: &[Key], now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
+pub(crate) fn locked_until(
+    conn: &Db,
+    keys: &[Key],
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>> {
     let mut until = None;
     for key in keys {
         if let Some(f) = db::failures(conn, &key.key)?
@@ -68,7 +72,7 @@ pub fn locked_until(conn: &Db, keys: &[Key], now: DateTime<Utc>) -> Result<Optio
 }
 
 /// Counts a failure against `key`.
-pub fn fail(conn: &Db, key: &Key, now: DateTime<Utc>) -> Result<()> {
+pub(crate) fn fail(conn: &Db, key: &Key, now: DateTime<Utc>) -> Result<()> {
     let previous = db::failures(conn, &key.key)?
         .filter(|f| {
             f.last_failure_at <= now
@@ -87,19 +91,19 @@ pub fn fail(conn: &Db, key: &Key, now: DateTime<Utc>) -> Result<()> {
     )
 }
 
-pub fn forget(conn: &Db, key: &Key) -> Result<()> {
+pub(crate) fn forget(conn: &Db, key: &Key) -> Result<()> {
     db::clear_failures(conn, &key.key)
 }
 
 /// Whole seconds in `wait`, rounded up (at least 1): what `Retry-After` says, so that a client
 /// that waits that long is never refused again.
-pub fn seconds_rounded_up(wait: Duration) -> i64 {
+pub(crate) fn seconds_rounded_up(wait: Duration) -> i64 {
     let millis = wait.num_milliseconds();
     ((millis + 999).div_euclid(1000)).max(1)
 }
 
 /// "3 minuter", "45 sekunder": how long until `until`, rounded up.
-pub fn wait_sv(now: DateTime<Utc>, until: DateTime<Utc>) -> String {
+pub(crate) fn wait_sv(now: DateTime<Utc>, until: DateTime<Utc>) -> String {
     let seconds = seconds_rounded_up(until - now);
     if seconds < 60 {
         crate::sv::count(seconds, "sekund", "sekunder")

@@ -186,14 +186,14 @@ fn current(app: &App, id: &str) -> std::result::Result<Arc<Routine>, Response> {
 
 /// `?publicerad=1` after a publication.
 #[derive(Debug, Default, Deserialize)]
-pub struct RoutineQuery {
+pub(crate) struct RoutineQuery {
     #[serde(default)]
     pub publicerad: String,
 }
 
 /// `GET /overview/routines/{id}`: the routine in force, its graph, its account, its source and
 /// its versions.
-pub async fn routine_page(
+pub(crate) async fn routine_page(
     State(app): State<Arc<App>>,
     staff: Staff,
     Path(id): Path<String>,
@@ -258,7 +258,7 @@ pub async fn routine_page(
 
 /// `?from=HASH&to=HASH` (`to` may be `disk`: the file as it is now).
 #[derive(Debug, Default, Deserialize)]
-pub struct DiffQuery {
+pub(crate) struct DiffQuery {
     #[serde(default)]
     pub from: String,
     #[serde(default)]
@@ -266,7 +266,7 @@ pub struct DiffQuery {
 }
 
 /// `GET /overview/routines/{id}/diff`: the difference between two versions.
-pub async fn diff_page(
+pub(crate) async fn diff_page(
     State(app): State<Arc<App>>,
     staff: Staff,
     Path(id): Path<String>,
@@ -332,14 +332,14 @@ pub async fn diff_page(
 
 /// `?from=disk`: start the edit from the file on the server rather than the version in force.
 #[derive(Debug, Default, Deserialize)]
-pub struct EditQuery {
+pub(crate) struct EditQuery {
     #[serde(default)]
     pub from: String,
 }
 
 /// The editor's form; every field may be missing.
 #[derive(Debug, Default, Deserialize)]
-pub struct EditForm {
+pub(crate) struct EditForm {
     #[serde(default)]
     pub csrf: String,
     #[serde(default)]
@@ -439,7 +439,7 @@ fn editor(
 
 /// `GET /overview/routines/{id}/redigera`: the editor on the version in force (or, `?from=disk`,
 /// on the file as it is on the server).
-pub async fn edit_page(
+pub(crate) async fn edit_page(
     State(app): State<Arc<App>>,
     staff: Staff,
     Path(id): Path<String>,
@@ -477,7 +477,7 @@ pub async fn edit_page(
 }
 
 /// `POST /overview/routines/{id}/redigera`: check or publish the edit.
-pub async fn edit_post(
+pub(crate) async fn edit_post(
     State(app): State<Arc<App>>,
     staff: Staff,
     Path(id): Path<String>,
@@ -488,7 +488,7 @@ pub async fn edit_post(
 
 /// The form for a new routine from a copy.
 #[derive(Debug, Default, Deserialize)]
-pub struct NewForm {
+pub(crate) struct NewForm {
     #[serde(default)]
     pub csrf: String,
     /// `existing:ID` or `shipped:ID`.
@@ -535,7 +535,7 @@ fn copy_sources(app: &App) -> Vec<(String, String, String)> {
 }
 
 /// `GET /overview/routines/ny`: start a new routine from a copy.
-pub async fn new_page(State(app): State<Arc<App>>, staff: Staff) -> Response {
+pub(crate) async fn new_page(State(app): State<Arc<App>>, staff: Staff) -> Response {
     if let Some(refusal) = may_edit(&app, &staff) {
         return refusal;
     }
@@ -584,7 +584,7 @@ fn renamed(text: &str, id: &str, title: &str) -> String {
 }
 
 /// `POST /overview/routines/kopia`: the copy made, shown in the editor (not yet published).
-pub async fn copy_post(
+pub(crate) async fn copy_post(
     State(app): State<Arc<App>>,
     staff: Staff,
     form: std::result::Result<Form<NewForm>, FormRejection>,
@@ -669,7 +669,7 @@ fn id_line(text: &str) -> String {
 }
 
 /// `POST /overview/routines/ny`: check or publish a new routine.
-pub async fn new_post(
+pub(crate) async fn new_post(
     State(app): State<Arc<App>>,
     staff: Staff,
     form: std::result::Result<Form<EditForm>, FormRejection>,
@@ -956,7 +956,7 @@ fn templates_editable(app: &App, staff: &Staff) -> Option<Response> {
 }
 
 /// `GET /overview/mallar`: the email templates (`?publicerad=FILE` after a publication).
-pub async fn templates_page(
+pub(crate) async fn templates_page(
     State(app): State<Arc<App>>,
     staff: Staff,
     query: std::result::Result<Query<RoutineQuery>, axum::extract::rejection::QueryRejection>,
@@ -1061,7 +1061,7 @@ async fn template_editor(
 }
 
 /// `GET /overview/mallar/{name}`: the editor on the template as loaded.
-pub async fn template_page(
+pub(crate) async fn template_page(
     State(app): State<Arc<App>>,
     staff: Staff,
     Path(name): Path<String>,
@@ -1105,7 +1105,7 @@ pub async fn template_page(
 }
 
 /// `POST /overview/mallar/{name}`: check or publish an edited template.
-pub async fn template_post(
+pub(crate) async fn template_post(
     State(app): State<Arc<App>>,
     staff: Staff,
     Path(name): Path<String>,

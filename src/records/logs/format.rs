@@ -57,14 +57,14 @@ const KEYS: &[&str] = &[
 
 /// Whether the export must have the column of field `index` (when the format maps it): the
 /// fields every row needs, and `log_id`. The columns of the other fields may be left out.
-pub fn is_needed(index: usize) -> bool {
+pub(crate) fn is_needed(index: usize) -> bool {
     LOG.columns
         .get(index)
         .is_some_and(|c| c.name == "log_id" || NEEDED.contains(&c.name))
 }
 
 /// The field index of [`LOG`] named `name`.
-pub fn field_index(name: &str) -> Option<usize> {
+pub(crate) fn field_index(name: &str) -> Option<usize> {
     LOG.columns.iter().position(|c| c.name == name)
 }
 
@@ -101,7 +101,7 @@ impl LogFormat {
     }
 
     /// Whether this is our own standard CSV (read by the schema reader, unknown columns refused).
-    pub fn is_standard(&self) -> bool {
+    pub(crate) fn is_standard(&self) -> bool {
         self.path.is_empty() && self.id == "standard"
     }
 
@@ -123,7 +123,7 @@ impl LogFormat {
     }
 
     /// Our system name for the export's `name` (any case), when the format maps it.
-    pub fn system_name(&self, name: &str) -> Option<&str> {
+    pub(crate) fn system_name(&self, name: &str) -> Option<&str> {
         if self.systems.is_empty() {
             return None;
         }
@@ -136,7 +136,7 @@ impl LogFormat {
 
     /// How many of the format's mapped headers `header` holds (any case), and whether it holds
     /// all of them.
-    pub fn matches_header(&self, header: &[&str]) -> (usize, bool) {
+    pub(crate) fn matches_header(&self, header: &[&str]) -> (usize, bool) {
         let found = self
             .header
             .iter()
@@ -148,7 +148,7 @@ impl LogFormat {
 
 /// The formats of a folder, checked; diagnostics for every problem in every file.
 #[derive(Debug, Default)]
-pub struct Loaded {
+pub(crate) struct Loaded {
     pub formats: Vec<LogFormat>,
     pub diagnostics: Vec<Diagnostic>,
     /// The files read.
@@ -156,14 +156,14 @@ pub struct Loaded {
 }
 
 impl Loaded {
-    pub fn has_errors(&self) -> bool {
+    pub(crate) fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
 }
 
 /// Reads every `*.yaml`/`*.yml` in `dir` (none when it does not exist). `systems` are the
 /// systems the routines know, for a did-you-mean on `system:`.
-pub fn load_dir(dir: &Path, systems: &[&str]) -> Result<Loaded> {
+pub(crate) fn load_dir(dir: &Path, systems: &[&str]) -> Result<Loaded> {
     let mut loaded = Loaded::default();
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
@@ -208,7 +208,7 @@ pub fn load_dir(dir: &Path, systems: &[&str]) -> Result<Loaded> {
 }
 
 /// Reads one format file, as [`load_dir`] reads each.
-pub fn load_file(path: &Path, systems: &[&str]) -> Result<Loaded> {
+pub(crate) fn load_file(path: &Path, systems: &[&str]) -> Result<Loaded> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::bad_input(format!("{}: {e}", path.display())))?;
     let source = Source::new(path.display().to_string(), text);

@@ -51,7 +51,7 @@ impl InboxReport {
 }
 
 /// How long the inbox waits between its two looks at a file's size.
-pub const SETTLE: Duration = Duration::from_millis(1500);
+pub(crate) const SETTLE: Duration = Duration::from_millis(1500);
 
 /// Whether a file name is one a writer uses while it writes.
 fn is_temporary(name: &str) -> bool {
@@ -199,7 +199,7 @@ fn file_away(
 
 /// How long the inbox waits for a file to be whole.
 #[derive(Debug, Clone, Copy)]
-pub struct Timing {
+pub(crate) struct Timing {
     /// Between the two looks at a file's size and time.
     pub settle: Duration,
     /// How long a file must have stood still (`[logs] inbox_quiet`).
@@ -208,7 +208,7 @@ pub struct Timing {
 
 impl Timing {
     /// As configured: `quiet` from the configuration, [`SETTLE`] between the looks.
-    pub fn quiet(quiet: Duration) -> Timing {
+    pub(crate) fn quiet(quiet: Duration) -> Timing {
         Timing {
             settle: SETTLE.min(quiet),
             quiet,
@@ -221,7 +221,7 @@ impl Timing {
 ///
 /// One process at a time takes the inbox on a database ([`Store::try_lock`]): another's `serve`
 /// or `tick` leaves it to the one at it.
-pub fn run(
+pub(crate) fn run(
     store: &mut Store,
     dir: &Path,
     opts: &ImportOptions,

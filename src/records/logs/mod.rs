@@ -23,9 +23,9 @@
 //! (by SHA-256) is refused a second time.
 
 pub mod format;
-pub mod inbox;
-pub mod sources;
-pub mod xlsx;
+pub(crate) mod inbox;
+pub(crate) mod sources;
+pub(crate) mod xlsx;
 
 pub use crate::log_format::{ACTIONS, MAX_VALUE, action_code, action_word};
 pub use crate::store::unix_ts;
@@ -75,7 +75,7 @@ const PURPOSE: usize = 11;
 const SUBJECT_NAME: usize = 12;
 
 /// The plain-Swedish wording of a stored action word.
-pub fn action_sv(action: &str) -> &str {
+pub(crate) fn action_sv(action: &str) -> &str {
     ACTIONS
         .iter()
         .find(|(word, _)| *word == action)
@@ -84,7 +84,7 @@ pub fn action_sv(action: &str) -> &str {
 
 /// The longest field stored (an id, a name, a unit, a purpose: RIV-TA allows 256 characters
 /// for the longest). Longer is not a log's field, and would not fit a database's index.
-pub const FIELD_MAX: usize = 1024;
+pub(crate) const FIELD_MAX: usize = 1024;
 
 /// How far in the future (past the import's `now`) an event may lie: clocks differ.
 const FUTURE_SLACK_SECONDS: i64 = 3600;
@@ -111,7 +111,7 @@ impl<'a> LogRow<'a> {
     }
 
     /// Field `index` of [`LOG`].
-    pub fn get_at(&self, index: usize) -> &'a str {
+    pub(crate) fn get_at(&self, index: usize) -> &'a str {
         self.fields.get(index).copied().unwrap_or("")
     }
 
@@ -521,38 +521,6 @@ fn import_xlsx(
         return Err(problems.into_error());
     };
     import_rows(store, &name, rows, problems, opts, format, None, || digest)
-}
-
-/// Imports our standard CSV from a reader, named `name` in messages.
-pub fn import_reader<R: Read + Send>(
-    store: &mut Store,
-    name: &str,
-    input: R,
-    opts: &ImportOptions,
-) -> Result<ImportSummary> {
-    let mut problems = Problems::new();
-    let hash = Mutex::new(Sha256::new());
-    let hashing = Hashing {
-        inner: input,
-        hash: &hash,
-    };
-    let (input, decoded_from) = sources::decoded(hashing, None)?;
-    let table = Table::from_reader(name, input, &LOG, &mut problems)?;
-    let Some(mut table) = table else {
-        return Err(problems.into_error());
-    };
-    table.set_max_record(opts.max_value);
-    let standard = LogFormat::standard();
-    import_rows(
-        store,
-        name,
-        sources::StandardCsv { table },
-        problems,
-        opts,
-        &standard,
-        decoded_from,
-        || hash_of(&hash),
-    )
 }
 
 /// The hex SHA-256 of what passed through a [`Hashing`] reader.

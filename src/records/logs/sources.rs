@@ -15,7 +15,7 @@ const FIELDS: usize = 13;
 const HEADER_SEARCH: usize = 50;
 
 /// Our own CSV, read by the schema reader (unknown columns refused, as `docs/cli.md` says).
-pub struct StandardCsv<R> {
+pub(crate) struct StandardCsv<R> {
     pub table: Table<R>,
 }
 
@@ -102,7 +102,7 @@ fn map_words<'a>(format: &'a LogFormat, fields: &mut [&'a str; FIELDS]) {
 
 /// A CSV described by a format file: the header row is found by its names among the first
 /// records, other columns are ignored.
-pub struct FormatCsv<'f, R> {
+pub(crate) struct FormatCsv<'f, R> {
     path: String,
     records: Records<R>,
     mapping: Mapping<'f>,
@@ -110,7 +110,7 @@ pub struct FormatCsv<'f, R> {
 
 impl<'f, R: BufRead> FormatCsv<'f, R> {
     /// Reads up to the header row; `Ok(None)` with a problem pushed when there is none.
-    pub fn new(
+    pub(crate) fn new(
         path: &str,
         input: R,
         format: &'f LogFormat,
@@ -191,7 +191,7 @@ impl<R: BufRead> Rows for FormatCsv<'_, R> {
 
 /// The text of a CSV as UTF-8: as it is when it is UTF-8, decoded when the format declares
 /// Windows-1252 (ISO-8859-1 is read as its superset), or when the first megabyte is not UTF-8.
-pub fn decoded<'r, R: Read + Send + 'r>(
+pub(crate) fn decoded<'r, R: Read + Send + 'r>(
     input: R,
     declared: Option<&'static encoding_rs::Encoding>,
 ) -> Result<(Box<dyn BufRead + Send + 'r>, Option<&'static str>)> {
@@ -311,7 +311,7 @@ impl<R: BufRead> Read for Decode<R> {
 
 /// The format a CSV's header says, among `formats` and our standard: the first whose every
 /// column is in one of the first records.
-pub fn sniff_csv<'f, R: BufRead>(
+pub(crate) fn sniff_csv<'f, R: BufRead>(
     path: &str,
     input: R,
     formats: &'f [LogFormat],
@@ -380,7 +380,7 @@ pub fn sniff_csv<'f, R: BufRead>(
 /// The rows of the first sheet of an Excel workbook, with the header row found by its names.
 /// The sheet is read on a thread of its own and handed over in batches, so neither the whole
 /// sheet nor the whole file's rows sit in memory.
-pub struct XlsxRows<'f> {
+pub(crate) struct XlsxRows<'f> {
     path: String,
     rows: std::sync::mpsc::Receiver<Sheet>,
     /// Emptied batches go back to the sheet's thread to be filled again: the memory of a cell
@@ -505,7 +505,7 @@ impl SheetRows {
 const MAX_XLSX_BYTES: u64 = 512 << 20;
 
 impl<'f> XlsxRows<'f> {
-    pub fn open(
+    pub(crate) fn open(
         path: &std::path::Path,
         format: &'f LogFormat,
         limit: usize,
@@ -763,7 +763,7 @@ impl super::xlsx::Cells for SheetSink<'_> {
 /// RIV-TA `ehr:log` records (or any XML of records a format describes), streamed: each
 /// `record` element wherever it sits, under any wrapper and any namespace prefix; one row per
 /// `repeat` element in it.
-pub struct XmlRows<'f, R: Read> {
+pub(crate) struct XmlRows<'f, R: Read> {
     path: String,
     reader: quick_xml::Reader<super::xlsx::Bounded<R>>,
     /// The longest field, and the most text of one record.
@@ -798,7 +798,7 @@ const XML_REPEAT_MAX: usize = 10_000;
 const XML_DEPTH_MAX: usize = 256;
 
 impl<'f, R: Read> XmlRows<'f, R> {
-    pub fn new(path: &str, input: R, format: &'f LogFormat, limit: usize) -> XmlRows<'f, R> {
+    pub(crate) fn new(path: &str, input: R, format: &'f LogFormat, limit: usize) -> XmlRows<'f, R> {
         let split = |p: &str| -> Vec<String> {
             p.split('/')
                 .filter(|s| !s.is_empty())
@@ -1095,7 +1095,7 @@ impl<R: Read> XmlRows<'_, R> {
 
 /// The XML format among `formats` whose record element the file holds first (in its first
 /// thousands of elements); with none, the only XML format, or why none fits.
-pub fn sniff_xml<R: Read>(
+pub(crate) fn sniff_xml<R: Read>(
     input: R,
     formats: &[LogFormat],
     limit: usize,
@@ -1160,7 +1160,11 @@ const PATIENT_LEVEL: &[&str] = &[
 ];
 
 /// "no `log` record: the format `inera-xml` reads `log`; found `Log` in urn:…".
-pub fn no_record_message(format: &LogFormat, record: &str, seen: &[(String, String)]) -> String {
+pub(crate) fn no_record_message(
+    format: &LogFormat,
+    record: &str,
+    seen: &[(String, String)],
+) -> String {
     let named = |(local, ns): &(String, String)| {
         if ns.is_empty() {
             format!("`{local}`")

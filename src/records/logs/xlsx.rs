@@ -19,21 +19,21 @@ use std::borrow::Cow;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 
 /// The most parts a workbook may have (a log export has about ten).
-pub const MAX_PARTS: u64 = 10_000;
+pub(crate) const MAX_PARTS: u64 = 10_000;
 /// The most bytes of the zip's central directory.
-pub const MAX_DIRECTORY: u64 = 4 << 20;
+pub(crate) const MAX_DIRECTORY: u64 = 4 << 20;
 /// How many times a part of more than [`RATIO_FROM`] bytes may inflate (real sheets: 4–20).
-pub const MAX_RATIO: u64 = 250;
-pub const RATIO_FROM: u64 = 1 << 20;
+pub(crate) const MAX_RATIO: u64 = 250;
+pub(crate) const RATIO_FROM: u64 = 1 << 20;
 /// The most text the shared strings may hold, and the most strings.
-pub const MAX_SHARED_TEXT: usize = 64 << 20;
-pub const MAX_SHARED: usize = 4 << 20;
+pub(crate) const MAX_SHARED_TEXT: usize = 64 << 20;
+pub(crate) const MAX_SHARED: usize = 4 << 20;
 /// Slack over the value limit for the markup around a value (a tag and its attributes).
-pub const TAG_SLACK: usize = 64 << 10;
+pub(crate) const TAG_SLACK: usize = 64 << 10;
 
 /// A sheet's cell, as it is streamed: its row (as Excel numbers it, from 1), column (from 0)
 /// and text.
-pub trait Cells {
+pub(crate) trait Cells {
     /// A new row starts; false stops the reading.
     fn row(&mut self, number: u64) -> bool;
     /// A cell of the current row.
@@ -45,7 +45,7 @@ pub trait Cells {
 }
 
 /// An opened workbook: its first sheet found, its shared strings read.
-pub struct Workbook<R: Read + Seek> {
+pub(crate) struct Workbook<R: Read + Seek> {
     zip: zip::ZipArchive<R>,
     /// The first sheet's name and its part in the zip.
     pub sheet: String,
@@ -58,7 +58,7 @@ pub struct Workbook<R: Read + Seek> {
 
 impl Workbook<BufReader<std::fs::File>> {
     /// Opens `file`; `limit` is the longest value (cell, shared string) read.
-    pub fn open(file: std::fs::File, limit: usize) -> Result<Self, String> {
+    pub(crate) fn open(file: std::fs::File, limit: usize) -> Result<Self, String> {
         let mut file = BufReader::with_capacity(1 << 16, file);
         check_directory(&mut file)?;
         let zip = zip::ZipArchive::new(file)
@@ -117,7 +117,7 @@ impl<R: Read + Seek> Workbook<R> {
     }
 
     /// Streams the first sheet's cells to `to`, in order.
-    pub fn cells(&mut self, to: &mut dyn Cells) -> Result<(), String> {
+    pub(crate) fn cells(&mut self, to: &mut dyn Cells) -> Result<(), String> {
         let sheet = self.sheet.clone();
         let part = self.part.clone();
         let Some(reader) = open_part(&mut self.zip, &part)? else {
@@ -329,7 +329,7 @@ impl Kind {
 
 /// The date serial `serial` of a workbook (days since 1899-12-30, or since 1904-01-01 when
 /// `date1904`; the fraction the time of day) as `YYYY-MM-DD HH:MM:SS`, to the nearest second.
-pub fn excel_time(serial: f64, date1904: bool) -> String {
+pub(crate) fn excel_time(serial: f64, date1904: bool) -> String {
     let seconds = (serial * 86_400.0).round() as i64;
     let epoch = if date1904 {
         chrono::NaiveDate::from_ymd_opt(1904, 1, 1)
@@ -345,7 +345,7 @@ pub fn excel_time(serial: f64, date1904: bool) -> String {
 
 /// A number as a person wrote it: whole numbers without a fraction (a personnummer typed as a
 /// number stays twelve digits).
-pub fn number(f: f64) -> String {
+pub(crate) fn number(f: f64) -> String {
     if f.fract() == 0.0 && f.abs() < 1e15 {
         format!("{}", f as i64)
     } else {
@@ -354,7 +354,7 @@ pub fn number(f: f64) -> String {
 }
 
 /// "1 MB", "512 kB", "300 bytes".
-pub fn size(bytes: usize) -> String {
+pub(crate) fn size(bytes: usize) -> String {
     if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
         format!("{} MB", bytes >> 20)
     } else if bytes >= 1 << 20 {
@@ -367,7 +367,7 @@ pub fn size(bytes: usize) -> String {
 }
 
 /// Column letters of a column index from 0 (`A`, `Z`, `AA`).
-pub fn letters(column: usize) -> String {
+pub(crate) fn letters(column: usize) -> String {
     let mut c = column.saturating_add(1);
     let mut name = Vec::new();
     while c > 0 {
@@ -605,7 +605,7 @@ impl<R: Read> Read for Declared<R> {
 /// [`Bounded::reset`]s: an XML reader reset before each event reads no node much longer than
 /// the limit (and buffers no more). The count is kept below the buffer, so that the XML
 /// reader's many small reads cost what a `BufReader`'s do.
-pub struct Bounded<R> {
+pub(crate) struct Bounded<R> {
     buf: BufReader<Counted<R>>,
     /// The longest value, as configured (a node may be a tag's length longer).
     limit: usize,
@@ -636,7 +636,7 @@ impl<R: Read> Read for Counted<R> {
 
 impl<R: Read> Bounded<R> {
     /// `limit` is the longest value read; a node may be longer by its markup ([`TAG_SLACK`]).
-    pub fn new(inner: R, limit: usize) -> Bounded<R> {
+    pub(crate) fn new(inner: R, limit: usize) -> Bounded<R> {
         Bounded {
             buf: BufReader::with_capacity(
                 1 << 16,
@@ -651,18 +651,18 @@ impl<R: Read> Bounded<R> {
         }
     }
 
-    pub fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.buf.get_mut().since = 0;
     }
 
     /// Whether the limit was hit.
-    pub fn hit(&self) -> bool {
+    pub(crate) fn hit(&self) -> bool {
         self.buf.get_ref().hit
     }
 
     /// What a failed read of the XML on top means: `what` (`a value`, `an XML node`) past the
     /// limit, or XML that is not well-formed.
-    pub fn failure(&self, what: &str, e: &quick_xml::Error) -> String {
+    pub(crate) fn failure(&self, what: &str, e: &quick_xml::Error) -> String {
         if self.hit() {
             format!(
                 "{what} longer than {}: not an access log (the limit is `[logs] max_value`)",
