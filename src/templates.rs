@@ -309,6 +309,8 @@ impl Library {
                 unknown.sort_unstable();
                 for var in unknown {
                     let span = find_variable(&source.text, var);
+                    let meant =
+                        crate::diagnostic::did_you_mean(var, provided.iter().map(String::as_str));
                     out.push(
                         Diagnostic::new(
                             source,
@@ -320,14 +322,16 @@ impl Library {
                                 purpose.key()
                             ),
                         )
-                        .with_help(format!(
-                            "the variables provided are {}",
-                            provided
-                                .iter()
-                                .map(|v| format!("`{v}`"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )),
+                        .with_help(meant.unwrap_or_else(|| {
+                            format!(
+                                "the variables provided are {}",
+                                provided
+                                    .iter()
+                                    .map(|v| format!("`{v}`"))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            )
+                        })),
                     );
                     context.insert(var.to_string(), "");
                 }
@@ -362,6 +366,19 @@ impl Library {
             text: body.to_string(),
             html,
         })
+    }
+
+    /// Why mail template `name` cannot be rendered with `context`, at its place in the file that
+    /// fails; none when both files render.
+    pub(crate) fn render_problem(&self, name: &str, context: &Value) -> Option<Diagnostic> {
+        let context = to_context(context).ok()?;
+        [format!("mail/{name}.txt"), format!("mail/{name}.html")]
+            .into_iter()
+            .find_map(|file| {
+                let source = self.sources.get(&file)?;
+                let err = self.tera.render(&file, &context).err()?;
+                Some(tera_diagnostic(source, &err))
+            })
     }
 
     /// Renders the document template `name` (`documents/NAME.html`).
@@ -469,8 +486,16 @@ fn tera_diagnostic(source: &Source, err: &tera::Error) -> Diagnostic {
             } else {
                 1
             };
+            // An unclosed block is reported past the end of the text: at its last line instead.
+            let last = source.text.lines().count().max(1);
+            let (line, column) = if s.start_line > last {
+                let end = source.text.lines().last().unwrap_or("");
+                (last, end.chars().count() + 1)
+            } else {
+                (s.start_line.max(1), s.start_col + 1)
+            };
             (
-                Span::new(s.start_line.max(1), s.start_col + 1, len),
+                Span::new(line, column, len),
                 lowercase_first(report.message()),
             )
         }
@@ -547,5 +572,37 @@ mod tests {
         assert_eq!(lib.load_errors[0].path, "mail/task.txt");
         assert_eq!(lib.load_errors[0].code, "template-syntax");
         assert!(lib.contains("mail/task.html"));
+        // The block left open is reported on the text's last line, not past it.
+        assert_eq!(lib.load_errors[0].line, 4, "{:?}", lib.load_errors[0]);
+    }
+
+    #[test]
+    fn a_variable_the_email_lacks_is_placed_where_it_is_used_with_the_name_meant() {
+        let lib = Library::from_memory([
+            (
+                "mail/task.txt",
+                "Loggkontroll {{ case_id }}\n\nHej!\n  {{ case_idd }}\n",
+            ),
+            ("mail/task.html", "<p>Hej</p>"),
+        ]);
+        let problem = lib
+            .render_problem("task", &Purpose::Task.sample())
+            .expect("the email cannot be written");
+        assert_eq!(problem.path, "mail/task.txt");
+        assert_eq!((problem.line, problem.column), (4, 6), "{problem:?}");
+        let warned = lib.check(Purpose::Task, "task");
+        let warning = warned
+            .iter()
+            .find(|d| d.code == "template-variable")
+            .expect("a warning for the unknown variable");
+        assert_eq!(warning.help.as_deref(), Some("did you mean `case_id`?"));
+        let fine = Library::from_memory([
+            ("mail/task.txt", "Loggkontroll {{ case_id }}\n"),
+            ("mail/task.html", "<p>Hej</p>"),
+        ]);
+        assert!(
+            fine.render_problem("task", &Purpose::Task.sample())
+                .is_none()
+        );
     }
 }

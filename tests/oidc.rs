@@ -386,7 +386,7 @@ async fn the_role_is_read_again_at_every_login_and_a_required_acr_is_enforced() 
         .sign_in_from(&format!("{}/login/oidc", s.base), "anna", false)
         .await;
     assert_eq!(p.status, 401, "{}", p.body);
-    assert!(p.body.contains("Inloggningen kunde inte godkännas"));
+    assert!(p.body.contains("andra faktor"), "{}", p.body);
     assert_eq!(s.role_of("anna").as_deref(), Some("quality"), "unchanged");
     // With it: signed in, as `reader` now.
     let mut b = Browser::new();
@@ -397,6 +397,83 @@ async fn the_role_is_read_again_at_every_login_and_a_required_acr_is_enforced() 
     assert_eq!(s.role_of("anna").as_deref(), Some("reader"));
     assert_eq!(
         s.f.count("SELECT COUNT(*) FROM audit WHERE event = 'web.role_changed' AND actor = 'oidc'"),
+        1
+    );
+}
+
+/// The logout form's token on the overview, for a browser with a session.
+async fn logout_token(b: &mut Browser, base: &str) -> String {
+    let overview = b.get(&format!("{base}/overview")).await;
+    assert_eq!(overview.status, 200, "{}", overview.body);
+    overview
+        .body
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|v| v.split('"').next())
+        .expect("the logout form's token")
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_restart_logout_still_ends_at_the_provider_and_leaving_the_groups_ends_sessions() {
+    if !oidc::available() {
+        return;
+    }
+    let mut s = Setup::new("provider.mjs", |_| {}).await;
+    let mut b = Browser::new();
+    let p = b
+        .sign_in_from(&format!("{}/login/oidc", s.base), "anna", false)
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    // A new process knows nothing of the provider yet: logging out fetches what it needs.
+    s.restart(|_| {}).await;
+    let csrf = logout_token(&mut b, &s.base).await;
+    let out = b
+        .send(
+            "POST",
+            &format!("{}/logout", s.base),
+            Some(&[("csrf", csrf.as_str())]),
+        )
+        .await;
+    assert_eq!(out.status, 200, "{}", out.body);
+    assert!(
+        out.body
+            .contains(&format!("{}/session/end", s.provider.issuer)),
+        "{}",
+        out.body
+    );
+
+    // Anna signs in again; then her group no longer gives a role. Her next login is refused,
+    // and the session she still has ends with it.
+    let mut kept = Browser::new();
+    let p = kept
+        .sign_in_from(&format!("{}/login/oidc", s.base), "anna", false)
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    s.restart(|o| o.quality.clear()).await;
+    assert_eq!(kept.get(&format!("{}/overview", s.base)).await.status, 200);
+    let mut b = Browser::new();
+    let refused = b
+        .sign_in_from(&format!("{}/login/oidc", s.base), "anna", false)
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(refused.body.contains("href=\"/login\""), "{}", refused.body);
+    assert!(
+        refused
+            .body
+            .contains(&format!("{}/session/end", s.provider.issuer)),
+        "a way out at the provider, to try another account: {}",
+        refused.body
+    );
+    assert_eq!(
+        kept.get(&format!("{}/overview", s.base)).await.status,
+        303,
+        "the session anna still had has ended"
+    );
+    assert_eq!(
+        s.f.count(
+            "SELECT COUNT(*) FROM audit WHERE event = 'web.login_refused' AND actor = 'oidc'"
+        ),
         1
     );
 }

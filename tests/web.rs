@@ -3057,6 +3057,19 @@ async fn the_audit_trail_is_readable_filtered_and_paged_for_quality_and_admin_on
         "{}",
         by_system.body
     );
+    // loggkoll itself is one choice, whatever it is called in the trail, and it finds them all.
+    let by_machine = send(&app, get_with("/overview/audit?actor=loggkoll", &quality)).await;
+    assert!(
+        by_machine.body.contains("Ärendet öppnades"),
+        "{}",
+        by_machine.body
+    );
+    assert_eq!(
+        trail.body.matches(">loggkoll</option>").count(),
+        1,
+        "{}",
+        trail.body
+    );
     let by_name = send(&app, get_with("/overview/audit?actor=kvalitet", &quality)).await;
     assert!(by_name.body.contains("Kunden sattes på bevakningslistan"));
     assert!(!by_name.body.contains("Ärendet öppnades"));
@@ -3078,6 +3091,22 @@ async fn the_audit_trail_is_readable_filtered_and_paged_for_quality_and_admin_on
             .contains(&format!("href=\"/overview/case/{case}\""))
     );
     assert!(!of_case.body.contains("Kunden sattes på bevakningslistan"));
+    // A case's reference as typed, in any case.
+    let lower = send(
+        &app,
+        get_with(
+            &format!("/overview/audit?case={}", case.to_lowercase()),
+            &quality,
+        ),
+    )
+    .await;
+    assert!(
+        lower
+            .body
+            .contains(&format!("href=\"/overview/case/{case}\"")),
+        "{}",
+        lower.body
+    );
     // A period that ended before anything happened, and a date that is none.
     let none = send(&app, get_with("/overview/audit?to=2000-01-01", &quality)).await;
     assert!(none.body.contains("Inga händelser passar urvalet"));
@@ -3125,6 +3154,68 @@ fn hidden(body: &str, name: &str) -> String {
     let start = body.find(&marker).map(|i| i + marker.len()).unwrap_or(0);
     let end = body[start..].find('"').map(|i| start + i).unwrap_or(start);
     body[start..end].to_string()
+}
+
+#[tokio::test]
+async fn a_stale_edit_hears_of_every_version_published_since_it_began() {
+    use loggkoll::store::web::WebRole;
+    let f = Fixture::editable(BASE);
+    add_user_as(&f, "kvalitet", WebRole::Quality);
+    let app = f.app();
+    let quality = login_as(&app, "kvalitet", "ett långt lösenord", [10, 0, 3, 1])
+        .await
+        .cookie("loggkoll_session");
+    let file = f.routines.join("treserva-sampling.yaml");
+    let original = std::fs::read_to_string(&file).expect("the routine");
+    let hash = loggkoll::engine::workshop::hash_of;
+    let edit = send(
+        &app,
+        get_with("/overview/routines/treserva-sampling/redigera", &quality),
+    )
+    .await;
+    let csrf = edit.csrf();
+    let submit = |text: &str, reason: &str, base: &str| {
+        post(
+            "/overview/routines/treserva-sampling/redigera",
+            &[
+                ("csrf", csrf.as_str()),
+                ("text", text),
+                ("base", base),
+                ("action", "publish"),
+                ("reason", reason),
+            ],
+            Some(&quality),
+        )
+    };
+    let days = |n: u32| {
+        original.replace(
+            "deadline: 10 working days",
+            &format!("deadline: {n} working days"),
+        )
+    };
+    // Two publications, one after the other.
+    let first = send(&app, submit(&days(15), "Femton", &hash(&original))).await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.body);
+    let second = send(&app, submit(&days(14), "Fjorton", &hash(&days(15)))).await;
+    assert_eq!(second.status, StatusCode::SEE_OTHER, "{}", second.body);
+    // An edit begun before both: the last is named, and the one before it counted.
+    let stale = send(&app, submit(&days(12), "Tolv", &hash(&original))).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.body);
+    assert!(stale.body.contains("Fjorton"), "{}", stale.body);
+    assert!(
+        stale.body.contains("Före den publicerades 1 version till"),
+        "{}",
+        stale.body
+    );
+    // Begun at the first: only the second is news.
+    let stale = send(&app, submit(&days(12), "Tolv", &hash(&days(15)))).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.body);
+    assert!(
+        !stale.body.contains("Före den publicerades"),
+        "{}",
+        stale.body
+    );
+    assert_eq!(std::fs::read_to_string(&file).expect("file"), days(14));
 }
 
 #[tokio::test]
@@ -3368,6 +3459,17 @@ async fn the_routine_workshop_checks_publishes_and_refuses_what_would_overwrite(
     let new_page = send(&app, get_with("/overview/routines/ny", &quality)).await;
     assert_eq!(new_page.status, StatusCode::OK);
     assert!(new_page.body.contains("shipped:npo-sampling"));
+    // Only routines: not the guides shipped beside them.
+    assert!(
+        !new_page.body.contains("shipped:guides"),
+        "{}",
+        new_page.body
+    );
+    assert!(
+        !new_page.body.contains(".html (levereras"),
+        "{}",
+        new_page.body
+    );
     let copy = |id: &str| {
         post(
             "/overview/routines/kopia",

@@ -105,6 +105,8 @@ pub enum Refused {
     Stale {
         disk: Option<String>,
         by: Option<workshop::Version>,
+        /// How many other versions were published between the edit's start and `by`'s.
+        earlier: usize,
     },
     /// A new routine's file exists already.
     Exists(PathBuf),
@@ -267,7 +269,26 @@ fn stale(
         (Some(h), Some(name)) => workshop::published_as(engine.store.db(), kind, name, h)?,
         _ => None,
     };
-    Ok(Some(Refused::Stale { disk: on_disk, by }))
+    let earlier = match (&by, name) {
+        (Some(by), Some(name)) => {
+            let history = workshop::history(engine.store.db(), kind, name)?;
+            let start = history.iter().rposition(|v| v.hash == base);
+            let end = history.iter().rposition(|v| v.hash == by.hash);
+            match (start, end) {
+                (Some(a), Some(b)) if a < b => history[a + 1..b]
+                    .iter()
+                    .filter(|v| v.actor.is_some())
+                    .count(),
+                _ => 0,
+            }
+        }
+        _ => 0,
+    };
+    Ok(Some(Refused::Stale {
+        disk: on_disk,
+        by,
+        earlier,
+    }))
 }
 
 /// Writes `text` to `path` as `record` commits: the text beside the file first (flushed), then
@@ -441,18 +462,24 @@ pub(crate) fn check_template(engine: &Engine, file: &str, text: &str) -> Checked
         match library.render_mail(stem, &purpose.sample()) {
             Ok(mail) => Some(mail),
             Err(err) => {
-                // A variable the email does not have, say: every such email would fail.
-                let source = Source::new(path.clone(), text.to_string());
-                diagnostics.push(Diagnostic::new(
-                    &source,
-                    crate::routine::source::Span::new(1, 1, 1),
-                    crate::routine::Severity::Error,
-                    "template-render",
-                    format!(
-                        "the email cannot be written with this template: {}",
-                        err.message
-                    ),
-                ));
+                // A variable the email does not have, say: every such email would fail. Placed
+                // where it fails, when that is in this file.
+                let placed = library
+                    .render_problem(stem, &purpose.sample())
+                    .filter(|d| d.path == path);
+                diagnostics.push(placed.unwrap_or_else(|| {
+                    let source = Source::new(path.clone(), text.to_string());
+                    Diagnostic::new(
+                        &source,
+                        crate::routine::source::Span::new(1, 1, 1),
+                        crate::routine::Severity::Error,
+                        "template-render",
+                        format!(
+                            "the email cannot be written with this template: {}",
+                            err.message
+                        ),
+                    )
+                }));
                 None
             }
         }

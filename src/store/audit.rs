@@ -282,6 +282,11 @@ pub struct Filter<'a> {
     pub limit: Option<usize>,
 }
 
+/// The actors that are loggkoll itself (the scheduler, the engine, what it opens): `loggkoll` in
+/// a filter names them all.
+pub const MACHINE_ACTORS: [&str; 4] = ["loggkoll", "system", "engine", "scheduler"];
+const MACHINE: &str = "'loggkoll', 'system', 'engine', 'scheduler'";
+
 /// The entries `filter` selects, with their personal details where they remain.
 pub fn list(conn: &Db, filter: &Filter) -> Result<Vec<Entry>> {
     let from = filter.from.map(ts);
@@ -313,8 +318,10 @@ pub fn list(conn: &Db, filter: &Filter) -> Result<Vec<Entry>> {
          WHERE (CAST(?1 AS TEXT) IS NULL OR a.at >= CAST(?1 AS TEXT))
            AND (CAST(?2 AS TEXT) IS NULL OR a.at < CAST(?2 AS TEXT))
            AND (CAST(?3 AS TEXT) IS NULL OR a.actor = CAST(?3 AS TEXT)
-                OR a.actor = 'web:' || CAST(?3 AS TEXT))
-           AND (CAST(?4 AS TEXT) IS NULL OR a.case_id = CAST(?4 AS TEXT))
+                OR a.actor = 'web:' || CAST(?3 AS TEXT)
+                OR (CAST(?3 AS TEXT) = 'loggkoll' AND a.actor IN ({MACHINE})))
+           AND (CAST(?4 AS TEXT) IS NULL OR a.case_id = CAST(?4 AS TEXT)
+                OR a.case_id = UPPER(CAST(?4 AS TEXT)))
            AND (CAST(?5 AS TEXT) IS NULL OR a.event LIKE CAST(?5 AS TEXT) ESCAPE '\\')
            AND (CAST(?6 AS BIGINT) IS NULL OR a.seq < CAST(?6 AS BIGINT))
          ORDER BY a.seq {order}{limit}"

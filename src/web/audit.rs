@@ -47,7 +47,7 @@ pub(super) fn actor_sv(org: &Org, actor: &str) -> String {
         return format!("{account} (översikten)");
     }
     match actor {
-        "system" | "engine" | "scheduler" => "loggkoll".into(),
+        _ if audit::MACHINE_ACTORS.contains(&actor) => "loggkoll".into(),
         "cli" => "kommandoraden".into(),
         _ => Views::name(org, actor),
     }
@@ -90,6 +90,7 @@ pub(super) fn event_sv(event: &str) -> String {
         "roster.imported" => "Personalregistret importerades",
         "summary.queued" => "Årssammanställningen skickades",
         "web.login" => "Inloggning",
+        "web.login_refused" => "En inloggning nekades",
         "web.password_changed" => "Lösenordet byttes",
         "web.role_changed" => "Ett kontos roll ändrades",
         "web.user_added" => "Ett konto lades till",
@@ -127,7 +128,12 @@ fn details(data: &Value) -> String {
         return String::new();
     };
     map.iter()
-        .filter(|(k, _)| !matches!(k.as_str(), "digest" | "version" | "seed" | "hash"))
+        .filter(|(k, _)| {
+            !matches!(
+                k.as_str(),
+                "digest" | "version" | "seed" | "hash" | "previous" | "from_hash" | "to_hash"
+            )
+        })
         .map(|(k, v)| {
             let k = key_sv(k);
             match v {
@@ -145,7 +151,7 @@ fn key_sv(key: &str) -> &str {
     match key {
         "routine" => "rutin",
         "drawn" => "lottade",
-        "population" => "urval",
+        "population" => "bland",
         "occurrence" => "tillfälle",
         "late" => "sen",
         "windows" => "fönster",
@@ -177,6 +183,22 @@ fn key_sv(key: &str) -> &str {
         "imported" => "importerade",
         "cases" => "ärenden",
         "year" => "år",
+        "task" => "steg nr",
+        "answered_task" => "besvarat steg nr",
+        "holder" => "innehavare",
+        "due" => "senast",
+        "assignee" => "ansvarig",
+        "window_start" => "fönstrets början",
+        "window_end" => "fönstrets slut",
+        "subject_user" => "granskad användare",
+        "recipients" => "mottagare",
+        "import_id" => "import nr",
+        "comment" => "kommentar",
+        "via" => "via",
+        "why" => "varför",
+        "informed" => "informerade",
+        "deputy" => "ersättare",
+        "sessions_ended" => "sessioner avslutade",
         other => other,
     }
 }
@@ -274,9 +296,22 @@ pub(crate) async fn page(
             link.push(format!("before={}", e.seq));
             format!("/overview/audit?{}", link.join("&"))
         });
-        let actors: Vec<Value> = audit::actors(conn)?
+        // loggkoll itself once, however many names it has in the trail.
+        let mut ids: Vec<&str> = Vec::new();
+        let known = audit::actors(conn)?;
+        for a in &known {
+            let id = if audit::MACHINE_ACTORS.contains(&a.as_str()) {
+                "loggkoll"
+            } else {
+                a.as_str()
+            };
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        let actors: Vec<Value> = ids
             .iter()
-            .map(|a| json!({"id": a, "name": actor_sv(&org, a), "selected": a == actor}))
+            .map(|a| json!({"id": a, "name": actor_sv(&org, a), "selected": *a == actor}))
             .collect();
         let kinds: Vec<Value> = KINDS
             .iter()

@@ -508,7 +508,11 @@ pub async fn logout(
     // A session begun at the identity provider ends there too, where it has a way to: from a
     // page of ours (a form's redirect to another site is refused by `form-action 'self'`).
     let gone = set_cookie(SESSION_COOKIE, "", "/", 0);
-    match id_token.and_then(|t| super::oidc::end_session_url(&app, &t)) {
+    let next = match id_token {
+        Some(t) => super::oidc::end_session(&app, t).await,
+        None => None,
+    };
+    match next {
         Some(next) => with_cookie(
             page::render(
                 &app,

@@ -19,8 +19,8 @@ use super::app::App;
 use super::auth::{self, SESSION_COOKIE};
 use super::page;
 use crate::config::OidcConfig;
-use crate::store::audit;
 use crate::store::web::{self as db, WebRole};
+use crate::store::{Db, audit};
 use crate::{Error, Result};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -103,10 +103,17 @@ impl Oidc {
             .map_err(|e| Error::usage(format!("web.oidc.issuer: {e}")))?;
         let agent = Self::agent();
         let metadata = CoreProviderMetadata::discover(&issuer, &agent).map_err(|e| {
+            let chain = error_chain(&e);
+            // The crate compares the issuer the provider names with the configured one
+            // character for character, as the specification says.
+            let hint = if chain.contains("issuer") {
+                " (web.oidc.issuer must be written exactly as the provider's discovery document has it, a trailing slash included)"
+            } else {
+                ""
+            };
             Error::runtime(format!(
-                "the identity provider {}: discovery failed: {}",
+                "the identity provider {}: discovery failed: {chain}{hint}",
                 self.config.issuer,
-                error_chain(&e)
             ))
         })?;
         // The one field of the discovery document the core metadata does not carry.
@@ -122,6 +129,22 @@ impl Oidc {
         *self.discovered.lock().unwrap_or_else(|p| p.into_inner()) =
             Some((metadata.clone(), end_session.clone(), now));
         Ok((metadata, end_session))
+    }
+
+    /// What can be known of the configuration before anyone signs in, for the log at start: no
+    /// client secret (a public client, which most providers refuse), and whether the provider
+    /// answers to the configured issuer. Blocking.
+    pub(crate) fn check_at_start(&self, now: DateTime<Utc>) -> Vec<String> {
+        let mut said = Vec::new();
+        if self.config.client_secret.is_none() {
+            said.push(
+                "web.oidc: LOGGKOLL_OIDC_CLIENT_SECRET is not set: loggkoll signs in as a public client (PKCE alone), which a provider that issued a secret refuses at every login".to_string(),
+            );
+        }
+        if let Err(err) = self.metadata(now, false) {
+            said.push(err.message);
+        }
+        said
     }
 
     fn client(&self, metadata: CoreProviderMetadata, base_url: &str) -> Result<Rp> {
@@ -156,13 +179,50 @@ fn hash(text: &str) -> String {
     auth::token_hash(text)
 }
 
-/// A refusal of a login, in Swedish, with the reason in the server's log.
-fn refused(app: &App, status: StatusCode, why_logged: &str, said: &[&str]) -> Response {
+/// A refusal of a login, in Swedish, with the reason in the server's log: a link back to the
+/// login page and, when the person is signed in at the provider (`end_session`), a way to sign
+/// out there, so that another account can be tried.
+fn refused(
+    app: &App,
+    status: StatusCode,
+    why_logged: &str,
+    said: &[&str],
+    end_session: Option<String>,
+) -> Response {
     eprintln!("web: sign-in at the identity provider refused: {why_logged}");
     let mut paragraphs: Vec<&str> = said.to_vec();
-    paragraphs
-        .push("Försök igen från inloggningssidan, eller kontakta den som administrerar loggkoll.");
-    page::message(app, status, "Inloggningen gick inte", &paragraphs)
+    paragraphs.push("Försök igen, eller kontakta den som administrerar loggkoll.");
+    let mut links = vec![json!({"href": "/login", "text": "Till inloggningssidan"})];
+    if let Some(end) = end_session {
+        links.push(json!({"href": end, "text": "Logga ut från organisationens inloggningstjänst"}));
+    }
+    page::render(
+        app,
+        status,
+        "web/message.html",
+        &json!({
+            "title": "Inloggningen gick inte",
+            "paragraphs": paragraphs,
+            "links": links,
+            "contact": app.views.config().contact,
+        }),
+    )
+}
+
+/// Why the provider's answer was not accepted: for the log, and for the person.
+#[derive(Debug)]
+struct Refused {
+    why: String,
+    said: &'static str,
+}
+
+impl Refused {
+    fn new(why: impl Into<String>) -> Refused {
+        Refused {
+            why: why.into(),
+            said: "Inloggningen kunde inte godkännas.",
+        }
+    }
 }
 
 /// `GET /login/oidc`: to the provider.
@@ -208,7 +268,10 @@ pub(crate) async fn start(State(app): State<Arc<App>>) -> Response {
                 &app,
                 StatusCode::BAD_GATEWAY,
                 &err.message,
-                &["Organisationens inloggningstjänst svarar inte just nu."],
+                &[
+                    "Organisationens inloggningstjänst kunde inte nås, eller svarade inte som loggkoll är inställd att vänta sig.",
+                ],
+                None,
             );
         }
     };
@@ -241,14 +304,32 @@ pub(crate) struct CallbackQuery {
 }
 
 /// How a login at the provider ended on our side.
+#[derive(Debug, Clone, Copy)]
 enum Start {
     Started,
+    /// No group the person is in gives a role; the sessions of their account, if any, ended.
+    NoRole {
+        sessions_ended: bool,
+    },
     /// The name is a local account's.
     LocalAccount,
     /// The account was first signed in to by another person at the provider.
     OtherPerson,
     /// No account, and accounts are not made at login.
     NoAccount,
+}
+
+impl Start {
+    /// The refusal's word in the audit trail and the log.
+    fn code(self) -> &'static str {
+        match self {
+            Start::Started => "started",
+            Start::NoRole { .. } => "no_role",
+            Start::LocalAccount => "local_account",
+            Start::OtherPerson => "other_person",
+            Start::NoAccount => "no_account",
+        }
+    }
 }
 
 /// Who signed in, as the ID token says.
@@ -326,30 +407,27 @@ pub(crate) async fn callback(
     };
     let q = query.map(|q| q.0).unwrap_or_default();
     let clear = auth::set_lax_cookie(STATE_COOKIE, "", "/login", 0);
+    let refuse = |status, why: &str, said: &str| {
+        auth::with_cookie(refused(&app, status, why, &[said], None), clear.clone())
+    };
     if !q.error.is_empty() {
         let why = format!("{}: {}", q.error, q.error_description);
-        return auth::with_cookie(
-            refused(
-                &app,
-                StatusCode::UNAUTHORIZED,
-                &why,
-                &["Organisationens inloggningstjänst avbröt inloggningen."],
-            ),
-            clear,
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            &why,
+            "Organisationens inloggningstjänst avbröt inloggningen.",
         );
     }
+    const GONE: &str =
+        "Inloggningen hade gått ut, användes redan eller började i en annan webbläsare.";
     // The login must be this browser's, begun here, and not used before.
     let bound =
         auth::cookie(&headers, STATE_COOKIE).is_some_and(|c| !q.state.is_empty() && c == q.state);
     if !bound {
-        return auth::with_cookie(
-            refused(
-                &app,
-                StatusCode::BAD_REQUEST,
-                "a state not bound to this browser",
-                &["Inloggningen hade gått ut, användes redan eller började i en annan webbläsare."],
-            ),
-            clear,
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "a state not bound to this browser",
+            GONE,
         );
     }
     let state_hash = hash(&q.state);
@@ -365,16 +443,10 @@ pub(crate) async fn callback(
     let (nonce, verifier, begun) = match taken {
         Ok(Some(t)) => t,
         Ok(_) => {
-            return auth::with_cookie(
-                refused(
-                    &app,
-                    StatusCode::BAD_REQUEST,
-                    "an unknown, used or foreign state",
-                    &[
-                        "Inloggningen hade gått ut, användes redan eller började i en annan webbläsare.",
-                    ],
-                ),
-                clear,
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                "an unknown, used or foreign state",
+                GONE,
             );
         }
         Err(err) => return page::server_error(&app, &err),
@@ -382,14 +454,10 @@ pub(crate) async fn callback(
     let fresh = crate::store::parse_ts(&begun)
         .is_ok_and(|t| now - t <= Duration::minutes(LOGIN_MINUTES) && t <= now);
     if !fresh || q.code.is_empty() {
-        return auth::with_cookie(
-            refused(
-                &app,
-                StatusCode::BAD_REQUEST,
-                "a late or empty answer",
-                &["Inloggningen tog för lång tid."],
-            ),
-            clear,
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "a late or empty answer",
+            "Inloggningen tog för lång tid.",
         );
     }
     let base = app.views.config().base_url.clone();
@@ -401,173 +469,103 @@ pub(crate) async fn callback(
             .unwrap_or_else(|e| Err(Error::runtime(e.to_string())));
     let signed = match checked {
         Ok(Ok(s)) => s,
-        Ok(Err(why)) => {
-            return auth::with_cookie(
-                refused(
-                    &app,
-                    StatusCode::UNAUTHORIZED,
-                    &why,
-                    &["Inloggningen kunde inte godkännas."],
-                ),
-                clear,
-            );
-        }
+        Ok(Err(no)) => return refuse(StatusCode::UNAUTHORIZED, &no.why, no.said),
         Err(err) => {
-            return auth::with_cookie(
-                refused(
-                    &app,
-                    StatusCode::BAD_GATEWAY,
-                    &err.message,
-                    &["Organisationens inloggningstjänst svarade inte som väntat."],
-                ),
-                clear,
+            return refuse(
+                StatusCode::BAD_GATEWAY,
+                &err.message,
+                "Organisationens inloggningstjänst svarade inte som väntat.",
             );
         }
-    };
-    let Some(role) = signed.role else {
-        return auth::with_cookie(
-            refused(
-                &app,
-                StatusCode::FORBIDDEN,
-                &format!("{} has no group that gives a role", signed.name),
-                &[&format!(
-                    "Du är inloggad hos organisationen som {}, men ditt konto tillhör ingen grupp som ger behörighet till loggkoll.",
-                    signed.name
-                )],
-            ),
-            clear,
-        );
     };
     let provision = oidc.config.provision;
     let (token, token_hash) = auth::new_session_token();
     let previous = auth::cookie(&headers, SESSION_COOKIE).map(auth::token_hash);
-    let (name, id_token, subject) = (
+    let (name, id_token, subject, role) = (
         signed.name.clone(),
         signed.id_token.clone(),
         signed.subject.clone(),
+        signed.role,
     );
     let started = app
         .with_store(move |_, store| -> Result<Start> {
             let tx = store.write()?;
-            let actor = format!("web:{name}");
-            match db::account(&tx, &name)? {
-                // A local account of the same name is not the provider's to sign in to (it may
-                // be the break-glass administrator, with a password and a second factor).
-                Some((source, _)) if source != "oidc" => return Ok(Start::LocalAccount),
-                None if !provision => return Ok(Start::NoAccount),
-                None => {
-                    db::add_oidc_user(&tx, &name, role, Some(&subject), now)?;
-                    audit::append(
+            let start = begin_session(&tx, &name, &subject, role, provision, now)?;
+            match start {
+                Start::Started => {
+                    if let Some(old) = previous {
+                        db::delete_session(&tx, &old)?;
+                    }
+                    db::create_session(
+                        &tx,
+                        &token_hash,
+                        &name,
+                        now,
+                        now + Duration::hours(auth::SESSION_HOURS),
+                    )?;
+                    db::set_session_id_token(&tx, &token_hash, &id_token)?;
+                    db::record_login(&tx, &name, now)?;
+                    audit_login(
                         &tx,
                         now,
-                        &audit::Event {
-                            actor: "oidc",
-                            event: "web.user_added",
-                            case_id: None,
-                            round_id: None,
-                            data: json!({"user": name, "role": role.as_str(), "via": "oidc"}),
-                            personal: None,
-                        },
+                        &format!("web:{name}"),
+                        "web.login",
+                        json!({"user": name, "via": "oidc"}),
                     )?;
                 }
-                Some((_, had)) => {
-                    // The account is the person's who first signed in to it: a name that moves
-                    // to someone else at the provider does not take the account along.
-                    match db::oidc_subject(&tx, &name)? {
-                        Some(bound) if bound != subject => return Ok(Start::OtherPerson),
-                        Some(_) => {}
-                        None => db::bind_oidc_subject(&tx, &name, &subject)?,
-                    }
-                    if had != role {
-                        db::set_role(&tx, &name, role)?;
-                        audit::append(
-                            &tx,
-                            now,
-                            &audit::Event {
-                                actor: "oidc",
-                                event: "web.role_changed",
-                                case_id: None,
-                                round_id: None,
-                                data: json!({"user": name, "from": had.as_str(), "to": role.as_str(), "via": "oidc"}),
-                                personal: None,
-                            },
-                        )?;
-                    }
+                refused => {
+                    audit_login(
+                        &tx,
+                        now,
+                        "oidc",
+                        "web.login_refused",
+                        json!({"user": name, "why": refused.code(), "via": "oidc"}),
+                    )?;
                 }
             }
-            if let Some(old) = previous {
-                db::delete_session(&tx, &old)?;
-            }
-            db::create_session(&tx, &token_hash, &name, now, now + Duration::hours(auth::SESSION_HOURS))?;
-            db::set_session_id_token(&tx, &token_hash, &id_token)?;
-            db::record_login(&tx, &name, now)?;
-            audit::append(
-                &tx,
-                now,
-                &audit::Event {
-                    actor: &actor,
-                    event: "web.login",
-                    case_id: None,
-                    round_id: None,
-                    data: json!({"user": name, "via": "oidc"}),
-                    personal: None,
-                },
-            )?;
             tx.commit()?;
-            Ok(Start::Started)
+            Ok(start)
         })
         .await;
-    match started {
-        Ok(Start::Started) => {}
-        Ok(Start::LocalAccount) => {
-            return auth::with_cookie(
-                refused(
-                    &app,
-                    StatusCode::FORBIDDEN,
-                    &format!("{} is a local account", signed.name),
-                    &[&format!(
-                        "Namnet {} tillhör ett lokalt konto i loggkoll, som loggar in med lösenord. Be den som administrerar loggkoll att ta bort det eller byta namn på det.",
-                        signed.name
-                    )],
-                ),
-                clear,
-            );
-        }
-        Ok(Start::OtherPerson) => {
-            return auth::with_cookie(
-                refused(
-                    &app,
-                    StatusCode::FORBIDDEN,
-                    &format!(
-                        "{} is bound to another subject at the provider",
-                        signed.name
-                    ),
-                    &[&format!(
-                        "Kontot {} i loggkoll tillhör en annan person hos organisationens inloggningstjänst.",
-                        signed.name
-                    )],
-                ),
-                clear,
-            );
-        }
-        Ok(Start::NoAccount) => {
-            return auth::with_cookie(
-                refused(
-                    &app,
-                    StatusCode::FORBIDDEN,
-                    &format!(
-                        "{} has no account and accounts are not made at login",
-                        signed.name
-                    ),
-                    &[&format!(
-                        "Det finns inget konto i loggkoll för {}. Be den som administrerar loggkoll att lägga upp det.",
-                        signed.name
-                    )],
-                ),
-                clear,
-            );
-        }
+    let start = match started {
+        Ok(s) => s,
         Err(err) => return page::server_error(&app, &err),
+    };
+    let said = match start {
+        Start::Started => None,
+        Start::NoRole { sessions_ended } => {
+            if sessions_ended {
+                eprintln!(
+                    "web: {}'s sessions ended: no group gives a role any more",
+                    signed.name
+                );
+            }
+            Some(format!(
+                "Du är inloggad hos organisationen som {}, men ditt konto tillhör ingen grupp som ger behörighet till loggkoll.",
+                signed.name
+            ))
+        }
+        Start::LocalAccount => Some(format!(
+            "Namnet {} tillhör ett lokalt konto i loggkoll, som loggar in med lösenord. Be den som administrerar loggkoll att ta bort det eller byta namn på det.",
+            signed.name
+        )),
+        Start::OtherPerson => Some(format!(
+            "Kontot {} i loggkoll tillhör en annan person hos organisationens inloggningstjänst.",
+            signed.name
+        )),
+        Start::NoAccount => Some(format!(
+            "Det finns inget konto i loggkoll för {}. Be den som administrerar loggkoll att lägga upp det.",
+            signed.name
+        )),
+    };
+    if let Some(said) = said {
+        // Still signed in at the provider: offer the way out there, to try another account.
+        let end = end_session(&app, signed.id_token.clone()).await;
+        let why = format!("{}: {}", signed.name, start.code());
+        return auth::with_cookie(
+            refused(&app, StatusCode::FORBIDDEN, &why, &[&said], end),
+            clear,
+        );
     }
     // Not a redirect: the browser came from the provider's site, and a redirect would carry
     // that along, so the session's strict cookie would not go with it. A page of our own that
@@ -585,6 +583,88 @@ pub(crate) async fn callback(
     auth::with_cookie(response, clear)
 }
 
+/// Whether `name` may begin a session, as the provider has just said `subject` with `role`:
+/// makes the account (with `provision`) or updates its role; when no group gives a role any
+/// more, ends the sessions the person's account still has. Audits what it changes.
+fn begin_session(
+    tx: &Db,
+    name: &str,
+    subject: &str,
+    role: Option<WebRole>,
+    provision: bool,
+    now: DateTime<Utc>,
+) -> Result<Start> {
+    let account = db::account(tx, name)?;
+    let bound = match &account {
+        Some((source, _)) if source == "oidc" => db::oidc_subject(tx, name)?,
+        _ => None,
+    };
+    let Some(role) = role else {
+        // Taken out of the groups at the provider: what the account still has open ends now,
+        // not at the session's end.
+        let own = matches!(&account, Some((source, _)) if source == "oidc")
+            && bound.as_deref() == Some(subject);
+        if own {
+            db::end_sessions(tx, name)?;
+        }
+        return Ok(Start::NoRole {
+            sessions_ended: own,
+        });
+    };
+    match account {
+        // A local account of the same name is not the provider's to sign in to (it may be the
+        // break-glass administrator, with a password and a second factor).
+        Some((source, _)) if source != "oidc" => return Ok(Start::LocalAccount),
+        None if !provision => return Ok(Start::NoAccount),
+        None => {
+            db::add_oidc_user(tx, name, role, Some(subject), now)?;
+            audit_login(
+                tx,
+                now,
+                "oidc",
+                "web.user_added",
+                json!({"user": name, "role": role.as_str(), "via": "oidc"}),
+            )?;
+        }
+        Some((_, had)) => {
+            // The account is the person's who first signed in to it: a name that moves to
+            // someone else at the provider does not take the account along.
+            match bound {
+                Some(b) if b != subject => return Ok(Start::OtherPerson),
+                Some(_) => {}
+                None => db::bind_oidc_subject(tx, name, subject)?,
+            }
+            if had != role {
+                db::set_role(tx, name, role)?;
+                audit_login(
+                    tx,
+                    now,
+                    "oidc",
+                    "web.role_changed",
+                    json!({"user": name, "from": had.as_str(), "to": role.as_str(), "via": "oidc"}),
+                )?;
+            }
+        }
+    }
+    Ok(Start::Started)
+}
+
+fn audit_login(tx: &Db, now: DateTime<Utc>, actor: &str, event: &str, data: Value) -> Result<()> {
+    audit::append(
+        tx,
+        now,
+        &audit::Event {
+            actor,
+            event,
+            case_id: None,
+            round_id: None,
+            data,
+            personal: None,
+        },
+    )?;
+    Ok(())
+}
+
 /// Exchanges `code` and checks the ID token: who signed in, or why not (`Ok(Err)`: a refusal;
 /// `Err`: the provider could not be reached or answered nonsense). Blocking.
 fn check(
@@ -594,7 +674,7 @@ fn check(
     nonce: &str,
     verifier: &str,
     now: DateTime<Utc>,
-) -> Result<std::result::Result<SignedIn, String>> {
+) -> Result<std::result::Result<SignedIn, Refused>> {
     let (metadata, _) = oidc.metadata(now, false)?;
     let userinfo = metadata
         .userinfo_endpoint()
@@ -608,15 +688,15 @@ fn check(
     let tokens = match exchange.request(&agent) {
         Ok(t) => t,
         Err(e) => {
-            return Ok(Err(format!(
+            return Ok(Err(Refused::new(format!(
                 "the code exchange failed: {}",
                 error_chain(&e)
-            )));
+            ))));
         }
     };
     let access_token = tokens.access_token().secret().clone();
     let Some(id_token) = tokens.id_token() else {
-        return Ok(Err("the answer had no ID token".into()));
+        return Ok(Err(Refused::new("the answer had no ID token")));
     };
     let nonce = Nonce::new(nonce.to_string());
     let verify = |client: &Rp| {
@@ -652,10 +732,10 @@ fn check(
     let claims = match claims {
         Ok(c) => c,
         Err(e) => {
-            return Ok(Err(format!(
+            return Ok(Err(Refused::new(format!(
                 "the ID token was refused: {}",
                 error_chain(&e)
-            )));
+            ))));
         }
     };
     if !oidc.config.required_acr.is_empty() {
@@ -664,15 +744,18 @@ fn check(
             .as_ref()
             .is_some_and(|a| oidc.config.required_acr.contains(a))
         {
-            return Ok(Err(format!(
-                "acr {acr:?} is not one of the required {:?}",
-                oidc.config.required_acr
-            )));
+            return Ok(Err(Refused {
+                why: format!(
+                    "acr {acr:?} is not one of the required {:?}",
+                    oidc.config.required_acr
+                ),
+                said: "Loggkoll kräver att du loggar in med en starkare metod, till exempel med en andra faktor eller e-tjänstekort. Logga ut från organisationens inloggningstjänst och logga in igen på det sättet.",
+            }));
         }
     }
     let token_text = id_token.to_string();
     let Some(mut json) = payload(&token_text) else {
-        return Ok(Err("the ID token's claims could not be read".into()));
+        return Ok(Err(Refused::new("the ID token's claims could not be read")));
     };
     // A provider may keep the scopes' claims (groups, the name) for its userinfo endpoint, as
     // OpenID Connect's default is: what the ID token lacks is read there, for the same person.
@@ -693,7 +776,7 @@ fn check(
             .and_then(|r| r.into_json().ok());
         if let Some(Value::Object(info)) = info {
             if info.get("sub").and_then(Value::as_str) != Some(claims.subject().as_str()) {
-                return Ok(Err("userinfo answered for another subject".into()));
+                return Ok(Err(Refused::new("userinfo answered for another subject")));
             }
             if let Value::Object(map) = &mut json {
                 for (k, v) in info {
@@ -703,9 +786,13 @@ fn check(
         }
     }
     let Some(name) = name_of(&oidc.config, &json) else {
-        return Ok(Err(
-            "the ID token names nobody loggkoll can use as an account name".into(),
-        ));
+        return Ok(Err(Refused {
+            why: format!(
+                "the claim {} names nobody loggkoll can use as an account name (letters, digits and . - _ @, at most 64)",
+                oidc.config.name_claim
+            ),
+            said: "Ditt namn hos organisationens inloggningstjänst går inte att använda som kontonamn i loggkoll. Kontakta den som administrerar loggkoll.",
+        }));
     };
     Ok(Ok(SignedIn {
         subject: format!("{} {}", claims.issuer().as_str(), claims.subject().as_str()),
@@ -717,12 +804,21 @@ fn check(
 
 /// Where logging out of a session that began at the provider ends: the provider's
 /// `end_session_endpoint` with the ID token as a hint, back to the login page; none when the
-/// provider has no such endpoint.
-pub(crate) fn end_session_url(app: &App, id_token: &str) -> Option<String> {
+/// provider has no such endpoint, or cannot be reached to say.
+pub(crate) async fn end_session(app: &Arc<App>, id_token: String) -> Option<String> {
+    let oidc = app.oidc.clone()?;
+    let now = app.wall.now();
+    // The provider's metadata, fetched when this process has not yet (after a restart, a
+    // session begun before it still ends at the provider).
+    let end = tokio::task::spawn_blocking(move || oidc.metadata(now, false).ok()?.1)
+        .await
+        .ok()??;
+    end_session_url(app, &end, &id_token)
+}
+
+fn end_session_url(app: &App, end: &str, id_token: &str) -> Option<String> {
     let oidc = app.oidc.as_ref()?;
-    let cached = oidc.discovered.lock().unwrap_or_else(|p| p.into_inner());
-    let end = cached.as_ref()?.1.clone()?;
-    let mut url = url_parse(&end).filter(|u| matches!(u.scheme(), "https" | "http"))?;
+    let mut url = url_parse(end).filter(|u| matches!(u.scheme(), "https" | "http"))?;
     {
         let back = format!(
             "{}/login",

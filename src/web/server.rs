@@ -254,6 +254,15 @@ pub async fn serve(
     transport: Option<Transport>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
+    if let Some(oidc) = app.oidc.clone() {
+        // Said at once in the log, not at the first refused login.
+        let now = app.wall.now();
+        tokio::task::spawn_blocking(move || {
+            for line in oidc.check_at_start(now) {
+                eprintln!("{}", crate::error::terminal_safe(&line));
+            }
+        });
+    }
     let (stop_tx, stop_rx) = watch::channel(false);
     let scheduler = transport.map(|t| tokio::spawn(scheduler(app.clone(), t, stop_rx.clone())));
     let mut server_stop = stop_rx;

@@ -374,7 +374,7 @@ fn may_edit(app: &App, staff: &Staff) -> Option<Response> {
             "Rutinerna kan inte redigeras här",
             &[
                 "loggkoll kör de inbyggda rutinerna, som inte har någon mapp att skriva i.",
-                "Be den som driftar loggkoll att köra `loggkoll init` och starta om med mappen routines/; sedan kan rutinerna redigeras här.",
+                "Be den som driftar loggkoll att köra ”loggkoll init” och starta om med mappen routines/; sedan kan rutinerna redigeras här.",
             ],
         ));
     }
@@ -515,10 +515,14 @@ fn copy_sources(app: &App) -> Vec<(String, String, String)> {
         })
         .collect();
     for (path, bytes) in crate::embedded::FILES {
+        // The routines themselves: not the guides and other files shipped beside them.
         if let Some(name) = path.strip_prefix("routines/")
+            && let Some(id) = name
+                .strip_suffix(".yaml")
+                .or_else(|| name.strip_suffix(".yml"))
+            && !id.contains('/')
             && let Ok(text) = std::str::from_utf8(bytes)
         {
-            let id = name.trim_end_matches(".yaml").trim_end_matches(".yml");
             let title = text
                 .lines()
                 .find_map(|l| l.strip_prefix("title:"))
@@ -824,7 +828,7 @@ async fn submit(
                     },
                     StatusCode::UNPROCESSABLE_ENTITY,
                 ),
-                Refused::Stale { disk, by } => {
+                Refused::Stale { disk, by, earlier } => {
                     // A publication since the edit started leaves the file as the version in
                     // force; anything else is an edit on the server.
                     let in_force = current(&app, &id).ok().map(|r| r.hash.clone());
@@ -849,6 +853,7 @@ async fn submit(
                             error: Some("Rutinen publicerades inte: någon annan har ändrat den sedan du började.".into()),
                             stale: Some(json!({
                                 "by": who,
+                                "earlier": if disk_changed { 0 } else { earlier },
                                 "disk_changed": disk_changed,
                                 "gone": disk.is_none(),
                                 "rows": rows,
@@ -948,7 +953,7 @@ fn templates_editable(app: &App, staff: &Staff) -> Option<Response> {
             "Mejlmallarna kan inte redigeras här",
             &[
                 "loggkoll använder de inbyggda mallarna, som inte har någon mapp att skriva i.",
-                "Be den som driftar loggkoll att köra `loggkoll init` och starta om med mappen templates/; sedan kan mallarna redigeras här.",
+                "Be den som driftar loggkoll att köra ”loggkoll init” och starta om med mappen templates/; sedan kan mallarna redigeras här.",
             ],
         ));
     }
@@ -1202,8 +1207,17 @@ pub(crate) async fn template_post(
             },
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
-        Ok(Err(Refused::Stale { disk, by })) => {
+        Ok(Err(Refused::Stale { disk, by, earlier })) => {
             let who = publisher(&app, by.as_ref()).await;
+            // What others changed: from the text the edit started from, when it is known.
+            let base_text = app
+                .with_store({
+                    let (file, base) = (file.clone(), base.clone());
+                    move |_, store| record::text_of(store.db(), Kind::Template, &file, &base)
+                })
+                .await
+                .ok()
+                .flatten();
             (
                 TemplateOutcome {
                     error: Some(
@@ -1212,9 +1226,10 @@ pub(crate) async fn template_post(
                     ),
                     stale: Some(json!({
                         "by": who,
+                        "earlier": earlier,
                         "disk_changed": by.is_none(),
                         "gone": disk.is_none(),
-                        "rows": disk.as_deref().map(|d| diff_rows(&text, d)).unwrap_or_default(),
+                        "rows": disk.as_deref().map(|d| diff_rows(base_text.as_deref().unwrap_or(&text), d)).unwrap_or_default(),
                     })),
                     ..TemplateOutcome::default()
                 },
