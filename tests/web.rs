@@ -3251,6 +3251,17 @@ async fn the_routine_workshop_checks_publishes_and_refuses_what_would_overwrite(
     );
     let missing = send(&app, get_with("/overview/routines/ingen-sadan", &quality)).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    // The graph alone, at its own size, for staff only.
+    let graph = send(
+        &app,
+        get_with("/overview/routines/treserva-sampling/graf.svg", &quality),
+    )
+    .await;
+    assert_eq!(graph.status, StatusCode::OK);
+    assert!(graph.body.starts_with("<svg"), "{}", graph.body);
+    assert!(page.body.contains("/overview/routines/treserva-sampling/graf.svg"));
+    let anonymous = send(&app, get("/overview/routines/treserva-sampling/graf.svg")).await;
+    assert_ne!(anonymous.status, StatusCode::OK);
 
     // The editor starts from the version in force.
     let edit = send(

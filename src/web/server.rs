@@ -82,6 +82,7 @@ pub fn router(app: Arc<App>) -> Router {
             get(workshop::template_page).post(workshop::template_post),
         )
         .route("/overview/routines/{id}/jamfor", get(workshop::diff_page))
+        .route("/overview/routines/{id}/graf.svg", get(workshop::graph))
         .route(
             "/overview/routines/{id}/redigera",
             get(workshop::edit_page).post(workshop::edit_post),

@@ -21,7 +21,7 @@ use crate::store::workshop::{self as record, Kind, Version};
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -189,6 +189,25 @@ fn current(app: &App, id: &str) -> std::result::Result<Arc<Routine>, Response> {
 pub(crate) struct RoutineQuery {
     #[serde(default)]
     pub publicerad: String,
+}
+
+/// `GET /overview/routines/{id}/graf.svg`: the routine's graph alone, to open at its own size
+/// (on a phone, to zoom in on: on the page it is shrunk to the screen's width).
+pub(crate) async fn graph(
+    State(app): State<Arc<App>>,
+    _staff: Staff,
+    Path(id): Path<String>,
+) -> Response {
+    let routine = match current(&app, &id) {
+        Ok(r) => r,
+        Err(response) => return response,
+    };
+    let mut response = crate::routine::render::svg(&routine).into_response();
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("image/svg+xml; charset=utf-8"),
+    );
+    response
 }
 
 /// `GET /overview/routines/{id}`: the routine in force, its graph, its account, its source and
