@@ -3259,7 +3259,10 @@ async fn the_routine_workshop_checks_publishes_and_refuses_what_would_overwrite(
     .await;
     assert_eq!(graph.status, StatusCode::OK);
     assert!(graph.body.starts_with("<svg"), "{}", graph.body);
-    assert!(page.body.contains("/overview/routines/treserva-sampling/graf.svg"));
+    assert!(
+        page.body
+            .contains("/overview/routines/treserva-sampling/graf.svg")
+    );
     let anonymous = send(&app, get("/overview/routines/treserva-sampling/graf.svg")).await;
     assert_ne!(anonymous.status, StatusCode::OK);
 
@@ -3549,6 +3552,12 @@ async fn email_templates_are_checked_previewed_and_published_from_the_overview()
     assert!(list.body.contains("/overview/mallar/task.txt"));
     assert!(list.body.contains("Påminnelse"));
     let edit = send(&app, get_with("/overview/mallar/task.txt", &quality)).await;
+    assert!(
+        edit.body
+            .contains("Redigera mejlmallen: Uppgift till den som har ett steg"),
+        "named by what it is: {}",
+        edit.body
+    );
     assert_eq!(edit.status, StatusCode::OK, "{}", edit.body);
     let base = hidden(&edit.body, "base");
     assert_eq!(base, loggkoll::engine::workshop::hash_of(&original));

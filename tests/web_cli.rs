@@ -470,3 +470,35 @@ fn serve_stops_within_20_seconds_of_sigterm_with_a_slow_mail_server_and_keeps_th
     assert!(total > 1, "the round queued emails: {total}");
     assert_eq!(queued, total, "{said:?}");
 }
+
+#[test]
+fn the_account_list_says_how_each_account_signs_in() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let d = dir.path();
+    let (code, _, err) = run(d, &["user", "add", "lokal"], "ett långt lösenord\n");
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run(d, &["user", "add", "anna", "--oidc"], "");
+    assert_eq!(code, 0, "{err}");
+    let (code, out, _) = run(d, &["user", "list", "--json"], "");
+    assert_eq!(code, 0);
+    let list: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    let how: Vec<(&str, &str)> = list
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|u| {
+            (
+                u["name"].as_str().unwrap_or(""),
+                u["sign_in"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(how, [("anna", "provider"), ("lokal", "password")]);
+    let (code, out, _) = run(d, &["user", "list"], "");
+    assert_eq!(code, 0);
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("anna") && l.contains("provider")),
+        "{out}"
+    );
+}

@@ -225,14 +225,15 @@ pub(super) fn run(env: &Env, cmd: UserCommand) -> Result<u8> {
                 println!("{text}");
             } else {
                 println!(
-                    "{:<24} {:<8} {:<22} {:<22}",
-                    "ACCOUNT", "ROLE", "CREATED", "LAST LOGIN"
+                    "{:<24} {:<8} {:<9} {:<22} {:<22}",
+                    "ACCOUNT", "ROLE", "SIGN-IN", "CREATED", "LAST LOGIN"
                 );
                 for u in users {
                     println!(
-                        "{:<24} {:<8} {:<22} {:<22}",
+                        "{:<24} {:<8} {:<9} {:<22} {:<22}",
                         u.name,
                         u.role.as_str(),
+                        u.sign_in,
                         super::local_time(&u.created_at, env.config.timezone),
                         u.last_login_at.as_deref().map_or_else(
                             || "-".to_string(),

@@ -55,6 +55,8 @@ pub struct UserRow {
     pub created_at: String,
     pub password_changed_at: String,
     pub last_login_at: Option<String>,
+    /// How it signs in: `password` (a local account) or `provider` (`[web.oidc]`).
+    pub sign_in: &'static str,
 }
 
 /// Adds an account; false when the name is taken.
@@ -103,7 +105,7 @@ pub(crate) fn remove_user(conn: &Db, name: &str) -> Result<bool> {
 
 pub fn users(conn: &Db) -> Result<Vec<UserRow>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT name, created_at, password_changed_at, last_login_at, role FROM web_users
+        "SELECT name, created_at, password_changed_at, last_login_at, role, source FROM web_users
          ORDER BY name",
     )?;
     let rows = stmt.query_map((), |r| {
@@ -113,6 +115,11 @@ pub fn users(conn: &Db) -> Result<Vec<UserRow>> {
             created_at: r.get(1)?,
             password_changed_at: r.get(2)?,
             last_login_at: r.get(3)?,
+            sign_in: if r.get::<String>(5)? == "oidc" {
+                "provider"
+            } else {
+                "password"
+            },
         })
     })?;
     rows.collect::<Result<_>>()
