@@ -1058,7 +1058,7 @@ async fn template_editor(
         .unwrap_or_default();
     let errors = outcome.diagnostics.iter().filter(|d| d.is_error()).count();
     let routines = app.views.routines();
-    let purpose = workshop::template_purpose(routines.iter().map(|r| r.as_ref()), &file);
+    let purpose = workshop::template_purpose(routines.iter().map(|r| r.as_ref()), file);
     let data = json!({
         "file": file.trim_start_matches("mail/"),
         "purpose": purpose_sv(purpose),
