@@ -264,21 +264,7 @@ impl Config {
             None if default_path.is_file() => Some(default_path),
             None => None,
         };
-        let parsed: File = match file {
-            None => File::default(),
-            Some(p) => {
-                let text = std::fs::read_to_string(p).map_err(|e| {
-                    Error::usage(format!("cannot read config `{}`: {e}", p.display()))
-                })?;
-                toml::from_str(&text).map_err(|e| {
-                    Error::bad_input(format!(
-                        "{}: {}",
-                        p.display(),
-                        e.to_string().trim_end().replace('\n', "\n  ")
-                    ))
-                })?
-            }
-        };
+        let parsed = read_file(file)?;
         let mut config = Config::default();
         let mail = parsed.mail.unwrap_or_default();
         let links = parsed.links.unwrap_or_default();
@@ -286,53 +272,8 @@ impl Config {
         let web = parsed.web.unwrap_or_default();
         let roster = parsed.roster.unwrap_or_default();
         let logs = parsed.logs.unwrap_or_default();
-        config.logs_inbox = env("LOGGKOLL_LOGS_INBOX")
-            .or(logs.inbox)
-            .filter(|v| !v.trim().is_empty())
-            .map(std::path::PathBuf::from);
-        // A relative folder in the file is the file's neighbour; in the environment, the working
-        // directory's.
-        let beside_file = |v: String| match file.and_then(Path::parent) {
-            Some(dir) if Path::new(&v).is_relative() => dir.join(v),
-            _ => std::path::PathBuf::from(v),
-        };
-        config.logs_formats = match env("LOGGKOLL_FORMATS") {
-            Some(v) => Some(std::path::PathBuf::from(v)),
-            None => logs.formats.map(beside_file),
-        }
-        .filter(|v| !v.as_os_str().is_empty());
-        if let Some(v) = env("LOGGKOLL_LOGS_INBOX_QUIET").or(logs.inbox_quiet) {
-            config.logs_inbox_quiet = parse_seconds(&v).ok_or_else(|| {
-                Error::bad_input(format!(
-                    "logs.inbox_quiet `{v}`: expected seconds or minutes, e.g. `120s` or `2m`"
-                ))
-            })?;
-        }
-        if let Some(v) = env("LOGGKOLL_LOGS_MAX_VALUE").or(logs.max_value) {
-            config.logs_max_value = parse_bytes(&v)
-                .filter(|n| (1024..=(16 << 20)).contains(n))
-                .ok_or_else(|| {
-                    Error::bad_input(format!(
-                        "logs.max_value `{v}`: expected a size from 1 kB to 16 MB, e.g. `1MB` or `65536`"
-                    ))
-                })?;
-        }
-        let contact = parsed.contact.unwrap_or_default();
-        let org_contact = Contact {
-            name: env("LOGGKOLL_CONTACT_NAME")
-                .or(contact.name)
-                .unwrap_or_default(),
-            email: env("LOGGKOLL_CONTACT_EMAIL")
-                .or(contact.email)
-                .unwrap_or_default(),
-            phone: env("LOGGKOLL_CONTACT_PHONE")
-                .or(contact.phone)
-                .unwrap_or_default(),
-        };
-        if org_contact != Contact::default() {
-            config.contact = Some(org_contact);
-        }
-        config.unit_contacts = contact.units.unwrap_or_default();
+        apply_logs(&mut config, logs, file, env)?;
+        apply_contact(&mut config, parsed.contact.unwrap_or_default(), env);
         let pick = |key: &str, file_value: Option<String>| env(key).or(file_value);
         if let Some(v) = pick("LOGGKOLL_BASE_URL", parsed.base_url) {
             config.base_url = v.trim_end_matches('/').to_string();
@@ -357,134 +298,267 @@ impl Config {
             config.mail.send_hours = crate::calendar::SendHours::parse(&v)
                 .map_err(|m| Error::bad_input(format!("mail.send_hours: {m}")))?;
         }
-        let flag = |key: &str, file_value: Option<bool>| -> Result<Option<bool>> {
-            match env(key) {
-                None => Ok(file_value),
-                Some(v) => match v.as_str() {
-                    "1" | "true" | "yes" => Ok(Some(true)),
-                    "0" | "false" | "no" => Ok(Some(false)),
-                    _ => Err(Error::bad_input(format!(
-                        "{key}=`{v}`: expected true or false"
-                    ))),
-                },
-            }
-        };
-        if let Some(v) = flag(
-            "LOGGKOLL_PRIVACY_MAIL_NAMES_SUBJECT_USER",
-            privacy.mail_names_subject_user,
-        )? {
-            config.mail_names_subject_user = v;
-        }
-        if let Some(v) = flag("LOGGKOLL_MAIL_DIGEST", mail.digest)? {
-            config.mail.digest = v;
-        }
-        if let Some(v) = flag(
-            "LOGGKOLL_PRIVACY_EXTRACT_SHOWS_NAMES",
-            privacy.extract_shows_names,
-        )? {
-            config.extract_shows_names = v;
-        }
-        if let Some(v) = env("LOGGKOLL_LINKS_VALID_DAYS_AFTER_DEADLINE") {
-            config.link_valid_days_after_deadline = v.parse().map_err(|_| {
-                Error::bad_input(format!(
-                    "LOGGKOLL_LINKS_VALID_DAYS_AFTER_DEADLINE=`{v}`: expected a whole number"
-                ))
-            })?;
-        } else if let Some(v) = links.valid_days_after_deadline {
-            config.link_valid_days_after_deadline = v;
-        }
-        if let Some(v) = env("LOGGKOLL_ROSTER_MAX_REMOVAL_PERCENT") {
-            config.roster_max_removal_percent = v.parse().map_err(|_| {
-                Error::bad_input(format!(
-                    "LOGGKOLL_ROSTER_MAX_REMOVAL_PERCENT=`{v}`: expected a whole number of percent"
-                ))
-            })?;
-        } else if let Some(v) = roster.max_removal_percent {
-            config.roster_max_removal_percent = v;
-        }
-        let proxies = match env("LOGGKOLL_WEB_TRUSTED_PROXIES") {
-            Some(v) => Some((
-                "LOGGKOLL_WEB_TRUSTED_PROXIES".to_string(),
-                v.split(',')
-                    .map(|a| a.trim().to_string())
-                    .filter(|a| !a.is_empty())
-                    .collect(),
-            )),
-            None => web.trusted_proxies.map(|v| {
-                let path = file.map(|p| p.display().to_string()).unwrap_or_default();
-                (format!("{path}: web.trusted_proxies"), v)
-            }),
-        };
-        match web.second_factor.as_deref().map(str::trim) {
-            None | Some("admin") => {}
-            Some("all") => config.second_factor_for_all = true,
-            Some(other) => {
-                let path = file.map(|p| p.display().to_string()).unwrap_or_default();
-                return Err(Error::bad_input(format!(
-                    "{path}: web.second_factor: `{other}` is neither \"admin\" (administrators need a second factor) nor \"all\" (every local account does)"
-                )));
-            }
-        }
-        if let Some(o) = web.oidc {
-            let path = file.map(|p| p.display().to_string()).unwrap_or_default();
-            // https, or plain http to this machine only (tests, a provider beside loggkoll).
-            let local_http = url::Url::parse(o.issuer.trim()).is_ok_and(|u| {
-                u.scheme() == "http"
-                    && matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"))
-            });
-            if !(o.issuer.trim().starts_with("https://") || local_http) {
-                return Err(Error::bad_input(format!(
-                    "{path}: web.oidc.issuer: `{}` must be an https:// address (http only on this machine, for tests)",
-                    o.issuer
-                )));
-            }
-            if o.client_id.trim().is_empty() {
-                return Err(Error::bad_input(format!(
-                    "{path}: web.oidc.client_id is empty"
-                )));
-            }
-            let roles = o.roles.unwrap_or_default();
-            let list = |v: Option<OneOrMany>| v.map(OneOrMany::into_vec).unwrap_or_default();
-            let oidc = OidcConfig {
-                issuer: o.issuer.trim().to_string(),
-                client_id: o.client_id.trim().to_string(),
-                client_secret: env("LOGGKOLL_OIDC_CLIENT_SECRET").filter(|s| !s.is_empty()),
-                scopes: o
-                    .scopes
-                    .unwrap_or_else(|| vec!["openid".into(), "profile".into(), "email".into()]),
-                roles_claim: o.roles_claim.filter(|c| !c.trim().is_empty()),
-                admin: list(roles.admin),
-                quality: list(roles.quality),
-                reader: list(roles.reader),
-                name_claim: o.name_claim.unwrap_or_else(|| "preferred_username".into()),
-                required_acr: list(o.required_acr),
-                provision: o.provision.unwrap_or(true),
-                local_login: o.local_login.unwrap_or(true),
-                button: o
-                    .button
-                    .unwrap_or_else(|| "Logga in med organisationens konto".into()),
-            };
-            if oidc.admin.is_empty() && oidc.quality.is_empty() && oidc.reader.is_empty() {
-                return Err(Error::bad_input(format!(
-                    "{path}: web.oidc.roles maps no group to a role: add e.g. quality = [\"loggkoll-kvalitet\"]"
-                )));
-            }
-            config.oidc = Some(oidc);
-        }
-        if let Some((key, addresses)) = proxies {
-            config.trusted_proxies = addresses
-                .iter()
-                .map(|a| {
-                    a.parse::<IpAddr>().map_err(|_| {
-                        Error::bad_input(format!(
-                            "{key}: `{a}` is not an IP address such as `127.0.0.1` or `::1`"
-                        ))
-                    })
-                })
-                .collect::<Result<_>>()?;
-        }
+        apply_switches(&mut config, &privacy, mail.digest, env)?;
+        apply_limits(&mut config, &links, &roster, env)?;
+        apply_web(&mut config, web, file, env)?;
         Ok(config)
     }
+}
+
+/// The configuration file `file` parsed; all defaults without one.
+fn read_file(file: Option<&Path>) -> Result<File> {
+    let parsed: File = match file {
+        None => File::default(),
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| Error::usage(format!("cannot read config `{}`: {e}", p.display())))?;
+            toml::from_str(&text).map_err(|e| {
+                Error::bad_input(format!(
+                    "{}: {}",
+                    p.display(),
+                    e.to_string().trim_end().replace('\n', "\n  ")
+                ))
+            })?
+        }
+    };
+    Ok(parsed)
+}
+
+/// Sets the `[logs]` settings of `config` from the environment or the file's `logs` (read from
+/// `file`).
+fn apply_logs(
+    config: &mut Config,
+    logs: LogsFile,
+    file: Option<&Path>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<()> {
+    config.logs_inbox = env("LOGGKOLL_LOGS_INBOX")
+        .or(logs.inbox)
+        .filter(|v| !v.trim().is_empty())
+        .map(std::path::PathBuf::from);
+    // A relative folder in the file is the file's neighbour; in the environment, the working
+    // directory's.
+    let beside_file = |v: String| match file.and_then(Path::parent) {
+        Some(dir) if Path::new(&v).is_relative() => dir.join(v),
+        _ => std::path::PathBuf::from(v),
+    };
+    config.logs_formats = match env("LOGGKOLL_FORMATS") {
+        Some(v) => Some(std::path::PathBuf::from(v)),
+        None => logs.formats.map(beside_file),
+    }
+    .filter(|v| !v.as_os_str().is_empty());
+    if let Some(v) = env("LOGGKOLL_LOGS_INBOX_QUIET").or(logs.inbox_quiet) {
+        config.logs_inbox_quiet = parse_seconds(&v).ok_or_else(|| {
+            Error::bad_input(format!(
+                "logs.inbox_quiet `{v}`: expected seconds or minutes, e.g. `120s` or `2m`"
+            ))
+        })?;
+    }
+    if let Some(v) = env("LOGGKOLL_LOGS_MAX_VALUE").or(logs.max_value) {
+        config.logs_max_value = parse_bytes(&v)
+            .filter(|n| (1024..=(16 << 20)).contains(n))
+            .ok_or_else(|| {
+                Error::bad_input(format!(
+                    "logs.max_value `{v}`: expected a size from 1 kB to 16 MB, e.g. `1MB` or `65536`"
+                ))
+            })?;
+    }
+    Ok(())
+}
+
+/// Sets the organisation's contact and the units' own contacts of `config` from the
+/// environment or the file's `contact`.
+fn apply_contact(config: &mut Config, contact: ContactFile, env: &dyn Fn(&str) -> Option<String>) {
+    let org_contact = Contact {
+        name: env("LOGGKOLL_CONTACT_NAME")
+            .or(contact.name)
+            .unwrap_or_default(),
+        email: env("LOGGKOLL_CONTACT_EMAIL")
+            .or(contact.email)
+            .unwrap_or_default(),
+        phone: env("LOGGKOLL_CONTACT_PHONE")
+            .or(contact.phone)
+            .unwrap_or_default(),
+    };
+    if org_contact != Contact::default() {
+        config.contact = Some(org_contact);
+    }
+    config.unit_contacts = contact.units.unwrap_or_default();
+}
+
+/// The true-or-false setting `key` of the environment, else `file_value`.
+fn env_flag(
+    env: &dyn Fn(&str) -> Option<String>,
+    key: &str,
+    file_value: Option<bool>,
+) -> Result<Option<bool>> {
+    match env(key) {
+        None => Ok(file_value),
+        Some(v) => match v.as_str() {
+            "1" | "true" | "yes" => Ok(Some(true)),
+            "0" | "false" | "no" => Ok(Some(false)),
+            _ => Err(Error::bad_input(format!(
+                "{key}=`{v}`: expected true or false"
+            ))),
+        },
+    }
+}
+
+/// Sets the true-or-false settings of `config` (privacy, the daily digest) from the
+/// environment or the file.
+fn apply_switches(
+    config: &mut Config,
+    privacy: &PrivacyFile,
+    digest: Option<bool>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<()> {
+    if let Some(v) = env_flag(
+        env,
+        "LOGGKOLL_PRIVACY_MAIL_NAMES_SUBJECT_USER",
+        privacy.mail_names_subject_user,
+    )? {
+        config.mail_names_subject_user = v;
+    }
+    if let Some(v) = env_flag(env, "LOGGKOLL_MAIL_DIGEST", digest)? {
+        config.mail.digest = v;
+    }
+    if let Some(v) = env_flag(
+        env,
+        "LOGGKOLL_PRIVACY_EXTRACT_SHOWS_NAMES",
+        privacy.extract_shows_names,
+    )? {
+        config.extract_shows_names = v;
+    }
+    Ok(())
+}
+
+/// Sets the numbers of `config` (how long links stay valid, how much of the roster an import
+/// may remove) from the environment or the file.
+fn apply_limits(
+    config: &mut Config,
+    links: &LinksFile,
+    roster: &RosterFile,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<()> {
+    if let Some(v) = env("LOGGKOLL_LINKS_VALID_DAYS_AFTER_DEADLINE") {
+        config.link_valid_days_after_deadline = v.parse().map_err(|_| {
+            Error::bad_input(format!(
+                "LOGGKOLL_LINKS_VALID_DAYS_AFTER_DEADLINE=`{v}`: expected a whole number"
+            ))
+        })?;
+    } else if let Some(v) = links.valid_days_after_deadline {
+        config.link_valid_days_after_deadline = v;
+    }
+    if let Some(v) = env("LOGGKOLL_ROSTER_MAX_REMOVAL_PERCENT") {
+        config.roster_max_removal_percent = v.parse().map_err(|_| {
+            Error::bad_input(format!(
+                "LOGGKOLL_ROSTER_MAX_REMOVAL_PERCENT=`{v}`: expected a whole number of percent"
+            ))
+        })?;
+    } else if let Some(v) = roster.max_removal_percent {
+        config.roster_max_removal_percent = v;
+    }
+    Ok(())
+}
+
+/// Sets the `[web]` settings of `config` (trusted proxies, second factor, single sign-on) from
+/// the environment or the file's `web` (read from `file`).
+fn apply_web(
+    config: &mut Config,
+    web: WebFile,
+    file: Option<&Path>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<()> {
+    let proxies = match env("LOGGKOLL_WEB_TRUSTED_PROXIES") {
+        Some(v) => Some((
+            "LOGGKOLL_WEB_TRUSTED_PROXIES".to_string(),
+            v.split(',')
+                .map(|a| a.trim().to_string())
+                .filter(|a| !a.is_empty())
+                .collect(),
+        )),
+        None => web.trusted_proxies.map(|v| {
+            let path = file.map(|p| p.display().to_string()).unwrap_or_default();
+            (format!("{path}: web.trusted_proxies"), v)
+        }),
+    };
+    match web.second_factor.as_deref().map(str::trim) {
+        None | Some("admin") => {}
+        Some("all") => config.second_factor_for_all = true,
+        Some(other) => {
+            let path = file.map(|p| p.display().to_string()).unwrap_or_default();
+            return Err(Error::bad_input(format!(
+                "{path}: web.second_factor: `{other}` is neither \"admin\" (administrators need a second factor) nor \"all\" (every local account does)"
+            )));
+        }
+    }
+    if let Some(o) = web.oidc {
+        let path = file.map(|p| p.display().to_string()).unwrap_or_default();
+        config.oidc = Some(oidc_config(o, &path, env)?);
+    }
+    if let Some((key, addresses)) = proxies {
+        config.trusted_proxies = addresses
+            .iter()
+            .map(|a| {
+                a.parse::<IpAddr>().map_err(|_| {
+                    Error::bad_input(format!(
+                        "{key}: `{a}` is not an IP address such as `127.0.0.1` or `::1`"
+                    ))
+                })
+            })
+            .collect::<Result<_>>()?;
+    }
+    Ok(())
+}
+
+/// The single sign-on of the file's `web.oidc` (`path` names the file in errors), checked.
+fn oidc_config(
+    o: OidcFile,
+    path: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<OidcConfig> {
+    // https, or plain http to this machine only (tests, a provider beside loggkoll).
+    let local_http = url::Url::parse(o.issuer.trim()).is_ok_and(|u| {
+        u.scheme() == "http" && matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"))
+    });
+    if !(o.issuer.trim().starts_with("https://") || local_http) {
+        return Err(Error::bad_input(format!(
+            "{path}: web.oidc.issuer: `{}` must be an https:// address (http only on this machine, for tests)",
+            o.issuer
+        )));
+    }
+    if o.client_id.trim().is_empty() {
+        return Err(Error::bad_input(format!(
+            "{path}: web.oidc.client_id is empty"
+        )));
+    }
+    let roles = o.roles.unwrap_or_default();
+    let list = |v: Option<OneOrMany>| v.map(OneOrMany::into_vec).unwrap_or_default();
+    let oidc = OidcConfig {
+        issuer: o.issuer.trim().to_string(),
+        client_id: o.client_id.trim().to_string(),
+        client_secret: env("LOGGKOLL_OIDC_CLIENT_SECRET").filter(|s| !s.is_empty()),
+        scopes: o
+            .scopes
+            .unwrap_or_else(|| vec!["openid".into(), "profile".into(), "email".into()]),
+        roles_claim: o.roles_claim.filter(|c| !c.trim().is_empty()),
+        admin: list(roles.admin),
+        quality: list(roles.quality),
+        reader: list(roles.reader),
+        name_claim: o.name_claim.unwrap_or_else(|| "preferred_username".into()),
+        required_acr: list(o.required_acr),
+        provision: o.provision.unwrap_or(true),
+        local_login: o.local_login.unwrap_or(true),
+        button: o
+            .button
+            .unwrap_or_else(|| "Logga in med organisationens konto".into()),
+    };
+    if oidc.admin.is_empty() && oidc.quality.is_empty() && oidc.reader.is_empty() {
+        return Err(Error::bad_input(format!(
+            "{path}: web.oidc.roles maps no group to a role: add e.g. quality = [\"loggkoll-kvalitet\"]"
+        )));
+    }
+    Ok(oidc)
 }
 
 /// `2m` as 2 and `m` (the unit lower case, blanks around it dropped).

@@ -4,6 +4,7 @@
 //! purges. See `ARCHITECTURE.md` for the code map.
 
 #![warn(unreachable_pub)]
+#![warn(clippy::too_many_lines)]
 
 pub mod calendar;
 pub mod cli;

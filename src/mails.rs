@@ -4,7 +4,7 @@
 //! variable it names.
 
 use crate::config::Contact;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 /// What a template is for; decides where it lives and which variables it gets.
@@ -37,14 +37,16 @@ pub(crate) fn sample_conclusions() -> Value {
 }
 
 /// What every email names: where loggkoll is and whom to ask (none when not configured).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub(crate) struct Common {
     pub base_url: String,
     pub contact: Option<Contact>,
 }
 
 /// A step's email: its task, a reminder, an escalation, or a notice for information.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub(crate) struct Step {
     pub routine: String,
     pub routine_id: String,
@@ -65,11 +67,11 @@ pub(crate) struct Step {
     pub extra: StepMail,
 }
 
-/// What a step's email is, with what it adds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// What a step's email is, with what it adds. Read back from the outbox by what it adds, the
+/// variants that add most first: a task's email adds nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub(crate) enum StepMail {
-    Task {},
     Reminder {
         /// `före` or `efter` the deadline.
         when: String,
@@ -83,6 +85,13 @@ pub(crate) enum StepMail {
         /// The case's result in words, or empty.
         result: String,
     },
+    Task {},
+}
+
+impl Default for StepMail {
+    fn default() -> StepMail {
+        StepMail::Task {}
+    }
 }
 
 impl StepMail {
@@ -97,7 +106,8 @@ impl StepMail {
 }
 
 /// The year's summary to the SAS.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub(crate) struct Summary {
     pub routine: String,
     pub routine_id: String,
@@ -111,7 +121,8 @@ pub(crate) struct Summary {
 }
 
 /// A person's daily digest of tasks and reminders (`mail.digest`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub(crate) struct Digest {
     pub recipient: String,
     pub date: String,
@@ -122,7 +133,8 @@ pub(crate) struct Digest {
 }
 
 /// One task or reminder of a digest.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub(crate) struct DigestTask {
     pub case_id: String,
     pub routine: String,
@@ -134,7 +146,8 @@ pub(crate) struct DigestTask {
 }
 
 /// To the contact: a file in the logs inbox was refused.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub(crate) struct InboxFailed {
     pub recipient: String,
     pub file: String,
@@ -144,6 +157,52 @@ pub(crate) struct InboxFailed {
     pub link: String,
     #[serde(flatten)]
     pub common: Common,
+}
+
+/// An email's values as the outbox keeps them, read back by the row's purpose: one shape per
+/// email, from the engine that queues it to the template that renders it.
+#[derive(Debug, Clone)]
+pub(crate) enum Values {
+    Step(Step),
+    Summary(Summary),
+    Digest(Digest),
+    InboxFailed(InboxFailed),
+}
+
+impl Values {
+    /// The values of an email of `purpose` (a [`Purpose::key`]) kept as `text`, or why not.
+    pub(crate) fn read(purpose: &str, text: &str) -> std::result::Result<Values, String> {
+        fn parse<T: serde::de::DeserializeOwned>(text: &str) -> std::result::Result<T, String> {
+            serde_json::from_str(text).map_err(|e| e.to_string())
+        }
+        Ok(match purpose {
+            "task" | "reminder" | "escalation" | "inform" => {
+                let step: Step = parse(text)?;
+                let is = step.extra.purpose().key();
+                if is != purpose {
+                    return Err(format!(
+                        "the values of a {purpose} email are those of a {is} email"
+                    ));
+                }
+                Values::Step(step)
+            }
+            "summary" | "summary_mail" => Values::Summary(parse(text)?),
+            "digest" => Values::Digest(parse(text)?),
+            "inbox_failed" => Values::InboxFailed(parse(text)?),
+            other => return Err(format!("no email has the purpose `{other}`")),
+        })
+    }
+
+    /// The values as a template reads them.
+    pub(crate) fn to_value(&self) -> Value {
+        match self {
+            Values::Step(v) => serde_json::to_value(v),
+            Values::Summary(v) => serde_json::to_value(v),
+            Values::Digest(v) => serde_json::to_value(v),
+            Values::InboxFailed(v) => serde_json::to_value(v),
+        }
+        .unwrap_or(Value::Null)
+    }
 }
 
 /// The values as the outbox keeps them (JSON text).

@@ -377,7 +377,14 @@ impl Library {
             .find_map(|file| {
                 let source = self.sources.get(&file)?;
                 let err = self.tera.render(&file, &context).err()?;
-                Some(tera_diagnostic(source, &err))
+                // An error in a template this one includes or extends is not at this file's
+                // lines.
+                let elsewhere = match err.kind() {
+                    tera::ErrorKind::SyntaxError(report)
+                    | tera::ErrorKind::RenderingError(report) => report.filename() != file,
+                    _ => false,
+                };
+                (!elsewhere).then(|| tera_diagnostic(source, &err))
             })
     }
 

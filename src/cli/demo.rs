@@ -5,12 +5,17 @@
 
 use super::Env;
 use super::ops::open_engine_on;
+use crate::engine::Engine;
+use crate::notify::sender::Delivery;
+use crate::roster::Roster;
 use crate::simulate::{org, run};
 use crate::store::Store;
 use crate::{Error, Result};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -55,15 +60,7 @@ fn prepare(dir: &Path) -> Result<()> {
 pub(super) fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
     let dir = args.dir.clone();
     // The routines and templates first: a folder that does not load leaves no half-built demo.
-    {
-        let templates = crate::templates::Library::load(&env.global.templates)?;
-        crate::routine::loader::load_routines(
-            &env.global.routines,
-            &crate::routine::Context {
-                templates: Some(&templates),
-            },
-        )?;
-    }
+    check_library(env)?;
     prepare(&dir)?;
     let tz = env.config.timezone;
     let from = NaiveDate::from_ymd_opt(args.year, 1, 1)
@@ -83,45 +80,9 @@ pub(super) fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
     store.relax_durability()?;
     // The same seed draws the same year.
     crate::store::meta_set(store.db(), "install_seed", &format!("demo-{}", args.seed))?;
-    let mut demo_env_config = env.config.clone();
-    demo_env_config.mail.url = format!("file://{}", dir.join("outbox").display());
-    if demo_env_config.organisation == crate::config::Config::default().organisation {
-        demo_env_config.organisation = "Exempelby kommun (demo)".into();
-    }
-    // December's reviews are left open for the newcomer at the printed `--now`, the year's
-    // last day: their emailed links must still work then.
-    demo_env_config.link_valid_days_after_deadline =
-        demo_env_config.link_valid_days_after_deadline.max(30);
-    // The server started on the demo afterwards names the same organisation in its documents
-    // and writes its emails beside the demo's.
-    let demo_config = dir.join("loggkoll.toml");
-    std::fs::write(
-        &demo_config,
-        format!(
-            "# Written by `loggkoll demo`: the organisation its documents name, where its emails go, and\n# links that still work at the year's end.\norganisation = {}\n\n[mail]\nurl = {}\n\n[links]\nvalid_days_after_deadline = {}\n",
-            toml_string(&demo_env_config.organisation),
-            toml_string(&demo_env_config.mail.url),
-            demo_env_config.link_valid_days_after_deadline,
-        ),
-    )
-    .map_err(|e| Error::runtime(format!("{}: {e}", demo_config.display())))?;
-    let demo_env = Env {
-        global: super::Global {
-            db: db.clone(),
-            routines_flag: env.global.routines_flag.clone(),
-            templates_flag: env.global.templates_flag.clone(),
-            formats_flag: env.global.formats_flag.clone(),
-            routines: env.global.routines.clone(),
-            formats: env.global.formats.clone(),
-            templates: env.global.templates.clone(),
-            embedded: env.global.embedded,
-            routines_embedded: env.global.routines_embedded,
-            templates_embedded: env.global.templates_embedded,
-            config: env.global.config.clone(),
-            now: env.global.now.clone(),
-        },
-        config: demo_env_config,
-    };
+    let demo_env_config = demo_settings(env, &dir);
+    let demo_config = write_demo_config(&dir, &demo_env_config)?;
+    let demo_env = demo_environment(env, &db, demo_env_config);
     let mut engine = open_engine_on(&demo_env, store, start)?;
     let roster = crate::roster::parse_roster(&dir.join("units.csv"), &dir.join("people.csv"))?;
     crate::engine::import_roster(
@@ -142,6 +103,145 @@ pub(super) fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
     // handläggare across the organisation, clients who move), and the care relationships and
     // shifts that explain it, imported as the record and staffing systems export them.
     let context = crate::simulate::logs::add_the_everyday_mess(&roster, &mut log, args.seed, &dir)?;
+    import_context(&mut engine, &context, start, tz)?;
+    let clients = log.clients.clone();
+    watch_two_clients(&mut engine, &roster, &clients, start, tz)?;
+
+    let (figures, delivery) =
+        simulate_year(&mut engine, &demo_env.config, &log, &args, (from, to))?;
+    let end = crate::clock::resolve_local(to.and_hms_opt(23, 0, 0).unwrap_or_default(), tz);
+    // The last month's export arrives after the year: imported too.
+    import_last_month(&mut engine, &log, to, end, tz)?;
+
+    // A client asks who has read their record this spring; the unit hands out the extract.
+    engine.refresh_org()?;
+    let archive = dir.join("arkiv");
+    let extract = hand_out_extract(&mut engine, &clients, args.year, &archive, end, tz)?;
+
+    // Review protocols of every case that went further than "no finding", and a few that did not.
+    let chosen = crate::store::cases::closed_for_protocols(engine.store.db(), 10)?;
+    let html_only = crate::records::files::Printer { chromium: None };
+    for id in &chosen {
+        crate::records::protocol::write(&mut engine, id, &archive, &html_only, "demo", end)?;
+    }
+    let protocols = chosen.len();
+
+    // A review whose window shows flagged accesses, to look at.
+    let sampled = crate::store::evidence::first_judged_case(engine.store.db(), "sampling")?;
+
+    // The SAS's year-end summary (the tick also emailed it on 15 December).
+    let summary =
+        crate::records::annual::write(&engine, None, args.year, &dir.join("sammanstallning"), end)?;
+
+    // How much of the year's log the rules explain.
+    let explained = explained_figure(&engine, start, to, end, tz)?;
+
+    // A login for the overview: quality staff, who see every page (an administrator would first
+    // have to enrol a second factor).
+    let password = demo_password(args.seed);
+    add_demo_login(&mut engine, &password, end)?;
+
+    let report = Report {
+        year: args.year,
+        dir: &dir,
+        db: &db,
+        demo_config: &demo_config,
+        logs_dir: &logs_dir,
+        archive: &archive,
+        roster: &roster,
+        figures: &figures,
+        delivery: &delivery,
+        log: &log,
+        context: &context,
+        explained: &explained,
+        protocols,
+        extract: extract.as_ref(),
+        summary: &summary,
+        sampled: sampled.as_deref(),
+        password: &password,
+    };
+    print_figures(&engine, &report)?;
+    print_files(&report);
+    print_commands(&report);
+    Ok(0)
+}
+
+/// Loads the routines and templates once, so that a folder that does not load stops the demo
+/// before anything is written.
+fn check_library(env: &Env) -> Result<()> {
+    let templates = crate::templates::Library::load(&env.global.templates)?;
+    crate::routine::loader::load_routines(
+        &env.global.routines,
+        &crate::routine::Context {
+            templates: Some(&templates),
+        },
+    )?;
+    Ok(())
+}
+
+/// The configuration the demo runs with: emails to its outbox, a made-up organisation unless
+/// one is configured, and links that still work at the year's end.
+fn demo_settings(env: &Env, dir: &Path) -> crate::config::Config {
+    let mut demo_env_config = env.config.clone();
+    demo_env_config.mail.url = format!("file://{}", dir.join("outbox").display());
+    if demo_env_config.organisation == crate::config::Config::default().organisation {
+        demo_env_config.organisation = "Exempelby kommun (demo)".into();
+    }
+    // December's reviews are left open for the newcomer at the printed `--now`, the year's
+    // last day: their emailed links must still work then.
+    demo_env_config.link_valid_days_after_deadline =
+        demo_env_config.link_valid_days_after_deadline.max(30);
+    demo_env_config
+}
+
+/// Writes `loggkoll.toml` in `dir` with what of `demo_env_config` a server started on the demo
+/// needs; returns its path.
+fn write_demo_config(dir: &Path, demo_env_config: &crate::config::Config) -> Result<PathBuf> {
+    // The server started on the demo afterwards names the same organisation in its documents
+    // and writes its emails beside the demo's.
+    let demo_config = dir.join("loggkoll.toml");
+    std::fs::write(
+        &demo_config,
+        format!(
+            "# Written by `loggkoll demo`: the organisation its documents name, where its emails go, and\n# links that still work at the year's end.\norganisation = {}\n\n[mail]\nurl = {}\n\n[links]\nvalid_days_after_deadline = {}\n",
+            toml_string(&demo_env_config.organisation),
+            toml_string(&demo_env_config.mail.url),
+            demo_env_config.link_valid_days_after_deadline,
+        ),
+    )
+    .map_err(|e| Error::runtime(format!("{}: {e}", demo_config.display())))?;
+    Ok(demo_config)
+}
+
+/// The environment of the demo: `env`'s folders and flags with the demo's database and
+/// configuration.
+fn demo_environment(env: &Env, db: &Path, config: crate::config::Config) -> Env {
+    Env {
+        global: super::Global {
+            db: db.to_path_buf(),
+            routines_flag: env.global.routines_flag.clone(),
+            templates_flag: env.global.templates_flag.clone(),
+            formats_flag: env.global.formats_flag.clone(),
+            routines: env.global.routines.clone(),
+            formats: env.global.formats.clone(),
+            templates: env.global.templates.clone(),
+            embedded: env.global.embedded,
+            routines_embedded: env.global.routines_embedded,
+            templates_embedded: env.global.templates_embedded,
+            config: env.global.config.clone(),
+            now: env.global.now.clone(),
+        },
+        config,
+    }
+}
+
+/// Imports the care relationships and shifts the synthetic log's context was written with.
+fn import_context(
+    engine: &mut Engine,
+    context: &crate::simulate::logs::Context,
+    start: DateTime<Utc>,
+    tz: Tz,
+) -> Result<()> {
     for (kind, path) in [
         (
             crate::engine::relations::Kind::Relations,
@@ -159,8 +259,18 @@ pub(super) fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
             tz,
         )?;
     }
-    let clients = log.clients.clone();
-    // Two clients on the watch list: one of media interest, one with protected identity.
+    Ok(())
+}
+
+/// Puts two clients on the watch list, by an operations manager: one of media interest, one
+/// with protected identity.
+fn watch_two_clients(
+    engine: &mut Engine,
+    roster: &Roster,
+    clients: &BTreeMap<String, Vec<crate::simulate::logs::Client>>,
+    start: DateTime<Utc>,
+    tz: Tz,
+) -> Result<()> {
     let watched: Vec<(String, &str)> = clients
         .values()
         .next()
@@ -193,20 +303,31 @@ pub(super) fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
             )?;
         }
     }
+    Ok(())
+}
 
+/// Runs the year `period` (its first and last day) on the simulated clock, sending its emails
+/// as it goes; returns the run's figures and what was delivered.
+fn simulate_year(
+    engine: &mut Engine,
+    config: &crate::config::Config,
+    log: &crate::simulate::logs::Written,
+    args: &DemoArgs,
+    period: (NaiveDate, NaiveDate),
+) -> Result<(run::Figures, Delivery)> {
+    let (from, to) = period;
     // The year. Its emails go out as it goes, in the send hours, each on the day a mail server
     // would have received it: a reminder says what was true that day, and an email whose step
     // was answered before it went out is withdrawn, as on a real server.
-    let transport = crate::notify::Transport::from_url(&demo_env.config.mail.url)?;
+    let transport = crate::notify::Transport::from_url(&config.mail.url)?;
     let install = engine.install_id();
     let templates = crate::templates::Library::load(&engine.templates.dir)?;
-    let sending =
-        crate::notify::sender::Sending::new(&demo_env.config, &templates, &transport, &install);
-    let mut delivery = crate::notify::sender::Delivery::default();
+    let sending = crate::notify::sender::Sending::new(config, &templates, &transport, &install);
+    let mut delivery = Delivery::default();
     let days = (to - from).num_days().max(0) as u64 + 1;
     let bar = progress(days, "simulating the year");
     let figures = run::run_with(
-        &mut engine,
+        engine,
         &run::Options {
             from,
             to,
@@ -230,8 +351,18 @@ pub(super) fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
         },
     )?;
     bar.finish_and_clear();
-    let end = crate::clock::resolve_local(to.and_hms_opt(23, 0, 0).unwrap_or_default(), tz);
-    // The last month's export arrives after the year: imported too.
+    Ok((figures, delivery))
+}
+
+/// Imports the last month's export of `log` when it ends on `to`, the year's last day (it
+/// arrives after the year).
+fn import_last_month(
+    engine: &mut Engine,
+    log: &crate::simulate::logs::Written,
+    to: NaiveDate,
+    end: DateTime<Utc>,
+    tz: Tz,
+) -> Result<()> {
     if let Some(last) = log.files.last()
         && last.to == to
     {
@@ -257,11 +388,20 @@ pub(super) fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
             },
         )?;
     }
-    let log_rows: u64 = log.files.iter().map(|f| f.rows).sum();
+    Ok(())
+}
 
-    // A client asks who has read their record this spring; the unit hands out the extract.
-    engine.refresh_org()?;
-    let archive = dir.join("arkiv");
+/// Opens a log extract for the first client of the first unit (March to May of `year`), hands
+/// it out and files it in `archive`; returns the case and its files, or nothing when the unit
+/// has no clients or no operations manager.
+fn hand_out_extract(
+    engine: &mut Engine,
+    clients: &BTreeMap<String, Vec<crate::simulate::logs::Client>>,
+    year: i32,
+    archive: &Path,
+    end: DateTime<Utc>,
+    tz: Tz,
+) -> Result<Option<(String, crate::records::files::Written)>> {
     let printer = super::report::printer();
     let extract = match clients.iter().next() {
         Some((unit, list)) if !list.is_empty() => {
@@ -274,7 +414,7 @@ pub(super) fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
             match by {
                 Some(by) => {
                     let month = |m: u32| {
-                        NaiveDate::from_ymd_opt(args.year, m, 1).map(|d| {
+                        NaiveDate::from_ymd_opt(year, m, 1).map(|d| {
                             crate::clock::resolve_local(d.and_time(chrono::NaiveTime::MIN), tz)
                         })
                     };
@@ -301,12 +441,7 @@ pub(super) fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
                         )?;
                     }
                     let written = crate::records::extract::write(
-                        &mut engine,
-                        &id,
-                        &archive,
-                        &printer,
-                        "demo",
-                        end,
+                        engine, &id, archive, &printer, "demo", end,
                     )?;
                     Some((id, written))
                 }
@@ -315,55 +450,71 @@ pub(super) fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
         }
         _ => None,
     };
+    Ok(extract)
+}
 
-    // Review protocols of every case that went further than "no finding", and a few that did not.
-    let chosen = crate::store::cases::closed_for_protocols(engine.store.db(), 10)?;
-    let html_only = crate::records::files::Printer { chromium: None };
-    for id in &chosen {
-        crate::records::protocol::write(&mut engine, id, &archive, &html_only, "demo", end)?;
-    }
-    let protocols = chosen.len();
-
-    // A review whose window shows flagged accesses, to look at.
-    let sampled = crate::store::evidence::first_judged_case(engine.store.db(), "sampling")?;
-
-    // The SAS's year-end summary (the tick also emailed it on 15 December).
-    let summary =
-        crate::records::annual::write(&engine, None, args.year, &dir.join("sammanstallning"), end)?;
-
-    // How much of the year's log the rules explain.
-    let explained = {
-        let routines: Vec<&crate::routine::Routine> = engine.routines.iter().collect();
-        crate::evidence::explained::figure(
-            engine.store.db(),
-            engine.org(),
-            &routines,
-            &crate::evidence::radar::Scope {
-                from: start,
-                to: crate::clock::resolve_local(
-                    (to + chrono::Days::new(1)).and_time(chrono::NaiveTime::MIN),
-                    tz,
-                ),
-                system: None,
+/// How much of the year up to `to` the rules explain, from `start`.
+fn explained_figure(
+    engine: &Engine,
+    start: DateTime<Utc>,
+    to: NaiveDate,
+    end: DateTime<Utc>,
+    tz: Tz,
+) -> Result<crate::evidence::explained::Figure> {
+    let routines: Vec<&crate::routine::Routine> = engine.routines.iter().collect();
+    crate::evidence::explained::figure(
+        engine.store.db(),
+        engine.org(),
+        &routines,
+        &crate::evidence::radar::Scope {
+            from: start,
+            to: crate::clock::resolve_local(
+                (to + chrono::Days::new(1)).and_time(chrono::NaiveTime::MIN),
                 tz,
-            },
-            end,
-        )?
-    };
+            ),
+            system: None,
+            tz,
+        },
+        end,
+    )
+}
 
-    // A login for the overview: quality staff, who see every page (an administrator would first
-    // have to enrol a second factor).
-    let password = demo_password(args.seed);
-    let hash = crate::web::password::hash(&password)?;
-    {
-        let tx = engine.store.write()?;
-        crate::store::web::add_user(&tx, "demo", &hash, crate::store::web::WebRole::Quality, end)?;
-        tx.commit()?;
-    }
+/// Adds the demo's login for the overview: `demo` with `password`, as quality staff.
+fn add_demo_login(engine: &mut Engine, password: &str, end: DateTime<Utc>) -> Result<()> {
+    let hash = crate::web::password::hash(password)?;
+    let tx = engine.store.write()?;
+    crate::store::web::add_user(&tx, "demo", &hash, crate::store::web::WebRole::Quality, end)?;
+    tx.commit()?;
+    Ok(())
+}
 
+/// What the demo made, for the report it prints at the end.
+struct Report<'a> {
+    year: i32,
+    dir: &'a Path,
+    db: &'a Path,
+    demo_config: &'a Path,
+    logs_dir: &'a Path,
+    archive: &'a Path,
+    roster: &'a Roster,
+    figures: &'a run::Figures,
+    delivery: &'a Delivery,
+    log: &'a crate::simulate::logs::Written,
+    context: &'a crate::simulate::logs::Context,
+    explained: &'a crate::evidence::explained::Figure,
+    protocols: usize,
+    extract: Option<&'a (String, crate::records::files::Written)>,
+    summary: &'a [PathBuf],
+    sampled: Option<&'a str>,
+    password: &'a str,
+}
+
+/// Prints the report's heading and the year's figures, with the database's cases as they stand.
+fn print_figures(engine: &Engine, report: &Report) -> Result<()> {
+    let figures = report.figures;
     println!(
         "loggkoll demo: the year {} in a made-up municipality",
-        args.year
+        report.year
     );
     // The database as it stands now (the extract after the year included).
     let (cases, closed) = (
@@ -372,8 +523,8 @@ pub(super) fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
     );
     println!(
         "  {} people in {} units, {} rounds, {cases} cases ({closed} closed, {} open), {} answers",
-        roster.people.len(),
-        roster.units.len(),
+        report.roster.people.len(),
+        report.roster.units.len(),
         figures.rounds,
         cases - closed,
         figures.transitions - figures.cases
@@ -392,6 +543,13 @@ pub(super) fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
             c.share * 100.0
         );
     }
+    Ok(())
+}
+
+/// Prints where every file of the demo is.
+fn print_files(report: &Report) {
+    let (dir, log, context, explained) = (report.dir, report.log, report.context, report.explained);
+    let log_rows: u64 = log.files.iter().map(|f| f.rows).sum();
     println!();
     println!("Here is everything:");
     println!(
@@ -399,16 +557,16 @@ pub(super) fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
         dir.join("units.csv").display(),
         dir.join("people.csv").display()
     );
-    println!("  database      {}", db.display());
+    println!("  database      {}", report.db.display());
     println!(
         "  emails        {}/  ({} .eml files)",
         dir.join("outbox").display(),
-        delivery.sent
+        report.delivery.sent
     );
     println!(
         "  access log    {}/accesslog-{}-MM.csv  ({log_rows} rows, imported month by month)",
-        logs_dir.display(),
-        args.year
+        report.logs_dir.display(),
+        report.year
     );
     let planted: Vec<String> = log
         .planted
@@ -418,7 +576,7 @@ pub(super) fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
     println!(
         "                planted for the review to find: {}; {} accesses judged",
         planted.join(", "),
-        figures.judged
+        report.figures.judged
     );
     let added: Vec<String> = context
         .added
@@ -438,10 +596,11 @@ pub(super) fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
         explained.to_judge_median
     );
     println!(
-        "  protocols     {}/CASE/granskningsprotokoll-CASE.html  ({protocols} cases)",
-        archive.display()
+        "  protocols     {}/CASE/granskningsprotokoll-CASE.html  ({} cases)",
+        report.archive.display(),
+        report.protocols
     );
-    if let Some((id, written)) = &extract {
+    if let Some((id, written)) = report.extract {
         println!(
             "  extract       {}  (case {id}, filed with arende.json)",
             written.html.display()
@@ -450,18 +609,26 @@ pub(super) fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
             println!("                {}", pdf.display());
         }
     }
-    for path in &summary {
+    for path in report.summary {
         println!("  summary       {}", path.display());
     }
+}
+
+/// Prints how to open the overview on the demo and the commands to look around with.
+fn print_commands(report: &Report) {
+    let (db, year) = (report.db, report.year);
     println!();
     // The commands as they run here: `loggkoll` when installed, else through cargo.
     let prog = program_name();
-    println!("The overview (log in as `demo`, password `{password}`):");
+    println!(
+        "The overview (log in as `demo`, password `{}`):",
+        report.password
+    );
     println!(
         "  {prog} --db {} --config {} serve --now {}-12-31T12:00    then open http://127.0.0.1:8080/",
         db.display(),
-        demo_config.display(),
-        args.year
+        report.demo_config.display(),
+        year
     );
     println!();
     println!("Look around:");
@@ -471,25 +638,24 @@ pub(super) fn run_cmd(env: &Env, args: DemoArgs) -> Result<u8> {
     println!(
         "  {prog} --db {} radar --from {}-12-01 --to {}-12-31 --now {}-12-31T12:00",
         db.display(),
-        args.year,
-        args.year,
-        args.year
+        year,
+        year,
+        year
     );
     println!(
         "  {prog} --db {} logs explained --from {}-01-01 --to {}-12-31 --now {}-12-31T12:00",
         db.display(),
-        args.year,
-        args.year,
-        args.year
+        year,
+        year,
+        year
     );
-    if let Some(case) = &sampled {
+    if let Some(case) = report.sampled {
         println!(
             "  {prog} --db {} case evidence {case} --now {}-12-31T12:00",
             db.display(),
-            args.year
+            year
         );
     }
-    Ok(0)
 }
 
 /// The demo login's password: readable, long enough, the same for the same seed.

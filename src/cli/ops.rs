@@ -389,244 +389,269 @@ pub(crate) fn case(env: &Env, cmd: CaseCommand) -> Result<u8> {
         CaseCommand::Staff(args) => super::review::staff(env, args),
         CaseCommand::Inform(args) => super::review::inform(env, args),
         CaseCommand::Diary(args) => super::review::diary(env, args),
-        CaseCommand::List(args) => {
-            let store = open_store(env)?;
-            let routines = current_routines(env);
-            let old = engine::OldVersions::default();
-            let filter = case_db::Filter {
-                routine: args.routine.as_deref(),
-                unit: args.unit.as_deref(),
-                state: args.state.as_deref(),
-                open_only: args.open,
-            };
-            if args.json {
-                // Streamed as one array, so memory stays flat in the number of cases.
-                let mut first = true;
-                outln!("[");
-                case_db::for_each(store.db(), &filter, |c| {
-                    let v = case_json(&store, &routines, &old, &c)?;
-                    let text =
-                        serde_json::to_string(&v).map_err(|e| Error::runtime(e.to_string()))?;
-                    outln!("{}  {text}", if first { "" } else { "," });
-                    first = false;
-                    Ok(())
-                })?;
-                outln!("]");
-            } else {
-                // Names beside ids, for people; `--json` is for scripts.
-                let names: std::collections::HashMap<String, String> =
-                    crate::store::roster::people(store.db())?
-                        .into_iter()
-                        .map(|p| (p.id, p.name))
-                        .collect();
-                let units = crate::store::roster::units(store.db())?;
-                outln!(
-                    "{:<16} {:<20} {:<28} {:<24} {:<10} {:<30}",
-                    "CASE",
-                    "ROUTINE",
-                    "UNIT",
-                    "STATE",
-                    "DUE",
-                    "ASSIGNEE"
-                );
-                case_db::for_each(store.db(), &filter, |c| {
-                    let open = case_db::open_task(store.db(), &c.id)?;
-                    let unit = match units.get(&c.unit_id) {
-                        Some((name, _)) => format!("{} {name}", c.unit_id),
-                        None => c.unit_id.clone(),
-                    };
-                    let assignee = open
-                        .as_ref()
-                        .and_then(|t| t.assignee_id.clone())
-                        .map(|id| match names.get(&id) {
-                            Some(name) => format!("{id} {name}"),
-                            None => id,
-                        })
-                        .unwrap_or_else(|| "-".into());
-                    outln!(
-                        "{:<16} {:<20} {:<28} {:<24} {:<10} {:<30}",
-                        c.id,
-                        c.routine_id,
-                        unit,
-                        c.state,
-                        open.as_ref()
-                            .map(|t| store::date(t.due_date))
-                            .unwrap_or_else(|| "-".into()),
-                        assignee
-                    );
-                    Ok(())
-                })?;
-            }
-            Ok(0)
-        }
-        CaseCommand::Show(args) => {
-            let store = open_store(env)?;
-            let routines = current_routines(env);
-            let old = engine::OldVersions::default();
-            let c = case_db::require(store.db(), &args.id)?;
-            let history = audit::case_history(store.db(), &c.id)?;
-            if args.json {
-                let mut v = case_json(&store, &routines, &old, &c)?;
-                v["history"] =
-                    serde_json::to_value(&history).map_err(|e| Error::runtime(e.to_string()))?;
-                print_json(&v)?;
-            } else {
-                let v = case_json(&store, &routines, &old, &c)?;
-                outln!("{} — {} ({})", c.id, c.routine_id, c.kind);
-                outln!("unit: {}  system: {}", c.unit_id, c.system);
-                if let Some(s) = &c.subject_person_id {
-                    outln!(
-                        "user: {s} ({})",
-                        c.subject_account.as_deref().unwrap_or("-")
-                    );
-                }
-                let tz = env.config.timezone;
-                if let (Some(a), Some(b)) = (&c.window_start, &c.window_end) {
-                    outln!(
-                        "window: {} – {}",
-                        super::local_time(a, tz),
-                        super::local_time(b, tz)
-                    );
-                }
-                outln!(
-                    "state: {}{}",
-                    c.state,
-                    c.result
-                        .as_ref()
-                        .map(|r| format!(" (result: {r})"))
-                        .unwrap_or_default()
-                );
-                if c.closed_at.is_none() {
-                    outln!(
-                        "assignee: {}  due: {}  outcomes: {}",
-                        v["assignee"].as_str().unwrap_or("-"),
-                        v["due"].as_str().unwrap_or("-"),
-                        v["outcomes"]
-                            .as_array()
-                            .map(|a| a
-                                .iter()
-                                .filter_map(|x| x.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", "))
-                            .unwrap_or_default()
-                    );
-                }
-                outln!("history:");
-                for e in history {
-                    let comment = e
-                        .personal
-                        .as_ref()
-                        .and_then(|p| p.get("comment"))
-                        .and_then(|c| c.as_str());
-                    outln!(
-                        "  {}  {:<18} {:<10} {}{}",
-                        super::local_time(&e.at, tz),
-                        e.event,
-                        e.actor,
-                        e.data,
-                        comment.map(|c| format!("  \"{c}\"")).unwrap_or_default()
-                    );
-                }
-            }
-            Ok(0)
-        }
-        CaseCommand::Answer(args) => {
-            let now = env.now()?;
-            let mut engine = open_engine(env, now)?;
-            let answered = engine.answer(
-                &crate::engine::AnswerRequest::new(&args.id, &args.outcome, &args.by)
-                    .comment(args.comment.as_deref()),
-                now,
-            )?;
-            if args.json {
-                print_json(&answered)?;
-            } else if answered.closed {
-                errln!(
-                    "{}: {} → {} (closed)",
-                    answered.case_id,
-                    answered.outcome,
-                    answered.to
-                );
-            } else {
-                errln!(
-                    "{}: {} → {}, assigned to {}",
-                    answered.case_id,
-                    answered.outcome,
-                    answered.to,
-                    answered.assignee.as_deref().unwrap_or("nobody")
-                );
-            }
-            Ok(0)
-        }
-        CaseCommand::Open(args) => {
-            let now = env.now()?;
-            let tz = env.config.timezone;
-            let time = |flag: &str, v: &Option<String>| -> Result<Option<DateTime<Utc>>> {
-                v.as_deref()
-                    .map(|t| {
-                        crate::clock::parse_time(t, tz)
-                            .map_err(|m| Error::usage(format!("{flag}: {m}")))
-                    })
-                    .transpose()
-            };
-            // A date alone as --to means to the end of that day.
-            let to = args
-                .to
-                .as_deref()
-                .map(|t| {
-                    crate::clock::parse_end(t, tz).map_err(|m| Error::usage(format!("--to: {m}")))
-                })
-                .transpose()?;
-            // `--subject-user` takes a person id or an account id (`tre00238`).
-            let subject_user = match args.subject_user {
-                Some(given) => Some(subject_person(env, &given)?),
-                None => None,
-            };
-            let req = OpenRequest {
-                routine: args.routine,
-                unit: args.unit,
-                by: args.by,
-                subject_user,
-                client: args.client,
-                from: time("--from", &args.from)?,
-                to,
-                reason: args.reason,
-                system: args.system,
-                client_name: args.client_name,
-                client_address: args.client_address,
-                from_web: false,
-            };
-            let mut engine = open_engine(env, now)?;
-            let id = engine.open_case(&req, now)?;
-            // Who will be told: the people who must act first. Their emails are queued; `tick`
-            // or `serve` sends them, in the send hours (or in the day's digest).
-            let when = match (env.config.mail.digest, &env.config.mail.send_hours) {
-                (true, _) => "gathered into the day's digest",
-                (false, Some(_)) => "sent in working hours",
-                (false, None) => "sent by the next tick",
-            };
-            for (purpose, to) in crate::store::outbox::recipients_of_case(engine.store.db(), &id)? {
-                let what = match purpose.as_str() {
-                    "task" => "the task",
-                    "inform" => "for information",
-                    _ => purpose.as_str(),
-                };
-                errln!("{id}: queued for {to} ({what}), {when}");
-            }
-            if args.json {
-                let c = case_db::require(engine.store.db(), &id)?;
-                print_json(&case_json(
-                    &engine.store,
-                    &engine.routines,
-                    engine.old_versions(),
-                    &c,
-                )?)?;
-            } else {
-                outln!("{id}");
-            }
-            Ok(0)
+        CaseCommand::List(args) => case_list(env, args),
+        CaseCommand::Show(args) => case_show(env, args),
+        CaseCommand::Answer(args) => case_answer(env, args),
+        CaseCommand::Open(args) => case_open(env, args),
+    }
+}
+
+/// `case list`: the cases matching the flags, as a JSON array or a table.
+fn case_list(env: &Env, args: CaseListArgs) -> Result<u8> {
+    let store = open_store(env)?;
+    let routines = current_routines(env);
+    let old = engine::OldVersions::default();
+    let filter = case_db::Filter {
+        routine: args.routine.as_deref(),
+        unit: args.unit.as_deref(),
+        state: args.state.as_deref(),
+        open_only: args.open,
+    };
+    if args.json {
+        // Streamed as one array, so memory stays flat in the number of cases.
+        let mut first = true;
+        outln!("[");
+        case_db::for_each(store.db(), &filter, |c| {
+            let v = case_json(&store, &routines, &old, &c)?;
+            let text = serde_json::to_string(&v).map_err(|e| Error::runtime(e.to_string()))?;
+            outln!("{}  {text}", if first { "" } else { "," });
+            first = false;
+            Ok(())
+        })?;
+        outln!("]");
+    } else {
+        print_case_table(&store, &filter)?;
+    }
+    Ok(0)
+}
+
+/// Prints the cases matching `filter` as a table, with names beside the ids of units and
+/// assignees.
+fn print_case_table(store: &Store, filter: &case_db::Filter) -> Result<()> {
+    // Names beside ids, for people; `--json` is for scripts.
+    let names: std::collections::HashMap<String, String> =
+        crate::store::roster::people(store.db())?
+            .into_iter()
+            .map(|p| (p.id, p.name))
+            .collect();
+    let units = crate::store::roster::units(store.db())?;
+    outln!(
+        "{:<16} {:<20} {:<28} {:<24} {:<10} {:<30}",
+        "CASE",
+        "ROUTINE",
+        "UNIT",
+        "STATE",
+        "DUE",
+        "ASSIGNEE"
+    );
+    case_db::for_each(store.db(), filter, |c| {
+        let open = case_db::open_task(store.db(), &c.id)?;
+        let unit = match units.get(&c.unit_id) {
+            Some((name, _)) => format!("{} {name}", c.unit_id),
+            None => c.unit_id.clone(),
+        };
+        let assignee = open
+            .as_ref()
+            .and_then(|t| t.assignee_id.clone())
+            .map(|id| match names.get(&id) {
+                Some(name) => format!("{id} {name}"),
+                None => id,
+            })
+            .unwrap_or_else(|| "-".into());
+        outln!(
+            "{:<16} {:<20} {:<28} {:<24} {:<10} {:<30}",
+            c.id,
+            c.routine_id,
+            unit,
+            c.state,
+            open.as_ref()
+                .map(|t| store::date(t.due_date))
+                .unwrap_or_else(|| "-".into()),
+            assignee
+        );
+        Ok(())
+    })
+}
+
+/// `case show`: one case with its whole history, as JSON or text.
+fn case_show(env: &Env, args: CaseShowArgs) -> Result<u8> {
+    let store = open_store(env)?;
+    let routines = current_routines(env);
+    let old = engine::OldVersions::default();
+    let c = case_db::require(store.db(), &args.id)?;
+    let history = audit::case_history(store.db(), &c.id)?;
+    if args.json {
+        let mut v = case_json(&store, &routines, &old, &c)?;
+        v["history"] = serde_json::to_value(&history).map_err(|e| Error::runtime(e.to_string()))?;
+        print_json(&v)?;
+    } else {
+        let v = case_json(&store, &routines, &old, &c)?;
+        print_case_head(env, &c, &v);
+        let tz = env.config.timezone;
+        outln!("history:");
+        for e in history {
+            let comment = e
+                .personal
+                .as_ref()
+                .and_then(|p| p.get("comment"))
+                .and_then(|c| c.as_str());
+            outln!(
+                "  {}  {:<18} {:<10} {}{}",
+                super::local_time(&e.at, tz),
+                e.event,
+                e.actor,
+                e.data,
+                comment.map(|c| format!("  \"{c}\"")).unwrap_or_default()
+            );
         }
     }
+    Ok(0)
+}
+
+/// Prints what `case show` says of case `c` above its history; `v` is its JSON.
+fn print_case_head(env: &Env, c: &case_db::CaseRow, v: &Value) {
+    outln!("{} — {} ({})", c.id, c.routine_id, c.kind);
+    outln!("unit: {}  system: {}", c.unit_id, c.system);
+    if let Some(s) = &c.subject_person_id {
+        outln!(
+            "user: {s} ({})",
+            c.subject_account.as_deref().unwrap_or("-")
+        );
+    }
+    let tz = env.config.timezone;
+    if let (Some(a), Some(b)) = (&c.window_start, &c.window_end) {
+        outln!(
+            "window: {} – {}",
+            super::local_time(a, tz),
+            super::local_time(b, tz)
+        );
+    }
+    outln!(
+        "state: {}{}",
+        c.state,
+        c.result
+            .as_ref()
+            .map(|r| format!(" (result: {r})"))
+            .unwrap_or_default()
+    );
+    if c.closed_at.is_none() {
+        outln!(
+            "assignee: {}  due: {}  outcomes: {}",
+            v["assignee"].as_str().unwrap_or("-"),
+            v["due"].as_str().unwrap_or("-"),
+            v["outcomes"]
+                .as_array()
+                .map(|a| a
+                    .iter()
+                    .filter_map(|x| x.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "))
+                .unwrap_or_default()
+        );
+    }
+}
+
+/// `case answer`: records an outcome of the case's current step.
+fn case_answer(env: &Env, args: CaseAnswerArgs) -> Result<u8> {
+    let now = env.now()?;
+    let mut engine = open_engine(env, now)?;
+    let answered = engine.answer(
+        &crate::engine::AnswerRequest::new(&args.id, &args.outcome, &args.by)
+            .comment(args.comment.as_deref()),
+        now,
+    )?;
+    if args.json {
+        print_json(&answered)?;
+    } else if answered.closed {
+        errln!(
+            "{}: {} → {} (closed)",
+            answered.case_id,
+            answered.outcome,
+            answered.to
+        );
+    } else {
+        errln!(
+            "{}: {} → {}, assigned to {}",
+            answered.case_id,
+            answered.outcome,
+            answered.to,
+            answered.assignee.as_deref().unwrap_or("nobody")
+        );
+    }
+    Ok(0)
+}
+
+/// `case open`: starts an ad hoc case and says who its queued emails go to.
+fn case_open(env: &Env, args: CaseOpenArgs) -> Result<u8> {
+    let now = env.now()?;
+    let json = args.json;
+    let req = open_request(env, args)?;
+    let mut engine = open_engine(env, now)?;
+    let id = engine.open_case(&req, now)?;
+    // Who will be told: the people who must act first. Their emails are queued; `tick`
+    // or `serve` sends them, in the send hours (or in the day's digest).
+    let when = match (env.config.mail.digest, &env.config.mail.send_hours) {
+        (true, _) => "gathered into the day's digest",
+        (false, Some(_)) => "sent in working hours",
+        (false, None) => "sent by the next tick",
+    };
+    for (purpose, to) in crate::store::outbox::recipients_of_case(engine.store.db(), &id)? {
+        let what = match purpose.as_str() {
+            "task" => "the task",
+            "inform" => "for information",
+            _ => purpose.as_str(),
+        };
+        errln!("{id}: queued for {to} ({what}), {when}");
+    }
+    if json {
+        let c = case_db::require(engine.store.db(), &id)?;
+        print_json(&case_json(
+            &engine.store,
+            &engine.routines,
+            engine.old_versions(),
+            &c,
+        )?)?;
+    } else {
+        outln!("{id}");
+    }
+    Ok(0)
+}
+
+/// The request `case open`'s flags make, their times read in the configured time zone.
+fn open_request(env: &Env, args: CaseOpenArgs) -> Result<OpenRequest> {
+    let tz = env.config.timezone;
+    let time = |flag: &str, v: &Option<String>| -> Result<Option<DateTime<Utc>>> {
+        v.as_deref()
+            .map(|t| {
+                crate::clock::parse_time(t, tz).map_err(|m| Error::usage(format!("{flag}: {m}")))
+            })
+            .transpose()
+    };
+    // A date alone as --to means to the end of that day.
+    let to = args
+        .to
+        .as_deref()
+        .map(|t| crate::clock::parse_end(t, tz).map_err(|m| Error::usage(format!("--to: {m}"))))
+        .transpose()?;
+    // `--subject-user` takes a person id or an account id (`tre00238`).
+    let subject_user = match args.subject_user {
+        Some(given) => Some(subject_person(env, &given)?),
+        None => None,
+    };
+    Ok(OpenRequest {
+        routine: args.routine,
+        unit: args.unit,
+        by: args.by,
+        subject_user,
+        client: args.client,
+        from: time("--from", &args.from)?,
+        to,
+        reason: args.reason,
+        system: args.system,
+        client_name: args.client_name,
+        client_address: args.client_address,
+        from_web: false,
+    })
 }
 
 /// The routines folder's routines when it compiles; reading commands work without it.

@@ -601,46 +601,7 @@ impl Engine {
         {
             return Err(Refusal::PeriodReversed.into());
         }
-        match routine.kind {
-            CaseKind::Information => {
-                return Err(Refusal::OpensItself {
-                    routine: routine.id.clone(),
-                    per_unit: false,
-                }
-                .into());
-            }
-            CaseKind::AccessRights => {
-                return Err(Refusal::OpensItself {
-                    routine: routine.id.clone(),
-                    per_unit: true,
-                }
-                .into());
-            }
-            CaseKind::Extract => {
-                if req.client.is_none() {
-                    return Err(Refusal::ExtractNeedsClient.into());
-                }
-                if req.from.is_none() || req.to.is_none() {
-                    return Err(Refusal::ExtractNeedsPeriod.into());
-                }
-            }
-            CaseKind::Targeted => {
-                if req
-                    .reason
-                    .as_deref()
-                    .map(str::trim)
-                    .unwrap_or("")
-                    .is_empty()
-                {
-                    return Err(Refusal::TargetedNeedsReason.into());
-                }
-            }
-            CaseKind::Sampling => {
-                if req.subject_user.is_none() {
-                    return Err(Refusal::SamplingNeedsSubject.into());
-                }
-            }
-        }
+        what_the_kind_needs(&routine, req)?;
         let opened_by = if req.from_web {
             format!("web:{}", req.by)
         } else {
@@ -705,6 +666,53 @@ impl Engine {
         tx.commit()?;
         Ok(id)
     }
+}
+
+/// What a case of `routine`'s kind needs from the request to open by hand: a reason for a
+/// targeted review, a client and a period for an extract; information and access-rights cases
+/// open themselves.
+fn what_the_kind_needs(routine: &Routine, req: &OpenRequest) -> Result<()> {
+    match routine.kind {
+        CaseKind::Information => {
+            return Err(Refusal::OpensItself {
+                routine: routine.id.clone(),
+                per_unit: false,
+            }
+            .into());
+        }
+        CaseKind::AccessRights => {
+            return Err(Refusal::OpensItself {
+                routine: routine.id.clone(),
+                per_unit: true,
+            }
+            .into());
+        }
+        CaseKind::Extract => {
+            if req.client.is_none() {
+                return Err(Refusal::ExtractNeedsClient.into());
+            }
+            if req.from.is_none() || req.to.is_none() {
+                return Err(Refusal::ExtractNeedsPeriod.into());
+            }
+        }
+        CaseKind::Targeted => {
+            if req
+                .reason
+                .as_deref()
+                .map(str::trim)
+                .unwrap_or("")
+                .is_empty()
+            {
+                return Err(Refusal::TargetedNeedsReason.into());
+            }
+        }
+        CaseKind::Sampling => {
+            if req.subject_user.is_none() {
+                return Err(Refusal::SamplingNeedsSubject.into());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The next case reference of `routine` at `now` (`TRE-2027-0042`).

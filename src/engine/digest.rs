@@ -5,10 +5,9 @@
 
 use super::Engine;
 use crate::Result;
-use crate::mails::{Common, Digest, DigestTask};
+use crate::mails::{Common, Digest, DigestTask, Step, Values};
 use crate::store::outbox::{self, NewMessage};
 use chrono::{DateTime, Timelike, Utc};
-use serde_json::Value;
 
 /// The local hour from which the day's digests go out.
 pub(crate) const DIGEST_HOUR: u32 = 7;
@@ -33,25 +32,30 @@ impl Engine {
             }
             let held = outbox::held(&tx, &recipient)?;
             let Some(first) = held.first() else { continue };
-            let tasks: Vec<DigestTask> = held
+            // The held emails' own values; one that cannot be read still counts, unnamed.
+            let steps: Vec<Step> = held
                 .iter()
-                .map(|m| {
-                    let c: Value = serde_json::from_str(&m.context).unwrap_or(Value::Null);
-                    let text = |key: &str| c[key].as_str().unwrap_or_default().to_string();
-                    DigestTask {
-                        case_id: text("case_id"),
-                        routine: text("routine"),
-                        step: text("step"),
-                        unit: text("unit"),
-                        deadline: text("deadline"),
-                        link: text("link"),
-                        reminder: m.purpose == "reminder",
-                    }
+                .map(|m| match Values::read(&m.purpose, &m.context) {
+                    Ok(Values::Step(step)) => step,
+                    _ => Step::default(),
                 })
                 .collect();
-            let recipient_name = serde_json::from_str::<Value>(&first.context)
-                .ok()
-                .and_then(|c| c["recipient"].as_str().map(str::to_string))
+            let tasks: Vec<DigestTask> = held
+                .iter()
+                .zip(&steps)
+                .map(|(m, step)| DigestTask {
+                    case_id: step.case_id.clone(),
+                    routine: step.routine.clone(),
+                    step: step.step.clone(),
+                    unit: step.unit.clone(),
+                    deadline: step.deadline.clone(),
+                    link: step.link.clone(),
+                    reminder: m.purpose == "reminder",
+                })
+                .collect();
+            let recipient_name = steps
+                .first()
+                .map(|s| s.recipient.clone())
                 .unwrap_or_default();
             let values = Digest {
                 recipient: recipient_name,

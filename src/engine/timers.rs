@@ -62,132 +62,168 @@ pub(crate) fn fire(
             )?;
         }
     }
-    let facts = CaseFacts {
-        id: &case.id,
-        unit_id: &case.unit_id,
-        subject_person_id: case.subject_person_id.as_deref(),
+    let firing = Firing {
+        conn,
+        ctx,
+        timer,
+        task: &task,
+        case: &case,
+        routine,
+        state,
+        facts: CaseFacts {
+            id: &case.id,
+            unit_id: &case.unit_id,
+            subject_person_id: case.subject_person_id.as_deref(),
+        },
+        today,
+        now,
     };
     match timer.kind.as_str() {
-        "reminder" => {
-            let Some(person) = task
-                .assignee_id
-                .as_deref()
-                .and_then(|id| ctx.org.person(id))
-            else {
-                return Ok(());
-            };
-            let days_left = (task.due_date - today).num_days();
-            let when = match days_left {
-                d if d > 0 => "före",
-                0 => "idag",
-                _ => "efter",
-            };
-            notices::queue(
-                conn,
-                ctx,
-                &Notice {
-                    mail: StepMail::Reminder {
-                        when: when.to_string(),
-                        days_left: days_left.max(0),
-                    },
-                    routine,
-                    state,
-                    case: &facts,
-                    task_id: Some(task.id),
-                    recipient: person,
-                    due: Some(task.due_date),
-                    generation: task.link_generation,
-                },
-                now,
-            )?;
-            audit::append(
-                conn,
-                now,
-                &Event {
-                    actor: "system",
-                    event: "case.reminded",
-                    case_id: Some(&case.id),
-                    round_id: None,
-                    data: json!({"state": task.state, "task": task.id, "to": person.id, "reminder": timer.label}),
-                    personal: None,
-                },
-            )?;
-            fired.reminders += 1;
-        }
-        "escalation" => {
-            let Ok(role) = timer.label.parse::<Role>() else {
-                return Ok(());
-            };
-            // The holder of the escalation role other than the assignee (the next one up the
-            // tree), or the assignee when they are the only one; never the reviewed user.
-            let subject = case.subject_person_id.as_deref();
-            let holder = ctx
-                .org
-                .holder_except(
-                    role,
-                    &case.unit_id,
-                    today,
-                    &[task.assignee_id.as_deref(), subject],
-                )
-                .or_else(|| {
-                    ctx.org
-                        .holder_except(role, &case.unit_id, today, &[subject])
-                });
-            let Some(person) = holder.and_then(|id| ctx.org.person(id)) else {
-                audit::append(
-                    conn,
-                    now,
-                    &Event {
-                        actor: "system",
-                        event: "case.escalation_unassigned",
-                        case_id: Some(&case.id),
-                        round_id: None,
-                        data: json!({"state": task.state, "task": task.id, "role": role.as_str()}),
-                        personal: None,
-                    },
-                )?;
-                return Ok(());
-            };
-            db::mark_escalated(conn, task.id, now)?;
-            let assignee = task
-                .assignee_id
-                .as_deref()
-                .and_then(|id| ctx.org.person(id))
-                .map(|p| p.name.clone())
-                .unwrap_or_else(|| "ingen (rollen saknar innehavare)".into());
-            notices::queue(
-                conn,
-                ctx,
-                &Notice {
-                    mail: StepMail::Escalation {
-                        assignee: assignee.clone(),
-                        days_overdue: (today - task.due_date).num_days().max(0),
-                    },
-                    routine,
-                    state,
-                    case: &facts,
-                    task_id: Some(task.id),
-                    recipient: person,
-                    due: Some(task.due_date),
-                    generation: task.link_generation,
-                },
-                now,
-            )?;
-            audit::append(
-                conn,
-                now,
-                &Event {
-                    actor: "system",
-                    event: "case.escalated",
-                    case_id: Some(&case.id),
-                    round_id: None,
-                    data: json!({"state": task.state, "task": task.id, "to": person.id, "role": role.as_str()}),
-                    personal: None,
-                },
-            )?;
-            fired.escalations += 1;
-        }
+        "reminder" if remind(&firing)? => fired.reminders += 1,
+        "escalation" if escalate(&firing)? => fired.escalations += 1,
         _ => {}
     }
     Ok(())
+}
+
+/// A timer being fired: its step, case and routine, and the day.
+struct Firing<'a> {
+    conn: &'a Db,
+    ctx: &'a Ctx<'a>,
+    timer: &'a DueTimer,
+    task: &'a db::TaskRow,
+    case: &'a db::CaseRow,
+    routine: &'a crate::routine::Routine,
+    state: &'a crate::routine::model::State,
+    facts: CaseFacts<'a>,
+    today: chrono::NaiveDate,
+    now: DateTime<Utc>,
+}
+
+/// Reminds the step's assignee; false when there is none.
+fn remind(f: &Firing) -> Result<bool> {
+    let Some(person) = f
+        .task
+        .assignee_id
+        .as_deref()
+        .and_then(|id| f.ctx.org.person(id))
+    else {
+        return Ok(false);
+    };
+    let days_left = (f.task.due_date - f.today).num_days();
+    let when = match days_left {
+        d if d > 0 => "före",
+        0 => "idag",
+        _ => "efter",
+    };
+    notices::queue(
+        f.conn,
+        f.ctx,
+        &Notice {
+            mail: StepMail::Reminder {
+                when: when.to_string(),
+                days_left: days_left.max(0),
+            },
+            routine: f.routine,
+            state: f.state,
+            case: &f.facts,
+            task_id: Some(f.task.id),
+            recipient: person,
+            due: Some(f.task.due_date),
+            generation: f.task.link_generation,
+        },
+        f.now,
+    )?;
+    audit::append(
+        f.conn,
+        f.now,
+        &Event {
+            actor: "system",
+            event: "case.reminded",
+            case_id: Some(&f.case.id),
+            round_id: None,
+            data: json!({"state": f.task.state, "task": f.task.id, "to": person.id, "reminder": f.timer.label}),
+            personal: None,
+        },
+    )?;
+    Ok(true)
+}
+
+/// Escalates the step to the holder of the escalation role; false when nobody holds it (or the
+/// label names no role).
+fn escalate(f: &Firing) -> Result<bool> {
+    let Ok(role) = f.timer.label.parse::<Role>() else {
+        return Ok(false);
+    };
+    // The holder of the escalation role other than the assignee (the next one up the
+    // tree), or the assignee when they are the only one; never the reviewed user.
+    let subject = f.case.subject_person_id.as_deref();
+    let holder = f
+        .ctx
+        .org
+        .holder_except(
+            role,
+            &f.case.unit_id,
+            f.today,
+            &[f.task.assignee_id.as_deref(), subject],
+        )
+        .or_else(|| {
+            f.ctx
+                .org
+                .holder_except(role, &f.case.unit_id, f.today, &[subject])
+        });
+    let Some(person) = holder.and_then(|id| f.ctx.org.person(id)) else {
+        audit::append(
+            f.conn,
+            f.now,
+            &Event {
+                actor: "system",
+                event: "case.escalation_unassigned",
+                case_id: Some(&f.case.id),
+                round_id: None,
+                data: json!({"state": f.task.state, "task": f.task.id, "role": role.as_str()}),
+                personal: None,
+            },
+        )?;
+        return Ok(false);
+    };
+    db::mark_escalated(f.conn, f.task.id, f.now)?;
+    let assignee = f
+        .task
+        .assignee_id
+        .as_deref()
+        .and_then(|id| f.ctx.org.person(id))
+        .map(|p| p.name.clone())
+        .unwrap_or_else(|| "ingen (rollen saknar innehavare)".into());
+    notices::queue(
+        f.conn,
+        f.ctx,
+        &Notice {
+            mail: StepMail::Escalation {
+                assignee: assignee.clone(),
+                days_overdue: (f.today - f.task.due_date).num_days().max(0),
+            },
+            routine: f.routine,
+            state: f.state,
+            case: &f.facts,
+            task_id: Some(f.task.id),
+            recipient: person,
+            due: Some(f.task.due_date),
+            generation: f.task.link_generation,
+        },
+        f.now,
+    )?;
+    audit::append(
+        f.conn,
+        f.now,
+        &Event {
+            actor: "system",
+            event: "case.escalated",
+            case_id: Some(&f.case.id),
+            round_id: None,
+            data: json!({"state": f.task.state, "task": f.task.id, "to": person.id, "role": role.as_str()}),
+            personal: None,
+        },
+    )?;
+    Ok(true)
 }

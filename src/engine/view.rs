@@ -359,73 +359,26 @@ impl Views {
             Mode::ReadOnly
         };
         let ix = routine.state(&task.state);
-        let state = ix.map(|ix| &routine.graph[ix]);
-        let outcomes: Vec<OutcomeView> = ix
-            .map(|ix| {
-                routine
-                    .outcomes(ix)
-                    .into_iter()
-                    .map(|(o, next)| OutcomeView {
-                        name: o.name.clone(),
-                        label: o.label.clone(),
-                        comment_required: o.comment_required,
-                        blocked: crate::engine::judge::is_no_finding(&routine, next),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let outcomes = outcome_views(&routine, ix);
         let required = outcomes.iter().filter(|o| o.comment_required).count();
         let comment_rule = match required {
             0 => "optional",
             n if n == outcomes.len() => "required",
             _ => "some",
         };
-        let answered = |t: &TaskRow| -> Result<Option<AnswerView>> {
-            let (Some(at), Some(outcome)) = (&t.answered_at, &t.outcome) else {
-                return Ok(None);
-            };
-            let label = routine
-                .state(&t.state)
-                .and_then(|ix| routine.next(ix, outcome))
-                .map(|(o, _)| o.label.clone())
-                .unwrap_or_else(|| outcome.clone());
-            Ok(Some(AnswerView {
-                step: Views::state_title(&routine, &t.state),
-                outcome: label,
-                by: t
-                    .answered_by
-                    .as_deref()
-                    .map(|p| Views::name(&org, p))
-                    .unwrap_or_default(),
-                at: datetime_sv(parse_ts(at)?, tz),
-                comment: t.comment.clone().unwrap_or_default(),
-            }))
-        };
         let mut history = Vec::new();
         for t in tasks.iter().filter(|t| t.id < task.id) {
-            if let Some(a) = answered(t)? {
+            if let Some(a) = answer_view(&routine, &org, tz, t)? {
                 history.push(a);
             }
         }
-        let answer = answered(&task)?;
+        let answer = answer_view(&routine, &org, tz, &task)?;
         let answered_by_link = !claims.read_only
             && task.answered_at.is_some()
             && task.answered_by.as_deref() == Some(claims.person_id.as_str());
         let today = deadline::local_date(now, tz);
         let may_see_client = mode == Mode::Answer;
-        let window = match (&case.window_start, &case.window_end) {
-            (Some(a), Some(b)) => Some(Window {
-                label: if case.kind == "sampling" {
-                    // Not a calendar day (NPÖ's runs 02:00–02:00), and not yet reviewed.
-                    "Dygn att granska".into()
-                } else {
-                    "Period".into()
-                },
-                start: datetime_sv(parse_ts(a)?, tz),
-                end: datetime_sv(parse_ts(b)?, tz),
-            }),
-            _ => None,
-        };
+        let window = window_of(&case, tz)?;
         let now_view = case_now(&routine, &org, &case, tasks.last())?;
         let evidence = if crate::engine::judge::has_evidence(&case) {
             Some(self.evidence_shown(conn, &org, &routine, &case, may_see_client, now)?)
@@ -443,20 +396,14 @@ impl Views {
         // An access-rights review closes once every flagged account is decided.
         let accounts =
             if routine.kind == crate::routine::model::CaseKind::AccessRights && may_see_client {
-                let review = crate::engine::access::review_of(conn, &routine, &case, now)?;
-                if review.counts.undecided_flagged > 0
-                    && let Some(ix) = ix
-                {
-                    for (o, next) in routine.outcomes(ix) {
-                        if routine.graph[next].result
-                            == Some(crate::routine::model::ResultCategory::RightsReviewed)
-                            && let Some(view) = outcomes.iter_mut().find(|v| v.name == o.name)
-                        {
-                            view.blocked = true;
-                        }
-                    }
-                }
-                Some(review)
+                Some(review_blocking(
+                    conn,
+                    &routine,
+                    &case,
+                    now,
+                    ix,
+                    &mut outcomes,
+                )?)
             } else {
                 None
             };
@@ -465,13 +412,7 @@ impl Views {
         if let (Some(list), Some(ix)) = (&staff, ix)
             && list.counts.waiting > 0
         {
-            for (o, next) in routine.outcomes(ix) {
-                if crate::engine::information::closes_informed(&routine, next)
-                    && let Some(view) = outcomes.iter_mut().find(|v| v.name == o.name)
-                {
-                    view.blocked = true;
-                }
-            }
+            block_informed(&routine, ix, &mut outcomes);
         }
         Ok(Some(TaskPage {
             task_id: task.id,
@@ -498,45 +439,7 @@ impl Views {
                 .reason
                 .clone()
                 .filter(|r| may_see_client && case.kind != "sampling" && !r.trim().is_empty()),
-            step: StepView {
-                name: task.state.clone(),
-                title: state
-                    .map(|s| s.title.clone())
-                    .unwrap_or_else(|| task.state.clone()),
-                guidance: state
-                    .and_then(|s| s.guidance.as_deref())
-                    .map(paragraphs)
-                    .unwrap_or_default(),
-                guide: state.and_then(|s| s.guide.as_ref()).map(|g| match g {
-                    crate::routine::model::Guide::Url(url) => GuideView {
-                        url: Some(url.clone()),
-                        name: url
-                            .rsplit('/')
-                            .find(|p| !p.is_empty())
-                            .unwrap_or(url)
-                            .to_string(),
-                        file: None,
-                    },
-                    crate::routine::model::Guide::File(file) => GuideView {
-                        url: None,
-                        name: file.rsplit('/').next().unwrap_or(file).to_string(),
-                        file: Some(
-                            std::path::Path::new(&routine.path)
-                                .parent()
-                                .unwrap_or(std::path::Path::new(""))
-                                .join(file),
-                        ),
-                    },
-                }),
-                due: crate::sv::date(task.due_date),
-                overdue: task.answered_at.is_none() && task.due_date < today,
-                role: role_title(&task.role),
-                assignee: task
-                    .assignee_id
-                    .as_deref()
-                    .map(|p| Views::name(&org, p))
-                    .unwrap_or_default(),
-            },
+            step: step_view(&routine, &org, &task, ix, today),
             outcomes,
             comment_rule,
             history,
@@ -544,6 +447,157 @@ impl Views {
             answered_by_link,
             now: now_view,
         }))
+    }
+}
+
+/// The outcomes of state `ix` of `routine` as the page offers them.
+fn outcome_views(
+    routine: &Routine,
+    ix: Option<crate::routine::model::StateIx>,
+) -> Vec<OutcomeView> {
+    ix.map(|ix| {
+        routine
+            .outcomes(ix)
+            .into_iter()
+            .map(|(o, next)| OutcomeView {
+                name: o.name.clone(),
+                label: o.label.clone(),
+                comment_required: o.comment_required,
+                blocked: crate::engine::judge::is_no_finding(routine, next),
+            })
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// The answer of task `t` as the page shows it, times local to `tz`; `None` when it has none.
+fn answer_view(routine: &Routine, org: &Org, tz: Tz, t: &TaskRow) -> Result<Option<AnswerView>> {
+    let (Some(at), Some(outcome)) = (&t.answered_at, &t.outcome) else {
+        return Ok(None);
+    };
+    let label = routine
+        .state(&t.state)
+        .and_then(|ix| routine.next(ix, outcome))
+        .map(|(o, _)| o.label.clone())
+        .unwrap_or_else(|| outcome.clone());
+    Ok(Some(AnswerView {
+        step: Views::state_title(routine, &t.state),
+        outcome: label,
+        by: t
+            .answered_by
+            .as_deref()
+            .map(|p| Views::name(org, p))
+            .unwrap_or_default(),
+        at: datetime_sv(parse_ts(at)?, tz),
+        comment: t.comment.clone().unwrap_or_default(),
+    }))
+}
+
+/// The period of `case` as the page shows it, times local to `tz`; `None` when it has none.
+fn window_of(case: &CaseRow, tz: Tz) -> Result<Option<Window>> {
+    Ok(match (&case.window_start, &case.window_end) {
+        (Some(a), Some(b)) => Some(Window {
+            label: if case.kind == "sampling" {
+                // Not a calendar day (NPÖ's runs 02:00–02:00), and not yet reviewed.
+                "Dygn att granska".into()
+            } else {
+                "Period".into()
+            },
+            start: datetime_sv(parse_ts(a)?, tz),
+            end: datetime_sv(parse_ts(b)?, tz),
+        }),
+        _ => None,
+    })
+}
+
+/// The access-rights review of `case`, blocking the outcomes of state `ix` that close it as
+/// reviewed while a flagged account is undecided.
+fn review_blocking(
+    conn: &Db,
+    routine: &Routine,
+    case: &CaseRow,
+    now: DateTime<Utc>,
+    ix: Option<crate::routine::model::StateIx>,
+    outcomes: &mut [OutcomeView],
+) -> Result<crate::evidence::access::Review> {
+    let review = crate::engine::access::review_of(conn, routine, case, now)?;
+    if review.counts.undecided_flagged > 0
+        && let Some(ix) = ix
+    {
+        for (o, next) in routine.outcomes(ix) {
+            if routine.graph[next].result
+                == Some(crate::routine::model::ResultCategory::RightsReviewed)
+                && let Some(view) = outcomes.iter_mut().find(|v| v.name == o.name)
+            {
+                view.blocked = true;
+            }
+        }
+    }
+    Ok(review)
+}
+
+/// Blocks the outcomes of state `ix` that close a unit's information case as informed.
+fn block_informed(
+    routine: &Routine,
+    ix: crate::routine::model::StateIx,
+    outcomes: &mut [OutcomeView],
+) {
+    for (o, next) in routine.outcomes(ix) {
+        if crate::engine::information::closes_informed(routine, next)
+            && let Some(view) = outcomes.iter_mut().find(|v| v.name == o.name)
+        {
+            view.blocked = true;
+        }
+    }
+}
+
+/// Task `task`'s step (state `ix` of `routine`) as the page shows it on `today`.
+fn step_view(
+    routine: &Routine,
+    org: &Org,
+    task: &TaskRow,
+    ix: Option<crate::routine::model::StateIx>,
+    today: chrono::NaiveDate,
+) -> StepView {
+    let state = ix.map(|ix| &routine.graph[ix]);
+    StepView {
+        name: task.state.clone(),
+        title: state
+            .map(|s| s.title.clone())
+            .unwrap_or_else(|| task.state.clone()),
+        guidance: state
+            .and_then(|s| s.guidance.as_deref())
+            .map(paragraphs)
+            .unwrap_or_default(),
+        guide: state.and_then(|s| s.guide.as_ref()).map(|g| match g {
+            crate::routine::model::Guide::Url(url) => GuideView {
+                url: Some(url.clone()),
+                name: url
+                    .rsplit('/')
+                    .find(|p| !p.is_empty())
+                    .unwrap_or(url)
+                    .to_string(),
+                file: None,
+            },
+            crate::routine::model::Guide::File(file) => GuideView {
+                url: None,
+                name: file.rsplit('/').next().unwrap_or(file).to_string(),
+                file: Some(
+                    std::path::Path::new(&routine.path)
+                        .parent()
+                        .unwrap_or(std::path::Path::new(""))
+                        .join(file),
+                ),
+            },
+        }),
+        due: crate::sv::date(task.due_date),
+        overdue: task.answered_at.is_none() && task.due_date < today,
+        role: role_title(&task.role),
+        assignee: task
+            .assignee_id
+            .as_deref()
+            .map(|p| Views::name(org, p))
+            .unwrap_or_default(),
     }
 }
 
@@ -569,110 +623,14 @@ impl Views {
         // Without any log near the period there is nothing to assess (and nothing judged).
         let ev = match crate::engine::judge::evidence_if_any(conn, org, routine, case, now)? {
             Some(ev) => ev,
-            None => {
-                let mut ev = crate::evidence::Evidence {
-                    case: case.id.clone(),
-                    systems: case.systems.clone(),
-                    from: case.window_start.clone(),
-                    to: case.window_end.clone(),
-                    log: crate::evidence::LogStatus::Missing,
-                    accesses: Vec::new(),
-                    counts: Default::default(),
-                };
-                if let (Some(a), Some(b)) = (&case.window_start, &case.window_end) {
-                    let (a, b) = (parse_ts(a)?.timestamp(), parse_ts(b)?.timestamp());
-                    let mut status = None;
-                    for s in &case.systems {
-                        let st = crate::evidence::coverage::of_window(conn, s, a, b)?;
-                        status =
-                            Some(status.map_or(st, |t: crate::evidence::LogStatus| t.combine(st)));
-                    }
-                    ev.log = status.unwrap_or(crate::evidence::LogStatus::Missing);
-                }
-                ev
-            }
+            None => evidence_without_log(conn, case)?,
         };
-        let log_note = match ev.log {
-            crate::evidence::LogStatus::Complete => String::new(),
-            crate::evidence::LogStatus::Partial => format!(
-                "Den inlästa loggen täcker bara en del av perioden – granska resten i {systems}."
-            ),
-            crate::evidence::LogStatus::Missing => {
-                format!("Ingen logg är inläst för perioden – granska i {systems}.")
-            }
-        };
+        let log_note = log_note_of(ev.log, &systems);
         let pending = ev.unjudged_flagged().len();
         let against = ev.judged_against().len();
-        let mut notes = Vec::new();
-        if pending > 0 {
-            notes.push(if pending == 1 {
-                "1 flaggad åtkomst är inte bedömd".to_string()
-            } else {
-                format!("{pending} flaggade åtkomster är inte bedömda")
-            });
-        }
-        if against > 0 {
-            notes.push(if against == 1 {
-                "1 åtkomst är bedömd som obefogad eller oklar".to_string()
-            } else {
-                format!("{against} åtkomster är bedömda som obefogade eller oklara")
-            });
-        }
-        let block_note = if notes.is_empty() {
-            String::new()
-        } else {
-            format!(
-                "”Ingen anmärkning” kan väljas först när varje flaggad åtkomst är bedömd som befogad: {}.",
-                notes.join(" och ")
-            )
-        };
+        let block_note = block_note_of(pending, against);
         let groups = if identities {
-            ev.groups()
-                .iter()
-                .enumerate()
-                .map(|(i, g)| GroupShown {
-                    anchor: format!("g{}", i + 1),
-                    target: format!("c:{}", g.client),
-                    client: crate::personnummer::written(g.client),
-                    client_name: g.client_name.unwrap_or("").to_string(),
-                    flagged: g.flagged,
-                    unexplained: g.unexplained,
-                    quiet: g.flagged == 0 && g.unexplained == 0,
-                    waiting: g
-                        .accesses
-                        .iter()
-                        .filter(|a| a.needs_judgement() && a.judgement.is_none())
-                        .count(),
-                    accesses: g
-                        .accesses
-                        .iter()
-                        .enumerate()
-                        .map(|(j, a)| AccessShown {
-                            anchor: format!("g{}a{}", i + 1, j + 1),
-                            next: false,
-                            target: format!("a:{}:{}", a.system, a.log_id),
-                            log_id: a.log_id.clone(),
-                            system: system_title(&a.system),
-                            at: short_sv(a.at_unix, tz),
-                            action: a.action.clone(),
-                            flags: a.flags.clone(),
-                            explanations: a.explanations.clone(),
-                            needs_judgement: a.needs_judgement(),
-                            judgement: a.judgement.as_ref().map(|j| JudgementShown {
-                                verdict: j.verdict.clone(),
-                                label: crate::evidence::Verdict::parse(&j.verdict)
-                                    .map_or(j.verdict.as_str(), |v| v.title_sv())
-                                    .to_string(),
-                                by: Views::name(org, &j.by),
-                                at: parse_ts(&j.at)
-                                    .map(|t| short_sv(t.timestamp(), tz))
-                                    .unwrap_or_default(),
-                                comment: j.comment.clone().unwrap_or_default(),
-                            }),
-                        })
-                        .collect(),
-                })
-                .collect()
+            groups_shown(&ev, org, tz)
         } else {
             Vec::new()
         };
@@ -704,6 +662,123 @@ impl Views {
             next,
         })
     }
+}
+
+/// The evidence of `case` when no log lies near its period: no access, and how much of the
+/// period the log covers.
+fn evidence_without_log(conn: &Db, case: &CaseRow) -> Result<crate::evidence::Evidence> {
+    let mut ev = crate::evidence::Evidence {
+        case: case.id.clone(),
+        systems: case.systems.clone(),
+        from: case.window_start.clone(),
+        to: case.window_end.clone(),
+        log: crate::evidence::LogStatus::Missing,
+        accesses: Vec::new(),
+        counts: Default::default(),
+    };
+    if let (Some(a), Some(b)) = (&case.window_start, &case.window_end) {
+        let (a, b) = (parse_ts(a)?.timestamp(), parse_ts(b)?.timestamp());
+        let mut status = None;
+        for s in &case.systems {
+            let st = crate::evidence::coverage::of_window(conn, s, a, b)?;
+            status = Some(status.map_or(st, |t: crate::evidence::LogStatus| t.combine(st)));
+        }
+        ev.log = status.unwrap_or(crate::evidence::LogStatus::Missing);
+    }
+    Ok(ev)
+}
+
+/// What to say of a log that is `log` for the period (empty when complete); `systems` names
+/// where to review the rest.
+fn log_note_of(log: crate::evidence::LogStatus, systems: &str) -> String {
+    match log {
+        crate::evidence::LogStatus::Complete => String::new(),
+        crate::evidence::LogStatus::Partial => format!(
+            "Den inlästa loggen täcker bara en del av perioden – granska resten i {systems}."
+        ),
+        crate::evidence::LogStatus::Missing => {
+            format!("Ingen logg är inläst för perioden – granska i {systems}.")
+        }
+    }
+}
+
+/// Why "no finding" cannot be chosen yet, with `pending` flagged accesses not judged and
+/// `against` judged unjustified or unclear; empty when it can.
+fn block_note_of(pending: usize, against: usize) -> String {
+    let mut notes = Vec::new();
+    if pending > 0 {
+        notes.push(if pending == 1 {
+            "1 flaggad åtkomst är inte bedömd".to_string()
+        } else {
+            format!("{pending} flaggade åtkomster är inte bedömda")
+        });
+    }
+    if against > 0 {
+        notes.push(if against == 1 {
+            "1 åtkomst är bedömd som obefogad eller oklar".to_string()
+        } else {
+            format!("{against} åtkomster är bedömda som obefogade eller oklara")
+        });
+    }
+    if notes.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "”Ingen anmärkning” kan väljas först när varje flaggad åtkomst är bedömd som befogad: {}.",
+            notes.join(" och ")
+        )
+    }
+}
+
+/// The accesses of `ev` by client as the page shows them, times local to `tz`, judges named
+/// from `org`.
+fn groups_shown(ev: &crate::evidence::Evidence, org: &Org, tz: Tz) -> Vec<GroupShown> {
+    ev.groups()
+        .iter()
+        .enumerate()
+        .map(|(i, g)| GroupShown {
+            anchor: format!("g{}", i + 1),
+            target: format!("c:{}", g.client),
+            client: crate::personnummer::written(g.client),
+            client_name: g.client_name.unwrap_or("").to_string(),
+            flagged: g.flagged,
+            unexplained: g.unexplained,
+            quiet: g.flagged == 0 && g.unexplained == 0,
+            waiting: g
+                .accesses
+                .iter()
+                .filter(|a| a.needs_judgement() && a.judgement.is_none())
+                .count(),
+            accesses: g
+                .accesses
+                .iter()
+                .enumerate()
+                .map(|(j, a)| AccessShown {
+                    anchor: format!("g{}a{}", i + 1, j + 1),
+                    next: false,
+                    target: format!("a:{}:{}", a.system, a.log_id),
+                    log_id: a.log_id.clone(),
+                    system: system_title(&a.system),
+                    at: short_sv(a.at_unix, tz),
+                    action: a.action.clone(),
+                    flags: a.flags.clone(),
+                    explanations: a.explanations.clone(),
+                    needs_judgement: a.needs_judgement(),
+                    judgement: a.judgement.as_ref().map(|j| JudgementShown {
+                        verdict: j.verdict.clone(),
+                        label: crate::evidence::Verdict::parse(&j.verdict)
+                            .map_or(j.verdict.as_str(), |v| v.title_sv())
+                            .to_string(),
+                        by: Views::name(org, &j.by),
+                        at: parse_ts(&j.at)
+                            .map(|t| short_sv(t.timestamp(), tz))
+                            .unwrap_or_default(),
+                        comment: j.comment.clone().unwrap_or_default(),
+                    }),
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// "2 mars 23:40", in `tz`.

@@ -168,6 +168,15 @@ pub(crate) fn review(
         today.checked_sub_months(Months::new(12)).unwrap_or(today),
         tz,
     );
+    let cx = ReviewContext {
+        conn,
+        unit,
+        today,
+        tz,
+        year_ago,
+        analysis: &analysis,
+        decided: &decided,
+    };
     // Unit ids in the log's strings, looked up once per review.
     let mut unit_ids: HashMap<String, Option<i64>> = HashMap::new();
     let mut accounts = Vec::new();
@@ -181,199 +190,16 @@ pub(crate) fn review(
             local_start(today, tz),
         ) >= 330 * 86_400;
         for h in db::holders(conn, unit, system)? {
-            let left_on: Option<NaiveDate> = match (&h.removed_at, h.active_to) {
-                (_, Some(to)) if to < today => Some(to),
-                (Some(removed), to) => {
-                    let removed = crate::store::parse_ts(removed)?
-                        .with_timezone(&tz)
-                        .date_naive();
-                    Some(to.map_or(removed, |t| t.min(removed)))
-                }
-                _ => None,
-            };
-            let (n, last) = used.get(&h.account).copied().unwrap_or((0, 0));
-            let mut flags = Vec::new();
-            let used_after = left_on.is_some_and(|left| {
-                let after = crate::clock::resolve_local(
-                    left.succ_opt()
-                        .unwrap_or(left)
-                        .and_hms_opt(0, 0, 0)
-                        .unwrap_or_default(),
-                    tz,
-                )
-                .timestamp();
-                n > 0 && last >= after
-            });
-            // Someone gone from the roster whose account the roster no longer lists is not the
-            // review's business any more, unless the log shows the account used after they left.
-            if left_on.is_some() && !h.listed && !used_after {
-                continue;
-            }
-            if let Some(left) = left_on
-                && h.listed
+            if let Some(account) =
+                holder_account(&cx, &mut unit_ids, system, &used, log_this_year, h)?
             {
-                flags.push(Said {
-                    code: "left_with_account",
-                    text: format!(
-                        "{} slutade {} men kontot finns kvar{}",
-                        h.name,
-                        crate::sv::day(left),
-                        if h.listed {
-                            ""
-                        } else {
-                            " (personen finns inte längre i personalregistret)"
-                        }
-                    ),
-                });
+                accounts.push(account);
             }
-            if used_after {
-                flags.push(Said {
-                    code: "used_after_leaving",
-                    text: format!(
-                        "Kontot användes efter att {} slutade, senast {}",
-                        h.name,
-                        at_text(last, tz)
-                    ),
-                });
-            }
-            // Only accounts the roster lists now: a remembered one is already gone.
-            let current = left_on.is_none() && h.listed;
-            // Read against the analysis: the year's accesses (what lies beyond the need) and the
-            // title the log gives when the roster has none.
-            let against = current && analysis.exists();
-            let year: Vec<logindex::Entry> = if against && n > 0 && last >= year_ago {
-                logindex::digests_of(conn, system, &h.account, year_ago, i64::MAX)?
-                    .into_iter()
-                    .flat_map(|d| d.entries)
-                    .filter(|e| e.at >= year_ago)
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            let title = match &h.title {
-                Some(t) => Some(t.clone()),
-                None if against => log_title(conn, system, &h.account, n, &year)?,
-                None => None,
-            };
-            let mut needs = Vec::new();
-            if against {
-                let units = {
-                    let mut units = db::person_units(conn, &h.person_id)?;
-                    if units.is_empty() {
-                        units.push(unit.to_string());
-                    }
-                    units
-                };
-                let found: Vec<&Need> = match &title {
-                    Some(t) => units
-                        .iter()
-                        .filter_map(|u| analysis.need(u, t, system))
-                        .collect(),
-                    None => Vec::new(),
-                };
-                needs = found.iter().map(|n| need_view(n, today)).collect();
-                let unit_names: Vec<String> = units.iter().map(|u| analysis.unit_name(u)).collect();
-                if let Some(flag) =
-                    need_flag(&h.name, title.as_deref(), &unit_names, system, &found)
-                {
-                    flags.push(flag);
-                } else if let Some(flag) =
-                    beyond_need(conn, &analysis, &mut unit_ids, &found, &year, tz)?
-                {
-                    flags.push(flag);
-                }
-            }
-            // The account has existed a year (the person's start and the account's first
-            // listing both that old): else it may simply be new.
-            let held_a_year = current
-                && log_this_year
-                && h.active_from
-                    .is_none_or(|from| local_start(from, tz) <= year_ago)
-                && match db::account_listed(conn, &h.person_id, system, &h.account)? {
-                    db::Listed::FromTheStart => true,
-                    db::Listed::Since(at) => at.timestamp() <= year_ago,
-                    db::Listed::Unknown => false,
-                };
-            if held_a_year && (n == 0 || last < year_ago) {
-                flags.push(Said {
-                    code: "unused",
-                    text: if n == 0 {
-                        "Kontot har inte använts det senaste året (inte alls i den inlästa loggen): överväg att avsluta det"
-                            .to_string()
-                    } else {
-                        format!(
-                            "Kontot har inte använts det senaste året (senast {}): överväg att avsluta det",
-                            at_text(last, tz)
-                        )
-                    },
-                });
-            }
-            accounts.push(AccountView {
-                decision: decided
-                    .get(&(h.system.clone(), h.account.clone()))
-                    .map(view),
-                system_name: crate::routine::explain::system_title(&h.system),
-                system: h.system,
-                account: h.account,
-                person_id: Some(h.person_id),
-                name: Some(h.name),
-                active_to: h.active_to.map(crate::store::date),
-                accesses: n,
-                last_used: (n > 0).then(|| iso(last)),
-                title,
-                needs,
-                flags,
-            });
         }
         // Accounts in the log that nobody ever held, used mostly from this unit.
-        let unit_id = string_id(conn, unit)?;
-        for (account, (n, last)) in &used {
-            if db::has_holder(conn, system, account)? {
-                continue;
-            }
-            let Some(unit_id) = unit_id else { break };
-            let (here, all) = units_of(conn, system, account, unit_id)?;
-            if here * 2 <= all {
-                continue;
-            }
-            accounts.push(AccountView {
-                decision: decided.get(&(system.clone(), account.clone())).map(view),
-                system: system.clone(),
-                system_name: crate::routine::explain::system_title(system),
-                account: account.clone(),
-                person_id: None,
-                name: None,
-                active_to: None,
-                accesses: *n,
-                last_used: Some(iso(*last)),
-                title: None,
-                needs: Vec::new(),
-                flags: vec![Said {
-                    code: "no_holder",
-                    text: format!(
-                        "Kontot finns i loggen ({}, senast {}) men ingen i personalregistret har det",
-                        crate::sv::count(*n, "åtkomst", "åtkomster"),
-                        at_text(*last, tz)
-                    ),
-                }],
-            });
-        }
+        no_holder_accounts(&cx, system, &used, &mut accounts)?;
     }
-    let mut counts = Counts {
-        accounts: accounts.len(),
-        ..Counts::default()
-    };
-    for a in &accounts {
-        if a.flagged() {
-            counts.flagged += 1;
-        }
-        match a.decision.as_ref().map(|d| d.decision.as_str()) {
-            Some("keep") => counts.keep += 1,
-            Some("end") => counts.end += 1,
-            _ if a.flagged() => counts.undecided_flagged += 1,
-            _ => {}
-        }
-    }
+    let counts = counts_of(&accounts);
     // Flagged first, then by system, holder and account.
     accounts.sort_by(|a, b| {
         (!a.flagged(), &a.system, &a.name, &a.account).cmp(&(
@@ -387,21 +213,323 @@ pub(crate) fn review(
         case: case.to_string(),
         unit: unit.to_string(),
         systems: systems.to_vec(),
-        analysis: match analysis.version.as_ref() {
-            Some(v) => Some(AnalysisView {
-                version: v.id,
-                imported_at: v.imported_at.clone(),
-                imported_on: crate::store::date(
-                    crate::store::parse_ts(&v.imported_at)?
-                        .with_timezone(&tz)
-                        .date_naive(),
-                ),
-                file: v.file.clone(),
-            }),
-            None => None,
-        },
+        analysis: analysis_view(&analysis, tz)?,
         accounts,
         counts,
+    })
+}
+
+/// What the accounts of one review are read against.
+struct ReviewContext<'a> {
+    conn: &'a Db,
+    /// The unit reviewed.
+    unit: &'a str,
+    today: NaiveDate,
+    tz: chrono_tz::Tz,
+    /// The first second of the local day a year before `today`.
+    year_ago: i64,
+    /// The analysis in force.
+    analysis: &'a Analysis,
+    /// The decisions made in the case, by (system, account).
+    decided: &'a std::collections::BTreeMap<(String, String), Decision>,
+}
+
+/// The account of holder `h` in `system` as the review shows it, flagged (`used`: each account's
+/// accesses in the log, and the last; `log_this_year`: whether the log covers the system's last
+/// year); `None` for someone gone from the roster whose account the roster no longer lists.
+fn holder_account(
+    cx: &ReviewContext,
+    unit_ids: &mut HashMap<String, Option<i64>>,
+    system: &str,
+    used: &std::collections::BTreeMap<String, (i64, i64)>,
+    log_this_year: bool,
+    h: db::Holder,
+) -> Result<Option<AccountView>> {
+    let (conn, tz, year_ago) = (cx.conn, cx.tz, cx.year_ago);
+    let left_on = day_left(&h, cx.today, tz)?;
+    let (n, last) = used.get(&h.account).copied().unwrap_or((0, 0));
+    let mut flags = Vec::new();
+    let used_after = used_since_leaving(left_on, n, last, tz);
+    // Someone gone from the roster whose account the roster no longer lists is not the
+    // review's business any more, unless the log shows the account used after they left.
+    if left_on.is_some() && !h.listed && !used_after {
+        return Ok(None);
+    }
+    leaving_flags(&mut flags, &h, left_on, used_after, last, tz);
+    // Only accounts the roster lists now: a remembered one is already gone.
+    let current = left_on.is_none() && h.listed;
+    // Read against the analysis: the year's accesses (what lies beyond the need) and the
+    // title the log gives when the roster has none.
+    let against = current && cx.analysis.exists();
+    let year: Vec<logindex::Entry> = if against && n > 0 && last >= year_ago {
+        logindex::digests_of(conn, system, &h.account, year_ago, i64::MAX)?
+            .into_iter()
+            .flat_map(|d| d.entries)
+            .filter(|e| e.at >= year_ago)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let title = match &h.title {
+        Some(t) => Some(t.clone()),
+        None if against => log_title(conn, system, &h.account, n, &year)?,
+        None => None,
+    };
+    let mut needs = Vec::new();
+    if against {
+        let (found, flag) = needs_of(cx, unit_ids, system, &h, title.as_deref(), &year)?;
+        needs = found;
+        if let Some(flag) = flag {
+            flags.push(flag);
+        }
+    }
+    if let Some(flag) = unused_flag(cx, system, &h, current && log_this_year, n, last)? {
+        flags.push(flag);
+    }
+    Ok(Some(AccountView {
+        decision: cx
+            .decided
+            .get(&(h.system.clone(), h.account.clone()))
+            .map(view),
+        system_name: crate::routine::explain::system_title(&h.system),
+        system: h.system,
+        account: h.account,
+        person_id: Some(h.person_id),
+        name: Some(h.name),
+        active_to: h.active_to.map(crate::store::date),
+        accesses: n,
+        last_used: (n > 0).then(|| iso(last)),
+        title,
+        needs,
+        flags,
+    }))
+}
+
+/// The day holder `h` left (their last day before `today`, or the day the roster stopped
+/// listing them), if they have.
+fn day_left(h: &db::Holder, today: NaiveDate, tz: chrono_tz::Tz) -> Result<Option<NaiveDate>> {
+    Ok(match (&h.removed_at, h.active_to) {
+        (_, Some(to)) if to < today => Some(to),
+        (Some(removed), to) => {
+            let removed = crate::store::parse_ts(removed)?
+                .with_timezone(&tz)
+                .date_naive();
+            Some(to.map_or(removed, |t| t.min(removed)))
+        }
+        _ => None,
+    })
+}
+
+/// Whether an account with `n` accesses, the last at `last`, was used after its holder left
+/// on `left_on`.
+fn used_since_leaving(left_on: Option<NaiveDate>, n: i64, last: i64, tz: chrono_tz::Tz) -> bool {
+    left_on.is_some_and(|left| {
+        let after = crate::clock::resolve_local(
+            left.succ_opt()
+                .unwrap_or(left)
+                .and_hms_opt(0, 0, 0)
+                .unwrap_or_default(),
+            tz,
+        )
+        .timestamp();
+        n > 0 && last >= after
+    })
+}
+
+/// Pushes the `left_with_account` and `used_after_leaving` flags of holder `h`'s account, who
+/// left on `left_on` (`last`: the account's last access).
+fn leaving_flags(
+    flags: &mut Vec<Said>,
+    h: &db::Holder,
+    left_on: Option<NaiveDate>,
+    used_after: bool,
+    last: i64,
+    tz: chrono_tz::Tz,
+) {
+    if let Some(left) = left_on
+        && h.listed
+    {
+        flags.push(Said {
+            code: "left_with_account",
+            text: format!(
+                "{} slutade {} men kontot finns kvar{}",
+                h.name,
+                crate::sv::day(left),
+                if h.listed {
+                    ""
+                } else {
+                    " (personen finns inte längre i personalregistret)"
+                }
+            ),
+        });
+    }
+    if used_after {
+        flags.push(Said {
+            code: "used_after_leaving",
+            text: format!(
+                "Kontot användes efter att {} slutade, senast {}",
+                h.name,
+                at_text(last, tz)
+            ),
+        });
+    }
+}
+
+/// The needs the analysis gives holder `h`'s job title `title` at their units in `system`, and
+/// the `no_need` or `beyond_need` flag (`year`: the account's accesses of the last year).
+fn needs_of(
+    cx: &ReviewContext,
+    unit_ids: &mut HashMap<String, Option<i64>>,
+    system: &str,
+    h: &db::Holder,
+    title: Option<&str>,
+    year: &[logindex::Entry],
+) -> Result<(Vec<NeedView>, Option<Said>)> {
+    let (conn, analysis) = (cx.conn, cx.analysis);
+    let units = {
+        let mut units = db::person_units(conn, &h.person_id)?;
+        if units.is_empty() {
+            units.push(cx.unit.to_string());
+        }
+        units
+    };
+    let found: Vec<&Need> = match title {
+        Some(t) => units
+            .iter()
+            .filter_map(|u| analysis.need(u, t, system))
+            .collect(),
+        None => Vec::new(),
+    };
+    let needs: Vec<NeedView> = found.iter().map(|n| need_view(n, cx.today)).collect();
+    let unit_names: Vec<String> = units.iter().map(|u| analysis.unit_name(u)).collect();
+    let flag = if let Some(flag) = need_flag(&h.name, title, &unit_names, system, &found) {
+        Some(flag)
+    } else {
+        beyond_need(conn, analysis, unit_ids, &found, year, cx.tz)?
+    };
+    Ok((needs, flag))
+}
+
+/// The `unused` flag of holder `h`'s account in `system` (`n` accesses, the last at `last`)
+/// when it has existed a year and was not used in it (`covered`: the roster lists the account
+/// now and the log covers the system's last year).
+fn unused_flag(
+    cx: &ReviewContext,
+    system: &str,
+    h: &db::Holder,
+    covered: bool,
+    n: i64,
+    last: i64,
+) -> Result<Option<Said>> {
+    let (tz, year_ago) = (cx.tz, cx.year_ago);
+    // The account has existed a year (the person's start and the account's first
+    // listing both that old): else it may simply be new.
+    let held_a_year = covered
+        && h.active_from
+            .is_none_or(|from| local_start(from, tz) <= year_ago)
+        && match db::account_listed(cx.conn, &h.person_id, system, &h.account)? {
+            db::Listed::FromTheStart => true,
+            db::Listed::Since(at) => at.timestamp() <= year_ago,
+            db::Listed::Unknown => false,
+        };
+    if held_a_year && (n == 0 || last < year_ago) {
+        return Ok(Some(Said {
+            code: "unused",
+            text: if n == 0 {
+                "Kontot har inte använts det senaste året (inte alls i den inlästa loggen): överväg att avsluta det"
+                    .to_string()
+            } else {
+                format!(
+                    "Kontot har inte använts det senaste året (senast {}): överväg att avsluta det",
+                    at_text(last, tz)
+                )
+            },
+        }));
+    }
+    Ok(None)
+}
+
+/// Pushes the accounts of `system` in the log (`used`: each one's accesses, and the last) that
+/// nobody in the roster ever held, used mostly from the review's unit.
+fn no_holder_accounts(
+    cx: &ReviewContext,
+    system: &str,
+    used: &std::collections::BTreeMap<String, (i64, i64)>,
+    accounts: &mut Vec<AccountView>,
+) -> Result<()> {
+    let (conn, tz) = (cx.conn, cx.tz);
+    let unit_id = string_id(conn, cx.unit)?;
+    for (account, (n, last)) in used {
+        if db::has_holder(conn, system, account)? {
+            continue;
+        }
+        let Some(unit_id) = unit_id else { break };
+        let (here, all) = units_of(conn, system, account, unit_id)?;
+        if here * 2 <= all {
+            continue;
+        }
+        accounts.push(AccountView {
+            decision: cx
+                .decided
+                .get(&(system.to_string(), account.clone()))
+                .map(view),
+            system: system.to_string(),
+            system_name: crate::routine::explain::system_title(system),
+            account: account.clone(),
+            person_id: None,
+            name: None,
+            active_to: None,
+            accesses: *n,
+            last_used: Some(iso(*last)),
+            title: None,
+            needs: Vec::new(),
+            flags: vec![Said {
+                code: "no_holder",
+                text: format!(
+                    "Kontot finns i loggen ({}, senast {}) men ingen i personalregistret har det",
+                    crate::sv::count(*n, "åtkomst", "åtkomster"),
+                    at_text(*last, tz)
+                ),
+            }],
+        });
+    }
+    Ok(())
+}
+
+/// How many of `accounts` there are, are flagged, and are decided each way.
+fn counts_of(accounts: &[AccountView]) -> Counts {
+    let mut counts = Counts {
+        accounts: accounts.len(),
+        ..Counts::default()
+    };
+    for a in accounts {
+        if a.flagged() {
+            counts.flagged += 1;
+        }
+        match a.decision.as_ref().map(|d| d.decision.as_str()) {
+            Some("keep") => counts.keep += 1,
+            Some("end") => counts.end += 1,
+            _ if a.flagged() => counts.undecided_flagged += 1,
+            _ => {}
+        }
+    }
+    counts
+}
+
+/// The version of `analysis` a review reads, if any.
+fn analysis_view(analysis: &Analysis, tz: chrono_tz::Tz) -> Result<Option<AnalysisView>> {
+    Ok(match analysis.version.as_ref() {
+        Some(v) => Some(AnalysisView {
+            version: v.id,
+            imported_at: v.imported_at.clone(),
+            imported_on: crate::store::date(
+                crate::store::parse_ts(&v.imported_at)?
+                    .with_timezone(&tz)
+                    .date_naive(),
+            ),
+            file: v.file.clone(),
+        }),
+        None => None,
     })
 }
 

@@ -946,45 +946,6 @@ pub(crate) fn assess(facts: &[Fact], from: i64, to: i64, cx: &Context) -> Vec<(u
     };
     let known = cx.subject.person_id.is_some();
     let mut clock = LocalClock::new(cx.tz);
-    let first_order = |f: &Fact| -> (bool, Option<i64>, Option<u32>, Option<u32>) {
-        let unit_mine = cx.mine.get(&f.client_unit).copied().unwrap_or(false);
-        let same_unit = f.client_unit != 0 && unit_mine && known;
-        let documented = if cx.writes.contains(&f.action) {
-            Some(f.at)
-        } else if writes.is_empty() {
-            None
-        } else {
-            let k = writes.partition_point(|w| *w < (f.client, f.at));
-            [k.checked_sub(1), Some(k)]
-                .into_iter()
-                .flatten()
-                .filter_map(|k| writes.get(k))
-                .filter(|(c, _)| *c == f.client)
-                .map(|(_, t)| *t)
-                .min_by_key(|t| (t - f.at).abs())
-                .filter(|t| (t - f.at).abs() <= span)
-        };
-        let relation = cx
-            .ties
-            .relation(f.client, f.at, |t| t.named || (t.mine && known));
-        let covered = cx
-            .shift_cover
-            .get(&f.client_unit)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        let shift = cx
-            .ties
-            .shifts_at(f.at)
-            .find(|(_, s)| {
-                covered.contains(&s.unit)
-                    || cx
-                        .ties
-                        .relation(f.client, f.at, |t| t.shift_units.contains(&s.unit))
-                        .is_some()
-            })
-            .map(|(i, _)| i as u32);
-        (same_unit, documented, relation, shift)
-    };
     let continuity_span = i64::from(cx.rules.continuity_within) * 86_400;
     let judged_span = i64::from(cx.rules.judged_days) * 86_400;
     let start = facts.partition_point(|f| f.at < from);
@@ -992,13 +953,15 @@ pub(crate) fn assess(facts: &[Fact], from: i64, to: i64, cx: &Context) -> Vec<(u
     let mut out = Vec::with_capacity(end.saturating_sub(start));
     // What explains each access by itself, as worked out: continuity asks again for an
     // earlier access of the same client.
-    type FirstOrder = (bool, Option<i64>, Option<u32>, Option<u32>);
     let mut known_first: Vec<Option<FirstOrder>> = vec![None; facts.len()];
     let mut first_order_of = |j: usize| -> FirstOrder {
         match known_first.get(j).copied().flatten() {
             Some(found) => found,
             None => {
-                let found = facts.get(j).map(&first_order).unwrap_or_default();
+                let found = facts
+                    .get(j)
+                    .map(|f| first_order(f, cx, &writes, span, known))
+                    .unwrap_or_default();
                 if let Some(slot) = known_first.get_mut(j) {
                     *slot = Some(found);
                 }
@@ -1009,13 +972,6 @@ pub(crate) fn assess(facts: &[Fact], from: i64, to: i64, cx: &Context) -> Vec<(u
     for (i, f) in facts.iter().enumerate().take(end).skip(start) {
         let mut a = Assessment::default();
         let client = cx.clients.get(&f.client);
-        let own = match (
-            client.and_then(|c| c.hash.as_ref()),
-            &cx.subject.personnummer_hash,
-        ) {
-            (Some(c), Some(h)) => c == h,
-            _ => false,
-        };
         // Explanations.
         let unit_mine = cx.mine.get(&f.client_unit).copied().unwrap_or(false);
         (a.same_unit, a.documented, a.relation, a.shift) = first_order_of(i);
@@ -1029,30 +985,7 @@ pub(crate) fn assess(facts: &[Fact], from: i64, to: i64, cx: &Context) -> Vec<(u
             });
         }
         if known && cx.rules.continuity_days > 0 {
-            // Separate local days before the access's own, within the span.
-            let today = clock.day_number(f.at);
-            // The client's accesses before this one's time, back to the span's start: read
-            // backwards from the access's own place (the loop below reads them anyway).
-            let mut hi = place[i];
-            while hi > 0 && by_client[hi - 1].0 == f.client && by_client[hi - 1].1 == f.at {
-                hi -= 1;
-            }
-            let mut lo = hi;
-            while lo > 0
-                && by_client[lo - 1].0 == f.client
-                && by_client[lo - 1].1 >= f.at - continuity_span
-            {
-                lo -= 1;
-            }
-            // Earlier accesses are in time order: their days too.
-            let (mut days, mut last) = (0u32, None);
-            for (_, t, _) in &by_client[lo..hi] {
-                let d = clock.day_number(*t);
-                if d != today && last != Some(d) {
-                    days += 1;
-                    last = Some(d);
-                }
-            }
+            let (days, lo) = earlier_days(f, place[i], &by_client, continuity_span, &mut clock);
             if days >= cx.rules.continuity_days
                 && let Some((_, first_at, j)) = by_client.get(lo)
             {
@@ -1063,28 +996,7 @@ pub(crate) fn assess(facts: &[Fact], from: i64, to: i64, cx: &Context) -> Vec<(u
             }
         }
         // Flags.
-        if own {
-            a.set(Code::OwnRecord);
-        }
-        if !own
-            && client.is_some_and(|c| {
-                c.people
-                    .iter()
-                    .any(|(id, _)| Some(id) != cx.subject.person_id.as_ref())
-            })
-        {
-            a.set(Code::ColleagueRecord);
-        }
-        if !own
-            && f.surnames
-                .iter()
-                .any(|k| *k != 0 && cx.subject.surname_keys.contains(k))
-        {
-            a.set(Code::SameSurname);
-        }
-        if client.is_some_and(|c| c.watched.is_some()) {
-            a.set(Code::WatchList);
-        }
+        set_record_flags(&mut a, f, client, cx);
         if f.action == cx.emergency {
             a.set(Code::EmergencyAccess);
         }
@@ -1118,6 +1030,129 @@ pub(crate) fn assess(facts: &[Fact], from: i64, to: i64, cx: &Context) -> Vec<(u
         out.push((i, a));
     }
     out
+}
+
+/// What explains an access by itself: (same unit, the nearest write or signature, care
+/// relationship, shift).
+type FirstOrder = (bool, Option<i64>, Option<u32>, Option<u32>);
+
+/// What explains access `f` by itself (`writes`: the writes and signatures by client and time,
+/// within `span` of it; `known`: the subject is in the roster).
+#[inline]
+fn first_order(
+    f: &Fact,
+    cx: &Context,
+    writes: &[(u64, i64)],
+    span: i64,
+    known: bool,
+) -> FirstOrder {
+    let unit_mine = cx.mine.get(&f.client_unit).copied().unwrap_or(false);
+    let same_unit = f.client_unit != 0 && unit_mine && known;
+    let documented = if cx.writes.contains(&f.action) {
+        Some(f.at)
+    } else if writes.is_empty() {
+        None
+    } else {
+        let k = writes.partition_point(|w| *w < (f.client, f.at));
+        [k.checked_sub(1), Some(k)]
+            .into_iter()
+            .flatten()
+            .filter_map(|k| writes.get(k))
+            .filter(|(c, _)| *c == f.client)
+            .map(|(_, t)| *t)
+            .min_by_key(|t| (t - f.at).abs())
+            .filter(|t| (t - f.at).abs() <= span)
+    };
+    let relation = cx
+        .ties
+        .relation(f.client, f.at, |t| t.named || (t.mine && known));
+    let covered = cx
+        .shift_cover
+        .get(&f.client_unit)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let shift = cx
+        .ties
+        .shifts_at(f.at)
+        .find(|(_, s)| {
+            covered.contains(&s.unit)
+                || cx
+                    .ties
+                    .relation(f.client, f.at, |t| t.shift_units.contains(&s.unit))
+                    .is_some()
+        })
+        .map(|(i, _)| i as u32);
+    (same_unit, documented, relation, shift)
+}
+
+/// On how many separate local days before access `f`'s own its client was accessed within
+/// `span` before it, and where the first of those accesses stands in `by_client` (every access
+/// by client and time; `f` stands at `at`).
+#[inline]
+fn earlier_days(
+    f: &Fact,
+    at: usize,
+    by_client: &[(u64, i64, usize)],
+    span: i64,
+    clock: &mut LocalClock,
+) -> (u32, usize) {
+    // Separate local days before the access's own, within the span.
+    let today = clock.day_number(f.at);
+    // The client's accesses before this one's time, back to the span's start: read
+    // backwards from the access's own place (the loop below reads them anyway).
+    let mut hi = at;
+    while hi > 0 && by_client[hi - 1].0 == f.client && by_client[hi - 1].1 == f.at {
+        hi -= 1;
+    }
+    let mut lo = hi;
+    while lo > 0 && by_client[lo - 1].0 == f.client && by_client[lo - 1].1 >= f.at - span {
+        lo -= 1;
+    }
+    // Earlier accesses are in time order: their days too.
+    let (mut days, mut last) = (0u32, None);
+    for (_, t, _) in &by_client[lo..hi] {
+        let d = clock.day_number(*t);
+        if d != today && last != Some(d) {
+            days += 1;
+            last = Some(d);
+        }
+    }
+    (days, lo)
+}
+
+/// Sets the flags of whose record access `f` reads (`client`: what the context knows of its
+/// client): the subject's own, a colleague's, one of the subject's surname, one watched.
+#[inline]
+fn set_record_flags(a: &mut Assessment, f: &Fact, client: Option<&ClientInfo>, cx: &Context) {
+    let own = match (
+        client.and_then(|c| c.hash.as_ref()),
+        &cx.subject.personnummer_hash,
+    ) {
+        (Some(c), Some(h)) => c == h,
+        _ => false,
+    };
+    if own {
+        a.set(Code::OwnRecord);
+    }
+    if !own
+        && client.is_some_and(|c| {
+            c.people
+                .iter()
+                .any(|(id, _)| Some(id) != cx.subject.person_id.as_ref())
+        })
+    {
+        a.set(Code::ColleagueRecord);
+    }
+    if !own
+        && f.surnames
+            .iter()
+            .any(|k| *k != 0 && cx.subject.surname_keys.contains(k))
+    {
+        a.set(Code::SameSurname);
+    }
+    if client.is_some_and(|c| c.watched.is_some()) {
+        a.set(Code::WatchList);
+    }
 }
 
 fn capitalise(word: &str) -> String {

@@ -776,94 +776,158 @@ pub fn evidence_of(
     let day = crate::clock::local_date(now, routine.timezone);
     let mut dir = Directory::new(conn, day)?;
     let mut strings = Texts::default();
+    let of = CaseScope {
+        conn,
+        org,
+        routine,
+        case,
+        period: (from, to),
+    };
     // (row, assessment) of every access of the evidence.
     let mut found: Vec<(i64, Assessed)> = Vec::new();
     if let Some(person) = &case.subject_person_id {
-        let staff_accounts: Vec<(String, String)> = dir
-            .staff(person)?
-            .map(|s| s.accounts.clone())
-            .unwrap_or_default();
-        for system in &case.systems {
-            let mut accounts: BTreeSet<String> = staff_accounts
-                .iter()
-                .filter(|(s, _)| s == system)
-                .map(|(_, a)| a.clone())
-                .collect();
-            if *system == case.system
-                && let Some(a) = &case.subject_account
-            {
-                accounts.insert(a.clone());
-            }
+        person_accesses(&of, &mut dir, &mut strings, person, &mut found)?;
+    } else if let Some(client) = &case.client_ref {
+        client_accesses(&of, &mut dir, &mut strings, client, &mut found)?;
+    }
+    push_accesses(conn, &case.id, found, &mut ev.accesses)?;
+    ev.accesses
+        .sort_by(|a, b| (a.at_unix, &a.system, &a.log_id).cmp(&(b.at_unix, &b.system, &b.log_id)));
+    // The same access in two overlapping exports, even at another time: shown once.
+    let mut seen = std::collections::HashSet::new();
+    ev.accesses
+        .retain(|a| seen.insert((a.system.clone(), a.log_id.clone())));
+    ev.counts = counts_of(&ev.accesses);
+    Ok(ev)
+}
+
+/// The case whose evidence is gathered, and what it is read with.
+struct CaseScope<'a> {
+    conn: &'a Db,
+    org: &'a Org,
+    routine: &'a Routine,
+    case: &'a CaseRow,
+    /// The case's period, Unix seconds.
+    period: (i64, i64),
+}
+
+/// Pushes (row, assessment) of every access in the period by any account of `person` (and the
+/// case's own account) to `found`.
+fn person_accesses(
+    of: &CaseScope,
+    dir: &mut Directory,
+    strings: &mut Texts,
+    person: &str,
+    found: &mut Vec<(i64, Assessed)>,
+) -> Result<()> {
+    let case = of.case;
+    let staff_accounts: Vec<(String, String)> = dir
+        .staff(person)?
+        .map(|s| s.accounts.clone())
+        .unwrap_or_default();
+    for system in &case.systems {
+        let mut accounts: BTreeSet<String> = staff_accounts
+            .iter()
+            .filter(|(s, _)| s == system)
+            .map(|(_, a)| a.clone())
+            .collect();
+        if *system == case.system
+            && let Some(a) = &case.subject_account
+        {
+            accounts.insert(a.clone());
+        }
+        let accounts: Vec<String> = accounts.into_iter().collect();
+        for a in assess_explained(
+            of.conn,
+            dir,
+            of.org,
+            of.routine,
+            Some(person),
+            system,
+            &accounts,
+            of.period,
+            strings,
+        )? {
+            found.push((a.fact.row, a));
+        }
+    }
+    Ok(())
+}
+
+/// Pushes (row, assessment) of every access in the period to the record of `client` to
+/// `found`, each assessed among the accesses of its account's holder.
+fn client_accesses(
+    of: &CaseScope,
+    dir: &mut Directory,
+    strings: &mut Texts,
+    client: &str,
+    found: &mut Vec<(i64, Assessed)>,
+) -> Result<()> {
+    let (conn, case, (from, to)) = (of.conn, of.case, of.period);
+    let digits = crate::personnummer::digits(client)
+        .map(|d| String::from_utf8_lossy(&d).into_owned())
+        .map_err(|m| crate::Error::runtime(format!("case {}: client {m}", case.id)))?;
+    for system in &case.systems {
+        let rows = rdb::accesses(conn, system, &digits, from, to)?;
+        let mut by_account: HashMap<String, Vec<(i64, u32, i64)>> = HashMap::new();
+        for r in &rows {
+            by_account.entry(r.user_id.clone()).or_default().push((
+                r.at,
+                logindex::log_key(&r.log_id),
+                r.id,
+            ));
+        }
+        for (account, wanted) in by_account {
+            let owner = dir.owner(system, &account)?;
+            let mut accounts: BTreeSet<String> = match &owner {
+                Some(p) => dir
+                    .staff(p)?
+                    .map(|s| {
+                        s.accounts
+                            .iter()
+                            .filter(|(s, _)| s == system)
+                            .map(|(_, a)| a.clone())
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                None => BTreeSet::new(),
+            };
+            accounts.insert(account.clone());
             let accounts: Vec<String> = accounts.into_iter().collect();
-            for a in assess_explained(
+            let assessed = assess_explained(
                 conn,
-                &mut dir,
-                org,
-                routine,
-                Some(person),
+                dir,
+                of.org,
+                of.routine,
+                owner.as_deref(),
                 system,
                 &accounts,
                 (from, to),
-                &mut strings,
-            )? {
-                found.push((a.fact.row, a));
-            }
-        }
-    } else if let Some(client) = &case.client_ref {
-        let digits = crate::personnummer::digits(client)
-            .map(|d| String::from_utf8_lossy(&d).into_owned())
-            .map_err(|m| crate::Error::runtime(format!("case {}: client {m}", case.id)))?;
-        for system in &case.systems {
-            let rows = rdb::accesses(conn, system, &digits, from, to)?;
-            let mut by_account: HashMap<String, Vec<(i64, u32, i64)>> = HashMap::new();
-            for r in &rows {
-                by_account.entry(r.user_id.clone()).or_default().push((
-                    r.at,
-                    logindex::log_key(&r.log_id),
-                    r.id,
-                ));
-            }
-            for (account, wanted) in by_account {
-                let owner = dir.owner(system, &account)?;
-                let mut accounts: BTreeSet<String> = match &owner {
-                    Some(p) => dir
-                        .staff(p)?
-                        .map(|s| {
-                            s.accounts
-                                .iter()
-                                .filter(|(s, _)| s == system)
-                                .map(|(_, a)| a.clone())
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                    None => BTreeSet::new(),
-                };
-                accounts.insert(account.clone());
-                let accounts: Vec<String> = accounts.into_iter().collect();
-                let assessed = assess_explained(
-                    conn,
-                    &mut dir,
-                    org,
-                    routine,
-                    owner.as_deref(),
-                    system,
-                    &accounts,
-                    (from, to),
-                    &mut strings,
-                )?;
-                let mut by_key: HashMap<(i64, u32), Assessed> = assessed
-                    .into_iter()
-                    .map(|a| ((a.fact.at, a.fact.log_key), a))
-                    .collect();
-                for (at, key, row) in wanted {
-                    if let Some(a) = by_key.remove(&(at, key)) {
-                        found.push((row, a));
-                    }
+                strings,
+            )?;
+            let mut by_key: HashMap<(i64, u32), Assessed> = assessed
+                .into_iter()
+                .map(|a| ((a.fact.at, a.fact.log_key), a))
+                .collect();
+            for (at, key, row) in wanted {
+                if let Some(a) = by_key.remove(&(at, key)) {
+                    found.push((row, a));
                 }
             }
         }
     }
-    let judgements: HashMap<(String, String), Judgement> = db::judgements(conn, &case.id)?
+    Ok(())
+}
+
+/// Pushes each access of `found` (row, assessment) to `accesses` as the evidence shows it, with
+/// its row of the log and its judgement in case `case_id`.
+fn push_accesses(
+    conn: &Db,
+    case_id: &str,
+    found: Vec<(i64, Assessed)>,
+    accesses: &mut Vec<Access>,
+) -> Result<()> {
+    let judgements: HashMap<(String, String), Judgement> = db::judgements(conn, case_id)?
         .into_iter()
         .map(|j| ((j.system.clone(), j.log_id.clone()), j))
         .collect();
@@ -884,7 +948,7 @@ pub fn evidence_of(
                 at: j.at.clone(),
                 comment: j.comment.clone(),
             });
-        ev.accesses.push(Access {
+        accesses.push(Access {
             row,
             log_id: r.log_id.clone(),
             at: crate::store::unix_ts(r.at),
@@ -903,21 +967,19 @@ pub fn evidence_of(
             judgement,
         });
     }
-    ev.accesses
-        .sort_by(|a, b| (a.at_unix, &a.system, &a.log_id).cmp(&(b.at_unix, &b.system, &b.log_id)));
-    // The same access in two overlapping exports, even at another time: shown once.
-    let mut seen = std::collections::HashSet::new();
-    ev.accesses
-        .retain(|a| seen.insert((a.system.clone(), a.log_id.clone())));
-    let clients: BTreeSet<&str> = ev.accesses.iter().map(|a| a.client.as_str()).collect();
-    ev.counts = Counts {
-        accesses: ev.accesses.len(),
+    Ok(())
+}
+
+/// How many of `accesses` there are, of how many clients, flagged, unexplained and judged.
+fn counts_of(accesses: &[Access]) -> Counts {
+    let clients: BTreeSet<&str> = accesses.iter().map(|a| a.client.as_str()).collect();
+    Counts {
+        accesses: accesses.len(),
         clients: clients.len(),
-        flagged: ev.accesses.iter().filter(|a| a.flagged()).count(),
-        unexplained: ev.accesses.iter().filter(|a| !a.explained()).count(),
-        judged: ev.accesses.iter().filter(|a| a.judgement.is_some()).count(),
-    };
-    Ok(ev)
+        flagged: accesses.iter().filter(|a| a.flagged()).count(),
+        unexplained: accesses.iter().filter(|a| !a.explained()).count(),
+        judged: accesses.iter().filter(|a| a.judgement.is_some()).count(),
+    }
 }
 
 /// The protocol's account of evidence `ev`: counts, and each flagged or judged access with its

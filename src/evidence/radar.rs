@@ -282,44 +282,8 @@ pub(crate) fn sweep_in<T: Send>(
         // The period and the team's span around it are assessed; continuity looks back further.
         let (wide_from, wide_to) = (from - span, to + span);
         let keep = wanted(&rules, &writes, wide_from, wide_to, back);
-        // The digests, as stored, by the person who holds the account; accounts of nobody are
-        // each their own group.
-        let mut groups: Vec<Group> = Vec::new();
-        let mut group_of: HashMap<String, usize> = HashMap::new();
-        let mut by_key: HashMap<RowKey, usize> = HashMap::new();
-        // Every digest's bytes, one after the other: no allocation per digest.
-        let mut arena: Vec<u8> = Vec::new();
-        logindex::for_each_digest(conn, Some(system), wide_from - back - m, wide_to + m, |d| {
-            let g = match group_of.get(d.account) {
-                Some(g) => *g,
-                None => {
-                    let person = snapshot.owner(system, d.account).map(str::to_string);
-                    let key = match &person {
-                        Some(p) => (Some(p.clone()), String::new()),
-                        None => (None, format!("{system}:{}", d.account)),
-                    };
-                    let g = *by_key.entry(key.clone()).or_insert_with(|| {
-                        groups.push(Group {
-                            key,
-                            person,
-                            accounts: Vec::new(),
-                            digests: Vec::new(),
-                            entries: 0,
-                            facts: Vec::new(),
-                        });
-                        groups.len() - 1
-                    });
-                    groups[g].accounts.push(format!("{system}:{}", d.account));
-                    group_of.insert(d.account.to_string(), g);
-                    g
-                }
-            };
-            let start = arena.len();
-            arena.extend_from_slice(d.bytes);
-            groups[g].digests.push((d.chunk, start, arena.len()));
-            groups[g].entries += logindex::entry_count(d.bytes);
-            Ok(())
-        })?;
+        let (mut groups, arena) =
+            group_digests(conn, snapshot, system, wide_from - back - m, wide_to + m)?;
         if groups.is_empty() {
             continue;
         }
@@ -329,25 +293,7 @@ pub(crate) fn sweep_in<T: Send>(
         let (ids, tied) = on_cores_beside(
             &mut groups,
             || (),
-            |(), g| {
-                let mut ids: Vec<u32> = Vec::new();
-                g.facts.reserve_exact(g.entries);
-                for (chunk, start, end) in std::mem::take(&mut g.digests) {
-                    let bytes = arena.get(start..end).unwrap_or_default();
-                    logindex::decode_each(chunk, bytes, |e| {
-                        if keep(&e) {
-                            g.facts.push(fact(&e));
-                        }
-                    })?;
-                }
-                super::assess::prepare(&mut g.facts);
-                for f in &g.facts {
-                    ids.push(f.client_unit);
-                }
-                ids.sort_unstable();
-                ids.dedup();
-                Ok(ids)
-            },
+            |(), g| decode_group(g, arena, &keep),
             || {
                 snapshot.load_ties(
                     conn,
@@ -365,94 +311,23 @@ pub(crate) fn sweep_in<T: Send>(
         strings.load(conn, ids.into_iter().flatten())?;
         // Assessed, each thread asking the snapshot through a view of its own: the period's
         // accesses, and the explained ones of the wider span for colleagues to lean on.
-        let (rules, strings, snapshot) = (&rules, &strings, &*snapshot);
+        let snapshot = &*snapshot;
+        let sweep = SystemSweep {
+            snapshot,
+            org,
+            rules: &rules,
+            strings: &strings,
+            tz,
+            system,
+            period: (from, to),
+            wide: (wide_from, wide_to),
+        };
         let assessed: Vec<SeenAndAnchors> = on_cores(
             &mut groups,
             || snapshot.view(),
-            |people, g| {
-                let mut seen: Vec<Seen> = Vec::new();
-                let mut anchors: Vec<(u64, i64, u8)> = Vec::new();
-                // The person's own units, for which of them ties an anchor to its client.
-                let own: &[String] = g
-                    .person
-                    .as_deref()
-                    .map_or(&[], |p| snapshot.current_units_of(p));
-                // Which of them a unit is, or is under: each unit's line looked up once.
-                let mut masks: HashMap<String, u8> = HashMap::new();
-                let mut mask_of = |unit: &str| -> u8 {
-                    if let Some(m) = masks.get(unit) {
-                        return *m;
-                    }
-                    let lineage = org.lineage(unit);
-                    let m = own
-                        .iter()
-                        .take(8)
-                        .enumerate()
-                        .filter(|(_, u)| lineage.contains(&u.as_str()))
-                        .fold(0u8, |m, (i, _)| m | (1 << i));
-                    masks.insert(unit.to_string(), m);
-                    m
-                };
-                assess_person(
-                    people,
-                    org,
-                    rules,
-                    tz,
-                    g.person.as_deref(),
-                    system,
-                    &g.facts,
-                    strings,
-                    wide_from,
-                    wide_to,
-                    Team::default(),
-                    |f, a, cx| {
-                        if !own.is_empty() {
-                            // Which of the person's units the lines of `anchor_units` hold.
-                            let mask = anchor_roots(f, a, cx)
-                                .into_iter()
-                                .flatten()
-                                .fold(0u8, |m, u| m | mask_of(u));
-                            if mask != 0 {
-                                anchors.push((f.client, f.at, mask));
-                            }
-                        }
-                        if from <= f.at && f.at < to {
-                            seen.push(Seen {
-                                client: f.client,
-                                at: f.at,
-                                flags: a.flag_bits(),
-                                kinds: a.explained_kinds(),
-                            });
-                        }
-                    },
-                )?;
-                g.facts = Vec::new();
-                Ok((seen, anchors))
-            },
+            |people, g| assess_group(&sweep, people, g),
         )?;
-        // Everyone's explained accesses by client, for `team`: of the clients of the accesses
-        // that nothing else explains.
-        let mut wanted: Vec<u64> = Vec::new();
-        for (g, (seen, _)) in groups.iter().zip(&assessed) {
-            if g.person.is_some() {
-                wanted.extend(
-                    seen.iter()
-                        .filter(|s| s.kinds == 0 && s.flags == 0)
-                        .map(|s| s.client),
-                );
-            }
-        }
-        wanted.sort_unstable();
-        wanted.dedup();
-        let mut anchors: Vec<(u64, i64, u32, u8)> = Vec::new();
-        for (g, (_, list)) in assessed.iter().enumerate() {
-            anchors.extend(
-                list.iter()
-                    .filter(|(c, ..)| wanted.binary_search(c).is_ok())
-                    .map(|(c, t, m)| (*c, *t, g as u32, *m)),
-            );
-        }
-        anchors.sort_unstable();
+        let anchors = team_anchors(&groups, &assessed);
         // Each person's accesses that nothing else explains, looked up among the colleagues',
         // and handed to `each`, the people shared out over the cores.
         let mut seens: Vec<(usize, Vec<Seen>)> = assessed
@@ -468,33 +343,7 @@ pub(crate) fn sweep_in<T: Send>(
             |(), (g, seen)| {
                 let g = &groups[*g];
                 if let Some(person) = &g.person {
-                    let units = snapshot.units_of(person);
-                    for s in seen.iter_mut().filter(|s| s.kinds == 0 && s.flags == 0) {
-                        let lo = anchors.partition_point(|a| *a < (s.client, s.at - span, 0, 0));
-                        // A colleague's access tied to the client through a unit they share.
-                        let colleague = anchors[lo..]
-                            .iter()
-                            .take_while(|(c, t, ..)| *c == s.client && *t <= s.at + span)
-                            .any(|(_, _, other, mask)| {
-                                groups
-                                    .get(*other as usize)
-                                    .and_then(|o| o.person.as_deref())
-                                    .is_some_and(|o| {
-                                        o != person
-                                            && snapshot
-                                                .current_units_of(o)
-                                                .iter()
-                                                .take(8)
-                                                .enumerate()
-                                                .any(|(i, u)| {
-                                                    mask & (1 << i) != 0 && units.contains(u)
-                                                })
-                                    })
-                            });
-                        if colleague {
-                            s.kinds |= super::assess::kind::TEAM;
-                        }
-                    }
+                    by_team(snapshot, groups, anchors, span, person, seen);
                 }
                 each(&Swept {
                     key: &g.key,
@@ -511,6 +360,227 @@ pub(crate) fn sweep_in<T: Send>(
         }
     }
     Ok(())
+}
+
+/// The digests of `system` in `[from, to)`, as stored, grouped by the person who holds the
+/// account (accounts of nobody are each their own group), and the arena that holds their bytes.
+fn group_digests(
+    conn: &Db,
+    snapshot: &Snapshot,
+    system: &str,
+    from: i64,
+    to: i64,
+) -> Result<(Vec<Group>, Vec<u8>)> {
+    let mut groups: Vec<Group> = Vec::new();
+    let mut group_of: HashMap<String, usize> = HashMap::new();
+    let mut by_key: HashMap<RowKey, usize> = HashMap::new();
+    // Every digest's bytes, one after the other: no allocation per digest.
+    let mut arena: Vec<u8> = Vec::new();
+    logindex::for_each_digest(conn, Some(system), from, to, |d| {
+        let g = match group_of.get(d.account) {
+            Some(g) => *g,
+            None => {
+                let person = snapshot.owner(system, d.account).map(str::to_string);
+                let key = match &person {
+                    Some(p) => (Some(p.clone()), String::new()),
+                    None => (None, format!("{system}:{}", d.account)),
+                };
+                let g = *by_key.entry(key.clone()).or_insert_with(|| {
+                    groups.push(Group {
+                        key,
+                        person,
+                        accounts: Vec::new(),
+                        digests: Vec::new(),
+                        entries: 0,
+                        facts: Vec::new(),
+                    });
+                    groups.len() - 1
+                });
+                groups[g].accounts.push(format!("{system}:{}", d.account));
+                group_of.insert(d.account.to_string(), g);
+                g
+            }
+        };
+        let start = arena.len();
+        arena.extend_from_slice(d.bytes);
+        groups[g].digests.push((d.chunk, start, arena.len()));
+        groups[g].entries += logindex::entry_count(d.bytes);
+        Ok(())
+    })?;
+    Ok((groups, arena))
+}
+
+/// Decodes group `g`'s digests (their bytes in `arena`) into its facts, those the rules read
+/// (`keep`), in time order: the ids of their clients' units, each once.
+fn decode_group(
+    g: &mut Group,
+    arena: &[u8],
+    keep: &impl Fn(&logindex::Entry) -> bool,
+) -> Result<Vec<u32>> {
+    let mut ids: Vec<u32> = Vec::new();
+    g.facts.reserve_exact(g.entries);
+    for (chunk, start, end) in std::mem::take(&mut g.digests) {
+        let bytes = arena.get(start..end).unwrap_or_default();
+        logindex::decode_each(chunk, bytes, |e| {
+            if keep(&e) {
+                g.facts.push(fact(&e));
+            }
+        })?;
+    }
+    super::assess::prepare(&mut g.facts);
+    for f in &g.facts {
+        ids.push(f.client_unit);
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// What the assessment of one system's groups reads, shared by the cores.
+struct SystemSweep<'a> {
+    snapshot: &'a Snapshot,
+    org: &'a Org,
+    rules: &'a EvidenceRules,
+    strings: &'a Texts,
+    tz: Tz,
+    system: &'a str,
+    /// The period swept, `[from, to)`.
+    period: (i64, i64),
+    /// The period with the team's span around it, assessed.
+    wide: (i64, i64),
+}
+
+/// Assesses group `g`'s facts (asking `people`), and frees them: its accesses in the period,
+/// and the anchors of the wider span that `team` may lean on.
+fn assess_group(
+    sweep: &SystemSweep,
+    people: &mut impl People,
+    g: &mut Group,
+) -> Result<SeenAndAnchors> {
+    let (snapshot, org, (from, to)) = (sweep.snapshot, sweep.org, sweep.period);
+    let mut seen: Vec<Seen> = Vec::new();
+    let mut anchors: Vec<(u64, i64, u8)> = Vec::new();
+    // The person's own units, for which of them ties an anchor to its client.
+    let own: &[String] = g
+        .person
+        .as_deref()
+        .map_or(&[], |p| snapshot.current_units_of(p));
+    // Which of them a unit is, or is under: each unit's line looked up once.
+    let mut masks: HashMap<String, u8> = HashMap::new();
+    let mut mask_of = |unit: &str| -> u8 {
+        if let Some(m) = masks.get(unit) {
+            return *m;
+        }
+        let lineage = org.lineage(unit);
+        let m = own
+            .iter()
+            .take(8)
+            .enumerate()
+            .filter(|(_, u)| lineage.contains(&u.as_str()))
+            .fold(0u8, |m, (i, _)| m | (1 << i));
+        masks.insert(unit.to_string(), m);
+        m
+    };
+    assess_person(
+        people,
+        org,
+        sweep.rules,
+        sweep.tz,
+        g.person.as_deref(),
+        sweep.system,
+        &g.facts,
+        sweep.strings,
+        sweep.wide.0,
+        sweep.wide.1,
+        Team::default(),
+        |f, a, cx| {
+            if !own.is_empty() {
+                // Which of the person's units the lines of `anchor_units` hold.
+                let mask = anchor_roots(f, a, cx)
+                    .into_iter()
+                    .flatten()
+                    .fold(0u8, |m, u| m | mask_of(u));
+                if mask != 0 {
+                    anchors.push((f.client, f.at, mask));
+                }
+            }
+            if from <= f.at && f.at < to {
+                seen.push(Seen {
+                    client: f.client,
+                    at: f.at,
+                    flags: a.flag_bits(),
+                    kinds: a.explained_kinds(),
+                });
+            }
+        },
+    )?;
+    g.facts = Vec::new();
+    Ok((seen, anchors))
+}
+
+/// Everyone's explained accesses that `team` may lean on, (client, time, group, units) in
+/// order: those of the clients of the accesses that nothing else explains.
+fn team_anchors(groups: &[Group], assessed: &[SeenAndAnchors]) -> Vec<(u64, i64, u32, u8)> {
+    let mut wanted: Vec<u64> = Vec::new();
+    for (g, (seen, _)) in groups.iter().zip(assessed) {
+        if g.person.is_some() {
+            wanted.extend(
+                seen.iter()
+                    .filter(|s| s.kinds == 0 && s.flags == 0)
+                    .map(|s| s.client),
+            );
+        }
+    }
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut anchors: Vec<(u64, i64, u32, u8)> = Vec::new();
+    for (g, (_, list)) in assessed.iter().enumerate() {
+        anchors.extend(
+            list.iter()
+                .filter(|(c, ..)| wanted.binary_search(c).is_ok())
+                .map(|(c, t, m)| (*c, *t, g as u32, *m)),
+        );
+    }
+    anchors.sort_unstable();
+    anchors
+}
+
+/// Marks `team` on `person`'s accesses (`seen`) that nothing else explains when a colleague's
+/// access within `span` of one (in `anchors`, of `groups`) is tied to the client through a unit
+/// they share.
+fn by_team(
+    snapshot: &Snapshot,
+    groups: &[Group],
+    anchors: &[(u64, i64, u32, u8)],
+    span: i64,
+    person: &str,
+    seen: &mut [Seen],
+) {
+    let units = snapshot.units_of(person);
+    for s in seen.iter_mut().filter(|s| s.kinds == 0 && s.flags == 0) {
+        let lo = anchors.partition_point(|a| *a < (s.client, s.at - span, 0, 0));
+        // A colleague's access tied to the client through a unit they share.
+        let colleague = anchors[lo..]
+            .iter()
+            .take_while(|(c, t, ..)| *c == s.client && *t <= s.at + span)
+            .any(|(_, _, other, mask)| {
+                groups
+                    .get(*other as usize)
+                    .and_then(|o| o.person.as_deref())
+                    .is_some_and(|o| {
+                        o != person
+                            && snapshot
+                                .current_units_of(o)
+                                .iter()
+                                .take(8)
+                                .enumerate()
+                                .any(|(i, u)| mask & (1 << i) != 0 && units.contains(u))
+                    })
+            });
+        if colleague {
+            s.kinds |= super::assess::kind::TEAM;
+        }
+    }
 }
 
 /// A group's accesses in the period, and (client, time, which of the person's first 8 units tie

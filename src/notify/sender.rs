@@ -10,13 +10,13 @@
 
 use super::{Calendar, Due, Outgoing, SendError, Transport, next_attempt, should_give_up};
 use crate::calendar::SendHours;
+use crate::mails::{StepMail, Values};
 use crate::store::outbox::{self, MessageRow};
 use crate::store::{Store, parse_ts};
 use crate::templates::Library;
 use crate::{Error, Result};
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
-use serde_json::Value;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Messages rendered and sent per batch.
@@ -70,34 +70,60 @@ pub fn message_id(id: i64, install: &str, from: &str) -> String {
     format!("<outbox-{id}.{install}@{domain}>")
 }
 
-/// Renders a stored message into the email the transport sends.
+/// Renders a stored message into the email the transport sends, dated when it was queued.
 pub fn compose(row: &MessageRow, library: &Library, from: &str, install: &str) -> Result<Outgoing> {
-    let context: Value = serde_json::from_str(&row.context).map_err(|e| {
-        Error::runtime(format!("outbox message {}: bad stored values: {e}", row.id))
-    })?;
-    let mail = library.render_mail(&row.template, &context)?;
-    let date = parse_ts(&row.created_at)?;
-    let calendar = match (&row.due_date, row.purpose.as_str()) {
-        (Some(due), "task") => NaiveDate::parse_from_str(due, "%Y-%m-%d").ok().map(|due| {
-            let case = context["case_id"].as_str().unwrap_or("");
-            let step = context["step"].as_str().unwrap_or("");
-            let link = context["link"].as_str().map(str::to_string);
-            Calendar {
-                uid: format!("{}.{}@loggkoll", case, row.task_id.unwrap_or(0)),
-                summary: format!("Loggkontroll {case}: {step}"),
-                description: format!(
-                    "Sista dag för steget \"{step}\" i ärende {case}.{}",
-                    link.as_deref()
-                        .map(|l| format!("\nÖppna uppgiften: {l}"))
-                        .unwrap_or_default()
-                ),
-                url: link,
-                due: Due::Day(due),
-                stamp: date,
-                // At 08:00 on the deadline day.
-                reminder: Some(-TimeDelta::hours(i64::from(crate::calendar::ALARM_HOUR))),
-            }
-        }),
+    let values = values_of(row)?;
+    compose_at(
+        row,
+        &values,
+        library,
+        from,
+        install,
+        parse_ts(&row.created_at)?,
+    )
+}
+
+/// The values stored with `row`, read back into their shape.
+fn values_of(row: &MessageRow) -> Result<Values> {
+    Values::read(&row.purpose, &row.context)
+        .map_err(|e| Error::runtime(format!("outbox message {}: bad stored values: {e}", row.id)))
+}
+
+/// Renders `row` with `values` into the email the transport sends, dated `date`.
+fn compose_at(
+    row: &MessageRow,
+    values: &Values,
+    library: &Library,
+    from: &str,
+    install: &str,
+    date: DateTime<Utc>,
+) -> Result<Outgoing> {
+    let mail = library.render_mail(&row.template, &values.to_value())?;
+    let calendar = match (&row.due_date, values) {
+        (Some(due), Values::Step(step)) if matches!(step.extra, StepMail::Task {}) => {
+            NaiveDate::parse_from_str(due, "%Y-%m-%d").ok().map(|due| {
+                let (case, step, link) = (
+                    &step.case_id,
+                    &step.step,
+                    Some(step.link.clone()).filter(|l| !l.is_empty()),
+                );
+                Calendar {
+                    uid: format!("{}.{}@loggkoll", case, row.task_id.unwrap_or(0)),
+                    summary: format!("Loggkontroll {case}: {step}"),
+                    description: format!(
+                        "Sista dag för steget \"{step}\" i ärende {case}.{}",
+                        link.as_deref()
+                            .map(|l| format!("\nÖppna uppgiften: {l}"))
+                            .unwrap_or_default()
+                    ),
+                    url: link,
+                    due: Due::Day(due),
+                    stamp: date,
+                    // At 08:00 on the deadline day.
+                    reminder: Some(-TimeDelta::hours(i64::from(crate::calendar::ALARM_HOUR))),
+                }
+            })
+        }
         _ => None,
     };
     Ok(Outgoing {
@@ -157,39 +183,32 @@ impl<'a> Sending<'a> {
     }
 }
 
-/// `row` with what an email says relative to the day it goes out worked out again for that day:
-/// a reminder's `when` ("idag", "efter") and `days_left`, an escalation's `days_overdue`. An
-/// email that waited for the send hours (a weekend) would otherwise say "i dag" on the wrong day.
-fn refreshed(row: &MessageRow, now: DateTime<Utc>, tz: Tz) -> MessageRow {
-    let Some(due) = row
-        .due_date
-        .as_deref()
-        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-    else {
-        return row.clone();
+/// `values` with what an email says relative to the day it goes out (`due`: the step's last day)
+/// worked out again for that day: a reminder's `when` ("idag", "efter") and `days_left`, an
+/// escalation's `days_overdue`. An email that waited for the send hours (a weekend) would
+/// otherwise say "i dag" on the wrong day.
+fn refresh(values: &mut Values, due: Option<&str>, now: DateTime<Utc>, tz: Tz) {
+    let Some(due) = due.and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()) else {
+        return;
     };
-    let Ok(mut context) = serde_json::from_str::<Value>(&row.context) else {
-        return row.clone();
+    let Values::Step(step) = values else {
+        return;
     };
     let today = now.with_timezone(&tz).date_naive();
     let left = (due - today).num_days();
-    match row.purpose.as_str() {
-        "reminder" if context.get("when").is_some() => {
-            context["when"] = serde_json::json!(match left {
+    match &mut step.extra {
+        StepMail::Reminder { when, days_left } => {
+            *when = match left {
                 d if d > 0 => "före",
                 0 => "idag",
                 _ => "efter",
-            });
-            context["days_left"] = serde_json::json!(left.max(0));
+            }
+            .to_string();
+            *days_left = left.max(0);
         }
-        "escalation" if context.get("days_overdue").is_some() => {
-            context["days_overdue"] = serde_json::json!((-left).max(0));
-        }
-        _ => return row.clone(),
+        StepMail::Escalation { days_overdue, .. } => *days_overdue = (-left).max(0),
+        StepMail::Task {} | StepMail::Inform { .. } => {}
     }
-    let mut out = row.clone();
-    out.context = context.to_string();
-    out
 }
 
 /// Sends every message due at `now`.
@@ -253,10 +272,10 @@ fn deliver_locked(
                 break 'batches;
             }
             tried.insert(row.id);
-            let row = &refreshed(row, now, sending.tz);
-            let composed = compose(row, library, from, install).and_then(|mut mail| {
-                // The Date is when it goes out.
-                mail.date = now;
+            // Dated when it goes out.
+            let composed = values_of(row).and_then(|mut values| {
+                refresh(&mut values, row.due_date.as_deref(), now, sending.tz);
+                let mut mail = compose_at(row, &values, library, from, install, now)?;
                 mail.attachments = attachments(store.db(), row.id)?;
                 Ok(mail)
             });
@@ -306,6 +325,7 @@ fn deliver_locked(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     fn at(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -334,26 +354,56 @@ mod tests {
     #[test]
     fn a_reminder_that_waited_says_what_is_true_the_day_it_goes_out() {
         let tz = chrono_tz::Europe::Stockholm;
+        let refreshed = |r: &MessageRow, now: &str| -> Value {
+            let mut values = values_of(r).expect("its values");
+            refresh(&mut values, r.due_date.as_deref(), at(now), tz);
+            values.to_value()
+        };
         // Due Saturday 16 January, queued that morning as "idag"; sent Monday 18th.
         let r = row(
             "reminder",
-            serde_json::json!({"when": "idag", "days_left": 0}),
+            serde_json::json!({"when": "idag", "days_left": 0, "case_id": "TRE-1"}),
         );
-        let out = refreshed(&r, at("2027-01-18T06:00:00Z"), tz);
-        let v: Value = serde_json::from_str(&out.context).unwrap();
+        let v = refreshed(&r, "2027-01-18T06:00:00Z");
         assert_eq!(v["when"], "efter");
         assert_eq!(v["days_left"], 0);
+        assert_eq!(v["case_id"], "TRE-1", "the rest as it was");
         // The same day: unchanged.
-        let out = refreshed(&r, at("2027-01-16T08:00:00Z"), tz);
-        let v: Value = serde_json::from_str(&out.context).unwrap();
+        let v = refreshed(&r, "2027-01-16T08:00:00Z");
         assert_eq!(v["when"], "idag");
         // An escalation counts its days overdue to the day it goes out.
-        let e = row("escalation", serde_json::json!({"days_overdue": 0}));
-        let out = refreshed(&e, at("2027-01-19T06:00:00Z"), tz);
-        let v: Value = serde_json::from_str(&out.context).unwrap();
+        let e = row(
+            "escalation",
+            serde_json::json!({"assignee": "Bo", "days_overdue": 0}),
+        );
+        let v = refreshed(&e, "2027-01-19T06:00:00Z");
         assert_eq!(v["days_overdue"], 3);
         // A task email is left alone.
         let t = row("task", serde_json::json!({"deadline": "x"}));
-        assert_eq!(refreshed(&t, at("2027-01-19T06:00:00Z"), tz), t);
+        assert_eq!(refreshed(&t, "2027-01-19T06:00:00Z")["deadline"], "x");
+    }
+
+    #[test]
+    fn stored_values_read_back_into_the_shape_of_their_purpose_or_not_at_all() {
+        // A reminder's values under a task's purpose, and a purpose no email has: refused.
+        let wrong = row("task", serde_json::json!({"when": "idag", "days_left": 0}));
+        let err = values_of(&wrong).expect_err("a task's values are not a reminder's");
+        assert!(err.message.contains("reminder"), "{}", err.message);
+        assert!(values_of(&row("brev", serde_json::json!({}))).is_err());
+        assert!(values_of(&row("digest", serde_json::json!([1]))).is_err());
+        // Each purpose in its own shape.
+        for (purpose, values) in [
+            ("task", serde_json::json!({"case_id": "TRE-1"})),
+            ("inform", serde_json::json!({"result": "Ingen anmärkning"})),
+            ("digest", serde_json::json!({"count": 2, "tasks": []})),
+            ("summary", serde_json::json!({"year": 2027})),
+            ("inbox_failed", serde_json::json!({"file": "a.csv"})),
+        ] {
+            let read = values_of(&row(purpose, values.clone())).expect(purpose);
+            let back = read.to_value();
+            for (k, v) in values.as_object().expect("an object") {
+                assert_eq!(&back[k], v, "{purpose}: {k}");
+            }
+        }
     }
 }

@@ -191,68 +191,9 @@ impl Analyzer<'_, '_, '_> {
         });
         let systems = self.systems(raw, kind, top);
         let system = systems.as_ref().and_then(|s| s.first().cloned());
-        let timezone = match &raw.timezone {
-            None => Some(chrono_tz::Europe::Stockholm),
-            Some(t) => match t.value.parse::<Tz>() {
-                Ok(tz) => Some(tz),
-                Err(_) => {
-                    self.d
-                        .error(
-                            "invalid-value",
-                            t.span,
-                            format!("unknown time zone `{}`", t.value),
-                        )
-                        .help("use an IANA time zone name such as `Europe/Stockholm`");
-                    None
-                }
-            },
-        };
-        let reference_prefix = match &raw.reference_prefix {
-            Some(p) => {
-                let ok = (2..=6).contains(&p.value.len())
-                    && p.value
-                        .chars()
-                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
-                if !ok {
-                    self.d
-                        .error(
-                            "invalid-value",
-                            p.span,
-                            format!(
-                                "reference prefix `{}` should be 2–6 capital letters or digits",
-                                p.value
-                            ),
-                        )
-                        .help("case references read `PREFIX-2027-0042`, e.g. `TRE`");
-                }
-                Some(p.value.clone())
-            }
-            None => None,
-        };
-        let names_withheld = match &raw.names_withheld {
-            Some(why) if kind.is_some_and(|k| k != CaseKind::Extract) => {
-                self.d
-                    .error(
-                        "kind-mismatch",
-                        why.span,
-                        "`names_withheld` belongs to an extract routine (`kind: extract`): only its letter names who read the record",
-                    )
-                    .help("remove the key");
-                None
-            }
-            Some(why) if why.value.trim().is_empty() => {
-                self.d
-                    .error(
-                        "invalid-value",
-                        why.span,
-                        "`names_withheld` says why the letter leaves out who read the record",
-                    )
-                    .help("write the reason the client reads, e.g. `Enligt nämndens beslut 2027-01-15 lämnas namn ut på begäran.`");
-                None
-            }
-            Some(why) => Some(why.value.trim().to_string()),
-            None => None,
-        };
+        let timezone = self.timezone(raw);
+        let reference_prefix = self.reference_prefix(raw);
+        let names_withheld = self.names_withheld(raw, kind);
         let trigger = self.trigger(raw, kind, top);
         let sampling = self.sampling(raw, kind, system.as_deref());
         let evidence = self.evidence(raw);
@@ -314,6 +255,81 @@ impl Analyzer<'_, '_, '_> {
             source: source_text.to_string(),
             hash: hex::encode(Sha256::digest(source_text.as_bytes())),
         })
+    }
+
+    /// The routine's time zone: `timezone`, else Stockholm's.
+    fn timezone(&mut self, raw: &RawRoutine) -> Option<Tz> {
+        match &raw.timezone {
+            None => Some(chrono_tz::Europe::Stockholm),
+            Some(t) => match t.value.parse::<Tz>() {
+                Ok(tz) => Some(tz),
+                Err(_) => {
+                    self.d
+                        .error(
+                            "invalid-value",
+                            t.span,
+                            format!("unknown time zone `{}`", t.value),
+                        )
+                        .help("use an IANA time zone name such as `Europe/Stockholm`");
+                    None
+                }
+            },
+        }
+    }
+
+    /// The routine's `reference_prefix` when given (checked: 2–6 capital letters or digits).
+    fn reference_prefix(&mut self, raw: &RawRoutine) -> Option<String> {
+        match &raw.reference_prefix {
+            Some(p) => {
+                let ok = (2..=6).contains(&p.value.len())
+                    && p.value
+                        .chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+                if !ok {
+                    self.d
+                        .error(
+                            "invalid-value",
+                            p.span,
+                            format!(
+                                "reference prefix `{}` should be 2–6 capital letters or digits",
+                                p.value
+                            ),
+                        )
+                        .help("case references read `PREFIX-2027-0042`, e.g. `TRE`");
+                }
+                Some(p.value.clone())
+            }
+            None => None,
+        }
+    }
+
+    /// Why an extract routine's letter leaves out who read the record (`names_withheld`),
+    /// checked against the routine's `kind`.
+    fn names_withheld(&mut self, raw: &RawRoutine, kind: Option<CaseKind>) -> Option<String> {
+        match &raw.names_withheld {
+            Some(why) if kind.is_some_and(|k| k != CaseKind::Extract) => {
+                self.d
+                    .error(
+                        "kind-mismatch",
+                        why.span,
+                        "`names_withheld` belongs to an extract routine (`kind: extract`): only its letter names who read the record",
+                    )
+                    .help("remove the key");
+                None
+            }
+            Some(why) if why.value.trim().is_empty() => {
+                self.d
+                    .error(
+                        "invalid-value",
+                        why.span,
+                        "`names_withheld` says why the letter leaves out who read the record",
+                    )
+                    .help("write the reason the client reads, e.g. `Enligt nämndens beslut 2027-01-15 lämnas namn ut på begäran.`");
+                None
+            }
+            Some(why) => Some(why.value.trim().to_string()),
+            None => None,
+        }
     }
 
     fn systems(
@@ -581,6 +597,37 @@ impl Analyzer<'_, '_, '_> {
                 ],
             ),
         };
+        let size = self.sample_size(s);
+        let min_per_unit = match &s.min_per_unit {
+            None => Some(1),
+            Some(t) => match t.value.trim().parse::<u32>() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    self.d.error(
+                        "invalid-value",
+                        t.span,
+                        format!("`min_per_unit` must be a whole number, not `{}`", t.value),
+                    );
+                    None
+                }
+            },
+        };
+        let (window_hours, look_back) = self.review_window(s);
+        let always_include = self.always_include(s);
+        Some(Sampling {
+            system: population_system?,
+            per: per?,
+            size: size?,
+            min_per_unit: min_per_unit?,
+            strategy: strategy?,
+            window_hours: window_hours?,
+            look_back: look_back?,
+            always_include,
+        })
+    }
+
+    /// How many a sampling routine draws: its `fraction` or its `yearly_chance`.
+    fn sample_size(&mut self, s: &RawSampling) -> Option<SampleSize> {
         let size_at = s.size_key.unwrap_or(s.key);
         let read_share = |this: &mut Self, t: &Text, key: &str| match share(&t.value) {
             Ok(v) if v > 0.0 && v <= 1.0 => Some(v),
@@ -604,7 +651,7 @@ impl Analyzer<'_, '_, '_> {
                 None
             }
         };
-        let size = match (&s.fraction, &s.yearly_chance) {
+        match (&s.fraction, &s.yearly_chance) {
             (Some(f), None) => read_share(self, f, "fraction").map(SampleSize::Fraction),
             (None, Some(c)) => read_share(self, c, "yearly_chance").map(SampleSize::YearlyChance),
             (Some(_), Some(c)) => {
@@ -623,21 +670,12 @@ impl Analyzer<'_, '_, '_> {
                     .help("write e.g. `fraction: 10 %`");
                 None
             }
-        };
-        let min_per_unit = match &s.min_per_unit {
-            None => Some(1),
-            Some(t) => match t.value.trim().parse::<u32>() {
-                Ok(n) => Some(n),
-                Err(_) => {
-                    self.d.error(
-                        "invalid-value",
-                        t.span,
-                        format!("`min_per_unit` must be a whole number, not `{}`", t.value),
-                    );
-                    None
-                }
-            },
-        };
+        }
+    }
+
+    /// The review window's length in hours and the look-back period it is drawn in, each
+    /// checked, and the window checked to fit in the period.
+    fn review_window(&mut self, s: &RawSampling) -> (Option<u32>, Option<Period>) {
         let window_at = s.window_key.unwrap_or(s.key);
         let window_hours = match &s.window_length {
             None => Some(24),
@@ -698,6 +736,11 @@ impl Analyzer<'_, '_, '_> {
                 );
         }
         let _ = window_at;
+        (window_hours, look_back)
+    }
+
+    /// The `always_include` rules of a sampling routine that read without errors.
+    fn always_include(&mut self, s: &RawSampling) -> Vec<AlwaysInclude> {
         let mut always_include = Vec::new();
         for rule in &s.always_include {
             let Some(users) =
@@ -737,16 +780,7 @@ impl Analyzer<'_, '_, '_> {
                 always_include.push(AlwaysInclude { users, every });
             }
         }
-        Some(Sampling {
-            system: population_system?,
-            per: per?,
-            size: size?,
-            min_per_unit: min_per_unit?,
-            strategy: strategy?,
-            window_hours: window_hours?,
-            look_back: look_back?,
-            always_include,
-        })
+        always_include
     }
 
     fn chance(&mut self, raw: &RawRoutine, sampling: &Sampling, crontab: &Crontab, tz: Tz) {
@@ -852,52 +886,86 @@ impl Analyzer<'_, '_, '_> {
         let mut graph: DiGraph<State, Outcome> = DiGraph::new();
         let mut index: HashMap<&str, StateIx> = HashMap::new();
         for s in &raw.states {
-            let title = self
-                .required(
-                    &s.title,
-                    s.name.span,
-                    "title",
-                    &format!("state `{}`", s.name.value),
-                )
-                .map(|t| t.value.clone());
-            let result = s.result.as_ref().and_then(|r| {
-                let options: Vec<(&str, ResultCategory)> = ResultCategory::ALL
-                    .iter()
-                    .map(|c| (c.as_str(), *c))
-                    .collect();
-                self.choice(r, "result category", &options)
-            });
-            let is_final = s.result.is_some();
-            let task = if is_final { None } else { self.task(s, raw) };
-            let inform: Vec<Role> = s
-                .step
-                .inform
-                .as_ref()
-                .or(if is_final {
-                    None
-                } else {
-                    raw.defaults.inform.as_ref()
-                })
-                .map(|roles| roles.iter().filter_map(|r| self.role(r)).collect())
-                .unwrap_or_default();
-            let state_templates = self.templates(
-                &s.templates,
-                templates.clone(),
-                &format!("state `{}`", s.name.value),
-            );
-            let ix = graph.add_node(State {
-                name: s.name.value.clone(),
-                title: title.unwrap_or_default(),
-                guidance: s.guidance.as_ref().map(|g| g.value.trim().to_string()),
-                guide: s.guide.as_ref().and_then(|g| self.guide(g)),
-                task,
-                inform,
-                result,
-                templates: state_templates,
-            });
+            let state = self.state(s, raw, templates);
+            let ix = graph.add_node(state);
             index.insert(s.name.value.as_str(), ix);
         }
         let names: Vec<&str> = raw.states.iter().map(|s| s.name.value.as_str()).collect();
+        self.add_outcomes(raw, &mut graph, &index, &names);
+        let start = self.start_state(raw, &index, &names)?;
+        if graph[start].is_final() {
+            let span = raw.start.as_ref().map(|s| s.span).unwrap_or_default();
+            self.d.error(
+                "final-start",
+                span,
+                format!(
+                    "the start state `{}` is final, so a case would end before it begins",
+                    graph[start].name
+                ),
+            );
+        }
+        self.graph_shape(raw, &graph, start);
+        Some((graph, start))
+    }
+
+    /// The state `s` of the routine `raw`: its title, result, task, who is informed and its
+    /// templates (`templates` are the routine's).
+    fn state(&mut self, s: &RawState, raw: &RawRoutine, templates: &TemplateNames) -> State {
+        let title = self
+            .required(
+                &s.title,
+                s.name.span,
+                "title",
+                &format!("state `{}`", s.name.value),
+            )
+            .map(|t| t.value.clone());
+        let result = s.result.as_ref().and_then(|r| {
+            let options: Vec<(&str, ResultCategory)> = ResultCategory::ALL
+                .iter()
+                .map(|c| (c.as_str(), *c))
+                .collect();
+            self.choice(r, "result category", &options)
+        });
+        let is_final = s.result.is_some();
+        let task = if is_final { None } else { self.task(s, raw) };
+        let inform: Vec<Role> = s
+            .step
+            .inform
+            .as_ref()
+            .or(if is_final {
+                None
+            } else {
+                raw.defaults.inform.as_ref()
+            })
+            .map(|roles| roles.iter().filter_map(|r| self.role(r)).collect())
+            .unwrap_or_default();
+        let state_templates = self.templates(
+            &s.templates,
+            templates.clone(),
+            &format!("state `{}`", s.name.value),
+        );
+        State {
+            name: s.name.value.clone(),
+            title: title.unwrap_or_default(),
+            guidance: s.guidance.as_ref().map(|g| g.value.trim().to_string()),
+            guide: s.guide.as_ref().and_then(|g| self.guide(g)),
+            task,
+            inform,
+            result,
+            templates: state_templates,
+        }
+    }
+
+    /// Adds to `graph` the outcomes of every state of `raw` as edges, checking that final
+    /// states have none and other states some, and that each leads to a state of `index`
+    /// (`names` are the states' names, for the help).
+    fn add_outcomes(
+        &mut self,
+        raw: &RawRoutine,
+        graph: &mut DiGraph<State, Outcome>,
+        index: &HashMap<&str, StateIx>,
+        names: &[&str],
+    ) {
         for s in &raw.states {
             let from = index[s.name.value.as_str()];
             let is_final = s.result.is_some();
@@ -959,7 +1027,7 @@ impl Analyzer<'_, '_, '_> {
                     );
                     match did_you_mean(&to.value, names.iter().copied()) {
                         Some(help) => diag.help(help),
-                        None => diag.help(format!("the states are {}", list(&names))),
+                        None => diag.help(format!("the states are {}", list(names))),
                     };
                     continue;
                 };
@@ -974,6 +1042,15 @@ impl Analyzer<'_, '_, '_> {
                 );
             }
         }
+    }
+
+    /// The start state of `raw` in `index` (`names` are the states' names, for the help).
+    fn start_state(
+        &mut self,
+        raw: &RawRoutine,
+        index: &HashMap<&str, StateIx>,
+        names: &[&str],
+    ) -> Option<StateIx> {
         let start = match &raw.start {
             None => {
                 self.missing(Span::new(1, 1, 0), "start", "the routine");
@@ -989,25 +1066,13 @@ impl Analyzer<'_, '_, '_> {
                     );
                     match did_you_mean(&start.value, names.iter().copied()) {
                         Some(help) => diag.help(help),
-                        None => diag.help(format!("the states are {}", list(&names))),
+                        None => diag.help(format!("the states are {}", list(names))),
                     };
                     return None;
                 }
             },
         };
-        if graph[start].is_final() {
-            let span = raw.start.as_ref().map(|s| s.span).unwrap_or_default();
-            self.d.error(
-                "final-start",
-                span,
-                format!(
-                    "the start state `{}` is final, so a case would end before it begins",
-                    graph[start].name
-                ),
-            );
-        }
-        self.graph_shape(raw, &graph, start);
-        Some((graph, start))
+        Some(start)
     }
 
     fn task(&mut self, s: &RawState, raw: &RawRoutine) -> Option<Task> {

@@ -10,7 +10,6 @@ use std::fmt::Write as _;
 
 pub(crate) fn explain(routine: &Routine, now: DateTime<Utc>) -> String {
     let mut out = String::new();
-    let tz = routine.timezone;
     let _ = writeln!(
         out,
         "{} ({}, version {})",
@@ -35,6 +34,29 @@ pub(crate) fn explain(routine: &Routine, now: DateTime<Utc>) -> String {
     );
     let _ = writeln!(out, "Ärendenummer: {}-ÅÅÅÅ-NNNN", routine.reference_prefix);
     out.push('\n');
+    explain_trigger(&mut out, routine, now);
+    let e = &routine.evidence;
+    let within = match e.burst_within {
+        3600 => "en timme".to_string(),
+        s if s % 86_400 == 0 => format!("{} dygn", s / 86_400),
+        s => format!("{} timmar", s / 3600),
+    };
+    let _ = writeln!(
+        out,
+        "Underlag: varje åtkomst förklaras (kundens enhet är användarens; dokumentation i journalen inom {} dagar) och flaggas vid egen journal, kollegas journal, samma efternamn, natt ({}), fler än {} kunder inom {within}, annan enhet, nödöppning, bevakningslistan och konto efter anställningens slut",
+        e.documented_days,
+        e.night_sv(),
+        e.burst_clients
+    );
+    explain_steps(&mut out, routine);
+    explain_results(&mut out, routine);
+    out
+}
+
+/// Writes to `out` when `routine` starts: its schedule with the next runs after `now` and how
+/// many are drawn, or what starts it.
+fn explain_trigger(out: &mut String, routine: &Routine, now: DateTime<Utc>) {
+    let tz = routine.timezone;
     match &routine.trigger {
         Trigger::OnRoster => {
             let systems: Vec<String> = routine.systems.iter().map(|s| system_title(s)).collect();
@@ -89,23 +111,15 @@ pub(crate) fn explain(routine: &Routine, now: DateTime<Utc>) -> String {
                 }
             );
             if let Some(s) = &routine.sampling {
-                explain_sampling(&mut out, s, chance::rounds_per_year(crontab, tz));
+                explain_sampling(out, s, chance::rounds_per_year(crontab, tz));
             }
         }
     }
-    let e = &routine.evidence;
-    let within = match e.burst_within {
-        3600 => "en timme".to_string(),
-        s if s % 86_400 == 0 => format!("{} dygn", s / 86_400),
-        s => format!("{} timmar", s / 3600),
-    };
-    let _ = writeln!(
-        out,
-        "Underlag: varje åtkomst förklaras (kundens enhet är användarens; dokumentation i journalen inom {} dagar) och flaggas vid egen journal, kollegas journal, samma efternamn, natt ({}), fler än {} kunder inom {within}, annan enhet, nödöppning, bevakningslistan och konto efter anställningens slut",
-        e.documented_days,
-        e.night_sv(),
-        e.burst_clients
-    );
+}
+
+/// Writes to `out` the steps of `routine` in the order they are reached: who acts by when,
+/// reminders, escalation, who is informed, and the outcomes.
+fn explain_steps(out: &mut String, routine: &Routine) {
     out.push_str("\nSteg:\n");
     let mut n = 0;
     let mut order: Vec<StateIx> = vec![routine.start];
@@ -160,6 +174,10 @@ pub(crate) fn explain(routine: &Routine, now: DateTime<Utc>) -> String {
             );
         }
     }
+}
+
+/// Writes to `out` the results of `routine`, how long its cases are kept and its annual summary.
+fn explain_results(out: &mut String, routine: &Routine) {
     out.push_str("\nResultat:\n");
     for (_, state) in routine.states() {
         if let Some(result) = state.result {
@@ -199,7 +217,6 @@ pub(crate) fn explain(routine: &Routine, now: DateTime<Utc>) -> String {
         }
         None => out.push_str("Årlig sammanställning: ingen\n"),
     }
-    out
 }
 
 fn explain_sampling(out: &mut String, s: &Sampling, rounds: u32) {

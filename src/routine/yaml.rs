@@ -106,75 +106,15 @@ fn tabs_after_colons(text: &str) -> std::borrow::Cow<'_, str> {
 
 /// Parses the first YAML document of `source`. An empty file gives a null node.
 pub(crate) fn parse(source: &Source) -> Result<Node, Box<Diagnostic>> {
-    let syntax = |span: Span, message: String| {
-        Box::new(Diagnostic::new(
-            source,
-            span,
-            Severity::Error,
-            "yaml-syntax",
-            message,
-        ))
-    };
+    let syntax = |span: Span, message: String| syntax_error(source, span, message);
     let text = tabs_after_colons(&source.text);
     let mut parser = Parser::new_from_str(&text);
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut anchors: HashMap<usize, (Node, Weight)> = HashMap::new();
-    // Everything the tree holds so far, aliases expanded, and the aliases used.
-    let mut total = Weight::default();
-    let mut aliases = 0usize;
-    let too_big = |at: Span, what: String| {
-        Box::new(Diagnostic::new(
-            source,
-            at,
-            Severity::Error,
-            "alias-limit",
-            what,
-        ))
-        .with_help_boxed("a routine needs no more than a few aliases; write the values out")
-    };
-    let mut root: Option<Node> = None;
+    let mut tree = Tree::default();
     let mut documents = 0;
     while let Some(next) = parser.next_event() {
         let (event, event_span) = match next {
             Ok(pair) => pair,
-            Err(err) => {
-                let mark = err.marker();
-                // A tab in a line's indentation: said at that line, wherever the parser stumbled.
-                if let Some((line, column)) = tab_indented(&source.text, mark.line()) {
-                    return Err(syntax(
-                        Span::new(line, column, 1),
-                        "a tab in the indentation".into(),
-                    )
-                    .with_help_boxed(
-                        "YAML indents with spaces only: replace the tab with spaces",
-                    ));
-                }
-                if let Some(o) = overindented(&text, mark.line()) {
-                    return Err(syntax(
-                        Span::new(o.line, o.column, o.key.chars().count().max(1)),
-                        format!("`{}:` is indented more than the line before it", o.key),
-                    )
-                    .with_help_boxed(format!(
-                        "`{}` (line {}) has a value on its line, so nothing can be under it: indent `{}` to column {}, like line {}",
-                        o.sibling, o.sibling_line, o.key, o.wanted_column, o.sibling_line
-                    )));
-                }
-                if let Some(m) = misindented(&text, mark.line()) {
-                    let at = Span::new(m.line, m.column, m.key.chars().count().max(1));
-                    return Err(syntax(
-                        at,
-                        format!("`{}:` is indented less than the line after it", m.key),
-                    )
-                    .with_help_boxed(format!(
-                        "`{}` seems to belong under `{}` (line {}): indent it to column {}, like line {}",
-                        m.key, m.parent, m.parent_line, m.wanted_column, m.next_line
-                    )));
-                }
-                let at = Span::new(mark.line().max(1), mark.col() + 1, 1);
-                return Err(syntax(at, err.info().to_string()).with_help_boxed(
-                    "check the indentation and that every `key: value` has its colon",
-                ));
-            }
+            Err(err) => return Err(scan_error(source, &text, &err)),
         };
         let at = span(&event_span);
         let complete = match event {
@@ -190,44 +130,13 @@ pub(crate) fn parse(source: &Source) -> Result<Node, Box<Diagnostic>> {
                 }
                 None
             }
-            Event::Alias(id) => match anchors.get(&id) {
-                Some((node, weight)) => {
-                    aliases += 1;
-                    if aliases > MAX_ALIASES {
-                        return Err(too_big(
-                            at,
-                            format!("the file uses more than {MAX_ALIASES} aliases"),
-                        ));
-                    }
-                    // Checked before the copy is made: the limit bounds memory too.
-                    let mut after = total;
-                    after.add(*weight);
-                    if after.nodes > MAX_NODES || after.bytes > MAX_BYTES {
-                        return Err(too_big(
-                            at,
-                            format!(
-                                "aliases expand the file past {MAX_NODES} values or {} MB of text",
-                                MAX_BYTES >> 20
-                            ),
-                        ));
-                    }
-                    total = after;
-                    Some((
-                        Node {
-                            kind: node.kind.clone(),
-                            span: at,
-                        },
-                        *weight,
-                    ))
-                }
-                None => return Err(syntax(at, "alias to an unknown anchor".into())),
-            },
+            Event::Alias(id) => Some(tree.alias(source, id, at)?),
             Event::Scalar(value, style, anchor, _tag) => {
                 let weight = Weight {
                     nodes: 1,
                     bytes: value.len(),
                 };
-                total.add(weight);
+                tree.total.add(weight);
                 let node = Node {
                     kind: NodeKind::Scalar {
                         value: value.into_owned(),
@@ -236,13 +145,13 @@ pub(crate) fn parse(source: &Source) -> Result<Node, Box<Diagnostic>> {
                     span: at,
                 };
                 if anchor > 0 {
-                    anchors.insert(anchor, (node.clone(), weight));
+                    tree.anchors.insert(anchor, (node.clone(), weight));
                 }
                 Some((node, weight))
             }
             Event::SequenceStart(anchor, _) => {
-                total.add(Weight { nodes: 1, bytes: 0 });
-                stack.push(Frame::Seq(
+                tree.total.add(Weight { nodes: 1, bytes: 0 });
+                tree.stack.push(Frame::Seq(
                     at,
                     anchor,
                     Vec::new(),
@@ -251,8 +160,8 @@ pub(crate) fn parse(source: &Source) -> Result<Node, Box<Diagnostic>> {
                 None
             }
             Event::MappingStart(anchor, _) => {
-                total.add(Weight { nodes: 1, bytes: 0 });
-                stack.push(Frame::Map(
+                tree.total.add(Weight { nodes: 1, bytes: 0 });
+                tree.stack.push(Frame::Map(
                     at,
                     anchor,
                     Vec::new(),
@@ -261,34 +170,11 @@ pub(crate) fn parse(source: &Source) -> Result<Node, Box<Diagnostic>> {
                 ));
                 None
             }
-            Event::SequenceEnd | Event::MappingEnd => {
-                let (node, anchor, weight) = match stack.pop() {
-                    Some(Frame::Seq(span, anchor, items, weight)) => (
-                        Node {
-                            kind: NodeKind::Seq(items),
-                            span,
-                        },
-                        anchor,
-                        weight,
-                    ),
-                    Some(Frame::Map(span, anchor, entries, _, weight)) => (
-                        Node {
-                            kind: NodeKind::Map(entries),
-                            span,
-                        },
-                        anchor,
-                        weight,
-                    ),
-                    None => return Err(syntax(at, "unbalanced end of a collection".into())),
-                };
-                if anchor > 0 {
-                    anchors.insert(anchor, (node.clone(), weight));
-                }
-                Some((node, weight))
-            }
+            Event::SequenceEnd | Event::MappingEnd => Some(tree.close(source, at)?),
         };
-        if total.nodes > MAX_NODES || total.bytes > MAX_BYTES {
-            return Err(too_big(
+        if tree.total.nodes > MAX_NODES || tree.total.bytes > MAX_BYTES {
+            return Err(alias_limit(
+                source,
                 at,
                 format!(
                     "the file holds more than {MAX_NODES} values or {} MB of text",
@@ -297,33 +183,194 @@ pub(crate) fn parse(source: &Source) -> Result<Node, Box<Diagnostic>> {
             ));
         }
         if let Some((node, weight)) = complete {
-            match stack.last_mut() {
-                Some(Frame::Seq(_, _, items, w)) => {
-                    w.add(weight);
-                    items.push(node)
-                }
-                Some(Frame::Map(_, _, entries, key, w)) => {
-                    w.add(weight);
-                    match key.take() {
-                        Some(k) => entries.push((k, node)),
-                        None => *key = Some(node),
-                    }
-                }
-                None => {
-                    if root.is_none() {
-                        root = Some(node);
-                    }
-                }
-            }
+            tree.attach(node, weight);
         }
     }
-    Ok(root.unwrap_or(Node {
+    Ok(tree.root.unwrap_or(Node {
         kind: NodeKind::Scalar {
             value: String::new(),
             plain: true,
         },
         span: Span::new(1, 1, 0),
     }))
+}
+
+/// A `yaml-syntax` error of `source` at `span`.
+fn syntax_error(source: &Source, span: Span, message: String) -> Box<Diagnostic> {
+    Box::new(Diagnostic::new(
+        source,
+        span,
+        Severity::Error,
+        "yaml-syntax",
+        message,
+    ))
+}
+
+/// An `alias-limit` error of `source` at `at`: the file holds or expands to too much.
+fn alias_limit(source: &Source, at: Span, what: String) -> Box<Diagnostic> {
+    Box::new(Diagnostic::new(
+        source,
+        at,
+        Severity::Error,
+        "alias-limit",
+        what,
+    ))
+    .with_help_boxed("a routine needs no more than a few aliases; write the values out")
+}
+
+/// The error the parser's `err` makes of `source` (read as `text`, tabs after colons made
+/// spaces): a tab in the indentation, a key indented too far or not far enough, else the
+/// parser's own words.
+fn scan_error(source: &Source, text: &str, err: &saphyr_parser::ScanError) -> Box<Diagnostic> {
+    let syntax = |span: Span, message: String| syntax_error(source, span, message);
+    let mark = err.marker();
+    // A tab in a line's indentation: said at that line, wherever the parser stumbled.
+    if let Some((line, column)) = tab_indented(&source.text, mark.line()) {
+        return syntax(
+            Span::new(line, column, 1),
+            "a tab in the indentation".into(),
+        )
+        .with_help_boxed("YAML indents with spaces only: replace the tab with spaces");
+    }
+    if let Some(o) = overindented(text, mark.line()) {
+        return syntax(
+            Span::new(o.line, o.column, o.key.chars().count().max(1)),
+            format!("`{}:` is indented more than the line before it", o.key),
+        )
+        .with_help_boxed(format!(
+            "`{}` (line {}) has a value on its line, so nothing can be under it: indent `{}` to column {}, like line {}",
+            o.sibling, o.sibling_line, o.key, o.wanted_column, o.sibling_line
+        ));
+    }
+    if let Some(m) = misindented(text, mark.line()) {
+        let at = Span::new(m.line, m.column, m.key.chars().count().max(1));
+        return syntax(
+            at,
+            format!("`{}:` is indented less than the line after it", m.key),
+        )
+        .with_help_boxed(format!(
+            "`{}` seems to belong under `{}` (line {}): indent it to column {}, like line {}",
+            m.key, m.parent, m.parent_line, m.wanted_column, m.next_line
+        ));
+    }
+    let at = Span::new(mark.line().max(1), mark.col() + 1, 1);
+    syntax(at, err.info().to_string())
+        .with_help_boxed("check the indentation and that every `key: value` has its colon")
+}
+
+/// The tree being built from the parser's events.
+#[derive(Default)]
+struct Tree {
+    /// The collections open, innermost last.
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, (Node, Weight)>,
+    /// Everything the tree holds so far, aliases expanded, and the aliases used.
+    total: Weight,
+    aliases: usize,
+    /// The document's value, once complete.
+    root: Option<Node>,
+}
+
+impl Tree {
+    /// A copy at `at` of the node anchored as `id`, counted against the limits.
+    fn alias(
+        &mut self,
+        source: &Source,
+        id: usize,
+        at: Span,
+    ) -> Result<(Node, Weight), Box<Diagnostic>> {
+        let Some((node, weight)) = self.anchors.get(&id) else {
+            return Err(syntax_error(
+                source,
+                at,
+                "alias to an unknown anchor".into(),
+            ));
+        };
+        self.aliases += 1;
+        if self.aliases > MAX_ALIASES {
+            return Err(alias_limit(
+                source,
+                at,
+                format!("the file uses more than {MAX_ALIASES} aliases"),
+            ));
+        }
+        // Checked before the copy is made: the limit bounds memory too.
+        let mut after = self.total;
+        after.add(*weight);
+        if after.nodes > MAX_NODES || after.bytes > MAX_BYTES {
+            return Err(alias_limit(
+                source,
+                at,
+                format!(
+                    "aliases expand the file past {MAX_NODES} values or {} MB of text",
+                    MAX_BYTES >> 20
+                ),
+            ));
+        }
+        self.total = after;
+        Ok((
+            Node {
+                kind: node.kind.clone(),
+                span: at,
+            },
+            *weight,
+        ))
+    }
+
+    /// The innermost open collection, closed at `at` (and anchored if it has an anchor).
+    fn close(&mut self, source: &Source, at: Span) -> Result<(Node, Weight), Box<Diagnostic>> {
+        let (node, anchor, weight) = match self.stack.pop() {
+            Some(Frame::Seq(span, anchor, items, weight)) => (
+                Node {
+                    kind: NodeKind::Seq(items),
+                    span,
+                },
+                anchor,
+                weight,
+            ),
+            Some(Frame::Map(span, anchor, entries, _, weight)) => (
+                Node {
+                    kind: NodeKind::Map(entries),
+                    span,
+                },
+                anchor,
+                weight,
+            ),
+            None => {
+                return Err(syntax_error(
+                    source,
+                    at,
+                    "unbalanced end of a collection".into(),
+                ));
+            }
+        };
+        if anchor > 0 {
+            self.anchors.insert(anchor, (node.clone(), weight));
+        }
+        Ok((node, weight))
+    }
+
+    /// Puts a complete `node` in the innermost open collection, or makes it the root.
+    fn attach(&mut self, node: Node, weight: Weight) {
+        match self.stack.last_mut() {
+            Some(Frame::Seq(_, _, items, w)) => {
+                w.add(weight);
+                items.push(node)
+            }
+            Some(Frame::Map(_, _, entries, key, w)) => {
+                w.add(weight);
+                match key.take() {
+                    Some(k) => entries.push((k, node)),
+                    None => *key = Some(node),
+                }
+            }
+            None => {
+                if self.root.is_none() {
+                    self.root = Some(node);
+                }
+            }
+        }
+    }
 }
 
 /// The first line, up to the one after `error_line`, whose indentation holds a tab: its line

@@ -275,10 +275,14 @@ fn write_day(
     day: NaiveDate,
     planted: &mut BTreeMap<&'static str, u64>,
 ) -> std::io::Result<()> {
-    let at = |hour: u32, minutes: i64| {
-        day.and_hms_opt(hour, 0, 0).unwrap_or_default() + Duration::minutes(minutes)
-    };
+    let at = |hour: u32, minutes: i64| time_on(day, hour, minutes);
     let mut count = |kind: &'static str| *planted.entry(kind).or_insert(0) += 1;
+    let day_log = DayLog {
+        roster,
+        units,
+        clients,
+        day,
+    };
     for &i in staff {
         let person = &roster.people[i];
         let Some(home) = person.units.first() else {
@@ -339,63 +343,14 @@ fn write_day(
         let Some(account) = person.accounts.first() else {
             continue;
         };
-        let row = |w: &mut Writer, time, client: &Client, unit: &str| {
-            w.row(
-                &account.system,
-                time,
-                &account.account,
-                &person.name,
-                title,
-                home,
-                client,
-                unit,
-                "Läsa",
-            )
+        let reader = Reader {
+            index: i,
+            person,
+            account,
+            title,
+            home,
         };
-        match plant {
-            Plant::OwnRecord => {
-                if let Some(number) = &person.personnummer {
-                    let me = Client {
-                        number: number.clone(),
-                        name: person.name.clone(),
-                    };
-                    row(w, at(12, rng.random_range(0..60)), &me, "")?;
-                    count("own_record");
-                }
-            }
-            Plant::Colleague(other) => {
-                let other = &roster.people[*other];
-                if other.id != person.id
-                    && let Some(number) = &other.personnummer
-                {
-                    let them = Client {
-                        number: number.clone(),
-                        name: other.name.clone(),
-                    };
-                    row(w, at(13, rng.random_range(0..60)), &them, "")?;
-                    count("colleague_record");
-                }
-            }
-            Plant::Relative => {
-                let surname = person.name.split_whitespace().last().unwrap_or("");
-                let relative = Client {
-                    number: client_number(900_000 + i as u32),
-                    name: format!("{} {surname}", CLIENT_FIRST[i % CLIENT_FIRST.len()]),
-                };
-                row(w, at(15, rng.random_range(0..60)), &relative, "")?;
-                count("same_surname");
-            }
-            Plant::Burst => {
-                let start = at(14, 0);
-                for k in 0..25 {
-                    let unit = units[(i + k) % units.len()].as_str();
-                    let list = &clients[unit];
-                    let client = &list[k % list.len()];
-                    row(w, start + Duration::minutes(k as i64 * 2), client, unit)?;
-                }
-                count("burst");
-            }
-        }
+        write_plant(w, rng, &day_log, &reader, *plant, &mut count)?;
     }
     // A former substitute's account, still in use now and then: it belongs to nobody.
     if rng.random_bool(0.02)
@@ -415,6 +370,101 @@ fn write_day(
             "Läsa",
         )?;
         count("after_employment");
+    }
+    Ok(())
+}
+
+/// `minutes` after `hour` o'clock on `day`.
+fn time_on(day: NaiveDate, hour: u32, minutes: i64) -> chrono::NaiveDateTime {
+    day.and_hms_opt(hour, 0, 0).unwrap_or_default() + Duration::minutes(minutes)
+}
+
+/// The day of log being written, and where its clients come from.
+struct DayLog<'a> {
+    roster: &'a Roster,
+    units: &'a [String],
+    clients: &'a BTreeMap<String, Vec<Client>>,
+    day: NaiveDate,
+}
+
+/// A staff member reading records in the log: their index in the roster, account, title and
+/// home unit.
+struct Reader<'a> {
+    index: usize,
+    person: &'a crate::roster::Person,
+    account: &'a crate::roster::Account,
+    title: &'a str,
+    home: &'a str,
+}
+
+/// Writes the rows of `plant`, planted on the day of `day_log` for `reader`, and counts it.
+fn write_plant(
+    w: &mut Writer,
+    rng: &mut ChaCha20Rng,
+    day_log: &DayLog,
+    reader: &Reader,
+    plant: Plant,
+    count: &mut impl FnMut(&'static str),
+) -> std::io::Result<()> {
+    let (roster, units, clients) = (day_log.roster, day_log.units, day_log.clients);
+    let (i, person) = (reader.index, reader.person);
+    let at = |hour: u32, minutes: i64| time_on(day_log.day, hour, minutes);
+    let row = |w: &mut Writer, time, client: &Client, unit: &str| {
+        w.row(
+            &reader.account.system,
+            time,
+            &reader.account.account,
+            &person.name,
+            reader.title,
+            reader.home,
+            client,
+            unit,
+            "Läsa",
+        )
+    };
+    match plant {
+        Plant::OwnRecord => {
+            if let Some(number) = &person.personnummer {
+                let me = Client {
+                    number: number.clone(),
+                    name: person.name.clone(),
+                };
+                row(w, at(12, rng.random_range(0..60)), &me, "")?;
+                count("own_record");
+            }
+        }
+        Plant::Colleague(other) => {
+            let other = &roster.people[other];
+            if other.id != person.id
+                && let Some(number) = &other.personnummer
+            {
+                let them = Client {
+                    number: number.clone(),
+                    name: other.name.clone(),
+                };
+                row(w, at(13, rng.random_range(0..60)), &them, "")?;
+                count("colleague_record");
+            }
+        }
+        Plant::Relative => {
+            let surname = person.name.split_whitespace().last().unwrap_or("");
+            let relative = Client {
+                number: client_number(900_000 + i as u32),
+                name: format!("{} {surname}", CLIENT_FIRST[i % CLIENT_FIRST.len()]),
+            };
+            row(w, at(15, rng.random_range(0..60)), &relative, "")?;
+            count("same_surname");
+        }
+        Plant::Burst => {
+            let start = at(14, 0);
+            for k in 0..25 {
+                let unit = units[(i + k) % units.len()].as_str();
+                let list = &clients[unit];
+                let client = &list[k % list.len()];
+                row(w, start + Duration::minutes(k as i64 * 2), client, unit)?;
+            }
+            count("burst");
+        }
     }
     Ok(())
 }
@@ -466,15 +516,74 @@ pub(crate) fn add_the_everyday_mess(
                     .is_some_and(|u| written.clients.contains_key(u))
         })
         .collect();
-    let title_of = |i: usize| {
-        let n: usize = roster.people[i].id.bytes().map(usize::from).sum();
-        TITLES[n % TITLES.len()]
-    };
     let handlaggare: Vec<usize> = staff
         .iter()
         .copied()
-        .filter(|i| title_of(*i) == "Biståndshandläggare")
+        .filter(|i| title_of(&roster.people[*i]) == "Biståndshandläggare")
         .collect();
+    let drawn = draw_relations(
+        &mut rng,
+        roster,
+        &written.clients,
+        &units,
+        &handlaggare,
+        (first, last),
+    );
+    crate::private_files::write(&out.relations, drawn.text.as_bytes())?;
+    let mess = Mess {
+        roster,
+        clients: &written.clients,
+        units: &units,
+        staff: &staff,
+        substitutes: staff.iter().copied().filter(|i| i % 15 == 7).collect(),
+        nights: staff.iter().copied().filter(|i| i % 12 == 4).collect(),
+        drawn: &drawn,
+    };
+    let mut added = Added {
+        shifts: String::from("person_id,unit_id,start,end\n"),
+        rows: BTreeMap::new(),
+    };
+    for file in &mut written.files {
+        let mut w = Writer::append(&file.path, file.rows)?;
+        let mut day = file.from;
+        while day <= file.to {
+            mess.add_day(&mut w, &mut rng, day, file.to, &mut added)?;
+            day += Duration::days(1);
+        }
+        w.out.flush()?;
+        file.rows = w.rows;
+    }
+    crate::private_files::write(&out.shifts, added.shifts.as_bytes())?;
+    out.added = added.rows;
+    Ok(out)
+}
+
+/// The job title the synthetic log gives `person` (the same every time).
+fn title_of(person: &crate::roster::Person) -> &'static str {
+    let n: usize = person.id.bytes().map(usize::from).sum();
+    TITLES[n % TITLES.len()]
+}
+
+/// The care relationships drawn for the clients, as `relations.csv` says them.
+struct Relations {
+    /// The text of `relations.csv`.
+    text: String,
+    /// (client, old unit, new unit, the day of the move)
+    moves: Vec<(Client, String, String, NaiveDate)>,
+    /// handläggare → their clients (with the client's unit)
+    caseload: BTreeMap<usize, Vec<(Client, String)>>,
+}
+
+/// Draws the care relationships of the period `(first, last)`: each client's insats; the
+/// moves; a handläggare of `handlaggare` for every third client.
+fn draw_relations(
+    rng: &mut ChaCha20Rng,
+    roster: &Roster,
+    clients: &BTreeMap<String, Vec<Client>>,
+    units: &[String],
+    handlaggare: &[usize],
+    (first, last): (NaiveDate, NaiveDate),
+) -> Relations {
     // Relations: each client's insats; the moves; a handläggare for every third client.
     let mut relations = String::from("client,unit_id,from,to,kind,person_id\n");
     let days = (last - first).num_days().max(1);
@@ -483,7 +592,7 @@ pub(crate) fn add_the_everyday_mess(
     // handläggare → their clients (with the client's unit)
     let mut caseload: BTreeMap<usize, Vec<(Client, String)>> = BTreeMap::new();
     let mut k = 0usize;
-    for (unit, list) in &written.clients {
+    for (unit, list) in clients {
         for c in list {
             k += 1;
             let since = first - Duration::days(rng.random_range(30..700));
@@ -515,142 +624,222 @@ pub(crate) fn add_the_everyday_mess(
             }
         }
     }
-    crate::private_files::write(&out.relations, relations.as_bytes())?;
-    let substitutes: Vec<usize> = staff.iter().copied().filter(|i| i % 15 == 7).collect();
-    let nights: Vec<usize> = staff.iter().copied().filter(|i| i % 12 == 4).collect();
-    let mut shifts = String::from("person_id,unit_id,start,end\n");
-    let mut added: BTreeMap<&'static str, u64> = BTreeMap::new();
-    for file in &mut written.files {
-        let mut w = Writer::append(&file.path, file.rows)?;
-        let mut day = file.from;
-        while day <= file.to {
-            let at = |minutes: i64| {
-                day.and_hms_opt(0, 0, 0).unwrap_or_default() + Duration::minutes(minutes)
-            };
-            let weekday = day.weekday().number_from_monday() <= 5;
-            for &i in &substitutes {
-                let p = &roster.people[i];
-                let (Some(home), Some(account)) = (p.units.first(), p.accounts.first()) else {
-                    continue;
-                };
-                if !weekday || !rng.random_bool(0.3) || units.len() < 2 {
-                    continue;
-                }
-                let unit = &units[rng.random_range(0..units.len())];
-                if unit == home {
-                    continue;
-                }
-                shifts.push_str(&format!("{},{unit},{} 07:00,{} 16:00\n", p.id, day, day));
-                let list = &written.clients[unit];
-                for _ in 0..rng.random_range(2..5) {
-                    let c = &list[rng.random_range(0..list.len())];
-                    let t = at(rng.random_range(7 * 60 + 10..15 * 60 + 50));
-                    w.row(
-                        &account.system,
-                        t,
-                        &account.account,
-                        &p.name,
-                        title_of(i),
-                        home,
-                        c,
-                        unit,
-                        "Läsa",
-                    )?;
-                    *added.entry("substitute_on_shift").or_insert(0) += 1;
-                }
-            }
-            for &i in &nights {
-                let p = &roster.people[i];
-                let (Some(home), Some(account)) = (p.units.first(), p.accounts.first()) else {
-                    continue;
-                };
-                if !rng.random_bool(0.2) {
-                    continue;
-                }
-                let next = day + Duration::days(1);
-                shifts.push_str(&format!("{},{home},{} 21:30,{} 07:00\n", p.id, day, next));
-                let list = &written.clients[home];
-                for _ in 0..rng.random_range(1..4) {
-                    let c = &list[rng.random_range(0..list.len())];
-                    // The export ends at midnight of its last day: the rest of that
-                    // night is in the next month's.
-                    let until = if day == file.to { 24 * 60 } else { 29 * 60 };
-                    let t = at(rng.random_range(22 * 60..until));
-                    w.row(
-                        &account.system,
-                        t,
-                        &account.account,
-                        &p.name,
-                        title_of(i),
-                        home,
-                        c,
-                        home,
-                        "Läsa",
-                    )?;
-                    *added.entry("night_shift").or_insert(0) += 1;
-                }
-            }
-            if weekday {
-                for (&h, clients) in &caseload {
-                    let p = &roster.people[h];
-                    let (Some(home), Some(account)) = (p.units.first(), p.accounts.first()) else {
-                        continue;
-                    };
-                    if !rng.random_bool(0.5) {
-                        continue;
-                    }
-                    let (c, unit) = &clients[rng.random_range(0..clients.len())];
-                    let t = at(rng.random_range(8 * 60..16 * 60));
-                    w.row(
-                        &account.system,
-                        t,
-                        &account.account,
-                        &p.name,
-                        title_of(h),
-                        home,
-                        c,
-                        unit,
-                        "Läsa",
-                    )?;
-                    *added.entry("handlaggare").or_insert(0) += 1;
-                }
-                for (c, old, new, moved) in &moves {
-                    if day < *moved || !rng.random_bool(0.4) {
-                        continue;
-                    }
-                    let Some(&i) = staff
-                        .iter()
-                        .find(|i| roster.people[**i].units.first() == Some(new))
-                    else {
-                        continue;
-                    };
-                    let p = &roster.people[i];
-                    let Some(account) = p.accounts.first() else {
-                        continue;
-                    };
-                    let t = at(rng.random_range(8 * 60..16 * 60));
-                    w.row(
-                        &account.system,
-                        t,
-                        &account.account,
-                        &p.name,
-                        title_of(i),
-                        new,
-                        c,
-                        old,
-                        "Läsa",
-                    )?;
-                    *added.entry("moved_client").or_insert(0) += 1;
-                }
-            }
-            day += Duration::days(1);
-        }
-        w.out.flush()?;
-        file.rows = w.rows;
+    Relations {
+        text: relations,
+        moves,
+        caseload,
     }
-    crate::private_files::write(&out.shifts, shifts.as_bytes())?;
-    out.added = added;
-    Ok(out)
+}
+
+/// What the added work writes besides the log: the shifts, and the rows added by kind of work.
+struct Added {
+    /// The text of `shifts.csv`.
+    shifts: String,
+    rows: BTreeMap<&'static str, u64>,
+}
+
+/// Who does the work a tidy log leaves out, and whose records they read.
+struct Mess<'a> {
+    roster: &'a Roster,
+    clients: &'a BTreeMap<String, Vec<Client>>,
+    units: &'a [String],
+    staff: &'a [usize],
+    /// Staff who work day shifts at other units.
+    substitutes: Vec<usize>,
+    /// Staff who work night shifts at their own unit.
+    nights: Vec<usize>,
+    drawn: &'a Relations,
+}
+
+impl Mess<'_> {
+    /// Writes to `w` the work of `day` a tidy log leaves out; `last_day` is the export's.
+    fn add_day(
+        &self,
+        w: &mut Writer,
+        rng: &mut ChaCha20Rng,
+        day: NaiveDate,
+        last_day: NaiveDate,
+        added: &mut Added,
+    ) -> std::io::Result<()> {
+        let weekday = day.weekday().number_from_monday() <= 5;
+        self.add_substitutes(w, rng, day, weekday, added)?;
+        self.add_night_shifts(w, rng, day, last_day, added)?;
+        if weekday {
+            self.add_handlaggare(w, rng, day, added)?;
+            self.add_moved_clients(w, rng, day, added)?;
+        }
+        Ok(())
+    }
+
+    /// Substitutes on day shifts at other units, reading those units' clients.
+    fn add_substitutes(
+        &self,
+        w: &mut Writer,
+        rng: &mut ChaCha20Rng,
+        day: NaiveDate,
+        weekday: bool,
+        added: &mut Added,
+    ) -> std::io::Result<()> {
+        let (roster, units) = (self.roster, self.units);
+        let at = |minutes: i64| time_on(day, 0, minutes);
+        for &i in &self.substitutes {
+            let p = &roster.people[i];
+            let (Some(home), Some(account)) = (p.units.first(), p.accounts.first()) else {
+                continue;
+            };
+            if !weekday || !rng.random_bool(0.3) || units.len() < 2 {
+                continue;
+            }
+            let unit = &units[rng.random_range(0..units.len())];
+            if unit == home {
+                continue;
+            }
+            added
+                .shifts
+                .push_str(&format!("{},{unit},{} 07:00,{} 16:00\n", p.id, day, day));
+            let list = &self.clients[unit];
+            for _ in 0..rng.random_range(2..5) {
+                let c = &list[rng.random_range(0..list.len())];
+                let t = at(rng.random_range(7 * 60 + 10..15 * 60 + 50));
+                w.row(
+                    &account.system,
+                    t,
+                    &account.account,
+                    &p.name,
+                    title_of(p),
+                    home,
+                    c,
+                    unit,
+                    "Läsa",
+                )?;
+                *added.rows.entry("substitute_on_shift").or_insert(0) += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Night shifts at one's own unit, reading its clients into the small hours.
+    fn add_night_shifts(
+        &self,
+        w: &mut Writer,
+        rng: &mut ChaCha20Rng,
+        day: NaiveDate,
+        last_day: NaiveDate,
+        added: &mut Added,
+    ) -> std::io::Result<()> {
+        let at = |minutes: i64| time_on(day, 0, minutes);
+        for &i in &self.nights {
+            let p = &self.roster.people[i];
+            let (Some(home), Some(account)) = (p.units.first(), p.accounts.first()) else {
+                continue;
+            };
+            if !rng.random_bool(0.2) {
+                continue;
+            }
+            let next = day + Duration::days(1);
+            added
+                .shifts
+                .push_str(&format!("{},{home},{} 21:30,{} 07:00\n", p.id, day, next));
+            let list = &self.clients[home];
+            for _ in 0..rng.random_range(1..4) {
+                let c = &list[rng.random_range(0..list.len())];
+                // The export ends at midnight of its last day: the rest of that
+                // night is in the next month's.
+                let until = if day == last_day { 24 * 60 } else { 29 * 60 };
+                let t = at(rng.random_range(22 * 60..until));
+                w.row(
+                    &account.system,
+                    t,
+                    &account.account,
+                    &p.name,
+                    title_of(p),
+                    home,
+                    c,
+                    home,
+                    "Läsa",
+                )?;
+                *added.rows.entry("night_shift").or_insert(0) += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Handläggare reading their clients across the organisation.
+    fn add_handlaggare(
+        &self,
+        w: &mut Writer,
+        rng: &mut ChaCha20Rng,
+        day: NaiveDate,
+        added: &mut Added,
+    ) -> std::io::Result<()> {
+        let at = |minutes: i64| time_on(day, 0, minutes);
+        for (&h, clients) in &self.drawn.caseload {
+            let p = &self.roster.people[h];
+            let (Some(home), Some(account)) = (p.units.first(), p.accounts.first()) else {
+                continue;
+            };
+            if !rng.random_bool(0.5) {
+                continue;
+            }
+            let (c, unit) = &clients[rng.random_range(0..clients.len())];
+            let t = at(rng.random_range(8 * 60..16 * 60));
+            w.row(
+                &account.system,
+                t,
+                &account.account,
+                &p.name,
+                title_of(p),
+                home,
+                c,
+                unit,
+                "Läsa",
+            )?;
+            *added.rows.entry("handlaggare").or_insert(0) += 1;
+        }
+        Ok(())
+    }
+
+    /// The new unit's staff reading clients who moved, while the log still names the old unit.
+    fn add_moved_clients(
+        &self,
+        w: &mut Writer,
+        rng: &mut ChaCha20Rng,
+        day: NaiveDate,
+        added: &mut Added,
+    ) -> std::io::Result<()> {
+        let roster = self.roster;
+        let at = |minutes: i64| time_on(day, 0, minutes);
+        for (c, old, new, moved) in &self.drawn.moves {
+            if day < *moved || !rng.random_bool(0.4) {
+                continue;
+            }
+            let Some(&i) = self
+                .staff
+                .iter()
+                .find(|i| roster.people[**i].units.first() == Some(new))
+            else {
+                continue;
+            };
+            let p = &roster.people[i];
+            let Some(account) = p.accounts.first() else {
+                continue;
+            };
+            let t = at(rng.random_range(8 * 60..16 * 60));
+            w.row(
+                &account.system,
+                t,
+                &account.account,
+                &p.name,
+                title_of(p),
+                new,
+                c,
+                old,
+                "Läsa",
+            )?;
+            *added.rows.entry("moved_client").or_insert(0) += 1;
+        }
+        Ok(())
+    }
 }
 
 /// A large export for benchmarks: `rows` rows of Treserva, one every `step_ms` milliseconds from

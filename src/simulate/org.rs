@@ -77,88 +77,13 @@ pub fn synthetic(users: usize, units: usize, seed: u64) -> Roster {
     let areas = (units / 40).clamp(1, 8);
     let operations = (units / 8).clamp(1, 60).max(areas);
     let mut roster = Roster::default();
-    roster.units.push(Unit {
-        id: "ORG".into(),
-        name: "Vård och omsorg".into(),
-        parent: None,
-    });
-    for a in 0..areas {
-        roster.units.push(Unit {
-            id: format!("AO{:02}", a + 1),
-            name: format!("Affärsområde {}", a + 1),
-            parent: Some("ORG".into()),
-        });
-    }
-    for o in 0..operations {
-        roster.units.push(Unit {
-            id: format!("VH{:03}", o + 1),
-            name: format!("Verksamhet {}", o + 1),
-            parent: Some(format!("AO{:02}", o % areas + 1)),
-        });
-    }
-    let mut leaf_ids = Vec::new();
-    for u in 0..units {
-        let id = format!("EN{:04}", u + 1);
-        let name = format!(
-            "{} {}{}",
-            KINDS[u % KINDS.len()],
-            PLACES[(u / KINDS.len()) % PLACES.len()],
-            if u >= KINDS.len() * PLACES.len() {
-                format!(" {}", u / (KINDS.len() * PLACES.len()) + 1)
-            } else {
-                String::new()
-            }
-        );
-        roster.units.push(Unit {
-            id: id.clone(),
-            name,
-            parent: Some(format!("VH{:03}", u % operations + 1)),
-        });
-        leaf_ids.push(id);
-    }
+    let (tree, leaf_ids) = unit_tree(units, areas, operations);
+    roster.units.extend(tree);
     let mut person_no = 0usize;
     let mut person =
         |rng: &mut ChaCha20Rng, units: Vec<String>, roles: Vec<RoleAssignment>, accounts: bool| {
             person_no += 1;
-            let first = FIRST.choose(rng).copied().unwrap_or("Anna");
-            let last = LAST.choose(rng).copied().unwrap_or("Ek");
-            let id = format!("P{person_no:05}");
-            let mut acc = Vec::new();
-            if accounts {
-                // Most staff use Treserva; a share also reads NPÖ.
-                if rng.random_bool(0.92) {
-                    acc.push(Account {
-                        system: "treserva".into(),
-                        account: format!("tre{person_no:05}"),
-                    });
-                }
-                if rng.random_bool(0.45) {
-                    acc.push(Account {
-                        system: "npo".into(),
-                        account: format!("SE2321000000-{person_no:05}"),
-                    });
-                }
-            }
-            Person {
-                id: id.clone(),
-                name: format!("{first} {last}"),
-                email: format!("{}.{}.{person_no}@example.se", ascii(first), ascii(last)),
-                title: None,
-                units,
-                roles,
-                accounts: acc,
-                active_from: None,
-                active_to: None,
-                personnummer: Some(
-                    crate::personnummer::made_up(
-                        1950 + (person_no % 50) as u32,
-                        1 + (person_no % 12) as u32,
-                        1 + (person_no % 28) as u32,
-                        500 + (person_no % 400) as u32,
-                    )
-                    .replace('-', ""),
-                ),
-            }
+            made_up_person(rng, person_no, units, roles, accounts)
         };
     // Managers: one per unit, operation (head and deputy), area; HR, SAS and MAS at the top.
     let role = |role: Role, unit: &str| RoleAssignment {
@@ -236,6 +161,102 @@ pub fn synthetic(users: usize, units: usize, seed: u64) -> Roster {
         roster.people.push(p);
     }
     roster
+}
+
+/// The tree of units: the organisation, `areas` business areas, `operations` operations and
+/// `units` units under them; returns the units and the ids of the `units` leaves.
+fn unit_tree(units: usize, areas: usize, operations: usize) -> (Vec<Unit>, Vec<String>) {
+    let mut tree = Vec::new();
+    tree.push(Unit {
+        id: "ORG".into(),
+        name: "Vård och omsorg".into(),
+        parent: None,
+    });
+    for a in 0..areas {
+        tree.push(Unit {
+            id: format!("AO{:02}", a + 1),
+            name: format!("Affärsområde {}", a + 1),
+            parent: Some("ORG".into()),
+        });
+    }
+    for o in 0..operations {
+        tree.push(Unit {
+            id: format!("VH{:03}", o + 1),
+            name: format!("Verksamhet {}", o + 1),
+            parent: Some(format!("AO{:02}", o % areas + 1)),
+        });
+    }
+    let mut leaf_ids = Vec::new();
+    for u in 0..units {
+        let id = format!("EN{:04}", u + 1);
+        let name = format!(
+            "{} {}{}",
+            KINDS[u % KINDS.len()],
+            PLACES[(u / KINDS.len()) % PLACES.len()],
+            if u >= KINDS.len() * PLACES.len() {
+                format!(" {}", u / (KINDS.len() * PLACES.len()) + 1)
+            } else {
+                String::new()
+            }
+        );
+        tree.push(Unit {
+            id: id.clone(),
+            name,
+            parent: Some(format!("VH{:03}", u % operations + 1)),
+        });
+        leaf_ids.push(id);
+    }
+    (tree, leaf_ids)
+}
+
+/// Person number `person_no` of the synthetic roster, with a drawn name, working at `units`
+/// with `roles`; staff (`accounts`) get accounts in Treserva, NPÖ or both.
+fn made_up_person(
+    rng: &mut ChaCha20Rng,
+    person_no: usize,
+    units: Vec<String>,
+    roles: Vec<RoleAssignment>,
+    accounts: bool,
+) -> Person {
+    let first = FIRST.choose(rng).copied().unwrap_or("Anna");
+    let last = LAST.choose(rng).copied().unwrap_or("Ek");
+    let id = format!("P{person_no:05}");
+    let mut acc = Vec::new();
+    if accounts {
+        // Most staff use Treserva; a share also reads NPÖ.
+        if rng.random_bool(0.92) {
+            acc.push(Account {
+                system: "treserva".into(),
+                account: format!("tre{person_no:05}"),
+            });
+        }
+        if rng.random_bool(0.45) {
+            acc.push(Account {
+                system: "npo".into(),
+                account: format!("SE2321000000-{person_no:05}"),
+            });
+        }
+    }
+    Person {
+        id: id.clone(),
+        name: format!("{first} {last}"),
+        email: format!("{}.{}.{person_no}@example.se", ascii(first), ascii(last)),
+        title: None,
+        units,
+        roles,
+        accounts: acc,
+        active_from: None,
+        active_to: None,
+        personnummer: Some(
+            crate::personnummer::made_up(
+                1950 + (person_no % 50) as u32,
+                1 + (person_no % 12) as u32,
+                1 + (person_no % 28) as u32,
+                500 + (person_no % 400) as u32,
+            )
+            .replace('-', ""),
+        ),
+    }
 }
 
 fn ascii(s: &str) -> String {

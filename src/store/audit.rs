@@ -284,8 +284,7 @@ pub struct Filter<'a> {
 
 /// The actors that are loggkoll itself (the scheduler, the engine, what it opens): `loggkoll` in
 /// a filter names them all.
-pub const MACHINE_ACTORS: [&str; 4] = ["loggkoll", "system", "engine", "scheduler"];
-const MACHINE: &str = "'loggkoll', 'system', 'engine', 'scheduler'";
+pub(crate) const MACHINE_ACTORS: [&str; 3] = ["loggkoll", "system", "inbox"];
 
 /// The entries `filter` selects, with their personal details where they remain.
 pub fn list(conn: &Db, filter: &Filter) -> Result<Vec<Entry>> {
@@ -311,6 +310,11 @@ pub fn list(conn: &Db, filter: &Filter) -> Result<Vec<Entry>> {
         .limit
         .map(|n| format!(" LIMIT {n}"))
         .unwrap_or_default();
+    let machine = MACHINE_ACTORS
+        .iter()
+        .map(|a| format!("'{a}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
     // Typed where PostgreSQL cannot tell a parameter's type from its use alone.
     let sql = format!(
         "SELECT a.seq, a.at, a.actor, a.event, a.data, p.data, a.case_id, a.round_id
@@ -319,7 +323,7 @@ pub fn list(conn: &Db, filter: &Filter) -> Result<Vec<Entry>> {
            AND (CAST(?2 AS TEXT) IS NULL OR a.at < CAST(?2 AS TEXT))
            AND (CAST(?3 AS TEXT) IS NULL OR a.actor = CAST(?3 AS TEXT)
                 OR a.actor = 'web:' || CAST(?3 AS TEXT)
-                OR (CAST(?3 AS TEXT) = 'loggkoll' AND a.actor IN ({MACHINE})))
+                OR (CAST(?3 AS TEXT) = 'loggkoll' AND a.actor IN ({machine})))
            AND (CAST(?4 AS TEXT) IS NULL OR a.case_id = CAST(?4 AS TEXT)
                 OR a.case_id = UPPER(CAST(?4 AS TEXT)))
            AND (CAST(?5 AS TEXT) IS NULL OR a.event LIKE CAST(?5 AS TEXT) ESCAPE '\\')

@@ -44,12 +44,21 @@ pub(crate) struct Conn {
 
 impl Drop for Conn {
     fn drop(&mut self) {
+        // The session's advisory locks (a job's, `Store::try_lock`) are given back before the
+        // connection closes, not when the server gets round to ending its backend: another
+        // process may take them the moment this store is gone.
+        let close = |mut client: postgres::Client| {
+            let _ = client.batch_execute("SELECT pg_advisory_unlock_all()");
+            drop(client);
+        };
         // Closing talks to the server on the client's own runtime, which cannot run on a thread
         // that drives another's (the web server's): close on a thread of its own then.
-        if let Some(client) = self.client.take()
-            && tokio::runtime::Handle::try_current().is_ok()
-        {
-            let _ = std::thread::spawn(move || drop(client)).join();
+        if let Some(client) = self.client.take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                let _ = std::thread::spawn(move || close(client)).join();
+            } else {
+                close(client);
+            }
         }
     }
 }

@@ -84,46 +84,8 @@ pub fn replace(
         ..ImportSummary::default()
     };
 
-    // Latest history record of everyone, to tell what changed.
-    let latest = |table: &str, key: &str| -> Result<HashMap<String, String>> {
-        let sql = format!(
-            "SELECT h.{key}, h.record FROM {table} h
-             WHERE h.import_id = (SELECT MAX(import_id) FROM {table} WHERE {key} = h.{key})"
-        );
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map((), |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?)))?;
-        rows.collect::<Result<_>>()
-    };
-    let removed_record = "{\"removed\":true}";
-
-    let last_units = latest("unit_history", "unit_id")?;
-    {
-        let mut history = conn.prepare_cached(
-            "INSERT INTO unit_history (unit_id, import_id, record) VALUES (?1, ?2, ?3)",
-        )?;
-        let mut upsert = conn.prepare_cached(
-            "INSERT INTO units (id, name, parent_id, removed_at) VALUES (?1, ?2, ?3, NULL)
-             ON CONFLICT (id) DO UPDATE SET name = excluded.name, parent_id = excluded.parent_id,
-                                            removed_at = NULL",
-        )?;
-        for (unit, (id, record)) in roster.units.iter().zip(&unit_records) {
-            upsert.execute(params![unit.id, unit.name, unit.parent])?;
-            if last_units.get(id) != Some(record) {
-                history.execute(params![id, import_id, record])?;
-            }
-        }
-        for (id, record) in &last_units {
-            if record != removed_record && roster.unit(id).is_none() {
-                history.execute(params![id, import_id, removed_record])?;
-                conn.execute(
-                    "UPDATE units SET removed_at = ?2 WHERE id = ?1",
-                    params![id, at],
-                )?;
-            }
-        }
-    }
-
-    let last_people = latest("person_history", "person_id")?;
+    replace_units(conn, roster, &unit_records, import_id, &at)?;
+    let last_people = latest(conn, "person_history", "person_id")?;
     conn.execute_batch(
         "DELETE FROM person_units; DELETE FROM person_roles; DELETE FROM accounts;",
     )?;
@@ -179,7 +141,7 @@ pub fn replace(
             }
             match last_people.get(id) {
                 Some(last) if last == record => summary.unchanged += 1,
-                Some(last) if last != removed_record => {
+                Some(last) if last != REMOVED_RECORD => {
                     summary.changed += 1;
                     history.execute(params![id, import_id, record])?;
                 }
@@ -190,9 +152,9 @@ pub fn replace(
             }
         }
         for (id, record) in &last_people {
-            if record != removed_record && roster.person(id).is_none() {
+            if record != REMOVED_RECORD && roster.person(id).is_none() {
                 summary.removed += 1;
-                history.execute(params![id, import_id, removed_record])?;
+                history.execute(params![id, import_id, REMOVED_RECORD])?;
                 conn.execute(
                     "UPDATE people SET removed_at = ?2 WHERE id = ?1",
                     params![id, at],
@@ -201,6 +163,57 @@ pub fn replace(
         }
     }
     Ok(summary)
+}
+
+/// The latest history record of everyone in `table`, by `key`: to tell what changed.
+fn latest(conn: &Db, table: &str, key: &str) -> Result<HashMap<String, String>> {
+    let sql = format!(
+        "SELECT h.{key}, h.record FROM {table} h
+         WHERE h.import_id = (SELECT MAX(import_id) FROM {table} WHERE {key} = h.{key})"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map((), |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?)))?;
+    rows.collect::<Result<_>>()
+}
+
+/// The history record of someone or something no longer in the roster.
+const REMOVED_RECORD: &str = "{\"removed\":true}";
+
+/// The units of `roster` written (`records`: each unit's record), with their history and the
+/// units gone marked removed.
+fn replace_units(
+    conn: &Db,
+    roster: &Roster,
+    unit_records: &[(String, String)],
+    import_id: i64,
+    at: &str,
+) -> Result<()> {
+    let last_units = latest(conn, "unit_history", "unit_id")?;
+
+    let mut history = conn.prepare_cached(
+        "INSERT INTO unit_history (unit_id, import_id, record) VALUES (?1, ?2, ?3)",
+    )?;
+    let mut upsert = conn.prepare_cached(
+        "INSERT INTO units (id, name, parent_id, removed_at) VALUES (?1, ?2, ?3, NULL)
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, parent_id = excluded.parent_id,
+                                            removed_at = NULL",
+    )?;
+    for (unit, (id, record)) in roster.units.iter().zip(unit_records) {
+        upsert.execute(params![unit.id, unit.name, unit.parent])?;
+        if last_units.get(id) != Some(record) {
+            history.execute(params![id, import_id, record])?;
+        }
+    }
+    for (id, record) in &last_units {
+        if record != REMOVED_RECORD && roster.unit(id).is_none() {
+            history.execute(params![id, import_id, REMOVED_RECORD])?;
+            conn.execute(
+                "UPDATE units SET removed_at = ?2 WHERE id = ?1",
+                params![id, at],
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// How many people the roster holds now (those not removed).

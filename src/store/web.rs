@@ -47,7 +47,7 @@ impl WebRole {
     }
 }
 
-/// A local account, as `user list` shows it.
+/// An account, local or the provider's, as `user list` shows it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct UserRow {
     pub name: String,
@@ -373,6 +373,16 @@ pub(crate) fn disable_totp(conn: &Db, name: &str) -> Result<bool> {
         "UPDATE web_users SET totp_secret = NULL, totp_last_step = NULL WHERE name = ?1",
         [name],
     )? == 1)
+}
+
+/// Ends the sessions of every account bound to the person `subject` at the identity provider
+/// (`ISSUER SUBJECT`), whatever their names; how many sessions ended.
+pub(crate) fn end_sessions_of_subject(conn: &Db, subject: &str) -> Result<usize> {
+    conn.execute(
+        "DELETE FROM web_sessions WHERE user_name IN
+            (SELECT name FROM web_users WHERE source = 'oidc' AND oidc_subject = ?1)",
+        [subject],
+    )
 }
 
 /// Ends every session of an account.

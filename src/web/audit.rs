@@ -48,6 +48,7 @@ pub(super) fn actor_sv(org: &Org, actor: &str) -> String {
     }
     match actor {
         _ if audit::MACHINE_ACTORS.contains(&actor) => "loggkoll".into(),
+        "oidc" => "organisationens inloggning".into(),
         "cli" => "kommandoraden".into(),
         _ => Views::name(org, actor),
     }
@@ -135,8 +136,10 @@ fn details(data: &Value) -> String {
             )
         })
         .map(|(k, v)| {
+            let why = k == "why";
             let k = key_sv(k);
             match v {
+                Value::String(s) if why => format!("{k}: {}", refusal_sv(s)),
                 Value::String(s) => format!("{k}: {s}"),
                 Value::Bool(b) => format!("{k}: {}", if *b { "ja" } else { "nej" }),
                 other => format!("{k}: {other}"),
@@ -144,6 +147,17 @@ fn details(data: &Value) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Why a sign-in at the identity provider was refused, in Swedish (`web.login_refused`).
+fn refusal_sv(code: &str) -> &str {
+    match code {
+        "no_role" => "ingen grupp ger behörighet",
+        "local_account" => "namnet är ett lokalt kontos",
+        "other_person" => "kontot är en annan persons",
+        "no_account" => "inget konto",
+        other => other,
+    }
 }
 
 /// A field of an event's details in Swedish (those without words of their own as they are).

@@ -1135,6 +1135,60 @@ fn form_day(text: &str, what: &str) -> std::result::Result<NaiveDate, String> {
         .map_err(|_| format!("{what} ska vara ett datum som 2027-03-01."))
 }
 
+/// The period the form asks about, as instants (from the first day's midnight to the one after
+/// the last day); none, and the reason in `errors`, when the days are missing or wrong.
+fn form_period(
+    form: &StartForm,
+    tz: chrono_tz::Tz,
+    errors: &mut Vec<String>,
+) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+    let from = form_day(&form.from, "Från");
+    let to = form_day(&form.to, "Till och med");
+    match (from, to) {
+        (Ok(f), Ok(t)) if t < f => {
+            errors.push("Till-datumet ligger före från-datumet.".into());
+            (None, None)
+        }
+        (Ok(f), Ok(t)) => {
+            let midnight =
+                |d: NaiveDate| crate::clock::resolve_local(d.and_time(chrono::NaiveTime::MIN), tz);
+            (Some(midnight(f)), t.succ_opt().map(midnight))
+        }
+        (f, t) => {
+            errors.extend(f.err());
+            errors.extend(t.err());
+            (None, None)
+        }
+    }
+}
+
+/// The routine the case opens in: the form's, or the first of its kind; the reason in `errors`
+/// when there is none.
+fn chosen_routine(app: &App, form: &StartForm, kind: CaseKind, errors: &mut Vec<String>) -> String {
+    let routine = match some(&form.routine) {
+        Some(r) => r.to_string(),
+        None => app
+            .views
+            .routines()
+            .iter()
+            .find(|r| r.kind == kind)
+            .map(|r| r.id.clone())
+            .unwrap_or_default(),
+    };
+    if !app
+        .views
+        .routines()
+        .iter()
+        .any(|r| r.id == routine && r.kind == kind)
+    {
+        errors.push(format!(
+            "Det finns ingen rutin för {} att öppna ärendet i.",
+            kind.title_sv()
+        ));
+    }
+    routine
+}
+
 /// `POST /overview/start`: opens the case the form describes, then shows its page, which says
 /// who was emailed.
 pub(crate) async fn start(
@@ -1152,24 +1206,7 @@ pub(crate) async fn start(
             CaseKind::Targeted
         }
     };
-    let from = form_day(&form.from, "Från");
-    let to = form_day(&form.to, "Till och med");
-    let (from, to) = match (from, to) {
-        (Ok(f), Ok(t)) if t < f => {
-            errors.push("Till-datumet ligger före från-datumet.".into());
-            (None, None)
-        }
-        (Ok(f), Ok(t)) => {
-            let midnight =
-                |d: NaiveDate| crate::clock::resolve_local(d.and_time(chrono::NaiveTime::MIN), tz);
-            (Some(midnight(f)), t.succ_opt().map(midnight))
-        }
-        (f, t) => {
-            errors.extend(f.err());
-            errors.extend(t.err());
-            (None, None)
-        }
-    };
+    let (from, to) = form_period(&form, tz, &mut errors);
     // The reviewed user, found by name, person id or account.
     let mut found_people = Vec::new();
     let mut subject = None;
@@ -1228,27 +1265,7 @@ pub(crate) async fn start(
     } else if form.client.trim().is_empty() {
         errors.push("Skriv kundens personnummer.".into());
     }
-    let routine = match some(&form.routine) {
-        Some(r) => r.to_string(),
-        None => app
-            .views
-            .routines()
-            .iter()
-            .find(|r| r.kind == kind)
-            .map(|r| r.id.clone())
-            .unwrap_or_default(),
-    };
-    if !app
-        .views
-        .routines()
-        .iter()
-        .any(|r| r.id == routine && r.kind == kind)
-    {
-        errors.push(format!(
-            "Det finns ingen rutin för {} att öppna ärendet i.",
-            kind.title_sv()
-        ));
-    }
+    let routine = chosen_routine(&app, &form, kind, &mut errors);
     if kind == CaseKind::Extract && unit.is_empty() {
         errors.push("Välj den enhet som hanterar begäran.".into());
     }

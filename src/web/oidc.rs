@@ -106,7 +106,7 @@ impl Oidc {
             let chain = error_chain(&e);
             // The crate compares the issuer the provider names with the configured one
             // character for character, as the specification says.
-            let hint = if chain.contains("issuer") {
+            let hint = if chain.contains("unexpected issuer") {
                 " (web.oidc.issuer must be written exactly as the provider's discovery document has it, a trailing slash included)"
             } else {
                 ""
@@ -189,24 +189,17 @@ fn refused(
     said: &[&str],
     end_session: Option<String>,
 ) -> Response {
-    eprintln!("web: sign-in at the identity provider refused: {why_logged}");
+    eprintln!(
+        "web: sign-in at the identity provider refused: {}",
+        crate::error::terminal_safe(why_logged)
+    );
     let mut paragraphs: Vec<&str> = said.to_vec();
     paragraphs.push("Försök igen, eller kontakta den som administrerar loggkoll.");
-    let mut links = vec![json!({"href": "/login", "text": "Till inloggningssidan"})];
-    if let Some(end) = end_session {
-        links.push(json!({"href": end, "text": "Logga ut från organisationens inloggningstjänst"}));
+    let mut links = vec![("/login", "Till inloggningssidan")];
+    if let Some(end) = &end_session {
+        links.push((end, "Logga ut från organisationens inloggningstjänst"));
     }
-    page::render(
-        app,
-        status,
-        "web/message.html",
-        &json!({
-            "title": "Inloggningen gick inte",
-            "paragraphs": paragraphs,
-            "links": links,
-            "contact": app.views.config().contact,
-        }),
-    )
+    page::message_with_links(app, status, "Inloggningen gick inte", &paragraphs, &links)
 }
 
 /// Why the provider's answer was not accepted: for the log, and for the person.
@@ -214,6 +207,9 @@ fn refused(
 struct Refused {
     why: String,
     said: &'static str,
+    /// The verified ID token, when the person is signed in at the provider and should be offered
+    /// the way out there (to sign in again another way).
+    id_token: Option<String>,
 }
 
 impl Refused {
@@ -221,6 +217,7 @@ impl Refused {
         Refused {
             why: why.into(),
             said: "Inloggningen kunde inte godkännas.",
+            id_token: None,
         }
     }
 }
@@ -320,6 +317,30 @@ enum Start {
 }
 
 impl Start {
+    /// What the person is told when the login is refused (none: it was not), in Swedish.
+    fn said(self, name: &str) -> Option<String> {
+        match self {
+            Start::Started => None,
+            Start::NoRole { sessions_ended } => {
+                if sessions_ended {
+                    eprintln!("web: {name}'s sessions ended: no group gives a role any more");
+                }
+                Some(format!(
+                    "Du är inloggad hos organisationen som {name}, men ditt konto tillhör ingen grupp som ger behörighet till loggkoll."
+                ))
+            }
+            Start::LocalAccount => Some(format!(
+                "Namnet {name} tillhör ett lokalt konto i loggkoll, som loggar in med lösenord. Be den som administrerar loggkoll att ta bort det eller byta namn på det."
+            )),
+            Start::OtherPerson => Some(format!(
+                "Kontot {name} i loggkoll tillhör en annan person hos organisationens inloggningstjänst."
+            )),
+            Start::NoAccount => Some(format!(
+                "Det finns inget konto i loggkoll för {name}. Be den som administrerar loggkoll att lägga upp det."
+            )),
+        }
+    }
+
     /// The refusal's word in the audit trail and the log.
     fn code(self) -> &'static str {
         match self {
@@ -333,7 +354,7 @@ impl Start {
 }
 
 /// Who signed in, as the ID token says.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct SignedIn {
     name: String,
     /// `ISSUER SUBJECT`: the person at the provider, whatever their name becomes.
@@ -469,7 +490,16 @@ pub(crate) async fn callback(
             .unwrap_or_else(|e| Err(Error::runtime(e.to_string())));
     let signed = match checked {
         Ok(Ok(s)) => s,
-        Ok(Err(no)) => return refuse(StatusCode::UNAUTHORIZED, &no.why, no.said),
+        Ok(Err(no)) => {
+            let end = match no.id_token {
+                Some(token) => end_session(&app, token).await,
+                None => None,
+            };
+            return auth::with_cookie(
+                refused(&app, StatusCode::UNAUTHORIZED, &no.why, &[no.said], end),
+                clear,
+            );
+        }
         Err(err) => {
             return refuse(
                 StatusCode::BAD_GATEWAY,
@@ -481,48 +511,11 @@ pub(crate) async fn callback(
     let provision = oidc.config.provision;
     let (token, token_hash) = auth::new_session_token();
     let previous = auth::cookie(&headers, SESSION_COOKIE).map(auth::token_hash);
-    let (name, id_token, subject, role) = (
-        signed.name.clone(),
-        signed.id_token.clone(),
-        signed.subject.clone(),
-        signed.role,
-    );
+    let who = signed.clone();
     let started = app
         .with_store(move |_, store| -> Result<Start> {
             let tx = store.write()?;
-            let start = begin_session(&tx, &name, &subject, role, provision, now)?;
-            match start {
-                Start::Started => {
-                    if let Some(old) = previous {
-                        db::delete_session(&tx, &old)?;
-                    }
-                    db::create_session(
-                        &tx,
-                        &token_hash,
-                        &name,
-                        now,
-                        now + Duration::hours(auth::SESSION_HOURS),
-                    )?;
-                    db::set_session_id_token(&tx, &token_hash, &id_token)?;
-                    db::record_login(&tx, &name, now)?;
-                    audit_login(
-                        &tx,
-                        now,
-                        &format!("web:{name}"),
-                        "web.login",
-                        json!({"user": name, "via": "oidc"}),
-                    )?;
-                }
-                refused => {
-                    audit_login(
-                        &tx,
-                        now,
-                        "oidc",
-                        "web.login_refused",
-                        json!({"user": name, "why": refused.code(), "via": "oidc"}),
-                    )?;
-                }
-            }
+            let start = record_login(&tx, &who, provision, previous, &token_hash, now)?;
             tx.commit()?;
             Ok(start)
         })
@@ -531,33 +524,7 @@ pub(crate) async fn callback(
         Ok(s) => s,
         Err(err) => return page::server_error(&app, &err),
     };
-    let said = match start {
-        Start::Started => None,
-        Start::NoRole { sessions_ended } => {
-            if sessions_ended {
-                eprintln!(
-                    "web: {}'s sessions ended: no group gives a role any more",
-                    signed.name
-                );
-            }
-            Some(format!(
-                "Du är inloggad hos organisationen som {}, men ditt konto tillhör ingen grupp som ger behörighet till loggkoll.",
-                signed.name
-            ))
-        }
-        Start::LocalAccount => Some(format!(
-            "Namnet {} tillhör ett lokalt konto i loggkoll, som loggar in med lösenord. Be den som administrerar loggkoll att ta bort det eller byta namn på det.",
-            signed.name
-        )),
-        Start::OtherPerson => Some(format!(
-            "Kontot {} i loggkoll tillhör en annan person hos organisationens inloggningstjänst.",
-            signed.name
-        )),
-        Start::NoAccount => Some(format!(
-            "Det finns inget konto i loggkoll för {}. Be den som administrerar loggkoll att lägga upp det.",
-            signed.name
-        )),
-    };
+    let said = start.said(&signed.name);
     if let Some(said) = said {
         // Still signed in at the provider: offer the way out there, to try another account.
         let end = end_session(&app, signed.id_token.clone()).await;
@@ -583,6 +550,64 @@ pub(crate) async fn callback(
     auth::with_cookie(response, clear)
 }
 
+/// The login of `who` in `tx`: a session (`token_hash`, replacing the browser's `previous`) and
+/// the login audited, or the refusal audited.
+fn record_login(
+    tx: &Db,
+    who: &SignedIn,
+    provision: bool,
+    previous: Option<String>,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Start> {
+    let name = who.name.as_str();
+    let start = begin_session(tx, name, &who.subject, who.role, provision, now)?;
+    match start {
+        Start::Started => {
+            if let Some(old) = previous {
+                db::delete_session(tx, &old)?;
+            }
+            db::create_session(
+                tx,
+                token_hash,
+                name,
+                now,
+                now + Duration::hours(auth::SESSION_HOURS),
+            )?;
+            db::set_session_id_token(tx, token_hash, &who.id_token)?;
+            db::record_login(tx, name, now)?;
+            audit_login(
+                tx,
+                now,
+                &format!("web:{name}"),
+                "web.login",
+                json!({"user": name, "via": "oidc"}),
+            )?;
+        }
+        refused => {
+            // The name is the provider's, perhaps of someone with no account here: kept with
+            // the entry's personal details, which can be erased, not in the chained data.
+            let mut data = json!({"why": refused.code(), "via": "oidc"});
+            if let Start::NoRole { sessions_ended } = refused {
+                data["sessions_ended"] = json!(sessions_ended);
+            }
+            audit::append(
+                tx,
+                now,
+                &audit::Event {
+                    actor: "oidc",
+                    event: "web.login_refused",
+                    case_id: None,
+                    round_id: None,
+                    data,
+                    personal: Some(json!({"user": name})),
+                },
+            )?;
+        }
+    }
+    Ok(start)
+}
+
 /// Whether `name` may begin a session, as the provider has just said `subject` with `role`:
 /// makes the account (with `provision`) or updates its role; when no group gives a role any
 /// more, ends the sessions the person's account still has. Audits what it changes.
@@ -600,15 +625,11 @@ fn begin_session(
         _ => None,
     };
     let Some(role) = role else {
-        // Taken out of the groups at the provider: what the account still has open ends now,
-        // not at the session's end.
-        let own = matches!(&account, Some((source, _)) if source == "oidc")
-            && bound.as_deref() == Some(subject);
-        if own {
-            db::end_sessions(tx, name)?;
-        }
+        // Taken out of the groups at the provider: what the person's accounts still have open
+        // ends now, not at the session's end, whatever name they had then.
+        let ended = db::end_sessions_of_subject(tx, subject)?;
         return Ok(Start::NoRole {
-            sessions_ended: own,
+            sessions_ended: ended > 0,
         });
     };
     match account {
@@ -750,6 +771,7 @@ fn check(
                     oidc.config.required_acr
                 ),
                 said: "Loggkoll kräver att du loggar in med en starkare metod, till exempel med en andra faktor eller e-tjänstekort. Logga ut från organisationens inloggningstjänst och logga in igen på det sättet.",
+                id_token: Some(id_token.to_string()),
             }));
         }
     }
@@ -792,6 +814,7 @@ fn check(
                 oidc.config.name_claim
             ),
             said: "Ditt namn hos organisationens inloggningstjänst går inte att använda som kontonamn i loggkoll. Kontakta den som administrerar loggkoll.",
+            id_token: None,
         }));
     };
     Ok(Ok(SignedIn {

@@ -54,11 +54,31 @@ pub(crate) fn unreadable_form(
 
 /// A page that says one thing: a heading and paragraphs.
 pub(crate) fn message(app: &App, status: StatusCode, title: &str, paragraphs: &[&str]) -> Response {
+    message_with_links(app, status, title, paragraphs, &[])
+}
+
+/// [`message`] with links under it: `(href, text)`.
+pub(crate) fn message_with_links(
+    app: &App,
+    status: StatusCode,
+    title: &str,
+    paragraphs: &[&str],
+    links: &[(&str, &str)],
+) -> Response {
+    let links: Vec<_> = links
+        .iter()
+        .map(|(href, text)| json!({"href": href, "text": text}))
+        .collect();
     render(
         app,
         status,
         "web/message.html",
-        &json!({"title": title, "paragraphs": paragraphs, "contact": app.views.config().contact}),
+        &json!({
+            "title": title,
+            "paragraphs": paragraphs,
+            "links": links,
+            "contact": app.views.config().contact,
+        }),
     )
 }
 

@@ -829,95 +829,118 @@ async fn submit(
     match published {
         Ok(Ok(p)) => page::redirect(&format!("/overview/routines/{}?publicerad=1", p.name)),
         Ok(Err(refused)) => {
-            let (outcome, status) = match refused {
-                Refused::NoReason => (
-                    Outcome {
-                        error: Some(
-                            "Skriv varför rutinen ändras: det syns i versionshistoriken.".into(),
-                        ),
-                        ..Outcome::default()
-                    },
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                ),
-                Refused::Invalid(diagnostics) => (
-                    Outcome {
-                        error: Some("Rutinen publicerades inte: rätta felen nedan först.".into()),
-                        diagnostics,
-                        ..Outcome::default()
-                    },
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                ),
-                Refused::Stale { disk, by, earlier } => {
-                    // A publication since the edit started leaves the file as the version in
-                    // force; anything else is an edit on the server.
-                    let in_force = current(&app, &id).ok().map(|r| r.hash.clone());
-                    let disk_changed = disk.as_deref().map(workshop::hash_of) != in_force;
-                    let by = by.filter(|_| !disk_changed);
-                    let who = publisher(&app, by.as_ref()).await;
-                    let base_text = app
-                        .with_store({
-                            let (id, base) = (id.clone(), base.clone());
-                            move |_, store| record::text_of(store.db(), Kind::Routine, &id, &base)
-                        })
-                        .await
-                        .ok()
-                        .flatten();
-                    let rows = match (&base_text, &disk) {
-                        (Some(a), Some(b)) => diff_rows(a, b),
-                        (None, Some(b)) => diff_rows(&text, b),
-                        _ => Vec::new(),
-                    };
-                    (
-                        Outcome {
-                            error: Some("Rutinen publicerades inte: någon annan har ändrat den sedan du började.".into()),
-                            stale: Some(json!({
-                                "by": who,
-                                "earlier": if disk_changed { 0 } else { earlier },
-                                "disk_changed": disk_changed,
-                                "gone": disk.is_none(),
-                                "rows": rows,
-                                "theirs": disk.as_deref().map(workshop::hash_of),
-                            })),
-                            ..Outcome::default()
-                        },
-                        StatusCode::CONFLICT,
-                    )
-                }
-                Refused::Exists(path) => (
-                    Outcome {
-                        error: Some(format!(
-                            "Filen {} finns redan. Välj ett annat id.",
-                            path.display()
-                        )),
-                        ..Outcome::default()
-                    },
-                    StatusCode::CONFLICT,
-                ),
-                Refused::IdChanged { was, now } => (
-                    Outcome {
-                        error: Some(format!(
-                            "Rutinens id kan inte ändras (från ”{was}” till ”{now}”): öppna ärenden hör till det. Gör en ny rutin från en kopia i stället."
-                        )),
-                        ..Outcome::default()
-                    },
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                ),
-                Refused::NeedsConfirmation(diagnostics) => (
-                    Outcome {
-                        error: Some(
-                            "Bekräfta först: ändringen tar bort steg som öppna ärenden står i."
-                                .into(),
-                        ),
-                        diagnostics,
-                        confirm: true,
-                        ..Outcome::default()
-                    },
-                    StatusCode::CONFLICT,
-                ),
-            };
+            let (outcome, status) = refusal(&app, &id, &base, &text, refused).await;
             again(outcome, status)
         }
         Err(err) => page::server_error(&app, &err),
+    }
+}
+
+/// What others changed in `name` since the edit began from version `base`: the difference from
+/// that version (or, when it is not on record, from the edited `text`) to the file on `disk`.
+async fn changed_since(
+    app: &Arc<App>,
+    kind: Kind,
+    name: &str,
+    base: &str,
+    text: &str,
+    disk: Option<&str>,
+) -> Vec<Value> {
+    let Some(disk) = disk else {
+        return Vec::new();
+    };
+    let base_text = app
+        .with_store({
+            let (name, base) = (name.to_string(), base.to_string());
+            move |_, store| record::text_of(store.db(), kind, &name, &base)
+        })
+        .await
+        .ok()
+        .flatten();
+    diff_rows(base_text.as_deref().unwrap_or(text), disk)
+}
+
+/// How the editor shows a routine's publication refused: what to say, and the status.
+async fn refusal(
+    app: &Arc<App>,
+    id: &str,
+    base: &str,
+    text: &str,
+    refused: Refused,
+) -> (Outcome, StatusCode) {
+    match refused {
+        Refused::NoReason => (
+            Outcome {
+                error: Some("Skriv varför rutinen ändras: det syns i versionshistoriken.".into()),
+                ..Outcome::default()
+            },
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Refused::Invalid(diagnostics) => (
+            Outcome {
+                error: Some("Rutinen publicerades inte: rätta felen nedan först.".into()),
+                diagnostics,
+                ..Outcome::default()
+            },
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Refused::Stale { disk, by, earlier } => {
+            // A publication since the edit started leaves the file as the version in
+            // force; anything else is an edit on the server.
+            let in_force = current(app, id).ok().map(|r| r.hash.clone());
+            let disk_changed = disk.as_deref().map(workshop::hash_of) != in_force;
+            let by = by.filter(|_| !disk_changed);
+            let who = publisher(app, by.as_ref()).await;
+            let rows = changed_since(app, Kind::Routine, id, base, text, disk.as_deref()).await;
+            (
+                Outcome {
+                    error: Some(
+                        "Rutinen publicerades inte: någon annan har ändrat den sedan du började."
+                            .into(),
+                    ),
+                    stale: Some(json!({
+                        "by": who,
+                        "earlier": if disk_changed { 0 } else { earlier },
+                        "disk_changed": disk_changed,
+                        "gone": disk.is_none(),
+                        "rows": rows,
+                        "theirs": disk.as_deref().map(workshop::hash_of),
+                    })),
+                    ..Outcome::default()
+                },
+                StatusCode::CONFLICT,
+            )
+        }
+        Refused::Exists(path) => (
+            Outcome {
+                error: Some(format!(
+                    "Filen {} finns redan. Välj ett annat id.",
+                    path.display()
+                )),
+                ..Outcome::default()
+            },
+            StatusCode::CONFLICT,
+        ),
+        Refused::IdChanged { was, now } => (
+            Outcome {
+                error: Some(format!(
+                    "Rutinens id kan inte ändras (från ”{was}” till ”{now}”): öppna ärenden hör till det. Gör en ny rutin från en kopia i stället."
+                )),
+                ..Outcome::default()
+            },
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Refused::NeedsConfirmation(diagnostics) => (
+            Outcome {
+                error: Some(
+                    "Bekräfta först: ändringen tar bort steg som öppna ärenden står i.".into(),
+                ),
+                diagnostics,
+                confirm: true,
+                ..Outcome::default()
+            },
+            StatusCode::CONFLICT,
+        ),
     }
 }
 
@@ -1232,14 +1255,8 @@ pub(crate) async fn template_post(
         Ok(Err(Refused::Stale { disk, by, earlier })) => {
             let who = publisher(&app, by.as_ref()).await;
             // What others changed: from the text the edit started from, when it is known.
-            let base_text = app
-                .with_store({
-                    let (file, base) = (file.clone(), base.clone());
-                    move |_, store| record::text_of(store.db(), Kind::Template, &file, &base)
-                })
-                .await
-                .ok()
-                .flatten();
+            let rows =
+                changed_since(&app, Kind::Template, &file, &base, &text, disk.as_deref()).await;
             (
                 TemplateOutcome {
                     error: Some(
@@ -1251,7 +1268,7 @@ pub(crate) async fn template_post(
                         "earlier": earlier,
                         "disk_changed": by.is_none(),
                         "gone": disk.is_none(),
-                        "rows": disk.as_deref().map(|d| diff_rows(base_text.as_deref().unwrap_or(&text), d)).unwrap_or_default(),
+                        "rows": rows,
                     })),
                     ..TemplateOutcome::default()
                 },

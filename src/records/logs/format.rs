@@ -238,22 +238,7 @@ pub fn parse(source: &Source, systems: &[&str]) -> (Option<LogFormat>, Vec<Diagn
         );
         return (None, d.list);
     };
-    let mut format = LogFormat {
-        id: String::new(),
-        path: source.path.clone(),
-        file: FileKind::Csv,
-        system: None,
-        encoding: None,
-        delimiter: None,
-        time_format: None,
-        columns: vec![None; LOG.columns.len()],
-        defaults: vec![None; LOG.columns.len()],
-        actions: Vec::new(),
-        systems: Vec::new(),
-        record: None,
-        repeat: None,
-        header: Vec::new(),
-    };
+    let mut format = empty_format(source);
     let mut id_span = None;
     let mut seen: Vec<&str> = Vec::new();
     for (key, value) in entries {
@@ -273,17 +258,7 @@ pub fn parse(source: &Source, systems: &[&str]) -> (Option<LogFormat>, Vec<Diagn
         match name {
             "id" => {
                 if let Some(v) = text(&mut d, name, value) {
-                    if v.is_empty()
-                        || !v
-                            .chars()
-                            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-                    {
-                        d.error(
-                            "format-id",
-                            value.span,
-                            format!("`{v}` is not an id: use letters, digits, `-` and `_`"),
-                        );
-                    }
+                    check_id(&mut d, v, value.span);
                     format.id = v.to_string();
                     id_span = Some(value.span);
                 }
@@ -293,73 +268,22 @@ pub fn parse(source: &Source, systems: &[&str]) -> (Option<LogFormat>, Vec<Diagn
             }
             "system" => {
                 if let Some(v) = text(&mut d, name, value) {
-                    let lower = v.to_lowercase().replace('ö', "o");
-                    if !systems.is_empty() && !systems.contains(&lower.as_str()) {
-                        let diag = d.error(
-                            "unknown-system",
-                            value.span,
-                            format!("no routine covers the system `{v}`"),
-                        );
-                        if let Some(near) = did_you_mean(v, systems.iter().copied()) {
-                            diag.help(near);
-                        }
-                    }
-                    format.system = Some(lower);
+                    format.system = Some(known_system(&mut d, systems, v, value.span));
                 }
             }
             "file" => {
                 if let Some(v) = text(&mut d, name, value) {
-                    format.file = match v.to_ascii_lowercase().as_str() {
-                        "csv" => FileKind::Csv,
-                        "xlsx" => FileKind::Xlsx,
-                        "xml" => FileKind::Xml,
-                        _ => {
-                            let diag = d.error(
-                                "format-file",
-                                value.span,
-                                format!("unknown file kind `{v}`: `csv`, `xlsx` or `xml`"),
-                            );
-                            if let Some(near) = did_you_mean(v, ["csv", "xlsx", "xml"]) {
-                                diag.help(near);
-                            }
-                            FileKind::Csv
-                        }
-                    }
+                    format.file = file_kind(&mut d, v, value.span);
                 }
             }
             "encoding" => {
-                if let Some(v) = text(&mut d, name, value) {
-                    match encoding_rs::Encoding::for_label(v.as_bytes()) {
-                        Some(e) if e == encoding_rs::UTF_8 || e == encoding_rs::WINDOWS_1252 => {
-                            format.encoding = Some(e);
-                        }
-                        _ => {
-                            d.error(
-                                "format-encoding",
-                                value.span,
-                                format!(
-                                    "unknown encoding `{v}`: `utf-8`, `windows-1252` or `iso-8859-1`"
-                                ),
-                            );
-                        }
-                    }
+                if let Some(e) = encoding(&mut d, name, value) {
+                    format.encoding = Some(e);
                 }
             }
             "delimiter" => {
-                if let Some(v) = text(&mut d, name, value) {
-                    let v = if v == "\\t" || v == "tab" { "\t" } else { v };
-                    match v.as_bytes() {
-                        [b] if matches!(b, b',' | b';' | b'\t' | b'|') => {
-                            format.delimiter = Some(*b);
-                        }
-                        _ => {
-                            d.error(
-                                "format-delimiter",
-                                value.span,
-                                format!("`{v}` is not a delimiter: `,`, `;`, `|` or `tab`"),
-                            );
-                        }
-                    }
+                if let Some(b) = delimiter(&mut d, name, value) {
+                    format.delimiter = Some(b);
                 }
             }
             "time_format" => {
@@ -372,143 +296,260 @@ pub fn parse(source: &Source, systems: &[&str]) -> (Option<LogFormat>, Vec<Diagn
                     format.time_format = Some(v.to_string());
                 }
             }
-            "columns" | "defaults" => {
-                let Some(pairs) = mapping(&mut d, name, value) else {
-                    continue;
-                };
-                let names: Vec<&str> = LOG.columns.iter().map(|c| c.name).collect();
-                for (field, v) in pairs {
-                    let Some(field_name) = scalar(field) else {
-                        d.error("format-shape", field.span, "a field name must be a word");
-                        continue;
-                    };
-                    let Some(index) = field_index(field_name) else {
-                        let diag = d.error(
-                            "unknown-field",
-                            field.span,
-                            format!("`{field_name}` is not a field of the access log"),
-                        );
-                        match did_you_mean(field_name, names.iter().copied()) {
-                            Some(near) => diag.help(near),
-                            None => diag.help(format!("the fields are {}", names.join(", "))),
-                        };
-                        continue;
-                    };
-                    let Some(v) = text(&mut d, field_name, v) else {
-                        continue;
-                    };
-                    let slot = if name == "columns" {
-                        &mut format.columns[index]
-                    } else {
-                        &mut format.defaults[index]
-                    };
-                    if slot.is_some() {
-                        d.error(
-                            "duplicate-key",
-                            field.span,
-                            format!("`{field_name}` is given twice"),
-                        );
-                    }
-                    *slot = Some(v.to_string());
-                }
-            }
-            "actions" => {
-                let Some(pairs) = mapping(&mut d, name, value) else {
-                    continue;
-                };
-                let ours: Vec<&str> = ACTIONS.iter().map(|(w, _)| *w).collect();
-                for (word, v) in pairs {
-                    let (Some(word), Some(to)) = (scalar(word), text(&mut d, "actions", v)) else {
-                        continue;
-                    };
-                    match super::action(to) {
-                        Some(a) => format.actions.push((word.to_lowercase(), a)),
-                        None => {
-                            let diag = d.error(
-                                "unknown-action",
-                                v.span,
-                                format!("`{to}` is not one of our action words"),
-                            );
-                            match did_you_mean(to, ours.iter().copied()) {
-                                Some(near) => diag.help(near),
-                                None => diag.help(format!("our words are {}", ours.join(", "))),
-                            };
-                        }
-                    }
-                }
-            }
-            "systems" => {
-                let Some(pairs) = mapping(&mut d, name, value) else {
-                    continue;
-                };
-                for (word, v) in pairs {
-                    let (Some(word), Some(to)) = (scalar(word), text(&mut d, "systems", v)) else {
-                        continue;
-                    };
-                    let lower = to.to_lowercase().replace('ö', "o");
-                    if !systems.is_empty() && !systems.contains(&lower.as_str()) {
-                        let diag = d.error(
-                            "unknown-system",
-                            v.span,
-                            format!("no routine covers the system `{to}`"),
-                        );
-                        if let Some(near) = did_you_mean(to, systems.iter().copied()) {
-                            diag.help(near);
-                        }
-                    }
-                    format.systems.push((word.to_lowercase(), lower));
-                }
-            }
+            "columns" | "defaults" => read_fields(&mut d, &mut format, name, value),
+            "actions" => read_actions(&mut d, &mut format, name, value),
+            "systems" => read_systems(&mut d, &mut format, systems, name, value),
             "record" => format.record = text(&mut d, name, value).map(str::to_string),
             "repeat" => format.repeat = text(&mut d, name, value).map(str::to_string),
-            _ => {
+            _ => unknown_key(&mut d, name, key.span),
+        }
+    }
+    check_whole(
+        &mut d,
+        &format,
+        id_span.is_some(),
+        seen.contains(&"columns"),
+    );
+    format.header = format
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| is_needed(*i))
+        .filter_map(|(_, c)| c.clone())
+        .collect();
+    let ok = !d.has_errors();
+    (ok.then_some(format), d.list)
+}
+
+/// A format of file `source` with nothing read yet (a CSV, no column mapped).
+fn empty_format(source: &Source) -> LogFormat {
+    LogFormat {
+        id: String::new(),
+        path: source.path.clone(),
+        file: FileKind::Csv,
+        system: None,
+        encoding: None,
+        delimiter: None,
+        time_format: None,
+        columns: vec![None; LOG.columns.len()],
+        defaults: vec![None; LOG.columns.len()],
+        actions: Vec::new(),
+        systems: Vec::new(),
+        record: None,
+        repeat: None,
+        header: Vec::new(),
+    }
+}
+
+/// Checks that `v`, the value of `id:` at `span`, is an id.
+fn check_id(d: &mut Diagnostics, v: &str, span: Span) {
+    if v.is_empty()
+        || !v
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        d.error(
+            "format-id",
+            span,
+            format!("`{v}` is not an id: use letters, digits, `-` and `_`"),
+        );
+    }
+}
+
+/// The system name `v` (at `span`) in lower case without `ö`, with an error when no routine
+/// covers it (when `systems` are known).
+fn known_system(d: &mut Diagnostics, systems: &[&str], v: &str, span: Span) -> String {
+    let lower = v.to_lowercase().replace('ö', "o");
+    if !systems.is_empty() && !systems.contains(&lower.as_str()) {
+        let diag = d.error(
+            "unknown-system",
+            span,
+            format!("no routine covers the system `{v}`"),
+        );
+        if let Some(near) = did_you_mean(v, systems.iter().copied()) {
+            diag.help(near);
+        }
+    }
+    lower
+}
+
+/// The file kind `v` (at `span`) names; CSV with an error when it names none.
+fn file_kind(d: &mut Diagnostics, v: &str, span: Span) -> FileKind {
+    match v.to_ascii_lowercase().as_str() {
+        "csv" => FileKind::Csv,
+        "xlsx" => FileKind::Xlsx,
+        "xml" => FileKind::Xml,
+        _ => {
+            let diag = d.error(
+                "format-file",
+                span,
+                format!("unknown file kind `{v}`: `csv`, `xlsx` or `xml`"),
+            );
+            if let Some(near) = did_you_mean(v, ["csv", "xlsx", "xml"]) {
+                diag.help(near);
+            }
+            FileKind::Csv
+        }
+    }
+}
+
+/// The encoding that `value` (of key `name`) names, or an error when it is not one we read.
+fn encoding(
+    d: &mut Diagnostics,
+    name: &str,
+    value: &Node,
+) -> Option<&'static encoding_rs::Encoding> {
+    let v = text(d, name, value)?;
+    let span = value.span;
+    match encoding_rs::Encoding::for_label(v.as_bytes()) {
+        Some(e) if e == encoding_rs::UTF_8 || e == encoding_rs::WINDOWS_1252 => Some(e),
+        _ => {
+            d.error(
+                "format-encoding",
+                span,
+                format!("unknown encoding `{v}`: `utf-8`, `windows-1252` or `iso-8859-1`"),
+            );
+            None
+        }
+    }
+}
+
+/// The delimiter byte that `value` (of key `name`) gives, or an error when it is not one we
+/// read.
+fn delimiter(d: &mut Diagnostics, name: &str, value: &Node) -> Option<u8> {
+    let v = text(d, name, value)?;
+    let span = value.span;
+    let v = if v == "\\t" || v == "tab" { "\t" } else { v };
+    match v.as_bytes() {
+        [b] if matches!(b, b',' | b';' | b'\t' | b'|') => Some(*b),
+        _ => {
+            d.error(
+                "format-delimiter",
+                span,
+                format!("`{v}` is not a delimiter: `,`, `;`, `|` or `tab`"),
+            );
+            None
+        }
+    }
+}
+
+/// Reads `columns:` or `defaults:` (`name`): our field: the export's header or a value.
+fn read_fields(d: &mut Diagnostics, format: &mut LogFormat, name: &str, value: &Node) {
+    let Some(pairs) = mapping(d, name, value) else {
+        return;
+    };
+    let names: Vec<&str> = LOG.columns.iter().map(|c| c.name).collect();
+    for (field, v) in pairs {
+        let Some(field_name) = scalar(field) else {
+            d.error("format-shape", field.span, "a field name must be a word");
+            continue;
+        };
+        let Some(index) = field_index(field_name) else {
+            let diag = d.error(
+                "unknown-field",
+                field.span,
+                format!("`{field_name}` is not a field of the access log"),
+            );
+            match did_you_mean(field_name, names.iter().copied()) {
+                Some(near) => diag.help(near),
+                None => diag.help(format!("the fields are {}", names.join(", "))),
+            };
+            continue;
+        };
+        let Some(v) = text(d, field_name, v) else {
+            continue;
+        };
+        let slot = if name == "columns" {
+            &mut format.columns[index]
+        } else {
+            &mut format.defaults[index]
+        };
+        if slot.is_some() {
+            d.error(
+                "duplicate-key",
+                field.span,
+                format!("`{field_name}` is given twice"),
+            );
+        }
+        *slot = Some(v.to_string());
+    }
+}
+
+/// Reads `actions:` (`name`): the export's word: ours.
+fn read_actions(d: &mut Diagnostics, format: &mut LogFormat, name: &str, value: &Node) {
+    let Some(pairs) = mapping(d, name, value) else {
+        return;
+    };
+    let ours: Vec<&str> = ACTIONS.iter().map(|(w, _)| *w).collect();
+    for (word, v) in pairs {
+        let (Some(word), Some(to)) = (scalar(word), text(d, "actions", v)) else {
+            continue;
+        };
+        match super::action(to) {
+            Some(a) => format.actions.push((word.to_lowercase(), a)),
+            None => {
                 let diag = d.error(
-                    "unknown-key",
-                    key.span,
-                    format!("`{name}` is not a key of a format file"),
+                    "unknown-action",
+                    v.span,
+                    format!("`{to}` is not one of our action words"),
                 );
-                match did_you_mean(name, KEYS.iter().copied()) {
+                match did_you_mean(to, ours.iter().copied()) {
                     Some(near) => diag.help(near),
-                    None => diag.help(format!("the keys are {}", KEYS.join(", "))),
+                    None => diag.help(format!("our words are {}", ours.join(", "))),
                 };
             }
         }
     }
+}
+
+/// Reads `systems:` (`name`): the export's system name: ours.
+fn read_systems(
+    d: &mut Diagnostics,
+    format: &mut LogFormat,
+    systems: &[&str],
+    name: &str,
+    value: &Node,
+) {
+    let Some(pairs) = mapping(d, name, value) else {
+        return;
+    };
+    for (word, v) in pairs {
+        let (Some(word), Some(to)) = (scalar(word), text(d, "systems", v)) else {
+            continue;
+        };
+        let lower = known_system(d, systems, to, v.span);
+        format.systems.push((word.to_lowercase(), lower));
+    }
+}
+
+/// An error for `name` (at `span`), which is not a key of a format file.
+fn unknown_key(d: &mut Diagnostics, name: &str, span: Span) {
+    let diag = d.error(
+        "unknown-key",
+        span,
+        format!("`{name}` is not a key of a format file"),
+    );
+    match did_you_mean(name, KEYS.iter().copied()) {
+        Some(near) => diag.help(near),
+        None => diag.help(format!("the keys are {}", KEYS.join(", "))),
+    };
+}
+
+/// Checks the format as a whole once every key is read: an id, the needed fields filled, and
+/// the keys of its file kind.
+fn check_whole(d: &mut Diagnostics, format: &LogFormat, has_id: bool, has_columns: bool) {
     let top = Span::new(1, 1, 0);
-    if id_span.is_none() {
+    if !has_id {
         d.error("missing-key", top, "a format needs an `id:`");
     }
-    if !seen.contains(&"columns") {
+    if !has_columns {
         d.error(
             "missing-key",
             top,
             "a format needs `columns:` (our field: the export's header)",
         );
     } else {
-        for field in NEEDED {
-            let Some(index) = field_index(field) else {
-                continue;
-            };
-            let filled = format.columns[index].is_some()
-                || format.defaults[index].is_some()
-                || (*field == "source_system" && format.system.is_some());
-            if !filled {
-                let help = if *field == "source_system" {
-                    "map the column that names the system, or give `system:` for the whole file"
-                        .to_string()
-                } else {
-                    format!(
-                        "map the export's column under `columns:` as `{field}: HEADER`, or give a value under `defaults:`"
-                    )
-                };
-                d.error(
-                    "missing-field",
-                    top,
-                    format!("nothing fills the field `{field}`"),
-                )
-                .help(help);
-            }
-        }
+        check_filled(d, format, top);
     }
     match format.file {
         FileKind::Xml if format.record.is_none() => {
@@ -534,15 +575,34 @@ pub fn parse(source: &Source, systems: &[&str]) -> (Option<LogFormat>, Vec<Diagn
             "`encoding:` and `delimiter:` belong to CSV formats",
         );
     }
-    format.header = format
-        .columns
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| is_needed(*i))
-        .filter_map(|(_, c)| c.clone())
-        .collect();
-    let ok = !d.has_errors();
-    (ok.then_some(format), d.list)
+}
+
+/// An error at `top` for each needed field that no column, default or `system:` fills.
+fn check_filled(d: &mut Diagnostics, format: &LogFormat, top: Span) {
+    for field in NEEDED {
+        let Some(index) = field_index(field) else {
+            continue;
+        };
+        let filled = format.columns[index].is_some()
+            || format.defaults[index].is_some()
+            || (*field == "source_system" && format.system.is_some());
+        if !filled {
+            let help = if *field == "source_system" {
+                "map the column that names the system, or give `system:` for the whole file"
+                    .to_string()
+            } else {
+                format!(
+                    "map the export's column under `columns:` as `{field}: HEADER`, or give a value under `defaults:`"
+                )
+            };
+            d.error(
+                "missing-field",
+                top,
+                format!("nothing fills the field `{field}`"),
+            )
+            .help(help);
+        }
+    }
 }
 
 fn scalar(node: &Node) -> Option<&str> {

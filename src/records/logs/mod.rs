@@ -570,58 +570,11 @@ fn import_rows<S: Rows + Send>(
     decoded_from: Option<&str>,
     digest: impl FnOnce() -> String,
 ) -> Result<ImportSummary> {
-    // A format with a system and no column naming one is that system's export, as --system.
-    let format_system = format
-        .system
-        .as_deref()
-        .filter(|_| format.column(SOURCE_SYSTEM).is_none());
-    // Without a `log_id` column, each row's id is the SHA-256 of its normalised fields.
-    let hashed_ids = format.column(LOG_ID).is_none() && format.defaults[LOG_ID].is_none();
-    let forced = match opts.system.or(format_system) {
-        Some(s) => Some(
-            known_system(s, opts.retention)
-                .ok_or_else(|| Error::usage(format!("--system: {}", unknown_system(s, opts))))?,
-        ),
-        None => None,
-    };
-    let latest = opts.now.timestamp() + FUTURE_SLACK_SECONDS;
-    // Rows older than their system keeps them are not kept (the purge would drop them at once).
-    let cutoffs: Vec<i64> = opts
-        .retention
-        .iter()
-        .map(|(_, years)| super::years_before(opts.now, *years).timestamp())
-        .collect();
-    let rules = RowRules {
-        forced,
-        latest,
-        cutoffs,
-        opts,
-        hashed_ids,
-    };
+    let rules = row_rules(opts, format)?;
+    let forced = rules.forced;
     let tx = store.write()?;
     let import_id = store::records::begin_import(&tx, name, opts.now)?;
-    // Two threads: this one writes, the other reads and checks the rows and hands the valid
-    // ones over in batches (an import of a year of log is bound by both).
-    let (read, written) = std::thread::scope(|scope| {
-        let (send, receive) = std::sync::mpsc::sync_channel(4);
-        let (back, reuse) = std::sync::mpsc::sync_channel(8);
-        let rules = &rules;
-        let reader = std::thread::Builder::new()
-            .name("log-rows".into())
-            .spawn_scoped(scope, move || {
-                rules.check_all(table, problems, &send, &reuse)
-            });
-        let reader = match reader {
-            Ok(reader) => reader,
-            Err(e) => return (Err(Error::runtime(format!("{name}: {e}"))), None),
-        };
-        // Returning drops the receiver, which stops the reader when the writing failed.
-        let written = write_rows(&tx, import_id, name, opts, receive, &back);
-        let read = reader
-            .join()
-            .unwrap_or_else(|_| Err(Error::runtime(format!("{name}: the reader stopped"))));
-        (read, Some(written))
-    });
+    let (read, written) = read_and_write(&tx, import_id, name, &rules, table, problems);
     let read = read?;
     let Written {
         imported,
@@ -640,27 +593,7 @@ fn import_rows<S: Rows + Send>(
         warnings,
         ids_checked,
     } = read;
-    if !problems.is_empty() {
-        // Dropping the transaction rolls everything back.
-        let mut err = problems.into_error();
-        err.message.push_str(&format!(
-            "\n{name}: {rows} rows read, {refused} refused: nothing was imported"
-        ));
-        return Err(err);
-    }
-    if conflicted > 0 {
-        let mut message = conflicts.join("\n");
-        if conflicted > conflicts.len() as u64 {
-            message.push_str(&format!(
-                "\n… and {} more rows like those",
-                conflicted - conflicts.len() as u64
-            ));
-        }
-        message.push_str(&format!(
-            "\n{name}: {rows} rows read, {conflicted} refused (a log_id reused with other content): nothing was imported"
-        ));
-        return Err(Error::bad_input(message));
-    }
+    refuse_bad_rows(name, rows, refused, problems, &conflicts, conflicted)?;
     index.flush(&tx)?;
     let digest = digest();
     if let Some((earlier, at)) = store::records::import_by_digest(&tx, &digest)? {
@@ -669,67 +602,7 @@ fn import_rows<S: Rows + Send>(
         )));
     }
     store::records::finish_import(&tx, import_id, imported, &digest)?;
-    let mut systems = Vec::new();
-    let mut overlaps = Vec::new();
-    if let (Some(forced), Some(_)) = (forced, opts.period) {
-        // A declared period covers the named system even when the export has no row: a quiet
-        // period is then known to be quiet, not missing.
-        batches.entry(forced).or_insert(Batch {
-            first_row: 0,
-            last_row: -1,
-            rows: 0,
-            oldest: 0,
-            newest: 0,
-            retention_years: opts.retention[forced].1,
-        });
-    }
-    for (index, b) in &batches {
-        let system = &opts.retention[*index].0;
-        // Without a declared period, the export covers what it shows: its first event to its
-        // last. (A day's end after the last event is not known to be quiet.)
-        let (covers_from, covers_to) = match opts.period {
-            Some((from, to)) => (from.timestamp(), to.timestamp()),
-            None => (b.oldest, b.newest + 1),
-        };
-        store::evidence::insert_coverage(&tx, import_id, system, covers_from, covers_to)?;
-        if b.rows == 0 {
-            systems.push(SystemRows {
-                system: system.clone(),
-                rows: 0,
-                oldest: String::new(),
-                newest: String::new(),
-                retention_years: b.retention_years,
-                covers_from: unix_ts(covers_from),
-                covers_to: unix_ts(covers_to),
-            });
-            continue;
-        }
-        for earlier in store::records::overlapping_batches(&tx, system, b.oldest, b.newest)? {
-            overlaps.push(earlier);
-        }
-        store::records::insert_batch(
-            &tx,
-            &store::records::LogBatch {
-                import_id,
-                system: system.clone(),
-                first_row: b.first_row,
-                last_row: b.last_row,
-                rows: b.rows as i64,
-                oldest: b.oldest,
-                newest: b.newest,
-                retention_years: b.retention_years,
-            },
-        )?;
-        systems.push(SystemRows {
-            system: system.clone(),
-            rows: b.rows,
-            oldest: unix_ts(b.oldest),
-            newest: unix_ts(b.newest),
-            retention_years: b.retention_years,
-            covers_from: unix_ts(covers_from),
-            covers_to: unix_ts(covers_to),
-        });
-    }
+    let (systems, overlaps) = record_batches(&tx, import_id, opts, forced, &mut batches)?;
     let summary = ImportSummary {
         import_id,
         file: name.to_string(),
@@ -761,6 +634,180 @@ fn import_rows<S: Rows + Send>(
     )?;
     tx.commit()?;
     Ok(summary)
+}
+
+/// The rules the rows of an import with `opts` in `format` are checked by, or a usage error
+/// when `--system` (or the format's system) is not one we know.
+fn row_rules<'a>(opts: &'a ImportOptions<'a>, format: &LogFormat) -> Result<RowRules<'a>> {
+    // A format with a system and no column naming one is that system's export, as --system.
+    let format_system = format
+        .system
+        .as_deref()
+        .filter(|_| format.column(SOURCE_SYSTEM).is_none());
+    // Without a `log_id` column, each row's id is the SHA-256 of its normalised fields.
+    let hashed_ids = format.column(LOG_ID).is_none() && format.defaults[LOG_ID].is_none();
+    let forced = match opts.system.or(format_system) {
+        Some(s) => Some(
+            known_system(s, opts.retention)
+                .ok_or_else(|| Error::usage(format!("--system: {}", unknown_system(s, opts))))?,
+        ),
+        None => None,
+    };
+    let latest = opts.now.timestamp() + FUTURE_SLACK_SECONDS;
+    // Rows older than their system keeps them are not kept (the purge would drop them at once).
+    let cutoffs: Vec<i64> = opts
+        .retention
+        .iter()
+        .map(|(_, years)| super::years_before(opts.now, *years).timestamp())
+        .collect();
+    Ok(RowRules {
+        forced,
+        latest,
+        cutoffs,
+        opts,
+        hashed_ids,
+    })
+}
+
+/// Reads and checks the rows of `table` on a thread of their own while this one writes the
+/// valid ones in `tx`: what the reader found, and what the writer wrote (none when the reader's
+/// thread could not start).
+fn read_and_write<S: Rows + Send>(
+    tx: &crate::store::Db,
+    import_id: i64,
+    name: &str,
+    rules: &RowRules,
+    table: S,
+    problems: Problems,
+) -> (Result<Checking>, Option<Result<Written>>) {
+    // Two threads: this one writes, the other reads and checks the rows and hands the valid
+    // ones over in batches (an import of a year of log is bound by both).
+    std::thread::scope(|scope| {
+        let (send, receive) = std::sync::mpsc::sync_channel(4);
+        let (back, reuse) = std::sync::mpsc::sync_channel(8);
+        let reader = std::thread::Builder::new()
+            .name("log-rows".into())
+            .spawn_scoped(scope, move || {
+                rules.check_all(table, problems, &send, &reuse)
+            });
+        let reader = match reader {
+            Ok(reader) => reader,
+            Err(e) => return (Err(Error::runtime(format!("{name}: {e}"))), None),
+        };
+        // Returning drops the receiver, which stops the reader when the writing failed.
+        let written = write_rows(tx, import_id, name, rules.opts, receive, &back);
+        let read = reader
+            .join()
+            .unwrap_or_else(|_| Err(Error::runtime(format!("{name}: the reader stopped"))));
+        (read, Some(written))
+    })
+}
+
+/// Refuses the file when a row had a problem, or reused a `log_id` with other content.
+fn refuse_bad_rows(
+    name: &str,
+    rows: u64,
+    refused: u64,
+    problems: Problems,
+    conflicts: &[String],
+    conflicted: u64,
+) -> Result<()> {
+    if !problems.is_empty() {
+        // Dropping the transaction rolls everything back.
+        let mut err = problems.into_error();
+        err.message.push_str(&format!(
+            "\n{name}: {rows} rows read, {refused} refused: nothing was imported"
+        ));
+        return Err(err);
+    }
+    if conflicted > 0 {
+        let mut message = conflicts.join("\n");
+        if conflicted > conflicts.len() as u64 {
+            message.push_str(&format!(
+                "\n… and {} more rows like those",
+                conflicted - conflicts.len() as u64
+            ));
+        }
+        message.push_str(&format!(
+            "\n{name}: {rows} rows read, {conflicted} refused (a log_id reused with other content): nothing was imported"
+        ));
+        return Err(Error::bad_input(message));
+    }
+    Ok(())
+}
+
+/// Stores each system's batch of import `import_id` with the period it covers (the `forced`
+/// system's too when a period is declared): the rows per system, and the earlier batches they
+/// overlap.
+fn record_batches(
+    tx: &crate::store::Db,
+    import_id: i64,
+    opts: &ImportOptions,
+    forced: Option<usize>,
+    batches: &mut BTreeMap<usize, Batch>,
+) -> Result<(Vec<SystemRows>, Vec<store::records::LogBatch>)> {
+    let mut systems = Vec::new();
+    let mut overlaps = Vec::new();
+    if let (Some(forced), Some(_)) = (forced, opts.period) {
+        // A declared period covers the named system even when the export has no row: a quiet
+        // period is then known to be quiet, not missing.
+        batches.entry(forced).or_insert(Batch {
+            first_row: 0,
+            last_row: -1,
+            rows: 0,
+            oldest: 0,
+            newest: 0,
+            retention_years: opts.retention[forced].1,
+        });
+    }
+    for (index, b) in &*batches {
+        let system = &opts.retention[*index].0;
+        // Without a declared period, the export covers what it shows: its first event to its
+        // last. (A day's end after the last event is not known to be quiet.)
+        let (covers_from, covers_to) = match opts.period {
+            Some((from, to)) => (from.timestamp(), to.timestamp()),
+            None => (b.oldest, b.newest + 1),
+        };
+        store::evidence::insert_coverage(tx, import_id, system, covers_from, covers_to)?;
+        if b.rows == 0 {
+            systems.push(SystemRows {
+                system: system.clone(),
+                rows: 0,
+                oldest: String::new(),
+                newest: String::new(),
+                retention_years: b.retention_years,
+                covers_from: unix_ts(covers_from),
+                covers_to: unix_ts(covers_to),
+            });
+            continue;
+        }
+        for earlier in store::records::overlapping_batches(tx, system, b.oldest, b.newest)? {
+            overlaps.push(earlier);
+        }
+        store::records::insert_batch(
+            tx,
+            &store::records::LogBatch {
+                import_id,
+                system: system.clone(),
+                first_row: b.first_row,
+                last_row: b.last_row,
+                rows: b.rows as i64,
+                oldest: b.oldest,
+                newest: b.newest,
+                retention_years: b.retention_years,
+            },
+        )?;
+        systems.push(SystemRows {
+            system: system.clone(),
+            rows: b.rows,
+            oldest: unix_ts(b.oldest),
+            newest: unix_ts(b.newest),
+            retention_years: b.retention_years,
+            covers_from: unix_ts(covers_from),
+            covers_to: unix_ts(covers_to),
+        });
+    }
+    Ok((systems, overlaps))
 }
 
 /// The rules each row is checked by, shared with the reader's thread.
@@ -1222,6 +1269,39 @@ fn check_row<'r>(
         problems.push(p);
         ok = false;
     };
+    check_fields(row, &mut fail);
+    let log_id = row.get_at(LOG_ID);
+    if log_id.is_empty() && !hashed_ids {
+        fail(row.problem("log_id", "is empty"));
+    }
+    let at = event_time(row, latest, times, opts, warnings, &mut fail);
+    let system = row_system(row, forced, opts, &mut fail);
+    if row.get_at(USER_ID).is_empty() {
+        fail(row.problem("user_id", "is empty (the account that read the record)"));
+    }
+    if row.get_at(ACCESS_UNIT).is_empty() {
+        fail(row.problem(
+            "access_unit_id",
+            "is empty (the unit the record was read from)",
+        ));
+    }
+    let subject = row_subject(row, &mut fail);
+    let action = row_action(row, &mut fail);
+    match (ok, system, subject, action) {
+        (true, Some(system), Some(subject), Some(action)) => Some(Valid {
+            log_id: std::borrow::Cow::Borrowed(log_id),
+            at,
+            system,
+            subject,
+            action,
+        }),
+        _ => None,
+    }
+}
+
+/// Checks every field of `row` for its length and for control characters.
+#[inline]
+fn check_fields(row: &LogRow, fail: &mut impl FnMut(Problem)) {
     for (i, value) in row.fields.iter().enumerate() {
         if value.len() > FIELD_MAX {
             let column = LOG.columns.get(i).map_or("", |c| c.name);
@@ -1245,10 +1325,19 @@ fn check_row<'r>(
             ));
         }
     }
-    let log_id = row.get_at(LOG_ID);
-    if log_id.is_empty() && !hashed_ids {
-        fail(row.problem("log_id", "is empty"));
-    }
+}
+
+/// The row's `event_time` in Unix seconds (0 when it is refused), warning of a time in the
+/// autumn fold.
+#[inline]
+fn event_time(
+    row: &LogRow,
+    latest: i64,
+    times: &mut TimeReader,
+    opts: &ImportOptions,
+    warnings: &mut Warnings,
+    fail: &mut impl FnMut(Problem),
+) -> i64 {
     let time_text = row.get_at(EVENT_TIME);
     let read = match row.time_format() {
         Some(format) => times.read_with(time_text, format),
@@ -1261,7 +1350,7 @@ fn check_row<'r>(
             row.line()
         ));
     }
-    let at = match read {
+    match read {
         TimeRead::At(at) | TimeRead::Folded(at) if at > latest => {
             fail(row.problem(
                 "event_time",
@@ -1317,9 +1406,19 @@ fn check_row<'r>(
             ));
             0
         }
-    };
+    }
+}
+
+/// The row's system as an index into the retention rules (`forced` when the row names none).
+#[inline]
+fn row_system(
+    row: &LogRow,
+    forced: Option<usize>,
+    opts: &ImportOptions,
+    fail: &mut impl FnMut(Problem),
+) -> Option<usize> {
     let named = row.get_at(SOURCE_SYSTEM);
-    let system = match (named.is_empty(), forced) {
+    match (named.is_empty(), forced) {
         (true, Some(f)) => Some(f),
         (true, None) => {
             fail(row.problem(
@@ -1343,16 +1442,12 @@ fn check_row<'r>(
                 None
             }
         },
-    };
-    if row.get_at(USER_ID).is_empty() {
-        fail(row.problem("user_id", "is empty (the account that read the record)"));
     }
-    if row.get_at(ACCESS_UNIT).is_empty() {
-        fail(row.problem(
-            "access_unit_id",
-            "is empty (the unit the record was read from)",
-        ));
-    }
+}
+
+/// The row's `subject_id` as its 12 digits (all `0` for an XML record that names no client).
+#[inline]
+fn row_subject(row: &LogRow, fail: &mut impl FnMut(Problem)) -> Option<[u8; 12]> {
     let subject_text = row.get_at(SUBJECT_ID);
     let padded = !row.raw_subject.is_empty() && row.raw_subject.len() != subject_text.len();
     // RIV-TA's `Patient` is optional: a resource that names none (a report, a list) is an
@@ -1361,7 +1456,7 @@ fn check_row<'r>(
         && row
             .format
             .is_some_and(|f| f.file == FileKind::Xml && f.defaults[SUBJECT_ID].is_none());
-    let subject = match subject_digits(subject_text) {
+    match subject_digits(subject_text) {
         _ if no_patient => Some([b'0'; 12]),
         Ok(_) if padded => {
             fail(row.problem(
@@ -1378,9 +1473,14 @@ fn check_row<'r>(
             fail(row.problem("subject_id", message));
             None
         }
-    };
+    }
+}
+
+/// The row's action as our canonical word.
+#[inline]
+fn row_action(row: &LogRow, fail: &mut impl FnMut(Problem)) -> Option<&'static str> {
     let action_text = row.get_at(ACTION);
-    let action = match action(action_text) {
+    match action(action_text) {
         Some(a) => Some(a),
         None => {
             let words: Vec<&str> = ACTIONS.iter().map(|(w, _)| *w).collect();
@@ -1395,16 +1495,6 @@ fn check_row<'r>(
             fail(row.problem("action", message));
             None
         }
-    };
-    match (ok, system, subject, action) {
-        (true, Some(system), Some(subject), Some(action)) => Some(Valid {
-            log_id: std::borrow::Cow::Borrowed(log_id),
-            at,
-            system,
-            subject,
-            action,
-        }),
-        _ => None,
     }
 }
 

@@ -860,8 +860,7 @@ impl<'f, R: Read> XmlRows<'f, R> {
                 Ok(event) => event,
                 Err(e) => {
                     let message = self.reader.get_ref().failure("an XML node", &e);
-                    problems.push(Problem::new(&self.path, self.line, message));
-                    self.done = true;
+                    self.stop(problems, self.line, message);
                     return Ok(false);
                 }
             };
@@ -880,14 +879,10 @@ impl<'f, R: Read> XmlRows<'f, R> {
                         // Wrappers around the records (the record's own end is read inside).
                         self.outer += 1;
                         if self.outer > XML_DEPTH_MAX {
-                            problems.push(Problem::new(
-                                &self.path,
-                                self.line,
-                                format!(
-                                    "elements nested deeper than {XML_DEPTH_MAX}: not an access log"
-                                ),
-                            ));
-                            self.done = true;
+                            let message = format!(
+                                "elements nested deeper than {XML_DEPTH_MAX}: not an access log"
+                            );
+                            self.stop(problems, self.line, message);
                             return Ok(false);
                         }
                         if self.records == 0 {
@@ -896,12 +891,11 @@ impl<'f, R: Read> XmlRows<'f, R> {
                         continue;
                     }
                     if depth >= XML_DEPTH_MAX {
-                        problems.push(Problem::new(
-                            &self.path,
-                            self.line,
-                            format!("elements nested deeper than {XML_DEPTH_MAX} in a `{}` record: not an access log", self.record),
-                        ));
-                        self.done = true;
+                        let message = format!(
+                            "elements nested deeper than {XML_DEPTH_MAX} in a `{}` record: not an access log",
+                            self.record
+                        );
+                        self.stop(problems, self.line, message);
                         return Ok(false);
                     }
                     match self.names.get_mut(depth) {
@@ -924,46 +918,10 @@ impl<'f, R: Read> XmlRows<'f, R> {
                     }
                     if depth == 0 {
                         // The record's own end.
-                        if let Some(it) = item.take() {
-                            items.push(it);
-                        }
-                        // Each row of the record copies its shared fields: bounded too.
-                        let shared: usize = common.iter().map(String::len).sum();
-                        if shared.saturating_mul(items.len()) > record_max {
-                            problems.push(Problem::new(
-                                &self.path,
-                                start_line,
-                                format!(
-                                    "a `{}` record whose {} `{}` elements would copy its fields to more than {}: not an access log",
-                                    self.record,
-                                    items.len(),
-                                    self.repeat.join("/"),
-                                    super::xlsx::size(record_max)
-                                ),
-                            ));
-                            self.done = true;
-                            return Ok(false);
-                        }
-                        self.emit(start_line, common, items);
-                        return Ok(true);
+                        return Ok(self.end_record(problems, start_line, common, items, item));
                     }
-                    if !self.repeat.is_empty()
-                        && self.names[..depth] == self.repeat[..]
-                        && let Some(it) = item.take()
-                    {
-                        if items.len() >= XML_REPEAT_MAX {
-                            problems.push(Problem::new(
-                                &self.path,
-                                start_line,
-                                format!(
-                                    "a record with more than {XML_REPEAT_MAX} `{}` elements",
-                                    self.repeat.join("/")
-                                ),
-                            ));
-                            self.done = true;
-                            return Ok(false);
-                        }
-                        items.push(it);
+                    if !self.end_repeat(problems, start_line, depth, &mut item, &mut items) {
+                        return Ok(false);
                     }
                     depth -= 1;
                 }
@@ -971,8 +929,7 @@ impl<'f, R: Read> XmlRows<'f, R> {
                     let text = match text_of(&event) {
                         Ok(text) => text,
                         Err(message) => {
-                            problems.push(Problem::new(&self.path, self.line, message));
-                            self.done = true;
+                            self.stop(problems, self.line, message);
                             return Ok(false);
                         }
                     };
@@ -990,31 +947,7 @@ impl<'f, R: Read> XmlRows<'f, R> {
                             item.as_mut(),
                             self.limit,
                         );
-                        if let Err(i) = field {
-                            let column = LOG.columns.get(i).map_or("", |c| c.name);
-                            let path = self.format.column(i).unwrap_or("");
-                            problems.push(Problem::new(
-                                &self.path,
-                                self.line,
-                                format!(
-                                    "field `{column}` (`{path}`): longer than {}: not an access log (the limit is `[logs] max_value`)",
-                                    super::xlsx::size(self.limit)
-                                ),
-                            ));
-                            self.done = true;
-                            return Ok(false);
-                        }
-                        if text_len > record_max {
-                            problems.push(Problem::new(
-                                &self.path,
-                                start_line,
-                                format!(
-                                    "a `{}` record with more than {} of text: not an access log",
-                                    self.record,
-                                    super::xlsx::size(record_max)
-                                ),
-                            ));
-                            self.done = true;
+                        if !self.text_fits(problems, field, text_len, start_line, record_max) {
                             return Ok(false);
                         }
                     }
@@ -1024,20 +957,122 @@ impl<'f, R: Read> XmlRows<'f, R> {
                 Event::PI(t) => self.line += count(t.as_ref()),
                 Event::Decl(_) | Event::Empty(_) => {}
                 Event::Eof => {
-                    if inside {
-                        problems.push(Problem::new(
-                            &self.path,
-                            start_line,
-                            format!("the `{}` record is never closed", self.record),
-                        ));
-                    } else if self.records == 0 {
-                        problems.push(Problem::new(&self.path, 0, self.no_record()));
-                    }
-                    self.done = true;
+                    self.end_of_file(problems, inside, start_line);
                     return Ok(false);
                 }
             }
         }
+    }
+
+    /// At the end of the file, `inside` a record that began at `start_line` or not: refuses a
+    /// record never closed, or a file without records.
+    fn end_of_file(&mut self, problems: &mut Problems, inside: bool, start_line: u64) {
+        if inside {
+            problems.push(Problem::new(
+                &self.path,
+                start_line,
+                format!("the `{}` record is never closed", self.record),
+            ));
+        } else if self.records == 0 {
+            problems.push(Problem::new(&self.path, 0, self.no_record()));
+        }
+        self.done = true;
+    }
+
+    /// Refuses the file at `line` with `message`: nothing more is read.
+    fn stop(&mut self, problems: &mut Problems, line: u64, message: String) {
+        problems.push(Problem::new(&self.path, line, message));
+        self.done = true;
+    }
+
+    /// At the end of the record that began at `start_line`: queues its rows (false, the file
+    /// refused, when they would copy its shared fields past the record's bound).
+    fn end_record(
+        &mut self,
+        problems: &mut Problems,
+        start_line: u64,
+        common: [String; FIELDS],
+        mut items: Vec<[String; FIELDS]>,
+        item: Option<[String; FIELDS]>,
+    ) -> bool {
+        if let Some(it) = item {
+            items.push(it);
+        }
+        // Each row of the record copies its shared fields: bounded too.
+        let record_max = self.limit.saturating_mul(8);
+        let shared: usize = common.iter().map(String::len).sum();
+        if shared.saturating_mul(items.len()) > record_max {
+            let message = format!(
+                "a `{}` record whose {} `{}` elements would copy its fields to more than {}: not an access log",
+                self.record,
+                items.len(),
+                self.repeat.join("/"),
+                super::xlsx::size(record_max)
+            );
+            self.stop(problems, start_line, message);
+            return false;
+        }
+        self.emit(start_line, common, items);
+        true
+    }
+
+    /// At the end of an element `depth` deep in the record: the repeat element's row taken
+    /// into `items` (false, the file refused, past [`XML_REPEAT_MAX`] of them).
+    fn end_repeat(
+        &mut self,
+        problems: &mut Problems,
+        start_line: u64,
+        depth: usize,
+        item: &mut Option<[String; FIELDS]>,
+        items: &mut Vec<[String; FIELDS]>,
+    ) -> bool {
+        if !self.repeat.is_empty()
+            && self.names[..depth] == self.repeat[..]
+            && let Some(it) = item.take()
+        {
+            if items.len() >= XML_REPEAT_MAX {
+                let message = format!(
+                    "a record with more than {XML_REPEAT_MAX} `{}` elements",
+                    self.repeat.join("/")
+                );
+                self.stop(problems, start_line, message);
+                return false;
+            }
+            items.push(it);
+        }
+        true
+    }
+
+    /// Whether the text just taken (`field`, `Err` of the field it made too long) keeps the
+    /// record within its bounds, `text_len` of it so far; false, the file refused, when not.
+    fn text_fits(
+        &mut self,
+        problems: &mut Problems,
+        field: std::result::Result<(), usize>,
+        text_len: usize,
+        start_line: u64,
+        record_max: usize,
+    ) -> bool {
+        if let Err(i) = field {
+            let column = LOG.columns.get(i).map_or("", |c| c.name);
+            let path = self.format.column(i).unwrap_or("");
+            let message = format!(
+                "field `{column}` (`{path}`): longer than {}: not an access log (the limit is `[logs] max_value`)",
+                super::xlsx::size(self.limit)
+            );
+            self.stop(problems, self.line, message);
+            return false;
+        }
+        if text_len > record_max {
+            let message = format!(
+                "a `{}` record with more than {} of text: not an access log",
+                self.record,
+                super::xlsx::size(record_max)
+            );
+            self.stop(problems, start_line, message);
+            return false;
+        }
+        true
     }
 }
 

@@ -160,50 +160,14 @@ impl<R: Read + Seek> Workbook<R> {
             match event {
                 Event::Start(e) => match e.local_name().as_ref() {
                     "row" => {
-                        row = match attr(&e, "r") {
-                            Some(r) => r
-                                .trim()
-                                .parse()
-                                .ok()
-                                .filter(|r| *r > row && *r <= MAX_ROWS)
-                                .ok_or_else(|| {
-                                    format!(
-                                        "sheet `{sheet}`, after row {row}: a row numbered `{}`",
-                                        r
-                                    )
-                                })?,
-                            None if row < MAX_ROWS => row + 1,
-                            None => {
-                                return Err(format!("sheet `{sheet}`: more than {MAX_ROWS} rows"));
-                            }
-                        };
+                        row = row_number(&e, row, &sheet)?;
                         column = usize::MAX;
                         if !to.row(row) {
                             return Ok(());
                         }
                     }
                     "c" => {
-                        // One pass over the attributes: the reference and the type.
-                        let (mut named, mut t) = (None, None);
-                        for a in e.attributes().with_checks(false).flatten() {
-                            match a.key.local_name().as_ref() {
-                                "r" => named = Some(a.value),
-                                "t" => t = Some(a.value),
-                                _ => {}
-                            }
-                        }
-                        column = match named {
-                            Some(r) => reference(r.as_bytes()).ok_or_else(|| {
-                                format!("sheet `{sheet}`, row {row}: a cell named `{}`", r)
-                            })?,
-                            None => column.wrapping_add(1),
-                        };
-                        kind = t.map_or(Kind::Number, |t| Kind::of(&t));
-                        if column > 16_383 {
-                            return Err(format!(
-                                "sheet `{sheet}`, row {row}: a cell past column XFD"
-                            ));
-                        }
+                        (column, kind) = cell_start(&e, row, column, &sheet)?;
                         in_cell = true;
                         value.clear();
                     }
@@ -217,47 +181,8 @@ impl<R: Read + Seek> Workbook<R> {
                     "rPh" => phonetic = phonetic.saturating_sub(1),
                     "c" if in_cell => {
                         in_cell = false;
-                        let shown: &str = match kind {
-                            Kind::Shared => {
-                                let index = value.trim().parse::<usize>().ok();
-                                match index.and_then(|i| self.strings.get(i)) {
-                                    Some(Ok(s)) => s,
-                                    Some(Err(len)) => {
-                                        return Err(format!(
-                                            "{}: a value of {} (a shared string), longer than {}: not an access log (the limit is `[logs] max_value`)",
-                                            place(row, column),
-                                            size(len),
-                                            size(self.limit)
-                                        ));
-                                    }
-                                    None => {
-                                        return Err(format!(
-                                            "{}: shared string `{}` does not exist",
-                                            place(row, column),
-                                            value.trim()
-                                        ));
-                                    }
-                                }
-                            }
-                            Kind::Text => &value,
-                            Kind::Bool => match value.trim() {
-                                "1" => "true",
-                                _ => "false",
-                            },
-                            Kind::Error => {
-                                text.clear();
-                                text.push('#');
-                                text.push_str(value.trim());
-                                &text
-                            }
-                            Kind::Number => match value.trim().parse::<f64>() {
-                                Ok(f) if f.is_finite() => {
-                                    text = number(f);
-                                    &text
-                                }
-                                _ => value.trim(),
-                            },
-                        };
+                        let shown = cell_text(kind, &value, &mut text, &self.strings, self.limit)
+                            .map_err(|m| format!("{}: {m}", place(row, column)))?;
                         to.cell(column, &unescape_ooxml(shown));
                         to.check()?;
                     }
@@ -280,6 +205,100 @@ impl<R: Read + Seek> Workbook<R> {
             }
         }
     }
+}
+
+/// The number of the row that `e` starts after row `row` of sheet `sheet`: its `r`, else the
+/// next; or why it cannot be read.
+fn row_number(e: &quick_xml::events::BytesStart, row: u64, sheet: &str) -> Result<u64, String> {
+    match attr(e, "r") {
+        Some(r) => r
+            .trim()
+            .parse()
+            .ok()
+            .filter(|r| *r > row && *r <= MAX_ROWS)
+            .ok_or_else(|| format!("sheet `{sheet}`, after row {row}: a row numbered `{}`", r)),
+        None if row < MAX_ROWS => Ok(row + 1),
+        None => Err(format!("sheet `{sheet}`: more than {MAX_ROWS} rows")),
+    }
+}
+
+/// The column and type of the cell that `e` starts in row `row` of sheet `sheet`, after column
+/// `column`: its `r`, else the next; or why it cannot be read.
+fn cell_start(
+    e: &quick_xml::events::BytesStart,
+    row: u64,
+    column: usize,
+    sheet: &str,
+) -> Result<(usize, Kind), String> {
+    // One pass over the attributes: the reference and the type.
+    let (mut named, mut t) = (None, None);
+    for a in e.attributes().with_checks(false).flatten() {
+        match a.key.local_name().as_ref() {
+            "r" => named = Some(a.value),
+            "t" => t = Some(a.value),
+            _ => {}
+        }
+    }
+    let column = match named {
+        Some(r) => reference(r.as_bytes())
+            .ok_or_else(|| format!("sheet `{sheet}`, row {row}: a cell named `{}`", r))?,
+        None => column.wrapping_add(1),
+    };
+    let kind = t.map_or(Kind::Number, |t| Kind::of(&t));
+    if column > 16_383 {
+        return Err(format!(
+            "sheet `{sheet}`, row {row}: a cell past column XFD"
+        ));
+    }
+    Ok((column, kind))
+}
+
+/// The text a cell of type `kind` shows for its `value` (made in `text` when it is neither),
+/// or why it cannot be read (the caller puts the cell's place before it).
+fn cell_text<'v>(
+    kind: Kind,
+    value: &'v str,
+    text: &'v mut String,
+    strings: &'v Shared,
+    limit: usize,
+) -> Result<&'v str, String> {
+    let shown: &'v str = match kind {
+        Kind::Shared => {
+            let index = value.trim().parse::<usize>().ok();
+            match index.and_then(|i| strings.get(i)) {
+                Some(Ok(s)) => s,
+                Some(Err(len)) => {
+                    return Err(format!(
+                        "a value of {} (a shared string), longer than {}: not an access log (the limit is `[logs] max_value`)",
+                        size(len),
+                        size(limit)
+                    ));
+                }
+                None => {
+                    return Err(format!("shared string `{}` does not exist", value.trim()));
+                }
+            }
+        }
+        Kind::Text => value,
+        Kind::Bool => match value.trim() {
+            "1" => "true",
+            _ => "false",
+        },
+        Kind::Error => {
+            text.clear();
+            text.push('#');
+            text.push_str(value.trim());
+            text.as_str()
+        }
+        Kind::Number => match value.trim().parse::<f64>() {
+            Ok(f) if f.is_finite() => {
+                *text = number(f);
+                text.as_str()
+            }
+            _ => value.trim(),
+        },
+    };
+    Ok(shown)
 }
 
 /// The deepest nesting of elements read (a worksheet's is 6).
