@@ -3040,6 +3040,10 @@ async fn the_audit_trail_is_readable_filtered_and_paged_for_quality_and_admin_on
     assert!(trail.body.contains("Kunden sattes på bevakningslistan"));
     assert!(trail.body.contains("kvalitet (översikten)"));
     assert!(trail.body.contains("Händelselogg"), "in the navigation");
+    // Instants in the details are local times, as people read them, not UTC codes.
+    let cases = send(&app, get_with("/overview/audit?kind=case.", &quality)).await;
+    assert!(cases.body.contains("fönstrets början: "), "{}", cases.body);
+    assert!(!cases.body.contains(":00Z"), "{}", cases.body);
     let newest = f.count("SELECT MAX(seq) FROM audit WHERE event = 'watch.added'");
     assert_eq!(newest, f.count("SELECT MAX(seq) FROM audit"));
     // Filtered by kind of event and by actor.

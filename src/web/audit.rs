@@ -123,8 +123,9 @@ pub(crate) struct AuditQuery {
     pub before: String,
 }
 
-/// `data` as a short line: its fields, `name: value`, without the long hashes.
-fn details(data: &Value) -> String {
+/// `data` as a short line: its fields, `name: value`, without the long hashes; instants in
+/// local time (`tz`).
+fn details(data: &Value, tz: chrono_tz::Tz) -> String {
     let Value::Object(map) = data else {
         return String::new();
     };
@@ -140,7 +141,10 @@ fn details(data: &Value) -> String {
             let k = key_sv(k);
             match v {
                 Value::String(s) if why => format!("{k}: {}", refusal_sv(s)),
-                Value::String(s) => format!("{k}: {s}"),
+                Value::String(s) => match parse_ts(s) {
+                    Ok(t) if s.ends_with('Z') => format!("{k}: {}", datetime_sv(t, tz)),
+                    _ => format!("{k}: {s}"),
+                },
                 Value::Bool(b) => format!("{k}: {}", if *b { "ja" } else { "nej" }),
                 other => format!("{k}: {other}"),
             }
@@ -289,8 +293,8 @@ pub(crate) async fn page(
                     "actor_id": e.actor,
                     "event": event_sv(&e.event),
                     "case": e.case_id,
-                    "details": details(&e.data),
-                    "personal": e.personal.as_ref().map(details).unwrap_or_default(),
+                    "details": details(&e.data, tz),
+                    "personal": e.personal.as_ref().map(|p| details(p, tz)).unwrap_or_default(),
                 })
             })
             .collect();
