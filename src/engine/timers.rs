@@ -11,6 +11,7 @@ use crate::roster::Role;
 use crate::store::Db;
 use crate::store::audit::{self, Event};
 use crate::store::cases::{self as db, DueTimer};
+use crate::store::roster::PersonInfo;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
@@ -100,6 +101,48 @@ struct Firing<'a> {
     now: DateTime<Utc>,
 }
 
+impl Firing<'_> {
+    /// Queues the step's email `mail` to `recipient`.
+    fn notify(&self, mail: StepMail, recipient: &PersonInfo) -> Result<()> {
+        notices::queue(
+            self.conn,
+            self.ctx,
+            &Notice {
+                mail,
+                routine: self.routine,
+                state: self.state,
+                case: &self.facts,
+                task_id: Some(self.task.id),
+                recipient,
+                due: Some(self.task.due_date),
+                generation: self.task.link_generation,
+            },
+            self.now,
+        )?;
+        Ok(())
+    }
+
+    /// Appends `event` about the step to the audit trail, by loggkoll, with `data` beside the
+    /// step's state and id.
+    fn audit(&self, event: &str, mut data: serde_json::Value) -> Result<()> {
+        data["state"] = json!(self.task.state);
+        data["task"] = json!(self.task.id);
+        audit::append(
+            self.conn,
+            self.now,
+            &Event {
+                actor: "system",
+                event,
+                case_id: Some(&self.case.id),
+                round_id: None,
+                data,
+                personal: None,
+            },
+        )?;
+        Ok(())
+    }
+}
+
 /// Reminds the step's assignee; false when there is none.
 fn remind(f: &Firing) -> Result<bool> {
     let Some(person) = f
@@ -116,35 +159,16 @@ fn remind(f: &Firing) -> Result<bool> {
         0 => "idag",
         _ => "efter",
     };
-    notices::queue(
-        f.conn,
-        f.ctx,
-        &Notice {
-            mail: StepMail::Reminder {
-                when: when.to_string(),
-                days_left: days_left.max(0),
-            },
-            routine: f.routine,
-            state: f.state,
-            case: &f.facts,
-            task_id: Some(f.task.id),
-            recipient: person,
-            due: Some(f.task.due_date),
-            generation: f.task.link_generation,
+    f.notify(
+        StepMail::Reminder {
+            when: when.to_string(),
+            days_left: days_left.max(0),
         },
-        f.now,
+        person,
     )?;
-    audit::append(
-        f.conn,
-        f.now,
-        &Event {
-            actor: "system",
-            event: "case.reminded",
-            case_id: Some(&f.case.id),
-            round_id: None,
-            data: json!({"state": f.task.state, "task": f.task.id, "to": person.id, "reminder": f.timer.label}),
-            personal: None,
-        },
+    f.audit(
+        "case.reminded",
+        json!({"to": person.id, "reminder": f.timer.label}),
     )?;
     Ok(true)
 }
@@ -173,18 +197,7 @@ fn escalate(f: &Firing) -> Result<bool> {
                 .holder_except(role, &f.case.unit_id, f.today, &[subject])
         });
     let Some(person) = holder.and_then(|id| f.ctx.org.person(id)) else {
-        audit::append(
-            f.conn,
-            f.now,
-            &Event {
-                actor: "system",
-                event: "case.escalation_unassigned",
-                case_id: Some(&f.case.id),
-                round_id: None,
-                data: json!({"state": f.task.state, "task": f.task.id, "role": role.as_str()}),
-                personal: None,
-            },
-        )?;
+        f.audit("case.escalation_unassigned", json!({"role": role.as_str()}))?;
         return Ok(false);
     };
     db::mark_escalated(f.conn, f.task.id, f.now)?;
@@ -195,35 +208,16 @@ fn escalate(f: &Firing) -> Result<bool> {
         .and_then(|id| f.ctx.org.person(id))
         .map(|p| p.name.clone())
         .unwrap_or_else(|| "ingen (rollen saknar innehavare)".into());
-    notices::queue(
-        f.conn,
-        f.ctx,
-        &Notice {
-            mail: StepMail::Escalation {
-                assignee: assignee.clone(),
-                days_overdue: (f.today - f.task.due_date).num_days().max(0),
-            },
-            routine: f.routine,
-            state: f.state,
-            case: &f.facts,
-            task_id: Some(f.task.id),
-            recipient: person,
-            due: Some(f.task.due_date),
-            generation: f.task.link_generation,
+    f.notify(
+        StepMail::Escalation {
+            assignee,
+            days_overdue: (f.today - f.task.due_date).num_days().max(0),
         },
-        f.now,
+        person,
     )?;
-    audit::append(
-        f.conn,
-        f.now,
-        &Event {
-            actor: "system",
-            event: "case.escalated",
-            case_id: Some(&f.case.id),
-            round_id: None,
-            data: json!({"state": f.task.state, "task": f.task.id, "to": person.id, "role": role.as_str()}),
-            personal: None,
-        },
+    f.audit(
+        "case.escalated",
+        json!({"to": person.id, "role": role.as_str()}),
     )?;
     Ok(true)
 }
