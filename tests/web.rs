@@ -2053,6 +2053,7 @@ async fn an_admin_manages_the_accounts_and_nobody_else_can() {
     let page = send(&app, get_with("/overview/accounts", &admin)).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("href=\"/overview/accounts\""));
+    assert_eq!(page.body.matches("loggar in med lösenord").count(), 2);
     let other = send(&app, get_with("/overview", &quality)).await;
     assert!(!other.body.contains("href=\"/overview/accounts\""));
     assert_eq!(
@@ -3609,6 +3610,12 @@ async fn email_templates_are_checked_previewed_and_published_from_the_overview()
             .contains("Förhandsvisning på ett exempelärende")
     );
     assert!(previewed.body.contains("från kvalitetsenheten!"));
+    // The sample case with this installation's contact (the fixture has none), not the sample's.
+    assert!(
+        !previewed.body.contains("karin.kvalitet@kommun.se"),
+        "{}",
+        previewed.body
+    );
     let published = send(&app, submit(&better, "publish", "Vänligare hälsning")).await;
     assert_eq!(
         published.status,
@@ -3718,6 +3725,13 @@ async fn email_templates_are_checked_previewed_and_published_from_the_overview()
         r.body
     );
     assert_eq!(std::fs::read_to_string(&file).expect("file"), better);
+    // The list says which files were edited on the server behind loggkoll's back.
+    const DRIFT: &str = "Filen på servern har ändrats utanför loggkoll.";
+    let list = send(&app, get_with("/overview/mallar", &quality)).await;
+    assert!(!list.body.contains(DRIFT), "{}", list.body);
+    std::fs::write(&file, format!("{better}\n-- ändrad på servern\n")).expect("edited on disk");
+    let list = send(&app, get_with("/overview/mallar", &quality)).await;
+    assert_eq!(list.body.matches(DRIFT).count(), 1, "{}", list.body);
     // Only mail templates, by a plain name.
     for bad in [
         "/overview/mallar/..%2Fweb%2Fbase.html",

@@ -14,6 +14,7 @@ use crate::routine::{Context, Diagnostic, Routine, Source, loader};
 use crate::store::{audit, workshop};
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
@@ -459,13 +460,22 @@ pub(crate) fn check_template(engine: &Engine, file: &str, text: &str) -> Checked
     let preview = if diagnostics.iter().any(Diagnostic::is_error) {
         None
     } else {
-        match library.render_mail(stem, &purpose.sample()) {
+        // The sample case, with this installation's own address and contact (none when none
+        // is configured), as its emails would have them.
+        let mut sample = purpose.sample();
+        if let Value::Object(map) = &mut sample
+            && map.contains_key("base_url")
+        {
+            map.insert("base_url".into(), json!(engine.config.base_url));
+            map.insert("contact".into(), json!(engine.config.contact));
+        }
+        match library.render_mail(stem, &sample) {
             Ok(mail) => Some(mail),
             Err(err) => {
                 // A variable the email does not have, say: every such email would fail. Placed
                 // where it fails, when that is in this file.
                 let placed = library
-                    .render_problem(stem, &purpose.sample())
+                    .render_problem(stem, &sample)
                     .filter(|d| d.path == path);
                 diagnostics.push(placed.unwrap_or_else(|| {
                     let source = Source::new(path.clone(), text.to_string());

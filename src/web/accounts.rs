@@ -62,6 +62,7 @@ async fn view(
                     "created": when(Some(&u.created_at)),
                     "last_login": when(u.last_login_at.as_deref()),
                     "me": u.name == me,
+                    "provider": u.sign_in == "provider",
                 })
             })
             .collect();

@@ -949,15 +949,21 @@ async fn refusal(
 /// The email templates the workshop edits, `mail/NAME.txt|html`, with what each is for.
 fn mail_templates(app: &App) -> Vec<Value> {
     let routines = app.views.routines();
-    app.mail_templates()
+    let library = app.mail_templates();
+    library
         .names()
         .filter(|n| workshop::is_mail_template(n))
         .map(|n| {
             let purpose = workshop::template_purpose(routines.iter().map(|r| r.as_ref()), n);
+            // Edited on the server since loggkoll read it: its emails are still written with
+            // the text read.
+            let on_disk = std::fs::read_to_string(app.pages.dir.join(n)).ok();
+            let changed = on_disk.is_some_and(|d| library.text(n) != Some(d.as_str()));
             json!({
                 "file": n.trim_start_matches("mail/"),
                 "purpose": purpose_sv(purpose),
                 "html": n.ends_with(".html"),
+                "changed": changed,
             })
         })
         .collect()
