@@ -14,7 +14,11 @@
 //! imported, as the explanations read them.
 //!
 //! `cargo bench --bench evidence` (`-- --radar`: the radar alone). Without `python3 -m venv` or PyPI, only our figures print.
-//! Nothing asserts on time.
+//! With `LOGGKOLL_TEST_POSTGRES=postgres://user@host:port/db` both run again on a new schema of
+//! that PostgreSQL, printed after SQLite's (the DuckDB anchor once). Nothing asserts on time.
+
+#[path = "../tests/support/backend.rs"]
+mod backend;
 
 use chrono::{DateTime, Duration, Utc};
 use loggkoll::config::Config;
@@ -41,8 +45,23 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// An engine on a new database in `dir` with the bulk roster and the log of `csv` imported.
-fn engine_with_log(dir: &Path, name: &str, csv: &Path, now: DateTime<Utc>) -> (Engine, f64) {
+/// Where the bench's database goes: a file in `dir`, or a new schema on the PostgreSQL of
+/// `LOGGKOLL_TEST_POSTGRES` when `postgres`.
+fn location(dir: &Path, name: &str, postgres: bool) -> PathBuf {
+    if postgres {
+        backend::location(dir, name)
+    } else {
+        dir.join(name)
+    }
+}
+
+/// The backend's name in the printout.
+fn label(postgres: bool) -> &'static str {
+    if postgres { "PostgreSQL" } else { "SQLite" }
+}
+
+/// An engine on a new database (`location`) with the bulk roster and the log of `csv` imported.
+fn engine_with_log(location: &Path, csv: &Path, now: DateTime<Utc>) -> (Engine, f64) {
     let templates = Library::load(&root().join("templates")).expect("templates");
     let routines = loader::load_routines(
         &root().join("routines"),
@@ -51,7 +70,7 @@ fn engine_with_log(dir: &Path, name: &str, csv: &Path, now: DateTime<Utc>) -> (E
         },
     )
     .expect("routines");
-    let store = Store::open(&dir.join(name)).expect("store");
+    let store = Store::at(location).expect("store");
     let mut engine =
         Engine::new(store, routines, templates, Config::default(), now).expect("engine");
     loggkoll::engine::import_roster(
@@ -92,17 +111,18 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-fn evidence(dir: &Path, rows: u64) {
+fn evidence(dir: &Path, rows: u64, postgres: bool) {
     let csv = dir.join("big.csv");
     let start = at("2027-01-01T00:00:00Z");
     // 200 days.
     let step_ms = (200 * 86_400_000) / rows as i64;
     bulk_export(&csv, rows, start, step_ms, USERS, UNITS).expect("export");
     let now = at("2027-08-01T00:00:00Z");
-    let (mut engine, import) = engine_with_log(dir, "big.db", &csv, now);
+    let (mut engine, import) = engine_with_log(&location(dir, "big.db", postgres), &csv, now);
     let _ = std::fs::remove_file(&csv);
     println!(
-        "evidence: a log of {rows} rows over 200 days by {USERS} users (imported in {import:.1} s)"
+        "evidence on {}: a log of {rows} rows over 200 days by {USERS} users (imported in {import:.1} s)",
+        label(postgres)
     );
     let (relations, shifts, took) = with_context(dir, &mut engine, start, 200, now);
     println!("  with {relations} care relationships and {shifts} shifts (imported in {took:.1} s)");
@@ -220,14 +240,14 @@ fn peak_rss_mb() -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-fn radar(dir: &Path, rows: u64) {
+fn radar(dir: &Path, rows: u64, postgres: bool) {
     let csv = dir.join("month.csv");
     let start = at("2027-03-01T00:00:00Z");
     // A month (30 days).
     let step_ms = (30 * 86_400_000) / rows as i64;
     bulk_export(&csv, rows, start, step_ms, USERS, UNITS).expect("export");
     let now = at("2027-04-02T00:00:00Z");
-    let (mut engine, _) = engine_with_log(dir, "month.db", &csv, now);
+    let (mut engine, _) = engine_with_log(&location(dir, "month.db", postgres), &csv, now);
     let (relations, shifts, _) = with_context(dir, &mut engine, start, 30, now);
     println!("radar: with {relations} care relationships and {shifts} shifts");
     let org = engine.org();
@@ -249,10 +269,14 @@ fn radar(dir: &Path, rows: u64) {
         users = rows.len();
     }
     println!(
-        "radar over a month of {rows} rows: {users} users ranked in {best:.3} s (best of 3); peak memory {:.0} MB (before the radar {:.0} MB)",
+        "radar on {} over a month of {rows} rows: {users} users ranked in {best:.3} s (best of 3); peak memory {:.0} MB (before the radar {:.0} MB)",
+        label(postgres),
         peak_rss_mb().unwrap_or(f64::NAN),
         before.unwrap_or(f64::NAN)
     );
+    if postgres {
+        return;
+    }
     match duckdb(dir, &csv) {
         Ok(theirs) => {
             println!("DuckDB GROUP BY user and day of the same rows: {theirs:.3} s (best of 3)");
@@ -300,8 +324,22 @@ fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let radar_only = std::env::args().any(|a| a == "--radar");
     let dir = tempfile::tempdir().expect("tempdir");
-    if !radar_only {
-        evidence(dir.path(), if quick { 1_000_000 } else { 10_000_000 });
+    let mut backends = vec![false];
+    if backend::postgres().is_some() {
+        backends.push(true);
     }
-    radar(dir.path(), if quick { 200_000 } else { 2_000_000 });
+    for postgres in backends {
+        if !radar_only {
+            evidence(
+                dir.path(),
+                if quick { 1_000_000 } else { 10_000_000 },
+                postgres,
+            );
+        }
+        radar(
+            dir.path(),
+            if quick { 200_000 } else { 2_000_000 },
+            postgres,
+        );
+    }
 }

@@ -387,6 +387,13 @@ async fn the_role_is_read_again_at_every_login_and_a_required_acr_is_enforced() 
         .await;
     assert_eq!(p.status, 401, "{}", p.body);
     assert!(p.body.contains("andra faktor"), "{}", p.body);
+    assert_eq!(
+        s.f.count(
+            "SELECT COUNT(*) FROM audit WHERE event = 'web.login_refused' AND data LIKE '%weak_sign_in%'"
+        ),
+        1,
+        "a weaker sign-in refused is audited"
+    );
     assert_eq!(s.role_of("anna").as_deref(), Some("quality"), "unchanged");
     // With it: signed in, as `reader` now.
     let mut b = Browser::new();

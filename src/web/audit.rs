@@ -157,9 +157,11 @@ fn details(data: &Value, tz: chrono_tz::Tz) -> String {
 fn refusal_sv(code: &str) -> &str {
     match code {
         "no_role" => "ingen grupp ger behörighet",
-        "local_account" => "namnet är ett lokalt kontos",
-        "other_person" => "kontot är en annan persons",
+        "local_account" => "namnet tillhör ett lokalt konto",
+        "other_person" => "kontot tillhör en annan person",
         "no_account" => "inget konto",
+        "weak_sign_in" => "för svag inloggningsmetod",
+        "unusable_name" => "namnet går inte att använda",
         other => other,
     }
 }
@@ -213,10 +215,11 @@ fn key_sv(key: &str) -> &str {
         "import_id" => "import nr",
         "comment" => "kommentar",
         "via" => "via",
-        "why" => "varför",
+        "why" => "orsak",
         "informed" => "informerade",
         "deputy" => "ersättare",
         "sessions_ended" => "sessioner avslutade",
+        "subject" => "personen hos inloggningstjänsten",
         other => other,
     }
 }

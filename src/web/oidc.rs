@@ -194,7 +194,7 @@ fn refused(
         crate::error::terminal_safe(why_logged)
     );
     let mut paragraphs: Vec<&str> = said.to_vec();
-    paragraphs.push("Försök igen, eller kontakta den som administrerar loggkoll.");
+    paragraphs.push("Försök igen eller kontakta den som administrerar loggkoll.");
     let mut links = vec![("/login", "Till inloggningssidan")];
     if let Some(end) = &end_session {
         links.push((end, "Logga ut från organisationens inloggningstjänst"));
@@ -210,6 +210,9 @@ struct Refused {
     /// The verified ID token, when the person is signed in at the provider and should be offered
     /// the way out there (to sign in again another way).
     id_token: Option<String>,
+    /// For the audit trail, when the token was the provider's own and the person is known: the
+    /// refusal's word and who (`ISSUER SUBJECT`).
+    audited: Option<(&'static str, String)>,
 }
 
 impl Refused {
@@ -218,6 +221,7 @@ impl Refused {
             why: why.into(),
             said: "Inloggningen kunde inte godkännas.",
             id_token: None,
+            audited: None,
         }
     }
 }
@@ -326,7 +330,7 @@ impl Start {
                     eprintln!("web: {name}'s sessions ended: no group gives a role any more");
                 }
                 Some(format!(
-                    "Du är inloggad hos organisationen som {name}, men ditt konto tillhör ingen grupp som ger behörighet till loggkoll."
+                    "Du är inloggad i organisationens inloggningstjänst som {name}, men ditt konto där tillhör ingen grupp som ger behörighet till loggkoll."
                 ))
             }
             Start::LocalAccount => Some(format!(
@@ -491,6 +495,18 @@ pub(crate) async fn callback(
     let signed = match checked {
         Ok(Ok(s)) => s,
         Ok(Err(no)) => {
+            if let Some((code, subject)) = no.audited {
+                let recorded = app
+                    .with_store(move |_, store| {
+                        let tx = store.write()?;
+                        audit_refusal(&tx, now, code, json!({"subject": subject}))?;
+                        tx.commit()
+                    })
+                    .await;
+                if let Err(err) = recorded {
+                    return page::server_error(&app, &err);
+                }
+            }
             let end = match no.id_token {
                 Some(token) => end_session(&app, token).await,
                 None => None,
@@ -585,24 +601,14 @@ fn record_login(
             )?;
         }
         refused => {
-            // The name is the provider's, perhaps of someone with no account here: kept with
-            // the entry's personal details, which can be erased, not in the chained data.
-            let mut data = json!({"why": refused.code(), "via": "oidc"});
-            if let Start::NoRole { sessions_ended } = refused {
-                data["sessions_ended"] = json!(sessions_ended);
+            let mut personal = json!({"user": name});
+            if let Start::NoRole {
+                sessions_ended: true,
+            } = refused
+            {
+                personal["sessions_ended"] = json!(true);
             }
-            audit::append(
-                tx,
-                now,
-                &audit::Event {
-                    actor: "oidc",
-                    event: "web.login_refused",
-                    case_id: None,
-                    round_id: None,
-                    data,
-                    personal: Some(json!({"user": name})),
-                },
-            )?;
+            audit_refusal(tx, now, refused.code(), personal)?;
         }
     }
     Ok(start)
@@ -668,6 +674,25 @@ fn begin_session(
         }
     }
     Ok(Start::Started)
+}
+
+/// Appends a refused sign-in (`code`: why) to the audit trail. Who it was (`personal`) is the
+/// provider's word, perhaps of someone with no account here: kept with the entry's personal
+/// details, which can be erased, not in the chained data.
+fn audit_refusal(tx: &Db, now: DateTime<Utc>, code: &str, personal: Value) -> Result<()> {
+    audit::append(
+        tx,
+        now,
+        &audit::Event {
+            actor: "oidc",
+            event: "web.login_refused",
+            case_id: None,
+            round_id: None,
+            data: json!({"why": code, "via": "oidc"}),
+            personal: Some(personal),
+        },
+    )?;
+    Ok(())
 }
 
 fn audit_login(tx: &Db, now: DateTime<Utc>, actor: &str, event: &str, data: Value) -> Result<()> {
@@ -772,6 +797,10 @@ fn check(
                 ),
                 said: "Loggkoll kräver att du loggar in med en starkare metod, till exempel med en andra faktor eller e-tjänstekort. Logga ut från organisationens inloggningstjänst och logga in igen på det sättet.",
                 id_token: Some(id_token.to_string()),
+                audited: Some((
+                    "weak_sign_in",
+                    format!("{} {}", claims.issuer().as_str(), claims.subject().as_str()),
+                )),
             }));
         }
     }
@@ -815,6 +844,10 @@ fn check(
             ),
             said: "Ditt namn hos organisationens inloggningstjänst går inte att använda som kontonamn i loggkoll. Kontakta den som administrerar loggkoll.",
             id_token: None,
+            audited: Some((
+                "unusable_name",
+                format!("{} {}", claims.issuer().as_str(), claims.subject().as_str()),
+            )),
         }));
     };
     Ok(Ok(SignedIn {
