@@ -13,7 +13,8 @@
 //! Both with care relationships of every client and a day shift of every user on every day
 //! imported, as the explanations read them.
 //!
-//! `cargo bench --bench evidence` (`-- --radar`: the radar alone). Without `python3 -m venv` or PyPI, only our figures print.
+//! `cargo bench --bench evidence` (`-- --radar`: the radar alone; `--month-rows N`: its month at
+//! another size). Without `python3 -m venv` or PyPI, only our figures print.
 //! With `LOGGKOLL_TEST_POSTGRES=postgres://user@host:port/db` both run again on a new schema of
 //! that PostgreSQL, printed after SQLite's (the DuckDB anchor once). Nothing asserts on time.
 
@@ -323,6 +324,14 @@ fn duckdb(dir: &Path, csv: &Path) -> Result<f64, String> {
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let radar_only = std::env::args().any(|a| a == "--radar");
+    // `--month-rows N`: the radar's month at another size (an organisation of 100 million rows
+    // a year has about 8.3 million a month).
+    let args: Vec<String> = std::env::args().collect();
+    let month_rows = args
+        .iter()
+        .position(|a| a == "--month-rows")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|n| n.parse::<u64>().ok());
     let dir = tempfile::tempdir().expect("tempdir");
     let mut backends = vec![false];
     if backend::postgres().is_some() {
@@ -336,10 +345,7 @@ fn main() {
                 postgres,
             );
         }
-        radar(
-            dir.path(),
-            if quick { 200_000 } else { 2_000_000 },
-            postgres,
-        );
+        let rows = month_rows.unwrap_or(if quick { 200_000 } else { 2_000_000 });
+        radar(dir.path(), rows, postgres);
     }
 }
