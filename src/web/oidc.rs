@@ -598,6 +598,7 @@ fn record_login(
                 &format!("web:{name}"),
                 "web.login",
                 json!({"user": name, "via": "oidc"}),
+                None,
             )?;
         }
         refused => {
@@ -651,6 +652,7 @@ fn begin_session(
                 "oidc",
                 "web.user_added",
                 json!({"user": name, "role": role.as_str(), "via": "oidc"}),
+                None,
             )?;
         }
         Some((_, had)) => {
@@ -669,6 +671,7 @@ fn begin_session(
                     "oidc",
                     "web.role_changed",
                     json!({"user": name, "from": had.as_str(), "to": role.as_str(), "via": "oidc"}),
+                    None,
                 )?;
             }
         }
@@ -680,22 +683,25 @@ fn begin_session(
 /// provider's word, perhaps of someone with no account here: kept with the entry's personal
 /// details, which can be erased, not in the chained data.
 fn audit_refusal(tx: &Db, now: DateTime<Utc>, code: &str, personal: Value) -> Result<()> {
-    audit::append(
+    audit_login(
         tx,
         now,
-        &audit::Event {
-            actor: "oidc",
-            event: "web.login_refused",
-            case_id: None,
-            round_id: None,
-            data: json!({"why": code, "via": "oidc"}),
-            personal: Some(personal),
-        },
-    )?;
-    Ok(())
+        "oidc",
+        "web.login_refused",
+        json!({"why": code, "via": "oidc"}),
+        Some(personal),
+    )
 }
 
-fn audit_login(tx: &Db, now: DateTime<Utc>, actor: &str, event: &str, data: Value) -> Result<()> {
+/// Appends `event` by `actor` to the audit trail, with `personal` details kept apart (erasable).
+fn audit_login(
+    tx: &Db,
+    now: DateTime<Utc>,
+    actor: &str,
+    event: &str,
+    data: Value,
+    personal: Option<Value>,
+) -> Result<()> {
     audit::append(
         tx,
         now,
@@ -705,7 +711,7 @@ fn audit_login(tx: &Db, now: DateTime<Utc>, actor: &str, event: &str, data: Valu
             case_id: None,
             round_id: None,
             data,
-            personal: None,
+            personal,
         },
     )?;
     Ok(())
